@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "nn-activation.h"
+#include "nn-plugins.h"
+
+/**
+ * NnActivation:
+ *
+ * The abstract base of activation functions. Every activation, the
+ * built-in ones included, is a subclass registered by a plugin under a name
+ * on the %NN_ACTIVATION_EXTENSION_POINT_NAME extension point.
+ */
+G_DEFINE_ABSTRACT_TYPE (NnActivation, nn_activation, G_TYPE_OBJECT)
+
+static void
+nn_activation_class_init (NnActivationClass *klass)
+{
+}
+
+static void
+nn_activation_init (NnActivation *self)
+{
+}
+
+/**
+ * nn_activation_forward:
+ * @self: a #NnActivation
+ * @z: pre-activations, batch × units
+ * @a: (out caller-allocates): activations, same shape as @z
+ *
+ * Computes `a = f(z)` for a whole batch.
+ */
+void
+nn_activation_forward (NnActivation   *self,
+                       const NnMatrix *z,
+                       NnMatrix       *a)
+{
+  g_return_if_fail (NN_IS_ACTIVATION (self));
+  g_return_if_fail (z != NULL && a != NULL);
+  g_return_if_fail (nn_matrix_same_shape (z, a));
+
+  NN_ACTIVATION_GET_CLASS (self)->forward (self, z, a);
+}
+
+/**
+ * nn_activation_backward:
+ * @self: a #NnActivation
+ * @z: the pre-activations of the forward step
+ * @a: the activations of the forward step
+ * @grad_a: the gradient of the loss with respect to @a
+ * @grad_z: (out caller-allocates): the gradient with respect to @z
+ *
+ * Applies the chain rule through the activation: the derivative is taken at
+ * @z (or computed from @a), never at the incoming gradient.
+ */
+void
+nn_activation_backward (NnActivation   *self,
+                        const NnMatrix *z,
+                        const NnMatrix *a,
+                        const NnMatrix *grad_a,
+                        NnMatrix       *grad_z)
+{
+  g_return_if_fail (NN_IS_ACTIVATION (self));
+  g_return_if_fail (z != NULL && a != NULL && grad_a != NULL && grad_z != NULL);
+  g_return_if_fail (nn_matrix_same_shape (z, a));
+  g_return_if_fail (nn_matrix_same_shape (z, grad_a));
+  g_return_if_fail (nn_matrix_same_shape (z, grad_z));
+
+  NN_ACTIVATION_GET_CLASS (self)->backward (self, z, a, grad_a, grad_z);
+}
+
+/**
+ * nn_activation_get_name:
+ * @self: a #NnActivation
+ *
+ * Returns: (transfer none) (nullable): the name the class is registered
+ *   under, such as `"sigmoid"`
+ */
+const char *
+nn_activation_get_name (NnActivation *self)
+{
+  g_return_val_if_fail (NN_IS_ACTIVATION (self), NULL);
+
+  return nn_plugins_get_name_for_type (G_OBJECT_TYPE (self));
+}
+
+/**
+ * nn_activation_new_by_name:
+ * @name: a registered activation name, e.g. `"leaky_relu"`
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): a new #NnActivation with default properties, or
+ *   %NULL with @error set, listing the known names
+ */
+NnActivation *
+nn_activation_new_by_name (const char  *name,
+                           GError     **error)
+{
+  return NN_ACTIVATION (nn_plugins_new_object (NN_ACTIVATION_EXTENSION_POINT_NAME,
+                                               name, error));
+}

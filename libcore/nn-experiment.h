@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#if !defined(__NN_H_INSIDE__) && !defined(NN_COMPILATION)
+#error "Only <nn.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+#include "nn-dataset.h"
+#include "nn-model.h"
+
+G_BEGIN_DECLS
+
+#define NN_TYPE_EXPERIMENT (nn_experiment_get_type ())
+G_DECLARE_FINAL_TYPE (NnExperiment, nn_experiment, NN, EXPERIMENT, GObject)
+
+NnExperiment       *nn_experiment_new_from_file        (const char    *path,
+                                                        GError       **error);
+const char         *nn_experiment_get_name             (NnExperiment  *self);
+const char         *nn_experiment_get_output_dir       (NnExperiment  *self);
+void                nn_experiment_set_output_dir       (NnExperiment  *self,
+                                                        const char    *dir);
+guint               nn_experiment_get_epochs           (NnExperiment  *self);
+NnModel            *nn_experiment_get_model            (NnExperiment  *self);
+NnDataset          *nn_experiment_get_train_data       (NnExperiment  *self);
+NnDataset          *nn_experiment_get_validation_data  (NnExperiment  *self);
+NnDataset          *nn_experiment_get_test_data        (NnExperiment  *self);
+gboolean            nn_experiment_run                  (NnExperiment  *self,
+                                                        GCancellable  *cancellable,
+                                                        GError       **error);
+const char * const *nn_experiment_get_history_columns  (NnExperiment  *self);
+guint               nn_experiment_get_epochs_run       (NnExperiment  *self);
+double              nn_experiment_get_history_value    (NnExperiment  *self,
+                                                        guint          epoch,
+                                                        guint          column);
+double              nn_experiment_get_final_metric     (NnExperiment  *self,
+                                                        const char    *split,
+                                                        const char    *metric);
+
+G_END_DECLS

@@ -1,0 +1,473 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "nn-errors.h"
+#include "nn-layer.h"
+
+/**
+ * NnLayer:
+ *
+ * A dense layer: `Z = X Wᵀ + b`, `A = f(Z)`. The weights hold one row per
+ * neuron (units × inputs, the lesson's and PyTorch's layout) and the bias one
+ * value per neuron.
+ *
+ * The layer keeps the Z and A of its last forward step for the backward
+ * step, and the gradients of its parameters from its last backward step. Its
+ * work matrices grow to the largest batch seen and are then reused, so a
+ * training step allocates nothing.
+ */
+struct _NnLayer
+{
+  GObject parent_instance;
+
+  guint         n_inputs;
+  guint         units;
+  NnActivation *activation;
+
+  NnMatrix *weights;        /* units × n_inputs */
+  NnMatrix *bias;           /* 1 × units */
+  NnMatrix *grad_weights;
+  NnMatrix *grad_bias;
+
+  guint     capacity;       /* rows of the work matrices */
+  NnMatrix *z_buf;          /* capacity × units */
+  NnMatrix *a_buf;
+  NnMatrix *grad_z_buf;
+  NnMatrix *grad_x_buf;     /* capacity × n_inputs */
+
+  NnMatrix  z;              /* views of the last batch */
+  NnMatrix  a;
+  NnMatrix  grad_z;
+  NnMatrix  grad_x;
+};
+
+G_DEFINE_FINAL_TYPE (NnLayer, nn_layer, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_N_INPUTS,
+  PROP_UNITS,
+  PROP_ACTIVATION,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+nn_layer_constructed (GObject *object)
+{
+  NnLayer *self = NN_LAYER (object);
+
+  G_OBJECT_CLASS (nn_layer_parent_class)->constructed (object);
+
+  self->weights = nn_matrix_new (self->units, self->n_inputs);
+  self->bias = nn_matrix_new (1, self->units);
+  self->grad_weights = nn_matrix_new (self->units, self->n_inputs);
+  self->grad_bias = nn_matrix_new (1, self->units);
+  self->z = nn_matrix_view (NULL, 0, self->units);
+  self->a = nn_matrix_view (NULL, 0, self->units);
+}
+
+static void
+nn_layer_dispose (GObject *object)
+{
+  NnLayer *self = NN_LAYER (object);
+
+  g_clear_object (&self->activation);
+
+  G_OBJECT_CLASS (nn_layer_parent_class)->dispose (object);
+}
+
+static void
+nn_layer_finalize (GObject *object)
+{
+  NnLayer *self = NN_LAYER (object);
+
+  g_clear_pointer (&self->weights, nn_matrix_free);
+  g_clear_pointer (&self->bias, nn_matrix_free);
+  g_clear_pointer (&self->grad_weights, nn_matrix_free);
+  g_clear_pointer (&self->grad_bias, nn_matrix_free);
+  g_clear_pointer (&self->z_buf, nn_matrix_free);
+  g_clear_pointer (&self->a_buf, nn_matrix_free);
+  g_clear_pointer (&self->grad_z_buf, nn_matrix_free);
+  g_clear_pointer (&self->grad_x_buf, nn_matrix_free);
+
+  G_OBJECT_CLASS (nn_layer_parent_class)->finalize (object);
+}
+
+static void
+nn_layer_get_property (GObject    *object,
+                       guint       prop_id,
+                       GValue     *value,
+                       GParamSpec *pspec)
+{
+  NnLayer *self = NN_LAYER (object);
+
+  switch (prop_id)
+    {
+    case PROP_N_INPUTS:
+      g_value_set_uint (value, self->n_inputs);
+      break;
+    case PROP_UNITS:
+      g_value_set_uint (value, self->units);
+      break;
+    case PROP_ACTIVATION:
+      g_value_set_object (value, self->activation);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+nn_layer_set_property (GObject      *object,
+                       guint         prop_id,
+                       const GValue *value,
+                       GParamSpec   *pspec)
+{
+  NnLayer *self = NN_LAYER (object);
+
+  switch (prop_id)
+    {
+    case PROP_N_INPUTS:
+      self->n_inputs = g_value_get_uint (value);
+      break;
+    case PROP_UNITS:
+      self->units = g_value_get_uint (value);
+      break;
+    case PROP_ACTIVATION:
+      self->activation = g_value_dup_object (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+nn_layer_class_init (NnLayerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->constructed = nn_layer_constructed;
+  object_class->dispose = nn_layer_dispose;
+  object_class->finalize = nn_layer_finalize;
+  object_class->get_property = nn_layer_get_property;
+  object_class->set_property = nn_layer_set_property;
+
+  /**
+   * NnLayer:n-inputs:
+   *
+   * The width of the layer's input: the previous layer's units, or the
+   * number of features for the first layer.
+   */
+  properties[PROP_N_INPUTS] =
+    g_param_spec_uint ("n-inputs", NULL, "Width of the layer's input",
+                       1, NN_LAYER_MAX_WIDTH, 1,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * NnLayer:units:
+   *
+   * The number of neurons.
+   */
+  properties[PROP_UNITS] =
+    g_param_spec_uint ("units", NULL, "Number of neurons",
+                       1, NN_LAYER_MAX_WIDTH, 1,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * NnLayer:activation:
+   *
+   * The activation applied to every neuron's weighted sum.
+   */
+  properties[PROP_ACTIVATION] =
+    g_param_spec_object ("activation", NULL, "Activation function of the layer",
+                         NN_TYPE_ACTIVATION,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+nn_layer_init (NnLayer *self)
+{
+}
+
+/**
+ * nn_layer_new:
+ * @n_inputs: the width of the input
+ * @units: the number of neurons
+ * @activation: the activation of the layer; the layer takes a reference
+ *
+ * Makes a dense layer with zero weights and biases.
+ *
+ * Returns: (transfer full): a new #NnLayer
+ */
+NnLayer *
+nn_layer_new (guint         n_inputs,
+              guint         units,
+              NnActivation *activation)
+{
+  g_return_val_if_fail (n_inputs > 0 && n_inputs <= NN_LAYER_MAX_WIDTH, NULL);
+  g_return_val_if_fail (units > 0 && units <= NN_LAYER_MAX_WIDTH, NULL);
+  g_return_val_if_fail (NN_IS_ACTIVATION (activation), NULL);
+
+  return g_object_new (NN_TYPE_LAYER,
+                       "n-inputs", n_inputs,
+                       "units", units,
+                       "activation", activation,
+                       NULL);
+}
+
+/**
+ * nn_layer_get_n_inputs:
+ * @self: a #NnLayer
+ *
+ * Returns: the width of the layer's input
+ */
+guint
+nn_layer_get_n_inputs (NnLayer *self)
+{
+  g_return_val_if_fail (NN_IS_LAYER (self), 0);
+
+  return self->n_inputs;
+}
+
+/**
+ * nn_layer_get_units:
+ * @self: a #NnLayer
+ *
+ * Returns: the number of neurons
+ */
+guint
+nn_layer_get_units (NnLayer *self)
+{
+  g_return_val_if_fail (NN_IS_LAYER (self), 0);
+
+  return self->units;
+}
+
+/**
+ * nn_layer_get_activation:
+ * @self: a #NnLayer
+ *
+ * Returns: (transfer none): the layer's activation
+ */
+NnActivation *
+nn_layer_get_activation (NnLayer *self)
+{
+  g_return_val_if_fail (NN_IS_LAYER (self), NULL);
+
+  return self->activation;
+}
+
+/**
+ * nn_layer_get_weights:
+ * @self: a #NnLayer
+ *
+ * Returns: (transfer none): the units × inputs weights, one row per neuron,
+ *   which the caller may modify in place
+ */
+NnMatrix *
+nn_layer_get_weights (NnLayer *self)
+{
+  g_return_val_if_fail (NN_IS_LAYER (self), NULL);
+
+  return self->weights;
+}
+
+/**
+ * nn_layer_get_bias:
+ * @self: a #NnLayer
+ *
+ * Returns: (transfer none): the 1 × units biases, modifiable in place
+ */
+NnMatrix *
+nn_layer_get_bias (NnLayer *self)
+{
+  g_return_val_if_fail (NN_IS_LAYER (self), NULL);
+
+  return self->bias;
+}
+
+/**
+ * nn_layer_get_weight_gradient:
+ * @self: a #NnLayer
+ *
+ * Returns: (transfer none): dL/dW from the last backward step
+ */
+const NnMatrix *
+nn_layer_get_weight_gradient (NnLayer *self)
+{
+  g_return_val_if_fail (NN_IS_LAYER (self), NULL);
+
+  return self->grad_weights;
+}
+
+/**
+ * nn_layer_get_bias_gradient:
+ * @self: a #NnLayer
+ *
+ * Returns: (transfer none): dL/db from the last backward step
+ */
+const NnMatrix *
+nn_layer_get_bias_gradient (NnLayer *self)
+{
+  g_return_val_if_fail (NN_IS_LAYER (self), NULL);
+
+  return self->grad_bias;
+}
+
+/**
+ * nn_layer_set_parameters:
+ * @self: a #NnLayer
+ * @weights: (nullable): units × inputs weights, or %NULL to keep them
+ * @bias: (nullable): 1 × units biases, or %NULL to keep them
+ * @error: return location for a #GError
+ *
+ * Copies given parameters into the layer after checking their shapes.
+ *
+ * Returns: %TRUE, or %FALSE with %NN_MODEL_ERROR_SHAPE_MISMATCH set
+ */
+gboolean
+nn_layer_set_parameters (NnLayer         *self,
+                         const NnMatrix  *weights,
+                         const NnMatrix  *bias,
+                         GError         **error)
+{
+  g_return_val_if_fail (NN_IS_LAYER (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (weights != NULL && !nn_matrix_same_shape (weights, self->weights))
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_SHAPE_MISMATCH,
+                   "weights are %u × %u, the layer needs %u × %u "
+                   "(one row of %u inputs per neuron)",
+                   weights->rows, weights->cols, self->units, self->n_inputs,
+                   self->n_inputs);
+      return FALSE;
+    }
+  if (bias != NULL && !nn_matrix_same_shape (bias, self->bias))
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_SHAPE_MISMATCH,
+                   "bias has %u values, the layer has %u neurons",
+                   bias->rows * bias->cols, self->units);
+      return FALSE;
+    }
+  if (weights != NULL)
+    nn_matrix_copy_into (weights, self->weights);
+  if (bias != NULL)
+    nn_matrix_copy_into (bias, self->bias);
+  return TRUE;
+}
+
+/* Grows the work matrices to @rows; a no-op once the largest batch is seen. */
+static void
+ensure_capacity (NnLayer *self,
+                 guint    rows)
+{
+  if (rows <= self->capacity)
+    return;
+
+  g_clear_pointer (&self->z_buf, nn_matrix_free);
+  g_clear_pointer (&self->a_buf, nn_matrix_free);
+  g_clear_pointer (&self->grad_z_buf, nn_matrix_free);
+  g_clear_pointer (&self->grad_x_buf, nn_matrix_free);
+  self->z_buf = nn_matrix_new (rows, self->units);
+  self->a_buf = nn_matrix_new (rows, self->units);
+  self->grad_z_buf = nn_matrix_new (rows, self->units);
+  self->grad_x_buf = nn_matrix_new (rows, self->n_inputs);
+  self->capacity = rows;
+}
+
+/**
+ * nn_layer_forward:
+ * @self: a #NnLayer
+ * @x: a batch of inputs, batch × inputs
+ *
+ * Computes `Z = X Wᵀ + b` and `A = f(Z)` and keeps both.
+ *
+ * Returns: (transfer none): A, valid until the next forward step
+ */
+const NnMatrix *
+nn_layer_forward (NnLayer        *self,
+                  const NnMatrix *x)
+{
+  g_return_val_if_fail (NN_IS_LAYER (self), NULL);
+  g_return_val_if_fail (x != NULL && x->cols == self->n_inputs, NULL);
+
+  ensure_capacity (self, x->rows);
+  self->z = nn_matrix_view (self->z_buf->data, x->rows, self->units);
+  self->a = nn_matrix_view (self->a_buf->data, x->rows, self->units);
+
+  nn_matrix_gemm (FALSE, TRUE, 1, x, self->weights, 0, &self->z);
+  nn_matrix_add_row_vector (&self->z, self->bias);
+  /* The activation of Z, not Z itself, is what the next layer consumes. */
+  nn_activation_forward (self->activation, &self->z, &self->a);
+  return &self->a;
+}
+
+/**
+ * nn_layer_backward:
+ * @self: a #NnLayer
+ * @x: the input of the last forward step
+ * @grad_a: dL/dA for that step
+ * @want_grad_input: whether to compute dL/dX (not needed by the first layer)
+ *
+ * Applies the chain rule through the layer: `dZ = f'(Z) ⊙ dA` (the
+ * derivative taken at the kept Z), `dW = dZᵀ X`, `db = Σ_rows dZ` and
+ * `dX = dZ W`.
+ *
+ * Returns: (transfer none) (nullable): dL/dX if requested, valid until the
+ *   next backward step
+ */
+const NnMatrix *
+nn_layer_backward (NnLayer        *self,
+                   const NnMatrix *x,
+                   const NnMatrix *grad_a,
+                   gboolean        want_grad_input)
+{
+  g_return_val_if_fail (NN_IS_LAYER (self), NULL);
+  g_return_val_if_fail (x != NULL && x->cols == self->n_inputs && x->rows == self->z.rows, NULL);
+  g_return_val_if_fail (grad_a != NULL && nn_matrix_same_shape (grad_a, &self->a), NULL);
+
+  self->grad_z = nn_matrix_view (self->grad_z_buf->data, x->rows, self->units);
+  nn_activation_backward (self->activation, &self->z, &self->a, grad_a, &self->grad_z);
+
+  nn_matrix_gemm (TRUE, FALSE, 1, &self->grad_z, x, 0, self->grad_weights);
+  nn_matrix_sum_rows (&self->grad_z, self->grad_bias);
+
+  if (!want_grad_input)
+    return NULL;
+  self->grad_x = nn_matrix_view (self->grad_x_buf->data, x->rows, self->n_inputs);
+  nn_matrix_gemm (FALSE, FALSE, 1, &self->grad_z, self->weights, 0, &self->grad_x);
+  return &self->grad_x;
+}
+
+/**
+ * nn_layer_get_z:
+ * @self: a #NnLayer
+ *
+ * Returns: (transfer none): the pre-activations Z of the last forward step
+ */
+const NnMatrix *
+nn_layer_get_z (NnLayer *self)
+{
+  g_return_val_if_fail (NN_IS_LAYER (self), NULL);
+
+  return &self->z;
+}
+
+/**
+ * nn_layer_get_a:
+ * @self: a #NnLayer
+ *
+ * Returns: (transfer none): the activations A of the last forward step
+ */
+const NnMatrix *
+nn_layer_get_a (NnLayer *self)
+{
+  g_return_val_if_fail (NN_IS_LAYER (self), NULL);
+
+  return &self->a;
+}

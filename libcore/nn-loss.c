@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "nn-loss.h"
+#include "nn-plugins.h"
+
+/**
+ * NnLoss:
+ *
+ * The abstract base of loss functions, registered by plugins under a name
+ * on the %NN_LOSS_EXTENSION_POINT_NAME extension point.
+ */
+G_DEFINE_ABSTRACT_TYPE (NnLoss, nn_loss, G_TYPE_OBJECT)
+
+static void
+nn_loss_class_init (NnLossClass *klass)
+{
+}
+
+static void
+nn_loss_init (NnLoss *self)
+{
+}
+
+/**
+ * nn_loss_compute:
+ * @self: a #NnLoss
+ * @pred: predictions, batch × outputs
+ * @target: targets, same shape
+ *
+ * Returns: the loss of the batch, a mean
+ */
+double
+nn_loss_compute (NnLoss         *self,
+                 const NnMatrix *pred,
+                 const NnMatrix *target)
+{
+  g_return_val_if_fail (NN_IS_LOSS (self), NAN);
+  g_return_val_if_fail (pred != NULL && target != NULL, NAN);
+  g_return_val_if_fail (nn_matrix_same_shape (pred, target), NAN);
+
+  return NN_LOSS_GET_CLASS (self)->compute (self, pred, target);
+}
+
+/**
+ * nn_loss_gradient:
+ * @self: a #NnLoss
+ * @pred: predictions, batch × outputs
+ * @target: targets, same shape
+ * @grad: (out caller-allocates): the gradient of nn_loss_compute() with
+ *   respect to @pred
+ */
+void
+nn_loss_gradient (NnLoss         *self,
+                  const NnMatrix *pred,
+                  const NnMatrix *target,
+                  NnMatrix       *grad)
+{
+  g_return_if_fail (NN_IS_LOSS (self));
+  g_return_if_fail (pred != NULL && target != NULL && grad != NULL);
+  g_return_if_fail (nn_matrix_same_shape (pred, target));
+  g_return_if_fail (nn_matrix_same_shape (pred, grad));
+
+  NN_LOSS_GET_CLASS (self)->gradient (self, pred, target, grad);
+}
+
+/**
+ * nn_loss_get_name:
+ * @self: a #NnLoss
+ *
+ * Returns: (transfer none) (nullable): the registered name of the class
+ */
+const char *
+nn_loss_get_name (NnLoss *self)
+{
+  g_return_val_if_fail (NN_IS_LOSS (self), NULL);
+
+  return nn_plugins_get_name_for_type (G_OBJECT_TYPE (self));
+}
+
+/**
+ * nn_loss_new_by_name:
+ * @name: a registered loss name, e.g. `"binary_crossentropy"`
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): a new #NnLoss, or %NULL with @error set
+ */
+NnLoss *
+nn_loss_new_by_name (const char  *name,
+                     GError     **error)
+{
+  return NN_LOSS (nn_plugins_new_object (NN_LOSS_EXTENSION_POINT_NAME, name, error));
+}

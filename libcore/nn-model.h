@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#if !defined(__NN_H_INSIDE__) && !defined(NN_COMPILATION)
+#error "Only <nn.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+#include "nn-layer.h"
+#include "nn-loss.h"
+#include "nn-optimizer.h"
+
+G_BEGIN_DECLS
+
+/**
+ * NnInit:
+ * @NN_INIT_NORMAL: weights from N(0, 1), the lesson's `np.random.randn`
+ * @NN_INIT_GLOROT_UNIFORM: U(±√(6 / (fan_in + fan_out)))
+ * @NN_INIT_GLOROT_NORMAL: N(0, 2 / (fan_in + fan_out))
+ * @NN_INIT_HE_NORMAL: N(0, 2 / fan_in)
+ * @NN_INIT_HE_UNIFORM: U(±√(6 / fan_in))
+ *
+ * Weight initialisation schemes. Biases always start at zero.
+ */
+typedef enum {
+  NN_INIT_NORMAL,
+  NN_INIT_GLOROT_UNIFORM,
+  NN_INIT_GLOROT_NORMAL,
+  NN_INIT_HE_NORMAL,
+  NN_INIT_HE_UNIFORM,
+} NnInit;
+
+#define NN_TYPE_INIT (nn_init_get_type ())
+GType nn_init_get_type (void) G_GNUC_CONST;
+
+#define NN_TYPE_MODEL (nn_model_get_type ())
+G_DECLARE_FINAL_TYPE (NnModel, nn_model, NN, MODEL, GObject)
+
+NnModel        *nn_model_new                  (void);
+void            nn_model_add_layer            (NnModel         *self,
+                                               NnLayer         *layer);
+guint           nn_model_get_n_layers         (NnModel         *self);
+NnLayer        *nn_model_get_layer            (NnModel         *self,
+                                               guint            index);
+guint           nn_model_get_n_inputs         (NnModel         *self);
+guint           nn_model_get_n_outputs        (NnModel         *self);
+NnLoss         *nn_model_get_loss             (NnModel         *self);
+void            nn_model_set_loss             (NnModel         *self,
+                                               NnLoss          *loss);
+NnOptimizer    *nn_model_get_optimizer        (NnModel         *self);
+void            nn_model_set_optimizer        (NnModel         *self,
+                                               NnOptimizer     *optimizer);
+guint64         nn_model_get_seed             (NnModel         *self);
+void            nn_model_set_seed             (NnModel         *self,
+                                               guint64          seed);
+void            nn_model_init_parameters      (NnModel         *self,
+                                               NnInit           init);
+
+const NnMatrix *nn_model_forward              (NnModel         *self,
+                                               const NnMatrix  *x);
+void            nn_model_backward             (NnModel         *self,
+                                               const NnMatrix  *x,
+                                               const NnMatrix  *y);
+double          nn_model_train_step           (NnModel         *self,
+                                               const NnMatrix  *x,
+                                               const NnMatrix  *y,
+                                               GError         **error);
+double          nn_model_train_epoch          (NnModel         *self,
+                                               const NnMatrix  *x,
+                                               const NnMatrix  *y,
+                                               guint            batch_size,
+                                               gboolean         shuffle,
+                                               GError         **error);
+gboolean        nn_model_fit                  (NnModel         *self,
+                                               const NnMatrix  *x,
+                                               const NnMatrix  *y,
+                                               const NnMatrix  *val_x,
+                                               const NnMatrix  *val_y,
+                                               guint            epochs,
+                                               guint            batch_size,
+                                               gboolean         shuffle,
+                                               GCancellable    *cancellable,
+                                               GError         **error);
+NnMatrix       *nn_model_predict              (NnModel         *self,
+                                               const NnMatrix  *x);
+double          nn_model_evaluate             (NnModel         *self,
+                                               const NnMatrix  *x,
+                                               const NnMatrix  *y,
+                                               GError         **error);
+GArray         *nn_model_get_loss_history     (NnModel         *self);
+GArray         *nn_model_get_val_loss_history (NnModel         *self);
+
+guint           nn_model_get_n_parameters     (NnModel         *self);
+NnMatrix       *nn_model_get_parameter        (NnModel         *self,
+                                               guint            index);
+const NnMatrix *nn_model_get_gradient         (NnModel         *self,
+                                               guint            index);
+
+G_END_DECLS

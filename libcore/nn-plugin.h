@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* nn-plugin.h: what a plugin file needs to declare itself. */
+#pragma once
+
+#if !defined(__NN_H_INSIDE__) && !defined(NN_COMPILATION)
+#error "Only <nn.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+#include "nn-real.h"
+
+G_BEGIN_DECLS
+
+/**
+ * NN_PLUGIN_ABI_VERSION:
+ *
+ * Bumped whenever the layout of a class structure that plugins subclass
+ * changes. The loader refuses a plugin built for another value.
+ */
+#define NN_PLUGIN_ABI_VERSION 1
+
+/**
+ * NnPluginInfo:
+ * @abi_version: %NN_PLUGIN_ABI_VERSION when the plugin was built
+ * @real_size: `sizeof (nn_real)` when the plugin was built
+ *
+ * Exported by every plugin as `nn_plugin_info`, so the loader can refuse a
+ * plugin built for another ABI or scalar type before running any of its code.
+ */
+typedef struct {
+  guint32 abi_version;
+  guint32 real_size;
+} NnPluginInfo;
+
+#ifdef NN_PLUGIN_STATIC
+#define NN_PLUGIN_DEFINE(register_types_func)
+#else
+/**
+ * NN_PLUGIN_DEFINE:
+ * @register_types_func: a `void (*) (GTypeModule *)` that registers the
+ *   plugin's types, each with g_io_extension_point_implement()
+ *
+ * Defines the entry points of a plugin file, as `GST_PLUGIN_DEFINE` does for
+ * GStreamer. Use it once per shared object.
+ */
+#define NN_PLUGIN_DEFINE(register_types_func)                                  \
+  G_MODULE_EXPORT const NnPluginInfo nn_plugin_info = {                        \
+    NN_PLUGIN_ABI_VERSION, sizeof (nn_real)                                    \
+  };                                                                           \
+  G_MODULE_EXPORT void g_io_module_load (GIOModule *module);                   \
+  G_MODULE_EXPORT void g_io_module_unload (GIOModule *module);                 \
+  G_MODULE_EXPORT void                                                         \
+  g_io_module_load (GIOModule *module)                                         \
+  {                                                                            \
+    register_types_func (G_TYPE_MODULE (module));                              \
+  }                                                                            \
+  G_MODULE_EXPORT void                                                         \
+  g_io_module_unload (GIOModule *module)                                       \
+  {                                                                            \
+    (void) module;                                                             \
+  }
+#endif
+
+G_END_DECLS

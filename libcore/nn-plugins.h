@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* nn-plugins.h: finding, loading and looking up plugins. */
+#pragma once
+
+#if !defined(__NN_H_INSIDE__) && !defined(NN_COMPILATION)
+#error "Only <nn.h> can be included directly."
+#endif
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+void          nn_plugins_set_system_directory (const char  *dir);
+const char   *nn_plugins_get_system_directory (void);
+gboolean      nn_plugins_ensure_loaded        (GError     **error);
+gboolean      nn_plugins_load_directory       (const char  *dir,
+                                               GError     **error);
+gboolean      nn_plugins_load_file            (const char  *path,
+                                               GError     **error);
+GPtrArray    *nn_plugins_get_load_errors      (void);
+GStrv         nn_plugins_list                 (const char  *extension_point);
+GType         nn_plugins_lookup               (const char  *extension_point,
+                                               const char  *name,
+                                               GError     **error);
+const char   *nn_plugins_get_name_for_type    (GType        type);
+const char   *nn_plugins_get_file_for_type    (GType        type);
+GObject      *nn_plugins_new_object           (const char  *extension_point,
+                                               const char  *name,
+                                               GError     **error);
+
+G_END_DECLS

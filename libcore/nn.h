@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* nn.h: the one header users, plugins and nnrun include. */
+#pragma once
+
+#define __NN_H_INSIDE__
+
+#include "nn-real.h"
+#include "nn-errors.h"
+#include "nn-matrix.h"
+#include "nn-activation.h"
+#include "nn-loss.h"
+#include "nn-optimizer.h"
+#include "nn-sgd-optimizer.h"
+#include "nn-layer.h"
+#include "nn-model.h"
+#include "nn-dataset.h"
+#include "nn-plugins.h"
+#include "nn-plugin.h"
+#include "nn-experiment.h"
+
+#undef __NN_H_INSIDE__

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* sigmoid: 1 / (1 + e^-z) (torch.nn.Sigmoid). */
+#include <nn.h>
+
+#define NN_TYPE_SIGMOID_ACTIVATION (nn_sigmoid_activation_get_type ())
+G_DECLARE_FINAL_TYPE (NnSigmoidActivation, nn_sigmoid_activation, NN, SIGMOID_ACTIVATION, NnActivation)
+
+/**
+ * NnSigmoidActivation:
+ *
+ * The logistic function `f(z) = 1 / (1 + e^-z)`, with derivative
+ * `f(z) (1 - f(z))`. The exponential is only ever taken of `-|z|`, so no
+ * finite input overflows.
+ */
+struct _NnSigmoidActivation
+{
+  NnActivation parent_instance;
+};
+
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnSigmoidActivation, nn_sigmoid_activation,
+                                NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL,
+                                g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
+                                                                g_define_type_id,
+                                                                "sigmoid", 0);)
+
+static void
+nn_sigmoid_activation_forward (NnActivation   *activation,
+                               const NnMatrix *z,
+                               NnMatrix       *a)
+{
+  const nn_real *zd = z->data;
+  nn_real *ad = a->data;
+  gsize n = nn_matrix_size (z);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      nn_real x = zd[i];
+
+      if (x >= 0)
+        ad[i] = 1 / (1 + nn_exp (-x));
+      else
+        {
+          nn_real e = nn_exp (x);
+          ad[i] = e / (1 + e);
+        }
+    }
+}
+
+static void
+nn_sigmoid_activation_backward (NnActivation   *activation,
+                                const NnMatrix *z,
+                                const NnMatrix *a,
+                                const NnMatrix *grad_a,
+                                NnMatrix       *grad_z)
+{
+  const nn_real *ad = a->data;
+  const nn_real *gd = grad_a->data;
+  nn_real *out = grad_z->data;
+  gsize n = nn_matrix_size (a);
+
+  for (gsize i = 0; i < n; i++)
+    out[i] = gd[i] * ad[i] * (1 - ad[i]);
+}
+
+static void
+nn_sigmoid_activation_class_init (NnSigmoidActivationClass *klass)
+{
+  NnActivationClass *activation_class = NN_ACTIVATION_CLASS (klass);
+
+  activation_class->description = "Logistic sigmoid 1 / (1 + e^-z)";
+  activation_class->forward = nn_sigmoid_activation_forward;
+  activation_class->backward = nn_sigmoid_activation_backward;
+}
+
+static void
+nn_sigmoid_activation_class_finalize (NnSigmoidActivationClass *klass)
+{
+}
+
+static void
+nn_sigmoid_activation_init (NnSigmoidActivation *self)
+{
+}
+
+static void
+register_types (GTypeModule *module)
+{
+  nn_sigmoid_activation_register_type (module);
+}
+
+NN_PLUGIN_DEFINE (register_types)

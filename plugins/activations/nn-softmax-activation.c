@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* softmax: e^z_i / sum_j e^z_j over each row (torch.nn.Softmax(dim=1)). */
+#include <nn.h>
+
+#define NN_TYPE_SOFTMAX_ACTIVATION (nn_softmax_activation_get_type ())
+G_DECLARE_FINAL_TYPE (NnSoftmaxActivation, nn_softmax_activation, NN, SOFTMAX_ACTIVATION, NnActivation)
+
+/**
+ * NnSoftmaxActivation:
+ *
+ * The softmax of each row (one sample): `a_i = e^z_i / sum_j e^z_j`. The row
+ * maximum is subtracted first, so no finite input overflows. The backward
+ * step is the Jacobian-vector product of each row,
+ * `grad_z_i = a_i (grad_a_i - sum_j grad_a_j a_j)`.
+ */
+struct _NnSoftmaxActivation
+{
+  NnActivation parent_instance;
+};
+
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnSoftmaxActivation, nn_softmax_activation,
+                                NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL,
+                                g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
+                                                                g_define_type_id,
+                                                                "softmax", 0);)
+
+static void
+nn_softmax_activation_forward (NnActivation   *activation,
+                               const NnMatrix *z,
+                               NnMatrix       *a)
+{
+  guint cols = z->cols;
+
+  if (cols == 0)
+    return;
+
+  for (guint r = 0; r < z->rows; r++)
+    {
+      const nn_real *zr = z->data + (gsize) r * cols;
+      nn_real *ar = a->data + (gsize) r * cols;
+      nn_real max = zr[0];
+      double sum = 0;
+      nn_real scale;
+
+      for (guint c = 1; c < cols; c++)
+        if (zr[c] > max)
+          max = zr[c];
+      /* Every exponent is <= 0 and one is 0, so 1 <= sum <= cols. */
+      for (guint c = 0; c < cols; c++)
+        {
+          ar[c] = nn_exp (zr[c] - max);
+          sum += ar[c];
+        }
+      scale = (nn_real) (1.0 / sum);
+      for (guint c = 0; c < cols; c++)
+        ar[c] *= scale;
+    }
+}
+
+static void
+nn_softmax_activation_backward (NnActivation   *activation,
+                                const NnMatrix *z,
+                                const NnMatrix *a,
+                                const NnMatrix *grad_a,
+                                NnMatrix       *grad_z)
+{
+  guint cols = a->cols;
+
+  for (guint r = 0; r < a->rows; r++)
+    {
+      const nn_real *ar = a->data + (gsize) r * cols;
+      const nn_real *gr = grad_a->data + (gsize) r * cols;
+      nn_real *out = grad_z->data + (gsize) r * cols;
+      double dot = 0;
+      nn_real d;
+
+      for (guint c = 0; c < cols; c++)
+        dot += (double) gr[c] * ar[c];
+      d = (nn_real) dot;
+      for (guint c = 0; c < cols; c++)
+        out[c] = ar[c] * (gr[c] - d);
+    }
+}
+
+static void
+nn_softmax_activation_class_init (NnSoftmaxActivationClass *klass)
+{
+  NnActivationClass *activation_class = NN_ACTIVATION_CLASS (klass);
+
+  activation_class->description = "Softmax over each row: e^z_i / sum_j e^z_j";
+  activation_class->forward = nn_softmax_activation_forward;
+  activation_class->backward = nn_softmax_activation_backward;
+}
+
+static void
+nn_softmax_activation_class_finalize (NnSoftmaxActivationClass *klass)
+{
+}
+
+static void
+nn_softmax_activation_init (NnSoftmaxActivation *self)
+{
+}
+
+static void
+register_types (GTypeModule *module)
+{
+  nn_softmax_activation_register_type (module);
+}
+
+NN_PLUGIN_DEFINE (register_types)

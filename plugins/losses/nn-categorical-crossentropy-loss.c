@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* categorical_crossentropy: cross-entropy of probability rows (Keras style). */
+#include <nn.h>
+
+#define NN_TYPE_CATEGORICAL_CROSSENTROPY_LOSS (nn_categorical_crossentropy_loss_get_type ())
+G_DECLARE_FINAL_TYPE (NnCategoricalCrossentropyLoss, nn_categorical_crossentropy_loss,
+                      NN, CATEGORICAL_CROSSENTROPY_LOSS, NnLoss)
+
+/**
+ * NnCategoricalCrossentropyLoss:
+ *
+ * The cross-entropy of each row, `-sum_c y_c log(p_c)`, averaged over the
+ * rows (samples). @pred holds probabilities (a softmax output), @target one-hot
+ * rows or probability rows; the value equals PyTorch's
+ * `NLLLoss()(log(pred), labels)` (or `CrossEntropyLoss` of the logits).
+ * Probabilities are clamped to at least the smallest normal #nn_real, so a
+ * prediction of 0 gives a finite loss and gradient.
+ */
+struct _NnCategoricalCrossentropyLoss
+{
+  NnLoss parent_instance;
+};
+
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnCategoricalCrossentropyLoss, nn_categorical_crossentropy_loss,
+                                NN_TYPE_LOSS, G_TYPE_FLAG_FINAL,
+                                g_io_extension_point_implement (NN_LOSS_EXTENSION_POINT_NAME,
+                                                                g_define_type_id,
+                                                                "categorical_crossentropy", 0);)
+
+static double
+nn_categorical_crossentropy_loss_compute (NnLoss         *loss,
+                                          const NnMatrix *pred,
+                                          const NnMatrix *target)
+{
+  const nn_real *pd = pred->data;
+  const nn_real *td = target->data;
+  gsize n = nn_matrix_size (pred);
+  double sum = 0;
+
+  if (pred->rows == 0)
+    return 0;
+
+  for (gsize i = 0; i < n; i++)
+    if (td[i] != 0)
+      sum -= td[i] * log (MAX ((double) pd[i], (double) NN_REAL_MIN));
+  return sum / pred->rows;
+}
+
+static void
+nn_categorical_crossentropy_loss_gradient (NnLoss         *loss,
+                                           const NnMatrix *pred,
+                                           const NnMatrix *target,
+                                           NnMatrix       *grad)
+{
+  const nn_real *pd = pred->data;
+  const nn_real *td = target->data;
+  nn_real *gd = grad->data;
+  gsize n = nn_matrix_size (pred);
+  double inv_rows = pred->rows ? 1.0 / pred->rows : 0;
+
+  for (gsize i = 0; i < n; i++)
+    gd[i] = (nn_real) (-td[i] / MAX ((double) pd[i], (double) NN_REAL_MIN) * inv_rows);
+}
+
+static void
+nn_categorical_crossentropy_loss_class_init (NnCategoricalCrossentropyLossClass *klass)
+{
+  NnLossClass *loss_class = NN_LOSS_CLASS (klass);
+
+  loss_class->description = "Categorical cross-entropy of probability rows, mean over samples";
+  loss_class->compute = nn_categorical_crossentropy_loss_compute;
+  loss_class->gradient = nn_categorical_crossentropy_loss_gradient;
+}
+
+static void
+nn_categorical_crossentropy_loss_class_finalize (NnCategoricalCrossentropyLossClass *klass)
+{
+}
+
+static void
+nn_categorical_crossentropy_loss_init (NnCategoricalCrossentropyLoss *self)
+{
+}
+
+static void
+register_types (GTypeModule *module)
+{
+  nn_categorical_crossentropy_loss_register_type (module);
+}
+
+NN_PLUGIN_DEFINE (register_types)

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Shared helpers of the CUnit suites. */
+#pragma once
+
+#include <CUnit/CUnit.h>
+#include <nn.h>
+
+/* Finite-difference tolerances: tight in the double build, and in the float
+ * build loose enough for single-precision rounding of a central difference
+ * (error ~ eps / h + h², with eps ~ 1e-7 and h ~ 1e-3). */
+#if NN_REAL_IS_DOUBLE
+#define NN_TEST_FD_STEP 1e-6
+#define NN_TEST_FD_RTOL 1e-6
+#define NN_TEST_FD_ATOL 1e-8
+#else
+#define NN_TEST_FD_STEP 1e-2
+#define NN_TEST_FD_RTOL 2e-2
+#define NN_TEST_FD_ATOL 2e-3
+#endif
+
+int       nn_test_run             (void);
+int       nn_test_init_plugins    (void);
+gboolean  nn_test_close           (double a,
+                                   double b,
+                                   double rtol,
+                                   double atol);
+NnMatrix *nn_test_random_matrix   (GRand *rand,
+                                   guint  rows,
+                                   guint  cols,
+                                   double lo,
+                                   double hi);
+
+#define NN_ASSERT_CMPFLOAT(a, b, rtol, atol)                                          \
+  G_STMT_START {                                                                      \
+    double _a = (a), _b = (b);                                                        \
+    g_autofree char *_msg = g_strdup_printf ("%s = %.12g, %s = %.12g (rtol %g, atol %g)", \
+                                             #a, _a, #b, _b, (double) (rtol),         \
+                                             (double) (atol));                        \
+    CU_assertImplementation (nn_test_close (_a, _b, (rtol), (atol)), __LINE__, _msg,  \
+                             __FILE__, "", CU_FALSE);                                 \
+  } G_STMT_END
+
+#define NN_ASSERT_NO_ERROR(err)                                                       \
+  G_STMT_START {                                                                      \
+    g_autofree char *_msg = g_strdup_printf ("unexpected error: %s",                  \
+                                             (err) ? (err)->message : "");            \
+    CU_assertImplementation ((err) == NULL, __LINE__, _msg, __FILE__, "", CU_FALSE);  \
+  } G_STMT_END
+
+#define NN_ASSERT_ERROR(err, domain, code)                                            \
+  G_STMT_START {                                                                      \
+    g_autofree char *_msg = g_strdup_printf ("expected error %s/%d, got %s",          \
+                                             #domain, (int) (code),                   \
+                                             (err) ? (err)->message : "none");        \
+    CU_assertImplementation (g_error_matches ((err), (domain), (code)), __LINE__,     \
+                             _msg, __FILE__, "", CU_FALSE);                           \
+  } G_STMT_END
