@@ -4,6 +4,7 @@
 
 #define __NN_H_INSIDE__
 
+#include "nn-version.h"
 #include "nn-real.h"
 #include "nn-errors.h"
 #include "nn-matrix.h"

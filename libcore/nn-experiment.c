@@ -1,0 +1,1344 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+#include <json-glib/json-glib.h>
+
+#include "nn-activation.h"
+#include "nn-errors.h"
+#include "nn-experiment.h"
+#include "nn-plugins.h"
+#include "nn-sgd-optimizer.h"
+#include "nn-yaml-private.h"
+
+/**
+ * NnExperiment:
+ *
+ * A whole experiment read from a YAML file: data, preprocessing, network,
+ * loss, optimizer, training and outputs. Everything in the file is checked,
+ * the data are loaded and the model is built when the experiment is
+ * created, so a bad file fails before any work; nn_experiment_run() then
+ * trains and writes the run directory.
+ */
+struct _NnExperiment
+{
+  GObject parent_instance;
+
+  char       *path;
+  char       *name;
+  guint64     seed;
+  NnTask      task;
+  NnDataset  *train;
+  NnDataset  *val;
+  NnDataset  *test;
+  NnModel    *model;
+  guint       epochs;
+  guint       batch_size;
+  gboolean    shuffle;
+  GStrv       metrics;
+  char       *output_dir;
+
+  GStrv       columns;
+  GArray     *history;      /* double, epochs_run × columns */
+  guint       epochs_run;
+  gint64      start_time;
+  const char *stop_reason;
+  double      seconds;
+  GHashTable *final;        /* "split/metric" -> double* */
+};
+
+G_DEFINE_FINAL_TYPE (NnExperiment, nn_experiment, G_TYPE_OBJECT)
+
+enum {
+  EPOCH_FINISHED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+nn_experiment_dispose (GObject *object)
+{
+  NnExperiment *self = NN_EXPERIMENT (object);
+
+  g_clear_object (&self->train);
+  g_clear_object (&self->val);
+  g_clear_object (&self->test);
+  g_clear_object (&self->model);
+
+  G_OBJECT_CLASS (nn_experiment_parent_class)->dispose (object);
+}
+
+static void
+nn_experiment_finalize (GObject *object)
+{
+  NnExperiment *self = NN_EXPERIMENT (object);
+
+  g_free (self->path);
+  g_free (self->name);
+  g_strfreev (self->metrics);
+  g_free (self->output_dir);
+  g_strfreev (self->columns);
+  g_clear_pointer (&self->history, g_array_unref);
+  g_clear_pointer (&self->final, g_hash_table_unref);
+
+  G_OBJECT_CLASS (nn_experiment_parent_class)->finalize (object);
+}
+
+static void
+nn_experiment_class_init (NnExperimentClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = nn_experiment_dispose;
+  object_class->finalize = nn_experiment_finalize;
+
+  /**
+   * NnExperiment::epoch-finished:
+   * @experiment: the experiment
+   * @epoch: the epoch just finished, counting from 1
+   *
+   * Emitted after each epoch, once its row of the history is complete; read
+   * it with nn_experiment_get_history_value().
+   */
+  signals[EPOCH_FINISHED] =
+    g_signal_new ("epoch-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+}
+
+static void
+nn_experiment_init (NnExperiment *self)
+{
+  self->history = g_array_new (FALSE, FALSE, sizeof (double));
+  self->final = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->stop_reason = "not started";
+}
+
+/* ---- reading the file ---------------------------------------------------- */
+
+static const char * const top_keys[] = {
+  "name", "seed", "plugins", "data", "model", "loss", "optimizer", "train",
+  "metrics", "output", NULL
+};
+static const char * const data_keys[] = { "source", "task", "positive", "scale", "split", NULL };
+static const char * const source_keys[] = { "csv", "target", NULL };
+static const char * const split_keys[] = { "validation", "test", "stratify", "shuffle", NULL };
+static const char * const model_keys[] = { "init", "layers", NULL };
+static const char * const layer_keys[] = { "units", "activation", "weights", "bias", NULL };
+static const char * const train_keys[] = { "epochs", "batch_size", "shuffle", NULL };
+static const char * const output_keys[] = { "dir", NULL };
+static const char * const known_metrics[] = { "accuracy", NULL };
+
+/* What the data section asks for, kept until the model is known. */
+typedef struct {
+  NnDataset   *raw;
+  yaml_node_t *source_node;
+  yaml_node_t *task_node;
+  gboolean     task_given;
+  NnTask       task;
+  int          positive;
+  NnScale      scale;
+  double       validation;
+  double       test;
+  gboolean     stratify;
+  gboolean     shuffle;
+} DataSpec;
+
+static void
+data_spec_clear (DataSpec *spec)
+{
+  g_clear_object (&spec->raw);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DataSpec, data_spec_clear)
+
+static char *
+resolve_path (NnExperiment *self,
+              const char   *path)
+{
+  g_autofree char *dir = NULL;
+
+  if (g_path_is_absolute (path))
+    return g_strdup (path);
+  dir = g_path_get_dirname (self->path);
+  return g_build_filename (dir, path, NULL);
+}
+
+static gboolean
+read_source (NnExperiment  *self,
+             NnYamlDoc     *doc,
+             yaml_node_t   *node,
+             DataSpec      *spec,
+             GError       **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  yaml_node_t *csv, *target;
+  const char *csv_path, *target_name;
+  g_autofree char *path = NULL;
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+
+  spec->source_node = node;
+  if (node->type == YAML_SCALAR_NODE)
+    {
+      if (g_strcmp0 (nn_yaml_scalar (node), "iris") != 0)
+        {
+          nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                             "unknown data source '%s'; use 'iris' or "
+                             "{csv: FILE, target: COLUMN}", nn_yaml_scalar (node));
+          return FALSE;
+        }
+      spec->raw = nn_dataset_new_iris (error);
+      return spec->raw != NULL;
+    }
+
+  if (!nn_yaml_check_mapping (doc, node, "data.source", source_keys, error))
+    return FALSE;
+  csv = nn_yaml_lookup (doc, node, "csv");
+  target = nn_yaml_lookup (doc, node, "target");
+  if (csv == NULL || target == NULL)
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_MISSING_KEY,
+                         "data.source needs both 'csv' and 'target'");
+      return FALSE;
+    }
+  if (!nn_yaml_get_string (doc, csv, "data.source.csv", &csv_path, error) ||
+      !nn_yaml_get_string (doc, target, "data.source.target", &target_name, error))
+    return FALSE;
+
+  path = resolve_path (self, csv_path);
+  if (!g_file_get_contents (path, &contents, &length, &local_error))
+    {
+      nn_yaml_set_error (error, doc, csv, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "%s", local_error->message);
+      return FALSE;
+    }
+  spec->raw = nn_dataset_new_from_csv_data (path, contents, length, target_name, error);
+  return spec->raw != NULL;
+}
+
+static gboolean
+read_data (NnExperiment  *self,
+           NnYamlDoc     *doc,
+           yaml_node_t   *node,
+           DataSpec      *spec,
+           GError       **error)
+{
+  yaml_node_t *v;
+
+  spec->positive = -1;
+  spec->scale = NN_SCALE_NONE;
+  spec->stratify = TRUE;
+  spec->shuffle = TRUE;
+
+  if (!nn_yaml_check_mapping (doc, node, "data", data_keys, error))
+    return FALSE;
+
+  if ((v = nn_yaml_lookup (doc, node, "source")) == NULL)
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_MISSING_KEY,
+                         "data needs a 'source'");
+      return FALSE;
+    }
+  if (!read_source (self, doc, v, spec, error))
+    return FALSE;
+
+  if ((v = nn_yaml_lookup (doc, node, "task")) != NULL)
+    {
+      gint task;
+      if (!nn_yaml_get_enum (doc, v, "data.task", NN_TYPE_TASK, &task, error))
+        return FALSE;
+      spec->task = task;
+      spec->task_given = TRUE;
+      spec->task_node = v;
+    }
+
+  if ((v = nn_yaml_lookup (doc, node, "positive")) != NULL)
+    {
+      const char * const *classes = nn_dataset_get_class_names (spec->raw);
+      const char *label = nn_yaml_scalar (v);
+      g_autofree char *list = NULL;
+
+      for (guint k = 0; label && classes && classes[k]; k++)
+        if (g_str_equal (classes[k], label))
+          spec->positive = k;
+      if (spec->positive < 0)
+        {
+          list = classes ? g_strjoinv ("', '", (char **) classes) : NULL;
+          nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                             list ? "positive label '%s' is not a class of the target; "
+                                    "classes: '%s'"
+                                  : "positive label '%s' needs a target of class labels%s",
+                             label ? label : "", list ? list : "");
+          return FALSE;
+        }
+      if (spec->task_given && spec->task != NN_TASK_BINARY)
+        {
+          nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                             "'positive' makes a binary task, but data.task is not binary");
+          return FALSE;
+        }
+      spec->task = NN_TASK_BINARY;
+      spec->task_given = TRUE;
+    }
+
+  if ((v = nn_yaml_lookup (doc, node, "scale")) != NULL)
+    {
+      gint scale;
+      if (!nn_yaml_get_enum (doc, v, "data.scale", NN_TYPE_SCALE, &scale, error))
+        return FALSE;
+      spec->scale = scale;
+    }
+
+  if ((v = nn_yaml_lookup (doc, node, "split")) != NULL)
+    {
+      yaml_node_t *s;
+
+      if (!nn_yaml_check_mapping (doc, v, "data.split", split_keys, error))
+        return FALSE;
+      if ((s = nn_yaml_lookup (doc, v, "validation")) != NULL &&
+          !nn_yaml_get_double (doc, s, "data.split.validation", 0, 0.99, &spec->validation, error))
+        return FALSE;
+      if ((s = nn_yaml_lookup (doc, v, "test")) != NULL &&
+          !nn_yaml_get_double (doc, s, "data.split.test", 0, 0.99, &spec->test, error))
+        return FALSE;
+      if ((s = nn_yaml_lookup (doc, v, "stratify")) != NULL &&
+          !nn_yaml_get_bool (doc, s, "data.split.stratify", &spec->stratify, error))
+        return FALSE;
+      if ((s = nn_yaml_lookup (doc, v, "shuffle")) != NULL &&
+          !nn_yaml_get_bool (doc, s, "data.split.shuffle", &spec->shuffle, error))
+        return FALSE;
+      if (spec->validation + spec->test >= 1.0)
+        {
+          nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                             "validation and test fractions leave nothing to train on");
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+targets_are_integers (NnDataset *raw)
+{
+  const NnMatrix *t = nn_dataset_get_targets (raw);
+
+  if (t->cols != 1)
+    return FALSE;
+  for (guint r = 0; r < t->rows; r++)
+    if (t->data[r] != floor (t->data[r]))
+      return FALSE;
+  return TRUE;
+}
+
+/* The task, when the file does not say: class labels are a classification,
+ * as are integer targets under a sigmoid or softmax output; the rest is a
+ * regression. One output unit makes a classification binary. */
+static NnTask
+infer_task (DataSpec   *spec,
+            guint       out_units,
+            const char *out_activation)
+{
+  gboolean squashing = g_strcmp0 (out_activation, "sigmoid") == 0 ||
+                       g_strcmp0 (out_activation, "softmax") == 0;
+
+  if (nn_dataset_get_class_names (spec->raw) != NULL ||
+      (squashing && targets_are_integers (spec->raw)))
+    return out_units == 1 ? NN_TASK_BINARY : NN_TASK_MULTICLASS;
+  return NN_TASK_REGRESSION;
+}
+
+static gboolean
+read_layers (NnExperiment  *self,
+             NnYamlDoc     *doc,
+             yaml_node_t   *node,
+             NnInit         init,
+             guint          n_inputs,
+             DataSpec      *spec,
+             GError       **error)
+{
+  g_autoptr(GPtrArray) weights = g_ptr_array_new_with_free_func ((GDestroyNotify) nn_matrix_free);
+  g_autoptr(GPtrArray) biases = g_ptr_array_new_with_free_func ((GDestroyNotify) nn_matrix_free);
+  guint n_layers, width = n_inputs, want = 0;
+  yaml_node_t *last_units = NULL;
+  const char *what_out = NULL;
+
+  if (node->type != YAML_SEQUENCE_NODE || nn_yaml_n_items (node) == 0)
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "model.layers must be a non-empty list of layers");
+      return FALSE;
+    }
+  n_layers = nn_yaml_n_items (node);
+
+  for (guint i = 0; i < n_layers; i++)
+    {
+      yaml_node_t *item = nn_yaml_item (doc, node, i);
+      g_autofree char *what = g_strdup_printf ("model.layers[%u]", i);
+      g_autofree char *act_what = g_strdup_printf ("model.layers[%u].activation", i);
+      g_autofree char *w_what = g_strdup_printf ("model.layers[%u].weights", i);
+      g_autofree char *b_what = g_strdup_printf ("model.layers[%u].bias", i);
+      g_autoptr(NnActivation) activation = NULL;
+      g_autoptr(NnLayer) layer = NULL;
+      yaml_node_t *v;
+      guint64 units;
+      NnMatrix *w = NULL, *b = NULL;
+
+      if (!nn_yaml_check_mapping (doc, item, what, layer_keys, error))
+        return FALSE;
+      if ((v = nn_yaml_lookup (doc, item, "units")) == NULL)
+        {
+          nn_yaml_set_error (error, doc, item, NN_CONFIG_ERROR_MISSING_KEY,
+                             "%s needs 'units'", what);
+          return FALSE;
+        }
+      last_units = v;
+      {
+        g_autofree char *u_what = g_strdup_printf ("model.layers[%u].units", i);
+        if (!nn_yaml_get_uint (doc, v, u_what, 1, NN_LAYER_MAX_WIDTH, &units, error))
+          return FALSE;
+      }
+
+      if ((v = nn_yaml_lookup (doc, item, "activation")) != NULL)
+        activation = NN_ACTIVATION (nn_yaml_new_object (doc, v, NN_ACTIVATION_EXTENSION_POINT_NAME,
+                                                        act_what, error));
+      else
+        {
+          g_autoptr(GError) local_error = NULL;
+          activation = nn_activation_new_by_name ("linear", &local_error);
+          if (activation == NULL)
+            nn_yaml_set_error (error, doc, item, NN_CONFIG_ERROR_UNKNOWN_TYPE,
+                               "%s has no activation and the default 'linear' is not "
+                               "available: %s", what, local_error->message);
+        }
+      if (activation == NULL)
+        return FALSE;
+      if (i == n_layers - 1)
+        what_out = nn_activation_get_name (activation);
+
+      if ((v = nn_yaml_lookup (doc, item, "weights")) != NULL &&
+          (w = nn_yaml_get_matrix (doc, v, w_what, (guint) units, width, FALSE, error)) == NULL)
+        return FALSE;
+      g_ptr_array_add (weights, w);
+      if ((v = nn_yaml_lookup (doc, item, "bias")) != NULL &&
+          (b = nn_yaml_get_matrix (doc, v, b_what, 1, (guint) units, TRUE, error)) == NULL)
+        return FALSE;
+      g_ptr_array_add (biases, b);
+
+      layer = nn_layer_new (width, (guint) units, activation);
+      nn_model_add_layer (self->model, layer);
+      width = (guint) units;
+    }
+
+  /* The output layer must fit the targets. */
+  if (!spec->task_given)
+    spec->task = infer_task (spec, width, what_out);
+  switch (spec->task)
+    {
+    case NN_TASK_BINARY:
+      want = 1;
+      break;
+    case NN_TASK_MULTICLASS:
+      {
+        NnDataset *probe = spec->raw;
+        g_autoptr(NnDataset) encoded = nn_dataset_encode (probe, NN_TASK_MULTICLASS, -1, error);
+        if (encoded == NULL)
+          {
+            g_prefix_error (error, "%s: error: ", doc->file);
+            return FALSE;
+          }
+        want = nn_dataset_get_n_classes (encoded);
+      }
+      break;
+    case NN_TASK_REGRESSION:
+      if (nn_dataset_get_class_names (spec->raw) != NULL)
+        {
+          nn_yaml_set_error (error, doc, spec->task_node ? spec->task_node : spec->source_node,
+                             NN_CONFIG_ERROR_INVALID_VALUE,
+                             "a regression needs numeric targets, but the target holds "
+                             "class labels such as '%s'",
+                             nn_dataset_get_class_names (spec->raw)[0]);
+          return FALSE;
+        }
+      want = nn_dataset_get_targets (spec->raw)->cols;
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  if (width != want)
+    {
+      const char *task_name = spec->task == NN_TASK_BINARY ? "a binary task"
+                              : spec->task == NN_TASK_MULTICLASS ? "the data's classes"
+                              : "the regression targets";
+      nn_yaml_set_error (error, doc, last_units, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "the output layer has %u units, but %s need%s %u",
+                         width, task_name,
+                         spec->task == NN_TASK_BINARY ? "s" : "", want);
+      return FALSE;
+    }
+
+  nn_model_init_parameters (self->model, init);
+  for (guint i = 0; i < n_layers; i++)
+    if (!nn_layer_set_parameters (nn_model_get_layer (self->model, i),
+                                  weights->pdata[i], biases->pdata[i], error))
+      return FALSE;   /* shapes were checked while reading */
+  return TRUE;
+}
+
+static gboolean
+read_model (NnExperiment  *self,
+            NnYamlDoc     *doc,
+            yaml_node_t   *node,
+            DataSpec      *spec,
+            GError       **error)
+{
+  yaml_node_t *v;
+  gint init = NN_INIT_GLOROT_UNIFORM;
+
+  if (!nn_yaml_check_mapping (doc, node, "model", model_keys, error))
+    return FALSE;
+  if ((v = nn_yaml_lookup (doc, node, "init")) != NULL &&
+      !nn_yaml_get_enum (doc, v, "model.init", NN_TYPE_INIT, &init, error))
+    return FALSE;
+  if ((v = nn_yaml_lookup (doc, node, "layers")) == NULL)
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_MISSING_KEY,
+                         "model needs 'layers'");
+      return FALSE;
+    }
+  return read_layers (self, doc, v, init,
+                      nn_dataset_get_n_features (spec->raw), spec, error);
+}
+
+/* Splits, encodes and scales the data once the task is known. */
+static gboolean
+prepare_data (NnExperiment  *self,
+              NnYamlDoc     *doc,
+              DataSpec      *spec,
+              GError       **error)
+{
+  guint32 seeds[2] = { (guint32) self->seed, 1 };   /* a stream apart from the model's */
+  g_autoptr(GRand) rand = g_rand_new_with_seed_array (seeds, 2);
+  g_autoptr(NnDataset) train = NULL;
+  g_autoptr(NnDataset) val = NULL;
+  g_autoptr(NnDataset) test = NULL;
+  NnDataset *others[2];
+
+  if (!nn_dataset_split (spec->raw, spec->validation, spec->test,
+                         spec->stratify && spec->task != NN_TASK_REGRESSION,
+                         spec->shuffle, rand, &train, &val, &test, error))
+    {
+      g_prefix_error (error, "%s: error: ", doc->file);
+      return FALSE;
+    }
+
+  self->train = nn_dataset_encode (train, spec->task, spec->positive, error);
+  if (self->train == NULL)
+    return FALSE;
+  if (val != NULL && (self->val = nn_dataset_encode (val, spec->task, spec->positive, error)) == NULL)
+    return FALSE;
+  if (test != NULL && (self->test = nn_dataset_encode (test, spec->task, spec->positive, error)) == NULL)
+    return FALSE;
+
+  others[0] = self->val;
+  others[1] = self->test;
+  return nn_dataset_scale (self->train, spec->scale, others, 2);
+}
+
+static const char *
+default_loss (NnTask task)
+{
+  switch (task)
+    {
+    case NN_TASK_BINARY:
+      return "binary_crossentropy";
+    case NN_TASK_MULTICLASS:
+      return "categorical_crossentropy";
+    case NN_TASK_REGRESSION:
+    default:
+      return "mean_squared_error";
+    }
+}
+
+static gboolean
+read_training (NnExperiment  *self,
+               NnYamlDoc     *doc,
+               yaml_node_t   *root,
+               GError       **error)
+{
+  yaml_node_t *v, *s;
+
+  /* loss */
+  if ((v = nn_yaml_lookup (doc, root, "loss")) != NULL)
+    {
+      g_autoptr(GObject) loss = nn_yaml_new_object (doc, v, NN_LOSS_EXTENSION_POINT_NAME,
+                                                    "loss", error);
+      if (loss == NULL)
+        return FALSE;
+      nn_model_set_loss (self->model, NN_LOSS (loss));
+    }
+  else
+    {
+      g_autoptr(GError) local_error = NULL;
+      g_autoptr(NnLoss) loss = nn_loss_new_by_name (default_loss (self->task), &local_error);
+      if (loss == NULL)
+        {
+          nn_yaml_set_error (error, doc, root, NN_CONFIG_ERROR_UNKNOWN_TYPE,
+                             "no loss given, and the default one is not available: %s",
+                             local_error->message);
+          return FALSE;
+        }
+      nn_model_set_loss (self->model, loss);
+    }
+
+  /* optimizer */
+  if ((v = nn_yaml_lookup (doc, root, "optimizer")) != NULL)
+    {
+      g_autoptr(GObject) opt = nn_yaml_new_object (doc, v, NN_OPTIMIZER_EXTENSION_POINT_NAME,
+                                                   "optimizer", error);
+      if (opt == NULL)
+        return FALSE;
+      nn_model_set_optimizer (self->model, NN_OPTIMIZER (opt));
+    }
+  else
+    {
+      g_autoptr(NnOptimizer) opt = nn_sgd_optimizer_new (0.01);
+      nn_model_set_optimizer (self->model, opt);
+    }
+
+  /* train */
+  self->epochs = 100;
+  self->batch_size = 0;
+  self->shuffle = TRUE;
+  if ((v = nn_yaml_lookup (doc, root, "train")) != NULL)
+    {
+      guint64 n;
+
+      if (!nn_yaml_check_mapping (doc, v, "train", train_keys, error))
+        return FALSE;
+      if ((s = nn_yaml_lookup (doc, v, "epochs")) != NULL)
+        {
+          if (!nn_yaml_get_uint (doc, s, "train.epochs", 1, 10000000, &n, error))
+            return FALSE;
+          self->epochs = (guint) n;
+        }
+      if ((s = nn_yaml_lookup (doc, v, "batch_size")) != NULL)
+        {
+          if (!nn_yaml_get_uint (doc, s, "train.batch_size", 0, G_MAXUINT32, &n, error))
+            return FALSE;
+          self->batch_size = (guint) n;
+        }
+      if ((s = nn_yaml_lookup (doc, v, "shuffle")) != NULL &&
+          !nn_yaml_get_bool (doc, s, "train.shuffle", &self->shuffle, error))
+        return FALSE;
+    }
+
+  /* metrics */
+  if ((v = nn_yaml_lookup (doc, root, "metrics")) != NULL)
+    {
+      g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+
+      if (v->type != YAML_SEQUENCE_NODE)
+        {
+          nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                             "metrics must be a list of metric names");
+          return FALSE;
+        }
+      for (guint i = 0; i < nn_yaml_n_items (v); i++)
+        {
+          yaml_node_t *item = nn_yaml_item (doc, v, i);
+          const char *m = nn_yaml_scalar (item);
+
+          if (m == NULL || !g_strv_contains (known_metrics, m))
+            {
+              nn_yaml_set_error (error, doc, item, NN_CONFIG_ERROR_UNKNOWN_TYPE,
+                                 "unknown metric '%s'; known: 'accuracy'", m ? m : "");
+              return FALSE;
+            }
+          if (self->task == NN_TASK_REGRESSION)
+            {
+              nn_yaml_set_error (error, doc, item, NN_CONFIG_ERROR_INVALID_VALUE,
+                                 "metric '%s' is for classification, and this is a regression", m);
+              return FALSE;
+            }
+          g_strv_builder_add (b, m);
+        }
+      self->metrics = g_strv_builder_end (b);
+    }
+  else
+    {
+      static const char * const classification[] = { "accuracy", NULL };
+      static const char * const none[] = { NULL };
+      self->metrics = g_strdupv ((char **) (self->task == NN_TASK_REGRESSION ? none : classification));
+    }
+
+  /* output */
+  if ((v = nn_yaml_lookup (doc, root, "output")) != NULL)
+    {
+      const char *dir;
+
+      if (!nn_yaml_check_mapping (doc, v, "output", output_keys, error))
+        return FALSE;
+      if ((s = nn_yaml_lookup (doc, v, "dir")) != NULL)
+        {
+          if (!nn_yaml_get_string (doc, s, "output.dir", &dir, error))
+            return FALSE;
+          self->output_dir = g_strdup (dir);
+        }
+    }
+  if (self->output_dir == NULL)
+    self->output_dir = g_build_filename ("runs", self->name, NULL);
+  return TRUE;
+}
+
+static gboolean
+load_document (NnExperiment  *self,
+               NnYamlDoc     *doc,
+               GError       **error)
+{
+  g_auto(DataSpec) spec = { 0 };
+  yaml_node_t *root = nn_yaml_root (doc);
+  yaml_node_t *v;
+  guint64 seed = 42;
+
+  if (!nn_yaml_check_mapping (doc, root, "the experiment", top_keys, error))
+    return FALSE;
+
+  if ((v = nn_yaml_lookup (doc, root, "name")) != NULL)
+    {
+      const char *name;
+      if (!nn_yaml_get_string (doc, v, "name", &name, error))
+        return FALSE;
+      if (strchr (name, '/') != NULL || g_str_equal (name, ".") || g_str_equal (name, ".."))
+        {
+          nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                             "name '%s' cannot be a folder name", name);
+          return FALSE;
+        }
+      self->name = g_strdup (name);
+    }
+  else
+    {
+      g_autofree char *base = g_path_get_basename (self->path);
+      char *dot = strrchr (base, '.');
+      if (dot != NULL && dot != base)
+        *dot = '\0';
+      self->name = g_strdup (base);
+    }
+
+  if ((v = nn_yaml_lookup (doc, root, "seed")) != NULL &&
+      !nn_yaml_get_uint (doc, v, "seed", 0, G_MAXUINT32, &seed, error))
+    return FALSE;
+  self->seed = seed;
+
+  if ((v = nn_yaml_lookup (doc, root, "plugins")) != NULL)
+    {
+      if (v->type != YAML_SEQUENCE_NODE)
+        {
+          nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                             "plugins must be a list of folders");
+          return FALSE;
+        }
+      for (guint i = 0; i < nn_yaml_n_items (v); i++)
+        {
+          yaml_node_t *item = nn_yaml_item (doc, v, i);
+          g_autoptr(GError) local_error = NULL;
+          g_autofree char *dir = NULL;
+          const char *rel;
+
+          if (!nn_yaml_get_string (doc, item, "a plugins folder", &rel, error))
+            return FALSE;
+          dir = resolve_path (self, rel);
+          if (!nn_plugins_load_directory (dir, &local_error))
+            {
+              nn_yaml_set_error (error, doc, item, NN_CONFIG_ERROR_INVALID_VALUE,
+                                 "%s", local_error->message);
+              return FALSE;
+            }
+        }
+    }
+
+  if ((v = nn_yaml_lookup (doc, root, "data")) == NULL)
+    {
+      nn_yaml_set_error (error, doc, root, NN_CONFIG_ERROR_MISSING_KEY,
+                         "the experiment needs a 'data' section");
+      return FALSE;
+    }
+  if (!read_data (self, doc, v, &spec, error))
+    return FALSE;
+
+  self->model = nn_model_new ();
+  nn_model_set_seed (self->model, self->seed);
+  if ((v = nn_yaml_lookup (doc, root, "model")) == NULL)
+    {
+      nn_yaml_set_error (error, doc, root, NN_CONFIG_ERROR_MISSING_KEY,
+                         "the experiment needs a 'model' section");
+      return FALSE;
+    }
+  if (!read_model (self, doc, v, &spec, error))
+    return FALSE;
+  self->task = spec.task;
+
+  if (!prepare_data (self, doc, &spec, error))
+    return FALSE;
+  return read_training (self, doc, root, error);
+}
+
+/**
+ * nn_experiment_new_from_file:
+ * @path: an experiment YAML file
+ * @error: return location for a #GError
+ *
+ * Reads and checks the whole experiment, loads its data and builds its
+ * model. Errors in the file are %NN_CONFIG_ERROR with messages
+ * `FILE:LINE:COLUMN: error: ...`; errors in the data are %NN_DATA_ERROR.
+ *
+ * Returns: (transfer full): a new #NnExperiment, or %NULL with @error set
+ */
+NnExperiment *
+nn_experiment_new_from_file (const char  *path,
+                             GError     **error)
+{
+  g_autoptr(NnExperiment) self = NULL;
+  g_autoptr(NnYamlDoc) doc = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!g_file_get_contents (path, &contents, &length, &local_error))
+    {
+      g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_FAILED,
+                   "%s: error: %s", path, local_error->message);
+      return NULL;
+    }
+  doc = nn_yaml_doc_new_from_data (path, contents, length, error);
+  if (doc == NULL)
+    return NULL;
+
+  self = g_object_new (NN_TYPE_EXPERIMENT, NULL);
+  self->path = g_strdup (path);
+  if (!load_document (self, doc, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+/* ---- accessors ----------------------------------------------------------- */
+
+/**
+ * nn_experiment_get_name:
+ * @self: a #NnExperiment
+ *
+ * Returns: (transfer none): the experiment's name
+ */
+const char *
+nn_experiment_get_name (NnExperiment *self)
+{
+  g_return_val_if_fail (NN_IS_EXPERIMENT (self), NULL);
+
+  return self->name;
+}
+
+/**
+ * nn_experiment_get_output_dir:
+ * @self: a #NnExperiment
+ *
+ * Returns: (transfer none): the run directory
+ */
+const char *
+nn_experiment_get_output_dir (NnExperiment *self)
+{
+  g_return_val_if_fail (NN_IS_EXPERIMENT (self), NULL);
+
+  return self->output_dir;
+}
+
+/**
+ * nn_experiment_set_output_dir:
+ * @self: a #NnExperiment
+ * @dir: the run directory, instead of the file's `output.dir`
+ */
+void
+nn_experiment_set_output_dir (NnExperiment *self,
+                              const char   *dir)
+{
+  g_return_if_fail (NN_IS_EXPERIMENT (self));
+  g_return_if_fail (dir != NULL);
+
+  g_free (self->output_dir);
+  self->output_dir = g_strdup (dir);
+}
+
+/**
+ * nn_experiment_get_epochs:
+ * @self: a #NnExperiment
+ *
+ * Returns: the number of epochs the experiment trains for
+ */
+guint
+nn_experiment_get_epochs (NnExperiment *self)
+{
+  g_return_val_if_fail (NN_IS_EXPERIMENT (self), 0);
+
+  return self->epochs;
+}
+
+/**
+ * nn_experiment_get_model:
+ * @self: a #NnExperiment
+ *
+ * Returns: (transfer none): the model
+ */
+NnModel *
+nn_experiment_get_model (NnExperiment *self)
+{
+  g_return_val_if_fail (NN_IS_EXPERIMENT (self), NULL);
+
+  return self->model;
+}
+
+/**
+ * nn_experiment_get_train_data:
+ * @self: a #NnExperiment
+ *
+ * Returns: (transfer none): the training data, encoded and scaled
+ */
+NnDataset *
+nn_experiment_get_train_data (NnExperiment *self)
+{
+  g_return_val_if_fail (NN_IS_EXPERIMENT (self), NULL);
+
+  return self->train;
+}
+
+/**
+ * nn_experiment_get_validation_data:
+ * @self: a #NnExperiment
+ *
+ * Returns: (transfer none) (nullable): the validation data
+ */
+NnDataset *
+nn_experiment_get_validation_data (NnExperiment *self)
+{
+  g_return_val_if_fail (NN_IS_EXPERIMENT (self), NULL);
+
+  return self->val;
+}
+
+/**
+ * nn_experiment_get_test_data:
+ * @self: a #NnExperiment
+ *
+ * Returns: (transfer none) (nullable): the test data
+ */
+NnDataset *
+nn_experiment_get_test_data (NnExperiment *self)
+{
+  g_return_val_if_fail (NN_IS_EXPERIMENT (self), NULL);
+
+  return self->test;
+}
+
+/* ---- metrics ------------------------------------------------------------- */
+
+static double
+accuracy (NnTask          task,
+          const NnMatrix *pred,
+          const NnMatrix *target)
+{
+  guint correct = 0;
+
+  for (guint r = 0; r < pred->rows; r++)
+    {
+      if (task == NN_TASK_BINARY)
+        correct += (NN_MATRIX_AT (pred, r, 0) >= 0.5) == (NN_MATRIX_AT (target, r, 0) >= 0.5);
+      else
+        {
+          guint best_p = 0, best_t = 0;
+          for (guint c = 1; c < pred->cols; c++)
+            {
+              if (NN_MATRIX_AT (pred, r, c) > NN_MATRIX_AT (pred, r, best_p))
+                best_p = c;
+              if (NN_MATRIX_AT (target, r, c) > NN_MATRIX_AT (target, r, best_t))
+                best_t = c;
+            }
+          correct += best_p == best_t;
+        }
+    }
+  return pred->rows ? (double) correct / pred->rows : NAN;
+}
+
+/* Loss and every metric of @data under the current weights, in the order of
+ * the history columns: loss first, then the metrics. */
+static gboolean
+measure (NnExperiment  *self,
+         NnDataset     *data,
+         double        *out,
+         GError       **error)
+{
+  const NnMatrix *x = nn_dataset_get_features (data);
+  const NnMatrix *y = nn_dataset_get_targets (data);
+  g_autoptr(NnMatrix) pred = nn_model_predict (self->model, x);
+
+  out[0] = nn_loss_compute (nn_model_get_loss (self->model), pred, y);
+  if (!isfinite (out[0]))
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE,
+                   "the loss is %g", out[0]);
+      return FALSE;
+    }
+  for (guint m = 0; self->metrics[m] != NULL; m++)
+    out[1 + m] = accuracy (self->task, pred, y);   /* the one metric so far */
+  return TRUE;
+}
+
+/* ---- running ------------------------------------------------------------- */
+
+static void
+build_columns (NnExperiment *self)
+{
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+
+  g_strv_builder_add (b, "epoch");
+  g_strv_builder_add (b, "loss");
+  g_strv_builder_add (b, "val_loss");
+  for (guint m = 0; self->metrics[m] != NULL; m++)
+    {
+      g_autofree char *val = g_strconcat ("val_", self->metrics[m], NULL);
+      g_strv_builder_add (b, self->metrics[m]);
+      g_strv_builder_add (b, val);
+    }
+  g_strv_builder_add (b, "learning_rate");
+  g_strv_builder_add (b, "seconds");
+  g_strfreev (self->columns);
+  self->columns = g_strv_builder_end (b);
+}
+
+static void
+on_epoch_finished (NnModel      *model,
+                   guint         epoch,
+                   double        loss,
+                   double        val_loss,
+                   NnExperiment *self)
+{
+  guint n_metrics = g_strv_length (self->metrics);
+  guint n_cols = g_strv_length (self->columns);
+  g_autofree double *row = g_new0 (double, n_cols);
+  g_autofree double *train_m = g_new0 (double, n_metrics + 1);
+  g_autofree double *val_m = g_new0 (double, n_metrics + 1);
+
+  row[0] = epoch;
+  row[1] = loss;
+  row[2] = val_loss;
+  if (n_metrics > 0)
+    {
+      /* Training metrics at the weights the epoch ended with, as for
+       * validation; the loss column stays the mean of the batch losses. */
+      measure (self, self->train, train_m, NULL);
+      if (self->val != NULL)
+        measure (self, self->val, val_m, NULL);
+      for (guint m = 0; m < n_metrics; m++)
+        {
+          row[3 + 2 * m] = train_m[1 + m];
+          row[4 + 2 * m] = self->val ? val_m[1 + m] : NAN;
+        }
+    }
+  row[n_cols - 2] = nn_optimizer_get_learning_rate (nn_model_get_optimizer (model));
+  row[n_cols - 1] = (g_get_monotonic_time () - self->start_time) / 1e6;
+  g_array_append_vals (self->history, row, n_cols);
+  self->epochs_run = epoch;
+  g_signal_emit (self, signals[EPOCH_FINISHED], 0, epoch);
+}
+
+/* The shortest of these forms that reads back as the same double. */
+static void
+append_number (GString *s,
+               double   v)
+{
+  static const char * const formats[] = { "%.15g", "%.16g", "%.17g" };
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (isnan (v))
+    return;   /* an empty CSV field: no value */
+  for (gsize i = 0; i < G_N_ELEMENTS (formats); i++)
+    {
+      g_ascii_formatd (buf, sizeof buf, formats[i], v);
+      if (g_ascii_strtod (buf, NULL) == v)
+        break;
+    }
+  g_string_append (s, buf);
+}
+
+static gboolean
+write_history (NnExperiment  *self,
+               GError       **error)
+{
+  g_autoptr(GString) s = g_string_new (NULL);
+  g_autofree char *header = g_strjoinv (",", self->columns);
+  g_autofree char *path = g_build_filename (self->output_dir, "history.csv", NULL);
+  guint n_cols = g_strv_length (self->columns);
+
+  g_string_append (s, header);
+  g_string_append_c (s, '\n');
+  for (guint e = 0; e < self->epochs_run; e++)
+    {
+      for (guint c = 0; c < n_cols; c++)
+        {
+          if (c > 0)
+            g_string_append_c (s, ',');
+          append_number (s, g_array_index (self->history, double, e * n_cols + c));
+        }
+      g_string_append_c (s, '\n');
+    }
+  if (!g_file_set_contents (path, s->str, s->len, error))
+    {
+      g_prefix_error (error, "writing %s: ", path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+add_number (JsonBuilder *b,
+            const char  *name,
+            double       v)
+{
+  json_builder_set_member_name (b, name);
+  if (isfinite (v))
+    json_builder_add_double_value (b, v);
+  else
+    json_builder_add_null_value (b);
+}
+
+static gboolean
+write_summary (NnExperiment  *self,
+               GError       **error)
+{
+  static const char * const splits[] = { "train", "validation", "test" };
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *path = g_build_filename (self->output_dir, "summary.json", NULL);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, self->name);
+  json_builder_set_member_name (b, "epochs_run");
+  json_builder_add_int_value (b, self->epochs_run);
+  json_builder_set_member_name (b, "stop_reason");
+  json_builder_add_string_value (b, self->stop_reason);
+  add_number (b, "seconds", self->seconds);
+  json_builder_set_member_name (b, "final");
+  json_builder_begin_object (b);
+  for (guint s = 0; s < G_N_ELEMENTS (splits); s++)
+    {
+      g_autofree char *loss_key = g_strconcat (splits[s], "/loss", NULL);
+      double *loss = g_hash_table_lookup (self->final, loss_key);
+
+      json_builder_set_member_name (b, splits[s]);
+      if (loss == NULL)
+        {
+          json_builder_add_null_value (b);
+          continue;
+        }
+      json_builder_begin_object (b);
+      add_number (b, "loss", *loss);
+      for (guint m = 0; self->metrics[m] != NULL; m++)
+        {
+          g_autofree char *key = g_strconcat (splits[s], "/", self->metrics[m], NULL);
+          double *v = g_hash_table_lookup (self->final, key);
+          add_number (b, self->metrics[m], v ? *v : NAN);
+        }
+      json_builder_end_object (b);
+    }
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  text = json_generator_to_data (gen, NULL);
+  {
+    g_autofree char *with_newline = g_strconcat (text, "\n", NULL);
+    if (!g_file_set_contents (path, with_newline, -1, error))
+      {
+        g_prefix_error (error, "writing %s: ", path);
+        return FALSE;
+      }
+  }
+  return TRUE;
+}
+
+static void
+record_final (NnExperiment *self)
+{
+  static const char * const splits[] = { "train", "validation", "test" };
+  NnDataset *sets[] = { self->train, self->val, self->test };
+  guint n_metrics = g_strv_length (self->metrics);
+
+  for (guint s = 0; s < G_N_ELEMENTS (splits); s++)
+    {
+      g_autofree double *v = g_new0 (double, n_metrics + 1);
+
+      if (sets[s] == NULL || !measure (self, sets[s], v, NULL))
+        continue;
+      g_hash_table_insert (self->final, g_strconcat (splits[s], "/loss", NULL),
+                           g_memdup2 (&v[0], sizeof (double)));
+      for (guint m = 0; m < n_metrics; m++)
+        g_hash_table_insert (self->final, g_strconcat (splits[s], "/", self->metrics[m], NULL),
+                             g_memdup2 (&v[1 + m], sizeof (double)));
+    }
+}
+
+/**
+ * nn_experiment_run:
+ * @self: a #NnExperiment
+ * @cancellable: (nullable): stops training between epochs
+ * @error: return location for a #GError
+ *
+ * Trains the model and writes `history.csv` and `summary.json` in the run
+ * directory, each atomically. When training diverges or is cancelled, the
+ * files still record the epochs run, with the reason in `stop_reason`.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
+ */
+gboolean
+nn_experiment_run (NnExperiment  *self,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  g_autoptr(GError) train_error = NULL;
+  NnDataset *val;
+  gulong handler;
+  gboolean ok;
+
+  g_return_val_if_fail (NN_IS_EXPERIMENT (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (g_mkdir_with_parents (self->output_dir, 0777) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO,
+                   "cannot create the run directory %s: %s", self->output_dir,
+                   g_strerror (saved));
+      return FALSE;
+    }
+
+  build_columns (self);
+  g_array_set_size (self->history, 0);
+  self->epochs_run = 0;
+  g_hash_table_remove_all (self->final);
+  self->start_time = g_get_monotonic_time ();
+  self->stop_reason = "running";
+
+  val = self->val;
+  handler = g_signal_connect (self->model, "epoch-finished",
+                              G_CALLBACK (on_epoch_finished), self);
+  ok = nn_model_fit (self->model,
+                     nn_dataset_get_features (self->train), nn_dataset_get_targets (self->train),
+                     val ? nn_dataset_get_features (val) : NULL,
+                     val ? nn_dataset_get_targets (val) : NULL,
+                     self->epochs, self->batch_size, self->shuffle,
+                     cancellable, &train_error);
+  g_signal_handler_disconnect (self->model, handler);
+
+  self->seconds = (g_get_monotonic_time () - self->start_time) / 1e6;
+  if (ok)
+    self->stop_reason = "completed";
+  else if (g_error_matches (train_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    self->stop_reason = "interrupted";
+  else
+    self->stop_reason = "diverged";
+  if (ok)
+    record_final (self);
+
+  if (!write_history (self, error) || !write_summary (self, error))
+    return FALSE;
+  if (!ok)
+    {
+      g_propagate_error (error, g_steal_pointer (&train_error));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * nn_experiment_get_history_columns:
+ * @self: a #NnExperiment
+ *
+ * Returns: (transfer none) (array zero-terminated=1): the names of the
+ *   columns of `history.csv`, once nn_experiment_run() has started
+ */
+const char * const *
+nn_experiment_get_history_columns (NnExperiment *self)
+{
+  g_return_val_if_fail (NN_IS_EXPERIMENT (self), NULL);
+
+  if (self->columns == NULL)
+    build_columns (self);
+  return (const char * const *) self->columns;
+}
+
+/**
+ * nn_experiment_get_epochs_run:
+ * @self: a #NnExperiment
+ *
+ * Returns: the number of epochs finished so far
+ */
+guint
+nn_experiment_get_epochs_run (NnExperiment *self)
+{
+  g_return_val_if_fail (NN_IS_EXPERIMENT (self), 0);
+
+  return self->epochs_run;
+}
+
+/**
+ * nn_experiment_get_history_value:
+ * @self: a #NnExperiment
+ * @epoch: an epoch, counting from 1
+ * @column: an index into nn_experiment_get_history_columns()
+ *
+ * Returns: the value, NaN where there is none (no validation data)
+ */
+double
+nn_experiment_get_history_value (NnExperiment *self,
+                                 guint         epoch,
+                                 guint         column)
+{
+  guint n_cols;
+
+  g_return_val_if_fail (NN_IS_EXPERIMENT (self), NAN);
+  g_return_val_if_fail (epoch >= 1 && epoch <= self->epochs_run, NAN);
+
+  n_cols = g_strv_length (self->columns);
+  g_return_val_if_fail (column < n_cols, NAN);
+  return g_array_index (self->history, double, (epoch - 1) * n_cols + column);
+}
+
+/**
+ * nn_experiment_get_final_metric:
+ * @self: a #NnExperiment
+ * @split: `"train"`, `"validation"` or `"test"`
+ * @metric: `"loss"` or a metric name
+ *
+ * Returns: the value with the final weights, or NaN if there is none
+ */
+double
+nn_experiment_get_final_metric (NnExperiment *self,
+                                const char   *split,
+                                const char   *metric)
+{
+  g_autofree char *key = NULL;
+  double *v;
+
+  g_return_val_if_fail (NN_IS_EXPERIMENT (self), NAN);
+
+  key = g_strconcat (split, "/", metric, NULL);
+  v = g_hash_table_lookup (self->final, key);
+  return v ? *v : NAN;
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Reading experiment files: libyaml documents with positions in every error. */
+#pragma once
+
+#include <glib-object.h>
+#include <yaml.h>
+
+#include "nn-matrix.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char            *file;     /* the name used in messages */
+  yaml_document_t  doc;
+} NnYamlDoc;
+
+G_GNUC_INTERNAL NnYamlDoc   *nn_yaml_doc_new_from_data (const char    *file,
+                                                        const char    *data,
+                                                        gsize          length,
+                                                        GError       **error);
+G_GNUC_INTERNAL void         nn_yaml_doc_free          (NnYamlDoc     *doc);
+G_GNUC_INTERNAL yaml_node_t *nn_yaml_root              (NnYamlDoc     *doc);
+G_GNUC_INTERNAL void         nn_yaml_set_error         (GError       **error,
+                                                        NnYamlDoc     *doc,
+                                                        yaml_node_t   *node,
+                                                        gint           code,
+                                                        const char    *format,
+                                                        ...) G_GNUC_PRINTF (5, 6);
+
+/* One key of a mapping, with its value and the nodes for messages. */
+typedef struct {
+  const char  *key;
+  yaml_node_t *key_node;
+  yaml_node_t *value;
+} NnYamlPair;
+
+G_GNUC_INTERNAL gboolean     nn_yaml_check_mapping     (NnYamlDoc          *doc,
+                                                        yaml_node_t        *node,
+                                                        const char         *what,
+                                                        const char * const *allowed,
+                                                        GError            **error);
+G_GNUC_INTERNAL yaml_node_t *nn_yaml_lookup            (NnYamlDoc     *doc,
+                                                        yaml_node_t   *mapping,
+                                                        const char    *key);
+G_GNUC_INTERNAL guint        nn_yaml_n_pairs           (yaml_node_t   *mapping);
+G_GNUC_INTERNAL NnYamlPair   nn_yaml_pair              (NnYamlDoc     *doc,
+                                                        yaml_node_t   *mapping,
+                                                        guint          index);
+G_GNUC_INTERNAL guint        nn_yaml_n_items           (yaml_node_t   *sequence);
+G_GNUC_INTERNAL yaml_node_t *nn_yaml_item              (NnYamlDoc     *doc,
+                                                        yaml_node_t   *sequence,
+                                                        guint          index);
+
+G_GNUC_INTERNAL const char  *nn_yaml_scalar            (yaml_node_t   *node);
+G_GNUC_INTERNAL gboolean     nn_yaml_get_string        (NnYamlDoc     *doc,
+                                                        yaml_node_t   *node,
+                                                        const char    *what,
+                                                        const char   **out,
+                                                        GError       **error);
+G_GNUC_INTERNAL gboolean     nn_yaml_get_double        (NnYamlDoc     *doc,
+                                                        yaml_node_t   *node,
+                                                        const char    *what,
+                                                        double         min,
+                                                        double         max,
+                                                        double        *out,
+                                                        GError       **error);
+G_GNUC_INTERNAL gboolean     nn_yaml_get_uint          (NnYamlDoc     *doc,
+                                                        yaml_node_t   *node,
+                                                        const char    *what,
+                                                        guint64        min,
+                                                        guint64        max,
+                                                        guint64       *out,
+                                                        GError       **error);
+G_GNUC_INTERNAL gboolean     nn_yaml_get_bool          (NnYamlDoc     *doc,
+                                                        yaml_node_t   *node,
+                                                        const char    *what,
+                                                        gboolean      *out,
+                                                        GError       **error);
+G_GNUC_INTERNAL gboolean     nn_yaml_get_enum          (NnYamlDoc     *doc,
+                                                        yaml_node_t   *node,
+                                                        const char    *what,
+                                                        GType          enum_type,
+                                                        gint          *out,
+                                                        GError       **error);
+G_GNUC_INTERNAL NnMatrix    *nn_yaml_get_matrix        (NnYamlDoc     *doc,
+                                                        yaml_node_t   *node,
+                                                        const char    *what,
+                                                        guint          rows,
+                                                        guint          cols,
+                                                        gboolean       vector,
+                                                        GError       **error);
+G_GNUC_INTERNAL GObject     *nn_yaml_new_object        (NnYamlDoc     *doc,
+                                                        yaml_node_t   *node,
+                                                        const char    *extension_point,
+                                                        const char    *what,
+                                                        GError       **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnYamlDoc, nn_yaml_doc_free)
+
+G_END_DECLS

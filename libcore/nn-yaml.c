@@ -1,0 +1,676 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "nn-errors.h"
+#include "nn-plugins.h"
+#include "nn-utils-private.h"
+#include "nn-yaml-private.h"
+
+/*
+ * Experiment files are read with libyaml's document API so that every node
+ * keeps its position: each error names FILE:LINE:COLUMN of the node at fault.
+ */
+
+NnYamlDoc *
+nn_yaml_doc_new_from_data (const char  *file,
+                           const char  *data,
+                           gsize        length,
+                           GError     **error)
+{
+  g_autoptr(NnYamlDoc) doc = g_new0 (NnYamlDoc, 1);
+  yaml_parser_t parser;
+  gboolean ok;
+
+  doc->file = g_strdup (file);
+  yaml_parser_initialize (&parser);
+  yaml_parser_set_input_string (&parser, (const unsigned char *) data, length);
+  ok = yaml_parser_load (&parser, &doc->doc);
+  if (!ok)
+    {
+      g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_PARSE,
+                   "%s:%lu:%lu: error: %s%s%s", file,
+                   (unsigned long) parser.problem_mark.line + 1,
+                   (unsigned long) parser.problem_mark.column + 1,
+                   parser.problem ? parser.problem : "malformed YAML",
+                   parser.context ? " " : "",
+                   parser.context ? parser.context : "");
+      yaml_parser_delete (&parser);
+      return NULL;
+    }
+  yaml_parser_delete (&parser);
+
+  if (yaml_document_get_root_node (&doc->doc) == NULL)
+    {
+      g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_PARSE,
+                   "%s:1:1: error: the file holds no experiment", file);
+      return NULL;
+    }
+  return g_steal_pointer (&doc);
+}
+
+void
+nn_yaml_doc_free (NnYamlDoc *doc)
+{
+  if (doc == NULL)
+    return;
+  yaml_document_delete (&doc->doc);
+  g_free (doc->file);
+  g_free (doc);
+}
+
+yaml_node_t *
+nn_yaml_root (NnYamlDoc *doc)
+{
+  return yaml_document_get_root_node (&doc->doc);
+}
+
+void
+nn_yaml_set_error (GError      **error,
+                   NnYamlDoc    *doc,
+                   yaml_node_t  *node,
+                   gint          code,
+                   const char   *format,
+                   ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  if (node != NULL)
+    g_set_error (error, NN_CONFIG_ERROR, code, "%s:%lu:%lu: error: %s", doc->file,
+                 (unsigned long) node->start_mark.line + 1,
+                 (unsigned long) node->start_mark.column + 1, message);
+  else
+    g_set_error (error, NN_CONFIG_ERROR, code, "%s: error: %s", doc->file, message);
+}
+
+static const char *
+type_name (yaml_node_t *node)
+{
+  switch (node->type)
+    {
+    case YAML_SCALAR_NODE:
+      return "a scalar";
+    case YAML_SEQUENCE_NODE:
+      return "a list";
+    case YAML_MAPPING_NODE:
+      return "a mapping";
+    case YAML_NO_NODE:
+    default:
+      return "nothing";
+    }
+}
+
+guint
+nn_yaml_n_pairs (yaml_node_t *mapping)
+{
+  return (guint) (mapping->data.mapping.pairs.top - mapping->data.mapping.pairs.start);
+}
+
+NnYamlPair
+nn_yaml_pair (NnYamlDoc   *doc,
+              yaml_node_t *mapping,
+              guint        index)
+{
+  yaml_node_pair_t *p = mapping->data.mapping.pairs.start + index;
+  NnYamlPair pair;
+
+  pair.key_node = yaml_document_get_node (&doc->doc, p->key);
+  pair.value = yaml_document_get_node (&doc->doc, p->value);
+  pair.key = nn_yaml_scalar (pair.key_node);
+  return pair;
+}
+
+guint
+nn_yaml_n_items (yaml_node_t *sequence)
+{
+  return (guint) (sequence->data.sequence.items.top - sequence->data.sequence.items.start);
+}
+
+yaml_node_t *
+nn_yaml_item (NnYamlDoc   *doc,
+              yaml_node_t *sequence,
+              guint        index)
+{
+  return yaml_document_get_node (&doc->doc, sequence->data.sequence.items.start[index]);
+}
+
+/* Returns: (nullable): the text of a scalar node, NULL for other nodes */
+const char *
+nn_yaml_scalar (yaml_node_t *node)
+{
+  if (node == NULL || node->type != YAML_SCALAR_NODE)
+    return NULL;
+  return (const char *) node->data.scalar.value;
+}
+
+gboolean
+nn_yaml_check_mapping (NnYamlDoc          *doc,
+                       yaml_node_t        *node,
+                       const char         *what,
+                       const char * const *allowed,
+                       GError            **error)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  if (node->type != YAML_MAPPING_NODE)
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "%s must be a mapping, not %s", what, type_name (node));
+      return FALSE;
+    }
+
+  for (guint i = 0; i < nn_yaml_n_pairs (node); i++)
+    {
+      NnYamlPair pair = nn_yaml_pair (doc, node, i);
+      yaml_node_t *first;
+
+      if (pair.key == NULL)
+        {
+          nn_yaml_set_error (error, doc, pair.key_node, NN_CONFIG_ERROR_INVALID_VALUE,
+                             "a key of %s must be a plain name", what);
+          return FALSE;
+        }
+      if ((first = g_hash_table_lookup (seen, pair.key)) != NULL)
+        {
+          nn_yaml_set_error (error, doc, pair.key_node, NN_CONFIG_ERROR_INVALID_VALUE,
+                             "duplicate key '%s' in %s (first given at line %lu)",
+                             pair.key, what, (unsigned long) first->start_mark.line + 1);
+          return FALSE;
+        }
+      g_hash_table_insert (seen, (gpointer) pair.key, pair.key_node);
+
+      if (allowed != NULL && !g_strv_contains (allowed, pair.key))
+        {
+          const char *hint = nn_suggest (pair.key, allowed);
+          g_autofree char *list = nn_strjoin_quoted (allowed);
+
+          if (hint != NULL)
+            nn_yaml_set_error (error, doc, pair.key_node, NN_CONFIG_ERROR_UNKNOWN_KEY,
+                               "unknown key '%s' in %s; did you mean '%s'?",
+                               pair.key, what, hint);
+          else
+            nn_yaml_set_error (error, doc, pair.key_node, NN_CONFIG_ERROR_UNKNOWN_KEY,
+                               "unknown key '%s' in %s; valid keys: %s",
+                               pair.key, what, list);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* Returns: (nullable): the value of @key in @mapping */
+yaml_node_t *
+nn_yaml_lookup (NnYamlDoc   *doc,
+                yaml_node_t *mapping,
+                const char  *key)
+{
+  if (mapping == NULL || mapping->type != YAML_MAPPING_NODE)
+    return NULL;
+  for (guint i = 0; i < nn_yaml_n_pairs (mapping); i++)
+    {
+      NnYamlPair pair = nn_yaml_pair (doc, mapping, i);
+      if (pair.key != NULL && g_str_equal (pair.key, key))
+        return pair.value;
+    }
+  return NULL;
+}
+
+gboolean
+nn_yaml_get_string (NnYamlDoc    *doc,
+                    yaml_node_t  *node,
+                    const char   *what,
+                    const char  **out,
+                    GError      **error)
+{
+  const char *s = nn_yaml_scalar (node);
+
+  if (s == NULL || *s == '\0')
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "%s must be a non-empty string, not %s", what,
+                         s ? "an empty one" : type_name (node));
+      return FALSE;
+    }
+  *out = s;
+  return TRUE;
+}
+
+static gboolean
+parse_double (const char *s,
+              double     *out)
+{
+  char *end = NULL;
+
+  if (s == NULL || *s == '\0')
+    return FALSE;
+  *out = g_ascii_strtod (s, &end);
+  return end != s && *end == '\0';
+}
+
+gboolean
+nn_yaml_get_double (NnYamlDoc    *doc,
+                    yaml_node_t  *node,
+                    const char   *what,
+                    double        min,
+                    double        max,
+                    double       *out,
+                    GError      **error)
+{
+  const char *s = nn_yaml_scalar (node);
+  double v;
+
+  if (!parse_double (s, &v) || !isfinite (v))
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "%s must be a finite number, not %s%s%s", what,
+                         s ? "'" : type_name (node), s ? s : "", s ? "'" : "");
+      return FALSE;
+    }
+  if (v < min || v > max)
+    {
+      char lo[G_ASCII_DTOSTR_BUF_SIZE], hi[G_ASCII_DTOSTR_BUF_SIZE];
+
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "%s must be between %s and %s, not %s", what,
+                         g_ascii_dtostr (lo, sizeof lo, min),
+                         g_ascii_dtostr (hi, sizeof hi, max), s);
+      return FALSE;
+    }
+  *out = v;
+  return TRUE;
+}
+
+gboolean
+nn_yaml_get_uint (NnYamlDoc    *doc,
+                  yaml_node_t  *node,
+                  const char   *what,
+                  guint64       min,
+                  guint64       max,
+                  guint64      *out,
+                  GError      **error)
+{
+  const char *s = nn_yaml_scalar (node);
+  guint64 v;
+
+  if (s == NULL || !g_ascii_string_to_unsigned (s, 10, 0, G_MAXUINT64, &v, NULL))
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "%s must be a whole number, not %s%s%s", what,
+                         s ? "'" : type_name (node), s ? s : "", s ? "'" : "");
+      return FALSE;
+    }
+  if (v < min || v > max)
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "%s must be between %" G_GUINT64_FORMAT " and %"
+                         G_GUINT64_FORMAT ", not %s", what, min, max, s);
+      return FALSE;
+    }
+  *out = v;
+  return TRUE;
+}
+
+gboolean
+nn_yaml_get_bool (NnYamlDoc    *doc,
+                  yaml_node_t  *node,
+                  const char   *what,
+                  gboolean     *out,
+                  GError      **error)
+{
+  const char *s = nn_yaml_scalar (node);
+
+  if (g_strcmp0 (s, "true") == 0)
+    *out = TRUE;
+  else if (g_strcmp0 (s, "false") == 0)
+    *out = FALSE;
+  else
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "%s must be true or false, not %s%s%s", what,
+                         s ? "'" : type_name (node), s ? s : "", s ? "'" : "");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+nn_yaml_get_enum (NnYamlDoc    *doc,
+                  yaml_node_t  *node,
+                  const char   *what,
+                  GType         enum_type,
+                  gint         *out,
+                  GError      **error)
+{
+  g_autoptr(GEnumClass) klass = g_type_class_ref (enum_type);
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+  g_auto(GStrv) nicks = NULL;
+  g_autofree char *list = NULL;
+  const char *s = nn_yaml_scalar (node);
+  const char *hint;
+  GEnumValue *value;
+
+  if (s != NULL && (value = g_enum_get_value_by_nick (klass, s)) != NULL)
+    {
+      *out = value->value;
+      return TRUE;
+    }
+
+  for (guint i = 0; i < klass->n_values; i++)
+    g_strv_builder_add (b, klass->values[i].value_nick);
+  nicks = g_strv_builder_end (b);
+  list = nn_strjoin_quoted ((const char * const *) nicks);
+  hint = s ? nn_suggest (s, (const char * const *) nicks) : NULL;
+  nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                     "%s must be one of %s, not %s%s%s%s%s%s", what, list,
+                     s ? "'" : type_name (node), s ? s : "", s ? "'" : "",
+                     hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+  return FALSE;
+}
+
+/* Reads a list of numbers (@vector) or a list of lists of numbers into a
+ * @rows × @cols matrix, checking the shape as it goes. */
+NnMatrix *
+nn_yaml_get_matrix (NnYamlDoc    *doc,
+                    yaml_node_t  *node,
+                    const char   *what,
+                    guint         rows,
+                    guint         cols,
+                    gboolean      vector,
+                    GError      **error)
+{
+  g_autoptr(NnMatrix) m = NULL;
+  guint n_rows;
+
+  if (node->type != YAML_SEQUENCE_NODE)
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "%s must be a list, not %s", what, type_name (node));
+      return NULL;
+    }
+  n_rows = nn_yaml_n_items (node);
+  if (n_rows != (vector ? cols : rows))
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         vector ? "%s has %u values, the layer has %u neurons"
+                                : "%s has %u rows, the layer has %u neurons (one row each)",
+                         what, n_rows, vector ? cols : rows);
+      return NULL;
+    }
+
+  m = nn_matrix_new (rows, cols);
+  for (guint r = 0; r < n_rows; r++)
+    {
+      yaml_node_t *row = nn_yaml_item (doc, node, r);
+      guint n_cols;
+
+      if (vector)
+        {
+          double v;
+          if (!nn_yaml_get_double (doc, row, what, -G_MAXDOUBLE, G_MAXDOUBLE, &v, error))
+            return NULL;
+          m->data[r] = (nn_real) v;
+          continue;
+        }
+      if (row->type != YAML_SEQUENCE_NODE)
+        {
+          nn_yaml_set_error (error, doc, row, NN_CONFIG_ERROR_INVALID_VALUE,
+                             "row %u of %s must be a list of %u numbers, not %s",
+                             r + 1, what, cols, type_name (row));
+          return NULL;
+        }
+      n_cols = nn_yaml_n_items (row);
+      if (n_cols != cols)
+        {
+          nn_yaml_set_error (error, doc, row, NN_CONFIG_ERROR_INVALID_VALUE,
+                             "row %u of %s has %u weights, the layer has %u inputs",
+                             r + 1, what, n_cols, cols);
+          return NULL;
+        }
+      for (guint c = 0; c < n_cols; c++)
+        {
+          double v;
+          if (!nn_yaml_get_double (doc, nn_yaml_item (doc, row, c), what,
+                                   -G_MAXDOUBLE, G_MAXDOUBLE, &v, error))
+            return NULL;
+          NN_MATRIX_AT (m, r, c) = (nn_real) v;
+        }
+    }
+  return g_steal_pointer (&m);
+}
+
+/* Converts a YAML scalar to the type of @pspec; g_value_transform() cannot
+ * turn strings into numbers. */
+static gboolean
+value_from_scalar (NnYamlDoc    *doc,
+                   yaml_node_t  *node,
+                   const char   *what,
+                   GParamSpec   *pspec,
+                   GValue       *value,
+                   GError      **error)
+{
+  GType type = G_PARAM_SPEC_VALUE_TYPE (pspec);
+  const char *s = nn_yaml_scalar (node);
+
+  g_value_init (value, type);
+  if (s == NULL)
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "%s must be a single value, not %s", what, type_name (node));
+      return FALSE;
+    }
+
+  if (type == G_TYPE_DOUBLE || type == G_TYPE_FLOAT)
+    {
+      double v;
+      if (!nn_yaml_get_double (doc, node, what, -G_MAXDOUBLE, G_MAXDOUBLE, &v, error))
+        return FALSE;
+      if (type == G_TYPE_DOUBLE)
+        g_value_set_double (value, v);
+      else
+        g_value_set_float (value, (float) v);
+    }
+  else if (type == G_TYPE_INT || type == G_TYPE_INT64 || type == G_TYPE_LONG)
+    {
+      gint64 v;
+      if (!g_ascii_string_to_signed (s, 10, G_MININT64, G_MAXINT64, &v, NULL))
+        {
+          nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                             "%s must be a whole number, not '%s'", what, s);
+          return FALSE;
+        }
+      if (type == G_TYPE_INT)
+        g_value_set_int (value, (gint) CLAMP (v, G_MININT, G_MAXINT));
+      else if (type == G_TYPE_LONG)
+        g_value_set_long (value, (glong) v);
+      else
+        g_value_set_int64 (value, v);
+    }
+  else if (type == G_TYPE_UINT || type == G_TYPE_UINT64 || type == G_TYPE_ULONG)
+    {
+      guint64 v;
+      if (!nn_yaml_get_uint (doc, node, what, 0, G_MAXUINT64, &v, error))
+        return FALSE;
+      if (type == G_TYPE_UINT)
+        g_value_set_uint (value, (guint) MIN (v, G_MAXUINT));
+      else if (type == G_TYPE_ULONG)
+        g_value_set_ulong (value, (gulong) v);
+      else
+        g_value_set_uint64 (value, v);
+    }
+  else if (type == G_TYPE_BOOLEAN)
+    {
+      gboolean v;
+      if (!nn_yaml_get_bool (doc, node, what, &v, error))
+        return FALSE;
+      g_value_set_boolean (value, v);
+    }
+  else if (G_TYPE_IS_ENUM (type))
+    {
+      gint v;
+      if (!nn_yaml_get_enum (doc, node, what, type, &v, error))
+        return FALSE;
+      g_value_set_enum (value, v);
+    }
+  else if (type == G_TYPE_STRING)
+    g_value_set_string (value, s);
+  else
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "%s has type %s, which an experiment file cannot set",
+                         what, g_type_name (type));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+describe_range (GParamSpec *pspec)
+{
+  char lo[G_ASCII_DTOSTR_BUF_SIZE], hi[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (G_IS_PARAM_SPEC_DOUBLE (pspec))
+    return g_strdup_printf ("between %s and %s",
+                            g_ascii_dtostr (lo, sizeof lo, G_PARAM_SPEC_DOUBLE (pspec)->minimum),
+                            g_ascii_dtostr (hi, sizeof hi, G_PARAM_SPEC_DOUBLE (pspec)->maximum));
+  if (G_IS_PARAM_SPEC_FLOAT (pspec))
+    return g_strdup_printf ("between %s and %s",
+                            g_ascii_dtostr (lo, sizeof lo, G_PARAM_SPEC_FLOAT (pspec)->minimum),
+                            g_ascii_dtostr (hi, sizeof hi, G_PARAM_SPEC_FLOAT (pspec)->maximum));
+  if (G_IS_PARAM_SPEC_INT (pspec))
+    return g_strdup_printf ("between %d and %d", G_PARAM_SPEC_INT (pspec)->minimum,
+                            G_PARAM_SPEC_INT (pspec)->maximum);
+  if (G_IS_PARAM_SPEC_UINT (pspec))
+    return g_strdup_printf ("between %u and %u", G_PARAM_SPEC_UINT (pspec)->minimum,
+                            G_PARAM_SPEC_UINT (pspec)->maximum);
+  if (G_IS_PARAM_SPEC_UINT64 (pspec))
+    return g_strdup_printf ("between %" G_GUINT64_FORMAT " and %" G_GUINT64_FORMAT,
+                            G_PARAM_SPEC_UINT64 (pspec)->minimum,
+                            G_PARAM_SPEC_UINT64 (pspec)->maximum);
+  return g_strdup ("a valid value");
+}
+
+static char *
+yaml_key_of (const char *property)
+{
+  char *key = g_strdup (property);
+
+  g_strdelimit (key, "-", '_');
+  return key;
+}
+
+/*
+ * Makes a plugin object from `NAME` or `{name: NAME, PARAMETER: VALUE, ...}`.
+ * Every parameter is a writable GObject property of the class, found by its
+ * name with '_' for '-', so a plugin's parameters need no code here.
+ */
+GObject *
+nn_yaml_new_object (NnYamlDoc    *doc,
+                    yaml_node_t  *node,
+                    const char   *extension_point,
+                    const char   *what,
+                    GError      **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GArray) values = g_array_new (FALSE, TRUE, sizeof (GValue));
+  g_autoptr(GTypeClass) klass = NULL;
+  yaml_node_t *name_node = node;
+  const char *name;
+  GType type;
+
+  g_array_set_clear_func (values, (GDestroyNotify) g_value_unset);
+
+  if (node->type == YAML_MAPPING_NODE)
+    {
+      name_node = nn_yaml_lookup (doc, node, "name");
+      if (name_node == NULL)
+        {
+          nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_MISSING_KEY,
+                             "%s needs a 'name'", what);
+          return NULL;
+        }
+      if (!nn_yaml_check_mapping (doc, node, what, NULL, error))
+        return NULL;
+    }
+  if (!nn_yaml_get_string (doc, name_node, what, &name, error))
+    return NULL;
+
+  type = nn_plugins_lookup (extension_point, name, &local_error);
+  if (type == G_TYPE_INVALID)
+    {
+      nn_yaml_set_error (error, doc, name_node, NN_CONFIG_ERROR_UNKNOWN_TYPE,
+                         "%s", local_error->message);
+      return NULL;
+    }
+  klass = g_type_class_ref (type);
+
+  for (guint i = 0; node->type == YAML_MAPPING_NODE && i < nn_yaml_n_pairs (node); i++)
+    {
+      NnYamlPair pair = nn_yaml_pair (doc, node, i);
+      g_autofree char *prop = NULL;
+      g_autofree char *label = NULL;
+      GParamSpec *pspec;
+      GValue value = G_VALUE_INIT;
+
+      if (g_str_equal (pair.key, "name"))
+        continue;
+
+      prop = g_strdup (pair.key);
+      g_strdelimit (prop, "_", '-');
+      pspec = g_object_class_find_property (G_OBJECT_CLASS (klass), prop);
+      if (pspec == NULL || !(pspec->flags & G_PARAM_WRITABLE))
+        {
+          guint n_props = 0;
+          g_autofree GParamSpec **props = g_object_class_list_properties (G_OBJECT_CLASS (klass), &n_props);
+          g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+          g_auto(GStrv) keys = NULL;
+          g_autofree char *list = NULL;
+          const char *hint;
+
+          for (guint p = 0; p < n_props; p++)
+            if (props[p]->flags & G_PARAM_WRITABLE)
+              {
+                g_autofree char *k = yaml_key_of (props[p]->name);
+                g_strv_builder_add (b, k);
+              }
+          keys = g_strv_builder_end (b);
+          list = nn_strjoin_quoted ((const char * const *) keys);
+          hint = nn_suggest (pair.key, (const char * const *) keys);
+          nn_yaml_set_error (error, doc, pair.key_node, NN_CONFIG_ERROR_UNKNOWN_KEY,
+                             "%s '%s' has no parameter '%s'%s%s%s; its parameters: %s",
+                             what, name, pair.key,
+                             hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "",
+                             *list ? list : "none");
+          return NULL;
+        }
+
+      label = g_strdup_printf ("%s '%s' parameter '%s'", what, name, pair.key);
+      if (!value_from_scalar (doc, pair.value, label, pspec, &value, error))
+        {
+          g_value_unset (&value);
+          return NULL;
+        }
+      /* g_object_set() would only warn and keep the old value. */
+      if (g_param_value_validate (pspec, &value))
+        {
+          g_autofree char *range = describe_range (pspec);
+          nn_yaml_set_error (error, doc, pair.value, NN_CONFIG_ERROR_INVALID_VALUE,
+                             "%s must be %s, not %s", label, range,
+                             nn_yaml_scalar (pair.value));
+          g_value_unset (&value);
+          return NULL;
+        }
+      g_ptr_array_add (names, g_strdup (pspec->name));
+      g_array_append_val (values, value);
+    }
+
+  return g_object_new_with_properties (type, names->len, (const char **) names->pdata,
+                                       (const GValue *) values->data);
+}

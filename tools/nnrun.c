@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* nnrun: runs nn experiments. */
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nn.h>
+
+/* Exit statuses: SPEC §3. */
+enum {
+  EXIT_OK = 0,
+  EXIT_RUN_FAILED = 1,
+  EXIT_BAD_INPUT = 2,
+};
+
+static int
+status_for_error (const GError *error)
+{
+  if (error->domain == NN_MODEL_ERROR || error->domain == G_IO_ERROR ||
+      error->domain == G_FILE_ERROR)
+    return EXIT_RUN_FAILED;
+  return EXIT_BAD_INPUT;   /* experiment, data, plugin and usage errors */
+}
+
+static int
+fail (const GError *error)
+{
+  g_printerr ("nnrun: %s\n", error->message);
+  return status_for_error (error);
+}
+
+static int
+usage_error (GOptionContext *context,
+             const char     *message)
+{
+  g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
+
+  g_printerr ("nnrun: %s\n\n%s", message, help);
+  return EXIT_BAD_INPUT;
+}
+
+/* An nnrun started from its build tree uses the plugins built beside it,
+ * not whatever an older install left in the plugin directory. */
+static void
+use_build_tree_plugins_if_uninstalled (void)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *dir = exe ? g_path_get_dirname (exe) : NULL;
+  g_autofree char *build = g_canonicalize_filename (NN_BUILD_TOOLS_DIR, NULL);
+
+  if (dir != NULL && g_str_equal (dir, build))
+    nn_plugins_set_system_directory (NN_BUILD_PLUGIN_DIR);
+}
+
+/* Loads the plugins and reports the files that failed, as warnings: the
+ * rest keep working. */
+static void
+load_plugins (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) failures = NULL;
+
+  if (!nn_plugins_ensure_loaded (&error))
+    g_printerr ("nnrun: warning: %s\n", error->message);
+  failures = nn_plugins_get_load_errors ();
+  for (guint i = 0; i < failures->len; i++)
+    g_printerr ("nnrun: warning: skipped plugin %s\n",
+                ((GError *) failures->pdata[i])->message);
+}
+
+typedef struct {
+  gboolean quiet;
+  gboolean tty;
+  guint    every;
+  guint    epochs;
+} Progress;
+
+static void
+print_row (NnExperiment *experiment,
+           guint         epoch)
+{
+  const char * const *columns = nn_experiment_get_history_columns (experiment);
+  guint width = 1;
+
+  for (guint e = nn_experiment_get_epochs (experiment); e >= 10; e /= 10)
+    width++;
+  g_print ("epoch %*u/%u", width, epoch, nn_experiment_get_epochs (experiment));
+  for (guint c = 1; columns[c] != NULL; c++)
+    {
+      double v = nn_experiment_get_history_value (experiment, epoch, c);
+      if (isnan (v) || g_str_equal (columns[c], "learning_rate"))
+        continue;
+      if (g_str_equal (columns[c], "seconds"))
+        g_print ("  %.1fs", v);
+      else
+        g_print ("  %s %.6g", columns[c], v);
+    }
+  g_print ("\n");
+}
+
+static void
+on_epoch_finished (NnExperiment *experiment,
+                   guint         epoch,
+                   Progress     *progress)
+{
+  if (progress->quiet)
+    return;
+  if (epoch == 1 || epoch == progress->epochs || epoch % progress->every == 0)
+    print_row (experiment, epoch);
+}
+
+static void
+print_summary (NnExperiment *experiment)
+{
+  static const char * const splits[] = { "train", "validation", "test" };
+  const char * const *columns = nn_experiment_get_history_columns (experiment);
+
+  g_print ("done: %u epochs; results in %s\n", nn_experiment_get_epochs_run (experiment),
+           nn_experiment_get_output_dir (experiment));
+  for (guint s = 0; s < G_N_ELEMENTS (splits); s++)
+    {
+      double loss = nn_experiment_get_final_metric (experiment, splits[s], "loss");
+
+      if (isnan (loss))
+        continue;
+      g_print ("  %-10s loss %.6g", splits[s], loss);
+      /* The metrics are the history columns between val_loss and learning_rate,
+       * in pairs. */
+      for (guint c = 3; columns[c] != NULL && !g_str_equal (columns[c], "learning_rate"); c += 2)
+        g_print ("  %s %.4f", columns[c],
+                 nn_experiment_get_final_metric (experiment, splits[s], columns[c]));
+      g_print ("\n");
+    }
+}
+
+static int
+cmd_train (int    argc,
+           char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NnExperiment) experiment = NULL;
+  g_autofree char *out_dir = NULL;
+  gboolean quiet = FALSE;
+  Progress progress = { 0 };
+  const GOptionEntry entries[] = {
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
+      "Write the run into DIR instead of the experiment's output.dir", "DIR" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only errors", NULL },
+    G_OPTION_ENTRY_NULL
+  };
+
+  context = g_option_context_new ("EXPERIMENT.yaml - train the experiment's model");
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_summary (context,
+    "Reads the experiment, checks it whole, trains, and writes history.csv and\n"
+    "summary.json into the run directory.");
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (context, error->message);
+  if (argc != 2)
+    return usage_error (context, argc < 2 ? "train needs an experiment file"
+                                          : "train takes one experiment file");
+
+  load_plugins ();
+  experiment = nn_experiment_new_from_file (argv[1], &error);
+  if (experiment == NULL)
+    return fail (error);
+  if (out_dir != NULL)
+    nn_experiment_set_output_dir (experiment, out_dir);
+
+  progress.quiet = quiet;
+  progress.tty = isatty (STDOUT_FILENO);
+  progress.epochs = nn_experiment_get_epochs (experiment);
+  progress.every = progress.tty ? 1 : MAX (1, progress.epochs / 20);
+  g_signal_connect (experiment, "epoch-finished", G_CALLBACK (on_epoch_finished), &progress);
+
+  if (!nn_experiment_run (experiment, NULL, &error))
+    return fail (error);
+  if (!quiet)
+    print_summary (experiment);
+  return EXIT_OK;
+}
+
+typedef struct {
+  const char *name;
+  int       (*run) (int argc, char **argv);
+  const char *summary;
+} Command;
+
+static const Command commands[] = {
+  { "train", cmd_train, "train an experiment (also: nnrun EXPERIMENT.yaml)" },
+};
+
+static void
+print_usage (FILE *out)
+{
+  fprintf (out, "Usage: nnrun COMMAND [OPTION...] ARGS\n"
+                "       nnrun EXPERIMENT.yaml\n\nCommands:\n");
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+  fprintf (out, "\nRun 'nnrun COMMAND --help' for a command's options.\n");
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  setlocale (LC_ALL, "");
+  use_build_tree_plugins_if_uninstalled ();
+
+  if (argc < 2)
+    {
+      print_usage (stderr);
+      return EXIT_BAD_INPUT;
+    }
+  if (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h") ||
+      g_str_equal (argv[1], "help"))
+    {
+      print_usage (stdout);
+      return EXIT_OK;
+    }
+  if (g_str_equal (argv[1], "--version"))
+    {
+      g_print ("nnrun %s (%s scalars)\n", NN_VERSION_STRING, NN_REAL_NAME);
+      return EXIT_OK;
+    }
+
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (g_str_equal (argv[1], commands[i].name))
+      {
+        /* The command sees itself as argv[0], so its --help reads naturally. */
+        g_autofree char *prgname = g_strdup_printf ("nnrun %s", commands[i].name);
+        g_set_prgname (prgname);
+        return commands[i].run (argc - 1, argv + 1);
+      }
+
+  /* nnrun EXPERIMENT.yaml is nnrun train EXPERIMENT.yaml. */
+  if (g_str_has_suffix (argv[1], ".yaml") || g_str_has_suffix (argv[1], ".yml"))
+    {
+      g_set_prgname ("nnrun train");
+      argv[0] = (char *) "nnrun train";
+      return cmd_train (argc, argv);
+    }
+
+  g_printerr ("nnrun: unknown command '%s'\n", argv[1]);
+  print_usage (stderr);
+  return EXIT_BAD_INPUT;
+}
