@@ -188,6 +188,8 @@ load_file_locked (const char  *path,
   module = g_io_module_new (path);
   if (!g_type_module_use (G_TYPE_MODULE (module)))
     {
+      /* It registered no type, so it may go. */
+      g_object_unref (module);
       g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
                    "%s: the plugin failed to load", path);
       return FALSE;

@@ -1,0 +1,549 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The model as a whole: matrices, forward and backward through layers,
+ * training, and the defects of the lesson that nn must not repeat. */
+#include <string.h>
+
+#include "nn-test.h"
+
+static NnLayer *
+make_layer (guint       n_inputs,
+            guint       units,
+            const char *activation)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NnActivation) act = nn_activation_new_by_name (activation, &error);
+
+  g_assert_no_error (error);
+  return nn_layer_new (n_inputs, units, act);
+}
+
+static NnModel *
+make_model (const guint        *widths,
+            const char * const *activations,
+            guint               n_layers,
+            const char         *loss_name,
+            double              learning_rate,
+            guint64             seed)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NnLoss) loss = nn_loss_new_by_name (loss_name, &error);
+  g_autoptr(NnOptimizer) opt = nn_sgd_optimizer_new (learning_rate);
+  NnModel *model = nn_model_new ();
+
+  g_assert_no_error (error);
+  nn_model_set_seed (model, seed);
+  for (guint i = 0; i < n_layers; i++)
+    {
+      g_autoptr(NnLayer) layer = make_layer (widths[i], widths[i + 1], activations[i]);
+      nn_model_add_layer (model, layer);
+    }
+  nn_model_set_loss (model, loss);
+  nn_model_set_optimizer (model, opt);
+  nn_model_init_parameters (model, NN_INIT_GLOROT_UNIFORM);
+  return model;
+}
+
+/* ---- matrices ------------------------------------------------------------ */
+
+static void
+test_gemm_matches_naive_product (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (1);
+
+  for (int ta = 0; ta < 2; ta++)
+    for (int tb = 0; tb < 2; tb++)
+      {
+        guint m = 3, k = 4, n = 5;
+        g_autoptr(NnMatrix) a = ta ? nn_test_random_matrix (rand, k, m, -1, 1)
+                                   : nn_test_random_matrix (rand, m, k, -1, 1);
+        g_autoptr(NnMatrix) b = tb ? nn_test_random_matrix (rand, n, k, -1, 1)
+                                   : nn_test_random_matrix (rand, k, n, -1, 1);
+        g_autoptr(NnMatrix) c = nn_test_random_matrix (rand, m, n, -1, 1);
+        g_autoptr(NnMatrix) c0 = nn_matrix_copy (c);
+
+        nn_matrix_gemm (ta, tb, 2.0, a, b, 0.5, c);
+        for (guint i = 0; i < m; i++)
+          for (guint j = 0; j < n; j++)
+            {
+              double s = 0;
+              for (guint p = 0; p < k; p++)
+                s += (ta ? NN_MATRIX_AT (a, p, i) : NN_MATRIX_AT (a, i, p)) *
+                     (tb ? NN_MATRIX_AT (b, j, p) : NN_MATRIX_AT (b, p, j));
+              NN_ASSERT_CMPFLOAT (NN_MATRIX_AT (c, i, j), 2.0 * s + 0.5 * NN_MATRIX_AT (c0, i, j),
+                                  1e-5, 1e-5);
+            }
+      }
+}
+
+static void
+test_gather_and_view_rows (void)
+{
+  nn_real data[] = { 0, 1, 10, 11, 20, 21, 30, 31 };
+  g_autoptr(NnMatrix) m = nn_matrix_new_from_data (4, 2, data);
+  g_autoptr(NnMatrix) out = nn_matrix_new (3, 2);
+  guint idx[] = { 3, 0, 2 };
+  NnMatrix v = nn_matrix_view_rows (m, 1, 2);
+
+  nn_matrix_gather_rows (m, idx, 3, out);
+  CU_ASSERT_EQUAL (NN_MATRIX_AT (out, 0, 1), 31);
+  CU_ASSERT_EQUAL (NN_MATRIX_AT (out, 1, 0), 0);
+  CU_ASSERT_EQUAL (NN_MATRIX_AT (out, 2, 1), 21);
+  CU_ASSERT_EQUAL (v.rows, 2);
+  CU_ASSERT_EQUAL (NN_MATRIX_AT (&v, 0, 0), 10);
+  CU_ASSERT_EQUAL (NN_MATRIX_AT (&v, 1, 1), 21);
+}
+
+/* ---- gradients ----------------------------------------------------------- */
+
+static double
+model_loss (NnModel        *model,
+            const NnMatrix *x,
+            const NnMatrix *y)
+{
+  return nn_loss_compute (nn_model_get_loss (model), nn_model_forward (model, x), y);
+}
+
+/* Every parameter gradient of a whole model against central differences of
+ * the loss. */
+static void
+check_model_gradients (NnModel        *model,
+                       const NnMatrix *x,
+                       const NnMatrix *y)
+{
+  double worst = 0;
+
+  nn_model_forward (model, x);
+  nn_model_backward (model, x, y);
+
+  for (guint p = 0; p < nn_model_get_n_parameters (model); p++)
+    {
+      NnMatrix *param = nn_model_get_parameter (model, p);
+      g_autoptr(NnMatrix) analytic = nn_matrix_copy (nn_model_get_gradient (model, p));
+
+      for (gsize i = 0; i < nn_matrix_size (param); i++)
+        {
+          nn_real saved = param->data[i];
+          double plus, minus, numeric;
+
+          param->data[i] = saved + NN_TEST_FD_STEP;
+          plus = model_loss (model, x, y);
+          param->data[i] = saved - NN_TEST_FD_STEP;
+          minus = model_loss (model, x, y);
+          param->data[i] = saved;
+          numeric = (plus - minus) / (2 * NN_TEST_FD_STEP);
+
+          NN_ASSERT_CMPFLOAT (analytic->data[i], numeric, NN_TEST_FD_RTOL, NN_TEST_FD_ATOL);
+          worst = MAX (worst, fabs (analytic->data[i] - numeric) /
+                              MAX (fabs (numeric), NN_TEST_FD_ATOL / NN_TEST_FD_RTOL));
+        }
+    }
+  g_print ("max relative gradient error %.3g ", worst);
+}
+
+static NnMatrix *
+one_hot (GRand *rand,
+         guint  rows,
+         guint  classes)
+{
+  NnMatrix *y = nn_matrix_new (rows, classes);
+
+  for (guint r = 0; r < rows; r++)
+    NN_MATRIX_AT (y, r, g_rand_int_range (rand, 0, classes)) = 1;
+  return y;
+}
+
+static void
+test_three_layer_softmax_gradients (void)
+{
+  const guint widths[] = { 4, 5, 4, 3 };
+  const char * const acts[] = { "tanh", "sigmoid", "softmax" };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+  g_autoptr(NnModel) model = make_model (widths, acts, 3, "categorical_crossentropy", 0.1, 3);
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 6, 4, -1, 1);
+  g_autoptr(NnMatrix) y = one_hot (rand, 6, 3);
+
+  check_model_gradients (model, x, y);
+}
+
+static void
+test_three_layer_regression_gradients (void)
+{
+  const guint widths[] = { 3, 6, 5, 2 };
+  const char * const acts[] = { "gelu", "silu", "linear" };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (8);
+  g_autoptr(NnModel) model = make_model (widths, acts, 3, "mean_squared_error", 0.1, 4);
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 5, 3, -2, 2);
+  g_autoptr(NnMatrix) y = nn_test_random_matrix (rand, 5, 2, -1, 1);
+
+  check_model_gradients (model, x, y);
+}
+
+static void
+test_three_layer_binary_gradients (void)
+{
+  const guint widths[] = { 4, 3, 3, 1 };
+  const char * const acts[] = { "elu", "softplus", "sigmoid" };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (9);
+  g_autoptr(NnModel) model = make_model (widths, acts, 3, "binary_crossentropy", 0.1, 5);
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 7, 4, -1, 1);
+  g_autoptr(NnMatrix) y = nn_matrix_new (7, 1);
+
+  for (guint r = 0; r < 7; r++)
+    y->data[r] = r % 2;
+  check_model_gradients (model, x, y);
+}
+
+/* ---- the lesson's defects ------------------------------------------------ */
+
+static nn_real lesson_hidden[] = { 0.49671415, -0.1382643, 0.64768854, 1.52302986,
+                                   -0.23415337, -0.23413696, 1.57921282, 0.76743473 };
+static nn_real lesson_output[] = { -0.46947439, 0.54256004 };
+
+static NnModel *
+make_lesson_model (void)
+{
+  const guint widths[] = { 4, 2, 1 };
+  const char * const acts[] = { "sigmoid", "sigmoid" };
+  NnModel *model = make_model (widths, acts, 2, "binary_crossentropy", 0.1, 42);
+  g_autoptr(NnMatrix) w1 = nn_matrix_new_from_data (2, 4, lesson_hidden);
+  g_autoptr(NnMatrix) w2 = nn_matrix_new_from_data (1, 2, lesson_output);
+  g_autoptr(NnMatrix) b1 = nn_matrix_new (1, 2);
+  g_autoptr(NnMatrix) b2 = nn_matrix_new (1, 1);
+
+  g_assert_true (nn_layer_set_parameters (nn_model_get_layer (model, 0), w1, b1, NULL));
+  g_assert_true (nn_layer_set_parameters (nn_model_get_layer (model, 1), w2, b2, NULL));
+  return model;
+}
+
+static double
+sigmoid (double z)
+{
+  return 1.0 / (1.0 + exp (-z));
+}
+
+/* The lesson fed Z, not A, to the next layer. */
+static void
+test_next_layer_consumes_activations (void)
+{
+  g_autoptr(NnModel) model = make_lesson_model ();
+  nn_real xv[] = { 0.2, 0.4, 0.6, 0.8 };
+  g_autoptr(NnMatrix) x = nn_matrix_new_from_data (1, 4, xv);
+  const NnMatrix *out = nn_model_forward (model, x);
+  double z[2], a[2], with_a = 0, with_z = 0;
+
+  for (int j = 0; j < 2; j++)
+    {
+      z[j] = 0;
+      for (int i = 0; i < 4; i++)
+        z[j] += lesson_hidden[j * 4 + i] * xv[i];
+      a[j] = sigmoid (z[j]);
+      with_a += lesson_output[j] * a[j];
+      with_z += lesson_output[j] * z[j];
+    }
+  /* The layers kept their Z and A for the backward step. */
+  NN_ASSERT_CMPFLOAT (nn_layer_get_z (nn_model_get_layer (model, 0))->data[0], z[0], 1e-6, 1e-7);
+  NN_ASSERT_CMPFLOAT (nn_layer_get_a (nn_model_get_layer (model, 0))->data[1], a[1], 1e-6, 1e-7);
+  NN_ASSERT_CMPFLOAT (out->data[0], sigmoid (with_a), 1e-6, 1e-7);
+  CU_ASSERT (fabs (out->data[0] - sigmoid (with_z)) > 1e-3);
+}
+
+/* The lesson applied the activation derivative to the back-propagated
+ * gradient instead of to Z. */
+static void
+test_activation_derivative_taken_at_z (void)
+{
+  g_autoptr(NnModel) model = make_lesson_model ();
+  nn_real xv[] = { 0.2, 0.4, 0.6, 0.8 };
+  nn_real yv[] = { 1 };
+  g_autoptr(NnMatrix) x = nn_matrix_new_from_data (1, 4, xv);
+  g_autoptr(NnMatrix) y = nn_matrix_new_from_data (1, 1, yv);
+  const NnMatrix *out, *gw1;
+  double z[2], a[2], g_out, right, wrong;
+
+  out = nn_model_forward (model, x);
+  nn_model_backward (model, x, y);
+  gw1 = nn_layer_get_weight_gradient (nn_model_get_layer (model, 0));
+  for (int j = 0; j < 2; j++)
+    {
+      z[j] = 0;
+      for (int i = 0; i < 4; i++)
+        z[j] += lesson_hidden[j * 4 + i] * xv[i];
+      a[j] = sigmoid (z[j]);
+    }
+  /* dL/dz of the output under BCE + sigmoid is p - y. */
+  g_out = out->data[0] - yv[0];
+  /* Hidden neuron 0, input 0: dL/dW = (w_out · g) σ'(z) x. */
+  right = lesson_output[0] * g_out * a[0] * (1 - a[0]) * xv[0];
+  {
+    double back = lesson_output[0] * g_out;
+    wrong = sigmoid (back) * (1 - sigmoid (back)) * xv[0];
+  }
+  NN_ASSERT_CMPFLOAT (gw1->data[0], right, 1e-5, 1e-7);
+  CU_ASSERT (fabs (gw1->data[0] - wrong) > 1e-3);
+}
+
+/* The lesson scaled by the global minimum and divided by the maximum. */
+static void
+test_minmax_scales_each_feature_by_its_range (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NnDataset) iris = nn_dataset_new_iris (&error);
+  g_autoptr(NnDataset) copy = NULL;
+  const NnMatrix *raw, *scaled;
+  guint all[150];
+
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_EQUAL_FATAL (nn_dataset_get_n_samples (iris), 150);
+  for (guint i = 0; i < 150; i++)
+    all[i] = i;
+  copy = nn_dataset_subset (iris, all, 150);
+  nn_dataset_scale (copy, NN_SCALE_MINMAX, NULL, 0);
+  raw = nn_dataset_get_features (iris);
+  scaled = nn_dataset_get_features (copy);
+
+  for (guint c = 0; c < 4; c++)
+    {
+      double lo = G_MAXDOUBLE, hi = -G_MAXDOUBLE, slo = G_MAXDOUBLE, shi = -G_MAXDOUBLE;
+      for (guint r = 0; r < 150; r++)
+        {
+          lo = MIN (lo, NN_MATRIX_AT (raw, r, c));
+          hi = MAX (hi, NN_MATRIX_AT (raw, r, c));
+          slo = MIN (slo, NN_MATRIX_AT (scaled, r, c));
+          shi = MAX (shi, NN_MATRIX_AT (scaled, r, c));
+        }
+      NN_ASSERT_CMPFLOAT (slo, 0.0, 0, 1e-6);
+      NN_ASSERT_CMPFLOAT (shi, 1.0, 0, 1e-6);
+      NN_ASSERT_CMPFLOAT (NN_MATRIX_AT (scaled, 0, c),
+                          (NN_MATRIX_AT (raw, 0, c) - lo) / (hi - lo), 1e-6, 1e-6);
+    }
+  /* The lesson's first row was [0.6329, 0.4304, 0.1646, 0.0127]. */
+  NN_ASSERT_CMPFLOAT (NN_MATRIX_AT (scaled, 0, 0), 0.22222222, 1e-5, 0);
+  CU_ASSERT (fabs (NN_MATRIX_AT (scaled, 0, 0) - 0.63291139) > 0.1);
+}
+
+/* The lesson trained a binary loss on the three-class labels 0, 1, 2. */
+static void
+test_binary_targets_are_zero_or_one (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NnDataset) iris = nn_dataset_new_iris (&error);
+  g_autoptr(NnDataset) binary = NULL;
+  g_autoptr(NnDataset) refused = NULL;
+  const NnMatrix *t;
+  guint ones = 0;
+
+  NN_ASSERT_NO_ERROR (error);
+  binary = nn_dataset_encode (iris, NN_TASK_BINARY, 0 /* setosa */, &error);
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (binary);
+  t = nn_dataset_get_targets (binary);
+  CU_ASSERT_EQUAL (t->cols, 1);
+  for (guint r = 0; r < t->rows; r++)
+    {
+      CU_ASSERT (t->data[r] == 0 || t->data[r] == 1);
+      ones += t->data[r] == 1;
+    }
+  CU_ASSERT_EQUAL (ones, 50);
+
+  /* Three classes and no positive one named: no binary task. */
+  refused = nn_dataset_encode (iris, NN_TASK_BINARY, -1, &error);
+  CU_ASSERT_PTR_NULL (refused);
+  NN_ASSERT_ERROR (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID);
+}
+
+/* ---- training ------------------------------------------------------------ */
+
+static void
+lesson_data (NnMatrix **x,
+             NnMatrix **y)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NnDataset) iris = nn_dataset_new_iris (&error);
+  g_autoptr(NnDataset) binary = nn_dataset_encode (iris, NN_TASK_BINARY, 0, &error);
+
+  g_assert_no_error (error);
+  nn_dataset_scale (binary, NN_SCALE_MINMAX, NULL, 0);
+  *x = nn_matrix_copy (nn_dataset_get_features (binary));
+  *y = nn_matrix_copy (nn_dataset_get_targets (binary));
+}
+
+static void
+test_training_reduces_lesson_loss (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NnModel) model = make_lesson_model ();
+  g_autoptr(NnMatrix) x = NULL;
+  g_autoptr(NnMatrix) y = NULL;
+  GArray *history;
+
+  lesson_data (&x, &y);
+  CU_ASSERT_TRUE (nn_model_fit (model, x, y, NULL, NULL, 100, 0, FALSE, NULL, &error));
+  NN_ASSERT_NO_ERROR (error);
+  history = nn_model_get_loss_history (model);
+  CU_ASSERT_EQUAL_FATAL (history->len, 100);
+  /* The lesson's network, fixed, starts at 0.70298013 (PyTorch float64). */
+  NN_ASSERT_CMPFLOAT (g_array_index (history, double, 0), 0.7029801347226797, 1e-6, 0);
+  for (guint e = 1; e < history->len; e++)
+    CU_ASSERT (g_array_index (history, double, e) < g_array_index (history, double, e - 1));
+}
+
+static void
+test_xor_trains_to_low_loss (void)
+{
+  const guint widths[] = { 2, 8, 1 };
+  const char * const acts[] = { "tanh", "sigmoid" };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NnModel) model = make_model (widths, acts, 2, "binary_crossentropy", 0.5, 1);
+  nn_real xv[] = { 0, 0, 0, 1, 1, 0, 1, 1 };
+  nn_real yv[] = { 0, 1, 1, 0 };
+  g_autoptr(NnMatrix) x = nn_matrix_new_from_data (4, 2, xv);
+  g_autoptr(NnMatrix) y = nn_matrix_new_from_data (4, 1, yv);
+  g_autoptr(NnMatrix) pred = NULL;
+
+  CU_ASSERT_TRUE (nn_model_fit (model, x, y, NULL, NULL, 2000, 0, FALSE, NULL, &error));
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT (nn_model_evaluate (model, x, y, NULL) < 0.05);
+  pred = nn_model_predict (model, x);
+  for (guint r = 0; r < 4; r++)
+    CU_ASSERT ((pred->data[r] >= 0.5) == (yv[r] == 1));
+}
+
+/* An epoch of mini-batches is the same as steps over consecutive slices, and
+ * its loss is the sample-weighted mean of theirs. */
+static void
+test_minibatch_epoch_is_sum_of_steps (void)
+{
+  const guint widths[] = { 3, 4, 2 };
+  const char * const acts[] = { "relu", "softmax" };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (11);
+  g_autoptr(NnModel) a = make_model (widths, acts, 2, "categorical_crossentropy", 0.3, 9);
+  g_autoptr(NnModel) b = make_model (widths, acts, 2, "categorical_crossentropy", 0.3, 9);
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 10, 3, -1, 1);
+  g_autoptr(NnMatrix) y = one_hot (rand, 10, 2);
+  double epoch_loss, total = 0;
+  guint starts[] = { 0, 4, 8 }, sizes[] = { 4, 4, 2 };
+
+  epoch_loss = nn_model_train_epoch (a, x, y, 4, FALSE, NULL);
+  for (guint i = 0; i < 3; i++)
+    {
+      NnMatrix bx = nn_matrix_view_rows (x, starts[i], sizes[i]);
+      NnMatrix by = nn_matrix_view_rows (y, starts[i], sizes[i]);
+      total += nn_model_train_step (b, &bx, &by, NULL) * sizes[i];
+    }
+  NN_ASSERT_CMPFLOAT (epoch_loss, total / 10, 1e-12, 0);
+  for (guint p = 0; p < nn_model_get_n_parameters (a); p++)
+    {
+      NnMatrix *pa = nn_model_get_parameter (a, p), *pb = nn_model_get_parameter (b, p);
+      CU_ASSERT (memcmp (pa->data, pb->data, nn_matrix_size (pa) * sizeof (nn_real)) == 0);
+    }
+}
+
+/* Work matrices are allocated for the first batch and reused after. */
+static void
+test_training_steps_reuse_buffers (void)
+{
+  const guint widths[] = { 3, 4, 2 };
+  const char * const acts[] = { "relu", "softmax" };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (12);
+  g_autoptr(NnModel) model = make_model (widths, acts, 2, "categorical_crossentropy", 0.1, 1);
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 20, 3, -1, 1);
+  g_autoptr(NnMatrix) y = one_hot (rand, 20, 2);
+  const nn_real *z_data;
+
+  nn_model_train_epoch (model, x, y, 8, TRUE, NULL);
+  z_data = nn_layer_get_z (nn_model_get_layer (model, 0))->data;
+  for (int i = 0; i < 5; i++)
+    nn_model_train_epoch (model, x, y, 8, TRUE, NULL);
+  CU_ASSERT_PTR_EQUAL (nn_layer_get_z (nn_model_get_layer (model, 0))->data, z_data);
+}
+
+static void
+test_same_seed_same_training (void)
+{
+  const guint widths[] = { 3, 5, 2 };
+  const char * const acts[] = { "tanh", "softmax" };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (13);
+  g_autoptr(NnModel) a = make_model (widths, acts, 2, "categorical_crossentropy", 0.2, 77);
+  g_autoptr(NnModel) b = make_model (widths, acts, 2, "categorical_crossentropy", 0.2, 77);
+  g_autoptr(NnModel) c = make_model (widths, acts, 2, "categorical_crossentropy", 0.2, 78);
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 30, 3, -1, 1);
+  g_autoptr(NnMatrix) y = one_hot (rand, 30, 2);
+
+  nn_model_fit (a, x, y, NULL, NULL, 5, 4, TRUE, NULL, NULL);
+  nn_model_fit (b, x, y, NULL, NULL, 5, 4, TRUE, NULL, NULL);
+  nn_model_fit (c, x, y, NULL, NULL, 5, 4, TRUE, NULL, NULL);
+  for (guint e = 0; e < 5; e++)
+    CU_ASSERT_EQUAL (g_array_index (nn_model_get_loss_history (a), double, e),
+                     g_array_index (nn_model_get_loss_history (b), double, e));
+  CU_ASSERT (g_array_index (nn_model_get_loss_history (a), double, 4) !=
+             g_array_index (nn_model_get_loss_history (c), double, 4));
+}
+
+static void
+test_divergence_stops_with_error (void)
+{
+  const guint widths[] = { 1, 4, 1 };
+  const char * const acts[] = { "relu", "linear" };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NnModel) model = make_model (widths, acts, 2, "mean_squared_error", 1e30, 1);
+  nn_real xv[] = { 1, 2, 3, 4 };
+  nn_real yv[] = { 1e3, 2e3, 3e3, 4e3 };
+  g_autoptr(NnMatrix) x = nn_matrix_new_from_data (4, 1, xv);
+  g_autoptr(NnMatrix) y = nn_matrix_new_from_data (4, 1, yv);
+
+  CU_ASSERT_FALSE (nn_model_fit (model, x, y, NULL, NULL, 50, 0, FALSE, NULL, &error));
+  NN_ASSERT_ERROR (error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE);
+  CU_ASSERT (error && strstr (error->message, "epoch") != NULL);
+  CU_ASSERT (nn_model_get_loss_history (model)->len < 50);
+}
+
+static void
+test_inline_parameters_shape_checked (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NnLayer) layer = make_layer (4, 2, "sigmoid");
+  g_autoptr(NnMatrix) wrong = nn_matrix_new (4, 2);
+
+  CU_ASSERT_FALSE (nn_layer_set_parameters (layer, wrong, NULL, &error));
+  NN_ASSERT_ERROR (error, NN_MODEL_ERROR, NN_MODEL_ERROR_SHAPE_MISMATCH);
+}
+
+int
+main (void)
+{
+  CU_pSuite s;
+
+  if (CU_initialize_registry () != CUE_SUCCESS)
+    return 99;
+
+  s = CU_add_suite ("matrices", NULL, NULL);
+  CU_add_test (s, "gemm with every transpose matches a naive product", test_gemm_matches_naive_product);
+  CU_add_test (s, "rows are gathered and viewed in place", test_gather_and_view_rows);
+
+  s = CU_add_suite ("model gradients", nn_test_init_plugins, NULL);
+  CU_add_test (s, "3-layer softmax network gradients match finite differences",
+               test_three_layer_softmax_gradients);
+  CU_add_test (s, "3-layer regression network gradients match finite differences",
+               test_three_layer_regression_gradients);
+  CU_add_test (s, "3-layer binary network gradients match finite differences",
+               test_three_layer_binary_gradients);
+
+  s = CU_add_suite ("the lesson's defects", nn_test_init_plugins, NULL);
+  CU_add_test (s, "the next layer consumes A, not Z", test_next_layer_consumes_activations);
+  CU_add_test (s, "the activation derivative is taken at Z", test_activation_derivative_taken_at_z);
+  CU_add_test (s, "min-max scales each feature by its own range",
+               test_minmax_scales_each_feature_by_its_range);
+  CU_add_test (s, "binary targets are 0 or 1, never class indices",
+               test_binary_targets_are_zero_or_one);
+
+  s = CU_add_suite ("training", nn_test_init_plugins, NULL);
+  CU_add_test (s, "the lesson network's loss falls every epoch", test_training_reduces_lesson_loss);
+  CU_add_test (s, "XOR trains to a low loss", test_xor_trains_to_low_loss);
+  CU_add_test (s, "a mini-batch epoch equals steps over its slices", test_minibatch_epoch_is_sum_of_steps);
+  CU_add_test (s, "training steps reuse their buffers", test_training_steps_reuse_buffers);
+  CU_add_test (s, "the same seed trains the same way", test_same_seed_same_training);
+  CU_add_test (s, "divergence stops training with an error", test_divergence_stops_with_error);
+  CU_add_test (s, "inline parameters have their shapes checked", test_inline_parameters_shape_checked);
+
+  return nn_test_run ();
+}
