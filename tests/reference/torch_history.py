@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Checks an nnrun loss history against PyTorch in float64.
+
+Runs `nnrun train EXPERIMENT` into a temporary directory, rebuilds the same
+experiment with PyTorch (an implementation of the same mathematics that
+shares no code with nn), trains it, and compares the `loss` column of
+history.csv epoch by epoch.
+
+It covers what makes such a check exact: every layer's weights given inline,
+full-batch training (batch_size 0) with plain sgd, no validation or test
+split, and a data source of `iris` or a CSV file.
+
+Usage: torch_history.py NNRUN EXPERIMENT.yaml RTOL
+Exit status: 0 if every epoch agrees within RTOL (relative), 1 if not,
+2 if the experiment is outside what this check covers.
+"""
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+
+import torch
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+IRIS = os.path.join(HERE, "..", "..", "libcore", "data", "iris.csv")
+IRIS_FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+
+
+class Unsupported(Exception):
+    pass
+
+
+def named(spec):
+    if isinstance(spec, dict):
+        params = {k: v for k, v in spec.items() if k != "name"}
+        return spec["name"], params
+    return spec, {}
+
+
+def activation(spec):
+    name, p = named(spec)
+    table = {
+        "linear": lambda: torch.nn.Identity(),
+        "sigmoid": lambda: torch.nn.Sigmoid(),
+        "tanh": lambda: torch.nn.Tanh(),
+        "relu": lambda: torch.nn.ReLU(),
+        "leaky_relu": lambda: torch.nn.LeakyReLU(p.get("alpha", 0.01)),
+        "elu": lambda: torch.nn.ELU(p.get("alpha", 1.0)),
+        "softplus": lambda: torch.nn.Softplus(p.get("beta", 1.0), p.get("threshold", 20.0)),
+        "softmax": lambda: torch.nn.Softmax(dim=1),
+        "gelu": lambda: torch.nn.GELU(),
+        "silu": lambda: torch.nn.SiLU(),
+    }
+    if name not in table:
+        raise Unsupported(f"activation {name}")
+    return table[name]()
+
+
+def loss_function(spec):
+    name, p = named(spec)
+    if name == "binary_crossentropy":
+        return torch.nn.BCELoss()
+    if name == "categorical_crossentropy":
+        # Probabilities in, as nn's loss takes the softmax output.
+        return lambda pred, y: -(y * torch.log(pred)).sum(1).mean()
+    if name == "mean_squared_error":
+        return torch.nn.MSELoss()
+    if name == "mean_absolute_error":
+        return torch.nn.L1Loss()
+    if name == "huber":
+        return torch.nn.HuberLoss(delta=p.get("delta", 1.0))
+    raise Unsupported(f"loss {name}")
+
+
+def load_data(exp, base):
+    data = exp["data"]
+    source = data["source"]
+    if source == "iris":
+        rows = list(csv.DictReader(open(IRIS)))
+        features, target = IRIS_FEATURES, "species"
+    elif isinstance(source, dict) and "csv" in source:
+        rows = list(csv.DictReader(open(os.path.join(base, source["csv"]))))
+        target = source["target"]
+        features = [c for c in rows[0].keys() if c != target]
+    else:
+        raise Unsupported("data source")
+    x = torch.tensor([[float(r[f]) for f in features] for r in rows], dtype=torch.float64)
+    labels = [r[target] for r in rows]
+    task = data.get("task")
+    if "positive" in data:
+        y = torch.tensor([[1.0 if v == data["positive"] else 0.0] for v in labels],
+                         dtype=torch.float64)
+    elif task == "multiclass":
+        classes = sorted(set(labels))
+        y = torch.zeros(len(labels), len(classes), dtype=torch.float64)
+        for i, v in enumerate(labels):
+            y[i, classes.index(v)] = 1.0
+    elif task == "regression":
+        y = torch.tensor([[float(v)] for v in labels], dtype=torch.float64)
+    else:
+        raise Unsupported("give data.task or data.positive")
+
+    scale = data.get("scale", "none")
+    if scale == "minmax":
+        lo, hi = x.min(0).values, x.max(0).values
+        x = (x - lo) / torch.where(hi > lo, hi - lo, torch.ones_like(hi))
+    elif scale == "standard":
+        mean, std = x.mean(0), x.std(0, unbiased=False)
+        x = (x - mean) / torch.where(std > 0, std, torch.ones_like(std))
+    split = data.get("split", {})
+    if split.get("validation", 0) or split.get("test", 0):
+        raise Unsupported("a validation or test split")
+    return x, y
+
+
+def build_model(exp, n_inputs):
+    layers, width = [], n_inputs
+    for spec in exp["model"]["layers"]:
+        if "weights" not in spec:
+            raise Unsupported("a layer without inline weights")
+        linear = torch.nn.Linear(width, spec["units"]).double()
+        with torch.no_grad():
+            linear.weight.copy_(torch.tensor(spec["weights"], dtype=torch.float64))
+            linear.bias.copy_(torch.tensor(spec.get("bias", [0.0] * spec["units"]),
+                                           dtype=torch.float64))
+        layers += [linear, activation(spec.get("activation", "linear"))]
+        width = spec["units"]
+    return torch.nn.Sequential(*layers)
+
+
+def reference_history(path):
+    exp = yaml.safe_load(open(path))
+    train = exp.get("train", {})
+    if train.get("batch_size", 0) != 0:
+        raise Unsupported("mini-batches (the order of samples is nn's own)")
+    name, p = named(exp.get("optimizer", {"name": "sgd", "learning_rate": 0.01}))
+    if name != "sgd" or set(p) - {"learning_rate"}:
+        raise Unsupported(f"optimizer {name} {p}")
+    x, y = load_data(exp, os.path.dirname(os.path.abspath(path)))
+    model = build_model(exp, x.shape[1])
+    opt = torch.optim.SGD(model.parameters(), lr=p.get("learning_rate", 0.01))
+    loss_fn = loss_function(exp["loss"])
+    history = []
+    for _ in range(train.get("epochs", 100)):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        history.append(loss.item())
+    return history
+
+
+def main():
+    nnrun, experiment, rtol = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    try:
+        expected = reference_history(experiment)
+    except Unsupported as e:
+        print(f"{experiment}: outside this check: {e}")
+        return 2
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run([nnrun, "train", experiment, "--quiet", "--out", out], check=True)
+        got = [float(r["loss"]) for r in csv.DictReader(open(os.path.join(out, "history.csv")))]
+    if len(got) != len(expected):
+        print(f"nn ran {len(got)} epochs, PyTorch {len(expected)}")
+        return 1
+    worst = max(abs(g - e) / abs(e) for g, e in zip(got, expected))
+    print(f"{os.path.basename(experiment)}: {len(got)} epochs, loss {got[0]:.10g} -> {got[-1]:.10g}, "
+          f"max relative difference from PyTorch float64 {worst:.3e} (tolerance {rtol:g})")
+    return 0 if worst <= rtol else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
