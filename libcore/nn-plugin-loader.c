@@ -38,12 +38,27 @@ static const char * const extension_points[] = {
 G_LOCK_DEFINE_STATIC (registry);
 static GHashTable *entries_by_key;    /* "point/name" -> NnPluginEntry */
 static GHashTable *entries_by_type;   /* GType -> NnPluginEntry (borrowed) */
-static GHashTable *loaded_basenames;  /* set of file basenames tried */
+static GHashTable *tried_files;       /* basename -> TriedFile */
 static GPtrArray  *modules;           /* GIOModule, never released */
 static GPtrArray  *load_errors;       /* GError */
 static char       *system_directory;
 static gboolean    env_path_loaded;
 static gboolean    system_loaded;
+
+/* A file the loader has tried, with the outcome, so that trying it again
+ * gives the same answer without running its code twice. */
+typedef struct {
+  char   *path;
+  GError *error;   /* NULL if it loaded */
+} TriedFile;
+
+static void
+tried_file_free (TriedFile *tried)
+{
+  g_free (tried->path);
+  g_clear_error (&tried->error);
+  g_free (tried);
+}
 
 static void
 nn_plugin_entry_free (NnPluginEntry *entry)
@@ -89,7 +104,8 @@ ensure_registry (void)
   entries_by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                           (GDestroyNotify) nn_plugin_entry_free);
   entries_by_type = g_hash_table_new (g_direct_hash, g_direct_equal);
-  loaded_basenames = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  tried_files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                       (GDestroyNotify) tried_file_free);
   modules = g_ptr_array_new ();
   load_errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
   if (system_directory == NULL)
@@ -168,18 +184,13 @@ probe_file (const char  *path,
 
 /* Called with the lock held. */
 static gboolean
-load_file_locked (const char  *path,
-                  GError     **error)
+load_new_file_locked (const char  *path,
+                      GError     **error)
 {
-  g_autofree char *basename = g_path_get_basename (path);
   g_autoptr(GHashTable) before = NULL;
   GIOModule *module;
   guint n_new = 0;
   GString *duplicates = NULL;
-
-  if (g_hash_table_contains (loaded_basenames, basename))
-    return TRUE;   /* the first file of a name wins, as in PATH */
-  g_hash_table_add (loaded_basenames, g_strdup (basename));
 
   if (!probe_file (path, error))
     return FALSE;
@@ -241,6 +252,46 @@ load_file_locked (const char  *path,
   return TRUE;
 }
 
+/* Called with the lock held. The first file of a name wins, as in PATH: a
+ * directory scan skips later ones, and an explicit request for one is an
+ * error. */
+static gboolean
+load_file_locked (const char  *path,
+                  gboolean     explicit,
+                  GError     **error)
+{
+  g_autofree char *basename = g_path_get_basename (path);
+  g_autofree char *canonical = g_canonicalize_filename (path, NULL);
+  TriedFile *tried = g_hash_table_lookup (tried_files, basename);
+  GError *load_error = NULL;
+
+  if (tried != NULL)
+    {
+      if (g_str_equal (tried->path, canonical))
+        {
+          if (tried->error == NULL)
+            return TRUE;
+          g_propagate_error (error, g_error_copy (tried->error));
+          return FALSE;
+        }
+      if (!explicit)
+        return TRUE;
+      g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_DUPLICATE,
+                   "%s: a plugin file of that name was already tried: %s",
+                   path, tried->path);
+      return FALSE;
+    }
+
+  tried = g_new0 (TriedFile, 1);
+  tried->path = g_steal_pointer (&canonical);
+  g_hash_table_insert (tried_files, g_strdup (basename), tried);
+  if (load_new_file_locked (path, &load_error))
+    return TRUE;
+  tried->error = g_error_copy (load_error);
+  g_propagate_error (error, load_error);
+  return FALSE;
+}
+
 static int
 compare_names (gconstpointer a,
                gconstpointer b)
@@ -288,7 +339,7 @@ load_directory_locked (const char  *dir,
 
       if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
         continue;
-      if (!load_file_locked (path, &file_error))
+      if (!load_file_locked (path, FALSE, &file_error))
         g_ptr_array_add (load_errors, file_error);
     }
   return TRUE;
@@ -435,7 +486,7 @@ nn_plugins_load_file (const char  *path,
 
   G_LOCK (registry);
   ensure_registry ();
-  ok = load_file_locked (path, error);
+  ok = load_file_locked (path, TRUE, error);
   G_UNLOCK (registry);
   return ok;
 }
