@@ -39,6 +39,22 @@ struct _NnExperiment
   GStrv       metrics;
   char       *output_dir;
 
+  /* The experiment as resolved, for nn_experiment_to_yaml(). */
+  GPtrArray  *plugin_dirs;     /* absolute paths */
+  char       *source_csv;      /* absolute path; NULL for iris */
+  char       *source_target;
+  char       *positive;        /* a class label, or NULL */
+  NnScale     scale;
+  double      split_validation;
+  double      split_test;
+  gboolean    split_stratify;
+  gboolean    split_shuffle;
+  gboolean    raw_class_sorted;
+  NnInit      init;
+  GPtrArray  *inline_weights;  /* per layer: NnMatrix as given, or NULL */
+  GPtrArray  *inline_biases;
+  GPtrArray  *warnings;        /* char *, NULL-terminated */
+
   GStrv       columns;
   GArray     *history;      /* double, epochs_run × columns */
   guint       epochs_run;
@@ -79,6 +95,13 @@ nn_experiment_finalize (GObject *object)
   g_free (self->name);
   g_strfreev (self->metrics);
   g_free (self->output_dir);
+  g_clear_pointer (&self->plugin_dirs, g_ptr_array_unref);
+  g_free (self->source_csv);
+  g_free (self->source_target);
+  g_free (self->positive);
+  g_clear_pointer (&self->inline_weights, g_ptr_array_unref);
+  g_clear_pointer (&self->inline_biases, g_ptr_array_unref);
+  g_clear_pointer (&self->warnings, g_ptr_array_unref);
   g_strfreev (self->columns);
   g_clear_pointer (&self->history, g_array_unref);
   g_clear_pointer (&self->final, g_hash_table_unref);
@@ -113,6 +136,10 @@ nn_experiment_init (NnExperiment *self)
   self->history = g_array_new (FALSE, FALSE, sizeof (double));
   self->final = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->stop_reason = "not started";
+  self->plugin_dirs = g_ptr_array_new_with_free_func (g_free);
+  self->inline_weights = g_ptr_array_new_with_free_func ((GDestroyNotify) nn_matrix_free);
+  self->inline_biases = g_ptr_array_new_with_free_func ((GDestroyNotify) nn_matrix_free);
+  self->warnings = g_ptr_array_new_null_terminated (0, g_free, TRUE);
 }
 
 /* ---- reading the file ---------------------------------------------------- */
@@ -135,6 +162,8 @@ typedef struct {
   NnDataset   *raw;
   yaml_node_t *source_node;
   yaml_node_t *task_node;
+  yaml_node_t *split_node;
+  yaml_node_t *positive_node;
   gboolean     task_given;
   NnTask       task;
   int          positive;
@@ -189,6 +218,7 @@ read_source (NnExperiment  *self,
                              "{csv: FILE, target: COLUMN}", nn_yaml_scalar (node));
           return FALSE;
         }
+      g_clear_pointer (&self->source_csv, g_free);
       spec->raw = nn_dataset_new_iris (error);
       return spec->raw != NULL;
     }
@@ -208,6 +238,10 @@ read_source (NnExperiment  *self,
     return FALSE;
 
   path = resolve_path (self, csv_path);
+  g_free (self->source_csv);
+  self->source_csv = g_canonicalize_filename (path, NULL);
+  g_free (self->source_target);
+  self->source_target = g_strdup (target_name);
   if (!g_file_get_contents (path, &contents, &length, &local_error))
     {
       nn_yaml_set_error (error, doc, csv, NN_CONFIG_ERROR_INVALID_VALUE,
@@ -281,6 +315,8 @@ read_data (NnExperiment  *self,
         }
       spec->task = NN_TASK_BINARY;
       spec->task_given = TRUE;
+      spec->positive_node = v;
+      self->positive = g_strdup (label);
     }
 
   if ((v = nn_yaml_lookup (doc, node, "scale")) != NULL)
@@ -295,6 +331,7 @@ read_data (NnExperiment  *self,
     {
       yaml_node_t *s;
 
+      spec->split_node = v;
       if (!nn_yaml_check_mapping (doc, v, "data.split", split_keys, error))
         return FALSE;
       if ((s = nn_yaml_lookup (doc, v, "validation")) != NULL &&
@@ -358,8 +395,8 @@ read_layers (NnExperiment  *self,
              DataSpec      *spec,
              GError       **error)
 {
-  g_autoptr(GPtrArray) weights = g_ptr_array_new_with_free_func ((GDestroyNotify) nn_matrix_free);
-  g_autoptr(GPtrArray) biases = g_ptr_array_new_with_free_func ((GDestroyNotify) nn_matrix_free);
+  GPtrArray *weights = self->inline_weights;
+  GPtrArray *biases = self->inline_biases;
   guint n_layers, width = n_inputs, want = 0;
   yaml_node_t *last_units = NULL;
   const char *what_out = NULL;
@@ -437,18 +474,21 @@ read_layers (NnExperiment  *self,
   switch (spec->task)
     {
     case NN_TASK_BINARY:
-      want = 1;
-      break;
     case NN_TASK_MULTICLASS:
       {
-        NnDataset *probe = spec->raw;
-        g_autoptr(NnDataset) encoded = nn_dataset_encode (probe, NN_TASK_MULTICLASS, -1, error);
+        /* Numbering the classes of the whole data set here, before it is
+         * split, gives every part the same classes. */
+        g_autoptr(GError) local_error = NULL;
+        g_autoptr(NnDataset) encoded = nn_dataset_encode (spec->raw, spec->task, spec->positive,
+                                                          &local_error);
         if (encoded == NULL)
           {
-            g_prefix_error (error, "%s: error: ", doc->file);
+            nn_yaml_set_error (error, doc,
+                               spec->task_node ? spec->task_node : spec->source_node,
+                               NN_CONFIG_ERROR_INVALID_VALUE, "%s", local_error->message);
             return FALSE;
           }
-        want = nn_dataset_get_n_classes (encoded);
+        want = nn_dataset_get_targets (encoded)->cols;
       }
       break;
     case NN_TASK_REGRESSION:
@@ -501,6 +541,7 @@ read_model (NnExperiment  *self,
   if ((v = nn_yaml_lookup (doc, node, "init")) != NULL &&
       !nn_yaml_get_enum (doc, v, "model.init", NN_TYPE_INIT, &init, error))
     return FALSE;
+  self->init = init;
   if ((v = nn_yaml_lookup (doc, node, "layers")) == NULL)
     {
       nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_MISSING_KEY,
@@ -525,14 +566,19 @@ prepare_data (NnExperiment  *self,
   g_autoptr(NnDataset) test = NULL;
   NnDataset *others[2];
 
+  g_autoptr(GError) local_error = NULL;
+
   if (!nn_dataset_split (spec->raw, spec->validation, spec->test,
                          spec->stratify && spec->task != NN_TASK_REGRESSION,
-                         spec->shuffle, rand, &train, &val, &test, error))
+                         spec->shuffle, rand, &train, &val, &test, &local_error))
     {
-      g_prefix_error (error, "%s: error: ", doc->file);
+      nn_yaml_set_error (error, doc, spec->split_node ? spec->split_node : spec->source_node,
+                         NN_CONFIG_ERROR_INVALID_VALUE, "%s", local_error->message);
       return FALSE;
     }
 
+  /* The classes were checked on the whole data set, so encoding a part
+   * cannot fail. */
   self->train = nn_dataset_encode (train, spec->task, spec->positive, error);
   if (self->train == NULL)
     return FALSE;
@@ -693,6 +739,17 @@ read_training (NnExperiment  *self,
 }
 
 static gboolean
+is_class_sorted (NnDataset *raw)
+{
+  const NnMatrix *t = nn_dataset_get_targets (raw);
+  guint changes = 0;
+
+  for (guint r = 1; r < t->rows; r++)
+    changes += t->data[r] != t->data[r - 1];
+  return t->rows > 2 && changes + 1 <= nn_dataset_get_n_classes (raw);
+}
+
+static gboolean
 load_document (NnExperiment  *self,
                NnYamlDoc     *doc,
                GError       **error)
@@ -750,6 +807,7 @@ load_document (NnExperiment  *self,
           if (!nn_yaml_get_string (doc, item, "a plugins folder", &rel, error))
             return FALSE;
           dir = resolve_path (self, rel);
+          g_ptr_array_add (self->plugin_dirs, g_canonicalize_filename (dir, NULL));
           if (!nn_plugins_load_directory (dir, &local_error))
             {
               nn_yaml_set_error (error, doc, item, NN_CONFIG_ERROR_INVALID_VALUE,
@@ -779,10 +837,136 @@ load_document (NnExperiment  *self,
   if (!read_model (self, doc, v, &spec, error))
     return FALSE;
   self->task = spec.task;
+  self->scale = spec.scale;
+  self->split_validation = spec.validation;
+  self->split_test = spec.test;
+  self->split_stratify = spec.stratify;
+  self->split_shuffle = spec.shuffle;
+  self->raw_class_sorted = nn_dataset_get_class_names (spec.raw) != NULL &&
+                           is_class_sorted (spec.raw);
 
   if (!prepare_data (self, doc, &spec, error))
     return FALSE;
   return read_training (self, doc, root, error);
+}
+
+/* ---- likely mistakes ----------------------------------------------------- */
+
+static void
+warn (NnExperiment *self,
+      NnYamlDoc    *doc,
+      yaml_node_t  *node,
+      const char   *format,
+      ...) G_GNUC_PRINTF (4, 5);
+
+static void
+warn (NnExperiment *self,
+      NnYamlDoc    *doc,
+      yaml_node_t  *node,
+      const char   *format,
+      ...)
+{
+  g_autoptr(GError) as_error = NULL;
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  /* Positions are formatted as for errors, then called a warning. */
+  nn_yaml_set_error (&as_error, doc, node, 0, "%s", message);
+  {
+    char *at = strstr (as_error->message, ": error: ");
+    if (at != NULL)
+      g_ptr_array_add (self->warnings,
+                       g_strdup_printf ("%.*s: warning: %s", (int) (at - as_error->message),
+                                        as_error->message, at + strlen (": error: ")));
+    else
+      g_ptr_array_add (self->warnings, g_strdup (as_error->message));
+  }
+}
+
+static yaml_node_t *
+path_node (NnYamlDoc   *doc,
+           const char  *first,
+           const char  *second)
+{
+  yaml_node_t *root = nn_yaml_root (doc);
+  yaml_node_t *a = nn_yaml_lookup (doc, root, first);
+
+  if (a != NULL && second != NULL)
+    {
+      yaml_node_t *b = nn_yaml_lookup (doc, a, second);
+      return b ? b : a;
+    }
+  return a ? a : root;
+}
+
+/* Combinations that load and run but are probably not what the user meant.
+ * They are warnings: each can be intended. */
+static void
+add_warnings (NnExperiment *self,
+              NnYamlDoc    *doc)
+{
+  NnLayer *out = nn_model_get_layer (self->model, nn_model_get_n_layers (self->model) - 1);
+  const char *act = nn_activation_get_name (nn_layer_get_activation (out));
+  const char *loss = nn_loss_get_name (nn_model_get_loss (self->model));
+  yaml_node_t *loss_node = path_node (doc, "loss", NULL);
+
+  if (g_strcmp0 (act, "softmax") == 0 && g_strcmp0 (loss, "binary_crossentropy") == 0)
+    warn (self, doc, loss_node, "binary_crossentropy after a softmax output: a softmax over "
+          "one unit is always 1, and over several units the classes compete; use "
+          "categorical_crossentropy, or a sigmoid output");
+  if (g_strcmp0 (act, "sigmoid") == 0 && g_strcmp0 (loss, "categorical_crossentropy") == 0 &&
+      nn_layer_get_units (out) > 2)
+    warn (self, doc, loss_node, "categorical_crossentropy after a sigmoid output over %u "
+          "classes: the outputs do not sum to 1; use a softmax output",
+          nn_layer_get_units (out));
+
+  if (self->task == NN_TASK_REGRESSION)
+    {
+      const NnMatrix *t = nn_dataset_get_targets (self->train);
+      double lo = G_MAXDOUBLE, hi = -G_MAXDOUBLE, min = -G_MAXDOUBLE, max = G_MAXDOUBLE;
+
+      for (gsize i = 0; i < nn_matrix_size (t); i++)
+        {
+          lo = MIN (lo, t->data[i]);
+          hi = MAX (hi, t->data[i]);
+        }
+      if (g_strcmp0 (act, "sigmoid") == 0 || g_strcmp0 (act, "softmax") == 0)
+        min = 0, max = 1;
+      else if (g_strcmp0 (act, "tanh") == 0)
+        min = -1, max = 1;
+      else if (g_strcmp0 (act, "relu") == 0 || g_strcmp0 (act, "softplus") == 0)
+        min = 0;
+      if (lo < min || hi > max)
+        warn (self, doc, path_node (doc, "model", "layers"),
+              "the regression targets range from %g to %g, but a %s output can only "
+              "give values in [%g, %g]", lo, hi, act, min, max);
+    }
+
+  if (self->split_validation > 0 && !self->split_shuffle && self->task != NN_TASK_REGRESSION &&
+      !self->split_stratify && self->raw_class_sorted)
+    warn (self, doc, path_node (doc, "data", "split"),
+          "the data rows are sorted by class and the split does not shuffle: the "
+          "validation part holds only the last classes");
+}
+
+/**
+ * nn_experiment_get_warnings:
+ * @self: a #NnExperiment
+ *
+ * Likely mistakes found when the experiment was read, such as a softmax
+ * output with binary cross-entropy, each as `FILE:LINE:COLUMN: warning: ...`.
+ *
+ * Returns: (transfer none) (array zero-terminated=1): the warnings
+ */
+const char * const *
+nn_experiment_get_warnings (NnExperiment *self)
+{
+  g_return_val_if_fail (NN_IS_EXPERIMENT (self), NULL);
+
+  return (const char * const *) self->warnings->pdata;
 }
 
 /**
@@ -799,6 +983,28 @@ load_document (NnExperiment  *self,
 NnExperiment *
 nn_experiment_new_from_file (const char  *path,
                              GError     **error)
+{
+  return nn_experiment_new_from_file_full (path, NULL, error);
+}
+
+/**
+ * nn_experiment_new_from_file_full:
+ * @path: an experiment YAML file
+ * @overrides: (nullable) (array zero-terminated=1): `KEY=VALUE` settings
+ *   applied to the file before it is read, as `nnrun --set` does: KEY is a
+ *   dotted path of keys and list indices (`model.layers.0.units`), VALUE is
+ *   YAML
+ * @error: return location for a #GError
+ *
+ * Like nn_experiment_new_from_file(), with overrides. An error in an
+ * overridden value is reported as `--set KEY=VALUE: error: ...`.
+ *
+ * Returns: (transfer full): a new #NnExperiment, or %NULL with @error set
+ */
+NnExperiment *
+nn_experiment_new_from_file_full (const char          *path,
+                                  const char * const  *overrides,
+                                  GError             **error)
 {
   g_autoptr(NnExperiment) self = NULL;
   g_autoptr(NnYamlDoc) doc = NULL;
@@ -818,11 +1024,15 @@ nn_experiment_new_from_file (const char  *path,
   doc = nn_yaml_doc_new_from_data (path, contents, length, error);
   if (doc == NULL)
     return NULL;
+  for (gsize i = 0; overrides != NULL && overrides[i] != NULL; i++)
+    if (!nn_yaml_doc_override (doc, overrides[i], error))
+      return NULL;
 
   self = g_object_new (NN_TYPE_EXPERIMENT, NULL);
   self->path = g_strdup (path);
   if (!load_document (self, doc, error))
     return NULL;
+  add_warnings (self, doc);
   return g_steal_pointer (&self);
 }
 
@@ -1341,4 +1551,176 @@ nn_experiment_get_final_metric (NnExperiment *self,
   key = g_strconcat (split, "/", metric, NULL);
   v = g_hash_table_lookup (self->final, key);
   return v ? *v : NAN;
+}
+
+/* ---- the resolved experiment --------------------------------------------- */
+
+static void
+write_enum (NnYamlWriter *w,
+            GType         type,
+            gint          value)
+{
+  g_autoptr(GEnumClass) klass = g_type_class_ref (type);
+
+  nn_yaml_writer_string (w, g_enum_get_value (klass, value)->value_nick);
+}
+
+static void
+write_matrix (NnYamlWriter   *w,
+              const NnMatrix *m,
+              gboolean        vector)
+{
+  nn_yaml_writer_begin_sequence (w, TRUE);
+  for (guint r = 0; r < m->rows; r++)
+    {
+      if (!vector)
+        nn_yaml_writer_begin_sequence (w, TRUE);
+      for (guint c = 0; c < m->cols; c++)
+        nn_yaml_writer_real (w, NN_MATRIX_AT (m, r, c));
+      if (!vector)
+        nn_yaml_writer_end_sequence (w);
+    }
+  nn_yaml_writer_end_sequence (w);
+}
+
+static void
+key (NnYamlWriter *w,
+     const char   *name)
+{
+  nn_yaml_writer_string (w, name);
+}
+
+/**
+ * nn_experiment_to_yaml:
+ * @self: a #NnExperiment
+ *
+ * The experiment with every default and override applied, every plugin
+ * parameter written out and every path absolute: the `config.yaml` of a
+ * run. Running it reproduces the run.
+ *
+ * Returns: (transfer full): the experiment as YAML
+ */
+char *
+nn_experiment_to_yaml (NnExperiment *self)
+{
+  g_autoptr(NnYamlWriter) w = NULL;
+  NnModel *model;
+
+  g_return_val_if_fail (NN_IS_EXPERIMENT (self), NULL);
+
+  model = self->model;
+  w = nn_yaml_writer_new ();
+  nn_yaml_writer_begin_mapping (w, FALSE);
+
+  key (w, "name");
+  nn_yaml_writer_string (w, self->name);
+  key (w, "seed");
+  nn_yaml_writer_uint (w, self->seed);
+  if (self->plugin_dirs->len > 0)
+    {
+      key (w, "plugins");
+      nn_yaml_writer_begin_sequence (w, FALSE);
+      for (guint i = 0; i < self->plugin_dirs->len; i++)
+        nn_yaml_writer_string (w, self->plugin_dirs->pdata[i]);
+      nn_yaml_writer_end_sequence (w);
+    }
+
+  key (w, "data");
+  nn_yaml_writer_begin_mapping (w, FALSE);
+  key (w, "source");
+  if (self->source_csv == NULL)
+    nn_yaml_writer_string (w, "iris");
+  else
+    {
+      nn_yaml_writer_begin_mapping (w, TRUE);
+      key (w, "csv");
+      nn_yaml_writer_string (w, self->source_csv);
+      key (w, "target");
+      nn_yaml_writer_string (w, self->source_target);
+      nn_yaml_writer_end_mapping (w);
+    }
+  key (w, "task");
+  write_enum (w, NN_TYPE_TASK, self->task);
+  if (self->positive != NULL)
+    {
+      key (w, "positive");
+      nn_yaml_writer_string (w, self->positive);
+    }
+  key (w, "scale");
+  write_enum (w, NN_TYPE_SCALE, self->scale);
+  key (w, "split");
+  nn_yaml_writer_begin_mapping (w, TRUE);
+  key (w, "validation");
+  nn_yaml_writer_double (w, self->split_validation);
+  key (w, "test");
+  nn_yaml_writer_double (w, self->split_test);
+  key (w, "stratify");
+  nn_yaml_writer_bool (w, self->split_stratify);
+  key (w, "shuffle");
+  nn_yaml_writer_bool (w, self->split_shuffle);
+  nn_yaml_writer_end_mapping (w);
+  nn_yaml_writer_end_mapping (w);
+
+  key (w, "model");
+  nn_yaml_writer_begin_mapping (w, FALSE);
+  key (w, "init");
+  write_enum (w, NN_TYPE_INIT, self->init);
+  key (w, "layers");
+  nn_yaml_writer_begin_sequence (w, FALSE);
+  for (guint i = 0; i < nn_model_get_n_layers (model); i++)
+    {
+      NnLayer *layer = nn_model_get_layer (model, i);
+      NnActivation *act = nn_layer_get_activation (layer);
+
+      nn_yaml_writer_begin_mapping (w, FALSE);
+      key (w, "units");
+      nn_yaml_writer_uint (w, nn_layer_get_units (layer));
+      key (w, "activation");
+      nn_yaml_writer_object (w, G_OBJECT (act), nn_activation_get_name (act));
+      if (self->inline_weights->pdata[i] != NULL)
+        {
+          key (w, "weights");
+          write_matrix (w, self->inline_weights->pdata[i], FALSE);
+        }
+      if (self->inline_biases->pdata[i] != NULL)
+        {
+          key (w, "bias");
+          write_matrix (w, self->inline_biases->pdata[i], TRUE);
+        }
+      nn_yaml_writer_end_mapping (w);
+    }
+  nn_yaml_writer_end_sequence (w);
+  nn_yaml_writer_end_mapping (w);
+
+  key (w, "loss");
+  nn_yaml_writer_object (w, G_OBJECT (nn_model_get_loss (model)),
+                         nn_loss_get_name (nn_model_get_loss (model)));
+  key (w, "optimizer");
+  nn_yaml_writer_object (w, G_OBJECT (nn_model_get_optimizer (model)),
+                         nn_optimizer_get_name (nn_model_get_optimizer (model)));
+
+  key (w, "train");
+  nn_yaml_writer_begin_mapping (w, FALSE);
+  key (w, "epochs");
+  nn_yaml_writer_uint (w, self->epochs);
+  key (w, "batch_size");
+  nn_yaml_writer_uint (w, self->batch_size);
+  key (w, "shuffle");
+  nn_yaml_writer_bool (w, self->shuffle);
+  nn_yaml_writer_end_mapping (w);
+
+  key (w, "metrics");
+  nn_yaml_writer_begin_sequence (w, TRUE);
+  for (guint m = 0; self->metrics[m] != NULL; m++)
+    nn_yaml_writer_string (w, self->metrics[m]);
+  nn_yaml_writer_end_sequence (w);
+
+  key (w, "output");
+  nn_yaml_writer_begin_mapping (w, FALSE);
+  key (w, "dir");
+  nn_yaml_writer_string (w, self->output_dir);
+  nn_yaml_writer_end_mapping (w);
+
+  nn_yaml_writer_end_mapping (w);
+  return nn_yaml_writer_finish (g_steal_pointer (&w));
 }

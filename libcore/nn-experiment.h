@@ -16,6 +16,11 @@ G_DECLARE_FINAL_TYPE (NnExperiment, nn_experiment, NN, EXPERIMENT, GObject)
 
 NnExperiment       *nn_experiment_new_from_file        (const char    *path,
                                                         GError       **error);
+NnExperiment       *nn_experiment_new_from_file_full   (const char          *path,
+                                                        const char * const  *overrides,
+                                                        GError             **error);
+const char * const *nn_experiment_get_warnings         (NnExperiment  *self);
+char               *nn_experiment_to_yaml              (NnExperiment  *self);
 const char         *nn_experiment_get_name             (NnExperiment  *self);
 const char         *nn_experiment_get_output_dir       (NnExperiment  *self);
 void                nn_experiment_set_output_dir       (NnExperiment  *self,

@@ -10,8 +10,11 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  char            *file;     /* the name used in messages */
+  char            *file;          /* the name used in messages */
   yaml_document_t  doc;
+  guint            n_file_nodes;  /* nodes past these come from overrides */
+  GPtrArray       *overrides;     /* the KEY=VALUE text of each override */
+  GArray          *override_start; /* guint: first node id of each override */
 } NnYamlDoc;
 
 G_GNUC_INTERNAL NnYamlDoc   *nn_yaml_doc_new_from_data (const char    *file,
@@ -19,6 +22,9 @@ G_GNUC_INTERNAL NnYamlDoc   *nn_yaml_doc_new_from_data (const char    *file,
                                                         gsize          length,
                                                         GError       **error);
 G_GNUC_INTERNAL void         nn_yaml_doc_free          (NnYamlDoc     *doc);
+G_GNUC_INTERNAL gboolean     nn_yaml_doc_override      (NnYamlDoc     *doc,
+                                                        const char    *assignment,
+                                                        GError       **error);
 G_GNUC_INTERNAL yaml_node_t *nn_yaml_root              (NnYamlDoc     *doc);
 G_GNUC_INTERNAL void         nn_yaml_set_error         (GError       **error,
                                                         NnYamlDoc     *doc,
@@ -95,6 +101,36 @@ G_GNUC_INTERNAL GObject     *nn_yaml_new_object        (NnYamlDoc     *doc,
                                                         const char    *what,
                                                         GError       **error);
 
+/* Writing YAML, with libyaml's emitter so that quoting is always right. */
+typedef struct _NnYamlWriter NnYamlWriter;
+
+G_GNUC_INTERNAL NnYamlWriter *nn_yaml_writer_new            (void);
+G_GNUC_INTERNAL void          nn_yaml_writer_free           (NnYamlWriter *w);
+G_GNUC_INTERNAL char         *nn_yaml_writer_finish         (NnYamlWriter *w);
+G_GNUC_INTERNAL void          nn_yaml_writer_begin_mapping  (NnYamlWriter *w,
+                                                             gboolean      flow);
+G_GNUC_INTERNAL void          nn_yaml_writer_end_mapping    (NnYamlWriter *w);
+G_GNUC_INTERNAL void          nn_yaml_writer_begin_sequence (NnYamlWriter *w,
+                                                             gboolean      flow);
+G_GNUC_INTERNAL void          nn_yaml_writer_end_sequence   (NnYamlWriter *w);
+G_GNUC_INTERNAL void          nn_yaml_writer_string         (NnYamlWriter *w,
+                                                             const char   *value);
+G_GNUC_INTERNAL void          nn_yaml_writer_double         (NnYamlWriter *w,
+                                                             double        value);
+G_GNUC_INTERNAL void          nn_yaml_writer_real           (NnYamlWriter *w,
+                                                             nn_real       value);
+G_GNUC_INTERNAL void          nn_yaml_writer_uint           (NnYamlWriter *w,
+                                                             guint64       value);
+G_GNUC_INTERNAL void          nn_yaml_writer_bool           (NnYamlWriter *w,
+                                                             gboolean      value);
+G_GNUC_INTERNAL void          nn_yaml_writer_value          (NnYamlWriter *w,
+                                                             const GValue *value);
+G_GNUC_INTERNAL void          nn_yaml_writer_object         (NnYamlWriter *w,
+                                                             GObject      *object,
+                                                             const char   *name);
+G_GNUC_INTERNAL char         *nn_format_double              (double        value);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnYamlDoc, nn_yaml_doc_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnYamlWriter, nn_yaml_writer_free)
 
 G_END_DECLS

@@ -27,6 +27,8 @@ nn_yaml_doc_new_from_data (const char  *file,
   doc->file = g_strdup (file);
   yaml_parser_initialize (&parser);
   yaml_parser_set_input_string (&parser, (const unsigned char *) data, length);
+  doc->overrides = g_ptr_array_new_with_free_func (g_free);
+  doc->override_start = g_array_new (FALSE, FALSE, sizeof (guint));
   ok = yaml_parser_load (&parser, &doc->doc);
   if (!ok)
     {
@@ -41,6 +43,7 @@ nn_yaml_doc_new_from_data (const char  *file,
       return NULL;
     }
   yaml_parser_delete (&parser);
+  doc->n_file_nodes = (guint) (doc->doc.nodes.top - doc->doc.nodes.start);
 
   if (yaml_document_get_root_node (&doc->doc) == NULL)
     {
@@ -58,6 +61,8 @@ nn_yaml_doc_free (NnYamlDoc *doc)
     return;
   yaml_document_delete (&doc->doc);
   g_free (doc->file);
+  g_clear_pointer (&doc->overrides, g_ptr_array_unref);
+  g_clear_pointer (&doc->override_start, g_array_unref);
   g_free (doc);
 }
 
@@ -82,7 +87,18 @@ nn_yaml_set_error (GError      **error,
   message = g_strdup_vprintf (format, args);
   va_end (args);
 
-  if (node != NULL)
+  if (node != NULL && doc->n_file_nodes < (guint) (node - doc->doc.nodes.start) + 1)
+    {
+      /* A node of a --set override: name the override, not a place. */
+      guint id = (guint) (node - doc->doc.nodes.start) + 1;
+      guint k = doc->override_start->len;
+
+      while (k > 1 && g_array_index (doc->override_start, guint, k - 1) > id)
+        k--;
+      g_set_error (error, NN_CONFIG_ERROR, code, "--set %s: error: %s",
+                   (const char *) doc->overrides->pdata[k - 1], message);
+    }
+  else if (node != NULL)
     g_set_error (error, NN_CONFIG_ERROR, code, "%s:%lu:%lu: error: %s", doc->file,
                  (unsigned long) node->start_mark.line + 1,
                  (unsigned long) node->start_mark.column + 1, message);
@@ -673,4 +689,518 @@ nn_yaml_new_object (NnYamlDoc    *doc,
 
   return g_object_new_with_properties (type, names->len, (const char **) names->pdata,
                                        (const GValue *) values->data);
+}
+
+/* ---- --set overrides ----------------------------------------------------- */
+
+#define OVERRIDE_MAX_DEPTH 32
+
+/* Copies node @id of @src, with everything under it, into @dest. */
+static int
+copy_node (yaml_document_t *dest,
+           yaml_document_t *src,
+           int              id,
+           guint            depth)
+{
+  yaml_node_t *node = yaml_document_get_node (src, id);
+  int copy = 0;
+
+  if (node == NULL || depth > OVERRIDE_MAX_DEPTH)
+    return 0;
+  switch (node->type)
+    {
+    case YAML_SCALAR_NODE:
+      return yaml_document_add_scalar (dest, NULL, node->data.scalar.value,
+                                       (int) node->data.scalar.length,
+                                       node->data.scalar.style);
+    case YAML_SEQUENCE_NODE:
+      {
+        int n = (int) (node->data.sequence.items.top - node->data.sequence.items.start);
+        copy = yaml_document_add_sequence (dest, NULL, YAML_FLOW_SEQUENCE_STYLE);
+        for (int i = 0; copy && i < n; i++)
+          {
+            /* src is not modified, but re-fetch: dest may have moved. */
+            int item = yaml_document_get_node (src, id)->data.sequence.items.start[i];
+            int c = copy_node (dest, src, item, depth + 1);
+            if (!c || !yaml_document_append_sequence_item (dest, copy, c))
+              return 0;
+          }
+        return copy;
+      }
+    case YAML_MAPPING_NODE:
+      {
+        int n = (int) (node->data.mapping.pairs.top - node->data.mapping.pairs.start);
+        copy = yaml_document_add_mapping (dest, NULL, YAML_FLOW_MAPPING_STYLE);
+        for (int i = 0; copy && i < n; i++)
+          {
+            yaml_node_pair_t pair = yaml_document_get_node (src, id)->data.mapping.pairs.start[i];
+            int k = copy_node (dest, src, pair.key, depth + 1);
+            int v = k ? copy_node (dest, src, pair.value, depth + 1) : 0;
+            if (!v || !yaml_document_append_mapping_pair (dest, copy, k, v))
+              return 0;
+          }
+        return copy;
+      }
+    case YAML_NO_NODE:
+    default:
+      return 0;
+    }
+}
+
+static gboolean
+parse_override_value (const char       *assignment,
+                      const char       *value,
+                      yaml_document_t  *out,
+                      GError          **error)
+{
+  yaml_parser_t parser;
+  gboolean ok;
+
+  memset (out, 0, sizeof *out);
+  yaml_parser_initialize (&parser);
+  yaml_parser_set_input_string (&parser, (const unsigned char *) value, strlen (value));
+  ok = yaml_parser_load (&parser, out);
+  if (!ok)
+    g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_PARSE,
+                 "--set %s: error: the value is not valid YAML: %s", assignment,
+                 parser.problem ? parser.problem : "malformed");
+  else if (yaml_document_get_root_node (out) == NULL)
+    {
+      ok = FALSE;
+      g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
+                   "--set %s: error: no value after '='", assignment);
+    }
+  yaml_parser_delete (&parser);
+  if (!ok)
+    yaml_document_delete (out);
+  return ok;
+}
+
+static int
+find_pair (yaml_document_t *doc,
+           int              mapping,
+           const char      *key)
+{
+  yaml_node_t *node = yaml_document_get_node (doc, mapping);
+  int n = (int) (node->data.mapping.pairs.top - node->data.mapping.pairs.start);
+
+  for (int i = 0; i < n; i++)
+    {
+      yaml_node_t *k = yaml_document_get_node (doc, node->data.mapping.pairs.start[i].key);
+      if (k != NULL && k->type == YAML_SCALAR_NODE &&
+          g_str_equal ((const char *) k->data.scalar.value, key))
+        return i;
+    }
+  return -1;
+}
+
+/*
+ * Applies `KEY=VALUE` to the document before it is read: KEY is a path of
+ * mapping keys and list indices separated by dots (`model.layers.0.units`),
+ * VALUE is YAML (`32`, `adam`, `{name: adam, learning_rate: 0.01}`).
+ * Missing mapping keys are added, so any key can be set; errors in the new
+ * value are later reported against the override's text.
+ */
+gboolean
+nn_yaml_doc_override (NnYamlDoc    *doc,
+                      const char   *assignment,
+                      GError      **error)
+{
+  const char *eq = strchr (assignment, '=');
+  g_autofree char *path = NULL;
+  g_auto(GStrv) parts = NULL;
+  yaml_document_t value_doc;
+  guint start;
+  int current, copy;
+  gboolean ok = FALSE;
+
+  if (eq == NULL || eq == assignment)
+    {
+      g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
+                   "--set %s: error: expected KEY=VALUE, such as "
+                   "optimizer.learning_rate=0.05", assignment);
+      return FALSE;
+    }
+  path = g_strndup (assignment, eq - assignment);
+  parts = g_strsplit (path, ".", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    if (*parts[i] == '\0')
+      {
+        g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
+                     "--set %s: error: '%s' is not a key path", assignment, path);
+        return FALSE;
+      }
+  if (!parse_override_value (assignment, eq + 1, &value_doc, error))
+    return FALSE;
+
+  start = (guint) (doc->doc.nodes.top - doc->doc.nodes.start) + 1;
+  g_ptr_array_add (doc->overrides, g_strdup (assignment));
+  g_array_append_val (doc->override_start, start);
+
+  copy = copy_node (&doc->doc, &value_doc, 1, 0);
+  yaml_document_delete (&value_doc);
+  if (!copy)
+    {
+      g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
+                   "--set %s: error: the value is nested too deeply", assignment);
+      return FALSE;
+    }
+
+  current = 1;   /* the root */
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      gboolean last = parts[i + 1] == NULL;
+      yaml_node_t *node = yaml_document_get_node (&doc->doc, current);
+
+      if (node->type == YAML_MAPPING_NODE)
+        {
+          int pair = find_pair (&doc->doc, current, parts[i]);
+          int child;
+
+          if (pair >= 0)
+            {
+              if (last)
+                {
+                  node->data.mapping.pairs.start[pair].value = copy;
+                  ok = TRUE;
+                  break;
+                }
+              current = node->data.mapping.pairs.start[pair].value;
+              continue;
+            }
+          child = last ? copy : yaml_document_add_mapping (&doc->doc, NULL, YAML_BLOCK_MAPPING_STYLE);
+          {
+            int key = yaml_document_add_scalar (&doc->doc, NULL, (yaml_char_t *) parts[i],
+                                                (int) strlen (parts[i]), YAML_PLAIN_SCALAR_STYLE);
+            if (!child || !key || !yaml_document_append_mapping_pair (&doc->doc, current, key, child))
+              break;
+          }
+          if (last)
+            {
+              ok = TRUE;
+              break;
+            }
+          current = child;
+        }
+      else if (node->type == YAML_SEQUENCE_NODE)
+        {
+          guint n = (guint) (node->data.sequence.items.top - node->data.sequence.items.start);
+          guint64 index;
+
+          if (!g_ascii_string_to_unsigned (parts[i], 10, 0, G_MAXUINT, &index, NULL) || index >= n)
+            {
+              g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
+                           "--set %s: error: '%s' is a list of %u items; '%s' is not "
+                           "one of its indices (0 to %u)", assignment, path, n, parts[i],
+                           n ? n - 1 : 0);
+              return FALSE;
+            }
+          if (last)
+            {
+              node->data.sequence.items.start[index] = copy;
+              ok = TRUE;
+              break;
+            }
+          current = node->data.sequence.items.start[index];
+        }
+      else
+        {
+          /* Only the root can be reached without a key, and it is checked
+           * to be a mapping when the experiment is read. */
+          g_autofree char *parent = NULL;
+          char *saved = parts[i];
+
+          parts[i] = NULL;
+          parent = g_strjoinv (".", parts);
+          parts[i] = saved;
+          g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
+                       "--set %s: error: '%s' holds a single value, not keys",
+                       assignment, *parent ? parent : "the experiment");
+          return FALSE;
+        }
+    }
+
+  if (!ok)
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_FAILED,
+                     "--set %s: error: out of memory", assignment);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+struct _NnYamlWriter
+{
+  yaml_emitter_t emitter;
+  GString       *out;
+  gboolean       failed;
+};
+
+static int
+write_to_gstring (void          *data,
+                  unsigned char *buffer,
+                  size_t         size)
+{
+  g_string_append_len (data, (const char *) buffer, (gssize) size);
+  return 1;
+}
+
+static void
+emit (NnYamlWriter *w,
+      yaml_event_t *event)
+{
+  if (!w->failed && !yaml_emitter_emit (&w->emitter, event))
+    w->failed = TRUE;
+}
+
+NnYamlWriter *
+nn_yaml_writer_new (void)
+{
+  NnYamlWriter *w = g_new0 (NnYamlWriter, 1);
+  yaml_event_t event;
+
+  w->out = g_string_new (NULL);
+  yaml_emitter_initialize (&w->emitter);
+  yaml_emitter_set_output (&w->emitter, write_to_gstring, w->out);
+  yaml_emitter_set_unicode (&w->emitter, 1);
+  yaml_emitter_set_width (&w->emitter, 100);
+  yaml_stream_start_event_initialize (&event, YAML_UTF8_ENCODING);
+  emit (w, &event);
+  yaml_document_start_event_initialize (&event, NULL, NULL, NULL, 1);
+  emit (w, &event);
+  return w;
+}
+
+void
+nn_yaml_writer_free (NnYamlWriter *w)
+{
+  if (w == NULL)
+    return;
+  yaml_emitter_delete (&w->emitter);
+  if (w->out != NULL)
+    g_string_free (w->out, TRUE);
+  g_free (w);
+}
+
+/* Returns: (transfer full): the document, consuming @w */
+char *
+nn_yaml_writer_finish (NnYamlWriter *w)
+{
+  yaml_event_t event;
+  char *text;
+
+  yaml_document_end_event_initialize (&event, 1);
+  emit (w, &event);
+  yaml_stream_end_event_initialize (&event);
+  emit (w, &event);
+  yaml_emitter_flush (&w->emitter);
+  /* Every event is built here, so only a bug can make the emitter fail. */
+  g_warn_if_fail (!w->failed);
+  text = g_string_free (g_steal_pointer (&w->out), FALSE);
+  nn_yaml_writer_free (w);
+  return text;
+}
+
+void
+nn_yaml_writer_begin_mapping (NnYamlWriter *w,
+                              gboolean      flow)
+{
+  yaml_event_t event;
+
+  yaml_mapping_start_event_initialize (&event, NULL, NULL, 1,
+                                       flow ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE);
+  emit (w, &event);
+}
+
+void
+nn_yaml_writer_end_mapping (NnYamlWriter *w)
+{
+  yaml_event_t event;
+
+  yaml_mapping_end_event_initialize (&event);
+  emit (w, &event);
+}
+
+void
+nn_yaml_writer_begin_sequence (NnYamlWriter *w,
+                               gboolean      flow)
+{
+  yaml_event_t event;
+
+  yaml_sequence_start_event_initialize (&event, NULL, NULL, 1,
+                                        flow ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE);
+  emit (w, &event);
+}
+
+void
+nn_yaml_writer_end_sequence (NnYamlWriter *w)
+{
+  yaml_event_t event;
+
+  yaml_sequence_end_event_initialize (&event);
+  emit (w, &event);
+}
+
+static void
+emit_scalar (NnYamlWriter       *w,
+             const char         *text,
+             yaml_scalar_style_t style)
+{
+  yaml_event_t event;
+
+  yaml_scalar_event_initialize (&event, NULL, NULL, (yaml_char_t *) text, (int) strlen (text),
+                                1, 1, style);
+  emit (w, &event);
+}
+
+/* A string that would read back as a number, a boolean or null is quoted. */
+void
+nn_yaml_writer_string (NnYamlWriter *w,
+                       const char   *value)
+{
+  static const char * const special[] = {
+    "true", "false", "yes", "no", "on", "off", "null", "~", "True", "False", "Null", NULL
+  };
+  double d;
+  gboolean quote = *value == '\0' || g_strv_contains (special, value) ||
+                   parse_double (value, &d);
+
+  emit_scalar (w, value, quote ? YAML_SINGLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
+}
+
+/* Returns: (transfer full): the shortest of %.15g, %.16g and %.17g that
+ * reads back as @value */
+char *
+nn_format_double (double value)
+{
+  static const char * const formats[] = { "%.15g", "%.16g", "%.17g" };
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  for (gsize i = 0; i < G_N_ELEMENTS (formats); i++)
+    {
+      g_ascii_formatd (buf, sizeof buf, formats[i], value);
+      if (g_ascii_strtod (buf, NULL) == value)
+        break;
+    }
+  return g_strdup (buf);
+}
+
+void
+nn_yaml_writer_double (NnYamlWriter *w,
+                       double        value)
+{
+  g_autofree char *text = nn_format_double (value);
+
+  emit_scalar (w, text, YAML_PLAIN_SCALAR_STYLE);
+}
+
+/* The shortest decimal that reads back as the same nn_real, so a float
+ * build writes 0.49671415 and not 0.4967141449451447. */
+void
+nn_yaml_writer_real (NnYamlWriter *w,
+                     nn_real       value)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  for (int digits = 6; digits <= 17; digits++)
+    {
+      char format[8];
+
+      g_snprintf (format, sizeof format, "%%.%dg", digits);
+      g_ascii_formatd (buf, sizeof buf, format, (double) value);
+      if ((nn_real) g_ascii_strtod (buf, NULL) == value)
+        break;
+    }
+  emit_scalar (w, buf, YAML_PLAIN_SCALAR_STYLE);
+}
+
+void
+nn_yaml_writer_uint (NnYamlWriter *w,
+                     guint64       value)
+{
+  char buf[32];
+
+  g_snprintf (buf, sizeof buf, "%" G_GUINT64_FORMAT, value);
+  emit_scalar (w, buf, YAML_PLAIN_SCALAR_STYLE);
+}
+
+void
+nn_yaml_writer_bool (NnYamlWriter *w,
+                     gboolean      value)
+{
+  emit_scalar (w, value ? "true" : "false", YAML_PLAIN_SCALAR_STYLE);
+}
+
+void
+nn_yaml_writer_value (NnYamlWriter *w,
+                      const GValue *value)
+{
+  GType type = G_VALUE_TYPE (value);
+
+  if (type == G_TYPE_DOUBLE)
+    nn_yaml_writer_double (w, g_value_get_double (value));
+  else if (type == G_TYPE_FLOAT)
+    nn_yaml_writer_double (w, g_value_get_float (value));
+  else if (type == G_TYPE_INT)
+    {
+      char buf[32];
+      g_snprintf (buf, sizeof buf, "%d", g_value_get_int (value));
+      emit_scalar (w, buf, YAML_PLAIN_SCALAR_STYLE);
+    }
+  else if (type == G_TYPE_INT64)
+    {
+      char buf[32];
+      g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, g_value_get_int64 (value));
+      emit_scalar (w, buf, YAML_PLAIN_SCALAR_STYLE);
+    }
+  else if (type == G_TYPE_UINT)
+    nn_yaml_writer_uint (w, g_value_get_uint (value));
+  else if (type == G_TYPE_UINT64)
+    nn_yaml_writer_uint (w, g_value_get_uint64 (value));
+  else if (type == G_TYPE_BOOLEAN)
+    nn_yaml_writer_bool (w, g_value_get_boolean (value));
+  else if (G_TYPE_IS_ENUM (type))
+    {
+      g_autoptr(GEnumClass) klass = g_type_class_ref (type);
+      GEnumValue *v = g_enum_get_value (klass, g_value_get_enum (value));
+      nn_yaml_writer_string (w, v ? v->value_nick : "");
+    }
+  else if (type == G_TYPE_STRING)
+    nn_yaml_writer_string (w, g_value_get_string (value) ? g_value_get_string (value) : "");
+  else
+    emit_scalar (w, "null", YAML_PLAIN_SCALAR_STYLE);
+}
+
+/* Writes `{name: NAME, property: value, ...}` with every writable property,
+ * the inverse of nn_yaml_new_object(). */
+void
+nn_yaml_writer_object (NnYamlWriter *w,
+                       GObject      *object,
+                       const char   *name)
+{
+  guint n_props = 0;
+  g_autofree GParamSpec **props = g_object_class_list_properties (G_OBJECT_GET_CLASS (object),
+                                                                 &n_props);
+
+  nn_yaml_writer_begin_mapping (w, TRUE);
+  nn_yaml_writer_string (w, "name");
+  nn_yaml_writer_string (w, name);
+  for (guint i = 0; i < n_props; i++)
+    {
+      GValue value = G_VALUE_INIT;
+      g_autofree char *key = NULL;
+
+      if (!(props[i]->flags & G_PARAM_WRITABLE) || !(props[i]->flags & G_PARAM_READABLE))
+        continue;
+      key = yaml_key_of (props[i]->name);
+      g_value_init (&value, G_PARAM_SPEC_VALUE_TYPE (props[i]));
+      g_object_get_property (object, props[i]->name, &value);
+      nn_yaml_writer_string (w, key);
+      nn_yaml_writer_value (w, &value);
+      g_value_unset (&value);
+    }
+  nn_yaml_writer_end_mapping (w);
 }
