@@ -964,8 +964,13 @@ add_warnings (NnExperiment *self,
 const char * const *
 nn_experiment_get_warnings (NnExperiment *self)
 {
+  static const char * const none[] = { NULL };
+
   g_return_val_if_fail (NN_IS_EXPERIMENT (self), NULL);
 
+  /* An empty array may have no storage, not even the terminator. */
+  if (self->warnings->len == 0)
+    return none;
   return (const char * const *) self->warnings->pdata;
 }
 
@@ -1410,8 +1415,9 @@ record_final (NnExperiment *self)
  * @cancellable: (nullable): stops training between epochs
  * @error: return location for a #GError
  *
- * Trains the model and writes `history.csv` and `summary.json` in the run
- * directory, each atomically. When training diverges or is cancelled, the
+ * Writes `config.yaml` (nn_experiment_to_yaml()), trains the model, and
+ * writes `history.csv` and `summary.json` in the run directory, each
+ * atomically. When training diverges or is cancelled, the
  * files still record the epochs run, with the reason in `stop_reason`.
  *
  * Returns: %TRUE on success, %FALSE with @error set
@@ -1437,6 +1443,17 @@ nn_experiment_run (NnExperiment  *self,
                    g_strerror (saved));
       return FALSE;
     }
+
+  {
+    g_autofree char *config = nn_experiment_to_yaml (self);
+    g_autofree char *path = g_build_filename (self->output_dir, "config.yaml", NULL);
+
+    if (!g_file_set_contents (path, config, -1, error))
+      {
+        g_prefix_error (error, "writing %s: ", path);
+        return FALSE;
+      }
+  }
 
   build_columns (self);
   g_array_set_size (self->history, 0);

@@ -659,11 +659,14 @@ nn_yaml_new_object (NnYamlDoc    *doc,
           keys = g_strv_builder_end (b);
           list = nn_strjoin_quoted ((const char * const *) keys);
           hint = nn_suggest (pair.key, (const char * const *) keys);
-          nn_yaml_set_error (error, doc, pair.key_node, NN_CONFIG_ERROR_UNKNOWN_KEY,
-                             "%s '%s' has no parameter '%s'%s%s%s; its parameters: %s",
-                             what, name, pair.key,
-                             hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "",
-                             *list ? list : "none");
+          if (hint != NULL)
+            nn_yaml_set_error (error, doc, pair.key_node, NN_CONFIG_ERROR_UNKNOWN_KEY,
+                               "%s '%s' has no parameter '%s'; did you mean '%s'? "
+                               "Its parameters: %s", what, name, pair.key, hint, list);
+          else
+            nn_yaml_set_error (error, doc, pair.key_node, NN_CONFIG_ERROR_UNKNOWN_KEY,
+                               "%s '%s' has no parameter '%s'; its parameters: %s",
+                               what, name, pair.key, *list ? list : "none");
           return NULL;
         }
 
@@ -889,9 +892,15 @@ nn_yaml_doc_override (NnYamlDoc    *doc,
 
           if (!g_ascii_string_to_unsigned (parts[i], 10, 0, G_MAXUINT, &index, NULL) || index >= n)
             {
+              g_autofree char *list = NULL;
+              char *saved = parts[i];
+
+              parts[i] = NULL;
+              list = g_strjoinv (".", parts);
+              parts[i] = saved;
               g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
                            "--set %s: error: '%s' is a list of %u items; '%s' is not "
-                           "one of its indices (0 to %u)", assignment, path, n, parts[i],
+                           "one of its indices (0 to %u)", assignment, list, n, parts[i],
                            n ? n - 1 : 0);
               return FALSE;
             }

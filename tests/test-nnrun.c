@@ -445,6 +445,77 @@ test_unwritable_output (void)
   CU_ASSERT_TRUE (g_file_test (file, G_FILE_TEST_IS_REGULAR));
 }
 
+
+static void
+test_validate_prints_resolved (void)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *lesson = source_file ("configs/lesson.yaml");
+  g_autofree char *dir = new_dir ();
+  g_autofree char *saved = NULL;
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autofree char *out2 = NULL;
+  int status;
+
+  status = nnrun (&out, &err, "validate", lesson, "--set", "train.epochs=4",
+                  "--set", "optimizer.learning_rate=0.3", NULL);
+  ASSERT_STATUS (status, 0, err);
+  ASSERT_CONTAINS (out, "epochs: 4");
+  ASSERT_CONTAINS (out, "learning_rate: 0.3");
+  ASSERT_CONTAINS (out, "task: binary");
+  /* Nothing was trained or written. */
+  CU_ASSERT_FALSE (g_file_test ("runs", G_FILE_TEST_EXISTS));
+
+  /* The printed experiment runs, and the run saves it as config.yaml. */
+  saved = write_file (dir, "resolved.yaml", out);
+  status = nnrun (&out2, NULL, "train", saved, "--quiet", "--out", run, NULL);
+  ASSERT_STATUS (status, 0, NULL);
+  CU_ASSERT_EQUAL (history_rows (run), 4);
+  {
+    g_autofree char *config = NULL;
+    g_autofree char *path = g_build_filename (run, "config.yaml", NULL);
+    CU_ASSERT_TRUE (g_file_get_contents (path, &config, NULL, NULL));
+    ASSERT_CONTAINS (config, "learning_rate: 0.3");
+  }
+}
+
+static void
+test_set_errors_exit_2 (void)
+{
+  g_autofree char *err = NULL;
+  g_autofree char *lesson = source_file ("configs/lesson.yaml");
+  g_autofree char *dir = new_dir ();
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  int status;
+
+  status = nnrun (NULL, &err, "train", lesson, "--out", run,
+                  "--set", "model.layers.0.units=many", NULL);
+  ASSERT_STATUS (status, 2, err);
+  ASSERT_CONTAINS (err, "--set model.layers.0.units=many: error:");
+  CU_ASSERT_FALSE (g_file_test (run, G_FILE_TEST_EXISTS));
+
+  g_clear_pointer (&err, g_free);
+  status = nnrun (NULL, &err, "validate", lesson, "--set", "train.epoch=3", NULL);
+  ASSERT_STATUS (status, 2, err);
+  ASSERT_CONTAINS (err, "did you mean 'epochs'?");
+}
+
+static void
+test_warnings_go_to_stderr (void)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *lesson = source_file ("configs/lesson.yaml");
+  int status;
+
+  status = nnrun (&out, &err, "validate", lesson, "--set", "model.layers.1.activation=softmax",
+                  NULL);
+  ASSERT_STATUS (status, 0, err);
+  ASSERT_CONTAINS (err, ": warning: binary_crossentropy after a softmax output");
+  CU_ASSERT_PTR_NULL (strstr (out, "warning"));
+}
+
 int
 main (void)
 {
@@ -472,6 +543,14 @@ main (void)
                test_diverging_run);
   CU_add_test (suite, "a run folder that cannot be created fails the run",
                test_unwritable_output);
+
+  suite = CU_add_suite ("nnrun validate and --set", init_suite, clean_suite);
+  CU_add_test (suite, "validate prints the resolved experiment, which then runs as printed",
+               test_validate_prints_resolved);
+  CU_add_test (suite, "a bad --set exits 2 naming the override, and writes nothing",
+               test_set_errors_exit_2);
+  CU_add_test (suite, "warnings go to stderr and do not stop the run",
+               test_warnings_go_to_stderr);
 
   return nn_test_run ();
 }

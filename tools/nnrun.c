@@ -135,6 +135,52 @@ print_summary (NnExperiment *experiment)
     }
 }
 
+static void
+print_warnings (NnExperiment *experiment)
+{
+  const char * const *warnings = nn_experiment_get_warnings (experiment);
+
+  for (gsize i = 0; warnings[i] != NULL; i++)
+    g_printerr ("%s\n", warnings[i]);
+}
+
+static int
+cmd_validate (int    argc,
+              char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NnExperiment) experiment = NULL;
+  g_auto(GStrv) overrides = NULL;
+  g_autofree char *yaml = NULL;
+  const GOptionEntry entries[] = {
+    { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &overrides,
+      "Override a key of the experiment, e.g. optimizer.learning_rate=0.05", "KEY=VALUE" },
+    G_OPTION_ENTRY_NULL
+  };
+
+  context = g_option_context_new ("EXPERIMENT.yaml - check an experiment file");
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_summary (context,
+    "Checks the experiment whole, loads its data, and prints it resolved:\n"
+    "every default and override applied, as a run saves it in config.yaml.");
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (context, error->message);
+  if (argc != 2)
+    return usage_error (context, argc < 2 ? "validate needs an experiment file"
+                                          : "validate takes one experiment file");
+
+  load_plugins ();
+  experiment = nn_experiment_new_from_file_full (argv[1], (const char * const *) overrides,
+                                                 &error);
+  if (experiment == NULL)
+    return fail (error);
+  print_warnings (experiment);
+  yaml = nn_experiment_to_yaml (experiment);
+  g_print ("%s", yaml);
+  return EXIT_OK;
+}
+
 static int
 cmd_train (int    argc,
            char **argv)
@@ -143,9 +189,12 @@ cmd_train (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(NnExperiment) experiment = NULL;
   g_autofree char *out_dir = NULL;
+  g_auto(GStrv) overrides = NULL;
   gboolean quiet = FALSE;
   Progress progress = { 0 };
   const GOptionEntry entries[] = {
+    { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &overrides,
+      "Override a key of the experiment, e.g. optimizer.learning_rate=0.05", "KEY=VALUE" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
       "Write the run into DIR instead of the experiment's output.dir", "DIR" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only errors", NULL },
@@ -164,9 +213,11 @@ cmd_train (int    argc,
                                           : "train takes one experiment file");
 
   load_plugins ();
-  experiment = nn_experiment_new_from_file (argv[1], &error);
+  experiment = nn_experiment_new_from_file_full (argv[1], (const char * const *) overrides,
+                                                 &error);
   if (experiment == NULL)
     return fail (error);
+  print_warnings (experiment);
   if (out_dir != NULL)
     nn_experiment_set_output_dir (experiment, out_dir);
 
@@ -191,6 +242,7 @@ typedef struct {
 
 static const Command commands[] = {
   { "train", cmd_train, "train an experiment (also: nnrun EXPERIMENT.yaml)" },
+  { "validate", cmd_validate, "check an experiment and print it resolved" },
 };
 
 static void
