@@ -14,6 +14,83 @@
  * keeps its position: each error names FILE:LINE:COLUMN of the node at fault.
  */
 
+/* Deeper than this, an experiment file is an attack or a mistake. */
+#define MAX_DEPTH 64
+
+static void
+set_parser_error (GError             **error,
+                  const char          *file,
+                  const yaml_parser_t *parser)
+{
+  g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_PARSE,
+               "%s:%lu:%lu: error: %s%s%s", file,
+               (unsigned long) parser->problem_mark.line + 1,
+               (unsigned long) parser->problem_mark.column + 1,
+               parser->problem ? parser->problem : "malformed YAML",
+               parser->context ? " " : "",
+               parser->context ? parser->context : "");
+}
+
+/* A first pass over the events, which stops at the first node nested too
+ * deeply: libyaml's loader has no depth limit, and its time grows with the
+ * square of the depth. */
+static gboolean
+check_depth (const char  *file,
+             const char  *data,
+             gsize        length,
+             GError     **error)
+{
+  yaml_parser_t parser;
+  guint depth = 0;
+  gboolean done = FALSE, ok = TRUE;
+
+  yaml_parser_initialize (&parser);
+  yaml_parser_set_input_string (&parser, (const unsigned char *) data, length);
+  while (ok && !done)
+    {
+      yaml_event_t event;
+
+      if (!yaml_parser_parse (&parser, &event))
+        {
+          set_parser_error (error, file, &parser);
+          ok = FALSE;
+          break;
+        }
+      switch (event.type)
+        {
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT:
+          if (++depth > MAX_DEPTH)
+            {
+              g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_PARSE,
+                           "%s:%lu:%lu: error: nested more than %d levels deep", file,
+                           (unsigned long) event.start_mark.line + 1,
+                           (unsigned long) event.start_mark.column + 1, MAX_DEPTH);
+              ok = FALSE;
+            }
+          break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+          depth--;
+          break;
+        case YAML_STREAM_END_EVENT:
+          done = TRUE;
+          break;
+        case YAML_NO_EVENT:
+        case YAML_STREAM_START_EVENT:
+        case YAML_DOCUMENT_START_EVENT:
+        case YAML_DOCUMENT_END_EVENT:
+        case YAML_ALIAS_EVENT:
+        case YAML_SCALAR_EVENT:
+        default:
+          break;
+        }
+      yaml_event_delete (&event);
+    }
+  yaml_parser_delete (&parser);
+  return ok;
+}
+
 NnYamlDoc *
 nn_yaml_doc_new_from_data (const char  *file,
                            const char  *data,
@@ -25,20 +102,17 @@ nn_yaml_doc_new_from_data (const char  *file,
   gboolean ok;
 
   doc->file = g_strdup (file);
-  yaml_parser_initialize (&parser);
-  yaml_parser_set_input_string (&parser, (const unsigned char *) data, length);
   doc->overrides = g_ptr_array_new_with_free_func (g_free);
   doc->override_start = g_array_new (FALSE, FALSE, sizeof (guint));
+  if (!check_depth (file, data, length, error))
+    return NULL;
+
+  yaml_parser_initialize (&parser);
+  yaml_parser_set_input_string (&parser, (const unsigned char *) data, length);
   ok = yaml_parser_load (&parser, &doc->doc);
   if (!ok)
     {
-      g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_PARSE,
-                   "%s:%lu:%lu: error: %s%s%s", file,
-                   (unsigned long) parser.problem_mark.line + 1,
-                   (unsigned long) parser.problem_mark.column + 1,
-                   parser.problem ? parser.problem : "malformed YAML",
-                   parser.context ? " " : "",
-                   parser.context ? parser.context : "");
+      set_parser_error (error, file, &parser);
       yaml_parser_delete (&parser);
       return NULL;
     }

@@ -1094,6 +1094,111 @@ test_likely_mistakes_warn (void)
   CU_ASSERT_TRUE (has_warning (sorted, "sorted by class"));
 }
 
+
+/* ---- hostile input ------------------------------------------------------- */
+
+/* Loads @text as an experiment: it must give an experiment or an error,
+ * never both, never neither (and never crash). */
+static gboolean
+loads_or_fails_cleanly (const char *path,
+                        const char *text,
+                        gsize       length)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NnExperiment) e = NULL;
+
+  g_file_set_contents (path, text, (gssize) length, NULL);
+  e = nn_experiment_new_from_file (path, &error);
+  return (e != NULL) != (error != NULL);
+}
+
+static void
+test_any_bytes_give_a_result_or_an_error (void)
+{
+  g_autofree char *dir = new_dir ();
+  g_autofree char *path = g_build_filename (dir, "fuzz.yaml", NULL);
+  g_autofree char *lesson_path = source_file ("configs/lesson.yaml");
+  g_autofree char *lesson = NULL;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (2024);
+  gsize length = 0;
+  guint bad = 0, runs = 0;
+
+  CU_ASSERT_TRUE_FATAL (g_file_get_contents (lesson_path, &lesson, &length, NULL));
+
+  /* Every prefix of a real experiment. */
+  for (gsize cut = 0; cut <= length; cut += 3, runs++)
+    bad += !loads_or_fails_cleanly (path, lesson, cut);
+
+  /* Random mutations of it: bytes replaced, including NUL and UTF-8 debris. */
+  for (guint i = 0; i < 400; i++, runs++)
+    {
+      g_autofree char *copy = g_memdup2 (lesson, length);
+      guint n = g_rand_int_range (rand, 1, 8);
+
+      for (guint k = 0; k < n; k++)
+        copy[g_rand_int_range (rand, 0, (gint32) length)] =
+          (char) g_rand_int_range (rand, 0, 256);
+      bad += !loads_or_fails_cleanly (path, copy, length);
+    }
+
+  /* Random bytes. */
+  for (guint i = 0; i < 200; i++, runs++)
+    {
+      char buf[256];
+      gsize n = g_rand_int_range (rand, 0, sizeof buf);
+
+      for (gsize k = 0; k < n; k++)
+        buf[k] = (char) g_rand_int_range (rand, 0, 256);
+      bad += !loads_or_fails_cleanly (path, buf, n);
+    }
+  CU_ASSERT_EQUAL (bad, 0);
+  CU_ASSERT (runs > 700);
+}
+
+static void
+test_deep_nesting_is_refused_quickly (void)
+{
+  g_autoptr(GString) text = g_string_new ("data: ");
+  g_autofree char *dir = new_dir ();
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NnExperiment) e = NULL;
+  gint64 start;
+
+  for (int i = 0; i < 100000; i++)
+    g_string_append_c (text, '[');
+  for (int i = 0; i < 100000; i++)
+    g_string_append_c (text, ']');
+  path = write_file (dir, "deep.yaml", text->str);
+  start = g_get_monotonic_time ();
+  e = nn_experiment_new_from_file (path, &error);
+  CU_ASSERT_PTR_NULL (e);
+  NN_ASSERT_ERROR (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_PARSE);
+  CU_ASSERT (error && strstr (error->message, "nested more than 64 levels") != NULL);
+  /* Not a timing test: a loader without the limit takes tens of seconds. */
+  CU_ASSERT (g_get_monotonic_time () - start < 5 * G_USEC_PER_SEC);
+}
+
+static void
+test_aliases_do_not_expand (void)
+{
+  g_autoptr(GString) text = g_string_new ("x0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n");
+  g_autofree char *dir = new_dir ();
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NnExperiment) e = NULL;
+
+  /* 40 levels of doubling: 10 × 2^40 values if expanded. */
+  for (int i = 1; i <= 40; i++)
+    g_string_append_printf (text, "x%d: &a%d [*a%d, *a%d]\n", i, i, i - 1, i - 1);
+  g_string_append (text, "data: {source: iris, positive: setosa}\n"
+                         "model: {layers: [{units: 1, activation: sigmoid, weights: *a40}]}\n");
+  path = write_file (dir, "bomb.yaml", text->str);
+  e = nn_experiment_new_from_file (path, &error);
+  CU_ASSERT_PTR_NULL (e);
+  CU_ASSERT_PTR_NOT_NULL (error);
+}
+
 int
 main (void)
 {
@@ -1154,6 +1259,12 @@ main (void)
   suite = CU_add_suite ("Running an experiment", init_suite, clean_suite);
   CU_add_test (suite, "a run folder that cannot be created is an I/O error",
                test_uncreatable_output_dir);
+
+  suite = CU_add_suite ("Hostile experiment files", init_suite, clean_suite);
+  CU_add_test (suite, "any bytes give an experiment or an error, never a crash",
+               test_any_bytes_give_a_result_or_an_error);
+  CU_add_test (suite, "deep nesting is refused at once", test_deep_nesting_is_refused_quickly);
+  CU_add_test (suite, "aliases are not expanded", test_aliases_do_not_expand);
 
   suite = CU_add_suite ("Overrides, resolved experiments and warnings", init_suite, clean_suite);
   CU_add_test (suite, "--set overrides change any key, lists included",
