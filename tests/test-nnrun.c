@@ -7,6 +7,8 @@
 #include <glib/gstdio.h>
 #include <CUnit/CUnit.h>
 
+#include <json-glib/json-glib.h>
+
 #include "nn-test.h"
 
 enum {
@@ -516,6 +518,56 @@ test_warnings_go_to_stderr (void)
   CU_ASSERT_PTR_NULL (strstr (out, "warning"));
 }
 
+
+static void
+test_json_progress (void)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *lesson = source_file ("configs/lesson.yaml");
+  g_autofree char *dir = new_dir ();
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_auto(GStrv) lines = NULL;
+  guint epochs = 0, summaries = 0;
+  int status;
+
+  status = nnrun (&out, &err, "train", lesson, "--json", "--out", run,
+                  "--set", "train.epochs=6", NULL);
+  ASSERT_STATUS (status, 0, err);
+  lines = g_strsplit (out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL && *lines[i] != '\0'; i++)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_autoptr(GError) error = NULL;
+      JsonObject *o;
+
+      CU_ASSERT_TRUE_FATAL (json_parser_load_from_data (parser, lines[i], -1, &error));
+      o = json_node_get_object (json_parser_get_root (parser));
+      CU_ASSERT_PTR_NOT_NULL_FATAL (o);
+      if (g_str_equal (json_object_get_string_member (o, "event"), "epoch"))
+        {
+          epochs++;
+          CU_ASSERT_EQUAL (json_object_get_int_member (o, "epoch"), epochs);
+          CU_ASSERT (json_object_get_double_member (o, "loss") > 0);
+          CU_ASSERT_TRUE (json_object_has_member (o, "accuracy"));
+        }
+      else
+        {
+          summaries++;
+          CU_ASSERT_STRING_EQUAL (json_object_get_string_member (o, "event"), "summary");
+          CU_ASSERT_EQUAL (json_object_get_int_member (o, "epochs_run"), 6);
+          CU_ASSERT_STRING_EQUAL (json_object_get_string_member (o, "stop_reason"), "completed");
+          CU_ASSERT_TRUE (json_object_has_member (o, "final"));
+        }
+    }
+  CU_ASSERT_EQUAL (epochs, 6);
+  CU_ASSERT_EQUAL (summaries, 1);
+
+  g_clear_pointer (&err, g_free);
+  status = nnrun (NULL, &err, "train", lesson, "--json", "--quiet", NULL);
+  ASSERT_STATUS (status, 2, err);
+}
+
 int
 main (void)
 {
@@ -529,6 +581,7 @@ main (void)
                test_train_lesson);
   CU_add_test (suite, "an experiment file alone means train", test_train_without_command_word);
   CU_add_test (suite, "--quiet prints nothing on stdout", test_quiet);
+  CU_add_test (suite, "--json prints a JSON object per epoch and a summary", test_json_progress);
 
   suite = CU_add_suite ("nnrun rejects bad input with exit status 2", init_suite, clean_suite);
   CU_add_test (suite, "a bad experiment file names FILE:LINE:COLUMN and writes nothing",

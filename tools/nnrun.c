@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json-glib/json-glib.h>
 #include <nn.h>
 
 /* Exit statuses: SPEC §3. */
@@ -70,34 +71,107 @@ load_plugins (void)
                 ((GError *) failures->pdata[i])->message);
 }
 
+typedef enum {
+  OUTPUT_TEXT,
+  OUTPUT_QUIET,
+  OUTPUT_JSON,
+} OutputMode;
+
 typedef struct {
-  gboolean quiet;
-  gboolean tty;
-  guint    every;
-  guint    epochs;
+  OutputMode mode;
+  guint      every;
+  guint      epochs;
 } Progress;
 
+static void
+format_duration (char   *buf,
+                 gsize   size,
+                 double  seconds)
+{
+  guint s = (guint) (seconds + 0.5);
+
+  if (s >= 3600)
+    g_snprintf (buf, size, "%u:%02u:%02u", s / 3600, s / 60 % 60, s % 60);
+  else
+    g_snprintf (buf, size, "%u:%02u", s / 60, s % 60);
+}
+
+/* One line: epoch/total, the loss, validation loss and metrics, the time
+ * so far and the time still to go at the pace so far. */
 static void
 print_row (NnExperiment *experiment,
            guint         epoch)
 {
   const char * const *columns = nn_experiment_get_history_columns (experiment);
+  guint total = nn_experiment_get_epochs (experiment);
   guint width = 1;
 
-  for (guint e = nn_experiment_get_epochs (experiment); e >= 10; e /= 10)
+  for (guint e = total; e >= 10; e /= 10)
     width++;
-  g_print ("epoch %*u/%u", width, epoch, nn_experiment_get_epochs (experiment));
+  g_print ("epoch %*u/%u", width, epoch, total);
   for (guint c = 1; columns[c] != NULL; c++)
     {
       double v = nn_experiment_get_history_value (experiment, epoch, c);
+      char elapsed[32], eta[32];
+
       if (isnan (v) || g_str_equal (columns[c], "learning_rate"))
         continue;
       if (g_str_equal (columns[c], "seconds"))
-        g_print ("  %.1fs", v);
+        {
+          format_duration (elapsed, sizeof elapsed, v);
+          format_duration (eta, sizeof eta, v / epoch * (total - epoch));
+          g_print ("  %s  ETA %s", elapsed, eta);
+        }
       else
-        g_print ("  %s %.6g", columns[c], v);
+        g_print ("  %s %.4g", columns[c], v);
     }
   g_print ("\n");
+}
+
+static void
+add_json_number (JsonBuilder *b,
+                 const char  *name,
+                 double       v)
+{
+  json_builder_set_member_name (b, name);
+  if (isfinite (v))
+    json_builder_add_double_value (b, v);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+print_json (JsonNode *root)
+{
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, NULL);
+  g_print ("%s\n", text);
+}
+
+/* {"event": "epoch", "epoch": 3, "loss": ..., ...}: the row of history.csv. */
+static void
+print_json_row (NnExperiment *experiment,
+                guint         epoch)
+{
+  const char * const *columns = nn_experiment_get_history_columns (experiment);
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "event");
+  json_builder_add_string_value (b, "epoch");
+  json_builder_set_member_name (b, "epoch");
+  json_builder_add_int_value (b, epoch);
+  json_builder_set_member_name (b, "epochs");
+  json_builder_add_int_value (b, nn_experiment_get_epochs (experiment));
+  for (guint c = 1; columns[c] != NULL; c++)
+    add_json_number (b, columns[c], nn_experiment_get_history_value (experiment, epoch, c));
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  print_json (root);
 }
 
 static void
@@ -105,10 +179,37 @@ on_epoch_finished (NnExperiment *experiment,
                    guint         epoch,
                    Progress     *progress)
 {
-  if (progress->quiet)
-    return;
-  if (epoch == 1 || epoch == progress->epochs || epoch % progress->every == 0)
-    print_row (experiment, epoch);
+  switch (progress->mode)
+    {
+    case OUTPUT_JSON:
+      print_json_row (experiment, epoch);
+      break;
+    case OUTPUT_TEXT:
+      if (epoch == 1 || epoch == progress->epochs || epoch % progress->every == 0)
+        print_row (experiment, epoch);
+      break;
+    case OUTPUT_QUIET:
+    default:
+      break;
+    }
+}
+
+/* {"event": "summary", ...}: summary.json, on one line. */
+static gboolean
+print_json_summary (NnExperiment  *experiment,
+                    GError       **error)
+{
+  g_autofree char *path = g_build_filename (nn_experiment_get_output_dir (experiment),
+                                            "summary.json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *object;
+
+  if (!json_parser_load_from_file (parser, path, error))
+    return FALSE;
+  object = json_node_get_object (json_parser_get_root (parser));
+  json_object_set_string_member (object, "event", "summary");
+  print_json (json_parser_get_root (parser));
+  return TRUE;
 }
 
 static void
@@ -190,7 +291,7 @@ cmd_train (int    argc,
   g_autoptr(NnExperiment) experiment = NULL;
   g_autofree char *out_dir = NULL;
   g_auto(GStrv) overrides = NULL;
-  gboolean quiet = FALSE;
+  gboolean quiet = FALSE, json = FALSE;
   Progress progress = { 0 };
   const GOptionEntry entries[] = {
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &overrides,
@@ -198,6 +299,8 @@ cmd_train (int    argc,
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
       "Write the run into DIR instead of the experiment's output.dir", "DIR" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only errors", NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+      "Print one JSON object per epoch and a final summary object", NULL },
     G_OPTION_ENTRY_NULL
   };
 
@@ -211,6 +314,8 @@ cmd_train (int    argc,
   if (argc != 2)
     return usage_error (context, argc < 2 ? "train needs an experiment file"
                                           : "train takes one experiment file");
+  if (quiet && json)
+    return usage_error (context, "--quiet and --json exclude each other");
 
   load_plugins ();
   experiment = nn_experiment_new_from_file_full (argv[1], (const char * const *) overrides,
@@ -221,15 +326,25 @@ cmd_train (int    argc,
   if (out_dir != NULL)
     nn_experiment_set_output_dir (experiment, out_dir);
 
-  progress.quiet = quiet;
-  progress.tty = isatty (STDOUT_FILENO);
+  progress.mode = json ? OUTPUT_JSON : quiet ? OUTPUT_QUIET : OUTPUT_TEXT;
   progress.epochs = nn_experiment_get_epochs (experiment);
-  progress.every = progress.tty ? 1 : MAX (1, progress.epochs / 20);
+  /* Every epoch on a terminal; twenty lines in all in a log. */
+  progress.every = isatty (STDOUT_FILENO) ? 1 : MAX (1, progress.epochs / 20);
   g_signal_connect (experiment, "epoch-finished", G_CALLBACK (on_epoch_finished), &progress);
 
   if (!nn_experiment_run (experiment, NULL, &error))
-    return fail (error);
-  if (!quiet)
+    {
+      /* The summary records why the run stopped; print it, then fail. */
+      if (json)
+        print_json_summary (experiment, NULL);
+      return fail (error);
+    }
+  if (json)
+    {
+      if (!print_json_summary (experiment, &error))
+        return fail (error);
+    }
+  else if (!quiet)
     print_summary (experiment);
   return EXIT_OK;
 }
