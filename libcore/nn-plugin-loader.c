@@ -6,11 +6,16 @@
 #include <gmodule.h>
 
 #include "nn-activation.h"
+#include "nn-adagrad-optimizer.h"
+#include "nn-adam-optimizer.h"
+#include "nn-adamw-optimizer.h"
 #include "nn-errors.h"
 #include "nn-loss.h"
 #include "nn-optimizer.h"
 #include "nn-plugin.h"
 #include "nn-plugins.h"
+#include "nn-rmsprop-optimizer.h"
+#include "nn-rprop-optimizer.h"
 #include "nn-sgd-optimizer.h"
 #include "nn-utils-private.h"
 
@@ -33,6 +38,19 @@ static const char * const extension_points[] = {
   NN_ACTIVATION_EXTENSION_POINT_NAME,
   NN_LOSS_EXTENSION_POINT_NAME,
   NN_OPTIMIZER_EXTENSION_POINT_NAME,
+};
+
+/* The optimizers built into the library. */
+static const struct {
+  const char *name;
+  GType     (*get_type) (void);
+} builtin_optimizers[] = {
+  { "sgd", nn_sgd_optimizer_get_type },
+  { "adam", nn_adam_optimizer_get_type },
+  { "adamw", nn_adamw_optimizer_get_type },
+  { "rmsprop", nn_rmsprop_optimizer_get_type },
+  { "adagrad", nn_adagrad_optimizer_get_type },
+  { "rprop", nn_rprop_optimizer_get_type },
 };
 
 G_LOCK_DEFINE_STATIC (registry);
@@ -119,10 +137,15 @@ ensure_registry (void)
   g_io_extension_point_set_required_type (ep, NN_TYPE_OPTIMIZER);
 
   /* Built into the library, registered the way a plugin would be. */
-  g_io_extension_point_implement (NN_OPTIMIZER_EXTENSION_POINT_NAME,
-                                  NN_TYPE_SGD_OPTIMIZER, "sgd", 0);
-  add_entry (NN_OPTIMIZER_EXTENSION_POINT_NAME, "sgd", NN_TYPE_SGD_OPTIMIZER,
-             "(built-in)");
+  for (gsize i = 0; i < G_N_ELEMENTS (builtin_optimizers); i++)
+    {
+      GType type = builtin_optimizers[i].get_type ();
+
+      g_io_extension_point_implement (NN_OPTIMIZER_EXTENSION_POINT_NAME, type,
+                                      builtin_optimizers[i].name, 0);
+      add_entry (NN_OPTIMIZER_EXTENSION_POINT_NAME, builtin_optimizers[i].name, type,
+                 "(built-in)");
+    }
 }
 
 static GHashTable *
@@ -594,9 +617,18 @@ nn_plugins_lookup (const char  *extension_point,
       const char *hint = nn_suggest (name, (const char * const *) known);
       g_autofree char *did_you_mean = hint ? g_strdup_printf ("did you mean '%s'? ", hint) : NULL;
 
+      /* A refused file may be the one meant to provide it; its name is
+       * unknown, since none of its code ran. */
+      g_autofree char *refused = load_errors->len == 0 ? NULL :
+        g_strdup_printf ("; %u plugin file%s could not be loaded and may provide it "
+                         "(`nnrun plugins` lists %s)", load_errors->len,
+                         load_errors->len == 1 ? "" : "s",
+                         load_errors->len == 1 ? "it" : "them");
+
       g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_NOT_FOUND,
-                   "unknown %s '%s'; %sknown: %s", kind_of (extension_point), name,
-                   did_you_mean ? did_you_mean : "", *list ? list : "none");
+                   "unknown %s '%s'; %sknown: %s%s", kind_of (extension_point), name,
+                   did_you_mean ? did_you_mean : "", *list ? list : "none",
+                   refused ? refused : "");
     }
   G_UNLOCK (registry);
   return type;
@@ -637,6 +669,60 @@ nn_plugins_get_file_for_type (GType type)
   entry = g_hash_table_lookup (entries_by_type, GSIZE_TO_POINTER (type));
   G_UNLOCK (registry);
   return entry ? entry->file : NULL;
+}
+
+static int
+compare_entry_names (gconstpointer a,
+                     gconstpointer b)
+{
+  const NnPluginEntry *ea = *(NnPluginEntry * const *) a;
+  const NnPluginEntry *eb = *(NnPluginEntry * const *) b;
+
+  return strcmp (ea->name, eb->name);
+}
+
+/**
+ * nn_plugins_get_types_for_file:
+ * @path: a plugin file, loaded with nn_plugins_load_file() or from a folder
+ * @n_types: (out): return location for the number of types
+ *
+ * Lists what one file provides, so that a tool can check a plugin file on
+ * its own. It loads nothing.
+ *
+ * Returns: (transfer full) (array length=n_types): the types registered by
+ *   the file at @path, sorted by name; empty if it provided none
+ */
+GType *
+nn_plugins_get_types_for_file (const char *path,
+                               guint      *n_types)
+{
+  g_autofree char *canonical = NULL;
+  g_autoptr(GPtrArray) entries = g_ptr_array_new ();
+  GHashTableIter iter;
+  NnPluginEntry *entry;
+  GType *types;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (n_types != NULL, NULL);
+
+  canonical = g_canonicalize_filename (path, NULL);
+  G_LOCK (registry);
+  ensure_registry ();
+  g_hash_table_iter_init (&iter, entries_by_key);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &entry))
+    {
+      g_autofree char *file = g_canonicalize_filename (entry->file, NULL);
+
+      if (g_str_equal (file, canonical))
+        g_ptr_array_add (entries, entry);
+    }
+  g_ptr_array_sort (entries, compare_entry_names);
+  types = g_new0 (GType, entries->len + 1);
+  for (guint i = 0; i < entries->len; i++)
+    types[i] = ((NnPluginEntry *) entries->pdata[i])->type;
+  G_UNLOCK (registry);
+  *n_types = entries->len;
+  return types;
 }
 
 /**

@@ -12,11 +12,18 @@
 #include "nn-loss.h"
 #include "nn-optimizer.h"
 #include "nn-sgd-optimizer.h"
+#include "nn-adam-optimizer.h"
+#include "nn-adamw-optimizer.h"
+#include "nn-rmsprop-optimizer.h"
+#include "nn-adagrad-optimizer.h"
+#include "nn-rprop-optimizer.h"
 #include "nn-layer.h"
 #include "nn-model.h"
 #include "nn-dataset.h"
+#include "nn-metrics.h"
 #include "nn-plugins.h"
 #include "nn-plugin.h"
 #include "nn-experiment.h"
+#include "nn-safetensors.h"
 
 #undef __NN_H_INSIDE__

@@ -9,6 +9,8 @@
 #include <json-glib/json-glib.h>
 #include <nn.h>
 
+#include "nnrun-plot.h"
+
 /* Exit statuses: SPEC §3. */
 enum {
   EXIT_OK = 0,
@@ -358,6 +360,7 @@ typedef struct {
 static const Command commands[] = {
   { "train", cmd_train, "train an experiment (also: nnrun EXPERIMENT.yaml)" },
   { "validate", cmd_validate, "check an experiment and print it resolved" },
+  { "plot", nnrun_cmd_plot, "draw loss.svg and loss.png from runs' history.csv" },
 };
 
 static void

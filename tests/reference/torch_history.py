@@ -8,8 +8,9 @@ shares no code with nn), trains it, and compares the `loss` column of
 history.csv epoch by epoch.
 
 It covers what makes such a check exact: every layer's weights given inline,
-full-batch training (batch_size 0) with plain sgd, no validation or test
-split, and a data source of `iris` or a CSV file.
+full-batch training (batch_size 0), no validation or test split, and a data
+source of `iris` or a CSV file. Every built-in optimizer is mapped to its
+torch.optim class with the same parameters.
 
 Usage: torch_history.py NNRUN EXPERIMENT.yaml RTOL
 Exit status: 0 if every epoch agrees within RTOL (relative), 1 if not,
@@ -75,6 +76,52 @@ def loss_function(spec):
     raise Unsupported(f"loss {name}")
 
 
+# nn's optimizer parameters -> torch.optim keyword arguments. A (name, i)
+# target is element i of a pair argument such as betas.
+OPTIMIZERS = {
+    "sgd": (torch.optim.SGD, {"learning_rate": "lr", "momentum": "momentum",
+                              "dampening": "dampening", "nesterov": "nesterov",
+                              "weight_decay": "weight_decay"}),
+    "adam": (torch.optim.Adam, {"learning_rate": "lr", "beta1": ("betas", 0),
+                                "beta2": ("betas", 1), "epsilon": "eps",
+                                "weight_decay": "weight_decay", "amsgrad": "amsgrad"}),
+    "adamw": (torch.optim.AdamW, {"learning_rate": "lr", "beta1": ("betas", 0),
+                                  "beta2": ("betas", 1), "epsilon": "eps",
+                                  "weight_decay": "weight_decay", "amsgrad": "amsgrad"}),
+    "rmsprop": (torch.optim.RMSprop, {"learning_rate": "lr", "alpha": "alpha", "epsilon": "eps",
+                                      "momentum": "momentum", "weight_decay": "weight_decay",
+                                      "centered": "centered"}),
+    "adagrad": (torch.optim.Adagrad, {"learning_rate": "lr", "epsilon": "eps",
+                                      "weight_decay": "weight_decay", "lr_decay": "lr_decay",
+                                      "initial_accumulator_value": "initial_accumulator_value"}),
+    "rprop": (torch.optim.Rprop, {"learning_rate": "lr", "eta_minus": ("etas", 0),
+                                  "eta_plus": ("etas", 1), "step_min": ("step_sizes", 0),
+                                  "step_max": ("step_sizes", 1)}),
+}
+PAIR_DEFAULTS = {"betas": (0.9, 0.999), "etas": (0.5, 1.2), "step_sizes": (1e-6, 50.0)}
+
+
+def optimizer(spec, parameters):
+    name, p = named(spec)
+    if name not in OPTIMIZERS:
+        raise Unsupported(f"optimizer {name}")
+    cls, keywords = OPTIMIZERS[name]
+    # torch.optim.SGD has no default learning rate; nn's is 0.01.
+    kwargs = {"lr": 0.01} if name == "sgd" else {}
+    for key, value in p.items():
+        if key not in keywords:
+            raise Unsupported(f"optimizer {name} parameter {key}")
+        target = keywords[key]
+        if isinstance(target, tuple):
+            pair = list(kwargs.get(target[0], PAIR_DEFAULTS[target[0]]))
+            pair[target[1]] = value
+            kwargs[target[0]] = tuple(pair)
+        else:
+            kwargs[target] = value
+    # The single-tensor code path, the reference formulas of torch.optim.
+    return cls(parameters, foreach=False, **kwargs)
+
+
 def load_data(exp, base):
     data = exp["data"]
     source = data["source"]
@@ -136,12 +183,9 @@ def reference_history(path):
     train = exp.get("train", {})
     if train.get("batch_size", 0) != 0:
         raise Unsupported("mini-batches (the order of samples is nn's own)")
-    name, p = named(exp.get("optimizer", {"name": "sgd", "learning_rate": 0.01}))
-    if name != "sgd" or set(p) - {"learning_rate"}:
-        raise Unsupported(f"optimizer {name} {p}")
     x, y = load_data(exp, os.path.dirname(os.path.abspath(path)))
     model = build_model(exp, x.shape[1])
-    opt = torch.optim.SGD(model.parameters(), lr=p.get("learning_rate", 0.01))
+    opt = optimizer(exp.get("optimizer", "sgd"), model.parameters())
     loss_fn = loss_function(exp["loss"])
     history = []
     for _ in range(train.get("epochs", 100)):

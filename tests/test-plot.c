@@ -1,0 +1,514 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* nnrun plot: the files it draws (an SVG document and a PNG image of the
+ * expected size, with the expected labels), overlays, and its errors. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <CUnit/CUnit.h>
+#include <glib/gstdio.h>
+
+#include "nn-test.h"
+#include "../tools/nnrun-plot.h"
+
+static const char history_text[] =
+  "epoch,loss,val_loss,accuracy,val_accuracy,learning_rate,seconds\n"
+  "1,0.9,1.0,0.50,0.45,0.1,0.01\n"
+  "2,0.7,0.8,0.60,0.55,0.1,0.02\n"
+  "3,0.5,,0.70,,0.1,0.03\n"     /* no validation values this epoch */
+  "4,0.4,0.6,0.80,0.70,0.1,0.04\n"
+  "5,nan,0.6,0.80,0.70,0.1,0.05\n";
+
+/* Helpers */
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+/* A temporary directory holding run directories. */
+static char *
+make_workdir (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp ("nn-plot-XXXXXX", &error);
+
+  NN_ASSERT_NO_ERROR (error);
+  return dir;
+}
+
+static char *
+make_run (const char *workdir,
+          const char *name,
+          const char *history)
+{
+  g_autoptr(GError) error = NULL;
+  char *run = g_build_filename (workdir, name, NULL);
+  g_autofree char *path = g_build_filename (run, "history.csv", NULL);
+
+  g_mkdir_with_parents (run, 0755);
+  if (history != NULL)
+    {
+      g_file_set_contents (path, history, -1, &error);
+      NN_ASSERT_NO_ERROR (error);
+    }
+  return run;
+}
+
+static int
+compare_names (const void *a,
+               const void *b)
+{
+  return strcmp (*(char * const *) a, *(char * const *) b);
+}
+
+/* The names in @path, sorted. */
+static GStrv
+list_dir (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  qsort (names->pdata, names->len, sizeof (gpointer), compare_names);
+  g_ptr_array_add (names, NULL);
+  return (GStrv) g_ptr_array_free (g_steal_pointer (&names), FALSE);
+}
+
+/* What an SVG document says about itself. */
+typedef struct {
+  guint    depth;
+  char    *root;
+  double   width;
+  double   height;
+  char    *width_unit;
+  GString *text;      /* all character data of <text> elements */
+  guint    in_text;
+} SvgInfo;
+
+static void
+svg_start (GMarkupParseContext *context,
+           const char          *element,
+           const char         **names,
+           const char         **values,
+           gpointer             user_data,
+           GError             **error)
+{
+  SvgInfo *info = user_data;
+
+  if (info->depth++ == 0)
+    {
+      info->root = g_strdup (element);
+      for (guint i = 0; names[i] != NULL; i++)
+        {
+          char *end = NULL;
+          if (g_str_equal (names[i], "width"))
+            {
+              info->width = g_ascii_strtod (values[i], &end);
+              info->width_unit = g_strdup (end);
+            }
+          else if (g_str_equal (names[i], "height"))
+            info->height = g_ascii_strtod (values[i], NULL);
+        }
+    }
+  if (g_str_equal (element, "text"))
+    info->in_text++;
+}
+
+static void
+svg_end (GMarkupParseContext *context,
+         const char          *element,
+         gpointer             user_data,
+         GError             **error)
+{
+  SvgInfo *info = user_data;
+
+  info->depth--;
+  if (g_str_equal (element, "text"))
+    {
+      info->in_text--;
+      g_string_append_c (info->text, '|');
+    }
+}
+
+static void
+svg_text (GMarkupParseContext *context,
+          const char          *text,
+          gsize                len,
+          gpointer             user_data,
+          GError             **error)
+{
+  SvgInfo *info = user_data;
+
+  if (info->in_text)
+    g_string_append_len (info->text, text, len);
+}
+
+static void
+svg_info_clear (SvgInfo *info)
+{
+  g_free (info->root);
+  g_free (info->width_unit);
+  g_string_free (info->text, TRUE);
+}
+
+/* Parses @path as XML into @info; FALSE (with a failed assertion) if it is
+ * not well-formed. */
+static gboolean
+read_svg (const char *path,
+          SvgInfo    *info)
+{
+  static const GMarkupParser parser = { svg_start, svg_end, svg_text, NULL, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  g_autoptr(GMarkupParseContext) context = NULL;
+
+  memset (info, 0, sizeof *info);
+  info->text = g_string_new ("|");
+  if (!g_file_get_contents (path, &text, &len, &error))
+    {
+      NN_ASSERT_NO_ERROR (error);
+      return FALSE;
+    }
+  context = g_markup_parse_context_new (&parser, G_MARKUP_TREAT_CDATA_AS_TEXT, info, NULL);
+  if (!g_markup_parse_context_parse (context, text, len, &error) ||
+      !g_markup_parse_context_end_parse (context, &error))
+    {
+      NN_ASSERT_NO_ERROR (error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Reads the PNG signature and the IHDR chunk that must follow it. */
+static gboolean
+read_png_size (const char *path,
+               guint32    *width,
+               guint32    *height)
+{
+  static const guint8 signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+  g_autofree guint8 *data = NULL;
+  gsize len = 0;
+
+  if (!g_file_get_contents (path, (char **) &data, &len, NULL) || len < 24)
+    return FALSE;
+  if (memcmp (data, signature, 8) != 0 || memcmp (data + 12, "IHDR", 4) != 0)
+    return FALSE;
+  *width = GUINT32_FROM_BE (*(guint32 *) (data + 16));
+  *height = GUINT32_FROM_BE (*(guint32 *) (data + 20));
+  return TRUE;
+}
+
+static gboolean
+has_label (const SvgInfo *info,
+           const char    *label)
+{
+  g_autofree char *needle = g_strdup_printf ("|%s|", label);
+
+  return strstr (info->text->str, needle) != NULL;
+}
+
+/* Runs nnrun with @args; returns the exit status. */
+static int
+run_nnrun (const char * const *args,
+           char              **out,
+           char              **err)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  const char *nnrun = g_getenv ("NNRUN");
+  int status = -1;
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (nnrun);
+  g_ptr_array_add (argv, (gpointer) nnrun);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err,
+                &status, &error);
+  NN_ASSERT_NO_ERROR (error);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+/* Tests */
+
+static void
+test_svg (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *work = make_workdir ();
+  g_autofree char *run = make_run (work, "run-a", history_text);
+  g_autofree char *svg = g_build_filename (run, "loss.svg", NULL);
+  const char *dirs[] = { run };
+  SvgInfo info;
+
+  CU_ASSERT_TRUE (nnrun_plot_run_dirs (dirs, 1, NULL, &error));
+  NN_ASSERT_NO_ERROR (error);
+  if (read_svg (svg, &info))
+    {
+      CU_ASSERT_STRING_EQUAL (info.root, "svg");
+      NN_ASSERT_CMPFLOAT (info.width, NNRUN_PLOT_WIDTH, 0, 0);
+      NN_ASSERT_CMPFLOAT (info.height, NNRUN_PLOT_HEIGHT, 0, 0);
+      CU_ASSERT_STRING_EQUAL (info.width_unit, "pt");
+      /* Both panels' axis labels, the title and the legend. */
+      CU_ASSERT_TRUE (has_label (&info, "epoch"));
+      CU_ASSERT_TRUE (has_label (&info, "loss"));
+      CU_ASSERT_TRUE (has_label (&info, "accuracy"));
+      CU_ASSERT_TRUE (has_label (&info, "run-a"));
+      CU_ASSERT_TRUE (has_label (&info, "training"));
+      CU_ASSERT_TRUE (has_label (&info, "validation"));
+    }
+  svg_info_clear (&info);
+  remove_tree (work);
+}
+
+static void
+test_png (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *work = make_workdir ();
+  g_autofree char *run = make_run (work, "run-a", history_text);
+  g_autofree char *png = g_build_filename (run, "loss.png", NULL);
+  const char *dirs[] = { run };
+  guint32 width = 0, height = 0;
+
+  CU_ASSERT_TRUE (nnrun_plot_run_dirs (dirs, 1, NULL, &error));
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_TRUE (read_png_size (png, &width, &height));
+  CU_ASSERT_EQUAL (width, NNRUN_PLOT_WIDTH);
+  CU_ASSERT_EQUAL (height, NNRUN_PLOT_HEIGHT);
+  remove_tree (work);
+}
+
+static void
+test_no_temporary_files (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *work = make_workdir ();
+  g_autofree char *run = make_run (work, "run-a", history_text);
+  g_autofree char *png = g_build_filename (run, "loss.png", NULL);
+  const char *dirs[] = { run };
+  g_auto(GStrv) names = NULL;
+  g_autofree char *joined = NULL;
+  guint32 width = 0, height = 0;
+
+  /* An old plot is replaced whole. */
+  g_file_set_contents (png, "old", -1, &error);
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_TRUE (nnrun_plot_run_dirs (dirs, 1, NULL, &error));
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_TRUE (nnrun_plot_run_dirs (dirs, 1, NULL, &error));
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_TRUE (read_png_size (png, &width, &height));
+  names = list_dir (run);
+  joined = g_strjoinv (",", names);
+  CU_ASSERT_STRING_EQUAL (joined, "history.csv,loss.png,loss.svg");
+  remove_tree (work);
+}
+
+static void
+test_overlay (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *work = make_workdir ();
+  g_autofree char *a = make_run (work, "run-a", history_text);
+  g_autofree char *b = make_run (work, "run-b",
+                                 "epoch,loss,val_loss,accuracy,val_accuracy,learning_rate,seconds\n"
+                                 "1,1.2,1.3,0.4,0.3,0.1,0.01\n"
+                                 "2,0.6,0.9,0.7,0.6,0.1,0.02\n");
+  /* A regression run: no accuracy column, and no validation data. */
+  g_autofree char *c = make_run (work, "run-c",
+                                 "epoch,loss,val_loss,learning_rate,seconds\n"
+                                 "1,3.0,,0.1,0.01\n"
+                                 "2,2.0,,0.1,0.02\n");
+  g_autofree char *out = g_build_filename (work, "compare", "new", NULL);
+  g_autofree char *svg = g_build_filename (out, "loss.svg", NULL);
+  g_autofree char *png = g_build_filename (out, "loss.png", NULL);
+  g_autofree char *a_svg = g_build_filename (a, "loss.svg", NULL);
+  const char *dirs[] = { a, b, c };
+  guint32 width = 0, height = 0;
+  SvgInfo info;
+
+  CU_ASSERT_TRUE (nnrun_plot_run_dirs (dirs, 3, out, &error));
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_FALSE (g_file_test (a_svg, G_FILE_TEST_EXISTS));
+  CU_ASSERT_TRUE (read_png_size (png, &width, &height));
+  CU_ASSERT_EQUAL (width, NNRUN_PLOT_WIDTH);
+  if (read_svg (svg, &info))
+    {
+      CU_ASSERT_TRUE (has_label (&info, "3 runs"));
+      CU_ASSERT_TRUE (has_label (&info, "run-a training"));
+      CU_ASSERT_TRUE (has_label (&info, "run-a validation"));
+      CU_ASSERT_TRUE (has_label (&info, "run-b validation"));
+      CU_ASSERT_TRUE (has_label (&info, "run-c training"));
+      CU_ASSERT_FALSE (has_label (&info, "run-c validation"));
+      CU_ASSERT_TRUE (has_label (&info, "accuracy"));
+    }
+  svg_info_clear (&info);
+  remove_tree (work);
+}
+
+static void
+test_loss_only (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *work = make_workdir ();
+  g_autofree char *run = make_run (work, "one-epoch",
+                                   "epoch,loss,val_loss,learning_rate,seconds\n"
+                                   "1,0.25,0.5,0.1,0.01\n");
+  g_autofree char *svg = g_build_filename (run, "loss.svg", NULL);
+  const char *dirs[] = { run };
+  SvgInfo info;
+
+  CU_ASSERT_TRUE (nnrun_plot_run_dirs (dirs, 1, NULL, &error));
+  NN_ASSERT_NO_ERROR (error);
+  if (read_svg (svg, &info))
+    {
+      CU_ASSERT_TRUE (has_label (&info, "loss"));
+      CU_ASSERT_TRUE (has_label (&info, "validation"));
+      CU_ASSERT_FALSE (has_label (&info, "accuracy"));
+    }
+  svg_info_clear (&info);
+  remove_tree (work);
+}
+
+static void
+assert_history_error (const char *history,
+                      const char *expected)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *work = make_workdir ();
+  g_autofree char *run = make_run (work, "bad", history);
+  g_autofree char *path = g_build_filename (run, "history.csv", NULL);
+  g_autofree char *want = g_strconcat (path, expected, NULL);
+  const char *dirs[] = { run };
+
+  CU_ASSERT_FALSE (nnrun_plot_run_dirs (dirs, 1, NULL, &error));
+  CU_ASSERT_PTR_NOT_NULL_FATAL (error);
+  CU_ASSERT_EQUAL (error->domain, NN_DATA_ERROR);
+  if (strstr (error->message, want) == NULL)
+    {
+      g_autofree char *msg = g_strdup_printf ("'%s' does not contain '%s'", error->message, want);
+      CU_assertImplementation (CU_FALSE, __LINE__, msg, __FILE__, "", CU_FALSE);
+    }
+  remove_tree (work);
+}
+
+static void
+test_missing_history (void)
+{
+  assert_history_error (NULL, ": no such file");
+}
+
+static void
+test_malformed_history (void)
+{
+  assert_history_error ("epoch,loss\n1,0.5\n2,zero\n", ":3: 'zero' in column 'loss' is not a number");
+  assert_history_error ("epoch,loss\n1,0.5,0.7\n", ":2: 3 fields, but the header has 2");
+  assert_history_error ("epoch,accuracy\n1,0.5\n", ":1: the header needs the columns");
+  assert_history_error ("epoch,loss,val_loss\n", ": no epochs");
+  assert_history_error ("", ": empty");
+  assert_history_error ("epoch,loss\n,0.5\n", ":2: no epoch number");
+}
+
+static void
+test_command_errors (void)
+{
+  g_autofree char *work = make_workdir ();
+  g_autofree char *empty = make_run (work, "empty", NULL);
+  g_autofree char *run = make_run (work, "run-a", history_text);
+  g_autofree char *file = g_build_filename (work, "a-file", NULL);
+  g_autofree char *under_file = g_build_filename (file, "out", NULL);
+  const char *missing[] = { "plot", empty, NULL };
+  const char *no_out[] = { "plot", run, run, NULL };
+  const char *no_dir[] = { "plot", NULL };
+  const char *unwritable[] = { "plot", run, "--out", under_file, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  CU_ASSERT_EQUAL (run_nnrun (missing, &out, &err), 2);
+  CU_ASSERT_PTR_NOT_NULL (strstr (err, "history.csv"));
+  CU_ASSERT_STRING_EQUAL (out, "");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  CU_ASSERT_EQUAL (run_nnrun (no_out, &out, &err), 2);
+  CU_ASSERT_PTR_NOT_NULL (strstr (err, "--out"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  CU_ASSERT_EQUAL (run_nnrun (no_dir, &out, &err), 2);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* A write that fails is a failed run: status 1. */
+  g_file_set_contents (file, "x", -1, NULL);
+  CU_ASSERT_EQUAL (run_nnrun (unwritable, &out, &err), 1);
+  CU_ASSERT_PTR_NOT_NULL (strstr (err, under_file));
+  remove_tree (work);
+}
+
+static void
+test_command_is_quiet (void)
+{
+  g_autofree char *work = make_workdir ();
+  g_autofree char *run = make_run (work, "run-a", history_text);
+  g_autofree char *png = g_build_filename (run, "loss.png", NULL);
+  const char *args[] = { "plot", run, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *expected = NULL;
+
+  CU_ASSERT_EQUAL (run_nnrun (args, &out, &err), 0);
+  /* One line naming the files, and nothing from PLplot. */
+  expected = g_strdup_printf ("wrote %s%closs.svg and %s\n", run, G_DIR_SEPARATOR, png);
+  CU_ASSERT_STRING_EQUAL (out, expected);
+  CU_ASSERT_STRING_EQUAL (err, "");
+  CU_ASSERT_TRUE (g_file_test (png, G_FILE_TEST_EXISTS));
+  remove_tree (work);
+}
+
+int
+main (void)
+{
+  CU_pSuite suite;
+
+  if (CU_initialize_registry () != CUE_SUCCESS)
+    return 99;
+
+  suite = CU_add_suite ("plots of a run", NULL, NULL);
+  CU_add_test (suite, "loss.svg is an SVG document of the expected size with labels and legend",
+               test_svg);
+  CU_add_test (suite, "loss.png is a PNG image of the expected size", test_png);
+  CU_add_test (suite, "plots replace old ones and leave no temporary file",
+               test_no_temporary_files);
+  CU_add_test (suite, "several runs are overlaid into the --out directory", test_overlay);
+  CU_add_test (suite, "a history without metrics and of one epoch is plotted",
+               test_loss_only);
+
+  suite = CU_add_suite ("plot errors", NULL, NULL);
+  CU_add_test (suite, "a missing history.csv is a data error naming the file",
+               test_missing_history);
+  CU_add_test (suite, "a malformed history.csv is a data error naming the file and line",
+               test_malformed_history);
+  CU_add_test (suite, "nnrun plot exits 2 for bad input and 1 for a failed write",
+               test_command_errors);
+  CU_add_test (suite, "nnrun plot prints one line and nothing from PLplot",
+               test_command_is_quiet);
+
+  return nn_test_run ();
+}
