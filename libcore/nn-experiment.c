@@ -8,6 +8,7 @@
 #include "nn-activation.h"
 #include "nn-errors.h"
 #include "nn-experiment.h"
+#include "nn-metrics.h"
 #include "nn-plugins.h"
 #include "nn-sgd-optimizer.h"
 #include "nn-yaml-private.h"
@@ -62,6 +63,7 @@ struct _NnExperiment
   const char *stop_reason;
   double      seconds;
   GHashTable *final;        /* "split/metric" -> double* */
+  GHashTable *confusion;    /* "split" -> NnMatrix, for classification */
 };
 
 G_DEFINE_FINAL_TYPE (NnExperiment, nn_experiment, G_TYPE_OBJECT)
@@ -105,6 +107,7 @@ nn_experiment_finalize (GObject *object)
   g_strfreev (self->columns);
   g_clear_pointer (&self->history, g_array_unref);
   g_clear_pointer (&self->final, g_hash_table_unref);
+  g_clear_pointer (&self->confusion, g_hash_table_unref);
 
   G_OBJECT_CLASS (nn_experiment_parent_class)->finalize (object);
 }
@@ -135,6 +138,8 @@ nn_experiment_init (NnExperiment *self)
 {
   self->history = g_array_new (FALSE, FALSE, sizeof (double));
   self->final = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->confusion = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                           (GDestroyNotify) nn_matrix_free);
   self->stop_reason = "not started";
   self->plugin_dirs = g_ptr_array_new_with_free_func (g_free);
   self->inline_weights = g_ptr_array_new_with_free_func ((GDestroyNotify) nn_matrix_free);
@@ -155,7 +160,6 @@ static const char * const model_keys[] = { "init", "layers", NULL };
 static const char * const layer_keys[] = { "units", "activation", "weights", "bias", NULL };
 static const char * const train_keys[] = { "epochs", "batch_size", "shuffle", NULL };
 static const char * const output_keys[] = { "dir", NULL };
-static const char * const known_metrics[] = { "accuracy", NULL };
 
 /* What the data section asks for, kept until the model is known. */
 typedef struct {
@@ -643,8 +647,16 @@ read_training (NnExperiment  *self,
     {
       g_autoptr(GObject) opt = nn_yaml_new_object (doc, v, NN_OPTIMIZER_EXTENSION_POINT_NAME,
                                                    "optimizer", error);
+      g_autoptr(GError) local_error = NULL;
+
       if (opt == NULL)
         return FALSE;
+      if (!nn_optimizer_validate (NN_OPTIMIZER (opt), &local_error))
+        {
+          nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE, "optimizer: %s",
+                             local_error->message);
+          return FALSE;
+        }
       nn_model_set_optimizer (self->model, NN_OPTIMIZER (opt));
     }
   else
@@ -694,18 +706,15 @@ read_training (NnExperiment  *self,
       for (guint i = 0; i < nn_yaml_n_items (v); i++)
         {
           yaml_node_t *item = nn_yaml_item (doc, v, i);
-          const char *m = nn_yaml_scalar (item);
+          g_autoptr(GError) local_error = NULL;
+          const char *m;
 
-          if (m == NULL || !g_strv_contains (known_metrics, m))
+          if (!nn_yaml_get_string (doc, item, "a metric", &m, error))
+            return FALSE;
+          if (!nn_metric_is_valid (m, self->task, &local_error))
             {
-              nn_yaml_set_error (error, doc, item, NN_CONFIG_ERROR_UNKNOWN_TYPE,
-                                 "unknown metric '%s'; known: 'accuracy'", m ? m : "");
-              return FALSE;
-            }
-          if (self->task == NN_TASK_REGRESSION)
-            {
-              nn_yaml_set_error (error, doc, item, NN_CONFIG_ERROR_INVALID_VALUE,
-                                 "metric '%s' is for classification, and this is a regression", m);
+              nn_yaml_set_error (error, doc, item, local_error->code, "%s",
+                                 local_error->message);
               return FALSE;
             }
           g_strv_builder_add (b, m);
@@ -715,8 +724,9 @@ read_training (NnExperiment  *self,
   else
     {
       static const char * const classification[] = { "accuracy", NULL };
-      static const char * const none[] = { NULL };
-      self->metrics = g_strdupv ((char **) (self->task == NN_TASK_REGRESSION ? none : classification));
+      static const char * const regression[] = { "mae", NULL };
+      self->metrics = g_strdupv ((char **) (self->task == NN_TASK_REGRESSION ? regression
+                                                                             : classification));
     }
 
   /* output */
@@ -1159,33 +1169,6 @@ nn_experiment_get_test_data (NnExperiment *self)
 
 /* ---- metrics ------------------------------------------------------------- */
 
-static double
-accuracy (NnTask          task,
-          const NnMatrix *pred,
-          const NnMatrix *target)
-{
-  guint correct = 0;
-
-  for (guint r = 0; r < pred->rows; r++)
-    {
-      if (task == NN_TASK_BINARY)
-        correct += (NN_MATRIX_AT (pred, r, 0) >= 0.5) == (NN_MATRIX_AT (target, r, 0) >= 0.5);
-      else
-        {
-          guint best_p = 0, best_t = 0;
-          for (guint c = 1; c < pred->cols; c++)
-            {
-              if (NN_MATRIX_AT (pred, r, c) > NN_MATRIX_AT (pred, r, best_p))
-                best_p = c;
-              if (NN_MATRIX_AT (target, r, c) > NN_MATRIX_AT (target, r, best_t))
-                best_t = c;
-            }
-          correct += best_p == best_t;
-        }
-    }
-  return pred->rows ? (double) correct / pred->rows : NAN;
-}
-
 /* Loss and every metric of @data under the current weights, in the order of
  * the history columns: loss first, then the metrics. */
 static gboolean
@@ -1206,7 +1189,7 @@ measure (NnExperiment  *self,
       return FALSE;
     }
   for (guint m = 0; self->metrics[m] != NULL; m++)
-    out[1 + m] = accuracy (self->task, pred, y);   /* the one metric so far */
+    out[1 + m] = nn_metric_compute (self->metrics[m], self->task, pred, y);
   return TRUE;
 }
 
@@ -1353,6 +1336,7 @@ write_summary (NnExperiment  *self,
     {
       g_autofree char *loss_key = g_strconcat (splits[s], "/loss", NULL);
       double *loss = g_hash_table_lookup (self->final, loss_key);
+      NnMatrix *confusion;
 
       json_builder_set_member_name (b, splits[s]);
       if (loss == NULL)
@@ -1368,9 +1352,41 @@ write_summary (NnExperiment  *self,
           double *v = g_hash_table_lookup (self->final, key);
           add_number (b, self->metrics[m], v ? *v : NAN);
         }
+      if ((confusion = g_hash_table_lookup (self->confusion, splits[s])) != NULL)
+        {
+          /* Rows are the true classes, columns the predicted ones. */
+          json_builder_set_member_name (b, "confusion_matrix");
+          json_builder_begin_array (b);
+          for (guint r = 0; r < confusion->rows; r++)
+            {
+              json_builder_begin_array (b);
+              for (guint c = 0; c < confusion->cols; c++)
+                json_builder_add_int_value (b, (gint64) NN_MATRIX_AT (confusion, r, c));
+              json_builder_end_array (b);
+            }
+          json_builder_end_array (b);
+        }
       json_builder_end_object (b);
     }
   json_builder_end_object (b);
+  if (self->task != NN_TASK_REGRESSION)
+    {
+      const char * const *classes = nn_dataset_get_class_names (self->train);
+
+      json_builder_set_member_name (b, "classes");
+      json_builder_begin_array (b);
+      if (self->task == NN_TASK_BINARY && self->positive != NULL)
+        {
+          /* A class made binary: 0 is every other class. */
+          g_autofree char *others = g_strconcat ("not ", self->positive, NULL);
+          json_builder_add_string_value (b, others);
+          json_builder_add_string_value (b, self->positive);
+        }
+      else
+        for (gsize k = 0; classes != NULL && classes[k] != NULL; k++)
+          json_builder_add_string_value (b, classes[k]);
+      json_builder_end_array (b);
+    }
   json_builder_end_object (b);
 
   root = json_builder_get_root (b);
@@ -1406,6 +1422,14 @@ record_final (NnExperiment *self)
       for (guint m = 0; m < n_metrics; m++)
         g_hash_table_insert (self->final, g_strconcat (splits[s], "/", self->metrics[m], NULL),
                              g_memdup2 (&v[1 + m], sizeof (double)));
+      if (self->task != NN_TASK_REGRESSION)
+        {
+          g_autoptr(NnMatrix) pred = nn_model_predict (self->model,
+                                                       nn_dataset_get_features (sets[s]));
+          g_hash_table_insert (self->confusion, (gpointer) splits[s],
+                               nn_confusion_matrix (self->task, pred,
+                                                    nn_dataset_get_targets (sets[s])));
+        }
     }
 }
 
@@ -1459,6 +1483,7 @@ nn_experiment_run (NnExperiment  *self,
   g_array_set_size (self->history, 0);
   self->epochs_run = 0;
   g_hash_table_remove_all (self->final);
+  g_hash_table_remove_all (self->confusion);
   self->start_time = g_get_monotonic_time ();
   self->stop_reason = "running";
 

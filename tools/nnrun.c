@@ -336,11 +336,22 @@ cmd_train (int    argc,
 
   if (!nn_experiment_run (experiment, NULL, &error))
     {
-      /* The summary records why the run stopped; print it, then fail. */
+      /* The history so far is plotted and the summary records why the run
+       * stopped; then the run fails. */
+      const char *dir = nn_experiment_get_output_dir (experiment);
+
+      if (nn_experiment_get_epochs_run (experiment) > 0)
+        nnrun_plot_run_dirs (&dir, 1, NULL, NULL);
       if (json)
         print_json_summary (experiment, NULL);
       return fail (error);
     }
+  {
+    const char *dir = nn_experiment_get_output_dir (experiment);
+
+    if (!nnrun_plot_run_dirs (&dir, 1, NULL, &error))
+      return fail (error);
+  }
   if (json)
     {
       if (!print_json_summary (experiment, &error))
