@@ -5,19 +5,26 @@
 #include <math.h>
 #include <gio/gio.h>
 
+#include "nn-csv-private.h"
 #include "nn-dataset.h"
 #include "nn-errors.h"
+#include "nn-utils-private.h"
 
 /**
  * NnDataset:
  *
  * Samples as a features matrix (samples × features) and a targets matrix.
  *
- * A data set as read has one target column: a class index for class labels
- * (with the labels in sorted order as its class names) or the raw number for
- * numeric targets. nn_dataset_encode() turns it into what a network's output
- * layer needs: one 0/1 column for a binary task, one-hot rows for a
- * multiclass task.
+ * A data set comes from nn_dataset_new_iris(), a CSV table
+ * (nn_dataset_new_from_csv_file() and its stream and in-memory forms), a
+ * pair of IDX files (nn_dataset_new_from_idx_files()), or nn_dataset_new().
+ * As read, it has one target column: a class index for class labels (with
+ * the labels in sorted order as its class names) or the raw number for
+ * numeric targets; a regression may have several numeric target columns,
+ * and data to predict from none. nn_dataset_encode() turns the targets into
+ * what a network's output layer needs: one 0/1 column for a binary task,
+ * one-hot rows for a multiclass task; nn_dataset_encode_like() does it for a
+ * separate test set with the classes of the training data.
  */
 struct _NnDataset
 {
@@ -36,10 +43,6 @@ G_DEFINE_ENUM_TYPE (NnTask, nn_task,
   G_DEFINE_ENUM_VALUE (NN_TASK_MULTICLASS, "multiclass"),
   G_DEFINE_ENUM_VALUE (NN_TASK_REGRESSION, "regression"))
 
-G_DEFINE_ENUM_TYPE (NnScale, nn_scale,
-  G_DEFINE_ENUM_VALUE (NN_SCALE_NONE, "none"),
-  G_DEFINE_ENUM_VALUE (NN_SCALE_MINMAX, "minmax"),
-  G_DEFINE_ENUM_VALUE (NN_SCALE_STANDARD, "standard"))
 
 static void
 nn_dataset_finalize (GObject *object)
@@ -106,110 +109,662 @@ nn_dataset_new (NnMatrix           *features,
   return self;
 }
 
-/* A parsed CSV field with where it started, for error messages. */
+/* Reading CSV */
+
+typedef enum {
+  NUMBER_OK,
+  NUMBER_EMPTY,
+  NUMBER_INVALID,
+  NUMBER_NOT_FINITE,
+  NUMBER_OUT_OF_RANGE,
+} NumberStatus;
+
+/* A decimal number as written in data files: an optional sign, digits with
+ * an optional point, an optional exponent. No hexadecimal, and nan and inf
+ * (in any case) are recognised only to be refused. */
+static NumberStatus
+parse_number (const char *text,
+              double     *out)
+{
+  const char *p = text;
+  gboolean negative = FALSE, digits = FALSE, integer = TRUE;
+  guint64 value = 0;
+  guint n_digits = 0;
+
+  if (*p == '\0')
+    return NUMBER_EMPTY;
+  if (*p == '+' || *p == '-')
+    negative = *p++ == '-';
+  if ((*p == 'n' || *p == 'N' || *p == 'i' || *p == 'I') &&
+      (g_ascii_strcasecmp (p, "nan") == 0 || g_ascii_strcasecmp (p, "inf") == 0 ||
+       g_ascii_strcasecmp (p, "infinity") == 0))
+    return NUMBER_NOT_FINITE;
+  for (; g_ascii_isdigit (*p); p++, n_digits++)
+    {
+      value = value * 10 + (guint64) (*p - '0');
+      digits = TRUE;
+      if (n_digits >= 15)
+        integer = FALSE;
+    }
+  if (*p == '.')
+    for (p++, integer = FALSE; g_ascii_isdigit (*p); p++)
+      digits = TRUE;
+  if (!digits)
+    return NUMBER_INVALID;
+  if (*p == 'e' || *p == 'E')
+    {
+      p++;
+      integer = FALSE;
+      if (*p == '+' || *p == '-')
+        p++;
+      if (!g_ascii_isdigit (*p))
+        return NUMBER_INVALID;
+      while (g_ascii_isdigit (*p))
+        p++;
+    }
+  if (*p != '\0')
+    return NUMBER_INVALID;
+  /* Integers of up to 15 digits, the bulk of many data sets (pixels,
+   * counts), are exact in a double: no need for strtod. */
+  if (integer)
+    {
+      *out = negative ? -(double) value : (double) value;
+      return fabs (*out) > NN_REAL_MAX ? NUMBER_OUT_OF_RANGE : NUMBER_OK;
+    }
+  *out = g_ascii_strtod (text, NULL);
+  if (!isfinite (*out) || fabs (*out) > NN_REAL_MAX)
+    return NUMBER_OUT_OF_RANGE;
+  return NUMBER_OK;
+}
+
+/* A field's text fit for a message: valid UTF-8, and not too long. */
+static char *
+display_text (const char *text)
+{
+  gsize len = strlen (text);
+
+  if (len <= 40)
+    return g_utf8_make_valid (text, len);
+  {
+    g_autofree char *head = g_utf8_make_valid (text, 40);
+    return g_strdup_printf ("%s…", head);
+  }
+}
+
+static void
+set_number_error (GError       **error,
+                  NumberStatus   status,
+                  const char    *name,
+                  guint          line,
+                  guint          column,
+                  const char    *text,
+                  const char    *column_name)
+{
+  g_autofree char *shown = display_text (text);
+
+  switch (status)
+    {
+    case NUMBER_EMPTY:
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
+                   "%s:%u:%u: error: empty value in column '%s' "
+                   "(missing values are not supported)", name, line, column, column_name);
+      break;
+    case NUMBER_INVALID:
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
+                   "%s:%u:%u: error: '%s' in column '%s' is not a number",
+                   name, line, column, shown, column_name);
+      break;
+    case NUMBER_NOT_FINITE:
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
+                   "%s:%u:%u: error: '%s' in column '%s' is not a finite number",
+                   name, line, column, shown, column_name);
+      break;
+    case NUMBER_OUT_OF_RANGE:
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
+                   "%s:%u:%u: error: '%s' in column '%s' is out of the range of "
+                   NN_REAL_NAME, name, line, column, shown, column_name);
+      break;
+    case NUMBER_OK:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* The columns of a header for a message; a long header is cut short. */
+static char *
+list_columns (const char * const *header,
+              guint               n)
+{
+  GString *s = g_string_new (NULL);
+  guint shown = n <= 20 ? n : 16;
+
+  for (guint i = 0; i < shown; i++)
+    g_string_append_printf (s, "%s'%s'", i ? ", " : "", header[i]);
+  if (shown < n)
+    g_string_append_printf (s, " and %u more", n - shown);
+  return g_string_free (s, FALSE);
+}
+
+/* A distinct value of a single target column, where it first appears. */
 typedef struct {
   char  *text;
   guint  line;
   guint  column;
-} CsvField;
+  guint  index;
+} Label;
 
 static void
-csv_field_clear (CsvField *f)
+label_free (gpointer data)
 {
-  g_free (f->text);
+  Label *l = data;
+
+  g_free (l->text);
+  g_free (l);
 }
 
-/* Splits one line at commas; double quotes protect commas ("" is a quote). */
-static gboolean
-csv_split_line (const char  *name,
-                const char  *line,
-                gsize        len,
-                guint        line_no,
-                GArray      *fields,
-                GError     **error)
+static int
+compare_labels (gconstpointer a,
+                gconstpointer b)
 {
-  gsize i = 0;
+  return strcmp ((*(Label * const *) a)->text, (*(Label * const *) b)->text);
+}
 
-  g_array_set_size (fields, 0);
-  for (;;)
+/* An NnMatrix around data allocated with GLib's allocator, as
+ * nn_matrix_free() releases it. */
+static NnMatrix *
+matrix_take (guint    rows,
+             guint    cols,
+             nn_real *data)
+{
+  NnMatrix *m = g_new0 (NnMatrix, 1);
+
+  m->rows = rows;
+  m->cols = cols;
+  m->data = data;
+  return m;
+}
+
+/* The header: column names, checked, and the role of each column. */
+typedef struct {
+  const char  *name;          /* of the data, for messages */
+  guint        line;          /* of the header */
+  guint        n_cols;
+  char       **columns;       /* n_cols names, NULL-terminated */
+  guint       *column_pos;    /* byte column of each name */
+  GHashTable  *index;         /* name -> column + 1 */
+  int         *role;          /* per column: -1 unused, feature j, n_features + target t */
+  guint        n_features;
+  guint        n_targets;
+} Header;
+
+static void
+header_clear (Header *h)
+{
+  g_strfreev (h->columns);
+  g_free (h->column_pos);
+  g_clear_pointer (&h->index, g_hash_table_unref);
+  g_free (h->role);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Header, header_clear)
+
+static gboolean
+read_header (NnCsvReader  *reader,
+             Header       *h,
+             GError      **error)
+{
+  h->line = nn_csv_reader_get_field_line (reader, 0);
+  h->n_cols = nn_csv_reader_get_n_fields (reader);
+  h->columns = g_new0 (char *, h->n_cols + 1);
+  h->column_pos = g_new0 (guint, h->n_cols);
+  h->index = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint c = 0; c < h->n_cols; c++)
     {
-      GString *s = g_string_new (NULL);
-      CsvField f = { NULL, line_no, (guint) i + 1 };
+      const char *text = nn_csv_reader_get_field (reader, c);
+      guint column = nn_csv_reader_get_field_column (reader, c);
+      guint earlier;
 
-      if (i < len && line[i] == '"')
+      h->columns[c] = g_strdup (text);
+      h->column_pos[c] = column;
+      if (!g_utf8_validate (text, -1, NULL))
         {
-          i++;
-          for (;;)
-            {
-              if (i >= len)
-                {
-                  g_string_free (s, TRUE);
-                  g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
-                               "%s:%u:%u: error: unterminated quoted field",
-                               name, line_no, f.column);
-                  return FALSE;
-                }
-              if (line[i] == '"')
-                {
-                  if (i + 1 < len && line[i + 1] == '"')
-                    {
-                      g_string_append_c (s, '"');
-                      i += 2;
-                      continue;
-                    }
-                  i++;
-                  break;
-                }
-              g_string_append_c (s, line[i++]);
-            }
-          if (i < len && line[i] != ',')
-            {
-              g_string_free (s, TRUE);
-              g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
-                           "%s:%u:%u: error: text after a closing quote",
-                           name, line_no, (guint) i + 1);
-              return FALSE;
-            }
+          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
+                       "%s:%u:%u: error: the name of column %u is not valid UTF-8",
+                       h->name, h->line, column, c + 1);
+          return FALSE;
         }
-      else
+      if (*text == '\0')
+        continue;
+      earlier = GPOINTER_TO_UINT (g_hash_table_lookup (h->index, text));
+      if (earlier != 0)
         {
-          while (i < len && line[i] != ',')
-            g_string_append_c (s, line[i++]);
+          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
+                       "%s:%u:%u: error: duplicate column name '%s' (also column %u)",
+                       h->name, h->line, column, text, earlier);
+          return FALSE;
         }
-      f.text = g_strstrip (g_string_free (s, FALSE));
-      g_array_append_val (fields, f);
-      if (i >= len)
-        break;
-      i++;   /* the comma */
+      g_hash_table_insert (h->index, h->columns[c], GUINT_TO_POINTER (c + 1));
     }
   return TRUE;
 }
 
+/* The column named @column, as a @what ("target" or "feature"). */
+static gint
+find_column (Header      *h,
+             const char  *column,
+             const char  *what,
+             GError     **error)
+{
+  guint c = GPOINTER_TO_UINT (g_hash_table_lookup (h->index, column));
+
+  if (c == 0)
+    {
+      const char *suggestion = nn_suggest (column, (const char * const *) h->columns);
+      g_autofree char *list = list_columns ((const char * const *) h->columns, h->n_cols);
+      g_autofree char *hint = suggestion ? g_strdup_printf (" (did you mean '%s'?)", suggestion)
+                                         : g_strdup ("");
+
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                   "%s:%u:1: error: no %s column '%s'%s; the columns are %s",
+                   h->name, h->line, what, column, hint, list);
+      return -1;
+    }
+  return (gint) c - 1;
+}
+
 static gboolean
-parse_number (const char *text,
-              double     *out)
+assign_roles (Header              *h,
+              const char * const  *targets,
+              const char * const  *features,
+              GError             **error)
 {
-  char *end = NULL;
+  h->role = g_new (int, MAX (h->n_cols, 1));
+  for (guint c = 0; c < h->n_cols; c++)
+    h->role[c] = -1;
 
-  if (*text == '\0')
-    return FALSE;
-  *out = g_ascii_strtod (text, &end);
-  return end != text && *end == '\0';
+  h->n_targets = targets ? g_strv_length ((char **) targets) : 0;
+  if (features != NULL)
+    h->n_features = g_strv_length ((char **) features);
+  else
+    for (guint c = 0; c < h->n_cols; c++)
+      h->n_features += !(targets && g_strv_contains (targets, h->columns[c]));
+
+  for (guint t = 0; t < h->n_targets; t++)
+    {
+      gint c = find_column (h, targets[t], "target", error);
+      if (c < 0)
+        return FALSE;
+      if (h->role[c] >= 0)
+        {
+          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                       "%s:%u:%u: error: column '%s' is named twice as a target",
+                       h->name, h->line, h->column_pos[c], targets[t]);
+          return FALSE;
+        }
+      h->role[c] = h->n_features + t;
+    }
+
+  if (features == NULL)
+    {
+      guint j = 0;
+
+      for (guint c = 0; c < h->n_cols; c++)
+        {
+          if (h->role[c] >= 0)
+            continue;
+          if (*h->columns[c] == '\0')
+            {
+              g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                           "%s:%u:%u: error: column %u has no name; name it, "
+                           "or list the features to use", h->name, h->line,
+                           h->column_pos[c], c + 1);
+              return FALSE;
+            }
+          h->role[c] = j++;
+        }
+    }
+  else
+    for (guint j = 0; j < h->n_features; j++)
+      {
+        gint c = find_column (h, features[j], "feature", error);
+        if (c < 0)
+          return FALSE;
+        if (h->role[c] >= (int) h->n_features)
+          {
+            g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                         "%s:%u:%u: error: column '%s' is a target, so it cannot be a feature",
+                         h->name, h->line, h->column_pos[c], features[j]);
+            return FALSE;
+          }
+        if (h->role[c] >= 0)
+          {
+            g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                         "%s:%u:%u: error: column '%s' is named twice as a feature",
+                         h->name, h->line, h->column_pos[c], features[j]);
+            return FALSE;
+          }
+        h->role[c] = j;
+      }
+
+  if (h->n_features == 0)
+    {
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                   "%s:%u:1: error: %s", h->name, h->line,
+                   features ? "the list of features is empty"
+                            : "no feature column: the header holds only the target");
+      return FALSE;
+    }
+  return TRUE;
 }
 
-static int
-compare_strings (gconstpointer a,
-                 gconstpointer b)
+/* Turns the distinct values of a single target column into the targets:
+ * numbers if every value is one, else class indices in byte order of the
+ * labels. */
+static gboolean
+finish_single_target (const char  *name,
+                      const char  *column_name,
+                      GPtrArray   *labels,
+                      GArray      *label_ids,
+                      NnMatrix    *targets,
+                      GStrv       *class_names,
+                      GError     **error)
 {
-  return strcmp (*(char * const *) a, *(char * const *) b);
+  g_autofree double *values = g_new (double, MAX (labels->len, 1));
+  g_autofree guint *rank = NULL;
+  gboolean numeric = TRUE;
+  const Label *bad = NULL;
+  NumberStatus bad_status = NUMBER_OK;
+
+  for (guint i = 0; i < labels->len && numeric; i++)
+    {
+      const Label *l = labels->pdata[i];
+      NumberStatus status = parse_number (l->text, &values[i]);
+
+      if (status == NUMBER_INVALID)
+        numeric = FALSE;
+      else if (status != NUMBER_OK &&
+               (bad == NULL || l->line < bad->line ||
+                (l->line == bad->line && l->column < bad->column)))
+        {
+          bad = l;
+          bad_status = status;
+        }
+    }
+
+  if (numeric)
+    {
+      if (bad != NULL)
+        {
+          set_number_error (error, bad_status, name, bad->line, bad->column, bad->text,
+                            column_name);
+          return FALSE;
+        }
+      for (guint r = 0; r < label_ids->len; r++)
+        targets->data[r] = (nn_real) values[g_array_index (label_ids, guint, r)];
+      return TRUE;
+    }
+
+  {
+    g_autoptr(GPtrArray) sorted = g_ptr_array_copy (labels, NULL, NULL);
+    GStrvBuilder *b = g_strv_builder_new ();
+
+    g_ptr_array_set_free_func (sorted, NULL);   /* the copy borrows the labels */
+    g_ptr_array_sort (sorted, compare_labels);
+    rank = g_new (guint, labels->len);
+    for (guint i = 0; i < sorted->len; i++)
+      {
+        const Label *l = sorted->pdata[i];
+        rank[l->index] = i;
+        g_strv_builder_add (b, l->text);
+      }
+    *class_names = g_strv_builder_end (b);
+    g_strv_builder_unref (b);
+  }
+  for (guint r = 0; r < label_ids->len; r++)
+    targets->data[r] = (nn_real) rank[g_array_index (label_ids, guint, r)];
+  return TRUE;
 }
 
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
+/**
+ * nn_dataset_new_from_csv_stream:
+ * @stream: CSV text (UTF-8) with a header row
+ * @name: the name of the data in error messages, usually its file name
+ * @targets: (nullable) (array zero-terminated=1): the target columns: one
+ *   (class labels or numbers), several (numbers, for a regression), or none
+ *   (%NULL or empty: data to predict from, with a samples × 0 targets matrix)
+ * @features: (nullable) (array zero-terminated=1): the feature columns in
+ *   the order wanted, or %NULL for every column that is not a target, in the
+ *   file's order
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Reads a CSV table as it streams in, in time and memory linear in the
+ * samples kept (columns that are neither feature nor target are not even
+ * parsed).
+ *
+ * The dialect: comma-separated, LF, CRLF or CR line ends, an optional UTF-8
+ * byte order mark, blank lines skipped, spaces around a field dropped, and
+ * double quotes around a field to protect commas, line breaks and `""`.
+ * Features must be decimal numbers. A single target column is a class label
+ * column if any of its values is not a number: the labels are numbered in
+ * byte order (see nn_dataset_get_class_names()). Otherwise it holds numbers,
+ * which nn_dataset_encode() may still take as classes.
+ *
+ * Errors are %NN_DATA_ERROR_PARSE for malformed data (text in a number
+ * column, NaN or infinity, an empty value or target, a row with too many or
+ * too few fields, a broken quote, a duplicate column name) and
+ * %NN_DATA_ERROR_INVALID for data that cannot serve (no rows, no header, a
+ * missing column), with a message `NAME:LINE:COLUMN: error: ...`, COLUMN being
+ * the 1-based byte column of the field.
+ *
+ * Returns: (transfer full): a new #NnDataset, or %NULL with @error set
+ */
+NnDataset *
+nn_dataset_new_from_csv_stream (GInputStream        *stream,
+                                const char          *name,
+                                const char * const  *targets,
+                                const char * const  *features,
+                                GCancellable        *cancellable,
+                                GError             **error)
 {
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
+  g_autoptr(NnCsvReader) reader = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_auto(Header) h = { name, };
+  g_autoptr(GArray) x = g_array_new (FALSE, FALSE, sizeof (nn_real));
+  g_autoptr(GArray) y = g_array_new (FALSE, FALSE, sizeof (nn_real));
+  g_autoptr(GArray) label_ids = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (label_free);
+  g_autoptr(GHashTable) label_index = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree nn_real *row = NULL;
+  g_autoptr(NnMatrix) target_matrix = NULL;
+  g_auto(GStrv) class_names = NULL;
+  g_autoptr(GStrvBuilder) feature_names = NULL;
+  guint n_rows = 0, n_targets;
+  int single_target = -1;
+  nn_real *feature_data;
+
+  g_return_val_if_fail (G_IS_INPUT_STREAM (stream), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  reader = nn_csv_reader_new (stream, name);
+  if (!nn_csv_reader_next (reader, cancellable, &local_error))
+    {
+      if (local_error != NULL)
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      else
+        g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                     "%s:1:1: error: the data are empty: no header row", name);
+      return NULL;
+    }
+  if (!read_header (reader, &h, error) || !assign_roles (&h, targets, features, error))
+    return NULL;
+
+  n_targets = h.n_targets;
+  row = g_new (nn_real, h.n_features + n_targets);
+  for (guint c = 0; c < h.n_cols; c++)
+    if (n_targets == 1 && h.role[c] == (int) h.n_features)
+      single_target = c;
+
+  while (nn_csv_reader_next (reader, cancellable, &local_error))
+    {
+      guint n_fields = nn_csv_reader_get_n_fields (reader);
+
+      if (n_fields != h.n_cols)
+        {
+          gboolean more = n_fields > h.n_cols;
+          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
+                       "%s:%u:%u: error: %u field%s where the header has %u",
+                       name,
+                       more ? nn_csv_reader_get_field_line (reader, h.n_cols)
+                            : nn_csv_reader_get_end_line (reader),
+                       more ? nn_csv_reader_get_field_column (reader, h.n_cols)
+                            : nn_csv_reader_get_end_column (reader),
+                       n_fields, n_fields == 1 ? "" : "s", h.n_cols);
+          return NULL;
+        }
+      if (n_rows == G_MAXUINT ||
+          (gsize) x->len + h.n_features > G_MAXUINT ||
+          (gsize) y->len + n_targets > G_MAXUINT)
+        {
+          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                       "%s:%u:1: error: too many values", name,
+                       nn_csv_reader_get_field_line (reader, 0));
+          return NULL;
+        }
+
+      for (guint c = 0; c < h.n_cols; c++)
+        {
+          const char *text;
+          int role = h.role[c];
+          double v = 0;
+          NumberStatus status;
+
+          if (role < 0)
+            continue;
+          text = nn_csv_reader_get_field (reader, c);
+          if ((int) c == single_target)
+            {
+              Label *l = g_hash_table_lookup (label_index, text);
+
+              if (l == NULL)
+                {
+                  if (*text == '\0' || !g_utf8_validate (text, -1, NULL))
+                    {
+                      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
+                                   "%s:%u:%u: error: %s in target column '%s'", name,
+                                   nn_csv_reader_get_field_line (reader, c),
+                                   nn_csv_reader_get_field_column (reader, c),
+                                   *text == '\0' ? "empty value" : "text that is not valid UTF-8",
+                                   h.columns[c]);
+                      return NULL;
+                    }
+                  l = g_new (Label, 1);
+                  l->text = g_strdup (text);
+                  l->line = nn_csv_reader_get_field_line (reader, c);
+                  l->column = nn_csv_reader_get_field_column (reader, c);
+                  l->index = labels->len;
+                  g_ptr_array_add (labels, l);
+                  g_hash_table_insert (label_index, l->text, l);
+                }
+              g_array_append_val (label_ids, l->index);
+              continue;
+            }
+          status = parse_number (text, &v);
+          if (status != NUMBER_OK)
+            {
+              if (role >= (int) h.n_features && status == NUMBER_INVALID)
+                {
+                  g_autofree char *shown = display_text (text);
+                  g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
+                               "%s:%u:%u: error: '%s' in target column '%s' is not a number "
+                               "(several targets are for a regression, which needs numbers)",
+                               name, nn_csv_reader_get_field_line (reader, c),
+                               nn_csv_reader_get_field_column (reader, c), shown, h.columns[c]);
+                }
+              else
+                set_number_error (error, status, name, nn_csv_reader_get_field_line (reader, c),
+                                  nn_csv_reader_get_field_column (reader, c), text, h.columns[c]);
+              return NULL;
+            }
+          row[role] = (nn_real) v;
+        }
+      g_array_append_vals (x, row, h.n_features);
+      if (n_targets > 1)
+        g_array_append_vals (y, row + h.n_features, n_targets);
+      n_rows++;
+    }
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  if (n_rows == 0)
+    {
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                   "%s:%u:1: error: the header is the only row: there are no samples",
+                   name, h.line);
+      return NULL;
+    }
+
+  if (n_targets > 1)
+    target_matrix = matrix_take (n_rows, n_targets,
+                                 (nn_real *) g_array_free (g_steal_pointer (&y), FALSE));
+  else
+    {
+      target_matrix = nn_matrix_new (n_rows, n_targets);
+      if (n_targets == 1 &&
+          !finish_single_target (name, h.columns[single_target], labels, label_ids,
+                                 target_matrix, &class_names, error))
+        return NULL;
+    }
+
+  feature_names = g_strv_builder_new ();
+  for (guint j = 0; j < h.n_features; j++)
+    for (guint c = 0; c < h.n_cols; c++)
+      if (h.role[c] == (int) j)
+        g_strv_builder_add (feature_names, h.columns[c]);
+
+  feature_data = (nn_real *) g_array_free (g_steal_pointer (&x), FALSE);
+  {
+    g_auto(GStrv) names = g_strv_builder_end (feature_names);
+    return nn_dataset_new (matrix_take (n_rows, h.n_features, feature_data),
+                           g_steal_pointer (&target_matrix),
+                           (const char * const *) names,
+                           (const char * const *) class_names);
+  }
+}
+
+/**
+ * nn_dataset_new_from_csv_file:
+ * @path: a CSV file, gzip-compressed or not
+ * @targets: (nullable) (array zero-terminated=1): the target columns, as for
+ *   nn_dataset_new_from_csv_stream()
+ * @features: (nullable) (array zero-terminated=1): the feature columns in
+ *   the order wanted, or %NULL for every column that is not a target
+ * @error: return location for a #GError
+ *
+ * Reads a CSV file as nn_dataset_new_from_csv_stream() does, with @path as
+ * the name in error messages. A gzip-compressed file is recognised by its
+ * contents and decompressed as it is read.
+ *
+ * Returns: (transfer full): a new #NnDataset, or %NULL with @error set
+ */
+NnDataset *
+nn_dataset_new_from_csv_file (const char          *path,
+                              const char * const  *targets,
+                              const char * const  *features,
+                              GError             **error)
+{
+  g_autoptr(GInputStream) stream = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  stream = nn_data_open_file (path, NULL, NULL, error);
+  if (stream == NULL)
+    return NULL;
+  return nn_dataset_new_from_csv_stream (stream, path, targets, features, NULL, error);
 }
 
 /**
@@ -220,9 +775,8 @@ compare_doubles (gconstpointer a,
  * @target: the name of the target column
  * @error: return location for a #GError
  *
- * Reads a CSV table. Every column but @target is a numeric feature. A target
- * column holding any non-numeric value is a class label column: the labels
- * are numbered in sorted (byte) order.
+ * Reads a CSV table held in memory, as nn_dataset_new_from_csv_stream() does,
+ * with @target as the only target and every other column a feature.
  *
  * Returns: (transfer full): a new #NnDataset, or %NULL with @error set to a
  *   message naming the line and column
@@ -234,187 +788,14 @@ nn_dataset_new_from_csv_data (const char  *name,
                               const char  *target,
                               GError     **error)
 {
-  g_autoptr(GArray) fields = g_array_new (FALSE, FALSE, sizeof (CsvField));
-  g_autoptr(GPtrArray) header = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GArray) values = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) label_fields = g_ptr_array_new_with_free_func (g_free);
-  gboolean numeric_target = TRUE;
-  gint target_col = -1;
-  guint n_cols = 0, n_rows = 0, line_no = 0;
-  gsize pos = 0;
-  NnMatrix *features, *targets;
-  g_autoptr(GStrvBuilder) feature_names = g_strv_builder_new ();
-  g_auto(GStrv) class_names = NULL;
-  g_autoptr(GArray) target_values = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GInputStream) stream = NULL;
+  const char *targets[] = { target, NULL };
 
   g_return_val_if_fail (name != NULL && text != NULL && target != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  g_array_set_clear_func (fields, (GDestroyNotify) csv_field_clear);
-
-  while (pos < length)
-    {
-      const char *line = text + pos;
-      const char *nl = memchr (line, '\n', length - pos);
-      gsize len = nl ? (gsize) (nl - line) : length - pos;
-
-      pos += len + (nl ? 1 : 0);
-      line_no++;
-      if (len > 0 && line[len - 1] == '\r')
-        len--;
-      if (len == 0)
-        continue;
-      if (!csv_split_line (name, line, len, line_no, fields, error))
-        return NULL;
-
-      if (header->len == 0)
-        {
-          for (guint c = 0; c < fields->len; c++)
-            {
-              CsvField *f = &g_array_index (fields, CsvField, c);
-              g_ptr_array_add (header, g_strdup (f->text));
-              if (g_str_equal (f->text, target))
-                target_col = c;
-            }
-          n_cols = fields->len;
-          if (target_col < 0)
-            {
-              g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
-                           "%s:%u:1: error: no target column '%s' in the header",
-                           name, line_no, target);
-              return NULL;
-            }
-          if (n_cols < 2)
-            {
-              g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
-                           "%s:%u:1: error: the header has no feature column",
-                           name, line_no);
-              return NULL;
-            }
-          continue;
-        }
-
-      if (fields->len != n_cols)
-        {
-          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
-                       "%s:%u:1: error: %u fields where the header has %u",
-                       name, line_no, fields->len, n_cols);
-          return NULL;
-        }
-      for (guint c = 0; c < n_cols; c++)
-        {
-          CsvField *f = &g_array_index (fields, CsvField, c);
-          double v;
-
-          if ((gint) c == target_col)
-            {
-              if (numeric_target && !parse_number (f->text, &v))
-                numeric_target = FALSE;
-              g_ptr_array_add (labels, g_strdup (f->text));
-              g_ptr_array_add (label_fields, g_strdup_printf ("%s:%u:%u", name, f->line, f->column));
-              if (*f->text == '\0')
-                {
-                  g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
-                               "%s:%u:%u: error: empty target value", name, f->line, f->column);
-                  return NULL;
-                }
-              continue;
-            }
-          if (!parse_number (f->text, &v))
-            {
-              g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
-                           "%s:%u:%u: error: '%s' in column '%s' is not a number",
-                           name, f->line, f->column, f->text,
-                           (const char *) header->pdata[c]);
-              return NULL;
-            }
-          if (!isfinite (v))
-            {
-              g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
-                           "%s:%u:%u: error: '%s' in column '%s' is not finite",
-                           name, f->line, f->column, f->text,
-                           (const char *) header->pdata[c]);
-              return NULL;
-            }
-          g_array_append_val (values, v);
-        }
-      n_rows++;
-    }
-
-  if (header->len == 0)
-    {
-      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
-                   "%s:1:1: error: the data are empty", name);
-      return NULL;
-    }
-  if (n_rows == 0)
-    {
-      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
-                   "%s:%u:1: error: a header but no rows", name, line_no);
-      return NULL;
-    }
-
-  for (guint c = 0; c < n_cols; c++)
-    if ((gint) c != target_col)
-      g_strv_builder_add (feature_names, header->pdata[c]);
-
-  if (numeric_target)
-    {
-      for (guint r = 0; r < n_rows; r++)
-        {
-          double v;
-          parse_number (labels->pdata[r], &v);
-          if (!isfinite (v))
-            {
-              g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
-                           "%s: error: target '%s' is not finite",
-                           (const char *) label_fields->pdata[r],
-                           (const char *) labels->pdata[r]);
-              return NULL;
-            }
-          g_array_append_val (target_values, v);
-        }
-    }
-  else
-    {
-      /* Class labels, numbered in byte order as scikit-learn's LabelEncoder. */
-      g_autoptr(GPtrArray) sorted = g_ptr_array_new ();
-      g_autoptr(GHashTable) index = g_hash_table_new (g_str_hash, g_str_equal);
-      g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
-
-      for (guint r = 0; r < n_rows; r++)
-        if (!g_hash_table_contains (index, labels->pdata[r]))
-          {
-            g_hash_table_insert (index, labels->pdata[r], NULL);
-            g_ptr_array_add (sorted, labels->pdata[r]);
-          }
-      g_ptr_array_sort (sorted, compare_strings);
-      for (guint k = 0; k < sorted->len; k++)
-        {
-          g_hash_table_insert (index, sorted->pdata[k], GUINT_TO_POINTER (k));
-          g_strv_builder_add (b, sorted->pdata[k]);
-        }
-      class_names = g_strv_builder_end (b);
-      for (guint r = 0; r < n_rows; r++)
-        {
-          double v = GPOINTER_TO_UINT (g_hash_table_lookup (index, labels->pdata[r]));
-          g_array_append_val (target_values, v);
-        }
-    }
-
-  features = nn_matrix_new (n_rows, n_cols - 1);
-  targets = nn_matrix_new (n_rows, 1);
-  for (gsize i = 0; i < values->len; i++)
-    features->data[i] = (nn_real) g_array_index (values, double, i);
-  for (guint r = 0; r < n_rows; r++)
-    targets->data[r] = (nn_real) g_array_index (target_values, double, r);
-
-  {
-    g_auto(GStrv) names = g_strv_builder_end (feature_names);
-    return nn_dataset_new (features, targets, (const char * const *) names,
-                           (const char * const *) class_names);
-  }
+  stream = g_memory_input_stream_new_from_data (text, length, NULL);
+  return nn_dataset_new_from_csv_stream (stream, name, targets, NULL, NULL, error);
 }
 
 /**
@@ -441,6 +822,7 @@ nn_dataset_new_iris (GError **error)
   data = g_bytes_get_data (bytes, &size);
   return nn_dataset_new_from_csv_data ("iris", data, size, "species", error);
 }
+
 
 /**
  * nn_dataset_get_n_samples:
@@ -568,53 +950,72 @@ nn_dataset_subset (NnDataset   *self,
 
 /* Class indices of a data set as read; numeric targets become classes in
  * sorted numeric order, and the data set gains those class names. */
-static gboolean
-ensure_classes (NnDataset  *self,
-                GError    **error)
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
 {
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+/* The classes of a data set as read: its class names and the class index of
+ * each sample. Numeric targets become classes in sorted numeric order, named
+ * by their shortest decimal form. @self is left as it is. */
+static gboolean
+get_classes (NnDataset  *self,
+             GStrv      *names,
+             guint     **indices,
+             GError    **error)
+{
+  const NnMatrix *t = self->targets;
   g_autoptr(GArray) uniq = NULL;
   g_autoptr(GStrvBuilder) b = NULL;
+  guint k = 0;
 
-  if (self->class_names != NULL)
-    return TRUE;
-  if (self->targets->cols != 1)
+  if (t->cols != 1)
     {
       g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
-                   "a classification needs one target column, not %u",
-                   self->targets->cols);
+                   "a classification needs one target column, not %u", t->cols);
       return FALSE;
     }
-
-  uniq = g_array_new (FALSE, FALSE, sizeof (double));
-  for (guint r = 0; r < self->targets->rows; r++)
+  *indices = g_new (guint, MAX (t->rows, 1));
+  if (self->class_names != NULL)
     {
-      double v = self->targets->data[r];
+      *names = g_strdupv (self->class_names);
+      for (guint r = 0; r < t->rows; r++)
+        (*indices)[r] = (guint) t->data[r];
+      return TRUE;
+    }
+
+  uniq = g_array_sized_new (FALSE, FALSE, sizeof (double), t->rows);
+  for (guint r = 0; r < t->rows; r++)
+    {
+      double v = t->data[r];
       g_array_append_val (uniq, v);
     }
   g_array_sort (uniq, compare_doubles);
-  b = g_strv_builder_new ();
-  {
-    guint k = 0;
-    for (guint i = 0; i < uniq->len; i++)
-      if (i == 0 || g_array_index (uniq, double, i) != g_array_index (uniq, double, i - 1))
-        g_array_index (uniq, double, k++) = g_array_index (uniq, double, i);
-    g_array_set_size (uniq, k);
-  }
+  for (guint i = 0; i < uniq->len; i++)
+    if (i == 0 || g_array_index (uniq, double, i) != g_array_index (uniq, double, i - 1))
+      g_array_index (uniq, double, k++) = g_array_index (uniq, double, i);
+  g_array_set_size (uniq, k);
   if (uniq->len > 1000)
     {
+      g_clear_pointer (indices, g_free);
       g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
                    "the target has %u distinct values: is this a regression?",
                    uniq->len);
       return FALSE;
     }
+
+  b = g_strv_builder_new ();
   for (guint i = 0; i < uniq->len; i++)
     {
       char buf[G_ASCII_DTOSTR_BUF_SIZE];
       g_strv_builder_add (b, g_ascii_dtostr (buf, sizeof buf, g_array_index (uniq, double, i)));
     }
-  for (guint r = 0; r < self->targets->rows; r++)
+  for (guint r = 0; r < t->rows; r++)
     {
-      double v = self->targets->data[r];
+      double v = t->data[r];
       guint lo = 0, hi = uniq->len - 1;
       while (lo < hi)
         {
@@ -624,9 +1025,9 @@ ensure_classes (NnDataset  *self,
           else
             hi = mid;
         }
-      self->targets->data[r] = (nn_real) lo;
+      (*indices)[r] = lo;
     }
-  self->class_names = g_strv_builder_end (b);
+  *names = g_strv_builder_end (b);
   return TRUE;
 }
 
@@ -638,6 +1039,14 @@ ensure_classes (NnDataset  *self,
  *   (every other class becomes 0), or -1 for a two-class target as it is
  * @error: return location for a #GError
  *
+ * Encodes the targets for a network's output layer: one 0/1 column for a
+ * binary task, one-hot rows for a multiclass task, the numbers as they are
+ * for a regression. Numeric targets of a classification become classes in
+ * sorted numeric order (2, 3, 10 are the classes 0, 1, 2), named by their
+ * shortest decimal form, in @self too: numeric targets of @self become
+ * those class indices, so that parts split from it afterwards keep all the
+ * classes.
+ *
  * Returns: (transfer full): a new data set with encoded targets, or %NULL
  *   with @error set
  */
@@ -648,7 +1057,9 @@ nn_dataset_encode (NnDataset  *self,
                    GError    **error)
 {
   g_autoptr(NnMatrix) t = NULL;
-  guint n = 0, k;
+  g_auto(GStrv) names = NULL;
+  g_autofree guint *idx = NULL;
+  guint n, k;
 
   g_return_val_if_fail (NN_IS_DATASET (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -666,10 +1077,18 @@ nn_dataset_encode (NnDataset  *self,
                              (const char * const *) self->feature_names, NULL);
     }
 
-  if (!ensure_classes (self, error))
+  if (!get_classes (self, &names, &idx, error))
     return NULL;
   n = self->targets->rows;
-  k = g_strv_length (self->class_names);
+  k = g_strv_length (names);
+  if (self->class_names == NULL)
+    {
+      /* Numbers become classes in @self too, so that the parts later split
+       * from it keep every class, even one a part lacks. */
+      for (guint r = 0; r < n; r++)
+        self->targets->data[r] = (nn_real) idx[r];
+      self->class_names = g_strdupv (names);
+    }
 
   if (task == NN_TASK_BINARY)
     {
@@ -690,7 +1109,7 @@ nn_dataset_encode (NnDataset  *self,
         positive_class = 1;
       t = nn_matrix_new (n, 1);
       for (guint r = 0; r < n; r++)
-        t->data[r] = (guint) self->targets->data[r] == (guint) positive_class ? 1 : 0;
+        t->data[r] = idx[r] == (guint) positive_class ? 1 : 0;
     }
   else
     {
@@ -702,13 +1121,129 @@ nn_dataset_encode (NnDataset  *self,
         }
       t = nn_matrix_new (n, k);
       for (guint r = 0; r < n; r++)
-        NN_MATRIX_AT (t, r, (guint) self->targets->data[r]) = 1;
+        NN_MATRIX_AT (t, r, idx[r]) = 1;
     }
 
   return nn_dataset_new (nn_matrix_copy (self->features), g_steal_pointer (&t),
                          (const char * const *) self->feature_names,
-                         (const char * const *) self->class_names);
+                         (const char * const *) names);
 }
+
+/* Whether two class names stand for the same class: the same text, or the
+ * same number ("1" and "1.0"). */
+static gboolean
+same_class (const char *a,
+            const char *b)
+{
+  double x, y;
+
+  if (strcmp (a, b) == 0)
+    return TRUE;
+  return parse_number (a, &x) == NUMBER_OK && parse_number (b, &y) == NUMBER_OK && x == y;
+}
+
+/**
+ * nn_dataset_encode_like:
+ * @self: a separate test set as read, with one target column (several for a
+ *   regression)
+ * @reference: the training data, as read or encoded: its classes are the
+ *   model's
+ * @task: the task the targets are for
+ * @positive_class: for %NN_TASK_BINARY, the index of the class (of
+ *   @reference) that becomes 1, or -1 for a two-class target as it is
+ * @error: return location for a #GError
+ *
+ * Encodes the targets of @self as nn_dataset_encode() would encode those of
+ * @reference: with the classes of @reference, matched by name, so that a
+ * class has the same index and one-hot column in both even when @self lacks
+ * some classes. A label of @self that is not a class of @reference is an
+ * error naming it. The features must have the same names in the same order.
+ *
+ * Returns: (transfer full): a new data set with encoded targets, or %NULL
+ *   with @error set (%NN_DATA_ERROR_INVALID)
+ */
+NnDataset *
+nn_dataset_encode_like (NnDataset  *self,
+                        NnDataset  *reference,
+                        NnTask      task,
+                        int         positive_class,
+                        GError    **error)
+{
+  g_auto(GStrv) ref_names = NULL;
+  g_auto(GStrv) names = NULL;
+  g_autofree guint *ref_idx = NULL;
+  g_autofree guint *idx = NULL;
+  g_autofree guint *map = NULL;
+  g_autoptr(NnDataset) remapped = NULL;
+  NnMatrix *t;
+  guint n_names;
+
+  g_return_val_if_fail (NN_IS_DATASET (self), NULL);
+  g_return_val_if_fail (NN_IS_DATASET (reference), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (self->features->cols != reference->features->cols)
+    {
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                   "the test data have %u features, the training data %u",
+                   self->features->cols, reference->features->cols);
+      return NULL;
+    }
+  for (guint j = 0; j < self->features->cols; j++)
+    if (!g_str_equal (self->feature_names[j], reference->feature_names[j]))
+      {
+        g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                     "feature %u is '%s' in the test data but '%s' in the training data",
+                     j + 1, self->feature_names[j], reference->feature_names[j]);
+        return NULL;
+      }
+
+  if (task == NN_TASK_REGRESSION)
+    {
+      if (reference->class_names == NULL && self->targets->cols != reference->targets->cols)
+        {
+          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                       "the test data have %u targets, the training data %u",
+                       self->targets->cols, reference->targets->cols);
+          return NULL;
+        }
+      return nn_dataset_encode (self, task, positive_class, error);
+    }
+
+  if (reference->class_names != NULL)
+    ref_names = g_strdupv (reference->class_names);
+  else if (!get_classes (reference, &ref_names, &ref_idx, error))
+    return NULL;
+  if (!get_classes (self, &names, &idx, error))
+    return NULL;
+
+  n_names = g_strv_length (names);
+  map = g_new (guint, MAX (n_names, 1));
+  for (guint i = 0; i < n_names; i++)
+    {
+      guint j = 0;
+
+      while (ref_names[j] != NULL && !same_class (names[i], ref_names[j]))
+        j++;
+      if (ref_names[j] == NULL)
+        {
+          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                       "'%s' in the test data is not a class of the training data",
+                       names[i]);
+          return NULL;
+        }
+      map[i] = j;
+    }
+
+  t = nn_matrix_new (self->targets->rows, 1);
+  for (guint r = 0; r < t->rows; r++)
+    t->data[r] = (nn_real) map[idx[r]];
+  remapped = nn_dataset_new (nn_matrix_copy (self->features), t,
+                             (const char * const *) self->feature_names,
+                             (const char * const *) ref_names);
+  return nn_dataset_encode (remapped, task, positive_class, error);
+}
+
 
 static guint
 fraction_count (double fraction,
@@ -827,6 +1362,24 @@ nn_dataset_split (NnDataset   *self,
   return TRUE;
 }
 
+
+/**
+ * nn_dataset_apply_scaler:
+ * @self: a #NnDataset
+ * @scaler: a fitted #NnScaler, fitted on as many features as @self has
+ *
+ * Scales the features of @self in place.
+ */
+void
+nn_dataset_apply_scaler (NnDataset *self,
+                         NnScaler  *scaler)
+{
+  g_return_if_fail (NN_IS_DATASET (self));
+  g_return_if_fail (NN_IS_SCALER (scaler));
+
+  nn_scaler_transform (scaler, self->features);
+}
+
 /**
  * nn_dataset_scale:
  * @train: the training data; the scaler is fitted on its features alone
@@ -836,7 +1389,9 @@ nn_dataset_split (NnDataset   *self,
  * @n_others: the length of @others
  *
  * Scales the features of every data set in place, each feature by its own
- * statistics on @train. A constant feature is shifted but not divided.
+ * statistics on @train, as an [class@Nn.Scaler] of @scale fitted on @train
+ * does. The parameters are not kept: to keep them, use a #NnScaler and
+ * nn_dataset_apply_scaler().
  *
  * Returns: %TRUE
  */
@@ -846,61 +1401,22 @@ nn_dataset_scale (NnDataset  *train,
                   NnDataset **others,
                   guint       n_others)
 {
-  const NnMatrix *x;
-  g_autofree double *shift = NULL;
-  g_autofree double *div = NULL;
+  g_autoptr(NnScaler) scaler = NULL;
 
   g_return_val_if_fail (NN_IS_DATASET (train), FALSE);
 
   if (scale == NN_SCALE_NONE)
     return TRUE;
-
-  x = train->features;
-  shift = g_new0 (double, x->cols);
-  div = g_new0 (double, x->cols);
-  for (guint c = 0; c < x->cols; c++)
-    {
-      double lo = INFINITY, hi = -INFINITY, sum = 0, sq = 0, mean;
-
-      for (guint r = 0; r < x->rows; r++)
-        {
-          double v = NN_MATRIX_AT (x, r, c);
-          lo = MIN (lo, v);
-          hi = MAX (hi, v);
-          sum += v;
-        }
-      mean = sum / x->rows;
-      for (guint r = 0; r < x->rows; r++)
-        {
-          double d = NN_MATRIX_AT (x, r, c) - mean;
-          sq += d * d;
-        }
-      if (scale == NN_SCALE_MINMAX)
-        {
-          shift[c] = lo;
-          div[c] = hi > lo ? hi - lo : 1.0;
-        }
-      else
-        {
-          /* The population deviation, as scikit-learn's StandardScaler. */
-          double sd = sqrt (sq / x->rows);
-          shift[c] = mean;
-          div[c] = sd > 0 ? sd : 1.0;
-        }
-    }
-
+  scaler = nn_scaler_new (scale);
+  nn_scaler_fit (scaler, train->features);
   for (guint d = 0; d <= n_others; d++)
     {
       NnDataset *ds = d == 0 ? train : others[d - 1];
-      NnMatrix *m;
 
       if (ds == NULL)
         continue;
-      m = ds->features;
-      g_return_val_if_fail (m->cols == x->cols, FALSE);
-      for (guint r = 0; r < m->rows; r++)
-        for (guint c = 0; c < m->cols; c++)
-          NN_MATRIX_AT (m, r, c) = (nn_real) ((NN_MATRIX_AT (m, r, c) - shift[c]) / div[c]);
+      g_return_val_if_fail (ds->features->cols == train->features->cols, FALSE);
+      nn_scaler_transform (scaler, ds->features);
     }
   return TRUE;
 }

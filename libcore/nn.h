@@ -19,6 +19,7 @@
 #include "nn-rprop-optimizer.h"
 #include "nn-layer.h"
 #include "nn-model.h"
+#include "nn-scaler.h"
 #include "nn-dataset.h"
 #include "nn-metrics.h"
 #include "nn-plugins.h"
