@@ -49,6 +49,10 @@ NnDataset           *nn_dataset_new_from_csv_data   (const char         *name,
                                                      gsize               length,
                                                      const char         *target,
                                                      GError            **error);
+NnDataset           *nn_dataset_new_from_source_text (const char        *name,
+                                                      const char        *text,
+                                                      const char * const *features,
+                                                      GError           **error);
 NnDataset           *nn_dataset_new_from_idx_files  (const char         *images_path,
                                                      const char         *labels_path,
                                                      GError            **error);

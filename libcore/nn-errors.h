@@ -71,12 +71,15 @@ typedef enum {
  * @NN_MODEL_ERROR_SHAPE_MISMATCH: data do not fit the model
  * @NN_MODEL_ERROR_NOT_FINITE: the loss or a parameter became NaN or infinite
  * @NN_MODEL_ERROR_IO: an output file could not be written
+ * @NN_MODEL_ERROR_INVALID_FILE: a model or weights file that cannot be used:
+ *   malformed, truncated, or not matching the model
  */
 typedef enum {
   NN_MODEL_ERROR_FAILED,
   NN_MODEL_ERROR_SHAPE_MISMATCH,
   NN_MODEL_ERROR_NOT_FINITE,
   NN_MODEL_ERROR_IO,
+  NN_MODEL_ERROR_INVALID_FILE,
 } NnModelError;
 
 /**

@@ -11,6 +11,7 @@
 #include "nn-metrics.h"
 #include "nn-plugins.h"
 #include "nn-sgd-optimizer.h"
+#include "nn-source-private.h"
 #include "nn-yaml-private.h"
 
 /**
@@ -42,8 +43,9 @@ struct _NnExperiment
 
   /* The experiment as resolved, for nn_experiment_to_yaml(). */
   GPtrArray  *plugin_dirs;     /* absolute paths */
-  char       *source_csv;      /* absolute path; NULL for iris */
-  char       *source_target;
+  NnSource    source;
+  NnSource    test_source;     /* all zero without data.test */
+  NnScaler   *scaler;
   char       *positive;        /* a class label, or NULL */
   NnScale     scale;
   double      split_validation;
@@ -98,8 +100,9 @@ nn_experiment_finalize (GObject *object)
   g_strfreev (self->metrics);
   g_free (self->output_dir);
   g_clear_pointer (&self->plugin_dirs, g_ptr_array_unref);
-  g_free (self->source_csv);
-  g_free (self->source_target);
+  nn_source_clear (&self->source);
+  nn_source_clear (&self->test_source);
+  g_clear_object (&self->scaler);
   g_free (self->positive);
   g_clear_pointer (&self->inline_weights, g_ptr_array_unref);
   g_clear_pointer (&self->inline_biases, g_ptr_array_unref);
@@ -153,8 +156,9 @@ static const char * const top_keys[] = {
   "name", "seed", "plugins", "data", "model", "loss", "optimizer", "train",
   "metrics", "output", NULL
 };
-static const char * const data_keys[] = { "source", "task", "positive", "scale", "split", NULL };
-static const char * const source_keys[] = { "csv", "target", NULL };
+static const char * const data_keys[] = {
+  "source", "test", "task", "positive", "scale", "split", NULL
+};
 static const char * const split_keys[] = { "validation", "test", "stratify", "shuffle", NULL };
 static const char * const model_keys[] = { "init", "layers", NULL };
 static const char * const layer_keys[] = { "units", "activation", "weights", "bias", NULL };
@@ -164,6 +168,8 @@ static const char * const output_keys[] = { "dir", NULL };
 /* What the data section asks for, kept until the model is known. */
 typedef struct {
   NnDataset   *raw;
+  NnDataset   *test_raw;     /* a separate test set, as read */
+  yaml_node_t *test_node;
   yaml_node_t *source_node;
   yaml_node_t *task_node;
   yaml_node_t *split_node;
@@ -182,6 +188,7 @@ static void
 data_spec_clear (DataSpec *spec)
 {
   g_clear_object (&spec->raw);
+  g_clear_object (&spec->test_raw);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DataSpec, data_spec_clear)
@@ -205,55 +212,42 @@ read_source (NnExperiment  *self,
              DataSpec      *spec,
              GError       **error)
 {
-  g_autoptr(GError) local_error = NULL;
-  yaml_node_t *csv, *target;
-  const char *csv_path, *target_name;
-  g_autofree char *path = NULL;
-  g_autofree char *contents = NULL;
-  gsize length = 0;
+  g_autofree char *base_dir = g_path_get_dirname (self->path);
 
   spec->source_node = node;
-  if (node->type == YAML_SCALAR_NODE)
-    {
-      if (g_strcmp0 (nn_yaml_scalar (node), "iris") != 0)
-        {
-          nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
-                             "unknown data source '%s'; use 'iris' or "
-                             "{csv: FILE, target: COLUMN}", nn_yaml_scalar (node));
-          return FALSE;
-        }
-      g_clear_pointer (&self->source_csv, g_free);
-      spec->raw = nn_dataset_new_iris (error);
-      return spec->raw != NULL;
-    }
-
-  if (!nn_yaml_check_mapping (doc, node, "data.source", source_keys, error))
+  if (!nn_source_parse (doc, node, "data.source", base_dir, &self->source, error))
     return FALSE;
-  csv = nn_yaml_lookup (doc, node, "csv");
-  target = nn_yaml_lookup (doc, node, "target");
-  if (csv == NULL || target == NULL)
-    {
-      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_MISSING_KEY,
-                         "data.source needs both 'csv' and 'target'");
-      return FALSE;
-    }
-  if (!nn_yaml_get_string (doc, csv, "data.source.csv", &csv_path, error) ||
-      !nn_yaml_get_string (doc, target, "data.source.target", &target_name, error))
-    return FALSE;
-
-  path = resolve_path (self, csv_path);
-  g_free (self->source_csv);
-  self->source_csv = g_canonicalize_filename (path, NULL);
-  g_free (self->source_target);
-  self->source_target = g_strdup (target_name);
-  if (!g_file_get_contents (path, &contents, &length, &local_error))
-    {
-      nn_yaml_set_error (error, doc, csv, NN_CONFIG_ERROR_INVALID_VALUE,
-                         "%s", local_error->message);
-      return FALSE;
-    }
-  spec->raw = nn_dataset_new_from_csv_data (path, contents, length, target_name, error);
+  spec->raw = nn_source_load (&self->source, NULL, TRUE, error);
   return spec->raw != NULL;
+}
+
+/* A separate test set: its features are the training data's columns, and
+ * its classes are encoded like the training data's later. */
+static gboolean
+read_test_source (NnExperiment  *self,
+                  NnYamlDoc     *doc,
+                  yaml_node_t   *node,
+                  DataSpec      *spec,
+                  GError       **error)
+{
+  g_autofree char *base_dir = g_path_get_dirname (self->path);
+
+  spec->test_node = node;
+  if (!nn_source_parse (doc, node, "data.test", base_dir, &self->test_source, error))
+    return FALSE;
+  if (self->test_source.csv != NULL && self->source.csv != NULL &&
+      !g_strv_equal ((const char * const *) self->test_source.targets,
+                     (const char * const *) self->source.targets))
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "data.test must have the same target columns as data.source");
+      return FALSE;
+    }
+  spec->test_raw = nn_source_load (&self->test_source,
+                                   self->source.images ? NULL
+                                   : nn_dataset_get_feature_names (spec->raw),
+                                   TRUE, error);
+  return spec->test_raw != NULL;
 }
 
 static gboolean
@@ -280,6 +274,9 @@ read_data (NnExperiment  *self,
       return FALSE;
     }
   if (!read_source (self, doc, v, spec, error))
+    return FALSE;
+  if ((v = nn_yaml_lookup (doc, node, "test")) != NULL &&
+      !read_test_source (self, doc, v, spec, error))
     return FALSE;
 
   if ((v = nn_yaml_lookup (doc, node, "task")) != NULL)
@@ -350,6 +347,14 @@ read_data (NnExperiment  *self,
       if ((s = nn_yaml_lookup (doc, v, "shuffle")) != NULL &&
           !nn_yaml_get_bool (doc, s, "data.split.shuffle", &spec->shuffle, error))
         return FALSE;
+      if (spec->test > 0 && spec->test_node != NULL)
+        {
+          nn_yaml_set_error (error, doc, nn_yaml_lookup (doc, v, "test"),
+                             NN_CONFIG_ERROR_INVALID_VALUE,
+                             "the test data come from data.test: give either data.test "
+                             "or a test fraction of the split, not both");
+          return FALSE;
+        }
       if (spec->validation + spec->test >= 1.0)
         {
           nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
@@ -568,8 +573,6 @@ prepare_data (NnExperiment  *self,
   g_autoptr(NnDataset) train = NULL;
   g_autoptr(NnDataset) val = NULL;
   g_autoptr(NnDataset) test = NULL;
-  NnDataset *others[2];
-
   g_autoptr(GError) local_error = NULL;
 
   if (!nn_dataset_split (spec->raw, spec->validation, spec->test,
@@ -590,10 +593,30 @@ prepare_data (NnExperiment  *self,
     return FALSE;
   if (test != NULL && (self->test = nn_dataset_encode (test, spec->task, spec->positive, error)) == NULL)
     return FALSE;
+  if (spec->test_raw != NULL)
+    {
+      g_autoptr(GError) test_error = NULL;
 
-  others[0] = self->val;
-  others[1] = self->test;
-  return nn_dataset_scale (self->train, spec->scale, others, 2);
+      self->test = nn_dataset_encode_like (spec->test_raw, spec->raw, spec->task, spec->positive,
+                                           &test_error);
+      if (self->test == NULL)
+        {
+          nn_yaml_set_error (error, doc, spec->test_node, NN_CONFIG_ERROR_INVALID_VALUE,
+                             "%s", test_error->message);
+          return FALSE;
+        }
+    }
+
+  /* Fitted on the training part alone, applied unchanged to the rest and,
+   * once saved, to the data a model predicts on. */
+  self->scaler = nn_scaler_new (spec->scale);
+  nn_scaler_fit (self->scaler, nn_dataset_get_features (self->train));
+  nn_dataset_apply_scaler (self->train, self->scaler);
+  if (self->val != NULL)
+    nn_dataset_apply_scaler (self->val, self->scaler);
+  if (self->test != NULL)
+    nn_dataset_apply_scaler (self->test, self->scaler);
+  return TRUE;
 }
 
 static const char *
@@ -1433,6 +1456,52 @@ record_final (NnExperiment *self)
     }
 }
 
+/* The target columns as a saved model names them. */
+static GStrv
+target_names (NnExperiment *self)
+{
+  static const char * const iris[] = { "species", NULL };
+  static const char * const idx[] = { "label", NULL };
+
+  if (self->source.iris)
+    return g_strdupv ((char **) iris);
+  if (self->source.images != NULL)
+    return g_strdupv ((char **) idx);
+  return g_strdupv (self->source.targets);
+}
+
+/**
+ * nn_experiment_get_pipeline:
+ * @self: a #NnExperiment
+ *
+ * The model with its preprocessing, as a run saves it.
+ *
+ * Returns: (transfer full): a new #NnPipeline sharing the experiment's model
+ */
+NnPipeline *
+nn_experiment_get_pipeline (NnExperiment *self)
+{
+  g_auto(GStrv) targets = NULL;
+
+  g_return_val_if_fail (NN_IS_EXPERIMENT (self), NULL);
+
+  targets = target_names (self);
+  return nn_pipeline_new (self->model, self->scaler, self->task,
+                          nn_dataset_get_feature_names (self->train),
+                          (const char * const *) targets,
+                          nn_dataset_get_class_names (self->train),
+                          self->positive);
+}
+
+static gboolean
+save_model (NnExperiment  *self,
+            GError       **error)
+{
+  g_autoptr(NnPipeline) pipeline = nn_experiment_get_pipeline (self);
+
+  return nn_pipeline_save (pipeline, self->output_dir, error);
+}
+
 /**
  * nn_experiment_run:
  * @self: a #NnExperiment
@@ -1440,8 +1509,9 @@ record_final (NnExperiment *self)
  * @error: return location for a #GError
  *
  * Writes `config.yaml` (nn_experiment_to_yaml()), trains the model, and
- * writes `history.csv` and `summary.json` in the run directory, each
- * atomically. When training diverges or is cancelled, the
+ * writes `history.csv`, `summary.json` and, when training completes, the
+ * model (`model.yaml` and `model.safetensors`, see nn_pipeline_save()) in
+ * the run directory, each atomically. When training diverges or is cancelled, the
  * files still record the epochs run, with the reason in `stop_reason`.
  *
  * Returns: %TRUE on success, %FALSE with @error set
@@ -1506,7 +1576,11 @@ nn_experiment_run (NnExperiment  *self,
   else
     self->stop_reason = "diverged";
   if (ok)
-    record_final (self);
+    {
+      record_final (self);
+      if (!save_model (self, error))
+        return FALSE;
+    }
 
   if (!write_history (self, error) || !write_summary (self, error))
     return FALSE;
@@ -1670,16 +1744,11 @@ nn_experiment_to_yaml (NnExperiment *self)
   key (w, "data");
   nn_yaml_writer_begin_mapping (w, FALSE);
   key (w, "source");
-  if (self->source_csv == NULL)
-    nn_yaml_writer_string (w, "iris");
-  else
+  nn_source_write (&self->source, w);
+  if (self->test_source.iris || self->test_source.csv || self->test_source.images)
     {
-      nn_yaml_writer_begin_mapping (w, TRUE);
-      key (w, "csv");
-      nn_yaml_writer_string (w, self->source_csv);
-      key (w, "target");
-      nn_yaml_writer_string (w, self->source_target);
-      nn_yaml_writer_end_mapping (w);
+      key (w, "test");
+      nn_source_write (&self->test_source, w);
     }
   key (w, "task");
   write_enum (w, NN_TYPE_TASK, self->task);

@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 #include "nn-dataset.h"
 #include "nn-model.h"
+#include "nn-pipeline.h"
 
 G_BEGIN_DECLS
 
@@ -21,6 +22,7 @@ NnExperiment       *nn_experiment_new_from_file_full   (const char          *pat
                                                         GError             **error);
 const char * const *nn_experiment_get_warnings         (NnExperiment  *self);
 char               *nn_experiment_to_yaml              (NnExperiment  *self);
+NnPipeline         *nn_experiment_get_pipeline         (NnExperiment  *self);
 const char         *nn_experiment_get_name             (NnExperiment  *self);
 const char         *nn_experiment_get_output_dir       (NnExperiment  *self);
 void                nn_experiment_set_output_dir       (NnExperiment  *self,

@@ -59,6 +59,7 @@ static GHashTable *entries_by_type;   /* GType -> NnPluginEntry (borrowed) */
 static GHashTable *tried_files;       /* basename -> TriedFile */
 static GPtrArray  *modules;           /* GIOModule, never released */
 static GPtrArray  *load_errors;       /* GError */
+static GPtrArray  *searched_dirs;     /* char *, in search order */
 static char       *system_directory;
 static gboolean    env_path_loaded;
 static gboolean    system_loaded;
@@ -126,6 +127,7 @@ ensure_registry (void)
                                        (GDestroyNotify) tried_file_free);
   modules = g_ptr_array_new ();
   load_errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
+  searched_dirs = g_ptr_array_new_with_free_func (g_free);
   if (system_directory == NULL)
     system_directory = g_strdup (NN_PLUGIN_DIR);
 
@@ -339,6 +341,7 @@ load_directory_locked (const char  *dir,
   g_autoptr(GError) local_error = NULL;
   const char *name;
 
+  g_ptr_array_add (searched_dirs, g_strdup (dir));
   d = g_dir_open (dir, 0, &local_error);
   if (d == NULL)
     {
@@ -549,6 +552,25 @@ list_locked (const char *extension_point)
   for (guint i = 0; i < names->len; i++)
     g_strv_builder_add (builder, names->pdata[i]);
   return g_strv_builder_end (builder);
+}
+
+/**
+ * nn_plugins_get_search_path:
+ *
+ * Returns: (transfer full): the folders searched for plugins so far, in
+ *   order
+ */
+GStrv
+nn_plugins_get_search_path (void)
+{
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+
+  G_LOCK (registry);
+  ensure_registry ();
+  for (guint i = 0; i < searched_dirs->len; i++)
+    g_strv_builder_add (b, searched_dirs->pdata[i]);
+  G_UNLOCK (registry);
+  return g_strv_builder_end (b);
 }
 
 /**

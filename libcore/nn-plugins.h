@@ -18,6 +18,7 @@ gboolean      nn_plugins_load_directory       (const char  *dir,
 gboolean      nn_plugins_load_file            (const char  *path,
                                                GError     **error);
 GPtrArray    *nn_plugins_get_load_errors      (void);
+GStrv         nn_plugins_get_search_path      (void);
 GStrv         nn_plugins_list                 (const char  *extension_point);
 GType         nn_plugins_lookup               (const char  *extension_point,
                                                const char  *name,

@@ -89,7 +89,7 @@ file_error (GError    **error,
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
-  g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED, "%s: error: %s", path, message);
+  g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE, "%s: error: %s", path, message);
   return FALSE;
 }
 
@@ -107,7 +107,7 @@ tensor_error (GError      **error,
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
-  g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
+  g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
                "%s: error: tensor '%s' (byte %" G_GSIZE_FORMAT "): %s",
                path, name, t->name_offset, message);
   return FALSE;
@@ -135,7 +135,7 @@ syntax_error (Parser     *p,
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
-  g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
+  g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
                "%s: error: byte %" G_GSIZE_FORMAT ": bad header: %s",
                p->path, HEADER_START + pos, message);
   return FALSE;
@@ -788,7 +788,7 @@ convert_tensor (const char   *path,
  * infinities are read as they are, except an F64 value too large for float
  * in the float build, which is an error.
  *
- * Errors are %NN_MODEL_ERROR_FAILED, with a message `PATH: error: ...` that
+ * Errors are %NN_MODEL_ERROR_INVALID_FILE, with a message `PATH: error: ...` that
  * names the tensor and the byte offset in the file where one applies.
  *
  * Returns: (transfer full) (element-type utf8 NnMatrix): a table from tensor
@@ -967,7 +967,7 @@ compare_strings (gconstpointer a,
  *
  * The file is written atomically: a temporary file renamed over @path, so
  * @path holds either its old contents or the whole new file. Invalid names
- * are %NN_MODEL_ERROR_FAILED, write failures %NN_MODEL_ERROR_IO.
+ * are %NN_MODEL_ERROR_INVALID_FILE, write failures %NN_MODEL_ERROR_IO.
  *
  * Returns: %TRUE on success, %FALSE with @error set
  */

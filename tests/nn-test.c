@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+#include <sys/wait.h>
+#include <glib/gstdio.h>
 #include <CUnit/Basic.h>
 
 #include "nn-test.h"
@@ -70,4 +73,114 @@ nn_test_random_matrix (GRand *rand,
   for (gsize i = 0; i < nn_matrix_size (m); i++)
     m->data[i] = (nn_real) g_rand_double_range (rand, lo, hi);
   return m;
+}
+
+static char *scratch;
+static guint scratch_serial;
+
+void
+nn_test_rm_rf (const char *path)
+{
+  GStatBuf st;
+
+  if (g_lstat (path, &st) != 0)
+    return;
+  if (S_ISDIR (st.st_mode))
+    {
+      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+      const char *name;
+
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          nn_test_rm_rf (child);
+        }
+      g_rmdir (path);
+    }
+  else
+    g_unlink (path);
+}
+
+static const char *
+scratch_root (void)
+{
+  if (scratch == NULL)
+    scratch = g_dir_make_tmp ("nn-test-XXXXXX", NULL);
+  g_assert (scratch != NULL);
+  return scratch;
+}
+
+/* A new empty folder in this process's scratch folder. */
+char *
+nn_test_new_dir (void)
+{
+  g_autofree char *name = g_strdup_printf ("t%u", ++scratch_serial);
+  char *dir = g_build_filename (scratch_root (), name, NULL);
+
+  g_mkdir_with_parents (dir, 0700);
+  return dir;
+}
+
+int
+nn_test_remove_scratch (void)
+{
+  if (scratch != NULL)
+    nn_test_rm_rf (scratch);
+  g_clear_pointer (&scratch, g_free);
+  return 0;
+}
+
+char *
+nn_test_write_file (const char *dir,
+                    const char *name,
+                    const char *text)
+{
+  char *path = g_build_filename (dir, name, NULL);
+
+  g_assert (g_file_set_contents (path, text, -1, NULL));
+  return path;
+}
+
+char *
+nn_test_source_file (const char *relative)
+{
+  return g_build_filename (g_getenv ("NN_SOURCE_ROOT"), relative, NULL);
+}
+
+int
+nn_test_nnrun_argv (char               **out,
+                    char               **err,
+                    const char * const  *args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  int wait_status = 0;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("NNRUN"));
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  if (!g_spawn_sync (scratch_root (), (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                     out, err, &wait_status, NULL))
+    return -1;
+  if (!WIFEXITED (wait_status))
+    return -1;
+  return WEXITSTATUS (wait_status);
+}
+
+int
+nn_test_nnrun (char       **out,
+               char       **err,
+               const char  *first_arg,
+               ...)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  va_list ap;
+
+  va_start (ap, first_arg);
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (args, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  return nn_test_nnrun_argv (out, err, (const char * const *) args->pdata);
 }

@@ -31,6 +31,25 @@ NnMatrix *nn_test_random_matrix   (GRand *rand,
                                    double lo,
                                    double hi);
 
+/* Scratch folders, removed by nn_test_remove_scratch () (a suite cleanup). */
+char     *nn_test_new_dir         (void);
+int       nn_test_remove_scratch  (void);
+void      nn_test_rm_rf           (const char *path);
+char     *nn_test_write_file      (const char *dir,
+                                   const char *name,
+                                   const char *text);
+char     *nn_test_source_file     (const char *relative);
+
+/* Runs $NNRUN with the arguments (NULL-terminated) in the scratch folder;
+ * returns its exit status, or -1 if it did not exit normally. */
+int       nn_test_nnrun           (char      **out,
+                                   char      **err,
+                                   const char *first_arg,
+                                   ...) G_GNUC_NULL_TERMINATED;
+int       nn_test_nnrun_argv      (char               **out,
+                                   char               **err,
+                                   const char * const  *args);
+
 #define NN_ASSERT_CMPFLOAT(a, b, rtol, atol)                                          \
   G_STMT_START {                                                                      \
     double _a = (a), _b = (b);                                                        \

@@ -95,7 +95,7 @@ write_scratch (const char  *stem,
   return path;
 }
 
-/* Reading @path fails with NN_MODEL_ERROR_FAILED, a message that starts
+/* Reading @path fails with NN_MODEL_ERROR_INVALID_FILE, a message that starts
  * with the path and contains @fragment, and no result. */
 static void
 assert_refused_at (const char *path,
@@ -109,7 +109,7 @@ assert_refused_at (const char *path,
   g_autofree char *msg = g_strdup_printf ("expected an error containing \"%s\", got %s",
                                           fragment, error ? error->message : "none");
   gboolean ok = tensors == NULL && metadata == NULL &&
-                g_error_matches (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED) &&
+                g_error_matches (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE) &&
                 g_str_has_prefix (error->message, prefix) &&
                 strstr (error->message, fragment) != NULL;
 
@@ -470,14 +470,14 @@ test_bad_names_are_refused_and_leave_the_file_alone (void)
   g_assert_no_error (error);
 
   CU_ASSERT_FALSE (nn_safetensors_write (path, 2, twice, ms, NULL, &error));
-  NN_ASSERT_ERROR (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED);
+  NN_ASSERT_ERROR (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE);
   CU_ASSERT_TRUE (error && strstr (error->message, "'w' is given twice"));
   g_clear_error (&error);
   CU_ASSERT_FALSE (nn_safetensors_write (path, 1, reserved, ms, NULL, &error));
-  NN_ASSERT_ERROR (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED);
+  NN_ASSERT_ERROR (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE);
   g_clear_error (&error);
   CU_ASSERT_FALSE (nn_safetensors_write (path, 1, not_utf8, ms, NULL, &error));
-  NN_ASSERT_ERROR (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED);
+  NN_ASSERT_ERROR (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE);
   g_clear_error (&error);
 
   CU_ASSERT_TRUE (g_file_get_contents (path, &contents, NULL, NULL));
@@ -669,7 +669,7 @@ test_every_truncation_of_a_valid_file_is_refused (void)
       g_autofree char *part = write_scratch ("cut", contents, cut);
       g_autoptr(GHashTable) tensors = nn_safetensors_read (part, NULL, &error);
 
-      if (tensors == NULL && g_error_matches (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED))
+      if (tensors == NULL && g_error_matches (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE))
         refused++;
       g_clear_error (&error);
       g_unlink (part);

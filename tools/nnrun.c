@@ -9,6 +9,7 @@
 #include <json-glib/json-glib.h>
 #include <nn.h>
 
+#include "nnrun-model.h"
 #include "nnrun-plot.h"
 
 /* Exit statuses: SPEC §3. */
@@ -18,9 +19,11 @@ enum {
   EXIT_BAD_INPUT = 2,
 };
 
-static int
-status_for_error (const GError *error)
+int
+nnrun_status_for_error (const GError *error)
 {
+  if (g_error_matches (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE))
+    return EXIT_BAD_INPUT;   /* a bad model file is bad input */
   if (error->domain == NN_MODEL_ERROR || error->domain == G_IO_ERROR ||
       error->domain == G_FILE_ERROR)
     return EXIT_RUN_FAILED;
@@ -31,7 +34,7 @@ static int
 fail (const GError *error)
 {
   g_printerr ("nnrun: %s\n", error->message);
-  return status_for_error (error);
+  return nnrun_status_for_error (error);
 }
 
 static int
@@ -371,6 +374,8 @@ typedef struct {
 static const Command commands[] = {
   { "train", cmd_train, "train an experiment (also: nnrun EXPERIMENT.yaml)" },
   { "validate", cmd_validate, "check an experiment and print it resolved" },
+  { "eval", nnrun_cmd_eval, "metrics of a saved model on a data set: RUN_DIR|MODEL DATA" },
+  { "predict", nnrun_cmd_predict, "predictions of a saved model: RUN_DIR|MODEL INPUT.csv" },
   { "plot", nnrun_cmd_plot, "draw loss.svg and loss.png from runs' history.csv" },
 };
 

@@ -1,0 +1,873 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "nn-activation.h"
+#include "nn-errors.h"
+#include "nn-pipeline.h"
+#include "nn-plugin.h"
+#include "nn-plugins.h"
+#include "nn-safetensors.h"
+#include "nn-yaml-private.h"
+
+/**
+ * NnPipeline:
+ *
+ * A trained model with what it takes to use it on raw data: the feature
+ * columns it reads, the scaler fitted on its training data, the task, the
+ * target columns and the class labels. It is what a run saves as
+ * `model.yaml` (everything but the weights) and `model.safetensors` (the
+ * weights), and what `nnrun eval` and `nnrun predict` load.
+ */
+struct _NnPipeline
+{
+  GObject parent_instance;
+
+  NnModel  *model;
+  NnScaler *scaler;
+  NnTask    task;
+  GStrv     features;
+  GStrv     targets;
+  GStrv     classes;    /* the labels as read; NULL for regression */
+  char     *positive;   /* the label a binary task calls 1, or NULL */
+};
+
+G_DEFINE_FINAL_TYPE (NnPipeline, nn_pipeline, G_TYPE_OBJECT)
+
+static void
+nn_pipeline_dispose (GObject *object)
+{
+  NnPipeline *self = NN_PIPELINE (object);
+
+  g_clear_object (&self->model);
+  g_clear_object (&self->scaler);
+
+  G_OBJECT_CLASS (nn_pipeline_parent_class)->dispose (object);
+}
+
+static void
+nn_pipeline_finalize (GObject *object)
+{
+  NnPipeline *self = NN_PIPELINE (object);
+
+  g_strfreev (self->features);
+  g_strfreev (self->targets);
+  g_strfreev (self->classes);
+  g_free (self->positive);
+
+  G_OBJECT_CLASS (nn_pipeline_parent_class)->finalize (object);
+}
+
+static void
+nn_pipeline_class_init (NnPipelineClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = nn_pipeline_dispose;
+  object_class->finalize = nn_pipeline_finalize;
+}
+
+static void
+nn_pipeline_init (NnPipeline *self)
+{
+}
+
+/**
+ * nn_pipeline_new:
+ * @model: a model with its loss
+ * @scaler: (nullable): the scaler fitted on the training data
+ * @task: the task
+ * @feature_names: (array zero-terminated=1): the input columns, in order
+ * @target_names: (array zero-terminated=1): the target columns
+ * @class_names: (nullable) (array zero-terminated=1): the class labels in
+ *   index order, for classification
+ * @positive: (nullable): for a binary task made from a class column, the
+ *   label that is 1
+ *
+ * Returns: (transfer full): a new #NnPipeline, taking references to @model
+ *   and @scaler
+ */
+NnPipeline *
+nn_pipeline_new (NnModel            *model,
+                 NnScaler           *scaler,
+                 NnTask              task,
+                 const char * const *feature_names,
+                 const char * const *target_names,
+                 const char * const *class_names,
+                 const char         *positive)
+{
+  NnPipeline *self;
+
+  g_return_val_if_fail (NN_IS_MODEL (model), NULL);
+  g_return_val_if_fail (scaler == NULL || NN_IS_SCALER (scaler), NULL);
+  g_return_val_if_fail (feature_names != NULL && target_names != NULL, NULL);
+
+  self = g_object_new (NN_TYPE_PIPELINE, NULL);
+  self->model = g_object_ref (model);
+  self->scaler = scaler ? g_object_ref (scaler) : nn_scaler_new (NN_SCALE_NONE);
+  self->task = task;
+  self->features = g_strdupv ((char **) feature_names);
+  self->targets = g_strdupv ((char **) target_names);
+  self->classes = class_names ? g_strdupv ((char **) class_names) : NULL;
+  self->positive = g_strdup (positive);
+  return self;
+}
+
+/**
+ * nn_pipeline_get_model:
+ * @self: a #NnPipeline
+ *
+ * Returns: (transfer none): the model
+ */
+NnModel *
+nn_pipeline_get_model (NnPipeline *self)
+{
+  g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
+
+  return self->model;
+}
+
+/**
+ * nn_pipeline_get_scaler:
+ * @self: a #NnPipeline
+ *
+ * Returns: (transfer none): the scaler, of kind %NN_SCALE_NONE if the data
+ *   were not scaled
+ */
+NnScaler *
+nn_pipeline_get_scaler (NnPipeline *self)
+{
+  g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
+
+  return self->scaler;
+}
+
+/**
+ * nn_pipeline_get_task:
+ * @self: a #NnPipeline
+ *
+ * Returns: the task
+ */
+NnTask
+nn_pipeline_get_task (NnPipeline *self)
+{
+  g_return_val_if_fail (NN_IS_PIPELINE (self), NN_TASK_REGRESSION);
+
+  return self->task;
+}
+
+/**
+ * nn_pipeline_get_feature_names:
+ * @self: a #NnPipeline
+ *
+ * Returns: (transfer none) (array zero-terminated=1): the input columns
+ */
+const char * const *
+nn_pipeline_get_feature_names (NnPipeline *self)
+{
+  g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
+
+  return (const char * const *) self->features;
+}
+
+/**
+ * nn_pipeline_get_target_names:
+ * @self: a #NnPipeline
+ *
+ * Returns: (transfer none) (array zero-terminated=1): the target columns
+ */
+const char * const *
+nn_pipeline_get_target_names (NnPipeline *self)
+{
+  g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
+
+  return (const char * const *) self->targets;
+}
+
+/**
+ * nn_pipeline_get_class_names:
+ * @self: a #NnPipeline
+ *
+ * Returns: (transfer none) (nullable) (array zero-terminated=1): the class
+ *   labels of the target as read, in index order
+ */
+const char * const *
+nn_pipeline_get_class_names (NnPipeline *self)
+{
+  g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
+
+  return (const char * const *) self->classes;
+}
+
+/**
+ * nn_pipeline_get_positive:
+ * @self: a #NnPipeline
+ *
+ * Returns: (transfer none) (nullable): the label a binary task calls 1
+ */
+const char *
+nn_pipeline_get_positive (NnPipeline *self)
+{
+  g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
+
+  return self->positive;
+}
+
+/**
+ * nn_pipeline_get_output_labels:
+ * @self: a #NnPipeline
+ *
+ * The names of the classes the model tells apart, in the order of its class
+ * probabilities: the class labels of a multiclass task, the two labels of a
+ * binary one (`not X` and `X` for a binary task made of label X).
+ *
+ * Returns: (transfer full) (nullable): the labels, %NULL for a regression
+ */
+GStrv
+nn_pipeline_get_output_labels (NnPipeline *self)
+{
+  g_autoptr(GStrvBuilder) b = NULL;
+
+  g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
+
+  if (self->task == NN_TASK_REGRESSION)
+    return NULL;
+  b = g_strv_builder_new ();
+  if (self->task == NN_TASK_BINARY && self->positive != NULL)
+    {
+      g_autofree char *others = g_strconcat ("not ", self->positive, NULL);
+      g_strv_builder_add (b, others);
+      g_strv_builder_add (b, self->positive);
+    }
+  else
+    for (gsize i = 0; self->classes != NULL && self->classes[i] != NULL; i++)
+      g_strv_builder_add (b, self->classes[i]);
+  return g_strv_builder_end (b);
+}
+
+/**
+ * nn_pipeline_predict:
+ * @self: a #NnPipeline
+ * @raw_features: unscaled inputs, samples × features, in the columns of
+ *   nn_pipeline_get_feature_names()
+ *
+ * Scales a copy of the inputs with the saved scaler and runs the model.
+ *
+ * Returns: (transfer full): the outputs, samples × outputs
+ */
+NnMatrix *
+nn_pipeline_predict (NnPipeline     *self,
+                     const NnMatrix *raw_features)
+{
+  g_autoptr(NnMatrix) x = NULL;
+
+  g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
+  g_return_val_if_fail (raw_features != NULL, NULL);
+  g_return_val_if_fail (raw_features->cols == nn_model_get_n_inputs (self->model), NULL);
+
+  x = nn_matrix_copy (raw_features);
+  nn_scaler_transform (self->scaler, x);
+  return nn_model_predict (self->model, x);
+}
+
+/**
+ * nn_pipeline_prepare:
+ * @self: a #NnPipeline
+ * @raw: a data set as read, with the pipeline's feature and target columns
+ * @error: return location for a #GError
+ *
+ * Encodes the targets of @raw with the saved classes (matched by label) and
+ * scales its features with the saved scaler, as the training data were.
+ *
+ * Returns: (transfer full): the data set ready for the model, or %NULL with
+ *   @error set (a label the model does not know, for instance)
+ */
+NnDataset *
+nn_pipeline_prepare (NnPipeline  *self,
+                     NnDataset   *raw,
+                     GError     **error)
+{
+  g_autoptr(NnDataset) reference = NULL;
+  NnDataset *ready;
+  int positive = -1;
+
+  g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
+  g_return_val_if_fail (NN_IS_DATASET (raw), NULL);
+
+  /* An empty data set with the training columns and classes. */
+  reference = nn_dataset_new (nn_matrix_new (0, g_strv_length (self->features)),
+                              nn_matrix_new (0, g_strv_length (self->targets)),
+                              (const char * const *) self->features,
+                              (const char * const *) self->classes);
+  for (guint k = 0; self->positive != NULL && self->classes[k] != NULL; k++)
+    if (g_str_equal (self->classes[k], self->positive))
+      positive = (int) k;
+
+  ready = nn_dataset_encode_like (raw, reference, self->task, positive, error);
+  if (ready != NULL)
+    nn_dataset_apply_scaler (ready, self->scaler);
+  return ready;
+}
+
+/* ---- saving -------------------------------------------------------------- */
+
+static void
+write_strings (NnYamlWriter       *w,
+               const char         *key,
+               const char * const *values)
+{
+  nn_yaml_writer_string (w, key);
+  nn_yaml_writer_begin_sequence (w, TRUE);
+  for (gsize i = 0; values[i] != NULL; i++)
+    nn_yaml_writer_string (w, values[i]);
+  nn_yaml_writer_end_sequence (w);
+}
+
+static void
+write_doubles (NnYamlWriter *w,
+               const char   *key,
+               const double *values,
+               guint         n)
+{
+  nn_yaml_writer_string (w, key);
+  nn_yaml_writer_begin_sequence (w, TRUE);
+  for (guint i = 0; i < n; i++)
+    nn_yaml_writer_double (w, values[i]);
+  nn_yaml_writer_end_sequence (w);
+}
+
+/* Where a plugin object's class came from, so a missing one can be named. */
+static void
+write_module (NnYamlWriter *w,
+              const char   *key,
+              GObject      *object)
+{
+  const char *file = nn_plugins_get_file_for_type (G_OBJECT_TYPE (object));
+
+  nn_yaml_writer_string (w, key);
+  nn_yaml_writer_begin_mapping (w, TRUE);
+  nn_yaml_writer_string (w, "type");
+  nn_yaml_writer_string (w, G_OBJECT_TYPE_NAME (object));
+  nn_yaml_writer_string (w, "file");
+  nn_yaml_writer_string (w, file ? file : "(unknown)");
+  nn_yaml_writer_string (w, "abi");
+  nn_yaml_writer_uint (w, NN_PLUGIN_ABI_VERSION);
+  nn_yaml_writer_end_mapping (w);
+}
+
+static char *
+tensor_name (guint       layer,
+             const char *what)
+{
+  return g_strdup_printf ("layers.%u.%s", layer, what);
+}
+
+/**
+ * nn_pipeline_save:
+ * @self: a #NnPipeline
+ * @dir: an existing directory
+ * @error: return location for a #GError
+ *
+ * Writes `model.safetensors` (tensors `layers.N.weight`, units × inputs, and
+ * `layers.N.bias`, 1 × units) and then `model.yaml`, each atomically.
+ *
+ * Returns: %TRUE, or %FALSE with %NN_MODEL_ERROR_IO set
+ */
+gboolean
+nn_pipeline_save (NnPipeline  *self,
+                  const char  *dir,
+                  GError     **error)
+{
+  g_autoptr(NnYamlWriter) w = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) tensors = g_ptr_array_new ();
+  g_autoptr(GHashTable) metadata = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree char *weights_path = g_build_filename (dir, "model.safetensors", NULL);
+  g_autofree char *yaml_path = g_build_filename (dir, "model.yaml", NULL);
+  g_autofree char *yaml = NULL;
+  NnModel *model;
+  NnLoss *loss;
+
+  g_return_val_if_fail (NN_IS_PIPELINE (self), FALSE);
+  g_return_val_if_fail (dir != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  model = self->model;
+  for (guint l = 0; l < nn_model_get_n_layers (model); l++)
+    {
+      NnLayer *layer = nn_model_get_layer (model, l);
+
+      g_ptr_array_add (names, tensor_name (l, "weight"));
+      g_ptr_array_add (tensors, nn_layer_get_weights (layer));
+      g_ptr_array_add (names, tensor_name (l, "bias"));
+      g_ptr_array_add (tensors, nn_layer_get_bias (layer));
+    }
+  g_hash_table_insert (metadata, (gpointer) "format", (gpointer) NN_PIPELINE_FORMAT);
+  if (!nn_safetensors_write (weights_path, names->len, (const char * const *) names->pdata,
+                             (const NnMatrix * const *) tensors->pdata, metadata, error))
+    return FALSE;
+
+  w = nn_yaml_writer_new ();
+  nn_yaml_writer_begin_mapping (w, FALSE);
+  nn_yaml_writer_string (w, "format");
+  nn_yaml_writer_string (w, NN_PIPELINE_FORMAT);
+  nn_yaml_writer_string (w, "nn_version");
+  nn_yaml_writer_string (w, NN_VERSION);
+  nn_yaml_writer_string (w, "scalar");
+  nn_yaml_writer_string (w, NN_REAL_NAME);
+  nn_yaml_writer_string (w, "task");
+  {
+    g_autoptr(GEnumClass) klass = g_type_class_ref (NN_TYPE_TASK);
+    nn_yaml_writer_string (w, g_enum_get_value (klass, self->task)->value_nick);
+  }
+  write_strings (w, "features", (const char * const *) self->features);
+  write_strings (w, "targets", (const char * const *) self->targets);
+  if (self->classes != NULL)
+    write_strings (w, "classes", (const char * const *) self->classes);
+  if (self->positive != NULL)
+    {
+      nn_yaml_writer_string (w, "positive");
+      nn_yaml_writer_string (w, self->positive);
+    }
+
+  nn_yaml_writer_string (w, "scaler");
+  nn_yaml_writer_begin_mapping (w, FALSE);
+  nn_yaml_writer_string (w, "kind");
+  {
+    g_autoptr(GEnumClass) klass = g_type_class_ref (NN_TYPE_SCALE);
+    nn_yaml_writer_string (w, g_enum_get_value (klass, nn_scaler_get_kind (self->scaler))->value_nick);
+  }
+  if (nn_scaler_is_fitted (self->scaler) && nn_scaler_get_kind (self->scaler) != NN_SCALE_NONE)
+    {
+      write_doubles (w, "shift", nn_scaler_get_shift (self->scaler),
+                     nn_scaler_get_n_features (self->scaler));
+      write_doubles (w, "divisor", nn_scaler_get_divisor (self->scaler),
+                     nn_scaler_get_n_features (self->scaler));
+    }
+  nn_yaml_writer_end_mapping (w);
+
+  nn_yaml_writer_string (w, "layers");
+  nn_yaml_writer_begin_sequence (w, FALSE);
+  for (guint l = 0; l < nn_model_get_n_layers (model); l++)
+    {
+      NnLayer *layer = nn_model_get_layer (model, l);
+      NnActivation *act = nn_layer_get_activation (layer);
+
+      nn_yaml_writer_begin_mapping (w, FALSE);
+      nn_yaml_writer_string (w, "inputs");
+      nn_yaml_writer_uint (w, nn_layer_get_n_inputs (layer));
+      nn_yaml_writer_string (w, "units");
+      nn_yaml_writer_uint (w, nn_layer_get_units (layer));
+      nn_yaml_writer_string (w, "activation");
+      nn_yaml_writer_object (w, G_OBJECT (act), nn_activation_get_name (act));
+      write_module (w, "module", G_OBJECT (act));
+      nn_yaml_writer_end_mapping (w);
+    }
+  nn_yaml_writer_end_sequence (w);
+
+  loss = nn_model_get_loss (model);
+  if (loss != NULL)
+    {
+      nn_yaml_writer_string (w, "loss");
+      nn_yaml_writer_object (w, G_OBJECT (loss), nn_loss_get_name (loss));
+      write_module (w, "loss_module", G_OBJECT (loss));
+    }
+  nn_yaml_writer_string (w, "weights");
+  nn_yaml_writer_string (w, "model.safetensors");
+  nn_yaml_writer_end_mapping (w);
+
+  yaml = nn_yaml_writer_finish (g_steal_pointer (&w));
+  if (!g_file_set_contents (yaml_path, yaml, -1, error))
+    {
+      g_prefix_error (error, "writing %s: ", yaml_path);
+      if (error != NULL && *error != NULL && (*error)->domain == G_FILE_ERROR)
+        {
+          GError *io = g_error_new_literal (NN_MODEL_ERROR, NN_MODEL_ERROR_IO, (*error)->message);
+          g_clear_error (error);
+          g_propagate_error (error, io);
+        }
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- loading ------------------------------------------------------------- */
+
+static const char * const model_keys[] = {
+  "format", "nn_version", "scalar", "task", "features", "targets", "classes", "positive",
+  "scaler", "layers", "loss", "loss_module", "weights", NULL
+};
+static const char * const scaler_keys[] = { "kind", "shift", "divisor", NULL };
+static const char * const layer_keys[] = { "inputs", "units", "activation", "module", NULL };
+
+static GStrv
+read_strings (NnYamlDoc    *doc,
+              yaml_node_t  *node,
+              const char   *what,
+              GError      **error)
+{
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+
+  if (node->type != YAML_SEQUENCE_NODE || nn_yaml_n_items (node) == 0)
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "%s must be a non-empty list of names", what);
+      return NULL;
+    }
+  for (guint i = 0; i < nn_yaml_n_items (node); i++)
+    {
+      const char *s;
+      if (!nn_yaml_get_string (doc, nn_yaml_item (doc, node, i), what, &s, error))
+        return NULL;
+      g_strv_builder_add (b, s);
+    }
+  return g_strv_builder_end (b);
+}
+
+static double *
+read_doubles (NnYamlDoc    *doc,
+              yaml_node_t  *node,
+              const char   *what,
+              guint         n,
+              GError      **error)
+{
+  g_autofree double *values = NULL;
+
+  if (node == NULL || node->type != YAML_SEQUENCE_NODE || nn_yaml_n_items (node) != n)
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "%s must be a list of %u numbers, one per feature", what, n);
+      return NULL;
+    }
+  values = g_new (double, n);
+  for (guint i = 0; i < n; i++)
+    if (!nn_yaml_get_double (doc, nn_yaml_item (doc, node, i), what, -G_MAXDOUBLE,
+                             G_MAXDOUBLE, &values[i], error))
+      return NULL;
+  return g_steal_pointer (&values);
+}
+
+static yaml_node_t *
+require (NnYamlDoc    *doc,
+         yaml_node_t  *mapping,
+         const char   *key,
+         const char   *what,
+         GError      **error)
+{
+  yaml_node_t *v = nn_yaml_lookup (doc, mapping, key);
+
+  if (v == NULL)
+    nn_yaml_set_error (error, doc, mapping, NN_CONFIG_ERROR_MISSING_KEY,
+                       "%s needs '%s'", what, key);
+  return v;
+}
+
+/* A plugin a saved model names but this nn does not have: say which file
+ * provided it and where plugins were looked for. */
+static GObject *
+read_plugin_object (NnYamlDoc    *doc,
+                    yaml_node_t  *node,
+                    yaml_node_t  *module,
+                    const char   *extension_point,
+                    const char   *what,
+                    GError      **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  GObject *object = nn_yaml_new_object (doc, node, extension_point, what, &local_error);
+
+  if (object != NULL)
+    return object;
+  if (g_error_matches (local_error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_UNKNOWN_TYPE))
+    {
+      g_auto(GStrv) dirs = nn_plugins_get_search_path ();
+      g_autofree char *searched = g_strjoinv (", ", dirs);
+      const char *file = nn_yaml_scalar (nn_yaml_lookup (doc, module, "file"));
+
+      g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_UNKNOWN_TYPE,
+                   "%s (the model was saved with %s; plugins were looked for in: %s)",
+                   local_error->message, file ? file : "an unknown plugin file",
+                   *searched ? searched : "no folder");
+      return NULL;
+    }
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return NULL;
+}
+
+static gboolean
+read_layers (NnYamlDoc    *doc,
+             yaml_node_t  *node,
+             NnModel      *model,
+             guint         n_features,
+             GError      **error)
+{
+  guint width = n_features;
+
+  if (node->type != YAML_SEQUENCE_NODE || nn_yaml_n_items (node) == 0)
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "layers must be a non-empty list");
+      return FALSE;
+    }
+  for (guint i = 0; i < nn_yaml_n_items (node); i++)
+    {
+      yaml_node_t *item = nn_yaml_item (doc, node, i);
+      g_autofree char *what = g_strdup_printf ("layers[%u]", i);
+      g_autoptr(GObject) act = NULL;
+      g_autoptr(NnLayer) layer = NULL;
+      yaml_node_t *v;
+      guint64 inputs, units;
+
+      if (!nn_yaml_check_mapping (doc, item, what, layer_keys, error))
+        return FALSE;
+      if ((v = require (doc, item, "inputs", what, error)) == NULL ||
+          !nn_yaml_get_uint (doc, v, "inputs", 1, NN_LAYER_MAX_WIDTH, &inputs, error))
+        return FALSE;
+      if (inputs != width)
+        {
+          nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                             "%s has %" G_GUINT64_FORMAT " inputs, but %s %u",
+                             what, inputs, i == 0 ? "the model has features:" : "the layer before has units:",
+                             width);
+          return FALSE;
+        }
+      if ((v = require (doc, item, "units", what, error)) == NULL ||
+          !nn_yaml_get_uint (doc, v, "units", 1, NN_LAYER_MAX_WIDTH, &units, error))
+        return FALSE;
+      if ((v = require (doc, item, "activation", what, error)) == NULL)
+        return FALSE;
+      act = read_plugin_object (doc, v, nn_yaml_lookup (doc, item, "module"),
+                                NN_ACTIVATION_EXTENSION_POINT_NAME, "activation", error);
+      if (act == NULL)
+        return FALSE;
+      layer = nn_layer_new ((guint) inputs, (guint) units, NN_ACTIVATION (act));
+      nn_model_add_layer (model, layer);
+      width = (guint) units;
+    }
+  return TRUE;
+}
+
+/* Copies the weights file's tensors into the layers, each checked against
+ * the shape the layer needs. */
+static gboolean
+read_weights (const char  *path,
+              NnModel     *model,
+              GError     **error)
+{
+  g_autoptr(GHashTable) tensors = nn_safetensors_read (path, NULL, error);
+  guint expected = 2 * nn_model_get_n_layers (model);
+
+  if (tensors == NULL)
+    return FALSE;
+  for (guint l = 0; l < nn_model_get_n_layers (model); l++)
+    {
+      NnLayer *layer = nn_model_get_layer (model, l);
+      NnMatrix *targets[2] = { nn_layer_get_weights (layer), nn_layer_get_bias (layer) };
+      const char *what[2] = { "weight", "bias" };
+
+      for (guint k = 0; k < 2; k++)
+        {
+          g_autofree char *name = tensor_name (l, what[k]);
+          NnMatrix *t = g_hash_table_lookup (tensors, name);
+
+          if (t == NULL)
+            {
+              g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
+                           "%s: error: no tensor '%s'", path, name);
+              return FALSE;
+            }
+          if (!nn_matrix_same_shape (t, targets[k]))
+            {
+              g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
+                           "%s: error: tensor '%s' is %u × %u, the model needs %u × %u",
+                           path, name, t->rows, t->cols, targets[k]->rows, targets[k]->cols);
+              return FALSE;
+            }
+          if (!nn_matrix_is_finite (t))
+            {
+              g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
+                           "%s: error: tensor '%s' holds NaN or infinite values", path, name);
+              return FALSE;
+            }
+          nn_matrix_copy_into (t, targets[k]);
+        }
+    }
+  if (g_hash_table_size (tensors) != expected)
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
+                   "%s: error: %u tensors, the model has %u (a weight and a bias per layer)",
+                   path, g_hash_table_size (tensors), expected);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static NnPipeline *
+read_document (NnYamlDoc   *doc,
+               const char  *dir,
+               GError     **error)
+{
+  g_autoptr(NnPipeline) self = g_object_new (NN_TYPE_PIPELINE, NULL);
+  yaml_node_t *root = nn_yaml_root (doc);
+  yaml_node_t *v, *scaler;
+  const char *s;
+  gint task, kind = NN_SCALE_NONE;
+  guint n_features;
+
+  if (!nn_yaml_check_mapping (doc, root, "a model file", model_keys, error))
+    return NULL;
+  if ((v = require (doc, root, "format", "a model file", error)) == NULL ||
+      !nn_yaml_get_string (doc, v, "format", &s, error))
+    return NULL;
+  if (!g_str_equal (s, NN_PIPELINE_FORMAT))
+    {
+      nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "format '%s' is not one this nn reads ('%s')", s, NN_PIPELINE_FORMAT);
+      return NULL;
+    }
+  if ((v = require (doc, root, "task", "a model file", error)) == NULL ||
+      !nn_yaml_get_enum (doc, v, "task", NN_TYPE_TASK, &task, error))
+    return NULL;
+  self->task = task;
+  if ((v = require (doc, root, "features", "a model file", error)) == NULL ||
+      (self->features = read_strings (doc, v, "features", error)) == NULL)
+    return NULL;
+  n_features = g_strv_length (self->features);
+  if ((v = require (doc, root, "targets", "a model file", error)) == NULL ||
+      (self->targets = read_strings (doc, v, "targets", error)) == NULL)
+    return NULL;
+  if (self->task != NN_TASK_REGRESSION &&
+      ((v = require (doc, root, "classes", "a classification model", error)) == NULL ||
+       (self->classes = read_strings (doc, v, "classes", error)) == NULL))
+    return NULL;
+  if ((v = nn_yaml_lookup (doc, root, "positive")) != NULL)
+    {
+      if (!nn_yaml_get_string (doc, v, "positive", &s, error))
+        return NULL;
+      if (self->classes == NULL || !g_strv_contains ((const char * const *) self->classes, s))
+        {
+          nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                             "positive label '%s' is not one of the classes", s);
+          return NULL;
+        }
+      self->positive = g_strdup (s);
+    }
+
+  if ((scaler = nn_yaml_lookup (doc, root, "scaler")) != NULL)
+    {
+      if (!nn_yaml_check_mapping (doc, scaler, "scaler", scaler_keys, error))
+        return NULL;
+      if ((v = require (doc, scaler, "kind", "scaler", error)) == NULL ||
+          !nn_yaml_get_enum (doc, v, "scaler.kind", NN_TYPE_SCALE, &kind, error))
+        return NULL;
+    }
+  if (kind == NN_SCALE_NONE)
+    self->scaler = nn_scaler_new (NN_SCALE_NONE);
+  else
+    {
+      g_autofree double *shift = read_doubles (doc, nn_yaml_lookup (doc, scaler, "shift"),
+                                               "scaler.shift", n_features, error);
+      g_autofree double *divisor = NULL;
+      g_autoptr(GError) local_error = NULL;
+
+      if (shift == NULL)
+        return NULL;
+      divisor = read_doubles (doc, nn_yaml_lookup (doc, scaler, "divisor"), "scaler.divisor",
+                              n_features, error);
+      if (divisor == NULL)
+        return NULL;
+      self->scaler = nn_scaler_new_from_parameters (kind, shift, divisor, n_features,
+                                                    &local_error);
+      if (self->scaler == NULL)
+        {
+          nn_yaml_set_error (error, doc, scaler, NN_CONFIG_ERROR_INVALID_VALUE, "%s",
+                             local_error->message);
+          return NULL;
+        }
+    }
+
+  self->model = nn_model_new ();
+  if ((v = require (doc, root, "layers", "a model file", error)) == NULL ||
+      !read_layers (doc, v, self->model, n_features, error))
+    return NULL;
+  {
+    guint outputs = nn_model_get_n_outputs (self->model);
+    guint want = self->task == NN_TASK_BINARY ? 1
+                 : self->task == NN_TASK_MULTICLASS ? g_strv_length (self->classes)
+                 : g_strv_length (self->targets);
+    if (outputs != want)
+      {
+        nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                           "the last layer has %u units, the task needs %u", outputs, want);
+        return NULL;
+      }
+  }
+  if ((v = nn_yaml_lookup (doc, root, "loss")) != NULL)
+    {
+      g_autoptr(GObject) loss = read_plugin_object (doc, v, nn_yaml_lookup (doc, root, "loss_module"),
+                                                    NN_LOSS_EXTENSION_POINT_NAME, "loss", error);
+      if (loss == NULL)
+        return NULL;
+      nn_model_set_loss (self->model, NN_LOSS (loss));
+    }
+
+  if ((v = require (doc, root, "weights", "a model file", error)) == NULL ||
+      !nn_yaml_get_string (doc, v, "weights", &s, error))
+    return NULL;
+  if (strchr (s, '/') != NULL)
+    {
+      nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "weights must name a file beside model.yaml, not '%s'", s);
+      return NULL;
+    }
+  {
+    g_autofree char *weights = g_build_filename (dir, s, NULL);
+    if (!read_weights (weights, self->model, error))
+      return NULL;
+  }
+  return g_steal_pointer (&self);
+}
+
+/**
+ * nn_pipeline_load:
+ * @path: a run directory, or the `model.yaml` of one
+ * @error: return location for a #GError
+ *
+ * Loads a saved model: `model.yaml` and the weights file it names. A
+ * malformed `model.yaml` gives %NN_CONFIG_ERROR with its position; weights
+ * that do not fit give %NN_MODEL_ERROR_INVALID_FILE; a plugin the model uses
+ * but this nn lacks is named, with the file it came from and the folders
+ * searched.
+ *
+ * Returns: (transfer full): the pipeline, or %NULL with @error set
+ */
+NnPipeline *
+nn_pipeline_load (const char  *path,
+                  GError     **error)
+{
+  g_autofree char *yaml_path = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(NnYamlDoc) doc = NULL;
+  gsize length = 0;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  yaml_path = g_file_test (path, G_FILE_TEST_IS_DIR) ? g_build_filename (path, "model.yaml", NULL)
+                                                      : g_strdup (path);
+  dir = g_path_get_dirname (yaml_path);
+  if (!g_file_get_contents (yaml_path, &contents, &length, &local_error))
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE, "%s: error: %s",
+                   yaml_path, local_error->message);
+      return NULL;
+    }
+  doc = nn_yaml_doc_new_from_data (yaml_path, contents, length, error);
+  if (doc == NULL)
+    return NULL;
+  nn_plugins_ensure_loaded (NULL);
+  return read_document (doc, dir, error);
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#if !defined(__NN_H_INSIDE__) && !defined(NN_COMPILATION)
+#error "Only <nn.h> can be included directly."
+#endif
+
+#include <glib-object.h>
+#include "nn-dataset.h"
+#include "nn-model.h"
+#include "nn-scaler.h"
+
+G_BEGIN_DECLS
+
+/**
+ * NN_PIPELINE_FORMAT:
+ *
+ * The `format` of the model.yaml files this version writes and reads.
+ */
+#define NN_PIPELINE_FORMAT "nn-model/1"
+
+#define NN_TYPE_PIPELINE (nn_pipeline_get_type ())
+G_DECLARE_FINAL_TYPE (NnPipeline, nn_pipeline, NN, PIPELINE, GObject)
+
+NnPipeline         *nn_pipeline_new                (NnModel             *model,
+                                                    NnScaler            *scaler,
+                                                    NnTask               task,
+                                                    const char * const  *feature_names,
+                                                    const char * const  *target_names,
+                                                    const char * const  *class_names,
+                                                    const char          *positive);
+NnPipeline         *nn_pipeline_load               (const char          *path,
+                                                    GError             **error);
+gboolean            nn_pipeline_save               (NnPipeline          *self,
+                                                    const char          *dir,
+                                                    GError             **error);
+NnModel            *nn_pipeline_get_model          (NnPipeline          *self);
+NnScaler           *nn_pipeline_get_scaler         (NnPipeline          *self);
+NnTask              nn_pipeline_get_task           (NnPipeline          *self);
+const char * const *nn_pipeline_get_feature_names  (NnPipeline          *self);
+const char * const *nn_pipeline_get_target_names   (NnPipeline          *self);
+const char * const *nn_pipeline_get_class_names    (NnPipeline          *self);
+const char         *nn_pipeline_get_positive       (NnPipeline          *self);
+GStrv               nn_pipeline_get_output_labels  (NnPipeline          *self);
+NnMatrix           *nn_pipeline_predict            (NnPipeline          *self,
+                                                    const NnMatrix      *raw_features);
+NnDataset          *nn_pipeline_prepare            (NnPipeline          *self,
+                                                    NnDataset           *raw,
+                                                    GError             **error);
+
+G_END_DECLS
