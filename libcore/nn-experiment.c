@@ -1463,7 +1463,7 @@ target_names (NnExperiment *self)
   static const char * const iris[] = { "species", NULL };
   static const char * const idx[] = { "label", NULL };
 
-  if (self->source.iris)
+  if (self->source.iris && self->source.targets == NULL)
     return g_strdupv ((char **) iris);
   if (self->source.images != NULL)
     return g_strdupv ((char **) idx);

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <gio/gio.h>
+
 #include "nn-errors.h"
 #include <string.h>
 
 #include "nn-source-private.h"
 
-static const char * const source_keys[] = { "csv", "target", "features", "idx", NULL };
+static const char * const source_keys[] = { "builtin", "csv", "target", "features", "idx", NULL };
 static const char * const idx_keys[] = { "images", "labels", NULL };
 
 void
@@ -112,11 +114,31 @@ nn_source_parse (NnYamlDoc    *doc,
     return FALSE;
   csv = nn_yaml_lookup (doc, node, "csv");
   idx = nn_yaml_lookup (doc, node, "idx");
-  if ((csv == NULL) == (idx == NULL))
+  v = nn_yaml_lookup (doc, node, "builtin");
+  if ((csv != NULL) + (idx != NULL) + (v != NULL) != 1)
     {
       nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_MISSING_KEY,
-                         "%s needs either 'csv' or 'idx'", what);
+                         "%s needs one of 'builtin', 'csv' or 'idx'", what);
       return FALSE;
+    }
+
+  if (v != NULL)
+    {
+      /* The built-in Iris table, with other target and feature columns. */
+      if (g_strcmp0 (nn_yaml_scalar (v), "iris") != 0)
+        {
+          nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                             "the only built-in data set is 'iris'");
+          return FALSE;
+        }
+      source->iris = TRUE;
+      if ((v = nn_yaml_lookup (doc, node, "target")) != NULL &&
+          (source->targets = get_names (doc, v, target_what, error)) == NULL)
+        return FALSE;
+      if ((v = nn_yaml_lookup (doc, node, "features")) != NULL &&
+          (source->features = get_names (doc, v, features_what, error)) == NULL)
+        return FALSE;
+      return TRUE;
     }
 
   if (idx != NULL)
@@ -179,8 +201,24 @@ nn_source_load (const NnSource      *source,
                 gboolean             need_targets,
                 GError             **error)
 {
-  if (source->iris)
+  if (source->iris && source->targets == NULL && source->features == NULL && features == NULL)
     return nn_dataset_new_iris (error);
+  if (source->iris)
+    {
+      static const char * const species[] = { "species", NULL };
+      g_autoptr(GInputStream) stream = g_resources_open_stream ("/org/nn/data/iris.csv",
+                                                                G_RESOURCE_LOOKUP_FLAGS_NONE,
+                                                                error);
+      const char * const *targets = source->targets ? (const char * const *) source->targets
+                                                    : species;
+
+      if (stream == NULL)
+        return NULL;
+      return nn_dataset_new_from_csv_stream (stream, "iris", need_targets ? targets : NULL,
+                                             features ? features
+                                                      : (const char * const *) source->features,
+                                             NULL, error);
+    }
   if (source->images != NULL)
     return nn_dataset_new_from_idx_files (source->images, source->labels, error);
   return nn_dataset_new_from_csv_file (source->csv,
@@ -189,18 +227,51 @@ nn_source_load (const NnSource      *source,
                                        error);
 }
 
+static void
+write_names (NnYamlWriter       *w,
+             const char         *key,
+             const char * const *names)
+{
+  nn_yaml_writer_string (w, key);
+  if (g_strv_length ((GStrv) names) == 1)
+    {
+      nn_yaml_writer_string (w, names[0]);
+      return;
+    }
+  nn_yaml_writer_begin_sequence (w, TRUE);
+  for (guint i = 0; names[i] != NULL; i++)
+    nn_yaml_writer_string (w, names[i]);
+  nn_yaml_writer_end_sequence (w);
+}
+
+static void
+write_columns (NnYamlWriter   *w,
+               const NnSource *source)
+{
+  if (source->targets != NULL)
+    write_names (w, "target", (const char * const *) source->targets);
+  if (source->features != NULL)
+    write_names (w, "features", (const char * const *) source->features);
+}
+
 /* Writes the source back, with absolute paths, as the experiment keys. */
 void
 nn_source_write (const NnSource *source,
                  NnYamlWriter   *w)
 {
-  if (source->iris)
+  if (source->iris && source->targets == NULL && source->features == NULL)
     {
       nn_yaml_writer_string (w, "iris");
       return;
     }
   nn_yaml_writer_begin_mapping (w, TRUE);
-  if (source->images != NULL)
+  if (source->iris)
+    {
+      nn_yaml_writer_string (w, "builtin");
+      nn_yaml_writer_string (w, "iris");
+      write_columns (w, source);
+    }
+  else if (source->images != NULL)
     {
       nn_yaml_writer_string (w, "idx");
       nn_yaml_writer_begin_mapping (w, TRUE);
@@ -214,24 +285,7 @@ nn_source_write (const NnSource *source,
     {
       nn_yaml_writer_string (w, "csv");
       nn_yaml_writer_string (w, source->csv);
-      nn_yaml_writer_string (w, "target");
-      if (g_strv_length (source->targets) == 1)
-        nn_yaml_writer_string (w, source->targets[0]);
-      else
-        {
-          nn_yaml_writer_begin_sequence (w, TRUE);
-          for (guint i = 0; source->targets[i] != NULL; i++)
-            nn_yaml_writer_string (w, source->targets[i]);
-          nn_yaml_writer_end_sequence (w);
-        }
-      if (source->features != NULL)
-        {
-          nn_yaml_writer_string (w, "features");
-          nn_yaml_writer_begin_sequence (w, TRUE);
-          for (guint i = 0; source->features[i] != NULL; i++)
-            nn_yaml_writer_string (w, source->features[i]);
-          nn_yaml_writer_end_sequence (w);
-        }
+      write_columns (w, source);
     }
   nn_yaml_writer_end_mapping (w);
 }

@@ -77,7 +77,13 @@ load_data (NnPipeline  *pipeline,
   const char * const *features = nn_pipeline_get_feature_names (pipeline);
 
   if (g_str_equal (data, "iris"))
-    return nn_dataset_new_iris (error);
+    {
+      /* The built-in table, with the model's own target columns. */
+      g_autofree char *targets = g_strjoinv ("', '", (GStrv) nn_pipeline_get_target_names (pipeline));
+      g_autofree char *text = g_strdup_printf ("{builtin: iris, target: ['%s']}", targets);
+
+      return nn_dataset_new_from_source_text ("iris", text, features, error);
+    }
   if (g_file_test (data, G_FILE_TEST_IS_REGULAR))
     return nn_dataset_new_from_csv_file (data, nn_pipeline_get_target_names (pipeline),
                                          features, error);
