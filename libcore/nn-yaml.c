@@ -365,12 +365,11 @@ nn_yaml_get_double (NnYamlDoc    *doc,
     }
   if (v < min || v > max)
     {
-      char lo[G_ASCII_DTOSTR_BUF_SIZE], hi[G_ASCII_DTOSTR_BUF_SIZE];
+      g_autofree char *lo = nn_format_double (min);
+      g_autofree char *hi = nn_format_double (max);
 
       nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
-                         "%s must be between %s and %s, not %s", what,
-                         g_ascii_dtostr (lo, sizeof lo, min),
-                         g_ascii_dtostr (hi, sizeof hi, max), s);
+                         "%s must be between %s and %s, not %s", what, lo, hi, s);
       return FALSE;
     }
   *out = v;
@@ -621,18 +620,24 @@ value_from_scalar (NnYamlDoc    *doc,
 }
 
 static char *
+describe_doubles (double lo,
+                  double hi)
+{
+  g_autofree char *a = nn_format_double (lo);
+  g_autofree char *b = nn_format_double (hi);
+
+  return g_strdup_printf ("between %s and %s", a, b);
+}
+
+static char *
 describe_range (GParamSpec *pspec)
 {
-  char lo[G_ASCII_DTOSTR_BUF_SIZE], hi[G_ASCII_DTOSTR_BUF_SIZE];
-
   if (G_IS_PARAM_SPEC_DOUBLE (pspec))
-    return g_strdup_printf ("between %s and %s",
-                            g_ascii_dtostr (lo, sizeof lo, G_PARAM_SPEC_DOUBLE (pspec)->minimum),
-                            g_ascii_dtostr (hi, sizeof hi, G_PARAM_SPEC_DOUBLE (pspec)->maximum));
+    return describe_doubles (G_PARAM_SPEC_DOUBLE (pspec)->minimum,
+                             G_PARAM_SPEC_DOUBLE (pspec)->maximum);
   if (G_IS_PARAM_SPEC_FLOAT (pspec))
-    return g_strdup_printf ("between %s and %s",
-                            g_ascii_dtostr (lo, sizeof lo, G_PARAM_SPEC_FLOAT (pspec)->minimum),
-                            g_ascii_dtostr (hi, sizeof hi, G_PARAM_SPEC_FLOAT (pspec)->maximum));
+    return describe_doubles (G_PARAM_SPEC_FLOAT (pspec)->minimum,
+                             G_PARAM_SPEC_FLOAT (pspec)->maximum);
   if (G_IS_PARAM_SPEC_INT (pspec))
     return g_strdup_printf ("between %d and %d", G_PARAM_SPEC_INT (pspec)->minimum,
                             G_PARAM_SPEC_INT (pspec)->maximum);
