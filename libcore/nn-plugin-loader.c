@@ -639,13 +639,33 @@ nn_plugins_lookup (const char  *extension_point,
       const char *hint = nn_suggest (name, (const char * const *) known);
       g_autofree char *did_you_mean = hint ? g_strdup_printf ("did you mean '%s'? ", hint) : NULL;
 
-      /* A refused file may be the one meant to provide it; its name is
-       * unknown, since none of its code ran. */
-      g_autofree char *refused = load_errors->len == 0 ? NULL :
-        g_strdup_printf ("; %u plugin file%s could not be loaded and may provide it "
-                         "(`nnrun plugins` lists %s)", load_errors->len,
-                         load_errors->len == 1 ? "" : "s",
-                         load_errors->len == 1 ? "it" : "them");
+      /* A refused file may be the one meant to provide it: none of its code
+       * ran, so what it would register is unknown. Its reason is shown,
+       * preferring a file whose path mentions the name. */
+      g_autofree char *refused = NULL;
+      g_autofree char *dashed = g_strdelimit (g_strdup (name), "_", '-');
+      const GError *shown = NULL;
+      guint n_unknown = 0;
+
+      for (guint i = 0; i < load_errors->len; i++)
+        {
+          const GError *e = load_errors->pdata[i];
+
+          /* A file refused for a taken name registered its other names. */
+          if (g_error_matches (e, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_DUPLICATE))
+            continue;
+          n_unknown++;
+          if (shown == NULL || (strstr (shown->message, name) == NULL &&
+                                strstr (shown->message, dashed) == NULL &&
+                                (strstr (e->message, name) || strstr (e->message, dashed))))
+            shown = e;
+        }
+      if (n_unknown == 1)
+        refused = g_strdup_printf ("; a plugin file could not be loaded and may provide it: "
+                                   "%s", shown->message);
+      else if (n_unknown > 1)
+        refused = g_strdup_printf ("; %u plugin files could not be loaded and may provide "
+                                   "it, such as %s", n_unknown, shown->message);
 
       g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_NOT_FOUND,
                    "unknown %s '%s'; %sknown: %s%s", kind_of (extension_point), name,

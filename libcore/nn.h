@@ -24,6 +24,7 @@
 #include "nn-metrics.h"
 #include "nn-plugins.h"
 #include "nn-plugin.h"
+#include "nn-plugin-check.h"
 #include "nn-pipeline.h"
 #include "nn-experiment.h"
 #include "nn-safetensors.h"

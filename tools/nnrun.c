@@ -11,6 +11,7 @@
 
 #include "nnrun-model.h"
 #include "nnrun-plot.h"
+#include "nnrun-commands.h"
 
 /* Exit statuses: SPEC §3. */
 enum {
@@ -377,6 +378,9 @@ static const Command commands[] = {
   { "eval", nnrun_cmd_eval, "metrics of a saved model on a data set: RUN_DIR|MODEL DATA" },
   { "predict", nnrun_cmd_predict, "predictions of a saved model: RUN_DIR|MODEL INPUT.csv" },
   { "plot", nnrun_cmd_plot, "draw loss.svg and loss.png from runs' history.csv" },
+  { "plugins", nnrun_cmd_plugins, "list the plugins, or describe one: [NAME]" },
+  { "check-plugin", nnrun_cmd_check_plugin, "check a plugin's derivatives: NAME|FILE.so" },
+  { "new-plugin", nnrun_cmd_new_plugin, "start a plugin: activation|loss NAME [DIR]" },
 };
 
 static void

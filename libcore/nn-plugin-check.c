@@ -1,0 +1,1064 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "nn-activation.h"
+#include "nn-errors.h"
+#include "nn-loss.h"
+#include "nn-matrix.h"
+#include "nn-plugin-check.h"
+#include "nn-plugins.h"
+
+/*
+ * How a derivative is checked. At a point x, with a step h that is a power
+ * of two (so x ± h and x ± 2h are exact), the derivative g that the plugin
+ * computes is compared with the central difference C and with the mean of
+ * the second-order one-sided differences L and R (which is exact where
+ * only the curvature jumps, as elu's at 0). Where neither agrees, the step
+ * is halved, down to h/8: a function that bends sharply at the scale of h
+ * (a softmax of two close large logits, a sine at 1000) needs a smaller one.
+ *
+ * Where the function is smooth, L and R agree to O(h³); within 2h of a
+ * kink they differ by a share of the jump in slope, and g must lie between
+ * them (relu at 0 may answer 0 or 1, |z| at 0 may answer 0). So a kink is
+ * never skipped blindly, and a wrong derivative cannot pass at a smooth
+ * point.
+ */
+
+#if NN_REAL_IS_DOUBLE
+#define STEP_LOG2  (-17)     /* h = 2^-17 near |x| = 1: rounding ~1e-11, truncation ~1e-11 */
+#define MEAN_RTOL  1e-10     /* a batch loss against the mean of its rows' losses */
+#else
+#define STEP_LOG2  (-7)      /* h = 2^-7: rounding and truncation both ~1e-5 */
+#define MEAN_RTOL  1e-5
+#endif
+
+/* Two computations of one value that must agree up to the order of a few
+ * float operations (a row alone against the same row in a batch). */
+#define SAME_RTOL  (16 * NN_REAL_EPSILON)
+
+/* More kinks than this share of the points is not a piecewise smooth
+ * function but a noisy or discontinuous one. */
+#define MAX_KINK_SHARE 0.25
+
+static const double scales[] = { 0.1, 1.0, 10.0, 1000.0 };
+#define N_STEPS 4            /* h, h/2, h/4, h/8: a smaller step where h is too coarse */
+#define LARGE_SCALE 1000.0   /* where overflow to ±inf is allowed (as e^z would) */
+#define N_DRAWS 2
+
+static const guint activation_shapes[][2] = { { 1, 1 }, { 1, 5 }, { 7, 5 } };
+static const guint loss_shapes[][2] = { { 1, 1 }, { 1, 3 }, { 6, 3 } };
+
+/**
+ * nn_plugin_check_result_copy:
+ * @result: a #NnPluginCheckResult
+ *
+ * Returns: (transfer full): a copy of @result
+ */
+NnPluginCheckResult *
+nn_plugin_check_result_copy (const NnPluginCheckResult *result)
+{
+  NnPluginCheckResult *copy;
+
+  g_return_val_if_fail (result != NULL, NULL);
+
+  copy = g_memdup2 (result, sizeof *result);
+  copy->name = g_strdup (result->name);
+  copy->kind = g_strdup (result->kind);
+  copy->setting = g_strdup (result->setting);
+  copy->domain = g_strdup (result->domain);
+  copy->failure = g_strdup (result->failure);
+  return copy;
+}
+
+/**
+ * nn_plugin_check_result_free:
+ * @result: (transfer full): a #NnPluginCheckResult
+ */
+void
+nn_plugin_check_result_free (NnPluginCheckResult *result)
+{
+  if (result == NULL)
+    return;
+  g_free (result->name);
+  g_free (result->kind);
+  g_free (result->setting);
+  g_free (result->domain);
+  g_free (result->failure);
+  g_free (result);
+}
+
+G_DEFINE_BOXED_TYPE (NnPluginCheckResult, nn_plugin_check_result,
+                     nn_plugin_check_result_copy, nn_plugin_check_result_free)
+
+/* One class with one setting being checked. */
+typedef struct {
+  NnPluginCheckResult *result;
+  gboolean             failed_hard;       /* a failure other than wrong derivatives */
+  guint                n_mismatches;
+  guint                n_below;           /* of them, at z < 0 (or pred < target) */
+  guint                n_above;           /* at z > 0 (or pred > target) */
+  double               worst_ratio;       /* error / tolerance of the worst mismatch */
+  gboolean             worst_at_kink;     /* it is near a kink: a smooth one is clearer */
+  char                *worst;
+} Check;
+
+static void check_fail (Check      *check,
+                        const char *format,
+                        ...) G_GNUC_PRINTF (2, 3);
+
+/* Keeps the first failure: later ones often follow from it. */
+static void
+check_fail (Check      *check,
+            const char *format,
+            ...)
+{
+  va_list args;
+
+  check->result->passed = FALSE;
+  if (check->failed_hard)
+    return;
+  check->failed_hard = TRUE;
+  va_start (args, format);
+  g_free (check->result->failure);
+  check->result->failure = g_strdup_vprintf (format, args);
+  va_end (args);
+}
+
+/* The change of the checked scalar when element @k of the input is set to
+ * @value: non-finite if the function is not finite there. */
+typedef double (*DeltaFunc)    (gpointer data,
+                                gsize    k,
+                                nn_real  value);
+typedef char  *(*DescribeFunc) (gpointer data,
+                                gsize    k);
+
+typedef struct {
+  DeltaFunc     delta;
+  DescribeFunc  describe;
+  gpointer      data;
+  const char   *what;      /* "backward" or "gradient" */
+  double        atol;
+  double        eps;       /* relative rounding of the checked scalar */
+} Objective;
+
+/* 2^(STEP_LOG2 + floor(log2 sqrt(max(1, |x|)))): the rounding error of a
+ * difference grows with |x|, the curvature of most functions does not, so
+ * the step grows more slowly than |x|. */
+static double
+step_for (double x)
+{
+  int e;
+
+  frexp (sqrt (MAX (1.0, fabs (x))), &e);
+  return ldexp (1.0, STEP_LOG2 + e - 1);
+}
+
+/* The largest power of two not above @h. */
+static double
+floor_pow2 (double h)
+{
+  int e;
+
+  frexp (h, &e);
+  return ldexp (1.0, e - 1);
+}
+
+/* The relative error counts where the relative tolerance dominates: near a
+ * zero derivative, or where rounding blurs it, it means little. */
+static void
+record_error (Check  *check,
+              double  err,
+              double  scale,
+              double  floor)
+{
+  NnPluginCheckResult *r = check->result;
+
+  r->max_abs_error = MAX (r->max_abs_error, err);
+  if (scale >= floor / NN_PLUGIN_CHECK_RTOL)
+    r->max_rel_error = MAX (r->max_rel_error, err / scale);
+}
+
+/* Checks the derivative @g at element @k, whose value is @x, where the
+ * checked scalar is about @magnitude; @side is the sign of x (or of
+ * pred - target), for the report. Returns FALSE, checking nothing, if the
+ * function is not finite within 2h. */
+static gboolean
+check_point (Check           *check,
+             const Objective *obj,
+             gsize            k,
+             nn_real          x,
+             double           h,
+             double           g,
+             double           magnitude,
+             int              side)
+{
+  const double rtol = NN_PLUGIN_CHECK_RTOL;
+  /* The change of the scalar at x ± s[i], s[i] = 2h / 2^i, filled as the
+   * smaller steps are needed. */
+  double s[N_STEPS + 1], dp[N_STEPS + 1], dm[N_STEPS + 1];
+  nn_real xp[N_STEPS + 1], xm[N_STEPS + 1];
+  double best_ratio = INFINITY, best_estimate = 0, best_err = 0, best_scale = 0;
+  double best_floor = 0;
+  gboolean kinky = FALSE;
+
+  for (int i = 0; i <= N_STEPS; i++)
+    {
+      s[i] = ldexp (h, 1 - i);
+      if (i > 1)
+        continue;
+      xp[i] = (nn_real) ((double) x + s[i]);
+      xm[i] = (nn_real) ((double) x - s[i]);
+      dp[i] = obj->delta (obj->data, k, xp[i]);
+      dm[i] = obj->delta (obj->data, k, xm[i]);
+      if (!isfinite (dp[i]) || !isfinite (dm[i]))
+        return FALSE;
+    }
+  check->result->n_points++;
+
+  /* At each step s[j], from h down: the central difference C, and the
+   * second-order one-sided differences L and R, which use x ± 2s[j]. */
+  for (int j = 1; j <= N_STEPS; j++)
+    {
+      double c, l, r, m, e_c, e_m, scale, floor_c, floor_m, tol_c, tol_m;
+      gboolean near_kink;
+
+      if (j > 1)
+        {
+          xp[j] = (nn_real) ((double) x + s[j]);
+          xm[j] = (nn_real) ((double) x - s[j]);
+          dp[j] = obj->delta (obj->data, k, xp[j]);
+          dm[j] = obj->delta (obj->data, k, xm[j]);
+          if (!isfinite (dp[j]) || !isfinite (dm[j]) || xp[j] == xm[j])
+            break;
+        }
+      /* The actual points, which may differ from x ± s by a rounding. */
+      c = (dp[j] - dm[j]) / ((double) xp[j] - (double) xm[j]);
+      r = (4 * dp[j] - dp[j - 1]) / (2 * s[j]);
+      l = (dm[j - 1] - 4 * dm[j]) / (2 * s[j]);
+      m = (l + r) / 2;
+      scale = MAX (fabs (g), MAX (fabs (c), fabs (m)));
+      /* Plus the rounding of the scalar, divided by the step: the
+       * resolution of a difference quotient (L and R weigh their values more). */
+      floor_c = obj->atol + obj->eps * magnitude / s[j];
+      floor_m = obj->atol + 2.5 * obj->eps * magnitude / s[j];
+      tol_c = floor_c + rtol * scale;
+      tol_m = floor_m + rtol * scale;
+      /* Smooth, L and R agree to O(s³); within 2s of a kink, they differ
+       * by a share of the jump in slope, except where the kink cancels out
+       * of R, but then L and R are both exact and so is their mean. */
+      near_kink = fabs (r - l) > tol_m;
+      kinky = kinky || near_kink;
+
+      /* C; the mean of L and R, which is exact where only the curvature
+       * jumps at x (elu at 0) while C errs by s/4 of the jump; or L or R
+       * alone, one of which is exact next to a kink that C straddles. Every
+       * one is good to O(s²) where the function is smooth. Near a kink the
+       * errors say nothing about the plugin and stay out of the maxima. */
+      e_c = fabs (g - c);
+      e_m = MIN (fabs (g - m), MIN (fabs (g - l), fabs (g - r)));
+      if (e_c <= tol_c || e_m <= tol_m)
+        {
+          gboolean central = e_c <= tol_c && e_c <= e_m;
+
+          if (near_kink)
+            check->result->n_kinks++;
+          else
+            record_error (check, central ? e_c : e_m, scale, central ? floor_c : floor_m);
+          return TRUE;
+        }
+      /* At a kink the derivative lies between the one-sided ones (relu at
+       * 0 may say 0 or 1, |z| at 0 may say 0). */
+      if (near_kink && g >= MIN (l, r) - tol_m && g <= MAX (l, r) + tol_m)
+        {
+          check->result->n_kinks++;
+          return TRUE;
+        }
+      if (fabs (g - c) / tol_c < best_ratio)
+        {
+          best_ratio = fabs (g - c) / tol_c;
+          best_estimate = c;
+          best_err = fabs (g - c);
+          best_scale = scale;
+          best_floor = floor_c;
+        }
+    }
+
+  record_error (check, best_err, best_scale, best_floor);
+  check->n_mismatches++;
+  if (side < 0)
+    check->n_below++;
+  else if (side > 0)
+    check->n_above++;
+  /* Report a smooth point if there is one: at a kink, the finite
+   * differences shown would straddle it. */
+  if (check->worst == NULL || (check->worst_at_kink && !kinky) ||
+      (check->worst_at_kink == kinky && best_ratio > check->worst_ratio))
+    {
+      g_autofree char *where = obj->describe (obj->data, k);
+
+      check->worst_ratio = best_ratio;
+      check->worst_at_kink = kinky;
+      g_free (check->worst);
+      check->worst = g_strdup_printf ("at %s: %s %.9g, finite differences %.9g",
+                                      where, obj->what, g, best_estimate);
+    }
+  return TRUE;
+}
+
+static void
+fill_nan (NnMatrix *m)
+{
+  nn_matrix_fill (m, (nn_real) NAN);
+}
+
+static gboolean
+same_bits (const NnMatrix *a,
+           const NnMatrix *b)
+{
+  return memcmp (a->data, b->data, nn_matrix_size (a) * sizeof (nn_real)) == 0;
+}
+
+static gboolean
+nearly_equal (double a,
+              double b)
+{
+  if (a == b)
+    return TRUE;
+  return fabs (a - b) <= SAME_RTOL * MAX (fabs (a), fabs (b)) + 4 * NN_REAL_MIN;
+}
+
+/* Activations */
+
+typedef struct {
+  NnActivation *act;
+  NnMatrix     *z;        /* the input; restored after each change */
+  NnMatrix     *a;        /* forward (z) */
+  NnMatrix     *grad_a;   /* the upstream gradient */
+  NnMatrix     *tmp;
+} ActivationPoint;
+
+/* The change of sum(grad_a ⊙ f(z)): its derivative is backward's result. */
+static double
+activation_delta (gpointer data,
+                  gsize    k,
+                  nn_real  value)
+{
+  ActivationPoint *p = data;
+  nn_real saved = p->z->data[k];
+  gsize n = nn_matrix_size (p->z);
+  double sum = 0;
+
+  p->z->data[k] = value;
+  nn_activation_forward (p->act, p->z, p->tmp);
+  p->z->data[k] = saved;
+  /* Only the outputs that changed: exact zeros for the rest, and no
+   * inf - inf where an untouched output overflowed. */
+  for (gsize j = 0; j < n; j++)
+    if (p->tmp->data[j] != p->a->data[j])
+      sum += (double) p->grad_a->data[j] * ((double) p->tmp->data[j] - (double) p->a->data[j]);
+  return sum;
+}
+
+static char *
+activation_describe (gpointer data,
+                     gsize    k)
+{
+  ActivationPoint *p = data;
+
+  return g_strdup_printf ("z = %.6g (batch %u × %u)", (double) p->z->data[k],
+                          p->z->rows, p->z->cols);
+}
+
+/* A row of a batch must come out as it does alone: a layer's samples are
+ * independent. */
+static void
+check_activation_rows (Check          *check,
+                       NnActivation   *act,
+                       const NnMatrix *z,
+                       const NnMatrix *a,
+                       const NnMatrix *grad_a,
+                       const NnMatrix *grad_z)
+{
+  g_autoptr(NnMatrix) row_a = nn_matrix_new (1, z->cols);
+  g_autoptr(NnMatrix) row_grad = nn_matrix_new (1, z->cols);
+
+  for (guint r = 0; r < z->rows; r++)
+    {
+      NnMatrix zr = nn_matrix_view_rows (z, r, 1);
+      NnMatrix ar = nn_matrix_view_rows (a, r, 1);
+      NnMatrix gr = nn_matrix_view_rows (grad_a, r, 1);
+
+      nn_activation_forward (act, &zr, row_a);
+      nn_activation_backward (act, &zr, &ar, &gr, row_grad);
+      for (guint c = 0; c < z->cols; c++)
+        {
+          double batch_a = NN_MATRIX_AT (a, r, c), alone_a = row_a->data[c];
+          double batch_g = NN_MATRIX_AT (grad_z, r, c), alone_g = row_grad->data[c];
+
+          if (!nearly_equal (batch_a, alone_a))
+            {
+              check_fail (check, "forward of row %u of a batch of %u differs from the same "
+                          "row alone: %.9g against %.9g at z = %.6g", r + 1, z->rows,
+                          batch_a, alone_a, (double) NN_MATRIX_AT (z, r, c));
+              return;
+            }
+          if (!nearly_equal (batch_g, alone_g))
+            {
+              check_fail (check, "backward of row %u of a batch of %u differs from the same "
+                          "row alone: %.9g against %.9g at z = %.6g", r + 1, z->rows,
+                          batch_g, alone_g, (double) NN_MATRIX_AT (z, r, c));
+              return;
+            }
+        }
+    }
+}
+
+static void
+check_activation_batch (Check        *check,
+                        NnActivation *act,
+                        GRand        *rand,
+                        guint         rows,
+                        guint         cols,
+                        double        scale)
+{
+  g_autoptr(NnMatrix) z = nn_matrix_new (rows, cols);
+  g_autoptr(NnMatrix) grad_a = nn_matrix_new (rows, cols);
+  g_autoptr(NnMatrix) a = nn_matrix_new (rows, cols);
+  g_autoptr(NnMatrix) a2 = nn_matrix_new (rows, cols);
+  g_autoptr(NnMatrix) grad_z = nn_matrix_new (rows, cols);
+  g_autoptr(NnMatrix) grad_z2 = nn_matrix_new (rows, cols);
+  g_autoptr(NnMatrix) tmp = nn_matrix_new (rows, cols);
+  const gboolean large = scale >= LARGE_SCALE;
+  gsize n = nn_matrix_size (z);
+  ActivationPoint point = { act, z, a, grad_a, tmp };
+  /* Two outputs rounded to the nearest differ by up to one ulp. */
+  Objective obj = { activation_delta, activation_describe, &point, "backward",
+                    NN_PLUGIN_CHECK_ATOL, 2 * NN_REAL_EPSILON };
+
+  for (gsize i = 0; i < n; i++)
+    {
+      z->data[i] = (nn_real) g_rand_double_range (rand, -scale, scale);
+      /* Away from 0, so that every point tests the derivative. */
+      grad_a->data[i] = (nn_real) (g_rand_double_range (rand, 0.5, 1.5) *
+                                   (g_rand_boolean (rand) ? 1 : -1));
+    }
+  if (scale < 1 && n > 1)
+    z->data[n / 2] = 0;    /* exactly at the kink of relu and its kind */
+
+  /* Twice into NaN, once into other garbage: the same bits each time. */
+  fill_nan (a);
+  nn_activation_forward (act, z, a);
+  fill_nan (a2);
+  nn_activation_forward (act, z, a2);
+  if (!same_bits (a, a2))
+    {
+      check_fail (check, "forward is not deterministic: two calls on the same input differ");
+      return;
+    }
+  nn_matrix_fill (a2, 7);
+  nn_activation_forward (act, z, a2);
+  if (!same_bits (a, a2))
+    {
+      check_fail (check, "forward's result depends on what the output matrix held: "
+                  "it must write every element");
+      return;
+    }
+  for (gsize i = 0; i < n; i++)
+    if (isnan (a->data[i]) || (!large && !isfinite (a->data[i])))
+      {
+        check_fail (check, "forward gives %g at z = %.6g (batch %u × %u)", (double) a->data[i],
+                    (double) z->data[i], rows, cols);
+        return;
+      }
+
+  fill_nan (grad_z);
+  nn_activation_backward (act, z, a, grad_a, grad_z);
+  fill_nan (grad_z2);
+  nn_activation_backward (act, z, a, grad_a, grad_z2);
+  if (!same_bits (grad_z, grad_z2))
+    {
+      check_fail (check, "backward is not deterministic: two calls on the same input differ");
+      return;
+    }
+  nn_matrix_fill (grad_z2, 7);
+  nn_activation_backward (act, z, a, grad_a, grad_z2);
+  if (!same_bits (grad_z, grad_z2))
+    {
+      check_fail (check, "backward's result depends on what the output matrix held: "
+                  "it must write every element");
+      return;
+    }
+  for (gsize i = 0; i < n; i++)
+    if (isfinite (a->data[i]) && !isfinite (grad_z->data[i]))
+      {
+        check_fail (check, "backward gives %g at z = %.6g (batch %u × %u), where forward "
+                    "gives %.6g", (double) grad_z->data[i], (double) z->data[i], rows, cols,
+                    (double) a->data[i]);
+        return;
+      }
+
+  if (rows > 1)
+    {
+      check_activation_rows (check, act, z, a, grad_a, grad_z);
+      if (check->failed_hard)
+        return;
+    }
+
+  for (gsize k = 0; k < n; k++)
+    {
+      nn_real x = z->data[k];
+      guint row = k / cols;
+      double magnitude = 0;
+
+      if (!isfinite (a->data[k]))
+        continue;   /* overflowed, at the large scale only */
+      /* A change of z may move every output of its row (softmax). */
+      for (guint c = 0; c < cols; c++)
+        if (isfinite (NN_MATRIX_AT (a, row, c)))
+          magnitude = MAX (magnitude, fabs ((double) NN_MATRIX_AT (grad_a, row, c) *
+                                            (double) NN_MATRIX_AT (a, row, c)));
+      if (!check_point (check, &obj, k, x, step_for (x), grad_z->data[k], magnitude,
+                        (x > 0) - (x < 0)) &&
+          !large)
+        {
+          check_fail (check, "forward is not finite near z = %.6g (batch %u × %u)",
+                      (double) x, rows, cols);
+          return;
+        }
+    }
+}
+
+static void
+check_activation (Check        *check,
+                  NnActivation *act,
+                  guint32       seed)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (scales); s++)
+    for (guint draw = 0; draw < N_DRAWS; draw++)
+      for (gsize i = 0; i < G_N_ELEMENTS (activation_shapes); i++)
+        {
+          check_activation_batch (check, act, rand, activation_shapes[i][0],
+                                  activation_shapes[i][1], scales[s]);
+          if (check->failed_hard)
+            return;
+        }
+}
+
+/* Losses */
+
+typedef struct {
+  NnLoss   *loss;
+  NnMatrix *pred;     /* restored after each change */
+  NnMatrix *target;
+  double    value;    /* the loss at pred */
+} LossPoint;
+
+static double
+loss_delta (gpointer data,
+            gsize    k,
+            nn_real  value)
+{
+  LossPoint *p = data;
+  nn_real saved = p->pred->data[k];
+  double v;
+
+  p->pred->data[k] = value;
+  v = nn_loss_compute (p->loss, p->pred, p->target);
+  p->pred->data[k] = saved;
+  return v - p->value;
+}
+
+static char *
+loss_describe (gpointer data,
+               gsize    k)
+{
+  LossPoint *p = data;
+
+  return g_strdup_printf ("pred = %.6g, target = %.6g (batch %u × %u)",
+                          (double) p->pred->data[k], (double) p->target->data[k],
+                          p->pred->rows, p->pred->cols);
+}
+
+/* A loss meant for probabilities (a cross-entropy) grows without bound as
+ * a prediction leaves the right label for the edge of (0, 1); a loss of
+ * real values barely moves there. Outside (0, 1) the former is undefined,
+ * so it is checked inside only. */
+static gboolean
+loss_wants_probabilities (NnLoss *loss)
+{
+  g_autoptr(NnMatrix) p = nn_matrix_new (1, 1);
+  g_autoptr(NnMatrix) y = nn_matrix_new (1, 1);
+
+  for (int label = 0; label <= 1; label++)
+    {
+      double near, edge;
+
+      y->data[0] = (nn_real) label;
+      p->data[0] = (nn_real) (label ? 1e-3 : 1 - 1e-3);
+      near = nn_loss_compute (loss, p, y);
+      p->data[0] = (nn_real) (label ? 1e-6 : 1 - 1e-6);
+      edge = nn_loss_compute (loss, p, y);
+      if (isfinite (near) && (!isfinite (edge) || edge - near > 3))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* @scale 0: probabilities in (0, 1) with labels 0 and 1; otherwise
+ * predictions and targets uniform in (-scale, scale). */
+static void
+check_loss_batch (Check  *check,
+                  NnLoss *loss,
+                  GRand  *rand,
+                  guint   rows,
+                  guint   cols,
+                  double  scale)
+{
+  g_autoptr(NnMatrix) pred = nn_matrix_new (rows, cols);
+  g_autoptr(NnMatrix) target = nn_matrix_new (rows, cols);
+  g_autoptr(NnMatrix) grad = nn_matrix_new (rows, cols);
+  g_autoptr(NnMatrix) grad2 = nn_matrix_new (rows, cols);
+  const gboolean probabilities = scale == 0;
+  const gboolean large = scale >= LARGE_SCALE;
+  gsize n = nn_matrix_size (pred);
+  LossPoint point = { loss, pred, target, 0 };
+  /* compute returns a double computed in double precision (NnLossClass),
+   * a sum of n terms. */
+  Objective obj = { loss_delta, loss_describe, &point, "gradient",
+                    NN_PLUGIN_CHECK_ATOL / (double) n, 16 * DBL_EPSILON };
+  double v, v2;
+
+  for (gsize i = 0; i < n; i++)
+    if (probabilities)
+      {
+        /* Logistic of a uniform draw: dense near 0 and 1 as well. */
+        pred->data[i] = (nn_real) (1 / (1 + exp (-g_rand_double_range (rand, -7, 7))));
+        target->data[i] = g_rand_boolean (rand) ? 1 : 0;
+      }
+    else
+      {
+        pred->data[i] = (nn_real) g_rand_double_range (rand, -scale, scale);
+        target->data[i] = (nn_real) g_rand_double_range (rand, -scale, scale);
+      }
+
+  v = nn_loss_compute (loss, pred, target);
+  v2 = nn_loss_compute (loss, pred, target);
+  if (memcmp (&v, &v2, sizeof v) != 0)
+    {
+      check_fail (check, "compute is not deterministic: two calls on the same input differ");
+      return;
+    }
+  if (!isfinite (v))
+    {
+      if (large && !isnan (v))
+        return;    /* overflowed */
+      check_fail (check, "compute gives %g on a batch of %u × %u %s", v, rows, cols,
+                  probabilities ? "probabilities" : "finite values");
+      return;
+    }
+  point.value = v;
+
+  if (rows > 1)
+    {
+      double mean = 0;
+
+      for (guint r = 0; r < rows; r++)
+        {
+          NnMatrix pr = nn_matrix_view_rows (pred, r, 1);
+          NnMatrix tr = nn_matrix_view_rows (target, r, 1);
+
+          mean += nn_loss_compute (loss, &pr, &tr) / rows;
+        }
+      if (!(fabs (mean - v) <= MEAN_RTOL * MAX (fabs (mean), fabs (v)) + 1e-300))
+        {
+          check_fail (check, "the loss of a batch of %u × %u, %.9g, is not the mean of the "
+                      "losses of its rows, %.9g: a loss must be a mean over samples",
+                      rows, cols, v, mean);
+          return;
+        }
+    }
+
+  fill_nan (grad);
+  nn_loss_gradient (loss, pred, target, grad);
+  fill_nan (grad2);
+  nn_loss_gradient (loss, pred, target, grad2);
+  if (!same_bits (grad, grad2))
+    {
+      check_fail (check, "gradient is not deterministic: two calls on the same input differ");
+      return;
+    }
+  nn_matrix_fill (grad2, 7);
+  nn_loss_gradient (loss, pred, target, grad2);
+  if (!same_bits (grad, grad2))
+    {
+      check_fail (check, "gradient's result depends on what the output matrix held: "
+                  "it must write every element");
+      return;
+    }
+  for (gsize i = 0; i < n; i++)
+    if (!isfinite (grad->data[i]))
+      {
+        check_fail (check, "gradient gives %g at pred = %.6g, target = %.6g (batch %u × %u)",
+                    (double) grad->data[i], (double) pred->data[i],
+                    (double) target->data[i], rows, cols);
+        return;
+      }
+
+  for (gsize k = 0; k < n; k++)
+    {
+      nn_real x = pred->data[k];
+      double h = step_for (x);
+
+      /* Inside (0, 1), and small enough for the curvature of log p:
+       * the truncation error of C(h) is h² / 3p² of the derivative. */
+      if (probabilities)
+        h = MIN (h, floor_pow2 (MIN ((double) x, 1 - (double) x) * ldexp (1, STEP_LOG2 + 2)));
+      if (!check_point (check, &obj, k, x, h, grad->data[k], fabs (v),
+                        (x > target->data[k]) - (x < target->data[k])) &&
+          !large)
+        {
+          check_fail (check, "compute is not finite near pred = %.6g, target = %.6g "
+                      "(batch %u × %u)", (double) x, (double) target->data[k], rows, cols);
+          return;
+        }
+    }
+}
+
+static void
+check_loss (Check   *check,
+            NnLoss  *loss,
+            guint32  seed)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
+  gboolean reals = !loss_wants_probabilities (loss);
+
+  g_free (check->result->domain);
+  check->result->domain = g_strdup (reals ? "reals" : "probabilities");
+
+  /* Probabilities with 0/1 labels suit every loss; reals only the others. */
+  for (guint draw = 0; draw < 2 * N_DRAWS; draw++)
+    for (gsize i = 0; i < G_N_ELEMENTS (loss_shapes); i++)
+      {
+        check_loss_batch (check, loss, rand, loss_shapes[i][0], loss_shapes[i][1], 0);
+        if (check->failed_hard)
+          return;
+      }
+  for (gsize s = 0; reals && s < G_N_ELEMENTS (scales); s++)
+    for (guint draw = 0; draw < N_DRAWS; draw++)
+      for (gsize i = 0; i < G_N_ELEMENTS (loss_shapes); i++)
+        {
+          check_loss_batch (check, loss, rand, loss_shapes[i][0], loss_shapes[i][1],
+                            scales[s]);
+          if (check->failed_hard)
+            return;
+        }
+}
+
+/* Settings */
+
+/* A value of @pspec inside its range and away from its default, or FALSE
+ * if there is none or the type is not one a value can be made up for. */
+static gboolean
+alternative_value (GParamSpec *pspec,
+                   GValue     *value)
+{
+  if (G_IS_PARAM_SPEC_DOUBLE (pspec) || G_IS_PARAM_SPEC_FLOAT (pspec))
+    {
+      double d, lo, hi;
+      gboolean found = FALSE;
+      double pick = 0;
+
+      if (G_IS_PARAM_SPEC_DOUBLE (pspec))
+        {
+          GParamSpecDouble *p = G_PARAM_SPEC_DOUBLE (pspec);
+          d = p->default_value, lo = p->minimum, hi = p->maximum;
+        }
+      else
+        {
+          GParamSpecFloat *p = G_PARAM_SPEC_FLOAT (pspec);
+          d = p->default_value, lo = p->minimum, hi = p->maximum;
+        }
+
+      {
+        const double candidates[] = {
+          d != 0 ? 2 * d : 0.5, d != 0 ? d / 2 : -0.5, d / 2 + hi / 2, d / 2 + lo / 2,
+        };
+
+        /* Strictly inside the range first: a bound is often degenerate. */
+        for (int strict = 1; strict >= 0 && !found; strict--)
+          for (gsize i = 0; i < G_N_ELEMENTS (candidates) && !found; i++)
+            {
+              double c = candidates[i];
+
+              if (c != d && isfinite (c) &&
+                  (strict ? (c > lo && c < hi) : (c >= lo && c <= hi)))
+                {
+                  pick = c;
+                  found = TRUE;
+                }
+            }
+      }
+      if (!found)
+        return FALSE;
+      g_value_init (value, G_PARAM_SPEC_VALUE_TYPE (pspec));
+      if (G_IS_PARAM_SPEC_DOUBLE (pspec))
+        g_value_set_double (value, pick);
+      else
+        g_value_set_float (value, (float) pick);
+      return TRUE;
+    }
+
+#define INTEGER_ALTERNATIVE(SPEC, CTYPE, setter)                                     \
+  if (G_IS_PARAM_SPEC_##SPEC (pspec))                                                \
+    {                                                                                \
+      GParamSpec##CTYPE *p = G_PARAM_SPEC_##SPEC (pspec);                            \
+      if (p->default_value < p->maximum)                                             \
+        {                                                                            \
+          g_value_init (value, G_PARAM_SPEC_VALUE_TYPE (pspec));                     \
+          setter (value, p->default_value + 1);                                      \
+          return TRUE;                                                               \
+        }                                                                            \
+      if (p->default_value > p->minimum)                                             \
+        {                                                                            \
+          g_value_init (value, G_PARAM_SPEC_VALUE_TYPE (pspec));                     \
+          setter (value, p->default_value - 1);                                      \
+          return TRUE;                                                               \
+        }                                                                            \
+      return FALSE;                                                                  \
+    }
+
+  INTEGER_ALTERNATIVE (INT, Int, g_value_set_int)
+  INTEGER_ALTERNATIVE (UINT, UInt, g_value_set_uint)
+  INTEGER_ALTERNATIVE (INT64, Int64, g_value_set_int64)
+  INTEGER_ALTERNATIVE (UINT64, UInt64, g_value_set_uint64)
+  INTEGER_ALTERNATIVE (LONG, Long, g_value_set_long)
+  INTEGER_ALTERNATIVE (ULONG, ULong, g_value_set_ulong)
+#undef INTEGER_ALTERNATIVE
+
+  if (G_IS_PARAM_SPEC_BOOLEAN (pspec))
+    {
+      g_value_init (value, G_TYPE_BOOLEAN);
+      g_value_set_boolean (value, !G_PARAM_SPEC_BOOLEAN (pspec)->default_value);
+      return TRUE;
+    }
+
+  if (G_IS_PARAM_SPEC_ENUM (pspec))
+    {
+      GParamSpecEnum *p = G_PARAM_SPEC_ENUM (pspec);
+
+      for (guint i = 0; i < p->enum_class->n_values; i++)
+        if (p->enum_class->values[i].value != p->default_value)
+          {
+            g_value_init (value, G_PARAM_SPEC_VALUE_TYPE (pspec));
+            g_value_set_enum (value, p->enum_class->values[i].value);
+            return TRUE;
+          }
+    }
+  return FALSE;
+}
+
+/* `key=value` as an experiment file would say it. */
+static char *
+setting_label (GParamSpec   *pspec,
+               const GValue *value)
+{
+  g_autofree char *key = g_strdelimit (g_strdup (pspec->name), "-", '_');
+  g_autofree char *text = NULL;
+
+  if (G_VALUE_HOLDS_DOUBLE (value))
+    text = g_strdup_printf ("%g", g_value_get_double (value));
+  else if (G_VALUE_HOLDS_FLOAT (value))
+    text = g_strdup_printf ("%g", (double) g_value_get_float (value));
+  else if (G_VALUE_HOLDS_BOOLEAN (value))
+    text = g_strdup (g_value_get_boolean (value) ? "true" : "false");
+  else if (G_VALUE_HOLDS_ENUM (value))
+    {
+      GEnumValue *ev = g_enum_get_value (G_PARAM_SPEC_ENUM (pspec)->enum_class,
+                                         g_value_get_enum (value));
+      text = g_strdup (ev ? ev->value_nick : "?");
+    }
+  else
+    {
+      GValue str = G_VALUE_INIT;
+
+      g_value_init (&str, G_TYPE_STRING);
+      g_value_transform (value, &str);
+      text = g_value_dup_string (&str);
+      g_value_unset (&str);
+    }
+  return g_strdup_printf ("%s=%s", key, text);
+}
+
+static int
+compare_pspec_names (gconstpointer a,
+                     gconstpointer b)
+{
+  return strcmp ((*(GParamSpec * const *) a)->name, (*(GParamSpec * const *) b)->name);
+}
+
+static NnPluginCheckResult *
+check_setting (GType         type,
+               const char   *name,
+               GParamSpec   *pspec,
+               const GValue *value,
+               guint32       seed)
+{
+  NnPluginCheckResult *result = g_new0 (NnPluginCheckResult, 1);
+  const gboolean is_activation = g_type_is_a (type, NN_TYPE_ACTIVATION);
+  g_autoptr(GObject) object = NULL;
+  Check check = { result };
+  const char *variable = is_activation ? "z" : "pred";
+  const char *zero = is_activation ? "0" : "target";
+
+  result->name = g_strdup (name);
+  result->kind = g_strdup (is_activation ? "activation" : "loss");
+  result->setting = pspec ? setting_label (pspec, value) : g_strdup ("default");
+  result->domain = g_strdup ("reals");
+  result->passed = TRUE;
+
+  if (pspec != NULL)
+    object = g_object_new_with_properties (type, 1, (const char **) &pspec->name, value);
+  else
+    object = g_object_new (type, NULL);
+
+  if (is_activation)
+    {
+      NnActivationClass *klass = NN_ACTIVATION_GET_CLASS (object);
+
+      if (klass->forward == NULL || klass->backward == NULL)
+        check_fail (&check, "the class does not implement %s",
+                    klass->forward == NULL ? "forward" : "backward");
+      else
+        check_activation (&check, NN_ACTIVATION (object), seed);
+    }
+  else
+    {
+      NnLossClass *klass = NN_LOSS_GET_CLASS (object);
+
+      if (klass->compute == NULL || klass->gradient == NULL)
+        check_fail (&check, "the class does not implement %s",
+                    klass->compute == NULL ? "compute" : "gradient");
+      else
+        check_loss (&check, NN_LOSS (object), seed);
+    }
+
+  if (!check.failed_hard && check.n_mismatches > 0)
+    {
+      g_autofree char *where = NULL;
+      gboolean some_at_zero = check.n_below + check.n_above < check.n_mismatches;
+
+      /* A bug in one branch shows as failures on one side only. */
+      if (check.n_mismatches >= 3 && check.n_above == 0 && check.n_below > 0)
+        where = g_strdup_printf (" (all where %s %s %s)", variable, some_at_zero ? "≤" : "<",
+                                 zero);
+      else if (check.n_mismatches >= 3 && check.n_below == 0 && check.n_above > 0)
+        where = g_strdup_printf (" (all where %s %s %s)", variable, some_at_zero ? "≥" : ">",
+                                 zero);
+      check_fail (&check, "%s disagrees with finite differences at %u of %u points%s; "
+                  "worst %s", is_activation ? "backward" : "gradient", check.n_mismatches,
+                  result->n_points, where ? where : "", check.worst);
+    }
+  else if (!check.failed_hard && result->n_points == 0)
+    check_fail (&check, "no point could be checked: the function is nowhere finite");
+  else if (!check.failed_hard && result->n_kinks > MAX_KINK_SHARE * result->n_points)
+    check_fail (&check, "the function is not smooth at %u of %u points: it is noisy or "
+                "discontinuous at the scale of the step", result->n_kinks, result->n_points);
+
+  g_free (check.worst);
+  return result;
+}
+
+/**
+ * nn_plugin_check_type:
+ * @type: a registered activation or loss type
+ * @seed: seeds the random points; the same seed checks the same points
+ * @error: return location for a #GError
+ *
+ * Checks a plugin class the way `nnrun check-plugin` does, once with its
+ * default parameters and once more for each parameter set away from its
+ * default (a number to twice or half its default, within its range; a
+ * boolean flipped; another enumeration value).
+ *
+ * For an activation, backward is compared with central finite differences
+ * of forward at random points at the scales 0.1 (and 0 itself), 1, 10 and
+ * 1000, in batches of 1 × 1, 1 × 5 and 7 × 5; for a loss, the gradient with
+ * respect to the predictions, on probabilities in (0, 1) with 0/1 labels
+ * and, unless the loss is a cross-entropy of probabilities, on values at
+ * the same scales. Forward (compute) and backward (gradient) must also be
+ * deterministic, write every output element, give finite values on finite
+ * inputs (at the scale 1000, an overflow to ±inf is allowed), treat the
+ * rows of a batch independently, and a loss must be the mean over the rows.
+ *
+ * Returns: (transfer full) (element-type NnPluginCheckResult): one result
+ *   per setting, the default first, or %NULL with @error set if @type is
+ *   neither an activation nor a loss
+ */
+GPtrArray *
+nn_plugin_check_type (GType     type,
+                      guint32   seed,
+                      GError  **error)
+{
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GTypeClass) klass = NULL;
+  g_autofree GParamSpec **pspecs = NULL;
+  const char *name;
+  guint n_pspecs = 0;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!(g_type_is_a (type, NN_TYPE_ACTIVATION) || g_type_is_a (type, NN_TYPE_LOSS)) ||
+      G_TYPE_IS_ABSTRACT (type))
+    {
+      g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
+                   "%s is not an activation or a loss that can be checked",
+                   type ? g_type_name (type) : "(invalid type)");
+      return NULL;
+    }
+
+  name = nn_plugins_get_name_for_type (type);
+  if (name == NULL)
+    name = g_type_name (type);
+  klass = g_type_class_ref (type);
+  pspecs = g_object_class_list_properties (G_OBJECT_CLASS (klass), &n_pspecs);
+  qsort (pspecs, n_pspecs, sizeof *pspecs, compare_pspec_names);
+
+  results = g_ptr_array_new_with_free_func ((GDestroyNotify) nn_plugin_check_result_free);
+  g_ptr_array_add (results, check_setting (type, name, NULL, NULL, seed));
+  for (guint i = 0; i < n_pspecs; i++)
+    {
+      GParamSpec *pspec = pspecs[i];
+      GValue value = G_VALUE_INIT;
+
+      if ((pspec->flags & G_PARAM_WRITABLE) == 0 || (pspec->flags & G_PARAM_DEPRECATED) != 0)
+        continue;
+      if (!alternative_value (pspec, &value))
+        continue;
+      g_ptr_array_add (results, check_setting (type, name, pspec, &value, seed));
+      g_value_unset (&value);
+    }
+  return g_steal_pointer (&results);
+}
+
+/**
+ * nn_plugin_check_all_passed:
+ * @results: (element-type NnPluginCheckResult): results of
+ *   nn_plugin_check_type()
+ *
+ * Returns: whether every result passed
+ */
+gboolean
+nn_plugin_check_all_passed (GPtrArray *results)
+{
+  g_return_val_if_fail (results != NULL, FALSE);
+
+  for (guint i = 0; i < results->len; i++)
+    if (!((NnPluginCheckResult *) results->pdata[i])->passed)
+      return FALSE;
+  return TRUE;
+}
