@@ -9,6 +9,7 @@
 #include "nn-layer.h"
 #include "nn-loss.h"
 #include "nn-optimizer.h"
+#include "nn-schedule.h"
 
 G_BEGIN_DECLS
 
@@ -55,6 +56,15 @@ void            nn_model_set_seed             (NnModel         *self,
                                                guint64          seed);
 void            nn_model_init_parameters      (NnModel         *self,
                                                NnInit           init);
+guint           nn_model_get_epoch            (NnModel         *self);
+void            nn_model_set_epoch            (NnModel         *self,
+                                               guint            epoch);
+double          nn_model_get_clip_norm        (NnModel         *self);
+void            nn_model_set_clip_norm        (NnModel         *self,
+                                               double           clip_norm);
+NnSchedule     *nn_model_get_schedule         (NnModel         *self);
+void            nn_model_set_schedule         (NnModel         *self,
+                                               NnSchedule      *schedule);
 
 const NnMatrix *nn_model_forward              (NnModel         *self,
                                                const NnMatrix  *x);
@@ -81,6 +91,7 @@ gboolean        nn_model_fit                  (NnModel         *self,
                                                gboolean         shuffle,
                                                GCancellable    *cancellable,
                                                GError         **error);
+void            nn_model_stop_training        (NnModel         *self);
 NnMatrix       *nn_model_predict              (NnModel         *self,
                                                const NnMatrix  *x);
 double          nn_model_evaluate             (NnModel         *self,
@@ -95,5 +106,11 @@ NnMatrix       *nn_model_get_parameter        (NnModel         *self,
                                                guint            index);
 const NnMatrix *nn_model_get_gradient         (NnModel         *self,
                                                guint            index);
+double          nn_model_get_gradient_norm    (NnModel         *self);
+
+GVariant       *nn_model_save_training_state  (NnModel         *self);
+gboolean        nn_model_load_training_state  (NnModel         *self,
+                                               GVariant        *state,
+                                               GError         **error);
 
 G_END_DECLS

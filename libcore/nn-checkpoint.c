@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "nn-checkpoint.h"
+#include "nn-errors.h"
+
+/* A checkpoint is the training state of a model in a file, from which an
+ * interrupted run continues exactly as if it had never stopped.
+ *
+ * The file starts with the 8 bytes `nnckpt\n\0` followed by a serialized
+ * little-endian #GVariant of type `a{sv}`: `version` (`u`,
+ * %NN_CHECKPOINT_VERSION), `real` (`s`, `float` or `double`: the build
+ * that wrote it), `nn-version` (`s`), `model` (`a{sv}`, see
+ * nn_model_save_training_state()) and, if given, `extra` (`v`, the
+ * caller's own data, e.g. its history of metrics and an early-stopping
+ * state). */
+
+static const char magic[8] = "nnckpt\n";
+
+#if NN_REAL_IS_DOUBLE
+#define REAL_NAME "double"
+#else
+#define REAL_NAME "float"
+#endif
+
+/**
+ * nn_checkpoint_save:
+ * @path: the file to write
+ * @model: the model being trained
+ * @extra: (nullable): anything else the caller needs to resume, e.g. its
+ *   history; consumed if floating
+ * @error: return location for a #GError
+ *
+ * Writes the training state of @model (nn_model_save_training_state():
+ * parameters, optimizer state, #NnModel:epoch, the progress of an epoch
+ * stopped part-way and the loss histories) and @extra to @path, atomically:
+ * a reader sees the old file or the new one, never a part.
+ *
+ * Returns: %TRUE on success, or %FALSE with @error set
+ *   (%NN_MODEL_ERROR_IO)
+ */
+gboolean
+nn_checkpoint_save (const char  *path,
+                    NnModel     *model,
+                    GVariant    *extra,
+                    GError     **error)
+{
+  g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+  g_autoptr(GVariant) state = NULL;
+  g_autoptr(GVariant) file = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *contents = NULL;
+  gsize size;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (NN_IS_MODEL (model), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  g_variant_dict_insert (&dict, "version", "u", (guint32) NN_CHECKPOINT_VERSION);
+  g_variant_dict_insert (&dict, "real", "s", REAL_NAME);
+  g_variant_dict_insert (&dict, "nn-version", "s", NN_VERSION);
+  state = nn_model_save_training_state (model);
+  g_variant_dict_insert_value (&dict, "model", state);
+  if (extra != NULL)
+    g_variant_dict_insert_value (&dict, "extra", g_variant_new_variant (extra));
+  file = g_variant_ref_sink (g_variant_dict_end (&dict));
+  if (G_BYTE_ORDER == G_BIG_ENDIAN)
+    {
+      GVariant *swapped = g_variant_byteswap (file);
+      g_variant_unref (file);
+      file = swapped;
+    }
+
+  size = g_variant_get_size (file);
+  contents = g_malloc (sizeof magic + size);
+  memcpy (contents, magic, sizeof magic);
+  g_variant_store (file, contents + sizeof magic);
+  if (!g_file_set_contents (path, contents, sizeof magic + size, &local_error))
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO,
+                   "cannot write the checkpoint: %s", local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * nn_checkpoint_load:
+ * @path: a file written by nn_checkpoint_save()
+ * @model: a model built and configured as the one that was saved (layers,
+ *   activations, loss, optimizer and seed), e.g. from the same experiment
+ * @epochs_done: (out) (optional): the number of epochs the checkpoint
+ *   finished, #NnModel:epoch after loading
+ * @extra: (out) (optional) (nullable) (transfer full): the caller's data
+ *   given to nn_checkpoint_save(), or %NULL if none
+ * @error: return location for a #GError
+ *
+ * Restores the training state saved in @path into @model, which then
+ * continues exactly where the saved one stood. Everything is checked
+ * first: a file that is not a checkpoint, of another version or build
+ * (float or double), or of a model of another shape is an error and
+ * leaves @model unchanged.
+ *
+ * Returns: %TRUE on success, or %FALSE with @error set: %NN_MODEL_ERROR_IO
+ *   if the file cannot be read, %NN_MODEL_ERROR_SHAPE_MISMATCH for another
+ *   architecture, %NN_MODEL_ERROR_FAILED for anything else
+ */
+gboolean
+nn_checkpoint_load (const char  *path,
+                    NnModel     *model,
+                    guint       *epochs_done,
+                    GVariant   **extra,
+                    GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GVariant) file = NULL;
+  g_autoptr(GVariant) version = NULL;
+  g_autoptr(GVariant) real = NULL;
+  g_autoptr(GVariant) state = NULL;
+  g_autoptr(GVariant) wrapped = NULL;
+  char *data = NULL;
+  gsize length;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (NN_IS_MODEL (model), FALSE);
+  g_return_val_if_fail (extra == NULL || *extra == NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!g_file_get_contents (path, &data, &length, &local_error))
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO,
+                   "cannot read the checkpoint: %s", local_error->message);
+      return FALSE;
+    }
+  bytes = g_bytes_new_take (data, length);
+  if (length < sizeof magic || memcmp (data, magic, sizeof magic) != 0)
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
+                   "%s is not an nn checkpoint", path);
+      return FALSE;
+    }
+  body = g_bytes_new_from_bytes (bytes, sizeof magic, length - sizeof magic);
+  file = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_VARDICT, body, FALSE));
+  if (G_BYTE_ORDER == G_BIG_ENDIAN)
+    {
+      GVariant *swapped = g_variant_byteswap (file);
+      g_variant_unref (file);
+      file = swapped;
+    }
+
+  version = g_variant_lookup_value (file, "version", G_VARIANT_TYPE_UINT32);
+  if (version == NULL)
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
+                   "%s is not a readable nn checkpoint: it has no format version", path);
+      return FALSE;
+    }
+  if (g_variant_get_uint32 (version) != NN_CHECKPOINT_VERSION)
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
+                   "%s is a checkpoint of format version %u; this nn reads version %u",
+                   path, g_variant_get_uint32 (version), NN_CHECKPOINT_VERSION);
+      return FALSE;
+    }
+  real = g_variant_lookup_value (file, "real", G_VARIANT_TYPE_STRING);
+  if (real == NULL || !g_str_equal (g_variant_get_string (real, NULL), REAL_NAME))
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
+                   "%s was written by the %s build of nn; this is the %s build, "
+                   "which would not continue the same way", path,
+                   real != NULL ? g_variant_get_string (real, NULL) : "(unknown)",
+                   REAL_NAME);
+      return FALSE;
+    }
+  state = g_variant_lookup_value (file, "model", G_VARIANT_TYPE_VARDICT);
+  if (state == NULL)
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
+                   "%s has no model state", path);
+      return FALSE;
+    }
+  wrapped = g_variant_lookup_value (file, "extra", G_VARIANT_TYPE_VARIANT);
+
+  if (!nn_model_load_training_state (model, state, error))
+    {
+      g_prefix_error (error, "%s: ", path);
+      return FALSE;
+    }
+  if (epochs_done != NULL)
+    *epochs_done = nn_model_get_epoch (model);
+  if (extra != NULL)
+    *extra = wrapped != NULL ? g_variant_get_variant (wrapped) : NULL;
+  return TRUE;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#if !defined(__NN_H_INSIDE__) && !defined(NN_COMPILATION)
+#error "Only <nn.h> can be included directly."
+#endif
+
+#include <glib.h>
+#include "nn-model.h"
+
+G_BEGIN_DECLS
+
+/**
+ * NN_CHECKPOINT_VERSION:
+ *
+ * The version of the checkpoint format that nn_checkpoint_save() writes
+ * and nn_checkpoint_load() reads.
+ */
+#define NN_CHECKPOINT_VERSION 1
+
+gboolean nn_checkpoint_save (const char  *path,
+                             NnModel     *model,
+                             GVariant    *extra,
+                             GError     **error);
+gboolean nn_checkpoint_load (const char  *path,
+                             NnModel     *model,
+                             guint       *epochs_done,
+                             GVariant   **extra,
+                             GError     **error);
+
+G_END_DECLS
