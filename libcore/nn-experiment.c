@@ -6,10 +6,13 @@
 #include <json-glib/json-glib.h>
 
 #include "nn-activation.h"
+#include "nn-checkpoint.h"
+#include "nn-early-stopping.h"
 #include "nn-errors.h"
 #include "nn-experiment.h"
 #include "nn-metrics.h"
 #include "nn-plugins.h"
+#include "nn-schedule.h"
 #include "nn-sgd-optimizer.h"
 #include "nn-source-private.h"
 #include "nn-yaml-private.h"
@@ -38,6 +41,11 @@ struct _NnExperiment
   guint       epochs;
   guint       batch_size;
   gboolean    shuffle;
+  NnEarlyStopping *early_stopping;
+  guint       checkpoint_every;
+  gboolean    resumed;        /* the history holds a checkpoint's epochs */
+  double      seconds_before; /* training time of the epochs before a resume */
+  GError     *checkpoint_error;
   GStrv       metrics;
   char       *output_dir;
 
@@ -86,6 +94,7 @@ nn_experiment_dispose (GObject *object)
   g_clear_object (&self->val);
   g_clear_object (&self->test);
   g_clear_object (&self->model);
+  g_clear_object (&self->early_stopping);
 
   G_OBJECT_CLASS (nn_experiment_parent_class)->dispose (object);
 }
@@ -107,6 +116,7 @@ nn_experiment_finalize (GObject *object)
   g_clear_pointer (&self->inline_weights, g_ptr_array_unref);
   g_clear_pointer (&self->inline_biases, g_ptr_array_unref);
   g_clear_pointer (&self->warnings, g_ptr_array_unref);
+  g_clear_error (&self->checkpoint_error);
   g_strfreev (self->columns);
   g_clear_pointer (&self->history, g_array_unref);
   g_clear_pointer (&self->final, g_hash_table_unref);
@@ -162,7 +172,10 @@ static const char * const data_keys[] = {
 static const char * const split_keys[] = { "validation", "test", "stratify", "shuffle", NULL };
 static const char * const model_keys[] = { "init", "layers", NULL };
 static const char * const layer_keys[] = { "units", "activation", "weights", "bias", NULL };
-static const char * const train_keys[] = { "epochs", "batch_size", "shuffle", NULL };
+static const char * const train_keys[] = {
+  "epochs", "batch_size", "shuffle", "schedule", "clip_norm", "early_stopping",
+  "checkpoint_every", NULL
+};
 static const char * const output_keys[] = { "dir", NULL };
 
 /* What the data section asks for, kept until the model is known. */
@@ -634,13 +647,21 @@ default_loss (NnTask task)
     }
 }
 
+static GType
+lookup_schedule (gconstpointer  data,
+                 const char    *name,
+                 GError       **error)
+{
+  return nn_schedule_lookup (name, error);
+}
+
 static gboolean
 read_training (NnExperiment  *self,
                NnYamlDoc     *doc,
                yaml_node_t   *root,
                GError       **error)
 {
-  yaml_node_t *v, *s;
+  yaml_node_t *v, *s, *early_node = NULL;
 
   /* loss */
   if ((v = nn_yaml_lookup (doc, root, "loss")) != NULL)
@@ -713,6 +734,37 @@ read_training (NnExperiment  *self,
       if ((s = nn_yaml_lookup (doc, v, "shuffle")) != NULL &&
           !nn_yaml_get_bool (doc, s, "train.shuffle", &self->shuffle, error))
         return FALSE;
+      if ((s = nn_yaml_lookup (doc, v, "schedule")) != NULL)
+        {
+          g_autoptr(GObject) schedule = nn_yaml_new_object_by_lookup (doc, s, lookup_schedule, NULL,
+                                                                      "train.schedule", error);
+          if (schedule == NULL)
+            return FALSE;
+          nn_schedule_set_total_epochs (NN_SCHEDULE (schedule), self->epochs);
+          nn_model_set_schedule (self->model, NN_SCHEDULE (schedule));
+        }
+      if ((s = nn_yaml_lookup (doc, v, "clip_norm")) != NULL)
+        {
+          double clip;
+          if (!nn_yaml_get_double (doc, s, "train.clip_norm", 0, G_MAXDOUBLE, &clip, error))
+            return FALSE;
+          nn_model_set_clip_norm (self->model, clip);
+        }
+      if ((s = nn_yaml_lookup (doc, v, "early_stopping")) != NULL)
+        {
+          GObject *es = nn_yaml_new_object_of_type (doc, s, NN_TYPE_EARLY_STOPPING,
+                                                    "train.early_stopping", error);
+          if (es == NULL)
+            return FALSE;
+          self->early_stopping = NN_EARLY_STOPPING (es);
+          early_node = s;
+        }
+      if ((s = nn_yaml_lookup (doc, v, "checkpoint_every")) != NULL)
+        {
+          if (!nn_yaml_get_uint (doc, s, "train.checkpoint_every", 0, G_MAXUINT32, &n, error))
+            return FALSE;
+          self->checkpoint_every = (guint) n;
+        }
     }
 
   /* metrics */
@@ -768,6 +820,39 @@ read_training (NnExperiment  *self,
     }
   if (self->output_dir == NULL)
     self->output_dir = g_build_filename ("runs", self->name, NULL);
+
+  /* Early stopping watches a column of the history. */
+  if (self->early_stopping != NULL)
+    {
+      const char *monitor = nn_early_stopping_get_monitor (self->early_stopping);
+      const char * const *columns = nn_experiment_get_history_columns (self);
+      g_autofree char *list = NULL;
+
+      if (!g_strv_contains (columns, monitor) || g_str_equal (monitor, "epoch") ||
+          g_str_equal (monitor, "seconds") || g_str_equal (monitor, "learning_rate"))
+        {
+          g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+          g_auto(GStrv) watchable = NULL;
+          for (guint c = 1; columns[c] != NULL; c++)
+            if (!g_str_equal (columns[c], "seconds") && !g_str_equal (columns[c], "learning_rate"))
+              g_strv_builder_add (b, columns[c]);
+          watchable = g_strv_builder_end (b);
+          list = g_strjoinv ("', '", watchable);
+          nn_yaml_set_error (error, doc, nn_yaml_lookup (doc, early_node, "monitor")
+                                         ? nn_yaml_lookup (doc, early_node, "monitor") : early_node,
+                             NN_CONFIG_ERROR_INVALID_VALUE,
+                             "train.early_stopping cannot monitor '%s'; the history has '%s'",
+                             monitor, list);
+          return FALSE;
+        }
+      if (g_str_has_prefix (monitor, "val_") && self->val == NULL)
+        {
+          nn_yaml_set_error (error, doc, early_node, NN_CONFIG_ERROR_INVALID_VALUE,
+                             "train.early_stopping monitors '%s', but there is no validation "
+                             "data: set data.split.validation", monitor);
+          return FALSE;
+        }
+    }
   return TRUE;
 }
 
@@ -1238,6 +1323,120 @@ build_columns (NnExperiment *self)
   self->columns = g_strv_builder_end (b);
 }
 
+#define CHECKPOINT_FILE "checkpoint.nnckpt"
+
+/* What only the experiment knows goes with the model's own state: the
+ * history so far and the early-stopping state. */
+static gboolean
+write_checkpoint (NnExperiment  *self,
+                  GError       **error)
+{
+  g_autofree char *path = g_build_filename (self->output_dir, CHECKPOINT_FILE, NULL);
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&b, "{sv}", "columns",
+                         g_variant_new_strv ((const char * const *) self->columns, -1));
+  g_variant_builder_add (&b, "{sv}", "history",
+                         g_variant_new_fixed_array (G_VARIANT_TYPE_DOUBLE, self->history->data,
+                                                    self->history->len, sizeof (double)));
+  if (self->early_stopping != NULL)
+    g_variant_builder_add (&b, "{sv}", "early_stopping",
+                           nn_early_stopping_save_state (self->early_stopping));
+  if (!nn_checkpoint_save (path, self->model, g_variant_builder_end (&b), error))
+    {
+      g_prefix_error (error, "writing %s: ", path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * nn_experiment_resume:
+ * @self: a #NnExperiment, as read from the same file as the run
+ * @run_dir: the directory of an earlier run of it
+ * @error: return location for a #GError
+ *
+ * Loads the checkpoint of @run_dir (weights, optimizer state, epochs done,
+ * history, early-stopping state) and makes @run_dir the output directory,
+ * so that nn_experiment_run() trains the remaining epochs. The run ends with
+ * exactly the weights and history of the same run left uninterrupted.
+ *
+ * Returns: %TRUE, or %FALSE with @error set (%NN_MODEL_ERROR for a
+ *   checkpoint that does not belong to this experiment)
+ */
+gboolean
+nn_experiment_resume (NnExperiment  *self,
+                      const char    *run_dir,
+                      GError       **error)
+{
+  g_autofree char *path = NULL;
+  g_autoptr(GVariant) extra = NULL;
+  g_autoptr(GVariant) columns = NULL;
+  g_autoptr(GVariant) history = NULL;
+  g_autoptr(GVariant) es_state = NULL;
+  g_autofree const char **names = NULL;
+  const double *rows;
+  gsize n_values = 0;
+  guint done = 0, n_cols;
+
+  g_return_val_if_fail (NN_IS_EXPERIMENT (self), FALSE);
+  g_return_val_if_fail (run_dir != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  path = g_build_filename (run_dir, CHECKPOINT_FILE, NULL);
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
+                   "%s: error: no checkpoint to resume from", path);
+      return FALSE;
+    }
+  if (!nn_checkpoint_load (path, self->model, &done, &extra, error))
+    {
+      if (error != NULL && *error != NULL && (*error)->domain == NN_MODEL_ERROR)
+        (*error)->code = NN_MODEL_ERROR_INVALID_FILE;
+      return FALSE;
+    }
+
+  build_columns (self);
+  n_cols = g_strv_length (self->columns);
+  columns = extra ? g_variant_lookup_value (extra, "columns", G_VARIANT_TYPE_STRING_ARRAY) : NULL;
+  history = extra ? g_variant_lookup_value (extra, "history", G_VARIANT_TYPE ("ad")) : NULL;
+  if (columns != NULL)
+    names = g_variant_get_strv (columns, NULL);
+  if (history != NULL)
+    rows = g_variant_get_fixed_array (history, &n_values, sizeof (double));
+  if (names == NULL || history == NULL ||
+      !g_strv_equal ((const char * const *) names, (const char * const *) self->columns) ||
+      n_values != (gsize) done * n_cols)
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
+                   "%s: error: the checkpoint's history does not match this experiment "
+                   "(another metric list, or another run)", path);
+      return FALSE;
+    }
+  if (self->early_stopping != NULL)
+    {
+      es_state = g_variant_lookup_value (extra, "early_stopping", NULL);
+      if (es_state == NULL ||
+          !nn_early_stopping_load_state (self->early_stopping, es_state, self->model, error))
+        {
+          if (error != NULL && *error == NULL)
+            g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
+                         "%s: error: the checkpoint has no early-stopping state", path);
+          return FALSE;
+        }
+    }
+
+  g_array_set_size (self->history, 0);
+  g_array_append_vals (self->history, rows, (guint) n_values);
+  self->epochs_run = done;
+  self->seconds_before = done > 0 ? rows[(gsize) done * n_cols - 1] : 0;
+  self->resumed = TRUE;
+  nn_experiment_set_output_dir (self, run_dir);
+  return TRUE;
+}
+
 static void
 on_epoch_finished (NnModel      *model,
                    guint         epoch,
@@ -1268,9 +1467,27 @@ on_epoch_finished (NnModel      *model,
         }
     }
   row[n_cols - 2] = nn_optimizer_get_learning_rate (nn_model_get_optimizer (model));
-  row[n_cols - 1] = (g_get_monotonic_time () - self->start_time) / 1e6;
+  row[n_cols - 1] = self->seconds_before + (g_get_monotonic_time () - self->start_time) / 1e6;
   g_array_append_vals (self->history, row, n_cols);
   self->epochs_run = epoch;
+
+  if (self->early_stopping != NULL)
+    {
+      const char *monitor = nn_early_stopping_get_monitor (self->early_stopping);
+      guint c = 0;
+
+      while (!g_str_equal (self->columns[c], monitor))
+        c++;
+      if (nn_early_stopping_update (self->early_stopping, epoch, row[c], model))
+        {
+          self->stop_reason = "early_stopping";
+          nn_model_stop_training (model);
+        }
+    }
+  if (self->checkpoint_every > 0 && epoch % self->checkpoint_every == 0 &&
+      self->checkpoint_error == NULL && !write_checkpoint (self, &self->checkpoint_error))
+    nn_model_stop_training (model);
+
   g_signal_emit (self, signals[EPOCH_FINISHED], 0, epoch);
 }
 
@@ -1550,8 +1767,13 @@ nn_experiment_run (NnExperiment  *self,
   }
 
   build_columns (self);
-  g_array_set_size (self->history, 0);
-  self->epochs_run = 0;
+  if (!self->resumed)
+    {
+      g_array_set_size (self->history, 0);
+      self->epochs_run = 0;
+      self->seconds_before = 0;
+    }
+  g_clear_error (&self->checkpoint_error);
   g_hash_table_remove_all (self->final);
   g_hash_table_remove_all (self->confusion);
   self->start_time = g_get_monotonic_time ();
@@ -1564,19 +1786,43 @@ nn_experiment_run (NnExperiment  *self,
                      nn_dataset_get_features (self->train), nn_dataset_get_targets (self->train),
                      val ? nn_dataset_get_features (val) : NULL,
                      val ? nn_dataset_get_targets (val) : NULL,
-                     self->epochs, self->batch_size, self->shuffle,
-                     cancellable, &train_error);
+                     self->epochs - MIN (self->epochs, nn_model_get_epoch (self->model)),
+                     self->batch_size, self->shuffle, cancellable, &train_error);
   g_signal_handler_disconnect (self->model, handler);
 
-  self->seconds = (g_get_monotonic_time () - self->start_time) / 1e6;
-  if (ok)
-    self->stop_reason = "completed";
+  self->seconds = self->seconds_before + (g_get_monotonic_time () - self->start_time) / 1e6;
+  if (self->checkpoint_error != NULL)
+    {
+      ok = FALSE;
+      g_clear_error (&train_error);
+      train_error = g_steal_pointer (&self->checkpoint_error);
+      self->stop_reason = "failed";
+    }
+  else if (ok)
+    {
+      if (!g_str_equal (self->stop_reason, "early_stopping"))
+        self->stop_reason = "completed";
+    }
   else if (g_error_matches (train_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     self->stop_reason = "interrupted";
   else
     self->stop_reason = "diverged";
+
+  /* A checkpoint of weights that diverged would be of no use: the last
+   * good one stays. */
+  if ((ok || g_str_equal (self->stop_reason, "interrupted")) && !write_checkpoint (self, error))
+    return FALSE;
   if (ok)
     {
+      /* The best weights seen, when asked for, whether or not the run
+       * stopped early. */
+      if (self->early_stopping != NULL)
+        {
+          gboolean restore = FALSE;
+          g_object_get (self->early_stopping, "restore-best", &restore, NULL);
+          if (restore)
+            nn_early_stopping_restore (self->early_stopping, self->model);
+        }
       record_final (self);
       if (!save_model (self, error))
         return FALSE;
@@ -1818,6 +2064,21 @@ nn_experiment_to_yaml (NnExperiment *self)
   nn_yaml_writer_uint (w, self->batch_size);
   key (w, "shuffle");
   nn_yaml_writer_bool (w, self->shuffle);
+  if (nn_model_get_schedule (model) != NULL)
+    {
+      key (w, "schedule");
+      nn_yaml_writer_object (w, G_OBJECT (nn_model_get_schedule (model)),
+                             nn_schedule_get_name (nn_model_get_schedule (model)));
+    }
+  key (w, "clip_norm");
+  nn_yaml_writer_double (w, nn_model_get_clip_norm (model));
+  if (self->early_stopping != NULL)
+    {
+      key (w, "early_stopping");
+      nn_yaml_writer_object (w, G_OBJECT (self->early_stopping), NULL);
+    }
+  key (w, "checkpoint_every");
+  nn_yaml_writer_uint (w, self->checkpoint_every);
   nn_yaml_writer_end_mapping (w);
 
   key (w, "metrics");

@@ -32,6 +32,9 @@ NnModel            *nn_experiment_get_model            (NnExperiment  *self);
 NnDataset          *nn_experiment_get_train_data       (NnExperiment  *self);
 NnDataset          *nn_experiment_get_validation_data  (NnExperiment  *self);
 NnDataset          *nn_experiment_get_test_data        (NnExperiment  *self);
+gboolean            nn_experiment_resume               (NnExperiment  *self,
+                                                        const char    *run_dir,
+                                                        GError       **error);
 gboolean            nn_experiment_run                  (NnExperiment  *self,
                                                         GCancellable  *cancellable,
                                                         GError       **error);

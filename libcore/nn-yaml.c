@@ -665,46 +665,63 @@ yaml_key_of (const char *property)
  * Every parameter is a writable GObject property of the class, found by its
  * name with '_' for '-', so a plugin's parameters need no code here.
  */
-GObject *
-nn_yaml_new_object (NnYamlDoc    *doc,
-                    yaml_node_t  *node,
-                    const char   *extension_point,
-                    const char   *what,
-                    GError      **error)
+static GObject *
+new_object (NnYamlDoc    *doc,
+            yaml_node_t  *node,
+            NnYamlLookup  lookup,
+            gconstpointer lookup_data,
+            GType         fixed_type,
+            const char   *what,
+            GError      **error)
 {
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GArray) values = g_array_new (FALSE, TRUE, sizeof (GValue));
   g_autoptr(GTypeClass) klass = NULL;
+  g_autofree char *subject = NULL;
   yaml_node_t *name_node = node;
   const char *name;
   GType type;
 
   g_array_set_clear_func (values, (GDestroyNotify) g_value_unset);
 
-  if (node->type == YAML_MAPPING_NODE)
+  if (fixed_type != G_TYPE_INVALID)
     {
-      name_node = nn_yaml_lookup (doc, node, "name");
-      if (name_node == NULL)
-        {
-          nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_MISSING_KEY,
-                             "%s needs a 'name'", what);
-          return NULL;
-        }
+      /* A mapping of parameters alone, for a class known in advance. */
       if (!nn_yaml_check_mapping (doc, node, what, NULL, error))
         return NULL;
+      type = fixed_type;
+      name = what;
     }
-  if (!nn_yaml_get_string (doc, name_node, what, &name, error))
-    return NULL;
-
-  type = nn_plugins_lookup (extension_point, name, &local_error);
-  if (type == G_TYPE_INVALID)
+  else
     {
-      nn_yaml_set_error (error, doc, name_node, NN_CONFIG_ERROR_UNKNOWN_TYPE,
-                         "%s", local_error->message);
-      return NULL;
+      if (node->type == YAML_MAPPING_NODE)
+        {
+          name_node = nn_yaml_lookup (doc, node, "name");
+          if (name_node == NULL)
+            {
+              nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_MISSING_KEY,
+                                 "%s needs a 'name'", what);
+              return NULL;
+            }
+          if (!nn_yaml_check_mapping (doc, node, what, NULL, error))
+            return NULL;
+        }
+      if (!nn_yaml_get_string (doc, name_node, what, &name, error))
+        return NULL;
+
+      type = lookup (lookup_data, name, &local_error);
+      if (type == G_TYPE_INVALID)
+        {
+          nn_yaml_set_error (error, doc, name_node, NN_CONFIG_ERROR_UNKNOWN_TYPE,
+                             "%s", local_error->message);
+          return NULL;
+        }
     }
   klass = g_type_class_ref (type);
+  /* "activation 'leaky_relu'", or "train.early_stopping" for a fixed class. */
+  subject = fixed_type != G_TYPE_INVALID ? g_strdup (what)
+                                         : g_strdup_printf ("%s '%s'", what, name);
 
   for (guint i = 0; node->type == YAML_MAPPING_NODE && i < nn_yaml_n_pairs (node); i++)
     {
@@ -714,7 +731,7 @@ nn_yaml_new_object (NnYamlDoc    *doc,
       GParamSpec *pspec;
       GValue value = G_VALUE_INIT;
 
-      if (g_str_equal (pair.key, "name"))
+      if (fixed_type == G_TYPE_INVALID && g_str_equal (pair.key, "name"))
         continue;
 
       prop = g_strdup (pair.key);
@@ -740,16 +757,16 @@ nn_yaml_new_object (NnYamlDoc    *doc,
           hint = nn_suggest (pair.key, (const char * const *) keys);
           if (hint != NULL)
             nn_yaml_set_error (error, doc, pair.key_node, NN_CONFIG_ERROR_UNKNOWN_KEY,
-                               "%s '%s' has no parameter '%s'; did you mean '%s'? "
-                               "Its parameters: %s", what, name, pair.key, hint, list);
+                               "%s has no parameter '%s'; did you mean '%s'? "
+                               "Its parameters: %s", subject, pair.key, hint, list);
           else
             nn_yaml_set_error (error, doc, pair.key_node, NN_CONFIG_ERROR_UNKNOWN_KEY,
-                               "%s '%s' has no parameter '%s'; its parameters: %s",
-                               what, name, pair.key, *list ? list : "none");
+                               "%s has no parameter '%s'; its parameters: %s",
+                               subject, pair.key, *list ? list : "none");
           return NULL;
         }
 
-      label = g_strdup_printf ("%s '%s' parameter '%s'", what, name, pair.key);
+      label = g_strdup_printf ("%s parameter '%s'", subject, pair.key);
       if (!value_from_scalar (doc, pair.value, label, pspec, &value, error))
         {
           g_value_unset (&value);
@@ -771,6 +788,48 @@ nn_yaml_new_object (NnYamlDoc    *doc,
 
   return g_object_new_with_properties (type, names->len, (const char **) names->pdata,
                                        (const GValue *) values->data);
+}
+
+static GType
+lookup_plugin (gconstpointer  extension_point,
+               const char    *name,
+               GError       **error)
+{
+  return nn_plugins_lookup (extension_point, name, error);
+}
+
+GObject *
+nn_yaml_new_object (NnYamlDoc    *doc,
+                    yaml_node_t  *node,
+                    const char   *extension_point,
+                    const char   *what,
+                    GError      **error)
+{
+  return new_object (doc, node, lookup_plugin, extension_point, G_TYPE_INVALID, what, error);
+}
+
+/* Like nn_yaml_new_object(), with the classes of a registry of its own
+ * (learning-rate schedules). */
+GObject *
+nn_yaml_new_object_by_lookup (NnYamlDoc     *doc,
+                              yaml_node_t   *node,
+                              NnYamlLookup   lookup,
+                              gconstpointer  lookup_data,
+                              const char    *what,
+                              GError       **error)
+{
+  return new_object (doc, node, lookup, lookup_data, G_TYPE_INVALID, what, error);
+}
+
+/* A mapping holding only the parameters of @type, such as early stopping's. */
+GObject *
+nn_yaml_new_object_of_type (NnYamlDoc    *doc,
+                            yaml_node_t  *node,
+                            GType         type,
+                            const char   *what,
+                            GError      **error)
+{
+  return new_object (doc, node, NULL, NULL, type, what, error);
 }
 
 /* ---- --set overrides ----------------------------------------------------- */
@@ -1274,8 +1333,11 @@ nn_yaml_writer_object (NnYamlWriter *w,
                                                                  &n_props);
 
   nn_yaml_writer_begin_mapping (w, TRUE);
-  nn_yaml_writer_string (w, "name");
-  nn_yaml_writer_string (w, name);
+  if (name != NULL)
+    {
+      nn_yaml_writer_string (w, "name");
+      nn_yaml_writer_string (w, name);
+    }
   for (guint i = 0; i < n_props; i++)
     {
       GValue value = G_VALUE_INIT;

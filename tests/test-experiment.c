@@ -1199,6 +1199,238 @@ test_aliases_do_not_expand (void)
   CU_ASSERT_PTR_NOT_NULL (error);
 }
 
+
+/* ---- schedules, clipping, early stopping, checkpoints --------------------- */
+
+static NnExperiment *
+load_text (const char  *dir,
+           const char  *text,
+           GError     **error)
+{
+  g_autofree char *path = write_file (dir, "e.yaml", text);
+
+  return nn_experiment_new_from_file (path, error);
+}
+
+static void
+test_schedule_sets_each_epochs_rate (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = new_dir ();
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autoptr(NnExperiment) e = load_text (dir,
+    "data: {source: iris, positive: setosa}\n"
+    "model: {layers: [{units: 1, activation: sigmoid}]}\n"
+    "optimizer: {name: sgd, learning_rate: 0.4}\n"
+    "train: {epochs: 6, schedule: {name: step, step_size: 2, gamma: 0.5}, clip_norm: 1.0}\n",
+    &error);
+  g_auto(GStrv) rates = NULL;
+  const char *expected[] = { "0.4", "0.4", "0.2", "0.2", "0.1", "0.1" };
+
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (e);
+  nn_experiment_set_output_dir (e, run);
+  CU_ASSERT_TRUE_FATAL (nn_experiment_run (e, NULL, &error));
+  rates = history_column (run, "learning_rate");
+  CU_ASSERT_EQUAL_FATAL (g_strv_length (rates), 6);
+  for (guint i = 0; i < 6; i++)
+    NN_ASSERT_CMPFLOAT (g_ascii_strtod (rates[i], NULL), g_ascii_strtod (expected[i], NULL),
+                        1e-12, 0);
+  CU_ASSERT_EQUAL (nn_model_get_clip_norm (nn_experiment_get_model (e)), 1.0);
+  {
+    g_autofree char *yaml = nn_experiment_to_yaml (e);
+    CU_ASSERT_PTR_NOT_NULL (strstr (yaml, "schedule: {name: step"));
+    CU_ASSERT_PTR_NOT_NULL (strstr (yaml, "clip_norm: 1"));
+  }
+}
+
+static void
+test_bad_training_keys (void)
+{
+  const char *head = "data: {source: iris, positive: setosa, split: {validation: 0.2}}\n"
+                     "model: {layers: [{units: 1, activation: sigmoid}]}\n";
+  g_autofree char *a = g_strconcat (head, "train: {schedule: cosin}\n", NULL);
+  g_autofree char *b = g_strconcat (head, "train: {schedule: {name: step, gama: 2}}\n", NULL);
+  g_autofree char *c = g_strconcat (head, "train: {clip_norm: -1}\n", NULL);
+  g_autofree char *d = g_strconcat (head, "train: {early_stopping: {monitor: val_acc}}\n", NULL);
+  g_autofree char *f = g_strconcat (head, "train: {early_stopping: {patience: many}}\n", NULL);
+
+  ASSERT_BAD_FILE (a, NN_CONFIG_ERROR_UNKNOWN_TYPE, 3, 19, "did you mean 'cosine'?");
+  ASSERT_BAD_FILE (b, NN_CONFIG_ERROR_UNKNOWN_KEY, 3, 32, "did you mean 'gamma'?");
+  ASSERT_BAD_FILE (c, NN_CONFIG_ERROR_INVALID_VALUE, 3, 20, "train.clip_norm");
+  ASSERT_BAD_FILE (d, NN_CONFIG_ERROR_INVALID_VALUE, 3, 35, "cannot monitor 'val_acc'");
+  ASSERT_BAD_FILE (f, NN_CONFIG_ERROR_INVALID_VALUE, 3, 36, "patience");
+  /* Validation loss with no validation data. */
+  ASSERT_BAD_FILE ("data: {source: iris, positive: setosa}\n"
+                   "model: {layers: [{units: 1, activation: sigmoid}]}\n"
+                   "train: {early_stopping: {monitor: val_loss}}\n",
+                   NN_CONFIG_ERROR_INVALID_VALUE, 3, 25, "no validation data");
+}
+
+static void
+test_early_stopping_restores_best (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = new_dir ();
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  /* A learning rate far too high makes the validation loss wander. */
+  g_autoptr(NnExperiment) e = load_text (dir,
+    "seed: 3\n"
+    "data: {source: iris, task: multiclass, scale: minmax, split: {validation: 0.3}}\n"
+    "model: {layers: [{units: 8, activation: relu}, {units: 3, activation: softmax}]}\n"
+    "optimizer: {name: sgd, learning_rate: 0.5}\n"
+    "train: {epochs: 400, batch_size: 8,\n"
+    "        early_stopping: {monitor: val_loss, patience: 5, restore_best: true}}\n",
+    &error);
+  g_auto(GStrv) val = NULL;
+  g_autofree char *reason = NULL;
+  double best = G_MAXDOUBLE;
+  guint n;
+
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (e);
+  nn_experiment_set_output_dir (e, run);
+  CU_ASSERT_TRUE_FATAL (nn_experiment_run (e, NULL, &error));
+  val = history_column (run, "val_loss");
+  n = g_strv_length (val);
+  CU_ASSERT (n < 400);
+  reason = summary_member (run, "stop_reason");
+  CU_ASSERT_STRING_EQUAL (reason ? reason : "(none)", "early_stopping");
+  for (guint i = 0; i < n; i++)
+    best = MIN (best, g_ascii_strtod (val[i], NULL));
+  /* The last five epochs did not improve on the best... */
+  for (guint i = n - 5; i < n; i++)
+    CU_ASSERT (g_ascii_strtod (val[i], NULL) >= best);
+  /* ...whose weights are the final ones. */
+  NN_ASSERT_CMPFLOAT (nn_experiment_get_final_metric (e, "validation", "loss"), best, 1e-9, 0);
+}
+
+static void
+cancel_at_epoch (NnExperiment *e,
+                 guint         epoch,
+                 GCancellable *cancellable)
+{
+  if (epoch == 3)
+    g_cancellable_cancel (cancellable);
+}
+
+static const char resumable[] =
+  "seed: 5\n"
+  "data: {source: iris, task: multiclass, scale: standard, split: {validation: 0.2}}\n"
+  "model: {layers: [{units: 8, activation: tanh}, {units: 3, activation: softmax}]}\n"
+  "optimizer: {name: adam, learning_rate: 0.01}\n"
+  "train: {epochs: 8, batch_size: 16, shuffle: true, schedule: {name: cosine},\n"
+  "        early_stopping: {monitor: val_accuracy, patience: 50}}\n";
+
+static char *
+file_text (const char *dir,
+           const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  char *text = NULL;
+
+  g_file_get_contents (path, &text, NULL, NULL);
+  return text;
+}
+
+/* history.csv without its last column (the seconds). */
+static char *
+history_without_seconds (const char *run)
+{
+  g_autofree char *text = file_text (run, "history.csv");
+  g_auto(GStrv) lines = g_strsplit (text ? text : "", "\n", -1);
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *comma = strrchr (lines[i], ',');
+      if (comma != NULL)
+        *comma = '\0';
+      g_string_append_printf (s, "%s\n", lines[i]);
+    }
+  return g_string_free (s, FALSE);
+}
+
+static void
+test_interrupted_run_resumes_exactly (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = new_dir ();
+  g_autofree char *path = write_file (dir, "e.yaml", resumable);
+  g_autofree char *whole = g_build_filename (dir, "whole", NULL);
+  g_autofree char *parts = g_build_filename (dir, "parts", NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(NnExperiment) a = nn_experiment_new_from_file (path, &error);
+  g_autoptr(NnExperiment) b = nn_experiment_new_from_file (path, &error);
+  g_autoptr(NnExperiment) c = nn_experiment_new_from_file (path, &error);
+  g_autofree char *reason = NULL;
+  g_autofree char *ha = NULL;
+  g_autofree char *hc = NULL;
+  g_autofree char *wa = NULL;
+  g_autofree char *wc = NULL;
+  gsize la = 0, lc = 0;
+
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_TRUE_FATAL (a != NULL && b != NULL && c != NULL);
+
+  nn_experiment_set_output_dir (a, whole);
+  CU_ASSERT_TRUE_FATAL (nn_experiment_run (a, NULL, &error));
+
+  nn_experiment_set_output_dir (b, parts);
+  g_signal_connect (b, "epoch-finished", G_CALLBACK (cancel_at_epoch), cancellable);
+  CU_ASSERT_FALSE (nn_experiment_run (b, cancellable, &error));
+  NN_ASSERT_ERROR (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  reason = summary_member (parts, "stop_reason");
+  CU_ASSERT_STRING_EQUAL (reason ? reason : "(none)", "interrupted");
+  CU_ASSERT_EQUAL (nn_experiment_get_epochs_run (b), 3);
+
+  /* A fresh experiment from the same file continues the run. */
+  CU_ASSERT_TRUE_FATAL (nn_experiment_resume (c, parts, &error));
+  CU_ASSERT_TRUE_FATAL (nn_experiment_run (c, NULL, &error));
+  NN_ASSERT_NO_ERROR (error);
+
+  ha = history_without_seconds (whole);
+  hc = history_without_seconds (parts);
+  CU_ASSERT_STRING_EQUAL (ha, hc);
+  {
+    g_autofree char *pa = g_build_filename (whole, "model.safetensors", NULL);
+    g_autofree char *pc = g_build_filename (parts, "model.safetensors", NULL);
+    CU_ASSERT_TRUE (g_file_get_contents (pa, &wa, &la, NULL));
+    CU_ASSERT_TRUE (g_file_get_contents (pc, &wc, &lc, NULL));
+    CU_ASSERT_TRUE (la == lc && memcmp (wa, wc, la) == 0);
+  }
+}
+
+static void
+test_resume_refuses_another_run (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = new_dir ();
+  g_autofree char *path = write_file (dir, "e.yaml", resumable);
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autoptr(NnExperiment) a = nn_experiment_new_from_file (path, &error);
+  g_autoptr(NnExperiment) other = NULL;
+  g_autoptr(NnExperiment) none = NULL;
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (a);
+  nn_experiment_set_output_dir (a, run);
+  CU_ASSERT_TRUE_FATAL (nn_experiment_run (a, NULL, &error));
+
+  /* Another architecture. */
+  other = nn_experiment_new_from_file_full (path, (const char *[]) { "model.layers.0.units=9", NULL },
+                                            &error);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (other);
+  CU_ASSERT_FALSE (nn_experiment_resume (other, run, &error));
+  NN_ASSERT_ERROR (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE);
+  g_clear_error (&error);
+
+  /* No checkpoint at all. */
+  none = nn_experiment_new_from_file (path, &error);
+  CU_ASSERT_FALSE (nn_experiment_resume (none, dir, &error));
+  NN_ASSERT_ERROR (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE);
+}
+
 int
 main (void)
 {
@@ -1259,6 +1491,18 @@ main (void)
   suite = CU_add_suite ("Running an experiment", init_suite, clean_suite);
   CU_add_test (suite, "a run folder that cannot be created is an I/O error",
                test_uncreatable_output_dir);
+
+  suite = CU_add_suite ("Schedules, clipping, early stopping and resuming", init_suite,
+                        clean_suite);
+  CU_add_test (suite, "a step schedule sets each epoch's learning rate",
+               test_schedule_sets_each_epochs_rate);
+  CU_add_test (suite, "bad schedule, clipping and early-stopping settings are reported",
+               test_bad_training_keys);
+  CU_add_test (suite, "early stopping stops, and restores the best weights",
+               test_early_stopping_restores_best);
+  CU_add_test (suite, "an interrupted run resumes to exactly the uninterrupted result",
+               test_interrupted_run_resumes_exactly);
+  CU_add_test (suite, "resuming refuses another experiment's run", test_resume_refuses_another_run);
 
   suite = CU_add_suite ("Hostile experiment files", init_suite, clean_suite);
   CU_add_test (suite, "any bytes give an experiment or an error, never a crash",

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The nnrun command line, run as a user would: exit statuses, what it
  * prints, and what it leaves on disk (SPEC §3, §4). */
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -568,6 +569,73 @@ test_json_progress (void)
   ASSERT_STATUS (status, 2, err);
 }
 
+
+/* Sends @signum to a training nnrun once it has printed its first epoch;
+ * returns its exit status. */
+static int
+interrupt_run (const char *experiment,
+               const char *run,
+               int         signum)
+{
+  const char *argv[] = { g_getenv ("NNRUN"), "train", experiment, "--json", "--out", run, NULL };
+  g_autoptr(GIOChannel) out = NULL;
+  g_autofree char *line = NULL;
+  GPid pid;
+  int out_fd, status = 0;
+
+  if (!g_spawn_async_with_pipes (scratch, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                 NULL, NULL, &pid, NULL, &out_fd, NULL, NULL))
+    return EXIT_CRASHED;
+  out = g_io_channel_unix_new (out_fd);
+  g_io_channel_set_close_on_unref (out, TRUE);
+  g_io_channel_read_line (out, &line, NULL, NULL, NULL);
+  kill (pid, signum);
+  while (g_io_channel_read_line (out, &line, NULL, NULL, NULL) == G_IO_STATUS_NORMAL)
+    g_clear_pointer (&line, g_free);
+  waitpid (pid, &status, 0);
+  g_spawn_close_pid (pid);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : EXIT_CRASHED;
+}
+
+static void
+test_interrupt_and_resume (void)
+{
+  g_autofree char *dir = new_dir ();
+  g_autofree char *experiment = write_file (dir, "long.yaml",
+    "seed: 2\n"
+    "data: {source: iris, task: multiclass, scale: minmax, split: {validation: 0.2}}\n"
+    "model: {layers: [{units: 8, activation: tanh}, {units: 3, activation: softmax}]}\n"
+    "optimizer: {name: adam, learning_rate: 0.001}\n"
+    "train: {epochs: 1500, batch_size: 1}\n");
+  int signals[] = { SIGINT, SIGTERM };
+
+  for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("run%u", i);
+      g_autofree char *run = g_build_filename (dir, name, NULL);
+      g_autofree char *reason = NULL;
+      g_autofree char *checkpoint = g_build_filename (run, "checkpoint.nnckpt", NULL);
+      g_autofree char *err = NULL;
+      guint rows;
+      int status;
+
+      status = interrupt_run (experiment, run, signals[i]);
+      ASSERT_STATUS (status, EXIT_RUN_FAILED, NULL);
+      reason = summary_member (run, "stop_reason");
+      CU_ASSERT_STRING_EQUAL (reason ? reason : "(none)", "interrupted");
+      CU_ASSERT_TRUE (g_file_test (checkpoint, G_FILE_TEST_IS_REGULAR));
+      rows = history_rows (run);
+      CU_ASSERT (rows >= 1 && rows < 1500);
+
+      status = nnrun (NULL, &err, "train", experiment, "--quiet", "--resume", run, NULL);
+      ASSERT_STATUS (status, EXIT_OK, err);
+      CU_ASSERT_EQUAL (history_rows (run), 1500);
+      g_clear_pointer (&reason, g_free);
+      reason = summary_member (run, "stop_reason");
+      CU_ASSERT_STRING_EQUAL (reason ? reason : "(none)", "completed");
+    }
+}
+
 int
 main (void)
 {
@@ -596,6 +664,10 @@ main (void)
                test_diverging_run);
   CU_add_test (suite, "a run folder that cannot be created fails the run",
                test_unwritable_output);
+
+  suite = CU_add_suite ("nnrun stops on a signal and resumes", init_suite, clean_suite);
+  CU_add_test (suite, "SIGINT or SIGTERM stops the run with its outputs, and --resume finishes it",
+               test_interrupt_and_resume);
 
   suite = CU_add_suite ("nnrun validate and --set", init_suite, clean_suite);
   CU_add_test (suite, "validate prints the resolved experiment, which then runs as printed",

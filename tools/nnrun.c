@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <glib-unix.h>
 #include <json-glib/json-glib.h>
 #include <nn.h>
 
@@ -288,6 +289,68 @@ cmd_validate (int    argc,
   return EXIT_OK;
 }
 
+/* Training runs in a thread while the main thread waits for it and for
+ * SIGINT or SIGTERM, which stop it after the current batch: a signal
+ * handler itself may not touch a GCancellable. */
+typedef struct {
+  NnExperiment *experiment;
+  GCancellable *cancellable;
+  GMainLoop    *loop;
+  GError       *error;
+  gboolean      ok;
+} Training;
+
+static gboolean
+quit_loop (gpointer loop)
+{
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+training_thread (gpointer data)
+{
+  Training *t = data;
+
+  t->ok = nn_experiment_run (t->experiment, t->cancellable, &t->error);
+  /* g_idle_add() is safe from any thread; the main loop quits when it runs. */
+  g_idle_add (quit_loop, t->loop);
+  return NULL;
+}
+
+static gboolean
+on_stop_signal (gpointer data)
+{
+  Training *t = data;
+
+  if (!g_cancellable_is_cancelled (t->cancellable))
+    g_printerr ("nnrun: stopping after the current batch\n");
+  g_cancellable_cancel (t->cancellable);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+run_training (NnExperiment  *experiment,
+              GError       **error)
+{
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  Training t = { experiment, cancellable, loop, NULL, FALSE };
+  guint sigint, sigterm;
+  GThread *thread;
+
+  sigint = g_unix_signal_add (SIGINT, on_stop_signal, &t);
+  sigterm = g_unix_signal_add (SIGTERM, on_stop_signal, &t);
+  thread = g_thread_new ("training", training_thread, &t);
+  g_main_loop_run (loop);
+  g_thread_join (thread);
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  if (!t.ok)
+    g_propagate_error (error, t.error);
+  return t.ok;
+}
+
 static int
 cmd_train (int    argc,
            char **argv)
@@ -296,10 +359,13 @@ cmd_train (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(NnExperiment) experiment = NULL;
   g_autofree char *out_dir = NULL;
+  g_autofree char *resume_dir = NULL;
   g_auto(GStrv) overrides = NULL;
   gboolean quiet = FALSE, json = FALSE;
   Progress progress = { 0 };
   const GOptionEntry entries[] = {
+    { "resume", 'r', 0, G_OPTION_ARG_FILENAME, &resume_dir,
+      "Continue the interrupted run in DIR from its checkpoint", "DIR" },
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &overrides,
       "Override a key of the experiment, e.g. optimizer.learning_rate=0.05", "KEY=VALUE" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
@@ -322,6 +388,8 @@ cmd_train (int    argc,
                                           : "train takes one experiment file");
   if (quiet && json)
     return usage_error (context, "--quiet and --json exclude each other");
+  if (resume_dir != NULL && out_dir != NULL)
+    return usage_error (context, "--resume continues in its own directory: no --out");
 
   load_plugins ();
   experiment = nn_experiment_new_from_file_full (argv[1], (const char * const *) overrides,
@@ -331,6 +399,8 @@ cmd_train (int    argc,
   print_warnings (experiment);
   if (out_dir != NULL)
     nn_experiment_set_output_dir (experiment, out_dir);
+  if (resume_dir != NULL && !nn_experiment_resume (experiment, resume_dir, &error))
+    return fail (error);
 
   progress.mode = json ? OUTPUT_JSON : quiet ? OUTPUT_QUIET : OUTPUT_TEXT;
   progress.epochs = nn_experiment_get_epochs (experiment);
@@ -338,7 +408,7 @@ cmd_train (int    argc,
   progress.every = isatty (STDOUT_FILENO) ? 1 : MAX (1, progress.epochs / 20);
   g_signal_connect (experiment, "epoch-finished", G_CALLBACK (on_epoch_finished), &progress);
 
-  if (!nn_experiment_run (experiment, NULL, &error))
+  if (!run_training (experiment, &error))
     {
       /* The history so far is plotted and the summary records why the run
        * stopped; then the run fails. */
@@ -348,6 +418,13 @@ cmd_train (int    argc,
         nnrun_plot_run_dirs (&dir, 1, NULL, NULL);
       if (json)
         print_json_summary (experiment, NULL);
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_printerr ("nnrun: interrupted after epoch %u; the checkpoint and the outputs so "
+                      "far are in %s; continue with: nnrun train %s --resume %s\n",
+                      nn_experiment_get_epochs_run (experiment), dir, argv[1], dir);
+          return EXIT_RUN_FAILED;
+        }
       return fail (error);
     }
   {
