@@ -352,6 +352,10 @@ write_module (NnYamlWriter *w,
   nn_yaml_writer_string (w, G_OBJECT_TYPE_NAME (object));
   nn_yaml_writer_string (w, "file");
   nn_yaml_writer_string (w, file ? file : "(unknown)");
+  nn_yaml_writer_string (w, "version");
+  nn_yaml_writer_string (w, nn_plugins_get_version_for_type (G_OBJECT_TYPE (object))
+                            ? nn_plugins_get_version_for_type (G_OBJECT_TYPE (object))
+                            : "unversioned");
   nn_yaml_writer_string (w, "abi");
   nn_yaml_writer_uint (w, NN_PLUGIN_ABI_VERSION);
   nn_yaml_writer_end_mapping (w);

@@ -32,6 +32,7 @@ typedef struct {
   char  *name;
   GType  type;
   char  *file;
+  char  *version;
 } NnPluginEntry;
 
 static const char * const extension_points[] = {
@@ -85,6 +86,7 @@ nn_plugin_entry_free (NnPluginEntry *entry)
   g_free (entry->extension_point);
   g_free (entry->name);
   g_free (entry->file);
+  g_free (entry->version);
   g_free (entry);
 }
 
@@ -99,10 +101,12 @@ static void
 add_entry (const char *extension_point,
            const char *name,
            GType       type,
-           const char *file)
+           const char *file,
+           const char *version)
 {
   NnPluginEntry *entry = g_new0 (NnPluginEntry, 1);
 
+  entry->version = g_strdup (version);
   entry->extension_point = g_strdup (extension_point);
   entry->name = g_strdup (name);
   entry->type = type;
@@ -146,7 +150,7 @@ ensure_registry (void)
       g_io_extension_point_implement (NN_OPTIMIZER_EXTENSION_POINT_NAME, type,
                                       builtin_optimizers[i].name, 0);
       add_entry (NN_OPTIMIZER_EXTENSION_POINT_NAME, builtin_optimizers[i].name, type,
-                 "(built-in)");
+                 "(built-in)", NN_VERSION);
     }
 }
 
@@ -164,8 +168,11 @@ snapshot_extensions (void)
   return seen;
 }
 
+/* Checks a file before any of its code runs; @version gets the version
+ * it records, copied, since the probe's handle is closed again. */
 static gboolean
 probe_file (const char  *path,
+            char       **version,
             GError     **error)
 {
   g_autoptr(GError) local_error = NULL;
@@ -201,7 +208,11 @@ probe_file (const char  *path,
     g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
                  "%s: no g_io_module_load entry point (use NN_PLUGIN_DEFINE)", path);
   else
-    ok = TRUE;
+    {
+      /* The string lives in the plugin, which the probe closes. */
+      *version = g_strdup (info->version);
+      ok = TRUE;
+    }
 
   g_module_close (handle);
   return ok;
@@ -213,11 +224,12 @@ load_new_file_locked (const char  *path,
                       GError     **error)
 {
   g_autoptr(GHashTable) before = NULL;
+  g_autofree char *version = NULL;
   GIOModule *module;
   guint n_new = 0;
   GString *duplicates = NULL;
 
-  if (!probe_file (path, error))
+  if (!probe_file (path, &version, error))
     return FALSE;
 
   before = snapshot_extensions ();
@@ -257,7 +269,7 @@ load_new_file_locked (const char  *path,
                                       name, other->file);
               continue;
             }
-          add_entry (extension_points[i], name, g_io_extension_get_type (ext), path);
+          add_entry (extension_points[i], name, g_io_extension_get_type (ext), path, version);
         }
     }
 
@@ -310,7 +322,9 @@ load_file_locked (const char  *path,
   tried = g_new0 (TriedFile, 1);
   tried->path = g_steal_pointer (&canonical);
   g_hash_table_insert (tried_files, g_strdup (basename), tried);
-  if (load_new_file_locked (path, &load_error))
+  /* The absolute name: a bare file name would go through dlopen's search
+   * path (LD_LIBRARY_PATH, the system library folders) instead. */
+  if (load_new_file_locked (tried->path, &load_error))
     return TRUE;
   tried->error = g_error_copy (load_error);
   g_propagate_error (error, load_error);
@@ -765,6 +779,26 @@ nn_plugins_get_types_for_file (const char *path,
   G_UNLOCK (registry);
   *n_types = entries->len;
   return types;
+}
+
+/**
+ * nn_plugins_get_version_for_type:
+ * @type: a registered type
+ *
+ * Returns: (transfer none) (nullable): the version the plugin that
+ *   registered @type records (%NN_PLUGIN_VERSION), the library's version for
+ *   its own types, or %NULL for an unversioned plugin
+ */
+const char *
+nn_plugins_get_version_for_type (GType type)
+{
+  NnPluginEntry *entry;
+
+  G_LOCK (registry);
+  ensure_registry ();
+  entry = g_hash_table_lookup (entries_by_type, GSIZE_TO_POINTER (type));
+  G_UNLOCK (registry);
+  return entry ? entry->version : NULL;
 }
 
 /**

@@ -17,19 +17,32 @@ G_BEGIN_DECLS
  * Bumped whenever the layout of a class structure that plugins subclass
  * changes. The loader refuses a plugin built for another value.
  */
-#define NN_PLUGIN_ABI_VERSION 1
+#define NN_PLUGIN_ABI_VERSION 2
+
+/**
+ * NN_PLUGIN_VERSION:
+ *
+ * The version a plugin records for itself, which saved models keep beside
+ * the plugin's name and file. Define it before including `<nn.h>` (or with
+ * `-DNN_PLUGIN_VERSION='"1.0"'`); a plugin without it is unversioned.
+ */
+#ifndef NN_PLUGIN_VERSION
+#define NN_PLUGIN_VERSION NULL
+#endif
 
 /**
  * NnPluginInfo:
  * @abi_version: %NN_PLUGIN_ABI_VERSION when the plugin was built
  * @real_size: `sizeof (nn_real)` when the plugin was built
+ * @version: (nullable): %NN_PLUGIN_VERSION when the plugin was built
  *
  * Exported by every plugin as `nn_plugin_info`, so the loader can refuse a
  * plugin built for another ABI or scalar type before running any of its code.
  */
 typedef struct {
-  guint32 abi_version;
-  guint32 real_size;
+  guint32     abi_version;
+  guint32     real_size;
+  const char *version;
 } NnPluginInfo;
 
 #ifdef NN_PLUGIN_STATIC
@@ -45,7 +58,7 @@ typedef struct {
  */
 #define NN_PLUGIN_DEFINE(register_types_func)                                  \
   G_MODULE_EXPORT const NnPluginInfo nn_plugin_info = {                        \
-    NN_PLUGIN_ABI_VERSION, sizeof (nn_real)                                    \
+    NN_PLUGIN_ABI_VERSION, sizeof (nn_real), NN_PLUGIN_VERSION                 \
   };                                                                           \
   G_MODULE_EXPORT void g_io_module_load (GIOModule *module);                   \
   G_MODULE_EXPORT void g_io_module_unload (GIOModule *module);                 \

@@ -25,6 +25,7 @@ GType         nn_plugins_lookup               (const char  *extension_point,
                                                GError     **error);
 const char   *nn_plugins_get_name_for_type    (GType        type);
 const char   *nn_plugins_get_file_for_type    (GType        type);
+const char   *nn_plugins_get_version_for_type (GType        type);
 GType        *nn_plugins_get_types_for_file   (const char  *path,
                                                guint       *n_types);
 GObject      *nn_plugins_new_object           (const char  *extension_point,
