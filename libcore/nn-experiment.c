@@ -1870,6 +1870,22 @@ nn_experiment_get_epochs_run (NnExperiment *self)
 }
 
 /**
+ * nn_experiment_get_stop_reason:
+ * @self: a #NnExperiment
+ *
+ * Returns: (transfer none): why the last run stopped: `completed`,
+ *   `early_stopping`, `interrupted`, `diverged` or `failed`, as in
+ *   `summary.json`
+ */
+const char *
+nn_experiment_get_stop_reason (NnExperiment *self)
+{
+  g_return_val_if_fail (NN_IS_EXPERIMENT (self), NULL);
+
+  return self->stop_reason;
+}
+
+/**
  * nn_experiment_get_history_value:
  * @self: a #NnExperiment
  * @epoch: an epoch, counting from 1

@@ -40,6 +40,7 @@ gboolean            nn_experiment_run                  (NnExperiment  *self,
                                                         GError       **error);
 const char * const *nn_experiment_get_history_columns  (NnExperiment  *self);
 guint               nn_experiment_get_epochs_run       (NnExperiment  *self);
+const char         *nn_experiment_get_stop_reason      (NnExperiment  *self);
 double              nn_experiment_get_history_value    (NnExperiment  *self,
                                                         guint          epoch,
                                                         guint          column);

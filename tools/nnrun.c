@@ -88,6 +88,7 @@ typedef struct {
   OutputMode mode;
   guint      every;
   guint      epochs;
+  guint      last_printed;
 } Progress;
 
 static void
@@ -193,7 +194,10 @@ on_epoch_finished (NnExperiment *experiment,
       break;
     case OUTPUT_TEXT:
       if (epoch == 1 || epoch == progress->epochs || epoch % progress->every == 0)
-        print_row (experiment, epoch);
+        {
+          print_row (experiment, epoch);
+          progress->last_printed = epoch;
+        }
       break;
     case OUTPUT_QUIET:
     default:
@@ -225,7 +229,9 @@ print_summary (NnExperiment *experiment)
   static const char * const splits[] = { "train", "validation", "test" };
   const char * const *columns = nn_experiment_get_history_columns (experiment);
 
-  g_print ("done: %u epochs; results in %s\n", nn_experiment_get_epochs_run (experiment),
+  g_print ("done: %u epochs%s; results in %s\n", nn_experiment_get_epochs_run (experiment),
+           g_str_equal (nn_experiment_get_stop_reason (experiment), "early_stopping")
+           ? " (stopped early)" : "",
            nn_experiment_get_output_dir (experiment));
   for (guint s = 0; s < G_N_ELEMENTS (splits); s++)
     {
@@ -439,7 +445,14 @@ cmd_train (int    argc,
         return fail (error);
     }
   else if (!quiet)
-    print_summary (experiment);
+    {
+      /* A run that stopped early ends with its last epoch too. */
+      guint last = nn_experiment_get_epochs_run (experiment);
+
+      if (last > progress.last_printed)
+        print_row (experiment, last);
+      print_summary (experiment);
+    }
   return EXIT_OK;
 }
 
