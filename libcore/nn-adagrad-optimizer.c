@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "nn-adagrad-optimizer.h"
+#include "nn-optimizer-private.h"
 
 /**
  * NnAdagradOptimizer:
@@ -106,14 +107,9 @@ nn_adagrad_optimizer_prepare (NnOptimizer     *optimizer,
   NnAdagradOptimizer *self = NN_ADAGRAD_OPTIMIZER (optimizer);
 
   g_clear_pointer (&self->sum, g_ptr_array_unref);
-  self->sum = g_ptr_array_new_full (n_params, (GDestroyNotify) nn_matrix_free);
+  self->sum = nn_optimizer_buffers_new (n_params, params);
   for (guint i = 0; i < n_params; i++)
-    {
-      NnMatrix *m = nn_matrix_new (params[i]->rows, params[i]->cols);
-
-      nn_matrix_fill (m, (nn_real) self->initial_accumulator_value);
-      g_ptr_array_add (self->sum, m);
-    }
+    nn_matrix_fill (self->sum->pdata[i], (nn_real) self->initial_accumulator_value);
 }
 
 static void
@@ -151,8 +147,7 @@ nn_adagrad_optimizer_save_state (NnOptimizer  *optimizer,
 {
   NnAdagradOptimizer *self = NN_ADAGRAD_OPTIMIZER (optimizer);
 
-  if (self->sum != NULL)
-    nn_optimizer_state_add_buffers (state, "sum", self->sum);
+  nn_optimizer_save_buffers (state, "sum", self->sum, NULL);
 }
 
 static gboolean
@@ -162,8 +157,7 @@ nn_adagrad_optimizer_load_state (NnOptimizer   *optimizer,
 {
   NnAdagradOptimizer *self = NN_ADAGRAD_OPTIMIZER (optimizer);
 
-  return self->sum == NULL ||
-         nn_optimizer_state_read_buffers (state, "sum", self->sum, error);
+  return nn_optimizer_load_buffers (state, error, "sum", self->sum, NULL);
 }
 
 static void

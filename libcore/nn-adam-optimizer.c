@@ -4,7 +4,8 @@
 #include <float.h>
 #include <math.h>
 
-#include "nn-adam-optimizer.h"
+#include "nn-adam-optimizer-private.h"
+#include "nn-optimizer-private.h"
 
 /* Betas are in [0, 1): 1 would make the bias correction divide by zero. */
 #define BETA_MAX (1.0 - DBL_EPSILON / 2)
@@ -21,12 +22,11 @@
  *     θ ← θ − η / (1 − β₁ᵗ) × m / (√v / √(1 − β₂ᵗ) + ε)
  *
  * With `amsgrad`, the running maximum of `v` takes its place in the
- * denominator. The moments start at zero.
+ * denominator. The moments start at zero. [class@Nn.AdamwOptimizer] is the
+ * same with the weight decay decoupled (see #NnAdamOptimizerClass).
  */
-struct _NnAdamOptimizer
+typedef struct
 {
-  NnOptimizer parent_instance;
-
   double      beta1;
   double      beta2;
   double      epsilon;
@@ -36,9 +36,9 @@ struct _NnAdamOptimizer
   GPtrArray  *exp_avg;          /* NnMatrix per parameter: m */
   GPtrArray  *exp_avg_sq;       /* v */
   GPtrArray  *max_exp_avg_sq;   /* running maximum of v, with amsgrad only */
-};
+} NnAdamOptimizerPrivate;
 
-G_DEFINE_FINAL_TYPE (NnAdamOptimizer, nn_adam_optimizer, NN_TYPE_OPTIMIZER)
+G_DEFINE_TYPE_WITH_PRIVATE (NnAdamOptimizer, nn_adam_optimizer, NN_TYPE_OPTIMIZER)
 
 enum {
   PROP_0,
@@ -51,34 +51,38 @@ enum {
   N_PROPS
 };
 
-static GParamSpec *properties[N_PROPS];
+static NnAdamOptimizerPrivate *
+get_private (gpointer self)
+{
+  return nn_adam_optimizer_get_instance_private (NN_ADAM_OPTIMIZER (self));
+}
 
 static void
 nn_adam_optimizer_finalize (GObject *object)
 {
-  NnAdamOptimizer *self = NN_ADAM_OPTIMIZER (object);
+  NnAdamOptimizerPrivate *priv = get_private (object);
 
-  g_clear_pointer (&self->exp_avg, g_ptr_array_unref);
-  g_clear_pointer (&self->exp_avg_sq, g_ptr_array_unref);
-  g_clear_pointer (&self->max_exp_avg_sq, g_ptr_array_unref);
+  g_clear_pointer (&priv->exp_avg, g_ptr_array_unref);
+  g_clear_pointer (&priv->exp_avg_sq, g_ptr_array_unref);
+  g_clear_pointer (&priv->max_exp_avg_sq, g_ptr_array_unref);
 
   G_OBJECT_CLASS (nn_adam_optimizer_parent_class)->finalize (object);
 }
 
 static double *
-double_field (NnAdamOptimizer *self,
-              guint            prop_id)
+double_field (NnAdamOptimizerPrivate *priv,
+              guint                   prop_id)
 {
   switch (prop_id)
     {
     case PROP_BETA1:
-      return &self->beta1;
+      return &priv->beta1;
     case PROP_BETA2:
-      return &self->beta2;
+      return &priv->beta2;
     case PROP_EPSILON:
-      return &self->epsilon;
+      return &priv->epsilon;
     case PROP_WEIGHT_DECAY:
-      return &self->weight_decay;
+      return &priv->weight_decay;
     default:
       return NULL;
     }
@@ -90,15 +94,15 @@ nn_adam_optimizer_get_property (GObject    *object,
                                 GValue     *value,
                                 GParamSpec *pspec)
 {
-  NnAdamOptimizer *self = NN_ADAM_OPTIMIZER (object);
-  double *field = double_field (self, prop_id);
+  NnAdamOptimizerPrivate *priv = get_private (object);
+  double *field = double_field (priv, prop_id);
 
   if (field != NULL)
     g_value_set_double (value, *field);
   else if (prop_id == PROP_LEARNING_RATE)
-    g_value_set_double (value, nn_optimizer_get_learning_rate (NN_OPTIMIZER (self)));
+    g_value_set_double (value, nn_optimizer_get_learning_rate (NN_OPTIMIZER (object)));
   else if (prop_id == PROP_AMSGRAD)
-    g_value_set_boolean (value, self->amsgrad);
+    g_value_set_boolean (value, priv->amsgrad);
   else
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
@@ -109,8 +113,8 @@ nn_adam_optimizer_set_property (GObject      *object,
                                 const GValue *value,
                                 GParamSpec   *pspec)
 {
-  NnAdamOptimizer *self = NN_ADAM_OPTIMIZER (object);
-  double *field = double_field (self, prop_id);
+  NnAdamOptimizerPrivate *priv = get_private (object);
+  double *field = double_field (priv, prop_id);
 
   if (field != NULL)
     {
@@ -121,12 +125,12 @@ nn_adam_optimizer_set_property (GObject      *object,
         }
     }
   else if (prop_id == PROP_LEARNING_RATE)
-    nn_optimizer_set_learning_rate (NN_OPTIMIZER (self), g_value_get_double (value));
+    nn_optimizer_set_learning_rate (NN_OPTIMIZER (object), g_value_get_double (value));
   else if (prop_id == PROP_AMSGRAD)
     {
-      if (self->amsgrad != g_value_get_boolean (value))
+      if (priv->amsgrad != g_value_get_boolean (value))
         {
-          self->amsgrad = g_value_get_boolean (value);
+          priv->amsgrad = g_value_get_boolean (value);
           g_object_notify_by_pspec (object, pspec);
         }
     }
@@ -134,31 +138,20 @@ nn_adam_optimizer_set_property (GObject      *object,
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
-static GPtrArray *
-new_buffers (guint            n_params,
-             const NnMatrix **params)
-{
-  GPtrArray *buffers = g_ptr_array_new_full (n_params, (GDestroyNotify) nn_matrix_free);
-
-  for (guint i = 0; i < n_params; i++)
-    g_ptr_array_add (buffers, nn_matrix_new (params[i]->rows, params[i]->cols));
-  return buffers;
-}
-
 static void
 nn_adam_optimizer_prepare (NnOptimizer     *optimizer,
                            guint            n_params,
                            const NnMatrix **params)
 {
-  NnAdamOptimizer *self = NN_ADAM_OPTIMIZER (optimizer);
+  NnAdamOptimizerPrivate *priv = get_private (optimizer);
 
-  g_clear_pointer (&self->exp_avg, g_ptr_array_unref);
-  g_clear_pointer (&self->exp_avg_sq, g_ptr_array_unref);
-  g_clear_pointer (&self->max_exp_avg_sq, g_ptr_array_unref);
-  self->exp_avg = new_buffers (n_params, params);
-  self->exp_avg_sq = new_buffers (n_params, params);
-  if (self->amsgrad)
-    self->max_exp_avg_sq = new_buffers (n_params, params);
+  g_clear_pointer (&priv->exp_avg, g_ptr_array_unref);
+  g_clear_pointer (&priv->exp_avg_sq, g_ptr_array_unref);
+  g_clear_pointer (&priv->max_exp_avg_sq, g_ptr_array_unref);
+  priv->exp_avg = nn_optimizer_buffers_new (n_params, params);
+  priv->exp_avg_sq = nn_optimizer_buffers_new (n_params, params);
+  if (priv->amsgrad)
+    priv->max_exp_avg_sq = nn_optimizer_buffers_new (n_params, params);
 }
 
 static void
@@ -167,36 +160,42 @@ nn_adam_optimizer_update (NnOptimizer    *optimizer,
                           NnMatrix       *param,
                           const NnMatrix *grad)
 {
-  NnAdamOptimizer *self = NN_ADAM_OPTIMIZER (optimizer);
+  NnAdamOptimizerPrivate *priv = get_private (optimizer);
+  const gboolean decoupled = NN_ADAM_OPTIMIZER_GET_CLASS (optimizer)->decoupled_weight_decay;
+  const double lr = nn_optimizer_get_learning_rate (optimizer);
   const double t = (double) nn_optimizer_get_iterations (optimizer);
-  const nn_real neg_step_size = (nn_real) (-nn_optimizer_get_learning_rate (optimizer) /
-                                           (1.0 - pow (self->beta1, t)));
-  const nn_real bias_correction2_sqrt = (nn_real) sqrt (1.0 - pow (self->beta2, t));
-  const nn_real beta1 = (nn_real) self->beta1;
-  const nn_real beta2 = (nn_real) self->beta2;
-  const nn_real one_minus_beta1 = (nn_real) (1.0 - self->beta1);
-  const nn_real one_minus_beta2 = (nn_real) (1.0 - self->beta2);
-  const nn_real eps = (nn_real) self->epsilon;
-  const nn_real wd = (nn_real) self->weight_decay;
+  const nn_real neg_step_size = (nn_real) (-lr / (1.0 - pow (priv->beta1, t)));
+  const nn_real bias_correction2_sqrt = (nn_real) sqrt (1.0 - pow (priv->beta2, t));
+  const nn_real beta1 = (nn_real) priv->beta1;
+  const nn_real beta2 = (nn_real) priv->beta2;
+  const nn_real one_minus_beta1 = (nn_real) (1.0 - priv->beta1);
+  const nn_real one_minus_beta2 = (nn_real) (1.0 - priv->beta2);
+  const nn_real eps = (nn_real) priv->epsilon;
+  const nn_real wd = (nn_real) priv->weight_decay;
+  const nn_real decay = (nn_real) (1.0 - lr * priv->weight_decay);
   const gsize n = nn_matrix_size (param);
   nn_real *p = param->data;
   const nn_real *g = grad->data;
   nn_real *m, *v, *vmax = NULL;
 
-  g_return_if_fail (self->exp_avg != NULL && index < self->exp_avg->len);
+  g_return_if_fail (priv->exp_avg != NULL && index < priv->exp_avg->len);
   /* amsgrad needs the buffer prepare() makes only when it was on then. */
-  g_return_if_fail (!self->amsgrad || self->max_exp_avg_sq != NULL);
+  g_return_if_fail (!priv->amsgrad || priv->max_exp_avg_sq != NULL);
 
-  m = ((NnMatrix *) self->exp_avg->pdata[index])->data;
-  v = ((NnMatrix *) self->exp_avg_sq->pdata[index])->data;
-  if (self->amsgrad)
-    vmax = ((NnMatrix *) self->max_exp_avg_sq->pdata[index])->data;
+  m = ((NnMatrix *) priv->exp_avg->pdata[index])->data;
+  v = ((NnMatrix *) priv->exp_avg_sq->pdata[index])->data;
+  if (priv->amsgrad)
+    vmax = ((NnMatrix *) priv->max_exp_avg_sq->pdata[index])->data;
 
   for (gsize i = 0; i < n; i++)
     {
-      nn_real d = g[i] + wd * p[i];
+      nn_real d = g[i];
       nn_real second;
 
+      if (decoupled)
+        p[i] *= decay;
+      else
+        d += wd * p[i];
       m[i] = m[i] * beta1 + one_minus_beta1 * d;
       v[i] = v[i] * beta2 + one_minus_beta2 * d * d;
       second = v[i];
@@ -214,14 +213,10 @@ static void
 nn_adam_optimizer_save_state (NnOptimizer  *optimizer,
                               GVariantDict *state)
 {
-  NnAdamOptimizer *self = NN_ADAM_OPTIMIZER (optimizer);
+  NnAdamOptimizerPrivate *priv = get_private (optimizer);
 
-  if (self->exp_avg == NULL)
-    return;
-  nn_optimizer_state_add_buffers (state, "exp_avg", self->exp_avg);
-  nn_optimizer_state_add_buffers (state, "exp_avg_sq", self->exp_avg_sq);
-  if (self->max_exp_avg_sq != NULL)
-    nn_optimizer_state_add_buffers (state, "max_exp_avg_sq", self->max_exp_avg_sq);
+  nn_optimizer_save_buffers (state, "exp_avg", priv->exp_avg, "exp_avg_sq", priv->exp_avg_sq,
+                             "max_exp_avg_sq", priv->max_exp_avg_sq, NULL);
 }
 
 static gboolean
@@ -229,34 +224,26 @@ nn_adam_optimizer_load_state (NnOptimizer   *optimizer,
                               GVariantDict  *state,
                               GError       **error)
 {
-  NnAdamOptimizer *self = NN_ADAM_OPTIMIZER (optimizer);
+  NnAdamOptimizerPrivate *priv = get_private (optimizer);
 
-  if (self->exp_avg == NULL)
-    return TRUE;
-  return nn_optimizer_state_read_buffers (state, "exp_avg", self->exp_avg, error) &&
-         nn_optimizer_state_read_buffers (state, "exp_avg_sq", self->exp_avg_sq, error) &&
-         (self->max_exp_avg_sq == NULL ||
-          nn_optimizer_state_read_buffers (state, "max_exp_avg_sq", self->max_exp_avg_sq,
-                                           error));
+  return nn_optimizer_load_buffers (state, error, "exp_avg", priv->exp_avg,
+                                    "exp_avg_sq", priv->exp_avg_sq,
+                                    "max_exp_avg_sq", priv->max_exp_avg_sq, NULL);
 }
 
-static void
-nn_adam_optimizer_class_init (NnAdamOptimizerClass *klass)
+void
+nn_adam_optimizer_class_install_properties (NnAdamOptimizerClass *klass,
+                                            gboolean              decoupled_weight_decay)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  NnOptimizerClass *optimizer_class = NN_OPTIMIZER_CLASS (klass);
   const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
                             G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+  GParamSpec *properties[N_PROPS] = { NULL, };
 
-  object_class->finalize = nn_adam_optimizer_finalize;
+  klass->decoupled_weight_decay = decoupled_weight_decay;
+  /* GObject does not let a subclass inherit these. */
   object_class->get_property = nn_adam_optimizer_get_property;
   object_class->set_property = nn_adam_optimizer_set_property;
-
-  optimizer_class->description = "Adam: adaptive moment estimation with an L2 penalty";
-  optimizer_class->prepare = nn_adam_optimizer_prepare;
-  optimizer_class->update = nn_adam_optimizer_update;
-  optimizer_class->save_state = nn_adam_optimizer_save_state;
-  optimizer_class->load_state = nn_adam_optimizer_load_state;
 
   /**
    * NnAdamOptimizer:learning-rate:
@@ -303,12 +290,18 @@ nn_adam_optimizer_class_init (NnAdamOptimizerClass *klass)
    * NnAdamOptimizer:weight-decay:
    *
    * The L2 penalty factor: `weight-decay` × θ is added to the gradient
-   * (see #NnAdamwOptimizer for the decoupled form).
+   * (see #NnAdamwOptimizer:weight-decay for the decoupled form).
    */
-  properties[PROP_WEIGHT_DECAY] =
-    g_param_spec_double ("weight-decay", NULL,
-                         "L2 penalty added to the gradient as weight_decay times the parameter",
-                         0.0, G_MAXDOUBLE, 0.0, flags);
+  if (decoupled_weight_decay)
+    properties[PROP_WEIGHT_DECAY] =
+      g_param_spec_double ("weight-decay", NULL,
+                           "Decoupled weight decay: each step scales the parameter by 1 - learning_rate * weight_decay",
+                           0.0, G_MAXDOUBLE, 0.01, flags);
+  else
+    properties[PROP_WEIGHT_DECAY] =
+      g_param_spec_double ("weight-decay", NULL,
+                           "L2 penalty added to the gradient as weight_decay times the parameter",
+                           0.0, G_MAXDOUBLE, 0.0, flags);
 
   /**
    * NnAdamOptimizer:amsgrad:
@@ -322,6 +315,22 @@ nn_adam_optimizer_class_init (NnAdamOptimizerClass *klass)
                           FALSE, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+nn_adam_optimizer_class_init (NnAdamOptimizerClass *klass)
+{
+  NnOptimizerClass *optimizer_class = NN_OPTIMIZER_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = nn_adam_optimizer_finalize;
+
+  optimizer_class->description = "Adam: adaptive moment estimation with an L2 penalty";
+  optimizer_class->prepare = nn_adam_optimizer_prepare;
+  optimizer_class->update = nn_adam_optimizer_update;
+  optimizer_class->save_state = nn_adam_optimizer_save_state;
+  optimizer_class->load_state = nn_adam_optimizer_load_state;
+
+  nn_adam_optimizer_class_install_properties (klass, FALSE);
 }
 
 static void

@@ -10,6 +10,26 @@
 G_BEGIN_DECLS
 
 #define NN_TYPE_ADAM_OPTIMIZER (nn_adam_optimizer_get_type ())
-G_DECLARE_FINAL_TYPE (NnAdamOptimizer, nn_adam_optimizer, NN, ADAM_OPTIMIZER, NnOptimizer)
+G_DECLARE_DERIVABLE_TYPE (NnAdamOptimizer, nn_adam_optimizer, NN, ADAM_OPTIMIZER, NnOptimizer)
+
+/**
+ * NnAdamOptimizerClass:
+ * @parent_class: the parent class
+ * @decoupled_weight_decay: %FALSE to add `weight-decay` × θ to the gradient
+ *   (an L2 penalty, as Adam does), %TRUE to scale θ by
+ *   1 − `learning-rate` × `weight-decay` before each step instead (as
+ *   [class@Nn.AdamwOptimizer] does)
+ *
+ * The class of [class@Nn.AdamOptimizer].
+ */
+struct _NnAdamOptimizerClass
+{
+  NnOptimizerClass parent_class;
+
+  gboolean decoupled_weight_decay;
+
+  /*< private >*/
+  gpointer padding[4];
+};
 
 G_END_DECLS

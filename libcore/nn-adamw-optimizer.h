@@ -5,11 +5,11 @@
 #error "Only <nn.h> can be included directly."
 #endif
 
-#include "nn-optimizer.h"
+#include "nn-adam-optimizer.h"
 
 G_BEGIN_DECLS
 
 #define NN_TYPE_ADAMW_OPTIMIZER (nn_adamw_optimizer_get_type ())
-G_DECLARE_FINAL_TYPE (NnAdamwOptimizer, nn_adamw_optimizer, NN, ADAMW_OPTIMIZER, NnOptimizer)
+G_DECLARE_FINAL_TYPE (NnAdamwOptimizer, nn_adamw_optimizer, NN, ADAMW_OPTIMIZER, NnAdamOptimizer)
 
 G_END_DECLS

@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include "nn-checkpoint.h"
 #include "nn-errors.h"
+#include "nn-utils-private.h"
 
 /* A checkpoint is the training state of a model in a file, from which an
  * interrupted run continues exactly as if it had never stopped.
@@ -50,7 +57,6 @@ nn_checkpoint_save (const char  *path,
   g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
   g_autoptr(GVariant) state = NULL;
   g_autoptr(GVariant) file = NULL;
-  g_autoptr(GError) local_error = NULL;
   g_autofree char *contents = NULL;
   gsize size;
 
@@ -77,13 +83,7 @@ nn_checkpoint_save (const char  *path,
   contents = g_malloc (sizeof magic + size);
   memcpy (contents, magic, sizeof magic);
   g_variant_store (file, contents + sizeof magic);
-  if (!g_file_set_contents (path, contents, sizeof magic + size, &local_error))
-    {
-      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO,
-                   "cannot write the checkpoint: %s", local_error->message);
-      return FALSE;
-    }
-  return TRUE;
+  return nn_write_file_atomic (path, contents, sizeof magic + size, error);
 }
 
 /**
@@ -101,7 +101,8 @@ nn_checkpoint_save (const char  *path,
  * continues exactly where the saved one stood. Everything is checked
  * first: a file that is not a checkpoint, of another version or build
  * (float or double), or of a model of another shape is an error and
- * leaves @model unchanged.
+ * leaves @model unchanged. The file is mapped rather than read, so
+ * whatever its size it costs no more memory than the state of @model.
  *
  * Returns: %TRUE on success, or %FALSE with @error set: %NN_MODEL_ERROR_IO
  *   if the file cannot be read, %NN_MODEL_ERROR_SHAPE_MISMATCH for another
@@ -122,21 +123,43 @@ nn_checkpoint_load (const char  *path,
   g_autoptr(GVariant) real = NULL;
   g_autoptr(GVariant) state = NULL;
   g_autoptr(GVariant) wrapped = NULL;
-  char *data = NULL;
+  g_autoptr(GMappedFile) mapped = NULL;
+  const char *data;
+  struct stat st;
   gsize length;
+  int fd;
 
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (NN_IS_MODEL (model), FALSE);
   g_return_val_if_fail (extra == NULL || *extra == NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!g_file_get_contents (path, &data, &length, &local_error))
+  /* O_NONBLOCK: a FIFO in place of the file must not hang the open. */
+  fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO,
+                   "cannot read the checkpoint %s: %s", path, g_strerror (saved_errno));
+      return FALSE;
+    }
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      close (fd);
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO,
+                   "cannot read the checkpoint %s: not a regular file", path);
+      return FALSE;
+    }
+  mapped = g_mapped_file_new_from_fd (fd, FALSE, &local_error);
+  close (fd);
+  if (mapped == NULL)
     {
       g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO,
                    "cannot read the checkpoint: %s", local_error->message);
       return FALSE;
     }
-  bytes = g_bytes_new_take (data, length);
+  bytes = g_mapped_file_get_bytes (mapped);
+  data = g_bytes_get_data (bytes, &length);
   if (length < sizeof magic || memcmp (data, magic, sizeof magic) != 0)
     {
       g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,

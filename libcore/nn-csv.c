@@ -20,6 +20,10 @@
 
 #define CHUNK_SIZE 65536
 
+/* The most memory one record may take (its text and its fields): a bound
+ * on what a file without line breaks, or with an unclosed quote, costs. */
+#define MAX_RECORD_SIZE ((gsize) 1 << 28)
+
 typedef struct {
   gsize    offset;   /* of its text in reader->text */
   guint    line;
@@ -197,6 +201,15 @@ read_record (NnCsvReader   *self,
 
       if (c == -2)
         return -1;
+      if (G_UNLIKELY (self->text->len + self->fields->len * sizeof (Field) > MAX_RECORD_SIZE))
+        {
+          Field *first = &g_array_index (self->fields, Field, 0);
+
+          set_parse_error (self, error, first->line, first->column,
+                           "a record longer than 256 MiB (a missing line break, or a "
+                           "quote that is never closed?)");
+          return -1;
+        }
       if (c == -1)
         {
           Field *f = &g_array_index (self->fields, Field, self->fields->len - 1);

@@ -8,6 +8,7 @@
 #include "nn-csv-private.h"
 #include "nn-dataset.h"
 #include "nn-errors.h"
+#include "nn-layer.h"
 #include "nn-utils-private.h"
 
 /**
@@ -454,6 +455,14 @@ assign_roles (Header              *h,
                             : "no feature column: the header holds only the target");
       return FALSE;
     }
+  /* Each feature is an input of the first layer. */
+  if (h->n_features > NN_LAYER_MAX_WIDTH)
+    {
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                   "%s:%u:1: error: %u feature columns, more than %u, the most inputs "
+                   "a layer takes", h->name, h->line, h->n_features, NN_LAYER_MAX_WIDTH);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -552,9 +561,10 @@ finish_single_target (const char  *name,
  *
  * Errors are %NN_DATA_ERROR_PARSE for malformed data (text in a number
  * column, NaN or infinity, an empty value or target, a row with too many or
- * too few fields, a broken quote, a duplicate column name) and
- * %NN_DATA_ERROR_INVALID for data that cannot serve (no rows, no header, a
- * missing column), with a message `NAME:LINE:COLUMN: error: ...`, COLUMN being
+ * too few fields, a broken quote, a duplicate column name, a record longer
+ * than 256 MiB) and %NN_DATA_ERROR_INVALID for data that cannot serve (no
+ * rows, no header, a missing column, more than %NN_LAYER_MAX_WIDTH
+ * features), with a message `NAME:LINE:COLUMN: error: ...`, COLUMN being
  * the 1-based byte column of the field.
  *
  * Returns: (transfer full): a new #NnDataset, or %NULL with @error set

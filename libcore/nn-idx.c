@@ -6,6 +6,7 @@
 #include "nn-csv-private.h"
 #include "nn-dataset.h"
 #include "nn-errors.h"
+#include "nn-layer.h"
 
 /*
  * Reading the IDX format of MNIST and Fashion-MNIST: a 4-byte magic number
@@ -15,7 +16,8 @@
  *
  * Everything the header promises is checked before anything is allocated;
  * the one thing a compressed file cannot tell in advance, its length, is
- * checked as it is read.
+ * checked as it is read, and memory for its values grows with the data that
+ * actually arrive rather than with what a few bytes of header promise.
  */
 
 /* The most values an images file may hold (n × rows × columns): 8 GiB of
@@ -199,6 +201,14 @@ read_header (IdxFile     *f,
           return FALSE;
         }
     }
+  /* Each pixel is an input of the first layer. */
+  if (ndim == 3 && (guint64) f->dims[1] * f->dims[2] > NN_LAYER_MAX_WIDTH)
+    {
+      set_error (error, f, NN_DATA_ERROR_INVALID, 8,
+                 "images of %u × %u pixels: more than %u, the most inputs a layer takes",
+                 f->dims[1], f->dims[2], NN_LAYER_MAX_WIDTH);
+      return FALSE;
+    }
 
   if (f->size >= 0 && (guint64) f->size != (guint64) f->offset + f->n_values)
     {
@@ -250,33 +260,50 @@ set_short_error (GError  **error,
              " values its header promises", done, f->n_values);
 }
 
-/* The values as nn_real, converted a chunk at a time. */
-static gboolean
+/* The values as nn_real, converted a chunk at a time. An uncompressed
+ * file's length has been checked against the header, so all the memory is
+ * taken at once; for a compressed one it grows with the data read. */
+static nn_real *
 read_values (IdxFile  *f,
-             nn_real  *out,
              GError  **error)
 {
   g_autofree guint8 *buf = g_malloc (MIN (f->n_values, IDX_CHUNK_SIZE));
+  g_autofree nn_real *out = NULL;
+  guint64 capacity = f->size >= 0 ? f->n_values : MIN (f->n_values, IDX_CHUNK_SIZE);
   guint64 done = 0;
 
+  out = g_try_new (nn_real, capacity);
   while (done < f->n_values)
     {
       gsize want = MIN (f->n_values - done, IDX_CHUNK_SIZE);
       gsize got;
-      nn_real *dst = out + done;
 
+      if (out != NULL && done + want > capacity)
+        {
+          capacity = MIN (MAX (2 * capacity, done + want), f->n_values);
+          out = g_try_realloc_n (g_steal_pointer (&out), capacity, sizeof (nn_real));
+        }
+      if (out == NULL)
+        {
+          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_FAILED,
+                       "%s: error: not enough memory for %" G_GUINT64_FORMAT " values",
+                       f->path, f->n_values);
+          return NULL;
+        }
       if (!read_bytes (f, buf, want, &got, error))
-        return FALSE;
+        return NULL;
       for (gsize i = 0; i < got; i++)
-        dst[i] = (nn_real) buf[i];
+        out[done + i] = (nn_real) buf[i];
       done += got;
       if (got < want)
         {
           set_short_error (error, f, done);
-          return FALSE;
+          return NULL;
         }
     }
-  return check_end (f, error);
+  if (!check_end (f, error))
+    return NULL;
+  return g_steal_pointer (&out);
 }
 
 /**
@@ -296,9 +323,11 @@ read_values (IdxFile  *f,
  *
  * The headers are checked before anything is allocated: the magic number
  * (other data types than unsigned bytes are refused), the number of
- * dimensions, sizes that are not 0, at most 2^31 values in all, as many
- * labels as images, and for an uncompressed file its length. A compressed
- * file that ends early or holds more is an error too. Errors are
+ * dimensions, sizes that are not 0, at most 2^31 values in all and
+ * %NN_LAYER_MAX_WIDTH pixels per image, as many labels as images, and for an
+ * uncompressed file its length. A compressed file that ends early or holds
+ * more is an error too, found before more memory is taken than its data
+ * fill. Errors are
  * %NN_DATA_ERROR_PARSE for a malformed file and %NN_DATA_ERROR_INVALID for
  * sizes that cannot serve, with a message `FILE: error: at byte OFFSET: ...`,
  * OFFSET counting the uncompressed bytes.
@@ -313,7 +342,7 @@ nn_dataset_new_from_idx_files (const char  *images_path,
   g_auto(IdxFile) images = { NULL, };
   g_auto(IdxFile) labels = { NULL, };
   g_autofree nn_real *pixels = NULL;
-  g_autofree guint8 *label_bytes = NULL;
+  g_autofree nn_real *label_values = NULL;
   g_autoptr(GStrvBuilder) feature_names = NULL;
   g_autoptr(GStrvBuilder) class_names = NULL;
   g_auto(GStrv) fnames = NULL;
@@ -322,7 +351,6 @@ nn_dataset_new_from_idx_files (const char  *images_path,
   gboolean present[256] = { FALSE, };
   guint index[256];
   guint n, n_pixels, n_classes = 0;
-  gsize got;
 
   g_return_val_if_fail (images_path != NULL && labels_path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -339,29 +367,12 @@ nn_dataset_new_from_idx_files (const char  *images_path,
       return NULL;
     }
 
-  pixels = g_try_new (nn_real, images.n_values);
-  label_bytes = g_try_malloc (n);
-  if (pixels == NULL || label_bytes == NULL)
-    {
-      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_FAILED,
-                   "%s: error: not enough memory for %" G_GUINT64_FORMAT " values",
-                   images_path, images.n_values);
-      return NULL;
-    }
-  if (!read_values (&images, pixels, error))
-    return NULL;
-  if (!read_bytes (&labels, label_bytes, n, &got, error))
-    return NULL;
-  if (got < n)
-    {
-      set_short_error (error, &labels, got);
-      return NULL;
-    }
-  if (!check_end (&labels, error))
+  if ((pixels = read_values (&images, error)) == NULL ||
+      (label_values = read_values (&labels, error)) == NULL)
     return NULL;
 
   for (guint i = 0; i < n; i++)
-    present[label_bytes[i]] = TRUE;
+    present[(guint8) label_values[i]] = TRUE;
   class_names = g_strv_builder_new ();
   for (guint v = 0; v < 256; v++)
     if (present[v])
@@ -373,7 +384,7 @@ nn_dataset_new_from_idx_files (const char  *images_path,
       }
   targets = nn_matrix_new (n, 1);
   for (guint i = 0; i < n; i++)
-    targets->data[i] = (nn_real) index[label_bytes[i]];
+    targets->data[i] = (nn_real) index[(guint8) label_values[i]];
 
   feature_names = g_strv_builder_new ();
   for (guint j = 0; j < n_pixels; j++)

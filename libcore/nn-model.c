@@ -804,6 +804,31 @@ ensure_optimizer_ready (NnModel *self)
   self->optimizer_ready = TRUE;
 }
 
+/* Training diverged: what went wrong, and the usual cure. */
+static void
+set_diverged_error (NnModel     *self,
+                    GError     **error,
+                    const char  *format,
+                    ...) G_GNUC_PRINTF (3, 4);
+
+static void
+set_diverged_error (NnModel     *self,
+                    GError     **error,
+                    const char  *format,
+                    ...)
+{
+  g_autofree char *what = NULL;
+  va_list args;
+
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE,
+               "%s: training diverged at learning rate %g (a smaller learning rate, "
+               "gradient clipping or scaled data usually helps)", what,
+               nn_optimizer_get_learning_rate (self->optimizer));
+}
+
 /**
  * nn_model_train_step:
  * @self: a #NnModel
@@ -814,9 +839,12 @@ ensure_optimizer_ready (NnModel *self)
  * One forward step, one backward step, gradient clipping if
  * #NnModel:clip-norm is set, and one optimizer update.
  *
- * Returns: the loss of the batch before the update, or NaN with
- *   %NN_MODEL_ERROR_NOT_FINITE set if it is not finite (the update is then
- *   not applied)
+ * Divergence stops training at once, with %NN_MODEL_ERROR_NOT_FINITE and a
+ * message giving the likely cause: a loss that is NaN or infinite (the
+ * update is then not applied, so the parameters stay as they were), or a
+ * parameter that the update made NaN or infinite.
+ *
+ * Returns: the loss of the batch before the update, or NaN with @error set
  */
 double
 nn_model_train_step (NnModel         *self,
@@ -838,9 +866,13 @@ nn_model_train_step (NnModel         *self,
   loss = nn_loss_compute (self->loss, pred, y);
   if (!isfinite (loss))
     {
-      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE,
-                   "the loss became %g; training diverged (a smaller learning "
-                   "rate usually helps)", loss);
+      if (nn_optimizer_get_iterations (self->optimizer) == 0)
+        g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE,
+                     "the loss is %g before any update: the data or the initial "
+                     "weights give outputs the loss cannot take (inputs of very "
+                     "large magnitude? scaling the data usually helps)", loss);
+      else
+        set_diverged_error (self, error, "the loss became %g", loss);
       return NAN;
     }
   nn_model_backward (self, x, y);
@@ -849,6 +881,17 @@ nn_model_train_step (NnModel         *self,
   nn_optimizer_step (self->optimizer, self->params->len,
                      (NnMatrix **) self->params->pdata,
                      (const NnMatrix **) self->grads->pdata);
+  /* One pass over the parameters, which a gradient that is not finite or
+   * a step too large for the type spoils, so that training stops at the
+   * step that went wrong rather than at the end of the epoch. */
+  for (guint i = 0; i < self->params->len; i++)
+    if (!nn_matrix_is_finite (self->params->pdata[i]))
+      {
+        set_diverged_error (self, error, "the update made a %s of layer %u NaN or "
+                            "infinite (the loss was %g)", i % 2 == 0 ? "weight" : "bias",
+                            i / 2 + 1, loss);
+        return NAN;
+      }
   return loss;
 }
 
@@ -1098,9 +1141,8 @@ nn_model_fit (NnModel         *self,
       epoch = self->epoch;
       if (!parameters_finite (self))
         {
-          g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE,
-                       "epoch %u: a weight became NaN or infinite; training "
-                       "diverged (a smaller learning rate usually helps)", epoch);
+          set_diverged_error (self, error, "epoch %u: a weight became NaN or infinite",
+                              epoch);
           return FALSE;
         }
       if (val_x != NULL)

@@ -412,9 +412,9 @@ nn_optimizer_load_state (NnOptimizer  *self,
   g_variant_iter_init (&iter, state);
   while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
     {
-      g_autoptr(GVariant) unused = value;
       g_autoptr(GVariant) known = g_variant_lookup_value (expected, key, NULL);
 
+      g_variant_unref (value);
       if (known == NULL)
         {
           g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,

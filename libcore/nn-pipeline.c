@@ -10,6 +10,7 @@
 #include "nn-plugin.h"
 #include "nn-plugins.h"
 #include "nn-safetensors.h"
+#include "nn-utils-private.h"
 #include "nn-yaml-private.h"
 
 /**
@@ -368,6 +369,20 @@ tensor_name (guint       layer,
   return g_strdup_printf ("layers.%u.%s", layer, what);
 }
 
+/* The SHA-256 of a file, in hex. */
+static char *
+file_sha256 (const char  *path,
+             GError     **error)
+{
+  g_autoptr(GMappedFile) mapped = g_mapped_file_new (path, FALSE, error);
+
+  if (mapped == NULL)
+    return NULL;
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256,
+                                      (const guchar *) g_mapped_file_get_contents (mapped),
+                                      g_mapped_file_get_length (mapped));
+}
+
 /**
  * nn_pipeline_save:
  * @self: a #NnPipeline
@@ -376,6 +391,9 @@ tensor_name (guint       layer,
  *
  * Writes `model.safetensors` (tensors `layers.N.weight`, units × inputs, and
  * `layers.N.bias`, 1 × units) and then `model.yaml`, each atomically.
+ * `model.yaml` records the SHA-256 of the weights file (`weights_sha256`),
+ * so that a pair from two different saves (one interrupted between the two
+ * files) is refused when loaded rather than used.
  *
  * Returns: %TRUE, or %FALSE with %NN_MODEL_ERROR_IO set
  */
@@ -391,6 +409,7 @@ nn_pipeline_save (NnPipeline  *self,
   g_autofree char *weights_path = g_build_filename (dir, "model.safetensors", NULL);
   g_autofree char *yaml_path = g_build_filename (dir, "model.yaml", NULL);
   g_autofree char *yaml = NULL;
+  g_autofree char *weights_sha256 = NULL;
   NnModel *model;
   NnLoss *loss;
 
@@ -412,6 +431,17 @@ nn_pipeline_save (NnPipeline  *self,
   if (!nn_safetensors_write (weights_path, names->len, (const char * const *) names->pdata,
                              (const NnMatrix * const *) tensors->pdata, metadata, error))
     return FALSE;
+  {
+    g_autoptr(GError) local_error = NULL;
+
+    weights_sha256 = file_sha256 (weights_path, &local_error);
+    if (weights_sha256 == NULL)
+      {
+        g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO, "%s: error: %s", weights_path,
+                     local_error->message);
+        return FALSE;
+      }
+  }
 
   w = nn_yaml_writer_new ();
   nn_yaml_writer_begin_mapping (w, FALSE);
@@ -480,28 +510,19 @@ nn_pipeline_save (NnPipeline  *self,
     }
   nn_yaml_writer_string (w, "weights");
   nn_yaml_writer_string (w, "model.safetensors");
+  nn_yaml_writer_string (w, "weights_sha256");
+  nn_yaml_writer_string (w, weights_sha256);
   nn_yaml_writer_end_mapping (w);
 
   yaml = nn_yaml_writer_finish (g_steal_pointer (&w));
-  if (!g_file_set_contents (yaml_path, yaml, -1, error))
-    {
-      g_prefix_error (error, "writing %s: ", yaml_path);
-      if (error != NULL && *error != NULL && (*error)->domain == G_FILE_ERROR)
-        {
-          GError *io = g_error_new_literal (NN_MODEL_ERROR, NN_MODEL_ERROR_IO, (*error)->message);
-          g_clear_error (error);
-          g_propagate_error (error, io);
-        }
-      return FALSE;
-    }
-  return TRUE;
+  return nn_write_file_atomic (yaml_path, yaml, strlen (yaml), error);
 }
 
 /* ---- loading ------------------------------------------------------------- */
 
 static const char * const model_keys[] = {
   "format", "nn_version", "scalar", "task", "features", "targets", "classes", "positive",
-  "scaler", "layers", "loss", "loss_module", "weights", NULL
+  "scaler", "layers", "loss", "loss_module", "weights", "weights_sha256", NULL
 };
 static const char * const scaler_keys[] = { "kind", "shift", "divisor", NULL };
 static const char * const layer_keys[] = { "inputs", "units", "activation", "module", NULL };
@@ -607,6 +628,7 @@ read_layers (NnYamlDoc    *doc,
              GError      **error)
 {
   guint width = n_features;
+  guint64 n_parameters = 0;
 
   if (node->type != YAML_SEQUENCE_NODE || nn_yaml_n_items (node) == 0)
     {
@@ -639,6 +661,16 @@ read_layers (NnYamlDoc    *doc,
       if ((v = require (doc, item, "units", what, error)) == NULL ||
           !nn_yaml_get_uint (doc, v, "units", 1, NN_LAYER_MAX_WIDTH, &units, error))
         return FALSE;
+      /* Both factors are at most 2^20: no overflow. */
+      n_parameters += (inputs + 1) * units;
+      if (n_parameters > NN_MODEL_MAX_PARAMETERS)
+        {
+          nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                             "%s makes the model larger than %" G_GUINT64_FORMAT
+                             " parameters, the most a model file may hold", what,
+                             NN_MODEL_MAX_PARAMETERS);
+          return FALSE;
+        }
       if ((v = require (doc, item, "activation", what, error)) == NULL)
         return FALSE;
       act = read_plugin_object (doc, v, nn_yaml_lookup (doc, item, "module"),
@@ -827,8 +859,34 @@ read_document (NnYamlDoc   *doc,
     }
   {
     g_autofree char *weights = g_build_filename (dir, s, NULL);
+    const char *want;
+
     if (!read_weights (weights, self->model, error))
       return NULL;
+    /* Optional: files saved before it was recorded have none. */
+    if ((v = nn_yaml_lookup (doc, root, "weights_sha256")) != NULL)
+      {
+        g_autoptr(GError) local_error = NULL;
+        g_autofree char *sha256 = NULL;
+
+        if (!nn_yaml_get_string (doc, v, "weights_sha256", &want, error))
+          return NULL;
+        sha256 = file_sha256 (weights, &local_error);
+        if (sha256 == NULL)
+          {
+            g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE, "%s: error: %s",
+                         weights, local_error->message);
+            return NULL;
+          }
+        if (g_ascii_strcasecmp (sha256, want) != 0)
+          {
+            nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                               "%s is not the weights file saved with this model (its "
+                               "SHA-256 differs): the two files come from different saves",
+                               weights);
+            return NULL;
+          }
+      }
   }
   return g_steal_pointer (&self);
 }
@@ -840,7 +898,9 @@ read_document (NnYamlDoc   *doc,
  *
  * Loads a saved model: `model.yaml` and the weights file it names. A
  * malformed `model.yaml` gives %NN_CONFIG_ERROR with its position; weights
- * that do not fit give %NN_MODEL_ERROR_INVALID_FILE; a plugin the model uses
+ * that do not fit, and a `model.yaml` that is not a regular file or is
+ * longer than %NN_PIPELINE_MAX_FILE_SIZE, give
+ * %NN_MODEL_ERROR_INVALID_FILE; a plugin the model uses
  * but this nn lacks is named, with the file it came from and the folders
  * searched.
  *
@@ -863,7 +923,8 @@ nn_pipeline_load (const char  *path,
   yaml_path = g_file_test (path, G_FILE_TEST_IS_DIR) ? g_build_filename (path, "model.yaml", NULL)
                                                       : g_strdup (path);
   dir = g_path_get_dirname (yaml_path);
-  if (!g_file_get_contents (yaml_path, &contents, &length, &local_error))
+  if (!nn_read_file_limited (yaml_path, NN_PIPELINE_MAX_FILE_SIZE, &contents, &length,
+                             &local_error))
     {
       g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE, "%s: error: %s",
                    yaml_path, local_error->message);

@@ -19,6 +19,14 @@ G_BEGIN_DECLS
  */
 #define NN_PIPELINE_FORMAT "nn-model/1"
 
+/**
+ * NN_PIPELINE_MAX_FILE_SIZE:
+ *
+ * The longest `model.yaml` nn_pipeline_load() reads, in bytes: 256 MiB,
+ * room for the scaler and names of the widest model a layer allows.
+ */
+#define NN_PIPELINE_MAX_FILE_SIZE (256u << 20)
+
 #define NN_TYPE_PIPELINE (nn_pipeline_get_type ())
 G_DECLARE_FINAL_TYPE (NnPipeline, nn_pipeline, NN, PIPELINE, GObject)
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "nn-optimizer-private.h"
 #include "nn-rmsprop-optimizer.h"
 
 /**
@@ -121,17 +122,6 @@ nn_rmsprop_optimizer_set_property (GObject      *object,
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
-static GPtrArray *
-new_buffers (guint            n_params,
-             const NnMatrix **params)
-{
-  GPtrArray *buffers = g_ptr_array_new_full (n_params, (GDestroyNotify) nn_matrix_free);
-
-  for (guint i = 0; i < n_params; i++)
-    g_ptr_array_add (buffers, nn_matrix_new (params[i]->rows, params[i]->cols));
-  return buffers;
-}
-
 static void
 nn_rmsprop_optimizer_prepare (NnOptimizer     *optimizer,
                               guint            n_params,
@@ -142,11 +132,11 @@ nn_rmsprop_optimizer_prepare (NnOptimizer     *optimizer,
   g_clear_pointer (&self->square_avg, g_ptr_array_unref);
   g_clear_pointer (&self->grad_avg, g_ptr_array_unref);
   g_clear_pointer (&self->momentum_buffer, g_ptr_array_unref);
-  self->square_avg = new_buffers (n_params, params);
+  self->square_avg = nn_optimizer_buffers_new (n_params, params);
   if (self->centered)
-    self->grad_avg = new_buffers (n_params, params);
+    self->grad_avg = nn_optimizer_buffers_new (n_params, params);
   if (self->momentum > 0.0)
-    self->momentum_buffer = new_buffers (n_params, params);
+    self->momentum_buffer = nn_optimizer_buffers_new (n_params, params);
 }
 
 static void
@@ -208,13 +198,8 @@ nn_rmsprop_optimizer_save_state (NnOptimizer  *optimizer,
 {
   NnRmspropOptimizer *self = NN_RMSPROP_OPTIMIZER (optimizer);
 
-  if (self->square_avg == NULL)
-    return;
-  nn_optimizer_state_add_buffers (state, "square_avg", self->square_avg);
-  if (self->grad_avg != NULL)
-    nn_optimizer_state_add_buffers (state, "grad_avg", self->grad_avg);
-  if (self->momentum_buffer != NULL)
-    nn_optimizer_state_add_buffers (state, "momentum_buffer", self->momentum_buffer);
+  nn_optimizer_save_buffers (state, "square_avg", self->square_avg, "grad_avg", self->grad_avg,
+                             "momentum_buffer", self->momentum_buffer, NULL);
 }
 
 static gboolean
@@ -224,14 +209,9 @@ nn_rmsprop_optimizer_load_state (NnOptimizer   *optimizer,
 {
   NnRmspropOptimizer *self = NN_RMSPROP_OPTIMIZER (optimizer);
 
-  if (self->square_avg == NULL)
-    return TRUE;
-  return nn_optimizer_state_read_buffers (state, "square_avg", self->square_avg, error) &&
-         (self->grad_avg == NULL ||
-          nn_optimizer_state_read_buffers (state, "grad_avg", self->grad_avg, error)) &&
-         (self->momentum_buffer == NULL ||
-          nn_optimizer_state_read_buffers (state, "momentum_buffer", self->momentum_buffer,
-                                           error));
+  return nn_optimizer_load_buffers (state, error, "square_avg", self->square_avg,
+                                    "grad_avg", self->grad_avg,
+                                    "momentum_buffer", self->momentum_buffer, NULL);
 }
 
 static void

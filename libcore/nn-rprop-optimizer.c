@@ -4,6 +4,7 @@
 #include <float.h>
 
 #include "nn-errors.h"
+#include "nn-optimizer-private.h"
 #include "nn-rprop-optimizer.h"
 
 /* eta-minus lies in (0, 1) and eta-plus above 1, as PyTorch requires. */
@@ -109,17 +110,6 @@ nn_rprop_optimizer_set_property (GObject      *object,
     }
 }
 
-static GPtrArray *
-new_buffers (guint            n_params,
-             const NnMatrix **params)
-{
-  GPtrArray *buffers = g_ptr_array_new_full (n_params, (GDestroyNotify) nn_matrix_free);
-
-  for (guint i = 0; i < n_params; i++)
-    g_ptr_array_add (buffers, nn_matrix_new (params[i]->rows, params[i]->cols));
-  return buffers;
-}
-
 static void
 nn_rprop_optimizer_prepare (NnOptimizer     *optimizer,
                             guint            n_params,
@@ -129,8 +119,8 @@ nn_rprop_optimizer_prepare (NnOptimizer     *optimizer,
 
   g_clear_pointer (&self->prev, g_ptr_array_unref);
   g_clear_pointer (&self->step_size, g_ptr_array_unref);
-  self->prev = new_buffers (n_params, params);
-  self->step_size = new_buffers (n_params, params);
+  self->prev = nn_optimizer_buffers_new (n_params, params);
+  self->step_size = nn_optimizer_buffers_new (n_params, params);
 }
 
 static void
@@ -211,10 +201,7 @@ nn_rprop_optimizer_save_state (NnOptimizer  *optimizer,
 {
   NnRpropOptimizer *self = NN_RPROP_OPTIMIZER (optimizer);
 
-  if (self->prev == NULL)
-    return;
-  nn_optimizer_state_add_buffers (state, "prev", self->prev);
-  nn_optimizer_state_add_buffers (state, "step_size", self->step_size);
+  nn_optimizer_save_buffers (state, "prev", self->prev, "step_size", self->step_size, NULL);
 }
 
 static gboolean
@@ -224,10 +211,8 @@ nn_rprop_optimizer_load_state (NnOptimizer   *optimizer,
 {
   NnRpropOptimizer *self = NN_RPROP_OPTIMIZER (optimizer);
 
-  if (self->prev == NULL)
-    return TRUE;
-  return nn_optimizer_state_read_buffers (state, "prev", self->prev, error) &&
-         nn_optimizer_state_read_buffers (state, "step_size", self->step_size, error);
+  return nn_optimizer_load_buffers (state, error, "prev", self->prev,
+                                    "step_size", self->step_size, NULL);
 }
 
 static void

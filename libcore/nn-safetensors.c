@@ -19,6 +19,7 @@
 
 #include "nn-errors.h"
 #include "nn-safetensors.h"
+#include "nn-utils-private.h"
 
 /* File offset of the header's first byte. */
 #define HEADER_START 8
@@ -210,6 +211,24 @@ next_element (Parser     *p,
     }
 }
 
+/* Reads @open and, if @close follows at once, that too; *more says whether
+ * elements follow. */
+static gboolean
+open_container (Parser     *p,
+                char        open,
+                char        close,
+                const char *context,
+                gboolean   *more,
+                GError    **error)
+{
+  if (!expect (p, open, context, error))
+    return FALSE;
+  *more = !peek (p, close);
+  if (!*more)
+    p->pos++;
+  return TRUE;
+}
+
 static gboolean
 parse_hex4 (Parser   *p,
             gunichar *out,
@@ -391,6 +410,20 @@ parse_uint (Parser     *p,
   return TRUE;
 }
 
+/* An object's key and the ':' after it; *pos is where the key starts. */
+static gboolean
+parse_key (Parser     *p,
+           const char *what,
+           const char *after,
+           char      **key,
+           gsize      *pos,
+           GError    **error)
+{
+  skip_ws (p);
+  *pos = p->pos;
+  return parse_string (p, what, key, error) && expect (p, ':', after, error);
+}
+
 /* An array of non-negative integers: its length, its first two values and
  * the product of all of them (with a flag for overflow). */
 static gboolean
@@ -403,18 +436,13 @@ parse_uint_array (Parser     *p,
                   GError    **error)
 {
   g_autofree char *context = g_strdup_printf ("in %s", what);
-  gboolean more = TRUE;
+  gboolean more;
 
   *count = 0;
   *product = 1;
   *product_overflow = FALSE;
-  if (!expect (p, '[', context, error))
+  if (!open_container (p, '[', ']', context, &more, error))
     return FALSE;
-  if (peek (p, ']'))
-    {
-      p->pos++;
-      return TRUE;
-    }
   while (more)
     {
       guint64 v = 0;
@@ -437,25 +465,17 @@ parse_tensor (Parser  *p,
               Tensor  *t,
               GError **error)
 {
-  gboolean more = TRUE;
+  gboolean more;
 
-  if (!expect (p, '{', "to open a tensor description", error))
+  if (!open_container (p, '{', '}', "to open a tensor description", &more, error))
     return FALSE;
-  if (peek (p, '}'))
-    {
-      more = FALSE;
-      p->pos++;
-    }
   while (more)
     {
       g_autofree char *field = NULL;
       gsize field_pos;
       guint64 product;
 
-      skip_ws (p);
-      field_pos = p->pos;
-      if (!parse_string (p, "a field name", &field, error) ||
-          !expect (p, ':', "after a field name", error))
+      if (!parse_key (p, "a field name", "after a field name", &field, &field_pos, error))
         return FALSE;
       if ((g_str_equal (field, "dtype") && t->dtype != NULL) ||
           (g_str_equal (field, "shape") && t->has_shape) ||
@@ -506,25 +526,17 @@ parse_metadata (Parser     *p,
                 GHashTable *metadata,
                 GError    **error)
 {
-  gboolean more = TRUE;
+  gboolean more;
 
-  if (!expect (p, '{', "to open __metadata__", error))
+  if (!open_container (p, '{', '}', "to open __metadata__", &more, error))
     return FALSE;
-  if (peek (p, '}'))
-    {
-      more = FALSE;
-      p->pos++;
-    }
   while (more)
     {
       g_autofree char *key = NULL;
       g_autofree char *value = NULL;
       gsize key_pos;
 
-      skip_ws (p);
-      key_pos = p->pos;
-      if (!parse_string (p, "a metadata key", &key, error) ||
-          !expect (p, ':', "after a metadata key", error) ||
+      if (!parse_key (p, "a metadata key", "after a metadata key", &key, &key_pos, error) ||
           !parse_string (p, "a metadata value", &value, error))
         return FALSE;
       if (g_hash_table_contains (metadata, key))
@@ -547,7 +559,7 @@ parse_header (Parser     *p,
               GError    **error)
 {
   g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
-  gboolean more = TRUE, has_metadata = FALSE;
+  gboolean more, has_metadata = FALSE;
 
   /* As the reference does: no leading space, and so no other JSON value. */
   if (p->len == 0 || p->text[0] != '{')
@@ -556,21 +568,14 @@ parse_header (Parser     *p,
       return syntax_error (p, 0, error, "the header must be a JSON object, but starts with %s",
                            next);
     }
-  p->pos = 1;
-  if (peek (p, '}'))
-    {
-      more = FALSE;
-      p->pos++;
-    }
+  if (!open_container (p, '{', '}', "to open the header", &more, error))
+    return FALSE;
   while (more)
     {
       g_autofree char *name = NULL;
       gsize name_pos;
 
-      skip_ws (p);
-      name_pos = p->pos;
-      if (!parse_string (p, "a tensor name", &name, error) ||
-          !expect (p, ':', "after a tensor name", error))
+      if (!parse_key (p, "a tensor name", "after a tensor name", &name, &name_pos, error))
         return FALSE;
       if (g_str_equal (name, "__metadata__"))
         {
@@ -979,7 +984,6 @@ nn_safetensors_write (const char             *path,
                       GHashTable             *metadata,
                       GError                **error)
 {
-  g_autoptr(GError) local_error = NULL;
   g_autoptr(GString) header = NULL;
   g_autoptr(GHashTable) seen = NULL;
   g_autofree guint *order = NULL;
@@ -1083,12 +1087,5 @@ nn_safetensors_write (const char             *path,
       offset += n * sizeof (nn_real);
     }
 
-  if (!g_file_set_contents_full (path, (const char *) buffer, total,
-                                 G_FILE_SET_CONTENTS_CONSISTENT, 0666, &local_error))
-    {
-      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO, "%s: error: %s", path,
-                   local_error->message);
-      return FALSE;
-    }
-  return TRUE;
+  return nn_write_file_atomic (path, buffer, total, error);
 }

@@ -49,6 +49,9 @@ static GParamSpec *properties[N_PROPS];
 /* The largest epoch count a property accepts, as train.epochs does. */
 #define MAX_EPOCHS 10000000
 
+#define PARAM_FLAGS (G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY | \
+                     G_PARAM_STATIC_STRINGS)
+
 static void
 nn_schedule_get_property (GObject    *object,
                           guint       prop_id,
@@ -116,9 +119,7 @@ nn_schedule_class_init (NnScheduleClass *klass)
   properties[PROP_WARMUP_EPOCHS] =
     g_param_spec_uint ("warmup-epochs", NULL,
                        "Epochs of linear warm-up before the schedule",
-                       0, MAX_EPOCHS, 0,
-                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
-                       G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                       0, MAX_EPOCHS, 0, PARAM_FLAGS);
 
   /**
    * NnSchedule:warmup-start-factor:
@@ -129,9 +130,7 @@ nn_schedule_class_init (NnScheduleClass *klass)
   properties[PROP_WARMUP_START_FACTOR] =
     g_param_spec_double ("warmup-start-factor", NULL,
                          "Fraction of the base rate in the first warm-up epoch",
-                         0.0, 1.0, 1.0 / 3.0,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
-                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                         0.0, 1.0, 1.0 / 3.0, PARAM_FLAGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -361,9 +360,7 @@ nn_step_schedule_class_init (NnStepScheduleClass *klass)
    */
   step_properties[STEP_PROP_STEP_SIZE] =
     g_param_spec_uint ("step-size", NULL, "Epochs between two decays",
-                       1, MAX_EPOCHS, 10,
-                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
-                       G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                       1, MAX_EPOCHS, 10, PARAM_FLAGS);
 
   /**
    * NnStepSchedule:gamma:
@@ -372,9 +369,7 @@ nn_step_schedule_class_init (NnStepScheduleClass *klass)
    */
   step_properties[STEP_PROP_GAMMA] =
     g_param_spec_double ("gamma", NULL, "Factor applied to the rate at each decay",
-                         0.0, 1.0, 0.1,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
-                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                         0.0, 1.0, 0.1, PARAM_FLAGS);
 
   g_object_class_install_properties (object_class, STEP_N_PROPS, step_properties);
 }
@@ -476,9 +471,7 @@ nn_exponential_schedule_class_init (NnExponentialScheduleClass *klass)
    */
   exp_properties[EXP_PROP_GAMMA] =
     g_param_spec_double ("gamma", NULL, "Factor applied to the rate every epoch",
-                         0.0, 1.0, 0.95,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
-                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                         0.0, 1.0, 0.95, PARAM_FLAGS);
 
   g_object_class_install_properties (object_class, EXP_N_PROPS, exp_properties);
 }
@@ -609,9 +602,7 @@ nn_cosine_schedule_class_init (NnCosineScheduleClass *klass)
   cos_properties[COS_PROP_T_MAX] =
     g_param_spec_uint ("t-max", NULL,
                        "Epochs from the base rate down to eta_min; 0 for the rest of training",
-                       0, MAX_EPOCHS, 0,
-                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
-                       G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                       0, MAX_EPOCHS, 0, PARAM_FLAGS);
 
   /**
    * NnCosineSchedule:eta-min:
@@ -620,9 +611,7 @@ nn_cosine_schedule_class_init (NnCosineScheduleClass *klass)
    */
   cos_properties[COS_PROP_ETA_MIN] =
     g_param_spec_double ("eta-min", NULL, "Lowest rate, reached after t_max epochs",
-                         0.0, G_MAXDOUBLE, 0.0,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
-                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                         0.0, G_MAXDOUBLE, 0.0, PARAM_FLAGS);
 
   g_object_class_install_properties (object_class, COS_N_PROPS, cos_properties);
 }

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "nn-errors.h"
+#include "nn-optimizer-private.h"
 #include "nn-sgd-optimizer.h"
 
 /**
@@ -132,9 +133,7 @@ nn_sgd_optimizer_prepare (NnOptimizer     *optimizer,
   g_clear_pointer (&self->momentum_buffers, g_ptr_array_unref);
   if (self->momentum == 0.0)
     return;
-  self->momentum_buffers = g_ptr_array_new_full (n_params, (GDestroyNotify) nn_matrix_free);
-  for (guint i = 0; i < n_params; i++)
-    g_ptr_array_add (self->momentum_buffers, nn_matrix_new (params[i]->rows, params[i]->cols));
+  self->momentum_buffers = nn_optimizer_buffers_new (n_params, params);
 }
 
 static void
@@ -196,8 +195,7 @@ nn_sgd_optimizer_save_state (NnOptimizer  *optimizer,
 {
   NnSgdOptimizer *self = NN_SGD_OPTIMIZER (optimizer);
 
-  if (self->momentum_buffers != NULL)
-    nn_optimizer_state_add_buffers (state, "momentum_buffer", self->momentum_buffers);
+  nn_optimizer_save_buffers (state, "momentum_buffer", self->momentum_buffers, NULL);
 }
 
 static gboolean
@@ -207,10 +205,8 @@ nn_sgd_optimizer_load_state (NnOptimizer   *optimizer,
 {
   NnSgdOptimizer *self = NN_SGD_OPTIMIZER (optimizer);
 
-  if (self->momentum_buffers == NULL)
-    return TRUE;
-  return nn_optimizer_state_read_buffers (state, "momentum_buffer", self->momentum_buffers,
-                                          error);
+  return nn_optimizer_load_buffers (state, error, "momentum_buffer", self->momentum_buffers,
+                                    NULL);
 }
 
 static void

@@ -11,5 +11,16 @@ const char *nn_suggest             (const char         *word,
                                     const char * const *candidates);
 G_GNUC_INTERNAL
 char       *nn_strjoin_quoted      (const char * const *words);
+G_GNUC_INTERNAL
+gboolean    nn_read_file_limited   (const char         *path,
+                                    gsize               max_length,
+                                    char              **contents,
+                                    gsize              *length,
+                                    GError            **error);
+G_GNUC_INTERNAL
+gboolean    nn_write_file_atomic   (const char         *path,
+                                    const void         *data,
+                                    gsize               length,
+                                    GError            **error);
 
 G_END_DECLS

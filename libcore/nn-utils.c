@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <glib/gstdio.h>
+
+#include "nn-errors.h"
 #include "nn-utils-private.h"
 
 static guint
@@ -70,4 +77,153 @@ nn_strjoin_quoted (const char * const *words)
   for (gsize i = 0; words != NULL && words[i] != NULL; i++)
     g_string_append_printf (s, "%s'%s'", i ? ", " : "", words[i]);
   return g_string_free (s, FALSE);
+}
+
+static gboolean
+write_error (GError     **error,
+             const char  *path,
+             int          saved_errno)
+{
+  g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO, "%s: error: cannot write: %s", path,
+               g_strerror (saved_errno));
+  return FALSE;
+}
+
+/*
+ * nn_write_file_atomic:
+ * @path: the file to write
+ * @data: (array length=length): its new contents
+ * @length: the length of @data
+ * @error: return location for a #GError
+ *
+ * Writes @path as g_file_set_contents() does (a temporary file in the same
+ * folder, flushed to disk, then renamed over @path, so @path holds its old
+ * contents or the whole new ones), but a failure names @path itself rather
+ * than the temporary file: %NN_MODEL_ERROR_IO, `PATH: error: cannot write:
+ * REASON`. The temporary file is removed.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+nn_write_file_atomic (const char  *path,
+                      const void  *data,
+                      gsize        length,
+                      GError     **error)
+{
+  g_autofree char *tmp = g_strconcat (path, ".XXXXXX", NULL);
+  const char *p = data;
+  gsize left = length;
+  int fd, saved_errno;
+
+  fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0666);
+  if (fd < 0)
+    return write_error (error, path, errno);
+  while (left > 0)
+    {
+      gssize n = write (fd, p, left);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        goto fail;
+      p += n;
+      left -= (gsize) n;
+    }
+  /* On disk before the rename, so a crash leaves the old file or the new. */
+  if (fsync (fd) != 0)
+    goto fail;
+  if (close (fd) != 0)
+    {
+      fd = -1;
+      goto fail;
+    }
+  fd = -1;
+  if (g_rename (tmp, path) != 0)
+    goto fail;
+  return TRUE;
+
+fail:
+  /* A write of 0 bytes with no error is a full disk. */
+  saved_errno = errno != 0 ? errno : ENOSPC;
+  if (fd >= 0)
+    close (fd);
+  g_unlink (tmp);
+  return write_error (error, path, saved_errno);
+}
+
+/*
+ * nn_read_file_limited:
+ * @path: a file
+ * @max_length: the most bytes it may have
+ * @contents: (out) (transfer full): its contents, NUL-terminated
+ * @length: (out): their length
+ * @error: return location for a #GError
+ *
+ * Reads a whole file as g_file_get_contents() does, for files small by
+ * nature: anything but a regular file (a FIFO would block for ever, a
+ * device never end) and a file longer than @max_length are refused before
+ * anything is allocated. Errors are %G_FILE_ERROR, with a message that does
+ * not repeat @path.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+nn_read_file_limited (const char  *path,
+                      gsize        max_length,
+                      char       **contents,
+                      gsize       *length,
+                      GError     **error)
+{
+  g_autofree char *data = NULL;
+  struct stat st;
+  gsize done = 0;
+  int fd, saved_errno;
+
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+  fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
+  if (fd < 0)
+    {
+      saved_errno = errno;
+      g_set_error_literal (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                           g_strerror (saved_errno));
+      return FALSE;
+    }
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      close (fd);
+      g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "not a regular file");
+      return FALSE;
+    }
+  if ((guint64) st.st_size > max_length)
+    {
+      close (fd);
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                   "%" G_GUINT64_FORMAT " bytes, more than the %" G_GSIZE_FORMAT
+                   " such a file may have", (guint64) st.st_size, max_length);
+      return FALSE;
+    }
+  data = g_malloc ((gsize) st.st_size + 1);
+  while (done < (gsize) st.st_size)
+    {
+      gssize n = read (fd, data + done, (gsize) st.st_size - done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          saved_errno = errno;
+          close (fd);
+          g_set_error_literal (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                               g_strerror (saved_errno));
+          return FALSE;
+        }
+      if (n == 0)
+        break;   /* shorter than it was: take what there is */
+      done += (gsize) n;
+    }
+  close (fd);
+  data[done] = '\0';
+  *contents = g_steal_pointer (&data);
+  *length = done;
+  return TRUE;
 }

@@ -197,6 +197,16 @@ type_name (yaml_node_t *node)
     }
 }
 
+/* What @node holds, for "must be ..., not X": the scalar quoted, or the
+ * kind of node. */
+static char *
+describe_value (yaml_node_t *node)
+{
+  const char *s = nn_yaml_scalar (node);
+
+  return s ? g_strdup_printf ("'%s'", s) : g_strdup (type_name (node));
+}
+
 guint
 nn_yaml_n_pairs (yaml_node_t *mapping)
 {
@@ -358,9 +368,10 @@ nn_yaml_get_double (NnYamlDoc    *doc,
 
   if (!parse_double (s, &v) || !isfinite (v))
     {
+      g_autofree char *found = describe_value (node);
+
       nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
-                         "%s must be a finite number, not %s%s%s", what,
-                         s ? "'" : type_name (node), s ? s : "", s ? "'" : "");
+                         "%s must be a finite number, not %s", what, found);
       return FALSE;
     }
   if (v < min || v > max)
@@ -390,9 +401,10 @@ nn_yaml_get_uint (NnYamlDoc    *doc,
 
   if (s == NULL || !g_ascii_string_to_unsigned (s, 10, 0, G_MAXUINT64, &v, NULL))
     {
+      g_autofree char *found = describe_value (node);
+
       nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
-                         "%s must be a whole number, not %s%s%s", what,
-                         s ? "'" : type_name (node), s ? s : "", s ? "'" : "");
+                         "%s must be a whole number, not %s", what, found);
       return FALSE;
     }
   if (v < min || v > max)
@@ -421,9 +433,10 @@ nn_yaml_get_bool (NnYamlDoc    *doc,
     *out = FALSE;
   else
     {
+      g_autofree char *found = describe_value (node);
+
       nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
-                         "%s must be true or false, not %s%s%s", what,
-                         s ? "'" : type_name (node), s ? s : "", s ? "'" : "");
+                         "%s must be true or false, not %s", what, found);
       return FALSE;
     }
   return TRUE;
@@ -441,6 +454,7 @@ nn_yaml_get_enum (NnYamlDoc    *doc,
   g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
   g_auto(GStrv) nicks = NULL;
   g_autofree char *list = NULL;
+  g_autofree char *found = NULL;
   const char *s = nn_yaml_scalar (node);
   const char *hint;
   GEnumValue *value;
@@ -456,9 +470,9 @@ nn_yaml_get_enum (NnYamlDoc    *doc,
   nicks = g_strv_builder_end (b);
   list = nn_strjoin_quoted ((const char * const *) nicks);
   hint = s ? nn_suggest (s, (const char * const *) nicks) : NULL;
+  found = describe_value (node);
   nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
-                     "%s must be one of %s, not %s%s%s%s%s%s", what, list,
-                     s ? "'" : type_name (node), s ? s : "", s ? "'" : "",
+                     "%s must be one of %s, not %s%s%s%s", what, list, found,
                      hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
   return FALSE;
 }

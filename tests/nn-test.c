@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdarg.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <glib/gstdio.h>
 #include <CUnit/Basic.h>
@@ -75,6 +76,61 @@ nn_test_random_matrix (GRand *rand,
   return m;
 }
 
+NnMatrix *
+nn_test_matrix_from_doubles (guint         rows,
+                             guint         cols,
+                             const double *values)
+{
+  NnMatrix *m = nn_matrix_new (rows, cols);
+
+  for (gsize i = 0; i < nn_matrix_size (m); i++)
+    m->data[i] = (nn_real) values[i];
+  return m;
+}
+
+/* @rows one-hot rows of @classes columns, the classes drawn from @rand. */
+NnMatrix *
+nn_test_one_hot (GRand *rand,
+                 guint  rows,
+                 guint  classes)
+{
+  NnMatrix *y = nn_matrix_new (rows, classes);
+
+  for (guint r = 0; r < rows; r++)
+    NN_MATRIX_AT (y, r, g_rand_int_range (rand, 0, classes)) = 1;
+  return y;
+}
+
+NnLayer *
+nn_test_make_layer (guint       n_inputs,
+                    guint       units,
+                    const char *activation)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NnActivation) act = nn_activation_new_by_name (activation, &error);
+
+  g_assert_no_error (error);
+  return nn_layer_new (n_inputs, units, act);
+}
+
+int
+nn_test_require_env (const char *first_name,
+                     ...)
+{
+  int missing = 0;
+  va_list ap;
+
+  va_start (ap, first_name);
+  for (const char *name = first_name; name != NULL; name = va_arg (ap, const char *))
+    if (g_getenv (name) == NULL)
+      {
+        g_printerr ("%s is not set: run this test through meson test\n", name);
+        missing = 1;
+      }
+  va_end (ap);
+  return missing;
+}
+
 static char *scratch;
 static guint scratch_serial;
 
@@ -131,14 +187,23 @@ nn_test_remove_scratch (void)
 }
 
 char *
+nn_test_write_bytes (const char *dir,
+                     const char *name,
+                     const void *data,
+                     gsize       length)
+{
+  char *path = g_build_filename (dir, name, NULL);
+
+  g_assert (g_file_set_contents (path, data, (gssize) length, NULL));
+  return path;
+}
+
+char *
 nn_test_write_file (const char *dir,
                     const char *name,
                     const char *text)
 {
-  char *path = g_build_filename (dir, name, NULL);
-
-  g_assert (g_file_set_contents (path, text, -1, NULL));
-  return path;
+  return nn_test_write_bytes (dir, name, text, strlen (text));
 }
 
 char *
@@ -147,25 +212,67 @@ nn_test_source_file (const char *relative)
   return g_build_filename (g_getenv ("NN_SOURCE_ROOT"), relative, NULL);
 }
 
+/* @first and the arguments after it up to NULL, NULL-terminated. */
+static GPtrArray *
+collect_args (const char *first,
+              va_list     ap)
+{
+  GPtrArray *args = g_ptr_array_new ();
+
+  for (const char *arg = first; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (args, (gpointer) arg);
+  g_ptr_array_add (args, NULL);
+  return args;
+}
+
+int
+nn_test_spawn_argv (char               **envp,
+                    char               **out,
+                    char               **err,
+                    const char * const  *argv)
+{
+  g_autoptr(GError) error = NULL;
+  int wait_status = 0;
+
+  if (!g_spawn_sync (scratch_root (), (char **) argv, envp, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                     out, err, &wait_status, &error))
+    {
+      g_printerr ("running %s: %s\n", argv[0], error->message);
+      return -1;
+    }
+  if (!WIFEXITED (wait_status))
+    return -1;
+  return WEXITSTATUS (wait_status);
+}
+
+int
+nn_test_spawn (char      **envp,
+               char      **out,
+               char      **err,
+               const char *program,
+               ...)
+{
+  g_autoptr(GPtrArray) argv = NULL;
+  va_list ap;
+
+  va_start (ap, program);
+  argv = collect_args (program, ap);
+  va_end (ap);
+  return nn_test_spawn_argv (envp, out, err, (const char * const *) argv->pdata);
+}
+
 int
 nn_test_nnrun_argv (char               **out,
                     char               **err,
                     const char * const  *args)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  int wait_status = 0;
 
   g_ptr_array_add (argv, (gpointer) g_getenv ("NNRUN"));
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) args[i]);
   g_ptr_array_add (argv, NULL);
-
-  if (!g_spawn_sync (scratch_root (), (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                     out, err, &wait_status, NULL))
-    return -1;
-  if (!WIFEXITED (wait_status))
-    return -1;
-  return WEXITSTATUS (wait_status);
+  return nn_test_spawn_argv (NULL, out, err, (const char * const *) argv->pdata);
 }
 
 int
@@ -174,13 +281,78 @@ nn_test_nnrun (char       **out,
                const char  *first_arg,
                ...)
 {
-  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  g_autoptr(GPtrArray) args = NULL;
   va_list ap;
 
   va_start (ap, first_arg);
-  for (const char *arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (args, (gpointer) arg);
+  args = collect_args (first_arg, ap);
   va_end (ap);
-  g_ptr_array_add (args, NULL);
   return nn_test_nnrun_argv (out, err, (const char * const *) args->pdata);
+}
+
+/* The raw text of a member's value in a JSON text, quotes removed; enough
+ * for the flat members of summary.json without a JSON parser. */
+static char *
+json_member (const char *text,
+             const char *key)
+{
+  g_autofree char *quoted = g_strdup_printf ("\"%s\"", key);
+  const char *p = text ? strstr (text, quoted) : NULL;
+  const char *end;
+
+  if (p == NULL)
+    return NULL;
+  p += strlen (quoted);
+  while (g_ascii_isspace (*p))
+    p++;
+  if (*p++ != ':')
+    return NULL;
+  while (g_ascii_isspace (*p))
+    p++;
+  if (*p == '"')
+    {
+      end = strchr (++p, '"');
+      return end ? g_strndup (p, end - p) : NULL;
+    }
+  for (end = p; *end && *end != ',' && *end != '}' && !g_ascii_isspace (*end); end++)
+    ;
+  return g_strndup (p, end - p);
+}
+
+char *
+nn_test_summary_member (const char *run_dir,
+                        const char *key)
+{
+  g_autofree char *path = g_build_filename (run_dir, "summary.json", NULL);
+  g_autofree char *text = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return NULL;
+  return json_member (text, key);
+}
+
+void
+nn_test_check_at (gboolean    ok,
+                  const char *file,
+                  int         line,
+                  const char *format,
+                  ...)
+{
+  g_autofree char *msg = NULL;
+  va_list args;
+
+  va_start (args, format);
+  msg = g_strdup_vprintf (format, args);
+  va_end (args);
+  CU_assertImplementation (ok, line, msg, file, "", CU_FALSE);
+}
+
+void
+nn_test_assert_contains_at (const char *text,
+                            const char *needle,
+                            const char *file,
+                            int         line)
+{
+  nn_test_check_at (text != NULL && strstr (text, needle) != NULL, file, line,
+                    "\"%s\" not in: %s", needle, text ? text : "(null)");
 }

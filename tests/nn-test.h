@@ -31,6 +31,21 @@ NnMatrix *nn_test_random_matrix   (GRand *rand,
                                    double lo,
                                    double hi);
 
+NnMatrix *nn_test_matrix_from_doubles (guint         rows,
+                                       guint         cols,
+                                       const double *values);
+NnMatrix *nn_test_one_hot         (GRand *rand,
+                                   guint  rows,
+                                   guint  classes);
+NnLayer  *nn_test_make_layer      (guint       n_inputs,
+                                   guint       units,
+                                   const char *activation);
+
+/* Suite init: 0 if every named variable (NULL-terminated) is set, else 1
+ * with a message; the variables come from meson test. */
+int       nn_test_require_env     (const char *first_name,
+                                   ...) G_GNUC_NULL_TERMINATED;
+
 /* Scratch folders, removed by nn_test_remove_scratch () (a suite cleanup). */
 char     *nn_test_new_dir         (void);
 int       nn_test_remove_scratch  (void);
@@ -38,10 +53,26 @@ void      nn_test_rm_rf           (const char *path);
 char     *nn_test_write_file      (const char *dir,
                                    const char *name,
                                    const char *text);
+char     *nn_test_write_bytes     (const char *dir,
+                                   const char *name,
+                                   const void *data,
+                                   gsize       length);
 char     *nn_test_source_file     (const char *relative);
 
-/* Runs $NNRUN with the arguments (NULL-terminated) in the scratch folder;
+/* Runs a program (found on PATH) with the arguments (NULL-terminated) in
+ * the scratch folder, with @envp (NULL: this process's environment);
  * returns its exit status, or -1 if it did not exit normally. */
+int       nn_test_spawn           (char      **envp,
+                                   char      **out,
+                                   char      **err,
+                                   const char *program,
+                                   ...) G_GNUC_NULL_TERMINATED;
+int       nn_test_spawn_argv      (char               **envp,
+                                   char               **out,
+                                   char               **err,
+                                   const char * const  *argv);
+
+/* The same for $NNRUN. */
 int       nn_test_nnrun           (char      **out,
                                    char      **err,
                                    const char *first_arg,
@@ -49,6 +80,33 @@ int       nn_test_nnrun           (char      **out,
 int       nn_test_nnrun_argv      (char               **out,
                                    char               **err,
                                    const char * const  *args);
+
+/* The raw text of a flat member's value in @run_dir/summary.json, quotes
+ * removed, or NULL. */
+char     *nn_test_summary_member  (const char *run_dir,
+                                   const char *key);
+
+/* Assertions that report at @file:@line with a printf message. */
+void      nn_test_check_at        (gboolean    ok,
+                                   const char *file,
+                                   int         line,
+                                   const char *format,
+                                   ...) G_GNUC_PRINTF (4, 5);
+void      nn_test_assert_contains_at (const char *text,
+                                      const char *needle,
+                                      const char *file,
+                                      int         line);
+
+/* An assertion whose failure message says what was found. */
+#define NN_CHECK(cond, ...) nn_test_check_at ((cond), __FILE__, __LINE__, __VA_ARGS__)
+
+#define NN_ASSERT_CONTAINS(text, needle) \
+  nn_test_assert_contains_at ((text), (needle), __FILE__, __LINE__)
+
+#define NN_ASSERT_STATUS(got, want, err)                                                 \
+  nn_test_check_at ((got) == (want), __FILE__, __LINE__,                                 \
+                    "exit status %d, expected %d; stderr: %s", (got), (want),            \
+                    (err) ? (err) : "")
 
 #define NN_ASSERT_CMPFLOAT(a, b, rtol, atol)                                          \
   G_STMT_START {                                                                      \

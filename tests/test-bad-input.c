@@ -155,7 +155,6 @@ test_every_bad_input_exits_2 (void)
       g_autofree char *run = g_build_filename (dir, "run", NULL);
       g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
       g_autofree char *err = NULL;
-      g_autofree char *msg = NULL;
       int status;
 
       write_case_files (c, dir);
@@ -171,17 +170,11 @@ test_every_bad_input_exits_2 (void)
       g_ptr_array_add (args, NULL);
 
       status = nn_test_nnrun_argv (NULL, &err, (const char * const *) args->pdata);
-      msg = g_strdup_printf ("%s: exit status %d, stderr: %s", c->what, status, err);
-      CU_assertImplementation (status == 2, __LINE__, msg, __FILE__, "", CU_FALSE);
-      g_free (msg);
-      msg = g_strdup_printf ("%s: '%s' not in: %s", c->what, c->needle, err);
-      CU_assertImplementation (err != NULL && g_str_has_prefix (err, "nnrun: ") &&
-                               strstr (err, c->needle) != NULL, __LINE__, msg, __FILE__, "",
-                               CU_FALSE);
-      g_free (msg);
-      msg = g_strdup_printf ("%s: a run directory was written", c->what);
-      CU_assertImplementation (!g_file_test (run, G_FILE_TEST_EXISTS), __LINE__, msg, __FILE__,
-                               "", CU_FALSE);
+      NN_CHECK (status == 2, "%s: exit status %d, stderr: %s", c->what, status, err);
+      NN_CHECK (err != NULL && g_str_has_prefix (err, "nnrun: ") && strstr (err, c->needle) != NULL,
+                "%s: '%s' not in: %s", c->what, c->needle, err);
+      NN_CHECK (!g_file_test (run, G_FILE_TEST_EXISTS), "%s: a run directory was written",
+                c->what);
       checked++;
     }
   CU_ASSERT (checked >= 40);

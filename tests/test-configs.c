@@ -18,7 +18,6 @@ run_config (const char  *name,
   g_autofree char *run = nn_test_new_dir ();
   g_autofree char *summary = g_build_filename (run, "summary.json", NULL);
   g_autofree char *err = NULL;
-  g_autofree char *msg = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   const char *extra;
   va_list ap;
@@ -36,8 +35,7 @@ run_config (const char  *name,
   g_ptr_array_add (args, NULL);
 
   status = nn_test_nnrun_argv (NULL, &err, (const char * const *) args->pdata);
-  msg = g_strdup_printf ("nnrun train %s exited %d: %s", relative, status, err);
-  CU_assertImplementation (status == 0, __LINE__, msg, __FILE__, "", CU_FALSE);
+  NN_CHECK (status == 0, "nnrun train %s exited %d: %s", relative, status, err);
   if (status != 0 || !json_parser_load_from_file (parser, summary, NULL))
     return NULL;
   *parser_out = g_steal_pointer (&parser);

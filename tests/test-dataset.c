@@ -4,7 +4,6 @@
  * scaler. */
 #include <string.h>
 #include <CUnit/CUnit.h>
-#include <glib/gstdio.h>
 
 #include "nn-test.h"
 
@@ -19,12 +18,7 @@ write_bytes (const char *name,
              const void *data,
              gsize       length)
 {
-  char *path = g_build_filename (tmp_dir, name, NULL);
-  g_autoptr(GError) error = NULL;
-
-  if (!g_file_set_contents (path, data, length, &error))
-    g_printerr ("writing %s: %s\n", path, error->message);
-  return path;
+  return nn_test_write_bytes (tmp_dir, name, data, length);
 }
 
 static char *
@@ -62,11 +56,24 @@ assert_message_at (const GError *error,
                    const char   *want,
                    int           line)
 {
-  g_autofree char *msg = g_strdup_printf ("message\n    '%s'\n  expected\n    '%s'",
-                                          error ? error->message : "(no error)", want);
+  nn_test_check_at (error != NULL && g_str_equal (error->message, want), __FILE__, line,
+                    "message\n    '%s'\n  expected\n    '%s'",
+                    error ? error->message : "(no error)", want);
+}
 
-  CU_assertImplementation (error != NULL && g_str_equal (error->message, want), line, msg,
-                           __FILE__, "", CU_FALSE);
+/* No data set, and the error @code with the message @want. */
+static void
+assert_refused_at (NnDataset    *data,
+                   const GError *error,
+                   NnDataError   code,
+                   const char   *want,
+                   int           line)
+{
+  nn_test_check_at (data == NULL, __FILE__, line, "a data set from malformed input");
+  nn_test_check_at (g_error_matches (error, NN_DATA_ERROR, code), __FILE__, line,
+                    "expected error code %d, got %s", code,
+                    error ? error->message : "a data set");
+  assert_message_at (error, want, line);
 }
 
 /* Reads @text from a file named @name and expects the error @code with the
@@ -85,14 +92,8 @@ check_csv_error_at (const char         *name,
   g_autofree char *path = write_bytes (name, text, length);
   g_autoptr(NnDataset) data = nn_dataset_new_from_csv_file (path, targets, features, &error);
   g_autofree char *want = g_strdup_printf ("%s:%s", path, where);
-  g_autofree char *msg = g_strdup_printf ("expected error code %d, got %s", code,
-                                          error ? error->message : "a data set");
 
-  CU_assertImplementation (data == NULL, line, "a data set from malformed input", __FILE__, "",
-                           CU_FALSE);
-  CU_assertImplementation (g_error_matches (error, NN_DATA_ERROR, code), line, msg, __FILE__, "",
-                           CU_FALSE);
-  assert_message_at (error, want, line);
+  assert_refused_at (data, error, code, want, line);
 }
 
 #define CHECK_CSV_ERROR(name, text, targets, features, code, where) \
@@ -162,14 +163,8 @@ check_idx_error_at (const char  *images,
   g_autoptr(GError) error = NULL;
   g_autoptr(NnDataset) data = nn_dataset_new_from_idx_files (images, labels, &error);
   g_autofree char *want = g_strdup_printf ("%s: error: at byte %s", file, where);
-  g_autofree char *msg = g_strdup_printf ("expected error code %d, got %s", code,
-                                          error ? error->message : "a data set");
 
-  CU_assertImplementation (data == NULL, line, "a data set from malformed input", __FILE__, "",
-                           CU_FALSE);
-  CU_assertImplementation (g_error_matches (error, NN_DATA_ERROR, code), line, msg, __FILE__, "",
-                           CU_FALSE);
-  assert_message_at (error, want, line);
+  assert_refused_at (data, error, code, want, line);
 }
 
 #define CHECK_IDX_ERROR(images, labels, file, code, where) \
@@ -632,12 +627,9 @@ assert_row (const NnMatrix *m,
             int             line)
 {
   for (guint c = 0; c < m->cols; c++)
-    {
-      g_autofree char *msg = g_strdup_printf ("[%u, %u] = %g, expected %g", row, c,
-                                              (double) NN_MATRIX_AT (m, row, c), want[c]);
-      CU_assertImplementation (NN_MATRIX_AT (m, row, c) == (nn_real) want[c], line, msg,
-                               __FILE__, "", CU_FALSE);
-    }
+    nn_test_check_at (NN_MATRIX_AT (m, row, c) == (nn_real) want[c], __FILE__, line,
+                      "[%u, %u] = %g, expected %g", row, c, (double) NN_MATRIX_AT (m, row, c),
+                      want[c]);
 }
 
 static void
@@ -647,10 +639,9 @@ assert_strv (const char * const *got,
 {
   g_autofree char *g = got ? g_strjoinv ("|", (char **) got) : g_strdup ("(null)");
   g_autofree char *w = g_strjoinv ("|", (char **) want);
-  g_autofree char *msg = g_strdup_printf ("'%s', expected '%s'", g, w);
 
-  CU_assertImplementation (got != NULL && g_strv_equal (got, want), line, msg, __FILE__, "",
-                           CU_FALSE);
+  nn_test_check_at (got != NULL && g_strv_equal (got, want), __FILE__, line,
+                    "'%s', expected '%s'", g, w);
 }
 
 static void
@@ -1133,26 +1124,14 @@ test_test_set_numeric_classes (void)
 
 /* Scaler */
 
-static NnMatrix *
-matrix_of (guint         rows,
-           guint         cols,
-           const double *values)
-{
-  NnMatrix *m = nn_matrix_new (rows, cols);
-
-  for (gsize i = 0; i < nn_matrix_size (m); i++)
-    m->data[i] = (nn_real) values[i];
-  return m;
-}
-
 static void
 test_scaler_fitted_on_train_only (void)
 {
   /* Feature 0 spans [0, 10]; feature 1 is constant. */
   static const double train_v[] = { 0, 7, 10, 7, 5, 7 };
   static const double test_v[] = { 5, 8, 20, 7 };
-  g_autoptr(NnMatrix) train = matrix_of (3, 2, train_v);
-  g_autoptr(NnMatrix) test = matrix_of (2, 2, test_v);
+  g_autoptr(NnMatrix) train = nn_test_matrix_from_doubles (3, 2, train_v);
+  g_autoptr(NnMatrix) test = nn_test_matrix_from_doubles (2, 2, test_v);
   g_autoptr(NnScaler) scaler = nn_scaler_new (NN_SCALE_MINMAX);
 
   CU_ASSERT_FALSE (nn_scaler_is_fitted (scaler));
@@ -1176,7 +1155,7 @@ test_scaler_standard (void)
 {
   /* Population standard deviation of 1, 2, 3, 4 is sqrt(1.25). */
   static const double v[] = { 1, 2, 3, 4 };
-  g_autoptr(NnMatrix) x = matrix_of (4, 1, v);
+  g_autoptr(NnMatrix) x = nn_test_matrix_from_doubles (4, 1, v);
   g_autoptr(NnScaler) scaler = nn_scaler_new (NN_SCALE_STANDARD);
   NnScale kind = NN_SCALE_NONE;
 
@@ -1195,8 +1174,8 @@ test_scaler_from_parameters (void)
 {
   static const double train_v[] = { 1, -3, 2, 5, 4, 9 };
   static const double bad_div[] = { 1, 0 };
-  g_autoptr(NnMatrix) a = matrix_of (3, 2, train_v);
-  g_autoptr(NnMatrix) b = matrix_of (3, 2, train_v);
+  g_autoptr(NnMatrix) a = nn_test_matrix_from_doubles (3, 2, train_v);
+  g_autoptr(NnMatrix) b = nn_test_matrix_from_doubles (3, 2, train_v);
   g_autoptr(NnScaler) fitted = nn_scaler_new (NN_SCALE_STANDARD);
   g_autoptr(NnScaler) loaded = NULL;
   g_autoptr(NnScaler) bad = NULL;
@@ -1263,12 +1242,8 @@ assert_data_or_data_error (NnDataset    *data,
                            const GError *error,
                            guint         trial)
 {
-  g_autofree char *msg = g_strdup_printf ("trial %u: %s", trial,
-                                          error ? error->message : "no error");
-
-  CU_assertImplementation ((data != NULL) != (error != NULL) &&
-                           (error == NULL || error->domain == NN_DATA_ERROR),
-                           __LINE__, msg, __FILE__, "", CU_FALSE);
+  NN_CHECK ((data != NULL) != (error != NULL) && (error == NULL || error->domain == NN_DATA_ERROR),
+            "trial %u: %s", trial, error ? error->message : "no error");
 }
 
 /* Random bytes changed, inserted or cut in a good file: every outcome is a
@@ -1346,35 +1321,13 @@ test_mutated_files (void)
     }
 }
 
-/* Cleanup */
-
-static void
-remove_tmp_dir (void)
-{
-  g_autoptr(GDir) dir = g_dir_open (tmp_dir, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (tmp_dir, name, NULL);
-      g_unlink (path);
-    }
-  g_rmdir (tmp_dir);
-}
-
 int
 main (void)
 {
   CU_pSuite suite;
-  g_autoptr(GError) error = NULL;
   int status;
 
-  tmp_dir = g_dir_make_tmp ("nn-test-dataset-XXXXXX", &error);
-  if (tmp_dir == NULL)
-    {
-      g_printerr ("%s\n", error->message);
-      return 99;
-    }
+  tmp_dir = nn_test_new_dir ();
   if (CU_initialize_registry () != CUE_SUCCESS)
     return 99;
 
@@ -1476,7 +1429,7 @@ main (void)
                test_mutated_files);
 
   status = nn_test_run ();
-  remove_tmp_dir ();
+  nn_test_remove_scratch ();
   g_free (tmp_dir);
   return status;
 }

@@ -4,7 +4,6 @@
  * of bad file fails before any work, at the node at fault. */
 #include <stdarg.h>
 #include <string.h>
-#include <glib/gstdio.h>
 #include <CUnit/CUnit.h>
 
 #include "nn-test.h"
@@ -18,91 +17,12 @@
 #define LESSON_RTOL 1e-4
 #endif
 
-/* Every test works below this folder, made by the suite init. */
-static char *scratch;
-static guint scratch_serial;
-
 /* Helpers */
-
-static void
-rm_rf (const char *path)
-{
-  GStatBuf st;
-
-  if (g_lstat (path, &st) != 0)
-    return;
-  if (S_ISDIR (st.st_mode))
-    {
-      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          rm_rf (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
 
 static int
 init_suite (void)
 {
-  g_autoptr(GError) error = NULL;
-
-  if (g_getenv ("NN_SOURCE_ROOT") == NULL)
-    {
-      g_printerr ("NN_SOURCE_ROOT is not set\n");
-      return 1;
-    }
-  scratch = g_dir_make_tmp ("nn-test-experiment-XXXXXX", &error);
-  if (scratch == NULL)
-    {
-      g_printerr ("%s\n", error->message);
-      return 1;
-    }
-  return nn_test_init_plugins ();
-}
-
-static int
-clean_suite (void)
-{
-  if (scratch != NULL)
-    rm_rf (scratch);
-  g_clear_pointer (&scratch, g_free);
-  return 0;
-}
-
-/* A new empty folder of its own for one test. */
-static char *
-new_dir (void)
-{
-  g_autofree char *name = g_strdup_printf ("t%u", ++scratch_serial);
-  char *dir = g_build_filename (scratch, name, NULL);
-
-  g_mkdir_with_parents (dir, 0700);
-  return dir;
-}
-
-static char *
-write_file (const char *dir,
-            const char *name,
-            const char *text)
-{
-  g_autoptr(GError) error = NULL;
-  char *path = g_build_filename (dir, name, NULL);
-
-  g_file_set_contents (path, text, -1, &error);
-  NN_ASSERT_NO_ERROR (error);
-  return path;
-}
-
-static char *
-source_file (const char *relative)
-{
-  return g_build_filename (g_getenv ("NN_SOURCE_ROOT"), relative, NULL);
+  return nn_test_require_env ("NN_SOURCE_ROOT", NULL) || nn_test_init_plugins ();
 }
 
 /* The lines of a CSV file, each split at commas; row 0 is the header. */
@@ -139,47 +59,6 @@ column_of (GPtrArray  *rows,
     if (g_str_equal (header[c], name))
       return c;
   return -1;
-}
-
-/* The raw text of a member's value in a JSON text, quotes removed; enough
- * for the flat members of summary.json without a JSON parser. */
-static char *
-json_member (const char *text,
-             const char *key)
-{
-  g_autofree char *quoted = g_strdup_printf ("\"%s\"", key);
-  const char *p = text ? strstr (text, quoted) : NULL;
-  const char *end;
-
-  if (p == NULL)
-    return NULL;
-  p += strlen (quoted);
-  while (g_ascii_isspace (*p))
-    p++;
-  if (*p++ != ':')
-    return NULL;
-  while (g_ascii_isspace (*p))
-    p++;
-  if (*p == '"')
-    {
-      end = strchr (++p, '"');
-      return end ? g_strndup (p, end - p) : NULL;
-    }
-  for (end = p; *end && *end != ',' && *end != '}' && !g_ascii_isspace (*end); end++)
-    ;
-  return g_strndup (p, end - p);
-}
-
-static char *
-summary_member (const char *run_dir,
-                const char *key)
-{
-  g_autofree char *path = g_build_filename (run_dir, "summary.json", NULL);
-  g_autofree char *text = NULL;
-
-  if (!g_file_get_contents (path, &text, NULL, NULL))
-    return NULL;
-  return json_member (text, key);
 }
 
 static NnExperiment *
@@ -228,36 +107,25 @@ assert_bad_file_at (int         test_line,
                     ...)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = new_dir ();
-  g_autofree char *path = write_file (dir, "bad.yaml", text);
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *path = nn_test_write_file (dir, "bad.yaml", text);
   g_autoptr(NnExperiment) e = nn_experiment_new_from_file (path, &error);
   g_autofree char *prefix = g_strdup_printf ("%s:%u:%u: error: ", path, line, column);
-  g_autofree char *msg = NULL;
   const char *needle;
   va_list args;
 
-  CU_assertImplementation (e == NULL, test_line, "the bad file loaded", __FILE__, "",
-                           CU_FALSE);
-  msg = g_strdup_printf ("expected error %s/%d, got %s", g_quark_to_string (domain), code,
-                         error ? error->message : "none");
-  CU_assertImplementation (g_error_matches (error, domain, code), test_line, msg,
-                           __FILE__, "", CU_FALSE);
+  nn_test_check_at (e == NULL, __FILE__, test_line, "the bad file loaded");
+  nn_test_check_at (g_error_matches (error, domain, code), __FILE__, test_line,
+                    "expected error %s/%d, got %s", g_quark_to_string (domain), code,
+                    error ? error->message : "none");
   if (error == NULL)
     return;
 
-  g_free (msg);
-  msg = g_strdup_printf ("'%s' does not start with '%s'", error->message, prefix);
-  CU_assertImplementation (g_str_has_prefix (error->message, prefix), test_line, msg,
-                           __FILE__, "", CU_FALSE);
-
+  nn_test_check_at (g_str_has_prefix (error->message, prefix), __FILE__, test_line,
+                    "'%s' does not start with '%s'", error->message, prefix);
   va_start (args, column);
   while ((needle = va_arg (args, const char *)) != NULL)
-    {
-      g_free (msg);
-      msg = g_strdup_printf ("'%s' does not contain \"%s\"", error->message, needle);
-      CU_assertImplementation (strstr (error->message, needle) != NULL, test_line, msg,
-                               __FILE__, "", CU_FALSE);
-    }
+    nn_test_assert_contains_at (error->message, needle, __FILE__, test_line);
   va_end (args);
 }
 
@@ -276,18 +144,15 @@ assert_error_has_position_at (int         test_line,
   g_autoptr(NnExperiment) e = NULL;
   g_autofree char *pattern = NULL;
   g_autofree char *escaped = g_regex_escape_string (path, -1);
-  g_autofree char *msg = NULL;
 
   g_file_set_contents (path, text, -1, NULL);
   e = nn_experiment_new_from_file (path, &error);
-  CU_assertImplementation (e == NULL && error != NULL, test_line, "the bad file loaded",
-                           __FILE__, "", CU_FALSE);
+  nn_test_check_at (e == NULL && error != NULL, __FILE__, test_line, "the bad file loaded");
   if (error == NULL)
     return;
   pattern = g_strdup_printf ("^%s:[0-9]+:[0-9]+: error: ", escaped);
-  msg = g_strdup_printf ("'%s' does not name %s:LINE:COLUMN", error->message, path);
-  CU_assertImplementation (g_regex_match_simple (pattern, error->message, 0, 0), test_line,
-                           msg, __FILE__, "", CU_FALSE);
+  nn_test_check_at (g_regex_match_simple (pattern, error->message, 0, 0), __FILE__, test_line,
+                    "'%s' does not name %s:LINE:COLUMN", error->message, path);
 }
 
 /* A valid binary experiment on Iris; the bad files below are this with one
@@ -308,8 +173,8 @@ static const char base_experiment[] =
 static void
 test_iris_trains (void)
 {
-  g_autofree char *path = source_file ("configs/iris.yaml");
-  g_autofree char *dir = new_dir ();
+  g_autofree char *path = nn_test_source_file ("configs/iris.yaml");
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *run = g_build_filename (dir, "runs", "iris", NULL);
   g_autofree char *history = g_build_filename (run, "history.csv", NULL);
   g_autofree char *summary = g_build_filename (run, "summary.json", NULL);
@@ -345,8 +210,8 @@ test_iris_trains (void)
   CU_ASSERT_DOUBLE_EQUAL (g_ascii_strtod (((char **) rows->pdata[300])[1], NULL),
                           nn_experiment_get_history_value (e, 300, 1), 0.0);
 
-  epochs_run = summary_member (run, "epochs_run");
-  stop_reason = summary_member (run, "stop_reason");
+  epochs_run = nn_test_summary_member (run, "epochs_run");
+  stop_reason = nn_test_summary_member (run, "stop_reason");
   CU_ASSERT_STRING_EQUAL (epochs_run ? epochs_run : "(none)", "300");
   CU_ASSERT_STRING_EQUAL (stop_reason ? stop_reason : "(none)", "completed");
 }
@@ -354,8 +219,8 @@ test_iris_trains (void)
 static void
 test_lesson_trains (void)
 {
-  g_autofree char *path = source_file ("configs/lesson.yaml");
-  g_autofree char *run = new_dir ();
+  g_autofree char *path = nn_test_source_file ("configs/lesson.yaml");
+  g_autofree char *run = nn_test_new_dir ();
   g_autoptr(NnExperiment) e = load_and_run (path, run);
   g_auto(GStrv) loss = NULL;
   g_auto(GStrv) val_loss = NULL;
@@ -366,12 +231,8 @@ test_lesson_trains (void)
   CU_ASSERT_EQUAL_FATAL (g_strv_length (loss), 100);
   NN_ASSERT_CMPFLOAT (g_ascii_strtod (loss[0], NULL), LESSON_FIRST_LOSS, LESSON_RTOL, 0);
   for (guint i = 1; i < 100; i++)
-    {
-      g_autofree char *msg = g_strdup_printf ("epoch %u: loss %s does not fall below %s",
-                                              i + 1, loss[i], loss[i - 1]);
-      CU_assertImplementation (g_ascii_strtod (loss[i], NULL) < g_ascii_strtod (loss[i - 1], NULL),
-                               __LINE__, msg, __FILE__, "", CU_FALSE);
-    }
+    NN_CHECK (g_ascii_strtod (loss[i], NULL) < g_ascii_strtod (loss[i - 1], NULL),
+              "epoch %u: loss %s does not fall below %s", i + 1, loss[i], loss[i - 1]);
   /* All 150 flowers train: there is no validation loss to record. */
   for (guint i = 0; val_loss[i] != NULL; i++)
     CU_ASSERT_STRING_EQUAL (val_loss[i], "");
@@ -382,9 +243,9 @@ test_lesson_trains (void)
 static void
 test_runs_repeat (void)
 {
-  g_autofree char *path = source_file ("configs/iris.yaml");
+  g_autofree char *path = nn_test_source_file ("configs/iris.yaml");
   g_autofree char *text = NULL;
-  g_autofree char *dir = new_dir ();
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *run1 = g_build_filename (dir, "one", NULL);
   g_autofree char *run2 = g_build_filename (dir, "two", NULL);
   g_autofree char *run3 = g_build_filename (dir, "three", NULL);
@@ -408,7 +269,7 @@ test_runs_repeat (void)
   CU_ASSERT_TRUE_FATAL (g_file_get_contents (path, &text, NULL, NULL));
   other = g_string_new (text);
   CU_ASSERT_TRUE_FATAL (g_string_replace (other, "seed: 42", "seed: 7", 1) == 1);
-  other_path = write_file (dir, "iris-seed-7.yaml", other->str);
+  other_path = nn_test_write_file (dir, "iris-seed-7.yaml", other->str);
   e3 = load_and_run (other_path, run3);
   loss3 = history_column (run3, "loss");
   CU_ASSERT_EQUAL_FATAL (g_strv_length (loss3), 300);
@@ -421,8 +282,8 @@ static void
 test_base_experiment_loads (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = new_dir ();
-  g_autofree char *path = write_file (dir, "good.yaml", base_experiment);
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *path = nn_test_write_file (dir, "good.yaml", base_experiment);
   g_autoptr(NnExperiment) e = nn_experiment_new_from_file (path, &error);
 
   NN_ASSERT_NO_ERROR (error);
@@ -699,7 +560,7 @@ static void
 test_missing_file (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = new_dir ();
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *path = g_build_filename (dir, "no-such-experiment.yaml", NULL);
   g_autofree char *prefix = g_strconcat (path, ": error: ", NULL);
   g_autoptr(NnExperiment) e = nn_experiment_new_from_file (path, &error);
@@ -725,18 +586,18 @@ static void
 test_csv_word_in_number_column (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = new_dir ();
-  g_autofree char *csv = write_file (dir, "data.csv",
-                                     "a,b,label\n"
-                                     "0.1,0.2,x\n"
-                                     "0.3,abc,y\n"
-                                     "0.5,0.6,x\n");
-  g_autofree char *path = write_file (dir, "bad.yaml",
-                                      "data:\n"
-                                      "  source: {csv: data.csv, target: label}\n"
-                                      "model:\n"
-                                      "  layers:\n"
-                                      "    - {units: 1, activation: sigmoid}\n");
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *csv = nn_test_write_file (dir, "data.csv",
+                                             "a,b,label\n"
+                                             "0.1,0.2,x\n"
+                                             "0.3,abc,y\n"
+                                             "0.5,0.6,x\n");
+  g_autofree char *path = nn_test_write_file (dir, "bad.yaml",
+                                              "data:\n"
+                                              "  source: {csv: data.csv, target: label}\n"
+                                              "model:\n"
+                                              "  layers:\n"
+                                              "    - {units: 1, activation: sigmoid}\n");
   g_autofree char *prefix = g_strconcat (csv, ":3:5: error: ", NULL);
   g_autoptr(NnExperiment) e = nn_experiment_new_from_file (path, &error);
 
@@ -753,7 +614,7 @@ test_csv_word_in_number_column (void)
 static void
 test_late_data_errors_have_positions (void)
 {
-  g_autofree char *dir = new_dir ();
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *path = g_build_filename (dir, "late.yaml", NULL);
 
   /* One sigmoid unit and no 'positive' for three classes. */
@@ -779,7 +640,7 @@ static void
 test_csv_source_trains (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = new_dir ();
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *run = g_build_filename (dir, "run", NULL);
   g_autoptr(GString) csv = g_string_new ("width,height,colour\n");
   g_autofree char *path = NULL;
@@ -797,17 +658,17 @@ test_csv_source_trains (void)
       g_ascii_formatd (h, sizeof h, "%.3f", 0.3 + 0.1 * (i % 5));
       g_string_append_printf (csv, "%s,%s,%s\n", w, h, red ? "red" : "blue");
     }
-  g_free (write_file (dir, "shapes.csv", csv->str));
-  path = write_file (dir, "shapes.yaml",
-                     "seed: 3\n"
-                     "data:\n"
-                     "  source: {csv: shapes.csv, target: colour}\n"
-                     "  split: {validation: 0.25}\n"
-                     "model:\n"
-                     "  layers:\n"
-                     "    - {units: 1, activation: sigmoid}\n"
-                     "optimizer: {name: sgd, learning_rate: 1.0}\n"
-                     "train: {epochs: 300, batch_size: 5}\n");
+  g_free (nn_test_write_file (dir, "shapes.csv", csv->str));
+  path = nn_test_write_file (dir, "shapes.yaml",
+                             "seed: 3\n"
+                             "data:\n"
+                             "  source: {csv: shapes.csv, target: colour}\n"
+                             "  split: {validation: 0.25}\n"
+                             "model:\n"
+                             "  layers:\n"
+                             "    - {units: 1, activation: sigmoid}\n"
+                             "optimizer: {name: sgd, learning_rate: 1.0}\n"
+                             "train: {epochs: 300, batch_size: 5}\n");
 
   e = nn_experiment_new_from_file (path, &error);
   NN_ASSERT_NO_ERROR (error);
@@ -846,23 +707,23 @@ static void
 test_numeric_binary_target_split (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = new_dir ();
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *path = NULL;
   g_autoptr(NnExperiment) e = NULL;
   NnDataset *sets[2];
 
-  g_free (write_file (dir, "steps.csv",
-                      "x,y\n0.1,0\n0.2,0\n0.3,0\n0.4,0\n0.5,0\n"
-                      "0.6,1\n0.7,1\n0.8,1\n0.9,1\n1.0,1\n"));
+  g_free (nn_test_write_file (dir, "steps.csv",
+                              "x,y\n0.1,0\n0.2,0\n0.3,0\n0.4,0\n0.5,0\n"
+                              "0.6,1\n0.7,1\n0.8,1\n0.9,1\n1.0,1\n"));
   /* Unshuffled, validation samples come from the end. */
-  path = write_file (dir, "steps.yaml",
-                     "data:\n"
-                     "  source: {csv: steps.csv, target: y}\n"
-                     "  split: {validation: 0.2, shuffle: false}\n"
-                     "model:\n"
-                     "  layers:\n"
-                     "    - {units: 1, activation: sigmoid}\n"
-                     "train: {epochs: 2}\n");
+  path = nn_test_write_file (dir, "steps.yaml",
+                             "data:\n"
+                             "  source: {csv: steps.csv, target: y}\n"
+                             "  split: {validation: 0.2, shuffle: false}\n"
+                             "model:\n"
+                             "  layers:\n"
+                             "    - {units: 1, activation: sigmoid}\n"
+                             "train: {epochs: 2}\n");
   e = nn_experiment_new_from_file (path, &error);
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT_PTR_NOT_NULL_FATAL (e);
@@ -887,9 +748,9 @@ static void
 test_uncreatable_output_dir (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = new_dir ();
-  g_autofree char *file = write_file (dir, "a-file", "not a folder\n");
-  g_autofree char *path = write_file (dir, "good.yaml", base_experiment);
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *file = nn_test_write_file (dir, "a-file", "not a folder\n");
+  g_autofree char *path = nn_test_write_file (dir, "good.yaml", base_experiment);
   g_autofree char *run = g_build_filename (file, "run", NULL);
   g_autoptr(NnExperiment) e = nn_experiment_new_from_file (path, &error);
 
@@ -928,8 +789,8 @@ static void
 test_overrides_change_any_key (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = new_dir ();
-  g_autofree char *path = write_file (dir, "base.yaml", base_experiment);
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *path = nn_test_write_file (dir, "base.yaml", base_experiment);
   g_autoptr(NnExperiment) e = load_with (path, &error,
                                          "model.layers.0.units=7",
                                          "optimizer={name: sgd, learning_rate: 0.25}",
@@ -963,19 +824,15 @@ assert_override_error (const char *path,
   CU_ASSERT_PTR_NULL (e);
   CU_ASSERT_PTR_NOT_NULL_FATAL (error);
   CU_ASSERT_EQUAL (error->domain, NN_CONFIG_ERROR);
-  if (!g_str_has_prefix (error->message, prefix) || strstr (error->message, needle) == NULL)
-    {
-      g_autofree char *msg = g_strdup_printf ("'%s' lacks '%s' or '%s'", error->message,
-                                              prefix, needle);
-      CU_assertImplementation (CU_FALSE, __LINE__, msg, __FILE__, "", CU_FALSE);
-    }
+  NN_CHECK (g_str_has_prefix (error->message, prefix) && strstr (error->message, needle) != NULL,
+            "'%s' lacks '%s' or '%s'", error->message, prefix, needle);
 }
 
 static void
 test_bad_overrides_name_the_override (void)
 {
-  g_autofree char *dir = new_dir ();
-  g_autofree char *path = write_file (dir, "base.yaml", base_experiment);
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *path = nn_test_write_file (dir, "base.yaml", base_experiment);
 
   assert_override_error (path, "model.layers.0.units=abc", "must be a whole number");
   assert_override_error (path, "model.layers.9.units=3", "'model.layers' is a list of 2 items");
@@ -994,8 +851,8 @@ static void
 test_resolved_yaml_round_trips (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = new_dir ();
-  g_autofree char *lesson = source_file ("configs/lesson.yaml");
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *lesson = nn_test_source_file ("configs/lesson.yaml");
   g_autoptr(NnExperiment) e = load_with (lesson, &error, "train.epochs=7", NULL);
   g_autofree char *yaml = NULL;
   g_autofree char *again = NULL;
@@ -1015,7 +872,7 @@ test_resolved_yaml_round_trips (void)
   CU_ASSERT_PTR_NOT_NULL (strstr (yaml, "learning_rate: 0.1"));
   CU_ASSERT_PTR_NOT_NULL (strstr (yaml, "positive: setosa"));
   CU_ASSERT_PTR_NOT_NULL (strstr (yaml, "0.54256004"));
-  resolved = write_file (dir, "resolved.yaml", yaml);
+  resolved = nn_test_write_file (dir, "resolved.yaml", yaml);
 
   b = nn_experiment_new_from_file (resolved, &error);
   NN_ASSERT_NO_ERROR (error);
@@ -1032,7 +889,10 @@ test_resolved_yaml_round_trips (void)
   loss_b = history_column (run_b, "loss");
   CU_ASSERT_EQUAL (g_strv_length (loss_a), 7);
   CU_ASSERT_TRUE (g_strv_equal ((const char * const *) loss_a, (const char * const *) loss_b));
-  g_file_get_contents (g_build_filename (run_a, "config.yaml", NULL), &saved, NULL, NULL);
+  {
+    g_autofree char *config = g_build_filename (run_a, "config.yaml", NULL);
+    g_file_get_contents (config, &saved, NULL, NULL);
+  }
   CU_ASSERT_PTR_NOT_NULL_FATAL (saved);
   CU_ASSERT_PTR_NOT_NULL (strstr (saved, run_a));
   (void) a;
@@ -1054,14 +914,15 @@ static void
 test_likely_mistakes_warn (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = new_dir ();
-  g_autofree char *iris = source_file ("configs/iris.yaml");
-  g_autofree char *lesson = source_file ("configs/lesson.yaml");
-  g_autofree char *csv = write_file (dir, "reg.csv", "x,y\n1,5\n2,7\n3,9\n4,11\n5,13\n");
-  g_autofree char *reg = write_file (dir, "reg.yaml",
-                                     "data: {source: {csv: reg.csv, target: y}, task: regression}\n"
-                                     "model: {layers: [{units: 1, activation: sigmoid}]}\n"
-                                     "loss: mean_squared_error\n");
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *iris = nn_test_source_file ("configs/iris.yaml");
+  g_autofree char *lesson = nn_test_source_file ("configs/lesson.yaml");
+  g_autofree char *csv = nn_test_write_file (dir, "reg.csv", "x,y\n1,5\n2,7\n3,9\n4,11\n5,13\n");
+  g_autofree char *reg =
+    nn_test_write_file (dir, "reg.yaml",
+                        "data: {source: {csv: reg.csv, target: y}, task: regression}\n"
+                        "model: {layers: [{units: 1, activation: sigmoid}]}\n"
+                        "loss: mean_squared_error\n");
   g_autoptr(NnExperiment) clean = load_with (iris, &error, NULL);
   g_autoptr(NnExperiment) softmax_bce = NULL;
   g_autoptr(NnExperiment) sigmoid_cce = NULL;
@@ -1115,9 +976,9 @@ loads_or_fails_cleanly (const char *path,
 static void
 test_any_bytes_give_a_result_or_an_error (void)
 {
-  g_autofree char *dir = new_dir ();
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *path = g_build_filename (dir, "fuzz.yaml", NULL);
-  g_autofree char *lesson_path = source_file ("configs/lesson.yaml");
+  g_autofree char *lesson_path = nn_test_source_file ("configs/lesson.yaml");
   g_autofree char *lesson = NULL;
   g_autoptr(GRand) rand = g_rand_new_with_seed (2024);
   gsize length = 0;
@@ -1159,7 +1020,7 @@ static void
 test_deep_nesting_is_refused_quickly (void)
 {
   g_autoptr(GString) text = g_string_new ("data: ");
-  g_autofree char *dir = new_dir ();
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *path = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(NnExperiment) e = NULL;
@@ -1169,7 +1030,7 @@ test_deep_nesting_is_refused_quickly (void)
     g_string_append_c (text, '[');
   for (int i = 0; i < 100000; i++)
     g_string_append_c (text, ']');
-  path = write_file (dir, "deep.yaml", text->str);
+  path = nn_test_write_file (dir, "deep.yaml", text->str);
   start = g_get_monotonic_time ();
   e = nn_experiment_new_from_file (path, &error);
   CU_ASSERT_PTR_NULL (e);
@@ -1183,7 +1044,7 @@ static void
 test_aliases_do_not_expand (void)
 {
   g_autoptr(GString) text = g_string_new ("x0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n");
-  g_autofree char *dir = new_dir ();
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *path = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(NnExperiment) e = NULL;
@@ -1193,7 +1054,7 @@ test_aliases_do_not_expand (void)
     g_string_append_printf (text, "x%d: &a%d [*a%d, *a%d]\n", i, i, i - 1, i - 1);
   g_string_append (text, "data: {source: iris, positive: setosa}\n"
                          "model: {layers: [{units: 1, activation: sigmoid, weights: *a40}]}\n");
-  path = write_file (dir, "bomb.yaml", text->str);
+  path = nn_test_write_file (dir, "bomb.yaml", text->str);
   e = nn_experiment_new_from_file (path, &error);
   CU_ASSERT_PTR_NULL (e);
   CU_ASSERT_PTR_NOT_NULL (error);
@@ -1207,7 +1068,7 @@ load_text (const char  *dir,
            const char  *text,
            GError     **error)
 {
-  g_autofree char *path = write_file (dir, "e.yaml", text);
+  g_autofree char *path = nn_test_write_file (dir, "e.yaml", text);
 
   return nn_experiment_new_from_file (path, error);
 }
@@ -1216,7 +1077,7 @@ static void
 test_schedule_sets_each_epochs_rate (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = new_dir ();
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *run = g_build_filename (dir, "run", NULL);
   g_autoptr(NnExperiment) e = load_text (dir,
     "data: {source: iris, positive: setosa}\n"
@@ -1271,7 +1132,7 @@ static void
 test_early_stopping_restores_best (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = new_dir ();
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *run = g_build_filename (dir, "run", NULL);
   /* A learning rate far too high makes the validation loss wander. */
   g_autoptr(NnExperiment) e = load_text (dir,
@@ -1294,7 +1155,7 @@ test_early_stopping_restores_best (void)
   val = history_column (run, "val_loss");
   n = g_strv_length (val);
   CU_ASSERT (n < 400);
-  reason = summary_member (run, "stop_reason");
+  reason = nn_test_summary_member (run, "stop_reason");
   CU_ASSERT_STRING_EQUAL (reason ? reason : "(none)", "early_stopping");
   for (guint i = 0; i < n; i++)
     best = MIN (best, g_ascii_strtod (val[i], NULL));
@@ -1355,8 +1216,8 @@ static void
 test_interrupted_run_resumes_exactly (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = new_dir ();
-  g_autofree char *path = write_file (dir, "e.yaml", resumable);
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *path = nn_test_write_file (dir, "e.yaml", resumable);
   g_autofree char *whole = g_build_filename (dir, "whole", NULL);
   g_autofree char *parts = g_build_filename (dir, "parts", NULL);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
@@ -1381,7 +1242,7 @@ test_interrupted_run_resumes_exactly (void)
   CU_ASSERT_FALSE (nn_experiment_run (b, cancellable, &error));
   NN_ASSERT_ERROR (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&error);
-  reason = summary_member (parts, "stop_reason");
+  reason = nn_test_summary_member (parts, "stop_reason");
   CU_ASSERT_STRING_EQUAL (reason ? reason : "(none)", "interrupted");
   CU_ASSERT_EQUAL (nn_experiment_get_epochs_run (b), 3);
 
@@ -1406,8 +1267,8 @@ static void
 test_resume_refuses_another_run (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = new_dir ();
-  g_autofree char *path = write_file (dir, "e.yaml", resumable);
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *path = nn_test_write_file (dir, "e.yaml", resumable);
   g_autofree char *run = g_build_filename (dir, "run", NULL);
   g_autoptr(NnExperiment) a = nn_experiment_new_from_file (path, &error);
   g_autoptr(NnExperiment) other = NULL;
@@ -1439,7 +1300,8 @@ main (void)
   if (CU_initialize_registry () != CUE_SUCCESS)
     return 99;
 
-  suite = CU_add_suite ("The shipped experiments train as documented", init_suite, clean_suite);
+  suite = CU_add_suite ("The shipped experiments train as documented", init_suite,
+                        nn_test_remove_scratch);
   CU_add_test (suite, "iris.yaml reaches 95% validation accuracy and writes history and summary",
                test_iris_trains);
   CU_add_test (suite, "lesson.yaml starts at the lesson's loss and falls at every epoch",
@@ -1448,7 +1310,7 @@ main (void)
                test_runs_repeat);
 
   suite = CU_add_suite ("A bad experiment file fails at the node at fault", init_suite,
-                        clean_suite);
+                        nn_test_remove_scratch);
   CU_add_test (suite, "the file the bad ones are made from loads", test_base_experiment_loads);
   CU_add_test (suite, "malformed YAML is a parse error where parsing stopped",
                test_malformed_yaml);
@@ -1482,18 +1344,18 @@ main (void)
   CU_add_test (suite, "data problems found after reading the file still name a position",
                test_late_data_errors_have_positions);
 
-  suite = CU_add_suite ("A csv source trains", init_suite, clean_suite);
+  suite = CU_add_suite ("A csv source trains", init_suite, nn_test_remove_scratch);
   CU_add_test (suite, "string labels under one sigmoid unit make a binary task that trains",
                test_csv_source_trains);
   CU_add_test (suite, "a 0/1 numeric target keeps its labels in every part of the split",
                test_numeric_binary_target_split);
 
-  suite = CU_add_suite ("Running an experiment", init_suite, clean_suite);
+  suite = CU_add_suite ("Running an experiment", init_suite, nn_test_remove_scratch);
   CU_add_test (suite, "a run folder that cannot be created is an I/O error",
                test_uncreatable_output_dir);
 
   suite = CU_add_suite ("Schedules, clipping, early stopping and resuming", init_suite,
-                        clean_suite);
+                        nn_test_remove_scratch);
   CU_add_test (suite, "a step schedule sets each epoch's learning rate",
                test_schedule_sets_each_epochs_rate);
   CU_add_test (suite, "bad schedule, clipping and early-stopping settings are reported",
@@ -1504,13 +1366,14 @@ main (void)
                test_interrupted_run_resumes_exactly);
   CU_add_test (suite, "resuming refuses another experiment's run", test_resume_refuses_another_run);
 
-  suite = CU_add_suite ("Hostile experiment files", init_suite, clean_suite);
+  suite = CU_add_suite ("Hostile experiment files", init_suite, nn_test_remove_scratch);
   CU_add_test (suite, "any bytes give an experiment or an error, never a crash",
                test_any_bytes_give_a_result_or_an_error);
   CU_add_test (suite, "deep nesting is refused at once", test_deep_nesting_is_refused_quickly);
   CU_add_test (suite, "aliases are not expanded", test_aliases_do_not_expand);
 
-  suite = CU_add_suite ("Overrides, resolved experiments and warnings", init_suite, clean_suite);
+  suite = CU_add_suite ("Overrides, resolved experiments and warnings", init_suite,
+                        nn_test_remove_scratch);
   CU_add_test (suite, "--set overrides change any key, lists included",
                test_overrides_change_any_key);
   CU_add_test (suite, "a bad override is reported against the override",

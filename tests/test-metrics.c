@@ -12,18 +12,6 @@
 
 #define TOL 1e-12
 
-static NnMatrix *
-matrix_from_doubles (guint         rows,
-                     guint         cols,
-                     const double *values)
-{
-  NnMatrix *m = nn_matrix_new (rows, cols);
-
-  for (gsize i = 0; i < nn_matrix_size (m); i++)
-    m->data[i] = (nn_real) values[i];
-  return m;
-}
-
 static double
 metric (const char   *name,
         NnTask        task,
@@ -32,8 +20,8 @@ metric (const char   *name,
         const double *pred,
         const double *target)
 {
-  g_autoptr(NnMatrix) p = matrix_from_doubles (rows, cols, pred);
-  g_autoptr(NnMatrix) t = matrix_from_doubles (rows, cols, target);
+  g_autoptr(NnMatrix) p = nn_test_matrix_from_doubles (rows, cols, pred);
+  g_autoptr(NnMatrix) t = nn_test_matrix_from_doubles (rows, cols, target);
 
   return nn_metric_compute (name, task, p, t);
 }
@@ -140,8 +128,8 @@ test_zero_division (void)
 static void
 test_binary_confusion (void)
 {
-  g_autoptr(NnMatrix) p = matrix_from_doubles (8, 1, bin_pred);
-  g_autoptr(NnMatrix) t = matrix_from_doubles (8, 1, bin_target);
+  g_autoptr(NnMatrix) p = nn_test_matrix_from_doubles (8, 1, bin_pred);
+  g_autoptr(NnMatrix) t = nn_test_matrix_from_doubles (8, 1, bin_target);
   g_autoptr(NnMatrix) cm = nn_confusion_matrix (NN_TASK_BINARY, p, t);
   const double want[] = { 2, 2,    /* true 0: TN, FP */
                           1, 3 };  /* true 1: FN, TP */
@@ -228,8 +216,8 @@ test_multiclass_argmax_tie (void)
 static void
 test_multiclass_confusion (void)
 {
-  g_autoptr(NnMatrix) p = matrix_from_doubles (6, 3, mc_pred);
-  g_autoptr(NnMatrix) t = matrix_from_doubles (6, 3, mc_target);
+  g_autoptr(NnMatrix) p = nn_test_matrix_from_doubles (6, 3, mc_pred);
+  g_autoptr(NnMatrix) t = nn_test_matrix_from_doubles (6, 3, mc_target);
   g_autoptr(NnMatrix) cm = nn_confusion_matrix (NN_TASK_MULTICLASS, p, t);
   const double want[] = { 1, 0, 0,
                           0, 1, 1,

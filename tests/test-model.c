@@ -5,18 +5,6 @@
 
 #include "nn-test.h"
 
-static NnLayer *
-make_layer (guint       n_inputs,
-            guint       units,
-            const char *activation)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(NnActivation) act = nn_activation_new_by_name (activation, &error);
-
-  g_assert_no_error (error);
-  return nn_layer_new (n_inputs, units, act);
-}
-
 static NnModel *
 make_model (const guint        *widths,
             const char * const *activations,
@@ -34,7 +22,7 @@ make_model (const guint        *widths,
   nn_model_set_seed (model, seed);
   for (guint i = 0; i < n_layers; i++)
     {
-      g_autoptr(NnLayer) layer = make_layer (widths[i], widths[i + 1], activations[i]);
+      g_autoptr(NnLayer) layer = nn_test_make_layer (widths[i], widths[i + 1], activations[i]);
       nn_model_add_layer (model, layer);
     }
   nn_model_set_loss (model, loss);
@@ -140,18 +128,6 @@ check_model_gradients (NnModel        *model,
   g_print ("max relative gradient error %.3g ", worst);
 }
 
-static NnMatrix *
-one_hot (GRand *rand,
-         guint  rows,
-         guint  classes)
-{
-  NnMatrix *y = nn_matrix_new (rows, classes);
-
-  for (guint r = 0; r < rows; r++)
-    NN_MATRIX_AT (y, r, g_rand_int_range (rand, 0, classes)) = 1;
-  return y;
-}
-
 static void
 test_three_layer_softmax_gradients (void)
 {
@@ -160,7 +136,7 @@ test_three_layer_softmax_gradients (void)
   g_autoptr(GRand) rand = g_rand_new_with_seed (7);
   g_autoptr(NnModel) model = make_model (widths, acts, 3, "categorical_crossentropy", 0.1, 3);
   g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 6, 4, -1, 1);
-  g_autoptr(NnMatrix) y = one_hot (rand, 6, 3);
+  g_autoptr(NnMatrix) y = nn_test_one_hot (rand, 6, 3);
 
   check_model_gradients (model, x, y);
 }
@@ -419,7 +395,7 @@ test_minibatch_epoch_is_sum_of_steps (void)
   g_autoptr(NnModel) a = make_model (widths, acts, 2, "categorical_crossentropy", 0.3, 9);
   g_autoptr(NnModel) b = make_model (widths, acts, 2, "categorical_crossentropy", 0.3, 9);
   g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 10, 3, -1, 1);
-  g_autoptr(NnMatrix) y = one_hot (rand, 10, 2);
+  g_autoptr(NnMatrix) y = nn_test_one_hot (rand, 10, 2);
   double epoch_loss, total = 0;
   guint starts[] = { 0, 4, 8 }, sizes[] = { 4, 4, 2 };
 
@@ -447,7 +423,7 @@ test_training_steps_reuse_buffers (void)
   g_autoptr(GRand) rand = g_rand_new_with_seed (12);
   g_autoptr(NnModel) model = make_model (widths, acts, 2, "categorical_crossentropy", 0.1, 1);
   g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 20, 3, -1, 1);
-  g_autoptr(NnMatrix) y = one_hot (rand, 20, 2);
+  g_autoptr(NnMatrix) y = nn_test_one_hot (rand, 20, 2);
   const nn_real *z_data;
 
   nn_model_train_epoch (model, x, y, 8, TRUE, NULL);
@@ -467,7 +443,7 @@ test_same_seed_same_training (void)
   g_autoptr(NnModel) b = make_model (widths, acts, 2, "categorical_crossentropy", 0.2, 77);
   g_autoptr(NnModel) c = make_model (widths, acts, 2, "categorical_crossentropy", 0.2, 78);
   g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 30, 3, -1, 1);
-  g_autoptr(NnMatrix) y = one_hot (rand, 30, 2);
+  g_autoptr(NnMatrix) y = nn_test_one_hot (rand, 30, 2);
 
   nn_model_fit (a, x, y, NULL, NULL, 5, 4, TRUE, NULL, NULL);
   nn_model_fit (b, x, y, NULL, NULL, 5, 4, TRUE, NULL, NULL);
@@ -501,7 +477,7 @@ static void
 test_inline_parameters_shape_checked (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(NnLayer) layer = make_layer (4, 2, "sigmoid");
+  g_autoptr(NnLayer) layer = nn_test_make_layer (4, 2, "sigmoid");
   g_autoptr(NnMatrix) wrong = nn_matrix_new (4, 2);
 
   CU_ASSERT_FALSE (nn_layer_set_parameters (layer, wrong, NULL, &error));

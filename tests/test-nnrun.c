@@ -2,10 +2,8 @@
 /* The nnrun command line, run as a user would: exit statuses, what it
  * prints, and what it leaves on disk (SPEC §3, §4). */
 #include <signal.h>
-#include <stdarg.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <glib/gstdio.h>
 #include <CUnit/CUnit.h>
 
 #include <json-glib/json-glib.h>
@@ -19,151 +17,13 @@ enum {
   EXIT_CRASHED = -1,
 };
 
-static char *scratch;
-static guint scratch_serial;
-
 /* Helpers */
-
-static void
-rm_rf (const char *path)
-{
-  GStatBuf st;
-
-  if (g_lstat (path, &st) != 0)
-    return;
-  if (S_ISDIR (st.st_mode))
-    {
-      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          rm_rf (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
 
 static int
 init_suite (void)
 {
-  g_autoptr(GError) error = NULL;
-
-  if (g_getenv ("NNRUN") == NULL || g_getenv ("NN_SOURCE_ROOT") == NULL)
-    {
-      g_printerr ("NNRUN and NN_SOURCE_ROOT must be set\n");
-      return 1;
-    }
-  scratch = g_dir_make_tmp ("nn-test-nnrun-XXXXXX", &error);
-  if (scratch == NULL)
-    {
-      g_printerr ("%s\n", error->message);
-      return 1;
-    }
-  return 0;
+  return nn_test_require_env ("NNRUN", "NN_SOURCE_ROOT", NULL);
 }
-
-static int
-clean_suite (void)
-{
-  if (scratch != NULL)
-    rm_rf (scratch);
-  g_clear_pointer (&scratch, g_free);
-  return 0;
-}
-
-static char *
-new_dir (void)
-{
-  g_autofree char *name = g_strdup_printf ("t%u", ++scratch_serial);
-  char *dir = g_build_filename (scratch, name, NULL);
-
-  g_mkdir_with_parents (dir, 0700);
-  return dir;
-}
-
-static char *
-write_file (const char *dir,
-            const char *name,
-            const char *text)
-{
-  g_autoptr(GError) error = NULL;
-  char *path = g_build_filename (dir, name, NULL);
-
-  g_file_set_contents (path, text, -1, &error);
-  NN_ASSERT_NO_ERROR (error);
-  return path;
-}
-
-static char *
-source_file (const char *relative)
-{
-  return g_build_filename (g_getenv ("NN_SOURCE_ROOT"), relative, NULL);
-}
-
-/* Runs $NNRUN with @args, in the scratch folder, and returns its exit
- * status, or EXIT_CRASHED if a signal ended it. */
-static int
-nnrun_argv (char               **out,
-            char               **err,
-            const char * const  *args)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  int wait_status = 0;
-
-  g_ptr_array_add (argv, (gpointer) g_getenv ("NNRUN"));
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-
-  if (!g_spawn_sync (scratch, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                     out, err, &wait_status, &error))
-    {
-      NN_ASSERT_NO_ERROR (error);
-      return EXIT_CRASHED;
-    }
-  if (!WIFEXITED (wait_status))
-    return EXIT_CRASHED;
-  return WEXITSTATUS (wait_status);
-}
-
-/* The same with the arguments in a NULL-terminated list. */
-static int
-nnrun (char       **out,
-       char       **err,
-       const char  *first_arg,
-       ...)
-{
-  g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  va_list ap;
-
-  va_start (ap, first_arg);
-  for (const char *arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (args, (gpointer) arg);
-  va_end (ap);
-  g_ptr_array_add (args, NULL);
-  return nnrun_argv (out, err, (const char * const *) args->pdata);
-}
-
-#define ASSERT_STATUS(got, want, err)                                                  \
-  G_STMT_START {                                                                       \
-    g_autofree char *_msg = g_strdup_printf ("exit status %d, expected %d; stderr: %s", \
-                                             (got), (want), (err) ? (err) : "");       \
-    CU_assertImplementation ((got) == (want), __LINE__, _msg, __FILE__, "", CU_FALSE); \
-  } G_STMT_END
-
-#define ASSERT_CONTAINS(text, needle)                                                  \
-  G_STMT_START {                                                                       \
-    const char *_t = (text);                                                           \
-    g_autofree char *_msg = g_strdup_printf ("\"%s\" not in: %s", (needle),            \
-                                             _t ? _t : "(null)");                      \
-    CU_assertImplementation (_t != NULL && strstr (_t, (needle)) != NULL, __LINE__,    \
-                             _msg, __FILE__, "", CU_FALSE);                            \
-  } G_STMT_END
 
 static guint
 count_lines (const char *text)
@@ -173,35 +33,6 @@ count_lines (const char *text)
   for (const char *p = text; p && *p; p++)
     n += *p == '\n';
   return n;
-}
-
-/* The raw text of a flat member's value in summary.json, quotes removed. */
-static char *
-summary_member (const char *run_dir,
-                const char *key)
-{
-  g_autofree char *path = g_build_filename (run_dir, "summary.json", NULL);
-  g_autofree char *text = NULL;
-  g_autofree char *quoted = g_strdup_printf ("\"%s\"", key);
-  const char *p, *end;
-
-  if (!g_file_get_contents (path, &text, NULL, NULL) || (p = strstr (text, quoted)) == NULL)
-    return NULL;
-  p += strlen (quoted);
-  while (g_ascii_isspace (*p))
-    p++;
-  if (*p++ != ':')
-    return NULL;
-  while (g_ascii_isspace (*p))
-    p++;
-  if (*p == '"')
-    {
-      end = strchr (++p, '"');
-      return end ? g_strndup (p, end - p) : NULL;
-    }
-  for (end = p; *end && *end != ',' && *end != '}' && !g_ascii_isspace (*end); end++)
-    ;
-  return g_strndup (p, end - p);
 }
 
 static guint
@@ -223,20 +54,20 @@ check_lesson_run (int         status,
                   const char *run)
 {
   g_auto(GStrv) lines = g_strsplit (out ? out : "", "\n", -1);
-  g_autofree char *epochs_run = summary_member (run, "epochs_run");
-  g_autofree char *stop_reason = summary_member (run, "stop_reason");
+  g_autofree char *epochs_run = nn_test_summary_member (run, "epochs_run");
+  g_autofree char *stop_reason = nn_test_summary_member (run, "stop_reason");
   g_autofree char *history = g_build_filename (run, "history.csv", NULL);
   g_autofree char *summary = g_build_filename (run, "summary.json", NULL);
   guint n_epoch_lines = 0;
   gboolean summary_line = FALSE;
 
-  ASSERT_STATUS (status, EXIT_OK, err);
+  NN_ASSERT_STATUS (status, EXIT_OK, err);
   for (guint i = 0; lines[i] != NULL; i++)
     {
       if (g_str_has_prefix (lines[i], "epoch"))
         {
           n_epoch_lines++;
-          ASSERT_CONTAINS (lines[i], "loss");
+          NN_ASSERT_CONTAINS (lines[i], "loss");
         }
       if (g_str_has_prefix (lines[i], "done: 100 epochs"))
         summary_line = TRUE;
@@ -255,12 +86,12 @@ check_lesson_run (int         status,
 static void
 test_train_lesson (void)
 {
-  g_autofree char *config = source_file ("configs/lesson.yaml");
-  g_autofree char *dir = new_dir ();
+  g_autofree char *config = nn_test_source_file ("configs/lesson.yaml");
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *run = g_build_filename (dir, "run", NULL);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = nnrun (&out, &err, "train", config, "--out", run, NULL);
+  int status = nn_test_nnrun (&out, &err, "train", config, "--out", run, NULL);
 
   check_lesson_run (status, out, err, run);
 }
@@ -268,12 +99,12 @@ test_train_lesson (void)
 static void
 test_train_without_command_word (void)
 {
-  g_autofree char *config = source_file ("configs/lesson.yaml");
-  g_autofree char *dir = new_dir ();
+  g_autofree char *config = nn_test_source_file ("configs/lesson.yaml");
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *run = g_build_filename (dir, "run", NULL);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = nnrun (&out, &err, config, "--out", run, NULL);
+  int status = nn_test_nnrun (&out, &err, config, "--out", run, NULL);
 
   check_lesson_run (status, out, err, run);
 }
@@ -281,14 +112,14 @@ test_train_without_command_word (void)
 static void
 test_quiet (void)
 {
-  g_autofree char *config = source_file ("configs/lesson.yaml");
-  g_autofree char *dir = new_dir ();
+  g_autofree char *config = nn_test_source_file ("configs/lesson.yaml");
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *run = g_build_filename (dir, "run", NULL);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = nnrun (&out, &err, "train", "--quiet", config, "--out", run, NULL);
+  int status = nn_test_nnrun (&out, &err, "train", "--quiet", config, "--out", run, NULL);
 
-  ASSERT_STATUS (status, EXIT_OK, err);
+  NN_ASSERT_STATUS (status, EXIT_OK, err);
   CU_ASSERT_STRING_EQUAL (out ? out : "(null)", "");
   CU_ASSERT_EQUAL (history_rows (run), 100);
 }
@@ -298,50 +129,50 @@ test_quiet (void)
 static void
 test_bad_experiment_file (void)
 {
-  g_autofree char *dir = new_dir ();
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *run = g_build_filename (dir, "run", NULL);
-  g_autofree char *config = write_file (dir, "bad.yaml",
-                                        "data:\n"
-                                        "  source: iris\n"
-                                        "  positive: setosa\n"
-                                        "model:\n"
-                                        "  layers:\n"
-                                        "    - {units: abc, activation: sigmoid}\n");
+  g_autofree char *config = nn_test_write_file (dir, "bad.yaml",
+                                                "data:\n"
+                                                "  source: iris\n"
+                                                "  positive: setosa\n"
+                                                "model:\n"
+                                                "  layers:\n"
+                                                "    - {units: abc, activation: sigmoid}\n");
   g_autofree char *where = g_strconcat (config, ":6:15: error:", NULL);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = nnrun (&out, &err, "train", config, "--out", run, NULL);
+  int status = nn_test_nnrun (&out, &err, "train", config, "--out", run, NULL);
 
-  ASSERT_STATUS (status, EXIT_BAD_INPUT, err);
-  ASSERT_CONTAINS (err, where);
+  NN_ASSERT_STATUS (status, EXIT_BAD_INPUT, err);
+  NN_ASSERT_CONTAINS (err, where);
   CU_ASSERT_FALSE (g_file_test (run, G_FILE_TEST_EXISTS));
 }
 
 static void
 test_bad_data_file (void)
 {
-  g_autofree char *dir = new_dir ();
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *run = g_build_filename (dir, "run", NULL);
-  g_autofree char *csv = write_file (dir, "data.csv", "a,b,y\n1,2,x\n3,four,y\n");
-  g_autofree char *config = write_file (dir, "bad-data.yaml",
-                                        "data: {source: {csv: data.csv, target: y}}\n"
-                                        "model:\n"
-                                        "  layers:\n"
-                                        "    - {units: 1, activation: sigmoid}\n");
+  g_autofree char *csv = nn_test_write_file (dir, "data.csv", "a,b,y\n1,2,x\n3,four,y\n");
+  g_autofree char *config = nn_test_write_file (dir, "bad-data.yaml",
+                                                "data: {source: {csv: data.csv, target: y}}\n"
+                                                "model:\n"
+                                                "  layers:\n"
+                                                "    - {units: 1, activation: sigmoid}\n");
   g_autofree char *where = g_strconcat (csv, ":3:3: error:", NULL);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = nnrun (&out, &err, config, "--out", run, NULL);
+  int status = nn_test_nnrun (&out, &err, config, "--out", run, NULL);
 
-  ASSERT_STATUS (status, EXIT_BAD_INPUT, err);
-  ASSERT_CONTAINS (err, where);
+  NN_ASSERT_STATUS (status, EXIT_BAD_INPUT, err);
+  NN_ASSERT_CONTAINS (err, where);
   CU_ASSERT_FALSE (g_file_test (run, G_FILE_TEST_EXISTS));
 }
 
 static void
 test_usage_errors (void)
 {
-  g_autofree char *config = source_file ("configs/lesson.yaml");
+  g_autofree char *config = nn_test_source_file ("configs/lesson.yaml");
   struct {
     const char *what;
     const char *args[4];
@@ -357,15 +188,11 @@ test_usage_errors (void)
     {
       g_autofree char *out = NULL;
       g_autofree char *err = NULL;
-      g_autofree char *msg = NULL;
-      int status = nnrun_argv (&out, &err, cases[i].args);
+      int status = nn_test_nnrun_argv (&out, &err, cases[i].args);
 
-      msg = g_strdup_printf ("%s: exit status %d, expected 2", cases[i].what, status);
-      CU_assertImplementation (status == EXIT_BAD_INPUT, __LINE__, msg, __FILE__, "", CU_FALSE);
-      g_free (msg);
-      msg = g_strdup_printf ("%s: nothing on stderr", cases[i].what);
-      CU_assertImplementation (err != NULL && *err != '\0', __LINE__, msg, __FILE__, "",
-                               CU_FALSE);
+      NN_CHECK (status == EXIT_BAD_INPUT, "%s: exit status %d, expected 2", cases[i].what,
+                status);
+      NN_CHECK (err != NULL && *err != '\0', "%s: nothing on stderr", cases[i].what);
     }
 }
 
@@ -376,15 +203,15 @@ test_help (void)
   g_autofree char *err = NULL;
   g_autofree char *train_out = NULL;
   g_autofree char *train_err = NULL;
-  int status = nnrun (&out, &err, "--help", NULL);
-  int train_status = nnrun (&train_out, &train_err, "train", "--help", NULL);
+  int status = nn_test_nnrun (&out, &err, "--help", NULL);
+  int train_status = nn_test_nnrun (&train_out, &train_err, "train", "--help", NULL);
 
-  ASSERT_STATUS (status, EXIT_OK, err);
-  ASSERT_CONTAINS (out, "Usage");
-  ASSERT_CONTAINS (out, "train");
-  ASSERT_STATUS (train_status, EXIT_OK, train_err);
-  ASSERT_CONTAINS (train_out, "--out");
-  ASSERT_CONTAINS (train_out, "--quiet");
+  NN_ASSERT_STATUS (status, EXIT_OK, err);
+  NN_ASSERT_CONTAINS (out, "Usage");
+  NN_ASSERT_CONTAINS (out, "train");
+  NN_ASSERT_STATUS (train_status, EXIT_OK, train_err);
+  NN_ASSERT_CONTAINS (train_out, "--out");
+  NN_ASSERT_CONTAINS (train_out, "--quiet");
 }
 
 /* Failed runs */
@@ -392,7 +219,7 @@ test_help (void)
 static void
 test_diverging_run (void)
 {
-  g_autofree char *dir = new_dir ();
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *run = g_build_filename (dir, "run", NULL);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
@@ -404,27 +231,27 @@ test_diverging_run (void)
   int status;
 
   /* Targets in the thousands and a step of 1e30 overflow in a step or two. */
-  g_free (write_file (dir, "line.csv",
-                      "x,y\n1,1000\n2,2000\n3,3000\n4,4000\n5,5000\n6,6000\n"));
-  config = write_file (dir, "diverge.yaml",
-                       "data:\n"
-                       "  source: {csv: line.csv, target: y}\n"
-                       "  split: {validation: 0.0}\n"
-                       "model:\n"
-                       "  layers:\n"
-                       "    - {units: 1, activation: linear}\n"
-                       "loss: mean_squared_error\n"
-                       "optimizer: {name: sgd, learning_rate: 1e30}\n"
-                       "train: {epochs: 50}\n");
-  status = nnrun (&out, &err, "train", config, "--out", run, NULL);
+  g_free (nn_test_write_file (dir, "line.csv",
+                              "x,y\n1,1000\n2,2000\n3,3000\n4,4000\n5,5000\n6,6000\n"));
+  config = nn_test_write_file (dir, "diverge.yaml",
+                               "data:\n"
+                               "  source: {csv: line.csv, target: y}\n"
+                               "  split: {validation: 0.0}\n"
+                               "model:\n"
+                               "  layers:\n"
+                               "    - {units: 1, activation: linear}\n"
+                               "loss: mean_squared_error\n"
+                               "optimizer: {name: sgd, learning_rate: 1e30}\n"
+                               "train: {epochs: 50}\n");
+  status = nn_test_nnrun (&out, &err, "train", config, "--out", run, NULL);
 
-  ASSERT_STATUS (status, EXIT_RUN_FAILED, err);
+  NN_ASSERT_STATUS (status, EXIT_RUN_FAILED, err);
   CU_ASSERT_TRUE (err != NULL && (strstr (err, "diverged") || strstr (err, "NaN") ||
                                   strstr (err, "nan") || strstr (err, "inf")));
   CU_ASSERT_TRUE (g_file_test (history, G_FILE_TEST_IS_REGULAR));
   CU_ASSERT_TRUE (g_file_test (summary, G_FILE_TEST_IS_REGULAR));
-  stop_reason = summary_member (run, "stop_reason");
-  epochs_run = summary_member (run, "epochs_run");
+  stop_reason = nn_test_summary_member (run, "stop_reason");
+  epochs_run = nn_test_summary_member (run, "epochs_run");
   CU_ASSERT_STRING_EQUAL (stop_reason ? stop_reason : "(none)", "diverged");
   /* The history holds the epochs that finished, and no more. */
   CU_ASSERT_PTR_NOT_NULL_FATAL (epochs_run);
@@ -435,16 +262,16 @@ test_diverging_run (void)
 static void
 test_unwritable_output (void)
 {
-  g_autofree char *config = source_file ("configs/lesson.yaml");
-  g_autofree char *dir = new_dir ();
-  g_autofree char *file = write_file (dir, "a-file", "not a folder\n");
+  g_autofree char *config = nn_test_source_file ("configs/lesson.yaml");
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *file = nn_test_write_file (dir, "a-file", "not a folder\n");
   g_autofree char *run = g_build_filename (file, "run", NULL);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = nnrun (&out, &err, "train", config, "--out", run, NULL);
+  int status = nn_test_nnrun (&out, &err, "train", config, "--out", run, NULL);
 
-  ASSERT_STATUS (status, EXIT_RUN_FAILED, err);
-  ASSERT_CONTAINS (err, run);
+  NN_ASSERT_STATUS (status, EXIT_RUN_FAILED, err);
+  NN_ASSERT_CONTAINS (err, run);
   CU_ASSERT_TRUE (g_file_test (file, G_FILE_TEST_IS_REGULAR));
 }
 
@@ -454,32 +281,32 @@ test_validate_prints_resolved (void)
 {
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autofree char *lesson = source_file ("configs/lesson.yaml");
-  g_autofree char *dir = new_dir ();
+  g_autofree char *lesson = nn_test_source_file ("configs/lesson.yaml");
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *saved = NULL;
   g_autofree char *run = g_build_filename (dir, "run", NULL);
   g_autofree char *out2 = NULL;
   int status;
 
-  status = nnrun (&out, &err, "validate", lesson, "--set", "train.epochs=4",
-                  "--set", "optimizer.learning_rate=0.3", NULL);
-  ASSERT_STATUS (status, 0, err);
-  ASSERT_CONTAINS (out, "epochs: 4");
-  ASSERT_CONTAINS (out, "learning_rate: 0.3");
-  ASSERT_CONTAINS (out, "task: binary");
+  status = nn_test_nnrun (&out, &err, "validate", lesson, "--set", "train.epochs=4",
+                          "--set", "optimizer.learning_rate=0.3", NULL);
+  NN_ASSERT_STATUS (status, 0, err);
+  NN_ASSERT_CONTAINS (out, "epochs: 4");
+  NN_ASSERT_CONTAINS (out, "learning_rate: 0.3");
+  NN_ASSERT_CONTAINS (out, "task: binary");
   /* Nothing was trained or written. */
   CU_ASSERT_FALSE (g_file_test ("runs", G_FILE_TEST_EXISTS));
 
   /* The printed experiment runs, and the run saves it as config.yaml. */
-  saved = write_file (dir, "resolved.yaml", out);
-  status = nnrun (&out2, NULL, "train", saved, "--quiet", "--out", run, NULL);
-  ASSERT_STATUS (status, 0, NULL);
+  saved = nn_test_write_file (dir, "resolved.yaml", out);
+  status = nn_test_nnrun (&out2, NULL, "train", saved, "--quiet", "--out", run, NULL);
+  NN_ASSERT_STATUS (status, 0, NULL);
   CU_ASSERT_EQUAL (history_rows (run), 4);
   {
     g_autofree char *config = NULL;
     g_autofree char *path = g_build_filename (run, "config.yaml", NULL);
     CU_ASSERT_TRUE (g_file_get_contents (path, &config, NULL, NULL));
-    ASSERT_CONTAINS (config, "learning_rate: 0.3");
+    NN_ASSERT_CONTAINS (config, "learning_rate: 0.3");
   }
 }
 
@@ -487,21 +314,21 @@ static void
 test_set_errors_exit_2 (void)
 {
   g_autofree char *err = NULL;
-  g_autofree char *lesson = source_file ("configs/lesson.yaml");
-  g_autofree char *dir = new_dir ();
+  g_autofree char *lesson = nn_test_source_file ("configs/lesson.yaml");
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *run = g_build_filename (dir, "run", NULL);
   int status;
 
-  status = nnrun (NULL, &err, "train", lesson, "--out", run,
-                  "--set", "model.layers.0.units=many", NULL);
-  ASSERT_STATUS (status, 2, err);
-  ASSERT_CONTAINS (err, "--set model.layers.0.units=many: error:");
+  status = nn_test_nnrun (NULL, &err, "train", lesson, "--out", run,
+                          "--set", "model.layers.0.units=many", NULL);
+  NN_ASSERT_STATUS (status, 2, err);
+  NN_ASSERT_CONTAINS (err, "--set model.layers.0.units=many: error:");
   CU_ASSERT_FALSE (g_file_test (run, G_FILE_TEST_EXISTS));
 
   g_clear_pointer (&err, g_free);
-  status = nnrun (NULL, &err, "validate", lesson, "--set", "train.epoch=3", NULL);
-  ASSERT_STATUS (status, 2, err);
-  ASSERT_CONTAINS (err, "did you mean 'epochs'?");
+  status = nn_test_nnrun (NULL, &err, "validate", lesson, "--set", "train.epoch=3", NULL);
+  NN_ASSERT_STATUS (status, 2, err);
+  NN_ASSERT_CONTAINS (err, "did you mean 'epochs'?");
 }
 
 static void
@@ -509,13 +336,13 @@ test_warnings_go_to_stderr (void)
 {
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autofree char *lesson = source_file ("configs/lesson.yaml");
+  g_autofree char *lesson = nn_test_source_file ("configs/lesson.yaml");
   int status;
 
-  status = nnrun (&out, &err, "validate", lesson, "--set", "model.layers.1.activation=softmax",
-                  NULL);
-  ASSERT_STATUS (status, 0, err);
-  ASSERT_CONTAINS (err, ": warning: binary_crossentropy after a softmax output");
+  status = nn_test_nnrun (&out, &err, "validate", lesson, "--set",
+                          "model.layers.1.activation=softmax", NULL);
+  NN_ASSERT_STATUS (status, 0, err);
+  NN_ASSERT_CONTAINS (err, ": warning: binary_crossentropy after a softmax output");
   CU_ASSERT_PTR_NULL (strstr (out, "warning"));
 }
 
@@ -525,16 +352,16 @@ test_json_progress (void)
 {
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autofree char *lesson = source_file ("configs/lesson.yaml");
-  g_autofree char *dir = new_dir ();
+  g_autofree char *lesson = nn_test_source_file ("configs/lesson.yaml");
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *run = g_build_filename (dir, "run", NULL);
   g_auto(GStrv) lines = NULL;
   guint epochs = 0, summaries = 0;
   int status;
 
-  status = nnrun (&out, &err, "train", lesson, "--json", "--out", run,
-                  "--set", "train.epochs=6", NULL);
-  ASSERT_STATUS (status, 0, err);
+  status = nn_test_nnrun (&out, &err, "train", lesson, "--json", "--out", run,
+                          "--set", "train.epochs=6", NULL);
+  NN_ASSERT_STATUS (status, 0, err);
   lines = g_strsplit (out, "\n", -1);
   for (guint i = 0; lines[i] != NULL && *lines[i] != '\0'; i++)
     {
@@ -565,8 +392,8 @@ test_json_progress (void)
   CU_ASSERT_EQUAL (summaries, 1);
 
   g_clear_pointer (&err, g_free);
-  status = nnrun (NULL, &err, "train", lesson, "--json", "--quiet", NULL);
-  ASSERT_STATUS (status, 2, err);
+  status = nn_test_nnrun (NULL, &err, "train", lesson, "--json", "--quiet", NULL);
+  NN_ASSERT_STATUS (status, 2, err);
 }
 
 
@@ -580,10 +407,11 @@ interrupt_run (const char *experiment,
   const char *argv[] = { g_getenv ("NNRUN"), "train", experiment, "--json", "--out", run, NULL };
   g_autoptr(GIOChannel) out = NULL;
   g_autofree char *line = NULL;
+  g_autofree char *cwd = g_path_get_dirname (run);
   GPid pid;
   int out_fd, status = 0;
 
-  if (!g_spawn_async_with_pipes (scratch, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+  if (!g_spawn_async_with_pipes (cwd, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
                                  NULL, NULL, &pid, NULL, &out_fd, NULL, NULL))
     return EXIT_CRASHED;
   out = g_io_channel_unix_new (out_fd);
@@ -600,8 +428,8 @@ interrupt_run (const char *experiment,
 static void
 test_interrupt_and_resume (void)
 {
-  g_autofree char *dir = new_dir ();
-  g_autofree char *experiment = write_file (dir, "long.yaml",
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *experiment = nn_test_write_file (dir, "long.yaml",
     "seed: 2\n"
     "data: {source: iris, task: multiclass, scale: minmax, split: {validation: 0.2}}\n"
     "model: {layers: [{units: 8, activation: tanh}, {units: 3, activation: softmax}]}\n"
@@ -620,18 +448,18 @@ test_interrupt_and_resume (void)
       int status;
 
       status = interrupt_run (experiment, run, signals[i]);
-      ASSERT_STATUS (status, EXIT_RUN_FAILED, NULL);
-      reason = summary_member (run, "stop_reason");
+      NN_ASSERT_STATUS (status, EXIT_RUN_FAILED, NULL);
+      reason = nn_test_summary_member (run, "stop_reason");
       CU_ASSERT_STRING_EQUAL (reason ? reason : "(none)", "interrupted");
       CU_ASSERT_TRUE (g_file_test (checkpoint, G_FILE_TEST_IS_REGULAR));
       rows = history_rows (run);
       CU_ASSERT (rows >= 1 && rows < 1500);
 
-      status = nnrun (NULL, &err, "train", experiment, "--quiet", "--resume", run, NULL);
-      ASSERT_STATUS (status, EXIT_OK, err);
+      status = nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--resume", run, NULL);
+      NN_ASSERT_STATUS (status, EXIT_OK, err);
       CU_ASSERT_EQUAL (history_rows (run), 1500);
       g_clear_pointer (&reason, g_free);
-      reason = summary_member (run, "stop_reason");
+      reason = nn_test_summary_member (run, "stop_reason");
       CU_ASSERT_STRING_EQUAL (reason ? reason : "(none)", "completed");
     }
 }
@@ -644,14 +472,15 @@ main (void)
   if (CU_initialize_registry () != CUE_SUCCESS)
     return 99;
 
-  suite = CU_add_suite ("nnrun trains an experiment", init_suite, clean_suite);
+  suite = CU_add_suite ("nnrun trains an experiment", init_suite, nn_test_remove_scratch);
   CU_add_test (suite, "train lesson.yaml --out DIR prints epochs and a summary and writes the run",
                test_train_lesson);
   CU_add_test (suite, "an experiment file alone means train", test_train_without_command_word);
   CU_add_test (suite, "--quiet prints nothing on stdout", test_quiet);
   CU_add_test (suite, "--json prints a JSON object per epoch and a summary", test_json_progress);
 
-  suite = CU_add_suite ("nnrun rejects bad input with exit status 2", init_suite, clean_suite);
+  suite = CU_add_suite ("nnrun rejects bad input with exit status 2", init_suite,
+                        nn_test_remove_scratch);
   CU_add_test (suite, "a bad experiment file names FILE:LINE:COLUMN and writes nothing",
                test_bad_experiment_file);
   CU_add_test (suite, "a bad data file names its cell and writes nothing", test_bad_data_file);
@@ -659,17 +488,17 @@ main (void)
   CU_add_test (suite, "--help exits 0 with the usage", test_help);
 
   suite = CU_add_suite ("nnrun reports a failed run with exit status 1", init_suite,
-                        clean_suite);
+                        nn_test_remove_scratch);
   CU_add_test (suite, "a run that diverges still writes its history and summary",
                test_diverging_run);
   CU_add_test (suite, "a run folder that cannot be created fails the run",
                test_unwritable_output);
 
-  suite = CU_add_suite ("nnrun stops on a signal and resumes", init_suite, clean_suite);
+  suite = CU_add_suite ("nnrun stops on a signal and resumes", init_suite, nn_test_remove_scratch);
   CU_add_test (suite, "SIGINT or SIGTERM stops the run with its outputs, and --resume finishes it",
                test_interrupt_and_resume);
 
-  suite = CU_add_suite ("nnrun validate and --set", init_suite, clean_suite);
+  suite = CU_add_suite ("nnrun validate and --set", init_suite, nn_test_remove_scratch);
   CU_add_test (suite, "validate prints the resolved experiment, which then runs as printed",
                test_validate_prints_resolved);
   CU_add_test (suite, "a bad --set exits 2 naming the override, and writes nothing",

@@ -283,12 +283,10 @@ check_against_torch (const char   *name,
       for (guint i = 0; i < N_VALUES; i++)
         {
           double got = get_value (problem.params, i);
-          g_autofree char *msg =
-            g_strdup_printf ("%s %s: step %u value %u = %.17g, PyTorch %.17g", name,
-                             settings, k + 1, i, got, expected[k][i]);
 
-          CU_assertImplementation (nn_test_close (got, expected[k][i], STEP_RTOL, STEP_ATOL),
-                                   __LINE__, msg, __FILE__, "", CU_FALSE);
+          NN_CHECK (nn_test_close (got, expected[k][i], STEP_RTOL, STEP_ATOL),
+                    "%s %s: step %u value %u = %.17g, PyTorch %.17g", name, settings, k + 1, i,
+                    got, expected[k][i]);
         }
     }
   CU_ASSERT_EQUAL (nn_optimizer_get_iterations (optimizer), N_STEPS);
@@ -491,7 +489,6 @@ test_ranges (void)
       GType type = nn_plugins_lookup (NN_OPTIMIZER_EXTENSION_POINT_NAME, r->optimizer, &error);
       g_autoptr(GTypeClass) klass = NULL;
       g_auto(GValue) value = G_VALUE_INIT;
-      g_autofree char *msg = NULL;
       GParamSpec *pspec;
 
       NN_ASSERT_NO_ERROR (error);
@@ -502,10 +499,8 @@ test_ranges (void)
       g_value_init (&value, G_TYPE_DOUBLE);
       g_value_set_double (&value, r->value);
       /* g_param_value_validate() returns TRUE when it had to change the value. */
-      msg = g_strdup_printf ("%s %s = %g is %s", r->optimizer, r->property, r->value,
-                             r->valid ? "accepted" : "rejected");
-      CU_assertImplementation (g_param_value_validate (pspec, &value) == !r->valid,
-                               __LINE__, msg, __FILE__, "", CU_FALSE);
+      NN_CHECK (g_param_value_validate (pspec, &value) == !r->valid, "%s %s = %g is %s",
+                r->optimizer, r->property, r->value, r->valid ? "accepted" : "rejected");
     }
 }
 
@@ -610,11 +605,9 @@ test_state_round_trip (void)
         {
           g_autoptr(GVariant) buffers = g_variant_lookup_value (state, keys[k],
                                                                 G_VARIANT_TYPE ("a(uuad)"));
-          g_autofree char *msg = g_strdup_printf ("%s saves '%s' for both parameters",
-                                                  sc->name, keys[k]);
 
-          CU_assertImplementation (buffers != NULL && g_variant_n_children (buffers) == 2,
-                                   __LINE__, msg, __FILE__, "", CU_FALSE);
+          NN_CHECK (buffers != NULL && g_variant_n_children (buffers) == 2,
+                    "%s saves '%s' for both parameters", sc->name, keys[k]);
         }
       /* type, iterations and the buffers: nothing more */
       CU_ASSERT_EQUAL (g_variant_n_children (state), 2 + g_strv_length (keys));
@@ -636,15 +629,9 @@ test_state_round_trip (void)
         problem_step (&b, second, k);
 
       for (guint i = 0; i < N_VALUES; i++)
-        {
-          g_autofree char *msg = g_strdup_printf ("%s value %u: %.17g after the round trip, "
-                                                  "%.17g without", sc->name, i,
-                                                  get_value (b.params, i),
-                                                  get_value (a.params, i));
-
-          CU_assertImplementation (get_value (b.params, i) == get_value (a.params, i),
-                                   __LINE__, msg, __FILE__, "", CU_FALSE);
-        }
+        NN_CHECK (get_value (b.params, i) == get_value (a.params, i),
+                  "%s value %u: %.17g after the round trip, %.17g without", sc->name, i,
+                  get_value (b.params, i), get_value (a.params, i));
       problem_clear (&a);
       problem_clear (&b);
     }

@@ -168,6 +168,7 @@ test_eval_command (void)
 
   /* On the validation rows alone it gives the run's own final figure. */
   g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
   status = nn_test_nnrun (&out, &err, "eval", "--json", run, "iris", NULL);
   CU_ASSERT_EQUAL (status, 0);
   CU_ASSERT (g_str_has_prefix (out, "{\"samples\":150,\"loss\":"));
@@ -233,18 +234,12 @@ assert_bad_model (int         line,
   g_autoptr(GError) error = NULL;
   g_autoptr(NnPipeline) p = nn_pipeline_load (dir, &error);
   g_autofree char *err = NULL;
-  g_autofree char *msg = NULL;
   int status;
 
-  CU_assertImplementation (p == NULL && error != NULL, line, "a bad model loaded", __FILE__,
-                           "", CU_FALSE);
-  msg = g_strdup_printf ("'%s' lacks '%s'", error ? error->message : "", needle);
-  CU_assertImplementation (error != NULL && strstr (error->message, needle) != NULL, line, msg,
-                           __FILE__, "", CU_FALSE);
+  nn_test_check_at (p == NULL && error != NULL, __FILE__, line, "a bad model loaded");
+  nn_test_assert_contains_at (error ? error->message : NULL, needle, __FILE__, line);
   status = nn_test_nnrun (NULL, &err, "eval", dir, "iris", NULL);
-  g_free (msg);
-  msg = g_strdup_printf ("nnrun eval exited %d: %s", status, err);
-  CU_assertImplementation (status == 2, line, msg, __FILE__, "", CU_FALSE);
+  nn_test_check_at (status == 2, __FILE__, line, "nnrun eval exited %d: %s", status, err);
 }
 
 #define ASSERT_BAD_MODEL(dir, needle) assert_bad_model (__LINE__, (dir), (needle))

@@ -3,9 +3,7 @@
  * expected size, with the expected labels), overlays, and its errors. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <CUnit/CUnit.h>
-#include <glib/gstdio.h>
 
 #include "nn-test.h"
 #include "../tools/nnrun-plot.h"
@@ -20,49 +18,16 @@ static const char history_text[] =
 
 /* Helpers */
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-/* A temporary directory holding run directories. */
-static char *
-make_workdir (void)
-{
-  g_autoptr(GError) error = NULL;
-  char *dir = g_dir_make_tmp ("nn-plot-XXXXXX", &error);
-
-  NN_ASSERT_NO_ERROR (error);
-  return dir;
-}
-
 static char *
 make_run (const char *workdir,
           const char *name,
           const char *history)
 {
-  g_autoptr(GError) error = NULL;
   char *run = g_build_filename (workdir, name, NULL);
-  g_autofree char *path = g_build_filename (run, "history.csv", NULL);
 
   g_mkdir_with_parents (run, 0755);
   if (history != NULL)
-    {
-      g_file_set_contents (path, history, -1, &error);
-      NN_ASSERT_NO_ERROR (error);
-    }
+    g_free (nn_test_write_file (run, "history.csv", history));
   return run;
 }
 
@@ -222,35 +187,13 @@ has_label (const SvgInfo *info,
   return strstr (info->text->str, needle) != NULL;
 }
 
-/* Runs nnrun with @args; returns the exit status. */
-static int
-run_nnrun (const char * const *args,
-           char              **out,
-           char              **err)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  const char *nnrun = g_getenv ("NNRUN");
-  int status = -1;
-
-  CU_ASSERT_PTR_NOT_NULL_FATAL (nnrun);
-  g_ptr_array_add (argv, (gpointer) nnrun);
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err,
-                &status, &error);
-  NN_ASSERT_NO_ERROR (error);
-  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
-}
-
 /* Tests */
 
 static void
 test_svg (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *work = make_workdir ();
+  g_autofree char *work = nn_test_new_dir ();
   g_autofree char *run = make_run (work, "run-a", history_text);
   g_autofree char *svg = g_build_filename (run, "loss.svg", NULL);
   const char *dirs[] = { run };
@@ -273,14 +216,14 @@ test_svg (void)
       CU_ASSERT_TRUE (has_label (&info, "validation"));
     }
   svg_info_clear (&info);
-  remove_tree (work);
+  nn_test_rm_rf (work);
 }
 
 static void
 test_png (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *work = make_workdir ();
+  g_autofree char *work = nn_test_new_dir ();
   g_autofree char *run = make_run (work, "run-a", history_text);
   g_autofree char *png = g_build_filename (run, "loss.png", NULL);
   const char *dirs[] = { run };
@@ -291,14 +234,14 @@ test_png (void)
   CU_ASSERT_TRUE (read_png_size (png, &width, &height));
   CU_ASSERT_EQUAL (width, NNRUN_PLOT_WIDTH);
   CU_ASSERT_EQUAL (height, NNRUN_PLOT_HEIGHT);
-  remove_tree (work);
+  nn_test_rm_rf (work);
 }
 
 static void
 test_no_temporary_files (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *work = make_workdir ();
+  g_autofree char *work = nn_test_new_dir ();
   g_autofree char *run = make_run (work, "run-a", history_text);
   g_autofree char *png = g_build_filename (run, "loss.png", NULL);
   const char *dirs[] = { run };
@@ -317,14 +260,14 @@ test_no_temporary_files (void)
   names = list_dir (run);
   joined = g_strjoinv (",", names);
   CU_ASSERT_STRING_EQUAL (joined, "history.csv,loss.png,loss.svg");
-  remove_tree (work);
+  nn_test_rm_rf (work);
 }
 
 static void
 test_overlay (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *work = make_workdir ();
+  g_autofree char *work = nn_test_new_dir ();
   g_autofree char *a = make_run (work, "run-a", history_text);
   g_autofree char *b = make_run (work, "run-b",
                                  "epoch,loss,val_loss,accuracy,val_accuracy,learning_rate,seconds\n"
@@ -359,14 +302,14 @@ test_overlay (void)
       CU_ASSERT_TRUE (has_label (&info, "accuracy"));
     }
   svg_info_clear (&info);
-  remove_tree (work);
+  nn_test_rm_rf (work);
 }
 
 static void
 test_loss_only (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *work = make_workdir ();
+  g_autofree char *work = nn_test_new_dir ();
   g_autofree char *run = make_run (work, "one-epoch",
                                    "epoch,loss,val_loss,learning_rate,seconds\n"
                                    "1,0.25,0.5,0.1,0.01\n");
@@ -383,7 +326,7 @@ test_loss_only (void)
       CU_ASSERT_FALSE (has_label (&info, "accuracy"));
     }
   svg_info_clear (&info);
-  remove_tree (work);
+  nn_test_rm_rf (work);
 }
 
 static void
@@ -391,7 +334,7 @@ assert_history_error (const char *history,
                       const char *expected)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *work = make_workdir ();
+  g_autofree char *work = nn_test_new_dir ();
   g_autofree char *run = make_run (work, "bad", history);
   g_autofree char *path = g_build_filename (run, "history.csv", NULL);
   g_autofree char *want = g_strconcat (path, expected, NULL);
@@ -400,12 +343,8 @@ assert_history_error (const char *history,
   CU_ASSERT_FALSE (nnrun_plot_run_dirs (dirs, 1, NULL, &error));
   CU_ASSERT_PTR_NOT_NULL_FATAL (error);
   CU_ASSERT_EQUAL (error->domain, NN_DATA_ERROR);
-  if (strstr (error->message, want) == NULL)
-    {
-      g_autofree char *msg = g_strdup_printf ("'%s' does not contain '%s'", error->message, want);
-      CU_assertImplementation (CU_FALSE, __LINE__, msg, __FILE__, "", CU_FALSE);
-    }
-  remove_tree (work);
+  NN_ASSERT_CONTAINS (error->message, want);
+  nn_test_rm_rf (work);
 }
 
 static void
@@ -428,7 +367,7 @@ test_malformed_history (void)
 static void
 test_command_errors (void)
 {
-  g_autofree char *work = make_workdir ();
+  g_autofree char *work = nn_test_new_dir ();
   g_autofree char *empty = make_run (work, "empty", NULL);
   g_autofree char *run = make_run (work, "run-a", history_text);
   g_autofree char *file = g_build_filename (work, "a-file", NULL);
@@ -440,32 +379,32 @@ test_command_errors (void)
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
 
-  CU_ASSERT_EQUAL (run_nnrun (missing, &out, &err), 2);
+  CU_ASSERT_EQUAL (nn_test_nnrun_argv (&out, &err, missing), 2);
   CU_ASSERT_PTR_NOT_NULL (strstr (err, "history.csv"));
   CU_ASSERT_STRING_EQUAL (out, "");
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
-  CU_ASSERT_EQUAL (run_nnrun (no_out, &out, &err), 2);
+  CU_ASSERT_EQUAL (nn_test_nnrun_argv (&out, &err, no_out), 2);
   CU_ASSERT_PTR_NOT_NULL (strstr (err, "--out"));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
-  CU_ASSERT_EQUAL (run_nnrun (no_dir, &out, &err), 2);
+  CU_ASSERT_EQUAL (nn_test_nnrun_argv (&out, &err, no_dir), 2);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
   /* A write that fails is a failed run: status 1. */
   g_file_set_contents (file, "x", -1, NULL);
-  CU_ASSERT_EQUAL (run_nnrun (unwritable, &out, &err), 1);
+  CU_ASSERT_EQUAL (nn_test_nnrun_argv (&out, &err, unwritable), 1);
   CU_ASSERT_PTR_NOT_NULL (strstr (err, under_file));
-  remove_tree (work);
+  nn_test_rm_rf (work);
 }
 
 static void
 test_command_is_quiet (void)
 {
-  g_autofree char *work = make_workdir ();
+  g_autofree char *work = nn_test_new_dir ();
   g_autofree char *run = make_run (work, "run-a", history_text);
   g_autofree char *png = g_build_filename (run, "loss.png", NULL);
   const char *args[] = { "plot", run, NULL };
@@ -473,13 +412,13 @@ test_command_is_quiet (void)
   g_autofree char *err = NULL;
   g_autofree char *expected = NULL;
 
-  CU_ASSERT_EQUAL (run_nnrun (args, &out, &err), 0);
+  CU_ASSERT_EQUAL (nn_test_nnrun_argv (&out, &err, args), 0);
   /* One line naming the files, and nothing from PLplot. */
   expected = g_strdup_printf ("wrote %s%closs.svg and %s\n", run, G_DIR_SEPARATOR, png);
   CU_ASSERT_STRING_EQUAL (out, expected);
   CU_ASSERT_STRING_EQUAL (err, "");
   CU_ASSERT_TRUE (g_file_test (png, G_FILE_TEST_EXISTS));
-  remove_tree (work);
+  nn_test_rm_rf (work);
 }
 
 int
@@ -490,7 +429,7 @@ main (void)
   if (CU_initialize_registry () != CUE_SUCCESS)
     return 99;
 
-  suite = CU_add_suite ("plots of a run", NULL, NULL);
+  suite = CU_add_suite ("plots of a run", NULL, nn_test_remove_scratch);
   CU_add_test (suite, "loss.svg is an SVG document of the expected size with labels and legend",
                test_svg);
   CU_add_test (suite, "loss.png is a PNG image of the expected size", test_png);
@@ -500,7 +439,7 @@ main (void)
   CU_add_test (suite, "a history without metrics and of one epoch is plotted",
                test_loss_only);
 
-  suite = CU_add_suite ("plot errors", NULL, NULL);
+  suite = CU_add_suite ("plot errors", NULL, nn_test_remove_scratch);
   CU_add_test (suite, "a missing history.csv is a data error naming the file",
                test_missing_history);
   CU_add_test (suite, "a malformed history.csv is a data error naming the file and line",

@@ -5,10 +5,8 @@
  * `nnrun new-plugin` run as a user would; and experiments that name a
  * plugin from their plugins: folder, from NN_PLUGIN_PATH, or one that a
  * refused file may provide. */
-#include <stdarg.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <glib/gstdio.h>
 #include <CUnit/CUnit.h>
 
 #include "nn-test.h"
@@ -17,41 +15,9 @@ enum {
   EXIT_OK = 0,
   EXIT_FAILED = 1,
   EXIT_BAD_INPUT = 2,
-  EXIT_CRASHED = -1,
 };
-
-static const char * const required_variables[] = {
-  "NNRUN", "NN_PLUGIN_PATH", "NN_TEST_BUILTIN_PLUGINS", "NN_TEST_CHECK_FIXTURES",
-  "NN_TEST_EXAMPLE_PLUGIN", "NN_TEST_PLUGIN_FIXTURES", "NN_TEST_CC",
-  "NN_TEST_PKG_CONFIG_PATH",
-};
-
-static char *scratch;
-static guint scratch_serial;
 
 /* Helpers */
-
-static void check_at (gboolean    ok,
-                      int         line,
-                      const char *format,
-                      ...) G_GNUC_PRINTF (3, 4);
-
-static void
-check_at (gboolean    ok,
-          int         line,
-          const char *format,
-          ...)
-{
-  g_autofree char *msg = NULL;
-  va_list args;
-
-  va_start (args, format);
-  msg = g_strdup_vprintf (format, args);
-  va_end (args);
-  CU_assertImplementation (ok, line, msg, __FILE__, "", CU_FALSE);
-}
-
-#define CHECK(cond, ...) check_at ((cond), __LINE__, __VA_ARGS__)
 
 static gboolean
 contains (const char *haystack,
@@ -60,61 +26,14 @@ contains (const char *haystack,
   return haystack != NULL && strstr (haystack, needle) != NULL;
 }
 
-static void
-rm_rf (const char *path)
-{
-  GStatBuf st;
-
-  if (g_lstat (path, &st) != 0)
-    return;
-  if (S_ISDIR (st.st_mode))
-    {
-      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          rm_rf (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
 static int
 init_suite (void)
 {
-  g_autoptr(GError) error = NULL;
-
-  for (gsize i = 0; i < G_N_ELEMENTS (required_variables); i++)
-    if (g_getenv (required_variables[i]) == NULL)
-      {
-        g_printerr ("%s is not set: run this test through meson test\n",
-                    required_variables[i]);
-        return 1;
-      }
-  if (scratch == NULL)
-    {
-      scratch = g_dir_make_tmp ("nn-test-plugin-sdk-XXXXXX", &error);
-      if (scratch == NULL)
-        {
-          g_printerr ("%s\n", error->message);
-          return 1;
-        }
-    }
-  return nn_test_init_plugins ();
-}
-
-static char *
-new_dir (void)
-{
-  g_autofree char *name = g_strdup_printf ("t%u", ++scratch_serial);
-  char *dir = g_build_filename (scratch, name, NULL);
-
-  g_mkdir_with_parents (dir, 0755);
-  return dir;
+  return nn_test_require_env ("NNRUN", "NN_PLUGIN_PATH", "NN_TEST_BUILTIN_PLUGINS",
+                              "NN_TEST_CHECK_FIXTURES", "NN_TEST_EXAMPLE_PLUGIN",
+                              "NN_TEST_PLUGIN_FIXTURES", "NN_TEST_CC", "NN_TEST_PKG_CONFIG_PATH",
+                              NULL) ||
+         nn_test_init_plugins ();
 }
 
 static char *
@@ -124,46 +43,7 @@ fixture (const char *variable,
   return g_build_filename (g_getenv (variable), file, NULL);
 }
 
-/* Runs a command with @envp (NULL: this process's environment); returns
- * its exit status, or EXIT_CRASHED. */
-static int
-run_env (char      **envp,
-         char      **out,
-         char      **err,
-         const char *first,
-         ...) G_GNUC_NULL_TERMINATED;
-
-static int
-run_env (char      **envp,
-         char      **out,
-         char      **err,
-         const char *first,
-         ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  int wait_status = 0;
-  va_list args;
-
-  g_ptr_array_add (argv, (gpointer) first);
-  va_start (args, first);
-  for (const char *a = va_arg (args, const char *); a != NULL; a = va_arg (args, const char *))
-    g_ptr_array_add (argv, (gpointer) a);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  if (!g_spawn_sync (scratch, (char **) argv->pdata, envp, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                     out, err, &wait_status, &error))
-    {
-      NN_ASSERT_NO_ERROR (error);
-      return EXIT_CRASHED;
-    }
-  if (!WIFEXITED (wait_status))
-    return EXIT_CRASHED;
-  return WEXITSTATUS (wait_status);
-}
-
-#define NNRUN(out, err, ...) run_env (NULL, (out), (err), g_getenv ("NNRUN"), __VA_ARGS__, NULL)
+#define NNRUN(out, err, ...) nn_test_nnrun ((out), (err), __VA_ARGS__, NULL)
 
 /* Checks one class; returns its results. */
 static GPtrArray *
@@ -194,7 +74,7 @@ check_file (const char *path)
   nn_plugins_load_file (path, &error);
   NN_ASSERT_NO_ERROR (error);
   types = nn_plugins_get_types_for_file (path, &n_types);
-  CHECK (n_types == 1, "%s registers %u types, expected 1", path, n_types);
+  NN_CHECK (n_types == 1, "%s registers %u types, expected 1", path, n_types);
   if (n_types < 1)
     return g_ptr_array_new ();
   results = nn_plugin_check_type (types[0], 1, &error);
@@ -219,24 +99,24 @@ check_all_pass (const char *extension_point)
 {
   g_auto(GStrv) names = nn_plugins_list (extension_point);
 
-  CHECK (g_strv_length (names) >= 5, "only %u plugins on %s", g_strv_length (names),
-         extension_point);
+  NN_CHECK (g_strv_length (names) >= 5, "only %u plugins on %s", g_strv_length (names),
+            extension_point);
   for (gsize i = 0; names[i] != NULL; i++)
     {
       g_autoptr(GPtrArray) results = check_type (extension_point, names[i]);
 
-      CHECK (results->len >= 1, "no result for '%s'", names[i]);
+      NN_CHECK (results->len >= 1, "no result for '%s'", names[i]);
       for (guint r = 0; r < results->len; r++)
         {
           NnPluginCheckResult *result = results->pdata[r];
 
-          CHECK (result->passed, "'%s' (%s) fails: %s", names[i], result->setting,
-                 result->failure);
-          CHECK (result->n_points >= 80, "'%s' (%s) was compared at %u points only",
-                 names[i], result->setting, result->n_points);
-          CHECK (result->max_rel_error <= NN_PLUGIN_CHECK_RTOL,
-                 "'%s' (%s): max relative error %g", names[i], result->setting,
-                 result->max_rel_error);
+          NN_CHECK (result->passed, "'%s' (%s) fails: %s", names[i], result->setting,
+                    result->failure);
+          NN_CHECK (result->n_points >= 80, "'%s' (%s) was compared at %u points only",
+                    names[i], result->setting, result->n_points);
+          NN_CHECK (result->max_rel_error <= NN_PLUGIN_CHECK_RTOL,
+                    "'%s' (%s): max relative error %g", names[i], result->setting,
+                    result->max_rel_error);
         }
     }
 }
@@ -273,12 +153,12 @@ test_settings (void)
       g_autoptr(GPtrArray) results = check_type (expected[i].point, expected[i].name);
       guint n = g_strv_length ((char **) expected[i].settings);
 
-      CHECK (results->len == n, "'%s': %u settings, expected %u", expected[i].name,
-             results->len, n);
+      NN_CHECK (results->len == n, "'%s': %u settings, expected %u", expected[i].name,
+                results->len, n);
       for (guint r = 0; r < n; r++)
-        CHECK (g_strcmp0 (result_at (results, r)->setting, expected[i].settings[r]) == 0,
-               "'%s' setting %u is '%s', expected '%s'", expected[i].name, r,
-               result_at (results, r)->setting, expected[i].settings[r]);
+        NN_CHECK (g_strcmp0 (result_at (results, r)->setting, expected[i].settings[r]) == 0,
+                  "'%s' setting %u is '%s', expected '%s'", expected[i].name, r,
+                  result_at (results, r)->setting, expected[i].settings[r]);
     }
 }
 
@@ -302,11 +182,11 @@ test_loss_domains (void)
       g_autoptr(GPtrArray) results = check_type (NN_LOSS_EXTENSION_POINT_NAME,
                                                  expected[i].name);
 
-      CHECK (g_strcmp0 (result_at (results, 0)->domain, expected[i].domain) == 0,
-             "'%s' checked on %s, expected %s", expected[i].name,
-             result_at (results, 0)->domain, expected[i].domain);
-      CHECK (g_strcmp0 (result_at (results, 0)->kind, "loss") == 0, "'%s' is a %s",
-             expected[i].name, result_at (results, 0)->kind);
+      NN_CHECK (g_strcmp0 (result_at (results, 0)->domain, expected[i].domain) == 0,
+                "'%s' checked on %s, expected %s", expected[i].name,
+                result_at (results, 0)->domain, expected[i].domain);
+      NN_CHECK (g_strcmp0 (result_at (results, 0)->kind, "loss") == 0, "'%s' is a %s",
+                expected[i].name, result_at (results, 0)->kind);
     }
 }
 
@@ -318,12 +198,12 @@ test_kinks_counted (void)
   g_autoptr(GPtrArray) relu = check_type (NN_ACTIVATION_EXTENSION_POINT_NAME, "relu");
   g_autoptr(GPtrArray) tanh_results = check_type (NN_ACTIVATION_EXTENSION_POINT_NAME, "tanh");
 
-  CHECK (result_at (relu, 0)->n_kinks > 0, "no kink found in relu");
-  CHECK (result_at (relu, 0)->n_kinks < result_at (relu, 0)->n_points / 4,
-         "relu: %u kinks of %u points", result_at (relu, 0)->n_kinks,
-         result_at (relu, 0)->n_points);
-  CHECK (result_at (tanh_results, 0)->n_kinks == 0, "%u kinks found in tanh",
-         result_at (tanh_results, 0)->n_kinks);
+  NN_CHECK (result_at (relu, 0)->n_kinks > 0, "no kink found in relu");
+  NN_CHECK (result_at (relu, 0)->n_kinks < result_at (relu, 0)->n_points / 4,
+            "relu: %u kinks of %u points", result_at (relu, 0)->n_kinks,
+            result_at (relu, 0)->n_points);
+  NN_CHECK (result_at (tanh_results, 0)->n_kinks == 0, "%u kinks found in tanh",
+            result_at (tanh_results, 0)->n_kinks);
 }
 
 static void
@@ -339,12 +219,12 @@ test_same_seed_same_result (void)
   CU_ASSERT_PTR_NOT_NULL_FATAL (a);
   CU_ASSERT_PTR_NOT_NULL_FATAL (b);
   CU_ASSERT_PTR_NOT_NULL_FATAL (c);
-  CHECK (result_at (a, 0)->max_abs_error == result_at (b, 0)->max_abs_error,
-         "seed 7 gave %g, then %g", result_at (a, 0)->max_abs_error,
-         result_at (b, 0)->max_abs_error);
-  CHECK (result_at (a, 0)->max_abs_error != result_at (c, 0)->max_abs_error,
-         "seeds 7 and 8 checked the same points");
-  CHECK (nn_plugin_check_all_passed (c), "gelu fails with seed 8");
+  NN_CHECK (result_at (a, 0)->max_abs_error == result_at (b, 0)->max_abs_error,
+            "seed 7 gave %g, then %g", result_at (a, 0)->max_abs_error,
+            result_at (b, 0)->max_abs_error);
+  NN_CHECK (result_at (a, 0)->max_abs_error != result_at (c, 0)->max_abs_error,
+            "seeds 7 and 8 checked the same points");
+  NN_CHECK (nn_plugin_check_all_passed (c), "gelu fails with seed 8");
 }
 
 static void
@@ -353,12 +233,12 @@ test_not_checkable (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) results = nn_plugin_check_type (NN_TYPE_SGD_OPTIMIZER, 1, &error);
 
-  CHECK (results == NULL, "an optimizer was checked");
+  NN_CHECK (results == NULL, "an optimizer was checked");
   NN_ASSERT_ERROR (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID);
   g_clear_error (&error);
   g_clear_pointer (&results, g_ptr_array_unref);
   results = nn_plugin_check_type (NN_TYPE_ACTIVATION, 1, &error);
-  CHECK (results == NULL, "the abstract NnActivation was checked");
+  NN_CHECK (results == NULL, "the abstract NnActivation was checked");
   NN_ASSERT_ERROR (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID);
 }
 
@@ -368,11 +248,11 @@ test_result_copy (void)
   g_autoptr(GPtrArray) results = check_type (NN_ACTIVATION_EXTENSION_POINT_NAME, "elu");
   g_autoptr(NnPluginCheckResult) copy = nn_plugin_check_result_copy (result_at (results, 1));
 
-  CHECK (g_strcmp0 (copy->setting, "alpha=2") == 0, "the copy's setting is '%s'",
-         copy->setting);
-  CHECK (copy->setting != result_at (results, 1)->setting, "the copy shares its strings");
-  CHECK (copy->n_points == result_at (results, 1)->n_points, "the copy lost its counts");
-  CHECK (G_TYPE_IS_BOXED (NN_TYPE_PLUGIN_CHECK_RESULT), "not a boxed type");
+  NN_CHECK (g_strcmp0 (copy->setting, "alpha=2") == 0, "the copy's setting is '%s'",
+            copy->setting);
+  NN_CHECK (copy->setting != result_at (results, 1)->setting, "the copy shares its strings");
+  NN_CHECK (copy->n_points == result_at (results, 1)->n_points, "the copy lost its counts");
+  NN_CHECK (G_TYPE_IS_BOXED (NN_TYPE_PLUGIN_CHECK_RESULT), "not a boxed type");
 }
 
 /* Wrong derivatives */
@@ -384,9 +264,9 @@ test_nan_backward_fails (void)
   g_autoptr(GPtrArray) results = check_file (path);
   NnPluginCheckResult *r = result_at (results, 0);
 
-  CHECK (!r->passed, "fixture_nan_backward passes");
-  CHECK (contains (r->failure, "backward gives nan"), "the failure is: %s", r->failure);
-  CHECK (g_strcmp0 (r->name, "fixture_nan_backward") == 0, "the result names '%s'", r->name);
+  NN_CHECK (!r->passed, "fixture_nan_backward passes");
+  NN_CHECK (contains (r->failure, "backward gives nan"), "the failure is: %s", r->failure);
+  NN_CHECK (g_strcmp0 (r->name, "fixture_nan_backward") == 0, "the result names '%s'", r->name);
 }
 
 static void
@@ -396,9 +276,9 @@ test_wrong_factor_fails (void)
   g_autoptr(GPtrArray) results = check_file (path);
   NnPluginCheckResult *r = result_at (results, 0);
 
-  CHECK (!r->passed, "a derivative 2 %% too large passes");
-  CHECK (contains (r->failure, "backward disagrees with finite differences"),
-         "the failure is: %s", r->failure);
+  NN_CHECK (!r->passed, "a derivative 2 %% too large passes");
+  NN_CHECK (contains (r->failure, "backward disagrees with finite differences"),
+            "the failure is: %s", r->failure);
   /* 1.02 f' against f': the relative error is 0.02 / 1.02. */
   NN_ASSERT_CMPFLOAT (r->max_rel_error, 0.02 / 1.02, 0.1, 0);
 }
@@ -410,9 +290,10 @@ test_wrong_negative_fails (void)
   g_autoptr(GPtrArray) results = check_file (path);
   NnPluginCheckResult *r = result_at (results, 0);
 
-  CHECK (!r->passed, "a derivative wrong for z < 0 passes");
-  CHECK (contains (r->failure, "(all where z ≤ 0)") || contains (r->failure, "(all where z < 0)"),
-         "the failure does not say the negative side: %s", r->failure);
+  NN_CHECK (!r->passed, "a derivative wrong for z < 0 passes");
+  NN_CHECK (contains (r->failure, "(all where z ≤ 0)") ||
+            contains (r->failure, "(all where z < 0)"),
+            "the failure does not say the negative side: %s", r->failure);
 }
 
 static void
@@ -421,13 +302,13 @@ test_wrong_property_fails (void)
   g_autofree char *path = fixture ("NN_TEST_CHECK_FIXTURES", "libfixture-wrong-property.so");
   g_autoptr(GPtrArray) results = check_file (path);
 
-  CHECK (results->len == 2, "%u settings, expected the default and slope=0.2", results->len);
-  CHECK (result_at (results, 0)->passed, "the default fails: %s",
-         result_at (results, 0)->failure);
-  CHECK (g_strcmp0 (result_at (results, 1)->setting, "slope=0.2") == 0, "setting '%s'",
-         result_at (results, 1)->setting);
-  CHECK (!result_at (results, 1)->passed, "slope=0.2 passes");
-  CHECK (!nn_plugin_check_all_passed (results), "nn_plugin_check_all_passed says yes");
+  NN_CHECK (results->len == 2, "%u settings, expected the default and slope=0.2", results->len);
+  NN_CHECK (result_at (results, 0)->passed, "the default fails: %s",
+            result_at (results, 0)->failure);
+  NN_CHECK (g_strcmp0 (result_at (results, 1)->setting, "slope=0.2") == 0, "setting '%s'",
+            result_at (results, 1)->setting);
+  NN_CHECK (!result_at (results, 1)->passed, "slope=0.2 passes");
+  NN_CHECK (!nn_plugin_check_all_passed (results), "nn_plugin_check_all_passed says yes");
 }
 
 static void
@@ -437,9 +318,9 @@ test_unscaled_loss_fails (void)
   g_autoptr(GPtrArray) results = check_file (path);
   NnPluginCheckResult *r = result_at (results, 0);
 
-  CHECK (!r->passed, "a loss gradient without the 1/n of the mean passes");
-  CHECK (contains (r->failure, "gradient disagrees"), "the failure is: %s", r->failure);
-  CHECK (g_strcmp0 (r->kind, "loss") == 0, "checked as a %s", r->kind);
+  NN_CHECK (!r->passed, "a loss gradient without the 1/n of the mean passes");
+  NN_CHECK (contains (r->failure, "gradient disagrees"), "the failure is: %s", r->failure);
+  NN_CHECK (g_strcmp0 (r->kind, "loss") == 0, "checked as a %s", r->kind);
 }
 
 static void
@@ -448,11 +329,11 @@ test_example_passes (void)
   g_autofree char *path = fixture ("NN_TEST_EXAMPLE_PLUGIN", "swish.so");
   g_autoptr(GPtrArray) results = check_file (path);
 
-  CHECK (results->len == 2, "swish: %u settings", results->len);
-  CHECK (g_strcmp0 (result_at (results, 1)->setting, "beta=2") == 0, "setting '%s'",
-         result_at (results, 1)->setting);
-  CHECK (nn_plugin_check_all_passed (results), "swish fails: %s / %s",
-         result_at (results, 0)->failure, result_at (results, 1)->failure);
+  NN_CHECK (results->len == 2, "swish: %u settings", results->len);
+  NN_CHECK (g_strcmp0 (result_at (results, 1)->setting, "beta=2") == 0, "setting '%s'",
+            result_at (results, 1)->setting);
+  NN_CHECK (nn_plugin_check_all_passed (results), "swish fails: %s / %s",
+            result_at (results, 0)->failure, result_at (results, 1)->failure);
 }
 
 static void
@@ -465,12 +346,12 @@ test_types_for_file (void)
   guint n = 0, n_none = 1;
 
   types = nn_plugins_get_types_for_file (relu, &n);
-  CHECK (n == 1 && types[0] == nn_plugins_lookup (NN_ACTIVATION_EXTENSION_POINT_NAME, "relu",
-                                                  NULL),
-         "%s provides %u types", relu, n);
+  NN_CHECK (n == 1 && types[0] == nn_plugins_lookup (NN_ACTIVATION_EXTENSION_POINT_NAME, "relu",
+                                                     NULL),
+            "%s provides %u types", relu, n);
   none = nn_plugins_get_types_for_file (missing, &n_none);
-  CHECK (n_none == 0 && none != NULL && none[0] == 0, "an unknown file provides %u types",
-         n_none);
+  NN_CHECK (n_none == 0 && none != NULL && none[0] == 0, "an unknown file provides %u types",
+            n_none);
 }
 
 /* nnrun plugins */
@@ -484,24 +365,24 @@ test_listing (void)
   int status = NNRUN (&out, &err, "plugins");
   const char *activations, *losses, *optimizers;
 
-  CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s", status, err);
+  NN_CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s", status, err);
   activations = strstr (out, "Activations:\n");
   losses = strstr (out, "Losses:\n");
   optimizers = strstr (out, "Optimizers:\n");
-  CHECK (activations && losses && optimizers && activations < losses && losses < optimizers,
-         "not grouped by kind:\n%s", out);
-  CHECK (contains (out, sigmoid_file), "the listing lacks %s:\n%s", sigmoid_file, out);
-  CHECK (contains (out, "Logistic sigmoid"), "the listing lacks sigmoid's description");
-  CHECK (contains (out, "(built-in)"), "the listing does not say sgd is built in");
+  NN_CHECK (activations && losses && optimizers && activations < losses && losses < optimizers,
+            "not grouped by kind:\n%s", out);
+  NN_CHECK (contains (out, sigmoid_file), "the listing lacks %s:\n%s", sigmoid_file, out);
+  NN_CHECK (contains (out, "Logistic sigmoid"), "the listing lacks sigmoid's description");
+  NN_CHECK (contains (out, "(built-in)"), "the listing does not say sgd is built in");
   if (activations && losses)
     {
       const char *elu = strstr (activations, "  elu ");
       const char *tanh_line = strstr (activations, "  tanh ");
 
-      CHECK (elu && tanh_line && elu < tanh_line && tanh_line < losses,
-             "activations not sorted:\n%s", out);
+      NN_CHECK (elu && tanh_line && elu < tanh_line && tanh_line < losses,
+                "activations not sorted:\n%s", out);
     }
-  CHECK (!contains (out, "could not be loaded"), "failures listed with none on the path");
+  NN_CHECK (!contains (out, "could not be loaded"), "failures listed with none on the path");
 }
 
 static void
@@ -515,17 +396,17 @@ test_listing_failures (void)
   g_autofree char *scalar = fixture ("NN_TEST_PLUGIN_FIXTURES", "libfixture-wrong-scalar.so");
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = run_env (envp, &out, &err, g_getenv ("NNRUN"), "plugins", NULL);
+  int status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "plugins", NULL);
   const char *section = out ? strstr (out, "Plugin files that could not be loaded:") : NULL;
 
-  CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s", status, err);
-  CHECK (section != NULL, "no section of failed files:\n%s", out);
-  CHECK (contains (section, abi) && contains (section, "plugin ABI version"),
-         "the wrong-ABI file is not listed with its reason:\n%s", out);
-  CHECK (contains (section, scalar) && contains (section, "scalars"),
-         "the wrong-scalar file is not listed with its reason:\n%s", out);
-  CHECK (contains (out, "  sigmoid "), "the good plugins are gone:\n%s", out);
-  CHECK (contains (out, bad), "the search path does not show %s", bad);
+  NN_CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s", status, err);
+  NN_CHECK (section != NULL, "no section of failed files:\n%s", out);
+  NN_CHECK (contains (section, abi) && contains (section, "plugin ABI version"),
+            "the wrong-ABI file is not listed with its reason:\n%s", out);
+  NN_CHECK (contains (section, scalar) && contains (section, "scalars"),
+            "the wrong-scalar file is not listed with its reason:\n%s", out);
+  NN_CHECK (contains (out, "  sigmoid "), "the good plugins are gone:\n%s", out);
+  NN_CHECK (contains (out, bad), "the search path does not show %s", bad);
 }
 
 static void
@@ -535,14 +416,14 @@ test_describe (void)
   g_autofree char *err = NULL;
   int status = NNRUN (&out, &err, "plugins", "leaky_relu");
 
-  CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s", status, err);
-  CHECK (contains (out, "leaky_relu (activation)"), "no heading:\n%s", out);
-  CHECK (contains (out, "alpha  number, default 0.01, from 0 to 1"),
-         "alpha's type, default or range is missing:\n%s", out);
-  CHECK (contains (out, "Slope for negative inputs"), "alpha's blurb is missing:\n%s", out);
-  CHECK (contains (out, "activation: {name: leaky_relu, alpha: 0.01}"),
-         "no YAML example:\n%s", out);
-  CHECK (contains (out, "NnLeakyReluActivation"), "the class is not named:\n%s", out);
+  NN_CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s", status, err);
+  NN_CHECK (contains (out, "leaky_relu (activation)"), "no heading:\n%s", out);
+  NN_CHECK (contains (out, "alpha  number, default 0.01, from 0 to 1"),
+            "alpha's type, default or range is missing:\n%s", out);
+  NN_CHECK (contains (out, "Slope for negative inputs"), "alpha's blurb is missing:\n%s", out);
+  NN_CHECK (contains (out, "activation: {name: leaky_relu, alpha: 0.01}"),
+            "no YAML example:\n%s", out);
+  NN_CHECK (contains (out, "NnLeakyReluActivation"), "the class is not named:\n%s", out);
 }
 
 static void
@@ -554,10 +435,10 @@ test_describe_loss_and_optimizer (void)
   int status = NNRUN (&out, &err, "plugins", "huber");
   int status2 = NNRUN (&out2, NULL, "plugins", "sgd");
 
-  CHECK (status == EXIT_OK && contains (out, "loss: {name: huber, delta: 1}"),
-         "huber (status %d):\n%s", status, out);
-  CHECK (status2 == EXIT_OK && contains (out2, "learning_rate") &&
-         contains (out2, "optimizer:"), "sgd (status %d):\n%s", status2, out2);
+  NN_CHECK (status == EXIT_OK && contains (out, "loss: {name: huber, delta: 1}"),
+            "huber (status %d):\n%s", status, out);
+  NN_CHECK (status2 == EXIT_OK && contains (out2, "learning_rate") &&
+            contains (out2, "optimizer:"), "sgd (status %d):\n%s", status2, out2);
 }
 
 static void
@@ -567,8 +448,8 @@ test_describe_unknown (void)
   g_autofree char *err = NULL;
   int status = NNRUN (&out, &err, "plugins", "sigmod");
 
-  CHECK (status == EXIT_BAD_INPUT, "exit status %d", status);
-  CHECK (contains (err, "did you mean 'sigmoid'?"), "no suggestion:\n%s", err);
+  NN_CHECK (status == EXIT_BAD_INPUT, "exit status %d", status);
+  NN_CHECK (contains (err, "did you mean 'sigmoid'?"), "no suggestion:\n%s", err);
 }
 
 /* nnrun check-plugin */
@@ -580,12 +461,12 @@ test_check_name (void)
   g_autofree char *err = NULL;
   int status = NNRUN (&out, &err, "check-plugin", "softplus");
 
-  CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s\n%s", status, err, out);
-  CHECK (contains (out, "max abs err") && contains (out, "max rel err"),
-         "no table header:\n%s", out);
-  CHECK (contains (out, "beta=2") && contains (out, "threshold=40"),
-         "not every setting is in the table:\n%s", out);
-  CHECK (contains (out, "All 3 checks passed."), "no summary:\n%s", out);
+  NN_CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s\n%s", status, err, out);
+  NN_CHECK (contains (out, "max abs err") && contains (out, "max rel err"),
+            "no table header:\n%s", out);
+  NN_CHECK (contains (out, "beta=2") && contains (out, "threshold=40"),
+            "not every setting is in the table:\n%s", out);
+  NN_CHECK (contains (out, "All 3 checks passed."), "no summary:\n%s", out);
 }
 
 /* Each bad fixture: exit 1, with its name and setting in the failure. */
@@ -610,12 +491,12 @@ test_check_bad_files (void)
       g_autofree char *err = NULL;
       int status = NNRUN (&out, &err, "check-plugin", path);
 
-      CHECK (status == EXIT_FAILED, "%s: exit status %d; stderr:\n%s", bad[i].file, status,
-             err);
-      CHECK (contains (out, bad[i].failed), "%s: no '%s' in:\n%s", bad[i].file,
-             bad[i].failed, out);
-      CHECK (contains (err, "checks failed"), "%s: stderr does not say what failed:\n%s",
-             bad[i].file, err);
+      NN_CHECK (status == EXIT_FAILED, "%s: exit status %d; stderr:\n%s", bad[i].file, status,
+                err);
+      NN_CHECK (contains (out, bad[i].failed), "%s: no '%s' in:\n%s", bad[i].file,
+                bad[i].failed, out);
+      NN_CHECK (contains (err, "checks failed"), "%s: stderr does not say what failed:\n%s",
+                bad[i].file, err);
     }
 }
 
@@ -632,8 +513,8 @@ test_check_bare_file_name (void)
   g_spawn_sync (g_getenv ("NN_TEST_EXAMPLE_PLUGIN"), (char **) argv, NULL, G_SPAWN_DEFAULT,
                 NULL, NULL, &out, &err, &wait_status, &error);
   NN_ASSERT_NO_ERROR (error);
-  CHECK (WIFEXITED (wait_status) && WEXITSTATUS (wait_status) == EXIT_OK,
-         "check-plugin swish.so in its folder: wait status %d; stderr:\n%s", wait_status, err);
+  NN_CHECK (WIFEXITED (wait_status) && WEXITSTATUS (wait_status) == EXIT_OK,
+            "check-plugin swish.so in its folder: wait status %d; stderr:\n%s", wait_status, err);
 }
 
 /* A file is checked alone: what the plugin path holds does not matter. */
@@ -645,11 +526,11 @@ test_check_file_alone (void)
                                          g_getenv ("NN_TEST_PLUGIN_FIXTURES"), TRUE);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = run_env (envp, &out, &err, g_getenv ("NNRUN"), "check-plugin", path, NULL);
+  int status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "check-plugin", path, NULL);
 
-  CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s\n%s", status, err, out);
-  CHECK (contains (out, "swish") && contains (out, "beta=2"), "table:\n%s", out);
-  CHECK (err != NULL && *err == '\0', "the broken plugins of the path were loaded:\n%s", err);
+  NN_CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s\n%s", status, err, out);
+  NN_CHECK (contains (out, "swish") && contains (out, "beta=2"), "table:\n%s", out);
+  NN_CHECK (err != NULL && *err == '\0', "the broken plugins of the path were loaded:\n%s", err);
 }
 
 static void
@@ -665,20 +546,20 @@ test_check_usage_errors (void)
   int status;
 
   status = NNRUN (NULL, &err1, "check-plugin", abi);
-  CHECK (status == EXIT_BAD_INPUT && contains (err1, "plugin ABI version"),
-         "a refused file: status %d, stderr:\n%s", status, err1);
+  NN_CHECK (status == EXIT_BAD_INPUT && contains (err1, "plugin ABI version"),
+            "a refused file: status %d, stderr:\n%s", status, err1);
   status = NNRUN (NULL, &err2, "check-plugin", missing);
-  CHECK (status == EXIT_BAD_INPUT && contains (err2, "no such file"),
-         "a missing file: status %d, stderr:\n%s", status, err2);
+  NN_CHECK (status == EXIT_BAD_INPUT && contains (err2, "no such file"),
+            "a missing file: status %d, stderr:\n%s", status, err2);
   status = NNRUN (NULL, &err3, "check-plugin", "sgd");
-  CHECK (status == EXIT_BAD_INPUT && contains (err3, "is an optimizer"),
-         "an optimizer: status %d, stderr:\n%s", status, err3);
+  NN_CHECK (status == EXIT_BAD_INPUT && contains (err3, "is an optimizer"),
+            "an optimizer: status %d, stderr:\n%s", status, err3);
   status = NNRUN (NULL, &err4, "check-plugin", "tahn");
-  CHECK (status == EXIT_BAD_INPUT && contains (err4, "did you mean 'tanh'?"),
-         "a misspelt name: status %d, stderr:\n%s", status, err4);
-  status = run_env (NULL, NULL, &err5, g_getenv ("NNRUN"), "check-plugin", NULL);
-  CHECK (status == EXIT_BAD_INPUT && contains (err5, "needs a plugin"),
-         "no argument: status %d, stderr:\n%s", status, err5);
+  NN_CHECK (status == EXIT_BAD_INPUT && contains (err4, "did you mean 'tanh'?"),
+            "a misspelt name: status %d, stderr:\n%s", status, err4);
+  status = nn_test_spawn (NULL, NULL, &err5, g_getenv ("NNRUN"), "check-plugin", NULL);
+  NN_CHECK (status == EXIT_BAD_INPUT && contains (err5, "needs a plugin"),
+            "no argument: status %d, stderr:\n%s", status, err5);
 }
 
 /* nnrun new-plugin */
@@ -700,7 +581,7 @@ build_plugin (const char *source,
   command = g_strdup_printf ("%s -Wall -Werror -shared -fPIC %s "
                              "$(pkg-config --cflags --libs nncore-uninstalled) -o %s",
                              q_cc, q_source, q_library);
-  return run_env (envp, NULL, err, "sh", "-c", command, NULL);
+  return nn_test_spawn (envp, NULL, err, "sh", "-c", command, NULL);
 }
 
 static void
@@ -708,7 +589,7 @@ check_new_plugin (const char *kind,
                   const char *name,
                   const char *setting)
 {
-  g_autofree char *dir = new_dir ();
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *source_name = g_strconcat (name, ".c", NULL);
   g_autofree char *library_name = g_strconcat (name, ".so", NULL);
   g_autofree char *source = g_build_filename (dir, source_name, NULL);
@@ -723,23 +604,23 @@ check_new_plugin (const char *kind,
   int status;
 
   status = NNRUN (&out, &err, "new-plugin", kind, name, dir);
-  CHECK (status == EXIT_OK, "new-plugin %s: exit status %d; stderr:\n%s", kind, status, err);
-  CHECK (g_file_test (source, G_FILE_TEST_IS_REGULAR), "no %s", source);
-  CHECK (g_file_get_contents (build, &meson, NULL, NULL) &&
-         contains (meson, "get_variable(pkgconfig: 'plugindir')"),
-         "no meson.build installing into the plugin folder: %s", build);
-  CHECK (contains (out, "pkg-config --cflags --libs nncore"), "no build command:\n%s", out);
+  NN_CHECK (status == EXIT_OK, "new-plugin %s: exit status %d; stderr:\n%s", kind, status, err);
+  NN_CHECK (g_file_test (source, G_FILE_TEST_IS_REGULAR), "no %s", source);
+  NN_CHECK (g_file_get_contents (build, &meson, NULL, NULL) &&
+            contains (meson, "get_variable(pkgconfig: 'plugindir')"),
+            "no meson.build installing into the plugin folder: %s", build);
+  NN_CHECK (contains (out, "pkg-config --cflags --libs nncore"), "no build command:\n%s", out);
 
   status = build_plugin (source, library, &cc_err);
-  CHECK (status == EXIT_OK, "the generated %s does not compile (status %d):\n%s", kind,
-         status, cc_err);
+  NN_CHECK (status == EXIT_OK, "the generated %s does not compile (status %d):\n%s", kind,
+            status, cc_err);
   if (status != EXIT_OK)
     return;
 
   status = NNRUN (&check_out, &check_err, "check-plugin", library);
-  CHECK (status == EXIT_OK, "the generated %s fails check-plugin (status %d):\n%s\n%s", kind,
-         status, check_out, check_err);
-  CHECK (contains (check_out, setting), "the parameter was not varied:\n%s", check_out);
+  NN_CHECK (status == EXIT_OK, "the generated %s fails check-plugin (status %d):\n%s\n%s", kind,
+            status, check_out, check_err);
+  NN_CHECK (contains (check_out, setting), "the parameter was not varied:\n%s", check_out);
 }
 
 static void
@@ -757,7 +638,7 @@ test_new_loss (void)
 static void
 test_new_plugin_refusals (void)
 {
-  g_autofree char *dir = new_dir ();
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *source = g_build_filename (dir, "twice.c", NULL);
   g_autofree char *after = NULL;
   g_autofree char *out = NULL;
@@ -767,20 +648,20 @@ test_new_plugin_refusals (void)
   int status;
 
   status = NNRUN (&out, NULL, "new-plugin", "activation", "twice", dir);
-  CHECK (status == EXIT_OK, "first new-plugin: status %d", status);
+  NN_CHECK (status == EXIT_OK, "first new-plugin: status %d", status);
   g_file_set_contents (source, "edited", -1, NULL);
   status = NNRUN (NULL, &err, "new-plugin", "activation", "twice", dir);
-  CHECK (status == EXIT_BAD_INPUT && contains (err, "already exists"),
-         "a second new-plugin: status %d, stderr:\n%s", status, err);
-  CHECK (g_file_get_contents (source, &after, NULL, NULL) && g_str_equal (after, "edited"),
-         "the user's file was overwritten");
+  NN_CHECK (status == EXIT_BAD_INPUT && contains (err, "already exists"),
+            "a second new-plugin: status %d, stderr:\n%s", status, err);
+  NN_CHECK (g_file_get_contents (source, &after, NULL, NULL) && g_str_equal (after, "edited"),
+            "the user's file was overwritten");
 
   status = NNRUN (NULL, &err2, "new-plugin", "activation", "My-Act", dir);
-  CHECK (status == EXIT_BAD_INPUT && contains (err2, "cannot name a plugin"),
-         "a bad name: status %d, stderr:\n%s", status, err2);
+  NN_CHECK (status == EXIT_BAD_INPUT && contains (err2, "cannot name a plugin"),
+            "a bad name: status %d, stderr:\n%s", status, err2);
   status = NNRUN (NULL, &err3, "new-plugin", "optimizer", "mine", dir);
-  CHECK (status == EXIT_BAD_INPUT && contains (err3, "'activation' or 'loss'"),
-         "a bad kind: status %d, stderr:\n%s", status, err3);
+  NN_CHECK (status == EXIT_BAD_INPUT && contains (err3, "'activation' or 'loss'"),
+            "a bad kind: status %d, stderr:\n%s", status, err3);
 }
 
 /* Experiments */
@@ -813,7 +694,7 @@ write_experiment (const char *dir,
 static void
 test_experiment_plugins_folder (void)
 {
-  g_autofree char *dir = new_dir ();
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *plugins = g_strdup_printf ("plugins: [%s]\n",
                                               g_getenv ("NN_TEST_EXAMPLE_PLUGIN"));
   g_autofree char *experiment = write_experiment (dir, plugins, "{name: swish, beta: 1.5}");
@@ -821,14 +702,14 @@ test_experiment_plugins_folder (void)
   g_autofree char *err = NULL;
   int status = NNRUN (NULL, &err, "train", experiment, "--quiet");
 
-  CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s", status, err);
-  CHECK (g_file_test (summary, G_FILE_TEST_IS_REGULAR), "no %s", summary);
+  NN_CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s", status, err);
+  NN_CHECK (g_file_test (summary, G_FILE_TEST_IS_REGULAR), "no %s", summary);
 }
 
 static void
 test_experiment_out_of_range (void)
 {
-  g_autofree char *dir = new_dir ();
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *plugins = g_strdup_printf ("plugins: [%s]\n",
                                               g_getenv ("NN_TEST_EXAMPLE_PLUGIN"));
   g_autofree char *experiment = write_experiment (dir, plugins, "{name: swish, beta: 500}");
@@ -836,23 +717,23 @@ test_experiment_out_of_range (void)
   g_autofree char *err = NULL;
   int status = NNRUN (NULL, &err, "train", experiment);
 
-  CHECK (status == EXIT_BAD_INPUT, "exit status %d", status);
-  CHECK (contains (err, where) && contains (err, "beta"), "no error at line 8:\n%s", err);
+  NN_CHECK (status == EXIT_BAD_INPUT, "exit status %d", status);
+  NN_CHECK (contains (err, where) && contains (err, "beta"), "no error at line 8:\n%s", err);
 }
 
 static void
 test_experiment_plugin_path (void)
 {
-  g_autofree char *dir = new_dir ();
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *path = g_strjoin (G_SEARCHPATH_SEPARATOR_S, g_getenv ("NN_PLUGIN_PATH"),
                                      g_getenv ("NN_TEST_EXAMPLE_PLUGIN"), NULL);
   g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "NN_PLUGIN_PATH", path, TRUE);
   g_autofree char *experiment = write_experiment (dir, "", "{name: swish, beta: 0.5}");
   g_autofree char *err = NULL;
-  int status = run_env (envp, NULL, &err, g_getenv ("NNRUN"), "train", experiment, "--quiet",
-                        NULL);
+  int status = nn_test_spawn (envp, NULL, &err, g_getenv ("NNRUN"), "train", experiment, "--quiet",
+                              NULL);
 
-  CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s", status, err);
+  NN_CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s", status, err);
 }
 
 /* The refused file's would-be name is unknown; the error says a refused
@@ -860,7 +741,7 @@ test_experiment_plugin_path (void)
 static void
 test_experiment_refused_plugin (void)
 {
-  g_autofree char *dir = new_dir ();
+  g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *plugins = g_strdup_printf ("plugins: [%s]\n",
                                               g_getenv ("NN_TEST_PLUGIN_FIXTURES"));
   g_autofree char *experiment = write_experiment (dir, plugins, "fixture_wrong_scalar");
@@ -869,23 +750,22 @@ test_experiment_refused_plugin (void)
   g_autofree char *err = NULL;
   int status = NNRUN (NULL, &err, "train", experiment);
 
-  CHECK (status == EXIT_BAD_INPUT, "exit status %d; stderr:\n%s", status, err);
-  CHECK (contains (err, where) && contains (err, "unknown activation 'fixture_wrong_scalar'"),
-         "no config error at line 8:\n%s", err);
-  CHECK (contains (err, "could not be loaded and may provide it") && contains (err, scalar),
-         "the error does not point at the refused file:\n%s", err);
+  NN_CHECK (status == EXIT_BAD_INPUT, "exit status %d; stderr:\n%s", status, err);
+  NN_CHECK (contains (err, where) && contains (err, "unknown activation 'fixture_wrong_scalar'"),
+            "no config error at line 8:\n%s", err);
+  NN_CHECK (contains (err, "could not be loaded and may provide it") && contains (err, scalar),
+            "the error does not point at the refused file:\n%s", err);
 }
 
 int
 main (void)
 {
   CU_pSuite suite;
-  int status;
 
   if (CU_initialize_registry () != CUE_SUCCESS)
     return 99;
 
-  suite = CU_add_suite ("the finite-difference check", init_suite, NULL);
+  suite = CU_add_suite ("the finite-difference check", init_suite, nn_test_remove_scratch);
   CU_add_test (suite, "every built-in activation passes at every setting",
                test_builtin_activations_pass);
   CU_add_test (suite, "every built-in loss passes at every setting", test_builtin_losses_pass);
@@ -909,7 +789,7 @@ main (void)
   CU_add_test (suite, "the example swish plugin passes", test_example_passes);
   CU_add_test (suite, "the types of a plugin file are listed", test_types_for_file);
 
-  suite = CU_add_suite ("nnrun plugins", init_suite, NULL);
+  suite = CU_add_suite ("nnrun plugins", init_suite, nn_test_remove_scratch);
   CU_add_test (suite, "lists every plugin by kind, sorted, with description and file",
                test_listing);
   CU_add_test (suite, "lists the files that could not be loaded, with the reason",
@@ -919,7 +799,7 @@ main (void)
   CU_add_test (suite, "describes a loss and an optimizer", test_describe_loss_and_optimizer);
   CU_add_test (suite, "an unknown name exits 2 with a suggestion", test_describe_unknown);
 
-  suite = CU_add_suite ("nnrun check-plugin", init_suite, NULL);
+  suite = CU_add_suite ("nnrun check-plugin", init_suite, nn_test_remove_scratch);
   CU_add_test (suite, "a built-in passes, with a table of every setting", test_check_name);
   CU_add_test (suite, "each fixture with wrong derivatives fails with exit status 1",
                test_check_bad_files);
@@ -929,7 +809,7 @@ main (void)
   CU_add_test (suite, "refused and missing files, optimizers and typos exit 2",
                test_check_usage_errors);
 
-  suite = CU_add_suite ("nnrun new-plugin", init_suite, NULL);
+  suite = CU_add_suite ("nnrun new-plugin", init_suite, nn_test_remove_scratch);
   CU_add_test (suite, "a new activation compiles with the guide's command and passes the check",
                test_new_activation);
   CU_add_test (suite, "a new loss compiles with the guide's command and passes the check",
@@ -937,7 +817,7 @@ main (void)
   CU_add_test (suite, "existing files, bad names and bad kinds are refused",
                test_new_plugin_refusals);
 
-  suite = CU_add_suite ("experiments name plugins", init_suite, NULL);
+  suite = CU_add_suite ("experiments name plugins", init_suite, nn_test_remove_scratch);
   CU_add_test (suite, "swish from the experiment's plugins: folder, beta from YAML",
                test_experiment_plugins_folder);
   CU_add_test (suite, "a parameter out of its range is an error at its line",
@@ -946,9 +826,5 @@ main (void)
   CU_add_test (suite, "a name only a refused file may provide is an error at its line",
                test_experiment_refused_plugin);
 
-  status = nn_test_run ();
-  if (scratch != NULL)
-    rm_rf (scratch);
-  g_free (scratch);
-  return status;
+  return nn_test_run ();
 }

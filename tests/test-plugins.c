@@ -4,9 +4,7 @@
  * added at run time, and nnrun with a broken plugin on its path. This is
  * the only test that loads broken plugins: the registry is global to the
  * process and cannot be reset, so the suites run in this order. */
-#include <stdarg.h>
 #include <string.h>
-#include <glib/gstdio.h>
 #include <CUnit/CUnit.h>
 
 #include "nn-test.h"
@@ -36,35 +34,7 @@ static const BadFixture bad_fixtures[] = {
   { "libgarbage.so",                   NN_PLUGIN_ERROR_INVALID },
 };
 
-static const char * const required_variables[] = {
-  "NN_TEST_BUILTIN_PLUGINS", "NN_TEST_PLUGIN_FIXTURES", "NN_TEST_PLUGIN_GOOD",
-  "NN_SOURCE_ROOT", "NNRUN",
-};
-
 /* Helpers */
-
-static void check_at (gboolean    ok,
-                      int         line,
-                      const char *format,
-                      ...) G_GNUC_PRINTF (3, 4);
-
-/* An assertion whose failure message says what was found. */
-static void
-check_at (gboolean    ok,
-          int         line,
-          const char *format,
-          ...)
-{
-  g_autofree char *msg = NULL;
-  va_list args;
-
-  va_start (args, format);
-  msg = g_strdup_vprintf (format, args);
-  va_end (args);
-  CU_assertImplementation (ok, line, msg, __FILE__, "", CU_FALSE);
-}
-
-#define CHECK(cond, ...) check_at ((cond), __LINE__, __VA_ARGS__)
 
 static const char *
 str_or_null (const char *s)
@@ -110,34 +80,11 @@ bad_fixture_path (const BadFixture *fixture)
   return g_build_filename (g_getenv ("NN_TEST_PLUGIN_FIXTURES"), fixture->file, NULL);
 }
 
-static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-    }
-  g_remove (path);
-}
-
 static int
 check_environment (void)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS (required_variables); i++)
-    if (g_getenv (required_variables[i]) == NULL)
-      {
-        g_printerr ("%s is not set: run this test through meson test\n",
-                    required_variables[i]);
-        return 1;
-      }
-  return 0;
+  return nn_test_require_env ("NN_TEST_BUILTIN_PLUGINS", "NN_TEST_PLUGIN_FIXTURES",
+                              "NN_TEST_PLUGIN_GOOD", "NN_SOURCE_ROOT", "NNRUN", NULL);
 }
 
 /* The first suite is strict: the built-in plugins must all load. */
@@ -182,20 +129,20 @@ check_builtins (const char         *extension_point,
       const char *file = nn_plugins_get_file_for_type (type);
 
       NN_ASSERT_NO_ERROR (error);
-      CHECK (g_type_is_a (type, base), "%s '%s' is %s, not a %s", extension_point,
-             names[i], g_type_name (type), g_type_name (base));
-      CHECK (g_strv_contains ((const char * const *) listed, names[i]),
-             "nn_plugins_list (\"%s\") lacks '%s'", extension_point, names[i]);
-      CHECK (g_strcmp0 (nn_plugins_get_name_for_type (type), names[i]) == 0,
-             "'%s' is registered as '%s'", names[i],
-             str_or_null (nn_plugins_get_name_for_type (type)));
-      CHECK (file_is_in (file, dir), "'%s' comes from %s, not from %s", names[i],
-             str_or_null (file), dir);
+      NN_CHECK (g_type_is_a (type, base), "%s '%s' is %s, not a %s", extension_point,
+                names[i], g_type_name (type), g_type_name (base));
+      NN_CHECK (g_strv_contains ((const char * const *) listed, names[i]),
+                "nn_plugins_list (\"%s\") lacks '%s'", extension_point, names[i]);
+      NN_CHECK (g_strcmp0 (nn_plugins_get_name_for_type (type), names[i]) == 0,
+                "'%s' is registered as '%s'", names[i],
+                str_or_null (nn_plugins_get_name_for_type (type)));
+      NN_CHECK (file_is_in (file, dir), "'%s' comes from %s, not from %s", names[i],
+                str_or_null (file), dir);
     }
 
   for (guint i = 0; listed[i] != NULL && listed[i + 1] != NULL; i++)
-    CHECK (strcmp (listed[i], listed[i + 1]) < 0, "nn_plugins_list (\"%s\") is not sorted: "
-           "'%s' before '%s'", extension_point, listed[i], listed[i + 1]);
+    NN_CHECK (strcmp (listed[i], listed[i + 1]) < 0, "nn_plugins_list (\"%s\") is not sorted: "
+              "'%s' before '%s'", extension_point, listed[i], listed[i + 1]);
 }
 
 static void
@@ -220,11 +167,11 @@ test_builtin_sgd (void)
   GType type = nn_plugins_lookup (NN_OPTIMIZER_EXTENSION_POINT_NAME, "sgd", &error);
 
   NN_ASSERT_NO_ERROR (error);
-  CHECK (type == NN_TYPE_SGD_OPTIMIZER, "'sgd' is %s", g_type_name (type));
-  CHECK (g_strv_contains ((const char * const *) listed, "sgd"),
-         "nn_plugins_list (\"%s\") lacks 'sgd'", NN_OPTIMIZER_EXTENSION_POINT_NAME);
-  CHECK (g_strcmp0 (nn_plugins_get_file_for_type (type), "(built-in)") == 0,
-         "'sgd' comes from %s", str_or_null (nn_plugins_get_file_for_type (type)));
+  NN_CHECK (type == NN_TYPE_SGD_OPTIMIZER, "'sgd' is %s", g_type_name (type));
+  NN_CHECK (g_strv_contains ((const char * const *) listed, "sgd"),
+            "nn_plugins_list (\"%s\") lacks 'sgd'", NN_OPTIMIZER_EXTENSION_POINT_NAME);
+  NN_CHECK (g_strcmp0 (nn_plugins_get_file_for_type (type), "(built-in)") == 0,
+            "'sgd' comes from %s", str_or_null (nn_plugins_get_file_for_type (type)));
 }
 
 static void
@@ -236,26 +183,26 @@ test_unknown_name (void)
   GType type;
 
   type = nn_plugins_lookup (NN_ACTIVATION_EXTENSION_POINT_NAME, "no_such_activation", &error);
-  CHECK (type == G_TYPE_INVALID, "an unknown name gave %s", g_type_name (type));
+  NN_CHECK (type == G_TYPE_INVALID, "an unknown name gave %s", g_type_name (type));
   NN_ASSERT_ERROR (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_NOT_FOUND);
   if (error != NULL)
-    CHECK (strstr (error->message, "no_such_activation") != NULL &&
-           strstr (error->message, "sigmoid") != NULL &&
-           strstr (error->message, "relu") != NULL,
-           "message names neither the unknown nor the known names: %s", error->message);
+    NN_CHECK (strstr (error->message, "no_such_activation") != NULL &&
+              strstr (error->message, "sigmoid") != NULL &&
+              strstr (error->message, "relu") != NULL,
+              "message names neither the unknown nor the known names: %s", error->message);
   g_clear_error (&error);
 
   activation = nn_activation_new_by_name ("no_such_activation", &error);
-  CHECK (activation == NULL, "nn_activation_new_by_name made an unknown activation");
+  NN_CHECK (activation == NULL, "nn_activation_new_by_name made an unknown activation");
   NN_ASSERT_ERROR (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_NOT_FOUND);
 
   type = nn_plugins_lookup (NN_LOSS_EXTENSION_POINT_NAME, "no_such_loss", &loss_error);
-  CHECK (type == G_TYPE_INVALID, "an unknown loss gave %s", g_type_name (type));
+  NN_CHECK (type == G_TYPE_INVALID, "an unknown loss gave %s", g_type_name (type));
   NN_ASSERT_ERROR (loss_error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_NOT_FOUND);
   if (loss_error != NULL)
-    CHECK (strstr (loss_error->message, "huber") != NULL &&
-           strstr (loss_error->message, "sigmoid") == NULL,
-           "message does not list exactly the losses: %s", loss_error->message);
+    NN_CHECK (strstr (loss_error->message, "huber") != NULL &&
+              strstr (loss_error->message, "sigmoid") == NULL,
+              "message does not list exactly the losses: %s", loss_error->message);
 }
 
 /* Broken plugins */
@@ -270,13 +217,13 @@ test_broken_folder (void)
   gboolean ok;
 
   ok = nn_plugins_load_directory (dir, &error);
-  CHECK (ok, "nn_plugins_load_directory (%s) failed", dir);
+  NN_CHECK (ok, "nn_plugins_load_directory (%s) failed", dir);
   NN_ASSERT_NO_ERROR (error);
 
   after = nn_plugins_get_load_errors ();
-  CHECK (after->len == before->len + G_N_ELEMENTS (bad_fixtures),
-         "%u new load errors for %u broken files", after->len - before->len,
-         (guint) G_N_ELEMENTS (bad_fixtures));
+  NN_CHECK (after->len == before->len + G_N_ELEMENTS (bad_fixtures),
+            "%u new load errors for %u broken files", after->len - before->len,
+            (guint) G_N_ELEMENTS (bad_fixtures));
 
   for (gsize i = 0; i < G_N_ELEMENTS (bad_fixtures); i++)
     {
@@ -284,12 +231,12 @@ test_broken_folder (void)
       g_autofree char *path = bad_fixture_path (fixture);
       const GError *e = find_error (after, path);
 
-      CHECK (e != NULL, "no load error names %s", path);
+      NN_CHECK (e != NULL, "no load error names %s", path);
       if (e == NULL)
         continue;
-      CHECK (g_error_matches (e, NN_PLUGIN_ERROR, fixture->code),
-             "%s: error code %d, expected %d: %s", fixture->file, e->code, fixture->code,
-             e->message);
+      NN_CHECK (g_error_matches (e, NN_PLUGIN_ERROR, fixture->code),
+                "%s: error code %d, expected %d: %s", fixture->file, e->code, fixture->code,
+                e->message);
     }
 }
 
@@ -306,19 +253,19 @@ test_broken_reasons (void)
   const GError *e;
 
   e = find_error (errors, scalar);
-  CHECK (e != NULL && strstr (e->message, "float") != NULL &&
-         strstr (e->message, "double") != NULL,
-         "the scalar mismatch does not name float and double: %s",
-         e ? e->message : "(no error)");
+  NN_CHECK (e != NULL && strstr (e->message, "float") != NULL &&
+            strstr (e->message, "double") != NULL,
+            "the scalar mismatch does not name float and double: %s",
+            e ? e->message : "(no error)");
 
   e = find_error (errors, abi);
-  CHECK (e != NULL && strstr (e->message, abi_version) != NULL,
-         "the ABI mismatch does not name version %s: %s", abi_version,
-         e ? e->message : "(no error)");
+  NN_CHECK (e != NULL && strstr (e->message, abi_version) != NULL,
+            "the ABI mismatch does not name version %s: %s", abi_version,
+            e ? e->message : "(no error)");
 
   e = find_error (errors, duplicate);
-  CHECK (e != NULL && strstr (e->message, "sigmoid") != NULL,
-         "the duplicate does not name 'sigmoid': %s", e ? e->message : "(no error)");
+  NN_CHECK (e != NULL && strstr (e->message, "sigmoid") != NULL,
+            "the duplicate does not name 'sigmoid': %s", e ? e->message : "(no error)");
 }
 
 /* Copies of the fixtures under new names, so the loader has not tried
@@ -328,10 +275,7 @@ static void
 test_broken_file_first_time (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *tmp = g_dir_make_tmp ("nn-test-plugins-XXXXXX", &error);
-
-  NN_ASSERT_NO_ERROR (error);
-  CU_ASSERT_PTR_NOT_NULL_FATAL (tmp);
+  g_autofree char *tmp = nn_test_new_dir ();
 
   for (gsize i = 0; i < G_N_ELEMENTS (bad_fixtures); i++)
     {
@@ -354,14 +298,13 @@ test_broken_file_first_time (void)
         }
 
       ok = nn_plugins_load_file (copy, &error);
-      CHECK (!ok, "nn_plugins_load_file (%s) succeeded", copy);
+      NN_CHECK (!ok, "nn_plugins_load_file (%s) succeeded", copy);
       NN_ASSERT_ERROR (error, NN_PLUGIN_ERROR, fixture->code);
       if (error != NULL)
-        CHECK (strstr (error->message, copy) != NULL, "the error does not name %s: %s", copy,
-               error->message);
+        NN_CHECK (strstr (error->message, copy) != NULL, "the error does not name %s: %s", copy,
+                  error->message);
       g_clear_error (&error);
     }
-  remove_tree (tmp);
 }
 
 /* Asking again for a file that failed in the folder scan gets its error
@@ -379,12 +322,12 @@ test_broken_file (void)
       const GError *recorded = find_error (errors, path);
       gboolean ok = nn_plugins_load_file (path, &error);
 
-      CHECK (!ok, "nn_plugins_load_file (%s) succeeded", path);
+      NN_CHECK (!ok, "nn_plugins_load_file (%s) succeeded", path);
       NN_ASSERT_ERROR (error, NN_PLUGIN_ERROR, fixture->code);
       if (error != NULL && recorded != NULL)
-        CHECK (g_str_equal (error->message, recorded->message),
-               "nn_plugins_load_file gave '%s', the folder gave '%s'", error->message,
-               recorded->message);
+        NN_CHECK (g_str_equal (error->message, recorded->message),
+                  "nn_plugins_load_file gave '%s', the folder gave '%s'", error->message,
+                  recorded->message);
     }
 }
 
@@ -400,15 +343,15 @@ test_builtins_after_broken (void)
 
   type = nn_plugins_lookup (NN_ACTIVATION_EXTENSION_POINT_NAME, "sigmoid", &error);
   NN_ASSERT_NO_ERROR (error);
-  CHECK (g_strcmp0 (g_type_name (type), "NnSigmoidActivation") == 0,
-         "'sigmoid' is now %s", g_type_name (type));
-  CHECK (file_is_in (nn_plugins_get_file_for_type (type), g_getenv ("NN_TEST_BUILTIN_PLUGINS")),
-         "'sigmoid' now comes from %s", str_or_null (nn_plugins_get_file_for_type (type)));
+  NN_CHECK (g_strcmp0 (g_type_name (type), "NnSigmoidActivation") == 0,
+            "'sigmoid' is now %s", g_type_name (type));
+  NN_CHECK (file_is_in (nn_plugins_get_file_for_type (type), g_getenv ("NN_TEST_BUILTIN_PLUGINS")),
+            "'sigmoid' now comes from %s", str_or_null (nn_plugins_get_file_for_type (type)));
 
   /* The refused files added no name, not even the duplicate's. */
-  CHECK (g_strv_length (listed) == G_N_ELEMENTS (builtin_activations),
-         "%u activations registered, expected the %u built-in ones", g_strv_length (listed),
-         (guint) G_N_ELEMENTS (builtin_activations));
+  NN_CHECK (g_strv_length (listed) == G_N_ELEMENTS (builtin_activations),
+            "%u activations registered, expected the %u built-in ones", g_strv_length (listed),
+            (guint) G_N_ELEMENTS (builtin_activations));
 
   sigmoid = nn_activation_new_by_name ("sigmoid", &error);
   NN_ASSERT_NO_ERROR (error);
@@ -430,16 +373,16 @@ test_missing_folder (void)
   gboolean ok;
 
   ok = nn_plugins_load_directory (dir, &error);
-  CHECK (!ok, "nn_plugins_load_directory (%s) succeeded", dir);
+  NN_CHECK (!ok, "nn_plugins_load_directory (%s) succeeded", dir);
   NN_ASSERT_ERROR (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_NOT_FOUND);
   if (error != NULL)
-    CHECK (strstr (error->message, dir) != NULL, "the error does not name %s: %s", dir,
-           error->message);
+    NN_CHECK (strstr (error->message, dir) != NULL, "the error does not name %s: %s", dir,
+              error->message);
 
   /* Returned to the caller, not also kept as a file's load error. */
   after = nn_plugins_get_load_errors ();
-  CHECK (after->len == before->len, "%u load errors kept for a missing folder",
-         after->len - before->len);
+  NN_CHECK (after->len == before->len, "%u load errors kept for a missing folder",
+            after->len - before->len);
 }
 
 /* A folder added at run time */
@@ -464,26 +407,26 @@ test_extra_folder (void)
   gboolean ok;
 
   ok = nn_plugins_load_directory (dir, &error);
-  CHECK (ok, "nn_plugins_load_directory (%s) failed", dir);
+  NN_CHECK (ok, "nn_plugins_load_directory (%s) failed", dir);
   NN_ASSERT_NO_ERROR (error);
   after = nn_plugins_get_load_errors ();
-  CHECK (after->len == before->len, "%u new load errors for a good folder: %s",
-         after->len - before->len,
-         after->len > before->len ? ((GError *) after->pdata[before->len])->message : "");
+  NN_CHECK (after->len == before->len, "%u new load errors for a good folder: %s",
+            after->len - before->len,
+            after->len > before->len ? ((GError *) after->pdata[before->len])->message : "");
 
   listed = nn_plugins_list (NN_ACTIVATION_EXTENSION_POINT_NAME);
-  CHECK (g_strv_contains ((const char * const *) listed, "fixture_square"),
-         "nn_plugins_list lacks 'fixture_square'");
+  NN_CHECK (g_strv_contains ((const char * const *) listed, "fixture_square"),
+            "nn_plugins_list lacks 'fixture_square'");
 
   square = nn_activation_new_by_name ("fixture_square", &error);
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT_PTR_NOT_NULL_FATAL (square);
   type = G_OBJECT_TYPE (square);
-  CHECK (g_strcmp0 (nn_plugins_get_file_for_type (type), want_file) == 0,
-         "'fixture_square' comes from %s, not %s",
-         str_or_null (nn_plugins_get_file_for_type (type)), want_file);
-  CHECK (g_strcmp0 (nn_plugins_get_name_for_type (type), "fixture_square") == 0,
-         "its type is registered as '%s'", str_or_null (nn_plugins_get_name_for_type (type)));
+  NN_CHECK (g_strcmp0 (nn_plugins_get_file_for_type (type), want_file) == 0,
+            "'fixture_square' comes from %s, not %s",
+            str_or_null (nn_plugins_get_file_for_type (type)), want_file);
+  NN_CHECK (g_strcmp0 (nn_plugins_get_name_for_type (type), "fixture_square") == 0,
+            "its type is registered as '%s'", str_or_null (nn_plugins_get_name_for_type (type)));
 
   for (guint i = 0; i < 3; i++)
     {
@@ -505,36 +448,22 @@ static void
 test_nnrun_skips_broken (void)
 {
   const char *bad_dir = g_getenv ("NN_TEST_PLUGIN_FIXTURES");
-  g_autofree char *config = g_build_filename (g_getenv ("NN_SOURCE_ROOT"), "configs",
-                                              "lesson.yaml", NULL);
+  g_autofree char *config = nn_test_source_file ("configs/lesson.yaml");
   g_autofree char *plugin_path = g_strjoin (G_SEARCHPATH_SEPARATOR_S, bad_dir,
                                             g_getenv ("NN_TEST_BUILTIN_PLUGINS"), NULL);
   g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "NN_PLUGIN_PATH", plugin_path,
                                          TRUE);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *tmp = g_dir_make_tmp ("nn-test-plugins-XXXXXX", &error);
+  g_autofree char *tmp = nn_test_new_dir ();
+  g_autofree char *summary = g_build_filename (tmp, "summary.json", NULL);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autofree char *summary = NULL;
-  int wait_status = 0;
-  gboolean spawned;
+  int status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "train", config, "--quiet",
+                              "--out", tmp, NULL);
 
-  NN_ASSERT_NO_ERROR (error);
-  CU_ASSERT_PTR_NOT_NULL_FATAL (tmp);
-  summary = g_build_filename (tmp, "summary.json", NULL);
-
-  {
-    const char *argv[] = { g_getenv ("NNRUN"), "train", config, "--quiet", "--out", tmp, NULL };
-
-    spawned = g_spawn_sync (NULL, (char **) argv, envp, G_SPAWN_DEFAULT, NULL, NULL,
-                            &out, &err, &wait_status, &error);
-  }
-  NN_ASSERT_NO_ERROR (error);
-  if (spawned)
+  NN_CHECK (status == 0, "nnrun exited with status %d; stderr:\n%s", status, err);
+  if (err != NULL)
     {
-      CHECK (g_spawn_check_wait_status (wait_status, NULL),
-             "nnrun exited with wait status %d; stderr:\n%s", wait_status, err);
-      CHECK (g_file_test (summary, G_FILE_TEST_IS_REGULAR), "nnrun wrote no %s", summary);
+      NN_CHECK (g_file_test (summary, G_FILE_TEST_IS_REGULAR), "nnrun wrote no %s", summary);
 
       /* Every refused fixture is named, with its path. The duplicate comes
        * first on the path, so it is the built-in sigmoid that is refused. */
@@ -546,12 +475,11 @@ test_nnrun_skips_broken (void)
 
           if (bad_fixtures[i].code == NN_PLUGIN_ERROR_DUPLICATE)
             continue;
-          CHECK (strstr (err, warning) != NULL, "stderr lacks '%s':\n%s", warning, err);
+          NN_CHECK (strstr (err, warning) != NULL, "stderr lacks '%s':\n%s", warning, err);
         }
-      CHECK (strstr (err, "name already taken") != NULL && strstr (err, "'sigmoid'") != NULL,
-             "stderr does not report the second 'sigmoid':\n%s", err);
+      NN_CHECK (strstr (err, "name already taken") != NULL && strstr (err, "'sigmoid'") != NULL,
+                "stderr does not report the second 'sigmoid':\n%s", err);
     }
-  remove_tree (tmp);
 }
 
 int
@@ -571,7 +499,8 @@ main (void)
   CU_add_test (suite, "an unknown name fails with NOT_FOUND and lists the known names",
                test_unknown_name);
 
-  suite = CU_add_suite ("broken plugins are reported and skipped", init_after_broken, NULL);
+  suite = CU_add_suite ("broken plugins are reported and skipped", init_after_broken,
+                        nn_test_remove_scratch);
   CU_add_test (suite, "a folder of broken plugins loads, with one error per file",
                test_broken_folder);
   CU_add_test (suite, "each refusal names what is wrong", test_broken_reasons);
@@ -588,7 +517,7 @@ main (void)
                test_extra_folder);
 
   suite = CU_add_suite ("nnrun with a broken plugin on NN_PLUGIN_PATH", init_after_broken,
-                        NULL);
+                        nn_test_remove_scratch);
   CU_add_test (suite, "nnrun trains the lesson and warns about each skipped plugin",
                test_nnrun_skips_broken);
 

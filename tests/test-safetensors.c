@@ -20,31 +20,15 @@ static guint scratch_serial;
 static int
 init_suite (void)
 {
-  g_autoptr(GError) error = NULL;
-
-  scratch = g_dir_make_tmp ("nn-test-safetensors-XXXXXX", &error);
-  if (scratch == NULL)
-    {
-      g_printerr ("%s\n", error->message);
-      return 1;
-    }
+  scratch = nn_test_new_dir ();
   return 0;
 }
 
 static int
 clean_suite (void)
 {
-  g_autoptr(GDir) dir = g_dir_open (scratch, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (scratch, name, NULL);
-      g_unlink (path);
-    }
-  g_rmdir (scratch);
   g_clear_pointer (&scratch, g_free);
-  return 0;
+  return nn_test_remove_scratch ();
 }
 
 /* A fresh path below the scratch folder. */
@@ -106,14 +90,13 @@ assert_refused_at (const char *path,
   g_autoptr(GHashTable) metadata = NULL;
   g_autoptr(GHashTable) tensors = nn_safetensors_read (path, &metadata, &error);
   g_autofree char *prefix = g_strconcat (path, ": error: ", NULL);
-  g_autofree char *msg = g_strdup_printf ("expected an error containing \"%s\", got %s",
-                                          fragment, error ? error->message : "none");
   gboolean ok = tensors == NULL && metadata == NULL &&
                 g_error_matches (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE) &&
                 g_str_has_prefix (error->message, prefix) &&
                 strstr (error->message, fragment) != NULL;
 
-  CU_assertImplementation (ok, line, msg, __FILE__, "", CU_FALSE);
+  nn_test_check_at (ok, __FILE__, line, "expected an error containing \"%s\", got %s", fragment,
+                    error ? error->message : "none");
 }
 
 #define ASSERT_REFUSED(path, fragment) assert_refused_at ((path), (fragment), __LINE__)
@@ -206,27 +189,14 @@ static char *
 run_reference (const char *arg1,
                const char *arg2)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *script = NULL;
+  g_autofree char *script = nn_test_source_file ("tests/reference/read_safetensors.py");
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  const char *root = g_getenv ("NN_SOURCE_ROOT");
-  const char *argv[5] = { PYTHON, NULL, arg1, arg2, NULL };
-  int status;
+  int status = nn_test_spawn (NULL, &out, &err, PYTHON, script, arg1, arg2, NULL);
 
-  CU_ASSERT_PTR_NOT_NULL_FATAL (root);
-  script = g_build_filename (root, "tests", "reference", "read_safetensors.py", NULL);
-  argv[1] = script;
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
-                     &status, &error) ||
-      !g_spawn_check_wait_status (status, &error))
-    {
-      g_autofree char *msg = g_strdup_printf ("read_safetensors.py failed: %s\n%s",
-                                              error->message, err ? err : "");
-      CU_assertImplementation (FALSE, __LINE__, msg, __FILE__, "", CU_FALSE);
-      return NULL;
-    }
-  return g_steal_pointer (&out);
+  NN_CHECK (status == 0, "read_safetensors.py failed with status %d:\n%s", status,
+            err ? err : "");
+  return status == 0 ? g_steal_pointer (&out) : NULL;
 }
 
 static gboolean
@@ -568,11 +538,7 @@ test_the_python_reader_reads_what_nn_writes (void)
   g_string_append (expected, "metadata\tepochs\t200\nmetadata\tformat\tpt\n");
   out = run_reference (path, NULL);
   if (out != NULL)
-    {
-      g_autofree char *msg = g_strdup_printf ("expected:\n%sgot:\n%s", expected->str, out);
-      CU_assertImplementation (g_str_equal (out, expected->str), __LINE__, msg, __FILE__, "",
-                               CU_FALSE);
-    }
+    NN_CHECK (g_str_equal (out, expected->str), "expected:\n%sgot:\n%s", expected->str, out);
   sample_clear (&s);
 }
 

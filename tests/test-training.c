@@ -5,7 +5,6 @@
 #include <dlfcn.h>
 #include <math.h>
 #include <string.h>
-#include <glib/gstdio.h>
 
 #include "nn-test.h"
 
@@ -168,18 +167,6 @@ nn_test_counting_loss_init (NnTestCountingLoss *self)
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static NnLayer *
-make_layer (guint       n_inputs,
-            guint       units,
-            const char *activation)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(NnActivation) act = nn_activation_new_by_name (activation, &error);
-
-  g_assert_no_error (error);
-  return nn_layer_new (n_inputs, units, act);
-}
-
 static NnOptimizer *
 make_optimizer (const char *name,
                 double      learning_rate)
@@ -206,7 +193,7 @@ make_model (guint64             seed,
   nn_model_set_seed (model, seed);
   for (guint i = 0; i < n_layers; i++)
     {
-      g_autoptr(NnLayer) layer = make_layer (widths[i], widths[i + 1], activations[i]);
+      g_autoptr(NnLayer) layer = nn_test_make_layer (widths[i], widths[i + 1], activations[i]);
       nn_model_add_layer (model, layer);
     }
   nn_model_set_loss (model, loss);
@@ -223,18 +210,6 @@ make_loss (const char *name)
 
   g_assert_no_error (error);
   return loss;
-}
-
-static NnMatrix *
-one_hot (GRand *rand,
-         guint  rows,
-         guint  classes)
-{
-  NnMatrix *y = nn_matrix_new (rows, classes);
-
-  for (guint r = 0; r < rows; r++)
-    NN_MATRIX_AT (y, r, g_rand_int_range (rand, 0, classes)) = 1;
-  return y;
 }
 
 static gboolean
@@ -288,20 +263,9 @@ parameters_equal (NnModel   *model,
 static char *
 temp_path (const char *name)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("nn-training-XXXXXX", &error);
+  g_autofree char *dir = nn_test_new_dir ();
 
-  g_assert_no_error (error);
   return g_build_filename (dir, name, NULL);
-}
-
-static void
-remove_temp (const char *path)
-{
-  g_autofree char *dir = g_path_get_dirname (path);
-
-  g_unlink (path);
-  g_rmdir (dir);
 }
 
 /* ---- schedules ----------------------------------------------------------- */
@@ -886,9 +850,9 @@ data_init (Data    *d,
   g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
 
   d->x = nn_test_random_matrix (rand, 50, 4, -1, 1);
-  d->y = one_hot (rand, 50, 3);
+  d->y = nn_test_one_hot (rand, 50, 3);
   d->val_x = nn_test_random_matrix (rand, 20, 4, -1, 1);
-  d->val_y = one_hot (rand, 20, 3);
+  d->val_y = nn_test_one_hot (rand, 20, 3);
 }
 
 static void
@@ -969,7 +933,6 @@ test_resume_from_checkpoint_is_exact (void)
   CU_ASSERT_EQUAL (nn_optimizer_get_learning_rate (nn_model_get_optimizer (whole)),
                    nn_optimizer_get_learning_rate (nn_model_get_optimizer (second)));
 
-  remove_temp (path);
   data_clear (&d);
 }
 
@@ -1052,7 +1015,6 @@ test_resume_part_way_through_epoch (void)
                                 RESUME_BATCH, FALSE, NULL, &error));
   CU_ASSERT_FALSE (same_parameters (whole, again));
 
-  remove_temp (path);
   data_clear (&d);
 }
 
@@ -1153,12 +1115,7 @@ expect_refused (const char *path,
   CU_ASSERT_FALSE (nn_checkpoint_load (path, model, NULL, NULL, &error));
   NN_ASSERT_ERROR (error, domain, code);
   if (words != NULL)
-    {
-      g_autofree char *msg = g_strdup_printf ("the message names '%s': %s", words,
-                                              error ? error->message : "(none)");
-      CU_assertImplementation (error != NULL && strstr (error->message, words) != NULL,
-                               __LINE__, msg, __FILE__, "", CU_FALSE);
-    }
+    NN_ASSERT_CONTAINS (error ? error->message : NULL, words);
   CU_ASSERT_TRUE (parameters_equal (model, before));
   CU_ASSERT_EQUAL (nn_model_get_epoch (model), epoch);
   CU_ASSERT_EQUAL (nn_optimizer_get_iterations (nn_model_get_optimizer (model)), iterations);
@@ -1250,8 +1207,6 @@ test_bad_checkpoints_are_refused (void)
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT_TRUE (same_parameters (saved, target));
 
-  remove_temp (path);
-  remove_temp (bad);
   data_clear (&d);
 }
 
@@ -1279,7 +1234,6 @@ test_checkpoint_written_atomically (void)
   CU_ASSERT_EQUAL (n_files, 1);
   CU_ASSERT_FALSE (nn_checkpoint_save (unwritable, model, NULL, &error));
   NN_ASSERT_ERROR (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO);
-  remove_temp (path);
 }
 
 /* ---- allocation ---------------------------------------------------------- */
@@ -1383,7 +1337,7 @@ main (void)
   CU_add_test (s, "the early-stopping state survives a save and load",
                test_early_stopping_state_round_trips);
 
-  s = CU_add_suite ("resuming", nn_test_init_plugins, NULL);
+  s = CU_add_suite ("resuming", nn_test_init_plugins, nn_test_remove_scratch);
   CU_add_test (s, "training resumed from a checkpoint ends exactly as if never stopped",
                test_resume_from_checkpoint_is_exact);
   CU_add_test (s, "training cancelled part-way through an epoch resumes exactly",

@@ -13,5 +13,6 @@ int nnrun_cmd_check_plugin (int    argc,
                             char **argv);
 int nnrun_cmd_new_plugin   (int    argc,
                             char **argv);
+int nnrun_cmd_bench        (int    argc, char **argv);
 
 G_END_DECLS

@@ -471,6 +471,7 @@ static const Command commands[] = {
   { "plugins", nnrun_cmd_plugins, "list the plugins, or describe one: [NAME]" },
   { "check-plugin", nnrun_cmd_check_plugin, "check a plugin's derivatives: NAME|FILE.so" },
   { "new-plugin", nnrun_cmd_new_plugin, "start a plugin: activation|loss NAME [DIR]" },
+  { "bench", nnrun_cmd_bench, "the speed benchmark: [w1|w2|all] [--threads N] [--json]" },
 };
 
 static void

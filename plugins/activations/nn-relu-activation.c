@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* relu: max(0, z) (torch.nn.ReLU). */
+#include <string.h>
 #include <nn.h>
 
 #define NN_TYPE_RELU_ACTIVATION (nn_relu_activation_get_type ())
@@ -22,6 +23,14 @@ G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnReluActivation, nn_relu_activation,
                                                                 g_define_type_id,
                                                                 "relu", 0);)
 
+/* Sixteen bytes of values at a time through the GCC and Clang vector
+ * extensions: an -O2 build leaves loops of unknown length scalar, and the
+ * scalar form branches on the sign of every element, which a random sign
+ * mispredicts half the time. The results are those of the scalar form. */
+typedef nn_real RealVec __attribute__ ((vector_size (16)));
+typedef __typeof__ ((RealVec) { 0 } > (RealVec) { 0 }) MaskVec;
+#define LANES (sizeof (RealVec) / sizeof (nn_real))
+
 static void
 nn_relu_activation_forward (NnActivation   *activation,
                             const NnMatrix *z,
@@ -29,9 +38,17 @@ nn_relu_activation_forward (NnActivation   *activation,
 {
   const nn_real *zd = z->data;
   nn_real *ad = a->data;
-  gsize n = nn_matrix_size (z);
+  gsize n = nn_matrix_size (z), i = 0;
 
-  for (gsize i = 0; i < n; i++)
+  for (; i + LANES <= n; i += LANES)
+    {
+      RealVec v;
+
+      memcpy (&v, zd + i, sizeof v);
+      v = (RealVec) ((MaskVec) v & (v > 0));
+      memcpy (ad + i, &v, sizeof v);
+    }
+  for (; i < n; i++)
     ad[i] = zd[i] > 0 ? zd[i] : 0;
 }
 
@@ -45,9 +62,18 @@ nn_relu_activation_backward (NnActivation   *activation,
   const nn_real *zd = z->data;
   const nn_real *gd = grad_a->data;
   nn_real *out = grad_z->data;
-  gsize n = nn_matrix_size (z);
+  gsize n = nn_matrix_size (z), i = 0;
 
-  for (gsize i = 0; i < n; i++)
+  for (; i + LANES <= n; i += LANES)
+    {
+      RealVec v, g;
+
+      memcpy (&v, zd + i, sizeof v);
+      memcpy (&g, gd + i, sizeof g);
+      g = (RealVec) ((MaskVec) g & (v > 0));
+      memcpy (out + i, &g, sizeof g);
+    }
+  for (; i < n; i++)
     out[i] = zd[i] > 0 ? gd[i] : 0;
 }
 

@@ -1,0 +1,928 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* nnrun bench: the project's own speed benchmark. Each workload trains a
+ * fixed network through NnModel in this process and is measured against two
+ * ceilings taken in the same process: a plain BLAS run of the same matrix
+ * products (the library ceiling) and a tight FMA loop (the hardware
+ * ceiling). */
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <cblas.h>
+
+#include <json-glib/json-glib.h>
+#include <nn.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+#include "nnrun-commands.h"
+
+/* Exit statuses: SPEC §3. */
+enum {
+  EXIT_OK = 0,
+  EXIT_FAILED = 1,
+  EXIT_BAD_INPUT = 2,
+};
+
+#define DEFAULT_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
+
+/* The least time each ceiling is measured for. */
+#define CEILING_SECONDS 0.3
+
+/* A matrix product of a training step, as BLAS sees it. */
+typedef struct {
+  gboolean trans_a;
+  gboolean trans_b;
+  guint    m, n, k;
+} GemmShape;
+
+typedef struct {
+  const char *workload;
+  const char *description;
+  guint       threads;
+  guint       epochs;
+  guint       batch_size;
+  guint       n_samples;
+  double      load_seconds;     /* W2: reading the data; NaN otherwise */
+  double      seconds;          /* the training loop */
+  double      flop_per_sample;  /* matrix products executed in training */
+  double      sgemm_gflops;
+  double      fma_gflops;
+  double      final_loss;
+  double      test_accuracy;    /* NaN when the workload has no test set */
+  double      peak_rss_mib;
+} BenchResult;
+
+static double
+now (void)
+{
+  return g_get_monotonic_time () / 1e6;
+}
+
+static double
+peak_rss_mib (void)
+{
+  struct rusage usage;
+
+  if (getrusage (RUSAGE_SELF, &usage) != 0)
+    return NAN;
+  return usage.ru_maxrss / 1024.0;   /* kilobytes on Linux */
+}
+
+static void
+set_blas_threads (guint threads)
+{
+#ifdef OPENBLAS_VERSION
+  openblas_set_num_threads ((int) threads);
+#endif
+}
+
+/* The BLAS in use, as OpenBLAS describes itself. */
+static const char *
+blas_name (void)
+{
+#ifdef OPENBLAS_VERSION
+  static char name[256];
+
+  if (name[0] == '\0')
+    g_snprintf (name, sizeof name, "%s, %s kernels", g_strstrip (openblas_get_config ()),
+                openblas_get_corename ());
+  return name;
+#else
+  return "CBLAS";
+#endif
+}
+
+/* ---- the hardware ceiling ------------------------------------------------ */
+
+#define FMA_CHAINS 12   /* independent chains: enough to fill two FMA pipes */
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* Twelve chains in twelve registers, written out so that none is spilled. */
+__attribute__ ((target ("avx2,fma")))
+static double
+fma_loop_avx2 (guint64 iterations)
+{
+  const __m256 mul = _mm256_set1_ps (0.999999f), add = _mm256_set1_ps (1e-7f);
+  __m256 a0 = _mm256_set1_ps (0), a1 = _mm256_set1_ps (1), a2 = _mm256_set1_ps (2);
+  __m256 a3 = _mm256_set1_ps (3), a4 = _mm256_set1_ps (4), a5 = _mm256_set1_ps (5);
+  __m256 a6 = _mm256_set1_ps (6), a7 = _mm256_set1_ps (7), a8 = _mm256_set1_ps (8);
+  __m256 a9 = _mm256_set1_ps (9), a10 = _mm256_set1_ps (10), a11 = _mm256_set1_ps (11);
+  float out[8];
+
+  for (guint64 it = 0; it < iterations; it++)
+    {
+      a0 = _mm256_fmadd_ps (a0, mul, add);
+      a1 = _mm256_fmadd_ps (a1, mul, add);
+      a2 = _mm256_fmadd_ps (a2, mul, add);
+      a3 = _mm256_fmadd_ps (a3, mul, add);
+      a4 = _mm256_fmadd_ps (a4, mul, add);
+      a5 = _mm256_fmadd_ps (a5, mul, add);
+      a6 = _mm256_fmadd_ps (a6, mul, add);
+      a7 = _mm256_fmadd_ps (a7, mul, add);
+      a8 = _mm256_fmadd_ps (a8, mul, add);
+      a9 = _mm256_fmadd_ps (a9, mul, add);
+      a10 = _mm256_fmadd_ps (a10, mul, add);
+      a11 = _mm256_fmadd_ps (a11, mul, add);
+    }
+  a0 = _mm256_add_ps (_mm256_add_ps (_mm256_add_ps (a0, a1), _mm256_add_ps (a2, a3)),
+                      _mm256_add_ps (_mm256_add_ps (a4, a5), _mm256_add_ps (a6, a7)));
+  a0 = _mm256_add_ps (a0, _mm256_add_ps (_mm256_add_ps (a8, a9), _mm256_add_ps (a10, a11)));
+  _mm256_storeu_ps (out, a0);
+  return out[0];
+}
+#endif
+
+/* Without AVX2: what the compiler makes of a plain multiply-add loop. */
+static double
+fma_loop_plain (guint64 iterations)
+{
+  float acc[FMA_CHAINS * 8];
+  double sum = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (acc); i++)
+    acc[i] = (float) i;
+  for (guint64 it = 0; it < iterations; it++)
+    for (guint i = 0; i < G_N_ELEMENTS (acc); i++)
+      acc[i] = acc[i] * 0.999999f + 1e-7f;
+  for (guint i = 0; i < G_N_ELEMENTS (acc); i++)
+    sum += acc[i];
+  return sum;
+}
+
+static gboolean
+have_avx2_fma (void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+  return __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+#else
+  return FALSE;
+#endif
+}
+
+typedef struct {
+  guint64         iterations;
+  volatile double sink;
+} FmaJob;
+
+static gpointer
+fma_thread (gpointer data)
+{
+  FmaJob *job = data;
+
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (have_avx2_fma ())
+    {
+      job->sink = fma_loop_avx2 (job->iterations);
+      return NULL;
+    }
+#endif
+  job->sink = fma_loop_plain (job->iterations);
+  return NULL;
+}
+
+/* Runs the FMA loop on @threads threads at once; returns the seconds. */
+static double
+run_fma_threads (guint   threads,
+                 guint64 iterations)
+{
+  g_autofree GThread **workers = g_new0 (GThread *, threads);
+  g_autofree FmaJob *jobs = g_new0 (FmaJob, threads);
+  double start = now ();
+
+  for (guint t = 0; t < threads; t++)
+    {
+      jobs[t].iterations = iterations;
+      workers[t] = g_thread_new ("nnrun-fma", fma_thread, &jobs[t]);
+    }
+  for (guint t = 0; t < threads; t++)
+    g_thread_join (workers[t]);
+  return now () - start;
+}
+
+/* Single-precision FLOP/s of @threads cores each running independent FMA
+ * chains (8 lanes × 2 FLOP per chain and iteration): the best of three
+ * passes, since the machine may be shared. */
+static double
+measure_fma_peak (guint threads)
+{
+  guint64 iterations = 1 << 16;
+  double best = 0, elapsed;
+
+  while ((elapsed = run_fma_threads (threads, iterations)) < CEILING_SECONDS / 10)
+    iterations *= 2;
+  iterations = (guint64) (iterations * (CEILING_SECONDS / 3) / elapsed) + 1;
+  for (guint pass = 0; pass < 3; pass++)
+    {
+      elapsed = run_fma_threads (threads, iterations);
+      best = MAX (best, (double) iterations * FMA_CHAINS * 8 * 2 * threads / elapsed);
+    }
+  return best / 1e9;
+}
+
+/* ---- the library ceiling ------------------------------------------------- */
+
+/* The products of one training step on @batch rows through @n_layers + 1
+ * widths: Z = X Wᵀ for every layer, dW = dZᵀ X for every layer, dX = dZ W for
+ * every layer but the first. */
+static GArray *
+step_gemms (const guint *widths,
+            guint        n_layers,
+            guint        batch)
+{
+  GArray *shapes = g_array_new (FALSE, FALSE, sizeof (GemmShape));
+
+  for (guint l = 0; l < n_layers; l++)
+    {
+      GemmShape forward = { FALSE, TRUE, batch, widths[l + 1], widths[l] };
+      g_array_append_val (shapes, forward);
+    }
+  for (guint l = n_layers; l-- > 0;)
+    {
+      GemmShape grad_w = { TRUE, FALSE, widths[l + 1], widths[l], batch };
+      g_array_append_val (shapes, grad_w);
+      if (l > 0)
+        {
+          GemmShape grad_x = { FALSE, FALSE, batch, widths[l], widths[l + 1] };
+          g_array_append_val (shapes, grad_x);
+        }
+    }
+  return shapes;
+}
+
+static double
+gemms_flop (GArray *shapes)
+{
+  double flop = 0;
+
+  for (guint i = 0; i < shapes->len; i++)
+    {
+      GemmShape *s = &g_array_index (shapes, GemmShape, i);
+      flop += 2.0 * s->m * s->n * s->k;
+    }
+  return flop;
+}
+
+static void
+plain_gemm (const GemmShape *s,
+            const nn_real   *a,
+            const nn_real   *b,
+            nn_real         *c)
+{
+  int lda = s->trans_a ? (int) s->m : (int) s->k;
+  int ldb = s->trans_b ? (int) s->k : (int) s->n;
+
+#if NN_REAL_IS_DOUBLE
+  cblas_dgemm (CblasRowMajor,
+#else
+  cblas_sgemm (CblasRowMajor,
+#endif
+               s->trans_a ? CblasTrans : CblasNoTrans,
+               s->trans_b ? CblasTrans : CblasNoTrans,
+               (int) s->m, (int) s->n, (int) s->k,
+               1, a, lda, b, ldb, 0, c, (int) s->n);
+}
+
+/* FLOP/s of the BLAS running just the products of a training step, over
+ * and over, on buffers as large as the largest operand, with its own
+ * threading on @threads threads. */
+static double
+measure_gemm_ceiling (GArray *shapes,
+                      guint   threads)
+{
+  gsize biggest = 1;
+  g_autofree nn_real *a = NULL;
+  g_autofree nn_real *b = NULL;
+  g_autofree nn_real *c = NULL;
+  double flop = gemms_flop (shapes), best = 0;
+  guint reps = 1, passes = 0;
+
+  for (guint i = 0; i < shapes->len; i++)
+    {
+      GemmShape *s = &g_array_index (shapes, GemmShape, i);
+      biggest = MAX (biggest, (gsize) s->m * s->k);
+      biggest = MAX (biggest, (gsize) s->k * s->n);
+      biggest = MAX (biggest, (gsize) s->m * s->n);
+    }
+  a = g_new (nn_real, biggest);
+  b = g_new (nn_real, biggest);
+  c = g_new0 (nn_real, biggest);
+  for (gsize i = 0; i < biggest; i++)
+    {
+      a[i] = (nn_real) ((i % 17) / 17.0 - 0.5);
+      b[i] = (nn_real) ((i % 13) / 13.0 - 0.5);
+    }
+
+  set_blas_threads (threads);
+  while (passes < 3)
+    {
+      double start = now (), elapsed;
+
+      for (guint r = 0; r < reps; r++)
+        for (guint i = 0; i < shapes->len; i++)
+          plain_gemm (&g_array_index (shapes, GemmShape, i), a, b, c);
+      elapsed = now () - start;
+      if (elapsed < CEILING_SECONDS / 3)
+        {
+          reps = elapsed > 0 ? MAX (reps * 2, (guint) (reps * CEILING_SECONDS / 3 / elapsed))
+                             : reps * 2;
+          continue;
+        }
+      best = MAX (best, flop * reps / elapsed);
+      passes++;
+    }
+  /* nn's own threads want the BLAS single-threaded. */
+  set_blas_threads (nn_matrix_get_n_threads () > 1 ? 1 : threads);
+  return best / 1e9;
+}
+
+/* ---- building the networks ----------------------------------------------- */
+
+static NnModel *
+build_model (const guint        *widths,
+             const char * const *activations,
+             guint               n_layers,
+             const char         *loss_name,
+             double              learning_rate,
+             GError            **error)
+{
+  g_autoptr(NnModel) model = nn_model_new ();
+  g_autoptr(NnLoss) loss = NULL;
+  g_autoptr(NnOptimizer) optimizer = nn_sgd_optimizer_new (learning_rate);
+
+  for (guint l = 0; l < n_layers; l++)
+    {
+      g_autoptr(NnActivation) activation = nn_activation_new_by_name (activations[l], error);
+      g_autoptr(NnLayer) layer = NULL;
+
+      if (activation == NULL)
+        return NULL;
+      layer = nn_layer_new (widths[l], widths[l + 1], activation);
+      nn_model_add_layer (model, layer);
+    }
+  if ((loss = nn_loss_new_by_name (loss_name, error)) == NULL)
+    return NULL;
+  nn_model_set_loss (model, loss);
+  nn_model_set_optimizer (model, optimizer);
+  nn_model_set_seed (model, 42);
+  nn_model_init_parameters (model, NN_INIT_GLOROT_UNIFORM);
+  return g_steal_pointer (&model);
+}
+
+/* ---- W1: iris-tiny --------------------------------------------------------- */
+
+static gboolean
+run_w1 (guint         epochs,
+        BenchResult  *result,
+        GError      **error)
+{
+  static const guint widths[] = { 4, 16, 3 };
+  static const char * const activations[] = { "sigmoid", "softmax" };
+  g_autoptr(NnDataset) raw = NULL;
+  g_autoptr(NnDataset) data = NULL;
+  g_autoptr(NnModel) model = NULL;
+  g_autoptr(GArray) shapes = NULL;
+  const NnMatrix *x, *y;
+  double start, loss = NAN;
+
+  if ((raw = nn_dataset_new_iris (error)) == NULL ||
+      (data = nn_dataset_encode (raw, NN_TASK_MULTICLASS, -1, error)) == NULL)
+    return FALSE;
+  nn_dataset_scale (data, NN_SCALE_MINMAX, NULL, 0);
+  x = nn_dataset_get_features (data);
+  y = nn_dataset_get_targets (data);
+
+  model = build_model (widths, activations, 2, "categorical_crossentropy", 0.5, error);
+  if (model == NULL)
+    return FALSE;
+
+  start = now ();
+  for (guint e = 0; e < epochs; e++)
+    {
+      /* Full-batch gradient descent: one step is one epoch. */
+      loss = nn_model_train_step (model, x, y, error);
+      if (isnan (loss))
+        return FALSE;
+    }
+  result->seconds = now () - start;
+
+  shapes = step_gemms (widths, 2, x->rows);
+  result->workload = "w1";
+  result->description = "iris-tiny: Iris 150×4 min-max, 4-16-3 sigmoid/softmax, "
+                        "categorical cross-entropy, full-batch SGD lr 0.5";
+  result->epochs = epochs;
+  result->batch_size = x->rows;
+  result->n_samples = x->rows;
+  result->load_seconds = NAN;
+  result->flop_per_sample = gemms_flop (shapes) / x->rows;
+  result->final_loss = loss;
+  result->test_accuracy = NAN;
+  result->sgemm_gflops = measure_gemm_ceiling (shapes, result->threads);
+  return TRUE;
+}
+
+/* ---- W2: fmnist-mlp -------------------------------------------------------- */
+
+/* An IDX file of unsigned bytes, read whole (gzip or not); the pixels stay
+ * bytes, which is a quarter of their size as floats. */
+static GBytes *
+read_idx (const char  *dir,
+          const char  *name,
+          guint        ndim,
+          guint32     *dims,
+          GError     **error)
+{
+  g_autofree char *gz_path = g_strdup_printf ("%s/%s.gz", dir, name);
+  g_autofree char *plain_path = g_build_filename (dir, name, NULL);
+  gboolean gz = g_file_test (gz_path, G_FILE_TEST_EXISTS);
+  g_autoptr(GFile) file = g_file_new_for_path (gz ? gz_path : plain_path);
+  g_autoptr(GInputStream) raw = NULL;
+  g_autoptr(GInputStream) stream = NULL;
+  guint8 header[16];
+  gsize got = 0, size = 1;
+  g_autofree guint8 *values = NULL;
+
+  if ((raw = G_INPUT_STREAM (g_file_read (file, NULL, error))) == NULL)
+    return NULL;
+  if (gz)
+    {
+      g_autoptr(GZlibDecompressor) inflate =
+        g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+      stream = g_converter_input_stream_new (raw, G_CONVERTER (inflate));
+    }
+  else
+    stream = g_object_ref (raw);
+
+  if (!g_input_stream_read_all (stream, header, 4 + 4 * ndim, &got, NULL, error))
+    return NULL;
+  if (got != 4 + 4 * ndim || header[0] != 0 || header[1] != 0 || header[2] != 0x08 ||
+      header[3] != ndim)
+    {
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_FAILED,
+                   "%s: not an IDX file of %u-dimensional unsigned bytes",
+                   g_file_peek_path (file), ndim);
+      return NULL;
+    }
+  for (guint d = 0; d < ndim; d++)
+    {
+      const guint8 *p = header + 4 + 4 * d;
+
+      dims[d] = (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8 | p[3];
+      size *= dims[d];
+    }
+  if (size == 0 || size > G_MAXUINT32)
+    {
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_FAILED,
+                   "%s: an IDX file of %" G_GSIZE_FORMAT " values", g_file_peek_path (file),
+                   size);
+      return NULL;
+    }
+  values = g_malloc (size);
+  if (!g_input_stream_read_all (stream, values, size, &got, NULL, error))
+    return NULL;
+  if (got != size)
+    {
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_FAILED,
+                   "%s: %" G_GSIZE_FORMAT " values, the header promises %" G_GSIZE_FORMAT,
+                   g_file_peek_path (file), got, size);
+      return NULL;
+    }
+  return g_bytes_new_take (g_steal_pointer (&values), size);
+}
+
+typedef struct {
+  GBytes       *images;    /* n × pixels bytes */
+  GBytes       *labels;    /* n bytes, 0–9 */
+  guint         n;
+  guint         pixels;
+} ByteImages;
+
+static void
+byte_images_clear (ByteImages *set)
+{
+  g_clear_pointer (&set->images, g_bytes_unref);
+  g_clear_pointer (&set->labels, g_bytes_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ByteImages, byte_images_clear)
+
+static gboolean
+read_image_set (const char  *dir,
+                const char  *prefix,
+                ByteImages  *set,
+                GError     **error)
+{
+  g_autofree char *images = g_strdup_printf ("%s-images-idx3-ubyte", prefix);
+  g_autofree char *labels = g_strdup_printf ("%s-labels-idx1-ubyte", prefix);
+  guint32 image_dims[3], label_dims[1];
+  const guint8 *l;
+  gsize n_labels;
+
+  if ((set->images = read_idx (dir, images, 3, image_dims, error)) == NULL ||
+      (set->labels = read_idx (dir, labels, 1, label_dims, error)) == NULL)
+    return FALSE;
+  if (image_dims[0] != label_dims[0])
+    {
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_FAILED,
+                   "%s/%s: %u images but %u labels", dir, prefix, image_dims[0], label_dims[0]);
+      return FALSE;
+    }
+  l = g_bytes_get_data (set->labels, &n_labels);
+  for (gsize i = 0; i < n_labels; i++)
+    if (l[i] > 9)
+      {
+        g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_FAILED,
+                     "%s/%s: label %u of sample %" G_GSIZE_FORMAT " is not a class 0–9",
+                     dir, labels, l[i], i + 1);
+        return FALSE;
+      }
+  set->n = image_dims[0];
+  set->pixels = image_dims[1] * image_dims[2];
+  return TRUE;
+}
+
+/* dst[i] = src[i] × scale for i < n, sixteen at a time through the vector
+ * extensions, which an -O2 build leaves scalar otherwise. */
+static void
+scale_bytes (const guint8 *src,
+             guint         n,
+             nn_real       scale,
+             nn_real      *dst)
+{
+  typedef guint8 ByteVec __attribute__ ((vector_size (16)));
+  typedef nn_real RealVec16 __attribute__ ((vector_size (16 * sizeof (nn_real))));
+  guint j = 0;
+
+  for (; j + 16 <= n; j += 16)
+    {
+      ByteVec b;
+      RealVec16 r;
+
+      memcpy (&b, src + j, sizeof b);
+      r = __builtin_convertvector (b, RealVec16) * scale;
+      memcpy (dst + j, &r, sizeof r);
+    }
+  for (; j < n; j++)
+    dst[j] = src[j] * scale;
+}
+
+/* Scales the images @order[0..rows-1] by 1/255 into @x and one-hot encodes
+ * their labels into @y: a mini-batch made from bytes. */
+static void
+make_batch (const ByteImages *set,
+            const guint      *order,
+            guint             rows,
+            NnMatrix         *x,
+            NnMatrix         *y)
+{
+  const guint8 *pixels = g_bytes_get_data (set->images, NULL);
+  const guint8 *labels = g_bytes_get_data (set->labels, NULL);
+  const nn_real scale = (nn_real) (1.0 / 255.0);
+
+  x->rows = y->rows = rows;
+  nn_matrix_fill (y, 0);
+  for (guint i = 0; i < rows; i++)
+    {
+      const guint8 *src = pixels + (gsize) order[i] * set->pixels;
+      nn_real *dst = x->data + (gsize) i * set->pixels;
+
+      scale_bytes (src, set->pixels, scale, dst);
+      NN_MATRIX_AT (y, i, labels[order[i]]) = 1;
+    }
+}
+
+static double
+test_accuracy (NnModel          *model,
+               const ByteImages *test,
+               NnMatrix         *x,
+               NnMatrix         *y,
+               guint             chunk)
+{
+  const guint8 *labels = g_bytes_get_data (test->labels, NULL);
+  g_autofree guint *order = g_new (guint, chunk);
+  guint correct = 0;
+
+  for (guint start = 0; start < test->n; start += chunk)
+    {
+      guint rows = MIN (chunk, test->n - start);
+      const NnMatrix *pred;
+
+      for (guint i = 0; i < rows; i++)
+        order[i] = start + i;
+      make_batch (test, order, rows, x, y);
+      pred = nn_model_forward (model, x);
+      for (guint i = 0; i < rows; i++)
+        {
+          guint best = 0;
+
+          for (guint c = 1; c < pred->cols; c++)
+            if (NN_MATRIX_AT (pred, i, c) > NN_MATRIX_AT (pred, i, best))
+              best = c;
+          correct += best == labels[start + i];
+        }
+    }
+  return (double) correct / test->n;
+}
+
+static gboolean
+run_w2 (guint         epochs,
+        const char   *data_dir,
+        BenchResult  *result,
+        GError      **error)
+{
+  static const guint widths[] = { 784, 256, 128, 10 };
+  static const char * const activations[] = { "relu", "relu", "softmax" };
+  const guint batch = 128;
+  g_auto(ByteImages) train = { 0 };
+  g_auto(ByteImages) test = { 0 };
+  g_autoptr(NnModel) model = NULL;
+  g_autoptr(NnMatrix) x = NULL;
+  g_autoptr(NnMatrix) y = NULL;
+  g_autoptr(GArray) shapes = NULL;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (42);
+  g_autofree guint *order = NULL;
+  double start, total = 0;
+
+  start = now ();
+  if (!read_image_set (data_dir, "train", &train, error) ||
+      !read_image_set (data_dir, "t10k", &test, error))
+    return FALSE;
+  result->load_seconds = now () - start;
+  if (train.pixels != widths[0] || test.pixels != widths[0])
+    {
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_FAILED,
+                   "%s: images of %u pixels, not 28 × 28", data_dir, train.pixels);
+      return FALSE;
+    }
+
+  model = build_model (widths, activations, 3, "categorical_crossentropy", 0.05, error);
+  if (model == NULL)
+    return FALSE;
+  x = nn_matrix_new (batch, widths[0]);
+  y = nn_matrix_new (batch, widths[3]);
+  order = g_new (guint, train.n);
+  for (guint i = 0; i < train.n; i++)
+    order[i] = i;
+
+  start = now ();
+  for (guint e = 0; e < epochs; e++)
+    {
+      /* Fisher–Yates: a new order every epoch. */
+      for (guint i = train.n - 1; i > 0; i--)
+        {
+          guint j = g_rand_int_range (rand, 0, (gint32) i + 1);
+          guint t = order[i];
+
+          order[i] = order[j];
+          order[j] = t;
+        }
+      total = 0;
+      for (guint first = 0; first < train.n; first += batch)
+        {
+          guint rows = MIN (batch, train.n - first);
+          double loss;
+
+          make_batch (&train, order + first, rows, x, y);
+          loss = nn_model_train_step (model, x, y, error);
+          if (isnan (loss))
+            return FALSE;
+          total += loss * rows;
+        }
+    }
+  result->seconds = now () - start;
+
+  x->rows = y->rows = batch;
+  result->test_accuracy = test_accuracy (model, &test, x, y, batch);
+
+  shapes = step_gemms (widths, 3, batch);
+  result->workload = "w2";
+  result->description = "fmnist-mlp: Fashion-MNIST 60000×784 /255, 784-256-128-10 "
+                        "relu/relu/softmax, categorical cross-entropy, SGD lr 0.05, "
+                        "batch 128, shuffled";
+  result->epochs = epochs;
+  result->batch_size = batch;
+  result->n_samples = train.n;
+  result->flop_per_sample = gemms_flop (shapes) / batch;
+  result->final_loss = total / train.n;
+  result->sgemm_gflops = measure_gemm_ceiling (shapes, result->threads);
+  return TRUE;
+}
+
+/* ---- reporting ------------------------------------------------------------ */
+
+static double
+seconds_per_epoch (const BenchResult *r)
+{
+  return r->seconds / r->epochs;
+}
+
+static double
+samples_per_second (const BenchResult *r)
+{
+  return (double) r->n_samples * r->epochs / r->seconds;
+}
+
+static double
+gflops (const BenchResult *r)
+{
+  return samples_per_second (r) * r->flop_per_sample / 1e9;
+}
+
+static void
+add_number (JsonBuilder *b,
+            const char  *name,
+            double       value)
+{
+  json_builder_set_member_name (b, name);
+  if (isfinite (value))
+    json_builder_add_double_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+print_json (const BenchResult *r)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "workload");
+  json_builder_add_string_value (b, r->workload);
+  json_builder_set_member_name (b, "description");
+  json_builder_add_string_value (b, r->description);
+  json_builder_set_member_name (b, "real");
+  json_builder_add_string_value (b, NN_REAL_NAME);
+  json_builder_set_member_name (b, "blas");
+  json_builder_add_string_value (b, blas_name ());
+  json_builder_set_member_name (b, "threads");
+  json_builder_add_int_value (b, r->threads);
+  json_builder_set_member_name (b, "epochs");
+  json_builder_add_int_value (b, r->epochs);
+  json_builder_set_member_name (b, "batch_size");
+  json_builder_add_int_value (b, r->batch_size);
+  json_builder_set_member_name (b, "samples");
+  json_builder_add_int_value (b, r->n_samples);
+  add_number (b, "seconds", r->seconds);
+  add_number (b, "seconds_per_epoch", seconds_per_epoch (r));
+  add_number (b, "samples_per_second", samples_per_second (r));
+  add_number (b, "flop_per_sample", r->flop_per_sample);
+  add_number (b, "gflops", gflops (r));
+  add_number (b, "sgemm_gflops", r->sgemm_gflops);
+  add_number (b, "sgemm_ratio", gflops (r) / r->sgemm_gflops);
+  add_number (b, "fma_gflops", r->fma_gflops);
+  add_number (b, "fma_ratio", gflops (r) / r->fma_gflops);
+  add_number (b, "final_loss", r->final_loss);
+  if (!isnan (r->test_accuracy))
+    add_number (b, "test_accuracy", r->test_accuracy);
+  if (!isnan (r->load_seconds))
+    add_number (b, "load_seconds", r->load_seconds);
+  add_number (b, "peak_rss_mib", r->peak_rss_mib);
+  json_builder_end_object (b);
+
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, NULL);
+  printf ("%s\n", text);
+  fflush (stdout);
+}
+
+/* Seconds in the unit that reads best: s, ms or µs. */
+static char *
+format_time (double seconds)
+{
+  if (seconds >= 1)
+    return g_strdup_printf ("%.3f s", seconds);
+  if (seconds >= 1e-3)
+    return g_strdup_printf ("%.3f ms", seconds * 1e3);
+  return g_strdup_printf ("%.2f µs", seconds * 1e6);
+}
+
+static void
+print_text (const BenchResult *r)
+{
+  g_autofree char *per_epoch = format_time (seconds_per_epoch (r));
+  const char *gemm = NN_REAL_IS_DOUBLE ? "dgemm" : "sgemm";
+
+  printf ("%s %s\n", r->workload, r->description);
+  printf ("  %u epoch%s, %s, %u thread%s\n", r->epochs, r->epochs == 1 ? "" : "s",
+          NN_REAL_NAME, r->threads, r->threads == 1 ? "" : "s");
+  if (!isnan (r->load_seconds))
+    printf ("  data loaded in     %.3f s\n", r->load_seconds);
+  printf ("  time per epoch     %s\n", per_epoch);
+  printf ("  samples/s          %.0f\n", samples_per_second (r));
+  printf ("  GFLOP/s            %.2f\n", gflops (r));
+  printf ("  of plain %s     %.1f%% (%s of the same products: %.1f GFLOP/s)\n",
+          gemm, 100 * gflops (r) / r->sgemm_gflops, gemm, r->sgemm_gflops);
+  printf ("  of FMA peak        %.1f%% (%.1f GFLOP/s)\n",
+          100 * gflops (r) / r->fma_gflops, r->fma_gflops);
+  printf ("  final loss         %.6g\n", r->final_loss);
+  if (!isnan (r->test_accuracy))
+    printf ("  test accuracy      %.2f%%\n", 100 * r->test_accuracy);
+  printf ("  peak RSS           %.1f MiB\n", r->peak_rss_mib);
+  fflush (stdout);
+}
+
+/* ---- the command ----------------------------------------------------------- */
+
+static int
+usage_error (GOptionContext *context,
+             const char     *message)
+{
+  g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
+
+  g_printerr ("nnrun: %s\n\n%s", message, help);
+  return EXIT_BAD_INPUT;
+}
+
+int
+nnrun_cmd_bench (int    argc,
+                 char **argv)
+{
+  gint threads = 1, epochs = 0;
+  gboolean json = FALSE;
+  g_autofree char *data_dir = NULL;
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *which = "all";
+  gboolean w1, w2;
+  double fma = NAN;
+  GOptionEntry entries[] = {
+    { "threads", 't', 0, G_OPTION_ARG_INT, &threads,
+      "Threads for the matrix products (default 1): nn_matrix_set_n_threads()", "N" },
+    { "epochs", 'e', 0, G_OPTION_ARG_INT, &epochs,
+      "Train this many epochs instead of the workload's own (5000 for w1, 3 for w2)", "N" },
+    { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir,
+      "Folder of the Fashion-MNIST IDX files (default " DEFAULT_FASHION_MNIST_DIR ")", "DIR" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+      "Print one JSON object per workload", NULL },
+    { NULL }
+  };
+
+  context = g_option_context_new ("[w1|w2|all] - the speed benchmark");
+  g_option_context_set_summary (context,
+    "Trains fixed workloads in this process and reports time per epoch, samples/s,\n"
+    "GFLOP/s of the matrix products, and their ratio to a plain BLAS run of the same\n"
+    "products and to a measured FMA peak.\n"
+    "  w1  iris-tiny: Iris 4-16-3, full batch, 5000 epochs\n"
+    "  w2  fmnist-mlp: Fashion-MNIST 784-256-128-10, batch 128, 3 epochs");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (context, error->message);
+  if (argc > 2)
+    return usage_error (context, "at most one workload");
+  if (argc == 2)
+    which = argv[1];
+  w1 = g_str_equal (which, "w1") || g_str_equal (which, "all");
+  w2 = g_str_equal (which, "w2") || g_str_equal (which, "all");
+  if (!w1 && !w2)
+    {
+      g_autofree char *message = g_strdup_printf ("unknown workload '%s' (w1, w2 or all)",
+                                                  which);
+      return usage_error (context, message);
+    }
+  if (threads < 1 || threads > 256)
+    return usage_error (context, "--threads must be between 1 and 256");
+  if (epochs < 0)
+    return usage_error (context, "--epochs must be positive");
+
+  if (!nn_plugins_ensure_loaded (&error))
+    {
+      g_printerr ("nnrun: %s\n", error->message);
+      return EXIT_FAILED;
+    }
+  set_blas_threads (threads);
+  nn_matrix_set_n_threads (threads);
+
+  for (guint pass = 0; pass < 2; pass++)
+    {
+      BenchResult result = { 0 };
+      gboolean ok;
+
+      if ((pass == 0 && !w1) || (pass == 1 && !w2))
+        continue;
+      result.threads = threads;
+      if (pass == 0)
+        ok = run_w1 (epochs ? epochs : 5000, &result, &error);
+      else
+        ok = run_w2 (epochs ? epochs : 3, data_dir ? data_dir : DEFAULT_FASHION_MNIST_DIR,
+                     &result, &error);
+      if (!ok)
+        {
+          g_printerr ("nnrun: bench %s: %s\n", pass == 0 ? "w1" : "w2", error->message);
+          return error->domain == NN_MODEL_ERROR ? EXIT_FAILED : EXIT_BAD_INPUT;
+        }
+      result.peak_rss_mib = peak_rss_mib ();
+      if (isnan (fma))
+        fma = measure_fma_peak (threads);
+      result.fma_gflops = fma;
+      if (json)
+        print_json (&result);
+      else
+        print_text (&result);
+    }
+  return EXIT_OK;
+}
