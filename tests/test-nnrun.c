@@ -417,6 +417,7 @@ interrupt_run (const char *experiment,
   out = g_io_channel_unix_new (out_fd);
   g_io_channel_set_close_on_unref (out, TRUE);
   g_io_channel_read_line (out, &line, NULL, NULL, NULL);
+  g_clear_pointer (&line, g_free);
   kill (pid, signum);
   while (g_io_channel_read_line (out, &line, NULL, NULL, NULL) == G_IO_STATUS_NORMAL)
     g_clear_pointer (&line, g_free);
