@@ -1341,8 +1341,10 @@ write_checkpoint (NnExperiment  *self,
                          g_variant_new_fixed_array (G_VARIANT_TYPE_DOUBLE, self->history->data,
                                                     self->history->len, sizeof (double)));
   if (self->early_stopping != NULL)
-    g_variant_builder_add (&b, "{sv}", "early_stopping",
-                           nn_early_stopping_save_state (self->early_stopping));
+    {
+      g_autoptr(GVariant) state = nn_early_stopping_save_state (self->early_stopping);
+      g_variant_builder_add (&b, "{sv}", "early_stopping", state);
+    }
   if (!nn_checkpoint_save (path, self->model, g_variant_builder_end (&b), error))
     {
       g_prefix_error (error, "writing %s: ", path);

@@ -349,11 +349,13 @@ nn_scaler_transform (NnScaler *self,
                      NnMatrix *x)
 {
   g_return_if_fail (NN_IS_SCALER (self));
-  g_return_if_fail (self->shift != NULL);
-  g_return_if_fail (x != NULL && x->cols == self->n_features);
+  g_return_if_fail (x != NULL);
 
+  /* Nothing to fit for no scaling, so nothing to require either. */
   if (self->kind == NN_SCALE_NONE)
     return;
+  g_return_if_fail (self->shift != NULL);
+  g_return_if_fail (x->cols == self->n_features);
   for (guint r = 0; r < x->rows; r++)
     {
       nn_real *row = x->data + (gsize) r * x->cols;

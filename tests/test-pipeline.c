@@ -363,6 +363,30 @@ test_bad_predict_input (void)
   CU_ASSERT (err && strstr (err, "neither 'iris'") != NULL);
 }
 
+
+/* A model trained on unscaled data has a scaler with nothing to apply. */
+static void
+test_unscaled_model_predicts (void)
+{
+  g_autofree char *run = NULL;
+  g_autoptr(NnExperiment) e = train ("configs/iris.yaml", &run, "train.epochs=2",
+                                     "data.scale=none", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NnPipeline) loaded = NULL;
+  g_autoptr(NnDataset) iris = NULL;
+  g_autoptr(NnMatrix) p = NULL;
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (e);
+  loaded = nn_pipeline_load (run, &error);
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (loaded);
+  CU_ASSERT_EQUAL (nn_scaler_get_kind (nn_pipeline_get_scaler (loaded)), NN_SCALE_NONE);
+  iris = nn_dataset_new_iris (&error);
+  p = nn_pipeline_predict (loaded, nn_dataset_get_features (iris));
+  CU_ASSERT_PTR_NOT_NULL_FATAL (p);
+  CU_ASSERT_EQUAL (p->rows, 150);
+}
+
 int
 main (void)
 {
@@ -379,6 +403,7 @@ main (void)
   CU_add_test (s, "nnrun predict writes labels and class probabilities",
                test_predict_command);
   CU_add_test (s, "nnrun eval prints the loss and every metric", test_eval_command);
+  CU_add_test (s, "a model trained without scaling predicts", test_unscaled_model_predicts);
 
   s = CU_add_suite ("bad model files and inputs", init_suite, nn_test_remove_scratch);
   CU_add_test (s, "corrupt or mismatched model files exit 2 with a clear message",
