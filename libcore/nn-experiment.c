@@ -420,6 +420,7 @@ read_layers (NnExperiment  *self,
   GPtrArray *weights = self->inline_weights;
   GPtrArray *biases = self->inline_biases;
   guint n_layers, width = n_inputs, want = 0;
+  guint64 n_parameters = 0;
   yaml_node_t *last_units = NULL;
   const char *what_out = NULL;
 
@@ -457,6 +458,17 @@ read_layers (NnExperiment  *self,
         g_autofree char *u_what = g_strdup_printf ("model.layers[%u].units", i);
         if (!nn_yaml_get_uint (doc, v, u_what, 1, NN_LAYER_MAX_WIDTH, &units, error))
           return FALSE;
+        /* Checked before anything is allocated: two wide layers could
+         * otherwise ask for terabytes. */
+        n_parameters += ((guint64) width + 1) * units;
+        if (n_parameters > NN_MODEL_MAX_PARAMETERS)
+          {
+            nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                               "%s makes the model larger than %" G_GUINT64_FORMAT
+                               " parameters, the most an experiment may have",
+                               u_what, (guint64) NN_MODEL_MAX_PARAMETERS);
+            return FALSE;
+          }
       }
 
       if ((v = nn_yaml_lookup (doc, item, "activation")) != NULL)
