@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <stdatomic.h>
 #include <string.h>
 #include <cblas.h>
 
@@ -265,285 +264,48 @@ add_into (nn_real       *dest,
     dest[i] += src[i];
 }
 
-/* ---- matrix products, split between threads ----------------------------
- *
- * A product large enough is split into blocks of rows (or of columns) of C,
- * two per thread, each a single-threaded BLAS call: for the skinny products
- * of a training step this scales better than the BLAS's own threads. Every
- * thread, the caller included, claims blocks until none is left, so a
- * worker that the system has not scheduled delays nothing: the others take
- * its blocks. The workers are started once and then spin briefly between
- * products (a training step runs them back to back), then sleep; handing
- * out a product allocates nothing. */
-
-/* Fewer multiply-adds than this are not worth waking a thread for. */
-#define SPLIT_MIN_MACS (1u << 18)
-/* Waits of a worker between products before it sleeps: about 50 µs. */
-#define SPIN_LIMIT (1u << 13)
-#define MAX_THREADS 64
-
-typedef struct {
-  gboolean       trans_a;
-  gboolean       trans_b;
-  guint          m, n, k;
-  nn_real        alpha;
-  nn_real        beta;
-  const nn_real *a;
-  const nn_real *b;
-  nn_real       *c;
-  guint          lda, ldb, ldc;
-} GemmJob;
-
-typedef struct {
-  GMutex    lock;          /* held while splitting a product or resizing */
-  GMutex    sleep_lock;
-  GCond     wake;
-  guint     n_threads;     /* 0 until first set: 1 */
-  int       blas_threads;  /* the BLAS's own threads before we set 1; 0 unknown */
-  GThread  *workers[MAX_THREADS];
-  GemmJob   job;
-  gint      generation;    /* one more for each product handed out */
-  gint      start;         /* the generation new workers start from */
-  /* generation << 32 | blocks << 16 | next block to claim: one word, so
-   * that a worker late for one product can never claim a block of the
-   * next one with the count of the last. */
-  _Atomic guint64 claims;
-  gint      done;          /* blocks finished */
-  gint      quit;
-  guint     sleepers;      /* under sleep_lock */
-} GemmPool;
-
-static GemmPool pool;
-
-static inline void
-cpu_relax (void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause ();
-#endif
-}
-
-static void
-blas_gemm (const GemmJob *j)
-{
-#if NN_REAL_IS_DOUBLE
-  cblas_dgemm (CblasRowMajor,
-#else
-  cblas_sgemm (CblasRowMajor,
-#endif
-               j->trans_a ? CblasTrans : CblasNoTrans,
-               j->trans_b ? CblasTrans : CblasNoTrans,
-               (int) j->m, (int) j->n, (int) j->k,
-               j->alpha, j->a, (int) j->lda, j->b, (int) j->ldb,
-               j->beta, j->c, (int) j->ldc);
-}
-
-/* Block @part of @parts of @job: rows of C if it has as many rows as
- * columns, else columns, in multiples of the BLAS kernels' widths. */
-static GemmJob
-gemm_part (const GemmJob *job,
-           guint          part,
-           guint          parts)
-{
-  GemmJob p = *job;
-  gboolean by_rows = job->m >= job->n;
-  guint total = by_rows ? job->m : job->n;
-  guint grain = by_rows ? 8 : 16;
-  guint step = ((total + parts - 1) / parts + grain - 1) / grain * grain;
-  guint first = MIN (part * step, total);
-  guint count = MIN (step, total - first);
-
-  if (by_rows)
-    {
-      p.m = count;
-      p.a = job->trans_a ? job->a + first : job->a + (gsize) first * job->lda;
-      p.c = job->c + (gsize) first * job->ldc;
-    }
-  else
-    {
-      p.n = count;
-      p.b = job->trans_b ? job->b + (gsize) first * job->ldb : job->b + first;
-      p.c = job->c + first;
-    }
-  return p;
-}
-
-/* Claims and runs blocks of the product of @generation until none is left. */
-static void
-run_blocks (guint32 generation)
-{
-  guint64 state = atomic_load (&pool.claims);
-
-  for (;;)
-    {
-      guint blocks = (state >> 16) & 0xffff, next = state & 0xffff;
-      GemmJob part;
-
-      if ((guint32) (state >> 32) != generation || next >= blocks)
-        return;
-      if (!atomic_compare_exchange_weak (&pool.claims, &state, state + 1))
-        continue;
-      /* The product stays until its every block is done, this one too. */
-      part = gemm_part (&pool.job, next, blocks);
-      if (part.m > 0 && part.n > 0)
-        blas_gemm (&part);
-      g_atomic_int_inc (&pool.done);
-      state = atomic_load (&pool.claims);
-    }
-}
-
-static gpointer
-pool_worker (gpointer data)
-{
-  gint seen = g_atomic_int_get (&pool.start);
-
-  for (;;)
-    {
-      guint spins = 0;
-      gint generation;
-
-      while ((generation = g_atomic_int_get (&pool.generation)) == seen)
-        {
-          if (++spins < SPIN_LIMIT)
-            {
-              cpu_relax ();
-              continue;
-            }
-          g_mutex_lock (&pool.sleep_lock);
-          pool.sleepers++;
-          while (g_atomic_int_get (&pool.generation) == seen)
-            g_cond_wait (&pool.wake, &pool.sleep_lock);
-          pool.sleepers--;
-          g_mutex_unlock (&pool.sleep_lock);
-        }
-      seen = generation;
-      if (g_atomic_int_get (&pool.quit))
-        return NULL;
-      run_blocks ((guint32) generation);
-    }
-}
-
-/* Hands out a new generation: a product, or the order to quit. */
-static void
-pool_publish (void)
-{
-  g_atomic_int_inc (&pool.generation);
-  g_mutex_lock (&pool.sleep_lock);
-  if (pool.sleepers > 0)
-    g_cond_broadcast (&pool.wake);
-  g_mutex_unlock (&pool.sleep_lock);
-}
-
-/* With pool.lock held. */
-static void
-pool_stop_workers (void)
-{
-  guint n = MAX (pool.n_threads, 1);
-
-  g_atomic_int_set (&pool.quit, 1);
-  pool_publish ();
-  for (guint t = 1; t < n; t++)
-    g_clear_pointer (&pool.workers[t], g_thread_join);
-  g_atomic_int_set (&pool.quit, 0);
-}
-
-static void
-set_blas_threads (int n)
-{
-#ifdef OPENBLAS_VERSION
-  openblas_set_num_threads (n);
-#endif
-}
+/* The thread count of the last nn_matrix_set_n_threads(), for a BLAS
+ * that cannot be asked; 0 until set. */
+static guint n_threads_set;
 
 /**
  * nn_matrix_set_n_threads:
- * @n_threads: the number of threads, from 1 to 64
+ * @n_threads: the number of threads, at least 1
  *
- * Sets how many threads the matrix products of this process use. With more
- * than one, each product of at least 2^18 multiply-adds is split into
- * blocks of rows or columns, two per thread, each a single-threaded BLAS
- * call (the BLAS's own threads are then set to one); smaller products run
- * on the calling thread. With one, which is the default, every product is
- * a plain BLAS call with the BLAS's own threading (`OPENBLAS_NUM_THREADS`).
+ * Sets how many threads the matrix products of this process use: the
+ * BLAS's own threads (`openblas_set_num_threads()`), which split each
+ * product large enough between them, small ones staying on one thread. By
+ * default the BLAS decides (`OPENBLAS_NUM_THREADS`, else one per core).
  *
- * Each element is the same sum whatever the number of threads, but the
- * BLAS may add a block's terms in another order than the whole product's,
- * so results can differ in the last bits, as with the BLAS's own threads.
- * Call it before training, not while another thread computes a product.
+ * A BLAS that splits a product may add its terms in another order, so
+ * results can differ in the last bits between thread counts. Call it
+ * before training, not while another thread computes a product.
  */
 void
 nn_matrix_set_n_threads (guint n_threads)
 {
-  g_return_if_fail (n_threads >= 1 && n_threads <= MAX_THREADS);
+  g_return_if_fail (n_threads >= 1 && n_threads <= G_MAXINT);
 
-  g_mutex_lock (&pool.lock);
-  if (n_threads != MAX (pool.n_threads, 1))
-    {
-      pool_stop_workers ();
+  g_atomic_int_set ((gint *) &n_threads_set, (gint) n_threads);
 #ifdef OPENBLAS_VERSION
-      if (n_threads > 1 && pool.blas_threads == 0)
-        pool.blas_threads = openblas_get_num_threads ();
+  openblas_set_num_threads ((int) n_threads);
 #endif
-      if (n_threads > 1)
-        set_blas_threads (1);
-      else if (pool.blas_threads > 0)
-        {
-          set_blas_threads (pool.blas_threads);
-          pool.blas_threads = 0;
-        }
-      pool.n_threads = n_threads;
-      /* Not the generation a worker would find when it starts: a product
-       * may be handed out before then. */
-      g_atomic_int_set (&pool.start, g_atomic_int_get (&pool.generation));
-      for (guint t = 1; t < n_threads; t++)
-        pool.workers[t] = g_thread_new ("nn-gemm", pool_worker, NULL);
-    }
-  g_mutex_unlock (&pool.lock);
 }
 
 /**
  * nn_matrix_get_n_threads:
  *
- * Returns: the number of threads of the matrix products, as set by
- *   nn_matrix_set_n_threads()
+ * Returns: the number of threads of the matrix products: the BLAS's, or
+ *   what nn_matrix_set_n_threads() last set where the BLAS cannot tell
  */
 guint
 nn_matrix_get_n_threads (void)
 {
-  return MAX (g_atomic_int_get ((gint *) &pool.n_threads), 1);
-}
-
-/* Splits @job between the pool's threads, the caller among them, if the
- * pool is there and free; else runs it here. */
-static void
-run_gemm (const GemmJob *job)
-{
-  guint n_threads = g_atomic_int_get ((gint *) &pool.n_threads);
-  guint spins = 0, blocks;
-  guint32 generation;
-
-  if (n_threads <= 1 || (double) job->m * job->n * job->k < SPLIT_MIN_MACS ||
-      MAX (job->m, job->n) < 32 || !g_mutex_trylock (&pool.lock))
-    {
-      blas_gemm (job);
-      return;
-    }
-
-  blocks = MIN (2 * n_threads, MAX (job->m, job->n) / 16);
-  generation = (guint32) g_atomic_int_get (&pool.generation) + 1;
-  pool.job = *job;
-  g_atomic_int_set (&pool.done, 0);
-  atomic_store (&pool.claims, (guint64) generation << 32 | (guint64) blocks << 16);
-  pool_publish ();
-  run_blocks (generation);
-  while (g_atomic_int_get (&pool.done) < (gint) blocks)
-    {
-      if (++spins < SPIN_LIMIT)
-        cpu_relax ();
-      else
-        g_thread_yield ();
-    }
-  g_mutex_unlock (&pool.lock);
+#ifdef OPENBLAS_VERSION
+  return (guint) MAX (openblas_get_num_threads (), 1);
+#else
+  return MAX ((guint) g_atomic_int_get ((gint *) &n_threads_set), 1);
+#endif
 }
 
 /**
@@ -556,8 +318,8 @@ run_gemm (const GemmJob *job)
  * @beta: scale of the previous contents of @c
  * @c: the result, @alpha × op(@a) op(@b) + @beta × @c
  *
- * The one general matrix product of the library, through CBLAS, on as many
- * threads as nn_matrix_set_n_threads() allows.
+ * The one general matrix product of the library, through CBLAS, on the
+ * threads nn_matrix_set_n_threads() sets.
  */
 void
 nn_matrix_gemm (gboolean        trans_a,
@@ -572,7 +334,6 @@ nn_matrix_gemm (gboolean        trans_a,
   guint k = trans_a ? a->rows : a->cols;
   guint kb = trans_b ? b->cols : b->rows;
   guint n = trans_b ? b->rows : b->cols;
-  GemmJob job;
 
   g_return_if_fail (k == kb && c->rows == m && c->cols == n);
 
@@ -586,20 +347,17 @@ nn_matrix_gemm (gboolean        trans_a,
       return;
     }
 
-  job.trans_a = trans_a;
-  job.trans_b = trans_b;
-  job.m = m;
-  job.n = n;
-  job.k = k;
-  job.alpha = alpha;
-  job.beta = beta;
-  job.a = a->data;
-  job.b = b->data;
-  job.c = c->data;
-  job.lda = a->cols;
-  job.ldb = b->cols;
-  job.ldc = c->cols;
-  run_gemm (&job);
+#if NN_REAL_IS_DOUBLE
+  cblas_dgemm (CblasRowMajor,
+#else
+  cblas_sgemm (CblasRowMajor,
+#endif
+               trans_a ? CblasTrans : CblasNoTrans,
+               trans_b ? CblasTrans : CblasNoTrans,
+               (int) m, (int) n, (int) k,
+               alpha, a->data, (int) a->cols,
+               b->data, (int) b->cols,
+               beta, c->data, (int) c->cols);
 }
 
 /**

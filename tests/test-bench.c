@@ -228,8 +228,8 @@ test_w2_json (void)
             member_number (r, "peak_rss_mib"));
 }
 
-/* Products split between threads are the single-threaded ones, for every
- * transpose, for splits by rows and by columns, and with beta. */
+/* Products on several threads are the single-threaded ones, within
+ * rounding, for every transpose and with beta. */
 static void
 test_split_products_are_exact (void)
 {
@@ -285,7 +285,7 @@ main (void)
   CU_add_test (suite, "without --json it prints a readable report", test_text_report);
   CU_add_test (suite, "bad workloads and options exit 2", test_usage_errors);
   CU_add_test (suite, "w2 without its data files exits 2 naming the file", test_missing_data);
-  CU_add_test (suite, "products split between threads equal the single-threaded ones",
+  CU_add_test (suite, "products on 3 threads equal those on 1, within rounding",
                test_split_products_are_exact);
   if (g_file_test (FASHION_MNIST_DIR "/train-images-idx3-ubyte.gz", G_FILE_TEST_EXISTS))
     CU_add_test (suite, "bench w2 --json trains one epoch of Fashion-MNIST to over 70%",

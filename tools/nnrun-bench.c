@@ -70,14 +70,6 @@ peak_rss_mib (void)
   return usage.ru_maxrss / 1024.0;   /* kilobytes on Linux */
 }
 
-static void
-set_blas_threads (guint threads)
-{
-#ifdef OPENBLAS_VERSION
-  openblas_set_num_threads ((int) threads);
-#endif
-}
-
 /* The BLAS in use, as OpenBLAS describes itself. */
 static const char *
 blas_name (void)
@@ -285,11 +277,10 @@ plain_gemm (const GemmShape *s,
 }
 
 /* FLOP/s of the BLAS running just the products of a training step, over
- * and over, on buffers as large as the largest operand, with its own
- * threading on @threads threads. */
+ * and over, on buffers as large as the largest operand, on the threads
+ * training has. */
 static double
-measure_gemm_ceiling (GArray *shapes,
-                      guint   threads)
+measure_gemm_ceiling (GArray *shapes)
 {
   gsize biggest = 1;
   g_autofree nn_real *a = NULL;
@@ -314,7 +305,6 @@ measure_gemm_ceiling (GArray *shapes,
       b[i] = (nn_real) ((i % 13) / 13.0 - 0.5);
     }
 
-  set_blas_threads (threads);
   while (passes < 3)
     {
       double start = now (), elapsed;
@@ -332,8 +322,6 @@ measure_gemm_ceiling (GArray *shapes,
       best = MAX (best, flop * reps / elapsed);
       passes++;
     }
-  /* nn's own threads want the BLAS single-threaded. */
-  set_blas_threads (nn_matrix_get_n_threads () > 1 ? 1 : threads);
   return best / 1e9;
 }
 
@@ -418,7 +406,7 @@ run_w1 (guint         epochs,
   result->flop_per_sample = gemms_flop (shapes) / x->rows;
   result->final_loss = loss;
   result->test_accuracy = NAN;
-  result->sgemm_gflops = measure_gemm_ceiling (shapes, result->threads);
+  result->sgemm_gflops = measure_gemm_ceiling (shapes);
   return TRUE;
 }
 
@@ -705,7 +693,7 @@ run_w2 (guint         epochs,
   result->n_samples = train.n;
   result->flop_per_sample = gemms_flop (shapes) / batch;
   result->final_loss = total / train.n;
-  result->sgemm_gflops = measure_gemm_ceiling (shapes, result->threads);
+  result->sgemm_gflops = measure_gemm_ceiling (shapes);
   return TRUE;
 }
 
@@ -894,7 +882,6 @@ nnrun_cmd_bench (int    argc,
       g_printerr ("nnrun: %s\n", error->message);
       return EXIT_FAILED;
     }
-  set_blas_threads (threads);
   nn_matrix_set_n_threads (threads);
 
   for (guint pass = 0; pass < 2; pass++)
