@@ -356,3 +356,21 @@ nn_test_assert_contains_at (const char *text,
   nn_test_check_at (text != NULL && strstr (text, needle) != NULL, file, line,
                     "\"%s\" not in: %s", needle, text ? text : "(null)");
 }
+
+/* A value-printing closeness check of element @index of @what, at @line. */
+void
+nn_test_assert_close_at (double      got,
+                         double      want,
+                         double      rtol,
+                         double      atol,
+                         const char *what,
+                         gsize       index,
+                         int         line)
+{
+  g_autofree char *msg = g_strdup_printf ("%s[%" G_GSIZE_FORMAT "] = %.12g, expected %.12g "
+                                          "(rtol %g, atol %g)",
+                                          what, index, got, want, rtol, atol);
+
+  CU_assertImplementation (nn_test_close (got, want, rtol, atol), line, msg,
+                           __FILE__, "", CU_FALSE);
+}

@@ -31,6 +31,13 @@ NnMatrix *nn_test_random_matrix   (GRand *rand,
                                    double lo,
                                    double hi);
 
+void      nn_test_assert_close_at (double      got,
+                                   double      want,
+                                   double      rtol,
+                                   double      atol,
+                                   const char *what,
+                                   gsize       index,
+                                   int         line);
 NnMatrix *nn_test_matrix_from_doubles (guint         rows,
                                        guint         cols,
                                        const double *values);

@@ -32,35 +32,6 @@ static const char * const builtin_activations[] = {
 
 /* Helpers */
 
-static void
-assert_close_at (double      got,
-                 double      want,
-                 double      rtol,
-                 double      atol,
-                 const char *what,
-                 gsize       index,
-                 int         line)
-{
-  g_autofree char *msg = g_strdup_printf ("%s[%" G_GSIZE_FORMAT "] = %.12g, expected %.12g "
-                                          "(rtol %g, atol %g)",
-                                          what, index, got, want, rtol, atol);
-
-  CU_assertImplementation (nn_test_close (got, want, rtol, atol), line, msg,
-                           __FILE__, "", CU_FALSE);
-}
-
-static NnMatrix *
-matrix_from_doubles (guint         rows,
-                     guint         cols,
-                     const double *values)
-{
-  NnMatrix *m = nn_matrix_new (rows, cols);
-
-  for (gsize i = 0; i < nn_matrix_size (m); i++)
-    m->data[i] = (nn_real) values[i];
-  return m;
-}
-
 /* With first_property NULL, the activation with default properties, made
  * by name; otherwise the type looked up by name and built with properties. */
 static NnActivation *
@@ -99,13 +70,13 @@ check_forward_values (NnActivation *activation,
                       const double *expected,
                       int           line)
 {
-  g_autoptr(NnMatrix) z = matrix_from_doubles (rows, cols, z_values);
+  g_autoptr(NnMatrix) z = nn_test_matrix_from_doubles (rows, cols, z_values);
   g_autoptr(NnMatrix) a = nn_matrix_new (rows, cols);
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (activation);
   nn_activation_forward (activation, z, a);
   for (gsize i = 0; i < nn_matrix_size (a); i++)
-    assert_close_at (a->data[i], expected[i], VALUE_RTOL, VALUE_ATOL, what, i, line);
+    nn_test_assert_close_at (a->data[i], expected[i], VALUE_RTOL, VALUE_ATOL, what, i, line);
 }
 
 #define CHECK_FORWARD(act, expected) \
@@ -394,7 +365,7 @@ test_derivatives_at_zero (void)
       nn_matrix_fill (ones, 1);
       nn_activation_forward (act, z, a);
       nn_activation_backward (act, z, a, ones, grad_z);
-      assert_close_at (grad_z->data[0], cases[c].expected, VALUE_RTOL, VALUE_ATOL,
+      nn_test_assert_close_at (grad_z->data[0], cases[c].expected, VALUE_RTOL, VALUE_ATOL,
                        cases[c].name, 0, __LINE__);
     }
 }
@@ -435,7 +406,7 @@ static NnMatrix *
 forward_extreme (NnActivation *activation,
                  const char   *name)
 {
-  g_autoptr(NnMatrix) z = matrix_from_doubles (2, 3, extreme_z);
+  g_autoptr(NnMatrix) z = nn_test_matrix_from_doubles (2, 3, extreme_z);
   g_autoptr(NnMatrix) a = nn_matrix_new (2, 3);
   g_autoptr(NnMatrix) ones = nn_matrix_new (2, 3);
   g_autoptr(NnMatrix) grad_z = nn_matrix_new (2, 3);
@@ -461,7 +432,7 @@ check_extreme (const char   *name,
   CU_ASSERT_PTR_NOT_NULL_FATAL (activation);
   a = forward_extreme (activation, name);
   for (gsize i = 0; i < N_EXTREME; i++)
-    assert_close_at (a->data[i], expected[i], VALUE_RTOL, VALUE_ATOL, name, i, __LINE__);
+    nn_test_assert_close_at (a->data[i], expected[i], VALUE_RTOL, VALUE_ATOL, name, i, __LINE__);
 }
 
 static void
@@ -516,7 +487,7 @@ test_softmax_rows_sum_to_one (void)
           CU_ASSERT_TRUE (NN_MATRIX_AT (a, r, c) >= 0 && NN_MATRIX_AT (a, r, c) <= 1);
           sum += NN_MATRIX_AT (a, r, c);
         }
-      assert_close_at (sum, 1.0, 4 * NN_REAL_EPSILON, 0, "row sum", r, __LINE__);
+      nn_test_assert_close_at (sum, 1.0, 4 * NN_REAL_EPSILON, 0, "row sum", r, __LINE__);
     }
 }
 

@@ -29,35 +29,6 @@ static const char * const builtin_losses[] = {
 
 /* Helpers */
 
-static void
-assert_close_at (double      got,
-                 double      want,
-                 double      rtol,
-                 double      atol,
-                 const char *what,
-                 gsize       index,
-                 int         line)
-{
-  g_autofree char *msg = g_strdup_printf ("%s[%" G_GSIZE_FORMAT "] = %.12g, expected %.12g "
-                                          "(rtol %g, atol %g)",
-                                          what, index, got, want, rtol, atol);
-
-  CU_assertImplementation (nn_test_close (got, want, rtol, atol), line, msg,
-                           __FILE__, "", CU_FALSE);
-}
-
-static NnMatrix *
-matrix_from_doubles (guint         rows,
-                     guint         cols,
-                     const double *values)
-{
-  NnMatrix *m = nn_matrix_new (rows, cols);
-
-  for (gsize i = 0; i < nn_matrix_size (m); i++)
-    m->data[i] = (nn_real) values[i];
-  return m;
-}
-
 /* With first_property NULL, the loss with default properties, made by name;
  * otherwise the type looked up by name and built with properties. */
 static NnLoss *
@@ -97,11 +68,11 @@ check_loss_value (NnLoss       *loss,
                   double        expected,
                   int           line)
 {
-  g_autoptr(NnMatrix) pred = matrix_from_doubles (rows, cols, pred_values);
-  g_autoptr(NnMatrix) target = matrix_from_doubles (rows, cols, target_values);
+  g_autoptr(NnMatrix) pred = nn_test_matrix_from_doubles (rows, cols, pred_values);
+  g_autoptr(NnMatrix) target = nn_test_matrix_from_doubles (rows, cols, target_values);
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (loss);
-  assert_close_at (nn_loss_compute (loss, pred, target), expected, VALUE_RTOL, VALUE_ATOL,
+  nn_test_assert_close_at (nn_loss_compute (loss, pred, target), expected, VALUE_RTOL, VALUE_ATOL,
                    what, 0, line);
 }
 
@@ -290,15 +261,15 @@ test_softmax_then_categorical_crossentropy (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(NnActivation) softmax = nn_activation_new_by_name ("softmax", &error);
   g_autoptr(NnLoss) loss = make_loss ("categorical_crossentropy", NULL);
-  g_autoptr(NnMatrix) z = matrix_from_doubles (2, 3, logits);
+  g_autoptr(NnMatrix) z = nn_test_matrix_from_doubles (2, 3, logits);
   g_autoptr(NnMatrix) a = nn_matrix_new (2, 3);
-  g_autoptr(NnMatrix) target = matrix_from_doubles (2, 3, onehot);
+  g_autoptr(NnMatrix) target = nn_test_matrix_from_doubles (2, 3, onehot);
 
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT_PTR_NOT_NULL_FATAL (softmax);
   CU_ASSERT_PTR_NOT_NULL_FATAL (loss);
   nn_activation_forward (softmax, z, a);
-  assert_close_at (nn_loss_compute (loss, a, target), 0.2563521728461079,
+  nn_test_assert_close_at (nn_loss_compute (loss, a, target), 0.2563521728461079,
                    VALUE_RTOL, VALUE_ATOL, "cross_entropy (logits)", 0, __LINE__);
 }
 
@@ -306,15 +277,15 @@ static void
 test_mean_squared_error_value (void)
 {
   g_autoptr(NnLoss) loss = make_loss ("mean_squared_error", NULL);
-  g_autoptr(NnMatrix) pred = matrix_from_doubles (2, 3, reg_pred);
-  g_autoptr(NnMatrix) target = matrix_from_doubles (2, 3, reg_target);
+  g_autoptr(NnMatrix) pred = nn_test_matrix_from_doubles (2, 3, reg_pred);
+  g_autoptr(NnMatrix) target = nn_test_matrix_from_doubles (2, 3, reg_target);
   g_autoptr(NnMatrix) grad = nn_matrix_new (2, 3);
 
   check_loss_value (loss, "mse", 2, 3, reg_pred, reg_target, 1.5208333333333333, __LINE__);
   /* The mean over all 6 elements, not over the 2 samples: 2 (p - y) / 6. */
   nn_loss_gradient (loss, pred, target, grad);
   for (gsize i = 0; i < 6; i++)
-    assert_close_at (grad->data[i], (reg_pred[i] - reg_target[i]) / 3, VALUE_RTOL, VALUE_ATOL,
+    nn_test_assert_close_at (grad->data[i], (reg_pred[i] - reg_target[i]) / 3, VALUE_RTOL, VALUE_ATOL,
                      "mse gradient", i, __LINE__);
 }
 
@@ -326,14 +297,14 @@ test_mean_absolute_error_value (void)
   static const double target[4] = { 0.0, 0.0, 0.5, 1.0 };
   static const double expected_grad[4] = { 0.25, -0.25, 0.0, -0.25 };
   g_autoptr(NnLoss) loss = make_loss ("mean_absolute_error", NULL);
-  g_autoptr(NnMatrix) p = matrix_from_doubles (2, 2, pred);
-  g_autoptr(NnMatrix) t = matrix_from_doubles (2, 2, target);
+  g_autoptr(NnMatrix) p = nn_test_matrix_from_doubles (2, 2, pred);
+  g_autoptr(NnMatrix) t = nn_test_matrix_from_doubles (2, 2, target);
   g_autoptr(NnMatrix) grad = nn_matrix_new (2, 2);
 
   check_loss_value (loss, "mae", 2, 3, reg_pred, reg_target, 1.0833333333333333, __LINE__);
   nn_loss_gradient (loss, p, t, grad);
   for (gsize i = 0; i < 4; i++)
-    assert_close_at (grad->data[i], expected_grad[i], 0, 0, "mae gradient", i, __LINE__);
+    nn_test_assert_close_at (grad->data[i], expected_grad[i], 0, 0, "mae gradient", i, __LINE__);
 }
 
 static void
@@ -346,21 +317,21 @@ test_huber_value (void)
   static const double target[2] = { 0.0, 0.0 };
   g_autoptr(NnLoss) loss = make_loss ("huber", NULL);
   g_autoptr(NnLoss) loss_05 = make_loss ("huber", "delta", 0.5, NULL);
-  g_autoptr(NnMatrix) p = matrix_from_doubles (1, 2, pred);
-  g_autoptr(NnMatrix) t = matrix_from_doubles (1, 2, target);
+  g_autoptr(NnMatrix) p = nn_test_matrix_from_doubles (1, 2, pred);
+  g_autoptr(NnMatrix) t = nn_test_matrix_from_doubles (1, 2, target);
   g_autoptr(NnMatrix) grad = nn_matrix_new (1, 2);
 
   check_loss_value (loss, "huber", 2, 3, reg_pred, reg_target, 0.6510416666666666, __LINE__);
   check_loss_value (loss_05, "huber (delta 0.5)", 2, 3, reg_pred, reg_target, 0.421875,
                     __LINE__);
   nn_loss_gradient (loss, p, t, grad);
-  assert_close_at (grad->data[0], 0.5, 0, 0, "huber gradient at |d| = delta", 0, __LINE__);
-  assert_close_at (grad->data[1], -0.25, 0, 0, "huber gradient at |d| < delta", 1, __LINE__);
+  nn_test_assert_close_at (grad->data[0], 0.5, 0, 0, "huber gradient at |d| = delta", 0, __LINE__);
+  nn_test_assert_close_at (grad->data[1], -0.25, 0, 0, "huber gradient at |d| < delta", 1, __LINE__);
   check_loss_value (loss, "huber at the boundary", 1, 2, pred, target, 0.3125, __LINE__);
   nn_loss_gradient (loss_05, p, t, grad);
-  assert_close_at (grad->data[0], 0.25, 0, 0, "huber (delta 0.5) gradient for |d| > delta",
+  nn_test_assert_close_at (grad->data[0], 0.25, 0, 0, "huber (delta 0.5) gradient for |d| > delta",
                    0, __LINE__);
-  assert_close_at (grad->data[1], -0.25, 0, 0, "huber (delta 0.5) gradient at |d| = delta",
+  nn_test_assert_close_at (grad->data[1], -0.25, 0, 0, "huber (delta 0.5) gradient at |d| = delta",
                    1, __LINE__);
   check_loss_value (loss_05, "huber (delta 0.5) at the boundary", 1, 2, pred, target,
                     0.25, __LINE__);
@@ -425,22 +396,22 @@ test_binary_crossentropy_clamped (void)
   static const double pred[4] = { 0.0, 1.0, 0.0, 1.0 };
   static const double target[4] = { 1.0, 0.0, 0.0, 1.0 };
   g_autoptr(NnLoss) loss = make_loss ("binary_crossentropy", NULL);
-  g_autoptr(NnMatrix) p = matrix_from_doubles (1, 4, pred);
-  g_autoptr(NnMatrix) t = matrix_from_doubles (1, 4, target);
+  g_autoptr(NnMatrix) p = nn_test_matrix_from_doubles (1, 4, pred);
+  g_autoptr(NnMatrix) t = nn_test_matrix_from_doubles (1, 4, target);
   g_autoptr(NnMatrix) grad = nn_matrix_new (1, 4);
   double value;
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (loss);
   value = nn_loss_compute (loss, p, t);
   CU_ASSERT_TRUE (isfinite (value));
-  assert_close_at (value, 50.0, VALUE_RTOL, 0, "bce at p = 0 and 1", 0, __LINE__);
+  nn_test_assert_close_at (value, 50.0, VALUE_RTOL, 0, "bce at p = 0 and 1", 0, __LINE__);
   nn_loss_gradient (loss, p, t, grad);
   CU_ASSERT_TRUE (nn_matrix_is_finite (grad));
   /* PyTorch: (p - y) / max (p (1 - p), 1e-12) / N */
-  assert_close_at (grad->data[0], -1e12 / 4, VALUE_RTOL, 0, "bce gradient", 0, __LINE__);
-  assert_close_at (grad->data[1], 1e12 / 4, VALUE_RTOL, 0, "bce gradient", 1, __LINE__);
-  assert_close_at (grad->data[2], 0, 0, 0, "bce gradient", 2, __LINE__);
-  assert_close_at (grad->data[3], 0, 0, 0, "bce gradient", 3, __LINE__);
+  nn_test_assert_close_at (grad->data[0], -1e12 / 4, VALUE_RTOL, 0, "bce gradient", 0, __LINE__);
+  nn_test_assert_close_at (grad->data[1], 1e12 / 4, VALUE_RTOL, 0, "bce gradient", 1, __LINE__);
+  nn_test_assert_close_at (grad->data[2], 0, 0, 0, "bce gradient", 2, __LINE__);
+  nn_test_assert_close_at (grad->data[3], 0, 0, 0, "bce gradient", 3, __LINE__);
 }
 
 static void
@@ -449,20 +420,20 @@ test_categorical_crossentropy_clamped (void)
   static const double pred[6] = { 0.0, 1.0, 0.0, 0.5, 0.5, 0.0 };
   static const double target[6] = { 1, 0, 0, 0, 1, 0 };
   g_autoptr(NnLoss) loss = make_loss ("categorical_crossentropy", NULL);
-  g_autoptr(NnMatrix) p = matrix_from_doubles (2, 3, pred);
-  g_autoptr(NnMatrix) t = matrix_from_doubles (2, 3, target);
+  g_autoptr(NnMatrix) p = nn_test_matrix_from_doubles (2, 3, pred);
+  g_autoptr(NnMatrix) t = nn_test_matrix_from_doubles (2, 3, target);
   g_autoptr(NnMatrix) grad = nn_matrix_new (2, 3);
   double value;
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (loss);
   value = nn_loss_compute (loss, p, t);
   CU_ASSERT_TRUE (isfinite (value));
-  assert_close_at (value, (-log ((double) NN_REAL_MIN) + G_LN2) / 2, VALUE_RTOL, 0,
+  nn_test_assert_close_at (value, (-log ((double) NN_REAL_MIN) + G_LN2) / 2, VALUE_RTOL, 0,
                    "cce with p = 0 for the true class", 0, __LINE__);
   nn_loss_gradient (loss, p, t, grad);
   CU_ASSERT_TRUE (nn_matrix_is_finite (grad));
-  assert_close_at (grad->data[4], -1.0, VALUE_RTOL, 0, "cce gradient", 4, __LINE__);
-  assert_close_at (grad->data[5], 0, 0, 0, "cce gradient", 5, __LINE__);
+  nn_test_assert_close_at (grad->data[4], -1.0, VALUE_RTOL, 0, "cce gradient", 4, __LINE__);
+  nn_test_assert_close_at (grad->data[5], 0, 0, 0, "cce gradient", 5, __LINE__);
 }
 
 /* Properties and registration */
