@@ -742,7 +742,9 @@ nn_model_backward (NnModel        *self,
   last = self->layers->pdata[self->layers->len - 1];
   g_return_if_fail (y != NULL && nn_matrix_same_shape (y, nn_layer_get_a (last)));
 
-  if (self->grad_out == NULL || self->grad_out->rows < y->rows)
+  /* The outputs may have widened since: a layer added after training. */
+  if (self->grad_out == NULL || self->grad_out->rows < y->rows ||
+      self->grad_out->cols != y->cols)
     {
       g_clear_pointer (&self->grad_out, nn_matrix_free);
       self->grad_out = nn_matrix_new (y->rows, y->cols);

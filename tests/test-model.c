@@ -33,34 +33,64 @@ make_model (const guint        *widths,
 
 /* ---- matrices ------------------------------------------------------------ */
 
+#if NN_REAL_IS_DOUBLE
+#define GEMM_TOL 1e-12
+#else
+#define GEMM_TOL 2e-5
+#endif
+
+/* C = alpha op(A) op(B) + beta C against sums in double, for shapes from a
+ * single element to products the BLAS splits into blocks. With beta 0, C is
+ * written without being read: NaN in it must not come through. */
 static void
 test_gemm_matches_naive_product (void)
 {
+  static const guint shapes[][3] = {   /* m, n, k */
+    { 1, 1, 1 }, { 3, 5, 4 }, { 150, 16, 4 }, { 150, 3, 16 }, { 3, 16, 150 },
+    { 16, 4, 150 }, { 150, 16, 3 }, { 13, 17, 7 }, { 9, 33, 5 }, { 7, 8, 3 },
+    { 8, 16, 2 }, { 5, 40, 20 }, { 4, 9, 1 }, { 11, 24, 6 },
+    { 64, 64, 64 }, { 200, 9, 30 }, { 2, 600, 8 },
+  };
+  static const double scales[][2] = { { 1, 0 }, { 2, 0.5 }, { -1, 1 } };   /* alpha, beta */
   g_autoptr(GRand) rand = g_rand_new_with_seed (1);
 
-  for (int ta = 0; ta < 2; ta++)
-    for (int tb = 0; tb < 2; tb++)
-      {
-        guint m = 3, k = 4, n = 5;
-        g_autoptr(NnMatrix) a = ta ? nn_test_random_matrix (rand, k, m, -1, 1)
-                                   : nn_test_random_matrix (rand, m, k, -1, 1);
-        g_autoptr(NnMatrix) b = tb ? nn_test_random_matrix (rand, n, k, -1, 1)
-                                   : nn_test_random_matrix (rand, k, n, -1, 1);
-        g_autoptr(NnMatrix) c = nn_test_random_matrix (rand, m, n, -1, 1);
-        g_autoptr(NnMatrix) c0 = nn_matrix_copy (c);
+  for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+    for (guint ab = 0; ab < G_N_ELEMENTS (scales); ab++)
+      for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++)
+          {
+            guint m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+            double alpha = scales[ab][0], beta = scales[ab][1];
+            g_autoptr(NnMatrix) a = ta ? nn_test_random_matrix (rand, k, m, -1, 1)
+                                       : nn_test_random_matrix (rand, m, k, -1, 1);
+            g_autoptr(NnMatrix) b = tb ? nn_test_random_matrix (rand, n, k, -1, 1)
+                                       : nn_test_random_matrix (rand, k, n, -1, 1);
+            g_autoptr(NnMatrix) c = nn_test_random_matrix (rand, m, n, -1, 1);
+            g_autoptr(NnMatrix) c0 = NULL;
 
-        nn_matrix_gemm (ta, tb, 2.0, a, b, 0.5, c);
-        for (guint i = 0; i < m; i++)
-          for (guint j = 0; j < n; j++)
-            {
-              double s = 0;
-              for (guint p = 0; p < k; p++)
-                s += (ta ? NN_MATRIX_AT (a, p, i) : NN_MATRIX_AT (a, i, p)) *
-                     (tb ? NN_MATRIX_AT (b, j, p) : NN_MATRIX_AT (b, p, j));
-              NN_ASSERT_CMPFLOAT (NN_MATRIX_AT (c, i, j), 2.0 * s + 0.5 * NN_MATRIX_AT (c0, i, j),
-                                  1e-5, 1e-5);
-            }
-      }
+            if (beta == 0)
+              nn_matrix_fill (c, NAN);
+            c0 = nn_matrix_copy (c);
+            nn_matrix_gemm (ta, tb, alpha, a, b, beta, c);
+            for (guint i = 0; i < m; i++)
+              for (guint j = 0; j < n; j++)
+                {
+                  double sum = 0, want;
+
+                  for (guint p = 0; p < k; p++)
+                    sum += (double) (ta ? NN_MATRIX_AT (a, p, i) : NN_MATRIX_AT (a, i, p)) *
+                           (tb ? NN_MATRIX_AT (b, j, p) : NN_MATRIX_AT (b, p, j));
+                  want = alpha * sum + (beta == 0 ? 0 : beta * NN_MATRIX_AT (c0, i, j));
+                  if (!nn_test_close (NN_MATRIX_AT (c, i, j), want, GEMM_TOL, GEMM_TOL))
+                    {
+                      nn_test_assert_close_at (NN_MATRIX_AT (c, i, j), want, GEMM_TOL,
+                                               GEMM_TOL, "C", (gsize) i * n + j, __LINE__);
+                      g_printerr ("m %u n %u k %u alpha %g beta %g trans %d %d\n",
+                                  m, n, k, alpha, beta, ta, tb);
+                      return;
+                    }
+                }
+          }
 }
 
 static void
@@ -433,6 +463,44 @@ test_training_steps_reuse_buffers (void)
   CU_ASSERT_PTR_EQUAL (nn_layer_get_z (nn_model_get_layer (model, 0))->data, z_data);
 }
 
+/* A layer added after training widens the output: the loss gradient's work
+ * matrix must follow, or backward writes past it. The grown model's
+ * gradients equal those of a model built with the same layers at once. */
+static void
+test_layer_added_after_training (void)
+{
+  const guint widths[] = { 3, 2 };
+  const char * const acts[] = { "tanh" };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (5);
+  g_autoptr(NnModel) model = make_model (widths, acts, 1, "mean_squared_error", 0.1, 3);
+  g_autoptr(NnModel) fresh = nn_model_new ();
+  g_autoptr(NnLoss) loss = nn_loss_new_by_name ("mean_squared_error", &error);
+  g_autoptr(NnLayer) wide = nn_test_make_layer (2, 40, "linear");
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 10, 3, -1, 1);
+  g_autoptr(NnMatrix) y = nn_test_random_matrix (rand, 10, 2, -1, 1);
+  g_autoptr(NnMatrix) y_wide = nn_test_random_matrix (rand, 10, 40, -1, 1);
+  g_autoptr(NnMatrix) grown_grad = NULL;
+
+  nn_model_train_step (model, x, y, &error);
+  NN_ASSERT_NO_ERROR (error);
+  nn_model_add_layer (model, wide);
+  nn_model_forward (model, x);
+  nn_model_backward (model, x, y_wide);
+  grown_grad = nn_matrix_copy (nn_layer_get_weight_gradient (nn_model_get_layer (model, 0)));
+
+  /* The same layer objects, so the same weights. */
+  nn_model_add_layer (fresh, nn_model_get_layer (model, 0));
+  nn_model_add_layer (fresh, wide);
+  nn_model_set_loss (fresh, loss);
+  nn_model_forward (fresh, x);
+  nn_model_backward (fresh, x, y_wide);
+  for (gsize i = 0; i < nn_matrix_size (grown_grad); i++)
+    nn_test_assert_close_at (grown_grad->data[i],
+                             nn_layer_get_weight_gradient (nn_model_get_layer (fresh, 0))->data[i],
+                             1e-6, 1e-7, "weight gradient", i, __LINE__);
+}
+
 static void
 test_same_seed_same_training (void)
 {
@@ -493,7 +561,7 @@ main (void)
     return 99;
 
   s = CU_add_suite ("matrices", NULL, NULL);
-  CU_add_test (s, "gemm with every transpose matches a naive product", test_gemm_matches_naive_product);
+  CU_add_test (s, "gemm with every shape, transpose, alpha and beta matches a naive product", test_gemm_matches_naive_product);
   CU_add_test (s, "rows are gathered and viewed in place", test_gather_and_view_rows);
 
   s = CU_add_suite ("model gradients", nn_test_init_plugins, NULL);
@@ -517,6 +585,8 @@ main (void)
   CU_add_test (s, "XOR trains to a low loss", test_xor_trains_to_low_loss);
   CU_add_test (s, "a mini-batch epoch equals steps over its slices", test_minibatch_epoch_is_sum_of_steps);
   CU_add_test (s, "training steps reuse their buffers", test_training_steps_reuse_buffers);
+  CU_add_test (s, "a layer added after training gets gradients of its width",
+               test_layer_added_after_training);
   CU_add_test (s, "the same seed trains the same way", test_same_seed_same_training);
   CU_add_test (s, "divergence stops training with an error", test_divergence_stops_with_error);
   CU_add_test (s, "inline parameters have their shapes checked", test_inline_parameters_shape_checked);
