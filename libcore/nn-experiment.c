@@ -1,8 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define _GNU_SOURCE   /* renameat2() */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
 #include "nn-activation.h"
@@ -15,6 +23,7 @@
 #include "nn-schedule.h"
 #include "nn-sgd-optimizer.h"
 #include "nn-source-private.h"
+#include "nn-utils-private.h"
 #include "nn-yaml-private.h"
 
 /**
@@ -25,6 +34,22 @@
  * the data are loaded and the model is built when the experiment is
  * created, so a bad file fails before any work; nn_experiment_run() then
  * trains and writes the run directory.
+ *
+ * A run writes its files into a staging directory beside the run
+ * directory, `DIR.partial`, and only a run whose files were all written
+ * replaces the previous run's files in `DIR`, all at once: a run that
+ * completed, stopped early, was cancelled or diverged. A run that could not
+ * write one of its files leaves the previous run as it was and removes its
+ * staging directory; a process killed outright leaves `DIR.partial` with
+ * the last periodic checkpoint, from which nn_experiment_resume()
+ * continues. Only the files a run writes are ever removed from `DIR`:
+ * files of the user's own stay.
+ *
+ * By default nn_experiment_run() moves the files into place itself. A
+ * caller that adds files of its own to the run (nnrun draws its plots) sets
+ * #NnExperiment:auto-commit to %FALSE, writes them into
+ * nn_experiment_get_staging_dir(), then calls nn_experiment_commit(), or
+ * nn_experiment_discard() if they could not be written.
  */
 struct _NnExperiment
 {
@@ -48,6 +73,10 @@ struct _NnExperiment
   GError     *checkpoint_error;
   GStrv       metrics;
   char       *output_dir;
+  gboolean    auto_commit;
+  gboolean    running;
+  char       *target_dir;     /* output_dir, or where its symbolic link leads */
+  char       *staging_dir;    /* while a run's files are there, else NULL */
 
   /* The experiment as resolved, for nn_experiment_to_yaml(). */
   GPtrArray  *plugin_dirs;     /* absolute paths */
@@ -79,11 +108,55 @@ struct _NnExperiment
 G_DEFINE_FINAL_TYPE (NnExperiment, nn_experiment, G_TYPE_OBJECT)
 
 enum {
+  PROP_0,
+  PROP_AUTO_COMMIT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum {
   EPOCH_FINISHED,
   N_SIGNALS
 };
 
 static guint signals[N_SIGNALS];
+
+static void
+nn_experiment_get_property (GObject    *object,
+                            guint       prop_id,
+                            GValue     *value,
+                            GParamSpec *pspec)
+{
+  NnExperiment *self = NN_EXPERIMENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_AUTO_COMMIT:
+      g_value_set_boolean (value, self->auto_commit);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+nn_experiment_set_property (GObject      *object,
+                            guint         prop_id,
+                            const GValue *value,
+                            GParamSpec   *pspec)
+{
+  NnExperiment *self = NN_EXPERIMENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_AUTO_COMMIT:
+      nn_experiment_set_auto_commit (self, g_value_get_boolean (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
 
 static void
 nn_experiment_dispose (GObject *object)
@@ -108,6 +181,8 @@ nn_experiment_finalize (GObject *object)
   g_free (self->name);
   g_strfreev (self->metrics);
   g_free (self->output_dir);
+  g_free (self->target_dir);
+  g_free (self->staging_dir);
   g_clear_pointer (&self->plugin_dirs, g_ptr_array_unref);
   nn_source_clear (&self->source);
   nn_source_clear (&self->test_source);
@@ -132,6 +207,24 @@ nn_experiment_class_init (NnExperimentClass *klass)
 
   object_class->dispose = nn_experiment_dispose;
   object_class->finalize = nn_experiment_finalize;
+  object_class->get_property = nn_experiment_get_property;
+  object_class->set_property = nn_experiment_set_property;
+
+  /**
+   * NnExperiment:auto-commit:
+   *
+   * Whether nn_experiment_run() moves the run's files from the staging
+   * directory into the run directory itself. When %FALSE, the caller adds
+   * its own files to nn_experiment_get_staging_dir() and calls
+   * nn_experiment_commit() (or nn_experiment_discard()).
+   */
+  properties[PROP_AUTO_COMMIT] =
+    g_param_spec_boolean ("auto-commit", NULL,
+                          "Whether a run moves its files into the run directory itself",
+                          TRUE,
+                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
    * NnExperiment::epoch-finished:
@@ -1150,7 +1243,8 @@ nn_experiment_new_from_file_full (const char          *path,
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!g_file_get_contents (path, &contents, &length, &local_error))
+  if (!nn_read_file_limited (path, NN_EXPERIMENT_MAX_FILE_SIZE, &contents, &length,
+                             &local_error))
     {
       g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_FAILED,
                    "%s: error: %s", path, local_error->message);
@@ -1337,13 +1431,362 @@ build_columns (NnExperiment *self)
 
 #define CHECKPOINT_FILE "checkpoint.nnckpt"
 
+/* ---- the run directory --------------------------------------------------- */
+
+/* Every file a run writes, nnrun's plots included, in the order they are
+ * moved into place one by one (the weights before the model.yaml that
+ * names their checksum). Only these are ever removed from a run
+ * directory. */
+static const char * const run_files[] = {
+  CHECKPOINT_FILE, "config.yaml", "history.csv", "loss.png", "loss.svg",
+  "model.safetensors", "model.yaml", "summary.json", NULL
+};
+
+/* One of run_files, or the temporary file of an atomic write of one
+ * (NAME.XXXXXX) that a killed process left behind, as a regular file. */
+static gboolean
+is_run_file (const char *dir,
+             const char *name)
+{
+  g_autofree char *path = NULL;
+  GStatBuf st;
+  gboolean known = FALSE;
+
+  for (gsize i = 0; run_files[i] != NULL && !known; i++)
+    {
+      gsize n = strlen (run_files[i]);
+      const char *rest = name + n;
+
+      if (strncmp (name, run_files[i], n) != 0)
+        continue;
+      known = *rest == '\0';
+      if (*rest == '.' && strlen (rest + 1) == 6)
+        {
+          known = TRUE;
+          for (const char *c = rest + 1; *c != '\0'; c++)
+            known = known && g_ascii_isalnum (*c);
+        }
+    }
+  path = g_build_filename (dir, name, NULL);
+  return known && g_lstat (path, &st) == 0 && S_ISREG (st.st_mode);
+}
+
+static gboolean
+io_error (GError     **error,
+          int          saved_errno,
+          const char  *format,
+          ...) G_GNUC_PRINTF (3, 4);
+
+static gboolean
+io_error (GError     **error,
+          int          saved_errno,
+          const char  *format,
+          ...)
+{
+  g_autofree char *what = NULL;
+  va_list args;
+
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO, "%s: %s", what,
+               g_strerror (saved_errno));
+  return FALSE;
+}
+
+/* The directory a run into @dir fills: @dir, or the directory it links to,
+ * so that the staging directory lies beside it on the same file system
+ * and a rename moves files between the two. */
+static char *
+resolve_run_dir (const char *dir)
+{
+  g_autofree char *trimmed = NULL;
+  g_autofree char *base = NULL;
+  gsize n = strlen (dir);
+  GStatBuf st;
+
+  while (n > 1 && dir[n - 1] == '/')
+    n--;
+  trimmed = g_strndup (dir, n);
+  if (g_lstat (trimmed, &st) == 0 && S_ISLNK (st.st_mode))
+    {
+      char *real = realpath (trimmed, NULL);
+
+      if (real != NULL)
+        {
+          char *copy = g_strdup (real);
+          free (real);
+          return copy;
+        }
+    }
+  /* "." has no sibling named "..partial". */
+  base = g_path_get_basename (trimmed);
+  if (g_str_equal (base, ".") || g_str_equal (base, "..") || g_str_equal (base, "/"))
+    return g_canonicalize_filename (trimmed, NULL);
+  return g_steal_pointer (&trimmed);
+}
+
+static char *
+staging_dir_for (const char *run_dir)
+{
+  g_autofree char *target = resolve_run_dir (run_dir);
+
+  return g_strconcat (target, ".partial", NULL);
+}
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* The sorted names in @path. */
+static GPtrArray *
+list_dir (const char  *path,
+          GError     **error)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GDir) dir = g_dir_open (path, 0, error);
+  const char *name;
+
+  if (dir == NULL)
+    return NULL;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  return g_steal_pointer (&names);
+}
+
+/* Removes @path, a staging directory or a run directory swapped out of
+ * place, with the run files in it. Anything else in it stays, and is an
+ * error: nn never removes a file it did not write. */
+static gboolean
+remove_run_tree (const char  *path,
+                 GError     **error)
+{
+  g_autofree char *checkpoint = g_build_filename (path, CHECKPOINT_FILE, NULL);
+  g_autoptr(GPtrArray) names = NULL;
+  g_autoptr(GError) local_error = NULL;
+  const char *foreign = NULL;
+  GStatBuf st;
+
+  if (g_lstat (path, &st) != 0)
+    return errno == ENOENT ? TRUE : io_error (error, errno, "cannot remove %s", path);
+  if (!S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO,
+                   "%s is in the way of the run: it is not a directory nn made", path);
+      return FALSE;
+    }
+  /* The checkpoint first: --resume must never find a stale one. */
+  if (is_run_file (path, CHECKPOINT_FILE) && g_unlink (checkpoint) != 0)
+    return io_error (error, errno, "cannot remove %s", checkpoint);
+  names = list_dir (path, &local_error);
+  if (names == NULL)
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO, "cannot remove %s: %s", path,
+                   local_error->message);
+      return FALSE;
+    }
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *name = names->pdata[i];
+      g_autofree char *file = g_build_filename (path, name, NULL);
+
+      if (!is_run_file (path, name))
+        foreign = foreign ? foreign : name;
+      else if (g_unlink (file) != 0 && errno != ENOENT)
+        return io_error (error, errno, "cannot remove %s", file);
+    }
+  if (foreign != NULL)
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO,
+                   "%s holds %s, which nn did not write: move it away", path, foreign);
+      return FALSE;
+    }
+  if (g_rmdir (path) != 0)
+    return io_error (error, errno, "cannot remove %s", path);
+  return TRUE;
+}
+
+/* Creates the staging directory of a run, beside the run directory. */
+static gboolean
+stage (NnExperiment  *self,
+       GError       **error)
+{
+  g_autofree char *target = resolve_run_dir (self->output_dir);
+  g_autofree char *parent = g_path_get_dirname (target);
+  g_autofree char *staging = g_strconcat (target, ".partial", NULL);
+  GStatBuf st;
+
+  if (g_mkdir_with_parents (parent, 0777) != 0)
+    return io_error (error, errno, "cannot create the run directory %s", self->output_dir);
+  /* What a run killed outright left behind: its checkpoint was read
+   * already, if this run resumes from it. */
+  if (!remove_run_tree (staging, error))
+    return FALSE;
+  if (g_mkdir (staging, 0777) != 0)
+    return io_error (error, errno, "cannot create the run directory %s", staging);
+  /* Private while it is written if the run directory is. */
+  if (g_stat (target, &st) == 0 && S_ISDIR (st.st_mode))
+    g_chmod (staging, (st.st_mode & 07777) | S_IRWXU);
+
+  g_free (self->target_dir);
+  self->target_dir = g_steal_pointer (&target);
+  g_free (self->staging_dir);
+  self->staging_dir = g_steal_pointer (&staging);
+  return TRUE;
+}
+
+/* Fails the run: its staging directory goes, and @error says that the
+ * run directory kept what it had. */
+static gboolean
+fail_staged (NnExperiment  *self,
+             GError       **error)
+{
+  if (self->staging_dir == NULL)
+    return FALSE;
+  remove_run_tree (self->staging_dir, NULL);
+  g_clear_pointer (&self->staging_dir, g_free);
+  if (error != NULL && *error != NULL)
+    {
+      char *message = g_strdup_printf ("%s; %s was left as it was", (*error)->message,
+                                       self->output_dir);
+      g_free ((*error)->message);
+      (*error)->message = message;
+    }
+  return FALSE;
+}
+
+static gboolean
+holds_only_run_files (const char *path)
+{
+  g_autoptr(GPtrArray) names = list_dir (path, NULL);
+
+  for (guint i = 0; names != NULL && i < names->len; i++)
+    if (!is_run_file (path, names->pdata[i]))
+      return FALSE;
+  return names != NULL;
+}
+
+/* Exchanges two directories in one step; FALSE where the system cannot. */
+static gboolean
+exchange_dirs (const char *a,
+               const char *b)
+{
+#ifdef HAVE_RENAMEAT2
+  return renameat2 (AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) == 0;
+#else
+  return FALSE;
+#endif
+}
+
+/* Moves the files in @from into @to, each by a rename: each file of @to
+ * holds the old run's contents or the new run's whole, and no extra disk
+ * space is needed. The old run's files that the new run did not write (the
+ * model of a completed run, after an interrupted one) go first. */
+static gboolean
+move_run_files (const char  *from,
+                const char  *to,
+                GError     **error)
+{
+  g_autoptr(GPtrArray) names = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  for (gsize i = 0; run_files[i] != NULL; i++)
+    {
+      g_autofree char *old = g_build_filename (to, run_files[i], NULL);
+      g_autofree char *new = g_build_filename (from, run_files[i], NULL);
+
+      if (!g_file_test (new, G_FILE_TEST_EXISTS) && is_run_file (to, run_files[i]) &&
+          g_unlink (old) != 0)
+        return io_error (error, errno, "cannot remove %s", old);
+    }
+  names = list_dir (from, &local_error);
+  if (names == NULL)
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO, "%s", local_error->message);
+      return FALSE;
+    }
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *old = g_build_filename (from, names->pdata[i], NULL);
+      g_autofree char *new = g_build_filename (to, names->pdata[i], NULL);
+
+      if (g_rename (old, new) != 0)
+        return io_error (error, errno, "cannot move %s to %s", old, new);
+    }
+  if (g_rmdir (from) != 0)
+    return io_error (error, errno, "cannot remove %s", from);
+  return TRUE;
+}
+
+/* The staged files on disk before they replace anything. */
+static void
+sync_dir (const char *path)
+{
+  int fd = g_open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+
+  if (fd >= 0)
+    {
+      fsync (fd);
+      close (fd);
+    }
+}
+
+/* Puts the staged run in place of the previous one. A run directory that
+ * holds only run files is exchanged with the staging directory in one
+ * step, and the old one removed; one that holds files of the user's own
+ * (or belongs to another user, or is the working directory, or where the
+ * system cannot exchange) receives the new files one rename at a time. */
+static gboolean
+commit_staged (NnExperiment  *self,
+               GError       **error)
+{
+  const char *staging = self->staging_dir;
+  const char *target = self->target_dir;
+  GStatBuf st;
+
+  sync_dir (staging);
+  if (g_lstat (target, &st) != 0)
+    {
+      if (errno != ENOENT || g_rename (staging, target) != 0)
+        return io_error (error, errno, "cannot move the run from %s to %s", staging, target);
+    }
+  else
+    {
+      gboolean exchanged = FALSE;
+      GStatBuf cwd;
+      gboolean is_cwd = g_stat (".", &cwd) == 0 && cwd.st_dev == st.st_dev &&
+                        cwd.st_ino == st.st_ino;
+
+      if (S_ISDIR (st.st_mode) && st.st_uid == geteuid () && !is_cwd &&
+          holds_only_run_files (target))
+        {
+          g_chmod (staging, st.st_mode & 07777);
+          exchanged = exchange_dirs (staging, target);
+        }
+      if (exchanged)
+        remove_run_tree (staging, NULL);   /* the previous run, now there */
+      else if (!move_run_files (staging, target, error))
+        {
+          g_prefix_error (error, "the run's files are in %s and not all in %s: ",
+                          staging, target);
+          return FALSE;
+        }
+    }
+  g_clear_pointer (&self->staging_dir, g_free);
+  return TRUE;
+}
+
 /* What only the experiment knows goes with the model's own state: the
  * history so far and the early-stopping state. */
 static gboolean
 write_checkpoint (NnExperiment  *self,
                   GError       **error)
 {
-  g_autofree char *path = g_build_filename (self->output_dir, CHECKPOINT_FILE, NULL);
+  g_autofree char *path = g_build_filename (self->staging_dir, CHECKPOINT_FILE, NULL);
   GVariantBuilder b;
 
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
@@ -1357,12 +1800,7 @@ write_checkpoint (NnExperiment  *self,
       g_autoptr(GVariant) state = nn_early_stopping_save_state (self->early_stopping);
       g_variant_builder_add (&b, "{sv}", "early_stopping", state);
     }
-  if (!nn_checkpoint_save (path, self->model, g_variant_builder_end (&b), error))
-    {
-      g_prefix_error (error, "writing %s: ", path);
-      return FALSE;
-    }
-  return TRUE;
+  return nn_checkpoint_save (path, self->model, g_variant_builder_end (&b), error);
 }
 
 /**
@@ -1375,6 +1813,12 @@ write_checkpoint (NnExperiment  *self,
  * history, early-stopping state) and makes @run_dir the output directory,
  * so that nn_experiment_run() trains the remaining epochs. The run ends with
  * exactly the weights and history of the same run left uninterrupted.
+ *
+ * The checkpoint is `checkpoint.nnckpt` in the staging directory
+ * `RUN_DIR.partial` when there is one there (a run killed outright left
+ * it, and it is the newest), else the one in @run_dir. The resumed run
+ * stages its files afresh, starting with that checkpoint, and replaces
+ * @run_dir's files as any run does.
  *
  * Returns: %TRUE, or %FALSE with @error set (%NN_MODEL_ERROR for a
  *   checkpoint that does not belong to this experiment)
@@ -1398,7 +1842,16 @@ nn_experiment_resume (NnExperiment  *self,
   g_return_val_if_fail (run_dir != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  path = g_build_filename (run_dir, CHECKPOINT_FILE, NULL);
+  {
+    g_autofree char *staging = staging_dir_for (run_dir);
+
+    path = g_build_filename (staging, CHECKPOINT_FILE, NULL);
+  }
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_free (path);
+      path = g_build_filename (run_dir, CHECKPOINT_FILE, NULL);
+    }
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
@@ -1530,7 +1983,7 @@ write_history (NnExperiment  *self,
 {
   g_autoptr(GString) s = g_string_new (NULL);
   g_autofree char *header = g_strjoinv (",", self->columns);
-  g_autofree char *path = g_build_filename (self->output_dir, "history.csv", NULL);
+  g_autofree char *path = g_build_filename (self->staging_dir, "history.csv", NULL);
   guint n_cols = g_strv_length (self->columns);
 
   g_string_append (s, header);
@@ -1545,12 +1998,7 @@ write_history (NnExperiment  *self,
         }
       g_string_append_c (s, '\n');
     }
-  if (!g_file_set_contents (path, s->str, s->len, error))
-    {
-      g_prefix_error (error, "writing %s: ", path);
-      return FALSE;
-    }
-  return TRUE;
+  return nn_write_file_atomic (path, s->str, s->len, error);
 }
 
 static void
@@ -1574,7 +2022,8 @@ write_summary (NnExperiment  *self,
   g_autoptr(JsonGenerator) gen = json_generator_new ();
   g_autoptr(JsonNode) root = NULL;
   g_autofree char *text = NULL;
-  g_autofree char *path = g_build_filename (self->output_dir, "summary.json", NULL);
+  g_autofree char *with_newline = NULL;
+  g_autofree char *path = g_build_filename (self->staging_dir, "summary.json", NULL);
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "name");
@@ -1647,15 +2096,8 @@ write_summary (NnExperiment  *self,
   json_generator_set_root (gen, root);
   json_generator_set_pretty (gen, TRUE);
   text = json_generator_to_data (gen, NULL);
-  {
-    g_autofree char *with_newline = g_strconcat (text, "\n", NULL);
-    if (!g_file_set_contents (path, with_newline, -1, error))
-      {
-        g_prefix_error (error, "writing %s: ", path);
-        return FALSE;
-      }
-  }
-  return TRUE;
+  with_newline = g_strconcat (text, "\n", NULL);
+  return nn_write_file_atomic (path, with_newline, strlen (with_newline), error);
 }
 
 static void
@@ -1730,7 +2172,7 @@ save_model (NnExperiment  *self,
 {
   g_autoptr(NnPipeline) pipeline = nn_experiment_get_pipeline (self);
 
-  return nn_pipeline_save (pipeline, self->output_dir, error);
+  return nn_pipeline_save (pipeline, self->staging_dir, error);
 }
 
 /**
@@ -1740,10 +2182,21 @@ save_model (NnExperiment  *self,
  * @error: return location for a #GError
  *
  * Writes `config.yaml` (nn_experiment_to_yaml()), trains the model, and
- * writes `history.csv`, `summary.json` and, when training completes, the
- * model (`model.yaml` and `model.safetensors`, see nn_pipeline_save()) in
- * the run directory, each atomically. When training diverges or is cancelled, the
- * files still record the epochs run, with the reason in `stop_reason`.
+ * writes `history.csv`, `summary.json`, the checkpoint and, when training
+ * completes, the model (`model.yaml` and `model.safetensors`, see
+ * nn_pipeline_save()), all into the staging directory `DIR.partial` beside
+ * the run directory `DIR`; then, if #NnExperiment:auto-commit is set (the
+ * default), they replace the previous run's files in `DIR` together (see
+ * nn_experiment_commit()).
+ *
+ * When training diverges (%NN_MODEL_ERROR_NOT_FINITE) or is cancelled
+ * (%G_IO_ERROR_CANCELLED), the files still record the epochs run, with the
+ * reason in `stop_reason`, and replace the previous run as well; the
+ * checkpoint is the last good one, or, when cancelled, the state to resume
+ * from. When a file cannot be written (%NN_MODEL_ERROR_IO, naming the file
+ * in the staging directory) or training fails otherwise, the staging
+ * directory is removed and `DIR` keeps the previous run's files as they
+ * were.
  *
  * Returns: %TRUE on success, %FALSE with @error set
  */
@@ -1755,29 +2208,20 @@ nn_experiment_run (NnExperiment  *self,
   g_autoptr(GError) train_error = NULL;
   NnDataset *val;
   gulong handler;
-  gboolean ok;
+  gboolean ok, cancelled;
 
   g_return_val_if_fail (NN_IS_EXPERIMENT (self), FALSE);
+  g_return_val_if_fail (!self->running, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (g_mkdir_with_parents (self->output_dir, 0777) != 0)
-    {
-      int saved = errno;
-      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO,
-                   "cannot create the run directory %s: %s", self->output_dir,
-                   g_strerror (saved));
-      return FALSE;
-    }
-
+  if (!stage (self, error))
+    return FALSE;
   {
     g_autofree char *config = nn_experiment_to_yaml (self);
-    g_autofree char *path = g_build_filename (self->output_dir, "config.yaml", NULL);
+    g_autofree char *path = g_build_filename (self->staging_dir, "config.yaml", NULL);
 
-    if (!g_file_set_contents (path, config, -1, error))
-      {
-        g_prefix_error (error, "writing %s: ", path);
-        return FALSE;
-      }
+    if (!nn_write_file_atomic (path, config, strlen (config), error))
+      return fail_staged (self, error);
   }
 
   build_columns (self);
@@ -1787,6 +2231,10 @@ nn_experiment_run (NnExperiment  *self,
       self->epochs_run = 0;
       self->seconds_before = 0;
     }
+  /* A resumed run's state so far: killed before its next checkpoint, it
+   * still resumes from here. */
+  else if (!write_checkpoint (self, error))
+    return fail_staged (self, error);
   g_clear_error (&self->checkpoint_error);
   g_hash_table_remove_all (self->final);
   g_hash_table_remove_all (self->confusion);
@@ -1794,6 +2242,7 @@ nn_experiment_run (NnExperiment  *self,
   self->stop_reason = "running";
 
   val = self->val;
+  self->running = TRUE;
   handler = g_signal_connect (self->model, "epoch-finished",
                               G_CALLBACK (on_epoch_finished), self);
   ok = nn_model_fit (self->model,
@@ -1803,29 +2252,36 @@ nn_experiment_run (NnExperiment  *self,
                      self->epochs - MIN (self->epochs, nn_model_get_epoch (self->model)),
                      self->batch_size, self->shuffle, cancellable, &train_error);
   g_signal_handler_disconnect (self->model, handler);
+  self->running = FALSE;
 
   self->seconds = self->seconds_before + (g_get_monotonic_time () - self->start_time) / 1e6;
+  cancelled = !ok && g_error_matches (train_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   if (self->checkpoint_error != NULL)
     {
-      ok = FALSE;
-      g_clear_error (&train_error);
-      train_error = g_steal_pointer (&self->checkpoint_error);
       self->stop_reason = "failed";
+      g_propagate_error (error, g_steal_pointer (&self->checkpoint_error));
+      return fail_staged (self, error);
     }
   else if (ok)
     {
       if (!g_str_equal (self->stop_reason, "early_stopping"))
         self->stop_reason = "completed";
     }
-  else if (g_error_matches (train_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  else if (cancelled)
     self->stop_reason = "interrupted";
-  else
+  else if (g_error_matches (train_error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE))
     self->stop_reason = "diverged";
+  else
+    {
+      self->stop_reason = "failed";
+      g_propagate_error (error, g_steal_pointer (&train_error));
+      return fail_staged (self, error);
+    }
 
   /* A checkpoint of weights that diverged would be of no use: the last
    * good one stays. */
-  if ((ok || g_str_equal (self->stop_reason, "interrupted")) && !write_checkpoint (self, error))
-    return FALSE;
+  if ((ok || cancelled) && !write_checkpoint (self, error))
+    return fail_staged (self, error);
   if (ok)
     {
       /* The best weights seen, when asked for, whether or not the run
@@ -1839,10 +2295,12 @@ nn_experiment_run (NnExperiment  *self,
         }
       record_final (self);
       if (!save_model (self, error))
-        return FALSE;
+        return fail_staged (self, error);
     }
 
   if (!write_history (self, error) || !write_summary (self, error))
+    return fail_staged (self, error);
+  if (self->auto_commit && !commit_staged (self, error))
     return FALSE;
   if (!ok)
     {
@@ -1850,6 +2308,119 @@ nn_experiment_run (NnExperiment  *self,
       return FALSE;
     }
   return TRUE;
+}
+
+/**
+ * nn_experiment_set_auto_commit:
+ * @self: a #NnExperiment
+ * @auto_commit: whether nn_experiment_run() moves the run's files into
+ *   the run directory itself
+ *
+ * Sets #NnExperiment:auto-commit.
+ */
+void
+nn_experiment_set_auto_commit (NnExperiment *self,
+                               gboolean      auto_commit)
+{
+  g_return_if_fail (NN_IS_EXPERIMENT (self));
+
+  auto_commit = !!auto_commit;
+  if (self->auto_commit == auto_commit)
+    return;
+  self->auto_commit = auto_commit;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_AUTO_COMMIT]);
+}
+
+/**
+ * nn_experiment_get_auto_commit:
+ * @self: a #NnExperiment
+ *
+ * Returns: the value of #NnExperiment:auto-commit
+ */
+gboolean
+nn_experiment_get_auto_commit (NnExperiment *self)
+{
+  g_return_val_if_fail (NN_IS_EXPERIMENT (self), FALSE);
+
+  return self->auto_commit;
+}
+
+/**
+ * nn_experiment_get_staging_dir:
+ * @self: a #NnExperiment
+ *
+ * The directory holding the files of the run in progress, or of a finished
+ * run that waits for nn_experiment_commit() (#NnExperiment:auto-commit
+ * unset): `DIR.partial`, beside the run directory `DIR` (or beside the
+ * directory `DIR` links to). A caller may add files of its own to the run
+ * there, e.g. plots drawn from its `history.csv`.
+ *
+ * Returns: (transfer none) (nullable): the staging directory, or %NULL when
+ *   there is none: before a run, after a run's files were committed or
+ *   discarded, and after a run that could not write its files
+ */
+const char *
+nn_experiment_get_staging_dir (NnExperiment *self)
+{
+  g_return_val_if_fail (NN_IS_EXPERIMENT (self), NULL);
+
+  return self->staging_dir;
+}
+
+/**
+ * nn_experiment_commit:
+ * @self: a #NnExperiment whose run finished with #NnExperiment:auto-commit
+ *   unset, and whose nn_experiment_get_staging_dir() is not %NULL
+ * @error: return location for a #GError
+ *
+ * Puts the files of the finished run, and any the caller added to the
+ * staging directory, in place of the previous run's files in the run
+ * directory. A run directory that holds only files a run writes
+ * (`config.yaml`, `history.csv`, `summary.json`, `model.yaml`,
+ * `model.safetensors`, `checkpoint.nnckpt`, and the `loss.svg` and
+ * `loss.png` that nnrun adds) is exchanged with the staging directory in one step (Linux
+ * `renameat2 (RENAME_EXCHANGE)`), so a reader sees all the old files or all
+ * the new ones, and the old ones are then removed. A run directory that
+ * also holds files of the user's own (or that belongs to another user, or
+ * where the system cannot exchange directories) receives the new files one
+ * rename at a time, each file atomically; the user's files stay, and the
+ * previous run's files that the new run did not write are removed.
+ *
+ * Returns: %TRUE on success, or %FALSE with @error set (%NN_MODEL_ERROR_IO);
+ *   the files not yet moved then stay in the staging directory
+ */
+gboolean
+nn_experiment_commit (NnExperiment  *self,
+                      GError       **error)
+{
+  g_return_val_if_fail (NN_IS_EXPERIMENT (self), FALSE);
+  g_return_val_if_fail (!self->running, FALSE);
+  g_return_val_if_fail (self->staging_dir != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return commit_staged (self, error);
+}
+
+/**
+ * nn_experiment_discard:
+ * @self: a #NnExperiment
+ *
+ * Removes the staging directory of a finished run that was not committed,
+ * e.g. because a file the caller added could not be written, so that the
+ * run directory keeps the previous run's files. Files in the staging
+ * directory that a run does not write are left, with the directory. Does
+ * nothing when there is no staging directory.
+ */
+void
+nn_experiment_discard (NnExperiment *self)
+{
+  g_return_if_fail (NN_IS_EXPERIMENT (self));
+  g_return_if_fail (!self->running);
+
+  if (self->staging_dir == NULL)
+    return;
+  remove_run_tree (self->staging_dir, NULL);
+  g_clear_pointer (&self->staging_dir, g_free);
 }
 
 /**
@@ -1888,8 +2459,9 @@ nn_experiment_get_epochs_run (NnExperiment *self)
  * @self: a #NnExperiment
  *
  * Returns: (transfer none): why the last run stopped: `completed`,
- *   `early_stopping`, `interrupted`, `diverged` or `failed`, as in
- *   `summary.json`
+ *   `early_stopping`, `interrupted` or `diverged`, as in `summary.json`,
+ *   or `failed` for a run that could not write its files or failed
+ *   otherwise (whose files are not kept)
  */
 const char *
 nn_experiment_get_stop_reason (NnExperiment *self)

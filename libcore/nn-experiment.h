@@ -12,6 +12,14 @@
 
 G_BEGIN_DECLS
 
+/**
+ * NN_EXPERIMENT_MAX_FILE_SIZE:
+ *
+ * The longest experiment file nn_experiment_new_from_file() reads, in
+ * bytes: 256 MiB.
+ */
+#define NN_EXPERIMENT_MAX_FILE_SIZE (256u << 20)
+
 #define NN_TYPE_EXPERIMENT (nn_experiment_get_type ())
 G_DECLARE_FINAL_TYPE (NnExperiment, nn_experiment, NN, EXPERIMENT, GObject)
 
@@ -38,6 +46,13 @@ gboolean            nn_experiment_resume               (NnExperiment  *self,
 gboolean            nn_experiment_run                  (NnExperiment  *self,
                                                         GCancellable  *cancellable,
                                                         GError       **error);
+void                nn_experiment_set_auto_commit      (NnExperiment  *self,
+                                                        gboolean       auto_commit);
+gboolean            nn_experiment_get_auto_commit      (NnExperiment  *self);
+const char         *nn_experiment_get_staging_dir      (NnExperiment  *self);
+gboolean            nn_experiment_commit               (NnExperiment  *self,
+                                                        GError       **error);
+void                nn_experiment_discard              (NnExperiment  *self);
 const char * const *nn_experiment_get_history_columns  (NnExperiment  *self);
 guint               nn_experiment_get_epochs_run       (NnExperiment  *self);
 const char         *nn_experiment_get_stop_reason      (NnExperiment  *self);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <CUnit/CUnit.h>
+#include <glib/gstdio.h>
 
 #include "nn-test.h"
 
@@ -1292,6 +1293,403 @@ test_resume_refuses_another_run (void)
   NN_ASSERT_ERROR (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE);
 }
 
+/* ---- the run directory ------------------------------------------------------ */
+
+/* Name → contents (GBytes) of every file in @dir. */
+static GHashTable *
+snapshot (const char *dir)
+{
+  GHashTable *files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                             (GDestroyNotify) g_bytes_unref);
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      char *contents = NULL;
+      gsize length = 0;
+
+      if (g_file_get_contents (path, &contents, &length, NULL))
+        g_hash_table_insert (files, g_strdup (name), g_bytes_new_take (contents, length));
+    }
+  return files;
+}
+
+/* The number of entries in @dir. */
+static guint
+snapshot_size (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+static gboolean
+same_file (GHashTable *a,
+           GHashTable *b,
+           const char *name)
+{
+  GBytes *x = g_hash_table_lookup (a, name);
+  GBytes *y = g_hash_table_lookup (b, name);
+
+  return x != NULL && y != NULL && g_bytes_equal (x, y);
+}
+
+/* Every file of @before is in @after with the same contents. */
+static void
+check_kept (GHashTable *before,
+            GHashTable *after)
+{
+  GHashTableIter iter;
+  gpointer name;
+
+  g_hash_table_iter_init (&iter, before);
+  while (g_hash_table_iter_next (&iter, &name, NULL))
+    NN_CHECK (same_file (before, after, name), "%s changed", (const char *) name);
+}
+
+static NnExperiment *
+load_resumable (const char *path,
+                const char *run,
+                const char *override)
+{
+  g_autoptr(GError) error = NULL;
+  const char *overrides[] = { override, NULL };
+  NnExperiment *e = nn_experiment_new_from_file_full (path, overrides, &error);
+
+  NN_ASSERT_NO_ERROR (error);
+  if (e != NULL)
+    nn_experiment_set_output_dir (e, run);
+  return e;
+}
+
+static gboolean
+exists_in (const char *dir,
+           const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+typedef struct {
+  GCancellable *cancellable;
+  guint         epoch;
+} CancelAt;
+
+static void
+cancel_at (NnExperiment *e,
+           guint         epoch,
+           CancelAt     *at)
+{
+  if (epoch == at->epoch)
+    g_cancellable_cancel (at->cancellable);
+}
+
+static void
+test_run_replaces_previous_run_at_once (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *path = nn_test_write_file (dir, "e.yaml", resumable);
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autofree char *staging = g_strconcat (run, ".partial", NULL);
+  g_autofree char *plot = g_build_filename (staging, "loss.svg", NULL);
+  g_autoptr(NnExperiment) a = load_resumable (path, run, "train.epochs=2");
+  g_autoptr(NnExperiment) b = load_resumable (path, run, NULL);
+  g_autoptr(NnExperiment) c = load_resumable (path, run, NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  CancelAt at = { cancellable, 3 };
+  g_autoptr(GHashTable) before = NULL;
+  g_autoptr(GHashTable) waiting = NULL;
+  g_autoptr(GHashTable) after = NULL;
+  g_autoptr(GHashTable) last = NULL;
+  g_autofree char *reason = NULL;
+  GHashTableIter iter;
+  gpointer name;
+
+  CU_ASSERT_TRUE_FATAL (a != NULL && b != NULL && c != NULL);
+  CU_ASSERT_TRUE (nn_experiment_get_auto_commit (a));
+  CU_ASSERT_TRUE_FATAL (nn_experiment_run (a, NULL, &error));
+  CU_ASSERT_PTR_NULL (nn_experiment_get_staging_dir (a));
+  CU_ASSERT_FALSE (g_file_test (staging, G_FILE_TEST_EXISTS));
+  before = snapshot (run);
+  CU_ASSERT_EQUAL (g_hash_table_size (before), 6);
+
+  /* A run not committed yet has every file staged, and the run directory
+   * is as it was; the caller adds a file of its own. */
+  nn_experiment_set_auto_commit (b, FALSE);
+  CU_ASSERT_TRUE_FATAL (nn_experiment_run (b, NULL, &error));
+  CU_ASSERT_STRING_EQUAL (nn_experiment_get_staging_dir (b) ? nn_experiment_get_staging_dir (b)
+                                                            : "(none)", staging);
+  CU_ASSERT_TRUE (exists_in (staging, "model.safetensors"));
+  waiting = snapshot (run);
+  check_kept (before, waiting);
+  CU_ASSERT_EQUAL (g_hash_table_size (waiting), g_hash_table_size (before));
+  CU_ASSERT_TRUE (g_file_set_contents (plot, "<svg/>\n", -1, NULL));
+
+  CU_ASSERT_TRUE (nn_experiment_commit (b, &error));
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_PTR_NULL (nn_experiment_get_staging_dir (b));
+  CU_ASSERT_FALSE (g_file_test (staging, G_FILE_TEST_EXISTS));
+  after = snapshot (run);
+  CU_ASSERT_EQUAL (g_hash_table_size (after), g_hash_table_size (before) + 1);
+  CU_ASSERT_TRUE (g_hash_table_contains (after, "loss.svg"));
+  g_hash_table_iter_init (&iter, before);
+  while (g_hash_table_iter_next (&iter, &name, NULL))
+    NN_CHECK (g_hash_table_contains (after, name) && !same_file (before, after, name),
+              "%s still holds the previous run's contents", (const char *) name);
+
+  /* An interrupted run replaces it in turn: its files record the
+   * interruption, and the model of the completed run is gone with it. */
+  g_signal_connect (c, "epoch-finished", G_CALLBACK (cancel_at), &at);
+  CU_ASSERT_FALSE (nn_experiment_run (c, cancellable, &error));
+  NN_ASSERT_ERROR (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  last = snapshot (run);
+  reason = nn_test_summary_member (run, "stop_reason");
+  CU_ASSERT_STRING_EQUAL (reason ? reason : "(none)", "interrupted");
+  CU_ASSERT_TRUE (g_hash_table_contains (last, "checkpoint.nnckpt"));
+  CU_ASSERT_FALSE (g_hash_table_contains (last, "model.yaml"));
+  CU_ASSERT_FALSE (g_hash_table_contains (last, "model.safetensors"));
+  CU_ASSERT_FALSE (g_hash_table_contains (last, "loss.svg"));
+  CU_ASSERT_FALSE (g_file_test (staging, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_user_files_stay (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *path = nn_test_write_file (dir, "e.yaml", resumable);
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autofree char *staging = g_strconcat (run, ".partial", NULL);
+  g_autofree char *notes = NULL;
+  g_autoptr(NnExperiment) a = load_resumable (path, run, "train.epochs=2");
+  g_autoptr(NnExperiment) b = load_resumable (path, run, NULL);
+  g_autoptr(NnExperiment) c = load_resumable (path, run, NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  CancelAt at = { cancellable, 3 };
+  g_autoptr(GHashTable) before = NULL;
+  g_autoptr(GHashTable) after = NULL;
+  g_autoptr(GHashTable) last = NULL;
+  GHashTableIter iter;
+  gpointer name;
+
+  CU_ASSERT_TRUE_FATAL (a != NULL && b != NULL && c != NULL);
+  CU_ASSERT_TRUE_FATAL (nn_experiment_run (a, NULL, &error));
+  notes = nn_test_write_file (run, "notes.txt", "mine\n");
+  before = snapshot (run);
+
+  /* The run directory is not exchanged: the new files move in. */
+  g_signal_connect (b, "epoch-finished", G_CALLBACK (cancel_at), &at);
+  CU_ASSERT_FALSE (nn_experiment_run (b, cancellable, &error));
+  NN_ASSERT_ERROR (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  after = snapshot (run);
+  CU_ASSERT_TRUE (same_file (before, after, "notes.txt"));
+  CU_ASSERT_FALSE (g_hash_table_contains (after, "model.yaml"));
+  CU_ASSERT_FALSE (g_hash_table_contains (after, "model.safetensors"));
+  CU_ASSERT_EQUAL (g_hash_table_size (after), 5);
+  g_hash_table_iter_init (&iter, after);
+  while (g_hash_table_iter_next (&iter, &name, NULL))
+    if (!g_str_equal (name, "notes.txt"))
+      NN_CHECK (!same_file (before, after, name), "%s was not replaced", (const char *) name);
+  CU_ASSERT_FALSE (g_file_test (staging, G_FILE_TEST_EXISTS));
+
+  CU_ASSERT_TRUE (nn_experiment_run (c, NULL, &error));
+  NN_ASSERT_NO_ERROR (error);
+  last = snapshot (run);
+  CU_ASSERT_TRUE (same_file (before, last, "notes.txt"));
+  CU_ASSERT_TRUE (g_hash_table_contains (last, "model.yaml"));
+  CU_ASSERT_EQUAL (g_hash_table_size (last), 7);
+  CU_ASSERT_FALSE (g_file_test (staging, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_discarded_run_leaves_previous_run (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *path = nn_test_write_file (dir, "e.yaml", resumable);
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autofree char *staging = g_strconcat (run, ".partial", NULL);
+  g_autoptr(NnExperiment) a = load_resumable (path, run, "train.epochs=2");
+  g_autoptr(NnExperiment) b = load_resumable (path, run, NULL);
+  g_autoptr(GHashTable) before = NULL;
+  g_autoptr(GHashTable) after = NULL;
+
+  CU_ASSERT_TRUE_FATAL (a != NULL && b != NULL);
+  CU_ASSERT_TRUE_FATAL (nn_experiment_run (a, NULL, &error));
+  before = snapshot (run);
+
+  nn_experiment_set_auto_commit (b, FALSE);
+  CU_ASSERT_TRUE_FATAL (nn_experiment_run (b, NULL, &error));
+  CU_ASSERT_TRUE (g_file_test (staging, G_FILE_TEST_IS_DIR));
+  nn_experiment_discard (b);
+  CU_ASSERT_PTR_NULL (nn_experiment_get_staging_dir (b));
+  CU_ASSERT_FALSE (g_file_test (staging, G_FILE_TEST_EXISTS));
+  after = snapshot (run);
+  check_kept (before, after);
+  CU_ASSERT_EQUAL (g_hash_table_size (after), g_hash_table_size (before));
+}
+
+typedef struct {
+  GBytes *checkpoint;   /* the staged checkpoint at the first epoch */
+} FirstEpoch;
+
+static void
+read_staged_checkpoint (NnExperiment *e,
+                        guint         epoch,
+                        FirstEpoch   *first)
+{
+  g_autofree char *path = NULL;
+  char *contents = NULL;
+  gsize length = 0;
+
+  if (first->checkpoint != NULL)
+    return;
+  path = g_build_filename (nn_experiment_get_staging_dir (e), "checkpoint.nnckpt", NULL);
+  if (g_file_get_contents (path, &contents, &length, NULL))
+    first->checkpoint = g_bytes_new_take (contents, length);
+}
+
+/* A process killed outright leaves the staging directory with its last
+ * checkpoint, newer than the run directory's: resuming takes it. */
+static void
+test_resume_takes_the_staged_checkpoint (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *path = nn_test_write_file (dir, "e.yaml", resumable);
+  g_autofree char *whole = g_build_filename (dir, "whole", NULL);
+  g_autofree char *parts = g_build_filename (dir, "parts", NULL);
+  g_autofree char *staging = g_strconcat (parts, ".partial", NULL);
+  g_autoptr(NnExperiment) a = load_resumable (path, whole, NULL);
+  g_autoptr(NnExperiment) b = load_resumable (path, parts, NULL);
+  g_autoptr(NnExperiment) killed = load_resumable (path, parts, NULL);
+  g_autoptr(NnExperiment) c = load_resumable (path, parts, NULL);
+  g_autoptr(GCancellable) at3 = g_cancellable_new ();
+  g_autoptr(GCancellable) at5 = g_cancellable_new ();
+  CancelAt stop3 = { at3, 3 }, stop5 = { at5, 5 };
+  FirstEpoch first = { NULL };
+  g_autoptr(GHashTable) interrupted = NULL;
+  g_autofree char *ha = NULL;
+  g_autofree char *hc = NULL;
+  g_autofree char *wa = NULL;
+  g_autofree char *wc = NULL;
+
+  CU_ASSERT_TRUE_FATAL (a != NULL && b != NULL && killed != NULL && c != NULL);
+  CU_ASSERT_TRUE_FATAL (nn_experiment_run (a, NULL, &error));
+
+  g_signal_connect (b, "epoch-finished", G_CALLBACK (cancel_at), &stop3);
+  CU_ASSERT_FALSE (nn_experiment_run (b, at3, &error));
+  g_clear_error (&error);
+  interrupted = snapshot (parts);
+
+  /* Resumed to epoch 5, then left uncommitted, as if killed. Its staging
+   * directory started with the checkpoint it resumed from. */
+  CU_ASSERT_TRUE_FATAL (nn_experiment_resume (killed, parts, &error));
+  CU_ASSERT_EQUAL (nn_experiment_get_epochs_run (killed), 3);
+  nn_experiment_set_auto_commit (killed, FALSE);
+  g_signal_connect (killed, "epoch-finished", G_CALLBACK (read_staged_checkpoint), &first);
+  g_signal_connect (killed, "epoch-finished", G_CALLBACK (cancel_at), &stop5);
+  CU_ASSERT_FALSE (nn_experiment_run (killed, at5, &error));
+  g_clear_error (&error);
+  NN_CHECK (first.checkpoint != NULL &&
+            g_bytes_equal (first.checkpoint,
+                           g_hash_table_lookup (interrupted, "checkpoint.nnckpt")),
+            "the resumed run's staging directory does not start with its checkpoint");
+  g_clear_pointer (&first.checkpoint, g_bytes_unref);
+  CU_ASSERT_TRUE (exists_in (staging, "checkpoint.nnckpt"));
+  g_clear_object (&killed);
+
+  CU_ASSERT_TRUE_FATAL (nn_experiment_resume (c, parts, &error));
+  CU_ASSERT_EQUAL (nn_experiment_get_epochs_run (c), 5);
+  CU_ASSERT_TRUE_FATAL (nn_experiment_run (c, NULL, &error));
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_FALSE (g_file_test (staging, G_FILE_TEST_EXISTS));
+
+  ha = history_without_seconds (whole);
+  hc = history_without_seconds (parts);
+  CU_ASSERT_STRING_EQUAL (ha, hc);
+  {
+    g_autofree char *pa = g_build_filename (whole, "model.safetensors", NULL);
+    g_autofree char *pc = g_build_filename (parts, "model.safetensors", NULL);
+    gsize la = 0, lc = 0;
+
+    CU_ASSERT_TRUE (g_file_get_contents (pa, &wa, &la, NULL));
+    CU_ASSERT_TRUE (g_file_get_contents (pc, &wc, &lc, NULL));
+    CU_ASSERT_TRUE (la == lc && la > 0 && memcmp (wa, wc, la) == 0);
+  }
+}
+
+/* After epoch 1, a directory where the checkpoint of epoch 2 goes. */
+static void
+make_checkpoint_unwritable (NnExperiment *e,
+                            guint         epoch,
+                            gpointer      data)
+{
+  g_autofree char *path = NULL;
+
+  if (epoch != 1)
+    return;
+  path = g_build_filename (nn_experiment_get_staging_dir (e), "checkpoint.nnckpt", NULL);
+  CU_ASSERT_EQUAL (g_mkdir (path, 0700), 0);
+}
+
+/* A checkpoint that cannot be written fails the run, which leaves the
+ * previous one as it was; stop_reason says "failed". */
+static void
+test_failed_checkpoint_leaves_previous_run (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *path = nn_test_write_file (dir, "e.yaml", resumable);
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autofree char *staging = g_strconcat (run, ".partial", NULL);
+  g_autofree char *blocker = NULL;
+  g_autoptr(NnExperiment) a = load_resumable (path, run, "train.epochs=2");
+  g_autoptr(NnExperiment) b = load_resumable (path, run, "train.checkpoint_every=2");
+  g_autoptr(GError) error2 = NULL;
+  g_autoptr(GHashTable) before = NULL;
+  g_autoptr(GHashTable) after = NULL;
+
+  CU_ASSERT_TRUE_FATAL (a != NULL && b != NULL);
+  CU_ASSERT_TRUE_FATAL (nn_experiment_run (a, NULL, &error));
+  before = snapshot (run);
+
+  /* A directory where the checkpoint goes: its rename fails. */
+  g_signal_connect (b, "epoch-finished", G_CALLBACK (make_checkpoint_unwritable), NULL);
+  CU_ASSERT_FALSE (nn_experiment_run (b, NULL, &error));
+  NN_ASSERT_ERROR (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO);
+  blocker = g_build_filename (staging, "checkpoint.nnckpt", NULL);
+  if (error != NULL)
+    {
+      NN_ASSERT_CONTAINS (error->message, blocker);
+      NN_ASSERT_CONTAINS (error->message, "was left as it was");
+    }
+  CU_ASSERT_STRING_EQUAL (nn_experiment_get_stop_reason (b), "failed");
+  CU_ASSERT_EQUAL (nn_experiment_get_epochs_run (b), 2);
+  CU_ASSERT_PTR_NULL (nn_experiment_get_staging_dir (b));
+  after = snapshot (run);
+  check_kept (before, after);
+  CU_ASSERT_EQUAL (g_hash_table_size (after), g_hash_table_size (before));
+
+  /* The run's own files are gone from the staging directory; what nn did
+   * not make stays, and stops the next run before it starts. */
+  CU_ASSERT_TRUE (g_file_test (blocker, G_FILE_TEST_IS_DIR));
+  CU_ASSERT_EQUAL (snapshot_size (staging), 1);
+  CU_ASSERT_FALSE (nn_experiment_run (a, NULL, &error2));
+  NN_ASSERT_ERROR (error2, NN_MODEL_ERROR, NN_MODEL_ERROR_IO);
+  if (error2 != NULL)
+    NN_ASSERT_CONTAINS (error2->message, "which nn did not write");
+  CU_ASSERT_TRUE (g_file_test (blocker, G_FILE_TEST_IS_DIR));
+}
+
 int
 main (void)
 {
@@ -1365,6 +1763,19 @@ main (void)
   CU_add_test (suite, "an interrupted run resumes to exactly the uninterrupted result",
                test_interrupted_run_resumes_exactly);
   CU_add_test (suite, "resuming refuses another experiment's run", test_resume_refuses_another_run);
+
+  suite = CU_add_suite ("A run replaces the previous one whole, or not at all", init_suite,
+                        nn_test_remove_scratch);
+  CU_add_test (suite, "a run's files replace the previous run's together when committed",
+               test_run_replaces_previous_run_at_once);
+  CU_add_test (suite, "files of the user's own in the run directory stay",
+               test_user_files_stay);
+  CU_add_test (suite, "a discarded run leaves the previous run as it was",
+               test_discarded_run_leaves_previous_run);
+  CU_add_test (suite, "resuming takes the newer checkpoint a killed run left staged",
+               test_resume_takes_the_staged_checkpoint);
+  CU_add_test (suite, "a checkpoint that cannot be written leaves the previous run as it was",
+               test_failed_checkpoint_leaves_previous_run);
 
   suite = CU_add_suite ("Hostile experiment files", init_suite, nn_test_remove_scratch);
   CU_add_test (suite, "any bytes give an experiment or an error, never a crash",

@@ -3,7 +3,7 @@
  * once and says why, the built-ins stay finite at extreme inputs, sizes read
  * from files are checked against documented limits before anything is
  * allocated, plugins come only from where they are asked for, and a failed
- * write leaves no partial file. */
+ * write leaves no partial file and the previous run's files as they were. */
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -552,11 +552,13 @@ nnrun_limited (rlim_t              limit,
   return WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
 }
 
-/* Name → contents of every file in @dir. */
+/* Name → contents (GBytes, empty for what cannot be read) of every file in
+ * @dir. */
 static GHashTable *
 snapshot (const char *dir)
 {
-  GHashTable *files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  GHashTable *files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                             (GDestroyNotify) g_bytes_unref);
   g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
   const char *name;
 
@@ -564,11 +566,40 @@ snapshot (const char *dir)
     {
       g_autofree char *path = g_build_filename (dir, name, NULL);
       char *contents = NULL;
+      gsize length = 0;
 
-      g_file_get_contents (path, &contents, NULL, NULL);
-      g_hash_table_insert (files, g_strdup (name), contents);
+      g_file_get_contents (path, &contents, &length, NULL);
+      g_hash_table_insert (files, g_strdup (name), g_bytes_new_take (contents, length));
     }
   return files;
+}
+
+/* Every file of @before is in @after, byte for byte, and nothing else. */
+static void
+check_same_files (GHashTable *before,
+                  GHashTable *after)
+{
+  GHashTableIter iter;
+  gpointer name, contents;
+
+  NN_CHECK (g_hash_table_size (after) == g_hash_table_size (before),
+            "%u files, %u before", g_hash_table_size (after), g_hash_table_size (before));
+  g_hash_table_iter_init (&iter, before);
+  while (g_hash_table_iter_next (&iter, &name, &contents))
+    {
+      GBytes *now = g_hash_table_lookup (after, name);
+      NN_CHECK (now != NULL && g_bytes_equal (now, contents), "%s changed after a failed run",
+                (const char *) name);
+    }
+}
+
+/* A failed run leaves no staging directory behind. */
+static void
+check_no_staging_dir (const char *run)
+{
+  g_autofree char *staging = g_strconcat (run, ".partial", NULL);
+
+  NN_CHECK (!g_file_test (staging, G_FILE_TEST_EXISTS), "%s is left", staging);
 }
 
 static const char small_run[] =
@@ -588,8 +619,6 @@ test_failed_first_write_leaves_previous_run (void)
                          NULL };
   g_autoptr(GHashTable) before = NULL;
   g_autoptr(GHashTable) after = NULL;
-  GHashTableIter iter;
-  gpointer name, contents;
   int status;
 
   status = nnrun_limited (RLIM_INFINITY, &err, args);
@@ -605,11 +634,53 @@ test_failed_first_write_leaves_previous_run (void)
   NN_ASSERT_CONTAINS (err, "config.yaml");
 
   after = snapshot (run);
-  CU_ASSERT_EQUAL (g_hash_table_size (after), g_hash_table_size (before));
-  g_hash_table_iter_init (&iter, before);
-  while (g_hash_table_iter_next (&iter, &name, &contents))
-    NN_CHECK (g_strcmp0 (g_hash_table_lookup (after, name), contents) == 0,
-              "%s changed after a failed run", (const char *) name);
+  check_same_files (before, after);
+  check_no_staging_dir (run);
+}
+
+/* Run B fails part way, at the plots after every other file, or at its
+ * first checkpoint: every file of run A is as it was. */
+static void
+test_failed_later_write_leaves_previous_run (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *config = nn_test_write_file (dir, "exp.yaml", small_run);
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autofree char *err = NULL;
+  const char *args[] = { "train", config, "--out", run, "--quiet", "--set", "train.epochs=2",
+                         NULL };
+  const char *checkpointing[] = { "train", config, "--out", run, "--quiet", "--set",
+                                  "train.checkpoint_every=1", NULL };
+  g_autoptr(GHashTable) before = NULL;
+  g_autoptr(GHashTable) after = NULL;
+  g_autoptr(GHashTable) after_checkpoint = NULL;
+  int status;
+
+  status = nnrun_limited (RLIM_INFINITY, &err, args);
+  NN_ASSERT_STATUS (status, 0, err);
+  before = snapshot (run);
+  CU_ASSERT_TRUE (g_hash_table_contains (before, "loss.png"));
+  CU_ASSERT_TRUE (g_hash_table_contains (before, "model.safetensors"));
+
+  /* Small files fit in 8 KiB, the plots do not. */
+  g_clear_pointer (&err, g_free);
+  args[6] = "train.epochs=3";
+  status = nnrun_limited (8192, &err, args);
+  NN_ASSERT_STATUS (status, 1, err);
+  NN_ASSERT_CONTAINS (err, "loss.svg: error: cannot write");
+  NN_ASSERT_CONTAINS (err, "was left as it was");
+  after = snapshot (run);
+  check_same_files (before, after);
+  check_no_staging_dir (run);
+
+  /* config.yaml fits in 1 KiB, the first checkpoint does not. */
+  g_clear_pointer (&err, g_free);
+  status = nnrun_limited (1024, &err, checkpointing);
+  NN_ASSERT_STATUS (status, 1, err);
+  NN_ASSERT_CONTAINS (err, "checkpoint.nnckpt: error: cannot write");
+  after_checkpoint = snapshot (run);
+  check_same_files (before, after_checkpoint);
+  check_no_staging_dir (run);
 }
 
 static void
@@ -632,13 +703,21 @@ test_failed_later_write_leaves_whole_files (void)
   gpointer name;
   int status;
 
-  /* Small files fit in 8 KiB, the plots do not. */
+  /* Small files fit in 8 KiB, the plots do not: the run is not kept,
+   * and there was no run before it. */
   status = nnrun_limited (8192, &err, args);
   NN_ASSERT_STATUS (status, 1, err);
   NN_CHECK (err != NULL && strstr (err, "loss."), "stderr names the plot: %s", err);
+  CU_ASSERT_FALSE (g_file_test (run, G_FILE_TEST_EXISTS));
+  check_no_staging_dir (run);
 
-  /* No temporary file is left behind, and every file is whole. */
+  /* Without the limit the same run writes every file, whole, and no
+   * temporary file is left behind. */
+  g_clear_pointer (&err, g_free);
+  status = nnrun_limited (RLIM_INFINITY, &err, args);
+  NN_ASSERT_STATUS (status, 0, err);
   after = snapshot (run);
+  CU_ASSERT_EQUAL (g_hash_table_size (after), g_strv_length ((char **) outputs));
   g_hash_table_iter_init (&iter, after);
   while (g_hash_table_iter_next (&iter, &name, NULL))
     NN_CHECK (g_strv_contains (outputs, name), "a temporary file is left: %s",
@@ -646,6 +725,7 @@ test_failed_later_write_leaves_whole_files (void)
   CU_ASSERT_TRUE (json_parser_load_from_file (parser, summary, NULL));
   pipeline = nn_pipeline_load (run, &error);
   NN_ASSERT_NO_ERROR (error);
+  check_no_staging_dir (run);
 }
 
 int
@@ -692,7 +772,9 @@ main (void)
                     nn_test_remove_scratch);
   CU_add_test (s, "failing at the first file leaves the previous run as it was",
                test_failed_first_write_leaves_previous_run);
-  CU_add_test (s, "failing at a later file leaves every file whole",
+  CU_add_test (s, "failing at the plots or at a checkpoint leaves the previous run as it was",
+               test_failed_later_write_leaves_previous_run);
+  CU_add_test (s, "a first run that fails leaves nothing; one that succeeds every file whole",
                test_failed_later_write_leaves_whole_files);
 
   return nn_test_run ();

@@ -2,6 +2,7 @@
 /* nnrun plot: training and validation loss, and the first metric, against
  * epoch, drawn with PLplot into loss.svg and loss.png. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -87,6 +88,7 @@ chomp_cr (char *line)
 
 static History *
 history_read (const char *run_dir,
+              const char *label,
               GError    **error)
 {
   g_autoptr(History) h = g_new0 (History, 1);
@@ -97,7 +99,7 @@ history_read (const char *run_dir,
   gsize length, n_lines;
 
   h->path = g_build_filename (run_dir, "history.csv", NULL);
-  h->label = g_path_get_basename (dir);
+  h->label = label ? g_strdup (label) : g_path_get_basename (dir);
   if (!g_file_get_contents (h->path, &text, &length, &local))
     {
       if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
@@ -661,6 +663,64 @@ render (const Plot *plot,
   return g_bytes_new_with_free_func (buf, len, free, buf);
 }
 
+/* Writes @path as g_file_set_contents() does (a temporary file beside it,
+ * flushed, then renamed over it), but a failure names @path, not the
+ * temporary file. */
+static gboolean
+write_file_atomic (const char  *path,
+                   GBytes      *bytes,
+                   GError     **error)
+{
+  g_autofree char *tmp = g_strconcat (path, ".XXXXXX", NULL);
+  gsize left;
+  const char *p = g_bytes_get_data (bytes, &left);
+  int fd, saved = 0;
+
+  fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0666);
+  if (fd < 0)
+    {
+      saved = errno;
+      goto fail;
+    }
+  while (left > 0 && saved == 0)
+    {
+      gssize n = write (fd, p, left);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        saved = errno;
+      else if (n == 0)
+        saved = ENOSPC;   /* a write of 0 bytes with no error: a full disk */
+      else
+        {
+          p += n;
+          left -= (gsize) n;
+        }
+    }
+  if (saved == 0 && fsync (fd) != 0)
+    saved = errno;
+  if (close (fd) != 0 && saved == 0)
+    saved = errno;
+  if (saved == 0 && g_rename (tmp, path) != 0)
+    saved = errno;
+  if (saved == 0)
+    return TRUE;
+  g_unlink (tmp);
+
+fail:
+  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+               "%s: error: cannot write: %s", path, g_strerror (saved));
+  return FALSE;
+}
+
+static gboolean
+plot_runs (const char * const *run_dirs,
+           const char         *label,
+           guint               n,
+           const char         *out_dir,
+           GError            **error);
+
 /**
  * nnrun_plot_run_dirs:
  * @run_dirs: (array length=n): run directories, each with a history.csv
@@ -685,6 +745,36 @@ nnrun_plot_run_dirs (const char * const *run_dirs,
                      const char         *out_dir,
                      GError            **error)
 {
+  return plot_runs (run_dirs, NULL, n, out_dir, error);
+}
+
+/**
+ * nnrun_plot_run_dir_as:
+ * @run_dir: a directory with a history.csv
+ * @label: the name the plot gives the run
+ * @error: return location for a #GError
+ *
+ * As nnrun_plot_run_dirs() for one run, which the plot names @label
+ * instead of by its directory: a run whose files are still in its staging
+ * directory is named after its run directory.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+nnrun_plot_run_dir_as (const char  *run_dir,
+                       const char  *label,
+                       GError     **error)
+{
+  return plot_runs (&run_dir, label, 1, NULL, error);
+}
+
+static gboolean
+plot_runs (const char * const *run_dirs,
+           const char         *label,
+           guint               n,
+           const char         *out_dir,
+           GError            **error)
+{
   g_autoptr(GPtrArray) histories = g_ptr_array_new_with_free_func ((GDestroyNotify) history_free);
   g_autoptr(GBytes) svg = NULL;
   g_autoptr(GBytes) png = NULL;
@@ -692,8 +782,6 @@ nnrun_plot_run_dirs (const char * const *run_dirs,
   g_autofree char *png_path = NULL;
   const char *dir = out_dir ? out_dir : run_dirs[0];
   Plot plot = { histories, NULL, INFINITY, -INFINITY };
-  const guint8 *data;
-  gsize size;
 
   g_return_val_if_fail (run_dirs != NULL && n > 0, FALSE);
   g_return_val_if_fail (n == 1 || out_dir != NULL, FALSE);
@@ -701,7 +789,7 @@ nnrun_plot_run_dirs (const char * const *run_dirs,
 
   for (guint i = 0; i < n; i++)
     {
-      History *h = history_read (run_dirs[i], error);
+      History *h = history_read (run_dirs[i], label, error);
       int epoch;
 
       if (h == NULL)
@@ -740,13 +828,7 @@ nnrun_plot_run_dirs (const char * const *run_dirs,
 
   svg_path = g_build_filename (dir, "loss.svg", NULL);
   png_path = g_build_filename (dir, "loss.png", NULL);
-  data = g_bytes_get_data (svg, &size);
-  if (!g_file_set_contents_full (svg_path, (const char *) data, size,
-                                 G_FILE_SET_CONTENTS_CONSISTENT, 0666, error))
-    return FALSE;
-  data = g_bytes_get_data (png, &size);
-  return g_file_set_contents_full (png_path, (const char *) data, size,
-                                   G_FILE_SET_CONTENTS_CONSISTENT, 0666, error);
+  return write_file_atomic (svg_path, svg, error) && write_file_atomic (png_path, png, error);
 }
 
 static int

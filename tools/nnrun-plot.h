@@ -10,11 +10,14 @@ G_BEGIN_DECLS
 #define NNRUN_PLOT_WIDTH  800
 #define NNRUN_PLOT_HEIGHT 600
 
-gboolean nnrun_plot_run_dirs (const char * const *run_dirs,
-                              guint               n,
-                              const char         *out_dir,
-                              GError            **error);
-int      nnrun_cmd_plot      (int                 argc,
-                              char              **argv);
+gboolean nnrun_plot_run_dirs   (const char * const *run_dirs,
+                                guint               n,
+                                const char         *out_dir,
+                                GError            **error);
+gboolean nnrun_plot_run_dir_as (const char         *run_dir,
+                                const char         *label,
+                                GError            **error);
+int      nnrun_cmd_plot        (int                 argc,
+                                char              **argv);
 
 G_END_DECLS

@@ -357,21 +357,62 @@ run_training (NnExperiment  *experiment,
   return t.ok;
 }
 
+/* The plots join the run's other files in its staging directory, and
+ * then all of them replace the previous run's together: a run whose files
+ * could not all be written leaves the previous run as it was. */
+static gboolean
+plot_and_commit (NnExperiment  *experiment,
+                 GError       **error)
+{
+  const char *staging = nn_experiment_get_staging_dir (experiment);
+  g_autoptr(GError) plot_error = NULL;
+
+  if (staging == NULL)
+    return TRUE;   /* nothing to keep: the run failed to write its files */
+  if (nn_experiment_get_epochs_run (experiment) > 0)
+    {
+      g_autofree char *dir = g_canonicalize_filename (nn_experiment_get_output_dir (experiment),
+                                                      NULL);
+      g_autofree char *label = g_path_get_basename (dir);
+
+      if (!nnrun_plot_run_dir_as (staging, label, &plot_error) &&
+          plot_error->domain == G_FILE_ERROR)
+        {
+          nn_experiment_discard (experiment);
+          g_set_error (error, G_FILE_ERROR, plot_error->code, "%s; %s was left as it was",
+                       plot_error->message, nn_experiment_get_output_dir (experiment));
+          return FALSE;
+        }
+    }
+  /* A plot that could not be drawn (no PLplot device) fails the command,
+   * but the run's own files are whole and kept. */
+  if (!nn_experiment_commit (experiment, error))
+    return FALSE;
+  if (plot_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&plot_error));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static int
 cmd_train (int    argc,
            char **argv)
 {
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GError) commit_error = NULL;
   g_autoptr(NnExperiment) experiment = NULL;
   g_autofree char *out_dir = NULL;
   g_autofree char *resume_dir = NULL;
   g_auto(GStrv) overrides = NULL;
-  gboolean quiet = FALSE, json = FALSE;
+  gboolean quiet = FALSE, json = FALSE, ok;
   Progress progress = { 0 };
   const GOptionEntry entries[] = {
     { "resume", 'r', 0, G_OPTION_ARG_FILENAME, &resume_dir,
-      "Continue the interrupted run in DIR from its checkpoint", "DIR" },
+      "Continue the run in DIR from its latest checkpoint (DIR.partial's, after a kill)",
+      "DIR" },
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &overrides,
       "Override a key of the experiment, e.g. optimizer.learning_rate=0.05", "KEY=VALUE" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
@@ -413,15 +454,22 @@ cmd_train (int    argc,
   /* Every epoch on a terminal; twenty lines in all in a log. */
   progress.every = isatty (STDOUT_FILENO) ? 1 : MAX (1, progress.epochs / 20);
   g_signal_connect (experiment, "epoch-finished", G_CALLBACK (on_epoch_finished), &progress);
+  nn_experiment_set_auto_commit (experiment, FALSE);
 
-  if (!run_training (experiment, &error))
+  ok = run_training (experiment, &error);
+  if (!plot_and_commit (experiment, &commit_error))
     {
-      /* The history so far is plotted and the summary records why the run
-       * stopped; then the run fails. */
+      /* Why the run stopped, then why it was not kept. */
+      if (!ok)
+        g_printerr ("nnrun: %s\n", error->message);
+      return fail (commit_error);
+    }
+  if (!ok)
+    {
+      /* The files record the epochs run and why the run stopped; then the
+       * run fails. */
       const char *dir = nn_experiment_get_output_dir (experiment);
 
-      if (nn_experiment_get_epochs_run (experiment) > 0)
-        nnrun_plot_run_dirs (&dir, 1, NULL, NULL);
       if (json)
         print_json_summary (experiment, NULL);
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -433,12 +481,6 @@ cmd_train (int    argc,
         }
       return fail (error);
     }
-  {
-    const char *dir = nn_experiment_get_output_dir (experiment);
-
-    if (!nnrun_plot_run_dirs (&dir, 1, NULL, &error))
-      return fail (error);
-  }
   if (json)
     {
       if (!print_json_summary (experiment, &error))
