@@ -1,16 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#define _GNU_SOURCE   /* renameat2() */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
 #include "nn-activation.h"
@@ -20,6 +12,7 @@
 #include "nn-experiment.h"
 #include "nn-metrics.h"
 #include "nn-plugins.h"
+#include "nn-run-dir-private.h"
 #include "nn-schedule.h"
 #include "nn-sgd-optimizer.h"
 #include "nn-source-private.h"
@@ -1429,209 +1422,18 @@ build_columns (NnExperiment *self)
   self->columns = g_strv_builder_end (b);
 }
 
-#define CHECKPOINT_FILE "checkpoint.nnckpt"
-
 /* ---- the run directory --------------------------------------------------- */
 
-/* Every file a run writes, nnrun's plots included, in the order they are
- * moved into place one by one (the weights before the model.yaml that
- * names their checksum). Only these are ever removed from a run
- * directory. */
-static const char * const run_files[] = {
-  CHECKPOINT_FILE, "config.yaml", "history.csv", "loss.png", "loss.svg",
-  "model.safetensors", "model.yaml", "summary.json", NULL
-};
-
-/* One of run_files, or the temporary file of an atomic write of one
- * (NAME.XXXXXX) that a killed process left behind, as a regular file. */
-static gboolean
-is_run_file (const char *dir,
-             const char *name)
-{
-  g_autofree char *path = NULL;
-  GStatBuf st;
-  gboolean known = FALSE;
-
-  for (gsize i = 0; run_files[i] != NULL && !known; i++)
-    {
-      gsize n = strlen (run_files[i]);
-      const char *rest = name + n;
-
-      if (strncmp (name, run_files[i], n) != 0)
-        continue;
-      known = *rest == '\0';
-      if (*rest == '.' && strlen (rest + 1) == 6)
-        {
-          known = TRUE;
-          for (const char *c = rest + 1; *c != '\0'; c++)
-            known = known && g_ascii_isalnum (*c);
-        }
-    }
-  path = g_build_filename (dir, name, NULL);
-  return known && g_lstat (path, &st) == 0 && S_ISREG (st.st_mode);
-}
-
-static gboolean
-io_error (GError     **error,
-          int          saved_errno,
-          const char  *format,
-          ...) G_GNUC_PRINTF (3, 4);
-
-static gboolean
-io_error (GError     **error,
-          int          saved_errno,
-          const char  *format,
-          ...)
-{
-  g_autofree char *what = NULL;
-  va_list args;
-
-  va_start (args, format);
-  what = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO, "%s: %s", what,
-               g_strerror (saved_errno));
-  return FALSE;
-}
-
-/* The directory a run into @dir fills: @dir, or the directory it links to,
- * so that the staging directory lies beside it on the same file system
- * and a rename moves files between the two. */
-static char *
-resolve_run_dir (const char *dir)
-{
-  g_autofree char *trimmed = NULL;
-  g_autofree char *base = NULL;
-  gsize n = strlen (dir);
-  GStatBuf st;
-
-  while (n > 1 && dir[n - 1] == '/')
-    n--;
-  trimmed = g_strndup (dir, n);
-  if (g_lstat (trimmed, &st) == 0 && S_ISLNK (st.st_mode))
-    {
-      char *real = realpath (trimmed, NULL);
-
-      if (real != NULL)
-        {
-          char *copy = g_strdup (real);
-          free (real);
-          return copy;
-        }
-    }
-  /* "." has no sibling named "..partial". */
-  base = g_path_get_basename (trimmed);
-  if (g_str_equal (base, ".") || g_str_equal (base, "..") || g_str_equal (base, "/"))
-    return g_canonicalize_filename (trimmed, NULL);
-  return g_steal_pointer (&trimmed);
-}
-
-static char *
-staging_dir_for (const char *run_dir)
-{
-  g_autofree char *target = resolve_run_dir (run_dir);
-
-  return g_strconcat (target, ".partial", NULL);
-}
-
-static int
-compare_names (gconstpointer a,
-               gconstpointer b)
-{
-  return strcmp (*(const char * const *) a, *(const char * const *) b);
-}
-
-/* The sorted names in @path. */
-static GPtrArray *
-list_dir (const char  *path,
-          GError     **error)
-{
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GDir) dir = g_dir_open (path, 0, error);
-  const char *name;
-
-  if (dir == NULL)
-    return NULL;
-  while ((name = g_dir_read_name (dir)) != NULL)
-    g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_names);
-  return g_steal_pointer (&names);
-}
-
-/* Removes @path, a staging directory or a run directory swapped out of
- * place, with the run files in it. Anything else in it stays, and is an
- * error: nn never removes a file it did not write. */
-static gboolean
-remove_run_tree (const char  *path,
-                 GError     **error)
-{
-  g_autofree char *checkpoint = g_build_filename (path, CHECKPOINT_FILE, NULL);
-  g_autoptr(GPtrArray) names = NULL;
-  g_autoptr(GError) local_error = NULL;
-  const char *foreign = NULL;
-  GStatBuf st;
-
-  if (g_lstat (path, &st) != 0)
-    return errno == ENOENT ? TRUE : io_error (error, errno, "cannot remove %s", path);
-  if (!S_ISDIR (st.st_mode))
-    {
-      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO,
-                   "%s is in the way of the run: it is not a directory nn made", path);
-      return FALSE;
-    }
-  /* The checkpoint first: --resume must never find a stale one. */
-  if (is_run_file (path, CHECKPOINT_FILE) && g_unlink (checkpoint) != 0)
-    return io_error (error, errno, "cannot remove %s", checkpoint);
-  names = list_dir (path, &local_error);
-  if (names == NULL)
-    {
-      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO, "cannot remove %s: %s", path,
-                   local_error->message);
-      return FALSE;
-    }
-  for (guint i = 0; i < names->len; i++)
-    {
-      const char *name = names->pdata[i];
-      g_autofree char *file = g_build_filename (path, name, NULL);
-
-      if (!is_run_file (path, name))
-        foreign = foreign ? foreign : name;
-      else if (g_unlink (file) != 0 && errno != ENOENT)
-        return io_error (error, errno, "cannot remove %s", file);
-    }
-  if (foreign != NULL)
-    {
-      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO,
-                   "%s holds %s, which nn did not write: move it away", path, foreign);
-      return FALSE;
-    }
-  if (g_rmdir (path) != 0)
-    return io_error (error, errno, "cannot remove %s", path);
-  return TRUE;
-}
-
-/* Creates the staging directory of a run, beside the run directory. */
+/* Creates the staging directory of a run (see nn-run-dir.c). */
 static gboolean
 stage (NnExperiment  *self,
        GError       **error)
 {
-  g_autofree char *target = resolve_run_dir (self->output_dir);
-  g_autofree char *parent = g_path_get_dirname (target);
-  g_autofree char *staging = g_strconcat (target, ".partial", NULL);
-  GStatBuf st;
+  g_autofree char *target = NULL;
+  g_autofree char *staging = NULL;
 
-  if (g_mkdir_with_parents (parent, 0777) != 0)
-    return io_error (error, errno, "cannot create the run directory %s", self->output_dir);
-  /* What a run killed outright left behind: its checkpoint was read
-   * already, if this run resumes from it. */
-  if (!remove_run_tree (staging, error))
+  if (!nn_run_dir_stage (self->output_dir, &target, &staging, error))
     return FALSE;
-  if (g_mkdir (staging, 0777) != 0)
-    return io_error (error, errno, "cannot create the run directory %s", staging);
-  /* Private while it is written if the run directory is. */
-  if (g_stat (target, &st) == 0 && S_ISDIR (st.st_mode))
-    g_chmod (staging, (st.st_mode & 07777) | S_IRWXU);
-
   g_free (self->target_dir);
   self->target_dir = g_steal_pointer (&target);
   g_free (self->staging_dir);
@@ -1647,7 +1449,7 @@ fail_staged (NnExperiment  *self,
 {
   if (self->staging_dir == NULL)
     return FALSE;
-  remove_run_tree (self->staging_dir, NULL);
+  nn_run_dir_remove (self->staging_dir, NULL);
   g_clear_pointer (&self->staging_dir, g_free);
   if (error != NULL && *error != NULL)
     {
@@ -1659,123 +1461,14 @@ fail_staged (NnExperiment  *self,
   return FALSE;
 }
 
-static gboolean
-holds_only_run_files (const char *path)
-{
-  g_autoptr(GPtrArray) names = list_dir (path, NULL);
-
-  for (guint i = 0; names != NULL && i < names->len; i++)
-    if (!is_run_file (path, names->pdata[i]))
-      return FALSE;
-  return names != NULL;
-}
-
-/* Exchanges two directories in one step; FALSE where the system cannot. */
-static gboolean
-exchange_dirs (const char *a,
-               const char *b)
-{
-#ifdef HAVE_RENAMEAT2
-  return renameat2 (AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) == 0;
-#else
-  return FALSE;
-#endif
-}
-
-/* Moves the files in @from into @to, each by a rename: each file of @to
- * holds the old run's contents or the new run's whole, and no extra disk
- * space is needed. The old run's files that the new run did not write (the
- * model of a completed run, after an interrupted one) go first. */
-static gboolean
-move_run_files (const char  *from,
-                const char  *to,
-                GError     **error)
-{
-  g_autoptr(GPtrArray) names = NULL;
-  g_autoptr(GError) local_error = NULL;
-
-  for (gsize i = 0; run_files[i] != NULL; i++)
-    {
-      g_autofree char *old = g_build_filename (to, run_files[i], NULL);
-      g_autofree char *new = g_build_filename (from, run_files[i], NULL);
-
-      if (!g_file_test (new, G_FILE_TEST_EXISTS) && is_run_file (to, run_files[i]) &&
-          g_unlink (old) != 0)
-        return io_error (error, errno, "cannot remove %s", old);
-    }
-  names = list_dir (from, &local_error);
-  if (names == NULL)
-    {
-      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO, "%s", local_error->message);
-      return FALSE;
-    }
-  for (guint i = 0; i < names->len; i++)
-    {
-      g_autofree char *old = g_build_filename (from, names->pdata[i], NULL);
-      g_autofree char *new = g_build_filename (to, names->pdata[i], NULL);
-
-      if (g_rename (old, new) != 0)
-        return io_error (error, errno, "cannot move %s to %s", old, new);
-    }
-  if (g_rmdir (from) != 0)
-    return io_error (error, errno, "cannot remove %s", from);
-  return TRUE;
-}
-
-/* The staged files on disk before they replace anything. */
-static void
-sync_dir (const char *path)
-{
-  int fd = g_open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-
-  if (fd >= 0)
-    {
-      fsync (fd);
-      close (fd);
-    }
-}
-
-/* Puts the staged run in place of the previous one. A run directory that
- * holds only run files is exchanged with the staging directory in one
- * step, and the old one removed; one that holds files of the user's own
- * (or belongs to another user, or is the working directory, or where the
- * system cannot exchange) receives the new files one rename at a time. */
+/* A commit that failed keeps the staging directory, with the files not
+ * yet moved. */
 static gboolean
 commit_staged (NnExperiment  *self,
                GError       **error)
 {
-  const char *staging = self->staging_dir;
-  const char *target = self->target_dir;
-  GStatBuf st;
-
-  sync_dir (staging);
-  if (g_lstat (target, &st) != 0)
-    {
-      if (errno != ENOENT || g_rename (staging, target) != 0)
-        return io_error (error, errno, "cannot move the run from %s to %s", staging, target);
-    }
-  else
-    {
-      gboolean exchanged = FALSE;
-      GStatBuf cwd;
-      gboolean is_cwd = g_stat (".", &cwd) == 0 && cwd.st_dev == st.st_dev &&
-                        cwd.st_ino == st.st_ino;
-
-      if (S_ISDIR (st.st_mode) && st.st_uid == geteuid () && !is_cwd &&
-          holds_only_run_files (target))
-        {
-          g_chmod (staging, st.st_mode & 07777);
-          exchanged = exchange_dirs (staging, target);
-        }
-      if (exchanged)
-        remove_run_tree (staging, NULL);   /* the previous run, now there */
-      else if (!move_run_files (staging, target, error))
-        {
-          g_prefix_error (error, "the run's files are in %s and not all in %s: ",
-                          staging, target);
-          return FALSE;
-        }
-    }
+  if (!nn_run_dir_commit (self->staging_dir, self->target_dir, error))
+    return FALSE;
   g_clear_pointer (&self->staging_dir, g_free);
   return TRUE;
 }
@@ -1786,7 +1479,7 @@ static gboolean
 write_checkpoint (NnExperiment  *self,
                   GError       **error)
 {
-  g_autofree char *path = g_build_filename (self->staging_dir, CHECKPOINT_FILE, NULL);
+  g_autofree char *path = g_build_filename (self->staging_dir, NN_RUN_DIR_CHECKPOINT_FILE, NULL);
   GVariantBuilder b;
 
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
@@ -1843,14 +1536,14 @@ nn_experiment_resume (NnExperiment  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   {
-    g_autofree char *staging = staging_dir_for (run_dir);
+    g_autofree char *staging = nn_run_dir_staging_path (run_dir);
 
-    path = g_build_filename (staging, CHECKPOINT_FILE, NULL);
+    path = g_build_filename (staging, NN_RUN_DIR_CHECKPOINT_FILE, NULL);
   }
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
       g_free (path);
-      path = g_build_filename (run_dir, CHECKPOINT_FILE, NULL);
+      path = g_build_filename (run_dir, NN_RUN_DIR_CHECKPOINT_FILE, NULL);
     }
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
@@ -2419,7 +2112,7 @@ nn_experiment_discard (NnExperiment *self)
 
   if (self->staging_dir == NULL)
     return;
-  remove_run_tree (self->staging_dir, NULL);
+  nn_run_dir_remove (self->staging_dir, NULL);
   g_clear_pointer (&self->staging_dir, g_free);
 }
 

@@ -18,6 +18,11 @@ gboolean    nn_read_file_limited   (const char         *path,
                                     gsize              *length,
                                     GError            **error);
 G_GNUC_INTERNAL
+gboolean    nn_set_io_error        (GError            **error,
+                                    int                 saved_errno,
+                                    const char         *format,
+                                    ...) G_GNUC_PRINTF (3, 4);
+G_GNUC_INTERNAL
 gboolean    nn_write_file_atomic   (const char         *path,
                                     const void         *data,
                                     gsize               length,

@@ -79,12 +79,30 @@ nn_strjoin_quoted (const char * const *words)
   return g_string_free (s, FALSE);
 }
 
-static gboolean
-write_error (GError     **error,
-             const char  *path,
-             int          saved_errno)
+/*
+ * nn_set_io_error:
+ * @error: return location for a #GError
+ * @saved_errno: the errno of the failed call
+ * @format: what could not be done, printf()-style
+ * @...: the arguments of @format
+ *
+ * Sets @error to %NN_MODEL_ERROR_IO, `WHAT: REASON`.
+ *
+ * Returns: %FALSE, to return in turn
+ */
+gboolean
+nn_set_io_error (GError     **error,
+                 int          saved_errno,
+                 const char  *format,
+                 ...)
 {
-  g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO, "%s: error: cannot write: %s", path,
+  g_autofree char *what = NULL;
+  va_list args;
+
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO, "%s: %s", what,
                g_strerror (saved_errno));
   return FALSE;
 }
@@ -117,7 +135,7 @@ nn_write_file_atomic (const char  *path,
 
   fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0666);
   if (fd < 0)
-    return write_error (error, path, errno);
+    return nn_set_io_error (error, errno, "%s: error: cannot write", path);
   while (left > 0)
     {
       gssize n = write (fd, p, left);
@@ -148,7 +166,7 @@ fail:
   if (fd >= 0)
     close (fd);
   g_unlink (tmp);
-  return write_error (error, path, saved_errno);
+  return nn_set_io_error (error, saved_errno, "%s: error: cannot write", path);
 }
 
 /*
