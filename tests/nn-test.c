@@ -357,6 +357,51 @@ nn_test_assert_contains_at (const char *text,
                     "\"%s\" not in: %s", needle, text ? text : "(null)");
 }
 
+/* Name → contents (GBytes, empty for what cannot be read) of every entry in
+ * @dir, to tell afterwards what a run changed. */
+GHashTable *
+nn_test_snapshot_dir (const char *dir)
+{
+  GHashTable *files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                             (GDestroyNotify) g_bytes_unref);
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      char *contents = NULL;
+      gsize length = 0;
+
+      g_file_get_contents (path, &contents, &length, NULL);
+      g_hash_table_insert (files, g_strdup (name), g_bytes_new_take (contents, length));
+    }
+  return files;
+}
+
+/* @after holds exactly the files of @before, byte for byte. */
+void
+nn_test_assert_same_files_at (GHashTable *before,
+                              GHashTable *after,
+                              const char *file,
+                              int         line)
+{
+  GHashTableIter iter;
+  gpointer name, contents;
+
+  nn_test_check_at (g_hash_table_size (after) == g_hash_table_size (before), file, line,
+                    "%u files, %u before", g_hash_table_size (after),
+                    g_hash_table_size (before));
+  g_hash_table_iter_init (&iter, before);
+  while (g_hash_table_iter_next (&iter, &name, &contents))
+    {
+      GBytes *now = g_hash_table_lookup (after, name);
+
+      nn_test_check_at (now != NULL && g_bytes_equal (now, contents), file, line,
+                        "%s changed", (const char *) name);
+    }
+}
+
 /* A value-printing closeness check of element @index of @what, at @line. */
 void
 nn_test_assert_close_at (double      got,

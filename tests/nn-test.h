@@ -104,6 +104,15 @@ void      nn_test_assert_contains_at (const char *text,
                                       const char *file,
                                       int         line);
 
+/* The files of a folder, and a check that two such snapshots are the same. */
+GHashTable *nn_test_snapshot_dir  (const char *dir);
+void      nn_test_assert_same_files_at (GHashTable *before,
+                                        GHashTable *after,
+                                        const char *file,
+                                        int         line);
+#define NN_ASSERT_SAME_FILES(before, after) \
+  nn_test_assert_same_files_at ((before), (after), __FILE__, __LINE__)
+
 /* An assertion whose failure message says what was found. */
 #define NN_CHECK(cond, ...) nn_test_check_at ((cond), __FILE__, __LINE__, __VA_ARGS__)
 

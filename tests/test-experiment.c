@@ -1295,27 +1295,6 @@ test_resume_refuses_another_run (void)
 
 /* ---- the run directory ------------------------------------------------------ */
 
-/* Name → contents (GBytes) of every file in @dir. */
-static GHashTable *
-snapshot (const char *dir)
-{
-  GHashTable *files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                             (GDestroyNotify) g_bytes_unref);
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      char *contents = NULL;
-      gsize length = 0;
-
-      if (g_file_get_contents (path, &contents, &length, NULL))
-        g_hash_table_insert (files, g_strdup (name), g_bytes_new_take (contents, length));
-    }
-  return files;
-}
-
 /* The number of entries in @dir. */
 static guint
 snapshot_size (const char *dir)
@@ -1417,7 +1396,7 @@ test_run_replaces_previous_run_at_once (void)
   CU_ASSERT_TRUE_FATAL (nn_experiment_run (a, NULL, &error));
   CU_ASSERT_PTR_NULL (nn_experiment_get_staging_dir (a));
   CU_ASSERT_FALSE (g_file_test (staging, G_FILE_TEST_EXISTS));
-  before = snapshot (run);
+  before = nn_test_snapshot_dir (run);
   CU_ASSERT_EQUAL (g_hash_table_size (before), 6);
 
   /* A run not committed yet has every file staged, and the run directory
@@ -1427,7 +1406,7 @@ test_run_replaces_previous_run_at_once (void)
   CU_ASSERT_STRING_EQUAL (nn_experiment_get_staging_dir (b) ? nn_experiment_get_staging_dir (b)
                                                             : "(none)", staging);
   CU_ASSERT_TRUE (exists_in (staging, "model.safetensors"));
-  waiting = snapshot (run);
+  waiting = nn_test_snapshot_dir (run);
   check_kept (before, waiting);
   CU_ASSERT_EQUAL (g_hash_table_size (waiting), g_hash_table_size (before));
   CU_ASSERT_TRUE (g_file_set_contents (plot, "<svg/>\n", -1, NULL));
@@ -1436,7 +1415,7 @@ test_run_replaces_previous_run_at_once (void)
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT_PTR_NULL (nn_experiment_get_staging_dir (b));
   CU_ASSERT_FALSE (g_file_test (staging, G_FILE_TEST_EXISTS));
-  after = snapshot (run);
+  after = nn_test_snapshot_dir (run);
   CU_ASSERT_EQUAL (g_hash_table_size (after), g_hash_table_size (before) + 1);
   CU_ASSERT_TRUE (g_hash_table_contains (after, "loss.svg"));
   g_hash_table_iter_init (&iter, before);
@@ -1449,7 +1428,7 @@ test_run_replaces_previous_run_at_once (void)
   g_signal_connect (c, "epoch-finished", G_CALLBACK (cancel_at), &at);
   CU_ASSERT_FALSE (nn_experiment_run (c, cancellable, &error));
   NN_ASSERT_ERROR (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  last = snapshot (run);
+  last = nn_test_snapshot_dir (run);
   reason = nn_test_summary_member (run, "stop_reason");
   CU_ASSERT_STRING_EQUAL (reason ? reason : "(none)", "interrupted");
   CU_ASSERT_TRUE (g_hash_table_contains (last, "checkpoint.nnckpt"));
@@ -1482,14 +1461,14 @@ test_user_files_stay (void)
   CU_ASSERT_TRUE_FATAL (a != NULL && b != NULL && c != NULL);
   CU_ASSERT_TRUE_FATAL (nn_experiment_run (a, NULL, &error));
   notes = nn_test_write_file (run, "notes.txt", "mine\n");
-  before = snapshot (run);
+  before = nn_test_snapshot_dir (run);
 
   /* The run directory is not exchanged: the new files move in. */
   g_signal_connect (b, "epoch-finished", G_CALLBACK (cancel_at), &at);
   CU_ASSERT_FALSE (nn_experiment_run (b, cancellable, &error));
   NN_ASSERT_ERROR (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&error);
-  after = snapshot (run);
+  after = nn_test_snapshot_dir (run);
   CU_ASSERT_TRUE (same_file (before, after, "notes.txt"));
   CU_ASSERT_FALSE (g_hash_table_contains (after, "model.yaml"));
   CU_ASSERT_FALSE (g_hash_table_contains (after, "model.safetensors"));
@@ -1502,7 +1481,7 @@ test_user_files_stay (void)
 
   CU_ASSERT_TRUE (nn_experiment_run (c, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
-  last = snapshot (run);
+  last = nn_test_snapshot_dir (run);
   CU_ASSERT_TRUE (same_file (before, last, "notes.txt"));
   CU_ASSERT_TRUE (g_hash_table_contains (last, "model.yaml"));
   CU_ASSERT_EQUAL (g_hash_table_size (last), 7);
@@ -1524,7 +1503,7 @@ test_discarded_run_leaves_previous_run (void)
 
   CU_ASSERT_TRUE_FATAL (a != NULL && b != NULL);
   CU_ASSERT_TRUE_FATAL (nn_experiment_run (a, NULL, &error));
-  before = snapshot (run);
+  before = nn_test_snapshot_dir (run);
 
   nn_experiment_set_auto_commit (b, FALSE);
   CU_ASSERT_TRUE_FATAL (nn_experiment_run (b, NULL, &error));
@@ -1532,7 +1511,7 @@ test_discarded_run_leaves_previous_run (void)
   nn_experiment_discard (b);
   CU_ASSERT_PTR_NULL (nn_experiment_get_staging_dir (b));
   CU_ASSERT_FALSE (g_file_test (staging, G_FILE_TEST_EXISTS));
-  after = snapshot (run);
+  after = nn_test_snapshot_dir (run);
   check_kept (before, after);
   CU_ASSERT_EQUAL (g_hash_table_size (after), g_hash_table_size (before));
 }
@@ -1588,7 +1567,7 @@ test_resume_takes_the_staged_checkpoint (void)
   g_signal_connect (b, "epoch-finished", G_CALLBACK (cancel_at), &stop3);
   CU_ASSERT_FALSE (nn_experiment_run (b, at3, &error));
   g_clear_error (&error);
-  interrupted = snapshot (parts);
+  interrupted = nn_test_snapshot_dir (parts);
 
   /* Resumed to epoch 5, then left uncommitted, as if killed. Its staging
    * directory started with the checkpoint it resumed from. */
@@ -1660,7 +1639,7 @@ test_failed_checkpoint_leaves_previous_run (void)
 
   CU_ASSERT_TRUE_FATAL (a != NULL && b != NULL);
   CU_ASSERT_TRUE_FATAL (nn_experiment_run (a, NULL, &error));
-  before = snapshot (run);
+  before = nn_test_snapshot_dir (run);
 
   /* A directory where the checkpoint goes: its rename fails. */
   g_signal_connect (b, "epoch-finished", G_CALLBACK (make_checkpoint_unwritable), NULL);
@@ -1675,7 +1654,7 @@ test_failed_checkpoint_leaves_previous_run (void)
   CU_ASSERT_STRING_EQUAL (nn_experiment_get_stop_reason (b), "failed");
   CU_ASSERT_EQUAL (nn_experiment_get_epochs_run (b), 2);
   CU_ASSERT_PTR_NULL (nn_experiment_get_staging_dir (b));
-  after = snapshot (run);
+  after = nn_test_snapshot_dir (run);
   check_kept (before, after);
   CU_ASSERT_EQUAL (g_hash_table_size (after), g_hash_table_size (before));
 

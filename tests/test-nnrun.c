@@ -471,46 +471,6 @@ test_interrupt_and_resume (void)
     }
 }
 
-/* Name → contents (GBytes) of every file in @dir. */
-static GHashTable *
-snapshot (const char *dir)
-{
-  GHashTable *files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                             (GDestroyNotify) g_bytes_unref);
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      char *contents = NULL;
-      gsize length = 0;
-
-      if (g_file_get_contents (path, &contents, &length, NULL))
-        g_hash_table_insert (files, g_strdup (name), g_bytes_new_take (contents, length));
-    }
-  return files;
-}
-
-/* @after holds exactly the files of @before, byte for byte. */
-static void
-check_same_files (GHashTable *before,
-                  GHashTable *after)
-{
-  GHashTableIter iter;
-  gpointer name, contents;
-
-  NN_CHECK (g_hash_table_size (after) == g_hash_table_size (before),
-            "%u files, %u before", g_hash_table_size (after), g_hash_table_size (before));
-  g_hash_table_iter_init (&iter, before);
-  while (g_hash_table_iter_next (&iter, &name, &contents))
-    {
-      GBytes *now = g_hash_table_lookup (after, name);
-      NN_CHECK (now != NULL && g_bytes_equal (now, contents), "%s changed",
-                (const char *) name);
-    }
-}
-
 /* history.csv without its last column (the seconds). */
 static char *
 history_without_seconds (const char *run)
@@ -564,13 +524,13 @@ test_killed_run_leaves_previous_run_and_resumes (void)
   status = nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--out", run,
                           "--set", "train.epochs=3", NULL);
   NN_ASSERT_STATUS (status, EXIT_OK, err);
-  before = snapshot (run);
+  before = nn_test_snapshot_dir (run);
   CU_ASSERT_EQUAL (g_hash_table_size (before), 8);
 
   status = interrupt_run (experiment, run, SIGKILL);
   CU_ASSERT_EQUAL (status, EXIT_CRASHED);
-  after = snapshot (run);
-  check_same_files (before, after);
+  after = nn_test_snapshot_dir (run);
+  NN_ASSERT_SAME_FILES (before, after);
   CU_ASSERT_TRUE (g_file_test (staged_checkpoint, G_FILE_TEST_IS_REGULAR));
 
   /* The rest of the run, and the run left alone, need no checkpoints. */
@@ -590,8 +550,8 @@ test_killed_run_leaves_previous_run_and_resumes (void)
   ha = history_without_seconds (whole);
   hb = history_without_seconds (run);
   CU_ASSERT_STRING_EQUAL (ha, hb);
-  uninterrupted = snapshot (whole);
-  resumed = snapshot (run);
+  uninterrupted = nn_test_snapshot_dir (whole);
+  resumed = nn_test_snapshot_dir (run);
   wa = g_hash_table_lookup (uninterrupted, "model.safetensors");
   wb = g_hash_table_lookup (resumed, "model.safetensors");
   CU_ASSERT_TRUE (wa != NULL && wb != NULL && g_bytes_equal (wa, wb));
@@ -617,14 +577,14 @@ test_resume_from_bad_checkpoint_exits_2 (void)
                           "--set", "train.epochs=2", NULL);
   NN_ASSERT_STATUS (status, EXIT_OK, err);
   CU_ASSERT_TRUE (g_file_set_contents (checkpoint, "not a checkpoint\n", -1, NULL));
-  before = snapshot (run);
+  before = nn_test_snapshot_dir (run);
 
   g_clear_pointer (&err, g_free);
   status = nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--resume", run, NULL);
   NN_ASSERT_STATUS (status, EXIT_BAD_INPUT, err);
   NN_ASSERT_CONTAINS (err, checkpoint);
-  after = snapshot (run);
-  check_same_files (before, after);
+  after = nn_test_snapshot_dir (run);
+  NN_ASSERT_SAME_FILES (before, after);
   CU_ASSERT_FALSE (g_file_test (staging, G_FILE_TEST_EXISTS));
 
   CU_ASSERT_EQUAL (g_mkdir (staging, 0700), 0);

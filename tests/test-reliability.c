@@ -552,47 +552,6 @@ nnrun_limited (rlim_t              limit,
   return WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
 }
 
-/* Name → contents (GBytes, empty for what cannot be read) of every file in
- * @dir. */
-static GHashTable *
-snapshot (const char *dir)
-{
-  GHashTable *files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                             (GDestroyNotify) g_bytes_unref);
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      char *contents = NULL;
-      gsize length = 0;
-
-      g_file_get_contents (path, &contents, &length, NULL);
-      g_hash_table_insert (files, g_strdup (name), g_bytes_new_take (contents, length));
-    }
-  return files;
-}
-
-/* Every file of @before is in @after, byte for byte, and nothing else. */
-static void
-check_same_files (GHashTable *before,
-                  GHashTable *after)
-{
-  GHashTableIter iter;
-  gpointer name, contents;
-
-  NN_CHECK (g_hash_table_size (after) == g_hash_table_size (before),
-            "%u files, %u before", g_hash_table_size (after), g_hash_table_size (before));
-  g_hash_table_iter_init (&iter, before);
-  while (g_hash_table_iter_next (&iter, &name, &contents))
-    {
-      GBytes *now = g_hash_table_lookup (after, name);
-      NN_CHECK (now != NULL && g_bytes_equal (now, contents), "%s changed after a failed run",
-                (const char *) name);
-    }
-}
-
 /* A failed run leaves no staging directory behind. */
 static void
 check_no_staging_dir (const char *run)
@@ -623,7 +582,7 @@ test_failed_first_write_leaves_previous_run (void)
 
   status = nnrun_limited (RLIM_INFINITY, &err, args);
   NN_ASSERT_STATUS (status, 0, err);
-  before = snapshot (run);
+  before = nn_test_snapshot_dir (run);
   CU_ASSERT_TRUE (g_hash_table_contains (before, "config.yaml"));
 
   /* Not one byte may be written: the first file fails. */
@@ -633,8 +592,8 @@ test_failed_first_write_leaves_previous_run (void)
   NN_ASSERT_STATUS (status, 1, err);
   NN_ASSERT_CONTAINS (err, "config.yaml");
 
-  after = snapshot (run);
-  check_same_files (before, after);
+  after = nn_test_snapshot_dir (run);
+  NN_ASSERT_SAME_FILES (before, after);
   check_no_staging_dir (run);
 }
 
@@ -658,7 +617,7 @@ test_failed_later_write_leaves_previous_run (void)
 
   status = nnrun_limited (RLIM_INFINITY, &err, args);
   NN_ASSERT_STATUS (status, 0, err);
-  before = snapshot (run);
+  before = nn_test_snapshot_dir (run);
   CU_ASSERT_TRUE (g_hash_table_contains (before, "loss.png"));
   CU_ASSERT_TRUE (g_hash_table_contains (before, "model.safetensors"));
 
@@ -669,8 +628,8 @@ test_failed_later_write_leaves_previous_run (void)
   NN_ASSERT_STATUS (status, 1, err);
   NN_ASSERT_CONTAINS (err, "loss.svg: error: cannot write");
   NN_ASSERT_CONTAINS (err, "was left as it was");
-  after = snapshot (run);
-  check_same_files (before, after);
+  after = nn_test_snapshot_dir (run);
+  NN_ASSERT_SAME_FILES (before, after);
   check_no_staging_dir (run);
 
   /* config.yaml fits in 1 KiB, the first checkpoint does not. */
@@ -678,8 +637,8 @@ test_failed_later_write_leaves_previous_run (void)
   status = nnrun_limited (1024, &err, checkpointing);
   NN_ASSERT_STATUS (status, 1, err);
   NN_ASSERT_CONTAINS (err, "checkpoint.nnckpt: error: cannot write");
-  after_checkpoint = snapshot (run);
-  check_same_files (before, after_checkpoint);
+  after_checkpoint = nn_test_snapshot_dir (run);
+  NN_ASSERT_SAME_FILES (before, after_checkpoint);
   check_no_staging_dir (run);
 }
 
@@ -716,7 +675,7 @@ test_failed_later_write_leaves_whole_files (void)
   g_clear_pointer (&err, g_free);
   status = nnrun_limited (RLIM_INFINITY, &err, args);
   NN_ASSERT_STATUS (status, 0, err);
-  after = snapshot (run);
+  after = nn_test_snapshot_dir (run);
   CU_ASSERT_EQUAL (g_hash_table_size (after), g_strv_length ((char **) outputs));
   g_hash_table_iter_init (&iter, after);
   while (g_hash_table_iter_next (&iter, &name, NULL))
