@@ -31,7 +31,8 @@ init_suite (void)
 {
   return nn_test_require_env ("NNRUN", "NN_PLUGIN_PATH", "NN_TEST_BUILTIN_PLUGINS",
                               "NN_TEST_CHECK_FIXTURES", "NN_TEST_EXAMPLE_PLUGIN",
-                              "NN_TEST_PLUGIN_FIXTURES", "NN_TEST_CC", "NN_TEST_PKG_CONFIG_PATH",
+                              "NN_TEST_PLUGIN_FIXTURES", "NN_TEST_PLUGIN_GOOD", "NN_TEST_CC",
+                              "NN_TEST_PKG_CONFIG_PATH",
                               NULL) ||
          nn_test_init_plugins ();
 }
@@ -424,6 +425,24 @@ test_describe (void)
   NN_CHECK (contains (out, "activation: {name: leaky_relu, alpha: 0.01}"),
             "no YAML example:\n%s", out);
   NN_CHECK (contains (out, "NnLeakyReluActivation"), "the class is not named:\n%s", out);
+  NN_CHECK (contains (out, "version: " NN_VERSION_STRING "\n"),
+            "the plugin's version is not shown:\n%s", out);
+}
+
+/* A plugin built without NN_PLUGIN_VERSION is described as unversioned. */
+static void
+test_describe_unversioned (void)
+{
+  g_autofree char *path = g_strjoin (G_SEARCHPATH_SEPARATOR_S, g_getenv ("NN_PLUGIN_PATH"),
+                                     g_getenv ("NN_TEST_PLUGIN_GOOD"), NULL);
+  g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "NN_PLUGIN_PATH", path, TRUE);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "plugins",
+                              "fixture_square", NULL);
+
+  NN_CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s", status, err);
+  NN_CHECK (contains (out, "version: (none recorded)\n"), "no version line:\n%s", out);
 }
 
 static void
@@ -794,8 +813,10 @@ main (void)
                test_listing);
   CU_add_test (suite, "lists the files that could not be loaded, with the reason",
                test_listing_failures);
-  CU_add_test (suite, "describes a plugin's parameters and gives a YAML example",
+  CU_add_test (suite, "describes a plugin's parameters, version and a YAML example",
                test_describe);
+  CU_add_test (suite, "says when a plugin records no version",
+               test_describe_unversioned);
   CU_add_test (suite, "describes a loss and an optimizer", test_describe_loss_and_optimizer);
   CU_add_test (suite, "an unknown name exits 2 with a suggestion", test_describe_unknown);
 

@@ -364,6 +364,7 @@ print_details (GType type)
 {
   const Kind *kind = kind_of_type (type);
   const char *name = nn_plugins_get_name_for_type (type);
+  const char *version = nn_plugins_get_version_for_type (type);
   g_autofree char *description = description_of (type);
   g_autofree GParamSpec **pspecs = NULL;
   guint n_pspecs = 0;
@@ -371,8 +372,9 @@ print_details (GType type)
 
   g_print ("%s (%s)\n", name, kind->kind);
   g_print ("  %s\n", description);
-  g_print ("  file:  %s\n", nn_plugins_get_file_for_type (type));
-  g_print ("  class: %s\n", g_type_name (type));
+  g_print ("  file:    %s\n", nn_plugins_get_file_for_type (type));
+  g_print ("  version: %s\n", version ? version : "(none recorded)");
+  g_print ("  class:   %s\n", g_type_name (type));
 
   pspecs = list_properties (type, &n_pspecs);
   g_print ("\nParameters:\n");
