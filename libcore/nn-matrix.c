@@ -5,6 +5,26 @@
 #include <cblas.h>
 
 #include "nn-matrix.h"
+#include "nn-simd.h"
+
+/* NN_SIMD_BYTES of values at a time through the GCC and Clang vector
+ * extensions, which an -O2 build uses where it leaves a loop of unknown
+ * length scalar; NN_SIMD_CLONES compiles the static functions with these
+ * loops for AVX2 as well, and the public ones call them. Element by
+ * element, so sums are those of the plain loop. */
+typedef nn_real RealVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
+#if NN_REAL_IS_DOUBLE
+typedef guint64 BitsVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
+#define EXPONENT_BITS G_GUINT64_CONSTANT (0x7ff0000000000000)
+#define EXPONENT_ONE  G_GUINT64_CONSTANT (0x0010000000000000)
+#define SIGN_BIT      G_GUINT64_CONSTANT (0x8000000000000000)
+#else
+typedef guint32 BitsVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
+#define EXPONENT_BITS 0x7f800000u
+#define EXPONENT_ONE  0x00800000u
+#define SIGN_BIT      0x80000000u
+#endif
+#define LANES (sizeof (RealVec) / sizeof (nn_real))
 
 G_DEFINE_BOXED_TYPE (NnMatrix, nn_matrix, nn_matrix_copy, nn_matrix_free)
 
@@ -141,6 +161,22 @@ nn_matrix_same_shape (const NnMatrix *a,
   return a->rows == b->rows && a->cols == b->cols;
 }
 
+NN_SIMD_CLONES static void
+fill_values (nn_real *data,
+             gsize    n,
+             nn_real  value)
+{
+  RealVec v;
+  gsize i = 0;
+
+  for (gsize k = 0; k < LANES; k++)   /* the bits of value, -0 and NaN too */
+    v[k] = value;
+  for (; i + LANES <= n; i += LANES)
+    memcpy (data + i, &v, sizeof v);
+  for (; i < n; i++)
+    data[i] = value;
+}
+
 /**
  * nn_matrix_fill:
  * @m: a #NnMatrix
@@ -150,10 +186,7 @@ void
 nn_matrix_fill (NnMatrix *m,
                 nn_real   value)
 {
-  gsize n = nn_matrix_size (m);
-
-  for (gsize i = 0; i < n; i++)
-    m->data[i] = value;
+  fill_values (m->data, nn_matrix_size (m), value);
 }
 
 /**
@@ -200,8 +233,37 @@ nn_matrix_gather_rows (const NnMatrix *src,
     }
 }
 
-typedef nn_real FiniteVec __attribute__ ((vector_size (16)));
-#define FINITE_LANES (sizeof (FiniteVec) / sizeof (nn_real))
+/* A NaN or an infinity has every exponent bit set, and only then does
+ * adding the lowest of them carry into the sign bit: the OR of those sums
+ * answers for the whole matrix, two of them so that one block need not wait
+ * for the one before. An addition, not a comparison, which GCC makes one
+ * element at a time where it lacks 32-byte registers (the baseline
+ * clone). */
+NN_SIMD_CLONES static gboolean
+values_are_finite (const nn_real *data,
+                   gsize          n)
+{
+  BitsVec bad0 = { 0 }, bad1 = { 0 };
+  gsize i = 0;
+
+  for (; i + 2 * LANES <= n; i += 2 * LANES)
+    {
+      BitsVec v0, v1;
+
+      memcpy (&v0, data + i, sizeof v0);
+      memcpy (&v1, data + i + LANES, sizeof v1);
+      bad0 |= (v0 & EXPONENT_BITS) + EXPONENT_ONE;
+      bad1 |= (v1 & EXPONENT_BITS) + EXPONENT_ONE;
+    }
+  bad0 |= bad1;
+  for (gsize k = 0; k < LANES; k++)
+    if (bad0[k] & SIGN_BIT)
+      return FALSE;
+  for (; i < n; i++)
+    if (!isfinite (data[i]))
+      return FALSE;
+  return TRUE;
+}
 
 /**
  * nn_matrix_is_finite:
@@ -214,34 +276,8 @@ typedef nn_real FiniteVec __attribute__ ((vector_size (16)));
 gboolean
 nn_matrix_is_finite (const NnMatrix *m)
 {
-  gsize n = nn_matrix_size (m);
-  gsize i = 0;
-  FiniteVec acc = { 0 };
-
-  /* x - x is 0 for a finite x and NaN for NaN or an infinity, and a sum
-   * with a NaN in it stays NaN: one vector sum tells for the whole
-   * matrix. */
-  for (; i + FINITE_LANES <= n; i += FINITE_LANES)
-    {
-      FiniteVec v;
-
-      memcpy (&v, m->data + i, sizeof v);
-      acc += v - v;
-    }
-  for (gsize k = 0; k < FINITE_LANES; k++)
-    if (acc[k] != 0)
-      return FALSE;
-  for (; i < n; i++)
-    if (!isfinite (m->data[i]))
-      return FALSE;
-  return TRUE;
+  return values_are_finite (m->data, nn_matrix_size (m));
 }
-
-/* Sixteen bytes of values at a time through the GCC and Clang vector
- * extensions, which an -O2 build uses where it leaves a loop of unknown
- * length scalar. Element by element, so sums are those of the plain loop. */
-typedef nn_real RealVec __attribute__ ((vector_size (16)));
-#define LANES (sizeof (RealVec) / sizeof (nn_real))
 
 /* dest[i] += src[i] for i < n. */
 static inline void
@@ -360,6 +396,32 @@ nn_matrix_gemm (gboolean        trans_a,
                beta, c->data, (int) c->cols);
 }
 
+/* Adds @v (cols values) to every row of @m. */
+NN_SIMD_CLONES static void
+add_to_rows (NnMatrix      *m,
+             const nn_real *v)
+{
+  guint cols = m->cols;
+
+  if (cols < LANES && m->rows >= LANES)
+    {
+      /* Rows narrower than a vector: the bias repeated along the whole
+       * matrix has a period of cols vectors, which add to the matrix
+       * taken flat. */
+      nn_real pattern[LANES * LANES];
+      gsize n = nn_matrix_size (m), period = (gsize) cols * LANES, i = 0;
+
+      for (gsize k = 0; k < period; k++)
+        pattern[k] = v[k % cols];
+      for (; i + period <= n; i += period)
+        add_into (m->data + i, pattern, period);
+      add_into (m->data + i, pattern, n - i);
+      return;
+    }
+  for (guint r = 0; r < m->rows; r++)
+    add_into (m->data + (gsize) r * cols, v, cols);
+}
+
 /**
  * nn_matrix_add_row_vector:
  * @m: a #NnMatrix
@@ -373,8 +435,80 @@ nn_matrix_add_row_vector (NnMatrix       *m,
 {
   g_return_if_fail (v->rows == 1 && v->cols == m->cols);
 
+  add_to_rows (m, v->data);
+}
+
+/* Writes to @out the sums of columns @col to @col + @n_vecs × LANES - 1 of
+ * @m (at most to its last), each summed top to bottom in a lane of one of
+ * @n_vecs (1, 2 or 4) accumulators, independent chains. Lanes past the end
+ * of a row read the next row and are discarded; the last rows, where that
+ * would read past the matrix, come from a padded copy. Returns the number
+ * of columns done. The vectors are separate variables, not an array, which
+ * the compiler would keep in memory. */
+G_ALWAYS_INLINE static inline guint
+sum_columns (const NnMatrix *m,
+             guint           col,
+             guint           n_vecs,
+             NnMatrix       *out)
+{
+  const gsize n = nn_matrix_size (m);
+  const guint width = MIN (n_vecs * (guint) LANES, m->cols - col);
+  RealVec acc0 = { 0 }, acc1 = { 0 }, acc2 = { 0 }, acc3 = { 0 };
+  nn_real sums[4 * LANES];
+
   for (guint r = 0; r < m->rows; r++)
-    add_into (m->data + (gsize) r * m->cols, v->data, m->cols);
+    {
+      const nn_real *row = m->data + (gsize) r * m->cols + col;
+      nn_real padded[4 * LANES];
+      RealVec x;
+
+      if ((gsize) (row - m->data) + n_vecs * LANES > n)
+        {
+          memset (padded, 0, sizeof padded);
+          memcpy (padded, row, width * sizeof (nn_real));
+          row = padded;
+        }
+      memcpy (&x, row, sizeof x);
+      acc0 += x;
+      if (n_vecs > 1)
+        {
+          memcpy (&x, row + LANES, sizeof x);
+          acc1 += x;
+        }
+      if (n_vecs > 2)
+        {
+          memcpy (&x, row + 2 * LANES, sizeof x);
+          acc2 += x;
+          memcpy (&x, row + 3 * LANES, sizeof x);
+          acc3 += x;
+        }
+    }
+  memcpy (sums, &acc0, sizeof acc0);
+  memcpy (sums + LANES, &acc1, sizeof acc1);
+  memcpy (sums + 2 * LANES, &acc2, sizeof acc2);
+  memcpy (sums + 3 * LANES, &acc3, sizeof acc3);
+  memcpy (out->data + col, sums, width * sizeof (nn_real));
+  return width;
+}
+
+/* Several columns at once keep the adder busy. */
+NN_SIMD_CLONES static void
+sum_rows_into (const NnMatrix *m,
+               NnMatrix       *out)
+{
+  guint cols = m->cols, col = 0;
+
+  if (m->rows == 0)
+    {
+      fill_values (out->data, cols, 0);
+      return;
+    }
+  while (cols - col >= 4 * LANES)
+    col += sum_columns (m, col, 4, out);
+  while (cols - col > LANES)
+    col += sum_columns (m, col, 2, out);
+  if (col < cols)
+    sum_columns (m, col, 1, out);
 }
 
 /**
@@ -388,9 +522,29 @@ nn_matrix_sum_rows (const NnMatrix *m,
 {
   g_return_if_fail (out->rows == 1 && out->cols == m->cols);
 
-  nn_matrix_fill (out, 0);
-  for (guint r = 0; r < m->rows; r++)
-    add_into (out->data, m->data + (gsize) r * m->cols, m->cols);
+  sum_rows_into (m, out);
+}
+
+/* y[i] += alpha x[i] for i < n. */
+NN_SIMD_CLONES static void
+add_scaled (nn_real        alpha,
+            const nn_real *x,
+            nn_real       *y,
+            gsize          n)
+{
+  gsize i = 0;
+
+  for (; i + LANES <= n; i += LANES)
+    {
+      RealVec xv, yv;
+
+      memcpy (&xv, x + i, sizeof xv);
+      memcpy (&yv, y + i, sizeof yv);
+      yv += alpha * xv;
+      memcpy (y + i, &yv, sizeof yv);
+    }
+  for (; i < n; i++)
+    y[i] += alpha * x[i];
 }
 
 /**
@@ -404,10 +558,7 @@ nn_matrix_axpy (nn_real         alpha,
                 const NnMatrix *x,
                 NnMatrix       *y)
 {
-  gsize n = nn_matrix_size (x);
-
   g_return_if_fail (nn_matrix_same_shape (x, y));
 
-  for (gsize i = 0; i < n; i++)
-    y->data[i] += alpha * x->data[i];
+  add_scaled (alpha, x->data, y->data, nn_matrix_size (x));
 }

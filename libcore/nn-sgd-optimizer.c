@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include "nn-errors.h"
 #include "nn-optimizer-private.h"
 #include "nn-sgd-optimizer.h"
+#include "nn-simd.h"
 
 /**
  * NnSgdOptimizer:
@@ -136,6 +139,74 @@ nn_sgd_optimizer_prepare (NnOptimizer     *optimizer,
   self->momentum_buffers = nn_optimizer_buffers_new (n_params, params);
 }
 
+/* NN_SIMD_BYTES of values at a time through the GCC and Clang vector
+ * extensions, which an -O2 build leaves scalar otherwise; NN_SIMD_CLONES
+ * compiles the loops for AVX2 and FMA as well. */
+typedef nn_real RealVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
+#define LANES (sizeof (RealVec) / sizeof (nn_real))
+
+/* θ ← θ − η (g + λθ), in place on @p. */
+NN_SIMD_CLONES static void
+sgd_step (nn_real       *p,
+          const nn_real *g,
+          gsize          n,
+          nn_real        lr,
+          nn_real        wd)
+{
+  gsize i = 0;
+
+  for (; i + LANES <= n; i += LANES)
+    {
+      RealVec pv, gv;
+
+      memcpy (&pv, p + i, sizeof pv);
+      memcpy (&gv, g + i, sizeof gv);
+      pv += -lr * (gv + wd * pv);
+      memcpy (p + i, &pv, sizeof pv);
+    }
+  for (; i < n; i++)
+    p[i] += -lr * (g[i] + wd * p[i]);
+}
+
+/* The same with the momentum buffer @b: d = g + λθ, b ← d on the first
+ * step, else μ b + (1 − dampening) d, and θ ← θ − η b, or
+ * θ ← θ − η (d + μ b) with Nesterov. */
+NN_SIMD_CLONES static void
+sgd_momentum_step (nn_real       *p,
+                   const nn_real *g,
+                   nn_real       *b,
+                   gsize          n,
+                   nn_real        lr,
+                   nn_real        wd,
+                   nn_real        mu,
+                   nn_real        keep,
+                   gboolean       first,
+                   gboolean       nesterov)
+{
+  gsize i = 0;
+
+  for (; i + LANES <= n; i += LANES)
+    {
+      RealVec pv, gv, bv;
+
+      memcpy (&pv, p + i, sizeof pv);
+      memcpy (&gv, g + i, sizeof gv);
+      memcpy (&bv, b + i, sizeof bv);
+      gv += wd * pv;
+      bv = first ? gv : bv * mu + keep * gv;
+      pv += -lr * (nesterov ? gv + mu * bv : bv);
+      memcpy (b + i, &bv, sizeof bv);
+      memcpy (p + i, &pv, sizeof pv);
+    }
+  for (; i < n; i++)
+    {
+      nn_real d = g[i] + wd * p[i];
+
+      b[i] = first ? d : b[i] * mu + keep * d;
+      p[i] += -lr * (nesterov ? d + mu * b[i] : b[i]);
+    }
+}
+
 static void
 nn_sgd_optimizer_update (NnOptimizer    *optimizer,
                          guint           index,
@@ -145,32 +216,21 @@ nn_sgd_optimizer_update (NnOptimizer    *optimizer,
   NnSgdOptimizer *self = NN_SGD_OPTIMIZER (optimizer);
   const nn_real lr = (nn_real) nn_optimizer_get_learning_rate (optimizer);
   const nn_real wd = (nn_real) self->weight_decay;
-  const nn_real mu = (nn_real) self->momentum;
-  const nn_real keep = (nn_real) (1.0 - self->dampening);
-  const gboolean first = nn_optimizer_get_iterations (optimizer) == 1;
   const gsize n = nn_matrix_size (param);
-  nn_real *p = param->data;
-  const nn_real *g = grad->data;
-  nn_real *b;
 
   if (self->momentum == 0.0)
     {
-      for (gsize i = 0; i < n; i++)
-        p[i] += -lr * (g[i] + wd * p[i]);
+      sgd_step (param->data, grad->data, n, lr, wd);
       return;
     }
 
   /* The buffers exist only if momentum was on when prepare() ran. */
   g_return_if_fail (self->momentum_buffers != NULL &&
                     index < self->momentum_buffers->len);
-  b = ((NnMatrix *) self->momentum_buffers->pdata[index])->data;
-  for (gsize i = 0; i < n; i++)
-    {
-      nn_real d = g[i] + wd * p[i];
-
-      b[i] = first ? d : b[i] * mu + keep * d;
-      p[i] += -lr * (self->nesterov ? d + mu * b[i] : b[i]);
-    }
+  sgd_momentum_step (param->data, grad->data,
+                     ((NnMatrix *) self->momentum_buffers->pdata[index])->data, n,
+                     lr, wd, (nn_real) self->momentum, (nn_real) (1.0 - self->dampening),
+                     nn_optimizer_get_iterations (optimizer) == 1, self->nesterov);
 }
 
 static gboolean

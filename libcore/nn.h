@@ -6,6 +6,7 @@
 
 #include "nn-version.h"
 #include "nn-real.h"
+#include "nn-simd.h"
 #include "nn-errors.h"
 #include "nn-matrix.h"
 #include "nn-activation.h"

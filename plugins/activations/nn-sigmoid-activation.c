@@ -24,31 +24,38 @@ G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnSigmoidActivation, nn_sigmoid_activation,
                                                                 g_define_type_id,
                                                                 "sigmoid", 0);)
 
+/* NN_SIMD_BYTES of values at a time through the GCC and Clang vector
+ * extensions: an -O2 build leaves loops of unknown length scalar, and expf
+ * itself is a call per element. NN_SIMD_CLONES compiles the loops for AVX2
+ * and FMA as well. */
+typedef nn_real RealVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
+#define LANES (sizeof (RealVec) / sizeof (nn_real))
+
 #if !NN_REAL_IS_DOUBLE
-/* Four floats at a time through the GCC and Clang vector extensions: an
- * -O2 build leaves loops of unknown length scalar, and expf itself is a
- * call per element. */
-typedef float FloatVec __attribute__ ((vector_size (16)));
-typedef gint32 IntVec __attribute__ ((vector_size (16)));
-#define LANES (sizeof (FloatVec) / sizeof (float))
+typedef gint32 IntVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
+typedef guint32 UintVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
 
-/* e^x for x <= 0 (and NaN): Cephes' expf. n = floor(x log2 e + 1/2),
- * r = x - n ln 2 in two parts, a degree-7 polynomial in r, times 2^n built
- * in the exponent bits. Within 2 ulp of expf, except that it is 0 below
- * -87.3, where expf turns subnormal. */
-static inline FloatVec
-exp_nonpositive (FloatVec x)
+/* e^x for x <= 0 (and NaN), in place: Cephes' expf. n = x log2 e rounded
+ * to the nearest integer by adding 1.5 × 2^23, r = x - n ln 2 in two parts,
+ * a degree-7 polynomial in r, times 2^n built in the exponent bits. Within
+ * 2 ulp of expf, except that it is 0 below -87.3, where expf turns
+ * subnormal. Vectors go by pointer: the baseline clone has no 32-byte
+ * registers to pass them in. Masks come from sign bits, not comparisons,
+ * which GCC makes one element at a time in that clone. */
+G_ALWAYS_INLINE static inline void
+exp_nonpositive (RealVec *v)
 {
-  const FloatVec lowest = { -87.3f, -87.3f, -87.3f, -87.3f };
-  IntVec under = x < lowest;
-  FloatVec fx, fn, r, p;
-  IntVec n;
+  const RealVec lowest = (RealVec) { 0 } - 87.3f;
+  const RealVec shifter = (RealVec) { 0 } + 0x1.8p23f;
+  RealVec x = *v, t, fn, r, p;
+  /* All ones for NaN, whose bits but the sign are above those of ∞ ... */
+  IntVec nan = (0x7f800000 - ((IntVec) x & 0x7fffffff)) >> 31;
+  /* ... and for x < lowest, where x - lowest is negative. */
+  IntVec under = ((IntVec) (x - lowest) >> 31) & ~nan;
 
-  x = (FloatVec) (((IntVec) x & ~under) | ((IntVec) lowest & under));
-  fx = x * 1.44269504088896341f + 0.5f;
-  n = __builtin_convertvector (fx, IntVec);          /* toward 0 ... */
-  n += (IntVec) (__builtin_convertvector (n, FloatVec) > fx);   /* ... then down */
-  fn = __builtin_convertvector (n, FloatVec);
+  x = (RealVec) (((IntVec) x & ~under) | ((IntVec) lowest & under));
+  t = x * 1.44269504088896341f + shifter;
+  fn = t - shifter;
   r = x - fn * 0.693359375f;
   r = r - fn * -2.12194440e-4f;
   p = 1.9875691500e-4f * r + 1.3981999507e-3f;
@@ -57,12 +64,26 @@ exp_nonpositive (FloatVec x)
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  p *= (FloatVec) ((n + 127) << 23);
-  return (FloatVec) ((IntVec) p & ~under);
+  /* The low bits of t hold n; the shift drops those of 1.5 × 2^23. */
+  p *= (RealVec) (((UintVec) t + 127) << 23);
+  *v = (RealVec) ((IntVec) p & ~under);
+}
+
+/* The sigmoid of each lane, in place: e^-|x|, then 1 / (1 + e) or
+ * e / (1 + e) by the sign bit of x (both are 1/2 at -0). */
+G_ALWAYS_INLINE static inline void
+sigmoid_lanes (RealVec *v)
+{
+  const RealVec one = (RealVec) { 0 } + 1.0f;
+  IntVec negative = (IntVec) *v >> 31;
+  RealVec e = (RealVec) ((IntVec) *v | ((IntVec) { 0 } + G_MININT32));
+
+  exp_nonpositive (&e);
+  *v = (RealVec) (((IntVec) one & ~negative) | ((IntVec) e & negative)) / (one + e);
 }
 #endif
 
-static void
+NN_SIMD_CLONES static void
 nn_sigmoid_activation_forward (NnActivation   *activation,
                                const NnMatrix *z,
                                NnMatrix       *a)
@@ -74,19 +95,23 @@ nn_sigmoid_activation_forward (NnActivation   *activation,
 #if !NN_REAL_IS_DOUBLE
   for (; i + LANES <= n; i += LANES)
     {
-      const FloatVec one = { 1, 1, 1, 1 };
-      FloatVec x, e;
-      IntVec positive;
+      RealVec v;
 
-      memcpy (&x, zd + i, sizeof x);
-      positive = x >= 0;
-      /* e^-|x|, then 1 / (1 + e) or e / (1 + e) by the sign of x. */
-      e = exp_nonpositive ((FloatVec) ((IntVec) x | (IntVec) { G_MININT32, G_MININT32,
-                                                                G_MININT32, G_MININT32 }));
-      x = (FloatVec) (((IntVec) one & positive) | ((IntVec) e & ~positive)) / (one + e);
-      memcpy (ad + i, &x, sizeof x);
+      memcpy (&v, zd + i, sizeof v);
+      sigmoid_lanes (&v);
+      memcpy (ad + i, &v, sizeof v);
     }
-#endif
+  /* The last values through the same lanes, so that no value's sigmoid
+   * depends on where it is in the matrix. */
+  if (i < n)
+    {
+      RealVec v = { 0 };
+
+      memcpy (&v, zd + i, (n - i) * sizeof (nn_real));
+      sigmoid_lanes (&v);
+      memcpy (ad + i, &v, (n - i) * sizeof (nn_real));
+    }
+#else
   for (; i < n; i++)
     {
       nn_real x = zd[i];
@@ -99,9 +124,10 @@ nn_sigmoid_activation_forward (NnActivation   *activation,
           ad[i] = e / (1 + e);
         }
     }
+#endif
 }
 
-static void
+NN_SIMD_CLONES static void
 nn_sigmoid_activation_backward (NnActivation   *activation,
                                 const NnMatrix *z,
                                 const NnMatrix *a,
@@ -113,17 +139,15 @@ nn_sigmoid_activation_backward (NnActivation   *activation,
   nn_real *out = grad_z->data;
   gsize n = nn_matrix_size (a), i = 0;
 
-#if !NN_REAL_IS_DOUBLE
   for (; i + LANES <= n; i += LANES)
     {
-      FloatVec av, gv;
+      RealVec av, gv;
 
       memcpy (&av, ad + i, sizeof av);
       memcpy (&gv, gd + i, sizeof gv);
       gv = gv * av * (1 - av);
       memcpy (out + i, &gv, sizeof gv);
     }
-#endif
   for (; i < n; i++)
     out[i] = gd[i] * ad[i] * (1 - ad[i]);
 }
