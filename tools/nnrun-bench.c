@@ -18,13 +18,6 @@
 
 #include "nnrun-commands.h"
 
-/* Exit statuses: SPEC §3. */
-enum {
-  EXIT_OK = 0,
-  EXIT_FAILED = 1,
-  EXIT_BAD_INPUT = 2,
-};
-
 #define DEFAULT_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 
 /* The least time each ceiling is measured for. */
@@ -840,16 +833,6 @@ print_text (const BenchResult *r)
 
 /* ---- the command ----------------------------------------------------------- */
 
-static int
-usage_error (GOptionContext *context,
-             const char     *message)
-{
-  g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
-
-  g_printerr ("nnrun: %s\n\n%s", message, help);
-  return EXIT_BAD_INPUT;
-}
-
 int
 nnrun_cmd_bench (int    argc,
                  char **argv)
@@ -883,9 +866,9 @@ nnrun_cmd_bench (int    argc,
     "  w2  fmnist-mlp: Fashion-MNIST 784-256-128-10, batch 128, 3 epochs");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error (context, error->message);
+    return nnrun_usage_error (context, error->message);
   if (argc > 2)
-    return usage_error (context, "at most one workload");
+    return nnrun_usage_error (context, "at most one workload");
   if (argc == 2)
     which = argv[1];
   w1 = g_str_equal (which, "w1") || g_str_equal (which, "all");
@@ -894,17 +877,17 @@ nnrun_cmd_bench (int    argc,
     {
       g_autofree char *message = g_strdup_printf ("unknown workload '%s' (w1, w2 or all)",
                                                   which);
-      return usage_error (context, message);
+      return nnrun_usage_error (context, message);
     }
   if (threads < 1 || threads > 256)
-    return usage_error (context, "--threads must be between 1 and 256");
+    return nnrun_usage_error (context, "--threads must be between 1 and 256");
   if (epochs < 0)
-    return usage_error (context, "--epochs must be positive");
+    return nnrun_usage_error (context, "--epochs must be positive");
 
   if (!nn_plugins_ensure_loaded (&error))
     {
       g_printerr ("nnrun: %s\n", error->message);
-      return EXIT_FAILED;
+      return EXIT_RUN_FAILED;
     }
   nn_matrix_set_n_threads (threads);
 
@@ -924,7 +907,7 @@ nnrun_cmd_bench (int    argc,
       if (!ok)
         {
           g_printerr ("nnrun: bench %s: %s\n", pass == 0 ? "w1" : "w2", error->message);
-          return error->domain == NN_MODEL_ERROR ? EXIT_FAILED : EXIT_BAD_INPUT;
+          return error->domain == NN_MODEL_ERROR ? EXIT_RUN_FAILED : EXIT_BAD_INPUT;
         }
       result.peak_rss_mib = peak_rss_mib ();
       if (isnan (fma))

@@ -1,11 +1,27 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* nnrun commands defined outside nnrun.c. Each takes its own argv, whose
- * argv[0] is the command name, and returns nnrun's exit status. */
+/* nnrun commands defined outside nnrun.c, and what they share. Each takes
+ * its own argv, whose argv[0] is the command name, and returns nnrun's exit
+ * status. */
 #pragma once
 
 #include <glib.h>
 
 G_BEGIN_DECLS
+
+/* Exit statuses: SPEC §3. */
+enum {
+  EXIT_OK = 0,
+  EXIT_RUN_FAILED = 1,
+  EXIT_BAD_INPUT = 2,
+};
+
+/* The exit status for @error: 2 for bad input, 1 for a run that failed. */
+int nnrun_status_for_error (const GError     *error);
+/* Prints @error and returns its exit status. */
+int nnrun_fail             (const GError     *error);
+/* Prints @message and the command's help; returns EXIT_BAD_INPUT. */
+int nnrun_usage_error      (GOptionContext   *context,
+                            const char       *message);
 
 int nnrun_cmd_plugins      (int    argc,
                             char **argv);
@@ -13,6 +29,7 @@ int nnrun_cmd_check_plugin (int    argc,
                             char **argv);
 int nnrun_cmd_new_plugin   (int    argc,
                             char **argv);
-int nnrun_cmd_bench        (int    argc, char **argv);
+int nnrun_cmd_bench        (int    argc,
+                            char **argv);
 
 G_END_DECLS

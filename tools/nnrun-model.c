@@ -6,24 +6,8 @@
 #include <json-glib/json-glib.h>
 #include <nn.h>
 
+#include "nnrun-commands.h"
 #include "nnrun-model.h"
-
-static int
-fail (const GError *error)
-{
-  g_printerr ("nnrun: %s\n", error->message);
-  return nnrun_status_for_error (error);
-}
-
-static int
-usage_error (GOptionContext *context,
-             const char     *message)
-{
-  g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
-
-  g_printerr ("nnrun: %s\n\n%s", message, help);
-  return 2;
-}
 
 /* A CSV field, quoted when it holds a comma, a quote or a line break. */
 static void
@@ -121,22 +105,22 @@ nnrun_cmd_eval (int    argc,
     "source as in an experiment file, e.g. '{idx: {images: FILE, labels: FILE}}'.\n"
     "Prints the loss and every metric of the model's task.");
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error (context, error->message);
+    return nnrun_usage_error (context, error->message);
   if (argc != 3)
-    return usage_error (context, "eval takes a model and a data set");
+    return nnrun_usage_error (context, "eval takes a model and a data set");
 
   nn_plugins_ensure_loaded (NULL);
   pipeline = nn_pipeline_load (argv[1], &error);
   if (pipeline == NULL)
-    return fail (error);
+    return nnrun_fail (error);
   raw = load_data (pipeline, argv[2], &error);
   if (raw == NULL)
-    return fail (error);
+    return nnrun_fail (error);
   data = nn_pipeline_prepare (pipeline, raw, &error);
   if (data == NULL)
     {
       g_prefix_error (&error, "%s: error: ", argv[2]);
-      return fail (error);
+      return nnrun_fail (error);
     }
 
   model = nn_pipeline_get_model (pipeline);
@@ -207,18 +191,18 @@ nnrun_cmd_predict (int    argc,
     "preprocessing, and writes CSV on standard output: the predicted label (or\n"
     "value) of each row and, for classification, a probability column per class.");
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error (context, error->message);
+    return nnrun_usage_error (context, error->message);
   if (argc != 3)
-    return usage_error (context, "predict takes a model and a CSV file");
+    return nnrun_usage_error (context, "predict takes a model and a CSV file");
 
   nn_plugins_ensure_loaded (NULL);
   pipeline = nn_pipeline_load (argv[1], &error);
   if (pipeline == NULL)
-    return fail (error);
+    return nnrun_fail (error);
   raw = nn_dataset_new_from_csv_file (argv[2], NULL, nn_pipeline_get_feature_names (pipeline),
                                       &error);
   if (raw == NULL)
-    return fail (error);
+    return nnrun_fail (error);
   pred = nn_pipeline_predict (pipeline, nn_dataset_get_features (raw));
   task = nn_pipeline_get_task (pipeline);
   labels = nn_pipeline_get_output_labels (pipeline);

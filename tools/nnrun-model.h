@@ -6,4 +6,3 @@ int nnrun_cmd_eval    (int    argc,
                        char **argv);
 int nnrun_cmd_predict (int    argc,
                        char **argv);
-int nnrun_status_for_error (const GError *error);

@@ -14,6 +14,7 @@
 #include <plplot.h>
 #include <nn.h>
 
+#include "nnrun-commands.h"
 #include "nnrun-plot.h"
 
 /* cmap0 entries: 0 is the background. */
@@ -831,16 +832,6 @@ plot_runs (const char * const *run_dirs,
   return write_file_atomic (svg_path, svg, error) && write_file_atomic (png_path, png, error);
 }
 
-static int
-usage_error (GOptionContext *context,
-             const char     *message)
-{
-  g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
-
-  g_printerr ("nnrun: %s\n\n%s", message, help);
-  return 2;
-}
-
 /* nnrun plot RUN_DIR... [--out DIR] */
 int
 nnrun_cmd_plot (int    argc,
@@ -866,11 +857,11 @@ nnrun_cmd_plot (int    argc,
     "from RUN_DIR/history.csv, against the epoch into loss.svg and loss.png.\n"
     "Several runs are overlaid, one colour per run, into --out DIR.");
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error (context, error->message);
+    return nnrun_usage_error (context, error->message);
   if (argc < 2)
-    return usage_error (context, "plot needs a run directory");
+    return nnrun_usage_error (context, "plot needs a run directory");
   if (argc > 2 && out_dir == NULL)
-    return usage_error (context, "plotting several runs needs --out DIR");
+    return nnrun_usage_error (context, "plotting several runs needs --out DIR");
 
   if (!nnrun_plot_run_dirs ((const char * const *) argv + 1, argc - 1, out_dir, &error))
     {

@@ -10,13 +10,6 @@
 
 #include "nnrun-commands.h"
 
-/* Exit statuses: SPEC §3. */
-enum {
-  EXIT_OK = 0,
-  EXIT_FAILED = 1,
-  EXIT_BAD_INPUT = 2,
-};
-
 typedef struct {
   const char *extension_point;
   const char *kind;      /* as in the experiment file: the key that names one */
@@ -28,16 +21,6 @@ static const Kind kinds[] = {
   { NN_LOSS_EXTENSION_POINT_NAME, "loss", "Losses" },
   { NN_OPTIMIZER_EXTENSION_POINT_NAME, "optimizer", "Optimizers" },
 };
-
-static int
-usage_error (GOptionContext *context,
-             const char     *message)
-{
-  g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
-
-  g_printerr ("nnrun: %s\n\n%s", message, help);
-  return EXIT_BAD_INPUT;
-}
 
 /* Loads every plugin; with @warn, reports the files that failed on stderr,
  * as the other commands do (`plugins` lists them itself). */
@@ -478,9 +461,9 @@ nnrun_cmd_plugins (int    argc,
     "with the reason. With NAME: its description, its parameters (type, default,\n"
     "allowed values) and how an experiment file names it.");
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error (context, error->message);
+    return nnrun_usage_error (context, error->message);
   if (argc > 2)
-    return usage_error (context, "plugins takes at most one NAME");
+    return nnrun_usage_error (context, "plugins takes at most one NAME");
 
   load_plugins (argc == 2);
   if (argc == 1)
@@ -666,13 +649,13 @@ nnrun_cmd_check_plugin (int    argc,
     "parameters and with each parameter set away from its default.\n"
     "Exit status: 0 when all pass, 1 when one fails, 2 on a usage or load error.");
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error (context, error->message);
+    return nnrun_usage_error (context, error->message);
   if (all && argc > 1)
-    return usage_error (context, "--all takes no NAME or FILE");
+    return nnrun_usage_error (context, "--all takes no NAME or FILE");
   if (!all && argc < 2)
-    return usage_error (context, "check-plugin needs a plugin NAME or FILE.so");
+    return nnrun_usage_error (context, "check-plugin needs a plugin NAME or FILE.so");
   if (seed < 0)
-    return usage_error (context, "--seed must be 0 or more");
+    return nnrun_usage_error (context, "--seed must be 0 or more");
 
   if (all)
     {
@@ -729,7 +712,7 @@ nnrun_cmd_check_plugin (int    argc,
   if (n_failed > 0)
     {
       g_printerr ("nnrun: %u of %u checks failed: %s\n", n_failed, results->len, failed->str);
-      return EXIT_FAILED;
+      return EXIT_RUN_FAILED;
     }
   g_print ("\nAll %u checks passed.\n", results->len);
   return EXIT_OK;
@@ -1169,16 +1152,16 @@ nnrun_cmd_new_plugin (int    argc,
     "loads and passes check-plugin as it is: edit its two functions. DIR is\n"
     "./NAME by default.");
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error (context, error->message);
+    return nnrun_usage_error (context, error->message);
   if (argc < 3 || argc > 4)
-    return usage_error (context, "new-plugin needs a kind, a NAME and at most one DIR");
+    return nnrun_usage_error (context, "new-plugin needs a kind, a NAME and at most one DIR");
 
   kind = argv[1];
   name = argv[2];
   dir = argc == 4 ? argv[3] : name;
   activation = g_str_equal (kind, "activation");
   if (!activation && !g_str_equal (kind, "loss"))
-    return usage_error (context, "the kind of plugin is 'activation' or 'loss'");
+    return nnrun_usage_error (context, "the kind of plugin is 'activation' or 'loss'");
   if (!valid_plugin_name (name))
     {
       g_printerr ("nnrun: '%s' cannot name a plugin: use lower-case letters, digits and "
@@ -1191,7 +1174,7 @@ nnrun_cmd_new_plugin (int    argc,
       int saved_errno = errno;
 
       g_printerr ("nnrun: cannot make the folder %s: %s\n", dir, g_strerror (saved_errno));
-      return EXIT_FAILED;
+      return EXIT_RUN_FAILED;
     }
   source_name = g_strconcat (name, ".c", NULL);
   source = g_build_filename (dir, source_name, NULL);
@@ -1208,7 +1191,7 @@ nnrun_cmd_new_plugin (int    argc,
     {
       g_printerr ("nnrun: %s\n", error->message);
       return g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_EXIST)
-             ? EXIT_BAD_INPUT : EXIT_FAILED;
+             ? EXIT_BAD_INPUT : EXIT_RUN_FAILED;
     }
 
   library = g_build_filename (dir, name, NULL);

@@ -14,41 +14,6 @@
 #include "nnrun-plot.h"
 #include "nnrun-commands.h"
 
-/* Exit statuses: SPEC §3. */
-enum {
-  EXIT_OK = 0,
-  EXIT_RUN_FAILED = 1,
-  EXIT_BAD_INPUT = 2,
-};
-
-int
-nnrun_status_for_error (const GError *error)
-{
-  if (g_error_matches (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE))
-    return EXIT_BAD_INPUT;   /* a bad model file is bad input */
-  if (error->domain == NN_MODEL_ERROR || error->domain == G_IO_ERROR ||
-      error->domain == G_FILE_ERROR)
-    return EXIT_RUN_FAILED;
-  return EXIT_BAD_INPUT;   /* experiment, data, plugin and usage errors */
-}
-
-static int
-fail (const GError *error)
-{
-  g_printerr ("nnrun: %s\n", error->message);
-  return nnrun_status_for_error (error);
-}
-
-static int
-usage_error (GOptionContext *context,
-             const char     *message)
-{
-  g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
-
-  g_printerr ("nnrun: %s\n\n%s", message, help);
-  return EXIT_BAD_INPUT;
-}
-
 /* An nnrun started from its build tree uses the plugins built beside it,
  * not whatever an older install left in the plugin directory. */
 static void
@@ -279,16 +244,16 @@ cmd_validate (int    argc,
     "Checks the experiment whole, loads its data, and prints it resolved:\n"
     "every default and override applied, as a run saves it in config.yaml.");
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error (context, error->message);
+    return nnrun_usage_error (context, error->message);
   if (argc != 2)
-    return usage_error (context, argc < 2 ? "validate needs an experiment file"
+    return nnrun_usage_error (context, argc < 2 ? "validate needs an experiment file"
                                           : "validate takes one experiment file");
 
   load_plugins ();
   experiment = nn_experiment_new_from_file_full (argv[1], (const char * const *) overrides,
                                                  &error);
   if (experiment == NULL)
-    return fail (error);
+    return nnrun_fail (error);
   print_warnings (experiment);
   yaml = nn_experiment_to_yaml (experiment);
   g_print ("%s", yaml);
@@ -429,25 +394,25 @@ cmd_train (int    argc,
     "Reads the experiment, checks it whole, trains, and writes history.csv and\n"
     "summary.json into the run directory.");
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error (context, error->message);
+    return nnrun_usage_error (context, error->message);
   if (argc != 2)
-    return usage_error (context, argc < 2 ? "train needs an experiment file"
+    return nnrun_usage_error (context, argc < 2 ? "train needs an experiment file"
                                           : "train takes one experiment file");
   if (quiet && json)
-    return usage_error (context, "--quiet and --json exclude each other");
+    return nnrun_usage_error (context, "--quiet and --json exclude each other");
   if (resume_dir != NULL && out_dir != NULL)
-    return usage_error (context, "--resume continues in its own directory: no --out");
+    return nnrun_usage_error (context, "--resume continues in its own directory: no --out");
 
   load_plugins ();
   experiment = nn_experiment_new_from_file_full (argv[1], (const char * const *) overrides,
                                                  &error);
   if (experiment == NULL)
-    return fail (error);
+    return nnrun_fail (error);
   print_warnings (experiment);
   if (out_dir != NULL)
     nn_experiment_set_output_dir (experiment, out_dir);
   if (resume_dir != NULL && !nn_experiment_resume (experiment, resume_dir, &error))
-    return fail (error);
+    return nnrun_fail (error);
 
   progress.mode = json ? OUTPUT_JSON : quiet ? OUTPUT_QUIET : OUTPUT_TEXT;
   progress.epochs = nn_experiment_get_epochs (experiment);
@@ -462,7 +427,7 @@ cmd_train (int    argc,
       /* Why the run stopped, then why it was not kept. */
       if (!ok)
         g_printerr ("nnrun: %s\n", error->message);
-      return fail (commit_error);
+      return nnrun_fail (commit_error);
     }
   if (!ok)
     {
@@ -479,12 +444,12 @@ cmd_train (int    argc,
                       nn_experiment_get_epochs_run (experiment), dir, argv[1], dir);
           return EXIT_RUN_FAILED;
         }
-      return fail (error);
+      return nnrun_fail (error);
     }
   if (json)
     {
       if (!print_json_summary (experiment, &error))
-        return fail (error);
+        return nnrun_fail (error);
     }
   else if (!quiet)
     {
