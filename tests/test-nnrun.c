@@ -125,6 +125,35 @@ test_quiet (void)
   CU_ASSERT_EQUAL (history_rows (run), 100);
 }
 
+/* --threads takes a count of threads for the matrix products; the lesson's
+ * products are small enough that the BLAS keeps them on one thread, so the
+ * weights come out the same, byte for byte. */
+static void
+test_threads (void)
+{
+  g_autofree char *config = nn_test_source_file ("configs/lesson.yaml");
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *one = g_build_filename (dir, "one", NULL);
+  g_autofree char *two = g_build_filename (dir, "two", NULL);
+  g_autofree char *err = NULL;
+  g_autofree char *err2 = NULL;
+  g_autofree char *weights_one = g_build_filename (one, "model.safetensors", NULL);
+  g_autofree char *weights_two = g_build_filename (two, "model.safetensors", NULL);
+  int status = nn_test_nnrun (NULL, &err, "train", "--quiet", "--threads", "1", config,
+                              "--out", one, NULL);
+  int status2 = nn_test_nnrun (NULL, &err2, "train", "--quiet", "-t", "2", config,
+                               "--out", two, NULL);
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  gsize len_a = 0, len_b = 0;
+
+  NN_ASSERT_STATUS (status, EXIT_OK, err);
+  NN_ASSERT_STATUS (status2, EXIT_OK, err2);
+  CU_ASSERT_TRUE_FATAL (g_file_get_contents (weights_one, &a, &len_a, NULL) &&
+                        g_file_get_contents (weights_two, &b, &len_b, NULL));
+  CU_ASSERT (len_a == len_b && memcmp (a, b, len_a) == 0);
+}
+
 /* Bad input */
 
 static void
@@ -183,6 +212,9 @@ test_usage_errors (void)
     { "train without a file", { "train", NULL } },
     { "train with two files", { "train", config, config, NULL } },
     { "an unknown option", { "train", "--no-such-option", config, NULL } },
+    { "no threads", { "train", "--threads=0", config, NULL } },
+    { "too many threads", { "train", "--threads=1000", config, NULL } },
+    { "threads that are not a number", { "train", "--threads=two", config, NULL } },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -608,6 +640,7 @@ main (void)
                test_train_lesson);
   CU_add_test (suite, "an experiment file alone means train", test_train_without_command_word);
   CU_add_test (suite, "--quiet prints nothing on stdout", test_quiet);
+  CU_add_test (suite, "--threads trains with the given number of threads", test_threads);
   CU_add_test (suite, "--json prints a JSON object per epoch and a summary", test_json_progress);
 
   suite = CU_add_suite ("nnrun rejects bad input with exit status 2", init_suite,

@@ -373,6 +373,7 @@ cmd_train (int    argc,
   g_autofree char *resume_dir = NULL;
   g_auto(GStrv) overrides = NULL;
   gboolean quiet = FALSE, json = FALSE, ok;
+  gint threads = -1;
   Progress progress = { 0 };
   const GOptionEntry entries[] = {
     { "resume", 'r', 0, G_OPTION_ARG_FILENAME, &resume_dir,
@@ -385,6 +386,9 @@ cmd_train (int    argc,
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only errors", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json,
       "Print one JSON object per epoch and a final summary object", NULL },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &threads,
+      "Threads for the matrix products (default: the BLAS's own, OPENBLAS_NUM_THREADS "
+      "or one per core)", "N" },
     G_OPTION_ENTRY_NULL
   };
 
@@ -402,6 +406,10 @@ cmd_train (int    argc,
     return nnrun_usage_error (context, "--quiet and --json exclude each other");
   if (resume_dir != NULL && out_dir != NULL)
     return nnrun_usage_error (context, "--resume continues in its own directory: no --out");
+  if (threads != -1 && (threads < 1 || threads > 256))
+    return nnrun_usage_error (context, "--threads must be between 1 and 256");
+  if (threads != -1)
+    nn_matrix_set_n_threads ((guint) threads);
 
   load_plugins ();
   experiment = nn_experiment_new_from_file_full (argv[1], (const char * const *) overrides,
