@@ -3,6 +3,8 @@
 #include <string.h>
 #include <nn.h>
 
+#include "nn-activation-lanes.h"
+
 #define NN_TYPE_RELU_ACTIVATION (nn_relu_activation_get_type ())
 G_DECLARE_FINAL_TYPE (NnReluActivation, nn_relu_activation, NN, RELU_ACTIVATION, NnActivation)
 
@@ -22,37 +24,6 @@ G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnReluActivation, nn_relu_activation,
                                 g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
                                                                 "relu", 0);)
-
-/* NN_SIMD_BYTES of values at a time through the GCC and Clang vector
- * extensions: an -O2 build leaves loops of unknown length scalar, and the
- * scalar form branches on the sign of every element, which a random sign
- * mispredicts half the time. NN_SIMD_CLONES compiles the loops for AVX2 as
- * well. The results are those of the scalar form. */
-typedef nn_real RealVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
-#if NN_REAL_IS_DOUBLE
-typedef guint64 BitsVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
-typedef gint64 MaskVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
-#define INFINITY_BITS G_GUINT64_CONSTANT (0x7ff0000000000000)
-#else
-typedef guint32 BitsVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
-typedef gint32 MaskVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
-#define INFINITY_BITS 0x7f800000u
-#endif
-#define LANES (sizeof (RealVec) / sizeof (nn_real))
-
-/* All ones in the lanes of @v above 0 (NaN not): 0 < bits <= those of +∞,
- * told by the sign bits of two differences. GCC compares 32-byte vectors
- * one element at a time where it lacks 32-byte registers (the baseline
- * clone); it splits integer arithmetic into halves. */
-G_ALWAYS_INLINE static inline void
-positive_lanes (const RealVec *v,
-                MaskVec       *mask)
-{
-  BitsVec bits = (BitsVec) *v;
-  BitsVec outside = (bits - 1) | (INFINITY_BITS - bits);
-
-  *mask = ~((MaskVec) outside >> (8 * sizeof (nn_real) - 1));
-}
 
 NN_SIMD_CLONES static void
 nn_relu_activation_forward (NnActivation   *activation,

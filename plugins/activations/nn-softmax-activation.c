@@ -3,6 +3,8 @@
 #include <string.h>
 #include <nn.h>
 
+#include "nn-activation-lanes.h"
+
 #define NN_TYPE_SOFTMAX_ACTIVATION (nn_softmax_activation_get_type ())
 G_DECLARE_FINAL_TYPE (NnSoftmaxActivation, nn_softmax_activation, NN, SOFTMAX_ACTIVATION, NnActivation)
 
@@ -24,52 +26,6 @@ G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnSoftmaxActivation, nn_softmax_activation,
                                 g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
                                                                 "softmax", 0);)
-
-/* NN_SIMD_BYTES of values at a time through the GCC and Clang vector
- * extensions: an -O2 build leaves loops of unknown length scalar, and expf
- * itself is a call per element. NN_SIMD_CLONES compiles the loops for AVX2
- * and FMA as well. */
-typedef nn_real RealVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
-#define LANES (sizeof (RealVec) / sizeof (nn_real))
-
-#if !NN_REAL_IS_DOUBLE
-typedef gint32 IntVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
-typedef guint32 UintVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
-
-/* e^x for x <= 0 (and NaN), in place: Cephes' expf. n = x log2 e rounded
- * to the nearest integer by adding 1.5 × 2^23, r = x - n ln 2 in two parts,
- * a degree-7 polynomial in r, times 2^n built in the exponent bits. Within
- * 2 ulp of expf, except that it is 0 below -87.3, where expf turns
- * subnormal. Vectors go by pointer: the baseline clone has no 32-byte
- * registers to pass them in. Masks come from sign bits, not comparisons,
- * which GCC makes one element at a time in that clone. */
-G_ALWAYS_INLINE static inline void
-exp_nonpositive (RealVec *v)
-{
-  const RealVec lowest = (RealVec) { 0 } - 87.3f;
-  const RealVec shifter = (RealVec) { 0 } + 0x1.8p23f;
-  RealVec x = *v, t, fn, r, p;
-  /* All ones for NaN, whose bits but the sign are above those of ∞ ... */
-  IntVec nan = (0x7f800000 - ((IntVec) x & 0x7fffffff)) >> 31;
-  /* ... and for x < lowest, where x - lowest is negative. */
-  IntVec under = ((IntVec) (x - lowest) >> 31) & ~nan;
-
-  x = (RealVec) (((IntVec) x & ~under) | ((IntVec) lowest & under));
-  t = x * 1.44269504088896341f + shifter;
-  fn = t - shifter;
-  r = x - fn * 0.693359375f;
-  r = r - fn * -2.12194440e-4f;
-  p = 1.9875691500e-4f * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  /* The low bits of t hold n; the shift drops those of 1.5 × 2^23. */
-  p *= (RealVec) (((UintVec) t + 127) << 23);
-  *v = (RealVec) ((IntVec) p & ~under);
-}
-#endif
 
 NN_SIMD_CLONES static void
 nn_softmax_activation_forward (NnActivation   *activation,
