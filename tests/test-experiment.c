@@ -261,6 +261,8 @@ test_runs_repeat (void)
   g_auto(GStrv) val2 = history_column (run2, "val_loss");
   g_auto(GStrv) loss3 = NULL;
 
+  CU_ASSERT_PTR_NOT_NULL_FATAL (e1);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (e2);
   CU_ASSERT_EQUAL_FATAL (g_strv_length (loss1), 300);
   CU_ASSERT_TRUE (g_strv_equal ((const char * const *) loss1, (const char * const *) loss2));
   CU_ASSERT_TRUE (g_strv_equal ((const char * const *) val1, (const char * const *) val2));
@@ -931,6 +933,7 @@ test_likely_mistakes_warn (void)
   g_autoptr(NnExperiment) sorted = NULL;
 
   NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (csv);
   CU_ASSERT_PTR_NOT_NULL_FATAL (clean);
   CU_ASSERT_PTR_NULL (nn_experiment_get_warnings (clean)[0]);
 

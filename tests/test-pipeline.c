@@ -156,7 +156,6 @@ test_eval_command (void)
   g_autoptr(NnExperiment) e = train ("configs/iris.yaml", &run, NULL);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autofree char *expected = NULL;
   int status;
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (e);
@@ -300,6 +299,7 @@ test_bad_model_files (void)
     g_autofree char *data = NULL;
     gsize len = 0;
 
+    g_assert (lesson != NULL);
     g_assert (g_file_get_contents (from, &data, &len, NULL));
     g_assert (g_file_set_contents (to, data, (gssize) len, NULL));
     ASSERT_BAD_MODEL (dir, "tensor 'layers.0.weight' is 2 × 4, the model needs 16 × 4");

@@ -867,8 +867,6 @@ test_values_out_of_range_are_refused_in_the_float_build (void)
 {
   const char *header = "{\"a\":{\"dtype\":\"F64\",\"shape\":[2],\"data_offsets\":[0,16]}}";
   g_autoptr(GByteArray) bytes = file_bytes (header, 0);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GHashTable) tensors = NULL;
   g_autofree char *path = NULL;
   double values[] = { 1.0, 1e300 };
 
@@ -881,7 +879,8 @@ test_values_out_of_range_are_refused_in_the_float_build (void)
     }
   path = write_scratch ("range", bytes->data, bytes->len);
 #if NN_REAL_IS_DOUBLE
-  tensors = read_ok (path, NULL);
+  g_autoptr(GHashTable) tensors = read_ok (path, NULL);
+
   CU_ASSERT_TRUE (tensors != NULL &&
                   ((NnMatrix *) g_hash_table_lookup (tensors, "a"))->data[1] == 1e300);
 #else
