@@ -407,6 +407,23 @@ nn_layer_forward (NnLayer        *self,
   return &self->a;
 }
 
+/* The chain rule from dL/dZ on: the parameters' gradients and dL/dX. */
+static const NnMatrix *
+backward_from_z (NnLayer        *self,
+                 const NnMatrix *x,
+                 const NnMatrix *grad_z,
+                 gboolean        want_grad_input)
+{
+  nn_matrix_gemm (TRUE, FALSE, 1, grad_z, x, 0, self->grad_weights);
+  nn_matrix_sum_rows (grad_z, self->grad_bias);
+
+  if (!want_grad_input)
+    return NULL;
+  self->grad_x = nn_matrix_view (self->grad_x_buf->data, x->rows, self->n_inputs);
+  nn_matrix_gemm (FALSE, FALSE, 1, grad_z, self->weights, 0, &self->grad_x);
+  return &self->grad_x;
+}
+
 /**
  * nn_layer_backward:
  * @self: a #NnLayer
@@ -433,15 +450,34 @@ nn_layer_backward (NnLayer        *self,
 
   self->grad_z = nn_matrix_view (self->grad_z_buf->data, x->rows, self->units);
   nn_activation_backward (self->activation, &self->z, &self->a, grad_a, &self->grad_z);
+  return backward_from_z (self, x, &self->grad_z, want_grad_input);
+}
 
-  nn_matrix_gemm (TRUE, FALSE, 1, &self->grad_z, x, 0, self->grad_weights);
-  nn_matrix_sum_rows (&self->grad_z, self->grad_bias);
+/**
+ * nn_layer_backward_from_z:
+ * @self: a #NnLayer
+ * @x: the input of the last forward step
+ * @grad_z: dL/dZ for that step, as nn_loss_output_gradient() gives it for
+ *   an output layer
+ * @want_grad_input: whether to compute dL/dX
+ *
+ * nn_layer_backward() after its first step: `dW = dZᵀ X`, `db = Σ_rows dZ`
+ * and `dX = dZ W`.
+ *
+ * Returns: (transfer none) (nullable): dL/dX if requested, valid until the
+ *   next backward step
+ */
+const NnMatrix *
+nn_layer_backward_from_z (NnLayer        *self,
+                          const NnMatrix *x,
+                          const NnMatrix *grad_z,
+                          gboolean        want_grad_input)
+{
+  g_return_val_if_fail (NN_IS_LAYER (self), NULL);
+  g_return_val_if_fail (x != NULL && x->cols == self->n_inputs && x->rows == self->z.rows, NULL);
+  g_return_val_if_fail (grad_z != NULL && nn_matrix_same_shape (grad_z, &self->z), NULL);
 
-  if (!want_grad_input)
-    return NULL;
-  self->grad_x = nn_matrix_view (self->grad_x_buf->data, x->rows, self->n_inputs);
-  nn_matrix_gemm (FALSE, FALSE, 1, &self->grad_z, self->weights, 0, &self->grad_x);
-  return &self->grad_x;
+  return backward_from_z (self, x, grad_z, want_grad_input);
 }
 
 /**

@@ -52,6 +52,10 @@ const NnMatrix *nn_layer_backward            (NnLayer         *self,
                                               const NnMatrix  *x,
                                               const NnMatrix  *grad_a,
                                               gboolean         want_grad_input);
+const NnMatrix *nn_layer_backward_from_z     (NnLayer         *self,
+                                              const NnMatrix  *x,
+                                              const NnMatrix  *grad_z,
+                                              gboolean         want_grad_input);
 const NnMatrix *nn_layer_get_z               (NnLayer         *self);
 const NnMatrix *nn_layer_get_a               (NnLayer         *self);
 

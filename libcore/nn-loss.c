@@ -65,6 +65,46 @@ nn_loss_gradient (NnLoss         *self,
 }
 
 /**
+ * nn_loss_output_gradient:
+ * @self: a #NnLoss
+ * @activation: the output layer's activation
+ * @pred: the output layer's activations A, batch × outputs
+ * @target: targets, same shape
+ * @grad_z: (out caller-allocates): the gradient of nn_loss_compute() with
+ *   respect to the output layer's Z, if the loss has a joint form for
+ *   @activation
+ *
+ * The gradient through the output activation in one step, where the loss
+ * knows one for @activation (#NnLossClass.output_gradient): softmax with
+ * categorical cross-entropy and sigmoid with binary cross-entropy give
+ * (A − Y) / n, with none of the divisions by A of the two steps taken
+ * apart, which lose accuracy, and vanish, as A nears 0 or 1.
+ *
+ * Returns: %TRUE if @grad_z was written, %FALSE if the loss has no joint
+ *   form for @activation (then use nn_loss_gradient() and the activation's
+ *   backward step)
+ */
+gboolean
+nn_loss_output_gradient (NnLoss         *self,
+                         NnActivation   *activation,
+                         const NnMatrix *pred,
+                         const NnMatrix *target,
+                         NnMatrix       *grad_z)
+{
+  NnLossClass *klass;
+
+  g_return_val_if_fail (NN_IS_LOSS (self), FALSE);
+  g_return_val_if_fail (NN_IS_ACTIVATION (activation), FALSE);
+  g_return_val_if_fail (pred != NULL && target != NULL && grad_z != NULL, FALSE);
+  g_return_val_if_fail (nn_matrix_same_shape (pred, target), FALSE);
+  g_return_val_if_fail (nn_matrix_same_shape (pred, grad_z), FALSE);
+
+  klass = NN_LOSS_GET_CLASS (self);
+  return klass->output_gradient != NULL &&
+         klass->output_gradient (self, activation, pred, target, grad_z);
+}
+
+/**
  * nn_loss_get_name:
  * @self: a #NnLoss
  *

@@ -6,6 +6,7 @@
 #endif
 
 #include <glib-object.h>
+#include "nn-activation.h"
 #include "nn-matrix.h"
 
 G_BEGIN_DECLS
@@ -27,6 +28,11 @@ G_DECLARE_DERIVABLE_TYPE (NnLoss, nn_loss, NN, LOSS, GObject)
  * @compute: returns the loss of a batch: the mean over samples (or over all
  *   elements, for the element-wise losses), computed in double precision
  * @gradient: writes the gradient of exactly that mean with respect to @pred
+ * @output_gradient: optional: where the loss and the output layer's
+ *   @activation have a simpler joint derivative (softmax and categorical
+ *   cross-entropy: (A − Y) / rows), writes the gradient with respect to the
+ *   layer's Z from its output @pred and returns %TRUE; returns %FALSE for
+ *   any other activation
  *
  * @pred and @target are batch × outputs matrices of the same shape.
  */
@@ -43,9 +49,14 @@ struct _NnLossClass
                       const NnMatrix *pred,
                       const NnMatrix *target,
                       NnMatrix       *grad);
+  gboolean (*output_gradient) (NnLoss         *self,
+                               NnActivation   *activation,
+                               const NnMatrix *pred,
+                               const NnMatrix *target,
+                               NnMatrix       *grad_z);
 
   /*< private >*/
-  gpointer padding[8];
+  gpointer padding[7];
 };
 
 double      nn_loss_compute     (NnLoss         *self,
@@ -55,6 +66,11 @@ void        nn_loss_gradient    (NnLoss         *self,
                                  const NnMatrix *pred,
                                  const NnMatrix *target,
                                  NnMatrix       *grad);
+gboolean    nn_loss_output_gradient (NnLoss         *self,
+                                     NnActivation   *activation,
+                                     const NnMatrix *pred,
+                                     const NnMatrix *target,
+                                     NnMatrix       *grad_z);
 const char *nn_loss_get_name    (NnLoss         *self);
 NnLoss     *nn_loss_new_by_name (const char     *name,
                                  GError        **error);

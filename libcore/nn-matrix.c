@@ -562,3 +562,47 @@ nn_matrix_axpy (nn_real         alpha,
 
   add_scaled (alpha, x->data, y->data, nn_matrix_size (x));
 }
+
+/* out[i] = scale (a[i] - b[i]) for i < n. */
+NN_SIMD_CLONES static void
+scaled_difference (const nn_real *a,
+                   const nn_real *b,
+                   nn_real        scale,
+                   nn_real       *out,
+                   gsize          n)
+{
+  gsize i = 0;
+
+  for (; i + LANES <= n; i += LANES)
+    {
+      RealVec av, bv;
+
+      memcpy (&av, a + i, sizeof av);
+      memcpy (&bv, b + i, sizeof bv);
+      av = scale * (av - bv);
+      memcpy (out + i, &av, sizeof av);
+    }
+  for (; i < n; i++)
+    out[i] = scale * (a[i] - b[i]);
+}
+
+/**
+ * nn_matrix_scaled_difference:
+ * @a: a matrix
+ * @b: a matrix of the same shape
+ * @scale: the factor
+ * @out: (out caller-allocates): the result, same shape (may be @a or @b)
+ *
+ * @out = @scale × (@a − @b), element by element: the output-layer gradient
+ * of nn_loss_output_gradient(), for one.
+ */
+void
+nn_matrix_scaled_difference (const NnMatrix *a,
+                             const NnMatrix *b,
+                             nn_real         scale,
+                             NnMatrix       *out)
+{
+  g_return_if_fail (nn_matrix_same_shape (a, b) && nn_matrix_same_shape (a, out));
+
+  scaled_difference (a->data, b->data, scale, out->data, nn_matrix_size (a));
+}

@@ -84,6 +84,10 @@ void      nn_matrix_sum_rows  (const NnMatrix *m,
 void      nn_matrix_axpy      (nn_real         alpha,
                                const NnMatrix *x,
                                NnMatrix       *y);
+void      nn_matrix_scaled_difference (const NnMatrix *a,
+                                       const NnMatrix *b,
+                                       nn_real         scale,
+                                       NnMatrix       *out);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnMatrix, nn_matrix_free)
 

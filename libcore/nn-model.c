@@ -724,7 +724,9 @@ nn_model_forward (NnModel        *self,
  * @y: the targets of that batch, batch × outputs
  *
  * Computes the gradient of the loss with respect to every parameter, from
- * the Z and A each layer kept in the last forward step.
+ * the Z and A each layer kept in the last forward step. Through the output
+ * layer it takes the loss's joint form where there is one
+ * (nn_loss_output_gradient()).
  */
 void
 nn_model_backward (NnModel        *self,
@@ -734,6 +736,7 @@ nn_model_backward (NnModel        *self,
   NnLayer *last;
   NnMatrix grad;
   const NnMatrix *grad_a;
+  guint n;
 
   g_return_if_fail (NN_IS_MODEL (self));
   g_return_if_fail (NN_IS_LOSS (self->loss));
@@ -750,10 +753,22 @@ nn_model_backward (NnModel        *self,
       self->grad_out = nn_matrix_new (y->rows, y->cols);
     }
   grad = nn_matrix_view (self->grad_out->data, y->rows, y->cols);
-  nn_loss_gradient (self->loss, nn_layer_get_a (last), y, &grad);
+  n = self->layers->len;
+  if (nn_loss_output_gradient (self->loss, nn_layer_get_activation (last),
+                               nn_layer_get_a (last), y, &grad))
+    {
+      /* dL/dZ of the output layer in one step. */
+      const NnMatrix *input = n > 1 ? nn_layer_get_a (self->layers->pdata[n - 2]) : x;
 
-  grad_a = &grad;
-  for (guint l = self->layers->len; l-- > 0;)
+      grad_a = nn_layer_backward_from_z (last, input, &grad, n > 1);
+      n--;
+    }
+  else
+    {
+      nn_loss_gradient (self->loss, nn_layer_get_a (last), y, &grad);
+      grad_a = &grad;
+    }
+  for (guint l = n; l-- > 0;)
     {
       const NnMatrix *input = l > 0 ? nn_layer_get_a (self->layers->pdata[l - 1]) : x;
       grad_a = nn_layer_backward (self->layers->pdata[l], input, grad_a, l > 0);

@@ -40,6 +40,10 @@
  * float operations (a row alone against the same row in a batch). */
 #define SAME_RTOL  (16 * NN_REAL_EPSILON)
 
+/* A loss's joint output gradient against its gradient taken back through
+ * the activation: two ways of rounding the same derivative. */
+#define JOINT_RTOL (1024 * NN_REAL_EPSILON)
+
 /* More kinks than this share of the points is not a piecewise smooth
  * function but a noisy or discontinuous one. */
 #define MAX_KINK_SHARE 0.25
@@ -730,6 +734,68 @@ check_loss_batch (Check  *check,
     }
 }
 
+/* #NnLossClass.output_gradient, where the loss has one, against the
+ * gradient taken back through each registered activation it accepts, at
+ * moderate logits and one-hot targets (which suit every loss); an
+ * activation it declines must leave the matrix alone. */
+static void
+check_output_gradients (Check  *check,
+                        NnLoss *loss,
+                        GRand  *rand)
+{
+  g_auto(GStrv) names = nn_plugins_list (NN_ACTIVATION_EXTENSION_POINT_NAME);
+  const guint rows = 6, cols = 3;
+
+  if (NN_LOSS_GET_CLASS (loss)->output_gradient == NULL)
+    return;
+  for (gsize k = 0; names != NULL && names[k] != NULL && !check->failed_hard; k++)
+    {
+      g_autoptr(NnActivation) activation = nn_activation_new_by_name (names[k], NULL);
+      g_autoptr(NnMatrix) z = nn_matrix_new (rows, cols);
+      g_autoptr(NnMatrix) a = nn_matrix_new (rows, cols);
+      g_autoptr(NnMatrix) target = nn_matrix_new (rows, cols);
+      g_autoptr(NnMatrix) grad_a = nn_matrix_new (rows, cols);
+      g_autoptr(NnMatrix) chained = nn_matrix_new (rows, cols);
+      g_autoptr(NnMatrix) joint = nn_matrix_new (rows, cols);
+      double largest = 0;
+
+      if (activation == NULL)
+        continue;
+      for (guint r = 0; r < rows; r++)
+        {
+          guint hot = (guint) g_rand_int_range (rand, 0, (gint32) cols);
+
+          for (guint c = 0; c < cols; c++)
+            {
+              NN_MATRIX_AT (z, r, c) = (nn_real) g_rand_double_range (rand, -3, 3);
+              NN_MATRIX_AT (target, r, c) = c == hot;
+            }
+        }
+      nn_activation_forward (activation, z, a);
+      nn_matrix_fill (joint, 7);
+      if (!nn_loss_output_gradient (loss, activation, a, target, joint))
+        {
+          if (joint->data[0] != 7 || joint->data[nn_matrix_size (joint) - 1] != 7)
+            check_fail (check, "output_gradient returned FALSE after %s but wrote the "
+                        "matrix", names[k]);
+          continue;
+        }
+      nn_loss_gradient (loss, a, target, grad_a);
+      nn_activation_backward (activation, z, a, grad_a, chained);
+      for (gsize i = 0; i < nn_matrix_size (chained); i++)
+        largest = MAX (largest, fabs ((double) chained->data[i]));
+      for (gsize i = 0; i < nn_matrix_size (chained); i++)
+        if (!(fabs ((double) joint->data[i] - chained->data[i]) <= JOINT_RTOL * largest))
+          {
+            check_fail (check, "output_gradient after %s gives %.9g at z = %.6g, target "
+                        "= %g, where the gradient taken back through %s is %.9g",
+                        names[k], (double) joint->data[i], (double) z->data[i],
+                        (double) target->data[i], names[k], (double) chained->data[i]);
+            break;
+          }
+    }
+}
+
 static void
 check_loss (Check   *check,
             NnLoss  *loss,
@@ -758,6 +824,7 @@ check_loss (Check   *check,
           if (check->failed_hard)
             return;
         }
+  check_output_gradients (check, loss, rand);
 }
 
 /* Settings */

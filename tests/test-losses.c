@@ -389,6 +389,115 @@ test_huber_delta_fd (void)
 
 /* Edge cases */
 
+/* ---- the output layer's gradient in one step ----------------------------- */
+
+#if NN_REAL_IS_DOUBLE
+#define JOINT_RTOL 1e-12
+#define JOINT_ATOL 1e-15
+#else
+#define JOINT_RTOL 1e-4
+#define JOINT_ATOL 1e-7
+#endif
+
+/* nn_loss_output_gradient() of @loss_name after @activation_name equals the
+ * loss's gradient taken back through the activation, at random logits and
+ * at targets that are one-hot (or 0/1) and, with @soft, probabilities
+ * that need not sum to 1. */
+static void
+check_output_gradient (const char *loss_name,
+                       const char *activation_name,
+                       gboolean    soft)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (21);
+  g_autoptr(NnActivation) activation = nn_activation_new_by_name (activation_name, &error);
+  g_autoptr(NnLoss) loss = make_loss (loss_name, NULL);
+  g_autoptr(NnMatrix) z = nn_test_random_matrix (rand, 7, 4, -4, 4);
+  g_autoptr(NnMatrix) a = nn_matrix_new (7, 4);
+  g_autoptr(NnMatrix) target = soft ? nn_test_random_matrix (rand, 7, 4, 0, 0.5)
+                                    : nn_test_one_hot (rand, 7, 4);
+  g_autoptr(NnMatrix) grad_a = nn_matrix_new (7, 4);
+  g_autoptr(NnMatrix) chained = nn_matrix_new (7, 4);
+  g_autoptr(NnMatrix) joint = nn_matrix_new (7, 4);
+
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (activation);
+  nn_activation_forward (activation, z, a);
+  nn_loss_gradient (loss, a, target, grad_a);
+  nn_activation_backward (activation, z, a, grad_a, chained);
+  CU_ASSERT_TRUE_FATAL (nn_loss_output_gradient (loss, activation, a, target, joint));
+  for (gsize i = 0; i < nn_matrix_size (joint); i++)
+    nn_test_assert_close_at (joint->data[i], chained->data[i], JOINT_RTOL, JOINT_ATOL,
+                             "dL/dZ", i, __LINE__);
+}
+
+static void
+test_softmax_categorical_crossentropy_joint (void)
+{
+  check_output_gradient ("categorical_crossentropy", "softmax", FALSE);
+  check_output_gradient ("categorical_crossentropy", "softmax", TRUE);
+}
+
+static void
+test_sigmoid_binary_crossentropy_joint (void)
+{
+  check_output_gradient ("binary_crossentropy", "sigmoid", FALSE);
+  check_output_gradient ("binary_crossentropy", "sigmoid", TRUE);
+}
+
+/* Other pairs have no joint form: FALSE, and the matrix is not touched. */
+static void
+test_no_joint_gradient_for_other_pairs (void)
+{
+  static const char * const pairs[][2] = {
+    { "categorical_crossentropy", "sigmoid" }, { "binary_crossentropy", "softmax" },
+    { "mean_squared_error", "linear" }, { "huber", "tanh" },
+  };
+
+  for (gsize k = 0; k < G_N_ELEMENTS (pairs); k++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(NnActivation) activation = nn_activation_new_by_name (pairs[k][1], &error);
+      g_autoptr(NnLoss) loss = make_loss (pairs[k][0], NULL);
+      g_autoptr(NnMatrix) a = nn_matrix_new (2, 3);
+      g_autoptr(NnMatrix) target = nn_matrix_new (2, 3);
+      g_autoptr(NnMatrix) grad = nn_matrix_new (2, 3);
+
+      NN_ASSERT_NO_ERROR (error);
+      nn_matrix_fill (a, 0.25);
+      nn_matrix_fill (grad, 7);
+      NN_CHECK (!nn_loss_output_gradient (loss, activation, a, target, grad),
+                "%s after %s claims a joint form", pairs[k][0], pairs[k][1]);
+      NN_CHECK (grad->data[0] == 7 && grad->data[5] == 7, "%s after %s wrote the gradient",
+                pairs[k][0], pairs[k][1]);
+    }
+}
+
+/* A softmax sure of the wrong class: the true class's probability is 0 in
+ * float and about e^-200 in double. Taken in two steps, its gradient would
+ * pass through the clamped 1 / p and vanish; in one step it is (p - 1) / n,
+ * which keeps training going. */
+static void
+test_joint_gradient_when_saturated (void)
+{
+  static const double logits[3] = { 100, -100, 0 };
+  static const double onehot[3] = { 0, 1, 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NnActivation) softmax = nn_activation_new_by_name ("softmax", &error);
+  g_autoptr(NnLoss) loss = make_loss ("categorical_crossentropy", NULL);
+  g_autoptr(NnMatrix) z = nn_test_matrix_from_doubles (1, 3, logits);
+  g_autoptr(NnMatrix) target = nn_test_matrix_from_doubles (1, 3, onehot);
+  g_autoptr(NnMatrix) a = nn_matrix_new (1, 3);
+  g_autoptr(NnMatrix) grad = nn_matrix_new (1, 3);
+
+  NN_ASSERT_NO_ERROR (error);
+  nn_activation_forward (softmax, z, a);
+  CU_ASSERT_TRUE_FATAL (nn_loss_output_gradient (loss, softmax, a, target, grad));
+  NN_ASSERT_CMPFLOAT (grad->data[0], 1, 1e-6, 0);
+  NN_ASSERT_CMPFLOAT (grad->data[1], -1, 1e-6, 0);
+  NN_ASSERT_CMPFLOAT (grad->data[2], 0, 0, 1e-30);
+}
+
 static void
 test_binary_crossentropy_clamped (void)
 {
@@ -555,6 +664,16 @@ main (void)
   CU_add_test (suite, "huber gradient matches finite differences", test_huber_fd);
   CU_add_test (suite, "huber with delta 0.5 gradient matches finite differences",
                test_huber_delta_fd);
+
+  suite = CU_add_suite ("the output layer's gradient in one step", nn_test_init_plugins, NULL);
+  CU_add_test (suite, "softmax with categorical_crossentropy gives the chained gradient",
+               test_softmax_categorical_crossentropy_joint);
+  CU_add_test (suite, "sigmoid with binary_crossentropy gives the chained gradient",
+               test_sigmoid_binary_crossentropy_joint);
+  CU_add_test (suite, "other pairs have no joint form and leave the matrix alone",
+               test_no_joint_gradient_for_other_pairs);
+  CU_add_test (suite, "a saturated softmax still gets the gradient p - y",
+               test_joint_gradient_when_saturated);
 
   suite = CU_add_suite ("losses stay finite at certain predictions", nn_test_init_plugins, NULL);
   CU_add_test (suite, "binary_crossentropy at p = 0 and 1 is clamped and finite",

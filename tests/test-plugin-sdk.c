@@ -501,6 +501,8 @@ test_check_bad_files (void)
     { "libfixture-wrong-negative.so", "FAIL fixture_wrong_negative (default): backward" },
     { "libfixture-wrong-property.so", "FAIL fixture_wrong_property (slope=0.2): backward" },
     { "libfixture-unscaled-loss.so", "FAIL fixture_unscaled_loss (default): gradient" },
+    { "libfixture-wrong-joint.so",
+      "FAIL fixture_wrong_joint (default): output_gradient after linear" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)

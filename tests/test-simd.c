@@ -270,6 +270,42 @@ test_axpy_each_value_as_alone (void)
   NN_CHECK (far == 0, "%u elements off by more than rounding", far);
 }
 
+static void
+test_scaled_difference_each_value_as_alone (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (14);
+  const nn_real scale = (nn_real) (1.0 / 3.0);
+  guint bad = 0, far = 0;
+
+  for (guint n = 1; n <= MAX_LENGTH; n++)
+    {
+      g_autoptr(NnMatrix) a = row_of_values (rand, n, 100);
+      g_autoptr(NnMatrix) b = row_of_values (rand, n, 100);
+      g_autoptr(NnMatrix) out = nn_matrix_new (1, n);
+
+      nn_matrix_fill (out, 7);
+      nn_matrix_scaled_difference (a, b, scale, out);
+      for (guint i = 0; i < n; i++)
+        {
+          NnMatrix ai = nn_matrix_view (a->data + i, 1, 1);
+          NnMatrix bi = nn_matrix_view (b->data + i, 1, 1);
+          nn_real alone = 0;
+          NnMatrix oi = nn_matrix_view (&alone, 1, 1);
+          double want = (double) scale * ((double) a->data[i] - b->data[i]);
+
+          nn_matrix_scaled_difference (&ai, &bi, scale, &oi);
+          if (!same_bits (out->data[i], alone) && bad++ == 0)
+            NN_CHECK (FALSE, "length %u: element %u is %.9g, alone %.9g", n, i,
+                      (double) out->data[i], (double) alone);
+          /* Two roundings at most, of the difference and of the product. */
+          if (!nn_test_close (out->data[i], want, 0, 2 * NN_REAL_EPSILON * fabs (want) + 1e-300) &&
+              far++ == 0)
+            NN_CHECK (FALSE, "length %u: element %u is %.9g, not %.9g", n, i,
+                      (double) out->data[i], want);
+        }
+    }
+}
+
 /* ---- activations ------------------------------------------------------------ */
 
 /* Forward and backward of @act on every length from 1 to MAX_LENGTH, each
@@ -646,6 +682,8 @@ main (void)
                test_add_row_vector_is_the_plain_sum);
   CU_add_test (s, "nn_matrix_axpy gives each element as it gives it alone",
                test_axpy_each_value_as_alone);
+  CU_add_test (s, "nn_matrix_scaled_difference gives each element as it gives it alone",
+               test_scaled_difference_each_value_as_alone);
 
   s = CU_add_suite ("plugin loops at every length", nn_test_init_plugins, NULL);
   CU_add_test (s, "sigmoid gives each value as it gives it alone, within rounding of exp",

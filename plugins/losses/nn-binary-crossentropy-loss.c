@@ -75,6 +75,23 @@ nn_binary_crossentropy_loss_gradient (NnLoss         *loss,
     }
 }
 
+/* After a sigmoid, dL/dZ = (A − Y) / N: the derivative of the sigmoid,
+ * A (1 − A), cancels the loss's denominator. */
+static gboolean
+nn_binary_crossentropy_loss_output_gradient (NnLoss         *loss,
+                                             NnActivation   *activation,
+                                             const NnMatrix *pred,
+                                             const NnMatrix *target,
+                                             NnMatrix       *grad_z)
+{
+  gsize n = nn_matrix_size (pred);
+
+  if (g_strcmp0 (nn_activation_get_name (activation), "sigmoid") != 0)
+    return FALSE;
+  nn_matrix_scaled_difference (pred, target, (nn_real) (n ? 1.0 / n : 0), grad_z);
+  return TRUE;
+}
+
 static void
 nn_binary_crossentropy_loss_class_init (NnBinaryCrossentropyLossClass *klass)
 {
@@ -83,6 +100,7 @@ nn_binary_crossentropy_loss_class_init (NnBinaryCrossentropyLossClass *klass)
   loss_class->description = "Binary cross-entropy of probabilities, mean over all elements";
   loss_class->compute = nn_binary_crossentropy_loss_compute;
   loss_class->gradient = nn_binary_crossentropy_loss_gradient;
+  loss_class->output_gradient = nn_binary_crossentropy_loss_output_gradient;
 }
 
 static void

@@ -98,6 +98,35 @@ nn_categorical_crossentropy_loss_gradient (NnLoss         *loss,
     gd[i] = (nn_real) (-td[i] / MAX ((double) pd[i], (double) NN_REAL_MIN) * inv_rows);
 }
 
+/* After a softmax, dL/dZ_c = (A_c Σ Y − Y_c) / rows in each row: (A − Y) /
+ * rows for one-hot or probability targets. */
+static gboolean
+nn_categorical_crossentropy_loss_output_gradient (NnLoss         *loss,
+                                                  NnActivation   *activation,
+                                                  const NnMatrix *pred,
+                                                  const NnMatrix *target,
+                                                  NnMatrix       *grad_z)
+{
+  guint cols = pred->cols;
+  double inv_rows = pred->rows ? 1.0 / pred->rows : 0;
+
+  if (g_strcmp0 (nn_activation_get_name (activation), "softmax") != 0)
+    return FALSE;
+  for (guint r = 0; r < pred->rows; r++)
+    {
+      const nn_real *p = pred->data + (gsize) r * cols;
+      const nn_real *t = target->data + (gsize) r * cols;
+      nn_real *g = grad_z->data + (gsize) r * cols;
+      double sum = 0;
+
+      for (guint c = 0; c < cols; c++)
+        sum += t[c];
+      for (guint c = 0; c < cols; c++)
+        g[c] = (nn_real) (((double) p[c] * sum - t[c]) * inv_rows);
+    }
+  return TRUE;
+}
+
 static void
 nn_categorical_crossentropy_loss_class_init (NnCategoricalCrossentropyLossClass *klass)
 {
@@ -106,6 +135,7 @@ nn_categorical_crossentropy_loss_class_init (NnCategoricalCrossentropyLossClass 
   loss_class->description = "Categorical cross-entropy of probability rows, mean over samples";
   loss_class->compute = nn_categorical_crossentropy_loss_compute;
   loss_class->gradient = nn_categorical_crossentropy_loss_gradient;
+  loss_class->output_gradient = nn_categorical_crossentropy_loss_output_gradient;
 }
 
 static void
