@@ -237,8 +237,7 @@ nn_matrix_gather_rows (const NnMatrix *src,
  * adding the lowest of them carry into the sign bit: the OR of those sums
  * answers for the whole matrix, two of them so that one block need not wait
  * for the one before. An addition, not a comparison, which GCC makes one
- * element at a time where it lacks 32-byte registers (the baseline
- * clone). */
+ * element at a time where the vectors are wider than its registers. */
 NN_SIMD_CLONES static gboolean
 values_are_finite (const nn_real *data,
                    gsize          n)

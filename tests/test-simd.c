@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The element-wise loops of the library and of the built-in plugins. They
- * run NN_SIMD_BYTES at a time, on x86-64 as an AVX2 clone or a baseline
- * one, and finish with a tail shorter than a vector: at every length from 1
+ * run NN_SIMD_BYTES at a time, on x86-64 as an AVX-512, AVX2 or baseline
+ * clone, and finish with a tail shorter than a vector: at every length from 1
  * to 40 each value goes through the body or the tail, and must come out as
  * the plain loop or the value alone gives it, NaN and infinities
  * included. */
@@ -472,8 +472,8 @@ test_softmax_rows_as_alone (void)
   if (act == NULL)
     return;
   for (guint cols = 1; cols <= 12; cols++)
+    for (guint rows = 5; rows <= 37; rows += 32)
     {
-      const guint rows = 5;
       g_autoptr(NnMatrix) z = nn_matrix_new (rows, cols);
       g_autoptr(NnMatrix) a = nn_matrix_new (rows, cols);
 
@@ -574,6 +574,71 @@ mean_squared_error_gradient (double p,
                              gsize  n)
 {
   return 2.0 / (double) n * (p - t);
+}
+
+/* The categorical cross-entropy of @pred against @target as the scalar
+ * form gives it, in double throughout. */
+static double
+categorical_crossentropy_plain (const NnMatrix *pred,
+                                const NnMatrix *target)
+{
+  double sum = 0;
+
+  for (gsize i = 0; i < nn_matrix_size (pred); i++)
+    if (target->data[i] != 0)
+      sum -= target->data[i] * log (MAX ((double) pred->data[i], (double) NN_REAL_MIN));
+  return sum / pred->rows;
+}
+
+/* The loss is a sum, so where each term is taken (vector body, tail, block
+ * of the float build) changes it only within rounding: every length
+ * against the scalar form in double, the values that need care included,
+ * each alone and then all together. */
+static void
+test_categorical_crossentropy_loss_is_the_scalar_form (void)
+{
+  static const double special[] = { 0, 1e-40 /* subnormal in float */, -0.5, 1, INFINITY, NAN };
+  static const guint lengths[] = { 127, 128, 129, 130, 255, 256, 257, 1000, 4099 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NnLoss) loss = nn_loss_new_by_name ("categorical_crossentropy", &error);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (18);
+  guint bad = 0;
+
+  NN_ASSERT_NO_ERROR (error);
+  if (loss == NULL)
+    return;
+  for (guint l = 0; l < MAX_LENGTH + G_N_ELEMENTS (lengths); l++)
+    for (guint s = 0; s <= G_N_ELEMENTS (special); s++)
+      {
+        guint n = l < MAX_LENGTH ? l + 1 : lengths[l - MAX_LENGTH];
+        g_autoptr(NnMatrix) pred = nn_matrix_new (1, n);
+        g_autoptr(NnMatrix) target = nn_matrix_new (1, n);
+        double got, want;
+
+        for (gsize i = 0; i < n; i++)
+          {
+            pred->data[i] = (nn_real) g_rand_double_range (rand, 1e-6, 1);
+            target->data[i] = (nn_real) (g_rand_boolean (rand) ? g_rand_double (rand) : 0);
+          }
+        /* A NaN or infinite prediction where the target is 0 counts for
+         * nothing. */
+        pred->data[n / 2] = (nn_real) NAN;
+        target->data[n / 2] = 0;
+        pred->data[n - 1] = (nn_real) INFINITY;
+        target->data[n - 1] = (nn_real) -0.0;
+        if (s < G_N_ELEMENTS (special))
+          {
+            pred->data[n / 3] = (nn_real) special[s];
+            target->data[n / 3] = 1;
+          }
+        got = nn_loss_compute (loss, pred, target);
+        want = categorical_crossentropy_plain (pred, target);
+        if (!(isnan (want) ? isnan (got) : isinf (want) ? got == want :
+              nn_test_close (got, want, 8 * NN_REAL_EPSILON, 0)) && bad++ == 0)
+          NN_CHECK (FALSE, "length %u, p = %g at %u: %.12g, the scalar form %.12g", n,
+                    s < G_N_ELEMENTS (special) ? special[s] : 0.5, n / 3, got, want);
+      }
+  NN_CHECK (bad == 0, "%u cross-entropies differ from the scalar form", bad);
 }
 
 static void
@@ -696,6 +761,8 @@ main (void)
                test_leaky_relu_each_value_as_alone);
   CU_add_test (s, "softmax gives each row as it gives it alone, NaN staying in its row",
                test_softmax_rows_as_alone);
+  CU_add_test (s, "categorical_crossentropy loss is its scalar form within rounding at every "
+               "length", test_categorical_crossentropy_loss_is_the_scalar_form);
   CU_add_test (s, "categorical_crossentropy gradient is its scalar form at every length",
                test_categorical_crossentropy_gradient_is_the_scalar_form);
   CU_add_test (s, "mean_squared_error gradient is its scalar form at every length",

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <nn.h>
 
-#include "nn-activation-lanes.h"
+#include "nn-lanes.h"
 
 #define NN_TYPE_LEAKY_RELU_ACTIVATION (nn_leaky_relu_activation_get_type ())
 G_DECLARE_FINAL_TYPE (NnLeakyReluActivation, nn_leaky_relu_activation,

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <nn.h>
 
-#include "nn-activation-lanes.h"
+#include "nn-lanes.h"
 
 #define NN_TYPE_RELU_ACTIVATION (nn_relu_activation_get_type ())
 G_DECLARE_FINAL_TYPE (NnReluActivation, nn_relu_activation, NN, RELU_ACTIVATION, NnActivation)

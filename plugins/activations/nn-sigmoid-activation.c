@@ -3,7 +3,7 @@
 #include <string.h>
 #include <nn.h>
 
-#include "nn-activation-lanes.h"
+#include "nn-lanes.h"
 
 #define NN_TYPE_SIGMOID_ACTIVATION (nn_sigmoid_activation_get_type ())
 G_DECLARE_FINAL_TYPE (NnSigmoidActivation, nn_sigmoid_activation, NN, SIGMOID_ACTIVATION, NnActivation)

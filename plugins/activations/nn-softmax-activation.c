@@ -3,7 +3,7 @@
 #include <string.h>
 #include <nn.h>
 
-#include "nn-activation-lanes.h"
+#include "nn-lanes.h"
 
 #define NN_TYPE_SOFTMAX_ACTIVATION (nn_softmax_activation_get_type ())
 G_DECLARE_FINAL_TYPE (NnSoftmaxActivation, nn_softmax_activation, NN, SOFTMAX_ACTIVATION, NnActivation)
@@ -27,6 +27,59 @@ G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnSoftmaxActivation, nn_softmax_activation,
                                                                 g_define_type_id,
                                                                 "softmax", 0);)
 
+/* Each row minus its maximum, so that every exponent is <= 0 and one of
+ * each row is 0. */
+G_ALWAYS_INLINE static inline void
+shift_rows (const NnMatrix *z,
+            NnMatrix       *a,
+            guint           cols)
+{
+  for (guint r = 0; r < z->rows; r++)
+    {
+      const nn_real *zr = z->data + (gsize) r * cols;
+      nn_real *ar = a->data + (gsize) r * cols;
+      nn_real max = zr[0];
+
+      for (guint c = 1; c < cols; c++)
+        max = zr[c] > max ? zr[c] : max;
+      for (guint c = 0; c < cols; c++)
+        ar[c] = zr[c] - max;
+    }
+}
+
+/* Each row over its sum (1 <= sum <= cols), the reciprocals of LANES rows
+ * taken in one vector division. */
+G_ALWAYS_INLINE static inline void
+normalize_rows (NnMatrix *a,
+                guint     cols)
+{
+  const RealVec one = (RealVec) { 0 } + 1;
+
+  for (guint r0 = 0; r0 < a->rows; r0 += LANES)
+    {
+      guint block = MIN (LANES, a->rows - r0);
+      RealVec sums = one, scales;
+
+      for (guint j = 0; j < block; j++)
+        {
+          const nn_real *ar = a->data + (gsize) (r0 + j) * cols;
+          nn_real sum = 0;
+
+          for (guint c = 0; c < cols; c++)
+            sum += ar[c];
+          sums[j] = sum;
+        }
+      scales = one / sums;
+      for (guint j = 0; j < block; j++)
+        {
+          nn_real *ar = a->data + (gsize) (r0 + j) * cols;
+
+          for (guint c = 0; c < cols; c++)
+            ar[c] *= scales[j];
+        }
+    }
+}
+
 NN_SIMD_CLONES static void
 nn_softmax_activation_forward (NnActivation   *activation,
                                const NnMatrix *z,
@@ -38,22 +91,12 @@ nn_softmax_activation_forward (NnActivation   *activation,
   if (cols == 0)
     return;
 
-  /* z - max of its row, every exponent then <= 0 and one of each row 0 ... */
-  for (guint r = 0; r < z->rows; r++)
-    {
-      const nn_real *zr = z->data + (gsize) r * cols;
-      nn_real *ar = a->data + (gsize) r * cols;
-      nn_real max = zr[0];
-
-      for (guint c = 1; c < cols; c++)
-        if (zr[c] > max)
-          max = zr[c];
-      for (guint c = 0; c < cols; c++)
-        ar[c] = zr[c] - max;
-    }
-  /* ... their exponentials over the whole matrix at once, the last ones
-   * through the same lanes, so that no value's exponential depends on where
-   * it is in the matrix ... */
+#define SHIFT_ROWS(w) shift_rows (z, a, w)
+  NN_FOR_NARROW_WIDTHS (cols, SHIFT_ROWS);
+#undef SHIFT_ROWS
+  /* The exponentials over the whole matrix at once, the last ones through
+   * the same lanes, so that no value's exponential depends on where it is
+   * in the matrix. */
 #if !NN_REAL_IS_DOUBLE
   for (; i + LANES <= n; i += LANES)
     {
@@ -75,19 +118,9 @@ nn_softmax_activation_forward (NnActivation   *activation,
   for (; i < n; i++)
     a->data[i] = nn_exp (a->data[i]);
 #endif
-  /* ... and each row over its sum, so 1 <= sum <= cols. */
-  for (guint r = 0; r < z->rows; r++)
-    {
-      nn_real *ar = a->data + (gsize) r * cols;
-      double sum = 0;
-      nn_real scale;
-
-      for (guint c = 0; c < cols; c++)
-        sum += ar[c];
-      scale = (nn_real) (1.0 / sum);
-      for (guint c = 0; c < cols; c++)
-        ar[c] *= scale;
-    }
+#define NORMALIZE_ROWS(w) normalize_rows (a, w)
+  NN_FOR_NARROW_WIDTHS (cols, NORMALIZE_ROWS);
+#undef NORMALIZE_ROWS
 }
 
 static void
