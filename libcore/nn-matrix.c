@@ -279,7 +279,7 @@ nn_matrix_is_finite (const NnMatrix *m)
 }
 
 /* dest[i] += src[i] for i < n. */
-static inline void
+G_ALWAYS_INLINE static inline void
 add_into (nn_real       *dest,
           const nn_real *src,
           gsize          n)
@@ -343,6 +343,225 @@ nn_matrix_get_n_threads (void)
 #endif
 }
 
+/* ---- products too small for the BLAS ------------------------------------ */
+
+/* Below this many multiply-adds a product costs the BLAS more in fixed
+ * costs (its checks, its kernel choice, packing) than in arithmetic, and
+ * the kernels below do it in registers. */
+#define SMALL_PRODUCT_MAX 32768
+/* The most rows of op(B) (k) the narrow kernel keeps as vectors. */
+#define NARROW_K_MAX 32
+/* The most rows of C the kernel for long sums keeps in registers. */
+#define LONG_SUM_M_MAX 4
+
+/* Row @row of C, of n values, from its sum, a vector of type Vec of
+ * `lanes` values: alpha sum + beta C, C not read when beta is 0. Within
+ * the matrix (before `end`) a whole vector goes back, running into the next
+ * row, which is written after this one; when beta is not 0 that row is yet
+ * to be read, so only n lanes go back unless n is all of them. A macro for
+ * the kernels' vectors of each width. */
+#define STORE_ROW(Vec, row, sum)                                              \
+  G_STMT_START {                                                              \
+    nn_real *out_ = c->data + (gsize) (row) * n;                              \
+    Vec v_ = alpha * (sum);                                                   \
+                                                                              \
+    if (out_ + lanes > end)                                                   \
+      for (guint j_ = 0; j_ < n; j_++)                                        \
+        out_[j_] = beta == 0 ? v_[j_] : v_[j_] + beta * out_[j_];             \
+    else if (beta == 0)                                                       \
+      memcpy (out_, &v_, sizeof v_);                                          \
+    else                                                                      \
+      {                                                                       \
+        Vec old_;                                                             \
+                                                                              \
+        memcpy (&old_, out_, sizeof old_);                                    \
+        v_ += beta * old_;                                                    \
+        if (n == lanes)                                                       \
+          memcpy (out_, &v_, sizeof v_);                                      \
+        else                                                                  \
+          for (guint j_ = 0; j_ < n; j_++)                                    \
+            out_[j_] = v_[j_];                                                \
+      }                                                                       \
+  } G_STMT_END
+
+/* C = alpha A op(B) + beta C, A m × k, C m × n with n <= the lanes of Vec
+ * and k <= NARROW_K_MAX: each row of op(B) in a vector, each row of C a sum
+ * of k of them scaled by A's row, four rows of C at a time. Vectors no
+ * wider than the rows of C, so that few lanes are computed for nothing: a
+ * macro, for each width. */
+#define DEFINE_GEMM_NARROW(name, Vec)                                         \
+NN_SIMD_CLONES static void                                                    \
+name (gboolean        trans_b,                                                \
+      nn_real         alpha,                                                  \
+      const NnMatrix *a,                                                      \
+      const NnMatrix *b,                                                      \
+      nn_real         beta,                                                   \
+      NnMatrix       *c)                                                      \
+{                                                                             \
+  const guint lanes = sizeof (Vec) / sizeof (nn_real);                        \
+  guint m = c->rows, n = c->cols, k = a->cols, i = 0;                         \
+  nn_real *end = c->data + nn_matrix_size (c);                                \
+  Vec rows[NARROW_K_MAX];                                                     \
+                                                                              \
+  for (guint p = 0; p < k; p++)                                               \
+    {                                                                         \
+      rows[p] = (Vec) { 0 };                                                  \
+      for (guint j = 0; j < n; j++)                                           \
+        rows[p][j] = trans_b ? b->data[(gsize) j * k + p] : b->data[(gsize) p * n + j]; \
+    }                                                                         \
+  for (; i + 4 <= m; i += 4)                                                  \
+    {                                                                         \
+      const nn_real *a0 = a->data + (gsize) i * k;                            \
+      Vec s0 = { 0 }, s1 = { 0 }, s2 = { 0 }, s3 = { 0 };                     \
+                                                                              \
+      for (guint p = 0; p < k; p++)                                           \
+        {                                                                     \
+          s0 += a0[p] * rows[p];                                              \
+          s1 += a0[k + p] * rows[p];                                          \
+          s2 += a0[2 * k + p] * rows[p];                                      \
+          s3 += a0[3 * k + p] * rows[p];                                      \
+        }                                                                     \
+      STORE_ROW (Vec, i, s0);                                                 \
+      STORE_ROW (Vec, i + 1, s1);                                             \
+      STORE_ROW (Vec, i + 2, s2);                                             \
+      STORE_ROW (Vec, i + 3, s3);                                             \
+    }                                                                         \
+  for (; i < m; i++)                                                          \
+    {                                                                         \
+      const nn_real *a0 = a->data + (gsize) i * k;                            \
+      Vec s0 = { 0 };                                                         \
+                                                                              \
+      for (guint p = 0; p < k; p++)                                           \
+        s0 += a0[p] * rows[p];                                                \
+      STORE_ROW (Vec, i, s0);                                                 \
+    }                                                                         \
+}
+
+typedef nn_real QuarterVec __attribute__ ((vector_size (NN_SIMD_BYTES / 4)));
+typedef nn_real HalfVec __attribute__ ((vector_size (NN_SIMD_BYTES / 2)));
+
+DEFINE_GEMM_NARROW (gemm_narrow_quarter, QuarterVec)
+DEFINE_GEMM_NARROW (gemm_narrow_half, HalfVec)
+DEFINE_GEMM_NARROW (gemm_narrow_full, RealVec)
+
+/* The narrowest of them for @c's rows. */
+static void
+gemm_narrow (gboolean        trans_b,
+             nn_real         alpha,
+             const NnMatrix *a,
+             const NnMatrix *b,
+             nn_real         beta,
+             NnMatrix       *c)
+{
+  if (c->cols <= LANES / 4)
+    gemm_narrow_quarter (trans_b, alpha, a, b, beta, c);
+  else if (c->cols <= LANES / 2)
+    gemm_narrow_half (trans_b, alpha, a, b, beta, c);
+  else
+    gemm_narrow_full (trans_b, alpha, a, b, beta, c);
+}
+
+/* out (m × n, n <= LANES, m <= LONG_SUM_M_MAX) = Aᵀ B, A k × m and B k × n,
+ * the long sum over k in two independent chains for each row of out. Rows
+ * of B are read a whole vector at a time, the lanes past n from the next
+ * row and then discarded; the last row from a padded copy. */
+G_ALWAYS_INLINE static inline void
+long_sums (const nn_real *a,
+           const nn_real *b,
+           guint          m,
+           guint          n,
+           guint          k,
+           RealVec       *out)
+{
+  RealVec even[LONG_SUM_M_MAX] = { { 0 } }, odd[LONG_SUM_M_MAX] = { { 0 } };
+  const nn_real *b_end = b + (gsize) k * n;
+  guint p = 0;
+
+  for (; p + 2 <= k && b + (gsize) (p + 1) * n + LANES <= b_end; p += 2)
+    {
+      RealVec b0, b1;
+
+      memcpy (&b0, b + (gsize) p * n, sizeof b0);
+      memcpy (&b1, b + (gsize) (p + 1) * n, sizeof b1);
+      for (guint j = 0; j < LONG_SUM_M_MAX; j++)
+        if (j < m)
+          {
+            even[j] += a[(gsize) p * m + j] * b0;
+            odd[j] += a[(gsize) (p + 1) * m + j] * b1;
+          }
+    }
+  for (; p < k; p++)
+    {
+      RealVec b0 = { 0 };
+
+      memcpy (&b0, b + (gsize) p * n, n * sizeof (nn_real));
+      for (guint j = 0; j < LONG_SUM_M_MAX; j++)
+        if (j < m)
+          even[j] += a[(gsize) p * m + j] * b0;
+    }
+  for (guint j = 0; j < m; j++)
+    out[j] = even[j] + odd[j];
+}
+
+/* C = alpha Aᵀ B + beta C, A k × m, B k × n, for a small C: either m <=
+ * LONG_SUM_M_MAX and n <= LANES, or the other way round, where Cᵀ = Bᵀ A
+ * is summed and then written transposed. */
+NN_SIMD_CLONES static void
+gemm_long_sums (nn_real         alpha,
+                const NnMatrix *a,
+                const NnMatrix *b,
+                nn_real         beta,
+                NnMatrix       *c)
+{
+  const guint lanes = LANES;
+  guint m = c->rows, n = c->cols, k = a->rows;
+  nn_real *end = c->data + nn_matrix_size (c);
+  RealVec sums[LONG_SUM_M_MAX];
+
+  if (m <= LONG_SUM_M_MAX && n <= LANES)
+    {
+      long_sums (a->data, b->data, m, n, k, sums);
+      for (guint i = 0; i < m; i++)
+        STORE_ROW (RealVec, i, sums[i]);
+      return;
+    }
+  long_sums (b->data, a->data, n, m, k, sums);
+  for (guint j = 0; j < n; j++)
+    for (guint i = 0; i < m; i++)
+      {
+        nn_real v = alpha * sums[j][i];
+        nn_real *out = c->data + (gsize) i * n + j;
+
+        *out = beta == 0 ? v : v + beta * *out;
+      }
+}
+
+typedef enum {
+  SMALL_NONE,
+  SMALL_NARROW,
+  SMALL_LONG_SUMS,
+} SmallKernel;
+
+/* Which kernel of our own, if any, does C = alpha op(A) op(B) + beta C. */
+static SmallKernel
+small_product_kernel (gboolean trans_a,
+                      gboolean trans_b,
+                      nn_real  alpha,
+                      guint    m,
+                      guint    n,
+                      guint    k)
+{
+  /* With alpha 0, BLAS reads neither A nor B, NaN in them included. */
+  if ((gsize) m * n * k > SMALL_PRODUCT_MAX || alpha == 0)
+    return SMALL_NONE;
+  if (!trans_a)
+    return n <= LANES && k <= NARROW_K_MAX ? SMALL_NARROW : SMALL_NONE;
+  if (trans_b)
+    return SMALL_NONE;
+  return (m <= LONG_SUM_M_MAX && n <= LANES) ||
+         (n <= LONG_SUM_M_MAX && m <= LANES) ? SMALL_LONG_SUMS : SMALL_NONE;
+}
+
 /**
  * nn_matrix_gemm:
  * @trans_a: use the transpose of @a
@@ -354,7 +573,11 @@ nn_matrix_get_n_threads (void)
  * @c: the result, @alpha × op(@a) op(@b) + @beta × @c
  *
  * The one general matrix product of the library, through CBLAS, on the
- * threads nn_matrix_set_n_threads() sets.
+ * threads nn_matrix_set_n_threads() sets. Products of at most 32768
+ * multiply-adds whose result has narrow rows (a layer of a few units, or
+ * its gradient) are done on the calling thread by kernels of the library's
+ * own, in vector registers, where the BLAS's fixed costs would outweigh
+ * the arithmetic.
  */
 void
 nn_matrix_gemm (gboolean        trans_a,
@@ -382,6 +605,18 @@ nn_matrix_gemm (gboolean        trans_a,
       return;
     }
 
+  switch (small_product_kernel (trans_a, trans_b, alpha, m, n, k))
+    {
+    case SMALL_NARROW:
+      gemm_narrow (trans_b, alpha, a, b, beta, c);
+      return;
+    case SMALL_LONG_SUMS:
+      gemm_long_sums (alpha, a, b, beta, c);
+      return;
+    default:
+      break;
+    }
+
 #if NN_REAL_IS_DOUBLE
   cblas_dgemm (CblasRowMajor,
 #else
@@ -395,26 +630,51 @@ nn_matrix_gemm (gboolean        trans_a,
                beta, c->data, (int) c->cols);
 }
 
-/* Adds @v (cols values) to every row of @m. */
+/* The longest period of a row repeated along a whole matrix taken flat
+ * that add_to_rows() builds on the stack. */
+#define MAX_PERIOD 1024
+
+/* Adds @v (cols values) to every row of @m. The row repeated along the
+ * matrix taken flat has a period of lcm (cols, LANES) values, a whole
+ * number of vectors: the matrix goes through in vectors with no loop per
+ * row, whose cost in narrow rows is more than the arithmetic's. */
 NN_SIMD_CLONES static void
 add_to_rows (NnMatrix      *m,
              const nn_real *v)
 {
-  guint cols = m->cols;
+  guint cols = m->cols, g = cols, h = LANES;
+  gsize n = nn_matrix_size (m), period;
 
-  if (cols < LANES && m->rows >= LANES)
+  if (n == 0)
+    return;
+  while (h != 0)
     {
-      /* Rows narrower than a vector: the bias repeated along the whole
-       * matrix has a period of cols vectors, which add to the matrix
-       * taken flat. */
-      nn_real pattern[LANES * LANES];
-      gsize n = nn_matrix_size (m), period = (gsize) cols * LANES, i = 0;
+      guint t = g % h;
 
-      for (gsize k = 0; k < period; k++)
-        pattern[k] = v[k % cols];
-      for (; i + period <= n; i += period)
-        add_into (m->data + i, pattern, period);
-      add_into (m->data + i, pattern, n - i);
+      g = h;
+      h = t;
+    }
+  period = (gsize) cols / g * LANES;
+  if (period <= MAX_PERIOD)
+    {
+      nn_real pattern[MAX_PERIOD];
+      gsize i = 0, j = 0;
+
+      for (gsize k = 0, c = 0; k < period; k++, c = c + 1 == cols ? 0 : c + 1)
+        pattern[k] = v[c];
+      for (; i + LANES <= n; i += LANES)
+        {
+          RealVec x, y;
+
+          memcpy (&x, m->data + i, sizeof x);
+          memcpy (&y, pattern + j, sizeof y);
+          x += y;
+          memcpy (m->data + i, &x, sizeof x);
+          j = j + LANES == period ? 0 : j + LANES;
+        }
+      /* j + (n - i) < period: j is a whole number of vectors below it. */
+      for (; i < n; i++, j++)
+        m->data[i] += pattern[j];
       return;
     }
   for (guint r = 0; r < m->rows; r++)

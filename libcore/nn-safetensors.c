@@ -306,7 +306,7 @@ parse_string (Parser     *p,
         case 'u':
           {
             gsize escape_pos = p->pos - 2;
-            gunichar u, low;
+            gunichar u = 0, low = 0;   /* set by parse_hex4 (); -O3 cannot tell */
 
             if (!parse_hex4 (p, &u, error))
               return FALSE;

@@ -40,8 +40,12 @@ make_model (const guint        *widths,
 #endif
 
 /* C = alpha op(A) op(B) + beta C against sums in double, for shapes from a
- * single element to products the BLAS splits into blocks. With beta 0, C is
- * written without being read: NaN in it must not come through. */
+ * single element to products the BLAS splits into blocks, those around the
+ * limits of the library's own small-product kernels among them (rows of C
+ * of up to 4, 8 or 16 values, 32 rows of op(B), 4 rows of C for sums over
+ * op(A)'s columns, 32768 multiply-adds). With beta 0, C is written without
+ * being read: NaN in it must not come through. C is the first rows of a
+ * larger matrix, whose other rows must stay as they were. */
 static void
 test_gemm_matches_naive_product (void)
 {
@@ -50,6 +54,9 @@ test_gemm_matches_naive_product (void)
     { 16, 4, 150 }, { 150, 16, 3 }, { 13, 17, 7 }, { 9, 33, 5 }, { 7, 8, 3 },
     { 8, 16, 2 }, { 5, 40, 20 }, { 4, 9, 1 }, { 11, 24, 6 },
     { 64, 64, 64 }, { 200, 9, 30 }, { 2, 600, 8 },
+    { 7, 4, 32 }, { 5, 5, 33 }, { 9, 8, 31 }, { 6, 9, 2 }, { 3, 15, 32 }, { 150, 17, 4 },
+    { 128, 16, 16 }, { 130, 16, 16 }, { 4, 16, 300 }, { 16, 4, 301 }, { 16, 3, 681 },
+    { 2, 3, 1 }, { 5, 16, 150 }, { 1, 16, 1 }, { 17, 2, 9 }, { 6, 1, 40 },
   };
   static const double scales[][2] = { { 1, 0 }, { 2, 0.5 }, { -1, 1 } };   /* alpha, beta */
   g_autoptr(GRand) rand = g_rand_new_with_seed (1);
@@ -65,13 +72,23 @@ test_gemm_matches_naive_product (void)
                                        : nn_test_random_matrix (rand, m, k, -1, 1);
             g_autoptr(NnMatrix) b = tb ? nn_test_random_matrix (rand, n, k, -1, 1)
                                        : nn_test_random_matrix (rand, k, n, -1, 1);
-            g_autoptr(NnMatrix) c = nn_test_random_matrix (rand, m, n, -1, 1);
-            g_autoptr(NnMatrix) c0 = NULL;
+            g_autoptr(NnMatrix) whole = nn_test_random_matrix (rand, m + 2, n, -1, 1);
+            g_autoptr(NnMatrix) c0 = NULL, whole0 = NULL;
+            NnMatrix view = nn_matrix_view_rows (whole, 0, m);
+            NnMatrix *c = &view;
 
             if (beta == 0)
               nn_matrix_fill (c, NAN);
             c0 = nn_matrix_copy (c);
+            whole0 = nn_matrix_copy (whole);
             nn_matrix_gemm (ta, tb, alpha, a, b, beta, c);
+            if (memcmp (whole->data + (gsize) m * n, whole0->data + (gsize) m * n,
+                        2 * n * sizeof (nn_real)) != 0)
+              {
+                NN_CHECK (FALSE, "m %u n %u k %u alpha %g beta %g trans %d %d: the rows "
+                          "after C changed", m, n, k, alpha, beta, ta, tb);
+                return;
+              }
             for (guint i = 0; i < m; i++)
               for (guint j = 0; j < n; j++)
                 {
