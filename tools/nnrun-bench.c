@@ -53,11 +53,19 @@ now (void)
   return g_get_monotonic_time () / 1e6;
 }
 
+/* VmHWM where there is one: getrusage's ru_maxrss keeps the RSS of the
+ * parent across fork and exec, so run from a large process (a Python
+ * script), nnrun would report that. */
 static double
 peak_rss_mib (void)
 {
+  g_autofree char *status = NULL;
   struct rusage usage;
+  const char *hwm;
 
+  if (g_file_get_contents ("/proc/self/status", &status, NULL, NULL) &&
+      (hwm = strstr (status, "\nVmHWM:")) != NULL)
+    return g_ascii_strtod (hwm + strlen ("\nVmHWM:"), NULL) / 1024.0;   /* kB */
   if (getrusage (RUSAGE_SELF, &usage) != 0)
     return NAN;
   return usage.ru_maxrss / 1024.0;   /* kilobytes on Linux */
