@@ -270,6 +270,117 @@ test_split_products_are_exact (void)
       }
 }
 
+/* The FANN peer of tools/bench/compare: $NN_BENCH_FANN, else bench/fann-peer
+ * next to $NNRUN, as compare finds it; NULL when it was not built. */
+static char *
+find_fann_peer (void)
+{
+  const char *env = g_getenv ("NN_BENCH_FANN");
+  g_autofree char *path = NULL;
+
+  if (env != NULL && *env != '\0')
+    path = g_canonicalize_filename (env, NULL);
+  else if (g_getenv ("NNRUN") != NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (g_getenv ("NNRUN"));
+
+      path = g_build_filename (dir, "bench", "fann-peer", NULL);
+    }
+  if (path == NULL || !g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
+    return NULL;
+  return g_steal_pointer (&path);
+}
+
+static char *fann_peer;
+
+static void
+test_fann_peer_w1 (void)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *out1 = NULL;
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GPtrArray) results1 = NULL;
+  JsonObject *r;
+  double seconds_per_epoch, final_loss, untrained_loss;
+  int status;
+
+  status = nn_test_spawn (NULL, &out, &err, fann_peer, "w1", "--epochs", "50", NULL);
+  NN_ASSERT_STATUS (status, 0, err);
+  results = parse_lines (out);
+  CU_ASSERT_EQUAL_FATAL (results->len, 1);
+  r = json_node_get_object (results->pdata[0]);
+  NN_CHECK (g_strcmp0 (json_object_get_string_member_with_default (r, "workload", ""),
+                       "w1") == 0, "workload is not w1");
+  NN_CHECK (g_strcmp0 (json_object_get_string_member_with_default (r, "peer", ""),
+                       "fann") == 0, "peer is not fann");
+  NN_ASSERT_CMPFLOAT (member_number (r, "threads"), 1, 0, 0);
+  NN_ASSERT_CMPFLOAT (member_number (r, "epochs"), 50, 0, 0);
+  seconds_per_epoch = member_number (r, "seconds_per_epoch");
+  NN_CHECK (seconds_per_epoch > 0 && isfinite (seconds_per_epoch),
+            "seconds_per_epoch %g", seconds_per_epoch);
+  /* The same products as nnrun bench w1 counts, over the whole set. */
+  NN_ASSERT_CMPFLOAT (member_number (r, "flop_per_sample"), 544, 0, 0);
+  NN_ASSERT_CMPFLOAT (member_number (r, "batch_size"), 150, 0, 0);
+  NN_ASSERT_CMPFLOAT (member_number (r, "samples_per_second") * seconds_per_epoch, 150,
+                      1e-9, 0);
+  NN_ASSERT_CMPFLOAT (member_number (r, "gflops"),
+                      member_number (r, "samples_per_second") * 544 / 1e9, 1e-9, 0);
+  NN_ASSERT_CMPFLOAT (member_number (r, "seconds"), 50 * seconds_per_epoch, 1e-9, 0);
+  NN_CHECK (member_number (r, "peak_rss_mib") > 0, "peak_rss_mib %g",
+            member_number (r, "peak_rss_mib"));
+
+  /* One epoch reports the MSE of the untrained network, the same weights
+   * every run; the threads asked for are reported, one is used. */
+  status = nn_test_spawn (NULL, &out1, NULL, fann_peer, "w1", "--epochs", "1",
+                          "--threads", "2", NULL);
+  CU_ASSERT_EQUAL_FATAL (status, 0);
+  results1 = parse_lines (out1);
+  CU_ASSERT_EQUAL_FATAL (results1->len, 1);
+  NN_ASSERT_CMPFLOAT (member_number (json_node_get_object (results1->pdata[0]), "threads"),
+                      2, 0, 0);
+  NN_ASSERT_CMPFLOAT (member_number (json_node_get_object (results1->pdata[0]),
+                                     "threads_used"), 1, 0, 0);
+  untrained_loss = member_number (json_node_get_object (results1->pdata[0]), "final_loss");
+  final_loss = member_number (r, "final_loss");
+  NN_CHECK (isfinite (untrained_loss) && untrained_loss > 0, "untrained loss %g",
+            untrained_loss);
+  NN_CHECK (isfinite (final_loss) && final_loss >= 0 && final_loss < untrained_loss,
+            "final_loss %g after 50 epochs, %g untrained", final_loss, untrained_loss);
+}
+
+static void
+test_fann_peer_usage_errors (void)
+{
+  static const char * const cases[][4] = {
+    { "w2", NULL },
+    { "w3", NULL },
+    { NULL },
+    { "w1", "--bogus", NULL },
+    { "w1", "--epochs", "0", NULL },
+    { "w1", "--threads", "x", NULL },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      int status;
+
+      g_ptr_array_add (argv, fann_peer);
+      for (gsize j = 0; cases[i][j] != NULL; j++)
+        g_ptr_array_add (argv, (gpointer) cases[i][j]);
+      g_ptr_array_add (argv, NULL);
+      status = nn_test_spawn_argv (NULL, &out, &err, (const char * const *) argv->pdata);
+      NN_CHECK (status == 2, "case %" G_GSIZE_FORMAT ": exit status %d, expected 2", i, status);
+      NN_CHECK (err != NULL && g_str_has_prefix (err, "fann-peer: "),
+                "case %" G_GSIZE_FORMAT ": stderr %s", i, err ? err : "");
+      NN_CHECK (out != NULL && *out == '\0', "case %" G_GSIZE_FORMAT ": stdout %s", i,
+                out ? out : "");
+    }
+}
+
 int
 main (void)
 {
@@ -290,6 +401,17 @@ main (void)
   if (g_file_test (FASHION_MNIST_DIR "/train-images-idx3-ubyte.gz", G_FILE_TEST_EXISTS))
     CU_add_test (suite, "bench w2 --json trains one epoch of Fashion-MNIST to over 70%",
                  test_w2_json);
+  /* The FANN peer is built only where FANN is installed: say so when its
+   * tests do not run. */
+  if ((fann_peer = find_fann_peer ()) != NULL)
+    {
+      CU_add_test (suite, "the FANN peer trains w1 and prints the peers' fields",
+                   test_fann_peer_w1);
+      CU_add_test (suite, "the FANN peer refuses w2 and bad options with exit 2",
+                   test_fann_peer_usage_errors);
+    }
+  else
+    g_printerr ("no fann-peer (built where FANN is installed): its tests do not run\n");
 
   return nn_test_run ();
 }
