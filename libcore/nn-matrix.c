@@ -464,7 +464,9 @@ gemm_narrow (gboolean        trans_b,
 /* out (m × n, n <= LANES, m <= LONG_SUM_M_MAX) = Aᵀ B, A k × m and B k × n,
  * the long sum over k in two independent chains for each row of out. Rows
  * of B are read a whole vector at a time, the lanes past n from the next
- * row and then discarded; the last row from a padded copy. */
+ * row and then discarded; the last row from a padded copy. The chains are
+ * separate variables, not an array, which -O2 would keep in memory, and m
+ * a constant where it is inlined, so that the tests of m fold away. */
 G_ALWAYS_INLINE static inline void
 long_sums (const nn_real *a,
            const nn_real *b,
@@ -473,34 +475,72 @@ long_sums (const nn_real *a,
            guint          k,
            RealVec       *out)
 {
-  RealVec even[LONG_SUM_M_MAX] = { { 0 } }, odd[LONG_SUM_M_MAX] = { { 0 } };
+  RealVec e0 = { 0 }, e1 = { 0 }, e2 = { 0 }, e3 = { 0 };
+  RealVec o0 = { 0 }, o1 = { 0 }, o2 = { 0 }, o3 = { 0 };
   const nn_real *b_end = b + (gsize) k * n;
   guint p = 0;
 
   for (; p + 2 <= k && b + (gsize) (p + 1) * n + LANES <= b_end; p += 2)
     {
+      const nn_real *a0 = a + (gsize) p * m, *a1 = a0 + m;
       RealVec b0, b1;
 
       memcpy (&b0, b + (gsize) p * n, sizeof b0);
       memcpy (&b1, b + (gsize) (p + 1) * n, sizeof b1);
-      for (guint j = 0; j < LONG_SUM_M_MAX; j++)
-        if (j < m)
-          {
-            even[j] += a[(gsize) p * m + j] * b0;
-            odd[j] += a[(gsize) (p + 1) * m + j] * b1;
-          }
+      e0 += a0[0] * b0;
+      o0 += a1[0] * b1;
+      if (m > 1)
+        {
+          e1 += a0[1] * b0;
+          o1 += a1[1] * b1;
+        }
+      if (m > 2)
+        {
+          e2 += a0[2] * b0;
+          o2 += a1[2] * b1;
+        }
+      if (m > 3)
+        {
+          e3 += a0[3] * b0;
+          o3 += a1[3] * b1;
+        }
     }
   for (; p < k; p++)
     {
+      const nn_real *a0 = a + (gsize) p * m;
       RealVec b0 = { 0 };
 
       memcpy (&b0, b + (gsize) p * n, n * sizeof (nn_real));
-      for (guint j = 0; j < LONG_SUM_M_MAX; j++)
-        if (j < m)
-          even[j] += a[(gsize) p * m + j] * b0;
+      e0 += a0[0] * b0;
+      if (m > 1)
+        e1 += a0[1] * b0;
+      if (m > 2)
+        e2 += a0[2] * b0;
+      if (m > 3)
+        e3 += a0[3] * b0;
     }
-  for (guint j = 0; j < m; j++)
-    out[j] = even[j] + odd[j];
+  out[0] = e0 + o0;
+  out[1] = e1 + o1;
+  out[2] = e2 + o2;
+  out[3] = e3 + o3;
+}
+
+/* long_sums() with m a constant. */
+G_ALWAYS_INLINE static inline void
+long_sums_any (const nn_real *a,
+               const nn_real *b,
+               guint          m,
+               guint          n,
+               guint          k,
+               RealVec       *out)
+{
+  switch (m)
+    {
+    case 1: long_sums (a, b, 1, n, k, out); break;
+    case 2: long_sums (a, b, 2, n, k, out); break;
+    case 3: long_sums (a, b, 3, n, k, out); break;
+    default: long_sums (a, b, 4, n, k, out); break;
+    }
 }
 
 /* C = alpha Aᵀ B + beta C, A k × m, B k × n, for a small C: either m <=
@@ -520,12 +560,12 @@ gemm_long_sums (nn_real         alpha,
 
   if (m <= LONG_SUM_M_MAX && n <= LANES)
     {
-      long_sums (a->data, b->data, m, n, k, sums);
+      long_sums_any (a->data, b->data, m, n, k, sums);
       for (guint i = 0; i < m; i++)
         STORE_ROW (RealVec, i, sums[i]);
       return;
     }
-  long_sums (b->data, a->data, n, m, k, sums);
+  long_sums_any (b->data, a->data, n, m, k, sums);
   for (guint j = 0; j < n; j++)
     for (guint i = 0; i < m; i++)
       {

@@ -107,8 +107,11 @@ log_positive_normal (RealVec *v)
 
 /* Expands to call (w) with w the row width @cols, a constant for the
  * widths of most classifiers' outputs, so that the compiler unrolls and
- * vectorises the loops over a row that @call inlines: at a few values per
- * row, loops of unknown length cost more than their arithmetic. */
+ * vectorises the loops over a row that @call inlines (marked with
+ * NN_UNROLL_ROW, which -O2 needs to unroll them): at a few values per row,
+ * loops of unknown length cost more than their arithmetic. */
+#define NN_UNROLL_ROW _Pragma ("GCC unroll 16")
+
 #define NN_FOR_NARROW_WIDTHS(cols, call) \
   switch (cols)                          \
     {                                    \

@@ -40,8 +40,10 @@ shift_rows (const NnMatrix *z,
       nn_real *ar = a->data + (gsize) r * cols;
       nn_real max = zr[0];
 
+      NN_UNROLL_ROW
       for (guint c = 1; c < cols; c++)
         max = zr[c] > max ? zr[c] : max;
+      NN_UNROLL_ROW
       for (guint c = 0; c < cols; c++)
         ar[c] = zr[c] - max;
     }
@@ -65,6 +67,7 @@ normalize_rows (NnMatrix *a,
           const nn_real *ar = a->data + (gsize) (r0 + j) * cols;
           nn_real sum = 0;
 
+          NN_UNROLL_ROW
           for (guint c = 0; c < cols; c++)
             sum += ar[c];
           sums[j] = sum;
@@ -74,6 +77,7 @@ normalize_rows (NnMatrix *a,
         {
           nn_real *ar = a->data + (gsize) (r0 + j) * cols;
 
+          NN_UNROLL_ROW
           for (guint c = 0; c < cols; c++)
             ar[c] *= scales[j];
         }

@@ -188,8 +188,10 @@ softmax_output_gradient (const NnMatrix *pred,
       nn_real *g = grad_z->data + (gsize) r * cols;
       nn_real sum = 0;
 
+      NN_UNROLL_ROW
       for (guint c = 0; c < cols; c++)
         sum += t[c];
+      NN_UNROLL_ROW
       for (guint c = 0; c < cols; c++)
         g[c] = (p[c] * sum - t[c]) * inv_rows;
     }
