@@ -10,8 +10,8 @@
 /* NN_SIMD_BYTES of values at a time through the GCC and Clang vector
  * extensions, which an -O2 build uses where it leaves a loop of unknown
  * length scalar; NN_SIMD_CLONES compiles the static functions with these
- * loops for AVX2 as well, and the public ones call them. Element by
- * element, so sums are those of the plain loop. */
+ * loops for AVX-512 and AVX2 as well, and the public ones call them.
+ * Element by element, so sums are those of the plain loop. */
 typedef nn_real RealVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
 #if NN_REAL_IS_DOUBLE
 typedef guint64 BitsVec __attribute__ ((vector_size (NN_SIMD_BYTES)));

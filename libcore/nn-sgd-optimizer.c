@@ -141,7 +141,7 @@ nn_sgd_optimizer_prepare (NnOptimizer     *optimizer,
 
 /* NN_SIMD_BYTES of values at a time through the GCC and Clang vector
  * extensions, which an -O2 build leaves scalar otherwise; NN_SIMD_CLONES
- * compiles the loops for AVX2 and FMA as well. */
+ * compiles the loops for AVX-512 and AVX2 with FMA as well. */
 typedef nn_real RealVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
 #define LANES (sizeof (RealVec) / sizeof (nn_real))
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* nn-simd.h: hot loops compiled for AVX2 as well, chosen when loaded. */
+/* nn-simd.h: hot loops compiled for AVX-512 and AVX2 as well, chosen when
+ * loaded. */
 #pragma once
 
 #if !defined(__NN_H_INSIDE__) && !defined(NN_COMPILATION)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What the built-in activations and losses share to run NN_SIMD_BYTES of
- * values at a time through the GCC and Clang vector extensions (an -O2 build leaves
- * loops of unknown length scalar, and a libm call per element is slow);
- * NN_SIMD_CLONES compiles the functions that use them for AVX2 and FMA as
- * well. Not installed. */
+ * values at a time through the GCC and Clang vector extensions (an -O2
+ * build leaves loops of unknown length scalar, and a libm call per element
+ * is slow); NN_SIMD_CLONES compiles the functions that use them for
+ * AVX-512 and AVX2 with FMA as well. Not installed. */
 #pragma once
 
 #include <nn.h>

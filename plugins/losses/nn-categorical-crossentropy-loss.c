@@ -5,7 +5,6 @@
 
 #include "nn-lanes.h"
 
-
 #define NN_TYPE_CATEGORICAL_CROSSENTROPY_LOSS (nn_categorical_crossentropy_loss_get_type ())
 G_DECLARE_FINAL_TYPE (NnCategoricalCrossentropyLoss, nn_categorical_crossentropy_loss,
                       NN, CATEGORICAL_CROSSENTROPY_LOSS, NnLoss)
@@ -31,9 +30,10 @@ G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnCategoricalCrossentropyLoss, nn_categorical_cr
                                                                 g_define_type_id,
                                                                 "categorical_crossentropy", 0);)
 
-/* NN_SIMD_BYTES of doubles at a time through the GCC and Clang vector
- * extensions, widened from #nn_real as the scalar form does, so the results
- * are its own; NN_SIMD_CLONES compiles the loops for AVX2 as well. */
+/* The gradient goes NN_SIMD_BYTES of doubles at a time through the GCC and
+ * Clang vector extensions, widened from #nn_real as the scalar form does,
+ * so the results are its own; NN_SIMD_CLONES compiles the loops for AVX-512
+ * and AVX2 as well. */
 typedef double WideVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
 #define WIDE_LANES (sizeof (WideVec) / sizeof (double))
 typedef nn_real NarrowVec __attribute__ ((vector_size (WIDE_LANES * sizeof (nn_real))));

@@ -48,7 +48,8 @@ nn_mean_squared_error_loss_compute (NnLoss         *loss,
 
 /* NN_SIMD_BYTES of doubles at a time through the GCC and Clang vector
  * extensions, widened from #nn_real as the scalar form does, so the results
- * are its own; NN_SIMD_CLONES compiles the loop for AVX2 as well. */
+ * are its own; NN_SIMD_CLONES compiles the loop for AVX-512 and AVX2 as
+ * well. */
 typedef double WideVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
 #define LANES (sizeof (WideVec) / sizeof (double))
 typedef nn_real RealVec __attribute__ ((vector_size (LANES * sizeof (nn_real))));
