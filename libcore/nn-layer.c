@@ -3,6 +3,7 @@
 
 #include "nn-errors.h"
 #include "nn-layer.h"
+#include "nn-matrix-private.h"
 #include "nn-simd.h"
 
 /**
@@ -413,8 +414,7 @@ nn_layer_forward (NnLayer        *self,
   self->z = nn_matrix_view (self->z_buf, x->rows, self->units);
   self->a = nn_matrix_view (self->a_buf, x->rows, self->units);
 
-  nn_matrix_gemm (FALSE, TRUE, 1, x, self->weights, 0, &self->z);
-  nn_matrix_add_row_vector (&self->z, self->bias);
+  nn_matrix_linear (x, self->weights, self->bias, &self->z);
   /* The activation of Z, not Z itself, is what the next layer consumes. */
   nn_activation_forward (self->activation, &self->z, &self->a);
   return &self->a;

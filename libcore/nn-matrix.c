@@ -5,6 +5,7 @@
 #include <cblas.h>
 
 #include "nn-matrix.h"
+#include "nn-matrix-private.h"
 #include "nn-simd.h"
 
 /* NN_SIMD_BYTES of values at a time through the GCC and Clang vector
@@ -355,7 +356,8 @@ nn_matrix_get_n_threads (void)
 #define LONG_SUM_M_MAX 4
 
 /* Row @row of C, of n values, from its sum, a vector of type Vec of
- * `lanes` values: alpha sum + beta C, C not read when beta is 0. Within
+ * `lanes` values: alpha sum (+ the row `bias_` where there is one) + beta
+ * C, C not read when beta is 0. Within
  * the matrix (before `end`) a whole vector goes back, running into the next
  * row, which is written after this one; when beta is not 0 that row is yet
  * to be read, so only n lanes go back unless n is all of them. A macro for
@@ -365,6 +367,8 @@ nn_matrix_get_n_threads (void)
     nn_real *out_ = c->data + (gsize) (row) * n;                              \
     Vec v_ = alpha * (sum);                                                   \
                                                                               \
+    if (bias != NULL)                                                         \
+      v_ += bias_;                                                            \
     if (out_ + lanes > end)                                                   \
       for (guint j_ = 0; j_ < n; j_++)                                        \
         out_[j_] = beta == 0 ? v_[j_] : v_[j_] + beta * out_[j_];             \
@@ -384,8 +388,8 @@ nn_matrix_get_n_threads (void)
       }                                                                       \
   } G_STMT_END
 
-/* C = alpha A op(B) + beta C, A m × k, C m × n with n <= the lanes of Vec
- * and k <= NARROW_K_MAX: each row of op(B) in a vector, each row of C a sum
+/* C = alpha A op(B) (+ @bias in each row) + beta C, A m × k, C m × n with
+ * n <= the lanes of Vec and k <= NARROW_K_MAX: each row of op(B) in a vector, each row of C a sum
  * of k of them scaled by A's row, four rows of C at a time. Vectors no
  * wider than the rows of C, so that few lanes are computed for nothing: a
  * macro, for each width. */
@@ -395,14 +399,17 @@ name (gboolean        trans_b,                                                \
       nn_real         alpha,                                                  \
       const NnMatrix *a,                                                      \
       const NnMatrix *b,                                                      \
+      const nn_real  *bias,                                                   \
       nn_real         beta,                                                   \
       NnMatrix       *c)                                                      \
 {                                                                             \
   const guint lanes = sizeof (Vec) / sizeof (nn_real);                        \
   guint m = c->rows, n = c->cols, k = a->cols, i = 0;                         \
   nn_real *end = c->data + nn_matrix_size (c);                                \
-  Vec rows[NARROW_K_MAX];                                                     \
+  Vec rows[NARROW_K_MAX], bias_ = { 0 };                                      \
                                                                               \
+  for (guint j = 0; bias != NULL && j < n; j++)                               \
+    bias_[j] = bias[j];                                                       \
   for (guint p = 0; p < k; p++)                                               \
     {                                                                         \
       rows[p] = (Vec) { 0 };                                                  \
@@ -450,15 +457,16 @@ gemm_narrow (gboolean        trans_b,
              nn_real         alpha,
              const NnMatrix *a,
              const NnMatrix *b,
+             const nn_real  *bias,
              nn_real         beta,
              NnMatrix       *c)
 {
   if (c->cols <= LANES / 4)
-    gemm_narrow_quarter (trans_b, alpha, a, b, beta, c);
+    gemm_narrow_quarter (trans_b, alpha, a, b, bias, beta, c);
   else if (c->cols <= LANES / 2)
-    gemm_narrow_half (trans_b, alpha, a, b, beta, c);
+    gemm_narrow_half (trans_b, alpha, a, b, bias, beta, c);
   else
-    gemm_narrow_full (trans_b, alpha, a, b, beta, c);
+    gemm_narrow_full (trans_b, alpha, a, b, bias, beta, c);
 }
 
 /* out (m × n, n <= LANES, m <= LONG_SUM_M_MAX) = Aᵀ B, A k × m and B k × n,
@@ -554,9 +562,10 @@ gemm_long_sums (nn_real         alpha,
                 NnMatrix       *c)
 {
   const guint lanes = LANES;
+  const nn_real *bias = NULL;   /* for STORE_ROW */
   guint m = c->rows, n = c->cols, k = a->rows;
   nn_real *end = c->data + nn_matrix_size (c);
-  RealVec sums[LONG_SUM_M_MAX];
+  RealVec sums[LONG_SUM_M_MAX], bias_ = { 0 };
 
   if (m <= LONG_SUM_M_MAX && n <= LANES)
     {
@@ -648,7 +657,7 @@ nn_matrix_gemm (gboolean        trans_a,
   switch (small_product_kernel (trans_a, trans_b, alpha, m, n, k))
     {
     case SMALL_NARROW:
-      gemm_narrow (trans_b, alpha, a, b, beta, c);
+      gemm_narrow (trans_b, alpha, a, b, NULL, beta, c);
       return;
     case SMALL_LONG_SUMS:
       gemm_long_sums (alpha, a, b, beta, c);
@@ -719,6 +728,30 @@ add_to_rows (NnMatrix      *m,
     }
   for (guint r = 0; r < m->rows; r++)
     add_into (m->data + (gsize) r * cols, v, cols);
+}
+
+/* Z = X Wᵀ + b, a layer's pre-activations (X batch × inputs, W units ×
+ * inputs, b 1 × units). Where the narrow kernel takes the product, it adds
+ * the bias as it stores each row, in the order the product and then
+ * nn_matrix_add_row_vector() would: one pass less over Z. */
+void
+nn_matrix_linear (const NnMatrix *x,
+                  const NnMatrix *weights,
+                  const NnMatrix *bias,
+                  NnMatrix       *z)
+{
+  g_return_if_fail (x->cols == weights->cols);
+  g_return_if_fail (bias->rows == 1 && bias->cols == weights->rows);
+  g_return_if_fail (z->rows == x->rows && z->cols == weights->rows);
+
+  if (x->cols > 0 && z->rows > 0 && z->cols > 0 &&
+      small_product_kernel (FALSE, TRUE, 1, z->rows, z->cols, x->cols) == SMALL_NARROW)
+    {
+      gemm_narrow (TRUE, 1, x, weights, bias->data, 0, z);
+      return;
+    }
+  nn_matrix_gemm (FALSE, TRUE, 1, x, weights, 0, z);
+  add_to_rows (z, bias->data);
 }
 
 /**

@@ -110,6 +110,52 @@ test_gemm_matches_naive_product (void)
           }
 }
 
+/* A linear layer's forward step is Z = X Wᵀ + b, whether the product goes
+ * to the BLAS or to the narrow kernel, which adds the bias as it stores
+ * each row: units and inputs around its limits, rows around its blocks of
+ * four. */
+static void
+test_layer_forward_is_the_affine_map (void)
+{
+  static const guint shapes[][3] = {   /* batch, inputs, units */
+    { 1, 1, 1 }, { 5, 4, 3 }, { 150, 4, 16 }, { 150, 16, 3 }, { 7, 32, 8 },
+    { 6, 33, 5 }, { 9, 3, 17 }, { 130, 16, 16 }, { 3, 5, 40 },
+  };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (21);
+
+  for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+    {
+      guint rows = shapes[s][0], inputs = shapes[s][1], units = shapes[s][2];
+      g_autoptr(NnLayer) layer = nn_test_make_layer (inputs, units, "linear");
+      g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, rows, inputs, -1, 1);
+      g_autoptr(NnMatrix) w = nn_test_random_matrix (rand, units, inputs, -1, 1);
+      g_autoptr(NnMatrix) b = nn_test_random_matrix (rand, 1, units, -1, 1);
+      g_autoptr(GError) error = NULL;
+      const NnMatrix *z;
+
+      CU_ASSERT_TRUE (nn_layer_set_parameters (layer, w, b, &error));
+      NN_ASSERT_NO_ERROR (error);
+      nn_layer_forward (layer, x);
+      z = nn_layer_get_z (layer);
+      CU_ASSERT_TRUE (z->rows == rows && z->cols == units);
+      for (guint i = 0; i < rows; i++)
+        for (guint j = 0; j < units; j++)
+          {
+            double want = NN_MATRIX_AT (b, 0, j);
+
+            for (guint p = 0; p < inputs; p++)
+              want += (double) NN_MATRIX_AT (x, i, p) * NN_MATRIX_AT (w, j, p);
+            if (!nn_test_close (NN_MATRIX_AT (z, i, j), want, GEMM_TOL, GEMM_TOL))
+              {
+                nn_test_assert_close_at (NN_MATRIX_AT (z, i, j), want, GEMM_TOL, GEMM_TOL,
+                                         "Z", (gsize) i * units + j, __LINE__);
+                g_printerr ("batch %u inputs %u units %u\n", rows, inputs, units);
+                return;
+              }
+          }
+    }
+}
+
 static void
 test_gather_and_view_rows (void)
 {
@@ -577,9 +623,11 @@ main (void)
   if (CU_initialize_registry () != CUE_SUCCESS)
     return 99;
 
-  s = CU_add_suite ("matrices", NULL, NULL);
+  s = CU_add_suite ("matrices and layers", nn_test_init_plugins, NULL);
   CU_add_test (s, "gemm with every shape, transpose, alpha and beta matches a naive product", test_gemm_matches_naive_product);
   CU_add_test (s, "rows are gathered and viewed in place", test_gather_and_view_rows);
+  CU_add_test (s, "a layer's forward step is X Wᵀ + b for narrow and wide layers",
+               test_layer_forward_is_the_affine_map);
 
   s = CU_add_suite ("model gradients", nn_test_init_plugins, NULL);
   CU_add_test (s, "3-layer softmax network gradients match finite differences",

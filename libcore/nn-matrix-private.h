@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Matrix operations shared inside libnncore; not installed. */
+#pragma once
+
+#include "nn-matrix.h"
+
+G_BEGIN_DECLS
+
+G_GNUC_INTERNAL
+void nn_matrix_linear (const NnMatrix *x,
+                       const NnMatrix *weights,
+                       const NnMatrix *bias,
+                       NnMatrix       *z);
+
+G_END_DECLS
