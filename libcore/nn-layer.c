@@ -427,8 +427,7 @@ backward_from_z (NnLayer        *self,
                  const NnMatrix *grad_z,
                  gboolean        want_grad_input)
 {
-  nn_matrix_gemm (TRUE, FALSE, 1, grad_z, x, 0, self->grad_weights);
-  nn_matrix_sum_rows (grad_z, self->grad_bias);
+  nn_matrix_linear_gradients (grad_z, x, self->grad_weights, self->grad_bias);
 
   if (!want_grad_input)
     return NULL;

@@ -11,5 +11,10 @@ void nn_matrix_linear (const NnMatrix *x,
                        const NnMatrix *weights,
                        const NnMatrix *bias,
                        NnMatrix       *z);
+G_GNUC_INTERNAL
+void nn_matrix_linear_gradients (const NnMatrix *grad_z,
+                                 const NnMatrix *x,
+                                 NnMatrix       *grad_weights,
+                                 NnMatrix       *grad_bias);
 
 G_END_DECLS

@@ -474,17 +474,26 @@ gemm_narrow (gboolean        trans_b,
  * of B are read a whole vector at a time, the lanes past n from the next
  * row and then discarded; the last row from a padded copy. The chains are
  * separate variables, not an array, which -O2 would keep in memory, and m
- * a constant where it is inlined, so that the tests of m fold away. */
+ * a constant where it is inlined, so that the tests of m fold away.
+ *
+ * With @a_sums or @b_sums, also the column sums of A (m values) or of B
+ * (a vector), each column added top to bottom in one chain, as
+ * nn_matrix_sum_rows() adds it: the gradient of a bias, from the rows of
+ * dL/dZ the product goes through anyway. */
 G_ALWAYS_INLINE static inline void
 long_sums (const nn_real *a,
            const nn_real *b,
            guint          m,
            guint          n,
            guint          k,
-           RealVec       *out)
+           RealVec       *out,
+           nn_real       *a_sums,
+           RealVec       *b_sums)
 {
   RealVec e0 = { 0 }, e1 = { 0 }, e2 = { 0 }, e3 = { 0 };
   RealVec o0 = { 0 }, o1 = { 0 }, o2 = { 0 }, o3 = { 0 };
+  RealVec bs = { 0 };
+  nn_real as0 = 0, as1 = 0, as2 = 0, as3 = 0;
   const nn_real *b_end = b + (gsize) k * n;
   guint p = 0;
 
@@ -512,6 +521,18 @@ long_sums (const nn_real *a,
           e3 += a0[3] * b0;
           o3 += a1[3] * b1;
         }
+      if (a_sums != NULL)
+        {
+          as0 = as0 + a0[0] + a1[0];
+          if (m > 1)
+            as1 = as1 + a0[1] + a1[1];
+          if (m > 2)
+            as2 = as2 + a0[2] + a1[2];
+          if (m > 3)
+            as3 = as3 + a0[3] + a1[3];
+        }
+      if (b_sums != NULL)
+        bs = bs + b0 + b1;
     }
   for (; p < k; p++)
     {
@@ -526,11 +547,27 @@ long_sums (const nn_real *a,
         e2 += a0[2] * b0;
       if (m > 3)
         e3 += a0[3] * b0;
+      as0 += a0[0];
+      if (m > 1)
+        as1 += a0[1];
+      if (m > 2)
+        as2 += a0[2];
+      if (m > 3)
+        as3 += a0[3];
+      bs += b0;
     }
   out[0] = e0 + o0;
   out[1] = e1 + o1;
   out[2] = e2 + o2;
   out[3] = e3 + o3;
+  if (a_sums != NULL)
+    {
+      nn_real all[LONG_SUM_M_MAX] = { as0, as1, as2, as3 };
+
+      memcpy (a_sums, all, m * sizeof (nn_real));
+    }
+  if (b_sums != NULL)
+    *b_sums = bs;
 }
 
 /* long_sums() with m a constant. */
@@ -540,41 +577,45 @@ long_sums_any (const nn_real *a,
                guint          m,
                guint          n,
                guint          k,
-               RealVec       *out)
+               RealVec       *out,
+               nn_real       *a_sums,
+               RealVec       *b_sums)
 {
   switch (m)
     {
-    case 1: long_sums (a, b, 1, n, k, out); break;
-    case 2: long_sums (a, b, 2, n, k, out); break;
-    case 3: long_sums (a, b, 3, n, k, out); break;
-    default: long_sums (a, b, 4, n, k, out); break;
+    case 1: long_sums (a, b, 1, n, k, out, a_sums, b_sums); break;
+    case 2: long_sums (a, b, 2, n, k, out, a_sums, b_sums); break;
+    case 3: long_sums (a, b, 3, n, k, out, a_sums, b_sums); break;
+    default: long_sums (a, b, 4, n, k, out, a_sums, b_sums); break;
     }
 }
 
 /* C = alpha Aᵀ B + beta C, A k × m, B k × n, for a small C: either m <=
  * LONG_SUM_M_MAX and n <= LANES, or the other way round, where Cᵀ = Bᵀ A
- * is summed and then written transposed. */
+ * is summed and then written transposed. With @a_sums, also the column
+ * sums of A (m values) as long_sums() takes them. */
 NN_SIMD_CLONES static void
 gemm_long_sums (nn_real         alpha,
                 const NnMatrix *a,
                 const NnMatrix *b,
                 nn_real         beta,
-                NnMatrix       *c)
+                NnMatrix       *c,
+                nn_real        *a_sums)
 {
   const guint lanes = LANES;
   const nn_real *bias = NULL;   /* for STORE_ROW */
   guint m = c->rows, n = c->cols, k = a->rows;
   nn_real *end = c->data + nn_matrix_size (c);
-  RealVec sums[LONG_SUM_M_MAX], bias_ = { 0 };
+  RealVec sums[LONG_SUM_M_MAX], bias_ = { 0 }, a_column_sums;
 
   if (m <= LONG_SUM_M_MAX && n <= LANES)
     {
-      long_sums_any (a->data, b->data, m, n, k, sums);
+      long_sums_any (a->data, b->data, m, n, k, sums, a_sums, NULL);
       for (guint i = 0; i < m; i++)
         STORE_ROW (RealVec, i, sums[i]);
       return;
     }
-  long_sums_any (b->data, a->data, n, m, k, sums);
+  long_sums_any (b->data, a->data, n, m, k, sums, NULL, a_sums ? &a_column_sums : NULL);
   for (guint j = 0; j < n; j++)
     for (guint i = 0; i < m; i++)
       {
@@ -583,6 +624,9 @@ gemm_long_sums (nn_real         alpha,
 
         *out = beta == 0 ? v : v + beta * *out;
       }
+  if (a_sums != NULL)
+    for (guint i = 0; i < m; i++)
+      a_sums[i] = a_column_sums[i];
 }
 
 typedef enum {
@@ -660,7 +704,7 @@ nn_matrix_gemm (gboolean        trans_a,
       gemm_narrow (trans_b, alpha, a, b, NULL, beta, c);
       return;
     case SMALL_LONG_SUMS:
-      gemm_long_sums (alpha, a, b, beta, c);
+      gemm_long_sums (alpha, a, b, beta, c, NULL);
       return;
     default:
       break;
@@ -752,6 +796,31 @@ nn_matrix_linear (const NnMatrix *x,
     }
   nn_matrix_gemm (FALSE, TRUE, 1, x, weights, 0, z);
   add_to_rows (z, bias->data);
+}
+
+/* The gradients of a layer's weights and bias from dL/dZ: dW = dZᵀ X and
+ * db = the column sums of dZ, as nn_matrix_gemm() and nn_matrix_sum_rows()
+ * give them. Where the long-sum kernel takes the product, it adds up db
+ * from the rows it reads anyway, in the same order. */
+void
+nn_matrix_linear_gradients (const NnMatrix *grad_z,
+                            const NnMatrix *x,
+                            NnMatrix       *grad_weights,
+                            NnMatrix       *grad_bias)
+{
+  g_return_if_fail (grad_z->rows == x->rows);
+  g_return_if_fail (grad_weights->rows == grad_z->cols && grad_weights->cols == x->cols);
+  g_return_if_fail (grad_bias->rows == 1 && grad_bias->cols == grad_z->cols);
+
+  if (grad_z->rows > 0 && grad_weights->rows > 0 && grad_weights->cols > 0 &&
+      small_product_kernel (TRUE, FALSE, 1, grad_weights->rows, grad_weights->cols,
+                            grad_z->rows) == SMALL_LONG_SUMS)
+    {
+      gemm_long_sums (1, grad_z, x, 0, grad_weights, grad_bias->data);
+      return;
+    }
+  nn_matrix_gemm (TRUE, FALSE, 1, grad_z, x, 0, grad_weights);
+  nn_matrix_sum_rows (grad_z, grad_bias);
 }
 
 /**

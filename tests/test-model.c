@@ -156,6 +156,54 @@ test_layer_forward_is_the_affine_map (void)
     }
 }
 
+/* A layer's parameter gradients from dL/dZ are dW = dZᵀ X, and db the
+ * column sums of dZ exactly as nn_matrix_sum_rows() gives them, whether
+ * the product goes to the BLAS or to the long-sum kernel, which adds db up
+ * from the rows it reads: units and inputs around its limits. */
+static void
+test_layer_gradients_are_the_products (void)
+{
+  static const guint shapes[][3] = {   /* batch, inputs, units */
+    { 1, 1, 1 }, { 150, 16, 3 }, { 150, 4, 16 }, { 151, 16, 4 }, { 7, 5, 2 },
+    { 33, 17, 4 }, { 40, 4, 17 }, { 300, 16, 16 }, { 2, 3, 1 }, { 681, 3, 16 },
+  };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (22);
+
+  for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+    {
+      guint rows = shapes[s][0], inputs = shapes[s][1], units = shapes[s][2];
+      g_autoptr(NnLayer) layer = nn_test_make_layer (inputs, units, "linear");
+      g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, rows, inputs, -1, 1);
+      g_autoptr(NnMatrix) grad_z = nn_test_random_matrix (rand, rows, units, -1, 1);
+      g_autoptr(NnMatrix) sums = nn_matrix_new (1, units);
+      const NnMatrix *dw, *db;
+
+      nn_layer_forward (layer, x);
+      nn_layer_backward_from_z (layer, x, grad_z, FALSE);
+      dw = nn_layer_get_weight_gradient (layer);
+      db = nn_layer_get_bias_gradient (layer);
+      nn_matrix_sum_rows (grad_z, sums);
+      NN_CHECK (memcmp (db->data, sums->data, units * sizeof (nn_real)) == 0,
+                "batch %u inputs %u units %u: the bias gradient is not the column sums",
+                rows, inputs, units);
+      for (guint j = 0; j < units; j++)
+        for (guint p = 0; p < inputs; p++)
+          {
+            double want = 0;
+
+            for (guint i = 0; i < rows; i++)
+              want += (double) NN_MATRIX_AT (grad_z, i, j) * NN_MATRIX_AT (x, i, p);
+            if (!nn_test_close (NN_MATRIX_AT (dw, j, p), want, GEMM_TOL, GEMM_TOL))
+              {
+                nn_test_assert_close_at (NN_MATRIX_AT (dw, j, p), want, GEMM_TOL, GEMM_TOL,
+                                         "dW", (gsize) j * inputs + p, __LINE__);
+                g_printerr ("batch %u inputs %u units %u\n", rows, inputs, units);
+                return;
+              }
+          }
+    }
+}
+
 static void
 test_gather_and_view_rows (void)
 {
@@ -628,6 +676,8 @@ main (void)
   CU_add_test (s, "rows are gathered and viewed in place", test_gather_and_view_rows);
   CU_add_test (s, "a layer's forward step is X Wᵀ + b for narrow and wide layers",
                test_layer_forward_is_the_affine_map);
+  CU_add_test (s, "a layer's gradients are dZᵀ X and the column sums of dZ for narrow and "
+               "wide layers", test_layer_gradients_are_the_products);
 
   s = CU_add_suite ("model gradients", nn_test_init_plugins, NULL);
   CU_add_test (s, "3-layer softmax network gradients match finite differences",
