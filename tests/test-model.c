@@ -110,6 +110,25 @@ test_gemm_matches_naive_product (void)
           }
 }
 
+/* Whether @got, element @index of @what in a layer of that shape, is @want
+ * within GEMM_TOL; the failure reported where not. */
+static gboolean
+layer_value_ok (double      got,
+                double      want,
+                const char *what,
+                gsize       index,
+                guint       rows,
+                guint       inputs,
+                guint       units,
+                int         line)
+{
+  if (nn_test_close (got, want, GEMM_TOL, GEMM_TOL))
+    return TRUE;
+  nn_test_assert_close_at (got, want, GEMM_TOL, GEMM_TOL, what, index, line);
+  g_printerr ("batch %u inputs %u units %u\n", rows, inputs, units);
+  return FALSE;
+}
+
 /* A linear layer's forward step is Z = X Wᵀ + b, whether the product goes
  * to the BLAS or to the narrow kernel, which adds the bias as it stores
  * each row: units and inputs around its limits, rows around its blocks of
@@ -145,13 +164,9 @@ test_layer_forward_is_the_affine_map (void)
 
             for (guint p = 0; p < inputs; p++)
               want += (double) NN_MATRIX_AT (x, i, p) * NN_MATRIX_AT (w, j, p);
-            if (!nn_test_close (NN_MATRIX_AT (z, i, j), want, GEMM_TOL, GEMM_TOL))
-              {
-                nn_test_assert_close_at (NN_MATRIX_AT (z, i, j), want, GEMM_TOL, GEMM_TOL,
-                                         "Z", (gsize) i * units + j, __LINE__);
-                g_printerr ("batch %u inputs %u units %u\n", rows, inputs, units);
-                return;
-              }
+            if (!layer_value_ok (NN_MATRIX_AT (z, i, j), want, "Z", (gsize) i * units + j,
+                                 rows, inputs, units, __LINE__))
+              return;
           }
     }
 }
@@ -193,13 +208,9 @@ test_layer_gradients_are_the_products (void)
 
             for (guint i = 0; i < rows; i++)
               want += (double) NN_MATRIX_AT (grad_z, i, j) * NN_MATRIX_AT (x, i, p);
-            if (!nn_test_close (NN_MATRIX_AT (dw, j, p), want, GEMM_TOL, GEMM_TOL))
-              {
-                nn_test_assert_close_at (NN_MATRIX_AT (dw, j, p), want, GEMM_TOL, GEMM_TOL,
-                                         "dW", (gsize) j * inputs + p, __LINE__);
-                g_printerr ("batch %u inputs %u units %u\n", rows, inputs, units);
-                return;
-              }
+            if (!layer_value_ok (NN_MATRIX_AT (dw, j, p), want, "dW", (gsize) j * inputs + p,
+                                 rows, inputs, units, __LINE__))
+              return;
           }
     }
 }
