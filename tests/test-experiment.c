@@ -1334,6 +1334,38 @@ check_kept (GHashTable *before,
     NN_CHECK (same_file (before, after, name), "%s changed", (const char *) name);
 }
 
+/* A scratch folder holding the resumable experiment, the run directory it
+ * writes and that directory's staging sibling. */
+typedef struct {
+  char *dir;
+  char *path;      /* dir/e.yaml */
+  char *run;       /* dir/run */
+  char *staging;   /* dir/run.partial */
+} RunDirs;
+
+static RunDirs
+run_dirs_new (void)
+{
+  RunDirs d;
+
+  d.dir = nn_test_new_dir ();
+  d.path = nn_test_write_file (d.dir, "e.yaml", resumable);
+  d.run = g_build_filename (d.dir, "run", NULL);
+  d.staging = g_strconcat (d.run, ".partial", NULL);
+  return d;
+}
+
+static void
+run_dirs_clear (RunDirs *d)
+{
+  g_free (d->dir);
+  g_free (d->path);
+  g_free (d->run);
+  g_free (d->staging);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RunDirs, run_dirs_clear)
+
 static NnExperiment *
 load_resumable (const char *path,
                 const char *run,
@@ -1376,14 +1408,11 @@ static void
 test_run_replaces_previous_run_at_once (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = nn_test_new_dir ();
-  g_autofree char *path = nn_test_write_file (dir, "e.yaml", resumable);
-  g_autofree char *run = g_build_filename (dir, "run", NULL);
-  g_autofree char *staging = g_strconcat (run, ".partial", NULL);
-  g_autofree char *plot = g_build_filename (staging, "loss.svg", NULL);
-  g_autoptr(NnExperiment) a = load_resumable (path, run, "train.epochs=2");
-  g_autoptr(NnExperiment) b = load_resumable (path, run, NULL);
-  g_autoptr(NnExperiment) c = load_resumable (path, run, NULL);
+  g_auto(RunDirs) d = run_dirs_new ();
+  g_autofree char *plot = g_build_filename (d.staging, "loss.svg", NULL);
+  g_autoptr(NnExperiment) a = load_resumable (d.path, d.run, "train.epochs=2");
+  g_autoptr(NnExperiment) b = load_resumable (d.path, d.run, NULL);
+  g_autoptr(NnExperiment) c = load_resumable (d.path, d.run, NULL);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   CancelAt at = { cancellable, 3 };
   g_autoptr(GHashTable) before = NULL;
@@ -1398,8 +1427,8 @@ test_run_replaces_previous_run_at_once (void)
   CU_ASSERT_TRUE (nn_experiment_get_auto_commit (a));
   CU_ASSERT_TRUE_FATAL (nn_experiment_run (a, NULL, &error));
   CU_ASSERT_PTR_NULL (nn_experiment_get_staging_dir (a));
-  CU_ASSERT_FALSE (g_file_test (staging, G_FILE_TEST_EXISTS));
-  before = nn_test_snapshot_dir (run);
+  CU_ASSERT_FALSE (g_file_test (d.staging, G_FILE_TEST_EXISTS));
+  before = nn_test_snapshot_dir (d.run);
   CU_ASSERT_EQUAL (g_hash_table_size (before), 6);
 
   /* A run not committed yet has every file staged, and the run directory
@@ -1407,9 +1436,9 @@ test_run_replaces_previous_run_at_once (void)
   nn_experiment_set_auto_commit (b, FALSE);
   CU_ASSERT_TRUE_FATAL (nn_experiment_run (b, NULL, &error));
   CU_ASSERT_STRING_EQUAL (nn_experiment_get_staging_dir (b) ? nn_experiment_get_staging_dir (b)
-                                                            : "(none)", staging);
-  CU_ASSERT_TRUE (exists_in (staging, "model.safetensors"));
-  waiting = nn_test_snapshot_dir (run);
+                                                            : "(none)", d.staging);
+  CU_ASSERT_TRUE (exists_in (d.staging, "model.safetensors"));
+  waiting = nn_test_snapshot_dir (d.run);
   check_kept (before, waiting);
   CU_ASSERT_EQUAL (g_hash_table_size (waiting), g_hash_table_size (before));
   CU_ASSERT_TRUE (g_file_set_contents (plot, "<svg/>\n", -1, NULL));
@@ -1417,8 +1446,8 @@ test_run_replaces_previous_run_at_once (void)
   CU_ASSERT_TRUE (nn_experiment_commit (b, &error));
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT_PTR_NULL (nn_experiment_get_staging_dir (b));
-  CU_ASSERT_FALSE (g_file_test (staging, G_FILE_TEST_EXISTS));
-  after = nn_test_snapshot_dir (run);
+  CU_ASSERT_FALSE (g_file_test (d.staging, G_FILE_TEST_EXISTS));
+  after = nn_test_snapshot_dir (d.run);
   CU_ASSERT_EQUAL (g_hash_table_size (after), g_hash_table_size (before) + 1);
   CU_ASSERT_TRUE (g_hash_table_contains (after, "loss.svg"));
   g_hash_table_iter_init (&iter, before);
@@ -1431,28 +1460,25 @@ test_run_replaces_previous_run_at_once (void)
   g_signal_connect (c, "epoch-finished", G_CALLBACK (cancel_at), &at);
   CU_ASSERT_FALSE (nn_experiment_run (c, cancellable, &error));
   NN_ASSERT_ERROR (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  last = nn_test_snapshot_dir (run);
-  reason = nn_test_summary_member (run, "stop_reason");
+  last = nn_test_snapshot_dir (d.run);
+  reason = nn_test_summary_member (d.run, "stop_reason");
   CU_ASSERT_STRING_EQUAL (reason ? reason : "(none)", "interrupted");
   CU_ASSERT_TRUE (g_hash_table_contains (last, "checkpoint.nnckpt"));
   CU_ASSERT_FALSE (g_hash_table_contains (last, "model.yaml"));
   CU_ASSERT_FALSE (g_hash_table_contains (last, "model.safetensors"));
   CU_ASSERT_FALSE (g_hash_table_contains (last, "loss.svg"));
-  CU_ASSERT_FALSE (g_file_test (staging, G_FILE_TEST_EXISTS));
+  CU_ASSERT_FALSE (g_file_test (d.staging, G_FILE_TEST_EXISTS));
 }
 
 static void
 test_user_files_stay (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = nn_test_new_dir ();
-  g_autofree char *path = nn_test_write_file (dir, "e.yaml", resumable);
-  g_autofree char *run = g_build_filename (dir, "run", NULL);
-  g_autofree char *staging = g_strconcat (run, ".partial", NULL);
+  g_auto(RunDirs) d = run_dirs_new ();
   g_autofree char *notes = NULL;
-  g_autoptr(NnExperiment) a = load_resumable (path, run, "train.epochs=2");
-  g_autoptr(NnExperiment) b = load_resumable (path, run, NULL);
-  g_autoptr(NnExperiment) c = load_resumable (path, run, NULL);
+  g_autoptr(NnExperiment) a = load_resumable (d.path, d.run, "train.epochs=2");
+  g_autoptr(NnExperiment) b = load_resumable (d.path, d.run, NULL);
+  g_autoptr(NnExperiment) c = load_resumable (d.path, d.run, NULL);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   CancelAt at = { cancellable, 3 };
   g_autoptr(GHashTable) before = NULL;
@@ -1463,15 +1489,15 @@ test_user_files_stay (void)
 
   CU_ASSERT_TRUE_FATAL (a != NULL && b != NULL && c != NULL);
   CU_ASSERT_TRUE_FATAL (nn_experiment_run (a, NULL, &error));
-  notes = nn_test_write_file (run, "notes.txt", "mine\n");
-  before = nn_test_snapshot_dir (run);
+  notes = nn_test_write_file (d.run, "notes.txt", "mine\n");
+  before = nn_test_snapshot_dir (d.run);
 
   /* The run directory is not exchanged: the new files move in. */
   g_signal_connect (b, "epoch-finished", G_CALLBACK (cancel_at), &at);
   CU_ASSERT_FALSE (nn_experiment_run (b, cancellable, &error));
   NN_ASSERT_ERROR (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&error);
-  after = nn_test_snapshot_dir (run);
+  after = nn_test_snapshot_dir (d.run);
   CU_ASSERT_TRUE (same_file (before, after, "notes.txt"));
   CU_ASSERT_FALSE (g_hash_table_contains (after, "model.yaml"));
   CU_ASSERT_FALSE (g_hash_table_contains (after, "model.safetensors"));
@@ -1480,41 +1506,38 @@ test_user_files_stay (void)
   while (g_hash_table_iter_next (&iter, &name, NULL))
     if (!g_str_equal (name, "notes.txt"))
       NN_CHECK (!same_file (before, after, name), "%s was not replaced", (const char *) name);
-  CU_ASSERT_FALSE (g_file_test (staging, G_FILE_TEST_EXISTS));
+  CU_ASSERT_FALSE (g_file_test (d.staging, G_FILE_TEST_EXISTS));
 
   CU_ASSERT_TRUE (nn_experiment_run (c, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
-  last = nn_test_snapshot_dir (run);
+  last = nn_test_snapshot_dir (d.run);
   CU_ASSERT_TRUE (same_file (before, last, "notes.txt"));
   CU_ASSERT_TRUE (g_hash_table_contains (last, "model.yaml"));
   CU_ASSERT_EQUAL (g_hash_table_size (last), 7);
-  CU_ASSERT_FALSE (g_file_test (staging, G_FILE_TEST_EXISTS));
+  CU_ASSERT_FALSE (g_file_test (d.staging, G_FILE_TEST_EXISTS));
 }
 
 static void
 test_discarded_run_leaves_previous_run (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = nn_test_new_dir ();
-  g_autofree char *path = nn_test_write_file (dir, "e.yaml", resumable);
-  g_autofree char *run = g_build_filename (dir, "run", NULL);
-  g_autofree char *staging = g_strconcat (run, ".partial", NULL);
-  g_autoptr(NnExperiment) a = load_resumable (path, run, "train.epochs=2");
-  g_autoptr(NnExperiment) b = load_resumable (path, run, NULL);
+  g_auto(RunDirs) d = run_dirs_new ();
+  g_autoptr(NnExperiment) a = load_resumable (d.path, d.run, "train.epochs=2");
+  g_autoptr(NnExperiment) b = load_resumable (d.path, d.run, NULL);
   g_autoptr(GHashTable) before = NULL;
   g_autoptr(GHashTable) after = NULL;
 
   CU_ASSERT_TRUE_FATAL (a != NULL && b != NULL);
   CU_ASSERT_TRUE_FATAL (nn_experiment_run (a, NULL, &error));
-  before = nn_test_snapshot_dir (run);
+  before = nn_test_snapshot_dir (d.run);
 
   nn_experiment_set_auto_commit (b, FALSE);
   CU_ASSERT_TRUE_FATAL (nn_experiment_run (b, NULL, &error));
-  CU_ASSERT_TRUE (g_file_test (staging, G_FILE_TEST_IS_DIR));
+  CU_ASSERT_TRUE (g_file_test (d.staging, G_FILE_TEST_IS_DIR));
   nn_experiment_discard (b);
   CU_ASSERT_PTR_NULL (nn_experiment_get_staging_dir (b));
-  CU_ASSERT_FALSE (g_file_test (staging, G_FILE_TEST_EXISTS));
-  after = nn_test_snapshot_dir (run);
+  CU_ASSERT_FALSE (g_file_test (d.staging, G_FILE_TEST_EXISTS));
+  after = nn_test_snapshot_dir (d.run);
   check_kept (before, after);
   CU_ASSERT_EQUAL (g_hash_table_size (after), g_hash_table_size (before));
 }
@@ -1629,26 +1652,23 @@ static void
 test_failed_checkpoint_leaves_previous_run (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = nn_test_new_dir ();
-  g_autofree char *path = nn_test_write_file (dir, "e.yaml", resumable);
-  g_autofree char *run = g_build_filename (dir, "run", NULL);
-  g_autofree char *staging = g_strconcat (run, ".partial", NULL);
+  g_auto(RunDirs) d = run_dirs_new ();
   g_autofree char *blocker = NULL;
-  g_autoptr(NnExperiment) a = load_resumable (path, run, "train.epochs=2");
-  g_autoptr(NnExperiment) b = load_resumable (path, run, "train.checkpoint_every=2");
+  g_autoptr(NnExperiment) a = load_resumable (d.path, d.run, "train.epochs=2");
+  g_autoptr(NnExperiment) b = load_resumable (d.path, d.run, "train.checkpoint_every=2");
   g_autoptr(GError) error2 = NULL;
   g_autoptr(GHashTable) before = NULL;
   g_autoptr(GHashTable) after = NULL;
 
   CU_ASSERT_TRUE_FATAL (a != NULL && b != NULL);
   CU_ASSERT_TRUE_FATAL (nn_experiment_run (a, NULL, &error));
-  before = nn_test_snapshot_dir (run);
+  before = nn_test_snapshot_dir (d.run);
 
   /* A directory where the checkpoint goes: its rename fails. */
   g_signal_connect (b, "epoch-finished", G_CALLBACK (make_checkpoint_unwritable), NULL);
   CU_ASSERT_FALSE (nn_experiment_run (b, NULL, &error));
   NN_ASSERT_ERROR (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO);
-  blocker = g_build_filename (staging, "checkpoint.nnckpt", NULL);
+  blocker = g_build_filename (d.staging, "checkpoint.nnckpt", NULL);
   if (error != NULL)
     {
       NN_ASSERT_CONTAINS (error->message, blocker);
@@ -1657,14 +1677,14 @@ test_failed_checkpoint_leaves_previous_run (void)
   CU_ASSERT_STRING_EQUAL (nn_experiment_get_stop_reason (b), "failed");
   CU_ASSERT_EQUAL (nn_experiment_get_epochs_run (b), 2);
   CU_ASSERT_PTR_NULL (nn_experiment_get_staging_dir (b));
-  after = nn_test_snapshot_dir (run);
+  after = nn_test_snapshot_dir (d.run);
   check_kept (before, after);
   CU_ASSERT_EQUAL (g_hash_table_size (after), g_hash_table_size (before));
 
   /* The run's own files are gone from the staging directory; what nn did
    * not make stays, and stops the next run before it starts. */
   CU_ASSERT_TRUE (g_file_test (blocker, G_FILE_TEST_IS_DIR));
-  CU_ASSERT_EQUAL (snapshot_size (staging), 1);
+  CU_ASSERT_EQUAL (snapshot_size (d.staging), 1);
   CU_ASSERT_FALSE (nn_experiment_run (a, NULL, &error2));
   NN_ASSERT_ERROR (error2, NN_MODEL_ERROR, NN_MODEL_ERROR_IO);
   if (error2 != NULL)
