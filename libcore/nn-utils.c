@@ -12,27 +12,51 @@
 #include "nn-errors.h"
 #include "nn-utils-private.h"
 
+/* The optimal string alignment distance: insertions, deletions,
+ * substitutions and swaps of two neighbouring letters, each counting one,
+ * ignoring case. A swap is the commonest typo ("rleu"), which plain
+ * Levenshtein counts as two. */
 static guint
 edit_distance (const char *a,
                const char *b)
 {
   gsize la = strlen (a), lb = strlen (b);
-  g_autofree guint *prev = g_new (guint, lb + 1);
+  g_autofree guint *before = g_new (guint, lb + 1);   /* row i - 2 */
+  g_autofree guint *prev = g_new (guint, lb + 1);     /* row i - 1 */
   g_autofree guint *cur = g_new (guint, lb + 1);
 
   for (gsize j = 0; j <= lb; j++)
     prev[j] = j;
   for (gsize i = 1; i <= la; i++)
     {
+      char ai = g_ascii_tolower (a[i - 1]);
+
       cur[0] = i;
       for (gsize j = 1; j <= lb; j++)
         {
-          guint cost = g_ascii_tolower (a[i - 1]) == g_ascii_tolower (b[j - 1]) ? 0 : 1;
+          char bj = g_ascii_tolower (b[j - 1]);
+          guint cost = ai == bj ? 0 : 1;
+
           cur[j] = MIN (MIN (prev[j] + 1, cur[j - 1] + 1), prev[j - 1] + cost);
+          if (i > 1 && j > 1 && ai == g_ascii_tolower (b[j - 2]) &&
+              g_ascii_tolower (a[i - 2]) == bj)
+            cur[j] = MIN (cur[j], before[j - 2] + 1);
         }
+      memcpy (before, prev, (lb + 1) * sizeof (guint));
       memcpy (prev, cur, (lb + 1) * sizeof (guint));
     }
   return prev[lb];
+}
+
+/* Among candidates at the same distance, the likelier typo: one of the
+ * same length (a swap or a wrong letter rather than a letter missing),
+ * then one with the same first letter. */
+static guint
+tie_rank (const char *word,
+          const char *candidate)
+{
+  return (strlen (word) == strlen (candidate) ? 0 : 2) +
+         (g_ascii_tolower (word[0]) == g_ascii_tolower (candidate[0]) ? 0 : 1);
 }
 
 /*
@@ -48,15 +72,18 @@ nn_suggest (const char         *word,
             const char * const *candidates)
 {
   const char *best = NULL;
-  guint best_distance = G_MAXUINT;
+  guint best_distance = G_MAXUINT, best_rank = G_MAXUINT;
   guint limit = MAX (2, (guint) strlen (word) / 3);
 
   for (gsize i = 0; candidates != NULL && candidates[i] != NULL; i++)
     {
       guint d = edit_distance (word, candidates[i]);
-      if (d < best_distance)
+      guint rank = tie_rank (word, candidates[i]);
+
+      if (d < best_distance || (d == best_distance && rank < best_rank))
         {
           best_distance = d;
+          best_rank = rank;
           best = candidates[i];
         }
     }
