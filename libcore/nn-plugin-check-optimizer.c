@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Checking an optimizer plugin: what can be asked of any optimizer without
  * knowing its rule. On a convex quadratic it must keep the parameters
- * finite and lower the loss, take the same steps twice from the same
- * start, and, resumed from the state it saves, go on exactly as if it had
- * not stopped (a checkpoint resumes training through that state). */
+ * finite and (with its defaults) lower the loss, take the same steps twice
+ * from the same start, and, resumed from the state it saves, go on exactly
+ * as if it had not stopped (a checkpoint resumes training through that
+ * state). */
 #include "config.h"
 
 #include <math.h>
@@ -221,8 +222,10 @@ check_setting (GType         type,
                                          "quadratic", bad_step);
       return result;
     }
+  /* Only with its defaults: a parameter set away from them (a growth
+   * factor doubled) may make an optimizer oscillate, by design. */
   end_loss = loss_and_gradient (&problem, &whole);
-  if (!(end_loss < start_loss))
+  if (pspec == NULL && !(end_loss < start_loss))
     {
       result->passed = FALSE;
       result->failure = g_strdup_printf ("after %u steps on a convex quadratic the loss is %g, "
@@ -288,7 +291,8 @@ compare_pspec_names (gconstpointer a,
  * its default parameters and once more for each parameter set away from
  * its default, on a convex quadratic in the shapes of a layer's weights and
  * bias, at its default learning rate: after 200 steps every parameter is
- * finite and the loss is lower than at the start; a second run takes the
+ * finite and, with the default parameters, the loss is lower than at the
+ * start; a second run takes the
  * same steps; and a run resumed after step 100 from the state the
  * optimizer saved (nn_optimizer_save_state()) ends exactly where the run
  * that did not stop ends. A result's `max_abs_error` is the largest
