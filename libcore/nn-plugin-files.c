@@ -98,6 +98,22 @@ refuse_file (NnPluginFile *file,
     g_ptr_array_add (nn_registry.load_errors, g_error_copy (error));
 }
 
+/* Opens @path as the loader does, for dlopen()'s own reason when it
+ * cannot be: GIOModule only prints it. Its constructors run here. */
+static GModule *
+open_module (const char  *path,
+             GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  GModule *handle = g_module_open_full (path, G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL,
+                                        &local_error);
+
+  if (handle == NULL)
+    g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
+                 "%s: not a loadable shared object: %s", path, local_error->message);
+  return handle;
+}
+
 /* Runs in the child process of probe_file_locked(): loads the file as
  * load_into_process_locked() would, runs each class's initialisation, and
  * reports one "point/name\ttype" line per registered class. */
@@ -110,8 +126,11 @@ probe_child (gpointer   data,
   g_autoptr(GHashTable) before = snapshot_extensions ();
   g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (GType));
-  GIOModule *module = g_io_module_new (path);
+  GIOModule *module;
 
+  if (open_module (path, error) == NULL)
+    return FALSE;
+  module = g_io_module_new (path);
   if (!g_type_module_use (G_TYPE_MODULE (module)))
     {
       g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
@@ -268,12 +287,19 @@ load_into_process_locked (NnPluginFile  *file,
   g_autoptr(GString) unlisted = g_string_new (NULL);
   g_autofree char *version = NULL;
   GIOModule *module;
+  GModule *handle;
   gboolean used;
 
   /* Its constructors, its registration and its classes' initialisation:
    * all the code that runs before an object is made. The classes stay, as
    * the module does. */
   loading_file = file->path;
+  handle = open_module (file->path, error);
+  if (handle == NULL)
+    {
+      loading_file = NULL;
+      return FALSE;
+    }
   module = g_io_module_new (file->path);
   used = g_type_module_use (G_TYPE_MODULE (module));
   if (used)
@@ -283,6 +309,8 @@ load_into_process_locked (NnPluginFile  *file,
         g_type_class_ref (g_array_index (types, GType, i));
     }
   loading_file = NULL;
+  /* GIOModule holds the file open now, for good. */
+  g_module_close (handle);
   if (!used)
     {
       /* It registered no type, so it may go. */
