@@ -568,7 +568,7 @@ nnrun_cmd_check_plugin (int    argc,
   guint n_failed = 0, n_optimizers = 0;
   const GOptionEntry entries[] = {
     { "all", 'a', 0, G_OPTION_ARG_NONE, &all,
-      "Check every activation and loss found on the plugin path", NULL },
+      "Check every activation, loss and optimizer plugin found on the plugin path", NULL },
     { "seed", 's', 0, G_OPTION_ARG_INT, &seed, "Seed of the random points (default 1)", "N" },
     G_OPTION_ENTRY_NULL
   };
@@ -580,7 +580,10 @@ nnrun_cmd_check_plugin (int    argc,
     "registered under NAME: backward (or a loss's gradient) against central\n"
     "finite differences at random points of several scales and batch sizes,\n"
     "forward determinism, finite outputs, and independent rows, with the default\n"
-    "parameters and with each parameter set away from its default.\n"
+    "parameters and with each parameter set away from its default. An optimizer\n"
+    "takes 200 steps on a convex quadratic: finite, falling, deterministic, and\n"
+    "resumed from its saved state exactly. The file is loaded in a child process\n"
+    "first: a crash or exit() there is reported by file, with status 2.\n"
     "Exit status: 0 when all pass, 1 when one fails, 2 on a usage or load error.");
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return nnrun_usage_error (context, error->message);

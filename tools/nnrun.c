@@ -469,7 +469,7 @@ static const Command commands[] = {
   { "plot", nnrun_cmd_plot, "draw loss.svg and loss.png from runs' history.csv" },
   { "plugins", nnrun_cmd_plugins, "list the plugins, or describe one: [NAME]" },
   { "check-plugin", nnrun_cmd_check_plugin, "check a plugin's derivatives: NAME|FILE.so" },
-  { "new-plugin", nnrun_cmd_new_plugin, "start a plugin: activation|loss NAME [DIR]" },
+  { "new-plugin", nnrun_cmd_new_plugin, "start a plugin: activation|loss|optimizer NAME [DIR]" },
   { "bench", nnrun_cmd_bench, "the speed benchmark: [w1|w2|all] [--threads N] [--json]" },
 };
 
