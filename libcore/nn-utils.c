@@ -48,17 +48,6 @@ edit_distance (const char *a,
   return prev[lb];
 }
 
-/* Among candidates at the same distance, the likelier typo: one of the
- * same length (a swap or a wrong letter rather than a letter missing),
- * then one with the same first letter. */
-static guint
-tie_rank (const char *word,
-          const char *candidate)
-{
-  return (strlen (word) == strlen (candidate) ? 0 : 2) +
-         (g_ascii_tolower (word[0]) == g_ascii_tolower (candidate[0]) ? 0 : 1);
-}
-
 /*
  * nn_suggest:
  * @word: what the user wrote
@@ -72,18 +61,16 @@ nn_suggest (const char         *word,
             const char * const *candidates)
 {
   const char *best = NULL;
-  guint best_distance = G_MAXUINT, best_rank = G_MAXUINT;
+  guint best_distance = G_MAXUINT;
   guint limit = MAX (2, (guint) strlen (word) / 3);
 
   for (gsize i = 0; candidates != NULL && candidates[i] != NULL; i++)
     {
       guint d = edit_distance (word, candidates[i]);
-      guint rank = tie_rank (word, candidates[i]);
 
-      if (d < best_distance || (d == best_distance && rank < best_rank))
+      if (d < best_distance)
         {
           best_distance = d;
-          best_rank = rank;
           best = candidates[i];
         }
     }
