@@ -207,8 +207,10 @@ valid_name_entry (const char *entry)
 }
 
 /* nn_plugin_names: entries of NN_PLUGIN_NAME_SIZE bytes, each a
- * NUL-terminated "kind:name", up to the first empty one. No entry at all
- * (a plugin that lists nothing) is recorded as NULL. */
+ * NUL-terminated "kind:name", up to the first empty one, which must be
+ * there. The symbol may be longer than its entries (a sanitizer's red zone
+ * after it). No entry at all (a plugin that lists nothing) is recorded as
+ * NULL. */
 static gboolean
 read_names (const guint8  *bytes,
             guint64        size,
@@ -219,11 +221,11 @@ read_names (const guint8  *bytes,
   guint64 n = size / NN_PLUGIN_NAME_SIZE;
   guint n_names = 0;
 
-  if (size % NN_PLUGIN_NAME_SIZE != 0 || n > MAX_NAMES)
+  if (n > MAX_NAMES)
     {
       g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
                    "not an nn plugin: its nn_plugin_names symbol is %" G_GUINT64_FORMAT
-                   " bytes, not up to %u entries of %u", size, MAX_NAMES, NN_PLUGIN_NAME_SIZE);
+                   " bytes, more than %u entries of %u", size, MAX_NAMES, NN_PLUGIN_NAME_SIZE);
       return FALSE;
     }
   for (guint64 i = 0; i < n; i++)
@@ -232,7 +234,10 @@ read_names (const guint8  *bytes,
       gsize length = strnlen (entry, NN_PLUGIN_NAME_SIZE);
 
       if (length == 0)
-        break;
+        {
+          *names = n_names > 0 ? g_strv_builder_end (builder) : NULL;
+          return TRUE;
+        }
       if (length == NN_PLUGIN_NAME_SIZE || !valid_name_entry (entry))
         {
           g_autofree char *cut = g_strndup (entry, MIN (length, 40));
@@ -247,8 +252,10 @@ read_names (const guint8  *bytes,
       g_strv_builder_add (builder, entry);
       n_names++;
     }
-  *names = n_names > 0 ? g_strv_builder_end (builder) : NULL;
-  return TRUE;
+  g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
+               "not an nn plugin: its nn_plugin_names symbol is not ended by an empty entry "
+               "within its %" G_GUINT64_FORMAT " bytes", size);
+  return FALSE;
 }
 
 /**

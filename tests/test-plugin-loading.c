@@ -64,6 +64,7 @@ test_record_of_builtin (void)
   NN_CHECK (names != NULL && g_strv_length (names) == 1 &&
             g_str_equal (names[0], "activation:relu"), "relu records %s",
             names ? names[0] : "no names");
+  g_clear_error (&error);
   /* A plugin built with NN_PLUGIN_DEFINE (register_types) alone. */
   NN_CHECK (nn_plugins_inspect_file (square, &none, &error), "%s: %s", square,
             error ? error->message : "");
@@ -383,7 +384,21 @@ test_record_crafted (void)
     ElfSpec s = spec;
     s.names = names;
     s.names_size = NN_PLUGIN_NAME_SIZE + 3;
-    expect_refused (&s, "nn_plugin_names symbol is", "a names record of an odd size");
+    expect_refused (&s, "nn_plugin_names symbol is", "a names record with no end");
+  }
+  {
+    /* A sanitizer's red zone after the entries is no part of them. */
+    char padded[3 * NN_PLUGIN_NAME_SIZE + 32] = "";
+    g_auto(GStrv) padded_names = NULL;
+    ElfSpec s = spec;
+
+    memcpy (padded, names, sizeof names);
+    s.names = padded;
+    s.names_size = sizeof padded;
+    g_clear_error (&error);
+    NN_CHECK (inspect_spec (&s, &padded_names, &error) && padded_names != NULL &&
+              g_strv_length (padded_names) == 2, "a names record with a red zone: %s",
+              error ? error->message : "wrong names");
   }
   {
     ElfSpec s = spec;
