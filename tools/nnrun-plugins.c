@@ -376,7 +376,8 @@ print_listing (void)
 
       for (gsize i = 0; dirs[i] != NULL; i++)
         if (*dirs[i] != '\0')
-          g_print ("  %s (NN_PLUGIN_PATH)\n", dirs[i]);
+          g_print ("  %s (NN_PLUGIN_PATH%s)\n", dirs[i],
+                   g_path_is_absolute (dirs[i]) ? "" : "; ignored: not an absolute path");
     }
   g_print ("  %s\n", nn_plugins_get_system_directory ());
 }
