@@ -23,7 +23,9 @@ G_BEGIN_DECLS
  * @NN_PLUGIN_ERROR_NOT_FOUND: no plugin registered under that name
  * @NN_PLUGIN_ERROR_INVALID: the file is not a usable plugin
  * @NN_PLUGIN_ERROR_ABI_MISMATCH: built for another ABI version or scalar type
- * @NN_PLUGIN_ERROR_DUPLICATE: a name already taken by another plugin
+ * @NN_PLUGIN_ERROR_DUPLICATE: a name or type already taken by another plugin
+ * @NN_PLUGIN_ERROR_CRASHED: the plugin's code crashed, aborted or ended the
+ *   process while it was being loaded in a child process
  */
 typedef enum {
   NN_PLUGIN_ERROR_FAILED,
@@ -31,6 +33,7 @@ typedef enum {
   NN_PLUGIN_ERROR_INVALID,
   NN_PLUGIN_ERROR_ABI_MISMATCH,
   NN_PLUGIN_ERROR_DUPLICATE,
+  NN_PLUGIN_ERROR_CRASHED,
 } NnPluginError;
 
 /**

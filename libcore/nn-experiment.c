@@ -1024,7 +1024,7 @@ load_document (NnExperiment  *self,
             return FALSE;
           dir = resolve_path (self, rel);
           g_ptr_array_add (self->plugin_dirs, g_canonicalize_filename (dir, NULL));
-          if (!nn_plugins_load_directory (dir, &local_error))
+          if (!nn_plugins_add_directory (dir, &local_error))
             {
               nn_yaml_set_error (error, doc, item, NN_CONFIG_ERROR_INVALID_VALUE,
                                  "%s", local_error->message);

@@ -590,7 +590,11 @@ require (NnYamlDoc    *doc,
 }
 
 /* A plugin a saved model names but this nn does not have: say which file
- * provided it and where plugins were looked for. */
+ * provided it and where plugins were looked for. A plugin found under that
+ * name whose class is not the one the model was saved with (a plugin that
+ * took a built-in's name, earlier on the path) is refused: it would compute
+ * something else with the same weights. The same class from another file
+ * (the build tree's plugins against the installed ones) is the same code. */
 static GObject *
 read_plugin_object (NnYamlDoc    *doc,
                     yaml_node_t  *node,
@@ -600,15 +604,34 @@ read_plugin_object (NnYamlDoc    *doc,
                     GError      **error)
 {
   g_autoptr(GError) local_error = NULL;
-  GObject *object = nn_yaml_new_object (doc, node, extension_point, what, &local_error);
+  g_autoptr(GObject) object = nn_yaml_new_object (doc, node, extension_point, what,
+                                                  &local_error);
+  const char *file = nn_yaml_scalar (nn_yaml_lookup (doc, module, "file"));
+  const char *type = nn_yaml_scalar (nn_yaml_lookup (doc, module, "type"));
 
   if (object != NULL)
-    return object;
+    {
+      const char *here = G_OBJECT_TYPE_NAME (object);
+
+      if (type != NULL && !g_str_equal (type, here))
+        {
+          const char *here_file = nn_plugins_get_file_for_type (G_OBJECT_TYPE (object));
+          const char *name = nn_plugins_get_name_for_type (G_OBJECT_TYPE (object));
+
+          nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_UNKNOWN_TYPE,
+                             "%s '%s' is %s from %s here, but the model was saved with %s "
+                             "from %s; take %s off the plugin path to use the model's",
+                             what, name ? name : "?", here, here_file ? here_file : "?",
+                             type, file ? file : "an unknown plugin file",
+                             here_file ? here_file : "the other file");
+          return NULL;
+        }
+      return g_steal_pointer (&object);
+    }
   if (g_error_matches (local_error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_UNKNOWN_TYPE))
     {
       g_auto(GStrv) dirs = nn_plugins_get_search_path ();
       g_autofree char *searched = g_strjoinv (", ", dirs);
-      const char *file = nn_yaml_scalar (nn_yaml_lookup (doc, module, "file"));
 
       g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_UNKNOWN_TYPE,
                    "%s (the model was saved with %s; plugins were looked for in: %s)",
@@ -933,6 +956,6 @@ nn_pipeline_load (const char  *path,
   doc = nn_yaml_doc_new_from_data (yaml_path, contents, length, error);
   if (doc == NULL)
     return NULL;
-  nn_plugins_ensure_loaded (NULL);
+  /* The plugins it names are loaded as they are looked up, and no others. */
   return read_document (doc, dir, error);
 }

@@ -10,6 +10,7 @@
 #include "nn-loss.h"
 #include "nn-matrix.h"
 #include "nn-plugin-check.h"
+#include "nn-plugin-check-private.h"
 #include "nn-plugins.h"
 
 /*
@@ -831,9 +832,9 @@ check_loss (Check   *check,
 
 /* A value of @pspec inside its range and away from its default, or FALSE
  * if there is none or the type is not one a value can be made up for. */
-static gboolean
-alternative_value (GParamSpec *pspec,
-                   GValue     *value)
+gboolean
+nn_plugin_check_alternative_value (GParamSpec *pspec,
+                                   GValue     *value)
 {
   if (G_IS_PARAM_SPEC_DOUBLE (pspec) || G_IS_PARAM_SPEC_FLOAT (pspec))
     {
@@ -931,9 +932,9 @@ alternative_value (GParamSpec *pspec,
 }
 
 /* `key=value` as an experiment file would say it. */
-static char *
-setting_label (GParamSpec   *pspec,
-               const GValue *value)
+char *
+nn_plugin_check_setting_label (GParamSpec   *pspec,
+                               const GValue *value)
 {
   g_autofree char *key = g_strdelimit (g_strdup (pspec->name), "-", '_');
   g_autofree char *text = NULL;
@@ -985,7 +986,7 @@ check_setting (GType         type,
 
   result->name = g_strdup (name);
   result->kind = g_strdup (is_activation ? "activation" : "loss");
-  result->setting = pspec ? setting_label (pspec, value) : g_strdup ("default");
+  result->setting = pspec ? nn_plugin_check_setting_label (pspec, value) : g_strdup ("default");
   result->domain = g_strdup ("reals");
   result->passed = TRUE;
 
@@ -1104,7 +1105,7 @@ nn_plugin_check_type (GType     type,
 
       if ((pspec->flags & G_PARAM_WRITABLE) == 0 || (pspec->flags & G_PARAM_DEPRECATED) != 0)
         continue;
-      if (!alternative_value (pspec, &value))
+      if (!nn_plugin_check_alternative_value (pspec, &value))
         continue;
       g_ptr_array_add (results, check_setting (type, name, pspec, &value, seed));
       g_value_unset (&value);

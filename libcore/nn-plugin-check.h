@@ -75,6 +75,9 @@ void                 nn_plugin_check_result_free     (NnPluginCheckResult       
 GPtrArray           *nn_plugin_check_type            (GType                      type,
                                                       guint32                    seed,
                                                       GError                   **error);
+GPtrArray           *nn_plugin_check_optimizer       (GType                      type,
+                                                      guint32                    seed,
+                                                      GError                   **error);
 gboolean             nn_plugin_check_all_passed      (GPtrArray                 *results);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnPluginCheckResult, nn_plugin_check_result_free)

@@ -3,7 +3,6 @@
 
 #include <string.h>
 #include <gio/gio.h>
-#include <gmodule.h>
 
 #include "nn-activation.h"
 #include "nn-adagrad-optimizer.h"
@@ -13,6 +12,7 @@
 #include "nn-loss.h"
 #include "nn-optimizer.h"
 #include "nn-plugin.h"
+#include "nn-plugin-registry-private.h"
 #include "nn-plugins.h"
 #include "nn-rmsprop-optimizer.h"
 #include "nn-rprop-optimizer.h"
@@ -21,21 +21,24 @@
 
 /*
  * The registry is GIO's extension points; this file adds what GIO lacks:
- * a search path, checks of the ABI and scalar type before any plugin code
- * runs, per-file errors as GErrors, and refusal of duplicate names (GIO
- * would let a later plugin shadow an earlier one). Modules stay resident:
- * a GTypeModule must not be unloaded while its types exist.
+ * a search path, per-file errors as GErrors, refusal of duplicate names
+ * (GIO would let a later plugin shadow an earlier one), and loading on
+ * demand.
+ *
+ * Scanning a folder runs no plugin code: each file's record (ABI version,
+ * scalar type, entry point, the names it provides) is read from its ELF
+ * file, so a file built for another nn is refused unloaded, and a name is
+ * mapped to the one file that provides it. A file is loaded when one of its
+ * names is asked for; a file that records no names (built with an older
+ * NN_PLUGIN_DEFINE) only when no record provides the name asked for, or when
+ * everything is listed. Modules stay resident: a GTypeModule must not be
+ * unloaded while its types exist.
  */
 
-typedef struct {
-  char  *extension_point;
-  char  *name;
-  GType  type;
-  char  *file;
-  char  *version;
-} NnPluginEntry;
+NnPluginRegistry nn_registry;
+GMutex           nn_registry_lock;
 
-static const char * const extension_points[] = {
+const char * const nn_plugin_extension_points[3] = {
   NN_ACTIVATION_EXTENSION_POINT_NAME,
   NN_LOSS_EXTENSION_POINT_NAME,
   NN_OPTIMIZER_EXTENSION_POINT_NAME,
@@ -54,32 +57,6 @@ static const struct {
   { "rprop", nn_rprop_optimizer_get_type },
 };
 
-G_LOCK_DEFINE_STATIC (registry);
-static GHashTable *entries_by_key;    /* "point/name" -> NnPluginEntry */
-static GHashTable *entries_by_type;   /* GType -> NnPluginEntry (borrowed) */
-static GHashTable *tried_files;       /* basename -> TriedFile */
-static GPtrArray  *modules;           /* GIOModule, never released */
-static GPtrArray  *load_errors;       /* GError */
-static GPtrArray  *searched_dirs;     /* char *, in search order */
-static char       *system_directory;
-static gboolean    env_path_loaded;
-static gboolean    system_loaded;
-
-/* A file the loader has tried, with the outcome, so that trying it again
- * gives the same answer without running its code twice. */
-typedef struct {
-  char   *path;
-  GError *error;   /* NULL if it loaded */
-} TriedFile;
-
-static void
-tried_file_free (TriedFile *tried)
-{
-  g_free (tried->path);
-  g_clear_error (&tried->error);
-  g_free (tried);
-}
-
 static void
 nn_plugin_entry_free (NnPluginEntry *entry)
 {
@@ -90,19 +67,36 @@ nn_plugin_entry_free (NnPluginEntry *entry)
   g_free (entry);
 }
 
-static char *
-entry_key (const char *extension_point,
-           const char *name)
+char *
+nn_plugin_key (const char *extension_point,
+               const char *name)
 {
   return g_strconcat (extension_point, "/", name, NULL);
 }
 
-static void
-add_entry (const char *extension_point,
-           const char *name,
-           GType       type,
-           const char *file,
-           const char *version)
+static const char *
+kind_of (const char *extension_point)
+{
+  return g_str_has_prefix (extension_point, "nn-")
+         ? extension_point + strlen ("nn-") : extension_point;
+}
+
+/* "kind 'name'", as messages name a key. */
+char *
+nn_plugin_describe_key (const char *key)
+{
+  const char *slash = strchr (key, '/');
+  g_autofree char *point = g_strndup (key, slash - key);
+
+  return g_strdup_printf ("%s '%s'", kind_of (point), slash + 1);
+}
+
+void
+nn_plugin_add_entry (const char *extension_point,
+                     const char *name,
+                     GType       type,
+                     const char *file,
+                     const char *version)
 {
   NnPluginEntry *entry = g_new0 (NnPluginEntry, 1);
 
@@ -111,29 +105,31 @@ add_entry (const char *extension_point,
   entry->name = g_strdup (name);
   entry->type = type;
   entry->file = g_strdup (file);
-  g_hash_table_insert (entries_by_type, GSIZE_TO_POINTER (type), entry);
-  g_hash_table_insert (entries_by_key, entry_key (extension_point, name), entry);
+  g_hash_table_insert (nn_registry.entries_by_type, GSIZE_TO_POINTER (type), entry);
+  g_hash_table_insert (nn_registry.entries_by_key, nn_plugin_key (extension_point, name), entry);
 }
 
 /* Called with the lock held. */
-static void
-ensure_registry (void)
+void
+nn_plugin_registry_ensure (void)
 {
   GIOExtensionPoint *ep;
 
-  if (entries_by_key != NULL)
+  if (nn_registry.entries_by_key != NULL)
     return;
 
-  entries_by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+  nn_registry.entries_by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                           (GDestroyNotify) nn_plugin_entry_free);
-  entries_by_type = g_hash_table_new (g_direct_hash, g_direct_equal);
-  tried_files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                       (GDestroyNotify) tried_file_free);
-  modules = g_ptr_array_new ();
-  load_errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
-  searched_dirs = g_ptr_array_new_with_free_func (g_free);
-  if (system_directory == NULL)
-    system_directory = g_strdup (NN_PLUGIN_DIR);
+  nn_registry.entries_by_type = g_hash_table_new (g_direct_hash, g_direct_equal);
+  nn_registry.files = g_ptr_array_new_with_free_func ((GDestroyNotify) nn_plugin_file_free);
+  nn_registry.files_by_name = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  nn_registry.index_by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  nn_registry.modules = g_ptr_array_new ();
+  nn_registry.load_errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
+  nn_registry.warnings = g_ptr_array_new_with_free_func (g_free);
+  nn_registry.searched_dirs = g_ptr_array_new_with_free_func (g_free);
+  if (nn_registry.system_directory == NULL)
+    nn_registry.system_directory = g_strdup (NN_PLUGIN_DIR);
 
   ep = g_io_extension_point_register (NN_ACTIVATION_EXTENSION_POINT_NAME);
   g_io_extension_point_set_required_type (ep, NN_TYPE_ACTIVATION);
@@ -149,264 +145,8 @@ ensure_registry (void)
 
       g_io_extension_point_implement (NN_OPTIMIZER_EXTENSION_POINT_NAME, type,
                                       builtin_optimizers[i].name, 0);
-      add_entry (NN_OPTIMIZER_EXTENSION_POINT_NAME, builtin_optimizers[i].name, type,
+      nn_plugin_add_entry (NN_OPTIMIZER_EXTENSION_POINT_NAME, builtin_optimizers[i].name, type,
                  "(built-in)", NN_VERSION);
-    }
-}
-
-static GHashTable *
-snapshot_extensions (void)
-{
-  GHashTable *seen = g_hash_table_new (g_direct_hash, g_direct_equal);
-
-  for (gsize i = 0; i < G_N_ELEMENTS (extension_points); i++)
-    {
-      GIOExtensionPoint *ep = g_io_extension_point_lookup (extension_points[i]);
-      for (GList *l = g_io_extension_point_get_extensions (ep); l; l = l->next)
-        g_hash_table_add (seen, l->data);
-    }
-  return seen;
-}
-
-/* Checks a file before any of its code runs; @version gets the version
- * it records, copied, since the probe's handle is closed again. */
-static gboolean
-probe_file (const char  *path,
-            char       **version,
-            GError     **error)
-{
-  g_autoptr(GError) local_error = NULL;
-  GModule *handle;
-  const NnPluginInfo *info = NULL;
-  gpointer load = NULL;
-  gboolean ok = FALSE;
-
-  handle = g_module_open_full (path, G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL, &local_error);
-  if (handle == NULL)
-    {
-      g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
-                   "%s: not a loadable shared object: %s", path, local_error->message);
-      return FALSE;
-    }
-
-  if (!g_module_symbol (handle, "nn_plugin_info", (gpointer *) &info) || info == NULL)
-    g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
-                 "%s: not an nn plugin: it has no nn_plugin_info symbol "
-                 "(use NN_PLUGIN_DEFINE)", path);
-  else if (info->abi_version != NN_PLUGIN_ABI_VERSION)
-    g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_ABI_MISMATCH,
-                 "%s: built for plugin ABI version %u, this nn needs version %u; "
-                 "rebuild the plugin", path, info->abi_version, NN_PLUGIN_ABI_VERSION);
-  else if (info->real_size != sizeof (nn_real))
-    g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_ABI_MISMATCH,
-                 "%s: built for %s scalars, this nn uses %s; rebuild the plugin",
-                 path,
-                 info->real_size == sizeof (double) ? "double" :
-                 info->real_size == sizeof (float) ? "float" : "unknown",
-                 NN_REAL_NAME);
-  else if (!g_module_symbol (handle, "g_io_module_load", &load) || load == NULL)
-    g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
-                 "%s: no g_io_module_load entry point (use NN_PLUGIN_DEFINE)", path);
-  else
-    {
-      /* The string lives in the plugin, which the probe closes. */
-      *version = g_strdup (info->version);
-      ok = TRUE;
-    }
-
-  g_module_close (handle);
-  return ok;
-}
-
-/* Called with the lock held. */
-static gboolean
-load_new_file_locked (const char  *path,
-                      GError     **error)
-{
-  g_autoptr(GHashTable) before = NULL;
-  g_autofree char *version = NULL;
-  GIOModule *module;
-  guint n_new = 0;
-  GString *duplicates = NULL;
-
-  if (!probe_file (path, &version, error))
-    return FALSE;
-
-  before = snapshot_extensions ();
-  module = g_io_module_new (path);
-  if (!g_type_module_use (G_TYPE_MODULE (module)))
-    {
-      /* It registered no type, so it may go. */
-      g_object_unref (module);
-      g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
-                   "%s: the plugin failed to load", path);
-      return FALSE;
-    }
-  g_ptr_array_add (modules, module);
-
-  for (gsize i = 0; i < G_N_ELEMENTS (extension_points); i++)
-    {
-      GIOExtensionPoint *ep = g_io_extension_point_lookup (extension_points[i]);
-      for (GList *l = g_io_extension_point_get_extensions (ep); l; l = l->next)
-        {
-          GIOExtension *ext = l->data;
-          const char *name = g_io_extension_get_name (ext);
-          g_autofree char *key = NULL;
-          NnPluginEntry *other;
-
-          if (g_hash_table_contains (before, ext))
-            continue;
-          n_new++;
-          key = entry_key (extension_points[i], name);
-          other = g_hash_table_lookup (entries_by_key, key);
-          if (other != NULL)
-            {
-              if (duplicates == NULL)
-                duplicates = g_string_new (NULL);
-              g_string_append_printf (duplicates, "%s%s '%s' (already provided by %s)",
-                                      duplicates->len ? ", " : "",
-                                      extension_points[i] + strlen ("nn-"),
-                                      name, other->file);
-              continue;
-            }
-          add_entry (extension_points[i], name, g_io_extension_get_type (ext), path, version);
-        }
-    }
-
-  if (duplicates != NULL)
-    {
-      g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_DUPLICATE,
-                   "%s: name already taken: %s", path, duplicates->str);
-      g_string_free (duplicates, TRUE);
-      return FALSE;
-    }
-  if (n_new == 0)
-    {
-      g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
-                   "%s: the plugin registers no activation, loss or optimizer", path);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* Called with the lock held. The first file of a name wins, as in PATH: a
- * directory scan skips later ones, and an explicit request for one is an
- * error. */
-static gboolean
-load_file_locked (const char  *path,
-                  gboolean     explicit,
-                  GError     **error)
-{
-  g_autofree char *basename = g_path_get_basename (path);
-  g_autofree char *canonical = g_canonicalize_filename (path, NULL);
-  TriedFile *tried = g_hash_table_lookup (tried_files, basename);
-  GError *load_error = NULL;
-
-  if (tried != NULL)
-    {
-      if (g_str_equal (tried->path, canonical))
-        {
-          if (tried->error == NULL)
-            return TRUE;
-          g_propagate_error (error, g_error_copy (tried->error));
-          return FALSE;
-        }
-      if (!explicit)
-        return TRUE;
-      g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_DUPLICATE,
-                   "%s: a plugin file of that name was already tried: %s",
-                   path, tried->path);
-      return FALSE;
-    }
-
-  tried = g_new0 (TriedFile, 1);
-  tried->path = g_steal_pointer (&canonical);
-  g_hash_table_insert (tried_files, g_strdup (basename), tried);
-  /* The absolute name: a bare file name would go through dlopen's search
-   * path (LD_LIBRARY_PATH, the system library folders) instead. */
-  if (load_new_file_locked (tried->path, &load_error))
-    return TRUE;
-  tried->error = g_error_copy (load_error);
-  g_propagate_error (error, load_error);
-  return FALSE;
-}
-
-static int
-compare_names (gconstpointer a,
-               gconstpointer b)
-{
-  return strcmp (*(char * const *) a, *(char * const *) b);
-}
-
-static gboolean
-is_plugin_file_name (const char *name)
-{
-  return g_str_has_suffix (name, "." G_MODULE_SUFFIX);
-}
-
-/* Called with the lock held. Per-file failures are kept, not returned. */
-static gboolean
-load_directory_locked (const char  *dir,
-                       gboolean     must_exist,
-                       GError     **error)
-{
-  g_autoptr(GDir) d = NULL;
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) local_error = NULL;
-  const char *name;
-
-  g_ptr_array_add (searched_dirs, g_strdup (dir));
-  d = g_dir_open (dir, 0, &local_error);
-  if (d == NULL)
-    {
-      if (!must_exist && g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-        return TRUE;
-      g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_NOT_FOUND,
-                   "cannot read plugin directory %s: %s", dir, local_error->message);
-      return FALSE;
-    }
-
-  while ((name = g_dir_read_name (d)) != NULL)
-    if (is_plugin_file_name (name))
-      g_ptr_array_add (names, g_strdup (name));
-  /* A fixed order, so "first one wins" means the same thing on every run. */
-  g_ptr_array_sort (names, compare_names);
-
-  for (guint i = 0; i < names->len; i++)
-    {
-      g_autofree char *path = g_build_filename (dir, names->pdata[i], NULL);
-      GError *file_error = NULL;
-
-      if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
-        continue;
-      if (!load_file_locked (path, FALSE, &file_error))
-        g_ptr_array_add (load_errors, file_error);
-    }
-  return TRUE;
-}
-
-static void
-ensure_env_path_locked (void)
-{
-  const char *env;
-
-  ensure_registry ();
-  if (env_path_loaded)
-    return;
-  env_path_loaded = TRUE;
-
-  env = g_getenv ("NN_PLUGIN_PATH");
-  if (env != NULL && *env != '\0')
-    {
-      g_auto(GStrv) dirs = g_strsplit (env, G_SEARCHPATH_SEPARATOR_S, -1);
-      for (gsize i = 0; dirs[i] != NULL; i++)
-        {
-          GError *dir_error = NULL;
-          if (*dirs[i] == '\0')
-            continue;
-          if (!load_directory_locked (dirs[i], TRUE, &dir_error))
-            g_ptr_array_add (load_errors, dir_error);
-        }
     }
 }
 
@@ -415,20 +155,20 @@ ensure_env_path_locked (void)
  * @dir: the directory of the built-in plugins
  *
  * Replaces the compiled-in plugin directory, for a program that runs from
- * its build tree. It has an effect only before the first plugin is loaded.
+ * its build tree. It has an effect only before that directory is searched.
  */
 void
 nn_plugins_set_system_directory (const char *dir)
 {
   g_return_if_fail (dir != NULL);
 
-  G_LOCK (registry);
-  if (!system_loaded)
+  g_mutex_lock (&nn_registry_lock);
+  if (!nn_registry.system_scanned)
     {
-      g_free (system_directory);
-      system_directory = g_strdup (dir);
+      g_free (nn_registry.system_directory);
+      nn_registry.system_directory = g_strdup (dir);
     }
-  G_UNLOCK (registry);
+  g_mutex_unlock (&nn_registry_lock);
 }
 
 /**
@@ -441,127 +181,85 @@ nn_plugins_get_system_directory (void)
 {
   const char *dir;
 
-  G_LOCK (registry);
-  ensure_registry ();
-  dir = system_directory;
-  G_UNLOCK (registry);
+  g_mutex_lock (&nn_registry_lock);
+  nn_plugin_registry_ensure ();
+  dir = nn_registry.system_directory;
+  g_mutex_unlock (&nn_registry_lock);
   return dir;
 }
 
-/**
- * nn_plugins_ensure_loaded:
- * @error: return location for a #GError
- *
- * Loads, once, the plugins of every folder of `NN_PLUGIN_PATH` and then of
- * the system plugin directory. A file that fails to load does not make this
- * fail: it is skipped and its error is kept for
- * nn_plugins_get_load_errors().
- *
- * Returns: %TRUE, or %FALSE with @error set if a folder of `NN_PLUGIN_PATH`
- *   cannot be read
- */
-gboolean
-nn_plugins_ensure_loaded (GError **error)
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
 {
-  gboolean ok = TRUE;
-
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  G_LOCK (registry);
-  ensure_env_path_locked ();
-  if (!system_loaded)
-    {
-      system_loaded = TRUE;
-      ok = load_directory_locked (system_directory, FALSE, error);
-    }
-  G_UNLOCK (registry);
-  return ok;
-}
-
-/**
- * nn_plugins_load_directory:
- * @dir: a folder of plugin files
- * @error: return location for a #GError
- *
- * Loads every plugin file of @dir not loaded yet. `NN_PLUGIN_PATH` is
- * searched before, the system directory after, so that an experiment's own
- * folders sit between the two.
- *
- * Returns: %TRUE, or %FALSE with @error set if @dir cannot be read
- */
-gboolean
-nn_plugins_load_directory (const char  *dir,
-                           GError     **error)
-{
-  gboolean ok;
-
-  g_return_val_if_fail (dir != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  G_LOCK (registry);
-  ensure_env_path_locked ();
-  ok = load_directory_locked (dir, TRUE, error);
-  G_UNLOCK (registry);
-  return ok;
-}
-
-/**
- * nn_plugins_load_file:
- * @path: a plugin file
- * @error: return location for a #GError
- *
- * Loads one plugin file. Unlike the directory functions, a failure is
- * returned, not kept.
- *
- * Returns: %TRUE on success
- */
-gboolean
-nn_plugins_load_file (const char  *path,
-                      GError     **error)
-{
-  gboolean ok;
-
-  g_return_val_if_fail (path != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  G_LOCK (registry);
-  ensure_registry ();
-  ok = load_file_locked (path, TRUE, error);
-  G_UNLOCK (registry);
-  return ok;
+  return strcmp (*(char * const *) a, *(char * const *) b);
 }
 
 /**
  * nn_plugins_get_load_errors:
  *
  * Returns: (transfer container) (element-type GError): copies of the errors of
- *   the plugin files that could not be loaded so far
+ *   the plugin files that could not be used so far
  */
 GPtrArray *
 nn_plugins_get_load_errors (void)
 {
   GPtrArray *copy = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
 
-  G_LOCK (registry);
-  ensure_registry ();
-  for (guint i = 0; i < load_errors->len; i++)
-    g_ptr_array_add (copy, g_error_copy (load_errors->pdata[i]));
-  G_UNLOCK (registry);
+  g_mutex_lock (&nn_registry_lock);
+  nn_plugin_registry_ensure ();
+  for (guint i = 0; i < nn_registry.load_errors->len; i++)
+    g_ptr_array_add (copy, g_error_copy (nn_registry.load_errors->pdata[i]));
+  g_mutex_unlock (&nn_registry_lock);
   return copy;
 }
 
+/**
+ * nn_plugins_get_warnings:
+ *
+ * What is suspect about the search path so far, one sentence each: a
+ * relative folder in `NN_PLUGIN_PATH`, which is ignored, or a plugin folder
+ * that every user may write to.
+ *
+ * Returns: (transfer full): the warnings, oldest first
+ */
+GStrv
+nn_plugins_get_warnings (void)
+{
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+
+  g_mutex_lock (&nn_registry_lock);
+  nn_plugin_registry_ensure ();
+  for (guint i = 0; i < nn_registry.warnings->len; i++)
+    g_strv_builder_add (b, nn_registry.warnings->pdata[i]);
+  g_mutex_unlock (&nn_registry_lock);
+  return g_strv_builder_end (b);
+}
+
+/* Called with the lock held: the names of @extension_point, loaded or
+ * recorded by a file not refused, sorted. */
 static GStrv
 list_locked (const char *extension_point)
 {
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
   g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree char *prefix = g_strconcat (extension_point, "/", NULL);
   GHashTableIter iter;
   NnPluginEntry *entry;
+  const char *key;
+  NnPluginFile *file;
 
-  g_hash_table_iter_init (&iter, entries_by_key);
+  g_hash_table_iter_init (&iter, nn_registry.entries_by_key);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &entry))
-    if (g_str_equal (entry->extension_point, extension_point))
+    if (g_str_equal (entry->extension_point, extension_point) &&
+        g_hash_table_add (seen, entry->name))
       g_ptr_array_add (names, entry->name);
+  g_hash_table_iter_init (&iter, nn_registry.index_by_key);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &key, (gpointer *) &file))
+    if (!file->loaded && file->error == NULL && g_str_has_prefix (key, prefix) &&
+        g_hash_table_add (seen, (gpointer) (key + strlen (prefix))))
+      g_ptr_array_add (names, (gpointer) (key + strlen (prefix)));
   g_ptr_array_sort (names, compare_names);
   for (guint i = 0; i < names->len; i++)
     g_strv_builder_add (builder, names->pdata[i]);
@@ -579,11 +277,11 @@ nn_plugins_get_search_path (void)
 {
   g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
 
-  G_LOCK (registry);
-  ensure_registry ();
-  for (guint i = 0; i < searched_dirs->len; i++)
-    g_strv_builder_add (b, searched_dirs->pdata[i]);
-  G_UNLOCK (registry);
+  g_mutex_lock (&nn_registry_lock);
+  nn_plugin_registry_ensure ();
+  for (guint i = 0; i < nn_registry.searched_dirs->len; i++)
+    g_strv_builder_add (b, nn_registry.searched_dirs->pdata[i]);
+  g_mutex_unlock (&nn_registry_lock);
   return g_strv_builder_end (b);
 }
 
@@ -592,7 +290,8 @@ nn_plugins_get_search_path (void)
  * @extension_point: %NN_ACTIVATION_EXTENSION_POINT_NAME,
  *   %NN_LOSS_EXTENSION_POINT_NAME or %NN_OPTIMIZER_EXTENSION_POINT_NAME
  *
- * Loads the plugins if needed.
+ * Lists the names loaded or recorded by a file of the search path. To know
+ * the names of the files that record none, it loads them.
  *
  * Returns: (transfer full): the registered names, sorted
  */
@@ -603,18 +302,66 @@ nn_plugins_list (const char *extension_point)
 
   g_return_val_if_fail (extension_point != NULL, NULL);
 
-  nn_plugins_ensure_loaded (NULL);
-  G_LOCK (registry);
+  g_mutex_lock (&nn_registry_lock);
+  nn_plugin_ensure_scanned_locked (NULL);
+  nn_plugin_load_files_locked (nn_registry.files, TRUE);
   names = list_locked (extension_point);
-  G_UNLOCK (registry);
+  g_mutex_unlock (&nn_registry_lock);
   return names;
 }
 
-static const char *
-kind_of (const char *extension_point)
+/**
+ * nn_plugins_suggest:
+ * @name: a name that is not registered
+ * @points: (array zero-terminated=1): the extension points (kinds of
+ *   plugin) to look in
+ *
+ * Returns: (transfer full) (nullable): the name of those kinds closest to
+ *   @name, when it is close enough to be what was meant (a typo, two
+ *   letters swapped), for a "did you mean" hint
+ */
+char *
+nn_plugins_suggest (const char         *name,
+                    const char * const *points)
 {
-  return g_str_has_prefix (extension_point, "nn-")
-         ? extension_point + strlen ("nn-") : extension_point;
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) all = NULL;
+
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (points != NULL, NULL);
+
+  for (gsize i = 0; points[i] != NULL; i++)
+    {
+      g_auto(GStrv) names = nn_plugins_list (points[i]);
+
+      g_strv_builder_addv (builder, (const char **) names);
+    }
+  all = g_strv_builder_end (builder);
+  return g_strdup (nn_suggest (name, (const char * const *) all));
+}
+
+/* Called with the lock held: loads the file that provides @key, if one
+ * does: the one whose record lists it, else the first file that records
+ * no names and registers it. */
+static NnPluginEntry *
+find_locked (const char *key)
+{
+  NnPluginEntry *entry = g_hash_table_lookup (nn_registry.entries_by_key, key);
+  NnPluginFile *file;
+
+  if (entry != NULL)
+    return entry;
+  nn_plugin_ensure_scanned_locked (NULL);
+  file = g_hash_table_lookup (nn_registry.index_by_key, key);
+  if (file != NULL && nn_plugin_load_file_locked (file, NULL))
+    return g_hash_table_lookup (nn_registry.entries_by_key, key);
+  for (guint i = 0; i < nn_registry.files->len && entry == NULL; i++)
+    {
+      file = nn_registry.files->pdata[i];
+      if (file->keys == NULL && nn_plugin_load_file_locked (file, NULL))
+        entry = g_hash_table_lookup (nn_registry.entries_by_key, key);
+    }
+  return entry;
 }
 
 /**
@@ -622,6 +369,8 @@ kind_of (const char *extension_point)
  * @extension_point: the kind of plugin
  * @name: its registered name
  * @error: return location for a #GError
+ *
+ * Loads the plugin file that provides @name, if it is not loaded yet.
  *
  * Returns: the #GType registered under @name, or %G_TYPE_INVALID with @error
  *   set to %NN_PLUGIN_ERROR_NOT_FOUND, naming the known ones
@@ -639,11 +388,11 @@ nn_plugins_lookup (const char  *extension_point,
   g_return_val_if_fail (name != NULL, G_TYPE_INVALID);
   g_return_val_if_fail (error == NULL || *error == NULL, G_TYPE_INVALID);
 
-  nn_plugins_ensure_loaded (NULL);
-  key = entry_key (extension_point, name);
+  key = nn_plugin_key (extension_point, name);
 
-  G_LOCK (registry);
-  entry = g_hash_table_lookup (entries_by_key, key);
+  g_mutex_lock (&nn_registry_lock);
+  nn_plugin_ensure_env_path_locked ();
+  entry = find_locked (key);
   if (entry != NULL)
     type = entry->type;
   else
@@ -661,9 +410,9 @@ nn_plugins_lookup (const char  *extension_point,
       const GError *shown = NULL;
       guint n_unknown = 0;
 
-      for (guint i = 0; i < load_errors->len; i++)
+      for (guint i = 0; i < nn_registry.load_errors->len; i++)
         {
-          const GError *e = load_errors->pdata[i];
+          const GError *e = nn_registry.load_errors->pdata[i];
 
           /* A file refused for a taken name registered its other names. */
           if (g_error_matches (e, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_DUPLICATE))
@@ -686,7 +435,7 @@ nn_plugins_lookup (const char  *extension_point,
                    did_you_mean ? did_you_mean : "", *list ? list : "none",
                    refused ? refused : "");
     }
-  G_UNLOCK (registry);
+  g_mutex_unlock (&nn_registry_lock);
   return type;
 }
 
@@ -701,10 +450,10 @@ nn_plugins_get_name_for_type (GType type)
 {
   NnPluginEntry *entry;
 
-  G_LOCK (registry);
-  ensure_registry ();
-  entry = g_hash_table_lookup (entries_by_type, GSIZE_TO_POINTER (type));
-  G_UNLOCK (registry);
+  g_mutex_lock (&nn_registry_lock);
+  nn_plugin_registry_ensure ();
+  entry = g_hash_table_lookup (nn_registry.entries_by_type, GSIZE_TO_POINTER (type));
+  g_mutex_unlock (&nn_registry_lock);
   return entry ? entry->name : NULL;
 }
 
@@ -720,10 +469,10 @@ nn_plugins_get_file_for_type (GType type)
 {
   NnPluginEntry *entry;
 
-  G_LOCK (registry);
-  ensure_registry ();
-  entry = g_hash_table_lookup (entries_by_type, GSIZE_TO_POINTER (type));
-  G_UNLOCK (registry);
+  g_mutex_lock (&nn_registry_lock);
+  nn_plugin_registry_ensure ();
+  entry = g_hash_table_lookup (nn_registry.entries_by_type, GSIZE_TO_POINTER (type));
+  g_mutex_unlock (&nn_registry_lock);
   return entry ? entry->file : NULL;
 }
 
@@ -762,9 +511,9 @@ nn_plugins_get_types_for_file (const char *path,
   g_return_val_if_fail (n_types != NULL, NULL);
 
   canonical = g_canonicalize_filename (path, NULL);
-  G_LOCK (registry);
-  ensure_registry ();
-  g_hash_table_iter_init (&iter, entries_by_key);
+  g_mutex_lock (&nn_registry_lock);
+  nn_plugin_registry_ensure ();
+  g_hash_table_iter_init (&iter, nn_registry.entries_by_key);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &entry))
     {
       g_autofree char *file = g_canonicalize_filename (entry->file, NULL);
@@ -776,7 +525,7 @@ nn_plugins_get_types_for_file (const char *path,
   types = g_new0 (GType, entries->len + 1);
   for (guint i = 0; i < entries->len; i++)
     types[i] = ((NnPluginEntry *) entries->pdata[i])->type;
-  G_UNLOCK (registry);
+  g_mutex_unlock (&nn_registry_lock);
   *n_types = entries->len;
   return types;
 }
@@ -794,10 +543,10 @@ nn_plugins_get_version_for_type (GType type)
 {
   NnPluginEntry *entry;
 
-  G_LOCK (registry);
-  ensure_registry ();
-  entry = g_hash_table_lookup (entries_by_type, GSIZE_TO_POINTER (type));
-  G_UNLOCK (registry);
+  g_mutex_lock (&nn_registry_lock);
+  nn_plugin_registry_ensure ();
+  entry = g_hash_table_lookup (nn_registry.entries_by_type, GSIZE_TO_POINTER (type));
+  g_mutex_unlock (&nn_registry_lock);
   return entry ? entry->version : NULL;
 }
 

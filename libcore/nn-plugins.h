@@ -12,14 +12,27 @@ G_BEGIN_DECLS
 
 void          nn_plugins_set_system_directory (const char  *dir);
 const char   *nn_plugins_get_system_directory (void);
+void          nn_plugins_set_probe_in_child   (gboolean     probe);
+const char   *nn_plugins_get_loading_file     (void);
+gboolean      nn_plugins_scan                 (GError     **error);
 gboolean      nn_plugins_ensure_loaded        (GError     **error);
+gboolean      nn_plugins_add_directory        (const char  *dir,
+                                               GError     **error);
 gboolean      nn_plugins_load_directory       (const char  *dir,
                                                GError     **error);
 gboolean      nn_plugins_load_file            (const char  *path,
                                                GError     **error);
+gboolean      nn_plugins_probe_file           (const char  *path,
+                                               GError     **error);
+gboolean      nn_plugins_inspect_file         (const char  *path,
+                                               GStrv       *names,
+                                               GError     **error);
 GPtrArray    *nn_plugins_get_load_errors      (void);
+GStrv         nn_plugins_get_warnings         (void);
 GStrv         nn_plugins_get_search_path      (void);
 GStrv         nn_plugins_list                 (const char  *extension_point);
+char         *nn_plugins_suggest              (const char  *name,
+                                               const char * const *points);
 GType         nn_plugins_lookup               (const char  *extension_point,
                                                const char  *name,
                                                GError     **error);

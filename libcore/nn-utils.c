@@ -12,24 +12,37 @@
 #include "nn-errors.h"
 #include "nn-utils-private.h"
 
+/* The optimal string alignment distance: insertions, deletions,
+ * substitutions and swaps of two neighbouring letters, each counting one,
+ * ignoring case. A swap is the commonest typo ("rleu"), which plain
+ * Levenshtein counts as two. */
 static guint
 edit_distance (const char *a,
                const char *b)
 {
   gsize la = strlen (a), lb = strlen (b);
-  g_autofree guint *prev = g_new (guint, lb + 1);
+  g_autofree guint *before = g_new (guint, lb + 1);   /* row i - 2 */
+  g_autofree guint *prev = g_new (guint, lb + 1);     /* row i - 1 */
   g_autofree guint *cur = g_new (guint, lb + 1);
 
   for (gsize j = 0; j <= lb; j++)
     prev[j] = j;
   for (gsize i = 1; i <= la; i++)
     {
+      char ai = g_ascii_tolower (a[i - 1]);
+
       cur[0] = i;
       for (gsize j = 1; j <= lb; j++)
         {
-          guint cost = g_ascii_tolower (a[i - 1]) == g_ascii_tolower (b[j - 1]) ? 0 : 1;
+          char bj = g_ascii_tolower (b[j - 1]);
+          guint cost = ai == bj ? 0 : 1;
+
           cur[j] = MIN (MIN (prev[j] + 1, cur[j - 1] + 1), prev[j - 1] + cost);
+          if (i > 1 && j > 1 && ai == g_ascii_tolower (b[j - 2]) &&
+              g_ascii_tolower (a[i - 2]) == bj)
+            cur[j] = MIN (cur[j], before[j - 2] + 1);
         }
+      memcpy (before, prev, (lb + 1) * sizeof (guint));
       memcpy (prev, cur, (lb + 1) * sizeof (guint));
     }
   return prev[lb];
@@ -54,6 +67,7 @@ nn_suggest (const char         *word,
   for (gsize i = 0; candidates != NULL && candidates[i] != NULL; i++)
     {
       guint d = edit_distance (word, candidates[i]);
+
       if (d < best_distance)
         {
           best_distance = d;

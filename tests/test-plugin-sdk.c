@@ -680,8 +680,8 @@ test_new_plugin_refusals (void)
   status = NNRUN (NULL, &err2, "new-plugin", "activation", "My-Act", dir);
   NN_CHECK (status == EXIT_BAD_INPUT && contains (err2, "cannot name a plugin"),
             "a bad name: status %d, stderr:\n%s", status, err2);
-  status = NNRUN (NULL, &err3, "new-plugin", "optimizer", "mine", dir);
-  NN_CHECK (status == EXIT_BAD_INPUT && contains (err3, "'activation' or 'loss'"),
+  status = NNRUN (NULL, &err3, "new-plugin", "layer", "mine", dir);
+  NN_CHECK (status == EXIT_BAD_INPUT && contains (err3, "'activation', 'loss' or 'optimizer'"),
             "a bad kind: status %d, stderr:\n%s", status, err3);
 }
 
@@ -710,6 +710,154 @@ write_experiment (const char *dir,
                           plugins, activation, dir);
   g_file_set_contents (path, yaml, -1, NULL);
   return path;
+}
+
+/* A second plugin beside the first: its stanza is added to the folder's
+ * meson.build, the first one's kept, and both build and pass. */
+static void
+test_new_plugin_beside_another (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *build = g_build_filename (dir, "meson.build", NULL);
+  g_autofree char *first_build = NULL;
+  g_autofree char *meson = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *err2 = NULL;
+  int status;
+
+  status = NNRUN (NULL, &err, "new-plugin", "activation", "first_act", dir);
+  NN_CHECK (status == EXIT_OK, "first: status %d, stderr:\n%s", status, err);
+  g_file_get_contents (build, &first_build, NULL, NULL);
+  status = NNRUN (NULL, &err2, "new-plugin", "loss", "second_loss", dir);
+  NN_CHECK (status == EXIT_OK, "second: status %d, stderr:\n%s", status, err2);
+  NN_CHECK (g_file_get_contents (build, &meson, NULL, NULL) && first_build != NULL &&
+            g_str_has_prefix (meson, first_build) &&
+            contains (meson, "shared_module('first_act', 'first_act.c'") &&
+            contains (meson, "shared_module('second_loss', 'second_loss.c'"),
+            "meson.build does not build both:\n%s", meson);
+
+  for (gsize i = 0; i < 2; i++)
+    {
+      const char *name = i == 0 ? "first_act" : "second_loss";
+      g_autofree char *source_name = g_strconcat (name, ".c", NULL);
+      g_autofree char *library_name = g_strconcat (name, ".so", NULL);
+      g_autofree char *source = g_build_filename (dir, source_name, NULL);
+      g_autofree char *library = g_build_filename (dir, library_name, NULL);
+      g_autofree char *cc_err = NULL;
+      g_autofree char *check_err = NULL;
+
+      status = build_plugin (source, library, &cc_err);
+      NN_CHECK (status == EXIT_OK, "%s does not compile:\n%s", name, cc_err);
+      status = NNRUN (NULL, &check_err, "check-plugin", library);
+      NN_CHECK (status == EXIT_OK, "%s fails check-plugin (status %d):\n%s", name, status,
+                check_err);
+    }
+}
+
+/* The optimizer skeleton builds, passes its check, and trains. */
+static void
+test_new_optimizer (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *source = g_build_filename (dir, "my_opt.c", NULL);
+  g_autofree char *library = g_build_filename (dir, "my_opt.so", NULL);
+  g_autofree char *plugins = g_strdup_printf ("plugins: [%s]\n", dir);
+  g_autofree char *experiment = NULL;
+  g_autofree char *summary = g_build_filename (dir, "run", "summary.json", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *cc_err = NULL;
+  g_autofree char *check_out = NULL;
+  g_autofree char *check_err = NULL;
+  g_autofree char *train_err = NULL;
+  g_autofree char *yaml = NULL;
+  int status;
+
+  status = NNRUN (&out, &err, "new-plugin", "optimizer", "my_opt", dir);
+  NN_CHECK (status == EXIT_OK, "new-plugin optimizer: status %d, stderr:\n%s", status, err);
+  NN_CHECK (contains (out, "optimizer: {name: my_opt"), "no YAML line:\n%s", out);
+  status = build_plugin (source, library, &cc_err);
+  NN_CHECK (status == EXIT_OK, "the generated optimizer does not compile:\n%s", cc_err);
+  if (status != EXIT_OK)
+    return;
+
+  status = NNRUN (&check_out, &check_err, "check-plugin", library);
+  NN_CHECK (status == EXIT_OK, "the optimizer fails check-plugin (status %d):\n%s\n%s", status,
+            check_out, check_err);
+  NN_CHECK (contains (check_out, "my_opt  optimizer  default") &&
+            contains (check_out, "momentum=0.45"), "not every setting checked:\n%s", check_out);
+
+  experiment = write_experiment (dir, plugins, "relu");
+  g_file_get_contents (experiment, &yaml, NULL, NULL);
+  {
+    g_autoptr(GString) text = g_string_new (yaml);
+
+    g_string_replace (text, "optimizer: {name: sgd, learning_rate: 0.1}",
+                      "optimizer: {name: my_opt, learning_rate: 0.05, momentum: 0.5}", 1);
+    g_file_set_contents (experiment, text->str, -1, NULL);
+  }
+  status = NNRUN (NULL, &train_err, "train", experiment, "--quiet");
+  NN_CHECK (status == EXIT_OK, "training with my_opt: status %d, stderr:\n%s", status,
+            train_err);
+  NN_CHECK (g_file_test (summary, G_FILE_TEST_IS_REGULAR), "no %s", summary);
+}
+
+/* An optimizer whose state is not saved resumes differently: it fails. */
+static void
+test_optimizer_without_state_fails (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *source = g_build_filename (dir, "lossy_opt.c", NULL);
+  g_autofree char *library = g_build_filename (dir, "lossy_opt.so", NULL);
+  g_autofree char *code = NULL;
+  g_autofree char *cc_err = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GString) edited = g_string_new (NULL);
+  int status;
+
+  status = NNRUN (NULL, NULL, "new-plugin", "optimizer", "lossy_opt", dir);
+  NN_CHECK (status == EXIT_OK, "new-plugin: status %d", status);
+  CU_ASSERT_FATAL (g_file_get_contents (source, &code, NULL, NULL));
+  /* It saves no velocity, and so resumes with none. */
+  g_string_assign (edited, code);
+  NN_CHECK (g_string_replace (edited, "  nn_optimizer_state_add_buffers (state, \"velocity\", "
+                              "self->velocity);", "  (void) self;", 1) == 1 &&
+            g_string_replace (edited, "  return nn_optimizer_state_read_buffers (state, "
+                              "\"velocity\", self->velocity, error);",
+                              "  (void) self;\n  return TRUE;", 1) == 1,
+            "the template's state functions changed:\n%s", code);
+  g_file_set_contents (source, edited->str, -1, NULL);
+  status = build_plugin (source, library, &cc_err);
+  NN_CHECK (status == EXIT_OK, "lossy_opt does not compile:\n%s", cc_err);
+  status = NNRUN (&out, &err, "check-plugin", library);
+  NN_CHECK (status == EXIT_FAILED, "check-plugin: status %d", status);
+  NN_CHECK (contains (out, "FAIL lossy_opt (default): resumed from the state it saved"),
+            "no failure about the resumed run:\n%s", out);
+}
+
+/* The library's own optimizers pass the optimizer check. */
+static void
+test_builtin_optimizers_pass (void)
+{
+  g_auto(GStrv) names = nn_plugins_list (NN_OPTIMIZER_EXTENSION_POINT_NAME);
+
+  NN_CHECK (g_strv_length (names) >= 6, "only %u optimizers", g_strv_length (names));
+  for (gsize i = 0; names[i] != NULL; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      GType type = nn_plugins_lookup (NN_OPTIMIZER_EXTENSION_POINT_NAME, names[i], &error);
+      g_autoptr(GPtrArray) results = nn_plugin_check_optimizer (type, 1, &error);
+
+      NN_ASSERT_NO_ERROR (error);
+      for (guint r = 0; results != NULL && r < results->len; r++)
+        {
+          NnPluginCheckResult *result = results->pdata[r];
+
+          NN_CHECK (result->passed, "'%s' (%s) fails: %s", names[i], result->setting,
+                    result->failure);
+        }
+    }
 }
 
 static void
@@ -839,6 +987,14 @@ main (void)
                test_new_loss);
   CU_add_test (suite, "existing files, bad names and bad kinds are refused",
                test_new_plugin_refusals);
+  CU_add_test (suite, "a second plugin is added to the folder's meson.build; both pass",
+               test_new_plugin_beside_another);
+  CU_add_test (suite, "a new optimizer compiles, passes the check and trains",
+               test_new_optimizer);
+  CU_add_test (suite, "an optimizer that does not save its state fails the check",
+               test_optimizer_without_state_fails);
+  CU_add_test (suite, "the built-in optimizers pass the optimizer check",
+               test_builtin_optimizers_pass);
 
   suite = CU_add_suite ("experiments name plugins", init_suite, nn_test_remove_scratch);
   CU_add_test (suite, "swish from the experiment's plugins: folder, beta from YAML",

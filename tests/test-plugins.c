@@ -444,6 +444,11 @@ test_extra_folder (void)
 
 /* nnrun */
 
+/* nnrun train reads the record of every file on its path, and warns about
+ * each one that its record refuses; it loads only the files that provide
+ * a name the experiment uses, so the fixtures that only loading could
+ * refuse (the duplicate, the one that registers nothing) are not loaded
+ * at all, and the built-in sigmoid is used. */
 static void
 test_nnrun_skips_broken (void)
 {
@@ -465,20 +470,19 @@ test_nnrun_skips_broken (void)
     {
       NN_CHECK (g_file_test (summary, G_FILE_TEST_IS_REGULAR), "nnrun wrote no %s", summary);
 
-      /* Every refused fixture is named, with its path. The duplicate comes
-       * first on the path, so it is the built-in sigmoid that is refused. */
       for (gsize i = 0; i < G_N_ELEMENTS (bad_fixtures); i++)
         {
           g_autofree char *path = bad_fixture_path (&bad_fixtures[i]);
           g_autofree char *warning = g_strdup_printf ("nnrun: warning: skipped plugin %s",
                                                       path);
+          gboolean by_record = !g_str_has_suffix (path, "-duplicate.so") &&
+                               !g_str_has_suffix (path, "-registers-nothing.so");
 
-          if (bad_fixtures[i].code == NN_PLUGIN_ERROR_DUPLICATE)
-            continue;
-          NN_CHECK (strstr (err, warning) != NULL, "stderr lacks '%s':\n%s", warning, err);
+          if (by_record)
+            NN_CHECK (strstr (err, warning) != NULL, "stderr lacks '%s':\n%s", warning, err);
+          else
+            NN_CHECK (strstr (err, path) == NULL, "%s was loaded:\n%s", path, err);
         }
-      NN_CHECK (strstr (err, "name already taken") != NULL && strstr (err, "'sigmoid'") != NULL,
-                "stderr does not report the second 'sigmoid':\n%s", err);
     }
 }
 
@@ -518,8 +522,8 @@ main (void)
 
   suite = CU_add_suite ("nnrun with a broken plugin on NN_PLUGIN_PATH", init_after_broken,
                         nn_test_remove_scratch);
-  CU_add_test (suite, "nnrun trains the lesson and warns about each skipped plugin",
-               test_nnrun_skips_broken);
+  CU_add_test (suite, "nnrun trains the lesson, warns about each file its record refuses and "
+               "loads no other", test_nnrun_skips_broken);
 
   return nn_test_run ();
 }

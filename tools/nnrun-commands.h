@@ -23,6 +23,11 @@ int nnrun_fail             (const GError     *error);
 int nnrun_usage_error      (GOptionContext   *context,
                             const char       *message);
 
+/* Prints the plugin files refused and the warnings not printed yet. */
+void nnrun_report_plugin_problems (gboolean files);
+/* Names the plugin file when its code crashes or exits while loading. */
+void nnrun_name_plugin_crashes    (void);
+
 int nnrun_cmd_plugins      (int    argc,
                             char **argv);
 int nnrun_cmd_check_plugin (int    argc,

@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What every nnrun command shares: exit statuses and error reporting. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include <nn.h>
 
 #include "nnrun-commands.h"
@@ -30,4 +36,106 @@ nnrun_usage_error (GOptionContext *context,
 
   g_printerr ("nnrun: %s\n\n%s", message, help);
   return EXIT_BAD_INPUT;
+}
+
+/* Prints, once each, the plugin files refused so far (with @files) and
+ * the warnings about the plugin folders. */
+void
+nnrun_report_plugin_problems (gboolean files)
+{
+  static guint n_errors_shown, n_warnings_shown;
+  g_auto(GStrv) warnings = nn_plugins_get_warnings ();
+  g_autoptr(GPtrArray) failures = nn_plugins_get_load_errors ();
+
+  for (; warnings[n_warnings_shown] != NULL; n_warnings_shown++)
+    g_printerr ("nnrun: warning: %s\n", warnings[n_warnings_shown]);
+  if (!files)
+    return;
+  for (; n_errors_shown < failures->len; n_errors_shown++)
+    g_printerr ("nnrun: warning: skipped plugin %s\n",
+                ((GError *) failures->pdata[n_errors_shown])->message);
+}
+
+/* Plugin code loaded into nnrun itself (for train, validate, eval and
+ * predict) runs its constructors in this process. If it crashes or calls
+ * exit() there, the handlers below name the file first; a crash elsewhere
+ * goes to the handler that was there before, as if this one were not. */
+
+static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+static struct sigaction previous_actions[G_N_ELEMENTS (crash_signals)];
+
+static void
+write_stderr (const char *text)
+{
+  gsize length = strlen (text);
+
+  while (length > 0)
+    {
+      gssize n = write (STDERR_FILENO, text, length);
+
+      if (n <= 0)
+        return;
+      text += n;
+      length -= (gsize) n;
+    }
+}
+
+static void
+on_crash_signal (int        sig,
+                 siginfo_t *info,
+                 void      *context)
+{
+  const char *file = nn_plugins_get_loading_file ();
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (crash_signals) && crash_signals[i] != sig; i++)
+    ;
+  if (file != NULL)
+    {
+      /* Only what a signal handler may call: no stdio, no allocation. */
+      char number[16];
+      int n = sig, at = sizeof number - 1;
+
+      number[at] = '\0';
+      do
+        number[--at] = (char) ('0' + n % 10);
+      while ((n /= 10) > 0 && at > 0);
+      write_stderr ("nnrun: ");
+      write_stderr (file);
+      write_stderr (": plugin crashed while loading (signal ");
+      write_stderr (number + at);
+      write_stderr (")\n");
+      signal (sig, SIG_DFL);
+    }
+  else if (i < G_N_ELEMENTS (crash_signals))
+    sigaction (sig, &previous_actions[i], NULL);
+  /* A fault recurs when the instruction runs again; a signal that was sent
+   * (raise, abort) is sent again. */
+  if (info == NULL || info->si_code <= 0 || file != NULL)
+    raise (sig);
+}
+
+static void
+on_exit_while_loading (void)
+{
+  const char *file = nn_plugins_get_loading_file ();
+
+  if (file == NULL)
+    return;
+  fflush (stdout);
+  g_printerr ("nnrun: %s: plugin called exit() while loading\n", file);
+  _exit (EXIT_BAD_INPUT);
+}
+
+void
+nnrun_name_plugin_crashes (void)
+{
+  struct sigaction action = { 0 };
+
+  action.sa_sigaction = on_crash_signal;
+  action.sa_flags = SA_SIGINFO;
+  sigemptyset (&action.sa_mask);
+  for (gsize i = 0; i < G_N_ELEMENTS (crash_signals); i++)
+    sigaction (crash_signals[i], &action, &previous_actions[i]);
+  atexit (on_exit_while_loading);
 }

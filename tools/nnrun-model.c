@@ -109,8 +109,8 @@ nnrun_cmd_eval (int    argc,
   if (argc != 3)
     return nnrun_usage_error (context, "eval takes a model and a data set");
 
-  nn_plugins_ensure_loaded (NULL);
   pipeline = nn_pipeline_load (argv[1], &error);
+  nnrun_report_plugin_problems (FALSE);
   if (pipeline == NULL)
     return nnrun_fail (error);
   raw = load_data (pipeline, argv[2], &error);
@@ -195,8 +195,8 @@ nnrun_cmd_predict (int    argc,
   if (argc != 3)
     return nnrun_usage_error (context, "predict takes a model and a CSV file");
 
-  nn_plugins_ensure_loaded (NULL);
   pipeline = nn_pipeline_load (argv[1], &error);
+  nnrun_report_plugin_problems (FALSE);
   if (pipeline == NULL)
     return nnrun_fail (error);
   raw = nn_dataset_new_from_csv_file (argv[2], NULL, nn_pipeline_get_feature_names (pipeline),

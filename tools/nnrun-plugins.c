@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* nnrun plugins, check-plugin and new-plugin: the commands of plugin
- * writers. */
+/* nnrun plugins and check-plugin: listing and checking plugins. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,22 +21,18 @@ static const Kind kinds[] = {
   { NN_OPTIMIZER_EXTENSION_POINT_NAME, "optimizer", "Optimizers" },
 };
 
-/* Loads every plugin; with @warn, reports the files that failed on stderr,
- * as the other commands do (`plugins` lists them itself). */
+/* Loads every plugin, each first in a child process, so that a plugin
+ * whose code crashes or exits is reported by file and the others are still
+ * listed; with @warn, reports the files that failed on stderr, as the other
+ * commands do (`plugins` lists them itself). */
 static void
 load_plugins (gboolean warn)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) failures = NULL;
 
   if (!nn_plugins_ensure_loaded (&error))
     g_printerr ("nnrun: warning: %s\n", error->message);
-  if (!warn)
-    return;
-  failures = nn_plugins_get_load_errors ();
-  for (guint i = 0; i < failures->len; i++)
-    g_printerr ("nnrun: warning: skipped plugin %s\n",
-                ((GError *) failures->pdata[i])->message);
+  nnrun_report_plugin_problems (warn);
 }
 
 static const Kind *
@@ -65,75 +60,17 @@ description_of (GType type)
   return g_strdup (description ? description : "(no description)");
 }
 
-static guint
-edit_distance (const char *a,
-               const char *b)
-{
-  gsize la = strlen (a), lb = strlen (b);
-  g_autofree guint *row = g_new (guint, lb + 1);
-
-  for (gsize j = 0; j <= lb; j++)
-    row[j] = j;
-  for (gsize i = 1; i <= la; i++)
-    {
-      guint diagonal = row[0];
-
-      row[0] = i;
-      for (gsize j = 1; j <= lb; j++)
-        {
-          guint above = row[j];
-
-          row[j] = MIN (MIN (row[j] + 1, row[j - 1] + 1),
-                        diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
-          diagonal = above;
-        }
-    }
-  return row[lb];
-}
-
-/* The closest of @candidates to @word, if it is close enough to be what
- * was meant. */
-static const char *
-suggest (const char         *word,
-         const char * const *candidates)
-{
-  const char *best = NULL;
-  guint best_distance = MAX (2, strlen (word) / 3) + 1;
-
-  for (gsize i = 0; candidates[i] != NULL; i++)
-    {
-      guint d = edit_distance (word, candidates[i]);
-
-      if (d < best_distance)
-        {
-          best_distance = d;
-          best = candidates[i];
-        }
-    }
-  return best;
-}
-
-/* Every registered name of the first @n_kinds kinds. */
-static GStrv
-all_names (gsize n_kinds)
-{
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-
-  for (gsize k = 0; k < n_kinds; k++)
-    {
-      g_auto(GStrv) names = nn_plugins_list (kinds[k].extension_point);
-      g_strv_builder_addv (builder, (const char **) names);
-    }
-  return g_strv_builder_end (builder);
-}
-
 static void
 print_unknown (const char *name,
                const char *what,
                gsize       n_kinds)
 {
-  g_auto(GStrv) names = all_names (n_kinds);
-  const char *hint = suggest (name, (const char * const *) names);
+  const char *points[G_N_ELEMENTS (kinds) + 1] = { NULL };
+  g_autofree char *hint = NULL;
+
+  for (gsize k = 0; k < n_kinds; k++)
+    points[k] = kinds[k].extension_point;
+  hint = nn_plugins_suggest (name, points);
 
   if (hint != NULL)
     g_printerr ("nnrun: no %s named '%s'; did you mean '%s'? (nnrun plugins lists them all)\n",
@@ -439,7 +376,8 @@ print_listing (void)
 
       for (gsize i = 0; dirs[i] != NULL; i++)
         if (*dirs[i] != '\0')
-          g_print ("  %s (NN_PLUGIN_PATH)\n", dirs[i]);
+          g_print ("  %s (NN_PLUGIN_PATH%s)\n", dirs[i],
+                   g_path_is_absolute (dirs[i]) ? "" : "; ignored: not an absolute path");
     }
   g_print ("  %s\n", nn_plugins_get_system_directory ());
 }
@@ -465,6 +403,7 @@ nnrun_cmd_plugins (int    argc,
   if (argc > 2)
     return nnrun_usage_error (context, "plugins takes at most one NAME");
 
+  nn_plugins_set_probe_in_child (TRUE);
   load_plugins (argc == 2);
   if (argc == 1)
     {
@@ -506,6 +445,7 @@ collect_types (const char *arg,
                gboolean   *loaded_all)
 {
   g_autoptr(GError) error = NULL;
+  gboolean found = FALSE;
 
   if (looks_like_file (arg))
     {
@@ -513,7 +453,7 @@ collect_types (const char *arg,
        * not in the current folder. */
       g_autofree char *path = g_canonicalize_filename (arg, NULL);
       g_autofree GType *file_types = NULL;
-      guint n_types = 0, n_checkable = 0;
+      guint n_types = 0;
 
       if (!g_file_test (path, G_FILE_TEST_EXISTS))
         {
@@ -527,18 +467,10 @@ collect_types (const char *arg,
           return EXIT_BAD_INPUT;
         }
       file_types = nn_plugins_get_types_for_file (path, &n_types);
-      for (guint i = 0; i < n_types; i++)
-        if (g_type_is_a (file_types[i], NN_TYPE_OPTIMIZER))
-          g_print ("note: optimizer '%s' is not checked: check-plugin checks activations "
-                   "and losses\n", nn_plugins_get_name_for_type (file_types[i]));
-        else
-          {
-            g_array_append_val (types, file_types[i]);
-            n_checkable++;
-          }
-      if (n_checkable == 0)
+      g_array_append_vals (types, file_types, n_types);
+      if (n_types == 0)
         {
-          g_printerr ("nnrun: %s registers no activation or loss to check\n", arg);
+          g_printerr ("nnrun: %s registers no activation, loss or optimizer to check\n", arg);
           return EXIT_BAD_INPUT;
         }
       return EXIT_OK;
@@ -549,22 +481,25 @@ collect_types (const char *arg,
       load_plugins (TRUE);
       *loaded_all = TRUE;
     }
-  {
-    GType activation = nn_plugins_lookup (NN_ACTIVATION_EXTENSION_POINT_NAME, arg, NULL);
-    GType loss = nn_plugins_lookup (NN_LOSS_EXTENSION_POINT_NAME, arg, NULL);
+  for (gsize k = 0; k < G_N_ELEMENTS (kinds); k++)
+    {
+      GType type = nn_plugins_lookup (kinds[k].extension_point, arg, NULL);
 
-    if (activation != G_TYPE_INVALID)
-      g_array_append_val (types, activation);
-    if (loss != G_TYPE_INVALID)
-      g_array_append_val (types, loss);
-    if (activation != G_TYPE_INVALID || loss != G_TYPE_INVALID)
-      return EXIT_OK;
-  }
-  if (nn_plugins_lookup (NN_OPTIMIZER_EXTENSION_POINT_NAME, arg, NULL) != G_TYPE_INVALID)
-    g_printerr ("nnrun: '%s' is an optimizer; check-plugin checks activations and losses\n",
-                arg);
-  else
-    print_unknown (arg, "activation or loss", 2);
+      if (type == G_TYPE_INVALID)
+        continue;
+      /* The library's own optimizers are not plugins. */
+      if (g_str_equal (nn_plugins_get_file_for_type (type), "(built-in)"))
+        {
+          g_printerr ("nnrun: '%s' is an optimizer built into nn, not a plugin; check-plugin "
+                      "checks plugins\n", arg);
+          return EXIT_BAD_INPUT;
+        }
+      g_array_append_val (types, type);
+      found = TRUE;
+    }
+  if (found)
+    return EXIT_OK;
+  print_unknown (arg, "activation, loss or optimizer", G_N_ELEMENTS (kinds));
   return EXIT_BAD_INPUT;
 }
 
@@ -631,10 +566,10 @@ nnrun_cmd_check_plugin (int    argc,
   g_autoptr(GString) failed = g_string_new (NULL);
   gboolean all = FALSE, loaded_all = FALSE;
   int seed = 1;
-  guint n_failed = 0;
+  guint n_failed = 0, n_optimizers = 0;
   const GOptionEntry entries[] = {
     { "all", 'a', 0, G_OPTION_ARG_NONE, &all,
-      "Check every activation and loss found on the plugin path", NULL },
+      "Check every activation, loss and optimizer plugin found on the plugin path", NULL },
     { "seed", 's', 0, G_OPTION_ARG_INT, &seed, "Seed of the random points (default 1)", "N" },
     G_OPTION_ENTRY_NULL
   };
@@ -646,7 +581,10 @@ nnrun_cmd_check_plugin (int    argc,
     "registered under NAME: backward (or a loss's gradient) against central\n"
     "finite differences at random points of several scales and batch sizes,\n"
     "forward determinism, finite outputs, and independent rows, with the default\n"
-    "parameters and with each parameter set away from its default.\n"
+    "parameters and with each parameter set away from its default. An optimizer\n"
+    "takes 200 steps on a convex quadratic: finite, falling, deterministic, and\n"
+    "resumed from its saved state exactly. The file is loaded in a child process\n"
+    "first: a crash or exit() there is reported by file, with status 2.\n"
     "Exit status: 0 when all pass, 1 when one fails, 2 on a usage or load error.");
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return nnrun_usage_error (context, error->message);
@@ -657,17 +595,31 @@ nnrun_cmd_check_plugin (int    argc,
   if (seed < 0)
     return nnrun_usage_error (context, "--seed must be 0 or more");
 
+  /* Every file named is loaded in a child process before any is loaded
+   * here, so that no child inherits another file's types. */
+  nn_plugins_set_probe_in_child (TRUE);
+  for (int i = 1; i < argc; i++)
+    if (looks_like_file (argv[i]))
+      {
+        g_autofree char *path = g_canonicalize_filename (argv[i], NULL);
+
+        if (g_file_test (path, G_FILE_TEST_EXISTS))
+          nn_plugins_probe_file (path, NULL);
+      }
+
   if (all)
     {
       load_plugins (TRUE);
-      for (gsize k = 0; k < 2; k++)
+      for (gsize k = 0; k < G_N_ELEMENTS (kinds); k++)
         {
           g_auto(GStrv) names = nn_plugins_list (kinds[k].extension_point);
 
           for (gsize i = 0; names[i] != NULL; i++)
             {
               GType type = nn_plugins_lookup (kinds[k].extension_point, names[i], NULL);
-              g_array_append_val (types, type);
+
+              if (!g_str_equal (nn_plugins_get_file_for_type (type), "(built-in)"))
+                g_array_append_val (types, type);
             }
         }
     }
@@ -682,7 +634,15 @@ nnrun_cmd_check_plugin (int    argc,
   for (guint i = 0; i < types->len; i++)
     {
       GType type = g_array_index (types, GType, i);
-      g_autoptr(GPtrArray) these = nn_plugin_check_type (type, (guint32) seed, &error);
+      g_autoptr(GPtrArray) these = NULL;
+
+      if (g_type_is_a (type, NN_TYPE_OPTIMIZER))
+        {
+          these = nn_plugin_check_optimizer (type, (guint32) seed, &error);
+          n_optimizers++;
+        }
+      else
+        these = nn_plugin_check_type (type, (guint32) seed, &error);
 
       if (these == NULL)
         {
@@ -692,9 +652,15 @@ nnrun_cmd_check_plugin (int    argc,
       g_ptr_array_extend_and_steal (results, g_steal_pointer (&these));
     }
 
-  g_print ("Derivatives against central finite differences, %s build: a point passes "
-           "within %g relative\n+ %g absolute + the rounding of the function.\n\n",
-           NN_REAL_NAME, NN_PLUGIN_CHECK_RTOL, NN_PLUGIN_CHECK_ATOL);
+  if (n_optimizers < types->len)
+    g_print ("Derivatives against central finite differences, %s build: a point passes "
+             "within %g relative\n+ %g absolute + the rounding of the function.\n",
+             NN_REAL_NAME, NN_PLUGIN_CHECK_RTOL, NN_PLUGIN_CHECK_ATOL);
+  if (n_optimizers > 0)
+    g_print ("Optimizers: %d steps on a convex quadratic, the loss must fall; a run resumed "
+             "from the\nsaved state after step %d must end where the whole run ends (its "
+             "largest difference\nis the max abs err).\n", 200, 100);
+  g_print ("\n");
   print_table (results);
 
   for (guint i = 0; i < results->len; i++)
@@ -715,497 +681,5 @@ nnrun_cmd_check_plugin (int    argc,
       return EXIT_RUN_FAILED;
     }
   g_print ("\nAll %u checks passed.\n", results->len);
-  return EXIT_OK;
-}
-
-/* nnrun new-plugin */
-
-/* The files it writes, rendered by render(): a complete plugin each, in
- * the style of examples/plugins/swish.c, that builds with the guide's
- * command and passes check-plugin as it is. */
-static const char activation_template[] =
-  "/* @name@: an activation for nn, made by `nnrun new-plugin`.\n"
-  " *\n"
-  " * Edit the two functions marked EDIT: forward computes f(z) and backward\n"
-  " * multiplies the incoming gradient by f'(z). As made, f(z) = scale * z,\n"
-  " * where `scale` shows how a parameter becomes settable from an experiment\n"
-  " * file: rename it, add others the same way, or remove it.\n"
-  " *\n"
-  " * Build, check and use:\n"
-  " *   cc -shared -fPIC @name@.c $(pkg-config --cflags --libs nncore) -o @name@.so\n"
-  " *   nnrun check-plugin ./@name@.so\n"
-  " *   activation: {name: @name@, scale: 1.0}      (in an experiment file)\n"
-  " */\n"
-  "#include <nn.h>\n"
-  "\n"
-  "#define @UPPER@_TYPE_ACTIVATION (@name@_activation_get_type ())\n"
-  "G_DECLARE_FINAL_TYPE (@Camel@Activation, @name@_activation, @UPPER@, ACTIVATION, NnActivation)\n"
-  "\n"
-  "struct _@Camel@Activation\n"
-  "{\n"
-  "  NnActivation parent_instance;\n"
-  "\n"
-  "  double scale;\n"
-  "};\n"
-  "\n"
-  "/* Registers the class under the name that experiment files use. */\n"
-  "G_DEFINE_DYNAMIC_TYPE_EXTENDED (@Camel@Activation, @name@_activation,\n"
-  "~NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL,\n"
-  "~g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,\n"
-  "~                                g_define_type_id, \"@name@\", 0);)\n"
-  "\n"
-  "enum {\n"
-  "  PROP_0,\n"
-  "  PROP_SCALE,\n"
-  "  N_PROPS\n"
-  "};\n"
-  "\n"
-  "static GParamSpec *properties[N_PROPS];\n"
-  "\n"
-  "/* EDIT: a = f(z), element by element. z and a are batch x units matrices,\n"
-  " * row-major, n values each. */\n"
-  "static void\n"
-  "@name@_activation_forward (NnActivation   *activation,\n"
-  "~const NnMatrix *z,\n"
-  "~NnMatrix       *a)\n"
-  "{\n"
-  "  @Camel@Activation *self = @UPPER@_ACTIVATION (activation);\n"
-  "  const nn_real scale = (nn_real) self->scale;\n"
-  "  gsize n = nn_matrix_size (z);\n"
-  "\n"
-  "  for (gsize i = 0; i < n; i++)\n"
-  "    a->data[i] = scale * z->data[i];\n"
-  "}\n"
-  "\n"
-  "/* EDIT: grad_z = grad_a * f'(z), element by element. z and a are the input\n"
-  " * and the output of forward: use whichever gives f' more cheaply. */\n"
-  "static void\n"
-  "@name@_activation_backward (NnActivation   *activation,\n"
-  "~const NnMatrix *z,\n"
-  "~const NnMatrix *a,\n"
-  "~const NnMatrix *grad_a,\n"
-  "~NnMatrix       *grad_z)\n"
-  "{\n"
-  "  @Camel@Activation *self = @UPPER@_ACTIVATION (activation);\n"
-  "  const nn_real scale = (nn_real) self->scale;\n"
-  "  gsize n = nn_matrix_size (z);\n"
-  "\n"
-  "  for (gsize i = 0; i < n; i++)\n"
-  "    grad_z->data[i] = grad_a->data[i] * scale;\n"
-  "}\n"
-  "\n"
-  "static void\n"
-  "@name@_activation_get_property (GObject    *object,\n"
-  "~guint       prop_id,\n"
-  "~GValue     *value,\n"
-  "~GParamSpec *pspec)\n"
-  "{\n"
-  "  @Camel@Activation *self = @UPPER@_ACTIVATION (object);\n"
-  "\n"
-  "  switch (prop_id)\n"
-  "    {\n"
-  "    case PROP_SCALE:\n"
-  "      g_value_set_double (value, self->scale);\n"
-  "      break;\n"
-  "    default:\n"
-  "      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);\n"
-  "    }\n"
-  "}\n"
-  "\n"
-  "static void\n"
-  "@name@_activation_set_property (GObject      *object,\n"
-  "~guint         prop_id,\n"
-  "~const GValue *value,\n"
-  "~GParamSpec   *pspec)\n"
-  "{\n"
-  "  @Camel@Activation *self = @UPPER@_ACTIVATION (object);\n"
-  "\n"
-  "  switch (prop_id)\n"
-  "    {\n"
-  "    case PROP_SCALE:\n"
-  "      self->scale = g_value_get_double (value);\n"
-  "      break;\n"
-  "    default:\n"
-  "      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);\n"
-  "    }\n"
-  "}\n"
-  "\n"
-  "static void\n"
-  "@name@_activation_class_init (@Camel@ActivationClass *klass)\n"
-  "{\n"
-  "  GObjectClass *object_class = G_OBJECT_CLASS (klass);\n"
-  "  NnActivationClass *activation_class = NN_ACTIVATION_CLASS (klass);\n"
-  "\n"
-  "  object_class->get_property = @name@_activation_get_property;\n"
-  "  object_class->set_property = @name@_activation_set_property;\n"
-  "\n"
-  "  /* One line, shown by `nnrun plugins`. */\n"
-  "  activation_class->description = \"@name@: scale * z\";\n"
-  "  activation_class->forward = @name@_activation_forward;\n"
-  "  activation_class->backward = @name@_activation_backward;\n"
-  "\n"
-  "  /* In YAML: {name: @name@, scale: 2.0}. Values outside the range are\n"
-  "   * refused when the experiment is read; nnrun check-plugin checks the\n"
-  "   * default and a value away from it. */\n"
-  "  properties[PROP_SCALE] =\n"
-  "    g_param_spec_double (\"scale\", NULL, \"Factor applied to z\",\n"
-  "                         0.0, 10.0, 1.0,\n"
-  "                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);\n"
-  "\n"
-  "  g_object_class_install_properties (object_class, N_PROPS, properties);\n"
-  "}\n"
-  "\n"
-  "static void\n"
-  "@name@_activation_class_finalize (@Camel@ActivationClass *klass)\n"
-  "{\n"
-  "}\n"
-  "\n"
-  "static void\n"
-  "@name@_activation_init (@Camel@Activation *self)\n"
-  "{\n"
-  "}\n"
-  "\n"
-  "static void\n"
-  "register_types (GTypeModule *module)\n"
-  "{\n"
-  "  @name@_activation_register_type (module);\n"
-  "}\n"
-  "\n"
-  "/* The entry points nn looks for, and the plugin ABI and scalar type that\n"
-  " * this file is built for. */\n"
-  "NN_PLUGIN_DEFINE (register_types)\n";
-
-static const char loss_template[] =
-  "/* @name@: a loss for nn, made by `nnrun new-plugin`.\n"
-  " *\n"
-  " * Edit the two functions marked EDIT: compute returns the loss of a batch,\n"
-  " * a mean over the samples, and gradient writes the derivative of exactly\n"
-  " * that mean with respect to each prediction. As made, it is the mean\n"
-  " * squared error times `weight`, a parameter that shows how one becomes\n"
-  " * settable from an experiment file: rename it, add others the same way,\n"
-  " * or remove it.\n"
-  " *\n"
-  " * Build, check and use:\n"
-  " *   cc -shared -fPIC @name@.c $(pkg-config --cflags --libs nncore) -o @name@.so\n"
-  " *   nnrun check-plugin ./@name@.so\n"
-  " *   loss: {name: @name@, weight: 1.0}      (in an experiment file)\n"
-  " */\n"
-  "#include <nn.h>\n"
-  "\n"
-  "#define @UPPER@_TYPE_LOSS (@name@_loss_get_type ())\n"
-  "G_DECLARE_FINAL_TYPE (@Camel@Loss, @name@_loss, @UPPER@, LOSS, NnLoss)\n"
-  "\n"
-  "struct _@Camel@Loss\n"
-  "{\n"
-  "  NnLoss parent_instance;\n"
-  "\n"
-  "  double weight;\n"
-  "};\n"
-  "\n"
-  "/* Registers the class under the name that experiment files use. */\n"
-  "G_DEFINE_DYNAMIC_TYPE_EXTENDED (@Camel@Loss, @name@_loss,\n"
-  "~NN_TYPE_LOSS, G_TYPE_FLAG_FINAL,\n"
-  "~g_io_extension_point_implement (NN_LOSS_EXTENSION_POINT_NAME,\n"
-  "~                                g_define_type_id, \"@name@\", 0);)\n"
-  "\n"
-  "enum {\n"
-  "  PROP_0,\n"
-  "  PROP_WEIGHT,\n"
-  "  N_PROPS\n"
-  "};\n"
-  "\n"
-  "static GParamSpec *properties[N_PROPS];\n"
-  "\n"
-  "/* EDIT: the loss of a batch, a mean. pred and target are batch x outputs\n"
-  " * matrices, row-major, n values each; sum in double. */\n"
-  "static double\n"
-  "@name@_loss_compute (NnLoss         *loss,\n"
-  "~const NnMatrix *pred,\n"
-  "~const NnMatrix *target)\n"
-  "{\n"
-  "  @Camel@Loss *self = @UPPER@_LOSS (loss);\n"
-  "  gsize n = nn_matrix_size (pred);\n"
-  "  double sum = 0;\n"
-  "\n"
-  "  if (n == 0)\n"
-  "    return 0;\n"
-  "  for (gsize i = 0; i < n; i++)\n"
-  "    {\n"
-  "      double d = (double) pred->data[i] - (double) target->data[i];\n"
-  "\n"
-  "      sum += d * d;\n"
-  "    }\n"
-  "  return self->weight * sum / (double) n;\n"
-  "}\n"
-  "\n"
-  "/* EDIT: grad = the derivative of compute's mean with respect to each\n"
-  " * prediction, so mind the 1 / n. */\n"
-  "static void\n"
-  "@name@_loss_gradient (NnLoss         *loss,\n"
-  "~const NnMatrix *pred,\n"
-  "~const NnMatrix *target,\n"
-  "~NnMatrix       *grad)\n"
-  "{\n"
-  "  @Camel@Loss *self = @UPPER@_LOSS (loss);\n"
-  "  gsize n = nn_matrix_size (pred);\n"
-  "\n"
-  "  for (gsize i = 0; i < n; i++)\n"
-  "    {\n"
-  "      double d = (double) pred->data[i] - (double) target->data[i];\n"
-  "\n"
-  "      grad->data[i] = (nn_real) (self->weight * 2 * d / (double) n);\n"
-  "    }\n"
-  "}\n"
-  "\n"
-  "static void\n"
-  "@name@_loss_get_property (GObject    *object,\n"
-  "~guint       prop_id,\n"
-  "~GValue     *value,\n"
-  "~GParamSpec *pspec)\n"
-  "{\n"
-  "  @Camel@Loss *self = @UPPER@_LOSS (object);\n"
-  "\n"
-  "  switch (prop_id)\n"
-  "    {\n"
-  "    case PROP_WEIGHT:\n"
-  "      g_value_set_double (value, self->weight);\n"
-  "      break;\n"
-  "    default:\n"
-  "      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);\n"
-  "    }\n"
-  "}\n"
-  "\n"
-  "static void\n"
-  "@name@_loss_set_property (GObject      *object,\n"
-  "~guint         prop_id,\n"
-  "~const GValue *value,\n"
-  "~GParamSpec   *pspec)\n"
-  "{\n"
-  "  @Camel@Loss *self = @UPPER@_LOSS (object);\n"
-  "\n"
-  "  switch (prop_id)\n"
-  "    {\n"
-  "    case PROP_WEIGHT:\n"
-  "      self->weight = g_value_get_double (value);\n"
-  "      break;\n"
-  "    default:\n"
-  "      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);\n"
-  "    }\n"
-  "}\n"
-  "\n"
-  "static void\n"
-  "@name@_loss_class_init (@Camel@LossClass *klass)\n"
-  "{\n"
-  "  GObjectClass *object_class = G_OBJECT_CLASS (klass);\n"
-  "  NnLossClass *loss_class = NN_LOSS_CLASS (klass);\n"
-  "\n"
-  "  object_class->get_property = @name@_loss_get_property;\n"
-  "  object_class->set_property = @name@_loss_set_property;\n"
-  "\n"
-  "  /* One line, shown by `nnrun plugins`. */\n"
-  "  loss_class->description = \"@name@: weight * mean squared error\";\n"
-  "  loss_class->compute = @name@_loss_compute;\n"
-  "  loss_class->gradient = @name@_loss_gradient;\n"
-  "\n"
-  "  /* In YAML: {name: @name@, weight: 2.0}. Values outside the range are\n"
-  "   * refused when the experiment is read; nnrun check-plugin checks the\n"
-  "   * default and a value away from it. */\n"
-  "  properties[PROP_WEIGHT] =\n"
-  "    g_param_spec_double (\"weight\", NULL, \"Factor applied to the loss\",\n"
-  "                         0.0, 1000.0, 1.0,\n"
-  "                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);\n"
-  "\n"
-  "  g_object_class_install_properties (object_class, N_PROPS, properties);\n"
-  "}\n"
-  "\n"
-  "static void\n"
-  "@name@_loss_class_finalize (@Camel@LossClass *klass)\n"
-  "{\n"
-  "}\n"
-  "\n"
-  "static void\n"
-  "@name@_loss_init (@Camel@Loss *self)\n"
-  "{\n"
-  "}\n"
-  "\n"
-  "static void\n"
-  "register_types (GTypeModule *module)\n"
-  "{\n"
-  "  @name@_loss_register_type (module);\n"
-  "}\n"
-  "\n"
-  "/* The entry points nn looks for, and the plugin ABI and scalar type that\n"
-  " * this file is built for. */\n"
-  "NN_PLUGIN_DEFINE (register_types)\n";
-
-static const char meson_template[] =
-  "# Builds @name@.so, the nn @kind@ in @name@.c, against the installed nn:\n"
-  "#   meson setup build && meson compile -C build\n"
-  "#   nnrun check-plugin build/@name@.so\n"
-  "# `meson install -C build` copies it into nn's plugin folder.\n"
-  "project('@name@', 'c')\n"
-  "\n"
-  "nncore_dep = dependency('nncore')\n"
-  "\n"
-  "shared_module('@name@', '@name@.c',\n"
-  "  name_prefix: '',\n"
-  "  dependencies: nncore_dep,\n"
-  "  gnu_symbol_visibility: 'hidden',\n"
-  "  install: true,\n"
-  "  install_dir: nncore_dep.get_variable(pkgconfig: 'plugindir'))\n";
-
-/* The template with @name@, @Camel@, @UPPER@ and @kind@ filled in. A line
- * starting with '~' continues the argument list of the line before it: the
- * '~' becomes the spaces that align it under the first '(' there, whatever
- * the length of the name. */
-static char *
-render (const char *template,
-        const char *name,
-        const char *kind)
-{
-  g_autoptr(GString) text = g_string_new (template);
-  g_autoptr(GString) camel = g_string_new (NULL);
-  g_autofree char *upper = g_ascii_strup (name, -1);
-  g_auto(GStrv) lines = NULL;
-  GString *out = g_string_new (NULL);
-  gsize align = 0;
-
-  for (const char *p = name; *p != '\0'; p++)
-    if (*p != '_')
-      g_string_append_c (camel, p == name || p[-1] == '_' ? g_ascii_toupper (*p) : *p);
-
-  g_string_replace (text, "@name@", name, 0);
-  g_string_replace (text, "@Camel@", camel->str, 0);
-  g_string_replace (text, "@UPPER@", upper, 0);
-  g_string_replace (text, "@kind@", kind, 0);
-
-  lines = g_strsplit (text->str, "\n", -1);
-  for (gsize i = 0; lines[i] != NULL; i++)
-    {
-      const char *line = lines[i];
-
-      if (line[0] == '~')
-        {
-          for (gsize s = 0; s < align; s++)
-            g_string_append_c (out, ' ');
-          line++;
-        }
-      else
-        {
-          const char *paren = strchr (line, '(');
-          align = paren ? (gsize) (paren - line) + 1 : 0;
-        }
-      g_string_append (out, line);
-      if (lines[i + 1] != NULL)
-        g_string_append_c (out, '\n');
-    }
-  return g_string_free (out, FALSE);
-}
-
-/* A registered name: what a YAML file names it by, and a C identifier. */
-static gboolean
-valid_plugin_name (const char *name)
-{
-  if (!g_ascii_islower (name[0]))
-    return FALSE;
-  for (const char *p = name; *p != '\0'; p++)
-    if (!g_ascii_islower (*p) && !g_ascii_isdigit (*p) && *p != '_')
-      return FALSE;
-  return !g_str_has_suffix (name, "_") && strstr (name, "__") == NULL;
-}
-
-static gboolean
-write_new_file (const char  *path,
-                const char  *contents,
-                GError     **error)
-{
-  if (g_file_test (path, G_FILE_TEST_EXISTS))
-    {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
-                   "%s already exists; not overwriting it", path);
-      return FALSE;
-    }
-  return g_file_set_contents (path, contents, -1, error);
-}
-
-int
-nnrun_cmd_new_plugin (int    argc,
-                      char **argv)
-{
-  g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(GError) error = NULL;
-  const GOptionEntry entries[] = { G_OPTION_ENTRY_NULL };
-  g_autofree char *source_name = NULL;
-  g_autofree char *source = NULL;
-  g_autofree char *build = NULL;
-  g_autofree char *code = NULL;
-  g_autofree char *meson = NULL;
-  g_autofree char *library = NULL;
-  const char *kind, *name, *dir;
-  gboolean activation;
-
-  context = g_option_context_new ("activation|loss NAME [DIR] - start a plugin");
-  g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_summary (context,
-    "Writes DIR/NAME.c, a complete plugin that registers NAME (an identity-like\n"
-    "activation, or the mean squared error), and DIR/meson.build. It builds,\n"
-    "loads and passes check-plugin as it is: edit its two functions. DIR is\n"
-    "./NAME by default.");
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return nnrun_usage_error (context, error->message);
-  if (argc < 3 || argc > 4)
-    return nnrun_usage_error (context, "new-plugin needs a kind, a NAME and at most one DIR");
-
-  kind = argv[1];
-  name = argv[2];
-  dir = argc == 4 ? argv[3] : name;
-  activation = g_str_equal (kind, "activation");
-  if (!activation && !g_str_equal (kind, "loss"))
-    return nnrun_usage_error (context, "the kind of plugin is 'activation' or 'loss'");
-  if (!valid_plugin_name (name))
-    {
-      g_printerr ("nnrun: '%s' cannot name a plugin: use lower-case letters, digits and "
-                  "single underscores, starting with a letter (like leaky_relu)\n", name);
-      return EXIT_BAD_INPUT;
-    }
-
-  if (g_mkdir_with_parents (dir, 0755) != 0)
-    {
-      int saved_errno = errno;
-
-      g_printerr ("nnrun: cannot make the folder %s: %s\n", dir, g_strerror (saved_errno));
-      return EXIT_RUN_FAILED;
-    }
-  source_name = g_strconcat (name, ".c", NULL);
-  source = g_build_filename (dir, source_name, NULL);
-  build = g_build_filename (dir, "meson.build", NULL);
-  code = render (activation ? activation_template : loss_template, name, kind);
-  meson = render (meson_template, name, kind);
-  /* Neither file, if either is there already. */
-  if (g_file_test (build, G_FILE_TEST_EXISTS))
-    {
-      g_printerr ("nnrun: %s already exists; not overwriting it\n", build);
-      return EXIT_BAD_INPUT;
-    }
-  if (!write_new_file (source, code, &error) || !write_new_file (build, meson, &error))
-    {
-      g_printerr ("nnrun: %s\n", error->message);
-      return g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_EXIST)
-             ? EXIT_BAD_INPUT : EXIT_RUN_FAILED;
-    }
-
-  library = g_build_filename (dir, name, NULL);
-  g_print ("Wrote %s and %s: %s, %s.\n\n", source, build,
-           activation ? "an activation" : "a loss",
-           activation ? "f(z) = scale * z" : "weight * mean squared error");
-  g_print ("Edit the two functions marked EDIT, then build and check it:\n"
-           "  cc -shared -fPIC %s $(pkg-config --cflags --libs nncore) -o %s.so\n"
-           "  nnrun check-plugin %s.so\n\n", source, library, library);
-  g_print ("Then put its folder, %s, in an experiment's plugins: list or in NN_PLUGIN_PATH,\n"
-           "and name it like a built-in:\n", dir);
-  if (activation)
-    g_print ("  - {units: 16, activation: {name: %s, scale: 1.0}}\n", name);
-  else
-    g_print ("  loss: {name: %s, weight: 1.0}\n", name);
   return EXIT_OK;
 }

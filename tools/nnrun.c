@@ -27,22 +27,6 @@ use_build_tree_plugins_if_uninstalled (void)
     nn_plugins_set_system_directory (NN_BUILD_PLUGIN_DIR);
 }
 
-/* Loads the plugins and reports the files that failed, as warnings: the
- * rest keep working. */
-static void
-load_plugins (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) failures = NULL;
-
-  if (!nn_plugins_ensure_loaded (&error))
-    g_printerr ("nnrun: warning: %s\n", error->message);
-  failures = nn_plugins_get_load_errors ();
-  for (guint i = 0; i < failures->len; i++)
-    g_printerr ("nnrun: warning: skipped plugin %s\n",
-                ((GError *) failures->pdata[i])->message);
-}
-
 typedef enum {
   OUTPUT_TEXT,
   OUTPUT_QUIET,
@@ -249,9 +233,9 @@ cmd_validate (int    argc,
     return nnrun_usage_error (context, argc < 2 ? "validate needs an experiment file"
                                           : "validate takes one experiment file");
 
-  load_plugins ();
   experiment = nn_experiment_new_from_file_full (argv[1], (const char * const *) overrides,
                                                  &error);
+  nnrun_report_plugin_problems (TRUE);
   if (experiment == NULL)
     return nnrun_fail (error);
   print_warnings (experiment);
@@ -411,9 +395,9 @@ cmd_train (int    argc,
   if (threads != -1)
     nn_matrix_set_n_threads ((guint) threads);
 
-  load_plugins ();
   experiment = nn_experiment_new_from_file_full (argv[1], (const char * const *) overrides,
                                                  &error);
+  nnrun_report_plugin_problems (TRUE);
   if (experiment == NULL)
     return nnrun_fail (error);
   print_warnings (experiment);
@@ -485,7 +469,7 @@ static const Command commands[] = {
   { "plot", nnrun_cmd_plot, "draw loss.svg and loss.png from runs' history.csv" },
   { "plugins", nnrun_cmd_plugins, "list the plugins, or describe one: [NAME]" },
   { "check-plugin", nnrun_cmd_check_plugin, "check a plugin's derivatives: NAME|FILE.so" },
-  { "new-plugin", nnrun_cmd_new_plugin, "start a plugin: activation|loss NAME [DIR]" },
+  { "new-plugin", nnrun_cmd_new_plugin, "start a plugin: activation|loss|optimizer NAME [DIR]" },
   { "bench", nnrun_cmd_bench, "the speed benchmark: [w1|w2|all] [--threads N] [--json]" },
 };
 
@@ -505,6 +489,7 @@ main (int    argc,
 {
   setlocale (LC_ALL, "");
   use_build_tree_plugins_if_uninstalled ();
+  nnrun_name_plugin_crashes ();
 
   if (argc < 2)
     {

@@ -179,4 +179,4 @@ register_types (GTypeModule *module)
 
 /* The entry points, and the plugin ABI and scalar type of this build, which
  * the loader checks before it runs any of this file's code. */
-NN_PLUGIN_DEFINE (register_types)
+NN_PLUGIN_DEFINE (register_types, "activation:swish")

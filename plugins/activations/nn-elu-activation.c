@@ -151,4 +151,4 @@ register_types (GTypeModule *module)
   nn_elu_activation_register_type (module);
 }
 
-NN_PLUGIN_DEFINE (register_types)
+NN_PLUGIN_DEFINE (register_types, "activation:elu")

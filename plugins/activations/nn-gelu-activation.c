@@ -94,4 +94,4 @@ register_types (GTypeModule *module)
   nn_gelu_activation_register_type (module);
 }
 
-NN_PLUGIN_DEFINE (register_types)
+NN_PLUGIN_DEFINE (register_types, "activation:gelu")

@@ -69,4 +69,4 @@ register_types (GTypeModule *module)
   nn_linear_activation_register_type (module);
 }
 
-NN_PLUGIN_DEFINE (register_types)
+NN_PLUGIN_DEFINE (register_types, "activation:linear")

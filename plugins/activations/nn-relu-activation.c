@@ -101,4 +101,4 @@ register_types (GTypeModule *module)
   nn_relu_activation_register_type (module);
 }
 
-NN_PLUGIN_DEFINE (register_types)
+NN_PLUGIN_DEFINE (register_types, "activation:relu")

@@ -136,4 +136,4 @@ register_types (GTypeModule *module)
   nn_sigmoid_activation_register_type (module);
 }
 
-NN_PLUGIN_DEFINE (register_types)
+NN_PLUGIN_DEFINE (register_types, "activation:sigmoid")

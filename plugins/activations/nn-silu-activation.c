@@ -109,4 +109,4 @@ register_types (GTypeModule *module)
   nn_silu_activation_register_type (module);
 }
 
-NN_PLUGIN_DEFINE (register_types)
+NN_PLUGIN_DEFINE (register_types, "activation:silu")

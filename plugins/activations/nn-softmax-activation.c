@@ -178,4 +178,4 @@ register_types (GTypeModule *module)
   nn_softmax_activation_register_type (module);
 }
 
-NN_PLUGIN_DEFINE (register_types)
+NN_PLUGIN_DEFINE (register_types, "activation:softmax")

@@ -200,4 +200,4 @@ register_types (GTypeModule *module)
   nn_softplus_activation_register_type (module);
 }
 
-NN_PLUGIN_DEFINE (register_types)
+NN_PLUGIN_DEFINE (register_types, "activation:softplus")

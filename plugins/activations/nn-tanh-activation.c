@@ -76,4 +76,4 @@ register_types (GTypeModule *module)
   nn_tanh_activation_register_type (module);
 }
 
-NN_PLUGIN_DEFINE (register_types)
+NN_PLUGIN_DEFINE (register_types, "activation:tanh")

@@ -119,4 +119,4 @@ register_types (GTypeModule *module)
   nn_binary_crossentropy_loss_register_type (module);
 }
 
-NN_PLUGIN_DEFINE (register_types)
+NN_PLUGIN_DEFINE (register_types, "loss:binary_crossentropy")

@@ -241,4 +241,4 @@ register_types (GTypeModule *module)
   nn_categorical_crossentropy_loss_register_type (module);
 }
 
-NN_PLUGIN_DEFINE (register_types)
+NN_PLUGIN_DEFINE (register_types, "loss:categorical_crossentropy")

@@ -168,4 +168,4 @@ register_types (GTypeModule *module)
   nn_huber_loss_register_type (module);
 }
 
-NN_PLUGIN_DEFINE (register_types)
+NN_PLUGIN_DEFINE (register_types, "loss:huber")

@@ -87,4 +87,4 @@ register_types (GTypeModule *module)
   nn_mean_absolute_error_loss_register_type (module);
 }
 
-NN_PLUGIN_DEFINE (register_types)
+NN_PLUGIN_DEFINE (register_types, "loss:mean_absolute_error")

@@ -106,4 +106,4 @@ register_types (GTypeModule *module)
   nn_mean_squared_error_loss_register_type (module);
 }
 
-NN_PLUGIN_DEFINE (register_types)
+NN_PLUGIN_DEFINE (register_types, "loss:mean_squared_error")

@@ -6,7 +6,8 @@
 # plugin is built out of tree with the guide's one command, checked, and
 # used from an experiment through plugins: and through NN_PLUGIN_PATH; a
 # plugin made by `nnrun new-plugin` is built with that command and with
-# its meson.build, which installs it where nnrun finds it unaided.
+# its meson.build, which installs it where nnrun finds it unaided, and a
+# second one, an optimizer, is added to that meson.build and trains.
 #
 # Usage: test-out-of-tree.sh SOURCE_ROOT float|double MESON
 set -eu
@@ -106,5 +107,29 @@ nnrun new-plugin loss my_loss "$tmp/my_loss" || fail "new-plugin loss"
   || { cat "$tmp/loss-install.log"; fail "meson install of my_loss"; }
 [ -f "$plugindir/my_loss.so" ] || fail "my_loss.so is not in $plugindir"
 nnrun check-plugin my_loss || fail "check-plugin my_loss, from the plugin folder"
+
+step "nnrun new-plugin: an optimizer beside it, added to the same meson.build"
+nnrun new-plugin optimizer my_opt "$tmp/my_loss" || fail "new-plugin optimizer beside my_loss"
+grep -F "shared_module('my_loss', 'my_loss.c'" "$tmp/my_loss/meson.build" >/dev/null \
+  || fail "my_loss is gone from meson.build"
+grep -F "shared_module('my_opt', 'my_opt.c'" "$tmp/my_loss/meson.build" >/dev/null \
+  || fail "my_opt was not added to meson.build"
+"$meson" install -C "$tmp/my_loss/build" >"$tmp/opt-install.log" 2>&1 \
+  || { cat "$tmp/opt-install.log"; fail "meson install of both plugins"; }
+[ -f "$plugindir/my_opt.so" ] || fail "my_opt.so is not in $plugindir"
+nnrun check-plugin my_opt || fail "check-plugin my_opt"
+cat >"$tmp/opt.yaml" <<YAML
+seed: 1
+data: {source: iris, scale: minmax}
+model:
+  layers:
+    - {units: 8, activation: relu}
+    - {units: 3, activation: softmax}
+loss: my_loss
+optimizer: {name: my_opt, learning_rate: 0.05, momentum: 0.5}
+train: {epochs: 5}
+YAML
+nnrun train "$tmp/opt.yaml" --quiet --out "$tmp/run-opt" || fail "train with my_opt and my_loss"
+[ -f "$tmp/run-opt/summary.json" ] || fail "no summary.json"
 
 echo "out-of-tree plugin: all steps passed"

@@ -65,4 +65,4 @@ register_types (GTypeModule *module)
   nn_fixture_nan_backward_activation_register_type (module);
 }
 
-NN_PLUGIN_DEFINE (register_types)
+NN_PLUGIN_DEFINE (register_types, "activation:fixture_nan_backward")

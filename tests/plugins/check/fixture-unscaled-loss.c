@@ -75,4 +75,4 @@ register_types (GTypeModule *module)
   nn_fixture_unscaled_loss_register_type (module);
 }
 
-NN_PLUGIN_DEFINE (register_types)
+NN_PLUGIN_DEFINE (register_types, "loss:fixture_unscaled_loss")

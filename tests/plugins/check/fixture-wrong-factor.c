@@ -69,4 +69,4 @@ register_types (GTypeModule *module)
   nn_fixture_wrong_factor_activation_register_type (module);
 }
 
-NN_PLUGIN_DEFINE (register_types)
+NN_PLUGIN_DEFINE (register_types, "activation:fixture_wrong_factor")

@@ -91,4 +91,4 @@ register_types (GTypeModule *module)
   nn_fixture_wrong_joint_register_type (module);
 }
 
-NN_PLUGIN_DEFINE (register_types)
+NN_PLUGIN_DEFINE (register_types, "loss:fixture_wrong_joint")

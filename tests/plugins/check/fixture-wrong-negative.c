@@ -71,4 +71,4 @@ register_types (GTypeModule *module)
   nn_fixture_wrong_negative_activation_register_type (module);
 }
 
-NN_PLUGIN_DEFINE (register_types)
+NN_PLUGIN_DEFINE (register_types, "activation:fixture_wrong_negative")
