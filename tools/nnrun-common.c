@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* What every nnrun command shares: exit statuses and error reporting. */
+/* What every nnrun command shares: exit statuses, error reporting and
+ * standard output. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
 #include <nn.h>
 
 #include "nnrun-commands.h"
@@ -30,4 +36,54 @@ nnrun_usage_error (GOptionContext *context,
 
   g_printerr ("nnrun: %s\n\n%s", message, help);
   return EXIT_BAD_INPUT;
+}
+
+/* The errno of the first write to standard output that failed, or 0: from
+ * then on nothing more is written there. */
+static gint stdout_errno;
+
+static gboolean
+write_stdout (const char *data,
+              gsize       length)
+{
+  if (g_atomic_int_get (&stdout_errno) != 0)
+    return FALSE;
+  errno = 0;
+  if ((length > 0 && fwrite (data, 1, length, stdout) != length) || fflush (stdout) != 0)
+    {
+      int saved = errno != 0 ? errno : EIO;
+
+      clearerr (stdout);
+      g_atomic_int_set (&stdout_errno, saved);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+print_to_stdout (const char *text)
+{
+  write_stdout (text, strlen (text));
+}
+
+void
+nnrun_setup_output (void)
+{
+  /* A reader that goes away (`nnrun train ... | head -1`) must not kill a
+   * run: a write to it fails with EPIPE instead. */
+  signal (SIGPIPE, SIG_IGN);
+  g_set_print_handler (print_to_stdout);
+}
+
+gboolean
+nnrun_write_stdout (const char *data,
+                    gsize       length)
+{
+  return write_stdout (data, length);
+}
+
+int
+nnrun_stdout_error (void)
+{
+  return g_atomic_int_get (&stdout_errno);
 }
