@@ -578,10 +578,22 @@ limit_file_size (gpointer data)
   setrlimit (RLIMIT_FSIZE, &limit);
 }
 
+/* The same, with SIGXFSZ at its default, as a shell's `ulimit -f` leaves
+ * it: nnrun itself must make going past the limit an error. */
+static void
+limit_file_size_default_signal (gpointer data)
+{
+  struct rlimit limit = { file_size_limit, file_size_limit };
+
+  signal (SIGXFSZ, SIG_DFL);
+  setrlimit (RLIMIT_FSIZE, &limit);
+}
+
 static int
-nnrun_limited (rlim_t              limit,
-               char              **err,
-               const char * const *args)
+spawn_limited (rlim_t               limit,
+               GSpawnChildSetupFunc setup,
+               char               **err,
+               const char * const  *args)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   int wait_status = 0;
@@ -592,9 +604,17 @@ nnrun_limited (rlim_t              limit,
   g_ptr_array_add (argv, NULL);
   file_size_limit = limit;
   if (!g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
-                     limit_file_size, NULL, NULL, err, &wait_status, NULL))
+                     setup, NULL, NULL, err, &wait_status, NULL))
     return -1;
   return WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
+}
+
+static int
+nnrun_limited (rlim_t              limit,
+               char              **err,
+               const char * const *args)
+{
+  return spawn_limited (limit, limit_file_size, err, args);
 }
 
 /* A failed run leaves no staging directory behind. */
@@ -640,6 +660,47 @@ test_failed_first_write_leaves_previous_run (void)
   after = nn_test_snapshot_dir (run);
   NN_ASSERT_SAME_FILES (before, after);
   check_no_staging_dir (run);
+}
+
+/* `(ulimit -f N; nnrun train ...)`: SIGXFSZ as the shell leaves it, at its
+ * default, would kill nnrun part way through a file. nnrun fails the write
+ * instead: exit 1 naming the file, no temporary file anywhere, and the
+ * previous run as it was. */
+static void
+test_file_size_limit_with_default_signal (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *config = nn_test_write_file (dir, "exp.yaml", small_run);
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autofree char *err = NULL;
+  const char *args[] = { "train", config, "--out", run, "--quiet", "--set", "train.epochs=2",
+                         NULL };
+  g_autoptr(GHashTable) before = NULL;
+  g_autoptr(GHashTable) after = NULL;
+  g_autoptr(GHashTable) scratch = NULL;
+  int status;
+
+  status = nnrun_limited (RLIM_INFINITY, &err, args);
+  NN_ASSERT_STATUS (status, 0, err);
+  before = nn_test_snapshot_dir (run);
+
+  /* config.yaml (about 560 bytes) fits in 1 KiB; the checkpoint and the
+   * plots do not. */
+  g_clear_pointer (&err, g_free);
+  args[6] = "train.epochs=3";
+  status = spawn_limited (1024, limit_file_size_default_signal, &err, args);
+  NN_ASSERT_STATUS (status, 1, err);
+  NN_ASSERT_CONTAINS (err, run);
+  NN_ASSERT_CONTAINS (err, "error: cannot write");
+  NN_ASSERT_CONTAINS (err, g_strerror (EFBIG));
+
+  after = nn_test_snapshot_dir (run);
+  NN_ASSERT_SAME_FILES (before, after);
+  check_no_staging_dir (run);
+  /* Nothing beside the run either: only the experiment and the run. */
+  scratch = nn_test_snapshot_dir (dir);
+  NN_CHECK (g_hash_table_size (scratch) == 2, "%u files in %s, expected exp.yaml and run",
+            g_hash_table_size (scratch), dir);
 }
 
 /* Run B fails part way, at the plots after every other file, or at its
@@ -782,6 +843,8 @@ main (void)
                test_failed_later_write_leaves_previous_run);
   CU_add_test (s, "a first run that fails leaves nothing; one that succeeds every file whole",
                test_failed_later_write_leaves_whole_files);
+  CU_add_test (s, "a file size limit with SIGXFSZ at its default fails the run, not nnrun",
+               test_file_size_limit_with_default_signal);
 
   return nn_test_run ();
 }

@@ -23,7 +23,8 @@ int nnrun_fail             (const GError     *error);
 int nnrun_usage_error      (GOptionContext   *context,
                             const char       *message);
 
-/* Ignores SIGPIPE, and sends g_print() through nnrun_write_stdout(). */
+/* Ignores SIGPIPE and SIGXFSZ, and sends g_print() through
+ * nnrun_write_stdout(). */
 void     nnrun_setup_output (void);
 /* Writes to standard output, unless an earlier write failed: a closed
  * reader or a full disk stops the printing, not the command. Returns

@@ -70,8 +70,11 @@ void
 nnrun_setup_output (void)
 {
   /* A reader that goes away (`nnrun train ... | head -1`) must not kill a
-   * run: a write to it fails with EPIPE instead. */
+   * run: a write to it fails with EPIPE instead. Past a file size limit,
+   * write() fails with EFBIG, reported with the file's name like a full
+   * disk, instead of SIGXFSZ killing nnrun and leaving a temporary file. */
   signal (SIGPIPE, SIG_IGN);
+  signal (SIGXFSZ, SIG_IGN);
   g_set_print_handler (print_to_stdout);
 }
 
