@@ -543,6 +543,112 @@ test_model_file_that_is_not_a_file (void)
     NN_ASSERT_CONTAINS (error->message, "model.yaml: error: not a regular file");
 }
 
+/* Runs nnrun with @args, and kills it if it has not finished within
+ * @seconds: a test of something that could block must not block. Returns
+ * its exit status, or -1 (with a failed check) if it was killed or
+ * crashed; its standard error goes to *@err. */
+static int
+nnrun_within (guint               seconds,
+              char              **err,
+              const char * const *args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err_path = NULL;
+  gint64 deadline = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
+  int err_fd, status = 0;
+  GPid pid;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("NNRUN"));
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  err_fd = g_file_open_tmp ("nn-test-err-XXXXXX", &err_path, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_async_with_pipes_and_fds (NULL, (const char * const *) argv->pdata, NULL,
+                                         G_SPAWN_DO_NOT_REAP_CHILD |
+                                           G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                                         -1, -1, err_fd, NULL, NULL, 0, &pid, NULL, NULL,
+                                         NULL, &error))
+    {
+      NN_ASSERT_NO_ERROR (error);
+      close (err_fd);
+      g_unlink (err_path);
+      return -1;
+    }
+  close (err_fd);
+  while (waitpid (pid, &status, WNOHANG) == 0)
+    {
+      if (g_get_monotonic_time () > deadline)
+        {
+          kill (pid, SIGKILL);
+          waitpid (pid, &status, 0);
+          NN_CHECK (FALSE, "nnrun %s %s %s still ran after %u s", args[0], args[1],
+                    args[2] ? args[2] : "", seconds);
+          break;
+        }
+      g_usleep (G_USEC_PER_SEC / 50);
+    }
+  g_spawn_close_pid (pid);
+  g_file_get_contents (err_path, err, NULL, NULL);
+  g_unlink (err_path);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+/* nnrun predict reads its model and its input as eval and train read
+ * theirs: a FIFO in place of either is refused at once (exit 2) instead of
+ * blocking until a writer comes. */
+static void
+test_predict_from_a_fifo (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *config = nn_test_write_file (dir, "exp.yaml",
+    "data: {source: {csv: data.csv, target: y}}\n"
+    "model: {layers: [{units: 1, activation: linear}]}\n"
+    "loss: mean_squared_error\n"
+    "train: {epochs: 1}\n");
+  g_autofree char *csv = nn_test_write_file (dir, "data.csv", "a,b,y\n1,2,3\n2,3,5\n");
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autofree char *input = g_build_filename (dir, "input.csv", NULL);
+  g_autofree char *model_dir = g_build_filename (dir, "fifo-model", NULL);
+  g_autofree char *model = g_build_filename (model_dir, "model.yaml", NULL);
+  const char *train[] = { "train", config, "--quiet", "--out", run, NULL };
+  const char *from_fifo[] = { "predict", run, input, NULL };
+  const char *fifo_model[] = { "predict", model_dir, csv, NULL };
+  const char *fifo_model_file[] = { "predict", model, csv, NULL };
+  const char *eval_fifo[] = { "eval", run, input, NULL };
+  g_autofree char *err = NULL;
+  int status;
+
+  status = nnrun_within (120, &err, train);
+  NN_ASSERT_STATUS (status, 0, err);
+  CU_ASSERT_EQUAL_FATAL (mkfifo (input, 0600), 0);
+  CU_ASSERT_EQUAL_FATAL (g_mkdir (model_dir, 0700), 0);
+  CU_ASSERT_EQUAL_FATAL (mkfifo (model, 0600), 0);
+
+  g_clear_pointer (&err, g_free);
+  status = nnrun_within (60, &err, from_fifo);
+  NN_ASSERT_STATUS (status, 2, err);
+  if (err != NULL)
+    NN_ASSERT_CONTAINS (err, "input.csv: error: not a regular file");
+
+  g_clear_pointer (&err, g_free);
+  status = nnrun_within (60, &err, fifo_model);
+  NN_ASSERT_STATUS (status, 2, err);
+  if (err != NULL)
+    NN_ASSERT_CONTAINS (err, "model.yaml: error: not a regular file");
+
+  g_clear_pointer (&err, g_free);
+  status = nnrun_within (60, &err, fifo_model_file);
+  NN_ASSERT_STATUS (status, 2, err);
+  if (err != NULL)
+    NN_ASSERT_CONTAINS (err, "model.yaml: error: not a regular file");
+
+  g_clear_pointer (&err, g_free);
+  status = nnrun_within (60, &err, eval_fifo);
+  NN_ASSERT_STATUS (status, 2, err);
+}
+
 /* ---- plugins ---------------------------------------------------------------- */
 
 /* A bare file name is a file in the working directory, never one that
@@ -829,6 +935,8 @@ main (void)
   CU_add_test (s, "a model file with too many parameters", test_model_file_too_large);
   CU_add_test (s, "a checkpoint that is a FIFO", test_checkpoint_that_is_not_a_file);
   CU_add_test (s, "a model file that is a FIFO", test_model_file_that_is_not_a_file);
+  CU_add_test (s, "nnrun predict from a FIFO, or with a model that is one",
+               test_predict_from_a_fifo);
 
   s = CU_add_suite ("plugins come from where they are asked for", nn_test_init_plugins,
                     nn_test_remove_scratch);
