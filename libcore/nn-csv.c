@@ -2,6 +2,9 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/stat.h>
+
+#include <glib/gstdio.h>
 
 #include "nn-csv-private.h"
 #include "nn-errors.h"
@@ -467,7 +470,9 @@ nn_data_set_read_error (GError       **error,
  * @error: return location for a #GError
  *
  * Opens a data file for reading. A gzip-compressed file, recognised by its
- * magic bytes rather than its name, is decompressed as it is read.
+ * magic bytes rather than its name, is decompressed as it is read. Anything
+ * but a regular file is refused before it is opened: a FIFO would block the
+ * open until a writer comes, a device might never end.
  *
  * Returns: (transfer full): the (decompressed) contents, or %NULL with an
  *   %NN_DATA_ERROR set
@@ -485,12 +490,19 @@ nn_data_open_file (const char  *path,
   g_autoptr(GInputStream) base = NULL;
   guint8 magic[2] = { 0, 0 };
   gsize got = 0;
+  GStatBuf st;
 
   if (compressed)
     *compressed = FALSE;
   if (size)
     *size = -1;
 
+  if (g_stat (path, &st) == 0 && !S_ISREG (st.st_mode) && !S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_FAILED,
+                   "%s: error: not a regular file", path);
+      return NULL;
+    }
   in = g_file_read (file, NULL, &local_error);
   if (in == NULL)
     {

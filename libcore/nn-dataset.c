@@ -588,7 +588,7 @@ nn_dataset_new_from_csv_stream (GInputStream        *stream,
   g_autofree nn_real *row = NULL;
   g_autoptr(NnMatrix) target_matrix = NULL;
   g_auto(GStrv) class_names = NULL;
-  g_autoptr(GStrvBuilder) feature_names = NULL;
+  g_autofree const char **feature_names = NULL;
   guint n_rows = 0, n_targets;
   int single_target = -1;
   nn_real *feature_data;
@@ -729,20 +729,17 @@ nn_dataset_new_from_csv_stream (GInputStream        *stream,
         return NULL;
     }
 
-  feature_names = g_strv_builder_new ();
-  for (guint j = 0; j < h.n_features; j++)
-    for (guint c = 0; c < h.n_cols; c++)
-      if (h.role[c] == (int) j)
-        g_strv_builder_add (feature_names, h.columns[c]);
+  /* Each column's name goes to the place of its feature: one pass, as
+   * files may have a million columns. */
+  feature_names = g_new0 (const char *, h.n_features + 1);
+  for (guint c = 0; c < h.n_cols; c++)
+    if (h.role[c] >= 0 && h.role[c] < (int) h.n_features)
+      feature_names[h.role[c]] = h.columns[c];
 
   feature_data = (nn_real *) g_array_free (g_steal_pointer (&x), FALSE);
-  {
-    g_auto(GStrv) names = g_strv_builder_end (feature_names);
-    return nn_dataset_new (matrix_take (n_rows, h.n_features, feature_data),
-                           g_steal_pointer (&target_matrix),
-                           (const char * const *) names,
-                           (const char * const *) class_names);
-  }
+  return nn_dataset_new (matrix_take (n_rows, h.n_features, feature_data),
+                         g_steal_pointer (&target_matrix), feature_names,
+                         (const char * const *) class_names);
 }
 
 /**

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The nnrun command line, run as a user would: exit statuses, what it
  * prints, and what it leaves on disk (SPEC §3, §4). */
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <CUnit/CUnit.h>
 #include <glib/gstdio.h>
+#include <glib-unix.h>
 
 #include <json-glib/json-glib.h>
 
@@ -627,6 +630,153 @@ test_resume_from_bad_checkpoint_exits_2 (void)
   NN_ASSERT_CONTAINS (err, staged);
 }
 
+/* A closed standard output */
+
+/* In the child: SIGPIPE as a shell leaves it, whatever this test process
+ * does with it, so that a write to a closed pipe would kill nnrun. */
+static void
+default_sigpipe (gpointer data)
+{
+  signal (SIGPIPE, SIG_DFL);
+}
+
+/* Runs nnrun with @args and @out_fd as its standard output; its standard
+ * error goes to *@err. Returns its exit status, or EXIT_CRASHED. */
+static int
+nnrun_with_stdout (int                 out_fd,
+                   char              **err,
+                   const char * const *args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GIOChannel) channel = NULL;
+  g_autoptr(GError) error = NULL;
+  GPid pid;
+  int err_fd = -1, status = 0;
+  gsize length;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("NNRUN"));
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  if (!g_spawn_async_with_pipes_and_fds (NULL, (const char * const *) argv->pdata, NULL,
+                                         G_SPAWN_DO_NOT_REAP_CHILD, default_sigpipe, NULL,
+                                         -1, out_fd, -1, NULL, NULL, 0, &pid, NULL, NULL,
+                                         &err_fd, &error))
+    {
+      *err = g_strdup (error->message);
+      return EXIT_CRASHED;
+    }
+  channel = g_io_channel_unix_new (err_fd);
+  g_io_channel_set_close_on_unref (channel, TRUE);
+  g_io_channel_read_to_end (channel, err, &length, NULL);
+  waitpid (pid, &status, 0);
+  g_spawn_close_pid (pid);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : EXIT_CRASHED;
+}
+
+/* As `nnrun train ... | head -1` after head has gone: a pipe nobody
+ * reads. */
+static int
+train_into_closed_pipe (const char  *experiment,
+                        const char  *run,
+                        const char  *mode,
+                        char       **err)
+{
+  const char *args[] = { "train", experiment, "--out", run, mode, NULL };
+  int fds[2];
+  int status;
+
+  if (!g_unix_open_pipe (fds, FD_CLOEXEC, NULL))
+    return EXIT_CRASHED;
+  close (fds[0]);
+  status = nnrun_with_stdout (fds[1], err, args);
+  close (fds[1]);
+  return status;
+}
+
+static void
+check_whole_run (const char *run,
+                 guint       epochs)
+{
+  static const char * const files[] = {
+    "config.yaml", "history.csv", "summary.json", "model.yaml", "model.safetensors",
+    "loss.svg", "loss.png", NULL
+  };
+  g_autofree char *staging = g_strconcat (run, ".partial", NULL);
+  g_autofree char *stop_reason = nn_test_summary_member (run, "stop_reason");
+
+  for (guint i = 0; files[i] != NULL; i++)
+    {
+      g_autofree char *path = g_build_filename (run, files[i], NULL);
+      NN_CHECK (g_file_test (path, G_FILE_TEST_IS_REGULAR), "%s is missing", path);
+    }
+  CU_ASSERT_EQUAL (history_rows (run), epochs);
+  CU_ASSERT_STRING_EQUAL (stop_reason ? stop_reason : "(none)", "completed");
+  CU_ASSERT_FALSE (g_file_test (staging, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_closed_stdout_does_not_stop_a_run (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *experiment = nn_test_write_file (dir, "exp.yaml",
+    "data: {source: iris, split: {validation: 0.2}}\n"
+    "model: {layers: [{units: 4, activation: tanh}, {units: 3, activation: softmax}]}\n"
+    "train: {epochs: 40, batch_size: 16}\n");
+  const char *modes[] = { "--threads=1", "--json" };   /* plain text, JSON */
+
+  for (guint i = 0; i < G_N_ELEMENTS (modes); i++)
+    {
+      g_autofree char *run = g_strdup_printf ("%s/run%u", dir, i);
+      g_autofree char *err = NULL;
+      int status = train_into_closed_pipe (experiment, run, modes[i], &err);
+
+      NN_ASSERT_STATUS (status, EXIT_OK, err);
+      /* Nothing on stderr about the pipe, once or per epoch. */
+      CU_ASSERT_STRING_EQUAL (err ? err : "(null)", "");
+      check_whole_run (run, 40);
+    }
+}
+
+/* Output that cannot be written for another reason (a full disk) is not
+ * what a reader chose to miss: eval and predict fail; a run still keeps
+ * its files, with a warning. */
+static void
+test_unwritable_stdout (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *experiment = nn_test_write_file (dir, "exp.yaml",
+    "data: {source: iris}\n"
+    "model: {layers: [{units: 3, activation: softmax}]}\n"
+    "train: {epochs: 3}\n");
+  g_autofree char *rows = nn_test_write_file (dir, "rows.csv",
+    "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n");
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  const char *train[] = { "train", experiment, "--out", run, NULL };
+  const char *eval[] = { "eval", run, "iris", NULL };
+  const char *predict[] = { "predict", run, rows, NULL };
+  int full = g_open ("/dev/full", O_WRONLY | O_CLOEXEC, 0);
+  g_autofree char *err = NULL;
+  int status;
+
+  CU_ASSERT_TRUE_FATAL (full >= 0);
+  status = nnrun_with_stdout (full, &err, train);
+  NN_ASSERT_STATUS (status, EXIT_OK, err);
+  NN_ASSERT_CONTAINS (err, "warning: cannot write to standard output");
+  check_whole_run (run, 3);
+
+  g_clear_pointer (&err, g_free);
+  status = nnrun_with_stdout (full, &err, eval);
+  NN_ASSERT_STATUS (status, EXIT_RUN_FAILED, err);
+  NN_ASSERT_CONTAINS (err, "error: cannot write to standard output");
+
+  g_clear_pointer (&err, g_free);
+  status = nnrun_with_stdout (full, &err, predict);
+  NN_ASSERT_STATUS (status, EXIT_RUN_FAILED, err);
+  NN_ASSERT_CONTAINS (err, "error: cannot write to standard output");
+  close (full);
+}
+
 int
 main (void)
 {
@@ -665,6 +815,13 @@ main (void)
                "from which --resume finishes exactly", test_killed_run_leaves_previous_run_and_resumes);
   CU_add_test (suite, "--resume with a checkpoint that is not one exits 2",
                test_resume_from_bad_checkpoint_exits_2);
+
+  suite = CU_add_suite ("nnrun outlives its standard output", init_suite,
+                        nn_test_remove_scratch);
+  CU_add_test (suite, "a closed pipe on stdout, plain or --json: the run completes, exit 0",
+               test_closed_stdout_does_not_stop_a_run);
+  CU_add_test (suite, "a full disk on stdout fails eval and predict, not a run",
+               test_unwritable_stdout);
 
   suite = CU_add_suite ("nnrun validate and --set", init_suite, nn_test_remove_scratch);
   CU_add_test (suite, "validate prints the resolved experiment, which then runs as printed",

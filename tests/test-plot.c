@@ -421,6 +421,122 @@ test_command_is_quiet (void)
   nn_test_rm_rf (work);
 }
 
+/* Names as PLplot must not get them */
+
+/* A history whose first metric is @metric. */
+static char *
+history_with_metric (const char *metric)
+{
+  return g_strdup_printf ("epoch,loss,val_loss,%s,val_%s,learning_rate,seconds\n"
+                          "1,0.9,1.0,0.50,0.45,0.1,0.01\n"
+                          "2,0.7,0.8,0.60,0.55,0.1,0.02\n", metric, metric);
+}
+
+/* nnrun plot @args draws both files, and the SVG, well-formed, shows each
+ * of @labels (NULL-terminated) as a text of its own. */
+static void
+check_plot_command (const char * const *args,
+                    const char         *dir,
+                    const char * const *labels)
+{
+  g_autofree char *svg = g_build_filename (dir, "loss.svg", NULL);
+  g_autofree char *png = g_build_filename (dir, "loss.png", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  guint32 width = 0, height = 0;
+  int status = nn_test_nnrun_argv (&out, &err, args);
+  SvgInfo info;
+
+  NN_ASSERT_STATUS (status, 0, err);
+  CU_ASSERT_TRUE (read_png_size (png, &width, &height));
+  CU_ASSERT_EQUAL (width, NNRUN_PLOT_WIDTH);
+  if (read_svg (svg, &info))
+    for (guint i = 0; labels[i] != NULL; i++)
+      NN_CHECK (has_label (&info, labels[i]), "no text '%s' in %s", labels[i], svg);
+  svg_info_clear (&info);
+}
+
+static void
+test_odd_metric_names (void)
+{
+  g_autofree char *work = nn_test_new_dir ();
+  g_autofree char *m3000 = g_strnfill (3000, 'm');
+  g_autofree char *m1m = g_strnfill (1 << 20, 'm');
+  g_autoptr(GString) e3000 = g_string_new (NULL);
+  g_autofree char *m29 = g_strnfill (29, 'm');
+  g_autofree char *cut_m = g_strconcat (m29, "…", NULL);
+  g_autoptr(GString) cut_e = g_string_new (NULL);
+  struct {
+    const char *metric;
+    const char *shown;
+  } cases[] = {
+    { m3000, cut_m },
+    { m1m, cut_m },
+    { NULL, NULL },            /* 1500 × é: cut between characters, not bytes */
+    { "#", "#" },
+    { "#u", "#u" },
+    { "##", "##" },
+    { "#fr#d", "#fr#d" },
+    { "%s%n%x", "%s%n%x" },
+    { "a<b&c>\"", "a<b&c>\"" },
+    { "tab\there", "tab\xef\xbf\xbdhere" },
+    { "", "loss" },            /* no name: no metric panel */
+  };
+
+  for (guint i = 0; i < 1500; i++)
+    g_string_append (e3000, "é");
+  for (guint i = 0; i < 29; i++)
+    g_string_append (cut_e, "é");
+  g_string_append (cut_e, "…");
+  cases[2].metric = e3000->str;
+  cases[2].shown = cut_e->str;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("run%u", i);
+      g_autofree char *history = history_with_metric (cases[i].metric);
+      g_autofree char *run = make_run (work, name, history);
+      const char *args[] = { "plot", run, NULL };
+      const char *labels[] = { "epoch", name, cases[i].shown, "validation", NULL };
+
+      check_plot_command (args, run, labels);
+    }
+}
+
+/* A run's name is its folder's: any bytes but '/'. */
+static void
+test_odd_run_names (void)
+{
+  g_autofree char *work = nn_test_new_dir ();
+  g_autofree char *hashes = g_strnfill (255, '#');
+  g_autofree char *hashes29 = g_strnfill (29, '#');
+  g_autofree char *cut = g_strconcat (hashes29, "…", NULL);
+  g_autofree char *cut_training = g_strconcat (cut, " training", NULL);
+  g_autofree char *out = g_build_filename (work, "all", NULL);
+  const char *names[] = { "#u%s", "bad\xff\xfename", "line\nbreak", hashes };
+  const char *shown[] = { "#u%s", "bad\xef\xbf\xbd\xef\xbf\xbdname",
+                          "line\xef\xbf\xbd" "break", cut };
+  const char *overlay[G_N_ELEMENTS (names) + 4] = { "plot" };
+  const char *legend[] = { "#u%s training", "bad\xef\xbf\xbd\xef\xbf\xbdname validation",
+                           "line\xef\xbf\xbd" "break training", cut_training, NULL };
+  g_autofree char *history = history_with_metric ("accuracy");
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *run = make_run (work, names[i], history);
+      const char *args[] = { "plot", run, NULL };
+      const char *labels[] = { shown[i], "accuracy", NULL };
+
+      check_plot_command (args, run, labels);
+      overlay[i + 1] = g_steal_pointer (&run);
+    }
+  overlay[G_N_ELEMENTS (names) + 1] = "--out";
+  overlay[G_N_ELEMENTS (names) + 2] = out;
+  check_plot_command (overlay, out, legend);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    g_free ((char *) overlay[i + 1]);
+}
+
 int
 main (void)
 {
@@ -438,6 +554,12 @@ main (void)
   CU_add_test (suite, "several runs are overlaid into the --out directory", test_overlay);
   CU_add_test (suite, "a history without metrics and of one epoch is plotted",
                test_loss_only);
+
+  suite = CU_add_suite ("plots of runs with odd names", NULL, nn_test_remove_scratch);
+  CU_add_test (suite, "metric names of 3000 bytes, 1 MB, '#u', '%s', a tab, none",
+               test_odd_metric_names);
+  CU_add_test (suite, "run names with '#', invalid UTF-8, a line break, 255 bytes, overlaid",
+               test_odd_run_names);
 
   suite = CU_add_suite ("plot errors", NULL, nn_test_remove_scratch);
   CU_add_test (suite, "a missing history.csv is a data error naming the file",

@@ -27,6 +27,16 @@ int nnrun_usage_error      (GOptionContext   *context,
 void nnrun_report_plugin_problems (gboolean files);
 /* Names the plugin file when its code crashes or exits while loading. */
 void nnrun_name_plugin_crashes    (void);
+/* Ignores SIGPIPE and SIGXFSZ, and sends g_print() through
+ * nnrun_write_stdout(). */
+void     nnrun_setup_output (void);
+/* Writes to standard output, unless an earlier write failed: a closed
+ * reader or a full disk stops the printing, not the command. Returns
+ * %FALSE if nothing more can be written. */
+gboolean nnrun_write_stdout (const char       *data,
+                             gsize             length);
+/* The errno of the write to standard output that failed, or 0. */
+int      nnrun_stdout_error (void);
 
 int nnrun_cmd_plugins      (int    argc,
                             char **argv);

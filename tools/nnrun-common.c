@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* What every nnrun command shares: exit statuses and error reporting. */
+/* What every nnrun command shares: exit statuses, error reporting,
+ * standard output and naming a plugin that crashes while loading. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,4 +140,57 @@ nnrun_name_plugin_crashes (void)
   for (gsize i = 0; i < G_N_ELEMENTS (crash_signals); i++)
     sigaction (crash_signals[i], &action, &previous_actions[i]);
   atexit (on_exit_while_loading);
+}
+
+/* The errno of the first write to standard output that failed, or 0: from
+ * then on nothing more is written there. */
+static gint stdout_errno;
+
+static gboolean
+write_stdout (const char *data,
+              gsize       length)
+{
+  if (g_atomic_int_get (&stdout_errno) != 0)
+    return FALSE;
+  errno = 0;
+  if ((length > 0 && fwrite (data, 1, length, stdout) != length) || fflush (stdout) != 0)
+    {
+      int saved = errno != 0 ? errno : EIO;
+
+      clearerr (stdout);
+      g_atomic_int_set (&stdout_errno, saved);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+print_to_stdout (const char *text)
+{
+  write_stdout (text, strlen (text));
+}
+
+void
+nnrun_setup_output (void)
+{
+  /* A reader that goes away (`nnrun train ... | head -1`) must not kill a
+   * run: a write to it fails with EPIPE instead. Past a file size limit,
+   * write() fails with EFBIG, reported with the file's name like a full
+   * disk, instead of SIGXFSZ killing nnrun and leaving a temporary file. */
+  signal (SIGPIPE, SIG_IGN);
+  signal (SIGXFSZ, SIG_IGN);
+  g_set_print_handler (print_to_stdout);
+}
+
+gboolean
+nnrun_write_stdout (const char *data,
+                    gsize       length)
+{
+  return write_stdout (data, length);
+}
+
+int
+nnrun_stdout_error (void)
+{
+  return g_atomic_int_get (&stdout_errno);
 }

@@ -260,6 +260,6 @@ nnrun_cmd_predict (int    argc,
         }
       g_string_append_c (out, '\n');
     }
-  fwrite (out->str, 1, out->len, stdout);
+  nnrun_write_stdout (out->str, out->len);
   return 0;
 }

@@ -226,17 +226,41 @@ typedef struct {
   double      xmin, xmax;
 } Plot;
 
-/* PLplot reads '#' as its escape character. */
-static char *
-escape_text (const char *s)
-{
-  g_autoptr(GString) out = g_string_new (NULL);
+/* The most characters of a name that a plot shows: about what fits along
+ * the side of a panel. PLplot copies each string it draws into fixed
+ * buffers (1024 characters for the text of a Unicode device), which a long
+ * name would overrun. */
+#define PLOT_TEXT_MAX_CHARS 30
 
-  for (; *s; s++)
+/* @s as PLplot may be given it, whatever it holds: valid UTF-8 (a bad byte
+ * becomes U+FFFD), no control characters or line breaks (U+FFFD too), at
+ * most PLOT_TEXT_MAX_CHARS characters (a longer name is cut at a character
+ * and ends in "…"), and '#', PLplot's escape character ("#u", "#fr"...),
+ * doubled so that it is drawn as itself. */
+static char *
+plot_text (const char *s)
+{
+  g_autofree char *valid = g_utf8_make_valid (s, -1);
+  g_autoptr(GString) out = g_string_new (NULL);
+  glong n = g_utf8_strlen (valid, -1);
+  glong i = 0;
+
+  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p), i++)
     {
-      if (*s == '#')
+      gunichar c = g_utf8_get_char (p);
+      GUnicodeType type = g_unichar_type (c);
+
+      if (n > PLOT_TEXT_MAX_CHARS && i == PLOT_TEXT_MAX_CHARS - 1)
+        {
+          g_string_append (out, "…");
+          break;
+        }
+      if (type == G_UNICODE_CONTROL || type == G_UNICODE_LINE_SEPARATOR ||
+          type == G_UNICODE_PARAGRAPH_SEPARATOR)
+        c = 0xFFFD;   /* the replacement character */
+      if (c == '#')
         g_string_append_c (out, '#');
-      g_string_append_c (out, *s);
+      g_string_append_unichar (out, c);
     }
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
@@ -422,8 +446,8 @@ collect_series (const Plot *plot,
             s.label = g_strdup (part);
           else
             {
-              g_autofree char *escaped = escape_text (h->label);
-              s.label = g_strdup_printf ("%s %s", escaped, part);
+              g_autofree char *shown = plot_text (h->label);
+              s.label = g_strdup_printf ("%s %s", shown, part);
             }
           g_array_append_val (series, s);
         }
@@ -439,7 +463,7 @@ draw_panel (const Plot *plot,
             const char *title)
 {
   g_autoptr(GArray) series = collect_series (plot, column);
-  g_autofree char *ylabel = escape_text (column);
+  g_autofree char *ylabel = plot_text (column);
   double lo, hi, step;
   PLINT n_sub;
 
@@ -469,7 +493,7 @@ draw (const Plot *plot)
   g_autofree char *title = NULL;
 
   if (plot->histories->len == 1)
-    title = escape_text (((const History *) plot->histories->pdata[0])->label);
+    title = plot_text (((const History *) plot->histories->pdata[0])->label);
   else
     title = g_strdup_printf ("%u runs", plot->histories->len);
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* nnrun: runs nn experiments. */
+#include <errno.h>
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
@@ -483,11 +484,33 @@ print_usage (FILE *out)
   fprintf (out, "\nRun 'nnrun COMMAND --help' for a command's options.\n");
 }
 
+/* A standard output that could not be written: a reader that went away
+ * (EPIPE) had what it wanted and is no error. Otherwise the output of
+ * every command but train is lost, which fails it; a run's results are in
+ * its directory. */
+static int
+check_stdout (int      status,
+              gboolean training)
+{
+  int saved = nnrun_stdout_error ();
+
+  if (saved == 0 || saved == EPIPE)
+    return status;
+  if (training)
+    {
+      g_printerr ("nnrun: warning: cannot write to standard output: %s\n", g_strerror (saved));
+      return status;
+    }
+  g_printerr ("nnrun: error: cannot write to standard output: %s\n", g_strerror (saved));
+  return status == EXIT_OK ? EXIT_RUN_FAILED : status;
+}
+
 int
 main (int    argc,
       char **argv)
 {
   setlocale (LC_ALL, "");
+  nnrun_setup_output ();
   use_build_tree_plugins_if_uninstalled ();
   nnrun_name_plugin_crashes ();
 
@@ -514,7 +537,7 @@ main (int    argc,
         /* The command sees itself as argv[0], so its --help reads naturally. */
         g_autofree char *prgname = g_strdup_printf ("nnrun %s", commands[i].name);
         g_set_prgname (prgname);
-        return commands[i].run (argc - 1, argv + 1);
+        return check_stdout (commands[i].run (argc - 1, argv + 1), commands[i].run == cmd_train);
       }
 
   /* nnrun EXPERIMENT.yaml is nnrun train EXPERIMENT.yaml. */
@@ -522,7 +545,7 @@ main (int    argc,
     {
       g_set_prgname ("nnrun train");
       argv[0] = (char *) "nnrun train";
-      return cmd_train (argc, argv);
+      return check_stdout (cmd_train (argc, argv), TRUE);
     }
 
   g_printerr ("nnrun: unknown command '%s'\n", argv[1]);
