@@ -722,7 +722,7 @@ test_closed_stdout_does_not_stop_a_run (void)
   g_autofree char *experiment = nn_test_write_file (dir, "exp.yaml",
     "data: {source: iris, split: {validation: 0.2}}\n"
     "model: {layers: [{units: 4, activation: tanh}, {units: 3, activation: softmax}]}\n"
-    "train: {epochs: 40, batch_size: 16}\n");
+    "train: {epochs: 20, batch_size: 16}\n");
   const char *modes[] = { "--threads=1", "--json" };   /* plain text, JSON */
 
   for (guint i = 0; i < G_N_ELEMENTS (modes); i++)
@@ -734,7 +734,7 @@ test_closed_stdout_does_not_stop_a_run (void)
       NN_ASSERT_STATUS (status, EXIT_OK, err);
       /* Nothing on stderr about the pipe, once or per epoch. */
       CU_ASSERT_STRING_EQUAL (err ? err : "(null)", "");
-      check_whole_run (run, 40);
+      check_whole_run (run, 20);
     }
 }
 
