@@ -28,14 +28,20 @@
  * created, so a bad file fails before any work; nn_experiment_run() then
  * trains and writes the run directory.
  *
- * A run writes its files into a staging directory beside the run
- * directory, `DIR.partial`, and only a run whose files were all written
- * replaces the previous run's files in `DIR`, all at once: a run that
- * completed, stopped early, was cancelled or diverged. A run that could not
- * write one of its files leaves the previous run as it was and removes its
- * staging directory; a process killed outright leaves `DIR.partial` with
- * the last periodic checkpoint, from which nn_experiment_resume()
- * continues. Only the files a run writes are ever removed from `DIR`:
+ * A run holds the lock `DIR.lock` beside its run directory `DIR` from
+ * the start (or from nn_experiment_resume()) until its files are committed
+ * or discarded: a second run into `DIR` fails before it trains
+ * (%G_IO_ERROR_BUSY, naming the pid of the holder). It writes its files
+ * into a staging directory beside it, `DIR.partial`, and only a run whose
+ * files were all written replaces the previous run's files in `DIR`, all at
+ * once: a run that completed, stopped early, was cancelled or diverged. A
+ * run that could not write one of its files leaves the previous run as it
+ * was and leaves in its staging directory only its last checkpoint, if it
+ * has one; a process killed outright leaves `DIR.partial` with the last
+ * checkpoint, from which nn_experiment_resume() continues. The newest
+ * checkpoint is never removed before a newer one is on disk. `DIR` holds a
+ * manifest, `.nn-run`, of the files the run wrote: only those, and files
+ * of the same names as the new run's, are ever removed or replaced there;
  * files of the user's own stay.
  *
  * By default nn_experiment_run() moves the files into place itself. A
@@ -68,7 +74,7 @@ struct _NnExperiment
   char       *output_dir;
   gboolean    auto_commit;
   gboolean    running;
-  char       *target_dir;     /* output_dir, or where its symbolic link leads */
+  NnRunDir   *run_dir;        /* locked from resume or staging to commit or discard */
   char       *staging_dir;    /* while a run's files are there, else NULL */
 
   /* The experiment as resolved, for nn_experiment_to_yaml(). */
@@ -174,7 +180,7 @@ nn_experiment_finalize (GObject *object)
   g_free (self->name);
   g_strfreev (self->metrics);
   g_free (self->output_dir);
-  g_free (self->target_dir);
+  g_clear_pointer (&self->run_dir, nn_run_dir_close);
   g_free (self->staging_dir);
   g_clear_pointer (&self->plugin_dirs, g_ptr_array_unref);
   nn_source_clear (&self->source);
@@ -1424,37 +1430,58 @@ build_columns (NnExperiment *self)
 
 /* ---- the run directory --------------------------------------------------- */
 
-/* Creates the staging directory of a run (see nn-run-dir.c). */
+/* Locks the run directory, unless a resume did, and creates the staging
+ * directory of a run (see nn-run-dir.c). */
 static gboolean
 stage (NnExperiment  *self,
        GError       **error)
 {
-  g_autofree char *target = NULL;
-  g_autofree char *staging = NULL;
-
-  if (!nn_run_dir_stage (self->output_dir, &target, &staging, error))
+  if (self->run_dir != NULL &&
+      !g_str_equal (nn_run_dir_get_path (self->run_dir), self->output_dir))
+    g_clear_pointer (&self->run_dir, nn_run_dir_close);
+  if (self->run_dir == NULL &&
+      (self->run_dir = nn_run_dir_open (self->output_dir, TRUE, error)) == NULL)
     return FALSE;
-  g_free (self->target_dir);
-  self->target_dir = g_steal_pointer (&target);
+  if (!nn_run_dir_stage (self->run_dir, error))
+    {
+      g_clear_pointer (&self->run_dir, nn_run_dir_close);
+      return FALSE;
+    }
   g_free (self->staging_dir);
-  self->staging_dir = g_steal_pointer (&staging);
+  self->staging_dir = g_strdup (nn_run_dir_get_staging (self->run_dir));
   return TRUE;
 }
 
-/* Fails the run: its staging directory goes, and @error says that the
- * run directory kept what it had. */
+/* The run's files go from the staging directory, but its checkpoint, the
+ * newest there is; the run directory is let go. */
+static gboolean
+discard_staged (NnExperiment *self)
+{
+  gboolean kept = nn_run_dir_discard (self->run_dir);
+
+  g_clear_pointer (&self->run_dir, nn_run_dir_close);
+  g_clear_pointer (&self->staging_dir, g_free);
+  return kept;
+}
+
+/* Fails the run, and @error says that the run directory kept what it had
+ * and where the checkpoint to resume from is. */
 static gboolean
 fail_staged (NnExperiment  *self,
              GError       **error)
 {
+  g_autofree char *staging = g_strdup (self->staging_dir);
+  gboolean kept;
+
   if (self->staging_dir == NULL)
     return FALSE;
-  nn_run_dir_remove (self->staging_dir, NULL);
-  g_clear_pointer (&self->staging_dir, g_free);
+  kept = discard_staged (self);
   if (error != NULL && *error != NULL)
     {
-      char *message = g_strdup_printf ("%s; %s was left as it was", (*error)->message,
-                                       self->output_dir);
+      char *message = g_strdup_printf ("%s; %s was left as it was%s%s", (*error)->message,
+                                       self->output_dir,
+                                       kept ? "; the checkpoint to resume from is in " : "",
+                                       kept ? staging : "");
       g_free ((*error)->message);
       (*error)->message = message;
     }
@@ -1467,8 +1494,9 @@ static gboolean
 commit_staged (NnExperiment  *self,
                GError       **error)
 {
-  if (!nn_run_dir_commit (self->staging_dir, self->target_dir, error))
+  if (!nn_run_dir_commit (self->run_dir, error))
     return FALSE;
+  g_clear_pointer (&self->run_dir, nn_run_dir_close);
   g_clear_pointer (&self->staging_dir, g_free);
   return TRUE;
 }
@@ -1481,6 +1509,7 @@ write_checkpoint (NnExperiment  *self,
 {
   g_autofree char *path = g_build_filename (self->staging_dir, NN_RUN_DIR_CHECKPOINT_FILE, NULL);
   GVariantBuilder b;
+  gboolean ok;
 
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&b, "{sv}", "columns",
@@ -1493,7 +1522,10 @@ write_checkpoint (NnExperiment  *self,
       g_autoptr(GVariant) state = nn_early_stopping_save_state (self->early_stopping);
       g_variant_builder_add (&b, "{sv}", "early_stopping", state);
     }
-  return nn_checkpoint_save (path, self->model, g_variant_builder_end (&b), error);
+  ok = nn_checkpoint_save (path, self->model, g_variant_builder_end (&b), error);
+  if (ok)
+    nn_run_dir_checkpoint_saved (self->run_dir);
+  return ok;
 }
 
 /**
@@ -1508,10 +1540,12 @@ write_checkpoint (NnExperiment  *self,
  * exactly the weights and history of the same run left uninterrupted.
  *
  * The checkpoint is `checkpoint.nnckpt` in the staging directory
- * `RUN_DIR.partial` when there is one there (a run killed outright left
- * it, and it is the newest), else the one in @run_dir. The resumed run
- * stages its files afresh, starting with that checkpoint, and replaces
- * @run_dir's files as any run does.
+ * `RUN_DIR.partial` when there is one there (a run killed outright or one
+ * that failed left it, and it is the newest), else the one in @run_dir. The
+ * run directory is locked from here on, as by nn_experiment_run(): a run
+ * that holds it fails this with %G_IO_ERROR_BUSY. The resumed run stages
+ * its files afresh, starting with that checkpoint, which stays until the
+ * new one replaces it, and replaces @run_dir's files as any run does.
  *
  * Returns: %TRUE, or %FALSE with @error set (%NN_MODEL_ERROR for a
  *   checkpoint that does not belong to this experiment)
@@ -1527,29 +1561,35 @@ nn_experiment_resume (NnExperiment  *self,
   g_autoptr(GVariant) history = NULL;
   g_autoptr(GVariant) es_state = NULL;
   g_autofree const char **names = NULL;
+  g_autoptr(NnRunDir) run = NULL;
   const double *rows;
   gsize n_values = 0;
   guint done = 0, n_cols;
 
   g_return_val_if_fail (NN_IS_EXPERIMENT (self), FALSE);
   g_return_val_if_fail (run_dir != NULL, FALSE);
+  g_return_val_if_fail (self->staging_dir == NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  {
-    g_autofree char *staging = nn_run_dir_staging_path (run_dir);
+  /* The run directory an earlier resume locked. */
+  g_clear_pointer (&self->run_dir, nn_run_dir_close);
 
-    path = g_build_filename (staging, NN_RUN_DIR_CHECKPOINT_FILE, NULL);
-  }
-  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+  /* Checked again once the run directory is locked: the run that held it
+   * may have moved its checkpoint meanwhile. */
+  for (guint pass = 0; pass < 2; pass++)
     {
       g_free (path);
-      path = g_build_filename (run_dir, NN_RUN_DIR_CHECKPOINT_FILE, NULL);
-    }
-  if (!g_file_test (path, G_FILE_TEST_EXISTS))
-    {
-      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
-                   "%s: error: no checkpoint to resume from", path);
-      return FALSE;
+      if ((path = nn_run_dir_find_checkpoint (run_dir)) == NULL)
+        {
+          g_autofree char *missing = g_build_filename (run_dir, NN_RUN_DIR_CHECKPOINT_FILE,
+                                                       NULL);
+
+          g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
+                       "%s: error: no checkpoint to resume from", missing);
+          return FALSE;
+        }
+      if (pass == 0 && (run = nn_run_dir_open (run_dir, FALSE, error)) == NULL)
+        return FALSE;
     }
   if (!nn_checkpoint_load (path, self->model, &done, &extra, error))
     {
@@ -1594,6 +1634,7 @@ nn_experiment_resume (NnExperiment  *self,
   self->seconds_before = done > 0 ? rows[(gsize) done * n_cols - 1] : 0;
   self->resumed = TRUE;
   nn_experiment_set_output_dir (self, run_dir);
+  self->run_dir = g_steal_pointer (&run);
   return TRUE;
 }
 
@@ -1887,9 +1928,15 @@ save_model (NnExperiment  *self,
  * reason in `stop_reason`, and replace the previous run as well; the
  * checkpoint is the last good one, or, when cancelled, the state to resume
  * from. When a file cannot be written (%NN_MODEL_ERROR_IO, naming the file
- * in the staging directory) or training fails otherwise, the staging
- * directory is removed and `DIR` keeps the previous run's files as they
- * were.
+ * in the staging directory) or training fails otherwise, `DIR` keeps the
+ * previous run's files as they were, and the staging directory only its
+ * checkpoint, the newest there is, if it has one (it goes otherwise).
+ *
+ * Before training, it refuses an output directory that cannot be one (an
+ * empty path, the root directory, anything under /proc, /sys or /dev, a
+ * file, a symbolic link to one or to nothing, a device, a FIFO):
+ * %NN_CONFIG_ERROR_INVALID_VALUE; and one another run holds:
+ * %G_IO_ERROR_BUSY.
  *
  * Returns: %TRUE on success, %FALSE with @error set
  */
@@ -2068,16 +2115,16 @@ nn_experiment_get_staging_dir (NnExperiment *self)
  *
  * Puts the files of the finished run, and any the caller added to the
  * staging directory, in place of the previous run's files in the run
- * directory. A run directory that holds only files a run writes
- * (`config.yaml`, `history.csv`, `summary.json`, `model.yaml`,
- * `model.safetensors`, `checkpoint.nnckpt`, and the `loss.svg` and
- * `loss.png` that nnrun adds) is exchanged with the staging directory in one step (Linux
- * `renameat2 (RENAME_EXCHANGE)`), so a reader sees all the old files or all
- * the new ones, and the old ones are then removed. A run directory that
- * also holds files of the user's own (or that belongs to another user, or
- * where the system cannot exchange directories) receives the new files one
- * rename at a time, each file atomically; the user's files stay, and the
- * previous run's files that the new run did not write are removed.
+ * directory, with a manifest, `.nn-run`, that lists them. A run directory
+ * that holds only the files its manifest lists is exchanged with the
+ * staging directory in one step (Linux `renameat2 (RENAME_EXCHANGE)`), so a
+ * reader sees all the old files or all the new ones, and the old ones are
+ * then removed. A run directory that also holds other files (or has no
+ * manifest, or belongs to another user, or where the system cannot exchange
+ * directories) receives the new files one rename at a time, each file
+ * atomically: the new files replace files of the same names, the previous
+ * run's files that its manifest lists and the new run did not write are
+ * removed, and every other file stays. The run directory is then let go.
  *
  * Returns: %TRUE on success, or %FALSE with @error set (%NN_MODEL_ERROR_IO);
  *   the files not yet moved then stay in the staging directory
@@ -2098,11 +2145,13 @@ nn_experiment_commit (NnExperiment  *self,
  * nn_experiment_discard:
  * @self: a #NnExperiment
  *
- * Removes the staging directory of a finished run that was not committed,
- * e.g. because a file the caller added could not be written, so that the
- * run directory keeps the previous run's files. Files in the staging
- * directory that a run does not write are left, with the directory. Does
- * nothing when there is no staging directory.
+ * Removes the files of a finished run that was not committed from the
+ * staging directory, e.g. because a file the caller added could not be
+ * written, so that the run directory keeps the previous run's files, and
+ * lets the run directory go. The run's checkpoint, the newest there is,
+ * stays in the staging directory for nn_experiment_resume(), and so do
+ * files that a run does not write; the directory goes when nothing is
+ * left in it. Does nothing when there is no staging directory.
  */
 void
 nn_experiment_discard (NnExperiment *self)
@@ -2112,8 +2161,7 @@ nn_experiment_discard (NnExperiment *self)
 
   if (self->staging_dir == NULL)
     return;
-  nn_run_dir_remove (self->staging_dir, NULL);
-  g_clear_pointer (&self->staging_dir, g_free);
+  discard_staged (self);
 }
 
 /**

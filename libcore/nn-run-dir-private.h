@@ -7,23 +7,55 @@
 
 G_BEGIN_DECLS
 
-/* The checkpoint of a run, in its run or staging directory: the one file
- * that is removed first, so that a resume never finds a stale one. */
+/* The checkpoint of a run, in its run or staging directory. */
 #define NN_RUN_DIR_CHECKPOINT_FILE "checkpoint.nnckpt"
 
+/* The list of the files a run wrote, in its run directory: the only files
+ * a later run removes from there. */
+#define NN_RUN_DIR_MANIFEST_FILE ".nn-run"
+
+/* A run directory held by this process: checked, locked, and with the
+ * state of its staging directory. */
+typedef struct _NnRunDir NnRunDir;
+
 G_GNUC_INTERNAL
-char     *nn_run_dir_staging_path (const char  *run_dir);
+NnRunDir   *nn_run_dir_open            (const char  *run_dir,
+                                        gboolean     create_parents,
+                                        GError     **error);
 G_GNUC_INTERNAL
-gboolean  nn_run_dir_stage        (const char  *run_dir,
-                                   char       **target,
-                                   char       **staging,
-                                   GError     **error);
+void        nn_run_dir_close           (NnRunDir    *self);
 G_GNUC_INTERNAL
-gboolean  nn_run_dir_commit       (const char  *staging,
-                                   const char  *target,
-                                   GError     **error);
+const char *nn_run_dir_get_path        (NnRunDir    *self);
 G_GNUC_INTERNAL
-gboolean  nn_run_dir_remove       (const char  *path,
-                                   GError     **error);
+const char *nn_run_dir_get_staging     (NnRunDir    *self);
+G_GNUC_INTERNAL
+char       *nn_run_dir_find_checkpoint (const char  *run_dir);
+G_GNUC_INTERNAL
+gboolean    nn_run_dir_stage           (NnRunDir    *self,
+                                        GError     **error);
+G_GNUC_INTERNAL
+void        nn_run_dir_checkpoint_saved (NnRunDir   *self);
+G_GNUC_INTERNAL
+gboolean    nn_run_dir_commit          (NnRunDir    *self,
+                                        GError     **error);
+G_GNUC_INTERNAL
+gboolean    nn_run_dir_discard         (NnRunDir    *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnRunDir, nn_run_dir_close)
+
+/* nn-run-lock.c: what may be a run directory, and the lock beside it. */
+G_GNUC_INTERNAL
+char       *nn_run_dir_resolve         (const char  *run_dir);
+G_GNUC_INTERNAL
+gboolean    nn_run_dir_check           (const char  *run_dir,
+                                        const char  *target,
+                                        GError     **error);
+G_GNUC_INTERNAL
+int         nn_run_lock_take           (const char  *run_dir,
+                                        const char  *lock_path,
+                                        GError     **error);
+G_GNUC_INTERNAL
+void        nn_run_lock_release        (int          fd,
+                                        const char  *lock_path);
 
 G_END_DECLS

@@ -1429,7 +1429,7 @@ test_run_replaces_previous_run_at_once (void)
   CU_ASSERT_PTR_NULL (nn_experiment_get_staging_dir (a));
   CU_ASSERT_FALSE (g_file_test (d.staging, G_FILE_TEST_EXISTS));
   before = nn_test_snapshot_dir (d.run);
-  CU_ASSERT_EQUAL (g_hash_table_size (before), 6);
+  CU_ASSERT_EQUAL (g_hash_table_size (before), 7);   /* the manifest .nn-run included */
 
   /* A run not committed yet has every file staged, and the run directory
    * is as it was; the caller adds a file of its own. */
@@ -1501,7 +1501,7 @@ test_user_files_stay (void)
   CU_ASSERT_TRUE (same_file (before, after, "notes.txt"));
   CU_ASSERT_FALSE (g_hash_table_contains (after, "model.yaml"));
   CU_ASSERT_FALSE (g_hash_table_contains (after, "model.safetensors"));
-  CU_ASSERT_EQUAL (g_hash_table_size (after), 5);
+  CU_ASSERT_EQUAL (g_hash_table_size (after), 6);   /* the manifest .nn-run included */
   g_hash_table_iter_init (&iter, after);
   while (g_hash_table_iter_next (&iter, &name, NULL))
     if (!g_str_equal (name, "notes.txt"))
@@ -1513,7 +1513,7 @@ test_user_files_stay (void)
   last = nn_test_snapshot_dir (d.run);
   CU_ASSERT_TRUE (same_file (before, last, "notes.txt"));
   CU_ASSERT_TRUE (g_hash_table_contains (last, "model.yaml"));
-  CU_ASSERT_EQUAL (g_hash_table_size (last), 7);
+  CU_ASSERT_EQUAL (g_hash_table_size (last), 8);
   CU_ASSERT_FALSE (g_file_test (d.staging, G_FILE_TEST_EXISTS));
 }
 
@@ -1536,7 +1536,9 @@ test_discarded_run_leaves_previous_run (void)
   CU_ASSERT_TRUE (g_file_test (d.staging, G_FILE_TEST_IS_DIR));
   nn_experiment_discard (b);
   CU_ASSERT_PTR_NULL (nn_experiment_get_staging_dir (b));
-  CU_ASSERT_FALSE (g_file_test (d.staging, G_FILE_TEST_EXISTS));
+  /* Only the run's checkpoint stays staged, the newest one to resume from. */
+  CU_ASSERT_EQUAL (snapshot_size (d.staging), 1);
+  CU_ASSERT_TRUE (exists_in (d.staging, "checkpoint.nnckpt"));
   after = nn_test_snapshot_dir (d.run);
   check_kept (before, after);
   CU_ASSERT_EQUAL (g_hash_table_size (after), g_hash_table_size (before));

@@ -733,6 +733,19 @@ check_no_staging_dir (const char *run)
   NN_CHECK (!g_file_test (staging, G_FILE_TEST_EXISTS), "%s is left", staging);
 }
 
+/* A failed run that had a checkpoint leaves it, and nothing else, in its
+ * staging directory: the newest one there is, to resume from. */
+static void
+check_only_checkpoint_staged (const char *run)
+{
+  g_autofree char *staging = g_strconcat (run, ".partial", NULL);
+  g_autoptr(GHashTable) staged = nn_test_snapshot_dir (staging);
+
+  NN_CHECK (g_hash_table_size (staged) == 1 &&
+            g_hash_table_contains (staged, "checkpoint.nnckpt"),
+            "%s holds %u files, not just its checkpoint", staging, g_hash_table_size (staged));
+}
+
 static const char small_run[] =
   "data: {source: iris, split: {validation: 0.2}}\n"
   "model: {layers: [{units: 4, activation: tanh}, {units: 3, activation: softmax}]}\n"
@@ -843,7 +856,7 @@ test_failed_later_write_leaves_previous_run (void)
   NN_ASSERT_CONTAINS (err, "was left as it was");
   after = nn_test_snapshot_dir (run);
   NN_ASSERT_SAME_FILES (before, after);
-  check_no_staging_dir (run);
+  check_only_checkpoint_staged (run);
 
   /* config.yaml fits in 1 KiB, the first checkpoint does not. */
   g_clear_pointer (&err, g_free);
@@ -852,7 +865,7 @@ test_failed_later_write_leaves_previous_run (void)
   NN_ASSERT_CONTAINS (err, "checkpoint.nnckpt: error: cannot write");
   after_checkpoint = nn_test_snapshot_dir (run);
   NN_ASSERT_SAME_FILES (before, after_checkpoint);
-  check_no_staging_dir (run);
+  check_only_checkpoint_staged (run);   /* the failed run's before, kept */
 }
 
 static void
@@ -865,7 +878,7 @@ test_failed_later_write_leaves_whole_files (void)
   const char *args[] = { "train", config, "--out", run, "--quiet", NULL };
   const char *outputs[] = { "config.yaml", "history.csv", "summary.json", "model.yaml",
                             "model.safetensors", "loss.svg", "loss.png", "checkpoint.nnckpt",
-                            NULL };
+                            ".nn-run", NULL };
   g_autoptr(GHashTable) after = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(NnPipeline) pipeline = NULL;
@@ -881,7 +894,7 @@ test_failed_later_write_leaves_whole_files (void)
   NN_ASSERT_STATUS (status, 1, err);
   NN_CHECK (err != NULL && strstr (err, "loss."), "stderr names the plot: %s", err);
   CU_ASSERT_FALSE (g_file_test (run, G_FILE_TEST_EXISTS));
-  check_no_staging_dir (run);
+  check_only_checkpoint_staged (run);
 
   /* Without the limit the same run writes every file, whole, and no
    * temporary file is left behind. */

@@ -17,6 +17,8 @@ nnrun_status_for_error (const GError *error)
 {
   if (g_error_matches (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE))
     return EXIT_BAD_INPUT;   /* a bad model file is bad input */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
+    return EXIT_BAD_INPUT;   /* the run directory is another run's */
   if (error->domain == NN_MODEL_ERROR || error->domain == G_IO_ERROR ||
       error->domain == G_FILE_ERROR)
     return EXIT_RUN_FAILED;

@@ -328,9 +328,16 @@ plot_and_commit (NnExperiment  *experiment,
       if (!nnrun_plot_run_dir_as (staging, label, &plot_error) &&
           plot_error->domain == G_FILE_ERROR)
         {
+          g_autofree char *kept = g_strdup (staging);
+          g_autofree char *checkpoint = g_build_filename (staging, "checkpoint.nnckpt", NULL);
+
+          /* The run's checkpoint stays staged, to resume from. */
           nn_experiment_discard (experiment);
-          g_set_error (error, G_FILE_ERROR, plot_error->code, "%s; %s was left as it was",
-                       plot_error->message, nn_experiment_get_output_dir (experiment));
+          if (!g_file_test (checkpoint, G_FILE_TEST_IS_REGULAR))
+            g_clear_pointer (&kept, g_free);
+          g_set_error (error, G_FILE_ERROR, plot_error->code, "%s; %s was left as it was%s%s",
+                       plot_error->message, nn_experiment_get_output_dir (experiment),
+                       kept ? "; the checkpoint to resume from is in " : "", kept ? kept : "");
           return FALSE;
         }
     }
