@@ -5,6 +5,9 @@
 
 G_BEGIN_DECLS
 
+NnMatrix * const *nn_model_peek_parameters (NnModel *self,
+                                            guint   *n_params);
+
 /* The model's part of a training state (nn_trainer_save_state()): its
  * layers, loss, parameters and optimizer state. */
 

@@ -571,7 +571,7 @@ void
 nn_model_apply_gradients (NnModel *self)
 {
   g_return_if_fail (NN_IS_MODEL (self));
-  g_return_if_fail (NN_IS_OPTIMIZER (self->optimizer));
+  g_return_if_fail (self->optimizer != NULL);   /* of its type: set_optimizer checks */
 
   ensure_optimizer_ready (self);
   nn_optimizer_step (self->optimizer, self->params->len,
@@ -740,6 +740,15 @@ nn_model_get_gradient_norm (NnModel *self)
   g_return_val_if_fail (NN_IS_MODEL (self), 0.0);
 
   return gradient_norm (self);
+}
+
+/* The parameters, for the trainer's step: no call per parameter. */
+NnMatrix * const *
+nn_model_peek_parameters (NnModel *self,
+                          guint   *n_params)
+{
+  *n_params = self->params->len;
+  return (NnMatrix * const *) self->params->pdata;
 }
 
 /* ---- training state ------------------------------------------------------ */

@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "nn-errors.h"
+#include "nn-model-private.h"
 #include "nn-trainer-private.h"
 
 /* The steps and epochs of an #NnTrainer: its hot loop, which allocates
@@ -83,6 +84,7 @@ train_step (NnTrainer       *self,
             GError         **error)
 {
   NnModel *model = self->model;
+  NnMatrix * const *params;
   guint n_params;
   double loss;
 
@@ -107,9 +109,9 @@ train_step (NnTrainer       *self,
   /* One pass over the parameters, which a gradient that is not finite or
    * a step too large for the type spoils, so that training stops at the
    * step that went wrong rather than at the end of the epoch. */
-  n_params = nn_model_get_n_parameters (model);
+  params = nn_model_peek_parameters (model, &n_params);
   for (guint i = 0; i < n_params; i++)
-    if (!nn_matrix_is_finite (nn_model_get_parameter (model, i)))
+    if (!nn_matrix_is_finite (params[i]))
       {
         nn_trainer_set_diverged_error (self, error, "the update made a %s of layer %u NaN or "
                                        "infinite (the loss was %g)",
