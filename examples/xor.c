@@ -17,6 +17,7 @@ main (void)
   g_autoptr(NnOptimizer) sgd = nn_sgd_optimizer_new (0.5);
   g_autoptr(NnLayer) hidden = NULL;
   g_autoptr(NnLayer) output = NULL;
+  g_autoptr(NnTrainer) trainer = NULL;
   g_autoptr(NnMatrix) pred = NULL;
 
   if (error != NULL)
@@ -33,7 +34,9 @@ main (void)
   nn_model_set_seed (model, 1);
   nn_model_init_parameters (model, NN_INIT_GLOROT_UNIFORM);
 
-  if (!nn_model_fit (model, x, y, NULL, NULL, 2000, 0, FALSE, NULL, &error))
+  trainer = nn_trainer_new (model);
+  g_object_set (trainer, "epochs", 2000, "shuffle", FALSE, NULL);
+  if (!nn_trainer_fit (trainer, x, y, NULL, NULL, NULL, &error))
     {
       g_printerr ("%s\n", error->message);
       return 1;

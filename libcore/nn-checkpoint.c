@@ -13,14 +13,14 @@
 #include "nn-errors.h"
 #include "nn-utils-private.h"
 
-/* A checkpoint is the training state of a model in a file, from which an
+/* A checkpoint is the training state of a trainer in a file, from which an
  * interrupted run continues exactly as if it had never stopped.
  *
  * The file starts with the 8 bytes `nnckpt\n\0` followed by a serialized
  * little-endian #GVariant of type `a{sv}`: `version` (`u`,
  * %NN_CHECKPOINT_VERSION), `real` (`s`, `float` or `double`: the build
  * that wrote it), `nn-version` (`s`), `model` (`a{sv}`, see
- * nn_model_save_training_state()) and, if given, `extra` (`v`, the
+ * nn_trainer_save_state()) and, if given, `extra` (`v`, the
  * caller's own data, e.g. its history of metrics and an early-stopping
  * state). */
 
@@ -35,13 +35,13 @@ static const char magic[8] = "nnckpt\n";
 /**
  * nn_checkpoint_save:
  * @path: the file to write
- * @model: the model being trained
+ * @trainer: the trainer of the model being trained
  * @extra: (nullable): anything else the caller needs to resume, e.g. its
  *   history; consumed if floating
  * @error: return location for a #GError
  *
- * Writes the training state of @model (nn_model_save_training_state():
- * parameters, optimizer state, #NnModel:epoch, the progress of an epoch
+ * Writes the training state of @trainer (nn_trainer_save_state():
+ * parameters, optimizer state, #NnTrainer:epoch, the progress of an epoch
  * stopped part-way and the loss histories) and @extra to @path, atomically:
  * a reader sees the old file or the new one, never a part.
  *
@@ -50,7 +50,7 @@ static const char magic[8] = "nnckpt\n";
  */
 gboolean
 nn_checkpoint_save (const char  *path,
-                    NnModel     *model,
+                    NnTrainer   *trainer,
                     GVariant    *extra,
                     GError     **error)
 {
@@ -61,13 +61,13 @@ nn_checkpoint_save (const char  *path,
   gsize size;
 
   g_return_val_if_fail (path != NULL, FALSE);
-  g_return_val_if_fail (NN_IS_MODEL (model), FALSE);
+  g_return_val_if_fail (NN_IS_TRAINER (trainer), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   g_variant_dict_insert (&dict, "version", "u", (guint32) NN_CHECKPOINT_VERSION);
   g_variant_dict_insert (&dict, "real", "s", REAL_NAME);
   g_variant_dict_insert (&dict, "nn-version", "s", NN_VERSION);
-  state = nn_model_save_training_state (model);
+  state = nn_trainer_save_state (trainer);
   g_variant_dict_insert_value (&dict, "model", state);
   if (extra != NULL)
     g_variant_dict_insert_value (&dict, "extra", g_variant_new_variant (extra));
@@ -89,20 +89,22 @@ nn_checkpoint_save (const char  *path,
 /**
  * nn_checkpoint_load:
  * @path: a file written by nn_checkpoint_save()
- * @model: a model built and configured as the one that was saved (layers,
- *   activations, loss, optimizer and seed), e.g. from the same experiment
+ * @trainer: a trainer with the seed of the one that was saved, of a model
+ *   built and configured as that one's (layers, activations, loss and
+ *   optimizer), e.g. from the same experiment
  * @epochs_done: (out) (optional): the number of epochs the checkpoint
- *   finished, #NnModel:epoch after loading
+ *   finished, #NnTrainer:epoch after loading
  * @extra: (out) (optional) (nullable) (transfer full): the caller's data
  *   given to nn_checkpoint_save(), or %NULL if none
  * @error: return location for a #GError
  *
- * Restores the training state saved in @path into @model, which then
- * continues exactly where the saved one stood. Everything is checked
- * first: a file that is not a checkpoint, of another version or build
- * (float or double), or of a model of another shape is an error and
- * leaves @model unchanged. The file is mapped rather than read, so
- * whatever its size it costs no more memory than the state of @model.
+ * Restores the training state saved in @path into @trainer and its model,
+ * which then continue exactly where the saved ones stood. Everything is
+ * checked first: a file that is not a checkpoint, of another version or
+ * build (float or double), or of a model of another shape is an error and
+ * leaves @trainer and its model unchanged. The file is mapped rather than
+ * read, so whatever its size it costs no more memory than the state of
+ * @trainer.
  *
  * Returns: %TRUE on success, or %FALSE with @error set: %NN_MODEL_ERROR_IO
  *   if the file cannot be read, %NN_MODEL_ERROR_SHAPE_MISMATCH for another
@@ -110,7 +112,7 @@ nn_checkpoint_save (const char  *path,
  */
 gboolean
 nn_checkpoint_load (const char  *path,
-                    NnModel     *model,
+                    NnTrainer   *trainer,
                     guint       *epochs_done,
                     GVariant   **extra,
                     GError     **error)
@@ -130,7 +132,7 @@ nn_checkpoint_load (const char  *path,
   int fd;
 
   g_return_val_if_fail (path != NULL, FALSE);
-  g_return_val_if_fail (NN_IS_MODEL (model), FALSE);
+  g_return_val_if_fail (NN_IS_TRAINER (trainer), FALSE);
   g_return_val_if_fail (extra == NULL || *extra == NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
@@ -208,13 +210,13 @@ nn_checkpoint_load (const char  *path,
     }
   wrapped = g_variant_lookup_value (file, "extra", G_VARIANT_TYPE_VARIANT);
 
-  if (!nn_model_load_training_state (model, state, error))
+  if (!nn_trainer_load_state (trainer, state, error))
     {
       g_prefix_error (error, "%s: ", path);
       return FALSE;
     }
   if (epochs_done != NULL)
-    *epochs_done = nn_model_get_epoch (model);
+    *epochs_done = nn_trainer_get_epoch (trainer);
   if (extra != NULL)
     *extra = wrapped != NULL ? g_variant_get_variant (wrapped) : NULL;
   return TRUE;

@@ -6,7 +6,7 @@
 #endif
 
 #include <glib.h>
-#include "nn-model.h"
+#include "nn-trainer.h"
 
 G_BEGIN_DECLS
 
@@ -19,11 +19,11 @@ G_BEGIN_DECLS
 #define NN_CHECKPOINT_VERSION 1
 
 gboolean nn_checkpoint_save (const char  *path,
-                             NnModel     *model,
+                             NnTrainer   *trainer,
                              GVariant    *extra,
                              GError     **error);
 gboolean nn_checkpoint_load (const char  *path,
-                             NnModel     *model,
+                             NnTrainer   *trainer,
                              guint       *epochs_done,
                              GVariant   **extra,
                              GError     **error);

@@ -7,6 +7,7 @@
 #include "nn-early-stopping.h"
 #include "nn-errors.h"
 #include "nn-metrics.h"
+#include "nn-trainer.h"
 
 /**
  * NnEarlyStopping:
@@ -14,9 +15,14 @@
  * Stops training when a monitored value has stopped improving, with the
  * semantics of Keras' `EarlyStopping` callback.
  *
- * The caller computes the monitored value (#NnEarlyStopping:monitor names
- * it, e.g. `val_loss` or `val_accuracy`) after each epoch and passes it to
- * nn_early_stopping_update(). A value improves on the best so far when it is
+ * As an #NnTrainerCallback, it reads the monitored value at the end of
+ * each epoch from the trainer's values of the epoch
+ * (nn_trainer_lookup_epoch_value(): `loss`, `val_loss`, or a value a
+ * callback added before it sets, such as `val_accuracy`), passes it to
+ * nn_early_stopping_update(), and calls nn_trainer_stop() when that says
+ * so; an epoch without the value fails the fit. Used on its own, the caller
+ * computes the monitored value (#NnEarlyStopping:monitor names it) after
+ * each epoch and passes it to nn_early_stopping_update(). A value improves on the best so far when it is
  * smaller by more than #NnEarlyStopping:min-delta (larger, when larger is
  * better); NaN never improves. Each epoch without improvement adds one to a
  * wait count that an improvement resets to 0, and training should stop when
@@ -30,7 +36,7 @@
  */
 struct _NnEarlyStopping
 {
-  GObject              parent_instance;
+  NnTrainerCallback    parent_instance;
 
   char                *monitor;
   guint                patience;
@@ -49,7 +55,7 @@ struct _NnEarlyStopping
   gboolean             have_weights; /* best_weights hold this run's copy */
 };
 
-G_DEFINE_FINAL_TYPE (NnEarlyStopping, nn_early_stopping, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (NnEarlyStopping, nn_early_stopping, NN_TYPE_TRAINER_CALLBACK)
 
 G_DEFINE_ENUM_TYPE (NnEarlyStoppingMode, nn_early_stopping_mode,
   G_DEFINE_ENUM_VALUE (NN_EARLY_STOPPING_MODE_AUTO, "auto"),
@@ -199,14 +205,37 @@ nn_early_stopping_set_property (GObject      *object,
     }
 }
 
+static gboolean
+nn_early_stopping_epoch_end (NnTrainerCallback  *callback,
+                             NnTrainer          *trainer,
+                             guint               epoch,
+                             GError            **error)
+{
+  NnEarlyStopping *self = NN_EARLY_STOPPING (callback);
+  double value;
+
+  if (self->monitor == NULL || !nn_trainer_lookup_epoch_value (trainer, self->monitor, &value))
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
+                   "early stopping monitors '%s', which epoch %u has no value of",
+                   self->monitor != NULL ? self->monitor : "", epoch);
+      return FALSE;
+    }
+  if (nn_early_stopping_update (self, epoch, value, nn_trainer_get_model (trainer)))
+    nn_trainer_stop (trainer);
+  return TRUE;
+}
+
 static void
 nn_early_stopping_class_init (NnEarlyStoppingClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  NnTrainerCallbackClass *callback_class = NN_TRAINER_CALLBACK_CLASS (klass);
 
   object_class->finalize = nn_early_stopping_finalize;
   object_class->get_property = nn_early_stopping_get_property;
   object_class->set_property = nn_early_stopping_set_property;
+  callback_class->epoch_end = nn_early_stopping_epoch_end;
 
   /**
    * NnEarlyStopping:monitor:

@@ -7,6 +7,7 @@
 
 #include <glib-object.h>
 #include "nn-model.h"
+#include "nn-trainer-callback.h"
 
 G_BEGIN_DECLS
 
@@ -31,7 +32,8 @@ typedef enum {
 GType nn_early_stopping_mode_get_type (void) G_GNUC_CONST;
 
 #define NN_TYPE_EARLY_STOPPING (nn_early_stopping_get_type ())
-G_DECLARE_FINAL_TYPE (NnEarlyStopping, nn_early_stopping, NN, EARLY_STOPPING, GObject)
+G_DECLARE_FINAL_TYPE (NnEarlyStopping, nn_early_stopping, NN, EARLY_STOPPING,
+                      NnTrainerCallback)
 
 NnEarlyStopping *nn_early_stopping_new                   (const char       *monitor);
 const char      *nn_early_stopping_get_monitor           (NnEarlyStopping  *self);

@@ -10,6 +10,7 @@
 #include "nn-early-stopping.h"
 #include "nn-errors.h"
 #include "nn-experiment.h"
+#include "nn-experiment-callbacks-private.h"
 #include "nn-metrics.h"
 #include "nn-plugins.h"
 #include "nn-run-dir-private.h"
@@ -62,6 +63,7 @@ struct _NnExperiment
   NnDataset  *val;
   NnDataset  *test;
   NnModel    *model;
+  NnTrainer  *trainer;
   guint       epochs;
   guint       batch_size;
   gboolean    shuffle;
@@ -69,7 +71,6 @@ struct _NnExperiment
   guint       checkpoint_every;
   gboolean    resumed;        /* the history holds a checkpoint's epochs */
   double      seconds_before; /* training time of the epochs before a resume */
-  GError     *checkpoint_error;
   GStrv       metrics;
   char       *output_dir;
   gboolean    auto_commit;
@@ -165,6 +166,7 @@ nn_experiment_dispose (GObject *object)
   g_clear_object (&self->train);
   g_clear_object (&self->val);
   g_clear_object (&self->test);
+  g_clear_object (&self->trainer);
   g_clear_object (&self->model);
   g_clear_object (&self->early_stopping);
 
@@ -190,7 +192,6 @@ nn_experiment_finalize (GObject *object)
   g_clear_pointer (&self->inline_weights, g_ptr_array_unref);
   g_clear_pointer (&self->inline_biases, g_ptr_array_unref);
   g_clear_pointer (&self->warnings, g_ptr_array_unref);
-  g_clear_error (&self->checkpoint_error);
   g_strfreev (self->columns);
   g_clear_pointer (&self->history, g_array_unref);
   g_clear_pointer (&self->final, g_hash_table_unref);
@@ -845,14 +846,14 @@ read_training (NnExperiment  *self,
           if (schedule == NULL)
             return FALSE;
           nn_schedule_set_total_epochs (NN_SCHEDULE (schedule), self->epochs);
-          nn_model_set_schedule (self->model, NN_SCHEDULE (schedule));
+          nn_trainer_set_schedule (self->trainer, NN_SCHEDULE (schedule));
         }
       if ((s = nn_yaml_lookup (doc, v, "clip_norm")) != NULL)
         {
           double clip;
           if (!nn_yaml_get_double (doc, s, "train.clip_norm", 0, G_MAXDOUBLE, &clip, error))
             return FALSE;
-          nn_model_set_clip_norm (self->model, clip);
+          nn_trainer_set_clip_norm (self->trainer, clip);
         }
       if ((s = nn_yaml_lookup (doc, v, "early_stopping")) != NULL)
         {
@@ -870,6 +871,8 @@ read_training (NnExperiment  *self,
           self->checkpoint_every = (guint) n;
         }
     }
+  g_object_set (self->trainer, "epochs", self->epochs, "batch-size", self->batch_size,
+                "shuffle", self->shuffle, NULL);
 
   /* metrics */
   if ((v = nn_yaml_lookup (doc, root, "metrics")) != NULL)
@@ -1050,6 +1053,7 @@ load_document (NnExperiment  *self,
 
   self->model = nn_model_new ();
   nn_model_set_seed (self->model, self->seed);
+  self->trainer = nn_trainer_new (self->model);
   if ((v = nn_yaml_lookup (doc, root, "model")) == NULL)
     {
       nn_yaml_set_error (error, doc, root, NN_CONFIG_ERROR_MISSING_KEY,
@@ -1339,6 +1343,21 @@ nn_experiment_get_model (NnExperiment *self)
 }
 
 /**
+ * nn_experiment_get_trainer:
+ * @self: a #NnExperiment
+ *
+ * Returns: (transfer none): the trainer of the model, with the `train`
+ *   section's settings
+ */
+NnTrainer *
+nn_experiment_get_trainer (NnExperiment *self)
+{
+  g_return_val_if_fail (NN_IS_EXPERIMENT (self), NULL);
+
+  return self->trainer;
+}
+
+/**
  * nn_experiment_get_train_data:
  * @self: a #NnExperiment
  *
@@ -1390,20 +1409,8 @@ measure (NnExperiment  *self,
          double        *out,
          GError       **error)
 {
-  const NnMatrix *x = nn_dataset_get_features (data);
-  const NnMatrix *y = nn_dataset_get_targets (data);
-  g_autoptr(NnMatrix) pred = nn_model_predict (self->model, x);
-
-  out[0] = nn_loss_compute (nn_model_get_loss (self->model), pred, y);
-  if (!isfinite (out[0]))
-    {
-      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE,
-                   "the loss is %g", out[0]);
-      return FALSE;
-    }
-  for (guint m = 0; self->metrics[m] != NULL; m++)
-    out[1 + m] = nn_metric_compute (self->metrics[m], self->task, pred, y);
-  return TRUE;
+  return nn_experiment_measure (self->model, self->task, (const char * const *) self->metrics,
+                                data, out, error);
 }
 
 /* ---- running ------------------------------------------------------------- */
@@ -1522,10 +1529,17 @@ write_checkpoint (NnExperiment  *self,
       g_autoptr(GVariant) state = nn_early_stopping_save_state (self->early_stopping);
       g_variant_builder_add (&b, "{sv}", "early_stopping", state);
     }
-  ok = nn_checkpoint_save (path, self->model, g_variant_builder_end (&b), error);
+  ok = nn_checkpoint_save (path, self->trainer, g_variant_builder_end (&b), error);
   if (ok)
     nn_run_dir_checkpoint_saved (self->run_dir);
   return ok;
+}
+
+static gboolean
+write_periodic_checkpoint (gpointer   self,
+                           GError   **error)
+{
+  return write_checkpoint (self, error);
 }
 
 /**
@@ -1591,7 +1605,7 @@ nn_experiment_resume (NnExperiment  *self,
       if (pass == 0 && (run = nn_run_dir_open (run_dir, FALSE, error)) == NULL)
         return FALSE;
     }
-  if (!nn_checkpoint_load (path, self->model, &done, &extra, error))
+  if (!nn_checkpoint_load (path, self->trainer, &done, &extra, error))
     {
       if (error != NULL && *error != NULL && (*error)->domain == NN_MODEL_ERROR)
         (*error)->code = NN_MODEL_ERROR_INVALID_FILE;
@@ -1636,60 +1650,6 @@ nn_experiment_resume (NnExperiment  *self,
   nn_experiment_set_output_dir (self, run_dir);
   self->run_dir = g_steal_pointer (&run);
   return TRUE;
-}
-
-static void
-on_epoch_finished (NnModel      *model,
-                   guint         epoch,
-                   double        loss,
-                   double        val_loss,
-                   NnExperiment *self)
-{
-  guint n_metrics = g_strv_length (self->metrics);
-  guint n_cols = g_strv_length (self->columns);
-  g_autofree double *row = g_new0 (double, n_cols);
-  g_autofree double *train_m = g_new0 (double, n_metrics + 1);
-  g_autofree double *val_m = g_new0 (double, n_metrics + 1);
-
-  row[0] = epoch;
-  row[1] = loss;
-  row[2] = val_loss;
-  if (n_metrics > 0)
-    {
-      /* Training metrics at the weights the epoch ended with, as for
-       * validation; the loss column stays the mean of the batch losses. */
-      measure (self, self->train, train_m, NULL);
-      if (self->val != NULL)
-        measure (self, self->val, val_m, NULL);
-      for (guint m = 0; m < n_metrics; m++)
-        {
-          row[3 + 2 * m] = train_m[1 + m];
-          row[4 + 2 * m] = self->val ? val_m[1 + m] : NAN;
-        }
-    }
-  row[n_cols - 2] = nn_optimizer_get_learning_rate (nn_model_get_optimizer (model));
-  row[n_cols - 1] = self->seconds_before + (g_get_monotonic_time () - self->start_time) / 1e6;
-  g_array_append_vals (self->history, row, n_cols);
-  self->epochs_run = epoch;
-
-  if (self->early_stopping != NULL)
-    {
-      const char *monitor = nn_early_stopping_get_monitor (self->early_stopping);
-      guint c = 0;
-
-      while (!g_str_equal (self->columns[c], monitor))
-        c++;
-      if (nn_early_stopping_update (self->early_stopping, epoch, row[c], model))
-        {
-          self->stop_reason = "early_stopping";
-          nn_model_stop_training (model);
-        }
-    }
-  if (self->checkpoint_every > 0 && epoch % self->checkpoint_every == 0 &&
-      self->checkpoint_error == NULL && !write_checkpoint (self, &self->checkpoint_error))
-    nn_model_stop_training (model);
-
-  g_signal_emit (self, signals[EPOCH_FINISHED], 0, epoch);
 }
 
 /* The shortest of these forms that reads back as the same double. */
@@ -1909,6 +1869,31 @@ save_model (NnExperiment  *self,
   return nn_pipeline_save (pipeline, self->staging_dir, error);
 }
 
+/* What happens after each epoch of a run, in this order: its row of the
+ * history, early stopping, the periodic checkpoint, the epoch-finished
+ * signal. Returns them, added to the trainer. */
+static GPtrArray *
+add_run_callbacks (NnExperiment *self)
+{
+  GPtrArray *callbacks = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_ptr_array_add (callbacks,
+                   nn_history_callback_new ((const char * const *) self->columns,
+                                            (const char * const *) self->metrics, self->task,
+                                            self->train, self->val, self->history,
+                                            &self->epochs_run, self->start_time,
+                                            self->seconds_before));
+  if (self->early_stopping != NULL)
+    g_ptr_array_add (callbacks, g_object_ref (self->early_stopping));
+  if (self->checkpoint_every > 0)
+    g_ptr_array_add (callbacks, nn_checkpoint_callback_new (self->checkpoint_every,
+                                                            write_periodic_checkpoint, self));
+  g_ptr_array_add (callbacks, nn_signal_callback_new (self, signals[EPOCH_FINISHED]));
+  for (guint i = 0; i < callbacks->len; i++)
+    nn_trainer_add_callback (self->trainer, callbacks->pdata[i]);
+  return callbacks;
+}
+
 /**
  * nn_experiment_run:
  * @self: a #NnExperiment
@@ -1946,8 +1931,8 @@ nn_experiment_run (NnExperiment  *self,
                    GError       **error)
 {
   g_autoptr(GError) train_error = NULL;
+  g_autoptr(GPtrArray) callbacks = NULL;
   NnDataset *val;
-  gulong handler;
   gboolean ok, cancelled;
 
   g_return_val_if_fail (NN_IS_EXPERIMENT (self), FALSE);
@@ -1975,38 +1960,29 @@ nn_experiment_run (NnExperiment  *self,
    * still resumes from here. */
   else if (!write_checkpoint (self, error))
     return fail_staged (self, error);
-  g_clear_error (&self->checkpoint_error);
   g_hash_table_remove_all (self->final);
   g_hash_table_remove_all (self->confusion);
   self->start_time = g_get_monotonic_time ();
   self->stop_reason = "running";
 
   val = self->val;
+  callbacks = add_run_callbacks (self);
   self->running = TRUE;
-  handler = g_signal_connect (self->model, "epoch-finished",
-                              G_CALLBACK (on_epoch_finished), self);
-  ok = nn_model_fit (self->model,
-                     nn_dataset_get_features (self->train), nn_dataset_get_targets (self->train),
-                     val ? nn_dataset_get_features (val) : NULL,
-                     val ? nn_dataset_get_targets (val) : NULL,
-                     self->epochs - MIN (self->epochs, nn_model_get_epoch (self->model)),
-                     self->batch_size, self->shuffle, cancellable, &train_error);
-  g_signal_handler_disconnect (self->model, handler);
+  ok = nn_trainer_fit (self->trainer,
+                       nn_dataset_get_features (self->train), nn_dataset_get_targets (self->train),
+                       val ? nn_dataset_get_features (val) : NULL,
+                       val ? nn_dataset_get_targets (val) : NULL,
+                       cancellable, &train_error);
   self->running = FALSE;
+  for (guint i = 0; i < callbacks->len; i++)
+    nn_trainer_remove_callback (self->trainer, callbacks->pdata[i]);
 
   self->seconds = self->seconds_before + (g_get_monotonic_time () - self->start_time) / 1e6;
   cancelled = !ok && g_error_matches (train_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  if (self->checkpoint_error != NULL)
-    {
-      self->stop_reason = "failed";
-      g_propagate_error (error, g_steal_pointer (&self->checkpoint_error));
-      return fail_staged (self, error);
-    }
-  else if (ok)
-    {
-      if (!g_str_equal (self->stop_reason, "early_stopping"))
-        self->stop_reason = "completed";
-    }
+  /* Early stopping is the only callback of a run that stops it. */
+  if (ok)
+    self->stop_reason = nn_trainer_get_stop_requested (self->trainer)
+                        ? "early_stopping" : "completed";
   else if (cancelled)
     self->stop_reason = "interrupted";
   else if (g_error_matches (train_error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE))
@@ -2407,14 +2383,14 @@ nn_experiment_to_yaml (NnExperiment *self)
   nn_yaml_writer_uint (w, self->batch_size);
   key (w, "shuffle");
   nn_yaml_writer_bool (w, self->shuffle);
-  if (nn_model_get_schedule (model) != NULL)
+  if (nn_trainer_get_schedule (self->trainer) != NULL)
     {
       key (w, "schedule");
-      nn_yaml_writer_object (w, G_OBJECT (nn_model_get_schedule (model)),
-                             nn_schedule_get_name (nn_model_get_schedule (model)));
+      nn_yaml_writer_object (w, G_OBJECT (nn_trainer_get_schedule (self->trainer)),
+                             nn_schedule_get_name (nn_trainer_get_schedule (self->trainer)));
     }
   key (w, "clip_norm");
-  nn_yaml_writer_double (w, nn_model_get_clip_norm (model));
+  nn_yaml_writer_double (w, nn_trainer_get_clip_norm (self->trainer));
   if (self->early_stopping != NULL)
     {
       key (w, "early_stopping");

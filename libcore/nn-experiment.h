@@ -9,6 +9,7 @@
 #include "nn-dataset.h"
 #include "nn-model.h"
 #include "nn-pipeline.h"
+#include "nn-trainer.h"
 
 G_BEGIN_DECLS
 
@@ -37,6 +38,7 @@ void                nn_experiment_set_output_dir       (NnExperiment  *self,
                                                         const char    *dir);
 guint               nn_experiment_get_epochs           (NnExperiment  *self);
 NnModel            *nn_experiment_get_model            (NnExperiment  *self);
+NnTrainer          *nn_experiment_get_trainer          (NnExperiment  *self);
 NnDataset          *nn_experiment_get_train_data       (NnExperiment  *self);
 NnDataset          *nn_experiment_get_validation_data  (NnExperiment  *self);
 NnDataset          *nn_experiment_get_test_data        (NnExperiment  *self);

@@ -9,7 +9,6 @@
 #include "nn-layer.h"
 #include "nn-loss.h"
 #include "nn-optimizer.h"
-#include "nn-schedule.h"
 
 G_BEGIN_DECLS
 
@@ -56,50 +55,19 @@ void            nn_model_set_seed             (NnModel         *self,
                                                guint64          seed);
 void            nn_model_init_parameters      (NnModel         *self,
                                                NnInit           init);
-guint           nn_model_get_epoch            (NnModel         *self);
-void            nn_model_set_epoch            (NnModel         *self,
-                                               guint            epoch);
-double          nn_model_get_clip_norm        (NnModel         *self);
-void            nn_model_set_clip_norm        (NnModel         *self,
-                                               double           clip_norm);
-NnSchedule     *nn_model_get_schedule         (NnModel         *self);
-void            nn_model_set_schedule         (NnModel         *self,
-                                               NnSchedule      *schedule);
 
 const NnMatrix *nn_model_forward              (NnModel         *self,
                                                const NnMatrix  *x);
 void            nn_model_backward             (NnModel         *self,
                                                const NnMatrix  *x,
                                                const NnMatrix  *y);
-double          nn_model_train_step           (NnModel         *self,
-                                               const NnMatrix  *x,
-                                               const NnMatrix  *y,
-                                               GError         **error);
-double          nn_model_train_epoch          (NnModel         *self,
-                                               const NnMatrix  *x,
-                                               const NnMatrix  *y,
-                                               guint            batch_size,
-                                               gboolean         shuffle,
-                                               GError         **error);
-gboolean        nn_model_fit                  (NnModel         *self,
-                                               const NnMatrix  *x,
-                                               const NnMatrix  *y,
-                                               const NnMatrix  *val_x,
-                                               const NnMatrix  *val_y,
-                                               guint            epochs,
-                                               guint            batch_size,
-                                               gboolean         shuffle,
-                                               GCancellable    *cancellable,
-                                               GError         **error);
-void            nn_model_stop_training        (NnModel         *self);
+void            nn_model_apply_gradients      (NnModel         *self);
 NnMatrix       *nn_model_predict              (NnModel         *self,
                                                const NnMatrix  *x);
 double          nn_model_evaluate             (NnModel         *self,
                                                const NnMatrix  *x,
                                                const NnMatrix  *y,
                                                GError         **error);
-GArray         *nn_model_get_loss_history     (NnModel         *self);
-GArray         *nn_model_get_val_loss_history (NnModel         *self);
 
 guint           nn_model_get_n_parameters     (NnModel         *self);
 NnMatrix       *nn_model_get_parameter        (NnModel         *self,
@@ -107,10 +75,7 @@ NnMatrix       *nn_model_get_parameter        (NnModel         *self,
 const NnMatrix *nn_model_get_gradient         (NnModel         *self,
                                                guint            index);
 double          nn_model_get_gradient_norm    (NnModel         *self);
-
-GVariant       *nn_model_save_training_state  (NnModel         *self);
-gboolean        nn_model_load_training_state  (NnModel         *self,
-                                               GVariant        *state,
-                                               GError         **error);
+void            nn_model_scale_gradients      (NnModel         *self,
+                                               double           factor);
 
 G_END_DECLS

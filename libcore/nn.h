@@ -21,6 +21,8 @@
 #include "nn-schedule.h"
 #include "nn-layer.h"
 #include "nn-model.h"
+#include "nn-trainer-callback.h"
+#include "nn-trainer.h"
 #include "nn-early-stopping.h"
 #include "nn-checkpoint.h"
 #include "nn-scaler.h"

@@ -113,6 +113,67 @@ nn_test_make_layer (guint       n_inputs,
   return nn_layer_new (n_inputs, units, act);
 }
 
+/* A trainer of @model whose nn_trainer_fit() trains up to @epochs. */
+NnTrainer *
+nn_test_make_trainer (NnModel  *model,
+                      guint     epochs,
+                      guint     batch_size,
+                      gboolean  shuffle)
+{
+  NnTrainer *trainer = nn_trainer_new (model);
+
+  g_object_set (trainer, "epochs", epochs, "batch-size", batch_size, "shuffle", shuffle, NULL);
+  return trainer;
+}
+
+#define NN_TYPE_TEST_EPOCH_CALLBACK (nn_test_epoch_callback_get_type ())
+G_DECLARE_FINAL_TYPE (NnTestEpochCallback, nn_test_epoch_callback, NN, TEST_EPOCH_CALLBACK,
+                      NnTrainerCallback)
+
+struct _NnTestEpochCallback
+{
+  NnTrainerCallback parent_instance;
+
+  NnTestEpochFunc   func;
+  gpointer          data;
+};
+
+G_DEFINE_FINAL_TYPE (NnTestEpochCallback, nn_test_epoch_callback, NN_TYPE_TRAINER_CALLBACK)
+
+static gboolean
+nn_test_epoch_callback_epoch_end (NnTrainerCallback  *callback,
+                                  NnTrainer          *trainer,
+                                  guint               epoch,
+                                  GError            **error)
+{
+  NnTestEpochCallback *self = NN_TEST_EPOCH_CALLBACK (callback);
+
+  self->func (trainer, epoch, self->data);
+  return TRUE;
+}
+
+static void
+nn_test_epoch_callback_class_init (NnTestEpochCallbackClass *klass)
+{
+  NN_TRAINER_CALLBACK_CLASS (klass)->epoch_end = nn_test_epoch_callback_epoch_end;
+}
+
+static void
+nn_test_epoch_callback_init (NnTestEpochCallback *self)
+{
+}
+
+NnTrainerCallback *
+nn_test_epoch_callback_new (NnTestEpochFunc func,
+                            gpointer        data)
+{
+  NnTestEpochCallback *self = g_object_new (NN_TYPE_TEST_EPOCH_CALLBACK, NULL);
+
+  self->func = func;
+  self->data = data;
+  return NN_TRAINER_CALLBACK (self);
+}
+
 int
 nn_test_require_env (const char *first_name,
                      ...)

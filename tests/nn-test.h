@@ -47,6 +47,18 @@ NnMatrix *nn_test_one_hot         (GRand *rand,
 NnLayer  *nn_test_make_layer      (guint       n_inputs,
                                    guint       units,
                                    const char *activation);
+NnTrainer *nn_test_make_trainer   (NnModel    *model,
+                                   guint       epochs,
+                                   guint       batch_size,
+                                   gboolean    shuffle);
+
+/* A trainer callback that calls @func at the end of every epoch. */
+typedef void (*NnTestEpochFunc) (NnTrainer *trainer,
+                                 guint      epoch,
+                                 gpointer   data);
+
+NnTrainerCallback *nn_test_epoch_callback_new (NnTestEpochFunc func,
+                                               gpointer        data);
 
 /* Suite init: 0 if every named variable (NULL-terminated) is set, else 1
  * with a message; the variables come from meson test. */

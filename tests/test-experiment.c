@@ -1101,7 +1101,7 @@ test_schedule_sets_each_epochs_rate (void)
   for (guint i = 0; i < 6; i++)
     NN_ASSERT_CMPFLOAT (g_ascii_strtod (rates[i], NULL), g_ascii_strtod (expected[i], NULL),
                         1e-12, 0);
-  CU_ASSERT_EQUAL (nn_model_get_clip_norm (nn_experiment_get_model (e)), 1.0);
+  CU_ASSERT_EQUAL (nn_trainer_get_clip_norm (nn_experiment_get_trainer (e)), 1.0);
   {
     g_autofree char *yaml = nn_experiment_to_yaml (e);
     CU_ASSERT_PTR_NOT_NULL (strstr (yaml, "schedule: {name: step"));

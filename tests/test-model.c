@@ -500,14 +500,15 @@ test_training_reduces_lesson_loss (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(NnModel) model = make_lesson_model ();
+  g_autoptr(NnTrainer) trainer = nn_test_make_trainer (model, 100, 0, FALSE);
   g_autoptr(NnMatrix) x = NULL;
   g_autoptr(NnMatrix) y = NULL;
   GArray *history;
 
   lesson_data (&x, &y);
-  CU_ASSERT_TRUE (nn_model_fit (model, x, y, NULL, NULL, 100, 0, FALSE, NULL, &error));
+  CU_ASSERT_TRUE (nn_trainer_fit (trainer, x, y, NULL, NULL, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
-  history = nn_model_get_loss_history (model);
+  history = nn_trainer_get_loss_history (trainer);
   CU_ASSERT_EQUAL_FATAL (history->len, 100);
   /* The lesson's network, fixed, starts at 0.70298013 (PyTorch float64). */
   NN_ASSERT_CMPFLOAT (g_array_index (history, double, 0), 0.7029801347226797, 1e-6, 0);
@@ -522,13 +523,14 @@ test_xor_trains_to_low_loss (void)
   const char * const acts[] = { "tanh", "sigmoid" };
   g_autoptr(GError) error = NULL;
   g_autoptr(NnModel) model = make_model (widths, acts, 2, "binary_crossentropy", 0.5, 1);
+  g_autoptr(NnTrainer) trainer = nn_test_make_trainer (model, 2000, 0, FALSE);
   nn_real xv[] = { 0, 0, 0, 1, 1, 0, 1, 1 };
   nn_real yv[] = { 0, 1, 1, 0 };
   g_autoptr(NnMatrix) x = nn_matrix_new_from_data (4, 2, xv);
   g_autoptr(NnMatrix) y = nn_matrix_new_from_data (4, 1, yv);
   g_autoptr(NnMatrix) pred = NULL;
 
-  CU_ASSERT_TRUE (nn_model_fit (model, x, y, NULL, NULL, 2000, 0, FALSE, NULL, &error));
+  CU_ASSERT_TRUE (nn_trainer_fit (trainer, x, y, NULL, NULL, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT (nn_model_evaluate (model, x, y, NULL) < 0.05);
   pred = nn_model_predict (model, x);
@@ -546,17 +548,19 @@ test_minibatch_epoch_is_sum_of_steps (void)
   g_autoptr(GRand) rand = g_rand_new_with_seed (11);
   g_autoptr(NnModel) a = make_model (widths, acts, 2, "categorical_crossentropy", 0.3, 9);
   g_autoptr(NnModel) b = make_model (widths, acts, 2, "categorical_crossentropy", 0.3, 9);
+  g_autoptr(NnTrainer) ta = nn_test_make_trainer (a, 1, 4, FALSE);
+  g_autoptr(NnTrainer) tb = nn_trainer_new (b);
   g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 10, 3, -1, 1);
   g_autoptr(NnMatrix) y = nn_test_one_hot (rand, 10, 2);
   double epoch_loss, total = 0;
   guint starts[] = { 0, 4, 8 }, sizes[] = { 4, 4, 2 };
 
-  epoch_loss = nn_model_train_epoch (a, x, y, 4, FALSE, NULL);
+  epoch_loss = nn_trainer_train_epoch (ta, x, y, NULL);
   for (guint i = 0; i < 3; i++)
     {
       NnMatrix bx = nn_matrix_view_rows (x, starts[i], sizes[i]);
       NnMatrix by = nn_matrix_view_rows (y, starts[i], sizes[i]);
-      total += nn_model_train_step (b, &bx, &by, NULL) * sizes[i];
+      total += nn_trainer_train_step (tb, &bx, &by, NULL) * sizes[i];
     }
   NN_ASSERT_CMPFLOAT (epoch_loss, total / 10, 1e-12, 0);
   for (guint p = 0; p < nn_model_get_n_parameters (a); p++)
@@ -574,14 +578,15 @@ test_training_steps_reuse_buffers (void)
   const char * const acts[] = { "relu", "softmax" };
   g_autoptr(GRand) rand = g_rand_new_with_seed (12);
   g_autoptr(NnModel) model = make_model (widths, acts, 2, "categorical_crossentropy", 0.1, 1);
+  g_autoptr(NnTrainer) trainer = nn_test_make_trainer (model, 1, 8, TRUE);
   g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 20, 3, -1, 1);
   g_autoptr(NnMatrix) y = nn_test_one_hot (rand, 20, 2);
   const nn_real *z_data;
 
-  nn_model_train_epoch (model, x, y, 8, TRUE, NULL);
+  nn_trainer_train_epoch (trainer, x, y, NULL);
   z_data = nn_layer_get_z (nn_model_get_layer (model, 0))->data;
   for (int i = 0; i < 5; i++)
-    nn_model_train_epoch (model, x, y, 8, TRUE, NULL);
+    nn_trainer_train_epoch (trainer, x, y, NULL);
   CU_ASSERT_PTR_EQUAL (nn_layer_get_z (nn_model_get_layer (model, 0))->data, z_data);
 }
 
@@ -596,6 +601,7 @@ test_layer_added_after_training (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GRand) rand = g_rand_new_with_seed (5);
   g_autoptr(NnModel) model = make_model (widths, acts, 1, "mean_squared_error", 0.1, 3);
+  g_autoptr(NnTrainer) trainer = nn_trainer_new (model);
   g_autoptr(NnModel) fresh = nn_model_new ();
   g_autoptr(NnLoss) loss = nn_loss_new_by_name ("mean_squared_error", &error);
   g_autoptr(NnLayer) wide = nn_test_make_layer (2, 40, "linear");
@@ -604,7 +610,7 @@ test_layer_added_after_training (void)
   g_autoptr(NnMatrix) y_wide = nn_test_random_matrix (rand, 10, 40, -1, 1);
   g_autoptr(NnMatrix) grown_grad = NULL;
 
-  nn_model_train_step (model, x, y, &error);
+  nn_trainer_train_step (trainer, x, y, &error);
   NN_ASSERT_NO_ERROR (error);
   nn_model_add_layer (model, wide);
   nn_model_forward (model, x);
@@ -632,17 +638,20 @@ test_same_seed_same_training (void)
   g_autoptr(NnModel) a = make_model (widths, acts, 2, "categorical_crossentropy", 0.2, 77);
   g_autoptr(NnModel) b = make_model (widths, acts, 2, "categorical_crossentropy", 0.2, 77);
   g_autoptr(NnModel) c = make_model (widths, acts, 2, "categorical_crossentropy", 0.2, 78);
+  g_autoptr(NnTrainer) ta = nn_test_make_trainer (a, 5, 4, TRUE);
+  g_autoptr(NnTrainer) tb = nn_test_make_trainer (b, 5, 4, TRUE);
+  g_autoptr(NnTrainer) tc = nn_test_make_trainer (c, 5, 4, TRUE);
   g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 30, 3, -1, 1);
   g_autoptr(NnMatrix) y = nn_test_one_hot (rand, 30, 2);
 
-  nn_model_fit (a, x, y, NULL, NULL, 5, 4, TRUE, NULL, NULL);
-  nn_model_fit (b, x, y, NULL, NULL, 5, 4, TRUE, NULL, NULL);
-  nn_model_fit (c, x, y, NULL, NULL, 5, 4, TRUE, NULL, NULL);
+  nn_trainer_fit (ta, x, y, NULL, NULL, NULL, NULL);
+  nn_trainer_fit (tb, x, y, NULL, NULL, NULL, NULL);
+  nn_trainer_fit (tc, x, y, NULL, NULL, NULL, NULL);
   for (guint e = 0; e < 5; e++)
-    CU_ASSERT_EQUAL (g_array_index (nn_model_get_loss_history (a), double, e),
-                     g_array_index (nn_model_get_loss_history (b), double, e));
-  CU_ASSERT (g_array_index (nn_model_get_loss_history (a), double, 4) !=
-             g_array_index (nn_model_get_loss_history (c), double, 4));
+    CU_ASSERT_EQUAL (g_array_index (nn_trainer_get_loss_history (ta), double, e),
+                     g_array_index (nn_trainer_get_loss_history (tb), double, e));
+  CU_ASSERT (g_array_index (nn_trainer_get_loss_history (ta), double, 4) !=
+             g_array_index (nn_trainer_get_loss_history (tc), double, 4));
 }
 
 static void
@@ -652,15 +661,16 @@ test_divergence_stops_with_error (void)
   const char * const acts[] = { "relu", "linear" };
   g_autoptr(GError) error = NULL;
   g_autoptr(NnModel) model = make_model (widths, acts, 2, "mean_squared_error", 1e30, 1);
+  g_autoptr(NnTrainer) trainer = nn_test_make_trainer (model, 50, 0, FALSE);
   nn_real xv[] = { 1, 2, 3, 4 };
   nn_real yv[] = { 1e3, 2e3, 3e3, 4e3 };
   g_autoptr(NnMatrix) x = nn_matrix_new_from_data (4, 1, xv);
   g_autoptr(NnMatrix) y = nn_matrix_new_from_data (4, 1, yv);
 
-  CU_ASSERT_FALSE (nn_model_fit (model, x, y, NULL, NULL, 50, 0, FALSE, NULL, &error));
+  CU_ASSERT_FALSE (nn_trainer_fit (trainer, x, y, NULL, NULL, NULL, &error));
   NN_ASSERT_ERROR (error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE);
   CU_ASSERT (error && strstr (error->message, "epoch") != NULL);
-  CU_ASSERT (nn_model_get_loss_history (model)->len < 50);
+  CU_ASSERT (nn_trainer_get_loss_history (trainer)->len < 50);
 }
 
 static void

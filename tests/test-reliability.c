@@ -73,11 +73,12 @@ test_divergence_names_epoch_batch_and_rate (void)
   g_autoptr(NnMatrix) x = NULL;
   g_autoptr(NnMatrix) y = NULL;
   g_autoptr(NnModel) model = line_model (1e300, &x, &y);
+  g_autoptr(NnTrainer) trainer = nn_test_make_trainer (model, 20, 2, FALSE);
   g_autoptr(GError) error = NULL;
   gboolean ok;
 
   /* The rate overflows within the first epoch, in float and in double. */
-  ok = nn_model_fit (model, x, y, NULL, NULL, 20, 2, FALSE, NULL, &error);
+  ok = nn_trainer_fit (trainer, x, y, NULL, NULL, NULL, &error);
 
   CU_ASSERT_FALSE (ok);
   NN_ASSERT_ERROR (error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE);
@@ -87,8 +88,8 @@ test_divergence_names_epoch_batch_and_rate (void)
   NN_ASSERT_CONTAINS (error->message, "training diverged at learning rate 1e+300");
   NN_ASSERT_CONTAINS (error->message, "a smaller learning rate");
   /* The epoch that diverged is not counted, and has no loss. */
-  CU_ASSERT_EQUAL (nn_model_get_epoch (model), 0);
-  CU_ASSERT_EQUAL (nn_model_get_loss_history (model)->len, 0);
+  CU_ASSERT_EQUAL (nn_trainer_get_epoch (trainer), 0);
+  CU_ASSERT_EQUAL (nn_trainer_get_loss_history (trainer)->len, 0);
 }
 
 static void
@@ -97,6 +98,7 @@ test_non_finite_loss_before_any_update_blames_the_data (void)
   g_autoptr(NnMatrix) x = NULL;
   g_autoptr(NnMatrix) y = NULL;
   g_autoptr(NnModel) model = line_model (0.01, &x, &y);
+  g_autoptr(NnTrainer) trainer = nn_trainer_new (model);
   g_autoptr(NnMatrix) before = NULL;
   g_autoptr(GError) error = NULL;
   NnLayer *layer = nn_model_get_layer (model, 0);
@@ -108,7 +110,7 @@ test_non_finite_loss_before_any_update_blames_the_data (void)
   nn_layer_get_weights (layer)->data[0] = 1e10;
   before = nn_matrix_copy (nn_layer_get_weights (layer));
 
-  loss = nn_model_train_step (model, x, y, &error);
+  loss = nn_trainer_train_step (trainer, x, y, &error);
 
   CU_ASSERT_TRUE (isnan (loss));
   NN_ASSERT_ERROR (error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE);
@@ -128,6 +130,7 @@ test_first_bad_step_stops_training (void)
   g_autoptr(NnMatrix) x = NULL;
   g_autoptr(NnMatrix) y = NULL;
   g_autoptr(NnModel) model = line_model (1e30, &x, &y);
+  g_autoptr(NnTrainer) trainer = nn_trainer_new (model);
   g_autoptr(GError) error = NULL;
   guint64 steps = 0;
   double loss = 0;
@@ -137,7 +140,7 @@ test_first_bad_step_stops_training (void)
   while (!isnan (loss) && steps < 100)
     {
       CU_ASSERT_TRUE (nn_matrix_is_finite (nn_layer_get_weights (nn_model_get_layer (model, 0))));
-      loss = nn_model_train_step (model, x, y, &error);
+      loss = nn_trainer_train_step (trainer, x, y, &error);
       steps++;
     }
   CU_ASSERT_TRUE (isnan (loss));
@@ -279,6 +282,7 @@ test_saturated_softmax_trains_finitely (void)
   g_autoptr(NnLoss) cce = loss_named ("categorical_crossentropy");
   g_autoptr(NnOptimizer) sgd = nn_sgd_optimizer_new (1e-3);
   g_autoptr(NnModel) model = nn_model_new ();
+  g_autoptr(NnTrainer) trainer = NULL;
   g_autoptr(NnLayer) layer = NULL;
   g_autoptr(NnMatrix) x = nn_test_matrix_from_doubles (2, 2, xs);
   g_autoptr(NnMatrix) y = nn_test_matrix_from_doubles (2, 2, ys);
@@ -295,7 +299,8 @@ test_saturated_softmax_trains_finitely (void)
   nn_layer_get_weights (layer)->data[0] = 1;
   nn_layer_get_weights (layer)->data[3] = 1;
 
-  loss = nn_model_train_step (model, x, y, &error);
+  trainer = nn_trainer_new (model);
+  loss = nn_trainer_train_step (trainer, x, y, &error);
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT_TRUE (isfinite (loss));
   CU_ASSERT_TRUE (nn_matrix_is_finite (nn_layer_get_weights (layer)));
@@ -518,11 +523,12 @@ test_checkpoint_that_is_not_a_file (void)
   g_autoptr(NnMatrix) x = NULL;
   g_autoptr(NnMatrix) y = NULL;
   g_autoptr(NnModel) model = line_model (0.01, &x, &y);
+  g_autoptr(NnTrainer) trainer = nn_trainer_new (model);
   g_autoptr(GError) error = NULL;
 
   CU_ASSERT_EQUAL_FATAL (mkfifo (fifo, 0600), 0);
   /* A FIFO would block a plain read for ever. */
-  CU_ASSERT_FALSE (nn_checkpoint_load (fifo, model, NULL, NULL, &error));
+  CU_ASSERT_FALSE (nn_checkpoint_load (fifo, trainer, NULL, NULL, &error));
   NN_ASSERT_ERROR (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO);
   if (error != NULL)
     NN_ASSERT_CONTAINS (error->message, "not a regular file");

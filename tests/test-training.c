@@ -202,6 +202,19 @@ make_model (guint64             seed,
   return model;
 }
 
+/* A trainer of a two-layer make_model (), in batches of 10 for one epoch. */
+static NnTrainer *
+make_trainer (guint64             seed,
+              const guint        *widths,
+              const char * const *activations,
+              NnLoss             *loss,
+              NnOptimizer        *optimizer)
+{
+  g_autoptr(NnModel) model = make_model (seed, widths, activations, 2, loss, optimizer);
+
+  return nn_test_make_trainer (model, 1, 10, TRUE);
+}
+
 static NnLoss *
 make_loss (const char *name)
 {
@@ -459,13 +472,12 @@ typedef struct {
 } RateLog;
 
 static void
-log_rate (NnModel *model,
-          guint    epoch,
-          double   loss,
-          double   val_loss,
-          RateLog *log)
+log_rate (NnTrainer *trainer,
+          guint      epoch,
+          gpointer   data)
 {
-  double lr = nn_optimizer_get_learning_rate (nn_model_get_optimizer (model));
+  RateLog *log = data;
+  double lr = nn_optimizer_get_learning_rate (nn_model_get_optimizer (nn_trainer_get_model (trainer)));
 
   g_array_append_val (log->rates, lr);
 }
@@ -480,6 +492,8 @@ test_model_applies_schedule (void)
   g_autoptr(NnLoss) loss = make_loss ("mean_squared_error");
   g_autoptr(NnOptimizer) opt = make_optimizer ("sgd", 0.2);
   g_autoptr(NnModel) model = make_model (5, widths, acts, 2, loss, opt);
+  g_autoptr(NnTrainer) trainer = nn_test_make_trainer (model, 4, 5, TRUE);
+  g_autoptr(NnTrainerCallback) logger = NULL;
   g_autoptr(NnSchedule) schedule = g_object_new (NN_TYPE_STEP_SCHEDULE, "step-size", 2,
                                                  "gamma", 0.5, "warmup-epochs", 1,
                                                  "warmup-start-factor", 0.5, NULL);
@@ -488,19 +502,21 @@ test_model_applies_schedule (void)
   g_autoptr(GError) error = NULL;
   RateLog log = { g_array_new (FALSE, FALSE, sizeof (double)) };
 
-  nn_model_set_schedule (model, schedule);
-  g_signal_connect (model, "epoch-finished", G_CALLBACK (log_rate), &log);
-  CU_ASSERT_TRUE (nn_model_fit (model, x, y, NULL, NULL, 4, 5, TRUE, NULL, &error));
+  nn_trainer_set_schedule (trainer, schedule);
+  logger = nn_test_epoch_callback_new (log_rate, &log);
+  nn_trainer_add_callback (trainer, logger);
+  CU_ASSERT_TRUE (nn_trainer_fit (trainer, x, y, NULL, NULL, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
   /* A second call continues the schedule where the first left it. */
-  CU_ASSERT_TRUE (nn_model_fit (model, x, y, NULL, NULL, 3, 5, TRUE, NULL, &error));
-  CU_ASSERT_EQUAL (nn_model_get_epoch (model), 7);
+  nn_trainer_set_epochs (trainer, 7);
+  CU_ASSERT_TRUE (nn_trainer_fit (trainer, x, y, NULL, NULL, NULL, &error));
+  CU_ASSERT_EQUAL (nn_trainer_get_epoch (trainer), 7);
   CU_ASSERT_EQUAL_FATAL (log.rates->len, G_N_ELEMENTS (want));
   for (guint e = 0; e < G_N_ELEMENTS (want); e++)
     NN_ASSERT_CMPFLOAT (g_array_index (log.rates, double, e), want[e], 1e-15, 0);
 
   /* Removing the schedule gives the optimizer its own rate back. */
-  nn_model_set_schedule (model, NULL);
+  nn_trainer_set_schedule (trainer, NULL);
   NN_ASSERT_CMPFLOAT (nn_optimizer_get_learning_rate (opt), 0.2, 0, 0);
   g_array_unref (log.rates);
 }
@@ -518,16 +534,17 @@ static const nn_real clip_b1[] = { 0.1, -0.1, 0.05, 0.0 };
 static const nn_real clip_w2[] = { 0.9, -0.7, 0.4, 0.3, -0.5, 0.6, 0.8, -0.9 };
 static const nn_real clip_b2[] = { 0.2, -0.3 };
 
-static NnModel *
-make_clip_model (const char *optimizer,
-                 double      learning_rate,
-                 double      clip_norm)
+static NnTrainer *
+make_clip_trainer (const char *optimizer,
+                   double      learning_rate,
+                   double      clip_norm)
 {
   const guint widths[] = { 3, 4, 2 };
   const char * const acts[] = { "tanh", "linear" };
   g_autoptr(NnLoss) loss = make_loss ("mean_squared_error");
   g_autoptr(NnOptimizer) opt = make_optimizer (optimizer, learning_rate);
-  NnModel *model = make_model (1, widths, acts, 2, loss, opt);
+  g_autoptr(NnModel) model = make_model (1, widths, acts, 2, loss, opt);
+  NnTrainer *trainer = nn_trainer_new (model);
   g_autoptr(NnMatrix) w1 = nn_matrix_new_from_data (4, 3, clip_w1);
   g_autoptr(NnMatrix) b1 = nn_matrix_new_from_data (1, 4, clip_b1);
   g_autoptr(NnMatrix) w2 = nn_matrix_new_from_data (2, 4, clip_w2);
@@ -535,8 +552,8 @@ make_clip_model (const char *optimizer,
 
   g_assert_true (nn_layer_set_parameters (nn_model_get_layer (model, 0), w1, b1, NULL));
   g_assert_true (nn_layer_set_parameters (nn_model_get_layer (model, 1), w2, b2, NULL));
-  nn_model_set_clip_norm (model, clip_norm);
-  return model;
+  nn_trainer_set_clip_norm (trainer, clip_norm);
+  return trainer;
 }
 
 #if NN_REAL_IS_DOUBLE
@@ -586,8 +603,10 @@ test_clipping_matches_torch (void)
   };
   g_autoptr(NnMatrix) x = nn_matrix_new_from_data (5, 3, clip_x);
   g_autoptr(NnMatrix) y = nn_matrix_new_from_data (5, 2, clip_y);
-  g_autoptr(NnModel) sgd = make_clip_model ("sgd", 0.1, 0.5);
-  g_autoptr(NnModel) adam = make_clip_model ("adam", 0.05, 0.3);
+  g_autoptr(NnTrainer) sgd_trainer = make_clip_trainer ("sgd", 0.1, 0.5);
+  g_autoptr(NnTrainer) adam_trainer = make_clip_trainer ("adam", 0.05, 0.3);
+  NnModel *sgd = nn_trainer_get_model (sgd_trainer);
+  NnModel *adam = nn_trainer_get_model (adam_trainer);
   g_autoptr(GError) error = NULL;
 
   /* The global norm before clipping is PyTorch's total_norm. */
@@ -595,7 +614,7 @@ test_clipping_matches_torch (void)
   nn_model_backward (sgd, x, y);
   NN_ASSERT_CMPFLOAT (nn_model_get_gradient_norm (sgd), 1.1208284083239974, CLIP_RTOL, 0);
 
-  nn_model_train_step (sgd, x, y, &error);
+  nn_trainer_train_step (sgd_trainer, x, y, &error);
   NN_ASSERT_NO_ERROR (error);
   /* Clipped to max_norm / (norm + 1e-6) of the norm. */
   NN_ASSERT_CMPFLOAT (nn_model_get_gradient_norm (sgd),
@@ -607,7 +626,7 @@ test_clipping_matches_torch (void)
       nn_model_forward (adam, x);
       nn_model_backward (adam, x, y);
       NN_ASSERT_CMPFLOAT (nn_model_get_gradient_norm (adam), adam_norms[s], CLIP_RTOL, 0);
-      nn_model_train_step (adam, x, y, &error);
+      nn_trainer_train_step (adam_trainer, x, y, &error);
       NN_ASSERT_NO_ERROR (error);
     }
   check_parameters (adam, adam_after);
@@ -618,20 +637,20 @@ test_small_gradients_are_not_clipped (void)
 {
   g_autoptr(NnMatrix) x = nn_matrix_new_from_data (5, 3, clip_x);
   g_autoptr(NnMatrix) y = nn_matrix_new_from_data (5, 2, clip_y);
-  g_autoptr(NnModel) off = make_clip_model ("sgd", 0.1, 0.0);
-  g_autoptr(NnModel) loose = make_clip_model ("sgd", 0.1, 1.2);
-  g_autoptr(NnModel) tight = make_clip_model ("sgd", 0.1, 1.0);
+  g_autoptr(NnTrainer) off = make_clip_trainer ("sgd", 0.1, 0.0);
+  g_autoptr(NnTrainer) loose = make_clip_trainer ("sgd", 0.1, 1.2);
+  g_autoptr(NnTrainer) tight = make_clip_trainer ("sgd", 0.1, 1.0);
 
   for (int s = 0; s < 3; s++)
     {
-      nn_model_train_step (off, x, y, NULL);
-      nn_model_train_step (loose, x, y, NULL);
-      nn_model_train_step (tight, x, y, NULL);
+      nn_trainer_train_step (off, x, y, NULL);
+      nn_trainer_train_step (loose, x, y, NULL);
+      nn_trainer_train_step (tight, x, y, NULL);
     }
   /* The norm starts at 1.12 and falls: a threshold of 1.2 never acts. */
-  CU_ASSERT_TRUE (same_parameters (off, loose));
-  CU_ASSERT_FALSE (same_parameters (off, tight));
-  CU_ASSERT_EQUAL (nn_model_get_clip_norm (loose), 1.2);
+  CU_ASSERT_TRUE (same_parameters (nn_trainer_get_model (off), nn_trainer_get_model (loose)));
+  CU_ASSERT_FALSE (same_parameters (nn_trainer_get_model (off), nn_trainer_get_model (tight)));
+  CU_ASSERT_EQUAL (nn_trainer_get_clip_norm (loose), 1.2);
 }
 
 /* ---- early stopping ------------------------------------------------------ */
@@ -744,16 +763,17 @@ typedef struct {
 } StopRun;
 
 static void
-on_epoch_early_stop (NnModel *model,
-                     guint    epoch,
-                     double   loss,
-                     double   val_loss,
-                     StopRun *run)
+on_epoch_early_stop (NnTrainer *trainer,
+                     guint      epoch,
+                     gpointer   data)
 {
+  StopRun *run = data;
+  NnModel *model = nn_trainer_get_model (trainer);
+
   if (epoch == run->copy_epoch)
     run->copy = copy_parameters (model);
   if (nn_early_stopping_update (run->es, epoch, run->values[epoch - 1], model))
-    nn_model_stop_training (model);
+    nn_trainer_stop (trainer);
 }
 
 static void
@@ -766,6 +786,8 @@ test_restore_best_weights (void)
   g_autoptr(NnLoss) loss = make_loss ("mean_squared_error");
   g_autoptr(NnOptimizer) opt = make_optimizer ("adam", 0.01);
   g_autoptr(NnModel) model = make_model (8, widths, acts, 2, loss, opt);
+  g_autoptr(NnTrainer) trainer = nn_test_make_trainer (model, 10, 4, TRUE);
+  g_autoptr(NnTrainerCallback) stopper = NULL;
   g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 20, 3, -1, 1);
   g_autoptr(NnMatrix) y = nn_test_random_matrix (rand, 20, 2, -1, 1);
   g_autoptr(NnEarlyStopping) es = g_object_new (NN_TYPE_EARLY_STOPPING, "patience", 3,
@@ -773,12 +795,13 @@ test_restore_best_weights (void)
   g_autoptr(GError) error = NULL;
   StopRun run = { es, values, 3, NULL };
 
-  g_signal_connect (model, "epoch-finished", G_CALLBACK (on_epoch_early_stop), &run);
+  stopper = nn_test_epoch_callback_new (on_epoch_early_stop, &run);
+  nn_trainer_add_callback (trainer, stopper);
   /* The stop request ends fit() successfully after epoch 6. */
-  CU_ASSERT_TRUE (nn_model_fit (model, x, y, NULL, NULL, 10, 4, TRUE, NULL, &error));
+  CU_ASSERT_TRUE (nn_trainer_fit (trainer, x, y, NULL, NULL, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
-  CU_ASSERT_EQUAL (nn_model_get_epoch (model), 6);
-  CU_ASSERT_EQUAL (nn_model_get_loss_history (model)->len, 6);
+  CU_ASSERT_EQUAL (nn_trainer_get_epoch (trainer), 6);
+  CU_ASSERT_EQUAL (nn_trainer_get_loss_history (trainer)->len, 6);
   CU_ASSERT_EQUAL (nn_early_stopping_get_stopped_epoch (es), 6);
   CU_ASSERT_EQUAL (nn_early_stopping_get_best_epoch (es), 3);
   CU_ASSERT_PTR_NOT_NULL_FATAL (run.copy);
@@ -869,9 +892,9 @@ data_clear (Data *d)
 
 /* Adam (whose state matters), shuffled mini-batches with a short last one,
  * clipping and a cosine schedule with warm-up over the whole run. */
-static NnModel *
-make_resume_model (guint64  seed,
-                   NnLoss  *loss)
+static NnTrainer *
+make_resume_trainer (guint64  seed,
+                     NnLoss  *loss)
 {
   const guint widths[] = { 4, 6, 3 };
   const char * const acts[] = { "tanh", "softmax" };
@@ -879,20 +902,23 @@ make_resume_model (guint64  seed,
   g_autoptr(NnOptimizer) opt = make_optimizer ("adam", 0.05);
   g_autoptr(NnSchedule) schedule = g_object_new (NN_TYPE_COSINE_SCHEDULE, "warmup-epochs", 2,
                                                  "warmup-start-factor", 0.1, NULL);
-  NnModel *model = make_model (seed, widths, acts, 2, loss ? loss : default_loss, opt);
+  g_autoptr(NnModel) model = make_model (seed, widths, acts, 2, loss ? loss : default_loss, opt);
+  NnTrainer *trainer = nn_test_make_trainer (model, RESUME_EPOCHS, RESUME_BATCH, TRUE);
 
   nn_schedule_set_total_epochs (schedule, RESUME_EPOCHS);
-  nn_model_set_schedule (model, schedule);
-  nn_model_set_clip_norm (model, 0.5);
-  return model;
+  nn_trainer_set_schedule (trainer, schedule);
+  nn_trainer_set_clip_norm (trainer, 0.5);
+  return trainer;
 }
+
+#define MODEL(trainer) nn_trainer_get_model (trainer)
 
 static void
 test_resume_from_checkpoint_is_exact (void)
 {
-  g_autoptr(NnModel) whole = make_resume_model (31, NULL);
-  g_autoptr(NnModel) first = make_resume_model (31, NULL);
-  g_autoptr(NnModel) second = make_resume_model (31, NULL);
+  g_autoptr(NnTrainer) whole = make_resume_trainer (31, NULL);
+  g_autoptr(NnTrainer) first = make_resume_trainer (31, NULL);
+  g_autoptr(NnTrainer) second = make_resume_trainer (31, NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) extra = NULL;
   g_autofree char *path = temp_path ("checkpoint");
@@ -900,38 +926,36 @@ test_resume_from_checkpoint_is_exact (void)
   Data d;
 
   data_init (&d, 30);
-  CU_ASSERT_TRUE (nn_model_fit (whole, d.x, d.y, d.val_x, d.val_y, RESUME_EPOCHS,
-                                RESUME_BATCH, TRUE, NULL, &error));
+  CU_ASSERT_TRUE (nn_trainer_fit (whole, d.x, d.y, d.val_x, d.val_y, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
 
-  CU_ASSERT_TRUE (nn_model_fit (first, d.x, d.y, d.val_x, d.val_y, 3, RESUME_BATCH, TRUE,
-                                NULL, &error));
+  nn_trainer_set_epochs (first, 3);
+  CU_ASSERT_TRUE (nn_trainer_fit (first, d.x, d.y, d.val_x, d.val_y, NULL, &error));
   CU_ASSERT_TRUE (nn_checkpoint_save (path, first, g_variant_new ("(su)", "history", 3),
                                       &error));
   NN_ASSERT_NO_ERROR (error);
 
   /* The fresh model's initial weights and Adam state are replaced. */
-  CU_ASSERT_FALSE (same_parameters (first, second));
+  CU_ASSERT_FALSE (same_parameters (MODEL (first), MODEL (second)));
   CU_ASSERT_TRUE (nn_checkpoint_load (path, second, &done, &extra, &error));
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT_EQUAL (done, 3);
-  CU_ASSERT_EQUAL (nn_model_get_epoch (second), 3);
-  CU_ASSERT_TRUE (same_parameters (first, second));
-  CU_ASSERT_EQUAL (nn_optimizer_get_iterations (nn_model_get_optimizer (second)),
-                   nn_optimizer_get_iterations (nn_model_get_optimizer (first)));
+  CU_ASSERT_EQUAL (nn_trainer_get_epoch (second), 3);
+  CU_ASSERT_TRUE (same_parameters (MODEL (first), MODEL (second)));
+  CU_ASSERT_EQUAL (nn_optimizer_get_iterations (nn_model_get_optimizer (MODEL (second))),
+                   nn_optimizer_get_iterations (nn_model_get_optimizer (MODEL (first))));
   CU_ASSERT (extra != NULL && g_variant_is_of_type (extra, G_VARIANT_TYPE ("(su)")));
 
-  CU_ASSERT_TRUE (nn_model_fit (second, d.x, d.y, d.val_x, d.val_y,
-                                RESUME_EPOCHS - done, RESUME_BATCH, TRUE, NULL, &error));
+  CU_ASSERT_TRUE (nn_trainer_fit (second, d.x, d.y, d.val_x, d.val_y, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
-  CU_ASSERT_EQUAL (nn_model_get_epoch (second), RESUME_EPOCHS);
-  CU_ASSERT_TRUE (same_parameters (whole, second));
-  CU_ASSERT_TRUE (same_history (nn_model_get_loss_history (whole),
-                                nn_model_get_loss_history (second)));
-  CU_ASSERT_TRUE (same_history (nn_model_get_val_loss_history (whole),
-                                nn_model_get_val_loss_history (second)));
-  CU_ASSERT_EQUAL (nn_optimizer_get_learning_rate (nn_model_get_optimizer (whole)),
-                   nn_optimizer_get_learning_rate (nn_model_get_optimizer (second)));
+  CU_ASSERT_EQUAL (nn_trainer_get_epoch (second), RESUME_EPOCHS);
+  CU_ASSERT_TRUE (same_parameters (MODEL (whole), MODEL (second)));
+  CU_ASSERT_TRUE (same_history (nn_trainer_get_loss_history (whole),
+                                nn_trainer_get_loss_history (second)));
+  CU_ASSERT_TRUE (same_history (nn_trainer_get_val_loss_history (whole),
+                                nn_trainer_get_val_loss_history (second)));
+  CU_ASSERT_EQUAL (nn_optimizer_get_learning_rate (nn_model_get_optimizer (MODEL (whole))),
+                   nn_optimizer_get_learning_rate (nn_model_get_optimizer (MODEL (second))));
 
   data_clear (&d);
 }
@@ -955,79 +979,78 @@ test_resume_part_way_through_epoch (void)
   g_autoptr(NnLoss) stop_loss = counting_loss_new (0, NULL);
   g_autoptr(NnLoss) again_loss = counting_loss_new (0, NULL);
   g_autoptr(NnLoss) fresh_loss = counting_loss_new (0, NULL);
-  g_autoptr(NnModel) whole = make_resume_model (41, plain_loss);
-  g_autoptr(NnModel) stopped = make_resume_model (41, stop_loss);
-  g_autoptr(NnModel) again = make_resume_model (41, again_loss);
-  g_autoptr(NnModel) fresh = make_resume_model (41, fresh_loss);
+  g_autoptr(NnTrainer) whole = make_resume_trainer (41, plain_loss);
+  g_autoptr(NnTrainer) stopped = make_resume_trainer (41, stop_loss);
+  g_autoptr(NnTrainer) again = make_resume_trainer (41, again_loss);
+  g_autoptr(NnTrainer) fresh = make_resume_trainer (41, fresh_loss);
   g_autoptr(GError) error = NULL;
   g_autofree char *path = temp_path ("checkpoint");
   guint done = 0;
   Data d;
 
   data_init (&d, 40);
-  CU_ASSERT_TRUE (nn_model_fit (whole, d.x, d.y, d.val_x, d.val_y, RESUME_EPOCHS,
-                                RESUME_BATCH, TRUE, NULL, &error));
+  CU_ASSERT_TRUE (nn_trainer_fit (whole, d.x, d.y, d.val_x, d.val_y, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
 
   /* An epoch is 8 batches and one validation; the 13th loss is batch 4 of
    * epoch 2, after which training stops. */
   NN_TEST_COUNTING_LOSS (stop_loss)->cancel_at = 13;
   NN_TEST_COUNTING_LOSS (stop_loss)->cancel_target = cancellable;
-  CU_ASSERT_FALSE (nn_model_fit (stopped, d.x, d.y, d.val_x, d.val_y, RESUME_EPOCHS,
-                                 RESUME_BATCH, TRUE, cancellable, &error));
+  CU_ASSERT_FALSE (nn_trainer_fit (stopped, d.x, d.y, d.val_x, d.val_y, cancellable, &error));
   NN_ASSERT_ERROR (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&error);
-  CU_ASSERT_EQUAL (nn_model_get_epoch (stopped), 1);
-  CU_ASSERT_EQUAL (nn_model_get_loss_history (stopped)->len, 1);
-  CU_ASSERT_EQUAL (nn_optimizer_get_iterations (nn_model_get_optimizer (stopped)), 12);
+  CU_ASSERT_EQUAL (nn_trainer_get_epoch (stopped), 1);
+  CU_ASSERT_EQUAL (nn_trainer_get_loss_history (stopped)->len, 1);
+  CU_ASSERT_EQUAL (nn_optimizer_get_iterations (nn_model_get_optimizer (MODEL (stopped))), 12);
   CU_ASSERT_TRUE (nn_checkpoint_save (path, stopped, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
 
   /* Continuing the part-done epoch needs the same batches. */
   g_cancellable_reset (cancellable);
-  CU_ASSERT_FALSE (nn_model_fit (stopped, d.x, d.y, NULL, NULL, 1, 5, TRUE, NULL, &error));
+  nn_trainer_set_batch_size (stopped, 5);
+  CU_ASSERT_FALSE (nn_trainer_fit (stopped, d.x, d.y, NULL, NULL, NULL, &error));
   NN_ASSERT_ERROR (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED);
   g_clear_error (&error);
+  nn_trainer_set_batch_size (stopped, RESUME_BATCH);
 
   /* In the same process... */
-  CU_ASSERT_TRUE (nn_model_fit (stopped, d.x, d.y, d.val_x, d.val_y, RESUME_EPOCHS - 1,
-                                RESUME_BATCH, TRUE, cancellable, &error));
+  CU_ASSERT_TRUE (nn_trainer_fit (stopped, d.x, d.y, d.val_x, d.val_y, cancellable, &error));
   NN_ASSERT_NO_ERROR (error);
-  CU_ASSERT_TRUE (same_parameters (whole, stopped));
-  CU_ASSERT_TRUE (same_history (nn_model_get_loss_history (whole),
-                                nn_model_get_loss_history (stopped)));
+  CU_ASSERT_TRUE (same_parameters (MODEL (whole), MODEL (stopped)));
+  CU_ASSERT_TRUE (same_history (nn_trainer_get_loss_history (whole),
+                                nn_trainer_get_loss_history (stopped)));
 
   /* ...and from the checkpoint, in a model built afresh. */
   CU_ASSERT_TRUE (nn_checkpoint_load (path, fresh, &done, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT_EQUAL (done, 1);
-  CU_ASSERT_TRUE (nn_model_fit (fresh, d.x, d.y, d.val_x, d.val_y, RESUME_EPOCHS - done,
-                                RESUME_BATCH, TRUE, NULL, &error));
+  CU_ASSERT_TRUE (nn_trainer_fit (fresh, d.x, d.y, d.val_x, d.val_y, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
-  CU_ASSERT_TRUE (same_parameters (whole, fresh));
-  CU_ASSERT_TRUE (same_history (nn_model_get_loss_history (whole),
-                                nn_model_get_loss_history (fresh)));
-  CU_ASSERT_TRUE (same_history (nn_model_get_val_loss_history (whole),
-                                nn_model_get_val_loss_history (fresh)));
+  CU_ASSERT_TRUE (same_parameters (MODEL (whole), MODEL (fresh)));
+  CU_ASSERT_TRUE (same_history (nn_trainer_get_loss_history (whole),
+                                nn_trainer_get_loss_history (fresh)));
+  CU_ASSERT_TRUE (same_history (nn_trainer_get_val_loss_history (whole),
+                                nn_trainer_get_val_loss_history (fresh)));
 
   /* A model that trained differently from the start is not the same. */
-  CU_ASSERT_TRUE (nn_model_fit (again, d.x, d.y, d.val_x, d.val_y, RESUME_EPOCHS,
-                                RESUME_BATCH, FALSE, NULL, &error));
-  CU_ASSERT_FALSE (same_parameters (whole, again));
+  nn_trainer_set_shuffle (again, FALSE);
+  CU_ASSERT_TRUE (nn_trainer_fit (again, d.x, d.y, d.val_x, d.val_y, NULL, &error));
+  CU_ASSERT_FALSE (same_parameters (MODEL (whole), MODEL (again)));
 
   data_clear (&d);
 }
 
 /* Plain SGD, so that the weights and the epoch are the whole state. */
-static NnModel *
-make_sgd_model (guint64 seed)
+static NnTrainer *
+make_sgd_trainer (guint64 seed)
 {
   const guint widths[] = { 4, 6, 3 };
   const char * const acts[] = { "tanh", "softmax" };
   g_autoptr(NnLoss) loss = make_loss ("categorical_crossentropy");
   g_autoptr(NnOptimizer) opt = make_optimizer ("sgd", 0.1);
+  g_autoptr(NnModel) model = make_model (seed, widths, acts, 2, loss, opt);
 
-  return make_model (seed, widths, acts, 2, loss, opt);
+  return nn_test_make_trainer (model, 1, RESUME_BATCH, TRUE);
 }
 
 static void
@@ -1041,47 +1064,49 @@ copy_weights (NnModel *from,
 /* Trains one shuffled epoch of @model from @reference's weights as epoch
  * @epoch, and tells whether it ends with the weights @expected ends with. */
 static gboolean
-trains_like (NnModel    *model,
-             NnModel    *reference,
+trains_like (NnTrainer  *trainer,
+             NnTrainer  *reference,
              guint       epoch,
-             NnModel    *expected,
+             NnTrainer  *expected,
              const Data *d)
 {
-  copy_weights (reference, model);
-  nn_model_set_epoch (model, epoch);
-  nn_model_train_epoch (model, d->x, d->y, RESUME_BATCH, TRUE, NULL);
-  return same_parameters (model, expected);
+  copy_weights (MODEL (reference), MODEL (trainer));
+  nn_trainer_set_epoch (trainer, epoch);
+  nn_trainer_train_epoch (trainer, d->x, d->y, NULL);
+  return same_parameters (MODEL (trainer), MODEL (expected));
 }
 
 static void
 test_shuffling_depends_on_seed_and_epoch (void)
 {
-  g_autoptr(NnModel) start = make_sgd_model (51);
-  g_autoptr(NnModel) expected = make_sgd_model (51);
-  g_autoptr(NnModel) same = make_sgd_model (51);
-  g_autoptr(NnModel) other_seed = make_sgd_model (52);
-  g_autoptr(NnModel) in_order = make_sgd_model (51);
+  g_autoptr(NnTrainer) start = make_sgd_trainer (51);
+  g_autoptr(NnTrainer) expected = make_sgd_trainer (51);
+  g_autoptr(NnTrainer) same = make_sgd_trainer (51);
+  g_autoptr(NnTrainer) other_seed = make_sgd_trainer (52);
+  g_autoptr(NnTrainer) in_order = make_sgd_trainer (51);
   Data d;
 
   data_init (&d, 50);
-  copy_weights (start, expected);
-  nn_model_set_epoch (expected, 3);
-  nn_model_train_epoch (expected, d.x, d.y, RESUME_BATCH, TRUE, NULL);
-  CU_ASSERT_EQUAL (nn_model_get_epoch (expected), 4);
+  copy_weights (MODEL (start), MODEL (expected));
+  nn_trainer_set_epoch (expected, 3);
+  nn_trainer_train_epoch (expected, d.x, d.y, NULL);
+  CU_ASSERT_EQUAL (nn_trainer_get_epoch (expected), 4);
 
   /* Drawing more from the model's own sequence (initial weights) changes
    * nothing in the shuffling. */
-  nn_model_init_parameters (same, NN_INIT_HE_NORMAL);
+  nn_model_init_parameters (MODEL (same), NN_INIT_HE_NORMAL);
   CU_ASSERT_TRUE (trains_like (same, start, 3, expected, &d));
   /* Another epoch or another seed gives another order. */
   CU_ASSERT_FALSE (trains_like (same, start, 2, expected, &d));
   CU_ASSERT_FALSE (trains_like (other_seed, start, 3, expected, &d));
   /* The order is all that differs: without shuffling they agree. */
-  copy_weights (start, in_order);
-  copy_weights (start, other_seed);
-  nn_model_train_epoch (in_order, d.x, d.y, RESUME_BATCH, FALSE, NULL);
-  nn_model_train_epoch (other_seed, d.x, d.y, RESUME_BATCH, FALSE, NULL);
-  CU_ASSERT_TRUE (same_parameters (in_order, other_seed));
+  copy_weights (MODEL (start), MODEL (in_order));
+  copy_weights (MODEL (start), MODEL (other_seed));
+  nn_trainer_set_shuffle (in_order, FALSE);
+  nn_trainer_set_shuffle (other_seed, FALSE);
+  nn_trainer_train_epoch (in_order, d.x, d.y, NULL);
+  nn_trainer_train_epoch (other_seed, d.x, d.y, NULL);
+  CU_ASSERT_TRUE (same_parameters (MODEL (in_order), MODEL (other_seed)));
   data_clear (&d);
 }
 
@@ -1102,22 +1127,23 @@ write_checkpoint_file (const char *path,
 
 static void
 expect_refused (const char *path,
-                NnModel    *model,
+                NnTrainer  *trainer,
                 GQuark      domain,
                 gint        code,
                 const char *words)
 {
+  NnModel *model = MODEL (trainer);
   g_autoptr(GPtrArray) before = copy_parameters (model);
   g_autoptr(GError) error = NULL;
-  guint epoch = nn_model_get_epoch (model);
+  guint epoch = nn_trainer_get_epoch (trainer);
   guint64 iterations = nn_optimizer_get_iterations (nn_model_get_optimizer (model));
 
-  CU_ASSERT_FALSE (nn_checkpoint_load (path, model, NULL, NULL, &error));
+  CU_ASSERT_FALSE (nn_checkpoint_load (path, trainer, NULL, NULL, &error));
   NN_ASSERT_ERROR (error, domain, code);
   if (words != NULL)
     NN_ASSERT_CONTAINS (error ? error->message : NULL, words);
   CU_ASSERT_TRUE (parameters_equal (model, before));
-  CU_ASSERT_EQUAL (nn_model_get_epoch (model), epoch);
+  CU_ASSERT_EQUAL (nn_trainer_get_epoch (trainer), epoch);
   CU_ASSERT_EQUAL (nn_optimizer_get_iterations (nn_model_get_optimizer (model)), iterations);
 }
 
@@ -1133,12 +1159,12 @@ test_bad_checkpoints_are_refused (void)
   g_autoptr(NnOptimizer) opt4 = make_optimizer ("adam", 0.01);
   g_autoptr(NnOptimizer) sgd = make_optimizer ("sgd", 0.01);
   g_autoptr(NnOptimizer) sgd2 = make_optimizer ("sgd", 0.01);
-  g_autoptr(NnModel) saved = make_model (7, widths, acts, 2, loss, opt);
-  g_autoptr(NnModel) target = make_model (7, widths, acts, 2, loss, opt2);
-  g_autoptr(NnModel) wide = make_model (7, wider, acts, 2, loss, opt3);
-  g_autoptr(NnModel) relu = make_model (7, widths, other_acts, 2, loss, opt4);
-  g_autoptr(NnModel) seeded = make_model (8, widths, acts, 2, loss, sgd2);
-  g_autoptr(NnModel) with_sgd = make_model (7, widths, acts, 2, loss, sgd);
+  g_autoptr(NnTrainer) saved = make_trainer (7, widths, acts, loss, opt);
+  g_autoptr(NnTrainer) target = make_trainer (7, widths, acts, loss, opt2);
+  g_autoptr(NnTrainer) wide = make_trainer (7, wider, acts, loss, opt3);
+  g_autoptr(NnTrainer) relu = make_trainer (7, widths, other_acts, loss, opt4);
+  g_autoptr(NnTrainer) seeded = make_trainer (8, widths, acts, loss, sgd2);
+  g_autoptr(NnTrainer) with_sgd = make_trainer (7, widths, acts, loss, sgd);
   g_autofree char *path = temp_path ("checkpoint");
   g_autofree char *bad = temp_path ("bad");
   g_autofree char *missing = g_build_filename (g_get_tmp_dir (), "nn-no-such-dir", "x", NULL);
@@ -1149,8 +1175,9 @@ test_bad_checkpoints_are_refused (void)
   Data d;
 
   data_init (&d, 60);
-  nn_model_fit (saved, d.x, d.y, NULL, NULL, 2, 10, TRUE, NULL, NULL);
-  nn_model_fit (target, d.x, d.y, NULL, NULL, 1, 10, TRUE, NULL, NULL);
+  nn_trainer_set_epochs (saved, 2);
+  nn_trainer_fit (saved, d.x, d.y, NULL, NULL, NULL, NULL);
+  nn_trainer_fit (target, d.x, d.y, NULL, NULL, NULL, NULL);
   CU_ASSERT_TRUE_FATAL (nn_checkpoint_save (path, saved, NULL, &error));
 
   expect_refused (path, wide, NN_MODEL_ERROR, NN_MODEL_ERROR_SHAPE_MISMATCH, "7 units");
@@ -1178,18 +1205,18 @@ test_bad_checkpoints_are_refused (void)
   g_assert_true (g_file_get_contents (path, &contents, &length, NULL));
   for (gsize cut = 0; cut < length; cut += 1 + length / 40)
     {
-      g_autoptr(GPtrArray) before = copy_parameters (target);
+      g_autoptr(GPtrArray) before = copy_parameters (MODEL (target));
       g_autoptr(GError) local_error = NULL;
 
       g_file_set_contents (bad, contents, cut, NULL);
       CU_ASSERT_FALSE (nn_checkpoint_load (bad, target, NULL, NULL, &local_error));
       CU_ASSERT (local_error != NULL && local_error->domain == NN_MODEL_ERROR);
-      CU_ASSERT_TRUE (parameters_equal (target, before));
+      CU_ASSERT_TRUE (parameters_equal (MODEL (target), before));
     }
   for (guint trial = 0; trial < 300; trial++)
     {
       g_autofree char *copy = g_memdup2 (contents, length);
-      g_autoptr(NnModel) victim = NULL;
+      g_autoptr(NnTrainer) victim = NULL;
       g_autoptr(NnOptimizer) victim_opt = make_optimizer ("adam", 0.01);
       g_autoptr(GError) local_error = NULL;
       guint n_changes = g_rand_int_range (rand, 1, 4);
@@ -1197,7 +1224,7 @@ test_bad_checkpoints_are_refused (void)
       for (guint k = 0; k < n_changes; k++)
         copy[g_rand_int_range (rand, 8, (gint32) length)] = (char) g_rand_int_range (rand, 0, 256);
       g_file_set_contents (bad, copy, length, NULL);
-      victim = make_model (7, widths, acts, 2, loss, victim_opt);
+      victim = make_trainer (7, widths, acts, loss, victim_opt);
       if (!nn_checkpoint_load (bad, victim, NULL, NULL, &local_error))
         CU_ASSERT (local_error != NULL && local_error->domain == NN_MODEL_ERROR);
     }
@@ -1205,7 +1232,7 @@ test_bad_checkpoints_are_refused (void)
   /* The undamaged file still loads. */
   CU_ASSERT_TRUE (nn_checkpoint_load (path, target, NULL, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
-  CU_ASSERT_TRUE (same_parameters (saved, target));
+  CU_ASSERT_TRUE (same_parameters (MODEL (saved), MODEL (target)));
 
   data_clear (&d);
 }
@@ -1217,7 +1244,7 @@ test_checkpoint_written_atomically (void)
   const char * const acts[] = { "tanh", "softmax" };
   g_autoptr(NnLoss) loss = make_loss ("categorical_crossentropy");
   g_autoptr(NnOptimizer) opt = make_optimizer ("adam", 0.01);
-  g_autoptr(NnModel) model = make_model (7, widths, acts, 2, loss, opt);
+  g_autoptr(NnTrainer) trainer = make_trainer (7, widths, acts, loss, opt);
   g_autofree char *path = temp_path ("checkpoint");
   g_autofree char *dir = g_path_get_dirname (path);
   g_autofree char *unwritable = g_build_filename (path, "inside-a-file", NULL);
@@ -1226,43 +1253,28 @@ test_checkpoint_written_atomically (void)
   guint n_files = 0;
 
   g_file_set_contents (path, "old", -1, NULL);
-  CU_ASSERT_TRUE (nn_checkpoint_save (path, model, NULL, &error));
+  CU_ASSERT_TRUE (nn_checkpoint_save (path, trainer, NULL, &error));
   /* No temporary file is left beside it. */
   listing = g_dir_open (dir, 0, NULL);
   while (g_dir_read_name (listing) != NULL)
     n_files++;
   CU_ASSERT_EQUAL (n_files, 1);
-  CU_ASSERT_FALSE (nn_checkpoint_save (unwritable, model, NULL, &error));
+  CU_ASSERT_FALSE (nn_checkpoint_save (unwritable, trainer, NULL, &error));
   NN_ASSERT_ERROR (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO);
 }
 
 /* ---- allocation ---------------------------------------------------------- */
 
-typedef struct {
-  NnEarlyStopping *es;
-  guint            stops;
-} AllocRun;
-
-static void
-on_epoch_alloc (NnModel  *model,
-                guint     epoch,
-                double    loss,
-                double    val_loss,
-                AllocRun *run)
-{
-  run->stops += nn_early_stopping_update (run->es, epoch, val_loss, model);
-}
-
 /* After the first epoch, training allocates nothing: steps, schedule,
- * clipping, shuffling, validation, the epoch signal and early stopping. */
+ * clipping, shuffling, validation, the epoch's values and callbacks, and
+ * early stopping. */
 static void
 test_training_allocates_nothing_after_first_epoch (void)
 {
-  g_autoptr(NnModel) model = make_resume_model (61, NULL);
+  g_autoptr(NnTrainer) trainer = make_resume_trainer (61, NULL);
   g_autoptr(NnEarlyStopping) es = g_object_new (NN_TYPE_EARLY_STOPPING, "patience", 100,
                                                 "restore-best", TRUE, NULL);
   g_autoptr(GError) error = NULL;
-  AllocRun run = { es, 0 };
   guint before;
   Data d;
 
@@ -1278,21 +1290,22 @@ test_training_allocates_nothing_after_first_epoch (void)
     }
 
   data_init (&d, 60);
-  g_signal_connect (model, "epoch-finished", G_CALLBACK (on_epoch_alloc), &run);
-  CU_ASSERT_TRUE (nn_model_fit (model, d.x, d.y, d.val_x, d.val_y, 1, RESUME_BATCH, TRUE,
-                                NULL, &error));
+  nn_trainer_add_callback (trainer, NN_TRAINER_CALLBACK (es));
+  nn_trainer_set_epochs (trainer, 1);
+  CU_ASSERT_TRUE (nn_trainer_fit (trainer, d.x, d.y, d.val_x, d.val_y, NULL, &error));
   /* The histories grow by doubling; room for the next epochs is made now. */
-  g_array_set_size (nn_model_get_loss_history (model), 64);
-  g_array_set_size (nn_model_get_val_loss_history (model), 64);
-  g_array_set_size (nn_model_get_loss_history (model), 1);
-  g_array_set_size (nn_model_get_val_loss_history (model), 1);
+  g_array_set_size (nn_trainer_get_loss_history (trainer), 64);
+  g_array_set_size (nn_trainer_get_val_loss_history (trainer), 64);
+  g_array_set_size (nn_trainer_get_loss_history (trainer), 1);
+  g_array_set_size (nn_trainer_get_val_loss_history (trainer), 1);
 
+  nn_trainer_set_epochs (trainer, 7);
   before = n_allocations;
   counting = TRUE;
-  nn_model_fit (model, d.x, d.y, d.val_x, d.val_y, 6, RESUME_BATCH, TRUE, NULL, &error);
+  nn_trainer_fit (trainer, d.x, d.y, d.val_x, d.val_y, NULL, &error);
   counting = FALSE;
   NN_ASSERT_NO_ERROR (error);
-  CU_ASSERT_EQUAL (nn_model_get_epoch (model), 7);
+  CU_ASSERT_EQUAL (nn_trainer_get_epoch (trainer), 7);
   if (n_allocations != before)
     g_print ("%u allocations ", n_allocations - before);
   CU_ASSERT_EQUAL (n_allocations, before);

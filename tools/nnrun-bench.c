@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* nnrun bench: the project's own speed benchmark. Each workload trains a
- * fixed network through NnModel in this process and is measured against two
- * ceilings taken in the same process: a plain BLAS run of the same matrix
- * products (the library ceiling) and a tight FMA loop (the hardware
- * ceiling). */
+ * fixed network with NnTrainer's steps in this process and is measured
+ * against two ceilings taken in the same process: a plain BLAS run of the
+ * same matrix products (the library ceiling) and a tight FMA loop (the
+ * hardware ceiling). */
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -371,6 +371,7 @@ run_w1 (guint         epochs,
   g_autoptr(NnDataset) raw = NULL;
   g_autoptr(NnDataset) data = NULL;
   g_autoptr(NnModel) model = NULL;
+  g_autoptr(NnTrainer) trainer = NULL;
   g_autoptr(GArray) shapes = NULL;
   const NnMatrix *x, *y;
   double start, loss = NAN;
@@ -385,12 +386,13 @@ run_w1 (guint         epochs,
   model = build_model (widths, activations, 2, "categorical_crossentropy", 0.5, error);
   if (model == NULL)
     return FALSE;
+  trainer = nn_trainer_new (model);
 
   start = now ();
   for (guint e = 0; e < epochs; e++)
     {
       /* Full-batch gradient descent: one step is one epoch. */
-      loss = nn_model_train_step (model, x, y, error);
+      loss = nn_trainer_train_step (trainer, x, y, error);
       if (isnan (loss))
         return FALSE;
     }
@@ -650,6 +652,7 @@ run_w2 (guint         epochs,
   g_auto(ByteImages) train = { 0 };
   g_auto(ByteImages) test = { 0 };
   g_autoptr(NnModel) model = NULL;
+  g_autoptr(NnTrainer) trainer = NULL;
   g_autoptr(NnMatrix) x = NULL;
   g_autoptr(NnMatrix) y = NULL;
   g_autoptr(GArray) shapes = NULL;
@@ -672,6 +675,7 @@ run_w2 (guint         epochs,
   model = build_model (widths, activations, 3, "categorical_crossentropy", 0.05, error);
   if (model == NULL)
     return FALSE;
+  trainer = nn_trainer_new (model);
   x = nn_matrix_new (batch, widths[0]);
   y = nn_matrix_new (batch, widths[3]);
   order = g_new (guint, train.n);
@@ -697,7 +701,7 @@ run_w2 (guint         epochs,
           double loss;
 
           make_batch (&train, order + first, rows, x, y);
-          loss = nn_model_train_step (model, x, y, error);
+          loss = nn_trainer_train_step (trainer, x, y, error);
           if (isnan (loss))
             return FALSE;
           total += loss * rows;

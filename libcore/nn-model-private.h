@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "nn-model.h"
+
+G_BEGIN_DECLS
+
+NnMatrix * const *nn_model_peek_parameters (NnModel *self,
+                                            guint   *n_params);
+
+/* The model's part of a training state (nn_trainer_save_state()): its
+ * layers, loss, parameters and optimizer state. */
+
+GVariant *nn_training_state_lookup (GVariant      *state,
+                                    const char    *key,
+                                    const char    *type,
+                                    GError       **error);
+void      nn_model_save_state      (NnModel       *self,
+                                    GVariantDict  *state);
+gboolean  nn_model_check_state     (NnModel       *self,
+                                    GVariant      *state,
+                                    GError       **error);
+gboolean  nn_model_load_state      (NnModel       *self,
+                                    GVariant      *state,
+                                    GError       **error);
+
+G_END_DECLS

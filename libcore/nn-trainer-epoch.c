@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <math.h>
+
+#include "nn-errors.h"
+#include "nn-model-private.h"
+#include "nn-trainer-private.h"
+
+/* The steps and epochs of an #NnTrainer: its hot loop, which allocates
+ * nothing after the first epoch. */
+
+/* ---- the step ------------------------------------------------------------ */
+
+/* torch.nn.utils.clip_grad_norm_: scale by max / (norm + 1e-6) when that
+ * is below 1. */
+static void
+clip_gradients (NnTrainer *self)
+{
+  double coef = self->clip_norm / (nn_model_get_gradient_norm (self->model) + 1e-6);
+
+  if (!(coef < 1.0))
+    return;
+  nn_model_scale_gradients (self->model, coef);
+}
+
+/* Training diverged: what went wrong, and the usual cure. */
+void
+nn_trainer_set_diverged_error (NnTrainer   *self,
+                               GError     **error,
+                               const char  *format,
+                               ...)
+{
+  g_autofree char *what = NULL;
+  va_list args;
+
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE,
+               "%s: training diverged at learning rate %g (a smaller learning rate, "
+               "gradient clipping or scaled data usually helps)", what,
+               nn_optimizer_get_learning_rate (nn_model_get_optimizer (self->model)));
+}
+
+/* A callback that failed without saying why still fails with a message. */
+void
+nn_trainer_propagate_callback_error (GError            **error,
+                                     GError             *local_error,
+                                     NnTrainerCallback  *callback,
+                                     const char         *vfunc)
+{
+  if (local_error != NULL)
+    g_propagate_error (error, local_error);
+  else
+    g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
+                 "%s's %s failed", G_OBJECT_TYPE_NAME (callback), vfunc);
+}
+
+static gboolean
+gradients_ready (NnTrainer  *self,
+                 GError    **error)
+{
+  for (guint i = 0; i < self->gradient_hooks->len; i++)
+    {
+      NnTrainerCallback *callback = self->gradient_hooks->pdata[i];
+      GError *local_error = NULL;
+
+      if (!NN_TRAINER_CALLBACK_GET_CLASS (callback)->gradients_ready (callback, self,
+                                                                     &local_error))
+        {
+          nn_trainer_propagate_callback_error (error, local_error, callback,
+                                               "gradients_ready");
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static double
+train_step (NnTrainer       *self,
+            const NnMatrix  *x,
+            const NnMatrix  *y,
+            GError         **error)
+{
+  NnModel *model = self->model;
+  NnMatrix * const *params;
+  guint n_params;
+  double loss;
+
+  loss = nn_loss_compute (nn_model_get_loss (model), nn_model_forward (model, x), y);
+  if (!isfinite (loss))
+    {
+      if (nn_optimizer_get_iterations (nn_model_get_optimizer (model)) == 0)
+        g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE,
+                     "the loss is %g before any update: the data or the initial "
+                     "weights give outputs the loss cannot take (inputs of very "
+                     "large magnitude? scaling the data usually helps)", loss);
+      else
+        nn_trainer_set_diverged_error (self, error, "the loss became %g", loss);
+      return NAN;
+    }
+  nn_model_backward (model, x, y);
+  if (self->gradient_hooks->len > 0 && !gradients_ready (self, error))
+    return NAN;
+  if (self->clip_norm > 0.0)
+    clip_gradients (self);
+  nn_model_apply_gradients (model);
+  /* One pass over the parameters, which a gradient that is not finite or
+   * a step too large for the type spoils, so that training stops at the
+   * step that went wrong rather than at the end of the epoch. */
+  params = nn_model_peek_parameters (model, &n_params);
+  for (guint i = 0; i < n_params; i++)
+    if (!nn_matrix_is_finite (params[i]))
+      {
+        nn_trainer_set_diverged_error (self, error, "the update made a %s of layer %u NaN or "
+                                       "infinite (the loss was %g)",
+                                       i % 2 == 0 ? "weight" : "bias", i / 2 + 1, loss);
+        return NAN;
+      }
+  return loss;
+}
+
+/**
+ * nn_trainer_train_step:
+ * @self: a #NnTrainer
+ * @x: a batch of inputs
+ * @y: its targets
+ * @error: return location for a #GError
+ *
+ * One forward step, one backward step, the callbacks' @gradients_ready,
+ * gradient clipping if #NnTrainer:clip-norm is set, and one optimizer
+ * update (nn_model_apply_gradients()).
+ *
+ * Divergence stops training at once, with %NN_MODEL_ERROR_NOT_FINITE and a
+ * message giving the likely cause: a loss that is NaN or infinite (the
+ * update is then not applied, so the parameters stay as they were), or a
+ * parameter that the update made NaN or infinite.
+ *
+ * Returns: the loss of the batch before the update, or NaN with @error set
+ */
+double
+nn_trainer_train_step (NnTrainer       *self,
+                       const NnMatrix  *x,
+                       const NnMatrix  *y,
+                       GError         **error)
+{
+  g_return_val_if_fail (NN_IS_TRAINER (self), NAN);
+  g_return_val_if_fail (NN_IS_LOSS (nn_model_get_loss (self->model)), NAN);
+  g_return_val_if_fail (NN_IS_OPTIMIZER (nn_model_get_optimizer (self->model)), NAN);
+  g_return_val_if_fail (x != NULL && y != NULL && x->rows == y->rows, NAN);
+  g_return_val_if_fail (error == NULL || *error == NULL, NAN);
+
+  return train_step (self, x, y, error);
+}
+
+/* ---- the epoch ----------------------------------------------------------- */
+
+static NnMatrix *
+ensure_rows (NnMatrix *m,
+             guint     rows,
+             guint     cols)
+{
+  if (m != NULL && m->rows >= rows && m->cols == cols)
+    return m;
+  nn_matrix_free (m);
+  return nn_matrix_new (rows, cols);
+}
+
+/* The seed array of the shuffling stream of @epoch. */
+#define SHUFFLE_STREAM_TAG 0x5eed
+
+static void
+shuffle_order (NnTrainer *self,
+               guint      n)
+{
+  guint32 seeds[3] = { (guint32) self->seed, self->epoch, SHUFFLE_STREAM_TAG };
+
+  if (self->order_len != n)
+    {
+      g_free (self->order);
+      self->order = g_new (guint, n);
+      self->order_len = n;
+    }
+  for (guint i = 0; i < n; i++)
+    self->order[i] = i;
+  /* Fisher–Yates, from this epoch's own stream. */
+  g_rand_set_seed_array (self->shuffle_rand, seeds, G_N_ELEMENTS (seeds));
+  for (guint i = n - 1; i > 0; i--)
+    {
+      guint j = g_rand_int_range (self->shuffle_rand, 0, (gint32) i + 1);
+      guint t = self->order[i];
+      self->order[i] = self->order[j];
+      self->order[j] = t;
+    }
+}
+
+static void
+apply_schedule (NnTrainer *self)
+{
+  NnOptimizer *optimizer = nn_model_get_optimizer (self->model);
+
+  if (self->schedule == NULL || optimizer == NULL)
+    return;
+  if (self->scheduled != optimizer)
+    {
+      /* A new optimizer of the model: the old one gets its rate back. */
+      nn_trainer_restore_base_learning_rate (self);
+      self->scheduled = g_object_ref (optimizer);
+      self->base_lr = nn_optimizer_get_learning_rate (optimizer);
+    }
+  nn_optimizer_set_learning_rate (optimizer,
+                                  nn_schedule_get_learning_rate (self->schedule, self->base_lr,
+                                                                 self->epoch));
+}
+
+/* Trains the rest of the current epoch; on success counts it in
+ * self->epoch. When cancelled, remembers how far it got. */
+double
+nn_trainer_run_epoch (NnTrainer       *self,
+                      const NnMatrix  *x,
+                      const NnMatrix  *y,
+                      GCancellable    *cancellable,
+                      GError         **error)
+{
+  guint n = x->rows, bs;
+  guint start = 0;
+  gboolean shuffle = self->shuffle;
+  double total = 0.0;
+
+  bs = (self->batch_size == 0 || self->batch_size > n) ? n : self->batch_size;
+
+  if (self->part_samples > 0)
+    {
+      if (self->part_n_samples != n || self->part_batch_size != bs ||
+          self->part_shuffle != shuffle)
+        {
+          g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
+                       "epoch %u stopped after %u of %u samples in batches of %u%s and "
+                       "can only continue with the same data, batch size and shuffling",
+                       self->epoch + 1, self->part_samples, self->part_n_samples,
+                       self->part_batch_size, self->part_shuffle ? ", shuffled" : "");
+          return NAN;
+        }
+      start = self->part_samples;
+      total = self->part_loss_sum;
+    }
+
+  apply_schedule (self);
+  if (shuffle)
+    {
+      shuffle_order (self, n);
+      self->batch_x = ensure_rows (self->batch_x, bs, x->cols);
+      self->batch_y = ensure_rows (self->batch_y, bs, y->cols);
+    }
+
+  for (; start < n; start += bs)
+    {
+      guint rows = MIN (bs, n - start);
+      NnMatrix bx, by;
+      double loss;
+
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          self->part_samples = start;
+          self->part_loss_sum = total;
+          self->part_batch_size = bs;
+          self->part_n_samples = n;
+          self->part_shuffle = shuffle;
+          g_cancellable_set_error_if_cancelled (cancellable, error);
+          return NAN;
+        }
+
+      if (shuffle)
+        {
+          bx = nn_matrix_view (self->batch_x->data, rows, x->cols);
+          by = nn_matrix_view (self->batch_y->data, rows, y->cols);
+          nn_matrix_gather_rows (x, self->order + start, rows, &bx);
+          nn_matrix_gather_rows (y, self->order + start, rows, &by);
+        }
+      else
+        {
+          bx = nn_matrix_view_rows (x, start, rows);
+          by = nn_matrix_view_rows (y, start, rows);
+        }
+
+      loss = train_step (self, &bx, &by, error);
+      if (isnan (loss))
+        {
+          g_prefix_error (error, "batch %u: ", start / bs + 1);
+          return NAN;
+        }
+      total += loss * rows;
+    }
+
+  nn_trainer_count_epoch (self);
+  return total / n;
+}
+
+/**
+ * nn_trainer_train_epoch:
+ * @self: a #NnTrainer
+ * @x: the training inputs, samples × inputs
+ * @y: the training targets, samples × outputs
+ * @error: return location for a #GError
+ *
+ * Trains epoch #NnTrainer:epoch (from 0) in batches of #NnTrainer:batch-size,
+ * shuffled if #NnTrainer:shuffle is set, with the learning rate the schedule
+ * gives it, and adds one to #NnTrainer:epoch. If an earlier
+ * nn_trainer_fit() was cancelled part-way through the epoch, only its
+ * remaining batches are trained, which needs the same @x, batch size and
+ * shuffling. Neither the history nor the callbacks' epoch vfuncs are
+ * involved; for those, nn_trainer_fit().
+ *
+ * Returns: the sample-weighted mean of the batch losses of the epoch, or NaN
+ *   with @error set
+ */
+double
+nn_trainer_train_epoch (NnTrainer       *self,
+                        const NnMatrix  *x,
+                        const NnMatrix  *y,
+                        GError         **error)
+{
+  CHECK_TRAINING_DATA (self, x, y, NAN);
+  g_return_val_if_fail (error == NULL || *error == NULL, NAN);
+
+  return nn_trainer_run_epoch (self, x, y, NULL, error);
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "nn-trainer.h"
+
+G_BEGIN_DECLS
+
+/* The trainer is in three files: nn-trainer.c (the object and the fit
+ * loop with its callbacks), nn-trainer-epoch.c (steps and epochs: the hot
+ * loop) and nn-trainer-state.c (saving and loading its state). */
+
+struct _NnTrainer
+{
+  GObject parent_instance;
+
+  NnModel     *model;
+  guint        epochs;        /* the epoch count nn_trainer_fit() trains up to */
+  guint        batch_size;
+  gboolean     shuffle;
+  guint64      seed;
+  double       clip_norm;
+  NnSchedule  *schedule;
+  NnOptimizer *scheduled;     /* the optimizer whose base rate is base_lr */
+  double       base_lr;       /* the rate the schedule scales */
+
+  guint        epoch;         /* epochs completed */
+  gboolean     stop_requested;
+
+  /* An epoch stopped part-way (cancelled after a batch): its samples done,
+   * their loss sum, and what it was trained with, which must not change. */
+  guint        part_samples;
+  double       part_loss_sum;
+  guint        part_batch_size;
+  guint        part_n_samples;
+  gboolean     part_shuffle;
+
+  GPtrArray   *callbacks;       /* NnTrainerCallback */
+  GPtrArray   *gradient_hooks;  /* those with gradients_ready, borrowed */
+  gboolean     fitting;
+  GArray      *epoch_values;    /* EpochValue, of the epoch being finished */
+
+  /* Work space, grown to the largest batch and then reused. */
+  GRand       *shuffle_rand;  /* re-seeded for each epoch */
+  NnMatrix    *batch_x;
+  NnMatrix    *batch_y;
+  guint       *order;
+  guint        order_len;
+
+  GArray      *loss_history;      /* double */
+  GArray      *val_loss_history;  /* double, NAN without validation data */
+};
+
+typedef struct {
+  GQuark name;
+  double value;
+} EpochValue;
+
+/* What every public entry to training needs. */
+#define CHECK_TRAINING_DATA(self, x, y, val)                                         \
+  G_STMT_START {                                                                     \
+    g_return_val_if_fail (NN_IS_TRAINER (self), val);                                \
+    g_return_val_if_fail (NN_IS_LOSS (nn_model_get_loss ((self)->model)), val);      \
+    g_return_val_if_fail (NN_IS_OPTIMIZER (nn_model_get_optimizer ((self)->model)), val); \
+    g_return_val_if_fail ((x) != NULL && (y) != NULL && (x)->rows == (y)->rows &&    \
+                          (x)->rows > 0, val);                                       \
+  } G_STMT_END
+
+void     nn_trainer_restore_base_learning_rate (NnTrainer          *self);
+void     nn_trainer_count_epoch                (NnTrainer          *self);
+double   nn_trainer_run_epoch                  (NnTrainer          *self,
+                                                const NnMatrix     *x,
+                                                const NnMatrix     *y,
+                                                GCancellable       *cancellable,
+                                                GError            **error);
+void     nn_trainer_set_diverged_error         (NnTrainer          *self,
+                                                GError            **error,
+                                                const char         *format,
+                                                ...) G_GNUC_PRINTF (3, 4);
+void     nn_trainer_propagate_callback_error   (GError            **error,
+                                                GError             *local_error,
+                                                NnTrainerCallback  *callback,
+                                                const char         *vfunc);
+
+G_END_DECLS

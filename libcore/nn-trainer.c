@@ -1,0 +1,939 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <math.h>
+
+#include "nn-errors.h"
+#include "nn-trainer-private.h"
+
+/**
+ * NnTrainer:
+ *
+ * Trains an #NnModel: epochs of mini-batches, the shuffling of each epoch,
+ * the learning-rate schedule, gradient clipping, the check for divergence,
+ * the state of an epoch stopped part-way, and the loss of every epoch. The
+ * model only computes (forward, backward, its parameters and their
+ * gradients); the loop lives here, as Keras' `Model.fit` lives apart from
+ * its layers.
+ *
+ * What happens around an epoch is an #NnTrainerCallback: recording a
+ * history, metrics, early stopping (#NnEarlyStopping), checkpoints,
+ * progress. nn_trainer_add_callback() adds one, and nn_trainer_fit() calls
+ * them in the order they were added; a callback that must see every step
+ * (a gradient sum across processes) has a @gradients_ready vfunc.
+ *
+ * The order of the samples in epoch `e` (counting from 0) comes from a
+ * random stream of its own, seeded with (#NnTrainer:seed, e), so it depends
+ * on nothing but the seed and the epoch: training can stop after any batch
+ * and resume from a saved state (nn_trainer_save_state()) with exactly the
+ * steps it would have taken.
+ *
+ * The trainer counts the epochs it has trained in #NnTrainer:epoch, and
+ * nn_trainer_fit() trains until it reaches #NnTrainer:epochs. An optional
+ * #NnTrainer:schedule sets the optimizer's learning rate at the start of
+ * each epoch, and #NnTrainer:clip-norm clips the gradients before each
+ * update. After the first epoch, training allocates nothing.
+ */
+G_DEFINE_FINAL_TYPE (NnTrainer, nn_trainer, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_MODEL,
+  PROP_EPOCHS,
+  PROP_BATCH_SIZE,
+  PROP_SHUFFLE,
+  PROP_SEED,
+  PROP_CLIP_NORM,
+  PROP_SCHEDULE,
+  PROP_EPOCH,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+nn_trainer_dispose (GObject *object)
+{
+  NnTrainer *self = NN_TRAINER (object);
+
+  g_clear_pointer (&self->gradient_hooks, g_ptr_array_unref);
+  g_clear_pointer (&self->callbacks, g_ptr_array_unref);
+  g_clear_object (&self->schedule);
+  g_clear_object (&self->scheduled);
+  g_clear_object (&self->model);
+
+  G_OBJECT_CLASS (nn_trainer_parent_class)->dispose (object);
+}
+
+static void
+nn_trainer_finalize (GObject *object)
+{
+  NnTrainer *self = NN_TRAINER (object);
+
+  g_clear_pointer (&self->shuffle_rand, g_rand_free);
+  g_clear_pointer (&self->batch_x, nn_matrix_free);
+  g_clear_pointer (&self->batch_y, nn_matrix_free);
+  g_clear_pointer (&self->order, g_free);
+  g_clear_pointer (&self->epoch_values, g_array_unref);
+  g_clear_pointer (&self->loss_history, g_array_unref);
+  g_clear_pointer (&self->val_loss_history, g_array_unref);
+
+  G_OBJECT_CLASS (nn_trainer_parent_class)->finalize (object);
+}
+
+static void
+nn_trainer_get_property (GObject    *object,
+                         guint       prop_id,
+                         GValue     *value,
+                         GParamSpec *pspec)
+{
+  NnTrainer *self = NN_TRAINER (object);
+
+  switch (prop_id)
+    {
+    case PROP_MODEL:
+      g_value_set_object (value, self->model);
+      break;
+    case PROP_EPOCHS:
+      g_value_set_uint (value, self->epochs);
+      break;
+    case PROP_BATCH_SIZE:
+      g_value_set_uint (value, self->batch_size);
+      break;
+    case PROP_SHUFFLE:
+      g_value_set_boolean (value, self->shuffle);
+      break;
+    case PROP_SEED:
+      g_value_set_uint64 (value, self->seed);
+      break;
+    case PROP_CLIP_NORM:
+      g_value_set_double (value, self->clip_norm);
+      break;
+    case PROP_SCHEDULE:
+      g_value_set_object (value, self->schedule);
+      break;
+    case PROP_EPOCH:
+      g_value_set_uint (value, self->epoch);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+nn_trainer_set_property (GObject      *object,
+                         guint         prop_id,
+                         const GValue *value,
+                         GParamSpec   *pspec)
+{
+  NnTrainer *self = NN_TRAINER (object);
+
+  switch (prop_id)
+    {
+    case PROP_MODEL:
+      self->model = g_value_dup_object (value);
+      break;
+    case PROP_EPOCHS:
+      nn_trainer_set_epochs (self, g_value_get_uint (value));
+      break;
+    case PROP_BATCH_SIZE:
+      nn_trainer_set_batch_size (self, g_value_get_uint (value));
+      break;
+    case PROP_SHUFFLE:
+      nn_trainer_set_shuffle (self, g_value_get_boolean (value));
+      break;
+    case PROP_SEED:
+      nn_trainer_set_seed (self, g_value_get_uint64 (value));
+      break;
+    case PROP_CLIP_NORM:
+      nn_trainer_set_clip_norm (self, g_value_get_double (value));
+      break;
+    case PROP_SCHEDULE:
+      nn_trainer_set_schedule (self, g_value_get_object (value));
+      break;
+    case PROP_EPOCH:
+      nn_trainer_set_epoch (self, g_value_get_uint (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+nn_trainer_constructed (GObject *object)
+{
+  NnTrainer *self = NN_TRAINER (object);
+
+  G_OBJECT_CLASS (nn_trainer_parent_class)->constructed (object);
+
+  g_return_if_fail (NN_IS_MODEL (self->model));
+}
+
+#define PARAM_FLAGS (G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY | \
+                     G_PARAM_STATIC_STRINGS)
+
+static void
+nn_trainer_class_init (NnTrainerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = nn_trainer_dispose;
+  object_class->finalize = nn_trainer_finalize;
+  object_class->get_property = nn_trainer_get_property;
+  object_class->set_property = nn_trainer_set_property;
+  object_class->constructed = nn_trainer_constructed;
+
+  /**
+   * NnTrainer:model:
+   *
+   * The model trained, with its loss and optimizer.
+   */
+  properties[PROP_MODEL] =
+    g_param_spec_object ("model", NULL, "Model trained", NN_TYPE_MODEL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * NnTrainer:epochs:
+   *
+   * The epochs of the whole run: nn_trainer_fit() trains from
+   * #NnTrainer:epoch up to this, as Keras' `epochs` with `initial_epoch`.
+   */
+  properties[PROP_EPOCHS] =
+    g_param_spec_uint ("epochs", NULL, "Epochs of the whole run", 0, G_MAXUINT, 1,
+                       PARAM_FLAGS);
+
+  /**
+   * NnTrainer:batch-size:
+   *
+   * Samples per update; 0 (or more than the samples) for the whole set,
+   * batch gradient descent; 1 for stochastic gradient descent. The last
+   * batch of an epoch may be smaller.
+   */
+  properties[PROP_BATCH_SIZE] =
+    g_param_spec_uint ("batch-size", NULL, "Samples per update; 0 for the whole set",
+                       0, G_MAXUINT, 0, PARAM_FLAGS);
+
+  /**
+   * NnTrainer:shuffle:
+   *
+   * Whether each epoch visits the samples in the order of its own random
+   * stream (see #NnTrainer) rather than in order.
+   */
+  properties[PROP_SHUFFLE] =
+    g_param_spec_boolean ("shuffle", NULL, "Reshuffle the samples before every epoch",
+                          TRUE, PARAM_FLAGS);
+
+  /**
+   * NnTrainer:seed:
+   *
+   * The seed of the shuffling: epoch `e` is shuffled by a stream seeded
+   * with (seed, e). nn_trainer_new() takes the model's #NnModel:seed.
+   */
+  properties[PROP_SEED] =
+    g_param_spec_uint64 ("seed", NULL, "Seed of the shuffling", 0, G_MAXUINT32, 42,
+                         PARAM_FLAGS);
+
+  /**
+   * NnTrainer:clip-norm:
+   *
+   * The largest global gradient norm: before each update, when the norm of
+   * all parameter gradients taken together (nn_model_get_gradient_norm())
+   * exceeds it, every gradient is scaled by `clip_norm / (norm + 1e-6)`, as
+   * PyTorch's `torch.nn.utils.clip_grad_norm_` does. 0 turns clipping off.
+   */
+  properties[PROP_CLIP_NORM] =
+    g_param_spec_double ("clip-norm", NULL,
+                         "Largest global gradient norm before each update; 0 for no clipping",
+                         0.0, G_MAXDOUBLE, 0.0, PARAM_FLAGS);
+
+  /**
+   * NnTrainer:schedule:
+   *
+   * The learning-rate schedule, or %NULL for a constant rate. Each epoch
+   * (#NnTrainer:epoch, from 0) starts with the optimizer's rate set to
+   * nn_schedule_get_learning_rate() of the base rate, the optimizer's own
+   * when the schedule first applies to it. Replacing the schedule, or the
+   * model's optimizer (at the next epoch), gives it back its own rate.
+   */
+  properties[PROP_SCHEDULE] =
+    g_param_spec_object ("schedule", NULL, "Learning-rate schedule, stepped once per epoch",
+                         NN_TYPE_SCHEDULE, PARAM_FLAGS);
+
+  /**
+   * NnTrainer:epoch:
+   *
+   * The number of epochs trained so far. Each finished epoch adds one;
+   * setting it (to resume training by hand) also forgets an epoch stopped
+   * part-way.
+   */
+  properties[PROP_EPOCH] =
+    g_param_spec_uint ("epoch", NULL, "Number of epochs trained so far", 0, G_MAXUINT, 0,
+                       PARAM_FLAGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+nn_trainer_init (NnTrainer *self)
+{
+  self->callbacks = g_ptr_array_new_with_free_func (g_object_unref);
+  self->gradient_hooks = g_ptr_array_new ();
+  self->epoch_values = g_array_new (FALSE, FALSE, sizeof (EpochValue));
+  self->loss_history = g_array_new (FALSE, FALSE, sizeof (double));
+  self->val_loss_history = g_array_new (FALSE, FALSE, sizeof (double));
+  self->shuffle_rand = g_rand_new_with_seed (0);
+  self->base_lr = NAN;
+}
+
+/**
+ * nn_trainer_new:
+ * @model: the model to train, with its loss and optimizer set
+ *
+ * Returns: (transfer full): a trainer of @model with #NnTrainer:seed set to
+ *   the model's #NnModel:seed and the other properties at their defaults
+ */
+NnTrainer *
+nn_trainer_new (NnModel *model)
+{
+  g_return_val_if_fail (NN_IS_MODEL (model), NULL);
+
+  return g_object_new (NN_TYPE_TRAINER, "model", model,
+                       "seed", nn_model_get_seed (model), NULL);
+}
+
+/**
+ * nn_trainer_get_model:
+ * @self: a #NnTrainer
+ *
+ * Returns: (transfer none): the model trained
+ */
+NnModel *
+nn_trainer_get_model (NnTrainer *self)
+{
+  g_return_val_if_fail (NN_IS_TRAINER (self), NULL);
+
+  return self->model;
+}
+
+/**
+ * nn_trainer_get_epochs:
+ * @self: a #NnTrainer
+ *
+ * Returns: the epochs of the whole run (#NnTrainer:epochs)
+ */
+guint
+nn_trainer_get_epochs (NnTrainer *self)
+{
+  g_return_val_if_fail (NN_IS_TRAINER (self), 0);
+
+  return self->epochs;
+}
+
+/**
+ * nn_trainer_set_epochs:
+ * @self: a #NnTrainer
+ * @epochs: the epoch count nn_trainer_fit() trains up to
+ */
+void
+nn_trainer_set_epochs (NnTrainer *self,
+                       guint      epochs)
+{
+  g_return_if_fail (NN_IS_TRAINER (self));
+
+  if (self->epochs == epochs)
+    return;
+  self->epochs = epochs;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EPOCHS]);
+}
+
+/**
+ * nn_trainer_get_batch_size:
+ * @self: a #NnTrainer
+ *
+ * Returns: the samples per update (#NnTrainer:batch-size), 0 for all
+ */
+guint
+nn_trainer_get_batch_size (NnTrainer *self)
+{
+  g_return_val_if_fail (NN_IS_TRAINER (self), 0);
+
+  return self->batch_size;
+}
+
+/**
+ * nn_trainer_set_batch_size:
+ * @self: a #NnTrainer
+ * @batch_size: samples per update, 0 for the whole set
+ */
+void
+nn_trainer_set_batch_size (NnTrainer *self,
+                           guint      batch_size)
+{
+  g_return_if_fail (NN_IS_TRAINER (self));
+
+  if (self->batch_size == batch_size)
+    return;
+  self->batch_size = batch_size;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BATCH_SIZE]);
+}
+
+/**
+ * nn_trainer_get_shuffle:
+ * @self: a #NnTrainer
+ *
+ * Returns: whether every epoch is shuffled (#NnTrainer:shuffle)
+ */
+gboolean
+nn_trainer_get_shuffle (NnTrainer *self)
+{
+  g_return_val_if_fail (NN_IS_TRAINER (self), FALSE);
+
+  return self->shuffle;
+}
+
+/**
+ * nn_trainer_set_shuffle:
+ * @self: a #NnTrainer
+ * @shuffle: whether to reshuffle the samples before every epoch
+ */
+void
+nn_trainer_set_shuffle (NnTrainer *self,
+                        gboolean   shuffle)
+{
+  g_return_if_fail (NN_IS_TRAINER (self));
+
+  shuffle = !!shuffle;
+  if (self->shuffle == shuffle)
+    return;
+  self->shuffle = shuffle;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SHUFFLE]);
+}
+
+/**
+ * nn_trainer_get_seed:
+ * @self: a #NnTrainer
+ *
+ * Returns: the seed of the shuffling (#NnTrainer:seed)
+ */
+guint64
+nn_trainer_get_seed (NnTrainer *self)
+{
+  g_return_val_if_fail (NN_IS_TRAINER (self), 0);
+
+  return self->seed;
+}
+
+/**
+ * nn_trainer_set_seed:
+ * @self: a #NnTrainer
+ * @seed: the seed, at most %G_MAXUINT32
+ */
+void
+nn_trainer_set_seed (NnTrainer *self,
+                     guint64    seed)
+{
+  g_return_if_fail (NN_IS_TRAINER (self));
+  g_return_if_fail (seed <= G_MAXUINT32);
+
+  if (self->seed == seed)
+    return;
+  self->seed = seed;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SEED]);
+}
+
+/**
+ * nn_trainer_get_clip_norm:
+ * @self: a #NnTrainer
+ *
+ * Returns: the gradient clipping threshold (#NnTrainer:clip-norm), 0 if off
+ */
+double
+nn_trainer_get_clip_norm (NnTrainer *self)
+{
+  g_return_val_if_fail (NN_IS_TRAINER (self), 0.0);
+
+  return self->clip_norm;
+}
+
+/**
+ * nn_trainer_set_clip_norm:
+ * @self: a #NnTrainer
+ * @clip_norm: the largest global gradient norm, or 0 to turn clipping off
+ */
+void
+nn_trainer_set_clip_norm (NnTrainer *self,
+                          double     clip_norm)
+{
+  g_return_if_fail (NN_IS_TRAINER (self));
+  g_return_if_fail (clip_norm >= 0.0);
+
+  if (self->clip_norm == clip_norm)
+    return;
+  self->clip_norm = clip_norm;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLIP_NORM]);
+}
+
+/* Undoes what the schedule did to the optimizer's rate. */
+void
+nn_trainer_restore_base_learning_rate (NnTrainer *self)
+{
+  if (self->scheduled != NULL)
+    nn_optimizer_set_learning_rate (self->scheduled, self->base_lr);
+  g_clear_object (&self->scheduled);
+  self->base_lr = NAN;
+}
+
+/**
+ * nn_trainer_get_schedule:
+ * @self: a #NnTrainer
+ *
+ * Returns: (transfer none) (nullable): the learning-rate schedule
+ */
+NnSchedule *
+nn_trainer_get_schedule (NnTrainer *self)
+{
+  g_return_val_if_fail (NN_IS_TRAINER (self), NULL);
+
+  return self->schedule;
+}
+
+/**
+ * nn_trainer_set_schedule:
+ * @self: a #NnTrainer
+ * @schedule: (nullable): a learning-rate schedule, or %NULL for the
+ *   optimizer's own rate in every epoch
+ *
+ * See #NnTrainer:schedule.
+ */
+void
+nn_trainer_set_schedule (NnTrainer  *self,
+                         NnSchedule *schedule)
+{
+  g_return_if_fail (NN_IS_TRAINER (self));
+  g_return_if_fail (schedule == NULL || NN_IS_SCHEDULE (schedule));
+
+  if (self->schedule == schedule)
+    return;
+  nn_trainer_restore_base_learning_rate (self);
+  g_set_object (&self->schedule, schedule);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SCHEDULE]);
+}
+
+/**
+ * nn_trainer_get_epoch:
+ * @self: a #NnTrainer
+ *
+ * Returns: the number of epochs trained so far (#NnTrainer:epoch)
+ */
+guint
+nn_trainer_get_epoch (NnTrainer *self)
+{
+  g_return_val_if_fail (NN_IS_TRAINER (self), 0);
+
+  return self->epoch;
+}
+
+/**
+ * nn_trainer_set_epoch:
+ * @self: a #NnTrainer
+ * @epoch: the number of epochs to count as trained
+ *
+ * Sets #NnTrainer:epoch, so that the next epoch is shuffled and scheduled
+ * as epoch @epoch (from 0) of a run that never stopped. An epoch stopped
+ * part-way is forgotten. The loss histories are left as they are.
+ */
+void
+nn_trainer_set_epoch (NnTrainer *self,
+                      guint      epoch)
+{
+  g_return_if_fail (NN_IS_TRAINER (self));
+
+  self->part_samples = 0;
+  self->part_loss_sum = 0.0;
+  if (self->epoch != epoch)
+    {
+      self->epoch = epoch;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EPOCH]);
+    }
+}
+
+/* An epoch finished: counted, and no longer part-way. */
+void
+nn_trainer_count_epoch (NnTrainer *self)
+{
+  self->part_samples = 0;
+  self->part_loss_sum = 0.0;
+  self->epoch++;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EPOCH]);
+}
+
+/**
+ * nn_trainer_add_callback:
+ * @self: a #NnTrainer
+ * @callback: a callback, not yet added
+ *
+ * Appends @callback, taking a reference: nn_trainer_fit() calls it after
+ * those added before it. Not while nn_trainer_fit() runs.
+ */
+void
+nn_trainer_add_callback (NnTrainer         *self,
+                         NnTrainerCallback *callback)
+{
+  g_return_if_fail (NN_IS_TRAINER (self));
+  g_return_if_fail (NN_IS_TRAINER_CALLBACK (callback));
+  g_return_if_fail (!self->fitting);
+  g_return_if_fail (!g_ptr_array_find (self->callbacks, callback, NULL));
+
+  g_ptr_array_add (self->callbacks, g_object_ref (callback));
+  if (NN_TRAINER_CALLBACK_GET_CLASS (callback)->gradients_ready != NULL)
+    g_ptr_array_add (self->gradient_hooks, callback);
+}
+
+/**
+ * nn_trainer_remove_callback:
+ * @self: a #NnTrainer
+ * @callback: a callback added to @self
+ *
+ * Removes @callback and drops the trainer's reference. Not while
+ * nn_trainer_fit() runs.
+ */
+void
+nn_trainer_remove_callback (NnTrainer         *self,
+                            NnTrainerCallback *callback)
+{
+  g_return_if_fail (NN_IS_TRAINER (self));
+  g_return_if_fail (!self->fitting);
+
+  g_ptr_array_remove (self->gradient_hooks, callback);
+  if (!g_ptr_array_remove (self->callbacks, callback))
+    g_return_if_reached ();
+}
+
+/* ---- fitting ------------------------------------------------------------- */
+
+static gboolean
+parameters_finite (NnTrainer *self)
+{
+  for (guint i = 0; i < nn_model_get_n_parameters (self->model); i++)
+    if (!nn_matrix_is_finite (nn_model_get_parameter (self->model, i)))
+      return FALSE;
+  return TRUE;
+}
+
+/* Calls every callback's epoch_begin, up to the first that fails. */
+static gboolean
+epoch_begin (NnTrainer  *self,
+             GError    **error)
+{
+  g_array_set_size (self->epoch_values, 0);
+  for (guint i = 0; i < self->callbacks->len; i++)
+    {
+      NnTrainerCallback *callback = self->callbacks->pdata[i];
+      GError *local_error = NULL;
+
+      if (!nn_trainer_callback_epoch_begin (callback, self, self->epoch + 1, &local_error))
+        {
+          nn_trainer_propagate_callback_error (error, local_error, callback, "epoch_begin");
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* Calls every callback's epoch_end, even after one failed, so that the
+ * epoch is complete for all of them; the first error is kept. */
+static gboolean
+epoch_end (NnTrainer  *self,
+           guint       epoch,
+           double      loss,
+           double      val_loss,
+           gboolean    have_val,
+           GError    **error)
+{
+  gboolean ok = TRUE;
+
+  nn_trainer_set_epoch_value (self, "epoch", epoch);
+  nn_trainer_set_epoch_value (self, "loss", loss);
+  if (have_val)
+    nn_trainer_set_epoch_value (self, "val_loss", val_loss);
+  nn_trainer_set_epoch_value (self, "learning_rate",
+                              nn_optimizer_get_learning_rate (nn_model_get_optimizer (self->model)));
+  for (guint i = 0; i < self->callbacks->len; i++)
+    {
+      NnTrainerCallback *callback = self->callbacks->pdata[i];
+      GError *local_error = NULL;
+
+      if (!nn_trainer_callback_epoch_end (callback, self, epoch, &local_error))
+        {
+          if (ok)
+            nn_trainer_propagate_callback_error (error, local_error, callback, "epoch_end");
+          else
+            g_clear_error (&local_error);
+          ok = FALSE;
+        }
+    }
+  return ok;
+}
+
+/* One epoch of nn_trainer_fit(), from the callbacks' epoch_begin to their
+ * epoch_end. */
+static gboolean
+fit_epoch (NnTrainer       *self,
+           const NnMatrix  *x,
+           const NnMatrix  *y,
+           const NnMatrix  *val_x,
+           const NnMatrix  *val_y,
+           GCancellable    *cancellable,
+           GError         **error)
+{
+  GError *local_error = NULL;
+  double loss, val_loss = NAN;
+  guint epoch;
+
+  if (!epoch_begin (self, error))
+    return FALSE;
+  loss = nn_trainer_run_epoch (self, x, y, cancellable, &local_error);
+  if (isnan (loss))
+    {
+      /* A batch's error says which batch; this says which epoch. */
+      if (g_error_matches (local_error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE))
+        g_prefix_error (&local_error, "epoch %u, ", self->epoch + 1);
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+  epoch = self->epoch;
+  if (!parameters_finite (self))
+    {
+      nn_trainer_set_diverged_error (self, error, "epoch %u: a weight became NaN or infinite",
+                                     epoch);
+      return FALSE;
+    }
+  if (val_x != NULL)
+    {
+      val_loss = nn_model_evaluate (self->model, val_x, val_y, error);
+      if (isnan (val_loss))
+        {
+          g_prefix_error (error, "epoch %u, validation: ", epoch);
+          return FALSE;
+        }
+    }
+  g_array_append_val (self->loss_history, loss);
+  g_array_append_val (self->val_loss_history, val_loss);
+  return epoch_end (self, epoch, loss, val_loss, val_x != NULL, error);
+}
+
+/**
+ * nn_trainer_fit:
+ * @self: a #NnTrainer
+ * @x: training inputs
+ * @y: training targets
+ * @val_x: (nullable): validation inputs
+ * @val_y: (nullable): validation targets
+ * @cancellable: (nullable): checked before every batch
+ * @error: return location for a #GError
+ *
+ * Trains from #NnTrainer:epoch until it reaches #NnTrainer:epochs: to
+ * finish a run after restoring a saved state, call it again with the same
+ * #NnTrainer:epochs. Each epoch appends its training loss and its
+ * validation loss (NaN without validation data) to the histories; then
+ * every callback's @epoch_end is called, in order. Before the first epoch
+ * the callbacks' @train_begin are called, and after the last their
+ * @train_end, however the fit ended.
+ *
+ * When @cancellable is cancelled, training stops after the current batch;
+ * the trainer remembers how far the epoch got, and the next call continues
+ * it, so that a run cancelled, saved, restored and continued takes exactly
+ * the steps of a run never stopped.
+ *
+ * A callback that fails ends the fit with its error: at @train_begin or
+ * @epoch_begin before any more training; at @epoch_end after the other
+ * callbacks have seen the epoch too, so that it is recorded and reported
+ * in full (only the first error is kept).
+ *
+ * Returns: %TRUE when #NnTrainer:epochs was reached or nn_trainer_stop()
+ *   was called, or %FALSE with @error set: %NN_MODEL_ERROR_NOT_FINITE when
+ *   training diverges, %G_IO_ERROR_CANCELLED when cancelled, or a
+ *   callback's error
+ */
+gboolean
+nn_trainer_fit (NnTrainer       *self,
+                const NnMatrix  *x,
+                const NnMatrix  *y,
+                const NnMatrix  *val_x,
+                const NnMatrix  *val_y,
+                GCancellable    *cancellable,
+                GError         **error)
+{
+  guint begun = 0;
+  gboolean ok = TRUE;
+
+  CHECK_TRAINING_DATA (self, x, y, FALSE);
+  g_return_val_if_fail ((val_x == NULL) == (val_y == NULL), FALSE);
+  g_return_val_if_fail (!self->fitting, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  self->stop_requested = FALSE;
+  self->fitting = TRUE;
+  for (; ok && begun < self->callbacks->len; begun++)
+    {
+      NnTrainerCallback *callback = self->callbacks->pdata[begun];
+      GError *local_error = NULL;
+
+      if (!nn_trainer_callback_train_begin (callback, self, &local_error))
+        {
+          nn_trainer_propagate_callback_error (error, local_error, callback, "train_begin");
+          ok = FALSE;
+        }
+    }
+  /* A callback whose train_begin failed gets no train_end. */
+  if (!ok)
+    begun--;
+
+  while (ok && self->epoch < self->epochs && !self->stop_requested)
+    ok = fit_epoch (self, x, y, val_x, val_y, cancellable, error);
+
+  for (guint i = 0; i < begun; i++)
+    nn_trainer_callback_train_end (self->callbacks->pdata[i], self);
+  self->fitting = FALSE;
+  return ok;
+}
+
+/**
+ * nn_trainer_stop:
+ * @self: a #NnTrainer
+ *
+ * Makes the running nn_trainer_fit() return %TRUE once the current epoch is
+ * finished and every callback has seen it; for callbacks such as early
+ * stopping, in the manner of Keras' `model.stop_training = True`. Every
+ * call to nn_trainer_fit() starts without the request.
+ */
+void
+nn_trainer_stop (NnTrainer *self)
+{
+  g_return_if_fail (NN_IS_TRAINER (self));
+
+  self->stop_requested = TRUE;
+}
+
+/**
+ * nn_trainer_get_stop_requested:
+ * @self: a #NnTrainer
+ *
+ * Returns: whether nn_trainer_stop() was called during the running or the
+ *   last nn_trainer_fit()
+ */
+gboolean
+nn_trainer_get_stop_requested (NnTrainer *self)
+{
+  g_return_val_if_fail (NN_IS_TRAINER (self), FALSE);
+
+  return self->stop_requested;
+}
+
+/* ---- the values of an epoch ---------------------------------------------- */
+
+/**
+ * nn_trainer_set_epoch_value:
+ * @self: a #NnTrainer
+ * @name: the name of a value, e.g. `val_accuracy`
+ * @value: its value in the epoch being finished
+ *
+ * Passes a value of the epoch on to the callbacks after this one, as
+ * Keras' `logs`: early stopping monitors a value by its name. The trainer
+ * forgets every value when the next epoch begins, and sets `epoch`, `loss`,
+ * `learning_rate` and, with validation data, `val_loss` itself before any
+ * callback's @epoch_end. After the first epoch, setting a name already used
+ * allocates nothing.
+ */
+void
+nn_trainer_set_epoch_value (NnTrainer  *self,
+                            const char *name,
+                            double      value)
+{
+  GQuark quark;
+  EpochValue v;
+
+  g_return_if_fail (NN_IS_TRAINER (self));
+  g_return_if_fail (name != NULL);
+
+  quark = g_quark_from_string (name);
+  for (guint i = 0; i < self->epoch_values->len; i++)
+    {
+      EpochValue *e = &g_array_index (self->epoch_values, EpochValue, i);
+
+      if (e->name == quark)
+        {
+          e->value = value;
+          return;
+        }
+    }
+  v.name = quark;
+  v.value = value;
+  g_array_append_val (self->epoch_values, v);
+}
+
+/**
+ * nn_trainer_lookup_epoch_value:
+ * @self: a #NnTrainer
+ * @name: the name of a value
+ * @value: (out) (optional): where to store it
+ *
+ * Reads a value of the epoch being finished, set by the trainer or by a
+ * callback before this one (nn_trainer_set_epoch_value()).
+ *
+ * Returns: %TRUE if the epoch has a value of that name
+ */
+gboolean
+nn_trainer_lookup_epoch_value (NnTrainer  *self,
+                               const char *name,
+                               double     *value)
+{
+  GQuark quark;
+
+  g_return_val_if_fail (NN_IS_TRAINER (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  quark = g_quark_try_string (name);
+  for (guint i = 0; quark != 0 && i < self->epoch_values->len; i++)
+    {
+      const EpochValue *e = &g_array_index (self->epoch_values, EpochValue, i);
+
+      if (e->name == quark)
+        {
+          if (value != NULL)
+            *value = e->value;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+/**
+ * nn_trainer_get_loss_history:
+ * @self: a #NnTrainer
+ *
+ * Returns: (transfer none) (element-type gdouble): the training loss of
+ *   every epoch nn_trainer_fit() has trained so far
+ */
+GArray *
+nn_trainer_get_loss_history (NnTrainer *self)
+{
+  g_return_val_if_fail (NN_IS_TRAINER (self), NULL);
+
+  return self->loss_history;
+}
+
+/**
+ * nn_trainer_get_val_loss_history:
+ * @self: a #NnTrainer
+ *
+ * Returns: (transfer none) (element-type gdouble): the validation loss at the
+ *   end of every epoch, NaN where there was no validation data
+ */
+GArray *
+nn_trainer_get_val_loss_history (NnTrainer *self)
+{
+  g_return_val_if_fail (NN_IS_TRAINER (self), NULL);
+
+  return self->val_loss_history;
+}
