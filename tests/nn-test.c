@@ -306,6 +306,20 @@ nn_test_spawn_argv (char               **envp,
   return WEXITSTATUS (wait_status);
 }
 
+gboolean
+nn_test_python_has_numpy (void)
+{
+  const char *argv[] = { NN_TEST_PYTHON, "-c", "import numpy", NULL };
+  int status;
+
+  if (!g_file_test (NN_TEST_PYTHON, G_FILE_TEST_IS_EXECUTABLE))
+    return FALSE;
+  return g_spawn_sync (NULL, (char **) argv, NULL,
+                       G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                       NULL, NULL, NULL, NULL, &status, NULL) &&
+         g_spawn_check_wait_status (status, NULL);
+}
+
 int
 nn_test_spawn (char      **envp,
                char      **out,

@@ -65,6 +65,12 @@ NnTrainerCallback *nn_test_epoch_callback_new (NnTestEpochFunc func,
 int       nn_test_require_env     (const char *first_name,
                                    ...) G_GNUC_NULL_TERMINATED;
 
+/* The Python that the interoperability checks run. They need NumPy, which
+ * only `tools/install-deps --reference` installs: a suite registers them
+ * only where nn_test_python_has_numpy () holds, and says so otherwise. */
+#define NN_TEST_PYTHON "/usr/bin/python3"
+gboolean  nn_test_python_has_numpy (void);
+
 /* Scratch folders, removed by nn_test_remove_scratch () (a suite cleanup). */
 char     *nn_test_new_dir         (void);
 int       nn_test_remove_scratch  (void);

@@ -9,8 +9,6 @@
 
 #include "nn-test.h"
 
-#define PYTHON "/usr/bin/python3"
-
 /* Every test works below this folder, made by the suite init. */
 static char *scratch;
 static guint scratch_serial;
@@ -192,25 +190,11 @@ run_reference (const char *arg1,
   g_autofree char *script = nn_test_source_file ("tests/reference/read_safetensors.py");
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = nn_test_spawn (NULL, &out, &err, PYTHON, script, arg1, arg2, NULL);
+  int status = nn_test_spawn (NULL, &out, &err, NN_TEST_PYTHON, script, arg1, arg2, NULL);
 
   NN_CHECK (status == 0, "read_safetensors.py failed with status %d:\n%s", status,
             err ? err : "");
   return status == 0 ? g_steal_pointer (&out) : NULL;
-}
-
-static gboolean
-python_with_numpy_available (void)
-{
-  const char *argv[] = { PYTHON, "-c", "import numpy", NULL };
-  int status;
-
-  if (!g_file_test (PYTHON, G_FILE_TEST_IS_EXECUTABLE))
-    return FALSE;
-  return g_spawn_sync (NULL, (char **) argv, NULL,
-                       G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                       NULL, NULL, NULL, NULL, &status, NULL) &&
-         g_spawn_check_wait_status (status, NULL);
 }
 
 /* Three matrices with awkward values, a bias among them. */
@@ -913,7 +897,7 @@ main (void)
   CU_add_test (suite, "writing replaces the file and leaves no temporary file",
                test_writing_replaces_the_file_and_leaves_no_temporary);
 
-  if (python_with_numpy_available ())
+  if (nn_test_python_has_numpy ())
     {
       suite = CU_add_suite ("safetensors files are exchanged with an independent Python "
                             "implementation", init_suite, clean_suite);
@@ -923,7 +907,7 @@ main (void)
                    test_nn_reads_what_the_python_writer_writes);
     }
   else
-    g_printerr ("skipping the Python interoperability tests: " PYTHON " with numpy "
+    g_printerr ("skipping the Python interoperability tests: " NN_TEST_PYTHON " with numpy "
                 "was not found\n");
 
   suite = CU_add_suite ("malformed safetensors files are refused", init_suite, clean_suite);
