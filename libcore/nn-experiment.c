@@ -993,7 +993,8 @@ load_document (NnExperiment  *self,
     }
   else
     {
-      g_autofree char *base = g_path_get_basename (self->path);
+      /* UTF-8 like every name written, whatever the file's name. */
+      g_autofree char *base = g_filename_display_basename (self->path);
       char *dot = strrchr (base, '.');
       if (dot != NULL && dot != base)
         *dot = '\0';
@@ -1022,8 +1023,10 @@ load_document (NnExperiment  *self,
 
           if (!nn_yaml_get_string (doc, item, "a plugins folder", &rel, error))
             return FALSE;
-          dir = resolve_path (self, rel);
-          g_ptr_array_add (self->plugin_dirs, g_canonicalize_filename (dir, NULL));
+          dir = g_canonicalize_filename (resolve_path (self, rel), NULL);
+          if (!nn_yaml_check_path (doc, item, "a plugins folder", dir, error))
+            return FALSE;
+          g_ptr_array_add (self->plugin_dirs, g_strdup (dir));
           if (!nn_plugins_load_directory (dir, &local_error))
             {
               nn_yaml_set_error (error, doc, item, NN_CONFIG_ERROR_INVALID_VALUE,
@@ -1239,8 +1242,10 @@ nn_experiment_new_from_file_full (const char          *path,
   if (!nn_read_file_limited (path, NN_EXPERIMENT_MAX_FILE_SIZE, &contents, &length,
                              &local_error))
     {
+      g_autofree char *shown = g_filename_display_name (path);
+
       g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_FAILED,
-                   "%s: error: %s", path, local_error->message);
+                   "%s: error: %s", shown, local_error->message);
       return NULL;
     }
   doc = nn_yaml_doc_new_from_data (path, contents, length, error);
@@ -1868,6 +1873,9 @@ save_model (NnExperiment  *self,
   return nn_pipeline_save (pipeline, self->staging_dir, error);
 }
 
+static char *to_yaml (NnExperiment  *self,
+                      GError       **error);
+
 /**
  * nn_experiment_run:
  * @self: a #NnExperiment
@@ -1899,6 +1907,7 @@ nn_experiment_run (NnExperiment  *self,
                    GError       **error)
 {
   g_autoptr(GError) train_error = NULL;
+  g_autofree char *config = NULL;
   NnDataset *val;
   gulong handler;
   gboolean ok, cancelled;
@@ -1907,10 +1916,12 @@ nn_experiment_run (NnExperiment  *self,
   g_return_val_if_fail (!self->running, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  /* Before anything is written: a run directory YAML cannot name. */
+  if ((config = to_yaml (self, error)) == NULL)
+    return FALSE;
   if (!stage (self, error))
     return FALSE;
   {
-    g_autofree char *config = nn_experiment_to_yaml (self);
     g_autofree char *path = g_build_filename (self->staging_dir, "config.yaml", NULL);
 
     if (!nn_write_file_atomic (path, config, strlen (config), error))
@@ -2247,23 +2258,14 @@ key (NnYamlWriter *w,
   nn_yaml_writer_string (w, name);
 }
 
-/**
- * nn_experiment_to_yaml:
- * @self: a #NnExperiment
- *
- * The experiment with every default and override applied, every plugin
- * parameter written out and every path absolute: the `config.yaml` of a
- * run. Running it reproduces the run.
- *
- * Returns: (transfer full): the experiment as YAML
- */
-char *
-nn_experiment_to_yaml (NnExperiment *self)
+static char *
+to_yaml (NnExperiment  *self,
+         GError       **error)
 {
   g_autoptr(NnYamlWriter) w = NULL;
+  g_autoptr(GError) local_error = NULL;
   NnModel *model;
-
-  g_return_val_if_fail (NN_IS_EXPERIMENT (self), NULL);
+  char *text;
 
   model = self->model;
   w = nn_yaml_writer_new ();
@@ -2389,5 +2391,41 @@ nn_experiment_to_yaml (NnExperiment *self)
   nn_yaml_writer_end_mapping (w);
 
   nn_yaml_writer_end_mapping (w);
-  return nn_yaml_writer_finish (g_steal_pointer (&w));
+  text = nn_yaml_writer_finish (g_steal_pointer (&w), &local_error);
+  /* A file read is UTF-8 throughout: only a run directory given to
+   * nn_experiment_set_output_dir() can be at fault. */
+  if (text == NULL && !g_utf8_validate (self->output_dir, -1, NULL))
+    {
+      g_autofree char *shown = g_filename_display_name (self->output_dir);
+
+      g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
+                   "the run directory '%s' is not valid UTF-8, so config.yaml could not "
+                   "record it", shown);
+    }
+  else if (text == NULL)
+    g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "config.yaml: ");
+  return text;
+}
+
+/**
+ * nn_experiment_to_yaml:
+ * @self: a #NnExperiment
+ *
+ * The experiment with every default and override applied, every plugin
+ * parameter written out and every path absolute: the `config.yaml` of a
+ * run. Running it reproduces the run.
+ *
+ * An experiment read from a file is UTF-8 throughout (a path that is not
+ * is refused when the file is read), so only a run directory given to
+ * nn_experiment_set_output_dir() that is not valid UTF-8 makes this fail.
+ *
+ * Returns: (transfer full) (nullable): the experiment as YAML, or %NULL
+ *   when a string of it is not valid UTF-8
+ */
+char *
+nn_experiment_to_yaml (NnExperiment *self)
+{
+  g_return_val_if_fail (NN_IS_EXPERIMENT (self), NULL);
+
+  return to_yaml (self, NULL);
 }

@@ -58,6 +58,11 @@ G_GNUC_INTERNAL yaml_node_t *nn_yaml_item              (NnYamlDoc     *doc,
                                                         guint          index);
 
 G_GNUC_INTERNAL const char  *nn_yaml_scalar            (yaml_node_t   *node);
+G_GNUC_INTERNAL gboolean     nn_yaml_check_path        (NnYamlDoc     *doc,
+                                                        yaml_node_t   *node,
+                                                        const char    *what,
+                                                        const char    *path,
+                                                        GError       **error);
 G_GNUC_INTERNAL gboolean     nn_yaml_get_string        (NnYamlDoc     *doc,
                                                         yaml_node_t   *node,
                                                         const char    *what,
@@ -121,7 +126,8 @@ typedef struct _NnYamlWriter NnYamlWriter;
 
 G_GNUC_INTERNAL NnYamlWriter *nn_yaml_writer_new            (void);
 G_GNUC_INTERNAL void          nn_yaml_writer_free           (NnYamlWriter *w);
-G_GNUC_INTERNAL char         *nn_yaml_writer_finish         (NnYamlWriter *w);
+G_GNUC_INTERNAL char         *nn_yaml_writer_finish         (NnYamlWriter *w,
+                                                             GError      **error);
 G_GNUC_INTERNAL void          nn_yaml_writer_begin_mapping  (NnYamlWriter *w,
                                                              gboolean      flow);
 G_GNUC_INTERNAL void          nn_yaml_writer_end_mapping    (NnYamlWriter *w);

@@ -101,10 +101,11 @@ nn_yaml_doc_new_from_data (const char  *file,
   yaml_parser_t parser;
   gboolean ok;
 
-  doc->file = g_strdup (file);
+  /* Messages are UTF-8, whatever the file's name. */
+  doc->file = g_filename_display_name (file);
   doc->overrides = g_ptr_array_new_with_free_func (g_free);
   doc->override_start = g_array_new (FALSE, FALSE, sizeof (guint));
-  if (!check_depth (file, data, length, error))
+  if (!check_depth (doc->file, data, length, error))
     return NULL;
 
   yaml_parser_initialize (&parser);
@@ -112,7 +113,7 @@ nn_yaml_doc_new_from_data (const char  *file,
   ok = yaml_parser_load (&parser, &doc->doc);
   if (!ok)
     {
-      set_parser_error (error, file, &parser);
+      set_parser_error (error, doc->file, &parser);
       yaml_parser_delete (&parser);
       return NULL;
     }
@@ -122,7 +123,7 @@ nn_yaml_doc_new_from_data (const char  *file,
   if (yaml_document_get_root_node (&doc->doc) == NULL)
     {
       g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_PARSE,
-                   "%s:1:1: error: the file holds no experiment", file);
+                   "%s:1:1: error: the file holds no experiment", doc->file);
       return NULL;
     }
   return g_steal_pointer (&doc);
@@ -969,6 +970,14 @@ nn_yaml_doc_override (NnYamlDoc    *doc,
   int current, copy;
   gboolean ok = FALSE;
 
+  if (!g_utf8_validate (assignment, -1, NULL))
+    {
+      g_autofree char *shown = g_utf8_make_valid (assignment, -1);
+
+      g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
+                   "--set %s: error: the setting is not valid UTF-8", shown);
+      return FALSE;
+    }
   if (eq == NULL || eq == assignment)
     {
       g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
@@ -1097,7 +1106,7 @@ struct _NnYamlWriter
 {
   yaml_emitter_t emitter;
   GString       *out;
-  gboolean       failed;
+  GError        *error;   /* the first failure; nothing is emitted after it */
 };
 
 static int
@@ -1110,11 +1119,37 @@ write_to_gstring (void          *data,
 }
 
 static void
-emit (NnYamlWriter *w,
-      yaml_event_t *event)
+writer_fail (NnYamlWriter *w,
+             const char   *message)
 {
-  if (!w->failed && !yaml_emitter_emit (&w->emitter, event))
-    w->failed = TRUE;
+  if (w->error == NULL)
+    w->error = g_error_new (NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE, "%s", message);
+}
+
+/* Emits @event, made by a yaml_*_event_initialize() that returned @made. */
+static void
+emit (NnYamlWriter *w,
+      yaml_event_t *event,
+      int           made)
+{
+  if (!made)
+    {
+      writer_fail (w, "the YAML emitter could not make an event");
+      return;
+    }
+  if (w->error != NULL)
+    {
+      yaml_event_delete (event);
+      return;
+    }
+  /* The emitter owns the event now, even when it fails. */
+  if (!yaml_emitter_emit (&w->emitter, event))
+    {
+      g_autofree char *message = g_strdup_printf ("the YAML emitter failed: %s",
+                                                  w->emitter.problem ? w->emitter.problem
+                                                                     : "no reason given");
+      writer_fail (w, message);
+    }
 }
 
 NnYamlWriter *
@@ -1128,10 +1163,8 @@ nn_yaml_writer_new (void)
   yaml_emitter_set_output (&w->emitter, write_to_gstring, w->out);
   yaml_emitter_set_unicode (&w->emitter, 1);
   yaml_emitter_set_width (&w->emitter, 100);
-  yaml_stream_start_event_initialize (&event, YAML_UTF8_ENCODING);
-  emit (w, &event);
-  yaml_document_start_event_initialize (&event, NULL, NULL, NULL, 1);
-  emit (w, &event);
+  emit (w, &event, yaml_stream_start_event_initialize (&event, YAML_UTF8_ENCODING));
+  emit (w, &event, yaml_document_start_event_initialize (&event, NULL, NULL, NULL, 1));
   return w;
 }
 
@@ -1143,23 +1176,30 @@ nn_yaml_writer_free (NnYamlWriter *w)
   yaml_emitter_delete (&w->emitter);
   if (w->out != NULL)
     g_string_free (w->out, TRUE);
+  g_clear_error (&w->error);
   g_free (w);
 }
 
-/* Returns: (transfer full): the document, consuming @w */
+/* Returns: (transfer full) (nullable): the document, consuming @w; %NULL
+ * with @error set when a string was not valid UTF-8, which YAML cannot
+ * hold, or the emitter failed */
 char *
-nn_yaml_writer_finish (NnYamlWriter *w)
+nn_yaml_writer_finish (NnYamlWriter  *w,
+                       GError       **error)
 {
   yaml_event_t event;
   char *text;
 
-  yaml_document_end_event_initialize (&event, 1);
-  emit (w, &event);
-  yaml_stream_end_event_initialize (&event);
-  emit (w, &event);
-  yaml_emitter_flush (&w->emitter);
-  /* Every event is built here, so only a bug can make the emitter fail. */
-  g_warn_if_fail (!w->failed);
+  emit (w, &event, yaml_document_end_event_initialize (&event, 1));
+  emit (w, &event, yaml_stream_end_event_initialize (&event));
+  if (w->error == NULL && !yaml_emitter_flush (&w->emitter))
+    writer_fail (w, "the YAML emitter could not flush its output");
+  if (w->error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&w->error));
+      nn_yaml_writer_free (w);
+      return NULL;
+    }
   text = g_string_free (g_steal_pointer (&w->out), FALSE);
   nn_yaml_writer_free (w);
   return text;
@@ -1171,9 +1211,10 @@ nn_yaml_writer_begin_mapping (NnYamlWriter *w,
 {
   yaml_event_t event;
 
-  yaml_mapping_start_event_initialize (&event, NULL, NULL, 1,
-                                       flow ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE);
-  emit (w, &event);
+  emit (w, &event,
+        yaml_mapping_start_event_initialize (&event, NULL, NULL, 1,
+                                             flow ? YAML_FLOW_MAPPING_STYLE
+                                                  : YAML_BLOCK_MAPPING_STYLE));
 }
 
 void
@@ -1181,8 +1222,7 @@ nn_yaml_writer_end_mapping (NnYamlWriter *w)
 {
   yaml_event_t event;
 
-  yaml_mapping_end_event_initialize (&event);
-  emit (w, &event);
+  emit (w, &event, yaml_mapping_end_event_initialize (&event));
 }
 
 void
@@ -1191,9 +1231,10 @@ nn_yaml_writer_begin_sequence (NnYamlWriter *w,
 {
   yaml_event_t event;
 
-  yaml_sequence_start_event_initialize (&event, NULL, NULL, 1,
-                                        flow ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE);
-  emit (w, &event);
+  emit (w, &event,
+        yaml_sequence_start_event_initialize (&event, NULL, NULL, 1,
+                                              flow ? YAML_FLOW_SEQUENCE_STYLE
+                                                   : YAML_BLOCK_SEQUENCE_STYLE));
 }
 
 void
@@ -1201,8 +1242,7 @@ nn_yaml_writer_end_sequence (NnYamlWriter *w)
 {
   yaml_event_t event;
 
-  yaml_sequence_end_event_initialize (&event);
-  emit (w, &event);
+  emit (w, &event, yaml_sequence_end_event_initialize (&event));
 }
 
 static void
@@ -1212,9 +1252,18 @@ emit_scalar (NnYamlWriter       *w,
 {
   yaml_event_t event;
 
-  yaml_scalar_event_initialize (&event, NULL, NULL, (yaml_char_t *) text, (int) strlen (text),
-                                1, 1, style);
-  emit (w, &event);
+  /* libyaml would refuse to make the event, and leave it unset. */
+  if (!g_utf8_validate (text, -1, NULL))
+    {
+      g_autofree char *shown = g_utf8_make_valid (text, -1);
+      g_autofree char *message = g_strdup_printf ("'%s' is not valid UTF-8", shown);
+
+      writer_fail (w, message);
+      return;
+    }
+  emit (w, &event,
+        yaml_scalar_event_initialize (&event, NULL, NULL, (yaml_char_t *) text,
+                                      (int) strlen (text), 1, 1, style));
 }
 
 /* A string that would read back as a number, a boolean or null is quoted. */

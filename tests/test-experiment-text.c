@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Experiment text in and out: what a file may hold and how it is read, and
+ * that every file a run writes is UTF-8 that reads back. */
+#include <stdarg.h>
+#include <string.h>
+#include <CUnit/CUnit.h>
+#include <glib/gstdio.h>
+
+#include "nn-test.h"
+
+/* A three-class experiment on the built-in Iris data, two epochs. */
+#define IRIS_EXPERIMENT                                        \
+  "data: {source: iris}\n"                                     \
+  "model: {layers: [{units: 3, activation: softmax}]}\n"       \
+  "train: {epochs: 2}\n"
+
+/* Ten rows of a small classification table. */
+#define SMALL_CSV "a,b,label\n1,2,x\n2,1,y\n3,4,x\n4,3,y\n5,6,x\n6,5,y\n7,8,x\n8,7,y\n9,9,x\n0,1,y\n"
+
+static int
+init_suite (void)
+{
+  return nn_test_require_env ("NNRUN", NULL) || nn_test_init_plugins ();
+}
+
+/* Runs nnrun with the arguments (NULL-terminated), killed after a minute:
+ * a run that hangs fails the test instead of the suite's time-out. */
+static int
+nnrun_within_a_minute (char      **out,
+                       char      **err,
+                       const char *first_arg,
+                       ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  const char *arg;
+  va_list ap;
+
+  g_ptr_array_add (argv, (gpointer) "timeout");
+  g_ptr_array_add (argv, (gpointer) "-k");
+  g_ptr_array_add (argv, (gpointer) "5");
+  g_ptr_array_add (argv, (gpointer) "60");
+  g_ptr_array_add (argv, (gpointer) g_getenv ("NNRUN"));
+  va_start (ap, first_arg);
+  for (arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  return nn_test_spawn_argv (NULL, out, err, (const char * const *) argv->pdata);
+}
+
+/* Checks that @path holds valid UTF-8, and returns its text. */
+static char *
+read_utf8_at (const char *path,
+              int         line)
+{
+  g_autofree char *text = NULL;
+  gsize length = 0;
+
+  if (!g_file_get_contents (path, &text, &length, NULL))
+    {
+      nn_test_check_at (FALSE, __FILE__, line, "%s cannot be read", path);
+      return g_strdup ("");
+    }
+  nn_test_check_at (g_utf8_validate (text, (gssize) length, NULL) && strlen (text) == length,
+                    __FILE__, line, "%s is not valid UTF-8", path);
+  return g_steal_pointer (&text);
+}
+#define READ_UTF8(path) read_utf8_at ((path), __LINE__)
+
+#define ASSERT_UTF8(text) \
+  NN_CHECK ((text) != NULL && g_utf8_validate ((text), -1, NULL), "not UTF-8: %s", (text))
+
+/* ---- names that are not UTF-8 -------------------------------------------- */
+
+static void
+test_file_name_not_utf8 (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *path = nn_test_write_file (dir, "bad\xff.yaml", IRIS_EXPERIMENT);
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autofree char *config = g_build_filename (run, "config.yaml", NULL);
+  g_autofree char *summary = g_build_filename (run, "summary.json", NULL);
+  g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL;
+  g_autofree char *out3 = NULL, *err3 = NULL;
+  g_autofree char *config_text = NULL, *summary_text = NULL;
+  int status;
+
+  /* The name comes from the file name, shown as UTF-8. */
+  status = nnrun_within_a_minute (&out, &err, "validate", path, NULL);
+  NN_ASSERT_STATUS (status, 0, err);
+  ASSERT_UTF8 (out);
+  NN_CHECK (out != NULL && g_str_has_prefix (out, "name: bad") && strlen (out) > 200,
+            "validate printed: %s", out);
+
+  status = nnrun_within_a_minute (&out2, &err2, "train", "--quiet", path, "--out", run, NULL);
+  NN_ASSERT_STATUS (status, 0, err2);
+  config_text = READ_UTF8 (config);
+  summary_text = READ_UTF8 (summary);
+  NN_ASSERT_CONTAINS (summary_text, "\"name\" : \"bad");
+  NN_ASSERT_CONTAINS (config_text, "name: bad");
+
+  /* What the run recorded runs again. */
+  status = nnrun_within_a_minute (&out3, &err3, "validate", config, NULL);
+  NN_ASSERT_STATUS (status, 0, err3);
+}
+
+static void
+test_folder_name_not_utf8 (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *folder = g_build_filename (dir, "d\xfe", NULL);
+  g_autofree char *iris = NULL, *csv = NULL, *plugins = NULL;
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autofree char *config = g_build_filename (run, "config.yaml", NULL);
+  g_autofree char *refused = g_build_filename (dir, "refused", NULL);
+  g_autofree char *refused_partial = g_build_filename (dir, "refused.partial", NULL);
+  g_autofree char *config_text = NULL;
+  int status;
+
+  g_assert (g_mkdir (folder, 0755) == 0);
+  g_free (nn_test_write_file (folder, "data.csv", SMALL_CSV));
+  iris = nn_test_write_file (folder, "e.yaml", IRIS_EXPERIMENT);
+  csv = nn_test_write_file (folder, "csv.yaml",
+                            "data: {source: {csv: data.csv, target: label}}\n"
+                            "model: {layers: [{units: 1, activation: sigmoid}]}\n");
+  plugins = nn_test_write_file (folder, "plugins.yaml", "plugins: [.]\n" IRIS_EXPERIMENT);
+
+  /* Nothing of the folder's name goes into the run's files. */
+  {
+    g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL;
+
+    status = nnrun_within_a_minute (&out, &err, "train", "--quiet", iris, "--out", run, NULL);
+    NN_ASSERT_STATUS (status, 0, err);
+    config_text = READ_UTF8 (config);
+    status = nnrun_within_a_minute (&out2, &err2, "validate", config, NULL);
+    NN_ASSERT_STATUS (status, 0, err2);
+  }
+
+  /* A path config.yaml would have to record is refused, by name. */
+  {
+    g_autofree char *out = NULL, *err = NULL;
+
+    status = nnrun_within_a_minute (&out, &err, "train", csv, "--out", refused, NULL);
+    NN_ASSERT_STATUS (status, 2, err);
+    ASSERT_UTF8 (err);
+    NN_ASSERT_CONTAINS (err, "csv.yaml:1:22: error: data.source.csv: the path ");
+    NN_ASSERT_CONTAINS (err, "data.csv' is not valid UTF-8");
+  }
+  {
+    g_autofree char *out = NULL, *err = NULL;
+
+    status = nnrun_within_a_minute (&out, &err, "train", plugins, "--out", refused, NULL);
+    NN_ASSERT_STATUS (status, 2, err);
+    ASSERT_UTF8 (err);
+    NN_ASSERT_CONTAINS (err, "plugins.yaml:1:11: error: a plugins folder: the path ");
+    NN_ASSERT_CONTAINS (err, "is not valid UTF-8");
+  }
+  CU_ASSERT_FALSE (g_file_test (refused, G_FILE_TEST_EXISTS));
+  CU_ASSERT_FALSE (g_file_test (refused_partial, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_run_dir_not_utf8 (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *path = nn_test_write_file (dir, "e.yaml", IRIS_EXPERIMENT);
+  g_autofree char *run = g_build_filename (dir, "r\xfe", NULL);
+  g_autofree char *partial = g_build_filename (dir, "r\xfe.partial", NULL);
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NnExperiment) e = NULL;
+  int status;
+
+  status = nnrun_within_a_minute (&out, &err, "train", path, "--out", run, NULL);
+  NN_ASSERT_STATUS (status, 2, err);
+  ASSERT_UTF8 (err);
+  NN_ASSERT_CONTAINS (err, "is not valid UTF-8");
+  CU_ASSERT_FALSE (g_file_test (run, G_FILE_TEST_EXISTS));
+  CU_ASSERT_FALSE (g_file_test (partial, G_FILE_TEST_EXISTS));
+
+  /* The same through the library: no YAML, and a run fails before it
+   * writes anything. */
+  e = nn_experiment_new_from_file (path, &error);
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (e);
+  nn_experiment_set_output_dir (e, run);
+  CU_ASSERT_PTR_NULL (nn_experiment_to_yaml (e));
+  CU_ASSERT_FALSE (nn_experiment_run (e, NULL, &error));
+  NN_ASSERT_ERROR (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE);
+  if (error != NULL)
+    ASSERT_UTF8 (error->message);
+  CU_ASSERT_FALSE (g_file_test (run, G_FILE_TEST_EXISTS));
+  CU_ASSERT_FALSE (g_file_test (partial, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_data_and_overrides_not_utf8 (void)
+{
+  static const char * const bad_csvs[] = {
+    "a,b\xfe,label\n1,2,x\n2,1,y\n",    /* a column name */
+    "a,b,label\n1,2,x\xfe\n2,1,y\n",    /* a class label */
+  };
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *path = nn_test_write_file (dir, "e.yaml",
+                                              "data: {source: {csv: data.csv, target: label}}\n"
+                                              "model: {layers: [{units: 1, activation: sigmoid}]}\n"
+                                              "train: {epochs: 2}\n");
+  g_autofree char *iris = nn_test_write_file (dir, "iris.yaml", IRIS_EXPERIMENT);
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  int status;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad_csvs); i++)
+    {
+      g_autofree char *out = NULL, *err = NULL;
+
+      g_free (nn_test_write_file (dir, "data.csv", bad_csvs[i]));
+      status = nnrun_within_a_minute (&out, &err, "train", path, "--out", run, NULL);
+      NN_ASSERT_STATUS (status, 2, err);
+      ASSERT_UTF8 (err);
+      NN_ASSERT_CONTAINS (err, "is not valid UTF-8");
+      CU_ASSERT_FALSE (g_file_test (run, G_FILE_TEST_EXISTS));
+    }
+
+  /* A --set that is not UTF-8: nnrun's options refuse it, and so does the
+   * library. */
+  {
+    g_autofree char *out = NULL, *err = NULL;
+    const char *overrides[] = { "see\xff" "d=3", NULL };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(NnExperiment) e = NULL;
+
+    status = nnrun_within_a_minute (&out, &err, "validate", iris, "--set", overrides[0], NULL);
+    NN_ASSERT_STATUS (status, 2, err);
+    ASSERT_UTF8 (err);
+
+    e = nn_experiment_new_from_file_full (iris, overrides, &error);
+    CU_ASSERT_PTR_NULL (e);
+    NN_ASSERT_ERROR (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE);
+    if (error != NULL)
+      {
+        ASSERT_UTF8 (error->message);
+        NN_ASSERT_CONTAINS (error->message, "the setting is not valid UTF-8");
+      }
+  }
+}
+
+int
+main (void)
+{
+  CU_pSuite s;
+
+  if (CU_initialize_registry () != CUE_SUCCESS)
+    return 99;
+
+  s = CU_add_suite ("experiment text", init_suite, nn_test_remove_scratch);
+  CU_add_test (s, "an experiment file not named in UTF-8 runs, and its files are UTF-8 that reloads",
+               test_file_name_not_utf8);
+  CU_add_test (s, "a folder not named in UTF-8: its paths are refused by name, nothing else is",
+               test_folder_name_not_utf8);
+  CU_add_test (s, "a run directory not named in UTF-8 is refused before anything is written",
+               test_run_dir_not_utf8);
+  CU_add_test (s, "data and --set keys that are not UTF-8 are refused", test_data_and_overrides_not_utf8);
+
+  return nn_test_run ();
+}
