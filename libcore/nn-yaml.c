@@ -851,56 +851,77 @@ nn_yaml_new_object_of_type (NnYamlDoc    *doc,
 
 #define OVERRIDE_MAX_DEPTH 32
 
-/* Copies node @id of @src, with everything under it, into @dest. */
+/* Where each node of an override's value went: aliases make the value a
+ * graph whose nodes are shared, and copying a shared node once keeps it an
+ * alias, as in a file, instead of expanding it. */
+typedef struct {
+  yaml_document_t *dest;
+  yaml_document_t *src;
+  int             *copies;   /* by node id of @src: 0, IN_PROGRESS or the copy */
+} NodeCopy;
+
+#define IN_PROGRESS (-1)
+
+/* Copies node @id of @src, with everything under it, into @dest; 0 when
+ * it nests too deeply or holds itself. */
 static int
-copy_node (yaml_document_t *dest,
-           yaml_document_t *src,
-           int              id,
-           guint            depth)
+copy_node (NodeCopy *c,
+           int       id,
+           guint     depth)
 {
-  yaml_node_t *node = yaml_document_get_node (src, id);
+  yaml_node_t *node = yaml_document_get_node (c->src, id);
   int copy = 0;
 
-  if (node == NULL || depth > OVERRIDE_MAX_DEPTH)
+  if (node == NULL || depth > OVERRIDE_MAX_DEPTH || c->copies[id] == IN_PROGRESS)
     return 0;
+  if (c->copies[id] > 0)
+    return c->copies[id];
   switch (node->type)
     {
     case YAML_SCALAR_NODE:
-      return yaml_document_add_scalar (dest, NULL, node->data.scalar.value,
+      copy = yaml_document_add_scalar (c->dest, NULL, node->data.scalar.value,
                                        (int) node->data.scalar.length,
                                        node->data.scalar.style);
+      break;
     case YAML_SEQUENCE_NODE:
       {
         int n = (int) (node->data.sequence.items.top - node->data.sequence.items.start);
-        copy = yaml_document_add_sequence (dest, NULL, YAML_FLOW_SEQUENCE_STYLE);
+
+        copy = yaml_document_add_sequence (c->dest, NULL, YAML_FLOW_SEQUENCE_STYLE);
+        c->copies[id] = IN_PROGRESS;
         for (int i = 0; copy && i < n; i++)
           {
-            /* src is not modified, but re-fetch: dest may have moved. */
-            int item = yaml_document_get_node (src, id)->data.sequence.items.start[i];
-            int c = copy_node (dest, src, item, depth + 1);
-            if (!c || !yaml_document_append_sequence_item (dest, copy, c))
-              return 0;
+            int item = node->data.sequence.items.start[i];
+            int item_copy = copy_node (c, item, depth + 1);
+
+            if (!item_copy || !yaml_document_append_sequence_item (c->dest, copy, item_copy))
+              copy = 0;
           }
-        return copy;
+        break;
       }
     case YAML_MAPPING_NODE:
       {
         int n = (int) (node->data.mapping.pairs.top - node->data.mapping.pairs.start);
-        copy = yaml_document_add_mapping (dest, NULL, YAML_FLOW_MAPPING_STYLE);
+
+        copy = yaml_document_add_mapping (c->dest, NULL, YAML_FLOW_MAPPING_STYLE);
+        c->copies[id] = IN_PROGRESS;
         for (int i = 0; copy && i < n; i++)
           {
-            yaml_node_pair_t pair = yaml_document_get_node (src, id)->data.mapping.pairs.start[i];
-            int k = copy_node (dest, src, pair.key, depth + 1);
-            int v = k ? copy_node (dest, src, pair.value, depth + 1) : 0;
-            if (!v || !yaml_document_append_mapping_pair (dest, copy, k, v))
-              return 0;
+            yaml_node_pair_t pair = node->data.mapping.pairs.start[i];
+            int k = copy_node (c, pair.key, depth + 1);
+            int v = k ? copy_node (c, pair.value, depth + 1) : 0;
+
+            if (!v || !yaml_document_append_mapping_pair (c->dest, copy, k, v))
+              copy = 0;
           }
-        return copy;
+        break;
       }
     case YAML_NO_NODE:
     default:
-      return 0;
+      break;
     }
+  c->copies[id] = copy;
+  return copy;
 }
 
 static gboolean
@@ -1001,12 +1022,19 @@ nn_yaml_doc_override (NnYamlDoc    *doc,
   g_ptr_array_add (doc->overrides, g_strdup (assignment));
   g_array_append_val (doc->override_start, start);
 
-  copy = copy_node (&doc->doc, &value_doc, 1, 0);
+  {
+    NodeCopy c = { &doc->doc, &value_doc, NULL };
+
+    c.copies = g_new0 (int, value_doc.nodes.top - value_doc.nodes.start + 1);
+    copy = copy_node (&c, 1, 0);
+    g_free (c.copies);
+  }
   yaml_document_delete (&value_doc);
   if (!copy)
     {
       g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
-                   "--set %s: error: the value is nested too deeply", assignment);
+                   "--set %s: error: the value is nested too deeply or holds itself",
+                   assignment);
       return FALSE;
     }
 

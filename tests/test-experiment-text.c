@@ -3,6 +3,8 @@
  * that every file a run writes is UTF-8 that reads back. */
 #include <stdarg.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <CUnit/CUnit.h>
 #include <glib/gstdio.h>
 
@@ -244,6 +246,73 @@ test_data_and_overrides_not_utf8 (void)
   }
 }
 
+
+/* ---- --set values -------------------------------------------------------- */
+
+/* Address space limits do not mix with AddressSanitizer's shadow memory. */
+#if defined(__SANITIZE_ADDRESS__)
+#define NN_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NN_TEST_ASAN 1
+#endif
+#endif
+#ifndef NN_TEST_ASAN
+#define NN_TEST_ASAN 0
+#endif
+
+static rlim_t
+address_space_size (void)
+{
+  g_autofree char *statm = NULL;
+
+  if (!g_file_get_contents ("/proc/self/statm", &statm, NULL, NULL))
+    return 0;
+  return (rlim_t) g_ascii_strtoull (statm, NULL, 10) * (rlim_t) sysconf (_SC_PAGESIZE);
+}
+
+static void
+test_set_keeps_aliases (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *path = nn_test_write_file (dir, "e.yaml", IRIS_EXPERIMENT);
+  g_autoptr(GString) value = g_string_new ("model.layers.0.weights=[&a0 [1, 1, 1, 1, 1, 1, 1, 1, 1]");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NnExperiment) e = NULL;
+  const char *overrides[2] = { NULL, NULL };
+  struct rlimit old_limit, limit;
+  rlim_t used = address_space_size ();
+  gint64 start;
+
+  /* Ten levels of nine: 9^10 values if expanded. */
+  for (int i = 1; i < 10; i++)
+    g_string_append_printf (value, ", &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]",
+                            i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
+  g_string_append_c (value, ']');
+  overrides[0] = value->str;
+
+  /* Expanded, the copy would take gigabytes: allow 256 MiB more than the
+   * process has. */
+  getrlimit (RLIMIT_AS, &old_limit);
+  limit = old_limit;
+  if (!NN_TEST_ASAN && used > 0)
+    {
+      limit.rlim_cur = MIN (old_limit.rlim_max, used + ((rlim_t) 256 << 20));
+      setrlimit (RLIMIT_AS, &limit);
+    }
+  start = g_get_monotonic_time ();
+  e = nn_experiment_new_from_file_full (path, overrides, &error);
+  setrlimit (RLIMIT_AS, &old_limit);
+
+  /* Not a timing test: expanding takes seconds even where memory allows. */
+  CU_ASSERT (g_get_monotonic_time () - start < 2 * G_USEC_PER_SEC);
+  CU_ASSERT_PTR_NULL (e);
+  NN_ASSERT_ERROR (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE);
+  /* The value arrived whole, and was read as what it is. */
+  if (error != NULL)
+    NN_ASSERT_CONTAINS (error->message, "model.layers[0].weights has 10 rows, the layer has 3 neurons");
+}
+
 int
 main (void)
 {
@@ -260,6 +329,8 @@ main (void)
   CU_add_test (s, "a run directory not named in UTF-8 is refused before anything is written",
                test_run_dir_not_utf8);
   CU_add_test (s, "data and --set keys that are not UTF-8 are refused", test_data_and_overrides_not_utf8);
+  CU_add_test (s, "--set keeps aliases as aliases: a nested-alias value stays small",
+               test_set_keeps_aliases);
 
   return nn_test_run ();
 }
