@@ -17,6 +17,26 @@ typedef struct {
   GArray          *override_start; /* guint: first node id of each override */
 } NnYamlDoc;
 
+/* A decimal integer as written: its sign and magnitude. */
+typedef struct {
+  gboolean negative;
+  gboolean overflow;    /* more than G_MAXUINT64 */
+  guint64  magnitude;
+} NnYamlInteger;
+
+G_GNUC_INTERNAL gboolean     nn_yaml_parse_number      (const char    *s,
+                                                        double        *out);
+G_GNUC_INTERNAL gboolean     nn_yaml_parse_integer     (const char    *s,
+                                                        NnYamlInteger *out);
+G_GNUC_INTERNAL gboolean     nn_yaml_integer_to_unsigned (const NnYamlInteger *v,
+                                                          guint64              min,
+                                                          guint64              max,
+                                                          guint64             *out);
+G_GNUC_INTERNAL gboolean     nn_yaml_integer_to_signed (const NnYamlInteger *v,
+                                                        gint64               min,
+                                                        gint64               max,
+                                                        gint64              *out);
+
 G_GNUC_INTERNAL NnYamlDoc   *nn_yaml_doc_new_from_data (const char    *file,
                                                         const char    *data,
                                                         gsize          length,

@@ -3,8 +3,146 @@
  * hold, how numbers are written, and which paths config.yaml can record. */
 #include "config.h"
 
+#include <math.h>
+#include <string.h>
+
 #include "nn-errors.h"
 #include "nn-yaml-private.h"
+
+/* ---- numbers ------------------------------------------------------------- */
+
+static gsize
+count_digits (const char *s)
+{
+  gsize n = 0;
+
+  while (g_ascii_isdigit (s[n]))
+    n++;
+  return n;
+}
+
+/*
+ * Reads a number written as YAML 1.2's core schema writes it in decimal:
+ * [-+]?(.[0-9]+|[0-9]+(.[0-9]*)?)([eE][-+]?[0-9]+)?, or .inf, -.inf, .nan
+ * and their capitalised spellings. What g_ascii_strtod() takes besides
+ * (hexadecimal, `inf`, `nan`, spaces) is not a number here.
+ */
+gboolean
+nn_yaml_parse_number (const char *s,
+                      double     *out)
+{
+  const char *p = s;
+  gsize int_digits, frac_digits = 0;
+
+  if (s == NULL)
+    return FALSE;
+  if (g_str_equal (s, ".nan") || g_str_equal (s, ".NaN") || g_str_equal (s, ".NAN"))
+    {
+      *out = NAN;
+      return TRUE;
+    }
+  if (*p == '+' || *p == '-')
+    p++;
+  if (g_str_equal (p, ".inf") || g_str_equal (p, ".Inf") || g_str_equal (p, ".INF"))
+    {
+      *out = *s == '-' ? -INFINITY : INFINITY;
+      return TRUE;
+    }
+  int_digits = count_digits (p);
+  p += int_digits;
+  if (*p == '.')
+    {
+      frac_digits = count_digits (++p);
+      p += frac_digits;
+    }
+  if (int_digits == 0 && frac_digits == 0)
+    return FALSE;
+  if (*p == 'e' || *p == 'E')
+    {
+      gsize exp_digits;
+
+      p++;
+      if (*p == '+' || *p == '-')
+        p++;
+      if ((exp_digits = count_digits (p)) == 0)
+        return FALSE;
+      p += exp_digits;
+    }
+  if (*p != '\0')
+    return FALSE;
+  *out = g_ascii_strtod (s, NULL);
+  return TRUE;
+}
+
+/* Reads [-+]?[0-9]+, the core schema's decimal integer; a magnitude past
+ * G_MAXUINT64 is kept as @overflow, out of every range. */
+gboolean
+nn_yaml_parse_integer (const char    *s,
+                       NnYamlInteger *out)
+{
+  const char *p = s;
+
+  if (s == NULL)
+    return FALSE;
+  memset (out, 0, sizeof *out);
+  if (*p == '+' || *p == '-')
+    out->negative = *p++ == '-';
+  if (!g_ascii_isdigit (*p))
+    return FALSE;
+  for (; g_ascii_isdigit (*p); p++)
+    {
+      guint digit = (guint) (*p - '0');
+
+      if (out->magnitude > (G_MAXUINT64 - digit) / 10)
+        out->overflow = TRUE;
+      else
+        out->magnitude = out->magnitude * 10 + digit;
+    }
+  if (out->negative && out->magnitude == 0 && !out->overflow)
+    out->negative = FALSE;   /* -0 */
+  return *p == '\0';
+}
+
+gboolean
+nn_yaml_integer_to_unsigned (const NnYamlInteger *v,
+                             guint64              min,
+                             guint64              max,
+                             guint64             *out)
+{
+  if (v->overflow || v->negative || v->magnitude < min || v->magnitude > max)
+    return FALSE;
+  *out = v->magnitude;
+  return TRUE;
+}
+
+gboolean
+nn_yaml_integer_to_signed (const NnYamlInteger *v,
+                           gint64               min,
+                           gint64               max,
+                           gint64              *out)
+{
+  gint64 value;
+
+  if (v->overflow)
+    return FALSE;
+  if (v->negative)
+    {
+      /* -2^63 is the one magnitude past G_MAXINT64 that fits. */
+      if (v->magnitude > (guint64) G_MAXINT64 + 1)
+        return FALSE;
+      value = v->magnitude == (guint64) G_MAXINT64 + 1 ? G_MININT64 : -(gint64) v->magnitude;
+    }
+  else
+    {
+      if (v->magnitude > (guint64) G_MAXINT64)
+        return FALSE;
+      value = (gint64) v->magnitude;
+    }
+  if (value < min || value > max)
+    return FALSE;
+  *out = value;
+  return TRUE;
+}
 
 /* ---- paths --------------------------------------------------------------- */
 

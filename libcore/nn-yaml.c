@@ -343,18 +343,6 @@ nn_yaml_get_string (NnYamlDoc    *doc,
   return TRUE;
 }
 
-static gboolean
-parse_double (const char *s,
-              double     *out)
-{
-  char *end = NULL;
-
-  if (s == NULL || *s == '\0')
-    return FALSE;
-  *out = g_ascii_strtod (s, &end);
-  return end != s && *end == '\0';
-}
-
 gboolean
 nn_yaml_get_double (NnYamlDoc    *doc,
                     yaml_node_t  *node,
@@ -365,14 +353,16 @@ nn_yaml_get_double (NnYamlDoc    *doc,
                     GError      **error)
 {
   const char *s = nn_yaml_scalar (node);
+  gboolean number;
   double v;
 
-  if (!parse_double (s, &v) || !isfinite (v))
+  if (!(number = nn_yaml_parse_number (s, &v)) || !isfinite (v))
     {
       g_autofree char *found = describe_value (node);
 
       nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
-                         "%s must be a finite number, not %s", what, found);
+                         "%s must be a %s number, not %s", what,
+                         number ? "finite" : "decimal", found);
       return FALSE;
     }
   if (v < min || v > max)
@@ -398,9 +388,10 @@ nn_yaml_get_uint (NnYamlDoc    *doc,
                   GError      **error)
 {
   const char *s = nn_yaml_scalar (node);
+  NnYamlInteger n;
   guint64 v;
 
-  if (s == NULL || !g_ascii_string_to_unsigned (s, 10, 0, G_MAXUINT64, &v, NULL))
+  if (!nn_yaml_parse_integer (s, &n))
     {
       g_autofree char *found = describe_value (node);
 
@@ -408,7 +399,8 @@ nn_yaml_get_uint (NnYamlDoc    *doc,
                          "%s must be a whole number, not %s", what, found);
       return FALSE;
     }
-  if (v < min || v > max)
+  /* A negative or huge number is a whole number out of range. */
+  if (!nn_yaml_integer_to_unsigned (&n, min, max, &v))
     {
       nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
                          "%s must be between %" G_GUINT64_FORMAT " and %"
@@ -549,6 +541,67 @@ nn_yaml_get_matrix (NnYamlDoc    *doc,
   return g_steal_pointer (&m);
 }
 
+static char *describe_range (GParamSpec *pspec);
+
+/* Reads a whole number into @value, of the type of @pspec. One that the
+ * type cannot hold is out of the property's range too: converting it would
+ * wrap or clamp it into the range. */
+static gboolean
+integer_from_scalar (NnYamlDoc    *doc,
+                     yaml_node_t  *node,
+                     const char   *what,
+                     GParamSpec   *pspec,
+                     GValue       *value,
+                     GError      **error)
+{
+  GType type = G_PARAM_SPEC_VALUE_TYPE (pspec);
+  const char *s = nn_yaml_scalar (node);
+  NnYamlInteger n;
+  gint64 sv = 0;
+  guint64 uv = 0;
+  gboolean fits;
+
+  if (!nn_yaml_parse_integer (s, &n))
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "%s must be a whole number, not '%s'", what, s);
+      return FALSE;
+    }
+  if (type == G_TYPE_INT)
+    fits = nn_yaml_integer_to_signed (&n, G_MININT, G_MAXINT, &sv);
+  else if (type == G_TYPE_LONG)
+    fits = nn_yaml_integer_to_signed (&n, G_MINLONG, G_MAXLONG, &sv);
+  else if (type == G_TYPE_INT64)
+    fits = nn_yaml_integer_to_signed (&n, G_MININT64, G_MAXINT64, &sv);
+  else if (type == G_TYPE_UINT)
+    fits = nn_yaml_integer_to_unsigned (&n, 0, G_MAXUINT, &uv);
+  else if (type == G_TYPE_ULONG)
+    fits = nn_yaml_integer_to_unsigned (&n, 0, G_MAXULONG, &uv);
+  else
+    fits = nn_yaml_integer_to_unsigned (&n, 0, G_MAXUINT64, &uv);
+  if (!fits)
+    {
+      g_autofree char *range = describe_range (pspec);
+
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "%s must be %s, not %s", what, range, s);
+      return FALSE;
+    }
+  if (type == G_TYPE_INT)
+    g_value_set_int (value, (gint) sv);
+  else if (type == G_TYPE_LONG)
+    g_value_set_long (value, (glong) sv);
+  else if (type == G_TYPE_INT64)
+    g_value_set_int64 (value, sv);
+  else if (type == G_TYPE_UINT)
+    g_value_set_uint (value, (guint) uv);
+  else if (type == G_TYPE_ULONG)
+    g_value_set_ulong (value, (gulong) uv);
+  else
+    g_value_set_uint64 (value, uv);
+  return TRUE;
+}
+
 /* Converts a YAML scalar to the type of @pspec; g_value_transform() cannot
  * turn strings into numbers. */
 static gboolean
@@ -580,33 +633,11 @@ value_from_scalar (NnYamlDoc    *doc,
       else
         g_value_set_float (value, (float) v);
     }
-  else if (type == G_TYPE_INT || type == G_TYPE_INT64 || type == G_TYPE_LONG)
+  else if (type == G_TYPE_INT || type == G_TYPE_INT64 || type == G_TYPE_LONG ||
+           type == G_TYPE_UINT || type == G_TYPE_UINT64 || type == G_TYPE_ULONG)
     {
-      gint64 v;
-      if (!g_ascii_string_to_signed (s, 10, G_MININT64, G_MAXINT64, &v, NULL))
-        {
-          nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
-                             "%s must be a whole number, not '%s'", what, s);
-          return FALSE;
-        }
-      if (type == G_TYPE_INT)
-        g_value_set_int (value, (gint) CLAMP (v, G_MININT, G_MAXINT));
-      else if (type == G_TYPE_LONG)
-        g_value_set_long (value, (glong) v);
-      else
-        g_value_set_int64 (value, v);
-    }
-  else if (type == G_TYPE_UINT || type == G_TYPE_UINT64 || type == G_TYPE_ULONG)
-    {
-      guint64 v;
-      if (!nn_yaml_get_uint (doc, node, what, 0, G_MAXUINT64, &v, error))
+      if (!integer_from_scalar (doc, node, what, pspec, value, error))
         return FALSE;
-      if (type == G_TYPE_UINT)
-        g_value_set_uint (value, (guint) MIN (v, G_MAXUINT));
-      else if (type == G_TYPE_ULONG)
-        g_value_set_ulong (value, (gulong) v);
-      else
-        g_value_set_uint64 (value, v);
     }
   else if (type == G_TYPE_BOOLEAN)
     {
@@ -647,6 +678,8 @@ describe_doubles (double lo,
 static char *
 describe_range (GParamSpec *pspec)
 {
+  if (g_param_spec_get_redirect_target (pspec) != NULL)
+    pspec = g_param_spec_get_redirect_target (pspec);
   if (G_IS_PARAM_SPEC_DOUBLE (pspec))
     return describe_doubles (G_PARAM_SPEC_DOUBLE (pspec)->minimum,
                              G_PARAM_SPEC_DOUBLE (pspec)->maximum);
@@ -659,6 +692,16 @@ describe_range (GParamSpec *pspec)
   if (G_IS_PARAM_SPEC_UINT (pspec))
     return g_strdup_printf ("between %u and %u", G_PARAM_SPEC_UINT (pspec)->minimum,
                             G_PARAM_SPEC_UINT (pspec)->maximum);
+  if (G_IS_PARAM_SPEC_LONG (pspec))
+    return g_strdup_printf ("between %ld and %ld", G_PARAM_SPEC_LONG (pspec)->minimum,
+                            G_PARAM_SPEC_LONG (pspec)->maximum);
+  if (G_IS_PARAM_SPEC_ULONG (pspec))
+    return g_strdup_printf ("between %lu and %lu", G_PARAM_SPEC_ULONG (pspec)->minimum,
+                            G_PARAM_SPEC_ULONG (pspec)->maximum);
+  if (G_IS_PARAM_SPEC_INT64 (pspec))
+    return g_strdup_printf ("between %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT,
+                            G_PARAM_SPEC_INT64 (pspec)->minimum,
+                            G_PARAM_SPEC_INT64 (pspec)->maximum);
   if (G_IS_PARAM_SPEC_UINT64 (pspec))
     return g_strdup_printf ("between %" G_GUINT64_FORMAT " and %" G_GUINT64_FORMAT,
                             G_PARAM_SPEC_UINT64 (pspec)->minimum,
@@ -1294,6 +1337,20 @@ emit_scalar (NnYamlWriter       *w,
                                       (int) strlen (text), 1, 1, style));
 }
 
+/* Whether another reader could take @s for a number: what this one takes,
+ * and whatever g_ascii_strtod() does (hexadecimal, inf, nan). */
+static gboolean
+looks_like_number (const char *s)
+{
+  char *end = NULL;
+  double d;
+
+  if (nn_yaml_parse_number (s, &d))
+    return TRUE;
+  d = g_ascii_strtod (s, &end);
+  return end != s && *end == '\0';
+}
+
 /* A string that would read back as a number, a boolean or null is quoted. */
 void
 nn_yaml_writer_string (NnYamlWriter *w,
@@ -1302,9 +1359,8 @@ nn_yaml_writer_string (NnYamlWriter *w,
   static const char * const special[] = {
     "true", "false", "yes", "no", "on", "off", "null", "~", "True", "False", "Null", NULL
   };
-  double d;
   gboolean quote = *value == '\0' || g_strv_contains (special, value) ||
-                   parse_double (value, &d);
+                   looks_like_number (value);
 
   emit_scalar (w, value, quote ? YAML_SINGLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
 }

@@ -313,6 +313,146 @@ test_set_keeps_aliases (void)
     NN_ASSERT_CONTAINS (error->message, "model.layers[0].weights has 10 rows, the layer has 3 neurons");
 }
 
+
+/* ---- numbers ------------------------------------------------------------- */
+
+/* Writes @text to a new experiment file and checks that loading it fails
+ * with %NN_CONFIG_ERROR/@code and "PATH:LINE:COLUMN: error: " then
+ * @needle. */
+static void
+assert_bad_at (int         test_line,
+               const char *text,
+               gsize       length,
+               int         code,
+               guint       line,
+               guint       column,
+               const char *needle)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *path = nn_test_write_bytes (dir, "bad.yaml", text, length);
+  g_autoptr(NnExperiment) e = nn_experiment_new_from_file (path, &error);
+  g_autofree char *prefix = g_strdup_printf ("%s:%u:%u: error: ", path, line, column);
+
+  nn_test_check_at (e == NULL, __FILE__, test_line, "the bad file loaded");
+  nn_test_check_at (g_error_matches (error, NN_CONFIG_ERROR, code), __FILE__, test_line,
+                    "expected NnConfigError %d, got %s", code, error ? error->message : "none");
+  if (error == NULL)
+    return;
+  nn_test_check_at (g_str_has_prefix (error->message, prefix), __FILE__, test_line,
+                    "'%s' does not start with '%s'", error->message, prefix);
+  nn_test_assert_contains_at (error->message, needle, __FILE__, test_line);
+}
+#define ASSERT_BAD(text, code, line, column, needle) \
+  assert_bad_at (__LINE__, (text), strlen (text), (code), (line), (column), (needle))
+
+/* Loads @text, which must be a good experiment. */
+static NnExperiment *
+load_good_at (int         test_line,
+              const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *path = nn_test_write_file (dir, "good.yaml", text);
+  NnExperiment *e = nn_experiment_new_from_file (path, &error);
+
+  nn_test_check_at (e != NULL, __FILE__, test_line, "'%s' did not load: %s", text,
+                    error ? error->message : "");
+  return e;
+}
+#define LOAD_GOOD(text) load_good_at (__LINE__, (text))
+
+#define ASSERT_GOOD(text)                                   \
+  G_STMT_START {                                            \
+    NnExperiment *_e = load_good_at (__LINE__, (text));     \
+    g_clear_object (&_e);                                   \
+  } G_STMT_END
+
+static void
+test_numbers_are_decimal (void)
+{
+  static const char * const not_numbers[] = {
+    "0x10", "0x1p-3", "0X1P-3", "inf", "-inf", "Infinity", "nan", "NAN", "' 0.5'", "'0.5\t'",
+    "1_0", "1e", "e3", ".", "+", "0.5f", "--1", "'\n0.5'",
+  };
+  static const struct {
+    const char *text;
+    double      value;
+  } numbers[] = {
+    { "0.125", 0.125 }, { "1e-3", 1e-3 }, { "1E-3", 1e-3 }, { "2e+1", 20 }, { ".5", 0.5 },
+    { "5.", 5 }, { "+0.25", 0.25 }, { "3", 3 }, { "007", 7 }, { "-0.0", 0 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (not_numbers); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("data: {source: iris}\n"
+                                               "model: {layers: [{units: 3, activation: softmax}]}\n"
+                                               "optimizer: {name: sgd, learning_rate: %s}\n",
+                                               not_numbers[i]);
+      g_autofree char *clip = g_strdup_printf ("data: {source: iris}\n"
+                                               "model: {layers: [{units: 3, activation: softmax}]}\n"
+                                               "train: {clip_norm: %s}\n", not_numbers[i]);
+
+      ASSERT_BAD (text, NN_CONFIG_ERROR_INVALID_VALUE, 3, 39,
+                  "optimizer 'sgd' parameter 'learning_rate' must be a decimal number, not '");
+      ASSERT_BAD (clip, NN_CONFIG_ERROR_INVALID_VALUE, 3, 20,
+                  "train.clip_norm must be a decimal number, not '");
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (numbers); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("data: {source: iris}\n"
+                                               "model: {layers: [{units: 3, activation: softmax}]}\n"
+                                               "optimizer: {name: sgd, learning_rate: 1}\n"
+                                               "train: {clip_norm: %s}\n", numbers[i].text);
+      g_autoptr(NnExperiment) e = LOAD_GOOD (text);
+
+      if (e != NULL)
+        CU_ASSERT_DOUBLE_EQUAL (nn_model_get_clip_norm (nn_experiment_get_model (e)),
+                                numbers[i].value, 1e-12);
+    }
+
+  /* YAML's own infinity is a number, but not a finite one. */
+  ASSERT_BAD ("data: {source: iris}\nmodel: {layers: [{units: 3, activation: softmax}]}\n"
+              "train: {clip_norm: .inf}\n", NN_CONFIG_ERROR_INVALID_VALUE, 3, 20,
+              "train.clip_norm must be a finite number, not '.inf'");
+  /* Whole numbers: decimal digits alone. */
+  ASSERT_BAD ("data: {source: iris}\nmodel: {layers: [{units: 3, activation: softmax}]}\n"
+              "train: {epochs: 0x10}\n", NN_CONFIG_ERROR_INVALID_VALUE, 3, 17,
+              "train.epochs must be a whole number, not '0x10'");
+  ASSERT_BAD ("data: {source: iris}\nmodel: {layers: [{units: 3, activation: softmax}]}\n"
+              "train: {epochs: ' 10'}\n", NN_CONFIG_ERROR_INVALID_VALUE, 3, 17,
+              "train.epochs must be a whole number, not ' 10'");
+}
+
+static void
+test_negative_whole_numbers_give_the_range (void)
+{
+  ASSERT_BAD ("data: {source: iris}\nmodel: {layers: [{units: 3, activation: softmax}]}\n"
+              "train: {epochs: -5}\n", NN_CONFIG_ERROR_INVALID_VALUE, 3, 17,
+              "train.epochs must be between 1 and 10000000, not -5");
+  ASSERT_BAD ("seed: -1\ndata: {source: iris}\nmodel: {layers: [{units: 3, activation: softmax}]}\n",
+              NN_CONFIG_ERROR_INVALID_VALUE, 1, 7, "seed must be between 0 and 4294967295, not -1");
+  ASSERT_BAD ("data: {source: iris}\nmodel: {layers: [{units: -3, activation: softmax}]}\n",
+              NN_CONFIG_ERROR_INVALID_VALUE, 2, 26,
+              "model.layers[0].units must be between 1 and 1048576, not -3");
+  ASSERT_BAD ("data: {source: iris}\nmodel: {layers: [{units: 3, activation: softmax}]}\n"
+              "train: {batch_size: -1}\n", NN_CONFIG_ERROR_INVALID_VALUE, 3, 21,
+              "train.batch_size must be between 0 and 4294967295, not -1");
+  ASSERT_BAD ("data: {source: iris}\nmodel: {layers: [{units: 3, activation: softmax}]}\n"
+              "train: {checkpoint_every: 99999999999999999999999}\n",
+              NN_CONFIG_ERROR_INVALID_VALUE, 3, 27,
+              "train.checkpoint_every must be between 0 and 4294967295, not 99999999999999999999999");
+  /* Parameters of a class, by their GParamSpec */
+  ASSERT_BAD ("data: {source: iris, split: {validation: 0.2}}\n"
+              "model: {layers: [{units: 3, activation: softmax}]}\n"
+              "train: {early_stopping: {patience: -2}}\n", NN_CONFIG_ERROR_INVALID_VALUE, 3, 36,
+              "train.early_stopping parameter 'patience' must be between 0 and 10000000, not -2");
+  ASSERT_BAD ("data: {source: iris}\nmodel: {layers: [{units: 3, activation: softmax}]}\n"
+              "train: {schedule: {name: step, step_size: -10}}\n",
+              NN_CONFIG_ERROR_INVALID_VALUE, 3, 43,
+              "train.schedule 'step' parameter 'step_size' must be between 1 and");
+}
+
 int
 main (void)
 {
@@ -331,6 +471,10 @@ main (void)
   CU_add_test (s, "data and --set keys that are not UTF-8 are refused", test_data_and_overrides_not_utf8);
   CU_add_test (s, "--set keeps aliases as aliases: a nested-alias value stays small",
                test_set_keeps_aliases);
+  CU_add_test (s, "numbers are decimal as YAML writes them; hexadecimal, inf and nan are not",
+               test_numbers_are_decimal);
+  CU_add_test (s, "a negative whole number gives the key's range",
+               test_negative_whole_numbers_give_the_range);
 
   return nn_test_run ();
 }
