@@ -17,6 +17,17 @@ typedef struct {
   GArray          *override_start; /* guint: first node id of each override */
 } NnYamlDoc;
 
+/* The longest scalar an experiment or model file may hold: far more than
+ * any name, path or number needs. */
+#define NN_YAML_MAX_SCALAR_LENGTH (64u << 10)
+
+G_GNUC_INTERNAL gboolean     nn_yaml_check_text        (const char    *data,
+                                                        gsize          length,
+                                                        guint          max_depth,
+                                                        const char    *file,
+                                                        const char    *assignment,
+                                                        GError       **error);
+
 /* A decimal integer as written: its sign and magnitude. */
 typedef struct {
   gboolean negative;

@@ -9,6 +9,117 @@
 #include "nn-errors.h"
 #include "nn-yaml-private.h"
 
+/* Reports @message at @mark of the file, or against the --set override. */
+static void
+set_text_error (GError           **error,
+                const char        *file,
+                const char        *assignment,
+                const yaml_mark_t *mark,
+                const char        *message)
+{
+  if (assignment != NULL)
+    g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_PARSE, "--set %s: error: %s",
+                 assignment, message);
+  else
+    g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_PARSE, "%s:%lu:%lu: error: %s", file,
+                 (unsigned long) mark->line + 1, (unsigned long) mark->column + 1, message);
+}
+
+/* Checks one event; returns %NULL or what is wrong with it. */
+static char *
+check_event (const yaml_event_t *event,
+             guint              *depth,
+             guint              *n_documents,
+             guint               max_depth)
+{
+  switch (event->type)
+    {
+    case YAML_SEQUENCE_START_EVENT:
+    case YAML_MAPPING_START_EVENT:
+      if (++*depth > max_depth)
+        return g_strdup_printf ("nested more than %u levels deep", max_depth);
+      break;
+    case YAML_SEQUENCE_END_EVENT:
+    case YAML_MAPPING_END_EVENT:
+      --*depth;
+      break;
+    case YAML_DOCUMENT_START_EVENT:
+      /* libyaml's loader reads the first document and drops the rest. */
+      if (++*n_documents > 1)
+        return g_strdup ("a second YAML document; the text must hold one");
+      break;
+    case YAML_SCALAR_EVENT:
+      if (event->data.scalar.length > NN_YAML_MAX_SCALAR_LENGTH)
+        return g_strdup_printf ("a value of %zu bytes, more than the %u a value may have",
+                                event->data.scalar.length, NN_YAML_MAX_SCALAR_LENGTH);
+      /* Only an escape ("\0") makes one; the C string would end there. */
+      if (memchr (event->data.scalar.value, '\0', event->data.scalar.length) != NULL)
+        return g_strdup ("a value holding a NUL character");
+      break;
+    case YAML_NO_EVENT:
+    case YAML_STREAM_START_EVENT:
+    case YAML_STREAM_END_EVENT:
+    case YAML_DOCUMENT_END_EVENT:
+    case YAML_ALIAS_EVENT:
+    default:
+      break;
+    }
+  return NULL;
+}
+
+/*
+ * A first pass over the events of @data, which stops at the first thing
+ * the loader must not see: nesting deeper than @max_depth (libyaml's loader
+ * has no limit, and its time grows with the square of the depth), a second
+ * document, an overlong value or a NUL. Errors name FILE:LINE:COLUMN, or the
+ * override when @assignment is given.
+ */
+gboolean
+nn_yaml_check_text (const char  *data,
+                    gsize        length,
+                    guint        max_depth,
+                    const char  *file,
+                    const char  *assignment,
+                    GError     **error)
+{
+  yaml_parser_t parser;
+  guint depth = 0, n_documents = 0;
+  gboolean done = FALSE, ok = TRUE;
+
+  yaml_parser_initialize (&parser);
+  yaml_parser_set_input_string (&parser, (const unsigned char *) data, length);
+  while (ok && !done)
+    {
+      g_autofree char *problem = NULL;
+      yaml_event_t event;
+
+      if (!yaml_parser_parse (&parser, &event))
+        {
+          if (assignment != NULL)
+            problem = g_strdup_printf ("the value is not valid YAML: %s",
+                                       parser.problem ? parser.problem : "malformed");
+          else
+            problem = g_strdup_printf ("%s%s%s",
+                                       parser.problem ? parser.problem : "malformed YAML",
+                                       parser.context ? " " : "",
+                                       parser.context ? parser.context : "");
+          set_text_error (error, file, assignment, &parser.problem_mark, problem);
+          ok = FALSE;
+          break;
+        }
+      done = event.type == YAML_STREAM_END_EVENT;
+      problem = check_event (&event, &depth, &n_documents, max_depth);
+      if (problem != NULL)
+        {
+          set_text_error (error, file, assignment, &event.start_mark, problem);
+          ok = FALSE;
+        }
+      yaml_event_delete (&event);
+    }
+  yaml_parser_delete (&parser);
+  return ok;
+}
+
 /* ---- numbers ------------------------------------------------------------- */
 
 static gsize

@@ -31,66 +31,6 @@ set_parser_error (GError             **error,
                parser->context ? parser->context : "");
 }
 
-/* A first pass over the events, which stops at the first node nested too
- * deeply: libyaml's loader has no depth limit, and its time grows with the
- * square of the depth. */
-static gboolean
-check_depth (const char  *file,
-             const char  *data,
-             gsize        length,
-             GError     **error)
-{
-  yaml_parser_t parser;
-  guint depth = 0;
-  gboolean done = FALSE, ok = TRUE;
-
-  yaml_parser_initialize (&parser);
-  yaml_parser_set_input_string (&parser, (const unsigned char *) data, length);
-  while (ok && !done)
-    {
-      yaml_event_t event;
-
-      if (!yaml_parser_parse (&parser, &event))
-        {
-          set_parser_error (error, file, &parser);
-          ok = FALSE;
-          break;
-        }
-      switch (event.type)
-        {
-        case YAML_SEQUENCE_START_EVENT:
-        case YAML_MAPPING_START_EVENT:
-          if (++depth > MAX_DEPTH)
-            {
-              g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_PARSE,
-                           "%s:%lu:%lu: error: nested more than %d levels deep", file,
-                           (unsigned long) event.start_mark.line + 1,
-                           (unsigned long) event.start_mark.column + 1, MAX_DEPTH);
-              ok = FALSE;
-            }
-          break;
-        case YAML_SEQUENCE_END_EVENT:
-        case YAML_MAPPING_END_EVENT:
-          depth--;
-          break;
-        case YAML_STREAM_END_EVENT:
-          done = TRUE;
-          break;
-        case YAML_NO_EVENT:
-        case YAML_STREAM_START_EVENT:
-        case YAML_DOCUMENT_START_EVENT:
-        case YAML_DOCUMENT_END_EVENT:
-        case YAML_ALIAS_EVENT:
-        case YAML_SCALAR_EVENT:
-        default:
-          break;
-        }
-      yaml_event_delete (&event);
-    }
-  yaml_parser_delete (&parser);
-  return ok;
-}
-
 NnYamlDoc *
 nn_yaml_doc_new_from_data (const char  *file,
                            const char  *data,
@@ -105,7 +45,7 @@ nn_yaml_doc_new_from_data (const char  *file,
   doc->file = g_filename_display_name (file);
   doc->overrides = g_ptr_array_new_with_free_func (g_free);
   doc->override_start = g_array_new (FALSE, FALSE, sizeof (guint));
-  if (!check_depth (doc->file, data, length, error))
+  if (!nn_yaml_check_text (data, length, MAX_DEPTH, doc->file, NULL, error))
     return NULL;
 
   yaml_parser_initialize (&parser);
@@ -977,6 +917,8 @@ parse_override_value (const char       *assignment,
   gboolean ok;
 
   memset (out, 0, sizeof *out);
+  if (!nn_yaml_check_text (value, strlen (value), OVERRIDE_MAX_DEPTH, NULL, assignment, error))
+    return FALSE;
   yaml_parser_initialize (&parser);
   yaml_parser_set_input_string (&parser, (const unsigned char *) value, strlen (value));
   ok = yaml_parser_load (&parser, out);

@@ -453,6 +453,43 @@ test_negative_whole_numbers_give_the_range (void)
               "train.schedule 'step' parameter 'step_size' must be between 1 and");
 }
 
+
+/* ---- the shape of the text ----------------------------------------------- */
+
+static void
+test_one_document (void)
+{
+  ASSERT_BAD (IRIS_EXPERIMENT "---\n" IRIS_EXPERIMENT, NN_CONFIG_ERROR_PARSE, 4, 1,
+              "a second YAML document");
+  ASSERT_BAD (IRIS_EXPERIMENT "...\n---\nseed: 3\n", NN_CONFIG_ERROR_PARSE, 5, 1,
+              "a second YAML document");
+  /* An explicit start and end of the one document are fine. */
+  ASSERT_GOOD ("---\n" IRIS_EXPERIMENT "...\n");
+}
+
+static void
+test_no_nul_in_values (void)
+{
+  static const char text[] = "name: \"a\\0b\"\n" IRIS_EXPERIMENT;
+  static const char key[] = "data: {source: iris, \"task\\x00\": 1}\n";
+
+  ASSERT_BAD (text, NN_CONFIG_ERROR_PARSE, 1, 7, "a value holding a NUL character");
+  ASSERT_BAD (key, NN_CONFIG_ERROR_PARSE, 1, 22, "a value holding a NUL character");
+}
+
+static void
+test_values_are_bounded (void)
+{
+  g_autoptr(GString) name = g_string_new ("name: \"");
+
+  /* 64 KiB and one byte */
+  for (guint i = 0; i < (64u << 10) + 1; i++)
+    g_string_append_c (name, 'n');
+  g_string_append (name, "\"\n" IRIS_EXPERIMENT);
+  ASSERT_BAD (name->str, NN_CONFIG_ERROR_PARSE, 1, 7,
+              "a value of 65537 bytes, more than the 65536 a value may have");
+}
+
 int
 main (void)
 {
@@ -475,6 +512,9 @@ main (void)
                test_numbers_are_decimal);
   CU_add_test (s, "a negative whole number gives the key's range",
                test_negative_whole_numbers_give_the_range);
+  CU_add_test (s, "a second YAML document is refused where it begins", test_one_document);
+  CU_add_test (s, "a NUL in a quoted value is refused where the value is", test_no_nul_in_values);
+  CU_add_test (s, "a value longer than 64 KiB is refused", test_values_are_bounded);
 
   return nn_test_run ();
 }
