@@ -517,6 +517,13 @@ read_layers (NnExperiment  *self,
       return FALSE;
     }
   n_layers = nn_yaml_n_items (node);
+  if (n_layers > NN_MODEL_MAX_LAYERS)
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "model.layers has %u layers, more than the %u a model may have",
+                         n_layers, NN_MODEL_MAX_LAYERS);
+      return FALSE;
+    }
 
   for (guint i = 0; i < n_layers; i++)
     {
@@ -884,6 +891,14 @@ read_training (NnExperiment  *self,
 
           if (!nn_yaml_get_string (doc, item, "a metric", &m, error))
             return FALSE;
+          /* Each once: the history and the summary have a column each. */
+          for (guint k = 0; k < i; k++)
+            if (g_str_equal (nn_yaml_scalar (nn_yaml_item (doc, v, k)), m))
+              {
+                nn_yaml_set_error (error, doc, item, NN_CONFIG_ERROR_INVALID_VALUE,
+                                   "metric '%s' is listed twice", m);
+                return FALSE;
+              }
           if (!nn_metric_is_valid (m, self->task, &local_error))
             {
               nn_yaml_set_error (error, doc, item, local_error->code, "%s",

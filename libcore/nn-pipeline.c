@@ -648,6 +648,13 @@ read_layers (NnYamlDoc    *doc,
                          "layers must be a non-empty list");
       return FALSE;
     }
+  if (nn_yaml_n_items (node) > NN_MODEL_MAX_LAYERS)
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "layers has %u layers, more than the %u a model may have",
+                         nn_yaml_n_items (node), NN_MODEL_MAX_LAYERS);
+      return FALSE;
+    }
   for (guint i = 0; i < nn_yaml_n_items (node); i++)
     {
       yaml_node_t *item = nn_yaml_item (doc, node, i);

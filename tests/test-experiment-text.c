@@ -490,6 +490,36 @@ test_values_are_bounded (void)
               "a value of 65537 bytes, more than the 65536 a value may have");
 }
 
+
+/* ---- sizes --------------------------------------------------------------- */
+
+static void
+test_metrics_and_layers_are_bounded (void)
+{
+  g_autoptr(GString) metrics = g_string_new (IRIS_EXPERIMENT "metrics: [accuracy");
+  g_autoptr(GString) layers = g_string_new ("data: {source: iris, positive: setosa}\n"
+                                            "model:\n  layers:\n");
+  gint64 start;
+
+  /* Each metric once: a long list fails at its second item, at once. */
+  for (guint i = 0; i < 200000; i++)
+    g_string_append (metrics, ", accuracy");
+  g_string_append (metrics, "]\n");
+  start = g_get_monotonic_time ();
+  ASSERT_BAD (metrics->str, NN_CONFIG_ERROR_INVALID_VALUE, 4, 21,
+              "metric 'accuracy' is listed twice");
+  CU_ASSERT (g_get_monotonic_time () - start < 10 * G_USEC_PER_SEC);
+
+  /* At most 1024 layers */
+  for (guint i = 0; i < 1025; i++)
+    g_string_append (layers, "    - {units: 1, activation: sigmoid}\n");
+  ASSERT_BAD (layers->str, NN_CONFIG_ERROR_INVALID_VALUE, 4, 5,
+              "model.layers has 1025 layers, more than the 1024 a model may have");
+  /* 1024 are fine. */
+  g_string_truncate (layers, layers->len - strlen ("    - {units: 1, activation: sigmoid}\n"));
+  ASSERT_GOOD (layers->str);
+}
+
 int
 main (void)
 {
@@ -515,6 +545,8 @@ main (void)
   CU_add_test (s, "a second YAML document is refused where it begins", test_one_document);
   CU_add_test (s, "a NUL in a quoted value is refused where the value is", test_no_nul_in_values);
   CU_add_test (s, "a value longer than 64 KiB is refused", test_values_are_bounded);
+  CU_add_test (s, "each metric is listed once, and a model has at most 1024 layers",
+               test_metrics_and_layers_are_bounded);
 
   return nn_test_run ();
 }
