@@ -520,6 +520,32 @@ test_metrics_and_layers_are_bounded (void)
   ASSERT_GOOD (layers->str);
 }
 
+
+/* ---- optimizers ---------------------------------------------------------- */
+
+static void
+test_epsilon_must_be_positive (void)
+{
+  static const char * const optimizers[] = { "adam", "adamw", "rmsprop", "adagrad" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (optimizers); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("data: {source: iris}\n"
+                                               "model: {layers: [{units: 3, activation: softmax}]}\n"
+                                               "optimizer: {name: %s, epsilon: 0}\n", optimizers[i]);
+      g_autofree char *tiny = g_strdup_printf ("data: {source: iris}\n"
+                                               "model: {layers: [{units: 3, activation: softmax}]}\n"
+                                               "optimizer: {name: %s, epsilon: 1e-30}\n",
+                                               optimizers[i]);
+      g_autofree char *needle = g_strdup_printf ("optimizer '%s' parameter 'epsilon' must be "
+                                                 "between 1e-30 and", optimizers[i]);
+
+      ASSERT_BAD (text, NN_CONFIG_ERROR_INVALID_VALUE, 3, (guint) (30 + strlen (optimizers[i])),
+                  needle);
+      ASSERT_GOOD (tiny);
+    }
+}
+
 int
 main (void)
 {
@@ -547,6 +573,7 @@ main (void)
   CU_add_test (s, "a value longer than 64 KiB is refused", test_values_are_bounded);
   CU_add_test (s, "each metric is listed once, and a model has at most 1024 layers",
                test_metrics_and_layers_are_bounded);
+  CU_add_test (s, "an optimizer's epsilon must be above 0", test_epsilon_must_be_positive);
 
   return nn_test_run ();
 }
