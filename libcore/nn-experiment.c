@@ -1033,12 +1033,14 @@ load_document (NnExperiment  *self,
         {
           yaml_node_t *item = nn_yaml_item (doc, v, i);
           g_autoptr(GError) local_error = NULL;
+          g_autofree char *given = NULL;
           g_autofree char *dir = NULL;
           const char *rel;
 
           if (!nn_yaml_get_string (doc, item, "a plugins folder", &rel, error))
             return FALSE;
-          dir = g_canonicalize_filename (resolve_path (self, rel), NULL);
+          given = resolve_path (self, rel);
+          dir = g_canonicalize_filename (given, NULL);
           if (!nn_yaml_check_path (doc, item, "a plugins folder", dir, error))
             return FALSE;
           g_ptr_array_add (self->plugin_dirs, g_strdup (dir));
