@@ -524,6 +524,13 @@ read_layers (NnExperiment  *self,
       return FALSE;
     }
   n_layers = nn_yaml_n_items (node);
+  if (n_layers > NN_MODEL_MAX_LAYERS)
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "model.layers has %u layers, more than the %u a model may have",
+                         n_layers, NN_MODEL_MAX_LAYERS);
+      return FALSE;
+    }
 
   for (guint i = 0; i < n_layers; i++)
     {
@@ -893,6 +900,14 @@ read_training (NnExperiment  *self,
 
           if (!nn_yaml_get_string (doc, item, "a metric", &m, error))
             return FALSE;
+          /* Each once: the history and the summary have a column each. */
+          for (guint k = 0; k < i; k++)
+            if (g_str_equal (nn_yaml_scalar (nn_yaml_item (doc, v, k)), m))
+              {
+                nn_yaml_set_error (error, doc, item, NN_CONFIG_ERROR_INVALID_VALUE,
+                                   "metric '%s' is listed twice", m);
+                return FALSE;
+              }
           if (!nn_metric_is_valid (m, self->task, &local_error))
             {
               nn_yaml_set_error (error, doc, item, local_error->code, "%s",
@@ -1002,7 +1017,8 @@ load_document (NnExperiment  *self,
     }
   else
     {
-      g_autofree char *base = g_path_get_basename (self->path);
+      /* UTF-8 like every name written, whatever the file's name. */
+      g_autofree char *base = g_filename_display_basename (self->path);
       char *dot = strrchr (base, '.');
       if (dot != NULL && dot != base)
         *dot = '\0';
@@ -1026,13 +1042,17 @@ load_document (NnExperiment  *self,
         {
           yaml_node_t *item = nn_yaml_item (doc, v, i);
           g_autoptr(GError) local_error = NULL;
+          g_autofree char *given = NULL;
           g_autofree char *dir = NULL;
           const char *rel;
 
           if (!nn_yaml_get_string (doc, item, "a plugins folder", &rel, error))
             return FALSE;
-          dir = resolve_path (self, rel);
-          g_ptr_array_add (self->plugin_dirs, g_canonicalize_filename (dir, NULL));
+          given = resolve_path (self, rel);
+          dir = g_canonicalize_filename (given, NULL);
+          if (!nn_yaml_check_path (doc, item, "a plugins folder", dir, error))
+            return FALSE;
+          g_ptr_array_add (self->plugin_dirs, g_strdup (dir));
           if (!nn_plugins_add_directory (dir, &local_error))
             {
               nn_yaml_set_error (error, doc, item, NN_CONFIG_ERROR_INVALID_VALUE,
@@ -1249,8 +1269,10 @@ nn_experiment_new_from_file_full (const char          *path,
   if (!nn_read_file_limited (path, NN_EXPERIMENT_MAX_FILE_SIZE, &contents, &length,
                              &local_error))
     {
+      g_autofree char *shown = g_filename_display_name (path);
+
       g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_FAILED,
-                   "%s: error: %s", path, local_error->message);
+                   "%s: error: %s", shown, local_error->message);
       return NULL;
     }
   doc = nn_yaml_doc_new_from_data (path, contents, length, error);
@@ -1894,6 +1916,9 @@ add_run_callbacks (NnExperiment *self)
   return callbacks;
 }
 
+static char *to_yaml (NnExperiment  *self,
+                      GError       **error);
+
 /**
  * nn_experiment_run:
  * @self: a #NnExperiment
@@ -1932,6 +1957,7 @@ nn_experiment_run (NnExperiment  *self,
 {
   g_autoptr(GError) train_error = NULL;
   g_autoptr(GPtrArray) callbacks = NULL;
+  g_autofree char *config = NULL;
   NnDataset *val;
   gboolean ok, cancelled;
 
@@ -1939,10 +1965,12 @@ nn_experiment_run (NnExperiment  *self,
   g_return_val_if_fail (!self->running, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  /* Before anything is written: a run directory YAML cannot name. */
+  if ((config = to_yaml (self, error)) == NULL)
+    return FALSE;
   if (!stage (self, error))
     return FALSE;
   {
-    g_autofree char *config = nn_experiment_to_yaml (self);
     g_autofree char *path = g_build_filename (self->staging_dir, "config.yaml", NULL);
 
     if (!nn_write_file_atomic (path, config, strlen (config), error))
@@ -2271,23 +2299,14 @@ key (NnYamlWriter *w,
   nn_yaml_writer_string (w, name);
 }
 
-/**
- * nn_experiment_to_yaml:
- * @self: a #NnExperiment
- *
- * The experiment with every default and override applied, every plugin
- * parameter written out and every path absolute: the `config.yaml` of a
- * run. Running it reproduces the run.
- *
- * Returns: (transfer full): the experiment as YAML
- */
-char *
-nn_experiment_to_yaml (NnExperiment *self)
+static char *
+to_yaml (NnExperiment  *self,
+         GError       **error)
 {
   g_autoptr(NnYamlWriter) w = NULL;
+  g_autoptr(GError) local_error = NULL;
   NnModel *model;
-
-  g_return_val_if_fail (NN_IS_EXPERIMENT (self), NULL);
+  char *text;
 
   model = self->model;
   w = nn_yaml_writer_new ();
@@ -2413,5 +2432,41 @@ nn_experiment_to_yaml (NnExperiment *self)
   nn_yaml_writer_end_mapping (w);
 
   nn_yaml_writer_end_mapping (w);
-  return nn_yaml_writer_finish (g_steal_pointer (&w));
+  text = nn_yaml_writer_finish (g_steal_pointer (&w), &local_error);
+  /* A file read is UTF-8 throughout: only a run directory given to
+   * nn_experiment_set_output_dir() can be at fault. */
+  if (text == NULL && !g_utf8_validate (self->output_dir, -1, NULL))
+    {
+      g_autofree char *shown = g_filename_display_name (self->output_dir);
+
+      g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
+                   "the run directory '%s' is not valid UTF-8, so config.yaml could not "
+                   "record it", shown);
+    }
+  else if (text == NULL)
+    g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "config.yaml: ");
+  return text;
+}
+
+/**
+ * nn_experiment_to_yaml:
+ * @self: a #NnExperiment
+ *
+ * The experiment with every default and override applied, every plugin
+ * parameter written out and every path absolute: the `config.yaml` of a
+ * run. Running it reproduces the run.
+ *
+ * An experiment read from a file is UTF-8 throughout (a path that is not
+ * is refused when the file is read), so only a run directory given to
+ * nn_experiment_set_output_dir() that is not valid UTF-8 makes this fail.
+ *
+ * Returns: (transfer full) (nullable): the experiment as YAML, or %NULL
+ *   when a string of it is not valid UTF-8
+ */
+char *
+nn_experiment_to_yaml (NnExperiment *self)
+{
+  g_return_val_if_fail (NN_IS_EXPERIMENT (self), NULL);
+
+  return to_yaml (self, NULL);
 }

@@ -28,6 +28,14 @@ G_BEGIN_DECLS
  */
 #define NN_MODEL_MAX_PARAMETERS (G_GUINT64_CONSTANT (1) << 26)
 
+/**
+ * NN_MODEL_MAX_LAYERS:
+ *
+ * The most layers a model read from a file, an experiment or a saved
+ * model, may have.
+ */
+#define NN_MODEL_MAX_LAYERS 1024u
+
 #define NN_TYPE_LAYER (nn_layer_get_type ())
 G_DECLARE_FINAL_TYPE (NnLayer, nn_layer, NN, LAYER, GObject)
 

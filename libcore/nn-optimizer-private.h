@@ -6,6 +6,11 @@
 
 G_BEGIN_DECLS
 
+/* The least epsilon of the optimizers that divide by √v + ε: with 0, a
+ * parameter whose gradient stays 0 gets 0/0. 1e-30 is a normal number in
+ * single precision as well. */
+#define NN_OPTIMIZER_EPSILON_MIN 1e-30
+
 G_GNUC_INTERNAL
 GPtrArray *nn_optimizer_buffers_new  (guint             n_params,
                                       const NnMatrix  **params);

@@ -514,7 +514,19 @@ nn_pipeline_save (NnPipeline  *self,
   nn_yaml_writer_string (w, weights_sha256);
   nn_yaml_writer_end_mapping (w);
 
-  yaml = nn_yaml_writer_finish (g_steal_pointer (&w));
+  {
+    g_autoptr(GError) local_error = NULL;
+
+    yaml = nn_yaml_writer_finish (g_steal_pointer (&w), &local_error);
+    if (yaml == NULL)
+      {
+        g_autofree char *shown = g_filename_display_name (yaml_path);
+
+        g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED, "%s: error: %s", shown,
+                     local_error->message);
+        return FALSE;
+      }
+  }
   return nn_write_file_atomic (yaml_path, yaml, strlen (yaml), error);
 }
 
@@ -657,6 +669,13 @@ read_layers (NnYamlDoc    *doc,
     {
       nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
                          "layers must be a non-empty list");
+      return FALSE;
+    }
+  if (nn_yaml_n_items (node) > NN_MODEL_MAX_LAYERS)
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "layers has %u layers, more than the %u a model may have",
+                         nn_yaml_n_items (node), NN_MODEL_MAX_LAYERS);
       return FALSE;
     }
   for (guint i = 0; i < nn_yaml_n_items (node); i++)

@@ -245,12 +245,13 @@ nn_rmsprop_optimizer_class_init (NnRmspropOptimizerClass *klass)
   /**
    * NnRmspropOptimizer:epsilon:
    *
-   * Added to the denominator for numerical stability.
+   * Added to the denominator for numerical stability; at least 1e-30, as
+   * 0 would divide 0 by 0.
    */
   properties[PROP_EPSILON] =
     g_param_spec_double ("epsilon", NULL,
                          "Term added to the denominator for numerical stability",
-                         0.0, G_MAXDOUBLE, 1e-8, flags);
+                         NN_OPTIMIZER_EPSILON_MIN, G_MAXDOUBLE, 1e-8, flags);
 
   /**
    * NnRmspropOptimizer:momentum:

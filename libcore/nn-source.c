@@ -31,6 +31,7 @@ get_file (NnYamlDoc    *doc,
           GError      **error)
 {
   g_autofree char *path = NULL;
+  g_autofree char *canonical = NULL;
   const char *given;
 
   if (!nn_yaml_get_string (doc, node, what, &given, error))
@@ -38,11 +39,16 @@ get_file (NnYamlDoc    *doc,
   path = g_path_is_absolute (given) ? g_strdup (given) : g_build_filename (base_dir, given, NULL);
   if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
     {
+      g_autofree char *shown = g_filename_display_name (path);
+
       nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
-                         "%s: no such file: %s", what, path);
+                         "%s: no such file: %s", what, shown);
       return NULL;
     }
-  return g_canonicalize_filename (path, NULL);
+  canonical = g_canonicalize_filename (path, NULL);
+  if (!nn_yaml_check_path (doc, node, what, canonical, error))
+    return NULL;
+  return g_steal_pointer (&canonical);
 }
 
 /* A column name or a list of them. */

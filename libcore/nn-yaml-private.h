@@ -17,6 +17,37 @@ typedef struct {
   GArray          *override_start; /* guint: first node id of each override */
 } NnYamlDoc;
 
+/* The longest scalar an experiment or model file may hold: far more than
+ * any name, path or number needs. */
+#define NN_YAML_MAX_SCALAR_LENGTH (64u << 10)
+
+G_GNUC_INTERNAL gboolean     nn_yaml_check_text        (const char    *data,
+                                                        gsize          length,
+                                                        guint          max_depth,
+                                                        const char    *file,
+                                                        const char    *assignment,
+                                                        GError       **error);
+
+/* A decimal integer as written: its sign and magnitude. */
+typedef struct {
+  gboolean negative;
+  gboolean overflow;    /* more than G_MAXUINT64 */
+  guint64  magnitude;
+} NnYamlInteger;
+
+G_GNUC_INTERNAL gboolean     nn_yaml_parse_number      (const char    *s,
+                                                        double        *out);
+G_GNUC_INTERNAL gboolean     nn_yaml_parse_integer     (const char    *s,
+                                                        NnYamlInteger *out);
+G_GNUC_INTERNAL gboolean     nn_yaml_integer_to_unsigned (const NnYamlInteger *v,
+                                                          guint64              min,
+                                                          guint64              max,
+                                                          guint64             *out);
+G_GNUC_INTERNAL gboolean     nn_yaml_integer_to_signed (const NnYamlInteger *v,
+                                                        gint64               min,
+                                                        gint64               max,
+                                                        gint64              *out);
+
 G_GNUC_INTERNAL NnYamlDoc   *nn_yaml_doc_new_from_data (const char    *file,
                                                         const char    *data,
                                                         gsize          length,
@@ -58,6 +89,11 @@ G_GNUC_INTERNAL yaml_node_t *nn_yaml_item              (NnYamlDoc     *doc,
                                                         guint          index);
 
 G_GNUC_INTERNAL const char  *nn_yaml_scalar            (yaml_node_t   *node);
+G_GNUC_INTERNAL gboolean     nn_yaml_check_path        (NnYamlDoc     *doc,
+                                                        yaml_node_t   *node,
+                                                        const char    *what,
+                                                        const char    *path,
+                                                        GError       **error);
 G_GNUC_INTERNAL gboolean     nn_yaml_get_string        (NnYamlDoc     *doc,
                                                         yaml_node_t   *node,
                                                         const char    *what,
@@ -121,7 +157,8 @@ typedef struct _NnYamlWriter NnYamlWriter;
 
 G_GNUC_INTERNAL NnYamlWriter *nn_yaml_writer_new            (void);
 G_GNUC_INTERNAL void          nn_yaml_writer_free           (NnYamlWriter *w);
-G_GNUC_INTERNAL char         *nn_yaml_writer_finish         (NnYamlWriter *w);
+G_GNUC_INTERNAL char         *nn_yaml_writer_finish         (NnYamlWriter *w,
+                                                             GError      **error);
 G_GNUC_INTERNAL void          nn_yaml_writer_begin_mapping  (NnYamlWriter *w,
                                                              gboolean      flow);
 G_GNUC_INTERNAL void          nn_yaml_writer_end_mapping    (NnYamlWriter *w);

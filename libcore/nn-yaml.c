@@ -31,66 +31,6 @@ set_parser_error (GError             **error,
                parser->context ? parser->context : "");
 }
 
-/* A first pass over the events, which stops at the first node nested too
- * deeply: libyaml's loader has no depth limit, and its time grows with the
- * square of the depth. */
-static gboolean
-check_depth (const char  *file,
-             const char  *data,
-             gsize        length,
-             GError     **error)
-{
-  yaml_parser_t parser;
-  guint depth = 0;
-  gboolean done = FALSE, ok = TRUE;
-
-  yaml_parser_initialize (&parser);
-  yaml_parser_set_input_string (&parser, (const unsigned char *) data, length);
-  while (ok && !done)
-    {
-      yaml_event_t event;
-
-      if (!yaml_parser_parse (&parser, &event))
-        {
-          set_parser_error (error, file, &parser);
-          ok = FALSE;
-          break;
-        }
-      switch (event.type)
-        {
-        case YAML_SEQUENCE_START_EVENT:
-        case YAML_MAPPING_START_EVENT:
-          if (++depth > MAX_DEPTH)
-            {
-              g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_PARSE,
-                           "%s:%lu:%lu: error: nested more than %d levels deep", file,
-                           (unsigned long) event.start_mark.line + 1,
-                           (unsigned long) event.start_mark.column + 1, MAX_DEPTH);
-              ok = FALSE;
-            }
-          break;
-        case YAML_SEQUENCE_END_EVENT:
-        case YAML_MAPPING_END_EVENT:
-          depth--;
-          break;
-        case YAML_STREAM_END_EVENT:
-          done = TRUE;
-          break;
-        case YAML_NO_EVENT:
-        case YAML_STREAM_START_EVENT:
-        case YAML_DOCUMENT_START_EVENT:
-        case YAML_DOCUMENT_END_EVENT:
-        case YAML_ALIAS_EVENT:
-        case YAML_SCALAR_EVENT:
-        default:
-          break;
-        }
-      yaml_event_delete (&event);
-    }
-  yaml_parser_delete (&parser);
-  return ok;
-}
-
 NnYamlDoc *
 nn_yaml_doc_new_from_data (const char  *file,
                            const char  *data,
@@ -101,10 +41,11 @@ nn_yaml_doc_new_from_data (const char  *file,
   yaml_parser_t parser;
   gboolean ok;
 
-  doc->file = g_strdup (file);
+  /* Messages are UTF-8, whatever the file's name. */
+  doc->file = g_filename_display_name (file);
   doc->overrides = g_ptr_array_new_with_free_func (g_free);
   doc->override_start = g_array_new (FALSE, FALSE, sizeof (guint));
-  if (!check_depth (file, data, length, error))
+  if (!nn_yaml_check_text (data, length, MAX_DEPTH, doc->file, NULL, error))
     return NULL;
 
   yaml_parser_initialize (&parser);
@@ -112,7 +53,7 @@ nn_yaml_doc_new_from_data (const char  *file,
   ok = yaml_parser_load (&parser, &doc->doc);
   if (!ok)
     {
-      set_parser_error (error, file, &parser);
+      set_parser_error (error, doc->file, &parser);
       yaml_parser_delete (&parser);
       return NULL;
     }
@@ -122,7 +63,7 @@ nn_yaml_doc_new_from_data (const char  *file,
   if (yaml_document_get_root_node (&doc->doc) == NULL)
     {
       g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_PARSE,
-                   "%s:1:1: error: the file holds no experiment", file);
+                   "%s:1:1: error: the file holds no experiment", doc->file);
       return NULL;
     }
   return g_steal_pointer (&doc);
@@ -342,18 +283,6 @@ nn_yaml_get_string (NnYamlDoc    *doc,
   return TRUE;
 }
 
-static gboolean
-parse_double (const char *s,
-              double     *out)
-{
-  char *end = NULL;
-
-  if (s == NULL || *s == '\0')
-    return FALSE;
-  *out = g_ascii_strtod (s, &end);
-  return end != s && *end == '\0';
-}
-
 gboolean
 nn_yaml_get_double (NnYamlDoc    *doc,
                     yaml_node_t  *node,
@@ -364,14 +293,16 @@ nn_yaml_get_double (NnYamlDoc    *doc,
                     GError      **error)
 {
   const char *s = nn_yaml_scalar (node);
+  gboolean number;
   double v;
 
-  if (!parse_double (s, &v) || !isfinite (v))
+  if (!(number = nn_yaml_parse_number (s, &v)) || !isfinite (v))
     {
       g_autofree char *found = describe_value (node);
 
       nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
-                         "%s must be a finite number, not %s", what, found);
+                         "%s must be a %s number, not %s", what,
+                         number ? "finite" : "decimal", found);
       return FALSE;
     }
   if (v < min || v > max)
@@ -397,9 +328,10 @@ nn_yaml_get_uint (NnYamlDoc    *doc,
                   GError      **error)
 {
   const char *s = nn_yaml_scalar (node);
+  NnYamlInteger n;
   guint64 v;
 
-  if (s == NULL || !g_ascii_string_to_unsigned (s, 10, 0, G_MAXUINT64, &v, NULL))
+  if (!nn_yaml_parse_integer (s, &n))
     {
       g_autofree char *found = describe_value (node);
 
@@ -407,7 +339,8 @@ nn_yaml_get_uint (NnYamlDoc    *doc,
                          "%s must be a whole number, not %s", what, found);
       return FALSE;
     }
-  if (v < min || v > max)
+  /* A negative or huge number is a whole number out of range. */
+  if (!nn_yaml_integer_to_unsigned (&n, min, max, &v))
     {
       nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
                          "%s must be between %" G_GUINT64_FORMAT " and %"
@@ -548,6 +481,67 @@ nn_yaml_get_matrix (NnYamlDoc    *doc,
   return g_steal_pointer (&m);
 }
 
+static char *describe_range (GParamSpec *pspec);
+
+/* Reads a whole number into @value, of the type of @pspec. One that the
+ * type cannot hold is out of the property's range too: converting it would
+ * wrap or clamp it into the range. */
+static gboolean
+integer_from_scalar (NnYamlDoc    *doc,
+                     yaml_node_t  *node,
+                     const char   *what,
+                     GParamSpec   *pspec,
+                     GValue       *value,
+                     GError      **error)
+{
+  GType type = G_PARAM_SPEC_VALUE_TYPE (pspec);
+  const char *s = nn_yaml_scalar (node);
+  NnYamlInteger n;
+  gint64 sv = 0;
+  guint64 uv = 0;
+  gboolean fits;
+
+  if (!nn_yaml_parse_integer (s, &n))
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "%s must be a whole number, not '%s'", what, s);
+      return FALSE;
+    }
+  if (type == G_TYPE_INT)
+    fits = nn_yaml_integer_to_signed (&n, G_MININT, G_MAXINT, &sv);
+  else if (type == G_TYPE_LONG)
+    fits = nn_yaml_integer_to_signed (&n, G_MINLONG, G_MAXLONG, &sv);
+  else if (type == G_TYPE_INT64)
+    fits = nn_yaml_integer_to_signed (&n, G_MININT64, G_MAXINT64, &sv);
+  else if (type == G_TYPE_UINT)
+    fits = nn_yaml_integer_to_unsigned (&n, 0, G_MAXUINT, &uv);
+  else if (type == G_TYPE_ULONG)
+    fits = nn_yaml_integer_to_unsigned (&n, 0, G_MAXULONG, &uv);
+  else
+    fits = nn_yaml_integer_to_unsigned (&n, 0, G_MAXUINT64, &uv);
+  if (!fits)
+    {
+      g_autofree char *range = describe_range (pspec);
+
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "%s must be %s, not %s", what, range, s);
+      return FALSE;
+    }
+  if (type == G_TYPE_INT)
+    g_value_set_int (value, (gint) sv);
+  else if (type == G_TYPE_LONG)
+    g_value_set_long (value, (glong) sv);
+  else if (type == G_TYPE_INT64)
+    g_value_set_int64 (value, sv);
+  else if (type == G_TYPE_UINT)
+    g_value_set_uint (value, (guint) uv);
+  else if (type == G_TYPE_ULONG)
+    g_value_set_ulong (value, (gulong) uv);
+  else
+    g_value_set_uint64 (value, uv);
+  return TRUE;
+}
+
 /* Converts a YAML scalar to the type of @pspec; g_value_transform() cannot
  * turn strings into numbers. */
 static gboolean
@@ -579,33 +573,11 @@ value_from_scalar (NnYamlDoc    *doc,
       else
         g_value_set_float (value, (float) v);
     }
-  else if (type == G_TYPE_INT || type == G_TYPE_INT64 || type == G_TYPE_LONG)
+  else if (type == G_TYPE_INT || type == G_TYPE_INT64 || type == G_TYPE_LONG ||
+           type == G_TYPE_UINT || type == G_TYPE_UINT64 || type == G_TYPE_ULONG)
     {
-      gint64 v;
-      if (!g_ascii_string_to_signed (s, 10, G_MININT64, G_MAXINT64, &v, NULL))
-        {
-          nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
-                             "%s must be a whole number, not '%s'", what, s);
-          return FALSE;
-        }
-      if (type == G_TYPE_INT)
-        g_value_set_int (value, (gint) CLAMP (v, G_MININT, G_MAXINT));
-      else if (type == G_TYPE_LONG)
-        g_value_set_long (value, (glong) v);
-      else
-        g_value_set_int64 (value, v);
-    }
-  else if (type == G_TYPE_UINT || type == G_TYPE_UINT64 || type == G_TYPE_ULONG)
-    {
-      guint64 v;
-      if (!nn_yaml_get_uint (doc, node, what, 0, G_MAXUINT64, &v, error))
+      if (!integer_from_scalar (doc, node, what, pspec, value, error))
         return FALSE;
-      if (type == G_TYPE_UINT)
-        g_value_set_uint (value, (guint) MIN (v, G_MAXUINT));
-      else if (type == G_TYPE_ULONG)
-        g_value_set_ulong (value, (gulong) v);
-      else
-        g_value_set_uint64 (value, v);
     }
   else if (type == G_TYPE_BOOLEAN)
     {
@@ -646,6 +618,8 @@ describe_doubles (double lo,
 static char *
 describe_range (GParamSpec *pspec)
 {
+  if (g_param_spec_get_redirect_target (pspec) != NULL)
+    pspec = g_param_spec_get_redirect_target (pspec);
   if (G_IS_PARAM_SPEC_DOUBLE (pspec))
     return describe_doubles (G_PARAM_SPEC_DOUBLE (pspec)->minimum,
                              G_PARAM_SPEC_DOUBLE (pspec)->maximum);
@@ -658,6 +632,16 @@ describe_range (GParamSpec *pspec)
   if (G_IS_PARAM_SPEC_UINT (pspec))
     return g_strdup_printf ("between %u and %u", G_PARAM_SPEC_UINT (pspec)->minimum,
                             G_PARAM_SPEC_UINT (pspec)->maximum);
+  if (G_IS_PARAM_SPEC_LONG (pspec))
+    return g_strdup_printf ("between %ld and %ld", G_PARAM_SPEC_LONG (pspec)->minimum,
+                            G_PARAM_SPEC_LONG (pspec)->maximum);
+  if (G_IS_PARAM_SPEC_ULONG (pspec))
+    return g_strdup_printf ("between %lu and %lu", G_PARAM_SPEC_ULONG (pspec)->minimum,
+                            G_PARAM_SPEC_ULONG (pspec)->maximum);
+  if (G_IS_PARAM_SPEC_INT64 (pspec))
+    return g_strdup_printf ("between %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT,
+                            G_PARAM_SPEC_INT64 (pspec)->minimum,
+                            G_PARAM_SPEC_INT64 (pspec)->maximum);
   if (G_IS_PARAM_SPEC_UINT64 (pspec))
     return g_strdup_printf ("between %" G_GUINT64_FORMAT " and %" G_GUINT64_FORMAT,
                             G_PARAM_SPEC_UINT64 (pspec)->minimum,
@@ -850,56 +834,77 @@ nn_yaml_new_object_of_type (NnYamlDoc    *doc,
 
 #define OVERRIDE_MAX_DEPTH 32
 
-/* Copies node @id of @src, with everything under it, into @dest. */
+/* Where each node of an override's value went: aliases make the value a
+ * graph whose nodes are shared, and copying a shared node once keeps it an
+ * alias, as in a file, instead of expanding it. */
+typedef struct {
+  yaml_document_t *dest;
+  yaml_document_t *src;
+  int             *copies;   /* by node id of @src: 0, IN_PROGRESS or the copy */
+} NodeCopy;
+
+#define IN_PROGRESS (-1)
+
+/* Copies node @id of @src, with everything under it, into @dest; 0 when
+ * it nests too deeply or holds itself. */
 static int
-copy_node (yaml_document_t *dest,
-           yaml_document_t *src,
-           int              id,
-           guint            depth)
+copy_node (NodeCopy *c,
+           int       id,
+           guint     depth)
 {
-  yaml_node_t *node = yaml_document_get_node (src, id);
+  yaml_node_t *node = yaml_document_get_node (c->src, id);
   int copy = 0;
 
-  if (node == NULL || depth > OVERRIDE_MAX_DEPTH)
+  if (node == NULL || depth > OVERRIDE_MAX_DEPTH || c->copies[id] == IN_PROGRESS)
     return 0;
+  if (c->copies[id] > 0)
+    return c->copies[id];
   switch (node->type)
     {
     case YAML_SCALAR_NODE:
-      return yaml_document_add_scalar (dest, NULL, node->data.scalar.value,
+      copy = yaml_document_add_scalar (c->dest, NULL, node->data.scalar.value,
                                        (int) node->data.scalar.length,
                                        node->data.scalar.style);
+      break;
     case YAML_SEQUENCE_NODE:
       {
         int n = (int) (node->data.sequence.items.top - node->data.sequence.items.start);
-        copy = yaml_document_add_sequence (dest, NULL, YAML_FLOW_SEQUENCE_STYLE);
+
+        copy = yaml_document_add_sequence (c->dest, NULL, YAML_FLOW_SEQUENCE_STYLE);
+        c->copies[id] = IN_PROGRESS;
         for (int i = 0; copy && i < n; i++)
           {
-            /* src is not modified, but re-fetch: dest may have moved. */
-            int item = yaml_document_get_node (src, id)->data.sequence.items.start[i];
-            int c = copy_node (dest, src, item, depth + 1);
-            if (!c || !yaml_document_append_sequence_item (dest, copy, c))
-              return 0;
+            int item = node->data.sequence.items.start[i];
+            int item_copy = copy_node (c, item, depth + 1);
+
+            if (!item_copy || !yaml_document_append_sequence_item (c->dest, copy, item_copy))
+              copy = 0;
           }
-        return copy;
+        break;
       }
     case YAML_MAPPING_NODE:
       {
         int n = (int) (node->data.mapping.pairs.top - node->data.mapping.pairs.start);
-        copy = yaml_document_add_mapping (dest, NULL, YAML_FLOW_MAPPING_STYLE);
+
+        copy = yaml_document_add_mapping (c->dest, NULL, YAML_FLOW_MAPPING_STYLE);
+        c->copies[id] = IN_PROGRESS;
         for (int i = 0; copy && i < n; i++)
           {
-            yaml_node_pair_t pair = yaml_document_get_node (src, id)->data.mapping.pairs.start[i];
-            int k = copy_node (dest, src, pair.key, depth + 1);
-            int v = k ? copy_node (dest, src, pair.value, depth + 1) : 0;
-            if (!v || !yaml_document_append_mapping_pair (dest, copy, k, v))
-              return 0;
+            yaml_node_pair_t pair = node->data.mapping.pairs.start[i];
+            int k = copy_node (c, pair.key, depth + 1);
+            int v = k ? copy_node (c, pair.value, depth + 1) : 0;
+
+            if (!v || !yaml_document_append_mapping_pair (c->dest, copy, k, v))
+              copy = 0;
           }
-        return copy;
+        break;
       }
     case YAML_NO_NODE:
     default:
-      return 0;
+      break;
     }
+  c->copies[id] = copy;
+  return copy;
 }
 
 static gboolean
@@ -912,6 +917,8 @@ parse_override_value (const char       *assignment,
   gboolean ok;
 
   memset (out, 0, sizeof *out);
+  if (!nn_yaml_check_text (value, strlen (value), OVERRIDE_MAX_DEPTH, NULL, assignment, error))
+    return FALSE;
   yaml_parser_initialize (&parser);
   yaml_parser_set_input_string (&parser, (const unsigned char *) value, strlen (value));
   ok = yaml_parser_load (&parser, out);
@@ -969,6 +976,14 @@ nn_yaml_doc_override (NnYamlDoc    *doc,
   int current, copy;
   gboolean ok = FALSE;
 
+  if (!g_utf8_validate (assignment, -1, NULL))
+    {
+      g_autofree char *shown = g_utf8_make_valid (assignment, -1);
+
+      g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
+                   "--set %s: error: the setting is not valid UTF-8", shown);
+      return FALSE;
+    }
   if (eq == NULL || eq == assignment)
     {
       g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
@@ -992,12 +1007,19 @@ nn_yaml_doc_override (NnYamlDoc    *doc,
   g_ptr_array_add (doc->overrides, g_strdup (assignment));
   g_array_append_val (doc->override_start, start);
 
-  copy = copy_node (&doc->doc, &value_doc, 1, 0);
+  {
+    NodeCopy c = { &doc->doc, &value_doc, NULL };
+
+    c.copies = g_new0 (int, value_doc.nodes.top - value_doc.nodes.start + 1);
+    copy = copy_node (&c, 1, 0);
+    g_free (c.copies);
+  }
   yaml_document_delete (&value_doc);
   if (!copy)
     {
       g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
-                   "--set %s: error: the value is nested too deeply", assignment);
+                   "--set %s: error: the value is nested too deeply or holds itself",
+                   assignment);
       return FALSE;
     }
 
@@ -1097,7 +1119,7 @@ struct _NnYamlWriter
 {
   yaml_emitter_t emitter;
   GString       *out;
-  gboolean       failed;
+  GError        *error;   /* the first failure; nothing is emitted after it */
 };
 
 static int
@@ -1110,11 +1132,37 @@ write_to_gstring (void          *data,
 }
 
 static void
-emit (NnYamlWriter *w,
-      yaml_event_t *event)
+writer_fail (NnYamlWriter *w,
+             const char   *message)
 {
-  if (!w->failed && !yaml_emitter_emit (&w->emitter, event))
-    w->failed = TRUE;
+  if (w->error == NULL)
+    w->error = g_error_new (NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE, "%s", message);
+}
+
+/* Emits @event, made by a yaml_*_event_initialize() that returned @made. */
+static void
+emit (NnYamlWriter *w,
+      yaml_event_t *event,
+      int           made)
+{
+  if (!made)
+    {
+      writer_fail (w, "the YAML emitter could not make an event");
+      return;
+    }
+  if (w->error != NULL)
+    {
+      yaml_event_delete (event);
+      return;
+    }
+  /* The emitter owns the event now, even when it fails. */
+  if (!yaml_emitter_emit (&w->emitter, event))
+    {
+      g_autofree char *message = g_strdup_printf ("the YAML emitter failed: %s",
+                                                  w->emitter.problem ? w->emitter.problem
+                                                                     : "no reason given");
+      writer_fail (w, message);
+    }
 }
 
 NnYamlWriter *
@@ -1128,10 +1176,8 @@ nn_yaml_writer_new (void)
   yaml_emitter_set_output (&w->emitter, write_to_gstring, w->out);
   yaml_emitter_set_unicode (&w->emitter, 1);
   yaml_emitter_set_width (&w->emitter, 100);
-  yaml_stream_start_event_initialize (&event, YAML_UTF8_ENCODING);
-  emit (w, &event);
-  yaml_document_start_event_initialize (&event, NULL, NULL, NULL, 1);
-  emit (w, &event);
+  emit (w, &event, yaml_stream_start_event_initialize (&event, YAML_UTF8_ENCODING));
+  emit (w, &event, yaml_document_start_event_initialize (&event, NULL, NULL, NULL, 1));
   return w;
 }
 
@@ -1143,23 +1189,30 @@ nn_yaml_writer_free (NnYamlWriter *w)
   yaml_emitter_delete (&w->emitter);
   if (w->out != NULL)
     g_string_free (w->out, TRUE);
+  g_clear_error (&w->error);
   g_free (w);
 }
 
-/* Returns: (transfer full): the document, consuming @w */
+/* Returns: (transfer full) (nullable): the document, consuming @w; %NULL
+ * with @error set when a string was not valid UTF-8, which YAML cannot
+ * hold, or the emitter failed */
 char *
-nn_yaml_writer_finish (NnYamlWriter *w)
+nn_yaml_writer_finish (NnYamlWriter  *w,
+                       GError       **error)
 {
   yaml_event_t event;
   char *text;
 
-  yaml_document_end_event_initialize (&event, 1);
-  emit (w, &event);
-  yaml_stream_end_event_initialize (&event);
-  emit (w, &event);
-  yaml_emitter_flush (&w->emitter);
-  /* Every event is built here, so only a bug can make the emitter fail. */
-  g_warn_if_fail (!w->failed);
+  emit (w, &event, yaml_document_end_event_initialize (&event, 1));
+  emit (w, &event, yaml_stream_end_event_initialize (&event));
+  if (w->error == NULL && !yaml_emitter_flush (&w->emitter))
+    writer_fail (w, "the YAML emitter could not flush its output");
+  if (w->error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&w->error));
+      nn_yaml_writer_free (w);
+      return NULL;
+    }
   text = g_string_free (g_steal_pointer (&w->out), FALSE);
   nn_yaml_writer_free (w);
   return text;
@@ -1171,9 +1224,10 @@ nn_yaml_writer_begin_mapping (NnYamlWriter *w,
 {
   yaml_event_t event;
 
-  yaml_mapping_start_event_initialize (&event, NULL, NULL, 1,
-                                       flow ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE);
-  emit (w, &event);
+  emit (w, &event,
+        yaml_mapping_start_event_initialize (&event, NULL, NULL, 1,
+                                             flow ? YAML_FLOW_MAPPING_STYLE
+                                                  : YAML_BLOCK_MAPPING_STYLE));
 }
 
 void
@@ -1181,8 +1235,7 @@ nn_yaml_writer_end_mapping (NnYamlWriter *w)
 {
   yaml_event_t event;
 
-  yaml_mapping_end_event_initialize (&event);
-  emit (w, &event);
+  emit (w, &event, yaml_mapping_end_event_initialize (&event));
 }
 
 void
@@ -1191,9 +1244,10 @@ nn_yaml_writer_begin_sequence (NnYamlWriter *w,
 {
   yaml_event_t event;
 
-  yaml_sequence_start_event_initialize (&event, NULL, NULL, 1,
-                                        flow ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE);
-  emit (w, &event);
+  emit (w, &event,
+        yaml_sequence_start_event_initialize (&event, NULL, NULL, 1,
+                                              flow ? YAML_FLOW_SEQUENCE_STYLE
+                                                   : YAML_BLOCK_SEQUENCE_STYLE));
 }
 
 void
@@ -1201,8 +1255,7 @@ nn_yaml_writer_end_sequence (NnYamlWriter *w)
 {
   yaml_event_t event;
 
-  yaml_sequence_end_event_initialize (&event);
-  emit (w, &event);
+  emit (w, &event, yaml_sequence_end_event_initialize (&event));
 }
 
 static void
@@ -1212,9 +1265,32 @@ emit_scalar (NnYamlWriter       *w,
 {
   yaml_event_t event;
 
-  yaml_scalar_event_initialize (&event, NULL, NULL, (yaml_char_t *) text, (int) strlen (text),
-                                1, 1, style);
-  emit (w, &event);
+  /* libyaml would refuse to make the event, and leave it unset. */
+  if (!g_utf8_validate (text, -1, NULL))
+    {
+      g_autofree char *shown = g_utf8_make_valid (text, -1);
+      g_autofree char *message = g_strdup_printf ("'%s' is not valid UTF-8", shown);
+
+      writer_fail (w, message);
+      return;
+    }
+  emit (w, &event,
+        yaml_scalar_event_initialize (&event, NULL, NULL, (yaml_char_t *) text,
+                                      (int) strlen (text), 1, 1, style));
+}
+
+/* Whether another reader could take @s for a number: what this one takes,
+ * and whatever g_ascii_strtod() does (hexadecimal, inf, nan). */
+static gboolean
+looks_like_number (const char *s)
+{
+  char *end = NULL;
+  double d;
+
+  if (nn_yaml_parse_number (s, &d))
+    return TRUE;
+  d = g_ascii_strtod (s, &end);
+  return end != s && *end == '\0';
 }
 
 /* A string that would read back as a number, a boolean or null is quoted. */
@@ -1225,9 +1301,8 @@ nn_yaml_writer_string (NnYamlWriter *w,
   static const char * const special[] = {
     "true", "false", "yes", "no", "on", "off", "null", "~", "True", "False", "Null", NULL
   };
-  double d;
   gboolean quote = *value == '\0' || g_strv_contains (special, value) ||
-                   parse_double (value, &d);
+                   looks_like_number (value);
 
   emit_scalar (w, value, quote ? YAML_SINGLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
 }

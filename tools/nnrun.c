@@ -241,6 +241,7 @@ cmd_validate (int    argc,
     return nnrun_fail (error);
   print_warnings (experiment);
   yaml = nn_experiment_to_yaml (experiment);
+  g_assert (yaml != NULL);   /* a file read is UTF-8 throughout */
   g_print ("%s", yaml);
   return EXIT_OK;
 }
