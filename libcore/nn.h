@@ -8,6 +8,7 @@
 #include "nn-real.h"
 #include "nn-simd.h"
 #include "nn-errors.h"
+#include "nn-limits.h"
 #include "nn-matrix.h"
 #include "nn-activation.h"
 #include "nn-loss.h"
