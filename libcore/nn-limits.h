@@ -29,4 +29,12 @@ G_BEGIN_DECLS
  */
 #define NN_MODEL_MAX_PARAMETERS (G_GUINT64_CONSTANT (1) << 26)
 
+/**
+ * NN_MAX_EPOCHS:
+ *
+ * The most epochs a training may last, and so the largest epoch count a
+ * parameter (of a learning-rate schedule, for one) accepts.
+ */
+#define NN_MAX_EPOCHS 10000000
+
 G_END_DECLS
