@@ -745,14 +745,6 @@ default_loss (NnTask task)
     }
 }
 
-static GType
-lookup_schedule (gconstpointer  data,
-                 const char    *name,
-                 GError       **error)
-{
-  return nn_schedule_lookup (name, error);
-}
-
 static gboolean
 read_training (NnExperiment  *self,
                NnYamlDoc     *doc,
@@ -834,8 +826,8 @@ read_training (NnExperiment  *self,
         return FALSE;
       if ((s = nn_yaml_lookup (doc, v, "schedule")) != NULL)
         {
-          g_autoptr(GObject) schedule = nn_yaml_new_object_by_lookup (doc, s, lookup_schedule, NULL,
-                                                                      "train.schedule", error);
+          g_autoptr(GObject) schedule = nn_yaml_new_object (doc, s, NN_SCHEDULE_EXTENSION_POINT_NAME,
+                                                            "train.schedule", error);
           if (schedule == NULL)
             return FALSE;
           nn_schedule_set_total_epochs (NN_SCHEDULE (schedule), self->epochs);

@@ -15,6 +15,7 @@
 #include "nn-plugin-record-private.h"
 #include "nn-plugin-registry-private.h"
 #include "nn-plugins.h"
+#include "nn-registry-private.h"
 
 /* The file whose code runs now, for a crash handler: read from a signal
  * handler, so a plain pointer, written before and after. */
@@ -43,9 +44,11 @@ snapshot_extensions (void)
 {
   GHashTable *seen = g_hash_table_new (g_direct_hash, g_direct_equal);
 
-  for (gsize i = 0; i < G_N_ELEMENTS (nn_plugin_extension_points); i++)
+  for (guint k = 0; k < NN_REGISTRY_N_KINDS; k++)
     {
-      GIOExtensionPoint *ep = g_io_extension_point_lookup (nn_plugin_extension_points[i]);
+      const char *point = nn_registry_kind_get_extension_point (k);
+      GIOExtensionPoint *ep = g_io_extension_point_lookup (point);
+
       for (GList *l = g_io_extension_point_get_extensions (ep); l; l = l->next)
         g_hash_table_add (seen, l->data);
     }
@@ -58,9 +61,10 @@ new_extensions (GHashTable *before,
                 GPtrArray  *keys,
                 GArray     *types)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS (nn_plugin_extension_points); i++)
+  for (guint k = 0; k < NN_REGISTRY_N_KINDS; k++)
     {
-      GIOExtensionPoint *ep = g_io_extension_point_lookup (nn_plugin_extension_points[i]);
+      const char *point = nn_registry_kind_get_extension_point (k);
+      GIOExtensionPoint *ep = g_io_extension_point_lookup (point);
 
       for (GList *l = g_io_extension_point_get_extensions (ep); l; l = l->next)
         {
@@ -69,8 +73,7 @@ new_extensions (GHashTable *before,
 
           if (g_hash_table_contains (before, ext))
             continue;
-          g_ptr_array_add (keys, nn_plugin_key (nn_plugin_extension_points[i],
-                                                g_io_extension_get_name (ext)));
+          g_ptr_array_add (keys, nn_plugin_key (point, g_io_extension_get_name (ext)));
           g_array_append_val (types, type);
         }
     }
@@ -251,7 +254,8 @@ check_before_loading (NnPluginFile  *file,
   if (file->probed->len == 0)
     {
       g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
-                   "%s: the plugin registers no activation, loss or optimizer", file->path);
+                   "%s: the plugin registers no %s", file->path,
+                   nn_registry_kinds_text ());
       return FALSE;
     }
   return TRUE;
@@ -366,7 +370,8 @@ load_into_process_locked (NnPluginFile  *file,
   if (keys->len == 0)
     {
       g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
-                   "%s: the plugin registers no activation, loss or optimizer", file->path);
+                   "%s: the plugin registers no %s", file->path,
+                   nn_registry_kinds_text ());
       return FALSE;
     }
 
@@ -456,12 +461,19 @@ add_file_locked (const char  *path,
       for (gsize i = 0; record.names[i] != NULL; i++)
         {
           const char *colon = strchr (record.names[i], ':');
-          g_autofree char *point = g_strdup_printf ("nn-%.*s", (int) (colon - record.names[i]),
-                                                    record.names[i]);
-          g_autofree char *key = nn_plugin_key (point, colon + 1);
-          NnPluginEntry *entry = g_hash_table_lookup (nn_registry.entries_by_key, key);
-          NnPluginFile *other = g_hash_table_lookup (nn_registry.index_by_key, key);
-          const char *owner = entry ? entry->file : other ? other->path : NULL;
+          g_autofree char *key = NULL;
+          NnRegistryKind kind;
+          NnPluginEntry *entry;
+          NnPluginFile *other;
+          const char *owner;
+
+          /* Never so: the record reader accepts the names of kinds only. */
+          if (!nn_registry_kind_for_name (record.names[i], colon - record.names[i], &kind))
+            continue;
+          key = nn_plugin_key (nn_registry_kind_get_extension_point (kind), colon + 1);
+          entry = g_hash_table_lookup (nn_registry.entries_by_key, key);
+          other = g_hash_table_lookup (nn_registry.index_by_key, key);
+          owner = entry ? entry->file : other ? other->path : NULL;
 
           if (owner != NULL)
             {

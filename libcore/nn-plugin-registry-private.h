@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The plugin registry shared by nn-plugin-loader.c (names, types, lookup)
- * and nn-plugin-files.c (finding, checking and loading files); not
- * installed. */
+/* The registry's state, shared by nn-registry.c (names, types, lookup),
+ * nn-plugin-loader.c (the search path and its errors) and nn-plugin-files.c
+ * (finding, checking and loading files); not installed. */
 #pragma once
 
 #include <glib-object.h>
@@ -51,7 +51,6 @@ typedef struct {
 /* Both are only touched with nn_registry_lock held. */
 G_GNUC_INTERNAL extern NnPluginRegistry nn_registry;
 G_GNUC_INTERNAL extern GMutex           nn_registry_lock;
-G_GNUC_INTERNAL extern const char * const nn_plugin_extension_points[3];
 
 G_GNUC_INTERNAL
 void          nn_plugin_registry_ensure         (void);

@@ -3,8 +3,8 @@
 
 #include "nn-errors.h"
 #include "nn-limits.h"
+#include "nn-registry.h"
 #include "nn-schedule.h"
-#include "nn-utils-private.h"
 
 /**
  * NnSchedule:
@@ -22,9 +22,11 @@
  * of the warm-up, as PyTorch's
  * `SequentialLR([LinearLR(…), schedule], milestones=[warmup_epochs])` does.
  *
- * The four schedules are the small final classes #NnConstantSchedule,
- * #NnStepSchedule, #NnExponentialSchedule and #NnCosineSchedule, found by
- * name with nn_schedule_lookup(). Every parameter is a property, so a
+ * The four built-in schedules are the small final classes
+ * #NnConstantSchedule, #NnStepSchedule, #NnExponentialSchedule and
+ * #NnCosineSchedule of libcore/optimizers/. Each registers its name on
+ * %NN_SCHEDULE_EXTENSION_POINT_NAME, where a plugin may add others, and is
+ * found with nn_registry_lookup(). Every parameter is a property, so a
  * schedule can be built from an experiment file like any other object.
  */
 typedef struct
@@ -219,47 +221,15 @@ nn_schedule_get_total_epochs (NnSchedule *self)
 
 /* ---- lookup by name ------------------------------------------------------ */
 
-static const char * const schedule_names[] = {
-  "constant", "cosine", "exponential", "step", NULL
-};
-
-static GType
-type_for_index (guint i)
-{
-  switch (i)
-    {
-    case 0:
-      return NN_TYPE_CONSTANT_SCHEDULE;
-    case 1:
-      return NN_TYPE_COSINE_SCHEDULE;
-    case 2:
-      return NN_TYPE_EXPONENTIAL_SCHEDULE;
-    case 3:
-      return NN_TYPE_STEP_SCHEDULE;
-    default:
-      g_return_val_if_reached (G_TYPE_INVALID);
-    }
-}
-
-/**
- * nn_schedule_list:
- *
- * Returns: (transfer none) (array zero-terminated=1): the names of the
- *   schedules, sorted
- */
-const char * const *
-nn_schedule_list (void)
-{
-  return schedule_names;
-}
-
 /**
  * nn_schedule_lookup:
  * @name: a schedule name, e.g. `"cosine"`
  * @error: return location for a #GError
  *
  * Finds the class of a schedule, for building it with properties (e.g. with
- * g_object_new_with_properties()).
+ * g_object_new_with_properties()): nn_registry_lookup() for
+ * %NN_REGISTRY_SCHEDULE, with an unknown name reported as a bad value of an
+ * experiment file.
  *
  * Returns: the #GType, or %G_TYPE_INVALID with @error set to
  *   %NN_CONFIG_ERROR_UNKNOWN_TYPE, naming the known schedules
@@ -268,25 +238,17 @@ GType
 nn_schedule_lookup (const char  *name,
                     GError     **error)
 {
-  g_autofree char *list = NULL;
-  const char *hint;
+  g_autoptr(GError) local_error = NULL;
+  GType type;
 
   g_return_val_if_fail (name != NULL, G_TYPE_INVALID);
   g_return_val_if_fail (error == NULL || *error == NULL, G_TYPE_INVALID);
 
-  for (guint i = 0; schedule_names[i] != NULL; i++)
-    if (g_str_equal (name, schedule_names[i]))
-      return type_for_index (i);
-
-  list = nn_strjoin_quoted (schedule_names);
-  hint = nn_suggest (name, schedule_names);
-  if (hint != NULL)
-    g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_UNKNOWN_TYPE,
-                 "unknown schedule '%s'; did you mean '%s'? known: %s", name, hint, list);
-  else
-    g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_UNKNOWN_TYPE,
-                 "unknown schedule '%s'; known: %s", name, list);
-  return G_TYPE_INVALID;
+  type = nn_registry_lookup (NN_REGISTRY_SCHEDULE, name, &local_error);
+  if (type == G_TYPE_INVALID)
+    g_set_error_literal (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_UNKNOWN_TYPE,
+                         local_error->message);
+  return type;
 }
 
 /**
@@ -313,15 +275,12 @@ nn_schedule_new_by_name (const char  *name,
  * @self: a #NnSchedule
  *
  * Returns: (transfer none) (nullable): the name @self is registered under,
- *   or %NULL for a class defined elsewhere
+ *   or %NULL for a class registered under none
  */
 const char *
 nn_schedule_get_name (NnSchedule *self)
 {
   g_return_val_if_fail (NN_IS_SCHEDULE (self), NULL);
 
-  for (guint i = 0; schedule_names[i] != NULL; i++)
-    if (G_OBJECT_TYPE (self) == type_for_index (i))
-      return schedule_names[i];
-  return NULL;
+  return nn_registry_get_name (G_OBJECT_TYPE (self));
 }

@@ -682,8 +682,7 @@ yaml_key_of (const char *property)
 static GObject *
 new_object (NnYamlDoc    *doc,
             yaml_node_t  *node,
-            NnYamlLookup  lookup,
-            gconstpointer lookup_data,
+            const char   *extension_point,
             GType         fixed_type,
             const char   *what,
             GError      **error)
@@ -724,7 +723,7 @@ new_object (NnYamlDoc    *doc,
       if (!nn_yaml_get_string (doc, name_node, what, &name, error))
         return NULL;
 
-      type = lookup (lookup_data, name, &local_error);
+      type = nn_plugins_lookup (extension_point, name, &local_error);
       if (type == G_TYPE_INVALID)
         {
           nn_yaml_set_error (error, doc, name_node, NN_CONFIG_ERROR_UNKNOWN_TYPE,
@@ -804,14 +803,6 @@ new_object (NnYamlDoc    *doc,
                                        (const GValue *) values->data);
 }
 
-static GType
-lookup_plugin (gconstpointer  extension_point,
-               const char    *name,
-               GError       **error)
-{
-  return nn_plugins_lookup (extension_point, name, error);
-}
-
 GObject *
 nn_yaml_new_object (NnYamlDoc    *doc,
                     yaml_node_t  *node,
@@ -819,20 +810,7 @@ nn_yaml_new_object (NnYamlDoc    *doc,
                     const char   *what,
                     GError      **error)
 {
-  return new_object (doc, node, lookup_plugin, extension_point, G_TYPE_INVALID, what, error);
-}
-
-/* Like nn_yaml_new_object(), with the classes of a registry of its own
- * (learning-rate schedules). */
-GObject *
-nn_yaml_new_object_by_lookup (NnYamlDoc     *doc,
-                              yaml_node_t   *node,
-                              NnYamlLookup   lookup,
-                              gconstpointer  lookup_data,
-                              const char    *what,
-                              GError       **error)
-{
-  return new_object (doc, node, lookup, lookup_data, G_TYPE_INVALID, what, error);
+  return new_object (doc, node, extension_point, G_TYPE_INVALID, what, error);
 }
 
 /* A mapping holding only the parameters of @type, such as early stopping's. */
@@ -843,7 +821,7 @@ nn_yaml_new_object_of_type (NnYamlDoc    *doc,
                             const char   *what,
                             GError      **error)
 {
-  return new_object (doc, node, NULL, NULL, type, what, error);
+  return new_object (doc, node, NULL, type, what, error);
 }
 
 /* ---- --set overrides ----------------------------------------------------- */

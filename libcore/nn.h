@@ -27,6 +27,7 @@
 #include "nn-scaler.h"
 #include "nn-dataset.h"
 #include "nn-metrics.h"
+#include "nn-registry.h"
 #include "nn-plugins.h"
 #include "nn-plugin.h"
 #include "nn-plugin-check.h"

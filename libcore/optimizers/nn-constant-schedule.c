@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "nn-registry-private.h"
 #include "nn-schedule.h"
 
 /**
@@ -14,7 +15,10 @@ struct _NnConstantSchedule
   NnSchedule parent_instance;
 };
 
-G_DEFINE_FINAL_TYPE (NnConstantSchedule, nn_constant_schedule, NN_TYPE_SCHEDULE)
+G_DEFINE_FINAL_TYPE_WITH_CODE (NnConstantSchedule, nn_constant_schedule, NN_TYPE_SCHEDULE,
+                               nn_registry_ensure_extension_points ();
+                               g_io_extension_point_implement (NN_SCHEDULE_EXTENSION_POINT_NAME,
+                                                               g_define_type_id, "constant", 0))
 
 static double
 nn_constant_schedule_get_rate (NnSchedule *self,

@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "nn-limits.h"
+#include "nn-registry-private.h"
 #include "nn-schedule.h"
 
 #define PARAM_FLAGS (G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY | \
@@ -23,7 +24,10 @@ struct _NnStepSchedule
   double     gamma;
 };
 
-G_DEFINE_FINAL_TYPE (NnStepSchedule, nn_step_schedule, NN_TYPE_SCHEDULE)
+G_DEFINE_FINAL_TYPE_WITH_CODE (NnStepSchedule, nn_step_schedule, NN_TYPE_SCHEDULE,
+                               nn_registry_ensure_extension_points ();
+                               g_io_extension_point_implement (NN_SCHEDULE_EXTENSION_POINT_NAME,
+                                                               g_define_type_id, "step", 0))
 
 enum {
   STEP_PROP_0,
