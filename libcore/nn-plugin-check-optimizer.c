@@ -14,6 +14,7 @@
 #include "nn-matrix.h"
 #include "nn-optimizer.h"
 #include "nn-plugin-check.h"
+#include "nn-param-text.h"
 #include "nn-plugin-check-private.h"
 #include "nn-plugins.h"
 
@@ -274,13 +275,6 @@ check_setting (GType         type,
   return result;
 }
 
-static int
-compare_pspec_names (gconstpointer a,
-                     gconstpointer b)
-{
-  return strcmp ((*(GParamSpec * const *) a)->name, (*(GParamSpec * const *) b)->name);
-}
-
 /**
  * nn_plugin_check_optimizer:
  * @type: a registered optimizer type
@@ -309,7 +303,6 @@ nn_plugin_check_optimizer (GType     type,
                            GError  **error)
 {
   g_autoptr(GPtrArray) results = NULL;
-  g_autoptr(GTypeClass) klass = NULL;
   g_autofree GParamSpec **pspecs = NULL;
   const char *name;
   guint n_pspecs = 0;
@@ -327,9 +320,7 @@ nn_plugin_check_optimizer (GType     type,
   name = nn_plugins_get_name_for_type (type);
   if (name == NULL)
     name = g_type_name (type);
-  klass = g_type_class_ref (type);
-  pspecs = g_object_class_list_properties (G_OBJECT_CLASS (klass), &n_pspecs);
-  qsort (pspecs, n_pspecs, sizeof *pspecs, compare_pspec_names);
+  pspecs = nn_param_specs_list (type, &n_pspecs);
 
   results = g_ptr_array_new_with_free_func ((GDestroyNotify) nn_plugin_check_result_free);
   g_ptr_array_add (results, check_setting (type, name, NULL, NULL, seed));

@@ -10,6 +10,7 @@
 #include "nn-loss.h"
 #include "nn-matrix.h"
 #include "nn-plugin-check.h"
+#include "nn-param-text.h"
 #include "nn-plugin-check-private.h"
 #include "nn-plugins.h"
 
@@ -936,38 +937,10 @@ char *
 nn_plugin_check_setting_label (GParamSpec   *pspec,
                                const GValue *value)
 {
-  g_autofree char *key = g_strdelimit (g_strdup (pspec->name), "-", '_');
-  g_autofree char *text = NULL;
+  g_autofree char *key = nn_param_spec_get_key (pspec);
+  g_autofree char *text = nn_param_value_to_string (value);
 
-  if (G_VALUE_HOLDS_DOUBLE (value))
-    text = g_strdup_printf ("%g", g_value_get_double (value));
-  else if (G_VALUE_HOLDS_FLOAT (value))
-    text = g_strdup_printf ("%g", (double) g_value_get_float (value));
-  else if (G_VALUE_HOLDS_BOOLEAN (value))
-    text = g_strdup (g_value_get_boolean (value) ? "true" : "false");
-  else if (G_VALUE_HOLDS_ENUM (value))
-    {
-      GEnumValue *ev = g_enum_get_value (G_PARAM_SPEC_ENUM (pspec)->enum_class,
-                                         g_value_get_enum (value));
-      text = g_strdup (ev ? ev->value_nick : "?");
-    }
-  else
-    {
-      GValue str = G_VALUE_INIT;
-
-      g_value_init (&str, G_TYPE_STRING);
-      g_value_transform (value, &str);
-      text = g_value_dup_string (&str);
-      g_value_unset (&str);
-    }
   return g_strdup_printf ("%s=%s", key, text);
-}
-
-static int
-compare_pspec_names (gconstpointer a,
-                     gconstpointer b)
-{
-  return strcmp ((*(GParamSpec * const *) a)->name, (*(GParamSpec * const *) b)->name);
 }
 
 static NnPluginCheckResult *
@@ -1073,7 +1046,6 @@ nn_plugin_check_type (GType     type,
                       GError  **error)
 {
   g_autoptr(GPtrArray) results = NULL;
-  g_autoptr(GTypeClass) klass = NULL;
   g_autofree GParamSpec **pspecs = NULL;
   const char *name;
   guint n_pspecs = 0;
@@ -1092,9 +1064,7 @@ nn_plugin_check_type (GType     type,
   name = nn_plugins_get_name_for_type (type);
   if (name == NULL)
     name = g_type_name (type);
-  klass = g_type_class_ref (type);
-  pspecs = g_object_class_list_properties (G_OBJECT_CLASS (klass), &n_pspecs);
-  qsort (pspecs, n_pspecs, sizeof *pspecs, compare_pspec_names);
+  pspecs = nn_param_specs_list (type, &n_pspecs);
 
   results = g_ptr_array_new_with_free_func ((GDestroyNotify) nn_plugin_check_result_free);
   g_ptr_array_add (results, check_setting (type, name, NULL, NULL, seed));

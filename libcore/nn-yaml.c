@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "nn-errors.h"
+#include "nn-param-text.h"
+#include "nn-param-text-private.h"
 #include "nn-plugins.h"
 #include "nn-utils-private.h"
 #include "nn-yaml-private.h"
@@ -633,47 +635,6 @@ value_from_scalar (NnYamlDoc    *doc,
   return TRUE;
 }
 
-static char *
-describe_doubles (double lo,
-                  double hi)
-{
-  g_autofree char *a = nn_format_double (lo);
-  g_autofree char *b = nn_format_double (hi);
-
-  return g_strdup_printf ("between %s and %s", a, b);
-}
-
-static char *
-describe_range (GParamSpec *pspec)
-{
-  if (G_IS_PARAM_SPEC_DOUBLE (pspec))
-    return describe_doubles (G_PARAM_SPEC_DOUBLE (pspec)->minimum,
-                             G_PARAM_SPEC_DOUBLE (pspec)->maximum);
-  if (G_IS_PARAM_SPEC_FLOAT (pspec))
-    return describe_doubles (G_PARAM_SPEC_FLOAT (pspec)->minimum,
-                             G_PARAM_SPEC_FLOAT (pspec)->maximum);
-  if (G_IS_PARAM_SPEC_INT (pspec))
-    return g_strdup_printf ("between %d and %d", G_PARAM_SPEC_INT (pspec)->minimum,
-                            G_PARAM_SPEC_INT (pspec)->maximum);
-  if (G_IS_PARAM_SPEC_UINT (pspec))
-    return g_strdup_printf ("between %u and %u", G_PARAM_SPEC_UINT (pspec)->minimum,
-                            G_PARAM_SPEC_UINT (pspec)->maximum);
-  if (G_IS_PARAM_SPEC_UINT64 (pspec))
-    return g_strdup_printf ("between %" G_GUINT64_FORMAT " and %" G_GUINT64_FORMAT,
-                            G_PARAM_SPEC_UINT64 (pspec)->minimum,
-                            G_PARAM_SPEC_UINT64 (pspec)->maximum);
-  return g_strdup ("a valid value");
-}
-
-static char *
-yaml_key_of (const char *property)
-{
-  char *key = g_strdup (property);
-
-  g_strdelimit (key, "-", '_');
-  return key;
-}
-
 /*
  * Makes a plugin object from `NAME` or `{name: NAME, PARAMETER: VALUE, ...}`.
  * Every parameter is a writable GObject property of the class, found by its
@@ -747,8 +708,7 @@ new_object (NnYamlDoc    *doc,
       if (fixed_type == G_TYPE_INVALID && g_str_equal (pair.key, "name"))
         continue;
 
-      prop = g_strdup (pair.key);
-      g_strdelimit (prop, "_", '-');
+      prop = nn_param_key_to_property_name (pair.key);
       pspec = g_object_class_find_property (G_OBJECT_CLASS (klass), prop);
       if (pspec == NULL || !(pspec->flags & G_PARAM_WRITABLE))
         {
@@ -762,7 +722,7 @@ new_object (NnYamlDoc    *doc,
           for (guint p = 0; p < n_props; p++)
             if (props[p]->flags & G_PARAM_WRITABLE)
               {
-                g_autofree char *k = yaml_key_of (props[p]->name);
+                g_autofree char *k = nn_param_spec_get_key (props[p]);
                 g_strv_builder_add (b, k);
               }
           keys = g_strv_builder_end (b);
@@ -788,7 +748,7 @@ new_object (NnYamlDoc    *doc,
       /* g_object_set() would only warn and keep the old value. */
       if (g_param_value_validate (pspec, &value))
         {
-          g_autofree char *range = describe_range (pspec);
+          g_autofree char *range = nn_param_spec_describe_bounds (pspec);
           nn_yaml_set_error (error, doc, pair.value, NN_CONFIG_ERROR_INVALID_VALUE,
                              "%s must be %s, not %s", label, range,
                              nn_yaml_scalar (pair.value));
@@ -1337,7 +1297,7 @@ nn_yaml_writer_object (NnYamlWriter *w,
 
       if (!(props[i]->flags & G_PARAM_WRITABLE) || !(props[i]->flags & G_PARAM_READABLE))
         continue;
-      key = yaml_key_of (props[i]->name);
+      key = nn_param_spec_get_key (props[i]);
       g_value_init (&value, G_PARAM_SPEC_VALUE_TYPE (props[i]));
       g_object_get_property (object, props[i]->name, &value);
       nn_yaml_writer_string (w, key);

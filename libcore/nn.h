@@ -27,6 +27,7 @@
 #include "nn-scaler.h"
 #include "nn-dataset.h"
 #include "nn-metrics.h"
+#include "nn-param-text.h"
 #include "nn-registry.h"
 #include "nn-plugins.h"
 #include "nn-plugin.h"

@@ -46,151 +46,6 @@ lookup_any (const char *name,
 
 /* nnrun plugins */
 
-static char *
-yaml_key (const char *property)
-{
-  return g_strdelimit (g_strdup (property), "-", '_');
-}
-
-static char *
-format_value (const GValue *value)
-{
-  if (G_VALUE_HOLDS_DOUBLE (value))
-    return g_strdup_printf ("%g", g_value_get_double (value));
-  if (G_VALUE_HOLDS_FLOAT (value))
-    return g_strdup_printf ("%g", (double) g_value_get_float (value));
-  if (G_VALUE_HOLDS_BOOLEAN (value))
-    return g_strdup (g_value_get_boolean (value) ? "true" : "false");
-  if (G_VALUE_HOLDS_ENUM (value))
-    {
-      g_autoptr(GEnumClass) klass = g_type_class_ref (G_VALUE_TYPE (value));
-      GEnumValue *ev = g_enum_get_value (klass, g_value_get_enum (value));
-
-      return g_strdup (ev ? ev->value_nick : "?");
-    }
-  if (G_VALUE_HOLDS_STRING (value))
-    return g_value_get_string (value) ? g_strdup_printf ("'%s'", g_value_get_string (value))
-                                      : g_strdup ("none");
-  if (g_value_type_transformable (G_VALUE_TYPE (value), G_TYPE_STRING))
-    {
-      GValue str = G_VALUE_INIT;
-      char *text;
-
-      g_value_init (&str, G_TYPE_STRING);
-      g_value_transform (value, &str);
-      text = g_value_dup_string (&str);
-      g_value_unset (&str);
-      return text;
-    }
-  return g_strdup ("?");
-}
-
-static const char *
-type_word (GParamSpec *pspec)
-{
-  GType t = G_PARAM_SPEC_VALUE_TYPE (pspec);
-
-  if (t == G_TYPE_DOUBLE || t == G_TYPE_FLOAT)
-    return "number";
-  if (t == G_TYPE_INT || t == G_TYPE_UINT || t == G_TYPE_INT64 || t == G_TYPE_UINT64 ||
-      t == G_TYPE_LONG || t == G_TYPE_ULONG)
-    return "integer";
-  if (t == G_TYPE_BOOLEAN)
-    return "boolean";
-  if (G_TYPE_IS_ENUM (t))
-    return "choice";
-  if (t == G_TYPE_STRING)
-    return "string";
-  return g_type_name (t);
-}
-
-#define RANGE_TEXT(lo, hi, lo_min, hi_max, fmt)                                      \
-  ((lo) <= (lo_min) && (hi) >= (hi_max) ? g_strdup ("any") :                          \
-   (hi) >= (hi_max) ? g_strdup_printf (">= " fmt, lo) :                               \
-   (lo) <= (lo_min) ? g_strdup_printf ("<= " fmt, hi) :                               \
-   g_strdup_printf ("from " fmt " to " fmt, lo, hi))
-
-/* The allowed values, or NULL where the type says it all. */
-static char *
-format_range (GParamSpec *pspec)
-{
-  if (G_IS_PARAM_SPEC_DOUBLE (pspec))
-    {
-      GParamSpecDouble *p = G_PARAM_SPEC_DOUBLE (pspec);
-      return RANGE_TEXT (p->minimum, p->maximum, -G_MAXDOUBLE, G_MAXDOUBLE, "%g");
-    }
-  if (G_IS_PARAM_SPEC_FLOAT (pspec))
-    {
-      GParamSpecFloat *p = G_PARAM_SPEC_FLOAT (pspec);
-      return RANGE_TEXT ((double) p->minimum, (double) p->maximum, -G_MAXFLOAT,
-                         G_MAXFLOAT, "%g");
-    }
-  if (G_IS_PARAM_SPEC_INT (pspec))
-    {
-      GParamSpecInt *p = G_PARAM_SPEC_INT (pspec);
-      return RANGE_TEXT (p->minimum, p->maximum, G_MININT, G_MAXINT, "%d");
-    }
-  if (G_IS_PARAM_SPEC_UINT (pspec))
-    {
-      GParamSpecUInt *p = G_PARAM_SPEC_UINT (pspec);
-      return RANGE_TEXT (p->minimum, p->maximum, 0, G_MAXUINT, "%u");
-    }
-  if (G_IS_PARAM_SPEC_INT64 (pspec))
-    {
-      GParamSpecInt64 *p = G_PARAM_SPEC_INT64 (pspec);
-      return RANGE_TEXT (p->minimum, p->maximum, G_MININT64, G_MAXINT64,
-                         "%" G_GINT64_FORMAT);
-    }
-  if (G_IS_PARAM_SPEC_UINT64 (pspec))
-    {
-      GParamSpecUInt64 *p = G_PARAM_SPEC_UINT64 (pspec);
-      return RANGE_TEXT (p->minimum, p->maximum, 0, G_MAXUINT64, "%" G_GUINT64_FORMAT);
-    }
-  if (G_IS_PARAM_SPEC_LONG (pspec))
-    {
-      GParamSpecLong *p = G_PARAM_SPEC_LONG (pspec);
-      return RANGE_TEXT (p->minimum, p->maximum, G_MINLONG, G_MAXLONG, "%ld");
-    }
-  if (G_IS_PARAM_SPEC_ULONG (pspec))
-    {
-      GParamSpecULong *p = G_PARAM_SPEC_ULONG (pspec);
-      return RANGE_TEXT (p->minimum, p->maximum, 0, G_MAXULONG, "%lu");
-    }
-  if (G_IS_PARAM_SPEC_ENUM (pspec))
-    {
-      GEnumClass *klass = G_PARAM_SPEC_ENUM (pspec)->enum_class;
-      g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-      g_auto(GStrv) nicks = NULL;
-      g_autofree char *joined = NULL;
-
-      for (guint i = 0; i < klass->n_values; i++)
-        g_strv_builder_add (builder, klass->values[i].value_nick);
-      nicks = g_strv_builder_end (builder);
-      joined = g_strjoinv (", ", nicks);
-      return g_strconcat ("one of ", joined, NULL);
-    }
-  return NULL;
-}
-
-static int
-compare_pspecs (gconstpointer a,
-                gconstpointer b)
-{
-  return strcmp ((*(GParamSpec * const *) a)->name, (*(GParamSpec * const *) b)->name);
-}
-
-/* The properties a user can see, sorted: GObject's own have none. */
-static GParamSpec **
-list_properties (GType  type,
-                 guint *n)
-{
-  g_autoptr(GTypeClass) klass = g_type_class_ref (type);
-  GParamSpec **pspecs = g_object_class_list_properties (G_OBJECT_CLASS (klass), n);
-
-  qsort (pspecs, *n, sizeof *pspecs, compare_pspecs);
-  return pspecs;
-}
-
 /* Where an experiment file names a class of each kind. */
 typedef struct {
   const char *parents;   /* the lines above, as in an experiment file */
@@ -222,8 +77,8 @@ print_example (NnRegistryKind  kind,
 
       if (!(pspecs[i]->flags & G_PARAM_WRITABLE))
         continue;
-      key = yaml_key (pspecs[i]->name);
-      text = format_value (g_param_spec_get_default_value (pspecs[i]));
+      key = nn_param_spec_get_key (pspecs[i]);
+      text = nn_param_value_to_string (g_param_spec_get_default_value (pspecs[i]));
       g_string_append_printf (value, ", %s: %s", key, text);
       n_set++;
     }
@@ -253,8 +108,8 @@ print_example (NnRegistryKind  kind,
 
           if (!(pspecs[i]->flags & G_PARAM_WRITABLE))
             continue;
-          key = yaml_key (pspecs[i]->name);
-          text = format_value (g_param_spec_get_default_value (pspecs[i]));
+          key = nn_param_spec_get_key (pspecs[i]);
+          text = nn_param_value_to_string (g_param_spec_get_default_value (pspecs[i]));
           g_print ("%*s%s: %s\n", place->indent + 2, "", key, text);
         }
     }
@@ -278,7 +133,7 @@ print_details (GType type)
   g_print ("  version: %s\n", version ? version : "(none recorded)");
   g_print ("  class:   %s\n", g_type_name (type));
 
-  pspecs = list_properties (type, &n_pspecs);
+  pspecs = nn_param_specs_list (type, &n_pspecs);
   g_print ("\nParameters:\n");
   if (n_pspecs == 0)
     g_print ("  none\n");
@@ -287,12 +142,12 @@ print_details (GType type)
   for (guint i = 0; i < n_pspecs; i++)
     {
       GParamSpec *pspec = pspecs[i];
-      g_autofree char *key = yaml_key (pspec->name);
-      g_autofree char *def = format_value (g_param_spec_get_default_value (pspec));
-      g_autofree char *range = format_range (pspec);
+      g_autofree char *key = nn_param_spec_get_key (pspec);
+      g_autofree char *def = nn_param_value_to_string (g_param_spec_get_default_value (pspec));
+      g_autofree char *range = nn_param_spec_describe_range (pspec);
       const char *blurb = g_param_spec_get_blurb (pspec);
 
-      g_print ("  %-*s  %s, default %s%s%s%s\n", width, key, type_word (pspec), def,
+      g_print ("  %-*s  %s, default %s%s%s%s\n", width, key, nn_param_spec_get_type_word (pspec), def,
                range ? ", " : "", range ? range : "",
                (pspec->flags & G_PARAM_WRITABLE) ? "" : " (read-only)");
       if (blurb != NULL && *blurb != '\0')
