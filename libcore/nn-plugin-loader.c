@@ -202,12 +202,8 @@ nn_plugins_get_name_for_type (GType type)
 const char *
 nn_plugins_get_file_for_type (GType type)
 {
-  NnPluginEntry *entry;
+  const NnPluginEntry *entry = nn_plugin_entry_for_type (type);
 
-  g_mutex_lock (&nn_registry_lock);
-  nn_plugin_registry_ensure ();
-  entry = g_hash_table_lookup (nn_registry.entries_by_type, GSIZE_TO_POINTER (type));
-  g_mutex_unlock (&nn_registry_lock);
   return entry ? entry->file : NULL;
 }
 
@@ -276,12 +272,8 @@ nn_plugins_get_types_for_file (const char *path,
 const char *
 nn_plugins_get_version_for_type (GType type)
 {
-  NnPluginEntry *entry;
+  const NnPluginEntry *entry = nn_plugin_entry_for_type (type);
 
-  g_mutex_lock (&nn_registry_lock);
-  nn_plugin_registry_ensure ();
-  entry = g_hash_table_lookup (nn_registry.entries_by_type, GSIZE_TO_POINTER (type));
-  g_mutex_unlock (&nn_registry_lock);
   return entry ? entry->version : NULL;
 }
 

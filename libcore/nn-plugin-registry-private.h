@@ -55,6 +55,8 @@ G_GNUC_INTERNAL extern GMutex           nn_registry_lock;
 G_GNUC_INTERNAL
 void          nn_plugin_registry_ensure         (void);
 G_GNUC_INTERNAL
+const NnPluginEntry *nn_plugin_entry_for_type (GType         type);
+G_GNUC_INTERNAL
 char         *nn_plugin_key                     (const char    *extension_point,
                                                  const char    *name);
 G_GNUC_INTERNAL

@@ -290,6 +290,20 @@ adopt_static_classes_locked (void)
     }
 }
 
+/* The entry of @type, or NULL: entries are never freed, so it may be read
+ * without the lock. */
+const NnPluginEntry *
+nn_plugin_entry_for_type (GType type)
+{
+  NnPluginEntry *entry;
+
+  g_mutex_lock (&nn_registry_lock);
+  nn_plugin_registry_ensure ();
+  entry = g_hash_table_lookup (nn_registry.entries_by_type, GSIZE_TO_POINTER (type));
+  g_mutex_unlock (&nn_registry_lock);
+  return entry;
+}
+
 /* Called with the lock held. */
 void
 nn_plugin_registry_ensure (void)
@@ -576,12 +590,8 @@ nn_registry_new_object (NnRegistryKind   kind,
 const char *
 nn_registry_get_name (GType type)
 {
-  NnPluginEntry *entry;
+  const NnPluginEntry *entry = nn_plugin_entry_for_type (type);
 
-  g_mutex_lock (&nn_registry_lock);
-  nn_plugin_registry_ensure ();
-  entry = g_hash_table_lookup (nn_registry.entries_by_type, GSIZE_TO_POINTER (type));
-  g_mutex_unlock (&nn_registry_lock);
   return entry ? entry->name : NULL;
 }
 
