@@ -5,6 +5,7 @@
 
 #include <json-glib/json-glib.h>
 #include <nn.h>
+#include <nn-json.h>
 
 #include "nnrun-commands.h"
 #include "nnrun-model.h"
@@ -139,20 +140,11 @@ nnrun_cmd_eval (int    argc,
       json_builder_set_member_name (b, "samples");
       json_builder_add_int_value (b, nn_dataset_get_n_samples (data));
       if (nn_model_get_loss (model) != NULL)
-        {
-          json_builder_set_member_name (b, "loss");
-          json_builder_add_double_value (b, nn_loss_compute (nn_model_get_loss (model), pred,
-                                                             nn_dataset_get_targets (data)));
-        }
+        nn_json_builder_add_number (b, "loss", nn_loss_compute (nn_model_get_loss (model), pred,
+                                                                nn_dataset_get_targets (data)));
       for (guint m = 0; metrics[m] != NULL; m++)
-        {
-          double v = nn_metric_compute (metrics[m], task, pred, nn_dataset_get_targets (data));
-          json_builder_set_member_name (b, metrics[m]);
-          if (isfinite (v))
-            json_builder_add_double_value (b, v);
-          else
-            json_builder_add_null_value (b);
-        }
+        nn_json_builder_add_number (b, metrics[m], nn_metric_compute (metrics[m], task, pred,
+                                                                      nn_dataset_get_targets (data)));
       json_builder_end_object (b);
       root = json_builder_get_root (b);
       json_generator_set_root (gen, root);
