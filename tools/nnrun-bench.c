@@ -881,7 +881,7 @@ nnrun_cmd_bench (int    argc,
   if (epochs < 0)
     return nnrun_usage_error (context, "--epochs must be positive");
 
-  if (!nn_plugins_ensure_loaded (&error))
+  if (!nnrun_load_plugins (TRUE, &error))
     {
       g_printerr ("nnrun: %s\n", error->message);
       return EXIT_RUN_FAILED;

@@ -9,18 +9,17 @@
 
 #include "nnrun-commands.h"
 
-/* Loads every plugin, each first in a child process, so that a plugin
- * whose code crashes or exits is reported by file and the others are still
- * listed; with @warn, reports the files that failed on stderr, as the other
- * commands do (`plugins` lists them itself). */
+/* Loads every plugin, each first in a child process, so that the others
+ * are still listed or checked when one crashes; with @warn, reports the
+ * files that failed on stderr, as the other commands do (`plugins` lists
+ * them itself). */
 static void
 load_plugins (gboolean warn)
 {
   g_autoptr(GError) error = NULL;
 
-  if (!nn_plugins_ensure_loaded (&error))
+  if (!nnrun_load_plugins (warn, &error))
     g_printerr ("nnrun: warning: %s\n", error->message);
-  nnrun_report_plugin_problems (warn);
 }
 
 static const char *
