@@ -278,53 +278,15 @@ read_version (const char *path)
   return version;
 }
 
-/* Called with the lock held: runs the file's constructors and registration
- * in this process and takes what it registered. */
+/* Called with the lock held: whether @keys, what @file registered when
+ * loaded, are what its record lists, and free. */
 static gboolean
-load_into_process_locked (NnPluginFile  *file,
-                          GError       **error)
+check_registered_keys (NnPluginFile  *file,
+                       GPtrArray     *keys,
+                       GError       **error)
 {
-  g_autoptr(GHashTable) before = snapshot_extensions ();
-  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (GType));
   g_autoptr(GString) duplicates = g_string_new (NULL);
   g_autoptr(GString) unlisted = g_string_new (NULL);
-  g_autofree char *version = NULL;
-  GIOModule *module;
-  GModule *handle;
-  gboolean used;
-
-  /* Its constructors, its registration and its classes' initialisation:
-   * all the code that runs before an object is made. The classes stay, as
-   * the module does. */
-  loading_file = file->path;
-  handle = open_module (file->path, error);
-  if (handle == NULL)
-    {
-      loading_file = NULL;
-      return FALSE;
-    }
-  module = g_io_module_new (file->path);
-  used = g_type_module_use (G_TYPE_MODULE (module));
-  if (used)
-    {
-      new_extensions (before, keys, types);
-      for (guint i = 0; i < types->len; i++)
-        g_type_class_ref (g_array_index (types, GType, i));
-    }
-  loading_file = NULL;
-  /* GIOModule holds the file open now, for good. */
-  g_module_close (handle);
-  if (!used)
-    {
-      /* It registered no type, so it may go. */
-      g_object_unref (module);
-      g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
-                   "%s: the plugin failed to load", file->path);
-      return FALSE;
-    }
-  g_ptr_array_add (nn_registry.modules, module);
-  version = read_version (file->path);
 
   for (guint i = 0; i < keys->len; i++)
     {
@@ -374,6 +336,57 @@ load_into_process_locked (NnPluginFile  *file,
                    nn_registry_kinds_text ());
       return FALSE;
     }
+  return TRUE;
+}
+
+/* Called with the lock held: runs the file's constructors and registration
+ * in this process and takes what it registered. */
+static gboolean
+load_into_process_locked (NnPluginFile  *file,
+                          GError       **error)
+{
+  g_autoptr(GHashTable) before = snapshot_extensions ();
+  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (GType));
+  g_autofree char *version = NULL;
+  GIOModule *module;
+  GModule *handle;
+  gboolean used;
+
+  /* Its constructors, its registration and its classes' initialisation:
+   * all the code that runs before an object is made. The classes stay, as
+   * the module does. */
+  loading_file = file->path;
+  handle = open_module (file->path, error);
+  if (handle == NULL)
+    {
+      loading_file = NULL;
+      return FALSE;
+    }
+  module = g_io_module_new (file->path);
+  used = g_type_module_use (G_TYPE_MODULE (module));
+  if (used)
+    {
+      new_extensions (before, keys, types);
+      for (guint i = 0; i < types->len; i++)
+        g_type_class_ref (g_array_index (types, GType, i));
+    }
+  loading_file = NULL;
+  /* GIOModule holds the file open now, for good. */
+  g_module_close (handle);
+  if (!used)
+    {
+      /* It registered no type, so it may go. */
+      g_object_unref (module);
+      g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
+                   "%s: the plugin failed to load", file->path);
+      return FALSE;
+    }
+  g_ptr_array_add (nn_registry.modules, module);
+  version = read_version (file->path);
+
+  if (!check_registered_keys (file, keys, error))
+    return FALSE;
 
   for (guint i = 0; i < keys->len; i++)
     {

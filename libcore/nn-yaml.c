@@ -635,6 +635,40 @@ value_from_scalar (NnYamlDoc    *doc,
   return TRUE;
 }
 
+/* "SUBJECT has no parameter 'KEY'", with the parameters it has. */
+static void
+set_unknown_parameter_error (GError           **error,
+                             NnYamlDoc         *doc,
+                             const NnYamlPair  *pair,
+                             GObjectClass      *klass,
+                             const char        *subject)
+{
+  guint n_props = 0;
+  g_autofree GParamSpec **props = g_object_class_list_properties (klass, &n_props);
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+  g_auto(GStrv) keys = NULL;
+  g_autofree char *list = NULL;
+  const char *hint;
+
+  for (guint p = 0; p < n_props; p++)
+    if (props[p]->flags & G_PARAM_WRITABLE)
+      {
+        g_autofree char *k = nn_param_spec_get_key (props[p]);
+        g_strv_builder_add (b, k);
+      }
+  keys = g_strv_builder_end (b);
+  list = nn_strjoin_quoted ((const char * const *) keys);
+  hint = nn_suggest (pair->key, (const char * const *) keys);
+  if (hint != NULL)
+    nn_yaml_set_error (error, doc, pair->key_node, NN_CONFIG_ERROR_UNKNOWN_KEY,
+                       "%s has no parameter '%s'; did you mean '%s'? "
+                       "Its parameters: %s", subject, pair->key, hint, list);
+  else
+    nn_yaml_set_error (error, doc, pair->key_node, NN_CONFIG_ERROR_UNKNOWN_KEY,
+                       "%s has no parameter '%s'; its parameters: %s",
+                       subject, pair->key, *list ? list : "none");
+}
+
 /*
  * Makes a plugin object from `NAME` or `{name: NAME, PARAMETER: VALUE, ...}`.
  * Every parameter is a writable GObject property of the class, found by its
@@ -712,30 +746,7 @@ new_object (NnYamlDoc    *doc,
       pspec = g_object_class_find_property (G_OBJECT_CLASS (klass), prop);
       if (pspec == NULL || !(pspec->flags & G_PARAM_WRITABLE))
         {
-          guint n_props = 0;
-          g_autofree GParamSpec **props = g_object_class_list_properties (G_OBJECT_CLASS (klass), &n_props);
-          g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
-          g_auto(GStrv) keys = NULL;
-          g_autofree char *list = NULL;
-          const char *hint;
-
-          for (guint p = 0; p < n_props; p++)
-            if (props[p]->flags & G_PARAM_WRITABLE)
-              {
-                g_autofree char *k = nn_param_spec_get_key (props[p]);
-                g_strv_builder_add (b, k);
-              }
-          keys = g_strv_builder_end (b);
-          list = nn_strjoin_quoted ((const char * const *) keys);
-          hint = nn_suggest (pair.key, (const char * const *) keys);
-          if (hint != NULL)
-            nn_yaml_set_error (error, doc, pair.key_node, NN_CONFIG_ERROR_UNKNOWN_KEY,
-                               "%s has no parameter '%s'; did you mean '%s'? "
-                               "Its parameters: %s", subject, pair.key, hint, list);
-          else
-            nn_yaml_set_error (error, doc, pair.key_node, NN_CONFIG_ERROR_UNKNOWN_KEY,
-                               "%s has no parameter '%s'; its parameters: %s",
-                               subject, pair.key, *list ? list : "none");
+          set_unknown_parameter_error (error, doc, &pair, G_OBJECT_CLASS (klass), subject);
           return NULL;
         }
 

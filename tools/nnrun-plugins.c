@@ -409,6 +409,67 @@ print_table (GPtrArray *results)
     }
 }
 
+/* Adds every checkable plugin of the search path to @types. */
+static void
+collect_every_plugin (GArray *types)
+{
+  load_plugins (TRUE);
+  for (guint k = 0; k < NN_REGISTRY_N_KINDS; k++)
+    {
+      g_auto(GStrv) names = nn_registry_list_names (k);
+
+      for (gsize i = 0; names[i] != NULL; i++)
+        {
+          GType type = nn_registry_lookup (k, names[i], NULL);
+
+          if (is_checkable (type) && !is_builtin (type))
+            g_array_append_val (types, type);
+        }
+    }
+}
+
+/* Prints what was checked, the table and what failed; returns the exit
+ * status. */
+static int
+print_results (GPtrArray *results,
+               gboolean   derivatives,
+               gboolean   optimizers)
+{
+  g_autoptr(GString) failed = g_string_new (NULL);
+  guint n_failed = 0;
+
+  if (derivatives)
+    g_print ("Derivatives against central finite differences, %s build: a point passes "
+             "within %g relative\n+ %g absolute + the rounding of the function.\n",
+             NN_REAL_NAME, NN_PLUGIN_CHECK_RTOL, NN_PLUGIN_CHECK_ATOL);
+  if (optimizers)
+    g_print ("Optimizers: %d steps on a convex quadratic, the loss must fall; a run resumed "
+             "from the\nsaved state after step %d must end where the whole run ends (its "
+             "largest difference\nis the max abs err).\n", 200, 100);
+  g_print ("\n");
+  print_table (results);
+
+  for (guint i = 0; i < results->len; i++)
+    {
+      NnPluginCheckResult *r = results->pdata[i];
+
+      if (r->passed)
+        continue;
+      if (n_failed++ == 0)
+        g_print ("\n");
+      g_print ("FAIL %s (%s): %s\n", r->name, r->setting, r->failure);
+      g_string_append_printf (failed, "%s%s (%s)", failed->len ? ", " : "", r->name,
+                              r->setting);
+    }
+  if (n_failed > 0)
+    {
+      g_printerr ("nnrun: %u of %u checks failed: %s\n", n_failed, results->len, failed->str);
+      return EXIT_RUN_FAILED;
+    }
+  g_print ("\nAll %u checks passed.\n", results->len);
+  return EXIT_OK;
+}
+
 int
 nnrun_cmd_check_plugin (int    argc,
                         char **argv)
@@ -418,10 +479,9 @@ nnrun_cmd_check_plugin (int    argc,
   g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (GType));
   g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func (
     (GDestroyNotify) nn_plugin_check_result_free);
-  g_autoptr(GString) failed = g_string_new (NULL);
   gboolean all = FALSE, loaded_all = FALSE;
   int seed = 1;
-  guint n_failed = 0, n_optimizers = 0;
+  guint n_optimizers = 0;
   const GOptionEntry entries[] = {
     { "all", 'a', 0, G_OPTION_ARG_NONE, &all,
       "Check every activation, loss and optimizer plugin found on the plugin path", NULL },
@@ -463,21 +523,7 @@ nnrun_cmd_check_plugin (int    argc,
       }
 
   if (all)
-    {
-      load_plugins (TRUE);
-      for (guint k = 0; k < NN_REGISTRY_N_KINDS; k++)
-        {
-          g_auto(GStrv) names = nn_registry_list_names (k);
-
-          for (gsize i = 0; names[i] != NULL; i++)
-            {
-              GType type = nn_registry_lookup (k, names[i], NULL);
-
-              if (is_checkable (type) && !is_builtin (type))
-                g_array_append_val (types, type);
-            }
-        }
-    }
+    collect_every_plugin (types);
   for (int i = 1; i < argc; i++)
     {
       int status = collect_types (argv[i], types, &loaded_all);
@@ -507,34 +553,5 @@ nnrun_cmd_check_plugin (int    argc,
       g_ptr_array_extend_and_steal (results, g_steal_pointer (&these));
     }
 
-  if (n_optimizers < types->len)
-    g_print ("Derivatives against central finite differences, %s build: a point passes "
-             "within %g relative\n+ %g absolute + the rounding of the function.\n",
-             NN_REAL_NAME, NN_PLUGIN_CHECK_RTOL, NN_PLUGIN_CHECK_ATOL);
-  if (n_optimizers > 0)
-    g_print ("Optimizers: %d steps on a convex quadratic, the loss must fall; a run resumed "
-             "from the\nsaved state after step %d must end where the whole run ends (its "
-             "largest difference\nis the max abs err).\n", 200, 100);
-  g_print ("\n");
-  print_table (results);
-
-  for (guint i = 0; i < results->len; i++)
-    {
-      NnPluginCheckResult *r = results->pdata[i];
-
-      if (r->passed)
-        continue;
-      if (n_failed++ == 0)
-        g_print ("\n");
-      g_print ("FAIL %s (%s): %s\n", r->name, r->setting, r->failure);
-      g_string_append_printf (failed, "%s%s (%s)", failed->len ? ", " : "", r->name,
-                              r->setting);
-    }
-  if (n_failed > 0)
-    {
-      g_printerr ("nnrun: %u of %u checks failed: %s\n", n_failed, results->len, failed->str);
-      return EXIT_RUN_FAILED;
-    }
-  g_print ("\nAll %u checks passed.\n", results->len);
-  return EXIT_OK;
+  return print_results (results, n_optimizers < types->len, n_optimizers > 0);
 }
