@@ -14,9 +14,7 @@
 #include "nn-matrix.h"
 #include "nn-optimizer.h"
 #include "nn-plugin-check.h"
-#include "nn-param-text.h"
 #include "nn-plugin-check-private.h"
-#include "nn-plugins.h"
 
 /* Steps of a run; the resumed run stops after half of them. */
 #define N_STEPS 200
@@ -302,11 +300,6 @@ nn_plugin_check_optimizer (GType     type,
                            guint32   seed,
                            GError  **error)
 {
-  g_autoptr(GPtrArray) results = NULL;
-  g_autofree GParamSpec **pspecs = NULL;
-  const char *name;
-  guint n_pspecs = 0;
-
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (!g_type_is_a (type, NN_TYPE_OPTIMIZER) || G_TYPE_IS_ABSTRACT (type))
@@ -317,24 +310,5 @@ nn_plugin_check_optimizer (GType     type,
       return NULL;
     }
 
-  name = nn_plugins_get_name_for_type (type);
-  if (name == NULL)
-    name = g_type_name (type);
-  pspecs = nn_param_specs_list (type, &n_pspecs);
-
-  results = g_ptr_array_new_with_free_func ((GDestroyNotify) nn_plugin_check_result_free);
-  g_ptr_array_add (results, check_setting (type, name, NULL, NULL, seed));
-  for (guint i = 0; i < n_pspecs; i++)
-    {
-      GParamSpec *pspec = pspecs[i];
-      GValue value = G_VALUE_INIT;
-
-      if ((pspec->flags & G_PARAM_WRITABLE) == 0 || (pspec->flags & G_PARAM_DEPRECATED) != 0)
-        continue;
-      if (!nn_plugin_check_alternative_value (pspec, &value))
-        continue;
-      g_ptr_array_add (results, check_setting (type, name, pspec, &value, seed));
-      g_value_unset (&value);
-    }
-  return g_steal_pointer (&results);
+  return nn_plugin_check_each_setting (type, seed, check_setting);
 }
