@@ -147,6 +147,20 @@ nn_param_format_double (double value)
 }
 
 /**
+ * nn_param_format_real:
+ * @value: a number of the scalar type
+ *
+ * Returns: (transfer full): the shortest text of @value that reads back as
+ *   the same #nn_real, so that a float build writes `0.49671415` and not
+ *   `0.4967141449451447`
+ */
+char *
+nn_param_format_real (nn_real value)
+{
+  return format_number (value, sizeof (nn_real) == sizeof (float));
+}
+
+/**
  * nn_param_value_to_string:
  * @value: a value of a property
  *

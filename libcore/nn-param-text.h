@@ -8,6 +8,7 @@
 #endif
 
 #include <glib-object.h>
+#include "nn-real.h"
 
 G_BEGIN_DECLS
 
@@ -19,5 +20,6 @@ const char  *nn_param_spec_get_type_word     (GParamSpec   *pspec);
 char        *nn_param_spec_describe_range    (GParamSpec   *pspec);
 char        *nn_param_value_to_string        (const GValue *value);
 char        *nn_param_format_double          (double        value);
+char        *nn_param_format_real            (nn_real       value);
 
 G_END_DECLS

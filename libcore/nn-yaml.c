@@ -1213,18 +1213,9 @@ void
 nn_yaml_writer_real (NnYamlWriter *w,
                      nn_real       value)
 {
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  g_autofree char *text = nn_param_format_real (value);
 
-  for (int digits = 6; digits <= 17; digits++)
-    {
-      char format[8];
-
-      g_snprintf (format, sizeof format, "%%.%dg", digits);
-      g_ascii_formatd (buf, sizeof buf, format, (double) value);
-      if ((nn_real) g_ascii_strtod (buf, NULL) == value)
-        break;
-    }
-  emit_scalar (w, buf, YAML_PLAIN_SCALAR_STYLE);
+  emit_scalar (w, text, YAML_PLAIN_SCALAR_STYLE);
 }
 
 void

@@ -35,18 +35,9 @@ static void
 append_real (GString *out,
              nn_real  value)
 {
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  g_autofree char *text = nn_param_format_real (value);
 
-  for (int digits = 6; digits <= 17; digits++)
-    {
-      char format[8];
-
-      g_snprintf (format, sizeof format, "%%.%dg", digits);
-      g_ascii_formatd (buf, sizeof buf, format, (double) value);
-      if ((nn_real) g_ascii_strtod (buf, NULL) == value)
-        break;
-    }
-  g_string_append (out, buf);
+  g_string_append (out, text);
 }
 
 /*

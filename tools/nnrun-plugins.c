@@ -63,55 +63,43 @@ print_example (NnRegistryKind  kind,
                guint           n_pspecs)
 {
   const Place *place = &places[kind];
-  g_autoptr(GString) value = g_string_new (NULL);
-  guint n_set = 0;
+  g_autoptr(GPtrArray) settings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GString) value = g_string_new (name);
 
   /* A kind an experiment file cannot name yet has no example. */
   if (place->parents == NULL)
     return;
 
+  /* "key: default" for every parameter the file may set. */
   for (guint i = 0; i < n_pspecs; i++)
-    {
-      g_autofree char *key = NULL;
-      g_autofree char *text = NULL;
+    if (pspecs[i]->flags & G_PARAM_WRITABLE)
+      {
+        g_autofree char *key = nn_param_spec_get_key (pspecs[i]);
+        g_autofree char *text = nn_param_value_to_string (
+          g_param_spec_get_default_value (pspecs[i]));
 
-      if (!(pspecs[i]->flags & G_PARAM_WRITABLE))
-        continue;
-      key = nn_param_spec_get_key (pspecs[i]);
-      text = nn_param_value_to_string (g_param_spec_get_default_value (pspecs[i]));
-      g_string_append_printf (value, ", %s: %s", key, text);
-      n_set++;
-    }
-  if (n_set > 0)
+        g_ptr_array_add (settings, g_strdup_printf ("%s: %s", key, text));
+      }
+  if (settings->len > 0)
     {
-      g_string_prepend (value, name);
       g_string_prepend (value, "{name: ");
+      for (guint i = 0; i < settings->len; i++)
+        g_string_append_printf (value, ", %s", (char *) settings->pdata[i]);
       g_string_append (value, "}");
     }
-  else
-    g_string_assign (value, name);
 
   g_print ("\nIn an experiment file:\n%s", place->parents);
   if (place->key == NULL)
     g_print ("%*s- {units: 16, activation: %s}\n", place->indent, "", value->str);
-  else if (n_set <= 2)
+  else if (settings->len <= 2)
     g_print ("%*s%s: %s\n", place->indent, "", place->key, value->str);
   else
     {
       /* One line per parameter, as a long list reads better. */
       g_print ("%*s%s:\n%*sname: %s\n", place->indent, "", place->key, place->indent + 2, "",
                name);
-      for (guint i = 0; i < n_pspecs; i++)
-        {
-          g_autofree char *key = NULL;
-          g_autofree char *text = NULL;
-
-          if (!(pspecs[i]->flags & G_PARAM_WRITABLE))
-            continue;
-          key = nn_param_spec_get_key (pspecs[i]);
-          text = nn_param_value_to_string (g_param_spec_get_default_value (pspecs[i]));
-          g_print ("%*s%s: %s\n", place->indent + 2, "", key, text);
-        }
+      for (guint i = 0; i < settings->len; i++)
+        g_print ("%*s%s\n", place->indent + 2, "", (char *) settings->pdata[i]);
     }
 }
 
