@@ -99,6 +99,14 @@ test_values (void)
       g_value_set_double (g_value_init (&v, G_TYPE_DOUBLE), doubles[i].value);
       check_value (&v, doubles[i].text);
     }
+  {
+    g_autofree char *third = nn_param_format_real ((nn_real) (1.0 / 3));
+    g_autofree char *tenth = nn_param_format_real ((nn_real) 0.1);
+
+    /* As many digits as the scalar type needs, and no more. */
+    CU_ASSERT_STRING_EQUAL (third, NN_REAL_IS_DOUBLE ? "0.3333333333333333" : "0.33333334");
+    CU_ASSERT_STRING_EQUAL (tenth, "0.1");
+  }
   g_value_set_float (g_value_init (&v, G_TYPE_FLOAT), 0.1f);
   check_value (&v, "0.1");
   g_value_set_boolean (g_value_init (&v, G_TYPE_BOOLEAN), TRUE);
