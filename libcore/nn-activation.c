@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include "nn-activation.h"
-#include "nn-plugins.h"
+#include "nn-registry.h"
 
 /**
  * NnActivation:
@@ -82,7 +82,7 @@ nn_activation_get_name (NnActivation *self)
 {
   g_return_val_if_fail (NN_IS_ACTIVATION (self), NULL);
 
-  return nn_plugins_get_name_for_type (G_OBJECT_TYPE (self));
+  return nn_registry_get_name (G_OBJECT_TYPE (self));
 }
 
 /**
@@ -97,6 +97,5 @@ NnActivation *
 nn_activation_new_by_name (const char  *name,
                            GError     **error)
 {
-  return NN_ACTIVATION (nn_plugins_new_object (NN_ACTIVATION_EXTENSION_POINT_NAME,
-                                               name, error));
+  return NN_ACTIVATION (nn_registry_new_object (NN_REGISTRY_ACTIVATION, name, error));
 }

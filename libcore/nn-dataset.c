@@ -8,7 +8,7 @@
 #include "nn-csv-private.h"
 #include "nn-dataset.h"
 #include "nn-errors.h"
-#include "nn-layer.h"
+#include "nn-limits.h"
 #include "nn-utils-private.h"
 
 /**

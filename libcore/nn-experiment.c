@@ -11,6 +11,7 @@
 #include "nn-errors.h"
 #include "nn-experiment.h"
 #include "nn-experiment-callbacks-private.h"
+#include "nn-json.h"
 #include "nn-metrics.h"
 #include "nn-plugins.h"
 #include "nn-run-dir-private.h"
@@ -759,14 +760,6 @@ default_loss (NnTask task)
     }
 }
 
-static GType
-lookup_schedule (gconstpointer  data,
-                 const char    *name,
-                 GError       **error)
-{
-  return nn_schedule_lookup (name, error);
-}
-
 static gboolean
 read_training (NnExperiment  *self,
                NnYamlDoc     *doc,
@@ -848,8 +841,8 @@ read_training (NnExperiment  *self,
         return FALSE;
       if ((s = nn_yaml_lookup (doc, v, "schedule")) != NULL)
         {
-          g_autoptr(GObject) schedule = nn_yaml_new_object_by_lookup (doc, s, lookup_schedule, NULL,
-                                                                      "train.schedule", error);
+          g_autoptr(GObject) schedule = nn_yaml_new_object (doc, s, NN_SCHEDULE_EXTENSION_POINT_NAME,
+                                                            "train.schedule", error);
           if (schedule == NULL)
             return FALSE;
           nn_schedule_set_total_epochs (NN_SCHEDULE (schedule), self->epochs);
@@ -1717,18 +1710,6 @@ write_history (NnExperiment  *self,
   return nn_write_file_atomic (path, s->str, s->len, error);
 }
 
-static void
-add_number (JsonBuilder *b,
-            const char  *name,
-            double       v)
-{
-  json_builder_set_member_name (b, name);
-  if (isfinite (v))
-    json_builder_add_double_value (b, v);
-  else
-    json_builder_add_null_value (b);
-}
-
 static gboolean
 write_summary (NnExperiment  *self,
                GError       **error)
@@ -1748,7 +1729,7 @@ write_summary (NnExperiment  *self,
   json_builder_add_int_value (b, self->epochs_run);
   json_builder_set_member_name (b, "stop_reason");
   json_builder_add_string_value (b, self->stop_reason);
-  add_number (b, "seconds", self->seconds);
+  nn_json_builder_add_number (b, "seconds", self->seconds);
   json_builder_set_member_name (b, "final");
   json_builder_begin_object (b);
   for (guint s = 0; s < G_N_ELEMENTS (splits); s++)
@@ -1764,12 +1745,12 @@ write_summary (NnExperiment  *self,
           continue;
         }
       json_builder_begin_object (b);
-      add_number (b, "loss", *loss);
+      nn_json_builder_add_number (b, "loss", *loss);
       for (guint m = 0; self->metrics[m] != NULL; m++)
         {
           g_autofree char *key = g_strconcat (splits[s], "/", self->metrics[m], NULL);
           double *v = g_hash_table_lookup (self->final, key);
-          add_number (b, self->metrics[m], v ? *v : NAN);
+          nn_json_builder_add_number (b, self->metrics[m], v ? *v : NAN);
         }
       if ((confusion = g_hash_table_lookup (self->confusion, splits[s])) != NULL)
         {

@@ -6,7 +6,7 @@
 #include "nn-csv-private.h"
 #include "nn-dataset.h"
 #include "nn-errors.h"
-#include "nn-layer.h"
+#include "nn-limits.h"
 
 /*
  * Reading the IDX format of MNIST and Fashion-MNIST: a 4-byte magic number

@@ -7,34 +7,10 @@
 
 #include <glib-object.h>
 #include "nn-activation.h"
+#include "nn-limits.h"
 #include "nn-matrix.h"
 
 G_BEGIN_DECLS
-
-/**
- * NN_LAYER_MAX_WIDTH:
- *
- * The most neurons or inputs a layer may have.
- */
-#define NN_LAYER_MAX_WIDTH (1u << 20)
-
-/**
- * NN_MODEL_MAX_PARAMETERS:
- *
- * The most parameters (weights and biases of all layers together) a model
- * read from a file, an experiment or a saved model, may have: 2^26
- * (67 108 864), 256 MiB of float weights. The loaders check it before
- * allocating any layer.
- */
-#define NN_MODEL_MAX_PARAMETERS (G_GUINT64_CONSTANT (1) << 26)
-
-/**
- * NN_MODEL_MAX_LAYERS:
- *
- * The most layers a model read from a file, an experiment or a saved
- * model, may have.
- */
-#define NN_MODEL_MAX_LAYERS 1024u
 
 #define NN_TYPE_LAYER (nn_layer_get_type ())
 G_DECLARE_FINAL_TYPE (NnLayer, nn_layer, NN, LAYER, GObject)

@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include "nn-loss.h"
-#include "nn-plugins.h"
+#include "nn-registry.h"
 
 /**
  * NnLoss:
@@ -115,7 +115,7 @@ nn_loss_get_name (NnLoss *self)
 {
   g_return_val_if_fail (NN_IS_LOSS (self), NULL);
 
-  return nn_plugins_get_name_for_type (G_OBJECT_TYPE (self));
+  return nn_registry_get_name (G_OBJECT_TYPE (self));
 }
 
 /**
@@ -129,5 +129,5 @@ NnLoss *
 nn_loss_new_by_name (const char  *name,
                      GError     **error)
 {
-  return NN_LOSS (nn_plugins_new_object (NN_LOSS_EXTENSION_POINT_NAME, name, error));
+  return NN_LOSS (nn_registry_new_object (NN_REGISTRY_LOSS, name, error));
 }

@@ -3,7 +3,7 @@
 
 #include "nn-errors.h"
 #include "nn-optimizer.h"
-#include "nn-plugins.h"
+#include "nn-registry.h"
 
 /**
  * NnOptimizer:
@@ -221,7 +221,7 @@ nn_optimizer_get_name (NnOptimizer *self)
 {
   g_return_val_if_fail (NN_IS_OPTIMIZER (self), NULL);
 
-  return nn_plugins_get_name_for_type (G_OBJECT_TYPE (self));
+  return nn_registry_get_name (G_OBJECT_TYPE (self));
 }
 
 /**
@@ -235,8 +235,7 @@ NnOptimizer *
 nn_optimizer_new_by_name (const char  *name,
                           GError     **error)
 {
-  return NN_OPTIMIZER (nn_plugins_new_object (NN_OPTIMIZER_EXTENSION_POINT_NAME,
-                                              name, error));
+  return NN_OPTIMIZER (nn_registry_new_object (NN_REGISTRY_OPTIMIZER, name, error));
 }
 
 /**

@@ -15,7 +15,6 @@
 #include "nn-optimizer.h"
 #include "nn-plugin-check.h"
 #include "nn-plugin-check-private.h"
-#include "nn-plugins.h"
 
 /* Steps of a run; the resumed run stops after half of them. */
 #define N_STEPS 200
@@ -274,13 +273,6 @@ check_setting (GType         type,
   return result;
 }
 
-static int
-compare_pspec_names (gconstpointer a,
-                     gconstpointer b)
-{
-  return strcmp ((*(GParamSpec * const *) a)->name, (*(GParamSpec * const *) b)->name);
-}
-
 /**
  * nn_plugin_check_optimizer:
  * @type: a registered optimizer type
@@ -308,12 +300,6 @@ nn_plugin_check_optimizer (GType     type,
                            guint32   seed,
                            GError  **error)
 {
-  g_autoptr(GPtrArray) results = NULL;
-  g_autoptr(GTypeClass) klass = NULL;
-  g_autofree GParamSpec **pspecs = NULL;
-  const char *name;
-  guint n_pspecs = 0;
-
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (!g_type_is_a (type, NN_TYPE_OPTIMIZER) || G_TYPE_IS_ABSTRACT (type))
@@ -324,26 +310,5 @@ nn_plugin_check_optimizer (GType     type,
       return NULL;
     }
 
-  name = nn_plugins_get_name_for_type (type);
-  if (name == NULL)
-    name = g_type_name (type);
-  klass = g_type_class_ref (type);
-  pspecs = g_object_class_list_properties (G_OBJECT_CLASS (klass), &n_pspecs);
-  qsort (pspecs, n_pspecs, sizeof *pspecs, compare_pspec_names);
-
-  results = g_ptr_array_new_with_free_func ((GDestroyNotify) nn_plugin_check_result_free);
-  g_ptr_array_add (results, check_setting (type, name, NULL, NULL, seed));
-  for (guint i = 0; i < n_pspecs; i++)
-    {
-      GParamSpec *pspec = pspecs[i];
-      GValue value = G_VALUE_INIT;
-
-      if ((pspec->flags & G_PARAM_WRITABLE) == 0 || (pspec->flags & G_PARAM_DEPRECATED) != 0)
-        continue;
-      if (!nn_plugin_check_alternative_value (pspec, &value))
-        continue;
-      g_ptr_array_add (results, check_setting (type, name, pspec, &value, seed));
-      g_value_unset (&value);
-    }
-  return g_steal_pointer (&results);
+  return nn_plugin_check_each_setting (type, seed, check_setting);
 }

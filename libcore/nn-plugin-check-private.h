@@ -5,8 +5,22 @@
 
 #include <glib-object.h>
 
+#include "nn-plugin-check.h"
+
 G_BEGIN_DECLS
 
+/* Checks one setting of @type: the defaults (@pspec NULL), or @pspec set
+ * to @value. */
+typedef NnPluginCheckResult *(*NnPluginCheckSetting) (GType         type,
+                                                      const char   *name,
+                                                      GParamSpec   *pspec,
+                                                      const GValue *value,
+                                                      guint32       seed);
+
+G_GNUC_INTERNAL
+GPtrArray *nn_plugin_check_each_setting    (GType                 type,
+                                            guint32               seed,
+                                            NnPluginCheckSetting  check);
 G_GNUC_INTERNAL
 gboolean nn_plugin_check_alternative_value (GParamSpec   *pspec,
                                             GValue       *value);

@@ -10,8 +10,10 @@
 #include "nn-loss.h"
 #include "nn-matrix.h"
 #include "nn-plugin-check.h"
+#include "nn-param-text.h"
 #include "nn-plugin-check-private.h"
 #include "nn-plugins.h"
+#include "nn-registry.h"
 
 /*
  * How a derivative is checked. At a point x, with a step h that is a power
@@ -931,43 +933,48 @@ nn_plugin_check_alternative_value (GParamSpec *pspec,
   return FALSE;
 }
 
+/* Checks @type with its default parameters, then with each parameter set
+ * away from its default in turn, each setting with @check. */
+GPtrArray *
+nn_plugin_check_each_setting (GType                 type,
+                              guint32               seed,
+                              NnPluginCheckSetting  check)
+{
+  g_autoptr(GPtrArray) results = NULL;
+  g_autofree GParamSpec **pspecs = NULL;
+  const char *name = nn_registry_get_name (type);
+  guint n_pspecs = 0;
+
+  if (name == NULL)
+    name = g_type_name (type);
+  pspecs = nn_param_specs_list (type, &n_pspecs);
+
+  results = g_ptr_array_new_with_free_func ((GDestroyNotify) nn_plugin_check_result_free);
+  g_ptr_array_add (results, check (type, name, NULL, NULL, seed));
+  for (guint i = 0; i < n_pspecs; i++)
+    {
+      GParamSpec *pspec = pspecs[i];
+      GValue value = G_VALUE_INIT;
+
+      if ((pspec->flags & G_PARAM_WRITABLE) == 0 || (pspec->flags & G_PARAM_DEPRECATED) != 0)
+        continue;
+      if (!nn_plugin_check_alternative_value (pspec, &value))
+        continue;
+      g_ptr_array_add (results, check (type, name, pspec, &value, seed));
+      g_value_unset (&value);
+    }
+  return g_steal_pointer (&results);
+}
+
 /* `key=value` as an experiment file would say it. */
 char *
 nn_plugin_check_setting_label (GParamSpec   *pspec,
                                const GValue *value)
 {
-  g_autofree char *key = g_strdelimit (g_strdup (pspec->name), "-", '_');
-  g_autofree char *text = NULL;
+  g_autofree char *key = nn_param_spec_get_key (pspec);
+  g_autofree char *text = nn_param_value_to_string (value);
 
-  if (G_VALUE_HOLDS_DOUBLE (value))
-    text = g_strdup_printf ("%g", g_value_get_double (value));
-  else if (G_VALUE_HOLDS_FLOAT (value))
-    text = g_strdup_printf ("%g", (double) g_value_get_float (value));
-  else if (G_VALUE_HOLDS_BOOLEAN (value))
-    text = g_strdup (g_value_get_boolean (value) ? "true" : "false");
-  else if (G_VALUE_HOLDS_ENUM (value))
-    {
-      GEnumValue *ev = g_enum_get_value (G_PARAM_SPEC_ENUM (pspec)->enum_class,
-                                         g_value_get_enum (value));
-      text = g_strdup (ev ? ev->value_nick : "?");
-    }
-  else
-    {
-      GValue str = G_VALUE_INIT;
-
-      g_value_init (&str, G_TYPE_STRING);
-      g_value_transform (value, &str);
-      text = g_value_dup_string (&str);
-      g_value_unset (&str);
-    }
   return g_strdup_printf ("%s=%s", key, text);
-}
-
-static int
-compare_pspec_names (gconstpointer a,
-                     gconstpointer b)
-{
-  return strcmp ((*(GParamSpec * const *) a)->name, (*(GParamSpec * const *) b)->name);
 }
 
 static NnPluginCheckResult *
@@ -1072,12 +1079,6 @@ nn_plugin_check_type (GType     type,
                       guint32   seed,
                       GError  **error)
 {
-  g_autoptr(GPtrArray) results = NULL;
-  g_autoptr(GTypeClass) klass = NULL;
-  g_autofree GParamSpec **pspecs = NULL;
-  const char *name;
-  guint n_pspecs = 0;
-
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (!(g_type_is_a (type, NN_TYPE_ACTIVATION) || g_type_is_a (type, NN_TYPE_LOSS)) ||
@@ -1089,28 +1090,7 @@ nn_plugin_check_type (GType     type,
       return NULL;
     }
 
-  name = nn_plugins_get_name_for_type (type);
-  if (name == NULL)
-    name = g_type_name (type);
-  klass = g_type_class_ref (type);
-  pspecs = g_object_class_list_properties (G_OBJECT_CLASS (klass), &n_pspecs);
-  qsort (pspecs, n_pspecs, sizeof *pspecs, compare_pspec_names);
-
-  results = g_ptr_array_new_with_free_func ((GDestroyNotify) nn_plugin_check_result_free);
-  g_ptr_array_add (results, check_setting (type, name, NULL, NULL, seed));
-  for (guint i = 0; i < n_pspecs; i++)
-    {
-      GParamSpec *pspec = pspecs[i];
-      GValue value = G_VALUE_INIT;
-
-      if ((pspec->flags & G_PARAM_WRITABLE) == 0 || (pspec->flags & G_PARAM_DEPRECATED) != 0)
-        continue;
-      if (!nn_plugin_check_alternative_value (pspec, &value))
-        continue;
-      g_ptr_array_add (results, check_setting (type, name, pspec, &value, seed));
-      g_value_unset (&value);
-    }
-  return g_steal_pointer (&results);
+  return nn_plugin_check_each_setting (type, seed, check_setting);
 }
 
 /**

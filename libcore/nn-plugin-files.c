@@ -15,6 +15,7 @@
 #include "nn-plugin-record-private.h"
 #include "nn-plugin-registry-private.h"
 #include "nn-plugins.h"
+#include "nn-registry-private.h"
 
 /* The file whose code runs now, for a crash handler: read from a signal
  * handler, so a plain pointer, written before and after. */
@@ -43,9 +44,11 @@ snapshot_extensions (void)
 {
   GHashTable *seen = g_hash_table_new (g_direct_hash, g_direct_equal);
 
-  for (gsize i = 0; i < G_N_ELEMENTS (nn_plugin_extension_points); i++)
+  for (guint k = 0; k < NN_REGISTRY_N_KINDS; k++)
     {
-      GIOExtensionPoint *ep = g_io_extension_point_lookup (nn_plugin_extension_points[i]);
+      const char *point = nn_registry_kind_get_extension_point (k);
+      GIOExtensionPoint *ep = g_io_extension_point_lookup (point);
+
       for (GList *l = g_io_extension_point_get_extensions (ep); l; l = l->next)
         g_hash_table_add (seen, l->data);
     }
@@ -58,9 +61,10 @@ new_extensions (GHashTable *before,
                 GPtrArray  *keys,
                 GArray     *types)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS (nn_plugin_extension_points); i++)
+  for (guint k = 0; k < NN_REGISTRY_N_KINDS; k++)
     {
-      GIOExtensionPoint *ep = g_io_extension_point_lookup (nn_plugin_extension_points[i]);
+      const char *point = nn_registry_kind_get_extension_point (k);
+      GIOExtensionPoint *ep = g_io_extension_point_lookup (point);
 
       for (GList *l = g_io_extension_point_get_extensions (ep); l; l = l->next)
         {
@@ -69,8 +73,7 @@ new_extensions (GHashTable *before,
 
           if (g_hash_table_contains (before, ext))
             continue;
-          g_ptr_array_add (keys, nn_plugin_key (nn_plugin_extension_points[i],
-                                                g_io_extension_get_name (ext)));
+          g_ptr_array_add (keys, nn_plugin_key (point, g_io_extension_get_name (ext)));
           g_array_append_val (types, type);
         }
     }
@@ -251,7 +254,8 @@ check_before_loading (NnPluginFile  *file,
   if (file->probed->len == 0)
     {
       g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
-                   "%s: the plugin registers no activation, loss or optimizer", file->path);
+                   "%s: the plugin registers no %s", file->path,
+                   nn_registry_kinds_text ());
       return FALSE;
     }
   return TRUE;
@@ -274,53 +278,15 @@ read_version (const char *path)
   return version;
 }
 
-/* Called with the lock held: runs the file's constructors and registration
- * in this process and takes what it registered. */
+/* Called with the lock held: whether @keys, what @file registered when
+ * loaded, are what its record lists, and free. */
 static gboolean
-load_into_process_locked (NnPluginFile  *file,
-                          GError       **error)
+check_registered_keys (NnPluginFile  *file,
+                       GPtrArray     *keys,
+                       GError       **error)
 {
-  g_autoptr(GHashTable) before = snapshot_extensions ();
-  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (GType));
   g_autoptr(GString) duplicates = g_string_new (NULL);
   g_autoptr(GString) unlisted = g_string_new (NULL);
-  g_autofree char *version = NULL;
-  GIOModule *module;
-  GModule *handle;
-  gboolean used;
-
-  /* Its constructors, its registration and its classes' initialisation:
-   * all the code that runs before an object is made. The classes stay, as
-   * the module does. */
-  loading_file = file->path;
-  handle = open_module (file->path, error);
-  if (handle == NULL)
-    {
-      loading_file = NULL;
-      return FALSE;
-    }
-  module = g_io_module_new (file->path);
-  used = g_type_module_use (G_TYPE_MODULE (module));
-  if (used)
-    {
-      new_extensions (before, keys, types);
-      for (guint i = 0; i < types->len; i++)
-        g_type_class_ref (g_array_index (types, GType, i));
-    }
-  loading_file = NULL;
-  /* GIOModule holds the file open now, for good. */
-  g_module_close (handle);
-  if (!used)
-    {
-      /* It registered no type, so it may go. */
-      g_object_unref (module);
-      g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
-                   "%s: the plugin failed to load", file->path);
-      return FALSE;
-    }
-  g_ptr_array_add (nn_registry.modules, module);
-  version = read_version (file->path);
 
   for (guint i = 0; i < keys->len; i++)
     {
@@ -366,9 +332,61 @@ load_into_process_locked (NnPluginFile  *file,
   if (keys->len == 0)
     {
       g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
-                   "%s: the plugin registers no activation, loss or optimizer", file->path);
+                   "%s: the plugin registers no %s", file->path,
+                   nn_registry_kinds_text ());
       return FALSE;
     }
+  return TRUE;
+}
+
+/* Called with the lock held: runs the file's constructors and registration
+ * in this process and takes what it registered. */
+static gboolean
+load_into_process_locked (NnPluginFile  *file,
+                          GError       **error)
+{
+  g_autoptr(GHashTable) before = snapshot_extensions ();
+  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (GType));
+  g_autofree char *version = NULL;
+  GIOModule *module;
+  GModule *handle;
+  gboolean used;
+
+  /* Its constructors, its registration and its classes' initialisation:
+   * all the code that runs before an object is made. The classes stay, as
+   * the module does. */
+  loading_file = file->path;
+  handle = open_module (file->path, error);
+  if (handle == NULL)
+    {
+      loading_file = NULL;
+      return FALSE;
+    }
+  module = g_io_module_new (file->path);
+  used = g_type_module_use (G_TYPE_MODULE (module));
+  if (used)
+    {
+      new_extensions (before, keys, types);
+      for (guint i = 0; i < types->len; i++)
+        g_type_class_ref (g_array_index (types, GType, i));
+    }
+  loading_file = NULL;
+  /* GIOModule holds the file open now, for good. */
+  g_module_close (handle);
+  if (!used)
+    {
+      /* It registered no type, so it may go. */
+      g_object_unref (module);
+      g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
+                   "%s: the plugin failed to load", file->path);
+      return FALSE;
+    }
+  g_ptr_array_add (nn_registry.modules, module);
+  version = read_version (file->path);
+
+  if (!check_registered_keys (file, keys, error))
+    return FALSE;
 
   for (guint i = 0; i < keys->len; i++)
     {
@@ -456,12 +474,19 @@ add_file_locked (const char  *path,
       for (gsize i = 0; record.names[i] != NULL; i++)
         {
           const char *colon = strchr (record.names[i], ':');
-          g_autofree char *point = g_strdup_printf ("nn-%.*s", (int) (colon - record.names[i]),
-                                                    record.names[i]);
-          g_autofree char *key = nn_plugin_key (point, colon + 1);
-          NnPluginEntry *entry = g_hash_table_lookup (nn_registry.entries_by_key, key);
-          NnPluginFile *other = g_hash_table_lookup (nn_registry.index_by_key, key);
-          const char *owner = entry ? entry->file : other ? other->path : NULL;
+          g_autofree char *key = NULL;
+          NnRegistryKind kind;
+          NnPluginEntry *entry;
+          NnPluginFile *other;
+          const char *owner;
+
+          /* Never so: the record reader accepts the names of kinds only. */
+          if (!nn_registry_kind_for_name (record.names[i], colon - record.names[i], &kind))
+            continue;
+          key = nn_plugin_key (nn_registry_kind_get_extension_point (kind), colon + 1);
+          entry = g_hash_table_lookup (nn_registry.entries_by_key, key);
+          other = g_hash_table_lookup (nn_registry.index_by_key, key);
+          owner = entry ? entry->file : other ? other->path : NULL;
 
           if (owner != NULL)
             {

@@ -21,6 +21,7 @@
 #include "nn-plugin.h"
 #include "nn-plugin-record-private.h"
 #include "nn-real.h"
+#include "nn-registry-private.h"
 #include "nn-utils-private.h"
 
 /* A names record longer than this many entries is refused. */
@@ -189,16 +190,16 @@ symbol_bytes (const Elf       *elf,
   return elf->data + s.offset + delta;
 }
 
+/* "kind:name", with the name of a kind and NAME as a YAML file names it. */
 static gboolean
 valid_name_entry (const char *entry)
 {
-  static const char * const kinds[] = { "activation:", "loss:", "optimizer:" };
-  const char *name = NULL;
+  const char *colon = strchr (entry, ':');
+  const char *name = colon ? colon + 1 : NULL;
+  NnRegistryKind kind;
 
-  for (gsize k = 0; k < G_N_ELEMENTS (kinds) && name == NULL; k++)
-    if (g_str_has_prefix (entry, kinds[k]))
-      name = entry + strlen (kinds[k]);
-  if (name == NULL || !g_ascii_islower (name[0]))
+  if (name == NULL || !nn_registry_kind_for_name (entry, colon - entry, &kind) ||
+      !g_ascii_islower (name[0]))
     return FALSE;
   for (const char *p = name; *p != '\0'; p++)
     if (!g_ascii_islower (*p) && !g_ascii_isdigit (*p) && *p != '_')
@@ -244,9 +245,9 @@ read_names (const guint8  *bytes,
           g_autofree char *shown = g_strescape (cut, NULL);
 
           g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
-                       "its name record has an entry that is not 'activation:NAME', "
-                       "'loss:NAME' or 'optimizer:NAME' with NAME in lower case, digits "
-                       "and '_': '%s'", shown);
+                       "its name record has an entry that is not KIND:NAME, with KIND "
+                       "one of %s and NAME in lower case, digits and '_': '%s'",
+                       nn_registry_kinds_text (), shown);
           return FALSE;
         }
       g_strv_builder_add (builder, entry);

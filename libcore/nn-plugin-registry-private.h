@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The plugin registry shared by nn-plugin-loader.c (names, types, lookup)
- * and nn-plugin-files.c (finding, checking and loading files); not
- * installed. */
+/* The registry's state, shared by nn-registry.c (names, types, lookup),
+ * nn-plugin-loader.c (the search path and its errors) and nn-plugin-files.c
+ * (finding, checking and loading files); not installed. */
 #pragma once
 
 #include <glib-object.h>
@@ -51,10 +51,11 @@ typedef struct {
 /* Both are only touched with nn_registry_lock held. */
 G_GNUC_INTERNAL extern NnPluginRegistry nn_registry;
 G_GNUC_INTERNAL extern GMutex           nn_registry_lock;
-G_GNUC_INTERNAL extern const char * const nn_plugin_extension_points[3];
 
 G_GNUC_INTERNAL
 void          nn_plugin_registry_ensure         (void);
+G_GNUC_INTERNAL
+const NnPluginEntry *nn_plugin_entry_for_type (GType         type);
 G_GNUC_INTERNAL
 char         *nn_plugin_key                     (const char    *extension_point,
                                                  const char    *name);

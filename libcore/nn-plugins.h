@@ -31,8 +31,6 @@ GPtrArray    *nn_plugins_get_load_errors      (void);
 GStrv         nn_plugins_get_warnings         (void);
 GStrv         nn_plugins_get_search_path      (void);
 GStrv         nn_plugins_list                 (const char  *extension_point);
-char         *nn_plugins_suggest              (const char  *name,
-                                               const char * const *points);
 GType         nn_plugins_lookup               (const char  *extension_point,
                                                const char  *name,
                                                GError     **error);

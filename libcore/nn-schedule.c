@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <math.h>
-
 #include "nn-errors.h"
+#include "nn-limits.h"
+#include "nn-registry.h"
 #include "nn-schedule.h"
-#include "nn-utils-private.h"
 
 /**
  * NnSchedule:
@@ -23,9 +22,11 @@
  * of the warm-up, as PyTorch's
  * `SequentialLR([LinearLR(…), schedule], milestones=[warmup_epochs])` does.
  *
- * The four schedules are the small final classes #NnConstantSchedule,
- * #NnStepSchedule, #NnExponentialSchedule and #NnCosineSchedule, found by
- * name with nn_schedule_lookup(). Every parameter is a property, so a
+ * The four built-in schedules are the small final classes
+ * #NnConstantSchedule, #NnStepSchedule, #NnExponentialSchedule and
+ * #NnCosineSchedule of libcore/optimizers/. Each registers its name on
+ * %NN_SCHEDULE_EXTENSION_POINT_NAME, where a plugin may add others, and is
+ * found with nn_registry_lookup(). Every parameter is a property, so a
  * schedule can be built from an experiment file like any other object.
  */
 typedef struct
@@ -46,8 +47,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-/* The largest epoch count a property accepts, as train.epochs does. */
-#define MAX_EPOCHS 10000000
 
 #define PARAM_FLAGS (G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY | \
                      G_PARAM_STATIC_STRINGS)
@@ -119,7 +118,7 @@ nn_schedule_class_init (NnScheduleClass *klass)
   properties[PROP_WARMUP_EPOCHS] =
     g_param_spec_uint ("warmup-epochs", NULL,
                        "Epochs of linear warm-up before the schedule",
-                       0, MAX_EPOCHS, 0, PARAM_FLAGS);
+                       0, NN_MAX_EPOCHS, 0, PARAM_FLAGS);
 
   /**
    * NnSchedule:warmup-start-factor:
@@ -220,442 +219,7 @@ nn_schedule_get_total_epochs (NnSchedule *self)
   return priv->total_epochs;
 }
 
-/* ---- the schedules ------------------------------------------------------- */
-
-/**
- * NnConstantSchedule:
- *
- * The base rate in every epoch, registered as `constant`: with a warm-up,
- * PyTorch's `LinearLR` alone.
- */
-struct _NnConstantSchedule
-{
-  NnSchedule parent_instance;
-};
-
-G_DEFINE_FINAL_TYPE (NnConstantSchedule, nn_constant_schedule, NN_TYPE_SCHEDULE)
-
-static double
-nn_constant_schedule_get_rate (NnSchedule *self,
-                               double      base_lr,
-                               guint       epoch)
-{
-  return base_lr;
-}
-
-static void
-nn_constant_schedule_class_init (NnConstantScheduleClass *klass)
-{
-  NnScheduleClass *schedule_class = NN_SCHEDULE_CLASS (klass);
-
-  schedule_class->description = "The base rate in every epoch";
-  schedule_class->get_rate = nn_constant_schedule_get_rate;
-}
-
-static void
-nn_constant_schedule_init (NnConstantSchedule *self)
-{
-}
-
-/**
- * NnStepSchedule:
- *
- * Decay by #NnStepSchedule:gamma every #NnStepSchedule:step-size epochs,
- * registered as `step`: `base × gamma^⌊e / step_size⌋`, PyTorch's `StepLR`.
- */
-struct _NnStepSchedule
-{
-  NnSchedule parent_instance;
-
-  guint      step_size;
-  double     gamma;
-};
-
-G_DEFINE_FINAL_TYPE (NnStepSchedule, nn_step_schedule, NN_TYPE_SCHEDULE)
-
-enum {
-  STEP_PROP_0,
-  STEP_PROP_STEP_SIZE,
-  STEP_PROP_GAMMA,
-  STEP_N_PROPS
-};
-
-static GParamSpec *step_properties[STEP_N_PROPS];
-
-static void
-nn_step_schedule_get_property (GObject    *object,
-                               guint       prop_id,
-                               GValue     *value,
-                               GParamSpec *pspec)
-{
-  NnStepSchedule *self = NN_STEP_SCHEDULE (object);
-
-  switch (prop_id)
-    {
-    case STEP_PROP_STEP_SIZE:
-      g_value_set_uint (value, self->step_size);
-      break;
-    case STEP_PROP_GAMMA:
-      g_value_set_double (value, self->gamma);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-nn_step_schedule_set_property (GObject      *object,
-                               guint         prop_id,
-                               const GValue *value,
-                               GParamSpec   *pspec)
-{
-  NnStepSchedule *self = NN_STEP_SCHEDULE (object);
-
-  switch (prop_id)
-    {
-    case STEP_PROP_STEP_SIZE:
-      if (self->step_size != g_value_get_uint (value))
-        {
-          self->step_size = g_value_get_uint (value);
-          g_object_notify_by_pspec (object, pspec);
-        }
-      break;
-    case STEP_PROP_GAMMA:
-      if (self->gamma != g_value_get_double (value))
-        {
-          self->gamma = g_value_get_double (value);
-          g_object_notify_by_pspec (object, pspec);
-        }
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static double
-nn_step_schedule_get_rate (NnSchedule *schedule,
-                           double      base_lr,
-                           guint       epoch)
-{
-  NnStepSchedule *self = NN_STEP_SCHEDULE (schedule);
-
-  return base_lr * pow (self->gamma, epoch / self->step_size);
-}
-
-static void
-nn_step_schedule_class_init (NnStepScheduleClass *klass)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  NnScheduleClass *schedule_class = NN_SCHEDULE_CLASS (klass);
-
-  object_class->get_property = nn_step_schedule_get_property;
-  object_class->set_property = nn_step_schedule_set_property;
-  schedule_class->description = "Multiply the rate by gamma every step_size epochs";
-  schedule_class->get_rate = nn_step_schedule_get_rate;
-
-  /**
-   * NnStepSchedule:step-size:
-   *
-   * The number of epochs between two decays.
-   */
-  step_properties[STEP_PROP_STEP_SIZE] =
-    g_param_spec_uint ("step-size", NULL, "Epochs between two decays",
-                       1, MAX_EPOCHS, 10, PARAM_FLAGS);
-
-  /**
-   * NnStepSchedule:gamma:
-   *
-   * The factor of each decay; PyTorch's default, 0.1.
-   */
-  step_properties[STEP_PROP_GAMMA] =
-    g_param_spec_double ("gamma", NULL, "Factor applied to the rate at each decay",
-                         0.0, 1.0, 0.1, PARAM_FLAGS);
-
-  g_object_class_install_properties (object_class, STEP_N_PROPS, step_properties);
-}
-
-static void
-nn_step_schedule_init (NnStepSchedule *self)
-{
-}
-
-/**
- * NnExponentialSchedule:
- *
- * Decay by #NnExponentialSchedule:gamma every epoch, registered as
- * `exponential`: `base × gamma^e`, PyTorch's `ExponentialLR`.
- */
-struct _NnExponentialSchedule
-{
-  NnSchedule parent_instance;
-
-  double     gamma;
-};
-
-G_DEFINE_FINAL_TYPE (NnExponentialSchedule, nn_exponential_schedule, NN_TYPE_SCHEDULE)
-
-enum {
-  EXP_PROP_0,
-  EXP_PROP_GAMMA,
-  EXP_N_PROPS
-};
-
-static GParamSpec *exp_properties[EXP_N_PROPS];
-
-static void
-nn_exponential_schedule_get_property (GObject    *object,
-                                      guint       prop_id,
-                                      GValue     *value,
-                                      GParamSpec *pspec)
-{
-  NnExponentialSchedule *self = NN_EXPONENTIAL_SCHEDULE (object);
-
-  switch (prop_id)
-    {
-    case EXP_PROP_GAMMA:
-      g_value_set_double (value, self->gamma);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-nn_exponential_schedule_set_property (GObject      *object,
-                                      guint         prop_id,
-                                      const GValue *value,
-                                      GParamSpec   *pspec)
-{
-  NnExponentialSchedule *self = NN_EXPONENTIAL_SCHEDULE (object);
-
-  switch (prop_id)
-    {
-    case EXP_PROP_GAMMA:
-      if (self->gamma != g_value_get_double (value))
-        {
-          self->gamma = g_value_get_double (value);
-          g_object_notify_by_pspec (object, pspec);
-        }
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static double
-nn_exponential_schedule_get_rate (NnSchedule *schedule,
-                                  double      base_lr,
-                                  guint       epoch)
-{
-  NnExponentialSchedule *self = NN_EXPONENTIAL_SCHEDULE (schedule);
-
-  return base_lr * pow (self->gamma, epoch);
-}
-
-static void
-nn_exponential_schedule_class_init (NnExponentialScheduleClass *klass)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  NnScheduleClass *schedule_class = NN_SCHEDULE_CLASS (klass);
-
-  object_class->get_property = nn_exponential_schedule_get_property;
-  object_class->set_property = nn_exponential_schedule_set_property;
-  schedule_class->description = "Multiply the rate by gamma every epoch";
-  schedule_class->get_rate = nn_exponential_schedule_get_rate;
-
-  /**
-   * NnExponentialSchedule:gamma:
-   *
-   * The factor applied every epoch. PyTorch has no default; this one
-   * halves the rate in about 14 epochs.
-   */
-  exp_properties[EXP_PROP_GAMMA] =
-    g_param_spec_double ("gamma", NULL, "Factor applied to the rate every epoch",
-                         0.0, 1.0, 0.95, PARAM_FLAGS);
-
-  g_object_class_install_properties (object_class, EXP_N_PROPS, exp_properties);
-}
-
-static void
-nn_exponential_schedule_init (NnExponentialSchedule *self)
-{
-}
-
-/**
- * NnCosineSchedule:
- *
- * Cosine annealing from the base rate to #NnCosineSchedule:eta-min over
- * #NnCosineSchedule:t-max epochs, registered as `cosine`:
- * `eta_min + (base − eta_min) × (1 + cos(π e / t_max)) / 2`, the closed form
- * of PyTorch's `CosineAnnealingLR`. Past `t_max` the rate rises again along
- * the same cosine, as in PyTorch.
- */
-struct _NnCosineSchedule
-{
-  NnSchedule parent_instance;
-
-  guint      t_max;
-  double     eta_min;
-};
-
-G_DEFINE_FINAL_TYPE (NnCosineSchedule, nn_cosine_schedule, NN_TYPE_SCHEDULE)
-
-enum {
-  COS_PROP_0,
-  COS_PROP_T_MAX,
-  COS_PROP_ETA_MIN,
-  COS_N_PROPS
-};
-
-static GParamSpec *cos_properties[COS_N_PROPS];
-
-static void
-nn_cosine_schedule_get_property (GObject    *object,
-                                 guint       prop_id,
-                                 GValue     *value,
-                                 GParamSpec *pspec)
-{
-  NnCosineSchedule *self = NN_COSINE_SCHEDULE (object);
-
-  switch (prop_id)
-    {
-    case COS_PROP_T_MAX:
-      g_value_set_uint (value, self->t_max);
-      break;
-    case COS_PROP_ETA_MIN:
-      g_value_set_double (value, self->eta_min);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-nn_cosine_schedule_set_property (GObject      *object,
-                                 guint         prop_id,
-                                 const GValue *value,
-                                 GParamSpec   *pspec)
-{
-  NnCosineSchedule *self = NN_COSINE_SCHEDULE (object);
-
-  switch (prop_id)
-    {
-    case COS_PROP_T_MAX:
-      if (self->t_max != g_value_get_uint (value))
-        {
-          self->t_max = g_value_get_uint (value);
-          g_object_notify_by_pspec (object, pspec);
-        }
-      break;
-    case COS_PROP_ETA_MIN:
-      if (self->eta_min != g_value_get_double (value))
-        {
-          self->eta_min = g_value_get_double (value);
-          g_object_notify_by_pspec (object, pspec);
-        }
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static double
-nn_cosine_schedule_get_rate (NnSchedule *schedule,
-                             double      base_lr,
-                             guint       epoch)
-{
-  NnCosineSchedule *self = NN_COSINE_SCHEDULE (schedule);
-  guint t_max = self->t_max;
-
-  if (t_max == 0)
-    {
-      guint total = nn_schedule_get_total_epochs (schedule);
-      guint warmup = nn_schedule_get_warmup_epochs (schedule);
-
-      g_return_val_if_fail (total > 0, base_lr);
-      /* No epoch follows a warm-up that fills the training. */
-      if (total <= warmup)
-        return base_lr;
-      t_max = total - warmup;
-    }
-  return self->eta_min + (base_lr - self->eta_min) * (1.0 + cos (G_PI * epoch / t_max)) / 2.0;
-}
-
-static void
-nn_cosine_schedule_class_init (NnCosineScheduleClass *klass)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  NnScheduleClass *schedule_class = NN_SCHEDULE_CLASS (klass);
-
-  object_class->get_property = nn_cosine_schedule_get_property;
-  object_class->set_property = nn_cosine_schedule_set_property;
-  schedule_class->description = "Cosine annealing from the base rate to eta_min over t_max epochs";
-  schedule_class->get_rate = nn_cosine_schedule_get_rate;
-
-  /**
-   * NnCosineSchedule:t-max:
-   *
-   * The number of epochs from the base rate down to
-   * #NnCosineSchedule:eta-min; 0 means every epoch after the warm-up, as
-   * given by nn_schedule_set_total_epochs().
-   */
-  cos_properties[COS_PROP_T_MAX] =
-    g_param_spec_uint ("t-max", NULL,
-                       "Epochs from the base rate down to eta_min; 0 for the rest of training",
-                       0, MAX_EPOCHS, 0, PARAM_FLAGS);
-
-  /**
-   * NnCosineSchedule:eta-min:
-   *
-   * The lowest rate, reached after #NnCosineSchedule:t-max epochs.
-   */
-  cos_properties[COS_PROP_ETA_MIN] =
-    g_param_spec_double ("eta-min", NULL, "Lowest rate, reached after t_max epochs",
-                         0.0, G_MAXDOUBLE, 0.0, PARAM_FLAGS);
-
-  g_object_class_install_properties (object_class, COS_N_PROPS, cos_properties);
-}
-
-static void
-nn_cosine_schedule_init (NnCosineSchedule *self)
-{
-}
-
 /* ---- lookup by name ------------------------------------------------------ */
-
-static const char * const schedule_names[] = {
-  "constant", "cosine", "exponential", "step", NULL
-};
-
-static GType
-type_for_index (guint i)
-{
-  switch (i)
-    {
-    case 0:
-      return NN_TYPE_CONSTANT_SCHEDULE;
-    case 1:
-      return NN_TYPE_COSINE_SCHEDULE;
-    case 2:
-      return NN_TYPE_EXPONENTIAL_SCHEDULE;
-    case 3:
-      return NN_TYPE_STEP_SCHEDULE;
-    default:
-      g_return_val_if_reached (G_TYPE_INVALID);
-    }
-}
-
-/**
- * nn_schedule_list:
- *
- * Returns: (transfer none) (array zero-terminated=1): the names of the
- *   schedules, sorted
- */
-const char * const *
-nn_schedule_list (void)
-{
-  return schedule_names;
-}
 
 /**
  * nn_schedule_lookup:
@@ -663,7 +227,9 @@ nn_schedule_list (void)
  * @error: return location for a #GError
  *
  * Finds the class of a schedule, for building it with properties (e.g. with
- * g_object_new_with_properties()).
+ * g_object_new_with_properties()): nn_registry_lookup() for
+ * %NN_REGISTRY_SCHEDULE, with an unknown name reported as a bad value of an
+ * experiment file.
  *
  * Returns: the #GType, or %G_TYPE_INVALID with @error set to
  *   %NN_CONFIG_ERROR_UNKNOWN_TYPE, naming the known schedules
@@ -672,25 +238,17 @@ GType
 nn_schedule_lookup (const char  *name,
                     GError     **error)
 {
-  g_autofree char *list = NULL;
-  const char *hint;
+  g_autoptr(GError) local_error = NULL;
+  GType type;
 
   g_return_val_if_fail (name != NULL, G_TYPE_INVALID);
   g_return_val_if_fail (error == NULL || *error == NULL, G_TYPE_INVALID);
 
-  for (guint i = 0; schedule_names[i] != NULL; i++)
-    if (g_str_equal (name, schedule_names[i]))
-      return type_for_index (i);
-
-  list = nn_strjoin_quoted (schedule_names);
-  hint = nn_suggest (name, schedule_names);
-  if (hint != NULL)
-    g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_UNKNOWN_TYPE,
-                 "unknown schedule '%s'; did you mean '%s'? known: %s", name, hint, list);
-  else
-    g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_UNKNOWN_TYPE,
-                 "unknown schedule '%s'; known: %s", name, list);
-  return G_TYPE_INVALID;
+  type = nn_registry_lookup (NN_REGISTRY_SCHEDULE, name, &local_error);
+  if (type == G_TYPE_INVALID)
+    g_set_error_literal (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_UNKNOWN_TYPE,
+                         local_error->message);
+  return type;
 }
 
 /**
@@ -717,15 +275,12 @@ nn_schedule_new_by_name (const char  *name,
  * @self: a #NnSchedule
  *
  * Returns: (transfer none) (nullable): the name @self is registered under,
- *   or %NULL for a class defined elsewhere
+ *   or %NULL for a class registered under none
  */
 const char *
 nn_schedule_get_name (NnSchedule *self)
 {
   g_return_val_if_fail (NN_IS_SCHEDULE (self), NULL);
 
-  for (guint i = 0; schedule_names[i] != NULL; i++)
-    if (G_OBJECT_TYPE (self) == type_for_index (i))
-      return schedule_names[i];
-  return NULL;
+  return nn_registry_get_name (G_OBJECT_TYPE (self));
 }

@@ -9,13 +9,21 @@
 
 G_BEGIN_DECLS
 
+/**
+ * NN_SCHEDULE_EXTENSION_POINT_NAME:
+ *
+ * The GIO extension point under which learning-rate schedules register,
+ * the built-in ones and those of plugins.
+ */
+#define NN_SCHEDULE_EXTENSION_POINT_NAME "nn-schedule"
+
 #define NN_TYPE_SCHEDULE (nn_schedule_get_type ())
 G_DECLARE_DERIVABLE_TYPE (NnSchedule, nn_schedule, NN, SCHEDULE, GObject)
 
 /**
  * NnScheduleClass:
  * @parent_class: the parent class
- * @description: one line for listings
+ * @description: one line shown by `nnrun plugins`
  * @get_rate: the learning rate of @epoch epochs after the warm-up (0 for
  *   the first epoch after it), scaled from @base_lr
  *
@@ -57,7 +65,6 @@ void                nn_schedule_set_total_epochs   (NnSchedule  *self,
                                                     guint        epochs);
 guint               nn_schedule_get_total_epochs   (NnSchedule  *self);
 const char         *nn_schedule_get_name           (NnSchedule  *self);
-const char * const *nn_schedule_list               (void);
 GType               nn_schedule_lookup             (const char  *name,
                                                     GError     **error);
 NnSchedule         *nn_schedule_new_by_name        (const char  *name,

@@ -131,16 +131,6 @@ G_GNUC_INTERNAL NnMatrix    *nn_yaml_get_matrix        (NnYamlDoc     *doc,
                                                         guint          cols,
                                                         gboolean       vector,
                                                         GError       **error);
-typedef GType (*NnYamlLookup) (gconstpointer  data,
-                               const char    *name,
-                               GError       **error);
-
-G_GNUC_INTERNAL GObject     *nn_yaml_new_object_by_lookup (NnYamlDoc     *doc,
-                                                           yaml_node_t   *node,
-                                                           NnYamlLookup   lookup,
-                                                           gconstpointer  lookup_data,
-                                                           const char    *what,
-                                                           GError       **error);
 G_GNUC_INTERNAL GObject     *nn_yaml_new_object_of_type   (NnYamlDoc     *doc,
                                                            yaml_node_t   *node,
                                                            GType          type,

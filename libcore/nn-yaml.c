@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "nn-errors.h"
+#include "nn-param-text.h"
+#include "nn-param-text-private.h"
 #include "nn-plugins.h"
 #include "nn-utils-private.h"
 #include "nn-yaml-private.h"
@@ -481,8 +483,6 @@ nn_yaml_get_matrix (NnYamlDoc    *doc,
   return g_steal_pointer (&m);
 }
 
-static char *describe_range (GParamSpec *pspec);
-
 /* Reads a whole number into @value, of the type of @pspec. One that the
  * type cannot hold is out of the property's range too: converting it would
  * wrap or clamp it into the range. */
@@ -521,7 +521,7 @@ integer_from_scalar (NnYamlDoc    *doc,
     fits = nn_yaml_integer_to_unsigned (&n, 0, G_MAXUINT64, &uv);
   if (!fits)
     {
-      g_autofree char *range = describe_range (pspec);
+      g_autofree char *range = nn_param_spec_describe_bounds (pspec);
 
       nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
                          "%s must be %s, not %s", what, range, s);
@@ -605,57 +605,38 @@ value_from_scalar (NnYamlDoc    *doc,
   return TRUE;
 }
 
-static char *
-describe_doubles (double lo,
-                  double hi)
+/* "SUBJECT has no parameter 'KEY'", with the parameters it has. */
+static void
+set_unknown_parameter_error (GError           **error,
+                             NnYamlDoc         *doc,
+                             const NnYamlPair  *pair,
+                             GObjectClass      *klass,
+                             const char        *subject)
 {
-  g_autofree char *a = nn_format_double (lo);
-  g_autofree char *b = nn_format_double (hi);
+  guint n_props = 0;
+  g_autofree GParamSpec **props = g_object_class_list_properties (klass, &n_props);
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+  g_auto(GStrv) keys = NULL;
+  g_autofree char *list = NULL;
+  const char *hint;
 
-  return g_strdup_printf ("between %s and %s", a, b);
-}
-
-static char *
-describe_range (GParamSpec *pspec)
-{
-  if (g_param_spec_get_redirect_target (pspec) != NULL)
-    pspec = g_param_spec_get_redirect_target (pspec);
-  if (G_IS_PARAM_SPEC_DOUBLE (pspec))
-    return describe_doubles (G_PARAM_SPEC_DOUBLE (pspec)->minimum,
-                             G_PARAM_SPEC_DOUBLE (pspec)->maximum);
-  if (G_IS_PARAM_SPEC_FLOAT (pspec))
-    return describe_doubles (G_PARAM_SPEC_FLOAT (pspec)->minimum,
-                             G_PARAM_SPEC_FLOAT (pspec)->maximum);
-  if (G_IS_PARAM_SPEC_INT (pspec))
-    return g_strdup_printf ("between %d and %d", G_PARAM_SPEC_INT (pspec)->minimum,
-                            G_PARAM_SPEC_INT (pspec)->maximum);
-  if (G_IS_PARAM_SPEC_UINT (pspec))
-    return g_strdup_printf ("between %u and %u", G_PARAM_SPEC_UINT (pspec)->minimum,
-                            G_PARAM_SPEC_UINT (pspec)->maximum);
-  if (G_IS_PARAM_SPEC_LONG (pspec))
-    return g_strdup_printf ("between %ld and %ld", G_PARAM_SPEC_LONG (pspec)->minimum,
-                            G_PARAM_SPEC_LONG (pspec)->maximum);
-  if (G_IS_PARAM_SPEC_ULONG (pspec))
-    return g_strdup_printf ("between %lu and %lu", G_PARAM_SPEC_ULONG (pspec)->minimum,
-                            G_PARAM_SPEC_ULONG (pspec)->maximum);
-  if (G_IS_PARAM_SPEC_INT64 (pspec))
-    return g_strdup_printf ("between %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT,
-                            G_PARAM_SPEC_INT64 (pspec)->minimum,
-                            G_PARAM_SPEC_INT64 (pspec)->maximum);
-  if (G_IS_PARAM_SPEC_UINT64 (pspec))
-    return g_strdup_printf ("between %" G_GUINT64_FORMAT " and %" G_GUINT64_FORMAT,
-                            G_PARAM_SPEC_UINT64 (pspec)->minimum,
-                            G_PARAM_SPEC_UINT64 (pspec)->maximum);
-  return g_strdup ("a valid value");
-}
-
-static char *
-yaml_key_of (const char *property)
-{
-  char *key = g_strdup (property);
-
-  g_strdelimit (key, "-", '_');
-  return key;
+  for (guint p = 0; p < n_props; p++)
+    if (props[p]->flags & G_PARAM_WRITABLE)
+      {
+        g_autofree char *k = nn_param_spec_get_key (props[p]);
+        g_strv_builder_add (b, k);
+      }
+  keys = g_strv_builder_end (b);
+  list = nn_strjoin_quoted ((const char * const *) keys);
+  hint = nn_suggest (pair->key, (const char * const *) keys);
+  if (hint != NULL)
+    nn_yaml_set_error (error, doc, pair->key_node, NN_CONFIG_ERROR_UNKNOWN_KEY,
+                       "%s has no parameter '%s'; did you mean '%s'? "
+                       "Its parameters: %s", subject, pair->key, hint, list);
+  else
+    nn_yaml_set_error (error, doc, pair->key_node, NN_CONFIG_ERROR_UNKNOWN_KEY,
+                       "%s has no parameter '%s'; its parameters: %s",
+                       subject, pair->key, *list ? list : "none");
 }
 
 /*
@@ -666,8 +647,7 @@ yaml_key_of (const char *property)
 static GObject *
 new_object (NnYamlDoc    *doc,
             yaml_node_t  *node,
-            NnYamlLookup  lookup,
-            gconstpointer lookup_data,
+            const char   *extension_point,
             GType         fixed_type,
             const char   *what,
             GError      **error)
@@ -708,7 +688,7 @@ new_object (NnYamlDoc    *doc,
       if (!nn_yaml_get_string (doc, name_node, what, &name, error))
         return NULL;
 
-      type = lookup (lookup_data, name, &local_error);
+      type = nn_plugins_lookup (extension_point, name, &local_error);
       if (type == G_TYPE_INVALID)
         {
           nn_yaml_set_error (error, doc, name_node, NN_CONFIG_ERROR_UNKNOWN_TYPE,
@@ -732,35 +712,11 @@ new_object (NnYamlDoc    *doc,
       if (fixed_type == G_TYPE_INVALID && g_str_equal (pair.key, "name"))
         continue;
 
-      prop = g_strdup (pair.key);
-      g_strdelimit (prop, "_", '-');
+      prop = nn_param_key_to_property_name (pair.key);
       pspec = g_object_class_find_property (G_OBJECT_CLASS (klass), prop);
       if (pspec == NULL || !(pspec->flags & G_PARAM_WRITABLE))
         {
-          guint n_props = 0;
-          g_autofree GParamSpec **props = g_object_class_list_properties (G_OBJECT_CLASS (klass), &n_props);
-          g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
-          g_auto(GStrv) keys = NULL;
-          g_autofree char *list = NULL;
-          const char *hint;
-
-          for (guint p = 0; p < n_props; p++)
-            if (props[p]->flags & G_PARAM_WRITABLE)
-              {
-                g_autofree char *k = yaml_key_of (props[p]->name);
-                g_strv_builder_add (b, k);
-              }
-          keys = g_strv_builder_end (b);
-          list = nn_strjoin_quoted ((const char * const *) keys);
-          hint = nn_suggest (pair.key, (const char * const *) keys);
-          if (hint != NULL)
-            nn_yaml_set_error (error, doc, pair.key_node, NN_CONFIG_ERROR_UNKNOWN_KEY,
-                               "%s has no parameter '%s'; did you mean '%s'? "
-                               "Its parameters: %s", subject, pair.key, hint, list);
-          else
-            nn_yaml_set_error (error, doc, pair.key_node, NN_CONFIG_ERROR_UNKNOWN_KEY,
-                               "%s has no parameter '%s'; its parameters: %s",
-                               subject, pair.key, *list ? list : "none");
+          set_unknown_parameter_error (error, doc, &pair, G_OBJECT_CLASS (klass), subject);
           return NULL;
         }
 
@@ -773,7 +729,7 @@ new_object (NnYamlDoc    *doc,
       /* g_object_set() would only warn and keep the old value. */
       if (g_param_value_validate (pspec, &value))
         {
-          g_autofree char *range = describe_range (pspec);
+          g_autofree char *range = nn_param_spec_describe_bounds (pspec);
           nn_yaml_set_error (error, doc, pair.value, NN_CONFIG_ERROR_INVALID_VALUE,
                              "%s must be %s, not %s", label, range,
                              nn_yaml_scalar (pair.value));
@@ -788,14 +744,6 @@ new_object (NnYamlDoc    *doc,
                                        (const GValue *) values->data);
 }
 
-static GType
-lookup_plugin (gconstpointer  extension_point,
-               const char    *name,
-               GError       **error)
-{
-  return nn_plugins_lookup (extension_point, name, error);
-}
-
 GObject *
 nn_yaml_new_object (NnYamlDoc    *doc,
                     yaml_node_t  *node,
@@ -803,20 +751,7 @@ nn_yaml_new_object (NnYamlDoc    *doc,
                     const char   *what,
                     GError      **error)
 {
-  return new_object (doc, node, lookup_plugin, extension_point, G_TYPE_INVALID, what, error);
-}
-
-/* Like nn_yaml_new_object(), with the classes of a registry of its own
- * (learning-rate schedules). */
-GObject *
-nn_yaml_new_object_by_lookup (NnYamlDoc     *doc,
-                              yaml_node_t   *node,
-                              NnYamlLookup   lookup,
-                              gconstpointer  lookup_data,
-                              const char    *what,
-                              GError       **error)
-{
-  return new_object (doc, node, lookup, lookup_data, G_TYPE_INVALID, what, error);
+  return new_object (doc, node, extension_point, G_TYPE_INVALID, what, error);
 }
 
 /* A mapping holding only the parameters of @type, such as early stopping's. */
@@ -827,7 +762,7 @@ nn_yaml_new_object_of_type (NnYamlDoc    *doc,
                             const char   *what,
                             GError      **error)
 {
-  return new_object (doc, node, NULL, NULL, type, what, error);
+  return new_object (doc, node, NULL, type, what, error);
 }
 
 /* ---- --set overrides ----------------------------------------------------- */
@@ -1339,18 +1274,9 @@ void
 nn_yaml_writer_real (NnYamlWriter *w,
                      nn_real       value)
 {
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  g_autofree char *text = nn_param_format_real (value);
 
-  for (int digits = 6; digits <= 17; digits++)
-    {
-      char format[8];
-
-      g_snprintf (format, sizeof format, "%%.%dg", digits);
-      g_ascii_formatd (buf, sizeof buf, format, (double) value);
-      if ((nn_real) g_ascii_strtod (buf, NULL) == value)
-        break;
-    }
-  emit_scalar (w, buf, YAML_PLAIN_SCALAR_STYLE);
+  emit_scalar (w, text, YAML_PLAIN_SCALAR_STYLE);
 }
 
 void
@@ -1434,7 +1360,7 @@ nn_yaml_writer_object (NnYamlWriter *w,
 
       if (!(props[i]->flags & G_PARAM_WRITABLE) || !(props[i]->flags & G_PARAM_READABLE))
         continue;
-      key = yaml_key_of (props[i]->name);
+      key = nn_param_spec_get_key (props[i]);
       g_value_init (&value, G_PARAM_SPEC_VALUE_TYPE (props[i]));
       g_object_get_property (object, props[i]->name, &value);
       nn_yaml_writer_string (w, key);

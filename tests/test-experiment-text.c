@@ -537,8 +537,8 @@ test_epsilon_must_be_positive (void)
                                                "model: {layers: [{units: 3, activation: softmax}]}\n"
                                                "optimizer: {name: %s, epsilon: 1e-30}\n",
                                                optimizers[i]);
-      g_autofree char *needle = g_strdup_printf ("optimizer '%s' parameter 'epsilon' must be "
-                                                 "between 1e-30 and", optimizers[i]);
+      g_autofree char *needle = g_strdup_printf ("optimizer '%s' parameter 'epsilon' "
+                                                 "must be >= 1e-30, not 0", optimizers[i]);
 
       ASSERT_BAD (text, NN_CONFIG_ERROR_INVALID_VALUE, 3, (guint) (30 + strlen (optimizers[i])),
                   needle);

@@ -685,6 +685,37 @@ test_new_plugin_refusals (void)
             "a bad kind: status %d, stderr:\n%s", status, err3);
 }
 
+/* The continuation lines of an argument list stay under its first
+ * argument whatever the length of the name, shorter or longer than the
+ * template's plugin_name. */
+static void
+check_aligned (const char *name)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *source_name = g_strconcat (name, ".c", NULL);
+  g_autofree char *source = g_build_filename (dir, source_name, NULL);
+  g_autofree char *code = NULL;
+  g_autofree char *head = g_strdup_printf ("%s_loss_gradient (", name);
+  g_autofree char *want = g_strdup_printf ("\n%sNnLoss         *loss,\n%*sconst NnMatrix *pred,\n",
+                                           head, (int) strlen (head), "");
+  int status = NNRUN (NULL, NULL, "new-plugin", "loss", name, dir);
+
+  NN_CHECK (status == EXIT_OK && g_file_get_contents (source, &code, NULL, NULL),
+            "new-plugin loss %s: status %d", name, status);
+  if (code == NULL)
+    return;
+  NN_CHECK (contains (code, want), "the arguments of %s are not aligned:\n%s", head, code);
+  NN_CHECK (contains (code, "\n                                NN_TYPE_LOSS, G_TYPE_FLAG_FINAL,\n"),
+            "G_DEFINE_DYNAMIC_TYPE_EXTENDED's arguments moved:\n%s", code);
+}
+
+static void
+test_new_plugin_aligned (void)
+{
+  check_aligned ("l");
+  check_aligned ("a_loss_with_a_much_longer_name_than_the_template");
+}
+
 /* Experiments */
 
 static char *
@@ -989,6 +1020,8 @@ main (void)
                test_new_plugin_refusals);
   CU_add_test (suite, "a second plugin is added to the folder's meson.build; both pass",
                test_new_plugin_beside_another);
+  CU_add_test (suite, "new-plugin aligns argument lists under a short or a long name",
+               test_new_plugin_aligned);
   CU_add_test (suite, "a new optimizer compiles, passes the check and trains",
                test_new_optimizer);
   CU_add_test (suite, "an optimizer that does not save its state fails the check",

@@ -406,7 +406,7 @@ static void
 test_schedules_found_by_name (void)
 {
   g_autoptr(GError) error = NULL;
-  const char * const *names = nn_schedule_list ();
+  g_auto(GStrv) names = nn_registry_list_names (NN_REGISTRY_SCHEDULE);
   GType type;
 
   CU_ASSERT_EQUAL (g_strv_length ((char **) names), 4);

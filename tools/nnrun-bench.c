@@ -11,6 +11,7 @@
 
 #include <json-glib/json-glib.h>
 #include <nn.h>
+#include <nn-json.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -747,18 +748,6 @@ gflops (const BenchResult *r)
 }
 
 static void
-add_number (JsonBuilder *b,
-            const char  *name,
-            double       value)
-{
-  json_builder_set_member_name (b, name);
-  if (isfinite (value))
-    json_builder_add_double_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
 print_json (const BenchResult *r)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -783,21 +772,21 @@ print_json (const BenchResult *r)
   json_builder_add_int_value (b, r->batch_size);
   json_builder_set_member_name (b, "samples");
   json_builder_add_int_value (b, r->n_samples);
-  add_number (b, "seconds", r->seconds);
-  add_number (b, "seconds_per_epoch", seconds_per_epoch (r));
-  add_number (b, "samples_per_second", samples_per_second (r));
-  add_number (b, "flop_per_sample", r->flop_per_sample);
-  add_number (b, "gflops", gflops (r));
-  add_number (b, "sgemm_gflops", r->sgemm_gflops);
-  add_number (b, "sgemm_ratio", gflops (r) / r->sgemm_gflops);
-  add_number (b, "fma_gflops", r->fma_gflops);
-  add_number (b, "fma_ratio", gflops (r) / r->fma_gflops);
-  add_number (b, "final_loss", r->final_loss);
+  nn_json_builder_add_number (b, "seconds", r->seconds);
+  nn_json_builder_add_number (b, "seconds_per_epoch", seconds_per_epoch (r));
+  nn_json_builder_add_number (b, "samples_per_second", samples_per_second (r));
+  nn_json_builder_add_number (b, "flop_per_sample", r->flop_per_sample);
+  nn_json_builder_add_number (b, "gflops", gflops (r));
+  nn_json_builder_add_number (b, "sgemm_gflops", r->sgemm_gflops);
+  nn_json_builder_add_number (b, "sgemm_ratio", gflops (r) / r->sgemm_gflops);
+  nn_json_builder_add_number (b, "fma_gflops", r->fma_gflops);
+  nn_json_builder_add_number (b, "fma_ratio", gflops (r) / r->fma_gflops);
+  nn_json_builder_add_number (b, "final_loss", r->final_loss);
   if (!isnan (r->test_accuracy))
-    add_number (b, "test_accuracy", r->test_accuracy);
+    nn_json_builder_add_number (b, "test_accuracy", r->test_accuracy);
   if (!isnan (r->load_seconds))
-    add_number (b, "load_seconds", r->load_seconds);
-  add_number (b, "peak_rss_mib", r->peak_rss_mib);
+    nn_json_builder_add_number (b, "load_seconds", r->load_seconds);
+  nn_json_builder_add_number (b, "peak_rss_mib", r->peak_rss_mib);
   json_builder_end_object (b);
 
   root = json_builder_get_root (b);
@@ -896,7 +885,7 @@ nnrun_cmd_bench (int    argc,
   if (epochs < 0)
     return nnrun_usage_error (context, "--epochs must be positive");
 
-  if (!nn_plugins_ensure_loaded (&error))
+  if (!nnrun_load_plugins (TRUE, &error))
     {
       g_printerr ("nnrun: %s\n", error->message);
       return EXIT_RUN_FAILED;

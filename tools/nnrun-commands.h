@@ -24,7 +24,10 @@ int nnrun_usage_error      (GOptionContext   *context,
                             const char       *message);
 
 /* Prints the plugin files refused and the warnings not printed yet. */
-void nnrun_report_plugin_problems (gboolean files);
+void     nnrun_report_plugin_problems (gboolean   files);
+/* Loads every plugin, then reports as nnrun_report_plugin_problems(). */
+gboolean nnrun_load_plugins           (gboolean   files,
+                                       GError   **error);
 /* Names the plugin file when its code crashes or exits while loading. */
 void nnrun_name_plugin_crashes    (void);
 /* Ignores SIGPIPE and SIGXFSZ, and sends g_print() through

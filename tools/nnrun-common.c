@@ -60,6 +60,21 @@ nnrun_report_plugin_problems (gboolean files)
                 ((GError *) failures->pdata[n_errors_shown])->message);
 }
 
+/* Loads every plugin of the search path (each first in a child process
+ * once nn_plugins_set_probe_in_child() is on, so that a plugin whose code
+ * crashes or exits is reported by file), then prints the problems as
+ * nnrun_report_plugin_problems() does. FALSE if the plugin folder could not
+ * be read. */
+gboolean
+nnrun_load_plugins (gboolean   files,
+                    GError   **error)
+{
+  gboolean ok = nn_plugins_ensure_loaded (error);
+
+  nnrun_report_plugin_problems (files);
+  return ok;
+}
+
 /* Plugin code loaded into nnrun itself (for train, validate, eval and
  * predict) runs its constructors in this process. If it crashes or calls
  * exit() there, the handlers below name the file first; a crash elsewhere

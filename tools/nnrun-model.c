@@ -5,6 +5,7 @@
 
 #include <json-glib/json-glib.h>
 #include <nn.h>
+#include <nn-json.h>
 
 #include "nnrun-commands.h"
 #include "nnrun-model.h"
@@ -34,18 +35,9 @@ static void
 append_real (GString *out,
              nn_real  value)
 {
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  g_autofree char *text = nn_param_format_real (value);
 
-  for (int digits = 6; digits <= 17; digits++)
-    {
-      char format[8];
-
-      g_snprintf (format, sizeof format, "%%.%dg", digits);
-      g_ascii_formatd (buf, sizeof buf, format, (double) value);
-      if ((nn_real) g_ascii_strtod (buf, NULL) == value)
-        break;
-    }
-  g_string_append (out, buf);
+  g_string_append (out, text);
 }
 
 /*
@@ -139,20 +131,11 @@ nnrun_cmd_eval (int    argc,
       json_builder_set_member_name (b, "samples");
       json_builder_add_int_value (b, nn_dataset_get_n_samples (data));
       if (nn_model_get_loss (model) != NULL)
-        {
-          json_builder_set_member_name (b, "loss");
-          json_builder_add_double_value (b, nn_loss_compute (nn_model_get_loss (model), pred,
-                                                             nn_dataset_get_targets (data)));
-        }
+        nn_json_builder_add_number (b, "loss", nn_loss_compute (nn_model_get_loss (model), pred,
+                                                                nn_dataset_get_targets (data)));
       for (guint m = 0; metrics[m] != NULL; m++)
-        {
-          double v = nn_metric_compute (metrics[m], task, pred, nn_dataset_get_targets (data));
-          json_builder_set_member_name (b, metrics[m]);
-          if (isfinite (v))
-            json_builder_add_double_value (b, v);
-          else
-            json_builder_add_null_value (b);
-        }
+        nn_json_builder_add_number (b, metrics[m], nn_metric_compute (metrics[m], task, pred,
+                                                                      nn_dataset_get_targets (data)));
       json_builder_end_object (b);
       root = json_builder_get_root (b);
       json_generator_set_root (gen, root);

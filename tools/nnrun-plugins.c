@@ -1,302 +1,127 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* nnrun plugins and check-plugin: listing and checking plugins. */
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
-#include <glib/gstdio.h>
 
 #include <nn.h>
 
 #include "nnrun-commands.h"
 
-typedef struct {
-  const char *extension_point;
-  const char *kind;      /* as in the experiment file: the key that names one */
-  const char *title;
-} Kind;
-
-static const Kind kinds[] = {
-  { NN_ACTIVATION_EXTENSION_POINT_NAME, "activation", "Activations" },
-  { NN_LOSS_EXTENSION_POINT_NAME, "loss", "Losses" },
-  { NN_OPTIMIZER_EXTENSION_POINT_NAME, "optimizer", "Optimizers" },
-};
-
-/* Loads every plugin, each first in a child process, so that a plugin
- * whose code crashes or exits is reported by file and the others are still
- * listed; with @warn, reports the files that failed on stderr, as the other
- * commands do (`plugins` lists them itself). */
+/* Loads every plugin, each first in a child process, so that the others
+ * are still listed or checked when one crashes; with @warn, reports the
+ * files that failed on stderr, as the other commands do (`plugins` lists
+ * them itself). */
 static void
 load_plugins (gboolean warn)
 {
   g_autoptr(GError) error = NULL;
 
-  if (!nn_plugins_ensure_loaded (&error))
+  if (!nnrun_load_plugins (warn, &error))
     g_printerr ("nnrun: warning: %s\n", error->message);
-  nnrun_report_plugin_problems (warn);
 }
 
-static const Kind *
-kind_of_type (GType type)
-{
-  if (g_type_is_a (type, NN_TYPE_ACTIVATION))
-    return &kinds[0];
-  if (g_type_is_a (type, NN_TYPE_LOSS))
-    return &kinds[1];
-  return &kinds[2];
-}
-
-static char *
+static const char *
 description_of (GType type)
 {
-  g_autoptr(GTypeClass) klass = g_type_class_ref (type);
-  const char *description = NULL;
+  const char *description = nn_registry_get_description (type);
 
-  if (g_type_is_a (type, NN_TYPE_ACTIVATION))
-    description = NN_ACTIVATION_CLASS (klass)->description;
-  else if (g_type_is_a (type, NN_TYPE_LOSS))
-    description = NN_LOSS_CLASS (klass)->description;
-  else if (g_type_is_a (type, NN_TYPE_OPTIMIZER))
-    description = NN_OPTIMIZER_CLASS (klass)->description;
-  return g_strdup (description ? description : "(no description)");
+  return description ? description : "(no description)";
 }
 
-static void
-print_unknown (const char *name,
-               const char *what,
-               gsize       n_kinds)
+/* The classes of any kind named @name, or NULL after saying there is none. */
+static GType *
+lookup_any (const char *name,
+            guint      *n_types)
 {
-  const char *points[G_N_ELEMENTS (kinds) + 1] = { NULL };
-  g_autofree char *hint = NULL;
+  g_autoptr(GError) error = NULL;
+  GType *types = nn_registry_lookup_any (name, n_types, &error);
 
-  for (gsize k = 0; k < n_kinds; k++)
-    points[k] = kinds[k].extension_point;
-  hint = nn_plugins_suggest (name, points);
-
-  if (hint != NULL)
-    g_printerr ("nnrun: no %s named '%s'; did you mean '%s'? (nnrun plugins lists them all)\n",
-                what, name, hint);
-  else
-    g_printerr ("nnrun: no %s named '%s' (nnrun plugins lists them all)\n", what, name);
+  if (types == NULL)
+    g_printerr ("nnrun: %s (nnrun plugins lists them all)\n", error->message);
+  return types;
 }
 
 /* nnrun plugins */
 
-static char *
-yaml_key (const char *property)
-{
-  return g_strdelimit (g_strdup (property), "-", '_');
-}
+/* Where an experiment file names a class of each kind. */
+typedef struct {
+  const char *parents;   /* the lines above, as in an experiment file */
+  const char *key;       /* NULL for an activation, which a layer names */
+  int         indent;
+} Place;
 
-static char *
-format_value (const GValue *value)
-{
-  if (G_VALUE_HOLDS_DOUBLE (value))
-    return g_strdup_printf ("%g", g_value_get_double (value));
-  if (G_VALUE_HOLDS_FLOAT (value))
-    return g_strdup_printf ("%g", (double) g_value_get_float (value));
-  if (G_VALUE_HOLDS_BOOLEAN (value))
-    return g_strdup (g_value_get_boolean (value) ? "true" : "false");
-  if (G_VALUE_HOLDS_ENUM (value))
-    {
-      g_autoptr(GEnumClass) klass = g_type_class_ref (G_VALUE_TYPE (value));
-      GEnumValue *ev = g_enum_get_value (klass, g_value_get_enum (value));
-
-      return g_strdup (ev ? ev->value_nick : "?");
-    }
-  if (G_VALUE_HOLDS_STRING (value))
-    return g_value_get_string (value) ? g_strdup_printf ("'%s'", g_value_get_string (value))
-                                      : g_strdup ("none");
-  if (g_value_type_transformable (G_VALUE_TYPE (value), G_TYPE_STRING))
-    {
-      GValue str = G_VALUE_INIT;
-      char *text;
-
-      g_value_init (&str, G_TYPE_STRING);
-      g_value_transform (value, &str);
-      text = g_value_dup_string (&str);
-      g_value_unset (&str);
-      return text;
-    }
-  return g_strdup ("?");
-}
-
-static const char *
-type_word (GParamSpec *pspec)
-{
-  GType t = G_PARAM_SPEC_VALUE_TYPE (pspec);
-
-  if (t == G_TYPE_DOUBLE || t == G_TYPE_FLOAT)
-    return "number";
-  if (t == G_TYPE_INT || t == G_TYPE_UINT || t == G_TYPE_INT64 || t == G_TYPE_UINT64 ||
-      t == G_TYPE_LONG || t == G_TYPE_ULONG)
-    return "integer";
-  if (t == G_TYPE_BOOLEAN)
-    return "boolean";
-  if (G_TYPE_IS_ENUM (t))
-    return "choice";
-  if (t == G_TYPE_STRING)
-    return "string";
-  return g_type_name (t);
-}
-
-#define RANGE_TEXT(lo, hi, lo_min, hi_max, fmt)                                      \
-  ((lo) <= (lo_min) && (hi) >= (hi_max) ? g_strdup ("any") :                          \
-   (hi) >= (hi_max) ? g_strdup_printf (">= " fmt, lo) :                               \
-   (lo) <= (lo_min) ? g_strdup_printf ("<= " fmt, hi) :                               \
-   g_strdup_printf ("from " fmt " to " fmt, lo, hi))
-
-/* The allowed values, or NULL where the type says it all. */
-static char *
-format_range (GParamSpec *pspec)
-{
-  if (G_IS_PARAM_SPEC_DOUBLE (pspec))
-    {
-      GParamSpecDouble *p = G_PARAM_SPEC_DOUBLE (pspec);
-      return RANGE_TEXT (p->minimum, p->maximum, -G_MAXDOUBLE, G_MAXDOUBLE, "%g");
-    }
-  if (G_IS_PARAM_SPEC_FLOAT (pspec))
-    {
-      GParamSpecFloat *p = G_PARAM_SPEC_FLOAT (pspec);
-      return RANGE_TEXT ((double) p->minimum, (double) p->maximum, -G_MAXFLOAT,
-                         G_MAXFLOAT, "%g");
-    }
-  if (G_IS_PARAM_SPEC_INT (pspec))
-    {
-      GParamSpecInt *p = G_PARAM_SPEC_INT (pspec);
-      return RANGE_TEXT (p->minimum, p->maximum, G_MININT, G_MAXINT, "%d");
-    }
-  if (G_IS_PARAM_SPEC_UINT (pspec))
-    {
-      GParamSpecUInt *p = G_PARAM_SPEC_UINT (pspec);
-      return RANGE_TEXT (p->minimum, p->maximum, 0, G_MAXUINT, "%u");
-    }
-  if (G_IS_PARAM_SPEC_INT64 (pspec))
-    {
-      GParamSpecInt64 *p = G_PARAM_SPEC_INT64 (pspec);
-      return RANGE_TEXT (p->minimum, p->maximum, G_MININT64, G_MAXINT64,
-                         "%" G_GINT64_FORMAT);
-    }
-  if (G_IS_PARAM_SPEC_UINT64 (pspec))
-    {
-      GParamSpecUInt64 *p = G_PARAM_SPEC_UINT64 (pspec);
-      return RANGE_TEXT (p->minimum, p->maximum, 0, G_MAXUINT64, "%" G_GUINT64_FORMAT);
-    }
-  if (G_IS_PARAM_SPEC_LONG (pspec))
-    {
-      GParamSpecLong *p = G_PARAM_SPEC_LONG (pspec);
-      return RANGE_TEXT (p->minimum, p->maximum, G_MINLONG, G_MAXLONG, "%ld");
-    }
-  if (G_IS_PARAM_SPEC_ULONG (pspec))
-    {
-      GParamSpecULong *p = G_PARAM_SPEC_ULONG (pspec);
-      return RANGE_TEXT (p->minimum, p->maximum, 0, G_MAXULONG, "%lu");
-    }
-  if (G_IS_PARAM_SPEC_ENUM (pspec))
-    {
-      GEnumClass *klass = G_PARAM_SPEC_ENUM (pspec)->enum_class;
-      g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-      g_auto(GStrv) nicks = NULL;
-      g_autofree char *joined = NULL;
-
-      for (guint i = 0; i < klass->n_values; i++)
-        g_strv_builder_add (builder, klass->values[i].value_nick);
-      nicks = g_strv_builder_end (builder);
-      joined = g_strjoinv (", ", nicks);
-      return g_strconcat ("one of ", joined, NULL);
-    }
-  return NULL;
-}
-
-static int
-compare_pspecs (gconstpointer a,
-                gconstpointer b)
-{
-  return strcmp ((*(GParamSpec * const *) a)->name, (*(GParamSpec * const *) b)->name);
-}
-
-/* The properties a user can see, sorted: GObject's own have none. */
-static GParamSpec **
-list_properties (GType  type,
-                 guint *n)
-{
-  g_autoptr(GTypeClass) klass = g_type_class_ref (type);
-  GParamSpec **pspecs = g_object_class_list_properties (G_OBJECT_CLASS (klass), n);
-
-  qsort (pspecs, *n, sizeof *pspecs, compare_pspecs);
-  return pspecs;
-}
+static const Place places[NN_REGISTRY_N_KINDS] = {
+  [NN_REGISTRY_ACTIVATION] = { "  model:\n    layers:\n", NULL, 6 },
+  [NN_REGISTRY_LOSS] = { "", "loss", 2 },
+  [NN_REGISTRY_OPTIMIZER] = { "", "optimizer", 2 },
+  [NN_REGISTRY_SCHEDULE] = { "  train:\n", "schedule", 4 },
+};
 
 static void
-print_example (const Kind *kind,
-               const char *name,
-               GParamSpec **pspecs,
-               guint        n_pspecs)
+print_example (NnRegistryKind  kind,
+               const char     *name,
+               GParamSpec    **pspecs,
+               guint           n_pspecs)
 {
-  g_autoptr(GString) value = g_string_new (NULL);
-  guint n_set = 0;
+  const Place *place = &places[kind];
+  g_autoptr(GPtrArray) settings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GString) value = g_string_new (name);
 
+  /* A kind an experiment file cannot name yet has no example. */
+  if (place->parents == NULL)
+    return;
+
+  /* "key: default" for every parameter the file may set. */
   for (guint i = 0; i < n_pspecs; i++)
-    {
-      g_autofree char *key = NULL;
-      g_autofree char *text = NULL;
+    if (pspecs[i]->flags & G_PARAM_WRITABLE)
+      {
+        g_autofree char *key = nn_param_spec_get_key (pspecs[i]);
+        g_autofree char *text = nn_param_value_to_string (
+          g_param_spec_get_default_value (pspecs[i]));
 
-      if (!(pspecs[i]->flags & G_PARAM_WRITABLE))
-        continue;
-      key = yaml_key (pspecs[i]->name);
-      text = format_value (g_param_spec_get_default_value (pspecs[i]));
-      g_string_append_printf (value, ", %s: %s", key, text);
-      n_set++;
-    }
-  if (n_set > 0)
+        g_ptr_array_add (settings, g_strdup_printf ("%s: %s", key, text));
+      }
+  if (settings->len > 0)
     {
-      g_string_prepend (value, name);
       g_string_prepend (value, "{name: ");
+      for (guint i = 0; i < settings->len; i++)
+        g_string_append_printf (value, ", %s", (char *) settings->pdata[i]);
       g_string_append (value, "}");
     }
-  else
-    g_string_assign (value, name);
 
-  g_print ("\nIn an experiment file:\n");
-  if (g_str_equal (kind->kind, "activation"))
-    g_print ("  model:\n    layers:\n      - {units: 16, activation: %s}\n", value->str);
-  else if (n_set <= 2)
-    g_print ("  %s: %s\n", kind->kind, value->str);
+  g_print ("\nIn an experiment file:\n%s", place->parents);
+  if (place->key == NULL)
+    g_print ("%*s- {units: 16, activation: %s}\n", place->indent, "", value->str);
+  else if (settings->len <= 2)
+    g_print ("%*s%s: %s\n", place->indent, "", place->key, value->str);
   else
     {
       /* One line per parameter, as a long list reads better. */
-      g_print ("  %s:\n    name: %s\n", kind->kind, name);
-      for (guint i = 0; i < n_pspecs; i++)
-        {
-          g_autofree char *key = NULL;
-          g_autofree char *text = NULL;
-
-          if (!(pspecs[i]->flags & G_PARAM_WRITABLE))
-            continue;
-          key = yaml_key (pspecs[i]->name);
-          text = format_value (g_param_spec_get_default_value (pspecs[i]));
-          g_print ("    %s: %s\n", key, text);
-        }
+      g_print ("%*s%s:\n%*sname: %s\n", place->indent, "", place->key, place->indent + 2, "",
+               name);
+      for (guint i = 0; i < settings->len; i++)
+        g_print ("%*s%s\n", place->indent + 2, "", (char *) settings->pdata[i]);
     }
 }
 
 static void
 print_details (GType type)
 {
-  const Kind *kind = kind_of_type (type);
-  const char *name = nn_plugins_get_name_for_type (type);
+  const char *name = nn_registry_get_name (type);
   const char *version = nn_plugins_get_version_for_type (type);
-  g_autofree char *description = description_of (type);
   g_autofree GParamSpec **pspecs = NULL;
+  NnRegistryKind kind;
   guint n_pspecs = 0;
   int width = 0;
 
-  g_print ("%s (%s)\n", name, kind->kind);
-  g_print ("  %s\n", description);
+  if (!nn_registry_kind_for_type (type, &kind))
+    g_return_if_reached ();
+  g_print ("%s (%s)\n", name, nn_registry_kind_get_name (kind));
+  g_print ("  %s\n", description_of (type));
   g_print ("  file:    %s\n", nn_plugins_get_file_for_type (type));
   g_print ("  version: %s\n", version ? version : "(none recorded)");
   g_print ("  class:   %s\n", g_type_name (type));
 
-  pspecs = list_properties (type, &n_pspecs);
+  pspecs = nn_param_specs_list (type, &n_pspecs);
   g_print ("\nParameters:\n");
   if (n_pspecs == 0)
     g_print ("  none\n");
@@ -305,12 +130,12 @@ print_details (GType type)
   for (guint i = 0; i < n_pspecs; i++)
     {
       GParamSpec *pspec = pspecs[i];
-      g_autofree char *key = yaml_key (pspec->name);
-      g_autofree char *def = format_value (g_param_spec_get_default_value (pspec));
-      g_autofree char *range = format_range (pspec);
+      g_autofree char *key = nn_param_spec_get_key (pspec);
+      g_autofree char *def = nn_param_value_to_string (g_param_spec_get_default_value (pspec));
+      g_autofree char *range = nn_param_spec_describe_range (pspec);
       const char *blurb = g_param_spec_get_blurb (pspec);
 
-      g_print ("  %-*s  %s, default %s%s%s%s\n", width, key, type_word (pspec), def,
+      g_print ("  %-*s  %s, default %s%s%s%s\n", width, key, nn_param_spec_get_type_word (pspec), def,
                range ? ", " : "", range ? range : "",
                (pspec->flags & G_PARAM_WRITABLE) ? "" : " (read-only)");
       if (blurb != NULL && *blurb != '\0')
@@ -324,42 +149,40 @@ print_listing (void)
 {
   g_autoptr(GPtrArray) failures = nn_plugins_get_load_errors ();
   const char *env = g_getenv ("NN_PLUGIN_PATH");
+  GStrv names[NN_REGISTRY_N_KINDS];
   int name_width = 0, description_width = 0;
 
-  for (gsize k = 0; k < G_N_ELEMENTS (kinds); k++)
+  for (guint k = 0; k < NN_REGISTRY_N_KINDS; k++)
     {
-      g_auto(GStrv) names = nn_plugins_list (kinds[k].extension_point);
-
-      for (gsize i = 0; names[i] != NULL; i++)
+      names[k] = nn_registry_list_names (k);
+      for (gsize i = 0; names[k][i] != NULL; i++)
         {
-          GType type = nn_plugins_lookup (kinds[k].extension_point, names[i], NULL);
-          g_autofree char *description = description_of (type);
+          GType type = nn_registry_lookup (k, names[k][i], NULL);
 
-          name_width = MAX (name_width, (int) strlen (names[i]));
-          description_width = MAX (description_width, (int) g_utf8_strlen (description, -1));
+          name_width = MAX (name_width, (int) strlen (names[k][i]));
+          description_width = MAX (description_width,
+                                   (int) g_utf8_strlen (description_of (type), -1));
         }
     }
 
-  for (gsize k = 0; k < G_N_ELEMENTS (kinds); k++)
+  for (guint k = 0; k < NN_REGISTRY_N_KINDS; k++)
     {
-      g_auto(GStrv) names = nn_plugins_list (kinds[k].extension_point);
-
-      g_print ("%s%s:\n", k > 0 ? "\n" : "", kinds[k].title);
-      if (names[0] == NULL)
+      g_print ("%s%s:\n", k > 0 ? "\n" : "", nn_registry_kind_get_title (k));
+      if (names[k][0] == NULL)
         g_print ("  none\n");
-      for (gsize i = 0; names[i] != NULL; i++)
+      for (gsize i = 0; names[k][i] != NULL; i++)
         {
-          GType type = nn_plugins_lookup (kinds[k].extension_point, names[i], NULL);
-          g_autofree char *description = description_of (type);
+          GType type = nn_registry_lookup (k, names[k][i], NULL);
+          const char *description = description_of (type);
           /* printf pads bytes; pad characters, for descriptions like "z²". */
           int pad = description_width - (int) g_utf8_strlen (description, -1);
-
           const char *file = nn_plugins_get_file_for_type (type);
 
           /* The library's own say "(built-in)" already. */
           g_print (file[0] == '(' ? "  %-*s  %s%*s  %s\n" : "  %-*s  %s%*s  (%s)\n",
-                   name_width, names[i], description, pad, "", file);
+                   name_width, names[k][i], description, pad, "", file);
         }
+      g_strfreev (names[k]);
     }
 
   if (failures->len > 0)
@@ -389,15 +212,16 @@ nnrun_cmd_plugins (int    argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   const GOptionEntry entries[] = { G_OPTION_ENTRY_NULL };
-  gboolean found = FALSE;
+  g_autofree GType *types = NULL;
+  guint n_types = 0;
 
   context = g_option_context_new ("[NAME] - list the plugins, or describe one");
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_summary (context,
-    "Without NAME: every activation, loss and optimizer, with its description\n"
-    "and the file it comes from, and every plugin file that could not be loaded,\n"
-    "with the reason. With NAME: its description, its parameters (type, default,\n"
-    "allowed values) and how an experiment file names it.");
+    "Without NAME: every activation, loss, optimizer and schedule, with its\n"
+    "description and the file it comes from, and every plugin file that could not\n"
+    "be loaded, with the reason. With NAME: its description, its parameters (type,\n"
+    "default, allowed values) and how an experiment file names it.");
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return nnrun_usage_error (context, error->message);
   if (argc > 2)
@@ -411,21 +235,14 @@ nnrun_cmd_plugins (int    argc,
       return EXIT_OK;
     }
 
-  for (gsize k = 0; k < G_N_ELEMENTS (kinds); k++)
+  types = lookup_any (argv[1], &n_types);
+  if (types == NULL)
+    return EXIT_BAD_INPUT;
+  for (guint i = 0; i < n_types; i++)
     {
-      GType type = nn_plugins_lookup (kinds[k].extension_point, argv[1], NULL);
-
-      if (type == G_TYPE_INVALID)
-        continue;
-      if (found)
+      if (i > 0)
         g_print ("\n");
-      print_details (type);
-      found = TRUE;
-    }
-  if (!found)
-    {
-      print_unknown (argv[1], "activation, loss or optimizer", G_N_ELEMENTS (kinds));
-      return EXIT_BAD_INPUT;
+      print_details (types[i]);
     }
   return EXIT_OK;
 }
@@ -438,68 +255,95 @@ looks_like_file (const char *arg)
   return strchr (arg, G_DIR_SEPARATOR) != NULL || g_str_has_suffix (arg, "." G_MODULE_SUFFIX);
 }
 
+/* Whether check-plugin has a check for @type: derivatives for activations
+ * and losses, steps on a quadratic for optimizers. */
+static gboolean
+is_checkable (GType type)
+{
+  return g_type_is_a (type, NN_TYPE_ACTIVATION) || g_type_is_a (type, NN_TYPE_LOSS) ||
+         g_type_is_a (type, NN_TYPE_OPTIMIZER);
+}
+
+static gboolean
+is_builtin (GType type)
+{
+  return g_str_equal (nn_plugins_get_file_for_type (type), "(built-in)");
+}
+
+/* Adds the checkable types of the file at @arg to @types. */
+static int
+collect_file_types (const char *arg,
+                    GArray     *types)
+{
+  /* Absolute: dlopen() looks for a bare "x.so" in the library path, not in
+   * the current folder. */
+  g_autofree char *path = g_canonicalize_filename (arg, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree GType *file_types = NULL;
+  guint n_types = 0, n_before = types->len;
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_printerr ("nnrun: %s: no such file\n", arg);
+      return EXIT_BAD_INPUT;
+    }
+  /* That file alone: what the search path holds is not under test. */
+  if (!nn_plugins_load_file (path, &error))
+    {
+      g_printerr ("nnrun: cannot load the plugin: %s\n", error->message);
+      return EXIT_BAD_INPUT;
+    }
+  file_types = nn_plugins_get_types_for_file (path, &n_types);
+  for (guint i = 0; i < n_types; i++)
+    if (is_checkable (file_types[i]))
+      g_array_append_val (types, file_types[i]);
+  if (types->len == n_before)
+    {
+      g_printerr ("nnrun: %s registers no activation, loss or optimizer to check\n", arg);
+      return EXIT_BAD_INPUT;
+    }
+  return EXIT_OK;
+}
+
 /* Adds the checkable types of @arg, a file or a name, to @types. */
 static int
 collect_types (const char *arg,
                GArray     *types,
                gboolean   *loaded_all)
 {
-  g_autoptr(GError) error = NULL;
-  gboolean found = FALSE;
+  g_autofree GType *named = NULL;
+  GType refused = G_TYPE_INVALID;
+  NnRegistryKind kind = NN_REGISTRY_ACTIVATION;
+  guint n_named = 0, n_before = types->len;
 
   if (looks_like_file (arg))
-    {
-      /* Absolute: dlopen() looks for a bare "x.so" in the library path,
-       * not in the current folder. */
-      g_autofree char *path = g_canonicalize_filename (arg, NULL);
-      g_autofree GType *file_types = NULL;
-      guint n_types = 0;
-
-      if (!g_file_test (path, G_FILE_TEST_EXISTS))
-        {
-          g_printerr ("nnrun: %s: no such file\n", arg);
-          return EXIT_BAD_INPUT;
-        }
-      /* That file alone: what the search path holds is not under test. */
-      if (!nn_plugins_load_file (path, &error))
-        {
-          g_printerr ("nnrun: cannot load the plugin: %s\n", error->message);
-          return EXIT_BAD_INPUT;
-        }
-      file_types = nn_plugins_get_types_for_file (path, &n_types);
-      g_array_append_vals (types, file_types, n_types);
-      if (n_types == 0)
-        {
-          g_printerr ("nnrun: %s registers no activation, loss or optimizer to check\n", arg);
-          return EXIT_BAD_INPUT;
-        }
-      return EXIT_OK;
-    }
+    return collect_file_types (arg, types);
 
   if (!*loaded_all)
     {
       load_plugins (TRUE);
       *loaded_all = TRUE;
     }
-  for (gsize k = 0; k < G_N_ELEMENTS (kinds); k++)
-    {
-      GType type = nn_plugins_lookup (kinds[k].extension_point, arg, NULL);
-
-      if (type == G_TYPE_INVALID)
-        continue;
-      /* The library's own optimizers are not plugins. */
-      if (g_str_equal (nn_plugins_get_file_for_type (type), "(built-in)"))
-        {
-          g_printerr ("nnrun: '%s' is an optimizer built into nn, not a plugin; check-plugin "
-                      "checks plugins\n", arg);
-          return EXIT_BAD_INPUT;
-        }
-      g_array_append_val (types, type);
-      found = TRUE;
-    }
-  if (found)
+  named = lookup_any (arg, &n_named);
+  if (named == NULL)
+    return EXIT_BAD_INPUT;
+  for (guint i = 0; i < n_named; i++)
+    if (is_checkable (named[i]) && !is_builtin (named[i]))
+      g_array_append_val (types, named[i]);
+    else if (refused == G_TYPE_INVALID)
+      refused = named[i];
+  if (types->len > n_before)
     return EXIT_OK;
-  print_unknown (arg, "activation, loss or optimizer", G_N_ELEMENTS (kinds));
+
+  nn_registry_kind_for_type (refused, &kind);
+  /* The library's own optimizers and schedules are not plugins. */
+  if (is_builtin (refused))
+    g_printerr ("nnrun: '%s' is %s %s built into nn, not a plugin; check-plugin checks "
+                "plugins\n", arg, strchr ("aeiou", nn_registry_kind_get_name (kind)[0])
+                                  ? "an" : "a", nn_registry_kind_get_name (kind));
+  else
+    g_printerr ("nnrun: '%s' is a %s; check-plugin checks activations, losses and "
+                "optimizers\n", arg, nn_registry_kind_get_name (kind));
   return EXIT_BAD_INPUT;
 }
 
@@ -554,6 +398,67 @@ print_table (GPtrArray *results)
     }
 }
 
+/* Adds every checkable plugin of the search path to @types. */
+static void
+collect_every_plugin (GArray *types)
+{
+  load_plugins (TRUE);
+  for (guint k = 0; k < NN_REGISTRY_N_KINDS; k++)
+    {
+      g_auto(GStrv) names = nn_registry_list_names (k);
+
+      for (gsize i = 0; names[i] != NULL; i++)
+        {
+          GType type = nn_registry_lookup (k, names[i], NULL);
+
+          if (is_checkable (type) && !is_builtin (type))
+            g_array_append_val (types, type);
+        }
+    }
+}
+
+/* Prints what was checked, the table and what failed; returns the exit
+ * status. */
+static int
+print_results (GPtrArray *results,
+               gboolean   derivatives,
+               gboolean   optimizers)
+{
+  g_autoptr(GString) failed = g_string_new (NULL);
+  guint n_failed = 0;
+
+  if (derivatives)
+    g_print ("Derivatives against central finite differences, %s build: a point passes "
+             "within %g relative\n+ %g absolute + the rounding of the function.\n",
+             NN_REAL_NAME, NN_PLUGIN_CHECK_RTOL, NN_PLUGIN_CHECK_ATOL);
+  if (optimizers)
+    g_print ("Optimizers: %d steps on a convex quadratic, the loss must fall; a run resumed "
+             "from the\nsaved state after step %d must end where the whole run ends (its "
+             "largest difference\nis the max abs err).\n", 200, 100);
+  g_print ("\n");
+  print_table (results);
+
+  for (guint i = 0; i < results->len; i++)
+    {
+      NnPluginCheckResult *r = results->pdata[i];
+
+      if (r->passed)
+        continue;
+      if (n_failed++ == 0)
+        g_print ("\n");
+      g_print ("FAIL %s (%s): %s\n", r->name, r->setting, r->failure);
+      g_string_append_printf (failed, "%s%s (%s)", failed->len ? ", " : "", r->name,
+                              r->setting);
+    }
+  if (n_failed > 0)
+    {
+      g_printerr ("nnrun: %u of %u checks failed: %s\n", n_failed, results->len, failed->str);
+      return EXIT_RUN_FAILED;
+    }
+  g_print ("\nAll %u checks passed.\n", results->len);
+  return EXIT_OK;
+}
+
 int
 nnrun_cmd_check_plugin (int    argc,
                         char **argv)
@@ -563,10 +468,9 @@ nnrun_cmd_check_plugin (int    argc,
   g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (GType));
   g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func (
     (GDestroyNotify) nn_plugin_check_result_free);
-  g_autoptr(GString) failed = g_string_new (NULL);
   gboolean all = FALSE, loaded_all = FALSE;
   int seed = 1;
-  guint n_failed = 0, n_optimizers = 0;
+  guint n_optimizers = 0;
   const GOptionEntry entries[] = {
     { "all", 'a', 0, G_OPTION_ARG_NONE, &all,
       "Check every activation, loss and optimizer plugin found on the plugin path", NULL },
@@ -608,21 +512,7 @@ nnrun_cmd_check_plugin (int    argc,
       }
 
   if (all)
-    {
-      load_plugins (TRUE);
-      for (gsize k = 0; k < G_N_ELEMENTS (kinds); k++)
-        {
-          g_auto(GStrv) names = nn_plugins_list (kinds[k].extension_point);
-
-          for (gsize i = 0; names[i] != NULL; i++)
-            {
-              GType type = nn_plugins_lookup (kinds[k].extension_point, names[i], NULL);
-
-              if (!g_str_equal (nn_plugins_get_file_for_type (type), "(built-in)"))
-                g_array_append_val (types, type);
-            }
-        }
-    }
+    collect_every_plugin (types);
   for (int i = 1; i < argc; i++)
     {
       int status = collect_types (argv[i], types, &loaded_all);
@@ -652,34 +542,5 @@ nnrun_cmd_check_plugin (int    argc,
       g_ptr_array_extend_and_steal (results, g_steal_pointer (&these));
     }
 
-  if (n_optimizers < types->len)
-    g_print ("Derivatives against central finite differences, %s build: a point passes "
-             "within %g relative\n+ %g absolute + the rounding of the function.\n",
-             NN_REAL_NAME, NN_PLUGIN_CHECK_RTOL, NN_PLUGIN_CHECK_ATOL);
-  if (n_optimizers > 0)
-    g_print ("Optimizers: %d steps on a convex quadratic, the loss must fall; a run resumed "
-             "from the\nsaved state after step %d must end where the whole run ends (its "
-             "largest difference\nis the max abs err).\n", 200, 100);
-  g_print ("\n");
-  print_table (results);
-
-  for (guint i = 0; i < results->len; i++)
-    {
-      NnPluginCheckResult *r = results->pdata[i];
-
-      if (r->passed)
-        continue;
-      if (n_failed++ == 0)
-        g_print ("\n");
-      g_print ("FAIL %s (%s): %s\n", r->name, r->setting, r->failure);
-      g_string_append_printf (failed, "%s%s (%s)", failed->len ? ", " : "", r->name,
-                              r->setting);
-    }
-  if (n_failed > 0)
-    {
-      g_printerr ("nnrun: %u of %u checks failed: %s\n", n_failed, results->len, failed->str);
-      return EXIT_RUN_FAILED;
-    }
-  g_print ("\nAll %u checks passed.\n", results->len);
-  return EXIT_OK;
+  return print_results (results, n_optimizers < types->len, n_optimizers > 0);
 }

@@ -10,6 +10,7 @@
 #include <glib-unix.h>
 #include <json-glib/json-glib.h>
 #include <nn.h>
+#include <nn-json.h>
 
 #include "nnrun-model.h"
 #include "nnrun-plot.h"
@@ -87,18 +88,6 @@ print_row (NnExperiment *experiment,
 }
 
 static void
-add_json_number (JsonBuilder *b,
-                 const char  *name,
-                 double       v)
-{
-  json_builder_set_member_name (b, name);
-  if (isfinite (v))
-    json_builder_add_double_value (b, v);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
 print_json (JsonNode *root)
 {
   g_autoptr(JsonGenerator) gen = json_generator_new ();
@@ -126,7 +115,7 @@ print_json_row (NnExperiment *experiment,
   json_builder_set_member_name (b, "epochs");
   json_builder_add_int_value (b, nn_experiment_get_epochs (experiment));
   for (guint c = 1; columns[c] != NULL; c++)
-    add_json_number (b, columns[c], nn_experiment_get_history_value (experiment, epoch, c));
+    nn_json_builder_add_number (b, columns[c], nn_experiment_get_history_value (experiment, epoch, c));
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   print_json (root);

@@ -5,6 +5,7 @@
 
 #include "nn-errors.h"
 #include "nn-optimizer-private.h"
+#include "nn-registry-private.h"
 #include "nn-sgd-optimizer.h"
 #include "nn-simd.h"
 
@@ -33,7 +34,10 @@ struct _NnSgdOptimizer
   GPtrArray  *momentum_buffers;   /* NnMatrix, one per parameter, or NULL */
 };
 
-G_DEFINE_FINAL_TYPE (NnSgdOptimizer, nn_sgd_optimizer, NN_TYPE_OPTIMIZER)
+G_DEFINE_FINAL_TYPE_WITH_CODE (NnSgdOptimizer, nn_sgd_optimizer, NN_TYPE_OPTIMIZER,
+                               nn_registry_ensure_extension_points ();
+                               g_io_extension_point_implement (NN_OPTIMIZER_EXTENSION_POINT_NAME,
+                                                               g_define_type_id, "sgd", 0))
 
 enum {
   PROP_0,

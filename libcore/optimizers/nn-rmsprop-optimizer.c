@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "nn-optimizer-private.h"
+#include "nn-registry-private.h"
 #include "nn-rmsprop-optimizer.h"
 
 /**
@@ -31,7 +32,10 @@ struct _NnRmspropOptimizer
   GPtrArray  *momentum_buffer;   /* b, when momentum > 0 */
 };
 
-G_DEFINE_FINAL_TYPE (NnRmspropOptimizer, nn_rmsprop_optimizer, NN_TYPE_OPTIMIZER)
+G_DEFINE_FINAL_TYPE_WITH_CODE (NnRmspropOptimizer, nn_rmsprop_optimizer, NN_TYPE_OPTIMIZER,
+                               nn_registry_ensure_extension_points ();
+                               g_io_extension_point_implement (NN_OPTIMIZER_EXTENSION_POINT_NAME,
+                                                               g_define_type_id, "rmsprop", 0))
 
 enum {
   PROP_0,

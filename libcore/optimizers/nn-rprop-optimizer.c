@@ -5,6 +5,7 @@
 
 #include "nn-errors.h"
 #include "nn-optimizer-private.h"
+#include "nn-registry-private.h"
 #include "nn-rprop-optimizer.h"
 
 /* eta-minus lies in (0, 1) and eta-plus above 1, as PyTorch requires. */
@@ -36,7 +37,10 @@ struct _NnRpropOptimizer
   GPtrArray  *step_size;   /* per-element step sizes */
 };
 
-G_DEFINE_FINAL_TYPE (NnRpropOptimizer, nn_rprop_optimizer, NN_TYPE_OPTIMIZER)
+G_DEFINE_FINAL_TYPE_WITH_CODE (NnRpropOptimizer, nn_rprop_optimizer, NN_TYPE_OPTIMIZER,
+                               nn_registry_ensure_extension_points ();
+                               g_io_extension_point_implement (NN_OPTIMIZER_EXTENSION_POINT_NAME,
+                                                               g_define_type_id, "rprop", 0))
 
 enum {
   PROP_0,

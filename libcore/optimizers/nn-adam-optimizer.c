@@ -6,6 +6,7 @@
 
 #include "nn-adam-optimizer-private.h"
 #include "nn-optimizer-private.h"
+#include "nn-registry-private.h"
 
 /* Betas are in [0, 1): 1 would make the bias correction divide by zero. */
 #define BETA_MAX (1.0 - DBL_EPSILON / 2)
@@ -38,7 +39,11 @@ typedef struct
   GPtrArray  *max_exp_avg_sq;   /* running maximum of v, with amsgrad only */
 } NnAdamOptimizerPrivate;
 
-G_DEFINE_TYPE_WITH_PRIVATE (NnAdamOptimizer, nn_adam_optimizer, NN_TYPE_OPTIMIZER)
+G_DEFINE_TYPE_WITH_CODE (NnAdamOptimizer, nn_adam_optimizer, NN_TYPE_OPTIMIZER,
+                         G_ADD_PRIVATE (NnAdamOptimizer)
+                         nn_registry_ensure_extension_points ();
+                         g_io_extension_point_implement (NN_OPTIMIZER_EXTENSION_POINT_NAME,
+                                                         g_define_type_id, "adam", 0))
 
 enum {
   PROP_0,
