@@ -97,7 +97,7 @@ test_iris_regression (void)
 }
 
 /* One epoch, to keep the suite short; the ten epochs of the file are
- * measured in the README. */
+ * measured in README.md's Quick start. */
 static void
 test_fashion_mnist (void)
 {
