@@ -11,7 +11,9 @@
 #include "nn-plugins.h"
 #include "nn-schedule.h"
 #include "nn-sgd-optimizer.h"
+#include "nn-output-section-private.h"
 #include "nn-utils-private.h"
+#include "nn-yaml-object-private.h"
 
 /* ---- reading the file ---------------------------------------------------- */
 
@@ -19,35 +21,25 @@ static const char * const top_keys[] = {
   "name", "seed", "plugins", "data", "model", "loss", "optimizer", "train",
   "metrics", "output", NULL
 };
-static const char * const data_keys[] = {
-  "source", "test", "task", "positive", "scale", "split", NULL
-};
-static const char * const split_keys[] = { "validation", "test", "stratify", "shuffle", NULL };
 static const char * const model_keys[] = { "init", "layers", NULL };
 static const char * const layer_keys[] = { "units", "activation", "weights", "bias", NULL };
-static const char * const train_keys[] = {
-  "epochs", "batch_size", "shuffle", "schedule", "clip_norm", "early_stopping",
-  "checkpoint_every", NULL
-};
-static const char * const output_keys[] = { "dir", NULL };
+
+/* The keys of `data:` that the experiment reads itself: the sources, which
+ * it loads, and the positive label, which must be one of their classes. */
+static const char * const data_custom_keys[] = { "source", "test", "positive", NULL };
 
 /* What the data section asks for, kept until the model is known. */
 typedef struct {
   NnDataset   *raw;
   NnDataset   *test_raw;     /* a separate test set, as read */
+  yaml_node_t *node;
   yaml_node_t *test_node;
   yaml_node_t *source_node;
   yaml_node_t *task_node;
   yaml_node_t *split_node;
-  yaml_node_t *positive_node;
   gboolean     task_given;
   NnTask       task;
   int          positive;
-  NnScale      scale;
-  double       validation;
-  double       test;
-  gboolean     stratify;
-  gboolean     shuffle;
 } DataSpec;
 
 static void
@@ -116,6 +108,77 @@ read_test_source (NnExperiment  *self,
   return spec->test_raw != NULL;
 }
 
+/* A binary task from a class column: @v names the class that is 1. */
+static gboolean
+read_positive (NnExperiment  *self,
+               NnYamlDoc     *doc,
+               yaml_node_t   *v,
+               DataSpec      *spec,
+               GError       **error)
+{
+  const char * const *classes = nn_dataset_get_class_names (spec->raw);
+  const char *label = nn_yaml_scalar (v);
+  g_autofree char *list = NULL;
+
+  for (guint k = 0; label && classes && classes[k]; k++)
+    if (g_str_equal (classes[k], label))
+      spec->positive = k;
+  if (spec->positive < 0)
+    {
+      list = classes ? g_strjoinv ("', '", (char **) classes) : NULL;
+      nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                         list ? "positive label '%s' is not a class of the target; "
+                                "classes: '%s'"
+                              : "positive label '%s' needs a target of class labels%s",
+                         label ? label : "", list ? list : "");
+      return FALSE;
+    }
+  /* data.task, before this key, was read already. */
+  if (nn_yaml_lookup (doc, spec->node, "task") != NULL &&
+      self->data_section->task != NN_TASK_BINARY)
+    {
+      nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "'positive' makes a binary task, but data.task is not binary");
+      return FALSE;
+    }
+  spec->task = NN_TASK_BINARY;
+  spec->task_given = TRUE;
+  self->positive = g_strdup (label);
+  g_object_set (self->data_section, "positive", label, NULL);
+  return TRUE;
+}
+
+typedef struct {
+  NnExperiment *self;
+  DataSpec     *spec;
+} DataReading;
+
+static gboolean
+read_data_key (NnYamlDoc    *doc,
+               yaml_node_t  *v,
+               const char   *key,
+               gpointer      user_data,
+               GError      **error)
+{
+  DataReading *r = user_data;
+
+  if (g_str_equal (key, "source"))
+    {
+      if (v == NULL)
+        {
+          nn_yaml_set_error (error, doc, r->spec->node, NN_CONFIG_ERROR_MISSING_KEY,
+                             "data needs a 'source'");
+          return FALSE;
+        }
+      return read_source (r->self, doc, v, r->spec, error);
+    }
+  if (v == NULL)
+    return TRUE;
+  if (g_str_equal (key, "test"))
+    return read_test_source (r->self, doc, v, r->spec, error);
+  return read_positive (r->self, doc, v, r->spec, error);
+}
+
 static gboolean
 read_data (NnExperiment  *self,
            NnYamlDoc     *doc,
@@ -123,110 +186,35 @@ read_data (NnExperiment  *self,
            DataSpec      *spec,
            GError       **error)
 {
-  yaml_node_t *v;
+  DataReading r = { self, spec };
+  NnSplitSection *split = self->data_section->split;
 
+  spec->node = node;
   spec->positive = -1;
-  spec->scale = NN_SCALE_NONE;
-  spec->stratify = TRUE;
-  spec->shuffle = TRUE;
-
-  if (!nn_yaml_check_mapping (doc, node, "data", data_keys, error))
+  if (!nn_yaml_read_properties (doc, node, G_OBJECT (self->data_section), "data",
+                                data_custom_keys, read_data_key, &r, error))
     return FALSE;
-
-  if ((v = nn_yaml_lookup (doc, node, "source")) == NULL)
+  if ((spec->task_node = nn_yaml_lookup (doc, node, "task")) != NULL)
     {
-      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_MISSING_KEY,
-                         "data needs a 'source'");
+      spec->task = self->data_section->task;
+      spec->task_given = TRUE;
+    }
+
+  if ((spec->split_node = nn_yaml_lookup (doc, node, "split")) == NULL)
+    return TRUE;
+  if (split->test > 0 && spec->test_node != NULL)
+    {
+      nn_yaml_set_error (error, doc, nn_yaml_lookup (doc, spec->split_node, "test"),
+                         NN_CONFIG_ERROR_INVALID_VALUE,
+                         "the test data come from data.test: give either data.test "
+                         "or a test fraction of the split, not both");
       return FALSE;
     }
-  if (!read_source (self, doc, v, spec, error))
-    return FALSE;
-  if ((v = nn_yaml_lookup (doc, node, "test")) != NULL &&
-      !read_test_source (self, doc, v, spec, error))
-    return FALSE;
-
-  if ((v = nn_yaml_lookup (doc, node, "task")) != NULL)
+  if (split->validation + split->test >= 1.0)
     {
-      gint task;
-      if (!nn_yaml_get_enum (doc, v, "data.task", NN_TYPE_TASK, &task, error))
-        return FALSE;
-      spec->task = task;
-      spec->task_given = TRUE;
-      spec->task_node = v;
-    }
-
-  if ((v = nn_yaml_lookup (doc, node, "positive")) != NULL)
-    {
-      const char * const *classes = nn_dataset_get_class_names (spec->raw);
-      const char *label = nn_yaml_scalar (v);
-      g_autofree char *list = NULL;
-
-      for (guint k = 0; label && classes && classes[k]; k++)
-        if (g_str_equal (classes[k], label))
-          spec->positive = k;
-      if (spec->positive < 0)
-        {
-          list = classes ? g_strjoinv ("', '", (char **) classes) : NULL;
-          nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
-                             list ? "positive label '%s' is not a class of the target; "
-                                    "classes: '%s'"
-                                  : "positive label '%s' needs a target of class labels%s",
-                             label ? label : "", list ? list : "");
-          return FALSE;
-        }
-      if (spec->task_given && spec->task != NN_TASK_BINARY)
-        {
-          nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
-                             "'positive' makes a binary task, but data.task is not binary");
-          return FALSE;
-        }
-      spec->task = NN_TASK_BINARY;
-      spec->task_given = TRUE;
-      spec->positive_node = v;
-      self->positive = g_strdup (label);
-    }
-
-  if ((v = nn_yaml_lookup (doc, node, "scale")) != NULL)
-    {
-      gint scale;
-      if (!nn_yaml_get_enum (doc, v, "data.scale", NN_TYPE_SCALE, &scale, error))
-        return FALSE;
-      spec->scale = scale;
-    }
-
-  if ((v = nn_yaml_lookup (doc, node, "split")) != NULL)
-    {
-      yaml_node_t *s;
-
-      spec->split_node = v;
-      if (!nn_yaml_check_mapping (doc, v, "data.split", split_keys, error))
-        return FALSE;
-      if ((s = nn_yaml_lookup (doc, v, "validation")) != NULL &&
-          !nn_yaml_get_double (doc, s, "data.split.validation", 0, 0.99, &spec->validation, error))
-        return FALSE;
-      if ((s = nn_yaml_lookup (doc, v, "test")) != NULL &&
-          !nn_yaml_get_double (doc, s, "data.split.test", 0, 0.99, &spec->test, error))
-        return FALSE;
-      if ((s = nn_yaml_lookup (doc, v, "stratify")) != NULL &&
-          !nn_yaml_get_bool (doc, s, "data.split.stratify", &spec->stratify, error))
-        return FALSE;
-      if ((s = nn_yaml_lookup (doc, v, "shuffle")) != NULL &&
-          !nn_yaml_get_bool (doc, s, "data.split.shuffle", &spec->shuffle, error))
-        return FALSE;
-      if (spec->test > 0 && spec->test_node != NULL)
-        {
-          nn_yaml_set_error (error, doc, nn_yaml_lookup (doc, v, "test"),
-                             NN_CONFIG_ERROR_INVALID_VALUE,
-                             "the test data come from data.test: give either data.test "
-                             "or a test fraction of the split, not both");
-          return FALSE;
-        }
-      if (spec->validation + spec->test >= 1.0)
-        {
-          nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
-                             "validation and test fractions leave nothing to train on");
-          return FALSE;
-        }
+      nn_yaml_set_error (error, doc, spec->split_node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "validation and test fractions leave nothing to train on");
+      return FALSE;
     }
   return TRUE;
 }
@@ -261,6 +249,141 @@ infer_task (DataSpec   *spec,
   return NN_TASK_REGRESSION;
 }
 
+/* Layer @i of model.layers, @width wide inputs in; the model's size is
+ * checked as it grows. */
+static gboolean
+read_layer (NnExperiment  *self,
+            NnYamlDoc     *doc,
+            yaml_node_t   *item,
+            guint          i,
+            guint         *width,
+            guint64       *n_parameters,
+            yaml_node_t  **units_node,
+            GError       **error)
+{
+  g_autofree char *what = g_strdup_printf ("model.layers[%u]", i);
+  g_autofree char *u_what = g_strdup_printf ("model.layers[%u].units", i);
+  g_autofree char *act_what = g_strdup_printf ("model.layers[%u].activation", i);
+  g_autofree char *w_what = g_strdup_printf ("model.layers[%u].weights", i);
+  g_autofree char *b_what = g_strdup_printf ("model.layers[%u].bias", i);
+  g_autoptr(NnActivation) activation = NULL;
+  g_autoptr(NnLayer) layer = NULL;
+  yaml_node_t *v;
+  guint64 units;
+  NnMatrix *w = NULL, *b = NULL;
+
+  if (!nn_yaml_check_mapping (doc, item, what, layer_keys, error))
+    return FALSE;
+  if ((v = nn_yaml_lookup (doc, item, "units")) == NULL)
+    {
+      nn_yaml_set_error (error, doc, item, NN_CONFIG_ERROR_MISSING_KEY,
+                         "%s needs 'units'", what);
+      return FALSE;
+    }
+  *units_node = v;
+  if (!nn_yaml_get_uint (doc, v, u_what, 1, NN_LAYER_MAX_WIDTH, &units, error))
+    return FALSE;
+  /* Checked before anything is allocated: two wide layers could otherwise
+   * ask for terabytes. */
+  *n_parameters += ((guint64) *width + 1) * units;
+  if (*n_parameters > NN_MODEL_MAX_PARAMETERS)
+    {
+      nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "%s makes the model larger than %" G_GUINT64_FORMAT
+                         " parameters, the most an experiment may have",
+                         u_what, (guint64) NN_MODEL_MAX_PARAMETERS);
+      return FALSE;
+    }
+
+  if ((v = nn_yaml_lookup (doc, item, "activation")) != NULL)
+    activation = NN_ACTIVATION (nn_yaml_new_object (doc, v, NN_ACTIVATION_EXTENSION_POINT_NAME,
+                                                    act_what, error));
+  else
+    {
+      g_autoptr(GError) local_error = NULL;
+      activation = nn_activation_new_by_name ("linear", &local_error);
+      if (activation == NULL)
+        nn_yaml_set_error (error, doc, item, NN_CONFIG_ERROR_UNKNOWN_TYPE,
+                           "%s has no activation and the default 'linear' is not "
+                           "available: %s", what, local_error->message);
+    }
+  if (activation == NULL)
+    return FALSE;
+
+  if ((v = nn_yaml_lookup (doc, item, "weights")) != NULL &&
+      (w = nn_yaml_get_matrix (doc, v, w_what, (guint) units, *width, FALSE, error)) == NULL)
+    return FALSE;
+  g_ptr_array_add (self->inline_weights, w);
+  if ((v = nn_yaml_lookup (doc, item, "bias")) != NULL &&
+      (b = nn_yaml_get_matrix (doc, v, b_what, 1, (guint) units, TRUE, error)) == NULL)
+    return FALSE;
+  g_ptr_array_add (self->inline_biases, b);
+
+  layer = nn_layer_new (*width, (guint) units, activation);
+  nn_model_add_layer (self->model, layer);
+  *width = (guint) units;
+  return TRUE;
+}
+
+/* The output layer, @width units wide, must fit the targets. */
+static gboolean
+check_output_layer (NnDataset    *raw,
+                    NnYamlDoc    *doc,
+                    DataSpec     *spec,
+                    guint         width,
+                    yaml_node_t  *units_node,
+                    GError      **error)
+{
+  yaml_node_t *task_node = spec->task_node ? spec->task_node : spec->source_node;
+  guint want = 0;
+
+  switch (spec->task)
+    {
+    case NN_TASK_BINARY:
+    case NN_TASK_MULTICLASS:
+      {
+        /* Numbering the classes of the whole data set here, before it is
+         * split, gives every part the same classes. */
+        g_autoptr(GError) local_error = NULL;
+        g_autoptr(NnDataset) encoded = nn_dataset_encode (raw, spec->task, spec->positive,
+                                                          &local_error);
+        if (encoded == NULL)
+          {
+            nn_yaml_set_error (error, doc, task_node, NN_CONFIG_ERROR_INVALID_VALUE,
+                               "%s", local_error->message);
+            return FALSE;
+          }
+        want = nn_dataset_get_targets (encoded)->cols;
+      }
+      break;
+    case NN_TASK_REGRESSION:
+      if (nn_dataset_get_class_names (raw) != NULL)
+        {
+          nn_yaml_set_error (error, doc, task_node, NN_CONFIG_ERROR_INVALID_VALUE,
+                             "a regression needs numeric targets, but the target holds "
+                             "class labels such as '%s'",
+                             nn_dataset_get_class_names (raw)[0]);
+          return FALSE;
+        }
+      want = nn_dataset_get_targets (raw)->cols;
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  if (width != want)
+    {
+      const char *task_name = spec->task == NN_TASK_BINARY ? "a binary task"
+                              : spec->task == NN_TASK_MULTICLASS ? "the data's classes"
+                              : "the regression targets";
+      nn_yaml_set_error (error, doc, units_node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "the output layer has %u units, but %s need%s %u",
+                         width, task_name,
+                         spec->task == NN_TASK_BINARY ? "s" : "", want);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 read_layers (NnExperiment  *self,
              NnYamlDoc     *doc,
@@ -270,12 +393,10 @@ read_layers (NnExperiment  *self,
              DataSpec      *spec,
              GError       **error)
 {
-  GPtrArray *weights = self->inline_weights;
-  GPtrArray *biases = self->inline_biases;
-  guint n_layers, width = n_inputs, want = 0;
+  guint n_layers, width = n_inputs;
   guint64 n_parameters = 0;
   yaml_node_t *last_units = NULL;
-  const char *what_out = NULL;
+  NnLayer *out;
 
   if (node->type != YAML_SEQUENCE_NODE || nn_yaml_n_items (node) == 0)
     {
@@ -291,131 +412,23 @@ read_layers (NnExperiment  *self,
                          n_layers, NN_MODEL_MAX_LAYERS);
       return FALSE;
     }
-
   for (guint i = 0; i < n_layers; i++)
-    {
-      yaml_node_t *item = nn_yaml_item (doc, node, i);
-      g_autofree char *what = g_strdup_printf ("model.layers[%u]", i);
-      g_autofree char *act_what = g_strdup_printf ("model.layers[%u].activation", i);
-      g_autofree char *w_what = g_strdup_printf ("model.layers[%u].weights", i);
-      g_autofree char *b_what = g_strdup_printf ("model.layers[%u].bias", i);
-      g_autoptr(NnActivation) activation = NULL;
-      g_autoptr(NnLayer) layer = NULL;
-      yaml_node_t *v;
-      guint64 units;
-      NnMatrix *w = NULL, *b = NULL;
-
-      if (!nn_yaml_check_mapping (doc, item, what, layer_keys, error))
-        return FALSE;
-      if ((v = nn_yaml_lookup (doc, item, "units")) == NULL)
-        {
-          nn_yaml_set_error (error, doc, item, NN_CONFIG_ERROR_MISSING_KEY,
-                             "%s needs 'units'", what);
-          return FALSE;
-        }
-      last_units = v;
-      {
-        g_autofree char *u_what = g_strdup_printf ("model.layers[%u].units", i);
-        if (!nn_yaml_get_uint (doc, v, u_what, 1, NN_LAYER_MAX_WIDTH, &units, error))
-          return FALSE;
-        /* Checked before anything is allocated: two wide layers could
-         * otherwise ask for terabytes. */
-        n_parameters += ((guint64) width + 1) * units;
-        if (n_parameters > NN_MODEL_MAX_PARAMETERS)
-          {
-            nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
-                               "%s makes the model larger than %" G_GUINT64_FORMAT
-                               " parameters, the most an experiment may have",
-                               u_what, (guint64) NN_MODEL_MAX_PARAMETERS);
-            return FALSE;
-          }
-      }
-
-      if ((v = nn_yaml_lookup (doc, item, "activation")) != NULL)
-        activation = NN_ACTIVATION (nn_yaml_new_object (doc, v, NN_ACTIVATION_EXTENSION_POINT_NAME,
-                                                        act_what, error));
-      else
-        {
-          g_autoptr(GError) local_error = NULL;
-          activation = nn_activation_new_by_name ("linear", &local_error);
-          if (activation == NULL)
-            nn_yaml_set_error (error, doc, item, NN_CONFIG_ERROR_UNKNOWN_TYPE,
-                               "%s has no activation and the default 'linear' is not "
-                               "available: %s", what, local_error->message);
-        }
-      if (activation == NULL)
-        return FALSE;
-      if (i == n_layers - 1)
-        what_out = nn_activation_get_name (activation);
-
-      if ((v = nn_yaml_lookup (doc, item, "weights")) != NULL &&
-          (w = nn_yaml_get_matrix (doc, v, w_what, (guint) units, width, FALSE, error)) == NULL)
-        return FALSE;
-      g_ptr_array_add (weights, w);
-      if ((v = nn_yaml_lookup (doc, item, "bias")) != NULL &&
-          (b = nn_yaml_get_matrix (doc, v, b_what, 1, (guint) units, TRUE, error)) == NULL)
-        return FALSE;
-      g_ptr_array_add (biases, b);
-
-      layer = nn_layer_new (width, (guint) units, activation);
-      nn_model_add_layer (self->model, layer);
-      width = (guint) units;
-    }
-
-  /* The output layer must fit the targets. */
-  if (!spec->task_given)
-    spec->task = infer_task (spec, width, what_out);
-  switch (spec->task)
-    {
-    case NN_TASK_BINARY:
-    case NN_TASK_MULTICLASS:
-      {
-        /* Numbering the classes of the whole data set here, before it is
-         * split, gives every part the same classes. */
-        g_autoptr(GError) local_error = NULL;
-        g_autoptr(NnDataset) encoded = nn_dataset_encode (spec->raw, spec->task, spec->positive,
-                                                          &local_error);
-        if (encoded == NULL)
-          {
-            nn_yaml_set_error (error, doc,
-                               spec->task_node ? spec->task_node : spec->source_node,
-                               NN_CONFIG_ERROR_INVALID_VALUE, "%s", local_error->message);
-            return FALSE;
-          }
-        want = nn_dataset_get_targets (encoded)->cols;
-      }
-      break;
-    case NN_TASK_REGRESSION:
-      if (nn_dataset_get_class_names (spec->raw) != NULL)
-        {
-          nn_yaml_set_error (error, doc, spec->task_node ? spec->task_node : spec->source_node,
-                             NN_CONFIG_ERROR_INVALID_VALUE,
-                             "a regression needs numeric targets, but the target holds "
-                             "class labels such as '%s'",
-                             nn_dataset_get_class_names (spec->raw)[0]);
-          return FALSE;
-        }
-      want = nn_dataset_get_targets (spec->raw)->cols;
-      break;
-    default:
-      g_assert_not_reached ();
-    }
-  if (width != want)
-    {
-      const char *task_name = spec->task == NN_TASK_BINARY ? "a binary task"
-                              : spec->task == NN_TASK_MULTICLASS ? "the data's classes"
-                              : "the regression targets";
-      nn_yaml_set_error (error, doc, last_units, NN_CONFIG_ERROR_INVALID_VALUE,
-                         "the output layer has %u units, but %s need%s %u",
-                         width, task_name,
-                         spec->task == NN_TASK_BINARY ? "s" : "", want);
+    if (!read_layer (self, doc, nn_yaml_item (doc, node, i), i, &width, &n_parameters,
+                     &last_units, error))
       return FALSE;
-    }
+
+  out = nn_model_get_layer (self->model, n_layers - 1);
+  if (!spec->task_given)
+    spec->task = infer_task (spec, width,
+                             nn_activation_get_name (nn_layer_get_activation (out)));
+  if (!check_output_layer (spec->raw, doc, spec, width, last_units, error))
+    return FALSE;
 
   nn_model_init_parameters (self->model, init);
   for (guint i = 0; i < n_layers; i++)
     if (!nn_layer_set_parameters (nn_model_get_layer (self->model, i),
-                                  weights->pdata[i], biases->pdata[i], error))
+                                  self->inline_weights->pdata[i],
+                                  self->inline_biases->pdata[i], error))
       return FALSE;   /* shapes were checked while reading */
   return TRUE;
 }
@@ -459,10 +472,11 @@ prepare_data (NnExperiment  *self,
   g_autoptr(NnDataset) val = NULL;
   g_autoptr(NnDataset) test = NULL;
   g_autoptr(GError) local_error = NULL;
+  NnSplitSection *split = self->data_section->split;
 
-  if (!nn_dataset_split (spec->raw, spec->validation, spec->test,
-                         spec->stratify && spec->task != NN_TASK_REGRESSION,
-                         spec->shuffle, rand, &train, &val, &test, &local_error))
+  if (!nn_dataset_split (spec->raw, split->validation, split->test,
+                         split->stratify && spec->task != NN_TASK_REGRESSION,
+                         split->shuffle, rand, &train, &val, &test, &local_error))
     {
       nn_yaml_set_error (error, doc, spec->split_node ? spec->split_node : spec->source_node,
                          NN_CONFIG_ERROR_INVALID_VALUE, "%s", local_error->message);
@@ -474,9 +488,11 @@ prepare_data (NnExperiment  *self,
   self->train = nn_dataset_encode (train, spec->task, spec->positive, error);
   if (self->train == NULL)
     return FALSE;
-  if (val != NULL && (self->val = nn_dataset_encode (val, spec->task, spec->positive, error)) == NULL)
+  if (val != NULL &&
+      (self->val = nn_dataset_encode (val, spec->task, spec->positive, error)) == NULL)
     return FALSE;
-  if (test != NULL && (self->test = nn_dataset_encode (test, spec->task, spec->positive, error)) == NULL)
+  if (test != NULL &&
+      (self->test = nn_dataset_encode (test, spec->task, spec->positive, error)) == NULL)
     return FALSE;
   if (spec->test_raw != NULL)
     {
@@ -494,7 +510,7 @@ prepare_data (NnExperiment  *self,
 
   /* Fitted on the training part alone, applied unchanged to the rest and,
    * once saved, to the data a model predicts on. */
-  self->scaler = nn_scaler_new (spec->scale);
+  self->scaler = nn_scaler_new (self->data_section->scale);
   nn_scaler_fit (self->scaler, nn_dataset_get_features (self->train));
   nn_dataset_apply_scaler (self->train, self->scaler);
   if (self->val != NULL)
@@ -520,14 +536,13 @@ default_loss (NnTask task)
 }
 
 static gboolean
-read_training (NnExperiment  *self,
-               NnYamlDoc     *doc,
-               yaml_node_t   *root,
-               GError       **error)
+read_loss (NnExperiment  *self,
+           NnYamlDoc     *doc,
+           yaml_node_t   *root,
+           GError       **error)
 {
-  yaml_node_t *v, *s, *early_node = NULL;
+  yaml_node_t *v;
 
-  /* loss */
   if ((v = nn_yaml_lookup (doc, root, "loss")) != NULL)
     {
       g_autoptr(GObject) loss = nn_yaml_new_object (doc, v, NN_LOSS_EXTENSION_POINT_NAME,
@@ -549,8 +564,17 @@ read_training (NnExperiment  *self,
         }
       nn_model_set_loss (self->model, loss);
     }
+  return TRUE;
+}
 
-  /* optimizer */
+static gboolean
+read_optimizer (NnExperiment  *self,
+                NnYamlDoc     *doc,
+                yaml_node_t   *root,
+                GError       **error)
+{
+  yaml_node_t *v;
+
   if ((v = nn_yaml_lookup (doc, root, "optimizer")) != NULL)
     {
       g_autoptr(GObject) opt = nn_yaml_new_object (doc, v, NN_OPTIMIZER_EXTENSION_POINT_NAME,
@@ -572,68 +596,41 @@ read_training (NnExperiment  *self,
       g_autoptr(NnOptimizer) opt = nn_sgd_optimizer_new (0.01);
       nn_model_set_optimizer (self->model, opt);
     }
+  return TRUE;
+}
 
-  /* train */
-  self->epochs = 100;
-  self->batch_size = 0;
-  self->shuffle = TRUE;
-  if ((v = nn_yaml_lookup (doc, root, "train")) != NULL)
-    {
-      guint64 n;
+/* The trainer takes the section's settings; early stopping and checkpoints
+ * are the run's. */
+static gboolean
+read_train (NnExperiment  *self,
+            NnYamlDoc     *doc,
+            yaml_node_t   *root,
+            GError       **error)
+{
+  NnTrainSection *train = self->train_section;
+  yaml_node_t *v;
 
-      if (!nn_yaml_check_mapping (doc, v, "train", train_keys, error))
-        return FALSE;
-      if ((s = nn_yaml_lookup (doc, v, "epochs")) != NULL)
-        {
-          if (!nn_yaml_get_uint (doc, s, "train.epochs", 1, 10000000, &n, error))
-            return FALSE;
-          self->epochs = (guint) n;
-        }
-      if ((s = nn_yaml_lookup (doc, v, "batch_size")) != NULL)
-        {
-          if (!nn_yaml_get_uint (doc, s, "train.batch_size", 0, G_MAXUINT32, &n, error))
-            return FALSE;
-          self->batch_size = (guint) n;
-        }
-      if ((s = nn_yaml_lookup (doc, v, "shuffle")) != NULL &&
-          !nn_yaml_get_bool (doc, s, "train.shuffle", &self->shuffle, error))
-        return FALSE;
-      if ((s = nn_yaml_lookup (doc, v, "schedule")) != NULL)
-        {
-          g_autoptr(GObject) schedule = nn_yaml_new_object (doc, s, NN_SCHEDULE_EXTENSION_POINT_NAME,
-                                                            "train.schedule", error);
-          if (schedule == NULL)
-            return FALSE;
-          nn_schedule_set_total_epochs (NN_SCHEDULE (schedule), self->epochs);
-          nn_trainer_set_schedule (self->trainer, NN_SCHEDULE (schedule));
-        }
-      if ((s = nn_yaml_lookup (doc, v, "clip_norm")) != NULL)
-        {
-          double clip;
-          if (!nn_yaml_get_double (doc, s, "train.clip_norm", 0, G_MAXDOUBLE, &clip, error))
-            return FALSE;
-          nn_trainer_set_clip_norm (self->trainer, clip);
-        }
-      if ((s = nn_yaml_lookup (doc, v, "early_stopping")) != NULL)
-        {
-          GObject *es = nn_yaml_new_object_of_type (doc, s, NN_TYPE_EARLY_STOPPING,
-                                                    "train.early_stopping", error);
-          if (es == NULL)
-            return FALSE;
-          self->early_stopping = NN_EARLY_STOPPING (es);
-          early_node = s;
-        }
-      if ((s = nn_yaml_lookup (doc, v, "checkpoint_every")) != NULL)
-        {
-          if (!nn_yaml_get_uint (doc, s, "train.checkpoint_every", 0, G_MAXUINT32, &n, error))
-            return FALSE;
-          self->checkpoint_every = (guint) n;
-        }
-    }
-  g_object_set (self->trainer, "epochs", self->epochs, "batch-size", self->batch_size,
-                "shuffle", self->shuffle, NULL);
+  if ((v = nn_yaml_lookup (doc, root, "train")) != NULL &&
+      !nn_yaml_read_properties (doc, v, G_OBJECT (train), "train", NULL, NULL, NULL, error))
+    return FALSE;
+  if (train->schedule != NULL)
+    nn_schedule_set_total_epochs (train->schedule, train->epochs);
+  g_object_set (self->trainer, "epochs", train->epochs, "batch-size", train->batch_size,
+                "shuffle", train->shuffle, "clip-norm", train->clip_norm,
+                "schedule", train->schedule, NULL);
+  g_set_object (&self->early_stopping, train->early_stopping);
+  self->checkpoint_every = train->checkpoint_every;
+  return TRUE;
+}
 
-  /* metrics */
+static gboolean
+read_metrics (NnExperiment  *self,
+              NnYamlDoc     *doc,
+              yaml_node_t   *root,
+              GError       **error)
+{
+  yaml_node_t *v;
+
   if ((v = nn_yaml_lookup (doc, root, "metrics")) != NULL)
     {
       g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
@@ -677,25 +674,36 @@ read_training (NnExperiment  *self,
       self->metrics = g_strdupv ((char **) (self->task == NN_TASK_REGRESSION ? regression
                                                                              : classification));
     }
+  return TRUE;
+}
 
-  /* output */
-  if ((v = nn_yaml_lookup (doc, root, "output")) != NULL)
-    {
-      const char *dir;
+static gboolean
+read_output (NnExperiment  *self,
+             NnYamlDoc     *doc,
+             yaml_node_t   *root,
+             GError       **error)
+{
+  g_autoptr(NnOutputSection) output = g_object_new (NN_TYPE_OUTPUT_SECTION, NULL);
+  yaml_node_t *v;
 
-      if (!nn_yaml_check_mapping (doc, v, "output", output_keys, error))
-        return FALSE;
-      if ((s = nn_yaml_lookup (doc, v, "dir")) != NULL)
-        {
-          if (!nn_yaml_get_string (doc, s, "output.dir", &dir, error))
-            return FALSE;
-          self->output_dir = g_strdup (dir);
-        }
-    }
-  if (self->output_dir == NULL)
-    self->output_dir = g_build_filename ("runs", self->name, NULL);
+  if ((v = nn_yaml_lookup (doc, root, "output")) != NULL &&
+      !nn_yaml_read_properties (doc, v, G_OBJECT (output), "output", NULL, NULL, NULL, error))
+    return FALSE;
+  self->output_dir = output->dir != NULL ? g_strdup (output->dir)
+                                         : g_build_filename ("runs", self->name, NULL);
+  return TRUE;
+}
 
-  /* Early stopping watches a column of the history. */
+/* Early stopping watches a column of the history. */
+static gboolean
+check_early_stopping (NnExperiment  *self,
+                      NnYamlDoc     *doc,
+                      yaml_node_t   *root,
+                      GError       **error)
+{
+  yaml_node_t *early_node = nn_yaml_lookup (doc, nn_yaml_lookup (doc, root, "train"),
+                                            "early_stopping");
+
   if (self->early_stopping != NULL)
     {
       const char *monitor = nn_early_stopping_get_monitor (self->early_stopping);
@@ -731,6 +739,20 @@ read_training (NnExperiment  *self,
 }
 
 static gboolean
+read_training (NnExperiment  *self,
+               NnYamlDoc     *doc,
+               yaml_node_t   *root,
+               GError       **error)
+{
+  return read_loss (self, doc, root, error) &&
+         read_optimizer (self, doc, root, error) &&
+         read_train (self, doc, root, error) &&
+         read_metrics (self, doc, root, error) &&
+         read_output (self, doc, root, error) &&
+         check_early_stopping (self, doc, root, error);
+}
+
+static gboolean
 is_class_sorted (NnDataset *raw)
 {
   const NnMatrix *t = nn_dataset_get_targets (raw);
@@ -741,18 +763,13 @@ is_class_sorted (NnDataset *raw)
   return t->rows > 2 && changes + 1 <= nn_dataset_get_n_classes (raw);
 }
 
-gboolean
-nn_experiment_load (NnExperiment  *self,
-               NnYamlDoc     *doc,
-               GError       **error)
+static gboolean
+read_name (NnExperiment  *self,
+           NnYamlDoc     *doc,
+           yaml_node_t   *root,
+           GError       **error)
 {
-  g_auto(DataSpec) spec = { 0 };
-  yaml_node_t *root = nn_yaml_root (doc);
   yaml_node_t *v;
-  guint64 seed = 42;
-
-  if (!nn_yaml_check_mapping (doc, root, "the experiment", top_keys, error))
-    return FALSE;
 
   if ((v = nn_yaml_lookup (doc, root, "name")) != NULL)
     {
@@ -776,43 +793,70 @@ nn_experiment_load (NnExperiment  *self,
         *dot = '\0';
       self->name = g_strdup (base);
     }
+  return TRUE;
+}
 
+/* Plugin folders, loaded before any name is looked up. */
+static gboolean
+read_plugins (NnExperiment  *self,
+              NnYamlDoc     *doc,
+              yaml_node_t   *root,
+              GError       **error)
+{
+  yaml_node_t *v;
+
+  if ((v = nn_yaml_lookup (doc, root, "plugins")) == NULL)
+    return TRUE;
+  if (v->type != YAML_SEQUENCE_NODE)
+    {
+      nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "plugins must be a list of folders");
+      return FALSE;
+    }
+  for (guint i = 0; i < nn_yaml_n_items (v); i++)
+    {
+      yaml_node_t *item = nn_yaml_item (doc, v, i);
+      g_autoptr(GError) local_error = NULL;
+      g_autofree char *given = NULL;
+      g_autofree char *dir = NULL;
+      const char *rel;
+
+      if (!nn_yaml_get_string (doc, item, "a plugins folder", &rel, error))
+        return FALSE;
+      given = resolve_path (self, rel);
+      dir = g_canonicalize_filename (given, NULL);
+      if (!nn_yaml_check_path (doc, item, "a plugins folder", dir, error))
+        return FALSE;
+      g_ptr_array_add (self->plugin_dirs, g_strdup (dir));
+      if (!nn_plugins_add_directory (dir, &local_error))
+        {
+          nn_yaml_set_error (error, doc, item, NN_CONFIG_ERROR_INVALID_VALUE,
+                             "%s", local_error->message);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+nn_experiment_load (NnExperiment  *self,
+                    NnYamlDoc     *doc,
+                    GError       **error)
+{
+  g_auto(DataSpec) spec = { 0 };
+  yaml_node_t *root = nn_yaml_root (doc);
+  yaml_node_t *v;
+  guint64 seed = 42;
+
+  if (!nn_yaml_check_mapping (doc, root, "the experiment", top_keys, error) ||
+      !read_name (self, doc, root, error))
+    return FALSE;
   if ((v = nn_yaml_lookup (doc, root, "seed")) != NULL &&
       !nn_yaml_get_uint (doc, v, "seed", 0, G_MAXUINT32, &seed, error))
     return FALSE;
   self->seed = seed;
-
-  if ((v = nn_yaml_lookup (doc, root, "plugins")) != NULL)
-    {
-      if (v->type != YAML_SEQUENCE_NODE)
-        {
-          nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
-                             "plugins must be a list of folders");
-          return FALSE;
-        }
-      for (guint i = 0; i < nn_yaml_n_items (v); i++)
-        {
-          yaml_node_t *item = nn_yaml_item (doc, v, i);
-          g_autoptr(GError) local_error = NULL;
-          g_autofree char *given = NULL;
-          g_autofree char *dir = NULL;
-          const char *rel;
-
-          if (!nn_yaml_get_string (doc, item, "a plugins folder", &rel, error))
-            return FALSE;
-          given = resolve_path (self, rel);
-          dir = g_canonicalize_filename (given, NULL);
-          if (!nn_yaml_check_path (doc, item, "a plugins folder", dir, error))
-            return FALSE;
-          g_ptr_array_add (self->plugin_dirs, g_strdup (dir));
-          if (!nn_plugins_add_directory (dir, &local_error))
-            {
-              nn_yaml_set_error (error, doc, item, NN_CONFIG_ERROR_INVALID_VALUE,
-                                 "%s", local_error->message);
-              return FALSE;
-            }
-        }
-    }
+  if (!read_plugins (self, doc, root, error))
+    return FALSE;
 
   if ((v = nn_yaml_lookup (doc, root, "data")) == NULL)
     {
@@ -835,141 +879,13 @@ nn_experiment_load (NnExperiment  *self,
   if (!read_model (self, doc, v, &spec, error))
     return FALSE;
   self->task = spec.task;
-  self->scale = spec.scale;
-  self->split_validation = spec.validation;
-  self->split_test = spec.test;
-  self->split_stratify = spec.stratify;
-  self->split_shuffle = spec.shuffle;
+  g_object_set (self->data_section, "task", spec.task, NULL);
   self->raw_class_sorted = nn_dataset_get_class_names (spec.raw) != NULL &&
                            is_class_sorted (spec.raw);
 
   if (!prepare_data (self, doc, &spec, error))
     return FALSE;
   return read_training (self, doc, root, error);
-}
-
-/* ---- likely mistakes ----------------------------------------------------- */
-
-static void
-warn (NnExperiment *self,
-      NnYamlDoc    *doc,
-      yaml_node_t  *node,
-      const char   *format,
-      ...) G_GNUC_PRINTF (4, 5);
-
-static void
-warn (NnExperiment *self,
-      NnYamlDoc    *doc,
-      yaml_node_t  *node,
-      const char   *format,
-      ...)
-{
-  g_autoptr(GError) as_error = NULL;
-  g_autofree char *message = NULL;
-  va_list args;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-  /* Positions are formatted as for errors, then called a warning. */
-  nn_yaml_set_error (&as_error, doc, node, 0, "%s", message);
-  {
-    char *at = strstr (as_error->message, ": error: ");
-    if (at != NULL)
-      g_ptr_array_add (self->warnings,
-                       g_strdup_printf ("%.*s: warning: %s", (int) (at - as_error->message),
-                                        as_error->message, at + strlen (": error: ")));
-    else
-      g_ptr_array_add (self->warnings, g_strdup (as_error->message));
-  }
-}
-
-static yaml_node_t *
-path_node (NnYamlDoc   *doc,
-           const char  *first,
-           const char  *second)
-{
-  yaml_node_t *root = nn_yaml_root (doc);
-  yaml_node_t *a = nn_yaml_lookup (doc, root, first);
-
-  if (a != NULL && second != NULL)
-    {
-      yaml_node_t *b = nn_yaml_lookup (doc, a, second);
-      return b ? b : a;
-    }
-  return a ? a : root;
-}
-
-/* Combinations that load and run but are probably not what the user meant.
- * They are warnings: each can be intended. */
-void
-nn_experiment_add_warnings (NnExperiment *self,
-              NnYamlDoc    *doc)
-{
-  NnLayer *out = nn_model_get_layer (self->model, nn_model_get_n_layers (self->model) - 1);
-  const char *act = nn_activation_get_name (nn_layer_get_activation (out));
-  const char *loss = nn_loss_get_name (nn_model_get_loss (self->model));
-  yaml_node_t *loss_node = path_node (doc, "loss", NULL);
-
-  if (g_strcmp0 (act, "softmax") == 0 && g_strcmp0 (loss, "binary_crossentropy") == 0)
-    warn (self, doc, loss_node, "binary_crossentropy after a softmax output: a softmax over "
-          "one unit is always 1, and over several units the classes compete; use "
-          "categorical_crossentropy, or a sigmoid output");
-  if (g_strcmp0 (act, "sigmoid") == 0 && g_strcmp0 (loss, "categorical_crossentropy") == 0 &&
-      nn_layer_get_units (out) > 2)
-    warn (self, doc, loss_node, "categorical_crossentropy after a sigmoid output over %u "
-          "classes: the outputs do not sum to 1; use a softmax output",
-          nn_layer_get_units (out));
-
-  if (self->task == NN_TASK_REGRESSION)
-    {
-      const NnMatrix *t = nn_dataset_get_targets (self->train);
-      double lo = G_MAXDOUBLE, hi = -G_MAXDOUBLE, min = -G_MAXDOUBLE, max = G_MAXDOUBLE;
-
-      for (gsize i = 0; i < nn_matrix_size (t); i++)
-        {
-          lo = MIN (lo, t->data[i]);
-          hi = MAX (hi, t->data[i]);
-        }
-      if (g_strcmp0 (act, "sigmoid") == 0 || g_strcmp0 (act, "softmax") == 0)
-        min = 0, max = 1;
-      else if (g_strcmp0 (act, "tanh") == 0)
-        min = -1, max = 1;
-      else if (g_strcmp0 (act, "relu") == 0 || g_strcmp0 (act, "softplus") == 0)
-        min = 0;
-      if (lo < min || hi > max)
-        warn (self, doc, path_node (doc, "model", "layers"),
-              "the regression targets range from %g to %g, but a %s output can only "
-              "give values in [%g, %g]", lo, hi, act, min, max);
-    }
-
-  if (self->split_validation > 0 && !self->split_shuffle && self->task != NN_TASK_REGRESSION &&
-      !self->split_stratify && self->raw_class_sorted)
-    warn (self, doc, path_node (doc, "data", "split"),
-          "the data rows are sorted by class and the split does not shuffle: the "
-          "validation part holds only the last classes");
-}
-
-/**
- * nn_experiment_get_warnings:
- * @self: a #NnExperiment
- *
- * Likely mistakes found when the experiment was read, such as a softmax
- * output with binary cross-entropy, each as `FILE:LINE:COLUMN: warning: ...`.
- *
- * Returns: (transfer none) (array zero-terminated=1): the warnings
- */
-const char * const *
-nn_experiment_get_warnings (NnExperiment *self)
-{
-  static const char * const none[] = { NULL };
-
-  g_return_val_if_fail (NN_IS_EXPERIMENT (self), NULL);
-
-  /* An empty array may have no storage, not even the terminator. */
-  if (self->warnings->len == 0)
-    return none;
-  return (const char * const *) self->warnings->pdata;
 }
 
 /**

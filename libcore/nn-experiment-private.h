@@ -2,10 +2,12 @@
 /* The experiment's state, shared by its reading, running and writing. */
 #pragma once
 
+#include "nn-data-section-private.h"
 #include "nn-early-stopping.h"
 #include "nn-experiment.h"
 #include "nn-run-dir-private.h"
 #include "nn-source-private.h"
+#include "nn-train-section-private.h"
 #include "nn-yaml-private.h"
 
 G_BEGIN_DECLS
@@ -23,11 +25,8 @@ struct _NnExperiment
   NnDataset  *test;
   NnModel    *model;
   NnTrainer  *trainer;
-  guint       epochs;
-  guint       batch_size;
-  gboolean    shuffle;
-  NnEarlyStopping *early_stopping;
-  guint       checkpoint_every;
+  NnEarlyStopping *early_stopping;  /* the train section's, or NULL */
+  guint       checkpoint_every;     /* the train section's */
   gboolean    resumed;        /* the history holds a checkpoint's epochs */
   double      seconds_before; /* training time of the epochs before a resume */
   GStrv       metrics;
@@ -43,11 +42,8 @@ struct _NnExperiment
   NnSource    test_source;     /* all zero without data.test */
   NnScaler   *scaler;
   char       *positive;        /* a class label, or NULL */
-  NnScale     scale;
-  double      split_validation;
-  double      split_test;
-  gboolean    split_stratify;
-  gboolean    split_shuffle;
+  NnDataSection  *data_section;   /* task resolved */
+  NnTrainSection *train_section;
   gboolean    raw_class_sorted;
   NnInit      init;
   GPtrArray  *inline_weights;  /* per layer: NnMatrix as given, or NULL */
@@ -71,6 +67,8 @@ G_GNUC_INTERNAL guint     nn_experiment_epoch_finished_signal (void);
 G_GNUC_INTERNAL gboolean  nn_experiment_load          (NnExperiment  *self,
                                                        NnYamlDoc     *doc,
                                                        GError       **error);
+
+/* nn-experiment-warnings.c */
 G_GNUC_INTERNAL void      nn_experiment_add_warnings  (NnExperiment  *self,
                                                        NnYamlDoc     *doc);
 

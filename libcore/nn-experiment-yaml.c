@@ -3,19 +3,10 @@
 
 #include "nn-errors.h"
 #include "nn-experiment-private.h"
-#include "nn-schedule.h"
+#include "nn-output-section-private.h"
+#include "nn-yaml-object-private.h"
 
 /* ---- the resolved experiment --------------------------------------------- */
-
-static void
-write_enum (NnYamlWriter *w,
-            GType         type,
-            gint          value)
-{
-  g_autoptr(GEnumClass) klass = g_type_class_ref (type);
-
-  nn_yaml_writer_string (w, g_enum_get_value (klass, value)->value_nick);
-}
 
 static void
 write_matrix (NnYamlWriter   *w,
@@ -42,32 +33,10 @@ key (NnYamlWriter *w,
   nn_yaml_writer_string (w, name);
 }
 
-char *
-nn_experiment_write_yaml (NnExperiment  *self,
-         GError       **error)
+static void
+write_data (NnExperiment *self,
+            NnYamlWriter *w)
 {
-  g_autoptr(NnYamlWriter) w = NULL;
-  g_autoptr(GError) local_error = NULL;
-  NnModel *model;
-  char *text;
-
-  model = self->model;
-  w = nn_yaml_writer_new ();
-  nn_yaml_writer_begin_mapping (w, FALSE);
-
-  key (w, "name");
-  nn_yaml_writer_string (w, self->name);
-  key (w, "seed");
-  nn_yaml_writer_uint (w, self->seed);
-  if (self->plugin_dirs->len > 0)
-    {
-      key (w, "plugins");
-      nn_yaml_writer_begin_sequence (w, FALSE);
-      for (guint i = 0; i < self->plugin_dirs->len; i++)
-        nn_yaml_writer_string (w, self->plugin_dirs->pdata[i]);
-      nn_yaml_writer_end_sequence (w);
-    }
-
   key (w, "data");
   nn_yaml_writer_begin_mapping (w, FALSE);
   key (w, "source");
@@ -77,37 +46,25 @@ nn_experiment_write_yaml (NnExperiment  *self,
       key (w, "test");
       nn_source_write (&self->test_source, w);
     }
-  key (w, "task");
-  write_enum (w, NN_TYPE_TASK, self->task);
-  if (self->positive != NULL)
-    {
-      key (w, "positive");
-      nn_yaml_writer_string (w, self->positive);
-    }
-  key (w, "scale");
-  write_enum (w, NN_TYPE_SCALE, self->scale);
-  key (w, "split");
-  nn_yaml_writer_begin_mapping (w, TRUE);
-  key (w, "validation");
-  nn_yaml_writer_double (w, self->split_validation);
-  key (w, "test");
-  nn_yaml_writer_double (w, self->split_test);
-  key (w, "stratify");
-  nn_yaml_writer_bool (w, self->split_stratify);
-  key (w, "shuffle");
-  nn_yaml_writer_bool (w, self->split_shuffle);
+  nn_yaml_writer_properties (w, G_OBJECT (self->data_section));
   nn_yaml_writer_end_mapping (w);
-  nn_yaml_writer_end_mapping (w);
+}
+
+static void
+write_model (NnExperiment *self,
+             NnYamlWriter *w)
+{
+  g_autoptr(GEnumClass) init_class = g_type_class_ref (NN_TYPE_INIT);
 
   key (w, "model");
   nn_yaml_writer_begin_mapping (w, FALSE);
   key (w, "init");
-  write_enum (w, NN_TYPE_INIT, self->init);
+  nn_yaml_writer_string (w, g_enum_get_value (init_class, self->init)->value_nick);
   key (w, "layers");
   nn_yaml_writer_begin_sequence (w, FALSE);
-  for (guint i = 0; i < nn_model_get_n_layers (model); i++)
+  for (guint i = 0; i < nn_model_get_n_layers (self->model); i++)
     {
-      NnLayer *layer = nn_model_get_layer (model, i);
+      NnLayer *layer = nn_model_get_layer (self->model, i);
       NnActivation *act = nn_layer_get_activation (layer);
 
       nn_yaml_writer_begin_mapping (w, FALSE);
@@ -129,52 +86,68 @@ nn_experiment_write_yaml (NnExperiment  *self,
     }
   nn_yaml_writer_end_sequence (w);
   nn_yaml_writer_end_mapping (w);
+}
 
+/* A section of its object's properties, as a block mapping. */
+static void
+write_section (NnYamlWriter *w,
+               const char   *name,
+               GObject      *section)
+{
+  key (w, name);
+  nn_yaml_writer_begin_mapping (w, FALSE);
+  nn_yaml_writer_properties (w, section);
+  nn_yaml_writer_end_mapping (w);
+}
+
+static void
+write_experiment (NnExperiment *self,
+                  NnYamlWriter *w)
+{
+  NnModel *model = self->model;
+  g_autoptr(NnOutputSection) output = g_object_new (NN_TYPE_OUTPUT_SECTION,
+                                                    "dir", self->output_dir, NULL);
+
+  nn_yaml_writer_begin_mapping (w, FALSE);
+  key (w, "name");
+  nn_yaml_writer_string (w, self->name);
+  key (w, "seed");
+  nn_yaml_writer_uint (w, self->seed);
+  if (self->plugin_dirs->len > 0)
+    {
+      key (w, "plugins");
+      nn_yaml_writer_begin_sequence (w, FALSE);
+      for (guint i = 0; i < self->plugin_dirs->len; i++)
+        nn_yaml_writer_string (w, self->plugin_dirs->pdata[i]);
+      nn_yaml_writer_end_sequence (w);
+    }
+  write_data (self, w);
+  write_model (self, w);
   key (w, "loss");
   nn_yaml_writer_object (w, G_OBJECT (nn_model_get_loss (model)),
                          nn_loss_get_name (nn_model_get_loss (model)));
   key (w, "optimizer");
   nn_yaml_writer_object (w, G_OBJECT (nn_model_get_optimizer (model)),
                          nn_optimizer_get_name (nn_model_get_optimizer (model)));
-
-  key (w, "train");
-  nn_yaml_writer_begin_mapping (w, FALSE);
-  key (w, "epochs");
-  nn_yaml_writer_uint (w, self->epochs);
-  key (w, "batch_size");
-  nn_yaml_writer_uint (w, self->batch_size);
-  key (w, "shuffle");
-  nn_yaml_writer_bool (w, self->shuffle);
-  if (nn_trainer_get_schedule (self->trainer) != NULL)
-    {
-      key (w, "schedule");
-      nn_yaml_writer_object (w, G_OBJECT (nn_trainer_get_schedule (self->trainer)),
-                             nn_schedule_get_name (nn_trainer_get_schedule (self->trainer)));
-    }
-  key (w, "clip_norm");
-  nn_yaml_writer_double (w, nn_trainer_get_clip_norm (self->trainer));
-  if (self->early_stopping != NULL)
-    {
-      key (w, "early_stopping");
-      nn_yaml_writer_object (w, G_OBJECT (self->early_stopping), NULL);
-    }
-  key (w, "checkpoint_every");
-  nn_yaml_writer_uint (w, self->checkpoint_every);
-  nn_yaml_writer_end_mapping (w);
-
+  write_section (w, "train", G_OBJECT (self->train_section));
   key (w, "metrics");
   nn_yaml_writer_begin_sequence (w, TRUE);
   for (guint m = 0; self->metrics[m] != NULL; m++)
     nn_yaml_writer_string (w, self->metrics[m]);
   nn_yaml_writer_end_sequence (w);
-
-  key (w, "output");
-  nn_yaml_writer_begin_mapping (w, FALSE);
-  key (w, "dir");
-  nn_yaml_writer_string (w, self->output_dir);
+  write_section (w, "output", G_OBJECT (output));
   nn_yaml_writer_end_mapping (w);
+}
 
-  nn_yaml_writer_end_mapping (w);
+char *
+nn_experiment_write_yaml (NnExperiment  *self,
+                          GError       **error)
+{
+  g_autoptr(NnYamlWriter) w = nn_yaml_writer_new ();
+  g_autoptr(GError) local_error = NULL;
+  char *text;
+
+  write_experiment (self, w);
   text = nn_yaml_writer_finish (g_steal_pointer (&w), &local_error);
   /* A file read is UTF-8 throughout: only a run directory given to
    * nn_experiment_set_output_dir() can be at fault. */

@@ -98,6 +98,8 @@ nn_experiment_dispose (GObject *object)
   g_clear_object (&self->trainer);
   g_clear_object (&self->model);
   g_clear_object (&self->early_stopping);
+  g_clear_object (&self->data_section);
+  g_clear_object (&self->train_section);
 
   G_OBJECT_CLASS (nn_experiment_parent_class)->dispose (object);
 }
@@ -180,6 +182,8 @@ nn_experiment_init (NnExperiment *self)
   self->inline_weights = g_ptr_array_new_with_free_func ((GDestroyNotify) nn_matrix_free);
   self->inline_biases = g_ptr_array_new_with_free_func ((GDestroyNotify) nn_matrix_free);
   self->warnings = g_ptr_array_new_null_terminated (0, g_free, TRUE);
+  self->data_section = g_object_new (NN_TYPE_DATA_SECTION, NULL);
+  self->train_section = g_object_new (NN_TYPE_TRAIN_SECTION, NULL);
 }
 
 guint
@@ -245,7 +249,7 @@ nn_experiment_get_epochs (NnExperiment *self)
 {
   g_return_val_if_fail (NN_IS_EXPERIMENT (self), 0);
 
-  return self->epochs;
+  return self->train_section->epochs;
 }
 
 /**
