@@ -3,8 +3,9 @@
 
 #include "nn-data-section-private.h"
 
-/* What the data are and how they are prepared; `source` and `test` are
- * read by the experiment, which loads them. */
+/* What the data are and how they are prepared. `source` and `test` are no
+ * properties: the experiment reads and loads them, and checks `positive`
+ * against their classes. */
 G_DEFINE_FINAL_TYPE (NnDataSection, nn_data_section, G_TYPE_OBJECT)
 
 enum {

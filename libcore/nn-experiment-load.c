@@ -327,13 +327,13 @@ read_layer (NnExperiment  *self,
 
 /* The output layer, @width units wide, must fit the targets. */
 static gboolean
-check_output_layer (NnDataset    *raw,
-                    NnYamlDoc    *doc,
+check_output_layer (NnYamlDoc    *doc,
                     DataSpec     *spec,
                     guint         width,
                     yaml_node_t  *units_node,
                     GError      **error)
 {
+  NnDataset *raw = spec->raw;
   yaml_node_t *task_node = spec->task_node ? spec->task_node : spec->source_node;
   guint want = 0;
 
@@ -421,7 +421,7 @@ read_layers (NnExperiment  *self,
   if (!spec->task_given)
     spec->task = infer_task (spec, width,
                              nn_activation_get_name (nn_layer_get_activation (out)));
-  if (!check_output_layer (spec->raw, doc, spec, width, last_units, error))
+  if (!check_output_layer (doc, spec, width, last_units, error))
     return FALSE;
 
   nn_model_init_parameters (self->model, init);

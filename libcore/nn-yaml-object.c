@@ -229,7 +229,7 @@ read_section (NnYamlDoc           *doc,
   return TRUE;
 }
 
-/**
+/*
  * nn_yaml_read_properties:
  * @doc: the document
  * @node: the section's mapping
@@ -261,7 +261,7 @@ nn_yaml_read_properties (NnYamlDoc           *doc,
   return read_section (doc, node, object, what, custom, read_custom, user_data, error);
 }
 
-/**
+/*
  * nn_yaml_writer_properties:
  * @w: a writer inside a mapping
  * @object: a section's object
