@@ -72,9 +72,6 @@ G_GNUC_INTERNAL gboolean  nn_experiment_load          (NnExperiment  *self,
 G_GNUC_INTERNAL void      nn_experiment_add_warnings  (NnExperiment  *self,
                                                        NnYamlDoc     *doc);
 
-/* nn-experiment-run.c */
-G_GNUC_INTERNAL void      nn_experiment_build_columns (NnExperiment  *self);
-
 /* nn-experiment-yaml.c */
 G_GNUC_INTERNAL char     *nn_experiment_write_yaml    (NnExperiment  *self,
                                                        GError       **error);

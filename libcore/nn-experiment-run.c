@@ -29,8 +29,8 @@ measure (NnExperiment  *self,
 
 /* ---- running ------------------------------------------------------------- */
 
-void
-nn_experiment_build_columns (NnExperiment *self)
+static void
+build_columns (NnExperiment *self)
 {
   g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
 
@@ -226,7 +226,7 @@ nn_experiment_resume (NnExperiment  *self,
       return FALSE;
     }
 
-  nn_experiment_build_columns (self);
+  build_columns (self);
   n_cols = g_strv_length (self->columns);
   columns = extra ? g_variant_lookup_value (extra, "columns", G_VARIANT_TYPE_STRING_ARRAY) : NULL;
   history = extra ? g_variant_lookup_value (extra, "history", G_VARIANT_TYPE ("ad")) : NULL;
@@ -555,7 +555,7 @@ nn_experiment_run (NnExperiment  *self,
       return fail_staged (self, error);
   }
 
-  nn_experiment_build_columns (self);
+  build_columns (self);
   if (!self->resumed)
     {
       g_array_set_size (self->history, 0);
@@ -724,7 +724,7 @@ nn_experiment_get_history_columns (NnExperiment *self)
   g_return_val_if_fail (NN_IS_EXPERIMENT (self), NULL);
 
   if (self->columns == NULL)
-    nn_experiment_build_columns (self);
+    build_columns (self);
   return (const char * const *) self->columns;
 }
 
