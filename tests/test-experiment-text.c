@@ -454,6 +454,74 @@ test_negative_whole_numbers_give_the_range (void)
 }
 
 
+/* ---- sections as objects ------------------------------------------------- */
+
+#define IRIS_MODEL "model: {layers: [{units: 3, activation: softmax}]}\n"
+
+static void
+test_section_keys_are_their_properties (void)
+{
+  ASSERT_BAD ("data: {source: iris}\n" IRIS_MODEL "train: {zzz: 1}\n",
+              NN_CONFIG_ERROR_UNKNOWN_KEY, 3, 9,
+              "unknown key 'zzz' in train; valid keys: 'epochs', 'batch_size', 'shuffle', "
+              "'schedule', 'clip_norm', 'early_stopping', 'checkpoint_every'");
+  /* The keys the experiment reads itself come first, as in the file's
+   * documentation. */
+  ASSERT_BAD ("data: {source: iris, zzz: 1}\n" IRIS_MODEL, NN_CONFIG_ERROR_UNKNOWN_KEY, 1, 22,
+              "unknown key 'zzz' in data; valid keys: 'source', 'test', 'task', 'positive', "
+              "'scale', 'split'");
+  ASSERT_BAD ("data: {source: iris, split: {zzz: 1}}\n" IRIS_MODEL,
+              NN_CONFIG_ERROR_UNKNOWN_KEY, 1, 30,
+              "unknown key 'zzz' in data.split; valid keys: 'validation', 'test', 'stratify', "
+              "'shuffle'");
+  ASSERT_BAD ("data: {source: iris}\n" IRIS_MODEL "output: {zzz: 1}\n",
+              NN_CONFIG_ERROR_UNKNOWN_KEY, 3, 10, "unknown key 'zzz' in output; valid keys: 'dir'");
+}
+
+/* Of several mistakes in a section, the first key in the section's order
+ * is reported, wherever it is in the file. */
+static void
+test_first_mistake_in_key_order (void)
+{
+  ASSERT_BAD ("data: {source: iris}\n" IRIS_MODEL
+              "train: {checkpoint_every: x, clip_norm: x, epochs: -1}\n",
+              NN_CONFIG_ERROR_INVALID_VALUE, 3, 52, "train.epochs must be between 1 and");
+  ASSERT_BAD ("data: {split: {validation: 2}, scale: bad, source: iris}\n" IRIS_MODEL,
+              NN_CONFIG_ERROR_INVALID_VALUE, 1, 39, "data.scale must be one of");
+}
+
+/* Every key of a section is written, with the defaults of its specs. */
+static void
+test_sections_written_from_their_specs (void)
+{
+  g_autoptr(NnExperiment) plain = LOAD_GOOD ("name: plain\ndata: {source: iris}\n" IRIS_MODEL);
+  g_autoptr(NnExperiment) full = LOAD_GOOD (
+    "data: {source: iris, scale: standard, split: {validation: 0.25, shuffle: false}}\n"
+    IRIS_MODEL
+    "train: {checkpoint_every: 3, epochs: 7, batch_size: 8, shuffle: false, clip_norm: 1.5,\n"
+    "        schedule: {name: constant}, early_stopping: {patience: 2}}\n"
+    "output: {dir: somewhere}\n");
+  g_autofree char *a = plain ? nn_experiment_to_yaml (plain) : NULL;
+  g_autofree char *b = full ? nn_experiment_to_yaml (full) : NULL;
+
+  if (a == NULL || b == NULL)
+    return;
+  NN_ASSERT_CONTAINS (a, "data:\n  source: iris\n  task: multiclass\n  scale: none\n"
+                      "  split: {validation: 0, test: 0, stratify: true, shuffle: true}\n");
+  NN_ASSERT_CONTAINS (a, "train:\n  epochs: 100\n  batch_size: 0\n  shuffle: true\n"
+                      "  clip_norm: 0\n  checkpoint_every: 0\nmetrics:");
+  NN_ASSERT_CONTAINS (a, "output:\n  dir: runs/plain\n");
+  NN_ASSERT_CONTAINS (b, "  scale: standard\n"
+                      "  split: {validation: 0.25, test: 0, stratify: true, shuffle: false}\n");
+  NN_ASSERT_CONTAINS (b, "train:\n  epochs: 7\n  batch_size: 8\n  shuffle: false\n"
+                      "  schedule: {name: constant, ");
+  NN_ASSERT_CONTAINS (b, "  clip_norm: 1.5\n  early_stopping: {monitor: val_loss, patience: 2, ");
+  NN_ASSERT_CONTAINS (b, "  checkpoint_every: 3\nmetrics:");
+  NN_ASSERT_CONTAINS (b, "output:\n  dir: somewhere\n");
+  CU_ASSERT_EQUAL (nn_experiment_get_epochs (full), 7);
+  CU_ASSERT_EQUAL (nn_trainer_get_epochs (nn_experiment_get_trainer (full)), 7);
+}
+
 /* ---- the shape of the text ----------------------------------------------- */
 
 static void
@@ -568,6 +636,12 @@ main (void)
                test_numbers_are_decimal);
   CU_add_test (s, "a negative whole number gives the key's range",
                test_negative_whole_numbers_give_the_range);
+  CU_add_test (s, "a section's keys are its object's properties, in their order",
+               test_section_keys_are_their_properties);
+  CU_add_test (s, "of several mistakes in a section, the first key's is reported",
+               test_first_mistake_in_key_order);
+  CU_add_test (s, "config.yaml writes every key of a section, defaults from the specs",
+               test_sections_written_from_their_specs);
   CU_add_test (s, "a second YAML document is refused where it begins", test_one_document);
   CU_add_test (s, "a NUL in a quoted value is refused where the value is", test_no_nul_in_values);
   CU_add_test (s, "a value longer than 64 KiB is refused", test_values_are_bounded);

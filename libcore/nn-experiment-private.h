@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The experiment's state, shared by its reading, running and writing. */
+#pragma once
+
+#include "nn-data-section-private.h"
+#include "nn-early-stopping.h"
+#include "nn-experiment.h"
+#include "nn-run-dir-private.h"
+#include "nn-source-private.h"
+#include "nn-train-section-private.h"
+#include "nn-yaml-private.h"
+
+G_BEGIN_DECLS
+
+struct _NnExperiment
+{
+  GObject parent_instance;
+
+  char       *path;
+  char       *name;
+  guint64     seed;
+  NnTask      task;
+  NnDataset  *train;
+  NnDataset  *val;
+  NnDataset  *test;
+  NnModel    *model;
+  NnTrainer  *trainer;
+  NnEarlyStopping *early_stopping;  /* the train section's, or NULL */
+  guint       checkpoint_every;     /* the train section's */
+  gboolean    resumed;        /* the history holds a checkpoint's epochs */
+  double      seconds_before; /* training time of the epochs before a resume */
+  GStrv       metrics;
+  char       *output_dir;
+  gboolean    auto_commit;
+  gboolean    running;
+  NnRunDir   *run_dir;        /* locked from resume or staging to commit or discard */
+  char       *staging_dir;    /* while a run's files are there, else NULL */
+
+  /* The experiment as resolved, for nn_experiment_to_yaml(). */
+  GPtrArray  *plugin_dirs;     /* absolute paths */
+  NnSource    source;
+  NnSource    test_source;     /* all zero without data.test */
+  NnScaler   *scaler;
+  char       *positive;        /* a class label, or NULL */
+  NnDataSection  *data_section;   /* task resolved */
+  NnTrainSection *train_section;
+  gboolean    raw_class_sorted;
+  NnInit      init;
+  GPtrArray  *inline_weights;  /* per layer: NnMatrix as given, or NULL */
+  GPtrArray  *inline_biases;
+  GPtrArray  *warnings;        /* char *, NULL-terminated */
+
+  GStrv       columns;
+  GArray     *history;      /* double, epochs_run × columns */
+  guint       epochs_run;
+  gint64      start_time;
+  const char *stop_reason;
+  double      seconds;
+  GHashTable *final;        /* "split/metric" -> double* */
+  GHashTable *confusion;    /* "split" -> NnMatrix, for classification */
+};
+
+/* nn-experiment.c */
+G_GNUC_INTERNAL guint     nn_experiment_epoch_finished_signal (void);
+
+/* nn-experiment-load.c */
+G_GNUC_INTERNAL gboolean  nn_experiment_load          (NnExperiment  *self,
+                                                       NnYamlDoc     *doc,
+                                                       GError       **error);
+
+/* nn-experiment-warnings.c */
+G_GNUC_INTERNAL void      nn_experiment_add_warnings  (NnExperiment  *self,
+                                                       NnYamlDoc     *doc);
+
+/* nn-experiment-yaml.c */
+G_GNUC_INTERNAL char     *nn_experiment_write_yaml    (NnExperiment  *self,
+                                                       GError       **error);
+
+G_END_DECLS

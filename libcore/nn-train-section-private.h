@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The `train:` section of an experiment file; not installed. */
+#pragma once
+
+#include "nn-early-stopping.h"
+#include "nn-schedule.h"
+
+G_BEGIN_DECLS
+
+#define NN_TYPE_TRAIN_SECTION (nn_train_section_get_type ())
+G_DECLARE_FINAL_TYPE (NnTrainSection, nn_train_section, NN, TRAIN_SECTION, GObject)
+
+struct _NnTrainSection
+{
+  GObject parent_instance;
+
+  guint            epochs;
+  guint            batch_size;
+  gboolean         shuffle;
+  NnSchedule      *schedule;
+  double           clip_norm;
+  NnEarlyStopping *early_stopping;
+  guint            checkpoint_every;
+};
+
+G_END_DECLS
