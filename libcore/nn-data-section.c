@@ -107,11 +107,13 @@ nn_data_section_class_init (NnDataSectionClass *klass)
   properties[PROP_TASK] =
     g_param_spec_enum ("task", NULL,
                        "What the targets are; inferred from them and the output layer when "
-                       "not given", NN_TYPE_TASK, NN_TASK_BINARY, PARAM_FLAGS);
+                       "not given",
+                       NN_TYPE_TASK, NN_TASK_BINARY, PARAM_FLAGS);
   properties[PROP_POSITIVE] =
     g_param_spec_string ("positive", NULL,
                          "Class label that is 1 in a binary task made from a class column; "
-                         "the others are 0", NULL, PARAM_FLAGS);
+                         "the others are 0",
+                         NULL, PARAM_FLAGS);
   properties[PROP_SCALE] =
     g_param_spec_enum ("scale", NULL,
                        "Feature scaling, fitted on the training part alone",

@@ -29,9 +29,10 @@ static const char * const layer_keys[] = { "units", "activation", "weights", "bi
 static const char * const data_custom_keys[] = { "source", "test", "positive", NULL };
 
 /* What the data section asks for, kept until the model is known. */
-typedef struct {
+typedef struct
+{
   NnDataset   *raw;
-  NnDataset   *test_raw;     /* a separate test set, as read */
+  NnDataset   *test_raw; /* a separate test set, as read */
   yaml_node_t *node;
   yaml_node_t *test_node;
   yaml_node_t *source_node;
@@ -64,11 +65,11 @@ resolve_path (NnExperiment *self,
 }
 
 static gboolean
-read_source (NnExperiment  *self,
-             NnYamlDoc     *doc,
-             yaml_node_t   *node,
-             DataSpec      *spec,
-             GError       **error)
+read_source (NnExperiment *self,
+             NnYamlDoc    *doc,
+             yaml_node_t  *node,
+             DataSpec     *spec,
+             GError      **error)
 {
   g_autofree char *base_dir = g_path_get_dirname (self->path);
 
@@ -82,11 +83,11 @@ read_source (NnExperiment  *self,
 /* A separate test set: its features are the training data's columns, and
  * its classes are encoded like the training data's later. */
 static gboolean
-read_test_source (NnExperiment  *self,
-                  NnYamlDoc     *doc,
-                  yaml_node_t   *node,
-                  DataSpec      *spec,
-                  GError       **error)
+read_test_source (NnExperiment *self,
+                  NnYamlDoc    *doc,
+                  yaml_node_t  *node,
+                  DataSpec     *spec,
+                  GError      **error)
 {
   g_autofree char *base_dir = g_path_get_dirname (self->path);
 
@@ -103,22 +104,22 @@ read_test_source (NnExperiment  *self,
     }
   spec->test_raw = nn_source_load (&self->test_source,
                                    self->source.images ? NULL
-                                   : nn_dataset_get_feature_names (spec->raw),
+                                                       : nn_dataset_get_feature_names (spec->raw),
                                    TRUE, error);
   return spec->test_raw != NULL;
 }
 
 /* A binary task from a class column: @v names the class that is 1. */
 static gboolean
-read_positive (NnExperiment  *self,
-               NnYamlDoc     *doc,
-               yaml_node_t   *v,
-               DataSpec      *spec,
-               GError       **error)
+read_positive (NnExperiment *self,
+               NnYamlDoc    *doc,
+               yaml_node_t  *v,
+               DataSpec     *spec,
+               GError      **error)
 {
   const char * const *classes = nn_dataset_get_class_names (spec->raw);
-  const char *label = nn_yaml_scalar (v);
-  g_autofree char *list = NULL;
+  const char         *label = nn_yaml_scalar (v);
+  g_autofree char    *list = NULL;
 
   for (guint k = 0; label && classes && classes[k]; k++)
     if (g_str_equal (classes[k], label))
@@ -148,17 +149,18 @@ read_positive (NnExperiment  *self,
   return TRUE;
 }
 
-typedef struct {
+typedef struct
+{
   NnExperiment *self;
   DataSpec     *spec;
 } DataReading;
 
 static gboolean
-read_data_key (NnYamlDoc    *doc,
-               yaml_node_t  *v,
-               const char   *key,
-               gpointer      user_data,
-               GError      **error)
+read_data_key (NnYamlDoc   *doc,
+               yaml_node_t *v,
+               const char  *key,
+               gpointer     user_data,
+               GError     **error)
 {
   DataReading *r = user_data;
 
@@ -180,13 +182,13 @@ read_data_key (NnYamlDoc    *doc,
 }
 
 static gboolean
-read_data (NnExperiment  *self,
-           NnYamlDoc     *doc,
-           yaml_node_t   *node,
-           DataSpec      *spec,
-           GError       **error)
+read_data (NnExperiment *self,
+           NnYamlDoc    *doc,
+           yaml_node_t  *node,
+           DataSpec     *spec,
+           GError      **error)
 {
-  DataReading r = { self, spec };
+  DataReading     r = { self, spec };
   NnSplitSection *split = self->data_section->split;
 
   spec->node = node;
@@ -252,14 +254,14 @@ infer_task (DataSpec   *spec,
 /* Layer @i of model.layers, @width wide inputs in; the model's size is
  * checked as it grows. */
 static gboolean
-read_layer (NnExperiment  *self,
-            NnYamlDoc     *doc,
-            yaml_node_t   *item,
-            guint          i,
-            guint         *width,
-            guint64       *n_parameters,
-            yaml_node_t  **units_node,
-            GError       **error)
+read_layer (NnExperiment *self,
+            NnYamlDoc    *doc,
+            yaml_node_t  *item,
+            guint         i,
+            guint        *width,
+            guint64      *n_parameters,
+            yaml_node_t **units_node,
+            GError      **error)
 {
   g_autofree char *what = g_strdup_printf ("model.layers[%u]", i);
   g_autofree char *u_what = g_strdup_printf ("model.layers[%u].units", i);
@@ -269,8 +271,8 @@ read_layer (NnExperiment  *self,
   g_autoptr(NnActivation) activation = NULL;
   g_autoptr(NnLayer) layer = NULL;
   yaml_node_t *v;
-  guint64 units;
-  NnMatrix *w = NULL, *b = NULL;
+  guint64      units;
+  NnMatrix    *w = NULL, *b = NULL;
 
   if (!nn_yaml_check_mapping (doc, item, what, layer_keys, error))
     return FALSE;
@@ -305,7 +307,8 @@ read_layer (NnExperiment  *self,
       if (activation == NULL)
         nn_yaml_set_error (error, doc, item, NN_CONFIG_ERROR_UNKNOWN_TYPE,
                            "%s has no activation and the default 'linear' is not "
-                           "available: %s", what, local_error->message);
+                           "available: %s",
+                           what, local_error->message);
     }
   if (activation == NULL)
     return FALSE;
@@ -327,15 +330,15 @@ read_layer (NnExperiment  *self,
 
 /* The output layer, @width units wide, must fit the targets. */
 static gboolean
-check_output_layer (NnYamlDoc    *doc,
-                    DataSpec     *spec,
-                    guint         width,
-                    yaml_node_t  *units_node,
-                    GError      **error)
+check_output_layer (NnYamlDoc   *doc,
+                    DataSpec    *spec,
+                    guint        width,
+                    yaml_node_t *units_node,
+                    GError     **error)
 {
-  NnDataset *raw = spec->raw;
+  NnDataset   *raw = spec->raw;
   yaml_node_t *task_node = spec->task_node ? spec->task_node : spec->source_node;
-  guint want = 0;
+  guint        want = 0;
 
   switch (spec->task)
     {
@@ -346,7 +349,7 @@ check_output_layer (NnYamlDoc    *doc,
          * split, gives every part the same classes. */
         g_autoptr(GError) local_error = NULL;
         g_autoptr(NnDataset) encoded = nn_dataset_encode (raw, spec->task, spec->positive,
-                                                          &local_error);
+                                                           &local_error);
         if (encoded == NULL)
           {
             nn_yaml_set_error (error, doc, task_node, NN_CONFIG_ERROR_INVALID_VALUE,
@@ -372,9 +375,9 @@ check_output_layer (NnYamlDoc    *doc,
     }
   if (width != want)
     {
-      const char *task_name = spec->task == NN_TASK_BINARY ? "a binary task"
+      const char *task_name = spec->task == NN_TASK_BINARY       ? "a binary task"
                               : spec->task == NN_TASK_MULTICLASS ? "the data's classes"
-                              : "the regression targets";
+                                                                 : "the regression targets";
       nn_yaml_set_error (error, doc, units_node, NN_CONFIG_ERROR_INVALID_VALUE,
                          "the output layer has %u units, but %s need%s %u",
                          width, task_name,
@@ -385,18 +388,18 @@ check_output_layer (NnYamlDoc    *doc,
 }
 
 static gboolean
-read_layers (NnExperiment  *self,
-             NnYamlDoc     *doc,
-             yaml_node_t   *node,
-             NnInit         init,
-             guint          n_inputs,
-             DataSpec      *spec,
-             GError       **error)
+read_layers (NnExperiment *self,
+             NnYamlDoc    *doc,
+             yaml_node_t  *node,
+             NnInit        init,
+             guint         n_inputs,
+             DataSpec     *spec,
+             GError      **error)
 {
-  guint n_layers, width = n_inputs;
-  guint64 n_parameters = 0;
+  guint        n_layers, width = n_inputs;
+  guint64      n_parameters = 0;
   yaml_node_t *last_units = NULL;
-  NnLayer *out;
+  NnLayer     *out;
 
   if (node->type != YAML_SEQUENCE_NODE || nn_yaml_n_items (node) == 0)
     {
@@ -429,19 +432,19 @@ read_layers (NnExperiment  *self,
     if (!nn_layer_set_parameters (nn_model_get_layer (self->model, i),
                                   self->inline_weights->pdata[i],
                                   self->inline_biases->pdata[i], error))
-      return FALSE;   /* shapes were checked while reading */
+      return FALSE; /* shapes were checked while reading */
   return TRUE;
 }
 
 static gboolean
-read_model (NnExperiment  *self,
-            NnYamlDoc     *doc,
-            yaml_node_t   *node,
-            DataSpec      *spec,
-            GError       **error)
+read_model (NnExperiment *self,
+            NnYamlDoc    *doc,
+            yaml_node_t  *node,
+            DataSpec     *spec,
+            GError      **error)
 {
   yaml_node_t *v;
-  gint init = NN_INIT_GLOROT_UNIFORM;
+  gint         init = NN_INIT_GLOROT_UNIFORM;
 
   if (!nn_yaml_check_mapping (doc, node, "model", model_keys, error))
     return FALSE;
@@ -461,12 +464,12 @@ read_model (NnExperiment  *self,
 
 /* Splits, encodes and scales the data once the task is known. */
 static gboolean
-prepare_data (NnExperiment  *self,
-              NnYamlDoc     *doc,
-              DataSpec      *spec,
-              GError       **error)
+prepare_data (NnExperiment *self,
+              NnYamlDoc    *doc,
+              DataSpec     *spec,
+              GError      **error)
 {
-  guint32 seeds[2] = { (guint32) self->seed, 1 };   /* a stream apart from the model's */
+  guint32 seeds[2] = { (guint32) self->seed, 1 }; /* a stream apart from the model's */
   g_autoptr(GRand) rand = g_rand_new_with_seed_array (seeds, 2);
   g_autoptr(NnDataset) train = NULL;
   g_autoptr(NnDataset) val = NULL;
@@ -536,17 +539,17 @@ default_loss (NnTask task)
 }
 
 static gboolean
-read_loss (NnExperiment  *self,
-           NnYamlDoc     *doc,
-           yaml_node_t   *root,
-           GError       **error)
+read_loss (NnExperiment *self,
+           NnYamlDoc    *doc,
+           yaml_node_t  *root,
+           GError      **error)
 {
   yaml_node_t *v;
 
   if ((v = nn_yaml_lookup (doc, root, "loss")) != NULL)
     {
       g_autoptr(GObject) loss = nn_yaml_new_object (doc, v, NN_LOSS_EXTENSION_POINT_NAME,
-                                                    "loss", error);
+                                                     "loss", error);
       if (loss == NULL)
         return FALSE;
       nn_model_set_loss (self->model, NN_LOSS (loss));
@@ -568,17 +571,17 @@ read_loss (NnExperiment  *self,
 }
 
 static gboolean
-read_optimizer (NnExperiment  *self,
-                NnYamlDoc     *doc,
-                yaml_node_t   *root,
-                GError       **error)
+read_optimizer (NnExperiment *self,
+                NnYamlDoc    *doc,
+                yaml_node_t  *root,
+                GError      **error)
 {
   yaml_node_t *v;
 
   if ((v = nn_yaml_lookup (doc, root, "optimizer")) != NULL)
     {
       g_autoptr(GObject) opt = nn_yaml_new_object (doc, v, NN_OPTIMIZER_EXTENSION_POINT_NAME,
-                                                   "optimizer", error);
+                                                    "optimizer", error);
       g_autoptr(GError) local_error = NULL;
 
       if (opt == NULL)
@@ -602,13 +605,13 @@ read_optimizer (NnExperiment  *self,
 /* The trainer takes the section's settings; early stopping and checkpoints
  * are the run's. */
 static gboolean
-read_train (NnExperiment  *self,
-            NnYamlDoc     *doc,
-            yaml_node_t   *root,
-            GError       **error)
+read_train (NnExperiment *self,
+            NnYamlDoc    *doc,
+            yaml_node_t  *root,
+            GError      **error)
 {
   NnTrainSection *train = self->train_section;
-  yaml_node_t *v;
+  yaml_node_t    *v;
 
   if ((v = nn_yaml_lookup (doc, root, "train")) != NULL &&
       !nn_yaml_read_properties (doc, v, G_OBJECT (train), "train", NULL, NULL, NULL, error))
@@ -624,10 +627,10 @@ read_train (NnExperiment  *self,
 }
 
 static gboolean
-read_metrics (NnExperiment  *self,
-              NnYamlDoc     *doc,
-              yaml_node_t   *root,
-              GError       **error)
+read_metrics (NnExperiment *self,
+              NnYamlDoc    *doc,
+              yaml_node_t  *root,
+              GError      **error)
 {
   yaml_node_t *v;
 
@@ -678,10 +681,10 @@ read_metrics (NnExperiment  *self,
 }
 
 static gboolean
-read_output (NnExperiment  *self,
-             NnYamlDoc     *doc,
-             yaml_node_t   *root,
-             GError       **error)
+read_output (NnExperiment *self,
+             NnYamlDoc    *doc,
+             yaml_node_t  *root,
+             GError      **error)
 {
   g_autoptr(NnOutputSection) output = g_object_new (NN_TYPE_OUTPUT_SECTION, NULL);
   yaml_node_t *v;
@@ -696,32 +699,33 @@ read_output (NnExperiment  *self,
 
 /* Early stopping watches a column of the history. */
 static gboolean
-check_early_stopping (NnExperiment  *self,
-                      NnYamlDoc     *doc,
-                      yaml_node_t   *root,
-                      GError       **error)
+check_early_stopping (NnExperiment *self,
+                      NnYamlDoc    *doc,
+                      yaml_node_t  *root,
+                      GError      **error)
 {
   yaml_node_t *early_node = nn_yaml_lookup (doc, nn_yaml_lookup (doc, root, "train"),
                                             "early_stopping");
 
   if (self->early_stopping != NULL)
     {
-      const char *monitor = nn_early_stopping_get_monitor (self->early_stopping);
+      const char         *monitor = nn_early_stopping_get_monitor (self->early_stopping);
       const char * const *columns = nn_experiment_get_history_columns (self);
-      g_autofree char *list = NULL;
+      g_autofree char    *list = NULL;
 
       if (!g_strv_contains (columns, monitor) || g_str_equal (monitor, "epoch") ||
           g_str_equal (monitor, "seconds") || g_str_equal (monitor, "learning_rate"))
         {
           g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
           g_auto(GStrv) watchable = NULL;
+          yaml_node_t *monitor_node = nn_yaml_lookup (doc, early_node, "monitor");
+
           for (guint c = 1; columns[c] != NULL; c++)
             if (!g_str_equal (columns[c], "seconds") && !g_str_equal (columns[c], "learning_rate"))
               g_strv_builder_add (b, columns[c]);
           watchable = g_strv_builder_end (b);
           list = g_strjoinv ("', '", watchable);
-          nn_yaml_set_error (error, doc, nn_yaml_lookup (doc, early_node, "monitor")
-                                         ? nn_yaml_lookup (doc, early_node, "monitor") : early_node,
+          nn_yaml_set_error (error, doc, monitor_node != NULL ? monitor_node : early_node,
                              NN_CONFIG_ERROR_INVALID_VALUE,
                              "train.early_stopping cannot monitor '%s'; the history has '%s'",
                              monitor, list);
@@ -731,7 +735,8 @@ check_early_stopping (NnExperiment  *self,
         {
           nn_yaml_set_error (error, doc, early_node, NN_CONFIG_ERROR_INVALID_VALUE,
                              "train.early_stopping monitors '%s', but there is no validation "
-                             "data: set data.split.validation", monitor);
+                             "data: set data.split.validation",
+                             monitor);
           return FALSE;
         }
     }
@@ -739,10 +744,10 @@ check_early_stopping (NnExperiment  *self,
 }
 
 static gboolean
-read_training (NnExperiment  *self,
-               NnYamlDoc     *doc,
-               yaml_node_t   *root,
-               GError       **error)
+read_training (NnExperiment *self,
+               NnYamlDoc    *doc,
+               yaml_node_t  *root,
+               GError      **error)
 {
   return read_loss (self, doc, root, error) &&
          read_optimizer (self, doc, root, error) &&
@@ -756,7 +761,7 @@ static gboolean
 is_class_sorted (NnDataset *raw)
 {
   const NnMatrix *t = nn_dataset_get_targets (raw);
-  guint changes = 0;
+  guint           changes = 0;
 
   for (guint r = 1; r < t->rows; r++)
     changes += t->data[r] != t->data[r - 1];
@@ -764,10 +769,10 @@ is_class_sorted (NnDataset *raw)
 }
 
 static gboolean
-read_name (NnExperiment  *self,
-           NnYamlDoc     *doc,
-           yaml_node_t   *root,
-           GError       **error)
+read_name (NnExperiment *self,
+           NnYamlDoc    *doc,
+           yaml_node_t  *root,
+           GError      **error)
 {
   yaml_node_t *v;
 
@@ -788,7 +793,7 @@ read_name (NnExperiment  *self,
     {
       /* UTF-8 like every name written, whatever the file's name. */
       g_autofree char *base = g_filename_display_basename (self->path);
-      char *dot = strrchr (base, '.');
+      char            *dot = strrchr (base, '.');
       if (dot != NULL && dot != base)
         *dot = '\0';
       self->name = g_strdup (base);
@@ -798,10 +803,10 @@ read_name (NnExperiment  *self,
 
 /* Plugin folders, loaded before any name is looked up. */
 static gboolean
-read_plugins (NnExperiment  *self,
-              NnYamlDoc     *doc,
-              yaml_node_t   *root,
-              GError       **error)
+read_plugins (NnExperiment *self,
+              NnYamlDoc    *doc,
+              yaml_node_t  *root,
+              GError      **error)
 {
   yaml_node_t *v;
 
@@ -819,7 +824,7 @@ read_plugins (NnExperiment  *self,
       g_autoptr(GError) local_error = NULL;
       g_autofree char *given = NULL;
       g_autofree char *dir = NULL;
-      const char *rel;
+      const char      *rel;
 
       if (!nn_yaml_get_string (doc, item, "a plugins folder", &rel, error))
         return FALSE;
@@ -839,14 +844,14 @@ read_plugins (NnExperiment  *self,
 }
 
 gboolean
-nn_experiment_load (NnExperiment  *self,
-                    NnYamlDoc     *doc,
-                    GError       **error)
+nn_experiment_load (NnExperiment *self,
+                    NnYamlDoc    *doc,
+                    GError      **error)
 {
   g_auto(DataSpec) spec = { 0 };
   yaml_node_t *root = nn_yaml_root (doc);
   yaml_node_t *v;
-  guint64 seed = 42;
+  guint64      seed = 42;
 
   if (!nn_yaml_check_mapping (doc, root, "the experiment", top_keys, error) ||
       !read_name (self, doc, root, error))
@@ -900,8 +905,8 @@ nn_experiment_load (NnExperiment  *self,
  * Returns: (transfer full): a new #NnExperiment, or %NULL with @error set
  */
 NnExperiment *
-nn_experiment_new_from_file (const char  *path,
-                             GError     **error)
+nn_experiment_new_from_file (const char *path,
+                             GError    **error)
 {
   return nn_experiment_new_from_file_full (path, NULL, error);
 }
@@ -921,15 +926,15 @@ nn_experiment_new_from_file (const char  *path,
  * Returns: (transfer full): a new #NnExperiment, or %NULL with @error set
  */
 NnExperiment *
-nn_experiment_new_from_file_full (const char          *path,
-                                  const char * const  *overrides,
-                                  GError             **error)
+nn_experiment_new_from_file_full (const char         *path,
+                                  const char * const *overrides,
+                                  GError            **error)
 {
   g_autoptr(NnExperiment) self = NULL;
   g_autoptr(NnYamlDoc) doc = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autofree char *contents = NULL;
-  gsize length = 0;
+  gsize            length = 0;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);

@@ -18,10 +18,10 @@
 /* Loss and every metric of @data under the current weights, in the order of
  * the history columns: loss first, then the metrics. */
 static gboolean
-measure (NnExperiment  *self,
-         NnDataset     *data,
-         double        *out,
-         GError       **error)
+measure (NnExperiment *self,
+         NnDataset    *data,
+         double       *out,
+         GError      **error)
 {
   return nn_experiment_measure (self->model, self->task, (const char * const *) self->metrics,
                                 data, out, error);
@@ -54,8 +54,8 @@ build_columns (NnExperiment *self)
 /* Locks the run directory, unless a resume did, and creates the staging
  * directory of a run (see nn-run-dir.c). */
 static gboolean
-stage (NnExperiment  *self,
-       GError       **error)
+stage (NnExperiment *self,
+       GError      **error)
 {
   if (self->run_dir != NULL &&
       !g_str_equal (nn_run_dir_get_path (self->run_dir), self->output_dir))
@@ -88,11 +88,11 @@ discard_staged (NnExperiment *self)
 /* Fails the run, and @error says that the run directory kept what it had
  * and where the checkpoint to resume from is. */
 static gboolean
-fail_staged (NnExperiment  *self,
-             GError       **error)
+fail_staged (NnExperiment *self,
+             GError      **error)
 {
   g_autofree char *staging = g_strdup (self->staging_dir);
-  gboolean kept;
+  gboolean         kept;
 
   if (self->staging_dir == NULL)
     return FALSE;
@@ -112,8 +112,8 @@ fail_staged (NnExperiment  *self,
 /* A commit that failed keeps the staging directory, with the files not
  * yet moved. */
 static gboolean
-commit_staged (NnExperiment  *self,
-               GError       **error)
+commit_staged (NnExperiment *self,
+               GError      **error)
 {
   if (!nn_run_dir_commit (self->run_dir, error))
     return FALSE;
@@ -125,12 +125,12 @@ commit_staged (NnExperiment  *self,
 /* What only the experiment knows goes with the model's own state: the
  * history so far and the early-stopping state. */
 static gboolean
-write_checkpoint (NnExperiment  *self,
-                  GError       **error)
+write_checkpoint (NnExperiment *self,
+                  GError      **error)
 {
   g_autofree char *path = g_build_filename (self->staging_dir, NN_RUN_DIR_CHECKPOINT_FILE, NULL);
-  GVariantBuilder b;
-  gboolean ok;
+  GVariantBuilder  b;
+  gboolean         ok;
 
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&b, "{sv}", "columns",
@@ -150,8 +150,8 @@ write_checkpoint (NnExperiment  *self,
 }
 
 static gboolean
-write_periodic_checkpoint (gpointer   self,
-                           GError   **error)
+write_periodic_checkpoint (gpointer self,
+                           GError **error)
 {
   return write_checkpoint (self, error);
 }
@@ -179,9 +179,9 @@ write_periodic_checkpoint (gpointer   self,
  *   checkpoint that does not belong to this experiment)
  */
 gboolean
-nn_experiment_resume (NnExperiment  *self,
-                      const char    *run_dir,
-                      GError       **error)
+nn_experiment_resume (NnExperiment *self,
+                      const char   *run_dir,
+                      GError      **error)
 {
   g_autofree char *path = NULL;
   g_autoptr(GVariant) extra = NULL;
@@ -191,8 +191,8 @@ nn_experiment_resume (NnExperiment  *self,
   g_autofree const char **names = NULL;
   g_autoptr(NnRunDir) run = NULL;
   const double *rows;
-  gsize n_values = 0;
-  guint done = 0, n_cols;
+  gsize         n_values = 0;
+  guint         done = 0, n_cols;
 
   g_return_val_if_fail (NN_IS_EXPERIMENT (self), FALSE);
   g_return_val_if_fail (run_dir != NULL, FALSE);
@@ -240,7 +240,8 @@ nn_experiment_resume (NnExperiment  *self,
     {
       g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
                    "%s: error: the checkpoint's history does not match this experiment "
-                   "(another metric list, or another run)", path);
+                   "(another metric list, or another run)",
+                   path);
       return FALSE;
     }
   if (self->early_stopping != NULL)
@@ -272,10 +273,10 @@ append_number (GString *s,
                double   v)
 {
   static const char * const formats[] = { "%.15g", "%.16g", "%.17g" };
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  char                      buf[G_ASCII_DTOSTR_BUF_SIZE];
 
   if (isnan (v))
-    return;   /* an empty CSV field: no value */
+    return; /* an empty CSV field: no value */
   for (gsize i = 0; i < G_N_ELEMENTS (formats); i++)
     {
       g_ascii_formatd (buf, sizeof buf, formats[i], v);
@@ -286,13 +287,13 @@ append_number (GString *s,
 }
 
 static gboolean
-write_history (NnExperiment  *self,
-               GError       **error)
+write_history (NnExperiment *self,
+               GError      **error)
 {
   g_autoptr(GString) s = g_string_new (NULL);
   g_autofree char *header = g_strjoinv (",", self->columns);
   g_autofree char *path = g_build_filename (self->staging_dir, "history.csv", NULL);
-  guint n_cols = g_strv_length (self->columns);
+  guint            n_cols = g_strv_length (self->columns);
 
   g_string_append (s, header);
   g_string_append_c (s, '\n');
@@ -302,7 +303,7 @@ write_history (NnExperiment  *self,
         {
           if (c > 0)
             g_string_append_c (s, ',');
-          append_number (s, g_array_index (self->history, double, e * n_cols + c));
+          append_number (s, g_array_index (self->history, double, e *n_cols + c));
         }
       g_string_append_c (s, '\n');
     }
@@ -310,8 +311,8 @@ write_history (NnExperiment  *self,
 }
 
 static gboolean
-write_summary (NnExperiment  *self,
-               GError       **error)
+write_summary (NnExperiment *self,
+               GError      **error)
 {
   static const char * const splits[] = { "train", "validation", "test" };
   g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -334,8 +335,8 @@ write_summary (NnExperiment  *self,
   for (guint s = 0; s < G_N_ELEMENTS (splits); s++)
     {
       g_autofree char *loss_key = g_strconcat (splits[s], "/loss", NULL);
-      double *loss = g_hash_table_lookup (self->final, loss_key);
-      NnMatrix *confusion;
+      double          *loss = g_hash_table_lookup (self->final, loss_key);
+      NnMatrix        *confusion;
 
       json_builder_set_member_name (b, splits[s]);
       if (loss == NULL)
@@ -348,7 +349,7 @@ write_summary (NnExperiment  *self,
       for (guint m = 0; self->metrics[m] != NULL; m++)
         {
           g_autofree char *key = g_strconcat (splits[s], "/", self->metrics[m], NULL);
-          double *v = g_hash_table_lookup (self->final, key);
+          double          *v = g_hash_table_lookup (self->final, key);
           nn_json_builder_add_number (b, self->metrics[m], v ? *v : NAN);
         }
       if ((confusion = g_hash_table_lookup (self->confusion, splits[s])) != NULL)
@@ -400,8 +401,8 @@ static void
 record_final (NnExperiment *self)
 {
   static const char * const splits[] = { "train", "validation", "test" };
-  NnDataset *sets[] = { self->train, self->val, self->test };
-  guint n_metrics = g_strv_length (self->metrics);
+  NnDataset                *sets[] = { self->train, self->val, self->test };
+  guint                     n_metrics = g_strv_length (self->metrics);
 
   for (guint s = 0; s < G_N_ELEMENTS (splits); s++)
     {
@@ -417,7 +418,7 @@ record_final (NnExperiment *self)
       if (self->task != NN_TASK_REGRESSION)
         {
           g_autoptr(NnMatrix) pred = nn_model_predict (self->model,
-                                                       nn_dataset_get_features (sets[s]));
+                                                        nn_dataset_get_features (sets[s]));
           g_hash_table_insert (self->confusion, (gpointer) splits[s],
                                nn_confusion_matrix (self->task, pred,
                                                     nn_dataset_get_targets (sets[s])));
@@ -463,8 +464,8 @@ nn_experiment_get_pipeline (NnExperiment *self)
 }
 
 static gboolean
-save_model (NnExperiment  *self,
-            GError       **error)
+save_model (NnExperiment *self,
+            GError      **error)
 {
   g_autoptr(NnPipeline) pipeline = nn_experiment_get_pipeline (self);
 
@@ -529,15 +530,15 @@ add_run_callbacks (NnExperiment *self)
  * Returns: %TRUE on success, %FALSE with @error set
  */
 gboolean
-nn_experiment_run (NnExperiment  *self,
-                   GCancellable  *cancellable,
-                   GError       **error)
+nn_experiment_run (NnExperiment *self,
+                   GCancellable *cancellable,
+                   GError      **error)
 {
   g_autoptr(GError) train_error = NULL;
   g_autoptr(GPtrArray) callbacks = NULL;
   g_autofree char *config = NULL;
-  NnDataset *val;
-  gboolean ok, cancelled;
+  NnDataset       *val;
+  gboolean         ok, cancelled;
 
   g_return_val_if_fail (NN_IS_EXPERIMENT (self), FALSE);
   g_return_val_if_fail (!self->running, FALSE);
@@ -588,7 +589,8 @@ nn_experiment_run (NnExperiment  *self,
   /* Early stopping is the only callback of a run that stops it. */
   if (ok)
     self->stop_reason = nn_trainer_get_stop_requested (self->trainer)
-                        ? "early_stopping" : "completed";
+                          ? "early_stopping"
+                          : "completed";
   else if (cancelled)
     self->stop_reason = "interrupted";
   else if (g_error_matches (train_error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE))
@@ -677,8 +679,8 @@ nn_experiment_get_staging_dir (NnExperiment *self)
  *   the files not yet moved then stay in the staging directory
  */
 gboolean
-nn_experiment_commit (NnExperiment  *self,
-                      GError       **error)
+nn_experiment_commit (NnExperiment *self,
+                      GError      **error)
 {
   g_return_val_if_fail (NN_IS_EXPERIMENT (self), FALSE);
   g_return_val_if_fail (!self->running, FALSE);
@@ -796,7 +798,7 @@ nn_experiment_get_final_metric (NnExperiment *self,
                                 const char   *metric)
 {
   g_autofree char *key = NULL;
-  double *v;
+  double          *v;
 
   g_return_val_if_fail (NN_IS_EXPERIMENT (self), NAN);
 

@@ -22,7 +22,7 @@ warn (NnExperiment *self,
 {
   g_autoptr(GError) as_error = NULL;
   g_autofree char *message = NULL;
-  va_list args;
+  va_list          args;
 
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
@@ -41,9 +41,9 @@ warn (NnExperiment *self,
 }
 
 static yaml_node_t *
-path_node (NnYamlDoc   *doc,
-           const char  *first,
-           const char  *second)
+path_node (NnYamlDoc  *doc,
+           const char *first,
+           const char *second)
 {
   yaml_node_t *root = nn_yaml_root (doc);
   yaml_node_t *a = nn_yaml_lookup (doc, root, first);
@@ -60,28 +60,28 @@ path_node (NnYamlDoc   *doc,
  * They are warnings: each can be intended. */
 void
 nn_experiment_add_warnings (NnExperiment *self,
-              NnYamlDoc    *doc)
+                            NnYamlDoc    *doc)
 {
-  NnLayer *out = nn_model_get_layer (self->model, nn_model_get_n_layers (self->model) - 1);
-  const char *act = nn_activation_get_name (nn_layer_get_activation (out));
-  const char *loss = nn_loss_get_name (nn_model_get_loss (self->model));
-  yaml_node_t *loss_node = path_node (doc, "loss", NULL);
+  NnLayer        *out = nn_model_get_layer (self->model, nn_model_get_n_layers (self->model) - 1);
+  const char     *act = nn_activation_get_name (nn_layer_get_activation (out));
+  const char     *loss = nn_loss_get_name (nn_model_get_loss (self->model));
+  yaml_node_t    *loss_node = path_node (doc, "loss", NULL);
   NnSplitSection *split;
 
   if (g_strcmp0 (act, "softmax") == 0 && g_strcmp0 (loss, "binary_crossentropy") == 0)
     warn (self, doc, loss_node, "binary_crossentropy after a softmax output: a softmax over "
-          "one unit is always 1, and over several units the classes compete; use "
-          "categorical_crossentropy, or a sigmoid output");
+                                "one unit is always 1, and over several units the classes compete; use "
+                                "categorical_crossentropy, or a sigmoid output");
   if (g_strcmp0 (act, "sigmoid") == 0 && g_strcmp0 (loss, "categorical_crossentropy") == 0 &&
       nn_layer_get_units (out) > 2)
     warn (self, doc, loss_node, "categorical_crossentropy after a sigmoid output over %u "
-          "classes: the outputs do not sum to 1; use a softmax output",
+                                "classes: the outputs do not sum to 1; use a softmax output",
           nn_layer_get_units (out));
 
   if (self->task == NN_TASK_REGRESSION)
     {
       const NnMatrix *t = nn_dataset_get_targets (self->train);
-      double lo = G_MAXDOUBLE, hi = -G_MAXDOUBLE, min = -G_MAXDOUBLE, max = G_MAXDOUBLE;
+      double          lo = G_MAXDOUBLE, hi = -G_MAXDOUBLE, min = -G_MAXDOUBLE, max = G_MAXDOUBLE;
 
       for (gsize i = 0; i < nn_matrix_size (t); i++)
         {
@@ -97,7 +97,8 @@ nn_experiment_add_warnings (NnExperiment *self,
       if (lo < min || hi > max)
         warn (self, doc, path_node (doc, "model", "layers"),
               "the regression targets range from %g to %g, but a %s output can only "
-              "give values in [%g, %g]", lo, hi, act, min, max);
+              "give values in [%g, %g]",
+              lo, hi, act, min, max);
     }
 
   split = self->data_section->split;

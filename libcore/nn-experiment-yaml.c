@@ -64,7 +64,7 @@ write_model (NnExperiment *self,
   nn_yaml_writer_begin_sequence (w, FALSE);
   for (guint i = 0; i < nn_model_get_n_layers (self->model); i++)
     {
-      NnLayer *layer = nn_model_get_layer (self->model, i);
+      NnLayer      *layer = nn_model_get_layer (self->model, i);
       NnActivation *act = nn_layer_get_activation (layer);
 
       nn_yaml_writer_begin_mapping (w, FALSE);
@@ -106,7 +106,7 @@ write_experiment (NnExperiment *self,
 {
   NnModel *model = self->model;
   g_autoptr(NnOutputSection) output = g_object_new (NN_TYPE_OUTPUT_SECTION,
-                                                    "dir", self->output_dir, NULL);
+                                                     "dir", self->output_dir, NULL);
 
   nn_yaml_writer_begin_mapping (w, FALSE);
   key (w, "name");
@@ -140,8 +140,8 @@ write_experiment (NnExperiment *self,
 }
 
 char *
-nn_experiment_write_yaml (NnExperiment  *self,
-                          GError       **error)
+nn_experiment_write_yaml (NnExperiment *self,
+                          GError      **error)
 {
   g_autoptr(NnYamlWriter) w = nn_yaml_writer_new ();
   g_autoptr(GError) local_error = NULL;
@@ -157,7 +157,8 @@ nn_experiment_write_yaml (NnExperiment  *self,
 
       g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
                    "the run directory '%s' is not valid UTF-8, so config.yaml could not "
-                   "record it", shown);
+                   "record it",
+                   shown);
     }
   else if (text == NULL)
     g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "config.yaml: ");

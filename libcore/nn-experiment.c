@@ -357,4 +357,3 @@ nn_experiment_get_auto_commit (NnExperiment *self)
 
   return self->auto_commit;
 }
-

@@ -76,7 +76,8 @@ nn_output_section_class_init (NnOutputSectionClass *klass)
   properties[PROP_DIR] =
     g_param_spec_string ("dir", NULL,
                          "Run directory, relative to the working directory; none for "
-                         "runs/NAME", NULL, PARAM_FLAGS);
+                         "runs/NAME",
+                         NULL, PARAM_FLAGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 

@@ -130,7 +130,8 @@ nn_train_section_class_init (NnTrainSectionClass *klass)
   properties[PROP_SCHEDULE] =
     g_param_spec_object ("schedule", NULL,
                          "Learning-rate schedule, stepped once per epoch; none keeps the "
-                         "optimizer's rate", NN_TYPE_SCHEDULE, PARAM_FLAGS);
+                         "optimizer's rate",
+                         NN_TYPE_SCHEDULE, PARAM_FLAGS);
   properties[PROP_CLIP_NORM] =
     g_param_spec_double ("clip-norm", NULL,
                          "Largest global gradient norm before each update; 0 for no clipping",
@@ -138,7 +139,8 @@ nn_train_section_class_init (NnTrainSectionClass *klass)
   properties[PROP_EARLY_STOPPING] =
     g_param_spec_object ("early-stopping", NULL,
                          "Stop when a value of the history stops improving; none trains "
-                         "every epoch", NN_TYPE_EARLY_STOPPING, PARAM_FLAGS);
+                         "every epoch",
+                         NN_TYPE_EARLY_STOPPING, PARAM_FLAGS);
   properties[PROP_CHECKPOINT_EVERY] =
     g_param_spec_uint ("checkpoint-every", NULL,
                        "Epochs between checkpoints during a run; 0 for one at its end only",

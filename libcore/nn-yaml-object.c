@@ -45,10 +45,10 @@ list_properties (GObject *object,
 /* The keys of the section: those read by the caller that are no property,
  * then every property's. */
 static GStrv
-section_keys (GParamSpec         **props,
-              guint                n_props,
-              GObject             *object,
-              const char * const  *custom)
+section_keys (GParamSpec        **props,
+              guint               n_props,
+              GObject            *object,
+              const char * const *custom)
 {
   g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
 
@@ -68,27 +68,27 @@ section_keys (GParamSpec         **props,
   return g_strv_builder_end (b);
 }
 
-static gboolean read_section (NnYamlDoc           *doc,
-                              yaml_node_t         *node,
-                              GObject             *object,
-                              const char          *what,
-                              const char * const  *custom,
-                              NnYamlKeyFunc        read_custom,
-                              gpointer             user_data,
-                              GError             **error);
+static gboolean read_section (NnYamlDoc          *doc,
+                              yaml_node_t        *node,
+                              GObject            *object,
+                              const char         *what,
+                              const char * const *custom,
+                              NnYamlKeyFunc       read_custom,
+                              gpointer            user_data,
+                              GError            **error);
 
 static gboolean
-read_object_value (NnYamlDoc    *doc,
-                   yaml_node_t  *node,
-                   const char   *what,
-                   GObject      *object,
-                   GParamSpec   *pspec,
-                   GValue       *value,
-                   GError      **error)
+read_object_value (NnYamlDoc   *doc,
+                   yaml_node_t *node,
+                   const char  *what,
+                   GObject     *object,
+                   GParamSpec  *pspec,
+                   GValue      *value,
+                   GError     **error)
 {
-  GType type = G_PARAM_SPEC_VALUE_TYPE (pspec);
+  GType          type = G_PARAM_SPEC_VALUE_TYPE (pspec);
   NnRegistryKind kind;
-  GObject *made;
+  GObject       *made;
 
   if (!(pspec->flags & G_PARAM_WRITABLE))
     {
@@ -112,20 +112,20 @@ read_object_value (NnYamlDoc    *doc,
 /* Reads @node into @value as @pspec says, with the messages of the
  * nn_yaml_get_*() family. */
 static gboolean
-read_value (NnYamlDoc    *doc,
-            yaml_node_t  *node,
-            const char   *what,
-            GObject      *object,
-            GParamSpec   *pspec,
-            GValue       *value,
-            GError      **error)
+read_value (NnYamlDoc   *doc,
+            yaml_node_t *node,
+            const char  *what,
+            GObject     *object,
+            GParamSpec  *pspec,
+            GValue      *value,
+            GError     **error)
 {
   GType type = G_PARAM_SPEC_VALUE_TYPE (pspec);
 
   if (G_IS_PARAM_SPEC_UINT (pspec))
     {
       GParamSpecUInt *u = G_PARAM_SPEC_UINT (pspec);
-      guint64 n;
+      guint64         n;
 
       if (!nn_yaml_get_uint (doc, node, what, u->minimum, u->maximum, &n, error))
         return FALSE;
@@ -135,7 +135,7 @@ read_value (NnYamlDoc    *doc,
   else if (G_IS_PARAM_SPEC_DOUBLE (pspec))
     {
       GParamSpecDouble *d = G_PARAM_SPEC_DOUBLE (pspec);
-      double x;
+      double            x;
 
       if (!nn_yaml_get_double (doc, node, what, d->minimum, d->maximum, &x, error))
         return FALSE;
@@ -182,16 +182,16 @@ read_value (NnYamlDoc    *doc,
 }
 
 static gboolean
-read_section (NnYamlDoc           *doc,
-              yaml_node_t         *node,
-              GObject             *object,
-              const char          *what,
-              const char * const  *custom,
-              NnYamlKeyFunc        read_custom,
-              gpointer             user_data,
-              GError             **error)
+read_section (NnYamlDoc          *doc,
+              yaml_node_t        *node,
+              GObject            *object,
+              const char         *what,
+              const char * const *custom,
+              NnYamlKeyFunc       read_custom,
+              gpointer            user_data,
+              GError            **error)
 {
-  guint n_props = 0;
+  guint                   n_props = 0;
   g_autofree GParamSpec **props = list_properties (object, &n_props);
   g_auto(GStrv) keys = section_keys (props, n_props, object, custom);
 
@@ -201,10 +201,10 @@ read_section (NnYamlDoc           *doc,
    * mistakes is the one reported, the same every time. */
   for (guint i = 0; keys[i] != NULL; i++)
     {
-      yaml_node_t *v = nn_yaml_lookup (doc, node, keys[i]);
+      yaml_node_t     *v = nn_yaml_lookup (doc, node, keys[i]);
       g_autofree char *prop = NULL;
       g_autofree char *label = NULL;
-      GValue value = G_VALUE_INIT;
+      GValue           value = G_VALUE_INIT;
 
       if (custom != NULL && g_strv_contains (custom, keys[i]))
         {
@@ -246,14 +246,14 @@ read_section (NnYamlDoc           *doc,
  * checked against its property's type and range.
  */
 gboolean
-nn_yaml_read_properties (NnYamlDoc           *doc,
-                         yaml_node_t         *node,
-                         GObject             *object,
-                         const char          *what,
-                         const char * const  *custom,
-                         NnYamlKeyFunc        read_custom,
-                         gpointer             user_data,
-                         GError             **error)
+nn_yaml_read_properties (NnYamlDoc          *doc,
+                         yaml_node_t        *node,
+                         GObject            *object,
+                         const char         *what,
+                         const char * const *custom,
+                         NnYamlKeyFunc       read_custom,
+                         gpointer            user_data,
+                         GError            **error)
 {
   g_return_val_if_fail (G_IS_OBJECT (object), FALSE);
   g_return_val_if_fail (custom == NULL || read_custom != NULL, FALSE);
@@ -275,14 +275,14 @@ void
 nn_yaml_writer_properties (NnYamlWriter *w,
                            GObject      *object)
 {
-  guint n_props = 0;
+  guint                   n_props = 0;
   g_autofree GParamSpec **props = list_properties (object, &n_props);
 
   for (guint i = 0; i < n_props; i++)
     {
       g_auto(GValue) value = G_VALUE_INIT;
       g_autofree char *key = nn_param_spec_get_key (props[i]);
-      GObject *held;
+      GObject         *held;
 
       if (!(props[i]->flags & G_PARAM_READABLE))
         continue;

@@ -453,7 +453,6 @@ test_negative_whole_numbers_give_the_range (void)
               "train.schedule 'step' parameter 'step_size' must be between 1 and");
 }
 
-
 /* ---- sections as objects ------------------------------------------------- */
 
 #define IRIS_MODEL "model: {layers: [{units: 3, activation: softmax}]}\n"
@@ -496,8 +495,7 @@ test_sections_written_from_their_specs (void)
 {
   g_autoptr(NnExperiment) plain = LOAD_GOOD ("name: plain\ndata: {source: iris}\n" IRIS_MODEL);
   g_autoptr(NnExperiment) full = LOAD_GOOD (
-    "data: {source: iris, scale: standard, split: {validation: 0.25, shuffle: false}}\n"
-    IRIS_MODEL
+    "data: {source: iris, scale: standard, split: {validation: 0.25, shuffle: false}}\n" IRIS_MODEL
     "train: {checkpoint_every: 3, epochs: 7, batch_size: 8, shuffle: false, clip_norm: 1.5,\n"
     "        schedule: {name: constant}, early_stopping: {patience: 2}}\n"
     "output: {dir: somewhere}\n");
@@ -507,14 +505,14 @@ test_sections_written_from_their_specs (void)
   if (a == NULL || b == NULL)
     return;
   NN_ASSERT_CONTAINS (a, "data:\n  source: iris\n  task: multiclass\n  scale: none\n"
-                      "  split: {validation: 0, test: 0, stratify: true, shuffle: true}\n");
+                         "  split: {validation: 0, test: 0, stratify: true, shuffle: true}\n");
   NN_ASSERT_CONTAINS (a, "train:\n  epochs: 100\n  batch_size: 0\n  shuffle: true\n"
-                      "  clip_norm: 0\n  checkpoint_every: 0\nmetrics:");
+                         "  clip_norm: 0\n  checkpoint_every: 0\nmetrics:");
   NN_ASSERT_CONTAINS (a, "output:\n  dir: runs/plain\n");
   NN_ASSERT_CONTAINS (b, "  scale: standard\n"
-                      "  split: {validation: 0.25, test: 0, stratify: true, shuffle: false}\n");
+                         "  split: {validation: 0.25, test: 0, stratify: true, shuffle: false}\n");
   NN_ASSERT_CONTAINS (b, "train:\n  epochs: 7\n  batch_size: 8\n  shuffle: false\n"
-                      "  schedule: {name: constant, ");
+                         "  schedule: {name: constant, ");
   NN_ASSERT_CONTAINS (b, "  clip_norm: 1.5\n  early_stopping: {monitor: val_loss, patience: 2, ");
   NN_ASSERT_CONTAINS (b, "  checkpoint_every: 3\nmetrics:");
   NN_ASSERT_CONTAINS (b, "output:\n  dir: somewhere\n");
