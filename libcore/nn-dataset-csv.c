@@ -428,6 +428,238 @@ finish_single_target (const char  *name,
   return TRUE;
 }
 
+/* The samples read so far. */
+typedef struct {
+  GArray      *x;              /* features, row by row */
+  GArray      *y;              /* targets, when there are several */
+  GArray      *label_ids;      /* per row, the index of its Label */
+  GPtrArray   *labels;         /* the distinct values of a single target */
+  GHashTable  *label_index;    /* text -> Label */
+  nn_real     *row;            /* features then targets of the current row */
+  guint        n_rows;
+  int          single_target;  /* the column of a single target, or -1 */
+} Rows;
+
+static void
+rows_init (Rows   *rows,
+           Header *h)
+{
+  rows->x = g_array_new (FALSE, FALSE, sizeof (nn_real));
+  rows->y = g_array_new (FALSE, FALSE, sizeof (nn_real));
+  rows->label_ids = g_array_new (FALSE, FALSE, sizeof (guint));
+  rows->labels = g_ptr_array_new_with_free_func (label_free);
+  rows->label_index = g_hash_table_new (g_str_hash, g_str_equal);
+  rows->row = g_new (nn_real, h->n_features + h->n_targets);
+  rows->single_target = -1;
+  for (guint c = 0; c < h->n_cols; c++)
+    if (h->n_targets == 1 && h->role[c] == (int) h->n_features)
+      rows->single_target = c;
+}
+
+static void
+rows_clear (Rows *rows)
+{
+  g_clear_pointer (&rows->x, g_array_unref);
+  g_clear_pointer (&rows->y, g_array_unref);
+  g_clear_pointer (&rows->label_ids, g_array_unref);
+  g_clear_pointer (&rows->labels, g_ptr_array_unref);
+  g_clear_pointer (&rows->label_index, g_hash_table_unref);
+  g_clear_pointer (&rows->row, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Rows, rows_clear)
+
+/* Reads the header row and gives each column its role. */
+static gboolean
+read_header_row (NnCsvReader         *reader,
+                 Header              *h,
+                 const char * const  *targets,
+                 const char * const  *features,
+                 GCancellable        *cancellable,
+                 GError             **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (!nn_csv_reader_next (reader, cancellable, &local_error))
+    {
+      if (local_error != NULL)
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      else
+        g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                     "%s:1:1: error: the data are empty: no header row", h->name);
+      return FALSE;
+    }
+  return read_header (reader, h, error) && assign_roles (h, targets, features, error);
+}
+
+/* Whether the current row has a field per column and fits in the sizes of
+ * an NnMatrix. */
+static gboolean
+check_row_size (NnCsvReader  *reader,
+                Header       *h,
+                Rows         *rows,
+                GError      **error)
+{
+  guint n_fields = nn_csv_reader_get_n_fields (reader);
+
+  if (n_fields != h->n_cols)
+    {
+      gboolean more = n_fields > h->n_cols;
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
+                   "%s:%u:%u: error: %u field%s where the header has %u",
+                   h->name,
+                   more ? nn_csv_reader_get_field_line (reader, h->n_cols)
+                        : nn_csv_reader_get_end_line (reader),
+                   more ? nn_csv_reader_get_field_column (reader, h->n_cols)
+                        : nn_csv_reader_get_end_column (reader),
+                   n_fields, n_fields == 1 ? "" : "s", h->n_cols);
+      return FALSE;
+    }
+  if (rows->n_rows == G_MAXUINT ||
+      (gsize) rows->x->len + h->n_features > G_MAXUINT ||
+      (gsize) rows->y->len + h->n_targets > G_MAXUINT)
+    {
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                   "%s:%u:1: error: too many values", h->name,
+                   nn_csv_reader_get_field_line (reader, 0));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Records the value of the single target in column @c, a label until every
+ * row is read and it is known whether all labels are numbers. */
+static gboolean
+read_label (NnCsvReader  *reader,
+            Header       *h,
+            Rows         *rows,
+            guint         c,
+            GError      **error)
+{
+  const char *text = nn_csv_reader_get_field (reader, c);
+  Label *l = g_hash_table_lookup (rows->label_index, text);
+
+  if (l == NULL)
+    {
+      if (*text == '\0' || !g_utf8_validate (text, -1, NULL))
+        {
+          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
+                       "%s:%u:%u: error: %s in target column '%s'", h->name,
+                       nn_csv_reader_get_field_line (reader, c),
+                       nn_csv_reader_get_field_column (reader, c),
+                       *text == '\0' ? "empty value" : "text that is not valid UTF-8",
+                       h->columns[c]);
+          return FALSE;
+        }
+      l = g_new (Label, 1);
+      l->text = g_strdup (text);
+      l->line = nn_csv_reader_get_field_line (reader, c);
+      l->column = nn_csv_reader_get_field_column (reader, c);
+      l->index = rows->labels->len;
+      g_ptr_array_add (rows->labels, l);
+      g_hash_table_insert (rows->label_index, l->text, l);
+    }
+  g_array_append_val (rows->label_ids, l->index);
+  return TRUE;
+}
+
+/* Reads the number in column @c into its place in the current row. */
+static gboolean
+read_value (NnCsvReader  *reader,
+            Header       *h,
+            Rows         *rows,
+            guint         c,
+            GError      **error)
+{
+  const char *text = nn_csv_reader_get_field (reader, c);
+  int role = h->role[c];
+  double v = 0;
+  NnNumberStatus status = nn_data_parse_number (text, &v);
+
+  if (status == NN_NUMBER_OK)
+    {
+      rows->row[role] = (nn_real) v;
+      return TRUE;
+    }
+  if (role >= (int) h->n_features && status == NN_NUMBER_INVALID)
+    {
+      g_autofree char *shown = display_text (text);
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
+                   "%s:%u:%u: error: '%s' in target column '%s' is not a number "
+                   "(several targets are for a regression, which needs numbers)",
+                   h->name, nn_csv_reader_get_field_line (reader, c),
+                   nn_csv_reader_get_field_column (reader, c), shown, h->columns[c]);
+    }
+  else
+    set_number_error (error, status, h->name, nn_csv_reader_get_field_line (reader, c),
+                      nn_csv_reader_get_field_column (reader, c), text, h->columns[c]);
+  return FALSE;
+}
+
+static gboolean
+read_row (NnCsvReader  *reader,
+          Header       *h,
+          Rows         *rows,
+          GError      **error)
+{
+  if (!check_row_size (reader, h, rows, error))
+    return FALSE;
+  for (guint c = 0; c < h->n_cols; c++)
+    {
+      gboolean ok;
+
+      if (h->role[c] < 0)
+        continue;
+      if ((int) c == rows->single_target)
+        ok = read_label (reader, h, rows, c, error);
+      else
+        ok = read_value (reader, h, rows, c, error);
+      if (!ok)
+        return FALSE;
+    }
+  g_array_append_vals (rows->x, rows->row, h->n_features);
+  if (h->n_targets > 1)
+    g_array_append_vals (rows->y, rows->row + h->n_features, h->n_targets);
+  rows->n_rows++;
+  return TRUE;
+}
+
+/* The data set of the rows read, which it takes. */
+static NnDataset *
+make_dataset (Header  *h,
+              Rows    *rows,
+              GError **error)
+{
+  g_autoptr(NnMatrix) target_matrix = NULL;
+  g_auto(GStrv) class_names = NULL;
+  g_autofree const char **feature_names = NULL;
+  nn_real *feature_data;
+
+  if (h->n_targets > 1)
+    target_matrix = matrix_take (rows->n_rows, h->n_targets,
+                                 (nn_real *) g_array_free (g_steal_pointer (&rows->y), FALSE));
+  else
+    {
+      target_matrix = nn_matrix_new (rows->n_rows, h->n_targets);
+      if (h->n_targets == 1 &&
+          !finish_single_target (h->name, h->columns[rows->single_target], rows->labels,
+                                 rows->label_ids, target_matrix, &class_names, error))
+        return NULL;
+    }
+
+  /* Each column's name goes to the place of its feature: one pass, as
+   * files may have a million columns. */
+  feature_names = g_new0 (const char *, h->n_features + 1);
+  for (guint c = 0; c < h->n_cols; c++)
+    if (h->role[c] >= 0 && h->role[c] < (int) h->n_features)
+      feature_names[h->role[c]] = h->columns[c];
+
+  feature_data = (nn_real *) g_array_free (g_steal_pointer (&rows->x), FALSE);
+  return nn_dataset_new (matrix_take (rows->n_rows, h->n_features, feature_data),
+                         g_steal_pointer (&target_matrix), feature_names,
+                         (const char * const *) class_names);
+}
+
 /**
  * nn_dataset_new_from_csv_stream:
  * @stream: CSV text (UTF-8) with a header row
@@ -474,166 +706,33 @@ nn_dataset_new_from_csv_stream (GInputStream        *stream,
   g_autoptr(NnCsvReader) reader = NULL;
   g_autoptr(GError) local_error = NULL;
   g_auto(Header) h = { name, };
-  g_autoptr(GArray) x = g_array_new (FALSE, FALSE, sizeof (nn_real));
-  g_autoptr(GArray) y = g_array_new (FALSE, FALSE, sizeof (nn_real));
-  g_autoptr(GArray) label_ids = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (label_free);
-  g_autoptr(GHashTable) label_index = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autofree nn_real *row = NULL;
-  g_autoptr(NnMatrix) target_matrix = NULL;
-  g_auto(GStrv) class_names = NULL;
-  g_autofree const char **feature_names = NULL;
-  guint n_rows = 0, n_targets;
-  int single_target = -1;
-  nn_real *feature_data;
+  g_auto(Rows) rows = { NULL, };
 
   g_return_val_if_fail (G_IS_INPUT_STREAM (stream), NULL);
   g_return_val_if_fail (name != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   reader = nn_csv_reader_new (stream, name);
-  if (!nn_csv_reader_next (reader, cancellable, &local_error))
-    {
-      if (local_error != NULL)
-        g_propagate_error (error, g_steal_pointer (&local_error));
-      else
-        g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
-                     "%s:1:1: error: the data are empty: no header row", name);
-      return NULL;
-    }
-  if (!read_header (reader, &h, error) || !assign_roles (&h, targets, features, error))
+  if (!read_header_row (reader, &h, targets, features, cancellable, error))
     return NULL;
 
-  n_targets = h.n_targets;
-  row = g_new (nn_real, h.n_features + n_targets);
-  for (guint c = 0; c < h.n_cols; c++)
-    if (n_targets == 1 && h.role[c] == (int) h.n_features)
-      single_target = c;
-
+  rows_init (&rows, &h);
   while (nn_csv_reader_next (reader, cancellable, &local_error))
-    {
-      guint n_fields = nn_csv_reader_get_n_fields (reader);
-
-      if (n_fields != h.n_cols)
-        {
-          gboolean more = n_fields > h.n_cols;
-          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
-                       "%s:%u:%u: error: %u field%s where the header has %u",
-                       name,
-                       more ? nn_csv_reader_get_field_line (reader, h.n_cols)
-                            : nn_csv_reader_get_end_line (reader),
-                       more ? nn_csv_reader_get_field_column (reader, h.n_cols)
-                            : nn_csv_reader_get_end_column (reader),
-                       n_fields, n_fields == 1 ? "" : "s", h.n_cols);
-          return NULL;
-        }
-      if (n_rows == G_MAXUINT ||
-          (gsize) x->len + h.n_features > G_MAXUINT ||
-          (gsize) y->len + n_targets > G_MAXUINT)
-        {
-          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
-                       "%s:%u:1: error: too many values", name,
-                       nn_csv_reader_get_field_line (reader, 0));
-          return NULL;
-        }
-
-      for (guint c = 0; c < h.n_cols; c++)
-        {
-          const char *text;
-          int role = h.role[c];
-          double v = 0;
-          NnNumberStatus status;
-
-          if (role < 0)
-            continue;
-          text = nn_csv_reader_get_field (reader, c);
-          if ((int) c == single_target)
-            {
-              Label *l = g_hash_table_lookup (label_index, text);
-
-              if (l == NULL)
-                {
-                  if (*text == '\0' || !g_utf8_validate (text, -1, NULL))
-                    {
-                      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
-                                   "%s:%u:%u: error: %s in target column '%s'", name,
-                                   nn_csv_reader_get_field_line (reader, c),
-                                   nn_csv_reader_get_field_column (reader, c),
-                                   *text == '\0' ? "empty value" : "text that is not valid UTF-8",
-                                   h.columns[c]);
-                      return NULL;
-                    }
-                  l = g_new (Label, 1);
-                  l->text = g_strdup (text);
-                  l->line = nn_csv_reader_get_field_line (reader, c);
-                  l->column = nn_csv_reader_get_field_column (reader, c);
-                  l->index = labels->len;
-                  g_ptr_array_add (labels, l);
-                  g_hash_table_insert (label_index, l->text, l);
-                }
-              g_array_append_val (label_ids, l->index);
-              continue;
-            }
-          status = nn_data_parse_number (text, &v);
-          if (status != NN_NUMBER_OK)
-            {
-              if (role >= (int) h.n_features && status == NN_NUMBER_INVALID)
-                {
-                  g_autofree char *shown = display_text (text);
-                  g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
-                               "%s:%u:%u: error: '%s' in target column '%s' is not a number "
-                               "(several targets are for a regression, which needs numbers)",
-                               name, nn_csv_reader_get_field_line (reader, c),
-                               nn_csv_reader_get_field_column (reader, c), shown, h.columns[c]);
-                }
-              else
-                set_number_error (error, status, name, nn_csv_reader_get_field_line (reader, c),
-                                  nn_csv_reader_get_field_column (reader, c), text, h.columns[c]);
-              return NULL;
-            }
-          row[role] = (nn_real) v;
-        }
-      g_array_append_vals (x, row, h.n_features);
-      if (n_targets > 1)
-        g_array_append_vals (y, row + h.n_features, n_targets);
-      n_rows++;
-    }
+    if (!read_row (reader, &h, &rows, error))
+      return NULL;
   if (local_error != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;
     }
-  if (n_rows == 0)
+  if (rows.n_rows == 0)
     {
       g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
                    "%s:%u:1: error: the header is the only row: there are no samples",
                    name, h.line);
       return NULL;
     }
-
-  if (n_targets > 1)
-    target_matrix = matrix_take (n_rows, n_targets,
-                                 (nn_real *) g_array_free (g_steal_pointer (&y), FALSE));
-  else
-    {
-      target_matrix = nn_matrix_new (n_rows, n_targets);
-      if (n_targets == 1 &&
-          !finish_single_target (name, h.columns[single_target], labels, label_ids,
-                                 target_matrix, &class_names, error))
-        return NULL;
-    }
-
-  /* Each column's name goes to the place of its feature: one pass, as
-   * files may have a million columns. */
-  feature_names = g_new0 (const char *, h.n_features + 1);
-  for (guint c = 0; c < h.n_cols; c++)
-    if (h.role[c] >= 0 && h.role[c] < (int) h.n_features)
-      feature_names[h.role[c]] = h.columns[c];
-
-  feature_data = (nn_real *) g_array_free (g_steal_pointer (&x), FALSE);
-  return nn_dataset_new (matrix_take (n_rows, h.n_features, feature_data),
-                         g_steal_pointer (&target_matrix), feature_names,
-                         (const char * const *) class_names);
+  return make_dataset (&h, &rows, error);
 }
 
 /**
