@@ -131,25 +131,29 @@ find_pair (yaml_document_t *doc,
   return -1;
 }
 
-/*
- * Applies `KEY=VALUE` to the document before it is read: KEY is a path of
- * mapping keys and list indices separated by dots (`model.layers.0.units`),
- * VALUE is YAML (`32`, `adam`, `{name: adam, learning_rate: 0.01}`).
- * Missing mapping keys are added, so any key can be set; errors in the new
- * value are later reported against the override's text.
- */
-gboolean
-nn_yaml_doc_override (NnYamlDoc    *doc,
-                      const char   *assignment,
-                      GError      **error)
+/* The keys of @parts before the @i-th, joined by dots. */
+static char *
+path_before (char  **parts,
+             guint   i)
+{
+  char *saved = parts[i];
+  char *joined;
+
+  parts[i] = NULL;
+  joined = g_strjoinv (".", parts);
+  parts[i] = saved;
+  return joined;
+}
+
+/* Splits `KEY=VALUE` into the keys of KEY and the text of VALUE. */
+static GStrv
+split_assignment (const char   *assignment,
+                  const char  **value,
+                  GError      **error)
 {
   const char *eq = strchr (assignment, '=');
   g_autofree char *path = NULL;
   g_auto(GStrv) parts = NULL;
-  yaml_document_t value_doc;
-  guint start;
-  int current, copy;
-  gboolean ok = FALSE;
 
   if (!g_utf8_validate (assignment, -1, NULL))
     {
@@ -157,14 +161,14 @@ nn_yaml_doc_override (NnYamlDoc    *doc,
 
       g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
                    "--set %s: error: the setting is not valid UTF-8", shown);
-      return FALSE;
+      return NULL;
     }
   if (eq == NULL || eq == assignment)
     {
       g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
                    "--set %s: error: expected KEY=VALUE, such as "
                    "optimizer.learning_rate=0.05", assignment);
-      return FALSE;
+      return NULL;
     }
   path = g_strndup (assignment, eq - assignment);
   parts = g_strsplit (path, ".", -1);
@@ -173,10 +177,26 @@ nn_yaml_doc_override (NnYamlDoc    *doc,
       {
         g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
                      "--set %s: error: '%s' is not a key path", assignment, path);
-        return FALSE;
+        return NULL;
       }
-  if (!parse_override_value (assignment, eq + 1, &value_doc, error))
-    return FALSE;
+  *value = eq + 1;
+  return g_steal_pointer (&parts);
+}
+
+/* Adds the nodes of @value to the document, as those of the override
+ * @assignment; returns the node of the value, or 0. */
+static int
+add_value (NnYamlDoc   *doc,
+           const char  *assignment,
+           const char  *value,
+           GError     **error)
+{
+  yaml_document_t value_doc;
+  guint start;
+  int copy;
+
+  if (!parse_override_value (assignment, value, &value_doc, error))
+    return 0;
 
   start = (guint) (doc->doc.nodes.top - doc->doc.nodes.start) + 1;
   g_ptr_array_add (doc->overrides, g_strdup (assignment));
@@ -191,86 +211,95 @@ nn_yaml_doc_override (NnYamlDoc    *doc,
   }
   yaml_document_delete (&value_doc);
   if (!copy)
-    {
-      g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
-                   "--set %s: error: the value is nested too deeply or holds itself",
-                   assignment);
-      return FALSE;
-    }
+    g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
+                 "--set %s: error: the value is nested too deeply or holds itself",
+                 assignment);
+  return copy;
+}
 
-  current = 1;   /* the root */
-  for (guint i = 0; parts[i] != NULL; i++)
+/* Follows key @key of @mapping, adding it when missing; the last key of the
+ * path gets @copy. Returns the node the key leads to, 0 when out of
+ * memory. */
+static int
+step_into_mapping (yaml_document_t *doc,
+                   int              mapping,
+                   const char      *key,
+                   gboolean         last,
+                   int              copy)
+{
+  yaml_node_t *node = yaml_document_get_node (doc, mapping);
+  int pair = find_pair (doc, mapping, key);
+  int child, key_node;
+
+  if (pair >= 0)
     {
-      gboolean last = parts[i + 1] == NULL;
+      if (last)
+        node->data.mapping.pairs.start[pair].value = copy;
+      return node->data.mapping.pairs.start[pair].value;
+    }
+  child = last ? copy : yaml_document_add_mapping (doc, NULL, YAML_BLOCK_MAPPING_STYLE);
+  key_node = yaml_document_add_scalar (doc, NULL, (yaml_char_t *) key, (int) strlen (key),
+                                       YAML_PLAIN_SCALAR_STYLE);
+  if (!child || !key_node || !yaml_document_append_mapping_pair (doc, mapping, key_node, child))
+    return 0;
+  return child;
+}
+
+/* Follows the index @parts[@i] of @sequence; the last key of the path gets
+ * @copy. Returns the node the index leads to, 0 for an index out of the
+ * list. */
+static int
+step_into_sequence (yaml_document_t  *doc,
+                    int               sequence,
+                    char            **parts,
+                    guint             i,
+                    const char       *assignment,
+                    int               copy,
+                    GError          **error)
+{
+  yaml_node_t *node = yaml_document_get_node (doc, sequence);
+  guint n = (guint) (node->data.sequence.items.top - node->data.sequence.items.start);
+  guint64 index;
+
+  if (!g_ascii_string_to_unsigned (parts[i], 10, 0, G_MAXUINT, &index, NULL) || index >= n)
+    {
+      g_autofree char *list = path_before (parts, i);
+
+      g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
+                   "--set %s: error: '%s' is a list of %u items; '%s' is not "
+                   "one of its indices (0 to %u)", assignment, list, n, parts[i],
+                   n ? n - 1 : 0);
+      return 0;
+    }
+  if (parts[i + 1] == NULL)
+    node->data.sequence.items.start[index] = copy;
+  return node->data.sequence.items.start[index];
+}
+
+/* Puts node @copy at the path @parts of the document. */
+static gboolean
+place_value (NnYamlDoc   *doc,
+             const char  *assignment,
+             char       **parts,
+             int          copy,
+             GError     **error)
+{
+  int current = 1;   /* the root */
+
+  for (guint i = 0; current != 0 && parts[i] != NULL; i++)
+    {
       yaml_node_t *node = yaml_document_get_node (&doc->doc, current);
 
       if (node->type == YAML_MAPPING_NODE)
-        {
-          int pair = find_pair (&doc->doc, current, parts[i]);
-          int child;
-
-          if (pair >= 0)
-            {
-              if (last)
-                {
-                  node->data.mapping.pairs.start[pair].value = copy;
-                  ok = TRUE;
-                  break;
-                }
-              current = node->data.mapping.pairs.start[pair].value;
-              continue;
-            }
-          child = last ? copy : yaml_document_add_mapping (&doc->doc, NULL, YAML_BLOCK_MAPPING_STYLE);
-          {
-            int key = yaml_document_add_scalar (&doc->doc, NULL, (yaml_char_t *) parts[i],
-                                                (int) strlen (parts[i]), YAML_PLAIN_SCALAR_STYLE);
-            if (!child || !key || !yaml_document_append_mapping_pair (&doc->doc, current, key, child))
-              break;
-          }
-          if (last)
-            {
-              ok = TRUE;
-              break;
-            }
-          current = child;
-        }
+        current = step_into_mapping (&doc->doc, current, parts[i], parts[i + 1] == NULL, copy);
       else if (node->type == YAML_SEQUENCE_NODE)
-        {
-          guint n = (guint) (node->data.sequence.items.top - node->data.sequence.items.start);
-          guint64 index;
-
-          if (!g_ascii_string_to_unsigned (parts[i], 10, 0, G_MAXUINT, &index, NULL) || index >= n)
-            {
-              g_autofree char *list = NULL;
-              char *saved = parts[i];
-
-              parts[i] = NULL;
-              list = g_strjoinv (".", parts);
-              parts[i] = saved;
-              g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
-                           "--set %s: error: '%s' is a list of %u items; '%s' is not "
-                           "one of its indices (0 to %u)", assignment, list, n, parts[i],
-                           n ? n - 1 : 0);
-              return FALSE;
-            }
-          if (last)
-            {
-              node->data.sequence.items.start[index] = copy;
-              ok = TRUE;
-              break;
-            }
-          current = node->data.sequence.items.start[index];
-        }
+        current = step_into_sequence (&doc->doc, current, parts, i, assignment, copy, error);
       else
         {
           /* Only the root can be reached without a key, and it is checked
            * to be a mapping when the experiment is read. */
-          g_autofree char *parent = NULL;
-          char *saved = parts[i];
+          g_autofree char *parent = path_before (parts, i);
 
-          parts[i] = NULL;
-          parent = g_strjoinv (".", parts);
-          parts[i] = saved;
           g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
                        "--set %s: error: '%s' holds a single value, not keys",
                        assignment, *parent ? parent : "the experiment");
@@ -278,7 +307,7 @@ nn_yaml_doc_override (NnYamlDoc    *doc,
         }
     }
 
-  if (!ok)
+  if (current == 0)
     {
       if (error != NULL && *error == NULL)
         g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_FAILED,
@@ -286,4 +315,28 @@ nn_yaml_doc_override (NnYamlDoc    *doc,
       return FALSE;
     }
   return TRUE;
+}
+
+/*
+ * Applies `KEY=VALUE` to the document before it is read: KEY is a path of
+ * mapping keys and list indices separated by dots (`model.layers.0.units`),
+ * VALUE is YAML (`32`, `adam`, `{name: adam, learning_rate: 0.01}`).
+ * Missing mapping keys are added, so any key can be set; errors in the new
+ * value are later reported against the override's text.
+ */
+gboolean
+nn_yaml_doc_override (NnYamlDoc    *doc,
+                      const char   *assignment,
+                      GError      **error)
+{
+  const char *value = NULL;
+  g_auto(GStrv) parts = split_assignment (assignment, &value, error);
+  int copy;
+
+  if (parts == NULL)
+    return FALSE;
+  copy = add_value (doc, assignment, value, error);
+  if (copy == 0)
+    return FALSE;
+  return place_value (doc, assignment, parts, copy, error);
 }
