@@ -773,6 +773,88 @@ convert_tensor (const char   *path,
 
 /* ---- public API -------------------------------------------------------------- */
 
+/* Maps the file at @path, which must be a regular file. */
+static GMappedFile *
+map_file (const char  *path,
+          GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  GMappedFile *mapped;
+  struct stat st;
+  int fd;
+
+  /* O_NONBLOCK: a FIFO in place of the file must not hang the open. */
+  fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+      file_error (error, path, "cannot open: %s", g_strerror (saved_errno));
+      return NULL;
+    }
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      close (fd);
+      file_error (error, path, "not a regular file");
+      return NULL;
+    }
+  /* Mapped rather than read: a huge file costs no memory until it passes
+   * the checks. (A file truncated under the mapping would fault; nn never
+   * truncates one, it replaces files by renaming.) */
+  mapped = g_mapped_file_new_from_fd (fd, FALSE, &local_error);
+  close (fd);
+  if (mapped == NULL)
+    file_error (error, path, "cannot read: %s", local_error->message);
+  return mapped;
+}
+
+/* Reads the length of the JSON header, which must fit in the file. */
+static gboolean
+read_header_length (const char    *path,
+                    const guchar  *contents,
+                    guint64        file_len,
+                    guint64       *header_len,
+                    GError       **error)
+{
+  if (file_len < HEADER_START)
+    return file_error (error, path, "the file has %" G_GUINT64_FORMAT " bytes, fewer than the "
+                       "8 of the header length", file_len);
+  memcpy (header_len, contents, 8);
+  *header_len = GUINT64_FROM_LE (*header_len);
+  if (*header_len > NN_SAFETENSORS_MAX_HEADER_SIZE)
+    return file_error (error, path, "byte 0: header length %" G_GUINT64_FORMAT " exceeds the "
+                       "limit of %d bytes", *header_len, NN_SAFETENSORS_MAX_HEADER_SIZE);
+  if (*header_len > file_len - HEADER_START)
+    return file_error (error, path, "byte 0: header length %" G_GUINT64_FORMAT " runs past "
+                       "the end of the file, which has %" G_GUINT64_FORMAT " bytes",
+                       *header_len, file_len);
+  return TRUE;
+}
+
+/* The checked @tensors as matrices, by name, their values read from
+ * @data. */
+static GHashTable *
+make_matrices (const char    *path,
+               GPtrArray     *tensors,
+               const guchar  *data,
+               GError       **error)
+{
+  g_autoptr(GHashTable) result = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                        (GDestroyNotify) nn_matrix_free);
+
+  for (guint i = 0; i < tensors->len; i++)
+    {
+      Tensor *t = tensors->pdata[i];
+      g_autoptr(NnMatrix) m = t->rank == 1 ? nn_matrix_new (1, (guint) t->dims[0])
+                                           : nn_matrix_new ((guint) t->dims[0],
+                                                            (guint) t->dims[1]);
+
+      if (!convert_tensor (path, t, data, m, error))
+        return NULL;
+      g_hash_table_insert (result, g_steal_pointer (&t->name), g_steal_pointer (&m));
+    }
+  return g_steal_pointer (&result);
+}
+
 /**
  * nn_safetensors_read:
  * @path: a safetensors file
@@ -805,82 +887,36 @@ nn_safetensors_read (const char  *path,
                      GError     **error)
 {
   g_autoptr(GMappedFile) mapped = NULL;
-  g_autoptr(GError) local_error = NULL;
   g_autoptr(GPtrArray) tensors = NULL;
   g_autoptr(GHashTable) metadata = NULL;
-  g_autoptr(GHashTable) result = NULL;
+  GHashTable *result;
   const guchar *contents;
-  guint64 file_len, header_len, data_len;
-  struct stat st;
+  guint64 file_len, header_len = 0, data_len;
+  const char *end;
   Parser p;
-  int fd;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  /* O_NONBLOCK: a FIFO in place of the file must not hang the open. */
-  fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
-  if (fd < 0)
-    {
-      int saved_errno = errno;
-      file_error (error, path, "cannot open: %s", g_strerror (saved_errno));
-      return NULL;
-    }
-  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
-    {
-      close (fd);
-      file_error (error, path, "not a regular file");
-      return NULL;
-    }
-  /* Mapped rather than read: a huge file costs no memory until it passes
-   * the checks. (A file truncated under the mapping would fault; nn never
-   * truncates one, it replaces files by renaming.) */
-  mapped = g_mapped_file_new_from_fd (fd, FALSE, &local_error);
-  close (fd);
+  mapped = map_file (path, error);
   if (mapped == NULL)
-    {
-      file_error (error, path, "cannot read: %s", local_error->message);
-      return NULL;
-    }
+    return NULL;
   contents = (const guchar *) g_mapped_file_get_contents (mapped);
   file_len = g_mapped_file_get_length (mapped);
-
-  if (file_len < HEADER_START)
-    {
-      file_error (error, path, "the file has %" G_GUINT64_FORMAT " bytes, fewer than the "
-                  "8 of the header length", file_len);
-      return NULL;
-    }
-  memcpy (&header_len, contents, 8);
-  header_len = GUINT64_FROM_LE (header_len);
-  if (header_len > NN_SAFETENSORS_MAX_HEADER_SIZE)
-    {
-      file_error (error, path, "byte 0: header length %" G_GUINT64_FORMAT " exceeds the "
-                  "limit of %d bytes", header_len, NN_SAFETENSORS_MAX_HEADER_SIZE);
-      return NULL;
-    }
-  if (header_len > file_len - HEADER_START)
-    {
-      file_error (error, path, "byte 0: header length %" G_GUINT64_FORMAT " runs past the end "
-                  "of the file, which has %" G_GUINT64_FORMAT " bytes", header_len, file_len);
-      return NULL;
-    }
+  if (!read_header_length (path, contents, file_len, &header_len, error))
+    return NULL;
   data_len = file_len - HEADER_START - header_len;
 
   p.path = path;
   p.text = (const char *) contents + HEADER_START;
   p.len = header_len;
   p.pos = 0;
-  {
-    const char *end;
-
-    /* Also refuses NUL bytes, so strings can be C strings. */
-    if (!g_utf8_validate_len (p.text, p.len, &end))
-      {
-        syntax_error (&p, end - p.text, error, "not valid UTF-8");
-        return NULL;
-      }
-  }
+  /* Also refuses NUL bytes, so strings can be C strings. */
+  if (!g_utf8_validate_len (p.text, p.len, &end))
+    {
+      syntax_error (&p, end - p.text, error, "not valid UTF-8");
+      return NULL;
+    }
 
   tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) tensor_free);
   metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -892,22 +928,10 @@ nn_safetensors_read (const char  *path,
   if (!check_coverage (path, tensors, HEADER_START + header_len, data_len, error))
     return NULL;
 
-  result = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                  (GDestroyNotify) nn_matrix_free);
-  for (guint i = 0; i < tensors->len; i++)
-    {
-      Tensor *t = tensors->pdata[i];
-      g_autoptr(NnMatrix) m = t->rank == 1 ? nn_matrix_new (1, (guint) t->dims[0])
-                                           : nn_matrix_new ((guint) t->dims[0],
-                                                            (guint) t->dims[1]);
-
-      if (!convert_tensor (path, t, contents + HEADER_START + header_len, m, error))
-        return NULL;
-      g_hash_table_insert (result, g_steal_pointer (&t->name), g_steal_pointer (&m));
-    }
-  if (metadata_out != NULL)
+  result = make_matrices (path, tensors, contents + HEADER_START + header_len, error);
+  if (result != NULL && metadata_out != NULL)
     *metadata_out = g_steal_pointer (&metadata);
-  return g_steal_pointer (&result);
+  return result;
 }
 
 /* A JSON string as serde_json writes it: only '"', '\\' and control
@@ -952,6 +976,136 @@ compare_strings (gconstpointer a,
   return strcmp (*(const char * const *) a, *(const char * const *) b);
 }
 
+/* The order of @names sorted, each checked to be a valid, distinct tensor
+ * name. */
+static guint *
+sort_names (const char         *path,
+            guint               n_tensors,
+            const char * const *names,
+            GError            **error)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree guint *order = g_new (guint, MAX (n_tensors, 1));
+
+  for (guint i = 0; i < n_tensors; i++)
+    {
+      if (!g_utf8_validate (names[i], -1, NULL))
+        {
+          file_error (error, path, "tensor name %u is not valid UTF-8", i);
+          return NULL;
+        }
+      if (g_str_equal (names[i], "__metadata__"))
+        {
+          file_error (error, path, "'__metadata__' cannot name a tensor");
+          return NULL;
+        }
+      if (!g_hash_table_add (seen, (gpointer) names[i]))
+        {
+          g_autofree char *name = printable_name (names[i]);
+          file_error (error, path, "tensor name '%s' is given twice", name);
+          return NULL;
+        }
+      order[i] = i;
+    }
+  g_qsort_with_data (order, n_tensors, sizeof (guint), compare_names, (gpointer) names);
+  return g_steal_pointer (&order);
+}
+
+/* Appends the `__metadata__` object, its keys sorted, and a comma if
+ * tensors follow. */
+static gboolean
+append_metadata (GString     *header,
+                 GHashTable  *metadata,
+                 gboolean     more,
+                 const char  *path,
+                 GError     **error)
+{
+  g_autofree gpointer *keys = g_hash_table_get_keys_as_array (metadata, NULL);
+  guint n_keys = g_hash_table_size (metadata);
+
+  qsort (keys, n_keys, sizeof (gpointer), compare_strings);
+  g_string_append (header, "\"__metadata__\":{");
+  for (guint i = 0; i < n_keys; i++)
+    {
+      const char *value = g_hash_table_lookup (metadata, keys[i]);
+
+      if (!g_utf8_validate (keys[i], -1, NULL) || value == NULL ||
+          !g_utf8_validate (value, -1, NULL))
+        return file_error (error, path, "metadata must map UTF-8 strings to UTF-8 strings");
+      if (i > 0)
+        g_string_append_c (header, ',');
+      append_json_string (header, keys[i]);
+      g_string_append_c (header, ':');
+      append_json_string (header, value);
+    }
+  g_string_append (header, more ? "}," : "}");
+  return TRUE;
+}
+
+/* Appends an entry per tensor, in @order; returns the length of their
+ * data. */
+static gsize
+append_tensor_entries (GString                *header,
+                       guint                   n_tensors,
+                       const guint            *order,
+                       const char * const     *names,
+                       const NnMatrix * const *tensors)
+{
+  gsize data_len = 0;
+
+  for (guint k = 0; k < n_tensors; k++)
+    {
+      const NnMatrix *m = tensors[order[k]];
+      gsize n_bytes = nn_matrix_size (m) * sizeof (nn_real);
+
+      if (k > 0)
+        g_string_append_c (header, ',');
+      append_json_string (header, names[order[k]]);
+      g_string_append_printf (header, ":{\"dtype\":\"%s\",\"shape\":[%u,%u],"
+                              "\"data_offsets\":[%" G_GSIZE_FORMAT ",%" G_GSIZE_FORMAT "]}",
+                              NN_SAFETENSORS_DTYPE, m->rows, m->cols, data_len,
+                              data_len + n_bytes);
+      data_len += n_bytes;
+    }
+  return data_len;
+}
+
+/* Copies the values of the tensors, in @order, little-endian. */
+static void
+copy_tensor_data (guchar                 *out,
+                  guint                   n_tensors,
+                  const guint            *order,
+                  const NnMatrix * const *tensors)
+{
+  gsize offset = 0;
+
+  for (guint k = 0; k < n_tensors; k++)
+    {
+      const NnMatrix *m = tensors[order[k]];
+      gsize n = nn_matrix_size (m);
+
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+      if (n > 0)
+        memcpy (out + offset, m->data, n * sizeof (nn_real));
+#else
+      for (gsize i = 0; i < n; i++)
+        {
+#if NN_REAL_IS_DOUBLE
+          guint64 bits;
+          memcpy (&bits, &m->data[i], 8);
+          bits = GUINT64_TO_LE (bits);
+#else
+          guint32 bits;
+          memcpy (&bits, &m->data[i], 4);
+          bits = GUINT32_TO_LE (bits);
+#endif
+          memcpy (out + offset + i * sizeof (nn_real), &bits, sizeof (nn_real));
+        }
+#endif
+      offset += n * sizeof (nn_real);
+    }
+}
+
 /**
  * nn_safetensors_write:
  * @path: the file to write
@@ -985,72 +1139,26 @@ nn_safetensors_write (const char             *path,
                       GError                **error)
 {
   g_autoptr(GString) header = NULL;
-  g_autoptr(GHashTable) seen = NULL;
   g_autofree guint *order = NULL;
   g_autofree guchar *buffer = NULL;
-  gsize data_len = 0, offset = 0, total;
+  gsize data_len, total;
   guint64 header_len_le;
-  guchar *out;
 
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (n_tensors == 0 || (names != NULL && tensors != NULL), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  seen = g_hash_table_new (g_str_hash, g_str_equal);
-  order = g_new (guint, MAX (n_tensors, 1));
   for (guint i = 0; i < n_tensors; i++)
-    {
-      g_return_val_if_fail (names[i] != NULL && tensors[i] != NULL, FALSE);
-      if (!g_utf8_validate (names[i], -1, NULL))
-        return file_error (error, path, "tensor name %u is not valid UTF-8", i);
-      if (g_str_equal (names[i], "__metadata__"))
-        return file_error (error, path, "'__metadata__' cannot name a tensor");
-      if (!g_hash_table_add (seen, (gpointer) names[i]))
-        {
-          g_autofree char *name = printable_name (names[i]);
-          return file_error (error, path, "tensor name '%s' is given twice", name);
-        }
-      order[i] = i;
-    }
-  g_qsort_with_data (order, n_tensors, sizeof (guint), compare_names, (gpointer) names);
+    g_return_val_if_fail (names[i] != NULL && tensors[i] != NULL, FALSE);
+
+  order = sort_names (path, n_tensors, names, error);
+  if (order == NULL)
+    return FALSE;
 
   header = g_string_new ("{");
-  if (metadata != NULL && g_hash_table_size (metadata) > 0)
-    {
-      g_autofree gpointer *keys = g_hash_table_get_keys_as_array (metadata, NULL);
-      guint n_keys = g_hash_table_size (metadata);
-
-      qsort (keys, n_keys, sizeof (gpointer), compare_strings);
-      g_string_append (header, "\"__metadata__\":{");
-      for (guint i = 0; i < n_keys; i++)
-        {
-          const char *value = g_hash_table_lookup (metadata, keys[i]);
-
-          if (!g_utf8_validate (keys[i], -1, NULL) || value == NULL ||
-              !g_utf8_validate (value, -1, NULL))
-            return file_error (error, path, "metadata must map UTF-8 strings to UTF-8 strings");
-          if (i > 0)
-            g_string_append_c (header, ',');
-          append_json_string (header, keys[i]);
-          g_string_append_c (header, ':');
-          append_json_string (header, value);
-        }
-      g_string_append (header, n_tensors > 0 ? "}," : "}");
-    }
-  for (guint k = 0; k < n_tensors; k++)
-    {
-      const NnMatrix *m = tensors[order[k]];
-      gsize n_bytes = nn_matrix_size (m) * sizeof (nn_real);
-
-      if (k > 0)
-        g_string_append_c (header, ',');
-      append_json_string (header, names[order[k]]);
-      g_string_append_printf (header, ":{\"dtype\":\"%s\",\"shape\":[%u,%u],"
-                              "\"data_offsets\":[%" G_GSIZE_FORMAT ",%" G_GSIZE_FORMAT "]}",
-                              NN_SAFETENSORS_DTYPE, m->rows, m->cols, data_len,
-                              data_len + n_bytes);
-      data_len += n_bytes;
-    }
+  if (metadata != NULL && g_hash_table_size (metadata) > 0 &&
+      !append_metadata (header, metadata, n_tensors > 0, path, error))
+    return FALSE;
+  data_len = append_tensor_entries (header, n_tensors, order, names, tensors);
   g_string_append_c (header, '}');
   while (header->len % 8 != 0)
     g_string_append_c (header, ' ');
@@ -1060,32 +1168,7 @@ nn_safetensors_write (const char             *path,
   header_len_le = GUINT64_TO_LE ((guint64) header->len);
   memcpy (buffer, &header_len_le, 8);
   memcpy (buffer + HEADER_START, header->str, header->len);
-  out = buffer + HEADER_START + header->len;
-  for (guint k = 0; k < n_tensors; k++)
-    {
-      const NnMatrix *m = tensors[order[k]];
-      gsize n = nn_matrix_size (m);
-
-#if G_BYTE_ORDER == G_LITTLE_ENDIAN
-      if (n > 0)
-        memcpy (out + offset, m->data, n * sizeof (nn_real));
-#else
-      for (gsize i = 0; i < n; i++)
-        {
-#if NN_REAL_IS_DOUBLE
-          guint64 bits;
-          memcpy (&bits, &m->data[i], 8);
-          bits = GUINT64_TO_LE (bits);
-#else
-          guint32 bits;
-          memcpy (&bits, &m->data[i], 4);
-          bits = GUINT32_TO_LE (bits);
-#endif
-          memcpy (out + offset + i * sizeof (nn_real), &bits, sizeof (nn_real));
-        }
-#endif
-      offset += n * sizeof (nn_real);
-    }
+  copy_tensor_data (buffer + HEADER_START + header->len, n_tensors, order, tensors);
 
   return nn_write_file_atomic (path, buffer, total, error);
 }
