@@ -6,6 +6,7 @@
 
 #include <math.h>
 
+#include "nn-errors.h"
 #include "nn-param-text.h"
 #include "nn-plugin-check.h"
 #include "nn-plugin-check-private.h"
@@ -154,18 +155,32 @@ nn_plugin_check_alternative_value (GParamSpec *pspec,
   return FALSE;
 }
 
-/* Checks @type with its default parameters, then with each parameter set
- * away from its default in turn, each setting with @check. */
+/* Checks @type, which must be a class that can be made of @kind (@of_kind
+ * says whether it is of that kind), with its default parameters, then with
+ * each parameter set away from its default in turn, each setting with
+ * @check. */
 GPtrArray *
-nn_plugin_check_each_setting (GType                 type,
-                              guint32               seed,
-                              NnPluginCheckSetting  check)
+nn_plugin_check_each_setting (GType                  type,
+                              gboolean               of_kind,
+                              const char            *kind,
+                              guint32                seed,
+                              NnPluginCheckSetting   check,
+                              GError               **error)
 {
   g_autoptr(GPtrArray) results = NULL;
   g_autofree GParamSpec **pspecs = NULL;
-  const char *name = nn_registry_get_name (type);
+  const char *name;
   guint n_pspecs = 0;
 
+  if (!of_kind || G_TYPE_IS_ABSTRACT (type))
+    {
+      g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
+                   "%s is not %s that can be checked",
+                   type ? g_type_name (type) : "(invalid type)", kind);
+      return NULL;
+    }
+
+  name = nn_registry_get_name (type);
   if (name == NULL)
     name = g_type_name (type);
   pspecs = nn_param_specs_list (type, &n_pspecs);

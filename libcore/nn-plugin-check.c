@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "nn-activation.h"
-#include "nn-errors.h"
 #include "nn-loss.h"
 #include "nn-matrix.h"
 #include "nn-plugin-check.h"
@@ -988,14 +987,8 @@ nn_plugin_check_type (GType     type,
 {
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!(g_type_is_a (type, NN_TYPE_ACTIVATION) || g_type_is_a (type, NN_TYPE_LOSS)) ||
-      G_TYPE_IS_ABSTRACT (type))
-    {
-      g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
-                   "%s is not an activation or a loss that can be checked",
-                   type ? g_type_name (type) : "(invalid type)");
-      return NULL;
-    }
-
-  return nn_plugin_check_each_setting (type, seed, check_setting);
+  return nn_plugin_check_each_setting (type,
+                                       g_type_is_a (type, NN_TYPE_ACTIVATION) ||
+                                       g_type_is_a (type, NN_TYPE_LOSS),
+                                       "an activation or a loss", seed, check_setting, error);
 }
