@@ -97,22 +97,12 @@ save_weights (NnModel     *model,
 }
 
 static void
-write_enum (NnYamlWriter *w,
-            GType         type,
-            gint          value)
-{
-  g_autoptr(GEnumClass) klass = g_type_class_ref (type);
-
-  nn_yaml_writer_string (w, g_enum_get_value (klass, value)->value_nick);
-}
-
-static void
 write_scaler (NnYamlWriter *w,
               NnScaler     *scaler)
 {
   nn_yaml_writer_begin_mapping (w, FALSE);
   nn_yaml_writer_string (w, "kind");
-  write_enum (w, NN_TYPE_SCALE, nn_scaler_get_kind (scaler));
+  nn_yaml_writer_enum (w, NN_TYPE_SCALE, nn_scaler_get_kind (scaler));
   if (nn_scaler_is_fitted (scaler) && nn_scaler_get_kind (scaler) != NN_SCALE_NONE)
     {
       write_doubles (w, "shift", nn_scaler_get_shift (scaler),
@@ -168,7 +158,7 @@ describe (NnPipeline  *self,
   nn_yaml_writer_string (w, "scalar");
   nn_yaml_writer_string (w, NN_REAL_NAME);
   nn_yaml_writer_string (w, "task");
-  write_enum (w, NN_TYPE_TASK, nn_pipeline_get_task (self));
+  nn_yaml_writer_enum (w, NN_TYPE_TASK, nn_pipeline_get_task (self));
   write_strings (w, "features", nn_pipeline_get_feature_names (self));
   write_strings (w, "targets", nn_pipeline_get_target_names (self));
   if (classes != NULL)

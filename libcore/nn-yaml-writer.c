@@ -254,6 +254,18 @@ nn_yaml_writer_bool (NnYamlWriter *w,
   emit_scalar (w, value ? "true" : "false", YAML_PLAIN_SCALAR_STYLE);
 }
 
+/* An enumeration value by its nick, as an experiment or model file names
+ * it. */
+void
+nn_yaml_writer_enum (NnYamlWriter *w,
+                     GType         type,
+                     gint          value)
+{
+  g_autoptr(GEnumClass) klass = g_type_class_ref (type);
+
+  nn_yaml_writer_string (w, g_enum_get_value (klass, value)->value_nick);
+}
+
 void
 nn_yaml_writer_value (NnYamlWriter *w,
                       const GValue *value)
