@@ -106,25 +106,15 @@ dtype_name (guint8 dtype)
     }
 }
 
+/* Reads the magic number: IDX, of unsigned bytes, with @ndim dimensions. */
 static gboolean
-read_header (IdxFile     *f,
-             const char  *path,
-             const char  *what,
-             guint        ndim,
-             GError     **error)
+read_magic (IdxFile  *f,
+            guint     ndim,
+            GError  **error)
 {
+  const char *what = f->what;
   guint8 magic[4];
-  guint8 dims[12];
-  gboolean compressed = FALSE;
   gsize got;
-
-  f->path = path;
-  f->what = what;
-  f->stream = nn_data_open_file (path, &compressed, &f->size, error);
-  if (f->stream == NULL)
-    return FALSE;
-  if (compressed)
-    f->size = -1;
 
   if (!read_bytes (f, magic, 4, &got, error))
     return FALSE;
@@ -166,6 +156,18 @@ read_header (IdxFile     *f,
                  : ndim == 1 && f->ndim == 3 ? " (is this an images file?)" : "");
       return FALSE;
     }
+  return TRUE;
+}
+
+/* Reads the size of each dimension, and checks what they add up to. */
+static gboolean
+read_dims (IdxFile  *f,
+           GError  **error)
+{
+  const char *what = f->what;
+  guint ndim = f->ndim;
+  guint8 dims[12];
+  gsize got;
 
   if (!read_bytes (f, dims, 4 * ndim, &got, error))
     return FALSE;
@@ -209,7 +211,14 @@ read_header (IdxFile     *f,
                  f->dims[1], f->dims[2], NN_LAYER_MAX_WIDTH);
       return FALSE;
     }
+  return TRUE;
+}
 
+/* An uncompressed file must hold exactly the values its header promises. */
+static gboolean
+check_size (IdxFile  *f,
+            GError  **error)
+{
   if (f->size >= 0 && (guint64) f->size != (guint64) f->offset + f->n_values)
     {
       guint64 want = (guint64) f->offset + f->n_values;
@@ -227,6 +236,25 @@ read_header (IdxFile     *f,
       return FALSE;
     }
   return TRUE;
+}
+
+static gboolean
+read_header (IdxFile     *f,
+             const char  *path,
+             const char  *what,
+             guint        ndim,
+             GError     **error)
+{
+  gboolean compressed = FALSE;
+
+  f->path = path;
+  f->what = what;
+  f->stream = nn_data_open_file (path, &compressed, &f->size, error);
+  if (f->stream == NULL)
+    return FALSE;
+  if (compressed)
+    f->size = -1;
+  return read_magic (f, ndim, error) && read_dims (f, error) && check_size (f, error);
 }
 
 /* After the values: the data must end. */

@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <math.h>
 #include <string.h>
 
 #include "nn-activation.h"
 #include "nn-errors.h"
 #include "nn-pipeline.h"
-#include "nn-plugin.h"
+#include "nn-pipeline-private.h"
 #include "nn-plugins.h"
 #include "nn-safetensors.h"
 #include "nn-utils-private.h"
@@ -312,67 +311,18 @@ nn_pipeline_prepare (NnPipeline  *self,
   return ready;
 }
 
-/* ---- saving -------------------------------------------------------------- */
-
-static void
-write_strings (NnYamlWriter       *w,
-               const char         *key,
-               const char * const *values)
-{
-  nn_yaml_writer_string (w, key);
-  nn_yaml_writer_begin_sequence (w, TRUE);
-  for (gsize i = 0; values[i] != NULL; i++)
-    nn_yaml_writer_string (w, values[i]);
-  nn_yaml_writer_end_sequence (w);
-}
-
-static void
-write_doubles (NnYamlWriter *w,
-               const char   *key,
-               const double *values,
-               guint         n)
-{
-  nn_yaml_writer_string (w, key);
-  nn_yaml_writer_begin_sequence (w, TRUE);
-  for (guint i = 0; i < n; i++)
-    nn_yaml_writer_double (w, values[i]);
-  nn_yaml_writer_end_sequence (w);
-}
-
-/* Where a plugin object's class came from, so a missing one can be named. */
-static void
-write_module (NnYamlWriter *w,
-              const char   *key,
-              GObject      *object)
-{
-  const char *file = nn_plugins_get_file_for_type (G_OBJECT_TYPE (object));
-
-  nn_yaml_writer_string (w, key);
-  nn_yaml_writer_begin_mapping (w, TRUE);
-  nn_yaml_writer_string (w, "type");
-  nn_yaml_writer_string (w, G_OBJECT_TYPE_NAME (object));
-  nn_yaml_writer_string (w, "file");
-  nn_yaml_writer_string (w, file ? file : "(unknown)");
-  nn_yaml_writer_string (w, "version");
-  nn_yaml_writer_string (w, nn_plugins_get_version_for_type (G_OBJECT_TYPE (object))
-                            ? nn_plugins_get_version_for_type (G_OBJECT_TYPE (object))
-                            : "unversioned");
-  nn_yaml_writer_string (w, "abi");
-  nn_yaml_writer_uint (w, NN_PLUGIN_ABI_VERSION);
-  nn_yaml_writer_end_mapping (w);
-}
-
-static char *
-tensor_name (guint       layer,
-             const char *what)
+/* The name of a layer's weight or bias in model.safetensors. */
+char *
+nn_pipeline_tensor_name (guint       layer,
+                         const char *what)
 {
   return g_strdup_printf ("layers.%u.%s", layer, what);
 }
 
 /* The SHA-256 of a file, in hex. */
-static char *
-file_sha256 (const char  *path,
-             GError     **error)
+char *
+nn_pipeline_file_sha256 (const char  *path,
+                         GError     **error)
 {
   g_autoptr(GMappedFile) mapped = g_mapped_file_new (path, FALSE, error);
 
@@ -381,153 +331,6 @@ file_sha256 (const char  *path,
   return g_compute_checksum_for_data (G_CHECKSUM_SHA256,
                                       (const guchar *) g_mapped_file_get_contents (mapped),
                                       g_mapped_file_get_length (mapped));
-}
-
-/**
- * nn_pipeline_save:
- * @self: a #NnPipeline
- * @dir: an existing directory
- * @error: return location for a #GError
- *
- * Writes `model.safetensors` (tensors `layers.N.weight`, units × inputs, and
- * `layers.N.bias`, 1 × units) and then `model.yaml`, each atomically.
- * `model.yaml` records the SHA-256 of the weights file (`weights_sha256`),
- * so that a pair from two different saves (one interrupted between the two
- * files) is refused when loaded rather than used.
- *
- * Returns: %TRUE, or %FALSE with %NN_MODEL_ERROR_IO set
- */
-gboolean
-nn_pipeline_save (NnPipeline  *self,
-                  const char  *dir,
-                  GError     **error)
-{
-  g_autoptr(NnYamlWriter) w = NULL;
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) tensors = g_ptr_array_new ();
-  g_autoptr(GHashTable) metadata = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autofree char *weights_path = g_build_filename (dir, "model.safetensors", NULL);
-  g_autofree char *yaml_path = g_build_filename (dir, "model.yaml", NULL);
-  g_autofree char *yaml = NULL;
-  g_autofree char *weights_sha256 = NULL;
-  NnModel *model;
-  NnLoss *loss;
-
-  g_return_val_if_fail (NN_IS_PIPELINE (self), FALSE);
-  g_return_val_if_fail (dir != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  model = self->model;
-  for (guint l = 0; l < nn_model_get_n_layers (model); l++)
-    {
-      NnLayer *layer = nn_model_get_layer (model, l);
-
-      g_ptr_array_add (names, tensor_name (l, "weight"));
-      g_ptr_array_add (tensors, nn_layer_get_weights (layer));
-      g_ptr_array_add (names, tensor_name (l, "bias"));
-      g_ptr_array_add (tensors, nn_layer_get_bias (layer));
-    }
-  g_hash_table_insert (metadata, (gpointer) "format", (gpointer) NN_PIPELINE_FORMAT);
-  if (!nn_safetensors_write (weights_path, names->len, (const char * const *) names->pdata,
-                             (const NnMatrix * const *) tensors->pdata, metadata, error))
-    return FALSE;
-  {
-    g_autoptr(GError) local_error = NULL;
-
-    weights_sha256 = file_sha256 (weights_path, &local_error);
-    if (weights_sha256 == NULL)
-      {
-        g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO, "%s: error: %s", weights_path,
-                     local_error->message);
-        return FALSE;
-      }
-  }
-
-  w = nn_yaml_writer_new ();
-  nn_yaml_writer_begin_mapping (w, FALSE);
-  nn_yaml_writer_string (w, "format");
-  nn_yaml_writer_string (w, NN_PIPELINE_FORMAT);
-  nn_yaml_writer_string (w, "nn_version");
-  nn_yaml_writer_string (w, NN_VERSION);
-  nn_yaml_writer_string (w, "scalar");
-  nn_yaml_writer_string (w, NN_REAL_NAME);
-  nn_yaml_writer_string (w, "task");
-  {
-    g_autoptr(GEnumClass) klass = g_type_class_ref (NN_TYPE_TASK);
-    nn_yaml_writer_string (w, g_enum_get_value (klass, self->task)->value_nick);
-  }
-  write_strings (w, "features", (const char * const *) self->features);
-  write_strings (w, "targets", (const char * const *) self->targets);
-  if (self->classes != NULL)
-    write_strings (w, "classes", (const char * const *) self->classes);
-  if (self->positive != NULL)
-    {
-      nn_yaml_writer_string (w, "positive");
-      nn_yaml_writer_string (w, self->positive);
-    }
-
-  nn_yaml_writer_string (w, "scaler");
-  nn_yaml_writer_begin_mapping (w, FALSE);
-  nn_yaml_writer_string (w, "kind");
-  {
-    g_autoptr(GEnumClass) klass = g_type_class_ref (NN_TYPE_SCALE);
-    nn_yaml_writer_string (w, g_enum_get_value (klass, nn_scaler_get_kind (self->scaler))->value_nick);
-  }
-  if (nn_scaler_is_fitted (self->scaler) && nn_scaler_get_kind (self->scaler) != NN_SCALE_NONE)
-    {
-      write_doubles (w, "shift", nn_scaler_get_shift (self->scaler),
-                     nn_scaler_get_n_features (self->scaler));
-      write_doubles (w, "divisor", nn_scaler_get_divisor (self->scaler),
-                     nn_scaler_get_n_features (self->scaler));
-    }
-  nn_yaml_writer_end_mapping (w);
-
-  nn_yaml_writer_string (w, "layers");
-  nn_yaml_writer_begin_sequence (w, FALSE);
-  for (guint l = 0; l < nn_model_get_n_layers (model); l++)
-    {
-      NnLayer *layer = nn_model_get_layer (model, l);
-      NnActivation *act = nn_layer_get_activation (layer);
-
-      nn_yaml_writer_begin_mapping (w, FALSE);
-      nn_yaml_writer_string (w, "inputs");
-      nn_yaml_writer_uint (w, nn_layer_get_n_inputs (layer));
-      nn_yaml_writer_string (w, "units");
-      nn_yaml_writer_uint (w, nn_layer_get_units (layer));
-      nn_yaml_writer_string (w, "activation");
-      nn_yaml_writer_object (w, G_OBJECT (act), nn_activation_get_name (act));
-      write_module (w, "module", G_OBJECT (act));
-      nn_yaml_writer_end_mapping (w);
-    }
-  nn_yaml_writer_end_sequence (w);
-
-  loss = nn_model_get_loss (model);
-  if (loss != NULL)
-    {
-      nn_yaml_writer_string (w, "loss");
-      nn_yaml_writer_object (w, G_OBJECT (loss), nn_loss_get_name (loss));
-      write_module (w, "loss_module", G_OBJECT (loss));
-    }
-  nn_yaml_writer_string (w, "weights");
-  nn_yaml_writer_string (w, "model.safetensors");
-  nn_yaml_writer_string (w, "weights_sha256");
-  nn_yaml_writer_string (w, weights_sha256);
-  nn_yaml_writer_end_mapping (w);
-
-  {
-    g_autoptr(GError) local_error = NULL;
-
-    yaml = nn_yaml_writer_finish (g_steal_pointer (&w), &local_error);
-    if (yaml == NULL)
-      {
-        g_autofree char *shown = g_filename_display_name (yaml_path);
-
-        g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED, "%s: error: %s", shown,
-                     local_error->message);
-        return FALSE;
-      }
-  }
-  return nn_write_file_atomic (yaml_path, yaml, strlen (yaml), error);
 }
 
 /* ---- loading ------------------------------------------------------------- */
@@ -746,7 +549,7 @@ read_weights (const char  *path,
 
       for (guint k = 0; k < 2; k++)
         {
-          g_autofree char *name = tensor_name (l, what[k]);
+          g_autofree char *name = nn_pipeline_tensor_name (l, what[k]);
           NnMatrix *t = g_hash_table_lookup (tensors, name);
 
           if (t == NULL)
@@ -781,56 +584,78 @@ read_weights (const char  *path,
   return TRUE;
 }
 
-static NnPipeline *
-read_document (NnYamlDoc   *doc,
-               const char  *dir,
-               GError     **error)
+static gboolean
+read_format (NnYamlDoc    *doc,
+             yaml_node_t  *root,
+             GError      **error)
 {
-  g_autoptr(NnPipeline) self = g_object_new (NN_TYPE_PIPELINE, NULL);
-  yaml_node_t *root = nn_yaml_root (doc);
-  yaml_node_t *v, *scaler;
+  yaml_node_t *v;
   const char *s;
-  gint task, kind = NN_SCALE_NONE;
-  guint n_features;
 
-  if (!nn_yaml_check_mapping (doc, root, "a model file", model_keys, error))
-    return NULL;
   if ((v = require (doc, root, "format", "a model file", error)) == NULL ||
       !nn_yaml_get_string (doc, v, "format", &s, error))
-    return NULL;
+    return FALSE;
   if (!g_str_equal (s, NN_PIPELINE_FORMAT))
     {
       nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
                          "format '%s' is not one this nn reads ('%s')", s, NN_PIPELINE_FORMAT);
-      return NULL;
+      return FALSE;
     }
+  return TRUE;
+}
+
+/* Reads the task and the names of the features, targets and classes. */
+static gboolean
+read_task (NnPipeline   *self,
+           NnYamlDoc    *doc,
+           yaml_node_t  *root,
+           GError      **error)
+{
+  yaml_node_t *v;
+  const char *s;
+  gint task;
+
   if ((v = require (doc, root, "task", "a model file", error)) == NULL ||
       !nn_yaml_get_enum (doc, v, "task", NN_TYPE_TASK, &task, error))
-    return NULL;
+    return FALSE;
   self->task = task;
   if ((v = require (doc, root, "features", "a model file", error)) == NULL ||
       (self->features = read_strings (doc, v, "features", error)) == NULL)
-    return NULL;
-  n_features = g_strv_length (self->features);
+    return FALSE;
   if ((v = require (doc, root, "targets", "a model file", error)) == NULL ||
       (self->targets = read_strings (doc, v, "targets", error)) == NULL)
-    return NULL;
+    return FALSE;
   if (self->task != NN_TASK_REGRESSION &&
       ((v = require (doc, root, "classes", "a classification model", error)) == NULL ||
        (self->classes = read_strings (doc, v, "classes", error)) == NULL))
-    return NULL;
+    return FALSE;
   if ((v = nn_yaml_lookup (doc, root, "positive")) != NULL)
     {
       if (!nn_yaml_get_string (doc, v, "positive", &s, error))
-        return NULL;
+        return FALSE;
       if (self->classes == NULL || !g_strv_contains ((const char * const *) self->classes, s))
         {
           nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
                              "positive label '%s' is not one of the classes", s);
-          return NULL;
+          return FALSE;
         }
       self->positive = g_strdup (s);
     }
+  return TRUE;
+}
+
+static NnScaler *
+read_scaler (NnYamlDoc    *doc,
+             yaml_node_t  *root,
+             guint         n_features,
+             GError      **error)
+{
+  yaml_node_t *v, *scaler;
+  gint kind = NN_SCALE_NONE;
+  g_autofree double *shift = NULL;
+  g_autofree double *divisor = NULL;
+  g_autoptr(GError) local_error = NULL;
+  NnScaler *result;
 
   if ((scaler = nn_yaml_lookup (doc, root, "scaler")) != NULL)
     {
@@ -841,95 +666,137 @@ read_document (NnYamlDoc   *doc,
         return NULL;
     }
   if (kind == NN_SCALE_NONE)
-    self->scaler = nn_scaler_new (NN_SCALE_NONE);
-  else
-    {
-      g_autofree double *shift = read_doubles (doc, nn_yaml_lookup (doc, scaler, "shift"),
-                                               "scaler.shift", n_features, error);
-      g_autofree double *divisor = NULL;
-      g_autoptr(GError) local_error = NULL;
+    return nn_scaler_new (NN_SCALE_NONE);
 
-      if (shift == NULL)
-        return NULL;
-      divisor = read_doubles (doc, nn_yaml_lookup (doc, scaler, "divisor"), "scaler.divisor",
-                              n_features, error);
-      if (divisor == NULL)
-        return NULL;
-      self->scaler = nn_scaler_new_from_parameters (kind, shift, divisor, n_features,
-                                                    &local_error);
-      if (self->scaler == NULL)
-        {
-          nn_yaml_set_error (error, doc, scaler, NN_CONFIG_ERROR_INVALID_VALUE, "%s",
-                             local_error->message);
-          return NULL;
-        }
-    }
+  shift = read_doubles (doc, nn_yaml_lookup (doc, scaler, "shift"), "scaler.shift",
+                        n_features, error);
+  if (shift == NULL)
+    return NULL;
+  divisor = read_doubles (doc, nn_yaml_lookup (doc, scaler, "divisor"), "scaler.divisor",
+                          n_features, error);
+  if (divisor == NULL)
+    return NULL;
+  result = nn_scaler_new_from_parameters (kind, shift, divisor, n_features, &local_error);
+  if (result == NULL)
+    nn_yaml_set_error (error, doc, scaler, NN_CONFIG_ERROR_INVALID_VALUE, "%s",
+                       local_error->message);
+  return result;
+}
+
+/* Reads the layers, which must end in the outputs the task needs, and the
+ * loss. */
+static gboolean
+read_model (NnPipeline   *self,
+            NnYamlDoc    *doc,
+            yaml_node_t  *root,
+            GError      **error)
+{
+  guint n_features = g_strv_length (self->features);
+  yaml_node_t *v;
+  guint outputs, want;
 
   self->model = nn_model_new ();
   if ((v = require (doc, root, "layers", "a model file", error)) == NULL ||
       !read_layers (doc, v, self->model, n_features, error))
-    return NULL;
-  {
-    guint outputs = nn_model_get_n_outputs (self->model);
-    guint want = self->task == NN_TASK_BINARY ? 1
-                 : self->task == NN_TASK_MULTICLASS ? g_strv_length (self->classes)
-                 : g_strv_length (self->targets);
-    if (outputs != want)
-      {
-        nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
-                           "the last layer has %u units, the task needs %u", outputs, want);
-        return NULL;
-      }
-  }
+    return FALSE;
+  outputs = nn_model_get_n_outputs (self->model);
+  want = self->task == NN_TASK_BINARY ? 1
+         : self->task == NN_TASK_MULTICLASS ? g_strv_length (self->classes)
+         : g_strv_length (self->targets);
+  if (outputs != want)
+    {
+      nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "the last layer has %u units, the task needs %u", outputs, want);
+      return FALSE;
+    }
   if ((v = nn_yaml_lookup (doc, root, "loss")) != NULL)
     {
       g_autoptr(GObject) loss = read_plugin_object (doc, v, nn_yaml_lookup (doc, root, "loss_module"),
                                                     NN_LOSS_EXTENSION_POINT_NAME, "loss", error);
       if (loss == NULL)
-        return NULL;
+        return FALSE;
       nn_model_set_loss (self->model, NN_LOSS (loss));
     }
+  return TRUE;
+}
+
+/* Checks the weights file against the SHA-256 saved with the model. */
+static gboolean
+check_weights_sha256 (NnYamlDoc    *doc,
+                      yaml_node_t  *v,
+                      const char   *weights,
+                      GError      **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *sha256 = NULL;
+  const char *want;
+
+  if (!nn_yaml_get_string (doc, v, "weights_sha256", &want, error))
+    return FALSE;
+  sha256 = nn_pipeline_file_sha256 (weights, &local_error);
+  if (sha256 == NULL)
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE, "%s: error: %s",
+                   weights, local_error->message);
+      return FALSE;
+    }
+  if (g_ascii_strcasecmp (sha256, want) != 0)
+    {
+      nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "%s is not the weights file saved with this model (its "
+                         "SHA-256 differs): the two files come from different saves",
+                         weights);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Reads the weights file named in the document, in @dir, into @model. */
+static gboolean
+load_weights (NnYamlDoc    *doc,
+              yaml_node_t  *root,
+              const char   *dir,
+              NnModel      *model,
+              GError      **error)
+{
+  g_autofree char *weights = NULL;
+  yaml_node_t *v;
+  const char *s;
 
   if ((v = require (doc, root, "weights", "a model file", error)) == NULL ||
       !nn_yaml_get_string (doc, v, "weights", &s, error))
-    return NULL;
+    return FALSE;
   if (strchr (s, '/') != NULL)
     {
       nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
                          "weights must name a file beside model.yaml, not '%s'", s);
-      return NULL;
+      return FALSE;
     }
-  {
-    g_autofree char *weights = g_build_filename (dir, s, NULL);
-    const char *want;
+  weights = g_build_filename (dir, s, NULL);
+  if (!read_weights (weights, model, error))
+    return FALSE;
+  /* Optional: files saved before it was recorded have none. */
+  v = nn_yaml_lookup (doc, root, "weights_sha256");
+  return v == NULL || check_weights_sha256 (doc, v, weights, error);
+}
 
-    if (!read_weights (weights, self->model, error))
-      return NULL;
-    /* Optional: files saved before it was recorded have none. */
-    if ((v = nn_yaml_lookup (doc, root, "weights_sha256")) != NULL)
-      {
-        g_autoptr(GError) local_error = NULL;
-        g_autofree char *sha256 = NULL;
+static NnPipeline *
+read_document (NnYamlDoc   *doc,
+               const char  *dir,
+               GError     **error)
+{
+  g_autoptr(NnPipeline) self = g_object_new (NN_TYPE_PIPELINE, NULL);
+  yaml_node_t *root = nn_yaml_root (doc);
 
-        if (!nn_yaml_get_string (doc, v, "weights_sha256", &want, error))
-          return NULL;
-        sha256 = file_sha256 (weights, &local_error);
-        if (sha256 == NULL)
-          {
-            g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE, "%s: error: %s",
-                         weights, local_error->message);
-            return NULL;
-          }
-        if (g_ascii_strcasecmp (sha256, want) != 0)
-          {
-            nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
-                               "%s is not the weights file saved with this model (its "
-                               "SHA-256 differs): the two files come from different saves",
-                               weights);
-            return NULL;
-          }
-      }
-  }
+  if (!nn_yaml_check_mapping (doc, root, "a model file", model_keys, error) ||
+      !read_format (doc, root, error) ||
+      !read_task (self, doc, root, error))
+    return NULL;
+  self->scaler = read_scaler (doc, root, g_strv_length (self->features), error);
+  if (self->scaler == NULL ||
+      !read_model (self, doc, root, error) ||
+      !load_weights (doc, root, dir, self->model, error))
+    return NULL;
   return g_steal_pointer (&self);
 }
 

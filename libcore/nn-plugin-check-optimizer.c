@@ -10,7 +10,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "nn-errors.h"
 #include "nn-matrix.h"
 #include "nn-optimizer.h"
 #include "nn-plugin-check.h"
@@ -302,13 +301,6 @@ nn_plugin_check_optimizer (GType     type,
 {
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!g_type_is_a (type, NN_TYPE_OPTIMIZER) || G_TYPE_IS_ABSTRACT (type))
-    {
-      g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
-                   "%s is not an optimizer that can be checked",
-                   type ? g_type_name (type) : "(invalid type)");
-      return NULL;
-    }
-
-  return nn_plugin_check_each_setting (type, seed, check_setting);
+  return nn_plugin_check_each_setting (type, g_type_is_a (type, NN_TYPE_OPTIMIZER),
+                                       "an optimizer", seed, check_setting, error);
 }

@@ -19,8 +19,11 @@ typedef NnPluginCheckResult *(*NnPluginCheckSetting) (GType         type,
 
 G_GNUC_INTERNAL
 GPtrArray *nn_plugin_check_each_setting    (GType                 type,
+                                            gboolean              of_kind,
+                                            const char           *kind,
                                             guint32               seed,
-                                            NnPluginCheckSetting  check);
+                                            NnPluginCheckSetting  check,
+                                            GError              **error);
 G_GNUC_INTERNAL
 gboolean nn_plugin_check_alternative_value (GParamSpec   *pspec,
                                             GValue       *value);

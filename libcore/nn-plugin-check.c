@@ -6,14 +6,11 @@
 #include <string.h>
 
 #include "nn-activation.h"
-#include "nn-errors.h"
 #include "nn-loss.h"
 #include "nn-matrix.h"
 #include "nn-plugin-check.h"
-#include "nn-param-text.h"
 #include "nn-plugin-check-private.h"
 #include "nn-plugins.h"
-#include "nn-registry.h"
 
 /*
  * How a derivative is checked. At a point x, with a step h that is a power
@@ -58,48 +55,6 @@ static const double scales[] = { 0.1, 1.0, 10.0, 1000.0 };
 
 static const guint activation_shapes[][2] = { { 1, 1 }, { 1, 5 }, { 7, 5 } };
 static const guint loss_shapes[][2] = { { 1, 1 }, { 1, 3 }, { 6, 3 } };
-
-/**
- * nn_plugin_check_result_copy:
- * @result: a #NnPluginCheckResult
- *
- * Returns: (transfer full): a copy of @result
- */
-NnPluginCheckResult *
-nn_plugin_check_result_copy (const NnPluginCheckResult *result)
-{
-  NnPluginCheckResult *copy;
-
-  g_return_val_if_fail (result != NULL, NULL);
-
-  copy = g_memdup2 (result, sizeof *result);
-  copy->name = g_strdup (result->name);
-  copy->kind = g_strdup (result->kind);
-  copy->setting = g_strdup (result->setting);
-  copy->domain = g_strdup (result->domain);
-  copy->failure = g_strdup (result->failure);
-  return copy;
-}
-
-/**
- * nn_plugin_check_result_free:
- * @result: (transfer full): a #NnPluginCheckResult
- */
-void
-nn_plugin_check_result_free (NnPluginCheckResult *result)
-{
-  if (result == NULL)
-    return;
-  g_free (result->name);
-  g_free (result->kind);
-  g_free (result->setting);
-  g_free (result->domain);
-  g_free (result->failure);
-  g_free (result);
-}
-
-G_DEFINE_BOXED_TYPE (NnPluginCheckResult, nn_plugin_check_result,
-                     nn_plugin_check_result_copy, nn_plugin_check_result_free)
 
 /* One class with one setting being checked. */
 typedef struct {
@@ -189,6 +144,59 @@ record_error (Check  *check,
     r->max_rel_error = MAX (r->max_rel_error, err / scale);
 }
 
+/* The change of the checked scalar at x ± @s, at the points actually
+ * reached, which may differ from x ± s by a rounding. FALSE where it is not
+ * finite. */
+static gboolean
+sample (const Objective *obj,
+        gsize            k,
+        nn_real          x,
+        double           s,
+        nn_real         *xp,
+        nn_real         *xm,
+        double          *dp,
+        double          *dm)
+{
+  *xp = (nn_real) ((double) x + s);
+  *xm = (nn_real) ((double) x - s);
+  *dp = obj->delta (obj->data, k, *xp);
+  *dm = obj->delta (obj->data, k, *xm);
+  return isfinite (*dp) && isfinite (*dm);
+}
+
+/* Counts a derivative @g at element @k that no finite difference agrees
+ * with; @ratio is its error over the tolerance against the closest,
+ * @estimate. */
+static void
+record_mismatch (Check           *check,
+                 const Objective *obj,
+                 gsize            k,
+                 double           g,
+                 int              side,
+                 double           ratio,
+                 double           estimate,
+                 gboolean         kinky)
+{
+  check->n_mismatches++;
+  if (side < 0)
+    check->n_below++;
+  else if (side > 0)
+    check->n_above++;
+  /* Report a smooth point if there is one: at a kink, the finite
+   * differences shown would straddle it. */
+  if (check->worst == NULL || (check->worst_at_kink && !kinky) ||
+      (check->worst_at_kink == kinky && ratio > check->worst_ratio))
+    {
+      g_autofree char *where = obj->describe (obj->data, k);
+
+      check->worst_ratio = ratio;
+      check->worst_at_kink = kinky;
+      g_free (check->worst);
+      check->worst = g_strdup_printf ("at %s: %s %.9g, finite differences %.9g",
+                                      where, obj->what, g, estimate);
+    }
+}
+
 /* Checks the derivative @g at element @k, whose value is @x, where the
  * checked scalar is about @magnitude; @side is the sign of x (or of
  * pred - target), for the report. Returns FALSE, checking nothing, if the
@@ -213,17 +221,10 @@ check_point (Check           *check,
   gboolean kinky = FALSE;
 
   for (int i = 0; i <= N_STEPS; i++)
-    {
-      s[i] = ldexp (h, 1 - i);
-      if (i > 1)
-        continue;
-      xp[i] = (nn_real) ((double) x + s[i]);
-      xm[i] = (nn_real) ((double) x - s[i]);
-      dp[i] = obj->delta (obj->data, k, xp[i]);
-      dm[i] = obj->delta (obj->data, k, xm[i]);
-      if (!isfinite (dp[i]) || !isfinite (dm[i]))
-        return FALSE;
-    }
+    s[i] = ldexp (h, 1 - i);
+  for (int i = 0; i <= 1; i++)
+    if (!sample (obj, k, x, s[i], &xp[i], &xm[i], &dp[i], &dm[i]))
+      return FALSE;
   check->result->n_points++;
 
   /* At each step s[j], from h down: the central difference C, and the
@@ -233,15 +234,9 @@ check_point (Check           *check,
       double c, l, r, m, e_c, e_m, scale, floor_c, floor_m, tol_c, tol_m;
       gboolean near_kink;
 
-      if (j > 1)
-        {
-          xp[j] = (nn_real) ((double) x + s[j]);
-          xm[j] = (nn_real) ((double) x - s[j]);
-          dp[j] = obj->delta (obj->data, k, xp[j]);
-          dm[j] = obj->delta (obj->data, k, xm[j]);
-          if (!isfinite (dp[j]) || !isfinite (dm[j]) || xp[j] == xm[j])
-            break;
-        }
+      if (j > 1 && (!sample (obj, k, x, s[j], &xp[j], &xm[j], &dp[j], &dm[j]) ||
+                    xp[j] == xm[j]))
+        break;
       /* The actual points, which may differ from x ± s by a rounding. */
       c = (dp[j] - dm[j]) / ((double) xp[j] - (double) xm[j]);
       r = (4 * dp[j] - dp[j - 1]) / (2 * s[j]);
@@ -295,24 +290,7 @@ check_point (Check           *check,
     }
 
   record_error (check, best_err, best_scale, best_floor);
-  check->n_mismatches++;
-  if (side < 0)
-    check->n_below++;
-  else if (side > 0)
-    check->n_above++;
-  /* Report a smooth point if there is one: at a kink, the finite
-   * differences shown would straddle it. */
-  if (check->worst == NULL || (check->worst_at_kink && !kinky) ||
-      (check->worst_at_kink == kinky && best_ratio > check->worst_ratio))
-    {
-      g_autofree char *where = obj->describe (obj->data, k);
-
-      check->worst_ratio = best_ratio;
-      check->worst_at_kink = kinky;
-      g_free (check->worst);
-      check->worst = g_strdup_printf ("at %s: %s %.9g, finite differences %.9g",
-                                      where, obj->what, g, best_estimate);
-    }
+  record_mismatch (check, obj, k, g, side, best_ratio, best_estimate, kinky);
   return TRUE;
 }
 
@@ -327,6 +305,41 @@ same_bits (const NnMatrix *a,
            const NnMatrix *b)
 {
   return memcmp (a->data, b->data, nn_matrix_size (a) * sizeof (nn_real)) == 0;
+}
+
+/* Computes into @out. */
+typedef void (*ComputeFunc) (gpointer  data,
+                             NnMatrix *out);
+
+/* Runs @compute twice into NaN, once into other garbage: the same bits each
+ * time, or a failure naming @method. @scratch is of the shape of @out. */
+static gboolean
+check_writes_all (Check       *check,
+                  const char  *method,
+                  ComputeFunc  compute,
+                  gpointer     data,
+                  NnMatrix    *out,
+                  NnMatrix    *scratch)
+{
+  fill_nan (out);
+  compute (data, out);
+  fill_nan (scratch);
+  compute (data, scratch);
+  if (!same_bits (out, scratch))
+    {
+      check_fail (check, "%s is not deterministic: two calls on the same input differ",
+                  method);
+      return FALSE;
+    }
+  nn_matrix_fill (scratch, 7);
+  compute (data, scratch);
+  if (!same_bits (out, scratch))
+    {
+      check_fail (check, "%s's result depends on what the output matrix held: "
+                  "it must write every element", method);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -345,6 +358,7 @@ typedef struct {
   NnMatrix     *z;        /* the input; restored after each change */
   NnMatrix     *a;        /* forward (z) */
   NnMatrix     *grad_a;   /* the upstream gradient */
+  NnMatrix     *grad_z;   /* backward (z, a, grad_a) */
   NnMatrix     *tmp;
 } ActivationPoint;
 
@@ -378,6 +392,24 @@ activation_describe (gpointer data,
 
   return g_strdup_printf ("z = %.6g (batch %u × %u)", (double) p->z->data[k],
                           p->z->rows, p->z->cols);
+}
+
+static void
+activation_forward_into (gpointer  data,
+                         NnMatrix *out)
+{
+  ActivationPoint *p = data;
+
+  nn_activation_forward (p->act, p->z, out);
+}
+
+static void
+activation_backward_into (gpointer  data,
+                          NnMatrix *out)
+{
+  ActivationPoint *p = data;
+
+  nn_activation_backward (p->act, p->z, p->a, p->grad_a, out);
 }
 
 /* A row of a batch must come out as it does alone: a layer's samples are
@@ -425,26 +457,12 @@ check_activation_rows (Check          *check,
 }
 
 static void
-check_activation_batch (Check        *check,
-                        NnActivation *act,
-                        GRand        *rand,
-                        guint         rows,
-                        guint         cols,
-                        double        scale)
+draw_activation_input (NnMatrix *z,
+                       NnMatrix *grad_a,
+                       GRand    *rand,
+                       double    scale)
 {
-  g_autoptr(NnMatrix) z = nn_matrix_new (rows, cols);
-  g_autoptr(NnMatrix) grad_a = nn_matrix_new (rows, cols);
-  g_autoptr(NnMatrix) a = nn_matrix_new (rows, cols);
-  g_autoptr(NnMatrix) a2 = nn_matrix_new (rows, cols);
-  g_autoptr(NnMatrix) grad_z = nn_matrix_new (rows, cols);
-  g_autoptr(NnMatrix) grad_z2 = nn_matrix_new (rows, cols);
-  g_autoptr(NnMatrix) tmp = nn_matrix_new (rows, cols);
-  const gboolean large = scale >= LARGE_SCALE;
   gsize n = nn_matrix_size (z);
-  ActivationPoint point = { act, z, a, grad_a, tmp };
-  /* Two outputs rounded to the nearest differ by up to one ulp. */
-  Objective obj = { activation_delta, activation_describe, &point, "backward",
-                    NN_PLUGIN_CHECK_ATOL, 2 * NN_REAL_EPSILON };
 
   for (gsize i = 0; i < n; i++)
     {
@@ -455,25 +473,68 @@ check_activation_batch (Check        *check,
     }
   if (scale < 1 && n > 1)
     z->data[n / 2] = 0;    /* exactly at the kink of relu and its kind */
+}
 
-  /* Twice into NaN, once into other garbage: the same bits each time. */
-  fill_nan (a);
-  nn_activation_forward (act, z, a);
-  fill_nan (a2);
-  nn_activation_forward (act, z, a2);
-  if (!same_bits (a, a2))
+/* Checks backward's result, @grad_z, against finite differences of
+ * forward at every element. */
+static void
+check_activation_derivatives (Check     *check,
+                              Objective *obj,
+                              gboolean   large)
+{
+  ActivationPoint *p = obj->data;
+  const NnMatrix *z = p->z, *a = p->a, *grad_a = p->grad_a, *grad_z = p->grad_z;
+  guint rows = z->rows, cols = z->cols;
+
+  for (gsize k = 0; k < nn_matrix_size (z); k++)
     {
-      check_fail (check, "forward is not deterministic: two calls on the same input differ");
-      return;
+      nn_real x = z->data[k];
+      guint row = k / cols;
+      double magnitude = 0;
+
+      if (!isfinite (a->data[k]))
+        continue;   /* overflowed, at the large scale only */
+      /* A change of z may move every output of its row (softmax). */
+      for (guint c = 0; c < cols; c++)
+        if (isfinite (NN_MATRIX_AT (a, row, c)))
+          magnitude = MAX (magnitude, fabs ((double) NN_MATRIX_AT (grad_a, row, c) *
+                                            (double) NN_MATRIX_AT (a, row, c)));
+      if (!check_point (check, obj, k, x, step_for (x), grad_z->data[k], magnitude,
+                        (x > 0) - (x < 0)) &&
+          !large)
+        {
+          check_fail (check, "forward is not finite near z = %.6g (batch %u × %u)",
+                      (double) x, rows, cols);
+          return;
+        }
     }
-  nn_matrix_fill (a2, 7);
-  nn_activation_forward (act, z, a2);
-  if (!same_bits (a, a2))
-    {
-      check_fail (check, "forward's result depends on what the output matrix held: "
-                  "it must write every element");
-      return;
-    }
+}
+
+static void
+check_activation_batch (Check        *check,
+                        NnActivation *act,
+                        GRand        *rand,
+                        guint         rows,
+                        guint         cols,
+                        double        scale)
+{
+  g_autoptr(NnMatrix) z = nn_matrix_new (rows, cols);
+  g_autoptr(NnMatrix) grad_a = nn_matrix_new (rows, cols);
+  g_autoptr(NnMatrix) a = nn_matrix_new (rows, cols);
+  g_autoptr(NnMatrix) grad_z = nn_matrix_new (rows, cols);
+  g_autoptr(NnMatrix) scratch = nn_matrix_new (rows, cols);
+  g_autoptr(NnMatrix) tmp = nn_matrix_new (rows, cols);
+  const gboolean large = scale >= LARGE_SCALE;
+  gsize n = nn_matrix_size (z);
+  ActivationPoint point = { act, z, a, grad_a, grad_z, tmp };
+  /* Two outputs rounded to the nearest differ by up to one ulp. */
+  Objective obj = { activation_delta, activation_describe, &point, "backward",
+                    NN_PLUGIN_CHECK_ATOL, 2 * NN_REAL_EPSILON };
+
+  draw_activation_input (z, grad_a, rand, scale);
+
+  if (!check_writes_all (check, "forward", activation_forward_into, &point, a, scratch))
+    return;
   for (gsize i = 0; i < n; i++)
     if (isnan (a->data[i]) || (!large && !isfinite (a->data[i])))
       {
@@ -482,23 +543,8 @@ check_activation_batch (Check        *check,
         return;
       }
 
-  fill_nan (grad_z);
-  nn_activation_backward (act, z, a, grad_a, grad_z);
-  fill_nan (grad_z2);
-  nn_activation_backward (act, z, a, grad_a, grad_z2);
-  if (!same_bits (grad_z, grad_z2))
-    {
-      check_fail (check, "backward is not deterministic: two calls on the same input differ");
-      return;
-    }
-  nn_matrix_fill (grad_z2, 7);
-  nn_activation_backward (act, z, a, grad_a, grad_z2);
-  if (!same_bits (grad_z, grad_z2))
-    {
-      check_fail (check, "backward's result depends on what the output matrix held: "
-                  "it must write every element");
-      return;
-    }
+  if (!check_writes_all (check, "backward", activation_backward_into, &point, grad_z, scratch))
+    return;
   for (gsize i = 0; i < n; i++)
     if (isfinite (a->data[i]) && !isfinite (grad_z->data[i]))
       {
@@ -514,29 +560,7 @@ check_activation_batch (Check        *check,
       if (check->failed_hard)
         return;
     }
-
-  for (gsize k = 0; k < n; k++)
-    {
-      nn_real x = z->data[k];
-      guint row = k / cols;
-      double magnitude = 0;
-
-      if (!isfinite (a->data[k]))
-        continue;   /* overflowed, at the large scale only */
-      /* A change of z may move every output of its row (softmax). */
-      for (guint c = 0; c < cols; c++)
-        if (isfinite (NN_MATRIX_AT (a, row, c)))
-          magnitude = MAX (magnitude, fabs ((double) NN_MATRIX_AT (grad_a, row, c) *
-                                            (double) NN_MATRIX_AT (a, row, c)));
-      if (!check_point (check, &obj, k, x, step_for (x), grad_z->data[k], magnitude,
-                        (x > 0) - (x < 0)) &&
-          !large)
-        {
-          check_fail (check, "forward is not finite near z = %.6g (batch %u × %u)",
-                      (double) x, rows, cols);
-          return;
-        }
-    }
+  check_activation_derivatives (check, &obj, large);
 }
 
 static void
@@ -592,6 +616,15 @@ loss_describe (gpointer data,
                           p->pred->rows, p->pred->cols);
 }
 
+static void
+loss_gradient_into (gpointer  data,
+                    NnMatrix *out)
+{
+  LossPoint *p = data;
+
+  nn_loss_gradient (p->loss, p->pred, p->target, out);
+}
+
 /* A loss meant for probabilities (a cross-entropy) grows without bound as
  * a prediction leaves the right label for the edge of (0, 1); a loss of
  * real values barely moves there. Outside (0, 1) the former is undefined,
@@ -620,29 +653,13 @@ loss_wants_probabilities (NnLoss *loss)
 /* @scale 0: probabilities in (0, 1) with labels 0 and 1; otherwise
  * predictions and targets uniform in (-scale, scale). */
 static void
-check_loss_batch (Check  *check,
-                  NnLoss *loss,
-                  GRand  *rand,
-                  guint   rows,
-                  guint   cols,
-                  double  scale)
+draw_loss_input (NnMatrix *pred,
+                 NnMatrix *target,
+                 GRand    *rand,
+                 double    scale)
 {
-  g_autoptr(NnMatrix) pred = nn_matrix_new (rows, cols);
-  g_autoptr(NnMatrix) target = nn_matrix_new (rows, cols);
-  g_autoptr(NnMatrix) grad = nn_matrix_new (rows, cols);
-  g_autoptr(NnMatrix) grad2 = nn_matrix_new (rows, cols);
-  const gboolean probabilities = scale == 0;
-  const gboolean large = scale >= LARGE_SCALE;
-  gsize n = nn_matrix_size (pred);
-  LossPoint point = { loss, pred, target, 0 };
-  /* compute returns a double computed in double precision (NnLossClass),
-   * a sum of n terms. */
-  Objective obj = { loss_delta, loss_describe, &point, "gradient",
-                    NN_PLUGIN_CHECK_ATOL / (double) n, 16 * DBL_EPSILON };
-  double v, v2;
-
-  for (gsize i = 0; i < n; i++)
-    if (probabilities)
+  for (gsize i = 0; i < nn_matrix_size (pred); i++)
+    if (scale == 0)
       {
         /* Logistic of a uniform draw: dense near 0 and 1 as well. */
         pred->data[i] = (nn_real) (1 / (1 + exp (-g_rand_double_range (rand, -7, 7))));
@@ -653,6 +670,93 @@ check_loss_batch (Check  *check,
         pred->data[i] = (nn_real) g_rand_double_range (rand, -scale, scale);
         target->data[i] = (nn_real) g_rand_double_range (rand, -scale, scale);
       }
+}
+
+/* The loss of a batch, @v, must be the mean of the losses of its rows. */
+static gboolean
+check_loss_mean (Check          *check,
+                 NnLoss         *loss,
+                 const NnMatrix *pred,
+                 const NnMatrix *target,
+                 double          v)
+{
+  guint rows = pred->rows;
+  double mean = 0;
+
+  for (guint r = 0; r < rows; r++)
+    {
+      NnMatrix pr = nn_matrix_view_rows (pred, r, 1);
+      NnMatrix tr = nn_matrix_view_rows (target, r, 1);
+
+      mean += nn_loss_compute (loss, &pr, &tr) / rows;
+    }
+  if (!(fabs (mean - v) <= MEAN_RTOL * MAX (fabs (mean), fabs (v)) + 1e-300))
+    {
+      check_fail (check, "the loss of a batch of %u × %u, %.9g, is not the mean of the "
+                  "losses of its rows, %.9g: a loss must be a mean over samples",
+                  rows, pred->cols, v, mean);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Checks the gradient @grad against finite differences of compute at
+ * every element. */
+static void
+check_loss_derivatives (Check          *check,
+                        Objective      *obj,
+                        const NnMatrix *grad,
+                        gboolean        probabilities,
+                        gboolean        large)
+{
+  LossPoint *p = obj->data;
+  const NnMatrix *pred = p->pred, *target = p->target;
+
+  for (gsize k = 0; k < nn_matrix_size (pred); k++)
+    {
+      nn_real x = pred->data[k];
+      double h = step_for (x);
+
+      /* Inside (0, 1), and small enough for the curvature of log p:
+       * the truncation error of C(h) is h² / 3p² of the derivative. */
+      if (probabilities)
+        h = MIN (h, floor_pow2 (MIN ((double) x, 1 - (double) x) * ldexp (1, STEP_LOG2 + 2)));
+      if (!check_point (check, obj, k, x, h, grad->data[k], fabs (p->value),
+                        (x > target->data[k]) - (x < target->data[k])) &&
+          !large)
+        {
+          check_fail (check, "compute is not finite near pred = %.6g, target = %.6g "
+                      "(batch %u × %u)", (double) x, (double) target->data[k],
+                      pred->rows, pred->cols);
+          return;
+        }
+    }
+}
+
+/* @scale as for draw_loss_input(). */
+static void
+check_loss_batch (Check  *check,
+                  NnLoss *loss,
+                  GRand  *rand,
+                  guint   rows,
+                  guint   cols,
+                  double  scale)
+{
+  g_autoptr(NnMatrix) pred = nn_matrix_new (rows, cols);
+  g_autoptr(NnMatrix) target = nn_matrix_new (rows, cols);
+  g_autoptr(NnMatrix) grad = nn_matrix_new (rows, cols);
+  g_autoptr(NnMatrix) scratch = nn_matrix_new (rows, cols);
+  const gboolean probabilities = scale == 0;
+  const gboolean large = scale >= LARGE_SCALE;
+  gsize n = nn_matrix_size (pred);
+  LossPoint point = { loss, pred, target, 0 };
+  /* compute returns a double computed in double precision (NnLossClass),
+   * a sum of n terms. */
+  Objective obj = { loss_delta, loss_describe, &point, "gradient",
+                    NN_PLUGIN_CHECK_ATOL / (double) n, 16 * DBL_EPSILON };
+  double v, v2;
+
+  draw_loss_input (pred, target, rand, scale);
 
   v = nn_loss_compute (loss, pred, target);
   v2 = nn_loss_compute (loss, pred, target);
@@ -670,44 +774,11 @@ check_loss_batch (Check  *check,
       return;
     }
   point.value = v;
+  if (rows > 1 && !check_loss_mean (check, loss, pred, target, v))
+    return;
 
-  if (rows > 1)
-    {
-      double mean = 0;
-
-      for (guint r = 0; r < rows; r++)
-        {
-          NnMatrix pr = nn_matrix_view_rows (pred, r, 1);
-          NnMatrix tr = nn_matrix_view_rows (target, r, 1);
-
-          mean += nn_loss_compute (loss, &pr, &tr) / rows;
-        }
-      if (!(fabs (mean - v) <= MEAN_RTOL * MAX (fabs (mean), fabs (v)) + 1e-300))
-        {
-          check_fail (check, "the loss of a batch of %u × %u, %.9g, is not the mean of the "
-                      "losses of its rows, %.9g: a loss must be a mean over samples",
-                      rows, cols, v, mean);
-          return;
-        }
-    }
-
-  fill_nan (grad);
-  nn_loss_gradient (loss, pred, target, grad);
-  fill_nan (grad2);
-  nn_loss_gradient (loss, pred, target, grad2);
-  if (!same_bits (grad, grad2))
-    {
-      check_fail (check, "gradient is not deterministic: two calls on the same input differ");
-      return;
-    }
-  nn_matrix_fill (grad2, 7);
-  nn_loss_gradient (loss, pred, target, grad2);
-  if (!same_bits (grad, grad2))
-    {
-      check_fail (check, "gradient's result depends on what the output matrix held: "
-                  "it must write every element");
-      return;
-    }
+  if (!check_writes_all (check, "gradient", loss_gradient_into, &point, grad, scratch))
+    return;
   for (gsize i = 0; i < n; i++)
     if (!isfinite (grad->data[i]))
       {
@@ -716,25 +787,7 @@ check_loss_batch (Check  *check,
                     (double) target->data[i], rows, cols);
         return;
       }
-
-  for (gsize k = 0; k < n; k++)
-    {
-      nn_real x = pred->data[k];
-      double h = step_for (x);
-
-      /* Inside (0, 1), and small enough for the curvature of log p:
-       * the truncation error of C(h) is h² / 3p² of the derivative. */
-      if (probabilities)
-        h = MIN (h, floor_pow2 (MIN ((double) x, 1 - (double) x) * ldexp (1, STEP_LOG2 + 2)));
-      if (!check_point (check, &obj, k, x, h, grad->data[k], fabs (v),
-                        (x > target->data[k]) - (x < target->data[k])) &&
-          !large)
-        {
-          check_fail (check, "compute is not finite near pred = %.6g, target = %.6g "
-                      "(batch %u × %u)", (double) x, (double) target->data[k], rows, cols);
-          return;
-        }
-    }
+  check_loss_derivatives (check, &obj, grad, probabilities, large);
 }
 
 /* #NnLossClass.output_gradient, where the loss has one, against the
@@ -828,153 +881,6 @@ check_loss (Check   *check,
             return;
         }
   check_output_gradients (check, loss, rand);
-}
-
-/* Settings */
-
-/* A value of @pspec inside its range and away from its default, or FALSE
- * if there is none or the type is not one a value can be made up for. */
-gboolean
-nn_plugin_check_alternative_value (GParamSpec *pspec,
-                                   GValue     *value)
-{
-  if (G_IS_PARAM_SPEC_DOUBLE (pspec) || G_IS_PARAM_SPEC_FLOAT (pspec))
-    {
-      double d, lo, hi;
-      gboolean found = FALSE;
-      double pick = 0;
-
-      if (G_IS_PARAM_SPEC_DOUBLE (pspec))
-        {
-          GParamSpecDouble *p = G_PARAM_SPEC_DOUBLE (pspec);
-          d = p->default_value, lo = p->minimum, hi = p->maximum;
-        }
-      else
-        {
-          GParamSpecFloat *p = G_PARAM_SPEC_FLOAT (pspec);
-          d = p->default_value, lo = p->minimum, hi = p->maximum;
-        }
-
-      {
-        const double candidates[] = {
-          d != 0 ? 2 * d : 0.5, d != 0 ? d / 2 : -0.5, d / 2 + hi / 2, d / 2 + lo / 2,
-        };
-
-        /* Strictly inside the range first: a bound is often degenerate. */
-        for (int strict = 1; strict >= 0 && !found; strict--)
-          for (gsize i = 0; i < G_N_ELEMENTS (candidates) && !found; i++)
-            {
-              double c = candidates[i];
-
-              if (c != d && isfinite (c) &&
-                  (strict ? (c > lo && c < hi) : (c >= lo && c <= hi)))
-                {
-                  pick = c;
-                  found = TRUE;
-                }
-            }
-      }
-      if (!found)
-        return FALSE;
-      g_value_init (value, G_PARAM_SPEC_VALUE_TYPE (pspec));
-      if (G_IS_PARAM_SPEC_DOUBLE (pspec))
-        g_value_set_double (value, pick);
-      else
-        g_value_set_float (value, (float) pick);
-      return TRUE;
-    }
-
-#define INTEGER_ALTERNATIVE(SPEC, CTYPE, setter)                                     \
-  if (G_IS_PARAM_SPEC_##SPEC (pspec))                                                \
-    {                                                                                \
-      GParamSpec##CTYPE *p = G_PARAM_SPEC_##SPEC (pspec);                            \
-      if (p->default_value < p->maximum)                                             \
-        {                                                                            \
-          g_value_init (value, G_PARAM_SPEC_VALUE_TYPE (pspec));                     \
-          setter (value, p->default_value + 1);                                      \
-          return TRUE;                                                               \
-        }                                                                            \
-      if (p->default_value > p->minimum)                                             \
-        {                                                                            \
-          g_value_init (value, G_PARAM_SPEC_VALUE_TYPE (pspec));                     \
-          setter (value, p->default_value - 1);                                      \
-          return TRUE;                                                               \
-        }                                                                            \
-      return FALSE;                                                                  \
-    }
-
-  INTEGER_ALTERNATIVE (INT, Int, g_value_set_int)
-  INTEGER_ALTERNATIVE (UINT, UInt, g_value_set_uint)
-  INTEGER_ALTERNATIVE (INT64, Int64, g_value_set_int64)
-  INTEGER_ALTERNATIVE (UINT64, UInt64, g_value_set_uint64)
-  INTEGER_ALTERNATIVE (LONG, Long, g_value_set_long)
-  INTEGER_ALTERNATIVE (ULONG, ULong, g_value_set_ulong)
-#undef INTEGER_ALTERNATIVE
-
-  if (G_IS_PARAM_SPEC_BOOLEAN (pspec))
-    {
-      g_value_init (value, G_TYPE_BOOLEAN);
-      g_value_set_boolean (value, !G_PARAM_SPEC_BOOLEAN (pspec)->default_value);
-      return TRUE;
-    }
-
-  if (G_IS_PARAM_SPEC_ENUM (pspec))
-    {
-      GParamSpecEnum *p = G_PARAM_SPEC_ENUM (pspec);
-
-      for (guint i = 0; i < p->enum_class->n_values; i++)
-        if (p->enum_class->values[i].value != p->default_value)
-          {
-            g_value_init (value, G_PARAM_SPEC_VALUE_TYPE (pspec));
-            g_value_set_enum (value, p->enum_class->values[i].value);
-            return TRUE;
-          }
-    }
-  return FALSE;
-}
-
-/* Checks @type with its default parameters, then with each parameter set
- * away from its default in turn, each setting with @check. */
-GPtrArray *
-nn_plugin_check_each_setting (GType                 type,
-                              guint32               seed,
-                              NnPluginCheckSetting  check)
-{
-  g_autoptr(GPtrArray) results = NULL;
-  g_autofree GParamSpec **pspecs = NULL;
-  const char *name = nn_registry_get_name (type);
-  guint n_pspecs = 0;
-
-  if (name == NULL)
-    name = g_type_name (type);
-  pspecs = nn_param_specs_list (type, &n_pspecs);
-
-  results = g_ptr_array_new_with_free_func ((GDestroyNotify) nn_plugin_check_result_free);
-  g_ptr_array_add (results, check (type, name, NULL, NULL, seed));
-  for (guint i = 0; i < n_pspecs; i++)
-    {
-      GParamSpec *pspec = pspecs[i];
-      GValue value = G_VALUE_INIT;
-
-      if ((pspec->flags & G_PARAM_WRITABLE) == 0 || (pspec->flags & G_PARAM_DEPRECATED) != 0)
-        continue;
-      if (!nn_plugin_check_alternative_value (pspec, &value))
-        continue;
-      g_ptr_array_add (results, check (type, name, pspec, &value, seed));
-      g_value_unset (&value);
-    }
-  return g_steal_pointer (&results);
-}
-
-/* `key=value` as an experiment file would say it. */
-char *
-nn_plugin_check_setting_label (GParamSpec   *pspec,
-                               const GValue *value)
-{
-  g_autofree char *key = nn_param_spec_get_key (pspec);
-  g_autofree char *text = nn_param_value_to_string (value);
-
-  return g_strdup_printf ("%s=%s", key, text);
 }
 
 static NnPluginCheckResult *
@@ -1081,32 +987,8 @@ nn_plugin_check_type (GType     type,
 {
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!(g_type_is_a (type, NN_TYPE_ACTIVATION) || g_type_is_a (type, NN_TYPE_LOSS)) ||
-      G_TYPE_IS_ABSTRACT (type))
-    {
-      g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
-                   "%s is not an activation or a loss that can be checked",
-                   type ? g_type_name (type) : "(invalid type)");
-      return NULL;
-    }
-
-  return nn_plugin_check_each_setting (type, seed, check_setting);
-}
-
-/**
- * nn_plugin_check_all_passed:
- * @results: (element-type NnPluginCheckResult): results of
- *   nn_plugin_check_type()
- *
- * Returns: whether every result passed
- */
-gboolean
-nn_plugin_check_all_passed (GPtrArray *results)
-{
-  g_return_val_if_fail (results != NULL, FALSE);
-
-  for (guint i = 0; i < results->len; i++)
-    if (!((NnPluginCheckResult *) results->pdata[i])->passed)
-      return FALSE;
-  return TRUE;
+  return nn_plugin_check_each_setting (type,
+                                       g_type_is_a (type, NN_TYPE_ACTIVATION) ||
+                                       g_type_is_a (type, NN_TYPE_LOSS),
+                                       "an activation or a loss", seed, check_setting, error);
 }

@@ -746,6 +746,25 @@ nn_plugins_ensure_loaded (GError **error)
   return ok;
 }
 
+/* Adds @dir to the search path and reads its files; with @load, loads
+ * those not loaded yet. */
+static gboolean
+add_directory (const char  *dir,
+               gboolean     load,
+               GError     **error)
+{
+  g_autoptr(GPtrArray) found = load ? g_ptr_array_new () : NULL;
+  gboolean ok;
+
+  g_mutex_lock (&nn_registry_lock);
+  nn_plugin_ensure_env_path_locked ();
+  ok = scan_directory_locked (dir, TRUE, found, error);
+  if (load)
+    nn_plugin_load_files_locked (found, FALSE);
+  g_mutex_unlock (&nn_registry_lock);
+  return ok;
+}
+
 /**
  * nn_plugins_add_directory:
  * @dir: a folder of plugin files
@@ -761,16 +780,10 @@ gboolean
 nn_plugins_add_directory (const char  *dir,
                           GError     **error)
 {
-  gboolean ok;
-
   g_return_val_if_fail (dir != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  g_mutex_lock (&nn_registry_lock);
-  nn_plugin_ensure_env_path_locked ();
-  ok = scan_directory_locked (dir, TRUE, NULL, error);
-  g_mutex_unlock (&nn_registry_lock);
-  return ok;
+  return add_directory (dir, FALSE, error);
 }
 
 /**
@@ -787,16 +800,30 @@ gboolean
 nn_plugins_load_directory (const char  *dir,
                            GError     **error)
 {
-  g_autoptr(GPtrArray) found = g_ptr_array_new ();
-  gboolean ok;
-
   g_return_val_if_fail (dir != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  return add_directory (dir, TRUE, error);
+}
+
+/* Loads @file into this process or in a child process only. */
+typedef gboolean (*FileAction) (NnPluginFile  *file,
+                                GError       **error);
+
+/* Adds @path to the files known, then does @action to it. */
+static gboolean
+act_on_file (const char  *path,
+             FileAction   action,
+             GError     **error)
+{
+  NnPluginFile *file;
+  gboolean ok = FALSE;
+
   g_mutex_lock (&nn_registry_lock);
-  nn_plugin_ensure_env_path_locked ();
-  ok = scan_directory_locked (dir, TRUE, found, error);
-  nn_plugin_load_files_locked (found, FALSE);
+  nn_plugin_registry_ensure ();
+  file = add_file_locked (path, TRUE, error);
+  if (file != NULL)
+    ok = action (file, error);
   g_mutex_unlock (&nn_registry_lock);
   return ok;
 }
@@ -815,19 +842,10 @@ gboolean
 nn_plugins_load_file (const char  *path,
                       GError     **error)
 {
-  NnPluginFile *file;
-  gboolean ok = FALSE;
-
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  g_mutex_lock (&nn_registry_lock);
-  nn_plugin_registry_ensure ();
-  file = add_file_locked (path, TRUE, error);
-  if (file != NULL)
-    ok = nn_plugin_load_file_locked (file, error);
-  g_mutex_unlock (&nn_registry_lock);
-  return ok;
+  return act_on_file (path, nn_plugin_load_file_locked, error);
 }
 
 /**
@@ -847,19 +865,10 @@ gboolean
 nn_plugins_probe_file (const char  *path,
                        GError     **error)
 {
-  NnPluginFile *file;
-  gboolean ok = FALSE;
-
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  g_mutex_lock (&nn_registry_lock);
-  nn_plugin_registry_ensure ();
-  file = add_file_locked (path, TRUE, error);
-  if (file != NULL)
-    ok = probe_file_locked (file, error);
-  g_mutex_unlock (&nn_registry_lock);
-  return ok;
+  return act_on_file (path, probe_file_locked, error);
 }
 
 /**

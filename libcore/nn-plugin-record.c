@@ -259,6 +259,147 @@ read_names (const guint8  *bytes,
   return FALSE;
 }
 
+/* Checks the ELF header: a shared object nn can read the record of. */
+static gboolean
+read_elf_header (Elf             *elf,
+                 NnPluginRecord  *record,
+                 GError         **error)
+{
+  const guint8 *data = elf->data;
+  guint64 ehsize;
+
+  if (elf->size < EI_NIDENT || memcmp (data, ELFMAG, SELFMAG) != 0)
+    return invalid (error, "not an ELF file");
+  if (data[EI_CLASS] != ELFCLASS32 && data[EI_CLASS] != ELFCLASS64)
+    return invalid (error, "unknown ELF class %u", data[EI_CLASS]);
+  if (data[EI_DATA] != ELFDATA2LSB && data[EI_DATA] != ELFDATA2MSB)
+    return invalid (error, "unknown ELF byte order %u", data[EI_DATA]);
+  if (data[EI_VERSION] != EV_CURRENT)
+    return invalid (error, "unknown ELF version %u", data[EI_VERSION]);
+  elf->is64 = data[EI_CLASS] == ELFCLASS64;
+  elf->big_endian = data[EI_DATA] == ELFDATA2MSB;
+  record->elf_class = data[EI_CLASS];
+  record->elf_data = data[EI_DATA];
+
+  ehsize = elf->is64 ? sizeof (Elf64_Ehdr) : sizeof (Elf32_Ehdr);
+  if (!in_file (elf, 0, ehsize))
+    return invalid (error, "truncated: the ELF header is cut short");
+  if (FIELD (elf, 0, Elf32_Ehdr, Elf64_Ehdr, e_type) != ET_DYN)
+    return invalid (error, "not a shared object (ELF type %u)",
+                    (guint) FIELD (elf, 0, Elf32_Ehdr, Elf64_Ehdr, e_type));
+  record->machine = (guint) FIELD (elf, 0, Elf32_Ehdr, Elf64_Ehdr, e_machine);
+  return TRUE;
+}
+
+/* Finds the section headers, each checked to lie within the file. */
+static gboolean
+read_section_headers (const Elf  *elf,
+                      Sections   *sections,
+                      GError    **error)
+{
+  sections->shoff = FIELD (elf, 0, Elf32_Ehdr, Elf64_Ehdr, e_shoff);
+  sections->shentsize = FIELD (elf, 0, Elf32_Ehdr, Elf64_Ehdr, e_shentsize);
+  sections->shnum = FIELD (elf, 0, Elf32_Ehdr, Elf64_Ehdr, e_shnum);
+  if (sections->shoff == 0)
+    return invalid (error, "it has no section headers, which nn reads a plugin's record "
+                    "from before loading it");
+  if (sections->shentsize < (elf->is64 ? sizeof (Elf64_Shdr) : sizeof (Elf32_Shdr)))
+    return invalid (error, "its section headers are %" G_GUINT64_FORMAT " bytes, too small",
+                    sections->shentsize);
+  if (!in_file (elf, sections->shoff, sections->shentsize))
+    return invalid (error, "truncated: the section headers lie past the end of the file");
+  if (sections->shnum == 0)
+    {
+      /* More than 0xff00 sections: the count is in the first header. */
+      Section first;
+
+      read_section (elf, sections->shoff, sections->shentsize, 0, &first);
+      sections->shnum = first.size;
+    }
+  /* shentsize < 2^16, so the product cannot overflow before the check. */
+  if (sections->shnum > elf->size / sections->shentsize ||
+      !in_file (elf, sections->shoff, sections->shnum * sections->shentsize))
+    return invalid (error, "truncated: the section headers lie past the end of the file");
+  return TRUE;
+}
+
+/* Finds the dynamic symbol table and its string table. */
+static gboolean
+find_dynamic_symbols (const Elf       *elf,
+                      const Sections  *sections,
+                      Section         *dynsym,
+                      Section         *dynstr,
+                      GError         **error)
+{
+  guint64 dynsym_index = 0;
+
+  for (guint64 i = 0; i < sections->shnum && dynsym_index == 0; i++)
+    {
+      read_section (elf, sections->shoff, sections->shentsize, i, dynsym);
+      if (dynsym->type == SHT_DYNSYM)
+        dynsym_index = i;
+    }
+  if (dynsym_index == 0)
+    return invalid (error, "it has no dynamic symbol table");
+  if (dynsym->entsize < (elf->is64 ? sizeof (Elf64_Sym) : sizeof (Elf32_Sym)) ||
+      !in_file (elf, dynsym->offset, dynsym->size))
+    return invalid (error, "its dynamic symbol table is malformed or cut short");
+  if (dynsym->link == 0 || dynsym->link >= sections->shnum)
+    return invalid (error, "its dynamic symbol table has no string table");
+  read_section (elf, sections->shoff, sections->shentsize, dynsym->link, dynstr);
+  if (dynstr->type != SHT_STRTAB || !in_file (elf, dynstr->offset, dynstr->size))
+    return invalid (error, "the string table of its dynamic symbols is malformed or cut short");
+  return TRUE;
+}
+
+/* The symbols nn looks for, as far as the dynamic symbol table has them. */
+typedef struct {
+  gboolean have_info;
+  gboolean have_names;
+  gboolean has_load;
+  Symbol   info;
+  Symbol   names;
+} PluginSymbols;
+
+static void
+find_plugin_symbols (const Elf      *elf,
+                     const Section  *dynsym,
+                     const Section  *dynstr,
+                     PluginSymbols  *found)
+{
+  guint64 n_symbols = dynsym->size / dynsym->entsize;
+
+  for (guint64 i = 0; i < n_symbols; i++)
+    {
+      Symbol sym;
+      const char *name;
+
+      read_symbol (elf, dynsym->offset + i * dynsym->entsize, &sym);
+      if (sym.name >= dynstr->size)
+        continue;
+      name = (const char *) elf->data + dynstr->offset + sym.name;
+      /* Unterminated within the table: not a name this code looks for. */
+      if (memchr (name, '\0', dynstr->size - sym.name) == NULL)
+        continue;
+      if (ELF64_ST_BIND (sym.info) != STB_GLOBAL && ELF64_ST_BIND (sym.info) != STB_WEAK)
+        continue;
+      if (g_str_equal (name, "nn_plugin_info") && !found->have_info)
+        {
+          found->info = sym;
+          found->have_info = TRUE;
+        }
+      else if (g_str_equal (name, "nn_plugin_names") && !found->have_names)
+        {
+          found->names = sym;
+          found->have_names = TRUE;
+        }
+      else if (g_str_equal (name, "g_io_module_load") && sym.shndx != SHN_UNDEF &&
+               (ELF64_ST_TYPE (sym.info) == STT_FUNC ||
+                ELF64_ST_TYPE (sym.info) == STT_GNU_IFUNC))
+        found->has_load = TRUE;
+    }
+}
+
 /**
  * nn_plugin_record_parse:
  * @data: (array length=size): the bytes of a file
@@ -282,107 +423,19 @@ nn_plugin_record_parse (const guint8    *data,
   Elf elf = { data, size, FALSE, FALSE };
   Sections sections;
   Section dynsym, dynstr;
-  guint64 ehsize, n_symbols, dynsym_index = 0;
-  gboolean have_info = FALSE, have_names = FALSE;
-  Symbol info_sym = { 0 }, names_sym = { 0 };
+  PluginSymbols found = { FALSE, };
   const guint8 *bytes;
 
   memset (record, 0, sizeof *record);
 
-  if (size < EI_NIDENT || memcmp (data, ELFMAG, SELFMAG) != 0)
-    return invalid (error, "not an ELF file");
-  if (data[EI_CLASS] != ELFCLASS32 && data[EI_CLASS] != ELFCLASS64)
-    return invalid (error, "unknown ELF class %u", data[EI_CLASS]);
-  if (data[EI_DATA] != ELFDATA2LSB && data[EI_DATA] != ELFDATA2MSB)
-    return invalid (error, "unknown ELF byte order %u", data[EI_DATA]);
-  if (data[EI_VERSION] != EV_CURRENT)
-    return invalid (error, "unknown ELF version %u", data[EI_VERSION]);
-  elf.is64 = data[EI_CLASS] == ELFCLASS64;
-  elf.big_endian = data[EI_DATA] == ELFDATA2MSB;
-  record->elf_class = data[EI_CLASS];
-  record->elf_data = data[EI_DATA];
+  if (!read_elf_header (&elf, record, error) ||
+      !read_section_headers (&elf, &sections, error) ||
+      !find_dynamic_symbols (&elf, &sections, &dynsym, &dynstr, error))
+    return FALSE;
+  find_plugin_symbols (&elf, &dynsym, &dynstr, &found);
+  record->has_load = found.has_load;
 
-  ehsize = elf.is64 ? sizeof (Elf64_Ehdr) : sizeof (Elf32_Ehdr);
-  if (!in_file (&elf, 0, ehsize))
-    return invalid (error, "truncated: the ELF header is cut short");
-  if (FIELD (&elf, 0, Elf32_Ehdr, Elf64_Ehdr, e_type) != ET_DYN)
-    return invalid (error, "not a shared object (ELF type %u)",
-                    (guint) FIELD (&elf, 0, Elf32_Ehdr, Elf64_Ehdr, e_type));
-  record->machine = (guint) FIELD (&elf, 0, Elf32_Ehdr, Elf64_Ehdr, e_machine);
-
-  sections.shoff = FIELD (&elf, 0, Elf32_Ehdr, Elf64_Ehdr, e_shoff);
-  sections.shentsize = FIELD (&elf, 0, Elf32_Ehdr, Elf64_Ehdr, e_shentsize);
-  sections.shnum = FIELD (&elf, 0, Elf32_Ehdr, Elf64_Ehdr, e_shnum);
-  if (sections.shoff == 0)
-    return invalid (error, "it has no section headers, which nn reads a plugin's record "
-                    "from before loading it");
-  if (sections.shentsize < (elf.is64 ? sizeof (Elf64_Shdr) : sizeof (Elf32_Shdr)))
-    return invalid (error, "its section headers are %" G_GUINT64_FORMAT " bytes, too small",
-                    sections.shentsize);
-  if (!in_file (&elf, sections.shoff, sections.shentsize))
-    return invalid (error, "truncated: the section headers lie past the end of the file");
-  if (sections.shnum == 0)
-    {
-      /* More than 0xff00 sections: the count is in the first header. */
-      Section first;
-
-      read_section (&elf, sections.shoff, sections.shentsize, 0, &first);
-      sections.shnum = first.size;
-    }
-  /* shentsize < 2^16, so the product cannot overflow before the check. */
-  if (sections.shnum > size / sections.shentsize ||
-      !in_file (&elf, sections.shoff, sections.shnum * sections.shentsize))
-    return invalid (error, "truncated: the section headers lie past the end of the file");
-
-  for (guint64 i = 0; i < sections.shnum && dynsym_index == 0; i++)
-    {
-      read_section (&elf, sections.shoff, sections.shentsize, i, &dynsym);
-      if (dynsym.type == SHT_DYNSYM)
-        dynsym_index = i;
-    }
-  if (dynsym_index == 0)
-    return invalid (error, "it has no dynamic symbol table");
-  if (dynsym.entsize < (elf.is64 ? sizeof (Elf64_Sym) : sizeof (Elf32_Sym)) ||
-      !in_file (&elf, dynsym.offset, dynsym.size))
-    return invalid (error, "its dynamic symbol table is malformed or cut short");
-  if (dynsym.link == 0 || dynsym.link >= sections.shnum)
-    return invalid (error, "its dynamic symbol table has no string table");
-  read_section (&elf, sections.shoff, sections.shentsize, dynsym.link, &dynstr);
-  if (dynstr.type != SHT_STRTAB || !in_file (&elf, dynstr.offset, dynstr.size))
-    return invalid (error, "the string table of its dynamic symbols is malformed or cut short");
-
-  n_symbols = dynsym.size / dynsym.entsize;
-  for (guint64 i = 0; i < n_symbols; i++)
-    {
-      Symbol sym;
-      const char *name;
-
-      read_symbol (&elf, dynsym.offset + i * dynsym.entsize, &sym);
-      if (sym.name >= dynstr.size)
-        continue;
-      name = (const char *) data + dynstr.offset + sym.name;
-      /* Unterminated within the table: not a name this code looks for. */
-      if (memchr (name, '\0', dynstr.size - sym.name) == NULL)
-        continue;
-      if (ELF64_ST_BIND (sym.info) != STB_GLOBAL && ELF64_ST_BIND (sym.info) != STB_WEAK)
-        continue;
-      if (g_str_equal (name, "nn_plugin_info") && !have_info)
-        {
-          info_sym = sym;
-          have_info = TRUE;
-        }
-      else if (g_str_equal (name, "nn_plugin_names") && !have_names)
-        {
-          names_sym = sym;
-          have_names = TRUE;
-        }
-      else if (g_str_equal (name, "g_io_module_load") && sym.shndx != SHN_UNDEF &&
-               (ELF64_ST_TYPE (sym.info) == STT_FUNC ||
-                ELF64_ST_TYPE (sym.info) == STT_GNU_IFUNC))
-        record->has_load = TRUE;
-    }
-
-  if (!have_info)
+  if (!found.have_info)
     {
       g_set_error_literal (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
                            "not an nn plugin: it has no nn_plugin_info symbol "
@@ -391,17 +444,17 @@ nn_plugin_record_parse (const guint8    *data,
     }
   /* The two 32-bit numbers that start NnPluginInfo; the version string
    * after them is a pointer, which only relocation makes meaningful. */
-  bytes = symbol_bytes (&elf, &sections, &info_sym, "nn_plugin_info", 8, error);
+  bytes = symbol_bytes (&elf, &sections, &found.info, "nn_plugin_info", 8, error);
   if (bytes == NULL)
     return FALSE;
   record->abi_version = (guint32) read_uint (&elf, (guint64) (bytes - data), 4);
   record->real_size = (guint32) read_uint (&elf, (guint64) (bytes - data) + 4, 4);
 
-  if (have_names)
+  if (found.have_names)
     {
-      bytes = symbol_bytes (&elf, &sections, &names_sym, "nn_plugin_names",
+      bytes = symbol_bytes (&elf, &sections, &found.names, "nn_plugin_names",
                             NN_PLUGIN_NAME_SIZE, error);
-      if (bytes == NULL || !read_names (bytes, names_sym.size, &record->names, error))
+      if (bytes == NULL || !read_names (bytes, found.names.size, &record->names, error))
         {
           nn_plugin_record_clear (record);
           return FALSE;

@@ -165,6 +165,9 @@ G_GNUC_INTERNAL void          nn_yaml_writer_uint           (NnYamlWriter *w,
                                                              guint64       value);
 G_GNUC_INTERNAL void          nn_yaml_writer_bool           (NnYamlWriter *w,
                                                              gboolean      value);
+G_GNUC_INTERNAL void          nn_yaml_writer_enum           (NnYamlWriter *w,
+                                                             GType         type,
+                                                             gint          value);
 G_GNUC_INTERNAL void          nn_yaml_writer_value          (NnYamlWriter *w,
                                                              const GValue *value);
 G_GNUC_INTERNAL void          nn_yaml_writer_object         (NnYamlWriter *w,

@@ -197,6 +197,37 @@ print_warnings (NnExperiment *experiment)
     g_printerr ("%s\n", warnings[i]);
 }
 
+/* 0, or the exit status of @command given other than one experiment
+ * file. */
+static int
+check_one_experiment (GOptionContext *context,
+                      const char     *command,
+                      int             argc)
+{
+  g_autofree char *message = NULL;
+
+  if (argc == 2)
+    return 0;
+  message = g_strdup_printf (argc < 2 ? "%s needs an experiment file"
+                                      : "%s takes one experiment file", command);
+  return nnrun_usage_error (context, message);
+}
+
+/* Reads an experiment file, reports the plugins that failed, and prints
+ * the experiment's warnings. */
+static NnExperiment *
+load_experiment (const char          *path,
+                 const char * const  *overrides,
+                 GError             **error)
+{
+  NnExperiment *experiment = nn_experiment_new_from_file_full (path, overrides, error);
+
+  nnrun_report_plugin_problems (TRUE);
+  if (experiment != NULL)
+    print_warnings (experiment);
+  return experiment;
+}
+
 static int
 cmd_validate (int    argc,
               char **argv)
@@ -206,6 +237,7 @@ cmd_validate (int    argc,
   g_autoptr(NnExperiment) experiment = NULL;
   g_auto(GStrv) overrides = NULL;
   g_autofree char *yaml = NULL;
+  int status;
   const GOptionEntry entries[] = {
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &overrides,
       "Override a key of the experiment, e.g. optimizer.learning_rate=0.05", "KEY=VALUE" },
@@ -219,16 +251,12 @@ cmd_validate (int    argc,
     "every default and override applied, as a run saves it in config.yaml.");
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return nnrun_usage_error (context, error->message);
-  if (argc != 2)
-    return nnrun_usage_error (context, argc < 2 ? "validate needs an experiment file"
-                                          : "validate takes one experiment file");
+  if ((status = check_one_experiment (context, "validate", argc)) != 0)
+    return status;
 
-  experiment = nn_experiment_new_from_file_full (argv[1], (const char * const *) overrides,
-                                                 &error);
-  nnrun_report_plugin_problems (TRUE);
+  experiment = load_experiment (argv[1], (const char * const *) overrides, &error);
   if (experiment == NULL)
     return nnrun_fail (error);
-  print_warnings (experiment);
   yaml = nn_experiment_to_yaml (experiment);
   g_assert (yaml != NULL);   /* a file read is UTF-8 throughout */
   g_print ("%s", yaml);
@@ -343,6 +371,28 @@ plot_and_commit (NnExperiment  *experiment,
   return TRUE;
 }
 
+/* The files of a run that stopped record the epochs run and why it
+ * stopped; then the command fails. */
+static int
+fail_run (NnExperiment *experiment,
+          const GError *error,
+          gboolean      json,
+          const char   *path)
+{
+  const char *dir = nn_experiment_get_output_dir (experiment);
+
+  if (json)
+    print_json_summary (experiment, NULL);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_printerr ("nnrun: interrupted after epoch %u; the checkpoint and the outputs so "
+                  "far are in %s; continue with: nnrun train %s --resume %s\n",
+                  nn_experiment_get_epochs_run (experiment), dir, path, dir);
+      return EXIT_RUN_FAILED;
+    }
+  return nnrun_fail (error);
+}
+
 static int
 cmd_train (int    argc,
            char **argv)
@@ -356,6 +406,7 @@ cmd_train (int    argc,
   g_auto(GStrv) overrides = NULL;
   gboolean quiet = FALSE, json = FALSE, ok;
   gint threads = -1;
+  int status;
   Progress progress = { 0 };
   const GOptionEntry entries[] = {
     { "resume", 'r', 0, G_OPTION_ARG_FILENAME, &resume_dir,
@@ -381,9 +432,8 @@ cmd_train (int    argc,
     "summary.json into the run directory.");
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return nnrun_usage_error (context, error->message);
-  if (argc != 2)
-    return nnrun_usage_error (context, argc < 2 ? "train needs an experiment file"
-                                          : "train takes one experiment file");
+  if ((status = check_one_experiment (context, "train", argc)) != 0)
+    return status;
   if (quiet && json)
     return nnrun_usage_error (context, "--quiet and --json exclude each other");
   if (resume_dir != NULL && out_dir != NULL)
@@ -393,12 +443,9 @@ cmd_train (int    argc,
   if (threads != -1)
     nn_matrix_set_n_threads ((guint) threads);
 
-  experiment = nn_experiment_new_from_file_full (argv[1], (const char * const *) overrides,
-                                                 &error);
-  nnrun_report_plugin_problems (TRUE);
+  experiment = load_experiment (argv[1], (const char * const *) overrides, &error);
   if (experiment == NULL)
     return nnrun_fail (error);
-  print_warnings (experiment);
   if (out_dir != NULL)
     nn_experiment_set_output_dir (experiment, out_dir);
   if (resume_dir != NULL && !nn_experiment_resume (experiment, resume_dir, &error))
@@ -420,22 +467,7 @@ cmd_train (int    argc,
       return nnrun_fail (commit_error);
     }
   if (!ok)
-    {
-      /* The files record the epochs run and why the run stopped; then the
-       * run fails. */
-      const char *dir = nn_experiment_get_output_dir (experiment);
-
-      if (json)
-        print_json_summary (experiment, NULL);
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          g_printerr ("nnrun: interrupted after epoch %u; the checkpoint and the outputs so "
-                      "far are in %s; continue with: nnrun train %s --resume %s\n",
-                      nn_experiment_get_epochs_run (experiment), dir, argv[1], dir);
-          return EXIT_RUN_FAILED;
-        }
-      return nnrun_fail (error);
-    }
+    return fail_run (experiment, error, json, argv[1]);
   if (json)
     {
       if (!print_json_summary (experiment, &error))

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Numbers as written in data files, shared by reading CSV tables and by
+ * matching class names. Not installed. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  NN_NUMBER_OK,
+  NN_NUMBER_EMPTY,
+  NN_NUMBER_INVALID,
+  NN_NUMBER_NOT_FINITE,
+  NN_NUMBER_OUT_OF_RANGE,
+} NnNumberStatus;
+
+G_GNUC_INTERNAL NnNumberStatus nn_data_parse_number (const char *text,
+                                                     double     *out);
+
+G_END_DECLS
