@@ -22,9 +22,9 @@ nn_data_parse_number (const char *text,
                       double     *out)
 {
   const char *p = text;
-  gboolean negative = FALSE, digits = FALSE, integer = TRUE;
-  guint64 value = 0;
-  guint n_digits = 0;
+  gboolean    negative = FALSE, digits = FALSE, integer = TRUE;
+  guint64     value = 0;
+  guint       n_digits = 0;
 
   if (*p == '\0')
     return NN_NUMBER_EMPTY;
@@ -88,7 +88,7 @@ display_text (const char *text)
 
 static void
 set_number_error (GError       **error,
-                  NnNumberStatus   status,
+                  NnNumberStatus status,
                   const char    *name,
                   guint          line,
                   guint          column,
@@ -102,7 +102,8 @@ set_number_error (GError       **error,
     case NN_NUMBER_EMPTY:
       g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
                    "%s:%u:%u: error: empty value in column '%s' "
-                   "(missing values are not supported)", name, line, column, column_name);
+                   "(missing values are not supported)",
+                   name, line, column, column_name);
       break;
     case NN_NUMBER_INVALID:
       g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
@@ -116,8 +117,8 @@ set_number_error (GError       **error,
       break;
     case NN_NUMBER_OUT_OF_RANGE:
       g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
-                   "%s:%u:%u: error: '%s' in column '%s' is out of the range of "
-                   NN_REAL_NAME, name, line, column, shown, column_name);
+                   "%s:%u:%u: error: '%s' in column '%s' is out of the range of " NN_REAL_NAME,
+                   name, line, column, shown, column_name);
       break;
     case NN_NUMBER_OK:
     default:
@@ -131,7 +132,7 @@ list_columns (const char * const *header,
               guint               n)
 {
   GString *s = g_string_new (NULL);
-  guint shown = n <= 20 ? n : 16;
+  guint    shown = n <= 20 ? n : 16;
 
   for (guint i = 0; i < shown; i++)
     g_string_append_printf (s, "%s'%s'", i ? ", " : "", header[i]);
@@ -141,11 +142,12 @@ list_columns (const char * const *header,
 }
 
 /* A distinct value of a single target column, where it first appears. */
-typedef struct {
-  char  *text;
-  guint  line;
-  guint  column;
-  guint  index;
+typedef struct
+{
+  char *text;
+  guint line;
+  guint column;
+  guint index;
 } Label;
 
 static void
@@ -180,16 +182,17 @@ matrix_take (guint    rows,
 }
 
 /* The header: column names, checked, and the role of each column. */
-typedef struct {
-  const char  *name;          /* of the data, for messages */
-  guint        line;          /* of the header */
-  guint        n_cols;
-  char       **columns;       /* n_cols names, NULL-terminated */
-  guint       *column_pos;    /* byte column of each name */
-  GHashTable  *index;         /* name -> column + 1 */
-  int         *role;          /* per column: -1 unused, feature j, n_features + target t */
-  guint        n_features;
-  guint        n_targets;
+typedef struct
+{
+  const char *name; /* of the data, for messages */
+  guint       line; /* of the header */
+  guint       n_cols;
+  char      **columns;    /* n_cols names, NULL-terminated */
+  guint      *column_pos; /* byte column of each name */
+  GHashTable *index;      /* name -> column + 1 */
+  int        *role;       /* per column: -1 unused, feature j, n_features + target t */
+  guint       n_features;
+  guint       n_targets;
 } Header;
 
 static void
@@ -204,9 +207,9 @@ header_clear (Header *h)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Header, header_clear)
 
 static gboolean
-read_header (NnCsvReader  *reader,
-             Header       *h,
-             GError      **error)
+read_header (NnCsvReader *reader,
+             Header      *h,
+             GError     **error)
 {
   h->line = nn_csv_reader_get_field_line (reader, 0);
   h->n_cols = nn_csv_reader_get_n_fields (reader);
@@ -216,8 +219,8 @@ read_header (NnCsvReader  *reader,
   for (guint c = 0; c < h->n_cols; c++)
     {
       const char *text = nn_csv_reader_get_field (reader, c);
-      guint column = nn_csv_reader_get_field_column (reader, c);
-      guint earlier;
+      guint       column = nn_csv_reader_get_field_column (reader, c);
+      guint       earlier;
 
       h->columns[c] = g_strdup (text);
       h->column_pos[c] = column;
@@ -245,16 +248,16 @@ read_header (NnCsvReader  *reader,
 
 /* The column named @column, as a @what ("target" or "feature"). */
 static gint
-find_column (Header      *h,
-             const char  *column,
-             const char  *what,
-             GError     **error)
+find_column (Header     *h,
+             const char *column,
+             const char *what,
+             GError    **error)
 {
   guint c = GPOINTER_TO_UINT (g_hash_table_lookup (h->index, column));
 
   if (c == 0)
     {
-      const char *suggestion = nn_suggest (column, (const char * const *) h->columns);
+      const char      *suggestion = nn_suggest (column, (const char      *const *) h->columns);
       g_autofree char *list = list_columns ((const char * const *) h->columns, h->n_cols);
       g_autofree char *hint = suggestion ? g_strdup_printf (" (did you mean '%s'?)", suggestion)
                                          : g_strdup ("");
@@ -268,10 +271,10 @@ find_column (Header      *h,
 }
 
 static gboolean
-assign_roles (Header              *h,
-              const char * const  *targets,
-              const char * const  *features,
-              GError             **error)
+assign_roles (Header             *h,
+              const char * const *targets,
+              const char * const *features,
+              GError            **error)
 {
   h->role = g_new (int, MAX (h->n_cols, 1));
   for (guint c = 0; c < h->n_cols; c++)
@@ -311,7 +314,8 @@ assign_roles (Header              *h,
             {
               g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
                            "%s:%u:%u: error: column %u has no name; name it, "
-                           "or list the features to use", h->name, h->line,
+                           "or list the features to use",
+                           h->name, h->line,
                            h->column_pos[c], c + 1);
               return FALSE;
             }
@@ -354,7 +358,8 @@ assign_roles (Header              *h,
     {
       g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
                    "%s:%u:1: error: %u feature columns, more than %u, the most inputs "
-                   "a layer takes", h->name, h->line, h->n_features, NN_LAYER_MAX_WIDTH);
+                   "a layer takes",
+                   h->name, h->line, h->n_features, NN_LAYER_MAX_WIDTH);
       return FALSE;
     }
   return TRUE;
@@ -364,23 +369,23 @@ assign_roles (Header              *h,
  * numbers if every value is one, else class indices in byte order of the
  * labels. */
 static gboolean
-finish_single_target (const char  *name,
-                      const char  *column_name,
-                      GPtrArray   *labels,
-                      GArray      *label_ids,
-                      NnMatrix    *targets,
-                      GStrv       *class_names,
-                      GError     **error)
+finish_single_target (const char *name,
+                      const char *column_name,
+                      GPtrArray  *labels,
+                      GArray     *label_ids,
+                      NnMatrix   *targets,
+                      GStrv      *class_names,
+                      GError    **error)
 {
   g_autofree double *values = g_new (double, MAX (labels->len, 1));
-  g_autofree guint *rank = NULL;
-  gboolean numeric = TRUE;
-  const Label *bad = NULL;
-  NnNumberStatus bad_status = NN_NUMBER_OK;
+  g_autofree guint  *rank = NULL;
+  gboolean           numeric = TRUE;
+  const Label       *bad = NULL;
+  NnNumberStatus     bad_status = NN_NUMBER_OK;
 
   for (guint i = 0; i < labels->len && numeric; i++)
     {
-      const Label *l = labels->pdata[i];
+      const Label   *l = labels->pdata[i];
       NnNumberStatus status = nn_data_parse_number (l->text, &values[i]);
 
       if (status == NN_NUMBER_INVALID)
@@ -411,7 +416,7 @@ finish_single_target (const char  *name,
     g_autoptr(GPtrArray) sorted = g_ptr_array_copy (labels, NULL, NULL);
     GStrvBuilder *b = g_strv_builder_new ();
 
-    g_ptr_array_set_free_func (sorted, NULL);   /* the copy borrows the labels */
+    g_ptr_array_set_free_func (sorted, NULL); /* the copy borrows the labels */
     g_ptr_array_sort (sorted, compare_labels);
     rank = g_new (guint, labels->len);
     for (guint i = 0; i < sorted->len; i++)
@@ -429,15 +434,16 @@ finish_single_target (const char  *name,
 }
 
 /* The samples read so far. */
-typedef struct {
-  GArray      *x;              /* features, row by row */
-  GArray      *y;              /* targets, when there are several */
-  GArray      *label_ids;      /* per row, the index of its Label */
-  GPtrArray   *labels;         /* the distinct values of a single target */
-  GHashTable  *label_index;    /* text -> Label */
-  nn_real     *row;            /* features then targets of the current row */
-  guint        n_rows;
-  int          single_target;  /* the column of a single target, or -1 */
+typedef struct
+{
+  GArray     *x;           /* features, row by row */
+  GArray     *y;           /* targets, when there are several */
+  GArray     *label_ids;   /* per row, the index of its Label */
+  GPtrArray  *labels;      /* the distinct values of a single target */
+  GHashTable *label_index; /* text -> Label */
+  nn_real    *row;         /* features then targets of the current row */
+  guint       n_rows;
+  int         single_target; /* the column of a single target, or -1 */
 } Rows;
 
 static void
@@ -471,12 +477,12 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Rows, rows_clear)
 
 /* Reads the header row and gives each column its role. */
 static gboolean
-read_header_row (NnCsvReader         *reader,
-                 Header              *h,
-                 const char * const  *targets,
-                 const char * const  *features,
-                 GCancellable        *cancellable,
-                 GError             **error)
+read_header_row (NnCsvReader        *reader,
+                 Header             *h,
+                 const char * const *targets,
+                 const char * const *features,
+                 GCancellable       *cancellable,
+                 GError            **error)
 {
   g_autoptr(GError) local_error = NULL;
 
@@ -495,10 +501,10 @@ read_header_row (NnCsvReader         *reader,
 /* Whether the current row has a field per column and fits in the sizes of
  * an NnMatrix. */
 static gboolean
-check_row_size (NnCsvReader  *reader,
-                Header       *h,
-                Rows         *rows,
-                GError      **error)
+check_row_size (NnCsvReader *reader,
+                Header      *h,
+                Rows        *rows,
+                GError     **error)
 {
   guint n_fields = nn_csv_reader_get_n_fields (reader);
 
@@ -530,14 +536,14 @@ check_row_size (NnCsvReader  *reader,
 /* Records the value of the single target in column @c, a label until every
  * row is read and it is known whether all labels are numbers. */
 static gboolean
-read_label (NnCsvReader  *reader,
-            Header       *h,
-            Rows         *rows,
-            guint         c,
-            GError      **error)
+read_label (NnCsvReader *reader,
+            Header      *h,
+            Rows        *rows,
+            guint        c,
+            GError     **error)
 {
   const char *text = nn_csv_reader_get_field (reader, c);
-  Label *l = g_hash_table_lookup (rows->label_index, text);
+  Label      *l = g_hash_table_lookup (rows->label_index, text);
 
   if (l == NULL)
     {
@@ -565,15 +571,15 @@ read_label (NnCsvReader  *reader,
 
 /* Reads the number in column @c into its place in the current row. */
 static gboolean
-read_value (NnCsvReader  *reader,
-            Header       *h,
-            Rows         *rows,
-            guint         c,
-            GError      **error)
+read_value (NnCsvReader *reader,
+            Header      *h,
+            Rows        *rows,
+            guint        c,
+            GError     **error)
 {
-  const char *text = nn_csv_reader_get_field (reader, c);
-  int role = h->role[c];
-  double v = 0;
+  const char    *text = nn_csv_reader_get_field (reader, c);
+  int            role = h->role[c];
+  double         v = 0;
   NnNumberStatus status = nn_data_parse_number (text, &v);
 
   if (status == NN_NUMBER_OK)
@@ -597,10 +603,10 @@ read_value (NnCsvReader  *reader,
 }
 
 static gboolean
-read_row (NnCsvReader  *reader,
-          Header       *h,
-          Rows         *rows,
-          GError      **error)
+read_row (NnCsvReader *reader,
+          Header      *h,
+          Rows        *rows,
+          GError     **error)
 {
   if (!check_row_size (reader, h, rows, error))
     return FALSE;
@@ -633,7 +639,7 @@ make_dataset (Header  *h,
   g_autoptr(NnMatrix) target_matrix = NULL;
   g_auto(GStrv) class_names = NULL;
   g_autofree const char **feature_names = NULL;
-  nn_real *feature_data;
+  nn_real                *feature_data;
 
   if (h->n_targets > 1)
     target_matrix = matrix_take (rows->n_rows, h->n_targets,
@@ -696,17 +702,21 @@ make_dataset (Header  *h,
  * Returns: (transfer full): a new #NnDataset, or %NULL with @error set
  */
 NnDataset *
-nn_dataset_new_from_csv_stream (GInputStream        *stream,
-                                const char          *name,
-                                const char * const  *targets,
-                                const char * const  *features,
-                                GCancellable        *cancellable,
-                                GError             **error)
+nn_dataset_new_from_csv_stream (GInputStream       *stream,
+                                const char         *name,
+                                const char * const *targets,
+                                const char * const *features,
+                                GCancellable       *cancellable,
+                                GError            **error)
 {
   g_autoptr(NnCsvReader) reader = NULL;
   g_autoptr(GError) local_error = NULL;
-  g_auto(Header) h = { name, };
-  g_auto(Rows) rows = { NULL, };
+  g_auto(Header) h = {
+    name,
+  };
+  g_auto(Rows) rows = {
+    NULL,
+  };
 
   g_return_val_if_fail (G_IS_INPUT_STREAM (stream), NULL);
   g_return_val_if_fail (name != NULL, NULL);
@@ -751,10 +761,10 @@ nn_dataset_new_from_csv_stream (GInputStream        *stream,
  * Returns: (transfer full): a new #NnDataset, or %NULL with @error set
  */
 NnDataset *
-nn_dataset_new_from_csv_file (const char          *path,
-                              const char * const  *targets,
-                              const char * const  *features,
-                              GError             **error)
+nn_dataset_new_from_csv_file (const char         *path,
+                              const char * const *targets,
+                              const char * const *features,
+                              GError            **error)
 {
   g_autoptr(GInputStream) stream = NULL;
 
@@ -782,11 +792,11 @@ nn_dataset_new_from_csv_file (const char          *path,
  *   message naming the line and column
  */
 NnDataset *
-nn_dataset_new_from_csv_data (const char  *name,
-                              const char  *text,
-                              gsize        length,
-                              const char  *target,
-                              GError     **error)
+nn_dataset_new_from_csv_data (const char *name,
+                              const char *text,
+                              gsize       length,
+                              const char *target,
+                              GError    **error)
 {
   g_autoptr(GInputStream) stream = NULL;
   const char *targets[] = { target, NULL };
@@ -813,7 +823,7 @@ NnDataset *
 nn_dataset_new_iris (GError **error)
 {
   g_autoptr(GBytes) bytes = NULL;
-  gsize size = 0;
+  gsize       size = 0;
   const char *data;
 
   bytes = g_resources_lookup_data ("/org/nn/data/iris.csv", G_RESOURCE_LOOKUP_FLAGS_NONE, error);

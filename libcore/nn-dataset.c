@@ -108,7 +108,6 @@ nn_dataset_new (NnMatrix           *features,
   return self;
 }
 
-
 /**
  * nn_dataset_get_n_samples:
  * @self: a #NnDataset

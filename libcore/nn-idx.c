@@ -108,12 +108,12 @@ dtype_name (guint8 dtype)
 
 /* Reads the magic number: IDX, of unsigned bytes, with @ndim dimensions. */
 static gboolean
-read_magic (IdxFile  *f,
-            guint     ndim,
-            GError  **error)
+read_magic (IdxFile *f,
+            guint    ndim,
+            GError **error)
 {
   const char *what = f->what;
-  guint8 magic[4];
+  guint8      magic[4];
   gsize got;
 
   if (!read_bytes (f, magic, 4, &got, error))
@@ -161,13 +161,13 @@ read_magic (IdxFile  *f,
 
 /* Reads the size of each dimension, and checks what they add up to. */
 static gboolean
-read_dims (IdxFile  *f,
-           GError  **error)
+read_dims (IdxFile *f,
+           GError **error)
 {
   const char *what = f->what;
-  guint ndim = f->ndim;
-  guint8 dims[12];
-  gsize got;
+  guint       ndim = f->ndim;
+  guint8      dims[12];
+  gsize       got;
 
   if (!read_bytes (f, dims, 4 * ndim, &got, error))
     return FALSE;
@@ -216,8 +216,8 @@ read_dims (IdxFile  *f,
 
 /* An uncompressed file must hold exactly the values its header promises. */
 static gboolean
-check_size (IdxFile  *f,
-            GError  **error)
+check_size (IdxFile *f,
+            GError **error)
 {
   if (f->size >= 0 && (guint64) f->size != (guint64) f->offset + f->n_values)
     {
@@ -239,11 +239,11 @@ check_size (IdxFile  *f,
 }
 
 static gboolean
-read_header (IdxFile     *f,
-             const char  *path,
-             const char  *what,
-             guint        ndim,
-             GError     **error)
+read_header (IdxFile    *f,
+             const char *path,
+             const char *what,
+             guint       ndim,
+             GError    **error)
 {
   gboolean compressed = FALSE;
 

@@ -55,8 +55,8 @@ write_module (NnYamlWriter *w,
   nn_yaml_writer_string (w, file ? file : "(unknown)");
   nn_yaml_writer_string (w, "version");
   nn_yaml_writer_string (w, nn_plugins_get_version_for_type (G_OBJECT_TYPE (object))
-                            ? nn_plugins_get_version_for_type (G_OBJECT_TYPE (object))
-                            : "unversioned");
+                              ? nn_plugins_get_version_for_type (G_OBJECT_TYPE (object))
+                              : "unversioned");
   nn_yaml_writer_string (w, "abi");
   nn_yaml_writer_uint (w, NN_PLUGIN_ABI_VERSION);
   nn_yaml_writer_end_mapping (w);
@@ -65,9 +65,9 @@ write_module (NnYamlWriter *w,
 /* Writes the weights of every layer to @weights_path; returns the SHA-256
  * of the file written. */
 static char *
-save_weights (NnModel     *model,
-              const char  *weights_path,
-              GError     **error)
+save_weights (NnModel    *model,
+              const char *weights_path,
+              GError    **error)
 {
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) tensors = g_ptr_array_new ();
@@ -120,7 +120,7 @@ write_layers (NnYamlWriter *w,
   nn_yaml_writer_begin_sequence (w, FALSE);
   for (guint l = 0; l < nn_model_get_n_layers (model); l++)
     {
-      NnLayer *layer = nn_model_get_layer (model, l);
+      NnLayer      *layer = nn_model_get_layer (model, l);
       NnActivation *act = nn_layer_get_activation (layer);
 
       nn_yaml_writer_begin_mapping (w, FALSE);
@@ -138,17 +138,17 @@ write_layers (NnYamlWriter *w,
 
 /* The text of model.yaml, naming @yaml_path in an error. */
 static char *
-describe (NnPipeline  *self,
-          const char  *weights_sha256,
-          const char  *yaml_path,
-          GError     **error)
+describe (NnPipeline *self,
+          const char *weights_sha256,
+          const char *yaml_path,
+          GError    **error)
 {
   g_autoptr(NnYamlWriter) w = nn_yaml_writer_new ();
   g_autoptr(GError) local_error = NULL;
-  NnLoss *loss = nn_model_get_loss (nn_pipeline_get_model (self));
+  NnLoss             *loss = nn_model_get_loss (nn_pipeline_get_model (self));
   const char * const *classes = nn_pipeline_get_class_names (self);
-  const char *positive = nn_pipeline_get_positive (self);
-  char *yaml;
+  const char         *positive = nn_pipeline_get_positive (self);
+  char               *yaml;
 
   nn_yaml_writer_begin_mapping (w, FALSE);
   nn_yaml_writer_string (w, "format");
@@ -210,9 +210,9 @@ describe (NnPipeline  *self,
  * Returns: %TRUE, or %FALSE with %NN_MODEL_ERROR_IO set
  */
 gboolean
-nn_pipeline_save (NnPipeline  *self,
-                  const char  *dir,
-                  GError     **error)
+nn_pipeline_save (NnPipeline *self,
+                  const char *dir,
+                  GError    **error)
 {
   g_autofree char *weights_path = NULL;
   g_autofree char *yaml_path = NULL;

@@ -321,8 +321,8 @@ nn_pipeline_tensor_name (guint       layer,
 
 /* The SHA-256 of a file, in hex. */
 char *
-nn_pipeline_file_sha256 (const char  *path,
-                         GError     **error)
+nn_pipeline_file_sha256 (const char *path,
+                         GError    **error)
 {
   g_autoptr(GMappedFile) mapped = g_mapped_file_new (path, FALSE, error);
 
@@ -585,12 +585,12 @@ read_weights (const char  *path,
 }
 
 static gboolean
-read_format (NnYamlDoc    *doc,
-             yaml_node_t  *root,
-             GError      **error)
+read_format (NnYamlDoc   *doc,
+             yaml_node_t *root,
+             GError     **error)
 {
   yaml_node_t *v;
-  const char *s;
+  const char  *s;
 
   if ((v = require (doc, root, "format", "a model file", error)) == NULL ||
       !nn_yaml_get_string (doc, v, "format", &s, error))
@@ -606,14 +606,14 @@ read_format (NnYamlDoc    *doc,
 
 /* Reads the task and the names of the features, targets and classes. */
 static gboolean
-read_task (NnPipeline   *self,
-           NnYamlDoc    *doc,
-           yaml_node_t  *root,
-           GError      **error)
+read_task (NnPipeline  *self,
+           NnYamlDoc   *doc,
+           yaml_node_t *root,
+           GError     **error)
 {
   yaml_node_t *v;
-  const char *s;
-  gint task;
+  const char  *s;
+  gint         task;
 
   if ((v = require (doc, root, "task", "a model file", error)) == NULL ||
       !nn_yaml_get_enum (doc, v, "task", NN_TYPE_TASK, &task, error))
@@ -645,13 +645,13 @@ read_task (NnPipeline   *self,
 }
 
 static NnScaler *
-read_scaler (NnYamlDoc    *doc,
-             yaml_node_t  *root,
-             guint         n_features,
-             GError      **error)
+read_scaler (NnYamlDoc   *doc,
+             yaml_node_t *root,
+             guint        n_features,
+             GError     **error)
 {
-  yaml_node_t *v, *scaler;
-  gint kind = NN_SCALE_NONE;
+  yaml_node_t       *v, *scaler;
+  gint               kind = NN_SCALE_NONE;
   g_autofree double *shift = NULL;
   g_autofree double *divisor = NULL;
   g_autoptr(GError) local_error = NULL;
@@ -686,23 +686,23 @@ read_scaler (NnYamlDoc    *doc,
 /* Reads the layers, which must end in the outputs the task needs, and the
  * loss. */
 static gboolean
-read_model (NnPipeline   *self,
-            NnYamlDoc    *doc,
-            yaml_node_t  *root,
-            GError      **error)
+read_model (NnPipeline  *self,
+            NnYamlDoc   *doc,
+            yaml_node_t *root,
+            GError     **error)
 {
-  guint n_features = g_strv_length (self->features);
+  guint        n_features = g_strv_length (self->features);
   yaml_node_t *v;
-  guint outputs, want;
+  guint        outputs, want;
 
   self->model = nn_model_new ();
   if ((v = require (doc, root, "layers", "a model file", error)) == NULL ||
       !read_layers (doc, v, self->model, n_features, error))
     return FALSE;
   outputs = nn_model_get_n_outputs (self->model);
-  want = self->task == NN_TASK_BINARY ? 1
+  want = self->task == NN_TASK_BINARY       ? 1
          : self->task == NN_TASK_MULTICLASS ? g_strv_length (self->classes)
-         : g_strv_length (self->targets);
+                                            : g_strv_length (self->targets);
   if (outputs != want)
     {
       nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
@@ -722,14 +722,14 @@ read_model (NnPipeline   *self,
 
 /* Checks the weights file against the SHA-256 saved with the model. */
 static gboolean
-check_weights_sha256 (NnYamlDoc    *doc,
-                      yaml_node_t  *v,
-                      const char   *weights,
-                      GError      **error)
+check_weights_sha256 (NnYamlDoc   *doc,
+                      yaml_node_t *v,
+                      const char  *weights,
+                      GError     **error)
 {
   g_autoptr(GError) local_error = NULL;
   g_autofree char *sha256 = NULL;
-  const char *want;
+  const char      *want;
 
   if (!nn_yaml_get_string (doc, v, "weights_sha256", &want, error))
     return FALSE;
@@ -753,15 +753,15 @@ check_weights_sha256 (NnYamlDoc    *doc,
 
 /* Reads the weights file named in the document, in @dir, into @model. */
 static gboolean
-load_weights (NnYamlDoc    *doc,
-              yaml_node_t  *root,
-              const char   *dir,
-              NnModel      *model,
-              GError      **error)
+load_weights (NnYamlDoc   *doc,
+              yaml_node_t *root,
+              const char  *dir,
+              NnModel     *model,
+              GError     **error)
 {
   g_autofree char *weights = NULL;
-  yaml_node_t *v;
-  const char *s;
+  yaml_node_t     *v;
+  const char      *s;
 
   if ((v = require (doc, root, "weights", "a model file", error)) == NULL ||
       !nn_yaml_get_string (doc, v, "weights", &s, error))
@@ -781,9 +781,9 @@ load_weights (NnYamlDoc    *doc,
 }
 
 static NnPipeline *
-read_document (NnYamlDoc   *doc,
-               const char  *dir,
-               GError     **error)
+read_document (NnYamlDoc  *doc,
+               const char *dir,
+               GError    **error)
 {
   g_autoptr(NnPipeline) self = g_object_new (NN_TYPE_PIPELINE, NULL);
   yaml_node_t *root = nn_yaml_root (doc);

@@ -51,8 +51,10 @@ nn_plugin_check_result_free (NnPluginCheckResult *result)
   g_free (result);
 }
 
+/* clang-format off */
 G_DEFINE_BOXED_TYPE (NnPluginCheckResult, nn_plugin_check_result,
                      nn_plugin_check_result_copy, nn_plugin_check_result_free)
+/* clang-format on */
 
 /* A value of @pspec inside its range and away from its default, or FALSE
  * if there is none or the type is not one a value can be made up for. */
@@ -62,9 +64,9 @@ nn_plugin_check_alternative_value (GParamSpec *pspec,
 {
   if (G_IS_PARAM_SPEC_DOUBLE (pspec) || G_IS_PARAM_SPEC_FLOAT (pspec))
     {
-      double d, lo, hi;
+      double   d, lo, hi;
       gboolean found = FALSE;
-      double pick = 0;
+      double   pick = 0;
 
       if (G_IS_PARAM_SPEC_DOUBLE (pspec))
         {
@@ -79,7 +81,10 @@ nn_plugin_check_alternative_value (GParamSpec *pspec,
 
       {
         const double candidates[] = {
-          d != 0 ? 2 * d : 0.5, d != 0 ? d / 2 : -0.5, d / 2 + hi / 2, d / 2 + lo / 2,
+          d != 0 ? 2 * d : 0.5,
+          d != 0 ? d / 2 : -0.5,
+          d / 2 + hi / 2,
+          d / 2 + lo / 2,
         };
 
         /* Strictly inside the range first: a bound is often degenerate. */
@@ -106,23 +111,23 @@ nn_plugin_check_alternative_value (GParamSpec *pspec,
       return TRUE;
     }
 
-#define INTEGER_ALTERNATIVE(SPEC, CTYPE, setter)                                     \
-  if (G_IS_PARAM_SPEC_##SPEC (pspec))                                                \
-    {                                                                                \
-      GParamSpec##CTYPE *p = G_PARAM_SPEC_##SPEC (pspec);                            \
-      if (p->default_value < p->maximum)                                             \
-        {                                                                            \
-          g_value_init (value, G_PARAM_SPEC_VALUE_TYPE (pspec));                     \
-          setter (value, p->default_value + 1);                                      \
-          return TRUE;                                                               \
-        }                                                                            \
-      if (p->default_value > p->minimum)                                             \
-        {                                                                            \
-          g_value_init (value, G_PARAM_SPEC_VALUE_TYPE (pspec));                     \
-          setter (value, p->default_value - 1);                                      \
-          return TRUE;                                                               \
-        }                                                                            \
-      return FALSE;                                                                  \
+#define INTEGER_ALTERNATIVE(SPEC, CTYPE, setter) \
+  if (G_IS_PARAM_SPEC_##SPEC (pspec)) \
+    { \
+      GParamSpec##CTYPE *p = G_PARAM_SPEC_##SPEC (pspec); \
+      if (p->default_value < p->maximum) \
+        { \
+          g_value_init (value, G_PARAM_SPEC_VALUE_TYPE (pspec)); \
+          setter (value, p->default_value + 1); \
+          return TRUE; \
+        } \
+      if (p->default_value > p->minimum) \
+        { \
+          g_value_init (value, G_PARAM_SPEC_VALUE_TYPE (pspec)); \
+          setter (value, p->default_value - 1); \
+          return TRUE; \
+        } \
+      return FALSE; \
     }
 
   INTEGER_ALTERNATIVE (INT, Int, g_value_set_int)
@@ -160,17 +165,17 @@ nn_plugin_check_alternative_value (GParamSpec *pspec,
  * each parameter set away from its default in turn, each setting with
  * @check. */
 GPtrArray *
-nn_plugin_check_each_setting (GType                  type,
-                              gboolean               of_kind,
-                              const char            *kind,
-                              guint32                seed,
-                              NnPluginCheckSetting   check,
-                              GError               **error)
+nn_plugin_check_each_setting (GType                type,
+                              gboolean             of_kind,
+                              const char          *kind,
+                              guint32              seed,
+                              NnPluginCheckSetting check,
+                              GError             **error)
 {
   g_autoptr(GPtrArray) results = NULL;
   g_autofree GParamSpec **pspecs = NULL;
-  const char *name;
-  guint n_pspecs = 0;
+  const char             *name;
+  guint                   n_pspecs = 0;
 
   if (!of_kind || G_TYPE_IS_ABSTRACT (type))
     {
@@ -190,7 +195,7 @@ nn_plugin_check_each_setting (GType                  type,
   for (guint i = 0; i < n_pspecs; i++)
     {
       GParamSpec *pspec = pspecs[i];
-      GValue value = G_VALUE_INIT;
+      GValue      value = G_VALUE_INIT;
 
       if ((pspec->flags & G_PARAM_WRITABLE) == 0 || (pspec->flags & G_PARAM_DEPRECATED) != 0)
         continue;

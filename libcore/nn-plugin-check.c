@@ -314,12 +314,12 @@ typedef void (*ComputeFunc) (gpointer  data,
 /* Runs @compute twice into NaN, once into other garbage: the same bits each
  * time, or a failure naming @method. @scratch is of the shape of @out. */
 static gboolean
-check_writes_all (Check       *check,
-                  const char  *method,
-                  ComputeFunc  compute,
-                  gpointer     data,
-                  NnMatrix    *out,
-                  NnMatrix    *scratch)
+check_writes_all (Check      *check,
+                  const char *method,
+                  ComputeFunc compute,
+                  gpointer    data,
+                  NnMatrix   *out,
+                  NnMatrix   *scratch)
 {
   fill_nan (out);
   compute (data, out);
@@ -336,7 +336,8 @@ check_writes_all (Check       *check,
   if (!same_bits (out, scratch))
     {
       check_fail (check, "%s's result depends on what the output matrix held: "
-                  "it must write every element", method);
+                         "it must write every element",
+                  method);
       return FALSE;
     }
   return TRUE;
@@ -472,7 +473,7 @@ draw_activation_input (NnMatrix *z,
                                    (g_rand_boolean (rand) ? 1 : -1));
     }
   if (scale < 1 && n > 1)
-    z->data[n / 2] = 0;    /* exactly at the kink of relu and its kind */
+    z->data[n / 2] = 0; /* exactly at the kink of relu and its kind */
 }
 
 /* Checks backward's result, @grad_z, against finite differences of
@@ -483,17 +484,17 @@ check_activation_derivatives (Check     *check,
                               gboolean   large)
 {
   ActivationPoint *p = obj->data;
-  const NnMatrix *z = p->z, *a = p->a, *grad_a = p->grad_a, *grad_z = p->grad_z;
-  guint rows = z->rows, cols = z->cols;
+  const NnMatrix  *z = p->z, *a = p->a, *grad_a = p->grad_a, *grad_z = p->grad_z;
+  guint            rows = z->rows, cols = z->cols;
 
   for (gsize k = 0; k < nn_matrix_size (z); k++)
     {
       nn_real x = z->data[k];
-      guint row = k / cols;
-      double magnitude = 0;
+      guint   row = k / cols;
+      double  magnitude = 0;
 
       if (!isfinite (a->data[k]))
-        continue;   /* overflowed, at the large scale only */
+        continue; /* overflowed, at the large scale only */
       /* A change of z may move every output of its row (softmax). */
       for (guint c = 0; c < cols; c++)
         if (isfinite (NN_MATRIX_AT (a, row, c)))
@@ -680,7 +681,7 @@ check_loss_mean (Check          *check,
                  const NnMatrix *target,
                  double          v)
 {
-  guint rows = pred->rows;
+  guint  rows = pred->rows;
   double mean = 0;
 
   for (guint r = 0; r < rows; r++)
@@ -693,7 +694,7 @@ check_loss_mean (Check          *check,
   if (!(fabs (mean - v) <= MEAN_RTOL * MAX (fabs (mean), fabs (v)) + 1e-300))
     {
       check_fail (check, "the loss of a batch of %u × %u, %.9g, is not the mean of the "
-                  "losses of its rows, %.9g: a loss must be a mean over samples",
+                         "losses of its rows, %.9g: a loss must be a mean over samples",
                   rows, pred->cols, v, mean);
       return FALSE;
     }
@@ -709,13 +710,13 @@ check_loss_derivatives (Check          *check,
                         gboolean        probabilities,
                         gboolean        large)
 {
-  LossPoint *p = obj->data;
+  LossPoint      *p = obj->data;
   const NnMatrix *pred = p->pred, *target = p->target;
 
   for (gsize k = 0; k < nn_matrix_size (pred); k++)
     {
       nn_real x = pred->data[k];
-      double h = step_for (x);
+      double  h = step_for (x);
 
       /* Inside (0, 1), and small enough for the curvature of log p:
        * the truncation error of C(h) is h² / 3p² of the derivative. */
@@ -726,7 +727,8 @@ check_loss_derivatives (Check          *check,
           !large)
         {
           check_fail (check, "compute is not finite near pred = %.6g, target = %.6g "
-                      "(batch %u × %u)", (double) x, (double) target->data[k],
+                             "(batch %u × %u)",
+                      (double) x, (double) target->data[k],
                       pred->rows, pred->cols);
           return;
         }
@@ -989,6 +991,6 @@ nn_plugin_check_type (GType     type,
 
   return nn_plugin_check_each_setting (type,
                                        g_type_is_a (type, NN_TYPE_ACTIVATION) ||
-                                       g_type_is_a (type, NN_TYPE_LOSS),
+                                         g_type_is_a (type, NN_TYPE_LOSS),
                                        "an activation or a loss", seed, check_setting, error);
 }

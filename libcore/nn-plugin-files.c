@@ -749,9 +749,9 @@ nn_plugins_ensure_loaded (GError **error)
 /* Adds @dir to the search path and reads its files; with @load, loads
  * those not loaded yet. */
 static gboolean
-add_directory (const char  *dir,
-               gboolean     load,
-               GError     **error)
+add_directory (const char *dir,
+               gboolean    load,
+               GError    **error)
 {
   g_autoptr(GPtrArray) found = load ? g_ptr_array_new () : NULL;
   gboolean ok;
@@ -807,17 +807,17 @@ nn_plugins_load_directory (const char  *dir,
 }
 
 /* Loads @file into this process or in a child process only. */
-typedef gboolean (*FileAction) (NnPluginFile  *file,
-                                GError       **error);
+typedef gboolean (*FileAction) (NnPluginFile *file,
+                                GError      **error);
 
 /* Adds @path to the files known, then does @action to it. */
 static gboolean
-act_on_file (const char  *path,
-             FileAction   action,
-             GError     **error)
+act_on_file (const char *path,
+             FileAction  action,
+             GError    **error)
 {
   NnPluginFile *file;
-  gboolean ok = FALSE;
+  gboolean      ok = FALSE;
 
   g_mutex_lock (&nn_registry_lock);
   nn_plugin_registry_ensure ();

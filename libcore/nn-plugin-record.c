@@ -261,12 +261,12 @@ read_names (const guint8  *bytes,
 
 /* Checks the ELF header: a shared object nn can read the record of. */
 static gboolean
-read_elf_header (Elf             *elf,
-                 NnPluginRecord  *record,
-                 GError         **error)
+read_elf_header (Elf            *elf,
+                 NnPluginRecord *record,
+                 GError        **error)
 {
   const guint8 *data = elf->data;
-  guint64 ehsize;
+  guint64       ehsize;
 
   if (elf->size < EI_NIDENT || memcmp (data, ELFMAG, SELFMAG) != 0)
     return invalid (error, "not an ELF file");
@@ -293,9 +293,9 @@ read_elf_header (Elf             *elf,
 
 /* Finds the section headers, each checked to lie within the file. */
 static gboolean
-read_section_headers (const Elf  *elf,
-                      Sections   *sections,
-                      GError    **error)
+read_section_headers (const Elf *elf,
+                      Sections  *sections,
+                      GError   **error)
 {
   sections->shoff = FIELD (elf, 0, Elf32_Ehdr, Elf64_Ehdr, e_shoff);
   sections->shentsize = FIELD (elf, 0, Elf32_Ehdr, Elf64_Ehdr, e_shentsize);
@@ -325,11 +325,11 @@ read_section_headers (const Elf  *elf,
 
 /* Finds the dynamic symbol table and its string table. */
 static gboolean
-find_dynamic_symbols (const Elf       *elf,
-                      const Sections  *sections,
-                      Section         *dynsym,
-                      Section         *dynstr,
-                      GError         **error)
+find_dynamic_symbols (const Elf      *elf,
+                      const Sections *sections,
+                      Section        *dynsym,
+                      Section        *dynstr,
+                      GError        **error)
 {
   guint64 dynsym_index = 0;
 
@@ -353,7 +353,8 @@ find_dynamic_symbols (const Elf       *elf,
 }
 
 /* The symbols nn looks for, as far as the dynamic symbol table has them. */
-typedef struct {
+typedef struct
+{
   gboolean have_info;
   gboolean have_names;
   gboolean has_load;
@@ -362,10 +363,10 @@ typedef struct {
 } PluginSymbols;
 
 static void
-find_plugin_symbols (const Elf      *elf,
-                     const Section  *dynsym,
-                     const Section  *dynstr,
-                     PluginSymbols  *found)
+find_plugin_symbols (const Elf     *elf,
+                     const Section *dynsym,
+                     const Section *dynstr,
+                     PluginSymbols *found)
 {
   guint64 n_symbols = dynsym->size / dynsym->entsize;
 
@@ -415,15 +416,17 @@ find_plugin_symbols (const Elf      *elf,
  *   that can be read
  */
 gboolean
-nn_plugin_record_parse (const guint8    *data,
-                        gsize            size,
-                        NnPluginRecord  *record,
-                        GError         **error)
+nn_plugin_record_parse (const guint8   *data,
+                        gsize           size,
+                        NnPluginRecord *record,
+                        GError        **error)
 {
-  Elf elf = { data, size, FALSE, FALSE };
-  Sections sections;
-  Section dynsym, dynstr;
-  PluginSymbols found = { FALSE, };
+  Elf           elf = { data, size, FALSE, FALSE };
+  Sections      sections;
+  Section       dynsym, dynstr;
+  PluginSymbols found = {
+    FALSE,
+  };
   const guint8 *bytes;
 
   memset (record, 0, sizeof *record);

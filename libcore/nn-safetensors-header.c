@@ -26,7 +26,7 @@ nn_safetensors_tensor_free (NnSafetensorsTensor *t)
 char *
 nn_safetensors_printable_name (const char *name)
 {
-  char exceptions[129];
+  char             exceptions[129];
   g_autofree char *cut = NULL;
 
   /* Keep UTF-8 as it is. */
@@ -42,7 +42,8 @@ nn_safetensors_printable_name (const char *name)
   return g_strescape (name, exceptions);
 }
 
-typedef struct {
+typedef struct
+{
   const char *path;
   const char *text;
   gsize       len;
@@ -50,14 +51,14 @@ typedef struct {
 } Parser;
 
 static gboolean G_GNUC_PRINTF (4, 5)
-syntax_error (Parser     *p,
-              gsize       pos,
-              GError    **error,
-              const char *format,
-              ...)
+  syntax_error (Parser     *p,
+                gsize       pos,
+                GError    **error,
+                const char *format,
+                ...)
 {
   g_autofree char *message = NULL;
-  va_list args;
+  va_list          args;
 
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
@@ -221,18 +222,30 @@ parse_string (Parser     *p,
       c = (guchar) p->text[p->pos++];
       switch (c)
         {
-        case '"': case '\\': case '/':
+        case '"':
+        case '\\':
+        case '/':
           g_string_append_c (s, (char) c);
           break;
-        case 'b': g_string_append_c (s, '\b'); break;
-        case 'f': g_string_append_c (s, '\f'); break;
-        case 'n': g_string_append_c (s, '\n'); break;
-        case 'r': g_string_append_c (s, '\r'); break;
-        case 't': g_string_append_c (s, '\t'); break;
+        case 'b':
+          g_string_append_c (s, '\b');
+          break;
+        case 'f':
+          g_string_append_c (s, '\f');
+          break;
+        case 'n':
+          g_string_append_c (s, '\n');
+          break;
+        case 'r':
+          g_string_append_c (s, '\r');
+          break;
+        case 't':
+          g_string_append_c (s, '\t');
+          break;
         case 'u':
           {
-            gsize escape_pos = p->pos - 2;
-            gunichar u = 0, low = 0;   /* set by parse_hex4 (); -O3 cannot tell */
+            gsize    escape_pos = p->pos - 2;
+            gunichar u = 0, low = 0; /* set by parse_hex4 (); -O3 cannot tell */
 
             if (!parse_hex4 (p, &u, error))
               return FALSE;
@@ -272,9 +285,9 @@ parse_uint (Parser     *p,
             guint64    *out,
             GError    **error)
 {
-  gsize start, digits;
+  gsize    start, digits;
   gboolean negative = FALSE, fraction = FALSE, overflow = FALSE;
-  guint64 value = 0;
+  guint64  value = 0;
 
   skip_ws (p);
   start = p->pos;
@@ -362,7 +375,7 @@ parse_uint_array (Parser     *p,
                   GError    **error)
 {
   g_autofree char *context = g_strdup_printf ("in %s", what);
-  gboolean more;
+  gboolean         more;
 
   *count = 0;
   *product = 1;
@@ -387,9 +400,9 @@ parse_uint_array (Parser     *p,
 }
 
 static gboolean
-parse_tensor (Parser  *p,
-              NnSafetensorsTensor  *t,
-              GError **error)
+parse_tensor (Parser              *p,
+              NnSafetensorsTensor *t,
+              GError             **error)
 {
   gboolean more;
 
@@ -398,8 +411,8 @@ parse_tensor (Parser  *p,
   while (more)
     {
       g_autofree char *field = NULL;
-      gsize field_pos;
-      guint64 product;
+      gsize            field_pos;
+      guint64          product;
 
       if (!parse_key (p, "a field name", "after a field name", &field, &field_pos, error))
         return FALSE;
@@ -432,7 +445,8 @@ parse_tensor (Parser  *p,
         {
           g_autofree char *name = nn_safetensors_printable_name (field);
           return syntax_error (p, field_pos, error, "unknown field '%s' in a tensor description "
-                               "(expected dtype, shape and data_offsets)", name);
+                                                    "(expected dtype, shape and data_offsets)",
+                               name);
         }
       if (!next_element (p, '}', "in a tensor description", &more, error))
         return FALSE;
@@ -442,7 +456,8 @@ parse_tensor (Parser  *p,
       g_autofree char *name = nn_safetensors_printable_name (t->name);
       return syntax_error (p, t->name_offset - NN_SAFETENSORS_HEADER_START, error,
                            "tensor '%s' has no %s", name,
-                           t->dtype == NULL ? "dtype" : !t->has_shape ? "shape" : "data_offsets");
+                           t->dtype == NULL ? "dtype" : !t->has_shape ? "shape"
+                                                                      : "data_offsets");
     }
   return TRUE;
 }
@@ -460,7 +475,7 @@ parse_metadata (Parser     *p,
     {
       g_autofree char *key = NULL;
       g_autofree char *value = NULL;
-      gsize key_pos;
+      gsize            key_pos;
 
       if (!parse_key (p, "a metadata key", "after a metadata key", &key, &key_pos, error) ||
           !parse_string (p, "a metadata value", &value, error))
@@ -499,7 +514,7 @@ parse_header (Parser     *p,
   while (more)
     {
       g_autofree char *name = NULL;
-      gsize name_pos;
+      gsize            name_pos;
 
       if (!parse_key (p, "a tensor name", "after a tensor name", &name, &name_pos, error))
         return FALSE;
@@ -541,14 +556,14 @@ parse_header (Parser     *p,
 /* Parses the @len bytes of JSON at @text, the header of the file @path,
  * into @tensors (in header order) and @metadata. */
 gboolean
-nn_safetensors_parse_header (const char  *path,
-                             const char  *text,
-                             gsize        len,
-                             GPtrArray   *tensors,
-                             GHashTable  *metadata,
-                             GError     **error)
+nn_safetensors_parse_header (const char *path,
+                             const char *text,
+                             gsize       len,
+                             GPtrArray  *tensors,
+                             GHashTable *metadata,
+                             GError    **error)
 {
-  Parser p = { path, text, len, 0 };
+  Parser      p = { path, text, len, 0 };
   const char *end;
 
   /* Also refuses NUL bytes, so strings can be C strings. */

@@ -46,11 +46,11 @@ file_error (GError    **error,
 }
 
 static gboolean G_GNUC_PRINTF (4, 5)
-tensor_error (GError      **error,
-              const char   *path,
-              const NnSafetensorsTensor *t,
-              const char   *format,
-              ...)
+  tensor_error (GError                   **error,
+                const char                *path,
+                const NnSafetensorsTensor *t,
+                const char                *format,
+                ...)
 {
   g_autofree char *message = NULL;
   g_autofree char *name = nn_safetensors_printable_name (t->name);
@@ -68,10 +68,10 @@ tensor_error (GError      **error,
 /* ---- checks on the parsed header ------------------------------------------- */
 
 static gboolean
-check_tensor (const char *path,
-              NnSafetensorsTensor     *t,
-              guint64     data_len,
-              GError    **error)
+check_tensor (const char          *path,
+              NnSafetensorsTensor *t,
+              guint64              data_len,
+              GError             **error)
 {
   guint64 n_bytes;
 
@@ -185,11 +185,11 @@ check_coverage (const char *path,
 }
 
 static gboolean
-convert_tensor (const char   *path,
+convert_tensor (const char                *path,
                 const NnSafetensorsTensor *t,
-                const guchar *data,
-                NnMatrix     *m,
-                GError      **error)
+                const guchar              *data,
+                NnMatrix                  *m,
+                GError                   **error)
 {
   gsize n = nn_matrix_size (m);
   const guchar *src = data + t->offsets[0];
@@ -228,13 +228,13 @@ convert_tensor (const char   *path,
 
 /* Maps the file at @path, which must be a regular file. */
 static GMappedFile *
-map_file (const char  *path,
-          GError     **error)
+map_file (const char *path,
+          GError    **error)
 {
   g_autoptr(GError) local_error = NULL;
   GMappedFile *mapped;
-  struct stat st;
-  int fd;
+  struct stat  st;
+  int          fd;
 
   /* O_NONBLOCK: a FIFO in place of the file must not hang the open. */
   fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
@@ -262,23 +262,25 @@ map_file (const char  *path,
 
 /* Reads the length of the JSON header, which must fit in the file. */
 static gboolean
-read_header_length (const char    *path,
-                    const guchar  *contents,
-                    guint64        file_len,
-                    guint64       *header_len,
-                    GError       **error)
+read_header_length (const char   *path,
+                    const guchar *contents,
+                    guint64       file_len,
+                    guint64      *header_len,
+                    GError      **error)
 {
   if (file_len < NN_SAFETENSORS_HEADER_START)
     return file_error (error, path, "the file has %" G_GUINT64_FORMAT " bytes, fewer than the "
-                       "8 of the header length", file_len);
+                                    "8 of the header length",
+                       file_len);
   memcpy (header_len, contents, 8);
   *header_len = GUINT64_FROM_LE (*header_len);
   if (*header_len > NN_SAFETENSORS_MAX_HEADER_SIZE)
     return file_error (error, path, "byte 0: header length %" G_GUINT64_FORMAT " exceeds the "
-                       "limit of %d bytes", *header_len, NN_SAFETENSORS_MAX_HEADER_SIZE);
+                                    "limit of %d bytes",
+                       *header_len, NN_SAFETENSORS_MAX_HEADER_SIZE);
   if (*header_len > file_len - NN_SAFETENSORS_HEADER_START)
     return file_error (error, path, "byte 0: header length %" G_GUINT64_FORMAT " runs past "
-                       "the end of the file, which has %" G_GUINT64_FORMAT " bytes",
+                                    "the end of the file, which has %" G_GUINT64_FORMAT " bytes",
                        *header_len, file_len);
   return TRUE;
 }
@@ -286,20 +288,20 @@ read_header_length (const char    *path,
 /* The checked @tensors as matrices, by name, their values read from
  * @data. */
 static GHashTable *
-make_matrices (const char    *path,
-               GPtrArray     *tensors,
-               const guchar  *data,
-               GError       **error)
+make_matrices (const char   *path,
+               GPtrArray    *tensors,
+               const guchar *data,
+               GError      **error)
 {
   g_autoptr(GHashTable) result = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                                        (GDestroyNotify) nn_matrix_free);
+                                                         (GDestroyNotify) nn_matrix_free);
 
   for (guint i = 0; i < tensors->len; i++)
     {
       NnSafetensorsTensor *t = tensors->pdata[i];
       g_autoptr(NnMatrix) m = t->rank == 1 ? nn_matrix_new (1, (guint) t->dims[0])
-                                           : nn_matrix_new ((guint) t->dims[0],
-                                                            (guint) t->dims[1]);
+                                            : nn_matrix_new ((guint) t->dims[0],
+                                                             (guint) t->dims[1]);
 
       if (!convert_tensor (path, t, data, m, error))
         return NULL;
@@ -342,9 +344,9 @@ nn_safetensors_read (const char  *path,
   g_autoptr(GMappedFile) mapped = NULL;
   g_autoptr(GPtrArray) tensors = NULL;
   g_autoptr(GHashTable) metadata = NULL;
-  GHashTable *result;
+  GHashTable   *result;
   const guchar *contents;
-  guint64 file_len, header_len = 0, data_len;
+  guint64       file_len, header_len = 0, data_len;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -455,14 +457,14 @@ sort_names (const char         *path,
 /* Appends the `__metadata__` object, its keys sorted, and a comma if
  * tensors follow. */
 static gboolean
-append_metadata (GString     *header,
-                 GHashTable  *metadata,
-                 gboolean     more,
-                 const char  *path,
-                 GError     **error)
+append_metadata (GString    *header,
+                 GHashTable *metadata,
+                 gboolean    more,
+                 const char *path,
+                 GError    **error)
 {
   g_autofree gpointer *keys = g_hash_table_get_keys_as_array (metadata, NULL);
-  guint n_keys = g_hash_table_size (metadata);
+  guint                n_keys = g_hash_table_size (metadata);
 
   qsort (keys, n_keys, sizeof (gpointer), compare_strings);
   g_string_append (header, "\"__metadata__\":{");
@@ -580,10 +582,10 @@ nn_safetensors_write (const char             *path,
                       GError                **error)
 {
   g_autoptr(GString) header = NULL;
-  g_autofree guint *order = NULL;
+  g_autofree guint  *order = NULL;
   g_autofree guchar *buffer = NULL;
-  gsize data_len, total;
-  guint64 header_len_le;
+  gsize              data_len, total;
+  guint64            header_len_le;
 
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (n_tensors == 0 || (names != NULL && tensors != NULL), FALSE);

@@ -12,10 +12,11 @@
 /* Where each node of an override's value went: aliases make the value a
  * graph whose nodes are shared, and copying a shared node once keeps it an
  * alias, as in a file, instead of expanding it. */
-typedef struct {
+typedef struct
+{
   yaml_document_t *dest;
   yaml_document_t *src;
-  int             *copies;   /* by node id of @src: 0, IN_PROGRESS or the copy */
+  int             *copies; /* by node id of @src: 0, IN_PROGRESS or the copy */
 } NodeCopy;
 
 #define IN_PROGRESS (-1)
@@ -28,7 +29,7 @@ copy_node (NodeCopy *c,
            guint     depth)
 {
   yaml_node_t *node = yaml_document_get_node (c->src, id);
-  int copy = 0;
+  int          copy = 0;
 
   if (node == NULL || depth > OVERRIDE_MAX_DEPTH || c->copies[id] == IN_PROGRESS)
     return 0;
@@ -66,8 +67,8 @@ copy_node (NodeCopy *c,
         for (int i = 0; copy && i < n; i++)
           {
             yaml_node_pair_t pair = node->data.mapping.pairs.start[i];
-            int k = copy_node (c, pair.key, depth + 1);
-            int v = k ? copy_node (c, pair.value, depth + 1) : 0;
+            int              k = copy_node (c, pair.key, depth + 1);
+            int              v = k ? copy_node (c, pair.value, depth + 1) : 0;
 
             if (!v || !yaml_document_append_mapping_pair (c->dest, copy, k, v))
               copy = 0;
@@ -83,13 +84,13 @@ copy_node (NodeCopy *c,
 }
 
 static gboolean
-parse_override_value (const char       *assignment,
-                      const char       *value,
-                      yaml_document_t  *out,
-                      GError          **error)
+parse_override_value (const char      *assignment,
+                      const char      *value,
+                      yaml_document_t *out,
+                      GError         **error)
 {
   yaml_parser_t parser;
-  gboolean ok;
+  gboolean      ok;
 
   memset (out, 0, sizeof *out);
   if (!nn_yaml_check_text (value, strlen (value), OVERRIDE_MAX_DEPTH, NULL, assignment, error))
@@ -119,7 +120,7 @@ find_pair (yaml_document_t *doc,
            const char      *key)
 {
   yaml_node_t *node = yaml_document_get_node (doc, mapping);
-  int n = (int) (node->data.mapping.pairs.top - node->data.mapping.pairs.start);
+  int          n = (int) (node->data.mapping.pairs.top - node->data.mapping.pairs.start);
 
   for (int i = 0; i < n; i++)
     {
@@ -133,8 +134,8 @@ find_pair (yaml_document_t *doc,
 
 /* The keys of @parts before the @i-th, joined by dots. */
 static char *
-path_before (char  **parts,
-             guint   i)
+path_before (char **parts,
+             guint  i)
 {
   char *saved = parts[i];
   char *joined;
@@ -147,11 +148,11 @@ path_before (char  **parts,
 
 /* Splits `KEY=VALUE` into the keys of KEY and the text of VALUE. */
 static GStrv
-split_assignment (const char   *assignment,
-                  const char  **value,
-                  GError      **error)
+split_assignment (const char  *assignment,
+                  const char **value,
+                  GError     **error)
 {
-  const char *eq = strchr (assignment, '=');
+  const char      *eq = strchr (assignment, '=');
   g_autofree char *path = NULL;
   g_auto(GStrv) parts = NULL;
 
@@ -167,7 +168,8 @@ split_assignment (const char   *assignment,
     {
       g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
                    "--set %s: error: expected KEY=VALUE, such as "
-                   "optimizer.learning_rate=0.05", assignment);
+                   "optimizer.learning_rate=0.05",
+                   assignment);
       return NULL;
     }
   path = g_strndup (assignment, eq - assignment);
@@ -186,14 +188,14 @@ split_assignment (const char   *assignment,
 /* Adds the nodes of @value to the document, as those of the override
  * @assignment; returns the node of the value, or 0. */
 static int
-add_value (NnYamlDoc   *doc,
-           const char  *assignment,
-           const char  *value,
-           GError     **error)
+add_value (NnYamlDoc  *doc,
+           const char *assignment,
+           const char *value,
+           GError    **error)
 {
   yaml_document_t value_doc;
-  guint start;
-  int copy;
+  guint           start;
+  int             copy;
 
   if (!parse_override_value (assignment, value, &value_doc, error))
     return 0;
@@ -228,8 +230,8 @@ step_into_mapping (yaml_document_t *doc,
                    int              copy)
 {
   yaml_node_t *node = yaml_document_get_node (doc, mapping);
-  int pair = find_pair (doc, mapping, key);
-  int child, key_node;
+  int          pair = find_pair (doc, mapping, key);
+  int          child, key_node;
 
   if (pair >= 0)
     {
@@ -249,17 +251,17 @@ step_into_mapping (yaml_document_t *doc,
  * @copy. Returns the node the index leads to, 0 for an index out of the
  * list. */
 static int
-step_into_sequence (yaml_document_t  *doc,
-                    int               sequence,
-                    char            **parts,
-                    guint             i,
-                    const char       *assignment,
-                    int               copy,
-                    GError          **error)
+step_into_sequence (yaml_document_t *doc,
+                    int              sequence,
+                    char           **parts,
+                    guint            i,
+                    const char      *assignment,
+                    int              copy,
+                    GError         **error)
 {
   yaml_node_t *node = yaml_document_get_node (doc, sequence);
-  guint n = (guint) (node->data.sequence.items.top - node->data.sequence.items.start);
-  guint64 index;
+  guint        n = (guint) (node->data.sequence.items.top - node->data.sequence.items.start);
+  guint64      index;
 
   if (!g_ascii_string_to_unsigned (parts[i], 10, 0, G_MAXUINT, &index, NULL) || index >= n)
     {
@@ -267,7 +269,8 @@ step_into_sequence (yaml_document_t  *doc,
 
       g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
                    "--set %s: error: '%s' is a list of %u items; '%s' is not "
-                   "one of its indices (0 to %u)", assignment, list, n, parts[i],
+                   "one of its indices (0 to %u)",
+                   assignment, list, n, parts[i],
                    n ? n - 1 : 0);
       return 0;
     }
@@ -278,13 +281,13 @@ step_into_sequence (yaml_document_t  *doc,
 
 /* Puts node @copy at the path @parts of the document. */
 static gboolean
-place_value (NnYamlDoc   *doc,
-             const char  *assignment,
-             char       **parts,
-             int          copy,
-             GError     **error)
+place_value (NnYamlDoc  *doc,
+             const char *assignment,
+             char      **parts,
+             int         copy,
+             GError    **error)
 {
-  int current = 1;   /* the root */
+  int current = 1; /* the root */
 
   for (guint i = 0; current != 0 && parts[i] != NULL; i++)
     {
@@ -325,9 +328,9 @@ place_value (NnYamlDoc   *doc,
  * value are later reported against the override's text.
  */
 gboolean
-nn_yaml_doc_override (NnYamlDoc    *doc,
-                      const char   *assignment,
-                      GError      **error)
+nn_yaml_doc_override (NnYamlDoc  *doc,
+                      const char *assignment,
+                      GError    **error)
 {
   const char *value = NULL;
   g_auto(GStrv) parts = split_assignment (assignment, &value, error);

@@ -12,7 +12,7 @@ struct _NnYamlWriter
 {
   yaml_emitter_t emitter;
   GString       *out;
-  GError        *error;   /* the first failure; nothing is emitted after it */
+  GError        *error; /* the first failure; nothing is emitted after it */
 };
 
 static int
@@ -62,7 +62,7 @@ NnYamlWriter *
 nn_yaml_writer_new (void)
 {
   NnYamlWriter *w = g_new0 (NnYamlWriter, 1);
-  yaml_event_t event;
+  yaml_event_t  event;
 
   w->out = g_string_new (NULL);
   yaml_emitter_initialize (&w->emitter);
@@ -90,11 +90,11 @@ nn_yaml_writer_free (NnYamlWriter *w)
  * with @error set when a string was not valid UTF-8, which YAML cannot
  * hold, or the emitter failed */
 char *
-nn_yaml_writer_finish (NnYamlWriter  *w,
-                       GError       **error)
+nn_yaml_writer_finish (NnYamlWriter *w,
+                       GError      **error)
 {
   yaml_event_t event;
-  char *text;
+  char        *text;
 
   emit (w, &event, yaml_document_end_event_initialize (&event, 1));
   emit (w, &event, yaml_stream_end_event_initialize (&event));
@@ -177,7 +177,7 @@ emit_scalar (NnYamlWriter       *w,
 static gboolean
 looks_like_number (const char *s)
 {
-  char *end = NULL;
+  char  *end = NULL;
   double d;
 
   if (nn_yaml_parse_number (s, &d))
@@ -206,7 +206,7 @@ char *
 nn_format_double (double value)
 {
   static const char * const formats[] = { "%.15g", "%.16g", "%.17g" };
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  char                      buf[G_ASCII_DTOSTR_BUF_SIZE];
 
   for (gsize i = 0; i < G_N_ELEMENTS (formats); i++)
     {
@@ -313,9 +313,9 @@ nn_yaml_writer_object (NnYamlWriter *w,
                        GObject      *object,
                        const char   *name)
 {
-  guint n_props = 0;
+  guint                   n_props = 0;
   g_autofree GParamSpec **props = g_object_class_list_properties (G_OBJECT_GET_CLASS (object),
-                                                                 &n_props);
+                                                                  &n_props);
 
   nn_yaml_writer_begin_mapping (w, TRUE);
   if (name != NULL)
@@ -325,7 +325,7 @@ nn_yaml_writer_object (NnYamlWriter *w,
     }
   for (guint i = 0; i < n_props; i++)
     {
-      GValue value = G_VALUE_INIT;
+      GValue           value = G_VALUE_INIT;
       g_autofree char *key = NULL;
 
       if (!(props[i]->flags & G_PARAM_WRITABLE) || !(props[i]->flags & G_PARAM_READABLE))

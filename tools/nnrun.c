@@ -209,16 +209,17 @@ check_one_experiment (GOptionContext *context,
   if (argc == 2)
     return 0;
   message = g_strdup_printf (argc < 2 ? "%s needs an experiment file"
-                                      : "%s takes one experiment file", command);
+                                      : "%s takes one experiment file",
+                             command);
   return nnrun_usage_error (context, message);
 }
 
 /* Reads an experiment file, reports the plugins that failed, and prints
  * the experiment's warnings. */
 static NnExperiment *
-load_experiment (const char          *path,
-                 const char * const  *overrides,
-                 GError             **error)
+load_experiment (const char         *path,
+                 const char * const *overrides,
+                 GError            **error)
 {
   NnExperiment *experiment = nn_experiment_new_from_file_full (path, overrides, error);
 
@@ -237,7 +238,7 @@ cmd_validate (int    argc,
   g_autoptr(NnExperiment) experiment = NULL;
   g_auto(GStrv) overrides = NULL;
   g_autofree char *yaml = NULL;
-  int status;
+  int                status;
   const GOptionEntry entries[] = {
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &overrides,
       "Override a key of the experiment, e.g. optimizer.learning_rate=0.05", "KEY=VALUE" },
@@ -406,7 +407,7 @@ cmd_train (int    argc,
   g_auto(GStrv) overrides = NULL;
   gboolean quiet = FALSE, json = FALSE, ok;
   gint threads = -1;
-  int status;
+  int                status;
   Progress progress = { 0 };
   const GOptionEntry entries[] = {
     { "resume", 'r', 0, G_OPTION_ARG_FILENAME, &resume_dir,
