@@ -8,6 +8,11 @@
 G_BEGIN_DECLS
 
 G_GNUC_INTERNAL
+gboolean  nn_checkpoint_write     (const char  *path,
+                                   GVariant    *state,
+                                   GVariant    *extra,
+                                   GError     **error);
+G_GNUC_INTERNAL
 GVariant *nn_checkpoint_read      (const char  *path,
                                    GError     **error);
 G_GNUC_INTERNAL

@@ -60,6 +60,54 @@ compute_digest (const char *contents,
   g_checksum_get_digest (sum, digest, &digest_length);
 }
 
+/*
+ * nn_checkpoint_write:
+ * @path: the file to write
+ * @state: a trainer's state (nn_trainer_save_state() or
+ *   nn_trainer_save_state_without_histories())
+ * @extra: (nullable): as for nn_checkpoint_save(); consumed if floating
+ * @error: return location for a #GError
+ *
+ * Writes a checkpoint of @state and @extra, atomically.
+ *
+ * Returns: %TRUE on success, or %FALSE with @error set (%NN_MODEL_ERROR_IO)
+ */
+gboolean
+nn_checkpoint_write (const char  *path,
+                     GVariant    *state,
+                     GVariant    *extra,
+                     GError     **error)
+{
+  g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+  g_autoptr(GVariant) file = NULL;
+  g_autofree char *contents = NULL;
+  guint32 version;
+  gsize size;
+
+  g_variant_dict_insert (&dict, "version", "u", (guint32) NN_CHECKPOINT_VERSION);
+  g_variant_dict_insert (&dict, "real", "s", REAL_NAME);
+  g_variant_dict_insert (&dict, "nn-version", "s", NN_VERSION);
+  g_variant_dict_insert_value (&dict, "model", state);
+  if (extra != NULL)
+    g_variant_dict_insert_value (&dict, "extra", g_variant_new_variant (extra));
+  file = g_variant_ref_sink (g_variant_dict_end (&dict));
+  if (G_BYTE_ORDER == G_BIG_ENDIAN)
+    {
+      GVariant *swapped = g_variant_byteswap (file);
+      g_variant_unref (file);
+      file = swapped;
+    }
+
+  size = g_variant_get_size (file);
+  contents = g_malloc0 (HEADER_LENGTH + size);
+  memcpy (contents, magic, sizeof magic);
+  version = GUINT32_TO_LE (NN_CHECKPOINT_VERSION);
+  memcpy (contents + VERSION_OFFSET, &version, sizeof version);
+  g_variant_store (file, contents + HEADER_LENGTH);
+  compute_digest (contents, HEADER_LENGTH + size, (guint8 *) contents + DIGEST_OFFSET);
+  return nn_write_file_atomic (path, contents, HEADER_LENGTH + size, error);
+}
+
 /**
  * nn_checkpoint_save:
  * @path: the file to write
@@ -82,40 +130,14 @@ nn_checkpoint_save (const char  *path,
                     GVariant    *extra,
                     GError     **error)
 {
-  g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
   g_autoptr(GVariant) state = NULL;
-  g_autoptr(GVariant) file = NULL;
-  g_autofree char *contents = NULL;
-  guint32 version;
-  gsize size;
 
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (NN_IS_TRAINER (trainer), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  g_variant_dict_insert (&dict, "version", "u", (guint32) NN_CHECKPOINT_VERSION);
-  g_variant_dict_insert (&dict, "real", "s", REAL_NAME);
-  g_variant_dict_insert (&dict, "nn-version", "s", NN_VERSION);
   state = nn_trainer_save_state (trainer);
-  g_variant_dict_insert_value (&dict, "model", state);
-  if (extra != NULL)
-    g_variant_dict_insert_value (&dict, "extra", g_variant_new_variant (extra));
-  file = g_variant_ref_sink (g_variant_dict_end (&dict));
-  if (G_BYTE_ORDER == G_BIG_ENDIAN)
-    {
-      GVariant *swapped = g_variant_byteswap (file);
-      g_variant_unref (file);
-      file = swapped;
-    }
-
-  size = g_variant_get_size (file);
-  contents = g_malloc0 (HEADER_LENGTH + size);
-  memcpy (contents, magic, sizeof magic);
-  version = GUINT32_TO_LE (NN_CHECKPOINT_VERSION);
-  memcpy (contents + VERSION_OFFSET, &version, sizeof version);
-  g_variant_store (file, contents + HEADER_LENGTH);
-  compute_digest (contents, HEADER_LENGTH + size, (guint8 *) contents + DIGEST_OFFSET);
-  return nn_write_file_atomic (path, contents, HEADER_LENGTH + size, error);
+  return nn_checkpoint_write (path, state, extra, error);
 }
 
 /* The contents of the checkpoint @path, mapped. */
