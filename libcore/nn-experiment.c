@@ -7,10 +7,13 @@
 
 #include "nn-activation.h"
 #include "nn-checkpoint.h"
+#include "nn-checkpoint-private.h"
 #include "nn-early-stopping.h"
 #include "nn-errors.h"
 #include "nn-experiment.h"
 #include "nn-experiment-callbacks-private.h"
+#include "nn-experiment-diff-private.h"
+#include "nn-history-log-private.h"
 #include "nn-json.h"
 #include "nn-metrics.h"
 #include "nn-plugins.h"
@@ -78,6 +81,8 @@ struct _NnExperiment
   gboolean    running;
   NnRunDir   *run_dir;        /* locked from resume or staging to commit or discard */
   char       *staging_dir;    /* while a run's files are there, else NULL */
+  NnHistoryLog *history_log;  /* of the run in the staging directory */
+  char       *run_config;     /* the experiment as its run started */
 
   /* The experiment as resolved, for nn_experiment_to_yaml(). */
   GPtrArray  *plugin_dirs;     /* absolute paths */
@@ -185,6 +190,8 @@ nn_experiment_finalize (GObject *object)
   g_free (self->output_dir);
   g_clear_pointer (&self->run_dir, nn_run_dir_close);
   g_free (self->staging_dir);
+  g_clear_pointer (&self->history_log, nn_history_log_free);
+  g_free (self->run_config);
   g_clear_pointer (&self->plugin_dirs, g_ptr_array_unref);
   nn_source_clear (&self->source);
   nn_source_clear (&self->test_source);
@@ -1523,38 +1530,80 @@ commit_staged (NnExperiment  *self,
   return TRUE;
 }
 
+static char *to_yaml (NnExperiment  *self,
+                      GError       **error);
+
 /* What only the experiment knows goes with the model's own state: the
- * history so far and the early-stopping state. */
+ * experiment itself, the history so far (see nn-history-log.c) and the
+ * early-stopping state. @whole: the run's last checkpoint, which holds
+ * its whole history. */
 static gboolean
 write_checkpoint (NnExperiment  *self,
+                  gboolean       whole,
                   GError       **error)
 {
   g_autofree char *path = g_build_filename (self->staging_dir, NN_RUN_DIR_CHECKPOINT_FILE, NULL);
   GVariantBuilder b;
-  gboolean ok;
 
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&b, "{sv}", "columns",
                          g_variant_new_strv ((const char * const *) self->columns, -1));
-  g_variant_builder_add (&b, "{sv}", "history",
-                         g_variant_new_fixed_array (G_VARIANT_TYPE_DOUBLE, self->history->data,
-                                                    self->history->len, sizeof (double)));
+  g_variant_builder_add (&b, "{sv}", "experiment", g_variant_new_string (self->run_config));
   if (self->early_stopping != NULL)
     {
       g_autoptr(GVariant) state = nn_early_stopping_save_state (self->early_stopping);
       g_variant_builder_add (&b, "{sv}", "early_stopping", state);
     }
-  ok = nn_checkpoint_save (path, self->trainer, g_variant_builder_end (&b), error);
-  if (ok)
-    nn_run_dir_checkpoint_saved (self->run_dir);
-  return ok;
+  if (!nn_history_log_checkpoint (self->history_log, path, self->trainer, &b, self->history,
+                                  self->epochs_run, whole, error))
+    return FALSE;
+  nn_run_dir_checkpoint_saved (self->run_dir);
+  return TRUE;
+}
+
+/* The last checkpoint of a run that diverged goes into the run directory
+ * as it is, but for its history, which it then holds itself. */
+static gboolean
+finish_checkpoint (NnExperiment  *self,
+                   GError       **error)
+{
+  g_autofree char *path = g_build_filename (self->staging_dir, NN_RUN_DIR_CHECKPOINT_FILE, NULL);
+
+  return nn_history_log_finish (self->history_log, path, self->history, error);
 }
 
 static gboolean
 write_periodic_checkpoint (gpointer   self,
                            GError   **error)
 {
-  return write_checkpoint (self, error);
+  return write_checkpoint (self, FALSE, error);
+}
+
+/* Refuses a resume of a run started with another experiment: only keys
+ * that leave the epochs done as they were may change (nn-experiment-diff.c).
+ * Read before the checkpoint is loaded: the learning rate is then still
+ * the one the experiment gives, not the one a schedule had reached. */
+static gboolean
+check_same_experiment (NnExperiment  *self,
+                       const char    *path,
+                       GVariant      *extra,
+                       GError       **error)
+{
+  g_autofree char *now = to_yaml (self, error);
+  const char *then = NULL;
+
+  if (now == NULL)
+    return FALSE;
+  g_free (self->run_config);
+  self->run_config = g_strdup (now);
+  if (extra == NULL || !g_variant_lookup (extra, "experiment", "&s", &then))
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
+                   "%s: error: the checkpoint does not record the experiment of its run",
+                   path);
+      return FALSE;
+    }
+  return nn_experiment_diff_check (path, then, now, error);
 }
 
 /**
@@ -1585,15 +1634,12 @@ nn_experiment_resume (NnExperiment  *self,
                       GError       **error)
 {
   g_autofree char *path = NULL;
+  g_autoptr(GVariant) file = NULL;
   g_autoptr(GVariant) extra = NULL;
-  g_autoptr(GVariant) columns = NULL;
-  g_autoptr(GVariant) history = NULL;
   g_autoptr(GVariant) es_state = NULL;
-  g_autofree const char **names = NULL;
+  g_autoptr(GArray) rows = NULL;
   g_autoptr(NnRunDir) run = NULL;
-  const double *rows;
-  gsize n_values = 0;
-  guint done = 0, n_cols;
+  guint done, n_cols;
 
   g_return_val_if_fail (NN_IS_EXPERIMENT (self), FALSE);
   g_return_val_if_fail (run_dir != NULL, FALSE);
@@ -1620,30 +1666,21 @@ nn_experiment_resume (NnExperiment  *self,
       if (pass == 0 && (run = nn_run_dir_open (run_dir, FALSE, error)) == NULL)
         return FALSE;
     }
-  if (!nn_checkpoint_load (path, self->trainer, &done, &extra, error))
+  /* Everything is checked before anything is loaded. */
+  build_columns (self);
+  n_cols = g_strv_length (self->columns);
+  if ((file = nn_checkpoint_read (path, error)) == NULL ||
+      !check_same_experiment (self, path, (extra = nn_checkpoint_get_extra (file)), error) ||
+      (rows = nn_history_log_read (path, file, extra, (const char * const *) self->columns,
+                                   error)) == NULL ||
+      !nn_checkpoint_apply (path, file, self->trainer, error))
     {
       if (error != NULL && *error != NULL && (*error)->domain == NN_MODEL_ERROR)
         (*error)->code = NN_MODEL_ERROR_INVALID_FILE;
       return FALSE;
     }
-
-  build_columns (self);
-  n_cols = g_strv_length (self->columns);
-  columns = extra ? g_variant_lookup_value (extra, "columns", G_VARIANT_TYPE_STRING_ARRAY) : NULL;
-  history = extra ? g_variant_lookup_value (extra, "history", G_VARIANT_TYPE ("ad")) : NULL;
-  if (columns != NULL)
-    names = g_variant_get_strv (columns, NULL);
-  if (history != NULL)
-    rows = g_variant_get_fixed_array (history, &n_values, sizeof (double));
-  if (names == NULL || history == NULL ||
-      !g_strv_equal ((const char * const *) names, (const char * const *) self->columns) ||
-      n_values != (gsize) done * n_cols)
-    {
-      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
-                   "%s: error: the checkpoint's history does not match this experiment "
-                   "(another metric list, or another run)", path);
-      return FALSE;
-    }
+  done = nn_trainer_get_epoch (self->trainer);
+  nn_history_log_restore_losses (self->trainer, rows, n_cols);
   if (self->early_stopping != NULL)
     {
       es_state = g_variant_lookup_value (extra, "early_stopping", NULL);
@@ -1658,9 +1695,9 @@ nn_experiment_resume (NnExperiment  *self,
     }
 
   g_array_set_size (self->history, 0);
-  g_array_append_vals (self->history, rows, (guint) n_values);
+  g_array_append_vals (self->history, rows->data, rows->len);
   self->epochs_run = done;
-  self->seconds_before = done > 0 ? rows[(gsize) done * n_cols - 1] : 0;
+  self->seconds_before = done > 0 ? g_array_index (rows, double, (gsize) done * n_cols - 1) : 0;
   self->resumed = TRUE;
   nn_experiment_set_output_dir (self, run_dir);
   self->run_dir = g_steal_pointer (&run);
@@ -1897,9 +1934,6 @@ add_run_callbacks (NnExperiment *self)
   return callbacks;
 }
 
-static char *to_yaml (NnExperiment  *self,
-                      GError       **error);
-
 /**
  * nn_experiment_run:
  * @self: a #NnExperiment
@@ -1951,6 +1985,11 @@ nn_experiment_run (NnExperiment  *self,
     return FALSE;
   if (!stage (self, error))
     return FALSE;
+  if (!self->resumed)
+    {
+      g_free (self->run_config);
+      self->run_config = g_strdup (config);
+    }
   {
     g_autofree char *path = g_build_filename (self->staging_dir, "config.yaml", NULL);
 
@@ -1959,6 +1998,8 @@ nn_experiment_run (NnExperiment  *self,
   }
 
   build_columns (self);
+  g_clear_pointer (&self->history_log, nn_history_log_free);
+  self->history_log = nn_history_log_new (self->staging_dir, g_strv_length (self->columns));
   if (!self->resumed)
     {
       g_array_set_size (self->history, 0);
@@ -1967,7 +2008,7 @@ nn_experiment_run (NnExperiment  *self,
     }
   /* A resumed run's state so far: killed before its next checkpoint, it
    * still resumes from here. */
-  else if (!write_checkpoint (self, error))
+  else if (!write_checkpoint (self, FALSE, error))
     return fail_staged (self, error);
   g_hash_table_remove_all (self->final);
   g_hash_table_remove_all (self->confusion);
@@ -2004,8 +2045,8 @@ nn_experiment_run (NnExperiment  *self,
     }
 
   /* A checkpoint of weights that diverged would be of no use: the last
-   * good one stays. */
-  if ((ok || cancelled) && !write_checkpoint (self, error))
+   * good one stays, with its whole history. */
+  if ((ok || cancelled) ? !write_checkpoint (self, TRUE, error) : !finish_checkpoint (self, error))
     return fail_staged (self, error);
   if (ok)
     {

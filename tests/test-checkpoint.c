@@ -189,6 +189,326 @@ test_nnrun_refuses_flipped_staged_checkpoint (void)
   NN_ASSERT_CONTAINS (err, "is damaged: its checksum does not match");
 }
 
+/* ---- a resumed run is the run that was started -------------------------- */
+
+/* history.csv of @run without its last column (the seconds). */
+static char *
+history_without_seconds (const char *run)
+{
+  g_autofree char *path = g_build_filename (run, "history.csv", NULL);
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  GString *s = g_string_new (NULL);
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return g_string_free (s, FALSE);
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *comma = strrchr (lines[i], ',');
+
+      if (comma != NULL)
+        *comma = '\0';
+      g_string_append_printf (s, "%s\n", lines[i]);
+    }
+  return g_string_free (s, FALSE);
+}
+
+static gboolean
+same_weights (const char *a,
+              const char *b)
+{
+  g_autofree char *pa = g_build_filename (a, "model.safetensors", NULL);
+  g_autofree char *pb = g_build_filename (b, "model.safetensors", NULL);
+  g_autofree char *wa = NULL;
+  g_autofree char *wb = NULL;
+  gsize la = 0, lb = 0;
+
+  return g_file_get_contents (pa, &wa, &la, NULL) && g_file_get_contents (pb, &wb, &lb, NULL) &&
+         la == lb && memcmp (wa, wb, la) == 0;
+}
+
+typedef struct {
+  const char *set;       /* the change, a --set */
+  const char *line;      /* the line that names it */
+} Change;
+
+static void
+test_nnrun_refuses_changed_experiment (void)
+{
+  static const Change changes[] = {
+    { "optimizer.learning_rate=0.05",
+      "\noptimizer.learning_rate: 0.01 when the run started, 0.05 now\n" },
+    { "train.batch_size=8", "\ntrain.batch_size: 16 when the run started, 8 now\n" },
+    { "data.scale=standard", "\ndata.scale: minmax when the run started, standard now\n" },
+    { "data.split.validation=0.3",
+      "\ndata.split.validation: 0.2 when the run started, 0.3 now\n" },
+    { "data.split.shuffle=false",
+      "\ndata.split.shuffle: true when the run started, false now\n" },
+    { "train.shuffle=false", "\ntrain.shuffle: true when the run started, false now\n" },
+    { "model.init=he_normal",
+      "\nmodel.init: glorot_uniform when the run started, he_normal now\n" },
+    { "model.layers.0.units=9", "\nmodel.layers[0].units: 8 when the run started, 9 now\n" },
+    { "seed=4", "\nseed: 3 when the run started, 4 now\n" },
+  };
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *experiment = nn_test_write_file (dir, "small.yaml", small_run);
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autoptr(GHashTable) before = NULL;
+
+  run_three_epochs (experiment, run);
+  before = nn_test_snapshot_dir (run);
+  for (gsize i = 0; i < G_N_ELEMENTS (changes); i++)
+    {
+      g_autofree char *err = NULL;
+      g_autofree char *staging = g_strconcat (run, ".partial", NULL);
+      g_autoptr(GHashTable) after = NULL;
+      int status = nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--resume", run,
+                                  "--set", changes[i].set, NULL);
+
+      NN_ASSERT_STATUS (status, EXIT_BAD_INPUT, err);
+      NN_ASSERT_CONTAINS (err, changes[i].line);
+      NN_ASSERT_CONTAINS (err, "is not the one the run was started with");
+      after = nn_test_snapshot_dir (run);
+      NN_ASSERT_SAME_FILES (before, after);
+      CU_ASSERT_FALSE (g_file_test (staging, G_FILE_TEST_EXISTS));
+    }
+
+  /* Every difference, one a line. */
+  {
+    g_autofree char *err = NULL;
+    int status = nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--resume", run,
+                                "--set", "optimizer.learning_rate=0.05",
+                                "--set", "train.batch_size=8", NULL);
+
+    NN_ASSERT_STATUS (status, EXIT_BAD_INPUT, err);
+    NN_ASSERT_CONTAINS (err, changes[0].line);
+    NN_ASSERT_CONTAINS (err, changes[1].line);
+  }
+}
+
+/* More epochs (and other checkpoints) extend the run, to the result of a
+ * run of that many epochs left alone. */
+static void
+test_nnrun_resumes_with_more_epochs (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *experiment = nn_test_write_file (dir, "small.yaml", small_run);
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autofree char *whole = g_build_filename (dir, "whole", NULL);
+  g_autofree char *err = NULL;
+  g_autofree char *ha = NULL;
+  g_autofree char *hb = NULL;
+  int status;
+
+  run_three_epochs (experiment, run);
+  status = nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--resume", run,
+                          "--set", "train.checkpoint_every=2", "--set", "output.dir=elsewhere",
+                          NULL);
+  NN_ASSERT_STATUS (status, EXIT_OK, err);
+  g_clear_pointer (&err, g_free);
+  status = nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--out", whole, NULL);
+  NN_ASSERT_STATUS (status, EXIT_OK, err);
+
+  ha = history_without_seconds (whole);
+  hb = history_without_seconds (run);
+  NN_CHECK (g_str_equal (ha, hb), "histories differ:\n%s\n%s", ha, hb);
+  CU_ASSERT_TRUE (same_weights (whole, run));
+}
+
+/* ---- the cost of a checkpoint ------------------------------------------- */
+
+/* Full-batch Iris, a checkpoint every epoch. */
+static const char long_run[] =
+  "seed: 7\n"
+  "data: {source: iris, task: multiclass, scale: minmax, split: {validation: 0.2}}\n"
+  "model: {layers: [{units: 4, activation: tanh}, {units: 3, activation: softmax}]}\n"
+  "optimizer: {name: adam, learning_rate: 0.01}\n"
+  "train: {epochs: 1000, batch_size: 120, checkpoint_every: 1}\n"
+  "metrics: [accuracy]\n";
+
+typedef struct {
+  guint  epochs[2];
+  goffset sizes[2];
+} Sizes;
+
+static void
+measure_checkpoint (NnExperiment *e,
+                    guint         epoch,
+                    Sizes        *sizes)
+{
+  g_autofree char *path = g_build_filename (nn_experiment_get_staging_dir (e),
+                                            "checkpoint.nnckpt", NULL);
+  GStatBuf st;
+
+  for (guint i = 0; i < G_N_ELEMENTS (sizes->epochs); i++)
+    if (epoch == sizes->epochs[i] && g_stat (path, &st) == 0)
+      sizes->sizes[i] = st.st_size;
+}
+
+static NnExperiment *
+load (const char  *path,
+      const char  *run,
+      const char  *override)
+{
+  g_autoptr(GError) error = NULL;
+  const char *overrides[] = { override, NULL };
+  NnExperiment *e = nn_experiment_new_from_file_full (path, overrides, &error);
+
+  NN_ASSERT_NO_ERROR (error);
+  if (e != NULL)
+    nn_experiment_set_output_dir (e, run);
+  return e;
+}
+
+static void
+test_checkpoint_size_does_not_grow (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *path = nn_test_write_file (dir, "long.yaml", long_run);
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autoptr(NnExperiment) e = load (path, run, NULL);
+  g_autoptr(GError) error = NULL;
+  Sizes sizes = { { 10, 1000 }, { 0, 0 } };
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (e);
+  g_signal_connect (e, "epoch-finished", G_CALLBACK (measure_checkpoint), &sizes);
+  CU_ASSERT_TRUE (nn_experiment_run (e, NULL, &error));
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_TRUE (sizes.sizes[0] > 0);
+  NN_CHECK (sizes.sizes[1] >= sizes.sizes[0] && sizes.sizes[1] - sizes.sizes[0] <= 8,
+            "the checkpoint has %" G_GOFFSET_FORMAT " bytes at epoch 10 and %"
+            G_GOFFSET_FORMAT " at epoch 1000", sizes.sizes[0], sizes.sizes[1]);
+}
+
+typedef struct {
+  guint  epoch;
+  char  *copy;    /* a run directory whose staging directory gets the staged files */
+} CopyAt;
+
+/* Copies the staging directory's files at the end of an epoch, as a run
+ * killed then would have left them. */
+static void
+copy_staged (NnExperiment *e,
+             guint         epoch,
+             CopyAt       *at)
+{
+  g_autofree char *staging = g_strconcat (at->copy, ".partial", NULL);
+  const char *names[] = { "checkpoint.nnckpt", "history.rows" };
+
+  if (epoch != at->epoch)
+    return;
+  g_mkdir_with_parents (staging, 0700);
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *from = g_build_filename (nn_experiment_get_staging_dir (e), names[i],
+                                                NULL);
+      g_autofree char *to = g_build_filename (staging, names[i], NULL);
+      g_autofree char *contents = NULL;
+      gsize length;
+
+      NN_CHECK (g_file_get_contents (from, &contents, &length, NULL) &&
+                g_file_set_contents (to, contents, (gssize) length, NULL),
+                "%s is not staged at epoch %u", names[i], epoch);
+    }
+}
+
+/* @run, with @rows as its staged history file, resumed: whether it
+ * resumes, and if it does its history and weights are those of @whole. */
+static gboolean
+resume_with_rows (const char *path,
+                  const char *run,
+                  const char *rows,
+                  gsize       length,
+                  const char *whole,
+                  char      **message)
+{
+  g_autofree char *copy = g_strconcat (run, "-copy", NULL);
+  g_autofree char *staging = g_strconcat (copy, ".partial", NULL);
+  g_autofree char *from = g_strconcat (run, ".partial/checkpoint.nnckpt", NULL);
+  g_autofree char *to = g_build_filename (staging, "checkpoint.nnckpt", NULL);
+  g_autofree char *rows_path = g_build_filename (staging, "history.rows", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *ha = NULL;
+  g_autofree char *hb = NULL;
+  g_autoptr(NnExperiment) e = load (path, copy, "train.epochs=60");
+  g_autoptr(GError) error = NULL;
+  gsize size;
+
+  nn_test_rm_rf (copy);
+  nn_test_rm_rf (staging);
+  g_mkdir_with_parents (staging, 0700);
+  g_assert_true (g_file_get_contents (from, &contents, &size, NULL));
+  g_assert_true (g_file_set_contents (to, contents, (gssize) size, NULL));
+  if (rows != NULL)
+    g_assert_true (g_file_set_contents (rows_path, rows, (gssize) length, NULL));
+  if (!nn_experiment_resume (e, copy, &error))
+    {
+      *message = g_strdup (error->message);
+      return FALSE;
+    }
+  CU_ASSERT_TRUE (nn_experiment_run (e, NULL, &error));
+  NN_ASSERT_NO_ERROR (error);
+  ha = history_without_seconds (whole);
+  hb = history_without_seconds (copy);
+  CU_ASSERT_STRING_EQUAL (ha, hb);
+  CU_ASSERT_TRUE (same_weights (whole, copy));
+  CU_ASSERT_FALSE (g_file_test (rows_path, G_FILE_TEST_EXISTS));
+  *message = NULL;
+  return TRUE;
+}
+
+/* A checkpoint that relies on the history file resumes from the rows it
+ * covers, whatever was appended after them, and refuses a file that does
+ * not hold them. */
+static void
+test_resume_from_history_file (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *path = nn_test_write_file (dir, "long.yaml", long_run);
+  g_autofree char *whole = g_build_filename (dir, "whole", NULL);
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autofree char *killed = g_build_filename (dir, "killed", NULL);
+  g_autofree char *rows_path = g_strconcat (killed, ".partial/history.rows", NULL);
+  g_autoptr(NnExperiment) a = load (path, whole, "train.epochs=60");
+  g_autoptr(NnExperiment) b = load (path, run, "train.epochs=60");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *rows = NULL;
+  g_autofree char *longer = NULL;
+  g_autofree char *message = NULL;
+  CopyAt at = { 40, killed };
+  gsize length;
+
+  CU_ASSERT_TRUE_FATAL (a != NULL && b != NULL);
+  CU_ASSERT_TRUE_FATAL (nn_experiment_run (a, NULL, &error));
+  g_signal_connect (b, "epoch-finished", G_CALLBACK (copy_staged), &at);
+  CU_ASSERT_TRUE_FATAL (nn_experiment_run (b, NULL, &error));
+  CU_ASSERT_TRUE_FATAL (g_file_get_contents (rows_path, &rows, &length, NULL));
+  /* The history of 40 epochs, of 7 columns, is in the file, not in the
+   * checkpoint. */
+  CU_ASSERT_EQUAL (length, 16 + 40 * 7 * sizeof (double));
+
+  CU_ASSERT_TRUE (resume_with_rows (path, killed, rows, length, whole, &message));
+  NN_ASSERT_NO_ERROR (error);
+  /* Rows written after the checkpoint, or part of one: ignored. */
+  longer = g_malloc (length + 100);
+  memcpy (longer, rows, length);
+  memset (longer + length, 0x5a, 100);
+  CU_ASSERT_TRUE (resume_with_rows (path, killed, longer, length + 100, whole, &message));
+
+  /* A changed value, a file cut short or none: refused, naming it. */
+  rows[length - 3] ^= 0x20;
+  CU_ASSERT_FALSE (resume_with_rows (path, killed, rows, length, whole, &message));
+  NN_ASSERT_CONTAINS (message, "history.rows, is damaged: its checksum does not match");
+  g_clear_pointer (&message, g_free);
+  rows[length - 3] ^= 0x20;
+  CU_ASSERT_FALSE (resume_with_rows (path, killed, rows, length - 8, whole, &message));
+  NN_ASSERT_CONTAINS (message, "history.rows, is damaged");
+  g_clear_pointer (&message, g_free);
+  CU_ASSERT_FALSE (resume_with_rows (path, killed, NULL, 0, whole, &message));
+  NN_ASSERT_CONTAINS (message, "cannot read the history it needs");
+}
+
 int
 main (void)
 {
@@ -203,6 +523,18 @@ main (void)
   CU_add_test (s, "a file of format version 1 is named as such", test_version_1_is_named);
   CU_add_test (s, "nnrun --resume exits 2 on a flipped bit in DIR.partial's checkpoint",
                test_nnrun_refuses_flipped_staged_checkpoint);
+
+  s = CU_add_suite ("resuming another experiment", init_suite, nn_test_remove_scratch);
+  CU_add_test (s, "a changed rate, batch size, scaling, split, shuffle, init, layers or seed: "
+               "exit 2 with every difference", test_nnrun_refuses_changed_experiment);
+  CU_add_test (s, "more epochs, other checkpoints and output: the run goes on to the same end",
+               test_nnrun_resumes_with_more_epochs);
+
+  s = CU_add_suite ("the cost of a checkpoint", init_suite, nn_test_remove_scratch);
+  CU_add_test (s, "the checkpoint at epoch 1000 is the size of the one at epoch 10",
+               test_checkpoint_size_does_not_grow);
+  CU_add_test (s, "a checkpoint resumes from the history file's rows it covers, and refuses "
+               "a damaged file", test_resume_from_history_file);
 
   return nn_test_run ();
 }
