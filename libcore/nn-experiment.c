@@ -1625,8 +1625,15 @@ check_same_experiment (NnExperiment  *self,
  * its files afresh, starting with that checkpoint, which stays until the
  * new one replaces it, and replaces @run_dir's files as any run does.
  *
- * Returns: %TRUE, or %FALSE with @error set (%NN_MODEL_ERROR for a
- *   checkpoint that does not belong to this experiment)
+ * Nothing is loaded unless the checkpoint is whole (its checksum, and that
+ * of the history rows it relies on, `history.rows` beside it) and of a run
+ * of this very experiment: the experiment it records is compared key by
+ * key with @self, and only `train.epochs`, `train.checkpoint_every`, `name`
+ * and `output.*` may differ; the error lists every other difference, one
+ * a line, as `KEY: OLD when the run started, NEW now`.
+ *
+ * Returns: %TRUE, or %FALSE with @error set (%NN_MODEL_ERROR_INVALID_FILE
+ *   for a checkpoint that is damaged or does not belong to this experiment)
  */
 gboolean
 nn_experiment_resume (NnExperiment  *self,
@@ -1934,6 +1941,30 @@ add_run_callbacks (NnExperiment *self)
   return callbacks;
 }
 
+/* The history of a run from its start, or from the checkpoint it resumes
+ * from; @config: the experiment as the run starts. */
+static gboolean
+begin_history (NnExperiment  *self,
+               const char    *config,
+               GError       **error)
+{
+  build_columns (self);
+  g_clear_pointer (&self->history_log, nn_history_log_free);
+  self->history_log = nn_history_log_new (self->staging_dir, g_strv_length (self->columns));
+  if (!self->resumed)
+    {
+      g_free (self->run_config);
+      self->run_config = g_strdup (config);
+      g_array_set_size (self->history, 0);
+      self->epochs_run = 0;
+      self->seconds_before = 0;
+      return TRUE;
+    }
+  /* A resumed run's state so far: killed before its next checkpoint, it
+   * still resumes from here. */
+  return write_checkpoint (self, FALSE, error);
+}
+
 /**
  * nn_experiment_run:
  * @self: a #NnExperiment
@@ -1955,7 +1986,11 @@ add_run_callbacks (NnExperiment *self)
  * from. When a file cannot be written (%NN_MODEL_ERROR_IO, naming the file
  * in the staging directory) or training fails otherwise, `DIR` keeps the
  * previous run's files as they were, and the staging directory only its
- * checkpoint, the newest there is, if it has one (it goes otherwise).
+ * checkpoint, the newest there is, if it has one (it goes otherwise), with
+ * the history rows it may rely on (`history.rows`: the periodic checkpoints
+ * of a run record each epoch's row there once rather than the whole
+ * history, so that one costs the same at every epoch; the checkpoint that
+ * goes into `DIR` holds the whole history and needs no other file).
  *
  * Before training, it refuses an output directory that cannot be one (an
  * empty path, the root directory, anything under /proc, /sys or /dev, a
@@ -1985,30 +2020,13 @@ nn_experiment_run (NnExperiment  *self,
     return FALSE;
   if (!stage (self, error))
     return FALSE;
-  if (!self->resumed)
-    {
-      g_free (self->run_config);
-      self->run_config = g_strdup (config);
-    }
   {
     g_autofree char *path = g_build_filename (self->staging_dir, "config.yaml", NULL);
 
     if (!nn_write_file_atomic (path, config, strlen (config), error))
       return fail_staged (self, error);
   }
-
-  build_columns (self);
-  g_clear_pointer (&self->history_log, nn_history_log_free);
-  self->history_log = nn_history_log_new (self->staging_dir, g_strv_length (self->columns));
-  if (!self->resumed)
-    {
-      g_array_set_size (self->history, 0);
-      self->epochs_run = 0;
-      self->seconds_before = 0;
-    }
-  /* A resumed run's state so far: killed before its next checkpoint, it
-   * still resumes from here. */
-  else if (!write_checkpoint (self, FALSE, error))
+  if (!begin_history (self, config, error))
     return fail_staged (self, error);
   g_hash_table_remove_all (self->final);
   g_hash_table_remove_all (self->confusion);

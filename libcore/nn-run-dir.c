@@ -318,8 +318,8 @@ nn_run_dir_find_checkpoint (const char *run_dir)
  * @error: return location for a #GError
  *
  * Readies the staging directory for a run: creates it, or clears what a
- * run killed there left but its checkpoint, which stays until this run's
- * own replaces it.
+ * run killed there left but its checkpoint and the history rows it may
+ * rely on, which stay until this run's own checkpoint replaces it.
  *
  * Returns: %TRUE, or %FALSE with @error set (%NN_MODEL_ERROR_IO)
  */
@@ -380,8 +380,9 @@ nn_run_dir_checkpoint_saved (NnRunDir *self)
  * nn_run_dir_discard:
  * @self: a staged run directory
  *
- * Removes the run's files from the staging directory, but its checkpoint,
- * which stays there to resume from, and the directory with it. Files nn
+ * Removes the run's files from the staging directory, but its checkpoint
+ * and the history rows it may rely on, which stay there to resume from,
+ * and the directory with them. Files nn
  * did not write stay as well.
  *
  * Returns: whether a checkpoint stays in the staging directory

@@ -161,7 +161,9 @@ read_seed_and_epoch (NnTrainer  *self,
  * (nn_trainer_fit() or nn_trainer_train_epoch() with the same data, batch
  * size and shuffling) are those the saving trainer would have trained.
  * Everything is checked before anything changes: a state of another shape,
- * seed, type or format is an error, never a crash.
+ * seed, type or format is an error, never a crash. A state saved by
+ * nn_trainer_save_state_without_histories() leaves the loss histories
+ * empty, for nn_trainer_set_loss_histories().
  *
  * Returns: %TRUE on success, or %FALSE with @error set in the
  *   %NN_MODEL_ERROR domain and @self and its model unchanged

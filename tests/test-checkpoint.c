@@ -509,6 +509,51 @@ test_resume_from_history_file (void)
   NN_ASSERT_CONTAINS (message, "cannot read the history it needs");
 }
 
+/* A run that diverges keeps its last good checkpoint, which relied on the
+ * history file: it goes into the run directory holding its history. */
+static void
+test_diverged_run_keeps_whole_checkpoint (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *data = nn_test_write_file (dir, "line.csv",
+                                              "x,y\n1,1000\n2,2000\n3,3000\n4,4000\n5,5000\n"
+                                              "6,6000\n");
+  g_autofree char *experiment = nn_test_write_file (dir, "diverge.yaml",
+    "data: {source: {csv: line.csv, target: y}, split: {validation: 0.0}}\n"
+    "model: {layers: [{units: 1, activation: linear}]}\n"
+    "loss: mean_squared_error\n"
+    "optimizer: {name: sgd, learning_rate: 0.2}\n"
+    "train: {epochs: 50, checkpoint_every: 1}\n");
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autofree char *staging = g_strconcat (run, ".partial", NULL);
+  g_autofree char *rows = g_build_filename (run, "history.rows", NULL);
+  g_autofree char *epochs_run = NULL;
+  g_autofree char *diverged = NULL;
+  g_autofree char *resumed = NULL;
+  g_autofree char *set = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  status = nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--out", run, NULL);
+  NN_ASSERT_STATUS (status, 1, err);
+  NN_ASSERT_CONTAINS (err, "diverged");
+  epochs_run = nn_test_summary_member (run, "epochs_run");
+  CU_ASSERT_PTR_NOT_NULL_FATAL (epochs_run);
+  CU_ASSERT_TRUE (g_ascii_strtoull (epochs_run, NULL, 10) > 2);
+  CU_ASSERT_FALSE (g_file_test (rows, G_FILE_TEST_EXISTS));
+  CU_ASSERT_FALSE (g_file_test (staging, G_FILE_TEST_EXISTS));
+  diverged = history_without_seconds (run);
+
+  /* Resumed to the epochs it had: nothing left to train. */
+  g_clear_pointer (&err, g_free);
+  set = g_strconcat ("train.epochs=", epochs_run, NULL);
+  status = nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--resume", run,
+                          "--set", set, NULL);
+  NN_ASSERT_STATUS (status, EXIT_OK, err);
+  resumed = history_without_seconds (run);
+  CU_ASSERT_STRING_EQUAL (diverged, resumed);
+}
+
 int
 main (void)
 {
@@ -535,6 +580,8 @@ main (void)
                test_checkpoint_size_does_not_grow);
   CU_add_test (s, "a checkpoint resumes from the history file's rows it covers, and refuses "
                "a damaged file", test_resume_from_history_file);
+  CU_add_test (s, "a run that diverges keeps its last good checkpoint with its history",
+               test_diverged_run_keeps_whole_checkpoint);
 
   return nn_test_run ();
 }
