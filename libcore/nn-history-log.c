@@ -210,8 +210,15 @@ nn_history_log_checkpoint (NnHistoryLog     *self,
       if (!write_whole (path, state, extra, history, n_rows * self->n_cols, error))
         return FALSE;
       self->compact = FALSE;
-      /* The checkpoint it replaced may have needed the file until now. */
-      return whole || rewrite (self, history, n_rows, error);
+      /* The last checkpoint needs the file no more; one it replaced may
+       * have needed it until now. */
+      if (whole)
+        {
+          g_unlink (self->path);
+          self->ready = FALSE;
+          return TRUE;
+        }
+      return rewrite (self, history, n_rows, error);
     }
 
   if (!append (self, history, n_rows, error))

@@ -250,6 +250,11 @@ test_nnrun_refuses_changed_experiment (void)
       "\nmodel.init: glorot_uniform when the run started, he_normal now\n" },
     { "model.layers.0.units=9", "\nmodel.layers[0].units: 8 when the run started, 9 now\n" },
     { "seed=4", "\nseed: 3 when the run started, 4 now\n" },
+    { "loss=mean_squared_error",
+      "\nloss.name: categorical_crossentropy when the run started, mean_squared_error now\n" },
+    { "optimizer.name=sgd", "\noptimizer.name: adam when the run started, sgd now\n" },
+    { "metrics=[accuracy, f1]",
+      "\nmetrics: [accuracy] when the run started, [accuracy, f1] now\n" },
   };
   g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *experiment = nn_test_write_file (dir, "small.yaml", small_run);
@@ -570,7 +575,8 @@ main (void)
                test_nnrun_refuses_flipped_staged_checkpoint);
 
   s = CU_add_suite ("resuming another experiment", init_suite, nn_test_remove_scratch);
-  CU_add_test (s, "a changed rate, batch size, scaling, split, shuffle, init, layers or seed: "
+  CU_add_test (s, "a changed rate, batch size, scaling, split, shuffle, init, layers, seed, "
+               "loss, optimizer or metric: "
                "exit 2 with every difference", test_nnrun_refuses_changed_experiment);
   CU_add_test (s, "more epochs, other checkpoints and output: the run goes on to the same end",
                test_nnrun_resumes_with_more_epochs);
