@@ -16,7 +16,7 @@ G_BEGIN_DECLS
  * The version of the checkpoint format that nn_checkpoint_save() writes
  * and nn_checkpoint_load() reads.
  */
-#define NN_CHECKPOINT_VERSION 1
+#define NN_CHECKPOINT_VERSION 2
 
 gboolean nn_checkpoint_save (const char  *path,
                              NnTrainer   *trainer,

@@ -5,6 +5,7 @@
 #include "nn-data-section-private.h"
 #include "nn-early-stopping.h"
 #include "nn-experiment.h"
+#include "nn-history-log-private.h"
 #include "nn-run-dir-private.h"
 #include "nn-source-private.h"
 #include "nn-train-section-private.h"
@@ -35,6 +36,8 @@ struct _NnExperiment
   gboolean    running;
   NnRunDir   *run_dir;        /* locked from resume or staging to commit or discard */
   char       *staging_dir;    /* while a run's files are there, else NULL */
+  NnHistoryLog *history_log;  /* of the run in the staging directory */
+  char       *run_config;     /* the experiment as its run started */
 
   /* The experiment as resolved, for nn_experiment_to_yaml(). */
   GPtrArray  *plugin_dirs;     /* absolute paths */

@@ -6,8 +6,11 @@
 #include <json-glib/json-glib.h>
 
 #include "nn-checkpoint.h"
+#include "nn-checkpoint-private.h"
 #include "nn-errors.h"
 #include "nn-experiment-callbacks-private.h"
+#include "nn-experiment-diff-private.h"
+#include "nn-history-log-private.h"
 #include "nn-experiment-private.h"
 #include "nn-json.h"
 #include "nn-metrics.h"
@@ -123,37 +126,76 @@ commit_staged (NnExperiment *self,
 }
 
 /* What only the experiment knows goes with the model's own state: the
- * history so far and the early-stopping state. */
+ * experiment itself, the history so far (see nn-history-log.c) and the
+ * early-stopping state. @whole: the run's last checkpoint, which holds
+ * its whole history. */
 static gboolean
 write_checkpoint (NnExperiment *self,
+                  gboolean      whole,
                   GError      **error)
 {
   g_autofree char *path = g_build_filename (self->staging_dir, NN_RUN_DIR_CHECKPOINT_FILE, NULL);
   GVariantBuilder  b;
-  gboolean         ok;
 
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&b, "{sv}", "columns",
                          g_variant_new_strv ((const char * const *) self->columns, -1));
-  g_variant_builder_add (&b, "{sv}", "history",
-                         g_variant_new_fixed_array (G_VARIANT_TYPE_DOUBLE, self->history->data,
-                                                    self->history->len, sizeof (double)));
+  g_variant_builder_add (&b, "{sv}", "experiment", g_variant_new_string (self->run_config));
   if (self->early_stopping != NULL)
     {
       g_autoptr(GVariant) state = nn_early_stopping_save_state (self->early_stopping);
       g_variant_builder_add (&b, "{sv}", "early_stopping", state);
     }
-  ok = nn_checkpoint_save (path, self->trainer, g_variant_builder_end (&b), error);
-  if (ok)
-    nn_run_dir_checkpoint_saved (self->run_dir);
-  return ok;
+  if (!nn_history_log_checkpoint (self->history_log, path, self->trainer, &b, self->history,
+                                  self->epochs_run, whole, error))
+    return FALSE;
+  nn_run_dir_checkpoint_saved (self->run_dir);
+  return TRUE;
+}
+
+/* The last checkpoint of a run that diverged goes into the run directory
+ * as it is, but for its history, which it then holds itself. */
+static gboolean
+finish_checkpoint (NnExperiment *self,
+                   GError      **error)
+{
+  g_autofree char *path = g_build_filename (self->staging_dir, NN_RUN_DIR_CHECKPOINT_FILE, NULL);
+
+  return nn_history_log_finish (self->history_log, path, self->history, error);
 }
 
 static gboolean
 write_periodic_checkpoint (gpointer self,
                            GError **error)
 {
-  return write_checkpoint (self, error);
+  return write_checkpoint (self, FALSE, error);
+}
+
+/* Refuses a resume of a run started with another experiment: only keys
+ * that leave the epochs done as they were may change (nn-experiment-diff.c).
+ * Read before the checkpoint is loaded: the learning rate is then still
+ * the one the experiment gives, not the one a schedule had reached. */
+static gboolean
+check_same_experiment (NnExperiment *self,
+                       const char   *path,
+                       GVariant     *extra,
+                       GError      **error)
+{
+  g_autofree char *now = nn_experiment_write_yaml (self, error);
+  const char      *then = NULL;
+
+  if (now == NULL)
+    return FALSE;
+  g_free (self->run_config);
+  self->run_config = g_strdup (now);
+  if (extra == NULL || !g_variant_lookup (extra, "experiment", "&s", &then))
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
+                   "%s: error: the checkpoint does not record the experiment of its run",
+                   path);
+      return FALSE;
+    }
+  return nn_experiment_diff_check (path, then, now, error);
 }
 
 /**
@@ -175,8 +217,15 @@ write_periodic_checkpoint (gpointer self,
  * its files afresh, starting with that checkpoint, which stays until the
  * new one replaces it, and replaces @run_dir's files as any run does.
  *
- * Returns: %TRUE, or %FALSE with @error set (%NN_MODEL_ERROR for a
- *   checkpoint that does not belong to this experiment)
+ * Nothing is loaded unless the checkpoint is whole (its checksum, and that
+ * of the history rows it relies on, `history.rows` beside it) and of a run
+ * of this very experiment: the experiment it records is compared key by
+ * key with @self, and only `train.epochs`, `train.checkpoint_every`, `name`
+ * and `output.*` may differ; the error lists every other difference, one
+ * a line, as `KEY: OLD when the run started, NEW now`.
+ *
+ * Returns: %TRUE, or %FALSE with @error set (%NN_MODEL_ERROR_INVALID_FILE
+ *   for a checkpoint that is damaged or does not belong to this experiment)
  */
 gboolean
 nn_experiment_resume (NnExperiment *self,
@@ -184,15 +233,12 @@ nn_experiment_resume (NnExperiment *self,
                       GError      **error)
 {
   g_autofree char *path = NULL;
+  g_autoptr(GVariant) file = NULL;
   g_autoptr(GVariant) extra = NULL;
-  g_autoptr(GVariant) columns = NULL;
-  g_autoptr(GVariant) history = NULL;
   g_autoptr(GVariant) es_state = NULL;
-  g_autofree const char **names = NULL;
+  g_autoptr(GArray) rows = NULL;
   g_autoptr(NnRunDir) run = NULL;
-  const double *rows;
-  gsize         n_values = 0;
-  guint         done = 0, n_cols;
+  guint done, n_cols;
 
   g_return_val_if_fail (NN_IS_EXPERIMENT (self), FALSE);
   g_return_val_if_fail (run_dir != NULL, FALSE);
@@ -219,31 +265,21 @@ nn_experiment_resume (NnExperiment *self,
       if (pass == 0 && (run = nn_run_dir_open (run_dir, FALSE, error)) == NULL)
         return FALSE;
     }
-  if (!nn_checkpoint_load (path, self->trainer, &done, &extra, error))
+  /* Everything is checked before anything is loaded. */
+  build_columns (self);
+  n_cols = g_strv_length (self->columns);
+  if ((file = nn_checkpoint_read (path, error)) == NULL ||
+      !check_same_experiment (self, path, (extra = nn_checkpoint_get_extra (file)), error) ||
+      (rows = nn_history_log_read (path, file, extra, (const char * const *) self->columns,
+                                   error)) == NULL ||
+      !nn_checkpoint_apply (path, file, self->trainer, error))
     {
       if (error != NULL && *error != NULL && (*error)->domain == NN_MODEL_ERROR)
         (*error)->code = NN_MODEL_ERROR_INVALID_FILE;
       return FALSE;
     }
-
-  build_columns (self);
-  n_cols = g_strv_length (self->columns);
-  columns = extra ? g_variant_lookup_value (extra, "columns", G_VARIANT_TYPE_STRING_ARRAY) : NULL;
-  history = extra ? g_variant_lookup_value (extra, "history", G_VARIANT_TYPE ("ad")) : NULL;
-  if (columns != NULL)
-    names = g_variant_get_strv (columns, NULL);
-  if (history != NULL)
-    rows = g_variant_get_fixed_array (history, &n_values, sizeof (double));
-  if (names == NULL || history == NULL ||
-      !g_strv_equal ((const char * const *) names, (const char * const *) self->columns) ||
-      n_values != (gsize) done * n_cols)
-    {
-      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
-                   "%s: error: the checkpoint's history does not match this experiment "
-                   "(another metric list, or another run)",
-                   path);
-      return FALSE;
-    }
+  done = nn_trainer_get_epoch (self->trainer);
+  nn_history_log_restore_losses (self->trainer, rows, n_cols);
   if (self->early_stopping != NULL)
     {
       es_state = g_variant_lookup_value (extra, "early_stopping", NULL);
@@ -258,9 +294,9 @@ nn_experiment_resume (NnExperiment *self,
     }
 
   g_array_set_size (self->history, 0);
-  g_array_append_vals (self->history, rows, (guint) n_values);
+  g_array_append_vals (self->history, rows->data, rows->len);
   self->epochs_run = done;
-  self->seconds_before = done > 0 ? rows[(gsize) done * n_cols - 1] : 0;
+  self->seconds_before = done > 0 ? g_array_index (rows, double, (gsize) done *n_cols - 1) : 0;
   self->resumed = TRUE;
   nn_experiment_set_output_dir (self, run_dir);
   self->run_dir = g_steal_pointer (&run);
@@ -498,6 +534,30 @@ add_run_callbacks (NnExperiment *self)
   return callbacks;
 }
 
+/* The history of a run from its start, or from the checkpoint it resumes
+ * from; @config: the experiment as the run starts. */
+static gboolean
+begin_history (NnExperiment *self,
+               const char   *config,
+               GError      **error)
+{
+  build_columns (self);
+  g_clear_pointer (&self->history_log, nn_history_log_free);
+  self->history_log = nn_history_log_new (self->staging_dir, g_strv_length (self->columns));
+  if (!self->resumed)
+    {
+      g_free (self->run_config);
+      self->run_config = g_strdup (config);
+      g_array_set_size (self->history, 0);
+      self->epochs_run = 0;
+      self->seconds_before = 0;
+      return TRUE;
+    }
+  /* A resumed run's state so far: killed before its next checkpoint, it
+   * still resumes from here. */
+  return write_checkpoint (self, FALSE, error);
+}
+
 /**
  * nn_experiment_run:
  * @self: a #NnExperiment
@@ -519,7 +579,11 @@ add_run_callbacks (NnExperiment *self)
  * from. When a file cannot be written (%NN_MODEL_ERROR_IO, naming the file
  * in the staging directory) or training fails otherwise, `DIR` keeps the
  * previous run's files as they were, and the staging directory only its
- * checkpoint, the newest there is, if it has one (it goes otherwise).
+ * checkpoint, the newest there is, if it has one (it goes otherwise), with
+ * the history rows it may rely on (`history.rows`: the periodic checkpoints
+ * of a run record each epoch's row there once rather than the whole
+ * history, so that one costs the same at every epoch; the checkpoint that
+ * goes into `DIR` holds the whole history and needs no other file).
  *
  * Before training, it refuses an output directory that cannot be one (an
  * empty path, the root directory, anything under /proc, /sys or /dev, a
@@ -556,16 +620,7 @@ nn_experiment_run (NnExperiment *self,
       return fail_staged (self, error);
   }
 
-  build_columns (self);
-  if (!self->resumed)
-    {
-      g_array_set_size (self->history, 0);
-      self->epochs_run = 0;
-      self->seconds_before = 0;
-    }
-  /* A resumed run's state so far: killed before its next checkpoint, it
-   * still resumes from here. */
-  else if (!write_checkpoint (self, error))
+  if (!begin_history (self, config, error))
     return fail_staged (self, error);
   g_hash_table_remove_all (self->final);
   g_hash_table_remove_all (self->confusion);
@@ -603,8 +658,8 @@ nn_experiment_run (NnExperiment *self,
     }
 
   /* A checkpoint of weights that diverged would be of no use: the last
-   * good one stays. */
-  if ((ok || cancelled) && !write_checkpoint (self, error))
+   * good one stays, with its whole history. */
+  if ((ok || cancelled) ? !write_checkpoint (self, TRUE, error) : !finish_checkpoint (self, error))
     return fail_staged (self, error);
   if (ok)
     {

@@ -115,6 +115,8 @@ nn_experiment_finalize (GObject *object)
   g_free (self->output_dir);
   g_clear_pointer (&self->run_dir, nn_run_dir_close);
   g_free (self->staging_dir);
+  g_clear_pointer (&self->history_log, nn_history_log_free);
+  g_free (self->run_config);
   g_clear_pointer (&self->plugin_dirs, g_ptr_array_unref);
   nn_source_clear (&self->source);
   nn_source_clear (&self->test_source);

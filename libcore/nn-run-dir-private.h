@@ -10,6 +10,10 @@ G_BEGIN_DECLS
 /* The checkpoint of a run, in its run or staging directory. */
 #define NN_RUN_DIR_CHECKPOINT_FILE "checkpoint.nnckpt"
 
+/* The history rows a run's checkpoints in its staging directory rely on
+ * (see nn-history-log.c); never in a run directory. */
+#define NN_RUN_DIR_HISTORY_FILE "history.rows"
+
 /* The list of the files a run wrote, in its run directory: the only files
  * a later run removes from there. */
 #define NN_RUN_DIR_MANIFEST_FILE ".nn-run"

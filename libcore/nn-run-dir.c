@@ -47,7 +47,7 @@ struct _NnRunDir
 
 /* Every file a run writes, nnrun's plots included. */
 static const char * const run_files[] = {
-  NN_RUN_DIR_CHECKPOINT_FILE, "config.yaml", "history.csv", "loss.png", "loss.svg",
+  NN_RUN_DIR_CHECKPOINT_FILE, NN_RUN_DIR_HISTORY_FILE, "config.yaml", "history.csv", "loss.png", "loss.svg",
   "model.safetensors", "model.yaml", "summary.json", NN_RUN_DIR_MANIFEST_FILE, NULL
 };
 
@@ -166,8 +166,9 @@ is_staged_file (const char *dir,
          (is_run_file_name (name) || (manifest && g_hash_table_contains (manifest, name)));
 }
 
-/* Removes nn's files from the staging directory @dir but its checkpoint;
- * *@foreign: the first other file, or %NULL. */
+/* Removes nn's files from the staging directory @dir but its checkpoint
+ * and the history rows it may rely on; *@foreign: the first other file, or
+ * %NULL. */
 static gboolean
 clear_staging (const char  *dir,
                char       **foreign,
@@ -195,7 +196,8 @@ clear_staging (const char  *dir,
           if (*foreign == NULL)
             *foreign = g_strdup (name);
         }
-      else if (g_str_equal (name, NN_RUN_DIR_CHECKPOINT_FILE))
+      else if (g_str_equal (name, NN_RUN_DIR_CHECKPOINT_FILE) ||
+               g_str_equal (name, NN_RUN_DIR_HISTORY_FILE))
         continue;
       /* The manifest last: until then it names the files still there. */
       else if (!g_str_equal (name, NN_RUN_DIR_MANIFEST_FILE) &&
@@ -316,8 +318,8 @@ nn_run_dir_find_checkpoint (const char *run_dir)
  * @error: return location for a #GError
  *
  * Readies the staging directory for a run: creates it, or clears what a
- * run killed there left but its checkpoint, which stays until this run's
- * own replaces it.
+ * run killed there left but its checkpoint and the history rows it may
+ * rely on, which stay until this run's own checkpoint replaces it.
  *
  * Returns: %TRUE, or %FALSE with @error set (%NN_MODEL_ERROR_IO)
  */
@@ -378,8 +380,9 @@ nn_run_dir_checkpoint_saved (NnRunDir *self)
  * nn_run_dir_discard:
  * @self: a staged run directory
  *
- * Removes the run's files from the staging directory, but its checkpoint,
- * which stays there to resume from, and the directory with it. Files nn
+ * Removes the run's files from the staging directory, but its checkpoint
+ * and the history rows it may rely on, which stay there to resume from,
+ * and the directory with them. Files nn
  * did not write stay as well.
  *
  * Returns: whether a checkpoint stays in the staging directory
@@ -394,6 +397,11 @@ nn_run_dir_discard (NnRunDir *self)
   clear_staging (self->staging, &foreign, NULL);
   if (is_regular (self->staging, NN_RUN_DIR_CHECKPOINT_FILE))
     return TRUE;
+  if (is_regular (self->staging, NN_RUN_DIR_HISTORY_FILE))
+    {
+      g_autofree char *rows = g_build_filename (self->staging, NN_RUN_DIR_HISTORY_FILE, NULL);
+      g_unlink (rows);
+    }
   if (foreign == NULL)
     g_rmdir (self->staging);
   return FALSE;
@@ -546,7 +554,8 @@ sync_dir (const char *path)
 }
 
 /* Writes the manifest of the staged run: every file in it but a
- * checkpoint a killed run left, which this run supersedes. *@names: the
+ * checkpoint a killed run left, which this run supersedes, and the history
+ * rows of the checkpoints. *@names: the
  * staged entries, the manifest included. */
 static gboolean
 seal_staging (NnRunDir    *self,
@@ -555,12 +564,16 @@ seal_staging (NnRunDir    *self,
 {
   g_autofree char *checkpoint = g_build_filename (self->staging, NN_RUN_DIR_CHECKPOINT_FILE,
                                                   NULL);
+  g_autofree char *rows = g_build_filename (self->staging, NN_RUN_DIR_HISTORY_FILE, NULL);
   g_autoptr(GPtrArray) files = NULL;
   g_autoptr(GError) local_error = NULL;
 
   if (!self->own_checkpoint && is_regular (self->staging, NN_RUN_DIR_CHECKPOINT_FILE) &&
       g_unlink (checkpoint) != 0)
     return nn_set_io_error (error, errno, "cannot remove %s", checkpoint);
+  /* The checkpoint that goes into place holds its whole history. */
+  if (is_regular (self->staging, NN_RUN_DIR_HISTORY_FILE) && g_unlink (rows) != 0)
+    return nn_set_io_error (error, errno, "cannot remove %s", rows);
   files = list_dir (self->staging, &local_error);
   if (files == NULL)
     {

@@ -8,6 +8,34 @@
 #include "nn-model-private.h"
 #include "nn-trainer-private.h"
 
+static GVariant *
+save_state (NnTrainer *self,
+            gboolean   histories)
+{
+  g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+
+  g_variant_dict_insert (&dict, "seed", "t", self->seed);
+  g_variant_dict_insert (&dict, "epoch", "u", self->epoch);
+  nn_model_save_state (self->model, &dict);
+  if (histories)
+    {
+      g_variant_dict_insert_value (&dict, "loss-history",
+                                   g_variant_new_fixed_array (G_VARIANT_TYPE_DOUBLE,
+                                                              self->loss_history->data,
+                                                              self->loss_history->len,
+                                                              sizeof (double)));
+      g_variant_dict_insert_value (&dict, "val-loss-history",
+                                   g_variant_new_fixed_array (G_VARIANT_TYPE_DOUBLE,
+                                                              self->val_loss_history->data,
+                                                              self->val_loss_history->len,
+                                                              sizeof (double)));
+    }
+  g_variant_dict_insert (&dict, "partial", "(uduub)", self->part_samples,
+                         self->part_loss_sum, self->part_batch_size,
+                         self->part_n_samples, self->part_shuffle);
+  return g_variant_ref_sink (g_variant_dict_end (&dict));
+}
+
 /**
  * nn_trainer_save_state:
  * @self: a #NnTrainer
@@ -35,27 +63,63 @@
 GVariant *
 nn_trainer_save_state (NnTrainer *self)
 {
-  g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
-
   g_return_val_if_fail (NN_IS_TRAINER (self), NULL);
 
-  g_variant_dict_insert (&dict, "seed", "t", self->seed);
-  g_variant_dict_insert (&dict, "epoch", "u", self->epoch);
-  nn_model_save_state (self->model, &dict);
-  g_variant_dict_insert_value (&dict, "loss-history",
-                               g_variant_new_fixed_array (G_VARIANT_TYPE_DOUBLE,
-                                                          self->loss_history->data,
-                                                          self->loss_history->len,
-                                                          sizeof (double)));
-  g_variant_dict_insert_value (&dict, "val-loss-history",
-                               g_variant_new_fixed_array (G_VARIANT_TYPE_DOUBLE,
-                                                          self->val_loss_history->data,
-                                                          self->val_loss_history->len,
-                                                          sizeof (double)));
-  g_variant_dict_insert (&dict, "partial", "(uduub)", self->part_samples,
-                         self->part_loss_sum, self->part_batch_size,
-                         self->part_n_samples, self->part_shuffle);
-  return g_variant_ref_sink (g_variant_dict_end (&dict));
+  return save_state (self, TRUE);
+}
+
+/**
+ * nn_trainer_save_state_without_histories:
+ * @self: a #NnTrainer
+ *
+ * The state of nn_trainer_save_state() without `loss-history` and
+ * `val-loss-history`, whose size grows with every epoch: for a caller
+ * that keeps the losses of each epoch itself and gives them back with
+ * nn_trainer_set_loss_histories() after nn_trainer_load_state().
+ *
+ * Returns: (transfer full): the state, an `a{sv}` #GVariant
+ */
+GVariant *
+nn_trainer_save_state_without_histories (NnTrainer *self)
+{
+  g_return_val_if_fail (NN_IS_TRAINER (self), NULL);
+
+  return save_state (self, FALSE);
+}
+
+/**
+ * nn_trainer_set_loss_histories:
+ * @self: a #NnTrainer
+ * @losses: (array length=n): the training loss of each epoch
+ * @val_losses: (array length=n): the validation loss of each epoch, NaN
+ *   without validation data
+ * @n: the number of epochs, at most #NnTrainer:epoch
+ *
+ * Replaces the loss histories (nn_trainer_get_loss_history()), e.g. after
+ * loading a state saved by nn_trainer_save_state_without_histories().
+ */
+void
+nn_trainer_set_loss_histories (NnTrainer    *self,
+                               const double *losses,
+                               const double *val_losses,
+                               guint         n)
+{
+  g_return_if_fail (NN_IS_TRAINER (self));
+  g_return_if_fail (n == 0 || (losses != NULL && val_losses != NULL));
+
+  g_array_set_size (self->loss_history, 0);
+  g_array_set_size (self->val_loss_history, 0);
+  g_array_append_vals (self->loss_history, losses, n);
+  g_array_append_vals (self->val_loss_history, val_losses, n);
+}
+
+static gboolean
+has_histories (GVariant *state)
+{
+  g_autoptr(GVariant) losses = g_variant_lookup_value (state, "loss-history", NULL);
+  g_autoptr(GVariant) val_losses = g_variant_lookup_value (state, "val-loss-history", NULL);
+
+  return losses != NULL || val_losses != NULL;
 }
 
 /* The seed and epoch of @state, checked against @self. */
@@ -97,7 +161,9 @@ read_seed_and_epoch (NnTrainer  *self,
  * (nn_trainer_fit() or nn_trainer_train_epoch() with the same data, batch
  * size and shuffling) are those the saving trainer would have trained.
  * Everything is checked before anything changes: a state of another shape,
- * seed, type or format is an error, never a crash.
+ * seed, type or format is an error, never a crash. A state saved by
+ * nn_trainer_save_state_without_histories() leaves the loss histories
+ * empty, for nn_trainer_set_loss_histories().
  *
  * Returns: %TRUE on success, or %FALSE with @error set in the
  *   %NN_MODEL_ERROR domain and @self and its model unchanged
@@ -131,12 +197,23 @@ nn_trainer_load_state (NnTrainer  *self,
       !nn_model_check_state (self->model, state, error))
     return FALSE;
 
-  if ((loss_history = nn_training_state_lookup (state, "loss-history", "ad", error)) == NULL ||
-      (val_loss_history = nn_training_state_lookup (state, "val-loss-history", "ad",
-                                                    error)) == NULL)
+  /* A state saved without its histories empties them. */
+  if (!has_histories (state))
+    {
+      losses = val_losses = NULL;
+      n_losses = n_val_losses = 0;
+    }
+  else if ((loss_history = nn_training_state_lookup (state, "loss-history", "ad",
+                                                     error)) == NULL ||
+           (val_loss_history = nn_training_state_lookup (state, "val-loss-history", "ad",
+                                                         error)) == NULL)
     return FALSE;
-  losses = g_variant_get_fixed_array (loss_history, &n_losses, sizeof (double));
-  val_losses = g_variant_get_fixed_array (val_loss_history, &n_val_losses, sizeof (double));
+  else
+    {
+      losses = g_variant_get_fixed_array (loss_history, &n_losses, sizeof (double));
+      val_losses = g_variant_get_fixed_array (val_loss_history, &n_val_losses,
+                                              sizeof (double));
+    }
   if (n_losses != n_val_losses || n_losses > epoch)
     {
       g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,

@@ -73,6 +73,11 @@ GArray         *nn_trainer_get_loss_history     (NnTrainer          *self);
 GArray         *nn_trainer_get_val_loss_history (NnTrainer          *self);
 
 GVariant       *nn_trainer_save_state           (NnTrainer          *self);
+GVariant       *nn_trainer_save_state_without_histories (NnTrainer    *self);
+void            nn_trainer_set_loss_histories   (NnTrainer          *self,
+                                                 const double       *losses,
+                                                 const double       *val_losses,
+                                                 guint               n);
 gboolean        nn_trainer_load_state           (NnTrainer          *self,
                                                  GVariant           *state,
                                                  GError            **error);

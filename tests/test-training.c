@@ -1112,17 +1112,28 @@ test_shuffling_depends_on_seed_and_epoch (void)
 
 /* ---- refusing bad checkpoints -------------------------------------------- */
 
+/* A checkpoint file of @dict: of format version 2 with its digest, or of
+ * version 1 (the dictionary right after the magic) if @old_format. */
 static void
 write_checkpoint_file (const char *path,
-                       GVariant   *dict)
+                       GVariant   *dict,
+                       gboolean    old_format)
 {
   g_autoptr(GVariant) v = g_variant_ref_sink (dict);
-  gsize size = g_variant_get_size (v);
-  g_autofree char *data = g_malloc (8 + size);
+  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  gsize            size = g_variant_get_size (v), header = old_format ? 8 : 48, digest_length = 32;
+  g_autofree char *data = g_malloc0 (header + size);
 
   memcpy (data, "nnckpt\n", 8);
-  g_variant_store (v, data + 8);
-  g_assert_true (g_file_set_contents (path, data, 8 + size, NULL));
+  g_variant_store (v, data + header);
+  if (!old_format)
+    {
+      data[8] = 2;
+      g_checksum_update (sum, (const guchar *) data + 8, 8);
+      g_checksum_update (sum, (const guchar *) data + header, size);
+      g_checksum_get_digest (sum, (guint8 *) data + 16, &digest_length);
+    }
+  g_assert_true (g_file_set_contents (path, data, header + size, NULL));
 }
 
 static void
@@ -1190,13 +1201,18 @@ test_bad_checkpoints_are_refused (void)
   expect_refused (bad, target, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED, "not an nn checkpoint");
   g_file_set_contents (bad, "", 0, NULL);
   expect_refused (bad, target, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED, "not an nn checkpoint");
-  write_checkpoint_file (bad, g_variant_new_parsed ("{'version': <@u 2>}"));
-  expect_refused (bad, target, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED, "version 2");
+  write_checkpoint_file (bad, g_variant_new_parsed ("{'version': <@u 3>}"), FALSE);
+  expect_refused (bad, target, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED, "format version 3");
+  write_checkpoint_file (bad, g_variant_new_parsed ("{'version': <@u 1>, 'real': <'double'>}"),
+                         TRUE);
+  expect_refused (bad, target, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED, "format version 1");
 #if NN_REAL_IS_DOUBLE
-  write_checkpoint_file (bad, g_variant_new_parsed ("{'version': <@u 1>, 'real': <'float'>}"));
+  write_checkpoint_file (bad, g_variant_new_parsed ("{'version': <@u 2>, 'real': <'float'>}"),
+                         FALSE);
   expect_refused (bad, target, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED, "float build");
 #else
-  write_checkpoint_file (bad, g_variant_new_parsed ("{'version': <@u 1>, 'real': <'double'>}"));
+  write_checkpoint_file (bad, g_variant_new_parsed ("{'version': <@u 2>, 'real': <'double'>}"),
+                         FALSE);
   expect_refused (bad, target, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED, "double build");
 #endif
 
