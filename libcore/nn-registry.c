@@ -298,8 +298,17 @@ nn_plugin_entry_for_type (GType type)
   NnPluginEntry *entry;
 
   g_mutex_lock (&nn_registry_lock);
-  nn_plugin_registry_ensure ();
-  entry = g_hash_table_lookup (nn_registry.entries_by_type, GSIZE_TO_POINTER (type));
+  /* Asked for in training steps (a loss checks the output activation's
+   * name): classes defined since the last call are adopted only when the
+   * type has no entry yet. */
+  entry = nn_registry.entries_by_type != NULL
+            ? g_hash_table_lookup (nn_registry.entries_by_type, GSIZE_TO_POINTER (type))
+            : NULL;
+  if (entry == NULL)
+    {
+      nn_plugin_registry_ensure ();
+      entry = g_hash_table_lookup (nn_registry.entries_by_type, GSIZE_TO_POINTER (type));
+    }
   g_mutex_unlock (&nn_registry_lock);
   return entry;
 }
