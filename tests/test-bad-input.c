@@ -10,111 +10,86 @@
 #define GOOD_CSV "a,b,label\n1,2,x\n2,1,y\n3,4,x\n4,3,y\n5,6,x\n6,5,y\n7,8,x\n8,7,y\n9,9,x\n0,1,y\n"
 
 /* A valid experiment on data.csv; @extra is appended (YAML keys). */
-#define EXPERIMENT(data, extra)                                         \
-  "data: {source: " data "}\n"                                          \
+#define EXPERIMENT(data, extra) \
+  "data: {source: " data "}\n" \
   "model: {layers: [{units: 4, activation: tanh}, {units: 1, activation: sigmoid}]}\n" \
   "train: {epochs: 2}\n" extra
 
-typedef struct {
+typedef struct
+{
   const char *name;
   const char *content;
-  gsize       length;     /* 0: the length of the string */
+  gsize       length; /* 0: the length of the string */
 } CaseFile;
 
-typedef struct {
+typedef struct
+{
   const char *what;
   CaseFile    files[4];
-  const char *args[8];    /* "@" stands for the case's folder + '/' */
-  const char *needle;     /* in stderr */
+  const char *args[8]; /* "@" stands for the case's folder + '/' */
+  const char *needle;  /* in stderr */
 } BadCase;
 
 static const BadCase cases[] = {
   /* experiment files */
-  { "malformed YAML", { { "e.yaml", "data: [\n" } }, { "train", "@e.yaml" },
-    "e.yaml:2:1: error: did not find expected" },
-  { "unknown top-level key", { { "e.yaml", "optimiser: sgd\n" } }, { "train", "@e.yaml" },
-    "did you mean 'optimizer'?" },
-  { "units not a number", { { "data.csv", GOOD_CSV }, { "e.yaml", "data: {source: {csv: data.csv, target: label}}\nmodel: {layers: [{units: abc}]}\n" } },
-    { "train", "@e.yaml" }, "e.yaml:2:26: error: model.layers[0].units must be a whole number" },
-  { "units zero", { { "data.csv", GOOD_CSV }, { "e.yaml", "data: {source: {csv: data.csv, target: label}}\nmodel: {layers: [{units: 0}]}\n" } },
-    { "train", "@e.yaml" }, "must be between 1 and" },
-  { "duplicate key", { { "e.yaml", "seed: 1\nseed: 2\n" } }, { "train", "@e.yaml" },
-    "e.yaml:2:1: error: duplicate key 'seed'" },
+  { "malformed YAML", { { "e.yaml", "data: [\n" } }, { "train", "@e.yaml" }, "e.yaml:2:1: error: did not find expected" },
+  { "unknown top-level key", { { "e.yaml", "optimiser: sgd\n" } }, { "train", "@e.yaml" }, "did you mean 'optimizer'?" },
+  { "units not a number", { { "data.csv", GOOD_CSV }, { "e.yaml", "data: {source: {csv: data.csv, target: label}}\nmodel: {layers: [{units: abc}]}\n" } }, { "train", "@e.yaml" }, "e.yaml:2:26: error: model.layers[0].units must be a whole number" },
+  { "units zero", { { "data.csv", GOOD_CSV }, { "e.yaml", "data: {source: {csv: data.csv, target: label}}\nmodel: {layers: [{units: 0}]}\n" } }, { "train", "@e.yaml" }, "must be between 1 and" },
+  { "duplicate key", { { "e.yaml", "seed: 1\nseed: 2\n" } }, { "train", "@e.yaml" }, "e.yaml:2:1: error: duplicate key 'seed'" },
   { "unknown activation", { { "data.csv", GOOD_CSV }, { "e.yaml", "data: {source: {csv: data.csv, target: label}}\n"
-      "model: {layers: [{units: 1, activation: sigmod}]}\n" } },
-    { "train", "@e.yaml" }, "did you mean 'sigmoid'?" },
+                                                                  "model: {layers: [{units: 1, activation: sigmod}]}\n" } },
+    { "train", "@e.yaml" },
+    "did you mean 'sigmoid'?" },
   { "plugin parameter out of range", { { "data.csv", GOOD_CSV }, { "e.yaml", "data: {source: {csv: data.csv, target: label}}\n"
-      "model: {layers: [{units: 1, activation: {name: leaky_relu, alpha: 5}}]}\n" } },
-    { "train", "@e.yaml" }, "must be between 0 and 1, not 5" },
+                                                                             "model: {layers: [{units: 1, activation: {name: leaky_relu, alpha: 5}}]}\n" } },
+    { "train", "@e.yaml" },
+    "must be between 0 and 1, not 5" },
   { "weights with the wrong rows", { { "data.csv", GOOD_CSV }, { "e.yaml", "data: {source: {csv: data.csv, target: label}}\n"
-      "model: {layers: [{units: 1, activation: sigmoid, weights: [[1, 2], [3, 4]]}]}\n" } },
-    { "train", "@e.yaml" }, "has 2 rows, the layer has 1 neurons" },
+                                                                           "model: {layers: [{units: 1, activation: sigmoid, weights: [[1, 2], [3, 4]]}]}\n" } },
+    { "train", "@e.yaml" },
+    "has 2 rows, the layer has 1 neurons" },
   { "bias of the wrong length", { { "data.csv", GOOD_CSV }, { "e.yaml", "data: {source: {csv: data.csv, target: label}}\n"
-      "model: {layers: [{units: 1, activation: sigmoid, bias: [0, 0, 0]}]}\n" } },
-    { "train", "@e.yaml" }, "has 3 values, the layer has 1 neurons" },
-  { "output layer too wide", { { "e.yaml", "data: {source: iris}\nmodel: {layers: [{units: 2, activation: softmax}]}\n" } },
-    { "train", "@e.yaml" }, "the output layer has 2 units" },
-  { "positive label not a class", { { "e.yaml", "data: {source: iris, positive: rose}\nmodel: {layers: [{units: 1}]}\n" } },
-    { "train", "@e.yaml" }, "positive label 'rose' is not a class" },
-  { "no data section", { { "e.yaml", "seed: 3\n" } }, { "train", "@e.yaml" },
-    "needs a 'data' section" },
-  { "empty experiment file", { { "e.yaml", "" } }, { "train", "@e.yaml" },
-    "holds no experiment" },
+                                                                        "model: {layers: [{units: 1, activation: sigmoid, bias: [0, 0, 0]}]}\n" } },
+    { "train", "@e.yaml" },
+    "has 3 values, the layer has 1 neurons" },
+  { "output layer too wide", { { "e.yaml", "data: {source: iris}\nmodel: {layers: [{units: 2, activation: softmax}]}\n" } }, { "train", "@e.yaml" }, "the output layer has 2 units" },
+  { "positive label not a class", { { "e.yaml", "data: {source: iris, positive: rose}\nmodel: {layers: [{units: 1}]}\n" } }, { "train", "@e.yaml" }, "positive label 'rose' is not a class" },
+  { "no data section", { { "e.yaml", "seed: 3\n" } }, { "train", "@e.yaml" }, "needs a 'data' section" },
+  { "empty experiment file", { { "e.yaml", "" } }, { "train", "@e.yaml" }, "holds no experiment" },
   { "missing experiment file", { { NULL } }, { "train", "@missing.yaml" }, "missing.yaml" },
   { "csv source file missing", { { "e.yaml", EXPERIMENT ("{csv: nowhere.csv, target: label}", "") } }, { "train", "@e.yaml" }, "no such file" },
   { "nesting too deep", { { "e.yaml", "a: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n" } }, { "train", "@e.yaml" }, "nested more than 64 levels deep" },
-  { "validation fraction out of range", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}, split: {validation: 1.5}", "") } },
-    { "train", "@e.yaml" }, "data.split.validation must be between 0 and 0.99" },
+  { "validation fraction out of range", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}, split: {validation: 1.5}", "") } }, { "train", "@e.yaml" }, "data.split.validation must be between 0 and 0.99" },
   { "nothing left to train on", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}, split: {validation: 0.5, test: 0.5}", "") } }, { "train", "@e.yaml" }, "leave nothing to train on" },
-  { "unknown metric", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "metrics: [acuracy]\n") } },
-    { "train", "@e.yaml" }, "acuracy" },
-  { "regression metric on a classification", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "metrics: [r2]\n") } },
-    { "train", "@e.yaml" }, "r2" },
+  { "unknown metric", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "metrics: [acuracy]\n") } }, { "train", "@e.yaml" }, "acuracy" },
+  { "regression metric on a classification", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "metrics: [r2]\n") } }, { "train", "@e.yaml" }, "r2" },
   { "nesterov without momentum", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "optimizer: {name: sgd, nesterov: true}\n") } }, { "train", "@e.yaml" }, "nesterov" },
   { "adam beta1 out of range", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "optimizer: {name: adam, beta1: 1.5}\n") } }, { "train", "@e.yaml" }, "parameter 'beta1' must be between 0 and" },
-  { "unknown loss", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "loss: cross_entropy\n") } },
-    { "train", "@e.yaml" }, "unknown loss 'cross_entropy'" },
-  { "regression on class labels", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}, task: regression", "") } },
-    { "train", "@e.yaml" }, "a regression needs numeric targets" },
+  { "unknown loss", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "loss: cross_entropy\n") } }, { "train", "@e.yaml" }, "unknown loss 'cross_entropy'" },
+  { "regression on class labels", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}, task: regression", "") } }, { "train", "@e.yaml" }, "a regression needs numeric targets" },
   { "test split and test source", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}, test: {csv: data.csv, target: label}, "
-                  "split: {test: 0.2}", "") } },
-    { "train", "@e.yaml" }, "give either data.test or a test fraction" },
-  { "idx source naming columns", { { "e.yaml", EXPERIMENT ("{idx: {images: a, labels: b}, target: label}", "") } },
-    { "train", "@e.yaml" }, "an idx source has no columns to name" },
+                                                                                      "split: {test: 0.2}",
+                                                                                      "") } },
+    { "train", "@e.yaml" },
+    "give either data.test or a test fraction" },
+  { "idx source naming columns", { { "e.yaml", EXPERIMENT ("{idx: {images: a, labels: b}, target: label}", "") } }, { "train", "@e.yaml" }, "an idx source has no columns to name" },
   /* CSV data */
-  { "a word in a number column", { { "data.csv", "a,b,label\n1,2,x\n3,four,y\n" }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "") } },
-    { "train", "@e.yaml" }, "data.csv:3:3: error:" },
-  { "a ragged row", { { "data.csv", "a,b,label\n1,2,x\n3,4\n" }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "") } },
-    { "train", "@e.yaml" }, "data.csv:3:" },
-  { "a header and no rows", { { "data.csv", "a,b,label\n" }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "") } },
-    { "train", "@e.yaml" }, "data.csv:" },
-  { "NaN in the data", { { "data.csv", "a,b,label\n1,nan,x\n2,3,y\n" }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "") } },
-    { "train", "@e.yaml" }, "data.csv:2:3: error:" },
-  { "missing target column", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: lable}", "") } },
-    { "train", "@e.yaml" }, "did you mean 'label'?" },
-  { "empty CSV file", { { "data.csv", "" }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "") } },
-    { "train", "@e.yaml" }, "data.csv" },
-  { "duplicate column name", { { "data.csv", "a,a,label\n1,2,x\n" }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "") } },
-    { "train", "@e.yaml" }, "data.csv:1:3: error:" },
-  { "a test label unseen in training", { { "data.csv", GOOD_CSV }, { "test.csv", "a,b,label\n1,2,z\n" }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}, test: {csv: test.csv, target: label}",
-                            "") } },
-    { "train", "@e.yaml" }, "'z' in the test data is not a class of the training data" },
+  { "a word in a number column", { { "data.csv", "a,b,label\n1,2,x\n3,four,y\n" }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "") } }, { "train", "@e.yaml" }, "data.csv:3:3: error:" },
+  { "a ragged row", { { "data.csv", "a,b,label\n1,2,x\n3,4\n" }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "") } }, { "train", "@e.yaml" }, "data.csv:3:" },
+  { "a header and no rows", { { "data.csv", "a,b,label\n" }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "") } }, { "train", "@e.yaml" }, "data.csv:" },
+  { "NaN in the data", { { "data.csv", "a,b,label\n1,nan,x\n2,3,y\n" }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "") } }, { "train", "@e.yaml" }, "data.csv:2:3: error:" },
+  { "missing target column", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: lable}", "") } }, { "train", "@e.yaml" }, "did you mean 'label'?" },
+  { "empty CSV file", { { "data.csv", "" }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "") } }, { "train", "@e.yaml" }, "data.csv" },
+  { "duplicate column name", { { "data.csv", "a,a,label\n1,2,x\n" }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "") } }, { "train", "@e.yaml" }, "data.csv:1:3: error:" },
+  { "a test label unseen in training", { { "data.csv", GOOD_CSV }, { "test.csv", "a,b,label\n1,2,z\n" }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}, test: {csv: test.csv, target: label}", "") } }, { "train", "@e.yaml" }, "'z' in the test data is not a class of the training data" },
   /* IDX data */
-  { "IDX file with a wrong magic number", { { "i", "\x00\x00\x0d\x03\x00\x00\x00\x01", 8 },
-      { "l", "\x00\x00\x08\x01\x00\x00\x00\x01\x01", 9 },
-      { "e.yaml", EXPERIMENT ("{idx: {images: i, labels: l}}", "") } },
-    { "train", "@e.yaml" }, "i: error: at byte" },
-  { "truncated IDX images", { { "i", "\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x02\x00\x00\x00\x02\x01", 17 },
-      { "l", "\x00\x00\x08\x01\x00\x00\x00\x02\x01\x00", 10 },
-      { "e.yaml", EXPERIMENT ("{idx: {images: i, labels: l}}", "") } },
-    { "train", "@e.yaml" }, "error: at byte" },
+  { "IDX file with a wrong magic number", { { "i", "\x00\x00\x0d\x03\x00\x00\x00\x01", 8 }, { "l", "\x00\x00\x08\x01\x00\x00\x00\x01\x01", 9 }, { "e.yaml", EXPERIMENT ("{idx: {images: i, labels: l}}", "") } }, { "train", "@e.yaml" }, "i: error: at byte" },
+  { "truncated IDX images", { { "i", "\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x02\x00\x00\x00\x02\x01", 17 }, { "l", "\x00\x00\x08\x01\x00\x00\x00\x02\x01\x00", 10 }, { "e.yaml", EXPERIMENT ("{idx: {images: i, labels: l}}", "") } }, { "train", "@e.yaml" }, "error: at byte" },
   /* the command line */
-  { "--set into a list past its end", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "") } },
-    { "train", "@e.yaml", "--set", "model.layers.7.units=3" }, "is a list of 2 items" },
-  { "--set without a value", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "") } },
-    { "validate", "@e.yaml", "--set", "seed" }, "expected KEY=VALUE" },
-  { "--set with a bad value", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "") } },
-    { "validate", "@e.yaml", "--set", "train.epochs=-3" }, "--set train.epochs=-3: error:" },
+  { "--set into a list past its end", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "") } }, { "train", "@e.yaml", "--set", "model.layers.7.units=3" }, "is a list of 2 items" },
+  { "--set without a value", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "") } }, { "validate", "@e.yaml", "--set", "seed" }, "expected KEY=VALUE" },
+  { "--set with a bad value", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "") } }, { "validate", "@e.yaml", "--set", "train.epochs=-3" }, "--set train.epochs=-3: error:" },
   { "unknown command", { { NULL } }, { "tarin", "x.yaml" }, "unknown command 'tarin'" },
   { "unknown option", { { NULL } }, { "train", "--epochs", "3", "x.yaml" }, "Unknown option" },
   { "train without a file", { { NULL } }, { "train" }, "train needs an experiment file" },
@@ -122,12 +97,9 @@ static const BadCase cases[] = {
   { "predict without input", { { NULL } }, { "predict", "@" }, "takes a model and a CSV file" },
   /* saved models */
   { "eval of a folder without a model", { { NULL } }, { "eval", "@", "iris" }, "model.yaml" },
-  { "a model file of another format", { { "model.yaml", "format: other\n" } },
-    { "eval", "@", "iris" }, "model.yaml:1:9: error: format 'other'" },
-  { "a model file that is not YAML", { { "model.yaml", "format: [\n" } },
-    { "eval", "@model.yaml", "iris" }, "model.yaml:2:1: error:" },
-  { "predict input that is no file", { { "model.yaml", "format: nn-model/1\n" } },
-    { "predict", "@", "@nothing.csv" }, "error" },
+  { "a model file of another format", { { "model.yaml", "format: other\n" } }, { "eval", "@", "iris" }, "model.yaml:1:9: error: format 'other'" },
+  { "a model file that is not YAML", { { "model.yaml", "format: [\n" } }, { "eval", "@model.yaml", "iris" }, "model.yaml:2:1: error:" },
+  { "predict input that is no file", { { "model.yaml", "format: nn-model/1\n" } }, { "predict", "@", "@nothing.csv" }, "error" },
 };
 
 static void
@@ -137,7 +109,7 @@ write_case_files (const BadCase *c,
   for (guint i = 0; i < G_N_ELEMENTS (c->files) && c->files[i].name != NULL; i++)
     {
       g_autofree char *path = g_build_filename (dir, c->files[i].name, NULL);
-      gsize len = c->files[i].length ? c->files[i].length : strlen (c->files[i].content);
+      gsize            len = c->files[i].length ? c->files[i].length : strlen (c->files[i].content);
 
       g_assert (g_file_set_contents (path, c->files[i].content, (gssize) len, NULL));
     }
@@ -150,18 +122,18 @@ test_every_bad_input_exits_2 (void)
 
   for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
     {
-      const BadCase *c = &cases[k];
+      const BadCase   *c = &cases[k];
       g_autofree char *dir = nn_test_new_dir ();
       g_autofree char *run = g_build_filename (dir, "run", NULL);
       g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
       g_autofree char *err = NULL;
-      int status;
+      int              status;
 
       write_case_files (c, dir);
       for (guint i = 0; i < G_N_ELEMENTS (c->args) && c->args[i] != NULL; i++)
         g_ptr_array_add (args, c->args[i][0] == '@'
-                               ? g_strconcat (dir, "/", c->args[i] + 1, NULL)
-                               : g_strdup (c->args[i]));
+                                 ? g_strconcat (dir, "/", c->args[i] + 1, NULL)
+                                 : g_strdup (c->args[i]));
       if (g_str_equal (c->args[0], "train"))
         {
           g_ptr_array_add (args, g_strdup ("--out"));
