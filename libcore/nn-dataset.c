@@ -37,7 +37,11 @@ struct _NnDataset
 
 G_DEFINE_FINAL_TYPE (NnDataset, nn_dataset, G_TYPE_OBJECT)
 
-G_DEFINE_ENUM_TYPE (NnTask, nn_task, G_DEFINE_ENUM_VALUE (NN_TASK_BINARY, "binary"), G_DEFINE_ENUM_VALUE (NN_TASK_MULTICLASS, "multiclass"), G_DEFINE_ENUM_VALUE (NN_TASK_REGRESSION, "regression"))
+G_DEFINE_ENUM_TYPE (NnTask,
+                    nn_task,
+                    G_DEFINE_ENUM_VALUE (NN_TASK_BINARY, "binary"),
+                    G_DEFINE_ENUM_VALUE (NN_TASK_MULTICLASS, "multiclass"),
+                    G_DEFINE_ENUM_VALUE (NN_TASK_REGRESSION, "regression"))
 
 static void
 nn_dataset_finalize (GObject *object)
@@ -621,8 +625,9 @@ nn_dataset_split (NnDataset  *self,
 
   for (guint p = 0; p < 3; p++)
     {
-      NnDataset **out = p == 0 ? train : p == 1 ? val
-                                                : test_set;
+      NnDataset **out = p == 0   ? train
+                        : p == 1 ? val
+                                 : test_set;
       counts[p] = 0;
       for (guint i = 0; i < n; i++)
         if (part[order[i]] == p)

@@ -57,7 +57,11 @@ struct _NnEarlyStopping
 
 G_DEFINE_FINAL_TYPE (NnEarlyStopping, nn_early_stopping, NN_TYPE_TRAINER_CALLBACK)
 
-G_DEFINE_ENUM_TYPE (NnEarlyStoppingMode, nn_early_stopping_mode, G_DEFINE_ENUM_VALUE (NN_EARLY_STOPPING_MODE_AUTO, "auto"), G_DEFINE_ENUM_VALUE (NN_EARLY_STOPPING_MODE_MIN, "min"), G_DEFINE_ENUM_VALUE (NN_EARLY_STOPPING_MODE_MAX, "max"))
+G_DEFINE_ENUM_TYPE (NnEarlyStoppingMode,
+                    nn_early_stopping_mode,
+                    G_DEFINE_ENUM_VALUE (NN_EARLY_STOPPING_MODE_AUTO, "auto"),
+                    G_DEFINE_ENUM_VALUE (NN_EARLY_STOPPING_MODE_MIN, "min"),
+                    G_DEFINE_ENUM_VALUE (NN_EARLY_STOPPING_MODE_MAX, "max"))
 
 enum {
   PROP_0,

@@ -236,7 +236,8 @@ check_size (IdxFile *f,
 
       if ((guint64) f->size < want)
         set_error (error, f, NN_DATA_ERROR_PARSE, f->size,
-                   "the file ends %" G_GUINT64_FORMAT " byte%s short of the %" G_GUINT64_FORMAT " values its header promises",
+                   "the file ends %" G_GUINT64_FORMAT " byte%s short of the %" G_GUINT64_FORMAT
+                   " values its header promises",
                    want - f->size, want - f->size == 1 ? "" : "s", f->n_values);
       else
         set_error (error, f, NN_DATA_ERROR_PARSE, (goffset) want,
@@ -379,12 +380,8 @@ nn_dataset_new_from_idx_files (const char *images_path,
                                const char *labels_path,
                                GError    **error)
 {
-  g_auto(IdxFile) images = {
-    NULL,
-  };
-  g_auto(IdxFile) labels = {
-    NULL,
-  };
+  g_auto(IdxFile) images = { NULL };
+  g_auto(IdxFile) labels = { NULL };
   g_autofree nn_real *pixels = NULL;
   g_autofree nn_real *label_values = NULL;
   g_autoptr(GStrvBuilder) feature_names = NULL;
@@ -392,11 +389,9 @@ nn_dataset_new_from_idx_files (const char *images_path,
   g_auto(GStrv) fnames = NULL;
   g_auto(GStrv) cnames = NULL;
   NnMatrix *features, *targets;
-  gboolean  present[256] = {
-     FALSE,
-  };
-  guint index[256];
-  guint n, n_pixels, n_classes = 0;
+  gboolean  present[256] = { FALSE };
+  guint     index[256];
+  guint     n, n_pixels, n_classes = 0;
 
   g_return_val_if_fail (images_path != NULL && labels_path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);

@@ -362,33 +362,33 @@ nn_matrix_get_n_threads (void)
  * row, which is written after this one; when beta is not 0 that row is yet
  * to be read, so only n lanes go back unless n is all of them. A macro for
  * the kernels' vectors of each width. */
-#define STORE_ROW(Vec, row, sum) \
-  G_STMT_START \
-  { \
-    nn_real *out_ = c->data + (gsize) (row) *n; \
-    Vec      v_ = alpha * (sum); \
-\
-    if (bias != NULL) \
-      v_ += bias_; \
-    if (out_ + lanes > end) \
-      for (guint j_ = 0; j_ < n; j_++) \
-        out_[j_] = beta == 0 ? v_[j_] : v_[j_] + beta * out_[j_]; \
-    else if (beta == 0) \
-      memcpy (out_, &v_, sizeof v_); \
-    else \
-      { \
-        Vec old_; \
-\
-        memcpy (&old_, out_, sizeof old_); \
-        v_ += beta * old_; \
-        if (n == lanes) \
-          memcpy (out_, &v_, sizeof v_); \
-        else \
-          for (guint j_ = 0; j_ < n; j_++) \
-            out_[j_] = v_[j_]; \
-      } \
-  } \
-  G_STMT_END
+/* clang-format off */
+#define STORE_ROW(Vec, row, sum)                                              \
+  G_STMT_START {                                                              \
+    nn_real *out_ = c->data + (gsize) (row) * n;                              \
+    Vec v_ = alpha * (sum);                                                   \
+                                                                              \
+    if (bias != NULL)                                                         \
+      v_ += bias_;                                                            \
+    if (out_ + lanes > end)                                                   \
+      for (guint j_ = 0; j_ < n; j_++)                                        \
+        out_[j_] = beta == 0 ? v_[j_] : v_[j_] + beta * out_[j_];             \
+    else if (beta == 0)                                                       \
+      memcpy (out_, &v_, sizeof v_);                                          \
+    else                                                                      \
+      {                                                                       \
+        Vec old_;                                                             \
+                                                                              \
+        memcpy (&old_, out_, sizeof old_);                                    \
+        v_ += beta * old_;                                                    \
+        if (n == lanes)                                                       \
+          memcpy (out_, &v_, sizeof v_);                                      \
+        else                                                                  \
+          for (guint j_ = 0; j_ < n; j_++)                                    \
+            out_[j_] = v_[j_];                                                \
+      }                                                                       \
+  } G_STMT_END
+/* clang-format on */
 
 /* C = alpha A op(B) (+ @bias in each row) + beta C, A m × k, C m × n with
  * n <= the lanes of Vec and k <= NARROW_K_MAX: each row of op(B) in a vector, each row of C a sum
@@ -661,10 +661,9 @@ small_product_kernel (gboolean trans_a,
     return n <= LANES && k <= NARROW_K_MAX ? SMALL_NARROW : SMALL_NONE;
   if (trans_b)
     return SMALL_NONE;
-  return (m <= LONG_SUM_M_MAX && n <= LANES) ||
-             (n <= LONG_SUM_M_MAX && m <= LANES)
-           ? SMALL_LONG_SUMS
-           : SMALL_NONE;
+  if ((m <= LONG_SUM_M_MAX && n <= LANES) || (n <= LONG_SUM_M_MAX && m <= LANES))
+    return SMALL_LONG_SUMS;
+  return SMALL_NONE;
 }
 
 /**

@@ -43,7 +43,13 @@ struct _NnModel
 
 G_DEFINE_FINAL_TYPE (NnModel, nn_model, G_TYPE_OBJECT)
 
-G_DEFINE_ENUM_TYPE (NnInit, nn_init, G_DEFINE_ENUM_VALUE (NN_INIT_NORMAL, "normal"), G_DEFINE_ENUM_VALUE (NN_INIT_GLOROT_UNIFORM, "glorot_uniform"), G_DEFINE_ENUM_VALUE (NN_INIT_GLOROT_NORMAL, "glorot_normal"), G_DEFINE_ENUM_VALUE (NN_INIT_HE_NORMAL, "he_normal"), G_DEFINE_ENUM_VALUE (NN_INIT_HE_UNIFORM, "he_uniform"))
+G_DEFINE_ENUM_TYPE (NnInit,
+                    nn_init,
+                    G_DEFINE_ENUM_VALUE (NN_INIT_NORMAL, "normal"),
+                    G_DEFINE_ENUM_VALUE (NN_INIT_GLOROT_UNIFORM, "glorot_uniform"),
+                    G_DEFINE_ENUM_VALUE (NN_INIT_GLOROT_NORMAL, "glorot_normal"),
+                    G_DEFINE_ENUM_VALUE (NN_INIT_HE_NORMAL, "he_normal"),
+                    G_DEFINE_ENUM_VALUE (NN_INIT_HE_UNIFORM, "he_uniform"))
 
 enum {
   PROP_0,

@@ -486,8 +486,9 @@ add_file_locked (const char *path,
           key = nn_plugin_key (nn_registry_kind_get_extension_point (kind), colon + 1);
           entry = g_hash_table_lookup (nn_registry.entries_by_key, key);
           other = g_hash_table_lookup (nn_registry.index_by_key, key);
-          owner = entry ? entry->file : other ? other->path
-                                              : NULL;
+          owner = entry   ? entry->file
+                  : other ? other->path
+                          : NULL;
 
           if (owner != NULL)
             {

@@ -58,13 +58,7 @@ run_child (int               fd,
            gpointer          data)
 {
   static const int crash_signals[] = {
-    SIGSEGV,
-    SIGBUS,
-    SIGILL,
-    SIGFPE,
-    SIGABRT,
-    SIGTRAP,
-    SIGSYS,
+    SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS
   };
   g_autoptr(GString) report = g_string_new (NULL);
   g_autoptr(GError) error = NULL;

@@ -565,8 +565,9 @@ nn_plugin_record_check (const NnPluginRecord *record,
     {
       g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_ABI_MISMATCH,
                    "built for %s scalars, this nn uses %s; rebuild the plugin",
-                   record->real_size == sizeof (double) ? "double" : record->real_size == sizeof (float) ? "float"
-                                                                                                         : "unknown",
+                   record->real_size == sizeof (double)  ? "double"
+                   : record->real_size == sizeof (float) ? "float"
+                                                         : "unknown",
                    NN_REAL_NAME);
       return FALSE;
     }

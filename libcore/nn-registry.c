@@ -181,9 +181,11 @@ nn_registry_kinds_text (void)
       GString *s = g_string_new (NULL);
 
       for (guint k = 0; k < NN_REGISTRY_N_KINDS; k++)
-        g_string_append_printf (s, "%s%s", k == 0 ? "" : k + 1 == NN_REGISTRY_N_KINDS ? " or "
-                                                                                      : ", ",
-                                kinds[k].name);
+        {
+          if (k > 0)
+            g_string_append (s, k + 1 == NN_REGISTRY_N_KINDS ? " or " : ", ");
+          g_string_append (s, kinds[k].name);
+        }
       g_once_init_leave (&text, (gsize) g_string_free (s, FALSE));
     }
   return (const char *) text;

@@ -229,8 +229,8 @@ nn_run_lock_take (const char *run_dir,
           if (saved_errno == EWOULDBLOCK)
             {
               /* The holder writes its pid just after it takes the lock. */
-              for (guint wait = 0; read_holder (fd, &pid, &ours) && pid == 0 && ours &&
-                                   wait < 20;
+              for (guint wait = 0;
+                   read_holder (fd, &pid, &ours) && pid == 0 && ours && wait < 20;
                    wait++)
                 g_usleep (5000);
               close (fd);

@@ -25,33 +25,21 @@
 /* Every dtype of the published format, so that a supported-but-unread one
  * gets a different message from a misspelt one. */
 static const char * const known_dtypes[] = {
-  "BOOL",
-  "U8",
-  "I8",
-  "U16",
-  "I16",
-  "U32",
-  "I32",
-  "U64",
-  "I64",
-  "F16",
-  "BF16",
-  "F32",
-  "F64",
-  "F8_E4M3",
-  "F8_E5M2",
-  "F8_E8M0",
-  "F4",
-  "F6_E2M3",
-  "F6_E3M2",
-  "C64",
+  "BOOL", "U8", "I8", "U16", "I16", "U32", "I32", "U64", "I64", "F16", "BF16",
+  "F32", "F64", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "C64"
 };
 
-static gboolean G_GNUC_PRINTF (3, 4)
-  file_error (GError    **error,
-              const char *path,
-              const char *format,
-              ...)
+static gboolean
+file_error (GError    **error,
+            const char *path,
+            const char *format,
+            ...) G_GNUC_PRINTF (3, 4);
+
+static gboolean
+file_error (GError    **error,
+            const char *path,
+            const char *format,
+            ...)
 {
   g_autofree char *message = NULL;
   va_list          args;
@@ -63,12 +51,19 @@ static gboolean G_GNUC_PRINTF (3, 4)
   return FALSE;
 }
 
-static gboolean G_GNUC_PRINTF (4, 5)
-  tensor_error (GError                   **error,
-                const char                *path,
-                const NnSafetensorsTensor *t,
-                const char                *format,
-                ...)
+static gboolean
+tensor_error (GError                   **error,
+              const char                *path,
+              const NnSafetensorsTensor *t,
+              const char                *format,
+              ...) G_GNUC_PRINTF (4, 5);
+
+static gboolean
+tensor_error (GError                   **error,
+              const char                *path,
+              const NnSafetensorsTensor *t,
+              const char                *format,
+              ...)
 {
   g_autofree char *message = NULL;
   g_autofree char *name = nn_safetensors_printable_name (t->name);
@@ -109,14 +104,18 @@ check_tensor (const char          *path,
     }
 
   if (t->n_offsets != 2)
-    return tensor_error (error, path, t, "data_offsets has %" G_GUINT64_FORMAT " entries "
-                                         "instead of two",
+    return tensor_error (error, path, t,
+                         "data_offsets has %" G_GUINT64_FORMAT " entries instead of two",
                          t->n_offsets);
   if (t->offsets[0] > t->offsets[1])
-    return tensor_error (error, path, t, "data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] end before they begin",
+    return tensor_error (error, path, t,
+                         "data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] end before they begin",
                          t->offsets[0], t->offsets[1]);
   if (t->offsets[1] > data_len)
-    return tensor_error (error, path, t, "data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] run past the end of the data, which has %" G_GUINT64_FORMAT " bytes", t->offsets[0], t->offsets[1], data_len);
+    return tensor_error (error, path, t,
+                         "data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] run past the end "
+                         "of the data, which has %" G_GUINT64_FORMAT " bytes",
+                         t->offsets[0], t->offsets[1], data_len);
 
   if (t->n_elements_overflow || !g_uint64_checked_mul (&n_bytes, t->n_elements, t->item_size))
     return tensor_error (error, path, t, "its shape has too many elements");
@@ -181,19 +180,26 @@ check_coverage (const char *path,
         {
           g_autofree char *other = nn_safetensors_printable_name (previous ? previous->name : "");
 
-          return tensor_error (error, path, t, "data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] overlap tensor '%s' [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "]", t->offsets[0], t->offsets[1],
+          return tensor_error (error, path, t,
+                               "data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] overlap "
+                               "tensor '%s' [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "]",
+                               t->offsets[0], t->offsets[1],
                                other, previous ? previous->offsets[0] : 0,
                                previous ? previous->offsets[1] : 0);
         }
       if (t->offsets[0] > end)
-        return file_error (error, path, "data bytes [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT ") (file offset %" G_GUINT64_FORMAT ") belong to no tensor",
+        return file_error (error, path,
+                           "data bytes [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
+                           ") (file offset %" G_GUINT64_FORMAT ") belong to no tensor",
                            end, t->offsets[0], data_start + end);
       if (t->offsets[1] > t->offsets[0])
         previous = t;
       end = t->offsets[1];
     }
   if (end != data_len)
-    return file_error (error, path, "data bytes [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT ") (file offset %" G_GUINT64_FORMAT ") belong to no tensor",
+    return file_error (error, path,
+                       "data bytes [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
+                       ") (file offset %" G_GUINT64_FORMAT ") belong to no tensor",
                        end, data_len, data_start + end);
   return TRUE;
 }

@@ -43,7 +43,11 @@ static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (NnScaler, nn_scaler, G_TYPE_OBJECT)
 
-G_DEFINE_ENUM_TYPE (NnScale, nn_scale, G_DEFINE_ENUM_VALUE (NN_SCALE_NONE, "none"), G_DEFINE_ENUM_VALUE (NN_SCALE_MINMAX, "minmax"), G_DEFINE_ENUM_VALUE (NN_SCALE_STANDARD, "standard"))
+G_DEFINE_ENUM_TYPE (NnScale,
+                    nn_scale,
+                    G_DEFINE_ENUM_VALUE (NN_SCALE_NONE, "none"),
+                    G_DEFINE_ENUM_VALUE (NN_SCALE_MINMAX, "minmax"),
+                    G_DEFINE_ENUM_VALUE (NN_SCALE_STANDARD, "standard"))
 
 static void
 nn_scaler_finalize (GObject *object)

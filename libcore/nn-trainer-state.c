@@ -218,7 +218,8 @@ nn_trainer_load_state (NnTrainer *self,
   if (n_losses != n_val_losses || n_losses > epoch)
     {
       g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
-                   "the training state has %" G_GSIZE_FORMAT " training and %" G_GSIZE_FORMAT " validation losses for %u epochs",
+                   "the training state has %" G_GSIZE_FORMAT " training and %" G_GSIZE_FORMAT
+                   " validation losses for %u epochs",
                    n_losses, n_val_losses, epoch);
       return FALSE;
     }

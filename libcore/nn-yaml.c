@@ -345,7 +345,8 @@ nn_yaml_get_uint (NnYamlDoc   *doc,
   if (!nn_yaml_integer_to_unsigned (&n, min, max, &v))
     {
       nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
-                         "%s must be between %" G_GUINT64_FORMAT " and %" G_GUINT64_FORMAT ", not %s", what, min, max, s);
+                         "%s must be between %" G_GUINT64_FORMAT " and %" G_GUINT64_FORMAT ", not %s",
+                         what, min, max, s);
       return FALSE;
     }
   *out = v;

@@ -127,7 +127,11 @@ nn_test_make_trainer (NnModel *model,
 }
 
 #define NN_TYPE_TEST_EPOCH_CALLBACK (nn_test_epoch_callback_get_type ())
-G_DECLARE_FINAL_TYPE (NnTestEpochCallback, nn_test_epoch_callback, NN, TEST_EPOCH_CALLBACK, NnTrainerCallback)
+G_DECLARE_FINAL_TYPE (NnTestEpochCallback,
+                      nn_test_epoch_callback,
+                      NN,
+                      TEST_EPOCH_CALLBACK,
+                      NnTrainerCallback)
 
 struct _NnTestEpochCallback
 {

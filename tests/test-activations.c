@@ -26,16 +26,8 @@
 static const double z_points[N_Z] = { -3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0 };
 
 static const char * const builtin_activations[] = {
-  "elu",
-  "gelu",
-  "leaky_relu",
-  "linear",
-  "relu",
-  "sigmoid",
-  "silu",
-  "softmax",
-  "softplus",
-  "tanh",
+  "elu", "gelu", "leaky_relu", "linear", "relu", "sigmoid", "silu", "softmax",
+  "softplus", "tanh"
 };
 
 /* Helpers */
@@ -162,7 +154,8 @@ check_activation_fd (NnActivation *activation,
       numeric = diff / ((double) z_plus - (double) z_minus);
       analytic = grad_z->data[i];
 
-      ratio = fabs (analytic - numeric) / (NN_TEST_FD_ATOL + NN_TEST_FD_RTOL * MAX (fabs (analytic), fabs (numeric)));
+      ratio = fabs (analytic - numeric) /
+              (NN_TEST_FD_ATOL + NN_TEST_FD_RTOL * MAX (fabs (analytic), fabs (numeric)));
       if (ratio > worst_ratio)
         {
           worst_ratio = ratio;
@@ -216,13 +209,8 @@ static void
 test_sigmoid_forward (void)
 {
   static const double expected[N_Z] = {
-    0.04742587317756678,
-    0.2689414213699951,
-    0.3775406687981454,
-    0.5,
-    0.6224593312018546,
-    0.7310585786300049,
-    0.9525741268224334,
+    0.04742587317756678, 0.2689414213699951, 0.3775406687981454, 0.5,
+    0.6224593312018546, 0.7310585786300049, 0.9525741268224334
   };
   g_autoptr(NnActivation) act = make_activation ("sigmoid", NULL);
 
@@ -233,13 +221,8 @@ static void
 test_tanh_forward (void)
 {
   static const double expected[N_Z] = {
-    -0.9950547536867305,
-    -0.7615941559557649,
-    -0.46211715726000974,
-    0.0,
-    0.46211715726000974,
-    0.7615941559557649,
-    0.9950547536867305,
+    -0.9950547536867305, -0.7615941559557649, -0.46211715726000974, 0.0,
+    0.46211715726000974, 0.7615941559557649, 0.9950547536867305
   };
   g_autoptr(NnActivation) act = make_activation ("tanh", NULL);
 
@@ -260,13 +243,7 @@ test_leaky_relu_forward (void)
 {
   static const double expected[N_Z] = { -0.03, -0.01, -0.005, 0.0, 0.5, 1.0, 3.0 };
   static const double expected_alpha_02[N_Z] = {
-    -0.6000000000000001,
-    -0.2,
-    -0.1,
-    0.0,
-    0.5,
-    1.0,
-    3.0,
+    -0.6000000000000001, -0.2, -0.1, 0.0, 0.5, 1.0, 3.0
   };
   g_autoptr(NnActivation) act = make_activation ("leaky_relu", NULL);
   g_autoptr(NnActivation) act_02 = make_activation ("leaky_relu", "alpha", 0.2, NULL);
@@ -279,22 +256,10 @@ static void
 test_elu_forward (void)
 {
   static const double expected[N_Z] = {
-    -0.950212931632136,
-    -0.6321205588285577,
-    -0.3934693402873666,
-    0.0,
-    0.5,
-    1.0,
-    3.0,
+    -0.950212931632136, -0.6321205588285577, -0.3934693402873666, 0.0, 0.5, 1.0, 3.0
   };
   static const double expected_alpha_05[N_Z] = {
-    -0.475106465816068,
-    -0.31606027941427883,
-    -0.1967346701436833,
-    0.0,
-    0.5,
-    1.0,
-    3.0,
+    -0.475106465816068, -0.31606027941427883, -0.1967346701436833, 0.0, 0.5, 1.0, 3.0
   };
   g_autoptr(NnActivation) act = make_activation ("elu", NULL);
   g_autoptr(NnActivation) act_05 = make_activation ("elu", "alpha", 0.5, NULL);
@@ -307,32 +272,17 @@ static void
 test_softplus_forward (void)
 {
   static const double expected[N_Z] = {
-    0.04858735157374206,
-    0.31326168751822286,
-    0.4740769841801067,
-    0.6931471805599453,
-    0.9740769841801067,
-    1.3132616875182228,
-    3.048587351573742,
+    0.04858735157374206, 0.31326168751822286, 0.4740769841801067, 0.6931471805599453,
+    0.9740769841801067, 1.3132616875182228, 3.048587351573742
   };
   static const double expected_beta_2[N_Z] = {
-    0.0012378425688652247,
-    0.06346400552148625,
-    0.15663084375911143,
-    0.34657359027997264,
-    0.6566308437591114,
-    1.0634640055214863,
-    3.001237842568865,
+    0.0012378425688652247, 0.06346400552148625, 0.15663084375911143, 0.34657359027997264,
+    0.6566308437591114, 1.0634640055214863, 3.001237842568865
   };
   /* threshold 1: beta z = 3 > 1 is the identity; beta z = 1 is not (strict) */
   static const double expected_threshold_1[N_Z] = {
-    0.04858735157374206,
-    0.31326168751822286,
-    0.4740769841801067,
-    0.6931471805599453,
-    0.9740769841801067,
-    1.3132616875182228,
-    3.0,
+    0.04858735157374206, 0.31326168751822286, 0.4740769841801067, 0.6931471805599453,
+    0.9740769841801067, 1.3132616875182228, 3.0
   };
   g_autoptr(NnActivation) act = make_activation ("softplus", NULL);
   g_autoptr(NnActivation) act_b2 = make_activation ("softplus", "beta", 2.0, NULL);
@@ -347,13 +297,8 @@ static void
 test_gelu_forward (void)
 {
   static const double expected[N_Z] = {
-    -0.00404969409489031,
-    -0.15865525393145702,
-    -0.15426876936299344,
-    0.0,
-    0.34573123063700656,
-    0.841344746068543,
-    2.99595030590511,
+    -0.00404969409489031, -0.15865525393145702, -0.15426876936299344, 0.0,
+    0.34573123063700656, 0.841344746068543, 2.99595030590511
   };
   g_autoptr(NnActivation) act = make_activation ("gelu", NULL);
 
@@ -364,13 +309,8 @@ static void
 test_silu_forward (void)
 {
   static const double expected[N_Z] = {
-    -0.14227761953270035,
-    -0.2689414213699951,
-    -0.1887703343990727,
-    0.0,
-    0.3112296656009273,
-    0.7310585786300049,
-    2.8577223804672998,
+    -0.14227761953270035, -0.2689414213699951, -0.1887703343990727, 0.0,
+    0.3112296656009273, 0.7310585786300049, 2.8577223804672998
   };
   g_autoptr(NnActivation) act = make_activation ("silu", NULL);
 
@@ -382,15 +322,9 @@ test_softmax_forward (void)
 {
   static const double z[9] = { 1.0, 2.0, 3.0, 0.0, 0.0, 0.0, -1.0, 0.5, -2.0 };
   static const double expected[9] = {
-    0.09003057317038045,
-    0.2447284710547976,
-    0.6652409557748218,
-    0.3333333333333333,
-    0.3333333333333333,
-    0.3333333333333333,
-    0.17095278019779026,
-    0.7661572065563422,
-    0.0628900132458675,
+    0.09003057317038045, 0.2447284710547976, 0.6652409557748218,
+    0.3333333333333333, 0.3333333333333333, 0.3333333333333333,
+    0.17095278019779026, 0.7661572065563422, 0.0628900132458675
   };
   /* Each row on its own: the same as a batch of one. */
   g_autoptr(NnActivation) act = make_activation ("softmax", NULL);
@@ -671,7 +605,13 @@ test_registered_names (void)
       gboolean         ok;
 
       CU_ASSERT_PTR_NOT_NULL_FATAL (act);
-      ok = g_strv_contains ((const char * const *) names, name) && g_strcmp0 (nn_activation_get_name (act), name) == 0 && NN_ACTIVATION_GET_CLASS (act)->description != NULL && *NN_ACTIVATION_GET_CLASS (act)->description != '\0' && strchr (NN_ACTIVATION_GET_CLASS (act)->description, '\n') == NULL && g_str_has_prefix (G_OBJECT_TYPE_NAME (act), "Nn") && g_str_has_suffix (G_OBJECT_TYPE_NAME (act), "Activation");
+      ok = g_strv_contains ((const char * const *) names, name) &&
+           g_strcmp0 (nn_activation_get_name (act), name) == 0 &&
+           NN_ACTIVATION_GET_CLASS (act)->description != NULL &&
+           *NN_ACTIVATION_GET_CLASS (act)->description != '\0' &&
+           strchr (NN_ACTIVATION_GET_CLASS (act)->description, '\n') == NULL &&
+           g_str_has_prefix (G_OBJECT_TYPE_NAME (act), "Nn") &&
+           g_str_has_suffix (G_OBJECT_TYPE_NAME (act), "Activation");
       CU_assertImplementation (ok, __LINE__, msg, __FILE__, "", CU_FALSE);
     }
 }

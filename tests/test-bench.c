@@ -265,7 +265,9 @@ test_split_products_are_exact (void)
         for (gsize i = 0; i < nn_matrix_size (c1); i++)
           if (!nn_test_close (c1->data[i], c3->data[i], 0, 4.0 * k * NN_REAL_EPSILON))
             {
-              NN_CHECK (FALSE, "%u×%u×%u, transposes %d %d: element %" G_GSIZE_FORMAT " is %.9g on 3 threads, %.9g on 1", m, n, k, ta, tb, i,
+              NN_CHECK (FALSE,
+                        "%u×%u×%u, transposes %d %d: element %" G_GSIZE_FORMAT " is %.9g on 3 threads, %.9g on 1",
+                        m, n, k, ta, tb, i,
                         (double) c3->data[i], (double) c1->data[i]);
               break;
             }

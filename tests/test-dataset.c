@@ -990,11 +990,9 @@ test_fashion_mnist (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(NnDataset) data = NULL;
   const NnMatrix *x, *y;
-  gboolean        seen[10] = {
-           FALSE,
-  };
-  nn_real lo = 255, hi = 0;
-  gint64  start = g_get_monotonic_time ();
+  gboolean        seen[10] = { FALSE };
+  nn_real         lo = 255, hi = 0;
+  gint64          start = g_get_monotonic_time ();
 
   data = nn_dataset_new_from_idx_files (FASHION_MNIST_DIR "/train-images-idx3-ubyte.gz",
                                         FASHION_MNIST_DIR "/train-labels-idx1-ubyte.gz", &error);

@@ -362,36 +362,20 @@ load_good_at (int         test_line,
 }
 #define LOAD_GOOD(text) load_good_at (__LINE__, (text))
 
-#define ASSERT_GOOD(text) \
-  G_STMT_START \
-  { \
-    NnExperiment *_e = load_good_at (__LINE__, (text)); \
-    g_clear_object (&_e); \
-  } \
-  G_STMT_END
+/* clang-format off */
+#define ASSERT_GOOD(text)                                   \
+  G_STMT_START {                                            \
+    NnExperiment *_e = load_good_at (__LINE__, (text));     \
+    g_clear_object (&_e);                                   \
+  } G_STMT_END
+/* clang-format on */
 
 static void
 test_numbers_are_decimal (void)
 {
   static const char * const not_numbers[] = {
-    "0x10",
-    "0x1p-3",
-    "0X1P-3",
-    "inf",
-    "-inf",
-    "Infinity",
-    "nan",
-    "NAN",
-    "' 0.5'",
-    "'0.5\t'",
-    "1_0",
-    "1e",
-    "e3",
-    ".",
-    "+",
-    "0.5f",
-    "--1",
-    "'\n0.5'",
+    "0x10", "0x1p-3", "0X1P-3", "inf", "-inf", "Infinity", "nan", "NAN", "' 0.5'", "'0.5\t'",
+    "1_0", "1e", "e3", ".", "+", "0.5f", "--1", "'\n0.5'"
   };
   static const struct
   {

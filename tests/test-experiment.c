@@ -1078,15 +1078,15 @@ load_text (const char *dir,
 static void
 test_schedule_sets_each_epochs_rate (void)
 {
+  static const char text[] =
+    "data: {source: iris, positive: setosa}\n"
+    "model: {layers: [{units: 1, activation: sigmoid}]}\n"
+    "optimizer: {name: sgd, learning_rate: 0.4}\n"
+    "train: {epochs: 6, schedule: {name: step, step_size: 2, gamma: 0.5}, clip_norm: 1.0}\n";
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *run = g_build_filename (dir, "run", NULL);
-  g_autoptr(NnExperiment) e = load_text (dir,
-                                          "data: {source: iris, positive: setosa}\n"
-                                          "model: {layers: [{units: 1, activation: sigmoid}]}\n"
-                                          "optimizer: {name: sgd, learning_rate: 0.4}\n"
-                                          "train: {epochs: 6, schedule: {name: step, step_size: 2, gamma: 0.5}, clip_norm: 1.0}\n",
-                                          &error);
+  g_autoptr(NnExperiment) e = load_text (dir, text, &error);
   g_auto(GStrv) rates = NULL;
   const char *expected[] = { "0.4", "0.4", "0.2", "0.2", "0.1", "0.1" };
 
@@ -1133,18 +1133,18 @@ test_bad_training_keys (void)
 static void
 test_early_stopping_restores_best (void)
 {
+  /* A learning rate far too high makes the validation loss wander. */
+  static const char text[] =
+    "seed: 3\n"
+    "data: {source: iris, task: multiclass, scale: minmax, split: {validation: 0.3}}\n"
+    "model: {layers: [{units: 8, activation: relu}, {units: 3, activation: softmax}]}\n"
+    "optimizer: {name: sgd, learning_rate: 0.5}\n"
+    "train: {epochs: 400, batch_size: 8,\n"
+    "        early_stopping: {monitor: val_loss, patience: 5, restore_best: true}}\n";
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *run = g_build_filename (dir, "run", NULL);
-  /* A learning rate far too high makes the validation loss wander. */
-  g_autoptr(NnExperiment) e = load_text (dir,
-                                          "seed: 3\n"
-                                          "data: {source: iris, task: multiclass, scale: minmax, split: {validation: 0.3}}\n"
-                                          "model: {layers: [{units: 8, activation: relu}, {units: 3, activation: softmax}]}\n"
-                                          "optimizer: {name: sgd, learning_rate: 0.5}\n"
-                                          "train: {epochs: 400, batch_size: 8,\n"
-                                          "        early_stopping: {monitor: val_loss, patience: 5, restore_best: true}}\n",
-                                          &error);
+  g_autoptr(NnExperiment) e = load_text (dir, text, &error);
   g_auto(GStrv) val = NULL;
   g_autofree char *reason = NULL;
   double           best = G_MAXDOUBLE;

@@ -23,11 +23,8 @@
 #define KINK_MARGIN (4 * NN_TEST_FD_STEP)
 
 static const char * const builtin_losses[] = {
-  "binary_crossentropy",
-  "categorical_crossentropy",
-  "huber",
-  "mean_absolute_error",
-  "mean_squared_error",
+  "binary_crossentropy", "categorical_crossentropy", "huber", "mean_absolute_error",
+  "mean_squared_error"
 };
 
 /* Helpers */
@@ -118,7 +115,9 @@ draw_data (GRand    *rand,
 
               pred->data[i] = (nn_real) g_rand_double_range (rand, -scale, scale);
               d = fabs ((double) pred->data[i] - (double) target->data[i]);
-              if (mode == DRAW_REAL || (mode == DRAW_REAL_AVOID_ZERO && d >= KINK_MARGIN) || (mode == DRAW_REAL_AVOID_DELTA && fabs (d - delta) >= KINK_MARGIN))
+              if (mode == DRAW_REAL ||
+                  (mode == DRAW_REAL_AVOID_ZERO && d >= KINK_MARGIN) ||
+                  (mode == DRAW_REAL_AVOID_DELTA && fabs (d - delta) >= KINK_MARGIN))
                 break;
             }
           break;
@@ -182,7 +181,8 @@ check_loss_fd (NnLoss     *loss,
 
       numeric = (l_plus - l_minus) / ((double) p_plus - (double) p_minus);
       analytic = grad->data[i];
-      ratio = fabs (analytic - numeric) / (NN_TEST_FD_ATOL + NN_TEST_FD_RTOL * MAX (fabs (analytic), fabs (numeric)));
+      ratio = fabs (analytic - numeric) /
+              (NN_TEST_FD_ATOL + NN_TEST_FD_RTOL * MAX (fabs (analytic), fabs (numeric)));
       if (ratio > worst_ratio)
         {
           worst_ratio = ratio;
@@ -609,7 +609,13 @@ test_registered_names (void)
       gboolean         ok;
 
       CU_ASSERT_PTR_NOT_NULL_FATAL (loss);
-      ok = g_strv_contains ((const char * const *) names, name) && g_strcmp0 (nn_loss_get_name (loss), name) == 0 && NN_LOSS_GET_CLASS (loss)->description != NULL && *NN_LOSS_GET_CLASS (loss)->description != '\0' && strchr (NN_LOSS_GET_CLASS (loss)->description, '\n') == NULL && g_str_has_prefix (G_OBJECT_TYPE_NAME (loss), "Nn") && g_str_has_suffix (G_OBJECT_TYPE_NAME (loss), "Loss");
+      ok = g_strv_contains ((const char * const *) names, name) &&
+           g_strcmp0 (nn_loss_get_name (loss), name) == 0 &&
+           NN_LOSS_GET_CLASS (loss)->description != NULL &&
+           *NN_LOSS_GET_CLASS (loss)->description != '\0' &&
+           strchr (NN_LOSS_GET_CLASS (loss)->description, '\n') == NULL &&
+           g_str_has_prefix (G_OBJECT_TYPE_NAME (loss), "Nn") &&
+           g_str_has_suffix (G_OBJECT_TYPE_NAME (loss), "Loss");
       CU_assertImplementation (ok, __LINE__, msg, __FILE__, "", CU_FALSE);
     }
 }

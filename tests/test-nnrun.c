@@ -468,13 +468,14 @@ interrupt_run (const char *experiment,
 static void
 test_interrupt_and_resume (void)
 {
+  static const char yaml[] =
+    "seed: 2\n"
+    "data: {source: iris, task: multiclass, scale: minmax, split: {validation: 0.2}}\n"
+    "model: {layers: [{units: 8, activation: tanh}, {units: 3, activation: softmax}]}\n"
+    "optimizer: {name: adam, learning_rate: 0.001}\n"
+    "train: {epochs: 1500, batch_size: 1}\n";
   g_autofree char *dir = nn_test_new_dir ();
-  g_autofree char *experiment = nn_test_write_file (dir, "long.yaml",
-                                                    "seed: 2\n"
-                                                    "data: {source: iris, task: multiclass, scale: minmax, split: {validation: 0.2}}\n"
-                                                    "model: {layers: [{units: 8, activation: tanh}, {units: 3, activation: softmax}]}\n"
-                                                    "optimizer: {name: adam, learning_rate: 0.001}\n"
-                                                    "train: {epochs: 1500, batch_size: 1}\n");
+  g_autofree char *experiment = nn_test_write_file (dir, "long.yaml", yaml);
   int              signals[] = { SIGINT, SIGTERM };
 
   for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
@@ -716,11 +717,12 @@ check_whole_run (const char *run,
 static void
 test_closed_stdout_does_not_stop_a_run (void)
 {
+  static const char yaml[] =
+    "data: {source: iris, split: {validation: 0.2}}\n"
+    "model: {layers: [{units: 4, activation: tanh}, {units: 3, activation: softmax}]}\n"
+    "train: {epochs: 20, batch_size: 16}\n";
   g_autofree char *dir = nn_test_new_dir ();
-  g_autofree char *experiment = nn_test_write_file (dir, "exp.yaml",
-                                                    "data: {source: iris, split: {validation: 0.2}}\n"
-                                                    "model: {layers: [{units: 4, activation: tanh}, {units: 3, activation: softmax}]}\n"
-                                                    "train: {epochs: 20, batch_size: 16}\n");
+  g_autofree char *experiment = nn_test_write_file (dir, "exp.yaml", yaml);
   const char      *modes[] = { "--threads=1", "--json" }; /* plain text, JSON */
 
   for (guint i = 0; i < G_N_ELEMENTS (modes); i++)
@@ -742,13 +744,15 @@ test_closed_stdout_does_not_stop_a_run (void)
 static void
 test_unwritable_stdout (void)
 {
+  static const char yaml[] =
+    "data: {source: iris}\n"
+    "model: {layers: [{units: 3, activation: softmax}]}\n"
+    "train: {epochs: 3}\n";
+  static const char csv[] =
+    "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n";
   g_autofree char *dir = nn_test_new_dir ();
-  g_autofree char *experiment = nn_test_write_file (dir, "exp.yaml",
-                                                    "data: {source: iris}\n"
-                                                    "model: {layers: [{units: 3, activation: softmax}]}\n"
-                                                    "train: {epochs: 3}\n");
-  g_autofree char *rows = nn_test_write_file (dir, "rows.csv",
-                                              "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n");
+  g_autofree char *experiment = nn_test_write_file (dir, "exp.yaml", yaml);
+  g_autofree char *rows = nn_test_write_file (dir, "rows.csv", csv);
   g_autofree char *run = g_build_filename (dir, "run", NULL);
   const char      *train[] = { "train", experiment, "--out", run, NULL };
   const char      *eval[] = { "eval", run, "iris", NULL };

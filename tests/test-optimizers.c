@@ -28,15 +28,7 @@
 #define N_WEIGHTS 6
 
 static const double initial_params[N_VALUES] = {
-  0.5,
-  -1.2,
-  0.8,
-  1.5,
-  -0.7,
-  -0.9,
-  0.6,
-  -1.1,
-  1.3,
+  0.5, -1.2, 0.8, 1.5, -0.7, -0.9, 0.6, -1.1, 1.3
 };
 
 static const double gradients[N_STEPS][N_VALUES] = {
@@ -332,11 +324,17 @@ AGAINST_TORCH (adam_amsgrad, "adam", "learning_rate=0.1 beta2=0.9 weight_decay=0
 AGAINST_TORCH (adamw, "adamw", "")
 AGAINST_TORCH (adamw_options, "adamw", "learning_rate=0.1 beta1=0.8 weight_decay=0.5 epsilon=1e-3")
 AGAINST_TORCH (rmsprop, "rmsprop", "")
-AGAINST_TORCH (rmsprop_centered, "rmsprop", "learning_rate=0.05 alpha=0.9 centered=true momentum=0.9 weight_decay=0.1")
+AGAINST_TORCH (rmsprop_centered,
+               "rmsprop",
+               "learning_rate=0.05 alpha=0.9 centered=true momentum=0.9 weight_decay=0.1")
 AGAINST_TORCH (adagrad, "adagrad", "")
-AGAINST_TORCH (adagrad_options, "adagrad", "learning_rate=0.1 lr_decay=0.1 initial_accumulator_value=0.5 weight_decay=0.1")
+AGAINST_TORCH (adagrad_options,
+               "adagrad",
+               "learning_rate=0.1 lr_decay=0.1 initial_accumulator_value=0.5 weight_decay=0.1")
 AGAINST_TORCH (rprop, "rprop", "")
-AGAINST_TORCH (rprop_options, "rprop", "learning_rate=0.01 eta_minus=0.3 eta_plus=1.5 step_min=0.005 step_max=0.02")
+AGAINST_TORCH (rprop_options,
+               "rprop",
+               "learning_rate=0.01 eta_minus=0.3 eta_plus=1.5 step_min=0.005 step_max=0.02")
 
 /* Defaults and ranges */
 

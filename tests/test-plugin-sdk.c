@@ -936,8 +936,8 @@ test_experiment_plugin_path (void)
   g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "NN_PLUGIN_PATH", path, TRUE);
   g_autofree char *experiment = write_experiment (dir, "", "{name: swish, beta: 0.5}");
   g_autofree char *err = NULL;
-  int              status = nn_test_spawn (envp, NULL, &err, g_getenv ("NNRUN"), "train", experiment, "--quiet",
-                                           NULL);
+  int              status = nn_test_spawn (envp, NULL, &err, g_getenv ("NNRUN"),
+                                           "train", experiment, "--quiet", NULL);
 
   NN_CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s", status, err);
 }

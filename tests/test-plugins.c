@@ -10,24 +10,13 @@
 #include "nn-test.h"
 
 static const char * const builtin_activations[] = {
-  "elu",
-  "gelu",
-  "leaky_relu",
-  "linear",
-  "relu",
-  "sigmoid",
-  "silu",
-  "softmax",
-  "softplus",
-  "tanh",
+  "elu", "gelu", "leaky_relu", "linear", "relu", "sigmoid", "silu", "softmax",
+  "softplus", "tanh"
 };
 
 static const char * const builtin_losses[] = {
-  "binary_crossentropy",
-  "categorical_crossentropy",
-  "huber",
-  "mean_absolute_error",
-  "mean_squared_error",
+  "binary_crossentropy", "categorical_crossentropy", "huber", "mean_absolute_error",
+  "mean_squared_error"
 };
 
 typedef struct

@@ -618,7 +618,8 @@ test_categorical_crossentropy_loss_is_the_scalar_form (void)
         guint n = l < MAX_LENGTH ? l + 1 : lengths[l - MAX_LENGTH];
         g_autoptr(NnMatrix) pred = nn_matrix_new (1, n);
         g_autoptr(NnMatrix) target = nn_matrix_new (1, n);
-        double got, want;
+        double   got, want;
+        gboolean same;
 
         for (gsize i = 0; i < n; i++)
           {
@@ -638,9 +639,10 @@ test_categorical_crossentropy_loss_is_the_scalar_form (void)
           }
         got = nn_loss_compute (loss, pred, target);
         want = categorical_crossentropy_plain (pred, target);
-        if (!(isnan (want) ? isnan (got) : isinf (want) ? got == want
-                                                        : nn_test_close (got, want, 8 * NN_REAL_EPSILON, 0)) &&
-            bad++ == 0)
+        same = isnan (want)   ? isnan (got)
+               : isinf (want) ? got == want
+                              : nn_test_close (got, want, 8 * NN_REAL_EPSILON, 0);
+        if (!same && bad++ == 0)
           NN_CHECK (FALSE, "length %u, p = %g at %u: %.12g, the scalar form %.12g", n,
                     s < G_N_ELEMENTS (special) ? special[s] : 0.5, n / 3, got, want);
       }

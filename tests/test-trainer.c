@@ -58,7 +58,11 @@ same_history (GArray *a,
  * clipping, passes it on as the epoch value `max_gradient_norm`, and stops
  * training at the first epoch where it falls below a threshold. */
 #define TEST_TYPE_GRADIENT_WATCH (test_gradient_watch_get_type ())
-G_DECLARE_FINAL_TYPE (TestGradientWatch, test_gradient_watch, TEST, GRADIENT_WATCH, NnTrainerCallback)
+G_DECLARE_FINAL_TYPE (TestGradientWatch,
+                      test_gradient_watch,
+                      TEST,
+                      GRADIENT_WATCH,
+                      NnTrainerCallback)
 
 struct _TestGradientWatch
 {

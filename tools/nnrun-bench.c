@@ -561,13 +561,12 @@ scale_bytes (const guint8 *src,
   for (; j + SCALE_LANES <= n; j += SCALE_LANES)
     {
       ScaleBytes b;
+      ScaleInts  wide;
       ScaleVec   r;
 
       memcpy (&b, src + j, sizeof b);
-      r = __builtin_convertvector(__builtin_convertvector(__builtin_convertvector(b, ScaleShorts),
-                                                          ScaleInts),
-                                  ScaleVec) *
-          scale;
+      wide = __builtin_convertvector(__builtin_convertvector(b, ScaleShorts), ScaleInts);
+      r = __builtin_convertvector(wide, ScaleVec) * scale;
       memcpy (dst + j, &r, sizeof r);
     }
   for (; j < n; j++)
@@ -842,6 +841,12 @@ int
 nnrun_cmd_bench (int    argc,
                  char **argv)
 {
+  static const char summary[] =
+    "Trains fixed workloads in this process and reports time per epoch, samples/s,\n"
+    "GFLOP/s of the matrix products, and their ratio to a plain BLAS run of the same\n"
+    "products and to a measured FMA peak.\n"
+    "  w1  iris-tiny: Iris 4-16-3, full batch, 5000 epochs\n"
+    "  w2  fmnist-mlp: Fashion-MNIST 784-256-128-10, batch 128, 3 epochs";
   gint             threads = 1, epochs = 0;
   gboolean         json = FALSE;
   g_autofree char *data_dir = NULL;
@@ -863,12 +868,7 @@ nnrun_cmd_bench (int    argc,
   };
 
   context = g_option_context_new ("[w1|w2|all] - the speed benchmark");
-  g_option_context_set_summary (context,
-                                "Trains fixed workloads in this process and reports time per epoch, samples/s,\n"
-                                "GFLOP/s of the matrix products, and their ratio to a plain BLAS run of the same\n"
-                                "products and to a measured FMA peak.\n"
-                                "  w1  iris-tiny: Iris 4-16-3, full batch, 5000 epochs\n"
-                                "  w2  fmnist-mlp: Fashion-MNIST 784-256-128-10, batch 128, 3 epochs");
+  g_option_context_set_summary (context, summary);
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return nnrun_usage_error (context, error->message);

@@ -179,6 +179,12 @@ int
 nnrun_cmd_new_plugin (int    argc,
                       char **argv)
 {
+  static const char summary[] =
+    "Writes DIR/NAME.c, a complete plugin that registers NAME (an identity-like\n"
+    "activation, the mean squared error, or gradient descent with momentum), and\n"
+    "DIR/meson.build, or adds NAME to the meson.build already in DIR. It builds,\n"
+    "loads and passes check-plugin as it is: edit the functions marked EDIT. DIR\n"
+    "is ./NAME by default.";
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   const GOptionEntry entries[] = { G_OPTION_ENTRY_NULL };
@@ -197,12 +203,7 @@ nnrun_cmd_new_plugin (int    argc,
 
   context = g_option_context_new ("activation|loss|optimizer NAME [DIR] - start a plugin");
   g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_summary (context,
-                                "Writes DIR/NAME.c, a complete plugin that registers NAME (an identity-like\n"
-                                "activation, the mean squared error, or gradient descent with momentum), and\n"
-                                "DIR/meson.build, or adds NAME to the meson.build already in DIR. It builds,\n"
-                                "loads and passes check-plugin as it is: edit the functions marked EDIT. DIR\n"
-                                "is ./NAME by default.");
+  g_option_context_set_summary (context, summary);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return nnrun_usage_error (context, error->message);
   if (argc < 3 || argc > 4)

@@ -878,6 +878,10 @@ int
 nnrun_cmd_plot (int    argc,
                 char **argv)
 {
+  static const char summary[] =
+    "Draws the training and validation loss and the first metric of each run,\n"
+    "from RUN_DIR/history.csv, against the epoch into loss.svg and loss.png.\n"
+    "Several runs are overlaid, one colour per run, into --out DIR.";
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char   *out_dir = NULL;
@@ -893,10 +897,7 @@ nnrun_cmd_plot (int    argc,
 
   context = g_option_context_new ("RUN_DIR... - plot the loss and first metric of runs");
   g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_summary (context,
-                                "Draws the training and validation loss and the first metric of each run,\n"
-                                "from RUN_DIR/history.csv, against the epoch into loss.svg and loss.png.\n"
-                                "Several runs are overlaid, one colour per run, into --out DIR.");
+  g_option_context_set_summary (context, summary);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return nnrun_usage_error (context, error->message);
   if (argc < 2)

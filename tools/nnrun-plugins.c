@@ -210,6 +210,11 @@ int
 nnrun_cmd_plugins (int    argc,
                    char **argv)
 {
+  static const char summary[] =
+    "Without NAME: every activation, loss, optimizer and schedule, with its\n"
+    "description and the file it comes from, and every plugin file that could not\n"
+    "be loaded, with the reason. With NAME: its description, its parameters (type,\n"
+    "default, allowed values) and how an experiment file names it.";
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   const GOptionEntry entries[] = { G_OPTION_ENTRY_NULL };
@@ -218,11 +223,7 @@ nnrun_cmd_plugins (int    argc,
 
   context = g_option_context_new ("[NAME] - list the plugins, or describe one");
   g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_summary (context,
-                                "Without NAME: every activation, loss, optimizer and schedule, with its\n"
-                                "description and the file it comes from, and every plugin file that could not\n"
-                                "be loaded, with the reason. With NAME: its description, its parameters (type,\n"
-                                "default, allowed values) and how an experiment file names it.");
+  g_option_context_set_summary (context, summary);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return nnrun_usage_error (context, error->message);
   if (argc > 2)
@@ -315,6 +316,7 @@ collect_types (const char *arg,
   g_autofree GType *named = NULL;
   GType             refused = G_TYPE_INVALID;
   NnRegistryKind    kind = NN_REGISTRY_ACTIVATION;
+  const char       *kind_name;
   guint             n_named = 0, n_before = types->len;
 
   if (looks_like_file (arg))
@@ -337,15 +339,16 @@ collect_types (const char *arg,
     return EXIT_OK;
 
   nn_registry_kind_for_type (refused, &kind);
+  kind_name = nn_registry_kind_get_name (kind);
   /* The library's own optimizers and schedules are not plugins. */
   if (is_builtin (refused))
     g_printerr ("nnrun: '%s' is %s %s built into nn, not a plugin; check-plugin checks "
                 "plugins\n",
-                arg, strchr ("aeiou", nn_registry_kind_get_name (kind)[0]) ? "an" : "a", nn_registry_kind_get_name (kind));
+                arg, strchr ("aeiou", kind_name[0]) ? "an" : "a", kind_name);
   else
     g_printerr ("nnrun: '%s' is a %s; check-plugin checks activations, losses and "
                 "optimizers\n",
-                arg, nn_registry_kind_get_name (kind));
+                arg, kind_name);
   return EXIT_BAD_INPUT;
 }
 
@@ -359,15 +362,8 @@ static void
 print_table (GPtrArray *results)
 {
   static const char * const headers[] = {
-    "class",
-    "kind",
-    "setting",
-    "domain",
-    "points",
-    "kinks",
-    "max abs err",
-    "max rel err",
-    "result",
+    "class", "kind", "setting", "domain", "points", "kinks", "max abs err", "max rel err",
+    "result"
   };
   enum { N_COLUMNS = G_N_ELEMENTS (headers) };
   g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
@@ -473,6 +469,16 @@ int
 nnrun_cmd_check_plugin (int    argc,
                         char **argv)
 {
+  static const char summary[] =
+    "Checks each activation and loss of a plugin file (loaded alone), or the one\n"
+    "registered under NAME: backward (or a loss's gradient) against central\n"
+    "finite differences at random points of several scales and batch sizes,\n"
+    "forward determinism, finite outputs, and independent rows, with the default\n"
+    "parameters and with each parameter set away from its default. An optimizer\n"
+    "takes 200 steps on a convex quadratic: finite, falling, deterministic, and\n"
+    "resumed from its saved state exactly. The file is loaded in a child process\n"
+    "first: a crash or exit() there is reported by file, with status 2.\n"
+    "Exit status: 0 when all pass, 1 when one fails, 2 on a usage or load error.";
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (GType));
@@ -490,16 +496,7 @@ nnrun_cmd_check_plugin (int    argc,
 
   context = g_option_context_new ("NAME|FILE.so... - check the derivatives of plugins");
   g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_summary (context,
-                                "Checks each activation and loss of a plugin file (loaded alone), or the one\n"
-                                "registered under NAME: backward (or a loss's gradient) against central\n"
-                                "finite differences at random points of several scales and batch sizes,\n"
-                                "forward determinism, finite outputs, and independent rows, with the default\n"
-                                "parameters and with each parameter set away from its default. An optimizer\n"
-                                "takes 200 steps on a convex quadratic: finite, falling, deterministic, and\n"
-                                "resumed from its saved state exactly. The file is loaded in a child process\n"
-                                "first: a crash or exit() there is reported by file, with status 2.\n"
-                                "Exit status: 0 when all pass, 1 when one fails, 2 on a usage or load error.");
+  g_option_context_set_summary (context, summary);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return nnrun_usage_error (context, error->message);
   if (all && argc > 1)

@@ -235,6 +235,9 @@ static int
 cmd_validate (int    argc,
               char **argv)
 {
+  static const char summary[] =
+    "Checks the experiment whole, loads its data, and prints it resolved:\n"
+    "every default and override applied, as a run saves it in config.yaml.";
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(NnExperiment) experiment = NULL;
@@ -249,9 +252,7 @@ cmd_validate (int    argc,
 
   context = g_option_context_new ("EXPERIMENT.yaml - check an experiment file");
   g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_summary (context,
-                                "Checks the experiment whole, loads its data, and prints it resolved:\n"
-                                "every default and override applied, as a run saves it in config.yaml.");
+  g_option_context_set_summary (context, summary);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return nnrun_usage_error (context, error->message);
   if ((status = check_one_experiment (context, "validate", argc)) != 0)
@@ -401,6 +402,9 @@ static int
 cmd_train (int    argc,
            char **argv)
 {
+  static const char summary[] =
+    "Reads the experiment, checks it whole, trains, and writes history.csv and\n"
+    "summary.json into the run directory.";
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GError) commit_error = NULL;
@@ -432,9 +436,7 @@ cmd_train (int    argc,
 
   context = g_option_context_new ("EXPERIMENT.yaml - train the experiment's model");
   g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_summary (context,
-                                "Reads the experiment, checks it whole, trains, and writes history.csv and\n"
-                                "summary.json into the run directory.");
+  g_option_context_set_summary (context, summary);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return nnrun_usage_error (context, error->message);
   if ((status = check_one_experiment (context, "train", argc)) != 0)

@@ -33,7 +33,14 @@ struct _SwishActivation
 /* The type, registered under the name that experiment files use. A type
  * name must be unique among all the plugins loaded: hence no Nn prefix,
  * which the built-in plugins use. */
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (SwishActivation, swish_activation, NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL, g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME, g_define_type_id, "swish", 0);)
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (SwishActivation,
+                                swish_activation,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
+                                g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
+                                                                g_define_type_id,
+                                                                "swish",
+                                                                0);)
 
 enum {
   PROP_0,

@@ -27,7 +27,10 @@ struct _NnAdagradOptimizer
   GPtrArray *sum; /* NnMatrix per parameter: S */
 };
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (NnAdagradOptimizer, nn_adagrad_optimizer, NN_TYPE_OPTIMIZER, nn_registry_ensure_extension_points ();
+G_DEFINE_FINAL_TYPE_WITH_CODE (NnAdagradOptimizer,
+                               nn_adagrad_optimizer,
+                               NN_TYPE_OPTIMIZER,
+                               nn_registry_ensure_extension_points ();
                                g_io_extension_point_implement (NN_OPTIMIZER_EXTENSION_POINT_NAME,
                                                                g_define_type_id,
                                                                "adagrad",

@@ -39,11 +39,13 @@ typedef struct
   GPtrArray *max_exp_avg_sq; /* running maximum of v, with amsgrad only */
 } NnAdamOptimizerPrivate;
 
-G_DEFINE_TYPE_WITH_CODE (NnAdamOptimizer, nn_adam_optimizer, NN_TYPE_OPTIMIZER, G_ADD_PRIVATE (NnAdamOptimizer) nn_registry_ensure_extension_points ();
+/* clang-format off */
+G_DEFINE_TYPE_WITH_CODE (NnAdamOptimizer, nn_adam_optimizer, NN_TYPE_OPTIMIZER,
+                         G_ADD_PRIVATE (NnAdamOptimizer)
+                         nn_registry_ensure_extension_points ();
                          g_io_extension_point_implement (NN_OPTIMIZER_EXTENSION_POINT_NAME,
-                                                         g_define_type_id,
-                                                         "adam",
-                                                         0))
+                                                         g_define_type_id, "adam", 0))
+/* clang-format on */
 
 enum {
   PROP_0,
@@ -243,9 +245,7 @@ nn_adam_optimizer_class_install_properties (NnAdamOptimizerClass *klass,
   GObjectClass     *object_class = G_OBJECT_CLASS (klass);
   const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
                             G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
-  GParamSpec *properties[N_PROPS] = {
-    NULL,
-  };
+  GParamSpec *properties[N_PROPS] = { NULL };
 
   klass->decoupled_weight_decay = decoupled_weight_decay;
   /* GObject does not let a subclass inherit these. */

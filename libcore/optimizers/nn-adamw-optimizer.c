@@ -25,7 +25,10 @@ struct _NnAdamwOptimizer
   NnAdamOptimizer parent_instance;
 };
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (NnAdamwOptimizer, nn_adamw_optimizer, NN_TYPE_ADAM_OPTIMIZER, nn_registry_ensure_extension_points ();
+G_DEFINE_FINAL_TYPE_WITH_CODE (NnAdamwOptimizer,
+                               nn_adamw_optimizer,
+                               NN_TYPE_ADAM_OPTIMIZER,
+                               nn_registry_ensure_extension_points ();
                                g_io_extension_point_implement (NN_OPTIMIZER_EXTENSION_POINT_NAME,
                                                                g_define_type_id,
                                                                "adamw",

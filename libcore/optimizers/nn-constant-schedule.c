@@ -15,7 +15,10 @@ struct _NnConstantSchedule
   NnSchedule parent_instance;
 };
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (NnConstantSchedule, nn_constant_schedule, NN_TYPE_SCHEDULE, nn_registry_ensure_extension_points ();
+G_DEFINE_FINAL_TYPE_WITH_CODE (NnConstantSchedule,
+                               nn_constant_schedule,
+                               NN_TYPE_SCHEDULE,
+                               nn_registry_ensure_extension_points ();
                                g_io_extension_point_implement (NN_SCHEDULE_EXTENSION_POINT_NAME,
                                                                g_define_type_id,
                                                                "constant",

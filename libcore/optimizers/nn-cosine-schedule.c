@@ -27,7 +27,10 @@ struct _NnCosineSchedule
   double eta_min;
 };
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (NnCosineSchedule, nn_cosine_schedule, NN_TYPE_SCHEDULE, nn_registry_ensure_extension_points ();
+G_DEFINE_FINAL_TYPE_WITH_CODE (NnCosineSchedule,
+                               nn_cosine_schedule,
+                               NN_TYPE_SCHEDULE,
+                               nn_registry_ensure_extension_points ();
                                g_io_extension_point_implement (NN_SCHEDULE_EXTENSION_POINT_NAME,
                                                                g_define_type_id,
                                                                "cosine",

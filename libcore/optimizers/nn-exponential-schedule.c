@@ -23,7 +23,10 @@ struct _NnExponentialSchedule
   double gamma;
 };
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (NnExponentialSchedule, nn_exponential_schedule, NN_TYPE_SCHEDULE, nn_registry_ensure_extension_points ();
+G_DEFINE_FINAL_TYPE_WITH_CODE (NnExponentialSchedule,
+                               nn_exponential_schedule,
+                               NN_TYPE_SCHEDULE,
+                               nn_registry_ensure_extension_points ();
                                g_io_extension_point_implement (NN_SCHEDULE_EXTENSION_POINT_NAME,
                                                                g_define_type_id,
                                                                "exponential",

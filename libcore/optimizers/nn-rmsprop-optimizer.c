@@ -32,7 +32,10 @@ struct _NnRmspropOptimizer
   GPtrArray *momentum_buffer; /* b, when momentum > 0 */
 };
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (NnRmspropOptimizer, nn_rmsprop_optimizer, NN_TYPE_OPTIMIZER, nn_registry_ensure_extension_points ();
+G_DEFINE_FINAL_TYPE_WITH_CODE (NnRmspropOptimizer,
+                               nn_rmsprop_optimizer,
+                               NN_TYPE_OPTIMIZER,
+                               nn_registry_ensure_extension_points ();
                                g_io_extension_point_implement (NN_OPTIMIZER_EXTENSION_POINT_NAME,
                                                                g_define_type_id,
                                                                "rmsprop",

@@ -37,7 +37,10 @@ struct _NnRpropOptimizer
   GPtrArray *step_size; /* per-element step sizes */
 };
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (NnRpropOptimizer, nn_rprop_optimizer, NN_TYPE_OPTIMIZER, nn_registry_ensure_extension_points ();
+G_DEFINE_FINAL_TYPE_WITH_CODE (NnRpropOptimizer,
+                               nn_rprop_optimizer,
+                               NN_TYPE_OPTIMIZER,
+                               nn_registry_ensure_extension_points ();
                                g_io_extension_point_implement (NN_OPTIMIZER_EXTENSION_POINT_NAME,
                                                                g_define_type_id,
                                                                "rprop",

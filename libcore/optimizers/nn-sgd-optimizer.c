@@ -34,7 +34,10 @@ struct _NnSgdOptimizer
   GPtrArray *momentum_buffers; /* NnMatrix, one per parameter, or NULL */
 };
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (NnSgdOptimizer, nn_sgd_optimizer, NN_TYPE_OPTIMIZER, nn_registry_ensure_extension_points ();
+G_DEFINE_FINAL_TYPE_WITH_CODE (NnSgdOptimizer,
+                               nn_sgd_optimizer,
+                               NN_TYPE_OPTIMIZER,
+                               nn_registry_ensure_extension_points ();
                                g_io_extension_point_implement (NN_OPTIMIZER_EXTENSION_POINT_NAME,
                                                                g_define_type_id,
                                                                "sgd",

@@ -19,7 +19,14 @@ struct _NnEluActivation
   double alpha;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnEluActivation, nn_elu_activation, NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL, g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME, g_define_type_id, "elu", 0);)
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnEluActivation,
+                                nn_elu_activation,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
+                                g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
+                                                                g_define_type_id,
+                                                                "elu",
+                                                                0);)
 
 enum {
   PROP_0,

@@ -25,7 +25,14 @@ struct _NnGeluActivation
   NnActivation parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnGeluActivation, nn_gelu_activation, NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL, g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME, g_define_type_id, "gelu", 0);)
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnGeluActivation,
+                                nn_gelu_activation,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
+                                g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
+                                                                g_define_type_id,
+                                                                "gelu",
+                                                                0);)
 
 static void
 nn_gelu_activation_forward (NnActivation   *activation,

@@ -6,7 +6,11 @@
 #include "nn-lanes.h"
 
 #define NN_TYPE_LEAKY_RELU_ACTIVATION (nn_leaky_relu_activation_get_type ())
-G_DECLARE_FINAL_TYPE (NnLeakyReluActivation, nn_leaky_relu_activation, NN, LEAKY_RELU_ACTIVATION, NnActivation)
+G_DECLARE_FINAL_TYPE (NnLeakyReluActivation,
+                      nn_leaky_relu_activation,
+                      NN,
+                      LEAKY_RELU_ACTIVATION,
+                      NnActivation)
 
 /**
  * NnLeakyReluActivation:
@@ -22,7 +26,14 @@ struct _NnLeakyReluActivation
   double alpha;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnLeakyReluActivation, nn_leaky_relu_activation, NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL, g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME, g_define_type_id, "leaky_relu", 0);)
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnLeakyReluActivation,
+                                nn_leaky_relu_activation,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
+                                g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
+                                                                g_define_type_id,
+                                                                "leaky_relu",
+                                                                0);)
 
 enum {
   PROP_0,

@@ -19,7 +19,14 @@ struct _NnReluActivation
   NnActivation parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnReluActivation, nn_relu_activation, NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL, g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME, g_define_type_id, "relu", 0);)
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnReluActivation,
+                                nn_relu_activation,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
+                                g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
+                                                                g_define_type_id,
+                                                                "relu",
+                                                                0);)
 
 NN_SIMD_CLONES static void
 nn_relu_activation_forward (NnActivation   *activation,

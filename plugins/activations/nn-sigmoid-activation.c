@@ -20,7 +20,14 @@ struct _NnSigmoidActivation
   NnActivation parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnSigmoidActivation, nn_sigmoid_activation, NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL, g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME, g_define_type_id, "sigmoid", 0);)
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnSigmoidActivation,
+                                nn_sigmoid_activation,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
+                                g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
+                                                                g_define_type_id,
+                                                                "sigmoid",
+                                                                0);)
 
 #if !NN_REAL_IS_DOUBLE
 /* The sigmoid of each lane, in place: e^-|x|, then 1 / (1 + e) or

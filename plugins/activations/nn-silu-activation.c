@@ -16,7 +16,14 @@ struct _NnSiluActivation
   NnActivation parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnSiluActivation, nn_silu_activation, NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL, g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME, g_define_type_id, "silu", 0);)
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnSiluActivation,
+                                nn_silu_activation,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
+                                g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
+                                                                g_define_type_id,
+                                                                "silu",
+                                                                0);)
 
 /* sigma(x) and 1 - sigma(x) = sigma(-x), each without overflow or
  * cancellation: the exponential is only taken of -|x|. */

@@ -21,7 +21,14 @@ struct _NnSoftmaxActivation
   NnActivation parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnSoftmaxActivation, nn_softmax_activation, NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL, g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME, g_define_type_id, "softmax", 0);)
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnSoftmaxActivation,
+                                nn_softmax_activation,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
+                                g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
+                                                                g_define_type_id,
+                                                                "softmax",
+                                                                0);)
 
 /* Each row minus its maximum, so that every exponent is <= 0 and one of
  * each row is 0. */

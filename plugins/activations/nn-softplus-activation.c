@@ -23,7 +23,14 @@ struct _NnSoftplusActivation
   double threshold;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnSoftplusActivation, nn_softplus_activation, NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL, g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME, g_define_type_id, "softplus", 0);)
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnSoftplusActivation,
+                                nn_softplus_activation,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
+                                g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
+                                                                g_define_type_id,
+                                                                "softplus",
+                                                                0);)
 
 enum {
   PROP_0,

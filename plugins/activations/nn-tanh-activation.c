@@ -15,7 +15,14 @@ struct _NnTanhActivation
   NnActivation parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnTanhActivation, nn_tanh_activation, NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL, g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME, g_define_type_id, "tanh", 0);)
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnTanhActivation,
+                                nn_tanh_activation,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
+                                g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
+                                                                g_define_type_id,
+                                                                "tanh",
+                                                                0);)
 
 static void
 nn_tanh_activation_forward (NnActivation   *activation,

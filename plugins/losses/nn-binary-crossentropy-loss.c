@@ -3,7 +3,11 @@
 #include <nn.h>
 
 #define NN_TYPE_BINARY_CROSSENTROPY_LOSS (nn_binary_crossentropy_loss_get_type ())
-G_DECLARE_FINAL_TYPE (NnBinaryCrossentropyLoss, nn_binary_crossentropy_loss, NN, BINARY_CROSSENTROPY_LOSS, NnLoss)
+G_DECLARE_FINAL_TYPE (NnBinaryCrossentropyLoss,
+                      nn_binary_crossentropy_loss,
+                      NN,
+                      BINARY_CROSSENTROPY_LOSS,
+                      NnLoss)
 
 /**
  * NnBinaryCrossentropyLoss:
@@ -19,7 +23,14 @@ struct _NnBinaryCrossentropyLoss
   NnLoss parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnBinaryCrossentropyLoss, nn_binary_crossentropy_loss, NN_TYPE_LOSS, G_TYPE_FLAG_FINAL, g_io_extension_point_implement (NN_LOSS_EXTENSION_POINT_NAME, g_define_type_id, "binary_crossentropy", 0);)
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnBinaryCrossentropyLoss,
+                                nn_binary_crossentropy_loss,
+                                NN_TYPE_LOSS,
+                                G_TYPE_FLAG_FINAL,
+                                g_io_extension_point_implement (NN_LOSS_EXTENSION_POINT_NAME,
+                                                                g_define_type_id,
+                                                                "binary_crossentropy",
+                                                                0);)
 
 #define LOG_MIN (-100.0)
 #define GRAD_EPSILON 1e-12

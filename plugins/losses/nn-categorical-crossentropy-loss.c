@@ -6,7 +6,11 @@
 #include "nn-lanes.h"
 
 #define NN_TYPE_CATEGORICAL_CROSSENTROPY_LOSS (nn_categorical_crossentropy_loss_get_type ())
-G_DECLARE_FINAL_TYPE (NnCategoricalCrossentropyLoss, nn_categorical_crossentropy_loss, NN, CATEGORICAL_CROSSENTROPY_LOSS, NnLoss)
+G_DECLARE_FINAL_TYPE (NnCategoricalCrossentropyLoss,
+                      nn_categorical_crossentropy_loss,
+                      NN,
+                      CATEGORICAL_CROSSENTROPY_LOSS,
+                      NnLoss)
 
 /**
  * NnCategoricalCrossentropyLoss:
@@ -23,7 +27,14 @@ struct _NnCategoricalCrossentropyLoss
   NnLoss parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnCategoricalCrossentropyLoss, nn_categorical_crossentropy_loss, NN_TYPE_LOSS, G_TYPE_FLAG_FINAL, g_io_extension_point_implement (NN_LOSS_EXTENSION_POINT_NAME, g_define_type_id, "categorical_crossentropy", 0);)
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnCategoricalCrossentropyLoss,
+                                nn_categorical_crossentropy_loss,
+                                NN_TYPE_LOSS,
+                                G_TYPE_FLAG_FINAL,
+                                g_io_extension_point_implement (NN_LOSS_EXTENSION_POINT_NAME,
+                                                                g_define_type_id,
+                                                                "categorical_crossentropy",
+                                                                0);)
 
 /* The gradient goes NN_SIMD_BYTES of doubles at a time through the GCC and
  * Clang vector extensions, widened from #nn_real as the scalar form does,
@@ -156,9 +167,7 @@ nn_categorical_crossentropy_loss_gradient (NnLoss         *loss,
        * above those of smallest and at most those of +∞, as the sign bits
        * of two differences say. GCC would compare one element at a time
        * in the baseline clone. */
-      above = ~((WideMask) ((((WideBits) pw - smallest_bits - 1) |
-                             (infinity_bits - (WideBits) pw))) >>
-                63);
+      above = ~((WideMask) ((((WideBits) pw - smallest_bits - 1) | (infinity_bits - (WideBits) pw))) >> 63);
       pw = (WideVec) (((WideMask) pw & above) | ((WideMask) smallest & ~above));
       p = __builtin_convertvector(-tw / pw * inv_rows, NarrowVec);
       memcpy (gd + i, &p, sizeof p);

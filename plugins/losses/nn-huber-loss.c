@@ -19,7 +19,14 @@ struct _NnHuberLoss
   double delta;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnHuberLoss, nn_huber_loss, NN_TYPE_LOSS, G_TYPE_FLAG_FINAL, g_io_extension_point_implement (NN_LOSS_EXTENSION_POINT_NAME, g_define_type_id, "huber", 0);)
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnHuberLoss,
+                                nn_huber_loss,
+                                NN_TYPE_LOSS,
+                                G_TYPE_FLAG_FINAL,
+                                g_io_extension_point_implement (NN_LOSS_EXTENSION_POINT_NAME,
+                                                                g_define_type_id,
+                                                                "huber",
+                                                                0);)
 
 enum {
   PROP_0,

@@ -3,7 +3,11 @@
 #include <nn.h>
 
 #define NN_TYPE_MEAN_ABSOLUTE_ERROR_LOSS (nn_mean_absolute_error_loss_get_type ())
-G_DECLARE_FINAL_TYPE (NnMeanAbsoluteErrorLoss, nn_mean_absolute_error_loss, NN, MEAN_ABSOLUTE_ERROR_LOSS, NnLoss)
+G_DECLARE_FINAL_TYPE (NnMeanAbsoluteErrorLoss,
+                      nn_mean_absolute_error_loss,
+                      NN,
+                      MEAN_ABSOLUTE_ERROR_LOSS,
+                      NnLoss)
 
 /**
  * NnMeanAbsoluteErrorLoss:
@@ -16,7 +20,14 @@ struct _NnMeanAbsoluteErrorLoss
   NnLoss parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnMeanAbsoluteErrorLoss, nn_mean_absolute_error_loss, NN_TYPE_LOSS, G_TYPE_FLAG_FINAL, g_io_extension_point_implement (NN_LOSS_EXTENSION_POINT_NAME, g_define_type_id, "mean_absolute_error", 0);)
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnMeanAbsoluteErrorLoss,
+                                nn_mean_absolute_error_loss,
+                                NN_TYPE_LOSS,
+                                G_TYPE_FLAG_FINAL,
+                                g_io_extension_point_implement (NN_LOSS_EXTENSION_POINT_NAME,
+                                                                g_define_type_id,
+                                                                "mean_absolute_error",
+                                                                0);)
 
 static double
 nn_mean_absolute_error_loss_compute (NnLoss         *loss,
@@ -52,8 +63,9 @@ nn_mean_absolute_error_loss_gradient (NnLoss         *loss,
     {
       nn_real d = pd[i] - td[i];
 
-      gd[i] = d > 0 ? inv_n : d < 0 ? -inv_n
-                                    : 0;
+      gd[i] = d > 0   ? inv_n
+              : d < 0 ? -inv_n
+                      : 0;
     }
 }
 

@@ -12,7 +12,14 @@ struct _NnFixtureWrongJoint
   NnLoss parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnFixtureWrongJoint, nn_fixture_wrong_joint, NN_TYPE_LOSS, G_TYPE_FLAG_FINAL, g_io_extension_point_implement (NN_LOSS_EXTENSION_POINT_NAME, g_define_type_id, "fixture_wrong_joint", 0);)
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnFixtureWrongJoint,
+                                nn_fixture_wrong_joint,
+                                NN_TYPE_LOSS,
+                                G_TYPE_FLAG_FINAL,
+                                g_io_extension_point_implement (NN_LOSS_EXTENSION_POINT_NAME,
+                                                                g_define_type_id,
+                                                                "fixture_wrong_joint",
+                                                                0);)
 
 static double
 nn_fixture_wrong_joint_compute (NnLoss         *loss,

@@ -5,7 +5,11 @@
 #include <nn.h>
 
 #define NN_TYPE_FIXTURE_WRONG_NEGATIVE_ACTIVATION (nn_fixture_wrong_negative_activation_get_type ())
-G_DECLARE_FINAL_TYPE (NnFixtureWrongNegativeActivation, nn_fixture_wrong_negative_activation, NN, FIXTURE_WRONG_NEGATIVE_ACTIVATION, NnActivation)
+G_DECLARE_FINAL_TYPE (NnFixtureWrongNegativeActivation,
+                      nn_fixture_wrong_negative_activation,
+                      NN,
+                      FIXTURE_WRONG_NEGATIVE_ACTIVATION,
+                      NnActivation)
 
 struct _NnFixtureWrongNegativeActivation
 {

@@ -5,7 +5,11 @@
 #include <nn.h>
 
 #define NN_TYPE_FIXTURE_WRONG_PROPERTY_ACTIVATION (nn_fixture_wrong_property_activation_get_type ())
-G_DECLARE_FINAL_TYPE (NnFixtureWrongPropertyActivation, nn_fixture_wrong_property_activation, NN, FIXTURE_WRONG_PROPERTY_ACTIVATION, NnActivation)
+G_DECLARE_FINAL_TYPE (NnFixtureWrongPropertyActivation,
+                      nn_fixture_wrong_property_activation,
+                      NN,
+                      FIXTURE_WRONG_PROPERTY_ACTIVATION,
+                      NnActivation)
 
 struct _NnFixtureWrongPropertyActivation
 {

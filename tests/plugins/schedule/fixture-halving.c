@@ -6,7 +6,11 @@
 #include <nn.h>
 
 #define NN_TYPE_FIXTURE_HALVING_SCHEDULE (nn_fixture_halving_schedule_get_type ())
-G_DECLARE_FINAL_TYPE (NnFixtureHalvingSchedule, nn_fixture_halving_schedule, NN, FIXTURE_HALVING_SCHEDULE, NnSchedule)
+G_DECLARE_FINAL_TYPE (NnFixtureHalvingSchedule,
+                      nn_fixture_halving_schedule,
+                      NN,
+                      FIXTURE_HALVING_SCHEDULE,
+                      NnSchedule)
 
 struct _NnFixtureHalvingSchedule
 {
@@ -15,7 +19,14 @@ struct _NnFixtureHalvingSchedule
   double factor;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnFixtureHalvingSchedule, nn_fixture_halving_schedule, NN_TYPE_SCHEDULE, G_TYPE_FLAG_FINAL, g_io_extension_point_implement (NN_SCHEDULE_EXTENSION_POINT_NAME, g_define_type_id, "fixture_halving", 0);)
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnFixtureHalvingSchedule,
+                                nn_fixture_halving_schedule,
+                                NN_TYPE_SCHEDULE,
+                                G_TYPE_FLAG_FINAL,
+                                g_io_extension_point_implement (NN_SCHEDULE_EXTENSION_POINT_NAME,
+                                                                g_define_type_id,
+                                                                "fixture_halving",
+                                                                0);)
 
 enum {
   PROP_0,
