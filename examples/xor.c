@@ -6,7 +6,12 @@ int
 main (void)
 {
   g_autoptr(GError) error = NULL;
-  nn_real xs[] = { 0, 0,  0, 1,  1, 0,  1, 1 };
+  nn_real xs[] = {
+    0, 0,
+    0, 1,
+    1, 0,
+    1, 1
+  };
   nn_real ys[] = { 0, 1, 1, 0 };
   g_autoptr(NnMatrix) x = nn_matrix_new_from_data (4, 2, xs);
   g_autoptr(NnMatrix) y = nn_matrix_new_from_data (4, 1, ys);

@@ -94,8 +94,8 @@ nn_activation_get_name (NnActivation *self)
  *   %NULL with @error set, listing the known names
  */
 NnActivation *
-nn_activation_new_by_name (const char  *name,
-                           GError     **error)
+nn_activation_new_by_name (const char *name,
+                           GError    **error)
 {
   return NN_ACTIVATION (nn_registry_new_object (NN_REGISTRY_ACTIVATION, name, error));
 }

@@ -82,7 +82,7 @@ nn_checkpoint_write (const char *path,
   g_autoptr(GVariant) file = NULL;
   g_autofree char *contents = NULL;
   guint32          version;
-  gsize size;
+  gsize            size;
 
   g_variant_dict_insert (&dict, "version", "u", (guint32) NN_CHECKPOINT_VERSION);
   g_variant_dict_insert (&dict, "real", "s", REAL_NAME);
@@ -304,7 +304,8 @@ nn_checkpoint_read (const char *path,
     {
       g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
                    "%s was written by the %s build of nn; this is the %s build, "
-                   "which would not continue the same way", path,
+                   "which would not continue the same way",
+                   path,
                    real != NULL ? g_variant_get_string (real, NULL) : "(unknown)",
                    REAL_NAME);
       return NULL;

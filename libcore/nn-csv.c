@@ -27,8 +27,9 @@
  * on what a file without line breaks, or with an unclosed quote, costs. */
 #define MAX_RECORD_SIZE ((gsize) 1 << 28)
 
-typedef struct {
-  gsize    offset;   /* of its text in reader->text */
+typedef struct
+{
+  gsize    offset; /* of its text in reader->text */
   guint    line;
   guint    column;
   gboolean quoted;
@@ -42,12 +43,12 @@ struct _NnCsvReader
   gsize         pos;
   gsize         len;
   gboolean      eof;
-  gboolean      started;    /* the byte order mark has been looked for */
-  guint         line;       /* position of the next byte */
+  gboolean      started; /* the byte order mark has been looked for */
+  guint         line;    /* position of the next byte */
   guint         column;
-  GString      *text;       /* the current record's fields, each NUL-terminated */
+  GString      *text; /* the current record's fields, each NUL-terminated */
   GArray       *fields;
-  guint         end_line;   /* where the current record's line ends */
+  guint         end_line; /* where the current record's line ends */
   guint         end_column;
 };
 
@@ -55,7 +56,7 @@ enum {
   FIELD_START,
   UNQUOTED,
   QUOTED,
-  QUOTE_IN_QUOTED,   /* a quote inside a quoted field: the end, or "" */
+  QUOTE_IN_QUOTED, /* a quote inside a quoted field: the end, or "" */
   AFTER_QUOTED,
 };
 
@@ -97,10 +98,10 @@ nn_csv_reader_free (NnCsvReader *self)
 
 /* Fills the buffer from the stream, at least @min bytes unless it ends. */
 static gboolean
-fill (NnCsvReader   *self,
-      gsize          min,
-      GCancellable  *cancellable,
-      GError       **error)
+fill (NnCsvReader  *self,
+      gsize         min,
+      GCancellable *cancellable,
+      GError      **error)
 {
   if (self->pos > 0)
     {
@@ -127,9 +128,9 @@ fill (NnCsvReader   *self,
 
 /* The next byte without consuming it: 0..255, -1 at the end, -2 on error. */
 static inline int
-peek_byte (NnCsvReader   *self,
-           GCancellable  *cancellable,
-           GError       **error)
+peek_byte (NnCsvReader  *self,
+           GCancellable *cancellable,
+           GError      **error)
 {
   if (G_UNLIKELY (!self->started))
     {
@@ -173,11 +174,11 @@ end_field (NnCsvReader *self,
 }
 
 static void
-set_parse_error (NnCsvReader  *self,
-                 GError      **error,
-                 guint         line,
-                 guint         column,
-                 const char   *message)
+set_parse_error (NnCsvReader *self,
+                 GError     **error,
+                 guint        line,
+                 guint        column,
+                 const char  *message)
 {
   g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE, "%s:%u:%u: error: %s",
                self->name, line, column, message);
@@ -185,11 +186,11 @@ set_parse_error (NnCsvReader  *self,
 
 /* One record: 1, 0 at the end of the input, -1 on error. */
 static int
-read_record (NnCsvReader   *self,
-             GCancellable  *cancellable,
-             GError       **error)
+read_record (NnCsvReader  *self,
+             GCancellable *cancellable,
+             GError      **error)
 {
-  int state = FIELD_START;
+  int      state = FIELD_START;
   gboolean any = FALSE;
 
   g_string_truncate (self->text, 0);
@@ -198,8 +199,8 @@ read_record (NnCsvReader   *self,
 
   for (;;)
     {
-      int c = peek_byte (self, cancellable, error);
-      guint line = self->line, column = self->column;
+      int      c = peek_byte (self, cancellable, error);
+      guint    line = self->line, column = self->column;
       gboolean eol = FALSE;
 
       if (c == -2)
@@ -363,13 +364,13 @@ read_record (NnCsvReader   *self,
  *   unset) or on an error
  */
 gboolean
-nn_csv_reader_next (NnCsvReader   *self,
-                    GCancellable  *cancellable,
-                    GError       **error)
+nn_csv_reader_next (NnCsvReader  *self,
+                    GCancellable *cancellable,
+                    GError      **error)
 {
   for (;;)
     {
-      int r = read_record (self, cancellable, error);
+      int          r = read_record (self, cancellable, error);
       const Field *f;
 
       if (r <= 0)
@@ -441,10 +442,10 @@ nn_csv_reader_get_end_column (NnCsvReader *self)
  * or truncated compressed data, %NN_DATA_ERROR_FAILED otherwise.
  */
 void
-nn_data_set_read_error (GError       **error,
-                        const char    *name,
-                        gint64         offset,
-                        const GError  *read_error)
+nn_data_set_read_error (GError      **error,
+                        const char   *name,
+                        gint64        offset,
+                        const GError *read_error)
 {
   g_autofree char *where = offset >= 0 ? g_strdup_printf ("at byte %" G_GINT64_FORMAT ": ", offset)
                                        : g_strdup ("");
@@ -478,18 +479,18 @@ nn_data_set_read_error (GError       **error,
  *   %NN_DATA_ERROR set
  */
 GInputStream *
-nn_data_open_file (const char  *path,
-                   gboolean    *compressed,
-                   goffset     *size,
-                   GError     **error)
+nn_data_open_file (const char *path,
+                   gboolean   *compressed,
+                   goffset    *size,
+                   GError    **error)
 {
   g_autoptr(GFile) file = g_file_new_for_path (path);
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GFileInputStream) in = NULL;
   g_autoptr(GFileInfo) info = NULL;
   g_autoptr(GInputStream) base = NULL;
-  guint8 magic[2] = { 0, 0 };
-  gsize got = 0;
+  guint8   magic[2] = { 0, 0 };
+  gsize    got = 0;
   GStatBuf st;
 
   if (compressed)
@@ -535,7 +536,7 @@ nn_data_open_file (const char  *path,
     }
   else
     {
-      GInputStream *bs = g_buffered_input_stream_new (G_INPUT_STREAM (in));
+      GInputStream         *bs = g_buffered_input_stream_new (G_INPUT_STREAM (in));
       GBufferedInputStream *b = G_BUFFERED_INPUT_STREAM (bs);
 
       base = G_INPUT_STREAM (b);

@@ -32,16 +32,16 @@ struct _NnDataset
   NnMatrix *features;
   NnMatrix *targets;
   GStrv     feature_names;
-  GStrv     class_names;    /* NULL for numeric targets */
+  GStrv     class_names; /* NULL for numeric targets */
 };
 
 G_DEFINE_FINAL_TYPE (NnDataset, nn_dataset, G_TYPE_OBJECT)
 
-G_DEFINE_ENUM_TYPE (NnTask, nn_task,
-  G_DEFINE_ENUM_VALUE (NN_TASK_BINARY, "binary"),
-  G_DEFINE_ENUM_VALUE (NN_TASK_MULTICLASS, "multiclass"),
-  G_DEFINE_ENUM_VALUE (NN_TASK_REGRESSION, "regression"))
-
+G_DEFINE_ENUM_TYPE (NnTask,
+                    nn_task,
+                    G_DEFINE_ENUM_VALUE (NN_TASK_BINARY, "binary"),
+                    G_DEFINE_ENUM_VALUE (NN_TASK_MULTICLASS, "multiclass"),
+                    G_DEFINE_ENUM_VALUE (NN_TASK_REGRESSION, "regression"))
 
 static void
 nn_dataset_finalize (GObject *object)
@@ -246,10 +246,10 @@ compare_doubles (gconstpointer a,
  * each sample. Numeric targets become classes in sorted numeric order, named
  * by their shortest decimal form. @self is left as it is. */
 static gboolean
-get_classes (NnDataset  *self,
-             GStrv      *names,
-             guint     **indices,
-             GError    **error)
+get_classes (NnDataset *self,
+             GStrv     *names,
+             guint    **indices,
+             GError   **error)
 {
   const NnMatrix *t = self->targets;
   g_autoptr(GArray) uniq = NULL;
@@ -300,7 +300,7 @@ get_classes (NnDataset  *self,
   for (guint r = 0; r < t->rows; r++)
     {
       double v = t->data[r];
-      guint lo = 0, hi = uniq->len - 1;
+      guint  lo = 0, hi = uniq->len - 1;
       while (lo < hi)
         {
           guint mid = (lo + hi) / 2;
@@ -335,15 +335,15 @@ get_classes (NnDataset  *self,
  *   with @error set
  */
 NnDataset *
-nn_dataset_encode (NnDataset  *self,
-                   NnTask      task,
-                   int         positive_class,
-                   GError    **error)
+nn_dataset_encode (NnDataset *self,
+                   NnTask     task,
+                   int        positive_class,
+                   GError   **error)
 {
   g_autoptr(NnMatrix) t = NULL;
   g_auto(GStrv) names = NULL;
   g_autofree guint *idx = NULL;
-  guint n, k;
+  guint             n, k;
 
   g_return_val_if_fail (NN_IS_DATASET (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -354,7 +354,8 @@ nn_dataset_encode (NnDataset  *self,
         {
           g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
                        "a regression needs numeric targets, but the target holds "
-                       "labels such as '%s'", self->class_names[0]);
+                       "labels such as '%s'",
+                       self->class_names[0]);
           return NULL;
         }
       return nn_dataset_new (nn_matrix_copy (self->features), nn_matrix_copy (self->targets),
@@ -380,7 +381,8 @@ nn_dataset_encode (NnDataset  *self,
         {
           g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
                        "a binary task needs two classes, the target has %u; "
-                       "name the positive one with 'positive'", k);
+                       "name the positive one with 'positive'",
+                       k);
           return NULL;
         }
       if (positive_class >= (int) k)
@@ -448,11 +450,11 @@ same_class (const char *a,
  *   with @error set (%NN_DATA_ERROR_INVALID)
  */
 NnDataset *
-nn_dataset_encode_like (NnDataset  *self,
-                        NnDataset  *reference,
-                        NnTask      task,
-                        int         positive_class,
-                        GError    **error)
+nn_dataset_encode_like (NnDataset *self,
+                        NnDataset *reference,
+                        NnTask     task,
+                        int        positive_class,
+                        GError   **error)
 {
   g_auto(GStrv) ref_names = NULL;
   g_auto(GStrv) names = NULL;
@@ -461,7 +463,7 @@ nn_dataset_encode_like (NnDataset  *self,
   g_autofree guint *map = NULL;
   g_autoptr(NnDataset) remapped = NULL;
   NnMatrix *t;
-  guint n_names;
+  guint     n_names;
 
   g_return_val_if_fail (NN_IS_DATASET (self), NULL);
   g_return_val_if_fail (NN_IS_DATASET (reference), NULL);
@@ -529,7 +531,6 @@ nn_dataset_encode_like (NnDataset  *self,
   return nn_dataset_encode (remapped, task, positive_class, error);
 }
 
-
 static guint
 fraction_count (double fraction,
                 guint  n)
@@ -557,25 +558,25 @@ fraction_count (double fraction,
  * Returns: %TRUE, or %FALSE with @error set if a part would be empty
  */
 gboolean
-nn_dataset_split (NnDataset   *self,
-                  double       validation,
-                  double       test,
-                  gboolean     stratify,
-                  gboolean     shuffle,
-                  GRand       *rand,
-                  NnDataset  **train,
-                  NnDataset  **val,
-                  NnDataset  **test_set,
-                  GError     **error)
+nn_dataset_split (NnDataset  *self,
+                  double      validation,
+                  double      test,
+                  gboolean    stratify,
+                  gboolean    shuffle,
+                  GRand      *rand,
+                  NnDataset **train,
+                  NnDataset **val,
+                  NnDataset **test_set,
+                  GError    **error)
 {
-  guint n = nn_dataset_get_n_samples (self);
+  guint             n = nn_dataset_get_n_samples (self);
   g_autofree guint *order = g_new (guint, n);
-  g_autofree guint *part = g_new0 (guint, n);       /* 0 train, 1 val, 2 test */
+  g_autofree guint *part = g_new0 (guint, n); /* 0 train, 1 val, 2 test */
   g_autofree guint *idx = g_new (guint, n);
-  guint counts[3] = { 0, 0, 0 };
-  guint n_groups = 1;
+  guint             counts[3] = { 0, 0, 0 };
+  guint             n_groups = 1;
   g_autofree guint *group_size = NULL;
-  g_autofree guint *quota = NULL;                   /* per group: val, test */
+  g_autofree guint *quota = NULL; /* per group: val, test */
 
   g_return_val_if_fail (NN_IS_DATASET (self), FALSE);
   g_return_val_if_fail (validation >= 0 && test >= 0 && validation + test < 1, FALSE);
@@ -624,7 +625,9 @@ nn_dataset_split (NnDataset   *self,
 
   for (guint p = 0; p < 3; p++)
     {
-      NnDataset **out = p == 0 ? train : p == 1 ? val : test_set;
+      NnDataset **out = p == 0   ? train
+                        : p == 1 ? val
+                                 : test_set;
       counts[p] = 0;
       for (guint i = 0; i < n; i++)
         if (part[order[i]] == p)
@@ -636,17 +639,20 @@ nn_dataset_split (NnDataset   *self,
 
   if (counts[0] == 0 || (validation > 0 && counts[1] == 0) || (test > 0 && counts[2] == 0))
     {
-      if (train) g_clear_object (train);
-      if (val) g_clear_object (val);
-      if (test_set) g_clear_object (test_set);
+      if (train)
+        g_clear_object (train);
+      if (val)
+        g_clear_object (val);
+      if (test_set)
+        g_clear_object (test_set);
       g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
                    "%u samples are too few for this split: %u for training, "
-                   "%u for validation, %u for testing", n, counts[0], counts[1], counts[2]);
+                   "%u for validation, %u for testing",
+                   n, counts[0], counts[1], counts[2]);
       return FALSE;
     }
   return TRUE;
 }
-
 
 /**
  * nn_dataset_apply_scaler:

@@ -36,31 +36,32 @@
  */
 struct _NnEarlyStopping
 {
-  NnTrainerCallback    parent_instance;
+  NnTrainerCallback parent_instance;
 
-  char                *monitor;
-  guint                patience;
-  double               min_delta;
-  NnEarlyStoppingMode  mode;
-  gboolean             restore_best;
-  gboolean             greater;      /* the direction, resolved from mode */
+  char               *monitor;
+  guint               patience;
+  double              min_delta;
+  NnEarlyStoppingMode mode;
+  gboolean            restore_best;
+  gboolean            greater; /* the direction, resolved from mode */
 
-  gboolean             have_best;
-  double               best;
-  guint                best_epoch;
-  guint                wait;
-  guint                n_updates;
-  guint                stopped_epoch;
-  GPtrArray           *best_weights; /* NnMatrix, one per model parameter */
-  gboolean             have_weights; /* best_weights hold this run's copy */
+  gboolean   have_best;
+  double     best;
+  guint      best_epoch;
+  guint      wait;
+  guint      n_updates;
+  guint      stopped_epoch;
+  GPtrArray *best_weights; /* NnMatrix, one per model parameter */
+  gboolean   have_weights; /* best_weights hold this run's copy */
 };
 
 G_DEFINE_FINAL_TYPE (NnEarlyStopping, nn_early_stopping, NN_TYPE_TRAINER_CALLBACK)
 
-G_DEFINE_ENUM_TYPE (NnEarlyStoppingMode, nn_early_stopping_mode,
-  G_DEFINE_ENUM_VALUE (NN_EARLY_STOPPING_MODE_AUTO, "auto"),
-  G_DEFINE_ENUM_VALUE (NN_EARLY_STOPPING_MODE_MIN, "min"),
-  G_DEFINE_ENUM_VALUE (NN_EARLY_STOPPING_MODE_MAX, "max"))
+G_DEFINE_ENUM_TYPE (NnEarlyStoppingMode,
+                    nn_early_stopping_mode,
+                    G_DEFINE_ENUM_VALUE (NN_EARLY_STOPPING_MODE_AUTO, "auto"),
+                    G_DEFINE_ENUM_VALUE (NN_EARLY_STOPPING_MODE_MIN, "min"),
+                    G_DEFINE_ENUM_VALUE (NN_EARLY_STOPPING_MODE_MAX, "max"))
 
 enum {
   PROP_0,
@@ -206,13 +207,13 @@ nn_early_stopping_set_property (GObject      *object,
 }
 
 static gboolean
-nn_early_stopping_epoch_end (NnTrainerCallback  *callback,
-                             NnTrainer          *trainer,
-                             guint               epoch,
-                             GError            **error)
+nn_early_stopping_epoch_end (NnTrainerCallback *callback,
+                             NnTrainer         *trainer,
+                             guint              epoch,
+                             GError           **error)
 {
   NnEarlyStopping *self = NN_EARLY_STOPPING (callback);
-  double value;
+  double           value;
 
   if (self->monitor == NULL || !nn_trainer_lookup_epoch_value (trainer, self->monitor, &value))
     {
@@ -229,7 +230,7 @@ nn_early_stopping_epoch_end (NnTrainerCallback  *callback,
 static void
 nn_early_stopping_class_init (NnEarlyStoppingClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GObjectClass           *object_class = G_OBJECT_CLASS (klass);
   NnTrainerCallbackClass *callback_class = NN_TRAINER_CALLBACK_CLASS (klass);
 
   object_class->finalize = nn_early_stopping_finalize;
@@ -248,7 +249,7 @@ nn_early_stopping_class_init (NnEarlyStoppingClass *klass)
     g_param_spec_string ("monitor", NULL, "Name of the monitored value, e.g. val_loss",
                          "val_loss",
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
-                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                           G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
    * NnEarlyStopping:patience:
@@ -261,7 +262,7 @@ nn_early_stopping_class_init (NnEarlyStoppingClass *klass)
                        "Epochs in a row without improvement before stopping",
                        0, 10000000, 0,
                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
-                       G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
    * NnEarlyStopping:min-delta:
@@ -274,7 +275,7 @@ nn_early_stopping_class_init (NnEarlyStoppingClass *klass)
                          "Smallest change of the monitored value that counts as an improvement",
                          0.0, G_MAXDOUBLE, 0.0,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
-                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                           G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
    * NnEarlyStopping:mode:
@@ -287,7 +288,7 @@ nn_early_stopping_class_init (NnEarlyStoppingClass *klass)
                        "Whether smaller (min) or larger (max) is better; auto from the name",
                        NN_TYPE_EARLY_STOPPING_MODE, NN_EARLY_STOPPING_MODE_AUTO,
                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
-                       G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
    * NnEarlyStopping:restore-best:
@@ -300,7 +301,7 @@ nn_early_stopping_class_init (NnEarlyStoppingClass *klass)
                           "Keep the parameters of the best epoch to restore them",
                           FALSE,
                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
-                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                            G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -567,10 +568,10 @@ nn_early_stopping_save_state (NnEarlyStopping *self)
 }
 
 static gboolean
-lookup_uint (GVariant    *state,
-             const char  *key,
-             guint       *out,
-             GError     **error)
+lookup_uint (GVariant   *state,
+             const char *key,
+             guint      *out,
+             GError    **error)
 {
   g_autoptr(GVariant) v = g_variant_lookup_value (state, key, NULL);
 
@@ -599,10 +600,10 @@ lookup_uint (GVariant    *state,
  *   %NN_MODEL_ERROR domain and @self unchanged
  */
 gboolean
-nn_early_stopping_load_state (NnEarlyStopping  *self,
-                              GVariant         *state,
-                              NnModel          *model,
-                              GError          **error)
+nn_early_stopping_load_state (NnEarlyStopping *self,
+                              GVariant        *state,
+                              NnModel         *model,
+                              GError         **error)
 {
   g_autoptr(GVariant) monitor = NULL;
   g_autoptr(GVariant) best = NULL;

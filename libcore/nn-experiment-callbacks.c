@@ -12,12 +12,12 @@
 /* Loss and every metric of @data under the current weights, in the order of
  * the history columns: loss first, then the metrics. */
 gboolean
-nn_experiment_measure (NnModel             *model,
-                       NnTask               task,
-                       const char * const  *metrics,
-                       NnDataset           *data,
-                       double              *out,
-                       GError             **error)
+nn_experiment_measure (NnModel            *model,
+                       NnTask              task,
+                       const char * const *metrics,
+                       NnDataset          *data,
+                       double             *out,
+                       GError            **error)
 {
   const NnMatrix *x = nn_dataset_get_features (data);
   const NnMatrix *y = nn_dataset_get_targets (data);
@@ -51,8 +51,8 @@ struct _NnHistoryCallback
   NnTask     task;
   NnDataset *train;
   NnDataset *val;
-  GArray    *history;       /* the experiment's, shared */
-  guint     *epochs_run;    /* the experiment's */
+  GArray    *history;    /* the experiment's, shared */
+  guint     *epochs_run; /* the experiment's */
   gint64     start_time;
   double     seconds_before;
 };
@@ -74,15 +74,15 @@ nn_history_callback_finalize (GObject *object)
 }
 
 static gboolean
-nn_history_callback_epoch_end (NnTrainerCallback  *callback,
-                               NnTrainer          *trainer,
-                               guint               epoch,
-                               GError            **error)
+nn_history_callback_epoch_end (NnTrainerCallback *callback,
+                               NnTrainer         *trainer,
+                               guint              epoch,
+                               GError           **error)
 {
   NnHistoryCallback *self = NN_HISTORY_CALLBACK (callback);
-  NnModel *model = nn_trainer_get_model (trainer);
-  guint n_metrics = g_strv_length (self->metrics);
-  guint n_cols = g_strv_length (self->columns);
+  NnModel           *model = nn_trainer_get_model (trainer);
+  guint              n_metrics = g_strv_length (self->metrics);
+  guint              n_cols = g_strv_length (self->columns);
   g_autofree double *row = g_new0 (double, n_cols);
   g_autofree double *train_m = g_new0 (double, n_metrics + 1);
   g_autofree double *val_m = g_new0 (double, n_metrics + 1);
@@ -163,7 +163,7 @@ nn_history_callback_new (const char * const *columns,
  * once the other callbacks have seen the epoch. */
 struct _NnCheckpointCallback
 {
-  NnTrainerCallback     parent_instance;
+  NnTrainerCallback parent_instance;
 
   guint                 every;
   NnCheckpointWriteFunc write;
@@ -173,10 +173,10 @@ struct _NnCheckpointCallback
 G_DEFINE_FINAL_TYPE (NnCheckpointCallback, nn_checkpoint_callback, NN_TYPE_TRAINER_CALLBACK)
 
 static gboolean
-nn_checkpoint_callback_epoch_end (NnTrainerCallback  *callback,
-                                  NnTrainer          *trainer,
-                                  guint               epoch,
-                                  GError            **error)
+nn_checkpoint_callback_epoch_end (NnTrainerCallback *callback,
+                                  NnTrainer         *trainer,
+                                  guint              epoch,
+                                  GError           **error)
 {
   NnCheckpointCallback *self = NN_CHECKPOINT_CALLBACK (callback);
 
@@ -220,17 +220,17 @@ struct _NnSignalCallback
 {
   NnTrainerCallback parent_instance;
 
-  gpointer          instance;   /* unowned: it owns the trainer */
-  guint             signal_id;
+  gpointer instance; /* unowned: it owns the trainer */
+  guint    signal_id;
 };
 
 G_DEFINE_FINAL_TYPE (NnSignalCallback, nn_signal_callback, NN_TYPE_TRAINER_CALLBACK)
 
 static gboolean
-nn_signal_callback_epoch_end (NnTrainerCallback  *callback,
-                              NnTrainer          *trainer,
-                              guint               epoch,
-                              GError            **error)
+nn_signal_callback_epoch_end (NnTrainerCallback *callback,
+                              NnTrainer         *trainer,
+                              guint              epoch,
+                              GError           **error)
 {
   NnSignalCallback *self = NN_SIGNAL_CALLBACK (callback);
 

@@ -156,7 +156,7 @@ nn_experiment_class_init (NnExperimentClass *klass)
                           "Whether a run moves its files into the run directory itself",
                           TRUE,
                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
-                          G_PARAM_STATIC_STRINGS);
+                            G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**

@@ -26,15 +26,16 @@
 
 #define IDX_CHUNK_SIZE (1 << 20)
 
-typedef struct {
+typedef struct
+{
   const char   *path;
-  const char   *what;        /* "images" or "labels" */
+  const char   *what; /* "images" or "labels" */
   GInputStream *stream;
-  goffset       size;        /* of an uncompressed file, else -1 */
+  goffset       size; /* of an uncompressed file, else -1 */
   guint         ndim;
   guint32       dims[3];
   guint64       n_values;
-  goffset       offset;      /* of the next byte to read */
+  goffset       offset; /* of the next byte to read */
 } IdxFile;
 
 static void
@@ -46,23 +47,23 @@ idx_file_clear (IdxFile *f)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (IdxFile, idx_file_clear)
 
 static void
-set_error (GError     **error,
-           IdxFile     *f,
-           NnDataError  code,
-           goffset      offset,
-           const char  *format,
+set_error (GError    **error,
+           IdxFile    *f,
+           NnDataError code,
+           goffset     offset,
+           const char *format,
            ...) G_GNUC_PRINTF (5, 6);
 
 static void
-set_error (GError     **error,
-           IdxFile     *f,
-           NnDataError  code,
-           goffset      offset,
-           const char  *format,
+set_error (GError    **error,
+           IdxFile    *f,
+           NnDataError code,
+           goffset     offset,
+           const char *format,
            ...)
 {
   g_autofree char *message = NULL;
-  va_list args;
+  va_list          args;
 
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
@@ -73,11 +74,11 @@ set_error (GError     **error,
 
 /* Reads up to @count bytes; fewer only at the end of the data. */
 static gboolean
-read_bytes (IdxFile  *f,
-            guint8   *buf,
-            gsize     count,
-            gsize    *got,
-            GError  **error)
+read_bytes (IdxFile *f,
+            guint8  *buf,
+            gsize    count,
+            gsize   *got,
+            GError **error)
 {
   g_autoptr(GError) local_error = NULL;
 
@@ -96,13 +97,20 @@ dtype_name (guint8 dtype)
 {
   switch (dtype)
     {
-    case 0x08: return "unsigned bytes";
-    case 0x09: return "signed bytes";
-    case 0x0b: return "16-bit integers";
-    case 0x0c: return "32-bit integers";
-    case 0x0d: return "32-bit floats";
-    case 0x0e: return "64-bit floats";
-    default: return NULL;
+    case 0x08:
+      return "unsigned bytes";
+    case 0x09:
+      return "signed bytes";
+    case 0x0b:
+      return "16-bit integers";
+    case 0x0c:
+      return "32-bit integers";
+    case 0x0d:
+      return "32-bit floats";
+    case 0x0e:
+      return "64-bit floats";
+    default:
+      return NULL;
     }
 }
 
@@ -114,7 +122,7 @@ read_magic (IdxFile *f,
 {
   const char *what = f->what;
   guint8      magic[4];
-  gsize got;
+  gsize       got;
 
   if (!read_bytes (f, magic, 4, &got, error))
     return FALSE;
@@ -122,14 +130,16 @@ read_magic (IdxFile *f,
     {
       set_error (error, f, NN_DATA_ERROR_PARSE, f->offset,
                  got == 0 ? "the file is empty, not an IDX %s file"
-                          : "the file ends inside its IDX header", what);
+                          : "the file ends inside its IDX header",
+                 what);
       return FALSE;
     }
   if (magic[0] != 0 || magic[1] != 0)
     {
       set_error (error, f, NN_DATA_ERROR_PARSE, 0,
                  "not an IDX file: it starts with 0x%02x%02x%02x%02x, where an IDX "
-                 "%s file starts with %s", magic[0], magic[1], magic[2], magic[3], what,
+                 "%s file starts with %s",
+                 magic[0], magic[1], magic[2], magic[3], what,
                  ndim == 3 ? "0x00000803" : "0x00000801");
       return FALSE;
     }
@@ -152,8 +162,9 @@ read_magic (IdxFile *f,
                  "%u dimension%s, where an IDX %s file has %s%s", f->ndim,
                  f->ndim == 1 ? "" : "s", what,
                  ndim == 3 ? "3 (images × rows × columns)" : "1 (the labels)",
-                 ndim == 3 && f->ndim == 1 ? " (is this a labels file?)"
-                 : ndim == 1 && f->ndim == 3 ? " (is this an images file?)" : "");
+                 ndim == 3 && f->ndim == 1   ? " (is this a labels file?)"
+                 : ndim == 1 && f->ndim == 3 ? " (is this an images file?)"
+                                             : "");
       return FALSE;
     }
   return TRUE;
@@ -225,13 +236,14 @@ check_size (IdxFile *f,
 
       if ((guint64) f->size < want)
         set_error (error, f, NN_DATA_ERROR_PARSE, f->size,
-                   "the file ends %" G_GUINT64_FORMAT " byte%s short of the %"
-                   G_GUINT64_FORMAT " values its header promises",
+                   "the file ends %" G_GUINT64_FORMAT " byte%s short of the %" G_GUINT64_FORMAT
+                   " values its header promises",
                    want - f->size, want - f->size == 1 ? "" : "s", f->n_values);
       else
         set_error (error, f, NN_DATA_ERROR_PARSE, (goffset) want,
                    "%" G_GUINT64_FORMAT " byte%s more than the %" G_GUINT64_FORMAT
-                   " values its header promises", f->size - want,
+                   " values its header promises",
+                   f->size - want,
                    f->size - want == 1 ? "" : "s", f->n_values);
       return FALSE;
     }
@@ -259,11 +271,11 @@ read_header (IdxFile    *f,
 
 /* After the values: the data must end. */
 static gboolean
-check_end (IdxFile  *f,
-           GError  **error)
+check_end (IdxFile *f,
+           GError **error)
 {
-  guint8 extra;
-  gsize got;
+  guint8  extra;
+  gsize   got;
   goffset end = f->offset;
 
   if (!read_bytes (f, &extra, 1, &got, error))
@@ -279,26 +291,27 @@ check_end (IdxFile  *f,
 }
 
 static void
-set_short_error (GError  **error,
-                 IdxFile  *f,
-                 guint64   done)
+set_short_error (GError **error,
+                 IdxFile *f,
+                 guint64  done)
 {
   set_error (error, f, NN_DATA_ERROR_PARSE, f->offset,
              "the data end after %" G_GUINT64_FORMAT " of the %" G_GUINT64_FORMAT
-             " values its header promises", done, f->n_values);
+             " values its header promises",
+             done, f->n_values);
 }
 
 /* The values as nn_real, converted a chunk at a time. An uncompressed
  * file's length has been checked against the header, so all the memory is
  * taken at once; for a compressed one it grows with the data read. */
 static nn_real *
-read_values (IdxFile  *f,
-             GError  **error)
+read_values (IdxFile *f,
+             GError **error)
 {
-  g_autofree guint8 *buf = g_malloc (MIN (f->n_values, IDX_CHUNK_SIZE));
+  g_autofree guint8  *buf = g_malloc (MIN (f->n_values, IDX_CHUNK_SIZE));
   g_autofree nn_real *out = NULL;
-  guint64 capacity = f->size >= 0 ? f->n_values : MIN (f->n_values, IDX_CHUNK_SIZE);
-  guint64 done = 0;
+  guint64             capacity = f->size >= 0 ? f->n_values : MIN (f->n_values, IDX_CHUNK_SIZE);
+  guint64             done = 0;
 
   out = g_try_new (nn_real, capacity);
   while (done < f->n_values)
@@ -363,12 +376,12 @@ read_values (IdxFile  *f,
  * Returns: (transfer full): a new #NnDataset, or %NULL with @error set
  */
 NnDataset *
-nn_dataset_new_from_idx_files (const char  *images_path,
-                               const char  *labels_path,
-                               GError     **error)
+nn_dataset_new_from_idx_files (const char *images_path,
+                               const char *labels_path,
+                               GError    **error)
 {
-  g_auto(IdxFile) images = { NULL, };
-  g_auto(IdxFile) labels = { NULL, };
+  g_auto(IdxFile) images = { NULL };
+  g_auto(IdxFile) labels = { NULL };
   g_autofree nn_real *pixels = NULL;
   g_autofree nn_real *label_values = NULL;
   g_autoptr(GStrvBuilder) feature_names = NULL;
@@ -376,9 +389,9 @@ nn_dataset_new_from_idx_files (const char  *images_path,
   g_auto(GStrv) fnames = NULL;
   g_auto(GStrv) cnames = NULL;
   NnMatrix *features, *targets;
-  gboolean present[256] = { FALSE, };
-  guint index[256];
-  guint n, n_pixels, n_classes = 0;
+  gboolean  present[256] = { FALSE };
+  guint     index[256];
+  guint     n, n_pixels, n_classes = 0;
 
   g_return_val_if_fail (images_path != NULL && labels_path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);

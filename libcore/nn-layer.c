@@ -26,22 +26,22 @@ struct _NnLayer
   guint         units;
   NnActivation *activation;
 
-  NnMatrix *weights;        /* units × n_inputs */
-  NnMatrix *bias;           /* 1 × units */
+  NnMatrix *weights; /* units × n_inputs */
+  NnMatrix *bias;    /* 1 × units */
   NnMatrix *grad_weights;
   NnMatrix *grad_bias;
 
   /* The work matrices' data, aligned to a vector (work_buffer ()). */
-  guint     capacity;       /* rows of the work matrices */
-  nn_real  *z_buf;          /* capacity × units */
-  nn_real  *a_buf;
-  nn_real  *grad_z_buf;
-  nn_real  *grad_x_buf;     /* capacity × n_inputs */
+  guint    capacity; /* rows of the work matrices */
+  nn_real *z_buf;    /* capacity × units */
+  nn_real *a_buf;
+  nn_real *grad_z_buf;
+  nn_real *grad_x_buf; /* capacity × n_inputs */
 
-  NnMatrix  z;              /* views of the last batch */
-  NnMatrix  a;
-  NnMatrix  grad_z;
-  NnMatrix  grad_x;
+  NnMatrix z; /* views of the last batch */
+  NnMatrix a;
+  NnMatrix grad_z;
+  NnMatrix grad_x;
 };
 
 G_DEFINE_FINAL_TYPE (NnLayer, nn_layer, G_TYPE_OBJECT)
@@ -333,10 +333,10 @@ nn_layer_get_bias_gradient (NnLayer *self)
  * Returns: %TRUE, or %FALSE with %NN_MODEL_ERROR_SHAPE_MISMATCH set
  */
 gboolean
-nn_layer_set_parameters (NnLayer         *self,
-                         const NnMatrix  *weights,
-                         const NnMatrix  *bias,
-                         GError         **error)
+nn_layer_set_parameters (NnLayer        *self,
+                         const NnMatrix *weights,
+                         const NnMatrix *bias,
+                         GError        **error)
 {
   g_return_val_if_fail (NN_IS_LAYER (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);

@@ -126,8 +126,8 @@ nn_loss_get_name (NnLoss *self)
  * Returns: (transfer full): a new #NnLoss, or %NULL with @error set
  */
 NnLoss *
-nn_loss_new_by_name (const char  *name,
-                     GError     **error)
+nn_loss_new_by_name (const char *name,
+                     GError    **error)
 {
   return NN_LOSS (nn_registry_new_object (NN_REGISTRY_LOSS, name, error));
 }

@@ -17,13 +17,13 @@ typedef nn_real RealVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
 #if NN_REAL_IS_DOUBLE
 typedef guint64 BitsVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
 #define EXPONENT_BITS G_GUINT64_CONSTANT (0x7ff0000000000000)
-#define EXPONENT_ONE  G_GUINT64_CONSTANT (0x0010000000000000)
-#define SIGN_BIT      G_GUINT64_CONSTANT (0x8000000000000000)
+#define EXPONENT_ONE G_GUINT64_CONSTANT (0x0010000000000000)
+#define SIGN_BIT G_GUINT64_CONSTANT (0x8000000000000000)
 #else
 typedef guint32 BitsVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
 #define EXPONENT_BITS 0x7f800000u
-#define EXPONENT_ONE  0x00800000u
-#define SIGN_BIT      0x80000000u
+#define EXPONENT_ONE 0x00800000u
+#define SIGN_BIT 0x80000000u
 #endif
 #define LANES (sizeof (RealVec) / sizeof (nn_real))
 
@@ -168,9 +168,9 @@ fill_values (nn_real *data,
              nn_real  value)
 {
   RealVec v;
-  gsize i = 0;
+  gsize   i = 0;
 
-  for (gsize k = 0; k < LANES; k++)   /* the bits of value, -0 and NaN too */
+  for (gsize k = 0; k < LANES; k++) /* the bits of value, -0 and NaN too */
     v[k] = value;
   for (; i + LANES <= n; i += LANES)
     memcpy (data + i, &v, sizeof v);
@@ -244,7 +244,7 @@ values_are_finite (const nn_real *data,
                    gsize          n)
 {
   BitsVec bad0 = { 0 }, bad1 = { 0 };
-  gsize i = 0;
+  gsize   i = 0;
 
   for (; i + 2 * LANES <= n; i += 2 * LANES)
     {
@@ -362,6 +362,7 @@ nn_matrix_get_n_threads (void)
  * row, which is written after this one; when beta is not 0 that row is yet
  * to be read, so only n lanes go back unless n is all of them. A macro for
  * the kernels' vectors of each width. */
+/* clang-format off */
 #define STORE_ROW(Vec, row, sum)                                              \
   G_STMT_START {                                                              \
     nn_real *out_ = c->data + (gsize) (row) * n;                              \
@@ -387,62 +388,63 @@ nn_matrix_get_n_threads (void)
             out_[j_] = v_[j_];                                                \
       }                                                                       \
   } G_STMT_END
+/* clang-format on */
 
 /* C = alpha A op(B) (+ @bias in each row) + beta C, A m × k, C m × n with
  * n <= the lanes of Vec and k <= NARROW_K_MAX: each row of op(B) in a vector, each row of C a sum
  * of k of them scaled by A's row, four rows of C at a time. Vectors no
  * wider than the rows of C, so that few lanes are computed for nothing: a
  * macro, for each width. */
-#define DEFINE_GEMM_NARROW(name, Vec)                                         \
-NN_SIMD_CLONES static void                                                    \
-name (gboolean        trans_b,                                                \
-      nn_real         alpha,                                                  \
-      const NnMatrix *a,                                                      \
-      const NnMatrix *b,                                                      \
-      const nn_real  *bias,                                                   \
-      nn_real         beta,                                                   \
-      NnMatrix       *c)                                                      \
-{                                                                             \
-  const guint lanes = sizeof (Vec) / sizeof (nn_real);                        \
-  guint m = c->rows, n = c->cols, k = a->cols, i = 0;                         \
-  nn_real *end = c->data + nn_matrix_size (c);                                \
-  Vec rows[NARROW_K_MAX], bias_ = { 0 };                                      \
-                                                                              \
-  for (guint j = 0; bias != NULL && j < n; j++)                               \
-    bias_[j] = bias[j];                                                       \
-  for (guint p = 0; p < k; p++)                                               \
-    {                                                                         \
-      rows[p] = (Vec) { 0 };                                                  \
-      for (guint j = 0; j < n; j++)                                           \
-        rows[p][j] = trans_b ? b->data[(gsize) j * k + p] : b->data[(gsize) p * n + j]; \
-    }                                                                         \
-  for (; i + 4 <= m; i += 4)                                                  \
-    {                                                                         \
-      const nn_real *a0 = a->data + (gsize) i * k;                            \
-      Vec s0 = { 0 }, s1 = { 0 }, s2 = { 0 }, s3 = { 0 };                     \
-                                                                              \
-      for (guint p = 0; p < k; p++)                                           \
-        {                                                                     \
-          s0 += a0[p] * rows[p];                                              \
-          s1 += a0[k + p] * rows[p];                                          \
-          s2 += a0[2 * k + p] * rows[p];                                      \
-          s3 += a0[3 * k + p] * rows[p];                                      \
-        }                                                                     \
-      STORE_ROW (Vec, i, s0);                                                 \
-      STORE_ROW (Vec, i + 1, s1);                                             \
-      STORE_ROW (Vec, i + 2, s2);                                             \
-      STORE_ROW (Vec, i + 3, s3);                                             \
-    }                                                                         \
-  for (; i < m; i++)                                                          \
-    {                                                                         \
-      const nn_real *a0 = a->data + (gsize) i * k;                            \
-      Vec s0 = { 0 };                                                         \
-                                                                              \
-      for (guint p = 0; p < k; p++)                                           \
-        s0 += a0[p] * rows[p];                                                \
-      STORE_ROW (Vec, i, s0);                                                 \
-    }                                                                         \
-}
+#define DEFINE_GEMM_NARROW(name, Vec) \
+  NN_SIMD_CLONES static void \
+  name (gboolean        trans_b, \
+        nn_real         alpha, \
+        const NnMatrix *a, \
+        const NnMatrix *b, \
+        const nn_real  *bias, \
+        nn_real         beta, \
+        NnMatrix       *c) \
+  { \
+    const guint lanes = sizeof (Vec) / sizeof (nn_real); \
+    guint       m = c->rows, n = c->cols, k = a->cols, i = 0; \
+    nn_real    *end = c->data + nn_matrix_size (c); \
+    Vec         rows[NARROW_K_MAX], bias_ = { 0 }; \
+\
+    for (guint j = 0; bias != NULL && j < n; j++) \
+      bias_[j] = bias[j]; \
+    for (guint p = 0; p < k; p++) \
+      { \
+        rows[p] = (Vec){ 0 }; \
+        for (guint j = 0; j < n; j++) \
+          rows[p][j] = trans_b ? b->data[(gsize) j * k + p] : b->data[(gsize) p * n + j]; \
+      } \
+    for (; i + 4 <= m; i += 4) \
+      { \
+        const nn_real *a0 = a->data + (gsize) i * k; \
+        Vec            s0 = { 0 }, s1 = { 0 }, s2 = { 0 }, s3 = { 0 }; \
+\
+        for (guint p = 0; p < k; p++) \
+          { \
+            s0 += a0[p] * rows[p]; \
+            s1 += a0[k + p] * rows[p]; \
+            s2 += a0[2 * k + p] * rows[p]; \
+            s3 += a0[3 * k + p] * rows[p]; \
+          } \
+        STORE_ROW (Vec, i, s0); \
+        STORE_ROW (Vec, i + 1, s1); \
+        STORE_ROW (Vec, i + 2, s2); \
+        STORE_ROW (Vec, i + 3, s3); \
+      } \
+    for (; i < m; i++) \
+      { \
+        const nn_real *a0 = a->data + (gsize) i * k; \
+        Vec            s0 = { 0 }; \
+\
+        for (guint p = 0; p < k; p++) \
+          s0 += a0[p] * rows[p]; \
+        STORE_ROW (Vec, i, s0); \
+      } \
+  }
 
 typedef nn_real QuarterVec __attribute__ ((vector_size (NN_SIMD_BYTES / 4)));
 typedef nn_real HalfVec __attribute__ ((vector_size (NN_SIMD_BYTES / 2)));
@@ -490,17 +492,17 @@ long_sums (const nn_real *a,
            nn_real       *a_sums,
            RealVec       *b_sums)
 {
-  RealVec e0 = { 0 }, e1 = { 0 }, e2 = { 0 }, e3 = { 0 };
-  RealVec o0 = { 0 }, o1 = { 0 }, o2 = { 0 }, o3 = { 0 };
-  RealVec bs = { 0 };
-  nn_real as0 = 0, as1 = 0, as2 = 0, as3 = 0;
+  RealVec        e0 = { 0 }, e1 = { 0 }, e2 = { 0 }, e3 = { 0 };
+  RealVec        o0 = { 0 }, o1 = { 0 }, o2 = { 0 }, o3 = { 0 };
+  RealVec        bs = { 0 };
+  nn_real        as0 = 0, as1 = 0, as2 = 0, as3 = 0;
   const nn_real *b_end = b + (gsize) k * n;
-  guint p = 0;
+  guint          p = 0;
 
   for (; p + 2 <= k && b + (gsize) (p + 1) * n + LANES <= b_end; p += 2)
     {
       const nn_real *a0 = a + (gsize) p * m, *a1 = a0 + m;
-      RealVec b0, b1;
+      RealVec        b0, b1;
 
       memcpy (&b0, b + (gsize) p * n, sizeof b0);
       memcpy (&b1, b + (gsize) (p + 1) * n, sizeof b1);
@@ -537,7 +539,7 @@ long_sums (const nn_real *a,
   for (; p < k; p++)
     {
       const nn_real *a0 = a + (gsize) p * m;
-      RealVec b0 = { 0 };
+      RealVec        b0 = { 0 };
 
       memcpy (&b0, b + (gsize) p * n, n * sizeof (nn_real));
       e0 += a0[0] * b0;
@@ -583,10 +585,18 @@ long_sums_any (const nn_real *a,
 {
   switch (m)
     {
-    case 1: long_sums (a, b, 1, n, k, out, a_sums, b_sums); break;
-    case 2: long_sums (a, b, 2, n, k, out, a_sums, b_sums); break;
-    case 3: long_sums (a, b, 3, n, k, out, a_sums, b_sums); break;
-    default: long_sums (a, b, 4, n, k, out, a_sums, b_sums); break;
+    case 1:
+      long_sums (a, b, 1, n, k, out, a_sums, b_sums);
+      break;
+    case 2:
+      long_sums (a, b, 2, n, k, out, a_sums, b_sums);
+      break;
+    case 3:
+      long_sums (a, b, 3, n, k, out, a_sums, b_sums);
+      break;
+    default:
+      long_sums (a, b, 4, n, k, out, a_sums, b_sums);
+      break;
     }
 }
 
@@ -602,11 +612,11 @@ gemm_long_sums (nn_real         alpha,
                 NnMatrix       *c,
                 nn_real        *a_sums)
 {
-  const guint lanes = LANES;
-  const nn_real *bias = NULL;   /* for STORE_ROW */
-  guint m = c->rows, n = c->cols, k = a->rows;
-  nn_real *end = c->data + nn_matrix_size (c);
-  RealVec sums[LONG_SUM_M_MAX], bias_ = { 0 }, a_column_sums;
+  const guint    lanes = LANES;
+  const nn_real *bias = NULL; /* for STORE_ROW */
+  guint          m = c->rows, n = c->cols, k = a->rows;
+  nn_real       *end = c->data + nn_matrix_size (c);
+  RealVec        sums[LONG_SUM_M_MAX], bias_ = { 0 }, a_column_sums;
 
   if (m <= LONG_SUM_M_MAX && n <= LANES)
     {
@@ -619,7 +629,7 @@ gemm_long_sums (nn_real         alpha,
   for (guint j = 0; j < n; j++)
     for (guint i = 0; i < m; i++)
       {
-        nn_real v = alpha * sums[j][i];
+        nn_real  v = alpha * sums[j][i];
         nn_real *out = c->data + (gsize) i * n + j;
 
         *out = beta == 0 ? v : v + beta * *out;
@@ -651,8 +661,9 @@ small_product_kernel (gboolean trans_a,
     return n <= LANES && k <= NARROW_K_MAX ? SMALL_NARROW : SMALL_NONE;
   if (trans_b)
     return SMALL_NONE;
-  return (m <= LONG_SUM_M_MAX && n <= LANES) ||
-         (n <= LONG_SUM_M_MAX && m <= LANES) ? SMALL_LONG_SUMS : SMALL_NONE;
+  if ((m <= LONG_SUM_M_MAX && n <= LANES) || (n <= LONG_SUM_M_MAX && m <= LANES))
+    return SMALL_LONG_SUMS;
+  return SMALL_NONE;
 }
 
 /**
@@ -751,7 +762,7 @@ add_to_rows (NnMatrix      *m,
   if (period <= MAX_PERIOD)
     {
       nn_real pattern[MAX_PERIOD];
-      gsize i = 0, j = 0;
+      gsize   i = 0, j = 0;
 
       for (gsize k = 0, c = 0; k < period; k++, c = c + 1 == cols ? 0 : c + 1)
         pattern[k] = v[c];
@@ -854,14 +865,14 @@ sum_columns (const NnMatrix *m,
 {
   const gsize n = nn_matrix_size (m);
   const guint width = MIN (n_vecs * (guint) LANES, m->cols - col);
-  RealVec acc0 = { 0 }, acc1 = { 0 }, acc2 = { 0 }, acc3 = { 0 };
-  nn_real sums[4 * LANES];
+  RealVec     acc0 = { 0 }, acc1 = { 0 }, acc2 = { 0 }, acc3 = { 0 };
+  nn_real     sums[4 * LANES];
 
   for (guint r = 0; r < m->rows; r++)
     {
       const nn_real *row = m->data + (gsize) r * m->cols + col;
-      nn_real padded[4 * LANES];
-      RealVec x;
+      nn_real        padded[4 * LANES];
+      RealVec        x;
 
       if ((gsize) (row - m->data) + n_vecs * LANES > n)
         {

@@ -10,17 +10,18 @@
 #include "nn-metrics.h"
 #include "nn-utils-private.h"
 
-#define TASK_BIT(t)    (1u << (t))
+#define TASK_BIT(t) (1u << (t))
 #define CLASSIFICATION (TASK_BIT (NN_TASK_BINARY) | TASK_BIT (NN_TASK_MULTICLASS))
-#define REGRESSION     TASK_BIT (NN_TASK_REGRESSION)
+#define REGRESSION TASK_BIT (NN_TASK_REGRESSION)
 
 typedef double (*MetricFunc) (NnTask          task,
                               const NnMatrix *pred,
                               const NnMatrix *target);
 
-typedef struct {
+typedef struct
+{
   const char *name;
-  guint       tasks;              /* TASK_BIT set */
+  guint       tasks; /* TASK_BIT set */
   gboolean    greater_is_better;
   MetricFunc  func;
 } Metric;
@@ -64,7 +65,7 @@ confusion_counts (NnTask          task,
                   const NnMatrix *target,
                   guint          *n_classes)
 {
-  guint k = n_classes_of (task, pred);
+  guint    k = n_classes_of (task, pred);
   guint64 *counts = g_new0 (guint64, (gsize) k * k);
 
   for (guint r = 0; r < pred->rows; r++)
@@ -130,9 +131,9 @@ score (Score           which,
        const NnMatrix *target)
 {
   g_autofree guint64 *counts = NULL;
-  guint k;
-  double sum = 0;
-  guint n_present = 0;
+  guint               k;
+  double              sum = 0;
+  guint               n_present = 0;
 
   if (pred->rows == 0)
     return NAN;
@@ -178,7 +179,8 @@ f1 (NnTask          task,
   return score (SCORE_F1, task, pred, target);
 }
 
-typedef struct {
+typedef struct
+{
   double   score;
   gboolean positive;
 } Scored;
@@ -201,8 +203,8 @@ auc (NnTask          task,
      const NnMatrix *target)
 {
   g_autofree Scored *s = g_new (Scored, MAX (pred->rows, 1));
-  double n_pos = 0, rank_sum = 0;
-  guint i = 0;
+  double             n_pos = 0, rank_sum = 0;
+  guint              i = 0;
 
   for (guint r = 0; r < pred->rows; r++)
     {
@@ -213,7 +215,7 @@ auc (NnTask          task,
       n_pos += s[r].positive;
     }
   if (n_pos == 0 || n_pos == pred->rows)
-    return NAN;   /* one class only: the curve is undefined */
+    return NAN; /* one class only: the curve is undefined */
 
   qsort (s, pred->rows, sizeof (Scored), compare_scored);
   while (i < pred->rows)
@@ -244,7 +246,7 @@ column_score (RegressionScore which,
               guint           c)
 {
   double sum_abs = 0, ss_res = 0, mean = 0, ss_tot = 0;
-  guint n = pred->rows;
+  guint  n = pred->rows;
 
   for (guint r = 0; r < n; r++)
     {
@@ -319,14 +321,14 @@ r2 (NnTask          task,
 /* ---- registry ------------------------------------------------------------ */
 
 static const Metric metrics[] = {
-  { "accuracy",  CLASSIFICATION,           TRUE,  accuracy },
-  { "precision", CLASSIFICATION,           TRUE,  precision },
-  { "recall",    CLASSIFICATION,           TRUE,  recall },
-  { "f1",        CLASSIFICATION,           TRUE,  f1 },
-  { "auc",       TASK_BIT (NN_TASK_BINARY), TRUE, auc },
-  { "mae",       REGRESSION,               FALSE, mae },
-  { "rmse",      REGRESSION,               FALSE, rmse },
-  { "r2",        REGRESSION,               TRUE,  r2 },
+  { "accuracy", CLASSIFICATION, TRUE, accuracy },
+  { "precision", CLASSIFICATION, TRUE, precision },
+  { "recall", CLASSIFICATION, TRUE, recall },
+  { "f1", CLASSIFICATION, TRUE, f1 },
+  { "auc", TASK_BIT (NN_TASK_BINARY), TRUE, auc },
+  { "mae", REGRESSION, FALSE, mae },
+  { "rmse", REGRESSION, FALSE, rmse },
+  { "r2", REGRESSION, TRUE, r2 },
 };
 
 static const Metric *
@@ -527,8 +529,8 @@ nn_confusion_matrix (NnTask          task,
                      const NnMatrix *target)
 {
   g_autofree guint64 *counts = NULL;
-  NnMatrix *m;
-  guint k;
+  NnMatrix           *m;
+  guint               k;
 
   g_return_val_if_fail (task == NN_TASK_BINARY || task == NN_TASK_MULTICLASS, NULL);
   g_return_val_if_fail (pred != NULL && target != NULL, NULL);

@@ -27,28 +27,29 @@ struct _NnModel
 {
   GObject parent_instance;
 
-  GPtrArray   *layers;        /* NnLayer */
+  GPtrArray   *layers; /* NnLayer */
   NnLoss      *loss;
   NnOptimizer *optimizer;
   guint64      seed;
-  GRand       *rand;          /* initial weights */
+  GRand       *rand; /* initial weights */
 
-  GPtrArray   *params;        /* NnMatrix, borrowed from the layers */
-  GPtrArray   *grads;
-  gboolean     optimizer_ready;
+  GPtrArray *params; /* NnMatrix, borrowed from the layers */
+  GPtrArray *grads;
+  gboolean   optimizer_ready;
 
   /* Work space, grown to the largest batch and then reused. */
-  NnMatrix    *grad_out;      /* batch × outputs */
+  NnMatrix *grad_out; /* batch × outputs */
 };
 
 G_DEFINE_FINAL_TYPE (NnModel, nn_model, G_TYPE_OBJECT)
 
-G_DEFINE_ENUM_TYPE (NnInit, nn_init,
-  G_DEFINE_ENUM_VALUE (NN_INIT_NORMAL, "normal"),
-  G_DEFINE_ENUM_VALUE (NN_INIT_GLOROT_UNIFORM, "glorot_uniform"),
-  G_DEFINE_ENUM_VALUE (NN_INIT_GLOROT_NORMAL, "glorot_normal"),
-  G_DEFINE_ENUM_VALUE (NN_INIT_HE_NORMAL, "he_normal"),
-  G_DEFINE_ENUM_VALUE (NN_INIT_HE_UNIFORM, "he_uniform"))
+G_DEFINE_ENUM_TYPE (NnInit,
+                    nn_init,
+                    G_DEFINE_ENUM_VALUE (NN_INIT_NORMAL, "normal"),
+                    G_DEFINE_ENUM_VALUE (NN_INIT_GLOROT_UNIFORM, "glorot_uniform"),
+                    G_DEFINE_ENUM_VALUE (NN_INIT_GLOROT_NORMAL, "glorot_normal"),
+                    G_DEFINE_ENUM_VALUE (NN_INIT_HE_NORMAL, "he_normal"),
+                    G_DEFINE_ENUM_VALUE (NN_INIT_HE_UNIFORM, "he_uniform"))
 
 enum {
   PROP_0,
@@ -176,7 +177,7 @@ nn_model_class_init (NnModelClass *klass)
     g_param_spec_uint64 ("seed", NULL, "Seed of the initial weights",
                          0, G_MAXUINT32, 42,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
-                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                           G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -281,7 +282,8 @@ nn_model_get_n_outputs (NnModel *self)
   g_return_val_if_fail (NN_IS_MODEL (self), 0);
 
   return self->layers->len
-         ? nn_layer_get_units (self->layers->pdata[self->layers->len - 1]) : 0;
+           ? nn_layer_get_units (self->layers->pdata[self->layers->len - 1])
+           : 0;
 }
 
 /**
@@ -410,12 +412,12 @@ nn_model_init_parameters (NnModel *self,
 
   for (guint l = 0; l < self->layers->len; l++)
     {
-      NnLayer *layer = self->layers->pdata[l];
+      NnLayer  *layer = self->layers->pdata[l];
       NnMatrix *w = nn_layer_get_weights (layer);
-      double fan_in = nn_layer_get_n_inputs (layer);
-      double fan_out = nn_layer_get_units (layer);
-      double std = 1.0, limit = 0.0;
-      gboolean uniform = FALSE;
+      double    fan_in = nn_layer_get_n_inputs (layer);
+      double    fan_out = nn_layer_get_units (layer);
+      double    std = 1.0, limit = 0.0;
+      gboolean  uniform = FALSE;
 
       switch (init)
         {
@@ -488,10 +490,10 @@ nn_model_backward (NnModel        *self,
                    const NnMatrix *x,
                    const NnMatrix *y)
 {
-  NnLayer *last;
-  NnMatrix grad;
+  NnLayer        *last;
+  NnMatrix        grad;
   const NnMatrix *grad_a;
-  guint n;
+  guint           n;
 
   g_return_if_fail (NN_IS_MODEL (self));
   g_return_if_fail (NN_IS_LOSS (self->loss));
@@ -539,7 +541,7 @@ gradient_norm (NnModel *self)
   for (guint i = 0; i < self->grads->len; i++)
     {
       const NnMatrix *g = self->grads->pdata[i];
-      gsize n = nn_matrix_size (g);
+      gsize           n = nn_matrix_size (g);
 
       for (gsize j = 0; j < n; j++)
         sum += (double) g->data[j] * g->data[j];
@@ -571,7 +573,7 @@ void
 nn_model_apply_gradients (NnModel *self)
 {
   g_return_if_fail (NN_IS_MODEL (self));
-  g_return_if_fail (self->optimizer != NULL);   /* of its type: set_optimizer checks */
+  g_return_if_fail (self->optimizer != NULL); /* of its type: set_optimizer checks */
 
   ensure_optimizer_ready (self);
   nn_optimizer_step (self->optimizer, self->params->len,
@@ -597,7 +599,7 @@ nn_model_scale_gradients (NnModel *self,
   for (guint i = 0; i < self->grads->len; i++)
     {
       NnMatrix *g = self->grads->pdata[i];
-      gsize n = nn_matrix_size (g);
+      gsize     n = nn_matrix_size (g);
 
       for (gsize j = 0; j < n; j++)
         g->data[j] = (nn_real) (g->data[j] * factor);
@@ -623,7 +625,7 @@ nn_model_predict (NnModel        *self,
   out = nn_matrix_new (x->rows, nn_model_get_n_outputs (self));
   for (guint start = 0; start < x->rows; start += EVAL_CHUNK)
     {
-      guint rows = MIN (EVAL_CHUNK, x->rows - start);
+      guint    rows = MIN (EVAL_CHUNK, x->rows - start);
       NnMatrix xs = nn_matrix_view_rows (x, start, rows);
       NnMatrix os = nn_matrix_view_rows (out, start, rows);
 
@@ -643,10 +645,10 @@ nn_model_predict (NnModel        *self,
  *   %NN_MODEL_ERROR_NOT_FINITE set
  */
 double
-nn_model_evaluate (NnModel         *self,
-                   const NnMatrix  *x,
-                   const NnMatrix  *y,
-                   GError         **error)
+nn_model_evaluate (NnModel        *self,
+                   const NnMatrix *x,
+                   const NnMatrix *y,
+                   GError        **error)
 {
   double total = 0.0;
 
@@ -657,7 +659,7 @@ nn_model_evaluate (NnModel         *self,
 
   for (guint start = 0; start < x->rows; start += EVAL_CHUNK)
     {
-      guint rows = MIN (EVAL_CHUNK, x->rows - start);
+      guint    rows = MIN (EVAL_CHUNK, x->rows - start);
       NnMatrix xs = nn_matrix_view_rows (x, start, rows);
       NnMatrix ys = nn_matrix_view_rows (y, start, rows);
 
@@ -786,10 +788,10 @@ nn_model_save_state (NnModel      *self,
 
 /* The value of @key, which must be there with type @type. */
 GVariant *
-nn_training_state_lookup (GVariant     *state,
-                          const char   *key,
-                          const char   *type,
-                          GError      **error)
+nn_training_state_lookup (GVariant   *state,
+                          const char *key,
+                          const char *type,
+                          GError    **error)
 {
   g_autoptr(GVariant) value = g_variant_lookup_value (state, key, NULL);
 
@@ -810,9 +812,9 @@ nn_training_state_lookup (GVariant     *state,
 }
 
 static gboolean
-check_layers (NnModel   *self,
-              GVariant  *layers,
-              GError   **error)
+check_layers (NnModel  *self,
+              GVariant *layers,
+              GError  **error)
 {
   gsize n = g_variant_n_children (layers);
 
@@ -820,22 +822,24 @@ check_layers (NnModel   *self,
     {
       g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_SHAPE_MISMATCH,
                    "the training state is of a model with %" G_GSIZE_FORMAT " layers; "
-                   "this one has %u", n, self->layers->len);
+                   "this one has %u",
+                   n, self->layers->len);
       return FALSE;
     }
   for (gsize l = 0; l < n; l++)
     {
-      NnLayer *layer = self->layers->pdata[l];
+      NnLayer    *layer = self->layers->pdata[l];
       const char *activation = G_OBJECT_TYPE_NAME (nn_layer_get_activation (layer));
       const char *saved_activation;
-      guint32 inputs, units;
+      guint32     inputs, units;
 
       g_variant_get_child (layers, l, "(uu&s)", &inputs, &units, &saved_activation);
       if (inputs != nn_layer_get_n_inputs (layer) || units != nn_layer_get_units (layer))
         {
           g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_SHAPE_MISMATCH,
                        "layer %" G_GSIZE_FORMAT " of the training state has %u inputs and "
-                       "%u units; this model's has %u inputs and %u units", l + 1, inputs, units,
+                       "%u units; this model's has %u inputs and %u units",
+                       l + 1, inputs, units,
                        nn_layer_get_n_inputs (layer), nn_layer_get_units (layer));
           return FALSE;
         }
@@ -843,7 +847,8 @@ check_layers (NnModel   *self,
         {
           g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
                        "layer %" G_GSIZE_FORMAT " of the training state has a %s; "
-                       "this model's has a %s", l + 1, saved_activation, activation);
+                       "this model's has a %s",
+                       l + 1, saved_activation, activation);
           return FALSE;
         }
     }
@@ -851,9 +856,9 @@ check_layers (NnModel   *self,
 }
 
 static gboolean
-check_parameters (NnModel   *self,
-                  GVariant  *params,
-                  GError   **error)
+check_parameters (NnModel  *self,
+                  GVariant *params,
+                  GError  **error)
 {
   gsize n = g_variant_n_children (params);
 
@@ -861,7 +866,8 @@ check_parameters (NnModel   *self,
     {
       g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_SHAPE_MISMATCH,
                    "the training state has %" G_GSIZE_FORMAT " parameter matrices; "
-                   "this model has %u", n, self->params->len);
+                   "this model has %u",
+                   n, self->params->len);
       return FALSE;
     }
   for (gsize i = 0; i < n; i++)
@@ -886,9 +892,9 @@ check_parameters (NnModel   *self,
 
 /* Checks the model's part of a training state, changing nothing. */
 gboolean
-nn_model_check_state (NnModel   *self,
-                      GVariant  *state,
-                      GError   **error)
+nn_model_check_state (NnModel  *self,
+                      GVariant *state,
+                      GError  **error)
 {
   g_autoptr(GVariant) layers = NULL;
   g_autoptr(GVariant) params = NULL;
@@ -939,9 +945,9 @@ nn_model_check_state (NnModel   *self,
  * and it changes nothing when it does; a fresh optimizer is prepared
  * first, as training would. */
 gboolean
-nn_model_load_state (NnModel   *self,
-                     GVariant  *state,
-                     GError   **error)
+nn_model_load_state (NnModel  *self,
+                     GVariant *state,
+                     GError  **error)
 {
   g_autoptr(GVariant) optimizer = g_variant_lookup_value (state, "optimizer", NULL);
   g_autoptr(GVariantDict) dict = NULL;

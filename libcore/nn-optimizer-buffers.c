@@ -63,13 +63,13 @@ nn_optimizer_save_buffers (GVariantDict *state,
  * Returns: %TRUE on success, or %FALSE with @error set
  */
 gboolean
-nn_optimizer_load_buffers (GVariantDict  *state,
-                           GError       **error,
-                           const char    *first_key,
+nn_optimizer_load_buffers (GVariantDict *state,
+                           GError      **error,
+                           const char   *first_key,
                            ...)
 {
   gboolean ok = TRUE;
-  va_list args;
+  va_list  args;
 
   va_start (args, first_key);
   for (const char *key = first_key; ok && key != NULL; key = va_arg (args, const char *))

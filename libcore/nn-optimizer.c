@@ -93,7 +93,7 @@ nn_optimizer_class_init (NnOptimizerClass *klass)
                          "Step size of each update",
                          0.0, G_MAXDOUBLE, 0.01,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
-                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                           G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -118,7 +118,7 @@ nn_optimizer_prepare (NnOptimizer     *self,
                       const NnMatrix **params)
 {
   NnOptimizerPrivate *priv = nn_optimizer_get_instance_private (self);
-  NnOptimizerClass *klass;
+  NnOptimizerClass   *klass;
 
   g_return_if_fail (NN_IS_OPTIMIZER (self));
 
@@ -144,7 +144,7 @@ nn_optimizer_step (NnOptimizer     *self,
                    const NnMatrix **grads)
 {
   NnOptimizerPrivate *priv = nn_optimizer_get_instance_private (self);
-  NnOptimizerClass *klass;
+  NnOptimizerClass   *klass;
 
   g_return_if_fail (NN_IS_OPTIMIZER (self));
 
@@ -232,8 +232,8 @@ nn_optimizer_get_name (NnOptimizer *self)
  * Returns: (transfer full): a new #NnOptimizer, or %NULL with @error set
  */
 NnOptimizer *
-nn_optimizer_new_by_name (const char  *name,
-                          GError     **error)
+nn_optimizer_new_by_name (const char *name,
+                          GError    **error)
 {
   return NN_OPTIMIZER (nn_registry_new_object (NN_REGISTRY_OPTIMIZER, name, error));
 }
@@ -252,8 +252,8 @@ nn_optimizer_new_by_name (const char  *name,
  *   (%NN_CONFIG_ERROR_INVALID_VALUE)
  */
 gboolean
-nn_optimizer_validate (NnOptimizer  *self,
-                       GError      **error)
+nn_optimizer_validate (NnOptimizer *self,
+                       GError     **error)
 {
   NnOptimizerClass *klass;
 
@@ -295,10 +295,10 @@ nn_optimizer_save_state (NnOptimizer *self)
 }
 
 static gboolean
-check_buffers (const char  *key,
-               GVariant    *want,
-               GVariant    *got,
-               GError     **error)
+check_buffers (const char *key,
+               GVariant   *want,
+               GVariant   *got,
+               GError    **error)
 {
   gsize n = g_variant_n_children (want);
 
@@ -306,7 +306,8 @@ check_buffers (const char  *key,
     {
       g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_SHAPE_MISMATCH,
                    "optimizer state '%s' has %" G_GSIZE_FORMAT " buffers, "
-                   "the optimizer %" G_GSIZE_FORMAT, key,
+                   "the optimizer %" G_GSIZE_FORMAT,
+                   key,
                    g_variant_n_children (got), n);
       return FALSE;
     }
@@ -351,18 +352,18 @@ check_buffers (const char  *key,
  * Returns: %TRUE on success, or %FALSE with @error set and @self unchanged
  */
 gboolean
-nn_optimizer_load_state (NnOptimizer  *self,
-                         GVariant     *state,
-                         GError      **error)
+nn_optimizer_load_state (NnOptimizer *self,
+                         GVariant    *state,
+                         GError     **error)
 {
   NnOptimizerPrivate *priv = nn_optimizer_get_instance_private (self);
   g_autoptr(GVariant) expected = NULL;
   g_autoptr(GVariantDict) dict = NULL;
   NnOptimizerClass *klass;
-  GVariantIter iter;
-  const char *key;
-  GVariant *value;
-  guint64 iterations;
+  GVariantIter      iter;
+  const char       *key;
+  GVariant         *value;
+  guint64           iterations;
 
   g_return_val_if_fail (NN_IS_OPTIMIZER (self), FALSE);
   g_return_val_if_fail (state != NULL, FALSE);
@@ -418,7 +419,8 @@ nn_optimizer_load_state (NnOptimizer  *self,
         {
           g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
                        "the optimizer state has '%s', which this %s does not keep; "
-                       "was it configured differently?", key, G_OBJECT_TYPE_NAME (self));
+                       "was it configured differently?",
+                       key, G_OBJECT_TYPE_NAME (self));
           return FALSE;
         }
     }
@@ -456,8 +458,8 @@ nn_optimizer_state_add_buffers (GVariantDict *state,
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(uuad)"));
   for (guint i = 0; i < buffers->len; i++)
     {
-      const NnMatrix *m = buffers->pdata[i];
-      gsize n = nn_matrix_size (m);
+      const NnMatrix    *m = buffers->pdata[i];
+      gsize              n = nn_matrix_size (m);
       g_autofree double *values = g_new (double, MAX (n, 1));
 
       for (gsize j = 0; j < n; j++)
@@ -484,10 +486,10 @@ nn_optimizer_state_add_buffers (GVariantDict *state,
  * Returns: %TRUE on success, or %FALSE with @error set
  */
 gboolean
-nn_optimizer_state_read_buffers (GVariantDict  *state,
-                                 const char    *key,
-                                 GPtrArray     *buffers,
-                                 GError       **error)
+nn_optimizer_state_read_buffers (GVariantDict *state,
+                                 const char   *key,
+                                 GPtrArray    *buffers,
+                                 GError      **error)
 {
   g_autoptr(GVariant) stored = NULL;
   gsize n;
@@ -509,7 +511,8 @@ nn_optimizer_state_read_buffers (GVariantDict  *state,
     {
       g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_SHAPE_MISMATCH,
                    "optimizer state '%s' has %" G_GSIZE_FORMAT " buffers, "
-                   "the optimizer %u", key, n, buffers->len);
+                   "the optimizer %u",
+                   key, n, buffers->len);
       return FALSE;
     }
   for (int pass = 0; pass < 2; pass++)
@@ -518,8 +521,8 @@ nn_optimizer_state_read_buffers (GVariantDict  *state,
         NnMatrix *m = buffers->pdata[i];
         g_autoptr(GVariant) values = NULL;
         const double *data;
-        guint32 rows, cols;
-        gsize n_values;
+        guint32       rows, cols;
+        gsize         n_values;
 
         g_variant_get_child (stored, i, "(uu@ad)", &rows, &cols, &values);
         data = g_variant_get_fixed_array (values, &n_values, sizeof (double));

@@ -36,7 +36,7 @@ nn_param_specs_list (GType  type,
                      guint *n_pspecs)
 {
   GObjectClass *klass;
-  GParamSpec **pspecs;
+  GParamSpec  **pspecs;
 
   g_return_val_if_fail (g_type_is_a (type, G_TYPE_OBJECT), NULL);
   g_return_val_if_fail (n_pspecs != NULL, NULL);
@@ -121,7 +121,7 @@ format_number (double   value,
 
   for (int digits = 6; digits <= 17; digits++)
     {
-      char format[8];
+      char   format[8];
       double back;
 
       g_snprintf (format, sizeof format, "%%.%dg", digits);
@@ -192,7 +192,7 @@ nn_param_value_to_string (const GValue *value)
   if (g_value_type_transformable (G_VALUE_TYPE (value), G_TYPE_STRING))
     {
       GValue str = G_VALUE_INIT;
-      char *text;
+      char  *text;
 
       g_value_init (&str, G_TYPE_STRING);
       g_value_transform (value, &str);
@@ -203,9 +203,10 @@ nn_param_value_to_string (const GValue *value)
   return g_strdup ("?");
 }
 
-typedef struct {
-  char     *lo, *hi;           /* NULL where the type's own limit is the bound */
-  gboolean  lo_strict, hi_strict;
+typedef struct
+{
+  char    *lo, *hi; /* NULL where the type's own limit is the bound */
+  gboolean lo_strict, hi_strict;
 } Bounds;
 
 static void
@@ -226,7 +227,7 @@ number_bound (double    bound,
               gboolean  as_float,
               gboolean *strict)
 {
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  char   buf[G_ASCII_DTOSTR_BUF_SIZE];
   double near;
 
   g_ascii_formatd (buf, sizeof buf, "%g", bound);
@@ -250,17 +251,19 @@ static gboolean
 get_bounds (GParamSpec *pspec,
             Bounds     *b)
 {
-#define NUMBER_BOUNDS(min, max, limit, as_float)                                         \
-  (b->lo = (min) <= -(limit) ? NULL : number_bound ((min), (as_float), &b->lo_strict),    \
+#define NUMBER_BOUNDS(min, max, limit, as_float) \
+  (b->lo = (min) <= -(limit) ? NULL : number_bound ((min), (as_float), &b->lo_strict), \
    b->hi = (max) >= (limit) ? NULL : number_bound ((max), (as_float), &b->hi_strict), TRUE)
-#define INTEGER_BOUNDS(SPEC, lo_limit, hi_limit, fmt)                                   \
-  if (G_IS_PARAM_SPEC_##SPEC (pspec))                                                   \
-    {                                                                                   \
-      b->lo = G_PARAM_SPEC_##SPEC (pspec)->minimum <= (lo_limit)                        \
-              ? NULL : g_strdup_printf (fmt, G_PARAM_SPEC_##SPEC (pspec)->minimum);     \
-      b->hi = G_PARAM_SPEC_##SPEC (pspec)->maximum >= (hi_limit)                        \
-              ? NULL : g_strdup_printf (fmt, G_PARAM_SPEC_##SPEC (pspec)->maximum);     \
-      return TRUE;                                                                      \
+#define INTEGER_BOUNDS(SPEC, lo_limit, hi_limit, fmt) \
+  if (G_IS_PARAM_SPEC_##SPEC (pspec)) \
+    { \
+      b->lo = G_PARAM_SPEC_##SPEC (pspec)->minimum <= (lo_limit) \
+                ? NULL \
+                : g_strdup_printf (fmt, G_PARAM_SPEC_##SPEC (pspec)->minimum); \
+      b->hi = G_PARAM_SPEC_##SPEC (pspec)->maximum >= (hi_limit) \
+                ? NULL \
+                : g_strdup_printf (fmt, G_PARAM_SPEC_##SPEC (pspec)->maximum); \
+      return TRUE; \
     }
 
   if (G_IS_PARAM_SPEC_DOUBLE (pspec))

@@ -30,8 +30,8 @@ struct _NnPipeline
   NnTask    task;
   GStrv     features;
   GStrv     targets;
-  GStrv     classes;    /* the labels as read; NULL for regression */
-  char     *positive;   /* the label a binary task calls 1, or NULL */
+  GStrv     classes;  /* the labels as read; NULL for regression */
+  char     *positive; /* the label a binary task calls 1, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (NnPipeline, nn_pipeline, G_TYPE_OBJECT)
@@ -285,13 +285,13 @@ nn_pipeline_predict (NnPipeline     *self,
  *   @error set (a label the model does not know, for instance)
  */
 NnDataset *
-nn_pipeline_prepare (NnPipeline  *self,
-                     NnDataset   *raw,
-                     GError     **error)
+nn_pipeline_prepare (NnPipeline *self,
+                     NnDataset  *raw,
+                     GError    **error)
 {
   g_autoptr(NnDataset) reference = NULL;
   NnDataset *ready;
-  int positive = -1;
+  int        positive = -1;
 
   g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
   g_return_val_if_fail (NN_IS_DATASET (raw), NULL);
@@ -343,10 +343,10 @@ static const char * const scaler_keys[] = { "kind", "shift", "divisor", NULL };
 static const char * const layer_keys[] = { "inputs", "units", "activation", "module", NULL };
 
 static GStrv
-read_strings (NnYamlDoc    *doc,
-              yaml_node_t  *node,
-              const char   *what,
-              GError      **error)
+read_strings (NnYamlDoc   *doc,
+              yaml_node_t *node,
+              const char  *what,
+              GError     **error)
 {
   g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
 
@@ -367,11 +367,11 @@ read_strings (NnYamlDoc    *doc,
 }
 
 static double *
-read_doubles (NnYamlDoc    *doc,
-              yaml_node_t  *node,
-              const char   *what,
-              guint         n,
-              GError      **error)
+read_doubles (NnYamlDoc   *doc,
+              yaml_node_t *node,
+              const char  *what,
+              guint        n,
+              GError     **error)
 {
   g_autofree double *values = NULL;
 
@@ -390,11 +390,11 @@ read_doubles (NnYamlDoc    *doc,
 }
 
 static yaml_node_t *
-require (NnYamlDoc    *doc,
-         yaml_node_t  *mapping,
-         const char   *key,
-         const char   *what,
-         GError      **error)
+require (NnYamlDoc   *doc,
+         yaml_node_t *mapping,
+         const char  *key,
+         const char  *what,
+         GError     **error)
 {
   yaml_node_t *v = nn_yaml_lookup (doc, mapping, key);
 
@@ -411,16 +411,16 @@ require (NnYamlDoc    *doc,
  * something else with the same weights. The same class from another file
  * (the build tree's plugins against the installed ones) is the same code. */
 static GObject *
-read_plugin_object (NnYamlDoc    *doc,
-                    yaml_node_t  *node,
-                    yaml_node_t  *module,
-                    const char   *extension_point,
-                    const char   *what,
-                    GError      **error)
+read_plugin_object (NnYamlDoc   *doc,
+                    yaml_node_t *node,
+                    yaml_node_t *module,
+                    const char  *extension_point,
+                    const char  *what,
+                    GError     **error)
 {
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GObject) object = nn_yaml_new_object (doc, node, extension_point, what,
-                                                  &local_error);
+                                                   &local_error);
   const char *file = nn_yaml_scalar (nn_yaml_lookup (doc, module, "file"));
   const char *type = nn_yaml_scalar (nn_yaml_lookup (doc, module, "type"));
 
@@ -459,13 +459,13 @@ read_plugin_object (NnYamlDoc    *doc,
 }
 
 static gboolean
-read_layers (NnYamlDoc    *doc,
-             yaml_node_t  *node,
-             NnModel      *model,
-             guint         n_features,
-             GError      **error)
+read_layers (NnYamlDoc   *doc,
+             yaml_node_t *node,
+             NnModel     *model,
+             guint        n_features,
+             GError     **error)
 {
-  guint width = n_features;
+  guint   width = n_features;
   guint64 n_parameters = 0;
 
   if (node->type != YAML_SEQUENCE_NODE || nn_yaml_n_items (node) == 0)
@@ -483,12 +483,12 @@ read_layers (NnYamlDoc    *doc,
     }
   for (guint i = 0; i < nn_yaml_n_items (node); i++)
     {
-      yaml_node_t *item = nn_yaml_item (doc, node, i);
+      yaml_node_t     *item = nn_yaml_item (doc, node, i);
       g_autofree char *what = g_strdup_printf ("layers[%u]", i);
       g_autoptr(GObject) act = NULL;
       g_autoptr(NnLayer) layer = NULL;
       yaml_node_t *v;
-      guint64 inputs, units;
+      guint64      inputs, units;
 
       if (!nn_yaml_check_mapping (doc, item, what, layer_keys, error))
         return FALSE;
@@ -512,7 +512,8 @@ read_layers (NnYamlDoc    *doc,
         {
           nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
                              "%s makes the model larger than %" G_GUINT64_FORMAT
-                             " parameters, the most a model file may hold", what,
+                             " parameters, the most a model file may hold",
+                             what,
                              NN_MODEL_MAX_PARAMETERS);
           return FALSE;
         }
@@ -532,9 +533,9 @@ read_layers (NnYamlDoc    *doc,
 /* Copies the weights file's tensors into the layers, each checked against
  * the shape the layer needs. */
 static gboolean
-read_weights (const char  *path,
-              NnModel     *model,
-              GError     **error)
+read_weights (const char *path,
+              NnModel    *model,
+              GError    **error)
 {
   g_autoptr(GHashTable) tensors = nn_safetensors_read (path, NULL, error);
   guint expected = 2 * nn_model_get_n_layers (model);
@@ -543,14 +544,14 @@ read_weights (const char  *path,
     return FALSE;
   for (guint l = 0; l < nn_model_get_n_layers (model); l++)
     {
-      NnLayer *layer = nn_model_get_layer (model, l);
-      NnMatrix *targets[2] = { nn_layer_get_weights (layer), nn_layer_get_bias (layer) };
+      NnLayer    *layer = nn_model_get_layer (model, l);
+      NnMatrix   *targets[2] = { nn_layer_get_weights (layer), nn_layer_get_bias (layer) };
       const char *what[2] = { "weight", "bias" };
 
       for (guint k = 0; k < 2; k++)
         {
           g_autofree char *name = nn_pipeline_tensor_name (l, what[k]);
-          NnMatrix *t = g_hash_table_lookup (tensors, name);
+          NnMatrix        *t = g_hash_table_lookup (tensors, name);
 
           if (t == NULL)
             {
@@ -712,7 +713,7 @@ read_model (NnPipeline  *self,
   if ((v = nn_yaml_lookup (doc, root, "loss")) != NULL)
     {
       g_autoptr(GObject) loss = read_plugin_object (doc, v, nn_yaml_lookup (doc, root, "loss_module"),
-                                                    NN_LOSS_EXTENSION_POINT_NAME, "loss", error);
+                                                     NN_LOSS_EXTENSION_POINT_NAME, "loss", error);
       if (loss == NULL)
         return FALSE;
       nn_model_set_loss (self->model, NN_LOSS (loss));
@@ -816,8 +817,8 @@ read_document (NnYamlDoc  *doc,
  * Returns: (transfer full): the pipeline, or %NULL with @error set
  */
 NnPipeline *
-nn_pipeline_load (const char  *path,
-                  GError     **error)
+nn_pipeline_load (const char *path,
+                  GError    **error)
 {
   g_autofree char *yaml_path = NULL;
   g_autofree char *dir = NULL;
@@ -830,7 +831,7 @@ nn_pipeline_load (const char  *path,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   yaml_path = g_file_test (path, G_FILE_TEST_IS_DIR) ? g_build_filename (path, "model.yaml", NULL)
-                                                      : g_strdup (path);
+                                                     : g_strdup (path);
   dir = g_path_get_dirname (yaml_path);
   if (!nn_read_file_limited (yaml_path, NN_PIPELINE_MAX_FILE_SIZE, &contents, &length,
                              &local_error))

@@ -19,13 +19,15 @@
 #define N_STEPS 200
 #define N_PARAMS 2
 
-typedef struct {
+typedef struct
+{
   NnMatrix *target[N_PARAMS];
   NnMatrix *curvature[N_PARAMS];
   NnMatrix *start[N_PARAMS];
 } Problem;
 
-typedef struct {
+typedef struct
+{
   NnMatrix *params[N_PARAMS];
   NnMatrix *grads[N_PARAMS];
 } Run;
@@ -77,8 +79,8 @@ problem_init (Problem *problem,
 }
 
 static void
-run_init (Run              *run,
-          const NnMatrix  **from)
+run_init (Run             *run,
+          const NnMatrix **from)
 {
   for (guint i = 0; i < N_PARAMS; i++)
     {
@@ -157,9 +159,9 @@ max_difference (const Run *a,
 }
 
 static NnOptimizer *
-new_optimizer (GType         type,
-               GParamSpec   *pspec,
-               const GValue *value,
+new_optimizer (GType          type,
+               GParamSpec    *pspec,
+               const GValue  *value,
                const Problem *problem)
 {
   NnOptimizer *optimizer;
@@ -192,7 +194,7 @@ check_setting (GType         type,
   g_autoptr(GVariant) state = NULL;
   g_autoptr(GError) error = NULL;
   double start_loss, end_loss, diff, scale;
-  guint bad_step = 0;
+  guint  bad_step = 0;
 
   result->name = g_strdup (name);
   result->kind = g_strdup ("optimizer");
@@ -217,7 +219,8 @@ check_setting (GType         type,
     {
       result->passed = FALSE;
       result->failure = g_strdup_printf ("a parameter is not finite after step %u on a convex "
-                                         "quadratic", bad_step);
+                                         "quadratic",
+                                         bad_step);
       return result;
     }
   /* Only with its defaults: a parameter set away from them (a growth
@@ -227,7 +230,8 @@ check_setting (GType         type,
     {
       result->passed = FALSE;
       result->failure = g_strdup_printf ("after %u steps on a convex quadratic the loss is %g, "
-                                         "not below its start, %g", N_STEPS, end_loss,
+                                         "not below its start, %g",
+                                         N_STEPS, end_loss,
                                          start_loss);
       return result;
     }
@@ -255,7 +259,8 @@ check_setting (GType         type,
     {
       result->passed = FALSE;
       result->failure = g_strdup_printf ("two runs from the same start end apart (by up to %g): "
-                                         "its steps are not deterministic", diff);
+                                         "its steps are not deterministic",
+                                         diff);
       return result;
     }
   diff = max_difference (&again, &resumed, &scale);
@@ -295,9 +300,9 @@ check_setting (GType         type,
  *   not an optimizer that can be made
  */
 GPtrArray *
-nn_plugin_check_optimizer (GType     type,
-                           guint32   seed,
-                           GError  **error)
+nn_plugin_check_optimizer (GType    type,
+                           guint32  seed,
+                           GError **error)
 {
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 

@@ -29,16 +29,16 @@
  */
 
 #if NN_REAL_IS_DOUBLE
-#define STEP_LOG2  (-17)     /* h = 2^-17 near |x| = 1: rounding ~1e-11, truncation ~1e-11 */
-#define MEAN_RTOL  1e-10     /* a batch loss against the mean of its rows' losses */
+#define STEP_LOG2 (-17) /* h = 2^-17 near |x| = 1: rounding ~1e-11, truncation ~1e-11 */
+#define MEAN_RTOL 1e-10 /* a batch loss against the mean of its rows' losses */
 #else
-#define STEP_LOG2  (-7)      /* h = 2^-7: rounding and truncation both ~1e-5 */
-#define MEAN_RTOL  1e-5
+#define STEP_LOG2 (-7) /* h = 2^-7: rounding and truncation both ~1e-5 */
+#define MEAN_RTOL 1e-5
 #endif
 
 /* Two computations of one value that must agree up to the order of a few
  * float operations (a row alone against the same row in a batch). */
-#define SAME_RTOL  (16 * NN_REAL_EPSILON)
+#define SAME_RTOL (16 * NN_REAL_EPSILON)
 
 /* A loss's joint output gradient against its gradient taken back through
  * the activation: two ways of rounding the same derivative. */
@@ -49,22 +49,23 @@
 #define MAX_KINK_SHARE 0.25
 
 static const double scales[] = { 0.1, 1.0, 10.0, 1000.0 };
-#define N_STEPS 4            /* h, h/2, h/4, h/8: a smaller step where h is too coarse */
-#define LARGE_SCALE 1000.0   /* where overflow to ±inf is allowed (as e^z would) */
+#define N_STEPS 4          /* h, h/2, h/4, h/8: a smaller step where h is too coarse */
+#define LARGE_SCALE 1000.0 /* where overflow to ±inf is allowed (as e^z would) */
 #define N_DRAWS 2
 
 static const guint activation_shapes[][2] = { { 1, 1 }, { 1, 5 }, { 7, 5 } };
 static const guint loss_shapes[][2] = { { 1, 1 }, { 1, 3 }, { 6, 3 } };
 
 /* One class with one setting being checked. */
-typedef struct {
+typedef struct
+{
   NnPluginCheckResult *result;
-  gboolean             failed_hard;       /* a failure other than wrong derivatives */
+  gboolean             failed_hard; /* a failure other than wrong derivatives */
   guint                n_mismatches;
-  guint                n_below;           /* of them, at z < 0 (or pred < target) */
-  guint                n_above;           /* at z > 0 (or pred > target) */
-  double               worst_ratio;       /* error / tolerance of the worst mismatch */
-  gboolean             worst_at_kink;     /* it is near a kink: a smooth one is clearer */
+  guint                n_below;       /* of them, at z < 0 (or pred < target) */
+  guint                n_above;       /* at z > 0 (or pred > target) */
+  double               worst_ratio;   /* error / tolerance of the worst mismatch */
+  gboolean             worst_at_kink; /* it is near a kink: a smooth one is clearer */
   char                *worst;
 } Check;
 
@@ -92,19 +93,20 @@ check_fail (Check      *check,
 
 /* The change of the checked scalar when element @k of the input is set to
  * @value: non-finite if the function is not finite there. */
-typedef double (*DeltaFunc)    (gpointer data,
-                                gsize    k,
-                                nn_real  value);
-typedef char  *(*DescribeFunc) (gpointer data,
-                                gsize    k);
+typedef double (*DeltaFunc) (gpointer data,
+                             gsize    k,
+                             nn_real  value);
+typedef char *(*DescribeFunc) (gpointer data,
+                               gsize    k);
 
-typedef struct {
-  DeltaFunc     delta;
-  DescribeFunc  describe;
-  gpointer      data;
-  const char   *what;      /* "backward" or "gradient" */
-  double        atol;
-  double        eps;       /* relative rounding of the checked scalar */
+typedef struct
+{
+  DeltaFunc    delta;
+  DescribeFunc describe;
+  gpointer     data;
+  const char  *what; /* "backward" or "gradient" */
+  double       atol;
+  double       eps; /* relative rounding of the checked scalar */
 } Objective;
 
 /* 2^(STEP_LOG2 + floor(log2 sqrt(max(1, |x|)))): the rounding error of a
@@ -132,10 +134,10 @@ floor_pow2 (double h)
 /* The relative error counts where the relative tolerance dominates: near a
  * zero derivative, or where rounding blurs it, it means little. */
 static void
-record_error (Check  *check,
-              double  err,
-              double  scale,
-              double  floor)
+record_error (Check *check,
+              double err,
+              double scale,
+              double floor)
 {
   NnPluginCheckResult *r = check->result;
 
@@ -214,10 +216,10 @@ check_point (Check           *check,
   const double rtol = NN_PLUGIN_CHECK_RTOL;
   /* The change of the scalar at x ± s[i], s[i] = 2h / 2^i, filled as the
    * smaller steps are needed. */
-  double s[N_STEPS + 1], dp[N_STEPS + 1], dm[N_STEPS + 1];
-  nn_real xp[N_STEPS + 1], xm[N_STEPS + 1];
-  double best_ratio = INFINITY, best_estimate = 0, best_err = 0, best_scale = 0;
-  double best_floor = 0;
+  double   s[N_STEPS + 1], dp[N_STEPS + 1], dm[N_STEPS + 1];
+  nn_real  xp[N_STEPS + 1], xm[N_STEPS + 1];
+  double   best_ratio = INFINITY, best_estimate = 0, best_err = 0, best_scale = 0;
+  double   best_floor = 0;
   gboolean kinky = FALSE;
 
   for (int i = 0; i <= N_STEPS; i++)
@@ -231,7 +233,7 @@ check_point (Check           *check,
    * second-order one-sided differences L and R, which use x ± 2s[j]. */
   for (int j = 1; j <= N_STEPS; j++)
     {
-      double c, l, r, m, e_c, e_m, scale, floor_c, floor_m, tol_c, tol_m;
+      double   c, l, r, m, e_c, e_m, scale, floor_c, floor_m, tol_c, tol_m;
       gboolean near_kink;
 
       if (j > 1 && (!sample (obj, k, x, s[j], &xp[j], &xm[j], &dp[j], &dm[j]) ||
@@ -354,12 +356,13 @@ nearly_equal (double a,
 
 /* Activations */
 
-typedef struct {
+typedef struct
+{
   NnActivation *act;
-  NnMatrix     *z;        /* the input; restored after each change */
-  NnMatrix     *a;        /* forward (z) */
-  NnMatrix     *grad_a;   /* the upstream gradient */
-  NnMatrix     *grad_z;   /* backward (z, a, grad_a) */
+  NnMatrix     *z;      /* the input; restored after each change */
+  NnMatrix     *a;      /* forward (z) */
+  NnMatrix     *grad_a; /* the upstream gradient */
+  NnMatrix     *grad_z; /* backward (z, a, grad_a) */
   NnMatrix     *tmp;
 } ActivationPoint;
 
@@ -370,9 +373,9 @@ activation_delta (gpointer data,
                   nn_real  value)
 {
   ActivationPoint *p = data;
-  nn_real saved = p->z->data[k];
-  gsize n = nn_matrix_size (p->z);
-  double sum = 0;
+  nn_real          saved = p->z->data[k];
+  gsize            n = nn_matrix_size (p->z);
+  double           sum = 0;
 
   p->z->data[k] = value;
   nn_activation_forward (p->act, p->z, p->tmp);
@@ -442,14 +445,16 @@ check_activation_rows (Check          *check,
           if (!nearly_equal (batch_a, alone_a))
             {
               check_fail (check, "forward of row %u of a batch of %u differs from the same "
-                          "row alone: %.9g against %.9g at z = %.6g", r + 1, z->rows,
+                                 "row alone: %.9g against %.9g at z = %.6g",
+                          r + 1, z->rows,
                           batch_a, alone_a, (double) NN_MATRIX_AT (z, r, c));
               return;
             }
           if (!nearly_equal (batch_g, alone_g))
             {
               check_fail (check, "backward of row %u of a batch of %u differs from the same "
-                          "row alone: %.9g against %.9g at z = %.6g", r + 1, z->rows,
+                                 "row alone: %.9g against %.9g at z = %.6g",
+                          r + 1, z->rows,
                           batch_g, alone_g, (double) NN_MATRIX_AT (z, r, c));
               return;
             }
@@ -525,8 +530,8 @@ check_activation_batch (Check        *check,
   g_autoptr(NnMatrix) grad_z = nn_matrix_new (rows, cols);
   g_autoptr(NnMatrix) scratch = nn_matrix_new (rows, cols);
   g_autoptr(NnMatrix) tmp = nn_matrix_new (rows, cols);
-  const gboolean large = scale >= LARGE_SCALE;
-  gsize n = nn_matrix_size (z);
+  const gboolean  large = scale >= LARGE_SCALE;
+  gsize           n = nn_matrix_size (z);
   ActivationPoint point = { act, z, a, grad_a, grad_z, tmp };
   /* Two outputs rounded to the nearest differ by up to one ulp. */
   Objective obj = { activation_delta, activation_describe, &point, "backward",
@@ -550,7 +555,8 @@ check_activation_batch (Check        *check,
     if (isfinite (a->data[i]) && !isfinite (grad_z->data[i]))
       {
         check_fail (check, "backward gives %g at z = %.6g (batch %u × %u), where forward "
-                    "gives %.6g", (double) grad_z->data[i], (double) z->data[i], rows, cols,
+                           "gives %.6g",
+                    (double) grad_z->data[i], (double) z->data[i], rows, cols,
                     (double) a->data[i]);
         return;
       }
@@ -584,11 +590,12 @@ check_activation (Check        *check,
 
 /* Losses */
 
-typedef struct {
+typedef struct
+{
   NnLoss   *loss;
-  NnMatrix *pred;     /* restored after each change */
+  NnMatrix *pred; /* restored after each change */
   NnMatrix *target;
-  double    value;    /* the loss at pred */
+  double    value; /* the loss at pred */
 } LossPoint;
 
 static double
@@ -597,8 +604,8 @@ loss_delta (gpointer data,
             nn_real  value)
 {
   LossPoint *p = data;
-  nn_real saved = p->pred->data[k];
-  double v;
+  nn_real    saved = p->pred->data[k];
+  double     v;
 
   p->pred->data[k] = value;
   v = nn_loss_compute (p->loss, p->pred, p->target);
@@ -750,13 +757,13 @@ check_loss_batch (Check  *check,
   g_autoptr(NnMatrix) scratch = nn_matrix_new (rows, cols);
   const gboolean probabilities = scale == 0;
   const gboolean large = scale >= LARGE_SCALE;
-  gsize n = nn_matrix_size (pred);
-  LossPoint point = { loss, pred, target, 0 };
+  gsize          n = nn_matrix_size (pred);
+  LossPoint      point = { loss, pred, target, 0 };
   /* compute returns a double computed in double precision (NnLossClass),
    * a sum of n terms. */
   Objective obj = { loss_delta, loss_describe, &point, "gradient",
                     NN_PLUGIN_CHECK_ATOL / (double) n, 16 * DBL_EPSILON };
-  double v, v2;
+  double    v, v2;
 
   draw_loss_input (pred, target, rand, scale);
 
@@ -770,7 +777,7 @@ check_loss_batch (Check  *check,
   if (!isfinite (v))
     {
       if (large && !isnan (v))
-        return;    /* overflowed */
+        return; /* overflowed */
       check_fail (check, "compute gives %g on a batch of %u × %u %s", v, rows, cols,
                   probabilities ? "probabilities" : "finite values");
       return;
@@ -835,7 +842,8 @@ check_output_gradients (Check  *check,
         {
           if (joint->data[0] != 7 || joint->data[nn_matrix_size (joint) - 1] != 7)
             check_fail (check, "output_gradient returned FALSE after %s but wrote the "
-                        "matrix", names[k]);
+                               "matrix",
+                        names[k]);
           continue;
         }
       nn_loss_gradient (loss, a, target, grad_a);
@@ -846,7 +854,7 @@ check_output_gradients (Check  *check,
         if (!(fabs ((double) joint->data[i] - chained->data[i]) <= JOINT_RTOL * largest))
           {
             check_fail (check, "output_gradient after %s gives %.9g at z = %.6g, target "
-                        "= %g, where the gradient taken back through %s is %.9g",
+                               "= %g, where the gradient taken back through %s is %.9g",
                         names[k], (double) joint->data[i], (double) z->data[i],
                         (double) target->data[i], names[k], (double) chained->data[i]);
             break;
@@ -855,9 +863,9 @@ check_output_gradients (Check  *check,
 }
 
 static void
-check_loss (Check   *check,
-            NnLoss  *loss,
-            guint32  seed)
+check_loss (Check  *check,
+            NnLoss *loss,
+            guint32 seed)
 {
   g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
   gboolean reals = !loss_wants_probabilities (loss);
@@ -893,9 +901,9 @@ check_setting (GType         type,
                guint32       seed)
 {
   NnPluginCheckResult *result = g_new0 (NnPluginCheckResult, 1);
-  const gboolean is_activation = g_type_is_a (type, NN_TYPE_ACTIVATION);
+  const gboolean       is_activation = g_type_is_a (type, NN_TYPE_ACTIVATION);
   g_autoptr(GObject) object = NULL;
-  Check check = { result };
+  Check       check = { result };
   const char *variable = is_activation ? "z" : "pred";
   const char *zero = is_activation ? "0" : "target";
 
@@ -934,7 +942,7 @@ check_setting (GType         type,
   if (!check.failed_hard && check.n_mismatches > 0)
     {
       g_autofree char *where = NULL;
-      gboolean some_at_zero = check.n_below + check.n_above < check.n_mismatches;
+      gboolean         some_at_zero = check.n_below + check.n_above < check.n_mismatches;
 
       /* A bug in one branch shows as failures on one side only. */
       if (check.n_mismatches >= 3 && check.n_above == 0 && check.n_below > 0)
@@ -944,14 +952,16 @@ check_setting (GType         type,
         where = g_strdup_printf (" (all where %s %s %s)", variable, some_at_zero ? "≥" : ">",
                                  zero);
       check_fail (&check, "%s disagrees with finite differences at %u of %u points%s; "
-                  "worst %s", is_activation ? "backward" : "gradient", check.n_mismatches,
+                          "worst %s",
+                  is_activation ? "backward" : "gradient", check.n_mismatches,
                   result->n_points, where ? where : "", check.worst);
     }
   else if (!check.failed_hard && result->n_points == 0)
     check_fail (&check, "no point could be checked: the function is nowhere finite");
   else if (!check.failed_hard && result->n_kinks > MAX_KINK_SHARE * result->n_points)
     check_fail (&check, "the function is not smooth at %u of %u points: it is noisy or "
-                "discontinuous at the scale of the step", result->n_kinks, result->n_points);
+                        "discontinuous at the scale of the step",
+                result->n_kinks, result->n_points);
 
   g_free (check.worst);
   return result;
@@ -983,9 +993,9 @@ check_setting (GType         type,
  *   neither an activation nor a loss
  */
 GPtrArray *
-nn_plugin_check_type (GType     type,
-                      guint32   seed,
-                      GError  **error)
+nn_plugin_check_type (GType    type,
+                      guint32  seed,
+                      GError **error)
 {
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 

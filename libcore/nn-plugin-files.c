@@ -46,7 +46,7 @@ snapshot_extensions (void)
 
   for (guint k = 0; k < NN_REGISTRY_N_KINDS; k++)
     {
-      const char *point = nn_registry_kind_get_extension_point (k);
+      const char        *point = nn_registry_kind_get_extension_point (k);
       GIOExtensionPoint *ep = g_io_extension_point_lookup (point);
 
       for (GList *l = g_io_extension_point_get_extensions (ep); l; l = l->next)
@@ -63,13 +63,13 @@ new_extensions (GHashTable *before,
 {
   for (guint k = 0; k < NN_REGISTRY_N_KINDS; k++)
     {
-      const char *point = nn_registry_kind_get_extension_point (k);
+      const char        *point = nn_registry_kind_get_extension_point (k);
       GIOExtensionPoint *ep = g_io_extension_point_lookup (point);
 
       for (GList *l = g_io_extension_point_get_extensions (ep); l; l = l->next)
         {
           GIOExtension *ext = l->data;
-          GType type = g_io_extension_get_type (ext);
+          GType         type = g_io_extension_get_type (ext);
 
           if (g_hash_table_contains (before, ext))
             continue;
@@ -104,8 +104,8 @@ refuse_file (NnPluginFile *file,
 /* Opens @path as the loader does, for dlopen()'s own reason when it
  * cannot be: GIOModule only prints it. Its constructors run here. */
 static GModule *
-open_module (const char  *path,
-             GError     **error)
+open_module (const char *path,
+             GError    **error)
 {
   g_autoptr(GError) local_error = NULL;
   GModule *handle = g_module_open_full (path, G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL,
@@ -121,9 +121,9 @@ open_module (const char  *path,
  * load_into_process_locked() would, runs each class's initialisation, and
  * reports one "point/name\ttype" line per registered class. */
 static gboolean
-probe_child (gpointer   data,
-             GString   *report,
-             GError   **error)
+probe_child (gpointer data,
+             GString *report,
+             GError **error)
 {
   const char *path = data;
   g_autoptr(GHashTable) before = snapshot_extensions ();
@@ -143,7 +143,7 @@ probe_child (gpointer   data,
   new_extensions (before, keys, types);
   for (guint i = 0; i < keys->len; i++)
     {
-      GType type = g_array_index (types, GType, i);
+      GType            type = g_array_index (types, GType, i);
       g_autofree char *key = g_strdup (keys->pdata[i]);
 
       g_type_class_unref (g_type_class_ref (type));
@@ -157,8 +157,8 @@ probe_child (gpointer   data,
 /* Called with the lock held. Loads @file in a child process, once, and
  * keeps what it registered or why it could not. */
 static gboolean
-probe_file_locked (NnPluginFile  *file,
-                   GError       **error)
+probe_file_locked (NnPluginFile *file,
+                   GError      **error)
 {
   g_autoptr(GError) local_error = NULL;
   g_autofree char *report = NULL;
@@ -181,7 +181,7 @@ probe_file_locked (NnPluginFile  *file,
   lines = g_strsplit (report, "\n", -1);
   for (gsize i = 0; lines[i] != NULL; i++)
     {
-      char *tab = strchr (lines[i], '\t');
+      char         *tab = strchr (lines[i], '\t');
       NnProbedType *probed;
 
       if (tab == NULL)
@@ -198,14 +198,14 @@ probe_file_locked (NnPluginFile  *file,
  * @file before any of its code runs here: a name its record lists, or a
  * name or type a child process saw it register, already taken. */
 static gboolean
-check_before_loading (NnPluginFile  *file,
-                      GError       **error)
+check_before_loading (NnPluginFile *file,
+                      GError      **error)
 {
   g_autoptr(GString) taken = g_string_new (NULL);
 
   for (gsize i = 0; file->keys != NULL && file->keys[i] != NULL; i++)
     {
-      NnPluginEntry *other = g_hash_table_lookup (nn_registry.entries_by_key, file->keys[i]);
+      NnPluginEntry   *other = g_hash_table_lookup (nn_registry.entries_by_key, file->keys[i]);
       g_autofree char *what = NULL;
 
       if (other == NULL)
@@ -225,8 +225,8 @@ check_before_loading (NnPluginFile  *file,
 
   for (guint i = 0; i < file->probed->len; i++)
     {
-      NnProbedType *probed = file->probed->pdata[i];
-      GType type = g_type_from_name (probed->type_name);
+      NnProbedType  *probed = file->probed->pdata[i];
+      GType          type = g_type_from_name (probed->type_name);
       NnPluginEntry *other = g_hash_table_lookup (nn_registry.entries_by_key, probed->key);
 
       /* GLib would only warn, and register nothing. */
@@ -266,9 +266,9 @@ check_before_loading (NnPluginFile  *file,
 static char *
 read_version (const char *path)
 {
-  GModule *handle = g_module_open_full (path, G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL, NULL);
+  GModule            *handle = g_module_open_full (path, G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL, NULL);
   const NnPluginInfo *info = NULL;
-  char *version = NULL;
+  char               *version = NULL;
 
   if (handle == NULL)
     return NULL;
@@ -281,17 +281,17 @@ read_version (const char *path)
 /* Called with the lock held: whether @keys, what @file registered when
  * loaded, are what its record lists, and free. */
 static gboolean
-check_registered_keys (NnPluginFile  *file,
-                       GPtrArray     *keys,
-                       GError       **error)
+check_registered_keys (NnPluginFile *file,
+                       GPtrArray    *keys,
+                       GError      **error)
 {
   g_autoptr(GString) duplicates = g_string_new (NULL);
   g_autoptr(GString) unlisted = g_string_new (NULL);
 
   for (guint i = 0; i < keys->len; i++)
     {
-      const char *key = keys->pdata[i];
-      NnPluginEntry *other = g_hash_table_lookup (nn_registry.entries_by_key, key);
+      const char      *key = keys->pdata[i];
+      NnPluginEntry   *other = g_hash_table_lookup (nn_registry.entries_by_key, key);
       g_autofree char *what = nn_plugin_describe_key (key);
 
       if (other != NULL)
@@ -342,16 +342,16 @@ check_registered_keys (NnPluginFile  *file,
 /* Called with the lock held: runs the file's constructors and registration
  * in this process and takes what it registered. */
 static gboolean
-load_into_process_locked (NnPluginFile  *file,
-                          GError       **error)
+load_into_process_locked (NnPluginFile *file,
+                          GError      **error)
 {
   g_autoptr(GHashTable) before = snapshot_extensions ();
   g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (GType));
   g_autofree char *version = NULL;
-  GIOModule *module;
-  GModule *handle;
-  gboolean used;
+  GIOModule       *module;
+  GModule         *handle;
+  gboolean         used;
 
   /* Its constructors, its registration and its classes' initialisation:
    * all the code that runs before an object is made. The classes stay, as
@@ -390,8 +390,8 @@ load_into_process_locked (NnPluginFile  *file,
 
   for (guint i = 0; i < keys->len; i++)
     {
-      const char *key = keys->pdata[i];
-      const char *slash = strchr (key, '/');
+      const char      *key = keys->pdata[i];
+      const char      *slash = strchr (key, '/');
       g_autofree char *point = g_strndup (key, slash - key);
 
       nn_plugin_add_entry (point, slash + 1, g_array_index (types, GType, i), file->path, version);
@@ -402,8 +402,8 @@ load_into_process_locked (NnPluginFile  *file,
 /* Called with the lock held. Loads @file, once; a failure is kept with the
  * file, and with the load errors for a file of the search path. */
 gboolean
-nn_plugin_load_file_locked (NnPluginFile  *file,
-                            GError       **error)
+nn_plugin_load_file_locked (NnPluginFile *file,
+                            GError      **error)
 {
   GError *load_error = NULL;
 
@@ -431,15 +431,15 @@ nn_plugin_load_file_locked (NnPluginFile  *file,
  * first. Returns the file (also when it was refused), or NULL if a file of
  * that name was found before; @explicit makes that an error. */
 static NnPluginFile *
-add_file_locked (const char  *path,
-                 gboolean     explicit,
-                 GError     **error)
+add_file_locked (const char *path,
+                 gboolean explicit,
+                 GError **error)
 {
   g_autofree char *basename = g_path_get_basename (path);
   g_autofree char *canonical = g_canonicalize_filename (path, NULL);
-  NnPluginFile *file = g_hash_table_lookup (nn_registry.files_by_name, basename);
-  NnPluginRecord record = { 0 };
-  GError *local_error = NULL;
+  NnPluginFile    *file = g_hash_table_lookup (nn_registry.files_by_name, basename);
+  NnPluginRecord   record = { 0 };
+  GError          *local_error = NULL;
 
   if (file != NULL)
     {
@@ -473,12 +473,12 @@ add_file_locked (const char  *path,
 
       for (gsize i = 0; record.names[i] != NULL; i++)
         {
-          const char *colon = strchr (record.names[i], ':');
+          const char      *colon = strchr (record.names[i], ':');
           g_autofree char *key = NULL;
-          NnRegistryKind kind;
-          NnPluginEntry *entry;
-          NnPluginFile *other;
-          const char *owner;
+          NnRegistryKind   kind;
+          NnPluginEntry   *entry;
+          NnPluginFile    *other;
+          const char      *owner;
 
           /* Never so: the record reader accepts the names of kinds only. */
           if (!nn_registry_kind_for_name (record.names[i], colon - record.names[i], &kind))
@@ -486,7 +486,9 @@ add_file_locked (const char  *path,
           key = nn_plugin_key (nn_registry_kind_get_extension_point (kind), colon + 1);
           entry = g_hash_table_lookup (nn_registry.entries_by_key, key);
           other = g_hash_table_lookup (nn_registry.index_by_key, key);
-          owner = entry ? entry->file : other ? other->path : NULL;
+          owner = entry   ? entry->file
+                  : other ? other->path
+                          : NULL;
 
           if (owner != NULL)
             {
@@ -538,16 +540,17 @@ check_folder_permissions (const char *dir)
   if (g_stat (dir, &st) == 0 && (st.st_mode & S_IWOTH) != 0)
     g_ptr_array_add (nn_registry.warnings,
                      g_strdup_printf ("plugin folder %s is writable by every user: anyone can "
-                                      "put code there that nn would run", dir));
+                                      "put code there that nn would run",
+                                      dir));
 }
 
 /* Called with the lock held. Adds the plugin files of @dir, sorted, to
  * @found if not %NULL. Per-file failures are kept, not returned. */
 static gboolean
-scan_directory_locked (const char  *dir,
-                       gboolean     must_exist,
-                       GPtrArray   *found,
-                       GError     **error)
+scan_directory_locked (const char *dir,
+                       gboolean    must_exist,
+                       GPtrArray  *found,
+                       GError    **error)
 {
   g_autoptr(GDir) d = NULL;
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
@@ -575,7 +578,7 @@ scan_directory_locked (const char  *dir,
   for (guint i = 0; i < names->len; i++)
     {
       g_autofree char *path = g_build_filename (dir, names->pdata[i], NULL);
-      NnPluginFile *file;
+      NnPluginFile    *file;
 
       if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
         continue;
@@ -777,8 +780,8 @@ add_directory (const char *dir,
  * Returns: %TRUE, or %FALSE with @error set if @dir cannot be read
  */
 gboolean
-nn_plugins_add_directory (const char  *dir,
-                          GError     **error)
+nn_plugins_add_directory (const char *dir,
+                          GError    **error)
 {
   g_return_val_if_fail (dir != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -797,8 +800,8 @@ nn_plugins_add_directory (const char  *dir,
  * Returns: %TRUE, or %FALSE with @error set if @dir cannot be read
  */
 gboolean
-nn_plugins_load_directory (const char  *dir,
-                           GError     **error)
+nn_plugins_load_directory (const char *dir,
+                           GError    **error)
 {
   g_return_val_if_fail (dir != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -839,8 +842,8 @@ act_on_file (const char *path,
  * Returns: %TRUE on success
  */
 gboolean
-nn_plugins_load_file (const char  *path,
-                      GError     **error)
+nn_plugins_load_file (const char *path,
+                      GError    **error)
 {
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -862,8 +865,8 @@ nn_plugins_load_file (const char  *path,
  * Returns: %TRUE if the file loaded in the child process
  */
 gboolean
-nn_plugins_probe_file (const char  *path,
-                       GError     **error)
+nn_plugins_probe_file (const char *path,
+                       GError    **error)
 {
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -887,12 +890,12 @@ nn_plugins_probe_file (const char  *path,
  * Returns: %TRUE, or %FALSE with @error set as the loader would refuse it
  */
 gboolean
-nn_plugins_inspect_file (const char  *path,
-                         GStrv       *names,
-                         GError     **error)
+nn_plugins_inspect_file (const char *path,
+                         GStrv      *names,
+                         GError    **error)
 {
   NnPluginRecord record = { 0 };
-  gboolean ok;
+  gboolean       ok;
 
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);

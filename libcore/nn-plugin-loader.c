@@ -167,9 +167,9 @@ nn_plugins_list (const char *extension_point)
  *   set to %NN_PLUGIN_ERROR_NOT_FOUND, naming the known ones
  */
 GType
-nn_plugins_lookup (const char  *extension_point,
-                   const char  *name,
-                   GError     **error)
+nn_plugins_lookup (const char *extension_point,
+                   const char *name,
+                   GError    **error)
 {
   NnRegistryKind kind;
 
@@ -236,7 +236,7 @@ nn_plugins_get_types_for_file (const char *path,
   g_autoptr(GPtrArray) entries = g_ptr_array_new ();
   GHashTableIter iter;
   NnPluginEntry *entry;
-  GType *types;
+  GType         *types;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (n_types != NULL, NULL);
@@ -289,9 +289,9 @@ nn_plugins_get_version_for_type (GType type)
  *   with @error set
  */
 GObject *
-nn_plugins_new_object (const char  *extension_point,
-                       const char  *name,
-                       GError     **error)
+nn_plugins_new_object (const char *extension_point,
+                       const char *name,
+                       GError    **error)
 {
   NnRegistryKind kind;
 

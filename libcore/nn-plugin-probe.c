@@ -58,12 +58,12 @@ run_child (int               fd,
            gpointer          data)
 {
   static const int crash_signals[] = {
-    SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS,
+    SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS
   };
   g_autoptr(GString) report = g_string_new (NULL);
   g_autoptr(GError) error = NULL;
   struct rlimit no_core = { 0, 0 };
-  int null_fd;
+  int           null_fd;
 
   in_child = 1;
   /* A crash is to end the child with its signal, not in a handler of the
@@ -110,17 +110,17 @@ run_child (int               fd,
  *   %NN_PLUGIN_ERROR_CRASHED naming the signal or exit status
  */
 gboolean
-nn_plugin_run_in_child (const char         *path,
-                        NnPluginChildFunc   func,
-                        gpointer            data,
-                        char              **report,
-                        GError            **error)
+nn_plugin_run_in_child (const char       *path,
+                        NnPluginChildFunc func,
+                        gpointer          data,
+                        char            **report,
+                        GError          **error)
 {
   g_autoptr(GString) text = g_string_new (NULL);
   g_autoptr(GError) pipe_error = NULL;
-  int fds[2], status = 0, saved_errno;
+  int   fds[2], status = 0, saved_errno;
   pid_t pid;
-  char buf[4096];
+  char  buf[4096];
 
   fflush (stdout);
   fflush (stderr);

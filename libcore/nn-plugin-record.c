@@ -27,14 +27,16 @@
 /* A names record longer than this many entries is refused. */
 #define MAX_NAMES 1024
 
-typedef struct {
+typedef struct
+{
   const guint8 *data;
   gsize         size;
   gboolean      is64;
   gboolean      big_endian;
 } Elf;
 
-typedef struct {
+typedef struct
+{
   guint32 type;
   guint64 addr;
   guint64 offset;
@@ -43,7 +45,8 @@ typedef struct {
   guint64 entsize;
 } Section;
 
-typedef struct {
+typedef struct
+{
   guint32 name;
   guint8  info;
   guint16 shndx;
@@ -66,30 +69,29 @@ read_uint (const Elf *elf,
            guint      width)
 {
   const guint8 *p = elf->data + offset;
-  guint64 v = 0;
+  guint64       v = 0;
 
   for (guint i = 0; i < width; i++)
     v |= (guint64) p[elf->big_endian ? width - 1 - i : i] << (8 * i);
   return v;
 }
 
-#define FIELD(elf, base, type32, type64, field)                                      \
-  read_uint ((elf), (base) + ((elf)->is64 ? offsetof (type64, field)                \
-                                          : offsetof (type32, field)),               \
+#define FIELD(elf, base, type32, type64, field) \
+  read_uint ((elf), (base) + ((elf)->is64 ? offsetof (type64, field) : offsetof (type32, field)), \
              (elf)->is64 ? sizeof (((type64 *) 0)->field) : sizeof (((type32 *) 0)->field))
 
 static gboolean
-invalid (GError     **error,
-         const char  *format,
+invalid (GError    **error,
+         const char *format,
          ...) G_GNUC_PRINTF (2, 3);
 
 static gboolean
-invalid (GError     **error,
-         const char  *format,
+invalid (GError    **error,
+         const char *format,
          ...)
 {
   g_autofree char *message = NULL;
-  va_list args;
+  va_list          args;
 
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
@@ -128,20 +130,21 @@ read_symbol (const Elf *elf,
   sym->size = FIELD (elf, base, Elf32_Sym, Elf64_Sym, st_size);
 }
 
-typedef struct {
-  guint64  shoff;
-  guint64  shentsize;
-  guint64  shnum;
+typedef struct
+{
+  guint64 shoff;
+  guint64 shentsize;
+  guint64 shnum;
 } Sections;
 
 /* The bytes of a defined data symbol, at least @min_size of them. */
 static const guint8 *
-symbol_bytes (const Elf       *elf,
-              const Sections  *sections,
-              const Symbol    *sym,
-              const char      *name,
-              guint64          min_size,
-              GError         **error)
+symbol_bytes (const Elf      *elf,
+              const Sections *sections,
+              const Symbol   *sym,
+              const char     *name,
+              guint64         min_size,
+              GError        **error)
 {
   Section s;
   guint64 delta;
@@ -163,7 +166,8 @@ symbol_bytes (const Elf       *elf,
     {
       g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
                    "not an nn plugin: its %s symbol is %" G_GUINT64_FORMAT " bytes, "
-                   "fewer than the %" G_GUINT64_FORMAT " it must have", name, sym->size,
+                   "fewer than the %" G_GUINT64_FORMAT " it must have",
+                   name, sym->size,
                    min_size);
       return NULL;
     }
@@ -172,7 +176,8 @@ symbol_bytes (const Elf       *elf,
     {
       g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
                    "not an nn plugin: its %s symbol is in an uninitialised section (.bss), "
-                   "so it records nothing (use NN_PLUGIN_DEFINE)", name);
+                   "so it records nothing (use NN_PLUGIN_DEFINE)",
+                   name);
       return NULL;
     }
   if (sym->value < s.addr || sym->value - s.addr > s.size ||
@@ -194,8 +199,8 @@ symbol_bytes (const Elf       *elf,
 static gboolean
 valid_name_entry (const char *entry)
 {
-  const char *colon = strchr (entry, ':');
-  const char *name = colon ? colon + 1 : NULL;
+  const char    *colon = strchr (entry, ':');
+  const char    *name = colon ? colon + 1 : NULL;
   NnRegistryKind kind;
 
   if (name == NULL || !nn_registry_kind_for_name (entry, colon - entry, &kind) ||
@@ -213,26 +218,27 @@ valid_name_entry (const char *entry)
  * after it). No entry at all (a plugin that lists nothing) is recorded as
  * NULL. */
 static gboolean
-read_names (const guint8  *bytes,
-            guint64        size,
-            GStrv         *names,
-            GError       **error)
+read_names (const guint8 *bytes,
+            guint64       size,
+            GStrv        *names,
+            GError      **error)
 {
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
   guint64 n = size / NN_PLUGIN_NAME_SIZE;
-  guint n_names = 0;
+  guint   n_names = 0;
 
   if (n > MAX_NAMES)
     {
       g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
                    "not an nn plugin: its nn_plugin_names symbol is %" G_GUINT64_FORMAT
-                   " bytes, more than %u entries of %u", size, MAX_NAMES, NN_PLUGIN_NAME_SIZE);
+                   " bytes, more than %u entries of %u",
+                   size, MAX_NAMES, NN_PLUGIN_NAME_SIZE);
       return FALSE;
     }
   for (guint64 i = 0; i < n; i++)
     {
       const char *entry = (const char *) bytes + i * NN_PLUGIN_NAME_SIZE;
-      gsize length = strnlen (entry, NN_PLUGIN_NAME_SIZE);
+      gsize       length = strnlen (entry, NN_PLUGIN_NAME_SIZE);
 
       if (length == 0)
         {
@@ -255,7 +261,8 @@ read_names (const guint8  *bytes,
     }
   g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_INVALID,
                "not an nn plugin: its nn_plugin_names symbol is not ended by an empty entry "
-               "within its %" G_GUINT64_FORMAT " bytes", size);
+               "within its %" G_GUINT64_FORMAT " bytes",
+               size);
   return FALSE;
 }
 
@@ -302,7 +309,7 @@ read_section_headers (const Elf *elf,
   sections->shnum = FIELD (elf, 0, Elf32_Ehdr, Elf64_Ehdr, e_shnum);
   if (sections->shoff == 0)
     return invalid (error, "it has no section headers, which nn reads a plugin's record "
-                    "from before loading it");
+                           "from before loading it");
   if (sections->shentsize < (elf->is64 ? sizeof (Elf64_Shdr) : sizeof (Elf32_Shdr)))
     return invalid (error, "its section headers are %" G_GUINT64_FORMAT " bytes, too small",
                     sections->shentsize);
@@ -372,7 +379,7 @@ find_plugin_symbols (const Elf     *elf,
 
   for (guint64 i = 0; i < n_symbols; i++)
     {
-      Symbol sym;
+      Symbol      sym;
       const char *name;
 
       read_symbol (elf, dynsym->offset + i * dynsym->entsize, &sym);
@@ -478,13 +485,13 @@ nn_plugin_record_parse (const guint8   *data,
  * Returns: %TRUE on success
  */
 gboolean
-nn_plugin_record_read_file (const char      *path,
-                            NnPluginRecord  *record,
-                            GError         **error)
+nn_plugin_record_read_file (const char     *path,
+                            NnPluginRecord *record,
+                            GError        **error)
 {
   g_autoptr(GError) local_error = NULL;
   g_autofree char *contents = NULL;
-  gsize length = 0;
+  gsize            length = 0;
 
   memset (record, 0, sizeof *record);
   if (!nn_read_file_limited (path, NN_PLUGIN_RECORD_MAX_FILE_SIZE, &contents, &length,
@@ -529,8 +536,8 @@ nn_plugin_record_read_file (const char      *path,
  *   for another ABI or scalar type, %NN_PLUGIN_ERROR_INVALID otherwise)
  */
 gboolean
-nn_plugin_record_check (const NnPluginRecord  *record,
-                        GError               **error)
+nn_plugin_record_check (const NnPluginRecord *record,
+                        GError              **error)
 {
   const guint native_class = GLIB_SIZEOF_VOID_P == 8 ? ELFCLASS64 : ELFCLASS32;
   const guint native_data = G_BYTE_ORDER == G_BIG_ENDIAN ? ELFDATA2MSB : ELFDATA2LSB;
@@ -550,15 +557,17 @@ nn_plugin_record_check (const NnPluginRecord  *record,
     {
       g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_ABI_MISMATCH,
                    "built for plugin ABI version %u, this nn needs version %u; "
-                   "rebuild the plugin", record->abi_version, NN_PLUGIN_ABI_VERSION);
+                   "rebuild the plugin",
+                   record->abi_version, NN_PLUGIN_ABI_VERSION);
       return FALSE;
     }
   if (record->real_size != sizeof (nn_real))
     {
       g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_ABI_MISMATCH,
                    "built for %s scalars, this nn uses %s; rebuild the plugin",
-                   record->real_size == sizeof (double) ? "double" :
-                   record->real_size == sizeof (float) ? "float" : "unknown",
+                   record->real_size == sizeof (double)  ? "double"
+                   : record->real_size == sizeof (float) ? "float"
+                                                         : "unknown",
                    NN_REAL_NAME);
       return FALSE;
     }

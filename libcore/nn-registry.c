@@ -27,12 +27,13 @@
 NnPluginRegistry nn_registry;
 GMutex           nn_registry_lock;
 
-typedef struct {
-  const char *name;                /* "activation": messages, plugin records */
-  const char *title;               /* "Activations": listings */
+typedef struct
+{
+  const char *name;  /* "activation": messages, plugin records */
+  const char *title; /* "Activations": listings */
   const char *extension_point;
-  GType     (*get_base_type) (void);
-  gsize       description_offset;  /* of the class's `const char *description` */
+  GType (*get_base_type) (void);
+  gsize description_offset; /* of the class's `const char *description` */
 } KindInfo;
 
 static const KindInfo kinds[NN_REGISTRY_N_KINDS] = {
@@ -180,8 +181,11 @@ nn_registry_kinds_text (void)
       GString *s = g_string_new (NULL);
 
       for (guint k = 0; k < NN_REGISTRY_N_KINDS; k++)
-        g_string_append_printf (s, "%s%s", k == 0 ? "" : k + 1 == NN_REGISTRY_N_KINDS
-                                                         ? " or " : ", ", kinds[k].name);
+        {
+          if (k > 0)
+            g_string_append (s, k + 1 == NN_REGISTRY_N_KINDS ? " or " : ", ");
+          g_string_append (s, kinds[k].name);
+        }
       g_once_init_leave (&text, (gsize) g_string_free (s, FALSE));
     }
   return (const char *) text;
@@ -232,14 +236,14 @@ kind_name_of (const char *extension_point)
   NnRegistryKind kind;
 
   return nn_registry_kind_for_extension_point (extension_point, &kind) ? kinds[kind].name
-                                                                      : extension_point;
+                                                                       : extension_point;
 }
 
 /* "kind 'name'", as messages name a key. */
 char *
 nn_plugin_describe_key (const char *key)
 {
-  const char *slash = strchr (key, '/');
+  const char      *slash = strchr (key, '/');
   g_autofree char *point = g_strndup (key, slash - key);
 
   return g_strdup_printf ("%s '%s'", kind_name_of (point), slash + 1);
@@ -276,8 +280,8 @@ adopt_static_classes_locked (void)
 
       for (GList *l = g_io_extension_point_get_extensions (ep); l != NULL; l = l->next)
         {
-          GType type = g_io_extension_get_type (l->data);
-          const char *name = g_io_extension_get_name (l->data);
+          GType            type = g_io_extension_get_type (l->data);
+          const char      *name = g_io_extension_get_name (l->data);
           g_autofree char *key = NULL;
 
           if (g_type_get_plugin (type) != NULL ||
@@ -357,10 +361,10 @@ list_locked (NnRegistryKind kind)
   g_autoptr(GPtrArray) names = g_ptr_array_new ();
   g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   g_autofree char *prefix = g_strconcat (extension_point, "/", NULL);
-  GHashTableIter iter;
-  NnPluginEntry *entry;
-  const char *key;
-  NnPluginFile *file;
+  GHashTableIter   iter;
+  NnPluginEntry   *entry;
+  const char      *key;
+  NnPluginFile    *file;
 
   g_hash_table_iter_init (&iter, nn_registry.entries_by_key);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &entry))
@@ -411,7 +415,7 @@ static NnPluginEntry *
 find_locked (const char *key)
 {
   NnPluginEntry *entry;
-  NnPluginFile *file;
+  NnPluginFile  *file;
 
   nn_plugin_registry_ensure ();
   entry = g_hash_table_lookup (nn_registry.entries_by_key, key);
@@ -437,8 +441,8 @@ static char *
 describe_refused_locked (const char *name)
 {
   g_autofree char *dashed = g_strdelimit (g_strdup (name), "_", '-');
-  const GError *shown = NULL;
-  guint n_unknown = 0;
+  const GError    *shown = NULL;
+  guint            n_unknown = 0;
 
   for (guint i = 0; i < nn_registry.load_errors->len; i++)
     {
@@ -458,7 +462,8 @@ describe_refused_locked (const char *name)
                             shown->message);
   if (n_unknown > 1)
     return g_strdup_printf ("; %u plugin files could not be loaded and may provide it, such "
-                            "as %s", n_unknown, shown->message);
+                            "as %s",
+                            n_unknown, shown->message);
   return NULL;
 }
 
@@ -476,13 +481,13 @@ describe_refused_locked (const char *name)
  *   closest one to @name
  */
 GType
-nn_registry_lookup (NnRegistryKind   kind,
-                    const char      *name,
-                    GError         **error)
+nn_registry_lookup (NnRegistryKind kind,
+                    const char    *name,
+                    GError       **error)
 {
   g_autofree char *key = NULL;
-  NnPluginEntry *entry;
-  GType type = G_TYPE_INVALID;
+  NnPluginEntry   *entry;
+  GType            type = G_TYPE_INVALID;
 
   g_return_val_if_fail ((guint) kind < NN_REGISTRY_N_KINDS, G_TYPE_INVALID);
   g_return_val_if_fail (name != NULL, G_TYPE_INVALID);
@@ -499,7 +504,7 @@ nn_registry_lookup (NnRegistryKind   kind,
     {
       g_auto(GStrv) known = list_locked (kind);
       g_autofree char *list = nn_strjoin_quoted ((const char * const *) known);
-      const char *hint = nn_suggest (name, (const char * const *) known);
+      const char      *hint = nn_suggest (name, (const char      *const *) known);
       g_autofree char *did_you_mean = hint ? g_strdup_printf ("did you mean '%s'? ", hint) : NULL;
       g_autofree char *refused = describe_refused_locked (name);
 
@@ -526,9 +531,9 @@ nn_registry_lookup (NnRegistryKind   kind,
  *   %NN_PLUGIN_ERROR_NOT_FOUND, with the closest name of any kind
  */
 GType *
-nn_registry_lookup_any (const char  *name,
-                        guint       *n_types,
-                        GError     **error)
+nn_registry_lookup_any (const char *name,
+                        guint      *n_types,
+                        GError    **error)
 {
   g_autoptr(GArray) types = g_array_new (TRUE, FALSE, sizeof (GType));
   g_autoptr(GStrvBuilder) builder = NULL;
@@ -578,9 +583,9 @@ nn_registry_lookup_any (const char  *name,
  *   with @error set, as by nn_registry_lookup()
  */
 GObject *
-nn_registry_new_object (NnRegistryKind   kind,
-                        const char      *name,
-                        GError         **error)
+nn_registry_new_object (NnRegistryKind kind,
+                        const char    *name,
+                        GError       **error)
 {
   GType type = nn_registry_lookup (kind, name, error);
 
@@ -619,8 +624,8 @@ const char *
 nn_registry_get_description (GType type)
 {
   NnRegistryKind kind;
-  GTypeClass *klass;
-  const char *description;
+  GTypeClass    *klass;
+  const char    *description;
 
   if (!nn_registry_kind_for_type (type, &kind))
     return NULL;

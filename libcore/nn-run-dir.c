@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#define _GNU_SOURCE   /* renameat2() */
+#define _GNU_SOURCE /* renameat2() */
 #include "config.h"
 
 #include <errno.h>
@@ -37,12 +37,12 @@
 
 struct _NnRunDir
 {
-  char     *path;            /* as asked for, for messages */
-  char     *target;          /* path, or the directory it links to */
-  char     *staging;         /* target.partial */
-  char     *lock_path;       /* target.lock */
-  int       lock_fd;
-  gboolean  own_checkpoint;  /* the staged checkpoint is this run's */
+  char    *path;      /* as asked for, for messages */
+  char    *target;    /* path, or the directory it links to */
+  char    *staging;   /* target.partial */
+  char    *lock_path; /* target.lock */
+  int      lock_fd;
+  gboolean own_checkpoint; /* the staged checkpoint is this run's */
 };
 
 /* Every file a run writes, nnrun's plots included. */
@@ -56,7 +56,7 @@ is_regular (const char *dir,
             const char *name)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
-  GStatBuf st;
+  GStatBuf         st;
 
   return g_lstat (path, &st) == 0 && S_ISREG (st.st_mode);
 }
@@ -68,9 +68,9 @@ is_run_file_name (const char *name)
 {
   for (gsize i = 0; run_files[i] != NULL; i++)
     {
-      gsize n = strlen (run_files[i]);
+      gsize       n = strlen (run_files[i]);
       const char *rest = name + n;
-      gboolean known;
+      gboolean    known;
 
       if (strncmp (name, run_files[i], n) != 0)
         continue;
@@ -96,8 +96,8 @@ compare_names (gconstpointer a,
 
 /* The sorted names in @path. */
 static GPtrArray *
-list_dir (const char  *path,
-          GError     **error)
+list_dir (const char *path,
+          GError    **error)
 {
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GDir) dir = g_dir_open (path, 0, error);
@@ -122,7 +122,7 @@ read_manifest (const char *dir)
   g_autofree char *text = NULL;
   g_auto(GStrv) lines = NULL;
   GHashTable *names;
-  gsize length;
+  gsize       length;
 
   if (!is_regular (dir, NN_RUN_DIR_MANIFEST_FILE) ||
       !nn_read_file_limited (path, MANIFEST_MAX_SIZE, &text, &length, NULL) ||
@@ -139,9 +139,9 @@ read_manifest (const char *dir)
 
 /* Writes @names as the manifest of @dir, atomically. */
 static gboolean
-write_manifest (const char  *dir,
-                GPtrArray   *names,
-                GError     **error)
+write_manifest (const char *dir,
+                GPtrArray  *names,
+                GError    **error)
 {
   g_autofree char *path = g_build_filename (dir, NN_RUN_DIR_MANIFEST_FILE, NULL);
   g_autoptr(GString) text = g_string_new (MANIFEST_HEADER);
@@ -170,9 +170,9 @@ is_staged_file (const char *dir,
  * and the history rows it may rely on; *@foreign: the first other file, or
  * %NULL. */
 static gboolean
-clear_staging (const char  *dir,
-               char       **foreign,
-               GError     **error)
+clear_staging (const char *dir,
+               char      **foreign,
+               GError    **error)
 {
   g_autoptr(GHashTable) manifest = read_manifest (dir);
   g_autoptr(GPtrArray) names = NULL;
@@ -188,7 +188,7 @@ clear_staging (const char  *dir,
     }
   for (guint i = 0; i < names->len; i++)
     {
-      const char *name = names->pdata[i];
+      const char      *name = names->pdata[i];
       g_autofree char *path = g_build_filename (dir, name, NULL);
 
       if (!is_staged_file (dir, name, manifest))
@@ -226,15 +226,15 @@ clear_staging (const char  *dir,
  * Returns: (transfer full): the run directory, or %NULL with @error set
  */
 NnRunDir *
-nn_run_dir_open (const char  *run_dir,
-                 gboolean     create_parents,
-                 GError     **error)
+nn_run_dir_open (const char *run_dir,
+                 gboolean    create_parents,
+                 GError    **error)
 {
   g_autofree char *target = nn_run_dir_resolve (run_dir);
   g_autofree char *parent = g_path_get_dirname (target);
   g_autofree char *lock_path = g_strconcat (target, LOCK_SUFFIX, NULL);
-  NnRunDir *self;
-  int fd;
+  NnRunDir        *self;
+  int              fd;
 
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
@@ -324,11 +324,11 @@ nn_run_dir_find_checkpoint (const char *run_dir)
  * Returns: %TRUE, or %FALSE with @error set (%NN_MODEL_ERROR_IO)
  */
 gboolean
-nn_run_dir_stage (NnRunDir  *self,
-                  GError   **error)
+nn_run_dir_stage (NnRunDir *self,
+                  GError  **error)
 {
   g_autofree char *foreign = NULL;
-  GStatBuf st;
+  GStatBuf         st;
 
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
@@ -453,8 +453,8 @@ remove_swapped_out (const char *dir,
 {
   g_autofree char *checkpoint = g_build_filename (dir, NN_RUN_DIR_CHECKPOINT_FILE, NULL);
   g_autofree char *manifest = g_build_filename (dir, NN_RUN_DIR_MANIFEST_FILE, NULL);
-  GHashTableIter iter;
-  gpointer name;
+  GHashTableIter   iter;
+  gpointer         name;
 
   /* The checkpoint first: --resume must never find a stale one. */
   if (listed != NULL && g_hash_table_contains (listed, NN_RUN_DIR_CHECKPOINT_FILE))
@@ -483,8 +483,8 @@ compare_move_order (gconstpointer a,
 {
   const char *x = *(const char * const *) a;
   const char *y = *(const char * const *) b;
-  gboolean cx = g_str_equal (x, NN_RUN_DIR_CHECKPOINT_FILE);
-  gboolean cy = g_str_equal (y, NN_RUN_DIR_CHECKPOINT_FILE);
+  gboolean    cx = g_str_equal (x, NN_RUN_DIR_CHECKPOINT_FILE);
+  gboolean    cy = g_str_equal (y, NN_RUN_DIR_CHECKPOINT_FILE);
 
   return cx != cy ? cy - cx : strcmp (x, y);
 }
@@ -497,16 +497,16 @@ compare_move_order (gconstpointer a,
  * does not replace go while the old manifest names them, then the new
  * manifest comes, then the files it names. */
 static gboolean
-move_files (const char  *staging,
-            const char  *target,
-            GPtrArray   *names,
-            GHashTable  *listed,
-            GError     **error)
+move_files (const char *staging,
+            const char *target,
+            GPtrArray  *names,
+            GHashTable *listed,
+            GError    **error)
 {
   g_autofree char *staged_manifest = g_build_filename (staging, NN_RUN_DIR_MANIFEST_FILE, NULL);
   g_autofree char *manifest = g_build_filename (target, NN_RUN_DIR_MANIFEST_FILE, NULL);
-  GHashTableIter iter;
-  gpointer name;
+  GHashTableIter   iter;
+  gpointer         name;
 
   if (listed != NULL)
     {
@@ -558,9 +558,9 @@ sync_dir (const char *path)
  * rows of the checkpoints. *@names: the
  * staged entries, the manifest included. */
 static gboolean
-seal_staging (NnRunDir    *self,
-              GPtrArray  **names,
-              GError     **error)
+seal_staging (NnRunDir   *self,
+              GPtrArray **names,
+              GError    **error)
 {
   g_autofree char *checkpoint = g_build_filename (self->staging, NN_RUN_DIR_CHECKPOINT_FILE,
                                                   NULL);
@@ -606,8 +606,8 @@ seal_staging (NnRunDir    *self,
  *   set (%NN_MODEL_ERROR_IO); the files not yet moved then stay in it
  */
 gboolean
-nn_run_dir_commit (NnRunDir  *self,
-                   GError   **error)
+nn_run_dir_commit (NnRunDir *self,
+                   GError  **error)
 {
   g_autoptr(GPtrArray) names = NULL;
   g_autoptr(GHashTable) listed = NULL;

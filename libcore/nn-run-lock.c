@@ -33,8 +33,8 @@ nn_run_dir_resolve (const char *run_dir)
 {
   g_autofree char *trimmed = NULL;
   g_autofree char *base = NULL;
-  gsize n = strlen (run_dir);
-  GStatBuf st;
+  gsize            n = strlen (run_dir);
+  GStatBuf         st;
 
   while (n > 1 && run_dir[n - 1] == '/')
     n--;
@@ -65,7 +65,7 @@ real_location (const char *path)
   g_autofree char *parent = NULL;
   g_autofree char *base = NULL;
   g_autofree char *real_parent = NULL;
-  char *real = realpath (absolute, NULL);
+  char            *real = realpath (absolute, NULL);
 
   if (real != NULL)
     {
@@ -82,9 +82,9 @@ real_location (const char *path)
 }
 
 static gboolean
-refuse (GError     **error,
-        const char  *run_dir,
-        const char  *why)
+refuse (GError    **error,
+        const char *run_dir,
+        const char *why)
 {
   g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
                "%s: error: cannot be a run directory: %s", run_dir, why);
@@ -105,13 +105,13 @@ refuse (GError     **error,
  * Returns: %TRUE, or %FALSE with @error set (%NN_CONFIG_ERROR_INVALID_VALUE)
  */
 gboolean
-nn_run_dir_check (const char  *run_dir,
-                  const char  *target,
-                  GError     **error)
+nn_run_dir_check (const char *run_dir,
+                  const char *target,
+                  GError    **error)
 {
   static const char * const system_dirs[] = { "/proc", "/sys", "/dev" };
-  g_autofree char *real = NULL;
-  GStatBuf st, lst;
+  g_autofree char          *real = NULL;
+  GStatBuf                  st, lst;
 
   if (*run_dir == '\0')
     {
@@ -159,7 +159,7 @@ read_holder (int       fd,
              long     *pid,
              gboolean *ours)
 {
-  char buf[32];
+  char    buf[32];
   ssize_t n = pread (fd, buf, sizeof buf - 1, 0);
 
   *pid = 0;
@@ -192,19 +192,19 @@ read_holder (int       fd,
  *   %NN_MODEL_ERROR_IO
  */
 int
-nn_run_lock_take (const char  *run_dir,
-                  const char  *lock_path,
-                  GError     **error)
+nn_run_lock_take (const char *run_dir,
+                  const char *lock_path,
+                  GError    **error)
 {
   for (guint attempt = 0; attempt < 100; attempt++)
     {
-      int fd = g_open (lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
-      GStatBuf st;
+      int         fd = g_open (lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+      GStatBuf    st;
       struct stat fst;
-      char line[32];
-      ssize_t written;
-      long pid;
-      gboolean ours;
+      char        line[32];
+      ssize_t     written;
+      long        pid;
+      gboolean    ours;
 
       if (fd < 0)
         {
@@ -229,8 +229,9 @@ nn_run_lock_take (const char  *run_dir,
           if (saved_errno == EWOULDBLOCK)
             {
               /* The holder writes its pid just after it takes the lock. */
-              for (guint wait = 0; read_holder (fd, &pid, &ours) && pid == 0 && ours &&
-                                   wait < 20; wait++)
+              for (guint wait = 0;
+                   read_holder (fd, &pid, &ours) && pid == 0 && ours && wait < 20;
+                   wait++)
                 g_usleep (5000);
               close (fd);
               if (pid > 0)

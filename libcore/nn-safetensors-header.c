@@ -50,12 +50,19 @@ typedef struct
   gsize       pos;
 } Parser;
 
-static gboolean G_GNUC_PRINTF (4, 5)
-  syntax_error (Parser     *p,
-                gsize       pos,
-                GError    **error,
-                const char *format,
-                ...)
+static gboolean
+syntax_error (Parser     *p,
+              gsize       pos,
+              GError    **error,
+              const char *format,
+              ...) G_GNUC_PRINTF (4, 5);
+
+static gboolean
+syntax_error (Parser     *p,
+              gsize       pos,
+              GError    **error,
+              const char *format,
+              ...)
 {
   g_autofree char *message = NULL;
   va_list          args;

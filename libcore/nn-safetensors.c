@@ -26,17 +26,23 @@
  * gets a different message from a misspelt one. */
 static const char * const known_dtypes[] = {
   "BOOL", "U8", "I8", "U16", "I16", "U32", "I32", "U64", "I64", "F16", "BF16",
-  "F32", "F64", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "C64",
+  "F32", "F64", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "C64"
 };
 
-static gboolean G_GNUC_PRINTF (3, 4)
+static gboolean
+file_error (GError    **error,
+            const char *path,
+            const char *format,
+            ...) G_GNUC_PRINTF (3, 4);
+
+static gboolean
 file_error (GError    **error,
             const char *path,
             const char *format,
             ...)
 {
   g_autofree char *message = NULL;
-  va_list args;
+  va_list          args;
 
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
@@ -45,16 +51,23 @@ file_error (GError    **error,
   return FALSE;
 }
 
-static gboolean G_GNUC_PRINTF (4, 5)
-  tensor_error (GError                   **error,
-                const char                *path,
-                const NnSafetensorsTensor *t,
-                const char                *format,
-                ...)
+static gboolean
+tensor_error (GError                   **error,
+              const char                *path,
+              const NnSafetensorsTensor *t,
+              const char                *format,
+              ...) G_GNUC_PRINTF (4, 5);
+
+static gboolean
+tensor_error (GError                   **error,
+              const char                *path,
+              const NnSafetensorsTensor *t,
+              const char                *format,
+              ...)
 {
   g_autofree char *message = NULL;
   g_autofree char *name = nn_safetensors_printable_name (t->name);
-  va_list args;
+  va_list          args;
 
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
@@ -91,16 +104,18 @@ check_tensor (const char          *path,
     }
 
   if (t->n_offsets != 2)
-    return tensor_error (error, path, t, "data_offsets has %" G_GUINT64_FORMAT " entries "
-                         "instead of two", t->n_offsets);
+    return tensor_error (error, path, t,
+                         "data_offsets has %" G_GUINT64_FORMAT " entries instead of two",
+                         t->n_offsets);
   if (t->offsets[0] > t->offsets[1])
-    return tensor_error (error, path, t, "data_offsets [%" G_GUINT64_FORMAT ", %"
-                         G_GUINT64_FORMAT "] end before they begin",
+    return tensor_error (error, path, t,
+                         "data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] end before they begin",
                          t->offsets[0], t->offsets[1]);
   if (t->offsets[1] > data_len)
-    return tensor_error (error, path, t, "data_offsets [%" G_GUINT64_FORMAT ", %"
-                         G_GUINT64_FORMAT "] run past the end of the data, which has %"
-                         G_GUINT64_FORMAT " bytes", t->offsets[0], t->offsets[1], data_len);
+    return tensor_error (error, path, t,
+                         "data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] run past the end "
+                         "of the data, which has %" G_GUINT64_FORMAT " bytes",
+                         t->offsets[0], t->offsets[1], data_len);
 
   if (t->n_elements_overflow || !g_uint64_checked_mul (&n_bytes, t->n_elements, t->item_size))
     return tensor_error (error, path, t, "its shape has too many elements");
@@ -108,19 +123,21 @@ check_tensor (const char          *path,
     return tensor_error (error, path, t, "a scalar (0-D tensor): nn reads 1-D and 2-D tensors");
   if (t->rank > 2)
     return tensor_error (error, path, t, "a %" G_GUINT64_FORMAT "-D tensor: nn reads 1-D and "
-                         "2-D tensors", t->rank);
+                                         "2-D tensors",
+                         t->rank);
   if (t->dims[0] > G_MAXUINT || (t->rank == 2 && t->dims[1] > G_MAXUINT))
     return tensor_error (error, path, t, "a dimension exceeds %u", G_MAXUINT);
   if (n_bytes != t->offsets[1] - t->offsets[0])
     {
       g_autofree char *shape = t->rank == 1
-        ? g_strdup_printf ("[%" G_GUINT64_FORMAT "]", t->dims[0])
-        : g_strdup_printf ("[%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "]",
-                           t->dims[0], t->dims[1]);
+                                 ? g_strdup_printf ("[%" G_GUINT64_FORMAT "]", t->dims[0])
+                                 : g_strdup_printf ("[%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "]",
+                                                    t->dims[0], t->dims[1]);
 
       return tensor_error (error, path, t, "shape %s of %s takes %" G_GUINT64_FORMAT " bytes, "
-                           "but data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] "
-                           "hold %" G_GUINT64_FORMAT, shape, t->dtype, n_bytes,
+                                           "but data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] "
+                                           "hold %" G_GUINT64_FORMAT,
+                           shape, t->dtype, n_bytes,
                            t->offsets[0], t->offsets[1], t->offsets[1] - t->offsets[0]);
     }
   return TRUE;
@@ -150,7 +167,7 @@ check_coverage (const char *path,
 {
   g_autoptr(GPtrArray) sorted = g_ptr_array_copy (tensors, NULL, NULL);
   const NnSafetensorsTensor *previous = NULL;
-  guint64 end = 0;
+  guint64                    end = 0;
 
   /* The copy would free the tensors too. */
   g_ptr_array_set_free_func (sorted, NULL);
@@ -163,14 +180,16 @@ check_coverage (const char *path,
         {
           g_autofree char *other = nn_safetensors_printable_name (previous ? previous->name : "");
 
-          return tensor_error (error, path, t, "data_offsets [%" G_GUINT64_FORMAT ", %"
-                               G_GUINT64_FORMAT "] overlap tensor '%s' [%" G_GUINT64_FORMAT
-                               ", %" G_GUINT64_FORMAT "]", t->offsets[0], t->offsets[1],
+          return tensor_error (error, path, t,
+                               "data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] overlap "
+                               "tensor '%s' [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "]",
+                               t->offsets[0], t->offsets[1],
                                other, previous ? previous->offsets[0] : 0,
                                previous ? previous->offsets[1] : 0);
         }
       if (t->offsets[0] > end)
-        return file_error (error, path, "data bytes [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
+        return file_error (error, path,
+                           "data bytes [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
                            ") (file offset %" G_GUINT64_FORMAT ") belong to no tensor",
                            end, t->offsets[0], data_start + end);
       if (t->offsets[1] > t->offsets[0])
@@ -178,7 +197,8 @@ check_coverage (const char *path,
       end = t->offsets[1];
     }
   if (end != data_len)
-    return file_error (error, path, "data bytes [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
+    return file_error (error, path,
+                       "data bytes [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
                        ") (file offset %" G_GUINT64_FORMAT ") belong to no tensor",
                        end, data_len, data_start + end);
   return TRUE;
@@ -191,14 +211,14 @@ convert_tensor (const char                *path,
                 NnMatrix                  *m,
                 GError                   **error)
 {
-  gsize n = nn_matrix_size (m);
+  gsize         n = nn_matrix_size (m);
   const guchar *src = data + t->offsets[0];
 
   if (t->item_size == 4)
     for (gsize i = 0; i < n; i++)
       {
         guint32 bits;
-        float f;
+        float   f;
 
         memcpy (&bits, src + 4 * i, 4);
         bits = GUINT32_FROM_LE (bits);
@@ -209,7 +229,7 @@ convert_tensor (const char                *path,
     for (gsize i = 0; i < n; i++)
       {
         guint64 bits;
-        double d;
+        double  d;
 
         memcpy (&bits, src + 8 * i, 8);
         bits = GUINT64_FROM_LE (bits);
@@ -218,7 +238,8 @@ convert_tensor (const char                *path,
 #if !NN_REAL_IS_DOUBLE
         if (isfinite (d) && !isfinite (m->data[i]))
           return tensor_error (error, path, t, "element %" G_GSIZE_FORMAT " (%g) is out of the "
-                               "range of float", i, d);
+                                               "range of float",
+                               i, d);
 #endif
       }
   return TRUE;
@@ -387,13 +408,27 @@ append_json_string (GString    *s,
   for (const guchar *c = (const guchar *) str; *c; c++)
     switch (*c)
       {
-      case '"': g_string_append (s, "\\\""); break;
-      case '\\': g_string_append (s, "\\\\"); break;
-      case '\b': g_string_append (s, "\\b"); break;
-      case '\f': g_string_append (s, "\\f"); break;
-      case '\n': g_string_append (s, "\\n"); break;
-      case '\r': g_string_append (s, "\\r"); break;
-      case '\t': g_string_append (s, "\\t"); break;
+      case '"':
+        g_string_append (s, "\\\"");
+        break;
+      case '\\':
+        g_string_append (s, "\\\\");
+        break;
+      case '\b':
+        g_string_append (s, "\\b");
+        break;
+      case '\f':
+        g_string_append (s, "\\f");
+        break;
+      case '\n':
+        g_string_append (s, "\\n");
+        break;
+      case '\r':
+        g_string_append (s, "\\r");
+        break;
+      case '\t':
+        g_string_append (s, "\\t");
+        break;
       default:
         if (*c < 0x20)
           g_string_append_printf (s, "\\u%04x", *c);
@@ -499,13 +534,13 @@ append_tensor_entries (GString                *header,
   for (guint k = 0; k < n_tensors; k++)
     {
       const NnMatrix *m = tensors[order[k]];
-      gsize n_bytes = nn_matrix_size (m) * sizeof (nn_real);
+      gsize           n_bytes = nn_matrix_size (m) * sizeof (nn_real);
 
       if (k > 0)
         g_string_append_c (header, ',');
       append_json_string (header, names[order[k]]);
       g_string_append_printf (header, ":{\"dtype\":\"%s\",\"shape\":[%u,%u],"
-                              "\"data_offsets\":[%" G_GSIZE_FORMAT ",%" G_GSIZE_FORMAT "]}",
+                                      "\"data_offsets\":[%" G_GSIZE_FORMAT ",%" G_GSIZE_FORMAT "]}",
                               NN_SAFETENSORS_DTYPE, m->rows, m->cols, data_len,
                               data_len + n_bytes);
       data_len += n_bytes;
@@ -525,7 +560,7 @@ copy_tensor_data (guchar                 *out,
   for (guint k = 0; k < n_tensors; k++)
     {
       const NnMatrix *m = tensors[order[k]];
-      gsize n = nn_matrix_size (m);
+      gsize           n = nn_matrix_size (m);
 
 #if G_BYTE_ORDER == G_LITTLE_ENDIAN
       if (n > 0)

@@ -27,10 +27,10 @@ struct _NnScaler
 {
   GObject parent_instance;
 
-  NnScale  kind;
-  guint    n_features;
-  double  *shift;      /* NULL until fitted */
-  double  *divisor;
+  NnScale kind;
+  guint   n_features;
+  double *shift; /* NULL until fitted */
+  double *divisor;
 };
 
 enum {
@@ -43,10 +43,11 @@ static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (NnScaler, nn_scaler, G_TYPE_OBJECT)
 
-G_DEFINE_ENUM_TYPE (NnScale, nn_scale,
-  G_DEFINE_ENUM_VALUE (NN_SCALE_NONE, "none"),
-  G_DEFINE_ENUM_VALUE (NN_SCALE_MINMAX, "minmax"),
-  G_DEFINE_ENUM_VALUE (NN_SCALE_STANDARD, "standard"))
+G_DEFINE_ENUM_TYPE (NnScale,
+                    nn_scale,
+                    G_DEFINE_ENUM_VALUE (NN_SCALE_NONE, "none"),
+                    G_DEFINE_ENUM_VALUE (NN_SCALE_MINMAX, "minmax"),
+                    G_DEFINE_ENUM_VALUE (NN_SCALE_STANDARD, "standard"))
 
 static void
 nn_scaler_finalize (GObject *object)
@@ -149,11 +150,11 @@ nn_scaler_new (NnScale kind)
  *   (%NN_DATA_ERROR_INVALID)
  */
 NnScaler *
-nn_scaler_new_from_parameters (NnScale        kind,
-                               const double  *shift,
-                               const double  *divisor,
-                               guint          n_features,
-                               GError       **error)
+nn_scaler_new_from_parameters (NnScale       kind,
+                               const double *shift,
+                               const double *divisor,
+                               guint         n_features,
+                               GError      **error)
 {
   NnScaler *self;
 
@@ -266,7 +267,7 @@ void
 nn_scaler_fit (NnScaler       *self,
                const NnMatrix *x)
 {
-  guint cols;
+  guint              cols;
   g_autofree double *lo = NULL;
   g_autofree double *hi = NULL;
   g_autofree double *sum = NULL;
@@ -309,7 +310,7 @@ nn_scaler_fit (NnScaler       *self,
         }
     }
   for (guint c = 0; c < cols; c++)
-    sum[c] /= x->rows;   /* now the mean */
+    sum[c] /= x->rows; /* now the mean */
   if (self->kind == NN_SCALE_STANDARD)
     for (guint r = 0; r < x->rows; r++)
       {

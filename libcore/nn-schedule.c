@@ -47,7 +47,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-
 #define PARAM_FLAGS (G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY | \
                      G_PARAM_STATIC_STRINGS)
 
@@ -235,8 +234,8 @@ nn_schedule_get_total_epochs (NnSchedule *self)
  *   %NN_CONFIG_ERROR_UNKNOWN_TYPE, naming the known schedules
  */
 GType
-nn_schedule_lookup (const char  *name,
-                    GError     **error)
+nn_schedule_lookup (const char *name,
+                    GError    **error)
 {
   g_autoptr(GError) local_error = NULL;
   GType type;
@@ -260,8 +259,8 @@ nn_schedule_lookup (const char  *name,
  *   %NULL with @error set (see nn_schedule_lookup())
  */
 NnSchedule *
-nn_schedule_new_by_name (const char  *name,
-                         GError     **error)
+nn_schedule_new_by_name (const char *name,
+                         GError    **error)
 {
   GType type = nn_schedule_lookup (name, error);
 

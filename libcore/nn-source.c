@@ -24,15 +24,15 @@ nn_source_clear (NnSource *source)
 
 /* An existing file, relative to @base_dir, made absolute. */
 static char *
-get_file (NnYamlDoc    *doc,
-          yaml_node_t  *node,
-          const char   *what,
-          const char   *base_dir,
-          GError      **error)
+get_file (NnYamlDoc   *doc,
+          yaml_node_t *node,
+          const char  *what,
+          const char  *base_dir,
+          GError     **error)
 {
   g_autofree char *path = NULL;
   g_autofree char *canonical = NULL;
-  const char *given;
+  const char      *given;
 
   if (!nn_yaml_get_string (doc, node, what, &given, error))
     return NULL;
@@ -53,10 +53,10 @@ get_file (NnYamlDoc    *doc,
 
 /* A column name or a list of them. */
 static GStrv
-get_names (NnYamlDoc    *doc,
-           yaml_node_t  *node,
-           const char   *what,
-           GError      **error)
+get_names (NnYamlDoc   *doc,
+           yaml_node_t *node,
+           const char  *what,
+           GError     **error)
 {
   g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
   const char *name;
@@ -88,18 +88,18 @@ get_names (NnYamlDoc    *doc,
  * reading them.
  */
 gboolean
-nn_source_parse (NnYamlDoc    *doc,
-                 yaml_node_t  *node,
-                 const char   *what,
-                 const char   *base_dir,
-                 NnSource     *source,
-                 GError      **error)
+nn_source_parse (NnYamlDoc   *doc,
+                 yaml_node_t *node,
+                 const char  *what,
+                 const char  *base_dir,
+                 NnSource    *source,
+                 GError     **error)
 {
   g_autofree char *csv_what = g_strconcat (what, ".csv", NULL);
   g_autofree char *target_what = g_strconcat (what, ".target", NULL);
   g_autofree char *features_what = g_strconcat (what, ".features", NULL);
   g_autofree char *idx_what = g_strconcat (what, ".idx", NULL);
-  yaml_node_t *csv, *idx, *v;
+  yaml_node_t     *csv, *idx, *v;
 
   nn_source_clear (source);
   if (node->type == YAML_SCALAR_NODE)
@@ -108,7 +108,8 @@ nn_source_parse (NnYamlDoc    *doc,
         {
           nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
                              "unknown %s '%s'; use 'iris', {csv: FILE, target: COLUMN} "
-                             "or {idx: {images: FILE, labels: FILE}}", what,
+                             "or {idx: {images: FILE, labels: FILE}}",
+                             what,
                              nn_yaml_scalar (node));
           return FALSE;
         }
@@ -202,10 +203,10 @@ nn_source_parse (NnYamlDoc    *doc,
  * predictions.
  */
 NnDataset *
-nn_source_load (const NnSource      *source,
-                const char * const  *features,
-                gboolean             need_targets,
-                GError             **error)
+nn_source_load (const NnSource     *source,
+                const char * const *features,
+                gboolean            need_targets,
+                GError            **error)
 {
   if (source->iris && source->targets == NULL && source->features == NULL && features == NULL)
     return nn_dataset_new_iris (error);
@@ -213,8 +214,8 @@ nn_source_load (const NnSource      *source,
     {
       static const char * const species[] = { "species", NULL };
       g_autoptr(GInputStream) stream = g_resources_open_stream ("/org/nn/data/iris.csv",
-                                                                G_RESOURCE_LOOKUP_FLAGS_NONE,
-                                                                error);
+                                                                 G_RESOURCE_LOOKUP_FLAGS_NONE,
+                                                                 error);
       const char * const *targets = source->targets ? (const char * const *) source->targets
                                                     : species;
 
@@ -310,10 +311,10 @@ nn_source_write (const NnSource *source,
  * Returns: (transfer full): the data as read, or %NULL with @error set
  */
 NnDataset *
-nn_dataset_new_from_source_text (const char          *name,
-                                 const char          *text,
-                                 const char * const  *features,
-                                 GError             **error)
+nn_dataset_new_from_source_text (const char         *name,
+                                 const char         *text,
+                                 const char * const *features,
+                                 GError            **error)
 {
   g_autoptr(NnYamlDoc) doc = NULL;
   g_auto(NnSource) source = { 0 };

@@ -21,18 +21,18 @@
 G_DEFINE_ABSTRACT_TYPE (NnTrainerCallback, nn_trainer_callback, G_TYPE_OBJECT)
 
 static gboolean
-nn_trainer_callback_real_train_begin (NnTrainerCallback  *self,
-                                      NnTrainer          *trainer,
-                                      GError            **error)
+nn_trainer_callback_real_train_begin (NnTrainerCallback *self,
+                                      NnTrainer         *trainer,
+                                      GError           **error)
 {
   return TRUE;
 }
 
 static gboolean
-nn_trainer_callback_real_epoch (NnTrainerCallback  *self,
-                                NnTrainer          *trainer,
-                                guint               epoch,
-                                GError            **error)
+nn_trainer_callback_real_epoch (NnTrainerCallback *self,
+                                NnTrainer         *trainer,
+                                guint              epoch,
+                                GError           **error)
 {
   return TRUE;
 }
@@ -66,9 +66,9 @@ nn_trainer_callback_init (NnTrainerCallback *self)
  * Returns: %TRUE, or %FALSE with @error set
  */
 gboolean
-nn_trainer_callback_train_begin (NnTrainerCallback  *self,
-                                 NnTrainer          *trainer,
-                                 GError            **error)
+nn_trainer_callback_train_begin (NnTrainerCallback *self,
+                                 NnTrainer         *trainer,
+                                 GError           **error)
 {
   g_return_val_if_fail (NN_IS_TRAINER_CALLBACK (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -86,10 +86,10 @@ nn_trainer_callback_train_begin (NnTrainerCallback  *self,
  * Returns: %TRUE, or %FALSE with @error set
  */
 gboolean
-nn_trainer_callback_epoch_begin (NnTrainerCallback  *self,
-                                 NnTrainer          *trainer,
-                                 guint               epoch,
-                                 GError            **error)
+nn_trainer_callback_epoch_begin (NnTrainerCallback *self,
+                                 NnTrainer         *trainer,
+                                 guint              epoch,
+                                 GError           **error)
 {
   g_return_val_if_fail (NN_IS_TRAINER_CALLBACK (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -107,9 +107,9 @@ nn_trainer_callback_epoch_begin (NnTrainerCallback  *self,
  *   with @error set
  */
 gboolean
-nn_trainer_callback_gradients_ready (NnTrainerCallback  *self,
-                                     NnTrainer          *trainer,
-                                     GError            **error)
+nn_trainer_callback_gradients_ready (NnTrainerCallback *self,
+                                     NnTrainer         *trainer,
+                                     GError           **error)
 {
   NnTrainerCallbackClass *klass;
 
@@ -130,10 +130,10 @@ nn_trainer_callback_gradients_ready (NnTrainerCallback  *self,
  * Returns: %TRUE, or %FALSE with @error set
  */
 gboolean
-nn_trainer_callback_epoch_end (NnTrainerCallback  *self,
-                               NnTrainer          *trainer,
-                               guint               epoch,
-                               GError            **error)
+nn_trainer_callback_epoch_end (NnTrainerCallback *self,
+                               NnTrainer         *trainer,
+                               guint              epoch,
+                               GError           **error)
 {
   g_return_val_if_fail (NN_IS_TRAINER_CALLBACK (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);

@@ -26,29 +26,30 @@ clip_gradients (NnTrainer *self)
 
 /* Training diverged: what went wrong, and the usual cure. */
 void
-nn_trainer_set_diverged_error (NnTrainer   *self,
-                               GError     **error,
-                               const char  *format,
+nn_trainer_set_diverged_error (NnTrainer  *self,
+                               GError    **error,
+                               const char *format,
                                ...)
 {
   g_autofree char *what = NULL;
-  va_list args;
+  va_list          args;
 
   va_start (args, format);
   what = g_strdup_vprintf (format, args);
   va_end (args);
   g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE,
                "%s: training diverged at learning rate %g (a smaller learning rate, "
-               "gradient clipping or scaled data usually helps)", what,
+               "gradient clipping or scaled data usually helps)",
+               what,
                nn_optimizer_get_learning_rate (nn_model_get_optimizer (self->model)));
 }
 
 /* A callback that failed without saying why still fails with a message. */
 void
-nn_trainer_propagate_callback_error (GError            **error,
-                                     GError             *local_error,
-                                     NnTrainerCallback  *callback,
-                                     const char         *vfunc)
+nn_trainer_propagate_callback_error (GError           **error,
+                                     GError            *local_error,
+                                     NnTrainerCallback *callback,
+                                     const char        *vfunc)
 {
   if (local_error != NULL)
     g_propagate_error (error, local_error);
@@ -58,16 +59,16 @@ nn_trainer_propagate_callback_error (GError            **error,
 }
 
 static gboolean
-gradients_ready (NnTrainer  *self,
-                 GError    **error)
+gradients_ready (NnTrainer *self,
+                 GError   **error)
 {
   for (guint i = 0; i < self->gradient_hooks->len; i++)
     {
       NnTrainerCallback *callback = self->gradient_hooks->pdata[i];
-      GError *local_error = NULL;
+      GError            *local_error = NULL;
 
       if (!NN_TRAINER_CALLBACK_GET_CLASS (callback)->gradients_ready (callback, self,
-                                                                     &local_error))
+                                                                      &local_error))
         {
           nn_trainer_propagate_callback_error (error, local_error, callback,
                                                "gradients_ready");
@@ -78,15 +79,15 @@ gradients_ready (NnTrainer  *self,
 }
 
 static double
-train_step (NnTrainer       *self,
-            const NnMatrix  *x,
-            const NnMatrix  *y,
-            GError         **error)
+train_step (NnTrainer      *self,
+            const NnMatrix *x,
+            const NnMatrix *y,
+            GError        **error)
 {
-  NnModel *model = self->model;
+  NnModel          *model = self->model;
   NnMatrix * const *params;
-  guint n_params;
-  double loss;
+  guint             n_params;
+  double            loss;
 
   loss = nn_loss_compute (nn_model_get_loss (model), nn_model_forward (model, x), y);
   if (!isfinite (loss))
@@ -95,7 +96,8 @@ train_step (NnTrainer       *self,
         g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE,
                      "the loss is %g before any update: the data or the initial "
                      "weights give outputs the loss cannot take (inputs of very "
-                     "large magnitude? scaling the data usually helps)", loss);
+                     "large magnitude? scaling the data usually helps)",
+                     loss);
       else
         nn_trainer_set_diverged_error (self, error, "the loss became %g", loss);
       return NAN;
@@ -114,7 +116,7 @@ train_step (NnTrainer       *self,
     if (!nn_matrix_is_finite (params[i]))
       {
         nn_trainer_set_diverged_error (self, error, "the update made a %s of layer %u NaN or "
-                                       "infinite (the loss was %g)",
+                                                    "infinite (the loss was %g)",
                                        i % 2 == 0 ? "weight" : "bias", i / 2 + 1, loss);
         return NAN;
       }
@@ -140,10 +142,10 @@ train_step (NnTrainer       *self,
  * Returns: the loss of the batch before the update, or NaN with @error set
  */
 double
-nn_trainer_train_step (NnTrainer       *self,
-                       const NnMatrix  *x,
-                       const NnMatrix  *y,
-                       GError         **error)
+nn_trainer_train_step (NnTrainer      *self,
+                       const NnMatrix *x,
+                       const NnMatrix *y,
+                       GError        **error)
 {
   g_return_val_if_fail (NN_IS_TRAINER (self), NAN);
   g_return_val_if_fail (NN_IS_LOSS (nn_model_get_loss (self->model)), NAN);
@@ -217,16 +219,16 @@ apply_schedule (NnTrainer *self)
 /* Trains the rest of the current epoch; on success counts it in
  * self->epoch. When cancelled, remembers how far it got. */
 double
-nn_trainer_run_epoch (NnTrainer       *self,
-                      const NnMatrix  *x,
-                      const NnMatrix  *y,
-                      GCancellable    *cancellable,
-                      GError         **error)
+nn_trainer_run_epoch (NnTrainer      *self,
+                      const NnMatrix *x,
+                      const NnMatrix *y,
+                      GCancellable   *cancellable,
+                      GError        **error)
 {
-  guint n = x->rows, bs;
-  guint start = 0;
+  guint    n = x->rows, bs;
+  guint    start = 0;
   gboolean shuffle = self->shuffle;
-  double total = 0.0;
+  double   total = 0.0;
 
   bs = (self->batch_size == 0 || self->batch_size > n) ? n : self->batch_size;
 
@@ -256,9 +258,9 @@ nn_trainer_run_epoch (NnTrainer       *self,
 
   for (; start < n; start += bs)
     {
-      guint rows = MIN (bs, n - start);
+      guint    rows = MIN (bs, n - start);
       NnMatrix bx, by;
-      double loss;
+      double   loss;
 
       if (g_cancellable_is_cancelled (cancellable))
         {
@@ -316,10 +318,10 @@ nn_trainer_run_epoch (NnTrainer       *self,
  *   with @error set
  */
 double
-nn_trainer_train_epoch (NnTrainer       *self,
-                        const NnMatrix  *x,
-                        const NnMatrix  *y,
-                        GError         **error)
+nn_trainer_train_epoch (NnTrainer      *self,
+                        const NnMatrix *x,
+                        const NnMatrix *y,
+                        GError        **error)
 {
   CHECK_TRAINING_DATA (self, x, y, NAN);
   g_return_val_if_fail (error == NULL || *error == NULL, NAN);

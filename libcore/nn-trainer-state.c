@@ -124,10 +124,10 @@ has_histories (GVariant *state)
 
 /* The seed and epoch of @state, checked against @self. */
 static gboolean
-read_seed_and_epoch (NnTrainer  *self,
-                     GVariant   *state,
-                     guint32    *epoch,
-                     GError    **error)
+read_seed_and_epoch (NnTrainer *self,
+                     GVariant  *state,
+                     guint32   *epoch,
+                     GError   **error)
 {
   g_autoptr(GVariant) scalar = NULL;
   guint64 seed;
@@ -140,7 +140,8 @@ read_seed_and_epoch (NnTrainer  *self,
     {
       g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
                    "the training state is of a run with seed %" G_GUINT64_FORMAT
-                   "; this model has seed %" G_GUINT64_FORMAT, seed, self->seed);
+                   "; this model has seed %" G_GUINT64_FORMAT,
+                   seed, self->seed);
       return FALSE;
     }
   if ((scalar = nn_training_state_lookup (state, "epoch", "u", error)) == NULL)
@@ -169,18 +170,18 @@ read_seed_and_epoch (NnTrainer  *self,
  *   %NN_MODEL_ERROR domain and @self and its model unchanged
  */
 gboolean
-nn_trainer_load_state (NnTrainer  *self,
-                       GVariant   *state,
-                       GError    **error)
+nn_trainer_load_state (NnTrainer *self,
+                       GVariant  *state,
+                       GError   **error)
 {
   g_autoptr(GVariant) loss_history = NULL;
   g_autoptr(GVariant) val_loss_history = NULL;
   g_autoptr(GVariant) partial = NULL;
   const double *losses, *val_losses;
-  gsize n_losses, n_val_losses;
-  guint32 epoch, part_samples, part_batch_size, part_n_samples;
-  double part_loss_sum;
-  gboolean part_shuffle;
+  gsize         n_losses, n_val_losses;
+  guint32       epoch, part_samples, part_batch_size, part_n_samples;
+  double        part_loss_sum;
+  gboolean      part_shuffle;
 
   g_return_val_if_fail (NN_IS_TRAINER (self), FALSE);
   g_return_val_if_fail (state != NULL, FALSE);
@@ -217,8 +218,8 @@ nn_trainer_load_state (NnTrainer  *self,
   if (n_losses != n_val_losses || n_losses > epoch)
     {
       g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
-                   "the training state has %" G_GSIZE_FORMAT " training and %"
-                   G_GSIZE_FORMAT " validation losses for %u epochs",
+                   "the training state has %" G_GSIZE_FORMAT " training and %" G_GSIZE_FORMAT
+                   " validation losses for %u epochs",
                    n_losses, n_val_losses, epoch);
       return FALSE;
     }
@@ -233,7 +234,8 @@ nn_trainer_load_state (NnTrainer  *self,
     {
       g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
                    "the training state stopped epoch %u after %u of %u samples in "
-                   "batches of %u, which is not possible", epoch + 1, part_samples,
+                   "batches of %u, which is not possible",
+                   epoch + 1, part_samples,
                    part_n_samples, part_batch_size);
       return FALSE;
     }

@@ -622,14 +622,14 @@ parameters_finite (NnTrainer *self)
 
 /* Calls every callback's epoch_begin, up to the first that fails. */
 static gboolean
-epoch_begin (NnTrainer  *self,
-             GError    **error)
+epoch_begin (NnTrainer *self,
+             GError   **error)
 {
   g_array_set_size (self->epoch_values, 0);
   for (guint i = 0; i < self->callbacks->len; i++)
     {
       NnTrainerCallback *callback = self->callbacks->pdata[i];
-      GError *local_error = NULL;
+      GError            *local_error = NULL;
 
       if (!nn_trainer_callback_epoch_begin (callback, self, self->epoch + 1, &local_error))
         {
@@ -643,12 +643,12 @@ epoch_begin (NnTrainer  *self,
 /* Calls every callback's epoch_end, even after one failed, so that the
  * epoch is complete for all of them; the first error is kept. */
 static gboolean
-epoch_end (NnTrainer  *self,
-           guint       epoch,
-           double      loss,
-           double      val_loss,
-           gboolean    have_val,
-           GError    **error)
+epoch_end (NnTrainer *self,
+           guint      epoch,
+           double     loss,
+           double     val_loss,
+           gboolean   have_val,
+           GError   **error)
 {
   gboolean ok = TRUE;
 
@@ -661,7 +661,7 @@ epoch_end (NnTrainer  *self,
   for (guint i = 0; i < self->callbacks->len; i++)
     {
       NnTrainerCallback *callback = self->callbacks->pdata[i];
-      GError *local_error = NULL;
+      GError            *local_error = NULL;
 
       if (!nn_trainer_callback_epoch_end (callback, self, epoch, &local_error))
         {
@@ -678,17 +678,17 @@ epoch_end (NnTrainer  *self,
 /* One epoch of nn_trainer_fit(), from the callbacks' epoch_begin to their
  * epoch_end. */
 static gboolean
-fit_epoch (NnTrainer       *self,
-           const NnMatrix  *x,
-           const NnMatrix  *y,
-           const NnMatrix  *val_x,
-           const NnMatrix  *val_y,
-           GCancellable    *cancellable,
-           GError         **error)
+fit_epoch (NnTrainer      *self,
+           const NnMatrix *x,
+           const NnMatrix *y,
+           const NnMatrix *val_x,
+           const NnMatrix *val_y,
+           GCancellable   *cancellable,
+           GError        **error)
 {
   GError *local_error = NULL;
-  double loss, val_loss = NAN;
-  guint epoch;
+  double  loss, val_loss = NAN;
+  guint   epoch;
 
   if (!epoch_begin (self, error))
     return FALSE;
@@ -756,15 +756,15 @@ fit_epoch (NnTrainer       *self,
  *   callback's error
  */
 gboolean
-nn_trainer_fit (NnTrainer       *self,
-                const NnMatrix  *x,
-                const NnMatrix  *y,
-                const NnMatrix  *val_x,
-                const NnMatrix  *val_y,
-                GCancellable    *cancellable,
-                GError         **error)
+nn_trainer_fit (NnTrainer      *self,
+                const NnMatrix *x,
+                const NnMatrix *y,
+                const NnMatrix *val_x,
+                const NnMatrix *val_y,
+                GCancellable   *cancellable,
+                GError        **error)
 {
-  guint begun = 0;
+  guint    begun = 0;
   gboolean ok = TRUE;
 
   CHECK_TRAINING_DATA (self, x, y, FALSE);
@@ -777,7 +777,7 @@ nn_trainer_fit (NnTrainer       *self,
   for (; ok && begun < self->callbacks->len; begun++)
     {
       NnTrainerCallback *callback = self->callbacks->pdata[begun];
-      GError *local_error = NULL;
+      GError            *local_error = NULL;
 
       if (!nn_trainer_callback_train_begin (callback, self, &local_error))
         {
@@ -850,7 +850,7 @@ nn_trainer_set_epoch_value (NnTrainer  *self,
                             const char *name,
                             double      value)
 {
-  GQuark quark;
+  GQuark     quark;
   EpochValue v;
 
   g_return_if_fail (NN_IS_TRAINER (self));

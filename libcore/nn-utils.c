@@ -20,9 +20,9 @@ static guint
 edit_distance (const char *a,
                const char *b)
 {
-  gsize la = strlen (a), lb = strlen (b);
-  g_autofree guint *before = g_new (guint, lb + 1);   /* row i - 2 */
-  g_autofree guint *prev = g_new (guint, lb + 1);     /* row i - 1 */
+  gsize             la = strlen (a), lb = strlen (b);
+  g_autofree guint *before = g_new (guint, lb + 1); /* row i - 2 */
+  g_autofree guint *prev = g_new (guint, lb + 1);   /* row i - 1 */
   g_autofree guint *cur = g_new (guint, lb + 1);
 
   for (gsize j = 0; j <= lb; j++)
@@ -34,7 +34,7 @@ edit_distance (const char *a,
       cur[0] = i;
       for (gsize j = 1; j <= lb; j++)
         {
-          char bj = g_ascii_tolower (b[j - 1]);
+          char  bj = g_ascii_tolower (b[j - 1]);
           guint cost = ai == bj ? 0 : 1;
 
           cur[j] = MIN (MIN (prev[j] + 1, cur[j - 1] + 1), prev[j - 1] + cost);
@@ -61,8 +61,8 @@ nn_suggest (const char         *word,
             const char * const *candidates)
 {
   const char *best = NULL;
-  guint best_distance = G_MAXUINT;
-  guint limit = MAX (2, (guint) strlen (word) / 3);
+  guint       best_distance = G_MAXUINT;
+  guint       limit = MAX (2, (guint) strlen (word) / 3);
 
   for (gsize i = 0; candidates != NULL && candidates[i] != NULL; i++)
     {
@@ -105,13 +105,13 @@ nn_strjoin_quoted (const char * const *words)
  * Returns: %FALSE, to return in turn
  */
 gboolean
-nn_set_io_error (GError     **error,
-                 int          saved_errno,
-                 const char  *format,
+nn_set_io_error (GError    **error,
+                 int         saved_errno,
+                 const char *format,
                  ...)
 {
   g_autofree char *what = NULL;
-  va_list args;
+  va_list          args;
 
   va_start (args, format);
   what = g_strdup_vprintf (format, args);
@@ -137,15 +137,15 @@ nn_set_io_error (GError     **error,
  * Returns: %TRUE on success
  */
 gboolean
-nn_write_file_atomic (const char  *path,
-                      const void  *data,
-                      gsize        length,
-                      GError     **error)
+nn_write_file_atomic (const char *path,
+                      const void *data,
+                      gsize       length,
+                      GError    **error)
 {
   g_autofree char *tmp = g_strconcat (path, ".XXXXXX", NULL);
-  const char *p = data;
-  gsize left = length;
-  int fd, saved_errno;
+  const char      *p = data;
+  gsize            left = length;
+  int              fd, saved_errno;
 
   fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0666);
   if (fd < 0)
@@ -200,16 +200,16 @@ fail:
  * Returns: %TRUE on success
  */
 gboolean
-nn_read_file_limited (const char  *path,
-                      gsize        max_length,
-                      char       **contents,
-                      gsize       *length,
-                      GError     **error)
+nn_read_file_limited (const char *path,
+                      gsize       max_length,
+                      char      **contents,
+                      gsize      *length,
+                      GError    **error)
 {
   g_autofree char *data = NULL;
-  struct stat st;
-  gsize done = 0;
-  int fd, saved_errno;
+  struct stat      st;
+  gsize            done = 0;
+  int              fd, saved_errno;
 
   /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
   fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
@@ -231,7 +231,8 @@ nn_read_file_limited (const char  *path,
       close (fd);
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
                    "%" G_GUINT64_FORMAT " bytes, more than the %" G_GSIZE_FORMAT
-                   " such a file may have", (guint64) st.st_size, max_length);
+                   " such a file may have",
+                   (guint64) st.st_size, max_length);
       return FALSE;
     }
   data = g_malloc ((gsize) st.st_size + 1);
@@ -250,7 +251,7 @@ nn_read_file_limited (const char  *path,
           return FALSE;
         }
       if (n == 0)
-        break;   /* shorter than it was: take what there is */
+        break; /* shorter than it was: take what there is */
       done += (gsize) n;
     }
   close (fd);

@@ -75,23 +75,23 @@ check_event (const yaml_event_t *event,
  * override when @assignment is given.
  */
 gboolean
-nn_yaml_check_text (const char  *data,
-                    gsize        length,
-                    guint        max_depth,
-                    const char  *file,
-                    const char  *assignment,
-                    GError     **error)
+nn_yaml_check_text (const char *data,
+                    gsize       length,
+                    guint       max_depth,
+                    const char *file,
+                    const char *assignment,
+                    GError    **error)
 {
   yaml_parser_t parser;
-  guint depth = 0, n_documents = 0;
-  gboolean done = FALSE, ok = TRUE;
+  guint         depth = 0, n_documents = 0;
+  gboolean      done = FALSE, ok = TRUE;
 
   yaml_parser_initialize (&parser);
   yaml_parser_set_input_string (&parser, (const unsigned char *) data, length);
   while (ok && !done)
     {
       g_autofree char *problem = NULL;
-      yaml_event_t event;
+      yaml_event_t     event;
 
       if (!yaml_parser_parse (&parser, &event))
         {
@@ -143,7 +143,7 @@ nn_yaml_parse_number (const char *s,
                       double     *out)
 {
   const char *p = s;
-  gsize int_digits, frac_digits = 0;
+  gsize       int_digits, frac_digits = 0;
 
   if (s == NULL)
     return FALSE;
@@ -210,7 +210,7 @@ nn_yaml_parse_integer (const char    *s,
         out->magnitude = out->magnitude * 10 + digit;
     }
   if (out->negative && out->magnitude == 0 && !out->overflow)
-    out->negative = FALSE;   /* -0 */
+    out->negative = FALSE; /* -0 */
   return *p == '\0';
 }
 
@@ -263,11 +263,11 @@ nn_yaml_integer_to_signed (const NnYamlInteger *v,
  * folder such as "d\xfe" is refused where it was given.
  */
 gboolean
-nn_yaml_check_path (NnYamlDoc    *doc,
-                    yaml_node_t  *node,
-                    const char   *what,
-                    const char   *path,
-                    GError      **error)
+nn_yaml_check_path (NnYamlDoc   *doc,
+                    yaml_node_t *node,
+                    const char  *what,
+                    const char  *path,
+                    GError     **error)
 {
   g_autofree char *shown = NULL;
 
@@ -276,6 +276,7 @@ nn_yaml_check_path (NnYamlDoc    *doc,
   shown = g_filename_display_name (path);
   nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
                      "%s: the path '%s' is not valid UTF-8, so a run's config.yaml could not "
-                     "record it; rename the file or folder", what, shown);
+                     "record it; rename the file or folder",
+                     what, shown);
   return FALSE;
 }

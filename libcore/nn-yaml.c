@@ -34,14 +34,14 @@ set_parser_error (GError             **error,
 }
 
 NnYamlDoc *
-nn_yaml_doc_new_from_data (const char  *file,
-                           const char  *data,
-                           gsize        length,
-                           GError     **error)
+nn_yaml_doc_new_from_data (const char *file,
+                           const char *data,
+                           gsize       length,
+                           GError    **error)
 {
   g_autoptr(NnYamlDoc) doc = g_new0 (NnYamlDoc, 1);
   yaml_parser_t parser;
-  gboolean ok;
+  gboolean      ok;
 
   /* Messages are UTF-8, whatever the file's name. */
   doc->file = g_filename_display_name (file);
@@ -90,15 +90,15 @@ nn_yaml_root (NnYamlDoc *doc)
 }
 
 void
-nn_yaml_set_error (GError      **error,
-                   NnYamlDoc    *doc,
-                   yaml_node_t  *node,
-                   gint          code,
-                   const char   *format,
+nn_yaml_set_error (GError     **error,
+                   NnYamlDoc   *doc,
+                   yaml_node_t *node,
+                   gint         code,
+                   const char  *format,
                    ...)
 {
   g_autofree char *message = NULL;
-  va_list args;
+  va_list          args;
 
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
@@ -162,7 +162,7 @@ nn_yaml_pair (NnYamlDoc   *doc,
               guint        index)
 {
   yaml_node_pair_t *p = mapping->data.mapping.pairs.start + index;
-  NnYamlPair pair;
+  NnYamlPair        pair;
 
   pair.key_node = yaml_document_get_node (&doc->doc, p->key);
   pair.value = yaml_document_get_node (&doc->doc, p->value);
@@ -211,7 +211,7 @@ nn_yaml_check_mapping (NnYamlDoc          *doc,
 
   for (guint i = 0; i < nn_yaml_n_pairs (node); i++)
     {
-      NnYamlPair pair = nn_yaml_pair (doc, node, i);
+      NnYamlPair   pair = nn_yaml_pair (doc, node, i);
       yaml_node_t *first;
 
       if (pair.key == NULL)
@@ -231,7 +231,7 @@ nn_yaml_check_mapping (NnYamlDoc          *doc,
 
       if (allowed != NULL && !g_strv_contains (allowed, pair.key))
         {
-          const char *hint = nn_suggest (pair.key, allowed);
+          const char      *hint = nn_suggest (pair.key, allowed);
           g_autofree char *list = nn_strjoin_quoted (allowed);
 
           if (hint != NULL)
@@ -266,11 +266,11 @@ nn_yaml_lookup (NnYamlDoc   *doc,
 }
 
 gboolean
-nn_yaml_get_string (NnYamlDoc    *doc,
-                    yaml_node_t  *node,
-                    const char   *what,
-                    const char  **out,
-                    GError      **error)
+nn_yaml_get_string (NnYamlDoc   *doc,
+                    yaml_node_t *node,
+                    const char  *what,
+                    const char **out,
+                    GError     **error)
 {
   const char *s = nn_yaml_scalar (node);
 
@@ -286,17 +286,17 @@ nn_yaml_get_string (NnYamlDoc    *doc,
 }
 
 gboolean
-nn_yaml_get_double (NnYamlDoc    *doc,
-                    yaml_node_t  *node,
-                    const char   *what,
-                    double        min,
-                    double        max,
-                    double       *out,
-                    GError      **error)
+nn_yaml_get_double (NnYamlDoc   *doc,
+                    yaml_node_t *node,
+                    const char  *what,
+                    double       min,
+                    double       max,
+                    double      *out,
+                    GError     **error)
 {
   const char *s = nn_yaml_scalar (node);
-  gboolean number;
-  double v;
+  gboolean    number;
+  double      v;
 
   if (!(number = nn_yaml_parse_number (s, &v)) || !isfinite (v))
     {
@@ -321,17 +321,17 @@ nn_yaml_get_double (NnYamlDoc    *doc,
 }
 
 gboolean
-nn_yaml_get_uint (NnYamlDoc    *doc,
-                  yaml_node_t  *node,
-                  const char   *what,
-                  guint64       min,
-                  guint64       max,
-                  guint64      *out,
-                  GError      **error)
+nn_yaml_get_uint (NnYamlDoc   *doc,
+                  yaml_node_t *node,
+                  const char  *what,
+                  guint64      min,
+                  guint64      max,
+                  guint64     *out,
+                  GError     **error)
 {
-  const char *s = nn_yaml_scalar (node);
+  const char   *s = nn_yaml_scalar (node);
   NnYamlInteger n;
-  guint64 v;
+  guint64       v;
 
   if (!nn_yaml_parse_integer (s, &n))
     {
@@ -345,8 +345,8 @@ nn_yaml_get_uint (NnYamlDoc    *doc,
   if (!nn_yaml_integer_to_unsigned (&n, min, max, &v))
     {
       nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
-                         "%s must be between %" G_GUINT64_FORMAT " and %"
-                         G_GUINT64_FORMAT ", not %s", what, min, max, s);
+                         "%s must be between %" G_GUINT64_FORMAT " and %" G_GUINT64_FORMAT ", not %s",
+                         what, min, max, s);
       return FALSE;
     }
   *out = v;
@@ -354,11 +354,11 @@ nn_yaml_get_uint (NnYamlDoc    *doc,
 }
 
 gboolean
-nn_yaml_get_bool (NnYamlDoc    *doc,
-                  yaml_node_t  *node,
-                  const char   *what,
-                  gboolean     *out,
-                  GError      **error)
+nn_yaml_get_bool (NnYamlDoc   *doc,
+                  yaml_node_t *node,
+                  const char  *what,
+                  gboolean    *out,
+                  GError     **error)
 {
   const char *s = nn_yaml_scalar (node);
 
@@ -378,21 +378,21 @@ nn_yaml_get_bool (NnYamlDoc    *doc,
 }
 
 gboolean
-nn_yaml_get_enum (NnYamlDoc    *doc,
-                  yaml_node_t  *node,
-                  const char   *what,
-                  GType         enum_type,
-                  gint         *out,
-                  GError      **error)
+nn_yaml_get_enum (NnYamlDoc   *doc,
+                  yaml_node_t *node,
+                  const char  *what,
+                  GType        enum_type,
+                  gint        *out,
+                  GError     **error)
 {
   g_autoptr(GEnumClass) klass = g_type_class_ref (enum_type);
   g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
   g_auto(GStrv) nicks = NULL;
   g_autofree char *list = NULL;
   g_autofree char *found = NULL;
-  const char *s = nn_yaml_scalar (node);
-  const char *hint;
-  GEnumValue *value;
+  const char      *s = nn_yaml_scalar (node);
+  const char      *hint;
+  GEnumValue      *value;
 
   if (s != NULL && (value = g_enum_get_value_by_nick (klass, s)) != NULL)
     {
@@ -415,13 +415,13 @@ nn_yaml_get_enum (NnYamlDoc    *doc,
 /* Reads a list of numbers (@vector) or a list of lists of numbers into a
  * @rows × @cols matrix, checking the shape as it goes. */
 NnMatrix *
-nn_yaml_get_matrix (NnYamlDoc    *doc,
-                    yaml_node_t  *node,
-                    const char   *what,
-                    guint         rows,
-                    guint         cols,
-                    gboolean      vector,
-                    GError      **error)
+nn_yaml_get_matrix (NnYamlDoc   *doc,
+                    yaml_node_t *node,
+                    const char  *what,
+                    guint        rows,
+                    guint        cols,
+                    gboolean     vector,
+                    GError     **error)
 {
   g_autoptr(NnMatrix) m = NULL;
   guint n_rows;
@@ -446,7 +446,7 @@ nn_yaml_get_matrix (NnYamlDoc    *doc,
   for (guint r = 0; r < n_rows; r++)
     {
       yaml_node_t *row = nn_yaml_item (doc, node, r);
-      guint n_cols;
+      guint        n_cols;
 
       if (vector)
         {
@@ -487,19 +487,19 @@ nn_yaml_get_matrix (NnYamlDoc    *doc,
  * type cannot hold is out of the property's range too: converting it would
  * wrap or clamp it into the range. */
 static gboolean
-integer_from_scalar (NnYamlDoc    *doc,
-                     yaml_node_t  *node,
-                     const char   *what,
-                     GParamSpec   *pspec,
-                     GValue       *value,
-                     GError      **error)
+integer_from_scalar (NnYamlDoc   *doc,
+                     yaml_node_t *node,
+                     const char  *what,
+                     GParamSpec  *pspec,
+                     GValue      *value,
+                     GError     **error)
 {
-  GType type = G_PARAM_SPEC_VALUE_TYPE (pspec);
-  const char *s = nn_yaml_scalar (node);
+  GType         type = G_PARAM_SPEC_VALUE_TYPE (pspec);
+  const char   *s = nn_yaml_scalar (node);
   NnYamlInteger n;
-  gint64 sv = 0;
-  guint64 uv = 0;
-  gboolean fits;
+  gint64        sv = 0;
+  guint64       uv = 0;
+  gboolean      fits;
 
   if (!nn_yaml_parse_integer (s, &n))
     {
@@ -545,14 +545,14 @@ integer_from_scalar (NnYamlDoc    *doc,
 /* Converts a YAML scalar to the type of @pspec; g_value_transform() cannot
  * turn strings into numbers. */
 static gboolean
-value_from_scalar (NnYamlDoc    *doc,
-                   yaml_node_t  *node,
-                   const char   *what,
-                   GParamSpec   *pspec,
-                   GValue       *value,
-                   GError      **error)
+value_from_scalar (NnYamlDoc   *doc,
+                   yaml_node_t *node,
+                   const char  *what,
+                   GParamSpec  *pspec,
+                   GValue      *value,
+                   GError     **error)
 {
-  GType type = G_PARAM_SPEC_VALUE_TYPE (pspec);
+  GType       type = G_PARAM_SPEC_VALUE_TYPE (pspec);
   const char *s = nn_yaml_scalar (node);
 
   g_value_init (value, type);
@@ -607,18 +607,18 @@ value_from_scalar (NnYamlDoc    *doc,
 
 /* "SUBJECT has no parameter 'KEY'", with the parameters it has. */
 static void
-set_unknown_parameter_error (GError           **error,
-                             NnYamlDoc         *doc,
-                             const NnYamlPair  *pair,
-                             GObjectClass      *klass,
-                             const char        *subject)
+set_unknown_parameter_error (GError          **error,
+                             NnYamlDoc        *doc,
+                             const NnYamlPair *pair,
+                             GObjectClass     *klass,
+                             const char       *subject)
 {
-  guint n_props = 0;
+  guint                   n_props = 0;
   g_autofree GParamSpec **props = g_object_class_list_properties (klass, &n_props);
   g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
   g_auto(GStrv) keys = NULL;
   g_autofree char *list = NULL;
-  const char *hint;
+  const char      *hint;
 
   for (guint p = 0; p < n_props; p++)
     if (props[p]->flags & G_PARAM_WRITABLE)
@@ -632,7 +632,8 @@ set_unknown_parameter_error (GError           **error,
   if (hint != NULL)
     nn_yaml_set_error (error, doc, pair->key_node, NN_CONFIG_ERROR_UNKNOWN_KEY,
                        "%s has no parameter '%s'; did you mean '%s'? "
-                       "Its parameters: %s", subject, pair->key, hint, list);
+                       "Its parameters: %s",
+                       subject, pair->key, hint, list);
   else
     nn_yaml_set_error (error, doc, pair->key_node, NN_CONFIG_ERROR_UNKNOWN_KEY,
                        "%s has no parameter '%s'; its parameters: %s",
@@ -645,21 +646,21 @@ set_unknown_parameter_error (GError           **error,
  * name with '_' for '-', so a plugin's parameters need no code here.
  */
 static GObject *
-new_object (NnYamlDoc    *doc,
-            yaml_node_t  *node,
-            const char   *extension_point,
-            GType         fixed_type,
-            const char   *what,
-            GError      **error)
+new_object (NnYamlDoc   *doc,
+            yaml_node_t *node,
+            const char  *extension_point,
+            GType        fixed_type,
+            const char  *what,
+            GError     **error)
 {
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GArray) values = g_array_new (FALSE, TRUE, sizeof (GValue));
   g_autoptr(GTypeClass) klass = NULL;
   g_autofree char *subject = NULL;
-  yaml_node_t *name_node = node;
-  const char *name;
-  GType type;
+  yaml_node_t     *name_node = node;
+  const char      *name;
+  GType            type;
 
   g_array_set_clear_func (values, (GDestroyNotify) g_value_unset);
 
@@ -703,11 +704,11 @@ new_object (NnYamlDoc    *doc,
 
   for (guint i = 0; node->type == YAML_MAPPING_NODE && i < nn_yaml_n_pairs (node); i++)
     {
-      NnYamlPair pair = nn_yaml_pair (doc, node, i);
+      NnYamlPair       pair = nn_yaml_pair (doc, node, i);
       g_autofree char *prop = NULL;
       g_autofree char *label = NULL;
-      GParamSpec *pspec;
-      GValue value = G_VALUE_INIT;
+      GParamSpec      *pspec;
+      GValue           value = G_VALUE_INIT;
 
       if (fixed_type == G_TYPE_INVALID && g_str_equal (pair.key, "name"))
         continue;
@@ -745,22 +746,22 @@ new_object (NnYamlDoc    *doc,
 }
 
 GObject *
-nn_yaml_new_object (NnYamlDoc    *doc,
-                    yaml_node_t  *node,
-                    const char   *extension_point,
-                    const char   *what,
-                    GError      **error)
+nn_yaml_new_object (NnYamlDoc   *doc,
+                    yaml_node_t *node,
+                    const char  *extension_point,
+                    const char  *what,
+                    GError     **error)
 {
   return new_object (doc, node, extension_point, G_TYPE_INVALID, what, error);
 }
 
 /* A mapping holding only the parameters of @type, such as early stopping's. */
 GObject *
-nn_yaml_new_object_of_type (NnYamlDoc    *doc,
-                            yaml_node_t  *node,
-                            GType         type,
-                            const char   *what,
-                            GError      **error)
+nn_yaml_new_object_of_type (NnYamlDoc   *doc,
+                            yaml_node_t *node,
+                            GType        type,
+                            const char  *what,
+                            GError     **error)
 {
   return new_object (doc, node, NULL, type, what, error);
 }

@@ -6,8 +6,8 @@
  * ($NN_FAULT=enospc). At a normal exit it writes how many changes there
  * were to $NN_FAULT_COUNT. Nothing of this is in nn itself. */
 #define _GNU_SOURCE
-#undef _FILE_OFFSET_BITS   /* open and open64 are two functions to wrap here */
-#undef _FORTIFY_SOURCE     /* which would define open () inline */
+#undef _FILE_OFFSET_BITS /* open and open64 are two functions to wrap here */
+#undef _FORTIFY_SOURCE   /* which would define open () inline */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,10 +20,10 @@
 #include <unistd.h>
 
 static const char *fault_dir;
-static size_t fault_dir_len;
-static long fault_at;
-static int fault_kill;
-static long changes;
+static size_t      fault_dir_len;
+static long        fault_at;
+static int         fault_kill;
+static long        changes;
 
 __attribute__ ((constructor)) static void
 fault_init (void)
@@ -72,21 +72,23 @@ needs_mode (int flags)
   return (flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE;
 }
 
-#define REAL(name)                                                         \
-  static __typeof__ (name) *real_##name;                                   \
-  if (real_##name == NULL)                                                 \
-    real_##name = (__typeof__ (name) *) dlsym (RTLD_NEXT, #name)
+#define REAL(name) \
+  static __typeof__ (name) *real_##name; \
+  if (real_##name == NULL) \
+  real_##name = (__typeof__ (name) *) dlsym (RTLD_NEXT, #name)
 
-#define MODE_ARG(flags, mode)                                              \
-  do {                                                                     \
-    if (needs_mode (flags))                                                \
-      {                                                                    \
-        va_list ap;                                                        \
-        va_start (ap, flags);                                              \
-        mode = (mode_t) va_arg (ap, int);                                  \
-        va_end (ap);                                                       \
-      }                                                                    \
-  } while (0)
+#define MODE_ARG(flags, mode) \
+  do \
+    { \
+      if (needs_mode (flags)) \
+        { \
+          va_list ap; \
+          va_start (ap, flags); \
+          mode = (mode_t) va_arg (ap, int); \
+          va_end (ap); \
+        } \
+    } \
+  while (0)
 
 int
 open (const char *path, int flags, ...)
@@ -274,8 +276,8 @@ __attribute__ ((destructor)) static void
 fault_report (void)
 {
   const char *path = getenv ("NN_FAULT_COUNT");
-  char line[32];
-  int fd, n;
+  char        line[32];
+  int         fd, n;
   REAL (open);
 
   if (path == NULL)

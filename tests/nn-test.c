@@ -115,10 +115,10 @@ nn_test_make_layer (guint       n_inputs,
 
 /* A trainer of @model whose nn_trainer_fit() trains up to @epochs. */
 NnTrainer *
-nn_test_make_trainer (NnModel  *model,
-                      guint     epochs,
-                      guint     batch_size,
-                      gboolean  shuffle)
+nn_test_make_trainer (NnModel *model,
+                      guint    epochs,
+                      guint    batch_size,
+                      gboolean shuffle)
 {
   NnTrainer *trainer = nn_trainer_new (model);
 
@@ -127,24 +127,27 @@ nn_test_make_trainer (NnModel  *model,
 }
 
 #define NN_TYPE_TEST_EPOCH_CALLBACK (nn_test_epoch_callback_get_type ())
-G_DECLARE_FINAL_TYPE (NnTestEpochCallback, nn_test_epoch_callback, NN, TEST_EPOCH_CALLBACK,
+G_DECLARE_FINAL_TYPE (NnTestEpochCallback,
+                      nn_test_epoch_callback,
+                      NN,
+                      TEST_EPOCH_CALLBACK,
                       NnTrainerCallback)
 
 struct _NnTestEpochCallback
 {
   NnTrainerCallback parent_instance;
 
-  NnTestEpochFunc   func;
-  gpointer          data;
+  NnTestEpochFunc func;
+  gpointer        data;
 };
 
 G_DEFINE_FINAL_TYPE (NnTestEpochCallback, nn_test_epoch_callback, NN_TYPE_TRAINER_CALLBACK)
 
 static gboolean
-nn_test_epoch_callback_epoch_end (NnTrainerCallback  *callback,
-                                  NnTrainer          *trainer,
-                                  guint               epoch,
-                                  GError            **error)
+nn_test_epoch_callback_epoch_end (NnTrainerCallback *callback,
+                                  NnTrainer         *trainer,
+                                  guint              epoch,
+                                  GError           **error)
 {
   NnTestEpochCallback *self = NN_TEST_EPOCH_CALLBACK (callback);
 
@@ -178,7 +181,7 @@ int
 nn_test_require_env (const char *first_name,
                      ...)
 {
-  int missing = 0;
+  int     missing = 0;
   va_list ap;
 
   va_start (ap, first_name);
@@ -232,7 +235,7 @@ char *
 nn_test_new_dir (void)
 {
   g_autofree char *name = g_strdup_printf ("t%u", ++scratch_serial);
-  char *dir = g_build_filename (scratch_root (), name, NULL);
+  char            *dir = g_build_filename (scratch_root (), name, NULL);
 
   g_mkdir_with_parents (dir, 0700);
   return dir;
@@ -287,10 +290,10 @@ collect_args (const char *first,
 }
 
 int
-nn_test_spawn_argv (char               **envp,
-                    char               **out,
-                    char               **err,
-                    const char * const  *argv)
+nn_test_spawn_argv (char              **envp,
+                    char              **out,
+                    char              **err,
+                    const char * const *argv)
 {
   g_autoptr(GError) error = NULL;
   int wait_status = 0;
@@ -310,7 +313,7 @@ gboolean
 nn_test_python_has_numpy (void)
 {
   const char *argv[] = { NN_TEST_PYTHON, "-c", "import numpy", NULL };
-  int status;
+  int         status;
 
   if (!g_file_test (NN_TEST_PYTHON, G_FILE_TEST_IS_EXECUTABLE))
     return FALSE;
@@ -337,9 +340,9 @@ nn_test_spawn (char      **envp,
 }
 
 int
-nn_test_nnrun_argv (char               **out,
-                    char               **err,
-                    const char * const  *args)
+nn_test_nnrun_argv (char              **out,
+                    char              **err,
+                    const char * const *args)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
 
@@ -351,9 +354,9 @@ nn_test_nnrun_argv (char               **out,
 }
 
 int
-nn_test_nnrun (char       **out,
-               char       **err,
-               const char  *first_arg,
+nn_test_nnrun (char      **out,
+               char      **err,
+               const char *first_arg,
                ...)
 {
   g_autoptr(GPtrArray) args = NULL;
@@ -372,8 +375,8 @@ json_member (const char *text,
              const char *key)
 {
   g_autofree char *quoted = g_strdup_printf ("\"%s\"", key);
-  const char *p = text ? strstr (text, quoted) : NULL;
-  const char *end;
+  const char      *p = text ? strstr (text, quoted) : NULL;
+  const char      *end;
 
   if (p == NULL)
     return NULL;
@@ -414,7 +417,7 @@ nn_test_check_at (gboolean    ok,
                   ...)
 {
   g_autofree char *msg = NULL;
-  va_list args;
+  va_list          args;
 
   va_start (args, format);
   msg = g_strdup_vprintf (format, args);
@@ -445,8 +448,8 @@ nn_test_snapshot_dir (const char *dir)
   while (d != NULL && (name = g_dir_read_name (d)) != NULL)
     {
       g_autofree char *path = g_build_filename (dir, name, NULL);
-      char *contents = NULL;
-      gsize length = 0;
+      char            *contents = NULL;
+      gsize            length = 0;
 
       g_file_get_contents (path, &contents, &length, NULL);
       g_hash_table_insert (files, g_strdup (name), g_bytes_new_take (contents, length));
@@ -462,7 +465,7 @@ nn_test_assert_same_files_at (GHashTable *before,
                               int         line)
 {
   GHashTableIter iter;
-  gpointer name, contents;
+  gpointer       name, contents;
 
   nn_test_check_at (g_hash_table_size (after) == g_hash_table_size (before), file, line,
                     "%u files, %u before", g_hash_table_size (after),

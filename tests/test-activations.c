@@ -27,7 +27,7 @@ static const double z_points[N_Z] = { -3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0 };
 
 static const char * const builtin_activations[] = {
   "elu", "gelu", "leaky_relu", "linear", "relu", "sigmoid", "silu", "softmax",
-  "softplus", "tanh",
+  "softplus", "tanh"
 };
 
 /* Helpers */
@@ -41,8 +41,8 @@ make_activation (const char *name,
 {
   g_autoptr(GError) error = NULL;
   NnActivation *activation;
-  GType type;
-  va_list args;
+  GType         type;
+  va_list       args;
 
   if (first_property == NULL)
     {
@@ -127,9 +127,9 @@ check_activation_fd (NnActivation *activation,
   g_autoptr(NnMatrix) a_plus = nn_matrix_new (rows, cols);
   g_autoptr(NnMatrix) a_minus = nn_matrix_new (rows, cols);
   g_autofree char *msg = NULL;
-  double worst_ratio = -1, worst_analytic = 0, worst_numeric = 0, max_rel = 0;
-  gsize worst = 0;
-  const double h = NN_TEST_FD_STEP;
+  double           worst_ratio = -1, worst_analytic = 0, worst_numeric = 0, max_rel = 0;
+  gsize            worst = 0;
+  const double     h = NN_TEST_FD_STEP;
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (activation);
   nn_activation_forward (activation, z, a);
@@ -141,7 +141,7 @@ check_activation_fd (NnActivation *activation,
       nn_real zi = z->data[i];
       nn_real z_plus = (nn_real) (zi + h);
       nn_real z_minus = (nn_real) (zi - h);
-      double diff = 0, numeric, analytic, ratio;
+      double  diff = 0, numeric, analytic, ratio;
 
       z_shifted->data[i] = z_plus;
       nn_activation_forward (activation, z_shifted, a_plus);
@@ -154,8 +154,8 @@ check_activation_fd (NnActivation *activation,
       numeric = diff / ((double) z_plus - (double) z_minus);
       analytic = grad_z->data[i];
 
-      ratio = fabs (analytic - numeric)
-              / (NN_TEST_FD_ATOL + NN_TEST_FD_RTOL * MAX (fabs (analytic), fabs (numeric)));
+      ratio = fabs (analytic - numeric) /
+              (NN_TEST_FD_ATOL + NN_TEST_FD_RTOL * MAX (fabs (analytic), fabs (numeric)));
       if (ratio > worst_ratio)
         {
           worst_ratio = ratio;
@@ -185,8 +185,8 @@ check_activation_fd_all (NnActivation *activation,
                          const char   *label)
 {
   static const double scales[] = { 0.1, 1.0, 3.0 };
-  static const guint batches[] = { 1, 5 };
-  guint32 seed = 1;
+  static const guint  batches[] = { 1, 5 };
+  guint32             seed = 1;
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (activation);
   for (gsize s = 0; s < G_N_ELEMENTS (scales); s++)
@@ -210,7 +210,7 @@ test_sigmoid_forward (void)
 {
   static const double expected[N_Z] = {
     0.04742587317756678, 0.2689414213699951, 0.3775406687981454, 0.5,
-    0.6224593312018546, 0.7310585786300049, 0.9525741268224334,
+    0.6224593312018546, 0.7310585786300049, 0.9525741268224334
   };
   g_autoptr(NnActivation) act = make_activation ("sigmoid", NULL);
 
@@ -222,7 +222,7 @@ test_tanh_forward (void)
 {
   static const double expected[N_Z] = {
     -0.9950547536867305, -0.7615941559557649, -0.46211715726000974, 0.0,
-    0.46211715726000974, 0.7615941559557649, 0.9950547536867305,
+    0.46211715726000974, 0.7615941559557649, 0.9950547536867305
   };
   g_autoptr(NnActivation) act = make_activation ("tanh", NULL);
 
@@ -243,7 +243,7 @@ test_leaky_relu_forward (void)
 {
   static const double expected[N_Z] = { -0.03, -0.01, -0.005, 0.0, 0.5, 1.0, 3.0 };
   static const double expected_alpha_02[N_Z] = {
-    -0.6000000000000001, -0.2, -0.1, 0.0, 0.5, 1.0, 3.0,
+    -0.6000000000000001, -0.2, -0.1, 0.0, 0.5, 1.0, 3.0
   };
   g_autoptr(NnActivation) act = make_activation ("leaky_relu", NULL);
   g_autoptr(NnActivation) act_02 = make_activation ("leaky_relu", "alpha", 0.2, NULL);
@@ -256,10 +256,10 @@ static void
 test_elu_forward (void)
 {
   static const double expected[N_Z] = {
-    -0.950212931632136, -0.6321205588285577, -0.3934693402873666, 0.0, 0.5, 1.0, 3.0,
+    -0.950212931632136, -0.6321205588285577, -0.3934693402873666, 0.0, 0.5, 1.0, 3.0
   };
   static const double expected_alpha_05[N_Z] = {
-    -0.475106465816068, -0.31606027941427883, -0.1967346701436833, 0.0, 0.5, 1.0, 3.0,
+    -0.475106465816068, -0.31606027941427883, -0.1967346701436833, 0.0, 0.5, 1.0, 3.0
   };
   g_autoptr(NnActivation) act = make_activation ("elu", NULL);
   g_autoptr(NnActivation) act_05 = make_activation ("elu", "alpha", 0.5, NULL);
@@ -273,16 +273,16 @@ test_softplus_forward (void)
 {
   static const double expected[N_Z] = {
     0.04858735157374206, 0.31326168751822286, 0.4740769841801067, 0.6931471805599453,
-    0.9740769841801067, 1.3132616875182228, 3.048587351573742,
+    0.9740769841801067, 1.3132616875182228, 3.048587351573742
   };
   static const double expected_beta_2[N_Z] = {
     0.0012378425688652247, 0.06346400552148625, 0.15663084375911143, 0.34657359027997264,
-    0.6566308437591114, 1.0634640055214863, 3.001237842568865,
+    0.6566308437591114, 1.0634640055214863, 3.001237842568865
   };
   /* threshold 1: beta z = 3 > 1 is the identity; beta z = 1 is not (strict) */
   static const double expected_threshold_1[N_Z] = {
     0.04858735157374206, 0.31326168751822286, 0.4740769841801067, 0.6931471805599453,
-    0.9740769841801067, 1.3132616875182228, 3.0,
+    0.9740769841801067, 1.3132616875182228, 3.0
   };
   g_autoptr(NnActivation) act = make_activation ("softplus", NULL);
   g_autoptr(NnActivation) act_b2 = make_activation ("softplus", "beta", 2.0, NULL);
@@ -298,7 +298,7 @@ test_gelu_forward (void)
 {
   static const double expected[N_Z] = {
     -0.00404969409489031, -0.15865525393145702, -0.15426876936299344, 0.0,
-    0.34573123063700656, 0.841344746068543, 2.99595030590511,
+    0.34573123063700656, 0.841344746068543, 2.99595030590511
   };
   g_autoptr(NnActivation) act = make_activation ("gelu", NULL);
 
@@ -310,7 +310,7 @@ test_silu_forward (void)
 {
   static const double expected[N_Z] = {
     -0.14227761953270035, -0.2689414213699951, -0.1887703343990727, 0.0,
-    0.3112296656009273, 0.7310585786300049, 2.8577223804672998,
+    0.3112296656009273, 0.7310585786300049, 2.8577223804672998
   };
   g_autoptr(NnActivation) act = make_activation ("silu", NULL);
 
@@ -324,7 +324,7 @@ test_softmax_forward (void)
   static const double expected[9] = {
     0.09003057317038045, 0.2447284710547976, 0.6652409557748218,
     0.3333333333333333, 0.3333333333333333, 0.3333333333333333,
-    0.17095278019779026, 0.7661572065563422, 0.0628900132458675,
+    0.17095278019779026, 0.7661572065563422, 0.0628900132458675
   };
   /* Each row on its own: the same as a batch of one. */
   g_autoptr(NnActivation) act = make_activation ("softmax", NULL);
@@ -338,7 +338,8 @@ test_softmax_forward (void)
 static void
 test_derivatives_at_zero (void)
 {
-  static const struct {
+  static const struct
+  {
     const char *name;
     double      expected;
   } cases[] = {
@@ -366,7 +367,7 @@ test_derivatives_at_zero (void)
       nn_activation_forward (act, z, a);
       nn_activation_backward (act, z, a, ones, grad_z);
       nn_test_assert_close_at (grad_z->data[0], cases[c].expected, VALUE_RTOL, VALUE_ATOL,
-                       cases[c].name, 0, __LINE__);
+                               cases[c].name, 0, __LINE__);
     }
 }
 
@@ -374,12 +375,12 @@ test_derivatives_at_zero (void)
 
 /* A test function checking the activation @name, made with the given
  * properties (or NULL for the defaults), under the label @label. */
-#define FD_TEST(func, label, name, ...)                                   \
-  static void                                                             \
-  func (void)                                                             \
-  {                                                                       \
-    g_autoptr(NnActivation) act = make_activation (name, __VA_ARGS__);    \
-    check_activation_fd_all (act, label);                                 \
+#define FD_TEST(func, label, name, ...) \
+  static void \
+  func (void) \
+  { \
+    g_autoptr(NnActivation) act = make_activation (name, __VA_ARGS__); \
+    check_activation_fd_all (act, label); \
   }
 
 FD_TEST (test_linear_fd, "linear", "linear", NULL)
@@ -453,7 +454,7 @@ test_extreme_inputs (void)
   g_autoptr(NnActivation) act_softplus = make_activation ("softplus", NULL);
   /* With no threshold, softplus must still not overflow at 1e4. */
   g_autoptr(NnActivation) act_softplus_nt = make_activation ("softplus", "threshold",
-                                                             G_MAXDOUBLE, NULL);
+                                                              G_MAXDOUBLE, NULL);
   g_autoptr(NnActivation) act_softmax = make_activation ("softmax", NULL);
 
   check_extreme ("sigmoid", act_sigmoid, sigmoid);
@@ -531,10 +532,10 @@ check_double_property (const char *name,
                        double      clamped_value)
 {
   g_autoptr(NnActivation) act = make_activation (name, NULL);
-  GParamSpec *pspec;
-  GValue value = G_VALUE_INIT;
-  double got = -1;
-  guint notified = 0;
+  GParamSpec      *pspec;
+  GValue           value = G_VALUE_INIT;
+  double           got = -1;
+  guint            notified = 0;
   g_autofree char *signal = g_strconcat ("notify::", property, NULL);
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (act);
@@ -599,17 +600,18 @@ test_registered_names (void)
       const char *name = builtin_activations[i];
       g_autoptr(NnActivation) act = make_activation (name, NULL);
       g_autofree char *msg = g_strdup_printf ("'%s' is listed, has a description and "
-                                              "reports its name", name);
-      gboolean ok;
+                                              "reports its name",
+                                              name);
+      gboolean         ok;
 
       CU_ASSERT_PTR_NOT_NULL_FATAL (act);
-      ok = g_strv_contains ((const char * const *) names, name)
-           && g_strcmp0 (nn_activation_get_name (act), name) == 0
-           && NN_ACTIVATION_GET_CLASS (act)->description != NULL
-           && *NN_ACTIVATION_GET_CLASS (act)->description != '\0'
-           && strchr (NN_ACTIVATION_GET_CLASS (act)->description, '\n') == NULL
-           && g_str_has_prefix (G_OBJECT_TYPE_NAME (act), "Nn")
-           && g_str_has_suffix (G_OBJECT_TYPE_NAME (act), "Activation");
+      ok = g_strv_contains ((const char * const *) names, name) &&
+           g_strcmp0 (nn_activation_get_name (act), name) == 0 &&
+           NN_ACTIVATION_GET_CLASS (act)->description != NULL &&
+           *NN_ACTIVATION_GET_CLASS (act)->description != '\0' &&
+           strchr (NN_ACTIVATION_GET_CLASS (act)->description, '\n') == NULL &&
+           g_str_has_prefix (G_OBJECT_TYPE_NAME (act), "Nn") &&
+           g_str_has_suffix (G_OBJECT_TYPE_NAME (act), "Activation");
       CU_assertImplementation (ok, __LINE__, msg, __FILE__, "", CU_FALSE);
     }
 }

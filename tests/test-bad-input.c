@@ -10,24 +10,27 @@
 #define GOOD_CSV "a,b,label\n1,2,x\n2,1,y\n3,4,x\n4,3,y\n5,6,x\n6,5,y\n7,8,x\n8,7,y\n9,9,x\n0,1,y\n"
 
 /* A valid experiment on data.csv; @extra is appended (YAML keys). */
-#define EXPERIMENT(data, extra)                                         \
-  "data: {source: " data "}\n"                                          \
+#define EXPERIMENT(data, extra) \
+  "data: {source: " data "}\n" \
   "model: {layers: [{units: 4, activation: tanh}, {units: 1, activation: sigmoid}]}\n" \
   "train: {epochs: 2}\n" extra
 
-typedef struct {
+typedef struct
+{
   const char *name;
   const char *content;
-  gsize       length;     /* 0: the length of the string */
+  gsize       length; /* 0: the length of the string */
 } CaseFile;
 
-typedef struct {
+typedef struct
+{
   const char *what;
   CaseFile    files[4];
-  const char *args[8];    /* "@" stands for the case's folder + '/' */
-  const char *needle;     /* in stderr */
+  const char *args[8]; /* "@" stands for the case's folder + '/' */
+  const char *needle;  /* in stderr */
 } BadCase;
 
+/* clang-format off */
 static const BadCase cases[] = {
   /* experiment files */
   { "malformed YAML", { { "e.yaml", "data: [\n" } }, { "train", "@e.yaml" },
@@ -129,6 +132,7 @@ static const BadCase cases[] = {
   { "predict input that is no file", { { "model.yaml", "format: nn-model/1\n" } },
     { "predict", "@", "@nothing.csv" }, "error" },
 };
+/* clang-format on */
 
 static void
 write_case_files (const BadCase *c,
@@ -137,7 +141,7 @@ write_case_files (const BadCase *c,
   for (guint i = 0; i < G_N_ELEMENTS (c->files) && c->files[i].name != NULL; i++)
     {
       g_autofree char *path = g_build_filename (dir, c->files[i].name, NULL);
-      gsize len = c->files[i].length ? c->files[i].length : strlen (c->files[i].content);
+      gsize            len = c->files[i].length ? c->files[i].length : strlen (c->files[i].content);
 
       g_assert (g_file_set_contents (path, c->files[i].content, (gssize) len, NULL));
     }
@@ -150,18 +154,18 @@ test_every_bad_input_exits_2 (void)
 
   for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
     {
-      const BadCase *c = &cases[k];
+      const BadCase   *c = &cases[k];
       g_autofree char *dir = nn_test_new_dir ();
       g_autofree char *run = g_build_filename (dir, "run", NULL);
       g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
       g_autofree char *err = NULL;
-      int status;
+      int              status;
 
       write_case_files (c, dir);
       for (guint i = 0; i < G_N_ELEMENTS (c->args) && c->args[i] != NULL; i++)
         g_ptr_array_add (args, c->args[i][0] == '@'
-                               ? g_strconcat (dir, "/", c->args[i] + 1, NULL)
-                               : g_strdup (c->args[i]));
+                                 ? g_strconcat (dir, "/", c->args[i] + 1, NULL)
+                                 : g_strdup (c->args[i]));
       if (g_str_equal (c->args[0], "train"))
         {
           g_ptr_array_add (args, g_strdup ("--out"));

@@ -46,8 +46,8 @@ member_number (JsonObject *object,
   JsonNode *node = json_object_get_member (object, name);
 
   NN_CHECK (node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
-            (json_node_get_value_type (node) == G_TYPE_DOUBLE ||
-             json_node_get_value_type (node) == G_TYPE_INT64),
+              (json_node_get_value_type (node) == G_TYPE_DOUBLE ||
+               json_node_get_value_type (node) == G_TYPE_INT64),
             "member %s is missing or not a number", name);
   if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
     return NAN;
@@ -71,7 +71,8 @@ check_result (JsonObject *r,
   double samples = member_number (r, "samples");
 
   NN_CHECK (g_strcmp0 (json_object_get_string_member_with_default (r, "workload", ""),
-                       workload) == 0, "workload is not %s", workload);
+                       workload) == 0,
+            "workload is not %s", workload);
   NN_ASSERT_CMPFLOAT (member_number (r, "threads"), threads, 0, 0);
   NN_ASSERT_CMPFLOAT (member_number (r, "epochs"), epochs, 0, 0);
   NN_CHECK (seconds_per_epoch > 0, "seconds_per_epoch %g", seconds_per_epoch);
@@ -95,7 +96,7 @@ test_w1_json (void)
   g_autofree char *err = NULL;
   g_autoptr(GPtrArray) results = NULL;
   JsonObject *r;
-  int status;
+  int         status;
 
   status = nn_test_nnrun (&out, &err, "bench", "w1", "--json", "--epochs", "200", NULL);
   NN_ASSERT_STATUS (status, 0, err);
@@ -154,7 +155,7 @@ test_text_report (void)
 {
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status;
+  int              status;
 
   status = nn_test_nnrun (&out, &err, "bench", "w1", "--epochs", "10", NULL);
   NN_ASSERT_STATUS (status, 0, err);
@@ -178,7 +179,7 @@ test_usage_errors (void)
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autofree char *err = NULL;
-      int status = nn_test_nnrun_argv (NULL, &err, cases[i]);
+      int              status = nn_test_nnrun_argv (NULL, &err, cases[i]);
 
       NN_CHECK (status == 2, "case %" G_GSIZE_FORMAT ": exit status %d, expected 2", i, status);
       NN_CHECK (err != NULL && g_str_has_prefix (err, "nnrun: "),
@@ -191,7 +192,7 @@ test_missing_data (void)
 {
   g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *err = NULL;
-  int status;
+  int              status;
 
   status = nn_test_nnrun (NULL, &err, "bench", "w2", "--data", dir, NULL);
   NN_ASSERT_STATUS (status, 2, err);
@@ -206,7 +207,7 @@ test_w2_json (void)
   g_autofree char *err = NULL;
   g_autoptr(GPtrArray) results = NULL;
   JsonObject *r;
-  int status;
+  int         status;
 
   status = nn_test_nnrun (&out, &err, "bench", "w2", "--json", "--epochs", "1", NULL);
   NN_ASSERT_STATUS (status, 0, err);
@@ -234,7 +235,11 @@ static void
 test_split_products_are_exact (void)
 {
   static const guint shapes[][3] = {
-    { 128, 256, 784 }, { 256, 784, 128 }, { 100, 37, 300 }, { 37, 200, 300 }, { 64, 64, 64 },
+    { 128, 256, 784 },
+    { 256, 784, 128 },
+    { 100, 37, 300 },
+    { 37, 200, 300 },
+    { 64, 64, 64 },
   };
   g_autoptr(GRand) rand = g_rand_new_with_seed (11);
 
@@ -242,7 +247,7 @@ test_split_products_are_exact (void)
     for (guint t = 0; t < 4; t++)
       {
         gboolean ta = t & 1, tb = t & 2;
-        guint m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+        guint    m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
         g_autoptr(NnMatrix) a = nn_test_random_matrix (rand, ta ? k : m, ta ? m : k, -1, 1);
         g_autoptr(NnMatrix) b = nn_test_random_matrix (rand, tb ? n : k, tb ? k : n, -1, 1);
         g_autoptr(NnMatrix) c0 = nn_test_random_matrix (rand, m, n, -1, 1);
@@ -260,8 +265,9 @@ test_split_products_are_exact (void)
         for (gsize i = 0; i < nn_matrix_size (c1); i++)
           if (!nn_test_close (c1->data[i], c3->data[i], 0, 4.0 * k * NN_REAL_EPSILON))
             {
-              NN_CHECK (FALSE, "%u×%u×%u, transposes %d %d: element %" G_GSIZE_FORMAT
-                        " is %.9g on 3 threads, %.9g on 1", m, n, k, ta, tb, i,
+              NN_CHECK (FALSE,
+                        "%u×%u×%u, transposes %d %d: element %" G_GSIZE_FORMAT " is %.9g on 3 threads, %.9g on 1",
+                        m, n, k, ta, tb, i,
                         (double) c3->data[i], (double) c1->data[i]);
               break;
             }
@@ -275,7 +281,7 @@ test_split_products_are_exact (void)
 static char *
 find_fann_peer (void)
 {
-  const char *env = g_getenv ("NN_BENCH_FANN");
+  const char      *env = g_getenv ("NN_BENCH_FANN");
   g_autofree char *path = NULL;
 
   if (env != NULL && *env != '\0')
@@ -302,8 +308,8 @@ test_fann_peer_w1 (void)
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(GPtrArray) results1 = NULL;
   JsonObject *r;
-  double seconds_per_epoch, final_loss, untrained_loss;
-  int status;
+  double      seconds_per_epoch, final_loss, untrained_loss;
+  int         status;
 
   status = nn_test_spawn (NULL, &out, &err, fann_peer, "w1", "--epochs", "50", NULL);
   NN_ASSERT_STATUS (status, 0, err);
@@ -311,9 +317,11 @@ test_fann_peer_w1 (void)
   CU_ASSERT_EQUAL_FATAL (results->len, 1);
   r = json_node_get_object (results->pdata[0]);
   NN_CHECK (g_strcmp0 (json_object_get_string_member_with_default (r, "workload", ""),
-                       "w1") == 0, "workload is not w1");
+                       "w1") == 0,
+            "workload is not w1");
   NN_CHECK (g_strcmp0 (json_object_get_string_member_with_default (r, "peer", ""),
-                       "fann") == 0, "peer is not fann");
+                       "fann") == 0,
+            "peer is not fann");
   NN_ASSERT_CMPFLOAT (member_number (r, "threads"), 1, 0, 0);
   NN_ASSERT_CMPFLOAT (member_number (r, "epochs"), 50, 0, 0);
   seconds_per_epoch = member_number (r, "seconds_per_epoch");
@@ -340,7 +348,8 @@ test_fann_peer_w1 (void)
   NN_ASSERT_CMPFLOAT (member_number (json_node_get_object (results1->pdata[0]), "threads"),
                       2, 0, 0);
   NN_ASSERT_CMPFLOAT (member_number (json_node_get_object (results1->pdata[0]),
-                                     "threads_used"), 1, 0, 0);
+                                     "threads_used"),
+                      1, 0, 0);
   untrained_loss = member_number (json_node_get_object (results1->pdata[0]), "final_loss");
   final_loss = member_number (r, "final_loss");
   NN_CHECK (isfinite (untrained_loss) && untrained_loss > 0, "untrained loss %g",
@@ -366,7 +375,7 @@ test_fann_peer_usage_errors (void)
       g_autoptr(GPtrArray) argv = g_ptr_array_new ();
       g_autofree char *out = NULL;
       g_autofree char *err = NULL;
-      int status;
+      int              status;
 
       g_ptr_array_add (argv, fann_peer);
       for (gsize j = 0; cases[i][j] != NULL; j++)

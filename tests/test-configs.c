@@ -20,8 +20,8 @@ run_config (const char  *name,
   g_autofree char *err = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   const char *extra;
-  va_list ap;
-  int status;
+  va_list     ap;
+  int         status;
 
   g_ptr_array_add (args, g_strdup ("train"));
   g_ptr_array_add (args, g_strdup (config));

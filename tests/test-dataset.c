@@ -104,13 +104,13 @@ static const char * const target_y[] = { "y", NULL };
 /* An IDX file: the magic number's data type and dimensions, the sizes, then
  * @n_values bytes of values v[i] = (3 i + 1) mod 256. */
 static GByteArray *
-idx_bytes (guint8        dtype,
-           guint         ndim,
+idx_bytes (guint8         dtype,
+           guint          ndim,
            const guint32 *dims,
-           gsize         n_values)
+           gsize          n_values)
 {
   GByteArray *b = g_byte_array_new ();
-  guint8 magic[4] = { 0, 0, dtype, (guint8) ndim };
+  guint8      magic[4] = { 0, 0, dtype, (guint8) ndim };
 
   g_byte_array_append (b, magic, 4);
   for (guint d = 0; d < ndim; d++)
@@ -153,12 +153,12 @@ write_labels (const char   *name,
 /* Reads the pair and expects the error @code with the message
  * "@file: error: at byte " + @where. */
 static void
-check_idx_error_at (const char  *images,
-                    const char  *labels,
-                    const char  *file,
-                    NnDataError  code,
-                    const char  *where,
-                    int          line)
+check_idx_error_at (const char *images,
+                    const char *labels,
+                    const char *file,
+                    NnDataError code,
+                    const char *where,
+                    int         line)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(NnDataset) data = nn_dataset_new_from_idx_files (images, labels, &error);
@@ -277,8 +277,8 @@ static void
 test_csv_missing_column_in_wide_header (void)
 {
   static const char * const features[] = { "p_3", NULL };
-  GString *s = g_string_new (NULL);
-  g_autofree char *text = NULL;
+  GString                  *s = g_string_new (NULL);
+  g_autofree char          *text = NULL;
 
   for (guint i = 0; i < 30; i++)
     g_string_append_printf (s, "p%u,", i);
@@ -291,7 +291,8 @@ test_csv_missing_column_in_wide_header (void)
                       NN_DATA_ERROR_INVALID,
                       "1:1: error: no feature column 'p_3' (did you mean 'p3'?); the columns "
                       "are 'p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8', 'p9', 'p10', "
-                      "'p11', 'p12', 'p13', 'p14', 'p15' and 15 more", __LINE__);
+                      "'p11', 'p12', 'p13', 'p14', 'p15' and 15 more",
+                      __LINE__);
 }
 
 static void
@@ -407,7 +408,7 @@ test_csv_truncated_gzip (void)
 {
   const char *text = "a,y\n1,2\n3,4\n5,6\n";
   g_autoptr(GBytes) gz = gzip_bytes (text, strlen (text));
-  gsize size = 0;
+  gsize       size = 0;
   const char *data = g_bytes_get_data (gz, &size);
 
   /* Cut inside the gzip header: nothing can be decompressed. */
@@ -527,9 +528,9 @@ static void
 test_idx_label_count_mismatch (void)
 {
   static const guint8 three[3] = { 1, 2, 3 };
-  g_autofree char *labels = write_labels ("three-labels", 3, three);
-  g_autofree char *images = write_images ("four-images", 4, 5, 5);
-  g_autofree char *want = g_strdup_printf ("4: 3 labels for the 4 images of %s", images);
+  g_autofree char    *labels = write_labels ("three-labels", 3, three);
+  g_autofree char    *images = write_images ("four-images", 4, 5, 5);
+  g_autofree char    *want = g_strdup_printf ("4: 3 labels for the 4 images of %s", images);
 
   CHECK_IDX_ERROR (images, labels, labels, NN_DATA_ERROR_INVALID, want);
 }
@@ -565,7 +566,7 @@ test_idx_truncated_header (void)
   g_autofree char *empty = write_bytes ("empty-images", "", 0);
   g_autofree char *tiny = write_bytes ("tiny-labels", "\0\0\x08", 3);
   g_autofree char *contents = NULL;
-  gsize length;
+  gsize            length;
 
   g_file_get_contents (images, &contents, &length, NULL);
   cut = write_bytes ("cut-header-images", contents, 10);
@@ -651,13 +652,14 @@ test_csv_quoted_fields (void)
   static const char * const targets[] = { "species", NULL };
   static const char * const want_features[] = { "sepal_width", "petal, length", NULL };
   static const char * const want_classes[] = { "setosa", "versicolor", "virginica", NULL };
-  static const double row0[] = { 3.0, 1.5 }, row1[] = { 2.5, 4.5 }, row2[] = { 3.1, 5.9 };
+  static const double       row0[] = { 3.0, 1.5 }, row1[] = { 2.5, 4.5 }, row2[] = { 3.1, 5.9 };
   g_autoptr(GError) error = NULL;
   g_autofree char *path = test_data_path ("data-quoted.csv");
   g_autoptr(NnDataset) data = nn_dataset_new_from_csv_file (path, targets, features, &error);
   g_autofree char *want = g_strdup_printf ("%s:2:13: error: 'said \"hi\"' in column 'note' "
-                                           "is not a number", path);
-  const NnMatrix *x, *y;
+                                           "is not a number",
+                                           path);
+  const NnMatrix  *x, *y;
 
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT_PTR_NOT_NULL_FATAL (data);
@@ -686,8 +688,8 @@ test_csv_quoted_label_with_quote_and_comma (void)
 {
   static const char * const targets[] = { "label", NULL };
   static const char * const want_classes[] = { "a \"b\", c", "two\r\nlines", NULL };
-  const char *text = "x,label\n1,\"a \"\"b\"\", c\"\n2, \"two\r\nlines\" \n";
-  g_autofree char *path = write_text ("quoted-label.csv", text);
+  const char               *text = "x,label\n1,\"a \"\"b\"\", c\"\n2, \"two\r\nlines\" \n";
+  g_autofree char          *path = write_text ("quoted-label.csv", text);
   g_autoptr(GError) error = NULL;
   g_autoptr(NnDataset) data = nn_dataset_new_from_csv_file (path, targets, NULL, &error);
 
@@ -702,9 +704,10 @@ test_csv_crlf_bom_and_blank_lines (void)
 {
   static const char * const want_features[] = { "a", "b", NULL };
   static const char * const want_classes[] = { "no", "yes", NULL };
-  static const double row0[] = { 1, 2 }, row1[] = { 3.5, -4e-1 };
-  const char *text = "\xef\xbb\xbf" "a, b ,y\r\n1,2,yes\r\n\r\n3.5 ,\t-4e-1,no\r\n\r\n\r\n";
-  g_autofree char *path = write_text ("crlf.csv", text);
+  static const double       row0[] = { 1, 2 }, row1[] = { 3.5, -4e-1 };
+  const char               *text = "\xef\xbb\xbf"
+                                   "a, b ,y\r\n1,2,yes\r\n\r\n3.5 ,\t-4e-1,no\r\n\r\n\r\n";
+  g_autofree char          *path = write_text ("crlf.csv", text);
   g_autoptr(GError) error = NULL;
   g_autoptr(NnDataset) data = nn_dataset_new_from_csv_file (path, target_y, NULL, &error);
 
@@ -724,7 +727,7 @@ test_csv_feature_subset_and_order (void)
 {
   static const char * const features[] = { "c", "a", NULL };
   static const char * const want[] = { "c", "a", NULL };
-  static const double row0[] = { 3, 1 }, row1[] = { 6, 4 };
+  static const double       row0[] = { 3, 1 }, row1[] = { 6, 4 };
   /* Column b holds text; left out, it is not even parsed. */
   g_autofree char *path = write_text ("subset.csv", "a,b,c,y\n1,n/a,3,0.5\n4,x,6,1.5\n");
   g_autoptr(GError) error = NULL;
@@ -744,8 +747,8 @@ test_csv_multiple_regression_targets (void)
 {
   static const char * const targets[] = { "y2", "y1", NULL };
   static const char * const want[] = { "a", "b", NULL };
-  static const double t0[] = { 20, 10 }, t1[] = { -2, 1e-3 };
-  g_autofree char *path = write_text ("targets.csv", "y1,a,y2,b\n10,1,20,2\n1e-3,3,-2,4\n");
+  static const double       t0[] = { 20, 10 }, t1[] = { -2, 1e-3 };
+  g_autofree char          *path = write_text ("targets.csv", "y1,a,y2,b\n10,1,20,2\n1e-3,3,-2,4\n");
   g_autoptr(GError) error = NULL;
   g_autoptr(NnDataset) data = nn_dataset_new_from_csv_file (path, targets, NULL, &error);
   g_autoptr(NnDataset) encoded = NULL;
@@ -774,8 +777,8 @@ static void
 test_csv_numeric_classes (void)
 {
   static const char * const want[] = { "2", "3", "10", NULL };
-  static const double r0[] = { 0, 1, 0 }, r1[] = { 0, 0, 1 }, r2[] = { 1, 0, 0 };
-  g_autofree char *path = write_text ("numeric-classes.csv", "x,y\n1,3\n2,10\n3,2\n4,3.0\n");
+  static const double       r0[] = { 0, 1, 0 }, r1[] = { 0, 0, 1 }, r2[] = { 1, 0, 0 };
+  g_autofree char          *path = write_text ("numeric-classes.csv", "x,y\n1,3\n2,10\n3,2\n4,3.0\n");
   g_autoptr(GError) error = NULL;
   g_autoptr(NnDataset) data = nn_dataset_new_from_csv_file (path, target_y, NULL, &error);
   g_autoptr(NnDataset) encoded = NULL;
@@ -793,17 +796,17 @@ test_csv_numeric_classes (void)
   assert_strv (nn_dataset_get_class_names (encoded), want, __LINE__);
   t = nn_dataset_get_targets (encoded);
   CU_ASSERT_EQUAL_FATAL (t->cols, 3);
-  assert_row (t, 0, r0, __LINE__);   /* 3 -> 1 */
-  assert_row (t, 1, r1, __LINE__);   /* 10 -> 2 */
-  assert_row (t, 2, r2, __LINE__);   /* 2 -> 0 */
-  assert_row (t, 3, r0, __LINE__);   /* 3.0 is 3 */
+  assert_row (t, 0, r0, __LINE__); /* 3 -> 1 */
+  assert_row (t, 1, r1, __LINE__); /* 10 -> 2 */
+  assert_row (t, 2, r2, __LINE__); /* 2 -> 0 */
+  assert_row (t, 3, r0, __LINE__); /* 3.0 is 3 */
 }
 
 static void
 test_csv_labels_in_byte_order (void)
 {
-  g_autofree char *path = write_text ("byte-order.csv",
-                                      "x,y\n1,b\n2,\xc3\xa9t\xc3\xa9\n3,B\n4,a\n5,1\n");
+  g_autofree char          *path = write_text ("byte-order.csv",
+                                               "x,y\n1,b\n2,\xc3\xa9t\xc3\xa9\n3,B\n4,a\n5,1\n");
   static const char * const with_number[] = { "1", "B", "a", "b", "\xc3\xa9t\xc3\xa9", NULL };
   g_autoptr(GError) error = NULL;
   g_autoptr(NnDataset) data = nn_dataset_new_from_csv_file (path, target_y, NULL, &error);
@@ -826,7 +829,7 @@ test_csv_long_lines (void)
 {
   /* A header of 20000 columns (over 100 kB, more than a read chunk) and a
    * label of 200000 bytes. */
-  GString *s = g_string_new (NULL);
+  GString         *s = g_string_new (NULL);
   g_autofree char *text = NULL;
   g_autofree char *path = NULL;
   g_autoptr(GError) error = NULL;
@@ -859,8 +862,8 @@ static void
 test_csv_without_target (void)
 {
   static const char * const features[] = { "b", "a", NULL };
-  static const double row0[] = { 2, 1 };
-  g_autofree char *path = write_text ("predict.csv", "a,b,label\n1,2,whatever\n");
+  static const double       row0[] = { 2, 1 };
+  g_autofree char          *path = write_text ("predict.csv", "a,b,label\n1,2,whatever\n");
   g_autoptr(GError) error = NULL;
   g_autoptr(NnDataset) data = nn_dataset_new_from_csv_file (path, NULL, features, &error);
 
@@ -893,7 +896,7 @@ test_csv_data_and_iris (void)
   const char *text = "a,y\n1,x\n2,y\n";
   g_autoptr(GError) error = NULL;
   g_autoptr(NnDataset) data = nn_dataset_new_from_csv_data ("inline", text, strlen (text),
-                                                            "y", &error);
+                                                             "y", &error);
   g_autoptr(NnDataset) iris = NULL;
 
   NN_ASSERT_NO_ERROR (error);
@@ -925,8 +928,8 @@ check_small_idx (gboolean compressed)
   static const char * const want_classes[] = { "0", "2", "7", NULL };
   g_autoptr(GByteArray) images = NULL;
   g_autoptr(GByteArray) labels = NULL;
-  guint32 dims[3] = { 4, 2, 3 };
-  guint32 ldims[1] = { 4 };
+  guint32          dims[3] = { 4, 2, 3 };
+  guint32          ldims[1] = { 4 };
   g_autofree char *ip = NULL;
   g_autofree char *lp = NULL;
   g_autoptr(GError) error = NULL;
@@ -987,9 +990,9 @@ test_fashion_mnist (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(NnDataset) data = NULL;
   const NnMatrix *x, *y;
-  gboolean seen[10] = { FALSE, };
-  nn_real lo = 255, hi = 0;
-  gint64 start = g_get_monotonic_time ();
+  gboolean        seen[10] = { FALSE };
+  nn_real         lo = 255, hi = 0;
+  gint64          start = g_get_monotonic_time ();
 
   data = nn_dataset_new_from_idx_files (FASHION_MNIST_DIR "/train-images-idx3-ubyte.gz",
                                         FASHION_MNIST_DIR "/train-labels-idx1-ubyte.gz", &error);
@@ -1039,7 +1042,7 @@ static void
 test_test_set_remapped_by_name (void)
 {
   static const char * const want[] = { "cat", "dog", "emu", NULL };
-  static const double emu[] = { 0, 0, 1 }, cat[] = { 1, 0, 0 };
+  static const double       emu[] = { 0, 0, 1 }, cat[] = { 1, 0, 0 };
   g_autoptr(NnDataset) train = read_csv ("train.csv", "x,y\n1,dog\n2,cat\n3,emu\n4,dog\n");
   g_autoptr(NnDataset) test = read_csv ("test.csv", "x,y\n5,emu\n6,cat\n");
   g_autoptr(NnDataset) encoded = NULL;
@@ -1109,8 +1112,8 @@ test_test_set_numeric_classes (void)
   CU_ASSERT_PTR_NOT_NULL_FATAL (encoded);
   t = nn_dataset_get_targets (encoded);
   CU_ASSERT_EQUAL_FATAL (t->cols, 3);
-  CU_ASSERT_EQUAL (NN_MATRIX_AT (t, 0, 2), 1);   /* 10 is class 2 */
-  CU_ASSERT_EQUAL (NN_MATRIX_AT (t, 1, 0), 1);   /* 2 is class 0 */
+  CU_ASSERT_EQUAL (NN_MATRIX_AT (t, 0, 2), 1); /* 10 is class 2 */
+  CU_ASSERT_EQUAL (NN_MATRIX_AT (t, 1, 0), 1); /* 2 is class 0 */
   /* The training data as read are not changed. */
   CU_ASSERT_PTR_NULL (nn_dataset_get_class_names (train));
   g_clear_object (&encoded);
@@ -1146,7 +1149,7 @@ test_scaler_fitted_on_train_only (void)
   nn_scaler_transform (scaler, test);
   NN_ASSERT_CMPFLOAT (test->data[0], 0.5, 1e-7, 0);
   NN_ASSERT_CMPFLOAT (test->data[1], 1.0, 1e-7, 0);
-  NN_ASSERT_CMPFLOAT (test->data[2], 2.0, 1e-7, 0);   /* past the training range */
+  NN_ASSERT_CMPFLOAT (test->data[2], 2.0, 1e-7, 0); /* past the training range */
   NN_ASSERT_CMPFLOAT (test->data[3], 0.0, 0, 0);
 }
 
@@ -1195,7 +1198,8 @@ test_scaler_from_parameters (void)
   CU_ASSERT_PTR_NULL (bad);
   NN_ASSERT_ERROR (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID);
   assert_message_at (error, "scaler parameters of feature 1 are shift 0, divisor 0: a shift "
-                     "must be finite and a divisor finite and positive", __LINE__);
+                            "must be finite and a divisor finite and positive",
+                     __LINE__);
 }
 
 static void
@@ -1227,9 +1231,11 @@ test_dataset_scale_matches_scaler (void)
     others[0] = b2;
     CU_ASSERT_TRUE (nn_dataset_scale (a2, NN_SCALE_STANDARD, others, 1));
     CU_ASSERT_EQUAL (memcmp (nn_dataset_get_features (a)->data, nn_dataset_get_features (a2)->data,
-                             400 * sizeof (nn_real)), 0);
+                             400 * sizeof (nn_real)),
+                     0);
     CU_ASSERT_EQUAL (memcmp (nn_dataset_get_features (b)->data, nn_dataset_get_features (b2)->data,
-                             200 * sizeof (nn_real)), 0);
+                             200 * sizeof (nn_real)),
+                     0);
   }
   /* Fitted on the first 100 samples only: the virginica rows are past them. */
   CU_ASSERT_TRUE (NN_MATRIX_AT (nn_dataset_get_features (b), 0, 2) > 1);
@@ -1252,8 +1258,8 @@ static void
 test_mutated_files (void)
 {
   const char *csv = "a,\"b\",y\r\n1,2.5e1,cat\n3,-4,\"d,og\"\n\n5,6,cat\n";
-  guint32 dims[3] = { 3, 2, 2 };
-  guint32 ldims[1] = { 3 };
+  guint32     dims[3] = { 3, 2, 2 };
+  guint32     ldims[1] = { 3 };
   g_autoptr(GByteArray) images = idx_bytes (0x08, 3, dims, 12);
   g_autoptr(GByteArray) labels = idx_bytes (0x08, 1, ldims, 3);
   g_autoptr(GBytes) gz = gzip_bytes (images->data, images->len);
@@ -1262,12 +1268,13 @@ test_mutated_files (void)
 
   for (guint trial = 0; trial < 1500; trial++)
     {
-      guint kind = trial % 3;
-      GByteArray *src = kind == 0 ? NULL : kind == 1 ? images : labels;
-      gsize len = kind == 0 ? strlen (csv) : src->len;
+      guint              kind = trial % 3;
+      GByteArray        *src = kind == 0 ? NULL : kind == 1 ? images
+                                                            : labels;
+      gsize              len = kind == 0 ? strlen (csv) : src->len;
       g_autofree guint8 *buf = g_malloc (len + 8);
-      g_autofree char *path = NULL;
-      g_autofree char *good = NULL;
+      g_autofree char   *path = NULL;
+      g_autofree char   *good = NULL;
       g_autoptr(GError) error = NULL;
       g_autoptr(NnDataset) data = NULL;
       guint n_edits = 1 + g_rand_int_range (rand, 0, 3);
@@ -1275,7 +1282,7 @@ test_mutated_files (void)
       memcpy (buf, kind == 0 ? (const guint8 *) csv : src->data, len);
       for (guint e = 0; e < n_edits && len > 0; e++)
         {
-          gsize at = g_rand_int_range (rand, 0, (gint32) len);
+          gsize  at = g_rand_int_range (rand, 0, (gint32) len);
           guint8 byte = g_rand_boolean (rand) ? specials[g_rand_int_range (rand, 0, 10)]
                                               : (guint8) g_rand_int_range (rand, 0, 256);
           switch (g_rand_int_range (rand, 0, 3))
@@ -1325,7 +1332,7 @@ int
 main (void)
 {
   CU_pSuite suite;
-  int status;
+  int       status;
 
   tmp_dir = nn_test_new_dir ();
   if (CU_initialize_registry () != CUE_SUCCESS)
@@ -1407,7 +1414,8 @@ main (void)
                  test_fashion_mnist);
   else
     g_print ("note: %s is absent (package dataset-fashion-mnist): "
-             "the Fashion-MNIST test is not run\n", FASHION_MNIST_DIR);
+             "the Fashion-MNIST test is not run\n",
+             FASHION_MNIST_DIR);
 
   suite = CU_add_suite ("a test set takes the training classes", NULL, NULL);
   CU_add_test (suite, "classes are remapped by name", test_test_set_remapped_by_name);

@@ -11,9 +11,9 @@
 #include "nn-test.h"
 
 /* A three-class experiment on the built-in Iris data, two epochs. */
-#define IRIS_EXPERIMENT                                        \
-  "data: {source: iris}\n"                                     \
-  "model: {layers: [{units: 3, activation: softmax}]}\n"       \
+#define IRIS_EXPERIMENT \
+  "data: {source: iris}\n" \
+  "model: {layers: [{units: 3, activation: softmax}]}\n" \
   "train: {epochs: 2}\n"
 
 /* Ten rows of a small classification table. */
@@ -35,7 +35,7 @@ nnrun_within_a_minute (char      **out,
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   const char *arg;
-  va_list ap;
+  va_list     ap;
 
   g_ptr_array_add (argv, (gpointer) "timeout");
   g_ptr_array_add (argv, (gpointer) "-k");
@@ -56,7 +56,7 @@ read_utf8_at (const char *path,
               int         line)
 {
   g_autofree char *text = NULL;
-  gsize length = 0;
+  gsize            length = 0;
 
   if (!g_file_get_contents (path, &text, &length, NULL))
     {
@@ -85,7 +85,7 @@ test_file_name_not_utf8 (void)
   g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL;
   g_autofree char *out3 = NULL, *err3 = NULL;
   g_autofree char *config_text = NULL, *summary_text = NULL;
-  int status;
+  int              status;
 
   /* The name comes from the file name, shown as UTF-8. */
   status = nnrun_within_a_minute (&out, &err, "validate", path, NULL);
@@ -117,7 +117,7 @@ test_folder_name_not_utf8 (void)
   g_autofree char *refused = g_build_filename (dir, "refused", NULL);
   g_autofree char *refused_partial = g_build_filename (dir, "refused.partial", NULL);
   g_autofree char *config_text = NULL;
-  int status;
+  int              status;
 
   g_assert (g_mkdir (folder, 0755) == 0);
   g_free (nn_test_write_file (folder, "data.csv", SMALL_CSV));
@@ -199,8 +199,8 @@ static void
 test_data_and_overrides_not_utf8 (void)
 {
   static const char * const bad_csvs[] = {
-    "a,b\xfe,label\n1,2,x\n2,1,y\n",    /* a column name */
-    "a,b,label\n1,2,x\xfe\n2,1,y\n",    /* a class label */
+    "a,b\xfe,label\n1,2,x\n2,1,y\n", /* a column name */
+    "a,b,label\n1,2,x\xfe\n2,1,y\n", /* a class label */
   };
   g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *path = nn_test_write_file (dir, "e.yaml",
@@ -209,7 +209,7 @@ test_data_and_overrides_not_utf8 (void)
                                               "train: {epochs: 2}\n");
   g_autofree char *iris = nn_test_write_file (dir, "iris.yaml", IRIS_EXPERIMENT);
   g_autofree char *run = g_build_filename (dir, "run", NULL);
-  int status;
+  int              status;
 
   for (gsize i = 0; i < G_N_ELEMENTS (bad_csvs); i++)
     {
@@ -227,7 +227,9 @@ test_data_and_overrides_not_utf8 (void)
    * library. */
   {
     g_autofree char *out = NULL, *err = NULL;
-    const char *overrides[] = { "see\xff" "d=3", NULL };
+    const char      *overrides[] = { "see\xff"
+                                          "d=3",
+                                     NULL };
     g_autoptr(GError) error = NULL;
     g_autoptr(NnExperiment) e = NULL;
 
@@ -245,7 +247,6 @@ test_data_and_overrides_not_utf8 (void)
       }
   }
 }
-
 
 /* ---- --set values -------------------------------------------------------- */
 
@@ -279,10 +280,10 @@ test_set_keeps_aliases (void)
   g_autoptr(GString) value = g_string_new ("model.layers.0.weights=[&a0 [1, 1, 1, 1, 1, 1, 1, 1, 1]");
   g_autoptr(GError) error = NULL;
   g_autoptr(NnExperiment) e = NULL;
-  const char *overrides[2] = { NULL, NULL };
+  const char   *overrides[2] = { NULL, NULL };
   struct rlimit old_limit, limit;
-  rlim_t used = address_space_size ();
-  gint64 start;
+  rlim_t        used = address_space_size ();
+  gint64        start;
 
   /* Ten levels of nine: 9^10 values if expanded. */
   for (int i = 1; i < 10; i++)
@@ -312,7 +313,6 @@ test_set_keeps_aliases (void)
   if (error != NULL)
     NN_ASSERT_CONTAINS (error->message, "model.layers[0].weights has 10 rows, the layer has 3 neurons");
 }
-
 
 /* ---- numbers ------------------------------------------------------------- */
 
@@ -354,7 +354,7 @@ load_good_at (int         test_line,
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *path = nn_test_write_file (dir, "good.yaml", text);
-  NnExperiment *e = nn_experiment_new_from_file (path, &error);
+  NnExperiment    *e = nn_experiment_new_from_file (path, &error);
 
   nn_test_check_at (e != NULL, __FILE__, test_line, "'%s' did not load: %s", text,
                     error ? error->message : "");
@@ -362,25 +362,36 @@ load_good_at (int         test_line,
 }
 #define LOAD_GOOD(text) load_good_at (__LINE__, (text))
 
+/* clang-format off */
 #define ASSERT_GOOD(text)                                   \
   G_STMT_START {                                            \
     NnExperiment *_e = load_good_at (__LINE__, (text));     \
     g_clear_object (&_e);                                   \
   } G_STMT_END
+/* clang-format on */
 
 static void
 test_numbers_are_decimal (void)
 {
   static const char * const not_numbers[] = {
     "0x10", "0x1p-3", "0X1P-3", "inf", "-inf", "Infinity", "nan", "NAN", "' 0.5'", "'0.5\t'",
-    "1_0", "1e", "e3", ".", "+", "0.5f", "--1", "'\n0.5'",
+    "1_0", "1e", "e3", ".", "+", "0.5f", "--1", "'\n0.5'"
   };
-  static const struct {
+  static const struct
+  {
     const char *text;
     double      value;
   } numbers[] = {
-    { "0.125", 0.125 }, { "1e-3", 1e-3 }, { "1E-3", 1e-3 }, { "2e+1", 20 }, { ".5", 0.5 },
-    { "5.", 5 }, { "+0.25", 0.25 }, { "3", 3 }, { "007", 7 }, { "-0.0", 0 },
+    { "0.125", 0.125 },
+    { "1e-3", 1e-3 },
+    { "1E-3", 1e-3 },
+    { "2e+1", 20 },
+    { ".5", 0.5 },
+    { "5.", 5 },
+    { "+0.25", 0.25 },
+    { "3", 3 },
+    { "007", 7 },
+    { "-0.0", 0 },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (not_numbers); i++)
@@ -391,7 +402,8 @@ test_numbers_are_decimal (void)
                                                not_numbers[i]);
       g_autofree char *clip = g_strdup_printf ("data: {source: iris}\n"
                                                "model: {layers: [{units: 3, activation: softmax}]}\n"
-                                               "train: {clip_norm: %s}\n", not_numbers[i]);
+                                               "train: {clip_norm: %s}\n",
+                                               not_numbers[i]);
 
       ASSERT_BAD (text, NN_CONFIG_ERROR_INVALID_VALUE, 3, 39,
                   "optimizer 'sgd' parameter 'learning_rate' must be a decimal number, not '");
@@ -403,7 +415,8 @@ test_numbers_are_decimal (void)
       g_autofree char *text = g_strdup_printf ("data: {source: iris}\n"
                                                "model: {layers: [{units: 3, activation: softmax}]}\n"
                                                "optimizer: {name: sgd, learning_rate: 1}\n"
-                                               "train: {clip_norm: %s}\n", numbers[i].text);
+                                               "train: {clip_norm: %s}\n",
+                                               numbers[i].text);
       g_autoptr(NnExperiment) e = LOAD_GOOD (text);
 
       if (e != NULL)
@@ -413,14 +426,17 @@ test_numbers_are_decimal (void)
 
   /* YAML's own infinity is a number, but not a finite one. */
   ASSERT_BAD ("data: {source: iris}\nmodel: {layers: [{units: 3, activation: softmax}]}\n"
-              "train: {clip_norm: .inf}\n", NN_CONFIG_ERROR_INVALID_VALUE, 3, 20,
+              "train: {clip_norm: .inf}\n",
+              NN_CONFIG_ERROR_INVALID_VALUE, 3, 20,
               "train.clip_norm must be a finite number, not '.inf'");
   /* Whole numbers: decimal digits alone. */
   ASSERT_BAD ("data: {source: iris}\nmodel: {layers: [{units: 3, activation: softmax}]}\n"
-              "train: {epochs: 0x10}\n", NN_CONFIG_ERROR_INVALID_VALUE, 3, 17,
+              "train: {epochs: 0x10}\n",
+              NN_CONFIG_ERROR_INVALID_VALUE, 3, 17,
               "train.epochs must be a whole number, not '0x10'");
   ASSERT_BAD ("data: {source: iris}\nmodel: {layers: [{units: 3, activation: softmax}]}\n"
-              "train: {epochs: ' 10'}\n", NN_CONFIG_ERROR_INVALID_VALUE, 3, 17,
+              "train: {epochs: ' 10'}\n",
+              NN_CONFIG_ERROR_INVALID_VALUE, 3, 17,
               "train.epochs must be a whole number, not ' 10'");
 }
 
@@ -428,7 +444,8 @@ static void
 test_negative_whole_numbers_give_the_range (void)
 {
   ASSERT_BAD ("data: {source: iris}\nmodel: {layers: [{units: 3, activation: softmax}]}\n"
-              "train: {epochs: -5}\n", NN_CONFIG_ERROR_INVALID_VALUE, 3, 17,
+              "train: {epochs: -5}\n",
+              NN_CONFIG_ERROR_INVALID_VALUE, 3, 17,
               "train.epochs must be between 1 and 10000000, not -5");
   ASSERT_BAD ("seed: -1\ndata: {source: iris}\nmodel: {layers: [{units: 3, activation: softmax}]}\n",
               NN_CONFIG_ERROR_INVALID_VALUE, 1, 7, "seed must be between 0 and 4294967295, not -1");
@@ -436,7 +453,8 @@ test_negative_whole_numbers_give_the_range (void)
               NN_CONFIG_ERROR_INVALID_VALUE, 2, 26,
               "model.layers[0].units must be between 1 and 1048576, not -3");
   ASSERT_BAD ("data: {source: iris}\nmodel: {layers: [{units: 3, activation: softmax}]}\n"
-              "train: {batch_size: -1}\n", NN_CONFIG_ERROR_INVALID_VALUE, 3, 21,
+              "train: {batch_size: -1}\n",
+              NN_CONFIG_ERROR_INVALID_VALUE, 3, 21,
               "train.batch_size must be between 0 and 4294967295, not -1");
   ASSERT_BAD ("data: {source: iris}\nmodel: {layers: [{units: 3, activation: softmax}]}\n"
               "train: {checkpoint_every: 99999999999999999999999}\n",
@@ -445,7 +463,8 @@ test_negative_whole_numbers_give_the_range (void)
   /* Parameters of a class, by their GParamSpec */
   ASSERT_BAD ("data: {source: iris, split: {validation: 0.2}}\n"
               "model: {layers: [{units: 3, activation: softmax}]}\n"
-              "train: {early_stopping: {patience: -2}}\n", NN_CONFIG_ERROR_INVALID_VALUE, 3, 36,
+              "train: {early_stopping: {patience: -2}}\n",
+              NN_CONFIG_ERROR_INVALID_VALUE, 3, 36,
               "train.early_stopping parameter 'patience' must be between 0 and 10000000, not -2");
   ASSERT_BAD ("data: {source: iris}\nmodel: {layers: [{units: 3, activation: softmax}]}\n"
               "train: {schedule: {name: step, step_size: -10}}\n",
@@ -556,7 +575,6 @@ test_values_are_bounded (void)
               "a value of 65537 bytes, more than the 65536 a value may have");
 }
 
-
 /* ---- sizes --------------------------------------------------------------- */
 
 static void
@@ -564,7 +582,7 @@ test_metrics_and_layers_are_bounded (void)
 {
   g_autoptr(GString) metrics = g_string_new (IRIS_EXPERIMENT "metrics: [accuracy");
   g_autoptr(GString) layers = g_string_new ("data: {source: iris, positive: setosa}\n"
-                                            "model:\n  layers:\n");
+                                             "model:\n  layers:\n");
   gint64 start;
 
   /* Each metric once: a long list fails at its second item, at once. */
@@ -586,7 +604,6 @@ test_metrics_and_layers_are_bounded (void)
   ASSERT_GOOD (layers->str);
 }
 
-
 /* ---- optimizers ---------------------------------------------------------- */
 
 static void
@@ -598,13 +615,15 @@ test_epsilon_must_be_positive (void)
     {
       g_autofree char *text = g_strdup_printf ("data: {source: iris}\n"
                                                "model: {layers: [{units: 3, activation: softmax}]}\n"
-                                               "optimizer: {name: %s, epsilon: 0}\n", optimizers[i]);
+                                               "optimizer: {name: %s, epsilon: 0}\n",
+                                               optimizers[i]);
       g_autofree char *tiny = g_strdup_printf ("data: {source: iris}\n"
                                                "model: {layers: [{units: 3, activation: softmax}]}\n"
                                                "optimizer: {name: %s, epsilon: 1e-30}\n",
                                                optimizers[i]);
       g_autofree char *needle = g_strdup_printf ("optimizer '%s' parameter 'epsilon' "
-                                                 "must be >= 1e-30, not 0", optimizers[i]);
+                                                 "must be >= 1e-30, not 0",
+                                                 optimizers[i]);
 
       ASSERT_BAD (text, NN_CONFIG_ERROR_INVALID_VALUE, 3, (guint) (30 + strlen (optimizers[i])),
                   needle);

@@ -91,7 +91,8 @@ history_column (const char *run_dir,
   CU_ASSERT_TRUE (c >= 0);
   for (guint r = 1; c >= 0 && r < rows->len; r++)
     g_strv_builder_add (b, g_strv_length (rows->pdata[r]) > (guint) c
-                           ? ((char **) rows->pdata[r])[c] : "");
+                             ? ((char **) rows->pdata[r])[c]
+                             : "");
   return g_strv_builder_end (b);
 }
 
@@ -112,8 +113,8 @@ assert_bad_file_at (int         test_line,
   g_autofree char *path = nn_test_write_file (dir, "bad.yaml", text);
   g_autoptr(NnExperiment) e = nn_experiment_new_from_file (path, &error);
   g_autofree char *prefix = g_strdup_printf ("%s:%u:%u: error: ", path, line, column);
-  const char *needle;
-  va_list args;
+  const char      *needle;
+  va_list          args;
 
   nn_test_check_at (e == NULL, __FILE__, test_line, "the bad file loaded");
   nn_test_check_at (g_error_matches (error, domain, code), __FILE__, test_line,
@@ -159,15 +160,15 @@ assert_error_has_position_at (int         test_line,
 /* A valid binary experiment on Iris; the bad files below are this with one
  * change, so each fails for that change alone. */
 static const char base_experiment[] =
-  "seed: 1\n"                                     /* 1 */
-  "data:\n"                                       /* 2 */
-  "  source: iris\n"                              /* 3 */
-  "  positive: setosa\n"                          /* 4 */
-  "model:\n"                                      /* 5 */
-  "  layers:\n"                                   /* 6 */
-  "    - {units: 2, activation: sigmoid}\n"       /* 7 */
-  "    - {units: 1, activation: sigmoid}\n"       /* 8 */
-  "train: {epochs: 2}\n";                         /* 9 */
+  "seed: 1\n"                               /* 1 */
+  "data:\n"                                 /* 2 */
+  "  source: iris\n"                        /* 3 */
+  "  positive: setosa\n"                    /* 4 */
+  "model:\n"                                /* 5 */
+  "  layers:\n"                             /* 6 */
+  "    - {units: 2, activation: sigmoid}\n" /* 7 */
+  "    - {units: 1, activation: sigmoid}\n" /* 8 */
+  "train: {epochs: 2}\n";                   /* 9 */
 
 /* Shipped experiments */
 
@@ -184,7 +185,7 @@ test_iris_trains (void)
   g_autoptr(NnExperiment) e = load_and_run (path, run);
   g_autoptr(GPtrArray) rows = NULL;
   g_autofree char *header = NULL;
-  double acc;
+  double           acc;
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (e);
   CU_ASSERT_EQUAL (nn_experiment_get_epochs (e), 300);
@@ -201,7 +202,7 @@ test_iris_trains (void)
                           "epoch,loss,val_loss,accuracy,val_accuracy,learning_rate,seconds");
   for (guint r = 1; r < rows->len; r++)
     {
-      char **row = rows->pdata[r];
+      char           **row = rows->pdata[r];
       g_autofree char *epoch = g_strdup_printf ("%u", r);
 
       CU_ASSERT_EQUAL (g_strv_length (row), 7);
@@ -648,14 +649,14 @@ test_csv_source_trains (void)
   g_autoptr(GString) csv = g_string_new ("width,height,colour\n");
   g_autofree char *path = NULL;
   g_autoptr(NnExperiment) e = NULL;
-  const NnMatrix *x, *y;
+  const NnMatrix     *x, *y;
   const char * const *classes;
 
   /* Two classes apart along width, with string labels. */
   for (guint i = 0; i < 40; i++)
     {
       gboolean red = i % 2;
-      char w[G_ASCII_DTOSTR_BUF_SIZE], h[G_ASCII_DTOSTR_BUF_SIZE];
+      char     w[G_ASCII_DTOSTR_BUF_SIZE], h[G_ASCII_DTOSTR_BUF_SIZE];
 
       g_ascii_formatd (w, sizeof w, "%.3f", (red ? 0.6 : 0.1) + 0.007 * i);
       g_ascii_formatd (h, sizeof h, "%.3f", 0.3 + 0.1 * (i % 5));
@@ -767,18 +768,17 @@ test_uncreatable_output_dir (void)
   CU_ASSERT_TRUE (g_file_test (file, G_FILE_TEST_IS_REGULAR));
 }
 
-
 /* ---- overrides, the resolved experiment, warnings ------------------------ */
 
 static NnExperiment *
-load_with (const char  *path,
-           GError     **error,
+load_with (const char *path,
+           GError    **error,
            ...)
 {
   g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
   g_auto(GStrv) overrides = NULL;
   const char *o;
-  va_list args;
+  va_list     args;
 
   va_start (args, error);
   while ((o = va_arg (args, const char *)) != NULL)
@@ -795,14 +795,14 @@ test_overrides_change_any_key (void)
   g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *path = nn_test_write_file (dir, "base.yaml", base_experiment);
   g_autoptr(NnExperiment) e = load_with (path, &error,
-                                         "model.layers.0.units=7",
-                                         "optimizer={name: sgd, learning_rate: 0.25}",
-                                         "train.epochs=3",
-                                         "data.split.validation=0.2",
-                                         "metrics=[accuracy]",
-                                         NULL);
+                                          "model.layers.0.units=7",
+                                          "optimizer={name: sgd, learning_rate: 0.25}",
+                                          "train.epochs=3",
+                                          "data.split.validation=0.2",
+                                          "metrics=[accuracy]",
+                                          NULL);
   NnModel *model;
-  double lr = 0;
+  double   lr = 0;
 
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT_PTR_NOT_NULL_FATAL (e);
@@ -959,7 +959,6 @@ test_likely_mistakes_warn (void)
   CU_ASSERT_TRUE (has_warning (sorted, "sorted by class"));
 }
 
-
 /* ---- hostile input ------------------------------------------------------- */
 
 /* Loads @text as an experiment: it must give an experiment or an error,
@@ -998,7 +997,7 @@ test_any_bytes_give_a_result_or_an_error (void)
   for (guint i = 0; i < 400; i++, runs++)
     {
       g_autofree char *copy = g_memdup2 (lesson, length);
-      guint n = g_rand_int_range (rand, 1, 8);
+      guint            n = g_rand_int_range (rand, 1, 8);
 
       for (guint k = 0; k < n; k++)
         copy[g_rand_int_range (rand, 0, (gint32) length)] =
@@ -1009,7 +1008,7 @@ test_any_bytes_give_a_result_or_an_error (void)
   /* Random bytes. */
   for (guint i = 0; i < 200; i++, runs++)
     {
-      char buf[256];
+      char  buf[256];
       gsize n = g_rand_int_range (rand, 0, sizeof buf);
 
       for (gsize k = 0; k < n; k++)
@@ -1064,13 +1063,12 @@ test_aliases_do_not_expand (void)
   CU_ASSERT_PTR_NOT_NULL (error);
 }
 
-
 /* ---- schedules, clipping, early stopping, checkpoints --------------------- */
 
 static NnExperiment *
-load_text (const char  *dir,
-           const char  *text,
-           GError     **error)
+load_text (const char *dir,
+           const char *text,
+           GError    **error)
 {
   g_autofree char *path = nn_test_write_file (dir, "e.yaml", text);
 
@@ -1080,15 +1078,15 @@ load_text (const char  *dir,
 static void
 test_schedule_sets_each_epochs_rate (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dir = nn_test_new_dir ();
-  g_autofree char *run = g_build_filename (dir, "run", NULL);
-  g_autoptr(NnExperiment) e = load_text (dir,
+  static const char text[] =
     "data: {source: iris, positive: setosa}\n"
     "model: {layers: [{units: 1, activation: sigmoid}]}\n"
     "optimizer: {name: sgd, learning_rate: 0.4}\n"
-    "train: {epochs: 6, schedule: {name: step, step_size: 2, gamma: 0.5}, clip_norm: 1.0}\n",
-    &error);
+    "train: {epochs: 6, schedule: {name: step, step_size: 2, gamma: 0.5}, clip_norm: 1.0}\n";
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autoptr(NnExperiment) e = load_text (dir, text, &error);
   g_auto(GStrv) rates = NULL;
   const char *expected[] = { "0.4", "0.4", "0.2", "0.2", "0.1", "0.1" };
 
@@ -1112,8 +1110,8 @@ test_schedule_sets_each_epochs_rate (void)
 static void
 test_bad_training_keys (void)
 {
-  const char *head = "data: {source: iris, positive: setosa, split: {validation: 0.2}}\n"
-                     "model: {layers: [{units: 1, activation: sigmoid}]}\n";
+  const char      *head = "data: {source: iris, positive: setosa, split: {validation: 0.2}}\n"
+                          "model: {layers: [{units: 1, activation: sigmoid}]}\n";
   g_autofree char *a = g_strconcat (head, "train: {schedule: cosin}\n", NULL);
   g_autofree char *b = g_strconcat (head, "train: {schedule: {name: step, gama: 2}}\n", NULL);
   g_autofree char *c = g_strconcat (head, "train: {clip_norm: -1}\n", NULL);
@@ -1135,22 +1133,22 @@ test_bad_training_keys (void)
 static void
 test_early_stopping_restores_best (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dir = nn_test_new_dir ();
-  g_autofree char *run = g_build_filename (dir, "run", NULL);
   /* A learning rate far too high makes the validation loss wander. */
-  g_autoptr(NnExperiment) e = load_text (dir,
+  static const char text[] =
     "seed: 3\n"
     "data: {source: iris, task: multiclass, scale: minmax, split: {validation: 0.3}}\n"
     "model: {layers: [{units: 8, activation: relu}, {units: 3, activation: softmax}]}\n"
     "optimizer: {name: sgd, learning_rate: 0.5}\n"
     "train: {epochs: 400, batch_size: 8,\n"
-    "        early_stopping: {monitor: val_loss, patience: 5, restore_best: true}}\n",
-    &error);
+    "        early_stopping: {monitor: val_loss, patience: 5, restore_best: true}}\n";
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autoptr(NnExperiment) e = load_text (dir, text, &error);
   g_auto(GStrv) val = NULL;
   g_autofree char *reason = NULL;
-  double best = G_MAXDOUBLE;
-  guint n;
+  double           best = G_MAXDOUBLE;
+  guint            n;
 
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT_PTR_NOT_NULL_FATAL (e);
@@ -1192,7 +1190,7 @@ file_text (const char *dir,
            const char *name)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
-  char *text = NULL;
+  char            *text = NULL;
 
   g_file_get_contents (path, &text, NULL, NULL);
   return text;
@@ -1233,7 +1231,7 @@ test_interrupted_run_resumes_exactly (void)
   g_autofree char *hc = NULL;
   g_autofree char *wa = NULL;
   g_autofree char *wc = NULL;
-  gsize la = 0, lc = 0;
+  gsize            la = 0, lc = 0;
 
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT_TRUE_FATAL (a != NULL && b != NULL && c != NULL);
@@ -1283,7 +1281,7 @@ test_resume_refuses_another_run (void)
   CU_ASSERT_TRUE_FATAL (nn_experiment_run (a, NULL, &error));
 
   /* Another architecture. */
-  other = nn_experiment_new_from_file_full (path, (const char *[]) { "model.layers.0.units=9", NULL },
+  other = nn_experiment_new_from_file_full (path, (const char *[]){ "model.layers.0.units=9", NULL },
                                             &error);
   CU_ASSERT_PTR_NOT_NULL_FATAL (other);
   CU_ASSERT_FALSE (nn_experiment_resume (other, run, &error));
@@ -1327,7 +1325,7 @@ check_kept (GHashTable *before,
             GHashTable *after)
 {
   GHashTableIter iter;
-  gpointer name;
+  gpointer       name;
 
   g_hash_table_iter_init (&iter, before);
   while (g_hash_table_iter_next (&iter, &name, NULL))
@@ -1336,11 +1334,12 @@ check_kept (GHashTable *before,
 
 /* A scratch folder holding the resumable experiment, the run directory it
  * writes and that directory's staging sibling. */
-typedef struct {
+typedef struct
+{
   char *dir;
-  char *path;      /* dir/e.yaml */
-  char *run;       /* dir/run */
-  char *staging;   /* dir/run.partial */
+  char *path;    /* dir/e.yaml */
+  char *run;     /* dir/run */
+  char *staging; /* dir/run.partial */
 } RunDirs;
 
 static RunDirs
@@ -1372,7 +1371,7 @@ load_resumable (const char *path,
                 const char *override)
 {
   g_autoptr(GError) error = NULL;
-  const char *overrides[] = { override, NULL };
+  const char   *overrides[] = { override, NULL };
   NnExperiment *e = nn_experiment_new_from_file_full (path, overrides, &error);
 
   NN_ASSERT_NO_ERROR (error);
@@ -1390,7 +1389,8 @@ exists_in (const char *dir,
   return g_file_test (path, G_FILE_TEST_EXISTS);
 }
 
-typedef struct {
+typedef struct
+{
   GCancellable *cancellable;
   guint         epoch;
 } CancelAt;
@@ -1420,8 +1420,8 @@ test_run_replaces_previous_run_at_once (void)
   g_autoptr(GHashTable) after = NULL;
   g_autoptr(GHashTable) last = NULL;
   g_autofree char *reason = NULL;
-  GHashTableIter iter;
-  gpointer name;
+  GHashTableIter   iter;
+  gpointer         name;
 
   CU_ASSERT_TRUE_FATAL (a != NULL && b != NULL && c != NULL);
   CU_ASSERT_TRUE (nn_experiment_get_auto_commit (a));
@@ -1429,14 +1429,15 @@ test_run_replaces_previous_run_at_once (void)
   CU_ASSERT_PTR_NULL (nn_experiment_get_staging_dir (a));
   CU_ASSERT_FALSE (g_file_test (d.staging, G_FILE_TEST_EXISTS));
   before = nn_test_snapshot_dir (d.run);
-  CU_ASSERT_EQUAL (g_hash_table_size (before), 7);   /* the manifest .nn-run included */
+  CU_ASSERT_EQUAL (g_hash_table_size (before), 7); /* the manifest .nn-run included */
 
   /* A run not committed yet has every file staged, and the run directory
    * is as it was; the caller adds a file of its own. */
   nn_experiment_set_auto_commit (b, FALSE);
   CU_ASSERT_TRUE_FATAL (nn_experiment_run (b, NULL, &error));
   CU_ASSERT_STRING_EQUAL (nn_experiment_get_staging_dir (b) ? nn_experiment_get_staging_dir (b)
-                                                            : "(none)", d.staging);
+                                                            : "(none)",
+                          d.staging);
   CU_ASSERT_TRUE (exists_in (d.staging, "model.safetensors"));
   waiting = nn_test_snapshot_dir (d.run);
   check_kept (before, waiting);
@@ -1485,7 +1486,7 @@ test_user_files_stay (void)
   g_autoptr(GHashTable) after = NULL;
   g_autoptr(GHashTable) last = NULL;
   GHashTableIter iter;
-  gpointer name;
+  gpointer       name;
 
   CU_ASSERT_TRUE_FATAL (a != NULL && b != NULL && c != NULL);
   CU_ASSERT_TRUE_FATAL (nn_experiment_run (a, NULL, &error));
@@ -1501,7 +1502,7 @@ test_user_files_stay (void)
   CU_ASSERT_TRUE (same_file (before, after, "notes.txt"));
   CU_ASSERT_FALSE (g_hash_table_contains (after, "model.yaml"));
   CU_ASSERT_FALSE (g_hash_table_contains (after, "model.safetensors"));
-  CU_ASSERT_EQUAL (g_hash_table_size (after), 6);   /* the manifest .nn-run included */
+  CU_ASSERT_EQUAL (g_hash_table_size (after), 6); /* the manifest .nn-run included */
   g_hash_table_iter_init (&iter, after);
   while (g_hash_table_iter_next (&iter, &name, NULL))
     if (!g_str_equal (name, "notes.txt"))
@@ -1544,8 +1545,9 @@ test_discarded_run_leaves_previous_run (void)
   CU_ASSERT_EQUAL (g_hash_table_size (after), g_hash_table_size (before));
 }
 
-typedef struct {
-  GBytes *checkpoint;   /* the staged checkpoint at the first epoch */
+typedef struct
+{
+  GBytes *checkpoint; /* the staged checkpoint at the first epoch */
 } FirstEpoch;
 
 static void
@@ -1554,8 +1556,8 @@ read_staged_checkpoint (NnExperiment *e,
                         FirstEpoch   *first)
 {
   g_autofree char *path = NULL;
-  char *contents = NULL;
-  gsize length = 0;
+  char            *contents = NULL;
+  gsize            length = 0;
 
   if (first->checkpoint != NULL)
     return;
@@ -1581,7 +1583,7 @@ test_resume_takes_the_staged_checkpoint (void)
   g_autoptr(NnExperiment) c = load_resumable (path, parts, NULL);
   g_autoptr(GCancellable) at3 = g_cancellable_new ();
   g_autoptr(GCancellable) at5 = g_cancellable_new ();
-  CancelAt stop3 = { at3, 3 }, stop5 = { at5, 5 };
+  CancelAt   stop3 = { at3, 3 }, stop5 = { at5, 5 };
   FirstEpoch first = { NULL };
   g_autoptr(GHashTable) interrupted = NULL;
   g_autofree char *ha = NULL;
@@ -1607,8 +1609,8 @@ test_resume_takes_the_staged_checkpoint (void)
   CU_ASSERT_FALSE (nn_experiment_run (killed, at5, &error));
   g_clear_error (&error);
   NN_CHECK (first.checkpoint != NULL &&
-            g_bytes_equal (first.checkpoint,
-                           g_hash_table_lookup (interrupted, "checkpoint.nnckpt")),
+              g_bytes_equal (first.checkpoint,
+                             g_hash_table_lookup (interrupted, "checkpoint.nnckpt")),
             "the resumed run's staging directory does not start with its checkpoint");
   g_clear_pointer (&first.checkpoint, g_bytes_unref);
   CU_ASSERT_TRUE (exists_in (staging, "checkpoint.nnckpt"));
@@ -1626,7 +1628,7 @@ test_resume_takes_the_staged_checkpoint (void)
   {
     g_autofree char *pa = g_build_filename (whole, "model.safetensors", NULL);
     g_autofree char *pc = g_build_filename (parts, "model.safetensors", NULL);
-    gsize la = 0, lc = 0;
+    gsize            la = 0, lc = 0;
 
     CU_ASSERT_TRUE (g_file_get_contents (pa, &wa, &la, NULL));
     CU_ASSERT_TRUE (g_file_get_contents (pc, &wc, &lc, NULL));

@@ -24,7 +24,7 @@
 
 static const char * const builtin_losses[] = {
   "binary_crossentropy", "categorical_crossentropy", "huber", "mean_absolute_error",
-  "mean_squared_error",
+  "mean_squared_error"
 };
 
 /* Helpers */
@@ -38,7 +38,7 @@ make_loss (const char *name,
 {
   g_autoptr(GError) error = NULL;
   NnLoss *loss;
-  GType type;
+  GType   type;
   va_list args;
 
   if (first_property == NULL)
@@ -73,16 +73,16 @@ check_loss_value (NnLoss       *loss,
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (loss);
   nn_test_assert_close_at (nn_loss_compute (loss, pred, target), expected, VALUE_RTOL, VALUE_ATOL,
-                   what, 0, line);
+                           what, 0, line);
 }
 
 /* How the finite-difference checks draw their data. */
 typedef enum {
-  DRAW_PROBABILITIES,       /* pred in [0.15, 0.85], target in [0, 1] */
-  DRAW_PROBABILITY_ROWS,    /* pred in [0.15, 0.85], target rows summing to 1 */
-  DRAW_REAL,                /* pred and target in [-scale, scale] */
-  DRAW_REAL_AVOID_ZERO,     /* ... and |pred - target| >= KINK_MARGIN */
-  DRAW_REAL_AVOID_DELTA,    /* ... and ||pred - target| - delta| >= KINK_MARGIN */
+  DRAW_PROBABILITIES,    /* pred in [0.15, 0.85], target in [0, 1] */
+  DRAW_PROBABILITY_ROWS, /* pred in [0.15, 0.85], target rows summing to 1 */
+  DRAW_REAL,             /* pred and target in [-scale, scale] */
+  DRAW_REAL_AVOID_ZERO,  /* ... and |pred - target| >= KINK_MARGIN */
+  DRAW_REAL_AVOID_DELTA, /* ... and ||pred - target| - delta| >= KINK_MARGIN */
 } DrawMode;
 
 static void
@@ -115,9 +115,9 @@ draw_data (GRand    *rand,
 
               pred->data[i] = (nn_real) g_rand_double_range (rand, -scale, scale);
               d = fabs ((double) pred->data[i] - (double) target->data[i]);
-              if (mode == DRAW_REAL
-                  || (mode == DRAW_REAL_AVOID_ZERO && d >= KINK_MARGIN)
-                  || (mode == DRAW_REAL_AVOID_DELTA && fabs (d - delta) >= KINK_MARGIN))
+              if (mode == DRAW_REAL ||
+                  (mode == DRAW_REAL_AVOID_ZERO && d >= KINK_MARGIN) ||
+                  (mode == DRAW_REAL_AVOID_DELTA && fabs (d - delta) >= KINK_MARGIN))
                 break;
             }
           break;
@@ -157,9 +157,9 @@ check_loss_fd (NnLoss     *loss,
   g_autoptr(NnMatrix) grad = nn_matrix_new (rows, cols);
   g_autoptr(NnMatrix) shifted = NULL;
   g_autofree char *msg = NULL;
-  double worst_ratio = -1, worst_analytic = 0, worst_numeric = 0, max_rel = 0;
-  gsize worst = 0;
-  const double h = NN_TEST_FD_STEP;
+  double           worst_ratio = -1, worst_analytic = 0, worst_numeric = 0, max_rel = 0;
+  gsize            worst = 0;
+  const double     h = NN_TEST_FD_STEP;
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (loss);
   draw_data (rand, mode, scale, delta, pred, target);
@@ -171,7 +171,7 @@ check_loss_fd (NnLoss     *loss,
       nn_real pi = pred->data[i];
       nn_real p_plus = (nn_real) (pi + h);
       nn_real p_minus = (nn_real) (pi - h);
-      double l_plus, l_minus, numeric, analytic, ratio;
+      double  l_plus, l_minus, numeric, analytic, ratio;
 
       shifted->data[i] = p_plus;
       l_plus = nn_loss_compute (loss, shifted, target);
@@ -181,8 +181,8 @@ check_loss_fd (NnLoss     *loss,
 
       numeric = (l_plus - l_minus) / ((double) p_plus - (double) p_minus);
       analytic = grad->data[i];
-      ratio = fabs (analytic - numeric)
-              / (NN_TEST_FD_ATOL + NN_TEST_FD_RTOL * MAX (fabs (analytic), fabs (numeric)));
+      ratio = fabs (analytic - numeric) /
+              (NN_TEST_FD_ATOL + NN_TEST_FD_RTOL * MAX (fabs (analytic), fabs (numeric)));
       if (ratio > worst_ratio)
         {
           worst_ratio = ratio;
@@ -213,8 +213,8 @@ check_loss_fd_all (NnLoss     *loss,
                    double      delta)
 {
   static const double scales[] = { 0.5, 3.0 };
-  static const guint batches[] = { 1, 5 };
-  guint32 seed = 11;
+  static const guint  batches[] = { 1, 5 };
+  guint32             seed = 11;
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (loss);
   for (gsize s = 0; s < G_N_ELEMENTS (scales); s++)
@@ -270,7 +270,7 @@ test_softmax_then_categorical_crossentropy (void)
   CU_ASSERT_PTR_NOT_NULL_FATAL (loss);
   nn_activation_forward (softmax, z, a);
   nn_test_assert_close_at (nn_loss_compute (loss, a, target), 0.2563521728461079,
-                   VALUE_RTOL, VALUE_ATOL, "cross_entropy (logits)", 0, __LINE__);
+                           VALUE_RTOL, VALUE_ATOL, "cross_entropy (logits)", 0, __LINE__);
 }
 
 static void
@@ -286,7 +286,7 @@ test_mean_squared_error_value (void)
   nn_loss_gradient (loss, pred, target, grad);
   for (gsize i = 0; i < 6; i++)
     nn_test_assert_close_at (grad->data[i], (reg_pred[i] - reg_target[i]) / 3, VALUE_RTOL, VALUE_ATOL,
-                     "mse gradient", i, __LINE__);
+                             "mse gradient", i, __LINE__);
 }
 
 static void
@@ -330,9 +330,9 @@ test_huber_value (void)
   check_loss_value (loss, "huber at the boundary", 1, 2, pred, target, 0.3125, __LINE__);
   nn_loss_gradient (loss_05, p, t, grad);
   nn_test_assert_close_at (grad->data[0], 0.25, 0, 0, "huber (delta 0.5) gradient for |d| > delta",
-                   0, __LINE__);
+                           0, __LINE__);
   nn_test_assert_close_at (grad->data[1], -0.25, 0, 0, "huber (delta 0.5) gradient at |d| = delta",
-                   1, __LINE__);
+                           1, __LINE__);
   check_loss_value (loss_05, "huber (delta 0.5) at the boundary", 1, 2, pred, target,
                     0.25, __LINE__);
 }
@@ -415,7 +415,7 @@ check_output_gradient (const char *loss_name,
   g_autoptr(NnMatrix) z = nn_test_random_matrix (rand, 7, 4, -4, 4);
   g_autoptr(NnMatrix) a = nn_matrix_new (7, 4);
   g_autoptr(NnMatrix) target = soft ? nn_test_random_matrix (rand, 7, 4, 0, 0.5)
-                                    : nn_test_one_hot (rand, 7, 4);
+                                     : nn_test_one_hot (rand, 7, 4);
   g_autoptr(NnMatrix) grad_a = nn_matrix_new (7, 4);
   g_autoptr(NnMatrix) chained = nn_matrix_new (7, 4);
   g_autoptr(NnMatrix) joint = nn_matrix_new (7, 4);
@@ -450,8 +450,10 @@ static void
 test_no_joint_gradient_for_other_pairs (void)
 {
   static const char * const pairs[][2] = {
-    { "categorical_crossentropy", "sigmoid" }, { "binary_crossentropy", "softmax" },
-    { "mean_squared_error", "linear" }, { "huber", "tanh" },
+    { "categorical_crossentropy", "sigmoid" },
+    { "binary_crossentropy", "softmax" },
+    { "mean_squared_error", "linear" },
+    { "huber", "tanh" },
   };
 
   for (gsize k = 0; k < G_N_ELEMENTS (pairs); k++)
@@ -538,7 +540,7 @@ test_categorical_crossentropy_clamped (void)
   value = nn_loss_compute (loss, p, t);
   CU_ASSERT_TRUE (isfinite (value));
   nn_test_assert_close_at (value, (-log ((double) NN_REAL_MIN) + G_LN2) / 2, VALUE_RTOL, 0,
-                   "cce with p = 0 for the true class", 0, __LINE__);
+                           "cce with p = 0 for the true class", 0, __LINE__);
   nn_loss_gradient (loss, p, t, grad);
   CU_ASSERT_TRUE (nn_matrix_is_finite (grad));
   nn_test_assert_close_at (grad->data[4], -1.0, VALUE_RTOL, 0, "cce gradient", 4, __LINE__);
@@ -560,9 +562,9 @@ test_huber_delta_property (void)
 {
   g_autoptr(NnLoss) loss = make_loss ("huber", NULL);
   GParamSpec *pspec;
-  GValue value = G_VALUE_INIT;
-  double delta = 0;
-  guint notified = 0;
+  GValue      value = G_VALUE_INIT;
+  double      delta = 0;
+  guint       notified = 0;
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (loss);
   pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (loss), "delta");
@@ -602,17 +604,18 @@ test_registered_names (void)
       const char *name = builtin_losses[i];
       g_autoptr(NnLoss) loss = make_loss (name, NULL);
       g_autofree char *msg = g_strdup_printf ("'%s' is listed, has a description and "
-                                              "reports its name", name);
-      gboolean ok;
+                                              "reports its name",
+                                              name);
+      gboolean         ok;
 
       CU_ASSERT_PTR_NOT_NULL_FATAL (loss);
-      ok = g_strv_contains ((const char * const *) names, name)
-           && g_strcmp0 (nn_loss_get_name (loss), name) == 0
-           && NN_LOSS_GET_CLASS (loss)->description != NULL
-           && *NN_LOSS_GET_CLASS (loss)->description != '\0'
-           && strchr (NN_LOSS_GET_CLASS (loss)->description, '\n') == NULL
-           && g_str_has_prefix (G_OBJECT_TYPE_NAME (loss), "Nn")
-           && g_str_has_suffix (G_OBJECT_TYPE_NAME (loss), "Loss");
+      ok = g_strv_contains ((const char * const *) names, name) &&
+           g_strcmp0 (nn_loss_get_name (loss), name) == 0 &&
+           NN_LOSS_GET_CLASS (loss)->description != NULL &&
+           *NN_LOSS_GET_CLASS (loss)->description != '\0' &&
+           strchr (NN_LOSS_GET_CLASS (loss)->description, '\n') == NULL &&
+           g_str_has_prefix (G_OBJECT_TYPE_NAME (loss), "Nn") &&
+           g_str_has_suffix (G_OBJECT_TYPE_NAME (loss), "Loss");
       CU_assertImplementation (ok, __LINE__, msg, __FILE__, "", CU_FALSE);
     }
 }

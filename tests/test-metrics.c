@@ -131,8 +131,8 @@ test_binary_confusion (void)
   g_autoptr(NnMatrix) p = nn_test_matrix_from_doubles (8, 1, bin_pred);
   g_autoptr(NnMatrix) t = nn_test_matrix_from_doubles (8, 1, bin_target);
   g_autoptr(NnMatrix) cm = nn_confusion_matrix (NN_TASK_BINARY, p, t);
-  const double want[] = { 2, 2,    /* true 0: TN, FP */
-                          1, 3 };  /* true 1: FN, TP */
+  const double want[] = { 2, 2,   /* true 0: TN, FP */
+                          1, 3 }; /* true 1: FN, TP */
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (cm);
   CU_ASSERT_EQUAL (cm->rows, 2);
@@ -150,7 +150,7 @@ static const double mc_pred[] = {
   0.2, 0.3, 0.5,
   0.3, 0.4, 0.3,
   0.1, 0.1, 0.8,
-  0.6, 0.3, 0.1,
+  0.6, 0.3, 0.1
 };
 static const double mc_target[] = {
   1, 0, 0,
@@ -158,7 +158,7 @@ static const double mc_target[] = {
   0, 1, 0,
   0, 0, 1,
   0, 0, 1,
-  0, 0, 1,
+  0, 0, 1
 };
 
 static void
@@ -233,8 +233,8 @@ test_multiclass_confusion (void)
 /* Regression, two outputs. Output 0 is scikit-learn's r2_score example:
  * errors -0.5 0.5 0 1, SS_res 1.5, SS_tot 29.1875. Output 1: errors
  * 0.5 0 -1 1, SS_res 2.25, SS_tot 5. */
-static const double reg_target[] = { 3, 1,  -0.5, 2,  2, 3,  7, 4 };
-static const double reg_pred[] = { 2.5, 1.5,  0, 2,  2, 2,  8, 5 };
+static const double reg_target[] = { 3, 1, -0.5, 2, 2, 3, 7, 4 };
+static const double reg_pred[] = { 2.5, 1.5, 0, 2, 2, 2, 8, 5 };
 
 static void
 test_regression (void)

@@ -49,16 +49,43 @@ make_model (const guint        *widths,
 static void
 test_gemm_matches_naive_product (void)
 {
-  static const guint shapes[][3] = {   /* m, n, k */
-    { 1, 1, 1 }, { 3, 5, 4 }, { 150, 16, 4 }, { 150, 3, 16 }, { 3, 16, 150 },
-    { 16, 4, 150 }, { 150, 16, 3 }, { 13, 17, 7 }, { 9, 33, 5 }, { 7, 8, 3 },
-    { 8, 16, 2 }, { 5, 40, 20 }, { 4, 9, 1 }, { 11, 24, 6 },
-    { 64, 64, 64 }, { 200, 9, 30 }, { 2, 600, 8 },
-    { 7, 4, 32 }, { 5, 5, 33 }, { 9, 8, 31 }, { 6, 9, 2 }, { 3, 15, 32 }, { 150, 17, 4 },
-    { 128, 16, 16 }, { 130, 16, 16 }, { 4, 16, 300 }, { 16, 4, 301 }, { 16, 3, 681 },
-    { 2, 3, 1 }, { 5, 16, 150 }, { 1, 16, 1 }, { 17, 2, 9 }, { 6, 1, 40 },
+  static const guint shapes[][3] = {
+    /* m, n, k */
+    { 1, 1, 1 },
+    { 3, 5, 4 },
+    { 150, 16, 4 },
+    { 150, 3, 16 },
+    { 3, 16, 150 },
+    { 16, 4, 150 },
+    { 150, 16, 3 },
+    { 13, 17, 7 },
+    { 9, 33, 5 },
+    { 7, 8, 3 },
+    { 8, 16, 2 },
+    { 5, 40, 20 },
+    { 4, 9, 1 },
+    { 11, 24, 6 },
+    { 64, 64, 64 },
+    { 200, 9, 30 },
+    { 2, 600, 8 },
+    { 7, 4, 32 },
+    { 5, 5, 33 },
+    { 9, 8, 31 },
+    { 6, 9, 2 },
+    { 3, 15, 32 },
+    { 150, 17, 4 },
+    { 128, 16, 16 },
+    { 130, 16, 16 },
+    { 4, 16, 300 },
+    { 16, 4, 301 },
+    { 16, 3, 681 },
+    { 2, 3, 1 },
+    { 5, 16, 150 },
+    { 1, 16, 1 },
+    { 17, 2, 9 },
+    { 6, 1, 40 },
   };
-  static const double scales[][2] = { { 1, 0 }, { 2, 0.5 }, { -1, 1 } };   /* alpha, beta */
+  static const double scales[][2] = { { 1, 0 }, { 2, 0.5 }, { -1, 1 } }; /* alpha, beta */
   g_autoptr(GRand) rand = g_rand_new_with_seed (1);
 
   for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
@@ -66,15 +93,15 @@ test_gemm_matches_naive_product (void)
       for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++)
           {
-            guint m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+            guint  m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
             double alpha = scales[ab][0], beta = scales[ab][1];
             g_autoptr(NnMatrix) a = ta ? nn_test_random_matrix (rand, k, m, -1, 1)
-                                       : nn_test_random_matrix (rand, m, k, -1, 1);
+                                        : nn_test_random_matrix (rand, m, k, -1, 1);
             g_autoptr(NnMatrix) b = tb ? nn_test_random_matrix (rand, n, k, -1, 1)
-                                       : nn_test_random_matrix (rand, k, n, -1, 1);
+                                        : nn_test_random_matrix (rand, k, n, -1, 1);
             g_autoptr(NnMatrix) whole = nn_test_random_matrix (rand, m + 2, n, -1, 1);
             g_autoptr(NnMatrix) c0 = NULL, whole0 = NULL;
-            NnMatrix view = nn_matrix_view_rows (whole, 0, m);
+            NnMatrix  view = nn_matrix_view_rows (whole, 0, m);
             NnMatrix *c = &view;
 
             if (beta == 0)
@@ -86,7 +113,8 @@ test_gemm_matches_naive_product (void)
                         2 * n * sizeof (nn_real)) != 0)
               {
                 NN_CHECK (FALSE, "m %u n %u k %u alpha %g beta %g trans %d %d: the rows "
-                          "after C changed", m, n, k, alpha, beta, ta, tb);
+                                 "after C changed",
+                          m, n, k, alpha, beta, ta, tb);
                 return;
               }
             for (guint i = 0; i < m; i++)
@@ -136,9 +164,17 @@ layer_value_ok (double      got,
 static void
 test_layer_forward_is_the_affine_map (void)
 {
-  static const guint shapes[][3] = {   /* batch, inputs, units */
-    { 1, 1, 1 }, { 5, 4, 3 }, { 150, 4, 16 }, { 150, 16, 3 }, { 7, 32, 8 },
-    { 6, 33, 5 }, { 9, 3, 17 }, { 130, 16, 16 }, { 3, 5, 40 },
+  static const guint shapes[][3] = {
+    /* batch, inputs, units */
+    { 1, 1, 1 },
+    { 5, 4, 3 },
+    { 150, 4, 16 },
+    { 150, 16, 3 },
+    { 7, 32, 8 },
+    { 6, 33, 5 },
+    { 9, 3, 17 },
+    { 130, 16, 16 },
+    { 3, 5, 40 },
   };
   g_autoptr(GRand) rand = g_rand_new_with_seed (21);
 
@@ -178,9 +214,18 @@ test_layer_forward_is_the_affine_map (void)
 static void
 test_layer_gradients_are_the_products (void)
 {
-  static const guint shapes[][3] = {   /* batch, inputs, units */
-    { 1, 1, 1 }, { 150, 16, 3 }, { 150, 4, 16 }, { 151, 16, 4 }, { 7, 5, 2 },
-    { 33, 17, 4 }, { 40, 4, 17 }, { 300, 16, 16 }, { 2, 3, 1 }, { 681, 3, 16 },
+  static const guint shapes[][3] = {
+    /* batch, inputs, units */
+    { 1, 1, 1 },
+    { 150, 16, 3 },
+    { 150, 4, 16 },
+    { 151, 16, 4 },
+    { 7, 5, 2 },
+    { 33, 17, 4 },
+    { 40, 4, 17 },
+    { 300, 16, 16 },
+    { 2, 3, 1 },
+    { 681, 3, 16 },
   };
   g_autoptr(GRand) rand = g_rand_new_with_seed (22);
 
@@ -221,7 +266,7 @@ test_gather_and_view_rows (void)
   nn_real data[] = { 0, 1, 10, 11, 20, 21, 30, 31 };
   g_autoptr(NnMatrix) m = nn_matrix_new_from_data (4, 2, data);
   g_autoptr(NnMatrix) out = nn_matrix_new (3, 2);
-  guint idx[] = { 3, 0, 2 };
+  guint    idx[] = { 3, 0, 2 };
   NnMatrix v = nn_matrix_view_rows (m, 1, 2);
 
   nn_matrix_gather_rows (m, idx, 3, out);
@@ -263,7 +308,7 @@ check_model_gradients (NnModel        *model,
       for (gsize i = 0; i < nn_matrix_size (param); i++)
         {
           nn_real saved = param->data[i];
-          double plus, minus, numeric;
+          double  plus, minus, numeric;
 
           param->data[i] = saved + NN_TEST_FD_STEP;
           plus = model_loss (model, x, y);
@@ -274,7 +319,7 @@ check_model_gradients (NnModel        *model,
 
           NN_ASSERT_CMPFLOAT (analytic->data[i], numeric, NN_TEST_FD_RTOL, NN_TEST_FD_ATOL);
           worst = MAX (worst, fabs (analytic->data[i] - numeric) /
-                              MAX (fabs (numeric), NN_TEST_FD_ATOL / NN_TEST_FD_RTOL));
+                                MAX (fabs (numeric), NN_TEST_FD_ATOL / NN_TEST_FD_RTOL));
         }
     }
   g_print ("max relative gradient error %.3g ", worst);
@@ -283,7 +328,7 @@ check_model_gradients (NnModel        *model,
 static void
 test_three_layer_softmax_gradients (void)
 {
-  const guint widths[] = { 4, 5, 4, 3 };
+  const guint        widths[] = { 4, 5, 4, 3 };
   const char * const acts[] = { "tanh", "sigmoid", "softmax" };
   g_autoptr(GRand) rand = g_rand_new_with_seed (7);
   g_autoptr(NnModel) model = make_model (widths, acts, 3, "categorical_crossentropy", 0.1, 3);
@@ -296,7 +341,7 @@ test_three_layer_softmax_gradients (void)
 static void
 test_three_layer_regression_gradients (void)
 {
-  const guint widths[] = { 3, 6, 5, 2 };
+  const guint        widths[] = { 3, 6, 5, 2 };
   const char * const acts[] = { "gelu", "silu", "linear" };
   g_autoptr(GRand) rand = g_rand_new_with_seed (8);
   g_autoptr(NnModel) model = make_model (widths, acts, 3, "mean_squared_error", 0.1, 4);
@@ -309,7 +354,7 @@ test_three_layer_regression_gradients (void)
 static void
 test_three_layer_binary_gradients (void)
 {
-  const guint widths[] = { 4, 3, 3, 1 };
+  const guint        widths[] = { 4, 3, 3, 1 };
   const char * const acts[] = { "elu", "softplus", "sigmoid" };
   g_autoptr(GRand) rand = g_rand_new_with_seed (9);
   g_autoptr(NnModel) model = make_model (widths, acts, 3, "binary_crossentropy", 0.1, 5);
@@ -330,9 +375,9 @@ static nn_real lesson_output[] = { -0.46947439, 0.54256004 };
 static NnModel *
 make_lesson_model (void)
 {
-  const guint widths[] = { 4, 2, 1 };
+  const guint        widths[] = { 4, 2, 1 };
   const char * const acts[] = { "sigmoid", "sigmoid" };
-  NnModel *model = make_model (widths, acts, 2, "binary_crossentropy", 0.1, 42);
+  NnModel           *model = make_model (widths, acts, 2, "binary_crossentropy", 0.1, 42);
   g_autoptr(NnMatrix) w1 = nn_matrix_new_from_data (2, 4, lesson_hidden);
   g_autoptr(NnMatrix) w2 = nn_matrix_new_from_data (1, 2, lesson_output);
   g_autoptr(NnMatrix) b1 = nn_matrix_new (1, 2);
@@ -357,7 +402,7 @@ test_next_layer_consumes_activations (void)
   nn_real xv[] = { 0.2, 0.4, 0.6, 0.8 };
   g_autoptr(NnMatrix) x = nn_matrix_new_from_data (1, 4, xv);
   const NnMatrix *out = nn_model_forward (model, x);
-  double z[2], a[2], with_a = 0, with_z = 0;
+  double          z[2], a[2], with_a = 0, with_z = 0;
 
   for (int j = 0; j < 2; j++)
     {
@@ -386,7 +431,7 @@ test_activation_derivative_taken_at_z (void)
   g_autoptr(NnMatrix) x = nn_matrix_new_from_data (1, 4, xv);
   g_autoptr(NnMatrix) y = nn_matrix_new_from_data (1, 1, yv);
   const NnMatrix *out, *gw1;
-  double z[2], a[2], g_out, right, wrong;
+  double          z[2], a[2], g_out, right, wrong;
 
   out = nn_model_forward (model, x);
   nn_model_backward (model, x, y);
@@ -418,7 +463,7 @@ test_minmax_scales_each_feature_by_its_range (void)
   g_autoptr(NnDataset) iris = nn_dataset_new_iris (&error);
   g_autoptr(NnDataset) copy = NULL;
   const NnMatrix *raw, *scaled;
-  guint all[150];
+  guint           all[150];
 
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT_EQUAL_FATAL (nn_dataset_get_n_samples (iris), 150);
@@ -458,7 +503,7 @@ test_binary_targets_are_zero_or_one (void)
   g_autoptr(NnDataset) binary = NULL;
   g_autoptr(NnDataset) refused = NULL;
   const NnMatrix *t;
-  guint ones = 0;
+  guint           ones = 0;
 
   NN_ASSERT_NO_ERROR (error);
   binary = nn_dataset_encode (iris, NN_TASK_BINARY, 0 /* setosa */, &error);
@@ -519,7 +564,7 @@ test_training_reduces_lesson_loss (void)
 static void
 test_xor_trains_to_low_loss (void)
 {
-  const guint widths[] = { 2, 8, 1 };
+  const guint        widths[] = { 2, 8, 1 };
   const char * const acts[] = { "tanh", "sigmoid" };
   g_autoptr(GError) error = NULL;
   g_autoptr(NnModel) model = make_model (widths, acts, 2, "binary_crossentropy", 0.5, 1);
@@ -543,7 +588,7 @@ test_xor_trains_to_low_loss (void)
 static void
 test_minibatch_epoch_is_sum_of_steps (void)
 {
-  const guint widths[] = { 3, 4, 2 };
+  const guint        widths[] = { 3, 4, 2 };
   const char * const acts[] = { "relu", "softmax" };
   g_autoptr(GRand) rand = g_rand_new_with_seed (11);
   g_autoptr(NnModel) a = make_model (widths, acts, 2, "categorical_crossentropy", 0.3, 9);
@@ -553,7 +598,7 @@ test_minibatch_epoch_is_sum_of_steps (void)
   g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 10, 3, -1, 1);
   g_autoptr(NnMatrix) y = nn_test_one_hot (rand, 10, 2);
   double epoch_loss, total = 0;
-  guint starts[] = { 0, 4, 8 }, sizes[] = { 4, 4, 2 };
+  guint  starts[] = { 0, 4, 8 }, sizes[] = { 4, 4, 2 };
 
   epoch_loss = nn_trainer_train_epoch (ta, x, y, NULL);
   for (guint i = 0; i < 3; i++)
@@ -574,7 +619,7 @@ test_minibatch_epoch_is_sum_of_steps (void)
 static void
 test_training_steps_reuse_buffers (void)
 {
-  const guint widths[] = { 3, 4, 2 };
+  const guint        widths[] = { 3, 4, 2 };
   const char * const acts[] = { "relu", "softmax" };
   g_autoptr(GRand) rand = g_rand_new_with_seed (12);
   g_autoptr(NnModel) model = make_model (widths, acts, 2, "categorical_crossentropy", 0.1, 1);
@@ -596,7 +641,7 @@ test_training_steps_reuse_buffers (void)
 static void
 test_layer_added_after_training (void)
 {
-  const guint widths[] = { 3, 2 };
+  const guint        widths[] = { 3, 2 };
   const char * const acts[] = { "tanh" };
   g_autoptr(GError) error = NULL;
   g_autoptr(GRand) rand = g_rand_new_with_seed (5);
@@ -632,7 +677,7 @@ test_layer_added_after_training (void)
 static void
 test_same_seed_same_training (void)
 {
-  const guint widths[] = { 3, 5, 2 };
+  const guint        widths[] = { 3, 5, 2 };
   const char * const acts[] = { "tanh", "softmax" };
   g_autoptr(GRand) rand = g_rand_new_with_seed (13);
   g_autoptr(NnModel) a = make_model (widths, acts, 2, "categorical_crossentropy", 0.2, 77);
@@ -657,7 +702,7 @@ test_same_seed_same_training (void)
 static void
 test_divergence_stops_with_error (void)
 {
-  const guint widths[] = { 1, 4, 1 };
+  const guint        widths[] = { 1, 4, 1 };
   const char * const acts[] = { "relu", "linear" };
   g_autoptr(GError) error = NULL;
   g_autoptr(NnModel) model = make_model (widths, acts, 2, "mean_squared_error", 1e30, 1);
@@ -698,7 +743,8 @@ main (void)
   CU_add_test (s, "a layer's forward step is X Wᵀ + b for narrow and wide layers",
                test_layer_forward_is_the_affine_map);
   CU_add_test (s, "a layer's gradients are dZᵀ X and the column sums of dZ for narrow and "
-               "wide layers", test_layer_gradients_are_the_products);
+                  "wide layers",
+               test_layer_gradients_are_the_products);
 
   s = CU_add_suite ("model gradients", nn_test_init_plugins, NULL);
   CU_add_test (s, "3-layer softmax network gradients match finite differences",

@@ -47,7 +47,7 @@ history_rows (const char *run_dir)
 
   if (!g_file_get_contents (path, &text, NULL, NULL))
     return 0;
-  return count_lines (text) - 1;   /* the header */
+  return count_lines (text) - 1; /* the header */
 }
 
 /* What a successful lesson run prints and writes. */
@@ -62,8 +62,8 @@ check_lesson_run (int         status,
   g_autofree char *stop_reason = nn_test_summary_member (run, "stop_reason");
   g_autofree char *history = g_build_filename (run, "history.csv", NULL);
   g_autofree char *summary = g_build_filename (run, "summary.json", NULL);
-  guint n_epoch_lines = 0;
-  gboolean summary_line = FALSE;
+  guint            n_epoch_lines = 0;
+  gboolean         summary_line = FALSE;
 
   NN_ASSERT_STATUS (status, EXIT_OK, err);
   for (guint i = 0; lines[i] != NULL; i++)
@@ -95,7 +95,7 @@ test_train_lesson (void)
   g_autofree char *run = g_build_filename (dir, "run", NULL);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = nn_test_nnrun (&out, &err, "train", config, "--out", run, NULL);
+  int              status = nn_test_nnrun (&out, &err, "train", config, "--out", run, NULL);
 
   check_lesson_run (status, out, err, run);
 }
@@ -108,7 +108,7 @@ test_train_without_command_word (void)
   g_autofree char *run = g_build_filename (dir, "run", NULL);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = nn_test_nnrun (&out, &err, config, "--out", run, NULL);
+  int              status = nn_test_nnrun (&out, &err, config, "--out", run, NULL);
 
   check_lesson_run (status, out, err, run);
 }
@@ -121,7 +121,7 @@ test_quiet (void)
   g_autofree char *run = g_build_filename (dir, "run", NULL);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = nn_test_nnrun (&out, &err, "train", "--quiet", config, "--out", run, NULL);
+  int              status = nn_test_nnrun (&out, &err, "train", "--quiet", config, "--out", run, NULL);
 
   NN_ASSERT_STATUS (status, EXIT_OK, err);
   CU_ASSERT_STRING_EQUAL (out ? out : "(null)", "");
@@ -142,13 +142,13 @@ test_threads (void)
   g_autofree char *err2 = NULL;
   g_autofree char *weights_one = g_build_filename (one, "model.safetensors", NULL);
   g_autofree char *weights_two = g_build_filename (two, "model.safetensors", NULL);
-  int status = nn_test_nnrun (NULL, &err, "train", "--quiet", "--threads", "1", config,
-                              "--out", one, NULL);
-  int status2 = nn_test_nnrun (NULL, &err2, "train", "--quiet", "-t", "2", config,
-                               "--out", two, NULL);
+  int              status = nn_test_nnrun (NULL, &err, "train", "--quiet", "--threads", "1", config,
+                                           "--out", one, NULL);
+  int              status2 = nn_test_nnrun (NULL, &err2, "train", "--quiet", "-t", "2", config,
+                                            "--out", two, NULL);
   g_autofree char *a = NULL;
   g_autofree char *b = NULL;
-  gsize len_a = 0, len_b = 0;
+  gsize            len_a = 0, len_b = 0;
 
   NN_ASSERT_STATUS (status, EXIT_OK, err);
   NN_ASSERT_STATUS (status2, EXIT_OK, err2);
@@ -174,7 +174,7 @@ test_bad_experiment_file (void)
   g_autofree char *where = g_strconcat (config, ":6:15: error:", NULL);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = nn_test_nnrun (&out, &err, "train", config, "--out", run, NULL);
+  int              status = nn_test_nnrun (&out, &err, "train", config, "--out", run, NULL);
 
   NN_ASSERT_STATUS (status, EXIT_BAD_INPUT, err);
   NN_ASSERT_CONTAINS (err, where);
@@ -195,7 +195,7 @@ test_bad_data_file (void)
   g_autofree char *where = g_strconcat (csv, ":3:3: error:", NULL);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = nn_test_nnrun (&out, &err, config, "--out", run, NULL);
+  int              status = nn_test_nnrun (&out, &err, config, "--out", run, NULL);
 
   NN_ASSERT_STATUS (status, EXIT_BAD_INPUT, err);
   NN_ASSERT_CONTAINS (err, where);
@@ -206,7 +206,8 @@ static void
 test_usage_errors (void)
 {
   g_autofree char *config = nn_test_source_file ("configs/lesson.yaml");
-  struct {
+  struct
+  {
     const char *what;
     const char *args[4];
   } cases[] = {
@@ -224,7 +225,7 @@ test_usage_errors (void)
     {
       g_autofree char *out = NULL;
       g_autofree char *err = NULL;
-      int status = nn_test_nnrun_argv (&out, &err, cases[i].args);
+      int              status = nn_test_nnrun_argv (&out, &err, cases[i].args);
 
       NN_CHECK (status == EXIT_BAD_INPUT, "%s: exit status %d, expected 2", cases[i].what,
                 status);
@@ -239,8 +240,8 @@ test_help (void)
   g_autofree char *err = NULL;
   g_autofree char *train_out = NULL;
   g_autofree char *train_err = NULL;
-  int status = nn_test_nnrun (&out, &err, "--help", NULL);
-  int train_status = nn_test_nnrun (&train_out, &train_err, "train", "--help", NULL);
+  int              status = nn_test_nnrun (&out, &err, "--help", NULL);
+  int              train_status = nn_test_nnrun (&train_out, &train_err, "train", "--help", NULL);
 
   NN_ASSERT_STATUS (status, EXIT_OK, err);
   NN_ASSERT_CONTAINS (out, "Usage");
@@ -264,7 +265,7 @@ test_diverging_run (void)
   g_autofree char *history = g_build_filename (run, "history.csv", NULL);
   g_autofree char *summary = g_build_filename (run, "summary.json", NULL);
   g_autofree char *config = NULL;
-  int status;
+  int              status;
 
   /* Targets in the thousands and a step of 1e30 overflow in a step or two. */
   g_free (nn_test_write_file (dir, "line.csv",
@@ -304,13 +305,12 @@ test_unwritable_output (void)
   g_autofree char *run = g_build_filename (file, "run", NULL);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = nn_test_nnrun (&out, &err, "train", config, "--out", run, NULL);
+  int              status = nn_test_nnrun (&out, &err, "train", config, "--out", run, NULL);
 
   NN_ASSERT_STATUS (status, EXIT_RUN_FAILED, err);
   NN_ASSERT_CONTAINS (err, run);
   CU_ASSERT_TRUE (g_file_test (file, G_FILE_TEST_IS_REGULAR));
 }
-
 
 static void
 test_validate_prints_resolved (void)
@@ -322,7 +322,7 @@ test_validate_prints_resolved (void)
   g_autofree char *saved = NULL;
   g_autofree char *run = g_build_filename (dir, "run", NULL);
   g_autofree char *out2 = NULL;
-  int status;
+  int              status;
 
   status = nn_test_nnrun (&out, &err, "validate", lesson, "--set", "train.epochs=4",
                           "--set", "optimizer.learning_rate=0.3", NULL);
@@ -353,7 +353,7 @@ test_set_errors_exit_2 (void)
   g_autofree char *lesson = nn_test_source_file ("configs/lesson.yaml");
   g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *run = g_build_filename (dir, "run", NULL);
-  int status;
+  int              status;
 
   status = nn_test_nnrun (NULL, &err, "train", lesson, "--out", run,
                           "--set", "model.layers.0.units=many", NULL);
@@ -373,7 +373,7 @@ test_warnings_go_to_stderr (void)
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autofree char *lesson = nn_test_source_file ("configs/lesson.yaml");
-  int status;
+  int              status;
 
   status = nn_test_nnrun (&out, &err, "validate", lesson, "--set",
                           "model.layers.1.activation=softmax", NULL);
@@ -381,7 +381,6 @@ test_warnings_go_to_stderr (void)
   NN_ASSERT_CONTAINS (err, ": warning: binary_crossentropy after a softmax output");
   CU_ASSERT_PTR_NULL (strstr (out, "warning"));
 }
-
 
 static void
 test_json_progress (void)
@@ -393,7 +392,7 @@ test_json_progress (void)
   g_autofree char *run = g_build_filename (dir, "run", NULL);
   g_auto(GStrv) lines = NULL;
   guint epochs = 0, summaries = 0;
-  int status;
+  int   status;
 
   status = nn_test_nnrun (&out, &err, "train", lesson, "--json", "--out", run,
                           "--set", "train.epochs=6", NULL);
@@ -432,7 +431,6 @@ test_json_progress (void)
   NN_ASSERT_STATUS (status, 2, err);
 }
 
-
 /* Sends @signum to a training nnrun once it has printed its first epoch;
  * returns its exit status. */
 static int
@@ -449,8 +447,8 @@ interrupt_run (const char *experiment,
   g_autoptr(GIOChannel) out = NULL;
   g_autofree char *line = NULL;
   g_autofree char *cwd = g_path_get_dirname (run);
-  GPid pid;
-  int out_fd, status = 0;
+  GPid             pid;
+  int              out_fd, status = 0;
 
   if (!g_spawn_async_with_pipes (cwd, (char **) args, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
                                  NULL, NULL, &pid, NULL, &out_fd, NULL, NULL))
@@ -470,14 +468,15 @@ interrupt_run (const char *experiment,
 static void
 test_interrupt_and_resume (void)
 {
-  g_autofree char *dir = nn_test_new_dir ();
-  g_autofree char *experiment = nn_test_write_file (dir, "long.yaml",
+  static const char yaml[] =
     "seed: 2\n"
     "data: {source: iris, task: multiclass, scale: minmax, split: {validation: 0.2}}\n"
     "model: {layers: [{units: 8, activation: tanh}, {units: 3, activation: softmax}]}\n"
     "optimizer: {name: adam, learning_rate: 0.001}\n"
-    "train: {epochs: 1500, batch_size: 1}\n");
-  int signals[] = { SIGINT, SIGTERM };
+    "train: {epochs: 1500, batch_size: 1}\n";
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *experiment = nn_test_write_file (dir, "long.yaml", yaml);
+  int              signals[] = { SIGINT, SIGTERM };
 
   for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
     {
@@ -486,8 +485,8 @@ test_interrupt_and_resume (void)
       g_autofree char *reason = NULL;
       g_autofree char *checkpoint = g_build_filename (run, "checkpoint.nnckpt", NULL);
       g_autofree char *err = NULL;
-      guint rows;
-      int status;
+      guint            rows;
+      int              status;
 
       status = interrupt_run (experiment, run, signals[i]);
       NN_ASSERT_STATUS (status, EXIT_RUN_FAILED, NULL);
@@ -554,13 +553,13 @@ test_killed_run_leaves_previous_run_and_resumes (void)
   g_autoptr(GHashTable) resumed = NULL;
   g_autoptr(GHashTable) uninterrupted = NULL;
   GBytes *wa, *wb;
-  int status;
+  int     status;
 
   status = nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--out", run,
                           "--set", "train.epochs=3", NULL);
   NN_ASSERT_STATUS (status, EXIT_OK, err);
   before = nn_test_snapshot_dir (run);
-  CU_ASSERT_EQUAL (g_hash_table_size (before), 9);   /* the manifest .nn-run included */
+  CU_ASSERT_EQUAL (g_hash_table_size (before), 9); /* the manifest .nn-run included */
 
   status = interrupt_run (experiment, run, SIGKILL);
   CU_ASSERT_EQUAL (status, EXIT_CRASHED);
@@ -650,8 +649,8 @@ nnrun_with_stdout (int                 out_fd,
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GIOChannel) channel = NULL;
   g_autoptr(GError) error = NULL;
-  GPid pid;
-  int err_fd = -1, status = 0;
+  GPid  pid;
+  int   err_fd = -1, status = 0;
   gsize length;
 
   g_ptr_array_add (argv, (gpointer) g_getenv ("NNRUN"));
@@ -677,14 +676,14 @@ nnrun_with_stdout (int                 out_fd,
 /* As `nnrun train ... | head -1` after head has gone: a pipe nobody
  * reads. */
 static int
-train_into_closed_pipe (const char  *experiment,
-                        const char  *run,
-                        const char  *mode,
-                        char       **err)
+train_into_closed_pipe (const char *experiment,
+                        const char *run,
+                        const char *mode,
+                        char      **err)
 {
   const char *args[] = { "train", experiment, "--out", run, mode, NULL };
-  int fds[2];
-  int status;
+  int         fds[2];
+  int         status;
 
   if (!g_unix_open_pipe (fds, FD_CLOEXEC, NULL))
     return EXIT_CRASHED;
@@ -718,18 +717,19 @@ check_whole_run (const char *run,
 static void
 test_closed_stdout_does_not_stop_a_run (void)
 {
-  g_autofree char *dir = nn_test_new_dir ();
-  g_autofree char *experiment = nn_test_write_file (dir, "exp.yaml",
+  static const char yaml[] =
     "data: {source: iris, split: {validation: 0.2}}\n"
     "model: {layers: [{units: 4, activation: tanh}, {units: 3, activation: softmax}]}\n"
-    "train: {epochs: 20, batch_size: 16}\n");
-  const char *modes[] = { "--threads=1", "--json" };   /* plain text, JSON */
+    "train: {epochs: 20, batch_size: 16}\n";
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *experiment = nn_test_write_file (dir, "exp.yaml", yaml);
+  const char      *modes[] = { "--threads=1", "--json" }; /* plain text, JSON */
 
   for (guint i = 0; i < G_N_ELEMENTS (modes); i++)
     {
       g_autofree char *run = g_strdup_printf ("%s/run%u", dir, i);
       g_autofree char *err = NULL;
-      int status = train_into_closed_pipe (experiment, run, modes[i], &err);
+      int              status = train_into_closed_pipe (experiment, run, modes[i], &err);
 
       NN_ASSERT_STATUS (status, EXIT_OK, err);
       /* Nothing on stderr about the pipe, once or per epoch. */
@@ -744,20 +744,22 @@ test_closed_stdout_does_not_stop_a_run (void)
 static void
 test_unwritable_stdout (void)
 {
-  g_autofree char *dir = nn_test_new_dir ();
-  g_autofree char *experiment = nn_test_write_file (dir, "exp.yaml",
+  static const char yaml[] =
     "data: {source: iris}\n"
     "model: {layers: [{units: 3, activation: softmax}]}\n"
-    "train: {epochs: 3}\n");
-  g_autofree char *rows = nn_test_write_file (dir, "rows.csv",
-    "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n");
+    "train: {epochs: 3}\n";
+  static const char csv[] =
+    "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n";
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *experiment = nn_test_write_file (dir, "exp.yaml", yaml);
+  g_autofree char *rows = nn_test_write_file (dir, "rows.csv", csv);
   g_autofree char *run = g_build_filename (dir, "run", NULL);
-  const char *train[] = { "train", experiment, "--out", run, NULL };
-  const char *eval[] = { "eval", run, "iris", NULL };
-  const char *predict[] = { "predict", run, rows, NULL };
-  int full = g_open ("/dev/full", O_WRONLY | O_CLOEXEC, 0);
+  const char      *train[] = { "train", experiment, "--out", run, NULL };
+  const char      *eval[] = { "eval", run, "iris", NULL };
+  const char      *predict[] = { "predict", run, rows, NULL };
+  int              full = g_open ("/dev/full", O_WRONLY | O_CLOEXEC, 0);
   g_autofree char *err = NULL;
-  int status;
+  int              status;
 
   CU_ASSERT_TRUE_FATAL (full >= 0);
   status = nnrun_with_stdout (full, &err, train);
@@ -812,7 +814,8 @@ main (void)
   CU_add_test (suite, "SIGINT or SIGTERM stops the run with its outputs, and --resume finishes it",
                test_interrupt_and_resume);
   CU_add_test (suite, "SIGKILL leaves the previous run and a staged checkpoint, "
-               "from which --resume finishes exactly", test_killed_run_leaves_previous_run_and_resumes);
+                      "from which --resume finishes exactly",
+               test_killed_run_leaves_previous_run_and_resumes);
   CU_add_test (suite, "--resume with a checkpoint that is not one exits 2",
                test_resume_from_bad_checkpoint_exits_2);
 

@@ -11,12 +11,13 @@
 
 #define FLAGS (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)
 
-typedef enum { SHADE_LIGHT, SHADE_DARK } Shade;
+typedef enum { SHADE_LIGHT,
+               SHADE_DARK } Shade;
 
 static GType
 shade_get_type (void)
 {
-  static GType type;
+  static GType            type;
   static const GEnumValue values[] = {
     { SHADE_LIGHT, "SHADE_LIGHT", "light" },
     { SHADE_DARK, "SHADE_DARK", "dark" },
@@ -89,9 +90,19 @@ static void
 test_values (void)
 {
   GValue v = G_VALUE_INIT;
-  const struct { double value; const char *text; } doubles[] = {
-    { 0.01, "0.01" }, { 20, "20" }, { 1e-8, "1e-08" }, { 1e6, "1e+06" }, { 0, "0" },
-    { -2.5, "-2.5" }, { 1.0 / 3, "0.3333333333333333" }, { 0.9 / 2 + 0.99 / 2, "0.9450000000000001" },
+  const struct
+  {
+    double      value;
+    const char *text;
+  } doubles[] = {
+    { 0.01, "0.01" },
+    { 20, "20" },
+    { 1e-8, "1e-08" },
+    { 1e6, "1e+06" },
+    { 0, "0" },
+    { -2.5, "-2.5" },
+    { 1.0 / 3, "0.3333333333333333" },
+    { 0.9 / 2 + 0.99 / 2, "0.9450000000000001" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (doubles); i++)
@@ -145,7 +156,7 @@ test_keys_and_types (void)
 static void
 test_list_sorted (void)
 {
-  guint n = 0;
+  guint                   n = 0;
   g_autofree GParamSpec **pspecs = nn_param_specs_list (NN_TYPE_ADAM_OPTIMIZER, &n);
 
   CU_ASSERT_FATAL (n >= 5);
@@ -161,14 +172,14 @@ test_error_and_listing_agree (void)
 {
   g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *path = nn_test_write_file (dir, "e.yaml",
-    "data: {source: iris, positive: setosa}\n"
-    "model: {layers: [{units: 1, activation: sigmoid}]}\n"
-    "optimizer: {name: adam, beta1: 1}\n");
+                                              "data: {source: iris, positive: setosa}\n"
+                                              "model: {layers: [{units: 1, activation: sigmoid}]}\n"
+                                              "optimizer: {name: adam, beta1: 1}\n");
   g_autoptr(GError) error = NULL;
   g_autoptr(NnExperiment) e = nn_experiment_new_from_file (path, &error);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status;
+  int              status;
 
   CU_ASSERT_PTR_NULL (e);
   NN_ASSERT_ERROR (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE);

@@ -25,7 +25,7 @@ train (const char *config,
   g_autofree char *path = nn_test_source_file (config);
   g_autoptr(NnExperiment) e = NULL;
   const char *o;
-  va_list args;
+  va_list     args;
 
   va_start (args, run_dir);
   while ((o = va_arg (args, const char *)) != NULL)
@@ -95,8 +95,8 @@ test_weights_read_independently (void)
   g_autofree char *script = nn_test_source_file ("tests/reference/read_safetensors.py");
   g_autofree char *weights = NULL;
   g_autofree char *out = NULL;
-  const char *argv[] = { NN_TEST_PYTHON, script, NULL, NULL };
-  int status = 1;
+  const char      *argv[] = { NN_TEST_PYTHON, script, NULL, NULL };
+  int              status = 1;
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (e);
   weights = g_build_filename (run, "model.safetensors", NULL);
@@ -127,7 +127,7 @@ test_predict_command (void)
   g_autoptr(NnMatrix) x = NULL;
   g_autoptr(NnMatrix) p = NULL;
   nn_real rows[] = { 5.1, 3.5, 1.4, 0.2, 6.3, 2.9, 5.6, 1.8 };
-  int status;
+  int     status;
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (e);
   status = nn_test_nnrun (&out, &err, "predict", run, input, NULL);
@@ -156,7 +156,7 @@ test_eval_command (void)
   g_autoptr(NnExperiment) e = train ("configs/iris.yaml", &run, NULL);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status;
+  int              status;
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (e);
   status = nn_test_nnrun (&out, &err, "eval", run, "iris", NULL);
@@ -178,7 +178,7 @@ test_eval_command (void)
 static char *
 copy_run (const char *run)
 {
-  char *dir = nn_test_new_dir ();
+  char       *dir = nn_test_new_dir ();
   const char *names[] = { "model.yaml", "model.safetensors" };
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
@@ -186,7 +186,7 @@ copy_run (const char *run)
       g_autofree char *from = g_build_filename (run, names[i], NULL);
       g_autofree char *to = g_build_filename (dir, names[i], NULL);
       g_autofree char *data = NULL;
-      gsize len = 0;
+      gsize            len = 0;
 
       g_assert (g_file_get_contents (from, &data, &len, NULL));
       g_assert (g_file_set_contents (to, data, (gssize) len, NULL));
@@ -218,7 +218,7 @@ truncate_file (const char *dir,
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
   g_autofree char *data = NULL;
-  gsize len = 0;
+  gsize            len = 0;
 
   g_assert (g_file_get_contents (path, &data, &len, NULL));
   g_assert (g_file_set_contents (path, data, keep < 0 ? (gssize) len + keep : keep, NULL));
@@ -233,7 +233,7 @@ assert_bad_model (int         line,
   g_autoptr(GError) error = NULL;
   g_autoptr(NnPipeline) p = nn_pipeline_load (dir, &error);
   g_autofree char *err = NULL;
-  int status;
+  int              status;
 
   nn_test_check_at (p == NULL && error != NULL, __FILE__, line, "a bad model loaded");
   nn_test_assert_contains_at (error ? error->message : NULL, needle, __FILE__, line);
@@ -248,7 +248,8 @@ test_bad_model_files (void)
 {
   g_autofree char *run = NULL;
   g_autoptr(NnExperiment) e = train ("configs/iris.yaml", &run, "train.epochs=2", NULL);
-  struct {
+  struct
+  {
     const char *file, *old, *new, *needle;
   } edits[] = {
     { "model.yaml", "format: nn-model/1", "format: nn-model/9", "format 'nn-model/9'" },
@@ -292,12 +293,12 @@ test_bad_model_files (void)
   {
     g_autofree char *lesson_run = NULL;
     g_autoptr(NnExperiment) lesson = train ("configs/lesson.yaml", &lesson_run, "train.epochs=1",
-                                            NULL);
+                                             NULL);
     g_autofree char *dir = copy_run (run);
     g_autofree char *from = g_build_filename (lesson_run, "model.safetensors", NULL);
     g_autofree char *to = g_build_filename (dir, "model.safetensors", NULL);
     g_autofree char *data = NULL;
-    gsize len = 0;
+    gsize            len = 0;
 
     g_assert (lesson != NULL);
     g_assert (g_file_get_contents (from, &data, &len, NULL));
@@ -315,10 +316,10 @@ test_bad_model_files (void)
     g_autofree char *dir = copy_run (run);
     g_autofree char *path = g_build_filename (dir, "model.safetensors", NULL);
     g_autofree char *data = NULL;
-    gsize len = 0;
+    gsize            len = 0;
 
     g_assert (g_file_get_contents (path, &data, &len, NULL));
-    data[0] = (char) 0xff;   /* header length far beyond the file */
+    data[0] = (char) 0xff; /* header length far beyond the file */
     g_assert (g_file_set_contents (path, data, (gssize) len, NULL));
     ASSERT_BAD_MODEL (dir, "model.safetensors");
   }
@@ -344,7 +345,7 @@ test_bad_predict_input (void)
                                               "sepal_length,sepal_width,petal_length,petal_width\n"
                                               "1,2,three,4\n");
   g_autofree char *err = NULL;
-  int status;
+  int              status;
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (e);
   status = nn_test_nnrun (NULL, &err, "predict", run, missing_col, NULL);
@@ -363,14 +364,13 @@ test_bad_predict_input (void)
   CU_ASSERT (err && strstr (err, "neither 'iris'") != NULL);
 }
 
-
 /* A model trained on unscaled data has a scaler with nothing to apply. */
 static void
 test_unscaled_model_predicts (void)
 {
   g_autofree char *run = NULL;
   g_autoptr(NnExperiment) e = train ("configs/iris.yaml", &run, "train.epochs=2",
-                                     "data.scale=none", NULL);
+                                      "data.scale=none", NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(NnPipeline) loaded = NULL;
   g_autoptr(NnDataset) iris = NULL;

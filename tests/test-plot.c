@@ -12,7 +12,7 @@ static const char history_text[] =
   "epoch,loss,val_loss,accuracy,val_accuracy,learning_rate,seconds\n"
   "1,0.9,1.0,0.50,0.45,0.1,0.01\n"
   "2,0.7,0.8,0.60,0.55,0.1,0.02\n"
-  "3,0.5,,0.70,,0.1,0.03\n"     /* no validation values this epoch */
+  "3,0.5,,0.70,,0.1,0.03\n" /* no validation values this epoch */
   "4,0.4,0.6,0.80,0.70,0.1,0.04\n"
   "5,nan,0.6,0.80,0.70,0.1,0.05\n";
 
@@ -54,13 +54,14 @@ list_dir (const char *path)
 }
 
 /* What an SVG document says about itself. */
-typedef struct {
+typedef struct
+{
   guint    depth;
   char    *root;
   double   width;
   double   height;
   char    *width_unit;
-  GString *text;      /* all character data of <text> elements */
+  GString *text; /* all character data of <text> elements */
   guint    in_text;
 } SvgInfo;
 
@@ -139,7 +140,7 @@ read_svg (const char *path,
   static const GMarkupParser parser = { svg_start, svg_end, svg_text, NULL, NULL };
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
-  gsize len = 0;
+  gsize            len = 0;
   g_autoptr(GMarkupParseContext) context = NULL;
 
   memset (info, 0, sizeof *info);
@@ -166,8 +167,8 @@ read_png_size (const char *path,
                guint32    *height)
 {
   static const guint8 signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
-  g_autofree guint8 *data = NULL;
-  gsize len = 0;
+  g_autofree guint8  *data = NULL;
+  gsize               len = 0;
 
   if (!g_file_get_contents (path, (char **) &data, &len, NULL) || len < 24)
     return FALSE;
@@ -196,8 +197,8 @@ test_svg (void)
   g_autofree char *work = nn_test_new_dir ();
   g_autofree char *run = make_run (work, "run-a", history_text);
   g_autofree char *svg = g_build_filename (run, "loss.svg", NULL);
-  const char *dirs[] = { run };
-  SvgInfo info;
+  const char      *dirs[] = { run };
+  SvgInfo          info;
 
   CU_ASSERT_TRUE (nnrun_plot_run_dirs (dirs, 1, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
@@ -226,8 +227,8 @@ test_png (void)
   g_autofree char *work = nn_test_new_dir ();
   g_autofree char *run = make_run (work, "run-a", history_text);
   g_autofree char *png = g_build_filename (run, "loss.png", NULL);
-  const char *dirs[] = { run };
-  guint32 width = 0, height = 0;
+  const char      *dirs[] = { run };
+  guint32          width = 0, height = 0;
 
   CU_ASSERT_TRUE (nnrun_plot_run_dirs (dirs, 1, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
@@ -244,10 +245,10 @@ test_no_temporary_files (void)
   g_autofree char *work = nn_test_new_dir ();
   g_autofree char *run = make_run (work, "run-a", history_text);
   g_autofree char *png = g_build_filename (run, "loss.png", NULL);
-  const char *dirs[] = { run };
+  const char      *dirs[] = { run };
   g_auto(GStrv) names = NULL;
   g_autofree char *joined = NULL;
-  guint32 width = 0, height = 0;
+  guint32          width = 0, height = 0;
 
   /* An old plot is replaced whole. */
   g_file_set_contents (png, "old", -1, &error);
@@ -282,9 +283,9 @@ test_overlay (void)
   g_autofree char *svg = g_build_filename (out, "loss.svg", NULL);
   g_autofree char *png = g_build_filename (out, "loss.png", NULL);
   g_autofree char *a_svg = g_build_filename (a, "loss.svg", NULL);
-  const char *dirs[] = { a, b, c };
-  guint32 width = 0, height = 0;
-  SvgInfo info;
+  const char      *dirs[] = { a, b, c };
+  guint32          width = 0, height = 0;
+  SvgInfo          info;
 
   CU_ASSERT_TRUE (nnrun_plot_run_dirs (dirs, 3, out, &error));
   NN_ASSERT_NO_ERROR (error);
@@ -314,8 +315,8 @@ test_loss_only (void)
                                    "epoch,loss,val_loss,learning_rate,seconds\n"
                                    "1,0.25,0.5,0.1,0.01\n");
   g_autofree char *svg = g_build_filename (run, "loss.svg", NULL);
-  const char *dirs[] = { run };
-  SvgInfo info;
+  const char      *dirs[] = { run };
+  SvgInfo          info;
 
   CU_ASSERT_TRUE (nnrun_plot_run_dirs (dirs, 1, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
@@ -338,7 +339,7 @@ assert_history_error (const char *history,
   g_autofree char *run = make_run (work, "bad", history);
   g_autofree char *path = g_build_filename (run, "history.csv", NULL);
   g_autofree char *want = g_strconcat (path, expected, NULL);
-  const char *dirs[] = { run };
+  const char      *dirs[] = { run };
 
   CU_ASSERT_FALSE (nnrun_plot_run_dirs (dirs, 1, NULL, &error));
   CU_ASSERT_PTR_NOT_NULL_FATAL (error);
@@ -372,10 +373,10 @@ test_command_errors (void)
   g_autofree char *run = make_run (work, "run-a", history_text);
   g_autofree char *file = g_build_filename (work, "a-file", NULL);
   g_autofree char *under_file = g_build_filename (file, "out", NULL);
-  const char *missing[] = { "plot", empty, NULL };
-  const char *no_out[] = { "plot", run, run, NULL };
-  const char *no_dir[] = { "plot", NULL };
-  const char *unwritable[] = { "plot", run, "--out", under_file, NULL };
+  const char      *missing[] = { "plot", empty, NULL };
+  const char      *no_out[] = { "plot", run, run, NULL };
+  const char      *no_dir[] = { "plot", NULL };
+  const char      *unwritable[] = { "plot", run, "--out", under_file, NULL };
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
 
@@ -407,7 +408,7 @@ test_command_is_quiet (void)
   g_autofree char *work = nn_test_new_dir ();
   g_autofree char *run = make_run (work, "run-a", history_text);
   g_autofree char *png = g_build_filename (run, "loss.png", NULL);
-  const char *args[] = { "plot", run, NULL };
+  const char      *args[] = { "plot", run, NULL };
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autofree char *expected = NULL;
@@ -429,7 +430,8 @@ history_with_metric (const char *metric)
 {
   return g_strdup_printf ("epoch,loss,val_loss,%s,val_%s,learning_rate,seconds\n"
                           "1,0.9,1.0,0.50,0.45,0.1,0.01\n"
-                          "2,0.7,0.8,0.60,0.55,0.1,0.02\n", metric, metric);
+                          "2,0.7,0.8,0.60,0.55,0.1,0.02\n",
+                          metric, metric);
 }
 
 /* nnrun plot @args draws both files, and the SVG, well-formed, shows each
@@ -443,9 +445,9 @@ check_plot_command (const char * const *args,
   g_autofree char *png = g_build_filename (dir, "loss.png", NULL);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  guint32 width = 0, height = 0;
-  int status = nn_test_nnrun_argv (&out, &err, args);
-  SvgInfo info;
+  guint32          width = 0, height = 0;
+  int              status = nn_test_nnrun_argv (&out, &err, args);
+  SvgInfo          info;
 
   NN_ASSERT_STATUS (status, 0, err);
   CU_ASSERT_TRUE (read_png_size (png, &width, &height));
@@ -466,13 +468,14 @@ test_odd_metric_names (void)
   g_autofree char *m29 = g_strnfill (29, 'm');
   g_autofree char *cut_m = g_strconcat (m29, "…", NULL);
   g_autoptr(GString) cut_e = g_string_new (NULL);
-  struct {
+  struct
+  {
     const char *metric;
     const char *shown;
   } cases[] = {
     { m3000, cut_m },
     { m1m, cut_m },
-    { NULL, NULL },            /* 1500 × é: cut between characters, not bytes */
+    { NULL, NULL }, /* 1500 × é: cut between characters, not bytes */
     { "#", "#" },
     { "#u", "#u" },
     { "##", "##" },
@@ -480,7 +483,7 @@ test_odd_metric_names (void)
     { "%s%n%x", "%s%n%x" },
     { "a<b&c>\"", "a<b&c>\"" },
     { "tab\there", "tab\xef\xbf\xbdhere" },
-    { "", "loss" },            /* no name: no metric panel */
+    { "", "loss" }, /* no name: no metric panel */
   };
 
   for (guint i = 0; i < 1500; i++)
@@ -496,8 +499,8 @@ test_odd_metric_names (void)
       g_autofree char *name = g_strdup_printf ("run%u", i);
       g_autofree char *history = history_with_metric (cases[i].metric);
       g_autofree char *run = make_run (work, name, history);
-      const char *args[] = { "plot", run, NULL };
-      const char *labels[] = { "epoch", name, cases[i].shown, "validation", NULL };
+      const char      *args[] = { "plot", run, NULL };
+      const char      *labels[] = { "epoch", name, cases[i].shown, "validation", NULL };
 
       check_plot_command (args, run, labels);
     }
@@ -513,19 +516,23 @@ test_odd_run_names (void)
   g_autofree char *cut = g_strconcat (hashes29, "…", NULL);
   g_autofree char *cut_training = g_strconcat (cut, " training", NULL);
   g_autofree char *out = g_build_filename (work, "all", NULL);
-  const char *names[] = { "#u%s", "bad\xff\xfename", "line\nbreak", hashes };
-  const char *shown[] = { "#u%s", "bad\xef\xbf\xbd\xef\xbf\xbdname",
-                          "line\xef\xbf\xbd" "break", cut };
-  const char *overlay[G_N_ELEMENTS (names) + 4] = { "plot" };
-  const char *legend[] = { "#u%s training", "bad\xef\xbf\xbd\xef\xbf\xbdname validation",
-                           "line\xef\xbf\xbd" "break training", cut_training, NULL };
+  const char      *names[] = { "#u%s", "bad\xff\xfename", "line\nbreak", hashes };
+  const char      *shown[] = { "#u%s", "bad\xef\xbf\xbd\xef\xbf\xbdname",
+                               "line\xef\xbf\xbd"
+                                    "break",
+                               cut };
+  const char      *overlay[G_N_ELEMENTS (names) + 4] = { "plot" };
+  const char      *legend[] = { "#u%s training", "bad\xef\xbf\xbd\xef\xbf\xbdname validation",
+                                "line\xef\xbf\xbd"
+                                     "break training",
+                                cut_training, NULL };
   g_autofree char *history = history_with_metric ("accuracy");
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
       g_autofree char *run = make_run (work, names[i], history);
-      const char *args[] = { "plot", run, NULL };
-      const char *labels[] = { shown[i], "accuracy", NULL };
+      const char      *args[] = { "plot", run, NULL };
+      const char      *labels[] = { shown[i], "accuracy", NULL };
 
       check_plot_command (args, run, labels);
       overlay[i + 1] = g_steal_pointer (&run);

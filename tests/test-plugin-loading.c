@@ -71,7 +71,8 @@ test_record_of_builtin (void)
   NN_CHECK (nn_plugins_inspect_file (relu, &names, &error), "%s: %s", relu,
             error ? error->message : "");
   NN_CHECK (names != NULL && g_strv_length (names) == 1 &&
-            g_str_equal (names[0], "activation:relu"), "relu records %s",
+              g_str_equal (names[0], "activation:relu"),
+            "relu records %s",
             names ? names[0] : "no names");
   g_clear_error (&error);
   /* A plugin built with NN_PLUGIN_DEFINE (register_types) alone. */
@@ -85,7 +86,8 @@ test_record_of_builtin (void)
 static void
 test_record_refusals (void)
 {
-  static const struct {
+  static const struct
+  {
     const char *variable;
     const char *file;
     int         code;
@@ -117,7 +119,7 @@ test_record_refusals (void)
       NN_CHECK (!ok, "%s was accepted", cases[i].file);
       NN_ASSERT_ERROR (error, NN_PLUGIN_ERROR, cases[i].code);
       NN_CHECK (error != NULL && contains (error->message, path) &&
-                contains (error->message, cases[i].reason),
+                  contains (error->message, cases[i].reason),
                 "%s: '%s' lacks the path or '%s'", cases[i].file, error ? error->message : "",
                 cases[i].reason);
     }
@@ -128,43 +130,50 @@ test_record_refusals (void)
 /* A small ELF shared object, written field by field: a .dynsym with
  * nn_plugin_info, nn_plugin_names and g_io_module_load, its .dynstr, a
  * .rodata with the two records, a .bss and a .text. */
-typedef struct {
-  gboolean     is64;
-  gboolean     big;
-  guint16      type;
-  guint16      machine;
-  guint32      abi;
-  guint32      real_size;
-  gboolean     info_in_bss;
-  gboolean     info_undefined;
-  guint64      info_size;
-  gboolean     with_load;
-  const char  *names;        /* entries of NN_PLUGIN_NAME_SIZE bytes, or NULL */
-  gsize        names_size;
-  guint64      shoff;        /* 0: where it belongs */
-  guint64      shnum;        /* 0: the real count */
-  guint64      dynsym_offset;  /* 0: where it belongs */
+typedef struct
+{
+  gboolean    is64;
+  gboolean    big;
+  guint16     type;
+  guint16     machine;
+  guint32     abi;
+  guint32     real_size;
+  gboolean    info_in_bss;
+  gboolean    info_undefined;
+  guint64     info_size;
+  gboolean    with_load;
+  const char *names; /* entries of NN_PLUGIN_NAME_SIZE bytes, or NULL */
+  gsize       names_size;
+  guint64     shoff;         /* 0: where it belongs */
+  guint64     shnum;         /* 0: the real count */
+  guint64     dynsym_offset; /* 0: where it belongs */
 } ElfSpec;
 
 enum {
-  RODATA = 0x100, NAMES = 0x140, DYNSTR = 0x400, DYNSYM = 0x500, SHDRS = 0x600,
-  BSS_ADDR = 0x2000, TEXT = 0x80, N_SECTIONS = 6, FILE_SIZE = SHDRS + N_SECTIONS * 64,
+  RODATA = 0x100,
+  NAMES = 0x140,
+  DYNSTR = 0x400,
+  DYNSYM = 0x500,
+  SHDRS = 0x600,
+  BSS_ADDR = 0x2000,
+  TEXT = 0x80,
+  N_SECTIONS = 6,
+  FILE_SIZE = SHDRS + N_SECTIONS * 64,
 };
 
 static void
-put (guint8   *buf,
-     gboolean  big,
-     gsize     offset,
-     guint64   v,
-     guint     width)
+put (guint8  *buf,
+     gboolean big,
+     gsize    offset,
+     guint64  v,
+     guint    width)
 {
   for (guint i = 0; i < width; i++)
     buf[offset + (big ? width - 1 - i : i)] = (guint8) (v >> (8 * i));
 }
 
-#define PUT(buf, spec, base, type32, type64, field, v)                                  \
-  put ((buf), (spec)->big, (base) + ((spec)->is64 ? offsetof (type64, field)           \
-                                                   : offsetof (type32, field)),         \
+#define PUT(buf, spec, base, type32, type64, field, v) \
+  put ((buf), (spec)->big, (base) + ((spec)->is64 ? offsetof (type64, field) : offsetof (type32, field)), \
        (v), (spec)->is64 ? sizeof (((type64 *) 0)->field) : sizeof (((type32 *) 0)->field))
 
 static void
@@ -211,10 +220,10 @@ static GBytes *
 build_elf (const ElfSpec *spec)
 {
   static const char strings[] = "\0nn_plugin_info\0nn_plugin_names\0g_io_module_load";
-  guint8 *buf = g_malloc0 (FILE_SIZE);
-  const guint8 object = ELF64_ST_INFO (STB_GLOBAL, STT_OBJECT);
-  const guint8 func = ELF64_ST_INFO (STB_GLOBAL, STT_FUNC);
-  gsize sym_size = spec->is64 ? sizeof (Elf64_Sym) : sizeof (Elf32_Sym);
+  guint8           *buf = g_malloc0 (FILE_SIZE);
+  const guint8      object = ELF64_ST_INFO (STB_GLOBAL, STT_OBJECT);
+  const guint8      func = ELF64_ST_INFO (STB_GLOBAL, STT_FUNC);
+  gsize             sym_size = spec->is64 ? sizeof (Elf64_Sym) : sizeof (Elf32_Sym);
 
   memcpy (buf, ELFMAG, SELFMAG);
   buf[EI_CLASS] = spec->is64 ? ELFCLASS64 : ELFCLASS32;
@@ -236,7 +245,8 @@ build_elf (const ElfSpec *spec)
   memcpy (buf + DYNSTR, strings, sizeof strings);
 
   put_symbol (buf, spec, 1, 1, object,
-              spec->info_undefined ? SHN_UNDEF : spec->info_in_bss ? 4 : 3,
+              spec->info_undefined ? SHN_UNDEF : spec->info_in_bss ? 4
+                                                                   : 3,
               spec->info_in_bss ? BSS_ADDR : RODATA, spec->info_size ? spec->info_size : 16);
   put_symbol (buf, spec, 2, spec->names ? 16 : 0, object, 3, NAMES, spec->names_size);
   put_symbol (buf, spec, 3, spec->with_load ? 32 : 0, func, 5, TEXT, 4);
@@ -256,7 +266,7 @@ native_machine (void)
 {
   g_autofree char *relu = fixture ("NN_TEST_BUILTIN_PLUGINS", "libnnact-relu.so");
   g_autofree char *contents = NULL;
-  gsize length = 0;
+  gsize            length = 0;
 
   if (!g_file_get_contents (relu, &contents, &length, NULL) || length < 20)
     return 0;
@@ -281,9 +291,9 @@ native_spec (void)
 
 /* Inspects @spec written to a file: TRUE, or FALSE with @error. */
 static gboolean
-inspect_spec (const ElfSpec  *spec,
-              GStrv          *names,
-              GError        **error)
+inspect_spec (const ElfSpec *spec,
+              GStrv         *names,
+              GError       **error)
 {
   g_autoptr(GBytes) bytes = build_elf (spec);
   g_autofree char *dir = nn_test_new_dir ();
@@ -323,15 +333,16 @@ test_record_crafted (void)
   NN_CHECK (inspect_spec (&spec, &read, &error), "the crafted plugin is refused: %s",
             error ? error->message : "");
   NN_CHECK (read != NULL && g_strv_length (read) == 2 &&
-            g_str_equal (read[0], "activation:crafted") &&
-            g_str_equal (read[1], "optimizer:crafted_two"), "names read wrong");
+              g_str_equal (read[0], "activation:crafted") &&
+              g_str_equal (read[1], "optimizer:crafted_two"),
+            "names read wrong");
 
   /* The other class and byte order are read through, then refused as
    * another machine's; a broken names record shows they were read. */
   for (int variant = 0; variant < 3; variant++)
     {
       ElfSpec other = spec;
-      char bad[NN_PLUGIN_NAME_SIZE] = "widget:x";
+      char    bad[NN_PLUGIN_NAME_SIZE] = "widget:x";
 
       other.is64 = variant != 1 ? !spec.is64 : spec.is64;
       other.big = variant != 0 ? !spec.big : spec.big;
@@ -383,7 +394,7 @@ test_record_crafted (void)
   }
   {
     ElfSpec s = spec;
-    char unterminated[NN_PLUGIN_NAME_SIZE];
+    char    unterminated[NN_PLUGIN_NAME_SIZE];
     memset (unterminated, 'a', sizeof unterminated);
     s.names = unterminated;
     s.names_size = sizeof unterminated;
@@ -406,7 +417,8 @@ test_record_crafted (void)
     s.names_size = sizeof padded;
     g_clear_error (&error);
     NN_CHECK (inspect_spec (&s, &padded_names, &error) && padded_names != NULL &&
-              g_strv_length (padded_names) == 2, "a names record with a red zone: %s",
+                g_strv_length (padded_names) == 2,
+              "a names record with a red zone: %s",
               error ? error->message : "wrong names");
   }
   {
@@ -434,8 +446,8 @@ test_record_truncated (void)
   g_autofree char *relu = fixture ("NN_TEST_BUILTIN_PLUGINS", "libnnact-relu.so");
   g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *contents = NULL;
-  gsize length = 0;
-  guint n_refused = 0, n_tried = 0;
+  gsize            length = 0;
+  guint            n_refused = 0, n_tried = 0;
 
   CU_ASSERT_FATAL (g_file_get_contents (relu, &contents, &length, NULL));
   for (gsize cut = 0; cut < length; cut += cut < 512 ? 1 : 37)
@@ -498,17 +510,17 @@ test_record_corrupted (void)
 static void
 test_abi_constructor_never_runs (void)
 {
-  const char *hostile = g_getenv ("NN_TEST_PLUGIN_HOSTILE");
+  const char      *hostile = g_getenv ("NN_TEST_PLUGIN_HOSTILE");
   g_autofree char *plugin = fixture ("NN_TEST_PLUGIN_HOSTILE", "libfixture-abi-constructor.so");
   g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *log = g_build_filename (dir, "constructors.log", NULL);
   g_autofree char *config = nn_test_source_file ("configs/lesson.yaml");
   g_auto(GStrv) envp = g_environ_setenv (env_with_path (hostile), "NN_TEST_CONSTRUCTOR_LOG",
-                                         log, TRUE);
+                                          log, TRUE);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autofree char *err2 = NULL;
-  int status;
+  int              status;
 
   status = nn_test_spawn (envp, &out, NULL, g_getenv ("NNRUN"), "plugins", NULL);
   NN_CHECK (contains (out, plugin) && contains (out, "plugin ABI version 99"),
@@ -537,10 +549,11 @@ test_check_plugin_reports_crash_and_exit (void)
                                                     crash, SIGSEGV);
 #endif
   g_autofree char *exit_message = g_strdup_printf ("%s: plugin exited with status 0 while "
-                                                   "loading", exits);
+                                                   "loading",
+                                                   exits);
   g_autofree char *err = NULL;
   g_autofree char *err2 = NULL;
-  int status;
+  int              status;
 
   status = nn_test_nnrun (NULL, &err, "check-plugin", crash, NULL);
   NN_CHECK (status == 2 && contains (err, crash_message),
@@ -558,8 +571,8 @@ test_listing_survives_hostile (void)
   g_auto(GStrv) envp = env_with_path (g_getenv ("NN_TEST_PLUGIN_HOSTILE"));
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "plugins", NULL);
-  const char *failed = out ? strstr (out, "Plugin files that could not be loaded:") : NULL;
+  int              status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "plugins", NULL);
+  const char      *failed = out ? strstr (out, "Plugin files that could not be loaded:") : NULL;
 
   NN_CHECK (status == 0, "nnrun plugins: status %d, stderr:\n%s", status, err);
   NN_CHECK (contains (failed, crash) && contains (failed, "plugin crashed while loading"),
@@ -582,7 +595,8 @@ write_experiment (const char *dir,
                                            "    - {units: 3, activation: softmax}\n"
                                            "optimizer: {name: sgd, learning_rate: 0.1}\n"
                                            "train: {epochs: 3}\n"
-                                           "output: {dir: %s/run}\n", activation, dir);
+                                           "output: {dir: %s/run}\n",
+                                           activation, dir);
 
   return nn_test_write_file (dir, "experiment.yaml", yaml);
 }
@@ -597,8 +611,8 @@ test_train_names_crashing_plugin (void)
   g_autofree char *message = g_strdup_printf ("%s: plugin crashed while loading", crash);
   g_auto(GStrv) envp = env_with_path (g_getenv ("NN_TEST_PLUGIN_HOSTILE"));
   g_autofree char *err = NULL;
-  int status = nn_test_spawn (envp, NULL, &err, g_getenv ("NNRUN"), "train", experiment,
-                              "--quiet", NULL);
+  int              status = nn_test_spawn (envp, NULL, &err, g_getenv ("NNRUN"), "train", experiment,
+                                           "--quiet", NULL);
 
   NN_CHECK (status != 0, "train with a crashing plugin succeeded");
   NN_CHECK (contains (err, message), "stderr does not name the plugin:\n%s", err);
@@ -615,8 +629,8 @@ test_train_names_exiting_plugin (void)
   g_autofree char *message = g_strdup_printf ("%s: plugin called exit() while loading", exits);
   g_auto(GStrv) envp = env_with_path (g_getenv ("NN_TEST_PLUGIN_HOSTILE"));
   g_autofree char *err = NULL;
-  int status = nn_test_spawn (envp, NULL, &err, g_getenv ("NNRUN"), "train", experiment,
-                              "--quiet", NULL);
+  int              status = nn_test_spawn (envp, NULL, &err, g_getenv ("NNRUN"), "train", experiment,
+                                           "--quiet", NULL);
 
   NN_CHECK (status == 2, "status %d, stderr:\n%s", status, err);
   NN_CHECK (contains (err, message), "stderr does not name the plugin:\n%s", err);
@@ -636,7 +650,7 @@ test_builtins_only_load_nothing_else (void)
   g_autofree char *err = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err2 = NULL;
-  int status;
+  int              status;
 
   status = nn_test_spawn (envp, NULL, &err, g_getenv ("NNRUN"), "train", experiment, "--quiet",
                           NULL);
@@ -644,7 +658,8 @@ test_builtins_only_load_nothing_else (void)
   status = nn_test_spawn (envp, &out, &err2, g_getenv ("NNRUN"), "predict", run, input, NULL);
   NN_CHECK (status == 0, "predict: status %d, stderr:\n%s", status, err2);
   NN_CHECK (contains (out, "setosa") || contains (out, "versicolor") ||
-            contains (out, "virginica"), "no prediction:\n%s", out);
+              contains (out, "virginica"),
+            "no prediction:\n%s", out);
 }
 
 /* Rough edges */
@@ -667,8 +682,8 @@ test_second_copy (void)
   g_auto(GStrv) envp = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  gsize square_length = 0, relu_length = 0;
-  int status;
+  gsize            square_length = 0, relu_length = 0;
+  int              status;
 
   CU_ASSERT_FATAL (g_file_get_contents (square, &square_bytes, &square_length, NULL));
   CU_ASSERT_FATAL (g_file_get_contents (relu, &relu_bytes, &relu_length, NULL));
@@ -680,9 +695,11 @@ test_second_copy (void)
   status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "plugins", NULL);
 
   type_message = g_strdup_printf ("%s: type NnFixtureSquareActivation is already registered "
-                                  "by %s", square, square_copy);
+                                  "by %s",
+                                  square, square_copy);
   name_message = g_strdup_printf ("%s: name already taken: activation 'relu' (already "
-                                  "provided by %s)", relu, relu_copy);
+                                  "provided by %s)",
+                                  relu, relu_copy);
   NN_CHECK (status == 0, "status %d, stderr:\n%s", status, err);
   NN_CHECK (!contains (err, "GLib"), "GLib warnings:\n%s", err);
   NN_CHECK (contains (out, type_message), "no '%s' in:\n%s", type_message, out);
@@ -696,7 +713,7 @@ test_transposition_suggested (void)
   g_autofree char *experiment = write_experiment (dir, "rleu");
   g_autofree char *err = NULL;
   g_autofree char *err2 = NULL;
-  int status;
+  int              status;
 
   status = nn_test_nnrun (NULL, &err, "plugins", "rleu", NULL);
   NN_CHECK (status == 2 && contains (err, "did you mean 'relu'?"),
@@ -721,7 +738,7 @@ test_predict_refuses_shadowing_plugin (void)
   g_auto(GStrv) envp = env_with_path (g_getenv ("NN_TEST_PLUGIN_SHADOW"));
   g_autofree char *err = NULL;
   g_autofree char *err2 = NULL;
-  int status;
+  int              status;
 
   status = nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", NULL);
   NN_CHECK (status == 0, "train: status %d, stderr:\n%s", status, err);
@@ -729,7 +746,7 @@ test_predict_refuses_shadowing_plugin (void)
   NN_CHECK (status == 2, "predict with another sigmoid first: status %d, stderr:\n%s", status,
             err2);
   NN_CHECK (contains (err2, "NnFixtureDuplicateSigmoidActivation") &&
-            contains (err2, "NnSigmoidActivation") && contains (err2, shadow),
+              contains (err2, "NnSigmoidActivation") && contains (err2, shadow),
             "the error does not name both classes and the file:\n%s", err2);
 }
 
@@ -747,7 +764,7 @@ test_suspect_folders_warned (void)
   g_autofree char *err = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err2 = NULL;
-  int status;
+  int              status;
 
   CU_ASSERT_FATAL (g_chmod (open_dir, 01777) == 0);
   status = nn_test_spawn (envp, NULL, &err, g_getenv ("NNRUN"), "train", experiment, "--quiet",

@@ -52,7 +52,7 @@ check_type (const char *extension_point,
             const char *name)
 {
   g_autoptr(GError) error = NULL;
-  GType type = nn_plugins_lookup (extension_point, name, &error);
+  GType      type = nn_plugins_lookup (extension_point, name, &error);
   GPtrArray *results;
 
   NN_ASSERT_NO_ERROR (error);
@@ -69,8 +69,8 @@ check_file (const char *path)
 {
   g_autoptr(GError) error = NULL;
   g_autofree GType *types = NULL;
-  guint n_types = 0;
-  GPtrArray *results;
+  guint             n_types = 0;
+  GPtrArray        *results;
 
   nn_plugins_load_file (path, &error);
   NN_ASSERT_NO_ERROR (error);
@@ -138,7 +138,8 @@ test_builtin_losses_pass (void)
 static void
 test_settings (void)
 {
-  static const struct {
+  static const struct
+  {
     const char *point;
     const char *name;
     const char *settings[4];
@@ -167,7 +168,8 @@ test_settings (void)
 static void
 test_loss_domains (void)
 {
-  static const struct {
+  static const struct
+  {
     const char *name;
     const char *domain;
   } expected[] = {
@@ -181,7 +183,7 @@ test_loss_domains (void)
   for (gsize i = 0; i < G_N_ELEMENTS (expected); i++)
     {
       g_autoptr(GPtrArray) results = check_type (NN_LOSS_EXTENSION_POINT_NAME,
-                                                 expected[i].name);
+                                                  expected[i].name);
 
       NN_CHECK (g_strcmp0 (result_at (results, 0)->domain, expected[i].domain) == 0,
                 "'%s' checked on %s, expected %s", expected[i].name,
@@ -293,7 +295,7 @@ test_wrong_negative_fails (void)
 
   NN_CHECK (!r->passed, "a derivative wrong for z < 0 passes");
   NN_CHECK (contains (r->failure, "(all where z ≤ 0)") ||
-            contains (r->failure, "(all where z < 0)"),
+              contains (r->failure, "(all where z < 0)"),
             "the failure does not say the negative side: %s", r->failure);
 }
 
@@ -340,11 +342,11 @@ test_example_passes (void)
 static void
 test_types_for_file (void)
 {
-  g_autofree char *relu = fixture ("NN_TEST_BUILTIN_PLUGINS", "libnnact-relu.so");
-  g_autofree char *missing = fixture ("NN_TEST_BUILTIN_PLUGINS", "no-such-plugin.so");
+  g_autofree char  *relu = fixture ("NN_TEST_BUILTIN_PLUGINS", "libnnact-relu.so");
+  g_autofree char  *missing = fixture ("NN_TEST_BUILTIN_PLUGINS", "no-such-plugin.so");
   g_autofree GType *types = NULL;
   g_autofree GType *none = NULL;
-  guint n = 0, n_none = 1;
+  guint             n = 0, n_none = 1;
 
   types = nn_plugins_get_types_for_file (relu, &n);
   NN_CHECK (n == 1 && types[0] == nn_plugins_lookup (NN_ACTIVATION_EXTENSION_POINT_NAME, "relu",
@@ -363,8 +365,8 @@ test_listing (void)
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autofree char *sigmoid_file = fixture ("NN_TEST_BUILTIN_PLUGINS", "libnnact-sigmoid.so");
-  int status = NNRUN (&out, &err, "plugins");
-  const char *activations, *losses, *optimizers;
+  int              status = NNRUN (&out, &err, "plugins");
+  const char      *activations, *losses, *optimizers;
 
   NN_CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s", status, err);
   activations = strstr (out, "Activations:\n");
@@ -389,7 +391,7 @@ test_listing (void)
 static void
 test_listing_failures (void)
 {
-  const char *bad = g_getenv ("NN_TEST_PLUGIN_FIXTURES");
+  const char      *bad = g_getenv ("NN_TEST_PLUGIN_FIXTURES");
   g_autofree char *path = g_strjoin (G_SEARCHPATH_SEPARATOR_S, g_getenv ("NN_PLUGIN_PATH"),
                                      bad, NULL);
   g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "NN_PLUGIN_PATH", path, TRUE);
@@ -397,8 +399,8 @@ test_listing_failures (void)
   g_autofree char *scalar = fixture ("NN_TEST_PLUGIN_FIXTURES", "libfixture-wrong-scalar.so");
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "plugins", NULL);
-  const char *section = out ? strstr (out, "Plugin files that could not be loaded:") : NULL;
+  int              status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "plugins", NULL);
+  const char      *section = out ? strstr (out, "Plugin files that could not be loaded:") : NULL;
 
   NN_CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s", status, err);
   NN_CHECK (section != NULL, "no section of failed files:\n%s", out);
@@ -415,7 +417,7 @@ test_describe (void)
 {
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = NNRUN (&out, &err, "plugins", "leaky_relu");
+  int              status = NNRUN (&out, &err, "plugins", "leaky_relu");
 
   NN_CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s", status, err);
   NN_CHECK (contains (out, "leaky_relu (activation)"), "no heading:\n%s", out);
@@ -438,8 +440,8 @@ test_describe_unversioned (void)
   g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "NN_PLUGIN_PATH", path, TRUE);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "plugins",
-                              "fixture_square", NULL);
+  int              status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "plugins",
+                                           "fixture_square", NULL);
 
   NN_CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s", status, err);
   NN_CHECK (contains (out, "version: (none recorded)\n"), "no version line:\n%s", out);
@@ -451,13 +453,14 @@ test_describe_loss_and_optimizer (void)
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autofree char *out2 = NULL;
-  int status = NNRUN (&out, &err, "plugins", "huber");
-  int status2 = NNRUN (&out2, NULL, "plugins", "sgd");
+  int              status = NNRUN (&out, &err, "plugins", "huber");
+  int              status2 = NNRUN (&out2, NULL, "plugins", "sgd");
 
   NN_CHECK (status == EXIT_OK && contains (out, "loss: {name: huber, delta: 1}"),
             "huber (status %d):\n%s", status, out);
   NN_CHECK (status2 == EXIT_OK && contains (out2, "learning_rate") &&
-            contains (out2, "optimizer:"), "sgd (status %d):\n%s", status2, out2);
+              contains (out2, "optimizer:"),
+            "sgd (status %d):\n%s", status2, out2);
 }
 
 static void
@@ -465,7 +468,7 @@ test_describe_unknown (void)
 {
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = NNRUN (&out, &err, "plugins", "sigmod");
+  int              status = NNRUN (&out, &err, "plugins", "sigmod");
 
   NN_CHECK (status == EXIT_BAD_INPUT, "exit status %d", status);
   NN_CHECK (contains (err, "did you mean 'sigmoid'?"), "no suggestion:\n%s", err);
@@ -478,7 +481,7 @@ test_check_name (void)
 {
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = NNRUN (&out, &err, "check-plugin", "softplus");
+  int              status = NNRUN (&out, &err, "check-plugin", "softplus");
 
   NN_CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s\n%s", status, err, out);
   NN_CHECK (contains (out, "max abs err") && contains (out, "max rel err"),
@@ -492,7 +495,8 @@ test_check_name (void)
 static void
 test_check_bad_files (void)
 {
-  static const struct {
+  static const struct
+  {
     const char *file;
     const char *failed;
   } bad[] = {
@@ -510,7 +514,7 @@ test_check_bad_files (void)
       g_autofree char *path = fixture ("NN_TEST_CHECK_FIXTURES", bad[i].file);
       g_autofree char *out = NULL;
       g_autofree char *err = NULL;
-      int status = NNRUN (&out, &err, "check-plugin", path);
+      int              status = NNRUN (&out, &err, "check-plugin", path);
 
       NN_CHECK (status == EXIT_FAILED, "%s: exit status %d; stderr:\n%s", bad[i].file, status,
                 err);
@@ -528,8 +532,8 @@ test_check_bare_file_name (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  const char *argv[] = { g_getenv ("NNRUN"), "check-plugin", "swish.so", NULL };
-  int wait_status = 0;
+  const char      *argv[] = { g_getenv ("NNRUN"), "check-plugin", "swish.so", NULL };
+  int              wait_status = 0;
 
   g_spawn_sync (g_getenv ("NN_TEST_EXAMPLE_PLUGIN"), (char **) argv, NULL, G_SPAWN_DEFAULT,
                 NULL, NULL, &out, &err, &wait_status, &error);
@@ -544,10 +548,10 @@ test_check_file_alone (void)
 {
   g_autofree char *path = fixture ("NN_TEST_EXAMPLE_PLUGIN", "swish.so");
   g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "NN_PLUGIN_PATH",
-                                         g_getenv ("NN_TEST_PLUGIN_FIXTURES"), TRUE);
+                                          g_getenv ("NN_TEST_PLUGIN_FIXTURES"), TRUE);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "check-plugin", path, NULL);
+  int              status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "check-plugin", path, NULL);
 
   NN_CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s\n%s", status, err, out);
   NN_CHECK (contains (out, "swish") && contains (out, "beta=2"), "table:\n%s", out);
@@ -564,7 +568,7 @@ test_check_usage_errors (void)
   g_autofree char *err3 = NULL;
   g_autofree char *err4 = NULL;
   g_autofree char *err5 = NULL;
-  int status;
+  int              status;
 
   status = NNRUN (NULL, &err1, "check-plugin", abi);
   NN_CHECK (status == EXIT_BAD_INPUT && contains (err1, "plugin ABI version"),
@@ -592,7 +596,7 @@ build_plugin (const char *source,
 {
   g_autofree char *command = NULL;
   g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "PKG_CONFIG_PATH",
-                                         g_getenv ("NN_TEST_PKG_CONFIG_PATH"), TRUE);
+                                          g_getenv ("NN_TEST_PKG_CONFIG_PATH"), TRUE);
   g_autofree char *q_cc = g_shell_quote (g_getenv ("NN_TEST_CC"));
   g_autofree char *q_source = g_shell_quote (source);
   g_autofree char *q_library = g_shell_quote (library);
@@ -622,13 +626,13 @@ check_new_plugin (const char *kind,
   g_autofree char *check_out = NULL;
   g_autofree char *check_err = NULL;
   g_autofree char *meson = NULL;
-  int status;
+  int              status;
 
   status = NNRUN (&out, &err, "new-plugin", kind, name, dir);
   NN_CHECK (status == EXIT_OK, "new-plugin %s: exit status %d; stderr:\n%s", kind, status, err);
   NN_CHECK (g_file_test (source, G_FILE_TEST_IS_REGULAR), "no %s", source);
   NN_CHECK (g_file_get_contents (build, &meson, NULL, NULL) &&
-            contains (meson, "get_variable(pkgconfig: 'plugindir')"),
+              contains (meson, "get_variable(pkgconfig: 'plugindir')"),
             "no meson.build installing into the plugin folder: %s", build);
   NN_CHECK (contains (out, "pkg-config --cflags --libs nncore"), "no build command:\n%s", out);
 
@@ -666,7 +670,7 @@ test_new_plugin_refusals (void)
   g_autofree char *err = NULL;
   g_autofree char *err2 = NULL;
   g_autofree char *err3 = NULL;
-  int status;
+  int              status;
 
   status = NNRUN (&out, NULL, "new-plugin", "activation", "twice", dir);
   NN_CHECK (status == EXIT_OK, "first new-plugin: status %d", status);
@@ -698,7 +702,7 @@ check_aligned (const char *name)
   g_autofree char *head = g_strdup_printf ("%s_loss_gradient (", name);
   g_autofree char *want = g_strdup_printf ("\n%sNnLoss         *loss,\n%*sconst NnMatrix *pred,\n",
                                            head, (int) strlen (head), "");
-  int status = NNRUN (NULL, NULL, "new-plugin", "loss", name, dir);
+  int              status = NNRUN (NULL, NULL, "new-plugin", "loss", name, dir);
 
   NN_CHECK (status == EXIT_OK && g_file_get_contents (source, &code, NULL, NULL),
             "new-plugin loss %s: status %d", name, status);
@@ -724,7 +728,7 @@ write_experiment (const char *dir,
                   const char *activation)
 {
   g_autofree char *yaml = NULL;
-  char *path = g_build_filename (dir, "experiment.yaml", NULL);
+  char            *path = g_build_filename (dir, "experiment.yaml", NULL);
 
   yaml = g_strdup_printf ("seed: 1\n"
                           "%s"
@@ -754,7 +758,7 @@ test_new_plugin_beside_another (void)
   g_autofree char *meson = NULL;
   g_autofree char *err = NULL;
   g_autofree char *err2 = NULL;
-  int status;
+  int              status;
 
   status = NNRUN (NULL, &err, "new-plugin", "activation", "first_act", dir);
   NN_CHECK (status == EXIT_OK, "first: status %d, stderr:\n%s", status, err);
@@ -762,14 +766,14 @@ test_new_plugin_beside_another (void)
   status = NNRUN (NULL, &err2, "new-plugin", "loss", "second_loss", dir);
   NN_CHECK (status == EXIT_OK, "second: status %d, stderr:\n%s", status, err2);
   NN_CHECK (g_file_get_contents (build, &meson, NULL, NULL) && first_build != NULL &&
-            g_str_has_prefix (meson, first_build) &&
-            contains (meson, "shared_module('first_act', 'first_act.c'") &&
-            contains (meson, "shared_module('second_loss', 'second_loss.c'"),
+              g_str_has_prefix (meson, first_build) &&
+              contains (meson, "shared_module('first_act', 'first_act.c'") &&
+              contains (meson, "shared_module('second_loss', 'second_loss.c'"),
             "meson.build does not build both:\n%s", meson);
 
   for (gsize i = 0; i < 2; i++)
     {
-      const char *name = i == 0 ? "first_act" : "second_loss";
+      const char      *name = i == 0 ? "first_act" : "second_loss";
       g_autofree char *source_name = g_strconcat (name, ".c", NULL);
       g_autofree char *library_name = g_strconcat (name, ".so", NULL);
       g_autofree char *source = g_build_filename (dir, source_name, NULL);
@@ -802,7 +806,7 @@ test_new_optimizer (void)
   g_autofree char *check_err = NULL;
   g_autofree char *train_err = NULL;
   g_autofree char *yaml = NULL;
-  int status;
+  int              status;
 
   status = NNRUN (&out, &err, "new-plugin", "optimizer", "my_opt", dir);
   NN_CHECK (status == EXIT_OK, "new-plugin optimizer: status %d, stderr:\n%s", status, err);
@@ -816,7 +820,8 @@ test_new_optimizer (void)
   NN_CHECK (status == EXIT_OK, "the optimizer fails check-plugin (status %d):\n%s\n%s", status,
             check_out, check_err);
   NN_CHECK (contains (check_out, "my_opt  optimizer  default") &&
-            contains (check_out, "momentum=0.45"), "not every setting checked:\n%s", check_out);
+              contains (check_out, "momentum=0.45"),
+            "not every setting checked:\n%s", check_out);
 
   experiment = write_experiment (dir, plugins, "relu");
   g_file_get_contents (experiment, &yaml, NULL, NULL);
@@ -853,10 +858,11 @@ test_optimizer_without_state_fails (void)
   /* It saves no velocity, and so resumes with none. */
   g_string_assign (edited, code);
   NN_CHECK (g_string_replace (edited, "  nn_optimizer_state_add_buffers (state, \"velocity\", "
-                              "self->velocity);", "  (void) self;", 1) == 1 &&
-            g_string_replace (edited, "  return nn_optimizer_state_read_buffers (state, "
-                              "\"velocity\", self->velocity, error);",
-                              "  (void) self;\n  return TRUE;", 1) == 1,
+                                      "self->velocity);",
+                              "  (void) self;", 1) == 1 &&
+              g_string_replace (edited, "  return nn_optimizer_state_read_buffers (state, "
+                                        "\"velocity\", self->velocity, error);",
+                                "  (void) self;\n  return TRUE;", 1) == 1,
             "the template's state functions changed:\n%s", code);
   g_file_set_contents (source, edited->str, -1, NULL);
   status = build_plugin (source, library, &cc_err);
@@ -900,7 +906,7 @@ test_experiment_plugins_folder (void)
   g_autofree char *experiment = write_experiment (dir, plugins, "{name: swish, beta: 1.5}");
   g_autofree char *summary = g_build_filename (dir, "run", "summary.json", NULL);
   g_autofree char *err = NULL;
-  int status = NNRUN (NULL, &err, "train", experiment, "--quiet");
+  int              status = NNRUN (NULL, &err, "train", experiment, "--quiet");
 
   NN_CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s", status, err);
   NN_CHECK (g_file_test (summary, G_FILE_TEST_IS_REGULAR), "no %s", summary);
@@ -915,7 +921,7 @@ test_experiment_out_of_range (void)
   g_autofree char *experiment = write_experiment (dir, plugins, "{name: swish, beta: 500}");
   g_autofree char *where = g_strdup_printf ("%s:8:", experiment);
   g_autofree char *err = NULL;
-  int status = NNRUN (NULL, &err, "train", experiment);
+  int              status = NNRUN (NULL, &err, "train", experiment);
 
   NN_CHECK (status == EXIT_BAD_INPUT, "exit status %d", status);
   NN_CHECK (contains (err, where) && contains (err, "beta"), "no error at line 8:\n%s", err);
@@ -930,8 +936,8 @@ test_experiment_plugin_path (void)
   g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "NN_PLUGIN_PATH", path, TRUE);
   g_autofree char *experiment = write_experiment (dir, "", "{name: swish, beta: 0.5}");
   g_autofree char *err = NULL;
-  int status = nn_test_spawn (envp, NULL, &err, g_getenv ("NNRUN"), "train", experiment, "--quiet",
-                              NULL);
+  int              status = nn_test_spawn (envp, NULL, &err, g_getenv ("NNRUN"),
+                                           "train", experiment, "--quiet", NULL);
 
   NN_CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s", status, err);
 }
@@ -948,7 +954,7 @@ test_experiment_refused_plugin (void)
   g_autofree char *where = g_strdup_printf ("%s:8:", experiment);
   g_autofree char *scalar = fixture ("NN_TEST_PLUGIN_FIXTURES", "libfixture-wrong-scalar.so");
   g_autofree char *err = NULL;
-  int status = NNRUN (NULL, &err, "train", experiment);
+  int              status = NNRUN (NULL, &err, "train", experiment);
 
   NN_CHECK (status == EXIT_BAD_INPUT, "exit status %d; stderr:\n%s", status, err);
   NN_CHECK (contains (err, where) && contains (err, "unknown activation 'fixture_wrong_scalar'"),

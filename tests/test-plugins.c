@@ -11,27 +11,28 @@
 
 static const char * const builtin_activations[] = {
   "elu", "gelu", "leaky_relu", "linear", "relu", "sigmoid", "silu", "softmax",
-  "softplus", "tanh",
+  "softplus", "tanh"
 };
 
 static const char * const builtin_losses[] = {
   "binary_crossentropy", "categorical_crossentropy", "huber", "mean_absolute_error",
-  "mean_squared_error",
+  "mean_squared_error"
 };
 
-typedef struct {
-  const char *file;   /* in $NN_TEST_PLUGIN_FIXTURES */
-  int         code;   /* the NnPluginError it must be refused with */
+typedef struct
+{
+  const char *file; /* in $NN_TEST_PLUGIN_FIXTURES */
+  int         code; /* the NnPluginError it must be refused with */
 } BadFixture;
 
 static const BadFixture bad_fixtures[] = {
-  { "libfixture-duplicate.so",         NN_PLUGIN_ERROR_DUPLICATE },
-  { "libfixture-no-entry.so",          NN_PLUGIN_ERROR_INVALID },
-  { "libfixture-no-info.so",           NN_PLUGIN_ERROR_INVALID },
+  { "libfixture-duplicate.so", NN_PLUGIN_ERROR_DUPLICATE },
+  { "libfixture-no-entry.so", NN_PLUGIN_ERROR_INVALID },
+  { "libfixture-no-info.so", NN_PLUGIN_ERROR_INVALID },
   { "libfixture-registers-nothing.so", NN_PLUGIN_ERROR_INVALID },
-  { "libfixture-wrong-abi.so",         NN_PLUGIN_ERROR_ABI_MISMATCH },
-  { "libfixture-wrong-scalar.so",      NN_PLUGIN_ERROR_ABI_MISMATCH },
-  { "libgarbage.so",                   NN_PLUGIN_ERROR_INVALID },
+  { "libfixture-wrong-abi.so", NN_PLUGIN_ERROR_ABI_MISMATCH },
+  { "libfixture-wrong-scalar.so", NN_PLUGIN_ERROR_ABI_MISMATCH },
+  { "libgarbage.so", NN_PLUGIN_ERROR_INVALID },
 };
 
 /* Helpers */
@@ -125,7 +126,7 @@ check_builtins (const char         *extension_point,
   for (gsize i = 0; i < n_names; i++)
     {
       g_autoptr(GError) error = NULL;
-      GType type = nn_plugins_lookup (extension_point, names[i], &error);
+      GType       type = nn_plugins_lookup (extension_point, names[i], &error);
       const char *file = nn_plugins_get_file_for_type (type);
 
       NN_ASSERT_NO_ERROR (error);
@@ -142,7 +143,8 @@ check_builtins (const char         *extension_point,
 
   for (guint i = 0; listed[i] != NULL && listed[i + 1] != NULL; i++)
     NN_CHECK (strcmp (listed[i], listed[i + 1]) < 0, "nn_plugins_list (\"%s\") is not sorted: "
-              "'%s' before '%s'", extension_point, listed[i], listed[i + 1]);
+                                                     "'%s' before '%s'",
+              extension_point, listed[i], listed[i + 1]);
 }
 
 static void
@@ -187,8 +189,8 @@ test_unknown_name (void)
   NN_ASSERT_ERROR (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_NOT_FOUND);
   if (error != NULL)
     NN_CHECK (strstr (error->message, "no_such_activation") != NULL &&
-              strstr (error->message, "sigmoid") != NULL &&
-              strstr (error->message, "relu") != NULL,
+                strstr (error->message, "sigmoid") != NULL &&
+                strstr (error->message, "relu") != NULL,
               "message names neither the unknown nor the known names: %s", error->message);
   g_clear_error (&error);
 
@@ -201,7 +203,7 @@ test_unknown_name (void)
   NN_ASSERT_ERROR (loss_error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_NOT_FOUND);
   if (loss_error != NULL)
     NN_CHECK (strstr (loss_error->message, "huber") != NULL &&
-              strstr (loss_error->message, "sigmoid") == NULL,
+                strstr (loss_error->message, "sigmoid") == NULL,
               "message does not list exactly the losses: %s", loss_error->message);
 }
 
@@ -228,8 +230,8 @@ test_broken_folder (void)
   for (gsize i = 0; i < G_N_ELEMENTS (bad_fixtures); i++)
     {
       const BadFixture *fixture = &bad_fixtures[i];
-      g_autofree char *path = bad_fixture_path (fixture);
-      const GError *e = find_error (after, path);
+      g_autofree char  *path = bad_fixture_path (fixture);
+      const GError     *e = find_error (after, path);
 
       NN_CHECK (e != NULL, "no load error names %s", path);
       if (e == NULL)
@@ -250,11 +252,11 @@ test_broken_reasons (void)
   g_autofree char *abi = g_build_filename (dir, "libfixture-wrong-abi.so", NULL);
   g_autofree char *duplicate = g_build_filename (dir, "libfixture-duplicate.so", NULL);
   g_autofree char *abi_version = g_strdup_printf ("%u", NN_PLUGIN_ABI_VERSION + 1);
-  const GError *e;
+  const GError    *e;
 
   e = find_error (errors, scalar);
   NN_CHECK (e != NULL && strstr (e->message, "float") != NULL &&
-            strstr (e->message, "double") != NULL,
+              strstr (e->message, "double") != NULL,
             "the scalar mismatch does not name float and double: %s",
             e ? e->message : "(no error)");
 
@@ -280,12 +282,12 @@ test_broken_file_first_time (void)
   for (gsize i = 0; i < G_N_ELEMENTS (bad_fixtures); i++)
     {
       const BadFixture *fixture = &bad_fixtures[i];
-      g_autofree char *source = bad_fixture_path (fixture);
-      g_autofree char *copy_name = g_strconcat ("libcopy-", fixture->file + strlen ("lib"), NULL);
-      g_autofree char *copy = g_build_filename (tmp, copy_name, NULL);
-      g_autofree char *contents = NULL;
-      gsize length = 0;
-      gboolean ok;
+      g_autofree char  *source = bad_fixture_path (fixture);
+      g_autofree char  *copy_name = g_strconcat ("libcopy-", fixture->file + strlen ("lib"), NULL);
+      g_autofree char  *copy = g_build_filename (tmp, copy_name, NULL);
+      g_autofree char  *contents = NULL;
+      gsize             length = 0;
+      gboolean          ok;
 
       if (fixture->code == NN_PLUGIN_ERROR_DUPLICATE)
         continue;
@@ -317,10 +319,10 @@ test_broken_file (void)
   for (gsize i = 0; i < G_N_ELEMENTS (bad_fixtures); i++)
     {
       const BadFixture *fixture = &bad_fixtures[i];
-      g_autofree char *path = bad_fixture_path (fixture);
+      g_autofree char  *path = bad_fixture_path (fixture);
       g_autoptr(GError) error = NULL;
       const GError *recorded = find_error (errors, path);
-      gboolean ok = nn_plugins_load_file (path, &error);
+      gboolean      ok = nn_plugins_load_file (path, &error);
 
       NN_CHECK (!ok, "nn_plugins_load_file (%s) succeeded", path);
       NN_ASSERT_ERROR (error, NN_PLUGIN_ERROR, fixture->code);
@@ -390,7 +392,7 @@ test_missing_folder (void)
 static void
 test_extra_folder (void)
 {
-  const char *dir = g_getenv ("NN_TEST_PLUGIN_GOOD");
+  const char      *dir = g_getenv ("NN_TEST_PLUGIN_GOOD");
   g_autofree char *want_file = g_build_filename (dir, "libfixture-square.so", NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) before = nn_plugins_get_load_errors ();
@@ -403,7 +405,7 @@ test_extra_folder (void)
   g_autoptr(NnMatrix) a = nn_matrix_new (1, 3);
   g_autoptr(NnMatrix) grad_a = nn_matrix_new (1, 3);
   g_autoptr(NnMatrix) grad_z = nn_matrix_new (1, 3);
-  GType type;
+  GType    type;
   gboolean ok;
 
   ok = nn_plugins_load_directory (dir, &error);
@@ -452,18 +454,18 @@ test_extra_folder (void)
 static void
 test_nnrun_skips_broken (void)
 {
-  const char *bad_dir = g_getenv ("NN_TEST_PLUGIN_FIXTURES");
+  const char      *bad_dir = g_getenv ("NN_TEST_PLUGIN_FIXTURES");
   g_autofree char *config = nn_test_source_file ("configs/lesson.yaml");
   g_autofree char *plugin_path = g_strjoin (G_SEARCHPATH_SEPARATOR_S, bad_dir,
                                             g_getenv ("NN_TEST_BUILTIN_PLUGINS"), NULL);
   g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "NN_PLUGIN_PATH", plugin_path,
-                                         TRUE);
+                                          TRUE);
   g_autofree char *tmp = nn_test_new_dir ();
   g_autofree char *summary = g_build_filename (tmp, "summary.json", NULL);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "train", config, "--quiet",
-                              "--out", tmp, NULL);
+  int              status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "train", config, "--quiet",
+                                           "--out", tmp, NULL);
 
   NN_CHECK (status == 0, "nnrun exited with status %d; stderr:\n%s", status, err);
   if (err != NULL)
@@ -475,7 +477,7 @@ test_nnrun_skips_broken (void)
           g_autofree char *path = bad_fixture_path (&bad_fixtures[i]);
           g_autofree char *warning = g_strdup_printf ("nnrun: warning: skipped plugin %s",
                                                       path);
-          gboolean by_record = !g_str_has_suffix (path, "-duplicate.so") &&
+          gboolean         by_record = !g_str_has_suffix (path, "-duplicate.so") &&
                                !g_str_has_suffix (path, "-registers-nothing.so");
 
           if (by_record)
@@ -523,7 +525,8 @@ main (void)
   suite = CU_add_suite ("nnrun with a broken plugin on NN_PLUGIN_PATH", init_after_broken,
                         nn_test_remove_scratch);
   CU_add_test (suite, "nnrun trains the lesson, warns about each file its record refuses and "
-               "loads no other", test_nnrun_skips_broken);
+                      "loads no other",
+               test_nnrun_skips_broken);
 
   return nn_test_run ();
 }

@@ -10,11 +10,12 @@
 
 /* For each kind, a name built into the library or shipped as a plugin, and
  * one from a test plugin (NULL where no test plugin has that kind). */
-static const struct {
+static const struct
+{
   NnRegistryKind kind;
   const char    *builtin;
   const char    *from_test_plugin;
-  const char    *test_plugin_dir;     /* the variable naming its folder */
+  const char    *test_plugin_dir; /* the variable naming its folder */
 } expected[] = {
   { NN_REGISTRY_ACTIVATION, "relu", "fixture_square", "NN_TEST_PLUGIN_GOOD" },
   { NN_REGISTRY_LOSS, "huber", NULL, NULL },
@@ -48,13 +49,13 @@ init_nnrun (void)
 
 /* A name of @kind, as every lookup must see it. */
 static void
-check_name (NnRegistryKind  kind,
-            const char     *name)
+check_name (NnRegistryKind kind,
+            const char    *name)
 {
   g_autoptr(GError) error = NULL;
-  GType type = nn_registry_lookup (kind, name, &error);
+  GType          type = nn_registry_lookup (kind, name, &error);
   NnRegistryKind found_kind = NN_REGISTRY_N_KINDS;
-  const char *description;
+  const char    *description;
 
   NN_ASSERT_NO_ERROR (error);
   NN_CHECK (g_type_is_a (type, nn_registry_kind_get_base_type (kind)),
@@ -99,13 +100,13 @@ test_names_know_their_files (void)
 {
   for (gsize e = 0; e < G_N_ELEMENTS (expected); e++)
     {
-      GType builtin = nn_registry_lookup (expected[e].kind, expected[e].builtin, NULL);
+      GType       builtin = nn_registry_lookup (expected[e].kind, expected[e].builtin, NULL);
       const char *file = nn_plugins_get_file_for_type (builtin);
 
       NN_CHECK (file != NULL, "'%s' comes from no file", expected[e].builtin);
       if (expected[e].from_test_plugin != NULL)
         {
-          GType type = nn_registry_lookup (expected[e].kind, expected[e].from_test_plugin, NULL);
+          GType       type = nn_registry_lookup (expected[e].kind, expected[e].from_test_plugin, NULL);
           const char *dir = g_getenv (expected[e].test_plugin_dir);
 
           NN_CHECK (g_str_has_prefix (nn_plugins_get_file_for_type (type), dir),
@@ -125,8 +126,8 @@ static void
 test_builtins_are_extensions (void)
 {
   GIOExtensionPoint *ep = g_io_extension_point_lookup (NN_SCHEDULE_EXTENSION_POINT_NAME);
-  GIOExtension *cosine = ep ? g_io_extension_point_get_extension_by_name (ep, "cosine") : NULL;
-  GIOExtension *halving = NULL;
+  GIOExtension      *cosine = ep ? g_io_extension_point_get_extension_by_name (ep, "cosine") : NULL;
+  GIOExtension      *halving = NULL;
 
   NN_CHECK (cosine != NULL && g_io_extension_get_type (cosine) == NN_TYPE_COSINE_SCHEDULE,
             "'cosine' is not an extension of %s", NN_SCHEDULE_EXTENSION_POINT_NAME);
@@ -145,8 +146,8 @@ test_kinds (void)
 {
   for (guint k = 0; k < NN_REGISTRY_N_KINDS; k++)
     {
-      NnRegistryKind back = NN_REGISTRY_N_KINDS;
-      const char *point = nn_registry_kind_get_extension_point (k);
+      NnRegistryKind   back = NN_REGISTRY_N_KINDS;
+      const char      *point = nn_registry_kind_get_extension_point (k);
       g_autofree char *nn_name = g_strconcat ("nn-", nn_registry_kind_get_name (k), NULL);
 
       NN_CHECK (nn_registry_kind_for_extension_point (point, &back) && back == k,
@@ -156,8 +157,8 @@ test_kinds (void)
       NN_CHECK (g_ascii_isupper (nn_registry_kind_get_title (k)[0]), "title '%s'",
                 nn_registry_kind_get_title (k));
     }
-  CU_ASSERT_FALSE (nn_registry_kind_for_extension_point ("nn-layer", &(NnRegistryKind) { 0 }));
-  CU_ASSERT_FALSE (nn_registry_kind_for_type (G_TYPE_OBJECT, &(NnRegistryKind) { 0 }));
+  CU_ASSERT_FALSE (nn_registry_kind_for_extension_point ("nn-layer", &(NnRegistryKind){ 0 }));
+  CU_ASSERT_FALSE (nn_registry_kind_for_type (G_TYPE_OBJECT, &(NnRegistryKind){ 0 }));
   CU_ASSERT_PTR_NULL (nn_registry_get_description (G_TYPE_OBJECT));
 }
 
@@ -200,7 +201,7 @@ test_did_you_mean (void)
   g_autoptr(GError) any_error = NULL;
   g_autofree GType *step = NULL;
   g_autofree GType *none = NULL;
-  guint n = 0;
+  guint             n = 0;
 
   CU_ASSERT_EQUAL (nn_registry_lookup (NN_REGISTRY_SCHEDULE, "fixture_halvign", &error),
                    G_TYPE_INVALID);
@@ -208,7 +209,8 @@ test_did_you_mean (void)
   if (error != NULL)
     NN_CHECK (strstr (error->message, "unknown schedule 'fixture_halvign'; did you mean "
                                       "'fixture_halving'?") != NULL &&
-              strstr (error->message, "'cosine'") != NULL, "%s", error->message);
+                strstr (error->message, "'cosine'") != NULL,
+              "%s", error->message);
 
   step = nn_registry_lookup_any ("step", &n, NULL);
   NN_CHECK (step != NULL && n == 1 && step[0] == NN_TYPE_STEP_SCHEDULE && step[1] == 0,
@@ -220,7 +222,8 @@ test_did_you_mean (void)
   if (any_error != NULL)
     NN_CHECK (g_str_equal (any_error->message,
                            "no activation, loss, optimizer or schedule named 'fixture_sqaure'; "
-                           "did you mean 'fixture_square'?"), "%s", any_error->message);
+                           "did you mean 'fixture_square'?"),
+              "%s", any_error->message);
 }
 
 /* nnrun */
@@ -242,10 +245,10 @@ test_nnrun_lists_schedules (void)
   g_autofree char *err = NULL;
   g_autofree char *halving_file = g_build_filename (g_getenv ("NN_TEST_PLUGIN_SCHEDULE"),
                                                     "libfixture-halving.so", NULL);
-  int status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "plugins", NULL);
-  const char *optimizers = out ? strstr (out, "Optimizers:\n") : NULL;
-  const char *schedules = out ? strstr (out, "Schedules:\n") : NULL;
-  const char *folders = out ? strstr (out, "Plugin folders") : NULL;
+  int              status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "plugins", NULL);
+  const char      *optimizers = out ? strstr (out, "Optimizers:\n") : NULL;
+  const char      *schedules = out ? strstr (out, "Schedules:\n") : NULL;
+  const char      *folders = out ? strstr (out, "Plugin folders") : NULL;
 
   NN_ASSERT_STATUS (status, 0, err);
   NN_CHECK (optimizers && schedules && folders && optimizers < schedules && schedules < folders,
@@ -266,9 +269,9 @@ test_nnrun_describes_schedule (void)
   g_autofree char *err = NULL;
   g_autofree char *out2 = NULL;
   g_autofree char *err2 = NULL;
-  int status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "plugins", "cosine", NULL);
-  int status2 = nn_test_spawn (envp, &out2, &err2, g_getenv ("NNRUN"), "plugins",
-                               "fixture_halving", NULL);
+  int              status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "plugins", "cosine", NULL);
+  int              status2 = nn_test_spawn (envp, &out2, &err2, g_getenv ("NNRUN"), "plugins",
+                                            "fixture_halving", NULL);
 
   NN_ASSERT_STATUS (status, 0, err);
   NN_ASSERT_CONTAINS (out, "cosine (schedule)");
@@ -289,10 +292,10 @@ test_check_plugin_refuses_schedules (void)
   g_autofree char *err2 = NULL;
   g_autofree char *file = g_build_filename (g_getenv ("NN_TEST_PLUGIN_SCHEDULE"),
                                             "libfixture-halving.so", NULL);
-  int status = nn_test_spawn (envp, NULL, &err, g_getenv ("NNRUN"), "check-plugin",
-                              "fixture_halving", NULL);
-  int status2 = nn_test_spawn (envp, NULL, &err2, g_getenv ("NNRUN"), "check-plugin", file,
-                               NULL);
+  int              status = nn_test_spawn (envp, NULL, &err, g_getenv ("NNRUN"), "check-plugin",
+                                           "fixture_halving", NULL);
+  int              status2 = nn_test_spawn (envp, NULL, &err2, g_getenv ("NNRUN"), "check-plugin", file,
+                                            NULL);
 
   NN_ASSERT_STATUS (status, 2, err);
   NN_ASSERT_CONTAINS (err, "'fixture_halving' is a schedule");
@@ -310,7 +313,8 @@ main (void)
 
   suite = CU_add_suite ("One registry for every kind", init_suite, nn_test_remove_scratch);
   CU_add_test (suite, "every kind lists its built-ins and its test plugins' names through "
-               "one call", test_every_kind_lists_builtins_and_plugins);
+                      "one call",
+               test_every_kind_lists_builtins_and_plugins);
   CU_add_test (suite, "every name knows the file it comes from", test_names_know_their_files);
   CU_add_test (suite, "built-in and plugin schedules are extensions of nn-schedule",
                test_builtins_are_extensions);

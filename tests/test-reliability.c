@@ -41,9 +41,9 @@
 
 /* A linear model y = w x with targets in the thousands. */
 static NnModel *
-line_model (double      learning_rate,
-            NnMatrix  **x,
-            NnMatrix  **y)
+line_model (double     learning_rate,
+            NnMatrix **x,
+            NnMatrix **y)
 {
   static const double xs[] = { 1, 2, 3, 4, 5, 6 };
   static const double ys[] = { 1000, 2000, 3000, 4000, 5000, 6000 };
@@ -102,7 +102,7 @@ test_non_finite_loss_before_any_update_blames_the_data (void)
   g_autoptr(NnMatrix) before = NULL;
   g_autoptr(GError) error = NULL;
   NnLayer *layer = nn_model_get_layer (model, 0);
-  double loss;
+  double   loss;
 
   /* Inputs near the top of the scalar type overflow the output. */
   for (guint i = 0; i < x->rows; i++)
@@ -133,7 +133,7 @@ test_first_bad_step_stops_training (void)
   g_autoptr(NnTrainer) trainer = nn_trainer_new (model);
   g_autoptr(GError) error = NULL;
   guint64 steps = 0;
-  double loss = 0;
+  double  loss = 0;
 
   /* Step by step: the step that makes anything non-finite is refused, and
    * the parameters are finite until the one that fails. */
@@ -316,7 +316,7 @@ write_idx_header (const char *dir,
                   guint32     d1,
                   guint32     d2)
 {
-  guint8 header[16] = { 0, 0, 0x08, ndim };
+  guint8  header[16] = { 0, 0, 0x08, ndim };
   guint32 dims[3] = { GUINT32_TO_BE (d0), GUINT32_TO_BE (d1), GUINT32_TO_BE (d2) };
 
   memcpy (header + 4, dims, 4 * ndim);
@@ -348,7 +348,7 @@ write_gzip (const char   *dir,
 {
   g_autoptr(GZlibCompressor) z = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 9);
   guint8 out[256];
-  gsize read, written;
+  gsize  read, written;
 
   g_assert_cmpint (g_converter_convert (G_CONVERTER (z), data, length, out, sizeof out,
                                         G_CONVERTER_INPUT_AT_END, &read, &written, NULL),
@@ -371,15 +371,15 @@ static void
 test_idx_compressed_header_promising_too_much (void)
 {
   /* 32768 images of 256 × 256: 2^31 values, and then only 48 of them. */
-  const guint8 image_bytes[64] = { 0, 0, 0x08, 3, 0, 0, 0x80, 0, 0, 0, 1, 0, 0, 0, 1, 0 };
-  const guint8 label_bytes[8] = { 0, 0, 0x08, 1, 0, 0, 0x80, 0 };
+  const guint8     image_bytes[64] = { 0, 0, 0x08, 3, 0, 0, 0x80, 0, 0, 0, 1, 0, 0, 0, 1, 0 };
+  const guint8     label_bytes[8] = { 0, 0, 0x08, 1, 0, 0, 0x80, 0 };
   g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *images = write_gzip (dir, "images.gz", image_bytes, sizeof image_bytes);
   g_autofree char *labels = write_gzip (dir, "labels.gz", label_bytes, sizeof label_bytes);
   g_autoptr(GError) error = NULL;
   g_autoptr(NnDataset) data = NULL;
   struct rlimit old_limit, limit;
-  rlim_t used = address_space_size ();
+  rlim_t        used = address_space_size ();
 
   /* Believing the header would take 8 GiB (16 in double): allow 1 GiB
    * more than the process has. */
@@ -435,7 +435,7 @@ test_csv_wide_loads_in_linear_time (void)
   g_autoptr(NnDataset) data = NULL;
   g_autoptr(GTimer) timer = NULL;
   const char * const *names;
-  double seconds;
+  double              seconds;
 
   /* The target in the middle, so that features follow it too. */
   for (guint c = 0; c < WIDE_CSV_COLUMNS; c++)
@@ -500,10 +500,11 @@ test_model_file_too_large (void)
 {
   g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *yaml = g_strconcat (model_head,
-    "- {inputs: 2, units: 1048576, activation: {name: relu}}\n"
-    "- {inputs: 1048576, units: 1048576, activation: {name: relu}}\n"
-    "- {inputs: 1048576, units: 1, activation: {name: linear}}\n"
-    "weights: model.safetensors\n", NULL);
+                                       "- {inputs: 2, units: 1048576, activation: {name: relu}}\n"
+                                       "- {inputs: 1048576, units: 1048576, activation: {name: relu}}\n"
+                                       "- {inputs: 1048576, units: 1, activation: {name: linear}}\n"
+                                       "weights: model.safetensors\n",
+                                       NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(NnPipeline) pipeline = NULL;
 
@@ -562,9 +563,9 @@ nnrun_within (guint               seconds,
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *err_path = NULL;
-  gint64 deadline = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
-  int err_fd, status = 0;
-  GPid pid;
+  gint64           deadline = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
+  int              err_fd, status = 0;
+  GPid             pid;
 
   g_ptr_array_add (argv, (gpointer) g_getenv ("NNRUN"));
   for (guint i = 0; args[i] != NULL; i++)
@@ -574,7 +575,8 @@ nnrun_within (guint               seconds,
   g_assert_no_error (error);
   if (!g_spawn_async_with_pipes_and_fds (NULL, (const char * const *) argv->pdata, NULL,
                                          G_SPAWN_DO_NOT_REAP_CHILD |
-                                           G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                                           G_SPAWN_STDOUT_TO_DEV_NULL,
+                                         NULL, NULL,
                                          -1, -1, err_fd, NULL, NULL, 0, &pid, NULL, NULL,
                                          NULL, &error))
     {
@@ -610,22 +612,22 @@ test_predict_from_a_fifo (void)
 {
   g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *config = nn_test_write_file (dir, "exp.yaml",
-    "data: {source: {csv: data.csv, target: y}}\n"
-    "model: {layers: [{units: 1, activation: linear}]}\n"
-    "loss: mean_squared_error\n"
-    "train: {epochs: 1}\n");
+                                                "data: {source: {csv: data.csv, target: y}}\n"
+                                                "model: {layers: [{units: 1, activation: linear}]}\n"
+                                                "loss: mean_squared_error\n"
+                                                "train: {epochs: 1}\n");
   g_autofree char *csv = nn_test_write_file (dir, "data.csv", "a,b,y\n1,2,3\n2,3,5\n");
   g_autofree char *run = g_build_filename (dir, "run", NULL);
   g_autofree char *input = g_build_filename (dir, "input.csv", NULL);
   g_autofree char *model_dir = g_build_filename (dir, "fifo-model", NULL);
   g_autofree char *model = g_build_filename (model_dir, "model.yaml", NULL);
-  const char *train[] = { "train", config, "--quiet", "--out", run, NULL };
-  const char *from_fifo[] = { "predict", run, input, NULL };
-  const char *fifo_model[] = { "predict", model_dir, csv, NULL };
-  const char *fifo_model_file[] = { "predict", model, csv, NULL };
-  const char *eval_fifo[] = { "eval", run, input, NULL };
+  const char      *train[] = { "train", config, "--quiet", "--out", run, NULL };
+  const char      *from_fifo[] = { "predict", run, input, NULL };
+  const char      *fifo_model[] = { "predict", model_dir, csv, NULL };
+  const char      *fifo_model_file[] = { "predict", model, csv, NULL };
+  const char      *eval_fifo[] = { "eval", run, input, NULL };
   g_autofree char *err = NULL;
-  int status;
+  int              status;
 
   status = nnrun_within (120, &err, train);
   NN_ASSERT_STATUS (status, 0, err);
@@ -748,7 +750,7 @@ check_only_checkpoint_staged (const char *run)
   g_autoptr(GHashTable) staged = nn_test_snapshot_dir (staging);
 
   NN_CHECK (g_hash_table_size (staged) == 1 &&
-            g_hash_table_contains (staged, "checkpoint.nnckpt"),
+              g_hash_table_contains (staged, "checkpoint.nnckpt"),
             "%s holds %u files, not just its checkpoint", staging, g_hash_table_size (staged));
 }
 
@@ -765,8 +767,8 @@ test_failed_first_write_leaves_previous_run (void)
   g_autofree char *config = nn_test_write_file (dir, "exp.yaml", small_run);
   g_autofree char *run = g_build_filename (dir, "run", NULL);
   g_autofree char *err = NULL;
-  const char *args[] = { "train", config, "--out", run, "--quiet", "--set", "train.epochs=2",
-                         NULL };
+  const char      *args[] = { "train", config, "--out", run, "--quiet", "--set", "train.epochs=2",
+                              NULL };
   g_autoptr(GHashTable) before = NULL;
   g_autoptr(GHashTable) after = NULL;
   int status;
@@ -799,8 +801,8 @@ test_file_size_limit_with_default_signal (void)
   g_autofree char *config = nn_test_write_file (dir, "exp.yaml", small_run);
   g_autofree char *run = g_build_filename (dir, "run", NULL);
   g_autofree char *err = NULL;
-  const char *args[] = { "train", config, "--out", run, "--quiet", "--set", "train.epochs=2",
-                         NULL };
+  const char      *args[] = { "train", config, "--out", run, "--quiet", "--set", "train.epochs=2",
+                              NULL };
   g_autoptr(GHashTable) before = NULL;
   g_autoptr(GHashTable) after = NULL;
   g_autoptr(GHashTable) scratch = NULL;
@@ -838,10 +840,10 @@ test_failed_later_write_leaves_previous_run (void)
   g_autofree char *config = nn_test_write_file (dir, "exp.yaml", small_run);
   g_autofree char *run = g_build_filename (dir, "run", NULL);
   g_autofree char *err = NULL;
-  const char *args[] = { "train", config, "--out", run, "--quiet", "--set", "train.epochs=2",
-                         NULL };
-  const char *checkpointing[] = { "train", config, "--out", run, "--quiet", "--set",
-                                  "train.checkpoint_every=1", NULL };
+  const char      *args[] = { "train", config, "--out", run, "--quiet", "--set", "train.epochs=2",
+                              NULL };
+  const char      *checkpointing[] = { "train", config, "--out", run, "--quiet", "--set",
+                                       "train.checkpoint_every=1", NULL };
   g_autoptr(GHashTable) before = NULL;
   g_autoptr(GHashTable) after = NULL;
   g_autoptr(GHashTable) after_checkpoint = NULL;
@@ -871,7 +873,7 @@ test_failed_later_write_leaves_previous_run (void)
   NN_ASSERT_CONTAINS (err, "checkpoint.nnckpt: error: cannot write");
   after_checkpoint = nn_test_snapshot_dir (run);
   NN_ASSERT_SAME_FILES (before, after_checkpoint);
-  check_only_checkpoint_staged (run);   /* the failed run's before, kept */
+  check_only_checkpoint_staged (run); /* the failed run's before, kept */
 }
 
 static void
@@ -881,18 +883,18 @@ test_failed_later_write_leaves_whole_files (void)
   g_autofree char *config = nn_test_write_file (dir, "exp.yaml", small_run);
   g_autofree char *run = g_build_filename (dir, "run", NULL);
   g_autofree char *err = NULL;
-  const char *args[] = { "train", config, "--out", run, "--quiet", NULL };
-  const char *outputs[] = { "config.yaml", "history.csv", "summary.json", "model.yaml",
-                            "model.safetensors", "loss.svg", "loss.png", "checkpoint.nnckpt",
-                            ".nn-run", NULL };
+  const char      *args[] = { "train", config, "--out", run, "--quiet", NULL };
+  const char      *outputs[] = { "config.yaml", "history.csv", "summary.json", "model.yaml",
+                                 "model.safetensors", "loss.svg", "loss.png", "checkpoint.nnckpt",
+                                 ".nn-run", NULL };
   g_autoptr(GHashTable) after = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(NnPipeline) pipeline = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autofree char *summary = g_build_filename (run, "summary.json", NULL);
-  GHashTableIter iter;
-  gpointer name;
-  int status;
+  GHashTableIter   iter;
+  gpointer         name;
+  int              status;
 
   /* Small files fit in 8 KiB, the plots do not: the run is not kept,
    * and there was no run before it. */

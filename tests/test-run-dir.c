@@ -43,7 +43,7 @@ read_text (const char *dir,
            const char *name)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
-  char *text = NULL;
+  char            *text = NULL;
 
   g_file_get_contents (path, &text, NULL, NULL);
   return text;
@@ -54,7 +54,7 @@ exists_in (const char *dir,
            const char *name)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
-  GStatBuf st;
+  GStatBuf         st;
 
   return g_lstat (path, &st) == 0;
 }
@@ -64,7 +64,7 @@ sibling_exists (const char *run,
                 const char *suffix)
 {
   g_autofree char *path = g_strconcat (run, suffix, NULL);
-  GStatBuf st;
+  GStatBuf         st;
 
   return g_lstat (path, &st) == 0;
 }
@@ -99,7 +99,7 @@ same_run (const char *run,
   g_autofree char *wb = NULL;
   g_autofree char *pa = g_build_filename (run, "model.safetensors", NULL);
   g_autofree char *pb = g_build_filename (whole, "model.safetensors", NULL);
-  gsize la = 0, lb = 0;
+  gsize            la = 0, lb = 0;
 
   return g_str_equal (ha, hb) && g_file_get_contents (pa, &wa, &la, NULL) &&
          g_file_get_contents (pb, &wb, &lb, NULL) && la == lb && memcmp (wa, wb, la) == 0;
@@ -109,19 +109,19 @@ same_run (const char *run,
  * nnrun's plots) and @extra, and neither a staging directory nor a lock
  * is left beside it. */
 static gboolean
-holds_one_whole_run (const char  *run,
-                     gboolean     plots,
-                     const char  *extra,
-                     char       **why)
+holds_one_whole_run (const char *run,
+                     gboolean    plots,
+                     const char *extra,
+                     char      **why)
 {
   static const char * const files[] = {
     ".nn-run", "checkpoint.nnckpt", "config.yaml", "history.csv", "model.safetensors",
     "model.yaml", "summary.json", NULL
   };
   g_autoptr(GHashTable) found = nn_test_snapshot_dir (run);
-  guint expected = g_strv_length ((char **) files) + (plots ? 2 : 0) + (extra ? 1 : 0);
+  guint          expected = g_strv_length ((char **) files) + (plots ? 2 : 0) + (extra ? 1 : 0);
   GHashTableIter iter;
-  gpointer name;
+  gpointer       name;
 
   g_hash_table_iter_init (&iter, found);
   while (g_hash_table_iter_next (&iter, &name, NULL))
@@ -147,7 +147,7 @@ load (const char *path,
       const char *override)
 {
   g_autoptr(GError) error = NULL;
-  const char *overrides[] = { override, NULL };
+  const char   *overrides[] = { override, NULL };
   NnExperiment *e = nn_experiment_new_from_file_full (path, overrides, &error);
 
   NN_ASSERT_NO_ERROR (error);
@@ -156,7 +156,8 @@ load (const char *path,
   return e;
 }
 
-typedef struct {
+typedef struct
+{
   GCancellable *cancellable;
   guint         epoch;
 } CancelAt;
@@ -200,9 +201,9 @@ run_until (const char *path,
 /* The epochs of the checkpoint a resume of @run starts from, or -1 with
  * *@why set. */
 static int
-resumable_epochs (const char  *path,
-                  const char  *run,
-                  char       **why)
+resumable_epochs (const char *path,
+                  const char *run,
+                  char      **why)
 {
   g_autoptr(NnExperiment) e = load (path, run, NULL);
   g_autoptr(GError) error = NULL;
@@ -219,9 +220,9 @@ resumable_epochs (const char  *path,
 
 /* Resumes @run to the end through the library. */
 static gboolean
-resume_to_end (const char  *path,
-               const char  *run,
-               char       **why)
+resume_to_end (const char *path,
+               const char *run,
+               char      **why)
 {
   g_autoptr(NnExperiment) e = load (path, run, NULL);
   g_autoptr(GError) error = NULL;
@@ -237,15 +238,16 @@ resume_to_end (const char  *path,
 }
 
 /* nnrun with @args, started and not waited for. */
-typedef struct {
+typedef struct
+{
   GPid pid;
   int  err_fd;
 } Child;
 
 static gboolean
-start_nnrun (char               **envp,
-             const char * const  *args,
-             Child               *child)
+start_nnrun (char              **envp,
+             const char * const *args,
+             Child              *child)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
@@ -266,13 +268,13 @@ start_nnrun (char               **envp,
 
 /* Its exit status once it ends, or EXIT_KILLED; its standard error. */
 static int
-finish_nnrun (Child  *child,
-              char  **err)
+finish_nnrun (Child *child,
+              char **err)
 {
   GString *text = g_string_new (NULL);
-  char buf[4096];
-  ssize_t n;
-  int status = 0;
+  char     buf[4096];
+  ssize_t  n;
+  int      status = 0;
 
   while ((n = read (child->err_fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
     if (n > 0)
@@ -286,9 +288,9 @@ finish_nnrun (Child  *child,
 }
 
 static int
-nnrun_with (char               **envp,
-            const char * const  *args,
-            char               **err)
+nnrun_with (char              **envp,
+            const char * const *args,
+            char              **err)
 {
   Child child;
 
@@ -304,9 +306,9 @@ nnrun_with (char               **envp,
 static char *
 seed_of (const char *run)
 {
-  char *config = read_text (run, "config.yaml");
+  char       *config = read_text (run, "config.yaml");
   const char *p = config ? strstr (config, "\nseed: ") : NULL;
-  char *seed = p ? g_strndup (p + 7, strcspn (p + 7, "\n")) : g_strdup ("(none)");
+  char       *seed = p ? g_strndup (p + 7, strcspn (p + 7, "\n")) : g_strdup ("(none)");
 
   g_free (config);
   return seed;
@@ -323,20 +325,20 @@ test_concurrent_runs_are_exclusive (void)
   g_autofree char *out = g_build_filename (dir, "out", NULL);
   g_autofree char *ref1 = g_build_filename (dir, "ref-1", NULL);
   g_autofree char *ref2 = g_build_filename (dir, "ref-2", NULL);
-  const char *args1[] = { "train", path, "--quiet", "--out", out, "--set", "seed=1",
-                          "--set", "train.epochs=40", "--set", "train.checkpoint_every=10",
-                          NULL };
-  const char *args2[] = { "train", path, "--quiet", "--out", out, "--set", "seed=2",
-                          "--set", "train.epochs=40", "--set", "train.checkpoint_every=10",
-                          NULL };
-  guint clean = 0, refused = 0, sequential = 0;
-  int status;
+  const char      *args1[] = { "train", path, "--quiet", "--out", out, "--set", "seed=1",
+                               "--set", "train.epochs=40", "--set", "train.checkpoint_every=10",
+                               NULL };
+  const char      *args2[] = { "train", path, "--quiet", "--out", out, "--set", "seed=2",
+                               "--set", "train.epochs=40", "--set", "train.checkpoint_every=10",
+                               NULL };
+  guint            clean = 0, refused = 0, sequential = 0;
+  int              status;
 
   for (guint s = 0; s < 2; s++)
     {
-      const char *ref_args[] = { "train", path, "--quiet", "--out", s ? ref2 : ref1,
-                                 "--set", s ? "seed=2" : "seed=1", "--set", "train.epochs=40",
-                                 "--set", "train.checkpoint_every=10", NULL };
+      const char      *ref_args[] = { "train", path, "--quiet", "--out", s ? ref2 : ref1,
+                                      "--set", s ? "seed=2" : "seed=1", "--set", "train.epochs=40",
+                                      "--set", "train.checkpoint_every=10", NULL };
       g_autofree char *err = NULL;
 
       status = nnrun_with (NULL, ref_args, &err);
@@ -350,9 +352,9 @@ test_concurrent_runs_are_exclusive (void)
       g_autofree char *seed = NULL;
       g_autofree char *why = NULL;
       g_autofree char *holder = NULL;
-      Child a, b;
-      int s1, s2;
-      gboolean ok;
+      Child            a, b;
+      int              s1, s2;
+      gboolean         ok;
 
       nn_test_rm_rf (out);
       CU_ASSERT_TRUE_FATAL (start_nnrun (NULL, args1, &a));
@@ -376,7 +378,7 @@ test_concurrent_runs_are_exclusive (void)
       else if ((s1 == EXIT_OK && s2 == EXIT_BAD_INPUT) || (s1 == EXIT_BAD_INPUT && s2 == EXIT_OK))
         {
           const char *refusal = s1 == EXIT_OK ? err2 : err1;
-          Child *winner = s1 == EXIT_OK ? &a : &b;
+          Child      *winner = s1 == EXIT_OK ? &a : &b;
 
           holder = g_strdup_printf ("%s is in use by another run (pid %d)", out,
                                     (int) winner->pid);
@@ -413,11 +415,11 @@ test_held_directory_names_its_holder (void)
   g_autoptr(GHashTable) staged = NULL;
   g_autoptr(GHashTable) after = NULL;
   g_autoptr(GHashTable) staged_after = NULL;
-  g_autofree char *why = NULL;
-  const char *train[] = { "train", path, "--out", run, NULL };
-  const char *resume[] = { "train", path, "--resume", run, NULL };
+  g_autofree char    *why = NULL;
+  const char         *train[] = { "train", path, "--out", run, NULL };
+  const char         *resume[] = { "train", path, "--resume", run, NULL };
   const char * const *commands[] = { train, resume };
-  int status;
+  int                 status;
 
   run_until (path, run, "train.epochs=2", 0, TRUE);
   before = nn_test_snapshot_dir (run);
@@ -432,8 +434,8 @@ test_held_directory_names_its_holder (void)
 
   for (guint c = 0; c < G_N_ELEMENTS (commands); c++)
     {
-      g_autofree char *err = NULL;
-      g_autofree char *out = NULL;
+      g_autofree char    *err = NULL;
+      g_autofree char    *out = NULL;
       const char * const *args = commands[c];
       g_autoptr(GPtrArray) argv = g_ptr_array_new ();
 
@@ -459,7 +461,7 @@ test_held_directory_names_its_holder (void)
   CU_ASSERT_FALSE (sibling_exists (run, ".lock"));
   {
     g_autofree char *err = NULL;
-    const char *args[] = { "train", path, "--quiet", "--out", run, NULL };
+    const char      *args[] = { "train", path, "--quiet", "--out", run, NULL };
 
     status = nnrun_with (NULL, args, &err);
     NN_ASSERT_STATUS (status, EXIT_OK, err);
@@ -483,10 +485,10 @@ test_stale_lock_stops_no_one (void)
   g_autofree char *err = NULL;
   g_autofree char *why = NULL;
   g_autofree char *kept = NULL;
-  const char *args[] = { "train", path, "--quiet", "--out", run, NULL };
-  const char *other_args[] = { "train", path, "--quiet", "--out", other, NULL };
-  gboolean ok;
-  int status;
+  const char      *args[] = { "train", path, "--quiet", "--out", run, NULL };
+  const char      *other_args[] = { "train", path, "--quiet", "--out", other, NULL };
+  gboolean         ok;
+  int              status;
 
   CU_ASSERT_TRUE (g_file_set_contents (lock, "2147483646\n", -1, NULL));
   status = nnrun_with (NULL, args, &err);
@@ -544,9 +546,9 @@ fault_environ (const char *dir,
                guint       at,
                const char *count_file)
 {
-  char **env = g_get_environ ();
+  char           **env = g_get_environ ();
   g_autofree char *n = g_strdup_printf ("%u", at);
-  const char *asan = g_environ_getenv (env, "ASAN_OPTIONS");
+  const char      *asan = g_environ_getenv (env, "ASAN_OPTIONS");
   /* The preloaded library comes before the sanitizer's. */
   g_autofree char *asan_options = g_strconcat (asan ? asan : "", asan ? ":" : "",
                                                "verify_asan_link_order=0", NULL);
@@ -574,9 +576,9 @@ fault_at_every_step (State       state,
   g_autofree char *work = g_build_filename (dir, "work", NULL);
   g_autofree char *run = g_build_filename (work, "run", NULL);
   g_autofree char *count_file = g_build_filename (dir, "count", NULL);
-  const char *args[] = { "train", path, "--quiet", "--resume", run, NULL };
-  const char *extra = state == STATE_INTERRUPTED_WITH_USER_FILE ? "notes.txt" : NULL;
-  guint steps = 0, faults = 0;
+  const char      *args[] = { "train", path, "--quiet", "--resume", run, NULL };
+  const char      *extra = state == STATE_INTERRUPTED_WITH_USER_FILE ? "notes.txt" : NULL;
+  guint            steps = 0, faults = 0;
 
   run_until (path, whole, NULL, 0, TRUE);
   g_mkdir (work, 0700);
@@ -587,9 +589,9 @@ fault_at_every_step (State       state,
       g_autofree char *count = NULL;
       g_autofree char *why = NULL;
       g_autofree char *notes = NULL;
-      int before = prepare (state, path, run);
-      int status, epochs;
-      gboolean fired, ok;
+      int              before = prepare (state, path, run);
+      int              status, epochs;
+      gboolean         fired, ok;
 
       g_unlink (count_file);
       status = nnrun_with (env, args, &err);
@@ -608,13 +610,15 @@ fault_at_every_step (State       state,
 
       epochs = resumable_epochs (path, run, &why);
       NN_CHECK (epochs >= before, "%s at step %u: the checkpoint to resume from is at "
-                "epoch %d, it was at %d: %s", how, k, epochs, before, why ? why : "");
+                                  "epoch %d, it was at %d: %s",
+                how, k, epochs, before, why ? why : "");
       g_clear_pointer (&why, g_free);
       ok = resume_to_end (path, run, &why);
       NN_CHECK (ok, "%s at step %u: resuming failed: %s", how, k, why);
       g_clear_pointer (&why, g_free);
       NN_CHECK (same_run (run, whole), "%s at step %u: the resumed run differs from the run "
-                "left alone", how, k);
+                                       "left alone",
+                how, k);
       ok = holds_one_whole_run (run, FALSE, extra, &why);
       NN_CHECK (ok, "%s at step %u: %s", how, k, why);
       if (extra != NULL)
@@ -685,14 +689,14 @@ test_random_kills_stay_resumable (void)
   g_autofree char *whole = g_build_filename (dir, "whole", NULL);
   g_autofree char *timed = g_build_filename (dir, "timed", NULL);
   g_autofree char *run = g_build_filename (dir, "run", NULL);
-  const char *timed_args[] = { "train", path, "--quiet", "--out", timed, NULL };
-  const char *fresh[] = { "train", path, "--quiet", "--out", run, NULL };
-  const char *resumed[] = { "train", path, "--quiet", "--resume", run, NULL };
+  const char      *timed_args[] = { "train", path, "--quiet", "--out", timed, NULL };
+  const char      *fresh[] = { "train", path, "--quiet", "--out", run, NULL };
+  const char      *resumed[] = { "train", path, "--quiet", "--resume", run, NULL };
   g_autoptr(GRand) rand = g_rand_new_with_seed (12);
   g_autofree char *err = NULL;
-  guint kills = 0, rounds = 5, kills_per_round = 4;
-  gint64 start, duration;
-  int status;
+  guint            kills = 0, rounds = 5, kills_per_round = 4;
+  gint64           start, duration;
+  int              status;
 
   run_until (path, whole, NULL, 0, TRUE);
   start = g_get_monotonic_time ();
@@ -704,15 +708,15 @@ test_random_kills_stay_resumable (void)
     {
       g_autofree char *what = g_strdup_printf ("round %u", r);
       g_autofree char *why = NULL;
-      int newest = -1;
-      gboolean ok;
+      int              newest = -1;
+      gboolean         ok;
 
       nn_test_rm_rf (run);
       for (guint i = 0; i <= kills_per_round; i++)
         {
-          gboolean resume = newest >= 0;
+          gboolean         resume = newest >= 0;
           g_autofree char *kill_err = NULL;
-          Child child;
+          Child            child;
 
           CU_ASSERT_TRUE_FATAL (start_nnrun (NULL, resume ? resumed : fresh, &child));
           if (i < kills_per_round)
@@ -739,9 +743,9 @@ test_random_kills_stay_resumable (void)
 static char *
 manifest_of (const char *run)
 {
-  char *text = read_text (run, ".nn-run");
+  char       *text = read_text (run, ".nn-run");
   const char *nl = text ? strchr (text, '\n') : NULL;
-  char *names = nl ? g_strdup (nl + 1) : g_strdup ("(none)");
+  char       *names = nl ? g_strdup (nl + 1) : g_strdup ("(none)");
 
   g_free (text);
   return names;
@@ -814,7 +818,7 @@ test_run_into_working_directory_keeps_user_files (void)
   g_autofree char *model = NULL;
   g_autofree char *weights = NULL;
   g_autofree char *notes = NULL;
-  GStatBuf st_before, st_after;
+  GStatBuf         st_before, st_after;
 
   g_mkdir (work, 0700);
   g_free (nn_test_write_file (work, "model.yaml", "my model\n"));
@@ -879,7 +883,7 @@ check_refused (const char *dir,
   g_autofree char *in_cwd = NULL;
   g_autoptr(GError) error = NULL;
   const char *argv[] = { g_getenv ("NNRUN"), "train", path, "--out", out, NULL };
-  int wait_status = 0;
+  int         wait_status = 0;
 
   if (!g_spawn_sync (work, (char **) argv, NULL, 0, NULL, NULL, &out_text, &err, &wait_status,
                      &error))

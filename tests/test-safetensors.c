@@ -45,7 +45,7 @@ file_bytes_with_length (guint64     header_len,
                         gsize       data_len)
 {
   GByteArray *bytes = g_byte_array_new ();
-  guint64 le = GUINT64_TO_LE (header_len);
+  guint64     le = GUINT64_TO_LE (header_len);
 
   g_byte_array_append (bytes, (const guint8 *) &le, 8);
   g_byte_array_append (bytes, (const guint8 *) header, strlen (header));
@@ -65,9 +65,9 @@ file_bytes (const char *header,
 }
 
 static char *
-write_scratch (const char  *stem,
-               const void  *bytes,
-               gsize        len)
+write_scratch (const char *stem,
+               const void *bytes,
+               gsize       len)
 {
   g_autoptr(GError) error = NULL;
   char *path = scratch_file (stem);
@@ -88,7 +88,7 @@ assert_refused_at (const char *path,
   g_autoptr(GHashTable) metadata = NULL;
   g_autoptr(GHashTable) tensors = nn_safetensors_read (path, &metadata, &error);
   g_autofree char *prefix = g_strconcat (path, ": error: ", NULL);
-  gboolean ok = tensors == NULL && metadata == NULL &&
+  gboolean         ok = tensors == NULL && metadata == NULL &&
                 g_error_matches (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE) &&
                 g_str_has_prefix (error->message, prefix) &&
                 strstr (error->message, fragment) != NULL;
@@ -151,8 +151,8 @@ static char *
 read_header (const char *path)
 {
   g_autofree char *contents = NULL;
-  gsize len;
-  guint64 n;
+  gsize            len;
+  guint64          n;
 
   if (!g_file_get_contents (path, &contents, &len, NULL) || len < 8)
     return NULL;
@@ -172,7 +172,7 @@ values_digest (const NnMatrix *m)
 
   for (gsize i = 0; i < nn_matrix_size (m); i++)
     {
-      double d = m->data[i];
+      double  d = m->data[i];
       guint64 bits;
 
       memcpy (&bits, &d, 8);
@@ -190,7 +190,7 @@ run_reference (const char *arg1,
   g_autofree char *script = nn_test_source_file ("tests/reference/read_safetensors.py");
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = nn_test_spawn (NULL, &out, &err, NN_TEST_PYTHON, script, arg1, arg2, NULL);
+  int              status = nn_test_spawn (NULL, &out, &err, NN_TEST_PYTHON, script, arg1, arg2, NULL);
 
   NN_CHECK (status == 0, "read_safetensors.py failed with status %d:\n%s", status,
             err ? err : "");
@@ -198,7 +198,8 @@ run_reference (const char *arg1,
 }
 
 /* Three matrices with awkward values, a bias among them. */
-typedef struct {
+typedef struct
+{
   const char *names[4];
   NnMatrix   *tensors[4];
   guint       n;
@@ -252,7 +253,7 @@ test_round_trip_is_exact (void)
   g_autoptr(GHashTable) metadata = NULL;
   g_autoptr(GHashTable) tensors = NULL;
   g_autofree char *path = scratch_file ("round-trip");
-  Sample s;
+  Sample           s;
 
   sample_init (&s);
   CU_ASSERT_TRUE (nn_safetensors_write (path, s.n, s.names, (const NnMatrix * const *) s.tensors,
@@ -284,9 +285,9 @@ test_header_layout_follows_the_reference (void)
   g_autofree char *path = scratch_file ("layout");
   g_autofree char *header = NULL;
   g_autofree char *expected = NULL;
-  GStatBuf st;
-  Sample s;
-  gsize n = sizeof (nn_real);
+  GStatBuf         st;
+  Sample           s;
+  gsize            n = sizeof (nn_real);
 
   sample_init (&s);
   nn_safetensors_write (path, s.n, s.names, (const NnMatrix * const *) s.tensors, metadata,
@@ -320,7 +321,7 @@ test_awkward_names_round_trip (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GHashTable) tensors = NULL;
   g_autofree char *path = scratch_file ("names");
-  const char *names[] = { "quote\"s", "back\\slash", "tab\tand\nnewline", "ünïcødé ∑", "" };
+  const char      *names[] = { "quote\"s", "back\\slash", "tab\tand\nnewline", "ünïcødé ∑", "" };
   g_autoptr(NnMatrix) m = nn_matrix_new (1, 1);
   const NnMatrix *ms[] = { m, m, m, m, m };
 
@@ -367,10 +368,10 @@ test_one_and_two_dimensional_tensors_of_either_float_type_are_read (void)
   g_autoptr(GByteArray) bytes = g_byte_array_new ();
   g_autoptr(GHashTable) tensors = NULL;
   g_autofree char *path = NULL;
-  guint64 n = GUINT64_TO_LE (strlen (header));
-  float fv[] = { 1.5f, -0.25f };
-  double dv[] = { 1, 2, 3, 4, -0.5, 1e-3, 65504 };
-  const NnMatrix *v, *m, *w;
+  guint64          n = GUINT64_TO_LE (strlen (header));
+  float            fv[] = { 1.5f, -0.25f };
+  double           dv[] = { 1, 2, 3, 4, -0.5, 1e-3, 65504 };
+  const NnMatrix  *v, *m, *w;
 
   g_byte_array_append (bytes, (const guint8 *) &n, 8);
   g_byte_array_append (bytes, (const guint8 *) header, strlen (header));
@@ -416,9 +417,9 @@ test_bad_names_are_refused_and_leave_the_file_alone (void)
   g_autofree char *contents = NULL;
   g_autoptr(NnMatrix) m = nn_matrix_new (2, 2);
   const NnMatrix *ms[] = { m, m };
-  const char *twice[] = { "w", "w" };
-  const char *reserved[] = { "__metadata__" };
-  const char *not_utf8[] = { "\xff\xfe" };
+  const char     *twice[] = { "w", "w" };
+  const char     *reserved[] = { "__metadata__" };
+  const char     *not_utf8[] = { "\xff\xfe" };
 
   g_file_set_contents (path, "old", -1, &error);
   g_assert_no_error (error);
@@ -446,7 +447,7 @@ test_a_failed_write_is_an_io_error_and_leaves_nothing (void)
   g_autofree char *path = g_build_filename (dir, "model.safetensors", NULL);
   g_autoptr(NnMatrix) m = nn_matrix_new (2, 2);
   const NnMatrix *ms[] = { m };
-  const char *names[] = { "w" };
+  const char     *names[] = { "w" };
 
   CU_ASSERT_FALSE (nn_safetensors_write (path, 1, names, ms, NULL, &error));
   NN_ASSERT_ERROR (error, NN_MODEL_ERROR, NN_MODEL_ERROR_IO);
@@ -466,9 +467,9 @@ test_writing_replaces_the_file_and_leaves_no_temporary (void)
   g_autoptr(NnMatrix) b = nn_matrix_new (1, 3);
   const NnMatrix *first[] = { a };
   const NnMatrix *second[] = { b };
-  const char *names[] = { "w" };
-  const char *entry;
-  guint n_entries = 0;
+  const char     *names[] = { "w" };
+  const char     *entry;
+  guint           n_entries = 0;
 
   CU_ASSERT_EQUAL_FATAL (g_mkdir (dir, 0700), 0);
   nn_matrix_fill (b, 2);
@@ -500,9 +501,9 @@ test_the_python_reader_reads_what_nn_writes (void)
   g_autoptr(GString) expected = g_string_new (NULL);
   g_autofree char *path = scratch_file ("to-python");
   g_autofree char *out = NULL;
-  const char *sorted[] = { "layers.0.bias", "layers.0.weight", "layers.1.bias",
-                           "layers.1.weight" };
-  Sample s;
+  const char      *sorted[] = { "layers.0.bias", "layers.0.weight", "layers.1.bias",
+                                "layers.1.weight" };
+  Sample           s;
 
   sample_init (&s);
   g_hash_table_insert (metadata, "epochs", "200");
@@ -533,7 +534,7 @@ test_nn_reads_what_the_python_writer_writes (void)
   g_autoptr(GHashTable) metadata = NULL;
   g_autofree char *path = scratch_file ("from-python");
   g_autofree char *out = NULL;
-  const NnMatrix *dw, *db, *ow, *ob, *empty;
+  const NnMatrix  *dw, *db, *ow, *ob, *empty;
 
   out = run_reference ("--write", path);
   CU_ASSERT_PTR_NOT_NULL_FATAL (out);
@@ -588,7 +589,7 @@ test_bad_header_lengths_are_refused (void)
 {
   g_autoptr(GByteArray) huge = file_bytes_with_length (G_MAXUINT64, F32_4, 16);
   g_autoptr(GByteArray) over_limit = file_bytes_with_length (NN_SAFETENSORS_MAX_HEADER_SIZE + 1,
-                                                             F32_4, 16);
+                                                              F32_4, 16);
   g_autoptr(GByteArray) past_eof = file_bytes_with_length (strlen (F32_4) + 17, F32_4, 16);
   g_autoptr(GByteArray) zero = file_bytes_with_length (0, F32_4, 16);
 
@@ -605,9 +606,9 @@ test_every_truncation_of_a_valid_file_is_refused (void)
   g_autoptr(GHashTable) metadata = sample_metadata ();
   g_autofree char *path = scratch_file ("whole");
   g_autofree char *contents = NULL;
-  gsize len;
-  guint refused = 0;
-  Sample s;
+  gsize            len;
+  guint            refused = 0;
+  Sample           s;
 
   sample_init (&s);
   nn_safetensors_write (path, s.n, s.names, (const NnMatrix * const *) s.tensors, metadata,
@@ -638,10 +639,10 @@ test_mutated_files_read_or_fail_cleanly (void)
   g_autoptr(GHashTable) metadata = sample_metadata ();
   g_autofree char *path = scratch_file ("fuzz-source");
   g_autofree char *contents = NULL;
-  const char *alphabet = "{}[]\":,\\ 0123456789-.eEuF\x80\xff";
-  gsize len;
-  guint consistent = 0, n_runs = 500;
-  Sample s;
+  const char      *alphabet = "{}[]\":,\\ 0123456789-.eEuF\x80\xff";
+  gsize            len;
+  guint            consistent = 0, n_runs = 500;
+  Sample           s;
 
   sample_init (&s);
   nn_safetensors_write (path, s.n, s.names, (const NnMatrix * const *) s.tensors, metadata,
@@ -661,8 +662,8 @@ test_mutated_files_read_or_fail_cleanly (void)
           gsize at = g_rand_boolean (rand) ? (gsize) g_rand_int_range (rand, 8, 8 + 200)
                                            : (gsize) g_rand_int_range (rand, 0, (gint32) len);
           copy[MIN (at, len - 1)] = g_rand_boolean (rand)
-            ? alphabet[g_rand_int_range (rand, 0, (gint32) strlen (alphabet))]
-            : (char) g_rand_int_range (rand, 0, 256);
+                                      ? alphabet[g_rand_int_range (rand, 0, (gint32) strlen (alphabet))]
+                                      : (char) g_rand_int_range (rand, 0, 256);
         }
       mutant = write_scratch ("fuzz", copy, len);
       tensors = nn_safetensors_read (mutant, NULL, &error);
@@ -724,9 +725,11 @@ test_bad_tensor_descriptions_are_refused (void)
   ASSERT_HEADER_REFUSED ("{\"a\":{\"shape\":[4],\"data_offsets\":[0,16]}}", 16,
                          "tensor 'a' has no dtype");
   ASSERT_HEADER_REFUSED ("{\"a\":{\"dtype\":\"F32\",\"dtype\":\"F32\",\"shape\":[4],"
-                         "\"data_offsets\":[0,16]}}", 16, "field 'dtype' given twice");
+                         "\"data_offsets\":[0,16]}}",
+                         16, "field 'dtype' given twice");
   ASSERT_HEADER_REFUSED ("{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16],"
-                         "\"foo\":1}}", 16, "unknown field 'foo'");
+                         "\"foo\":1}}",
+                         16, "unknown field 'foo'");
   ASSERT_HEADER_REFUSED ("{\"a\":{\"dtype\":32,\"shape\":[4],\"data_offsets\":[0,16]}}", 16,
                          "expected a dtype (a string), found '3'");
   ASSERT_HEADER_REFUSED ("{\"a\":{\"dtype\":\"F33\",\"shape\":[4],\"data_offsets\":[0,16]}}",
@@ -762,13 +765,17 @@ test_bad_shapes_are_refused (void)
   ASSERT_HEADER_REFUSED ("{\"a\":{\"dtype\":\"F32\",\"shape\":[\"2\"],\"data_offsets\":[0,8]}}",
                          8, "expected a dimension (a number)");
   ASSERT_HEADER_REFUSED ("{\"a\":{\"dtype\":\"F32\",\"shape\":[18446744073709551616],"
-                         "\"data_offsets\":[0,8]}}", 8, "is too large");
+                         "\"data_offsets\":[0,8]}}",
+                         8, "is too large");
   ASSERT_HEADER_REFUSED ("{\"a\":{\"dtype\":\"F64\",\"shape\":[4294967296,4294967296],"
-                         "\"data_offsets\":[0,8]}}", 8, "too many elements");
+                         "\"data_offsets\":[0,8]}}",
+                         8, "too many elements");
   ASSERT_HEADER_REFUSED ("{\"a\":{\"dtype\":\"F64\",\"shape\":[2305843009213693952],"
-                         "\"data_offsets\":[0,8]}}", 8, "too many elements");
+                         "\"data_offsets\":[0,8]}}",
+                         8, "too many elements");
   ASSERT_HEADER_REFUSED ("{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296],"
-                         "\"data_offsets\":[0,8]}}", 8, "a dimension exceeds");
+                         "\"data_offsets\":[0,8]}}",
+                         8, "a dimension exceeds");
   ASSERT_HEADER_REFUSED ("{\"a\":{\"dtype\":\"F32\",\"shape\":[1,2,1],\"data_offsets\":[0,8]}}",
                          8, "tensor 'a' (byte 9): a 3-D tensor");
   ASSERT_HEADER_REFUSED ("{\"a\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]}}",
@@ -791,11 +798,12 @@ test_bad_data_offsets_are_refused (void)
   ASSERT_HEADER_REFUSED ("{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}",
                          8, "run past the end of the data, which has 8 bytes");
   ASSERT_HEADER_REFUSED ("{\"a\":{\"dtype\":\"F32\",\"shape\":[4],"
-                         "\"data_offsets\":[18446744073709551600,0]}}", 16, "end before");
+                         "\"data_offsets\":[18446744073709551600,0]}}",
+                         16, "end before");
   ASSERT_HEADER_REFUSED ("{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
                          "\"b\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[8,24]}}",
                          24, "tensor 'b' (byte 63): data_offsets [8, 24] overlap tensor 'a' "
-                         "[0, 16]");
+                             "[0, 16]");
   ASSERT_HEADER_REFUSED ("{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
                          "\"z\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,8]}}",
                          16, "tensor 'z'");
@@ -852,7 +860,7 @@ test_values_out_of_range_are_refused_in_the_float_build (void)
   const char *header = "{\"a\":{\"dtype\":\"F64\",\"shape\":[2],\"data_offsets\":[0,16]}}";
   g_autoptr(GByteArray) bytes = file_bytes (header, 0);
   g_autofree char *path = NULL;
-  double values[] = { 1.0, 1e300 };
+  double           values[] = { 1.0, 1e300 };
 
   for (guint i = 0; i < 2; i++)
     {
@@ -900,7 +908,8 @@ main (void)
   if (nn_test_python_has_numpy ())
     {
       suite = CU_add_suite ("safetensors files are exchanged with an independent Python "
-                            "implementation", init_suite, clean_suite);
+                            "implementation",
+                            init_suite, clean_suite);
       CU_add_test (suite, "the Python reader reads what nn writes",
                    test_the_python_reader_reads_what_nn_writes);
       CU_add_test (suite, "nn reads exactly what the Python writer writes",

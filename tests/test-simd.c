@@ -69,7 +69,7 @@ test_is_finite_every_position (void)
 {
   const double bad[] = { NAN, -NAN, INFINITY, -INFINITY };
   const double good[] = { NN_REAL_MAX, -NN_REAL_MAX, -0.0, NN_REAL_MIN / 4, 1 };
-  guint missed = 0, wrong = 0;
+  guint        missed = 0, wrong = 0;
 
   for (guint n = 1; n <= MAX_LENGTH; n++)
     {
@@ -96,15 +96,16 @@ test_is_finite_every_position (void)
     }
   NN_CHECK (missed == 0, "%u non-finite values not found", missed);
   NN_CHECK (wrong == 0, "%u matrices of the largest, smallest and zero values called "
-            "not finite", wrong);
+                        "not finite",
+            wrong);
 }
 
 static void
 test_fill_every_length (void)
 {
   const nn_real values[] = { -0.0, 3, (nn_real) NAN };
-  nn_real buffer[MAX_LENGTH + 16];
-  guint bad = 0;
+  nn_real       buffer[MAX_LENGTH + 16];
+  guint         bad = 0;
 
   for (guint v = 0; v < G_N_ELEMENTS (values); v++)
     for (guint n = 0; n <= MAX_LENGTH; n++)
@@ -239,7 +240,7 @@ test_axpy_each_value_as_alone (void)
 {
   g_autoptr(GRand) rand = g_rand_new_with_seed (13);
   const nn_real alpha = (nn_real) -0.3;
-  guint bad = 0, far = 0;
+  guint         bad = 0, far = 0;
 
   for (guint n = 1; n <= MAX_LENGTH; n++)
     {
@@ -251,7 +252,7 @@ test_axpy_each_value_as_alone (void)
       for (guint i = 0; i < n; i++)
         {
           NnMatrix xi = nn_matrix_view (x->data + i, 1, 1);
-          nn_real yi = y0->data[i];
+          nn_real  yi = y0->data[i];
           NnMatrix yv = nn_matrix_view (&yi, 1, 1);
 
           nn_matrix_axpy (alpha, &xi, &yv);
@@ -261,7 +262,8 @@ test_axpy_each_value_as_alone (void)
           /* Two roundings at most, of the product and of the sum. */
           if (!nn_test_close (y->data[i], (double) alpha * x->data[i] + y0->data[i], 0,
                               NN_REAL_EPSILON * (fabs ((double) alpha * x->data[i]) +
-                                                 fabs (y0->data[i]))) && far++ == 0)
+                                                 fabs (y0->data[i]))) &&
+              far++ == 0)
             NN_CHECK (FALSE, "length %u: element %u is %.9g, not %.9g", n, i,
                       (double) y->data[i], (double) alpha * x->data[i] + y0->data[i]);
         }
@@ -275,7 +277,7 @@ test_scaled_difference_each_value_as_alone (void)
 {
   g_autoptr(GRand) rand = g_rand_new_with_seed (14);
   const nn_real scale = (nn_real) (1.0 / 3.0);
-  guint bad = 0, far = 0;
+  guint         bad = 0, far = 0;
 
   for (guint n = 1; n <= MAX_LENGTH; n++)
     {
@@ -289,9 +291,9 @@ test_scaled_difference_each_value_as_alone (void)
         {
           NnMatrix ai = nn_matrix_view (a->data + i, 1, 1);
           NnMatrix bi = nn_matrix_view (b->data + i, 1, 1);
-          nn_real alone = 0;
+          nn_real  alone = 0;
           NnMatrix oi = nn_matrix_view (&alone, 1, 1);
-          double want = (double) scale * ((double) a->data[i] - b->data[i]);
+          double   want = (double) scale * ((double) a->data[i] - b->data[i]);
 
           nn_matrix_scaled_difference (&ai, &bi, scale, &oi);
           if (!same_bits (out->data[i], alone) && bad++ == 0)
@@ -314,7 +316,7 @@ test_scaled_difference_each_value_as_alone (void)
 static void
 check_activation_each_value_as_alone (const char *name,
                                       double (*reference) (double),
-                                      double      max_ulps)
+                                      double max_ulps)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(NnActivation) act = nn_activation_new_by_name (name, &error);
@@ -342,7 +344,7 @@ check_activation_each_value_as_alone (const char *name,
         {
           NnMatrix zi = nn_matrix_view (z->data + i, 1, 1);
           NnMatrix gi = nn_matrix_view (grad_a->data + i, 1, 1);
-          nn_real a1 = 0, g1 = 0;
+          nn_real  a1 = 0, g1 = 0;
           NnMatrix ai = nn_matrix_view (&a1, 1, 1);
           NnMatrix grad_zi = nn_matrix_view (&g1, 1, 1);
 
@@ -350,7 +352,8 @@ check_activation_each_value_as_alone (const char *name,
           nn_activation_backward (act, &zi, &ai, &gi, &grad_zi);
           if ((!same_bits (a->data[i], a1) || !same_bits (grad_z->data[i], g1)) && bad++ == 0)
             NN_CHECK (FALSE, "%s at z = %.9g, element %u of %u: forward %.9g, backward %.9g; "
-                      "alone %.9g, %.9g", name, (double) z->data[i], i, n,
+                             "alone %.9g, %.9g",
+                      name, (double) z->data[i], i, n,
                       (double) a->data[i], (double) grad_z->data[i], (double) a1, (double) g1);
           if (reference != NULL && isfinite (z->data[i]) &&
               ulps (a->data[i], reference (z->data[i])) > max_ulps && far++ == 0)
@@ -442,7 +445,8 @@ test_sigmoid_of_infinities_and_nan (void)
         {
           g_autoptr(NnMatrix) z = nn_matrix_new (1, n);
           g_autoptr(NnMatrix) a = nn_matrix_new (1, n);
-          double want = isnan (special[s]) ? NAN : special[s] > 0 ? 1 : 0;
+          double want = isnan (special[s]) ? NAN : special[s] > 0 ? 1
+                                                                  : 0;
 
           z->data[i] = (nn_real) special[s];
           nn_activation_forward (act, z, a);
@@ -473,37 +477,37 @@ test_softmax_rows_as_alone (void)
     return;
   for (guint cols = 1; cols <= 12; cols++)
     for (guint rows = 5; rows <= 37; rows += 32)
-    {
-      g_autoptr(NnMatrix) z = nn_matrix_new (rows, cols);
-      g_autoptr(NnMatrix) a = nn_matrix_new (rows, cols);
+      {
+        g_autoptr(NnMatrix) z = nn_matrix_new (rows, cols);
+        g_autoptr(NnMatrix) a = nn_matrix_new (rows, cols);
 
-      for (gsize i = 0; i < nn_matrix_size (z); i++)
-        z->data[i] = (nn_real) g_rand_double_range (rand, -1e4, 1e4);
-      NN_MATRIX_AT (z, 2, cols / 2) = (nn_real) (cols % 2 ? NAN : -NAN);
-      nn_activation_forward (act, z, a);
-      for (guint r = 0; r < rows; r++)
-        {
-          NnMatrix zr = nn_matrix_view_rows (z, r, 1);
-          g_autoptr(NnMatrix) ar = nn_matrix_new (1, cols);
-          double sum = 0;
+        for (gsize i = 0; i < nn_matrix_size (z); i++)
+          z->data[i] = (nn_real) g_rand_double_range (rand, -1e4, 1e4);
+        NN_MATRIX_AT (z, 2, cols / 2) = (nn_real) (cols % 2 ? NAN : -NAN);
+        nn_activation_forward (act, z, a);
+        for (guint r = 0; r < rows; r++)
+          {
+            NnMatrix zr = nn_matrix_view_rows (z, r, 1);
+            g_autoptr(NnMatrix) ar = nn_matrix_new (1, cols);
+            double sum = 0;
 
-          nn_activation_forward (act, &zr, ar);
-          for (guint c = 0; c < cols; c++)
-            {
-              nn_real got = NN_MATRIX_AT (a, r, c);
+            nn_activation_forward (act, &zr, ar);
+            for (guint c = 0; c < cols; c++)
+              {
+                nn_real got = NN_MATRIX_AT (a, r, c);
 
-              sum += got;
-              if (!same_bits (got, ar->data[c]) && bad++ == 0)
-                NN_CHECK (FALSE, "%u × %u: (%u, %u) is %.9g, the row alone %.9g", rows, cols,
-                          r, c, (double) got, (double) ar->data[c]);
-              if ((r == 2) != isnan (got) && bad++ == 0)
-                NN_CHECK (FALSE, "%u × %u: (%u, %u) is %g with a NaN in row 2", rows, cols,
-                          r, c, (double) got);
-            }
-          if (r != 2 && !nn_test_close (sum, 1, cols * NN_REAL_EPSILON, 0) && bad++ == 0)
-            NN_CHECK (FALSE, "%u × %u: row %u sums to %.9g", rows, cols, r, sum);
-        }
-    }
+                sum += got;
+                if (!same_bits (got, ar->data[c]) && bad++ == 0)
+                  NN_CHECK (FALSE, "%u × %u: (%u, %u) is %.9g, the row alone %.9g", rows, cols,
+                            r, c, (double) got, (double) ar->data[c]);
+                if ((r == 2) != isnan (got) && bad++ == 0)
+                  NN_CHECK (FALSE, "%u × %u: (%u, %u) is %g with a NaN in row 2", rows, cols,
+                            r, c, (double) got);
+              }
+            if (r != 2 && !nn_test_close (sum, 1, cols * NN_REAL_EPSILON, 0) && bad++ == 0)
+              NN_CHECK (FALSE, "%u × %u: row %u sums to %.9g", rows, cols, r, sum);
+          }
+      }
   NN_CHECK (bad == 0, "%u wrong softmax values", bad);
 }
 
@@ -537,7 +541,7 @@ check_loss_gradient (const char *name,
             target->data[i] = (nn_real) (g_rand_boolean (rand) ? g_rand_double (rand) : 0);
           }
         pred->data[n / 2] = 0;
-        pred->data[n / 3] = (nn_real) 1e-40;      /* subnormal in float */
+        pred->data[n / 3] = (nn_real) 1e-40; /* subnormal in float */
         pred->data[n / 4] = (nn_real) INFINITY;
         pred->data[n / 5] = (nn_real) -0.5;
         pred->data[n - 1] = (nn_real) NAN;
@@ -550,7 +554,8 @@ check_loss_gradient (const char *name,
 
             if (!same_bits (grad->data[i], want) && bad++ == 0)
               NN_CHECK (FALSE, "%s, %u × %u: gradient %" G_GSIZE_FORMAT " at p = %.9g, "
-                        "t = %.9g is %.12g, the scalar form %.12g", name, rows, cols, i,
+                               "t = %.9g is %.12g, the scalar form %.12g",
+                        name, rows, cols, i,
                         (double) pred->data[i], (double) target->data[i],
                         (double) grad->data[i], (double) want);
           }
@@ -598,7 +603,7 @@ static void
 test_categorical_crossentropy_loss_is_the_scalar_form (void)
 {
   static const double special[] = { 0, 1e-40 /* subnormal in float */, -0.5, 1, INFINITY, NAN };
-  static const guint lengths[] = { 127, 128, 129, 130, 255, 256, 257, 1000, 4099 };
+  static const guint  lengths[] = { 127, 128, 129, 130, 255, 256, 257, 1000, 4099 };
   g_autoptr(GError) error = NULL;
   g_autoptr(NnLoss) loss = nn_loss_new_by_name ("categorical_crossentropy", &error);
   g_autoptr(GRand) rand = g_rand_new_with_seed (18);
@@ -613,7 +618,8 @@ test_categorical_crossentropy_loss_is_the_scalar_form (void)
         guint n = l < MAX_LENGTH ? l + 1 : lengths[l - MAX_LENGTH];
         g_autoptr(NnMatrix) pred = nn_matrix_new (1, n);
         g_autoptr(NnMatrix) target = nn_matrix_new (1, n);
-        double got, want;
+        double   got, want;
+        gboolean same;
 
         for (gsize i = 0; i < n; i++)
           {
@@ -633,8 +639,10 @@ test_categorical_crossentropy_loss_is_the_scalar_form (void)
           }
         got = nn_loss_compute (loss, pred, target);
         want = categorical_crossentropy_plain (pred, target);
-        if (!(isnan (want) ? isnan (got) : isinf (want) ? got == want :
-              nn_test_close (got, want, 8 * NN_REAL_EPSILON, 0)) && bad++ == 0)
+        same = isnan (want)   ? isnan (got)
+               : isinf (want) ? got == want
+                              : nn_test_close (got, want, 8 * NN_REAL_EPSILON, 0);
+        if (!same && bad++ == 0)
           NN_CHECK (FALSE, "length %u, p = %g at %u: %.12g, the scalar form %.12g", n,
                     s < G_N_ELEMENTS (special) ? special[s] : 0.5, n / 3, got, want);
       }
@@ -735,7 +743,8 @@ main (void)
 
   s = CU_add_suite ("matrix loops at every length", NULL, NULL);
   CU_add_test (s, "nn_matrix_is_finite finds NaN and infinities at every position of every "
-               "length", test_is_finite_every_position);
+                  "length",
+               test_is_finite_every_position);
   CU_add_test (s, "nn_matrix_fill writes every element and nothing past them",
                test_fill_every_length);
   CU_add_test (s, "nn_matrix_sum_rows adds each column top to bottom like the plain loop",
@@ -762,7 +771,8 @@ main (void)
   CU_add_test (s, "softmax gives each row as it gives it alone, NaN staying in its row",
                test_softmax_rows_as_alone);
   CU_add_test (s, "categorical_crossentropy loss is its scalar form within rounding at every "
-               "length", test_categorical_crossentropy_loss_is_the_scalar_form);
+                  "length",
+               test_categorical_crossentropy_loss_is_the_scalar_form);
   CU_add_test (s, "categorical_crossentropy gradient is its scalar form at every length",
                test_categorical_crossentropy_gradient_is_the_scalar_form);
   CU_add_test (s, "mean_squared_error gradient is its scalar form at every length",

@@ -58,7 +58,10 @@ same_history (GArray *a,
  * clipping, passes it on as the epoch value `max_gradient_norm`, and stops
  * training at the first epoch where it falls below a threshold. */
 #define TEST_TYPE_GRADIENT_WATCH (test_gradient_watch_get_type ())
-G_DECLARE_FINAL_TYPE (TestGradientWatch, test_gradient_watch, TEST, GRADIENT_WATCH,
+G_DECLARE_FINAL_TYPE (TestGradientWatch,
+                      test_gradient_watch,
+                      TEST,
+                      GRADIENT_WATCH,
                       NnTrainerCallback)
 
 struct _TestGradientWatch
@@ -68,25 +71,25 @@ struct _TestGradientWatch
   double  threshold;
   double  epoch_max;
   guint   steps;
-  GArray *norms;      /* double, one per epoch */
+  GArray *norms; /* double, one per epoch */
 };
 
 G_DEFINE_FINAL_TYPE (TestGradientWatch, test_gradient_watch, NN_TYPE_TRAINER_CALLBACK)
 
 static gboolean
-watch_epoch_begin (NnTrainerCallback  *callback,
-                   NnTrainer          *trainer,
-                   guint               epoch,
-                   GError            **error)
+watch_epoch_begin (NnTrainerCallback *callback,
+                   NnTrainer         *trainer,
+                   guint              epoch,
+                   GError           **error)
 {
   TEST_GRADIENT_WATCH (callback)->epoch_max = 0;
   return TRUE;
 }
 
 static gboolean
-watch_gradients_ready (NnTrainerCallback  *callback,
-                       NnTrainer          *trainer,
-                       GError            **error)
+watch_gradients_ready (NnTrainerCallback *callback,
+                       NnTrainer         *trainer,
+                       GError           **error)
 {
   TestGradientWatch *self = TEST_GRADIENT_WATCH (callback);
 
@@ -97,10 +100,10 @@ watch_gradients_ready (NnTrainerCallback  *callback,
 }
 
 static gboolean
-watch_epoch_end (NnTrainerCallback  *callback,
-                 NnTrainer          *trainer,
-                 guint               epoch,
-                 GError            **error)
+watch_epoch_end (NnTrainerCallback *callback,
+                 NnTrainer         *trainer,
+                 guint              epoch,
+                 GError           **error)
 {
   TestGradientWatch *self = TEST_GRADIENT_WATCH (callback);
 
@@ -152,12 +155,12 @@ test_gradient_watch_stops_training (void)
   g_autoptr(NnTrainer) twin = nn_test_make_trainer (twin_model, WATCH_EPOCHS, 0, FALSE);
   g_autoptr(TestGradientWatch) watch = g_object_new (TEST_TYPE_GRADIENT_WATCH, NULL);
   g_autoptr(NnEarlyStopping) es = g_object_new (NN_TYPE_EARLY_STOPPING,
-                                                "monitor", "max_gradient_norm", "mode",
-                                                NN_EARLY_STOPPING_MODE_MIN, "patience",
-                                                1000, NULL);
+                                                 "monitor", "max_gradient_norm", "mode",
+                                                 NN_EARLY_STOPPING_MODE_MIN, "patience",
+                                                 1000, NULL);
   g_autoptr(GError) error = NULL;
   double norms[WATCH_EPOCHS], least = INFINITY;
-  guint stop = 0;
+  guint  stop = 0;
 
   /* The same run step by step: one full batch a step, and the norm
    * before each update, where clipping has not acted yet. */
@@ -224,9 +227,9 @@ struct _TestHalving
 G_DEFINE_FINAL_TYPE (TestHalving, test_halving, NN_TYPE_TRAINER_CALLBACK)
 
 static gboolean
-halving_gradients_ready (NnTrainerCallback  *callback,
-                         NnTrainer          *trainer,
-                         GError            **error)
+halving_gradients_ready (NnTrainerCallback *callback,
+                         NnTrainer         *trainer,
+                         GError           **error)
 {
   nn_model_scale_gradients (nn_trainer_get_model (trainer), 0.5);
   return TRUE;
@@ -290,7 +293,7 @@ struct _TestProbe
   NnTrainerCallback parent_instance;
 
   gboolean fail_begin;
-  guint    fail_at;       /* an epoch, or 0 */
+  guint    fail_at; /* an epoch, or 0 */
   guint    begins;
   guint    epochs_seen;
   guint    ends;
@@ -299,9 +302,9 @@ struct _TestProbe
 G_DEFINE_FINAL_TYPE (TestProbe, test_probe, NN_TYPE_TRAINER_CALLBACK)
 
 static gboolean
-probe_train_begin (NnTrainerCallback  *callback,
-                   NnTrainer          *trainer,
-                   GError            **error)
+probe_train_begin (NnTrainerCallback *callback,
+                   NnTrainer         *trainer,
+                   GError           **error)
 {
   TestProbe *self = TEST_PROBE (callback);
 
@@ -315,10 +318,10 @@ probe_train_begin (NnTrainerCallback  *callback,
 }
 
 static gboolean
-probe_epoch_end (NnTrainerCallback  *callback,
-                 NnTrainer          *trainer,
-                 guint               epoch,
-                 GError            **error)
+probe_epoch_end (NnTrainerCallback *callback,
+                 NnTrainer         *trainer,
+                 guint              epoch,
+                 GError           **error)
 {
   TestProbe *self = TEST_PROBE (callback);
 
@@ -425,7 +428,7 @@ test_schedule_follows_a_new_optimizer (void)
   g_autoptr(NnModel) model = make_model (5, 0.2);
   g_autoptr(NnTrainer) trainer = nn_test_make_trainer (model, 2, 0, FALSE);
   g_autoptr(NnSchedule) schedule = g_object_new (NN_TYPE_STEP_SCHEDULE, "step-size", 1,
-                                                 "gamma", 0.5, NULL);
+                                                  "gamma", 0.5, NULL);
   g_autoptr(NnOptimizer) first = g_object_ref (nn_model_get_optimizer (model));
   g_autoptr(NnOptimizer) second = nn_sgd_optimizer_new (0.4);
   g_autoptr(GError) error = NULL;

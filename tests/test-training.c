@@ -20,9 +20,9 @@ static void *(*real_calloc) (size_t, size_t);
 static void *(*real_realloc) (void *, size_t);
 static void (*real_free) (void *);
 static __thread gboolean counting;
-static __thread guint n_allocations;
-static gboolean resolving;
-static _Alignas (16) char bootstrap[8192];
+static __thread guint    n_allocations;
+static gboolean          resolving;
+static _Alignas(16) char bootstrap[8192];
 static gsize bootstrap_used;
 
 static void *
@@ -75,15 +75,15 @@ calloc (size_t n,
         size_t size)
 {
   if (!resolve ())
-    return bootstrap_alloc (n * size);   /* static memory is zeroed */
+    return bootstrap_alloc (n * size); /* static memory is zeroed */
   if (counting)
     n_allocations++;
   return real_calloc (n, size);
 }
 
 void *
-realloc (void   *p,
-         size_t  size)
+realloc (void  *p,
+         size_t size)
 {
   if (!resolve ())
     return NULL;
@@ -131,8 +131,8 @@ counting_loss_compute (NnLoss         *loss,
                        const NnMatrix *target)
 {
   NnTestCountingLoss *self = NN_TEST_COUNTING_LOSS (loss);
-  gsize n = nn_matrix_size (pred);
-  double sum = 0;
+  gsize               n = nn_matrix_size (pred);
+  double              sum = 0;
 
   if (++self->calls == self->cancel_at && self->cancel_target != NULL)
     g_cancellable_cancel (self->cancel_target);
@@ -287,9 +287,10 @@ temp_path (const char *name)
  * torch.optim.lr_scheduler 1.13 stepped once per epoch (warm-ups are
  * LinearLR(start_factor, total_iters=warmup) then the schedule, chained with
  * SequentialLR(milestones=[warmup])). */
-typedef struct {
+typedef struct
+{
   const char *name;
-  const char *property;    /* a schedule parameter, or NULL */
+  const char *property; /* a schedule parameter, or NULL */
   double      value;
   const char *property2;
   double      value2;
@@ -298,6 +299,7 @@ typedef struct {
   double      rates[15];
 } ScheduleCase;
 
+/* clang-format off */
 static const ScheduleCase schedule_cases[] = {
   { "constant", NULL, 0, NULL, 0, 0, 0,
     { 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1 } },
@@ -331,6 +333,7 @@ static const ScheduleCase schedule_cases[] = {
       0.0697514881858894, 0.051, 0.0322485118141106, 0.016351767721859173,
       0.00572990290694695, 0.002, 0.00572990290694695 } },
 };
+/* clang-format on */
 
 static NnSchedule *
 make_schedule (const ScheduleCase *c)
@@ -388,9 +391,9 @@ static void
 test_cosine_t_max_zero_spans_training (void)
 {
   g_autoptr(NnSchedule) whole = g_object_new (NN_TYPE_COSINE_SCHEDULE, "eta-min", 0.01,
-                                              "warmup-epochs", 3, NULL);
+                                               "warmup-epochs", 3, NULL);
   g_autoptr(NnSchedule) explicit = g_object_new (NN_TYPE_COSINE_SCHEDULE, "eta-min", 0.01,
-                                                 "warmup-epochs", 3, "t-max", 17, NULL);
+                                                  "warmup-epochs", 3, "t-max", 17, NULL);
 
   nn_schedule_set_total_epochs (whole, 20);
   CU_ASSERT_EQUAL (nn_schedule_get_total_epochs (whole), 20);
@@ -431,17 +434,24 @@ test_schedules_found_by_name (void)
 static void
 test_schedule_parameters_are_properties (void)
 {
-  const struct { GType type; const char *prop; } props[] = {
-    { NN_TYPE_STEP_SCHEDULE, "step-size" }, { NN_TYPE_STEP_SCHEDULE, "gamma" },
-    { NN_TYPE_EXPONENTIAL_SCHEDULE, "gamma" }, { NN_TYPE_COSINE_SCHEDULE, "t-max" },
-    { NN_TYPE_COSINE_SCHEDULE, "eta-min" }, { NN_TYPE_CONSTANT_SCHEDULE, "warmup-epochs" },
+  const struct
+  {
+    GType       type;
+    const char *prop;
+  } props[] = {
+    { NN_TYPE_STEP_SCHEDULE, "step-size" },
+    { NN_TYPE_STEP_SCHEDULE, "gamma" },
+    { NN_TYPE_EXPONENTIAL_SCHEDULE, "gamma" },
+    { NN_TYPE_COSINE_SCHEDULE, "t-max" },
+    { NN_TYPE_COSINE_SCHEDULE, "eta-min" },
+    { NN_TYPE_CONSTANT_SCHEDULE, "warmup-epochs" },
     { NN_TYPE_COSINE_SCHEDULE, "warmup-start-factor" },
   };
   g_autoptr(NnSchedule) step = g_object_new (NN_TYPE_STEP_SCHEDULE, NULL);
   g_autoptr(NnSchedule) constant = g_object_new (NN_TYPE_CONSTANT_SCHEDULE, NULL);
   GParamSpec *gamma;
-  GValue value = G_VALUE_INIT;
-  double factor;
+  GValue      value = G_VALUE_INIT;
+  double      factor;
 
   for (gsize i = 0; i < G_N_ELEMENTS (props); i++)
     {
@@ -467,7 +477,8 @@ test_schedule_parameters_are_properties (void)
   g_value_unset (&value);
 }
 
-typedef struct {
+typedef struct
+{
   GArray *rates;
 } RateLog;
 
@@ -477,7 +488,7 @@ log_rate (NnTrainer *trainer,
           gpointer   data)
 {
   RateLog *log = data;
-  double lr = nn_optimizer_get_learning_rate (nn_model_get_optimizer (nn_trainer_get_model (trainer)));
+  double   lr = nn_optimizer_get_learning_rate (nn_model_get_optimizer (nn_trainer_get_model (trainer)));
 
   g_array_append_val (log->rates, lr);
 }
@@ -485,9 +496,9 @@ log_rate (NnTrainer *trainer,
 static void
 test_model_applies_schedule (void)
 {
-  const guint widths[] = { 3, 4, 2 };
+  const guint        widths[] = { 3, 4, 2 };
   const char * const acts[] = { "tanh", "linear" };
-  const double want[] = { 0.1, 0.2, 0.2, 0.1, 0.1, 0.05, 0.05 };
+  const double       want[] = { 0.1, 0.2, 0.2, 0.1, 0.1, 0.05, 0.05 };
   g_autoptr(GRand) rand = g_rand_new_with_seed (3);
   g_autoptr(NnLoss) loss = make_loss ("mean_squared_error");
   g_autoptr(NnOptimizer) opt = make_optimizer ("sgd", 0.2);
@@ -495,8 +506,8 @@ test_model_applies_schedule (void)
   g_autoptr(NnTrainer) trainer = nn_test_make_trainer (model, 4, 5, TRUE);
   g_autoptr(NnTrainerCallback) logger = NULL;
   g_autoptr(NnSchedule) schedule = g_object_new (NN_TYPE_STEP_SCHEDULE, "step-size", 2,
-                                                 "gamma", 0.5, "warmup-epochs", 1,
-                                                 "warmup-start-factor", 0.5, NULL);
+                                                  "gamma", 0.5, "warmup-epochs", 1,
+                                                  "warmup-start-factor", 0.5, NULL);
   g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 12, 3, -1, 1);
   g_autoptr(NnMatrix) y = nn_test_random_matrix (rand, 12, 2, -1, 1);
   g_autoptr(GError) error = NULL;
@@ -539,7 +550,7 @@ make_clip_trainer (const char *optimizer,
                    double      learning_rate,
                    double      clip_norm)
 {
-  const guint widths[] = { 3, 4, 2 };
+  const guint        widths[] = { 3, 4, 2 };
   const char * const acts[] = { "tanh", "linear" };
   g_autoptr(NnLoss) loss = make_loss ("mean_squared_error");
   g_autoptr(NnOptimizer) opt = make_optimizer (optimizer, learning_rate);
@@ -563,8 +574,8 @@ make_clip_trainer (const char *optimizer,
 #endif
 
 static void
-check_parameters (NnModel          *model,
-                  const double     *want)
+check_parameters (NnModel      *model,
+                  const double *want)
 {
   guint k = 0;
 
@@ -587,10 +598,10 @@ test_clipping_matches_torch (void)
     0.09316329880900528, -0.09224490247142429, 0.06482777042375794, -0.015358677330463356,
     0.9049346495760218, -0.7018062776045522, 0.4014069094877413, 0.30200990360116986,
     -0.48836285126273754, 0.5857768274516558, 0.8167470298752667, -0.9076074401697035,
-    0.20192704921074486, -0.2785361938688008,
+    0.20192704921074486, -0.2785361938688008
   };
   static const double adam_norms[] = {
-    1.1208284083239974, 0.8292272837403843, 0.6148641148424894, 0.5062005535849222,
+    1.1208284083239974, 0.8292272837403843, 0.6148641148424894, 0.5062005535849222
   };
   static const double adam_after[] = {
     0.324498379080156, -0.3682963367467026, 0.9993342450750413, -0.4054957117281393,
@@ -599,7 +610,7 @@ test_clipping_matches_torch (void)
     -0.03292161038114058, 0.07214270028129496, 0.22880373370768178, -0.18329356474155187,
     1.0954737797571314, -0.8620340662763929, 0.5854300499401003, 0.3099403058503647,
     -0.304140009067955, 0.3997064495559885, 1.0003307747128212, -1.1002814337673437,
-    0.3866428262669614, -0.11095284076955936,
+    0.3866428262669614, -0.11095284076955936
   };
   g_autoptr(NnMatrix) x = nn_matrix_new_from_data (5, 3, clip_x);
   g_autoptr(NnMatrix) y = nn_matrix_new_from_data (5, 2, clip_y);
@@ -697,7 +708,7 @@ test_min_delta_sets_smallest_improvement (void)
 {
   const double values[] = { 1.0, 0.96, 0.94, 0.90, 0.895, 0.5 };
   g_autoptr(NnEarlyStopping) es = g_object_new (NN_TYPE_EARLY_STOPPING, "patience", 2,
-                                                "min-delta", 0.05, NULL);
+                                                 "min-delta", 0.05, NULL);
   g_autoptr(NnEarlyStopping) none = g_object_new (NN_TYPE_EARLY_STOPPING, "patience", 2, NULL);
 
   /* 0.96 is not 0.05 below 1.0; 0.94 is; 0.90 and 0.895 are not below 0.94
@@ -728,18 +739,31 @@ test_never_stops_after_first_epoch (void)
 static void
 test_mode_follows_metric (void)
 {
-  const struct { const char *monitor; gboolean greater; } cases[] = {
-    { "val_loss", FALSE }, { "loss", FALSE }, { "val_accuracy", TRUE }, { "accuracy", TRUE },
-    { "val_f1", TRUE }, { "val_auc", TRUE }, { "val_r2", TRUE }, { "val_precision", TRUE },
-    { "recall", TRUE }, { "val_mae", FALSE }, { "val_rmse", FALSE }, { "custom", FALSE },
+  const struct
+  {
+    const char *monitor;
+    gboolean    greater;
+  } cases[] = {
+    { "val_loss", FALSE },
+    { "loss", FALSE },
+    { "val_accuracy", TRUE },
+    { "accuracy", TRUE },
+    { "val_f1", TRUE },
+    { "val_auc", TRUE },
+    { "val_r2", TRUE },
+    { "val_precision", TRUE },
+    { "recall", TRUE },
+    { "val_mae", FALSE },
+    { "val_rmse", FALSE },
+    { "custom", FALSE },
   };
   const double accuracy[] = { 0.5, 0.6, 0.6, 0.59, 0.7 };
   g_autoptr(NnEarlyStopping) forced = g_object_new (NN_TYPE_EARLY_STOPPING,
-                                                    "monitor", "val_loss", "mode",
-                                                    NN_EARLY_STOPPING_MODE_MAX, NULL);
+                                                     "monitor", "val_loss", "mode",
+                                                     NN_EARLY_STOPPING_MODE_MAX, NULL);
   g_autoptr(NnEarlyStopping) acc = g_object_new (NN_TYPE_EARLY_STOPPING,
-                                                 "monitor", "val_accuracy", "patience", 1,
-                                                 NULL);
+                                                  "monitor", "val_accuracy", "patience", 1,
+                                                  NULL);
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -755,7 +779,8 @@ test_mode_follows_metric (void)
   CU_ASSERT_EQUAL (nn_early_stopping_get_best_epoch (acc), 2);
 }
 
-typedef struct {
+typedef struct
+{
   NnEarlyStopping *es;
   const double    *values;
   guint            copy_epoch;
@@ -779,9 +804,9 @@ on_epoch_early_stop (NnTrainer *trainer,
 static void
 test_restore_best_weights (void)
 {
-  const guint widths[] = { 3, 5, 2 };
+  const guint        widths[] = { 3, 5, 2 };
   const char * const acts[] = { "relu", "linear" };
-  const double values[] = { 0.9, 0.7, 0.5, 0.6, 0.55, 0.52, 0.4, 0.3, 0.2, 0.1 };
+  const double       values[] = { 0.9, 0.7, 0.5, 0.6, 0.55, 0.52, 0.4, 0.3, 0.2, 0.1 };
   g_autoptr(GRand) rand = g_rand_new_with_seed (21);
   g_autoptr(NnLoss) loss = make_loss ("mean_squared_error");
   g_autoptr(NnOptimizer) opt = make_optimizer ("adam", 0.01);
@@ -791,7 +816,7 @@ test_restore_best_weights (void)
   g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 20, 3, -1, 1);
   g_autoptr(NnMatrix) y = nn_test_random_matrix (rand, 20, 2, -1, 1);
   g_autoptr(NnEarlyStopping) es = g_object_new (NN_TYPE_EARLY_STOPPING, "patience", 3,
-                                                "restore-best", TRUE, NULL);
+                                                 "restore-best", TRUE, NULL);
   g_autoptr(GError) error = NULL;
   StopRun run = { es, values, 3, NULL };
 
@@ -818,18 +843,18 @@ test_restore_best_weights (void)
 static void
 test_early_stopping_state_round_trips (void)
 {
-  const guint widths[] = { 2, 3, 1 };
+  const guint        widths[] = { 2, 3, 1 };
   const char * const acts[] = { "tanh", "linear" };
-  const double values[] = { 0.8, 0.6, 0.7, 0.65, 0.62, 0.61 };
+  const double       values[] = { 0.8, 0.6, 0.7, 0.65, 0.62, 0.61 };
   g_autoptr(NnLoss) loss = make_loss ("mean_squared_error");
   g_autoptr(NnOptimizer) opt = make_optimizer ("sgd", 0.1);
   g_autoptr(NnModel) model = make_model (2, widths, acts, 2, loss, opt);
   g_autoptr(NnEarlyStopping) a = g_object_new (NN_TYPE_EARLY_STOPPING, "patience", 3,
-                                               "restore-best", TRUE, NULL);
+                                                "restore-best", TRUE, NULL);
   g_autoptr(NnEarlyStopping) b = g_object_new (NN_TYPE_EARLY_STOPPING, "patience", 3,
-                                               "restore-best", TRUE, NULL);
+                                                "restore-best", TRUE, NULL);
   g_autoptr(NnEarlyStopping) other = g_object_new (NN_TYPE_EARLY_STOPPING,
-                                                   "monitor", "val_accuracy", NULL);
+                                                    "monitor", "val_accuracy", NULL);
   g_autoptr(GVariant) state = NULL;
   g_autoptr(GPtrArray) best = NULL;
   g_autoptr(GError) error = NULL;
@@ -862,13 +887,14 @@ test_early_stopping_state_round_trips (void)
 
 /* ---- resuming ------------------------------------------------------------ */
 
-typedef struct {
+typedef struct
+{
   NnMatrix *x, *y, *val_x, *val_y;
 } Data;
 
 static void
-data_init (Data    *d,
-           guint32  seed)
+data_init (Data   *d,
+           guint32 seed)
 {
   g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
 
@@ -893,15 +919,15 @@ data_clear (Data *d)
 /* Adam (whose state matters), shuffled mini-batches with a short last one,
  * clipping and a cosine schedule with warm-up over the whole run. */
 static NnTrainer *
-make_resume_trainer (guint64  seed,
-                     NnLoss  *loss)
+make_resume_trainer (guint64 seed,
+                     NnLoss *loss)
 {
-  const guint widths[] = { 4, 6, 3 };
+  const guint        widths[] = { 4, 6, 3 };
   const char * const acts[] = { "tanh", "softmax" };
   g_autoptr(NnLoss) default_loss = loss ? NULL : make_loss ("categorical_crossentropy");
   g_autoptr(NnOptimizer) opt = make_optimizer ("adam", 0.05);
   g_autoptr(NnSchedule) schedule = g_object_new (NN_TYPE_COSINE_SCHEDULE, "warmup-epochs", 2,
-                                                 "warmup-start-factor", 0.1, NULL);
+                                                  "warmup-start-factor", 0.1, NULL);
   g_autoptr(NnModel) model = make_model (seed, widths, acts, 2, loss ? loss : default_loss, opt);
   NnTrainer *trainer = nn_test_make_trainer (model, RESUME_EPOCHS, RESUME_BATCH, TRUE);
 
@@ -922,8 +948,8 @@ test_resume_from_checkpoint_is_exact (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) extra = NULL;
   g_autofree char *path = temp_path ("checkpoint");
-  guint done = 0;
-  Data d;
+  guint            done = 0;
+  Data             d;
 
   data_init (&d, 30);
   CU_ASSERT_TRUE (nn_trainer_fit (whole, d.x, d.y, d.val_x, d.val_y, NULL, &error));
@@ -985,8 +1011,8 @@ test_resume_part_way_through_epoch (void)
   g_autoptr(NnTrainer) fresh = make_resume_trainer (41, fresh_loss);
   g_autoptr(GError) error = NULL;
   g_autofree char *path = temp_path ("checkpoint");
-  guint done = 0;
-  Data d;
+  guint            done = 0;
+  Data             d;
 
   data_init (&d, 40);
   CU_ASSERT_TRUE (nn_trainer_fit (whole, d.x, d.y, d.val_x, d.val_y, NULL, &error));
@@ -1044,7 +1070,7 @@ test_resume_part_way_through_epoch (void)
 static NnTrainer *
 make_sgd_trainer (guint64 seed)
 {
-  const guint widths[] = { 4, 6, 3 };
+  const guint        widths[] = { 4, 6, 3 };
   const char * const acts[] = { "tanh", "softmax" };
   g_autoptr(NnLoss) loss = make_loss ("categorical_crossentropy");
   g_autoptr(NnOptimizer) opt = make_optimizer ("sgd", 0.1);
@@ -1146,7 +1172,7 @@ expect_refused (const char *path,
   NnModel *model = MODEL (trainer);
   g_autoptr(GPtrArray) before = copy_parameters (model);
   g_autoptr(GError) error = NULL;
-  guint epoch = nn_trainer_get_epoch (trainer);
+  guint   epoch = nn_trainer_get_epoch (trainer);
   guint64 iterations = nn_optimizer_get_iterations (nn_model_get_optimizer (model));
 
   CU_ASSERT_FALSE (nn_checkpoint_load (path, trainer, NULL, NULL, &error));
@@ -1161,7 +1187,7 @@ expect_refused (const char *path,
 static void
 test_bad_checkpoints_are_refused (void)
 {
-  const guint widths[] = { 4, 6, 3 }, wider[] = { 4, 7, 3 };
+  const guint        widths[] = { 4, 6, 3 }, wider[] = { 4, 7, 3 };
   const char * const acts[] = { "tanh", "softmax" }, * const other_acts[] = { "relu", "softmax" };
   g_autoptr(NnLoss) loss = make_loss ("categorical_crossentropy");
   g_autoptr(NnOptimizer) opt = make_optimizer ("adam", 0.01);
@@ -1183,7 +1209,7 @@ test_bad_checkpoints_are_refused (void)
   g_autoptr(GRand) rand = g_rand_new_with_seed (99);
   g_autoptr(GError) error = NULL;
   gsize length;
-  Data d;
+  Data  d;
 
   data_init (&d, 60);
   nn_trainer_set_epochs (saved, 2);
@@ -1256,7 +1282,7 @@ test_bad_checkpoints_are_refused (void)
 static void
 test_checkpoint_written_atomically (void)
 {
-  const guint widths[] = { 4, 6, 3 };
+  const guint        widths[] = { 4, 6, 3 };
   const char * const acts[] = { "tanh", "softmax" };
   g_autoptr(NnLoss) loss = make_loss ("categorical_crossentropy");
   g_autoptr(NnOptimizer) opt = make_optimizer ("adam", 0.01);
@@ -1289,10 +1315,10 @@ test_training_allocates_nothing_after_first_epoch (void)
 {
   g_autoptr(NnTrainer) trainer = make_resume_trainer (61, NULL);
   g_autoptr(NnEarlyStopping) es = g_object_new (NN_TYPE_EARLY_STOPPING, "patience", 100,
-                                                "restore-best", TRUE, NULL);
+                                                 "restore-best", TRUE, NULL);
   g_autoptr(GError) error = NULL;
   guint before;
-  Data d;
+  Data  d;
 
   /* A memory checker such as valgrind replaces malloc in the test too. */
   before = n_allocations;

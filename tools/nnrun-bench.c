@@ -25,26 +25,28 @@
 #define CEILING_SECONDS 0.3
 
 /* A matrix product of a training step, as BLAS sees it. */
-typedef struct {
+typedef struct
+{
   gboolean trans_a;
   gboolean trans_b;
   guint    m, n, k;
 } GemmShape;
 
-typedef struct {
+typedef struct
+{
   const char *workload;
   const char *description;
   guint       threads;
   guint       epochs;
   guint       batch_size;
   guint       n_samples;
-  double      load_seconds;     /* W2: reading the data; NaN otherwise */
-  double      seconds;          /* the training loop */
-  double      flop_per_sample;  /* matrix products executed in training */
+  double      load_seconds;    /* W2: reading the data; NaN otherwise */
+  double      seconds;         /* the training loop */
+  double      flop_per_sample; /* matrix products executed in training */
   double      sgemm_gflops;
   double      fma_gflops;
   double      final_loss;
-  double      test_accuracy;    /* NaN when the workload has no test set */
+  double      test_accuracy; /* NaN when the workload has no test set */
   double      peak_rss_mib;
 } BenchResult;
 
@@ -61,15 +63,15 @@ static double
 peak_rss_mib (void)
 {
   g_autofree char *status = NULL;
-  struct rusage usage;
-  const char *hwm;
+  struct rusage    usage;
+  const char      *hwm;
 
   if (g_file_get_contents ("/proc/self/status", &status, NULL, NULL) &&
       (hwm = strstr (status, "\nVmHWM:")) != NULL)
-    return g_ascii_strtod (hwm + strlen ("\nVmHWM:"), NULL) / 1024.0;   /* kB */
+    return g_ascii_strtod (hwm + strlen ("\nVmHWM:"), NULL) / 1024.0; /* kB */
   if (getrusage (RUSAGE_SELF, &usage) != 0)
     return NAN;
-  return usage.ru_maxrss / 1024.0;   /* kilobytes on Linux */
+  return usage.ru_maxrss / 1024.0; /* kilobytes on Linux */
 }
 
 /* The BLAS in use, as OpenBLAS describes itself. */
@@ -90,20 +92,19 @@ blas_name (void)
 
 /* ---- the hardware ceiling ------------------------------------------------ */
 
-#define FMA_CHAINS 12   /* independent chains: enough to fill two FMA pipes */
+#define FMA_CHAINS 12 /* independent chains: enough to fill two FMA pipes */
 
 #if defined(__x86_64__) && defined(__GNUC__)
 /* Twelve chains in twelve registers, written out so that none is spilled. */
-__attribute__ ((target ("avx2,fma")))
-static double
+__attribute__ ((target ("avx2,fma"))) static double
 fma_loop_avx2 (guint64 iterations)
 {
   const __m256 mul = _mm256_set1_ps (0.999999f), add = _mm256_set1_ps (1e-7f);
-  __m256 a0 = _mm256_set1_ps (0), a1 = _mm256_set1_ps (1), a2 = _mm256_set1_ps (2);
-  __m256 a3 = _mm256_set1_ps (3), a4 = _mm256_set1_ps (4), a5 = _mm256_set1_ps (5);
-  __m256 a6 = _mm256_set1_ps (6), a7 = _mm256_set1_ps (7), a8 = _mm256_set1_ps (8);
-  __m256 a9 = _mm256_set1_ps (9), a10 = _mm256_set1_ps (10), a11 = _mm256_set1_ps (11);
-  float out[8];
+  __m256       a0 = _mm256_set1_ps (0), a1 = _mm256_set1_ps (1), a2 = _mm256_set1_ps (2);
+  __m256       a3 = _mm256_set1_ps (3), a4 = _mm256_set1_ps (4), a5 = _mm256_set1_ps (5);
+  __m256       a6 = _mm256_set1_ps (6), a7 = _mm256_set1_ps (7), a8 = _mm256_set1_ps (8);
+  __m256       a9 = _mm256_set1_ps (9), a10 = _mm256_set1_ps (10), a11 = _mm256_set1_ps (11);
+  float        out[8];
 
   for (guint64 it = 0; it < iterations; it++)
     {
@@ -132,7 +133,7 @@ fma_loop_avx2 (guint64 iterations)
 static double
 fma_loop_plain (guint64 iterations)
 {
-  float acc[FMA_CHAINS * 8];
+  float  acc[FMA_CHAINS * 8];
   double sum = 0;
 
   for (guint i = 0; i < G_N_ELEMENTS (acc); i++)
@@ -155,7 +156,8 @@ have_avx2_fma (void)
 #endif
 }
 
-typedef struct {
+typedef struct
+{
   guint64         iterations;
   volatile double sink;
 } FmaJob;
@@ -182,8 +184,8 @@ run_fma_threads (guint   threads,
                  guint64 iterations)
 {
   g_autofree GThread **workers = g_new0 (GThread *, threads);
-  g_autofree FmaJob *jobs = g_new0 (FmaJob, threads);
-  double start = now ();
+  g_autofree FmaJob   *jobs = g_new0 (FmaJob, threads);
+  double               start = now ();
 
   for (guint t = 0; t < threads; t++)
     {
@@ -202,7 +204,7 @@ static double
 measure_fma_peak (guint threads)
 {
   guint64 iterations = 1 << 16;
-  double best = 0, elapsed;
+  double  best = 0, elapsed;
 
   while ((elapsed = run_fma_threads (threads, iterations)) < CEILING_SECONDS / 10)
     iterations *= 2;
@@ -284,12 +286,12 @@ plain_gemm (const GemmShape *s,
 static double
 measure_gemm_ceiling (GArray *shapes)
 {
-  gsize biggest = 1;
+  gsize               biggest = 1;
   g_autofree nn_real *a = NULL;
   g_autofree nn_real *b = NULL;
   g_autofree nn_real *c = NULL;
-  double flop = gemms_flop (shapes), best = 0;
-  guint reps = 1, passes = 0;
+  double              flop = gemms_flop (shapes), best = 0;
+  guint               reps = 1, passes = 0;
 
   for (guint i = 0; i < shapes->len; i++)
     {
@@ -363,11 +365,11 @@ build_model (const guint        *widths,
 /* ---- W1: iris-tiny --------------------------------------------------------- */
 
 static gboolean
-run_w1 (guint         epochs,
-        BenchResult  *result,
-        GError      **error)
+run_w1 (guint        epochs,
+        BenchResult *result,
+        GError     **error)
 {
-  static const guint widths[] = { 4, 16, 3 };
+  static const guint        widths[] = { 4, 16, 3 };
   static const char * const activations[] = { "sigmoid", "softmax" };
   g_autoptr(NnDataset) raw = NULL;
   g_autoptr(NnDataset) data = NULL;
@@ -375,7 +377,7 @@ run_w1 (guint         epochs,
   g_autoptr(NnTrainer) trainer = NULL;
   g_autoptr(GArray) shapes = NULL;
   const NnMatrix *x, *y;
-  double start, loss = NAN;
+  double          start, loss = NAN;
 
   if ((raw = nn_dataset_new_iris (error)) == NULL ||
       (data = nn_dataset_encode (raw, NN_TASK_MULTICLASS, -1, error)) == NULL)
@@ -419,20 +421,20 @@ run_w1 (guint         epochs,
 /* An IDX file of unsigned bytes, read whole (gzip or not); the pixels stay
  * bytes, which is a quarter of their size as floats. */
 static GBytes *
-read_idx (const char  *dir,
-          const char  *name,
-          guint        ndim,
-          guint32     *dims,
-          GError     **error)
+read_idx (const char *dir,
+          const char *name,
+          guint       ndim,
+          guint32    *dims,
+          GError    **error)
 {
   g_autofree char *gz_path = g_strdup_printf ("%s/%s.gz", dir, name);
   g_autofree char *plain_path = g_build_filename (dir, name, NULL);
-  gboolean gz = g_file_test (gz_path, G_FILE_TEST_EXISTS);
+  gboolean         gz = g_file_test (gz_path, G_FILE_TEST_EXISTS);
   g_autoptr(GFile) file = g_file_new_for_path (gz ? gz_path : plain_path);
   g_autoptr(GInputStream) raw = NULL;
   g_autoptr(GInputStream) stream = NULL;
-  guint8 header[16];
-  gsize got = 0, size = 1;
+  guint8             header[16];
+  gsize              got = 0, size = 1;
   g_autofree guint8 *values = NULL;
 
   if ((raw = G_INPUT_STREAM (g_file_read (file, NULL, error))) == NULL)
@@ -440,7 +442,7 @@ read_idx (const char  *dir,
   if (gz)
     {
       g_autoptr(GZlibDecompressor) inflate =
-        g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+                   g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
       stream = g_converter_input_stream_new (raw, G_CONVERTER (inflate));
     }
   else
@@ -483,11 +485,12 @@ read_idx (const char  *dir,
   return g_bytes_new_take (g_steal_pointer (&values), size);
 }
 
-typedef struct {
-  GBytes       *images;    /* n × pixels bytes */
-  GBytes       *labels;    /* n bytes, 0–9 */
-  guint         n;
-  guint         pixels;
+typedef struct
+{
+  GBytes *images; /* n × pixels bytes */
+  GBytes *labels; /* n bytes, 0–9 */
+  guint   n;
+  guint   pixels;
 } ByteImages;
 
 static void
@@ -500,16 +503,16 @@ byte_images_clear (ByteImages *set)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ByteImages, byte_images_clear)
 
 static gboolean
-read_image_set (const char  *dir,
-                const char  *prefix,
-                ByteImages  *set,
-                GError     **error)
+read_image_set (const char *dir,
+                const char *prefix,
+                ByteImages *set,
+                GError    **error)
 {
   g_autofree char *images = g_strdup_printf ("%s-images-idx3-ubyte", prefix);
   g_autofree char *labels = g_strdup_printf ("%s-labels-idx1-ubyte", prefix);
-  guint32 image_dims[3], label_dims[1];
-  const guint8 *l;
-  gsize n_labels;
+  guint32          image_dims[3], label_dims[1];
+  const guint8    *l;
+  gsize            n_labels;
 
   if ((set->images = read_idx (dir, images, 3, image_dims, error)) == NULL ||
       (set->labels = read_idx (dir, labels, 1, label_dims, error)) == NULL)
@@ -538,9 +541,9 @@ read_image_set (const char  *dir,
  * widen from in scale_bytes(). */
 typedef nn_real ScaleVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
 #define SCALE_LANES (sizeof (ScaleVec) / sizeof (nn_real))
-typedef guint8 ScaleBytes __attribute__ ((vector_size (SCALE_LANES)));
+typedef guint8  ScaleBytes __attribute__ ((vector_size (SCALE_LANES)));
 typedef guint16 ScaleShorts __attribute__ ((vector_size (2 * SCALE_LANES)));
-typedef gint32 ScaleInts __attribute__ ((vector_size (4 * SCALE_LANES)));
+typedef gint32  ScaleInts __attribute__ ((vector_size (4 * SCALE_LANES)));
 
 /* dst[i] = src[i] × scale for i < n, SCALE_LANES at a time through the
  * vector extensions, which an -O2 build leaves scalar otherwise, and with
@@ -558,12 +561,12 @@ scale_bytes (const guint8 *src,
   for (; j + SCALE_LANES <= n; j += SCALE_LANES)
     {
       ScaleBytes b;
-      ScaleVec r;
+      ScaleInts  wide;
+      ScaleVec   r;
 
       memcpy (&b, src + j, sizeof b);
-      r = __builtin_convertvector (__builtin_convertvector (__builtin_convertvector (b, ScaleShorts),
-                                                            ScaleInts),
-                                   ScaleVec) * scale;
+      wide = __builtin_convertvector(__builtin_convertvector(b, ScaleShorts), ScaleInts);
+      r = __builtin_convertvector(wide, ScaleVec) * scale;
       memcpy (dst + j, &r, sizeof r);
     }
   for (; j < n; j++)
@@ -591,7 +594,7 @@ make_batch (const ByteImages *set,
   for (guint i = 0; i < rows; i++)
     {
       const guint8 *src = pixels + (gsize) order[i] * set->pixels;
-      nn_real *dst = x->data + (gsize) i * set->pixels;
+      nn_real      *dst = x->data + (gsize) i * set->pixels;
 
       /* Shuffled images are far apart in memory: ask for one a few
        * images ahead while this one is scaled. */
@@ -615,13 +618,13 @@ test_accuracy (NnModel          *model,
                NnMatrix         *y,
                guint             chunk)
 {
-  const guint8 *labels = g_bytes_get_data (test->labels, NULL);
+  const guint8     *labels = g_bytes_get_data (test->labels, NULL);
   g_autofree guint *order = g_new (guint, chunk);
-  guint correct = 0;
+  guint             correct = 0;
 
   for (guint start = 0; start < test->n; start += chunk)
     {
-      guint rows = MIN (chunk, test->n - start);
+      guint           rows = MIN (chunk, test->n - start);
       const NnMatrix *pred;
 
       for (guint i = 0; i < rows; i++)
@@ -642,14 +645,14 @@ test_accuracy (NnModel          *model,
 }
 
 static gboolean
-run_w2 (guint         epochs,
-        const char   *data_dir,
-        BenchResult  *result,
-        GError      **error)
+run_w2 (guint        epochs,
+        const char  *data_dir,
+        BenchResult *result,
+        GError     **error)
 {
-  static const guint widths[] = { 784, 256, 128, 10 };
+  static const guint        widths[] = { 784, 256, 128, 10 };
   static const char * const activations[] = { "relu", "relu", "softmax" };
-  const guint batch = 128;
+  const guint               batch = 128;
   g_auto(ByteImages) train = { 0 };
   g_auto(ByteImages) test = { 0 };
   g_autoptr(NnModel) model = NULL;
@@ -659,7 +662,7 @@ run_w2 (guint         epochs,
   g_autoptr(GArray) shapes = NULL;
   g_autoptr(GRand) rand = g_rand_new_with_seed (42);
   g_autofree guint *order = NULL;
-  double start, total = 0;
+  double            start, total = 0;
 
   start = now ();
   if (!read_image_set (data_dir, "train", &train, error) ||
@@ -698,7 +701,7 @@ run_w2 (guint         epochs,
       total = 0;
       for (guint first = 0; first < train.n; first += batch)
         {
-          guint rows = MIN (batch, train.n - first);
+          guint  rows = MIN (batch, train.n - first);
           double loss;
 
           make_batch (&train, order + first, rows, x, y);
@@ -811,7 +814,7 @@ static void
 print_text (const BenchResult *r)
 {
   g_autofree char *per_epoch = format_time (seconds_per_epoch (r));
-  const char *gemm = NN_REAL_IS_DOUBLE ? "dgemm" : "sgemm";
+  const char      *gemm = NN_REAL_IS_DOUBLE ? "dgemm" : "sgemm";
 
   printf ("%s %s\n", r->workload, r->description);
   printf ("  %u epoch%s, %s, %u thread%s\n", r->epochs, r->epochs == 1 ? "" : "s",
@@ -838,14 +841,20 @@ int
 nnrun_cmd_bench (int    argc,
                  char **argv)
 {
-  gint threads = 1, epochs = 0;
-  gboolean json = FALSE;
+  static const char summary[] =
+    "Trains fixed workloads in this process and reports time per epoch, samples/s,\n"
+    "GFLOP/s of the matrix products, and their ratio to a plain BLAS run of the same\n"
+    "products and to a measured FMA peak.\n"
+    "  w1  iris-tiny: Iris 4-16-3, full batch, 5000 epochs\n"
+    "  w2  fmnist-mlp: Fashion-MNIST 784-256-128-10, batch 128, 3 epochs";
+  gint             threads = 1, epochs = 0;
+  gboolean         json = FALSE;
   g_autofree char *data_dir = NULL;
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
-  const char *which = "all";
-  gboolean w1, w2;
-  double fma = NAN;
+  const char  *which = "all";
+  gboolean     w1, w2;
+  double       fma = NAN;
   GOptionEntry entries[] = {
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads,
       "Threads for the matrix products (default 1): nn_matrix_set_n_threads()", "N" },
@@ -859,12 +868,7 @@ nnrun_cmd_bench (int    argc,
   };
 
   context = g_option_context_new ("[w1|w2|all] - the speed benchmark");
-  g_option_context_set_summary (context,
-    "Trains fixed workloads in this process and reports time per epoch, samples/s,\n"
-    "GFLOP/s of the matrix products, and their ratio to a plain BLAS run of the same\n"
-    "products and to a measured FMA peak.\n"
-    "  w1  iris-tiny: Iris 4-16-3, full batch, 5000 epochs\n"
-    "  w2  fmnist-mlp: Fashion-MNIST 784-256-128-10, batch 128, 3 epochs");
+  g_option_context_set_summary (context, summary);
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return nnrun_usage_error (context, error->message);
@@ -895,7 +899,7 @@ nnrun_cmd_bench (int    argc,
   for (guint pass = 0; pass < 2; pass++)
     {
       BenchResult result = { 0 };
-      gboolean ok;
+      gboolean    ok;
 
       if ((pass == 0 && !w1) || (pass == 1 && !w2))
         continue;

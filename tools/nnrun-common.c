@@ -16,13 +16,13 @@ int
 nnrun_status_for_error (const GError *error)
 {
   if (g_error_matches (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE))
-    return EXIT_BAD_INPUT;   /* a bad model file is bad input */
+    return EXIT_BAD_INPUT; /* a bad model file is bad input */
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
-    return EXIT_BAD_INPUT;   /* the run directory is another run's */
+    return EXIT_BAD_INPUT; /* the run directory is another run's */
   if (error->domain == NN_MODEL_ERROR || error->domain == G_IO_ERROR ||
       error->domain == G_FILE_ERROR)
     return EXIT_RUN_FAILED;
-  return EXIT_BAD_INPUT;   /* experiment, data, plugin and usage errors */
+  return EXIT_BAD_INPUT; /* experiment, data, plugin and usage errors */
 }
 
 int
@@ -66,8 +66,8 @@ nnrun_report_plugin_problems (gboolean files)
  * nnrun_report_plugin_problems() does. FALSE if the plugin folder could not
  * be read. */
 gboolean
-nnrun_load_plugins (gboolean   files,
-                    GError   **error)
+nnrun_load_plugins (gboolean files,
+                    GError **error)
 {
   gboolean ok = nn_plugins_ensure_loaded (error);
 
@@ -80,7 +80,7 @@ nnrun_load_plugins (gboolean   files,
  * exit() there, the handlers below name the file first; a crash elsewhere
  * goes to the handler that was there before, as if this one were not. */
 
-static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+static const int        crash_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
 static struct sigaction previous_actions[G_N_ELEMENTS (crash_signals)];
 
 static void
@@ -105,7 +105,7 @@ on_crash_signal (int        sig,
                  void      *context)
 {
   const char *file = nn_plugins_get_loading_file ();
-  gsize i;
+  gsize       i;
 
   for (i = 0; i < G_N_ELEMENTS (crash_signals) && crash_signals[i] != sig; i++)
     ;
@@ -113,7 +113,7 @@ on_crash_signal (int        sig,
     {
       /* Only what a signal handler may call: no stdio, no allocation. */
       char number[16];
-      int n = sig, at = sizeof number - 1;
+      int  n = sig, at = sizeof number - 1;
 
       number[at] = '\0';
       do

@@ -46,9 +46,9 @@ append_real (GString *out,
  * `{idx: {images: FILE, labels: FILE}}`, `{csv: FILE, target: y}`.
  */
 static NnDataset *
-load_data (NnPipeline  *pipeline,
-           const char  *data,
-           GError     **error)
+load_data (NnPipeline *pipeline,
+           const char *data,
+           GError    **error)
 {
   const char * const *features = nn_pipeline_get_feature_names (pipeline);
 
@@ -67,7 +67,8 @@ load_data (NnPipeline  *pipeline,
     return nn_dataset_new_from_source_text ("DATA", data, features, error);
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                "DATA '%s' is neither 'iris', an existing CSV file, nor a source such as "
-               "'{idx: {images: FILE, labels: FILE}}'", data);
+               "'{idx: {images: FILE, labels: FILE}}'",
+               data);
   return NULL;
 }
 
@@ -75,6 +76,10 @@ int
 nnrun_cmd_eval (int    argc,
                 char **argv)
 {
+  static const char summary[] =
+    "DATA is 'iris', a CSV file with the model's feature and target columns, or a\n"
+    "source as in an experiment file, e.g. '{idx: {images: FILE, labels: FILE}}'.\n"
+    "Prints the loss and every metric of the model's task.";
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(NnPipeline) pipeline = NULL;
@@ -82,9 +87,10 @@ nnrun_cmd_eval (int    argc,
   g_autoptr(NnDataset) data = NULL;
   g_autoptr(NnMatrix) pred = NULL;
   g_auto(GStrv) metrics = NULL;
-  gboolean json = FALSE;
-  NnModel *model;
-  NnTask task;
+  gboolean           json = FALSE;
+  NnModel           *model;
+  const NnMatrix    *targets;
+  NnTask             task;
   const GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the results as one JSON object", NULL },
     G_OPTION_ENTRY_NULL
@@ -92,10 +98,7 @@ nnrun_cmd_eval (int    argc,
 
   context = g_option_context_new ("RUN_DIR|MODEL.yaml DATA - metrics of a saved model on data");
   g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_summary (context,
-    "DATA is 'iris', a CSV file with the model's feature and target columns, or a\n"
-    "source as in an experiment file, e.g. '{idx: {images: FILE, labels: FILE}}'.\n"
-    "Prints the loss and every metric of the model's task.");
+  g_option_context_set_summary (context, summary);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return nnrun_usage_error (context, error->message);
   if (argc != 3)
@@ -118,6 +121,7 @@ nnrun_cmd_eval (int    argc,
   model = nn_pipeline_get_model (pipeline);
   task = nn_pipeline_get_task (pipeline);
   pred = nn_model_predict (model, nn_dataset_get_features (data));
+  targets = nn_dataset_get_targets (data);
   metrics = nn_metrics_list (task);
 
   if (json)
@@ -131,11 +135,9 @@ nnrun_cmd_eval (int    argc,
       json_builder_set_member_name (b, "samples");
       json_builder_add_int_value (b, nn_dataset_get_n_samples (data));
       if (nn_model_get_loss (model) != NULL)
-        nn_json_builder_add_number (b, "loss", nn_loss_compute (nn_model_get_loss (model), pred,
-                                                                nn_dataset_get_targets (data)));
+        nn_json_builder_add_number (b, "loss", nn_loss_compute (nn_model_get_loss (model), pred, targets));
       for (guint m = 0; metrics[m] != NULL; m++)
-        nn_json_builder_add_number (b, metrics[m], nn_metric_compute (metrics[m], task, pred,
-                                                                      nn_dataset_get_targets (data)));
+        nn_json_builder_add_number (b, metrics[m], nn_metric_compute (metrics[m], task, pred, targets));
       json_builder_end_object (b);
       root = json_builder_get_root (b);
       json_generator_set_root (gen, root);
@@ -146,11 +148,10 @@ nnrun_cmd_eval (int    argc,
 
   g_print ("samples %u\n", nn_dataset_get_n_samples (data));
   if (nn_model_get_loss (model) != NULL)
-    g_print ("loss %.6g\n", nn_loss_compute (nn_model_get_loss (model), pred,
-                                             nn_dataset_get_targets (data)));
+    g_print ("loss %.6g\n", nn_loss_compute (nn_model_get_loss (model), pred, targets));
   for (guint m = 0; metrics[m] != NULL; m++)
     g_print ("%s %.6g\n", metrics[m],
-             nn_metric_compute (metrics[m], task, pred, nn_dataset_get_targets (data)));
+             nn_metric_compute (metrics[m], task, pred, targets));
   return 0;
 }
 
@@ -158,6 +159,10 @@ int
 nnrun_cmd_predict (int    argc,
                    char **argv)
 {
+  static const char summary[] =
+    "Reads raw (unscaled) rows with the model's feature columns, applies the saved\n"
+    "preprocessing, and writes CSV on standard output: the predicted label (or\n"
+    "value) of each row and, for classification, a probability column per class.";
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(NnPipeline) pipeline = NULL;
@@ -166,13 +171,10 @@ nnrun_cmd_predict (int    argc,
   g_autoptr(GString) out = g_string_new (NULL);
   g_auto(GStrv) labels = NULL;
   const char * const *targets;
-  NnTask task;
+  NnTask              task;
 
   context = g_option_context_new ("RUN_DIR|MODEL.yaml INPUT.csv - predictions of a saved model");
-  g_option_context_set_summary (context,
-    "Reads raw (unscaled) rows with the model's feature columns, applies the saved\n"
-    "preprocessing, and writes CSV on standard output: the predicted label (or\n"
-    "value) of each row and, for classification, a probability column per class.");
+  g_option_context_set_summary (context, summary);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return nnrun_usage_error (context, error->message);
   if (argc != 3)

@@ -55,7 +55,7 @@ render (const char *template,
   g_autofree char *upper = g_ascii_strup (name, -1);
   g_auto(GStrv) lines = g_strsplit (template, "\n", -1);
   GString *out = g_string_new (NULL);
-  gsize template_align = 0, align = 0;
+  gsize    template_align = 0, align = 0;
 
   for (const char *p = name; *p != '\0'; p++)
     if (*p != '_')
@@ -63,8 +63,8 @@ render (const char *template,
 
   for (gsize i = 0; lines[i] != NULL; i++)
     {
-      const char *line = lines[i];
-      gsize indent = strspn (line, " ");
+      const char      *line = lines[i];
+      gsize            indent = strspn (line, " ");
       g_autofree char *text = NULL;
 
       if (template_align > 0 && indent >= template_align && line[indent] != '\0')
@@ -115,9 +115,9 @@ valid_plugin_name (const char *name)
 }
 
 static gboolean
-write_new_file (const char  *path,
-                const char  *contents,
-                GError     **error)
+write_new_file (const char *path,
+                const char *contents,
+                GError    **error)
 {
   if (g_file_test (path, G_FILE_TEST_EXISTS))
     {
@@ -128,13 +128,14 @@ write_new_file (const char  *path,
   return g_file_set_contents (path, contents, -1, error);
 }
 
-typedef struct {
+typedef struct
+{
   const char *kind;
-  const char *template;      /* the file of tools/templates/ */
-  const char *article;       /* "an activation" */
-  const char *what;          /* what the new plugin computes */
-  const char *yaml;          /* how an experiment names it, a template */
-  const char *edit;          /* what to edit */
+  const char *template; /* the file of tools/templates/ */
+  const char *article;  /* "an activation" */
+  const char *what;     /* what the new plugin computes */
+  const char *yaml;     /* how an experiment names it, a template */
+  const char *edit;     /* what to edit */
 } Kind;
 
 static const Kind kinds[] = {
@@ -151,15 +152,15 @@ static const Kind kinds[] = {
 /* Adds @stanza to the meson.build at @path, which exists: written anew
  * beside and renamed over it, so it is whole or as it was. */
 static gboolean
-append_to_meson_build (const char  *path,
-                       const char  *source_name,
-                       const char  *stanza,
-                       GError     **error)
+append_to_meson_build (const char *path,
+                       const char *source_name,
+                       const char *stanza,
+                       GError    **error)
 {
   g_autofree char *contents = NULL;
   g_autofree char *quoted = g_strdup_printf ("'%s'", source_name);
   g_autofree char *updated = NULL;
-  gsize length = 0;
+  gsize            length = 0;
 
   if (!g_file_get_contents (path, &contents, &length, error))
     return FALSE;
@@ -178,30 +179,31 @@ int
 nnrun_cmd_new_plugin (int    argc,
                       char **argv)
 {
-  g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(GError) error = NULL;
-  const GOptionEntry entries[] = { G_OPTION_ENTRY_NULL };
-  g_autofree char *source_name = NULL;
-  g_autofree char *source = NULL;
-  g_autofree char *build = NULL;
-  g_autofree char *code = NULL;
-  g_autofree char *meson = NULL;
-  g_autofree char *stanza = NULL;
-  g_autofree char *project = NULL;
-  g_autofree char *library = NULL;
-  g_autofree char *yaml = NULL;
-  const Kind *kind = NULL;
-  const char *name, *dir;
-  gboolean have_build;
-
-  context = g_option_context_new ("activation|loss|optimizer NAME [DIR] - start a plugin");
-  g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_summary (context,
+  static const char summary[] =
     "Writes DIR/NAME.c, a complete plugin that registers NAME (an identity-like\n"
     "activation, the mean squared error, or gradient descent with momentum), and\n"
     "DIR/meson.build, or adds NAME to the meson.build already in DIR. It builds,\n"
     "loads and passes check-plugin as it is: edit the functions marked EDIT. DIR\n"
-    "is ./NAME by default.");
+    "is ./NAME by default.";
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  const GOptionEntry entries[] = { G_OPTION_ENTRY_NULL };
+  g_autofree char   *source_name = NULL;
+  g_autofree char   *source = NULL;
+  g_autofree char   *build = NULL;
+  g_autofree char   *code = NULL;
+  g_autofree char   *meson = NULL;
+  g_autofree char   *stanza = NULL;
+  g_autofree char   *project = NULL;
+  g_autofree char   *library = NULL;
+  g_autofree char   *yaml = NULL;
+  const Kind        *kind = NULL;
+  const char        *name, *dir;
+  gboolean           have_build;
+
+  context = g_option_context_new ("activation|loss|optimizer NAME [DIR] - start a plugin");
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_summary (context, summary);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return nnrun_usage_error (context, error->message);
   if (argc < 3 || argc > 4)
@@ -218,7 +220,8 @@ nnrun_cmd_new_plugin (int    argc,
   if (!valid_plugin_name (name))
     {
       g_printerr ("nnrun: '%s' cannot name a plugin: use lower-case letters, digits and "
-                  "single underscores, starting with a letter (like leaky_relu)\n", name);
+                  "single underscores, starting with a letter (like leaky_relu)\n",
+                  name);
       return EXIT_BAD_INPUT;
     }
 
@@ -243,7 +246,8 @@ nnrun_cmd_new_plugin (int    argc,
     {
       g_printerr ("nnrun: %s\n", error->message);
       return g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_EXIST)
-             ? EXIT_BAD_INPUT : EXIT_RUN_FAILED;
+               ? EXIT_BAD_INPUT
+               : EXIT_RUN_FAILED;
     }
   if (!(have_build ? append_to_meson_build (build, source_name, stanza, &error)
                    : write_new_file (build, meson, &error)))
@@ -251,7 +255,8 @@ nnrun_cmd_new_plugin (int    argc,
       g_unlink (source);
       g_printerr ("nnrun: %s\n", error->message);
       return g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_EXIST)
-             ? EXIT_BAD_INPUT : EXIT_RUN_FAILED;
+               ? EXIT_BAD_INPUT
+               : EXIT_RUN_FAILED;
     }
 
   library = g_build_filename (dir, name, NULL);
@@ -259,9 +264,11 @@ nnrun_cmd_new_plugin (int    argc,
            build, kind->article, kind->what);
   g_print ("Edit %s, then build and check it:\n"
            "  cc -shared -fPIC %s $(pkg-config --cflags --libs nncore) -o %s.so\n"
-           "  nnrun check-plugin %s.so\n\n", kind->edit, source, library, library);
+           "  nnrun check-plugin %s.so\n\n",
+           kind->edit, source, library, library);
   g_print ("Then put its folder, %s, in an experiment's plugins: list or in NN_PLUGIN_PATH,\n"
-           "and name it like a built-in:\n", dir);
+           "and name it like a built-in:\n",
+           dir);
   yaml = render (kind->yaml, name, kind->kind);
   g_print ("%s", yaml);
   return EXIT_OK;

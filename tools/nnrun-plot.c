@@ -27,25 +27,33 @@ enum {
 
 /* Matplotlib's tab10: distinct, and readable on white. */
 static const guint8 series_rgb[][3] = {
-  { 0x1f, 0x77, 0xb4 }, { 0xff, 0x7f, 0x0e }, { 0x2c, 0xa0, 0x2c }, { 0xd6, 0x27, 0x28 },
-  { 0x94, 0x67, 0xbd }, { 0x8c, 0x56, 0x4b }, { 0xe3, 0x77, 0xc2 }, { 0x7f, 0x7f, 0x7f },
-  { 0xbc, 0xbd, 0x22 }, { 0x17, 0xbe, 0xcf },
+  { 0x1f, 0x77, 0xb4 },
+  { 0xff, 0x7f, 0x0e },
+  { 0x2c, 0xa0, 0x2c },
+  { 0xd6, 0x27, 0x28 },
+  { 0x94, 0x67, 0xbd },
+  { 0x8c, 0x56, 0x4b },
+  { 0xe3, 0x77, 0xc2 },
+  { 0x7f, 0x7f, 0x7f },
+  { 0xbc, 0xbd, 0x22 },
+  { 0x17, 0xbe, 0xcf },
 };
 
 #define N_SERIES_COLOURS G_N_ELEMENTS (series_rgb)
-#define LINE_SOLID       1
-#define LINE_DASHED      3
-#define TEXT_SCALE       0.9
+#define LINE_SOLID 1
+#define LINE_DASHED 3
+#define TEXT_SCALE 0.9
 
 /* ---- history.csv --------------------------------------------------------- */
 
-typedef struct {
-  char   *path;     /* of history.csv, for messages */
-  char   *label;    /* the run directory's name, for the legend */
+typedef struct
+{
+  char   *path;  /* of history.csv, for messages */
+  char   *label; /* the run directory's name, for the legend */
   GStrv   columns;
   guint   n_cols;
   guint   n_rows;
-  double *values;   /* n_rows × n_cols; NaN for an empty field */
+  double *values; /* n_rows × n_cols; NaN for an empty field */
 } History;
 
 static void
@@ -120,7 +128,7 @@ history_read (const char *run_dir,
   lines = g_strsplit (text, "\n", -1);
   n_lines = g_strv_length (lines);
   while (n_lines > 0 && lines[n_lines - 1][0] == '\0')
-    n_lines--;   /* the final newline */
+    n_lines--; /* the final newline */
   if (n_lines == 0)
     {
       g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
@@ -135,7 +143,8 @@ history_read (const char *run_dir,
     {
       g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
                    "%s:1: the header needs the columns 'epoch' and 'loss', as in "
-                   "epoch,loss,val_loss,...", h->path);
+                   "epoch,loss,val_loss,...",
+                   h->path);
       return NULL;
     }
 
@@ -157,7 +166,7 @@ history_read (const char *run_dir,
         }
       for (guint c = 0; c < h->n_cols; c++)
         {
-          char *end = NULL;
+          char  *end = NULL;
           double v = NAN;
 
           if (fields[c][0] != '\0')
@@ -206,7 +215,8 @@ history_first_metric (const History *h)
 
 /* ---- drawing ------------------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   const History *h;
   int            col;
   PLINT          colour;
@@ -220,9 +230,10 @@ series_clear (Series *s)
   g_free (s->label);
 }
 
-typedef struct {
+typedef struct
+{
   GPtrArray  *histories;
-  const char *metric;   /* nullable */
+  const char *metric; /* nullable */
   double      xmin, xmax;
 } Plot;
 
@@ -247,7 +258,7 @@ plot_text (const char *s)
 
   for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p), i++)
     {
-      gunichar c = g_utf8_get_char (p);
+      gunichar     c = g_utf8_get_char (p);
       GUnicodeType type = g_unichar_type (c);
 
       if (n > PLOT_TEXT_MAX_CHARS && i == PLOT_TEXT_MAX_CHARS - 1)
@@ -257,7 +268,7 @@ plot_text (const char *s)
         }
       if (type == G_UNICODE_CONTROL || type == G_UNICODE_LINE_SEPARATOR ||
           type == G_UNICODE_PARAGRAPH_SEPARATOR)
-        c = 0xFFFD;   /* the replacement character */
+        c = 0xFFFD; /* the replacement character */
       if (c == '#')
         g_string_append_c (out, '#');
       g_string_append_unichar (out, c);
@@ -268,8 +279,8 @@ plot_text (const char *s)
 /* A tick step of 1, 2 or 5 × 10^k epochs, at least 1, and its number of
  * minor intervals, so that every tick falls on a whole epoch. */
 static double
-epoch_step (double  range,
-            PLINT  *n_sub)
+epoch_step (double range,
+            PLINT *n_sub)
 {
   double raw = range / 8, magnitude, f, step;
 
@@ -280,7 +291,10 @@ epoch_step (double  range,
     }
   magnitude = pow (10, floor (log10 (raw)));
   f = raw / magnitude;
-  step = (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * magnitude;
+  step = (f <= 1 ? 1 : f <= 2 ? 2
+                     : f <= 5 ? 5
+                              : 10) *
+         magnitude;
   *n_sub = step / magnitude == 2 ? 2 : 5;
   return step;
 }
@@ -320,10 +334,10 @@ static void
 draw_series (const Series *s,
              int           epoch_col)
 {
-  const History *h = s->h;
+  const History    *h = s->h;
   g_autofree PLFLT *x = g_new (PLFLT, h->n_rows);
   g_autofree PLFLT *y = g_new (PLFLT, h->n_rows);
-  guint n = 0;
+  guint             n = 0;
 
   plcol0 (s->colour);
   pllsty (s->style);
@@ -361,7 +375,7 @@ curves_end_high (GArray *series,
                  double  hi)
 {
   double sum = 0;
-  guint n = 0;
+  guint  n = 0;
 
   for (guint i = 0; i < series->len; i++)
     {
@@ -384,14 +398,14 @@ static void
 draw_legend (GArray  *series,
              gboolean bottom)
 {
-  guint n = series->len;
-  g_autofree PLINT *opts = g_new (PLINT, n);
-  g_autofree PLINT *text_colours = g_new (PLINT, n);
-  g_autofree PLINT *colours = g_new (PLINT, n);
-  g_autofree PLINT *styles = g_new (PLINT, n);
-  g_autofree PLFLT *widths = g_new (PLFLT, n);
+  guint                   n = series->len;
+  g_autofree PLINT       *opts = g_new (PLINT, n);
+  g_autofree PLINT       *text_colours = g_new (PLINT, n);
+  g_autofree PLINT       *colours = g_new (PLINT, n);
+  g_autofree PLINT       *styles = g_new (PLINT, n);
+  g_autofree PLFLT       *widths = g_new (PLFLT, n);
   g_autofree const char **text = g_new (const char *, n);
-  PLFLT width, height;
+  PLFLT                   width, height;
 
   for (guint i = 0; i < n; i++)
     {
@@ -417,28 +431,28 @@ static GArray *
 collect_series (const Plot *plot,
                 const char *column)
 {
-  GArray *series = g_array_new (FALSE, TRUE, sizeof (Series));
+  GArray          *series = g_array_new (FALSE, TRUE, sizeof (Series));
   g_autofree char *val_column = g_strconcat ("val_", column, NULL);
-  gboolean single = plot->histories->len == 1;
+  gboolean         single = plot->histories->len == 1;
 
   g_array_set_clear_func (series, (GDestroyNotify) series_clear);
   for (guint i = 0; i < plot->histories->len; i++)
     {
       const History *h = plot->histories->pdata[i];
-      const char *columns[] = { column, val_column };
+      const char    *columns[] = { column, val_column };
 
       for (guint v = 0; v < 2; v++)
         {
-          Series s = { h, history_column (h, columns[v]), 0, 0, NULL };
+          Series      s = { h, history_column (h, columns[v]), 0, 0, NULL };
           const char *part = v == 0 ? "training" : "validation";
-          gboolean any = FALSE;
+          gboolean    any = FALSE;
 
           if (s.col < 0)
             continue;
           for (guint r = 0; r < h->n_rows && !any; r++)
             any = isfinite (history_at (h, r, s.col));
           if (!any)
-            continue;   /* e.g. val_loss of a run without validation data */
+            continue; /* e.g. val_loss of a run without validation data */
           /* One run: a colour per curve. Several: a colour per run. */
           s.colour = COLOUR_FIRST_SERIES + (single ? v : i) % N_SERIES_COLOURS;
           s.style = v == 0 ? LINE_SOLID : LINE_DASHED;
@@ -464,8 +478,8 @@ draw_panel (const Plot *plot,
 {
   g_autoptr(GArray) series = collect_series (plot, column);
   g_autofree char *ylabel = plot_text (column);
-  double lo, hi, step;
-  PLINT n_sub;
+  double           lo, hi, step;
+  PLINT            n_sub;
 
   value_range (series, &lo, &hi);
   step = epoch_step (plot->xmax - plot->xmin, &n_sub);
@@ -514,7 +528,7 @@ draw (const Plot *plot)
  * jumps back instead, so that nnrun reports the error itself. PLplot is not
  * reentrant, and neither is this. */
 static jmp_buf plplot_exit_jump;
-static char plplot_exit_message[512];
+static char    plplot_exit_message[512];
 
 static int
 on_plplot_exit (const char *message)
@@ -526,7 +540,8 @@ on_plplot_exit (const char *message)
 /* PLplot writes its warnings to stderr (and could prompt on stdout): both
  * go to a temporary file while it works, so that nnrun prints only its own
  * messages, and what PLplot said can go into an error. */
-typedef struct {
+typedef struct
+{
   FILE *file;
   int   saved_out;
   int   saved_err;
@@ -552,8 +567,8 @@ static char *
 capture_stop (Capture *c)
 {
   GString *text = g_string_new (NULL);
-  char buf[1024];
-  size_t n;
+  char     buf[1024];
+  size_t   n;
 
   fflush (stdout);
   fflush (stderr);
@@ -593,9 +608,9 @@ set_colours (void)
 static gboolean
 device_available (const char *device)
 {
-  const char *menu[128], *names[128];
+  const char  *menu[128], *names[128];
   const char **m = menu, **d = names;
-  int n = G_N_ELEMENTS (names);
+  int          n = G_N_ELEMENTS (names);
 
   plgDevs (&m, &d, &n);
   for (int i = 0; i < n; i++)
@@ -605,7 +620,7 @@ device_available (const char *device)
 }
 
 static PLINT plplot_errcode;
-static char plplot_errmsg[1024];   /* PLplot writes into it unbounded */
+static char  plplot_errmsg[1024]; /* PLplot writes into it unbounded */
 
 static void
 draw_to_stream (const Plot *plot,
@@ -615,7 +630,7 @@ draw_to_stream (const Plot *plot,
   plsstrm (0);
   plsError (&plplot_errcode, plplot_errmsg);
   plsdev (device);
-  plsfile (stream);   /* closed by plend1() */
+  plsfile (stream); /* closed by plend1() */
   plspage (0, 0, NNRUN_PLOT_WIDTH, NNRUN_PLOT_HEIGHT, 0, 0);
   set_colours ();
   plinit ();
@@ -629,11 +644,11 @@ render (const Plot *plot,
         const char *device,
         GError    **error)
 {
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *stream;
-  Capture capture;
-  g_autofree char *said = NULL;
+  char             *buf = NULL;
+  size_t            len = 0;
+  FILE             *stream;
+  Capture           capture;
+  g_autofree char  *said = NULL;
   volatile gboolean exited = FALSE;
   volatile gboolean missing = FALSE;
 
@@ -669,13 +684,15 @@ render (const Plot *plot,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
                    "PLplot has no '%s' output device%s", device,
                    g_str_has_suffix (device, "cairo")
-                     ? "; on Debian, install plplot-driver-cairo" : "");
+                     ? "; on Debian, install plplot-driver-cairo"
+                     : "");
       return NULL;
     }
   if (exited || plplot_errcode != 0 || len == 0)
     {
-      const char *why = exited ? plplot_exit_message
-                      : plplot_errcode ? plplot_errmsg : "no output";
+      const char      *why = exited           ? plplot_exit_message
+                             : plplot_errcode ? plplot_errmsg
+                                              : "no output";
       g_autofree char *reason = g_strstrip (g_strdup (why));
 
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "PLplot (%s device): %s%s%s",
@@ -692,14 +709,14 @@ render (const Plot *plot,
  * flushed, then renamed over it), but a failure names @path, not the
  * temporary file. */
 static gboolean
-write_file_atomic (const char  *path,
-                   GBytes      *bytes,
-                   GError     **error)
+write_file_atomic (const char *path,
+                   GBytes     *bytes,
+                   GError    **error)
 {
   g_autofree char *tmp = g_strconcat (path, ".XXXXXX", NULL);
-  gsize left;
-  const char *p = g_bytes_get_data (bytes, &left);
-  int fd, saved = 0;
+  gsize            left;
+  const char      *p = g_bytes_get_data (bytes, &left);
+  int              fd, saved = 0;
 
   fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0666);
   if (fd < 0)
@@ -716,7 +733,7 @@ write_file_atomic (const char  *path,
       if (n < 0)
         saved = errno;
       else if (n == 0)
-        saved = ENOSPC;   /* a write of 0 bytes with no error: a full disk */
+        saved = ENOSPC; /* a write of 0 bytes with no error: a full disk */
       else
         {
           p += n;
@@ -786,9 +803,9 @@ nnrun_plot_run_dirs (const char * const *run_dirs,
  * Returns: %TRUE on success
  */
 gboolean
-nnrun_plot_run_dir_as (const char  *run_dir,
-                       const char  *label,
-                       GError     **error)
+nnrun_plot_run_dir_as (const char *run_dir,
+                       const char *label,
+                       GError    **error)
 {
   return plot_runs (&run_dir, label, 1, NULL, error);
 }
@@ -805,8 +822,8 @@ plot_runs (const char * const *run_dirs,
   g_autoptr(GBytes) png = NULL;
   g_autofree char *svg_path = NULL;
   g_autofree char *png_path = NULL;
-  const char *dir = out_dir ? out_dir : run_dirs[0];
-  Plot plot = { histories, NULL, INFINITY, -INFINITY };
+  const char      *dir = out_dir ? out_dir : run_dirs[0];
+  Plot             plot = { histories, NULL, INFINITY, -INFINITY };
 
   g_return_val_if_fail (run_dirs != NULL && n > 0, FALSE);
   g_return_val_if_fail (n == 1 || out_dir != NULL, FALSE);
@@ -815,7 +832,7 @@ plot_runs (const char * const *run_dirs,
   for (guint i = 0; i < n; i++)
     {
       History *h = history_read (run_dirs[i], label, error);
-      int epoch;
+      int      epoch;
 
       if (h == NULL)
         return FALSE;
@@ -861,12 +878,16 @@ int
 nnrun_cmd_plot (int    argc,
                 char **argv)
 {
+  static const char summary[] =
+    "Draws the training and validation loss and the first metric of each run,\n"
+    "from RUN_DIR/history.csv, against the epoch into loss.svg and loss.png.\n"
+    "Several runs are overlaid, one colour per run, into --out DIR.";
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *out_dir = NULL;
-  g_autofree char *svg_path = NULL;
-  g_autofree char *png_path = NULL;
-  const char *dir;
+  g_autofree char   *out_dir = NULL;
+  g_autofree char   *svg_path = NULL;
+  g_autofree char   *png_path = NULL;
+  const char        *dir;
   const GOptionEntry entries[] = {
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
       "Write the plots into DIR instead of the run directory; needed for several runs",
@@ -876,10 +897,7 @@ nnrun_cmd_plot (int    argc,
 
   context = g_option_context_new ("RUN_DIR... - plot the loss and first metric of runs");
   g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_summary (context,
-    "Draws the training and validation loss and the first metric of each run,\n"
-    "from RUN_DIR/history.csv, against the epoch into loss.svg and loss.png.\n"
-    "Several runs are overlaid, one colour per run, into --out DIR.");
+  g_option_context_set_summary (context, summary);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return nnrun_usage_error (context, error->message);
   if (argc < 2)

@@ -43,9 +43,10 @@ lookup_any (const char *name,
 /* nnrun plugins */
 
 /* Where an experiment file names a class of each kind. */
-typedef struct {
-  const char *parents;   /* the lines above, as in an experiment file */
-  const char *key;       /* NULL for an activation, which a layer names */
+typedef struct
+{
+  const char *parents; /* the lines above, as in an experiment file */
+  const char *key;     /* NULL for an activation, which a layer names */
   int         indent;
 } Place;
 
@@ -57,10 +58,10 @@ static const Place places[NN_REGISTRY_N_KINDS] = {
 };
 
 static void
-print_example (NnRegistryKind  kind,
-               const char     *name,
-               GParamSpec    **pspecs,
-               guint           n_pspecs)
+print_example (NnRegistryKind kind,
+               const char    *name,
+               GParamSpec   **pspecs,
+               guint          n_pspecs)
 {
   const Place *place = &places[kind];
   g_autoptr(GPtrArray) settings = g_ptr_array_new_with_free_func (g_free);
@@ -106,12 +107,12 @@ print_example (NnRegistryKind  kind,
 static void
 print_details (GType type)
 {
-  const char *name = nn_registry_get_name (type);
-  const char *version = nn_plugins_get_version_for_type (type);
+  const char             *name = nn_registry_get_name (type);
+  const char             *version = nn_plugins_get_version_for_type (type);
   g_autofree GParamSpec **pspecs = NULL;
-  NnRegistryKind kind;
-  guint n_pspecs = 0;
-  int width = 0;
+  NnRegistryKind          kind;
+  guint                   n_pspecs = 0;
+  int                     width = 0;
 
   if (!nn_registry_kind_for_type (type, &kind))
     g_return_if_reached ();
@@ -129,11 +130,11 @@ print_details (GType type)
     width = MAX (width, (int) strlen (pspecs[i]->name));
   for (guint i = 0; i < n_pspecs; i++)
     {
-      GParamSpec *pspec = pspecs[i];
+      GParamSpec      *pspec = pspecs[i];
       g_autofree char *key = nn_param_spec_get_key (pspec);
       g_autofree char *def = nn_param_value_to_string (g_param_spec_get_default_value (pspec));
       g_autofree char *range = nn_param_spec_describe_range (pspec);
-      const char *blurb = g_param_spec_get_blurb (pspec);
+      const char      *blurb = g_param_spec_get_blurb (pspec);
 
       g_print ("  %-*s  %s, default %s%s%s%s\n", width, key, nn_param_spec_get_type_word (pspec), def,
                range ? ", " : "", range ? range : "",
@@ -149,8 +150,8 @@ print_listing (void)
 {
   g_autoptr(GPtrArray) failures = nn_plugins_get_load_errors ();
   const char *env = g_getenv ("NN_PLUGIN_PATH");
-  GStrv names[NN_REGISTRY_N_KINDS];
-  int name_width = 0, description_width = 0;
+  GStrv       names[NN_REGISTRY_N_KINDS];
+  int         name_width = 0, description_width = 0;
 
   for (guint k = 0; k < NN_REGISTRY_N_KINDS; k++)
     {
@@ -172,10 +173,10 @@ print_listing (void)
         g_print ("  none\n");
       for (gsize i = 0; names[k][i] != NULL; i++)
         {
-          GType type = nn_registry_lookup (k, names[k][i], NULL);
+          GType       type = nn_registry_lookup (k, names[k][i], NULL);
           const char *description = description_of (type);
           /* printf pads bytes; pad characters, for descriptions like "z²". */
-          int pad = description_width - (int) g_utf8_strlen (description, -1);
+          int         pad = description_width - (int) g_utf8_strlen (description, -1);
           const char *file = nn_plugins_get_file_for_type (type);
 
           /* The library's own say "(built-in)" already. */
@@ -209,19 +210,20 @@ int
 nnrun_cmd_plugins (int    argc,
                    char **argv)
 {
-  g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(GError) error = NULL;
-  const GOptionEntry entries[] = { G_OPTION_ENTRY_NULL };
-  g_autofree GType *types = NULL;
-  guint n_types = 0;
-
-  context = g_option_context_new ("[NAME] - list the plugins, or describe one");
-  g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_summary (context,
+  static const char summary[] =
     "Without NAME: every activation, loss, optimizer and schedule, with its\n"
     "description and the file it comes from, and every plugin file that could not\n"
     "be loaded, with the reason. With NAME: its description, its parameters (type,\n"
-    "default, allowed values) and how an experiment file names it.");
+    "default, allowed values) and how an experiment file names it.";
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  const GOptionEntry entries[] = { G_OPTION_ENTRY_NULL };
+  g_autofree GType  *types = NULL;
+  guint              n_types = 0;
+
+  context = g_option_context_new ("[NAME] - list the plugins, or describe one");
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_summary (context, summary);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return nnrun_usage_error (context, error->message);
   if (argc > 2)
@@ -280,7 +282,7 @@ collect_file_types (const char *arg,
   g_autofree char *path = g_canonicalize_filename (arg, NULL);
   g_autoptr(GError) error = NULL;
   g_autofree GType *file_types = NULL;
-  guint n_types = 0, n_before = types->len;
+  guint             n_types = 0, n_before = types->len;
 
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
@@ -312,9 +314,10 @@ collect_types (const char *arg,
                gboolean   *loaded_all)
 {
   g_autofree GType *named = NULL;
-  GType refused = G_TYPE_INVALID;
-  NnRegistryKind kind = NN_REGISTRY_ACTIVATION;
-  guint n_named = 0, n_before = types->len;
+  GType             refused = G_TYPE_INVALID;
+  NnRegistryKind    kind = NN_REGISTRY_ACTIVATION;
+  const char       *kind_name;
+  guint             n_named = 0, n_before = types->len;
 
   if (looks_like_file (arg))
     return collect_file_types (arg, types);
@@ -336,14 +339,16 @@ collect_types (const char *arg,
     return EXIT_OK;
 
   nn_registry_kind_for_type (refused, &kind);
+  kind_name = nn_registry_kind_get_name (kind);
   /* The library's own optimizers and schedules are not plugins. */
   if (is_builtin (refused))
     g_printerr ("nnrun: '%s' is %s %s built into nn, not a plugin; check-plugin checks "
-                "plugins\n", arg, strchr ("aeiou", nn_registry_kind_get_name (kind)[0])
-                                  ? "an" : "a", nn_registry_kind_get_name (kind));
+                "plugins\n",
+                arg, strchr ("aeiou", kind_name[0]) ? "an" : "a", kind_name);
   else
     g_printerr ("nnrun: '%s' is a %s; check-plugin checks activations, losses and "
-                "optimizers\n", arg, nn_registry_kind_get_name (kind));
+                "optimizers\n",
+                arg, kind_name);
   return EXIT_BAD_INPUT;
 }
 
@@ -358,7 +363,7 @@ print_table (GPtrArray *results)
 {
   static const char * const headers[] = {
     "class", "kind", "setting", "domain", "points", "kinks", "max abs err", "max rel err",
-    "result",
+    "result"
   };
   enum { N_COLUMNS = G_N_ELEMENTS (headers) };
   g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
@@ -367,7 +372,7 @@ print_table (GPtrArray *results)
   for (guint i = 0; i < results->len; i++)
     {
       NnPluginCheckResult *r = results->pdata[i];
-      char **row = g_new0 (char *, N_COLUMNS + 1);
+      char               **row = g_new0 (char *, N_COLUMNS + 1);
 
       row[0] = g_strdup (r->name);
       row[1] = g_strdup (r->kind);
@@ -434,7 +439,8 @@ print_results (GPtrArray *results,
   if (optimizers)
     g_print ("Optimizers: %d steps on a convex quadratic, the loss must fall; a run resumed "
              "from the\nsaved state after step %d must end where the whole run ends (its "
-             "largest difference\nis the max abs err).\n", 200, 100);
+             "largest difference\nis the max abs err).\n",
+             200, 100);
   g_print ("\n");
   print_table (results);
 
@@ -463,14 +469,24 @@ int
 nnrun_cmd_check_plugin (int    argc,
                         char **argv)
 {
+  static const char summary[] =
+    "Checks each activation and loss of a plugin file (loaded alone), or the one\n"
+    "registered under NAME: backward (or a loss's gradient) against central\n"
+    "finite differences at random points of several scales and batch sizes,\n"
+    "forward determinism, finite outputs, and independent rows, with the default\n"
+    "parameters and with each parameter set away from its default. An optimizer\n"
+    "takes 200 steps on a convex quadratic: finite, falling, deterministic, and\n"
+    "resumed from its saved state exactly. The file is loaded in a child process\n"
+    "first: a crash or exit() there is reported by file, with status 2.\n"
+    "Exit status: 0 when all pass, 1 when one fails, 2 on a usage or load error.";
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (GType));
   g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func (
     (GDestroyNotify) nn_plugin_check_result_free);
-  gboolean all = FALSE, loaded_all = FALSE;
-  int seed = 1;
-  guint n_optimizers = 0;
+  gboolean           all = FALSE, loaded_all = FALSE;
+  int                seed = 1;
+  guint              n_optimizers = 0;
   const GOptionEntry entries[] = {
     { "all", 'a', 0, G_OPTION_ARG_NONE, &all,
       "Check every activation, loss and optimizer plugin found on the plugin path", NULL },
@@ -480,16 +496,7 @@ nnrun_cmd_check_plugin (int    argc,
 
   context = g_option_context_new ("NAME|FILE.so... - check the derivatives of plugins");
   g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_summary (context,
-    "Checks each activation and loss of a plugin file (loaded alone), or the one\n"
-    "registered under NAME: backward (or a loss's gradient) against central\n"
-    "finite differences at random points of several scales and batch sizes,\n"
-    "forward determinism, finite outputs, and independent rows, with the default\n"
-    "parameters and with each parameter set away from its default. An optimizer\n"
-    "takes 200 steps on a convex quadratic: finite, falling, deterministic, and\n"
-    "resumed from its saved state exactly. The file is loaded in a child process\n"
-    "first: a crash or exit() there is reported by file, with status 2.\n"
-    "Exit status: 0 when all pass, 1 when one fails, 2 on a usage or load error.");
+  g_option_context_set_summary (context, summary);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return nnrun_usage_error (context, error->message);
   if (all && argc > 1)
@@ -542,5 +549,5 @@ nnrun_cmd_check_plugin (int    argc,
       g_ptr_array_extend_and_steal (results, g_steal_pointer (&these));
     }
 
-  return print_results (results, n_optimizers < types->len, n_optimizers > 0);
+  return print_results (results, n_optimizers<types->len, n_optimizers> 0);
 }

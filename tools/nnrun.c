@@ -35,7 +35,8 @@ typedef enum {
   OUTPUT_JSON,
 } OutputMode;
 
-typedef struct {
+typedef struct
+{
   OutputMode mode;
   guint      every;
   guint      epochs;
@@ -43,9 +44,9 @@ typedef struct {
 } Progress;
 
 static void
-format_duration (char   *buf,
-                 gsize   size,
-                 double  seconds)
+format_duration (char  *buf,
+                 gsize  size,
+                 double seconds)
 {
   guint s = (guint) (seconds + 0.5);
 
@@ -62,8 +63,8 @@ print_row (NnExperiment *experiment,
            guint         epoch)
 {
   const char * const *columns = nn_experiment_get_history_columns (experiment);
-  guint total = nn_experiment_get_epochs (experiment);
-  guint width = 1;
+  guint               total = nn_experiment_get_epochs (experiment);
+  guint               width = 1;
 
   for (guint e = total; e >= 10; e /= 10)
     width++;
@@ -71,7 +72,7 @@ print_row (NnExperiment *experiment,
   for (guint c = 1; columns[c] != NULL; c++)
     {
       double v = nn_experiment_get_history_value (experiment, epoch, c);
-      char elapsed[32], eta[32];
+      char   elapsed[32], eta[32];
 
       if (isnan (v) || g_str_equal (columns[c], "learning_rate"))
         continue;
@@ -146,8 +147,8 @@ on_epoch_finished (NnExperiment *experiment,
 
 /* {"event": "summary", ...}: summary.json, on one line. */
 static gboolean
-print_json_summary (NnExperiment  *experiment,
-                    GError       **error)
+print_json_summary (NnExperiment *experiment,
+                    GError      **error)
 {
   g_autofree char *path = g_build_filename (nn_experiment_get_output_dir (experiment),
                                             "summary.json", NULL);
@@ -166,11 +167,12 @@ static void
 print_summary (NnExperiment *experiment)
 {
   static const char * const splits[] = { "train", "validation", "test" };
-  const char * const *columns = nn_experiment_get_history_columns (experiment);
+  const char * const       *columns = nn_experiment_get_history_columns (experiment);
 
   g_print ("done: %u epochs%s; results in %s\n", nn_experiment_get_epochs_run (experiment),
            g_str_equal (nn_experiment_get_stop_reason (experiment), "early_stopping")
-           ? " (stopped early)" : "",
+             ? " (stopped early)"
+             : "",
            nn_experiment_get_output_dir (experiment));
   for (guint s = 0; s < G_N_ELEMENTS (splits); s++)
     {
@@ -233,11 +235,14 @@ static int
 cmd_validate (int    argc,
               char **argv)
 {
+  static const char summary[] =
+    "Checks the experiment whole, loads its data, and prints it resolved:\n"
+    "every default and override applied, as a run saves it in config.yaml.";
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(NnExperiment) experiment = NULL;
   g_auto(GStrv) overrides = NULL;
-  g_autofree char *yaml = NULL;
+  g_autofree char   *yaml = NULL;
   int                status;
   const GOptionEntry entries[] = {
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &overrides,
@@ -247,9 +252,7 @@ cmd_validate (int    argc,
 
   context = g_option_context_new ("EXPERIMENT.yaml - check an experiment file");
   g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_summary (context,
-    "Checks the experiment whole, loads its data, and prints it resolved:\n"
-    "every default and override applied, as a run saves it in config.yaml.");
+  g_option_context_set_summary (context, summary);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return nnrun_usage_error (context, error->message);
   if ((status = check_one_experiment (context, "validate", argc)) != 0)
@@ -259,7 +262,7 @@ cmd_validate (int    argc,
   if (experiment == NULL)
     return nnrun_fail (error);
   yaml = nn_experiment_to_yaml (experiment);
-  g_assert (yaml != NULL);   /* a file read is UTF-8 throughout */
+  g_assert (yaml != NULL); /* a file read is UTF-8 throughout */
   g_print ("%s", yaml);
   return EXIT_OK;
 }
@@ -267,7 +270,8 @@ cmd_validate (int    argc,
 /* Training runs in a thread while the main thread waits for it and for
  * SIGINT or SIGTERM, which stop it after the current batch: a signal
  * handler itself may not touch a GCancellable. */
-typedef struct {
+typedef struct
+{
   NnExperiment *experiment;
   GCancellable *cancellable;
   GMainLoop    *loop;
@@ -305,13 +309,13 @@ on_stop_signal (gpointer data)
 }
 
 static gboolean
-run_training (NnExperiment  *experiment,
-              GError       **error)
+run_training (NnExperiment *experiment,
+              GError      **error)
 {
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   Training t = { experiment, cancellable, loop, NULL, FALSE };
-  guint sigint, sigterm;
+  guint    sigint, sigterm;
   GThread *thread;
 
   sigint = g_unix_signal_add (SIGINT, on_stop_signal, &t);
@@ -330,14 +334,14 @@ run_training (NnExperiment  *experiment,
  * then all of them replace the previous run's together: a run whose files
  * could not all be written leaves the previous run as it was. */
 static gboolean
-plot_and_commit (NnExperiment  *experiment,
-                 GError       **error)
+plot_and_commit (NnExperiment *experiment,
+                 GError      **error)
 {
   const char *staging = nn_experiment_get_staging_dir (experiment);
   g_autoptr(GError) plot_error = NULL;
 
   if (staging == NULL)
-    return TRUE;   /* nothing to keep: the run failed to write its files */
+    return TRUE; /* nothing to keep: the run failed to write its files */
   if (nn_experiment_get_epochs_run (experiment) > 0)
     {
       g_autofree char *dir = g_canonicalize_filename (nn_experiment_get_output_dir (experiment),
@@ -398,6 +402,9 @@ static int
 cmd_train (int    argc,
            char **argv)
 {
+  static const char summary[] =
+    "Reads the experiment, checks it whole, trains, and writes history.csv and\n"
+    "summary.json into the run directory.";
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GError) commit_error = NULL;
@@ -405,10 +412,10 @@ cmd_train (int    argc,
   g_autofree char *out_dir = NULL;
   g_autofree char *resume_dir = NULL;
   g_auto(GStrv) overrides = NULL;
-  gboolean quiet = FALSE, json = FALSE, ok;
-  gint threads = -1;
+  gboolean           quiet = FALSE, json = FALSE, ok;
+  gint               threads = -1;
   int                status;
-  Progress progress = { 0 };
+  Progress           progress = { 0 };
   const GOptionEntry entries[] = {
     { "resume", 'r', 0, G_OPTION_ARG_FILENAME, &resume_dir,
       "Continue the run in DIR from its latest checkpoint (DIR.partial's, after a kill)",
@@ -422,15 +429,14 @@ cmd_train (int    argc,
       "Print one JSON object per epoch and a final summary object", NULL },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads,
       "Threads for the matrix products (default: the BLAS's own, OPENBLAS_NUM_THREADS "
-      "or one per core)", "N" },
+      "or one per core)",
+      "N" },
     G_OPTION_ENTRY_NULL
   };
 
   context = g_option_context_new ("EXPERIMENT.yaml - train the experiment's model");
   g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_summary (context,
-    "Reads the experiment, checks it whole, trains, and writes history.csv and\n"
-    "summary.json into the run directory.");
+  g_option_context_set_summary (context, summary);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return nnrun_usage_error (context, error->message);
   if ((status = check_one_experiment (context, "train", argc)) != 0)
@@ -452,7 +458,8 @@ cmd_train (int    argc,
   if (resume_dir != NULL && !nn_experiment_resume (experiment, resume_dir, &error))
     return nnrun_fail (error);
 
-  progress.mode = json ? OUTPUT_JSON : quiet ? OUTPUT_QUIET : OUTPUT_TEXT;
+  progress.mode = json ? OUTPUT_JSON : quiet ? OUTPUT_QUIET
+                                             : OUTPUT_TEXT;
   progress.epochs = nn_experiment_get_epochs (experiment);
   /* Every epoch on a terminal; twenty lines in all in a log. */
   progress.every = isatty (STDOUT_FILENO) ? 1 : MAX (1, progress.epochs / 20);
@@ -486,9 +493,10 @@ cmd_train (int    argc,
   return EXIT_OK;
 }
 
-typedef struct {
+typedef struct
+{
   const char *name;
-  int       (*run) (int argc, char **argv);
+  int (*run) (int argc, char **argv);
   const char *summary;
 } Command;
 

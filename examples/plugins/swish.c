@@ -33,11 +33,14 @@ struct _SwishActivation
 /* The type, registered under the name that experiment files use. A type
  * name must be unique among all the plugins loaded: hence no Nn prefix,
  * which the built-in plugins use. */
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (SwishActivation, swish_activation,
-                                NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (SwishActivation,
+                                swish_activation,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
-                                                                "swish", 0);)
+                                                                "swish",
+                                                                0);)
 
 enum {
   PROP_0,
@@ -63,10 +66,10 @@ swish_activation_forward (NnActivation   *activation,
                           NnMatrix       *a)
 {
   SwishActivation *self = SWISH_ACTIVATION (activation);
-  const nn_real beta = (nn_real) self->beta;
-  const nn_real *zd = z->data;
-  nn_real *ad = a->data;
-  gsize n = nn_matrix_size (z);
+  const nn_real    beta = (nn_real) self->beta;
+  const nn_real   *zd = z->data;
+  nn_real         *ad = a->data;
+  gsize            n = nn_matrix_size (z);
 
   for (gsize i = 0; i < n; i++)
     ad[i] = zd[i] * sigmoid (beta * zd[i]);
@@ -81,11 +84,11 @@ swish_activation_backward (NnActivation   *activation,
                            NnMatrix       *grad_z)
 {
   SwishActivation *self = SWISH_ACTIVATION (activation);
-  const nn_real beta = (nn_real) self->beta;
-  const nn_real *zd = z->data;
-  const nn_real *gd = grad_a->data;
-  nn_real *out = grad_z->data;
-  gsize n = nn_matrix_size (z);
+  const nn_real    beta = (nn_real) self->beta;
+  const nn_real   *zd = z->data;
+  const nn_real   *gd = grad_a->data;
+  nn_real         *out = grad_z->data;
+  gsize            n = nn_matrix_size (z);
 
   for (gsize i = 0; i < n; i++)
     {
@@ -135,7 +138,7 @@ swish_activation_set_property (GObject      *object,
 static void
 swish_activation_class_init (SwishActivationClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GObjectClass      *object_class = G_OBJECT_CLASS (klass);
   NnActivationClass *activation_class = NN_ACTIVATION_CLASS (klass);
 
   object_class->get_property = swish_activation_get_property;

@@ -19,18 +19,22 @@ struct _NnAdagradOptimizer
 {
   NnOptimizer parent_instance;
 
-  double      epsilon;
-  double      weight_decay;
-  double      lr_decay;
-  double      initial_accumulator_value;
+  double epsilon;
+  double weight_decay;
+  double lr_decay;
+  double initial_accumulator_value;
 
-  GPtrArray  *sum;   /* NnMatrix per parameter: S */
+  GPtrArray *sum; /* NnMatrix per parameter: S */
 };
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (NnAdagradOptimizer, nn_adagrad_optimizer, NN_TYPE_OPTIMIZER,
+G_DEFINE_FINAL_TYPE_WITH_CODE (NnAdagradOptimizer,
+                               nn_adagrad_optimizer,
+                               NN_TYPE_OPTIMIZER,
                                nn_registry_ensure_extension_points ();
                                g_io_extension_point_implement (NN_OPTIMIZER_EXTENSION_POINT_NAME,
-                                                               g_define_type_id, "adagrad", 0))
+                                                               g_define_type_id,
+                                                               "adagrad",
+                                                               0))
 
 enum {
   PROP_0,
@@ -123,15 +127,15 @@ nn_adagrad_optimizer_update (NnOptimizer    *optimizer,
                              const NnMatrix *grad)
 {
   NnAdagradOptimizer *self = NN_ADAGRAD_OPTIMIZER (optimizer);
-  const double t = (double) nn_optimizer_get_iterations (optimizer);
-  const nn_real neg_clr = (nn_real) -(nn_optimizer_get_learning_rate (optimizer) /
-                                      (1.0 + (t - 1.0) * self->lr_decay));
-  const nn_real eps = (nn_real) self->epsilon;
-  const nn_real wd = (nn_real) self->weight_decay;
-  const gsize n = nn_matrix_size (param);
-  nn_real *p = param->data;
-  const nn_real *g = grad->data;
-  nn_real *s;
+  const double        t = (double) nn_optimizer_get_iterations (optimizer);
+  const nn_real       neg_clr = (nn_real) - (nn_optimizer_get_learning_rate (optimizer) /
+                                       (1.0 + (t - 1.0) * self->lr_decay));
+  const nn_real       eps = (nn_real) self->epsilon;
+  const nn_real       wd = (nn_real) self->weight_decay;
+  const gsize         n = nn_matrix_size (param);
+  nn_real            *p = param->data;
+  const nn_real      *g = grad->data;
+  nn_real            *s;
 
   g_return_if_fail (self->sum != NULL && index < self->sum->len);
 
@@ -155,9 +159,9 @@ nn_adagrad_optimizer_save_state (NnOptimizer  *optimizer,
 }
 
 static gboolean
-nn_adagrad_optimizer_load_state (NnOptimizer   *optimizer,
-                                 GVariantDict  *state,
-                                 GError       **error)
+nn_adagrad_optimizer_load_state (NnOptimizer  *optimizer,
+                                 GVariantDict *state,
+                                 GError      **error)
 {
   NnAdagradOptimizer *self = NN_ADAGRAD_OPTIMIZER (optimizer);
 
@@ -167,7 +171,7 @@ nn_adagrad_optimizer_load_state (NnOptimizer   *optimizer,
 static void
 nn_adagrad_optimizer_class_init (NnAdagradOptimizerClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GObjectClass     *object_class = G_OBJECT_CLASS (klass);
   NnOptimizerClass *optimizer_class = NN_OPTIMIZER_CLASS (klass);
   const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
                             G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;

@@ -28,22 +28,24 @@
  */
 typedef struct
 {
-  double      beta1;
-  double      beta2;
-  double      epsilon;
-  double      weight_decay;
-  gboolean    amsgrad;
+  double   beta1;
+  double   beta2;
+  double   epsilon;
+  double   weight_decay;
+  gboolean amsgrad;
 
-  GPtrArray  *exp_avg;          /* NnMatrix per parameter: m */
-  GPtrArray  *exp_avg_sq;       /* v */
-  GPtrArray  *max_exp_avg_sq;   /* running maximum of v, with amsgrad only */
+  GPtrArray *exp_avg;        /* NnMatrix per parameter: m */
+  GPtrArray *exp_avg_sq;     /* v */
+  GPtrArray *max_exp_avg_sq; /* running maximum of v, with amsgrad only */
 } NnAdamOptimizerPrivate;
 
+/* clang-format off */
 G_DEFINE_TYPE_WITH_CODE (NnAdamOptimizer, nn_adam_optimizer, NN_TYPE_OPTIMIZER,
                          G_ADD_PRIVATE (NnAdamOptimizer)
                          nn_registry_ensure_extension_points ();
                          g_io_extension_point_implement (NN_OPTIMIZER_EXTENSION_POINT_NAME,
                                                          g_define_type_id, "adam", 0))
+/* clang-format on */
 
 enum {
   PROP_0,
@@ -100,7 +102,7 @@ nn_adam_optimizer_get_property (GObject    *object,
                                 GParamSpec *pspec)
 {
   NnAdamOptimizerPrivate *priv = get_private (object);
-  double *field = double_field (priv, prop_id);
+  double                 *field = double_field (priv, prop_id);
 
   if (field != NULL)
     g_value_set_double (value, *field);
@@ -119,7 +121,7 @@ nn_adam_optimizer_set_property (GObject      *object,
                                 GParamSpec   *pspec)
 {
   NnAdamOptimizerPrivate *priv = get_private (object);
-  double *field = double_field (priv, prop_id);
+  double                 *field = double_field (priv, prop_id);
 
   if (field != NULL)
     {
@@ -166,22 +168,22 @@ nn_adam_optimizer_update (NnOptimizer    *optimizer,
                           const NnMatrix *grad)
 {
   NnAdamOptimizerPrivate *priv = get_private (optimizer);
-  const gboolean decoupled = NN_ADAM_OPTIMIZER_GET_CLASS (optimizer)->decoupled_weight_decay;
-  const double lr = nn_optimizer_get_learning_rate (optimizer);
-  const double t = (double) nn_optimizer_get_iterations (optimizer);
-  const nn_real neg_step_size = (nn_real) (-lr / (1.0 - pow (priv->beta1, t)));
-  const nn_real bias_correction2_sqrt = (nn_real) sqrt (1.0 - pow (priv->beta2, t));
-  const nn_real beta1 = (nn_real) priv->beta1;
-  const nn_real beta2 = (nn_real) priv->beta2;
-  const nn_real one_minus_beta1 = (nn_real) (1.0 - priv->beta1);
-  const nn_real one_minus_beta2 = (nn_real) (1.0 - priv->beta2);
-  const nn_real eps = (nn_real) priv->epsilon;
-  const nn_real wd = (nn_real) priv->weight_decay;
-  const nn_real decay = (nn_real) (1.0 - lr * priv->weight_decay);
-  const gsize n = nn_matrix_size (param);
-  nn_real *p = param->data;
-  const nn_real *g = grad->data;
-  nn_real *m, *v, *vmax = NULL;
+  const gboolean          decoupled = NN_ADAM_OPTIMIZER_GET_CLASS (optimizer)->decoupled_weight_decay;
+  const double            lr = nn_optimizer_get_learning_rate (optimizer);
+  const double            t = (double) nn_optimizer_get_iterations (optimizer);
+  const nn_real           neg_step_size = (nn_real) (-lr / (1.0 - pow (priv->beta1, t)));
+  const nn_real           bias_correction2_sqrt = (nn_real) sqrt (1.0 - pow (priv->beta2, t));
+  const nn_real           beta1 = (nn_real) priv->beta1;
+  const nn_real           beta2 = (nn_real) priv->beta2;
+  const nn_real           one_minus_beta1 = (nn_real) (1.0 - priv->beta1);
+  const nn_real           one_minus_beta2 = (nn_real) (1.0 - priv->beta2);
+  const nn_real           eps = (nn_real) priv->epsilon;
+  const nn_real           wd = (nn_real) priv->weight_decay;
+  const nn_real           decay = (nn_real) (1.0 - lr * priv->weight_decay);
+  const gsize             n = nn_matrix_size (param);
+  nn_real                *p = param->data;
+  const nn_real          *g = grad->data;
+  nn_real                *m, *v, *vmax = NULL;
 
   g_return_if_fail (priv->exp_avg != NULL && index < priv->exp_avg->len);
   /* amsgrad needs the buffer prepare() makes only when it was on then. */
@@ -225,9 +227,9 @@ nn_adam_optimizer_save_state (NnOptimizer  *optimizer,
 }
 
 static gboolean
-nn_adam_optimizer_load_state (NnOptimizer   *optimizer,
-                              GVariantDict  *state,
-                              GError       **error)
+nn_adam_optimizer_load_state (NnOptimizer  *optimizer,
+                              GVariantDict *state,
+                              GError      **error)
 {
   NnAdamOptimizerPrivate *priv = get_private (optimizer);
 
@@ -240,10 +242,10 @@ void
 nn_adam_optimizer_class_install_properties (NnAdamOptimizerClass *klass,
                                             gboolean              decoupled_weight_decay)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GObjectClass     *object_class = G_OBJECT_CLASS (klass);
   const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
                             G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
-  GParamSpec *properties[N_PROPS] = { NULL, };
+  GParamSpec *properties[N_PROPS] = { NULL };
 
   klass->decoupled_weight_decay = decoupled_weight_decay;
   /* GObject does not let a subclass inherit these. */

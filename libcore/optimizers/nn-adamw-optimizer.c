@@ -25,10 +25,14 @@ struct _NnAdamwOptimizer
   NnAdamOptimizer parent_instance;
 };
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (NnAdamwOptimizer, nn_adamw_optimizer, NN_TYPE_ADAM_OPTIMIZER,
+G_DEFINE_FINAL_TYPE_WITH_CODE (NnAdamwOptimizer,
+                               nn_adamw_optimizer,
+                               NN_TYPE_ADAM_OPTIMIZER,
                                nn_registry_ensure_extension_points ();
                                g_io_extension_point_implement (NN_OPTIMIZER_EXTENSION_POINT_NAME,
-                                                               g_define_type_id, "adamw", 0))
+                                                               g_define_type_id,
+                                                               "adamw",
+                                                               0))
 
 static void
 nn_adamw_optimizer_class_init (NnAdamwOptimizerClass *klass)

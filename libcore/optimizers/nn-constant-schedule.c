@@ -15,10 +15,14 @@ struct _NnConstantSchedule
   NnSchedule parent_instance;
 };
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (NnConstantSchedule, nn_constant_schedule, NN_TYPE_SCHEDULE,
+G_DEFINE_FINAL_TYPE_WITH_CODE (NnConstantSchedule,
+                               nn_constant_schedule,
+                               NN_TYPE_SCHEDULE,
                                nn_registry_ensure_extension_points ();
                                g_io_extension_point_implement (NN_SCHEDULE_EXTENSION_POINT_NAME,
-                                                               g_define_type_id, "constant", 0))
+                                                               g_define_type_id,
+                                                               "constant",
+                                                               0))
 
 static double
 nn_constant_schedule_get_rate (NnSchedule *self,

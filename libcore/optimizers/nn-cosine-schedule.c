@@ -23,14 +23,18 @@ struct _NnCosineSchedule
 {
   NnSchedule parent_instance;
 
-  guint      t_max;
-  double     eta_min;
+  guint  t_max;
+  double eta_min;
 };
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (NnCosineSchedule, nn_cosine_schedule, NN_TYPE_SCHEDULE,
+G_DEFINE_FINAL_TYPE_WITH_CODE (NnCosineSchedule,
+                               nn_cosine_schedule,
+                               NN_TYPE_SCHEDULE,
                                nn_registry_ensure_extension_points ();
                                g_io_extension_point_implement (NN_SCHEDULE_EXTENSION_POINT_NAME,
-                                                               g_define_type_id, "cosine", 0))
+                                                               g_define_type_id,
+                                                               "cosine",
+                                                               0))
 
 enum {
   COS_PROP_0,
@@ -97,7 +101,7 @@ nn_cosine_schedule_get_rate (NnSchedule *schedule,
                              guint       epoch)
 {
   NnCosineSchedule *self = NN_COSINE_SCHEDULE (schedule);
-  guint t_max = self->t_max;
+  guint             t_max = self->t_max;
 
   if (t_max == 0)
     {
@@ -116,7 +120,7 @@ nn_cosine_schedule_get_rate (NnSchedule *schedule,
 static void
 nn_cosine_schedule_class_init (NnCosineScheduleClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GObjectClass    *object_class = G_OBJECT_CLASS (klass);
   NnScheduleClass *schedule_class = NN_SCHEDULE_CLASS (klass);
 
   object_class->get_property = nn_cosine_schedule_get_property;

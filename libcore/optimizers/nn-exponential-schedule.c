@@ -20,13 +20,17 @@ struct _NnExponentialSchedule
 {
   NnSchedule parent_instance;
 
-  double     gamma;
+  double gamma;
 };
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (NnExponentialSchedule, nn_exponential_schedule, NN_TYPE_SCHEDULE,
+G_DEFINE_FINAL_TYPE_WITH_CODE (NnExponentialSchedule,
+                               nn_exponential_schedule,
+                               NN_TYPE_SCHEDULE,
                                nn_registry_ensure_extension_points ();
                                g_io_extension_point_implement (NN_SCHEDULE_EXTENSION_POINT_NAME,
-                                                               g_define_type_id, "exponential", 0))
+                                                               g_define_type_id,
+                                                               "exponential",
+                                                               0))
 
 enum {
   EXP_PROP_0,
@@ -89,7 +93,7 @@ nn_exponential_schedule_get_rate (NnSchedule *schedule,
 static void
 nn_exponential_schedule_class_init (NnExponentialScheduleClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GObjectClass    *object_class = G_OBJECT_CLASS (klass);
   NnScheduleClass *schedule_class = NN_SCHEDULE_CLASS (klass);
 
   object_class->get_property = nn_exponential_schedule_get_property;

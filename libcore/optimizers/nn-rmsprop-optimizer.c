@@ -21,21 +21,25 @@ struct _NnRmspropOptimizer
 {
   NnOptimizer parent_instance;
 
-  double      alpha;
-  double      epsilon;
-  double      momentum;
-  double      weight_decay;
-  gboolean    centered;
+  double   alpha;
+  double   epsilon;
+  double   momentum;
+  double   weight_decay;
+  gboolean centered;
 
-  GPtrArray  *square_avg;        /* NnMatrix per parameter: s */
-  GPtrArray  *grad_avg;          /* a, when centered */
-  GPtrArray  *momentum_buffer;   /* b, when momentum > 0 */
+  GPtrArray *square_avg;      /* NnMatrix per parameter: s */
+  GPtrArray *grad_avg;        /* a, when centered */
+  GPtrArray *momentum_buffer; /* b, when momentum > 0 */
 };
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (NnRmspropOptimizer, nn_rmsprop_optimizer, NN_TYPE_OPTIMIZER,
+G_DEFINE_FINAL_TYPE_WITH_CODE (NnRmspropOptimizer,
+                               nn_rmsprop_optimizer,
+                               NN_TYPE_OPTIMIZER,
                                nn_registry_ensure_extension_points ();
                                g_io_extension_point_implement (NN_OPTIMIZER_EXTENSION_POINT_NAME,
-                                                               g_define_type_id, "rmsprop", 0))
+                                                               g_define_type_id,
+                                                               "rmsprop",
+                                                               0))
 
 enum {
   PROP_0,
@@ -87,7 +91,7 @@ nn_rmsprop_optimizer_get_property (GObject    *object,
                                    GParamSpec *pspec)
 {
   NnRmspropOptimizer *self = NN_RMSPROP_OPTIMIZER (object);
-  double *field = double_field (self, prop_id);
+  double             *field = double_field (self, prop_id);
 
   if (field != NULL)
     g_value_set_double (value, *field);
@@ -104,7 +108,7 @@ nn_rmsprop_optimizer_set_property (GObject      *object,
                                    GParamSpec   *pspec)
 {
   NnRmspropOptimizer *self = NN_RMSPROP_OPTIMIZER (object);
-  double *field = double_field (self, prop_id);
+  double             *field = double_field (self, prop_id);
 
   if (field != NULL)
     {
@@ -150,16 +154,16 @@ nn_rmsprop_optimizer_update (NnOptimizer    *optimizer,
                              const NnMatrix *grad)
 {
   NnRmspropOptimizer *self = NN_RMSPROP_OPTIMIZER (optimizer);
-  const nn_real neg_lr = (nn_real) -nn_optimizer_get_learning_rate (optimizer);
-  const nn_real alpha = (nn_real) self->alpha;
-  const nn_real one_minus_alpha = (nn_real) (1.0 - self->alpha);
-  const nn_real eps = (nn_real) self->epsilon;
-  const nn_real mu = (nn_real) self->momentum;
-  const nn_real wd = (nn_real) self->weight_decay;
-  const gsize n = nn_matrix_size (param);
-  nn_real *p = param->data;
-  const nn_real *g = grad->data;
-  nn_real *s, *a = NULL, *b = NULL;
+  const nn_real       neg_lr = (nn_real) -nn_optimizer_get_learning_rate (optimizer);
+  const nn_real       alpha = (nn_real) self->alpha;
+  const nn_real       one_minus_alpha = (nn_real) (1.0 - self->alpha);
+  const nn_real       eps = (nn_real) self->epsilon;
+  const nn_real       mu = (nn_real) self->momentum;
+  const nn_real       wd = (nn_real) self->weight_decay;
+  const gsize         n = nn_matrix_size (param);
+  nn_real            *p = param->data;
+  const nn_real      *g = grad->data;
+  nn_real            *s, *a = NULL, *b = NULL;
 
   g_return_if_fail (self->square_avg != NULL && index < self->square_avg->len);
   /* The optional buffers exist only if their setting was on at prepare(). */
@@ -207,9 +211,9 @@ nn_rmsprop_optimizer_save_state (NnOptimizer  *optimizer,
 }
 
 static gboolean
-nn_rmsprop_optimizer_load_state (NnOptimizer   *optimizer,
-                                 GVariantDict  *state,
-                                 GError       **error)
+nn_rmsprop_optimizer_load_state (NnOptimizer  *optimizer,
+                                 GVariantDict *state,
+                                 GError      **error)
 {
   NnRmspropOptimizer *self = NN_RMSPROP_OPTIMIZER (optimizer);
 
@@ -221,7 +225,7 @@ nn_rmsprop_optimizer_load_state (NnOptimizer   *optimizer,
 static void
 nn_rmsprop_optimizer_class_init (NnRmspropOptimizerClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GObjectClass     *object_class = G_OBJECT_CLASS (klass);
   NnOptimizerClass *optimizer_class = NN_OPTIMIZER_CLASS (klass);
   const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
                             G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;

@@ -11,7 +11,7 @@
 /* eta-minus lies in (0, 1) and eta-plus above 1, as PyTorch requires. */
 #define ETA_MINUS_MIN DBL_MIN
 #define ETA_MINUS_MAX (1.0 - DBL_EPSILON / 2)
-#define ETA_PLUS_MIN  (1.0 + DBL_EPSILON)
+#define ETA_PLUS_MIN (1.0 + DBL_EPSILON)
 
 /**
  * NnRpropOptimizer:
@@ -28,19 +28,23 @@ struct _NnRpropOptimizer
 {
   NnOptimizer parent_instance;
 
-  double      eta_minus;
-  double      eta_plus;
-  double      step_min;
-  double      step_max;
+  double eta_minus;
+  double eta_plus;
+  double step_min;
+  double step_max;
 
-  GPtrArray  *prev;        /* NnMatrix per parameter: the last gradient used */
-  GPtrArray  *step_size;   /* per-element step sizes */
+  GPtrArray *prev;      /* NnMatrix per parameter: the last gradient used */
+  GPtrArray *step_size; /* per-element step sizes */
 };
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (NnRpropOptimizer, nn_rprop_optimizer, NN_TYPE_OPTIMIZER,
+G_DEFINE_FINAL_TYPE_WITH_CODE (NnRpropOptimizer,
+                               nn_rprop_optimizer,
+                               NN_TYPE_OPTIMIZER,
                                nn_registry_ensure_extension_points ();
                                g_io_extension_point_implement (NN_OPTIMIZER_EXTENSION_POINT_NAME,
-                                                               g_define_type_id, "rprop", 0))
+                                                               g_define_type_id,
+                                                               "rprop",
+                                                               0))
 
 enum {
   PROP_0,
@@ -134,14 +138,14 @@ nn_rprop_optimizer_update (NnOptimizer    *optimizer,
                            const NnMatrix *grad)
 {
   NnRpropOptimizer *self = NN_RPROP_OPTIMIZER (optimizer);
-  const nn_real eta_minus = (nn_real) self->eta_minus;
-  const nn_real eta_plus = (nn_real) self->eta_plus;
-  const nn_real step_min = (nn_real) self->step_min;
-  const nn_real step_max = (nn_real) self->step_max;
-  const gsize n = nn_matrix_size (param);
-  nn_real *p = param->data;
-  const nn_real *g = grad->data;
-  nn_real *prev, *step;
+  const nn_real     eta_minus = (nn_real) self->eta_minus;
+  const nn_real     eta_plus = (nn_real) self->eta_plus;
+  const nn_real     step_min = (nn_real) self->step_min;
+  const nn_real     step_max = (nn_real) self->step_max;
+  const gsize       n = nn_matrix_size (param);
+  nn_real          *p = param->data;
+  const nn_real    *g = grad->data;
+  nn_real          *prev, *step;
 
   g_return_if_fail (self->prev != NULL && index < self->prev->len);
 
@@ -184,8 +188,8 @@ nn_rprop_optimizer_update (NnOptimizer    *optimizer,
 }
 
 static gboolean
-nn_rprop_optimizer_validate (NnOptimizer  *optimizer,
-                             GError      **error)
+nn_rprop_optimizer_validate (NnOptimizer *optimizer,
+                             GError     **error)
 {
   NnRpropOptimizer *self = NN_RPROP_OPTIMIZER (optimizer);
 
@@ -209,9 +213,9 @@ nn_rprop_optimizer_save_state (NnOptimizer  *optimizer,
 }
 
 static gboolean
-nn_rprop_optimizer_load_state (NnOptimizer   *optimizer,
-                               GVariantDict  *state,
-                               GError       **error)
+nn_rprop_optimizer_load_state (NnOptimizer  *optimizer,
+                               GVariantDict *state,
+                               GError      **error)
 {
   NnRpropOptimizer *self = NN_RPROP_OPTIMIZER (optimizer);
 
@@ -222,7 +226,7 @@ nn_rprop_optimizer_load_state (NnOptimizer   *optimizer,
 static void
 nn_rprop_optimizer_class_init (NnRpropOptimizerClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GObjectClass     *object_class = G_OBJECT_CLASS (klass);
   NnOptimizerClass *optimizer_class = NN_OPTIMIZER_CLASS (klass);
   const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
                             G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;

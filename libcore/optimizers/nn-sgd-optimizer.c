@@ -26,18 +26,22 @@ struct _NnSgdOptimizer
 {
   NnOptimizer parent_instance;
 
-  double      momentum;
-  double      dampening;
-  gboolean    nesterov;
-  double      weight_decay;
+  double   momentum;
+  double   dampening;
+  gboolean nesterov;
+  double   weight_decay;
 
-  GPtrArray  *momentum_buffers;   /* NnMatrix, one per parameter, or NULL */
+  GPtrArray *momentum_buffers; /* NnMatrix, one per parameter, or NULL */
 };
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (NnSgdOptimizer, nn_sgd_optimizer, NN_TYPE_OPTIMIZER,
+G_DEFINE_FINAL_TYPE_WITH_CODE (NnSgdOptimizer,
+                               nn_sgd_optimizer,
+                               NN_TYPE_OPTIMIZER,
                                nn_registry_ensure_extension_points ();
                                g_io_extension_point_implement (NN_OPTIMIZER_EXTENSION_POINT_NAME,
-                                                               g_define_type_id, "sgd", 0))
+                                                               g_define_type_id,
+                                                               "sgd",
+                                                               0))
 
 enum {
   PROP_0,
@@ -218,9 +222,9 @@ nn_sgd_optimizer_update (NnOptimizer    *optimizer,
                          const NnMatrix *grad)
 {
   NnSgdOptimizer *self = NN_SGD_OPTIMIZER (optimizer);
-  const nn_real lr = (nn_real) nn_optimizer_get_learning_rate (optimizer);
-  const nn_real wd = (nn_real) self->weight_decay;
-  const gsize n = nn_matrix_size (param);
+  const nn_real   lr = (nn_real) nn_optimizer_get_learning_rate (optimizer);
+  const nn_real   wd = (nn_real) self->weight_decay;
+  const gsize     n = nn_matrix_size (param);
 
   if (self->momentum == 0.0)
     {
@@ -238,8 +242,8 @@ nn_sgd_optimizer_update (NnOptimizer    *optimizer,
 }
 
 static gboolean
-nn_sgd_optimizer_validate (NnOptimizer  *optimizer,
-                           GError      **error)
+nn_sgd_optimizer_validate (NnOptimizer *optimizer,
+                           GError     **error)
 {
   NnSgdOptimizer *self = NN_SGD_OPTIMIZER (optimizer);
 
@@ -247,7 +251,8 @@ nn_sgd_optimizer_validate (NnOptimizer  *optimizer,
     {
       g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
                    "sgd with nesterov needs a momentum above 0 and a dampening of 0 "
-                   "(momentum %g, dampening %g)", self->momentum, self->dampening);
+                   "(momentum %g, dampening %g)",
+                   self->momentum, self->dampening);
       return FALSE;
     }
   return TRUE;
@@ -263,9 +268,9 @@ nn_sgd_optimizer_save_state (NnOptimizer  *optimizer,
 }
 
 static gboolean
-nn_sgd_optimizer_load_state (NnOptimizer   *optimizer,
-                             GVariantDict  *state,
-                             GError       **error)
+nn_sgd_optimizer_load_state (NnOptimizer  *optimizer,
+                             GVariantDict *state,
+                             GError      **error)
 {
   NnSgdOptimizer *self = NN_SGD_OPTIMIZER (optimizer);
 
@@ -276,7 +281,7 @@ nn_sgd_optimizer_load_state (NnOptimizer   *optimizer,
 static void
 nn_sgd_optimizer_class_init (NnSgdOptimizerClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GObjectClass     *object_class = G_OBJECT_CLASS (klass);
   NnOptimizerClass *optimizer_class = NN_OPTIMIZER_CLASS (klass);
   const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
                             G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;

@@ -20,14 +20,18 @@ struct _NnStepSchedule
 {
   NnSchedule parent_instance;
 
-  guint      step_size;
-  double     gamma;
+  guint  step_size;
+  double gamma;
 };
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (NnStepSchedule, nn_step_schedule, NN_TYPE_SCHEDULE,
+G_DEFINE_FINAL_TYPE_WITH_CODE (NnStepSchedule,
+                               nn_step_schedule,
+                               NN_TYPE_SCHEDULE,
                                nn_registry_ensure_extension_points ();
                                g_io_extension_point_implement (NN_SCHEDULE_EXTENSION_POINT_NAME,
-                                                               g_define_type_id, "step", 0))
+                                                               g_define_type_id,
+                                                               "step",
+                                                               0))
 
 enum {
   STEP_PROP_0,
@@ -101,7 +105,7 @@ nn_step_schedule_get_rate (NnSchedule *schedule,
 static void
 nn_step_schedule_class_init (NnStepScheduleClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GObjectClass    *object_class = G_OBJECT_CLASS (klass);
   NnScheduleClass *schedule_class = NN_SCHEDULE_CLASS (klass);
 
   object_class->get_property = nn_step_schedule_get_property;

@@ -19,11 +19,14 @@ struct _NnEluActivation
   double alpha;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnEluActivation, nn_elu_activation,
-                                NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnEluActivation,
+                                nn_elu_activation,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
-                                                                "elu", 0);)
+                                                                "elu",
+                                                                0);)
 
 enum {
   PROP_0,
@@ -39,10 +42,10 @@ nn_elu_activation_forward (NnActivation   *activation,
                            NnMatrix       *a)
 {
   NnEluActivation *self = NN_ELU_ACTIVATION (activation);
-  const nn_real alpha = (nn_real) self->alpha;
-  const nn_real *zd = z->data;
-  nn_real *ad = a->data;
-  gsize n = nn_matrix_size (z);
+  const nn_real    alpha = (nn_real) self->alpha;
+  const nn_real   *zd = z->data;
+  nn_real         *ad = a->data;
+  gsize            n = nn_matrix_size (z);
 
   /* expm1 keeps the relative precision of small negative z. */
   for (gsize i = 0; i < n; i++)
@@ -57,11 +60,11 @@ nn_elu_activation_backward (NnActivation   *activation,
                             NnMatrix       *grad_z)
 {
   NnEluActivation *self = NN_ELU_ACTIVATION (activation);
-  const nn_real alpha = (nn_real) self->alpha;
-  const nn_real *zd = z->data;
-  const nn_real *gd = grad_a->data;
-  nn_real *out = grad_z->data;
-  gsize n = nn_matrix_size (z);
+  const nn_real    alpha = (nn_real) self->alpha;
+  const nn_real   *zd = z->data;
+  const nn_real   *gd = grad_a->data;
+  nn_real         *out = grad_z->data;
+  gsize            n = nn_matrix_size (z);
 
   for (gsize i = 0; i < n; i++)
     out[i] = zd[i] > 0 ? gd[i] : gd[i] * alpha * nn_exp (zd[i]);
@@ -110,7 +113,7 @@ nn_elu_activation_set_property (GObject      *object,
 static void
 nn_elu_activation_class_init (NnEluActivationClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GObjectClass      *object_class = G_OBJECT_CLASS (klass);
   NnActivationClass *activation_class = NN_ACTIVATION_CLASS (klass);
 
   object_class->get_property = nn_elu_activation_get_property;
@@ -130,7 +133,7 @@ nn_elu_activation_class_init (NnEluActivationClass *klass)
                          "Scale of the negative part: f(z) tends to -alpha as z goes to -infinity",
                          0.0, G_MAXDOUBLE, 1.0,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
-                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                           G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

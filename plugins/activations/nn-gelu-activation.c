@@ -25,11 +25,14 @@ struct _NnGeluActivation
   NnActivation parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnGeluActivation, nn_gelu_activation,
-                                NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnGeluActivation,
+                                nn_gelu_activation,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
-                                                                "gelu", 0);)
+                                                                "gelu",
+                                                                0);)
 
 static void
 nn_gelu_activation_forward (NnActivation   *activation,
@@ -37,8 +40,8 @@ nn_gelu_activation_forward (NnActivation   *activation,
                             NnMatrix       *a)
 {
   const nn_real *zd = z->data;
-  nn_real *ad = a->data;
-  gsize n = nn_matrix_size (z);
+  nn_real       *ad = a->data;
+  gsize          n = nn_matrix_size (z);
 
   for (gsize i = 0; i < n; i++)
     ad[i] = (nn_real) 0.5 * zd[i] * gelu_erfc (-zd[i] * (nn_real) G_SQRT2 / 2);
@@ -52,11 +55,11 @@ nn_gelu_activation_backward (NnActivation   *activation,
                              NnMatrix       *grad_z)
 {
   /* 1 / sqrt (2 pi) */
-  const nn_real inv_sqrt_2pi = (nn_real) 0.39894228040143267794;
+  const nn_real  inv_sqrt_2pi = (nn_real) 0.39894228040143267794;
   const nn_real *zd = z->data;
   const nn_real *gd = grad_a->data;
-  nn_real *out = grad_z->data;
-  gsize n = nn_matrix_size (z);
+  nn_real       *out = grad_z->data;
+  gsize          n = nn_matrix_size (z);
 
   for (gsize i = 0; i < n; i++)
     {

@@ -6,8 +6,11 @@
 #include "nn-lanes.h"
 
 #define NN_TYPE_LEAKY_RELU_ACTIVATION (nn_leaky_relu_activation_get_type ())
-G_DECLARE_FINAL_TYPE (NnLeakyReluActivation, nn_leaky_relu_activation,
-                      NN, LEAKY_RELU_ACTIVATION, NnActivation)
+G_DECLARE_FINAL_TYPE (NnLeakyReluActivation,
+                      nn_leaky_relu_activation,
+                      NN,
+                      LEAKY_RELU_ACTIVATION,
+                      NnActivation)
 
 /**
  * NnLeakyReluActivation:
@@ -23,11 +26,14 @@ struct _NnLeakyReluActivation
   double alpha;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnLeakyReluActivation, nn_leaky_relu_activation,
-                                NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnLeakyReluActivation,
+                                nn_leaky_relu_activation,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
-                                                                "leaky_relu", 0);)
+                                                                "leaky_relu",
+                                                                0);)
 
 enum {
   PROP_0,
@@ -128,7 +134,7 @@ nn_leaky_relu_activation_set_property (GObject      *object,
 static void
 nn_leaky_relu_activation_class_init (NnLeakyReluActivationClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GObjectClass      *object_class = G_OBJECT_CLASS (klass);
   NnActivationClass *activation_class = NN_ACTIVATION_CLASS (klass);
 
   object_class->get_property = nn_leaky_relu_activation_get_property;
@@ -148,7 +154,7 @@ nn_leaky_relu_activation_class_init (NnLeakyReluActivationClass *klass)
                          "Slope for negative inputs",
                          0.0, 1.0, 0.01,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
-                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                           G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

@@ -16,11 +16,14 @@ struct _NnLinearActivation
   NnActivation parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnLinearActivation, nn_linear_activation,
-                                NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnLinearActivation,
+                                nn_linear_activation,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
-                                                                "linear", 0);)
+                                                                "linear",
+                                                                0);)
 
 static void
 nn_linear_activation_forward (NnActivation   *activation,

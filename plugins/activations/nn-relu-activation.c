@@ -19,11 +19,14 @@ struct _NnReluActivation
   NnActivation parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnReluActivation, nn_relu_activation,
-                                NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnReluActivation,
+                                nn_relu_activation,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
-                                                                "relu", 0);)
+                                                                "relu",
+                                                                0);)
 
 NN_SIMD_CLONES static void
 nn_relu_activation_forward (NnActivation   *activation,
@@ -31,8 +34,8 @@ nn_relu_activation_forward (NnActivation   *activation,
                             NnMatrix       *a)
 {
   const nn_real *zd = z->data;
-  nn_real *ad = a->data;
-  gsize n = nn_matrix_size (z), i = 0;
+  nn_real       *ad = a->data;
+  gsize          n = nn_matrix_size (z), i = 0;
 
   for (; i + LANES <= n; i += LANES)
     {
@@ -57,8 +60,8 @@ nn_relu_activation_backward (NnActivation   *activation,
 {
   const nn_real *zd = z->data;
   const nn_real *gd = grad_a->data;
-  nn_real *out = grad_z->data;
-  gsize n = nn_matrix_size (z), i = 0;
+  nn_real       *out = grad_z->data;
+  gsize          n = nn_matrix_size (z), i = 0;
 
   for (; i + LANES <= n; i += LANES)
     {

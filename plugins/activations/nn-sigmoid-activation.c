@@ -20,11 +20,14 @@ struct _NnSigmoidActivation
   NnActivation parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnSigmoidActivation, nn_sigmoid_activation,
-                                NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnSigmoidActivation,
+                                nn_sigmoid_activation,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
-                                                                "sigmoid", 0);)
+                                                                "sigmoid",
+                                                                0);)
 
 #if !NN_REAL_IS_DOUBLE
 /* The sigmoid of each lane, in place: e^-|x|, then 1 / (1 + e) or
@@ -32,9 +35,9 @@ G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnSigmoidActivation, nn_sigmoid_activation,
 G_ALWAYS_INLINE static inline void
 sigmoid_lanes (RealVec *v)
 {
-  const RealVec one = (RealVec) { 0 } + 1.0f;
-  MaskVec negative = (MaskVec) *v >> 31;
-  RealVec e = (RealVec) ((MaskVec) *v | ((MaskVec) { 0 } + G_MININT32));
+  const RealVec one = (RealVec){ 0 } + 1.0f;
+  MaskVec       negative = (MaskVec) *v >> 31;
+  RealVec       e = (RealVec) ((MaskVec) *v | ((MaskVec){ 0 } + G_MININT32));
 
   exp_nonpositive (&e);
   *v = (RealVec) (((MaskVec) one & ~negative) | ((MaskVec) e & negative)) / (one + e);
@@ -47,8 +50,8 @@ nn_sigmoid_activation_forward (NnActivation   *activation,
                                NnMatrix       *a)
 {
   const nn_real *zd = z->data;
-  nn_real *ad = a->data;
-  gsize n = nn_matrix_size (z), i = 0;
+  nn_real       *ad = a->data;
+  gsize          n = nn_matrix_size (z), i = 0;
 
 #if !NN_REAL_IS_DOUBLE
   for (; i + LANES <= n; i += LANES)
@@ -94,8 +97,8 @@ nn_sigmoid_activation_backward (NnActivation   *activation,
 {
   const nn_real *ad = a->data;
   const nn_real *gd = grad_a->data;
-  nn_real *out = grad_z->data;
-  gsize n = nn_matrix_size (a), i = 0;
+  nn_real       *out = grad_z->data;
+  gsize          n = nn_matrix_size (a), i = 0;
 
   for (; i + LANES <= n; i += LANES)
     {

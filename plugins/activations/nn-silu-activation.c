@@ -16,11 +16,14 @@ struct _NnSiluActivation
   NnActivation parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnSiluActivation, nn_silu_activation,
-                                NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnSiluActivation,
+                                nn_silu_activation,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
-                                                                "silu", 0);)
+                                                                "silu",
+                                                                0);)
 
 /* sigma(x) and 1 - sigma(x) = sigma(-x), each without overflow or
  * cancellation: the exponential is only taken of -|x|. */
@@ -50,8 +53,8 @@ nn_silu_activation_forward (NnActivation   *activation,
                             NnMatrix       *a)
 {
   const nn_real *zd = z->data;
-  nn_real *ad = a->data;
-  gsize n = nn_matrix_size (z);
+  nn_real       *ad = a->data;
+  gsize          n = nn_matrix_size (z);
 
   for (gsize i = 0; i < n; i++)
     {
@@ -71,8 +74,8 @@ nn_silu_activation_backward (NnActivation   *activation,
 {
   const nn_real *zd = z->data;
   const nn_real *gd = grad_a->data;
-  nn_real *out = grad_z->data;
-  gsize n = nn_matrix_size (z);
+  nn_real       *out = grad_z->data;
+  gsize          n = nn_matrix_size (z);
 
   for (gsize i = 0; i < n; i++)
     {

@@ -21,11 +21,14 @@ struct _NnSoftmaxActivation
   NnActivation parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnSoftmaxActivation, nn_softmax_activation,
-                                NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnSoftmaxActivation,
+                                nn_softmax_activation,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
-                                                                "softmax", 0);)
+                                                                "softmax",
+                                                                0);)
 
 /* Each row minus its maximum, so that every exponent is <= 0 and one of
  * each row is 0. */
@@ -37,8 +40,8 @@ shift_rows (const NnMatrix *z,
   for (guint r = 0; r < z->rows; r++)
     {
       const nn_real *zr = z->data + (gsize) r * cols;
-      nn_real *ar = a->data + (gsize) r * cols;
-      nn_real max = zr[0];
+      nn_real       *ar = a->data + (gsize) r * cols;
+      nn_real        max = zr[0];
 
       NN_UNROLL_ROW
       for (guint c = 1; c < cols; c++)
@@ -55,17 +58,17 @@ G_ALWAYS_INLINE static inline void
 normalize_rows (NnMatrix *a,
                 guint     cols)
 {
-  const RealVec one = (RealVec) { 0 } + 1;
+  const RealVec one = (RealVec){ 0 } + 1;
 
   for (guint r0 = 0; r0 < a->rows; r0 += LANES)
     {
-      guint block = MIN (LANES, a->rows - r0);
+      guint   block = MIN (LANES, a->rows - r0);
       RealVec sums = one, scales;
 
       for (guint j = 0; j < block; j++)
         {
           const nn_real *ar = a->data + (gsize) (r0 + j) * cols;
-          nn_real sum = 0;
+          nn_real        sum = 0;
 
           NN_UNROLL_ROW
           for (guint c = 0; c < cols; c++)
@@ -140,9 +143,9 @@ nn_softmax_activation_backward (NnActivation   *activation,
     {
       const nn_real *ar = a->data + (gsize) r * cols;
       const nn_real *gr = grad_a->data + (gsize) r * cols;
-      nn_real *out = grad_z->data + (gsize) r * cols;
-      double dot = 0;
-      nn_real d;
+      nn_real       *out = grad_z->data + (gsize) r * cols;
+      double         dot = 0;
+      nn_real        d;
 
       for (guint c = 0; c < cols; c++)
         dot += (double) gr[c] * ar[c];

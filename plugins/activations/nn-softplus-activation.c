@@ -23,11 +23,14 @@ struct _NnSoftplusActivation
   double threshold;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnSoftplusActivation, nn_softplus_activation,
-                                NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnSoftplusActivation,
+                                nn_softplus_activation,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
-                                                                "softplus", 0);)
+                                                                "softplus",
+                                                                0);)
 
 enum {
   PROP_0,
@@ -44,12 +47,12 @@ nn_softplus_activation_forward (NnActivation   *activation,
                                 NnMatrix       *a)
 {
   NnSoftplusActivation *self = NN_SOFTPLUS_ACTIVATION (activation);
-  const nn_real beta = (nn_real) self->beta;
-  const nn_real inv_beta = (nn_real) (1.0 / self->beta);
-  const double threshold = self->threshold;
-  const nn_real *zd = z->data;
-  nn_real *ad = a->data;
-  gsize n = nn_matrix_size (z);
+  const nn_real         beta = (nn_real) self->beta;
+  const nn_real         inv_beta = (nn_real) (1.0 / self->beta);
+  const double          threshold = self->threshold;
+  const nn_real        *zd = z->data;
+  nn_real              *ad = a->data;
+  gsize                 n = nn_matrix_size (z);
 
   for (gsize i = 0; i < n; i++)
     {
@@ -70,12 +73,12 @@ nn_softplus_activation_backward (NnActivation   *activation,
                                  NnMatrix       *grad_z)
 {
   NnSoftplusActivation *self = NN_SOFTPLUS_ACTIVATION (activation);
-  const nn_real beta = (nn_real) self->beta;
-  const double threshold = self->threshold;
-  const nn_real *zd = z->data;
-  const nn_real *gd = grad_a->data;
-  nn_real *out = grad_z->data;
-  gsize n = nn_matrix_size (z);
+  const nn_real         beta = (nn_real) self->beta;
+  const double          threshold = self->threshold;
+  const nn_real        *zd = z->data;
+  const nn_real        *gd = grad_a->data;
+  nn_real              *out = grad_z->data;
+  gsize                 n = nn_matrix_size (z);
 
   for (gsize i = 0; i < n; i++)
     {
@@ -147,7 +150,7 @@ nn_softplus_activation_set_property (GObject      *object,
 static void
 nn_softplus_activation_class_init (NnSoftplusActivationClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GObjectClass      *object_class = G_OBJECT_CLASS (klass);
   NnActivationClass *activation_class = NN_ACTIVATION_CLASS (klass);
 
   object_class->get_property = nn_softplus_activation_get_property;
@@ -167,7 +170,7 @@ nn_softplus_activation_class_init (NnSoftplusActivationClass *klass)
                          "Sharpness: f(z) = log(1 + e^(beta z)) / beta",
                          1e-6, 1e6, 1.0,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
-                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                           G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
    * NnSoftplusActivation:threshold:
@@ -179,7 +182,7 @@ nn_softplus_activation_class_init (NnSoftplusActivationClass *klass)
                          "Value of beta z above which the function is the identity",
                          0.0, G_MAXDOUBLE, 20.0,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
-                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                           G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

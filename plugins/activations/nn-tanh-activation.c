@@ -15,11 +15,14 @@ struct _NnTanhActivation
   NnActivation parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnTanhActivation, nn_tanh_activation,
-                                NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnTanhActivation,
+                                nn_tanh_activation,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
-                                                                "tanh", 0);)
+                                                                "tanh",
+                                                                0);)
 
 static void
 nn_tanh_activation_forward (NnActivation   *activation,
@@ -27,8 +30,8 @@ nn_tanh_activation_forward (NnActivation   *activation,
                             NnMatrix       *a)
 {
   const nn_real *zd = z->data;
-  nn_real *ad = a->data;
-  gsize n = nn_matrix_size (z);
+  nn_real       *ad = a->data;
+  gsize          n = nn_matrix_size (z);
 
   for (gsize i = 0; i < n; i++)
     ad[i] = nn_tanh (zd[i]);
@@ -43,8 +46,8 @@ nn_tanh_activation_backward (NnActivation   *activation,
 {
   const nn_real *ad = a->data;
   const nn_real *gd = grad_a->data;
-  nn_real *out = grad_z->data;
-  gsize n = nn_matrix_size (a);
+  nn_real       *out = grad_z->data;
+  gsize          n = nn_matrix_size (a);
 
   for (gsize i = 0; i < n; i++)
     out[i] = gd[i] * (1 - ad[i] * ad[i]);

@@ -3,8 +3,11 @@
 #include <nn.h>
 
 #define NN_TYPE_BINARY_CROSSENTROPY_LOSS (nn_binary_crossentropy_loss_get_type ())
-G_DECLARE_FINAL_TYPE (NnBinaryCrossentropyLoss, nn_binary_crossentropy_loss,
-                      NN, BINARY_CROSSENTROPY_LOSS, NnLoss)
+G_DECLARE_FINAL_TYPE (NnBinaryCrossentropyLoss,
+                      nn_binary_crossentropy_loss,
+                      NN,
+                      BINARY_CROSSENTROPY_LOSS,
+                      NnLoss)
 
 /**
  * NnBinaryCrossentropyLoss:
@@ -20,11 +23,14 @@ struct _NnBinaryCrossentropyLoss
   NnLoss parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnBinaryCrossentropyLoss, nn_binary_crossentropy_loss,
-                                NN_TYPE_LOSS, G_TYPE_FLAG_FINAL,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnBinaryCrossentropyLoss,
+                                nn_binary_crossentropy_loss,
+                                NN_TYPE_LOSS,
+                                G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_LOSS_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
-                                                                "binary_crossentropy", 0);)
+                                                                "binary_crossentropy",
+                                                                0);)
 
 #define LOG_MIN (-100.0)
 #define GRAD_EPSILON 1e-12
@@ -36,8 +42,8 @@ nn_binary_crossentropy_loss_compute (NnLoss         *loss,
 {
   const nn_real *pd = pred->data;
   const nn_real *td = target->data;
-  gsize n = nn_matrix_size (pred);
-  double sum = 0;
+  gsize          n = nn_matrix_size (pred);
+  double         sum = 0;
 
   if (n == 0)
     return 0;
@@ -62,9 +68,9 @@ nn_binary_crossentropy_loss_gradient (NnLoss         *loss,
 {
   const nn_real *pd = pred->data;
   const nn_real *td = target->data;
-  nn_real *gd = grad->data;
-  gsize n = nn_matrix_size (pred);
-  double inv_n = n ? 1.0 / (double) n : 0;
+  nn_real       *gd = grad->data;
+  gsize          n = nn_matrix_size (pred);
+  double         inv_n = n ? 1.0 / (double) n : 0;
 
   for (gsize i = 0; i < n; i++)
     {

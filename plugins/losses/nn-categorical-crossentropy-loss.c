@@ -6,8 +6,11 @@
 #include "nn-lanes.h"
 
 #define NN_TYPE_CATEGORICAL_CROSSENTROPY_LOSS (nn_categorical_crossentropy_loss_get_type ())
-G_DECLARE_FINAL_TYPE (NnCategoricalCrossentropyLoss, nn_categorical_crossentropy_loss,
-                      NN, CATEGORICAL_CROSSENTROPY_LOSS, NnLoss)
+G_DECLARE_FINAL_TYPE (NnCategoricalCrossentropyLoss,
+                      nn_categorical_crossentropy_loss,
+                      NN,
+                      CATEGORICAL_CROSSENTROPY_LOSS,
+                      NnLoss)
 
 /**
  * NnCategoricalCrossentropyLoss:
@@ -24,11 +27,14 @@ struct _NnCategoricalCrossentropyLoss
   NnLoss parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnCategoricalCrossentropyLoss, nn_categorical_crossentropy_loss,
-                                NN_TYPE_LOSS, G_TYPE_FLAG_FINAL,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnCategoricalCrossentropyLoss,
+                                nn_categorical_crossentropy_loss,
+                                NN_TYPE_LOSS,
+                                G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_LOSS_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
-                                                                "categorical_crossentropy", 0);)
+                                                                "categorical_crossentropy",
+                                                                0);)
 
 /* The gradient goes NN_SIMD_BYTES of doubles at a time through the GCC and
  * Clang vector extensions, widened from #nn_real as the scalar form does,
@@ -37,7 +43,7 @@ G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnCategoricalCrossentropyLoss, nn_categorical_cr
 typedef double WideVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
 #define WIDE_LANES (sizeof (WideVec) / sizeof (double))
 typedef nn_real NarrowVec __attribute__ ((vector_size (WIDE_LANES * sizeof (nn_real))));
-typedef gint64 WideMask __attribute__ ((vector_size (NN_SIMD_BYTES)));
+typedef gint64  WideMask __attribute__ ((vector_size (NN_SIMD_BYTES)));
 typedef guint64 WideBits __attribute__ ((vector_size (NN_SIMD_BYTES)));
 
 #if !NN_REAL_IS_DOUBLE
@@ -47,8 +53,8 @@ G_ALWAYS_INLINE static inline void
 cross_entropy_lanes (RealVec       *p,
                      const RealVec *t)
 {
-  const BitsVec smallest = (BitsVec) { 0 } + 0x00800000u;
-  BitsVec bits = (BitsVec) *p;
+  const BitsVec smallest = (BitsVec){ 0 } + 0x00800000u;
+  BitsVec       bits = (BitsVec) *p;
   /* smallest < p <= +∞, as the sign bits of two differences say. */
   MaskVec above = ~((MaskVec) ((bits - smallest - 1) | (INFINITY_BITS - bits)) >> 31);
   MaskVec infinite = above & ((MaskVec) ((bits ^ INFINITY_BITS) - 1) >> 31);
@@ -56,7 +62,7 @@ cross_entropy_lanes (RealVec       *p,
   RealVec x = (RealVec) (((MaskVec) *p & above) | ((MaskVec) smallest & ~above));
 
   log_positive_normal (&x);
-  x = (RealVec) (((MaskVec) x & ~infinite) | ((MaskVec) { 0 } + (INFINITY_BITS & infinite)));
+  x = (RealVec) (((MaskVec) x & ~infinite) | ((MaskVec){ 0 } + (INFINITY_BITS & infinite)));
   *p = (RealVec) ((MaskVec) (-(*t * x)) & counted);
 }
 
@@ -69,7 +75,7 @@ add_wide (WideVec       *sum,
 
   memcpy (&low, v, sizeof low);
   memcpy (&high, (const char *) v + sizeof low, sizeof high);
-  *sum += __builtin_convertvector (low, WideVec) + __builtin_convertvector (high, WideVec);
+  *sum += __builtin_convertvector(low, WideVec) + __builtin_convertvector(high, WideVec);
 }
 #endif
 
@@ -80,8 +86,8 @@ nn_categorical_crossentropy_loss_compute (NnLoss         *loss,
 {
   const nn_real *pd = pred->data;
   const nn_real *td = target->data;
-  gsize n = nn_matrix_size (pred), i = 0;
-  double sum = 0;
+  gsize          n = nn_matrix_size (pred), i = 0;
+  double         sum = 0;
 
   if (pred->rows == 0)
     return 0;
@@ -137,12 +143,12 @@ nn_categorical_crossentropy_loss_gradient (NnLoss         *loss,
 {
   const nn_real *pd = pred->data;
   const nn_real *td = target->data;
-  nn_real *gd = grad->data;
-  gsize n = nn_matrix_size (pred), i = 0;
-  double inv_rows = pred->rows ? 1.0 / pred->rows : 0;
-  const double smallest_value = NN_REAL_MIN, infinity = INFINITY;
-  const WideVec smallest = (WideVec) { 0 } + smallest_value;
-  guint64 smallest_bits, infinity_bits;
+  nn_real       *gd = grad->data;
+  gsize          n = nn_matrix_size (pred), i = 0;
+  double         inv_rows = pred->rows ? 1.0 / pred->rows : 0;
+  const double   smallest_value = NN_REAL_MIN, infinity = INFINITY;
+  const WideVec  smallest = (WideVec){ 0 } + smallest_value;
+  guint64        smallest_bits, infinity_bits;
 
   memcpy (&smallest_bits, &smallest_value, sizeof smallest_bits);
   memcpy (&infinity_bits, &infinity, sizeof infinity_bits);
@@ -150,21 +156,20 @@ nn_categorical_crossentropy_loss_gradient (NnLoss         *loss,
   for (; i + WIDE_LANES <= n; i += WIDE_LANES)
     {
       NarrowVec p, t;
-      WideVec pw, tw;
-      WideMask above;
+      WideVec   pw, tw;
+      WideMask  above;
 
       memcpy (&p, pd + i, sizeof p);
       memcpy (&t, td + i, sizeof t);
-      pw = __builtin_convertvector (p, WideVec);
-      tw = __builtin_convertvector (t, WideVec);
+      pw = __builtin_convertvector(p, WideVec);
+      tw = __builtin_convertvector(t, WideVec);
       /* MAX (p, smallest), NaN included: p is above where its bits are
        * above those of smallest and at most those of +∞, as the sign bits
        * of two differences say. GCC would compare one element at a time
        * in the baseline clone. */
-      above = ~((WideMask) ((((WideBits) pw - smallest_bits - 1) |
-                             (infinity_bits - (WideBits) pw))) >> 63);
+      above = ~((WideMask) ((((WideBits) pw - smallest_bits - 1) | (infinity_bits - (WideBits) pw))) >> 63);
       pw = (WideVec) (((WideMask) pw & above) | ((WideMask) smallest & ~above));
-      p = __builtin_convertvector (-tw / pw * inv_rows, NarrowVec);
+      p = __builtin_convertvector(-tw / pw * inv_rows, NarrowVec);
       memcpy (gd + i, &p, sizeof p);
     }
   for (; i < n; i++)
@@ -185,8 +190,8 @@ softmax_output_gradient (const NnMatrix *pred,
     {
       const nn_real *p = pred->data + (gsize) r * cols;
       const nn_real *t = target->data + (gsize) r * cols;
-      nn_real *g = grad_z->data + (gsize) r * cols;
-      nn_real sum = 0;
+      nn_real       *g = grad_z->data + (gsize) r * cols;
+      nn_real        sum = 0;
 
       NN_UNROLL_ROW
       for (guint c = 0; c < cols; c++)

@@ -19,11 +19,14 @@ struct _NnHuberLoss
   double delta;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnHuberLoss, nn_huber_loss,
-                                NN_TYPE_LOSS, G_TYPE_FLAG_FINAL,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnHuberLoss,
+                                nn_huber_loss,
+                                NN_TYPE_LOSS,
+                                G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_LOSS_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
-                                                                "huber", 0);)
+                                                                "huber",
+                                                                0);)
 
 enum {
   PROP_0,
@@ -38,12 +41,12 @@ nn_huber_loss_compute (NnLoss         *loss,
                        const NnMatrix *pred,
                        const NnMatrix *target)
 {
-  NnHuberLoss *self = NN_HUBER_LOSS (loss);
-  const double delta = self->delta;
+  NnHuberLoss   *self = NN_HUBER_LOSS (loss);
+  const double   delta = self->delta;
   const nn_real *pd = pred->data;
   const nn_real *td = target->data;
-  gsize n = nn_matrix_size (pred);
-  double sum = 0;
+  gsize          n = nn_matrix_size (pred);
+  double         sum = 0;
 
   if (n == 0)
     return 0;
@@ -63,13 +66,13 @@ nn_huber_loss_gradient (NnLoss         *loss,
                         const NnMatrix *target,
                         NnMatrix       *grad)
 {
-  NnHuberLoss *self = NN_HUBER_LOSS (loss);
-  const double delta = self->delta;
+  NnHuberLoss   *self = NN_HUBER_LOSS (loss);
+  const double   delta = self->delta;
   const nn_real *pd = pred->data;
   const nn_real *td = target->data;
-  nn_real *gd = grad->data;
-  gsize n = nn_matrix_size (pred);
-  double inv_n = n ? 1.0 / (double) n : 0;
+  nn_real       *gd = grad->data;
+  gsize          n = nn_matrix_size (pred);
+  double         inv_n = n ? 1.0 / (double) n : 0;
 
   for (gsize i = 0; i < n; i++)
     {
@@ -128,7 +131,7 @@ static void
 nn_huber_loss_class_init (NnHuberLossClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  NnLossClass *loss_class = NN_LOSS_CLASS (klass);
+  NnLossClass  *loss_class = NN_LOSS_CLASS (klass);
 
   object_class->get_property = nn_huber_loss_get_property;
   object_class->set_property = nn_huber_loss_set_property;
@@ -147,7 +150,7 @@ nn_huber_loss_class_init (NnHuberLossClass *klass)
                          "Error size where the loss turns from quadratic to linear",
                          1e-12, G_MAXDOUBLE, 1.0,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
-                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                           G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

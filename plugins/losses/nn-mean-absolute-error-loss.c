@@ -3,8 +3,11 @@
 #include <nn.h>
 
 #define NN_TYPE_MEAN_ABSOLUTE_ERROR_LOSS (nn_mean_absolute_error_loss_get_type ())
-G_DECLARE_FINAL_TYPE (NnMeanAbsoluteErrorLoss, nn_mean_absolute_error_loss,
-                      NN, MEAN_ABSOLUTE_ERROR_LOSS, NnLoss)
+G_DECLARE_FINAL_TYPE (NnMeanAbsoluteErrorLoss,
+                      nn_mean_absolute_error_loss,
+                      NN,
+                      MEAN_ABSOLUTE_ERROR_LOSS,
+                      NnLoss)
 
 /**
  * NnMeanAbsoluteErrorLoss:
@@ -17,11 +20,14 @@ struct _NnMeanAbsoluteErrorLoss
   NnLoss parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnMeanAbsoluteErrorLoss, nn_mean_absolute_error_loss,
-                                NN_TYPE_LOSS, G_TYPE_FLAG_FINAL,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnMeanAbsoluteErrorLoss,
+                                nn_mean_absolute_error_loss,
+                                NN_TYPE_LOSS,
+                                G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_LOSS_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
-                                                                "mean_absolute_error", 0);)
+                                                                "mean_absolute_error",
+                                                                0);)
 
 static double
 nn_mean_absolute_error_loss_compute (NnLoss         *loss,
@@ -30,8 +36,8 @@ nn_mean_absolute_error_loss_compute (NnLoss         *loss,
 {
   const nn_real *pd = pred->data;
   const nn_real *td = target->data;
-  gsize n = nn_matrix_size (pred);
-  double sum = 0;
+  gsize          n = nn_matrix_size (pred);
+  double         sum = 0;
 
   if (n == 0)
     return 0;
@@ -49,15 +55,17 @@ nn_mean_absolute_error_loss_gradient (NnLoss         *loss,
 {
   const nn_real *pd = pred->data;
   const nn_real *td = target->data;
-  nn_real *gd = grad->data;
-  gsize n = nn_matrix_size (pred);
-  nn_real inv_n = (nn_real) (n ? 1.0 / (double) n : 0);
+  nn_real       *gd = grad->data;
+  gsize          n = nn_matrix_size (pred);
+  nn_real        inv_n = (nn_real) (n ? 1.0 / (double) n : 0);
 
   for (gsize i = 0; i < n; i++)
     {
       nn_real d = pd[i] - td[i];
 
-      gd[i] = d > 0 ? inv_n : d < 0 ? -inv_n : 0;
+      gd[i] = d > 0   ? inv_n
+              : d < 0 ? -inv_n
+                      : 0;
     }
 }
 

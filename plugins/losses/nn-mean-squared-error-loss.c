@@ -4,8 +4,11 @@
 #include <nn.h>
 
 #define NN_TYPE_MEAN_SQUARED_ERROR_LOSS (nn_mean_squared_error_loss_get_type ())
-G_DECLARE_FINAL_TYPE (NnMeanSquaredErrorLoss, nn_mean_squared_error_loss,
-                      NN, MEAN_SQUARED_ERROR_LOSS, NnLoss)
+G_DECLARE_FINAL_TYPE (NnMeanSquaredErrorLoss,
+                      nn_mean_squared_error_loss,
+                      NN,
+                      MEAN_SQUARED_ERROR_LOSS,
+                      NnLoss)
 
 /**
  * NnMeanSquaredErrorLoss:
@@ -18,11 +21,14 @@ struct _NnMeanSquaredErrorLoss
   NnLoss parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnMeanSquaredErrorLoss, nn_mean_squared_error_loss,
-                                NN_TYPE_LOSS, G_TYPE_FLAG_FINAL,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnMeanSquaredErrorLoss,
+                                nn_mean_squared_error_loss,
+                                NN_TYPE_LOSS,
+                                G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_LOSS_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
-                                                                "mean_squared_error", 0);)
+                                                                "mean_squared_error",
+                                                                0);)
 
 static double
 nn_mean_squared_error_loss_compute (NnLoss         *loss,
@@ -31,8 +37,8 @@ nn_mean_squared_error_loss_compute (NnLoss         *loss,
 {
   const nn_real *pd = pred->data;
   const nn_real *td = target->data;
-  gsize n = nn_matrix_size (pred);
-  double sum = 0;
+  gsize          n = nn_matrix_size (pred);
+  double         sum = 0;
 
   if (n == 0)
     return 0;
@@ -62,18 +68,19 @@ nn_mean_squared_error_loss_gradient (NnLoss         *loss,
 {
   const nn_real *pd = pred->data;
   const nn_real *td = target->data;
-  nn_real *gd = grad->data;
-  gsize n = nn_matrix_size (pred), i = 0;
-  double scale = n ? 2.0 / (double) n : 0;
+  nn_real       *gd = grad->data;
+  gsize          n = nn_matrix_size (pred), i = 0;
+  double         scale = n ? 2.0 / (double) n : 0;
 
   for (; i + LANES <= n; i += LANES)
     {
       RealVec p, t;
+      WideVec diff;
 
       memcpy (&p, pd + i, sizeof p);
       memcpy (&t, td + i, sizeof t);
-      p = __builtin_convertvector (scale * (__builtin_convertvector (p, WideVec) -
-                                            __builtin_convertvector (t, WideVec)), RealVec);
+      diff = __builtin_convertvector(p, WideVec) - __builtin_convertvector(t, WideVec);
+      p = __builtin_convertvector(scale * diff, RealVec);
       memcpy (gd + i, &p, sizeof p);
     }
   for (; i < n; i++)

@@ -22,8 +22,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   static const char * const last[] = { "y", NULL };
   static const char * const two[] = { "y", "species", NULL };
   static const char * const features[] = { "b", "a", NULL };
-  const char * const *targets;
-  const char * const *wanted = NULL;
+  const char * const       *targets;
+  const char * const       *wanted = NULL;
   g_autoptr(NnDataset) dataset = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -31,11 +31,22 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     return 0;
   switch (data[0] % 5)
     {
-    case 0: targets = no_targets; break;
-    case 1: targets = first; break;
-    case 2: targets = last; break;
-    case 3: targets = two; break;
-    default: targets = last; wanted = features; break;
+    case 0:
+      targets = no_targets;
+      break;
+    case 1:
+      targets = first;
+      break;
+    case 2:
+      targets = last;
+      break;
+    case 3:
+      targets = two;
+      break;
+    default:
+      targets = last;
+      wanted = features;
+      break;
     }
   data++;
   size--;
@@ -56,7 +67,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   if (dataset != NULL)
     {
       NnDataset *encoded;
-      guint n = nn_dataset_get_n_samples (dataset);
+      guint      n = nn_dataset_get_n_samples (dataset);
 
       g_assert (n > 0);
       g_assert (nn_dataset_get_features (dataset)->rows == n);

@@ -21,7 +21,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autoptr(NnExperiment) experiment = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
-  const uint8_t *p = data, *end = data + size;
+  const uint8_t   *p = data, *end = data + size;
 
   while (end - p >= 6 && memcmp (p, "--set ", 6) == 0)
     {

@@ -19,8 +19,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autoptr(GError) error = NULL;
   g_autofree char *images = NULL;
   g_autofree char *labels = NULL;
-  const uint8_t *rest;
-  size_t first_size, rest_size;
+  const uint8_t   *rest;
+  size_t           first_size, rest_size;
 
   nn_fuzz_split (data, size, &rest, &first_size, &rest_size);
   images = nn_fuzz_write ("images-idx3-ubyte", data, first_size);

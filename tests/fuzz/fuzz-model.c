@@ -19,8 +19,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autoptr(GError) error = NULL;
   g_autofree char *yaml = NULL;
   g_autofree char *weights = NULL;
-  const uint8_t *rest;
-  size_t first_size, rest_size;
+  const uint8_t   *rest;
+  size_t           first_size, rest_size;
 
   nn_fuzz_split (data, size, &rest, &first_size, &rest_size);
   yaml = nn_fuzz_write ("model.yaml", data, first_size);

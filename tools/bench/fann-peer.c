@@ -31,17 +31,19 @@
 
 static const unsigned int w1_widths[] = { N_FEATURES, 16, N_CLASSES };
 
-typedef struct {
+typedef struct
+{
   unsigned int  n;
-  float        *x;       /* n × N_FEATURES */
-  unsigned int *label;   /* n, index into the sorted class names */
+  float        *x;     /* n × N_FEATURES */
+  unsigned int *label; /* n, index into the sorted class names */
 } Iris;
 
 static int
 usage_error (const char *message)
 {
   fprintf (stderr, "fann-peer: %s\n"
-           "usage: fann-peer w1 [--threads N] [--epochs N] [--iris FILE]\n", message);
+                   "usage: fann-peer w1 [--threads N] [--epochs N] [--iris FILE]\n",
+           message);
   return 2;
 }
 
@@ -60,8 +62,8 @@ static double
 peak_rss_mib (void)
 {
   struct rusage usage;
-  char line[256];
-  FILE *f = fopen ("/proc/self/status", "r");
+  char          line[256];
+  FILE         *f = fopen ("/proc/self/status", "r");
 
   if (f != NULL)
     {
@@ -77,7 +79,7 @@ peak_rss_mib (void)
     }
   if (getrusage (RUSAGE_SELF, &usage) != 0)
     return NAN;
-  return usage.ru_maxrss / 1024.0;   /* kilobytes on Linux */
+  return usage.ru_maxrss / 1024.0; /* kilobytes on Linux */
 }
 
 /* The rule of tools/bench/peer: Z = X W^T and dW = dZ^T X for every
@@ -103,7 +105,7 @@ parse_count (const char *text,
              long        max)
 {
   char *end;
-  long value;
+  long  value;
 
   errno = 0;
   value = strtol (text, &end, 10);
@@ -125,10 +127,10 @@ static int
 iris_read (const char *path,
            Iris       *iris)
 {
-  char names[N_CLASSES][64] = { { 0 } };
+  char         names[N_CLASSES][64] = { { 0 } };
   unsigned int n_names = 0, rank[N_CLASSES], line_no = 0, capacity = 0;
-  char line[512];
-  FILE *f = fopen (path, "r");
+  char         line[512];
+  FILE        *f = fopen (path, "r");
 
   memset (iris, 0, sizeof *iris);
   if (f == NULL)
@@ -138,8 +140,8 @@ iris_read (const char *path,
     }
   while (fgets (line, sizeof line, f) != NULL)
     {
-      float row[N_FEATURES];
-      char *p = line, *end;
+      float        row[N_FEATURES];
+      char        *p = line, *end;
       unsigned int c;
 
       if (line_no++ == 0 || strspn (line, " \t\r\n") == strlen (line))
@@ -168,7 +170,7 @@ iris_read (const char *path,
         }
       if (iris->n == capacity)
         {
-          float *x;
+          float        *x;
           unsigned int *label;
 
           capacity = capacity ? 2 * capacity : 256;
@@ -256,13 +258,13 @@ int
 main (int   argc,
       char *argv[])
 {
-  const char *workload = NULL, *iris_path = NN_BENCH_IRIS_CSV;
-  long threads = 1, epochs = W1_EPOCHS;
+  const char             *workload = NULL, *iris_path = NN_BENCH_IRIS_CSV;
+  long                    threads = 1, epochs = W1_EPOCHS;
   struct fann_train_data *data;
-  struct fann *ann;
-  double start, seconds, samples_per_second, flop;
-  float loss;
-  Iris iris;
+  struct fann            *ann;
+  double                  start, seconds, samples_per_second, flop;
+  float                   loss;
+  Iris                    iris;
 
   for (int i = 1; i < argc; i++)
     {
@@ -275,8 +277,7 @@ main (int   argc,
                   "object.\n");
           return 0;
         }
-      if (strcmp (arg, "--threads") == 0 || strcmp (arg, "--epochs") == 0
-          || strcmp (arg, "--iris") == 0)
+      if (strcmp (arg, "--threads") == 0 || strcmp (arg, "--epochs") == 0 || strcmp (arg, "--iris") == 0)
         {
           if (i + 1 == argc)
             {
@@ -359,7 +360,8 @@ main (int   argc,
   samples_per_second = (double) iris.n * epochs / seconds;
   flop = flop_per_sample (w1_widths, sizeof w1_widths / sizeof w1_widths[0]);
   printf ("{\"workload\": \"w1\", \"peer\": \"fann\", \"threads\": %ld, \"threads_used\": 1, "
-          "\"epochs\": %ld, ", threads, epochs);
+          "\"epochs\": %ld, ",
+          threads, epochs);
   print_number ("seconds_per_epoch", seconds / epochs, ", ");
   print_number ("samples_per_second", samples_per_second, ", ");
   print_number ("flop_per_sample", flop, ", ");

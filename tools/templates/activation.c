@@ -23,10 +23,12 @@ struct _PluginNameActivation
 };
 
 /* Registers the class under the name that experiment files use. */
+/* clang-format off */
 G_DEFINE_DYNAMIC_TYPE_EXTENDED (PluginNameActivation, plugin_name_activation,
                                 NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
                                                                 g_define_type_id, "plugin_name", 0);)
+/* clang-format on */
 
 enum {
   PROP_0,
@@ -44,8 +46,8 @@ plugin_name_activation_forward (NnActivation   *activation,
                                 NnMatrix       *a)
 {
   PluginNameActivation *self = PLUGIN_NAME_ACTIVATION (activation);
-  const nn_real scale = (nn_real) self->scale;
-  gsize n = nn_matrix_size (z);
+  const nn_real         scale = (nn_real) self->scale;
+  gsize                 n = nn_matrix_size (z);
 
   for (gsize i = 0; i < n; i++)
     a->data[i] = scale * z->data[i];
@@ -61,8 +63,8 @@ plugin_name_activation_backward (NnActivation   *activation,
                                  NnMatrix       *grad_z)
 {
   PluginNameActivation *self = PLUGIN_NAME_ACTIVATION (activation);
-  const nn_real scale = (nn_real) self->scale;
-  gsize n = nn_matrix_size (z);
+  const nn_real         scale = (nn_real) self->scale;
+  gsize                 n = nn_matrix_size (z);
 
   for (gsize i = 0; i < n; i++)
     grad_z->data[i] = grad_a->data[i] * scale;
@@ -107,7 +109,7 @@ plugin_name_activation_set_property (GObject      *object,
 static void
 plugin_name_activation_class_init (PluginNameActivationClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GObjectClass      *object_class = G_OBJECT_CLASS (klass);
   NnActivationClass *activation_class = NN_ACTIVATION_CLASS (klass);
 
   object_class->get_property = plugin_name_activation_get_property;

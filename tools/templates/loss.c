@@ -25,10 +25,12 @@ struct _PluginNameLoss
 };
 
 /* Registers the class under the name that experiment files use. */
+/* clang-format off */
 G_DEFINE_DYNAMIC_TYPE_EXTENDED (PluginNameLoss, plugin_name_loss,
                                 NN_TYPE_LOSS, G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_LOSS_EXTENSION_POINT_NAME,
                                                                 g_define_type_id, "plugin_name", 0);)
+/* clang-format on */
 
 enum {
   PROP_0,
@@ -46,8 +48,8 @@ plugin_name_loss_compute (NnLoss         *loss,
                           const NnMatrix *target)
 {
   PluginNameLoss *self = PLUGIN_NAME_LOSS (loss);
-  gsize n = nn_matrix_size (pred);
-  double sum = 0;
+  gsize           n = nn_matrix_size (pred);
+  double          sum = 0;
 
   if (n == 0)
     return 0;
@@ -69,7 +71,7 @@ plugin_name_loss_gradient (NnLoss         *loss,
                            NnMatrix       *grad)
 {
   PluginNameLoss *self = PLUGIN_NAME_LOSS (loss);
-  gsize n = nn_matrix_size (pred);
+  gsize           n = nn_matrix_size (pred);
 
   for (gsize i = 0; i < n; i++)
     {
@@ -119,7 +121,7 @@ static void
 plugin_name_loss_class_init (PluginNameLossClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  NnLossClass *loss_class = NN_LOSS_CLASS (klass);
+  NnLossClass  *loss_class = NN_LOSS_CLASS (klass);
 
   object_class->get_property = plugin_name_loss_get_property;
   object_class->set_property = plugin_name_loss_set_property;

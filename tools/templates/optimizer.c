@@ -24,14 +24,16 @@ struct _PluginNameOptimizer
   NnOptimizer parent_instance;
 
   double     momentum;
-  GPtrArray *velocity;   /* NnMatrix, one per parameter */
+  GPtrArray *velocity; /* NnMatrix, one per parameter */
 };
 
 /* Registers the class under the name that experiment files use. */
+/* clang-format off */
 G_DEFINE_DYNAMIC_TYPE_EXTENDED (PluginNameOptimizer, plugin_name_optimizer,
                                 NN_TYPE_OPTIMIZER, G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_OPTIMIZER_EXTENSION_POINT_NAME,
                                                                 g_define_type_id, "plugin_name", 0);)
+/* clang-format on */
 
 enum {
   PROP_0,
@@ -65,10 +67,10 @@ plugin_name_optimizer_update (NnOptimizer    *optimizer,
                               const NnMatrix *grad)
 {
   PluginNameOptimizer *self = PLUGIN_NAME_OPTIMIZER (optimizer);
-  const nn_real lr = (nn_real) nn_optimizer_get_learning_rate (optimizer);
-  const nn_real mu = (nn_real) self->momentum;
-  nn_real *v = ((NnMatrix *) self->velocity->pdata[index])->data;
-  gsize n = nn_matrix_size (param);
+  const nn_real        lr = (nn_real) nn_optimizer_get_learning_rate (optimizer);
+  const nn_real        mu = (nn_real) self->momentum;
+  nn_real             *v = ((NnMatrix *) self->velocity->pdata[index])->data;
+  gsize                n = nn_matrix_size (param);
 
   for (gsize i = 0; i < n; i++)
     {
@@ -88,9 +90,9 @@ plugin_name_optimizer_save_state (NnOptimizer  *optimizer,
 }
 
 static gboolean
-plugin_name_optimizer_load_state (NnOptimizer   *optimizer,
-                                  GVariantDict  *state,
-                                  GError       **error)
+plugin_name_optimizer_load_state (NnOptimizer  *optimizer,
+                                  GVariantDict *state,
+                                  GError      **error)
 {
   PluginNameOptimizer *self = PLUGIN_NAME_OPTIMIZER (optimizer);
 
@@ -145,7 +147,7 @@ plugin_name_optimizer_finalize (GObject *object)
 static void
 plugin_name_optimizer_class_init (PluginNameOptimizerClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GObjectClass     *object_class = G_OBJECT_CLASS (klass);
   NnOptimizerClass *optimizer_class = NN_OPTIMIZER_CLASS (klass);
 
   object_class->finalize = plugin_name_optimizer_finalize;

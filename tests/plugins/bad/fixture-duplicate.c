@@ -10,7 +10,9 @@
   (nn_fixture_duplicate_sigmoid_activation_get_type ())
 G_DECLARE_FINAL_TYPE (NnFixtureDuplicateSigmoidActivation,
                       nn_fixture_duplicate_sigmoid_activation,
-                      NN, FIXTURE_DUPLICATE_SIGMOID_ACTIVATION, NnActivation)
+                      NN,
+                      FIXTURE_DUPLICATE_SIGMOID_ACTIVATION,
+                      NnActivation)
 
 struct _NnFixtureDuplicateSigmoidActivation
 {
@@ -19,10 +21,12 @@ struct _NnFixtureDuplicateSigmoidActivation
 
 G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnFixtureDuplicateSigmoidActivation,
                                 nn_fixture_duplicate_sigmoid_activation,
-                                NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
-                                                                "sigmoid", 0);)
+                                                                "sigmoid",
+                                                                0);)
 
 static void
 nn_fixture_duplicate_sigmoid_activation_forward (NnActivation   *activation,

@@ -4,19 +4,25 @@
 #include <nn.h>
 
 #define NN_TYPE_FIXTURE_NAN_BACKWARD_ACTIVATION (nn_fixture_nan_backward_activation_get_type ())
-G_DECLARE_FINAL_TYPE (NnFixtureNanBackwardActivation, nn_fixture_nan_backward_activation,
-                      NN, FIXTURE_NAN_BACKWARD_ACTIVATION, NnActivation)
+G_DECLARE_FINAL_TYPE (NnFixtureNanBackwardActivation,
+                      nn_fixture_nan_backward_activation,
+                      NN,
+                      FIXTURE_NAN_BACKWARD_ACTIVATION,
+                      NnActivation)
 
 struct _NnFixtureNanBackwardActivation
 {
   NnActivation parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnFixtureNanBackwardActivation, nn_fixture_nan_backward_activation,
-                                NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnFixtureNanBackwardActivation,
+                                nn_fixture_nan_backward_activation,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
-                                                                "fixture_nan_backward", 0);)
+                                                                "fixture_nan_backward",
+                                                                0);)
 
 static void
 nn_fixture_nan_backward_activation_forward (NnActivation   *activation,

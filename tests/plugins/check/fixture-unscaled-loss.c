@@ -5,26 +5,32 @@
 #include <nn.h>
 
 #define NN_TYPE_FIXTURE_UNSCALED_LOSS (nn_fixture_unscaled_loss_get_type ())
-G_DECLARE_FINAL_TYPE (NnFixtureUnscaledLoss, nn_fixture_unscaled_loss,
-                      NN, FIXTURE_UNSCALED_LOSS, NnLoss)
+G_DECLARE_FINAL_TYPE (NnFixtureUnscaledLoss,
+                      nn_fixture_unscaled_loss,
+                      NN,
+                      FIXTURE_UNSCALED_LOSS,
+                      NnLoss)
 
 struct _NnFixtureUnscaledLoss
 {
   NnLoss parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnFixtureUnscaledLoss, nn_fixture_unscaled_loss,
-                                NN_TYPE_LOSS, G_TYPE_FLAG_FINAL,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnFixtureUnscaledLoss,
+                                nn_fixture_unscaled_loss,
+                                NN_TYPE_LOSS,
+                                G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_LOSS_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
-                                                                "fixture_unscaled_loss", 0);)
+                                                                "fixture_unscaled_loss",
+                                                                0);)
 
 static double
 nn_fixture_unscaled_loss_compute (NnLoss         *loss,
                                   const NnMatrix *pred,
                                   const NnMatrix *target)
 {
-  gsize n = nn_matrix_size (pred);
+  gsize  n = nn_matrix_size (pred);
   double sum = 0;
 
   for (gsize i = 0; i < n; i++)

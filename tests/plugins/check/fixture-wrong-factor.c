@@ -4,19 +4,25 @@
 #include <nn.h>
 
 #define NN_TYPE_FIXTURE_WRONG_FACTOR_ACTIVATION (nn_fixture_wrong_factor_activation_get_type ())
-G_DECLARE_FINAL_TYPE (NnFixtureWrongFactorActivation, nn_fixture_wrong_factor_activation,
-                      NN, FIXTURE_WRONG_FACTOR_ACTIVATION, NnActivation)
+G_DECLARE_FINAL_TYPE (NnFixtureWrongFactorActivation,
+                      nn_fixture_wrong_factor_activation,
+                      NN,
+                      FIXTURE_WRONG_FACTOR_ACTIVATION,
+                      NnActivation)
 
 struct _NnFixtureWrongFactorActivation
 {
   NnActivation parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnFixtureWrongFactorActivation, nn_fixture_wrong_factor_activation,
-                                NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnFixtureWrongFactorActivation,
+                                nn_fixture_wrong_factor_activation,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
-                                                                "fixture_wrong_factor", 0);)
+                                                                "fixture_wrong_factor",
+                                                                0);)
 
 static void
 nn_fixture_wrong_factor_activation_forward (NnActivation   *activation,

@@ -5,26 +5,28 @@
 #include <nn.h>
 
 #define NN_TYPE_FIXTURE_WRONG_JOINT (nn_fixture_wrong_joint_get_type ())
-G_DECLARE_FINAL_TYPE (NnFixtureWrongJoint, nn_fixture_wrong_joint,
-                      NN, FIXTURE_WRONG_JOINT, NnLoss)
+G_DECLARE_FINAL_TYPE (NnFixtureWrongJoint, nn_fixture_wrong_joint, NN, FIXTURE_WRONG_JOINT, NnLoss)
 
 struct _NnFixtureWrongJoint
 {
   NnLoss parent_instance;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnFixtureWrongJoint, nn_fixture_wrong_joint,
-                                NN_TYPE_LOSS, G_TYPE_FLAG_FINAL,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnFixtureWrongJoint,
+                                nn_fixture_wrong_joint,
+                                NN_TYPE_LOSS,
+                                G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_LOSS_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
-                                                                "fixture_wrong_joint", 0);)
+                                                                "fixture_wrong_joint",
+                                                                0);)
 
 static double
 nn_fixture_wrong_joint_compute (NnLoss         *loss,
-                                  const NnMatrix *pred,
-                                  const NnMatrix *target)
+                                const NnMatrix *pred,
+                                const NnMatrix *target)
 {
-  gsize n = nn_matrix_size (pred);
+  gsize  n = nn_matrix_size (pred);
   double sum = 0;
 
   for (gsize i = 0; i < n; i++)

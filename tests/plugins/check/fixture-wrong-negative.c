@@ -5,8 +5,11 @@
 #include <nn.h>
 
 #define NN_TYPE_FIXTURE_WRONG_NEGATIVE_ACTIVATION (nn_fixture_wrong_negative_activation_get_type ())
-G_DECLARE_FINAL_TYPE (NnFixtureWrongNegativeActivation, nn_fixture_wrong_negative_activation,
-                      NN, FIXTURE_WRONG_NEGATIVE_ACTIVATION, NnActivation)
+G_DECLARE_FINAL_TYPE (NnFixtureWrongNegativeActivation,
+                      nn_fixture_wrong_negative_activation,
+                      NN,
+                      FIXTURE_WRONG_NEGATIVE_ACTIVATION,
+                      NnActivation)
 
 struct _NnFixtureWrongNegativeActivation
 {
@@ -15,10 +18,12 @@ struct _NnFixtureWrongNegativeActivation
 
 G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnFixtureWrongNegativeActivation,
                                 nn_fixture_wrong_negative_activation,
-                                NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
-                                                                "fixture_wrong_negative", 0);)
+                                                                "fixture_wrong_negative",
+                                                                0);)
 
 static void
 nn_fixture_wrong_negative_activation_forward (NnActivation   *activation,

@@ -5,8 +5,11 @@
 #include <nn.h>
 
 #define NN_TYPE_FIXTURE_WRONG_PROPERTY_ACTIVATION (nn_fixture_wrong_property_activation_get_type ())
-G_DECLARE_FINAL_TYPE (NnFixtureWrongPropertyActivation, nn_fixture_wrong_property_activation,
-                      NN, FIXTURE_WRONG_PROPERTY_ACTIVATION, NnActivation)
+G_DECLARE_FINAL_TYPE (NnFixtureWrongPropertyActivation,
+                      nn_fixture_wrong_property_activation,
+                      NN,
+                      FIXTURE_WRONG_PROPERTY_ACTIVATION,
+                      NnActivation)
 
 struct _NnFixtureWrongPropertyActivation
 {
@@ -17,10 +20,12 @@ struct _NnFixtureWrongPropertyActivation
 
 G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnFixtureWrongPropertyActivation,
                                 nn_fixture_wrong_property_activation,
-                                NN_TYPE_ACTIVATION, G_TYPE_FLAG_FINAL,
+                                NN_TYPE_ACTIVATION,
+                                G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_ACTIVATION_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
-                                                                "fixture_wrong_property", 0);)
+                                                                "fixture_wrong_property",
+                                                                0);)
 
 enum {
   PROP_0,
@@ -36,8 +41,8 @@ nn_fixture_wrong_property_activation_forward (NnActivation   *activation,
                                               NnMatrix       *a)
 {
   NnFixtureWrongPropertyActivation *self = NN_FIXTURE_WRONG_PROPERTY_ACTIVATION (activation);
-  const nn_real slope = (nn_real) self->slope;
-  gsize n = nn_matrix_size (z);
+  const nn_real                     slope = (nn_real) self->slope;
+  gsize                             n = nn_matrix_size (z);
 
   for (gsize i = 0; i < n; i++)
     a->data[i] = z->data[i] > 0 ? z->data[i] : slope * z->data[i];
@@ -96,7 +101,7 @@ nn_fixture_wrong_property_activation_set_property (GObject      *object,
 static void
 nn_fixture_wrong_property_activation_class_init (NnFixtureWrongPropertyActivationClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GObjectClass      *object_class = G_OBJECT_CLASS (klass);
   NnActivationClass *activation_class = NN_ACTIVATION_CLASS (klass);
 
   object_class->get_property = nn_fixture_wrong_property_activation_get_property;

@@ -12,7 +12,7 @@ __attribute__ ((constructor)) static void
 fixture_abi_constructor (void)
 {
   const char *log = getenv ("NN_TEST_CONSTRUCTOR_LOG");
-  int fd;
+  int         fd;
 
   if (log == NULL)
     return;
@@ -26,8 +26,8 @@ fixture_abi_constructor (void)
 }
 
 G_MODULE_EXPORT const NnPluginInfo nn_plugin_info = { 99, sizeof (nn_real), NULL };
-G_MODULE_EXPORT const char nn_plugin_names[][NN_PLUGIN_NAME_SIZE] = {
-  "activation:fixture_abi", ""
+G_MODULE_EXPORT const char         nn_plugin_names[][NN_PLUGIN_NAME_SIZE] = {
+          "activation:fixture_abi", ""
 };
 
 G_MODULE_EXPORT void g_io_module_load (GIOModule *module);

@@ -3,7 +3,7 @@
  * constructor dereferences a null pointer: loading it kills the process. */
 #include <nn.h>
 
-static volatile int *volatile nowhere;
+static volatile int * volatile nowhere;
 
 __attribute__ ((constructor)) static void
 fixture_crash_constructor (void)

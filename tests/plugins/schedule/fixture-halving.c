@@ -6,21 +6,27 @@
 #include <nn.h>
 
 #define NN_TYPE_FIXTURE_HALVING_SCHEDULE (nn_fixture_halving_schedule_get_type ())
-G_DECLARE_FINAL_TYPE (NnFixtureHalvingSchedule, nn_fixture_halving_schedule,
-                      NN, FIXTURE_HALVING_SCHEDULE, NnSchedule)
+G_DECLARE_FINAL_TYPE (NnFixtureHalvingSchedule,
+                      nn_fixture_halving_schedule,
+                      NN,
+                      FIXTURE_HALVING_SCHEDULE,
+                      NnSchedule)
 
 struct _NnFixtureHalvingSchedule
 {
   NnSchedule parent_instance;
 
-  double     factor;
+  double factor;
 };
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnFixtureHalvingSchedule, nn_fixture_halving_schedule,
-                                NN_TYPE_SCHEDULE, G_TYPE_FLAG_FINAL,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnFixtureHalvingSchedule,
+                                nn_fixture_halving_schedule,
+                                NN_TYPE_SCHEDULE,
+                                G_TYPE_FLAG_FINAL,
                                 g_io_extension_point_implement (NN_SCHEDULE_EXTENSION_POINT_NAME,
                                                                 g_define_type_id,
-                                                                "fixture_halving", 0);)
+                                                                "fixture_halving",
+                                                                0);)
 
 enum {
   PROP_0,
@@ -79,7 +85,7 @@ nn_fixture_halving_schedule_set_property (GObject      *object,
 static void
 nn_fixture_halving_schedule_class_init (NnFixtureHalvingScheduleClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GObjectClass    *object_class = G_OBJECT_CLASS (klass);
   NnScheduleClass *schedule_class = NN_SCHEDULE_CLASS (klass);
 
   object_class->get_property = nn_fixture_halving_schedule_get_property;
