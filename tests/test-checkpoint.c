@@ -530,9 +530,6 @@ static void
 test_diverged_run_keeps_whole_checkpoint (void)
 {
   g_autofree char *dir = nn_test_new_dir ();
-  g_autofree char *data = nn_test_write_file (dir, "line.csv",
-                                              "x,y\n1,1000\n2,2000\n3,3000\n4,4000\n5,5000\n"
-                                              "6,6000\n");
   g_autofree char *experiment = nn_test_write_file (dir, "diverge.yaml", diverge_yaml);
   g_autofree char *run = g_build_filename (dir, "run", NULL);
   g_autofree char *staging = g_strconcat (run, ".partial", NULL);
@@ -544,6 +541,8 @@ test_diverged_run_keeps_whole_checkpoint (void)
   g_autofree char *err = NULL;
   int              status;
 
+  g_free (nn_test_write_file (dir, "line.csv",
+                              "x,y\n1,1000\n2,2000\n3,3000\n4,4000\n5,5000\n6,6000\n"));
   status = nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--out", run, NULL);
   NN_ASSERT_STATUS (status, 1, err);
   NN_ASSERT_CONTAINS (err, "diverged");
