@@ -21,6 +21,12 @@ typedef struct {
  * any name, path or number needs. */
 #define NN_YAML_MAX_SCALAR_LENGTH (64u << 10)
 
+/* The most nodes (values, lists, mappings and aliases) an experiment or
+ * model file may hold: libyaml's loader keeps about 160 bytes a node, so
+ * a file of the largest size allowed could otherwise take tens of GB.
+ * Weights given inline in an experiment stay far below it. */
+#define NN_YAML_MAX_NODES (1u << 21)
+
 G_GNUC_INTERNAL gboolean     nn_yaml_check_text        (const char    *data,
                                                         gsize          length,
                                                         guint          max_depth,

@@ -30,8 +30,13 @@ static char *
 check_event (const yaml_event_t *event,
              guint              *depth,
              guint              *n_documents,
+             guint              *n_nodes,
              guint               max_depth)
 {
+  if ((event->type == YAML_SCALAR_EVENT || event->type == YAML_SEQUENCE_START_EVENT ||
+       event->type == YAML_MAPPING_START_EVENT || event->type == YAML_ALIAS_EVENT) &&
+      ++*n_nodes > NN_YAML_MAX_NODES)
+    return g_strdup_printf ("more than %u values, lists and mappings", NN_YAML_MAX_NODES);
   switch (event->type)
     {
     case YAML_SEQUENCE_START_EVENT:
@@ -70,8 +75,9 @@ check_event (const yaml_event_t *event,
 /*
  * A first pass over the events of @data, which stops at the first thing
  * the loader must not see: nesting deeper than @max_depth (libyaml's loader
- * has no limit, and its time grows with the square of the depth), a second
- * document, an overlong value or a NUL. Errors name FILE:LINE:COLUMN, or the
+ * has no limit, and its time grows with the square of the depth), more
+ * than %NN_YAML_MAX_NODES nodes, a second document, an overlong value or a
+ * NUL. Errors name FILE:LINE:COLUMN, or the
  * override when @assignment is given.
  */
 gboolean
@@ -83,7 +89,7 @@ nn_yaml_check_text (const char *data,
                     GError    **error)
 {
   yaml_parser_t parser;
-  guint         depth = 0, n_documents = 0;
+  guint         depth = 0, n_documents = 0, n_nodes = 0;
   gboolean      done = FALSE, ok = TRUE;
 
   yaml_parser_initialize (&parser);
@@ -108,7 +114,7 @@ nn_yaml_check_text (const char *data,
           break;
         }
       done = event.type == YAML_STREAM_END_EVENT;
-      problem = check_event (&event, &depth, &n_documents, max_depth);
+      problem = check_event (&event, &depth, &n_documents, &n_nodes, max_depth);
       if (problem != NULL)
         {
           set_text_error (error, file, assignment, &event.start_mark, problem);

@@ -575,6 +575,27 @@ test_values_are_bounded (void)
               "a value of 65537 bytes, more than the 65536 a value may have");
 }
 
+/* A list of 2²¹ numbers: the node past the limit is named where it stands. */
+static void
+test_nodes_are_bounded (void)
+{
+  const guint limit = 1u << 21;
+  /* The mapping, `name`, `x`, `extra` and the list come first. */
+  const guint n_items = limit - 4;
+  g_autoptr(GString) text = g_string_new ("name: x\nextra: [0");
+  gint64 start;
+
+  for (guint i = 1; i < n_items; i++)
+    g_string_append (text, ",0");
+  g_string_append (text, "]\n" IRIS_EXPERIMENT);
+  start = g_get_monotonic_time ();
+  /* Item k (from 1) of `extra: [0,0,...` starts in column 2k + 7. */
+  ASSERT_BAD (text->str, NN_CONFIG_ERROR_PARSE, 2, 2 * n_items + 7,
+              "more than 2097152 values, lists and mappings");
+  NN_CHECK (g_get_monotonic_time () - start < 30 * G_USEC_PER_SEC,
+            "refusing 2^21 nodes took %.1f s", (g_get_monotonic_time () - start) / 1e6);
+}
+
 /* ---- sizes --------------------------------------------------------------- */
 
 static void
@@ -662,6 +683,7 @@ main (void)
   CU_add_test (s, "a second YAML document is refused where it begins", test_one_document);
   CU_add_test (s, "a NUL in a quoted value is refused where the value is", test_no_nul_in_values);
   CU_add_test (s, "a value longer than 64 KiB is refused", test_values_are_bounded);
+  CU_add_test (s, "more than 2^21 nodes are refused where the next stands", test_nodes_are_bounded);
   CU_add_test (s, "each metric is listed once, and a model has at most 1024 layers",
                test_metrics_and_layers_are_bounded);
   CU_add_test (s, "an optimizer's epsilon must be above 0", test_epsilon_must_be_positive);
