@@ -5,10 +5,12 @@
 #include <string.h>
 
 #include "nn-activation.h"
+#include "nn-dense-layer.h"
 #include "nn-errors.h"
 #include "nn-experiment-private.h"
 #include "nn-metrics.h"
 #include "nn-plugins.h"
+#include "nn-registry.h"
 #include "nn-schedule.h"
 #include "nn-sgd-optimizer.h"
 #include "nn-output-section-private.h"
@@ -22,7 +24,9 @@ static const char * const top_keys[] = {
   "metrics", "output", NULL
 };
 static const char * const model_keys[] = { "init", "layers", NULL };
-static const char * const layer_keys[] = { "units", "activation", "weights", "bias", NULL };
+static const char * const layer_keys[] = { "units", "activation", "weights", "bias", "type", NULL };
+/* The key of any other kind of layer besides its properties. */
+static const char * const kind_keys[] = { "type", NULL };
 
 /* The keys of `data:` that the experiment reads itself: the sources, which
  * it loads, and the positive label, which must be one of their classes. */
@@ -251,17 +255,17 @@ infer_task (DataSpec   *spec,
   return NN_TASK_REGRESSION;
 }
 
-/* Layer @i of model.layers, @width wide inputs in; the model's size is
- * checked as it grows. */
+/* A dense layer @i of model.layers, @width wide inputs in; the model's
+ * size is checked as it grows. */
 static gboolean
-read_layer (NnExperiment *self,
-            NnYamlDoc    *doc,
-            yaml_node_t  *item,
-            guint         i,
-            guint        *width,
-            guint64      *n_parameters,
-            yaml_node_t **units_node,
-            GError      **error)
+read_dense_layer (NnExperiment *self,
+                  NnYamlDoc    *doc,
+                  yaml_node_t  *item,
+                  guint         i,
+                  guint        *width,
+                  guint64      *n_parameters,
+                  yaml_node_t **units_node,
+                  GError      **error)
 {
   g_autofree char *what = g_strdup_printf ("model.layers[%u]", i);
   g_autofree char *u_what = g_strdup_printf ("model.layers[%u].units", i);
@@ -326,6 +330,85 @@ read_layer (NnExperiment *self,
   nn_model_add_layer (self->model, layer);
   *width = (guint) units;
   return TRUE;
+}
+
+/* `type`, read already. */
+static gboolean
+read_kind_key (NnYamlDoc   *doc,
+               yaml_node_t *v,
+               const char  *key,
+               gpointer     user_data,
+               GError     **error)
+{
+  return TRUE;
+}
+
+/* Layer @i of model.layers of a kind other than dense, its keys the
+ * kind's properties. */
+static gboolean
+read_kind_layer (NnExperiment *self,
+                 NnYamlDoc    *doc,
+                 yaml_node_t  *item,
+                 GType         type,
+                 guint         i,
+                 guint        *width,
+                 GError      **error)
+{
+  g_autofree char *what = g_strdup_printf ("model.layers[%u]", i);
+  g_autoptr(NnLayer) layer = g_object_new (type, "n-inputs", *width, NULL);
+  GParamSpec *activation = g_object_class_find_property (G_OBJECT_GET_CLASS (layer),
+                                                         "activation");
+
+  if (!nn_yaml_read_properties (doc, item, G_OBJECT (layer), what, kind_keys, read_kind_key,
+                                NULL, error))
+    return FALSE;
+  /* A kind named for its activation has nothing to do without one. */
+  if (activation != NULL && nn_layer_get_activation (layer) == NULL)
+    {
+      nn_yaml_set_error (error, doc, item, NN_CONFIG_ERROR_MISSING_KEY,
+                         "%s needs 'activation'", what);
+      return FALSE;
+    }
+  g_ptr_array_add (self->inline_weights, NULL);
+  g_ptr_array_add (self->inline_biases, NULL);
+  nn_model_add_layer (self->model, layer);
+  *width = nn_layer_get_n_outputs (layer);
+  return TRUE;
+}
+
+/* Layer @i of model.layers, of the kind its `type` names, dense if none. */
+static gboolean
+read_layer (NnExperiment *self,
+            NnYamlDoc    *doc,
+            yaml_node_t  *item,
+            guint         i,
+            guint        *width,
+            guint64      *n_parameters,
+            yaml_node_t **units_node,
+            GError      **error)
+{
+  g_autofree char *t_what = g_strdup_printf ("model.layers[%u].type", i);
+  g_autoptr(GError) local_error = NULL;
+  yaml_node_t *v = item->type == YAML_MAPPING_NODE ? nn_yaml_lookup (doc, item, "type") : NULL;
+  const char  *name;
+  GType        type;
+
+  if (v == NULL)
+    return read_dense_layer (self, doc, item, i, width, n_parameters, units_node, error);
+  if (!nn_yaml_get_string (doc, v, t_what, &name, error))
+    return FALSE;
+  type = nn_registry_lookup (NN_REGISTRY_LAYER, name, &local_error);
+  if (type == G_TYPE_INVALID)
+    {
+      nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_UNKNOWN_TYPE, "%s: %s", t_what,
+                         local_error->message);
+      return FALSE;
+    }
+  if (type == NN_TYPE_DENSE_LAYER)
+    return read_dense_layer (self, doc, item, i, width, n_parameters, units_node, error);
+  if (i == 0)
+    *units_node = v;
+  return read_kind_layer (self, doc, item, type, i, width, error);
 }
 
 /* The output layer, @width units wide, must fit the targets. */
@@ -396,10 +479,11 @@ read_layers (NnExperiment *self,
              DataSpec     *spec,
              GError      **error)
 {
-  guint        n_layers, width = n_inputs;
-  guint64      n_parameters = 0;
-  yaml_node_t *last_units = NULL;
-  NnLayer     *out;
+  guint         n_layers, width = n_inputs;
+  guint64       n_parameters = 0;
+  yaml_node_t  *last_units = NULL;
+  NnLayer      *out;
+  NnActivation *out_activation;
 
   if (node->type != YAML_SEQUENCE_NODE || nn_yaml_n_items (node) == 0)
     {
@@ -420,16 +504,25 @@ read_layers (NnExperiment *self,
                      &last_units, error))
       return FALSE;
 
+  if (nn_model_get_n_parameters (self->model) == 0)
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "the model has no parameters: model.layers needs a layer that "
+                         "learns, such as a dense one");
+      return FALSE;
+    }
   out = nn_model_get_layer (self->model, n_layers - 1);
+  out_activation = nn_layer_get_activation (out);
   if (!spec->task_given)
     spec->task = infer_task (spec, width,
-                             nn_activation_get_name (nn_layer_get_activation (out)));
+                             out_activation ? nn_activation_get_name (out_activation) : NULL);
   if (!check_output_layer (doc, spec, width, last_units, error))
     return FALSE;
 
   nn_model_init_parameters (self->model, init);
   for (guint i = 0; i < n_layers; i++)
-    if (!nn_layer_set_parameters (nn_model_get_layer (self->model, i),
+    if ((self->inline_weights->pdata[i] != NULL || self->inline_biases->pdata[i] != NULL) &&
+        !nn_layer_set_parameters (nn_model_get_layer (self->model, i),
                                   self->inline_weights->pdata[i],
                                   self->inline_biases->pdata[i], error))
       return FALSE; /* shapes were checked while reading */

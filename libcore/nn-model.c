@@ -3,14 +3,15 @@
 
 #include <math.h>
 
+#include "nn-dense-layer.h"
 #include "nn-errors.h"
 #include "nn-model-private.h"
 
 /**
  * NnModel:
  *
- * An ordered stack of dense layers with a loss and an optimizer: the
- * network, and nothing of its training.
+ * An ordered stack of layers of any kind (#NnLayer) with a loss and an
+ * optimizer: the network, and nothing of its training.
  *
  * The model has a forward step, a backward step that computes the gradient
  * of the loss for every parameter, and an update that applies the
@@ -36,20 +37,13 @@ struct _NnModel
   GPtrArray *params; /* NnMatrix, borrowed from the layers */
   GPtrArray *grads;
   gboolean   optimizer_ready;
+  gboolean   training;
 
   /* Work space, grown to the largest batch and then reused. */
   NnMatrix *grad_out; /* batch × outputs */
 };
 
 G_DEFINE_FINAL_TYPE (NnModel, nn_model, G_TYPE_OBJECT)
-
-G_DEFINE_ENUM_TYPE (NnInit,
-                    nn_init,
-                    G_DEFINE_ENUM_VALUE (NN_INIT_NORMAL, "normal"),
-                    G_DEFINE_ENUM_VALUE (NN_INIT_GLOROT_UNIFORM, "glorot_uniform"),
-                    G_DEFINE_ENUM_VALUE (NN_INIT_GLOROT_NORMAL, "glorot_normal"),
-                    G_DEFINE_ENUM_VALUE (NN_INIT_HE_NORMAL, "he_normal"),
-                    G_DEFINE_ENUM_VALUE (NN_INIT_HE_UNIFORM, "he_uniform"))
 
 enum {
   PROP_0,
@@ -188,6 +182,7 @@ nn_model_init (NnModel *self)
   self->layers = g_ptr_array_new_with_free_func (g_object_unref);
   self->params = g_ptr_array_new ();
   self->grads = g_ptr_array_new ();
+  self->training = TRUE;
 }
 
 /**
@@ -204,7 +199,7 @@ nn_model_new (void)
 /**
  * nn_model_add_layer:
  * @self: a #NnModel
- * @layer: a layer whose input width is the last layer's units
+ * @layer: a layer whose input width is the last layer's output width
  *
  * Appends @layer, taking a reference.
  */
@@ -218,10 +213,12 @@ nn_model_add_layer (NnModel *self,
                     nn_layer_get_n_inputs (layer) == nn_model_get_n_outputs (self));
 
   g_ptr_array_add (self->layers, g_object_ref (layer));
-  g_ptr_array_add (self->params, nn_layer_get_weights (layer));
-  g_ptr_array_add (self->params, nn_layer_get_bias (layer));
-  g_ptr_array_add (self->grads, (gpointer) nn_layer_get_weight_gradient (layer));
-  g_ptr_array_add (self->grads, (gpointer) nn_layer_get_bias_gradient (layer));
+  for (guint i = 0; i < nn_layer_get_n_parameters (layer); i++)
+    {
+      g_ptr_array_add (self->params, nn_layer_get_parameter (layer, i));
+      g_ptr_array_add (self->grads, (gpointer) nn_layer_get_gradient (layer, i));
+    }
+  nn_layer_set_training (layer, self->training);
   self->optimizer_ready = FALSE;
 }
 
@@ -274,7 +271,7 @@ nn_model_get_n_inputs (NnModel *self)
  * nn_model_get_n_outputs:
  * @self: a #NnModel
  *
- * Returns: the units of the last layer, or 0 without layers
+ * Returns: the output width of the last layer, or 0 without layers
  */
 guint
 nn_model_get_n_outputs (NnModel *self)
@@ -282,7 +279,7 @@ nn_model_get_n_outputs (NnModel *self)
   g_return_val_if_fail (NN_IS_MODEL (self), 0);
 
   return self->layers->len
-           ? nn_layer_get_units (self->layers->pdata[self->layers->len - 1])
+           ? nn_layer_get_n_outputs (self->layers->pdata[self->layers->len - 1])
            : 0;
 }
 
@@ -386,23 +383,14 @@ nn_model_set_seed (NnModel *self,
     }
 }
 
-/* Box–Muller; g_rand_double is in [0, 1), so 1 - u is in (0, 1]. */
-static double
-rand_normal (GRand *rand)
-{
-  double u1 = 1.0 - g_rand_double (rand);
-  double u2 = g_rand_double (rand);
-
-  return sqrt (-2.0 * log (u1)) * cos (2.0 * G_PI * u2);
-}
-
 /**
  * nn_model_init_parameters:
  * @self: a #NnModel
  * @init: the weight initialisation scheme
  *
  * Draws every weight from the model's random sequence, layer by layer and
- * row by row, and sets every bias to zero.
+ * row by row, and sets every bias to zero. A layer without parameters
+ * draws nothing.
  */
 void
 nn_model_init_parameters (NnModel *self,
@@ -411,42 +399,7 @@ nn_model_init_parameters (NnModel *self,
   g_return_if_fail (NN_IS_MODEL (self));
 
   for (guint l = 0; l < self->layers->len; l++)
-    {
-      NnLayer  *layer = self->layers->pdata[l];
-      NnMatrix *w = nn_layer_get_weights (layer);
-      double    fan_in = nn_layer_get_n_inputs (layer);
-      double    fan_out = nn_layer_get_units (layer);
-      double    std = 1.0, limit = 0.0;
-      gboolean  uniform = FALSE;
-
-      switch (init)
-        {
-        case NN_INIT_NORMAL:
-          std = 1.0;
-          break;
-        case NN_INIT_GLOROT_UNIFORM:
-          uniform = TRUE;
-          limit = sqrt (6.0 / (fan_in + fan_out));
-          break;
-        case NN_INIT_GLOROT_NORMAL:
-          std = sqrt (2.0 / (fan_in + fan_out));
-          break;
-        case NN_INIT_HE_NORMAL:
-          std = sqrt (2.0 / fan_in);
-          break;
-        case NN_INIT_HE_UNIFORM:
-          uniform = TRUE;
-          limit = sqrt (6.0 / fan_in);
-          break;
-        default:
-          g_return_if_reached ();
-        }
-
-      for (gsize i = 0; i < nn_matrix_size (w); i++)
-        w->data[i] = (nn_real) (uniform ? g_rand_double_range (self->rand, -limit, limit)
-                                        : std * rand_normal (self->rand));
-      nn_matrix_fill (nn_layer_get_bias (layer), 0);
-    }
+    nn_layer_init_parameters (self->layers->pdata[l], init, self->rand);
 }
 
 /**
@@ -481,8 +434,9 @@ nn_model_forward (NnModel        *self,
  * @y: the targets of that batch, batch × outputs
  *
  * Computes the gradient of the loss with respect to every parameter, from
- * the Z and A each layer kept in the last forward step. Through the output
- * layer it takes the loss's joint form where there is one
+ * what each layer kept in the last forward step. Through an output layer
+ * that applies an activation last (a dense layer, or an activation layer
+ * after any layer) it takes the loss's joint form where there is one
  * (nn_loss_output_gradient()).
  */
 void
@@ -491,6 +445,7 @@ nn_model_backward (NnModel        *self,
                    const NnMatrix *y)
 {
   NnLayer        *last;
+  NnActivation   *out_activation;
   NnMatrix        grad;
   const NnMatrix *grad_a;
   guint           n;
@@ -511,8 +466,9 @@ nn_model_backward (NnModel        *self,
     }
   grad = nn_matrix_view (self->grad_out->data, y->rows, y->cols);
   n = self->layers->len;
-  if (nn_loss_output_gradient (self->loss, nn_layer_get_activation (last),
-                               nn_layer_get_a (last), y, &grad))
+  out_activation = nn_layer_get_activation (last);
+  if (out_activation != NULL && nn_layer_has_backward_from_z (last) &&
+      nn_loss_output_gradient (self->loss, out_activation, nn_layer_get_a (last), y, &grad))
     {
       /* dL/dZ of the output layer in one step. */
       const NnMatrix *input = n > 1 ? nn_layer_get_a (self->layers->pdata[n - 2]) : x;
@@ -607,6 +563,43 @@ nn_model_scale_gradients (NnModel *self,
 }
 
 /**
+ * nn_model_set_training:
+ * @self: a #NnModel
+ * @training: %TRUE for training, %FALSE for evaluation
+ *
+ * Switches every layer between training, the mode of a new model and of
+ * an #NnTrainer's steps, and evaluation, which nn_model_predict() and
+ * nn_model_evaluate() use whatever the mode.
+ */
+void
+nn_model_set_training (NnModel *self,
+                       gboolean training)
+{
+  g_return_if_fail (NN_IS_MODEL (self));
+
+  training = !!training;
+  if (training == self->training)
+    return;
+  self->training = training;
+  for (guint l = 0; l < self->layers->len; l++)
+    nn_layer_set_training (self->layers->pdata[l], training);
+}
+
+/**
+ * nn_model_get_training:
+ * @self: a #NnModel
+ *
+ * Returns: whether the model is in training mode
+ */
+gboolean
+nn_model_get_training (NnModel *self)
+{
+  g_return_val_if_fail (NN_IS_MODEL (self), FALSE);
+
+  return self->training;
+}
+
+/**
  * nn_model_predict:
  * @self: a #NnModel
  * @x: inputs, samples × inputs
@@ -618,11 +611,14 @@ nn_model_predict (NnModel        *self,
                   const NnMatrix *x)
 {
   NnMatrix *out;
+  gboolean  training;
 
   g_return_val_if_fail (NN_IS_MODEL (self), NULL);
   g_return_val_if_fail (x != NULL && x->cols == nn_model_get_n_inputs (self), NULL);
 
   out = nn_matrix_new (x->rows, nn_model_get_n_outputs (self));
+  training = self->training;
+  nn_model_set_training (self, FALSE);
   for (guint start = 0; start < x->rows; start += EVAL_CHUNK)
     {
       guint    rows = MIN (EVAL_CHUNK, x->rows - start);
@@ -631,6 +627,7 @@ nn_model_predict (NnModel        *self,
 
       nn_matrix_copy_into (nn_model_forward (self, &xs), &os);
     }
+  nn_model_set_training (self, training);
   return out;
 }
 
@@ -650,13 +647,16 @@ nn_model_evaluate (NnModel        *self,
                    const NnMatrix *y,
                    GError        **error)
 {
-  double total = 0.0;
+  double   total = 0.0;
+  gboolean training;
 
   g_return_val_if_fail (NN_IS_MODEL (self), NAN);
   g_return_val_if_fail (NN_IS_LOSS (self->loss), NAN);
   g_return_val_if_fail (x != NULL && y != NULL && x->rows == y->rows && x->rows > 0, NAN);
   g_return_val_if_fail (y->cols == nn_model_get_n_outputs (self), NAN);
 
+  training = self->training;
+  nn_model_set_training (self, FALSE);
   for (guint start = 0; start < x->rows; start += EVAL_CHUNK)
     {
       guint    rows = MIN (EVAL_CHUNK, x->rows - start);
@@ -665,6 +665,7 @@ nn_model_evaluate (NnModel        *self,
 
       total += nn_loss_compute (self->loss, nn_model_forward (self, &xs), &ys) * rows;
     }
+  nn_model_set_training (self, training);
   total /= x->rows;
   if (!isfinite (total))
     {
@@ -679,8 +680,8 @@ nn_model_evaluate (NnModel        *self,
  * nn_model_get_n_parameters:
  * @self: a #NnModel
  *
- * Returns: the number of parameter matrices: a weight and a bias matrix per
- *   layer
+ * Returns: the number of parameter matrices: those of every layer in
+ *   order, a weight and a bias matrix for a dense layer
  */
 guint
 nn_model_get_n_parameters (NnModel *self)
@@ -693,7 +694,8 @@ nn_model_get_n_parameters (NnModel *self)
 /**
  * nn_model_get_parameter:
  * @self: a #NnModel
- * @index: 2 × layer for its weights, 2 × layer + 1 for its bias
+ * @index: the layers' parameters counted in order: in a model of dense
+ *   layers, 2 × layer for its weights and 2 × layer + 1 for its bias
  *
  * Returns: (transfer none): the parameter matrix, modifiable in place
  */
@@ -755,13 +757,48 @@ nn_model_peek_parameters (NnModel *self,
 
 /* ---- training state ------------------------------------------------------ */
 
+/* The type name of @layer's activation, or "" for a kind without one. */
+static const char *
+activation_type_name (NnLayer *layer)
+{
+  NnActivation *act = nn_layer_get_activation (layer);
+
+  return act != NULL ? G_OBJECT_TYPE_NAME (act) : "";
+}
+
+/* The kinds of the layers, for a state: NULL when every layer is dense, as
+ * states of models of dense layers have always been written. */
+static GVariant *
+layer_kinds (NnModel *self)
+{
+  GVariantBuilder kinds;
+  gboolean        all_dense = TRUE;
+
+  g_variant_builder_init (&kinds, G_VARIANT_TYPE_STRING_ARRAY);
+  for (guint l = 0; l < self->layers->len; l++)
+    {
+      NnLayer *layer = self->layers->pdata[l];
+
+      all_dense = all_dense && NN_IS_DENSE_LAYER (layer);
+      g_variant_builder_add (&kinds, "s", G_OBJECT_TYPE_NAME (layer));
+    }
+  if (all_dense)
+    {
+      g_variant_builder_clear (&kinds);
+      return NULL;
+    }
+  return g_variant_builder_end (&kinds);
+}
+
 /* The model's part of nn_trainer_save_state(), in the order the dictionary
- * has always been built: `layers`, `loss`, `parameters` and `optimizer`. */
+ * has always been built: `layers`, `loss`, `parameters` and `optimizer`;
+ * `layer_kinds` follows `layers` when a layer is not dense. */
 void
 nn_model_save_state (NnModel      *self,
                      GVariantDict *dict)
 {
   GVariantBuilder layers;
+  GVariant       *kinds = layer_kinds (self);
 
   g_variant_builder_init (&layers, G_VARIANT_TYPE ("a(uus)"));
   for (guint l = 0; l < self->layers->len; l++)
@@ -769,10 +806,11 @@ nn_model_save_state (NnModel      *self,
       NnLayer *layer = self->layers->pdata[l];
 
       g_variant_builder_add (&layers, "(uus)", nn_layer_get_n_inputs (layer),
-                             nn_layer_get_units (layer),
-                             G_OBJECT_TYPE_NAME (nn_layer_get_activation (layer)));
+                             nn_layer_get_n_outputs (layer), activation_type_name (layer));
     }
   g_variant_dict_insert_value (dict, "layers", g_variant_builder_end (&layers));
+  if (kinds != NULL)
+    g_variant_dict_insert_value (dict, "layer_kinds", kinds);
   g_variant_dict_insert (dict, "loss", "s",
                          self->loss != NULL ? G_OBJECT_TYPE_NAME (self->loss) : "");
   nn_optimizer_state_add_buffers (dict, "parameters", self->params);
@@ -829,18 +867,18 @@ check_layers (NnModel  *self,
   for (gsize l = 0; l < n; l++)
     {
       NnLayer    *layer = self->layers->pdata[l];
-      const char *activation = G_OBJECT_TYPE_NAME (nn_layer_get_activation (layer));
+      const char *activation = activation_type_name (layer);
       const char *saved_activation;
       guint32     inputs, units;
 
       g_variant_get_child (layers, l, "(uu&s)", &inputs, &units, &saved_activation);
-      if (inputs != nn_layer_get_n_inputs (layer) || units != nn_layer_get_units (layer))
+      if (inputs != nn_layer_get_n_inputs (layer) || units != nn_layer_get_n_outputs (layer))
         {
           g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_SHAPE_MISMATCH,
                        "layer %" G_GSIZE_FORMAT " of the training state has %u inputs and "
                        "%u units; this model's has %u inputs and %u units",
                        l + 1, inputs, units,
-                       nn_layer_get_n_inputs (layer), nn_layer_get_units (layer));
+                       nn_layer_get_n_inputs (layer), nn_layer_get_n_outputs (layer));
           return FALSE;
         }
       if (!g_str_equal (saved_activation, activation))
@@ -849,6 +887,39 @@ check_layers (NnModel  *self,
                        "layer %" G_GSIZE_FORMAT " of the training state has a %s; "
                        "this model's has a %s",
                        l + 1, saved_activation, activation);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* The kinds of the state's layers, all dense when it does not say. */
+static gboolean
+check_layer_kinds (NnModel  *self,
+                   GVariant *state,
+                   GError  **error)
+{
+  g_autoptr(GVariant) kinds = g_variant_lookup_value (state, "layer_kinds", NULL);
+
+  if (kinds != NULL && !g_variant_is_of_type (kinds, G_VARIANT_TYPE_STRING_ARRAY))
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
+                   "training state 'layer_kinds' is of type %s, not as",
+                   g_variant_get_type_string (kinds));
+      return FALSE;
+    }
+  for (guint l = 0; l < self->layers->len; l++)
+    {
+      const char *kind = G_OBJECT_TYPE_NAME (self->layers->pdata[l]);
+      const char *saved = g_type_name (NN_TYPE_DENSE_LAYER);
+
+      if (kinds != NULL && l < g_variant_n_children (kinds))
+        g_variant_get_child (kinds, l, "&s", &saved);
+      if (!g_str_equal (saved, kind))
+        {
+          g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
+                       "layer %u of the training state is a %s; this model's is a %s",
+                       l + 1, saved, kind);
           return FALSE;
         }
     }
@@ -903,7 +974,7 @@ nn_model_check_state (NnModel  *self,
   const char *loss;
 
   if ((layers = nn_training_state_lookup (state, "layers", "a(uus)", error)) == NULL ||
-      !check_layers (self, layers, error))
+      !check_layers (self, layers, error) || !check_layer_kinds (self, state, error))
     return FALSE;
 
   if ((scalar = nn_training_state_lookup (state, "loss", "s", error)) == NULL)

@@ -89,6 +89,8 @@ train_step (NnTrainer      *self,
   guint             n_params;
   double            loss;
 
+  /* A step trains, whatever mode a callback left the model in. */
+  nn_model_set_training (model, TRUE);
   loss = nn_loss_compute (nn_model_get_loss (model), nn_model_forward (model, x), y);
   if (!isfinite (loss))
     {
