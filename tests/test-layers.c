@@ -195,33 +195,101 @@ test_activation_layer_last_takes_joint_gradient (void)
   assert_same_training (a, b);
 }
 
+/* A kind of layer defined here: the identity, recording the mode of its
+ * forward steps. */
+#define TEST_TYPE_PROBE_LAYER (test_probe_layer_get_type ())
+G_DECLARE_FINAL_TYPE (TestProbeLayer, test_probe_layer, TEST, PROBE_LAYER, NnLayer)
+
+struct _TestProbeLayer
+{
+  NnLayer  parent_instance;
+  NnMatrix out;
+  guint    training_steps;
+  guint    evaluation_steps;
+};
+
+G_DEFINE_FINAL_TYPE (TestProbeLayer, test_probe_layer, NN_TYPE_LAYER)
+
+static const NnMatrix *
+probe_forward (NnLayer        *layer,
+               const NnMatrix *x)
+{
+  TestProbeLayer *self = TEST_PROBE_LAYER (layer);
+
+  if (nn_layer_get_training (layer))
+    self->training_steps++;
+  else
+    self->evaluation_steps++;
+  self->out = *x;
+  return &self->out;
+}
+
+static const NnMatrix *
+probe_backward (NnLayer        *layer,
+                const NnMatrix *x,
+                const NnMatrix *grad_a,
+                gboolean        want_grad_input)
+{
+  return want_grad_input ? grad_a : NULL;
+}
+
+static const NnMatrix *
+probe_get_output (NnLayer *layer)
+{
+  return &TEST_PROBE_LAYER (layer)->out;
+}
+
+static void
+test_probe_layer_class_init (TestProbeLayerClass *klass)
+{
+  NnLayerClass *layer_class = NN_LAYER_CLASS (klass);
+
+  layer_class->description = "Test: the identity";
+  layer_class->forward = probe_forward;
+  layer_class->backward = probe_backward;
+  layer_class->get_output = probe_get_output;
+}
+
+static void
+test_probe_layer_init (TestProbeLayer *self)
+{
+}
+
 /* The trainer's steps train; predicting and evaluating use evaluation and
  * leave the mode as it was. */
 static void
 test_training_mode (void)
 {
-  static const char * const layers[] = { "dense:3:linear", "act:relu", "dense:2:softmax",
-                                         NULL };
-  g_autoptr(NnModel) model = make_model (2, layers, "categorical_crossentropy", 1);
+  static const char * const layers[] = { "dense:3:linear", "act:relu", NULL };
+  g_autoptr(NnModel) model = make_model (2, layers, "mean_squared_error", 1);
+  g_autoptr(TestProbeLayer) probe = g_object_new (TEST_TYPE_PROBE_LAYER, "n-inputs", 3, NULL);
   g_autoptr(GRand) rand = g_rand_new_with_seed (2);
   g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 4, 2, -1, 1);
-  g_autoptr(NnMatrix) y = nn_test_one_hot (rand, 4, 2);
+  g_autoptr(NnMatrix) y = nn_test_random_matrix (rand, 4, 3, -1, 1);
   g_autoptr(NnMatrix) pred = NULL;
-  g_autoptr(NnTrainer) trainer = nn_trainer_new (model);
+  g_autoptr(NnTrainer) trainer = NULL;
   g_autoptr(GError) error = NULL;
 
+  nn_model_add_layer (model, NN_LAYER (probe));
+  trainer = nn_trainer_new (model);
   CU_ASSERT_TRUE (nn_model_get_training (model));
+  pred = nn_model_predict (model, x);
+  CU_ASSERT_EQUAL (probe->evaluation_steps, 1);
+  CU_ASSERT_EQUAL (probe->training_steps, 0);
+  CU_ASSERT_TRUE (nn_model_get_training (model));
+  CU_ASSERT_TRUE (nn_layer_get_training (nn_model_get_layer (model, 1)));
+
   nn_model_set_training (model, FALSE);
   for (guint l = 0; l < nn_model_get_n_layers (model); l++)
     CU_ASSERT_FALSE (nn_layer_get_training (nn_model_get_layer (model, l)));
-  pred = nn_model_predict (model, x);
-  CU_ASSERT_FALSE (nn_model_get_training (model));
   nn_trainer_train_step (trainer, x, y, &error);
   NN_ASSERT_NO_ERROR (error);
-  CU_ASSERT_TRUE (nn_model_get_training (model));
+  CU_ASSERT_EQUAL (probe->training_steps, 1);
   CU_ASSERT_TRUE (nn_layer_get_training (nn_model_get_layer (model, 1)));
   nn_model_evaluate (model, x, y, &error);
-  CU_ASSERT_TRUE (nn_layer_get_training (nn_model_get_layer (model, 1)));
+  CU_ASSERT_EQUAL (probe->evaluation_steps, 2);
+  CU_ASSERT_TRUE (nn_model_get_training (model));
+  CU_ASSERT_TRUE (nn_layer_get_training (NN_LAYER (probe)));
 }
 
 /* ---- experiment files, saved models, checkpoints -------------------------- */
@@ -280,9 +348,9 @@ train_into (const char *experiment,
             const char *set)
 {
   g_autofree char *err = NULL;
-  int status = set ? nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--out", run,
-                                    "--set", set, NULL)
-                   : nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--out", run, NULL);
+  int              status = set ? nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--out", run,
+                                                 "--set", set, NULL)
+                                : nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--out", run, NULL);
 
   NN_ASSERT_STATUS (status, 0, err);
 }
@@ -450,7 +518,7 @@ test_bad_layers (void)
       g_autofree char *file = nn_test_write_file (dir, "e.yaml", text);
       g_autofree char *run = g_build_filename (dir, "run", NULL);
       g_autofree char *err = NULL;
-      int status = nn_test_nnrun (NULL, &err, "train", file, "--quiet", "--out", run, NULL);
+      int              status = nn_test_nnrun (NULL, &err, "train", file, "--quiet", "--out", run, NULL);
 
       if (cases[i].needle == NULL)
         {
