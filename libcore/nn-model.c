@@ -402,6 +402,14 @@ nn_model_init_parameters (NnModel *self,
     nn_layer_init_parameters (self->layers->pdata[l], init, self->rand);
 }
 
+/* The output of @layer's last forward step, without the checks of
+ * nn_layer_get_a(): the model's own layers, in its steps. */
+static inline const NnMatrix *
+layer_output (NnLayer *layer)
+{
+  return NN_LAYER_GET_CLASS (layer)->get_output (layer);
+}
+
 /**
  * nn_model_forward:
  * @self: a #NnModel
@@ -422,8 +430,13 @@ nn_model_forward (NnModel        *self,
   g_return_val_if_fail (self->layers->len > 0, NULL);
   g_return_val_if_fail (x != NULL && x->cols == nn_model_get_n_inputs (self), NULL);
 
+  /* The layers' classes directly: the model has checked every width. */
   for (guint l = 0; l < self->layers->len; l++)
-    a = nn_layer_forward (self->layers->pdata[l], a);
+    {
+      NnLayer *layer = self->layers->pdata[l];
+
+      a = NN_LAYER_GET_CLASS (layer)->forward (layer, a);
+    }
   return a;
 }
 
@@ -445,7 +458,9 @@ nn_model_backward (NnModel        *self,
                    const NnMatrix *y)
 {
   NnLayer        *last;
+  NnLayerClass   *last_class;
   NnActivation   *out_activation;
+  const NnMatrix *out;
   NnMatrix        grad;
   const NnMatrix *grad_a;
   guint           n;
@@ -455,7 +470,9 @@ nn_model_backward (NnModel        *self,
   g_return_if_fail (self->layers->len > 0);
 
   last = self->layers->pdata[self->layers->len - 1];
-  g_return_if_fail (y != NULL && nn_matrix_same_shape (y, nn_layer_get_a (last)));
+  last_class = NN_LAYER_GET_CLASS (last);
+  out = last_class->get_output (last);
+  g_return_if_fail (y != NULL && nn_matrix_same_shape (y, out));
 
   /* The outputs may have widened since: a layer added after training. */
   if (self->grad_out == NULL || self->grad_out->rows < y->rows ||
@@ -466,25 +483,27 @@ nn_model_backward (NnModel        *self,
     }
   grad = nn_matrix_view (self->grad_out->data, y->rows, y->cols);
   n = self->layers->len;
-  out_activation = nn_layer_get_activation (last);
-  if (out_activation != NULL && nn_layer_has_backward_from_z (last) &&
-      nn_loss_output_gradient (self->loss, out_activation, nn_layer_get_a (last), y, &grad))
+  out_activation = last_class->get_activation != NULL ? last_class->get_activation (last) : NULL;
+  if (out_activation != NULL && last_class->backward_from_z != NULL &&
+      nn_loss_output_gradient (self->loss, out_activation, out, y, &grad))
     {
       /* dL/dZ of the output layer in one step. */
-      const NnMatrix *input = n > 1 ? nn_layer_get_a (self->layers->pdata[n - 2]) : x;
+      const NnMatrix *input = n > 1 ? layer_output (self->layers->pdata[n - 2]) : x;
 
-      grad_a = nn_layer_backward_from_z (last, input, &grad, n > 1);
+      grad_a = last_class->backward_from_z (last, input, &grad, n > 1);
       n--;
     }
   else
     {
-      nn_loss_gradient (self->loss, nn_layer_get_a (last), y, &grad);
+      nn_loss_gradient (self->loss, out, y, &grad);
       grad_a = &grad;
     }
   for (guint l = n; l-- > 0;)
     {
-      const NnMatrix *input = l > 0 ? nn_layer_get_a (self->layers->pdata[l - 1]) : x;
-      grad_a = nn_layer_backward (self->layers->pdata[l], input, grad_a, l > 0);
+      NnLayer        *layer = self->layers->pdata[l];
+      const NnMatrix *input = l > 0 ? layer_output (self->layers->pdata[l - 1]) : x;
+
+      grad_a = NN_LAYER_GET_CLASS (layer)->backward (layer, input, grad_a, l > 0);
     }
 }
 
