@@ -71,6 +71,16 @@ G_GNUC_INTERNAL gboolean  nn_experiment_load          (NnExperiment  *self,
                                                        NnYamlDoc     *doc,
                                                        GError       **error);
 
+/* nn-experiment-layers.c */
+G_GNUC_INTERNAL gboolean  nn_experiment_read_layer    (NnExperiment  *self,
+                                                       NnYamlDoc     *doc,
+                                                       yaml_node_t   *item,
+                                                       guint          i,
+                                                       guint         *width,
+                                                       guint64       *n_parameters,
+                                                       yaml_node_t  **units_node,
+                                                       GError       **error);
+
 /* nn-experiment-warnings.c */
 G_GNUC_INTERNAL void      nn_experiment_add_warnings  (NnExperiment  *self,
                                                        NnYamlDoc     *doc);
