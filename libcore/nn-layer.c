@@ -5,6 +5,7 @@
 
 #include "nn-errors.h"
 #include "nn-layer.h"
+#include "nn-layer-private.h"
 #include "nn-matrix-private.h"
 #include "nn-simd.h"
 
@@ -339,23 +340,14 @@ nn_layer_get_l2 (NnLayer *self)
   return self->l2;
 }
 
-/**
- * nn_layer_get_regularization_loss:
- * @self: a #NnLayer
- *
- * The layer's term of the training loss, `l1·Σ|W| + l2·ΣW²` of the
- * current weights, summed in double; 0 at no cost without regularization.
- *
- * Returns: the penalty
- */
+/* The two below without the checks of their public forms, for the
+ * model's loops over its layers in every training step. */
 double
-nn_layer_get_regularization_loss (NnLayer *self)
+nn_layer_regularization_loss (NnLayer *self)
 {
   const nn_real *w;
   gsize          n;
   double         abs_sum = 0.0, square_sum = 0.0;
-
-  g_return_val_if_fail (NN_IS_LAYER (self), 0.0);
 
   if (self->l1 == 0.0 && self->l2 == 0.0)
     return 0.0;
@@ -369,23 +361,13 @@ nn_layer_get_regularization_loss (NnLayer *self)
   return self->l1 * abs_sum + self->l2 * square_sum;
 }
 
-/**
- * nn_layer_add_regularization_gradient:
- * @self: a #NnLayer
- *
- * Adds the gradient of nn_layer_get_regularization_loss(),
- * `l1·sign(W) + 2·l2·W` with sign(0) = 0, to the weight gradient of the
- * last backward step; nothing without regularization.
- */
 void
-nn_layer_add_regularization_gradient (NnLayer *self)
+nn_layer_add_regularization (NnLayer *self)
 {
   const nn_real *w;
   nn_real       *g;
-  nn_real        l1, two_l2;
   gsize          n;
-
-  g_return_if_fail (NN_IS_LAYER (self));
+  nn_real        l1, two_l2;
 
   if (self->l1 == 0.0 && self->l2 == 0.0)
     return;
@@ -400,6 +382,39 @@ nn_layer_add_regularization_gradient (NnLayer *self)
 
       g[j] += l1 * sign + two_l2 * w[j];
     }
+}
+
+/**
+ * nn_layer_get_regularization_loss:
+ * @self: a #NnLayer
+ *
+ * The layer's term of the training loss, `l1·Σ|W| + l2·ΣW²` of the
+ * current weights, summed in double; 0 at no cost without regularization.
+ *
+ * Returns: the penalty
+ */
+double
+nn_layer_get_regularization_loss (NnLayer *self)
+{
+  g_return_val_if_fail (NN_IS_LAYER (self), 0.0);
+
+  return nn_layer_regularization_loss (self);
+}
+
+/**
+ * nn_layer_add_regularization_gradient:
+ * @self: a #NnLayer
+ *
+ * Adds the gradient of nn_layer_get_regularization_loss(),
+ * `l1·sign(W) + 2·l2·W` with sign(0) = 0, to the weight gradient of the
+ * last backward step; nothing without regularization.
+ */
+void
+nn_layer_add_regularization_gradient (NnLayer *self)
+{
+  g_return_if_fail (NN_IS_LAYER (self));
+
+  nn_layer_add_regularization (self);
 }
 
 /**

@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "nn-errors.h"
+#include "nn-layer-private.h"
 #include "nn-model-private.h"
 
 /**
@@ -552,7 +553,7 @@ nn_model_get_regularization_loss (NnModel *self)
   g_return_val_if_fail (NN_IS_MODEL (self), 0.0);
 
   for (guint l = 0; l < self->layers->len; l++)
-    sum += nn_layer_get_regularization_loss (self->layers->pdata[l]);
+    sum += nn_layer_regularization_loss (self->layers->pdata[l]);
   return sum;
 }
 
@@ -570,7 +571,7 @@ nn_model_add_regularization_gradients (NnModel *self)
   g_return_if_fail (NN_IS_MODEL (self));
 
   for (guint l = 0; l < self->layers->len; l++)
-    nn_layer_add_regularization_gradient (self->layers->pdata[l]);
+    nn_layer_add_regularization (self->layers->pdata[l]);
 }
 
 /* The 2-norm of all gradients taken together, summed in double. */
