@@ -11,13 +11,13 @@
 
 /* An Iris run in mini-batches with a validation part; @layer0 and @layer1
  * are added to the layers' mappings. */
-#define EXPERIMENT(layer0, layer1, optimizer)                                           \
-  "name: r\n"                                                                           \
-  "seed: 3\n"                                                                           \
+#define EXPERIMENT(layer0, layer1, optimizer) \
+  "name: r\n" \
+  "seed: 3\n" \
   "data: {source: iris, task: multiclass, scale: standard, split: {validation: 0.2}}\n" \
-  "model: {layers: [{units: 6, activation: tanh" layer0 "},\n"                          \
-  "                 {units: 3, activation: softmax" layer1 "}]}\n"                      \
-  "optimizer: " optimizer "\n"                                                          \
+  "model: {layers: [{units: 6, activation: tanh" layer0 "},\n" \
+  "                 {units: 3, activation: softmax" layer1 "}]}\n" \
+  "optimizer: " optimizer "\n" \
   "train: {epochs: 4, batch_size: 16, shuffle: true}\n"
 
 #define ADAM "{name: adam, learning_rate: 0.02}"
@@ -87,9 +87,9 @@ test_zero_regularizer_changes_nothing (void)
   g_autofree char *dir = nn_test_new_dir ();
   g_autoptr(NnExperiment) plain = run_text (dir, "plain", EXPERIMENT ("", "", ADAM), NULL);
   g_autoptr(NnExperiment) zero =
-    run_text (dir, "zero",
-              EXPERIMENT (", regularizer: {l1: 0, l2: 0}", ", regularizer: {l2: 0.0}", ADAM),
-              NULL);
+               run_text (dir, "zero",
+                         EXPERIMENT (", regularizer: {l1: 0, l2: 0}", ", regularizer: {l2: 0.0}", ADAM),
+                         NULL);
   g_autofree char *plain_run = g_build_filename (dir, "plain", NULL);
   g_autofree char *zero_run = g_build_filename (dir, "zero", NULL);
   g_autofree char *plain_history = history_without_seconds (plain_run);
@@ -116,12 +116,12 @@ test_loss_holds_the_penalty_and_val_loss_not (void)
 {
   g_autofree char *dir = nn_test_new_dir ();
   g_autoptr(NnExperiment) plain =
-    run_text (dir, "plain", EXPERIMENT ("", "", "{name: sgd, learning_rate: 0}"), NULL);
+               run_text (dir, "plain", EXPERIMENT ("", "", "{name: sgd, learning_rate: 0}"), NULL);
   g_autoptr(NnExperiment) reg =
-    run_text (dir, "reg",
-              EXPERIMENT (", regularizer: {l1: 0.01, l2: 0.02}", ", regularizer: {l2: 0.05}",
-                          "{name: sgd, learning_rate: 0}"),
-              NULL);
+               run_text (dir, "reg",
+                         EXPERIMENT (", regularizer: {l1: 0.01, l2: 0.02}", ", regularizer: {l2: 0.05}",
+                                     "{name: sgd, learning_rate: 0}"),
+                         NULL);
   double penalty;
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (plain);
@@ -149,8 +149,8 @@ test_config_and_model_keep_the_regularizer (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = nn_test_new_dir ();
   g_autoptr(NnExperiment) a =
-    run_text (dir, "a", EXPERIMENT (", regularizer: {l1: 0.001}", ", regularizer: {l2: 0.002}", ADAM),
-              NULL);
+               run_text (dir, "a", EXPERIMENT (", regularizer: {l1: 0.001}", ", regularizer: {l2: 0.002}", ADAM),
+                         NULL);
   g_autofree char *run_a = g_build_filename (dir, "a", NULL);
   g_autofree char *config_a = file_text (run_a, "config.yaml");
   g_autofree char *again = NULL;
@@ -190,8 +190,8 @@ test_resume_keeps_the_regularizer (void)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = nn_test_new_dir ();
-  const char *text = EXPERIMENT (", regularizer: {l2: 0.01}", "", ADAM);
-  const char *six[] = { "train.epochs=6", NULL };
+  const char      *text = EXPERIMENT (", regularizer: {l2: 0.01}", "", ADAM);
+  const char      *six[] = { "train.epochs=6", NULL };
   g_autoptr(NnExperiment) whole = run_text (dir, "whole", text, six);
   g_autoptr(NnExperiment) part = run_text (dir, "part", text, NULL);
   g_autofree char *path = g_build_filename (dir, "part.yaml", NULL);
