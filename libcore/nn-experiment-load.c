@@ -22,7 +22,10 @@ static const char * const top_keys[] = {
   "metrics", "output", NULL
 };
 static const char * const model_keys[] = { "init", "layers", NULL };
-static const char * const layer_keys[] = { "units", "activation", "weights", "bias", NULL };
+static const char * const layer_keys[] = {
+  "units", "activation", "weights", "bias", "regularizer", NULL
+};
+static const char * const regularizer_keys[] = NN_LAYER_REGULARIZER_KEYS;
 
 /* The keys of `data:` that the experiment reads itself: the sources, which
  * it loads, and the positive label, which must be one of their classes. */
@@ -323,6 +326,14 @@ read_layer (NnExperiment *self,
   g_ptr_array_add (self->inline_biases, b);
 
   layer = nn_layer_new (*width, (guint) units, activation);
+  if ((v = nn_yaml_lookup (doc, item, "regularizer")) != NULL)
+    {
+      g_autofree char *r_what = g_strdup_printf ("model.layers[%u].regularizer", i);
+
+      if (!nn_yaml_read_some_properties (doc, v, G_OBJECT (layer), r_what, regularizer_keys,
+                                         error))
+        return FALSE;
+    }
   nn_model_add_layer (self->model, layer);
   *width = (guint) units;
   return TRUE;

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <math.h>
+
 #include "nn-errors.h"
 #include "nn-layer.h"
+#include "nn-layer-private.h"
 #include "nn-matrix-private.h"
 #include "nn-simd.h"
 
@@ -12,6 +15,12 @@
  * A dense layer: `Z = X Wᵀ + b`, `A = f(Z)`. The weights hold one row per
  * neuron (units × inputs, the lesson's and PyTorch's layout) and the bias one
  * value per neuron.
+ *
+ * A layer may regularize its weights (Keras' `kernel_regularizer`):
+ * #NnLayer:l1 and #NnLayer:l2 add `l1·Σ|W| + l2·ΣW²` to the training loss
+ * (nn_layer_get_regularization_loss()) and its gradient to the weights'
+ * (nn_layer_add_regularization_gradient()); the biases are not
+ * regularized.
  *
  * The layer keeps the Z and A of its last forward step for the backward
  * step, and the gradients of its parameters from its last backward step. Its
@@ -25,6 +34,8 @@ struct _NnLayer
   guint         n_inputs;
   guint         units;
   NnActivation *activation;
+  double        l1;
+  double        l2;
 
   NnMatrix *weights; /* units × n_inputs */
   NnMatrix *bias;    /* 1 × units */
@@ -51,6 +62,8 @@ enum {
   PROP_N_INPUTS,
   PROP_UNITS,
   PROP_ACTIVATION,
+  PROP_L1,
+  PROP_L2,
   N_PROPS
 };
 
@@ -117,6 +130,12 @@ nn_layer_get_property (GObject    *object,
     case PROP_ACTIVATION:
       g_value_set_object (value, self->activation);
       break;
+    case PROP_L1:
+      g_value_set_double (value, self->l1);
+      break;
+    case PROP_L2:
+      g_value_set_double (value, self->l2);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -140,6 +159,12 @@ nn_layer_set_property (GObject      *object,
       break;
     case PROP_ACTIVATION:
       self->activation = g_value_dup_object (value);
+      break;
+    case PROP_L1:
+      self->l1 = g_value_get_double (value);
+      break;
+    case PROP_L2:
+      self->l2 = g_value_get_double (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -187,6 +212,29 @@ nn_layer_class_init (NnLayerClass *klass)
     g_param_spec_object ("activation", NULL, "Activation function of the layer",
                          NN_TYPE_ACTIVATION,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * NnLayer:l1:
+   *
+   * The L1 regularization factor: `l1·Σ|W|` of the weights is added to
+   * the training loss, and `l1·sign(W)` to their gradient, with
+   * sign(0) = 0 as PyTorch's gradient of `abs` has it.
+   */
+  properties[PROP_L1] =
+    g_param_spec_double ("l1", NULL, "L1 regularization factor of the weights",
+                         0.0, G_MAXDOUBLE, 0.0,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * NnLayer:l2:
+   *
+   * The L2 regularization factor: `l2·ΣW²` of the weights is added to the
+   * training loss, and `2·l2·W` to their gradient.
+   */
+  properties[PROP_L2] =
+    g_param_spec_double ("l2", NULL, "L2 regularization factor of the weights",
+                         0.0, G_MAXDOUBLE, 0.0,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -262,6 +310,111 @@ nn_layer_get_activation (NnLayer *self)
   g_return_val_if_fail (NN_IS_LAYER (self), NULL);
 
   return self->activation;
+}
+
+/**
+ * nn_layer_get_l1:
+ * @self: a #NnLayer
+ *
+ * Returns: the L1 regularization factor of the weights (#NnLayer:l1)
+ */
+double
+nn_layer_get_l1 (NnLayer *self)
+{
+  g_return_val_if_fail (NN_IS_LAYER (self), 0.0);
+
+  return self->l1;
+}
+
+/**
+ * nn_layer_get_l2:
+ * @self: a #NnLayer
+ *
+ * Returns: the L2 regularization factor of the weights (#NnLayer:l2)
+ */
+double
+nn_layer_get_l2 (NnLayer *self)
+{
+  g_return_val_if_fail (NN_IS_LAYER (self), 0.0);
+
+  return self->l2;
+}
+
+/* The two below without the checks of their public forms, for the
+ * model's loops over its layers in every training step. */
+double
+nn_layer_regularization_loss (NnLayer *self)
+{
+  const nn_real *w;
+  gsize          n;
+  double         abs_sum = 0.0, square_sum = 0.0;
+
+  if (self->l1 == 0.0 && self->l2 == 0.0)
+    return 0.0;
+  w = self->weights->data;
+  n = nn_matrix_size (self->weights);
+  for (gsize j = 0; j < n; j++)
+    {
+      abs_sum += fabs ((double) w[j]);
+      square_sum += (double) w[j] * w[j];
+    }
+  return self->l1 * abs_sum + self->l2 * square_sum;
+}
+
+void
+nn_layer_add_regularization (NnLayer *self)
+{
+  const nn_real *w;
+  nn_real       *g;
+  gsize          n;
+  nn_real        l1, two_l2;
+
+  if (self->l1 == 0.0 && self->l2 == 0.0)
+    return;
+  w = self->weights->data;
+  g = self->grad_weights->data;
+  n = nn_matrix_size (self->weights);
+  l1 = (nn_real) self->l1;
+  two_l2 = (nn_real) (2.0 * self->l2);
+  for (gsize j = 0; j < n; j++)
+    {
+      nn_real sign = (nn_real) ((w[j] > 0) - (w[j] < 0));
+
+      g[j] += l1 * sign + two_l2 * w[j];
+    }
+}
+
+/**
+ * nn_layer_get_regularization_loss:
+ * @self: a #NnLayer
+ *
+ * The layer's term of the training loss, `l1·Σ|W| + l2·ΣW²` of the
+ * current weights, summed in double; 0 at no cost without regularization.
+ *
+ * Returns: the penalty
+ */
+double
+nn_layer_get_regularization_loss (NnLayer *self)
+{
+  g_return_val_if_fail (NN_IS_LAYER (self), 0.0);
+
+  return nn_layer_regularization_loss (self);
+}
+
+/**
+ * nn_layer_add_regularization_gradient:
+ * @self: a #NnLayer
+ *
+ * Adds the gradient of nn_layer_get_regularization_loss(),
+ * `l1·sign(W) + 2·l2·W` with sign(0) = 0, to the weight gradient of the
+ * last backward step; nothing without regularization.
+ */
+void
+nn_layer_add_regularization_gradient (NnLayer *self)
+{
+  g_return_if_fail (NN_IS_LAYER (self));
+
+  nn_layer_add_regularization (self);
 }
 
 /**
