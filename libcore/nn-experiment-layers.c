@@ -8,7 +8,10 @@
 #include "nn-registry.h"
 #include "nn-yaml-object-private.h"
 
-static const char * const layer_keys[] = { "units", "activation", "weights", "bias", "type", NULL };
+static const char * const layer_keys[] = {
+  "units", "activation", "weights", "bias", "regularizer", "type", NULL
+};
+static const char * const regularizer_keys[] = NN_LAYER_REGULARIZER_KEYS;
 /* The key of any other kind of layer besides its properties. */
 static const char * const kind_keys[] = { "type", NULL };
 
@@ -84,6 +87,14 @@ read_dense_layer (NnExperiment *self,
   g_ptr_array_add (self->inline_biases, b);
 
   layer = nn_layer_new (*width, (guint) units, activation);
+  if ((v = nn_yaml_lookup (doc, item, "regularizer")) != NULL)
+    {
+      g_autofree char *r_what = g_strdup_printf ("model.layers[%u].regularizer", i);
+
+      if (!nn_yaml_read_some_properties (doc, v, G_OBJECT (layer), r_what, regularizer_keys,
+                                         error))
+        return FALSE;
+    }
   nn_model_add_layer (self->model, layer);
   *width = (guint) units;
   return TRUE;
@@ -137,13 +148,13 @@ read_kind_layer (NnExperiment *self,
  * @width wide inputs in; @width becomes its output width. */
 gboolean
 nn_experiment_read_layer (NnExperiment *self,
-            NnYamlDoc    *doc,
-            yaml_node_t  *item,
-            guint         i,
-            guint        *width,
-            guint64      *n_parameters,
-            yaml_node_t **units_node,
-            GError      **error)
+                          NnYamlDoc    *doc,
+                          yaml_node_t  *item,
+                          guint         i,
+                          guint        *width,
+                          guint64      *n_parameters,
+                          yaml_node_t **units_node,
+                          GError      **error)
 {
   g_autofree char *t_what = g_strdup_printf ("model.layers[%u].type", i);
   g_autoptr(GError) local_error = NULL;

@@ -9,6 +9,8 @@
 
 /* ---- the resolved experiment --------------------------------------------- */
 
+static const char * const regularizer_keys[] = NN_LAYER_REGULARIZER_KEYS;
+
 static void
 write_matrix (NnYamlWriter   *w,
               const NnMatrix *m,
@@ -91,6 +93,13 @@ write_model (NnExperiment *self,
         {
           key (w, "bias");
           write_matrix (w, self->inline_biases->pdata[i], TRUE);
+        }
+      if (nn_layer_get_l1 (layer) != 0.0 || nn_layer_get_l2 (layer) != 0.0)
+        {
+          key (w, "regularizer");
+          nn_yaml_writer_begin_mapping (w, TRUE);
+          nn_yaml_writer_some_properties (w, G_OBJECT (layer), regularizer_keys);
+          nn_yaml_writer_end_mapping (w);
         }
       nn_yaml_writer_end_mapping (w);
     }

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "nn-layer.h"
+#include "nn-layer-private.h"
 #include "nn-registry.h"
 
 /**
@@ -324,6 +325,59 @@ nn_layer_get_training (NnLayer *self)
   g_return_val_if_fail (NN_IS_LAYER (self), FALSE);
 
   return priv->training;
+}
+
+/* The two below without the checks of their public forms, for the
+ * model's loops over its layers in every training step. */
+double
+nn_layer_regularization_loss (NnLayer *self)
+{
+  NnLayerClass *klass = NN_LAYER_GET_CLASS (self);
+
+  return klass->regularization_loss != NULL ? klass->regularization_loss (self) : 0.0;
+}
+
+void
+nn_layer_add_regularization (NnLayer *self)
+{
+  NnLayerClass *klass = NN_LAYER_GET_CLASS (self);
+
+  if (klass->add_regularization_gradient != NULL)
+    klass->add_regularization_gradient (self);
+}
+
+/**
+ * nn_layer_get_regularization_loss:
+ * @self: a #NnLayer
+ *
+ * The layer's term of the training loss at its current parameters: for a
+ * dense layer `l1·Σ|W| + l2·ΣW²`, summed in double; 0 at no cost without
+ * regularization.
+ *
+ * Returns: the penalty
+ */
+double
+nn_layer_get_regularization_loss (NnLayer *self)
+{
+  g_return_val_if_fail (NN_IS_LAYER (self), 0.0);
+
+  return nn_layer_regularization_loss (self);
+}
+
+/**
+ * nn_layer_add_regularization_gradient:
+ * @self: a #NnLayer
+ *
+ * Adds the gradient of nn_layer_get_regularization_loss() to the gradients
+ * of the last backward step (for a dense layer `l1·sign(W) + 2·l2·W` with
+ * sign(0) = 0, to the weights'); nothing without regularization.
+ */
+void
+nn_layer_add_regularization_gradient (NnLayer *self)
+{
+  g_return_if_fail (NN_IS_LAYER (self));
+
+  nn_layer_add_regularization (self);
 }
 
 /**

@@ -67,6 +67,10 @@ G_DECLARE_DERIVABLE_TYPE (NnLayer, nn_layer, NN, LAYER, GObject)
  *   a kind that draws nothing leaves it unset
  * @set_training: (nullable): switches between training and evaluation,
  *   after the base class has recorded the mode
+ * @regularization_loss: (nullable): the layer's term of the training loss
+ *   at its current parameters; none when unset
+ * @add_regularization_gradient: (nullable): adds the gradient of
+ *   @regularization_loss to the parameters' gradients
  *
  * A kind of layer. The base class keeps the input width and the mode.
  */
@@ -102,6 +106,8 @@ struct _NnLayerClass
                            GRand   *rand);
   void (*set_training) (NnLayer *self,
                         gboolean training);
+  double (*regularization_loss) (NnLayer *self);
+  void (*add_regularization_gradient) (NnLayer *self);
 
   /*< private >*/
   gpointer padding[8];
@@ -126,6 +132,8 @@ void            nn_layer_init_parameters     (NnLayer         *self,
 void            nn_layer_set_training        (NnLayer         *self,
                                               gboolean         training);
 gboolean        nn_layer_get_training        (NnLayer         *self);
+double          nn_layer_get_regularization_loss     (NnLayer         *self);
+void            nn_layer_add_regularization_gradient (NnLayer         *self);
 
 const NnMatrix *nn_layer_forward             (NnLayer         *self,
                                               const NnMatrix  *x);
@@ -144,6 +152,8 @@ const NnMatrix *nn_layer_get_a               (NnLayer         *self);
 NnLayer        *nn_layer_new                 (guint            n_inputs,
                                               guint            units,
                                               NnActivation    *activation);
+double          nn_layer_get_l1              (NnLayer         *self);
+double          nn_layer_get_l2              (NnLayer         *self);
 NnMatrix       *nn_layer_get_weights         (NnLayer         *self);
 NnMatrix       *nn_layer_get_bias            (NnLayer         *self);
 const NnMatrix *nn_layer_get_weight_gradient (NnLayer         *self);

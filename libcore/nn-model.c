@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "nn-errors.h"
+#include "nn-layer-private.h"
 #include "nn-model-private.h"
 
 /**
@@ -449,7 +450,8 @@ nn_model_forward (NnModel        *self,
  * what each layer kept in the last forward step. Through an output layer
  * that applies an activation last (a dense layer, or an activation layer
  * after any layer) it takes the loss's joint form where there is one
- * (nn_loss_output_gradient()).
+ * (nn_loss_output_gradient()). The layers' regularization is not part of
+ * it: nn_model_add_regularization_gradients() adds its gradient.
  */
 void
 nn_model_backward (NnModel        *self,
@@ -504,6 +506,46 @@ nn_model_backward (NnModel        *self,
 
       grad_a = NN_LAYER_GET_CLASS (layer)->backward (layer, input, grad_a, l > 0);
     }
+}
+
+/**
+ * nn_model_get_regularization_loss:
+ * @self: a #NnModel
+ *
+ * The sum of the layers' regularization terms
+ * (nn_layer_get_regularization_loss()) at the current weights: what a
+ * training step adds to the loss of its batch. nn_model_evaluate() leaves
+ * it out.
+ *
+ * Returns: the penalty, 0 when no layer is regularized
+ */
+double
+nn_model_get_regularization_loss (NnModel *self)
+{
+  double sum = 0.0;
+
+  g_return_val_if_fail (NN_IS_MODEL (self), 0.0);
+
+  for (guint l = 0; l < self->layers->len; l++)
+    sum += nn_layer_regularization_loss (self->layers->pdata[l]);
+  return sum;
+}
+
+/**
+ * nn_model_add_regularization_gradients:
+ * @self: a #NnModel
+ *
+ * Adds the gradient of nn_model_get_regularization_loss() to the weight
+ * gradients of the last backward step (nn_layer_add_regularization_gradient()),
+ * which then are those of the training loss.
+ */
+void
+nn_model_add_regularization_gradients (NnModel *self)
+{
+  g_return_if_fail (NN_IS_MODEL (self));
+
+  for (guint l = 0; l < self->layers->len; l++)
+    nn_layer_add_regularization (self->layers->pdata[l]);
 }
 
 /* The 2-norm of all gradients taken together, summed in double. */

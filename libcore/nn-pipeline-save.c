@@ -14,7 +14,6 @@
 #include "nn-safetensors.h"
 #include "nn-utils-private.h"
 #include "nn-yaml-object-private.h"
-#include "nn-yaml-private.h"
 
 static void
 write_strings (NnYamlWriter       *w,
@@ -117,6 +116,8 @@ write_scaler (NnYamlWriter *w,
   nn_yaml_writer_end_mapping (w);
 }
 
+static const char * const regularizer_keys[] = NN_LAYER_REGULARIZER_KEYS;
+
 static void
 write_layers (NnYamlWriter *w,
               NnModel      *model)
@@ -148,6 +149,13 @@ write_layers (NnYamlWriter *w,
       nn_yaml_writer_string (w, "activation");
       nn_yaml_writer_object (w, G_OBJECT (act), nn_activation_get_name (act));
       write_module (w, "module", G_OBJECT (act));
+      if (nn_layer_get_l1 (layer) != 0.0 || nn_layer_get_l2 (layer) != 0.0)
+        {
+          nn_yaml_writer_string (w, "regularizer");
+          nn_yaml_writer_begin_mapping (w, TRUE);
+          nn_yaml_writer_some_properties (w, G_OBJECT (layer), regularizer_keys);
+          nn_yaml_writer_end_mapping (w);
+        }
       nn_yaml_writer_end_mapping (w);
     }
   nn_yaml_writer_end_sequence (w);

@@ -12,7 +12,6 @@
 #include "nn-safetensors.h"
 #include "nn-utils-private.h"
 #include "nn-yaml-object-private.h"
-#include "nn-yaml-private.h"
 
 /**
  * NnPipeline:
@@ -342,7 +341,10 @@ static const char * const model_keys[] = {
   "scaler", "layers", "loss", "loss_module", "weights", "weights_sha256", NULL
 };
 static const char * const scaler_keys[] = { "kind", "shift", "divisor", NULL };
-static const char * const layer_keys[] = { "inputs", "units", "activation", "module", NULL };
+static const char * const layer_keys[] = {
+  "inputs", "units", "activation", "module", "regularizer", NULL
+};
+static const char * const regularizer_keys[] = NN_LAYER_REGULARIZER_KEYS;
 /* A layer of another kind has `type`, `inputs` and its kind's properties. */
 
 static GStrv
@@ -511,6 +513,14 @@ read_dense_layer (NnYamlDoc   *doc,
   if (act == NULL)
     return FALSE;
   layer = nn_layer_new ((guint) inputs, (guint) units, NN_ACTIVATION (act));
+  if ((v = nn_yaml_lookup (doc, item, "regularizer")) != NULL)
+    {
+      g_autofree char *r_what = g_strdup_printf ("%s.regularizer", what);
+
+      if (!nn_yaml_read_some_properties (doc, v, G_OBJECT (layer), r_what, regularizer_keys,
+                                         error))
+        return FALSE;
+    }
   nn_model_add_layer (model, layer);
   *width = (guint) units;
   return TRUE;

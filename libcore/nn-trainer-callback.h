@@ -24,7 +24,9 @@ G_DECLARE_DERIVABLE_TYPE (NnTrainerCallback, nn_trainer_callback, NN, TRAINER_CA
  * @gradients_ready: called in every training step, after the backward step
  *   and before gradient clipping and the optimizer's update, to read or
  *   change the gradients in place (nn_model_get_gradient(),
- *   nn_model_scale_gradients()), e.g. to sum them across processes; %NULL
+ *   nn_model_scale_gradients()), e.g. to sum them across processes; they
+ *   are the loss's alone, the layers' regularization adds its gradient
+ *   after this call; %NULL
  *   (the default) costs the step nothing. It must not allocate.
  * @epoch_end: epoch @epoch is finished and in the trainer's loss histories,
  *   and its values (nn_trainer_lookup_epoch_value()) are set; may call

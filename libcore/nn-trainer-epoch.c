@@ -91,7 +91,10 @@ train_step (NnTrainer      *self,
 
   /* A step trains, whatever mode a callback left the model in. */
   nn_model_set_training (model, TRUE);
-  loss = nn_loss_compute (nn_model_get_loss (model), nn_model_forward (model, x), y);
+  /* The loss of the batch and the layers' regularization at the weights
+   * it was computed with, as `criterion (out, y) + penalty` in PyTorch. */
+  loss = nn_loss_compute (nn_model_get_loss (model), nn_model_forward (model, x), y) +
+         nn_model_get_regularization_loss (model);
   if (!isfinite (loss))
     {
       if (nn_optimizer_get_iterations (nn_model_get_optimizer (model)) == 0)
@@ -107,6 +110,7 @@ train_step (NnTrainer      *self,
   nn_model_backward (model, x, y);
   if (self->gradient_hooks->len > 0 && !gradients_ready (self, error))
     return NAN;
+  nn_model_add_regularization_gradients (model);
   if (self->clip_norm > 0.0)
     clip_gradients (self);
   nn_model_apply_gradients (model);
@@ -133,15 +137,19 @@ train_step (NnTrainer      *self,
  * @error: return location for a #GError
  *
  * One forward step, one backward step, the callbacks' @gradients_ready,
- * gradient clipping if #NnTrainer:clip-norm is set, and one optimizer
- * update (nn_model_apply_gradients()).
+ * the gradient of the layers' regularization
+ * (nn_model_add_regularization_gradients()), gradient clipping if
+ * #NnTrainer:clip-norm is set, and one optimizer update
+ * (nn_model_apply_gradients()).
  *
  * Divergence stops training at once, with %NN_MODEL_ERROR_NOT_FINITE and a
  * message giving the likely cause: a loss that is NaN or infinite (the
  * update is then not applied, so the parameters stay as they were), or a
  * parameter that the update made NaN or infinite.
  *
- * Returns: the loss of the batch before the update, or NaN with @error set
+ * Returns: the loss of the batch before the update, with the layers'
+ *   regularization (nn_model_get_regularization_loss()) added, or NaN
+ *   with @error set
  */
 double
 nn_trainer_train_step (NnTrainer      *self,

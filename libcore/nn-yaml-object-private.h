@@ -15,15 +15,27 @@ typedef gboolean (*NnYamlKeyFunc) (NnYamlDoc    *doc,
                                    gpointer      user_data,
                                    GError      **error);
 
-G_GNUC_INTERNAL gboolean nn_yaml_read_properties   (NnYamlDoc           *doc,
-                                                    yaml_node_t         *node,
-                                                    GObject             *object,
-                                                    const char          *what,
-                                                    const char * const  *custom,
-                                                    NnYamlKeyFunc        read_custom,
-                                                    gpointer             user_data,
-                                                    GError             **error);
-G_GNUC_INTERNAL void     nn_yaml_writer_properties (NnYamlWriter        *w,
-                                                    GObject             *object);
+G_GNUC_INTERNAL gboolean nn_yaml_read_properties        (NnYamlDoc           *doc,
+                                                         yaml_node_t         *node,
+                                                         GObject             *object,
+                                                         const char          *what,
+                                                         const char * const  *custom,
+                                                         NnYamlKeyFunc        read_custom,
+                                                         gpointer             user_data,
+                                                         GError             **error);
+G_GNUC_INTERNAL void     nn_yaml_writer_properties      (NnYamlWriter        *w,
+                                                         GObject             *object);
+G_GNUC_INTERNAL gboolean nn_yaml_read_some_properties   (NnYamlDoc           *doc,
+                                                         yaml_node_t         *node,
+                                                         GObject             *object,
+                                                         const char          *what,
+                                                         const char * const  *keys,
+                                                         GError             **error);
+G_GNUC_INTERNAL void     nn_yaml_writer_some_properties (NnYamlWriter        *w,
+                                                         GObject             *object,
+                                                         const char * const  *keys);
+
+/* The keys of a layer's `regularizer` mapping, properties of #NnDenseLayer. */
+#define NN_LAYER_REGULARIZER_KEYS { "l1", "l2", NULL }
 
 G_END_DECLS

@@ -185,6 +185,37 @@ read_value (NnYamlDoc   *doc,
   return TRUE;
 }
 
+/* Sets the property of @object that @key of the mapping @node names, if
+ * the mapping has the key. */
+static gboolean
+read_key (NnYamlDoc   *doc,
+          yaml_node_t *node,
+          GObject     *object,
+          const char  *what,
+          const char  *key,
+          GError     **error)
+{
+  yaml_node_t     *v = nn_yaml_lookup (doc, node, key);
+  g_autofree char *prop = NULL;
+  g_autofree char *label = NULL;
+  GValue           value = G_VALUE_INIT;
+
+  if (v == NULL)
+    return TRUE;
+  prop = nn_param_key_to_property_name (key);
+  label = g_strdup_printf ("%s.%s", what, key);
+  if (!read_value (doc, v, label, object,
+                   g_object_class_find_property (G_OBJECT_GET_CLASS (object), prop), &value,
+                   error))
+    return FALSE;
+  if (G_IS_VALUE (&value))
+    {
+      g_object_set_property (object, prop, &value);
+      g_value_unset (&value);
+    }
+  return TRUE;
+}
+
 static gboolean
 read_section (NnYamlDoc          *doc,
               yaml_node_t        *node,
@@ -205,30 +236,15 @@ read_section (NnYamlDoc          *doc,
    * mistakes is the one reported, the same every time. */
   for (guint i = 0; keys[i] != NULL; i++)
     {
-      yaml_node_t     *v = nn_yaml_lookup (doc, node, keys[i]);
-      g_autofree char *prop = NULL;
-      g_autofree char *label = NULL;
-      GValue           value = G_VALUE_INIT;
-
       if (custom != NULL && g_strv_contains (custom, keys[i]))
         {
-          if (!read_custom (doc, v, keys[i], user_data, error))
+          if (!read_custom (doc, nn_yaml_lookup (doc, node, keys[i]), keys[i], user_data,
+                            error))
             return FALSE;
           continue;
         }
-      if (v == NULL)
-        continue;
-      prop = nn_param_key_to_property_name (keys[i]);
-      label = g_strdup_printf ("%s.%s", what, keys[i]);
-      if (!read_value (doc, v, label, object,
-                       g_object_class_find_property (G_OBJECT_GET_CLASS (object), prop),
-                       &value, error))
+      if (!read_key (doc, node, object, what, keys[i], error))
         return FALSE;
-      if (G_IS_VALUE (&value))
-        {
-          g_object_set_property (object, prop, &value);
-          g_value_unset (&value);
-        }
     }
   return TRUE;
 }
@@ -263,6 +279,64 @@ nn_yaml_read_properties (NnYamlDoc          *doc,
   g_return_val_if_fail (custom == NULL || read_custom != NULL, FALSE);
 
   return read_section (doc, node, object, what, custom, read_custom, user_data, error);
+}
+
+/*
+ * nn_yaml_read_some_properties:
+ * @doc: the document
+ * @node: a mapping
+ * @object: the object it sets, holding every default
+ * @what: the mapping's name in messages, such as `model.layers[0].regularizer`
+ * @keys: the keys the mapping may have, each naming a property of @object
+ * @error: return location for a #GError
+ *
+ * nn_yaml_read_properties() for a mapping that holds a few of the
+ * properties of @object: those of @keys, in that order.
+ */
+gboolean
+nn_yaml_read_some_properties (NnYamlDoc          *doc,
+                              yaml_node_t        *node,
+                              GObject            *object,
+                              const char         *what,
+                              const char * const *keys,
+                              GError            **error)
+{
+  g_return_val_if_fail (G_IS_OBJECT (object), FALSE);
+
+  if (!nn_yaml_check_mapping (doc, node, what, keys, error))
+    return FALSE;
+  for (guint i = 0; keys[i] != NULL; i++)
+    if (!read_key (doc, node, object, what, keys[i], error))
+      return FALSE;
+  return TRUE;
+}
+
+/*
+ * nn_yaml_writer_some_properties:
+ * @w: a writer inside a mapping
+ * @object: an object
+ * @keys: keys naming properties of @object
+ *
+ * Writes the properties of @object that @keys name, in that order, each a
+ * key of the mapping with its value, as nn_yaml_read_some_properties()
+ * reads them.
+ */
+void
+nn_yaml_writer_some_properties (NnYamlWriter       *w,
+                                GObject            *object,
+                                const char * const *keys)
+{
+  for (guint i = 0; keys[i] != NULL; i++)
+    {
+      g_auto(GValue) value = G_VALUE_INIT;
+      g_autofree char *prop = nn_param_key_to_property_name (keys[i]);
+      GParamSpec      *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (object), prop);
+
+      g_value_init (&value, G_PARAM_SPEC_VALUE_TYPE (pspec));
+      g_object_get_property (object, prop, &value);
+      nn_yaml_writer_string (w, keys[i]);
+      nn_yaml_writer_value (w, &value);
+    }
 }
 
 /*

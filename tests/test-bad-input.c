@@ -49,6 +49,21 @@ static const BadCase cases[] = {
   { "plugin parameter out of range", { { "data.csv", GOOD_CSV }, { "e.yaml", "data: {source: {csv: data.csv, target: label}}\n"
       "model: {layers: [{units: 1, activation: {name: leaky_relu, alpha: 5}}]}\n" } },
     { "train", "@e.yaml" }, "must be between 0 and 1, not 5" },
+  { "negative l1", { { "data.csv", GOOD_CSV }, { "e.yaml", "data: {source: {csv: data.csv, target: label}}\n"
+      "model: {layers: [{units: 1, activation: sigmoid, regularizer: {l1: -0.1}}]}\n" } },
+    { "validate", "@e.yaml" }, "e.yaml:2:68: error: model.layers[0].regularizer.l1 must be between 0 and" },
+  { "negative l2", { { "data.csv", GOOD_CSV }, { "e.yaml", "data: {source: {csv: data.csv, target: label}}\n"
+      "model: {layers: [{units: 1, activation: sigmoid, regularizer: {l1: 0, l2: -1}}]}\n" } },
+    { "train", "@e.yaml" }, "e.yaml:2:75: error: model.layers[0].regularizer.l2 must be between 0 and" },
+  { "l2 not a number", { { "data.csv", GOOD_CSV }, { "e.yaml", "data: {source: {csv: data.csv, target: label}}\n"
+      "model: {layers: [{units: 1, activation: sigmoid, regularizer: {l2: small}}]}\n" } },
+    { "validate", "@e.yaml" }, "e.yaml:2:68: error: model.layers[0].regularizer.l2 must be a decimal number, not 'small'" },
+  { "unknown regularizer key", { { "data.csv", GOOD_CSV }, { "e.yaml", "data: {source: {csv: data.csv, target: label}}\n"
+      "model: {layers: [{units: 1, activation: sigmoid, regularizer: {l2: 0.1, l3: 1}}]}\n" } },
+    { "train", "@e.yaml" }, "e.yaml:2:73: error: unknown key 'l3' in model.layers[0].regularizer; did you mean" },
+  { "regularizer not a mapping", { { "data.csv", GOOD_CSV }, { "e.yaml", "data: {source: {csv: data.csv, target: label}}\n"
+      "model: {layers: [{units: 1, activation: sigmoid, regularizer: 0.01}]}\n" } },
+    { "validate", "@e.yaml" }, "e.yaml:2:63: error: model.layers[0].regularizer must be a mapping, not a scalar" },
   { "weights with the wrong rows", { { "data.csv", GOOD_CSV }, { "e.yaml", "data: {source: {csv: data.csv, target: label}}\n"
       "model: {layers: [{units: 1, activation: sigmoid, weights: [[1, 2], [3, 4]]}]}\n" } },
     { "train", "@e.yaml" }, "has 2 rows, the layer has 1 neurons" },

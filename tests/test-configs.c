@@ -96,6 +96,28 @@ test_iris_regression (void)
   CU_ASSERT (final (s, "test", "rmse") < 0.3);
 }
 
+/* The L2 penalty of the file against the same network without it: the
+ * network overfits, and the penalty lowers the final validation loss. */
+static void
+test_breast_cancer (void)
+{
+  g_autoptr(JsonParser) with_parser = NULL;
+  g_autoptr(JsonParser) without_parser = NULL;
+  JsonObject *with = run_config ("breast-cancer", &with_parser, NULL);
+  JsonObject *without = run_config ("breast-cancer", &without_parser,
+                                    "--set", "model.layers.0.regularizer.l2=0",
+                                    "--set", "model.layers.1.regularizer.l2=0",
+                                    "--set", "model.layers.2.regularizer.l2=0", NULL);
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (with);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (without);
+  CU_ASSERT (final (with, "validation", "accuracy") >= 0.95);
+  CU_ASSERT (final (without, "train", "loss") < 1e-3);
+  NN_CHECK (final (with, "validation", "loss") < 0.8 * final (without, "validation", "loss"),
+            "validation loss %g with L2, %g without", final (with, "validation", "loss"),
+            final (without, "validation", "loss"));
+}
+
 /* One epoch, to keep the suite short; the ten epochs of the file are
  * measured in README.md's Quick start. */
 static void
@@ -122,6 +144,8 @@ main (void)
   CU_add_test (s, "lesson.yaml trains its 100 epochs", test_lesson);
   CU_add_test (s, "iris-binary.yaml tells setosa apart on the test part", test_iris_binary);
   CU_add_test (s, "iris-regression.yaml predicts petal width", test_iris_regression);
+  CU_add_test (s, "breast-cancer.yaml: its L2 penalty lowers the validation loss",
+               test_breast_cancer);
   /* Registered only where Debian's dataset-fashion-mnist is installed
    * (tools/install-deps installs it): a test that cannot run is not counted. */
   if (g_file_test ("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz",

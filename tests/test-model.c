@@ -285,11 +285,12 @@ model_loss (NnModel        *model,
             const NnMatrix *x,
             const NnMatrix *y)
 {
-  return nn_loss_compute (nn_model_get_loss (model), nn_model_forward (model, x), y);
+  return nn_loss_compute (nn_model_get_loss (model), nn_model_forward (model, x), y) +
+         nn_model_get_regularization_loss (model);
 }
 
 /* Every parameter gradient of a whole model against central differences of
- * the loss. */
+ * the training loss: the loss and the layers' regularization. */
 static void
 check_model_gradients (NnModel        *model,
                        const NnMatrix *x,
@@ -299,6 +300,7 @@ check_model_gradients (NnModel        *model,
 
   nn_model_forward (model, x);
   nn_model_backward (model, x, y);
+  nn_model_add_regularization_gradients (model);
 
   for (guint p = 0; p < nn_model_get_n_parameters (model); p++)
     {
@@ -363,6 +365,41 @@ test_three_layer_binary_gradients (void)
 
   for (guint r = 0; r < 7; r++)
     y->data[r] = r % 2;
+  check_model_gradients (model, x, y);
+}
+
+/* L1 on the first layer, both on the second, L2 on the third. The
+ * weights keep clear of L1's kink at 0 by more than the step, but for one
+ * that is exactly 0, where sign(0) = 0 is what the symmetric difference
+ * sees. */
+static void
+test_regularized_gradients (void)
+{
+  const guint        widths[] = { 4, 5, 4, 3 };
+  const char * const acts[] = { "tanh", "relu", "softmax" };
+  const double       l1[] = { 0.05, 0.02, 0.0 };
+  const double       l2[] = { 0.0, 0.03, 0.1 };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (10);
+  g_autoptr(NnModel) model = make_model (widths, acts, 3, "categorical_crossentropy", 0.1, 6);
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 6, 4, -1, 1);
+  g_autoptr(NnMatrix) y = nn_test_one_hot (rand, 6, 3);
+  double penalty = 0.0;
+
+  for (guint l = 0; l < 3; l++)
+    {
+      NnLayer  *layer = nn_model_get_layer (model, l);
+      NnMatrix *w = nn_layer_get_weights (layer);
+
+      g_object_set (layer, "l1", l1[l], "l2", l2[l], NULL);
+      for (gsize i = 0; i < nn_matrix_size (w); i++)
+        {
+          if (fabs (w->data[i]) < 0.05)
+            w->data[i] = w->data[i] < 0 ? -0.05 : 0.05;
+          penalty += l1[l] * fabs (w->data[i]) + l2[l] * w->data[i] * w->data[i];
+        }
+    }
+  NN_ASSERT_CMPFLOAT (nn_model_get_regularization_loss (model), penalty, 1e-6, 0);
+  nn_layer_get_weights (nn_model_get_layer (model, 0))->data[3] = 0;
   check_model_gradients (model, x, y);
 }
 
@@ -753,6 +790,8 @@ main (void)
                test_three_layer_regression_gradients);
   CU_add_test (s, "3-layer binary network gradients match finite differences",
                test_three_layer_binary_gradients);
+  CU_add_test (s, "gradients of L1 and L2 regularized layers match finite differences",
+               test_regularized_gradients);
 
   s = CU_add_suite ("the lesson's defects", nn_test_init_plugins, NULL);
   CU_add_test (s, "the next layer consumes A, not Z", test_next_layer_consumes_activations);

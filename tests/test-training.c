@@ -664,6 +664,28 @@ test_small_gradients_are_not_clipped (void)
   CU_ASSERT_EQUAL (nn_trainer_get_clip_norm (loose), 1.2);
 }
 
+/* The regularization's gradient is part of the gradient that is clipped,
+ * as when the penalty is part of the loss in Keras or PyTorch: what the
+ * optimizer gets has the clipping norm exactly. */
+static void
+test_regularization_gradient_is_clipped (void)
+{
+  g_autoptr(NnMatrix) x = nn_matrix_new_from_data (5, 3, clip_x);
+  g_autoptr(NnMatrix) y = nn_matrix_new_from_data (5, 2, clip_y);
+  g_autoptr(NnTrainer) trainer = make_clip_trainer ("sgd", 0.1, 0.5);
+  NnModel *model = nn_trainer_get_model (trainer);
+  double   norm;
+  GError  *error = NULL;
+
+  g_object_set (nn_model_get_layer (model, 0), "l1", 0.5, "l2", 2.0, NULL);
+  g_object_set (nn_model_get_layer (model, 1), "l2", 1.0, NULL);
+  nn_trainer_train_step (trainer, x, y, &error);
+  NN_ASSERT_NO_ERROR (error);
+  /* torch.nn.utils.clip_grad_norm_ scales by 0.5 / (norm + 1e-6). */
+  norm = nn_model_get_gradient_norm (model);
+  NN_ASSERT_CMPFLOAT (norm, 0.5, 1e-5, 0);
+}
+
 /* ---- early stopping ------------------------------------------------------ */
 
 /* Feeds @values from epoch 1 on; returns the epoch at which it said stop,
@@ -1379,6 +1401,8 @@ main (void)
   CU_add_test (s, "clipping by global norm matches torch.nn.utils.clip_grad_norm_",
                test_clipping_matches_torch);
   CU_add_test (s, "gradients within the norm are left alone", test_small_gradients_are_not_clipped);
+  CU_add_test (s, "the regularization's gradient is clipped with the loss's",
+               test_regularization_gradient_is_clipped);
 
   s = CU_add_suite ("early stopping", nn_test_init_plugins, NULL);
   CU_add_test (s, "patience counts epochs in a row without improvement",

@@ -16,6 +16,12 @@
  * weights hold one row per neuron (units × inputs, the lesson's and
  * PyTorch's layout) and the bias one value per neuron.
  *
+ * A layer may regularize its weights (Keras' `kernel_regularizer`):
+ * #NnDenseLayer:l1 and #NnDenseLayer:l2 add `l1·Σ|W| + l2·ΣW²` to the
+ * training loss (nn_layer_get_regularization_loss()) and its gradient to the
+ * weights' (nn_layer_add_regularization_gradient()); the biases are not
+ * regularized.
+ *
  * The layer keeps the Z and A of its last forward step for the backward
  * step, and the gradients of its parameters from its last backward step. Its
  * work matrices grow to the largest batch seen and are then reused, so a
@@ -28,6 +34,8 @@ struct _NnDenseLayer
   guint         n_inputs; /* #NnLayer:n-inputs, kept at hand */
   guint         units;
   NnActivation *activation;
+  double        l1;
+  double        l2;
 
   NnMatrix *weights; /* units × n_inputs */
   NnMatrix *bias;    /* 1 × units */
@@ -60,6 +68,8 @@ enum {
   PROP_0,
   PROP_UNITS,
   PROP_ACTIVATION,
+  PROP_L1,
+  PROP_L2,
   N_PROPS
 };
 
@@ -126,6 +136,12 @@ nn_dense_layer_get_property (GObject    *object,
     case PROP_ACTIVATION:
       g_value_set_object (value, self->activation);
       break;
+    case PROP_L1:
+      g_value_set_double (value, self->l1);
+      break;
+    case PROP_L2:
+      g_value_set_double (value, self->l2);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -146,6 +162,12 @@ nn_dense_layer_set_property (GObject      *object,
       break;
     case PROP_ACTIVATION:
       self->activation = g_value_dup_object (value);
+      break;
+    case PROP_L1:
+      self->l1 = g_value_get_double (value);
+      break;
+    case PROP_L2:
+      self->l2 = g_value_get_double (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -337,6 +359,50 @@ nn_dense_layer_init_parameters (NnLayer *layer,
   nn_matrix_fill (self->bias, 0);
 }
 
+static double
+nn_dense_layer_regularization_loss (NnLayer *layer)
+{
+  NnDenseLayer  *self = (NnDenseLayer *) layer;
+  const nn_real *w;
+  gsize          n;
+  double         abs_sum = 0.0, square_sum = 0.0;
+
+  if (self->l1 == 0.0 && self->l2 == 0.0)
+    return 0.0;
+  w = self->weights->data;
+  n = nn_matrix_size (self->weights);
+  for (gsize j = 0; j < n; j++)
+    {
+      abs_sum += fabs ((double) w[j]);
+      square_sum += (double) w[j] * w[j];
+    }
+  return self->l1 * abs_sum + self->l2 * square_sum;
+}
+
+static void
+nn_dense_layer_add_regularization_gradient (NnLayer *layer)
+{
+  NnDenseLayer  *self = (NnDenseLayer *) layer;
+  const nn_real *w;
+  nn_real       *g;
+  gsize          n;
+  nn_real        l1, two_l2;
+
+  if (self->l1 == 0.0 && self->l2 == 0.0)
+    return;
+  w = self->weights->data;
+  g = self->grad_weights->data;
+  n = nn_matrix_size (self->weights);
+  l1 = (nn_real) self->l1;
+  two_l2 = (nn_real) (2.0 * self->l2);
+  for (gsize j = 0; j < n; j++)
+    {
+      nn_real sign = (nn_real) ((w[j] > 0) - (w[j] < 0));
+
+      g[j] += l1 * sign + two_l2 * w[j];
+    }
+}
+
 static void
 nn_dense_layer_class_init (NnDenseLayerClass *klass)
 {
@@ -361,6 +427,8 @@ nn_dense_layer_class_init (NnDenseLayerClass *klass)
   layer_class->get_gradient = nn_dense_layer_get_gradient;
   layer_class->get_parameter_name = nn_dense_layer_get_parameter_name;
   layer_class->init_parameters = nn_dense_layer_init_parameters;
+  layer_class->regularization_loss = nn_dense_layer_regularization_loss;
+  layer_class->add_regularization_gradient = nn_dense_layer_add_regularization_gradient;
 
   /**
    * NnDenseLayer:units:
@@ -381,6 +449,29 @@ nn_dense_layer_class_init (NnDenseLayerClass *klass)
     g_param_spec_object ("activation", NULL, "Activation function of the layer",
                          NN_TYPE_ACTIVATION,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * NnDenseLayer:l1:
+   *
+   * The L1 regularization factor: `l1·Σ|W|` of the weights is added to
+   * the training loss, and `l1·sign(W)` to their gradient, with
+   * sign(0) = 0 as PyTorch's gradient of `abs` has it.
+   */
+  properties[PROP_L1] =
+    g_param_spec_double ("l1", NULL, "L1 regularization factor of the weights",
+                         0.0, G_MAXDOUBLE, 0.0,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * NnDenseLayer:l2:
+   *
+   * The L2 regularization factor: `l2·ΣW²` of the weights is added to the
+   * training loss, and `2·l2·W` to their gradient.
+   */
+  properties[PROP_L2] =
+    g_param_spec_double ("l2", NULL, "L2 regularization factor of the weights",
+                         0.0, G_MAXDOUBLE, 0.0,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -432,6 +523,34 @@ nn_layer_new (guint         n_inputs,
               NnActivation *activation)
 {
   return nn_dense_layer_new (n_inputs, units, activation);
+}
+
+/**
+ * nn_layer_get_l1:
+ * @self: a dense layer
+ *
+ * Returns: the L1 regularization factor of the weights (#NnDenseLayer:l1)
+ */
+double
+nn_layer_get_l1 (NnLayer *self)
+{
+  g_return_val_if_fail (NN_IS_DENSE_LAYER (self), 0.0);
+
+  return NN_DENSE_LAYER (self)->l1;
+}
+
+/**
+ * nn_layer_get_l2:
+ * @self: a dense layer
+ *
+ * Returns: the L2 regularization factor of the weights (#NnDenseLayer:l2)
+ */
+double
+nn_layer_get_l2 (NnLayer *self)
+{
+  g_return_val_if_fail (NN_IS_DENSE_LAYER (self), 0.0);
+
+  return NN_DENSE_LAYER (self)->l2;
 }
 
 /**

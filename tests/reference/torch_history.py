@@ -11,6 +11,9 @@ It covers what makes such a check exact: every layer's weights given inline,
 full-batch training (batch_size 0), no validation or test split, and a data
 source of `iris` or a CSV file. Every built-in optimizer is mapped to its
 torch.optim class with the same parameters.
+A layer's `regularizer: {l1, l2}` adds `l1*W.abs().sum() +
+l2*(W**2).sum()` of its weights to the loss, as a training loop with Keras'
+`kernel_regularizer` semantics would.
 
 Usage: torch_history.py NNRUN EXPERIMENT.yaml RTOL
 Exit status: 0 if every epoch agrees within RTOL (relative), 1 if not,
@@ -164,7 +167,8 @@ def load_data(exp, base):
 
 
 def build_model(exp, n_inputs):
-    layers, width = [], n_inputs
+    """The network, and its layers' regularization terms as (l1, l2, weight)."""
+    layers, penalties, width = [], [], n_inputs
     for spec in exp["model"]["layers"]:
         if "weights" not in spec:
             raise Unsupported("a layer without inline weights")
@@ -174,8 +178,17 @@ def build_model(exp, n_inputs):
             linear.bias.copy_(torch.tensor(spec.get("bias", [0.0] * spec["units"]),
                                            dtype=torch.float64))
         layers += [linear, activation(spec.get("activation", "linear"))]
+        regularizer = spec.get("regularizer", {})
+        if set(regularizer) - {"l1", "l2"}:
+            raise Unsupported(f"regularizer keys {sorted(regularizer)}")
+        penalties.append((regularizer.get("l1", 0.0), regularizer.get("l2", 0.0), linear.weight))
         width = spec["units"]
-    return torch.nn.Sequential(*layers)
+    return torch.nn.Sequential(*layers), penalties
+
+
+def penalty(penalties):
+    """Keras' kernel_regularizer: l1·Σ|W| + l2·ΣW² of each layer's weights."""
+    return sum(l1 * w.abs().sum() + l2 * (w ** 2).sum() for l1, l2, w in penalties)
 
 
 def reference_history(path):
@@ -184,13 +197,13 @@ def reference_history(path):
     if train.get("batch_size", 0) != 0:
         raise Unsupported("mini-batches (the order of samples is nn's own)")
     x, y = load_data(exp, os.path.dirname(os.path.abspath(path)))
-    model = build_model(exp, x.shape[1])
+    model, penalties = build_model(exp, x.shape[1])
     opt = optimizer(exp.get("optimizer", "sgd"), model.parameters())
     loss_fn = loss_function(exp["loss"])
     history = []
     for _ in range(train.get("epochs", 100)):
         opt.zero_grad()
-        loss = loss_fn(model(x), y)
+        loss = loss_fn(model(x), y) + penalty(penalties)
         loss.backward()
         opt.step()
         history.append(loss.item())
