@@ -182,6 +182,23 @@ test_activation_layer_is_the_dense_activation (void)
   assert_same_training (a, b);
 }
 
+/* The same with the dense layer's weights regularized: the penalty is the
+ * dense layer's, whichever layer applies its activation. */
+static void
+test_activation_layer_after_regularized_dense (void)
+{
+  static const char * const apart[] = { "dense:6:linear", "act:tanh", "dense:3:softmax", NULL };
+  static const char * const together[] = { "dense:6:tanh", "dense:3:softmax", NULL };
+  g_autoptr(NnModel) a = make_model (4, apart, "categorical_crossentropy", 13);
+  g_autoptr(NnModel) b = make_model (4, together, "categorical_crossentropy", 13);
+
+  g_object_set (nn_model_get_layer (a, 0), "l1", 0.01, "l2", 0.02, NULL);
+  g_object_set (nn_model_get_layer (b, 0), "l1", 0.01, "l2", 0.02, NULL);
+  CU_ASSERT (nn_model_get_regularization_loss (a) > 0);
+  CU_ASSERT_EQUAL (nn_layer_get_regularization_loss (nn_model_get_layer (a, 1)), 0.0);
+  assert_same_training (a, b);
+}
+
 /* A softmax layer last takes the joint gradient of softmax and
  * cross-entropy as a dense softmax layer does, to the bit. */
 static void
@@ -545,6 +562,8 @@ main (void)
                test_gradients_through_activation_layers);
   CU_add_test (s, "dense(linear) then activation(relu) trains as dense(relu), to the bit",
                test_activation_layer_is_the_dense_activation);
+  CU_add_test (s, "an activation layer after a regularized dense layer trains as one layer",
+               test_activation_layer_after_regularized_dense);
   CU_add_test (s, "an activation layer last takes the loss's joint gradient",
                test_activation_layer_last_takes_joint_gradient);
   CU_add_test (s, "steps train, predicting and evaluating leave the mode as it was",
