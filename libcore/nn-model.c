@@ -490,6 +490,49 @@ nn_model_backward (NnModel        *self,
                    const NnMatrix *x,
                    const NnMatrix *y)
 {
+  nn_model_backward_weighted (self, x, y, NULL);
+}
+
+/* The gradient of the mean loss becomes that of Σ wᵢ lᵢ / Σ wᵢ: row i of
+ * the output gradient scaled by n wᵢ / Σ wᵢ, through the joint form too.
+ * Rows of zero weight, or a batch of them only, count for nothing. */
+static void
+weigh_rows (NnMatrix     *grad,
+            const double *weights)
+{
+  double sum = 0;
+
+  for (guint r = 0; r < grad->rows; r++)
+    sum += weights[r];
+  for (guint r = 0; r < grad->rows; r++)
+    {
+      nn_real  scale = (nn_real) (sum > 0 ? grad->rows * weights[r] / sum : 0);
+      nn_real *g = grad->data + (gsize) r * grad->cols;
+
+      for (guint c = 0; c < grad->cols; c++)
+        g[c] *= scale;
+    }
+}
+
+/**
+ * nn_model_backward_weighted:
+ * @self: a #NnModel
+ * @x: the inputs of the last forward step
+ * @y: the targets of that batch, batch × outputs
+ * @weights: (nullable) (array): a weight per sample of the batch, at least
+ *   0, or %NULL for nn_model_backward()
+ *
+ * Computes the gradient of the weighted loss Σ wᵢ lᵢ / Σ wᵢ, lᵢ being the
+ * loss of sample i (nn_loss_compute_rows()), with respect to every
+ * parameter: PyTorch's `weight=` of its losses. A batch whose weights are
+ * all 0 has a gradient of 0.
+ */
+void
+nn_model_backward_weighted (NnModel        *self,
+                            const NnMatrix *x,
+                            const NnMatrix *y,
+                            const double   *weights)
+{
   NnLayer        *last;
   NnMatrix        grad;
   const NnMatrix *grad_a;
@@ -517,12 +560,16 @@ nn_model_backward (NnModel        *self,
       /* dL/dZ of the output layer in one step. */
       const NnMatrix *input = n > 1 ? nn_layer_get_a (self->layers->pdata[n - 2]) : x;
 
+      if (weights != NULL)
+        weigh_rows (&grad, weights);
       grad_a = nn_layer_backward_from_z (last, input, &grad, n > 1);
       n--;
     }
   else
     {
       nn_loss_gradient (self->loss, nn_layer_get_a (last), y, &grad);
+      if (weights != NULL)
+        weigh_rows (&grad, weights);
       grad_a = &grad;
     }
   for (guint l = n; l-- > 0;)
