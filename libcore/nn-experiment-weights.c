@@ -204,10 +204,10 @@ nn_experiment_weigh_samples (NnExperiment *self,
                              yaml_node_t  *source_node,
                              GError      **error)
 {
-  NnTrainSection   *train = self->train_section;
-  const double     *sample = nn_dataset_get_weights (self->train);
-  gboolean          by_class = train->class_weight_balanced || train->class_weight_labels;
-  guint             n = nn_dataset_get_n_samples (self->train);
+  NnTrainSection    *train = self->train_section;
+  const double      *sample = nn_dataset_get_weights (self->train);
+  gboolean           by_class = train->class_weight_balanced || train->class_weight_labels;
+  guint              n = nn_dataset_get_n_samples (self->train);
   g_autofree double *weights = NULL;
   g_autofree double *per_class = NULL;
   double             sum = 0;
