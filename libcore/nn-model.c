@@ -474,25 +474,6 @@ nn_model_forward (NnModel        *self,
   return a;
 }
 
-/**
- * nn_model_backward:
- * @self: a #NnModel
- * @x: the inputs of the last forward step
- * @y: the targets of that batch, batch × outputs
- *
- * Computes the gradient of the loss with respect to every parameter, from
- * the Z and A each layer kept in the last forward step. Through the output
- * layer it takes the loss's joint form where there is one
- * (nn_loss_output_gradient()).
- */
-void
-nn_model_backward (NnModel        *self,
-                   const NnMatrix *x,
-                   const NnMatrix *y)
-{
-  nn_model_backward_weighted (self, x, y, NULL);
-}
-
 /* The gradient of the mean loss becomes that of Σ wᵢ lᵢ / Σ wᵢ: row i of
  * the output gradient scaled by n wᵢ / Σ wᵢ, through the joint form too.
  * Rows of zero weight, or a batch of them only, count for nothing. */
@@ -514,24 +495,13 @@ weigh_rows (NnMatrix     *grad,
     }
 }
 
-/**
- * nn_model_backward_weighted:
- * @self: a #NnModel
- * @x: the inputs of the last forward step
- * @y: the targets of that batch, batch × outputs
- * @weights: (nullable) (array): a weight per sample of the batch, at least
- *   0, or %NULL for nn_model_backward()
- *
- * Computes the gradient of the weighted loss Σ wᵢ lᵢ / Σ wᵢ, lᵢ being the
- * loss of sample i (nn_loss_compute_rows()), with respect to every
- * parameter: PyTorch's `weight=` of its losses. A batch whose weights are
- * all 0 has a gradient of 0.
- */
-void
-nn_model_backward_weighted (NnModel        *self,
-                            const NnMatrix *x,
-                            const NnMatrix *y,
-                            const double   *weights)
+/* Inlined into both entries, so that without weights nothing is tested
+ * in the step. */
+G_ALWAYS_INLINE static inline void
+backward (NnModel        *self,
+          const NnMatrix *x,
+          const NnMatrix *y,
+          const double   *weights)
 {
   NnLayer        *last;
   NnMatrix        grad;
@@ -577,6 +547,47 @@ nn_model_backward_weighted (NnModel        *self,
       const NnMatrix *input = l > 0 ? nn_layer_get_a (self->layers->pdata[l - 1]) : x;
       grad_a = nn_layer_backward (self->layers->pdata[l], input, grad_a, l > 0);
     }
+}
+
+/**
+ * nn_model_backward:
+ * @self: a #NnModel
+ * @x: the inputs of the last forward step
+ * @y: the targets of that batch, batch × outputs
+ *
+ * Computes the gradient of the loss with respect to every parameter, from
+ * the Z and A each layer kept in the last forward step. Through the output
+ * layer it takes the loss's joint form where there is one
+ * (nn_loss_output_gradient()).
+ */
+void
+nn_model_backward (NnModel        *self,
+                   const NnMatrix *x,
+                   const NnMatrix *y)
+{
+  backward (self, x, y, NULL);
+}
+
+/**
+ * nn_model_backward_weighted:
+ * @self: a #NnModel
+ * @x: the inputs of the last forward step
+ * @y: the targets of that batch, batch × outputs
+ * @weights: (nullable) (array): a weight per sample of the batch, at least
+ *   0, or %NULL for nn_model_backward()
+ *
+ * Computes the gradient of the weighted loss Σ wᵢ lᵢ / Σ wᵢ, lᵢ being the
+ * loss of sample i (nn_loss_compute_rows()), with respect to every
+ * parameter: PyTorch's `weight=` of its losses. A batch whose weights are
+ * all 0 has a gradient of 0.
+ */
+void
+nn_model_backward_weighted (NnModel        *self,
+                            const NnMatrix *x,
+                            const NnMatrix *y,
+                            const double   *weights)
+{
+  backward (self, x, y, weights);
 }
 
 /* The 2-norm of all gradients taken together, summed in double. */
