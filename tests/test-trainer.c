@@ -530,6 +530,82 @@ test_epoch_loss_is_weighted_mean (void)
       }
 }
 
+/* Cancels its cancellable at the update numbered @at. */
+#define TEST_TYPE_CANCELLER (test_canceller_get_type ())
+G_DECLARE_FINAL_TYPE (TestCanceller, test_canceller, TEST, CANCELLER, NnTrainerCallback)
+
+struct _TestCanceller
+{
+  NnTrainerCallback parent_instance;
+
+  GCancellable *cancellable;
+  guint         steps;
+  guint         at;
+};
+
+G_DEFINE_FINAL_TYPE (TestCanceller, test_canceller, NN_TYPE_TRAINER_CALLBACK)
+
+static gboolean
+canceller_gradients_ready (NnTrainerCallback *callback,
+                           NnTrainer         *trainer,
+                           GError           **error)
+{
+  TestCanceller *self = TEST_CANCELLER (callback);
+
+  if (++self->steps == self->at)
+    g_cancellable_cancel (self->cancellable);
+  return TRUE;
+}
+
+static void
+test_canceller_class_init (TestCancellerClass *klass)
+{
+  NN_TRAINER_CALLBACK_CLASS (klass)->gradients_ready = canceller_gradients_ready;
+}
+
+static void
+test_canceller_init (TestCanceller *self)
+{
+}
+
+/* A weighted fit cancelled in the middle of an epoch and fitted on
+ * trains exactly as one left alone: the same losses, bit for bit, and the
+ * same parameters. */
+static void
+test_weighted_fit_cancelled_goes_on (void)
+{
+  static const double weights[] = { 1, 2, 0, 0.5, 3, 1, 0, 2, 1, 0.25, 1.5 };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (14);
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 11, 3, -1, 1);
+  g_autoptr(NnMatrix) y = nn_test_random_matrix (rand, 11, 2, -1, 1);
+  g_autoptr(NnModel) whole_model = make_model (9, 0.1);
+  g_autoptr(NnModel) model = make_model (9, 0.1);
+  g_autoptr(NnTrainer) whole = nn_test_make_trainer (whole_model, 4, 3, TRUE);
+  g_autoptr(NnTrainer) trainer = nn_test_make_trainer (model, 4, 3, TRUE);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(TestCanceller) canceller = g_object_new (TEST_TYPE_CANCELLER, NULL);
+  g_autoptr(GError) error = NULL;
+
+  nn_trainer_set_sample_weights (whole, weights, G_N_ELEMENTS (weights));
+  nn_trainer_set_sample_weights (trainer, weights, G_N_ELEMENTS (weights));
+  CU_ASSERT_TRUE (nn_trainer_fit (whole, x, y, NULL, NULL, NULL, &error));
+  NN_ASSERT_NO_ERROR (error);
+
+  /* The 4 batches of an epoch: cancelled after the second of epoch 2. */
+  canceller->cancellable = cancellable;
+  canceller->at = 6;
+  nn_trainer_add_callback (trainer, NN_TRAINER_CALLBACK (canceller));
+  CU_ASSERT_FALSE (nn_trainer_fit (trainer, x, y, NULL, NULL, cancellable, &error));
+  CU_ASSERT_TRUE (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+  g_clear_error (&error);
+  CU_ASSERT_EQUAL (nn_trainer_get_epoch (trainer), 1);
+  CU_ASSERT_TRUE (nn_trainer_fit (trainer, x, y, NULL, NULL, NULL, &error));
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_TRUE (same_history (nn_trainer_get_loss_history (whole),
+                                nn_trainer_get_loss_history (trainer)));
+  CU_ASSERT_TRUE (same_parameters (whole_model, model));
+}
+
 /* Weights for other data are refused with a message. */
 static void
 test_weights_of_other_data_refused (void)
@@ -573,6 +649,8 @@ main (void)
                test_equal_weights_train_as_none);
   CU_add_test (s, "an epoch's loss is the weighted mean over its samples in any batches",
                test_epoch_loss_is_weighted_mean);
+  CU_add_test (s, "a weighted fit cancelled mid-epoch goes on as if left alone",
+               test_weighted_fit_cancelled_goes_on);
   CU_add_test (s, "weights for another number of samples are refused",
                test_weights_of_other_data_refused);
 
