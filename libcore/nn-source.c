@@ -6,15 +6,18 @@
 #include "nn-errors.h"
 #include <string.h>
 
+#include "nn-dataset-private.h"
 #include "nn-source-private.h"
 
-static const char * const source_keys[] = { "builtin", "csv", "target", "features", "idx", NULL };
+static const char * const source_keys[] = { "builtin", "csv", "target", "features",
+                                            "weight", "idx", NULL };
 static const char * const idx_keys[] = { "images", "labels", NULL };
 
 void
 nn_source_clear (NnSource *source)
 {
   g_clear_pointer (&source->csv, g_free);
+  g_clear_pointer (&source->weight, g_free);
   g_clear_pointer (&source->targets, g_strfreev);
   g_clear_pointer (&source->features, g_strfreev);
   g_clear_pointer (&source->images, g_free);
@@ -129,6 +132,22 @@ nn_source_parse (NnYamlDoc   *doc,
       return FALSE;
     }
 
+  if ((v = nn_yaml_lookup (doc, node, "weight")) != NULL)
+    {
+      const char *weight;
+
+      if (csv == NULL)
+        {
+          nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                             "%s.weight names a column of a csv source", what);
+          return FALSE;
+        }
+      if (!nn_yaml_get_string (doc, v, "the weight column", &weight, error))
+        return FALSE;
+      source->weight = g_strdup (weight);
+    }
+  v = nn_yaml_lookup (doc, node, "builtin");
+
   if (v != NULL)
     {
       /* The built-in Iris table, with other target and feature columns. */
@@ -228,10 +247,10 @@ nn_source_load (const NnSource     *source,
     }
   if (source->images != NULL)
     return nn_dataset_new_from_idx_files (source->images, source->labels, error);
-  return nn_dataset_new_from_csv_file (source->csv,
-                                       need_targets ? (const char * const *) source->targets : NULL,
-                                       features ? features : (const char * const *) source->features,
-                                       error);
+  return nn_dataset_new_from_csv_file_weighted (
+    source->csv, need_targets ? (const char * const *) source->targets : NULL,
+    features ? features : (const char * const *) source->features,
+    need_targets ? source->weight : NULL, error);
 }
 
 static void
@@ -259,6 +278,11 @@ write_columns (NnYamlWriter   *w,
     write_names (w, "target", (const char * const *) source->targets);
   if (source->features != NULL)
     write_names (w, "features", (const char * const *) source->features);
+  if (source->weight != NULL)
+    {
+      nn_yaml_writer_string (w, "weight");
+      nn_yaml_writer_string (w, source->weight);
+    }
 }
 
 /* Writes the source back, with absolute paths, as the experiment keys. */
