@@ -190,10 +190,15 @@ typedef struct
   char      **columns;    /* n_cols names, NULL-terminated */
   guint      *column_pos; /* byte column of each name */
   GHashTable *index;      /* name -> column + 1 */
-  int        *role;       /* per column: -1 unused, feature j, n_features + target t */
+  int        *role;       /* per column: -1 unused, feature j, n_features + target t,
+                           * ROLE_WEIGHT */
   guint       n_features;
   guint       n_targets;
+  const char *weight;     /* the weight column's name, or NULL */
+  guint       weight_col; /* its column + 1, 0 without one */
 } Header;
+
+#define ROLE_WEIGHT (-2)
 
 static void
 header_clear (Header *h)
@@ -270,6 +275,27 @@ find_column (Header     *h,
   return (gint) c - 1;
 }
 
+/* The weight column: neither a target nor, unless listed, a feature. */
+static gboolean
+assign_weight (Header  *h,
+               GError **error)
+{
+  gint c = find_column (h, h->weight, "weight", error);
+
+  if (c < 0)
+    return FALSE;
+  if (h->role[c] >= 0)
+    {
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                   "%s:%u:%u: error: column '%s' is a target, so it cannot be the weight",
+                   h->name, h->line, h->column_pos[c], h->weight);
+      return FALSE;
+    }
+  h->role[c] = ROLE_WEIGHT;
+  h->weight_col = c + 1;
+  return TRUE;
+}
+
 static gboolean
 assign_roles (Header             *h,
               const char * const *targets,
@@ -285,7 +311,8 @@ assign_roles (Header             *h,
     h->n_features = g_strv_length ((char **) features);
   else
     for (guint c = 0; c < h->n_cols; c++)
-      h->n_features += !(targets && g_strv_contains (targets, h->columns[c]));
+      h->n_features += !(targets && g_strv_contains (targets, h->columns[c])) &&
+                       g_strcmp0 (h->weight, h->columns[c]) != 0;
 
   for (guint t = 0; t < h->n_targets; t++)
     {
@@ -301,6 +328,8 @@ assign_roles (Header             *h,
         }
       h->role[c] = h->n_features + t;
     }
+  if (h->weight != NULL && !assign_weight (h, error))
+    return FALSE;
 
   if (features == NULL)
     {
@@ -308,7 +337,7 @@ assign_roles (Header             *h,
 
       for (guint c = 0; c < h->n_cols; c++)
         {
-          if (h->role[c] >= 0)
+          if (h->role[c] != -1)
             continue;
           if (*h->columns[c] == '\0')
             {
@@ -332,6 +361,13 @@ assign_roles (Header             *h,
           {
             g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
                          "%s:%u:%u: error: column '%s' is a target, so it cannot be a feature",
+                         h->name, h->line, h->column_pos[c], features[j]);
+            return FALSE;
+          }
+        if (h->role[c] == ROLE_WEIGHT)
+          {
+            g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                         "%s:%u:%u: error: column '%s' is the weight, so it cannot be a feature",
                          h->name, h->line, h->column_pos[c], features[j]);
             return FALSE;
           }
@@ -438,6 +474,7 @@ typedef struct
 {
   GArray     *x;           /* features, row by row */
   GArray     *y;           /* targets, when there are several */
+  GArray     *w;           /* sample weights, double, with a weight column */
   GArray     *label_ids;   /* per row, the index of its Label */
   GPtrArray  *labels;      /* the distinct values of a single target */
   GHashTable *label_index; /* text -> Label */
@@ -452,6 +489,7 @@ rows_init (Rows   *rows,
 {
   rows->x = g_array_new (FALSE, FALSE, sizeof (nn_real));
   rows->y = g_array_new (FALSE, FALSE, sizeof (nn_real));
+  rows->w = g_array_new (FALSE, FALSE, sizeof (double));
   rows->label_ids = g_array_new (FALSE, FALSE, sizeof (guint));
   rows->labels = g_ptr_array_new_with_free_func (label_free);
   rows->label_index = g_hash_table_new (g_str_hash, g_str_equal);
@@ -467,6 +505,7 @@ rows_clear (Rows *rows)
 {
   g_clear_pointer (&rows->x, g_array_unref);
   g_clear_pointer (&rows->y, g_array_unref);
+  g_clear_pointer (&rows->w, g_array_unref);
   g_clear_pointer (&rows->label_ids, g_array_unref);
   g_clear_pointer (&rows->labels, g_ptr_array_unref);
   g_clear_pointer (&rows->label_index, g_hash_table_unref);
@@ -602,6 +641,38 @@ read_value (NnCsvReader *reader,
   return FALSE;
 }
 
+/* Reads the sample weight in column @c: a number, at least 0. */
+static gboolean
+read_weight (NnCsvReader *reader,
+             Header      *h,
+             Rows        *rows,
+             guint        c,
+             GError     **error)
+{
+  const char    *text = nn_csv_reader_get_field (reader, c);
+  double         v = 0;
+  NnNumberStatus status = nn_data_parse_number (text, &v);
+
+  if (status != NN_NUMBER_OK)
+    {
+      set_number_error (error, status, h->name, nn_csv_reader_get_field_line (reader, c),
+                        nn_csv_reader_get_field_column (reader, c), text, h->columns[c]);
+      return FALSE;
+    }
+  if (v < 0)
+    {
+      g_autofree char *shown = display_text (text);
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
+                   "%s:%u:%u: error: weight %s in column '%s' is negative; a sample's "
+                   "weight is at least 0",
+                   h->name, nn_csv_reader_get_field_line (reader, c),
+                   nn_csv_reader_get_field_column (reader, c), shown, h->columns[c]);
+      return FALSE;
+    }
+  g_array_append_val (rows->w, v);
+  return TRUE;
+}
+
 static gboolean
 read_row (NnCsvReader *reader,
           Header      *h,
@@ -623,6 +694,8 @@ read_row (NnCsvReader *reader,
       if (!ok)
         return FALSE;
     }
+  if (h->weight_col > 0 && !read_weight (reader, h, rows, h->weight_col - 1, error))
+    return FALSE;
   g_array_append_vals (rows->x, rows->row, h->n_features);
   if (h->n_targets > 1)
     g_array_append_vals (rows->y, rows->row + h->n_features, h->n_targets);
@@ -640,6 +713,7 @@ make_dataset (Header  *h,
   g_auto(GStrv) class_names = NULL;
   g_autofree const char **feature_names = NULL;
   nn_real                *feature_data;
+  NnDataset              *dataset;
 
   if (h->n_targets > 1)
     target_matrix = matrix_take (rows->n_rows, h->n_targets,
@@ -661,9 +735,54 @@ make_dataset (Header  *h,
       feature_names[h->role[c]] = h->columns[c];
 
   feature_data = (nn_real *) g_array_free (g_steal_pointer (&rows->x), FALSE);
-  return nn_dataset_new (matrix_take (rows->n_rows, h->n_features, feature_data),
-                         g_steal_pointer (&target_matrix), feature_names,
-                         (const char * const *) class_names);
+  dataset = nn_dataset_new (matrix_take (rows->n_rows, h->n_features, feature_data),
+                            g_steal_pointer (&target_matrix), feature_names,
+                            (const char * const *) class_names);
+  if (h->weight_col > 0)
+    nn_dataset_set_weights (dataset, (const double *) (void *) rows->w->data);
+  return dataset;
+}
+
+static NnDataset *
+read_csv (GInputStream       *stream,
+          const char         *name,
+          const char * const *targets,
+          const char * const *features,
+          const char         *weight,
+          GCancellable       *cancellable,
+          GError            **error)
+{
+  g_autoptr(NnCsvReader) reader = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_auto(Header) h = {
+    name,
+  };
+  g_auto(Rows) rows = {
+    NULL,
+  };
+
+  h.weight = weight;
+  reader = nn_csv_reader_new (stream, name);
+  if (!read_header_row (reader, &h, targets, features, cancellable, error))
+    return NULL;
+
+  rows_init (&rows, &h);
+  while (nn_csv_reader_next (reader, cancellable, &local_error))
+    if (!read_row (reader, &h, &rows, error))
+      return NULL;
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  if (rows.n_rows == 0)
+    {
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                   "%s:%u:1: error: the header is the only row: there are no samples",
+                   name, h.line);
+      return NULL;
+    }
+  return make_dataset (&h, &rows, error);
 }
 
 /**
@@ -709,40 +828,27 @@ nn_dataset_new_from_csv_stream (GInputStream       *stream,
                                 GCancellable       *cancellable,
                                 GError            **error)
 {
-  g_autoptr(NnCsvReader) reader = NULL;
-  g_autoptr(GError) local_error = NULL;
-  g_auto(Header) h = {
-    name,
-  };
-  g_auto(Rows) rows = {
-    NULL,
-  };
-
   g_return_val_if_fail (G_IS_INPUT_STREAM (stream), NULL);
   g_return_val_if_fail (name != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  reader = nn_csv_reader_new (stream, name);
-  if (!read_header_row (reader, &h, targets, features, cancellable, error))
-    return NULL;
+  return read_csv (stream, name, targets, features, NULL, cancellable, error);
+}
 
-  rows_init (&rows, &h);
-  while (nn_csv_reader_next (reader, cancellable, &local_error))
-    if (!read_row (reader, &h, &rows, error))
-      return NULL;
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return NULL;
-    }
-  if (rows.n_rows == 0)
-    {
-      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
-                   "%s:%u:1: error: the header is the only row: there are no samples",
-                   name, h.line);
-      return NULL;
-    }
-  return make_dataset (&h, &rows, error);
+/* nn_dataset_new_from_csv_file() with sample weights from the column named
+ * @weight (NULL: none), which is then no feature: numbers, at least 0. */
+NnDataset *
+nn_dataset_new_from_csv_file_weighted (const char         *path,
+                                       const char * const *targets,
+                                       const char * const *features,
+                                       const char         *weight,
+                                       GError            **error)
+{
+  g_autoptr(GInputStream) stream = nn_data_open_file (path, NULL, NULL, error);
+
+  if (stream == NULL)
+    return NULL;
+  return read_csv (stream, path, targets, features, weight, NULL, error);
 }
 
 /**

@@ -18,4 +18,12 @@ typedef enum {
 G_GNUC_INTERNAL NnNumberStatus nn_data_parse_number (const char *text,
                                                      double     *out);
 
+typedef struct _NnDataset NnDataset;
+
+G_GNUC_INTERNAL NnDataset *nn_dataset_new_from_csv_file_weighted (const char         *path,
+                                                                  const char * const *targets,
+                                                                  const char * const *features,
+                                                                  const char         *weight,
+                                                                  GError            **error);
+
 G_END_DECLS

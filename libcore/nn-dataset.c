@@ -33,6 +33,7 @@ struct _NnDataset
   NnMatrix *targets;
   GStrv     feature_names;
   GStrv     class_names; /* NULL for numeric targets */
+  double   *weights;     /* a weight per sample, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (NnDataset, nn_dataset, G_TYPE_OBJECT)
@@ -52,6 +53,7 @@ nn_dataset_finalize (GObject *object)
   g_clear_pointer (&self->targets, nn_matrix_free);
   g_clear_pointer (&self->feature_names, g_strfreev);
   g_clear_pointer (&self->class_names, g_strfreev);
+  g_clear_pointer (&self->weights, g_free);
 
   G_OBJECT_CLASS (nn_dataset_parent_class)->finalize (object);
 }
@@ -208,6 +210,59 @@ nn_dataset_get_n_classes (NnDataset *self)
 }
 
 /**
+ * nn_dataset_get_weights:
+ * @self: a #NnDataset
+ *
+ * Returns: (nullable) (transfer none): a weight per sample (such as a CSV
+ *   file's weight column), or %NULL when the samples have none
+ */
+const double *
+nn_dataset_get_weights (NnDataset *self)
+{
+  g_return_val_if_fail (NN_IS_DATASET (self), NULL);
+
+  return self->weights;
+}
+
+/**
+ * nn_dataset_set_weights:
+ * @self: a #NnDataset
+ * @weights: (nullable) (array): a weight per sample, at least 0, or %NULL
+ *   for none
+ *
+ * Sets the samples' weights, copied. A subset, a split and the encoded data
+ * set keep each sample's weight.
+ */
+void
+nn_dataset_set_weights (NnDataset    *self,
+                        const double *weights)
+{
+  g_return_if_fail (NN_IS_DATASET (self));
+
+  g_clear_pointer (&self->weights, g_free);
+  if (weights != NULL)
+    {
+      self->weights = g_new (double, MAX (self->features->rows, 1));
+      memcpy (self->weights, weights, (gsize) self->features->rows * sizeof (double));
+    }
+}
+
+/* A new data set of @features and @targets with the names and weights of
+ * @self. */
+static NnDataset *
+derive (NnDataset          *self,
+        NnMatrix           *features,
+        NnMatrix           *targets,
+        const char * const *class_names)
+{
+  NnDataset *derived = nn_dataset_new (features, targets,
+                                       (const char * const *) self->feature_names, class_names);
+
+  nn_dataset_set_weights (derived, self->weights);
+  return derived;
+}
+
+/**
  * nn_dataset_subset:
  * @self: a #NnDataset
  * @indices: (array length=n_indices): the samples to take, in order
@@ -220,7 +275,8 @@ nn_dataset_subset (NnDataset   *self,
                    const guint *indices,
                    guint        n_indices)
 {
-  NnMatrix *f, *t;
+  NnMatrix  *f, *t;
+  NnDataset *subset;
 
   g_return_val_if_fail (NN_IS_DATASET (self), NULL);
 
@@ -228,8 +284,15 @@ nn_dataset_subset (NnDataset   *self,
   t = nn_matrix_new (n_indices, self->targets->cols);
   nn_matrix_gather_rows (self->features, indices, n_indices, f);
   nn_matrix_gather_rows (self->targets, indices, n_indices, t);
-  return nn_dataset_new (f, t, (const char * const *) self->feature_names,
-                         (const char * const *) self->class_names);
+  subset = nn_dataset_new (f, t, (const char * const *) self->feature_names,
+                           (const char * const *) self->class_names);
+  if (self->weights != NULL)
+    {
+      subset->weights = g_new (double, MAX (n_indices, 1));
+      for (guint i = 0; i < n_indices; i++)
+        subset->weights[i] = self->weights[indices[i]];
+    }
+  return subset;
 }
 
 /* Class indices of a data set as read; numeric targets become classes in
@@ -358,8 +421,7 @@ nn_dataset_encode (NnDataset *self,
                        self->class_names[0]);
           return NULL;
         }
-      return nn_dataset_new (nn_matrix_copy (self->features), nn_matrix_copy (self->targets),
-                             (const char * const *) self->feature_names, NULL);
+      return derive (self, nn_matrix_copy (self->features), nn_matrix_copy (self->targets), NULL);
     }
 
   if (!get_classes (self, &names, &idx, error))
@@ -410,9 +472,8 @@ nn_dataset_encode (NnDataset *self,
         NN_MATRIX_AT (t, r, idx[r]) = 1;
     }
 
-  return nn_dataset_new (nn_matrix_copy (self->features), g_steal_pointer (&t),
-                         (const char * const *) self->feature_names,
-                         (const char * const *) names);
+  return derive (self, nn_matrix_copy (self->features), g_steal_pointer (&t),
+                 (const char * const *) names);
 }
 
 /* Whether two class names stand for the same class: the same text, or the
@@ -525,9 +586,7 @@ nn_dataset_encode_like (NnDataset *self,
   t = nn_matrix_new (self->targets->rows, 1);
   for (guint r = 0; r < t->rows; r++)
     t->data[r] = (nn_real) map[idx[r]];
-  remapped = nn_dataset_new (nn_matrix_copy (self->features), t,
-                             (const char * const *) self->feature_names,
-                             (const char * const *) ref_names);
+  remapped = derive (self, nn_matrix_copy (self->features), t, (const char * const *) ref_names);
   return nn_dataset_encode (remapped, task, positive_class, error);
 }
 

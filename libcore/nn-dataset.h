@@ -63,6 +63,9 @@ const NnMatrix      *nn_dataset_get_targets         (NnDataset          *self);
 const char * const  *nn_dataset_get_feature_names   (NnDataset          *self);
 const char * const  *nn_dataset_get_class_names     (NnDataset          *self);
 guint                nn_dataset_get_n_classes       (NnDataset          *self);
+const double        *nn_dataset_get_weights         (NnDataset          *self);
+void                 nn_dataset_set_weights         (NnDataset          *self,
+                                                     const double       *weights);
 NnDataset           *nn_dataset_subset              (NnDataset          *self,
                                                      const guint        *indices,
                                                      guint               n_indices);

@@ -418,6 +418,17 @@ prepare_data (NnExperiment *self,
       return FALSE;
     }
 
+  /* The class label of each training sample, which a class weight may
+   * name even where a binary task makes it 0. */
+  if (spec->task != NN_TASK_REGRESSION)
+    {
+      const NnMatrix *t = nn_dataset_get_targets (train);
+
+      self->train_classes = g_new (guint, MAX (t->rows, 1));
+      for (guint r = 0; r < t->rows; r++)
+        self->train_classes[r] = (guint) t->data[r];
+    }
+
   /* The classes were checked on the whole data set, so encoding a part
    * cannot fail. */
   self->train = nn_dataset_encode (train, spec->task, spec->positive, error);
@@ -534,6 +545,16 @@ read_optimizer (NnExperiment *self,
   return TRUE;
 }
 
+static gboolean
+read_train_key (NnYamlDoc   *doc,
+                yaml_node_t *value,
+                const char  *key,
+                gpointer     user_data,
+                GError     **error)
+{
+  return nn_experiment_read_class_weight (user_data, doc, value, error);
+}
+
 /* The trainer takes the section's settings; early stopping and checkpoints
  * are the run's. */
 static gboolean
@@ -545,8 +566,11 @@ read_train (NnExperiment *self,
   NnTrainSection *train = self->train_section;
   yaml_node_t    *v;
 
+  static const char * const custom[] = { "class_weight", NULL };
+
   if ((v = nn_yaml_lookup (doc, root, "train")) != NULL &&
-      !nn_yaml_read_properties (doc, v, G_OBJECT (train), "train", NULL, NULL, NULL, error))
+      !nn_yaml_read_properties (doc, v, G_OBJECT (train), "train", custom, read_train_key, self,
+                                error))
     return FALSE;
   if (train->schedule != NULL)
     nn_schedule_set_total_epochs (train->schedule, train->epochs);
@@ -822,7 +846,8 @@ nn_experiment_load (NnExperiment *self,
 
   if (!prepare_data (self, doc, &spec, error))
     return FALSE;
-  return read_training (self, doc, root, error);
+  return read_training (self, doc, root, error) &&
+         nn_experiment_weigh_samples (self, doc, spec.source_node, error);
 }
 
 /**

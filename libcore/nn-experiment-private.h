@@ -22,6 +22,7 @@ struct _NnExperiment
   guint64     seed;
   NnTask      task;
   NnDataset  *train;
+  guint      *train_classes;  /* the class label of each training sample, or NULL */
   NnDataset  *val;
   NnDataset  *test;
   NnModel    *model;
@@ -80,6 +81,18 @@ G_GNUC_INTERNAL gboolean  nn_experiment_read_layer    (NnExperiment  *self,
                                                        guint64       *n_parameters,
                                                        yaml_node_t  **units_node,
                                                        GError       **error);
+
+/* nn-experiment-weights.c */
+G_GNUC_INTERNAL gboolean  nn_experiment_read_class_weight  (NnExperiment  *self,
+                                                            NnYamlDoc     *doc,
+                                                            yaml_node_t   *node,
+                                                            GError       **error);
+G_GNUC_INTERNAL void      nn_experiment_write_class_weight (NnExperiment  *self,
+                                                            NnYamlWriter  *w);
+G_GNUC_INTERNAL gboolean  nn_experiment_weigh_samples      (NnExperiment  *self,
+                                                            NnYamlDoc     *doc,
+                                                            yaml_node_t   *source_node,
+                                                            GError       **error);
 
 /* nn-experiment-warnings.c */
 G_GNUC_INTERNAL void      nn_experiment_add_warnings  (NnExperiment  *self,

@@ -148,7 +148,11 @@ write_experiment (NnExperiment *self,
   key (w, "optimizer");
   nn_yaml_writer_object (w, G_OBJECT (nn_model_get_optimizer (model)),
                          nn_optimizer_get_name (nn_model_get_optimizer (model)));
-  write_section (w, "train", G_OBJECT (self->train_section));
+  key (w, "train");
+  nn_yaml_writer_begin_mapping (w, FALSE);
+  nn_yaml_writer_properties (w, G_OBJECT (self->train_section));
+  nn_experiment_write_class_weight (self, w);
+  nn_yaml_writer_end_mapping (w);
   key (w, "metrics");
   nn_yaml_writer_begin_sequence (w, TRUE);
   for (guint m = 0; self->metrics[m] != NULL; m++)

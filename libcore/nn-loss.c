@@ -105,6 +105,44 @@ nn_loss_output_gradient (NnLoss         *self,
 }
 
 /**
+ * nn_loss_compute_rows:
+ * @self: a #NnLoss
+ * @pred: predictions, batch × outputs
+ * @target: targets, same shape
+ * @losses: (out caller-allocates) (array): a loss per row of @pred
+ *
+ * The loss of each sample of the batch, whose mean is nn_loss_compute():
+ * what a weighted loss, Σ wᵢ lᵢ / Σ wᵢ, is made of. A loss without its own
+ * #NnLossClass.compute_rows is computed on each row alone.
+ */
+void
+nn_loss_compute_rows (NnLoss         *self,
+                      const NnMatrix *pred,
+                      const NnMatrix *target,
+                      double         *losses)
+{
+  NnLossClass *klass;
+
+  g_return_if_fail (NN_IS_LOSS (self));
+  g_return_if_fail (pred != NULL && target != NULL && (losses != NULL || pred->rows == 0));
+  g_return_if_fail (nn_matrix_same_shape (pred, target));
+
+  klass = NN_LOSS_GET_CLASS (self);
+  if (klass->compute_rows != NULL)
+    {
+      klass->compute_rows (self, pred, target, losses);
+      return;
+    }
+  for (guint r = 0; r < pred->rows; r++)
+    {
+      NnMatrix p = nn_matrix_view_rows (pred, r, 1);
+      NnMatrix t = nn_matrix_view_rows (target, r, 1);
+
+      losses[r] = klass->compute (self, &p, &t);
+    }
+}
+
+/**
  * nn_loss_get_name:
  * @self: a #NnLoss
  *

@@ -33,6 +33,9 @@ G_DECLARE_DERIVABLE_TYPE (NnLoss, nn_loss, NN, LOSS, GObject)
  *   cross-entropy: (A − Y) / rows), writes the gradient with respect to the
  *   layer's Z from its output @pred and returns %TRUE; returns %FALSE for
  *   any other activation
+ * @compute_rows: optional: writes the loss of each row (sample) of the
+ *   batch, so that their mean is what @compute returns; without it,
+ *   nn_loss_compute_rows() calls @compute on each row alone
  *
  * @pred and @target are batch × outputs matrices of the same shape.
  */
@@ -54,9 +57,13 @@ struct _NnLossClass
                                const NnMatrix *pred,
                                const NnMatrix *target,
                                NnMatrix       *grad_z);
+  void     (*compute_rows)    (NnLoss         *self,
+                               const NnMatrix *pred,
+                               const NnMatrix *target,
+                               double         *losses);
 
   /*< private >*/
-  gpointer padding[7];
+  gpointer padding[6];
 };
 
 double      nn_loss_compute     (NnLoss         *self,
@@ -71,6 +78,10 @@ gboolean    nn_loss_output_gradient (NnLoss         *self,
                                      const NnMatrix *pred,
                                      const NnMatrix *target,
                                      NnMatrix       *grad_z);
+void        nn_loss_compute_rows (NnLoss         *self,
+                                  const NnMatrix *pred,
+                                  const NnMatrix *target,
+                                  double         *losses);
 const char *nn_loss_get_name    (NnLoss         *self);
 NnLoss     *nn_loss_new_by_name (const char     *name,
                                  GError        **error);

@@ -440,23 +440,34 @@ nn_model_forward (NnModel        *self,
   return a;
 }
 
-/**
- * nn_model_backward:
- * @self: a #NnModel
- * @x: the inputs of the last forward step
- * @y: the targets of that batch, batch × outputs
- *
- * Computes the gradient of the loss with respect to every parameter, from
- * what each layer kept in the last forward step. Through an output layer
- * that applies an activation last (a dense layer, or an activation layer
- * after any layer) it takes the loss's joint form where there is one
- * (nn_loss_output_gradient()). The layers' regularization is not part of
- * it: nn_model_add_regularization_gradients() adds its gradient.
- */
-void
-nn_model_backward (NnModel        *self,
-                   const NnMatrix *x,
-                   const NnMatrix *y)
+/* The gradient of the mean loss becomes that of Σ wᵢ lᵢ / Σ wᵢ: row i of
+ * the output gradient scaled by n wᵢ / Σ wᵢ, through the joint form too.
+ * Rows of zero weight, or a batch of them only, count for nothing. */
+static void
+weigh_rows (NnMatrix     *grad,
+            const double *weights)
+{
+  double sum = 0;
+
+  for (guint r = 0; r < grad->rows; r++)
+    sum += weights[r];
+  for (guint r = 0; r < grad->rows; r++)
+    {
+      nn_real  scale = (nn_real) (sum > 0 ? grad->rows * weights[r] / sum : 0);
+      nn_real *g = grad->data + (gsize) r * grad->cols;
+
+      for (guint c = 0; c < grad->cols; c++)
+        g[c] *= scale;
+    }
+}
+
+/* Inlined into both entries, so that without weights nothing is tested
+ * in the step. */
+G_ALWAYS_INLINE static inline void
+backward (NnModel        *self,
+          const NnMatrix *x,
+          const NnMatrix *y,
+          const double   *weights)
 {
   NnLayer        *last;
   NnLayerClass   *last_class;
@@ -491,12 +502,16 @@ nn_model_backward (NnModel        *self,
       /* dL/dZ of the output layer in one step. */
       const NnMatrix *input = n > 1 ? layer_output (self->layers->pdata[n - 2]) : x;
 
+      if (weights != NULL)
+        weigh_rows (&grad, weights);
       grad_a = last_class->backward_from_z (last, input, &grad, n > 1);
       n--;
     }
   else
     {
       nn_loss_gradient (self->loss, out, y, &grad);
+      if (weights != NULL)
+        weigh_rows (&grad, weights);
       grad_a = &grad;
     }
   for (guint l = n; l-- > 0;)
@@ -506,6 +521,49 @@ nn_model_backward (NnModel        *self,
 
       grad_a = NN_LAYER_GET_CLASS (layer)->backward (layer, input, grad_a, l > 0);
     }
+}
+
+/**
+ * nn_model_backward:
+ * @self: a #NnModel
+ * @x: the inputs of the last forward step
+ * @y: the targets of that batch, batch × outputs
+ *
+ * Computes the gradient of the loss with respect to every parameter, from
+ * what each layer kept in the last forward step. Through an output layer
+ * that applies an activation last (a dense layer, or an activation layer
+ * after any layer) it takes the loss's joint form where there is one
+ * (nn_loss_output_gradient()). The layers' regularization is not part of
+ * it: nn_model_add_regularization_gradients() adds its gradient.
+ */
+void
+nn_model_backward (NnModel        *self,
+                   const NnMatrix *x,
+                   const NnMatrix *y)
+{
+  backward (self, x, y, NULL);
+}
+
+/**
+ * nn_model_backward_weighted:
+ * @self: a #NnModel
+ * @x: the inputs of the last forward step
+ * @y: the targets of that batch, batch × outputs
+ * @weights: (nullable) (array): a weight per sample of the batch, at least
+ *   0, or %NULL for nn_model_backward()
+ *
+ * Computes the gradient of the weighted loss Σ wᵢ lᵢ / Σ wᵢ, lᵢ being the
+ * loss of sample i (nn_loss_compute_rows()), with respect to every
+ * parameter: PyTorch's `weight=` of its losses. A batch whose weights are
+ * all 0 has a gradient of 0.
+ */
+void
+nn_model_backward_weighted (NnModel        *self,
+                            const NnMatrix *x,
+                            const NnMatrix *y,
+                            const double   *weights)
+{
+  backward (self, x, y, weights);
 }
 
 /**

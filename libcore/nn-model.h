@@ -43,6 +43,10 @@ const NnMatrix *nn_model_forward                      (NnModel         *self,
 void            nn_model_backward                     (NnModel         *self,
                                                        const NnMatrix  *x,
                                                        const NnMatrix  *y);
+void            nn_model_backward_weighted            (NnModel         *self,
+                                                       const NnMatrix  *x,
+                                                       const NnMatrix  *y,
+                                                       const double    *weights);
 double          nn_model_get_regularization_loss      (NnModel         *self);
 void            nn_model_add_regularization_gradients (NnModel         *self);
 void            nn_model_apply_gradients              (NnModel         *self);

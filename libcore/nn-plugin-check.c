@@ -30,7 +30,7 @@
 
 #if NN_REAL_IS_DOUBLE
 #define STEP_LOG2 (-17) /* h = 2^-17 near |x| = 1: rounding ~1e-11, truncation ~1e-11 */
-#define MEAN_RTOL 1e-10 /* a batch loss against the mean of its rows' losses */
+#define MEAN_RTOL 1e-10 /* a batch loss against the mean of its rows' losses, or each */
 #else
 #define STEP_LOG2 (-7) /* h = 2^-7: rounding and truncation both ~1e-5 */
 #define MEAN_RTOL 1e-5
@@ -680,7 +680,8 @@ draw_loss_input (NnMatrix *pred,
       }
 }
 
-/* The loss of a batch, @v, must be the mean of the losses of its rows. */
+/* The loss of a batch, @v, must be the mean of the losses of its rows,
+ * which compute_rows, if the loss has it, must give. */
 static gboolean
 check_loss_mean (Check          *check,
                  NnLoss         *loss,
@@ -688,15 +689,25 @@ check_loss_mean (Check          *check,
                  const NnMatrix *target,
                  double          v)
 {
-  guint  rows = pred->rows;
-  double mean = 0;
+  guint              rows = pred->rows;
+  double             mean = 0;
+  g_autofree double *each = g_new (double, MAX (rows, 1));
 
+  nn_loss_compute_rows (loss, pred, target, each);
   for (guint r = 0; r < rows; r++)
     {
       NnMatrix pr = nn_matrix_view_rows (pred, r, 1);
       NnMatrix tr = nn_matrix_view_rows (target, r, 1);
+      double   alone = nn_loss_compute (loss, &pr, &tr);
 
-      mean += nn_loss_compute (loss, &pr, &tr) / rows;
+      if (!(fabs (each[r] - alone) <= MEAN_RTOL * MAX (fabs (each[r]), fabs (alone)) + 1e-300))
+        {
+          check_fail (check, "compute_rows gives row %u of a batch of %u × %u a loss of %.9g, "
+                             "compute %.9g",
+                      r + 1, rows, pred->cols, each[r], alone);
+          return FALSE;
+        }
+      mean += alone / rows;
     }
   if (!(fabs (mean - v) <= MEAN_RTOL * MAX (fabs (mean), fabs (v)) + 1e-300))
     {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Data sources as experiment files and nnrun name them:
  *   iris
- *   {csv: FILE, target: COLUMN | [COLUMN...], features: [COLUMN...]}
+ *   {csv: FILE, target: COLUMN | [COLUMN...], features: [COLUMN...], weight: COLUMN}
  *   {idx: {images: FILE, labels: FILE}}
  */
 #pragma once
@@ -16,6 +16,7 @@ typedef struct {
   char     *csv;        /* absolute */
   GStrv     targets;
   GStrv     features;   /* NULL: every other column */
+  char     *weight;     /* the sample weight column, or NULL */
   char     *images;     /* absolute */
   char     *labels;     /* absolute */
 } NnSource;

@@ -6,15 +6,18 @@
 #include "nn-errors.h"
 #include <string.h>
 
+#include "nn-dataset-private.h"
 #include "nn-source-private.h"
 
-static const char * const source_keys[] = { "builtin", "csv", "target", "features", "idx", NULL };
+static const char * const source_keys[] = { "builtin", "csv", "target", "features",
+                                            "weight", "idx", NULL };
 static const char * const idx_keys[] = { "images", "labels", NULL };
 
 void
 nn_source_clear (NnSource *source)
 {
   g_clear_pointer (&source->csv, g_free);
+  g_clear_pointer (&source->weight, g_free);
   g_clear_pointer (&source->targets, g_strfreev);
   g_clear_pointer (&source->features, g_strfreev);
   g_clear_pointer (&source->images, g_free);
@@ -83,6 +86,105 @@ get_names (NnYamlDoc   *doc,
   return g_strv_builder_end (b);
 }
 
+/* {builtin: iris, target: ..., features: ...}: the built-in Iris table
+ * with other target and feature columns. */
+static gboolean
+parse_builtin (NnYamlDoc   *doc,
+               yaml_node_t *node,
+               yaml_node_t *builtin,
+               const char  *what,
+               NnSource    *source,
+               GError     **error)
+{
+  g_autofree char *target_what = g_strconcat (what, ".target", NULL);
+  g_autofree char *features_what = g_strconcat (what, ".features", NULL);
+  yaml_node_t     *v;
+
+  if (g_strcmp0 (nn_yaml_scalar (builtin), "iris") != 0)
+    {
+      nn_yaml_set_error (error, doc, builtin, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "the only built-in data set is 'iris'");
+      return FALSE;
+    }
+  source->iris = TRUE;
+  if ((v = nn_yaml_lookup (doc, node, "target")) != NULL &&
+      (source->targets = get_names (doc, v, target_what, error)) == NULL)
+    return FALSE;
+  if ((v = nn_yaml_lookup (doc, node, "features")) != NULL &&
+      (source->features = get_names (doc, v, features_what, error)) == NULL)
+    return FALSE;
+  return TRUE;
+}
+
+/* {idx: {images: FILE, labels: FILE}}: no columns to name. */
+static gboolean
+parse_idx (NnYamlDoc   *doc,
+           yaml_node_t *node,
+           yaml_node_t *idx,
+           const char  *what,
+           const char  *base_dir,
+           NnSource    *source,
+           GError     **error)
+{
+  g_autofree char *idx_what = g_strconcat (what, ".idx", NULL);
+  g_autofree char *images_what = g_strconcat (idx_what, ".images", NULL);
+  g_autofree char *labels_what = g_strconcat (idx_what, ".labels", NULL);
+  yaml_node_t     *images, *labels, *v;
+
+  if ((v = nn_yaml_lookup (doc, node, "target")) != NULL ||
+      (v = nn_yaml_lookup (doc, node, "features")) != NULL)
+    {
+      nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "an idx source has no columns to name");
+      return FALSE;
+    }
+  if (!nn_yaml_check_mapping (doc, idx, idx_what, idx_keys, error))
+    return FALSE;
+  images = nn_yaml_lookup (doc, idx, "images");
+  labels = nn_yaml_lookup (doc, idx, "labels");
+  if (images == NULL || labels == NULL)
+    {
+      nn_yaml_set_error (error, doc, idx, NN_CONFIG_ERROR_MISSING_KEY,
+                         "%s needs both 'images' and 'labels'", idx_what);
+      return FALSE;
+    }
+  source->images = get_file (doc, images, images_what, base_dir, error);
+  if (source->images == NULL)
+    return FALSE;
+  source->labels = get_file (doc, labels, labels_what, base_dir, error);
+  return source->labels != NULL;
+}
+
+/* {csv: FILE, target: ..., features: ..., weight: COLUMN}. */
+static gboolean
+parse_csv (NnYamlDoc   *doc,
+           yaml_node_t *node,
+           yaml_node_t *csv,
+           const char  *what,
+           const char  *base_dir,
+           NnSource    *source,
+           GError     **error)
+{
+  g_autofree char *csv_what = g_strconcat (what, ".csv", NULL);
+  g_autofree char *target_what = g_strconcat (what, ".target", NULL);
+  g_autofree char *features_what = g_strconcat (what, ".features", NULL);
+  yaml_node_t     *v;
+
+  if ((v = nn_yaml_lookup (doc, node, "target")) == NULL)
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_MISSING_KEY,
+                         "%s needs a 'target' column", what);
+      return FALSE;
+    }
+  if ((source->targets = get_names (doc, v, target_what, error)) == NULL)
+    return FALSE;
+  if ((v = nn_yaml_lookup (doc, node, "features")) != NULL &&
+      (source->features = get_names (doc, v, features_what, error)) == NULL)
+    return FALSE;
+  source->csv = get_file (doc, csv, csv_what, base_dir, error);
+  return source->csv != NULL;
+}
+
 /*
  * Reads a source description, checking that its files exist, without
  * reading them.
@@ -95,11 +197,7 @@ nn_source_parse (NnYamlDoc   *doc,
                  NnSource    *source,
                  GError     **error)
 {
-  g_autofree char *csv_what = g_strconcat (what, ".csv", NULL);
-  g_autofree char *target_what = g_strconcat (what, ".target", NULL);
-  g_autofree char *features_what = g_strconcat (what, ".features", NULL);
-  g_autofree char *idx_what = g_strconcat (what, ".idx", NULL);
-  yaml_node_t     *csv, *idx, *v;
+  yaml_node_t *csv, *idx, *builtin, *v;
 
   nn_source_clear (source);
   if (node->type == YAML_SCALAR_NODE)
@@ -121,79 +219,34 @@ nn_source_parse (NnYamlDoc   *doc,
     return FALSE;
   csv = nn_yaml_lookup (doc, node, "csv");
   idx = nn_yaml_lookup (doc, node, "idx");
-  v = nn_yaml_lookup (doc, node, "builtin");
-  if ((csv != NULL) + (idx != NULL) + (v != NULL) != 1)
+  builtin = nn_yaml_lookup (doc, node, "builtin");
+  if ((csv != NULL) + (idx != NULL) + (builtin != NULL) != 1)
     {
       nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_MISSING_KEY,
                          "%s needs one of 'builtin', 'csv' or 'idx'", what);
       return FALSE;
     }
 
-  if (v != NULL)
+  if ((v = nn_yaml_lookup (doc, node, "weight")) != NULL)
     {
-      /* The built-in Iris table, with other target and feature columns. */
-      if (g_strcmp0 (nn_yaml_scalar (v), "iris") != 0)
+      const char *weight;
+
+      if (csv == NULL)
         {
           nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
-                             "the only built-in data set is 'iris'");
+                             "%s.weight names a column of a csv source", what);
           return FALSE;
         }
-      source->iris = TRUE;
-      if ((v = nn_yaml_lookup (doc, node, "target")) != NULL &&
-          (source->targets = get_names (doc, v, target_what, error)) == NULL)
+      if (!nn_yaml_get_string (doc, v, "the weight column", &weight, error))
         return FALSE;
-      if ((v = nn_yaml_lookup (doc, node, "features")) != NULL &&
-          (source->features = get_names (doc, v, features_what, error)) == NULL)
-        return FALSE;
-      return TRUE;
+      source->weight = g_strdup (weight);
     }
 
+  if (builtin != NULL)
+    return parse_builtin (doc, node, builtin, what, source, error);
   if (idx != NULL)
-    {
-      yaml_node_t *images, *labels;
-
-      if ((v = nn_yaml_lookup (doc, node, "target")) != NULL ||
-          (v = nn_yaml_lookup (doc, node, "features")) != NULL)
-        {
-          nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
-                             "an idx source has no columns to name");
-          return FALSE;
-        }
-      if (!nn_yaml_check_mapping (doc, idx, idx_what, idx_keys, error))
-        return FALSE;
-      images = nn_yaml_lookup (doc, idx, "images");
-      labels = nn_yaml_lookup (doc, idx, "labels");
-      if (images == NULL || labels == NULL)
-        {
-          nn_yaml_set_error (error, doc, idx, NN_CONFIG_ERROR_MISSING_KEY,
-                             "%s needs both 'images' and 'labels'", idx_what);
-          return FALSE;
-        }
-      {
-        g_autofree char *images_what = g_strconcat (idx_what, ".images", NULL);
-        g_autofree char *labels_what = g_strconcat (idx_what, ".labels", NULL);
-
-        source->images = get_file (doc, images, images_what, base_dir, error);
-        if (source->images == NULL)
-          return FALSE;
-        source->labels = get_file (doc, labels, labels_what, base_dir, error);
-        return source->labels != NULL;
-      }
-    }
-
-  if ((v = nn_yaml_lookup (doc, node, "target")) == NULL)
-    {
-      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_MISSING_KEY,
-                         "%s needs a 'target' column", what);
-      return FALSE;
-    }
-  if ((source->targets = get_names (doc, v, target_what, error)) == NULL)
-    return FALSE;
-  if ((v = nn_yaml_lookup (doc, node, "features")) != NULL &&
-      (source->features = get_names (doc, v, features_what, error)) == NULL)
-    return FALSE;
-  source->csv = get_file (doc, csv, csv_what, base_dir, error);
-  return source->csv != NULL;
+    return parse_idx (doc, node, idx, what, base_dir, source, error);
+  return parse_csv (doc, node, csv, what, base_dir, source, error);
 }
 
 /*
@@ -228,10 +281,10 @@ nn_source_load (const NnSource     *source,
     }
   if (source->images != NULL)
     return nn_dataset_new_from_idx_files (source->images, source->labels, error);
-  return nn_dataset_new_from_csv_file (source->csv,
-                                       need_targets ? (const char * const *) source->targets : NULL,
-                                       features ? features : (const char * const *) source->features,
-                                       error);
+  return nn_dataset_new_from_csv_file_weighted (
+    source->csv, need_targets ? (const char * const *) source->targets : NULL,
+    features ? features : (const char * const *) source->features,
+    need_targets ? source->weight : NULL, error);
 }
 
 static void
@@ -259,6 +312,11 @@ write_columns (NnYamlWriter   *w,
     write_names (w, "target", (const char * const *) source->targets);
   if (source->features != NULL)
     write_names (w, "features", (const char * const *) source->features);
+  if (source->weight != NULL)
+    {
+      nn_yaml_writer_string (w, "weight");
+      nn_yaml_writer_string (w, source->weight);
+    }
 }
 
 /* Writes the source back, with absolute paths, as the experiment keys. */

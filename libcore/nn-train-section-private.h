@@ -21,6 +21,12 @@ struct _NnTrainSection
   double           clip_norm;
   NnEarlyStopping *early_stopping;
   guint            checkpoint_every;
+
+  /* class_weight, which is no property: `balanced`, or the weights of the
+   * classes named, as given */
+  gboolean         class_weight_balanced;
+  GStrv            class_weight_labels;
+  double          *class_weight_values;
 };
 
 G_END_DECLS

@@ -103,6 +103,8 @@ nn_train_section_dispose (GObject *object)
 
   g_clear_object (&self->schedule);
   g_clear_object (&self->early_stopping);
+  g_clear_pointer (&self->class_weight_labels, g_strfreev);
+  g_clear_pointer (&self->class_weight_values, g_free);
 
   G_OBJECT_CLASS (nn_train_section_parent_class)->dispose (object);
 }

@@ -78,10 +78,36 @@ gradients_ready (NnTrainer *self,
   return TRUE;
 }
 
+/* Σ wᵢ lᵢ / Σ wᵢ of the batch the model has just seen, 0 for a batch of
+ * weight 0; its weight in @weight_sum. */
 static double
+weighted_loss (NnTrainer      *self,
+               const NnMatrix *pred,
+               const NnMatrix *y,
+               const double   *w,
+               double         *weight_sum)
+{
+  double sum = 0, wsum = 0;
+
+  nn_loss_compute_rows (nn_model_get_loss (self->model), pred, y, self->row_loss);
+  for (guint r = 0; r < pred->rows; r++)
+    {
+      sum += w[r] * self->row_loss[r];
+      wsum += w[r];
+    }
+  *weight_sum = wsum;
+  return wsum > 0 ? sum / wsum : 0;
+}
+
+/* One step on a batch, weighted by @w if not NULL (then its weight goes to
+ * @weight_sum). Inlined where @w is known to be NULL, so that a step
+ * without weights tests nothing more. */
+G_ALWAYS_INLINE static inline double
 train_step (NnTrainer      *self,
             const NnMatrix *x,
             const NnMatrix *y,
+            const double   *w,
+            double         *weight_sum,
             GError        **error)
 {
   NnModel          *model = self->model;
@@ -93,8 +119,11 @@ train_step (NnTrainer      *self,
   nn_model_set_training (model, TRUE);
   /* The loss of the batch and the layers' regularization at the weights
    * it was computed with, as `criterion (out, y) + penalty` in PyTorch. */
-  loss = nn_loss_compute (nn_model_get_loss (model), nn_model_forward (model, x), y) +
-         nn_model_get_regularization_loss (model);
+  if (w == NULL)
+    loss = nn_loss_compute (nn_model_get_loss (model), nn_model_forward (model, x), y);
+  else
+    loss = weighted_loss (self, nn_model_forward (model, x), y, w, weight_sum);
+  loss += nn_model_get_regularization_loss (model);
   if (!isfinite (loss))
     {
       if (nn_optimizer_get_iterations (nn_model_get_optimizer (model)) == 0)
@@ -107,7 +136,10 @@ train_step (NnTrainer      *self,
         nn_trainer_set_diverged_error (self, error, "the loss became %g", loss);
       return NAN;
     }
-  nn_model_backward (model, x, y);
+  if (w == NULL)
+    nn_model_backward (model, x, y);
+  else
+    nn_model_backward_weighted (model, x, y, w);
   if (self->gradient_hooks->len > 0 && !gradients_ready (self, error))
     return NAN;
   nn_model_add_regularization_gradients (model);
@@ -163,7 +195,47 @@ nn_trainer_train_step (NnTrainer      *self,
   g_return_val_if_fail (x != NULL && y != NULL && x->rows == y->rows, NAN);
   g_return_val_if_fail (error == NULL || *error == NULL, NAN);
 
-  return train_step (self, x, y, error);
+  return train_step (self, x, y, NULL, NULL, error);
+}
+
+/**
+ * nn_trainer_set_sample_weights:
+ * @self: a #NnTrainer
+ * @weights: (nullable) (array length=n_weights): a weight per sample of the
+ *   training data, at least 0, or %NULL for none
+ * @n_weights: the number of samples
+ *
+ * Weighs the samples of the training data that nn_trainer_fit() and
+ * nn_trainer_train_epoch() are given, which must then have @n_weights
+ * samples: the loss of a batch becomes Σ wᵢ lᵢ / Σ wᵢ (a batch of weight 0
+ * gives a loss and a gradient of 0), its gradient the gradient of that
+ * (nn_model_backward_weighted()), and the loss of an epoch the weighted
+ * mean over all its samples, Σ wᵢ lᵢ / Σ wᵢ. The weights are copied.
+ */
+void
+nn_trainer_set_sample_weights (NnTrainer    *self,
+                               const double *weights,
+                               guint         n_weights)
+{
+  g_return_if_fail (NN_IS_TRAINER (self));
+  g_return_if_fail (weights != NULL || n_weights == 0);
+
+  g_clear_pointer (&self->weights, g_free);
+  g_clear_pointer (&self->batch_w, g_free);
+  g_clear_pointer (&self->row_loss, g_free);
+  self->n_weights = 0;
+  self->weight_sum = 0;
+  if (weights == NULL)
+    return;
+  for (guint i = 0; i < n_weights; i++)
+    {
+      g_return_if_fail (weights[i] >= 0 && isfinite (weights[i]));
+      self->weight_sum += weights[i];
+    }
+  self->weights = g_memdup2 (weights, (gsize) n_weights * sizeof (double));
+  self->n_weights = n_weights;
+  self->batch_w = g_new (double, MAX (n_weights, 1));
+  self->row_loss = g_new (double, MAX (n_weights, 1));
 }
 
 /* ---- the epoch ----------------------------------------------------------- */
@@ -241,6 +313,13 @@ nn_trainer_run_epoch (NnTrainer      *self,
   double   total = 0.0;
 
   bs = (self->batch_size == 0 || self->batch_size > n) ? n : self->batch_size;
+  if (self->weights != NULL && self->n_weights != n)
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
+                   "the sample weights are for %u samples, the training data has %u",
+                   self->n_weights, n);
+      return NAN;
+    }
 
   if (self->part_samples > 0)
     {
@@ -268,9 +347,10 @@ nn_trainer_run_epoch (NnTrainer      *self,
 
   for (; start < n; start += bs)
     {
-      guint    rows = MIN (bs, n - start);
-      NnMatrix bx, by;
-      double   loss;
+      guint         rows = MIN (bs, n - start);
+      NnMatrix      bx, by;
+      const double *bw = NULL;
+      double        loss, weight = rows;
 
       if (g_cancellable_is_cancelled (cancellable))
         {
@@ -289,23 +369,34 @@ nn_trainer_run_epoch (NnTrainer      *self,
           by = nn_matrix_view (self->batch_y->data, rows, y->cols);
           nn_matrix_gather_rows (x, self->order + start, rows, &bx);
           nn_matrix_gather_rows (y, self->order + start, rows, &by);
+          if (self->weights != NULL)
+            {
+              for (guint r = 0; r < rows; r++)
+                self->batch_w[r] = self->weights[self->order[start + r]];
+              bw = self->batch_w;
+            }
         }
       else
         {
           bx = nn_matrix_view_rows (x, start, rows);
           by = nn_matrix_view_rows (y, start, rows);
+          if (self->weights != NULL)
+            bw = self->weights + start;
         }
 
-      loss = train_step (self, &bx, &by, error);
+      loss = bw == NULL ? train_step (self, &bx, &by, NULL, NULL, error)
+                        : train_step (self, &bx, &by, bw, &weight, error);
       if (isnan (loss))
         {
           g_prefix_error (error, "batch %u: ", start / bs + 1);
           return NAN;
         }
-      total += loss * rows;
+      total += loss * weight;
     }
 
   nn_trainer_count_epoch (self);
+  if (self->weights != NULL)
+    return self->weight_sum > 0 ? total / self->weight_sum : 0;
   return total / n;
 }
 
@@ -324,7 +415,8 @@ nn_trainer_run_epoch (NnTrainer      *self,
  * shuffling. Neither the history nor the callbacks' epoch vfuncs are
  * involved; for those, nn_trainer_fit().
  *
- * Returns: the sample-weighted mean of the batch losses of the epoch, or NaN
+ * Returns: the mean of the batch losses of the epoch weighted by their
+ *   samples (by their sample weights, with nn_trainer_set_sample_weights()), or NaN
  *   with @error set
  */
 double

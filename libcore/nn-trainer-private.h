@@ -46,6 +46,14 @@ struct _NnTrainer
   guint       *order;
   guint        order_len;
 
+  /* Sample weights of the training data (NULL: none), their sum, and the
+   * weights and losses of a batch. */
+  double      *weights;
+  guint        n_weights;
+  double       weight_sum;
+  double      *batch_w;
+  double      *row_loss;
+
   GArray      *loss_history;      /* double */
   GArray      *val_loss_history;  /* double, NAN without validation data */
 };

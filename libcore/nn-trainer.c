@@ -74,6 +74,9 @@ nn_trainer_finalize (GObject *object)
   g_clear_pointer (&self->batch_x, nn_matrix_free);
   g_clear_pointer (&self->batch_y, nn_matrix_free);
   g_clear_pointer (&self->order, g_free);
+  g_clear_pointer (&self->weights, g_free);
+  g_clear_pointer (&self->batch_w, g_free);
+  g_clear_pointer (&self->row_loss, g_free);
   g_clear_pointer (&self->epoch_values, g_array_unref);
   g_clear_pointer (&self->loss_history, g_array_unref);
   g_clear_pointer (&self->val_loss_history, g_array_unref);

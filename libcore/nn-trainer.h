@@ -44,6 +44,9 @@ void            nn_trainer_add_callback         (NnTrainer          *self,
 void            nn_trainer_remove_callback      (NnTrainer          *self,
                                                  NnTrainerCallback  *callback);
 
+void            nn_trainer_set_sample_weights   (NnTrainer          *self,
+                                                 const double       *weights,
+                                                 guint               n_weights);
 double          nn_trainer_train_step           (NnTrainer          *self,
                                                  const NnMatrix     *x,
                                                  const NnMatrix     *y,

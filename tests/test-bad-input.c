@@ -15,6 +15,16 @@
   "model: {layers: [{units: 4, activation: tanh}, {units: 1, activation: sigmoid}]}\n" \
   "train: {epochs: 2}\n" extra
 
+/* The same with a weight column w, the row of a 'x' first. */
+#define WEIGHT_CSV(first) \
+  "a,b,label,w\n1,2,x," first "\n2,1,y,1\n3,4,x,1\n4,3,y,2\n5,6,x,1\n6,5,y,1\n7,8,x,1\n8,7,y,1\n"
+
+/* An experiment on data.csv with @train's keys in its train section. */
+#define WEIGHTED(data, train) \
+  "data: {source: " data "}\n" \
+  "model: {layers: [{units: 4, activation: tanh}, {units: 1, activation: sigmoid}]}\n" \
+  "train: {epochs: 2, " train "}\n"
+
 typedef struct
 {
   const char *name;
@@ -133,6 +143,32 @@ static const BadCase cases[] = {
     { "validate", "@e.yaml", "--set", "seed" }, "expected KEY=VALUE" },
   { "--set with a bad value", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "") } },
     { "validate", "@e.yaml", "--set", "train.epochs=-3" }, "--set train.epochs=-3: error:" },
+  /* class and sample weights */
+  { "class weight for a label the data lack", { { "data.csv", GOOD_CSV }, { "e.yaml", WEIGHTED ("{csv: data.csv, target: label}", "class_weight: {x: 1.0, z: 2.0}") } },
+    { "validate", "@e.yaml" }, "e.yaml:3:43: error: train.class_weight names class 'z', which the data do not have; the classes are 'x', 'y'" },
+  { "class weight of 0", { { "data.csv", GOOD_CSV }, { "e.yaml", WEIGHTED ("{csv: data.csv, target: label}", "class_weight: {x: 0, y: 1}") } },
+    { "train", "@e.yaml" }, "e.yaml:3:38: error: the weight of class 'x' must be positive, not 0" },
+  { "negative class weight", { { "data.csv", GOOD_CSV }, { "e.yaml", WEIGHTED ("{csv: data.csv, target: label}", "class_weight: {y: -2}") } },
+    { "validate", "@e.yaml" }, "e.yaml:3:38: error: the weight of class 'y' must be between 0 and" },
+  { "class weight not a number", { { "data.csv", GOOD_CSV }, { "e.yaml", WEIGHTED ("{csv: data.csv, target: label}", "class_weight: {x: heavy}") } },
+    { "validate", "@e.yaml" }, "e.yaml:3:38: error: the weight of class 'x' must be a decimal number" },
+  { "class weight neither balanced nor a mapping", { { "data.csv", GOOD_CSV }, { "e.yaml", WEIGHTED ("{csv: data.csv, target: label}", "class_weight: equal") } },
+    { "validate", "@e.yaml" }, "e.yaml:3:34: error: train.class_weight must be 'balanced' or a mapping" },
+  { "class weight of a regression", { { "data.csv", "a,y\n1,0.5\n2,1.5\n3,2.5\n4,3.5\n" }, { "e.yaml", "data: {source: {csv: data.csv, target: y}, task: regression}\n"
+      "model: {layers: [{units: 1, activation: linear}]}\ntrain: {class_weight: balanced}\n" } },
+    { "train", "@e.yaml" }, "e.yaml:3:23: error: train.class_weight is for a classification, and the task is a regression" },
+  { "negative sample weight", { { "data.csv", WEIGHT_CSV ("-1") }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label, weight: w}", "") } },
+    { "validate", "@e.yaml" }, "data.csv:2:7: error: weight -1 in column 'w' is negative" },
+  { "sample weight not a number", { { "data.csv", WEIGHT_CSV ("one") }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label, weight: w}", "") } },
+    { "train", "@e.yaml" }, "data.csv:2:7: error: 'one' in column 'w' is not a number" },
+  { "weight column missing", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label, weight: w}", "") } },
+    { "validate", "@e.yaml" }, "data.csv:1:1: error: no weight column 'w'" },
+  { "weight column also a target", { { "data.csv", WEIGHT_CSV ("1") }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label, weight: label}", "") } },
+    { "validate", "@e.yaml" }, "data.csv:1:5: error: column 'label' is a target, so it cannot be the weight" },
+  { "weight column of the iris source", { { "e.yaml", "data: {source: {builtin: iris, weight: w}}\nmodel: {layers: [{units: 3, activation: softmax}]}\n" } },
+    { "validate", "@e.yaml" }, "e.yaml:1:40: error: data.source.weight names a column of a csv source" },
+  { "every sample weight 0", { { "data.csv", "a,b,label,w\n1,2,x,0\n2,1,y,0\n3,4,x,0\n4,3,y,0\n" }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label, weight: w}", "") } },
+    { "train", "@e.yaml" }, "e.yaml:1:55: error: every sample of the training part has a weight of 0" },
   { "unknown command", { { NULL } }, { "tarin", "x.yaml" }, "unknown command 'tarin'" },
   { "unknown option", { { NULL } }, { "train", "--epochs", "3", "x.yaml" }, "Unknown option" },
   { "train without a file", { { NULL } }, { "train" }, "train needs an experiment file" },

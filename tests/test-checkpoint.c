@@ -322,6 +322,52 @@ test_nnrun_resumes_with_more_epochs (void)
   CU_ASSERT_TRUE (same_weights (whole, run));
 }
 
+/* A weighted run resumes to the run left alone: the weights come from the
+ * data and the experiment written back, class weights by label, sample
+ * weights from a column (0 among them), mini-batches shuffled. */
+static void
+test_nnrun_resumes_weighted_run (void)
+{
+  static const char weighted_run[] =
+    "seed: 5\n"
+    "data: {source: {csv: w.csv, target: label, weight: w}, split: {validation: 0.25}}\n"
+    "model: {layers: [{units: 5, activation: tanh}, {units: 3, activation: softmax}]}\n"
+    "optimizer: {name: adam, learning_rate: 0.02}\n"
+    "train: {epochs: 6, batch_size: 5, checkpoint_every: 1, class_weight: {a: 3, c: 0.5}}\n";
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *experiment = nn_test_write_file (dir, "weighted.yaml", weighted_run);
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autofree char *whole = g_build_filename (dir, "whole", NULL);
+  g_autofree char *err = NULL;
+  g_autofree char *ha = NULL;
+  g_autofree char *hb = NULL;
+  g_autoptr(GString) csv = g_string_new ("x1,x2,label,w\n");
+  int status;
+
+  for (guint i = 0; i < 40; i++)
+    g_string_append_printf (csv, "%g,%g,%c,%g\n", (i * 7 % 11) / 3.0, (i * 5 % 13) / 4.0,
+                            "abc"[i % 3], (i % 4) * 0.5);
+  g_free (nn_test_write_file (dir, "w.csv", csv->str));
+  run_three_epochs (experiment, run);
+  status = nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--resume", run, NULL);
+  NN_ASSERT_STATUS (status, EXIT_OK, err);
+  g_clear_pointer (&err, g_free);
+  status = nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--out", whole, NULL);
+  NN_ASSERT_STATUS (status, EXIT_OK, err);
+
+  ha = history_without_seconds (whole);
+  hb = history_without_seconds (run);
+  NN_CHECK (g_str_equal (ha, hb), "histories differ:\n%s\n%s", ha, hb);
+  CU_ASSERT_TRUE (same_weights (whole, run));
+
+  /* Other class weights are another experiment. */
+  g_clear_pointer (&err, g_free);
+  status = nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--resume", run, "--set",
+                          "train.class_weight=balanced", NULL);
+  NN_ASSERT_STATUS (status, EXIT_BAD_INPUT, err);
+  NN_ASSERT_CONTAINS (err, "train.class_weight: {a: 3, c: 0.5} when the run started, balanced now");
+}
+
 /* ---- the cost of a checkpoint ------------------------------------------- */
 
 /* Full-batch Iris, a checkpoint every epoch. */
@@ -587,6 +633,9 @@ main (void)
                test_nnrun_refuses_changed_experiment);
   CU_add_test (s, "more epochs, other checkpoints and output: the run goes on to the same end",
                test_nnrun_resumes_with_more_epochs);
+  CU_add_test (s, "a run with class and sample weights resumes to the same end, and other "
+                  "class weights are refused",
+               test_nnrun_resumes_weighted_run);
 
   s = CU_add_suite ("the cost of a checkpoint", init_suite, nn_test_remove_scratch);
   CU_add_test (s, "the checkpoint at epoch 1000 is the size of the one at epoch 10",

@@ -481,8 +481,8 @@ test_section_keys_are_their_properties (void)
 {
   ASSERT_BAD ("data: {source: iris}\n" IRIS_MODEL "train: {zzz: 1}\n",
               NN_CONFIG_ERROR_UNKNOWN_KEY, 3, 9,
-              "unknown key 'zzz' in train; valid keys: 'epochs', 'batch_size', 'shuffle', "
-              "'schedule', 'clip_norm', 'early_stopping', 'checkpoint_every'");
+              "unknown key 'zzz' in train; valid keys: 'class_weight', 'epochs', 'batch_size', "
+              "'shuffle', 'schedule', 'clip_norm', 'early_stopping', 'checkpoint_every'");
   /* The keys the experiment reads itself come first, as in the file's
    * documentation. */
   ASSERT_BAD ("data: {source: iris, zzz: 1}\n" IRIS_MODEL, NN_CONFIG_ERROR_UNKNOWN_KEY, 1, 22,

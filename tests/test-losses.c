@@ -633,6 +633,100 @@ test_unknown_name (void)
   CU_ASSERT_PTR_NOT_NULL (strstr (error->message, "'mean_squared_error'"));
 }
 
+/* ---- the loss of each sample --------------------------------------------- */
+
+/* Each row's loss is the loss of that row alone, and their mean the loss of
+ * the batch, for every built-in loss. */
+static void
+test_row_losses_make_the_batch_loss (void)
+{
+  static const char * const names[] = { "binary_crossentropy", "categorical_crossentropy",
+                                        "mean_squared_error", "mean_absolute_error", "huber" };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (21);
+
+  for (guint k = 0; k < G_N_ELEMENTS (names); k++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(NnLoss) loss = nn_loss_new_by_name (names[k], &error);
+      g_autoptr(NnMatrix) pred = nn_test_random_matrix (rand, 5, 3, 0.05, 0.95);
+      g_autoptr(NnMatrix) target = nn_test_one_hot (rand, 5, 3);
+      double rows[5], mean = 0;
+
+      NN_ASSERT_NO_ERROR (error);
+      CU_ASSERT_PTR_NOT_NULL (NN_LOSS_GET_CLASS (loss)->compute_rows);
+      nn_loss_compute_rows (loss, pred, target, rows);
+      for (guint r = 0; r < 5; r++)
+        {
+          NnMatrix p = nn_matrix_view_rows (pred, r, 1);
+          NnMatrix t = nn_matrix_view_rows (target, r, 1);
+
+          nn_test_assert_close_at (rows[r], nn_loss_compute (loss, &p, &t), VALUE_RTOL,
+                                   VALUE_ATOL, names[k], r, __LINE__);
+          mean += rows[r] / 5;
+        }
+      nn_test_assert_close_at (mean, nn_loss_compute (loss, pred, target), VALUE_RTOL,
+                               VALUE_ATOL, names[k], 5, __LINE__);
+    }
+}
+
+/* A loss with compute alone: the mean of the squares of its row sums, which
+ * only a row at a time gives as its rows' losses. */
+#define TEST_TYPE_ROW_SUM_LOSS (test_row_sum_loss_get_type ())
+G_DECLARE_FINAL_TYPE (TestRowSumLoss, test_row_sum_loss, TEST, ROW_SUM_LOSS, NnLoss)
+
+struct _TestRowSumLoss
+{
+  NnLoss parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (TestRowSumLoss, test_row_sum_loss, NN_TYPE_LOSS)
+
+static double
+row_sum_loss_compute (NnLoss         *loss,
+                      const NnMatrix *pred,
+                      const NnMatrix *target)
+{
+  double total = 0;
+
+  for (guint r = 0; r < pred->rows; r++)
+    {
+      double sum = 0;
+
+      for (guint c = 0; c < pred->cols; c++)
+        sum += NN_MATRIX_AT (pred, r, c) - NN_MATRIX_AT (target, r, c);
+      total += sum * sum;
+    }
+  return pred->rows ? total / pred->rows : 0;
+}
+
+static void
+test_row_sum_loss_class_init (TestRowSumLossClass *klass)
+{
+  NN_LOSS_CLASS (klass)->compute = row_sum_loss_compute;
+}
+
+static void
+test_row_sum_loss_init (TestRowSumLoss *self)
+{
+}
+
+static void
+test_row_losses_without_compute_rows (void)
+{
+  g_autoptr(NnLoss) loss = g_object_new (TEST_TYPE_ROW_SUM_LOSS, NULL);
+  g_autoptr(NnMatrix) pred = nn_matrix_new (3, 2);
+  g_autoptr(NnMatrix) target = nn_matrix_new (3, 2);
+  static const double expected[] = { 9, 1, 0.25 };
+  double              rows[3];
+
+  pred->data[0] = 1, pred->data[1] = 2;  /* 3 */
+  pred->data[2] = -1, pred->data[3] = 0; /* -1 */
+  pred->data[4] = 0.25, pred->data[5] = 0.25;
+  nn_loss_compute_rows (loss, pred, target, rows);
+  for (guint r = 0; r < 3; r++)
+    nn_test_assert_close_at (rows[r], expected[r], VALUE_RTOL, 0, "row sum", r, __LINE__);
+}
+
 int
 main (void)
 {
@@ -687,6 +781,10 @@ main (void)
   suite = CU_add_suite ("loss properties and names", nn_test_init_plugins, NULL);
   CU_add_test (suite, "huber delta round-trips and rejects values <= 0",
                test_huber_delta_property);
+  CU_add_test (suite, "each built-in loss gives each row's loss, whose mean is the batch's",
+               test_row_losses_make_the_batch_loss);
+  CU_add_test (suite, "a loss without compute_rows gives each row's loss a row at a time",
+               test_row_losses_without_compute_rows);
   CU_add_test (suite, "every built-in loss is registered with a description",
                test_registered_names);
   CU_add_test (suite, "an unknown name fails with a suggestion and the known names",

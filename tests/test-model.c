@@ -280,26 +280,44 @@ test_gather_and_view_rows (void)
 
 /* ---- gradients ----------------------------------------------------------- */
 
+/* The training loss: the loss, or with @w the weighted loss Σ wᵢ lᵢ / Σ wᵢ
+ * from the losses of the rows, plus the layers' regularization. */
 static double
 model_loss (NnModel        *model,
             const NnMatrix *x,
-            const NnMatrix *y)
+            const NnMatrix *y,
+            const double   *w)
 {
-  return nn_loss_compute (nn_model_get_loss (model), nn_model_forward (model, x), y) +
-         nn_model_get_regularization_loss (model);
+  const NnMatrix    *pred = nn_model_forward (model, x);
+  NnLoss            *loss = nn_model_get_loss (model);
+  g_autofree double *rows = NULL;
+  double             sum = 0, wsum = 0;
+
+  if (w == NULL)
+    return nn_loss_compute (loss, pred, y) + nn_model_get_regularization_loss (model);
+  rows = g_new (double, pred->rows);
+  nn_loss_compute_rows (loss, pred, y, rows);
+  for (guint r = 0; r < pred->rows; r++)
+    {
+      sum += w[r] * rows[r];
+      wsum += w[r];
+    }
+  return sum / wsum + nn_model_get_regularization_loss (model);
 }
 
 /* Every parameter gradient of a whole model against central differences of
- * the training loss: the loss and the layers' regularization. */
+ * the training loss: the loss, weighted by @w if not NULL, and the layers'
+ * regularization. */
 static void
 check_model_gradients (NnModel        *model,
                        const NnMatrix *x,
-                       const NnMatrix *y)
+                       const NnMatrix *y,
+                       const double   *w)
 {
   double worst = 0;
 
   nn_model_forward (model, x);
-  nn_model_backward (model, x, y);
+  nn_model_backward_weighted (model, x, y, w);
   nn_model_add_regularization_gradients (model);
 
   for (guint p = 0; p < nn_model_get_n_parameters (model); p++)
@@ -313,9 +331,9 @@ check_model_gradients (NnModel        *model,
           double  plus, minus, numeric;
 
           param->data[i] = saved + NN_TEST_FD_STEP;
-          plus = model_loss (model, x, y);
+          plus = model_loss (model, x, y, w);
           param->data[i] = saved - NN_TEST_FD_STEP;
-          minus = model_loss (model, x, y);
+          minus = model_loss (model, x, y, w);
           param->data[i] = saved;
           numeric = (plus - minus) / (2 * NN_TEST_FD_STEP);
 
@@ -337,7 +355,7 @@ test_three_layer_softmax_gradients (void)
   g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 6, 4, -1, 1);
   g_autoptr(NnMatrix) y = nn_test_one_hot (rand, 6, 3);
 
-  check_model_gradients (model, x, y);
+  check_model_gradients (model, x, y, NULL);
 }
 
 static void
@@ -350,7 +368,7 @@ test_three_layer_regression_gradients (void)
   g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 5, 3, -2, 2);
   g_autoptr(NnMatrix) y = nn_test_random_matrix (rand, 5, 2, -1, 1);
 
-  check_model_gradients (model, x, y);
+  check_model_gradients (model, x, y, NULL);
 }
 
 static void
@@ -365,7 +383,66 @@ test_three_layer_binary_gradients (void)
 
   for (guint r = 0; r < 7; r++)
     y->data[r] = r % 2;
-  check_model_gradients (model, x, y);
+  check_model_gradients (model, x, y, NULL);
+}
+
+/* Weights of 0 to 3 (one of 0) for the rows of a batch. */
+static const double row_weights[] = { 2.0, 0.5, 0.0, 3.0, 1.0, 0.25, 1.5 };
+
+static void
+test_weighted_softmax_gradients (void)
+{
+  const guint        widths[] = { 4, 5, 4, 3 };
+  const char * const acts[] = { "tanh", "sigmoid", "softmax" };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+  g_autoptr(NnModel) model = make_model (widths, acts, 3, "categorical_crossentropy", 0.1, 3);
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 6, 4, -1, 1);
+  g_autoptr(NnMatrix) y = nn_test_one_hot (rand, 6, 3);
+
+  check_model_gradients (model, x, y, row_weights);
+}
+
+static void
+test_weighted_regression_gradients (void)
+{
+  const guint        widths[] = { 3, 6, 5, 2 };
+  const char * const acts[] = { "gelu", "silu", "linear" };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (8);
+  g_autoptr(NnModel) model = make_model (widths, acts, 3, "mean_squared_error", 0.1, 4);
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 5, 3, -2, 2);
+  g_autoptr(NnMatrix) y = nn_test_random_matrix (rand, 5, 2, -1, 1);
+
+  check_model_gradients (model, x, y, row_weights);
+}
+
+static void
+test_weighted_binary_gradients (void)
+{
+  const guint        widths[] = { 4, 3, 3, 1 };
+  const char * const acts[] = { "elu", "softplus", "sigmoid" };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (9);
+  g_autoptr(NnModel) model = make_model (widths, acts, 3, "binary_crossentropy", 0.1, 5);
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 7, 4, -1, 1);
+  g_autoptr(NnMatrix) y = nn_matrix_new (7, 1);
+
+  for (guint r = 0; r < 7; r++)
+    y->data[r] = r % 2;
+  check_model_gradients (model, x, y, row_weights);
+}
+
+/* Without the joint form: BCE after a tanh scaled into (0, 1) is not
+ * possible, so a sigmoid output with the Huber loss. */
+static void
+test_weighted_huber_gradients (void)
+{
+  const guint        widths[] = { 3, 4, 2 };
+  const char * const acts[] = { "tanh", "sigmoid" };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (10);
+  g_autoptr(NnModel) model = make_model (widths, acts, 2, "huber", 0.1, 6);
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 6, 3, -2, 2);
+  g_autoptr(NnMatrix) y = nn_test_random_matrix (rand, 6, 2, -1, 2);
+
+  check_model_gradients (model, x, y, row_weights);
 }
 
 /* L1 on the first layer, both on the second, L2 on the third. The
@@ -400,7 +477,7 @@ test_regularized_gradients (void)
     }
   NN_ASSERT_CMPFLOAT (nn_model_get_regularization_loss (model), penalty, 1e-6, 0);
   nn_layer_get_weights (nn_model_get_layer (model, 0))->data[3] = 0;
-  check_model_gradients (model, x, y);
+  check_model_gradients (model, x, y, NULL);
 }
 
 /* ---- the lesson's defects ------------------------------------------------ */
@@ -792,6 +869,15 @@ main (void)
                test_three_layer_binary_gradients);
   CU_add_test (s, "gradients of L1 and L2 regularized layers match finite differences",
                test_regularized_gradients);
+  CU_add_test (s, "weighted softmax and cross-entropy gradients match finite differences",
+               test_weighted_softmax_gradients);
+  CU_add_test (s, "weighted mean squared error gradients match finite differences",
+               test_weighted_regression_gradients);
+  CU_add_test (s, "weighted sigmoid and binary cross-entropy gradients match finite "
+                  "differences",
+               test_weighted_binary_gradients);
+  CU_add_test (s, "weighted Huber loss gradients after a sigmoid match finite differences",
+               test_weighted_huber_gradients);
 
   s = CU_add_suite ("the lesson's defects", nn_test_init_plugins, NULL);
   CU_add_test (s, "the next layer consumes A, not Z", test_next_layer_consumes_activations);

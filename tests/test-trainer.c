@@ -447,6 +447,183 @@ test_schedule_follows_a_new_optimizer (void)
   NN_ASSERT_CMPFLOAT (nn_optimizer_get_learning_rate (second), 0.4, 0, 0);
 }
 
+/* ---- sample weights ------------------------------------------------------ */
+
+#if NN_REAL_IS_DOUBLE
+#define WEIGHT_RTOL 1e-13
+#else
+#define WEIGHT_RTOL 1e-5
+#endif
+
+/* Every sample weighing 3 trains as no weights do, to rounding: the losses
+ * and the parameters of 5 shuffled mini-batch epochs. */
+static void
+test_equal_weights_train_as_none (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (11);
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 10, 3, -1, 1);
+  g_autoptr(NnMatrix) y = nn_test_random_matrix (rand, 10, 2, -1, 1);
+  g_autoptr(NnModel) plain = make_model (6, 0.1);
+  g_autoptr(NnModel) weighted = make_model (6, 0.1);
+  g_autoptr(NnTrainer) a = nn_test_make_trainer (plain, 5, 4, TRUE);
+  g_autoptr(NnTrainer) b = nn_test_make_trainer (weighted, 5, 4, TRUE);
+  g_autoptr(GError) error = NULL;
+  double  weights[10], worst = 0;
+  GArray *ha, *hb;
+
+  for (guint i = 0; i < G_N_ELEMENTS (weights); i++)
+    weights[i] = 3.0;
+  nn_trainer_set_sample_weights (b, weights, G_N_ELEMENTS (weights));
+  CU_ASSERT_TRUE (nn_trainer_fit (a, x, y, NULL, NULL, NULL, &error));
+  CU_ASSERT_TRUE (nn_trainer_fit (b, x, y, NULL, NULL, NULL, &error));
+  NN_ASSERT_NO_ERROR (error);
+  ha = nn_trainer_get_loss_history (a);
+  hb = nn_trainer_get_loss_history (b);
+  CU_ASSERT_EQUAL_FATAL (ha->len, hb->len);
+  for (guint e = 0; e < ha->len; e++)
+    {
+      double la = g_array_index (ha, double, e), lb = g_array_index (hb, double, e);
+
+      NN_ASSERT_CMPFLOAT (lb, la, WEIGHT_RTOL, 0);
+      worst = MAX (worst, fabs (lb - la) / fabs (la));
+    }
+  for (guint p = 0; p < nn_model_get_n_parameters (plain); p++)
+    {
+      NnMatrix *pa = nn_model_get_parameter (plain, p), *pb = nn_model_get_parameter (weighted, p);
+
+      for (gsize i = 0; i < nn_matrix_size (pa); i++)
+        NN_ASSERT_CMPFLOAT (pb->data[i], pa->data[i], WEIGHT_RTOL, WEIGHT_RTOL);
+    }
+  g_print ("max relative loss difference %.3g ", worst);
+}
+
+/* The loss of an epoch is Σ wᵢ lᵢ / Σ wᵢ over all its samples, whatever
+ * the batches, shuffled or not, one of them weighing 0: at a learning
+ * rate of 0 every batch sees the same network. */
+static void
+test_epoch_loss_is_weighted_mean (void)
+{
+  static const double weights[] = { 1, 2, 0, 0, 0, 0, 3, 0.5, 1, 2 };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (12);
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 10, 3, -1, 1);
+  g_autoptr(NnMatrix) y = nn_test_random_matrix (rand, 10, 2, -1, 1);
+  g_autoptr(NnModel) model = make_model (7, 0.0);
+  double rows[10], sum = 0, wsum = 0;
+
+  nn_loss_compute_rows (nn_model_get_loss (model), nn_model_forward (model, x), y, rows);
+  for (guint i = 0; i < 10; i++)
+    {
+      sum += weights[i] * rows[i];
+      wsum += weights[i];
+    }
+  for (guint shuffle = 0; shuffle < 2; shuffle++)
+    for (guint bs = 0; bs <= 4; bs++)
+      {
+        g_autoptr(NnTrainer) trainer = nn_test_make_trainer (model, 3, bs, shuffle);
+        g_autoptr(GError) error = NULL;
+        double loss;
+
+        nn_trainer_set_sample_weights (trainer, weights, G_N_ELEMENTS (weights));
+        loss = nn_trainer_train_epoch (trainer, x, y, &error);
+        NN_ASSERT_NO_ERROR (error);
+        NN_ASSERT_CMPFLOAT (loss, sum / wsum, WEIGHT_RTOL, 0);
+      }
+}
+
+/* Cancels its cancellable at the update numbered @at. */
+#define TEST_TYPE_CANCELLER (test_canceller_get_type ())
+G_DECLARE_FINAL_TYPE (TestCanceller, test_canceller, TEST, CANCELLER, NnTrainerCallback)
+
+struct _TestCanceller
+{
+  NnTrainerCallback parent_instance;
+
+  GCancellable *cancellable;
+  guint         steps;
+  guint         at;
+};
+
+G_DEFINE_FINAL_TYPE (TestCanceller, test_canceller, NN_TYPE_TRAINER_CALLBACK)
+
+static gboolean
+canceller_gradients_ready (NnTrainerCallback *callback,
+                           NnTrainer         *trainer,
+                           GError           **error)
+{
+  TestCanceller *self = TEST_CANCELLER (callback);
+
+  if (++self->steps == self->at)
+    g_cancellable_cancel (self->cancellable);
+  return TRUE;
+}
+
+static void
+test_canceller_class_init (TestCancellerClass *klass)
+{
+  NN_TRAINER_CALLBACK_CLASS (klass)->gradients_ready = canceller_gradients_ready;
+}
+
+static void
+test_canceller_init (TestCanceller *self)
+{
+}
+
+/* A weighted fit cancelled in the middle of an epoch and fitted on
+ * trains exactly as one left alone: the same losses, bit for bit, and the
+ * same parameters. */
+static void
+test_weighted_fit_cancelled_goes_on (void)
+{
+  static const double weights[] = { 1, 2, 0, 0.5, 3, 1, 0, 2, 1, 0.25, 1.5 };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (14);
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 11, 3, -1, 1);
+  g_autoptr(NnMatrix) y = nn_test_random_matrix (rand, 11, 2, -1, 1);
+  g_autoptr(NnModel) whole_model = make_model (9, 0.1);
+  g_autoptr(NnModel) model = make_model (9, 0.1);
+  g_autoptr(NnTrainer) whole = nn_test_make_trainer (whole_model, 4, 3, TRUE);
+  g_autoptr(NnTrainer) trainer = nn_test_make_trainer (model, 4, 3, TRUE);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(TestCanceller) canceller = g_object_new (TEST_TYPE_CANCELLER, NULL);
+  g_autoptr(GError) error = NULL;
+
+  nn_trainer_set_sample_weights (whole, weights, G_N_ELEMENTS (weights));
+  nn_trainer_set_sample_weights (trainer, weights, G_N_ELEMENTS (weights));
+  CU_ASSERT_TRUE (nn_trainer_fit (whole, x, y, NULL, NULL, NULL, &error));
+  NN_ASSERT_NO_ERROR (error);
+
+  /* The 4 batches of an epoch: cancelled after the second of epoch 2. */
+  canceller->cancellable = cancellable;
+  canceller->at = 6;
+  nn_trainer_add_callback (trainer, NN_TRAINER_CALLBACK (canceller));
+  CU_ASSERT_FALSE (nn_trainer_fit (trainer, x, y, NULL, NULL, cancellable, &error));
+  CU_ASSERT_TRUE (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+  g_clear_error (&error);
+  CU_ASSERT_EQUAL (nn_trainer_get_epoch (trainer), 1);
+  CU_ASSERT_TRUE (nn_trainer_fit (trainer, x, y, NULL, NULL, NULL, &error));
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_TRUE (same_history (nn_trainer_get_loss_history (whole),
+                                nn_trainer_get_loss_history (trainer)));
+  CU_ASSERT_TRUE (same_parameters (whole_model, model));
+}
+
+/* Weights for other data are refused with a message. */
+static void
+test_weights_of_other_data_refused (void)
+{
+  static const double weights[] = { 1, 2, 3 };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (13);
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 4, 3, -1, 1);
+  g_autoptr(NnMatrix) y = nn_test_random_matrix (rand, 4, 2, -1, 1);
+  g_autoptr(NnModel) model = make_model (8, 0.1);
+  g_autoptr(NnTrainer) trainer = nn_test_make_trainer (model, 1, 0, FALSE);
+  g_autoptr(GError) error = NULL;
+
+  nn_trainer_set_sample_weights (trainer, weights, G_N_ELEMENTS (weights));
+  CU_ASSERT_TRUE (isnan (nn_trainer_train_epoch (trainer, x, y, &error)));
+  CU_ASSERT_PTR_NOT_NULL_FATAL (error);
+  NN_ASSERT_CONTAINS (error->message, "sample weights are for 3 samples");
+}
+
 int
 main (void)
 {
@@ -466,6 +643,16 @@ main (void)
   s = CU_add_suite ("schedule", nn_test_init_plugins, NULL);
   CU_add_test (s, "a new optimizer of the model is scheduled, the old one restored",
                test_schedule_follows_a_new_optimizer);
+
+  s = CU_add_suite ("sample weights", nn_test_init_plugins, NULL);
+  CU_add_test (s, "every sample weighing 3 trains as no weights, to rounding",
+               test_equal_weights_train_as_none);
+  CU_add_test (s, "an epoch's loss is the weighted mean over its samples in any batches",
+               test_epoch_loss_is_weighted_mean);
+  CU_add_test (s, "a weighted fit cancelled mid-epoch goes on as if left alone",
+               test_weighted_fit_cancelled_goes_on);
+  CU_add_test (s, "weights for another number of samples are refused",
+               test_weights_of_other_data_refused);
 
   return nn_test_run ();
 }

@@ -36,17 +36,11 @@ G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnBinaryCrossentropyLoss,
 #define GRAD_EPSILON 1e-12
 
 static double
-nn_binary_crossentropy_loss_compute (NnLoss         *loss,
-                                     const NnMatrix *pred,
-                                     const NnMatrix *target)
+sum_cross_entropy (const nn_real *pd,
+                   const nn_real *td,
+                   gsize          n)
 {
-  const nn_real *pd = pred->data;
-  const nn_real *td = target->data;
-  gsize          n = nn_matrix_size (pred);
-  double         sum = 0;
-
-  if (n == 0)
-    return 0;
+  double sum = 0;
 
   for (gsize i = 0; i < n; i++)
     {
@@ -57,7 +51,34 @@ nn_binary_crossentropy_loss_compute (NnLoss         *loss,
 
       sum -= y * log_p + (1 - y) * log_1mp;
     }
-  return sum / (double) n;
+  return sum;
+}
+
+static double
+nn_binary_crossentropy_loss_compute (NnLoss         *loss,
+                                     const NnMatrix *pred,
+                                     const NnMatrix *target)
+{
+  gsize n = nn_matrix_size (pred);
+
+  if (n == 0)
+    return 0;
+  return sum_cross_entropy (pred->data, target->data, n) / (double) n;
+}
+
+/* The mean of each row's elements. */
+static void
+nn_binary_crossentropy_loss_compute_rows (NnLoss         *loss,
+                                          const NnMatrix *pred,
+                                          const NnMatrix *target,
+                                          double         *losses)
+{
+  for (guint r = 0; r < pred->rows; r++)
+    losses[r] = pred->cols == 0 ? 0
+                                : sum_cross_entropy (pred->data + (gsize) r * pred->cols,
+                                                     target->data + (gsize) r * pred->cols,
+                                                     pred->cols) /
+                                    pred->cols;
 }
 
 static void
@@ -105,6 +126,7 @@ nn_binary_crossentropy_loss_class_init (NnBinaryCrossentropyLossClass *klass)
 
   loss_class->description = "Binary cross-entropy of probabilities, mean over all elements";
   loss_class->compute = nn_binary_crossentropy_loss_compute;
+  loss_class->compute_rows = nn_binary_crossentropy_loss_compute_rows;
   loss_class->gradient = nn_binary_crossentropy_loss_gradient;
   loss_class->output_gradient = nn_binary_crossentropy_loss_output_gradient;
 }

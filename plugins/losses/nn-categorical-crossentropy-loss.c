@@ -135,6 +135,26 @@ nn_categorical_crossentropy_loss_compute (NnLoss         *loss,
   return sum / pred->rows;
 }
 
+/* Each row's cross-entropy in double, the sum over its classes. */
+static void
+nn_categorical_crossentropy_loss_compute_rows (NnLoss         *loss,
+                                               const NnMatrix *pred,
+                                               const NnMatrix *target,
+                                               double         *losses)
+{
+  for (guint r = 0; r < pred->rows; r++)
+    {
+      const nn_real *p = pred->data + (gsize) r * pred->cols;
+      const nn_real *t = target->data + (gsize) r * pred->cols;
+      double         sum = 0;
+
+      for (guint c = 0; c < pred->cols; c++)
+        if (t[c] != 0)
+          sum -= t[c] * log (MAX ((double) p[c], (double) NN_REAL_MIN));
+      losses[r] = sum;
+    }
+}
+
 NN_SIMD_CLONES static void
 nn_categorical_crossentropy_loss_gradient (NnLoss         *loss,
                                            const NnMatrix *pred,
@@ -228,6 +248,7 @@ nn_categorical_crossentropy_loss_class_init (NnCategoricalCrossentropyLossClass 
   loss_class->compute = nn_categorical_crossentropy_loss_compute;
   loss_class->gradient = nn_categorical_crossentropy_loss_gradient;
   loss_class->output_gradient = nn_categorical_crossentropy_loss_output_gradient;
+  loss_class->compute_rows = nn_categorical_crossentropy_loss_compute_rows;
 }
 
 static void

@@ -37,19 +37,12 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 static double
-nn_huber_loss_compute (NnLoss         *loss,
-                       const NnMatrix *pred,
-                       const NnMatrix *target)
+sum_huber (const nn_real *pd,
+           const nn_real *td,
+           gsize          n,
+           double         delta)
 {
-  NnHuberLoss   *self = NN_HUBER_LOSS (loss);
-  const double   delta = self->delta;
-  const nn_real *pd = pred->data;
-  const nn_real *td = target->data;
-  gsize          n = nn_matrix_size (pred);
-  double         sum = 0;
-
-  if (n == 0)
-    return 0;
+  double sum = 0;
 
   for (gsize i = 0; i < n; i++)
     {
@@ -57,7 +50,36 @@ nn_huber_loss_compute (NnLoss         *loss,
 
       sum += d < delta ? 0.5 * d * d : delta * (d - 0.5 * delta);
     }
-  return sum / (double) n;
+  return sum;
+}
+
+static double
+nn_huber_loss_compute (NnLoss         *loss,
+                       const NnMatrix *pred,
+                       const NnMatrix *target)
+{
+  gsize n = nn_matrix_size (pred);
+
+  if (n == 0)
+    return 0;
+  return sum_huber (pred->data, target->data, n, NN_HUBER_LOSS (loss)->delta) / (double) n;
+}
+
+/* The mean of each row's elements. */
+static void
+nn_huber_loss_compute_rows (NnLoss         *loss,
+                            const NnMatrix *pred,
+                            const NnMatrix *target,
+                            double         *losses)
+{
+  double delta = NN_HUBER_LOSS (loss)->delta;
+
+  for (guint r = 0; r < pred->rows; r++)
+    losses[r] = pred->cols == 0 ? 0
+                                : sum_huber (pred->data + (gsize) r * pred->cols,
+                                             target->data + (gsize) r * pred->cols, pred->cols,
+                                             delta) /
+                                    pred->cols;
 }
 
 static void
@@ -138,6 +160,7 @@ nn_huber_loss_class_init (NnHuberLossClass *klass)
 
   loss_class->description = "Huber loss: quadratic below delta, linear above; mean over all elements";
   loss_class->compute = nn_huber_loss_compute;
+  loss_class->compute_rows = nn_huber_loss_compute_rows;
   loss_class->gradient = nn_huber_loss_gradient;
 
   /**

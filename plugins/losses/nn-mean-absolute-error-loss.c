@@ -30,21 +30,41 @@ G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnMeanAbsoluteErrorLoss,
                                                                 0);)
 
 static double
+sum_absolute (const nn_real *pd,
+              const nn_real *td,
+              gsize          n)
+{
+  double sum = 0;
+
+  for (gsize i = 0; i < n; i++)
+    sum += fabs ((double) pd[i] - (double) td[i]);
+  return sum;
+}
+
+static double
 nn_mean_absolute_error_loss_compute (NnLoss         *loss,
                                      const NnMatrix *pred,
                                      const NnMatrix *target)
 {
-  const nn_real *pd = pred->data;
-  const nn_real *td = target->data;
-  gsize          n = nn_matrix_size (pred);
-  double         sum = 0;
+  gsize n = nn_matrix_size (pred);
 
   if (n == 0)
     return 0;
+  return sum_absolute (pred->data, target->data, n) / (double) n;
+}
 
-  for (gsize i = 0; i < n; i++)
-    sum += fabs ((double) pd[i] - (double) td[i]);
-  return sum / (double) n;
+/* The mean of each row's elements. */
+static void
+nn_mean_absolute_error_loss_compute_rows (NnLoss         *loss,
+                                          const NnMatrix *pred,
+                                          const NnMatrix *target,
+                                          double         *losses)
+{
+  for (guint r = 0; r < pred->rows; r++)
+    losses[r] = pred->cols == 0 ? 0
+                                : sum_absolute (pred->data + (gsize) r * pred->cols,
+                                                target->data + (gsize) r * pred->cols, pred->cols) /
+                                    pred->cols;
 }
 
 static void
@@ -76,6 +96,7 @@ nn_mean_absolute_error_loss_class_init (NnMeanAbsoluteErrorLossClass *klass)
 
   loss_class->description = "Mean absolute error, mean over all elements";
   loss_class->compute = nn_mean_absolute_error_loss_compute;
+  loss_class->compute_rows = nn_mean_absolute_error_loss_compute_rows;
   loss_class->gradient = nn_mean_absolute_error_loss_gradient;
 }
 

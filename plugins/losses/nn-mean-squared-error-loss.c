@@ -31,17 +31,11 @@ G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnMeanSquaredErrorLoss,
                                                                 0);)
 
 static double
-nn_mean_squared_error_loss_compute (NnLoss         *loss,
-                                    const NnMatrix *pred,
-                                    const NnMatrix *target)
+sum_squares (const nn_real *pd,
+             const nn_real *td,
+             gsize          n)
 {
-  const nn_real *pd = pred->data;
-  const nn_real *td = target->data;
-  gsize          n = nn_matrix_size (pred);
-  double         sum = 0;
-
-  if (n == 0)
-    return 0;
+  double sum = 0;
 
   for (gsize i = 0; i < n; i++)
     {
@@ -49,7 +43,33 @@ nn_mean_squared_error_loss_compute (NnLoss         *loss,
 
       sum += d * d;
     }
-  return sum / (double) n;
+  return sum;
+}
+
+static double
+nn_mean_squared_error_loss_compute (NnLoss         *loss,
+                                    const NnMatrix *pred,
+                                    const NnMatrix *target)
+{
+  gsize n = nn_matrix_size (pred);
+
+  if (n == 0)
+    return 0;
+  return sum_squares (pred->data, target->data, n) / (double) n;
+}
+
+/* The mean of each row's elements. */
+static void
+nn_mean_squared_error_loss_compute_rows (NnLoss         *loss,
+                                         const NnMatrix *pred,
+                                         const NnMatrix *target,
+                                         double         *losses)
+{
+  for (guint r = 0; r < pred->rows; r++)
+    losses[r] = pred->cols == 0 ? 0
+                                : sum_squares (pred->data + (gsize) r * pred->cols,
+                                               target->data + (gsize) r * pred->cols, pred->cols) /
+                                    pred->cols;
 }
 
 /* NN_SIMD_BYTES of doubles at a time through the GCC and Clang vector
@@ -94,6 +114,7 @@ nn_mean_squared_error_loss_class_init (NnMeanSquaredErrorLossClass *klass)
 
   loss_class->description = "Mean squared error, mean over all elements";
   loss_class->compute = nn_mean_squared_error_loss_compute;
+  loss_class->compute_rows = nn_mean_squared_error_loss_compute_rows;
   loss_class->gradient = nn_mean_squared_error_loss_gradient;
 }
 

@@ -13,7 +13,9 @@ source of `iris` or a CSV file. Every built-in optimizer is mapped to its
 torch.optim class with the same parameters.
 A layer's `regularizer: {l1, l2}` adds `l1*W.abs().sum() +
 l2*(W**2).sum()` of its weights to the loss, as a training loop with Keras'
-`kernel_regularizer` semantics would.
+`kernel_regularizer` semantics would. Class weights (train.class_weight)
+and sample weights (data.source.weight) make the data loss
+(w*l).sum()/w.sum() of the per-sample losses l.
 
 Usage: torch_history.py NNRUN EXPERIMENT.yaml RTOL
 Exit status: 0 if every epoch agrees within RTOL (relative), 1 if not,
@@ -64,19 +66,47 @@ def activation(spec):
 
 
 def loss_function(spec):
+    """The loss of each sample: a row's mean over its outputs for the
+    element-wise losses."""
     name, p = named(spec)
     if name == "binary_crossentropy":
-        return torch.nn.BCELoss()
+        return lambda pred, y: torch.nn.BCELoss(reduction="none")(pred, y).mean(1)
     if name == "categorical_crossentropy":
         # Probabilities in, as nn's loss takes the softmax output.
-        return lambda pred, y: -(y * torch.log(pred)).sum(1).mean()
+        return lambda pred, y: -(y * torch.log(pred)).sum(1)
     if name == "mean_squared_error":
-        return torch.nn.MSELoss()
+        return lambda pred, y: torch.nn.MSELoss(reduction="none")(pred, y).mean(1)
     if name == "mean_absolute_error":
-        return torch.nn.L1Loss()
+        return lambda pred, y: torch.nn.L1Loss(reduction="none")(pred, y).mean(1)
     if name == "huber":
-        return torch.nn.HuberLoss(delta=p.get("delta", 1.0))
+        delta = p.get("delta", 1.0)
+        return lambda pred, y: torch.nn.HuberLoss(reduction="none", delta=delta)(pred, y).mean(1)
     raise Unsupported(f"loss {name}")
+
+
+def sample_weights(exp, source, rows, labels, y):
+    """Class weight times sample weight of each sample, or None."""
+    class_weight = exp.get("train", {}).get("class_weight")
+    weight_column = source.get("weight") if isinstance(source, dict) else None
+    if class_weight is None and weight_column is None:
+        return None
+    w = torch.ones(len(rows), dtype=torch.float64)
+    if weight_column is not None:
+        w = w * torch.tensor([float(r[weight_column]) for r in rows], dtype=torch.float64)
+    if class_weight == "balanced":
+        # scikit-learn: n_samples / (n_classes * count), over the classes the
+        # network learns (1 and 0 for a binary task).
+        if y.shape[1] == 1:
+            learnt = [str(int(v)) for v in y[:, 0].tolist()]
+        else:
+            learnt = [str(int(i)) for i in y.argmax(1).tolist()]
+        counts = {c: learnt.count(c) for c in set(learnt)}
+        w = w * torch.tensor([len(learnt) / (len(counts) * counts[c]) for c in learnt],
+                             dtype=torch.float64)
+    elif class_weight is not None:
+        mapping = {str(k): float(v) for k, v in class_weight.items()}
+        w = w * torch.tensor([mapping.get(v, 1.0) for v in labels], dtype=torch.float64)
+    return w
 
 
 # nn's optimizer parameters -> torch.optim keyword arguments. A (name, i)
@@ -134,7 +164,8 @@ def load_data(exp, base):
     elif isinstance(source, dict) and "csv" in source:
         rows = list(csv.DictReader(open(os.path.join(base, source["csv"]))))
         target = source["target"]
-        features = [c for c in rows[0].keys() if c != target]
+        features = source.get("features") or [c for c in rows[0].keys()
+                                              if c not in (target, source.get("weight"))]
     else:
         raise Unsupported("data source")
     x = torch.tensor([[float(r[f]) for f in features] for r in rows], dtype=torch.float64)
@@ -163,7 +194,7 @@ def load_data(exp, base):
     split = data.get("split", {})
     if split.get("validation", 0) or split.get("test", 0):
         raise Unsupported("a validation or test split")
-    return x, y
+    return x, y, sample_weights(exp, source, rows, labels, y)
 
 
 def build_model(exp, n_inputs):
@@ -196,14 +227,16 @@ def reference_history(path):
     train = exp.get("train", {})
     if train.get("batch_size", 0) != 0:
         raise Unsupported("mini-batches (the order of samples is nn's own)")
-    x, y = load_data(exp, os.path.dirname(os.path.abspath(path)))
+    x, y, w = load_data(exp, os.path.dirname(os.path.abspath(path)))
     model, penalties = build_model(exp, x.shape[1])
     opt = optimizer(exp.get("optimizer", "sgd"), model.parameters())
     loss_fn = loss_function(exp["loss"])
     history = []
     for _ in range(train.get("epochs", 100)):
         opt.zero_grad()
-        loss = loss_fn(model(x), y) + penalty(penalties)
+        losses = loss_fn(model(x), y)
+        loss = losses.mean() if w is None else (w * losses).sum() / w.sum()
+        loss = loss + penalty(penalties)
         loss.backward()
         opt.step()
         history.append(loss.item())
