@@ -272,6 +272,36 @@ test_probe_layer_init (TestProbeLayer *self)
 {
 }
 
+/* Sample weights scale the joint output gradient of an activation layer
+ * last as they do a dense layer's: the same gradients, to the bit. */
+static void
+test_weighted_gradient_through_activation_layer (void)
+{
+  static const char * const apart[] = { "dense:5:tanh", "dense:3:linear", "act:softmax", NULL };
+  static const char * const together[] = { "dense:5:tanh", "dense:3:softmax", NULL };
+  static const double       weights[] = { 1.0, 0.0, 2.5, 0.5, 1.0, 3.0 };
+  g_autoptr(NnModel) a = make_model (4, apart, "categorical_crossentropy", 14);
+  g_autoptr(NnModel) b = make_model (4, together, "categorical_crossentropy", 14);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (5);
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 6, 4, -1, 1);
+  g_autoptr(NnMatrix) y = nn_test_one_hot (rand, 6, 3);
+  g_autoptr(NnMatrix) unweighted = NULL;
+
+  nn_model_forward (a, x);
+  nn_model_backward (a, x, y);
+  unweighted = nn_matrix_copy (nn_model_get_gradient (a, 0));
+  nn_model_forward (a, x);
+  nn_model_backward_weighted (a, x, y, weights);
+  nn_model_forward (b, x);
+  nn_model_backward_weighted (b, x, y, weights);
+  for (guint p = 0; p < nn_model_get_n_parameters (a); p++)
+    NN_CHECK (memcmp (nn_model_get_gradient (a, p)->data, nn_model_get_gradient (b, p)->data,
+                      nn_matrix_size (nn_model_get_gradient (a, p)) * sizeof (nn_real)) == 0,
+              "gradient %u differs", p);
+  CU_ASSERT (memcmp (unweighted->data, nn_model_get_gradient (a, 0)->data,
+                     nn_matrix_size (unweighted) * sizeof (nn_real)) != 0);
+}
+
 /* The trainer's steps train; predicting and evaluating use evaluation and
  * leave the mode as it was. */
 static void
@@ -566,6 +596,8 @@ main (void)
                test_activation_layer_after_regularized_dense);
   CU_add_test (s, "an activation layer last takes the loss's joint gradient",
                test_activation_layer_last_takes_joint_gradient);
+  CU_add_test (s, "sample weights reach an activation layer's joint gradient",
+               test_weighted_gradient_through_activation_layer);
   CU_add_test (s, "steps train, predicting and evaluating leave the mode as it was",
                test_training_mode);
   CU_add_test (s, "type: activation in an experiment file runs as the dense activation",
