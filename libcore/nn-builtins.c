@@ -4,9 +4,11 @@
  * GIO's _g_io_modules_ensure_loaded() does for its own. */
 #include "config.h"
 
+#include "nn-activation-layer.h"
 #include "nn-adagrad-optimizer.h"
 #include "nn-adam-optimizer.h"
 #include "nn-adamw-optimizer.h"
+#include "nn-dense-layer.h"
 #include "nn-registry-private.h"
 #include "nn-rmsprop-optimizer.h"
 #include "nn-rprop-optimizer.h"
@@ -27,4 +29,7 @@ nn_registry_ensure_builtins (void)
   g_type_ensure (NN_TYPE_STEP_SCHEDULE);
   g_type_ensure (NN_TYPE_EXPONENTIAL_SCHEDULE);
   g_type_ensure (NN_TYPE_COSINE_SCHEDULE);
+
+  g_type_ensure (NN_TYPE_DENSE_LAYER);
+  g_type_ensure (NN_TYPE_ACTIVATION_LAYER);
 }

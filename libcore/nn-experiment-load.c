@@ -22,10 +22,6 @@ static const char * const top_keys[] = {
   "metrics", "output", NULL
 };
 static const char * const model_keys[] = { "init", "layers", NULL };
-static const char * const layer_keys[] = {
-  "units", "activation", "weights", "bias", "regularizer", NULL
-};
-static const char * const regularizer_keys[] = NN_LAYER_REGULARIZER_KEYS;
 
 /* The keys of `data:` that the experiment reads itself: the sources, which
  * it loads, and the positive label, which must be one of their classes. */
@@ -254,91 +250,6 @@ infer_task (DataSpec   *spec,
   return NN_TASK_REGRESSION;
 }
 
-/* Layer @i of model.layers, @width wide inputs in; the model's size is
- * checked as it grows. */
-static gboolean
-read_layer (NnExperiment *self,
-            NnYamlDoc    *doc,
-            yaml_node_t  *item,
-            guint         i,
-            guint        *width,
-            guint64      *n_parameters,
-            yaml_node_t **units_node,
-            GError      **error)
-{
-  g_autofree char *what = g_strdup_printf ("model.layers[%u]", i);
-  g_autofree char *u_what = g_strdup_printf ("model.layers[%u].units", i);
-  g_autofree char *act_what = g_strdup_printf ("model.layers[%u].activation", i);
-  g_autofree char *w_what = g_strdup_printf ("model.layers[%u].weights", i);
-  g_autofree char *b_what = g_strdup_printf ("model.layers[%u].bias", i);
-  g_autoptr(NnActivation) activation = NULL;
-  g_autoptr(NnLayer) layer = NULL;
-  yaml_node_t *v;
-  guint64      units;
-  NnMatrix    *w = NULL, *b = NULL;
-
-  if (!nn_yaml_check_mapping (doc, item, what, layer_keys, error))
-    return FALSE;
-  if ((v = nn_yaml_lookup (doc, item, "units")) == NULL)
-    {
-      nn_yaml_set_error (error, doc, item, NN_CONFIG_ERROR_MISSING_KEY,
-                         "%s needs 'units'", what);
-      return FALSE;
-    }
-  *units_node = v;
-  if (!nn_yaml_get_uint (doc, v, u_what, 1, NN_LAYER_MAX_WIDTH, &units, error))
-    return FALSE;
-  /* Checked before anything is allocated: two wide layers could otherwise
-   * ask for terabytes. */
-  *n_parameters += ((guint64) *width + 1) * units;
-  if (*n_parameters > NN_MODEL_MAX_PARAMETERS)
-    {
-      nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
-                         "%s makes the model larger than %" G_GUINT64_FORMAT
-                         " parameters, the most an experiment may have",
-                         u_what, (guint64) NN_MODEL_MAX_PARAMETERS);
-      return FALSE;
-    }
-
-  if ((v = nn_yaml_lookup (doc, item, "activation")) != NULL)
-    activation = NN_ACTIVATION (nn_yaml_new_object (doc, v, NN_ACTIVATION_EXTENSION_POINT_NAME,
-                                                    act_what, error));
-  else
-    {
-      g_autoptr(GError) local_error = NULL;
-      activation = nn_activation_new_by_name ("linear", &local_error);
-      if (activation == NULL)
-        nn_yaml_set_error (error, doc, item, NN_CONFIG_ERROR_UNKNOWN_TYPE,
-                           "%s has no activation and the default 'linear' is not "
-                           "available: %s",
-                           what, local_error->message);
-    }
-  if (activation == NULL)
-    return FALSE;
-
-  if ((v = nn_yaml_lookup (doc, item, "weights")) != NULL &&
-      (w = nn_yaml_get_matrix (doc, v, w_what, (guint) units, *width, FALSE, error)) == NULL)
-    return FALSE;
-  g_ptr_array_add (self->inline_weights, w);
-  if ((v = nn_yaml_lookup (doc, item, "bias")) != NULL &&
-      (b = nn_yaml_get_matrix (doc, v, b_what, 1, (guint) units, TRUE, error)) == NULL)
-    return FALSE;
-  g_ptr_array_add (self->inline_biases, b);
-
-  layer = nn_layer_new (*width, (guint) units, activation);
-  if ((v = nn_yaml_lookup (doc, item, "regularizer")) != NULL)
-    {
-      g_autofree char *r_what = g_strdup_printf ("model.layers[%u].regularizer", i);
-
-      if (!nn_yaml_read_some_properties (doc, v, G_OBJECT (layer), r_what, regularizer_keys,
-                                         error))
-        return FALSE;
-    }
-  nn_model_add_layer (self->model, layer);
-  *width = (guint) units;
-  return TRUE;
-}
-
 /* The output layer, @width units wide, must fit the targets. */
 static gboolean
 check_output_layer (NnYamlDoc   *doc,
@@ -407,10 +318,11 @@ read_layers (NnExperiment *self,
              DataSpec     *spec,
              GError      **error)
 {
-  guint        n_layers, width = n_inputs;
-  guint64      n_parameters = 0;
-  yaml_node_t *last_units = NULL;
-  NnLayer     *out;
+  guint         n_layers, width = n_inputs;
+  guint64       n_parameters = 0;
+  yaml_node_t  *last_units = NULL;
+  NnLayer      *out;
+  NnActivation *out_activation;
 
   if (node->type != YAML_SEQUENCE_NODE || nn_yaml_n_items (node) == 0)
     {
@@ -427,20 +339,29 @@ read_layers (NnExperiment *self,
       return FALSE;
     }
   for (guint i = 0; i < n_layers; i++)
-    if (!read_layer (self, doc, nn_yaml_item (doc, node, i), i, &width, &n_parameters,
-                     &last_units, error))
+    if (!nn_experiment_read_layer (self, doc, nn_yaml_item (doc, node, i), i, &width,
+                                   &n_parameters, &last_units, error))
       return FALSE;
 
+  if (nn_model_get_n_parameters (self->model) == 0)
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "the model has no parameters: model.layers needs a layer that "
+                         "learns, such as a dense one");
+      return FALSE;
+    }
   out = nn_model_get_layer (self->model, n_layers - 1);
+  out_activation = nn_layer_get_activation (out);
   if (!spec->task_given)
     spec->task = infer_task (spec, width,
-                             nn_activation_get_name (nn_layer_get_activation (out)));
+                             out_activation ? nn_activation_get_name (out_activation) : NULL);
   if (!check_output_layer (doc, spec, width, last_units, error))
     return FALSE;
 
   nn_model_init_parameters (self->model, init);
   for (guint i = 0; i < n_layers; i++)
-    if (!nn_layer_set_parameters (nn_model_get_layer (self->model, i),
+    if ((self->inline_weights->pdata[i] != NULL || self->inline_biases->pdata[i] != NULL) &&
+        !nn_layer_set_parameters (nn_model_get_layer (self->model, i),
                                   self->inline_weights->pdata[i],
                                   self->inline_biases->pdata[i], error))
       return FALSE; /* shapes were checked while reading */

@@ -72,6 +72,16 @@ G_GNUC_INTERNAL gboolean  nn_experiment_load          (NnExperiment  *self,
                                                        NnYamlDoc     *doc,
                                                        GError       **error);
 
+/* nn-experiment-layers.c */
+G_GNUC_INTERNAL gboolean  nn_experiment_read_layer    (NnExperiment  *self,
+                                                       NnYamlDoc     *doc,
+                                                       yaml_node_t   *item,
+                                                       guint          i,
+                                                       guint         *width,
+                                                       guint64       *n_parameters,
+                                                       yaml_node_t  **units_node,
+                                                       GError       **error);
+
 /* nn-experiment-weights.c */
 G_GNUC_INTERNAL gboolean  nn_experiment_read_class_weight  (NnExperiment  *self,
                                                             NnYamlDoc     *doc,

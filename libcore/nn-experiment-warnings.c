@@ -63,7 +63,8 @@ nn_experiment_add_warnings (NnExperiment *self,
                             NnYamlDoc    *doc)
 {
   NnLayer        *out = nn_model_get_layer (self->model, nn_model_get_n_layers (self->model) - 1);
-  const char     *act = nn_activation_get_name (nn_layer_get_activation (out));
+  NnActivation   *out_activation = nn_layer_get_activation (out);
+  const char     *act = out_activation ? nn_activation_get_name (out_activation) : NULL;
   const char     *loss = nn_loss_get_name (nn_model_get_loss (self->model));
   yaml_node_t    *loss_node = path_node (doc, "loss", NULL);
   NnSplitSection *split;

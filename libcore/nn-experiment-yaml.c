@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "nn-dense-layer.h"
 #include "nn-errors.h"
 #include "nn-experiment-private.h"
 #include "nn-output-section-private.h"
@@ -70,6 +71,15 @@ write_model (NnExperiment *self,
       NnActivation *act = nn_layer_get_activation (layer);
 
       nn_yaml_writer_begin_mapping (w, FALSE);
+      if (!NN_IS_DENSE_LAYER (layer))
+        {
+          /* Another kind: its name and its properties. */
+          key (w, "type");
+          nn_yaml_writer_string (w, nn_layer_get_kind_name (layer));
+          nn_yaml_writer_properties (w, G_OBJECT (layer));
+          nn_yaml_writer_end_mapping (w);
+          continue;
+        }
       key (w, "units");
       nn_yaml_writer_uint (w, nn_layer_get_units (layer));
       key (w, "activation");

@@ -1,115 +1,47 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <math.h>
-
-#include "nn-errors.h"
 #include "nn-layer.h"
 #include "nn-layer-private.h"
-#include "nn-matrix-private.h"
-#include "nn-simd.h"
+#include "nn-registry.h"
 
 /**
  * NnLayer:
  *
- * A dense layer: `Z = X Wᵀ + b`, `A = f(Z)`. The weights hold one row per
- * neuron (units × inputs, the lesson's and PyTorch's layout) and the bias one
- * value per neuron.
+ * One step of a network, of any kind: a dense layer (#NnDenseLayer), an
+ * activation on its own (#NnActivationLayer), or a kind a plugin registers
+ * on %NN_LAYER_EXTENSION_POINT_NAME.
  *
- * A layer may regularize its weights (Keras' `kernel_regularizer`):
- * #NnLayer:l1 and #NnLayer:l2 add `l1·Σ|W| + l2·ΣW²` to the training loss
- * (nn_layer_get_regularization_loss()) and its gradient to the weights'
- * (nn_layer_add_regularization_gradient()); the biases are not
- * regularized.
- *
- * The layer keeps the Z and A of its last forward step for the backward
- * step, and the gradients of its parameters from its last backward step. Its
- * work matrices grow to the largest batch seen and are then reused, so a
- * training step allocates nothing.
+ * A layer takes a batch × #NnLayer:n-inputs matrix and gives a batch ×
+ * nn_layer_get_n_outputs() one, keeping what its backward step needs. Its
+ * parameters, if it has any, are matrices the model hands to the optimizer
+ * in order. A layer is in training mode until nn_layer_set_training()
+ * says otherwise; the model switches it to evaluation to predict and
+ * evaluate, for kinds that behave differently then.
  */
-struct _NnLayer
+typedef struct
 {
-  GObject parent_instance;
+  guint    n_inputs;
+  gboolean training;
+} NnLayerPrivate;
 
-  guint         n_inputs;
-  guint         units;
-  NnActivation *activation;
-  double        l1;
-  double        l2;
+G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (NnLayer, nn_layer, G_TYPE_OBJECT)
 
-  NnMatrix *weights; /* units × n_inputs */
-  NnMatrix *bias;    /* 1 × units */
-  NnMatrix *grad_weights;
-  NnMatrix *grad_bias;
-
-  /* The work matrices' data, aligned to a vector (work_buffer ()). */
-  guint    capacity; /* rows of the work matrices */
-  nn_real *z_buf;    /* capacity × units */
-  nn_real *a_buf;
-  nn_real *grad_z_buf;
-  nn_real *grad_x_buf; /* capacity × n_inputs */
-
-  NnMatrix z; /* views of the last batch */
-  NnMatrix a;
-  NnMatrix grad_z;
-  NnMatrix grad_x;
-};
-
-G_DEFINE_FINAL_TYPE (NnLayer, nn_layer, G_TYPE_OBJECT)
+G_DEFINE_ENUM_TYPE (NnInit,
+                    nn_init,
+                    G_DEFINE_ENUM_VALUE (NN_INIT_NORMAL, "normal"),
+                    G_DEFINE_ENUM_VALUE (NN_INIT_GLOROT_UNIFORM, "glorot_uniform"),
+                    G_DEFINE_ENUM_VALUE (NN_INIT_GLOROT_NORMAL, "glorot_normal"),
+                    G_DEFINE_ENUM_VALUE (NN_INIT_HE_NORMAL, "he_normal"),
+                    G_DEFINE_ENUM_VALUE (NN_INIT_HE_UNIFORM, "he_uniform"))
 
 enum {
   PROP_0,
   PROP_N_INPUTS,
-  PROP_UNITS,
-  PROP_ACTIVATION,
-  PROP_L1,
-  PROP_L2,
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
-
-static void
-nn_layer_constructed (GObject *object)
-{
-  NnLayer *self = NN_LAYER (object);
-
-  G_OBJECT_CLASS (nn_layer_parent_class)->constructed (object);
-
-  self->weights = nn_matrix_new (self->units, self->n_inputs);
-  self->bias = nn_matrix_new (1, self->units);
-  self->grad_weights = nn_matrix_new (self->units, self->n_inputs);
-  self->grad_bias = nn_matrix_new (1, self->units);
-  self->z = nn_matrix_view (NULL, 0, self->units);
-  self->a = nn_matrix_view (NULL, 0, self->units);
-}
-
-static void
-nn_layer_dispose (GObject *object)
-{
-  NnLayer *self = NN_LAYER (object);
-
-  g_clear_object (&self->activation);
-
-  G_OBJECT_CLASS (nn_layer_parent_class)->dispose (object);
-}
-
-static void
-nn_layer_finalize (GObject *object)
-{
-  NnLayer *self = NN_LAYER (object);
-
-  g_clear_pointer (&self->weights, nn_matrix_free);
-  g_clear_pointer (&self->bias, nn_matrix_free);
-  g_clear_pointer (&self->grad_weights, nn_matrix_free);
-  g_clear_pointer (&self->grad_bias, nn_matrix_free);
-  g_clear_pointer (&self->z_buf, g_aligned_free);
-  g_clear_pointer (&self->a_buf, g_aligned_free);
-  g_clear_pointer (&self->grad_z_buf, g_aligned_free);
-  g_clear_pointer (&self->grad_x_buf, g_aligned_free);
-
-  G_OBJECT_CLASS (nn_layer_parent_class)->finalize (object);
-}
 
 static void
 nn_layer_get_property (GObject    *object,
@@ -117,24 +49,12 @@ nn_layer_get_property (GObject    *object,
                        GValue     *value,
                        GParamSpec *pspec)
 {
-  NnLayer *self = NN_LAYER (object);
+  NnLayerPrivate *priv = nn_layer_get_instance_private (NN_LAYER (object));
 
   switch (prop_id)
     {
     case PROP_N_INPUTS:
-      g_value_set_uint (value, self->n_inputs);
-      break;
-    case PROP_UNITS:
-      g_value_set_uint (value, self->units);
-      break;
-    case PROP_ACTIVATION:
-      g_value_set_object (value, self->activation);
-      break;
-    case PROP_L1:
-      g_value_set_double (value, self->l1);
-      break;
-    case PROP_L2:
-      g_value_set_double (value, self->l2);
+      g_value_set_uint (value, priv->n_inputs);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -147,28 +67,23 @@ nn_layer_set_property (GObject      *object,
                        const GValue *value,
                        GParamSpec   *pspec)
 {
-  NnLayer *self = NN_LAYER (object);
+  NnLayerPrivate *priv = nn_layer_get_instance_private (NN_LAYER (object));
 
   switch (prop_id)
     {
     case PROP_N_INPUTS:
-      self->n_inputs = g_value_get_uint (value);
-      break;
-    case PROP_UNITS:
-      self->units = g_value_get_uint (value);
-      break;
-    case PROP_ACTIVATION:
-      self->activation = g_value_dup_object (value);
-      break;
-    case PROP_L1:
-      self->l1 = g_value_get_double (value);
-      break;
-    case PROP_L2:
-      self->l2 = g_value_get_double (value);
+      priv->n_inputs = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
+}
+
+static guint
+nn_layer_real_get_n_outputs (NnLayer *self,
+                             guint    n_inputs)
+{
+  return n_inputs;
 }
 
 static void
@@ -176,65 +91,20 @@ nn_layer_class_init (NnLayerClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
-  object_class->constructed = nn_layer_constructed;
-  object_class->dispose = nn_layer_dispose;
-  object_class->finalize = nn_layer_finalize;
   object_class->get_property = nn_layer_get_property;
   object_class->set_property = nn_layer_set_property;
+  klass->get_n_outputs = nn_layer_real_get_n_outputs;
 
   /**
    * NnLayer:n-inputs:
    *
-   * The width of the layer's input: the previous layer's units, or the
-   * number of features for the first layer.
+   * The width of the layer's input: the previous layer's output width, or
+   * the number of features for the first layer.
    */
   properties[PROP_N_INPUTS] =
     g_param_spec_uint ("n-inputs", NULL, "Width of the layer's input",
                        1, NN_LAYER_MAX_WIDTH, 1,
                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-
-  /**
-   * NnLayer:units:
-   *
-   * The number of neurons.
-   */
-  properties[PROP_UNITS] =
-    g_param_spec_uint ("units", NULL, "Number of neurons",
-                       1, NN_LAYER_MAX_WIDTH, 1,
-                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-
-  /**
-   * NnLayer:activation:
-   *
-   * The activation applied to every neuron's weighted sum.
-   */
-  properties[PROP_ACTIVATION] =
-    g_param_spec_object ("activation", NULL, "Activation function of the layer",
-                         NN_TYPE_ACTIVATION,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-
-  /**
-   * NnLayer:l1:
-   *
-   * The L1 regularization factor: `l1·Σ|W|` of the weights is added to
-   * the training loss, and `l1·sign(W)` to their gradient, with
-   * sign(0) = 0 as PyTorch's gradient of `abs` has it.
-   */
-  properties[PROP_L1] =
-    g_param_spec_double ("l1", NULL, "L1 regularization factor of the weights",
-                         0.0, G_MAXDOUBLE, 0.0,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-
-  /**
-   * NnLayer:l2:
-   *
-   * The L2 regularization factor: `l2·ΣW²` of the weights is added to the
-   * training loss, and `2·l2·W` to their gradient.
-   */
-  properties[PROP_L2] =
-    g_param_spec_double ("l2", NULL, "L2 regularization factor of the weights",
-                         0.0, G_MAXDOUBLE, 0.0,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -242,32 +112,9 @@ nn_layer_class_init (NnLayerClass *klass)
 static void
 nn_layer_init (NnLayer *self)
 {
-}
+  NnLayerPrivate *priv = nn_layer_get_instance_private (self);
 
-/**
- * nn_layer_new:
- * @n_inputs: the width of the input
- * @units: the number of neurons
- * @activation: the activation of the layer; the layer takes a reference
- *
- * Makes a dense layer with zero weights and biases.
- *
- * Returns: (transfer full): a new #NnLayer
- */
-NnLayer *
-nn_layer_new (guint         n_inputs,
-              guint         units,
-              NnActivation *activation)
-{
-  g_return_val_if_fail (n_inputs > 0 && n_inputs <= NN_LAYER_MAX_WIDTH, NULL);
-  g_return_val_if_fail (units > 0 && units <= NN_LAYER_MAX_WIDTH, NULL);
-  g_return_val_if_fail (NN_IS_ACTIVATION (activation), NULL);
-
-  return g_object_new (NN_TYPE_LAYER,
-                       "n-inputs", n_inputs,
-                       "units", units,
-                       "activation", activation,
-                       NULL);
+  priv->training = TRUE;
 }
 
 /**
@@ -279,65 +126,205 @@ nn_layer_new (guint         n_inputs,
 guint
 nn_layer_get_n_inputs (NnLayer *self)
 {
+  NnLayerPrivate *priv = nn_layer_get_instance_private (self);
+
   g_return_val_if_fail (NN_IS_LAYER (self), 0);
 
-  return self->n_inputs;
+  return priv->n_inputs;
+}
+
+/**
+ * nn_layer_get_n_outputs:
+ * @self: a #NnLayer
+ *
+ * Returns: the width of the layer's output
+ */
+guint
+nn_layer_get_n_outputs (NnLayer *self)
+{
+  NnLayerPrivate *priv = nn_layer_get_instance_private (self);
+
+  g_return_val_if_fail (NN_IS_LAYER (self), 0);
+
+  return NN_LAYER_GET_CLASS (self)->get_n_outputs (self, priv->n_inputs);
 }
 
 /**
  * nn_layer_get_units:
  * @self: a #NnLayer
  *
- * Returns: the number of neurons
+ * Returns: the number of neurons of a dense layer; the output width of any
+ *   layer, as nn_layer_get_n_outputs()
  */
 guint
 nn_layer_get_units (NnLayer *self)
 {
-  g_return_val_if_fail (NN_IS_LAYER (self), 0);
-
-  return self->units;
+  return nn_layer_get_n_outputs (self);
 }
 
 /**
  * nn_layer_get_activation:
  * @self: a #NnLayer
  *
- * Returns: (transfer none): the layer's activation
+ * Returns: (transfer none) (nullable): the activation the layer applies
+ *   last, or %NULL for a kind that applies none
  */
 NnActivation *
 nn_layer_get_activation (NnLayer *self)
 {
+  NnLayerClass *klass;
+
   g_return_val_if_fail (NN_IS_LAYER (self), NULL);
 
-  return self->activation;
+  klass = NN_LAYER_GET_CLASS (self);
+  return klass->get_activation != NULL ? klass->get_activation (self) : NULL;
 }
 
 /**
- * nn_layer_get_l1:
+ * nn_layer_get_kind_name:
  * @self: a #NnLayer
  *
- * Returns: the L1 regularization factor of the weights (#NnLayer:l1)
+ * Returns: (transfer none): the name the layer's kind is registered under,
+ *   such as `"dense"`, or the type name of an unregistered kind
  */
-double
-nn_layer_get_l1 (NnLayer *self)
+const char *
+nn_layer_get_kind_name (NnLayer *self)
 {
-  g_return_val_if_fail (NN_IS_LAYER (self), 0.0);
+  const char *name;
 
-  return self->l1;
+  g_return_val_if_fail (NN_IS_LAYER (self), NULL);
+
+  name = nn_registry_get_name (G_OBJECT_TYPE (self));
+  return name != NULL ? name : G_OBJECT_TYPE_NAME (self);
 }
 
 /**
- * nn_layer_get_l2:
+ * nn_layer_get_n_parameters:
  * @self: a #NnLayer
  *
- * Returns: the L2 regularization factor of the weights (#NnLayer:l2)
+ * Returns: the number of the layer's parameter matrices: 2 for a dense
+ *   layer (weights and bias), 0 for an activation layer
  */
-double
-nn_layer_get_l2 (NnLayer *self)
+guint
+nn_layer_get_n_parameters (NnLayer *self)
 {
-  g_return_val_if_fail (NN_IS_LAYER (self), 0.0);
+  NnLayerClass *klass;
 
-  return self->l2;
+  g_return_val_if_fail (NN_IS_LAYER (self), 0);
+
+  klass = NN_LAYER_GET_CLASS (self);
+  return klass->get_n_parameters != NULL ? klass->get_n_parameters (self) : 0;
+}
+
+/**
+ * nn_layer_get_parameter:
+ * @self: a #NnLayer
+ * @index: below nn_layer_get_n_parameters()
+ *
+ * Returns: (transfer none): the parameter matrix, modifiable in place
+ */
+NnMatrix *
+nn_layer_get_parameter (NnLayer *self,
+                        guint    index)
+{
+  g_return_val_if_fail (index < nn_layer_get_n_parameters (self), NULL);
+
+  return NN_LAYER_GET_CLASS (self)->get_parameter (self, index);
+}
+
+/**
+ * nn_layer_get_gradient:
+ * @self: a #NnLayer
+ * @index: below nn_layer_get_n_parameters()
+ *
+ * Returns: (transfer none): the gradient of parameter @index from the last
+ *   backward step
+ */
+const NnMatrix *
+nn_layer_get_gradient (NnLayer *self,
+                       guint    index)
+{
+  g_return_val_if_fail (index < nn_layer_get_n_parameters (self), NULL);
+
+  return NN_LAYER_GET_CLASS (self)->get_gradient (self, index);
+}
+
+/**
+ * nn_layer_get_parameter_name:
+ * @self: a #NnLayer
+ * @index: below nn_layer_get_n_parameters()
+ *
+ * Returns: (transfer none): the name of parameter @index, such as
+ *   `"weight"`: a saved model's tensor `layers.L.NAME`
+ */
+const char *
+nn_layer_get_parameter_name (NnLayer *self,
+                             guint    index)
+{
+  g_return_val_if_fail (index < nn_layer_get_n_parameters (self), NULL);
+
+  return NN_LAYER_GET_CLASS (self)->get_parameter_name (self, index);
+}
+
+/**
+ * nn_layer_init_parameters:
+ * @self: a #NnLayer
+ * @init: the initialisation scheme
+ * @rand: the random sequence to draw from
+ *
+ * Sets the layer's initial parameters; a kind without parameters draws
+ * nothing from @rand.
+ */
+void
+nn_layer_init_parameters (NnLayer *self,
+                          NnInit   init,
+                          GRand   *rand)
+{
+  NnLayerClass *klass;
+
+  g_return_if_fail (NN_IS_LAYER (self));
+
+  klass = NN_LAYER_GET_CLASS (self);
+  if (klass->init_parameters != NULL)
+    klass->init_parameters (self, init, rand);
+}
+
+/**
+ * nn_layer_set_training:
+ * @self: a #NnLayer
+ * @training: %TRUE for training, %FALSE for evaluation
+ *
+ * Switches the layer between training (the default) and evaluation.
+ */
+void
+nn_layer_set_training (NnLayer *self,
+                       gboolean training)
+{
+  NnLayerPrivate *priv = nn_layer_get_instance_private (self);
+  NnLayerClass   *klass;
+
+  g_return_if_fail (NN_IS_LAYER (self));
+
+  priv->training = !!training;
+  klass = NN_LAYER_GET_CLASS (self);
+  if (klass->set_training != NULL)
+    klass->set_training (self, priv->training);
+}
+
+/**
+ * nn_layer_get_training:
+ * @self: a #NnLayer
+ *
+ * Returns: whether the layer is in training mode
+ */
+gboolean
+nn_layer_get_training (NnLayer *self)
+{
+  NnLayerPrivate *priv = nn_layer_get_instance_private (self);
+
+  g_return_val_if_fail (NN_IS_LAYER (self), FALSE);
+
+  return priv->training;
 }
 
 /* The two below without the checks of their public forms, for the
@@ -345,51 +332,27 @@ nn_layer_get_l2 (NnLayer *self)
 double
 nn_layer_regularization_loss (NnLayer *self)
 {
-  const nn_real *w;
-  gsize          n;
-  double         abs_sum = 0.0, square_sum = 0.0;
+  NnLayerClass *klass = NN_LAYER_GET_CLASS (self);
 
-  if (self->l1 == 0.0 && self->l2 == 0.0)
-    return 0.0;
-  w = self->weights->data;
-  n = nn_matrix_size (self->weights);
-  for (gsize j = 0; j < n; j++)
-    {
-      abs_sum += fabs ((double) w[j]);
-      square_sum += (double) w[j] * w[j];
-    }
-  return self->l1 * abs_sum + self->l2 * square_sum;
+  return klass->regularization_loss != NULL ? klass->regularization_loss (self) : 0.0;
 }
 
 void
 nn_layer_add_regularization (NnLayer *self)
 {
-  const nn_real *w;
-  nn_real       *g;
-  gsize          n;
-  nn_real        l1, two_l2;
+  NnLayerClass *klass = NN_LAYER_GET_CLASS (self);
 
-  if (self->l1 == 0.0 && self->l2 == 0.0)
-    return;
-  w = self->weights->data;
-  g = self->grad_weights->data;
-  n = nn_matrix_size (self->weights);
-  l1 = (nn_real) self->l1;
-  two_l2 = (nn_real) (2.0 * self->l2);
-  for (gsize j = 0; j < n; j++)
-    {
-      nn_real sign = (nn_real) ((w[j] > 0) - (w[j] < 0));
-
-      g[j] += l1 * sign + two_l2 * w[j];
-    }
+  if (klass->add_regularization_gradient != NULL)
+    klass->add_regularization_gradient (self);
 }
 
 /**
  * nn_layer_get_regularization_loss:
  * @self: a #NnLayer
  *
- * The layer's term of the training loss, `l1·Σ|W| + l2·ΣW²` of the
- * current weights, summed in double; 0 at no cost without regularization.
+ * The layer's term of the training loss at its current parameters: for a
+ * dense layer `l1·Σ|W| + l2·ΣW²`, summed in double; 0 at no cost without
+ * regularization.
  *
  * Returns: the penalty
  */
@@ -405,9 +368,9 @@ nn_layer_get_regularization_loss (NnLayer *self)
  * nn_layer_add_regularization_gradient:
  * @self: a #NnLayer
  *
- * Adds the gradient of nn_layer_get_regularization_loss(),
- * `l1·sign(W) + 2·l2·W` with sign(0) = 0, to the weight gradient of the
- * last backward step; nothing without regularization.
+ * Adds the gradient of nn_layer_get_regularization_loss() to the gradients
+ * of the last backward step (for a dense layer `l1·sign(W) + 2·l2·W` with
+ * sign(0) = 0, to the weights'); nothing without regularization.
  */
 void
 nn_layer_add_regularization_gradient (NnLayer *self)
@@ -418,187 +381,33 @@ nn_layer_add_regularization_gradient (NnLayer *self)
 }
 
 /**
- * nn_layer_get_weights:
- * @self: a #NnLayer
- *
- * Returns: (transfer none): the units × inputs weights, one row per neuron,
- *   which the caller may modify in place
- */
-NnMatrix *
-nn_layer_get_weights (NnLayer *self)
-{
-  g_return_val_if_fail (NN_IS_LAYER (self), NULL);
-
-  return self->weights;
-}
-
-/**
- * nn_layer_get_bias:
- * @self: a #NnLayer
- *
- * Returns: (transfer none): the 1 × units biases, modifiable in place
- */
-NnMatrix *
-nn_layer_get_bias (NnLayer *self)
-{
-  g_return_val_if_fail (NN_IS_LAYER (self), NULL);
-
-  return self->bias;
-}
-
-/**
- * nn_layer_get_weight_gradient:
- * @self: a #NnLayer
- *
- * Returns: (transfer none): dL/dW from the last backward step
- */
-const NnMatrix *
-nn_layer_get_weight_gradient (NnLayer *self)
-{
-  g_return_val_if_fail (NN_IS_LAYER (self), NULL);
-
-  return self->grad_weights;
-}
-
-/**
- * nn_layer_get_bias_gradient:
- * @self: a #NnLayer
- *
- * Returns: (transfer none): dL/db from the last backward step
- */
-const NnMatrix *
-nn_layer_get_bias_gradient (NnLayer *self)
-{
-  g_return_val_if_fail (NN_IS_LAYER (self), NULL);
-
-  return self->grad_bias;
-}
-
-/**
- * nn_layer_set_parameters:
- * @self: a #NnLayer
- * @weights: (nullable): units × inputs weights, or %NULL to keep them
- * @bias: (nullable): 1 × units biases, or %NULL to keep them
- * @error: return location for a #GError
- *
- * Copies given parameters into the layer after checking their shapes.
- *
- * Returns: %TRUE, or %FALSE with %NN_MODEL_ERROR_SHAPE_MISMATCH set
- */
-gboolean
-nn_layer_set_parameters (NnLayer        *self,
-                         const NnMatrix *weights,
-                         const NnMatrix *bias,
-                         GError        **error)
-{
-  g_return_val_if_fail (NN_IS_LAYER (self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (weights != NULL && !nn_matrix_same_shape (weights, self->weights))
-    {
-      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_SHAPE_MISMATCH,
-                   "weights are %u × %u, the layer needs %u × %u "
-                   "(one row of %u inputs per neuron)",
-                   weights->rows, weights->cols, self->units, self->n_inputs,
-                   self->n_inputs);
-      return FALSE;
-    }
-  if (bias != NULL && !nn_matrix_same_shape (bias, self->bias))
-    {
-      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_SHAPE_MISMATCH,
-                   "bias has %u values, the layer has %u neurons",
-                   bias->rows * bias->cols, self->units);
-      return FALSE;
-    }
-  if (weights != NULL)
-    nn_matrix_copy_into (weights, self->weights);
-  if (bias != NULL)
-    nn_matrix_copy_into (bias, self->bias);
-  return TRUE;
-}
-
-/* Zeroed room for @rows × @cols values, aligned to NN_SIMD_BYTES: the
- * vector loops then load and store whole vectors in one cache line each
- * (a row of 16 floats in one line, not two), 5% of a step of a small
- * network. */
-static nn_real *
-work_buffer (guint rows,
-             guint cols)
-{
-  return g_aligned_alloc0 (MAX ((gsize) rows * cols, 1), sizeof (nn_real), NN_SIMD_BYTES);
-}
-
-/* Grows the work matrices to @rows; a no-op once the largest batch is seen. */
-static void
-ensure_capacity (NnLayer *self,
-                 guint    rows)
-{
-  if (rows <= self->capacity)
-    return;
-
-  g_clear_pointer (&self->z_buf, g_aligned_free);
-  g_clear_pointer (&self->a_buf, g_aligned_free);
-  g_clear_pointer (&self->grad_z_buf, g_aligned_free);
-  g_clear_pointer (&self->grad_x_buf, g_aligned_free);
-  self->z_buf = work_buffer (rows, self->units);
-  self->a_buf = work_buffer (rows, self->units);
-  self->grad_z_buf = work_buffer (rows, self->units);
-  self->grad_x_buf = work_buffer (rows, self->n_inputs);
-  self->capacity = rows;
-}
-
-/**
  * nn_layer_forward:
  * @self: a #NnLayer
  * @x: a batch of inputs, batch × inputs
  *
- * Computes `Z = X Wᵀ + b` and `A = f(Z)` and keeps both.
- *
- * Returns: (transfer none): A, valid until the next forward step
+ * Returns: (transfer none): the layer's output, valid until the next
+ *   forward step
  */
 const NnMatrix *
 nn_layer_forward (NnLayer        *self,
                   const NnMatrix *x)
 {
   g_return_val_if_fail (NN_IS_LAYER (self), NULL);
-  g_return_val_if_fail (x != NULL && x->cols == self->n_inputs, NULL);
+  g_return_val_if_fail (x != NULL && x->cols == nn_layer_get_n_inputs (self), NULL);
 
-  ensure_capacity (self, x->rows);
-  self->z = nn_matrix_view (self->z_buf, x->rows, self->units);
-  self->a = nn_matrix_view (self->a_buf, x->rows, self->units);
-
-  nn_matrix_linear (x, self->weights, self->bias, &self->z);
-  /* The activation of Z, not Z itself, is what the next layer consumes. */
-  nn_activation_forward (self->activation, &self->z, &self->a);
-  return &self->a;
-}
-
-/* The chain rule from dL/dZ on: the parameters' gradients and dL/dX. */
-static const NnMatrix *
-backward_from_z (NnLayer        *self,
-                 const NnMatrix *x,
-                 const NnMatrix *grad_z,
-                 gboolean        want_grad_input)
-{
-  nn_matrix_linear_gradients (grad_z, x, self->grad_weights, self->grad_bias);
-
-  if (!want_grad_input)
-    return NULL;
-  self->grad_x = nn_matrix_view (self->grad_x_buf, x->rows, self->n_inputs);
-  nn_matrix_gemm (FALSE, FALSE, 1, grad_z, self->weights, 0, &self->grad_x);
-  return &self->grad_x;
+  return NN_LAYER_GET_CLASS (self)->forward (self, x);
 }
 
 /**
  * nn_layer_backward:
  * @self: a #NnLayer
  * @x: the input of the last forward step
- * @grad_a: dL/dA for that step
+ * @grad_a: dL/dA for that step, A the layer's output
  * @want_grad_input: whether to compute dL/dX (not needed by the first layer)
  *
- * Applies the chain rule through the layer: `dZ = f'(Z) ⊙ dA` (the
- * derivative taken at the kept Z), `dW = dZᵀ X`, `db = Σ_rows dZ` and
- * `dX = dZ W`.
+ * Applies the chain rule through the layer. A dense layer computes
+ * `dZ = f'(Z) ⊙ dA` (the derivative taken at the kept Z), `dW = dZᵀ X`,
+ * `db = Σ_rows dZ` and `dX = dZ W`.
  *
  * Returns: (transfer none) (nullable): dL/dX if requested, valid until the
  *   next backward step
@@ -610,24 +419,39 @@ nn_layer_backward (NnLayer        *self,
                    gboolean        want_grad_input)
 {
   g_return_val_if_fail (NN_IS_LAYER (self), NULL);
-  g_return_val_if_fail (x != NULL && x->cols == self->n_inputs && x->rows == self->z.rows, NULL);
-  g_return_val_if_fail (grad_a != NULL && nn_matrix_same_shape (grad_a, &self->a), NULL);
+  g_return_val_if_fail (x != NULL && x->cols == nn_layer_get_n_inputs (self), NULL);
+  g_return_val_if_fail (grad_a != NULL && nn_matrix_same_shape (grad_a, nn_layer_get_a (self)),
+                        NULL);
 
-  self->grad_z = nn_matrix_view (self->grad_z_buf, x->rows, self->units);
-  nn_activation_backward (self->activation, &self->z, &self->a, grad_a, &self->grad_z);
-  return backward_from_z (self, x, &self->grad_z, want_grad_input);
+  return NN_LAYER_GET_CLASS (self)->backward (self, x, grad_a, want_grad_input);
+}
+
+/**
+ * nn_layer_has_backward_from_z:
+ * @self: a #NnLayer
+ *
+ * Returns: whether the layer's output is an activation applied last, so
+ *   that nn_layer_backward_from_z() can start from dL/dZ
+ */
+gboolean
+nn_layer_has_backward_from_z (NnLayer *self)
+{
+  g_return_val_if_fail (NN_IS_LAYER (self), FALSE);
+
+  return NN_LAYER_GET_CLASS (self)->backward_from_z != NULL;
 }
 
 /**
  * nn_layer_backward_from_z:
- * @self: a #NnLayer
+ * @self: a #NnLayer whose nn_layer_has_backward_from_z()
  * @x: the input of the last forward step
- * @grad_z: dL/dZ for that step, as nn_loss_output_gradient() gives it for
- *   an output layer
+ * @grad_z: dL/dZ for that step, Z the input of the layer's activation, as
+ *   nn_loss_output_gradient() gives it for an output layer
  * @want_grad_input: whether to compute dL/dX
  *
- * nn_layer_backward() after its first step: `dW = dZᵀ X`, `db = Σ_rows dZ`
- * and `dX = dZ W`.
+ * nn_layer_backward() after its activation: for a dense layer
+ * `dW = dZᵀ X`, `db = Σ_rows dZ` and `dX = dZ W`; for an activation
+ * layer dL/dX is dL/dZ itself.
  *
  * Returns: (transfer none) (nullable): dL/dX if requested, valid until the
  *   next backward step
@@ -638,37 +462,23 @@ nn_layer_backward_from_z (NnLayer        *self,
                           const NnMatrix *grad_z,
                           gboolean        want_grad_input)
 {
-  g_return_val_if_fail (NN_IS_LAYER (self), NULL);
-  g_return_val_if_fail (x != NULL && x->cols == self->n_inputs && x->rows == self->z.rows, NULL);
-  g_return_val_if_fail (grad_z != NULL && nn_matrix_same_shape (grad_z, &self->z), NULL);
+  g_return_val_if_fail (nn_layer_has_backward_from_z (self), NULL);
+  g_return_val_if_fail (x != NULL && x->cols == nn_layer_get_n_inputs (self), NULL);
+  g_return_val_if_fail (grad_z != NULL && grad_z->rows == x->rows, NULL);
 
-  return backward_from_z (self, x, grad_z, want_grad_input);
-}
-
-/**
- * nn_layer_get_z:
- * @self: a #NnLayer
- *
- * Returns: (transfer none): the pre-activations Z of the last forward step
- */
-const NnMatrix *
-nn_layer_get_z (NnLayer *self)
-{
-  g_return_val_if_fail (NN_IS_LAYER (self), NULL);
-
-  return &self->z;
+  return NN_LAYER_GET_CLASS (self)->backward_from_z (self, x, grad_z, want_grad_input);
 }
 
 /**
  * nn_layer_get_a:
  * @self: a #NnLayer
  *
- * Returns: (transfer none): the activations A of the last forward step
+ * Returns: (transfer none): the output A of the last forward step
  */
 const NnMatrix *
 nn_layer_get_a (NnLayer *self)
 {
   g_return_val_if_fail (NN_IS_LAYER (self), NULL);
 
-  return &self->a;
+  return NN_LAYER_GET_CLASS (self)->get_output (self);
 }

@@ -12,39 +12,156 @@
 
 G_BEGIN_DECLS
 
-#define NN_TYPE_LAYER (nn_layer_get_type ())
-G_DECLARE_FINAL_TYPE (NnLayer, nn_layer, NN, LAYER, GObject)
+/**
+ * NN_LAYER_EXTENSION_POINT_NAME:
+ *
+ * The GIO extension point under which kinds of layer register.
+ */
+#define NN_LAYER_EXTENSION_POINT_NAME "nn-layer"
 
-NnLayer        *nn_layer_new                         (guint            n_inputs,
-                                                      guint            units,
-                                                      NnActivation    *activation);
-guint           nn_layer_get_n_inputs                (NnLayer         *self);
-guint           nn_layer_get_units                   (NnLayer         *self);
-NnActivation   *nn_layer_get_activation              (NnLayer         *self);
-double          nn_layer_get_l1                      (NnLayer         *self);
-double          nn_layer_get_l2                      (NnLayer         *self);
+/**
+ * NnInit:
+ * @NN_INIT_NORMAL: weights from N(0, 1), the lesson's `np.random.randn`
+ * @NN_INIT_GLOROT_UNIFORM: U(±√(6 / (fan_in + fan_out)))
+ * @NN_INIT_GLOROT_NORMAL: N(0, 2 / (fan_in + fan_out))
+ * @NN_INIT_HE_NORMAL: N(0, 2 / fan_in)
+ * @NN_INIT_HE_UNIFORM: U(±√(6 / fan_in))
+ *
+ * Weight initialisation schemes. Biases always start at zero.
+ */
+typedef enum {
+  NN_INIT_NORMAL,
+  NN_INIT_GLOROT_UNIFORM,
+  NN_INIT_GLOROT_NORMAL,
+  NN_INIT_HE_NORMAL,
+  NN_INIT_HE_UNIFORM,
+} NnInit;
+
+#define NN_TYPE_INIT (nn_init_get_type ())
+GType nn_init_get_type (void) G_GNUC_CONST;
+
+#define NN_TYPE_LAYER (nn_layer_get_type ())
+G_DECLARE_DERIVABLE_TYPE (NnLayer, nn_layer, NN, LAYER, GObject)
+
+/**
+ * NnLayerClass:
+ * @parent_class: the parent class
+ * @description: one line shown by `nnrun plugins`
+ * @get_n_outputs: the width of the output for @n_inputs wide inputs
+ * @forward: computes the output of a batch and keeps what the backward
+ *   step needs; returns the output, valid until the next forward step
+ * @backward: from dL/d(output) of the last forward step, computes the
+ *   gradients of the parameters and, if asked, dL/dX
+ * @backward_from_z: (nullable): for a kind whose output is an activation
+ *   applied last, @backward from dL/dZ, Z the activation's input: the step
+ *   a loss's joint output gradient (nn_loss_output_gradient()) enters at
+ * @get_output: the output of the last forward step
+ * @get_activation: (nullable): the activation applied last, or %NULL
+ * @get_n_parameters: (nullable): the number of parameter matrices; none
+ *   when unset
+ * @get_parameter: the parameter matrix @index, modifiable in place
+ * @get_gradient: dL/d(parameter @index) of the last backward step
+ * @get_parameter_name: the name of parameter @index, as saved models key
+ *   it (`weight`, `bias`)
+ * @init_parameters: (nullable): draws the initial parameters from @rand;
+ *   a kind that draws nothing leaves it unset
+ * @set_training: (nullable): switches between training and evaluation,
+ *   after the base class has recorded the mode
+ * @regularization_loss: (nullable): the layer's term of the training loss
+ *   at its current parameters; none when unset
+ * @add_regularization_gradient: (nullable): adds the gradient of
+ *   @regularization_loss to the parameters' gradients
+ *
+ * A kind of layer. The base class keeps the input width and the mode.
+ */
+struct _NnLayerClass
+{
+  GObjectClass parent_class;
+
+  const char *description;
+
+  guint (*get_n_outputs) (NnLayer *self,
+                          guint    n_inputs);
+  const NnMatrix *(*forward) (NnLayer        *self,
+                              const NnMatrix *x);
+  const NnMatrix *(*backward) (NnLayer        *self,
+                               const NnMatrix *x,
+                               const NnMatrix *grad_output,
+                               gboolean        want_grad_input);
+  const NnMatrix *(*backward_from_z) (NnLayer        *self,
+                                      const NnMatrix *x,
+                                      const NnMatrix *grad_z,
+                                      gboolean        want_grad_input);
+  const NnMatrix *(*get_output) (NnLayer *self);
+  NnActivation *(*get_activation) (NnLayer *self);
+  guint (*get_n_parameters) (NnLayer *self);
+  NnMatrix *(*get_parameter) (NnLayer *self,
+                              guint    index);
+  const NnMatrix *(*get_gradient) (NnLayer *self,
+                                   guint    index);
+  const char *(*get_parameter_name) (NnLayer *self,
+                                     guint    index);
+  void (*init_parameters) (NnLayer *self,
+                           NnInit   init,
+                           GRand   *rand);
+  void (*set_training) (NnLayer *self,
+                        gboolean training);
+  double (*regularization_loss) (NnLayer *self);
+  void (*add_regularization_gradient) (NnLayer *self);
+
+  /*< private >*/
+  gpointer padding[8];
+};
+
+/* Any kind. */
+guint           nn_layer_get_n_inputs        (NnLayer         *self);
+guint           nn_layer_get_n_outputs       (NnLayer         *self);
+guint           nn_layer_get_units           (NnLayer         *self);
+NnActivation   *nn_layer_get_activation      (NnLayer         *self);
+const char     *nn_layer_get_kind_name       (NnLayer         *self);
+guint           nn_layer_get_n_parameters    (NnLayer         *self);
+NnMatrix       *nn_layer_get_parameter       (NnLayer         *self,
+                                              guint            index);
+const NnMatrix *nn_layer_get_gradient        (NnLayer         *self,
+                                              guint            index);
+const char     *nn_layer_get_parameter_name  (NnLayer         *self,
+                                              guint            index);
+void            nn_layer_init_parameters     (NnLayer         *self,
+                                              NnInit           init,
+                                              GRand           *rand);
+void            nn_layer_set_training        (NnLayer         *self,
+                                              gboolean         training);
+gboolean        nn_layer_get_training        (NnLayer         *self);
 double          nn_layer_get_regularization_loss     (NnLayer         *self);
 void            nn_layer_add_regularization_gradient (NnLayer         *self);
-NnMatrix       *nn_layer_get_weights                 (NnLayer         *self);
-NnMatrix       *nn_layer_get_bias                    (NnLayer         *self);
-const NnMatrix *nn_layer_get_weight_gradient         (NnLayer         *self);
-const NnMatrix *nn_layer_get_bias_gradient           (NnLayer         *self);
-gboolean        nn_layer_set_parameters              (NnLayer         *self,
-                                                      const NnMatrix  *weights,
-                                                      const NnMatrix  *bias,
-                                                      GError         **error);
 
-const NnMatrix *nn_layer_forward                     (NnLayer         *self,
-                                                      const NnMatrix  *x);
-const NnMatrix *nn_layer_backward                    (NnLayer         *self,
-                                                      const NnMatrix  *x,
-                                                      const NnMatrix  *grad_a,
-                                                      gboolean         want_grad_input);
-const NnMatrix *nn_layer_backward_from_z             (NnLayer         *self,
-                                                      const NnMatrix  *x,
-                                                      const NnMatrix  *grad_z,
-                                                      gboolean         want_grad_input);
-const NnMatrix *nn_layer_get_z                       (NnLayer         *self);
-const NnMatrix *nn_layer_get_a                       (NnLayer         *self);
+const NnMatrix *nn_layer_forward             (NnLayer         *self,
+                                              const NnMatrix  *x);
+const NnMatrix *nn_layer_backward            (NnLayer         *self,
+                                              const NnMatrix  *x,
+                                              const NnMatrix  *grad_a,
+                                              gboolean         want_grad_input);
+gboolean        nn_layer_has_backward_from_z (NnLayer         *self);
+const NnMatrix *nn_layer_backward_from_z     (NnLayer         *self,
+                                              const NnMatrix  *x,
+                                              const NnMatrix  *grad_z,
+                                              gboolean         want_grad_input);
+const NnMatrix *nn_layer_get_a               (NnLayer         *self);
+
+/* A dense layer (NnDenseLayer), the kind `dense`. */
+NnLayer        *nn_layer_new                 (guint            n_inputs,
+                                              guint            units,
+                                              NnActivation    *activation);
+double          nn_layer_get_l1              (NnLayer         *self);
+double          nn_layer_get_l2              (NnLayer         *self);
+NnMatrix       *nn_layer_get_weights         (NnLayer         *self);
+NnMatrix       *nn_layer_get_bias            (NnLayer         *self);
+const NnMatrix *nn_layer_get_weight_gradient (NnLayer         *self);
+const NnMatrix *nn_layer_get_bias_gradient   (NnLayer         *self);
+gboolean        nn_layer_set_parameters      (NnLayer         *self,
+                                              const NnMatrix  *weights,
+                                              const NnMatrix  *bias,
+                                              GError         **error);
+const NnMatrix *nn_layer_get_z               (NnLayer         *self);
 
 G_END_DECLS

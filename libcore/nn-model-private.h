@@ -5,11 +5,14 @@
 
 G_BEGIN_DECLS
 
-NnMatrix * const *nn_model_peek_parameters (NnModel *self,
-                                            guint   *n_params);
+NnMatrix * const *nn_model_peek_parameters      (NnModel *self,
+                                                 guint   *n_params);
+GPtrArray        *nn_model_peek_parameter_array (NnModel *self);
+void              nn_model_prepare_optimizer    (NnModel *self);
 
-/* The model's part of a training state (nn_trainer_save_state()): its
- * layers, loss, parameters and optimizer state. */
+/* nn-model-state.c: the model's part of a training state
+ * (nn_trainer_save_state()): its layers, loss, parameters and optimizer
+ * state. */
 
 GVariant *nn_training_state_lookup (GVariant      *state,
                                     const char    *key,

@@ -10,8 +10,8 @@
 /**
  * NnModel:
  *
- * An ordered stack of dense layers with a loss and an optimizer: the
- * network, and nothing of its training.
+ * An ordered stack of layers of any kind (#NnLayer) with a loss and an
+ * optimizer: the network, and nothing of its training.
  *
  * The model has a forward step, a backward step that computes the gradient
  * of the loss for every parameter, and an update that applies the
@@ -37,20 +37,13 @@ struct _NnModel
   GPtrArray *params; /* NnMatrix, borrowed from the layers */
   GPtrArray *grads;
   gboolean   optimizer_ready;
+  gboolean   training;
 
   /* Work space, grown to the largest batch and then reused. */
   NnMatrix *grad_out; /* batch × outputs */
 };
 
 G_DEFINE_FINAL_TYPE (NnModel, nn_model, G_TYPE_OBJECT)
-
-G_DEFINE_ENUM_TYPE (NnInit,
-                    nn_init,
-                    G_DEFINE_ENUM_VALUE (NN_INIT_NORMAL, "normal"),
-                    G_DEFINE_ENUM_VALUE (NN_INIT_GLOROT_UNIFORM, "glorot_uniform"),
-                    G_DEFINE_ENUM_VALUE (NN_INIT_GLOROT_NORMAL, "glorot_normal"),
-                    G_DEFINE_ENUM_VALUE (NN_INIT_HE_NORMAL, "he_normal"),
-                    G_DEFINE_ENUM_VALUE (NN_INIT_HE_UNIFORM, "he_uniform"))
 
 enum {
   PROP_0,
@@ -189,6 +182,7 @@ nn_model_init (NnModel *self)
   self->layers = g_ptr_array_new_with_free_func (g_object_unref);
   self->params = g_ptr_array_new ();
   self->grads = g_ptr_array_new ();
+  self->training = TRUE;
 }
 
 /**
@@ -205,7 +199,7 @@ nn_model_new (void)
 /**
  * nn_model_add_layer:
  * @self: a #NnModel
- * @layer: a layer whose input width is the last layer's units
+ * @layer: a layer whose input width is the last layer's output width
  *
  * Appends @layer, taking a reference.
  */
@@ -219,10 +213,12 @@ nn_model_add_layer (NnModel *self,
                     nn_layer_get_n_inputs (layer) == nn_model_get_n_outputs (self));
 
   g_ptr_array_add (self->layers, g_object_ref (layer));
-  g_ptr_array_add (self->params, nn_layer_get_weights (layer));
-  g_ptr_array_add (self->params, nn_layer_get_bias (layer));
-  g_ptr_array_add (self->grads, (gpointer) nn_layer_get_weight_gradient (layer));
-  g_ptr_array_add (self->grads, (gpointer) nn_layer_get_bias_gradient (layer));
+  for (guint i = 0; i < nn_layer_get_n_parameters (layer); i++)
+    {
+      g_ptr_array_add (self->params, nn_layer_get_parameter (layer, i));
+      g_ptr_array_add (self->grads, (gpointer) nn_layer_get_gradient (layer, i));
+    }
+  nn_layer_set_training (layer, self->training);
   self->optimizer_ready = FALSE;
 }
 
@@ -275,7 +271,7 @@ nn_model_get_n_inputs (NnModel *self)
  * nn_model_get_n_outputs:
  * @self: a #NnModel
  *
- * Returns: the units of the last layer, or 0 without layers
+ * Returns: the output width of the last layer, or 0 without layers
  */
 guint
 nn_model_get_n_outputs (NnModel *self)
@@ -283,7 +279,7 @@ nn_model_get_n_outputs (NnModel *self)
   g_return_val_if_fail (NN_IS_MODEL (self), 0);
 
   return self->layers->len
-           ? nn_layer_get_units (self->layers->pdata[self->layers->len - 1])
+           ? nn_layer_get_n_outputs (self->layers->pdata[self->layers->len - 1])
            : 0;
 }
 
@@ -387,23 +383,14 @@ nn_model_set_seed (NnModel *self,
     }
 }
 
-/* Box–Muller; g_rand_double is in [0, 1), so 1 - u is in (0, 1]. */
-static double
-rand_normal (GRand *rand)
-{
-  double u1 = 1.0 - g_rand_double (rand);
-  double u2 = g_rand_double (rand);
-
-  return sqrt (-2.0 * log (u1)) * cos (2.0 * G_PI * u2);
-}
-
 /**
  * nn_model_init_parameters:
  * @self: a #NnModel
  * @init: the weight initialisation scheme
  *
  * Draws every weight from the model's random sequence, layer by layer and
- * row by row, and sets every bias to zero.
+ * row by row, and sets every bias to zero. A layer without parameters
+ * draws nothing.
  */
 void
 nn_model_init_parameters (NnModel *self,
@@ -412,42 +399,15 @@ nn_model_init_parameters (NnModel *self,
   g_return_if_fail (NN_IS_MODEL (self));
 
   for (guint l = 0; l < self->layers->len; l++)
-    {
-      NnLayer  *layer = self->layers->pdata[l];
-      NnMatrix *w = nn_layer_get_weights (layer);
-      double    fan_in = nn_layer_get_n_inputs (layer);
-      double    fan_out = nn_layer_get_units (layer);
-      double    std = 1.0, limit = 0.0;
-      gboolean  uniform = FALSE;
+    nn_layer_init_parameters (self->layers->pdata[l], init, self->rand);
+}
 
-      switch (init)
-        {
-        case NN_INIT_NORMAL:
-          std = 1.0;
-          break;
-        case NN_INIT_GLOROT_UNIFORM:
-          uniform = TRUE;
-          limit = sqrt (6.0 / (fan_in + fan_out));
-          break;
-        case NN_INIT_GLOROT_NORMAL:
-          std = sqrt (2.0 / (fan_in + fan_out));
-          break;
-        case NN_INIT_HE_NORMAL:
-          std = sqrt (2.0 / fan_in);
-          break;
-        case NN_INIT_HE_UNIFORM:
-          uniform = TRUE;
-          limit = sqrt (6.0 / fan_in);
-          break;
-        default:
-          g_return_if_reached ();
-        }
-
-      for (gsize i = 0; i < nn_matrix_size (w); i++)
-        w->data[i] = (nn_real) (uniform ? g_rand_double_range (self->rand, -limit, limit)
-                                        : std * rand_normal (self->rand));
-      nn_matrix_fill (nn_layer_get_bias (layer), 0);
-    }
+/* The output of @layer's last forward step, without the checks of
+ * nn_layer_get_a(): the model's own layers, in its steps. */
+static inline const NnMatrix *
+layer_output (NnLayer *layer)
+{
+  return NN_LAYER_GET_CLASS (layer)->get_output (layer);
 }
 
 /**
@@ -470,8 +430,13 @@ nn_model_forward (NnModel        *self,
   g_return_val_if_fail (self->layers->len > 0, NULL);
   g_return_val_if_fail (x != NULL && x->cols == nn_model_get_n_inputs (self), NULL);
 
+  /* The layers' classes directly: the model has checked every width. */
   for (guint l = 0; l < self->layers->len; l++)
-    a = nn_layer_forward (self->layers->pdata[l], a);
+    {
+      NnLayer *layer = self->layers->pdata[l];
+
+      a = NN_LAYER_GET_CLASS (layer)->forward (layer, a);
+    }
   return a;
 }
 
@@ -505,6 +470,9 @@ backward (NnModel        *self,
           const double   *weights)
 {
   NnLayer        *last;
+  NnLayerClass   *last_class;
+  NnActivation   *out_activation;
+  const NnMatrix *out;
   NnMatrix        grad;
   const NnMatrix *grad_a;
   guint           n;
@@ -514,7 +482,9 @@ backward (NnModel        *self,
   g_return_if_fail (self->layers->len > 0);
 
   last = self->layers->pdata[self->layers->len - 1];
-  g_return_if_fail (y != NULL && nn_matrix_same_shape (y, nn_layer_get_a (last)));
+  last_class = NN_LAYER_GET_CLASS (last);
+  out = last_class->get_output (last);
+  g_return_if_fail (y != NULL && nn_matrix_same_shape (y, out));
 
   /* The outputs may have widened since: a layer added after training. */
   if (self->grad_out == NULL || self->grad_out->rows < y->rows ||
@@ -525,28 +495,31 @@ backward (NnModel        *self,
     }
   grad = nn_matrix_view (self->grad_out->data, y->rows, y->cols);
   n = self->layers->len;
-  if (nn_loss_output_gradient (self->loss, nn_layer_get_activation (last),
-                               nn_layer_get_a (last), y, &grad))
+  out_activation = last_class->get_activation != NULL ? last_class->get_activation (last) : NULL;
+  if (out_activation != NULL && last_class->backward_from_z != NULL &&
+      nn_loss_output_gradient (self->loss, out_activation, out, y, &grad))
     {
       /* dL/dZ of the output layer in one step. */
-      const NnMatrix *input = n > 1 ? nn_layer_get_a (self->layers->pdata[n - 2]) : x;
+      const NnMatrix *input = n > 1 ? layer_output (self->layers->pdata[n - 2]) : x;
 
       if (weights != NULL)
         weigh_rows (&grad, weights);
-      grad_a = nn_layer_backward_from_z (last, input, &grad, n > 1);
+      grad_a = last_class->backward_from_z (last, input, &grad, n > 1);
       n--;
     }
   else
     {
-      nn_loss_gradient (self->loss, nn_layer_get_a (last), y, &grad);
+      nn_loss_gradient (self->loss, out, y, &grad);
       if (weights != NULL)
         weigh_rows (&grad, weights);
       grad_a = &grad;
     }
   for (guint l = n; l-- > 0;)
     {
-      const NnMatrix *input = l > 0 ? nn_layer_get_a (self->layers->pdata[l - 1]) : x;
-      grad_a = nn_layer_backward (self->layers->pdata[l], input, grad_a, l > 0);
+      NnLayer        *layer = self->layers->pdata[l];
+      const NnMatrix *input = l > 0 ? layer_output (self->layers->pdata[l - 1]) : x;
+
+      grad_a = NN_LAYER_GET_CLASS (layer)->backward (layer, input, grad_a, l > 0);
     }
 }
 
@@ -557,8 +530,9 @@ backward (NnModel        *self,
  * @y: the targets of that batch, batch × outputs
  *
  * Computes the gradient of the loss with respect to every parameter, from
- * the Z and A each layer kept in the last forward step. Through the output
- * layer it takes the loss's joint form where there is one
+ * what each layer kept in the last forward step. Through an output layer
+ * that applies an activation last (a dense layer, or an activation layer
+ * after any layer) it takes the loss's joint form where there is one
  * (nn_loss_output_gradient()). The layers' regularization is not part of
  * it: nn_model_add_regularization_gradients() adds its gradient.
  */
@@ -707,6 +681,43 @@ nn_model_scale_gradients (NnModel *self,
 }
 
 /**
+ * nn_model_set_training:
+ * @self: a #NnModel
+ * @training: %TRUE for training, %FALSE for evaluation
+ *
+ * Switches every layer between training, the mode of a new model and of
+ * an #NnTrainer's steps, and evaluation, which nn_model_predict() and
+ * nn_model_evaluate() use whatever the mode.
+ */
+void
+nn_model_set_training (NnModel *self,
+                       gboolean training)
+{
+  g_return_if_fail (NN_IS_MODEL (self));
+
+  training = !!training;
+  if (training == self->training)
+    return;
+  self->training = training;
+  for (guint l = 0; l < self->layers->len; l++)
+    nn_layer_set_training (self->layers->pdata[l], training);
+}
+
+/**
+ * nn_model_get_training:
+ * @self: a #NnModel
+ *
+ * Returns: whether the model is in training mode
+ */
+gboolean
+nn_model_get_training (NnModel *self)
+{
+  g_return_val_if_fail (NN_IS_MODEL (self), FALSE);
+
+  return self->training;
+}
+
+/**
  * nn_model_predict:
  * @self: a #NnModel
  * @x: inputs, samples × inputs
@@ -718,11 +729,14 @@ nn_model_predict (NnModel        *self,
                   const NnMatrix *x)
 {
   NnMatrix *out;
+  gboolean  training;
 
   g_return_val_if_fail (NN_IS_MODEL (self), NULL);
   g_return_val_if_fail (x != NULL && x->cols == nn_model_get_n_inputs (self), NULL);
 
   out = nn_matrix_new (x->rows, nn_model_get_n_outputs (self));
+  training = self->training;
+  nn_model_set_training (self, FALSE);
   for (guint start = 0; start < x->rows; start += EVAL_CHUNK)
     {
       guint    rows = MIN (EVAL_CHUNK, x->rows - start);
@@ -731,6 +745,7 @@ nn_model_predict (NnModel        *self,
 
       nn_matrix_copy_into (nn_model_forward (self, &xs), &os);
     }
+  nn_model_set_training (self, training);
   return out;
 }
 
@@ -750,13 +765,16 @@ nn_model_evaluate (NnModel        *self,
                    const NnMatrix *y,
                    GError        **error)
 {
-  double total = 0.0;
+  double   total = 0.0;
+  gboolean training;
 
   g_return_val_if_fail (NN_IS_MODEL (self), NAN);
   g_return_val_if_fail (NN_IS_LOSS (self->loss), NAN);
   g_return_val_if_fail (x != NULL && y != NULL && x->rows == y->rows && x->rows > 0, NAN);
   g_return_val_if_fail (y->cols == nn_model_get_n_outputs (self), NAN);
 
+  training = self->training;
+  nn_model_set_training (self, FALSE);
   for (guint start = 0; start < x->rows; start += EVAL_CHUNK)
     {
       guint    rows = MIN (EVAL_CHUNK, x->rows - start);
@@ -765,6 +783,7 @@ nn_model_evaluate (NnModel        *self,
 
       total += nn_loss_compute (self->loss, nn_model_forward (self, &xs), &ys) * rows;
     }
+  nn_model_set_training (self, training);
   total /= x->rows;
   if (!isfinite (total))
     {
@@ -779,8 +798,8 @@ nn_model_evaluate (NnModel        *self,
  * nn_model_get_n_parameters:
  * @self: a #NnModel
  *
- * Returns: the number of parameter matrices: a weight and a bias matrix per
- *   layer
+ * Returns: the number of parameter matrices: those of every layer in
+ *   order, a weight and a bias matrix for a dense layer
  */
 guint
 nn_model_get_n_parameters (NnModel *self)
@@ -793,7 +812,8 @@ nn_model_get_n_parameters (NnModel *self)
 /**
  * nn_model_get_parameter:
  * @self: a #NnModel
- * @index: 2 × layer for its weights, 2 × layer + 1 for its bias
+ * @index: the layers' parameters counted in order: in a model of dense
+ *   layers, 2 × layer for its weights and 2 × layer + 1 for its bias
  *
  * Returns: (transfer none): the parameter matrix, modifiable in place
  */
@@ -844,6 +864,20 @@ nn_model_get_gradient_norm (NnModel *self)
   return gradient_norm (self);
 }
 
+/* The parameters as an array, for the training state. */
+GPtrArray *
+nn_model_peek_parameter_array (NnModel *self)
+{
+  return self->params;
+}
+
+/* Prepares the optimizer for the parameters, once. */
+void
+nn_model_prepare_optimizer (NnModel *self)
+{
+  ensure_optimizer_ready (self);
+}
+
 /* The parameters, for the trainer's step: no call per parameter. */
 NnMatrix * const *
 nn_model_peek_parameters (NnModel *self,
@@ -851,216 +885,4 @@ nn_model_peek_parameters (NnModel *self,
 {
   *n_params = self->params->len;
   return (NnMatrix * const *) self->params->pdata;
-}
-
-/* ---- training state ------------------------------------------------------ */
-
-/* The model's part of nn_trainer_save_state(), in the order the dictionary
- * has always been built: `layers`, `loss`, `parameters` and `optimizer`. */
-void
-nn_model_save_state (NnModel      *self,
-                     GVariantDict *dict)
-{
-  GVariantBuilder layers;
-
-  g_variant_builder_init (&layers, G_VARIANT_TYPE ("a(uus)"));
-  for (guint l = 0; l < self->layers->len; l++)
-    {
-      NnLayer *layer = self->layers->pdata[l];
-
-      g_variant_builder_add (&layers, "(uus)", nn_layer_get_n_inputs (layer),
-                             nn_layer_get_units (layer),
-                             G_OBJECT_TYPE_NAME (nn_layer_get_activation (layer)));
-    }
-  g_variant_dict_insert_value (dict, "layers", g_variant_builder_end (&layers));
-  g_variant_dict_insert (dict, "loss", "s",
-                         self->loss != NULL ? G_OBJECT_TYPE_NAME (self->loss) : "");
-  nn_optimizer_state_add_buffers (dict, "parameters", self->params);
-  if (self->optimizer != NULL)
-    {
-      g_autoptr(GVariant) optimizer = NULL;
-
-      ensure_optimizer_ready (self);
-      optimizer = nn_optimizer_save_state (self->optimizer);
-      g_variant_dict_insert_value (dict, "optimizer", optimizer);
-    }
-}
-
-/* The value of @key, which must be there with type @type. */
-GVariant *
-nn_training_state_lookup (GVariant   *state,
-                          const char *key,
-                          const char *type,
-                          GError    **error)
-{
-  g_autoptr(GVariant) value = g_variant_lookup_value (state, key, NULL);
-
-  if (value == NULL)
-    {
-      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
-                   "the training state has no '%s'", key);
-      return NULL;
-    }
-  if (!g_variant_is_of_type (value, G_VARIANT_TYPE (type)))
-    {
-      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
-                   "training state '%s' is of type %s, not %s", key,
-                   g_variant_get_type_string (value), type);
-      return NULL;
-    }
-  return g_steal_pointer (&value);
-}
-
-static gboolean
-check_layers (NnModel  *self,
-              GVariant *layers,
-              GError  **error)
-{
-  gsize n = g_variant_n_children (layers);
-
-  if (n != self->layers->len)
-    {
-      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_SHAPE_MISMATCH,
-                   "the training state is of a model with %" G_GSIZE_FORMAT " layers; "
-                   "this one has %u",
-                   n, self->layers->len);
-      return FALSE;
-    }
-  for (gsize l = 0; l < n; l++)
-    {
-      NnLayer    *layer = self->layers->pdata[l];
-      const char *activation = G_OBJECT_TYPE_NAME (nn_layer_get_activation (layer));
-      const char *saved_activation;
-      guint32     inputs, units;
-
-      g_variant_get_child (layers, l, "(uu&s)", &inputs, &units, &saved_activation);
-      if (inputs != nn_layer_get_n_inputs (layer) || units != nn_layer_get_units (layer))
-        {
-          g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_SHAPE_MISMATCH,
-                       "layer %" G_GSIZE_FORMAT " of the training state has %u inputs and "
-                       "%u units; this model's has %u inputs and %u units",
-                       l + 1, inputs, units,
-                       nn_layer_get_n_inputs (layer), nn_layer_get_units (layer));
-          return FALSE;
-        }
-      if (!g_str_equal (saved_activation, activation))
-        {
-          g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
-                       "layer %" G_GSIZE_FORMAT " of the training state has a %s; "
-                       "this model's has a %s",
-                       l + 1, saved_activation, activation);
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
-
-static gboolean
-check_parameters (NnModel  *self,
-                  GVariant *params,
-                  GError  **error)
-{
-  gsize n = g_variant_n_children (params);
-
-  if (n != self->params->len)
-    {
-      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_SHAPE_MISMATCH,
-                   "the training state has %" G_GSIZE_FORMAT " parameter matrices; "
-                   "this model has %u",
-                   n, self->params->len);
-      return FALSE;
-    }
-  for (gsize i = 0; i < n; i++)
-    {
-      const NnMatrix *m = self->params->pdata[i];
-      g_autoptr(GVariant) values = NULL;
-      guint32 rows, cols;
-
-      g_variant_get_child (params, i, "(uu@ad)", &rows, &cols, &values);
-      if (rows != m->rows || cols != m->cols ||
-          g_variant_n_children (values) != nn_matrix_size (m))
-        {
-          g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_SHAPE_MISMATCH,
-                       "parameter %" G_GSIZE_FORMAT " of the training state is %u×%u with "
-                       "%" G_GSIZE_FORMAT " values; this model's is %u×%u",
-                       i, rows, cols, g_variant_n_children (values), m->rows, m->cols);
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
-
-/* Checks the model's part of a training state, changing nothing. */
-gboolean
-nn_model_check_state (NnModel  *self,
-                      GVariant *state,
-                      GError  **error)
-{
-  g_autoptr(GVariant) layers = NULL;
-  g_autoptr(GVariant) params = NULL;
-  g_autoptr(GVariant) optimizer = NULL;
-  g_autoptr(GVariant) scalar = NULL;
-  const char *loss;
-
-  if ((layers = nn_training_state_lookup (state, "layers", "a(uus)", error)) == NULL ||
-      !check_layers (self, layers, error))
-    return FALSE;
-
-  if ((scalar = nn_training_state_lookup (state, "loss", "s", error)) == NULL)
-    return FALSE;
-  loss = g_variant_get_string (scalar, NULL);
-  if (*loss != '\0' && self->loss != NULL && !g_str_equal (loss, G_OBJECT_TYPE_NAME (self->loss)))
-    {
-      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
-                   "the training state is of a model trained with a %s; this one has a %s",
-                   loss, G_OBJECT_TYPE_NAME (self->loss));
-      return FALSE;
-    }
-
-  if ((params = nn_training_state_lookup (state, "parameters", "a(uuad)", error)) == NULL ||
-      !check_parameters (self, params, error))
-    return FALSE;
-
-  optimizer = g_variant_lookup_value (state, "optimizer", NULL);
-  if (optimizer != NULL && !g_variant_is_of_type (optimizer, G_VARIANT_TYPE_VARDICT))
-    {
-      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
-                   "training state 'optimizer' is of type %s, not a{sv}",
-                   g_variant_get_type_string (optimizer));
-      return FALSE;
-    }
-  if ((optimizer != NULL) != (self->optimizer != NULL))
-    {
-      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
-                   optimizer != NULL ? "the training state has an optimizer state, "
-                                       "but this model has no optimizer"
-                                     : "the training state has no optimizer state");
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* Restores the parameters and the optimizer state of a state that
- * nn_model_check_state() accepted. Only the optimizer can still refuse,
- * and it changes nothing when it does; a fresh optimizer is prepared
- * first, as training would. */
-gboolean
-nn_model_load_state (NnModel  *self,
-                     GVariant *state,
-                     GError  **error)
-{
-  g_autoptr(GVariant) optimizer = g_variant_lookup_value (state, "optimizer", NULL);
-  g_autoptr(GVariantDict) dict = NULL;
-
-  if (optimizer != NULL)
-    {
-      ensure_optimizer_ready (self);
-      if (!nn_optimizer_load_state (self->optimizer, optimizer, error))
-        return FALSE;
-    }
-
-  dict = g_variant_dict_new (state);
-  if (!nn_optimizer_state_read_buffers (dict, "parameters", self->params, error))
-    g_return_val_if_reached (FALSE);
-  return TRUE;
 }

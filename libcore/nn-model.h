@@ -12,27 +12,6 @@
 
 G_BEGIN_DECLS
 
-/**
- * NnInit:
- * @NN_INIT_NORMAL: weights from N(0, 1), the lesson's `np.random.randn`
- * @NN_INIT_GLOROT_UNIFORM: U(±√(6 / (fan_in + fan_out)))
- * @NN_INIT_GLOROT_NORMAL: N(0, 2 / (fan_in + fan_out))
- * @NN_INIT_HE_NORMAL: N(0, 2 / fan_in)
- * @NN_INIT_HE_UNIFORM: U(±√(6 / fan_in))
- *
- * Weight initialisation schemes. Biases always start at zero.
- */
-typedef enum {
-  NN_INIT_NORMAL,
-  NN_INIT_GLOROT_UNIFORM,
-  NN_INIT_GLOROT_NORMAL,
-  NN_INIT_HE_NORMAL,
-  NN_INIT_HE_UNIFORM,
-} NnInit;
-
-#define NN_TYPE_INIT (nn_init_get_type ())
-GType nn_init_get_type (void) G_GNUC_CONST;
-
 #define NN_TYPE_MODEL (nn_model_get_type ())
 G_DECLARE_FINAL_TYPE (NnModel, nn_model, NN, MODEL, GObject)
 
@@ -55,6 +34,9 @@ void            nn_model_set_seed                     (NnModel         *self,
                                                        guint64          seed);
 void            nn_model_init_parameters              (NnModel         *self,
                                                        NnInit           init);
+void            nn_model_set_training                 (NnModel         *self,
+                                                       gboolean         training);
+gboolean        nn_model_get_training                 (NnModel         *self);
 
 const NnMatrix *nn_model_forward                      (NnModel         *self,
                                                        const NnMatrix  *x);

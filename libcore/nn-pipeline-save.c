@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "nn-activation.h"
+#include "nn-dense-layer.h"
 #include "nn-errors.h"
 #include "nn-pipeline.h"
 #include "nn-pipeline-private.h"
@@ -79,10 +80,12 @@ save_weights (NnModel    *model,
     {
       NnLayer *layer = nn_model_get_layer (model, l);
 
-      g_ptr_array_add (names, nn_pipeline_tensor_name (l, "weight"));
-      g_ptr_array_add (tensors, nn_layer_get_weights (layer));
-      g_ptr_array_add (names, nn_pipeline_tensor_name (l, "bias"));
-      g_ptr_array_add (tensors, nn_layer_get_bias (layer));
+      for (guint k = 0; k < nn_layer_get_n_parameters (layer); k++)
+        {
+          g_ptr_array_add (names, nn_pipeline_tensor_name (l, nn_layer_get_parameter_name (layer,
+                                                                                           k)));
+          g_ptr_array_add (tensors, nn_layer_get_parameter (layer, k));
+        }
     }
   g_hash_table_insert (metadata, (gpointer) "format", (gpointer) NN_PIPELINE_FORMAT);
   if (!nn_safetensors_write (weights_path, names->len, (const char * const *) names->pdata,
@@ -126,6 +129,19 @@ write_layers (NnYamlWriter *w,
       NnActivation *act = nn_layer_get_activation (layer);
 
       nn_yaml_writer_begin_mapping (w, FALSE);
+      if (!NN_IS_DENSE_LAYER (layer))
+        {
+          /* Another kind: its name, its input width and its properties. */
+          nn_yaml_writer_string (w, "type");
+          nn_yaml_writer_string (w, nn_layer_get_kind_name (layer));
+          nn_yaml_writer_string (w, "inputs");
+          nn_yaml_writer_uint (w, nn_layer_get_n_inputs (layer));
+          nn_yaml_writer_properties (w, G_OBJECT (layer));
+          if (act != NULL)
+            write_module (w, "module", G_OBJECT (act));
+          nn_yaml_writer_end_mapping (w);
+          continue;
+        }
       nn_yaml_writer_string (w, "inputs");
       nn_yaml_writer_uint (w, nn_layer_get_n_inputs (layer));
       nn_yaml_writer_string (w, "units");

@@ -8,6 +8,7 @@
 #include "nn-pipeline.h"
 #include "nn-pipeline-private.h"
 #include "nn-plugins.h"
+#include "nn-registry.h"
 #include "nn-safetensors.h"
 #include "nn-utils-private.h"
 #include "nn-yaml-object-private.h"
@@ -344,6 +345,7 @@ static const char * const layer_keys[] = {
   "inputs", "units", "activation", "module", "regularizer", NULL
 };
 static const char * const regularizer_keys[] = NN_LAYER_REGULARIZER_KEYS;
+/* A layer of another kind has `type`, `inputs` and its kind's properties. */
 
 static GStrv
 read_strings (NnYamlDoc   *doc,
@@ -461,6 +463,159 @@ read_plugin_object (NnYamlDoc   *doc,
   return NULL;
 }
 
+/* A dense layer, `layers[@i]`, @width wide inputs in. */
+static gboolean
+read_dense_layer (NnYamlDoc   *doc,
+                  yaml_node_t *item,
+                  guint        i,
+                  NnModel     *model,
+                  guint       *width,
+                  guint64     *n_parameters,
+                  GError     **error)
+{
+  g_autofree char *what = g_strdup_printf ("layers[%u]", i);
+  g_autoptr(GObject) act = NULL;
+  g_autoptr(NnLayer) layer = NULL;
+  yaml_node_t *v;
+  guint64      inputs, units;
+
+  if (!nn_yaml_check_mapping (doc, item, what, layer_keys, error))
+    return FALSE;
+  if ((v = require (doc, item, "inputs", what, error)) == NULL ||
+      !nn_yaml_get_uint (doc, v, "inputs", 1, NN_LAYER_MAX_WIDTH, &inputs, error))
+    return FALSE;
+  if (inputs != *width)
+    {
+      nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "%s has %" G_GUINT64_FORMAT " inputs, but %s %u",
+                         what, inputs, i == 0 ? "the model has features:" : "the layer before has units:",
+                         *width);
+      return FALSE;
+    }
+  if ((v = require (doc, item, "units", what, error)) == NULL ||
+      !nn_yaml_get_uint (doc, v, "units", 1, NN_LAYER_MAX_WIDTH, &units, error))
+    return FALSE;
+  /* Both factors are at most 2^20: no overflow. */
+  *n_parameters += (inputs + 1) * units;
+  if (*n_parameters > NN_MODEL_MAX_PARAMETERS)
+    {
+      nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "%s makes the model larger than %" G_GUINT64_FORMAT
+                         " parameters, the most a model file may hold",
+                         what,
+                         NN_MODEL_MAX_PARAMETERS);
+      return FALSE;
+    }
+  if ((v = require (doc, item, "activation", what, error)) == NULL)
+    return FALSE;
+  act = read_plugin_object (doc, v, nn_yaml_lookup (doc, item, "module"),
+                            NN_ACTIVATION_EXTENSION_POINT_NAME, "activation", error);
+  if (act == NULL)
+    return FALSE;
+  layer = nn_layer_new ((guint) inputs, (guint) units, NN_ACTIVATION (act));
+  if ((v = nn_yaml_lookup (doc, item, "regularizer")) != NULL)
+    {
+      g_autofree char *r_what = g_strdup_printf ("%s.regularizer", what);
+
+      if (!nn_yaml_read_some_properties (doc, v, G_OBJECT (layer), r_what, regularizer_keys,
+                                         error))
+        return FALSE;
+    }
+  nn_model_add_layer (model, layer);
+  *width = (guint) units;
+  return TRUE;
+}
+
+typedef struct
+{
+  NnLayer     *layer;
+  yaml_node_t *item;
+  const char  *what;
+  guint        width;
+} KindReading;
+
+/* The keys of a layer of another kind that are not its plain properties:
+ * `type`, read already, `inputs`, checked, `activation`, with its plugin
+ * `module`. */
+static gboolean
+read_kind_key (NnYamlDoc   *doc,
+               yaml_node_t *v,
+               const char  *key,
+               gpointer     user_data,
+               GError     **error)
+{
+  KindReading *r = user_data;
+  guint64      inputs;
+  g_autoptr(GObject) act = NULL;
+
+  if (g_str_equal (key, "inputs"))
+    {
+      if ((v = require (doc, r->item, "inputs", r->what, error)) == NULL ||
+          !nn_yaml_get_uint (doc, v, "inputs", 1, NN_LAYER_MAX_WIDTH, &inputs, error))
+        return FALSE;
+      if (inputs != r->width)
+        {
+          nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                             "%s has %" G_GUINT64_FORMAT " inputs, but the layer before has %u "
+                             "outputs",
+                             r->what, inputs, r->width);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (!g_str_equal (key, "activation") || v == NULL)
+    return TRUE;
+  act = read_plugin_object (doc, v, nn_yaml_lookup (doc, r->item, "module"),
+                            NN_ACTIVATION_EXTENSION_POINT_NAME, "activation", error);
+  if (act == NULL)
+    return FALSE;
+  g_object_set (r->layer, "activation", act, NULL);
+  return TRUE;
+}
+
+/* `layers[@i]` of the kind @type_node names. */
+static gboolean
+read_kind_layer (NnYamlDoc   *doc,
+                 yaml_node_t *item,
+                 yaml_node_t *type_node,
+                 guint        i,
+                 NnModel     *model,
+                 guint       *width,
+                 GError     **error)
+{
+  static const char * const custom[] = { "type", "inputs", "activation", "module", NULL };
+  g_autofree char          *what = g_strdup_printf ("layers[%u]", i);
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(NnLayer) layer = NULL;
+  const char *name;
+  GType       type;
+  KindReading r = { NULL, item, what, *width };
+
+  if (!nn_yaml_get_string (doc, type_node, "type", &name, error))
+    return FALSE;
+  type = nn_registry_lookup (NN_REGISTRY_LAYER, name, &local_error);
+  if (type == G_TYPE_INVALID)
+    {
+      nn_yaml_set_error (error, doc, type_node, NN_CONFIG_ERROR_UNKNOWN_TYPE, "%s",
+                         local_error->message);
+      return FALSE;
+    }
+  layer = r.layer = g_object_new (type, "n-inputs", *width, NULL);
+  if (!nn_yaml_read_properties (doc, item, G_OBJECT (layer), what, custom, read_kind_key, &r,
+                                error))
+    return FALSE;
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (layer), "activation") != NULL &&
+      nn_layer_get_activation (layer) == NULL)
+    {
+      nn_yaml_set_error (error, doc, item, NN_CONFIG_ERROR_MISSING_KEY,
+                         "%s needs 'activation'", what);
+      return FALSE;
+    }
+  nn_model_add_layer (model, layer);
+  *width = nn_layer_get_n_outputs (layer);
+  return TRUE;
+}
+
 static gboolean
 read_layers (NnYamlDoc   *doc,
              yaml_node_t *node,
@@ -486,57 +641,13 @@ read_layers (NnYamlDoc   *doc,
     }
   for (guint i = 0; i < nn_yaml_n_items (node); i++)
     {
-      yaml_node_t     *item = nn_yaml_item (doc, node, i);
-      g_autofree char *what = g_strdup_printf ("layers[%u]", i);
-      g_autoptr(GObject) act = NULL;
-      g_autoptr(NnLayer) layer = NULL;
-      yaml_node_t *v;
-      guint64      inputs, units;
+      yaml_node_t *item = nn_yaml_item (doc, node, i);
+      yaml_node_t *type = item->type == YAML_MAPPING_NODE ? nn_yaml_lookup (doc, item, "type")
+                                                          : NULL;
 
-      if (!nn_yaml_check_mapping (doc, item, what, layer_keys, error))
+      if (!(type != NULL ? read_kind_layer (doc, item, type, i, model, &width, error)
+                         : read_dense_layer (doc, item, i, model, &width, &n_parameters, error)))
         return FALSE;
-      if ((v = require (doc, item, "inputs", what, error)) == NULL ||
-          !nn_yaml_get_uint (doc, v, "inputs", 1, NN_LAYER_MAX_WIDTH, &inputs, error))
-        return FALSE;
-      if (inputs != width)
-        {
-          nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
-                             "%s has %" G_GUINT64_FORMAT " inputs, but %s %u",
-                             what, inputs, i == 0 ? "the model has features:" : "the layer before has units:",
-                             width);
-          return FALSE;
-        }
-      if ((v = require (doc, item, "units", what, error)) == NULL ||
-          !nn_yaml_get_uint (doc, v, "units", 1, NN_LAYER_MAX_WIDTH, &units, error))
-        return FALSE;
-      /* Both factors are at most 2^20: no overflow. */
-      n_parameters += (inputs + 1) * units;
-      if (n_parameters > NN_MODEL_MAX_PARAMETERS)
-        {
-          nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
-                             "%s makes the model larger than %" G_GUINT64_FORMAT
-                             " parameters, the most a model file may hold",
-                             what,
-                             NN_MODEL_MAX_PARAMETERS);
-          return FALSE;
-        }
-      if ((v = require (doc, item, "activation", what, error)) == NULL)
-        return FALSE;
-      act = read_plugin_object (doc, v, nn_yaml_lookup (doc, item, "module"),
-                                NN_ACTIVATION_EXTENSION_POINT_NAME, "activation", error);
-      if (act == NULL)
-        return FALSE;
-      layer = nn_layer_new ((guint) inputs, (guint) units, NN_ACTIVATION (act));
-      if ((v = nn_yaml_lookup (doc, item, "regularizer")) != NULL)
-        {
-          g_autofree char *r_what = g_strdup_printf ("%s.regularizer", what);
-
-          if (!nn_yaml_read_some_properties (doc, v, G_OBJECT (layer), r_what,
-                                             regularizer_keys, error))
-            return FALSE;
-        }
-      nn_model_add_layer (model, layer);
-      width = (guint) units;
     }
   return TRUE;
 }
@@ -549,20 +660,20 @@ read_weights (const char *path,
               GError    **error)
 {
   g_autoptr(GHashTable) tensors = nn_safetensors_read (path, NULL, error);
-  guint expected = 2 * nn_model_get_n_layers (model);
+  guint expected = nn_model_get_n_parameters (model);
 
   if (tensors == NULL)
     return FALSE;
   for (guint l = 0; l < nn_model_get_n_layers (model); l++)
     {
-      NnLayer    *layer = nn_model_get_layer (model, l);
-      NnMatrix   *targets[2] = { nn_layer_get_weights (layer), nn_layer_get_bias (layer) };
-      const char *what[2] = { "weight", "bias" };
+      NnLayer *layer = nn_model_get_layer (model, l);
 
-      for (guint k = 0; k < 2; k++)
+      for (guint k = 0; k < nn_layer_get_n_parameters (layer); k++)
         {
-          g_autofree char *name = nn_pipeline_tensor_name (l, what[k]);
+          g_autofree char *name = nn_pipeline_tensor_name (l, nn_layer_get_parameter_name (layer,
+                                                                                           k));
           NnMatrix        *t = g_hash_table_lookup (tensors, name);
+          NnMatrix        *target = nn_layer_get_parameter (layer, k);
 
           if (t == NULL)
             {
@@ -570,11 +681,11 @@ read_weights (const char *path,
                            "%s: error: no tensor '%s'", path, name);
               return FALSE;
             }
-          if (!nn_matrix_same_shape (t, targets[k]))
+          if (!nn_matrix_same_shape (t, target))
             {
               g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
                            "%s: error: tensor '%s' is %u × %u, the model needs %u × %u",
-                           path, name, t->rows, t->cols, targets[k]->rows, targets[k]->cols);
+                           path, name, t->rows, t->cols, target->rows, target->cols);
               return FALSE;
             }
           if (!nn_matrix_is_finite (t))
@@ -583,13 +694,13 @@ read_weights (const char *path,
                            "%s: error: tensor '%s' holds NaN or infinite values", path, name);
               return FALSE;
             }
-          nn_matrix_copy_into (t, targets[k]);
+          nn_matrix_copy_into (t, target);
         }
     }
   if (g_hash_table_size (tensors) != expected)
     {
       g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
-                   "%s: error: %u tensors, the model has %u (a weight and a bias per layer)",
+                   "%s: error: %u tensors, the model has %u (a weight and a bias per dense layer)",
                    path, g_hash_table_size (tensors), expected);
       return FALSE;
     }

@@ -6,6 +6,7 @@
 
 #include "nn-activation.h"
 #include "nn-errors.h"
+#include "nn-layer.h"
 #include "nn-loss.h"
 #include "nn-optimizer.h"
 #include "nn-plugin-registry-private.h"
@@ -48,6 +49,8 @@ static const KindInfo kinds[NN_REGISTRY_N_KINDS] = {
   [NN_REGISTRY_SCHEDULE] = { "schedule", "Schedules", NN_SCHEDULE_EXTENSION_POINT_NAME,
                              nn_schedule_get_type,
                              G_STRUCT_OFFSET (NnScheduleClass, description) },
+  [NN_REGISTRY_LAYER] = { "layer", "Layers", NN_LAYER_EXTENSION_POINT_NAME, nn_layer_get_type,
+                          G_STRUCT_OFFSET (NnLayerClass, description) },
 };
 
 /* ---- kinds ---------------------------------------------------------------- */
@@ -170,7 +173,7 @@ nn_registry_kind_for_name (const char     *name,
   return FALSE;
 }
 
-/* "activation, loss, optimizer or schedule", for messages. */
+/* "activation, loss, optimizer, schedule or layer", for messages. */
 const char *
 nn_registry_kinds_text (void)
 {

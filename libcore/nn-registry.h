@@ -19,20 +19,21 @@ G_BEGIN_DECLS
  *   %NN_OPTIMIZER_EXTENSION_POINT_NAME
  * @NN_REGISTRY_SCHEDULE: subclasses of #NnSchedule, on
  *   %NN_SCHEDULE_EXTENSION_POINT_NAME
+ * @NN_REGISTRY_LAYER: subclasses of #NnLayer, on %NN_LAYER_EXTENSION_POINT_NAME
  * @NN_REGISTRY_N_KINDS: the number of kinds
  *
  * The kinds of class that experiment files, saved models and `nnrun` name.
  * Each kind is a GIO extension point whose required type is the kind's
  * abstract base class. A class built into the library registers its name
  * there as its type is defined, as a plugin's class does when its file is
- * loaded, so one lookup finds both. The extension point `nn-layer` is
- * reserved for the kinds of layer.
+ * loaded, so one lookup finds both.
  */
 typedef enum {
   NN_REGISTRY_ACTIVATION,
   NN_REGISTRY_LOSS,
   NN_REGISTRY_OPTIMIZER,
   NN_REGISTRY_SCHEDULE,
+  NN_REGISTRY_LAYER,
   NN_REGISTRY_N_KINDS
 } NnRegistryKind;
 

@@ -115,6 +115,8 @@ train_step (NnTrainer      *self,
   guint             n_params;
   double            loss;
 
+  /* A step trains, whatever mode a callback left the model in. */
+  nn_model_set_training (model, TRUE);
   /* The loss of the batch and the layers' regularization at the weights
    * it was computed with, as `criterion (out, y) + penalty` in PyTorch. */
   if (w == NULL)

@@ -35,7 +35,7 @@ G_GNUC_INTERNAL void     nn_yaml_writer_some_properties (NnYamlWriter        *w,
                                                          GObject             *object,
                                                          const char * const  *keys);
 
-/* The keys of a layer's `regularizer` mapping, properties of #NnLayer. */
+/* The keys of a layer's `regularizer` mapping, properties of #NnDenseLayer. */
 #define NN_LAYER_REGULARIZER_KEYS { "l1", "l2", NULL }
 
 G_END_DECLS

@@ -61,8 +61,12 @@ section_keys (GParamSpec        **props,
     }
   for (guint i = 0; i < n_props; i++)
     {
-      g_autofree char *key = nn_param_spec_get_key (props[i]);
+      g_autofree char *key = NULL;
 
+      /* Set when the object was made, as a layer's input width is. */
+      if (props[i]->flags & G_PARAM_CONSTRUCT_ONLY)
+        continue;
+      key = nn_param_spec_get_key (props[i]);
       g_strv_builder_add (b, key);
     }
   return g_strv_builder_end (b);
@@ -358,7 +362,7 @@ nn_yaml_writer_properties (NnYamlWriter *w,
       g_autofree char *key = nn_param_spec_get_key (props[i]);
       GObject         *held;
 
-      if (!(props[i]->flags & G_PARAM_READABLE))
+      if (!(props[i]->flags & G_PARAM_READABLE) || (props[i]->flags & G_PARAM_CONSTRUCT_ONLY))
         continue;
       g_value_init (&value, G_PARAM_SPEC_VALUE_TYPE (props[i]));
       g_object_get_property (object, props[i]->name, &value);

@@ -21,6 +21,8 @@
 #include "nn-rprop-optimizer.h"
 #include "nn-schedule.h"
 #include "nn-layer.h"
+#include "nn-dense-layer.h"
+#include "nn-activation-layer.h"
 #include "nn-model.h"
 #include "nn-trainer-callback.h"
 #include "nn-trainer.h"

@@ -21,6 +21,7 @@ static const struct
   { NN_REGISTRY_LOSS, "huber", NULL, NULL },
   { NN_REGISTRY_OPTIMIZER, "sgd", NULL, NULL },
   { NN_REGISTRY_SCHEDULE, "cosine", "fixture_halving", "NN_TEST_PLUGIN_SCHEDULE" },
+  { NN_REGISTRY_LAYER, "activation", NULL, NULL },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (expected) == NN_REGISTRY_N_KINDS);
@@ -94,6 +95,25 @@ test_every_kind_lists_builtins_and_plugins (void)
     }
 }
 
+/* The kinds of layer are names of the one registry, as activations are. */
+static void
+test_layer_kinds (void)
+{
+  g_auto(GStrv) names = nn_registry_list_names (NN_REGISTRY_LAYER);
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (names);
+  NN_CHECK (g_strv_contains ((const char * const *) names, "dense") &&
+              g_strv_contains ((const char * const *) names, "activation"),
+            "the layer kinds are not listed");
+  CU_ASSERT_EQUAL (nn_registry_lookup (NN_REGISTRY_LAYER, "dense", NULL), NN_TYPE_DENSE_LAYER);
+  CU_ASSERT_EQUAL (nn_registry_lookup (NN_REGISTRY_LAYER, "activation", NULL),
+                   NN_TYPE_ACTIVATION_LAYER);
+  NN_CHECK (g_str_equal (nn_plugins_get_file_for_type (NN_TYPE_DENSE_LAYER), "(built-in)"),
+            "dense comes from %s", nn_plugins_get_file_for_type (NN_TYPE_DENSE_LAYER));
+  CU_ASSERT_STRING_EQUAL (nn_registry_kind_get_extension_point (NN_REGISTRY_LAYER),
+                          NN_LAYER_EXTENSION_POINT_NAME);
+}
+
 /* Where each name comes from: the library, its plugin folder, a test folder. */
 static void
 test_names_know_their_files (void)
@@ -157,7 +177,7 @@ test_kinds (void)
       NN_CHECK (g_ascii_isupper (nn_registry_kind_get_title (k)[0]), "title '%s'",
                 nn_registry_kind_get_title (k));
     }
-  CU_ASSERT_FALSE (nn_registry_kind_for_extension_point ("nn-layer", &(NnRegistryKind){ 0 }));
+  CU_ASSERT_FALSE (nn_registry_kind_for_extension_point ("nn-network", &(NnRegistryKind){ 0 }));
   CU_ASSERT_FALSE (nn_registry_kind_for_type (G_TYPE_OBJECT, &(NnRegistryKind){ 0 }));
   CU_ASSERT_PTR_NULL (nn_registry_get_description (G_TYPE_OBJECT));
 }
@@ -221,7 +241,8 @@ test_did_you_mean (void)
   NN_ASSERT_ERROR (any_error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_NOT_FOUND);
   if (any_error != NULL)
     NN_CHECK (g_str_equal (any_error->message,
-                           "no activation, loss, optimizer or schedule named 'fixture_sqaure'; "
+                           "no activation, loss, optimizer, schedule or layer named "
+                           "'fixture_sqaure'; "
                            "did you mean 'fixture_square'?"),
               "%s", any_error->message);
 }
@@ -259,6 +280,31 @@ test_nnrun_lists_schedules (void)
             "the built-in cosine is not listed:\n%s", schedules);
   NN_CHECK (strstr (schedules, "  fixture_halving ") && strstr (schedules, halving_file),
             "the plugin's schedule is not listed with its file:\n%s", schedules);
+}
+
+static void
+test_nnrun_lists_layers (void)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *out2 = NULL;
+  g_autofree char *err2 = NULL;
+  int              status = nn_test_spawn (NULL, &out, &err, g_getenv ("NNRUN"), "plugins", NULL);
+  int              status2 = nn_test_spawn (NULL, &out2, &err2, g_getenv ("NNRUN"), "plugins",
+                                            "activation", NULL);
+  const char      *layers = out ? strstr (out, "Layers:\n") : NULL;
+  const char      *folders = out ? strstr (out, "Plugin folders") : NULL;
+
+  NN_ASSERT_STATUS (status, 0, err);
+  NN_CHECK (layers && folders && layers < folders, "no section of layers:\n%s", out);
+  if (layers == NULL)
+    return;
+  NN_CHECK (strstr (layers, "  dense ") && strstr (layers, "  activation ") &&
+              strstr (layers, "Fully connected"),
+            "the built-in layer kinds are not listed:\n%s", layers);
+  NN_ASSERT_STATUS (status2, 0, err2);
+  NN_ASSERT_CONTAINS (out2, "activation (layer)");
+  NN_ASSERT_CONTAINS (out2, "      - {type: activation, activation: relu}\n");
 }
 
 static void
@@ -316,6 +362,7 @@ main (void)
                       "one call",
                test_every_kind_lists_builtins_and_plugins);
   CU_add_test (suite, "every name knows the file it comes from", test_names_know_their_files);
+  CU_add_test (suite, "the kinds of layer are names of the registry", test_layer_kinds);
   CU_add_test (suite, "built-in and plugin schedules are extensions of nn-schedule",
                test_builtins_are_extensions);
   CU_add_test (suite, "kinds map to and from their extension points and types", test_kinds);
@@ -328,6 +375,7 @@ main (void)
   CU_add_test (suite, "nnrun plugins lists the schedules, built-in and from plugins",
                test_nnrun_lists_schedules);
   CU_add_test (suite, "nnrun plugins NAME describes a schedule", test_nnrun_describes_schedule);
+  CU_add_test (suite, "nnrun plugins lists the kinds of layer", test_nnrun_lists_layers);
   CU_add_test (suite, "check-plugin refuses a schedule, by name or by file",
                test_check_plugin_refuses_schedules);
 

@@ -46,7 +46,7 @@ lookup_any (const char *name,
 typedef struct
 {
   const char *parents; /* the lines above, as in an experiment file */
-  const char *key;     /* NULL for an activation, which a layer names */
+  const char *key;     /* NULL for an activation, which a layer names, or a layer */
   int         indent;
 } Place;
 
@@ -55,7 +55,38 @@ static const Place places[NN_REGISTRY_N_KINDS] = {
   [NN_REGISTRY_LOSS] = { "", "loss", 2 },
   [NN_REGISTRY_OPTIMIZER] = { "", "optimizer", 2 },
   [NN_REGISTRY_SCHEDULE] = { "  train:\n", "schedule", 4 },
+  [NN_REGISTRY_LAYER] = { "  model:\n    layers:\n", NULL, 6 },
 };
+
+/* A layer of kind @name as model.layers lists it: its type and every
+ * property the file may set, an activation named. */
+static void
+print_layer_example (const Place *place,
+                     const char  *name,
+                     GParamSpec **pspecs,
+                     guint        n_pspecs)
+{
+  g_autoptr(GString) line = g_string_new (NULL);
+
+  g_string_append_printf (line, "{type: %s", name);
+  for (guint i = 0; i < n_pspecs; i++)
+    {
+      GParamSpec      *pspec = pspecs[i];
+      g_autofree char *key = nn_param_spec_get_key (pspec);
+      g_autofree char *text = NULL;
+
+      if (!(pspec->flags & G_PARAM_WRITABLE) || g_str_equal (pspec->name, "n-inputs"))
+        continue;
+      if (g_type_is_a (G_PARAM_SPEC_VALUE_TYPE (pspec), NN_TYPE_ACTIVATION))
+        text = g_strdup ("relu");
+      else if (G_IS_PARAM_SPEC_UINT (pspec) && g_str_equal (pspec->name, "units"))
+        text = g_strdup ("16");
+      else
+        text = nn_param_value_to_string (g_param_spec_get_default_value (pspec));
+      g_string_append_printf (line, ", %s: %s", key, text);
+    }
+  g_print ("%*s- %s}\n", place->indent, "", line->str);
+}
 
 static void
 print_example (NnRegistryKind kind,
@@ -70,6 +101,12 @@ print_example (NnRegistryKind kind,
   /* A kind an experiment file cannot name yet has no example. */
   if (place->parents == NULL)
     return;
+  if (kind == NN_REGISTRY_LAYER)
+    {
+      g_print ("\nIn an experiment file:\n%s", place->parents);
+      print_layer_example (place, name, pspecs, n_pspecs);
+      return;
+    }
 
   /* "key: default" for every parameter the file may set. */
   for (guint i = 0; i < n_pspecs; i++)
