@@ -23,6 +23,7 @@ typedef struct
 {
   guint    n_inputs;
   gboolean training;
+  guint64  step_key; /* names the training step, for kinds that draw */
 } NnLayerPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (NnLayer, nn_layer, G_TYPE_OBJECT)
@@ -325,6 +326,26 @@ nn_layer_get_training (NnLayer *self)
   g_return_val_if_fail (NN_IS_LAYER (self), FALSE);
 
   return priv->training;
+}
+
+/* The step the next forward step in training belongs to, as the model
+ * names it (nn_model_set_step()); kinds that draw random numbers draw
+ * them from it, so that a step's draws depend on nothing else. */
+void
+nn_layer_set_step_key (NnLayer *self,
+                       guint64  key)
+{
+  NnLayerPrivate *priv = nn_layer_get_instance_private (self);
+
+  priv->step_key = key;
+}
+
+guint64
+nn_layer_get_step_key (NnLayer *self)
+{
+  NnLayerPrivate *priv = nn_layer_get_instance_private (self);
+
+  return priv->step_key;
 }
 
 /* The two below without the checks of their public forms, for the

@@ -9,6 +9,10 @@ NnMatrix * const *nn_model_peek_parameters      (NnModel *self,
                                                  guint   *n_params);
 GPtrArray        *nn_model_peek_parameter_array (NnModel *self);
 void              nn_model_prepare_optimizer    (NnModel *self);
+void              nn_model_set_step             (NnModel *self,
+                                                 guint64  seed,
+                                                 guint    epoch,
+                                                 guint    batch);
 
 /* nn-model-state.c: the model's part of a training state
  * (nn_trainer_save_state()): its layers, loss, parameters and optimizer

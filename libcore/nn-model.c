@@ -589,6 +589,22 @@ nn_model_get_regularization_loss (NnModel *self)
   return sum;
 }
 
+/* Names the training step that follows, batch @batch of epoch @epoch of a
+ * training seeded with @seed, for the layers that draw random numbers:
+ * each layer draws from a stream of (seed, epoch, batch, its index), so
+ * that a step draws the same numbers however training got to it. */
+void
+nn_model_set_step (NnModel *self,
+                   guint64  seed,
+                   guint    epoch,
+                   guint    batch)
+{
+  guint64 key = nn_mix64 (nn_mix64 (nn_mix64 (seed) ^ epoch) ^ batch);
+
+  for (guint l = 0; l < self->layers->len; l++)
+    nn_layer_set_step_key (self->layers->pdata[l], nn_mix64 (key ^ l));
+}
+
 /**
  * nn_model_add_regularization_gradients:
  * @self: a #NnModel

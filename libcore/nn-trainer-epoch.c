@@ -195,6 +195,9 @@ nn_trainer_train_step (NnTrainer      *self,
   g_return_val_if_fail (x != NULL && y != NULL && x->rows == y->rows, NAN);
   g_return_val_if_fail (error == NULL || *error == NULL, NAN);
 
+  /* A step outside an epoch is named by the updates made so far. */
+  nn_model_set_step (self->model, self->seed, self->epoch,
+                     G_MAXUINT - (guint) nn_optimizer_get_iterations (nn_model_get_optimizer (self->model)));
   return train_step (self, x, y, NULL, NULL, error);
 }
 
@@ -384,6 +387,7 @@ nn_trainer_run_epoch (NnTrainer      *self,
             bw = self->weights + start;
         }
 
+      nn_model_set_step (self->model, self->seed, self->epoch, start / bs);
       loss = bw == NULL ? train_step (self, &bx, &by, NULL, NULL, error)
                         : train_step (self, &bx, &by, bw, &weight, error);
       if (isnan (loss))
