@@ -139,7 +139,7 @@ test_running_statistics (void)
   static const double xs[] = { 1, 10, 2, 20, 4, 30, 5, 60 };
   g_autoptr(NnMatrix) x = nn_test_matrix_from_doubles (4, 2, xs);
   g_autoptr(NnLayer) layer = g_object_new (NN_TYPE_BATCH_NORM_LAYER, "n-inputs", 2,
-                                           "momentum", 0.25, "epsilon", 0.5, NULL);
+                                            "momentum", 0.25, "epsilon", 0.5, NULL);
   NnMatrix       *rm, *rv;
   const NnMatrix *a;
 
@@ -171,7 +171,7 @@ static void
 test_without_affine (void)
 {
   g_autoptr(NnLayer) layer = g_object_new (NN_TYPE_BATCH_NORM_LAYER, "n-inputs", 3,
-                                           "affine", FALSE, NULL);
+                                            "affine", FALSE, NULL);
   g_autoptr(NnModel) model = nn_model_new ();
 
   nn_model_add_layer (model, layer);
@@ -212,6 +212,34 @@ test_batch_of_one (void)
   CU_ASSERT_EQUAL (nn_layer_get_buffer (bn, 0)->data[0], 0);
   p = nn_model_predict (model, x);
   CU_ASSERT_TRUE (nn_matrix_is_finite (p));
+}
+
+/* restore_best puts back the best epoch's running statistics with its
+ * parameters. */
+static void
+test_early_stopping_restores_running_statistics (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (8);
+  g_autoptr(NnModel) model = nn_model_new ();
+  g_autoptr(NnLayer) bn = nn_batch_norm_layer_new (2);
+  g_autoptr(NnEarlyStopping) es = nn_early_stopping_new ("val_loss");
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 5, 2, -3, 3);
+  NnMatrix *rm = nn_layer_get_buffer (bn, 0);
+  NnMatrix *rv = nn_layer_get_buffer (bn, 1);
+  nn_real   best_mean, best_var;
+
+  nn_model_add_layer (model, bn);
+  g_object_set (es, "restore-best", TRUE, NULL);
+  nn_layer_forward (bn, x);
+  best_mean = rm->data[1];
+  best_var = rv->data[1];
+  nn_early_stopping_update (es, 1, 0.5, model);
+  nn_layer_forward (bn, x);
+  nn_early_stopping_update (es, 2, 0.9, model);
+  CU_ASSERT (rm->data[1] != best_mean);
+  CU_ASSERT_TRUE (nn_early_stopping_restore (es, model));
+  CU_ASSERT_EQUAL (rm->data[1], best_mean);
+  CU_ASSERT_EQUAL (rv->data[1], best_var);
 }
 
 /* ---- experiment files, saved models, checkpoints -------------------------- */
@@ -441,6 +469,8 @@ main (void)
   CU_add_test (s, "affine: false trains nothing and keeps the running statistics",
                test_without_affine);
   CU_add_test (s, "a training batch of one sample is an error", test_batch_of_one);
+  CU_add_test (s, "early stopping restores the best epoch's running statistics",
+               test_early_stopping_restores_running_statistics);
   CU_add_test (s, "a saved model with batch normalization predicts the same",
                test_saved_model_predicts_the_same);
   CU_add_test (s, "config.yaml of a run with batch normalization runs the same",
