@@ -717,7 +717,8 @@ read_weights (const char *path,
   if (g_hash_table_size (tensors) != expected)
     {
       g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
-                   "%s: error: %u tensors, the model has %u (a weight and a bias per dense layer)",
+                   "%s: error: %u tensors, the model has %u (a weight and a bias per dense layer, "
+                   "and the parameters and buffers of the other kinds)",
                    path, g_hash_table_size (tensors), expected);
       return FALSE;
     }
