@@ -6,6 +6,7 @@
 
 #include "nn-activation-layer.h"
 #include "nn-dropout-layer.h"
+#include "nn-batch-norm-layer.h"
 #include "nn-adagrad-optimizer.h"
 #include "nn-adam-optimizer.h"
 #include "nn-adamw-optimizer.h"
@@ -34,4 +35,5 @@ nn_registry_ensure_builtins (void)
   g_type_ensure (NN_TYPE_DENSE_LAYER);
   g_type_ensure (NN_TYPE_ACTIVATION_LAYER);
   g_type_ensure (NN_TYPE_DROPOUT_LAYER);
+  g_type_ensure (NN_TYPE_BATCH_NORM_LAYER);
 }

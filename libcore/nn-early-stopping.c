@@ -7,6 +7,7 @@
 #include "nn-early-stopping.h"
 #include "nn-errors.h"
 #include "nn-metrics.h"
+#include "nn-model-private.h"
 #include "nn-trainer.h"
 
 /**
@@ -51,7 +52,7 @@ struct _NnEarlyStopping
   guint      wait;
   guint      n_updates;
   guint      stopped_epoch;
-  GPtrArray *best_weights; /* NnMatrix, one per model parameter */
+  GPtrArray *best_weights; /* NnMatrix, one per model parameter, then buffer */
   gboolean   have_weights; /* best_weights hold this run's copy */
 };
 
@@ -355,25 +356,43 @@ nn_early_stopping_get_greater_is_better (NnEarlyStopping *self)
   return self->greater;
 }
 
-/* Copies the model's parameters into the best weights, allocated the first
- * time. */
+/* What the best weights keep: the parameters, then the buffers (running
+ * statistics), which belong to the same epoch. */
+static guint
+n_kept (NnModel *model)
+{
+  return nn_model_get_n_parameters (model) + nn_model_peek_buffer_array (model)->len;
+}
+
+static NnMatrix *
+kept (NnModel *model,
+      guint    i)
+{
+  guint n_params = nn_model_get_n_parameters (model);
+
+  return i < n_params ? nn_model_get_parameter (model, i)
+                      : nn_model_peek_buffer_array (model)->pdata[i - n_params];
+}
+
+/* Copies the model's parameters and buffers into the best weights,
+ * allocated the first time. */
 static void
 snapshot (NnEarlyStopping *self,
           NnModel         *model)
 {
-  guint n = nn_model_get_n_parameters (model);
+  guint n = n_kept (model);
 
   self->have_weights = TRUE;
   if (self->best_weights == NULL)
     {
       self->best_weights = g_ptr_array_new_full (n, (GDestroyNotify) nn_matrix_free);
       for (guint i = 0; i < n; i++)
-        g_ptr_array_add (self->best_weights, nn_matrix_copy (nn_model_get_parameter (model, i)));
+        g_ptr_array_add (self->best_weights, nn_matrix_copy (kept (model, i)));
       return;
     }
   g_return_if_fail (self->best_weights->len == n);
   for (guint i = 0; i < n; i++)
-    nn_matrix_copy_into (nn_model_get_parameter (model, i), self->best_weights->pdata[i]);
+    nn_matrix_copy_into (kept (model, i), self->best_weights->pdata[i]);
 }
 
 /* Keras' _is_improvement: min_delta is subtracted in the better direction. */
@@ -454,9 +473,9 @@ nn_early_stopping_restore (NnEarlyStopping *self,
 
   if (!self->restore_best || !self->have_weights)
     return FALSE;
-  g_return_val_if_fail (self->best_weights->len == nn_model_get_n_parameters (model), FALSE);
+  g_return_val_if_fail (self->best_weights->len == n_kept (model), FALSE);
   for (guint i = 0; i < self->best_weights->len; i++)
-    nn_matrix_copy_into (self->best_weights->pdata[i], nn_model_get_parameter (model, i));
+    nn_matrix_copy_into (self->best_weights->pdata[i], kept (model, i));
   return TRUE;
 }
 
@@ -656,11 +675,10 @@ nn_early_stopping_load_state (NnEarlyStopping *self,
           return FALSE;
         }
       g_return_val_if_fail (NN_IS_MODEL (model), FALSE);
-      buffers = g_ptr_array_new_full (nn_model_get_n_parameters (model),
-                                      (GDestroyNotify) nn_matrix_free);
-      for (guint i = 0; i < nn_model_get_n_parameters (model); i++)
+      buffers = g_ptr_array_new_full (n_kept (model), (GDestroyNotify) nn_matrix_free);
+      for (guint i = 0; i < n_kept (model); i++)
         {
-          const NnMatrix *p = nn_model_get_parameter (model, i);
+          const NnMatrix *p = kept (model, i);
           g_ptr_array_add (buffers, nn_matrix_new (p->rows, p->cols));
         }
       dict = g_variant_dict_new (state);

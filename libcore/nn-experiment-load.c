@@ -555,6 +555,37 @@ read_train_key (NnYamlDoc   *doc,
   return nn_experiment_read_class_weight (user_data, doc, value, error);
 }
 
+/* Every training batch, the last one too, as large as the model's layers
+ * need: batch normalization cannot estimate a variance from one sample. */
+static gboolean
+check_batch_size (NnExperiment *self,
+                  NnYamlDoc    *doc,
+                  yaml_node_t  *root,
+                  yaml_node_t  *train,
+                  GError      **error)
+{
+  guint        min = nn_model_get_min_training_batch (self->model);
+  guint        n = self->train != NULL ? nn_dataset_get_n_samples (self->train) : 0;
+  guint        bs = self->train_section->batch_size;
+  guint        last;
+  yaml_node_t *v = train != NULL ? nn_yaml_lookup (doc, train, "batch_size") : NULL;
+
+  if (min <= 1 || n == 0)
+    return TRUE;
+  if (bs == 0 || bs > n)
+    bs = n;
+  last = n % bs != 0 ? n % bs : bs;
+  if (MIN (bs, last) >= min)
+    return TRUE;
+  nn_yaml_set_error (error, doc, v != NULL ? v : train != NULL ? train
+                                                               : root,
+                     NN_CONFIG_ERROR_INVALID_VALUE,
+                     "train.batch_size: %u training samples in batches of %u make a%s batch of "
+                     "%u; batch normalization needs at least %u samples per training batch",
+                     n, bs, last < bs ? " last" : "", MIN (bs, last), min);
+  return FALSE;
+}
+
 /* The trainer takes the section's settings; early stopping and checkpoints
  * are the run's. */
 static gboolean
@@ -571,6 +602,8 @@ read_train (NnExperiment *self,
   if ((v = nn_yaml_lookup (doc, root, "train")) != NULL &&
       !nn_yaml_read_properties (doc, v, G_OBJECT (train), "train", custom, read_train_key, self,
                                 error))
+    return FALSE;
+  if (!check_batch_size (self, doc, root, v, error))
     return FALSE;
   if (train->schedule != NULL)
     nn_schedule_set_total_epochs (train->schedule, train->epochs);

@@ -268,6 +268,76 @@ nn_layer_get_parameter_name (NnLayer *self,
 }
 
 /**
+ * nn_layer_get_n_buffers:
+ * @self: a #NnLayer
+ *
+ * Buffers are matrices a layer keeps besides its parameters, that no
+ * optimizer trains but that checkpoints and saved models hold, as the
+ * running statistics of a #NnBatchNormLayer.
+ *
+ * Returns: the number of the layer's buffer matrices
+ */
+guint
+nn_layer_get_n_buffers (NnLayer *self)
+{
+  NnLayerClass *klass;
+
+  g_return_val_if_fail (NN_IS_LAYER (self), 0);
+
+  klass = NN_LAYER_GET_CLASS (self);
+  return klass->get_n_buffers != NULL ? klass->get_n_buffers (self) : 0;
+}
+
+/**
+ * nn_layer_get_buffer:
+ * @self: a #NnLayer
+ * @index: below nn_layer_get_n_buffers()
+ *
+ * Returns: (transfer none): the buffer matrix, modifiable in place
+ */
+NnMatrix *
+nn_layer_get_buffer (NnLayer *self,
+                     guint    index)
+{
+  g_return_val_if_fail (index < nn_layer_get_n_buffers (self), NULL);
+
+  return NN_LAYER_GET_CLASS (self)->get_buffer (self, index);
+}
+
+/**
+ * nn_layer_get_buffer_name:
+ * @self: a #NnLayer
+ * @index: below nn_layer_get_n_buffers()
+ *
+ * Returns: (transfer none): the name of buffer @index, such as
+ *   `"running_mean"`: a saved model's tensor `layers.L.NAME`
+ */
+const char *
+nn_layer_get_buffer_name (NnLayer *self,
+                          guint    index)
+{
+  g_return_val_if_fail (index < nn_layer_get_n_buffers (self), NULL);
+
+  return NN_LAYER_GET_CLASS (self)->get_buffer_name (self, index);
+}
+
+/**
+ * nn_layer_get_min_training_batch:
+ * @self: a #NnLayer
+ *
+ * Returns: the fewest samples a training batch through the layer may
+ *   have: 2 for a #NnBatchNormLayer, which cannot estimate a variance
+ *   from one, 1 for the other kinds
+ */
+guint
+nn_layer_get_min_training_batch (NnLayer *self)
+{
+  g_return_val_if_fail (NN_IS_LAYER (self), 1);
+
+  return MAX (NN_LAYER_GET_CLASS (self)->min_training_batch, 1);
+}
+
+/**
  * nn_layer_init_parameters:
  * @self: a #NnLayer
  * @init: the initialisation scheme

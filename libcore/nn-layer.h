@@ -71,6 +71,13 @@ G_DECLARE_DERIVABLE_TYPE (NnLayer, nn_layer, NN, LAYER, GObject)
  *   at its current parameters; none when unset
  * @add_regularization_gradient: (nullable): adds the gradient of
  *   @regularization_loss to the parameters' gradients
+ * @get_n_buffers: (nullable): the number of buffer matrices, state the
+ *   layer keeps that no optimizer trains (running statistics) but that
+ *   checkpoints and saved models hold; none when unset
+ * @get_buffer: the buffer matrix @index, modifiable in place
+ * @get_buffer_name: the name of buffer @index, as saved models key it
+ * @min_training_batch: the fewest samples a training batch may have; 0
+ *   or 1 for any
  *
  * A kind of layer. The base class keeps the input width and the mode.
  */
@@ -108,9 +115,15 @@ struct _NnLayerClass
                         gboolean training);
   double (*regularization_loss) (NnLayer *self);
   void (*add_regularization_gradient) (NnLayer *self);
+  guint (*get_n_buffers) (NnLayer *self);
+  NnMatrix *(*get_buffer) (NnLayer *self,
+                           guint    index);
+  const char *(*get_buffer_name) (NnLayer *self,
+                                  guint    index);
+  guint min_training_batch;
 
   /*< private >*/
-  gpointer padding[8];
+  gpointer padding[4];
 };
 
 /* Any kind. */
@@ -126,6 +139,12 @@ const NnMatrix *nn_layer_get_gradient        (NnLayer         *self,
                                               guint            index);
 const char     *nn_layer_get_parameter_name  (NnLayer         *self,
                                               guint            index);
+guint           nn_layer_get_n_buffers       (NnLayer         *self);
+NnMatrix       *nn_layer_get_buffer          (NnLayer         *self,
+                                              guint            index);
+const char     *nn_layer_get_buffer_name     (NnLayer         *self,
+                                              guint            index);
+guint           nn_layer_get_min_training_batch (NnLayer      *self);
 void            nn_layer_init_parameters     (NnLayer         *self,
                                               NnInit           init,
                                               GRand           *rand);

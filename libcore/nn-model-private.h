@@ -8,6 +8,7 @@ G_BEGIN_DECLS
 NnMatrix * const *nn_model_peek_parameters      (NnModel *self,
                                                  guint   *n_params);
 GPtrArray        *nn_model_peek_parameter_array (NnModel *self);
+GPtrArray        *nn_model_peek_buffer_array    (NnModel *self);
 void              nn_model_prepare_optimizer    (NnModel *self);
 void              nn_model_set_step             (NnModel *self,
                                                  guint64  seed,

@@ -42,7 +42,8 @@ layer_kinds (NnModel *self)
 
 /* The model's part of nn_trainer_save_state(), in the order the dictionary
  * has always been built: `layers`, `loss`, `parameters` and `optimizer`;
- * `layer_kinds` follows `layers` when a layer is not dense. */
+ * `layer_kinds` follows `layers` when a layer is not dense, `buffers`
+ * follows `parameters` when a layer keeps any. */
 void
 nn_model_save_state (NnModel      *self,
                      GVariantDict *dict)
@@ -64,6 +65,8 @@ nn_model_save_state (NnModel      *self,
   g_variant_dict_insert (dict, "loss", "s",
                          nn_model_get_loss (self) != NULL ? G_OBJECT_TYPE_NAME (nn_model_get_loss (self)) : "");
   nn_optimizer_state_add_buffers (dict, "parameters", nn_model_peek_parameter_array (self));
+  if (nn_model_peek_buffer_array (self)->len > 0)
+    nn_optimizer_state_add_buffers (dict, "buffers", nn_model_peek_buffer_array (self));
   if (nn_model_get_optimizer (self) != NULL)
     {
       g_autoptr(GVariant) optimizer = NULL;
@@ -177,23 +180,24 @@ check_layer_kinds (NnModel  *self,
 }
 
 static gboolean
-check_parameters (NnModel  *self,
-                  GVariant *params,
-                  GError  **error)
+check_matrices (GPtrArray  *matrices,
+                GVariant   *params,
+                const char *what,
+                GError    **error)
 {
   gsize n = g_variant_n_children (params);
 
-  if (n != nn_model_peek_parameter_array (self)->len)
+  if (n != matrices->len)
     {
       g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_SHAPE_MISMATCH,
-                   "the training state has %" G_GSIZE_FORMAT " parameter matrices; "
+                   "the training state has %" G_GSIZE_FORMAT " %s matrices; "
                    "this model has %u",
-                   n, nn_model_peek_parameter_array (self)->len);
+                   n, what, matrices->len);
       return FALSE;
     }
   for (gsize i = 0; i < n; i++)
     {
-      const NnMatrix *m = nn_model_peek_parameter_array (self)->pdata[i];
+      const NnMatrix *m = matrices->pdata[i];
       g_autoptr(GVariant) values = NULL;
       guint32 rows, cols;
 
@@ -202,9 +206,9 @@ check_parameters (NnModel  *self,
           g_variant_n_children (values) != nn_matrix_size (m))
         {
           g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_SHAPE_MISMATCH,
-                       "parameter %" G_GSIZE_FORMAT " of the training state is %u×%u with "
+                       "%s %" G_GSIZE_FORMAT " of the training state is %u×%u with "
                        "%" G_GSIZE_FORMAT " values; this model's is %u×%u",
-                       i, rows, cols, g_variant_n_children (values), m->rows, m->cols);
+                       what, i, rows, cols, g_variant_n_children (values), m->rows, m->cols);
           return FALSE;
         }
     }
@@ -219,6 +223,7 @@ nn_model_check_state (NnModel  *self,
 {
   g_autoptr(GVariant) layers = NULL;
   g_autoptr(GVariant) params = NULL;
+  g_autoptr(GVariant) buffers = NULL;
   g_autoptr(GVariant) optimizer = NULL;
   g_autoptr(GVariant) scalar = NULL;
   const char *loss;
@@ -239,7 +244,12 @@ nn_model_check_state (NnModel  *self,
     }
 
   if ((params = nn_training_state_lookup (state, "parameters", "a(uuad)", error)) == NULL ||
-      !check_parameters (self, params, error))
+      !check_matrices (nn_model_peek_parameter_array (self), params, "parameter", error))
+    return FALSE;
+  /* Running statistics and the like, in states of models that keep any. */
+  if (nn_model_peek_buffer_array (self)->len > 0 &&
+      ((buffers = nn_training_state_lookup (state, "buffers", "a(uuad)", error)) == NULL ||
+       !check_matrices (nn_model_peek_buffer_array (self), buffers, "buffer", error)))
     return FALSE;
 
   optimizer = g_variant_lookup_value (state, "optimizer", NULL);
@@ -282,6 +292,9 @@ nn_model_load_state (NnModel  *self,
 
   dict = g_variant_dict_new (state);
   if (!nn_optimizer_state_read_buffers (dict, "parameters", nn_model_peek_parameter_array (self), error))
+    g_return_val_if_reached (FALSE);
+  if (nn_model_peek_buffer_array (self)->len > 0 &&
+      !nn_optimizer_state_read_buffers (dict, "buffers", nn_model_peek_buffer_array (self), error))
     g_return_val_if_reached (FALSE);
   return TRUE;
 }

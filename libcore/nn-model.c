@@ -36,6 +36,8 @@ struct _NnModel
 
   GPtrArray *params; /* NnMatrix, borrowed from the layers */
   GPtrArray *grads;
+  GPtrArray *buffers; /* NnMatrix, borrowed: state trained by no optimizer */
+  guint      min_training_batch;
   gboolean   optimizer_ready;
   gboolean   training;
 
@@ -78,6 +80,7 @@ nn_model_finalize (GObject *object)
   g_clear_pointer (&self->rand, g_rand_free);
   g_clear_pointer (&self->params, g_ptr_array_unref);
   g_clear_pointer (&self->grads, g_ptr_array_unref);
+  g_clear_pointer (&self->buffers, g_ptr_array_unref);
   g_clear_pointer (&self->grad_out, nn_matrix_free);
 
   G_OBJECT_CLASS (nn_model_parent_class)->finalize (object);
@@ -182,6 +185,8 @@ nn_model_init (NnModel *self)
   self->layers = g_ptr_array_new_with_free_func (g_object_unref);
   self->params = g_ptr_array_new ();
   self->grads = g_ptr_array_new ();
+  self->buffers = g_ptr_array_new ();
+  self->min_training_batch = 1;
   self->training = TRUE;
 }
 
@@ -218,6 +223,10 @@ nn_model_add_layer (NnModel *self,
       g_ptr_array_add (self->params, nn_layer_get_parameter (layer, i));
       g_ptr_array_add (self->grads, (gpointer) nn_layer_get_gradient (layer, i));
     }
+  for (guint i = 0; i < nn_layer_get_n_buffers (layer); i++)
+    g_ptr_array_add (self->buffers, nn_layer_get_buffer (layer, i));
+  self->min_training_batch = MAX (self->min_training_batch,
+                                  nn_layer_get_min_training_batch (layer));
   nn_layer_set_training (layer, self->training);
   self->optimizer_ready = FALSE;
 }
@@ -885,6 +894,28 @@ GPtrArray *
 nn_model_peek_parameter_array (NnModel *self)
 {
   return self->params;
+}
+
+/* The layers' buffers in order, for the training state. */
+GPtrArray *
+nn_model_peek_buffer_array (NnModel *self)
+{
+  return self->buffers;
+}
+
+/**
+ * nn_model_get_min_training_batch:
+ * @self: a #NnModel
+ *
+ * Returns: the fewest samples a training batch may have: the most any
+ *   layer needs (nn_layer_get_min_training_batch()), 1 for most models
+ */
+guint
+nn_model_get_min_training_batch (NnModel *self)
+{
+  g_return_val_if_fail (NN_IS_MODEL (self), 1);
+
+  return self->min_training_batch;
 }
 
 /* Prepares the optimizer for the parameters, once. */

@@ -57,6 +57,7 @@ double          nn_model_evaluate                     (NnModel         *self,
                                                        const NnMatrix  *y,
                                                        GError         **error);
 
+guint           nn_model_get_min_training_batch       (NnModel         *self);
 guint           nn_model_get_n_parameters             (NnModel         *self);
 NnMatrix       *nn_model_get_parameter                (NnModel         *self,
                                                        guint            index);

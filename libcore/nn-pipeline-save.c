@@ -86,6 +86,11 @@ save_weights (NnModel    *model,
                                                                                            k)));
           g_ptr_array_add (tensors, nn_layer_get_parameter (layer, k));
         }
+      for (guint k = 0; k < nn_layer_get_n_buffers (layer); k++)
+        {
+          g_ptr_array_add (names, nn_pipeline_tensor_name (l, nn_layer_get_buffer_name (layer, k)));
+          g_ptr_array_add (tensors, nn_layer_get_buffer (layer, k));
+        }
     }
   g_hash_table_insert (metadata, (gpointer) "format", (gpointer) NN_PIPELINE_FORMAT);
   if (!nn_safetensors_write (weights_path, names->len, (const char * const *) names->pdata,

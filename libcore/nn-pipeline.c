@@ -652,8 +652,44 @@ read_layers (NnYamlDoc   *doc,
   return TRUE;
 }
 
-/* Copies the weights file's tensors into the layers, each checked against
- * the shape the layer needs. */
+/* Copies tensor `layers.@l.@tensor_name` of the weights file into @target,
+ * checked against its shape. */
+static gboolean
+read_tensor (const char *path,
+             GHashTable *tensors,
+             guint       l,
+             const char *tensor_name,
+             NnMatrix   *target,
+             GError    **error)
+{
+  g_autofree char *name = nn_pipeline_tensor_name (l, tensor_name);
+  NnMatrix        *t = g_hash_table_lookup (tensors, name);
+
+  if (t == NULL)
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
+                   "%s: error: no tensor '%s'", path, name);
+      return FALSE;
+    }
+  if (!nn_matrix_same_shape (t, target))
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
+                   "%s: error: tensor '%s' is %u × %u, the model needs %u × %u",
+                   path, name, t->rows, t->cols, target->rows, target->cols);
+      return FALSE;
+    }
+  if (!nn_matrix_is_finite (t))
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
+                   "%s: error: tensor '%s' holds NaN or infinite values", path, name);
+      return FALSE;
+    }
+  nn_matrix_copy_into (t, target);
+  return TRUE;
+}
+
+/* Copies the weights file's tensors into the layers' parameters and
+ * buffers, each checked against the shape the layer needs. */
 static gboolean
 read_weights (const char *path,
               NnModel    *model,
@@ -669,38 +705,20 @@ read_weights (const char *path,
       NnLayer *layer = nn_model_get_layer (model, l);
 
       for (guint k = 0; k < nn_layer_get_n_parameters (layer); k++)
-        {
-          g_autofree char *name = nn_pipeline_tensor_name (l, nn_layer_get_parameter_name (layer,
-                                                                                           k));
-          NnMatrix        *t = g_hash_table_lookup (tensors, name);
-          NnMatrix        *target = nn_layer_get_parameter (layer, k);
-
-          if (t == NULL)
-            {
-              g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
-                           "%s: error: no tensor '%s'", path, name);
-              return FALSE;
-            }
-          if (!nn_matrix_same_shape (t, target))
-            {
-              g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
-                           "%s: error: tensor '%s' is %u × %u, the model needs %u × %u",
-                           path, name, t->rows, t->cols, target->rows, target->cols);
-              return FALSE;
-            }
-          if (!nn_matrix_is_finite (t))
-            {
-              g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
-                           "%s: error: tensor '%s' holds NaN or infinite values", path, name);
-              return FALSE;
-            }
-          nn_matrix_copy_into (t, target);
-        }
+        if (!read_tensor (path, tensors, l, nn_layer_get_parameter_name (layer, k),
+                          nn_layer_get_parameter (layer, k), error))
+          return FALSE;
+      for (guint k = 0; k < nn_layer_get_n_buffers (layer); k++)
+        if (!read_tensor (path, tensors, l, nn_layer_get_buffer_name (layer, k),
+                          nn_layer_get_buffer (layer, k), error))
+          return FALSE;
+      expected += nn_layer_get_n_buffers (layer);
     }
   if (g_hash_table_size (tensors) != expected)
     {
       g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_INVALID_FILE,
-                   "%s: error: %u tensors, the model has %u (a weight and a bias per dense layer)",
+                   "%s: error: %u tensors, the model has %u (a weight and a bias per dense layer, "
+                   "and the parameters and buffers of the other kinds)",
                    path, g_hash_table_size (tensors), expected);
       return FALSE;
     }

@@ -115,6 +115,14 @@ train_step (NnTrainer      *self,
   guint             n_params;
   double            loss;
 
+  if (G_UNLIKELY (x->rows < nn_model_get_min_training_batch (model)))
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
+                   "a training batch of %u sample%s: the model's batch normalization "
+                   "needs at least %u to estimate a variance",
+                   x->rows, x->rows == 1 ? "" : "s", nn_model_get_min_training_batch (model));
+      return NAN;
+    }
   /* A step trains, whatever mode a callback left the model in. */
   nn_model_set_training (model, TRUE);
   /* The loss of the batch and the layers' regularization at the weights

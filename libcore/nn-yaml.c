@@ -307,6 +307,13 @@ nn_yaml_get_double (NnYamlDoc   *doc,
                          number ? "finite" : "decimal", found);
       return FALSE;
     }
+  /* (0, ∞): a range whose bounds would only puzzle. */
+  if (v < min && min > 0 && min <= G_MINDOUBLE && max >= G_MAXDOUBLE)
+    {
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "%s must be greater than 0, not %s", what, s);
+      return FALSE;
+    }
   if (v < min || v > max)
     {
       g_autofree char *lo = nn_format_double (min);

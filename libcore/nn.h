@@ -24,6 +24,7 @@
 #include "nn-dense-layer.h"
 #include "nn-activation-layer.h"
 #include "nn-dropout-layer.h"
+#include "nn-batch-norm-layer.h"
 #include "nn-model.h"
 #include "nn-trainer-callback.h"
 #include "nn-trainer.h"

@@ -16,12 +16,18 @@ l2*(W**2).sum()` of its weights to the loss, as a training loop with Keras'
 `kernel_regularizer` semantics would. Class weights (train.class_weight)
 and sample weights (data.source.weight) make the data loss
 (w*l).sum()/w.sum() of the per-sample losses l.
+Layers of `type: activation` are the activation on its own, and layers of
+`type: batch_norm` are torch.nn.BatchNorm1d with the same momentum, eps and
+affine. After training, the saved model's loss on the training data through
+`nnrun eval` (evaluation mode: batch normalization by its running
+statistics) is compared with PyTorch's in model.eval() mode.
 
 Usage: torch_history.py NNRUN EXPERIMENT.yaml RTOL
 Exit status: 0 if every epoch agrees within RTOL (relative), 1 if not,
 2 if the experiment is outside what this check covers.
 """
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -197,10 +203,27 @@ def load_data(exp, base):
     return x, y, sample_weights(exp, source, rows, labels, y)
 
 
+def build_kind(spec, width):
+    """A layer of another kind than dense, as PyTorch module."""
+    kind = spec["type"]
+    if kind == "activation":
+        return activation(spec["activation"])
+    if kind == "batch_norm":
+        if set(spec) - {"type", "momentum", "epsilon", "affine"}:
+            raise Unsupported(f"batch_norm keys {sorted(spec)}")
+        return torch.nn.BatchNorm1d(width, eps=spec.get("epsilon", 1e-5),
+                                    momentum=spec.get("momentum", 0.1),
+                                    affine=spec.get("affine", True)).double()
+    raise Unsupported(f"layer type {kind}")
+
+
 def build_model(exp, n_inputs):
     """The network, and its layers' regularization terms as (l1, l2, weight)."""
     layers, penalties, width = [], [], n_inputs
     for spec in exp["model"]["layers"]:
+        if spec.get("type", "dense") != "dense":
+            layers.append(build_kind(spec, width))
+            continue
         if "weights" not in spec:
             raise Unsupported("a layer without inline weights")
         linear = torch.nn.Linear(width, spec["units"]).double()
@@ -240,25 +263,42 @@ def reference_history(path):
         loss.backward()
         opt.step()
         history.append(loss.item())
-    return history
+    model.eval()
+    with torch.no_grad():
+        losses = loss_fn(model(x), y)
+        evaluated = (losses.mean() if w is None else (w * losses).sum() / w.sum()).item()
+    return history, evaluated
 
 
 def main():
     nnrun, experiment, rtol = sys.argv[1], sys.argv[2], float(sys.argv[3])
     try:
-        expected = reference_history(experiment)
+        expected, expected_eval = reference_history(experiment)
     except Unsupported as e:
         print(f"{experiment}: outside this check: {e}")
         return 2
     with tempfile.TemporaryDirectory() as out:
         subprocess.run([nnrun, "train", experiment, "--quiet", "--out", out], check=True)
         got = [float(r["loss"]) for r in csv.DictReader(open(os.path.join(out, "history.csv")))]
+        got_eval = None
+        if any(s.get("type") == "batch_norm" for s in yaml.safe_load(open(experiment))["model"]["layers"]):
+            source = yaml.safe_load(open(experiment))["data"]["source"]
+            if source != "iris":
+                raise SystemExit(f"{experiment}: the evaluation check takes iris only")
+            result = subprocess.run([nnrun, "eval", "--json", out, "iris"], check=True,
+                                    capture_output=True, text=True)
+            got_eval = json.loads(result.stdout)["loss"]
     if len(got) != len(expected):
         print(f"nn ran {len(got)} epochs, PyTorch {len(expected)}")
         return 1
     worst = max(abs(g - e) / abs(e) for g, e in zip(got, expected))
     print(f"{os.path.basename(experiment)}: {len(got)} epochs, loss {got[0]:.10g} -> {got[-1]:.10g}, "
           f"max relative difference from PyTorch float64 {worst:.3e} (tolerance {rtol:g})")
+    if got_eval is not None:
+        eval_diff = abs(got_eval - expected_eval) / abs(expected_eval)
+        print(f"evaluation loss by the running statistics {got_eval:.10g}, PyTorch model.eval() "
+              f"{expected_eval:.10g}, relative difference {eval_diff:.3e}")
+        worst = max(worst, eval_diff)
     return 0 if worst <= rtol else 1
 
 
