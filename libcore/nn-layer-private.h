@@ -13,6 +13,10 @@ G_GNUC_INTERNAL void    nn_layer_set_step_key (NnLayer *self,
                                                guint64  key);
 G_GNUC_INTERNAL guint64 nn_layer_get_step_key (NnLayer *self);
 
+G_GNUC_INTERNAL void    nn_layer_resize_work  (nn_real **buf,
+                                               guint     rows,
+                                               guint     cols);
+
 /* splitmix64's finalizer: a counter or a tuple folded through it gives
  * independent-looking 64-bit values. */
 static inline guint64

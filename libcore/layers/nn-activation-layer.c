@@ -3,6 +3,7 @@
 
 #include "nn-activation-layer.h"
 #include "nn-registry-private.h"
+#include "nn-layer-private.h"
 #include "nn-simd.h"
 
 /**
@@ -113,13 +114,6 @@ nn_activation_layer_set_property (GObject      *object,
     }
 }
 
-static nn_real *
-work_buffer (guint rows,
-             guint cols)
-{
-  return g_aligned_alloc0 (MAX ((gsize) rows * cols, 1), sizeof (nn_real), NN_SIMD_BYTES);
-}
-
 /* Grows the work matrices to @rows; a no-op once the largest batch is seen. */
 static void
 ensure_capacity (NnActivationLayer *self,
@@ -128,10 +122,8 @@ ensure_capacity (NnActivationLayer *self,
   if (rows <= self->capacity)
     return;
 
-  g_clear_pointer (&self->a_buf, g_aligned_free);
-  g_clear_pointer (&self->grad_x_buf, g_aligned_free);
-  self->a_buf = work_buffer (rows, self->width);
-  self->grad_x_buf = work_buffer (rows, self->width);
+  nn_layer_resize_work (&self->a_buf, rows, self->width);
+  nn_layer_resize_work (&self->grad_x_buf, rows, self->width);
   self->capacity = rows;
 }
 

@@ -5,6 +5,7 @@
 
 #include "nn-batch-norm-layer.h"
 #include "nn-registry-private.h"
+#include "nn-layer-private.h"
 #include "nn-simd.h"
 
 /**
@@ -169,13 +170,6 @@ nn_batch_norm_layer_set_property (GObject      *object,
     }
 }
 
-static nn_real *
-work_buffer (guint rows,
-             guint cols)
-{
-  return g_aligned_alloc0 (MAX ((gsize) rows * cols, 1), sizeof (nn_real), NN_SIMD_BYTES);
-}
-
 /* Grows the work matrices to @rows; a no-op once the largest batch is seen. */
 static void
 ensure_capacity (NnBatchNormLayer *self,
@@ -184,12 +178,9 @@ ensure_capacity (NnBatchNormLayer *self,
   if (rows <= self->capacity)
     return;
 
-  g_clear_pointer (&self->x_hat_buf, g_aligned_free);
-  g_clear_pointer (&self->a_buf, g_aligned_free);
-  g_clear_pointer (&self->grad_x_buf, g_aligned_free);
-  self->x_hat_buf = work_buffer (rows, self->width);
-  self->a_buf = work_buffer (rows, self->width);
-  self->grad_x_buf = work_buffer (rows, self->width);
+  nn_layer_resize_work (&self->x_hat_buf, rows, self->width);
+  nn_layer_resize_work (&self->a_buf, rows, self->width);
+  nn_layer_resize_work (&self->grad_x_buf, rows, self->width);
   self->capacity = rows;
 }
 

@@ -7,6 +7,7 @@
 #include "nn-errors.h"
 #include "nn-matrix-private.h"
 #include "nn-registry-private.h"
+#include "nn-layer-private.h"
 #include "nn-simd.h"
 
 /**
@@ -42,7 +43,7 @@ struct _NnDenseLayer
   NnMatrix *grad_weights;
   NnMatrix *grad_bias;
 
-  /* The work matrices' data, aligned to a vector (work_buffer ()). */
+  /* The work matrices' data, aligned to a vector (nn_layer_resize_work ()). */
   guint    capacity; /* rows of the work matrices */
   nn_real *z_buf;    /* capacity × units */
   nn_real *a_buf;
@@ -174,17 +175,6 @@ nn_dense_layer_set_property (GObject      *object,
     }
 }
 
-/* Zeroed room for @rows × @cols values, aligned to NN_SIMD_BYTES: the
- * vector loops then load and store whole vectors in one cache line each
- * (a row of 16 floats in one line, not two), 5% of a step of a small
- * network. */
-static nn_real *
-work_buffer (guint rows,
-             guint cols)
-{
-  return g_aligned_alloc0 (MAX ((gsize) rows * cols, 1), sizeof (nn_real), NN_SIMD_BYTES);
-}
-
 /* Grows the work matrices to @rows; a no-op once the largest batch is seen. */
 static void
 ensure_capacity (NnDenseLayer *self,
@@ -193,14 +183,10 @@ ensure_capacity (NnDenseLayer *self,
   if (rows <= self->capacity)
     return;
 
-  g_clear_pointer (&self->z_buf, g_aligned_free);
-  g_clear_pointer (&self->a_buf, g_aligned_free);
-  g_clear_pointer (&self->grad_z_buf, g_aligned_free);
-  g_clear_pointer (&self->grad_x_buf, g_aligned_free);
-  self->z_buf = work_buffer (rows, self->units);
-  self->a_buf = work_buffer (rows, self->units);
-  self->grad_z_buf = work_buffer (rows, self->units);
-  self->grad_x_buf = work_buffer (rows, self->n_inputs);
+  nn_layer_resize_work (&self->z_buf, rows, self->units);
+  nn_layer_resize_work (&self->a_buf, rows, self->units);
+  nn_layer_resize_work (&self->grad_z_buf, rows, self->units);
+  nn_layer_resize_work (&self->grad_x_buf, rows, self->n_inputs);
   self->capacity = rows;
 }
 
