@@ -398,6 +398,28 @@ json_member (const char *text,
 }
 
 char *
+nn_test_history_without_seconds (const char *run_dir)
+{
+  g_autofree char *path = g_build_filename (run_dir, "history.csv", NULL);
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  GString *s = g_string_new (NULL);
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return g_string_free (s, FALSE);
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *comma = strrchr (lines[i], ',');
+
+      if (comma != NULL)
+        *comma = '\0';
+      g_string_append_printf (s, "%s\n", lines[i]);
+    }
+  return g_string_free (s, FALSE);
+}
+
+char *
 nn_test_summary_member (const char *run_dir,
                         const char *key)
 {

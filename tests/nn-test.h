@@ -106,6 +106,10 @@ int       nn_test_nnrun_argv      (char               **out,
                                    char               **err,
                                    const char * const  *args);
 
+/* history.csv of @run_dir without its last column, the seconds, which
+ * differ from run to run: the part two runs of one experiment share. */
+char     *nn_test_history_without_seconds (const char *run_dir);
+
 /* The raw text of a flat member's value in @run_dir/summary.json, quotes
  * removed, or NULL. */
 char     *nn_test_summary_member  (const char *run_dir,

@@ -266,25 +266,6 @@ read_text (const char *dir,
   return text;
 }
 
-/* history.csv of @run without its last column (the seconds). */
-static char *
-history_without_seconds (const char *run)
-{
-  g_autofree char *text = read_text (run, "history.csv");
-  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
-  GString *s = g_string_new (NULL);
-
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      char *comma = strrchr (lines[i], ',');
-
-      if (comma != NULL)
-        *comma = '\0';
-      g_string_append_printf (s, "%s\n", lines[i]);
-    }
-  return g_string_free (s, FALSE);
-}
-
 static void
 train_into (const char *experiment,
             const char *run,
@@ -355,8 +336,8 @@ test_config_runs_the_same (void)
   NN_ASSERT_CONTAINS (text, "type: batch_norm");
   config = g_build_filename (ra, "config.yaml", NULL);
   train_into (config, rb, NULL);
-  ha = history_without_seconds (ra);
-  hb = history_without_seconds (rb);
+  ha = nn_test_history_without_seconds (ra);
+  hb = nn_test_history_without_seconds (rb);
   CU_ASSERT (strlen (ha) > 100);
   NN_CHECK (g_str_equal (ha, hb), "histories differ:\n%s\n%s", ha, hb);
 }
@@ -383,8 +364,8 @@ test_resume_byte_identical (void)
   NN_ASSERT_STATUS (status, 0, err);
   train_into (experiment, whole, NULL);
 
-  ha = history_without_seconds (whole);
-  hb = history_without_seconds (run);
+  ha = nn_test_history_without_seconds (whole);
+  hb = nn_test_history_without_seconds (run);
   NN_CHECK (g_str_equal (ha, hb), "histories differ:\n%s\n%s", ha, hb);
   {
     g_autofree char *pa = g_build_filename (whole, "model.safetensors", NULL);

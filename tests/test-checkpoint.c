@@ -191,29 +191,6 @@ test_nnrun_refuses_flipped_staged_checkpoint (void)
 
 /* ---- a resumed run is the run that was started -------------------------- */
 
-/* history.csv of @run without its last column (the seconds). */
-static char *
-history_without_seconds (const char *run)
-{
-  g_autofree char *path = g_build_filename (run, "history.csv", NULL);
-  g_autofree char *text = NULL;
-  g_auto(GStrv) lines = NULL;
-  GString *s = g_string_new (NULL);
-
-  if (!g_file_get_contents (path, &text, NULL, NULL))
-    return g_string_free (s, FALSE);
-  lines = g_strsplit (text, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      char *comma = strrchr (lines[i], ',');
-
-      if (comma != NULL)
-        *comma = '\0';
-      g_string_append_printf (s, "%s\n", lines[i]);
-    }
-  return g_string_free (s, FALSE);
-}
-
 static gboolean
 same_weights (const char *a,
               const char *b)
@@ -316,8 +293,8 @@ test_nnrun_resumes_with_more_epochs (void)
   status = nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--out", whole, NULL);
   NN_ASSERT_STATUS (status, EXIT_OK, err);
 
-  ha = history_without_seconds (whole);
-  hb = history_without_seconds (run);
+  ha = nn_test_history_without_seconds (whole);
+  hb = nn_test_history_without_seconds (run);
   NN_CHECK (g_str_equal (ha, hb), "histories differ:\n%s\n%s", ha, hb);
   CU_ASSERT_TRUE (same_weights (whole, run));
 }
@@ -355,8 +332,8 @@ test_nnrun_resumes_weighted_run (void)
   status = nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--out", whole, NULL);
   NN_ASSERT_STATUS (status, EXIT_OK, err);
 
-  ha = history_without_seconds (whole);
-  hb = history_without_seconds (run);
+  ha = nn_test_history_without_seconds (whole);
+  hb = nn_test_history_without_seconds (run);
   NN_CHECK (g_str_equal (ha, hb), "histories differ:\n%s\n%s", ha, hb);
   CU_ASSERT_TRUE (same_weights (whole, run));
 
@@ -503,8 +480,8 @@ resume_with_rows (const char *path,
     }
   CU_ASSERT_TRUE (nn_experiment_run (e, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
-  ha = history_without_seconds (whole);
-  hb = history_without_seconds (copy);
+  ha = nn_test_history_without_seconds (whole);
+  hb = nn_test_history_without_seconds (copy);
   CU_ASSERT_STRING_EQUAL (ha, hb);
   CU_ASSERT_TRUE (same_weights (whole, copy));
   CU_ASSERT_FALSE (g_file_test (rows_path, G_FILE_TEST_EXISTS));
@@ -599,7 +576,7 @@ test_diverged_run_keeps_whole_checkpoint (void)
   CU_ASSERT_TRUE (g_ascii_strtoull (epochs_run, NULL, 10) > 2);
   CU_ASSERT_FALSE (g_file_test (rows, G_FILE_TEST_EXISTS));
   CU_ASSERT_FALSE (g_file_test (staging, G_FILE_TEST_EXISTS));
-  diverged = history_without_seconds (run);
+  diverged = nn_test_history_without_seconds (run);
 
   /* Resumed to the epochs it had: nothing left to train. */
   g_clear_pointer (&err, g_free);
@@ -607,7 +584,7 @@ test_diverged_run_keeps_whole_checkpoint (void)
   status = nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--resume", run,
                           "--set", set, NULL);
   NN_ASSERT_STATUS (status, EXIT_OK, err);
-  resumed = history_without_seconds (run);
+  resumed = nn_test_history_without_seconds (run);
   CU_ASSERT_STRING_EQUAL (diverged, resumed);
 }
 

@@ -278,29 +278,6 @@ static const char rate_0_run[] =
 static const char plain_run[] =
   IRIS_RUN ("{units: 8, activation: relu}, {units: 3, activation: softmax}");
 
-/* history.csv of @run without its last column (the seconds). */
-static char *
-history_without_seconds (const char *run)
-{
-  g_autofree char *path = g_build_filename (run, "history.csv", NULL);
-  g_autofree char *text = NULL;
-  g_auto(GStrv) lines = NULL;
-  GString *s = g_string_new (NULL);
-
-  if (!g_file_get_contents (path, &text, NULL, NULL))
-    return g_string_free (s, FALSE);
-  lines = g_strsplit (text, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      char *comma = strrchr (lines[i], ',');
-
-      if (comma != NULL)
-        *comma = '\0';
-      g_string_append_printf (s, "%s\n", lines[i]);
-    }
-  return g_string_free (s, FALSE);
-}
-
 static char *
 read_text (const char *dir,
            const char *name)
@@ -346,9 +323,9 @@ test_rate_0_is_the_network_without_it (void)
   train_into (f0, r0, NULL);
   train_into (fp, rp, NULL);
   train_into (fd, rd, NULL);
-  h0 = history_without_seconds (r0);
-  hp = history_without_seconds (rp);
-  hd = history_without_seconds (rd);
+  h0 = nn_test_history_without_seconds (r0);
+  hp = nn_test_history_without_seconds (rp);
+  hd = nn_test_history_without_seconds (rd);
   CU_ASSERT (strlen (h0) > 100);
   NN_CHECK (g_str_equal (h0, hp), "histories differ:\n%s\n%s", h0, hp);
   NN_CHECK (!g_str_equal (hd, hp), "rate 0.3 trains as no dropout:\n%s", hd);
@@ -379,8 +356,8 @@ test_saved_dropout_runs_again (void)
   train_into (fd, rd, NULL);
   config = g_build_filename (rd, "config.yaml", NULL);
   train_into (config, rc, NULL);
-  ha = history_without_seconds (rd);
-  hc = history_without_seconds (rc);
+  ha = nn_test_history_without_seconds (rd);
+  hc = nn_test_history_without_seconds (rc);
   NN_CHECK (g_str_equal (ha, hc), "histories differ:\n%s\n%s", ha, hc);
   model_yaml = read_text (rd, "model.yaml");
   NN_ASSERT_CONTAINS (model_yaml, "type: dropout");
@@ -420,8 +397,8 @@ test_resume_with_dropout (void)
   NN_ASSERT_STATUS (status, 0, err);
   train_into (experiment, whole, NULL);
 
-  ha = history_without_seconds (whole);
-  hb = history_without_seconds (run);
+  ha = nn_test_history_without_seconds (whole);
+  hb = nn_test_history_without_seconds (run);
   NN_CHECK (g_str_equal (ha, hb), "histories differ:\n%s\n%s", ha, hb);
   wa = read_text (whole, "model.safetensors");
   wb = read_text (run, "model.safetensors");

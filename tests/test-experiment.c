@@ -1185,35 +1185,6 @@ static const char resumable[] =
   "train: {epochs: 8, batch_size: 16, shuffle: true, schedule: {name: cosine},\n"
   "        early_stopping: {monitor: val_accuracy, patience: 50}}\n";
 
-static char *
-file_text (const char *dir,
-           const char *name)
-{
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-  char            *text = NULL;
-
-  g_file_get_contents (path, &text, NULL, NULL);
-  return text;
-}
-
-/* history.csv without its last column (the seconds). */
-static char *
-history_without_seconds (const char *run)
-{
-  g_autofree char *text = file_text (run, "history.csv");
-  g_auto(GStrv) lines = g_strsplit (text ? text : "", "\n", -1);
-  GString *s = g_string_new (NULL);
-
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      char *comma = strrchr (lines[i], ',');
-      if (comma != NULL)
-        *comma = '\0';
-      g_string_append_printf (s, "%s\n", lines[i]);
-    }
-  return g_string_free (s, FALSE);
-}
-
 static void
 test_interrupted_run_resumes_exactly (void)
 {
@@ -1253,8 +1224,8 @@ test_interrupted_run_resumes_exactly (void)
   CU_ASSERT_TRUE_FATAL (nn_experiment_run (c, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
 
-  ha = history_without_seconds (whole);
-  hc = history_without_seconds (parts);
+  ha = nn_test_history_without_seconds (whole);
+  hc = nn_test_history_without_seconds (parts);
   CU_ASSERT_STRING_EQUAL (ha, hc);
   {
     g_autofree char *pa = g_build_filename (whole, "model.safetensors", NULL);
@@ -1622,8 +1593,8 @@ test_resume_takes_the_staged_checkpoint (void)
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT_FALSE (g_file_test (staging, G_FILE_TEST_EXISTS));
 
-  ha = history_without_seconds (whole);
-  hc = history_without_seconds (parts);
+  ha = nn_test_history_without_seconds (whole);
+  hc = nn_test_history_without_seconds (parts);
   CU_ASSERT_STRING_EQUAL (ha, hc);
   {
     g_autofree char *pa = g_build_filename (whole, "model.safetensors", NULL);

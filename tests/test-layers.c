@@ -354,29 +354,6 @@ static const char apart_run[] =
 static const char together_run[] =
   IRIS_RUN ("{units: 8, activation: relu}, {units: 3, activation: softmax}");
 
-/* history.csv of @run without its last column (the seconds). */
-static char *
-history_without_seconds (const char *run)
-{
-  g_autofree char *path = g_build_filename (run, "history.csv", NULL);
-  g_autofree char *text = NULL;
-  g_auto(GStrv) lines = NULL;
-  GString *s = g_string_new (NULL);
-
-  if (!g_file_get_contents (path, &text, NULL, NULL))
-    return g_string_free (s, FALSE);
-  lines = g_strsplit (text, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      char *comma = strrchr (lines[i], ',');
-
-      if (comma != NULL)
-        *comma = '\0';
-      g_string_append_printf (s, "%s\n", lines[i]);
-    }
-  return g_string_free (s, FALSE);
-}
-
 static char *
 read_text (const char *dir,
            const char *name)
@@ -419,8 +396,8 @@ test_nnrun_activation_layer_same_history (void)
 
   train_into (fa, ra, NULL);
   train_into (fb, rb, NULL);
-  ha = history_without_seconds (ra);
-  hb = history_without_seconds (rb);
+  ha = nn_test_history_without_seconds (ra);
+  hb = nn_test_history_without_seconds (rb);
   CU_ASSERT (strlen (ha) > 100);
   NN_CHECK (g_str_equal (ha, hb), "histories differ:\n%s\n%s", ha, hb);
   config_a = read_text (ra, "config.yaml");
@@ -445,8 +422,8 @@ test_config_of_activation_layer_runs (void)
   train_into (fa, ra, NULL);
   config = g_build_filename (ra, "config.yaml", NULL);
   train_into (config, rc, NULL);
-  ha = history_without_seconds (ra);
-  hc = history_without_seconds (rc);
+  ha = nn_test_history_without_seconds (ra);
+  hc = nn_test_history_without_seconds (rc);
   NN_CHECK (g_str_equal (ha, hc), "histories differ:\n%s\n%s", ha, hc);
 }
 
@@ -519,8 +496,8 @@ test_resume_with_activation_layer (void)
   NN_ASSERT_STATUS (status, 0, err);
   train_into (experiment, whole, NULL);
 
-  ha = history_without_seconds (whole);
-  hb = history_without_seconds (run);
+  ha = nn_test_history_without_seconds (whole);
+  hb = nn_test_history_without_seconds (run);
   NN_CHECK (g_str_equal (ha, hb), "histories differ:\n%s\n%s", ha, hb);
   wa = read_text (whole, "model.safetensors");
   wb = read_text (run, "model.safetensors");

@@ -505,27 +505,6 @@ test_interrupt_and_resume (void)
     }
 }
 
-/* history.csv without its last column (the seconds). */
-static char *
-history_without_seconds (const char *run)
-{
-  g_autofree char *path = g_build_filename (run, "history.csv", NULL);
-  g_autofree char *text = NULL;
-  g_auto(GStrv) lines = NULL;
-  GString *s = g_string_new (NULL);
-
-  g_file_get_contents (path, &text, NULL, NULL);
-  lines = g_strsplit (text ? text : "", "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      char *comma = strrchr (lines[i], ',');
-      if (comma != NULL)
-        *comma = '\0';
-      g_string_append_printf (s, "%s\n", lines[i]);
-    }
-  return g_string_free (s, FALSE);
-}
-
 /* Full-batch Iris, a checkpoint every epoch, and more JSON lines than a
  * pipe holds: a run whose output is not read stops part way. */
 static const char killable[] =
@@ -581,8 +560,8 @@ test_killed_run_leaves_previous_run_and_resumes (void)
   status = nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--out", whole,
                           "--set", "train.checkpoint_every=0", NULL);
   NN_ASSERT_STATUS (status, EXIT_OK, err);
-  ha = history_without_seconds (whole);
-  hb = history_without_seconds (run);
+  ha = nn_test_history_without_seconds (whole);
+  hb = nn_test_history_without_seconds (run);
   CU_ASSERT_STRING_EQUAL (ha, hb);
   uninterrupted = nn_test_snapshot_dir (whole);
   resumed = nn_test_snapshot_dir (run);

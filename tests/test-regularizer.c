@@ -39,25 +39,6 @@ file_text (const char *dir,
   return text;
 }
 
-/* history.csv without its last column (the seconds). */
-static char *
-history_without_seconds (const char *run)
-{
-  g_autofree char *text = file_text (run, "history.csv");
-  g_auto(GStrv) lines = g_strsplit (text ? text : "", "\n", -1);
-  GString *s = g_string_new (NULL);
-
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      char *comma = strrchr (lines[i], ',');
-
-      if (comma != NULL)
-        *comma = '\0';
-      g_string_append_printf (s, "%s\n", lines[i]);
-    }
-  return g_string_free (s, FALSE);
-}
-
 /* Loads @text (written to @dir/@name.yaml) with @overrides and runs it into
  * @dir/@name. */
 static NnExperiment *
@@ -92,8 +73,8 @@ test_zero_regularizer_changes_nothing (void)
                          NULL);
   g_autofree char *plain_run = g_build_filename (dir, "plain", NULL);
   g_autofree char *zero_run = g_build_filename (dir, "zero", NULL);
-  g_autofree char *plain_history = history_without_seconds (plain_run);
-  g_autofree char *zero_history = history_without_seconds (zero_run);
+  g_autofree char *plain_history = nn_test_history_without_seconds (plain_run);
+  g_autofree char *zero_history = nn_test_history_without_seconds (zero_run);
   g_autofree char *plain_config = NULL;
   g_autofree char *zero_config = NULL;
 
@@ -154,7 +135,7 @@ test_config_and_model_keep_the_regularizer (void)
   g_autofree char *run_a = g_build_filename (dir, "a", NULL);
   g_autofree char *config_a = file_text (run_a, "config.yaml");
   g_autofree char *again = NULL;
-  g_autofree char *history_a = history_without_seconds (run_a);
+  g_autofree char *history_a = nn_test_history_without_seconds (run_a);
   g_autofree char *history_b = NULL;
   g_autofree char *run_b = g_build_filename (dir, "b", NULL);
   g_autoptr(NnExperiment) b = NULL;
@@ -168,7 +149,7 @@ test_config_and_model_keep_the_regularizer (void)
 
   b = run_text (dir, "b", config_a, NULL);
   CU_ASSERT_PTR_NOT_NULL_FATAL (b);
-  history_b = history_without_seconds (run_b);
+  history_b = nn_test_history_without_seconds (run_b);
   CU_ASSERT_STRING_EQUAL (history_b, history_a);
   nn_experiment_set_output_dir (b, run_a);
   again = nn_experiment_to_yaml (b);
@@ -233,8 +214,8 @@ test_resume_keeps_the_regularizer (void)
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT_TRUE (nn_experiment_run (same, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
-  history = history_without_seconds (run);
-  whole_history = history_without_seconds (whole_run);
+  history = nn_test_history_without_seconds (run);
+  whole_history = nn_test_history_without_seconds (whole_run);
   CU_ASSERT_STRING_EQUAL (history, whole_history);
 }
 

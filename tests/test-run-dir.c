@@ -69,32 +69,13 @@ sibling_exists (const char *run,
   return g_lstat (path, &st) == 0;
 }
 
-/* history.csv without its last column (the seconds). */
-static char *
-history_without_seconds (const char *run)
-{
-  g_autofree char *text = read_text (run, "history.csv");
-  g_auto(GStrv) lines = g_strsplit (text ? text : "", "\n", -1);
-  GString *s = g_string_new (NULL);
-
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      char *comma = strrchr (lines[i], ',');
-
-      if (comma != NULL)
-        *comma = '\0';
-      g_string_append_printf (s, "%s\n", lines[i]);
-    }
-  return g_string_free (s, FALSE);
-}
-
 /* The same history and weights as @whole: one run, not a mix of two. */
 static gboolean
 same_run (const char *run,
           const char *whole)
 {
-  g_autofree char *ha = history_without_seconds (run);
-  g_autofree char *hb = history_without_seconds (whole);
+  g_autofree char *ha = nn_test_history_without_seconds (run);
+  g_autofree char *hb = nn_test_history_without_seconds (whole);
   g_autofree char *wa = NULL;
   g_autofree char *wb = NULL;
   g_autofree char *pa = g_build_filename (run, "model.safetensors", NULL);
