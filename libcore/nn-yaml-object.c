@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "nn-errors.h"
 #include "nn-param-text.h"
+#include "nn-param-text-private.h"
 #include "nn-registry.h"
 #include "nn-yaml-object-private.h"
 
@@ -139,10 +142,23 @@ read_value (NnYamlDoc   *doc,
   else if (G_IS_PARAM_SPEC_DOUBLE (pspec))
     {
       GParamSpecDouble *d = G_PARAM_SPEC_DOUBLE (pspec);
-      double            x;
+      g_autoptr(GError) local_error = NULL;
+      double x;
 
-      if (!nn_yaml_get_double (doc, node, what, d->minimum, d->maximum, &x, error))
-        return FALSE;
+      if (!nn_yaml_get_double (doc, node, what, d->minimum, d->maximum, &x, &local_error))
+        {
+          g_autofree char *range = nn_param_spec_describe_bounds (pspec);
+
+          /* A bound just inside a round number, as dropout's rate in
+           * [0, 1), is said as that number, excluded. */
+          if (strstr (range, "excluded") != NULL &&
+              nn_yaml_parse_number (nn_yaml_scalar (node), &x) && isfinite (x))
+            nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                               "%s must be %s, not %s", what, range, nn_yaml_scalar (node));
+          else
+            g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
       g_value_init (value, type);
       g_value_set_double (value, x);
     }

@@ -415,8 +415,10 @@ test_bad_rates (void)
     const char *layer;
     const char *needle;
   } cases[] = {
-    { "{type: dropout, rate: 1}", "e.yaml:3:52: error: model.layers[1].rate must be between 0 and" },
-    { "{type: dropout, rate: -0.1}", "e.yaml:3:52: error: model.layers[1].rate must be between 0 and" },
+    { "{type: dropout, rate: 1}",
+      "e.yaml:3:52: error: model.layers[1].rate must be between 0 and 1, 1 excluded, not 1" },
+    { "{type: dropout, rate: -0.1}",
+      "e.yaml:3:52: error: model.layers[1].rate must be between 0 and 1, 1 excluded, not -0.1" },
     { "{type: dropout, rate: x}", "e.yaml:3:52: error: model.layers[1].rate must be a decimal number" },
     { "{type: dropout, rat: 0.3}", "e.yaml:3:46: error: unknown key 'rat' in model.layers[1]" },
     { "{type: dropout, rate: 0.3, units: 4}", "e.yaml:3:57: error: unknown key 'units' in model.layers[1]" },
