@@ -307,6 +307,48 @@ test_nnrun_lists_layers (void)
   NN_ASSERT_CONTAINS (out2, "      - {type: activation, activation: relu}\n");
 }
 
+/* The entry `nnrun plugins KIND` shows for each kind of layer is one an
+ * experiment file takes, and it lists only what a file sets. */
+static void
+test_layer_examples_validate (void)
+{
+  static const char * const kinds[] = { "dense", "activation", "dropout", "batch_norm" };
+  g_autofree char          *dir = nn_test_new_dir ();
+
+  for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+    {
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      g_autofree char *entry = NULL;
+      g_autofree char *text = NULL;
+      g_autofree char *path = NULL;
+      const char      *start, *end;
+      int              status = nn_test_spawn (NULL, &out, &err, g_getenv ("NNRUN"), "plugins",
+                                               kinds[k], NULL);
+
+      NN_ASSERT_STATUS (status, 0, err);
+      start = out ? strstr (out, "    layers:\n      - ") : NULL;
+      NN_CHECK (start != NULL, "no layer entry for %s:\n%s", kinds[k], out);
+      if (start == NULL)
+        continue;
+      NN_CHECK (strstr (out, "n_inputs") == NULL, "%s lists its input width:\n%s", kinds[k], out);
+      start += strlen ("    layers:\n      ");
+      end = strchr (start, '\n');
+      entry = g_strndup (start, end ? (gsize) (end - start) : strlen (start));
+      text = g_strdup_printf ("data: {source: iris}\n"
+                              "model:\n"
+                              "  layers:\n"
+                              "    - {units: 8, activation: relu}\n"
+                              "    %s\n"
+                              "    - {units: 3, activation: softmax}\n",
+                              entry);
+      path = nn_test_write_file (dir, "example.yaml", text);
+      g_clear_pointer (&err, g_free);
+      status = nn_test_nnrun (NULL, &err, "validate", path, NULL);
+      NN_CHECK (status == 0, "the %s entry `%s` does not validate: %s", kinds[k], entry, err);
+    }
+}
+
 static void
 test_nnrun_describes_schedule (void)
 {
@@ -376,6 +418,8 @@ main (void)
                test_nnrun_lists_schedules);
   CU_add_test (suite, "nnrun plugins NAME describes a schedule", test_nnrun_describes_schedule);
   CU_add_test (suite, "nnrun plugins lists the kinds of layer", test_nnrun_lists_layers);
+  CU_add_test (suite, "the layer entry nnrun plugins shows for each kind validates",
+               test_layer_examples_validate);
   CU_add_test (suite, "check-plugin refuses a schedule, by name or by file",
                test_check_plugin_refuses_schedules);
 

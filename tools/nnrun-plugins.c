@@ -58,6 +58,32 @@ static const Place places[NN_REGISTRY_N_KINDS] = {
   [NN_REGISTRY_LAYER] = { "  model:\n    layers:\n", NULL, 6 },
 };
 
+/* Whether an experiment file sets @pspec: a layer's input width comes from
+ * the layer before it, or the data. */
+static gboolean
+is_file_key (GParamSpec *pspec)
+{
+  return g_type_is_a (pspec->owner_type, NN_TYPE_LAYER) ? !g_str_equal (pspec->name, "n-inputs")
+                                                        : TRUE;
+}
+
+/* A dense layer's l1 and l2 are written under `regularizer:`. */
+static gboolean
+is_regularizer (GParamSpec *pspec)
+{
+  return g_type_is_a (pspec->owner_type, NN_TYPE_LAYER) &&
+         (g_str_equal (pspec->name, "l1") || g_str_equal (pspec->name, "l2"));
+}
+
+/* The key that sets @pspec, as an experiment file writes it. */
+static char *
+file_key (GParamSpec *pspec)
+{
+  g_autofree char *key = nn_param_spec_get_key (pspec);
+
+  return is_regularizer (pspec) ? g_strconcat ("regularizer.", key, NULL) : g_steal_pointer (&key);
+}
+
 /* A layer of kind @name as model.layers lists it: its type and every
  * property the file may set, an activation named. */
 static void
@@ -67,6 +93,7 @@ print_layer_example (const Place *place,
                      guint        n_pspecs)
 {
   g_autoptr(GString) line = g_string_new (NULL);
+  g_autoptr(GString) regularizer = g_string_new (NULL);
 
   g_string_append_printf (line, "{type: %s", name);
   for (guint i = 0; i < n_pspecs; i++)
@@ -75,7 +102,7 @@ print_layer_example (const Place *place,
       g_autofree char *key = nn_param_spec_get_key (pspec);
       g_autofree char *text = NULL;
 
-      if (!(pspec->flags & G_PARAM_WRITABLE) || g_str_equal (pspec->name, "n-inputs"))
+      if (!(pspec->flags & G_PARAM_WRITABLE) || !is_file_key (pspec))
         continue;
       if (g_type_is_a (G_PARAM_SPEC_VALUE_TYPE (pspec), NN_TYPE_ACTIVATION))
         text = g_strdup ("relu");
@@ -83,8 +110,13 @@ print_layer_example (const Place *place,
         text = g_strdup ("16");
       else
         text = nn_param_value_to_string (g_param_spec_get_default_value (pspec));
-      g_string_append_printf (line, ", %s: %s", key, text);
+      if (is_regularizer (pspec))
+        g_string_append_printf (regularizer, "%s%s: %s", regularizer->len ? ", " : "", key, text);
+      else
+        g_string_append_printf (line, ", %s: %s", key, text);
     }
+  if (regularizer->len > 0)
+    g_string_append_printf (line, ", regularizer: {%s}", regularizer->str);
   g_print ("%*s- %s}\n", place->indent, "", line->str);
 }
 
@@ -160,15 +192,25 @@ print_details (GType type)
   g_print ("  class:   %s\n", g_type_name (type));
 
   pspecs = nn_param_specs_list (type, &n_pspecs);
+  /* Only what a file may set. */
+  for (guint i = 0; i < n_pspecs;)
+    if (is_file_key (pspecs[i]))
+      i++;
+    else
+      memmove (pspecs + i, pspecs + i + 1, (--n_pspecs - i) * sizeof *pspecs);
   g_print ("\nParameters:\n");
   if (n_pspecs == 0)
     g_print ("  none\n");
   for (guint i = 0; i < n_pspecs; i++)
-    width = MAX (width, (int) strlen (pspecs[i]->name));
+    {
+      g_autofree char *key = file_key (pspecs[i]);
+
+      width = MAX (width, (int) strlen (key));
+    }
   for (guint i = 0; i < n_pspecs; i++)
     {
       GParamSpec      *pspec = pspecs[i];
-      g_autofree char *key = nn_param_spec_get_key (pspec);
+      g_autofree char *key = file_key (pspec);
       g_autofree char *def = nn_param_value_to_string (g_param_spec_get_default_value (pspec));
       g_autofree char *range = nn_param_spec_describe_range (pspec);
       const char      *blurb = g_param_spec_get_blurb (pspec);
