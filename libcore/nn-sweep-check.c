@@ -80,9 +80,9 @@ check_metric (NnSweep      *self,
       g_autofree char *list = nn_strjoin_quoted ((const char * const *) self->metric_columns);
 
       nn_yaml_set_error (error, self->doc, self->metric_node, NN_CONFIG_ERROR_INVALID_VALUE,
-                         "unknown metric '%s'%s%s%s; the experiment's runs give: %s",
+                         "unknown metric '%s'%s%s%s %s",
                          self->metric, hint ? "; did you mean '" : "", hint ? hint : "",
-                         hint ? "'?" : "", list);
+                         hint ? "'? Its runs give" : "; its runs give", list);
       return FALSE;
     }
   if (self->goal != 0)

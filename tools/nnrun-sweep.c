@@ -183,6 +183,18 @@ last_error_line (const char *text)
 }
 
 static void
+print_json (JsonBuilder *b)
+{
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = json_builder_get_root (b);
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, NULL);
+  g_print ("%s\n", text);
+}
+
+static void
 print_run_json (Sweep       *s,
                 const char **row)
 {
@@ -190,9 +202,6 @@ print_run_json (Sweep       *s,
   guint               first = 2 + g_strv_length ((GStrv) nn_sweep_get_parameters (s->sweep));
   guint               n = g_strv_length ((GStrv) row);
   g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *text = NULL;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "event");
@@ -214,10 +223,7 @@ print_run_json (Sweep       *s,
   json_builder_set_member_name (b, "reason");
   json_builder_add_string_value (b, row[n - 1]);
   json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  text = json_generator_to_data (gen, NULL);
-  g_print ("%s\n", text);
+  print_json (b);
 }
 
 /* The row of a run that ended: its directory is complete by now. */
@@ -434,6 +440,34 @@ run_jobs (Sweep *s)
   g_clear_pointer (&s->loop, g_main_loop_unref);
 }
 
+static void
+print_best_json (Sweep *s,
+                 gint   best,
+                 double value)
+{
+  const char * const *params = nn_sweep_get_parameters (s->sweep);
+  const char * const *values = nn_sweep_get_trial_values (s->sweep, (guint) best);
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "event");
+  json_builder_add_string_value (b, "best");
+  json_builder_set_member_name (b, "trial");
+  json_builder_add_int_value (b, best);
+  json_builder_set_member_name (b, "parameters");
+  json_builder_begin_object (b);
+  for (guint p = 0; params[p] != NULL; p++)
+    {
+      json_builder_set_member_name (b, params[p]);
+      json_builder_add_string_value (b, values[p]);
+    }
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, nn_sweep_get_metric (s->sweep));
+  json_builder_add_double_value (b, value);
+  json_builder_end_object (b);
+  print_json (b);
+}
+
 /* best.yaml: the best trial's experiment, resolved, to train again. */
 static gboolean
 write_best (Sweep     *s,
@@ -458,8 +492,7 @@ write_best (Sweep     *s,
                           shown, yaml);
   path = g_build_filename (nn_sweep_get_output_dir (s->sweep), "best.yaml", NULL);
   if (s->json)
-    g_print ("{\"event\": \"best\", \"trial\": %d, \"metric\": \"%s\", \"value\": %s}\n", best,
-             nn_sweep_get_metric (s->sweep), shown);
+    print_best_json (s, best, value);
   return g_file_set_contents (path, text, -1, error);
 }
 
