@@ -52,10 +52,10 @@ check_metric (NnSweep      *self,
   const char * const *columns = nn_experiment_get_history_columns (experiment);
   g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
   g_autoptr(GPtrArray) bases = g_ptr_array_new ();
-  const char         *prefixes[] = { "", "val_", "test_" };
-  gboolean            present[] = { TRUE, experiment->val != NULL, experiment->test != NULL };
+  const char *prefixes[] = { "", "val_", "test_" };
+  gboolean    present[] = { TRUE, experiment->val != NULL, experiment->test != NULL };
   g_autoptr(NnEarlyStopping) stopping = NULL;
-  const char         *name;
+  const char *name;
 
   g_ptr_array_add (bases, (gpointer) "loss");
   for (guint c = 3; columns[c] != NULL && columns[c + 1] != NULL &&
@@ -76,7 +76,7 @@ check_metric (NnSweep      *self,
     self->metric = g_strdup (experiment->val != NULL ? "val_loss" : "loss");
   if (!g_strv_contains ((const char * const *) self->metric_columns, self->metric))
     {
-      const char *hint = nn_suggest (self->metric, (const char * const *) self->metric_columns);
+      const char      *hint = nn_suggest (self->metric, (const char      *const *) self->metric_columns);
       g_autofree char *list = nn_strjoin_quoted ((const char * const *) self->metric_columns);
 
       nn_yaml_set_error (error, self->doc, self->metric_node, NN_CONFIG_ERROR_INVALID_VALUE,
@@ -119,8 +119,8 @@ nn_sweep_check (NnSweep *self,
       g_auto(GStrv) overrides = nn_sweep_get_run_overrides (self, t, 0);
       g_autoptr(GError) local_error = NULL;
       g_autoptr(NnExperiment) experiment =
-        nn_experiment_new_from_file_full (self->experiment_path,
-                                          (const char * const *) overrides, &local_error);
+                   nn_experiment_new_from_file_full (self->experiment_path,
+                                                     (const char * const *) overrides, &local_error);
 
       if (experiment == NULL)
         {
@@ -135,7 +135,8 @@ nn_sweep_check (NnSweep *self,
           nn_yaml_set_error (error, self->doc, nn_yaml_root (self->doc),
                              NN_CONFIG_ERROR_INVALID_VALUE,
                              "the experiment's seed plus repeats passes %u; give the "
-                             "sweep a seed", G_MAXUINT32);
+                             "sweep a seed",
+                             G_MAXUINT32);
           return FALSE;
         }
       if (!check_metric (self, experiment, error))

@@ -147,7 +147,8 @@ read_values (NnSweep      *self,
     {
       nn_yaml_set_error (error, self->doc, list, NN_CONFIG_ERROR_INVALID_VALUE,
                          "the values of '%s' must be a list of at least one value, "
-                         "such as [0.1, 0.01]", p->key);
+                         "such as [0.1, 0.01]",
+                         p->key);
       return FALSE;
     }
   p->values = g_ptr_array_new_with_free_func (g_free);
@@ -220,14 +221,14 @@ read_range (NnSweep      *self,
 }
 
 static gboolean
-read_param (NnSweep    *self,
-            NnYamlPair  pair,
-            GError    **error)
+read_param (NnSweep   *self,
+            NnYamlPair pair,
+            GError   **error)
 {
   static const char * const keys[] = { "values", "min", "max", "scale", "integer", NULL };
-  g_autofree char *what = g_strdup_printf ("parameters.%s", pair.key);
-  NnSweepParam    *p = g_new0 (NnSweepParam, 1);
-  yaml_node_t     *values;
+  g_autofree char          *what = g_strdup_printf ("parameters.%s", pair.key);
+  NnSweepParam             *p = g_new0 (NnSweepParam, 1);
+  yaml_node_t              *values;
 
   g_ptr_array_add (self->params, p);
   p->key = g_strdup (pair.key);
@@ -251,7 +252,8 @@ read_param (NnSweep    *self,
     {
       nn_yaml_set_error (error, self->doc, pair.value, NN_CONFIG_ERROR_INVALID_VALUE,
                          "a grid takes values: [...] for '%s'; min and max are for "
-                         "method: random", pair.key);
+                         "method: random",
+                         pair.key);
       return FALSE;
     }
   return read_range (self, p, error);
@@ -299,9 +301,9 @@ read_method (NnSweep     *self,
              GError     **error)
 {
   static const char * const methods[] = { "grid", "random", NULL };
-  yaml_node_t *method = nn_yaml_lookup (self->doc, root, "method");
-  yaml_node_t *trials = nn_yaml_lookup (self->doc, root, "trials");
-  const char  *name = "grid";
+  yaml_node_t              *method = nn_yaml_lookup (self->doc, root, "method");
+  yaml_node_t              *trials = nn_yaml_lookup (self->doc, root, "trials");
+  const char               *name = "grid";
 
   if (method != NULL && !nn_yaml_get_string (self->doc, method, "method", &name, error))
     return FALSE;
@@ -338,8 +340,8 @@ read_metric (NnSweep     *self,
              GError     **error)
 {
   static const char * const keys[] = { "name", "goal", NULL };
-  yaml_node_t *name = node;
-  const char  *text;
+  yaml_node_t              *name = node;
+  const char               *text;
 
   self->metric_node = node;
   if (node == NULL)
@@ -386,8 +388,8 @@ read_output (NnSweep     *self,
              GError     **error)
 {
   static const char * const keys[] = { "dir", NULL };
-  yaml_node_t *dir;
-  const char  *text;
+  yaml_node_t              *dir;
+  const char               *text;
 
   if (node == NULL)
     {
@@ -760,8 +762,8 @@ nn_sweep_get_run_overrides (NnSweep *self,
                             guint    repeat)
 {
   g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
-  const char * const     *values;
-  guint64                 seed;
+  const char * const *values;
+  guint64             seed;
 
   g_return_val_if_fail (NN_IS_SWEEP (self), NULL);
   g_return_val_if_fail (trial < self->trials->len && repeat < self->repeats, NULL);

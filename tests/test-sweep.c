@@ -74,16 +74,19 @@ test_grid_is_the_product_in_file_order (void)
   g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *exp = write_experiment (dir, 2);
   g_autoptr(NnSweep) sweep = load_sweep (dir,
-    "experiment: experiment.yaml\n"
-    "seed: 5\n"
-    "repeats: 2\n"
-    "parameters:\n"
-    "  optimizer.learning_rate: {values: [0.5, 0.05, 1.0e-3]}\n"
-    "  optimizer: {values: [sgd, {name: adam, learning_rate: 0.01}]}\n");
+                                          "experiment: experiment.yaml\n"
+                                          "seed: 5\n"
+                                          "repeats: 2\n"
+                                          "parameters:\n"
+                                          "  optimizer.learning_rate: {values: [0.5, 0.05, 1.0e-3]}\n"
+                                          "  optimizer: {values: [sgd, {name: adam, learning_rate: 0.01}]}\n");
   static const char * const want[][2] = {
-    { "0.5", "sgd" }, { "0.5", "{name: adam, learning_rate: 0.01}" },
-    { "0.05", "sgd" }, { "0.05", "{name: adam, learning_rate: 0.01}" },
-    { "1.0e-3", "sgd" }, { "1.0e-3", "{name: adam, learning_rate: 0.01}" },
+    { "0.5", "sgd" },
+    { "0.5", "{name: adam, learning_rate: 0.01}" },
+    { "0.05", "sgd" },
+    { "0.05", "{name: adam, learning_rate: 0.01}" },
+    { "1.0e-3", "sgd" },
+    { "1.0e-3", "{name: adam, learning_rate: 0.01}" },
   };
   g_auto(GStrv) overrides = NULL;
 
@@ -106,8 +109,8 @@ test_grid_is_the_product_in_file_order (void)
 static void
 test_random_is_seeded_and_in_range (void)
 {
-  g_autofree char *dir = nn_test_new_dir ();
-  g_autofree char *exp = write_experiment (dir, 2);
+  g_autofree char  *dir = nn_test_new_dir ();
+  g_autofree char  *exp = write_experiment (dir, 2);
   static const char text[] =
     "experiment: experiment.yaml\n"
     "method: random\n"
@@ -122,7 +125,7 @@ test_random_is_seeded_and_in_range (void)
   g_autoptr(NnSweep) a = load_sweep (dir, one);
   g_autoptr(NnSweep) b = load_sweep (dir, one);
   g_autoptr(NnSweep) c = load_sweep (dir, other);
-  guint            below = 0, differ = 0, lowest = G_MAXUINT, highest = 0, batches[3] = { 0 };
+  guint below = 0, differ = 0, lowest = G_MAXUINT, highest = 0, batches[3] = { 0 };
 
   CU_ASSERT_FATAL (a != NULL && b != NULL && c != NULL);
   CU_ASSERT_EQUAL_FATAL (nn_sweep_get_n_trials (a), 200);
@@ -143,7 +146,8 @@ test_random_is_seeded_and_in_range (void)
                 "units %s is not a whole number from 8 to 64", va[1]);
       lowest = MIN (lowest, units);
       highest = MAX (highest, units);
-      batches[g_str_equal (va[2], "8") ? 0 : g_str_equal (va[2], "16") ? 1 : 2]++;
+      batches[g_str_equal (va[2], "8") ? 0 : g_str_equal (va[2], "16") ? 1
+                                                                       : 2]++;
     }
   NN_CHECK (below > 40 && below < 95, "%u of 200 log-uniform draws below 1e-3", below);
   NN_CHECK (lowest == 8 && highest == 64, "units from %u to %u", lowest, highest);
@@ -155,7 +159,7 @@ test_random_is_seeded_and_in_range (void)
 typedef struct
 {
   const char *text;
-  const char *place;    /* LINE:COL */
+  const char *place; /* LINE:COL */
   const char *message;
 } BadSweep;
 
@@ -240,7 +244,7 @@ rows_without_seconds (const char *sweep_dir)
   g_autofree char *text = NULL;
   g_auto(GStrv) lines = NULL;
   g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func (g_free);
-  int              seconds = -1;
+  int seconds = -1;
 
   if (!g_file_get_contents (path, &text, NULL, NULL))
     return g_strdup ("");
@@ -291,13 +295,13 @@ test_grid_runs_equal_nnrun_train (void)
   for (guint t = 0; t < 9; t++)
     {
       const char * const *values = nn_sweep_get_trial_values (sweep, t);
-      g_autofree char *trial = g_strdup_printf ("%04u", t);
-      g_autofree char *swept = g_build_filename (dir, "sweep", "trials", trial, NULL);
-      g_autofree char *alone = g_build_filename (dir, "alone", trial, NULL);
-      g_autofree char *lr = g_strdup_printf ("optimizer.learning_rate=%s", values[0]);
-      g_autofree char *units = g_strdup_printf ("model.layers.0.units=%s", values[1]);
-      g_autofree char *train_err = NULL;
-      g_autofree char *want = NULL, *got = NULL;
+      g_autofree char    *trial = g_strdup_printf ("%04u", t);
+      g_autofree char    *swept = g_build_filename (dir, "sweep", "trials", trial, NULL);
+      g_autofree char    *alone = g_build_filename (dir, "alone", trial, NULL);
+      g_autofree char    *lr = g_strdup_printf ("optimizer.learning_rate=%s", values[0]);
+      g_autofree char    *units = g_strdup_printf ("model.layers.0.units=%s", values[1]);
+      g_autofree char    *train_err = NULL;
+      g_autofree char    *want = NULL, *got = NULL;
 
       status = nn_test_nnrun (NULL, &train_err, "train", exp, "--set", "seed=1", "--set", lr,
                               "--set", units, "--out", alone, "--quiet", NULL);
@@ -306,7 +310,8 @@ test_grid_runs_equal_nnrun_train (void)
       got = nn_test_history_without_seconds (swept);
       NN_CHECK (count_lines (want) >= 16, "trial %u alone: %s", t, want);
       NN_CHECK (g_str_equal (got, want), "trial %u (%s, %s): the sweep's history\n%s\n"
-                "differs from nnrun train's\n%s", t, lr, units, got, want);
+                                         "differs from nnrun train's\n%s",
+                t, lr, units, got, want);
     }
   /* The table ranks by val_accuracy, best first; best.yaml is the best trial's. */
   NN_ASSERT_CONTAINS (out, "val_accuracy");
@@ -332,7 +337,7 @@ test_jobs_give_the_same_rows (void)
   g_autofree char *dir2 = g_build_filename (dir, "two", NULL);
   g_autofree char *rows1 = NULL, *rows2 = NULL;
 
-  int              status = nn_test_nnrun (&out1, &err, "sweep", one, "-j", "1", NULL);
+  int status = nn_test_nnrun (&out1, &err, "sweep", one, "-j", "1", NULL);
 
   NN_ASSERT_STATUS (status, 0, err);
   g_clear_pointer (&err, g_free);

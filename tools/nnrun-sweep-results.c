@@ -294,12 +294,12 @@ nnrun_sweep_csv_append (const char         *path,
 
 typedef struct
 {
-  guint       trial;
-  char      **row;    /* its first run's row */
-  double      sum;
-  guint       ok;
-  guint       runs;
-  double      mean;
+  guint  trial;
+  char **row; /* its first run's row */
+  double sum;
+  guint  ok;
+  guint  runs;
+  double mean;
 } TrialScore;
 
 static guint

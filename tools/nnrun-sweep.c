@@ -25,23 +25,23 @@ typedef struct
 
 typedef struct
 {
-  NnSweep    *sweep;
-  char       *nnrun;     /* this program, which runs each trial */
-  char       *csv;
-  GQueue      jobs;      /* Job *, still to start */
-  GPtrArray  *runs;      /* Run *, running */
-  GPtrArray  *rows;      /* trials.csv's rows, and those recorded since */
-  guint       max_running;
-  guint       total;     /* runs of the trials asked for */
-  guint       finished;  /* of them, recorded in this process */
-  guint       failed;
-  guint       recorded_before;
-  gboolean    json;
-  gboolean    tty;
-  gboolean    stopping;
-  gint64      start;
-  GMainLoop  *loop;
-  GError     *error;     /* a row that could not be recorded */
+  NnSweep   *sweep;
+  char      *nnrun; /* this program, which runs each trial */
+  char      *csv;
+  GQueue     jobs; /* Job *, still to start */
+  GPtrArray *runs; /* Run *, running */
+  GPtrArray *rows; /* trials.csv's rows, and those recorded since */
+  guint      max_running;
+  guint      total;    /* runs of the trials asked for */
+  guint      finished; /* of them, recorded in this process */
+  guint      failed;
+  guint      recorded_before;
+  gboolean   json;
+  gboolean   tty;
+  gboolean   stopping;
+  gint64     start;
+  GMainLoop *loop;
+  GError    *error; /* a row that could not be recorded */
 } Sweep;
 
 typedef struct
@@ -151,13 +151,13 @@ read_summary (Sweep      *s,
     *stop_reason = g_strdup (json_object_get_string_member (root, "stop_reason"));
   for (guint c = 0; columns[c] != NULL; c++)
     {
-      const char *split = g_str_has_prefix (columns[c], "val_")    ? "validation"
-                          : g_str_has_prefix (columns[c], "test_") ? "test"
-                                                                   : "train";
-      const char *name = strchr (columns[c], '_') && !g_str_equal (split, "train")
-                           ? strchr (columns[c], '_') + 1
-                           : columns[c];
-      JsonNode   *value = NULL;
+      const char      *split = g_str_has_prefix (columns[c], "val_")    ? "validation"
+                               : g_str_has_prefix (columns[c], "test_") ? "test"
+                                                                        : "train";
+      const char      *name = strchr (columns[c], '_') && !g_str_equal (split, "train")
+                                ? strchr (columns[c], '_') + 1
+                                : columns[c];
+      JsonNode        *value = NULL;
       g_autofree char *text = NULL;
 
       if (final != NULL && json_object_has_member (final, split) &&
@@ -233,15 +233,15 @@ record_run (Run        *run,
             int         status,
             const char *errors)
 {
-  Sweep           *s = run->s;
+  Sweep *s = run->s;
   g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
   g_autofree char *stop_reason = NULL;
   g_autofree char *seconds = g_strdup_printf ("%.3f", (g_get_monotonic_time () - run->start) / 1e6);
   g_autofree char *reason = NULL;
   g_auto(GStrv) metrics = read_summary (s, run->dir, &stop_reason);
-  const char      *state = "ok";
-  char             number[16];
-  GStrv            row;
+  const char *state = "ok";
+  char        number[16];
+  GStrv       row;
 
   if (!exited || status != 0)
     {
@@ -311,7 +311,7 @@ train_argv (Sweep *s,
             Run   *run)
 {
   g_auto(GStrv) overrides = nn_sweep_get_run_overrides (s->sweep, run->job.trial,
-                                                        run->job.repeat);
+                                                         run->job.repeat);
   GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
 
   g_ptr_array_add (argv, g_strdup (s->nnrun));
@@ -336,7 +336,7 @@ start_run (Sweep *s,
            Job    job)
 {
   g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+               g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr(GPtrArray) argv = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *partial = NULL;
@@ -562,10 +562,10 @@ nnrun_cmd_sweep (int    argc,
     "Trials recorded already are skipped, so running it again finishes a sweep.";
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
-  Sweep    s = { 0 };
-  gint     jobs = 0, trial = -1;
-  int      status;
-  gboolean json = FALSE;
+  Sweep              s = { 0 };
+  gint               jobs = 0, trial = -1;
+  int                status;
+  gboolean           json = FALSE;
   const GOptionEntry entries[] = {
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Trials at once (default: one per core)", "N" },
     { "trial", 0, 0, G_OPTION_ARG_INT, &trial,
