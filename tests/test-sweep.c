@@ -220,9 +220,22 @@ test_bad_sweeps_name_their_place (void)
       NN_ASSERT_CONTAINS (err, where);
       NN_ASSERT_CONTAINS (err, cases[i].message);
     }
-  /* Nothing ran: no sweep directory. */
+  /* A trial the sweep does not have is refused before anything is written. */
   {
-    g_autofree char *out = g_build_filename (dir, "runs", NULL);
+    g_autofree char *path = nn_test_write_file (dir, "bad.yaml",
+                                                "experiment: experiment.yaml\nparameters:\n"
+                                                "  optimizer.learning_rate: {values: [0.1]}\n");
+    g_autofree char *err = NULL;
+    int              status = nn_test_nnrun (NULL, &err, "sweep", path, "--trial", "1", NULL);
+
+    NN_ASSERT_STATUS (status, 2, err);
+    NN_ASSERT_CONTAINS (err, "--trial must be between 0 and 0");
+  }
+  /* Nothing ran: no sweep directory, runs/bad by default, in the working
+   * directory. */
+  {
+    g_autofree char *parent = g_path_get_dirname (dir);
+    g_autofree char *out = g_build_filename (parent, "runs", NULL);
 
     CU_ASSERT_FALSE (g_file_test (out, G_FILE_TEST_EXISTS));
   }

@@ -386,7 +386,8 @@ on_stop_signal (gpointer data)
   Sweep *s = data;
 
   if (!s->stopping)
-    g_printerr ("\nnrun: stopping the sweep; the runs under way end unrecorded\n");
+    g_printerr ("%snnrun: stopping the sweep; the runs under way end unrecorded\n",
+                s->tty ? "\n" : "");
   s->stopping = TRUE;
   for (guint i = 0; i < s->runs->len; i++)
     g_subprocess_send_signal (((Run *) s->runs->pdata[i])->process, SIGTERM);
@@ -496,34 +497,26 @@ write_best (Sweep     *s,
   return g_file_set_contents (path, text, -1, error);
 }
 
-/* Reads the sweep and checks every trial, makes its directory and
- * trials.csv. */
-static NnSweep *
-open_sweep (Sweep      *s,
-            const char *path,
-            GError    **error)
+/* Makes the sweep's directory and trials.csv, and reads its rows. */
+static gboolean
+open_output (Sweep   *s,
+             GError **error)
 {
-  g_autoptr(NnSweep) sweep = nn_sweep_new_from_file (path, error);
+  g_autofree char *trials = g_build_filename (nn_sweep_get_output_dir (s->sweep), "trials", NULL);
   g_auto(GStrv) columns = NULL;
-  g_autofree char *trials = NULL;
 
-  if (sweep == NULL || !nn_sweep_check (sweep, error))
-    return NULL;
-  trials = g_build_filename (nn_sweep_get_output_dir (sweep), "trials", NULL);
   if (g_mkdir_with_parents (trials, 0755) != 0)
     {
       int saved = errno;
 
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "cannot create %s: %s",
                    trials, g_strerror (saved));
-      return NULL;
+      return FALSE;
     }
-  columns = nnrun_sweep_columns (sweep);
-  s->csv = g_build_filename (nn_sweep_get_output_dir (sweep), "trials.csv", NULL);
+  columns = nnrun_sweep_columns (s->sweep);
+  s->csv = g_build_filename (nn_sweep_get_output_dir (s->sweep), "trials.csv", NULL);
   s->rows = nnrun_sweep_csv_load (s->csv, (const char * const *) columns, error);
-  if (s->rows == NULL)
-    return NULL;
-  return g_steal_pointer (&sweep);
+  return s->rows != NULL;
 }
 
 static int
@@ -589,8 +582,8 @@ nnrun_cmd_sweep (int    argc,
 
   s.json = json;
   s.max_running = jobs > 0 ? (guint) jobs : MAX (1, g_get_num_processors ());
-  s.sweep = open_sweep (&s, argv[1], &error);
-  if (s.sweep == NULL)
+  s.sweep = nn_sweep_new_from_file (argv[1], &error);
+  if (s.sweep == NULL || !nn_sweep_check (s.sweep, &error))
     status = nnrun_fail (error);
   else if (trial != -1 && (trial < 0 || (guint) trial >= nn_sweep_get_n_trials (s.sweep)))
     {
@@ -599,6 +592,8 @@ nnrun_cmd_sweep (int    argc,
 
       status = nnrun_usage_error (context, message);
     }
+  else if (!open_output (&s, &error))
+    status = nnrun_fail (error);
   else
     {
       s.nnrun = g_file_read_link ("/proc/self/exe", NULL);
