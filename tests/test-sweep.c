@@ -156,6 +156,25 @@ test_random_is_seeded_and_in_range (void)
   NN_CHECK (differ > 190, "another seed changed %u of 200 trials", differ);
 }
 
+static void
+test_shipped_sweep_is_a_3x3_grid (void)
+{
+  g_autofree char *path = nn_test_source_file ("configs/iris-sweep.yaml");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NnSweep) sweep = nn_sweep_new_from_file (path, &error);
+  g_autofree char *experiment = NULL;
+
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_FATAL (sweep != NULL);
+  CU_ASSERT_TRUE (nn_sweep_check (sweep, &error));
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_EQUAL (nn_sweep_get_n_trials (sweep), 9);
+  CU_ASSERT_STRING_EQUAL (nn_sweep_get_metric (sweep), "val_accuracy");
+  CU_ASSERT_TRUE (nn_sweep_get_greater_is_better (sweep));
+  experiment = g_path_get_basename (nn_sweep_get_experiment_path (sweep));
+  CU_ASSERT_STRING_EQUAL (experiment, "iris.yaml");
+}
+
 typedef struct
 {
   const char *text;
@@ -524,6 +543,8 @@ main (void)
                test_grid_is_the_product_in_file_order);
   CU_add_test (suite, "random trials come from the seed and stay in their ranges",
                test_random_is_seeded_and_in_range);
+  CU_add_test (suite, "configs/iris-sweep.yaml is a 3x3 grid of configs/iris.yaml",
+               test_shipped_sweep_is_a_3x3_grid);
   CU_add_test (suite, "bad input exits 2 and names FILE:LINE:COL",
                test_bad_sweeps_name_their_place);
 
