@@ -259,6 +259,41 @@ nnrun_sweep_rows_have (GPtrArray *rows,
 }
 
 gboolean
+nnrun_sweep_csv_has (const char *path,
+                     guint       trial,
+                     guint       repeat)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(GPtrArray) rows = NULL;
+  int fd = open_locked (path, NULL);
+
+  if (fd < 0)
+    return FALSE;
+  if (read_locked (fd, text))
+    rows = parse_rows (text->str);
+  close (fd);
+  return rows != NULL && nnrun_sweep_rows_have (rows, trial, repeat);
+}
+
+int
+nnrun_sweep_claim (const char *dir)
+{
+  g_autofree char *path = g_strconcat (dir, ".claim", NULL);
+  int              fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+  /* A claim that cannot be made at all (a read-only folder) stops no one;
+   * nnrun train then says what is wrong. */
+  if (fd < 0)
+    return g_open ("/dev/null", O_RDONLY | O_CLOEXEC, 0);
+  if (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+gboolean
 nnrun_sweep_csv_append (const char         *path,
                         const char * const *row,
                         GError            **error)

@@ -36,6 +36,7 @@ typedef struct
   guint      finished; /* of them, recorded in this process */
   guint      failed;
   guint      recorded_before;
+  guint      elsewhere; /* runs other processes had under way */
   gboolean   json;
   gboolean   tty;
   gboolean   stopping;
@@ -50,6 +51,7 @@ typedef struct
   Job          job;
   char        *dir;
   gint64       start;
+  int          claim; /* the lock that keeps other processes off the run */
   GSubprocess *process;
 } Run;
 
@@ -58,6 +60,8 @@ static void start_runs (Sweep *s);
 static void
 run_free (Run *run)
 {
+  if (run->claim >= 0)
+    close (run->claim);
   g_free (run->dir);
   g_clear_object (&run->process);
   g_free (run);
@@ -79,7 +83,7 @@ static void
 print_progress (Sweep *s)
 {
   double           elapsed = (g_get_monotonic_time () - s->start) / 1e6;
-  guint            left = s->total - s->finished - s->recorded_before;
+  guint            left = s->total - s->finished - s->recorded_before - s->elsewhere;
   g_autofree char *eta = format_duration (s->finished ? elapsed / s->finished * left : 0);
   g_autofree char *best_text = NULL;
   double           best_value;
@@ -88,8 +92,11 @@ print_progress (Sweep *s)
   if (best >= 0)
     best_text = g_strdup_printf ("; best %s %.4g (trial %d)", nn_sweep_get_metric (s->sweep),
                                  best_value, best);
-  g_printerr ("%ssweep: %u/%u done, %u failed, %u running%s%s%s%s", s->tty ? "\r\033[K" : "",
-              s->finished + s->recorded_before, s->total, s->failed, s->runs->len,
+  g_autofree char *elsewhere = s->elsewhere ? g_strdup_printf (", %u elsewhere", s->elsewhere)
+                                            : g_strdup ("");
+
+  g_printerr ("%ssweep: %u/%u done, %u failed, %u running%s%s%s%s%s", s->tty ? "\r\033[K" : "",
+              s->finished + s->recorded_before, s->total, s->failed, s->runs->len, elsewhere,
               best_text ? best_text : "", s->finished && left ? "; ETA " : "",
               s->finished && left ? eta : "", s->tty ? "" : "\n");
 }
@@ -264,8 +271,13 @@ record_run (Run        *run,
   row = g_strv_builder_end (b);
   g_ptr_array_add (s->rows, row);
   s->finished++;
-  if (s->error == NULL)
-    nnrun_sweep_csv_append (s->csv, (const char * const *) row, &s->error);
+  if (s->error == NULL && nnrun_sweep_csv_append (s->csv, (const char * const *) row, &s->error))
+    {
+      g_autofree char *claim = g_strconcat (run->dir, ".claim", NULL);
+
+      /* Whoever takes the claim next finds the row and leaves the run. */
+      g_unlink (claim);
+    }
   if (s->json)
     print_run_json (s, (const char **) row);
 }
@@ -345,6 +357,14 @@ start_run (Sweep *s,
   run->s = s;
   run->job = job;
   run->dir = run_dir (s, job);
+  run->claim = nnrun_sweep_claim (run->dir);
+  if (run->claim < 0 || nnrun_sweep_csv_has (s->csv, job.trial, job.repeat))
+    {
+      /* Another process runs it, or recorded it since this one started. */
+      s->elsewhere++;
+      run_free (run);
+      return;
+    }
   run->start = g_get_monotonic_time ();
   partial = g_strconcat (run->dir, ".partial", NULL);
   remove_tree (run->dir);

@@ -22,6 +22,14 @@ GPtrArray *nnrun_sweep_csv_load    (const char         *path,
 gboolean   nnrun_sweep_csv_append  (const char         *path,
                                     const char * const *row,
                                     GError            **error);
+/* Whether trials.csv at @path records @trial and @repeat now. */
+gboolean   nnrun_sweep_csv_has     (const char         *path,
+                                    guint               trial,
+                                    guint               repeat);
+/* Claims the run whose directory is @dir for this process, until the
+ * descriptor returned is closed or the process ends: -1 if another
+ * process holds it. */
+int        nnrun_sweep_claim       (const char         *dir);
 /* Whether @rows holds a row for @trial and @repeat. */
 gboolean   nnrun_sweep_rows_have   (GPtrArray          *rows,
                                     guint               trial,
