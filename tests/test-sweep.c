@@ -383,6 +383,66 @@ test_jobs_give_the_same_rows (void)
   NN_CHECK (g_str_equal (out1, out2), "-j 1 printed\n%s\n-j 2 printed\n%s", out1, out2);
 }
 
+static void
+test_repeats_train_with_successive_seeds (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *exp = write_experiment (dir, 10);
+  g_autofree char *out_dir = g_build_filename (dir, "repeated", NULL);
+  g_autofree char *text = g_strdup_printf ("experiment: experiment.yaml\n"
+                                           "seed: 3\n"
+                                           "repeats: 2\n"
+                                           "parameters:\n"
+                                           "  optimizer.learning_rate: {values: [0.1, 0.05]}\n"
+                                           "output: {dir: '%s'}\n",
+                                           out_dir);
+  g_autofree char *path = nn_test_write_file (dir, "repeated.yaml", text);
+  g_autofree char *unseeded = nn_test_write_file (dir, "unseeded.yaml",
+                                                  "experiment: experiment.yaml\n"
+                                                  "repeats: 3\n"
+                                                  "parameters:\n"
+                                                  "  train.batch_size: {values: [8]}\n");
+  g_autoptr(NnSweep) sweep = nn_sweep_new_from_file (unseeded, NULL);
+  g_auto(GStrv) first = NULL;
+  g_auto(GStrv) third = NULL;
+  g_autofree char *out = NULL, *err = NULL, *best_text = NULL;
+  g_autofree char *best = g_build_filename (out_dir, "best.yaml", NULL);
+  int              status;
+
+  /* Without a seed of the sweep's, the runs take the experiment's and the next. */
+  CU_ASSERT_FATAL (sweep != NULL && nn_sweep_check (sweep, NULL));
+  first = nn_sweep_get_run_overrides (sweep, 0, 0);
+  third = nn_sweep_get_run_overrides (sweep, 0, 2);
+  CU_ASSERT_EQUAL (g_strv_length (first), 1);
+  CU_ASSERT_STRING_EQUAL (third[0], "seed=44");
+
+  status = nn_test_nnrun (&out, &err, "sweep", path, "-j", "2", NULL);
+  NN_ASSERT_STATUS (status, 0, err);
+  for (guint t = 0; t < 2; t++)
+    for (guint r = 0; r < 2; r++)
+      {
+        g_autofree char *name = g_strdup_printf ("%04u-%u", t, r);
+        g_autofree char *swept = g_build_filename (out_dir, "trials", name, NULL);
+        g_autofree char *alone = g_build_filename (dir, "alone", name, NULL);
+        g_autofree char *seed = g_strdup_printf ("seed=%u", 3 + r);
+        g_autofree char *lr = g_strdup_printf ("optimizer.learning_rate=%s", t ? "0.05" : "0.1");
+        g_autofree char *train_err = NULL, *want = NULL, *got = NULL;
+
+        status = nn_test_nnrun (NULL, &train_err, "train", exp, "--set", seed, "--set", lr,
+                                "--out", alone, "--quiet", NULL);
+        NN_ASSERT_STATUS (status, 0, train_err);
+        want = nn_test_history_without_seconds (alone);
+        got = nn_test_history_without_seconds (swept);
+        NN_CHECK (count_lines (want) > 10 && g_str_equal (got, want),
+                  "run %s: the sweep's history\n%s\ndiffers from nnrun train's\n%s", name, got,
+                  want);
+      }
+  /* Each trial ranked by its two runs; best.yaml is its first run's. */
+  NN_ASSERT_CONTAINS (out, "2/2\n");
+  CU_ASSERT_FATAL (g_file_get_contents (best, &best_text, NULL, NULL));
+  NN_ASSERT_CONTAINS (best_text, "\nseed: 3\n");
+}
+
 /* Starts nnrun sweep without waiting; its pid. */
 static GPid
 start_sweep (const char *path)
@@ -555,6 +615,8 @@ main (void)
   CU_add_test (suite, "a 3x3 grid equals 9 runs of nnrun train --set",
                test_grid_runs_equal_nnrun_train);
   CU_add_test (suite, "-j 2 records the rows of -j 1", test_jobs_give_the_same_rows);
+  CU_add_test (suite, "the runs of a trial train with successive seeds",
+               test_repeats_train_with_successive_seeds);
   CU_add_test (suite, "kill -9, then a rerun finishes only the missing trials",
                test_kill_then_rerun_finishes_the_rest);
   CU_add_test (suite, "--trial processes at once record each row once",
