@@ -536,6 +536,7 @@ sample_range (NnSweepParam *p,
 {
   double lo = p->log ? log (p->min) : p->min;
   double hi = p->integer ? p->max + 1 : p->max;
+  char   text[G_ASCII_DTOSTR_BUF_SIZE];
   double v;
 
   hi = p->log ? log (hi) : hi;
@@ -544,7 +545,10 @@ sample_range (NnSweepParam *p,
     v = exp (v);
   if (p->integer)
     return g_strdup_printf ("%.0f", CLAMP (floor (v), p->min, p->max));
-  return nn_format_double (CLAMP (v, p->min, p->max));
+  /* Six digits: a value as short as a person would write, and the one used. */
+  v = CLAMP (g_ascii_strtod (g_ascii_formatd (text, sizeof text, "%.6g", v), NULL), p->min,
+             p->max);
+  return nn_format_double (v);
 }
 
 /* Trials drawn in order from one generator seeded by the sweep's seed, so

@@ -134,12 +134,15 @@ test_random_is_seeded_and_in_range (void)
       const char * const *va = nn_sweep_get_trial_values (a, t);
       const char * const *vb = nn_sweep_get_trial_values (b, t);
       double              lr = g_ascii_strtod (va[0], NULL);
+      char                six[G_ASCII_DTOSTR_BUF_SIZE];
       guint64             units;
 
       for (guint p = 0; p < 3; p++)
         NN_CHECK (g_str_equal (va[p], vb[p]), "trial %u: %s then %s", t, va[p], vb[p]);
       differ += !g_str_equal (va[0], nn_sweep_get_trial_values (c, t)[0]);
       NN_CHECK (lr >= 1e-4 && lr <= 1e-1, "learning rate %s out of its range", va[0]);
+      NN_CHECK (g_ascii_strtod (g_ascii_formatd (six, sizeof six, "%.6g", lr), NULL) == lr,
+                "learning rate %s has more than six digits", va[0]);
       /* Log-uniform: a third of the draws fall below 1e-3, not a hundredth. */
       below += lr < 1e-3;
       NN_CHECK (g_ascii_string_to_unsigned (va[1], 10, 8, 64, &units, NULL),
