@@ -5,6 +5,8 @@
 
 #include <glib.h>
 
+#include "nn-scaler.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
@@ -24,6 +26,13 @@ G_GNUC_INTERNAL NnDataset *nn_dataset_new_from_csv_file_weighted (const char    
                                                                   const char * const *targets,
                                                                   const char * const *features,
                                                                   const char         *weight,
+                                                                  const char         *id,
                                                                   GError            **error);
+
+G_GNUC_INTERNAL void                nn_dataset_set_ids             (NnDataset *self,
+                                                                    GStrv      ids);
+G_GNUC_INTERNAL const char * const *nn_dataset_get_ids             (NnDataset *self);
+G_GNUC_INTERNAL void                nn_dataset_apply_target_scaler (NnDataset *self,
+                                                                    NnScaler  *scaler);
 
 G_END_DECLS
