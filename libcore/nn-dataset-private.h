@@ -5,8 +5,6 @@
 
 #include <glib.h>
 
-#include "nn-scaler.h"
-
 G_BEGIN_DECLS
 
 typedef enum {
@@ -29,10 +27,8 @@ G_GNUC_INTERNAL NnDataset *nn_dataset_new_from_csv_file_weighted (const char    
                                                                   const char         *id,
                                                                   GError            **error);
 
-G_GNUC_INTERNAL void                nn_dataset_set_ids             (NnDataset *self,
-                                                                    GStrv      ids);
-G_GNUC_INTERNAL const char * const *nn_dataset_get_ids             (NnDataset *self);
-G_GNUC_INTERNAL void                nn_dataset_apply_target_scaler (NnDataset *self,
-                                                                    NnScaler  *scaler);
+G_GNUC_INTERNAL void                nn_dataset_set_ids (NnDataset *self,
+                                                        GStrv      ids);
+G_GNUC_INTERNAL const char * const *nn_dataset_get_ids (NnDataset *self);
 
 G_END_DECLS

@@ -801,13 +801,3 @@ nn_dataset_get_ids (NnDataset *self)
   return (const char * const *) self->ids;
 }
 
-/* Scales the targets of a regression in place. */
-void
-nn_dataset_apply_target_scaler (NnDataset *self,
-                                NnScaler  *scaler)
-{
-  g_return_if_fail (NN_IS_DATASET (self));
-  g_return_if_fail (NN_IS_SCALER (scaler));
-
-  nn_scaler_transform (scaler, self->targets);
-}

@@ -28,11 +28,13 @@ struct _NnPipeline
 
   NnModel  *model;
   NnScaler *scaler;
+  NnScaler *target_scaler; /* a regression's, or NULL */
   NnTask    task;
   GStrv     features;
   GStrv     targets;
   GStrv     classes;  /* the labels as read; NULL for regression */
   char     *positive; /* the label a binary task calls 1, or NULL */
+  char     *id;       /* the id column of the training data, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (NnPipeline, nn_pipeline, G_TYPE_OBJECT)
@@ -44,6 +46,7 @@ nn_pipeline_dispose (GObject *object)
 
   g_clear_object (&self->model);
   g_clear_object (&self->scaler);
+  g_clear_object (&self->target_scaler);
 
   G_OBJECT_CLASS (nn_pipeline_parent_class)->dispose (object);
 }
@@ -57,6 +60,7 @@ nn_pipeline_finalize (GObject *object)
   g_strfreev (self->targets);
   g_strfreev (self->classes);
   g_free (self->positive);
+  g_free (self->id);
 
   G_OBJECT_CLASS (nn_pipeline_parent_class)->finalize (object);
 }
@@ -143,6 +147,70 @@ nn_pipeline_get_scaler (NnPipeline *self)
   g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
 
   return self->scaler;
+}
+
+/**
+ * nn_pipeline_set_target_scaler:
+ * @self: a #NnPipeline of a regression
+ * @scaler: (nullable): the scaler fitted on the training targets, or %NULL
+ *   when the model learnt them as they are
+ *
+ * The model's outputs are then in scaled units, and nn_pipeline_predict()
+ * maps them back.
+ */
+void
+nn_pipeline_set_target_scaler (NnPipeline *self,
+                               NnScaler   *scaler)
+{
+  g_return_if_fail (NN_IS_PIPELINE (self));
+  g_return_if_fail (scaler == NULL || NN_IS_SCALER (scaler));
+
+  g_set_object (&self->target_scaler, scaler);
+}
+
+/**
+ * nn_pipeline_get_target_scaler:
+ * @self: a #NnPipeline
+ *
+ * Returns: (transfer none) (nullable): the scaler of the targets, or %NULL
+ */
+NnScaler *
+nn_pipeline_get_target_scaler (NnPipeline *self)
+{
+  g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
+
+  return self->target_scaler;
+}
+
+/**
+ * nn_pipeline_set_id_column:
+ * @self: a #NnPipeline
+ * @id: (nullable): the column of the training data that named each row
+ *
+ * Predictions pass that column of their input through.
+ */
+void
+nn_pipeline_set_id_column (NnPipeline *self,
+                           const char *id)
+{
+  g_return_if_fail (NN_IS_PIPELINE (self));
+
+  g_free (self->id);
+  self->id = g_strdup (id);
+}
+
+/**
+ * nn_pipeline_get_id_column:
+ * @self: a #NnPipeline
+ *
+ * Returns: (nullable): the id column, or %NULL
+ */
+const char *
+nn_pipeline_get_id_column (NnPipeline *self)
+{
+  g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
+
+  return self->id;
 }
 
 /**
@@ -254,7 +322,8 @@ nn_pipeline_get_output_labels (NnPipeline *self)
  * @raw_features: unscaled inputs, samples × features, in the columns of
  *   nn_pipeline_get_feature_names()
  *
- * Scales a copy of the inputs with the saved scaler and runs the model.
+ * Scales a copy of the inputs with the saved scaler and runs the model;
+ * a regression's outputs are mapped back with the target scaler, if any.
  *
  * Returns: (transfer full): the outputs, samples × outputs
  */
@@ -263,6 +332,7 @@ nn_pipeline_predict (NnPipeline     *self,
                      const NnMatrix *raw_features)
 {
   g_autoptr(NnMatrix) x = NULL;
+  NnMatrix *pred;
 
   g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
   g_return_val_if_fail (raw_features != NULL, NULL);
@@ -270,7 +340,10 @@ nn_pipeline_predict (NnPipeline     *self,
 
   x = nn_matrix_copy (raw_features);
   nn_scaler_transform (self->scaler, x);
-  return nn_model_predict (self->model, x);
+  pred = nn_model_predict (self->model, x);
+  if (self->target_scaler != NULL)
+    nn_scaler_inverse_transform (self->target_scaler, pred);
+  return pred;
 }
 
 /**
@@ -338,7 +411,8 @@ nn_pipeline_file_sha256 (const char *path,
 
 static const char * const model_keys[] = {
   "format", "nn_version", "scalar", "task", "features", "targets", "classes", "positive",
-  "scaler", "layers", "loss", "loss_module", "weights", "weights_sha256", NULL
+  "scaler", "target_scaler", "id", "layers", "loss", "loss_module", "weights",
+  "weights_sha256", NULL
 };
 static const char * const scaler_keys[] = { "kind", "shift", "divisor", NULL };
 static const char * const layer_keys[] = {
@@ -785,9 +859,28 @@ read_task (NnPipeline  *self,
   return TRUE;
 }
 
+/* The scaler under @key, of @n_features columns. */
+static gboolean
+read_id (NnPipeline  *self,
+         NnYamlDoc   *doc,
+         yaml_node_t *root,
+         GError     **error)
+{
+  yaml_node_t *v = nn_yaml_lookup (doc, root, "id");
+  const char  *s;
+
+  if (v == NULL)
+    return TRUE;
+  if (!nn_yaml_get_string (doc, v, "id", &s, error))
+    return FALSE;
+  self->id = g_strdup (s);
+  return TRUE;
+}
+
 static NnScaler *
 read_scaler (NnYamlDoc   *doc,
              yaml_node_t *root,
+             const char  *key,
              guint        n_features,
              GError     **error)
 {
@@ -796,24 +889,27 @@ read_scaler (NnYamlDoc   *doc,
   g_autofree double *shift = NULL;
   g_autofree double *divisor = NULL;
   g_autoptr(GError) local_error = NULL;
+  g_autofree char *kind_what = g_strconcat (key, ".kind", NULL);
+  g_autofree char *shift_what = g_strconcat (key, ".shift", NULL);
+  g_autofree char *divisor_what = g_strconcat (key, ".divisor", NULL);
   NnScaler *result;
 
-  if ((scaler = nn_yaml_lookup (doc, root, "scaler")) != NULL)
+  if ((scaler = nn_yaml_lookup (doc, root, key)) != NULL)
     {
-      if (!nn_yaml_check_mapping (doc, scaler, "scaler", scaler_keys, error))
+      if (!nn_yaml_check_mapping (doc, scaler, key, scaler_keys, error))
         return NULL;
-      if ((v = require (doc, scaler, "kind", "scaler", error)) == NULL ||
-          !nn_yaml_get_enum (doc, v, "scaler.kind", NN_TYPE_SCALE, &kind, error))
+      if ((v = require (doc, scaler, "kind", key, error)) == NULL ||
+          !nn_yaml_get_enum (doc, v, kind_what, NN_TYPE_SCALE, &kind, error))
         return NULL;
     }
   if (kind == NN_SCALE_NONE)
     return nn_scaler_new (NN_SCALE_NONE);
 
-  shift = read_doubles (doc, nn_yaml_lookup (doc, scaler, "shift"), "scaler.shift",
+  shift = read_doubles (doc, nn_yaml_lookup (doc, scaler, "shift"), shift_what,
                         n_features, error);
   if (shift == NULL)
     return NULL;
-  divisor = read_doubles (doc, nn_yaml_lookup (doc, scaler, "divisor"), "scaler.divisor",
+  divisor = read_doubles (doc, nn_yaml_lookup (doc, scaler, "divisor"), divisor_what,
                           n_features, error);
   if (divisor == NULL)
     return NULL;
@@ -933,8 +1029,15 @@ read_document (NnYamlDoc  *doc,
       !read_format (doc, root, error) ||
       !read_task (self, doc, root, error))
     return NULL;
-  self->scaler = read_scaler (doc, root, g_strv_length (self->features), error);
-  if (self->scaler == NULL ||
+  self->scaler = read_scaler (doc, root, "scaler", g_strv_length (self->features), error);
+  if (self->scaler == NULL)
+    return NULL;
+  if (self->task == NN_TASK_REGRESSION &&
+      nn_yaml_lookup (doc, root, "target_scaler") != NULL &&
+      (self->target_scaler = read_scaler (doc, root, "target_scaler",
+                                          g_strv_length (self->targets), error)) == NULL)
+    return NULL;
+  if (!read_id (self, doc, root, error) ||
       !read_model (self, doc, root, error) ||
       !load_weights (doc, root, dir, self->model, error))
     return NULL;

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "nn-dataset-private.h"
+#include "nn-experiment-private.h"
+#include "nn-utils-private.h"
+
+/* The part of the data a run's predictions.csv is about: the test part,
+ * or the validation part when there is no test part; NULL when there is
+ * neither. */
+const char *
+nn_experiment_predictions_part (NnExperiment *self)
+{
+  if (self->test != NULL)
+    return "test";
+  if (self->val != NULL)
+    return "validation";
+  return NULL;
+}
+
+/* Writes predictions.csv into the staging directory, with the final
+ * weights: the id column (if any), the true targets, the predictions and,
+ * for classification, each class's probability. */
+gboolean
+nn_experiment_write_predictions (NnExperiment *self,
+                                 GError      **error)
+{
+  g_autoptr(NnPipeline) pipeline = NULL;
+  g_autoptr(NnMatrix) pred = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *text = NULL;
+  const char *part = nn_experiment_predictions_part (self);
+  NnDataset  *data;
+
+  if (part == NULL)
+    return TRUE;
+  data = self->test != NULL ? self->test : self->val;
+  pipeline = nn_experiment_get_pipeline (self);
+  /* The features are scaled already. */
+  pred = nn_model_predict (self->model, nn_dataset_get_features (data));
+  if (self->target_scaler != NULL)
+    nn_scaler_inverse_transform (self->target_scaler, pred);
+  text = nn_pipeline_format_predictions (pipeline, pred, nn_dataset_get_targets (data),
+                                         nn_dataset_get_ids (data), TRUE);
+  path = g_build_filename (self->staging_dir, "predictions.csv", NULL);
+  return nn_write_file_atomic (path, text, strlen (text), error);
+}
