@@ -201,7 +201,7 @@ typedef struct
 } Header;
 
 #define ROLE_WEIGHT (-2)
-#define ROLE_ID     (-3)
+#define ROLE_ID (-3)
 
 static void
 header_clear (Header *h)

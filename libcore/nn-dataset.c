@@ -800,4 +800,3 @@ nn_dataset_get_ids (NnDataset *self)
 
   return (const char * const *) self->ids;
 }
-

@@ -63,8 +63,8 @@ struct _NnHistoryCallback
   NnDataset *train;
   NnDataset *val;
   NnScaler  *target_scaler; /* or NULL */
-  GArray    *history;    /* the experiment's, shared */
-  guint     *epochs_run; /* the experiment's */
+  GArray    *history;       /* the experiment's, shared */
+  guint     *epochs_run;    /* the experiment's */
   gint64     start_time;
   double     seconds_before;
 };

@@ -31,8 +31,8 @@ nn_experiment_write_predictions (NnExperiment *self,
   g_autoptr(NnMatrix) pred = NULL;
   g_autofree char *path = NULL;
   g_autofree char *text = NULL;
-  const char *part = nn_experiment_predictions_part (self);
-  NnDataset  *data;
+  const char      *part = nn_experiment_predictions_part (self);
+  NnDataset       *data;
 
   if (part == NULL)
     return TRUE;

@@ -626,8 +626,8 @@ nn_experiment_run (NnExperiment *self,
   g_autofree char *config = NULL;
   g_autoptr(NnMatrix) train_y = NULL;
   g_autoptr(NnMatrix) val_y = NULL;
-  NnDataset       *val;
-  gboolean         ok, cancelled;
+  NnDataset *val;
+  gboolean   ok, cancelled;
 
   g_return_val_if_fail (NN_IS_EXPERIMENT (self), FALSE);
   g_return_val_if_fail (!self->running, FALSE);

@@ -892,7 +892,7 @@ read_scaler (NnYamlDoc   *doc,
   g_autofree char *kind_what = g_strconcat (key, ".kind", NULL);
   g_autofree char *shift_what = g_strconcat (key, ".shift", NULL);
   g_autofree char *divisor_what = g_strconcat (key, ".divisor", NULL);
-  NnScaler *result;
+  NnScaler        *result;
 
   if ((scaler = nn_yaml_lookup (doc, root, key)) != NULL)
     {

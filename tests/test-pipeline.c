@@ -133,7 +133,7 @@ test_predict_command (void)
   status = nn_test_nnrun (&out, &err, "predict", run, input, NULL);
   CU_ASSERT_EQUAL (status, 0);
   lines = g_strsplit (out, "\n", -1);
-  CU_ASSERT_STRING_EQUAL (lines[0], "species,setosa,versicolor,virginica");
+  CU_ASSERT_STRING_EQUAL (lines[0], "predicted_species,p_setosa,p_versicolor,p_virginica");
   CU_ASSERT (g_str_has_prefix (lines[1], "setosa,"));
   CU_ASSERT (g_str_has_prefix (lines[2], "virginica,"));
 
