@@ -6,10 +6,75 @@
 #include "nn-csv-private.h"
 #include "nn-dataset-private.h"
 #include "nn-param-text.h"
-#include "nn-pipeline.h"
+#include "nn-pipeline-private.h"
 
-/* Predictions as CSV, as `nnrun predict` prints them and a run writes
+/* What a saved model needs to predict in the data's own terms, and
+ * predictions as CSV, as `nnrun predict` prints them and a run writes
  * `predictions.csv`: one header row, then a row per sample. */
+
+/**
+ * nn_pipeline_set_target_scaler:
+ * @self: a #NnPipeline of a regression
+ * @scaler: (nullable): the scaler fitted on the training targets, or %NULL
+ *   when the model learnt them as they are
+ *
+ * The model's outputs are then in scaled units, and nn_pipeline_predict()
+ * maps them back.
+ */
+void
+nn_pipeline_set_target_scaler (NnPipeline *self,
+                               NnScaler   *scaler)
+{
+  g_return_if_fail (NN_IS_PIPELINE (self));
+  g_return_if_fail (scaler == NULL || NN_IS_SCALER (scaler));
+
+  g_set_object (&self->target_scaler, scaler);
+}
+
+/**
+ * nn_pipeline_get_target_scaler:
+ * @self: a #NnPipeline
+ *
+ * Returns: (transfer none) (nullable): the scaler of the targets, or %NULL
+ */
+NnScaler *
+nn_pipeline_get_target_scaler (NnPipeline *self)
+{
+  g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
+
+  return self->target_scaler;
+}
+
+/**
+ * nn_pipeline_set_id_column:
+ * @self: a #NnPipeline
+ * @id: (nullable): the column of the training data that named each row
+ *
+ * Predictions pass that column of their input through.
+ */
+void
+nn_pipeline_set_id_column (NnPipeline *self,
+                           const char *id)
+{
+  g_return_if_fail (NN_IS_PIPELINE (self));
+
+  g_free (self->id);
+  self->id = g_strdup (id);
+}
+
+/**
+ * nn_pipeline_get_id_column:
+ * @self: a #NnPipeline
+ *
+ * Returns: (nullable): the id column, or %NULL
+ */
+const char *
+nn_pipeline_get_id_column (NnPipeline *self)
+{
+  g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
+
+  return self->id;
+}
 
 /* A CSV field, quoted when it holds a comma, a quote or a line break, or
  * spaces at an end, which a reader would drop. */

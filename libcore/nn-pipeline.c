@@ -22,21 +22,6 @@
  * `model.yaml` (everything but the weights) and `model.safetensors` (the
  * weights), and what `nnrun eval` and `nnrun predict` load.
  */
-struct _NnPipeline
-{
-  GObject parent_instance;
-
-  NnModel  *model;
-  NnScaler *scaler;
-  NnScaler *target_scaler; /* a regression's, or NULL */
-  NnTask    task;
-  GStrv     features;
-  GStrv     targets;
-  GStrv     classes;  /* the labels as read; NULL for regression */
-  char     *positive; /* the label a binary task calls 1, or NULL */
-  char     *id;       /* the id column of the training data, or NULL */
-};
-
 G_DEFINE_FINAL_TYPE (NnPipeline, nn_pipeline, G_TYPE_OBJECT)
 
 static void
@@ -147,70 +132,6 @@ nn_pipeline_get_scaler (NnPipeline *self)
   g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
 
   return self->scaler;
-}
-
-/**
- * nn_pipeline_set_target_scaler:
- * @self: a #NnPipeline of a regression
- * @scaler: (nullable): the scaler fitted on the training targets, or %NULL
- *   when the model learnt them as they are
- *
- * The model's outputs are then in scaled units, and nn_pipeline_predict()
- * maps them back.
- */
-void
-nn_pipeline_set_target_scaler (NnPipeline *self,
-                               NnScaler   *scaler)
-{
-  g_return_if_fail (NN_IS_PIPELINE (self));
-  g_return_if_fail (scaler == NULL || NN_IS_SCALER (scaler));
-
-  g_set_object (&self->target_scaler, scaler);
-}
-
-/**
- * nn_pipeline_get_target_scaler:
- * @self: a #NnPipeline
- *
- * Returns: (transfer none) (nullable): the scaler of the targets, or %NULL
- */
-NnScaler *
-nn_pipeline_get_target_scaler (NnPipeline *self)
-{
-  g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
-
-  return self->target_scaler;
-}
-
-/**
- * nn_pipeline_set_id_column:
- * @self: a #NnPipeline
- * @id: (nullable): the column of the training data that named each row
- *
- * Predictions pass that column of their input through.
- */
-void
-nn_pipeline_set_id_column (NnPipeline *self,
-                           const char *id)
-{
-  g_return_if_fail (NN_IS_PIPELINE (self));
-
-  g_free (self->id);
-  self->id = g_strdup (id);
-}
-
-/**
- * nn_pipeline_get_id_column:
- * @self: a #NnPipeline
- *
- * Returns: (nullable): the id column, or %NULL
- */
-const char *
-nn_pipeline_get_id_column (NnPipeline *self)
-{
-  g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
-
-  return self->id;
 }
 
 /**
@@ -483,60 +404,6 @@ require (NnYamlDoc   *doc,
   return v;
 }
 
-/* A plugin a saved model names but this nn does not have: say which file
- * provided it and where plugins were looked for. A plugin found under that
- * name whose class is not the one the model was saved with (a plugin that
- * took a built-in's name, earlier on the path) is refused: it would compute
- * something else with the same weights. The same class from another file
- * (the build tree's plugins against the installed ones) is the same code. */
-static GObject *
-read_plugin_object (NnYamlDoc   *doc,
-                    yaml_node_t *node,
-                    yaml_node_t *module,
-                    const char  *extension_point,
-                    const char  *what,
-                    GError     **error)
-{
-  g_autoptr(GError) local_error = NULL;
-  g_autoptr(GObject) object = nn_yaml_new_object (doc, node, extension_point, what,
-                                                   &local_error);
-  const char *file = nn_yaml_scalar (nn_yaml_lookup (doc, module, "file"));
-  const char *type = nn_yaml_scalar (nn_yaml_lookup (doc, module, "type"));
-
-  if (object != NULL)
-    {
-      const char *here = G_OBJECT_TYPE_NAME (object);
-
-      if (type != NULL && !g_str_equal (type, here))
-        {
-          const char *here_file = nn_plugins_get_file_for_type (G_OBJECT_TYPE (object));
-          const char *name = nn_plugins_get_name_for_type (G_OBJECT_TYPE (object));
-
-          nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_UNKNOWN_TYPE,
-                             "%s '%s' is %s from %s here, but the model was saved with %s "
-                             "from %s; take %s off the plugin path to use the model's",
-                             what, name ? name : "?", here, here_file ? here_file : "?",
-                             type, file ? file : "an unknown plugin file",
-                             here_file ? here_file : "the other file");
-          return NULL;
-        }
-      return g_steal_pointer (&object);
-    }
-  if (g_error_matches (local_error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_UNKNOWN_TYPE))
-    {
-      g_auto(GStrv) dirs = nn_plugins_get_search_path ();
-      g_autofree char *searched = g_strjoinv (", ", dirs);
-
-      g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_UNKNOWN_TYPE,
-                   "%s (the model was saved with %s; plugins were looked for in: %s)",
-                   local_error->message, file ? file : "an unknown plugin file",
-                   *searched ? searched : "no folder");
-      return NULL;
-    }
-  g_propagate_error (error, g_steal_pointer (&local_error));
-  return NULL;
-}
-
 /* A dense layer, `layers[@i]`, @width wide inputs in. */
 static gboolean
 read_dense_layer (NnYamlDoc   *doc,
@@ -582,8 +449,8 @@ read_dense_layer (NnYamlDoc   *doc,
     }
   if ((v = require (doc, item, "activation", what, error)) == NULL)
     return FALSE;
-  act = read_plugin_object (doc, v, nn_yaml_lookup (doc, item, "module"),
-                            NN_ACTIVATION_EXTENSION_POINT_NAME, "activation", error);
+  act = nn_pipeline_read_plugin_object (doc, v, nn_yaml_lookup (doc, item, "module"),
+                                        NN_ACTIVATION_EXTENSION_POINT_NAME, "activation", error);
   if (act == NULL)
     return FALSE;
   layer = nn_layer_new ((guint) inputs, (guint) units, NN_ACTIVATION (act));
@@ -639,8 +506,8 @@ read_kind_key (NnYamlDoc   *doc,
     }
   if (!g_str_equal (key, "activation") || v == NULL)
     return TRUE;
-  act = read_plugin_object (doc, v, nn_yaml_lookup (doc, r->item, "module"),
-                            NN_ACTIVATION_EXTENSION_POINT_NAME, "activation", error);
+  act = nn_pipeline_read_plugin_object (doc, v, nn_yaml_lookup (doc, r->item, "module"),
+                                        NN_ACTIVATION_EXTENSION_POINT_NAME, "activation", error);
   if (act == NULL)
     return FALSE;
   g_object_set (r->layer, "activation", act, NULL);
@@ -948,8 +815,8 @@ read_model (NnPipeline  *self,
     }
   if ((v = nn_yaml_lookup (doc, root, "loss")) != NULL)
     {
-      g_autoptr(GObject) loss = read_plugin_object (doc, v, nn_yaml_lookup (doc, root, "loss_module"),
-                                                     NN_LOSS_EXTENSION_POINT_NAME, "loss", error);
+      g_autoptr(GObject) loss = nn_pipeline_read_plugin_object (doc, v, nn_yaml_lookup (doc, root, "loss_module"),
+                                                                 NN_LOSS_EXTENSION_POINT_NAME, "loss", error);
       if (loss == NULL)
         return FALSE;
       nn_model_set_loss (self->model, NN_LOSS (loss));
