@@ -42,6 +42,9 @@ nn_experiment_write_predictions (NnExperiment *self,
   pred = nn_model_predict (self->model, nn_dataset_get_features (data));
   if (self->target_scaler != NULL)
     nn_scaler_inverse_transform (self->target_scaler, pred);
+  /* A separate test set may name its own id column. */
+  if (nn_dataset_get_ids (data) != NULL && nn_pipeline_get_id_column (pipeline) == NULL)
+    nn_pipeline_set_id_column (pipeline, self->test_source.id);
   text = nn_pipeline_format_predictions (pipeline, pred, nn_dataset_get_targets (data),
                                          nn_dataset_get_ids (data), TRUE);
   path = g_build_filename (self->staging_dir, "predictions.csv", NULL);
