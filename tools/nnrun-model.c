@@ -10,8 +10,8 @@
 #include "nnrun-commands.h"
 #include "nnrun-model.h"
 
-/* Loads a saved model, with the plugin folders of --plugins searched
- * first, and reports the plugins that failed to load. */
+/* Loads a saved model, with the plugin folders of --plugins searched as an
+ * experiment's plugins: are, and reports the plugins that failed to load. */
 static NnPipeline *
 load_pipeline (const char         *path,
                const char * const *plugin_dirs,
@@ -84,7 +84,7 @@ nnrun_cmd_eval (int    argc,
   const GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the results as one JSON object", NULL },
     { "plugins", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &plugin_dirs,
-      "Look for the model's plugins in DIR first (repeatable)", "DIR" },
+      "Look for plugins in DIR too, after NN_PLUGIN_PATH (repeatable)", "DIR" },
     G_OPTION_ENTRY_NULL
   };
 
@@ -177,7 +177,7 @@ nnrun_cmd_predict (int    argc,
     { "no-proba", 0, G_OPTION_FLAG_REVERSE, G_OPTION_ARG_NONE, &proba,
       "Print the predicted label alone", NULL },
     { "plugins", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &plugin_dirs,
-      "Look for the model's plugins in DIR first (repeatable)", "DIR" },
+      "Look for plugins in DIR too, after NN_PLUGIN_PATH (repeatable)", "DIR" },
     G_OPTION_ENTRY_NULL
   };
 
