@@ -7,7 +7,6 @@
  * refused file may provide. */
 #include <string.h>
 #include <sys/wait.h>
-#include <glib/gstdio.h>
 #include <CUnit/CUnit.h>
 
 #include "nn-test.h"
@@ -943,81 +942,6 @@ test_experiment_plugin_path (void)
   NN_CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s", status, err);
 }
 
-/* A model trained with a plugin from its experiment's plugins: folder
- * loads from the plugin file recorded in model.yaml, with NN_PLUGIN_PATH
- * unset; once that file is gone, eval and predict say so, and --plugins
- * finds it elsewhere. */
-static void
-test_model_finds_its_plugin_file (void)
-{
-  g_autofree char *dir = nn_test_new_dir ();
-  g_autofree char *plugin_dir = g_build_filename (dir, "plugins", NULL);
-  g_autofree char *moved_dir = g_build_filename (dir, "moved", NULL);
-  g_autofree char *plugin = g_build_filename (plugin_dir, "swish.so", NULL);
-  g_autofree char *moved = g_build_filename (moved_dir, "swish.so", NULL);
-  g_autofree char *source = fixture ("NN_TEST_EXAMPLE_PLUGIN", "swish.so");
-  g_autofree char *plugins = g_strdup_printf ("plugins: [%s]\n", plugin_dir);
-  g_autofree char *experiment = NULL;
-  g_autofree char *run = g_build_filename (dir, "run", NULL);
-  g_autofree char *input = g_build_filename (dir, "in.csv", NULL);
-  g_autofree char *contents = NULL;
-  g_auto(GStrv) envp = g_environ_unsetenv (g_get_environ (), "NN_PLUGIN_PATH");
-  gsize length = 0;
-  int   status;
-
-  g_mkdir_with_parents (plugin_dir, 0755);
-  g_mkdir_with_parents (moved_dir, 0755);
-  CU_ASSERT_TRUE_FATAL (g_file_get_contents (source, &contents, &length, NULL));
-  CU_ASSERT_TRUE_FATAL (g_file_set_contents (plugin, contents, length, NULL));
-  g_file_set_contents (input, "sepal_length,sepal_width,petal_length,petal_width\n"
-                              "5.1,3.5,1.4,0.2\n",
-                       -1, NULL);
-  experiment = write_experiment (dir, plugins, "{name: swish, beta: 1.5}");
-  status = nn_test_spawn (envp, NULL, NULL, g_getenv ("NNRUN"), "train", experiment, "--quiet",
-                          NULL);
-  CU_ASSERT_EQUAL_FATAL (status, EXIT_OK);
-
-  {
-    g_autofree char *out = NULL;
-    g_autofree char *err = NULL;
-
-    status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "eval", run, "iris", NULL);
-    NN_CHECK (status == EXIT_OK, "eval: exit status %d; stderr:\n%s", status, err);
-    NN_CHECK (contains (out, "accuracy "), "eval printed:\n%s", out);
-  }
-  {
-    g_autofree char *out = NULL;
-    g_autofree char *err = NULL;
-
-    status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "predict", run, input, NULL);
-    NN_CHECK (status == EXIT_OK, "predict: exit status %d; stderr:\n%s", status, err);
-    NN_CHECK (g_str_has_prefix (out ? out : "", "predicted_species,"), "predict printed:\n%s",
-              out);
-  }
-
-  CU_ASSERT_EQUAL_FATAL (g_rename (plugin, moved), 0);
-  for (guint i = 0; i < 2; i++)
-    {
-      g_autofree char *err = NULL;
-      const char      *data = i == 0 ? "iris" : input;
-
-      status = nn_test_spawn (envp, NULL, &err, g_getenv ("NNRUN"), i == 0 ? "eval" : "predict",
-                              run, data, NULL);
-      NN_CHECK (status == EXIT_BAD_INPUT, "exit status %d; stderr:\n%s", status, err);
-      NN_CHECK (contains (err, plugin) && contains (err, "no longer there"),
-                "no word of the missing file:\n%s", err);
-    }
-  for (guint i = 0; i < 2; i++)
-    {
-      g_autofree char *err = NULL;
-      const char      *data = i == 0 ? "iris" : input;
-
-      status = nn_test_spawn (envp, NULL, &err, g_getenv ("NNRUN"), i == 0 ? "eval" : "predict",
-                              "--plugins", moved_dir, run, data, NULL);
-      NN_CHECK (status == EXIT_OK, "--plugins: exit status %d; stderr:\n%s", status, err);
-    }
-}
-
 /* The refused file's would-be name is unknown; the error says a refused
  * file may provide it, at the line that names it. */
 static void
@@ -1117,9 +1041,6 @@ main (void)
   CU_add_test (suite, "a parameter out of its range is an error at its line",
                test_experiment_out_of_range);
   CU_add_test (suite, "swish from NN_PLUGIN_PATH", test_experiment_plugin_path);
-  CU_add_test (suite, "a saved model loads its plugin from the file it recorded, and says when "
-                      "it is gone",
-               test_model_finds_its_plugin_file);
   CU_add_test (suite, "a name only a refused file may provide is an error at its line",
                test_experiment_refused_plugin);
 
