@@ -10,8 +10,8 @@
 /* The part of the data a run's predictions.csv is about: the test part,
  * or the validation part when there is no test part; NULL when there is
  * neither. */
-const char *
-nn_experiment_predictions_part (NnExperiment *self)
+static const char *
+predictions_part (NnExperiment *self)
 {
   if (self->test != NULL)
     return "test";
@@ -22,7 +22,8 @@ nn_experiment_predictions_part (NnExperiment *self)
 
 /* Writes predictions.csv into the staging directory, with the final
  * weights: the id column (if any), the true targets, the predictions and,
- * for classification, each class's probability. */
+ * for classification, each class's probability; and records which part it
+ * holds, for summary.json. */
 gboolean
 nn_experiment_write_predictions (NnExperiment *self,
                                  GError      **error)
@@ -31,7 +32,7 @@ nn_experiment_write_predictions (NnExperiment *self,
   g_autoptr(NnMatrix) pred = NULL;
   g_autofree char *path = NULL;
   g_autofree char *text = NULL;
-  const char      *part = nn_experiment_predictions_part (self);
+  const char      *part = predictions_part (self);
   NnDataset       *data;
 
   if (part == NULL)
@@ -48,5 +49,8 @@ nn_experiment_write_predictions (NnExperiment *self,
   text = nn_pipeline_format_predictions (pipeline, pred, nn_dataset_get_targets (data),
                                          nn_dataset_get_ids (data), TRUE);
   path = g_build_filename (self->staging_dir, "predictions.csv", NULL);
-  return nn_write_file_atomic (path, text, strlen (text), error);
+  if (!nn_write_file_atomic (path, text, strlen (text), error))
+    return FALSE;
+  self->predictions = part;
+  return TRUE;
 }

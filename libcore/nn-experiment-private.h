@@ -63,6 +63,7 @@ struct _NnExperiment
   double      seconds;
   GHashTable *final;        /* "split/metric" -> double* */
   GHashTable *confusion;    /* "split" -> NnMatrix, for classification */
+  const char *predictions;  /* the part predictions.csv holds, once written, or NULL */
 };
 
 /* nn-experiment.c */
@@ -100,9 +101,8 @@ G_GNUC_INTERNAL void      nn_experiment_add_warnings  (NnExperiment  *self,
                                                        NnYamlDoc     *doc);
 
 /* nn-experiment-predictions.c */
-G_GNUC_INTERNAL const char *nn_experiment_predictions_part  (NnExperiment  *self);
-G_GNUC_INTERNAL gboolean    nn_experiment_write_predictions (NnExperiment  *self,
-                                                             GError       **error);
+G_GNUC_INTERNAL gboolean  nn_experiment_write_predictions (NnExperiment  *self,
+                                                           GError       **error);
 
 /* nn-experiment-yaml.c */
 G_GNUC_INTERNAL char     *nn_experiment_write_yaml    (NnExperiment  *self,

@@ -418,10 +418,10 @@ write_summary (NnExperiment *self,
     }
   json_builder_end_object (b);
   /* Which part predictions.csv holds, when the run wrote one. */
-  if (g_hash_table_size (self->final) > 0 && nn_experiment_predictions_part (self) != NULL)
+  if (self->predictions != NULL)
     {
       json_builder_set_member_name (b, "predictions");
-      json_builder_add_string_value (b, nn_experiment_predictions_part (self));
+      json_builder_add_string_value (b, self->predictions);
     }
   if (self->task != NN_TASK_REGRESSION)
     {
@@ -649,6 +649,7 @@ nn_experiment_run (NnExperiment *self,
     return fail_staged (self, error);
   g_hash_table_remove_all (self->final);
   g_hash_table_remove_all (self->confusion);
+  self->predictions = NULL;
   self->start_time = g_get_monotonic_time ();
   self->stop_reason = "running";
 
