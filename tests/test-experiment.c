@@ -931,6 +931,7 @@ test_likely_mistakes_warn (void)
   g_autoptr(NnExperiment) sigmoid_cce = NULL;
   g_autoptr(NnExperiment) out_of_range = NULL;
   g_autoptr(NnExperiment) sorted = NULL;
+  g_autoptr(NnExperiment) dropout_last = NULL;
 
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT_PTR_NOT_NULL_FATAL (csv);
@@ -957,6 +958,15 @@ test_likely_mistakes_warn (void)
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT_PTR_NOT_NULL_FATAL (sorted);
   CU_ASSERT_TRUE (has_warning (sorted, "sorted by class"));
+
+  dropout_last = load_with (iris, &error,
+                            "model.layers=[{units: 8, activation: relu}, "
+                            "{units: 3, activation: softmax}, {type: dropout, rate: 0.5}]",
+                            NULL);
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (dropout_last);
+  CU_ASSERT_TRUE (has_warning (dropout_last, "model.layers[2]: dropout as the last layer"));
+  CU_ASSERT_FALSE (has_warning (clean, "dropout"));
 }
 
 /* ---- hostile input ------------------------------------------------------- */
