@@ -512,6 +512,34 @@ test_kill_then_rerun_finishes_the_rest (void)
 }
 
 static void
+test_sigterm_records_no_run_under_way (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *exp = write_experiment (dir, 3000);
+  g_autofree char *path = write_grid (dir, "grid.yaml", "stopped");
+  g_autofree char *csv = g_build_filename (dir, "stopped", "trials.csv", NULL);
+  g_autofree char *text = NULL;
+  GPid             pid = start_sweep (path);
+  gint64           deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  guint            before;
+  int              wait_status = 0;
+
+  while (csv_lines (csv) < 2 && g_get_monotonic_time () < deadline)
+    g_usleep (10000);
+  before = csv_lines (csv);
+  kill (pid, SIGTERM);
+  waitpid (pid, &wait_status, 0);
+  g_spawn_close_pid (pid);
+  NN_CHECK (WIFEXITED (wait_status) && WEXITSTATUS (wait_status) == 1,
+            "the stopped sweep ended with wait status %d", wait_status);
+  g_file_get_contents (csv, &text, NULL, NULL);
+  /* The run under way when the signal came has no row, failed or other. */
+  NN_CHECK (csv_lines (csv) <= before + 1 && csv_lines (csv) < 10 &&
+              strstr (text, ",failed,") == NULL && strstr (text, "interrupted") == NULL,
+            "trials.csv after SIGTERM (%u lines before):\n%s", before, text);
+}
+
+static void
 test_trial_processes_record_each_row_once (void)
 {
   g_autofree char *dir = nn_test_new_dir ();
@@ -622,6 +650,8 @@ main (void)
                test_repeats_train_with_successive_seeds);
   CU_add_test (suite, "kill -9, then a rerun finishes only the missing trials",
                test_kill_then_rerun_finishes_the_rest);
+  CU_add_test (suite, "SIGTERM stops the sweep and records no run under way",
+               test_sigterm_records_no_run_under_way);
   CU_add_test (suite, "--trial processes at once record each row once",
                test_trial_processes_record_each_row_once);
   CU_add_test (suite, "a diverged trial is recorded and the others run",

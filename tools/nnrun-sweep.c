@@ -36,7 +36,8 @@ typedef struct
   guint      finished; /* of them, recorded in this process */
   guint      failed;
   guint      recorded_before;
-  guint      elsewhere; /* runs other processes had under way */
+  guint      elsewhere;   /* runs other processes had under way */
+  guint      interrupted; /* runs stopped by a signal of their own */
   gboolean   json;
   gboolean   tty;
   gboolean   stopping;
@@ -250,6 +251,12 @@ record_run (Run        *run,
   char        number[16];
   GStrv       row;
 
+  /* An interrupted run is not finished: running the sweep again does it. */
+  if (g_strcmp0 (stop_reason, "interrupted") == 0)
+    {
+      s->interrupted++;
+      return;
+    }
   if (!exited || status != 0)
     {
       state = g_strcmp0 (stop_reason, "diverged") == 0 ? "diverged" : "failed";
@@ -551,7 +558,7 @@ finish (Sweep   *s,
       g_propagate_error (error, g_steal_pointer (&s->error));
       return EXIT_RUN_FAILED;
     }
-  if (s->stopping)
+  if (s->stopping || s->interrupted > 0)
     {
       g_printerr ("nnrun: sweep interrupted; run it again to finish the missing trials\n");
       return EXIT_RUN_FAILED;
