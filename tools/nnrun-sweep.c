@@ -89,12 +89,12 @@ print_progress (Sweep *s)
   g_autofree char *best_text = NULL;
   double           best_value;
   gint             best = nnrun_sweep_best (s->sweep, s->rows, &best_value);
+  g_autofree char *elsewhere = s->elsewhere ? g_strdup_printf (", %u elsewhere", s->elsewhere)
+                                            : g_strdup ("");
 
   if (best >= 0)
     best_text = g_strdup_printf ("; best %s %.4g (trial %d)", nn_sweep_get_metric (s->sweep),
                                  best_value, best);
-  g_autofree char *elsewhere = s->elsewhere ? g_strdup_printf (", %u elsewhere", s->elsewhere)
-                                            : g_strdup ("");
 
   g_printerr ("%ssweep: %u/%u done, %u failed, %u running%s%s%s%s%s", s->tty ? "\r\033[K" : "",
               s->finished + s->recorded_before, s->total, s->failed, s->runs->len, elsewhere,
