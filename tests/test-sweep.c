@@ -178,6 +178,26 @@ test_shipped_sweep_is_a_3x3_grid (void)
   CU_ASSERT_STRING_EQUAL (experiment, "iris.yaml");
 }
 
+static void
+test_shipped_fashion_mnist_sweep (void)
+{
+  g_autofree char *path = nn_test_source_file ("configs/fashion-mnist-sweep.yaml");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NnSweep) sweep = nn_sweep_new_from_file (path, &error);
+  g_auto(GStrv) overrides = NULL;
+
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_FATAL (sweep != NULL);
+  CU_ASSERT_TRUE (nn_sweep_check (sweep, &error));
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_EQUAL_FATAL (nn_sweep_get_n_trials (sweep), 4);
+  overrides = nn_sweep_get_run_overrides (sweep, 3, 0);
+  CU_ASSERT_STRING_EQUAL (overrides[1], "train.epochs=3");
+  CU_ASSERT_STRING_EQUAL (overrides[3], "model.layers.0.units=256");
+  /* The separate test set gives test_ metrics too. */
+  CU_ASSERT_TRUE (g_strv_contains (nn_sweep_get_metric_columns (sweep), "test_accuracy"));
+}
+
 typedef struct
 {
   const char *text;
@@ -638,6 +658,13 @@ main (void)
                test_random_is_seeded_and_in_range);
   CU_add_test (suite, "configs/iris-sweep.yaml is a 3x3 grid of configs/iris.yaml",
                test_shipped_sweep_is_a_3x3_grid);
+  /* Registered only where Debian's dataset-fashion-mnist is installed. */
+  if (g_file_test ("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz",
+                   G_FILE_TEST_EXISTS))
+    CU_add_test (suite, "configs/fashion-mnist-sweep.yaml is a 2x2 grid with test metrics",
+                 test_shipped_fashion_mnist_sweep);
+  else
+    g_printerr ("fashion-mnist-sweep.yaml not tested: install dataset-fashion-mnist\n");
   CU_add_test (suite, "bad input exits 2 and names FILE:LINE:COL",
                test_bad_sweeps_name_their_place);
 
