@@ -466,6 +466,36 @@ test_repeats_train_with_successive_seeds (void)
   NN_ASSERT_CONTAINS (best_text, "\nseed: 3\n");
 }
 
+static void
+test_another_sweeps_record_is_refused (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *exp = write_experiment (dir, 2);
+  g_autofree char *out_dir = g_build_filename (dir, "shared", NULL);
+  g_autofree char *first_text = g_strdup_printf (
+    "experiment: experiment.yaml\nparameters:\n  optimizer.learning_rate: {values: [0.1]}\n"
+    "output: {dir: '%s'}\n",
+    out_dir);
+  g_autofree char *second_text = g_strdup_printf (
+    "experiment: experiment.yaml\nparameters:\n  train.batch_size: {values: [8]}\n"
+    "output: {dir: '%s'}\n",
+    out_dir);
+  g_autofree char *first = nn_test_write_file (dir, "first.yaml", first_text);
+  g_autofree char *second = nn_test_write_file (dir, "second.yaml", second_text);
+  g_autofree char *csv = g_build_filename (out_dir, "trials.csv", NULL);
+  g_autofree char *before = NULL, *after = NULL, *err = NULL;
+  int              status = nn_test_nnrun (NULL, &err, "sweep", first, NULL);
+
+  NN_ASSERT_STATUS (status, 0, err);
+  g_clear_pointer (&err, g_free);
+  g_file_get_contents (csv, &before, NULL, NULL);
+  status = nn_test_nnrun (NULL, &err, "sweep", second, NULL);
+  NN_ASSERT_STATUS (status, 2, err);
+  NN_ASSERT_CONTAINS (err, "trials.csv records another sweep");
+  g_file_get_contents (csv, &after, NULL, NULL);
+  CU_ASSERT_STRING_EQUAL (after, before);
+}
+
 /* Starts nnrun sweep without waiting; its pid. */
 static GPid
 start_sweep (const char *path)
@@ -673,6 +703,8 @@ main (void)
   CU_add_test (suite, "a 3x3 grid equals 9 runs of nnrun train --set",
                test_grid_runs_equal_nnrun_train);
   CU_add_test (suite, "-j 2 records the rows of -j 1", test_jobs_give_the_same_rows);
+  CU_add_test (suite, "a sweep directory of another sweep is refused, untouched",
+               test_another_sweeps_record_is_refused);
   CU_add_test (suite, "the runs of a trial train with successive seeds",
                test_repeats_train_with_successive_seeds);
   CU_add_test (suite, "kill -9, then a rerun finishes only the missing trials",
