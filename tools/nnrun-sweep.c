@@ -521,7 +521,11 @@ write_best (Sweep     *s,
   path = g_build_filename (nn_sweep_get_output_dir (s->sweep), "best.yaml", NULL);
   if (s->json)
     print_best_json (s, best, value);
-  return g_file_set_contents (path, text, -1, error);
+  if (!g_file_set_contents (path, text, -1, error))
+    return FALSE;
+  g_printerr ("nnrun: best: trial %d, %s %s; its experiment is %s\n", best,
+              nn_sweep_get_metric (s->sweep), shown, path);
+  return TRUE;
 }
 
 /* Makes the sweep's directory and trials.csv, and reads its rows. */
