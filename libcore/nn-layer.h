@@ -151,6 +151,8 @@ void            nn_layer_init_parameters     (NnLayer         *self,
 void            nn_layer_set_training        (NnLayer         *self,
                                               gboolean         training);
 gboolean        nn_layer_get_training        (NnLayer         *self);
+double          nn_layer_get_step_uniform    (NnLayer         *self,
+                                              guint64          index);
 double          nn_layer_get_regularization_loss     (NnLayer         *self);
 void            nn_layer_add_regularization_gradient (NnLayer         *self);
 
