@@ -415,6 +415,52 @@ require (NnYamlDoc   *doc,
  * took a built-in's name, earlier on the path) is refused: it would compute
  * something else with the same weights. The same class from another file
  * (the build tree's plugins against the installed ones) is the same code. */
+static gboolean
+check_plugin_type (NnYamlDoc   *doc,
+                   yaml_node_t *node,
+                   yaml_node_t *module,
+                   GType        found,
+                   GError      *lookup_error,
+                   const char  *what,
+                   GError     **error)
+{
+  const char *file = nn_yaml_scalar (nn_yaml_lookup (doc, module, "file"));
+  const char *type = nn_yaml_scalar (nn_yaml_lookup (doc, module, "type"));
+
+  if (found != G_TYPE_INVALID)
+    {
+      const char *here = g_type_name (found);
+
+      if (type != NULL && !g_str_equal (type, here))
+        {
+          const char *here_file = nn_plugins_get_file_for_type (found);
+          const char *name = nn_plugins_get_name_for_type (found);
+
+          nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_UNKNOWN_TYPE,
+                             "%s '%s' is %s from %s here, but the model was saved with %s "
+                             "from %s; take %s off the plugin path to use the model's",
+                             what, name ? name : "?", here, here_file ? here_file : "?",
+                             type, file ? file : "an unknown plugin file",
+                             here_file ? here_file : "the other file");
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (g_error_matches (lookup_error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_UNKNOWN_TYPE))
+    {
+      g_auto(GStrv) dirs = nn_plugins_get_search_path ();
+      g_autofree char *searched = g_strjoinv (", ", dirs);
+
+      g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_UNKNOWN_TYPE,
+                   "%s (the model was saved with %s; plugins were looked for in: %s)",
+                   lookup_error->message, file ? file : "an unknown plugin file",
+                   *searched ? searched : "no folder");
+      return FALSE;
+    }
+  g_propagate_error (error, g_error_copy (lookup_error));
+  return FALSE;
+}
+
 static GObject *
 read_plugin_object (NnYamlDoc   *doc,
                     yaml_node_t *node,
@@ -426,41 +472,11 @@ read_plugin_object (NnYamlDoc   *doc,
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GObject) object = nn_yaml_new_object (doc, node, extension_point, what,
                                                    &local_error);
-  const char *file = nn_yaml_scalar (nn_yaml_lookup (doc, module, "file"));
-  const char *type = nn_yaml_scalar (nn_yaml_lookup (doc, module, "type"));
 
-  if (object != NULL)
-    {
-      const char *here = G_OBJECT_TYPE_NAME (object);
-
-      if (type != NULL && !g_str_equal (type, here))
-        {
-          const char *here_file = nn_plugins_get_file_for_type (G_OBJECT_TYPE (object));
-          const char *name = nn_plugins_get_name_for_type (G_OBJECT_TYPE (object));
-
-          nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_UNKNOWN_TYPE,
-                             "%s '%s' is %s from %s here, but the model was saved with %s "
-                             "from %s; take %s off the plugin path to use the model's",
-                             what, name ? name : "?", here, here_file ? here_file : "?",
-                             type, file ? file : "an unknown plugin file",
-                             here_file ? here_file : "the other file");
-          return NULL;
-        }
-      return g_steal_pointer (&object);
-    }
-  if (g_error_matches (local_error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_UNKNOWN_TYPE))
-    {
-      g_auto(GStrv) dirs = nn_plugins_get_search_path ();
-      g_autofree char *searched = g_strjoinv (", ", dirs);
-
-      g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_UNKNOWN_TYPE,
-                   "%s (the model was saved with %s; plugins were looked for in: %s)",
-                   local_error->message, file ? file : "an unknown plugin file",
-                   *searched ? searched : "no folder");
-      return NULL;
-    }
-  g_propagate_error (error, g_steal_pointer (&local_error));
-  return NULL;
+  if (!check_plugin_type (doc, node, module, object ? G_OBJECT_TYPE (object) : G_TYPE_INVALID,
+                          local_error, what, error))
+    return NULL;
+  return g_steal_pointer (&object);
 }
 
 /* A dense layer, `layers[@i]`, @width wide inputs in. */
@@ -583,7 +599,8 @@ read_kind_layer (NnYamlDoc   *doc,
                  guint       *width,
                  GError     **error)
 {
-  static const char * const custom[] = { "type", "inputs", "activation", "module", NULL };
+  static const char * const custom[] = { "type", "inputs", "activation", "module",
+                                         "type_module", NULL };
   g_autofree char          *what = g_strdup_printf ("layers[%u]", i);
   g_autoptr(GError) local_error = NULL;
   g_autoptr(NnLayer) layer = NULL;
@@ -596,10 +613,16 @@ read_kind_layer (NnYamlDoc   *doc,
   type = nn_registry_lookup (NN_REGISTRY_LAYER, name, &local_error);
   if (type == G_TYPE_INVALID)
     {
-      nn_yaml_set_error (error, doc, type_node, NN_CONFIG_ERROR_UNKNOWN_TYPE, "%s",
+      g_autoptr(GError) at_line = NULL;
+
+      nn_yaml_set_error (&at_line, doc, type_node, NN_CONFIG_ERROR_UNKNOWN_TYPE, "%s",
                          local_error->message);
-      return FALSE;
+      g_clear_error (&local_error);
+      local_error = g_steal_pointer (&at_line);
     }
+  if (!check_plugin_type (doc, type_node, nn_yaml_lookup (doc, item, "type_module"), type,
+                          local_error, "layer", error))
+    return FALSE;
   layer = r.layer = g_object_new (type, "n-inputs", *width, NULL);
   if (!nn_yaml_read_properties (doc, item, G_OBJECT (layer), what, custom, read_kind_key, &r,
                                 error))
