@@ -7,7 +7,8 @@
  * -DFIXTURE_WRONG_INPUT, backward's dL/dX forgets M; with
  * -DFIXTURE_WRONG_GAIN, the gain's gradient comes from the first row of the
  * batch only; with -DFIXTURE_UNSEEDED, M comes from GLib's global random
- * numbers instead of the step's. Each of those must fail. */
+ * numbers instead of the step's; with -DFIXTURE_NOISY_EVALUATION, M is
+ * applied in evaluation too. Each of those must fail. */
 #include <string.h>
 #include <nn.h>
 
@@ -20,6 +21,9 @@
 #elif defined(FIXTURE_UNSEEDED)
 #define KIND "fixture_unseeded_layer"
 #define TYPE_NAME "NnFixtureUnseededLayer"
+#elif defined(FIXTURE_NOISY_EVALUATION)
+#define KIND "fixture_noisy_evaluation"
+#define TYPE_NAME "NnFixtureNoisyEvaluationLayer"
 #else
 #define KIND "fixture_noisy_gain"
 #define TYPE_NAME "NnFixtureNoisyGainLayer"
@@ -75,7 +79,11 @@ fixture_forward (NnLayer        *layer,
 #else
       double u = nn_layer_get_step_uniform (layer, i);
 #endif
+#ifdef FIXTURE_NOISY_EVALUATION
+      self->mask->data[i] = (nn_real) (0.5 + u);
+#else
       self->mask->data[i] = nn_layer_get_training (layer) ? (nn_real) (0.5 + u) : 1;
+#endif
       self->a->data[i] = x->data[i] * self->mask->data[i] * self->gain->data[i % self->width];
     }
   return self->a;
