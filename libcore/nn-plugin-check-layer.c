@@ -33,7 +33,7 @@
 /* Not 0.1: a float's difference quotient cannot follow a batch
  * normalization of two rows 0.01 apart, which bends at that scale. */
 static const double scales[] = { 1.0, 10.0 };
-static const guint batch_rows[] = { 1, 7 };
+static const guint  batch_rows[] = { 1, 7 };
 
 /* What a change of one element of the input or of one parameter changes. */
 typedef struct
@@ -182,10 +182,11 @@ run_steps (NnPluginCheck  *check,
   back = nn_layer_backward (layer, x, grad_a, TRUE);
   if (back == NULL || !nn_matrix_same_shape (back, x) || !nn_matrix_is_finite (back))
     {
-      nn_plugin_check_fail (check, "backward gives %s dL/dX for a batch of %u × %u",
-                            back == NULL ? "no" : !nn_matrix_same_shape (back, x)
-                                                    ? "a wrongly shaped"
-                                                    : "a non-finite",
+      const char *what = back == NULL                      ? "no"
+                         : !nn_matrix_same_shape (back, x) ? "a wrongly shaped"
+                                                           : "a non-finite";
+
+      nn_plugin_check_fail (check, "backward gives %s dL/dX for a batch of %u × %u", what,
                             x->rows, x->cols);
       return FALSE;
     }

@@ -142,7 +142,7 @@ static void
 test_random_layer_passes (void)
 {
   g_autoptr(GPtrArray) results = check_file ("NN_TEST_CHECK_FIXTURES",
-                                             "libfixture-noisy-gain.so");
+                                              "libfixture-noisy-gain.so");
 
   assert_all_pass (results, "fixture_noisy_gain", 200);
 }
@@ -151,7 +151,7 @@ static void
 test_wrong_input_gradient_fails (void)
 {
   g_autoptr(GPtrArray) results = check_file ("NN_TEST_CHECK_FIXTURES",
-                                             "libfixture-wrong-layer-input.so");
+                                              "libfixture-wrong-layer-input.so");
   const char *failure = failure_of (results);
 
   NN_CHECK (contains (failure, "backward disagrees with finite differences") &&
@@ -163,7 +163,7 @@ static void
 test_wrong_parameter_gradient_fails (void)
 {
   g_autoptr(GPtrArray) results = check_file ("NN_TEST_CHECK_FIXTURES",
-                                             "libfixture-wrong-layer-gain.so");
+                                              "libfixture-wrong-layer-gain.so");
   const char *failure = failure_of (results);
 
   NN_CHECK (contains (failure, "(dL/dgain at ") && !contains (failure, "dL/dx") &&
@@ -175,7 +175,7 @@ static void
 test_unseeded_fails (void)
 {
   g_autoptr(GPtrArray) results = check_file ("NN_TEST_CHECK_FIXTURES",
-                                             "libfixture-unseeded-layer.so");
+                                              "libfixture-unseeded-layer.so");
   const char *failure = failure_of (results);
 
   NN_CHECK (contains (failure, "forward in training is not deterministic") &&
@@ -187,7 +187,7 @@ static void
 test_noisy_evaluation_fails (void)
 {
   g_autoptr(GPtrArray) results = check_file ("NN_TEST_CHECK_FIXTURES",
-                                             "libfixture-noisy-evaluation.so");
+                                              "libfixture-noisy-evaluation.so");
   const char *failure = failure_of (results);
 
   NN_CHECK (contains (failure, "forward in evaluation differs from one training step to "

@@ -686,7 +686,7 @@ test_new_plugin_refusals (void)
             "a bad name: status %d, stderr:\n%s", status, err2);
   status = NNRUN (NULL, &err3, "new-plugin", "metric", "mine", dir);
   NN_CHECK (status == EXIT_BAD_INPUT && contains (err3, "'activation', 'loss', 'optimizer' or "
-                                                       "'layer'"),
+                                                        "'layer'"),
             "a bad kind: status %d, stderr:\n%s", status, err3);
 }
 

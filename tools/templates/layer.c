@@ -25,12 +25,16 @@ struct _PluginNameLayer
 
   double initial_gain;
 
-  guint     width;     /* of the input and of the output */
-  NnMatrix *gain;      /* the parameters, 1 x width each */
+  /* The width of the input and of the output. */
+  guint width;
+  /* The parameters, 1 x width each, and their gradients of the last
+   * backward step. */
+  NnMatrix *gain;
   NnMatrix *bias;
-  NnMatrix *grad_gain; /* their gradients of the last backward step */
+  NnMatrix *grad_gain;
   NnMatrix *grad_bias;
-  NnMatrix *a;         /* the last batch's output and dL/dX */
+  /* The last batch's output and dL/dX. */
+  NnMatrix *a;
   NnMatrix *grad_x;
 };
 

@@ -218,8 +218,9 @@ static void
 register_types (GTypeModule *module)
 {
   const GTypeInfo info = {
-    sizeof (NnLayerClass), NULL, NULL, fixture_class_init, NULL, NULL, sizeof (Fixture), 0, NULL,
-    NULL,
+    .class_size = sizeof (NnLayerClass),
+    .class_init = fixture_class_init,
+    .instance_size = sizeof (Fixture),
   };
   GType type = g_type_module_register_type (module, NN_TYPE_LAYER, TYPE_NAME, &info, 0);
 
