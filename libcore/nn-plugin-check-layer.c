@@ -156,11 +156,17 @@ run_steps (NnPluginCheck  *check,
   const NnMatrix *out = nn_layer_forward (layer, x);
   const NnMatrix *back;
 
-  if (out == NULL || out->rows != x->rows || out->cols != grad_a->cols)
+  if (out == NULL)
     {
-      nn_plugin_check_fail (check, "forward of a batch of %u × %u gives %s%u × %u, not %u × %u",
-                            x->rows, x->cols, out ? "" : "nothing, or ", out ? out->rows : 0,
-                            out ? out->cols : 0, x->rows, grad_a->cols);
+      nn_plugin_check_fail (check, "forward of a batch of %u × %u gives no output", x->rows,
+                            x->cols);
+      return FALSE;
+    }
+  if (out->rows != x->rows || out->cols != grad_a->cols)
+    {
+      nn_plugin_check_fail (check, "forward of a batch of %u × %u gives %u × %u, not %u × %u "
+                                   "(get_n_outputs)",
+                            x->rows, x->cols, out->rows, out->cols, x->rows, grad_a->cols);
       return FALSE;
     }
   *a = nn_matrix_copy (out);
@@ -209,7 +215,8 @@ run_steps (NnPluginCheck  *check,
   return TRUE;
 }
 
-/* The largest |S| a change can reach: the rounding of the sum. */
+/* The size of the terms of S, whose rounding a difference of S cannot
+ * resolve. */
 static double
 magnitude_of (const NnMatrix *a,
               const NnMatrix *grad_a,
