@@ -294,6 +294,7 @@ test_plugins_command (void)
   g_autofree char *listed = g_strdup_printf ("(%s)", file);
   g_autofree char *out = NULL;
   g_autofree char *out2 = NULL;
+  g_autofree char *out3 = NULL;
   const char      *layers;
   int              status;
 
@@ -309,6 +310,10 @@ test_plugins_command (void)
               contains (out2, "stddev  number, default 0.1, from 0 to 1000") &&
               contains (out2, "- {type: gaussian_noise, stddev: 0.1}"),
             "plugins gaussian_noise: status %d:\n%s", status, out2);
+  status = nn_test_spawn (envp, &out3, NULL, g_getenv ("NNRUN"), "check-plugin", "gaussian_noise",
+                          NULL);
+  NN_CHECK (status == EXIT_OK && contains (out3, "gaussian_noise  layer  stddev=0.2"),
+            "check-plugin gaussian_noise, by name: status %d:\n%s", status, out3);
 }
 
 static char *
@@ -515,7 +520,8 @@ main (void)
   CU_add_test (suite, "check-plugin passes gaussian_noise.so, fails a wrong dL/dX, refuses "
                       "a built-in kind",
                test_check_plugin_command);
-  CU_add_test (suite, "plugins lists gaussian_noise under Layers and describes it",
+  CU_add_test (suite, "plugins lists gaussian_noise under Layers and describes it; "
+                      "check-plugin checks it by name",
                test_plugins_command);
   CU_add_test (suite, "new-plugin layer builds with the guide's command, passes and trains",
                test_new_layer_plugin);
