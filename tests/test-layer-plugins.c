@@ -7,6 +7,7 @@
  * trains with gaussian_noise, saves, and predicts from the saved model. */
 #include <math.h>
 #include <string.h>
+#include <glib/gstdio.h>
 #include <CUnit/CUnit.h>
 
 #include "nn-test.h"
@@ -401,33 +402,51 @@ test_experiment_saves_and_predicts (void)
             "model.yaml does not record the kind and its file:\n%s", model);
 }
 
-/* `nnrun predict` finds the kind on the path, and names the saved file
- * when it is not there. */
+/* `nnrun predict` finds the kind on the path or, off it, in the file the
+ * model was saved with, to the same predictions; it names that file when
+ * it is gone. */
 static void
 test_predict_command (void)
 {
   g_autofree char *dir = nn_test_new_dir ();
-  g_autofree char *experiment = write_experiment (dir, g_getenv ("NN_TEST_EXAMPLE_PLUGIN"),
+  g_autofree char *plugin_dir = g_build_filename (dir, "my-plugins", NULL);
+  g_autofree char *file = g_build_filename (plugin_dir, "gaussian_noise.so", NULL);
+  g_autofree char *built = fixture ("NN_TEST_EXAMPLE_PLUGIN", "gaussian_noise.so");
+  g_autofree char *experiment = write_experiment (dir, plugin_dir,
                                                   "{type: gaussian_noise, stddev: 0.1}");
   g_autofree char *run = g_build_filename (dir, "run", NULL);
   g_autofree char *csv = nn_test_source_file ("libcore/data/iris.csv");
-  g_autofree char *file = fixture ("NN_TEST_EXAMPLE_PLUGIN", "gaussian_noise.so");
-  g_auto(GStrv) envp = environ_with_example ();
+  g_autofree char *gone = g_strdup_printf ("the model was saved with %s, which is no longer "
+                                           "there",
+                                           file);
+  g_autoptr(GFile) from = g_file_new_for_path (built);
+  g_autoptr(GFile) to = g_file_new_for_path (file);
+  g_autofree char *path = g_strjoin (G_SEARCHPATH_SEPARATOR_S, g_getenv ("NN_PLUGIN_PATH"),
+                                     plugin_dir, NULL);
+  g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "NN_PLUGIN_PATH", path, TRUE);
   g_autofree char *err = NULL;
-  g_autofree char *out = NULL;
+  g_autofree char *on_path = NULL;
+  g_autofree char *off_path = NULL;
   g_autofree char *err2 = NULL;
   g_autofree char *err3 = NULL;
+  g_autofree char *err4 = NULL;
   int              status;
 
+  g_mkdir_with_parents (plugin_dir, 0755);
+  CU_ASSERT_FATAL (g_file_copy (from, to, G_FILE_COPY_NONE, NULL, NULL, NULL, NULL));
   status = NNRUN (NULL, &err, "train", experiment, "--quiet", "--out", run);
   NN_ASSERT_STATUS (status, EXIT_OK, err);
-  status = nn_test_spawn (envp, &out, &err2, g_getenv ("NNRUN"), "predict", run, csv, NULL);
-  NN_CHECK (status == EXIT_OK && contains (out, "setosa"), "predict: status %d:\n%s", status,
-            err2);
-  status = NNRUN (NULL, &err3, "predict", run, csv);
-  NN_CHECK (status == EXIT_BAD_INPUT && contains (err3, "unknown layer 'gaussian_noise'") &&
-              contains (err3, file),
-            "predict without the plugin: status %d, stderr:\n%s", status, err3);
+  status = nn_test_spawn (envp, &on_path, &err2, g_getenv ("NNRUN"), "predict", run, csv, NULL);
+  NN_CHECK (status == EXIT_OK && contains (on_path, "setosa"), "predict: status %d:\n%s",
+            status, err2);
+  status = NNRUN (&off_path, &err3, "predict", run, csv);
+  NN_CHECK (status == EXIT_OK && g_strcmp0 (on_path, off_path) == 0,
+            "predict from the saved file: status %d:\n%s%s", status, off_path, err3);
+  g_unlink (file);
+  status = NNRUN (NULL, &err4, "predict", run, csv);
+  NN_CHECK (status == EXIT_BAD_INPUT && contains (err4, "unknown layer 'gaussian_noise'") &&
+              contains (err4, gone),
+            "predict without the plugin: status %d, stderr:\n%s", status, err4);
 }
 
 /* nnrun new-plugin layer */
@@ -513,7 +532,8 @@ main (void)
                test_gaussian_noise);
   CU_add_test (suite, "trains, saves with its file, and the saved model predicts the same",
                test_experiment_saves_and_predicts);
-  CU_add_test (suite, "nnrun predict finds it, or names the file the model was saved with",
+  CU_add_test (suite, "nnrun predict finds it on the path or in the file the model was saved "
+                      "with, and names that file when it is gone",
                test_predict_command);
 
   suite = CU_add_suite ("nnrun", init_suite, nn_test_remove_scratch);
