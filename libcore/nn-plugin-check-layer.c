@@ -141,6 +141,73 @@ check_evaluation (NnPluginCheck  *check,
   nn_layer_set_step_key (layer, STEP_KEY);
 }
 
+/* Whether gradient @index is there, of its parameter's shape, finite. */
+static gboolean
+gradient_ok (NnLayer *layer,
+             guint    index)
+{
+  const NnMatrix *g = nn_layer_get_gradient (layer, index);
+
+  return g != NULL && nn_matrix_same_shape (g, nn_layer_get_parameter (layer, index)) &&
+         nn_matrix_is_finite (g);
+}
+
+/* The backward step of run_steps(), asked for no dL/dX first, as for a
+ * model's first layer, then for it: the parameters' gradients must be the
+ * same. */
+static gboolean
+run_backward (NnPluginCheck  *check,
+              NnLayer        *layer,
+              const NnMatrix *x,
+              const NnMatrix *grad_a,
+              NnMatrix      **grad_x,
+              GPtrArray      *grads)
+{
+  guint n_params = nn_layer_get_n_parameters (layer);
+  g_autoptr(GPtrArray) first = g_ptr_array_new_with_free_func ((GDestroyNotify) nn_matrix_free);
+  const NnMatrix *back;
+
+  nn_layer_backward (layer, x, grad_a, FALSE);
+  for (guint i = 0; i < n_params; i++)
+    if (gradient_ok (layer, i))
+      g_ptr_array_add (first, nn_matrix_copy (nn_layer_get_gradient (layer, i)));
+
+  back = nn_layer_backward (layer, x, grad_a, TRUE);
+  if (back == NULL || !nn_matrix_same_shape (back, x) || !nn_matrix_is_finite (back))
+    {
+      const char *what = back == NULL                      ? "no"
+                         : !nn_matrix_same_shape (back, x) ? "a wrongly shaped"
+                                                           : "a non-finite";
+
+      nn_plugin_check_fail (check, "backward gives %s dL/dX for a batch of %u × %u", what,
+                            x->rows, x->cols);
+      return FALSE;
+    }
+  *grad_x = nn_matrix_copy (back);
+  for (guint i = 0; i < n_params; i++)
+    {
+      if (!gradient_ok (layer, i))
+        {
+          nn_plugin_check_fail (check, "the gradient of '%s' is missing, wrongly shaped or "
+                                       "not finite",
+                                nn_layer_get_parameter_name (layer, i));
+          return FALSE;
+        }
+      if (i >= first->len || !same_bits (first->pdata[i], nn_layer_get_gradient (layer, i)))
+        {
+          nn_plugin_check_fail (check, "backward asked for no dL/dX (as for a model's first "
+                                       "layer) gives another gradient of '%s' than asked for "
+                                       "dL/dX",
+                                nn_layer_get_parameter_name (layer, i));
+          return FALSE;
+        }
+    }
+  nn_layer_add_regularization_gradient (layer);
+  for (guint i = 0; i < n_params; i++)
+    g_ptr_array_add (grads, nn_matrix_copy (nn_layer_get_gradient (layer, i)));
+  return TRUE;
+}
+
 /* Runs the forward and backward step at @x and @grad_a, checks what they
  * give, and keeps a copy of the output in @a, of dL/dX in @grad_x and of
  * each parameter's gradient in @grads. */
@@ -154,7 +221,6 @@ run_steps (NnPluginCheck  *check,
            GPtrArray      *grads)
 {
   const NnMatrix *out = nn_layer_forward (layer, x);
-  const NnMatrix *back;
 
   if (out == NULL)
     {
@@ -185,34 +251,7 @@ run_steps (NnPluginCheck  *check,
       return FALSE;
     }
 
-  back = nn_layer_backward (layer, x, grad_a, TRUE);
-  if (back == NULL || !nn_matrix_same_shape (back, x) || !nn_matrix_is_finite (back))
-    {
-      const char *what = back == NULL                      ? "no"
-                         : !nn_matrix_same_shape (back, x) ? "a wrongly shaped"
-                                                           : "a non-finite";
-
-      nn_plugin_check_fail (check, "backward gives %s dL/dX for a batch of %u × %u", what,
-                            x->rows, x->cols);
-      return FALSE;
-    }
-  *grad_x = nn_matrix_copy (back);
-  nn_layer_add_regularization_gradient (layer);
-  for (guint i = 0; i < nn_layer_get_n_parameters (layer); i++)
-    {
-      const NnMatrix *g = nn_layer_get_gradient (layer, i);
-
-      if (g == NULL || !nn_matrix_same_shape (g, nn_layer_get_parameter (layer, i)) ||
-          !nn_matrix_is_finite (g))
-        {
-          nn_plugin_check_fail (check, "the gradient of '%s' is missing, wrongly shaped or "
-                                       "not finite",
-                                nn_layer_get_parameter_name (layer, i));
-          return FALSE;
-        }
-      g_ptr_array_add (grads, nn_matrix_copy (g));
-    }
-  return TRUE;
+  return run_backward (check, layer, x, grad_a, grad_x, grads);
 }
 
 /* The size of the terms of S, whose rounding a difference of S cannot
@@ -414,8 +453,9 @@ check_setting (GType         type,
  * regularization term) at random inputs at the scales 1 and 10, in
  * batches of 1 and 7 rows (or the kind's smallest training batch), after
  * nn_layer_init_parameters(). Forward must give the same bits twice in one
- * step, and finite values; in evaluation, forward must not change from one
- * step to another. A kind with an `activation` property is given tanh.
+ * step, and finite values; backward asked for no dL/dX, as for a model's
+ * first layer, the same parameter gradients; in evaluation, forward must
+ * not change from one step to another. A kind with an `activation` property is given tanh.
  *
  * Returns: (transfer full) (element-type NnPluginCheckResult): one result
  *   per setting, the default first, or %NULL with @error set if @type is

@@ -197,6 +197,18 @@ test_noisy_evaluation_fails (void)
 }
 
 static void
+test_lazy_first_layer_fails (void)
+{
+  g_autoptr(GPtrArray) results = check_file ("NN_TEST_CHECK_FIXTURES",
+                                              "libfixture-lazy-first-layer.so");
+  const char *failure = failure_of (results);
+
+  NN_CHECK (contains (failure, "backward asked for no dL/dX (as for a model's first layer) "
+                               "gives another gradient of 'gain'"),
+            "the failure does not say why: %s", failure);
+}
+
+static void
 test_not_a_layer_kind (void)
 {
   g_autoptr(GError) error = NULL;
@@ -524,6 +536,8 @@ main (void)
   CU_add_test (suite, "a kind drawing other numbers each forward step fails",
                test_unseeded_fails);
   CU_add_test (suite, "a kind random in evaluation fails", test_noisy_evaluation_fails);
+  CU_add_test (suite, "a kind whose gradients need dL/dX asked for fails",
+               test_lazy_first_layer_fails);
   CU_add_test (suite, "an abstract class or an activation is no layer kind",
                test_not_a_layer_kind);
 

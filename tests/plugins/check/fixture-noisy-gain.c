@@ -8,7 +8,9 @@
  * -DFIXTURE_WRONG_GAIN, the gain's gradient comes from the first row of the
  * batch only; with -DFIXTURE_UNSEEDED, M comes from GLib's global random
  * numbers instead of the step's; with -DFIXTURE_NOISY_EVALUATION, M is
- * applied in evaluation too. Each of those must fail. */
+ * applied in evaluation too; with -DFIXTURE_LAZY_FIRST_LAYER, backward asked
+ * for no dL/dX (as for a model's first layer) leaves the gain's gradient
+ * as it was. Each of those must fail. */
 #include <string.h>
 #include <nn.h>
 
@@ -21,6 +23,9 @@
 #elif defined(FIXTURE_UNSEEDED)
 #define KIND "fixture_unseeded_layer"
 #define TYPE_NAME "NnFixtureUnseededLayer"
+#elif defined(FIXTURE_LAZY_FIRST_LAYER)
+#define KIND "fixture_lazy_first_layer"
+#define TYPE_NAME "NnFixtureLazyFirstLayer"
 #elif defined(FIXTURE_NOISY_EVALUATION)
 #define KIND "fixture_noisy_evaluation"
 #define TYPE_NAME "NnFixtureNoisyEvaluationLayer"
@@ -97,6 +102,10 @@ fixture_backward (NnLayer        *layer,
 {
   Fixture *self = fixture_of (layer);
 
+#ifdef FIXTURE_LAZY_FIRST_LAYER
+  if (!want_grad_input)
+    return NULL;
+#endif
   nn_matrix_fill (self->grad_gain, 0);
   for (guint r = 0; r < x->rows; r++)
     for (guint c = 0; c < self->width; c++)
