@@ -455,7 +455,8 @@ check_setting (GType         type,
  * nn_layer_init_parameters(). Forward must give the same bits twice in one
  * step, and finite values; backward asked for no dL/dX, as for a model's
  * first layer, the same parameter gradients; in evaluation, forward must
- * not change from one step to another. A kind with an `activation` property is given tanh.
+ * not change from one step to another. A kind with an `activation`
+ * property is given tanh.
  *
  * Returns: (transfer full) (element-type NnPluginCheckResult): one result
  *   per setting, the default first, or %NULL with @error set if @type is
