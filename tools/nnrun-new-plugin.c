@@ -185,10 +185,10 @@ nnrun_cmd_new_plugin (int    argc,
   static const char summary[] =
     "Writes DIR/NAME.c, a complete plugin that registers NAME (an identity-like\n"
     "activation, the mean squared error, gradient descent with momentum, or a\n"
-    "layer kind with a learnt gain and bias per input), and\n"
-    "DIR/meson.build, or adds NAME to the meson.build already in DIR. It builds,\n"
-    "loads and passes check-plugin as it is: edit the functions marked EDIT. DIR\n"
-    "is ./NAME by default.";
+    "layer kind with a learnt gain and bias per input), and DIR/meson.build, or\n"
+    "adds NAME to the meson.build already in DIR. It builds, loads and passes\n"
+    "check-plugin as it is: edit the functions marked EDIT. DIR is ./NAME by\n"
+    "default.";
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   const GOptionEntry entries[] = { G_OPTION_ENTRY_NULL };

@@ -290,9 +290,9 @@ nnrun_cmd_plugins (int    argc,
                    char **argv)
 {
   static const char summary[] =
-    "Without NAME: every activation, loss, optimizer and schedule, with its\n"
-    "description and the file it comes from, and every plugin file that could not\n"
-    "be loaded, with the reason. With NAME: its description, its parameters (type,\n"
+    "Without NAME: every activation, loss, optimizer, schedule and layer kind, with\n"
+    "its description and the file it comes from, and every plugin file that could\n"
+    "not be loaded, with the reason. With NAME: its description, its parameters (type,\n"
     "default, allowed values) and how an experiment file names it.";
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
