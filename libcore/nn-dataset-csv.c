@@ -5,6 +5,7 @@
 #include <math.h>
 #include <gio/gio.h>
 
+#include "nn-column-transform-private.h"
 #include "nn-csv-private.h"
 #include "nn-dataset.h"
 #include "nn-dataset-private.h"
@@ -86,8 +87,8 @@ display_text (const char *text)
   }
 }
 
-static void
-set_number_error (GError       **error,
+void
+nn_data_set_number_error (GError       **error,
                   NnNumberStatus status,
                   const char    *name,
                   guint          line,
@@ -196,6 +197,7 @@ typedef struct
   guint       n_targets;
   const char *weight;     /* the weight column's name, or NULL */
   guint       weight_col; /* its column + 1, 0 without one */
+  NnColumnTransform *policy; /* missing values and text columns, or NULL */
 } Header;
 
 #define ROLE_WEIGHT (-2)
@@ -439,7 +441,7 @@ finish_single_target (const char *name,
     {
       if (bad != NULL)
         {
-          set_number_error (error, bad_status, name, bad->line, bad->column, bad->text,
+          nn_data_set_number_error (error, bad_status, name, bad->line, bad->column, bad->text,
                             column_name);
           return FALSE;
         }
@@ -481,6 +483,7 @@ typedef struct
   nn_real    *row;         /* features then targets of the current row */
   guint       n_rows;
   int         single_target; /* the column of a single target, or -1 */
+  NnRawColumns *raw;       /* the features as they come, with a policy */
 } Rows;
 
 static void
@@ -498,6 +501,15 @@ rows_init (Rows   *rows,
   for (guint c = 0; c < h->n_cols; c++)
     if (h->n_targets == 1 && h->role[c] == (int) h->n_features)
       rows->single_target = c;
+  if (h->policy != NULL)
+    {
+      g_autofree const char **names = g_new0 (const char *, h->n_features + 1);
+
+      for (guint c = 0; c < h->n_cols; c++)
+        if (h->role[c] >= 0 && h->role[c] < (int) h->n_features)
+          names[h->role[c]] = h->columns[c];
+      rows->raw = nn_raw_columns_new (h->policy, h->name, names);
+    }
 }
 
 static void
@@ -510,6 +522,7 @@ rows_clear (Rows *rows)
   g_clear_pointer (&rows->labels, g_ptr_array_unref);
   g_clear_pointer (&rows->label_index, g_hash_table_unref);
   g_clear_pointer (&rows->row, g_free);
+  g_clear_pointer (&rows->raw, nn_raw_columns_free);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Rows, rows_clear)
@@ -572,6 +585,21 @@ check_row_size (NnCsvReader *reader,
   return TRUE;
 }
 
+/* Every sample needs its target: nothing is imputed there. */
+static gboolean
+missing_target (NnCsvReader *reader,
+                Header      *h,
+                guint        c,
+                GError     **error)
+{
+  g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
+               "%s:%u:%u: error: missing value in target column '%s'; every sample "
+               "needs its target", h->name,
+               nn_csv_reader_get_field_line (reader, c),
+               nn_csv_reader_get_field_column (reader, c), h->columns[c]);
+  return FALSE;
+}
+
 /* Records the value of the single target in column @c, a label until every
  * row is read and it is known whether all labels are numbers. */
 static gboolean
@@ -584,6 +612,8 @@ read_label (NnCsvReader *reader,
   const char *text = nn_csv_reader_get_field (reader, c);
   Label      *l = g_hash_table_lookup (rows->label_index, text);
 
+  if (h->policy != NULL && nn_column_transform_is_missing (h->policy, text))
+    return missing_target (reader, h, c, error);
   if (l == NULL)
     {
       if (*text == '\0' || !g_utf8_validate (text, -1, NULL))
@@ -619,8 +649,16 @@ read_value (NnCsvReader *reader,
   const char    *text = nn_csv_reader_get_field (reader, c);
   int            role = h->role[c];
   double         v = 0;
-  NnNumberStatus status = nn_data_parse_number (text, &v);
+  NnNumberStatus status;
 
+  if (rows->raw != NULL && role < (int) h->n_features)
+    return nn_raw_columns_read (rows->raw, role, rows->n_rows, text,
+                                nn_csv_reader_get_field_line (reader, c),
+                                nn_csv_reader_get_field_column (reader, c),
+                                &rows->row[role], error);
+  if (h->policy != NULL && nn_column_transform_is_missing (h->policy, text))
+    return missing_target (reader, h, c, error);
+  status = nn_data_parse_number (text, &v);
   if (status == NN_NUMBER_OK)
     {
       rows->row[role] = (nn_real) v;
@@ -636,7 +674,7 @@ read_value (NnCsvReader *reader,
                    nn_csv_reader_get_field_column (reader, c), shown, h->columns[c]);
     }
   else
-    set_number_error (error, status, h->name, nn_csv_reader_get_field_line (reader, c),
+    nn_data_set_number_error (error, status, h->name, nn_csv_reader_get_field_line (reader, c),
                       nn_csv_reader_get_field_column (reader, c), text, h->columns[c]);
   return FALSE;
 }
@@ -655,7 +693,7 @@ read_weight (NnCsvReader *reader,
 
   if (status != NN_NUMBER_OK)
     {
-      set_number_error (error, status, h->name, nn_csv_reader_get_field_line (reader, c),
+      nn_data_set_number_error (error, status, h->name, nn_csv_reader_get_field_line (reader, c),
                         nn_csv_reader_get_field_column (reader, c), text, h->columns[c]);
       return FALSE;
     }
@@ -734,12 +772,20 @@ make_dataset (Header  *h,
     if (h->role[c] >= 0 && h->role[c] < (int) h->n_features)
       feature_names[h->role[c]] = h->columns[c];
 
+  if (rows->raw != NULL &&
+      !nn_raw_columns_finish (rows->raw, (nn_real *) (void *) rows->x->data, rows->n_rows, error))
+    return NULL;
   feature_data = (nn_real *) g_array_free (g_steal_pointer (&rows->x), FALSE);
   dataset = nn_dataset_new (matrix_take (rows->n_rows, h->n_features, feature_data),
                             g_steal_pointer (&target_matrix), feature_names,
                             (const char * const *) class_names);
   if (h->weight_col > 0)
     nn_dataset_set_weights (dataset, (const double *) (void *) rows->w->data);
+  if (rows->raw != NULL)
+    {
+      g_autoptr(GPtrArray) texts = nn_raw_columns_steal_texts (rows->raw);
+      nn_dataset_set_column_texts (dataset, texts);
+    }
   return dataset;
 }
 
@@ -749,6 +795,7 @@ read_csv (GInputStream       *stream,
           const char * const *targets,
           const char * const *features,
           const char         *weight,
+          NnColumnTransform  *policy,
           GCancellable       *cancellable,
           GError            **error)
 {
@@ -762,6 +809,7 @@ read_csv (GInputStream       *stream,
   };
 
   h.weight = weight;
+  h.policy = policy;
   reader = nn_csv_reader_new (stream, name);
   if (!read_header_row (reader, &h, targets, features, cancellable, error))
     return NULL;
@@ -832,23 +880,37 @@ nn_dataset_new_from_csv_stream (GInputStream       *stream,
   g_return_val_if_fail (name != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return read_csv (stream, name, targets, features, NULL, cancellable, error);
+  return read_csv (stream, name, targets, features, NULL, NULL, cancellable, error);
 }
 
 /* nn_dataset_new_from_csv_file() with sample weights from the column named
- * @weight (NULL: none), which is then no feature: numbers, at least 0. */
+ * @weight (NULL: none), which is then no feature: numbers, at least 0; and
+ * with @policy, missing values as NaN and text columns as the numbers of
+ * their texts (see nn_dataset_set_column_texts()). */
 NnDataset *
-nn_dataset_new_from_csv_file_weighted (const char         *path,
-                                       const char * const *targets,
-                                       const char * const *features,
-                                       const char         *weight,
-                                       GError            **error)
+nn_dataset_new_from_csv_file_full (const char         *path,
+                                   const char * const *targets,
+                                   const char * const *features,
+                                   const char         *weight,
+                                   NnColumnTransform  *policy,
+                                   GError            **error)
 {
   g_autoptr(GInputStream) stream = nn_data_open_file (path, NULL, NULL, error);
 
   if (stream == NULL)
     return NULL;
-  return read_csv (stream, path, targets, features, weight, NULL, error);
+  return read_csv (stream, path, targets, features, weight, policy, NULL, error);
+}
+
+NnDataset *
+nn_dataset_new_from_csv_stream_full (GInputStream       *stream,
+                                     const char         *name,
+                                     const char * const *targets,
+                                     const char * const *features,
+                                     NnColumnTransform  *policy,
+                                     GError            **error)
+{
+  return read_csv (stream, name, targets, features, NULL, policy, NULL, error);
 }
 
 /**

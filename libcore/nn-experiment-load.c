@@ -25,7 +25,9 @@ static const char * const model_keys[] = { "init", "layers", NULL };
 
 /* The keys of `data:` that the experiment reads itself: the sources, which
  * it loads, and the positive label, which must be one of their classes. */
-static const char * const data_custom_keys[] = { "source", "test", "positive", NULL };
+static const char * const data_custom_keys[] = {
+  "missing", "categorical", "columns", "source", "test", "positive", NULL
+};
 
 /* What the data section asks for, kept until the model is known. */
 typedef struct
@@ -40,6 +42,7 @@ typedef struct
   gboolean     task_given;
   NnTask       task;
   int          positive;
+  guint        width; /* of the model's inputs */
 } DataSpec;
 
 static void
@@ -75,8 +78,13 @@ read_source (NnExperiment *self,
   spec->source_node = node;
   if (!nn_source_parse (doc, node, "data.source", base_dir, &self->source, error))
     return FALSE;
-  spec->raw = nn_source_load (&self->source, NULL, TRUE, error);
-  return spec->raw != NULL;
+  if (self->source.images != NULL)
+    g_clear_object (&self->transform);
+  spec->raw = nn_source_load (&self->source, NULL, TRUE, self->transform, error);
+  return spec->raw != NULL &&
+         (self->transform == NULL ||
+          nn_column_transform_check (self->transform, doc, spec->raw,
+                                     (const char * const *) self->source.targets, error));
 }
 
 /* A separate test set: its features are the training data's columns, and
@@ -101,10 +109,13 @@ read_test_source (NnExperiment *self,
                          "data.test must have the same target columns as data.source");
       return FALSE;
     }
+  if (self->transform != NULL)
+    nn_column_transform_follow (self->transform, spec->raw);
   spec->test_raw = nn_source_load (&self->test_source,
                                    self->source.images ? NULL
                                                        : nn_dataset_get_feature_names (spec->raw),
-                                   TRUE, error);
+                                   TRUE, self->test_source.images ? NULL : self->transform,
+                                   error);
   return spec->test_raw != NULL;
 }
 
@@ -163,6 +174,15 @@ read_data_key (NnYamlDoc   *doc,
 {
   DataReading *r = user_data;
 
+  if (v != NULL && g_str_equal (key, "missing"))
+    return nn_column_transform_parse_missing (r->self->transform, doc, v, error);
+  if (v != NULL && g_str_equal (key, "categorical"))
+    return nn_column_transform_parse_categorical (r->self->transform, doc, v, error);
+  if (v != NULL && g_str_equal (key, "columns"))
+    return nn_column_transform_parse_columns (r->self->transform, doc, v, error);
+  if (g_str_equal (key, "missing") || g_str_equal (key, "categorical") ||
+      g_str_equal (key, "columns"))
+    return TRUE;
   if (g_str_equal (key, "source"))
     {
       if (v == NULL)
@@ -192,6 +212,7 @@ read_data (NnExperiment *self,
 
   spec->node = node;
   spec->positive = -1;
+  self->transform = nn_column_transform_new ();
   if (!nn_yaml_read_properties (doc, node, G_OBJECT (self->data_section), "data",
                                 data_custom_keys, read_data_key, &r, error))
     return FALSE;
@@ -390,8 +411,38 @@ read_model (NnExperiment *self,
                          "model needs 'layers'");
       return FALSE;
     }
-  return read_layers (self, doc, v, init,
-                      nn_dataset_get_n_features (spec->raw), spec, error);
+  return read_layers (self, doc, v, init, spec->width, spec, error);
+}
+
+/* The split of prepare_data(), done early to fit the column transform on
+ * the training part, whose categories make the model's input width. A
+ * split that fails is reported by prepare_data(). */
+static gboolean
+fit_transform (NnExperiment *self,
+               NnYamlDoc    *doc,
+               DataSpec     *spec,
+               GError      **error)
+{
+  guint32 seeds[2] = { (guint32) self->seed, 1 };
+  g_autoptr(GRand) rand = g_rand_new_with_seed_array (seeds, 2);
+  g_autoptr(NnDataset) train = NULL;
+  NnSplitSection *split = self->data_section->split;
+
+  spec->width = nn_dataset_get_n_features (spec->raw);
+  if (self->transform == NULL)
+    return TRUE;
+  if (!nn_dataset_split (spec->raw, split->validation, split->test,
+                         split->stratify && !(spec->task_given &&
+                                              spec->task == NN_TASK_REGRESSION),
+                         split->shuffle, rand, &train, NULL, NULL, NULL))
+    {
+      g_clear_object (&self->transform);
+      return TRUE;
+    }
+  if (!nn_column_transform_fit (self->transform, train, doc, spec->node, error))
+    return FALSE;
+  spec->width = nn_column_transform_get_n_outputs (self->transform);
+  return TRUE;
 }
 
 /* Splits, encodes and scales the data once the task is known. */
@@ -454,10 +505,29 @@ prepare_data (NnExperiment *self,
         }
     }
 
+  if (self->transform != NULL)
+    {
+      NnDataset **parts[] = { &self->train, &self->val, &self->test };
+
+      for (guint p = 0; p < G_N_ELEMENTS (parts); p++)
+        if (*parts[p] != NULL)
+          {
+            NnDataset *ready = nn_column_transform_apply (self->transform, *parts[p]);
+            g_object_unref (*parts[p]);
+            *parts[p] = ready;
+          }
+    }
+
   /* Fitted on the training part alone, applied unchanged to the rest and,
    * once saved, to the data a model predicts on. */
-  self->scaler = nn_scaler_new (self->data_section->scale);
-  nn_scaler_fit (self->scaler, nn_dataset_get_features (self->train));
+  if (self->transform != NULL)
+    self->scaler = nn_column_transform_fit_scaler (self->transform, self->data_section->scale,
+                                                   nn_dataset_get_features (self->train));
+  else
+    {
+      self->scaler = nn_scaler_new (self->data_section->scale);
+      nn_scaler_fit (self->scaler, nn_dataset_get_features (self->train));
+    }
   nn_dataset_apply_scaler (self->train, self->scaler);
   if (self->val != NULL)
     nn_dataset_apply_scaler (self->val, self->scaler);
@@ -858,7 +928,8 @@ nn_experiment_load (NnExperiment *self,
                          "the experiment needs a 'data' section");
       return FALSE;
     }
-  if (!read_data (self, doc, v, &spec, error))
+  if (!read_data (self, doc, v, &spec, error) ||
+      !fit_transform (self, doc, &spec, error))
     return FALSE;
 
   self->model = nn_model_new ();

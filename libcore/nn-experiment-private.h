@@ -2,6 +2,7 @@
 /* The experiment's state, shared by its reading, running and writing. */
 #pragma once
 
+#include "nn-column-transform-private.h"
 #include "nn-data-section-private.h"
 #include "nn-early-stopping.h"
 #include "nn-experiment.h"
@@ -45,6 +46,7 @@ struct _NnExperiment
   NnSource    source;
   NnSource    test_source;     /* all zero without data.test */
   NnScaler   *scaler;
+  NnColumnTransform *transform; /* fitted; NULL for an idx source */
   char       *positive;        /* a class label, or NULL */
   NnDataSection  *data_section;   /* task resolved */
   NnTrainSection *train_section;

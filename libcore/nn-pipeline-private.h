@@ -12,4 +12,11 @@ G_GNUC_INTERNAL char *nn_pipeline_tensor_name (guint        layer,
 G_GNUC_INTERNAL char *nn_pipeline_file_sha256 (const char  *path,
                                                GError     **error);
 
+typedef struct _NnPipeline NnPipeline;
+typedef struct _NnColumnTransform NnColumnTransform;
+
+G_GNUC_INTERNAL void               nn_pipeline_set_transform (NnPipeline        *self,
+                                                              NnColumnTransform *transform);
+G_GNUC_INTERNAL NnColumnTransform *nn_pipeline_get_transform (NnPipeline        *self);
+
 G_END_DECLS

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "nn-activation.h"
+#include "nn-column-transform-private.h"
+#include "nn-dataset-private.h"
 #include "nn-errors.h"
 #include "nn-pipeline.h"
 #include "nn-pipeline-private.h"
@@ -33,6 +35,7 @@ struct _NnPipeline
   GStrv     targets;
   GStrv     classes;  /* the labels as read; NULL for regression */
   char     *positive; /* the label a binary task calls 1, or NULL */
+  NnColumnTransform *transform; /* imputation and categories, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (NnPipeline, nn_pipeline, G_TYPE_OBJECT)
@@ -44,6 +47,7 @@ nn_pipeline_dispose (GObject *object)
 
   g_clear_object (&self->model);
   g_clear_object (&self->scaler);
+  g_clear_object (&self->transform);
 
   G_OBJECT_CLASS (nn_pipeline_parent_class)->dispose (object);
 }
@@ -248,13 +252,31 @@ nn_pipeline_get_output_labels (NnPipeline *self)
   return g_strv_builder_end (b);
 }
 
+/* The column transform saved with the model, if any. */
+void
+nn_pipeline_set_transform (NnPipeline        *self,
+                           NnColumnTransform *transform)
+{
+  g_set_object (&self->transform, transform);
+}
+
+NnColumnTransform *
+nn_pipeline_get_transform (NnPipeline *self)
+{
+  return self->transform;
+}
+
 /**
  * nn_pipeline_predict:
  * @self: a #NnPipeline
  * @raw_features: unscaled inputs, samples × features, in the columns of
- *   nn_pipeline_get_feature_names()
+ *   nn_pipeline_get_feature_names(); NaN for a missing value, and the
+ *   category itself for a categorical column of numbers
  *
- * Scales a copy of the inputs with the saved scaler and runs the model.
+ * Imputes missing values and one-hot encodes categorical columns as the
+ * model was trained to, scales the inputs with the saved scaler and runs
+ * the model. For text in categorical columns, see
+ * nn_pipeline_predict_dataset().
  *
  * Returns: (transfer full): the outputs, samples × outputs
  */
@@ -262,15 +284,77 @@ NnMatrix *
 nn_pipeline_predict (NnPipeline     *self,
                      const NnMatrix *raw_features)
 {
-  g_autoptr(NnMatrix) x = NULL;
+  g_autoptr(NnDataset) raw = NULL;
 
   g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
   g_return_val_if_fail (raw_features != NULL, NULL);
-  g_return_val_if_fail (raw_features->cols == nn_model_get_n_inputs (self->model), NULL);
+  g_return_val_if_fail (raw_features->cols == g_strv_length (self->features), NULL);
 
-  x = nn_matrix_copy (raw_features);
+  raw = nn_dataset_new (nn_matrix_copy (raw_features), nn_matrix_new (raw_features->rows, 0),
+                        (const char * const *) self->features, NULL);
+  return nn_pipeline_predict_dataset (self, raw);
+}
+
+/**
+ * nn_pipeline_predict_dataset:
+ * @self: a #NnPipeline
+ * @raw: data as nn_pipeline_read_csv() reads them
+ *
+ * Like nn_pipeline_predict(), on the features of @raw, text columns
+ * included.
+ *
+ * Returns: (transfer full): the outputs, samples × outputs
+ */
+NnMatrix *
+nn_pipeline_predict_dataset (NnPipeline *self,
+                             NnDataset  *raw)
+{
+  g_autoptr(NnDataset) ready = NULL;
+  g_autoptr(NnMatrix) x = NULL;
+
+  g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
+  g_return_val_if_fail (NN_IS_DATASET (raw), NULL);
+  g_return_val_if_fail (nn_dataset_get_n_features (raw) == g_strv_length (self->features), NULL);
+
+  if (self->transform != NULL)
+    {
+      ready = nn_column_transform_apply (self->transform, raw);
+      x = nn_matrix_copy (nn_dataset_get_features (ready));
+    }
+  else
+    x = nn_matrix_copy (nn_dataset_get_features (raw));
   nn_scaler_transform (self->scaler, x);
   return nn_model_predict (self->model, x);
+}
+
+/**
+ * nn_pipeline_read_csv:
+ * @self: a #NnPipeline
+ * @path: a CSV file with the model's feature columns
+ * @with_targets: whether to read the model's target columns too
+ * @error: return location for a #GError
+ *
+ * Reads the data a model takes: its feature columns, with missing values
+ * and text where the model was trained to take them, and nowhere else.
+ *
+ * Returns: (transfer full): the data as read, or %NULL with @error set
+ */
+NnDataset *
+nn_pipeline_read_csv (NnPipeline *self,
+                      const char *path,
+                      gboolean    with_targets,
+                      GError    **error)
+{
+  const char * const *targets = with_targets ? (const char * const *) self->targets : NULL;
+
+  g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (self->transform == NULL)
+    return nn_dataset_new_from_csv_file (path, targets, (const char * const *) self->features,
+                                         error);
+  return nn_dataset_new_from_csv_file_full (path, targets, (const char * const *) self->features,
+                                            NULL, self->transform, error);
 }
 
 /**
@@ -307,6 +391,12 @@ nn_pipeline_prepare (NnPipeline *self,
       positive = (int) k;
 
   ready = nn_dataset_encode_like (raw, reference, self->task, positive, error);
+  if (ready != NULL && self->transform != NULL)
+    {
+      NnDataset *transformed = nn_column_transform_apply (self->transform, ready);
+      g_object_unref (ready);
+      ready = transformed;
+    }
   if (ready != NULL)
     nn_dataset_apply_scaler (ready, self->scaler);
   return ready;
@@ -338,7 +428,8 @@ nn_pipeline_file_sha256 (const char *path,
 
 static const char * const model_keys[] = {
   "format", "nn_version", "scalar", "task", "features", "targets", "classes", "positive",
-  "scaler", "layers", "loss", "loss_module", "weights", "weights_sha256", NULL
+  "missing", "columns", "scaler", "layers", "loss", "loss_module", "weights", "weights_sha256",
+  NULL
 };
 static const char * const scaler_keys[] = { "kind", "shift", "divisor", NULL };
 static const char * const layer_keys[] = {
@@ -832,7 +923,8 @@ read_model (NnPipeline  *self,
             yaml_node_t *root,
             GError     **error)
 {
-  guint        n_features = g_strv_length (self->features);
+  guint        n_features = self->transform ? nn_column_transform_get_n_outputs (self->transform)
+                                          : g_strv_length (self->features);
   yaml_node_t *v;
   guint        outputs, want;
 
@@ -927,13 +1019,25 @@ read_document (NnYamlDoc  *doc,
                GError    **error)
 {
   g_autoptr(NnPipeline) self = g_object_new (NN_TYPE_PIPELINE, NULL);
+  g_autoptr(GError) local_error = NULL;
   yaml_node_t *root = nn_yaml_root (doc);
 
   if (!nn_yaml_check_mapping (doc, root, "a model file", model_keys, error) ||
       !read_format (doc, root, error) ||
       !read_task (self, doc, root, error))
     return NULL;
-  self->scaler = read_scaler (doc, root, g_strv_length (self->features), error);
+  /* Absent from models saved before it, and from those that need none. */
+  self->transform = nn_column_transform_read (doc, root, (const char * const *) self->features,
+                                              &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  self->scaler = read_scaler (doc, root,
+                              self->transform ? nn_column_transform_get_n_outputs (self->transform)
+                                              : g_strv_length (self->features),
+                              error);
   if (self->scaler == NULL ||
       !read_model (self, doc, root, error) ||
       !load_weights (doc, root, dir, self->model, error))

@@ -61,8 +61,7 @@ load_data (NnPipeline *pipeline,
       return nn_dataset_new_from_source_text ("iris", text, features, error);
     }
   if (g_file_test (data, G_FILE_TEST_IS_REGULAR))
-    return nn_dataset_new_from_csv_file (data, nn_pipeline_get_target_names (pipeline),
-                                         features, error);
+    return nn_pipeline_read_csv (pipeline, data, TRUE, error);
   if (strchr (data, '{') != NULL)
     return nn_dataset_new_from_source_text ("DATA", data, features, error);
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -184,11 +183,10 @@ nnrun_cmd_predict (int    argc,
   nnrun_report_plugin_problems (FALSE);
   if (pipeline == NULL)
     return nnrun_fail (error);
-  raw = nn_dataset_new_from_csv_file (argv[2], NULL, nn_pipeline_get_feature_names (pipeline),
-                                      &error);
+  raw = nn_pipeline_read_csv (pipeline, argv[2], FALSE, &error);
   if (raw == NULL)
     return nnrun_fail (error);
-  pred = nn_pipeline_predict (pipeline, nn_dataset_get_features (raw));
+  pred = nn_pipeline_predict_dataset (pipeline, raw);
   task = nn_pipeline_get_task (pipeline);
   labels = nn_pipeline_get_output_labels (pipeline);
   targets = nn_pipeline_get_target_names (pipeline);
