@@ -81,4 +81,68 @@ G_GNUC_INTERNAL NnColumnTransform *nn_column_transform_read      (NnYamlDoc     
                                                                   const char * const *features,
                                                                   GError            **error);
 
+/* ---- shared by nn-column-transform.c, nn-column-rules.c and
+ * nn-column-transform-save.c ------------------------------------------ */
+
+typedef enum {
+  NN_IMPUTE_NONE,
+  NN_IMPUTE_MEAN,
+  NN_IMPUTE_MEDIAN,
+  NN_IMPUTE_MOST_FREQUENT,
+  NN_IMPUTE_CONSTANT,
+} NnImpute;
+
+extern const char * const nn_impute_names[];
+
+/* What the experiment file says of a column. */
+typedef struct
+{
+  char        *name;
+  gboolean     categorical;
+  NnImpute     impute;
+  char        *constant;
+  yaml_node_t *node;        /* for messages, while the file is read */
+  yaml_node_t *impute_node;
+} NnColumnRule;
+
+/* A fitted column. */
+typedef struct
+{
+  char       *name;
+  gboolean    categorical;
+  gboolean    numbers;    /* categories that are numbers, matched by value */
+  gboolean    has_fill;
+  double      fill;       /* a numeric column's imputed value */
+  char       *fill_text;  /* a categorical column's */
+  GPtrArray  *categories; /* char *, sorted */
+  double     *values;     /* the categories' numbers, when numbers */
+  GHashTable *index;      /* category -> its place + 1 */
+  guint       offset;     /* its first output */
+} NnColumn;
+
+struct _NnColumnTransform
+{
+  GObject parent_instance;
+
+  GStrv        missing;          /* NULL: "" and "NA" */
+  gboolean     categorical_auto;
+  yaml_node_t *categorical_node;
+  GPtrArray   *rules;            /* Rule *, in the file's order */
+  GHashTable  *rule_index;       /* name -> Rule * */
+  GHashTable  *followed;         /* name -> NnReadKind + 1 */
+
+  gboolean   fitted;
+  GPtrArray *columns; /* Column *, one per input */
+  GStrv      inputs;
+  guint      n_outputs;
+};
+
+G_GNUC_INTERNAL GPtrArray *nn_column_texts_of         (NnDataset         *raw,
+                                                       guint              j);
+G_GNUC_INTERNAL gboolean   nn_column_all_numbers      (GPtrArray         *texts);
+G_GNUC_INTERNAL void       nn_column_free             (gpointer           column);
+G_GNUC_INTERNAL void       nn_column_index_categories (NnColumn          *c);
+G_GNUC_INTERNAL NnColumn  *nn_column_transform_find   (NnColumnTransform *self,
+                                                       const char        *name);
+
 G_END_DECLS

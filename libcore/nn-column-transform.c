@@ -19,75 +19,24 @@
  * order, with an unseen category all zeros. Imputation is fitted on the
  * training part, and the categories on the imputed training part. */
 
-typedef enum {
-  IMPUTE_NONE,
-  IMPUTE_MEAN,
-  IMPUTE_MEDIAN,
-  IMPUTE_MOST_FREQUENT,
-  IMPUTE_CONSTANT,
-} Impute;
-
-static const char * const impute_names[] = { "mean", "median", "most_frequent", NULL };
-
-/* What the experiment file says of a column. */
-typedef struct
-{
-  char        *name;
-  gboolean     categorical;
-  Impute       impute;
-  char        *constant;
-  yaml_node_t *node;        /* for messages, while the file is read */
-  yaml_node_t *impute_node;
-} Rule;
-
-/* A fitted column. */
-typedef struct
-{
-  char       *name;
-  gboolean    categorical;
-  gboolean    numbers;    /* categories that are numbers, matched by value */
-  gboolean    has_fill;
-  double      fill;       /* a numeric column's imputed value */
-  char       *fill_text;  /* a categorical column's */
-  GPtrArray  *categories; /* char *, sorted */
-  double     *values;     /* the categories' numbers, when numbers */
-  GHashTable *index;      /* category -> its place + 1 */
-  guint       offset;     /* its first output */
-} Column;
-
-struct _NnColumnTransform
-{
-  GObject parent_instance;
-
-  GStrv        missing;          /* NULL: "" and "NA" */
-  gboolean     categorical_auto;
-  yaml_node_t *categorical_node;
-  GPtrArray   *rules;            /* Rule *, in the file's order */
-  GHashTable  *rule_index;       /* name -> Rule * */
-  GHashTable  *followed;         /* name -> NnReadKind + 1 */
-
-  gboolean   fitted;
-  GPtrArray *columns; /* Column *, one per input */
-  GStrv      inputs;
-  guint      n_outputs;
-};
+const char * const nn_impute_names[] = { "mean", "median", "most_frequent", NULL };
 
 G_DEFINE_FINAL_TYPE (NnColumnTransform, nn_column_transform, G_TYPE_OBJECT)
 
 static void
 rule_free (gpointer data)
 {
-  Rule *r = data;
+  NnColumnRule *r = data;
 
   g_free (r->name);
   g_free (r->constant);
   g_free (r);
 }
 
-static void
-column_free (gpointer data)
+void
+nn_column_free (gpointer data)
 {
-  Column *c = data;
+  NnColumn *c = data;
 
   g_free (c->name);
   g_free (c->fill_text);
@@ -132,323 +81,15 @@ nn_column_transform_new (void)
   return g_object_new (NN_TYPE_COLUMN_TRANSFORM, NULL);
 }
 
-/* ---- the experiment's keys ----------------------------------------------- */
-
-gboolean
-nn_column_transform_parse_missing (NnColumnTransform *self,
-                                   NnYamlDoc         *doc,
-                                   yaml_node_t       *node,
-                                   GError           **error)
-{
-  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
-
-  if (node->type != YAML_SEQUENCE_NODE)
-    {
-      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
-                         "data.missing must be a list of the texts that mean a missing "
-                         "value, such as [\"\", NA, \"?\"]");
-      return FALSE;
-    }
-  for (guint i = 0; i < nn_yaml_n_items (node); i++)
-    {
-      yaml_node_t *item = nn_yaml_item (doc, node, i);
-
-      /* "" is a text, the empty one, as a missing value often is. */
-      if (item->type != YAML_SCALAR_NODE)
-        {
-          nn_yaml_set_error (error, doc, item, NN_CONFIG_ERROR_INVALID_VALUE,
-                             "data.missing must be a list of texts");
-          return FALSE;
-        }
-      g_strv_builder_add (b, nn_yaml_scalar (item));
-    }
-  g_strfreev (self->missing);
-  self->missing = g_strv_builder_end (b);
-  return TRUE;
-}
-
-gboolean
-nn_column_transform_parse_categorical (NnColumnTransform *self,
-                                       NnYamlDoc         *doc,
-                                       yaml_node_t       *node,
-                                       GError           **error)
-{
-  const char *s = nn_yaml_scalar (node);
-
-  if (g_strcmp0 (s, "auto") != 0 && g_strcmp0 (s, "none") != 0)
-    {
-      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
-                         "data.categorical must be 'auto' (text feature columns become "
-                         "one-hot) or 'none'");
-      return FALSE;
-    }
-  self->categorical_auto = g_str_equal (s, "auto");
-  self->categorical_node = node;
-  return TRUE;
-}
-
-/* impute: mean | median | most_frequent | {constant: VALUE} */
-static gboolean
-parse_impute (Rule        *rule,
-              NnYamlDoc   *doc,
-              yaml_node_t *node,
-              GError     **error)
-{
-  static const char * const constant_keys[] = { "constant", NULL };
-  g_autofree char *what = g_strdup_printf ("data.columns.%s.impute", rule->name);
-  const char      *s = nn_yaml_scalar (node);
-
-  rule->impute_node = node;
-  if (node->type == YAML_MAPPING_NODE)
-    {
-      yaml_node_t *v;
-
-      if (!nn_yaml_check_mapping (doc, node, what, constant_keys, error))
-        return FALSE;
-      if ((v = nn_yaml_lookup (doc, node, "constant")) == NULL ||
-          !nn_yaml_get_string (doc, v, "the constant", &s, error))
-        {
-          if (v == NULL)
-            nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_MISSING_KEY,
-                               "%s needs 'constant'", what);
-          return FALSE;
-        }
-      rule->impute = IMPUTE_CONSTANT;
-      rule->constant = g_strdup (s);
-      return TRUE;
-    }
-  for (guint i = 0; s != NULL && impute_names[i] != NULL; i++)
-    if (g_str_equal (s, impute_names[i]))
-      {
-        rule->impute = IMPUTE_MEAN + i;
-        return TRUE;
-      }
-  {
-    const char      *close = s ? nn_suggest (s, impute_names) : NULL;
-    g_autofree char *hint = close ? g_strdup_printf (" (did you mean '%s'?)", close)
-                                  : g_strdup ("");
-
-    nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
-                       "unknown %s '%s'%s; use mean, median, most_frequent or "
-                       "{constant: VALUE}",
-                       what, s ? s : "", hint);
-  }
-  return FALSE;
-}
-
-/* NAME: categorical | {impute: ..., categorical: BOOL} */
-static gboolean
-parse_rule (Rule        *rule,
-            NnYamlDoc   *doc,
-            yaml_node_t *node,
-            GError     **error)
-{
-  static const char * const rule_keys[] = { "impute", "categorical", NULL };
-  g_autofree char *what = g_strdup_printf ("data.columns.%s", rule->name);
-  yaml_node_t     *v;
-
-  if (node->type == YAML_SCALAR_NODE)
-    {
-      if (g_strcmp0 (nn_yaml_scalar (node), "categorical") != 0)
-        {
-          nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
-                             "%s must be 'categorical' or a mapping such as "
-                             "{impute: median}", what);
-          return FALSE;
-        }
-      rule->categorical = TRUE;
-      return TRUE;
-    }
-  if (!nn_yaml_check_mapping (doc, node, what, rule_keys, error))
-    return FALSE;
-  if ((v = nn_yaml_lookup (doc, node, "categorical")) != NULL &&
-      !nn_yaml_get_bool (doc, v, "categorical", &rule->categorical, error))
-    return FALSE;
-  if ((v = nn_yaml_lookup (doc, node, "impute")) != NULL)
-    return parse_impute (rule, doc, v, error);
-  return TRUE;
-}
-
-gboolean
-nn_column_transform_parse_columns (NnColumnTransform *self,
-                                   NnYamlDoc         *doc,
-                                   yaml_node_t       *node,
-                                   GError           **error)
-{
-  if (node->type != YAML_MAPPING_NODE)
-    {
-      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
-                         "data.columns must map column names to what to do with them, "
-                         "such as {age: {impute: median}, zip: categorical}");
-      return FALSE;
-    }
-  for (guint i = 0; i < nn_yaml_n_pairs (node); i++)
-    {
-      NnYamlPair pair = nn_yaml_pair (doc, node, i);
-      Rule      *rule = g_new0 (Rule, 1);
-
-      rule->name = g_strdup (pair.key);
-      rule->node = pair.key_node;
-      g_ptr_array_add (self->rules, rule);
-      g_hash_table_insert (self->rule_index, rule->name, rule);
-      if (!parse_rule (rule, doc, pair.value, error))
-        return FALSE;
-    }
-  return TRUE;
-}
-
-/* Whether feature @j of @raw holds text. */
-static GPtrArray *
-texts_of (NnDataset *raw,
-          guint      j)
-{
-  GPtrArray *texts = nn_dataset_get_column_texts (raw);
-
-  return texts != NULL ? g_ptr_array_index (texts, j) : NULL;
-}
-
-static gboolean
-all_numbers (GPtrArray *texts)
-{
-  double v;
-
-  for (guint i = 0; texts != NULL && i < texts->len; i++)
-    if (nn_data_parse_number (g_ptr_array_index (texts, i), &v) != NN_NUMBER_OK)
-      return FALSE;
-  return TRUE;
-}
-
-/* A rule's impute strategy must fit what its column holds. */
-static gboolean
-check_rule_fits (Rule        *rule,
-                 NnYamlDoc   *doc,
-                 GPtrArray   *texts,
-                 GError     **error)
-{
-  gboolean text = texts != NULL && !all_numbers (texts);
-  double   v;
-
-  if ((rule->impute == IMPUTE_MEAN || rule->impute == IMPUTE_MEDIAN) &&
-      (text || rule->categorical))
-    {
-      nn_yaml_set_error (error, doc, rule->impute_node, NN_CONFIG_ERROR_INVALID_VALUE,
-                         "impute: %s needs numbers, but column '%s' is %s; use "
-                         "most_frequent or {constant: VALUE}",
-                         impute_names[rule->impute - IMPUTE_MEAN], rule->name,
-                         text ? "text" : "categorical");
-      return FALSE;
-    }
-  if (rule->impute == IMPUTE_CONSTANT && !text &&
-      nn_data_parse_number (rule->constant, &v) != NN_NUMBER_OK)
-    {
-      nn_yaml_set_error (error, doc, rule->impute_node, NN_CONFIG_ERROR_INVALID_VALUE,
-                         "the constant '%s' is not a number, but column '%s' holds numbers",
-                         rule->constant, rule->name);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* Every column named in data.columns must be a feature of @raw, and its
- * strategy fit its values. */
-gboolean
-nn_column_transform_check (NnColumnTransform  *self,
-                           NnYamlDoc          *doc,
-                           NnDataset          *raw,
-                           const char * const *targets,
-                           GError            **error)
-{
-  const char * const *names = nn_dataset_get_feature_names (raw);
-
-  for (guint i = 0; i < self->rules->len; i++)
-    {
-      Rule *rule = g_ptr_array_index (self->rules, i);
-      gint  j = -1;
-
-      for (guint k = 0; names[k] != NULL && j < 0; k++)
-        if (g_str_equal (names[k], rule->name))
-          j = (gint) k;
-      if (j < 0 && targets != NULL && g_strv_contains (targets, rule->name))
-        {
-          nn_yaml_set_error (error, doc, rule->node, NN_CONFIG_ERROR_INVALID_VALUE,
-                             "column '%s' is a target; data.columns describes feature "
-                             "columns",
-                             rule->name);
-          return FALSE;
-        }
-      if (j < 0)
-        {
-          const char      *close = nn_suggest (rule->name, names);
-          g_autofree char *hint = close ? g_strdup_printf (" (did you mean '%s'?)", close)
-                                        : g_strdup ("");
-
-          nn_yaml_set_error (error, doc, rule->node, NN_CONFIG_ERROR_INVALID_VALUE,
-                             "data.columns names '%s', which is no feature column%s",
-                             rule->name, hint);
-          return FALSE;
-        }
-      if (!check_rule_fits (rule, doc, texts_of (raw, j), error))
-        return FALSE;
-    }
-  return TRUE;
-}
-
-void
-nn_column_transform_write_config (NnColumnTransform *self,
-                                  NnYamlWriter      *w)
-{
-  if (self->missing != NULL)
-    {
-      nn_yaml_writer_string (w, "missing");
-      nn_yaml_writer_begin_sequence (w, TRUE);
-      for (guint i = 0; self->missing[i] != NULL; i++)
-        nn_yaml_writer_string (w, self->missing[i]);
-      nn_yaml_writer_end_sequence (w);
-    }
-  if (self->categorical_auto)
-    {
-      nn_yaml_writer_string (w, "categorical");
-      nn_yaml_writer_string (w, "auto");
-    }
-  if (self->rules->len == 0)
-    return;
-  nn_yaml_writer_string (w, "columns");
-  nn_yaml_writer_begin_mapping (w, FALSE);
-  for (guint i = 0; i < self->rules->len; i++)
-    {
-      Rule *rule = g_ptr_array_index (self->rules, i);
-
-      nn_yaml_writer_string (w, rule->name);
-      nn_yaml_writer_begin_mapping (w, TRUE);
-      nn_yaml_writer_string (w, "categorical");
-      nn_yaml_writer_bool (w, rule->categorical);
-      if (rule->impute != IMPUTE_NONE)
-        {
-          nn_yaml_writer_string (w, "impute");
-          if (rule->impute == IMPUTE_CONSTANT)
-            {
-              nn_yaml_writer_begin_mapping (w, TRUE);
-              nn_yaml_writer_string (w, "constant");
-              nn_yaml_writer_string (w, rule->constant);
-              nn_yaml_writer_end_mapping (w);
-            }
-          else
-            nn_yaml_writer_string (w, impute_names[rule->impute - IMPUTE_MEAN]);
-        }
-      nn_yaml_writer_end_mapping (w);
-    }
-  nn_yaml_writer_end_mapping (w);
-}
-
 /* ---- reading ------------------------------------------------------------- */
 
-static Column *
-find_column (NnColumnTransform *self,
-             const char        *name)
+NnColumn *
+nn_column_transform_find (NnColumnTransform *self,
+                          const char        *name)
 {
   for (guint j = 0; self->columns != NULL && j < self->columns->len; j++)
     {
-      Column *c = g_ptr_array_index (self->columns, j);
+      NnColumn *c = g_ptr_array_index (self->columns, j);
       if (g_str_equal (c->name, name))
         return c;
     }
@@ -468,12 +109,12 @@ NnReadKind
 nn_column_transform_read_kind (NnColumnTransform *self,
                                const char        *name)
 {
-  Rule *rule = g_hash_table_lookup (self->rule_index, name);
-  gint  followed = GPOINTER_TO_INT (g_hash_table_lookup (self->followed, name));
+  NnColumnRule *rule = g_hash_table_lookup (self->rule_index, name);
+  gint          followed = GPOINTER_TO_INT (g_hash_table_lookup (self->followed, name));
 
   if (self->fitted)
     {
-      Column *c = find_column (self, name);
+      NnColumn *c = nn_column_transform_find (self, name);
       return c != NULL && c->categorical ? NN_READ_TEXT : NN_READ_NUMBER;
     }
   if (followed > 0)
@@ -488,14 +129,14 @@ nn_column_transform_allows_missing (NnColumnTransform *self,
                                     const char        *name,
                                     gboolean           text)
 {
-  Rule *rule = g_hash_table_lookup (self->rule_index, name);
+  NnColumnRule *rule = g_hash_table_lookup (self->rule_index, name);
 
   if (self->fitted)
     {
-      Column *c = find_column (self, name);
+      NnColumn *c = nn_column_transform_find (self, name);
       return c != NULL && c->has_fill;
     }
-  return text || (rule != NULL && (rule->categorical || rule->impute != IMPUTE_NONE));
+  return text || (rule != NULL && (rule->categorical || rule->impute != NN_IMPUTE_NONE));
 }
 
 char *
@@ -530,8 +171,9 @@ nn_column_transform_follow (NnColumnTransform *self,
 
   for (guint j = 0; names[j] != NULL; j++)
     g_hash_table_insert (self->followed, g_strdup (names[j]),
-                         GINT_TO_POINTER ((texts_of (raw, j) ? NN_READ_TEXT
-                                                             : NN_READ_NUMBER) + 1));
+                         GINT_TO_POINTER ((nn_column_texts_of (raw, j) ? NN_READ_TEXT
+                                                                       : NN_READ_NUMBER) +
+                                          1));
 }
 
 /* ---- fitting and applying ------------------------------------------------ */
@@ -617,14 +259,14 @@ compare_doubles (gconstpointer a,
  * count, the mean of the middle two) or the most frequent value (the
  * smallest of those tied). FALSE when the column has no value. */
 static gboolean
-impute_number (Impute        impute,
+impute_number (NnImpute        impute,
                const NnMatrix *x,
-               guint          j,
-               double        *fill)
+               guint           j,
+               double         *fill)
 {
   g_autoptr(GArray) values = g_array_new (FALSE, FALSE, sizeof (double));
-  double           *v;
-  guint             n;
+  double *v;
+  guint   n;
 
   for (guint r = 0; r < x->rows; r++)
     if (!isnan (NN_MATRIX_AT (x, r, j)))
@@ -636,7 +278,7 @@ impute_number (Impute        impute,
   if (n == 0)
     return FALSE;
   v = (double *) (void *) values->data;
-  if (impute == IMPUTE_MEAN)
+  if (impute == NN_IMPUTE_MEAN)
     {
       double sum = 0;
       for (guint i = 0; i < n; i++)
@@ -645,7 +287,7 @@ impute_number (Impute        impute,
       return TRUE;
     }
   qsort (v, n, sizeof (double), compare_doubles);
-  if (impute == IMPUTE_MEDIAN)
+  if (impute == NN_IMPUTE_MEDIAN)
     {
       *fill = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
       return TRUE;
@@ -670,18 +312,18 @@ impute_number (Impute        impute,
 }
 
 static gboolean
-fit_numeric (Column      *c,
-             Rule        *rule,
-             NnDataset   *train,
-             guint        j,
-             GError     **error)
+fit_numeric (NnColumn     *c,
+             NnColumnRule *rule,
+             NnDataset    *train,
+             guint         j,
+             GError      **error)
 {
   const NnMatrix *x = nn_dataset_get_features (train);
 
-  if (rule == NULL || rule->impute == IMPUTE_NONE)
+  if (rule == NULL || rule->impute == NN_IMPUTE_NONE)
     return TRUE;
   c->has_fill = TRUE;
-  if (rule->impute == IMPUTE_CONSTANT)
+  if (rule->impute == NN_IMPUTE_CONSTANT)
     {
       nn_data_parse_number (rule->constant, &c->fill);
       return TRUE;
@@ -690,15 +332,15 @@ fit_numeric (Column      *c,
     {
       g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
                    "column '%s' has no value in the training part to impute %s from",
-                   c->name, impute_names[rule->impute - IMPUTE_MEAN]);
+                   c->name, nn_impute_names[rule->impute - NN_IMPUTE_MEAN]);
       return FALSE;
     }
   return TRUE;
 }
 
 /* Index and, for numbers, values of the sorted categories. */
-static void
-index_categories (Column *c)
+void
+nn_column_index_categories (NnColumn *c)
 {
   c->index = g_hash_table_new (g_str_hash, g_str_equal);
   if (c->numbers)
@@ -716,7 +358,7 @@ index_categories (Column *c)
 /* The distinct values of the imputed training column, sorted; numbers
  * equal in value are one category. */
 static void
-set_categories (Column     *c,
+set_categories (NnColumn   *c,
                 GHashTable *counts)
 {
   g_autoptr(GPtrArray) keys = g_ptr_array_new ();
@@ -740,25 +382,25 @@ set_categories (Column     *c,
         continue;
       g_ptr_array_add (c->categories, g_strdup (s));
     }
-  index_categories (c);
+  nn_column_index_categories (c);
 }
 
 static gboolean
-fit_categorical (Column      *c,
-                 Rule        *rule,
-                 NnDataset   *train,
-                 guint        j,
-                 GError     **error)
+fit_categorical (NnColumn     *c,
+                 NnColumnRule *rule,
+                 NnDataset    *train,
+                 guint         j,
+                 GError      **error)
 {
   g_autoptr(GHashTable) counts = g_hash_table_new (g_str_hash, g_str_equal);
-  GPtrArray *texts = texts_of (train, j);
+  GPtrArray *texts = nn_column_texts_of (train, j);
   char       buf[G_ASCII_DTOSTR_BUF_SIZE];
   guint      n_missing = 0;
 
   /* The text of a numeric column outlives the loop only as a count key. */
   g_autoptr(GStringChunk) chunk = g_string_chunk_new (256);
 
-  c->numbers = rule != NULL && rule->categorical && all_numbers (texts);
+  c->numbers = rule != NULL && rule->categorical && nn_column_all_numbers (texts);
   for (guint r = 0; r < nn_dataset_get_n_samples (train); r++)
     {
       const char *s = cell_text (train, texts, j, r, buf);
@@ -771,11 +413,10 @@ fit_categorical (Column      *c,
       if (texts == NULL)
         s = g_string_chunk_insert_const (chunk, s);
       g_hash_table_insert (counts, (gpointer) s,
-                           GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (counts, s))
-                                             + 1));
+                           GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (counts, s)) + 1));
     }
   c->has_fill = TRUE;
-  if (rule != NULL && rule->impute == IMPUTE_CONSTANT)
+  if (rule != NULL && rule->impute == NN_IMPUTE_CONSTANT)
     c->fill_text = g_strdup (rule->constant);
   else if (g_hash_table_size (counts) > 0)
     c->fill_text = g_strdup (most_frequent (counts, c->numbers));
@@ -820,8 +461,8 @@ nn_column_transform_fit (NnColumnTransform *self,
                          GError           **error)
 {
   g_autoptr(GError) local_error = NULL;
-  Column *last;
-  Rule   *rule;
+  NnColumn     *last;
+  NnColumnRule *rule;
 
   if (fit_columns (self, train, &local_error))
     return TRUE;
@@ -833,7 +474,8 @@ nn_column_transform_fit (NnColumnTransform *self,
   last = g_ptr_array_index (self->columns, self->columns->len - 1);
   rule = g_hash_table_lookup (self->rule_index, last->name);
   nn_yaml_set_error (error, doc,
-                     rule ? rule->node : self->categorical_node ? self->categorical_node : node,
+                     rule ? rule->node : self->categorical_node ? self->categorical_node
+                                                                : node,
                      NN_CONFIG_ERROR_INVALID_VALUE, "%s", local_error->message);
   return FALSE;
 }
@@ -848,16 +490,16 @@ fit_columns (NnColumnTransform *self,
 
   g_clear_pointer (&self->columns, g_ptr_array_unref);
   g_clear_pointer (&self->inputs, g_strfreev);
-  self->columns = g_ptr_array_new_with_free_func (column_free);
+  self->columns = g_ptr_array_new_with_free_func (nn_column_free);
   self->inputs = g_strdupv ((char **) names);
   for (guint j = 0; names[j] != NULL; j++)
     {
-      Column  *c = g_new0 (Column, 1);
-      Rule    *rule = g_hash_table_lookup (self->rule_index, names[j]);
-      gboolean ok;
+      NnColumn     *c = g_new0 (NnColumn, 1);
+      NnColumnRule *rule = g_hash_table_lookup (self->rule_index, names[j]);
+      gboolean      ok;
 
       c->name = g_strdup (names[j]);
-      c->categorical = texts_of (train, j) != NULL || (rule != NULL && rule->categorical);
+      c->categorical = nn_column_texts_of (train, j) != NULL || (rule != NULL && rule->categorical);
       c->offset = offset;
       g_ptr_array_add (self->columns, c);
       ok = c->categorical ? fit_categorical (c, rule, train, j, error)
@@ -883,7 +525,7 @@ nn_column_transform_is_identity (NnColumnTransform *self)
 {
   for (guint j = 0; j < self->columns->len; j++)
     {
-      Column *c = g_ptr_array_index (self->columns, j);
+      NnColumn *c = g_ptr_array_index (self->columns, j);
       if (c->categorical || c->has_fill)
         return FALSE;
     }
@@ -904,7 +546,7 @@ nn_column_transform_get_input_names (NnColumnTransform *self)
 
 /* The place of category @s, or -1 for one unseen in training. */
 static gint
-lookup_category (Column     *c,
+lookup_category (NnColumn   *c,
                  const char *s)
 {
   double v;
@@ -929,13 +571,13 @@ lookup_category (Column     *c,
 }
 
 static void
-apply_column (Column    *c,
+apply_column (NnColumn  *c,
               NnDataset *raw,
               guint      j,
               NnMatrix  *out)
 {
   const NnMatrix *x = nn_dataset_get_features (raw);
-  GPtrArray      *texts = texts_of (raw, j);
+  GPtrArray      *texts = nn_column_texts_of (raw, j);
   char            buf[G_ASCII_DTOSTR_BUF_SIZE];
 
   for (guint r = 0; r < x->rows; r++)
@@ -962,17 +604,17 @@ NnDataset *
 nn_column_transform_apply (NnColumnTransform *self,
                            NnDataset         *raw)
 {
-  guint                n = nn_dataset_get_n_samples (raw);
-  g_autoptr(NnMatrix)  out = nn_matrix_new (n, self->n_outputs);
+  guint n = nn_dataset_get_n_samples (raw);
+  g_autoptr(NnMatrix) out = nn_matrix_new (n, self->n_outputs);
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  NnDataset           *ready;
+  NnDataset *ready;
 
   g_return_val_if_fail (self->fitted, NULL);
   g_return_val_if_fail (nn_dataset_get_n_features (raw) == self->columns->len, NULL);
 
   for (guint j = 0; j < self->columns->len; j++)
     {
-      Column *c = g_ptr_array_index (self->columns, j);
+      NnColumn *c = g_ptr_array_index (self->columns, j);
 
       apply_column (c, raw, j, out);
       if (!c->categorical)
@@ -1007,7 +649,7 @@ nn_column_transform_fit_scaler (NnColumnTransform *self,
   divisor = g_memdup2 (nn_scaler_get_divisor (fitted), MAX (train->cols, 1) * sizeof (double));
   for (guint j = 0; j < self->columns->len; j++)
     {
-      Column *c = g_ptr_array_index (self->columns, j);
+      NnColumn *c = g_ptr_array_index (self->columns, j);
 
       for (guint k = 0; c->categorical && k < c->categories->len; k++)
         {
@@ -1016,188 +658,4 @@ nn_column_transform_fit_scaler (NnColumnTransform *self,
         }
     }
   return nn_scaler_new_from_parameters (kind, shift, divisor, train->cols, NULL);
-}
-
-/* ---- model.yaml ---------------------------------------------------------- */
-
-void
-nn_column_transform_write (NnColumnTransform *self,
-                           NnYamlWriter      *w)
-{
-  const char * const defaults[] = { "", "NA", NULL };
-  const char * const *missing = self->missing ? (const char * const *) self->missing
-                                              : defaults;
-
-  nn_yaml_writer_string (w, "missing");
-  nn_yaml_writer_begin_sequence (w, TRUE);
-  for (guint i = 0; missing[i] != NULL; i++)
-    nn_yaml_writer_string (w, missing[i]);
-  nn_yaml_writer_end_sequence (w);
-  nn_yaml_writer_string (w, "columns");
-  nn_yaml_writer_begin_mapping (w, FALSE);
-  for (guint j = 0; j < self->columns->len; j++)
-    {
-      Column *c = g_ptr_array_index (self->columns, j);
-
-      if (!c->categorical && !c->has_fill)
-        continue;
-      nn_yaml_writer_string (w, c->name);
-      nn_yaml_writer_begin_mapping (w, TRUE);
-      if (c->has_fill)
-        {
-          nn_yaml_writer_string (w, "impute");
-          if (c->categorical)
-            nn_yaml_writer_string (w, c->fill_text);
-          else
-            nn_yaml_writer_double (w, c->fill);
-        }
-      if (c->categorical)
-        {
-          nn_yaml_writer_string (w, "numbers");
-          nn_yaml_writer_bool (w, c->numbers);
-          nn_yaml_writer_string (w, "categories");
-          nn_yaml_writer_begin_sequence (w, TRUE);
-          for (guint k = 0; k < c->categories->len; k++)
-            nn_yaml_writer_string (w, g_ptr_array_index (c->categories, k));
-          nn_yaml_writer_end_sequence (w);
-        }
-      nn_yaml_writer_end_mapping (w);
-    }
-  nn_yaml_writer_end_mapping (w);
-}
-
-static gboolean
-read_categories (Column      *c,
-                 NnYamlDoc   *doc,
-                 yaml_node_t *node,
-                 GError     **error)
-{
-  g_autofree char *what = g_strdup_printf ("columns.%s.categories", c->name);
-
-  if (node->type != YAML_SEQUENCE_NODE || nn_yaml_n_items (node) == 0 ||
-      nn_yaml_n_items (node) > NN_MAX_CATEGORIES)
-    {
-      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
-                         "%s must be a list of 1 to %u categories", what, NN_MAX_CATEGORIES);
-      return FALSE;
-    }
-  c->categorical = TRUE;
-  c->categories = g_ptr_array_new_with_free_func (g_free);
-  for (guint k = 0; k < nn_yaml_n_items (node); k++)
-    {
-      const char *s;
-      double      v;
-
-      if (!nn_yaml_get_string (doc, nn_yaml_item (doc, node, k), what, &s, error))
-        return FALSE;
-      if (c->numbers && nn_data_parse_number (s, &v) != NN_NUMBER_OK)
-        {
-          nn_yaml_set_error (error, doc, nn_yaml_item (doc, node, k),
-                             NN_CONFIG_ERROR_INVALID_VALUE,
-                             "%s holds numbers, and '%s' is not one", what, s);
-          return FALSE;
-        }
-      g_ptr_array_add (c->categories, g_strdup (s));
-    }
-  index_categories (c);
-  return TRUE;
-}
-
-static gboolean
-read_column (Column      *c,
-             NnYamlDoc   *doc,
-             yaml_node_t *node,
-             GError     **error)
-{
-  static const char * const keys[] = { "impute", "numbers", "categories", NULL };
-  g_autofree char *what = g_strdup_printf ("columns.%s", c->name);
-  yaml_node_t     *v, *impute;
-  const char      *s;
-
-  if (!nn_yaml_check_mapping (doc, node, what, keys, error))
-    return FALSE;
-  if ((v = nn_yaml_lookup (doc, node, "numbers")) != NULL &&
-      !nn_yaml_get_bool (doc, v, "numbers", &c->numbers, error))
-    return FALSE;
-  if ((v = nn_yaml_lookup (doc, node, "categories")) != NULL &&
-      !read_categories (c, doc, v, error))
-    return FALSE;
-  if ((impute = nn_yaml_lookup (doc, node, "impute")) == NULL)
-    return TRUE;
-  c->has_fill = TRUE;
-  if (!c->categorical)
-    return nn_yaml_get_double (doc, impute, "impute", -G_MAXDOUBLE, G_MAXDOUBLE, &c->fill,
-                               error);
-  if (!nn_yaml_get_string (doc, impute, "impute", &s, error))
-    return FALSE;
-  c->fill_text = g_strdup (s);
-  return TRUE;
-}
-
-/* The transform saved with a model, or NULL with no error when the file
- * has none (a model of numeric columns without missing values). */
-NnColumnTransform *
-nn_column_transform_read (NnYamlDoc          *doc,
-                          yaml_node_t        *root,
-                          const char * const *features,
-                          GError            **error)
-{
-  g_autoptr(NnColumnTransform) self = NULL;
-  yaml_node_t *columns = nn_yaml_lookup (doc, root, "columns");
-  yaml_node_t *missing = nn_yaml_lookup (doc, root, "missing");
-  guint        offset = 0;
-
-  if (columns == NULL && missing == NULL)
-    return NULL;
-  self = nn_column_transform_new ();
-  if (missing != NULL && !nn_column_transform_parse_missing (self, doc, missing, error))
-    return NULL;
-  self->columns = g_ptr_array_new_with_free_func (column_free);
-  self->inputs = g_strdupv ((char **) features);
-  for (guint j = 0; features[j] != NULL; j++)
-    {
-      Column *c = g_new0 (Column, 1);
-
-      c->name = g_strdup (features[j]);
-      g_ptr_array_add (self->columns, c);
-    }
-  if (columns != NULL && columns->type != YAML_MAPPING_NODE)
-    {
-      nn_yaml_set_error (error, doc, columns, NN_CONFIG_ERROR_INVALID_VALUE,
-                         "columns must map feature columns to their imputation and "
-                         "categories");
-      return NULL;
-    }
-  for (guint i = 0; columns != NULL && i < nn_yaml_n_pairs (columns); i++)
-    {
-      NnYamlPair pair = nn_yaml_pair (doc, columns, i);
-      Column    *c = find_column (self, pair.key);
-
-      if (c == NULL)
-        {
-          nn_yaml_set_error (error, doc, pair.key_node, NN_CONFIG_ERROR_INVALID_VALUE,
-                             "columns names '%s', which is not one of the features",
-                             pair.key);
-          return NULL;
-        }
-      if (!read_column (c, doc, pair.value, error))
-        return NULL;
-    }
-  for (guint j = 0; j < self->columns->len; j++)
-    {
-      Column *c = g_ptr_array_index (self->columns, j);
-
-      c->offset = offset;
-      offset += c->categorical ? c->categories->len : 1;
-    }
-  if (offset > NN_LAYER_MAX_WIDTH)
-    {
-      nn_yaml_set_error (error, doc, columns, NN_CONFIG_ERROR_INVALID_VALUE,
-                         "the columns make %u inputs, more than the %u a layer takes",
-                         offset, NN_LAYER_MAX_WIDTH);
-      return NULL;
-    }
-  self->n_outputs = offset;
-  self->fitted = TRUE;
-  return g_steal_pointer (&self);
 }

@@ -89,12 +89,12 @@ display_text (const char *text)
 
 void
 nn_data_set_number_error (GError       **error,
-                  NnNumberStatus status,
-                  const char    *name,
-                  guint          line,
-                  guint          column,
-                  const char    *text,
-                  const char    *column_name)
+                          NnNumberStatus status,
+                          const char    *name,
+                          guint          line,
+                          guint          column,
+                          const char    *text,
+                          const char    *column_name)
 {
   g_autofree char *shown = display_text (text);
 
@@ -185,19 +185,19 @@ matrix_take (guint    rows,
 /* The header: column names, checked, and the role of each column. */
 typedef struct
 {
-  const char *name; /* of the data, for messages */
-  guint       line; /* of the header */
-  guint       n_cols;
-  char      **columns;    /* n_cols names, NULL-terminated */
-  guint      *column_pos; /* byte column of each name */
-  GHashTable *index;      /* name -> column + 1 */
-  int        *role;       /* per column: -1 unused, feature j, n_features + target t,
+  const char        *name; /* of the data, for messages */
+  guint              line; /* of the header */
+  guint              n_cols;
+  char             **columns;    /* n_cols names, NULL-terminated */
+  guint             *column_pos; /* byte column of each name */
+  GHashTable        *index;      /* name -> column + 1 */
+  int               *role;       /* per column: -1 unused, feature j, n_features + target t,
                            * ROLE_WEIGHT */
-  guint       n_features;
-  guint       n_targets;
-  const char *weight;     /* the weight column's name, or NULL */
-  guint       weight_col; /* its column + 1, 0 without one */
-  NnColumnTransform *policy; /* missing values and text columns, or NULL */
+  guint              n_features;
+  guint              n_targets;
+  const char        *weight;     /* the weight column's name, or NULL */
+  guint              weight_col; /* its column + 1, 0 without one */
+  NnColumnTransform *policy;     /* missing values and text columns, or NULL */
 } Header;
 
 #define ROLE_WEIGHT (-2)
@@ -442,7 +442,7 @@ finish_single_target (const char *name,
       if (bad != NULL)
         {
           nn_data_set_number_error (error, bad_status, name, bad->line, bad->column, bad->text,
-                            column_name);
+                                    column_name);
           return FALSE;
         }
       for (guint r = 0; r < label_ids->len; r++)
@@ -474,16 +474,16 @@ finish_single_target (const char *name,
 /* The samples read so far. */
 typedef struct
 {
-  GArray     *x;           /* features, row by row */
-  GArray     *y;           /* targets, when there are several */
-  GArray     *w;           /* sample weights, double, with a weight column */
-  GArray     *label_ids;   /* per row, the index of its Label */
-  GPtrArray  *labels;      /* the distinct values of a single target */
-  GHashTable *label_index; /* text -> Label */
-  nn_real    *row;         /* features then targets of the current row */
-  guint       n_rows;
-  int         single_target; /* the column of a single target, or -1 */
-  NnRawColumns *raw;       /* the features as they come, with a policy */
+  GArray       *x;           /* features, row by row */
+  GArray       *y;           /* targets, when there are several */
+  GArray       *w;           /* sample weights, double, with a weight column */
+  GArray       *label_ids;   /* per row, the index of its Label */
+  GPtrArray    *labels;      /* the distinct values of a single target */
+  GHashTable   *label_index; /* text -> Label */
+  nn_real      *row;         /* features then targets of the current row */
+  guint         n_rows;
+  int           single_target; /* the column of a single target, or -1 */
+  NnRawColumns *raw;           /* the features as they come, with a policy */
 } Rows;
 
 static void
@@ -594,7 +594,8 @@ missing_target (NnCsvReader *reader,
 {
   g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
                "%s:%u:%u: error: missing value in target column '%s'; every sample "
-               "needs its target", h->name,
+               "needs its target",
+               h->name,
                nn_csv_reader_get_field_line (reader, c),
                nn_csv_reader_get_field_column (reader, c), h->columns[c]);
   return FALSE;
@@ -675,7 +676,7 @@ read_value (NnCsvReader *reader,
     }
   else
     nn_data_set_number_error (error, status, h->name, nn_csv_reader_get_field_line (reader, c),
-                      nn_csv_reader_get_field_column (reader, c), text, h->columns[c]);
+                              nn_csv_reader_get_field_column (reader, c), text, h->columns[c]);
   return FALSE;
 }
 
@@ -694,7 +695,7 @@ read_weight (NnCsvReader *reader,
   if (status != NN_NUMBER_OK)
     {
       nn_data_set_number_error (error, status, h->name, nn_csv_reader_get_field_line (reader, c),
-                        nn_csv_reader_get_field_column (reader, c), text, h->columns[c]);
+                                nn_csv_reader_get_field_column (reader, c), text, h->columns[c]);
       return FALSE;
     }
   if (v < 0)

@@ -29,12 +29,12 @@ struct _NnDataset
 {
   GObject parent_instance;
 
-  NnMatrix *features;
-  NnMatrix *targets;
-  GStrv     feature_names;
-  GStrv     class_names; /* NULL for numeric targets */
-  double   *weights;     /* a weight per sample, or NULL */
-  GPtrArray *texts;      /* per feature, the distinct texts of a text column
+  NnMatrix  *features;
+  NnMatrix  *targets;
+  GStrv      feature_names;
+  GStrv      class_names; /* NULL for numeric targets */
+  double    *weights;     /* a weight per sample, or NULL */
+  GPtrArray *texts;       /* per feature, the distinct texts of a text column
                           * (GPtrArray of char *) or NULL; see
                           * nn_dataset_set_column_texts() */
 };

@@ -26,7 +26,7 @@ static const char * const model_keys[] = { "init", "layers", NULL };
 /* The keys of `data:` that the experiment reads itself: the sources, which
  * it loads, and the positive label, which must be one of their classes. */
 static const char * const data_custom_keys[] = {
-  "missing", "categorical", "columns", "source", "test", "positive", NULL
+  "source", "test", "positive", "missing", "categorical", "columns", NULL
 };
 
 /* What the data section asks for, kept until the model is known. */
@@ -39,6 +39,7 @@ typedef struct
   yaml_node_t *source_node;
   yaml_node_t *task_node;
   yaml_node_t *split_node;
+  yaml_node_t *positive_node;
   gboolean     task_given;
   NnTask       task;
   int          positive;
@@ -76,19 +77,40 @@ read_source (NnExperiment *self,
   g_autofree char *base_dir = g_path_get_dirname (self->path);
 
   spec->source_node = node;
-  if (!nn_source_parse (doc, node, "data.source", base_dir, &self->source, error))
-    return FALSE;
+  return nn_source_parse (doc, node, "data.source", base_dir, &self->source, error);
+}
+
+/* The data, once the whole data section is read: its columns are read as
+ * data.missing, data.categorical and data.columns say. */
+static gboolean
+load_sources (NnExperiment *self,
+              NnYamlDoc    *doc,
+              DataSpec     *spec,
+              GError      **error)
+{
   if (self->source.images != NULL)
     g_clear_object (&self->transform);
   spec->raw = nn_source_load (&self->source, NULL, TRUE, self->transform, error);
-  return spec->raw != NULL &&
-         (self->transform == NULL ||
-          nn_column_transform_check (self->transform, doc, spec->raw,
-                                     (const char * const *) self->source.targets, error));
+  if (spec->raw == NULL ||
+      (self->transform != NULL &&
+       !nn_column_transform_check (self->transform, doc, spec->raw,
+                                   (const char * const *) self->source.targets, error)))
+    return FALSE;
+  if (spec->test_node == NULL)
+    return TRUE;
+  if (self->transform != NULL)
+    nn_column_transform_follow (self->transform, spec->raw);
+  spec->test_raw = nn_source_load (&self->test_source,
+                                   self->source.images ? NULL
+                                                       : nn_dataset_get_feature_names (spec->raw),
+                                   TRUE, self->test_source.images ? NULL : self->transform,
+                                   error);
+  return spec->test_raw != NULL;
 }
 
 /* A separate test set: its features are the training data's columns, and
- * its classes are encoded like the training data's later. */
+ * its classes are encoded like the training data's later. It is loaded
+ * with the training data. */
 static gboolean
 read_test_source (NnExperiment *self,
                   NnYamlDoc    *doc,
@@ -109,14 +131,7 @@ read_test_source (NnExperiment *self,
                          "data.test must have the same target columns as data.source");
       return FALSE;
     }
-  if (self->transform != NULL)
-    nn_column_transform_follow (self->transform, spec->raw);
-  spec->test_raw = nn_source_load (&self->test_source,
-                                   self->source.images ? NULL
-                                                       : nn_dataset_get_feature_names (spec->raw),
-                                   TRUE, self->test_source.images ? NULL : self->transform,
-                                   error);
-  return spec->test_raw != NULL;
+  return TRUE;
 }
 
 /* A binary task from a class column: @v names the class that is 1. */
@@ -197,7 +212,9 @@ read_data_key (NnYamlDoc   *doc,
     return TRUE;
   if (g_str_equal (key, "test"))
     return read_test_source (r->self, doc, v, r->spec, error);
-  return read_positive (r->self, doc, v, r->spec, error);
+  /* Checked against the classes once the data are loaded. */
+  r->spec->positive_node = v;
+  return TRUE;
 }
 
 static gboolean
@@ -214,7 +231,10 @@ read_data (NnExperiment *self,
   spec->positive = -1;
   self->transform = nn_column_transform_new ();
   if (!nn_yaml_read_properties (doc, node, G_OBJECT (self->data_section), "data",
-                                data_custom_keys, read_data_key, &r, error))
+                                data_custom_keys, read_data_key, &r, error) ||
+      !load_sources (self, doc, spec, error) ||
+      (spec->positive_node != NULL &&
+       !read_positive (self, doc, spec->positive_node, spec, error)))
     return FALSE;
   if ((spec->task_node = nn_yaml_lookup (doc, node, "task")) != NULL)
     {

@@ -28,13 +28,13 @@ struct _NnPipeline
 {
   GObject parent_instance;
 
-  NnModel  *model;
-  NnScaler *scaler;
-  NnTask    task;
-  GStrv     features;
-  GStrv     targets;
-  GStrv     classes;  /* the labels as read; NULL for regression */
-  char     *positive; /* the label a binary task calls 1, or NULL */
+  NnModel           *model;
+  NnScaler          *scaler;
+  NnTask             task;
+  GStrv              features;
+  GStrv              targets;
+  GStrv              classes;   /* the labels as read; NULL for regression */
+  char              *positive;  /* the label a binary task calls 1, or NULL */
   NnColumnTransform *transform; /* imputation and categories, or NULL */
 };
 
@@ -924,7 +924,7 @@ read_model (NnPipeline  *self,
             GError     **error)
 {
   guint        n_features = self->transform ? nn_column_transform_get_n_outputs (self->transform)
-                                          : g_strv_length (self->features);
+                                            : g_strv_length (self->features);
   yaml_node_t *v;
   guint        outputs, want;
 
