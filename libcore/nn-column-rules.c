@@ -164,6 +164,7 @@ nn_column_transform_parse_columns (NnColumnTransform *self,
                          "such as {age: {impute: median}, zip: categorical}");
       return FALSE;
     }
+  self->doc = doc;
   for (guint i = 0; i < nn_yaml_n_pairs (node); i++)
     {
       NnYamlPair    pair = nn_yaml_pair (doc, node, i);
@@ -202,10 +203,11 @@ nn_column_all_numbers (GPtrArray *texts)
 
 /* A rule's impute strategy must fit what its column holds. */
 static gboolean
-check_rule_fits (NnColumnRule *rule,
-                 NnYamlDoc    *doc,
-                 GPtrArray    *texts,
-                 GError      **error)
+check_rule_fits (NnColumnTransform *self,
+                 NnColumnRule      *rule,
+                 NnYamlDoc         *doc,
+                 GPtrArray         *texts,
+                 GError           **error)
 {
   gboolean text = texts != NULL && !nn_column_all_numbers (texts);
   double   v;
@@ -220,6 +222,14 @@ check_rule_fits (NnColumnRule *rule,
                          text ? "text" : "categorical");
       return FALSE;
     }
+  if (text && !rule->categorical && !self->categorical_auto)
+    {
+      nn_yaml_set_error (error, doc, rule->node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "column '%s' holds text such as '%s'; to one-hot encode it, add "
+                         "`categorical: auto` to data or `categorical: true` here",
+                         rule->name, (char *) g_ptr_array_index (texts, 0));
+      return FALSE;
+    }
   if (rule->impute == NN_IMPUTE_CONSTANT && !text &&
       nn_data_parse_number (rule->constant, &v) != NN_NUMBER_OK)
     {
@@ -231,45 +241,58 @@ check_rule_fits (NnColumnRule *rule,
   return TRUE;
 }
 
-/* Every column named in data.columns must be a feature of @raw, and its
- * strategy fit its values. */
+/* Every column named in data.columns must be a feature: checked as soon
+ * as the header of the data is read, before any of their rows. */
 gboolean
-nn_column_transform_check (NnColumnTransform  *self,
-                           NnYamlDoc          *doc,
-                           NnDataset          *raw,
-                           const char * const *targets,
-                           GError            **error)
+nn_column_transform_check_names (NnColumnTransform  *self,
+                                 const char * const *names,
+                                 const char * const *targets,
+                                 GError            **error)
 {
-  const char * const *names = nn_dataset_get_feature_names (raw);
-
+  if (self->fitted || self->doc == NULL)
+    return TRUE;
   for (guint i = 0; i < self->rules->len; i++)
     {
       NnColumnRule *rule = g_ptr_array_index (self->rules, i);
-      gint          j = -1;
 
-      for (guint k = 0; names[k] != NULL && j < 0; k++)
-        if (g_str_equal (names[k], rule->name))
-          j = (gint) k;
-      if (j < 0 && targets != NULL && g_strv_contains (targets, rule->name))
+      if (g_strv_contains (names, rule->name))
+        continue;
+      if (targets != NULL && g_strv_contains (targets, rule->name))
         {
-          nn_yaml_set_error (error, doc, rule->node, NN_CONFIG_ERROR_INVALID_VALUE,
+          nn_yaml_set_error (error, self->doc, rule->node, NN_CONFIG_ERROR_INVALID_VALUE,
                              "column '%s' is a target; data.columns describes feature "
                              "columns",
                              rule->name);
           return FALSE;
         }
-      if (j < 0)
-        {
-          const char      *close = nn_suggest (rule->name, names);
-          g_autofree char *hint = close ? g_strdup_printf (" (did you mean '%s'?)", close)
-                                        : g_strdup ("");
+      {
+        const char      *close = nn_suggest (rule->name, names);
+        g_autofree char *hint = close ? g_strdup_printf (" (did you mean '%s'?)", close)
+                                      : g_strdup ("");
 
-          nn_yaml_set_error (error, doc, rule->node, NN_CONFIG_ERROR_INVALID_VALUE,
-                             "data.columns names '%s', which is no feature column%s",
-                             rule->name, hint);
-          return FALSE;
-        }
-      if (!check_rule_fits (rule, doc, nn_column_texts_of (raw, j), error))
+        nn_yaml_set_error (error, self->doc, rule->node, NN_CONFIG_ERROR_INVALID_VALUE,
+                           "data.columns names '%s', which is no feature column%s",
+                           rule->name, hint);
+        return FALSE;
+      }
+    }
+  return TRUE;
+}
+
+/* The strategy of each column in data.columns must fit its values. */
+gboolean
+nn_column_transform_check (NnColumnTransform *self,
+                           NnYamlDoc         *doc,
+                           NnDataset         *raw,
+                           GError           **error)
+{
+  const char * const *names = nn_dataset_get_feature_names (raw);
+
+  for (guint j = 0; names[j] != NULL; j++)
+    {
+      NnColumnRule *rule = g_hash_table_lookup (self->rule_index, names[j]);
+
+      if (rule != NULL && !check_rule_fits (self, rule, doc, nn_column_texts_of (raw, j), error))
         return FALSE;
     }
   return TRUE;

@@ -35,10 +35,13 @@ G_GNUC_INTERNAL gboolean   nn_column_transform_parse_columns     (NnColumnTransf
                                                                   NnYamlDoc         *doc,
                                                                   yaml_node_t       *node,
                                                                   GError           **error);
+G_GNUC_INTERNAL gboolean   nn_column_transform_check_names       (NnColumnTransform  *self,
+                                                                  const char * const *names,
+                                                                  const char * const *targets,
+                                                                  GError            **error);
 G_GNUC_INTERNAL gboolean   nn_column_transform_check             (NnColumnTransform *self,
                                                                   NnYamlDoc         *doc,
                                                                   NnDataset         *raw,
-                                                                  const char * const *targets,
                                                                   GError           **error);
 G_GNUC_INTERNAL void       nn_column_transform_write_config      (NnColumnTransform *self,
                                                                   NnYamlWriter      *w);
@@ -127,6 +130,7 @@ struct _NnColumnTransform
   GStrv        missing;          /* NULL: "" and "NA" */
   gboolean     categorical_auto;
   yaml_node_t *categorical_node;
+  NnYamlDoc   *doc;              /* of the rules' nodes, while it is read */
   GPtrArray   *rules;            /* Rule *, in the file's order */
   GHashTable  *rule_index;       /* name -> Rule * */
   GHashTable  *followed;         /* name -> NnReadKind + 1 */

@@ -121,7 +121,8 @@ nn_column_transform_read_kind (NnColumnTransform *self,
     return followed - 1;
   if (rule != NULL && rule->categorical)
     return NN_READ_TEXT;
-  return self->categorical_auto ? NN_READ_AUTO : NN_READ_NUMBER;
+  /* Text in a column with a rule is the rule's to refuse, where it is. */
+  return self->categorical_auto || rule != NULL ? NN_READ_AUTO : NN_READ_NUMBER;
 }
 
 gboolean

@@ -527,6 +527,26 @@ rows_clear (Rows *rows)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Rows, rows_clear)
 
+/* The columns a policy names must be features. */
+static gboolean
+check_policy_names (Header  *h,
+                    GError **error)
+{
+  g_autofree const char **names = NULL;
+  g_autofree const char **targets = NULL;
+
+  if (h->policy == NULL)
+    return TRUE;
+  names = g_new0 (const char *, h->n_features + 1);
+  targets = g_new0 (const char *, h->n_targets + 1);
+  for (guint c = 0; c < h->n_cols; c++)
+    if (h->role[c] >= 0 && h->role[c] < (int) h->n_features)
+      names[h->role[c]] = h->columns[c];
+    else if (h->role[c] >= (int) h->n_features)
+      targets[h->role[c] - h->n_features] = h->columns[c];
+  return nn_column_transform_check_names (h->policy, names, targets, error);
+}
+
 /* Reads the header row and gives each column its role. */
 static gboolean
 read_header_row (NnCsvReader        *reader,
@@ -547,7 +567,8 @@ read_header_row (NnCsvReader        *reader,
                      "%s:1:1: error: the data are empty: no header row", h->name);
       return FALSE;
     }
-  return read_header (reader, h, error) && assign_roles (h, targets, features, error);
+  return read_header (reader, h, error) && assign_roles (h, targets, features, error) &&
+         check_policy_names (h, error);
 }
 
 /* Whether the current row has a field per column and fits in the sizes of

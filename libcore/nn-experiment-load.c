@@ -93,9 +93,10 @@ load_sources (NnExperiment *self,
   spec->raw = nn_source_load (&self->source, NULL, TRUE, self->transform, error);
   if (spec->raw == NULL ||
       (self->transform != NULL &&
-       !nn_column_transform_check (self->transform, doc, spec->raw,
-                                   (const char * const *) self->source.targets, error)))
+       !nn_column_transform_check (self->transform, doc, spec->raw, error)))
     return FALSE;
+  if (self->transform != NULL)
+    self->transform->doc = NULL;
   if (spec->test_node == NULL)
     return TRUE;
   if (self->transform != NULL)
