@@ -218,7 +218,10 @@ compare_categories (gconstpointer a,
 {
   const char *x = *(const char * const *) a, *y = *(const char * const *) b;
 
-  return GPOINTER_TO_INT (numbers) ? compare_numbers (x, y) : strcmp (x, y);
+  int by_value = GPOINTER_TO_INT (numbers) ? compare_numbers (x, y) : 0;
+
+  /* Numbers equal in value are named by the first of their texts. */
+  return by_value != 0 ? by_value : strcmp (x, y);
 }
 
 /* SimpleImputer(strategy='most_frequent'): the most frequent value, the
