@@ -114,6 +114,25 @@ test_numeric_categories (void)
   }
 }
 
+/* Numbers before the first text of a column are text too: categories in
+ * byte order. */
+static void
+test_numbers_before_text (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autoptr(NnExperiment) e = load (dir, "m,y\n10,0\n9,1\nx,0\n10,1\n", "  categorical: auto\n");
+  const char * const *names;
+  const double        ten[] = { 1, 0, 0, 1 };
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (e);
+  names = nn_dataset_get_feature_names (nn_experiment_get_train_data (e));
+  CU_ASSERT_EQUAL_FATAL (g_strv_length ((GStrv) names), 3);
+  CU_ASSERT_STRING_EQUAL (names[0], "m=10");
+  CU_ASSERT_STRING_EQUAL (names[1], "m=9");
+  CU_ASSERT_STRING_EQUAL (names[2], "m=x");
+  assert_column (e, 0, ten, 4);
+}
+
 /* A category the training part did not have is all zeros; scaling leaves
  * one-hot inputs alone. */
 static void
@@ -250,6 +269,7 @@ main (void)
   CU_add_test (s, "most_frequent takes the smallest of values tied", test_most_frequent_ties);
   CU_add_test (s, "categories of numbers in numeric order, a constant one of them",
                test_numeric_categories);
+  CU_add_test (s, "numbers before the first text of a column are text", test_numbers_before_text);
   CU_add_test (s, "an unseen category is all zeros, and one-hot inputs are not scaled",
                test_unseen_category);
   CU_add_test (s, "a saved model gives on raw rows the outputs of training",
