@@ -241,6 +241,13 @@ check_rule_fits (NnColumnTransform *self,
   return TRUE;
 }
 
+/* Whether the experiment reads only numbers, with nothing to impute. */
+gboolean
+nn_column_transform_is_plain (NnColumnTransform *self)
+{
+  return self->rules->len == 0 && !self->categorical_auto;
+}
+
 /* Every column named in data.columns must be a feature: checked as soon
  * as the header of the data is read, before any of their rows. */
 gboolean

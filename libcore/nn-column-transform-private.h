@@ -35,6 +35,7 @@ G_GNUC_INTERNAL gboolean   nn_column_transform_parse_columns     (NnColumnTransf
                                                                   NnYamlDoc         *doc,
                                                                   yaml_node_t       *node,
                                                                   GError           **error);
+G_GNUC_INTERNAL gboolean   nn_column_transform_is_plain          (NnColumnTransform  *self);
 G_GNUC_INTERNAL gboolean   nn_column_transform_check_names       (NnColumnTransform  *self,
                                                                   const char * const *names,
                                                                   const char * const *targets,
@@ -136,7 +137,8 @@ struct _NnColumnTransform
   GHashTable  *followed;         /* name -> NnReadKind + 1 */
 
   gboolean   fitted;
-  GPtrArray *columns; /* Column *, one per input */
+  GPtrArray  *columns;      /* NnColumn *, one per input */
+  GHashTable *column_index; /* name -> NnColumn * */
   GStrv      inputs;
   guint      n_outputs;
 };
@@ -148,5 +150,7 @@ G_GNUC_INTERNAL void       nn_column_free             (gpointer           column
 G_GNUC_INTERNAL void       nn_column_index_categories (NnColumn          *c);
 G_GNUC_INTERNAL NnColumn  *nn_column_transform_find   (NnColumnTransform *self,
                                                        const char        *name);
+G_GNUC_INTERNAL void       nn_column_transform_add    (NnColumnTransform *self,
+                                                       NnColumn          *c);
 
 G_END_DECLS

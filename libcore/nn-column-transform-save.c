@@ -144,14 +144,13 @@ nn_column_transform_read (NnYamlDoc          *doc,
   self = nn_column_transform_new ();
   if (missing != NULL && !nn_column_transform_parse_missing (self, doc, missing, error))
     return NULL;
-  self->columns = g_ptr_array_new_with_free_func (nn_column_free);
   self->inputs = g_strdupv ((char **) features);
   for (guint j = 0; features[j] != NULL; j++)
     {
       NnColumn *c = g_new0 (NnColumn, 1);
 
       c->name = g_strdup (features[j]);
-      g_ptr_array_add (self->columns, c);
+      nn_column_transform_add (self, c);
     }
   if (columns != NULL && columns->type != YAML_MAPPING_NODE)
     {

@@ -55,6 +55,7 @@ nn_column_transform_finalize (GObject *object)
   g_ptr_array_unref (self->rules);
   g_hash_table_unref (self->rule_index);
   g_hash_table_unref (self->followed);
+  g_clear_pointer (&self->column_index, g_hash_table_unref);
   g_clear_pointer (&self->columns, g_ptr_array_unref);
   g_strfreev (self->inputs);
 
@@ -87,13 +88,21 @@ NnColumn *
 nn_column_transform_find (NnColumnTransform *self,
                           const char        *name)
 {
-  for (guint j = 0; self->columns != NULL && j < self->columns->len; j++)
+  return self->column_index ? g_hash_table_lookup (self->column_index, name) : NULL;
+}
+
+/* Adds a column, found by its name from then on. */
+void
+nn_column_transform_add (NnColumnTransform *self,
+                         NnColumn          *c)
+{
+  if (self->columns == NULL)
     {
-      NnColumn *c = g_ptr_array_index (self->columns, j);
-      if (g_str_equal (c->name, name))
-        return c;
+      self->columns = g_ptr_array_new_with_free_func (nn_column_free);
+      self->column_index = g_hash_table_new (g_str_hash, g_str_equal);
     }
-  return NULL;
+  g_ptr_array_add (self->columns, c);
+  g_hash_table_insert (self->column_index, c->name, c);
 }
 
 gboolean
@@ -492,9 +501,9 @@ fit_columns (NnColumnTransform *self,
   const char * const *names = nn_dataset_get_feature_names (train);
   guint               offset = 0;
 
+  g_clear_pointer (&self->column_index, g_hash_table_unref);
   g_clear_pointer (&self->columns, g_ptr_array_unref);
   g_clear_pointer (&self->inputs, g_strfreev);
-  self->columns = g_ptr_array_new_with_free_func (nn_column_free);
   self->inputs = g_strdupv ((char **) names);
   for (guint j = 0; names[j] != NULL; j++)
     {
@@ -505,7 +514,7 @@ fit_columns (NnColumnTransform *self,
       c->name = g_strdup (names[j]);
       c->categorical = nn_column_texts_of (train, j) != NULL || (rule != NULL && rule->categorical);
       c->offset = offset;
-      g_ptr_array_add (self->columns, c);
+      nn_column_transform_add (self, c);
       ok = c->categorical ? fit_categorical (c, rule, train, j, error)
                           : fit_numeric (c, rule, train, j, error);
       if (!ok)
@@ -524,9 +533,13 @@ fit_columns (NnColumnTransform *self,
   return TRUE;
 }
 
+/* Whether the transform changes nothing: unfitted, it reads only numbers
+ * with nothing to impute. */
 gboolean
 nn_column_transform_is_identity (NnColumnTransform *self)
 {
+  if (!self->fitted)
+    return TRUE;
   for (guint j = 0; j < self->columns->len; j++)
     {
       NnColumn *c = g_ptr_array_index (self->columns, j);

@@ -452,6 +452,9 @@ fit_transform (NnExperiment *self,
   spec->width = nn_dataset_get_n_features (spec->raw);
   if (self->transform == NULL)
     return TRUE;
+  /* Columns of numbers with nothing to impute, as read: nothing to fit. */
+  if (nn_column_transform_is_plain (self->transform))
+    return TRUE;
   if (!nn_dataset_split (spec->raw, split->validation, split->test,
                          split->stratify && !(spec->task_given &&
                                               spec->task == NN_TASK_REGRESSION),
@@ -480,6 +483,8 @@ prepare_data (NnExperiment *self,
   g_autoptr(NnDataset) test = NULL;
   g_autoptr(GError) local_error = NULL;
   NnSplitSection *split = self->data_section->split;
+  gboolean        transforming = self->transform != NULL &&
+                          !nn_column_transform_is_identity (self->transform);
 
   if (!nn_dataset_split (spec->raw, split->validation, split->test,
                          split->stratify && spec->task != NN_TASK_REGRESSION,
@@ -526,7 +531,7 @@ prepare_data (NnExperiment *self,
         }
     }
 
-  if (self->transform != NULL)
+  if (transforming)
     {
       NnDataset **parts[] = { &self->train, &self->val, &self->test };
 
@@ -541,7 +546,7 @@ prepare_data (NnExperiment *self,
 
   /* Fitted on the training part alone, applied unchanged to the rest and,
    * once saved, to the data a model predicts on. */
-  if (self->transform != NULL)
+  if (transforming)
     self->scaler = nn_column_transform_fit_scaler (self->transform, self->data_section->scale,
                                                    nn_dataset_get_features (self->train));
   else
