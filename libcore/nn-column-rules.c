@@ -248,6 +248,23 @@ nn_column_transform_is_plain (NnColumnTransform *self)
   return self->rules->len == 0 && !self->categorical_auto;
 }
 
+/* Images have no columns to name or encode. */
+gboolean
+nn_column_transform_check_no_columns (NnColumnTransform *self,
+                                      NnYamlDoc         *doc,
+                                      GError           **error)
+{
+  yaml_node_t *node = self->rules->len > 0     ? ((NnColumnRule *) self->rules->pdata[0])->node
+                      : self->categorical_auto ? self->categorical_node
+                                               : NULL;
+
+  if (node == NULL)
+    return TRUE;
+  nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                     "an idx source has no columns to impute or encode");
+  return FALSE;
+}
+
 /* Every column named in data.columns must be a feature: checked as soon
  * as the header of the data is read, before any of their rows. */
 gboolean

@@ -35,6 +35,9 @@ G_GNUC_INTERNAL gboolean   nn_column_transform_parse_columns     (NnColumnTransf
                                                                   NnYamlDoc         *doc,
                                                                   yaml_node_t       *node,
                                                                   GError           **error);
+G_GNUC_INTERNAL gboolean   nn_column_transform_check_no_columns  (NnColumnTransform  *self,
+                                                                  NnYamlDoc          *doc,
+                                                                  GError            **error);
 G_GNUC_INTERNAL gboolean   nn_column_transform_is_plain          (NnColumnTransform  *self);
 G_GNUC_INTERNAL gboolean   nn_column_transform_check_names       (NnColumnTransform  *self,
                                                                   const char * const *names,

@@ -166,6 +166,8 @@ nn_column_transform_text_hint (NnColumnTransform *self,
 {
   if (self->fitted)
     return g_strdup ("the model takes numbers there");
+  if (g_hash_table_contains (self->followed, name))
+    return g_strdup ("the training data hold numbers there");
   return g_strdup_printf ("to one-hot encode it, add `categorical: auto` or "
                           "`columns: {%s: categorical}` to data",
                           name);

@@ -89,7 +89,11 @@ load_sources (NnExperiment *self,
               GError      **error)
 {
   if (self->source.images != NULL)
-    g_clear_object (&self->transform);
+    {
+      if (!nn_column_transform_check_no_columns (self->transform, doc, error))
+        return FALSE;
+      g_clear_object (&self->transform);
+    }
   spec->raw = nn_source_load (&self->source, NULL, TRUE, self->transform, error);
   if (spec->raw == NULL ||
       (self->transform != NULL &&

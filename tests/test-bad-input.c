@@ -146,6 +146,9 @@ static const BadCase cases[] = {
       { "l", "\x00\x00\x08\x01\x00\x00\x00\x02\x01\x00", 10 },
       { "e.yaml", EXPERIMENT ("{idx: {images: i, labels: l}}", "") } },
     { "train", "@e.yaml" }, "error: at byte" },
+  { "IDX data with categorical columns", { { "i", "" }, { "l", "" },
+      { "e.yaml", EXPERIMENT ("{idx: {images: i, labels: l}}, categorical: auto", "") } },
+    { "validate", "@e.yaml" }, "e.yaml:1:60: error: an idx source has no columns to impute or encode" },
   /* the command line */
   { "--set into a list past its end", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "") } },
     { "train", "@e.yaml", "--set", "model.layers.7.units=3" }, "is a list of 2 items" },
