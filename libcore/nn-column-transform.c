@@ -618,7 +618,7 @@ apply_column (NnColumn  *c,
 }
 
 /* The features of @raw, columns as read, as the model's inputs; targets,
- * classes and weights unchanged. */
+ * classes, weights and ids unchanged. */
 NnDataset *
 nn_column_transform_apply (NnColumnTransform *self,
                            NnDataset         *raw)
@@ -647,6 +647,7 @@ nn_column_transform_apply (NnColumnTransform *self,
                           (const char * const *) names->pdata,
                           nn_dataset_get_class_names (raw));
   nn_dataset_set_weights (ready, nn_dataset_get_weights (raw));
+  nn_dataset_set_ids (ready, g_strdupv ((GStrv) nn_dataset_get_ids (raw)));
   return ready;
 }
 

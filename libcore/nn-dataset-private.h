@@ -35,6 +35,7 @@ G_GNUC_INTERNAL NnDataset *nn_dataset_new_from_csv_file_full (const char        
                                                               const char * const *targets,
                                                               const char * const *features,
                                                               const char         *weight,
+                                                              const char         *id,
                                                               NnColumnTransform  *policy,
                                                               GError            **error);
 G_GNUC_INTERNAL NnDataset *nn_dataset_new_from_csv_stream_full (GInputStream       *stream,
@@ -70,5 +71,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnRawColumns, nn_raw_columns_free)
 G_GNUC_INTERNAL void       nn_dataset_set_column_texts (NnDataset *self,
                                                         GPtrArray *texts);
 G_GNUC_INTERNAL GPtrArray *nn_dataset_get_column_texts (NnDataset *self);
+
+G_GNUC_INTERNAL void                nn_dataset_set_ids (NnDataset *self,
+                                                        GStrv      ids);
+G_GNUC_INTERNAL const char * const *nn_dataset_get_ids (NnDataset *self);
 
 G_END_DECLS

@@ -177,5 +177,23 @@ nn_experiment_read_layer (NnExperiment *self,
     return read_dense_layer (self, doc, item, i, width, n_parameters, units_node, error);
   if (i == 0)
     *units_node = v;
-  return read_kind_layer (self, doc, item, type, i, width, error);
+  if (!read_kind_layer (self, doc, item, type, i, width, error))
+    return FALSE;
+  /* A kind's parameters are as wide as its input, which is bounded: the
+   * total is what could grow past the limit. */
+  {
+    NnLayer *layer = nn_model_get_layer (self->model, nn_model_get_n_layers (self->model) - 1);
+
+    for (guint k = 0; k < nn_layer_get_n_parameters (layer); k++)
+      *n_parameters += nn_matrix_size (nn_layer_get_parameter (layer, k));
+  }
+  if (*n_parameters > NN_MODEL_MAX_PARAMETERS)
+    {
+      nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "model.layers[%u] makes the model larger than %" G_GUINT64_FORMAT
+                         " parameters, the most an experiment may have",
+                         i, (guint64) NN_MODEL_MAX_PARAMETERS);
+      return FALSE;
+    }
+  return TRUE;
 }

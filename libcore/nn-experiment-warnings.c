@@ -5,6 +5,7 @@
 
 #include "nn-activation.h"
 #include "nn-experiment-private.h"
+#include "layers/nn-dropout-layer.h"
 
 static void
 warn (NnExperiment *self,
@@ -69,6 +70,20 @@ nn_experiment_add_warnings (NnExperiment *self,
   yaml_node_t    *loss_node = path_node (doc, "loss", NULL);
   NnSplitSection *split;
 
+  if (NN_IS_DROPOUT_LAYER (out))
+    {
+      guint        n = nn_model_get_n_layers (self->model) - 1;
+      yaml_node_t *layers = path_node (doc, "model", "layers");
+      yaml_node_t *item = layers->type == YAML_SEQUENCE_NODE && n < nn_yaml_n_items (layers)
+                            ? nn_yaml_item (doc, layers, n)
+                            : NULL;
+
+      warn (self, doc, item ? item : layers,
+            "model.layers[%u]: dropout as the last layer zeroes outputs in training that "
+            "the loss compares with the targets (log(0) after a softmax or sigmoid); put "
+            "it before the last dense layer",
+            n);
+    }
   if (g_strcmp0 (act, "softmax") == 0 && g_strcmp0 (loss, "binary_crossentropy") == 0)
     warn (self, doc, loss_node, "binary_crossentropy after a softmax output: a softmax over "
                                 "one unit is always 1, and over several units the classes compete; use "

@@ -53,7 +53,7 @@ read_mapping (NnTrainSection     *train,
                              pair.key, list);
           return FALSE;
         }
-      if (!nn_yaml_get_double (doc, pair.value, what, 0, G_MAXDOUBLE, &values[i], error))
+      if (!nn_yaml_get_double (doc, pair.value, what, -G_MAXDOUBLE, G_MAXDOUBLE, &values[i], error))
         return FALSE;
       if (!(values[i] > 0))
         {

@@ -203,6 +203,16 @@ describe (NnPipeline *self,
     nn_column_transform_write (nn_pipeline_get_transform (self), w);
   nn_yaml_writer_string (w, "scaler");
   write_scaler (w, nn_pipeline_get_scaler (self));
+  if (nn_pipeline_get_target_scaler (self) != NULL)
+    {
+      nn_yaml_writer_string (w, "target_scaler");
+      write_scaler (w, nn_pipeline_get_target_scaler (self));
+    }
+  if (nn_pipeline_get_id_column (self) != NULL)
+    {
+      nn_yaml_writer_string (w, "id");
+      nn_yaml_writer_string (w, nn_pipeline_get_id_column (self));
+    }
   nn_yaml_writer_string (w, "layers");
   write_layers (w, nn_pipeline_get_model (self));
   if (loss != NULL)

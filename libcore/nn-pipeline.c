@@ -24,20 +24,6 @@
  * `model.yaml` (everything but the weights) and `model.safetensors` (the
  * weights), and what `nnrun eval` and `nnrun predict` load.
  */
-struct _NnPipeline
-{
-  GObject parent_instance;
-
-  NnModel           *model;
-  NnScaler          *scaler;
-  NnTask             task;
-  GStrv              features;
-  GStrv              targets;
-  GStrv              classes;   /* the labels as read; NULL for regression */
-  char              *positive;  /* the label a binary task calls 1, or NULL */
-  NnColumnTransform *transform; /* imputation and categories, or NULL */
-};
-
 G_DEFINE_FINAL_TYPE (NnPipeline, nn_pipeline, G_TYPE_OBJECT)
 
 static void
@@ -47,6 +33,7 @@ nn_pipeline_dispose (GObject *object)
 
   g_clear_object (&self->model);
   g_clear_object (&self->scaler);
+  g_clear_object (&self->target_scaler);
   g_clear_object (&self->transform);
 
   G_OBJECT_CLASS (nn_pipeline_parent_class)->dispose (object);
@@ -61,6 +48,7 @@ nn_pipeline_finalize (GObject *object)
   g_strfreev (self->targets);
   g_strfreev (self->classes);
   g_free (self->positive);
+  g_free (self->id);
 
   G_OBJECT_CLASS (nn_pipeline_parent_class)->finalize (object);
 }
@@ -275,7 +263,8 @@ nn_pipeline_get_transform (NnPipeline *self)
  *
  * Imputes missing values and one-hot encodes categorical columns as the
  * model was trained to, scales the inputs with the saved scaler and runs
- * the model. For text in categorical columns, see
+ * the model; a regression's outputs are mapped back with the target
+ * scaler, if any. For text in categorical columns, see
  * nn_pipeline_predict_dataset().
  *
  * Returns: (transfer full): the outputs, samples × outputs
@@ -311,6 +300,7 @@ nn_pipeline_predict_dataset (NnPipeline *self,
 {
   g_autoptr(NnDataset) ready = NULL;
   g_autoptr(NnMatrix) x = NULL;
+  NnMatrix *pred;
 
   g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
   g_return_val_if_fail (NN_IS_DATASET (raw), NULL);
@@ -324,7 +314,10 @@ nn_pipeline_predict_dataset (NnPipeline *self,
   else
     x = nn_matrix_copy (nn_dataset_get_features (raw));
   nn_scaler_transform (self->scaler, x);
-  return nn_model_predict (self->model, x);
+  pred = nn_model_predict (self->model, x);
+  if (self->target_scaler != NULL)
+    nn_scaler_inverse_transform (self->target_scaler, pred);
+  return pred;
 }
 
 /**
@@ -354,7 +347,7 @@ nn_pipeline_read_csv (NnPipeline *self,
     return nn_dataset_new_from_csv_file (path, targets, (const char * const *) self->features,
                                          error);
   return nn_dataset_new_from_csv_file_full (path, targets, (const char * const *) self->features,
-                                            NULL, self->transform, error);
+                                            NULL, NULL, self->transform, error);
 }
 
 /**
@@ -428,8 +421,8 @@ nn_pipeline_file_sha256 (const char *path,
 
 static const char * const model_keys[] = {
   "format", "nn_version", "scalar", "task", "features", "targets", "classes", "positive",
-  "missing", "columns", "scaler", "layers", "loss", "loss_module", "weights", "weights_sha256",
-  NULL
+  "missing", "columns", "scaler", "target_scaler", "id", "layers", "loss", "loss_module",
+  "weights", "weights_sha256", NULL
 };
 static const char * const scaler_keys[] = { "kind", "shift", "divisor", NULL };
 static const char * const layer_keys[] = {
@@ -500,60 +493,6 @@ require (NnYamlDoc   *doc,
   return v;
 }
 
-/* A plugin a saved model names but this nn does not have: say which file
- * provided it and where plugins were looked for. A plugin found under that
- * name whose class is not the one the model was saved with (a plugin that
- * took a built-in's name, earlier on the path) is refused: it would compute
- * something else with the same weights. The same class from another file
- * (the build tree's plugins against the installed ones) is the same code. */
-static GObject *
-read_plugin_object (NnYamlDoc   *doc,
-                    yaml_node_t *node,
-                    yaml_node_t *module,
-                    const char  *extension_point,
-                    const char  *what,
-                    GError     **error)
-{
-  g_autoptr(GError) local_error = NULL;
-  g_autoptr(GObject) object = nn_yaml_new_object (doc, node, extension_point, what,
-                                                   &local_error);
-  const char *file = nn_yaml_scalar (nn_yaml_lookup (doc, module, "file"));
-  const char *type = nn_yaml_scalar (nn_yaml_lookup (doc, module, "type"));
-
-  if (object != NULL)
-    {
-      const char *here = G_OBJECT_TYPE_NAME (object);
-
-      if (type != NULL && !g_str_equal (type, here))
-        {
-          const char *here_file = nn_plugins_get_file_for_type (G_OBJECT_TYPE (object));
-          const char *name = nn_plugins_get_name_for_type (G_OBJECT_TYPE (object));
-
-          nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_UNKNOWN_TYPE,
-                             "%s '%s' is %s from %s here, but the model was saved with %s "
-                             "from %s; take %s off the plugin path to use the model's",
-                             what, name ? name : "?", here, here_file ? here_file : "?",
-                             type, file ? file : "an unknown plugin file",
-                             here_file ? here_file : "the other file");
-          return NULL;
-        }
-      return g_steal_pointer (&object);
-    }
-  if (g_error_matches (local_error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_UNKNOWN_TYPE))
-    {
-      g_auto(GStrv) dirs = nn_plugins_get_search_path ();
-      g_autofree char *searched = g_strjoinv (", ", dirs);
-
-      g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_UNKNOWN_TYPE,
-                   "%s (the model was saved with %s; plugins were looked for in: %s)",
-                   local_error->message, file ? file : "an unknown plugin file",
-                   *searched ? searched : "no folder");
-      return NULL;
-    }
-  g_propagate_error (error, g_steal_pointer (&local_error));
-  return NULL;
-}
-
 /* A dense layer, `layers[@i]`, @width wide inputs in. */
 static gboolean
 read_dense_layer (NnYamlDoc   *doc,
@@ -599,8 +538,8 @@ read_dense_layer (NnYamlDoc   *doc,
     }
   if ((v = require (doc, item, "activation", what, error)) == NULL)
     return FALSE;
-  act = read_plugin_object (doc, v, nn_yaml_lookup (doc, item, "module"),
-                            NN_ACTIVATION_EXTENSION_POINT_NAME, "activation", error);
+  act = nn_pipeline_read_plugin_object (doc, v, nn_yaml_lookup (doc, item, "module"),
+                                        NN_ACTIVATION_EXTENSION_POINT_NAME, "activation", error);
   if (act == NULL)
     return FALSE;
   layer = nn_layer_new ((guint) inputs, (guint) units, NN_ACTIVATION (act));
@@ -656,8 +595,8 @@ read_kind_key (NnYamlDoc   *doc,
     }
   if (!g_str_equal (key, "activation") || v == NULL)
     return TRUE;
-  act = read_plugin_object (doc, v, nn_yaml_lookup (doc, r->item, "module"),
-                            NN_ACTIVATION_EXTENSION_POINT_NAME, "activation", error);
+  act = nn_pipeline_read_plugin_object (doc, v, nn_yaml_lookup (doc, r->item, "module"),
+                                        NN_ACTIVATION_EXTENSION_POINT_NAME, "activation", error);
   if (act == NULL)
     return FALSE;
   g_object_set (r->layer, "activation", act, NULL);
@@ -876,9 +815,28 @@ read_task (NnPipeline  *self,
   return TRUE;
 }
 
+/* The scaler under @key, of @n_features columns. */
+static gboolean
+read_id (NnPipeline  *self,
+         NnYamlDoc   *doc,
+         yaml_node_t *root,
+         GError     **error)
+{
+  yaml_node_t *v = nn_yaml_lookup (doc, root, "id");
+  const char  *s;
+
+  if (v == NULL)
+    return TRUE;
+  if (!nn_yaml_get_string (doc, v, "id", &s, error))
+    return FALSE;
+  self->id = g_strdup (s);
+  return TRUE;
+}
+
 static NnScaler *
 read_scaler (NnYamlDoc   *doc,
              yaml_node_t *root,
+             const char  *key,
              guint        n_features,
              GError     **error)
 {
@@ -887,24 +845,27 @@ read_scaler (NnYamlDoc   *doc,
   g_autofree double *shift = NULL;
   g_autofree double *divisor = NULL;
   g_autoptr(GError) local_error = NULL;
-  NnScaler *result;
+  g_autofree char *kind_what = g_strconcat (key, ".kind", NULL);
+  g_autofree char *shift_what = g_strconcat (key, ".shift", NULL);
+  g_autofree char *divisor_what = g_strconcat (key, ".divisor", NULL);
+  NnScaler        *result;
 
-  if ((scaler = nn_yaml_lookup (doc, root, "scaler")) != NULL)
+  if ((scaler = nn_yaml_lookup (doc, root, key)) != NULL)
     {
-      if (!nn_yaml_check_mapping (doc, scaler, "scaler", scaler_keys, error))
+      if (!nn_yaml_check_mapping (doc, scaler, key, scaler_keys, error))
         return NULL;
-      if ((v = require (doc, scaler, "kind", "scaler", error)) == NULL ||
-          !nn_yaml_get_enum (doc, v, "scaler.kind", NN_TYPE_SCALE, &kind, error))
+      if ((v = require (doc, scaler, "kind", key, error)) == NULL ||
+          !nn_yaml_get_enum (doc, v, kind_what, NN_TYPE_SCALE, &kind, error))
         return NULL;
     }
   if (kind == NN_SCALE_NONE)
     return nn_scaler_new (NN_SCALE_NONE);
 
-  shift = read_doubles (doc, nn_yaml_lookup (doc, scaler, "shift"), "scaler.shift",
+  shift = read_doubles (doc, nn_yaml_lookup (doc, scaler, "shift"), shift_what,
                         n_features, error);
   if (shift == NULL)
     return NULL;
-  divisor = read_doubles (doc, nn_yaml_lookup (doc, scaler, "divisor"), "scaler.divisor",
+  divisor = read_doubles (doc, nn_yaml_lookup (doc, scaler, "divisor"), divisor_what,
                           n_features, error);
   if (divisor == NULL)
     return NULL;
@@ -944,8 +905,8 @@ read_model (NnPipeline  *self,
     }
   if ((v = nn_yaml_lookup (doc, root, "loss")) != NULL)
     {
-      g_autoptr(GObject) loss = read_plugin_object (doc, v, nn_yaml_lookup (doc, root, "loss_module"),
-                                                     NN_LOSS_EXTENSION_POINT_NAME, "loss", error);
+      g_autoptr(GObject) loss = nn_pipeline_read_plugin_object (doc, v, nn_yaml_lookup (doc, root, "loss_module"),
+                                                                 NN_LOSS_EXTENSION_POINT_NAME, "loss", error);
       if (loss == NULL)
         return FALSE;
       nn_model_set_loss (self->model, NN_LOSS (loss));
@@ -1034,11 +995,18 @@ read_document (NnYamlDoc  *doc,
       g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;
     }
-  self->scaler = read_scaler (doc, root,
+  self->scaler = read_scaler (doc, root, "scaler",
                               self->transform ? nn_column_transform_get_n_outputs (self->transform)
                                               : g_strv_length (self->features),
                               error);
-  if (self->scaler == NULL ||
+  if (self->scaler == NULL)
+    return NULL;
+  if (self->task == NN_TASK_REGRESSION &&
+      nn_yaml_lookup (doc, root, "target_scaler") != NULL &&
+      (self->target_scaler = read_scaler (doc, root, "target_scaler",
+                                          g_strv_length (self->targets), error)) == NULL)
+    return NULL;
+  if (!read_id (self, doc, root, error) ||
       !read_model (self, doc, root, error) ||
       !load_weights (doc, root, dir, self->model, error))
     return NULL;

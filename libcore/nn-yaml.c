@@ -314,6 +314,14 @@ nn_yaml_get_double (NnYamlDoc   *doc,
                          "%s must be greater than 0, not %s", what, s);
       return FALSE;
     }
+  if (v < min && max >= G_MAXDOUBLE)
+    {
+      g_autofree char *lo = nn_format_double (min);
+
+      nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "%s must be %s or more, not %s", what, lo, s);
+      return FALSE;
+    }
   if (v < min || v > max)
     {
       g_autofree char *lo = nn_format_double (min);

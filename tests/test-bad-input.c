@@ -71,10 +71,10 @@ static const BadCase cases[] = {
     { "train", "@e.yaml" }, "must be between 0 and 1, not 5" },
   { "negative l1", { { "data.csv", GOOD_CSV }, { "e.yaml", "data: {source: {csv: data.csv, target: label}}\n"
       "model: {layers: [{units: 1, activation: sigmoid, regularizer: {l1: -0.1}}]}\n" } },
-    { "validate", "@e.yaml" }, "e.yaml:2:68: error: model.layers[0].regularizer.l1 must be between 0 and" },
+    { "validate", "@e.yaml" }, "e.yaml:2:68: error: model.layers[0].regularizer.l1 must be 0 or more, not -0.1" },
   { "negative l2", { { "data.csv", GOOD_CSV }, { "e.yaml", "data: {source: {csv: data.csv, target: label}}\n"
       "model: {layers: [{units: 1, activation: sigmoid, regularizer: {l1: 0, l2: -1}}]}\n" } },
-    { "train", "@e.yaml" }, "e.yaml:2:75: error: model.layers[0].regularizer.l2 must be between 0 and" },
+    { "train", "@e.yaml" }, "e.yaml:2:75: error: model.layers[0].regularizer.l2 must be 0 or more" },
   { "l2 not a number", { { "data.csv", GOOD_CSV }, { "e.yaml", "data: {source: {csv: data.csv, target: label}}\n"
       "model: {layers: [{units: 1, activation: sigmoid, regularizer: {l2: small}}]}\n" } },
     { "validate", "@e.yaml" }, "e.yaml:2:68: error: model.layers[0].regularizer.l2 must be a decimal number, not 'small'" },
@@ -162,7 +162,7 @@ static const BadCase cases[] = {
   { "class weight of 0", { { "data.csv", GOOD_CSV }, { "e.yaml", WEIGHTED ("{csv: data.csv, target: label}", "class_weight: {x: 0, y: 1}") } },
     { "train", "@e.yaml" }, "e.yaml:3:38: error: the weight of class 'x' must be positive, not 0" },
   { "negative class weight", { { "data.csv", GOOD_CSV }, { "e.yaml", WEIGHTED ("{csv: data.csv, target: label}", "class_weight: {y: -2}") } },
-    { "validate", "@e.yaml" }, "e.yaml:3:38: error: the weight of class 'y' must be between 0 and" },
+    { "validate", "@e.yaml" }, "e.yaml:3:38: error: the weight of class 'y' must be positive, not -2" },
   { "class weight not a number", { { "data.csv", GOOD_CSV }, { "e.yaml", WEIGHTED ("{csv: data.csv, target: label}", "class_weight: {x: heavy}") } },
     { "validate", "@e.yaml" }, "e.yaml:3:38: error: the weight of class 'x' must be a decimal number" },
   { "class weight neither balanced nor a mapping", { { "data.csv", GOOD_CSV }, { "e.yaml", WEIGHTED ("{csv: data.csv, target: label}", "class_weight: equal") } },

@@ -214,6 +214,44 @@ test_batch_of_one (void)
   CU_ASSERT_TRUE (nn_matrix_is_finite (p));
 }
 
+static void
+count_warnings (const char    *domain,
+                GLogLevelFlags level,
+                const char    *message,
+                gpointer       data)
+{
+  (*(guint *) data)++;
+}
+
+/* affine changes the parameter count a model and its optimizer are sized
+ * by: once the layer is in a model, a change is refused. */
+static void
+test_affine_fixed_in_model (void)
+{
+  g_autoptr(NnModel) model = nn_model_new ();
+  g_autoptr(NnLayer) bn = nn_batch_norm_layer_new (4);
+  guint          warnings = 0;
+  guint          handler;
+  GLogLevelFlags fatal;
+  gboolean       affine;
+
+  g_object_set (bn, "affine", FALSE, NULL);
+  g_object_set (bn, "affine", TRUE, NULL);
+  nn_model_add_layer (model, bn);
+  CU_ASSERT_EQUAL (nn_layer_get_n_parameters (bn), 2);
+  /* G_DEBUG=fatal-warnings would make the expected warning abort. */
+  fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK);
+  handler = g_log_set_handler ("Nn", G_LOG_LEVEL_WARNING, count_warnings, &warnings);
+  g_object_set (bn, "affine", FALSE, NULL);
+  g_object_set (bn, "affine", TRUE, NULL);
+  g_log_remove_handler ("Nn", handler);
+  g_log_set_always_fatal (fatal);
+  g_object_get (bn, "affine", &affine, NULL);
+  CU_ASSERT_TRUE (affine);
+  CU_ASSERT_EQUAL (warnings, 1);
+  CU_ASSERT_EQUAL (nn_layer_get_n_parameters (bn), 2);
+}
+
 /* restore_best puts back the best epoch's running statistics with its
  * parameters. */
 static void
@@ -450,6 +488,7 @@ main (void)
   CU_add_test (s, "affine: false trains nothing and keeps the running statistics",
                test_without_affine);
   CU_add_test (s, "a training batch of one sample is an error", test_batch_of_one);
+  CU_add_test (s, "affine is fixed once the layer is in a model", test_affine_fixed_in_model);
   CU_add_test (s, "early stopping restores the best epoch's running statistics",
                test_early_stopping_restores_running_statistics);
   CU_add_test (s, "a saved model with batch normalization predicts the same",

@@ -440,6 +440,18 @@ test_numbers_are_decimal (void)
               "train.epochs must be a whole number, not ' 10'");
 }
 
+/* Layer kinds other than dense count towards the parameter limit: 5·8191 +
+ * 8192·8186 parameters are within it, batch normalization's 2·8186 more
+ * are not. */
+static void
+test_layer_kinds_count_towards_the_limit (void)
+{
+  ASSERT_BAD ("data: {source: iris}\nmodel: {layers: [{units: 8191}, {units: 8186},\n"
+              "  {type: batch_norm}, {units: 3, activation: softmax}]}\n",
+              NN_CONFIG_ERROR_INVALID_VALUE, 3, 10,
+              "model.layers[2] makes the model larger than 67108864 parameters");
+}
+
 static void
 test_negative_whole_numbers_give_the_range (void)
 {
@@ -487,7 +499,7 @@ test_section_keys_are_their_properties (void)
    * documentation. */
   ASSERT_BAD ("data: {source: iris, zzz: 1}\n" IRIS_MODEL, NN_CONFIG_ERROR_UNKNOWN_KEY, 1, 22,
               "unknown key 'zzz' in data; valid keys: 'source', 'test', 'task', 'positive', "
-              "'scale', 'split'");
+              "'scale', 'target_scale', 'split'");
   ASSERT_BAD ("data: {source: iris, split: {zzz: 1}}\n" IRIS_MODEL,
               NN_CONFIG_ERROR_UNKNOWN_KEY, 1, 30,
               "unknown key 'zzz' in data.split; valid keys: 'validation', 'test', 'stratify', "
@@ -524,11 +536,11 @@ test_sections_written_from_their_specs (void)
   if (a == NULL || b == NULL)
     return;
   NN_ASSERT_CONTAINS (a, "data:\n  source: iris\n  task: multiclass\n  scale: none\n"
-                         "  split: {validation: 0, test: 0, stratify: true, shuffle: true}\n");
+                         "  target_scale: none\n  split: {validation: 0, test: 0, stratify: true, shuffle: true}\n");
   NN_ASSERT_CONTAINS (a, "train:\n  epochs: 100\n  batch_size: 0\n  shuffle: true\n"
                          "  clip_norm: 0\n  checkpoint_every: 0\nmetrics:");
   NN_ASSERT_CONTAINS (a, "output:\n  dir: runs/plain\n");
-  NN_ASSERT_CONTAINS (b, "  scale: standard\n"
+  NN_ASSERT_CONTAINS (b, "  scale: standard\n  target_scale: none\n"
                          "  split: {validation: 0.25, test: 0, stratify: true, shuffle: false}\n");
   NN_ASSERT_CONTAINS (b, "train:\n  epochs: 7\n  batch_size: 8\n  shuffle: false\n"
                          "  schedule: {name: constant, ");
@@ -674,6 +686,8 @@ main (void)
                test_numbers_are_decimal);
   CU_add_test (s, "a negative whole number gives the key's range",
                test_negative_whole_numbers_give_the_range);
+  CU_add_test (s, "layer kinds count towards the parameter limit",
+               test_layer_kinds_count_towards_the_limit);
   CU_add_test (s, "a section's keys are its object's properties, in their order",
                test_section_keys_are_their_properties);
   CU_add_test (s, "of several mistakes in a section, the first key's is reported",

@@ -29,6 +29,7 @@ struct _NnBatchNormLayer
   double   momentum;
   double   epsilon;
   gboolean affine;
+  gboolean counted; /* its parameters were counted: affine is fixed */
 
   NnMatrix *gamma;
   NnMatrix *beta;
@@ -163,6 +164,13 @@ nn_batch_norm_layer_set_property (GObject      *object,
       self->epsilon = g_value_get_double (value);
       break;
     case PROP_AFFINE:
+      /* A model and its optimizer size their state by the parameter count. */
+      if (self->counted && self->affine != g_value_get_boolean (value))
+        {
+          g_warning ("%s: affine cannot change once the layer's parameters are in use",
+                     G_OBJECT_TYPE_NAME (object));
+          break;
+        }
       self->affine = g_value_get_boolean (value);
       break;
     default:
@@ -308,7 +316,10 @@ nn_batch_norm_layer_get_output (NnLayer *layer)
 static guint
 nn_batch_norm_layer_get_n_parameters (NnLayer *layer)
 {
-  return ((NnBatchNormLayer *) layer)->affine ? G_N_ELEMENTS (parameter_names) : 0;
+  NnBatchNormLayer *self = (NnBatchNormLayer *) layer;
+
+  self->counted = TRUE;
+  return self->affine ? G_N_ELEMENTS (parameter_names) : 0;
 }
 
 static NnMatrix *
@@ -417,7 +428,8 @@ nn_batch_norm_layer_class_init (NnBatchNormLayerClass *klass)
    * NnBatchNormLayer:affine:
    *
    * Whether γ and β are learned; without, the output is the normalized
-   * input. Set before the layer joins a model.
+   * input. Set before the layer joins a model: once its parameters were
+   * counted, a change is refused with a warning.
    */
   properties[PROP_AFFINE] =
     g_param_spec_boolean ("affine", NULL, "Whether the scale and shift are learned",
