@@ -201,6 +201,35 @@ test_saved_model_on_raw_rows (void)
     }
 }
 
+/* The id column passes through imputation and one-hot encoding to
+ * predictions.csv. */
+static void
+test_ids_pass_through (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *data = nn_test_write_file (dir, "data.csv",
+                                              "id,c,y\na1,red,0\na2,blue,1\na3,,0\na4,blue,1\n");
+  g_autofree char *test = nn_test_write_file (dir, "test.csv", "id,c,y\nt1,NA,0\nt2,green,1\n");
+  g_autofree char *yaml = nn_test_write_file (
+    dir, "e.yaml",
+    "data:\n  source: {csv: data.csv, target: y, id: id}\n  test: {csv: test.csv, target: y, id: id}\n"
+    "  categorical: auto\n"
+    "model: {layers: [{units: 1, activation: sigmoid}]}\ntrain: {epochs: 1}\n");
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autofree char *predictions = g_build_filename (run, "predictions.csv", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(NnExperiment) e = nn_experiment_new_from_file (yaml, &error);
+
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (e);
+  nn_experiment_set_output_dir (e, run);
+  CU_ASSERT_TRUE_FATAL (nn_experiment_run (e, NULL, &error));
+  CU_ASSERT_TRUE_FATAL (g_file_get_contents (predictions, &text, NULL, NULL));
+  NN_ASSERT_CONTAINS (text, "\nt1,0,");
+  NN_ASSERT_CONTAINS (text, "\nt2,1,");
+}
+
 /* A model of numbers without missing values saves no transform: its
  * model.yaml is as before, and missing values stay an error. */
 static void
@@ -274,6 +303,7 @@ main (void)
                test_unseen_category);
   CU_add_test (s, "a saved model gives on raw rows the outputs of training",
                test_saved_model_on_raw_rows);
+  CU_add_test (s, "the id column passes through to predictions.csv", test_ids_pass_through);
   CU_add_test (s, "a model of plain numbers saves no transform", test_plain_model_has_no_transform);
   CU_add_test (s, "a missing value the model cannot impute is an error at prediction",
                test_missing_without_imputation_at_prediction);
