@@ -21,6 +21,7 @@ G_GNUC_INTERNAL NnNumberStatus nn_data_parse_number (const char *text,
 
 typedef struct _NnDataset NnDataset;
 
+G_GNUC_INTERNAL char *nn_data_display_text (const char *text);
 G_GNUC_INTERNAL void nn_data_set_number_error (GError       **error,
                                                NnNumberStatus status,
                                                const char    *name,

@@ -80,39 +80,6 @@ read_source (NnExperiment *self,
   return nn_source_parse (doc, node, "data.source", base_dir, &self->source, error);
 }
 
-/* The data, once the whole data section is read: its columns are read as
- * data.missing, data.categorical and data.columns say. */
-static gboolean
-load_sources (NnExperiment *self,
-              NnYamlDoc    *doc,
-              DataSpec     *spec,
-              GError      **error)
-{
-  if (self->source.images != NULL)
-    {
-      if (!nn_column_transform_check_no_columns (self->transform, doc, error))
-        return FALSE;
-      g_clear_object (&self->transform);
-    }
-  spec->raw = nn_source_load (&self->source, NULL, TRUE, self->transform, error);
-  if (spec->raw == NULL ||
-      (self->transform != NULL &&
-       !nn_column_transform_check (self->transform, doc, spec->raw, error)))
-    return FALSE;
-  if (self->transform != NULL)
-    self->transform->doc = NULL;
-  if (spec->test_node == NULL)
-    return TRUE;
-  if (self->transform != NULL)
-    nn_column_transform_follow (self->transform, spec->raw);
-  spec->test_raw = nn_source_load (&self->test_source,
-                                   self->source.images ? NULL
-                                                       : nn_dataset_get_feature_names (spec->raw),
-                                   TRUE, self->test_source.images ? NULL : self->transform,
-                                   error);
-  return spec->test_raw != NULL;
-}
-
 /* A separate test set: its features are the training data's columns, and
  * its classes are encoded like the training data's later. It is loaded
  * with the training data. */
@@ -237,7 +204,8 @@ read_data (NnExperiment *self,
   self->transform = nn_column_transform_new ();
   if (!nn_yaml_read_properties (doc, node, G_OBJECT (self->data_section), "data",
                                 data_custom_keys, read_data_key, &r, error) ||
-      !load_sources (self, doc, spec, error) ||
+      !nn_experiment_load_sources (self, doc, spec->test_node != NULL, &spec->raw,
+                                   &spec->test_raw, error) ||
       (spec->positive_node != NULL &&
        !read_positive (self, doc, spec->positive_node, spec, error)))
     return FALSE;
@@ -439,40 +407,6 @@ read_model (NnExperiment *self,
   return read_layers (self, doc, v, init, spec->width, spec, error);
 }
 
-/* The split of prepare_data(), done early to fit the column transform on
- * the training part, whose categories make the model's input width. A
- * split that fails is reported by prepare_data(). */
-static gboolean
-fit_transform (NnExperiment *self,
-               NnYamlDoc    *doc,
-               DataSpec     *spec,
-               GError      **error)
-{
-  guint32 seeds[2] = { (guint32) self->seed, 1 };
-  g_autoptr(GRand) rand = g_rand_new_with_seed_array (seeds, 2);
-  g_autoptr(NnDataset) train = NULL;
-  NnSplitSection *split = self->data_section->split;
-
-  spec->width = nn_dataset_get_n_features (spec->raw);
-  if (self->transform == NULL)
-    return TRUE;
-  /* Columns of numbers with nothing to impute, as read: nothing to fit. */
-  if (nn_column_transform_is_plain (self->transform))
-    return TRUE;
-  if (!nn_dataset_split (spec->raw, split->validation, split->test,
-                         split->stratify && !(spec->task_given &&
-                                              spec->task == NN_TASK_REGRESSION),
-                         split->shuffle, rand, &train, NULL, NULL, NULL))
-    {
-      g_clear_object (&self->transform);
-      return TRUE;
-    }
-  if (!nn_column_transform_fit (self->transform, train, doc, spec->node, error))
-    return FALSE;
-  spec->width = nn_column_transform_get_n_outputs (self->transform);
-  return TRUE;
-}
-
 /* Splits, encodes and scales the data once the task is known. */
 static gboolean
 prepare_data (NnExperiment *self,
@@ -487,8 +421,6 @@ prepare_data (NnExperiment *self,
   g_autoptr(NnDataset) test = NULL;
   g_autoptr(GError) local_error = NULL;
   NnSplitSection *split = self->data_section->split;
-  gboolean        transforming = self->transform != NULL &&
-                          !nn_column_transform_is_identity (self->transform);
 
   if (!nn_dataset_split (spec->raw, split->validation, split->test,
                          split->stratify && spec->task != NN_TASK_REGRESSION,
@@ -535,34 +467,7 @@ prepare_data (NnExperiment *self,
         }
     }
 
-  if (transforming)
-    {
-      NnDataset **parts[] = { &self->train, &self->val, &self->test };
-
-      for (guint p = 0; p < G_N_ELEMENTS (parts); p++)
-        if (*parts[p] != NULL)
-          {
-            NnDataset *ready = nn_column_transform_apply (self->transform, *parts[p]);
-            g_object_unref (*parts[p]);
-            *parts[p] = ready;
-          }
-    }
-
-  /* Fitted on the training part alone, applied unchanged to the rest and,
-   * once saved, to the data a model predicts on. */
-  if (transforming)
-    self->scaler = nn_column_transform_fit_scaler (self->transform, self->data_section->scale,
-                                                   nn_dataset_get_features (self->train));
-  else
-    {
-      self->scaler = nn_scaler_new (self->data_section->scale);
-      nn_scaler_fit (self->scaler, nn_dataset_get_features (self->train));
-    }
-  nn_dataset_apply_scaler (self->train, self->scaler);
-  if (self->val != NULL)
-    nn_dataset_apply_scaler (self->val, self->scaler);
-  if (self->test != NULL)
-    nn_dataset_apply_scaler (self->test, self->scaler);
+  nn_experiment_scale_parts (self);
 
   /* The data keep their targets: the trainer gets scaled copies, and
    * predictions are mapped back. */
@@ -967,7 +872,9 @@ nn_experiment_load (NnExperiment *self,
       return FALSE;
     }
   if (!read_data (self, doc, v, &spec, error) ||
-      !fit_transform (self, doc, &spec, error))
+      !nn_experiment_fit_columns (self, doc, spec.raw, spec.node,
+                                  !(spec.task_given && spec.task == NN_TASK_REGRESSION),
+                                  &spec.width, error))
     return FALSE;
 
   self->model = nn_model_new ();

@@ -71,6 +71,22 @@ struct _NnExperiment
 /* nn-experiment.c */
 G_GNUC_INTERNAL guint     nn_experiment_epoch_finished_signal (void);
 
+/* nn-experiment-columns.c */
+G_GNUC_INTERNAL gboolean  nn_experiment_load_sources  (NnExperiment  *self,
+                                                       NnYamlDoc     *doc,
+                                                       gboolean       has_test,
+                                                       NnDataset    **raw,
+                                                       NnDataset    **test_raw,
+                                                       GError       **error);
+G_GNUC_INTERNAL gboolean  nn_experiment_fit_columns   (NnExperiment  *self,
+                                                       NnYamlDoc     *doc,
+                                                       NnDataset     *raw,
+                                                       yaml_node_t   *node,
+                                                       gboolean       stratify,
+                                                       guint         *width,
+                                                       GError       **error);
+G_GNUC_INTERNAL void      nn_experiment_scale_parts   (NnExperiment  *self);
+
 /* nn-experiment-load.c */
 G_GNUC_INTERNAL gboolean  nn_experiment_load          (NnExperiment  *self,
                                                        NnYamlDoc     *doc,
