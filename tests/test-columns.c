@@ -173,6 +173,7 @@ test_saved_model_on_raw_rows (void)
   g_autoptr(NnMatrix) want = NULL;
   g_autoptr(NnMatrix) got = NULL;
   g_auto(GStrv) lines = NULL;
+  int status;
 
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT_PTR_NOT_NULL_FATAL (e);
@@ -191,7 +192,8 @@ test_saved_model_on_raw_rows (void)
   CU_ASSERT_TRUE_FATAL (nn_matrix_same_shape (got, want));
   CU_ASSERT (memcmp (got->data, want->data, nn_matrix_size (want) * sizeof (nn_real)) == 0);
 
-  NN_ASSERT_STATUS (nn_test_nnrun (&out, &err, "predict", run, raw_test, NULL), 0, err);
+  status = nn_test_nnrun (&out, &err, "predict", run, raw_test, NULL);
+  NN_ASSERT_STATUS (status, 0, err);
   lines = g_strsplit (out, "\n", -1);
   CU_ASSERT_EQUAL_FATAL (g_strv_length (lines), want->rows + 2);
   for (guint r = 0; r < want->rows; r++)
@@ -240,12 +242,14 @@ test_plain_model_has_no_transform (void)
   g_autofree char *yaml = NULL;
   g_autofree char *input = NULL;
   g_autoptr(NnExperiment) e = load (dir, "a,y\n1,0\n2,1\n3,0\n4,1\n", "");
+  g_autoptr(NnPipeline) pipeline = NULL;
   g_autoptr(NnPipeline) loaded = NULL;
   g_autoptr(NnDataset) raw = NULL;
   g_autofree char *model_yaml = NULL;
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (e);
-  CU_ASSERT_TRUE_FATAL (nn_pipeline_save (nn_experiment_get_pipeline (e), dir, &error));
+  pipeline = nn_experiment_get_pipeline (e);
+  CU_ASSERT_TRUE_FATAL (nn_pipeline_save (pipeline, dir, &error));
   yaml = g_build_filename (dir, "model.yaml", NULL);
   CU_ASSERT_TRUE (g_file_get_contents (yaml, &model_yaml, NULL, NULL));
   CU_ASSERT_PTR_NULL (strstr (model_yaml, "\ncolumns:"));
@@ -268,11 +272,13 @@ test_missing_without_imputation_at_prediction (void)
   g_autofree char *input = NULL;
   g_autoptr(NnExperiment) e = load (dir, "c,a,y\nr,1,0\ng,2,1\nr,3,0\ng,4,1\n",
                                      "  categorical: auto\n");
+  g_autoptr(NnPipeline) pipeline = NULL;
   g_autoptr(NnPipeline) loaded = NULL;
   g_autoptr(NnDataset) raw = NULL;
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (e);
-  CU_ASSERT_TRUE_FATAL (nn_pipeline_save (nn_experiment_get_pipeline (e), dir, &error));
+  pipeline = nn_experiment_get_pipeline (e);
+  CU_ASSERT_TRUE_FATAL (nn_pipeline_save (pipeline, dir, &error));
   loaded = nn_pipeline_load (dir, &error);
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT_PTR_NOT_NULL_FATAL (loaded);
