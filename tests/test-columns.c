@@ -194,6 +194,19 @@ test_saved_model_on_raw_rows (void)
 
   status = nn_test_nnrun (&out, &err, "predict", run, raw_test, NULL);
   NN_ASSERT_STATUS (status, 0, err);
+  /* nnrun eval reads the same rows with their targets: the test loss. */
+  {
+    g_autofree char *eval_out = NULL;
+    g_autofree char *eval_err = NULL;
+    const char      *loss;
+
+    status = nn_test_nnrun (&eval_out, &eval_err, "eval", run, raw_test, NULL);
+    NN_ASSERT_STATUS (status, 0, eval_err);
+    loss = eval_out ? strstr (eval_out, "\nloss ") : NULL;
+    CU_ASSERT_PTR_NOT_NULL_FATAL (loss);
+    NN_ASSERT_CMPFLOAT (g_ascii_strtod (loss + 6, NULL),
+                        nn_experiment_get_final_metric (e, "test", "loss"), 1e-5, 0);
+  }
   lines = g_strsplit (out, "\n", -1);
   CU_ASSERT_EQUAL_FATAL (g_strv_length (lines), want->rows + 2);
   for (guint r = 0; r < want->rows; r++)
