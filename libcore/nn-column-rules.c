@@ -139,13 +139,17 @@ parse_rule (NnColumnRule *rule,
           return FALSE;
         }
       rule->categorical = g_str_equal (s, "categorical");
+      rule->numeric = !rule->categorical;
       return TRUE;
     }
   if (!nn_yaml_check_mapping (doc, node, what, rule_keys, error))
     return FALSE;
-  if ((v = nn_yaml_lookup (doc, node, "categorical")) != NULL &&
-      !nn_yaml_get_bool (doc, v, "categorical", &rule->categorical, error))
-    return FALSE;
+  if ((v = nn_yaml_lookup (doc, node, "categorical")) != NULL)
+    {
+      if (!nn_yaml_get_bool (doc, v, "categorical", &rule->categorical, error))
+        return FALSE;
+      rule->numeric = !rule->categorical;
+    }
   if ((v = nn_yaml_lookup (doc, node, "impute")) != NULL)
     return parse_impute (rule, doc, v, error);
   return TRUE;
@@ -220,6 +224,13 @@ check_rule_fits (NnColumnTransform *self,
                          "most_frequent or {constant: VALUE}",
                          nn_impute_names[rule->impute - NN_IMPUTE_MEAN], rule->name,
                          text ? "text" : "categorical");
+      return FALSE;
+    }
+  if (text && rule->numeric)
+    {
+      nn_yaml_set_error (error, doc, rule->node, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "column '%s' is to be numeric, but it holds text such as '%s'",
+                         rule->name, (char *) g_ptr_array_index (texts, 0));
       return FALSE;
     }
   if (text && !rule->categorical && !self->categorical_auto)
@@ -350,14 +361,20 @@ nn_column_transform_write_config (NnColumnTransform *self,
       nn_yaml_writer_string (w, rule->name);
       if (rule->impute == NN_IMPUTE_NONE)
         {
-          nn_yaml_writer_string (w, rule->categorical ? "categorical" : "numeric");
+          if (rule->categorical || rule->numeric)
+            nn_yaml_writer_string (w, rule->categorical ? "categorical" : "numeric");
+          else
+            {
+              nn_yaml_writer_begin_mapping (w, TRUE);
+              nn_yaml_writer_end_mapping (w);
+            }
           continue;
         }
       nn_yaml_writer_begin_mapping (w, TRUE);
-      if (rule->categorical)
+      if (rule->categorical || rule->numeric)
         {
           nn_yaml_writer_string (w, "categorical");
-          nn_yaml_writer_bool (w, TRUE);
+          nn_yaml_writer_bool (w, rule->categorical);
         }
       if (rule->impute != NN_IMPUTE_NONE)
         {

@@ -106,6 +106,7 @@ typedef struct
 {
   char        *name;
   gboolean     categorical;
+  gboolean     numeric;     /* said to be numbers: text there is an error */
   NnImpute     impute;
   char        *constant;
   yaml_node_t *node;        /* for messages, while the file is read */

@@ -197,6 +197,8 @@ static const BadCase cases[] = {
     { "validate", "@e.yaml" }, "e.yaml:3:30: error: impute: median needs numbers, but column 'colour' is text" },
   { "text in a column with a rule", { { "data.csv", TABLE_CSV }, { "e.yaml", TABULAR ("  columns: {colour: {impute: most_frequent}, hp: {impute: mean}}\n") } },
     { "validate", "@e.yaml" }, "e.yaml:3:13: error: column 'colour' holds text such as 'red'" },
+  { "text in a column said to be numeric", { { "data.csv", TABLE_CSV }, { "e.yaml", TABULAR ("  categorical: auto\n  columns: {colour: numeric, hp: {impute: mean}}\n") } },
+    { "validate", "@e.yaml" }, "e.yaml:4:13: error: column 'colour' is to be numeric, but it holds text such as 'red'" },
   { "a constant that is not a number", { { "data.csv", TABLE_CSV }, { "e.yaml", TABULAR ("  categorical: auto\n  columns: {hp: {impute: {constant: many}}}\n") } },
     { "validate", "@e.yaml" }, "e.yaml:4:26: error: the constant 'many' is not a number, but column 'hp' holds numbers" },
   { "an unknown impute strategy", { { "data.csv", TABLE_CSV }, { "e.yaml", TABULAR ("  categorical: auto\n  columns: {hp: {impute: medain}}\n") } },
