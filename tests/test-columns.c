@@ -155,6 +155,35 @@ test_unseen_category (void)
   NN_ASSERT_CMPFLOAT (NN_MATRIX_AT (x, 1, 2), (2 - 4) / sqrt (5), 1e-6, 1e-6);
 }
 
+/* The experiment as resolved reads back as itself, its rules included. */
+static void
+test_rules_read_back (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autoptr(NnExperiment) e = load (dir, "c,a,b,y\nr,1,2,0\ng,NA,3,1\nr,3,,0\n",
+                                     "  missing: [NA, '?', '']\n"
+                                     "  categorical: auto\n"
+                                     "  columns: {c: {}, a: {categorical: false, impute: median},\n"
+                                     "            b: {impute: {constant: 0}}}\n");
+  g_autofree char *text = NULL;
+  g_autofree char *again = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(NnExperiment) reread = NULL;
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (e);
+  text = nn_experiment_to_yaml (e);
+  NN_ASSERT_CONTAINS (text, "  missing: [NA, '?', '']\n  categorical: auto\n  columns:\n");
+  NN_ASSERT_CONTAINS (text, "    c: {}\n    a: {categorical: false, impute: median}\n"
+                            "    b: {impute: {constant: '0'}}\n");
+  path = nn_test_write_file (dir, "again.yaml", text);
+  reread = nn_experiment_new_from_file (path, &error);
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (reread);
+  again = nn_experiment_to_yaml (reread);
+  CU_ASSERT_STRING_EQUAL (again, text);
+}
+
 /* The saved model, loaded, gives on raw rows (text, missing values, unseen
  * categories) the outputs the model gave at the end of training, and nnrun
  * predict prints them. */
@@ -320,6 +349,7 @@ main (void)
   CU_add_test (s, "numbers before the first text of a column are text", test_numbers_before_text);
   CU_add_test (s, "an unseen category is all zeros, and one-hot inputs are not scaled",
                test_unseen_category);
+  CU_add_test (s, "the rules read back as written", test_rules_read_back);
   CU_add_test (s, "a saved model gives on raw rows the outputs of training",
                test_saved_model_on_raw_rows);
   CU_add_test (s, "the id column passes through to predictions.csv", test_ids_pass_through);
