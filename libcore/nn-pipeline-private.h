@@ -45,5 +45,9 @@ G_GNUC_INTERNAL GObject *nn_pipeline_read_plugin_object (NnYamlDoc    *doc,
                                                          const char   *extension_point,
                                                          const char   *what,
                                                          GError      **error);
+G_GNUC_INTERNAL GType    nn_pipeline_read_plugin_kind   (NnYamlDoc    *doc,
+                                                         yaml_node_t  *name_node,
+                                                         yaml_node_t  *module,
+                                                         GError      **error);
 
 G_END_DECLS

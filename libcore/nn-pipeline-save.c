@@ -133,6 +133,7 @@ write_layers (NnYamlWriter *w,
     {
       NnLayer      *layer = nn_model_get_layer (model, l);
       NnActivation *act = nn_layer_get_activation (layer);
+      const char   *file = nn_plugins_get_file_for_type (G_OBJECT_TYPE (layer));
 
       nn_yaml_writer_begin_mapping (w, FALSE);
       if (!NN_IS_DENSE_LAYER (layer))
@@ -143,6 +144,9 @@ write_layers (NnYamlWriter *w,
           nn_yaml_writer_string (w, "inputs");
           nn_yaml_writer_uint (w, nn_layer_get_n_inputs (layer));
           nn_yaml_writer_properties (w, G_OBJECT (layer));
+          /* A kind from a plugin file, as `module` for an activation. */
+          if (file != NULL && !g_str_equal (file, "(built-in)"))
+            write_module (w, "type_module", G_OBJECT (layer));
           if (act != NULL)
             write_module (w, "module", G_OBJECT (act));
           nn_yaml_writer_end_mapping (w);

@@ -502,9 +502,9 @@ read_kind_layer (NnYamlDoc   *doc,
                  guint       *width,
                  GError     **error)
 {
-  static const char * const custom[] = { "type", "inputs", "activation", "module", NULL };
+  static const char * const custom[] = { "type", "inputs", "activation", "module",
+                                         "type_module", NULL };
   g_autofree char          *what = g_strdup_printf ("layers[%u]", i);
-  g_autoptr(GError) local_error = NULL;
   g_autoptr(NnLayer) layer = NULL;
   const char *name;
   GType       type;
@@ -512,13 +512,10 @@ read_kind_layer (NnYamlDoc   *doc,
 
   if (!nn_yaml_get_string (doc, type_node, "type", &name, error))
     return FALSE;
-  type = nn_registry_lookup (NN_REGISTRY_LAYER, name, &local_error);
+  type = nn_pipeline_read_plugin_kind (doc, type_node, nn_yaml_lookup (doc, item, "type_module"),
+                                       error);
   if (type == G_TYPE_INVALID)
-    {
-      nn_yaml_set_error (error, doc, type_node, NN_CONFIG_ERROR_UNKNOWN_TYPE, "%s",
-                         local_error->message);
-      return FALSE;
-    }
+    return FALSE;
   layer = r.layer = g_object_new (type, "n-inputs", *width, NULL);
   if (!nn_yaml_read_properties (doc, item, G_OBJECT (layer), what, custom, read_kind_key, &r,
                                 error))

@@ -299,6 +299,7 @@ test_bad_keys (void)
   g_autofree char *dir = nn_test_new_dir ();
   g_autofree char *data = write_regression (dir);
 
+  (void) data; /* the file the experiments name */
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autofree char *yaml = g_strdup_printf ("data:\n%smodel: {layers: [{units: %s}]}\n",
