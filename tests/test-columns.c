@@ -33,6 +33,7 @@ load (const char *dir,
   g_autofree char *path = nn_test_write_file (dir, "e.yaml", yaml);
   NnExperiment    *e = nn_experiment_new_from_file (path, &error);
 
+  (void) data; /* written for the experiment to read */
   NN_ASSERT_NO_ERROR (error);
   return e;
 }
@@ -146,6 +147,7 @@ test_unseen_category (void)
                                      "  scale: standard\n");
   const NnMatrix *x;
 
+  (void) test; /* written for the experiment to read */
   CU_ASSERT_PTR_NOT_NULL_FATAL (e);
   x = nn_dataset_get_features (nn_experiment_get_test_data (e));
   CU_ASSERT_EQUAL_FATAL (x->cols, 3);
@@ -265,6 +267,8 @@ test_ids_pass_through (void)
   g_autofree char *text = NULL;
   g_autoptr(NnExperiment) e = nn_experiment_new_from_file (yaml, &error);
 
+  (void) data; /* written for the experiment to read */
+  (void) test; /* written for the experiment to read */
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT_PTR_NOT_NULL_FATAL (e);
   nn_experiment_set_output_dir (e, run);
