@@ -134,14 +134,14 @@ export_dense (Export  *e,
               guint    l,
               GError **error)
 {
-  const NnMatrix  *w = nn_layer_get_parameter (layer, 0);
-  const NnMatrix  *b = nn_layer_get_parameter (layer, 1);
-  g_autofree char *wname = g_strdup_printf ("%s_w%u", e->name, l);
-  g_autofree char *bname = g_strdup_printf ("%s_b%u", e->name, l);
-  g_autofree char *act = g_strdup_printf ("%s_activation%u", e->name, l);
+  const NnMatrix   *w = nn_layer_get_parameter (layer, 0);
+  const NnMatrix   *b = nn_layer_get_parameter (layer, 1);
+  g_autofree char  *wname = g_strdup_printf ("%s_w%u", e->name, l);
+  g_autofree char  *bname = g_strdup_printf ("%s_b%u", e->name, l);
+  g_autofree char  *act = g_strdup_printf ("%s_activation%u", e->name, l);
   g_autofree float *wv = floats_of (w);
   g_autofree float *bv = floats_of (b);
-  gsize len = e->src->len;
+  gsize             len = e->src->len;
 
   if (!check_finite (w, l, error) || !check_finite (b, l, error))
     return FALSE;
@@ -166,7 +166,7 @@ export_activation (Export  *e,
                    GError **error)
 {
   g_autofree char *act = g_strdup_printf ("%s_activation%u", e->name, l);
-  gsize len = e->src->len;
+  gsize            len = e->src->len;
 
   if (!nn_export_c_activation (nn_layer_get_activation (layer), act, e->src, error))
     return FALSE;
@@ -182,10 +182,10 @@ export_batch_norm (Export  *e,
                    guint    l,
                    GError **error)
 {
-  const NnMatrix *mean = nn_layer_get_buffer (layer, 0);
-  const NnMatrix *var = nn_layer_get_buffer (layer, 1);
-  guint           n = nn_layer_get_n_outputs (layer);
-  double          epsilon = 0;
+  const NnMatrix    *mean = nn_layer_get_buffer (layer, 0);
+  const NnMatrix    *var = nn_layer_get_buffer (layer, 1);
+  guint              n = nn_layer_get_n_outputs (layer);
+  double             epsilon = 0;
   g_autofree float  *mv = floats_of (mean);
   g_autofree double *inv_std = g_new (double, MAX (n, 1));
   g_autofree float  *gamma = g_new (float, MAX (n, 1));
@@ -283,12 +283,13 @@ export_missing (Export            *e,
                 NnColumnTransform *transform)
 {
   static const char * const defaults[] = { "", "NA", NULL };
-  g_autofree char *decl = g_strdup_printf ("static const char *const %s_missing[]", e->name);
+  g_autofree char          *decl = g_strdup_printf ("static const char *const %s_missing[]", e->name);
   g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
   g_auto(GStrv) marks = NULL;
 
   g_strv_builder_addv (b, transform != NULL && transform->missing != NULL
-                            ? (const char **) transform->missing : (const char **) defaults);
+                            ? (const char **) transform->missing
+                            : (const char **) defaults);
   g_strv_builder_add (b, NULL);
   marks = g_strv_builder_end (b);
   append_strings (e->src, decl, (const char * const *) marks, TRUE);
@@ -372,12 +373,12 @@ static void
 export_columns (Export            *e,
                 NnColumnTransform *t)
 {
-  guint n = t->columns->len;
-  g_autofree int *kind = g_new0 (int, n);
-  g_autofree int *ncat = g_new0 (int, n);
-  g_autofree int *offset = g_new0 (int, n);
-  g_autofree int *has_fill = g_new0 (int, n);
-  g_autofree int *first = g_new0 (int, n);
+  guint             n = t->columns->len;
+  g_autofree int   *kind = g_new0 (int, n);
+  g_autofree int   *ncat = g_new0 (int, n);
+  g_autofree int   *offset = g_new0 (int, n);
+  g_autofree int   *has_fill = g_new0 (int, n);
+  g_autofree int   *first = g_new0 (int, n);
   g_autofree float *fill = g_new0 (float, n);
   g_autoptr(GPtrArray) texts = g_ptr_array_new ();
   g_autoptr(GArray) values = g_array_new (FALSE, TRUE, sizeof (double));
@@ -487,7 +488,7 @@ export_scaler (Export     *e,
 {
   g_autofree char *shift = g_strdup_printf ("%s_%s_shift", e->name, what);
   g_autofree char *divisor = g_strdup_printf ("%s_%s_divisor", e->name, what);
-  guint n;
+  guint            n;
 
   if (scaler == NULL || !nn_scaler_is_fitted (scaler) || nn_scaler_get_shift (scaler) == NULL)
     return FALSE;
@@ -499,10 +500,10 @@ export_scaler (Export     *e,
 }
 
 static void
-append_predict (Export   *e,
-                gboolean  columns,
-                gboolean  scaled,
-                gboolean  target_scaled)
+append_predict (Export  *e,
+                gboolean columns,
+                gboolean scaled,
+                gboolean target_scaled)
 {
   NnModel *model = nn_pipeline_get_model (e->pipeline);
   GString *s = e->src;
@@ -516,13 +517,15 @@ append_predict (Export   *e,
   if (columns)
     g_string_append_printf (s, "  for (i = 0; i < %s_N_FEATURES; i++)\n"
                                "    if (%s_column(i, features[i], in) != 0)\n"
-                               "      return 1;\n", e->name, e->name);
+                               "      return 1;\n",
+                            e->name, e->name);
   else
     g_string_append_printf (s, "  for (i = 0; i < %s_N_FEATURES; i++) {\n"
                                "    if (isnan(features[i]))\n"
                                "      return 1;\n"
                                "    in[i] = features[i];\n"
-                               "  }\n", e->name);
+                               "  }\n",
+                            e->name);
   if (scaled)
     g_string_append_printf (s, "  for (i = 0; i < %u; i++)\n"
                                "    in[i] = (float) ((in[i] - %s_input_shift[i]) / %s_input_divisor[i]);\n",
@@ -531,7 +534,8 @@ append_predict (Export   *e,
   g_string_append_printf (s, "  for (i = 0; i < %s_N_OUTPUTS; i++)\n", e->name);
   if (target_scaled)
     g_string_append_printf (s, "    outputs[i] = (float) (in[i] * %s_target_divisor[i] + "
-                               "%s_target_shift[i]);\n", e->name, e->name);
+                               "%s_target_shift[i]);\n",
+                            e->name, e->name);
   else
     g_string_append (s, "    outputs[i] = in[i];\n");
   g_string_append (s, "  (void) out;\n  (void) t;\n  return 0;\n#undef SWAP\n}\n");
@@ -570,17 +574,20 @@ header_text (Export            *e,
   NnModel *model = nn_pipeline_get_model (e->pipeline);
   g_auto(GStrv) labels = nn_pipeline_get_output_labels (e->pipeline);
   g_autofree char *guard = g_ascii_strup (e->name, -1);
-  GString *h = g_string_new (NULL);
+  GString         *h = g_string_new (NULL);
 
   g_string_append_printf (h, "/* %s: a model trained by nn " NN_VERSION ", as C99 with nothing\n"
-                             " * beyond libm.\n *\n", e->name);
+                             " * beyond libm.\n *\n",
+                          e->name);
   append_named (h, header_usage, e->name);
   if (labels == NULL)
     g_string_append (h, " the predicted values.\n");
   else
     g_string_append_printf (h, "\n * the probability of %s %s_CLASSES.\n",
                             g_strv_length (labels) == 2 && nn_model_get_n_outputs (model) == 1
-                            ? "the second of" : "each of", e->name);
+                              ? "the second of"
+                              : "each of",
+                            e->name);
   append_named (h, header_usage_end, e->name);
   for (guint j = 0; t != NULL && j < t->columns->len; j++)
     {
@@ -612,7 +619,8 @@ header_text (Export            *e,
                             e->name, e->name);
   g_string_append_printf (h, "\nint %s_predict(const float *features, float *outputs);\n"
                              "int %s_predict_row(const char *const *cells, float *outputs);\n"
-                             "\n#endif\n", e->name, e->name);
+                             "\n#endif\n",
+                          e->name, e->name);
   return g_string_free (h, FALSE);
 }
 
@@ -624,13 +632,14 @@ source_text (Export            *e,
 {
   g_auto(GStrv) labels = nn_pipeline_get_output_labels (e->pipeline);
   g_autofree char *decl = NULL;
-  gboolean columns = t != NULL && !nn_column_transform_is_identity (t);
-  gboolean scaled, target_scaled;
-  GString *s = e->src;
+  gboolean         columns = t != NULL && !nn_column_transform_is_identity (t);
+  gboolean         scaled, target_scaled;
+  GString         *s = e->src;
 
   g_string_append_printf (s, "/* %s: the model's weights and inference; see %s. */\n"
                              "#include <math.h>\n#include <stdlib.h>\n#include <string.h>\n\n"
-                             "#include \"%s\"\n\n", e->name, header, header);
+                             "#include \"%s\"\n\n",
+                          e->name, header, header);
   decl = g_strdup_printf ("const char *const %s_FEATURES[%s_N_FEATURES]", e->name, e->name);
   append_strings (s, decl, nn_pipeline_get_feature_names (e->pipeline), FALSE);
   if (labels != NULL)
@@ -709,7 +718,7 @@ nn_export_c (NnPipeline *pipeline,
   g_autofree char *c_text = NULL;
   g_autoptr(GString) calls = g_string_new (NULL);
   NnColumnTransform *t;
-  Export e = { pipeline, name, g_string_new (NULL), calls, 0 };
+  Export             e = { pipeline, name, g_string_new (NULL), calls, 0 };
 
   g_return_val_if_fail (NN_IS_PIPELINE (pipeline), FALSE);
   g_return_val_if_fail (name != NULL && path != NULL, FALSE);

@@ -12,7 +12,7 @@ static char *
 model_name (const char *path)
 {
   g_autofree char *dir = g_file_test (path, G_FILE_TEST_IS_DIR) ? g_strdup (path)
-                                                               : g_path_get_dirname (path);
+                                                                : g_path_get_dirname (path);
   g_autofree char *abs = g_canonicalize_filename (dir, NULL);
   g_autofree char *base = g_path_get_basename (abs);
 
@@ -27,7 +27,7 @@ export_c (NnPipeline *pipeline,
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *id = name != NULL ? nn_export_c_identifier (name) : model_name (model);
-  g_autofree char *path = out == NULL ? g_strconcat (id, ".c", NULL)
+  g_autofree char *path = out == NULL                    ? g_strconcat (id, ".c", NULL)
                           : g_str_has_suffix (out, ".c") ? g_strdup (out)
                                                          : g_strconcat (out, ".c", NULL);
 
