@@ -142,6 +142,11 @@ def main():
                        [swish + "/m.c", swish + "/m.h"], env)
         expect_failure("unwritable output", [kinds, "--format", "c", "--out", "/proc/m.c"],
                        1, ["/proc/m.c"], [])
+        # The header can be written, the source not: neither stays.
+        blocked = os.path.join(tmp, "blocked")
+        os.makedirs(os.path.join(blocked, "m.c"))
+        expect_failure("source not writable", [kinds, "--format", "c", "--out", blocked + "/m.c"],
+                       1, [blocked + "/m.c"], [blocked + "/m.h"])
         locked = os.path.join(tmp, "locked")
         os.mkdir(locked, 0o500)
         if os.access(locked, os.W_OK):
