@@ -113,8 +113,9 @@ def main():
             check(tmp, "act_" + act, "iris.yaml", IRIS,
                   ["train.epochs=20", layers(f"{{units: 8, activation: {act}}}",
                                              "{units: 3, activation: softmax}")])
+        # A regression's outputs mapped back by the target scaler.
         check(tmp, "params", "iris-regression.yaml", IRIS,
-              ["train.epochs=20", layers("{units: 8, activation: {name: leaky_relu, alpha: 0.3}}",
+              ["train.epochs=20", "data.target_scale=standard", layers("{units: 8, activation: {name: leaky_relu, alpha: 0.3}}",
                                          "{units: 8, activation: {name: elu, alpha: 0.5}}",
                                          "{units: 8, activation: {name: softplus, beta: 2, threshold: 1}}",
                                          "{units: 1, activation: linear}")])
