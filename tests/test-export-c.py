@@ -8,6 +8,7 @@ Bad input stops it with the reason and writes nothing.
 
 Usage: test-export-c.py NNRUN SOURCE_ROOT PLUGIN_DIR MAIN.c"""
 import csv
+import gzip
 import io
 import os
 import shutil
@@ -103,6 +104,15 @@ def main():
                     if config.startswith("breast") else IRIS)
             check(tmp, config[:-5].replace("-", "_"), config, data,
                   [f"train.epochs={epochs}"])
+        fashion = "/usr/share/datasets/fashion-mnist"
+        if os.path.isdir(fashion):
+            images = gzip.open(os.path.join(fashion, "t10k-images-idx3-ubyte.gz")).read()
+            rows = os.path.join(tmp, "fashion-mnist.csv")
+            with open(rows, "w") as f:
+                f.write(",".join(f"pixel{j}" for j in range(784)) + "\n")
+                for i in range(200):
+                    f.write(",".join(map(str, images[16 + 784 * i:16 + 784 * (i + 1)])) + "\n")
+            check(tmp, "fashion_mnist", "fashion-mnist.yaml", rows, ["train.epochs=1"])
         # Missing values, a text category and values unseen in training, raw.
         mpg, _ = check(tmp, "auto_mpg", "auto-mpg.yaml",
                        os.path.join(ROOT, "tests", "data", "export-auto-mpg.csv"),
