@@ -6,7 +6,7 @@ model per built-in activation and layer kind, the exported C compiles with
 (missing values and categories included) are nnrun predict's within 1e-5.
 Bad input stops it with the reason and writes nothing.
 
-Usage: test-export-c.py NNRUN SOURCE_ROOT PLUGIN_DIR MAIN.c"""
+Usage: test-export-c.py NNRUN SOURCE_ROOT PLUGIN_DIR MAIN.c C_PLUGIN_DIR"""
 import csv
 import gzip
 import io
@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 
-NNRUN, ROOT, PLUGIN_DIR, MAIN = sys.argv[1:5]
+NNRUN, ROOT, PLUGIN_DIR, MAIN, C_PLUGIN_DIR = sys.argv[1:6]
 CC = os.environ.get("CC", "cc").split()[0]
 CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"]
 IRIS = os.path.join(ROOT, "libcore", "data", "iris.csv")
@@ -136,6 +136,13 @@ def main():
                                    "{type: dropout, rate: 0.3}",
                                    "{type: batch_norm, affine: false}",
                                    "{units: 3, activation: softmax}")])
+        # A plugin's activation with its own C form.
+        built_in = os.environ.get("NN_PLUGIN_PATH", "")
+        os.environ["NN_PLUGIN_PATH"] = C_PLUGIN_DIR + os.pathsep + built_in
+        check(tmp, "plugin", "iris.yaml", IRIS,
+              ["train.epochs=20", layers("{units: 8, activation: fixture_softsign}",
+                                         "{units: 3, activation: softmax}")])
+        os.environ["NN_PLUGIN_PATH"] = built_in
         # A missing value the model does not impute is refused, not guessed.
         if run([exe, "--nan"]).stdout.strip() != "1":
             failures.append("NaN without imputation: not refused")
