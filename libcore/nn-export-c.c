@@ -184,38 +184,38 @@ export_batch_norm (Export  *e,
 {
   const NnMatrix    *mean = nn_layer_get_buffer (layer, 0);
   const NnMatrix    *var = nn_layer_get_buffer (layer, 1);
+  gboolean           affine = nn_layer_get_n_parameters (layer) == 2;
   guint              n = nn_layer_get_n_outputs (layer);
   double             epsilon = 0;
   g_autofree float  *mv = floats_of (mean);
   g_autofree double *inv_std = g_new (double, MAX (n, 1));
   g_autofree float  *gamma = g_new (float, MAX (n, 1));
   g_autofree float  *beta = g_new (float, MAX (n, 1));
-  g_autofree char   *prefix = g_strdup_printf ("%s_bn%u", e->name, l);
+  g_autofree char   *m = g_strdup_printf ("%s_bn%u_mean", e->name, l);
+  g_autofree char   *s = g_strdup_printf ("%s_bn%u_inv_std", e->name, l);
+  g_autofree char   *g = g_strdup_printf ("%s_bn%u_gamma", e->name, l);
+  g_autofree char   *b = g_strdup_printf ("%s_bn%u_beta", e->name, l);
 
-  if (!check_finite (mean, l, error) || !check_finite (var, l, error))
+  if (!check_finite (mean, l, error) || !check_finite (var, l, error) ||
+      (affine && (!check_finite (nn_layer_get_parameter (layer, 0), l, error) ||
+                  !check_finite (nn_layer_get_parameter (layer, 1), l, error))))
     return FALSE;
   g_object_get (layer, "epsilon", &epsilon, NULL);
   for (guint j = 0; j < n; j++)
     {
       inv_std[j] = 1.0 / sqrt ((double) var->data[j] + epsilon);
-      gamma[j] = nn_layer_get_n_parameters (layer) == 2 ? (float) nn_layer_get_parameter (layer, 0)->data[j] : 1;
-      beta[j] = nn_layer_get_n_parameters (layer) == 2 ? (float) nn_layer_get_parameter (layer, 1)->data[j] : 0;
+      gamma[j] = affine ? (float) nn_layer_get_parameter (layer, 0)->data[j] : 1;
+      beta[j] = affine ? (float) nn_layer_get_parameter (layer, 1)->data[j] : 0;
     }
   g_string_append_c (e->src, '\n');
-  {
-    g_autofree char *m = g_strconcat (prefix, "_mean", NULL);
-    g_autofree char *s = g_strconcat (prefix, "_inv_std", NULL);
-    g_autofree char *g = g_strconcat (prefix, "_gamma", NULL);
-    g_autofree char *b = g_strconcat (prefix, "_beta", NULL);
-
-    nn_export_c_append_floats (e->src, m, mv, n);
-    nn_export_c_append_doubles (e->src, s, inv_std, n);
-    nn_export_c_append_floats (e->src, g, gamma, n);
-    nn_export_c_append_floats (e->src, b, beta, n);
-    g_string_append_printf (e->calls, "  for (i = 0; i < %u; i++)\n"
-                                      "    in[i] = (float) (%s[i] * (((double) in[i] - %s[i]) * %s[i]) + %s[i]);\n",
-                            n, g, m, s, b);
-  }
+  nn_export_c_append_floats (e->src, m, mv, n);
+  nn_export_c_append_doubles (e->src, s, inv_std, n);
+  nn_export_c_append_floats (e->src, g, gamma, n);
+  nn_export_c_append_floats (e->src, b, beta, n);
+  g_string_append_printf (e->calls,
+                          "  for (i = 0; i < %u; i++)\n"
+                          "    in[i] = (float) (%s[i] * (((double) in[i] - %s[i]) * %s[i]) + %s[i]);\n",
+                          n, g, m, s, b);
   return TRUE;
 }
 

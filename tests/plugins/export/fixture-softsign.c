@@ -26,8 +26,8 @@ G_DEFINE_DYNAMIC_TYPE_EXTENDED (NnFixtureSoftsignActivation,
 
 static void
 nn_fixture_softsign_activation_forward (NnActivation   *activation,
-                                      const NnMatrix *z,
-                                      NnMatrix       *a)
+                                        const NnMatrix *z,
+                                        NnMatrix       *a)
 {
   gsize n = nn_matrix_size (z);
 
@@ -37,10 +37,10 @@ nn_fixture_softsign_activation_forward (NnActivation   *activation,
 
 static void
 nn_fixture_softsign_activation_backward (NnActivation   *activation,
-                                       const NnMatrix *z,
-                                       const NnMatrix *a,
-                                       const NnMatrix *grad_a,
-                                       NnMatrix       *grad_z)
+                                         const NnMatrix *z,
+                                         const NnMatrix *a,
+                                         const NnMatrix *grad_a,
+                                         NnMatrix       *grad_z)
 {
   gsize n = nn_matrix_size (z);
 
