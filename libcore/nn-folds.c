@@ -65,9 +65,9 @@ stratified_folds (guint        n,
     }
   for (guint i = 0; i < n; i++)
     {
-      guint  row = order ? order[i] : i;
-      guint  c = classes[row];
-      guint  f = 0, before = share[(gsize) c * k];
+      guint row = order ? order[i] : i;
+      guint c = classes[row];
+      guint f = 0, before = share[(gsize) c * k];
 
       while (next[c] >= before)
         before += share[(gsize) c * k + ++f];

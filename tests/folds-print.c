@@ -19,7 +19,7 @@ read_uints (guint *out,
 int
 main (void)
 {
-  guint n, k, n_classes;
+  guint             n, k, n_classes;
   g_autofree guint *classes = NULL;
   g_autofree guint *order = NULL;
   g_autofree guint *fold = NULL;
