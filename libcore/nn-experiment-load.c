@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "nn-activation.h"
+#include "nn-dataset-private.h"
 #include "nn-errors.h"
 #include "nn-experiment-private.h"
 #include "nn-metrics.h"
@@ -180,6 +181,39 @@ read_data_key (NnYamlDoc   *doc,
   return read_positive (r->self, doc, v, r->spec, error);
 }
 
+/* folds is 0 or at least 2, and fold one of them. */
+static gboolean
+check_folds (NnYamlDoc      *doc,
+             yaml_node_t    *node,
+             NnSplitSection *split,
+             GError        **error)
+{
+  yaml_node_t *folds = nn_yaml_lookup (doc, node, "folds");
+  yaml_node_t *fold = nn_yaml_lookup (doc, node, "fold");
+
+  if (split->folds == 1)
+    {
+      nn_yaml_set_error (error, doc, folds, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "data.split.folds must be 0 (no cross-validation) or at least 2, "
+                         "not 1");
+      return FALSE;
+    }
+  if (fold != NULL && split->folds == 0)
+    {
+      nn_yaml_set_error (error, doc, fold, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "data.split.fold is for cross-validation: give data.split.folds too");
+      return FALSE;
+    }
+  if (split->folds > 0 && split->fold >= split->folds)
+    {
+      nn_yaml_set_error (error, doc, fold, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "data.split.fold must be below folds (%u), not %u", split->folds,
+                         split->fold);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 read_data (NnExperiment *self,
            NnYamlDoc    *doc,
@@ -211,6 +245,8 @@ read_data (NnExperiment *self,
                          "or a test fraction of the split, not both");
       return FALSE;
     }
+  if (!check_folds (doc, spec->split_node, split, error))
+    return FALSE;
   if (split->validation + split->test >= 1.0)
     {
       nn_yaml_set_error (error, doc, spec->split_node, NN_CONFIG_ERROR_INVALID_VALUE,
@@ -409,9 +445,22 @@ prepare_data (NnExperiment *self,
   g_autoptr(GError) local_error = NULL;
   NnSplitSection *split = self->data_section->split;
 
-  if (!nn_dataset_split (spec->raw, split->validation, split->test,
-                         split->stratify && spec->task != NN_TASK_REGRESSION,
-                         split->shuffle, rand, &train, &val, &test, &local_error))
+  /* With folds, the held-out fold replaces the validation fraction. */
+  if (split->folds > 1)
+    {
+      if (!nn_dataset_split_folds (spec->raw, split->test,
+                                   split->stratify && spec->task != NN_TASK_REGRESSION,
+                                   split->shuffle, rand, split->folds, split->fold, &train, &val,
+                                   &test, &local_error))
+        {
+          nn_yaml_set_error (error, doc, nn_yaml_lookup (doc, spec->split_node, "folds"),
+                             NN_CONFIG_ERROR_INVALID_VALUE, "%s", local_error->message);
+          return FALSE;
+        }
+    }
+  else if (!nn_dataset_split (spec->raw, split->validation, split->test,
+                              split->stratify && spec->task != NN_TASK_REGRESSION,
+                              split->shuffle, rand, &train, &val, &test, &local_error))
     {
       nn_yaml_set_error (error, doc, spec->split_node ? spec->split_node : spec->source_node,
                          NN_CONFIG_ERROR_INVALID_VALUE, "%s", local_error->message);

@@ -3,6 +3,8 @@
  * StratifiedKFold part the rows of a data set. */
 #include "config.h"
 
+#include "nn-dataset-private.h"
+#include "nn-dataset.h"
 #include "nn-errors.h"
 #include "nn-folds.h"
 
@@ -146,5 +148,54 @@ nn_folds_assign (guint               n,
         return FALSE;
       }
   stratified_folds (n, classes, n_classes, counts, order, k, fold);
+  return TRUE;
+}
+
+gboolean
+nn_dataset_split_folds (NnDataset  *self,
+                        double      test,
+                        gboolean    stratify,
+                        gboolean    shuffle,
+                        GRand      *rand,
+                        guint       folds,
+                        guint       fold,
+                        NnDataset **train,
+                        NnDataset **val,
+                        NnDataset **test_set,
+                        GError    **error)
+{
+  g_autoptr(NnDataset) rest = NULL;
+  g_auto(GStrv) names = NULL;
+  g_autofree guint *classes = NULL;
+  g_autofree guint *of = NULL;
+  g_autofree guint *idx = NULL;
+  guint             n, n_val = 0, n_train = 0;
+
+  g_return_val_if_fail (folds >= 2 && fold < folds, FALSE);
+
+  if (!nn_dataset_split (self, 0, test, stratify, shuffle, rand, &rest, NULL, test_set, error))
+    return FALSE;
+  n = nn_dataset_get_n_samples (rest);
+  if (stratify && !nn_dataset_get_class_indices (rest, &names, &classes, error))
+    return FALSE;
+  of = g_new (guint, MAX (n, 1));
+  if (!nn_folds_assign (n, classes, names ? g_strv_length (names) : 0,
+                        (const char * const *) names, NULL, folds, of, error))
+    {
+      if (test_set != NULL)
+        g_clear_object (test_set);
+      return FALSE;
+    }
+  /* Validation first, training after it, each in the order drawn. */
+  idx = g_new (guint, MAX (n, 1));
+  for (guint i = 0; i < n; i++)
+    if (of[i] == fold)
+      idx[n_val++] = i;
+  n_train = n_val;
+  for (guint i = 0; i < n; i++)
+    if (of[i] != fold)
+      idx[n_train++] = i;
+  *val = nn_dataset_subset (rest, idx, n_val);
+  *train = nn_dataset_subset (rest, idx + n_val, n - n_val);
   return TRUE;
 }

@@ -6,6 +6,9 @@
 
 G_BEGIN_DECLS
 
+/* The most folds of a cross-validation. */
+#define NN_SPLIT_MAX_FOLDS 1000u
+
 #define NN_TYPE_SPLIT_SECTION (nn_split_section_get_type ())
 G_DECLARE_FINAL_TYPE (NnSplitSection, nn_split_section, NN, SPLIT_SECTION, GObject)
 
@@ -17,6 +20,8 @@ struct _NnSplitSection
   double   test;
   gboolean stratify;
   gboolean shuffle;
+  guint    folds; /* 0: no cross-validation */
+  guint    fold;  /* held out for validation */
 };
 
 G_END_DECLS

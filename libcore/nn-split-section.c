@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "nn-split-section-private.h"
+#include "nn-yaml-object-private.h"
 
 /* How the rows of the data are parted into training, validation and test. */
 G_DEFINE_FINAL_TYPE (NnSplitSection, nn_split_section, G_TYPE_OBJECT)
@@ -12,6 +13,8 @@ enum {
   PROP_TEST,
   PROP_STRATIFY,
   PROP_SHUFFLE,
+  PROP_FOLDS,
+  PROP_FOLD,
   N_PROPS
 };
 
@@ -41,6 +44,12 @@ nn_split_section_get_property (GObject    *object,
     case PROP_SHUFFLE:
       g_value_set_boolean (value, self->shuffle);
       break;
+    case PROP_FOLDS:
+      g_value_set_uint (value, self->folds);
+      break;
+    case PROP_FOLD:
+      g_value_set_uint (value, self->fold);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -67,6 +76,12 @@ nn_split_section_set_property (GObject      *object,
       break;
     case PROP_SHUFFLE:
       self->shuffle = g_value_get_boolean (value);
+      break;
+    case PROP_FOLDS:
+      self->folds = g_value_get_uint (value);
+      break;
+    case PROP_FOLD:
+      self->fold = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -95,7 +110,18 @@ nn_split_section_class_init (NnSplitSectionClass *klass)
   properties[PROP_SHUFFLE] =
     g_param_spec_boolean ("shuffle", NULL, "Shuffle the rows before splitting them",
                           TRUE, PARAM_FLAGS);
+  properties[PROP_FOLDS] =
+    g_param_spec_uint ("folds", NULL,
+                       "k-fold cross-validation: the rows parted into this many folds "
+                       "(0: no folds)",
+                       0, NN_SPLIT_MAX_FOLDS, 0, PARAM_FLAGS);
+  properties[PROP_FOLD] =
+    g_param_spec_uint ("fold", NULL, "The fold held out for validation, from 0", 0,
+                       NN_SPLIT_MAX_FOLDS - 1, 0, PARAM_FLAGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
+  /* Runs without folds write the file they wrote before folds existed. */
+  nn_param_spec_set_omit_default (properties[PROP_FOLDS]);
+  nn_param_spec_set_omit_default (properties[PROP_FOLD]);
 }
 
 static void
