@@ -6,9 +6,6 @@
 
 G_BEGIN_DECLS
 
-/* The most folds of a cross-validation. */
-#define NN_SPLIT_MAX_FOLDS 1000u
-
 #define NN_TYPE_SPLIT_SECTION (nn_split_section_get_type ())
 G_DECLARE_FINAL_TYPE (NnSplitSection, nn_split_section, NN, SPLIT_SECTION, GObject)
 

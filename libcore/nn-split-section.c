@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "nn-split-section-private.h"
+#include "nn-sweep.h"
 #include "nn-yaml-object-private.h"
 
 /* How the rows of the data are parted into training, validation and test. */
@@ -114,10 +115,10 @@ nn_split_section_class_init (NnSplitSectionClass *klass)
     g_param_spec_uint ("folds", NULL,
                        "k-fold cross-validation: the rows parted into this many folds "
                        "(0: no folds)",
-                       0, NN_SPLIT_MAX_FOLDS, 0, PARAM_FLAGS);
+                       0, NN_SWEEP_MAX_FOLDS, 0, PARAM_FLAGS);
   properties[PROP_FOLD] =
     g_param_spec_uint ("fold", NULL, "The fold held out for validation, from 0", 0,
-                       NN_SPLIT_MAX_FOLDS - 1, 0, PARAM_FLAGS);
+                       NN_SWEEP_MAX_FOLDS - 1, 0, PARAM_FLAGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
   /* Runs without folds write the file they wrote before folds existed. */
   nn_param_spec_set_omit_default (properties[PROP_FOLDS]);
