@@ -131,9 +131,10 @@ nnrun_cmd_cv (int    argc,
   if (argc != 2)
     return nnrun_usage_error (context, argc < 2 ? "cv needs an experiment file"
                                                 : "cv takes one experiment file");
+  if (folds == 0)
+    return nnrun_usage_error (context, "cv needs --folds K, K at least 2");
   if (folds < 2 || (guint) folds > NN_SWEEP_MAX_FOLDS)
-    return nnrun_usage_error (context, folds == 0 ? "cv needs --folds K, K at least 2"
-                                                  : "--folds must be between 2 and 1000");
+    return nnrun_usage_error (context, "--folds must be at least 2 and at most 1000");
   if (repeats < 1 || repeats > 1000)
     return nnrun_usage_error (context, "--repeats must be between 1 and 1000");
   if (jobs < 0 || jobs > 1024)
