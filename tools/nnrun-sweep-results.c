@@ -463,6 +463,8 @@ nnrun_sweep_print_table (NnSweep   *sweep,
   g_autofree guint   *widths = g_new0 (guint, n_params);
   guint               metric_width = MAX (strlen (nn_sweep_get_metric (sweep)), 10);
   guint               first = nnrun_sweep_n_keys (sweep);
+  guint               columns_before = first + n_params;
+  gboolean            folds = nn_sweep_get_folds (sweep) > 0;
 
   sort_sweep = sweep;
   g_array_sort (scores, compare_scores);
@@ -475,7 +477,10 @@ nnrun_sweep_print_table (NnSweep   *sweep,
   g_print ("%-6s", "trial");
   for (guint p = 0; p < n_params; p++)
     g_print ("  %-*s", widths[p], params[p]);
-  g_print ("  %-*s  %s\n", metric_width, nn_sweep_get_metric (sweep), "runs ok");
+  g_print ("  %-*s", metric_width, nn_sweep_get_metric (sweep));
+  if (folds)
+    g_print ("  %-10s", "std");
+  g_print ("  %s\n", "runs ok");
   for (guint k = 0; k < scores->len; k++)
     {
       TrialScore *s = &g_array_index (scores, TrialScore, k);
@@ -487,6 +492,17 @@ nnrun_sweep_print_table (NnSweep   *sweep,
         g_print ("  %-*s", metric_width, "-");
       else
         g_print ("  %-*.6g", metric_width, s->mean);
+      if (folds)
+        {
+          double mean, std;
+          guint  n;
+
+          if (nnrun_sweep_stats (sweep, rows, s->trial, metric_index (sweep) - columns_before,
+                                 &mean, &std, &n))
+            g_print ("  %-10.4g", std);
+          else
+            g_print ("  %-10s", "-");
+        }
       g_print ("  %u/%u\n", s->ok, s->runs);
     }
 }
