@@ -791,6 +791,22 @@ nn_sweep_get_parameters (NnSweep *self)
 }
 
 /**
+ * nn_sweep_get_parameter_log:
+ * @self: a sweep
+ * @parameter: a parameter, from 0, as nn_sweep_get_parameters() lists them
+ *
+ * Returns: %TRUE if the parameter's range is sampled with `scale: log`
+ */
+gboolean
+nn_sweep_get_parameter_log (NnSweep *self,
+                            guint    parameter)
+{
+  g_return_val_if_fail (NN_IS_SWEEP (self), FALSE);
+  g_return_val_if_fail (parameter < self->params->len, FALSE);
+  return ((NnSweepParam *) self->params->pdata[parameter])->log;
+}
+
+/**
  * nn_sweep_get_trial_values:
  * @self: a sweep
  * @trial: a trial, from 0

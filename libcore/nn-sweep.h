@@ -42,6 +42,8 @@ guint               nn_sweep_get_repeats         (NnSweep       *self);
 guint               nn_sweep_get_folds           (NnSweep       *self);
 gboolean            nn_sweep_is_cv               (NnSweep       *self);
 const char * const *nn_sweep_get_parameters      (NnSweep       *self);
+gboolean            nn_sweep_get_parameter_log   (NnSweep       *self,
+                                                  guint          parameter);
 const char * const *nn_sweep_get_trial_values    (NnSweep       *self,
                                                   guint          trial);
 GStrv               nn_sweep_get_run_overrides   (NnSweep       *self,

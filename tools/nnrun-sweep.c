@@ -127,24 +127,32 @@ print_progress (Sweep *s)
 /* trials/NNNN (NNNN-R with repeats) for a run of a sweep's trial, with
  * folds fold-F inside it; fold-F (repeat-R/fold-F with repeats) for a
  * cross-validation's. */
+char *
+nnrun_sweep_run_dir (NnSweep *sweep,
+                     guint    trial,
+                     guint    repeat,
+                     guint    fold)
+{
+  const char      *out = nn_sweep_get_output_dir (sweep);
+  gboolean         repeats = nn_sweep_get_repeats (sweep) > 1;
+  g_autofree char *fold_name = nn_sweep_get_folds (sweep) > 0 ? g_strdup_printf ("fold-%u", fold)
+                                                              : NULL;
+  g_autofree char *name = NULL;
+
+  if (nn_sweep_is_cv (sweep))
+    {
+      name = repeats ? g_strdup_printf ("repeat-%u", repeat) : NULL;
+      return g_build_filename (out, name ? name : fold_name, name ? fold_name : NULL, NULL);
+    }
+  name = repeats ? g_strdup_printf ("%04u-%u", trial, repeat) : g_strdup_printf ("%04u", trial);
+  return g_build_filename (out, "trials", name, fold_name, NULL);
+}
+
 static char *
 run_dir (Sweep *s,
          Job    job)
 {
-  const char      *out = nn_sweep_get_output_dir (s->sweep);
-  gboolean         repeats = nn_sweep_get_repeats (s->sweep) > 1;
-  g_autofree char *fold = nn_sweep_get_folds (s->sweep) > 0 ? g_strdup_printf ("fold-%u", job.fold)
-                                                            : NULL;
-  g_autofree char *name = NULL;
-
-  if (nn_sweep_is_cv (s->sweep))
-    {
-      name = repeats ? g_strdup_printf ("repeat-%u", job.repeat) : NULL;
-      return g_build_filename (out, name ? name : fold, name ? fold : NULL, NULL);
-    }
-  name = repeats ? g_strdup_printf ("%04u-%u", job.trial, job.repeat)
-                 : g_strdup_printf ("%04u", job.trial);
-  return g_build_filename (out, "trials", name, fold, NULL);
+  return nnrun_sweep_run_dir (s->sweep, job.trial, job.repeat, job.fold);
 }
 
 /* Removes what an earlier attempt at a run left: a run without a row was
@@ -627,8 +635,18 @@ finish (Sweep   *s,
     nnrun_cv_print (s->sweep, rows, s->json);
   else if (!write_best (s, rows, error))
     return EXIT_RUN_FAILED;
-  else if (!s->json)
-    nnrun_sweep_print_table (s->sweep, rows);
+  else
+    {
+      g_autoptr(GError) plot_error = NULL;
+
+      /* The record is complete without the plots: a failure to draw them
+       * is said, and the sweep is still a success. */
+      if (!nnrun_sweep_plot (s->sweep, rows, &plot_error))
+        g_printerr ("nnrun: warning: sweep.svg and sweep.png not drawn: %s\n",
+                    plot_error->message);
+      if (!s->json)
+        nnrun_sweep_print_table (s->sweep, rows);
+    }
   return s->failed > 0 ? EXIT_RUN_FAILED : EXIT_OK;
 }
 

@@ -51,6 +51,17 @@ void       nnrun_sweep_print_table (NnSweep            *sweep,
 /* The shortest text that reads back as @value; empty for NaN. */
 char      *nnrun_format_number     (double              value);
 
+/* The directory of a run: trials/NNNN (NNNN-R with repeats), with folds
+ * fold-F inside it; for a cross-validation, fold-F (repeat-R/fold-F). */
+char      *nnrun_sweep_run_dir     (NnSweep            *sweep,
+                                    guint               trial,
+                                    guint               repeat,
+                                    guint               fold);
+/* sweep.svg and sweep.png in the sweep's directory: the metric of each
+ * trial against each parameter, and the loss curves of the best trials. */
+gboolean   nnrun_sweep_plot        (NnSweep            *sweep,
+                                    GPtrArray          *rows,
+                                    GError            **error);
 /* Runs the runs of @sweep (checked) not recorded yet, @jobs at once (0:
  * one per core), only those of @trial unless it is -1, and reports: the
  * status nnrun exits with. */
