@@ -190,39 +190,6 @@ read_data_key (NnYamlDoc   *doc,
   return TRUE;
 }
 
-/* folds is 0 or at least 2, and fold one of them. */
-static gboolean
-check_folds (NnYamlDoc      *doc,
-             yaml_node_t    *node,
-             NnSplitSection *split,
-             GError        **error)
-{
-  yaml_node_t *folds = nn_yaml_lookup (doc, node, "folds");
-  yaml_node_t *fold = nn_yaml_lookup (doc, node, "fold");
-
-  if (split->folds == 1)
-    {
-      nn_yaml_set_error (error, doc, folds, NN_CONFIG_ERROR_INVALID_VALUE,
-                         "data.split.folds must be 0 (no cross-validation) or at least 2, "
-                         "not 1");
-      return FALSE;
-    }
-  if (fold != NULL && split->folds == 0)
-    {
-      nn_yaml_set_error (error, doc, fold, NN_CONFIG_ERROR_INVALID_VALUE,
-                         "data.split.fold is for cross-validation: give data.split.folds too");
-      return FALSE;
-    }
-  if (split->folds > 0 && split->fold >= split->folds)
-    {
-      nn_yaml_set_error (error, doc, fold, NN_CONFIG_ERROR_INVALID_VALUE,
-                         "data.split.fold must be below folds (%u), not %u", split->folds,
-                         split->fold);
-      return FALSE;
-    }
-  return TRUE;
-}
-
 static gboolean
 read_data (NnExperiment *self,
            NnYamlDoc    *doc,
@@ -259,7 +226,7 @@ read_data (NnExperiment *self,
                          "or a test fraction of the split, not both");
       return FALSE;
     }
-  if (!check_folds (doc, spec->split_node, split, error))
+  if (!nn_split_section_check_folds (split, doc, spec->split_node, error))
     return FALSE;
   if (split->validation + split->test >= 1.0)
     {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "nn-errors.h"
 #include "nn-split-section-private.h"
 #include "nn-sweep.h"
 #include "nn-yaml-object-private.h"
@@ -128,4 +129,38 @@ nn_split_section_class_init (NnSplitSectionClass *klass)
 static void
 nn_split_section_init (NnSplitSection *self)
 {
+}
+
+/* folds is 0 or at least 2, and fold one of them; errors at the keys of
+ * @node, the section's mapping. */
+gboolean
+nn_split_section_check_folds (NnSplitSection *split,
+                              NnYamlDoc      *doc,
+                              yaml_node_t    *node,
+                              GError        **error)
+{
+  yaml_node_t *folds = nn_yaml_lookup (doc, node, "folds");
+  yaml_node_t *fold = nn_yaml_lookup (doc, node, "fold");
+
+  if (split->folds == 1)
+    {
+      nn_yaml_set_error (error, doc, folds, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "data.split.folds must be 0 (no cross-validation) or at least 2, "
+                         "not 1");
+      return FALSE;
+    }
+  if (fold != NULL && split->folds == 0)
+    {
+      nn_yaml_set_error (error, doc, fold, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "data.split.fold is for cross-validation: give data.split.folds too");
+      return FALSE;
+    }
+  if (split->folds > 0 && split->fold >= split->folds)
+    {
+      nn_yaml_set_error (error, doc, fold, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "data.split.fold must be below folds (%u), not %u", split->folds,
+                         split->fold);
+      return FALSE;
+    }
+  return TRUE;
 }
