@@ -239,6 +239,26 @@ test_sweep_folds_score_each_trial_by_its_mean (void)
                         NULL),
         sum / 3, 1e-12, 1e-15);
     }
+  /* Run again, every fold recorded: the best trial with its std. */
+  {
+    g_autofree char *out = NULL;
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    JsonObject *best;
+    guint       t;
+
+    g_clear_pointer (&err, g_free);
+    status = nn_test_nnrun (&out, &err, "sweep", sweep, "--json", NULL);
+    NN_ASSERT_STATUS (status, 0, err);
+    best = last_json (parser, out);
+    CU_ASSERT_PTR_NOT_NULL_FATAL (best);
+    t = (guint) json_object_get_int_member (best, "trial");
+    CU_ASSERT_FATAL (t < 2);
+    NN_ASSERT_CMPFLOAT (
+      json_object_get_double_member (best, "std"),
+      g_ascii_strtod (
+        ((char **) scores->pdata[t])[column_of (score_header, "val_accuracy_std")], NULL),
+      1e-12, 1e-15);
+  }
   for (guint f = 0; f < 3; f++)
     {
       g_autofree char *path = g_strdup_printf ("%s/trials/0001/fold-%u/history.csv", out_dir, f);

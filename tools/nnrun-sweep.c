@@ -522,9 +522,10 @@ run_jobs (Sweep *s)
 }
 
 static void
-print_best_json (Sweep *s,
-                 gint   best,
-                 double value)
+print_best_json (Sweep     *s,
+                 GPtrArray *rows,
+                 gint       best,
+                 double     value)
 {
   const char * const *params = nn_sweep_get_parameters (s->sweep);
   const char * const *values = nn_sweep_get_trial_values (s->sweep, (guint) best);
@@ -545,6 +546,21 @@ print_best_json (Sweep *s,
   json_builder_end_object (b);
   json_builder_set_member_name (b, nn_sweep_get_metric (s->sweep));
   json_builder_add_double_value (b, value);
+  if (nn_sweep_get_folds (s->sweep) > 0)
+    {
+      const char * const *metrics = nn_sweep_get_metric_columns (s->sweep);
+      guint               m = 0;
+      double              mean, std;
+      guint               n;
+
+      while (!g_str_equal (metrics[m], nn_sweep_get_metric (s->sweep)))
+        m++;
+      if (nnrun_sweep_stats (s->sweep, rows, (guint) best, m, &mean, &std, &n))
+        {
+          json_builder_set_member_name (b, "std");
+          json_builder_add_double_value (b, std);
+        }
+    }
   json_builder_end_object (b);
   print_json (b);
 }
@@ -573,7 +589,7 @@ write_best (Sweep     *s,
                           shown, yaml);
   path = g_build_filename (nn_sweep_get_output_dir (s->sweep), "best.yaml", NULL);
   if (s->json)
-    print_best_json (s, best, value);
+    print_best_json (s, rows, best, value);
   if (!g_file_set_contents (path, text, -1, error))
     return FALSE;
   g_printerr ("nnrun: best: trial %d, %s %s; its experiment is %s\n", best,
