@@ -51,6 +51,8 @@ int nnrun_cmd_bench        (int    argc,
                             char **argv);
 int nnrun_cmd_sweep        (int    argc,
                             char **argv);
+int nnrun_cmd_cv           (int    argc,
+                            char **argv);
 int nnrun_cmd_export       (int    argc,
                             char **argv);
 
