@@ -198,13 +198,13 @@ nn_export_c_activation (NnActivation *activation,
     return TRUE;
   if (g_str_equal (type, "NnSoftmaxActivation"))
     {
-      g_string_append_printf (out, "\nstatic void %s%s", function, softmax_source);
+      g_string_append_printf (out, "\nstatic void\n%s%s", function, softmax_source);
       return TRUE;
     }
   body = elementwise_body (activation, type);
   if (body != NULL)
     {
-      g_string_append_printf (out, "\nstatic void %s(float *v, int n)\n{\n"
+      g_string_append_printf (out, "\nstatic void\n%s(float *v, int n)\n{\n"
                                    "  int i;\n  for (i = 0; i < n; i++) {\n    %s\n  }\n}\n",
                               function, body);
       return TRUE;

@@ -465,7 +465,7 @@ static const char row_source[] =
   "}\n";
 
 static const char dense_source[] =
-  "\n/* y = W x + b, W being n_out × n_in. */\n"
+  "\n/* y = W x + b, W being n_out by n_in. */\n"
   "static void\n"
   "dense(const float *w, const float *b, int n_in, int n_out, const float *x, float *y)\n"
   "{\n"
