@@ -141,6 +141,7 @@ def main():
         os.environ["NN_PLUGIN_PATH"] = C_PLUGIN_DIR + os.pathsep + built_in
         check(tmp, "plugin", "iris.yaml", IRIS,
               ["train.epochs=20", layers("{units: 8, activation: fixture_softsign}",
+                                         "{type: fixture_noise, stddev: 0.5}",
                                          "{units: 3, activation: softmax}")])
         os.environ["NN_PLUGIN_PATH"] = built_in
         # A missing value the model does not impute is refused, not guessed.
@@ -158,6 +159,16 @@ def main():
         expect_failure("plugin without a C form", [swish, "--format", "c", "--out", swish + "/m.c"],
                        2, ["'swish'", "no C form", "NnActivationClass.to_c", "swish.so"],
                        [swish + "/m.c", swish + "/m.h"], env)
+        noise = os.path.join(tmp, "noise")
+        r = run([NNRUN, "train", os.path.join(ROOT, "configs", "iris.yaml"), "--out", noise, "-q",
+                 "--set", "train.epochs=2",
+                 "--set", layers("{units: 8, activation: relu}", "{type: gaussian_noise}",
+                                 "{units: 3, activation: softmax}")], env=env)
+        assert r.returncode == 0, r.stderr
+        expect_failure("layer plugin without a C form",
+                       [noise, "--format", "c", "--out", noise + "/m.c"],
+                       2, ["'gaussian_noise'", "no C form", "NnLayerClass.to_c", "gaussian_noise.so"],
+                       [noise + "/m.c", noise + "/m.h"], env)
         expect_failure("unwritable output", [kinds, "--format", "c", "--out", "/proc/m.c"],
                        1, ["/proc/m.c"], [])
         # The header can be written, the source not: neither stays.
