@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <errno.h>
 #include <math.h>
 #include <string.h>
 
@@ -290,7 +289,6 @@ export_missing (Export            *e,
   g_strv_builder_addv (b, transform != NULL && transform->missing != NULL
                             ? (const char **) transform->missing
                             : (const char **) defaults);
-  g_strv_builder_add (b, NULL);
   marks = g_strv_builder_end (b);
   append_strings (e->src, decl, (const char * const *) marks, TRUE);
 }

@@ -84,10 +84,10 @@ step_normal (NnLayer *layer,
 /* A = X + stddev · N in training, A = X in evaluation. */
 static const NnMatrix *
 fixture_noise_layer_forward (NnLayer        *layer,
-                              const NnMatrix *x)
+                             const NnMatrix *x)
 {
   FixtureNoiseLayer *self = FIXTURE_NOISE_LAYER (layer);
-  gsize               n = nn_matrix_size (x);
+  gsize              n = nn_matrix_size (x);
 
   g_return_val_if_fail (x->cols == self->width, NULL);
 
@@ -110,9 +110,9 @@ fixture_noise_layer_forward (NnLayer        *layer,
 /* dL/dX = dL/dA: the noise is added, whatever X is. */
 static const NnMatrix *
 fixture_noise_layer_backward (NnLayer        *layer,
-                               const NnMatrix *x,
-                               const NnMatrix *grad_a,
-                               gboolean        want_grad_input)
+                              const NnMatrix *x,
+                              const NnMatrix *grad_a,
+                              gboolean        want_grad_input)
 {
   return want_grad_input ? grad_a : NULL;
 }
@@ -125,9 +125,9 @@ fixture_noise_layer_get_output (NnLayer *layer)
 
 static void
 fixture_noise_layer_get_property (GObject    *object,
-                                   guint       prop_id,
-                                   GValue     *value,
-                                   GParamSpec *pspec)
+                                  guint       prop_id,
+                                  GValue     *value,
+                                  GParamSpec *pspec)
 {
   FixtureNoiseLayer *self = FIXTURE_NOISE_LAYER (object);
 
@@ -143,9 +143,9 @@ fixture_noise_layer_get_property (GObject    *object,
 
 static void
 fixture_noise_layer_set_property (GObject      *object,
-                                   guint         prop_id,
-                                   const GValue *value,
-                                   GParamSpec   *pspec)
+                                  guint         prop_id,
+                                  const GValue *value,
+                                  GParamSpec   *pspec)
 {
   FixtureNoiseLayer *self = FIXTURE_NOISE_LAYER (object);
 
