@@ -24,15 +24,14 @@ one_hot_of_index (NnOnnxGraph *g,
                   guint        k)
 {
   g_autofree gint64 *range = g_new (gint64, MAX (k, 1));
-  gint64 dims[] = { k };
+  gint64             dims[] = { k };
+  const char        *equal;
 
   for (guint i = 0; i < k; i++)
     range[i] = i;
+  equal = nn_onnx_node (g, NULL, "Equal", index, nn_onnx_int64s (g, range, dims, 1), NULL);
   nn_onnx_attr_int (g, "to", NN_ONNX_FLOAT);
-  return nn_onnx_node (g, NULL, "Cast",
-                       nn_onnx_node (g, NULL, "Equal", index, nn_onnx_int64s (g, range, dims, 1),
-                                     NULL),
-                       NULL);
+  return nn_onnx_node (g, NULL, "Cast", equal, NULL);
 }
 
 /* A categorical column of text: its own input of strings, each category
@@ -75,17 +74,16 @@ number_categories (NnOnnxGraph *g,
                    NnColumn    *c,
                    const char  *column)
 {
-  guint k = c->categories->len;
+  guint             k = c->categories->len;
   g_autofree float *values = g_new (float, MAX (k, 1));
-  gint64 dims[] = { k };
+  gint64            dims[] = { k };
+  const char       *equal;
 
   for (guint i = 0; i < k; i++)
     values[i] = (float) c->values[i];
+  equal = nn_onnx_node (g, NULL, "Equal", column, nn_onnx_floats (g, values, dims, 1), NULL);
   nn_onnx_attr_int (g, "to", NN_ONNX_FLOAT);
-  return nn_onnx_node (g, NULL, "Cast",
-                       nn_onnx_node (g, NULL, "Equal", column, nn_onnx_floats (g, values, dims, 1),
-                                     NULL),
-                       NULL);
+  return nn_onnx_node (g, NULL, "Cast", equal, NULL);
 }
 
 static const char *
@@ -110,8 +108,8 @@ numeric_input (NnOnnxGraph       *g,
   g_autoptr(GArray) fill = g_array_new (FALSE, FALSE, sizeof (float));
   g_autoptr(GPtrArray) names = g_ptr_array_new ();
   g_autofree char *columns = NULL;
-  gboolean any_fill = FALSE;
-  gint64 dims[1];
+  gboolean         any_fill = FALSE;
+  gint64           dims[1];
 
   for (guint j = 0; j < t->columns->len; j++)
     {
@@ -152,13 +150,13 @@ transform_inputs (NnOnnxGraph       *g,
 {
   const char * const *missing = t->missing != NULL ? (const char * const *) t->missing
                                                    : default_missing;
-  g_autofree gint64 *numeric = g_new (gint64, MAX (t->columns->len, 1));
+  g_autofree gint64  *numeric = g_new (gint64, MAX (t->columns->len, 1));
   g_autoptr(GPtrArray) pieces = g_ptr_array_new ();
   g_autoptr(GPtrArray) texts = g_ptr_array_new ();
   g_autoptr(GArray) run = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_autofree char *text_columns = NULL;
   g_autofree char *missing_values = g_strjoinv ("\n", (GStrv) missing);
-  const char *x = numeric_input (g, t, numeric);
+  const char      *x = numeric_input (g, t, numeric);
 
   for (guint j = 0; j < t->columns->len; j++)
     {

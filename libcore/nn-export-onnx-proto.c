@@ -10,32 +10,65 @@
 
 /* onnx.proto's field numbers. */
 enum {
-  MODEL_IR_VERSION = 1, MODEL_PRODUCER_NAME = 2, MODEL_PRODUCER_VERSION = 3,
-  MODEL_GRAPH = 7, MODEL_OPSET_IMPORT = 8, MODEL_METADATA_PROPS = 14,
-  OPSET_DOMAIN = 1, OPSET_VERSION = 2,
-  ENTRY_KEY = 1, ENTRY_VALUE = 2,
-  GRAPH_NODE = 1, GRAPH_NAME = 2, GRAPH_INITIALIZER = 5, GRAPH_INPUT = 11, GRAPH_OUTPUT = 12,
-  NODE_INPUT = 1, NODE_OUTPUT = 2, NODE_NAME = 3, NODE_OP_TYPE = 4, NODE_ATTRIBUTE = 5,
+  MODEL_IR_VERSION = 1,
+  MODEL_PRODUCER_NAME = 2,
+  MODEL_PRODUCER_VERSION = 3,
+  MODEL_GRAPH = 7,
+  MODEL_OPSET_IMPORT = 8,
+  MODEL_METADATA_PROPS = 14,
+  OPSET_DOMAIN = 1,
+  OPSET_VERSION = 2,
+  ENTRY_KEY = 1,
+  ENTRY_VALUE = 2,
+  GRAPH_NODE = 1,
+  GRAPH_NAME = 2,
+  GRAPH_INITIALIZER = 5,
+  GRAPH_INPUT = 11,
+  GRAPH_OUTPUT = 12,
+  NODE_INPUT = 1,
+  NODE_OUTPUT = 2,
+  NODE_NAME = 3,
+  NODE_OP_TYPE = 4,
+  NODE_ATTRIBUTE = 5,
   NODE_DOMAIN = 7,
-  ATTR_NAME = 1, ATTR_F = 2, ATTR_I = 3, ATTR_INTS = 8, ATTR_STRINGS = 9, ATTR_TYPE = 20,
-  TENSOR_DIMS = 1, TENSOR_DATA_TYPE = 2, TENSOR_INT64_DATA = 7, TENSOR_NAME = 8,
+  ATTR_NAME = 1,
+  ATTR_F = 2,
+  ATTR_I = 3,
+  ATTR_INTS = 8,
+  ATTR_STRINGS = 9,
+  ATTR_TYPE = 20,
+  TENSOR_DIMS = 1,
+  TENSOR_DATA_TYPE = 2,
+  TENSOR_INT64_DATA = 7,
+  TENSOR_NAME = 8,
   TENSOR_RAW_DATA = 9,
-  VALUE_NAME = 1, VALUE_TYPE = 2, VALUE_DOC = 3,
-  TYPE_TENSOR = 1, TYPE_TENSOR_ELEM_TYPE = 1, TYPE_TENSOR_SHAPE = 2,
-  SHAPE_DIM = 1, DIM_VALUE = 1, DIM_PARAM = 2,
+  VALUE_NAME = 1,
+  VALUE_TYPE = 2,
+  VALUE_DOC = 3,
+  TYPE_TENSOR = 1,
+  TYPE_TENSOR_ELEM_TYPE = 1,
+  TYPE_TENSOR_SHAPE = 2,
+  SHAPE_DIM = 1,
+  DIM_VALUE = 1,
+  DIM_PARAM = 2,
 };
 
 /* AttributeProto.AttributeType */
-enum { ATTR_TYPE_FLOAT = 1, ATTR_TYPE_INT = 2, ATTR_TYPE_INTS = 7, ATTR_TYPE_STRINGS = 8 };
+enum { ATTR_TYPE_FLOAT = 1,
+       ATTR_TYPE_INT = 2,
+       ATTR_TYPE_INTS = 7,
+       ATTR_TYPE_STRINGS = 8 };
 
-enum { WIRE_VARINT = 0, WIRE_LEN = 2, WIRE_FIXED32 = 5 };
+enum { WIRE_VARINT = 0,
+       WIRE_LEN = 2,
+       WIRE_FIXED32 = 5 };
 
 struct _NnOnnxGraph
 {
-  GByteArray *body;   /* GraphProto fields but the name */
-  GByteArray *attrs;  /* of the next node */
-  GByteArray *meta;   /* ModelProto.metadata_props */
-  GPtrArray  *names;  /* the value names handed out */
+  GByteArray *body;  /* GraphProto fields but the name */
+  GByteArray *attrs; /* of the next node */
+  GByteArray *meta;  /* ModelProto.metadata_props */
+  GPtrArray  *names; /* the value names handed out */
   guint       n_nodes;
   gboolean    uses_ml;
 };
@@ -324,9 +357,9 @@ nn_onnx_floats (NnOnnxGraph  *g,
                 const gint64 *dims,
                 guint         n_dims)
 {
-  const char *name;
-  GByteArray *t = tensor_begin (g, &name, NN_ONNX_FLOAT, dims, n_dims);
-  gsize       n = n_elements (dims, n_dims);
+  const char         *name;
+  GByteArray         *t = tensor_begin (g, &name, NN_ONNX_FLOAT, dims, n_dims);
+  gsize               n = n_elements (dims, n_dims);
   g_autofree guint32 *le = g_new (guint32, MAX (n, 1));
 
   /* raw_data is little-endian whatever the machine. */

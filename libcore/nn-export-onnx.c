@@ -38,7 +38,7 @@ vector_of_doubles (NnOnnxGraph  *g,
                    guint         n)
 {
   g_autofree float *f = g_new (float, MAX (n, 1));
-  gint64 dims[] = { n };
+  gint64            dims[] = { n };
 
   for (guint i = 0; i < n; i++)
     f[i] = (float) values[i];
@@ -51,9 +51,9 @@ matrix (NnOnnxGraph    *g,
         const NnMatrix *m,
         gboolean        vector)
 {
-  gsize n = (gsize) m->rows * m->cols;
+  gsize             n = (gsize) m->rows * m->cols;
   g_autofree float *f = g_new (float, MAX (n, 1));
-  gint64 dims[] = { m->rows, m->cols };
+  gint64            dims[] = { m->rows, m->cols };
 
   for (gsize i = 0; i < n; i++)
     f[i] = (float) m->data[i];
@@ -68,7 +68,7 @@ constant_vector (NnOnnxGraph *g,
                  float        value)
 {
   g_autofree float *f = g_new (float, MAX (n, 1));
-  gint64 dims[] = { n };
+  gint64            dims[] = { n };
 
   for (guint i = 0; i < n; i++)
     f[i] = value;
@@ -156,7 +156,8 @@ check_exportable (NnModel *model,
           g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_FAILED,
                        "layer %u: the layer kind '%s' comes from a plugin and has no ONNX "
                        "form; ONNX export takes the kinds dense, activation, dropout and "
-                       "batch_norm", l + 1, nn_layer_get_kind_name (layer));
+                       "batch_norm",
+                       l + 1, nn_layer_get_kind_name (layer));
           return FALSE;
         }
       if (act != NULL && !g_strv_contains (exported_activations, nn_activation_get_name (act)))
@@ -261,8 +262,7 @@ describe (NnOnnxGraph *g,
   g_autofree char *outputs = labels != NULL ? g_strjoinv ("\n", labels) : g_strdup ("");
 
   nn_onnx_graph_metadata (g, "outputs", outputs);
-  nn_onnx_graph_metadata (g, "task", nn_pipeline_get_class_names (pipeline) != NULL
-                                     ? "classification" : "regression");
+  nn_onnx_graph_metadata (g, "task", nn_pipeline_get_class_names (pipeline) != NULL ? "classification" : "regression");
 }
 
 /**
@@ -283,9 +283,9 @@ describe (NnOnnxGraph *g,
  *   from a plugin, which has no ONNX form, or a #GFileError
  */
 gboolean
-nn_export_onnx (NnPipeline  *pipeline,
-                const char  *path,
-                GError     **error)
+nn_export_onnx (NnPipeline *pipeline,
+                const char *path,
+                GError    **error)
 {
   g_autoptr(NnOnnxGraph) g = NULL;
   g_autoptr(GBytes) bytes = NULL;
