@@ -259,7 +259,9 @@ describe (NnOnnxGraph *g,
           NnPipeline  *pipeline)
 {
   g_auto(GStrv) labels = nn_pipeline_get_output_labels (pipeline);
-  g_autofree char *outputs = labels != NULL ? g_strjoinv ("\n", labels) : g_strdup ("");
+  const char * const *names = labels != NULL ? (const char * const *) labels
+                                             : nn_pipeline_get_target_names (pipeline);
+  g_autofree char    *outputs = g_strjoinv ("\n", (GStrv) names); /* a regression's: its targets */
 
   nn_onnx_graph_metadata (g, "outputs", outputs);
   nn_onnx_graph_metadata (g, "task", nn_pipeline_get_class_names (pipeline) != NULL ? "classification" : "regression");

@@ -150,6 +150,7 @@ def main():
             keys = keys[1:]  # one sigmoid output: the probability of the class called 1
     else:
         keys = ["predicted_" + l for l in labels]
+    assert len(keys) == width and all(k in predicted[0] for k in keys), (keys, predicted[0])
     worst = 0.0
     for r in range(n):
         for c, key in enumerate(keys):
