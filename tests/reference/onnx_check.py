@@ -106,7 +106,12 @@ def main():
     onnx.checker.check_model(model, full_check=True)
     assert model.ir_version >= 8 and model.opset_import[0].version >= 13
     meta = {p.key: p.value.split("\n") if p.value else [] for p in model.metadata_props}
-    numeric, texts, missing = meta["feature_columns"], meta["text_columns"], meta["missing_values"]
+    numeric, texts = meta["feature_columns"], meta["text_columns"]
+    # The texts read as missing: the run's, not the file's word for them.
+    with open(os.path.join(rundir, "config.yaml")) as f:
+        missing = yaml.safe_load(f)["data"].get("missing", ["", "NA"])
+    if texts or imputed_columns(model, numeric):
+        assert meta["missing_values"] == missing, (meta["missing_values"], missing)
     features = [n for n in model.graph.input if n.name == "features"]
     assert features[0].type.tensor_type.shape.dim[0].dim_param, "the batch is not dynamic"
 
@@ -116,7 +121,7 @@ def main():
     rows = rows[:EXTRA_ROWS]
     for name in imputed_columns(model, numeric) + texts:
         row = list(rows[0])
-        row[columns.index(name)] = ""
+        row[columns.index(name)] = missing[-1] if missing else ""
         rows.append(row)
     for name in texts:
         row = list(rows[0])
