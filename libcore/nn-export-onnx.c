@@ -264,7 +264,9 @@ describe (NnOnnxGraph *g,
   g_autofree char    *outputs = g_strjoinv ("\n", (GStrv) names); /* a regression's: its targets */
 
   nn_onnx_graph_metadata (g, "outputs", outputs);
-  nn_onnx_graph_metadata (g, "task", nn_pipeline_get_class_names (pipeline) != NULL ? "classification" : "regression");
+  nn_onnx_graph_metadata (g, "task",
+                          nn_pipeline_get_class_names (pipeline) != NULL ? "classification"
+                                                                         : "regression");
 }
 
 /**

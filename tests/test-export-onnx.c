@@ -75,11 +75,12 @@ test_plugin_refused (void)
       g_autofree char *dir = nn_test_new_dir ();
       g_autofree char *run = g_build_filename (dir, "run", NULL);
       g_autofree char *path = g_build_filename (dir, "model.onnx", NULL);
-      g_autofree char *yaml = g_strdup_printf ("plugins: [%s]\n"
-                                               "data: {source: iris, scale: minmax}\n"
-                                               "model: {layers: [%s, {units: 3, activation: softmax}]}\n"
-                                               "train: {epochs: 2}\n",
-                                               g_getenv ("NN_TEST_EXAMPLE_PLUGIN"), cases[i].layer);
+      g_autofree char *yaml =
+        g_strdup_printf ("plugins: [%s]\n"
+                         "data: {source: iris, scale: minmax}\n"
+                         "model: {layers: [%s, {units: 3, activation: softmax}]}\n"
+                         "train: {epochs: 2}\n",
+                         g_getenv ("NN_TEST_EXAMPLE_PLUGIN"), cases[i].layer);
       g_autofree char *experiment = nn_test_write_file (dir, "experiment.yaml", yaml);
       g_autofree char *err = NULL;
       int              status;
