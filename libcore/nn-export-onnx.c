@@ -17,6 +17,7 @@
 #include "nn-export-onnx.h"
 #include "nn-export-onnx-private.h"
 #include "nn-pipeline-private.h"
+#include "nn-plugins.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnOnnxGraph, nn_onnx_graph_free)
 
@@ -139,6 +140,15 @@ activation (NnOnnxGraph  *g,
   return nn_onnx_node (g, NULL, "Mul", x, nn_onnx_node (g, NULL, "Sigmoid", x, NULL), NULL);
 }
 
+/* " (FILE)" of the plugin that registered @type, or "". */
+static char *
+plugin_file (GType type)
+{
+  const char *file = nn_plugins_get_file_for_type (type);
+
+  return file != NULL ? g_strdup_printf (" (%s)", file) : g_strdup ("");
+}
+
 /* Every layer and activation of the model has an ONNX form. */
 static gboolean
 check_exportable (NnModel *model,
@@ -153,21 +163,25 @@ check_exportable (NnModel *model,
       if (type != NN_TYPE_DENSE_LAYER && type != NN_TYPE_ACTIVATION_LAYER &&
           type != NN_TYPE_DROPOUT_LAYER && type != NN_TYPE_BATCH_NORM_LAYER)
         {
+          g_autofree char *plugin = plugin_file (type);
+
           g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_FAILED,
-                       "layer %u: the layer kind '%s' comes from a plugin and has no ONNX "
+                       "layer %u: the layer kind '%s' comes from a plugin%s and has no ONNX "
                        "form; ONNX export takes the kinds dense, activation, dropout and "
                        "batch_norm",
-                       l + 1, nn_layer_get_kind_name (layer));
+                       l + 1, nn_layer_get_kind_name (layer), plugin);
           return FALSE;
         }
       if (act != NULL && !g_strv_contains (exported_activations, nn_activation_get_name (act)))
         {
           g_autofree char *list = g_strjoinv (", ", (GStrv) exported_activations);
 
+          g_autofree char *plugin = plugin_file (G_OBJECT_TYPE (act));
+
           g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_FAILED,
-                       "layer %u: the activation '%s' comes from a plugin and has no ONNX "
+                       "layer %u: the activation '%s' comes from a plugin%s and has no ONNX "
                        "form; ONNX export takes the built-in activations %s",
-                       l + 1, nn_activation_get_name (act), list);
+                       l + 1, nn_activation_get_name (act), plugin, list);
           return FALSE;
         }
     }

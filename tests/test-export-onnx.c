@@ -65,9 +65,10 @@ test_plugin_refused (void)
   {
     const char *layer;
     const char *named;
+    const char *file;
   } cases[] = {
-    { "{units: 8, activation: {name: swish, beta: 1.5}}", "activation 'swish'" },
-    { "{type: gaussian_noise, stddev: 0.1}", "layer kind 'gaussian_noise'" },
+    { "{units: 8, activation: {name: swish, beta: 1.5}}", "activation 'swish'", "swish.so" },
+    { "{type: gaussian_noise, stddev: 0.1}", "layer kind 'gaussian_noise'", "gaussian_noise.so" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -90,6 +91,7 @@ test_plugin_refused (void)
       NN_ASSERT_STATUS (status, 2, err);
       NN_ASSERT_CONTAINS (err, cases[i].named);
       NN_ASSERT_CONTAINS (err, "no ONNX form");
+      NN_ASSERT_CONTAINS (err, cases[i].file);
       CU_ASSERT_FALSE (g_file_test (path, G_FILE_TEST_EXISTS));
     }
 }
