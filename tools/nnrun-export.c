@@ -40,12 +40,24 @@ export_c (NnPipeline *pipeline,
   return EXIT_OK;
 }
 
+static int
+export_onnx (NnPipeline *pipeline,
+             const char *out)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!nn_export_onnx (pipeline, out != NULL ? out : "model.onnx", &error))
+    return nnrun_fail (error);
+  return EXIT_OK;
+}
+
 int
 nnrun_cmd_export (int    argc,
                   char **argv)
 {
   static const char summary[] =
     "Writes a saved model for use outside nn, its preprocessing included:\n"
+    "  onnx  one ONNX file (default model.onnx)\n"
     "  c     a C99 source and header (PATH.c, PATH.h; default NAME.c), nothing\n"
     "        beyond libm: int NAME_predict(const float *features, float *outputs)\n"
     "NAME is the run directory's name, made a C identifier, unless --name.";
@@ -57,7 +69,7 @@ nnrun_cmd_export (int    argc,
   g_autofree char *name = NULL;
   g_auto(GStrv) plugin_dirs = NULL;
   const GOptionEntry entries[] = {
-    { "format", 'f', 0, G_OPTION_ARG_STRING, &format, "What to write: c", "FORMAT" },
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &format, "What to write: onnx or c", "FORMAT" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Where to write it", "PATH" },
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, "The C prefix of the names (c)", "NAME" },
     { "plugins", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &plugin_dirs,
@@ -65,7 +77,7 @@ nnrun_cmd_export (int    argc,
     G_OPTION_ENTRY_NULL
   };
 
-  context = g_option_context_new ("RUN_DIR|MODEL.yaml --format c - a model for use outside nn");
+  context = g_option_context_new ("RUN_DIR|MODEL.yaml --format onnx|c - a saved model for use outside nn");
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_summary (context, summary);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -73,7 +85,7 @@ nnrun_cmd_export (int    argc,
   if (argc != 2)
     return nnrun_usage_error (context, "export takes one saved model");
   if (format == NULL)
-    return nnrun_usage_error (context, "export needs --format c");
+    return nnrun_usage_error (context, "export needs --format onnx or c");
 
   for (guint i = 0; plugin_dirs != NULL && plugin_dirs[i] != NULL; i++)
     if (!nn_plugins_add_directory (plugin_dirs[i], &error))
@@ -83,7 +95,9 @@ nnrun_cmd_export (int    argc,
   if (pipeline == NULL)
     return nnrun_fail (error);
 
+  if (g_str_equal (format, "onnx"))
+    return export_onnx (pipeline, out);
   if (g_str_equal (format, "c"))
     return export_c (pipeline, argv[1], name, out);
-  return nnrun_usage_error (context, "--format is c");
+  return nnrun_usage_error (context, "--format is onnx or c");
 }
