@@ -99,6 +99,56 @@ weighted_loss (NnTrainer      *self,
   return wsum > 0 ? sum / wsum : 0;
 }
 
+/* The loss of a step is NaN or infinite: why, before any update, or that
+ * training diverged. */
+void
+nn_trainer_set_loss_error (NnTrainer *self,
+                           double     loss,
+                           GError   **error)
+{
+  if (nn_optimizer_get_iterations (nn_model_get_optimizer (self->model)) == 0)
+    g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE,
+                 "the loss is %g before any update: the data or the initial "
+                 "weights give outputs the loss cannot take (inputs of very "
+                 "large magnitude? scaling the data usually helps)",
+                 loss);
+  else
+    nn_trainer_set_diverged_error (self, error, "the loss became %g", loss);
+}
+
+/* The rest of a step once the gradients of its batch are known: the
+ * callbacks' gradients_ready, the regularization's gradient, clipping and
+ * the update. Returns @loss, or NaN with @error set. */
+double
+nn_trainer_finish_step (NnTrainer *self,
+                        double     loss,
+                        GError   **error)
+{
+  NnModel          *model = self->model;
+  NnMatrix * const *params;
+  guint             n_params;
+
+  if (self->gradient_hooks->len > 0 && !gradients_ready (self, error))
+    return NAN;
+  nn_model_add_regularization_gradients (model);
+  if (self->clip_norm > 0.0)
+    clip_gradients (self);
+  nn_model_apply_gradients (model);
+  /* One pass over the parameters, which a gradient that is not finite or
+   * a step too large for the type spoils, so that training stops at the
+   * step that went wrong rather than at the end of the epoch. */
+  params = nn_model_peek_parameters (model, &n_params);
+  for (guint i = 0; i < n_params; i++)
+    if (!nn_matrix_is_finite (params[i]))
+      {
+        nn_trainer_set_diverged_error (self, error, "the update made a %s of layer %u NaN or "
+                                                    "infinite (the loss was %g)",
+                                       i % 2 == 0 ? "weight" : "bias", i / 2 + 1, loss);
+        return NAN;
+      }
+  return loss;
+}
+
 /* One step on a batch, weighted by @w if not NULL (then its weight goes to
  * @weight_sum). Inlined where @w is known to be NULL, so that a step
  * without weights tests nothing more. */
@@ -110,10 +160,8 @@ train_step (NnTrainer      *self,
             double         *weight_sum,
             GError        **error)
 {
-  NnModel          *model = self->model;
-  NnMatrix * const *params;
-  guint             n_params;
-  double            loss;
+  NnModel *model = self->model;
+  double   loss;
 
   if (G_UNLIKELY (x->rows < nn_model_get_min_training_batch (model)))
     {
@@ -134,39 +182,14 @@ train_step (NnTrainer      *self,
   loss += nn_model_get_regularization_loss (model);
   if (!isfinite (loss))
     {
-      if (nn_optimizer_get_iterations (nn_model_get_optimizer (model)) == 0)
-        g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE,
-                     "the loss is %g before any update: the data or the initial "
-                     "weights give outputs the loss cannot take (inputs of very "
-                     "large magnitude? scaling the data usually helps)",
-                     loss);
-      else
-        nn_trainer_set_diverged_error (self, error, "the loss became %g", loss);
+      nn_trainer_set_loss_error (self, loss, error);
       return NAN;
     }
   if (w == NULL)
     nn_model_backward (model, x, y);
   else
     nn_model_backward_weighted (model, x, y, w);
-  if (self->gradient_hooks->len > 0 && !gradients_ready (self, error))
-    return NAN;
-  nn_model_add_regularization_gradients (model);
-  if (self->clip_norm > 0.0)
-    clip_gradients (self);
-  nn_model_apply_gradients (model);
-  /* One pass over the parameters, which a gradient that is not finite or
-   * a step too large for the type spoils, so that training stops at the
-   * step that went wrong rather than at the end of the epoch. */
-  params = nn_model_peek_parameters (model, &n_params);
-  for (guint i = 0; i < n_params; i++)
-    if (!nn_matrix_is_finite (params[i]))
-      {
-        nn_trainer_set_diverged_error (self, error, "the update made a %s of layer %u NaN or "
-                                                    "infinite (the loss was %g)",
-                                       i % 2 == 0 ? "weight" : "bias", i / 2 + 1, loss);
-        return NAN;
-      }
-  return loss;
+  return nn_trainer_finish_step (self, loss, error);
 }
 
 /**
@@ -363,14 +386,19 @@ nn_trainer_run_epoch (NnTrainer      *self,
       const double *bw = NULL;
       double        loss, weight = rows;
 
-      if (g_cancellable_is_cancelled (cancellable))
+      /* Across processes, all stop at the batch the step's sum says any
+       * of them was cancelled before. */
+      if (self->n_ranks > 1 ? self->peer_cancelled : g_cancellable_is_cancelled (cancellable))
         {
           self->part_samples = start;
           self->part_loss_sum = total;
           self->part_batch_size = bs;
           self->part_n_samples = n;
           self->part_shuffle = shuffle;
-          g_cancellable_set_error_if_cancelled (cancellable, error);
+          self->peer_cancelled = FALSE;
+          if (!g_cancellable_set_error_if_cancelled (cancellable, error))
+            g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                 "training was stopped in another process");
           return NAN;
         }
 
@@ -396,8 +424,11 @@ nn_trainer_run_epoch (NnTrainer      *self,
         }
 
       nn_model_set_step (self->model, self->seed, self->epoch, start / bs);
-      loss = bw == NULL ? train_step (self, &bx, &by, NULL, NULL, error)
-                        : train_step (self, &bx, &by, bw, &weight, error);
+      if (self->n_ranks > 1)
+        loss = nn_trainer_parallel_step (self, &bx, &by, bw, cancellable, &weight, error);
+      else
+        loss = bw == NULL ? train_step (self, &bx, &by, NULL, NULL, error)
+                          : train_step (self, &bx, &by, bw, &weight, error);
       if (isnan (loss))
         {
           g_prefix_error (error, "batch %u: ", start / bs + 1);
@@ -406,6 +437,8 @@ nn_trainer_run_epoch (NnTrainer      *self,
       total += loss * weight;
     }
 
+  if (self->n_ranks > 1 && !nn_trainer_parallel_end_epoch (self, error))
+    return NAN;
   nn_trainer_count_epoch (self);
   if (self->weights != NULL)
     return self->weight_sum > 0 ? total / self->weight_sum : 0;
