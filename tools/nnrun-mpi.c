@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <mpi.h>
+
+#include "nnrun-commands.h"
+#include "nnrun-mpi.h"
+
+static gboolean mpi_started;
+static double   reduce_seconds;
+
+/* The process count mpirun (Open MPI) or a PMI launcher (srun, MPICH's
+ * Hydra) gives its processes, 1 outside of one. */
+static guint
+launcher_size (void)
+{
+  static const char * const vars[] = { "OMPI_COMM_WORLD_SIZE", "PMI_SIZE" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (vars); i++)
+    {
+      const char *v = g_getenv (vars[i]);
+      guint64     n;
+
+      if (v != NULL && g_ascii_string_to_unsigned (v, 10, 1, G_MAXINT, &n, NULL))
+        return (guint) n;
+    }
+  return 1;
+}
+
+int
+nnrun_mpi_start (guint *rank,
+                 guint *n_ranks)
+{
+  int provided, r, n;
+
+  *rank = 0;
+  *n_ranks = 1;
+  /* Alone, nnrun needs no MPI at all: no start-up cost, no daemon. */
+  if (launcher_size () <= 1)
+    return EXIT_OK;
+  /* Training runs in its own thread, the only one that calls MPI. */
+  if (MPI_Init_thread (NULL, NULL, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS ||
+      provided < MPI_THREAD_SERIALIZED)
+    {
+      g_printerr ("nnrun: MPI could not start with the thread support training needs\n");
+      return EXIT_BAD_INPUT;
+    }
+  mpi_started = TRUE;
+  MPI_Comm_rank (MPI_COMM_WORLD, &r);
+  MPI_Comm_size (MPI_COMM_WORLD, &n);
+  *rank = (guint) r;
+  *n_ranks = (guint) n;
+  return EXIT_OK;
+}
+
+gboolean
+nnrun_mpi_all_ok (gboolean  ok,
+                  gboolean *report)
+{
+  int rank, size, mine, first;
+
+  *report = !ok;
+  if (!mpi_started)
+    return ok;
+  MPI_Comm_rank (MPI_COMM_WORLD, &rank);
+  MPI_Comm_size (MPI_COMM_WORLD, &size);
+  mine = ok ? size : rank;
+  MPI_Allreduce (&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  *report = !ok && first == rank;
+  return first == size;
+}
+
+static gboolean
+allreduce (nn_real *values,
+           gsize    n_values,
+           gpointer user_data,
+           GError **error)
+{
+  MPI_Datatype type = sizeof (nn_real) == sizeof (double) ? MPI_DOUBLE : MPI_FLOAT;
+  double       start = MPI_Wtime ();
+  int          rc;
+
+  g_return_val_if_fail (n_values <= G_MAXINT, FALSE);
+  rc = MPI_Allreduce (MPI_IN_PLACE, values, (int) n_values, type, MPI_SUM, MPI_COMM_WORLD);
+  reduce_seconds += MPI_Wtime () - start;
+  if (rc != MPI_SUCCESS)
+    {
+      char text[MPI_MAX_ERROR_STRING];
+      int  len = 0;
+
+      MPI_Error_string (rc, text, &len);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "MPI_Allreduce: %.*s", len, text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+nnrun_mpi_attach (NnTrainer *trainer)
+{
+  int rank, size;
+
+  if (!mpi_started)
+    return;
+  MPI_Comm_rank (MPI_COMM_WORLD, &rank);
+  MPI_Comm_size (MPI_COMM_WORLD, &size);
+  nn_trainer_set_data_parallel (trainer, (guint) rank, (guint) size, allreduce, NULL);
+}
+
+double
+nnrun_mpi_reduce_seconds (void)
+{
+  return reduce_seconds;
+}
+
+int
+nnrun_mpi_finish (int      status,
+                  gboolean alone)
+{
+  if (!mpi_started)
+    return status;
+  if (alone)
+    MPI_Abort (MPI_COMM_WORLD, status);
+  MPI_Finalize ();
+  mpi_started = FALSE;
+  return status;
+}
