@@ -13,6 +13,8 @@
 #                 same batch: exit 1, stop_reason diverged, one message
 #   batch-norm    batch normalization (statistics per shard) trains to the
 #                 end, the same in two runs
+#   resume N      15 epochs on 2 processes, resumed to 30 on N: one
+#                 uninterrupted process's history
 #   too-many      more processes than samples in a batch: exit 2, the reason
 #   peer-input    bad input in one process only: all stop, exit 2, its
 #                 message, nothing written
@@ -121,6 +123,12 @@ case "$1" in
     par 2 train "$bn" "$@" --out b
     grep -q '"stop_reason" : "completed"' a/summary.json || fail "not completed"
     [ "$(without_seconds a)" = "$(without_seconds b)" ] || fail "two runs on 2 differ"
+    ;;
+  resume)
+    "$NNRUN" train "$iris" $quick --out one
+    par 2 train "$iris" --quiet --threads 1 --set train.epochs=15 --out many
+    par "$2" train "$iris" $quick --resume many
+    same_history one many
     ;;
   too-many)
     status=0

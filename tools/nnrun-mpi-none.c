@@ -43,6 +43,13 @@ nnrun_mpi_attach (NnTrainer *trainer)
 {
 }
 
+gboolean
+nnrun_mpi_share_state (NnTrainer *trainer,
+                       GError   **error)
+{
+  return TRUE;
+}
+
 double
 nnrun_mpi_reduce_seconds (void)
 {

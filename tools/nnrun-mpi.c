@@ -105,6 +105,46 @@ nnrun_mpi_attach (NnTrainer *trainer)
   nn_trainer_set_data_parallel (trainer, (guint) rank, (guint) size, allreduce, NULL);
 }
 
+gboolean
+nnrun_mpi_share_state (NnTrainer *trainer,
+                       GError   **error)
+{
+  g_autoptr(GVariant) state = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree guint8 *data = NULL;
+  unsigned long long size = 0;
+  int                rank;
+
+  if (!mpi_started)
+    return TRUE;
+  MPI_Comm_rank (MPI_COMM_WORLD, &rank);
+  if (rank == 0)
+    {
+      state = g_variant_ref_sink (g_variant_new_variant (nn_trainer_save_state (trainer)));
+      bytes = g_variant_get_data_as_bytes (state);
+      size = g_bytes_get_size (bytes);
+    }
+  MPI_Bcast (&size, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD);
+  if (size > G_MAXINT)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   "a training state of %llu bytes is too large to send", size);
+      return FALSE;
+    }
+  data = rank == 0 ? g_memdup2 (g_bytes_get_data (bytes, NULL), size) : g_malloc (size);
+  MPI_Bcast (data, (int) size, MPI_BYTE, 0, MPI_COMM_WORLD);
+  if (rank == 0)
+    return TRUE;
+  {
+    g_autoptr(GVariant) boxed = g_variant_ref_sink (
+      g_variant_new_from_data (G_VARIANT_TYPE_VARIANT, g_steal_pointer (&data), size, FALSE,
+                               g_free, NULL));
+    g_autoptr(GVariant) inner = g_variant_get_variant (boxed);
+
+    return nn_trainer_load_state (trainer, inner, error);
+  }
+}
+
 double
 nnrun_mpi_reduce_seconds (void)
 {

@@ -19,6 +19,10 @@ gboolean nnrun_mpi_all_ok         (gboolean   ok,
                                    gboolean  *report);
 /* Makes @trainer sum its gradients across the processes. */
 void     nnrun_mpi_attach         (NnTrainer *trainer);
+/* Gives every process the training state of the first (a resumed run's):
+ * the weights, the optimizer's state, the epoch and how far it got. */
+gboolean nnrun_mpi_share_state    (NnTrainer *trainer,
+                                   GError   **error);
 /* Seconds spent in the sums across processes so far. */
 double   nnrun_mpi_reduce_seconds (void);
 /* Ends MPI and returns @status; or, for a failure the other processes

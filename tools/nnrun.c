@@ -463,14 +463,6 @@ load_for_ranks (const TrainOptions *o,
                        o->path, o->n_ranks, bs, bs == 1 ? "" : "s", bs);
           g_clear_object (&experiment);
         }
-      else if (o->resume_dir != NULL)
-        {
-          g_set_error (&error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
-                       "--resume runs in one process: continue with nnrun train %s "
-                       "--resume %s, without mpirun",
-                       o->path, o->resume_dir);
-          g_clear_object (&experiment);
-        }
     }
   if (!nnrun_mpi_all_ok (experiment != NULL, &report))
     {
@@ -510,6 +502,24 @@ fail_alone (int status)
 }
 
 static int
+resume_for_ranks (NnExperiment       *experiment,
+                  const TrainOptions *o)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean ok = o->rank > 0 || nn_experiment_resume (experiment, o->resume_dir, &error);
+  gboolean report;
+
+  if (!nnrun_mpi_all_ok (ok, &report))
+    return nnrun_mpi_finish (ok ? EXIT_BAD_INPUT : nnrun_fail (error), FALSE);
+  if (o->n_ranks > 1 && !nnrun_mpi_share_state (nn_experiment_get_trainer (experiment), &error))
+    {
+      g_printerr ("nnrun: process %u: %s\n", o->rank, error->message);
+      return nnrun_mpi_finish (EXIT_RUN_FAILED, TRUE);
+    }
+  return EXIT_OK;
+}
+
+static int
 train_experiment (const TrainOptions *o)
 {
   g_autoptr(GError) error = NULL;
@@ -521,13 +531,14 @@ train_experiment (const TrainOptions *o)
 
   if ((experiment = load_for_ranks (o, &status)) == NULL)
     return nnrun_mpi_finish (status, FALSE);
+  if (o->rank == 0 && o->out_dir != NULL)
+    nn_experiment_set_output_dir (experiment, o->out_dir);
+  /* The first process reads the checkpoint and sends the others its state. */
+  if (o->resume_dir != NULL && (status = resume_for_ranks (experiment, o)) != EXIT_OK)
+    return status;
   nnrun_mpi_attach (nn_experiment_get_trainer (experiment));
   if (o->rank > 0)
     return train_as_peer (experiment);
-  if (o->out_dir != NULL)
-    nn_experiment_set_output_dir (experiment, o->out_dir);
-  if (o->resume_dir != NULL && !nn_experiment_resume (experiment, o->resume_dir, &error))
-    return nnrun_fail (error);
 
   progress.mode = o->json ? OUTPUT_JSON : o->quiet ? OUTPUT_QUIET
                                                    : OUTPUT_TEXT;
