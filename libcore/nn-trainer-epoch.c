@@ -205,6 +205,10 @@ train_step (NnTrainer      *self,
  * #NnTrainer:clip-norm is set, and one optimizer update
  * (nn_model_apply_gradients()).
  *
+ * Under data parallelism (nn_trainer_set_data_parallel()) every process
+ * passes the same whole batch, trains its shard of it, and all apply the
+ * same update.
+ *
  * Divergence stops training at once, with %NN_MODEL_ERROR_NOT_FINITE and a
  * message giving the likely cause: a loss that is NaN or infinite (the
  * update is then not applied, so the parameters stay as they were), or a
@@ -229,6 +233,12 @@ nn_trainer_train_step (NnTrainer      *self,
   /* A step outside an epoch is named by the updates made so far. */
   nn_model_set_step (self->model, self->seed, self->epoch,
                      G_MAXUINT - (guint) nn_optimizer_get_iterations (nn_model_get_optimizer (self->model)));
+  if (self->n_ranks > 1)
+    {
+      double weight;
+
+      return nn_trainer_parallel_step (self, x, y, NULL, NULL, &weight, error);
+    }
   return train_step (self, x, y, NULL, NULL, error);
 }
 

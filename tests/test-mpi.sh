@@ -26,6 +26,7 @@
 set -eu
 
 : "${NNRUN:?}" "${NN_SOURCE_ROOT:?}" "${RTOL:=1e-4}" "${MPIRUN:=mpirun}"
+what="$*"
 configs="$NN_SOURCE_ROOT/configs"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -164,4 +165,4 @@ EOF
     fail "unknown case $1"
     ;;
 esac
-echo "ok $*"
+echo "ok $what"
