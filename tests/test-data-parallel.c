@@ -88,20 +88,24 @@ group_allreduce (nn_real *values,
   return TRUE;
 }
 
-/* A 3-4-2 tanh/linear network with mean squared error and plain SGD. */
+/* A 3-4-2 tanh/linear network with mean squared error and plain SGD; with
+ * @batch_norm, batch normalization after a linear hidden layer. */
 static NnModel *
-make_model (void)
+make_model (gboolean batch_norm)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(NnLoss) loss = nn_loss_new_by_name ("mean_squared_error", &error);
   g_autoptr(NnOptimizer) sgd = nn_sgd_optimizer_new (0.2);
-  g_autoptr(NnLayer) hidden = nn_test_make_layer (3, 4, "tanh");
+  g_autoptr(NnLayer) hidden = nn_test_make_layer (3, 4, batch_norm ? "linear" : "tanh");
+  g_autoptr(NnLayer) norm = nn_batch_norm_layer_new (4);
   g_autoptr(NnLayer) output = nn_test_make_layer (4, 2, "linear");
   NnModel *model = nn_model_new ();
 
   g_assert_no_error (error);
   nn_model_set_seed (model, 5);
   nn_model_add_layer (model, hidden);
+  if (batch_norm)
+    nn_model_add_layer (model, norm);
   nn_model_add_layer (model, output);
   nn_model_set_loss (model, loss);
   nn_model_set_optimizer (model, sgd);
@@ -148,13 +152,14 @@ fit_ranks (Rank *ranks,
 }
 
 static void
-setup_ranks (Group          *group,
-             Rank           *ranks,
-             guint           n,
-             guint           epochs,
-             double          clip_norm,
-             const NnMatrix *x,
-             const NnMatrix *y)
+setup_ranks_full (Group          *group,
+                  Rank           *ranks,
+                  guint           n,
+                  guint           epochs,
+                  double          clip_norm,
+                  gboolean        batch_norm,
+                  const NnMatrix *x,
+                  const NnMatrix *y)
 {
   memset (group, 0, sizeof *group);
   g_mutex_init (&group->lock);
@@ -167,13 +172,28 @@ setup_ranks (Group          *group,
       memset (r, 0, sizeof *r);
       r->group = group;
       r->rank = k;
-      r->model = make_model ();
-      r->trainer = make_trainer (r->model, epochs, clip_norm);
+      r->model = make_model (batch_norm);
+      if (batch_norm)
+        r->trainer = nn_test_make_trainer (r->model, epochs, 4, TRUE);
+      else
+        r->trainer = make_trainer (r->model, epochs, clip_norm);
       r->cancellable = g_cancellable_new ();
       r->x = x;
       r->y = y;
       nn_trainer_set_data_parallel (r->trainer, k, n, group_allreduce, r);
     }
+}
+
+static void
+setup_ranks (Group          *group,
+             Rank           *ranks,
+             guint           n,
+             guint           epochs,
+             double          clip_norm,
+             const NnMatrix *x,
+             const NnMatrix *y)
+{
+  setup_ranks_full (group, ranks, n, epochs, clip_norm, FALSE, x, y);
 }
 
 static void
@@ -225,7 +245,7 @@ check_matches_one (guint  n,
   g_autoptr(GRand) rand = g_rand_new_with_seed (3);
   g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 11, 3, -1, 1);
   g_autoptr(NnMatrix) y = nn_test_random_matrix (rand, 11, 2, -1, 1);
-  g_autoptr(NnModel) model = make_model ();
+  g_autoptr(NnModel) model = make_model (FALSE);
   g_autoptr(NnTrainer) trainer = make_trainer (model, 8, clip_norm);
   g_autoptr(GError) error = NULL;
   Group group;
@@ -328,6 +348,55 @@ test_cancel_in_one_rank_stops_all (void)
   clear_ranks (&group, ranks, 2);
 }
 
+static gboolean
+same_buffers (NnModel *a,
+              NnModel *b)
+{
+  for (guint l = 0; l < nn_model_get_n_layers (a); l++)
+    {
+      NnLayer *la = nn_model_get_layer (a, l), *lb = nn_model_get_layer (b, l);
+
+      for (guint i = 0; i < nn_layer_get_n_buffers (la); i++)
+        {
+          NnMatrix *ba = nn_layer_get_buffer (la, i), *bb = nn_layer_get_buffer (lb, i);
+
+          if (memcmp (ba->data, bb->data, nn_matrix_size (ba) * sizeof (nn_real)) != 0)
+            return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* Batch normalization normalizes each shard alone; the running statistics
+ * of the ranks are made one at the end of every epoch, so that every rank
+ * holds the same model. A shard of 1 sample cannot be normalized. */
+static void
+test_batch_norm_per_shard (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (4);
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 12, 3, -1, 1);
+  g_autoptr(NnMatrix) y = nn_test_random_matrix (rand, 12, 2, -1, 1);
+  Group group;
+  Rank  ranks[3];
+
+  setup_ranks_full (&group, ranks, 2, 3, 0, TRUE, x, y);
+  fit_ranks (ranks, 2);
+  CU_ASSERT_TRUE (ranks[0].ok && ranks[1].ok);
+  CU_ASSERT_TRUE (same_parameters (ranks[0].model, ranks[1].model));
+  CU_ASSERT_TRUE (same_buffers (ranks[0].model, ranks[1].model));
+  clear_ranks (&group, ranks, 2);
+
+  setup_ranks_full (&group, ranks, 3, 3, 0, TRUE, x, y);
+  fit_ranks (ranks, 3);
+  for (guint k = 0; k < 3; k++)
+    {
+      CU_ASSERT_FALSE (ranks[k].ok);
+      CU_ASSERT_PTR_NOT_NULL_FATAL (ranks[k].error);
+      NN_ASSERT_CONTAINS (ranks[k].error->message, "split across 3 processes leaves shards of 1");
+    }
+  clear_ranks (&group, ranks, 3);
+}
+
 int
 main (void)
 {
@@ -345,6 +414,8 @@ main (void)
                test_stop_in_one_rank_stops_all);
   CU_add_test (s, "a cancellation in one rank stops every rank at the same batch",
                test_cancel_in_one_rank_stops_all);
+  CU_add_test (s, "batch normalization: per shard, the running statistics made one",
+               test_batch_norm_per_shard);
 
   return nn_test_run ();
 }
