@@ -342,6 +342,53 @@ apply_schedule (NnTrainer *self)
                                                                  self->epoch));
 }
 
+/* Cancelled before the batch at @start: how far the epoch got, and what
+ * it was trained with. */
+static void
+stop_part_way (NnTrainer *self,
+               guint      start,
+               double     total,
+               guint      bs,
+               guint      n,
+               gboolean   shuffle)
+{
+  self->part_samples = start;
+  self->part_loss_sum = total;
+  self->part_batch_size = bs;
+  self->part_n_samples = n;
+  self->part_shuffle = shuffle;
+  self->peer_cancelled = FALSE;
+}
+
+/* The batch of @rows samples at @start of the epoch's order into @bx, @by;
+ * returns its sample weights, or NULL without. */
+static const double *
+gather_batch (NnTrainer      *self,
+              const NnMatrix *x,
+              const NnMatrix *y,
+              guint           start,
+              guint           rows,
+              gboolean        shuffle,
+              NnMatrix       *bx,
+              NnMatrix       *by)
+{
+  if (!shuffle)
+    {
+      *bx = nn_matrix_view_rows (x, start, rows);
+      *by = nn_matrix_view_rows (y, start, rows);
+      return self->weights != NULL ? self->weights + start : NULL;
+    }
+  *bx = nn_matrix_view (self->batch_x->data, rows, x->cols);
+  *by = nn_matrix_view (self->batch_y->data, rows, y->cols);
+  nn_matrix_gather_rows (x, self->order + start, rows, bx);
+  nn_matrix_gather_rows (y, self->order + start, rows, by);
+  if (self->weights == NULL)
+    return NULL;
+  for (guint r = 0; r < rows; r++)
+    self->batch_w[r] = self->weights[self->order[start + r]];
+  return self->batch_w;
+}
+
 /* Trains the rest of the current epoch; on success counts it in
  * self->epoch. When cancelled, remembers how far it got. */
 double
@@ -393,46 +440,21 @@ nn_trainer_run_epoch (NnTrainer      *self,
     {
       guint         rows = MIN (bs, n - start);
       NnMatrix      bx, by;
-      const double *bw = NULL;
+      const double *bw;
       double        loss, weight = rows;
 
       /* Across processes, all stop at the batch the step's sum says any
        * of them was cancelled before. */
       if (self->n_ranks > 1 ? self->peer_cancelled : g_cancellable_is_cancelled (cancellable))
         {
-          self->part_samples = start;
-          self->part_loss_sum = total;
-          self->part_batch_size = bs;
-          self->part_n_samples = n;
-          self->part_shuffle = shuffle;
-          self->peer_cancelled = FALSE;
+          stop_part_way (self, start, total, bs, n, shuffle);
           if (!g_cancellable_set_error_if_cancelled (cancellable, error))
             g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                  "training was stopped in another process");
           return NAN;
         }
 
-      if (shuffle)
-        {
-          bx = nn_matrix_view (self->batch_x->data, rows, x->cols);
-          by = nn_matrix_view (self->batch_y->data, rows, y->cols);
-          nn_matrix_gather_rows (x, self->order + start, rows, &bx);
-          nn_matrix_gather_rows (y, self->order + start, rows, &by);
-          if (self->weights != NULL)
-            {
-              for (guint r = 0; r < rows; r++)
-                self->batch_w[r] = self->weights[self->order[start + r]];
-              bw = self->batch_w;
-            }
-        }
-      else
-        {
-          bx = nn_matrix_view_rows (x, start, rows);
-          by = nn_matrix_view_rows (y, start, rows);
-          if (self->weights != NULL)
-            bw = self->weights + start;
-        }
-
+      bw = gather_batch (self, x, y, start, rows, shuffle, &bx, &by);
       nn_model_set_step (self->model, self->seed, self->epoch, start / bs);
       if (self->n_ranks > 1)
         loss = nn_trainer_parallel_step (self, &bx, &by, bw, cancellable, &weight, error);
