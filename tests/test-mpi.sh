@@ -15,6 +15,8 @@
 #                 end, the same in two runs
 #   resume N      15 epochs on 2 processes, resumed to 30 on N: one
 #                 uninterrupted process's history
+#   bench         nnrun bench w1 on 2 processes: one report, with the time
+#                 in the sums
 #   too-many      more processes than samples in a batch: exit 2, the reason
 #   peer-input    bad input in one process only: all stop, exit 2, its
 #                 message, nothing written
@@ -130,6 +132,11 @@ case "$1" in
     par 2 train "$iris" --quiet --threads 1 --set train.epochs=15 --out many
     par "$2" train "$iris" $quick --resume many
     same_history one many
+    ;;
+  bench)
+    par 2 bench w1 -e 200 >out
+    [ "$(grep -c '^w1 ' out)" = 1 ] || fail "not one report: $(cat out)"
+    grep -q 'in the sums .*(2 processes' out || fail "no time in the sums: $(cat out)"
     ;;
   too-many)
     status=0
