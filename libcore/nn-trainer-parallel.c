@@ -44,7 +44,8 @@ enum {
  * process stops all after the epoch, a cancellation in any stops all after
  * the next batch, and a loss that is not finite is seen by all. The layers'
  * buffers (batch normalization's running statistics, computed per shard)
- * are averaged across the processes at the end of each epoch.
+ * are averaged across the processes at the end of each epoch. The
+ * callbacks' @gradients_ready sees the summed gradients.
  */
 void
 nn_trainer_set_data_parallel (NnTrainer             *self,

@@ -20,7 +20,9 @@
  * history, metrics, early stopping (#NnEarlyStopping), checkpoints,
  * progress. nn_trainer_add_callback() adds one, and nn_trainer_fit() calls
  * them in the order they were added; a callback that must see every step
- * (a gradient sum across processes) has a @gradients_ready vfunc.
+ * has a @gradients_ready vfunc. nn_trainer_set_data_parallel() makes the
+ * trainer one of several processes that train together, each on its
+ * shard of every batch.
  *
  * The order of the samples in epoch `e` (counting from 0) comes from a
  * random stream of its own, seeded with (#NnTrainer:seed, e), so it depends
