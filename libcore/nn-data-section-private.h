@@ -18,6 +18,7 @@ struct _NnDataSection
   NnTask            task;
   char             *positive;
   NnScale           scale;
+  NnScale           target_scale;
   NnSplitSection   *split;
 };
 

@@ -13,6 +13,7 @@ enum {
   PROP_TASK,
   PROP_POSITIVE,
   PROP_SCALE,
+  PROP_TARGET_SCALE,
   PROP_SPLIT,
   N_PROPS
 };
@@ -39,6 +40,9 @@ nn_data_section_get_property (GObject    *object,
       break;
     case PROP_SCALE:
       g_value_set_enum (value, self->scale);
+      break;
+    case PROP_TARGET_SCALE:
+      g_value_set_enum (value, self->target_scale);
       break;
     case PROP_SPLIT:
       g_value_set_object (value, self->split);
@@ -67,6 +71,9 @@ nn_data_section_set_property (GObject      *object,
       break;
     case PROP_SCALE:
       self->scale = g_value_get_enum (value);
+      break;
+    case PROP_TARGET_SCALE:
+      self->target_scale = g_value_get_enum (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -117,6 +124,12 @@ nn_data_section_class_init (NnDataSectionClass *klass)
   properties[PROP_SCALE] =
     g_param_spec_enum ("scale", NULL,
                        "Feature scaling, fitted on the training part alone",
+                       NN_TYPE_SCALE, NN_SCALE_NONE, PARAM_FLAGS);
+  properties[PROP_TARGET_SCALE] =
+    g_param_spec_enum ("target-scale", NULL,
+                       "Scaling of a regression's targets, fitted on the training part alone; "
+                       "the loss is on the scaled targets, predictions and metrics in the "
+                       "targets' own units",
                        NN_TYPE_SCALE, NN_SCALE_NONE, PARAM_FLAGS);
   properties[PROP_SPLIT] =
     g_param_spec_object ("split", NULL, "How the rows are parted",

@@ -196,9 +196,12 @@ typedef struct
   guint       n_targets;
   const char *weight;     /* the weight column's name, or NULL */
   guint       weight_col; /* its column + 1, 0 without one */
+  const char *id;         /* the id column's name, or NULL */
+  guint       id_col;     /* its column + 1, 0 without one */
 } Header;
 
 #define ROLE_WEIGHT (-2)
+#define ROLE_ID (-3)
 
 static void
 header_clear (Header *h)
@@ -296,6 +299,28 @@ assign_weight (Header  *h,
   return TRUE;
 }
 
+/* The id column: text passed through to predictions, no feature. */
+static gboolean
+assign_id (Header  *h,
+           GError **error)
+{
+  gint c = find_column (h, h->id, "id", error);
+
+  if (c < 0)
+    return FALSE;
+  if (h->role[c] != -1)
+    {
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                   "%s:%u:%u: error: column '%s' is the %s, so it cannot be the id",
+                   h->name, h->line, h->column_pos[c], h->id,
+                   h->role[c] == ROLE_WEIGHT ? "weight" : "target");
+      return FALSE;
+    }
+  h->role[c] = ROLE_ID;
+  h->id_col = c + 1;
+  return TRUE;
+}
+
 static gboolean
 assign_roles (Header             *h,
               const char * const *targets,
@@ -312,7 +337,8 @@ assign_roles (Header             *h,
   else
     for (guint c = 0; c < h->n_cols; c++)
       h->n_features += !(targets && g_strv_contains (targets, h->columns[c])) &&
-                       g_strcmp0 (h->weight, h->columns[c]) != 0;
+                       g_strcmp0 (h->weight, h->columns[c]) != 0 &&
+                       g_strcmp0 (h->id, h->columns[c]) != 0;
 
   for (guint t = 0; t < h->n_targets; t++)
     {
@@ -329,6 +355,8 @@ assign_roles (Header             *h,
       h->role[c] = h->n_features + t;
     }
   if (h->weight != NULL && !assign_weight (h, error))
+    return FALSE;
+  if (h->id != NULL && !assign_id (h, error))
     return FALSE;
 
   if (features == NULL)
@@ -361,6 +389,13 @@ assign_roles (Header             *h,
           {
             g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
                          "%s:%u:%u: error: column '%s' is a target, so it cannot be a feature",
+                         h->name, h->line, h->column_pos[c], features[j]);
+            return FALSE;
+          }
+        if (h->role[c] == ROLE_ID)
+          {
+            g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                         "%s:%u:%u: error: column '%s' is the id, so it cannot be a feature",
                          h->name, h->line, h->column_pos[c], features[j]);
             return FALSE;
           }
@@ -475,6 +510,7 @@ typedef struct
   GArray     *x;           /* features, row by row */
   GArray     *y;           /* targets, when there are several */
   GArray     *w;           /* sample weights, double, with a weight column */
+  GPtrArray  *ids;         /* char *, with an id column */
   GArray     *label_ids;   /* per row, the index of its Label */
   GPtrArray  *labels;      /* the distinct values of a single target */
   GHashTable *label_index; /* text -> Label */
@@ -490,6 +526,7 @@ rows_init (Rows   *rows,
   rows->x = g_array_new (FALSE, FALSE, sizeof (nn_real));
   rows->y = g_array_new (FALSE, FALSE, sizeof (nn_real));
   rows->w = g_array_new (FALSE, FALSE, sizeof (double));
+  rows->ids = g_ptr_array_new_with_free_func (g_free);
   rows->label_ids = g_array_new (FALSE, FALSE, sizeof (guint));
   rows->labels = g_ptr_array_new_with_free_func (label_free);
   rows->label_index = g_hash_table_new (g_str_hash, g_str_equal);
@@ -506,6 +543,7 @@ rows_clear (Rows *rows)
   g_clear_pointer (&rows->x, g_array_unref);
   g_clear_pointer (&rows->y, g_array_unref);
   g_clear_pointer (&rows->w, g_array_unref);
+  g_clear_pointer (&rows->ids, g_ptr_array_unref);
   g_clear_pointer (&rows->label_ids, g_array_unref);
   g_clear_pointer (&rows->labels, g_ptr_array_unref);
   g_clear_pointer (&rows->label_index, g_hash_table_unref);
@@ -696,6 +734,8 @@ read_row (NnCsvReader *reader,
     }
   if (h->weight_col > 0 && !read_weight (reader, h, rows, h->weight_col - 1, error))
     return FALSE;
+  if (h->id_col > 0)
+    g_ptr_array_add (rows->ids, g_strdup (nn_csv_reader_get_field (reader, h->id_col - 1)));
   g_array_append_vals (rows->x, rows->row, h->n_features);
   if (h->n_targets > 1)
     g_array_append_vals (rows->y, rows->row + h->n_features, h->n_targets);
@@ -740,6 +780,11 @@ make_dataset (Header  *h,
                             (const char * const *) class_names);
   if (h->weight_col > 0)
     nn_dataset_set_weights (dataset, (const double *) (void *) rows->w->data);
+  if (h->id_col > 0)
+    {
+      g_ptr_array_add (rows->ids, NULL);
+      nn_dataset_set_ids (dataset, (GStrv) g_ptr_array_steal (rows->ids, NULL));
+    }
   return dataset;
 }
 
@@ -749,6 +794,7 @@ read_csv (GInputStream       *stream,
           const char * const *targets,
           const char * const *features,
           const char         *weight,
+          const char         *id,
           GCancellable       *cancellable,
           GError            **error)
 {
@@ -762,6 +808,7 @@ read_csv (GInputStream       *stream,
   };
 
   h.weight = weight;
+  h.id = id;
   reader = nn_csv_reader_new (stream, name);
   if (!read_header_row (reader, &h, targets, features, cancellable, error))
     return NULL;
@@ -832,23 +879,25 @@ nn_dataset_new_from_csv_stream (GInputStream       *stream,
   g_return_val_if_fail (name != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return read_csv (stream, name, targets, features, NULL, cancellable, error);
+  return read_csv (stream, name, targets, features, NULL, NULL, cancellable, error);
 }
 
 /* nn_dataset_new_from_csv_file() with sample weights from the column named
- * @weight (NULL: none), which is then no feature: numbers, at least 0. */
+ * @weight (NULL: none), which is then no feature: numbers, at least 0; and
+ * the text of the column named @id (NULL: none) as the samples' ids. */
 NnDataset *
 nn_dataset_new_from_csv_file_weighted (const char         *path,
                                        const char * const *targets,
                                        const char * const *features,
                                        const char         *weight,
+                                       const char         *id,
                                        GError            **error)
 {
   g_autoptr(GInputStream) stream = nn_data_open_file (path, NULL, NULL, error);
 
   if (stream == NULL)
     return NULL;
-  return read_csv (stream, path, targets, features, weight, NULL, error);
+  return read_csv (stream, path, targets, features, weight, id, NULL, error);
 }
 
 /**

@@ -24,6 +24,11 @@ G_GNUC_INTERNAL NnDataset *nn_dataset_new_from_csv_file_weighted (const char    
                                                                   const char * const *targets,
                                                                   const char * const *features,
                                                                   const char         *weight,
+                                                                  const char         *id,
                                                                   GError            **error);
+
+G_GNUC_INTERNAL void                nn_dataset_set_ids (NnDataset *self,
+                                                        GStrv      ids);
+G_GNUC_INTERNAL const char * const *nn_dataset_get_ids (NnDataset *self);
 
 G_END_DECLS

@@ -34,6 +34,7 @@ struct _NnDataset
   GStrv     feature_names;
   GStrv     class_names; /* NULL for numeric targets */
   double   *weights;     /* a weight per sample, or NULL */
+  GStrv     ids;         /* a sample's id column text, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (NnDataset, nn_dataset, G_TYPE_OBJECT)
@@ -54,6 +55,7 @@ nn_dataset_finalize (GObject *object)
   g_clear_pointer (&self->feature_names, g_strfreev);
   g_clear_pointer (&self->class_names, g_strfreev);
   g_clear_pointer (&self->weights, g_free);
+  g_clear_pointer (&self->ids, g_strfreev);
 
   G_OBJECT_CLASS (nn_dataset_parent_class)->finalize (object);
 }
@@ -259,6 +261,7 @@ derive (NnDataset          *self,
                                        (const char * const *) self->feature_names, class_names);
 
   nn_dataset_set_weights (derived, self->weights);
+  derived->ids = g_strdupv (self->ids);
   return derived;
 }
 
@@ -291,6 +294,12 @@ nn_dataset_subset (NnDataset   *self,
       subset->weights = g_new (double, MAX (n_indices, 1));
       for (guint i = 0; i < n_indices; i++)
         subset->weights[i] = self->weights[indices[i]];
+    }
+  if (self->ids != NULL)
+    {
+      subset->ids = g_new0 (char *, n_indices + 1);
+      for (guint i = 0; i < n_indices; i++)
+        subset->ids[i] = g_strdup (self->ids[indices[i]]);
     }
   return subset;
 }
@@ -769,4 +778,25 @@ nn_dataset_scale (NnDataset  *train,
       nn_scaler_transform (scaler, ds->features);
     }
   return TRUE;
+}
+
+/* Takes @ids, one per sample, or NULL. */
+void
+nn_dataset_set_ids (NnDataset *self,
+                    GStrv      ids)
+{
+  g_return_if_fail (NN_IS_DATASET (self));
+  g_return_if_fail (ids == NULL || g_strv_length (ids) == self->features->rows);
+
+  g_strfreev (self->ids);
+  self->ids = ids;
+}
+
+/* The id of each sample, or NULL when the data have no id column. */
+const char * const *
+nn_dataset_get_ids (NnDataset *self)
+{
+  g_return_val_if_fail (NN_IS_DATASET (self), NULL);
+
+  return (const char * const *) self->ids;
 }

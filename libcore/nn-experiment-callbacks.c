@@ -10,11 +10,14 @@
 /* ---- metrics ------------------------------------------------------------- */
 
 /* Loss and every metric of @data under the current weights, in the order of
- * the history columns: loss first, then the metrics. */
+ * the history columns: loss first, then the metrics. With @target_scaler,
+ * the loss is on the scaled targets the model learns, the metrics on the
+ * targets and predictions in the data's own units. */
 gboolean
 nn_experiment_measure (NnModel            *model,
                        NnTask              task,
                        const char * const *metrics,
+                       NnScaler           *target_scaler,
                        NnDataset          *data,
                        double             *out,
                        GError            **error)
@@ -22,14 +25,22 @@ nn_experiment_measure (NnModel            *model,
   const NnMatrix *x = nn_dataset_get_features (data);
   const NnMatrix *y = nn_dataset_get_targets (data);
   g_autoptr(NnMatrix) pred = nn_model_predict (model, x);
+  g_autoptr(NnMatrix) scaled_y = NULL;
 
-  out[0] = nn_loss_compute (nn_model_get_loss (model), pred, y);
+  if (target_scaler != NULL)
+    {
+      scaled_y = nn_matrix_copy (y);
+      nn_scaler_transform (target_scaler, scaled_y);
+    }
+  out[0] = nn_loss_compute (nn_model_get_loss (model), pred, scaled_y ? scaled_y : y);
   if (!isfinite (out[0]))
     {
       g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE,
                    "the loss is %g", out[0]);
       return FALSE;
     }
+  if (target_scaler != NULL)
+    nn_scaler_inverse_transform (target_scaler, pred);
   for (guint m = 0; metrics[m] != NULL; m++)
     out[1 + m] = nn_metric_compute (metrics[m], task, pred, y);
   return TRUE;
@@ -51,8 +62,9 @@ struct _NnHistoryCallback
   NnTask     task;
   NnDataset *train;
   NnDataset *val;
-  GArray    *history;    /* the experiment's, shared */
-  guint     *epochs_run; /* the experiment's */
+  NnScaler  *target_scaler; /* or NULL */
+  GArray    *history;       /* the experiment's, shared */
+  guint     *epochs_run;    /* the experiment's */
   gint64     start_time;
   double     seconds_before;
 };
@@ -68,6 +80,7 @@ nn_history_callback_finalize (GObject *object)
   g_strfreev (self->metrics);
   g_clear_object (&self->train);
   g_clear_object (&self->val);
+  g_clear_object (&self->target_scaler);
   g_clear_pointer (&self->history, g_array_unref);
 
   G_OBJECT_CLASS (nn_history_callback_parent_class)->finalize (object);
@@ -96,10 +109,10 @@ nn_history_callback_epoch_end (NnTrainerCallback *callback,
       /* Training metrics at the weights the epoch ended with, as for
        * validation; the loss column stays the mean of the batch losses. */
       nn_experiment_measure (model, self->task, (const char * const *) self->metrics,
-                             self->train, train_m, NULL);
+                             self->target_scaler, self->train, train_m, NULL);
       if (self->val != NULL)
         nn_experiment_measure (model, self->task, (const char * const *) self->metrics,
-                               self->val, val_m, NULL);
+                               self->target_scaler, self->val, val_m, NULL);
       for (guint m = 0; m < n_metrics; m++)
         {
           row[3 + 2 * m] = train_m[1 + m];
@@ -129,7 +142,8 @@ nn_history_callback_init (NnHistoryCallback *self)
 }
 
 /* @columns: the history's, `epoch`, `loss`, `val_loss`, each metric and
- *   its `val_` form, `learning_rate`, `seconds`; @val: nullable;
+ *   its `val_` form, `learning_rate`, `seconds`; @val, @target_scaler:
+ *   nullable;
  * @history and @epochs_run: the experiment's, which outlives the run. */
 NnTrainerCallback *
 nn_history_callback_new (const char * const *columns,
@@ -137,6 +151,7 @@ nn_history_callback_new (const char * const *columns,
                          NnTask              task,
                          NnDataset          *train,
                          NnDataset          *val,
+                         NnScaler           *target_scaler,
                          GArray             *history,
                          guint              *epochs_run,
                          gint64              start_time,
@@ -149,6 +164,7 @@ nn_history_callback_new (const char * const *columns,
   self->task = task;
   self->train = g_object_ref (train);
   self->val = val != NULL ? g_object_ref (val) : NULL;
+  self->target_scaler = target_scaler != NULL ? g_object_ref (target_scaler) : NULL;
   self->history = g_array_ref (history);
   self->epochs_run = epochs_run;
   self->start_time = start_time;

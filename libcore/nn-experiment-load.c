@@ -463,6 +463,14 @@ prepare_data (NnExperiment *self,
     nn_dataset_apply_scaler (self->val, self->scaler);
   if (self->test != NULL)
     nn_dataset_apply_scaler (self->test, self->scaler);
+
+  /* The data keep their targets: the trainer gets scaled copies, and
+   * predictions are mapped back. */
+  if (self->data_section->target_scale != NN_SCALE_NONE)
+    {
+      self->target_scaler = nn_scaler_new (self->data_section->target_scale);
+      nn_scaler_fit (self->target_scaler, nn_dataset_get_targets (self->train));
+    }
   return TRUE;
 }
 
@@ -874,6 +882,14 @@ nn_experiment_load (NnExperiment *self,
     return FALSE;
   self->task = spec.task;
   g_object_set (self->data_section, "task", spec.task, NULL);
+  if (spec.task != NN_TASK_REGRESSION && self->data_section->target_scale != NN_SCALE_NONE)
+    {
+      nn_yaml_set_error (error, doc, nn_yaml_lookup (doc, spec.node, "target_scale"),
+                         NN_CONFIG_ERROR_INVALID_VALUE,
+                         "target_scale scales the targets of a regression, and this is "
+                         "a classification");
+      return FALSE;
+    }
   self->raw_class_sorted = nn_dataset_get_class_names (spec.raw) != NULL &&
                            is_class_sorted (spec.raw);
 

@@ -45,6 +45,7 @@ struct _NnExperiment
   NnSource    source;
   NnSource    test_source;     /* all zero without data.test */
   NnScaler   *scaler;
+  NnScaler   *target_scaler;   /* fitted on the training targets, or NULL */
   char       *positive;        /* a class label, or NULL */
   NnDataSection  *data_section;   /* task resolved */
   NnTrainSection *train_section;
@@ -62,6 +63,7 @@ struct _NnExperiment
   double      seconds;
   GHashTable *final;        /* "split/metric" -> double* */
   GHashTable *confusion;    /* "split" -> NnMatrix, for classification */
+  const char *predictions;  /* the part predictions.csv holds, once written, or NULL */
 };
 
 /* nn-experiment.c */
@@ -97,6 +99,10 @@ G_GNUC_INTERNAL gboolean  nn_experiment_weigh_samples      (NnExperiment  *self,
 /* nn-experiment-warnings.c */
 G_GNUC_INTERNAL void      nn_experiment_add_warnings  (NnExperiment  *self,
                                                        NnYamlDoc     *doc);
+
+/* nn-experiment-predictions.c */
+G_GNUC_INTERNAL gboolean  nn_experiment_write_predictions (NnExperiment  *self,
+                                                           GError       **error);
 
 /* nn-experiment-yaml.c */
 G_GNUC_INTERNAL char     *nn_experiment_write_yaml    (NnExperiment  *self,

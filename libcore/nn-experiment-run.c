@@ -27,10 +27,22 @@ measure (NnExperiment *self,
          GError      **error)
 {
   return nn_experiment_measure (self->model, self->task, (const char * const *) self->metrics,
-                                data, out, error);
+                                self->target_scaler, data, out, error);
 }
 
 /* ---- running ------------------------------------------------------------- */
+
+/* The targets of @data as the model learns them. */
+static NnMatrix *
+scaled_targets (NnExperiment *self,
+                NnDataset    *data)
+{
+  NnMatrix *y = nn_matrix_copy (nn_dataset_get_targets (data));
+
+  if (self->target_scaler != NULL)
+    nn_scaler_transform (self->target_scaler, y);
+  return y;
+}
 
 static void
 build_columns (NnExperiment *self)
@@ -405,6 +417,12 @@ write_summary (NnExperiment *self,
       json_builder_end_object (b);
     }
   json_builder_end_object (b);
+  /* Which part predictions.csv holds, when the run wrote one. */
+  if (self->predictions != NULL)
+    {
+      json_builder_set_member_name (b, "predictions");
+      json_builder_add_string_value (b, self->predictions);
+    }
   if (self->task != NN_TASK_REGRESSION)
     {
       const char * const *classes = nn_dataset_get_class_names (self->train);
@@ -488,15 +506,19 @@ NnPipeline *
 nn_experiment_get_pipeline (NnExperiment *self)
 {
   g_auto(GStrv) targets = NULL;
+  NnPipeline *pipeline;
 
   g_return_val_if_fail (NN_IS_EXPERIMENT (self), NULL);
 
   targets = target_names (self);
-  return nn_pipeline_new (self->model, self->scaler, self->task,
-                          nn_dataset_get_feature_names (self->train),
-                          (const char * const *) targets,
-                          nn_dataset_get_class_names (self->train),
-                          self->positive);
+  pipeline = nn_pipeline_new (self->model, self->scaler, self->task,
+                              nn_dataset_get_feature_names (self->train),
+                              (const char * const *) targets,
+                              nn_dataset_get_class_names (self->train),
+                              self->positive);
+  nn_pipeline_set_target_scaler (pipeline, self->target_scaler);
+  nn_pipeline_set_id_column (pipeline, self->source.id);
+  return pipeline;
 }
 
 static gboolean
@@ -519,7 +541,8 @@ add_run_callbacks (NnExperiment *self)
   g_ptr_array_add (callbacks,
                    nn_history_callback_new ((const char * const *) self->columns,
                                             (const char * const *) self->metrics, self->task,
-                                            self->train, self->val, self->history,
+                                            self->train, self->val, self->target_scaler,
+                                            self->history,
                                             &self->epochs_run, self->start_time,
                                             self->seconds_before));
   if (self->early_stopping != NULL)
@@ -601,8 +624,10 @@ nn_experiment_run (NnExperiment *self,
   g_autoptr(GError) train_error = NULL;
   g_autoptr(GPtrArray) callbacks = NULL;
   g_autofree char *config = NULL;
-  NnDataset       *val;
-  gboolean         ok, cancelled;
+  g_autoptr(NnMatrix) train_y = NULL;
+  g_autoptr(NnMatrix) val_y = NULL;
+  NnDataset *val;
+  gboolean   ok, cancelled;
 
   g_return_val_if_fail (NN_IS_EXPERIMENT (self), FALSE);
   g_return_val_if_fail (!self->running, FALSE);
@@ -624,16 +649,18 @@ nn_experiment_run (NnExperiment *self,
     return fail_staged (self, error);
   g_hash_table_remove_all (self->final);
   g_hash_table_remove_all (self->confusion);
+  self->predictions = NULL;
   self->start_time = g_get_monotonic_time ();
   self->stop_reason = "running";
 
   val = self->val;
+  train_y = scaled_targets (self, self->train);
+  val_y = val ? scaled_targets (self, val) : NULL;
   callbacks = add_run_callbacks (self);
   self->running = TRUE;
   ok = nn_trainer_fit (self->trainer,
-                       nn_dataset_get_features (self->train), nn_dataset_get_targets (self->train),
-                       val ? nn_dataset_get_features (val) : NULL,
-                       val ? nn_dataset_get_targets (val) : NULL,
+                       nn_dataset_get_features (self->train), train_y,
+                       val ? nn_dataset_get_features (val) : NULL, val_y,
                        cancellable, &train_error);
   self->running = FALSE;
   for (guint i = 0; i < callbacks->len; i++)
@@ -673,7 +700,7 @@ nn_experiment_run (NnExperiment *self,
             nn_early_stopping_restore (self->early_stopping, self->model);
         }
       record_final (self);
-      if (!save_model (self, error))
+      if (!save_model (self, error) || !nn_experiment_write_predictions (self, error))
         return fail_staged (self, error);
     }
 

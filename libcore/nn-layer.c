@@ -419,6 +419,35 @@ nn_layer_get_step_key (NnLayer *self)
   return priv->step_key;
 }
 
+/**
+ * nn_layer_get_step_uniform:
+ * @self: a #NnLayer
+ * @index: which number of the step's stream
+ *
+ * The number @index of the random stream of the current training step,
+ * uniform in [0, 1) with 53 random bits. A kind that is random in training
+ * (dropout, added noise) draws from it: the stream depends only on the
+ * step the model names (the seed, the epoch, the batch and the layer's
+ * place), so the same step draws the same numbers however training got to
+ * it, a resumed run as the run that did not stop, and a forward step run
+ * twice for the same step gives the same result. A layer draws its numbers
+ * from indices 0, 1, 2, … in an order of its own; any two indices give
+ * independent-looking numbers.
+ *
+ * Returns: a number in [0, 1)
+ */
+double
+nn_layer_get_step_uniform (NnLayer *self,
+                           guint64  index)
+{
+  NnLayerPrivate *priv = nn_layer_get_instance_private (self);
+
+  g_return_val_if_fail (NN_IS_LAYER (self), 0.0);
+
+  /* The draw of dropout's mask (nn-dropout-layer.c), which inlines it. */
+  return (double) (nn_mix64 (priv->step_key + index) >> 11) * 0x1.0p-53;
+}
+
 /* The two below without the checks of their public forms, for the
  * model's loops over its layers in every training step. */
 double

@@ -79,7 +79,11 @@ G_DECLARE_DERIVABLE_TYPE (NnLayer, nn_layer, NN, LAYER, GObject)
  * @min_training_batch: the fewest samples a training batch may have; 0
  *   or 1 for any
  *
- * A kind of layer. The base class keeps the input width and the mode.
+ * A kind of layer. The base class keeps the input width and the mode. A
+ * plugin adds a kind by subclassing it and registering the subclass on
+ * %NN_LAYER_EXTENSION_POINT_NAME (plugins/README.md, "Writing a layer
+ * plugin"); a kind random in training draws from
+ * nn_layer_get_step_uniform().
  */
 struct _NnLayerClass
 {
@@ -151,6 +155,8 @@ void            nn_layer_init_parameters     (NnLayer         *self,
 void            nn_layer_set_training        (NnLayer         *self,
                                               gboolean         training);
 gboolean        nn_layer_get_training        (NnLayer         *self);
+double          nn_layer_get_step_uniform    (NnLayer         *self,
+                                              guint64          index);
 double          nn_layer_get_regularization_loss     (NnLayer         *self);
 void            nn_layer_add_regularization_gradient (NnLayer         *self);
 

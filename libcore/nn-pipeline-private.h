@@ -5,11 +5,42 @@
 
 #include <glib.h>
 
+#include "nn-pipeline.h"
+#include "nn-yaml-private.h"
+
 G_BEGIN_DECLS
+
+/* A saved model: see nn-pipeline.c. */
+struct _NnPipeline
+{
+  GObject parent_instance;
+
+  NnModel  *model;
+  NnScaler *scaler;
+  NnScaler *target_scaler; /* a regression's, or NULL */
+  NnTask    task;
+  GStrv     features;
+  GStrv     targets;
+  GStrv     classes;  /* the labels as read; NULL for regression */
+  char     *positive; /* the label a binary task calls 1, or NULL */
+  char     *id;       /* the id column of the training data, or NULL */
+};
 
 G_GNUC_INTERNAL char *nn_pipeline_tensor_name (guint        layer,
                                                const char  *what);
 G_GNUC_INTERNAL char *nn_pipeline_file_sha256 (const char  *path,
                                                GError     **error);
+
+/* nn-pipeline-plugins.c */
+G_GNUC_INTERNAL GObject *nn_pipeline_read_plugin_object (NnYamlDoc    *doc,
+                                                         yaml_node_t  *node,
+                                                         yaml_node_t  *module,
+                                                         const char   *extension_point,
+                                                         const char   *what,
+                                                         GError      **error);
+G_GNUC_INTERNAL GType    nn_pipeline_read_plugin_kind   (NnYamlDoc    *doc,
+                                                         yaml_node_t  *name_node,
+                                                         yaml_node_t  *module,
+                                                         GError      **error);
 
 G_END_DECLS

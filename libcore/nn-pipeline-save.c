@@ -132,6 +132,7 @@ write_layers (NnYamlWriter *w,
     {
       NnLayer      *layer = nn_model_get_layer (model, l);
       NnActivation *act = nn_layer_get_activation (layer);
+      const char   *file = nn_plugins_get_file_for_type (G_OBJECT_TYPE (layer));
 
       nn_yaml_writer_begin_mapping (w, FALSE);
       if (!NN_IS_DENSE_LAYER (layer))
@@ -142,6 +143,9 @@ write_layers (NnYamlWriter *w,
           nn_yaml_writer_string (w, "inputs");
           nn_yaml_writer_uint (w, nn_layer_get_n_inputs (layer));
           nn_yaml_writer_properties (w, G_OBJECT (layer));
+          /* A kind from a plugin file, as `module` for an activation. */
+          if (file != NULL && !g_str_equal (file, "(built-in)"))
+            write_module (w, "type_module", G_OBJECT (layer));
           if (act != NULL)
             write_module (w, "module", G_OBJECT (act));
           nn_yaml_writer_end_mapping (w);
@@ -200,6 +204,16 @@ describe (NnPipeline *self,
     }
   nn_yaml_writer_string (w, "scaler");
   write_scaler (w, nn_pipeline_get_scaler (self));
+  if (nn_pipeline_get_target_scaler (self) != NULL)
+    {
+      nn_yaml_writer_string (w, "target_scaler");
+      write_scaler (w, nn_pipeline_get_target_scaler (self));
+    }
+  if (nn_pipeline_get_id_column (self) != NULL)
+    {
+      nn_yaml_writer_string (w, "id");
+      nn_yaml_writer_string (w, nn_pipeline_get_id_column (self));
+    }
   nn_yaml_writer_string (w, "layers");
   write_layers (w, nn_pipeline_get_model (self));
   if (loss != NULL)

@@ -22,19 +22,6 @@
  * `model.yaml` (everything but the weights) and `model.safetensors` (the
  * weights), and what `nnrun eval` and `nnrun predict` load.
  */
-struct _NnPipeline
-{
-  GObject parent_instance;
-
-  NnModel  *model;
-  NnScaler *scaler;
-  NnTask    task;
-  GStrv     features;
-  GStrv     targets;
-  GStrv     classes;  /* the labels as read; NULL for regression */
-  char     *positive; /* the label a binary task calls 1, or NULL */
-};
-
 G_DEFINE_FINAL_TYPE (NnPipeline, nn_pipeline, G_TYPE_OBJECT)
 
 static void
@@ -44,6 +31,7 @@ nn_pipeline_dispose (GObject *object)
 
   g_clear_object (&self->model);
   g_clear_object (&self->scaler);
+  g_clear_object (&self->target_scaler);
 
   G_OBJECT_CLASS (nn_pipeline_parent_class)->dispose (object);
 }
@@ -57,6 +45,7 @@ nn_pipeline_finalize (GObject *object)
   g_strfreev (self->targets);
   g_strfreev (self->classes);
   g_free (self->positive);
+  g_free (self->id);
 
   G_OBJECT_CLASS (nn_pipeline_parent_class)->finalize (object);
 }
@@ -254,7 +243,8 @@ nn_pipeline_get_output_labels (NnPipeline *self)
  * @raw_features: unscaled inputs, samples × features, in the columns of
  *   nn_pipeline_get_feature_names()
  *
- * Scales a copy of the inputs with the saved scaler and runs the model.
+ * Scales a copy of the inputs with the saved scaler and runs the model;
+ * a regression's outputs are mapped back with the target scaler, if any.
  *
  * Returns: (transfer full): the outputs, samples × outputs
  */
@@ -263,6 +253,7 @@ nn_pipeline_predict (NnPipeline     *self,
                      const NnMatrix *raw_features)
 {
   g_autoptr(NnMatrix) x = NULL;
+  NnMatrix *pred;
 
   g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
   g_return_val_if_fail (raw_features != NULL, NULL);
@@ -270,7 +261,10 @@ nn_pipeline_predict (NnPipeline     *self,
 
   x = nn_matrix_copy (raw_features);
   nn_scaler_transform (self->scaler, x);
-  return nn_model_predict (self->model, x);
+  pred = nn_model_predict (self->model, x);
+  if (self->target_scaler != NULL)
+    nn_scaler_inverse_transform (self->target_scaler, pred);
+  return pred;
 }
 
 /**
@@ -338,7 +332,8 @@ nn_pipeline_file_sha256 (const char *path,
 
 static const char * const model_keys[] = {
   "format", "nn_version", "scalar", "task", "features", "targets", "classes", "positive",
-  "scaler", "layers", "loss", "loss_module", "weights", "weights_sha256", NULL
+  "scaler", "target_scaler", "id", "layers", "loss", "loss_module", "weights",
+  "weights_sha256", NULL
 };
 static const char * const scaler_keys[] = { "kind", "shift", "divisor", NULL };
 static const char * const layer_keys[] = {
@@ -409,60 +404,6 @@ require (NnYamlDoc   *doc,
   return v;
 }
 
-/* A plugin a saved model names but this nn does not have: say which file
- * provided it and where plugins were looked for. A plugin found under that
- * name whose class is not the one the model was saved with (a plugin that
- * took a built-in's name, earlier on the path) is refused: it would compute
- * something else with the same weights. The same class from another file
- * (the build tree's plugins against the installed ones) is the same code. */
-static GObject *
-read_plugin_object (NnYamlDoc   *doc,
-                    yaml_node_t *node,
-                    yaml_node_t *module,
-                    const char  *extension_point,
-                    const char  *what,
-                    GError     **error)
-{
-  g_autoptr(GError) local_error = NULL;
-  g_autoptr(GObject) object = nn_yaml_new_object (doc, node, extension_point, what,
-                                                   &local_error);
-  const char *file = nn_yaml_scalar (nn_yaml_lookup (doc, module, "file"));
-  const char *type = nn_yaml_scalar (nn_yaml_lookup (doc, module, "type"));
-
-  if (object != NULL)
-    {
-      const char *here = G_OBJECT_TYPE_NAME (object);
-
-      if (type != NULL && !g_str_equal (type, here))
-        {
-          const char *here_file = nn_plugins_get_file_for_type (G_OBJECT_TYPE (object));
-          const char *name = nn_plugins_get_name_for_type (G_OBJECT_TYPE (object));
-
-          nn_yaml_set_error (error, doc, node, NN_CONFIG_ERROR_UNKNOWN_TYPE,
-                             "%s '%s' is %s from %s here, but the model was saved with %s "
-                             "from %s; take %s off the plugin path to use the model's",
-                             what, name ? name : "?", here, here_file ? here_file : "?",
-                             type, file ? file : "an unknown plugin file",
-                             here_file ? here_file : "the other file");
-          return NULL;
-        }
-      return g_steal_pointer (&object);
-    }
-  if (g_error_matches (local_error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_UNKNOWN_TYPE))
-    {
-      g_auto(GStrv) dirs = nn_plugins_get_search_path ();
-      g_autofree char *searched = g_strjoinv (", ", dirs);
-
-      g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_UNKNOWN_TYPE,
-                   "%s (the model was saved with %s; plugins were looked for in: %s)",
-                   local_error->message, file ? file : "an unknown plugin file",
-                   *searched ? searched : "no folder");
-      return NULL;
-    }
-  g_propagate_error (error, g_steal_pointer (&local_error));
-  return NULL;
-}
-
 /* A dense layer, `layers[@i]`, @width wide inputs in. */
 static gboolean
 read_dense_layer (NnYamlDoc   *doc,
@@ -508,8 +449,8 @@ read_dense_layer (NnYamlDoc   *doc,
     }
   if ((v = require (doc, item, "activation", what, error)) == NULL)
     return FALSE;
-  act = read_plugin_object (doc, v, nn_yaml_lookup (doc, item, "module"),
-                            NN_ACTIVATION_EXTENSION_POINT_NAME, "activation", error);
+  act = nn_pipeline_read_plugin_object (doc, v, nn_yaml_lookup (doc, item, "module"),
+                                        NN_ACTIVATION_EXTENSION_POINT_NAME, "activation", error);
   if (act == NULL)
     return FALSE;
   layer = nn_layer_new ((guint) inputs, (guint) units, NN_ACTIVATION (act));
@@ -565,8 +506,8 @@ read_kind_key (NnYamlDoc   *doc,
     }
   if (!g_str_equal (key, "activation") || v == NULL)
     return TRUE;
-  act = read_plugin_object (doc, v, nn_yaml_lookup (doc, r->item, "module"),
-                            NN_ACTIVATION_EXTENSION_POINT_NAME, "activation", error);
+  act = nn_pipeline_read_plugin_object (doc, v, nn_yaml_lookup (doc, r->item, "module"),
+                                        NN_ACTIVATION_EXTENSION_POINT_NAME, "activation", error);
   if (act == NULL)
     return FALSE;
   g_object_set (r->layer, "activation", act, NULL);
@@ -583,9 +524,9 @@ read_kind_layer (NnYamlDoc   *doc,
                  guint       *width,
                  GError     **error)
 {
-  static const char * const custom[] = { "type", "inputs", "activation", "module", NULL };
+  static const char * const custom[] = { "type", "inputs", "activation", "module",
+                                         "type_module", NULL };
   g_autofree char          *what = g_strdup_printf ("layers[%u]", i);
-  g_autoptr(GError) local_error = NULL;
   g_autoptr(NnLayer) layer = NULL;
   const char *name;
   GType       type;
@@ -593,13 +534,10 @@ read_kind_layer (NnYamlDoc   *doc,
 
   if (!nn_yaml_get_string (doc, type_node, "type", &name, error))
     return FALSE;
-  type = nn_registry_lookup (NN_REGISTRY_LAYER, name, &local_error);
+  type = nn_pipeline_read_plugin_kind (doc, type_node, nn_yaml_lookup (doc, item, "type_module"),
+                                       error);
   if (type == G_TYPE_INVALID)
-    {
-      nn_yaml_set_error (error, doc, type_node, NN_CONFIG_ERROR_UNKNOWN_TYPE, "%s",
-                         local_error->message);
-      return FALSE;
-    }
+    return FALSE;
   layer = r.layer = g_object_new (type, "n-inputs", *width, NULL);
   if (!nn_yaml_read_properties (doc, item, G_OBJECT (layer), what, custom, read_kind_key, &r,
                                 error))
@@ -785,9 +723,28 @@ read_task (NnPipeline  *self,
   return TRUE;
 }
 
+/* The scaler under @key, of @n_features columns. */
+static gboolean
+read_id (NnPipeline  *self,
+         NnYamlDoc   *doc,
+         yaml_node_t *root,
+         GError     **error)
+{
+  yaml_node_t *v = nn_yaml_lookup (doc, root, "id");
+  const char  *s;
+
+  if (v == NULL)
+    return TRUE;
+  if (!nn_yaml_get_string (doc, v, "id", &s, error))
+    return FALSE;
+  self->id = g_strdup (s);
+  return TRUE;
+}
+
 static NnScaler *
 read_scaler (NnYamlDoc   *doc,
              yaml_node_t *root,
+             const char  *key,
              guint        n_features,
              GError     **error)
 {
@@ -796,24 +753,27 @@ read_scaler (NnYamlDoc   *doc,
   g_autofree double *shift = NULL;
   g_autofree double *divisor = NULL;
   g_autoptr(GError) local_error = NULL;
-  NnScaler *result;
+  g_autofree char *kind_what = g_strconcat (key, ".kind", NULL);
+  g_autofree char *shift_what = g_strconcat (key, ".shift", NULL);
+  g_autofree char *divisor_what = g_strconcat (key, ".divisor", NULL);
+  NnScaler        *result;
 
-  if ((scaler = nn_yaml_lookup (doc, root, "scaler")) != NULL)
+  if ((scaler = nn_yaml_lookup (doc, root, key)) != NULL)
     {
-      if (!nn_yaml_check_mapping (doc, scaler, "scaler", scaler_keys, error))
+      if (!nn_yaml_check_mapping (doc, scaler, key, scaler_keys, error))
         return NULL;
-      if ((v = require (doc, scaler, "kind", "scaler", error)) == NULL ||
-          !nn_yaml_get_enum (doc, v, "scaler.kind", NN_TYPE_SCALE, &kind, error))
+      if ((v = require (doc, scaler, "kind", key, error)) == NULL ||
+          !nn_yaml_get_enum (doc, v, kind_what, NN_TYPE_SCALE, &kind, error))
         return NULL;
     }
   if (kind == NN_SCALE_NONE)
     return nn_scaler_new (NN_SCALE_NONE);
 
-  shift = read_doubles (doc, nn_yaml_lookup (doc, scaler, "shift"), "scaler.shift",
+  shift = read_doubles (doc, nn_yaml_lookup (doc, scaler, "shift"), shift_what,
                         n_features, error);
   if (shift == NULL)
     return NULL;
-  divisor = read_doubles (doc, nn_yaml_lookup (doc, scaler, "divisor"), "scaler.divisor",
+  divisor = read_doubles (doc, nn_yaml_lookup (doc, scaler, "divisor"), divisor_what,
                           n_features, error);
   if (divisor == NULL)
     return NULL;
@@ -852,8 +812,8 @@ read_model (NnPipeline  *self,
     }
   if ((v = nn_yaml_lookup (doc, root, "loss")) != NULL)
     {
-      g_autoptr(GObject) loss = read_plugin_object (doc, v, nn_yaml_lookup (doc, root, "loss_module"),
-                                                     NN_LOSS_EXTENSION_POINT_NAME, "loss", error);
+      g_autoptr(GObject) loss = nn_pipeline_read_plugin_object (doc, v, nn_yaml_lookup (doc, root, "loss_module"),
+                                                                 NN_LOSS_EXTENSION_POINT_NAME, "loss", error);
       if (loss == NULL)
         return FALSE;
       nn_model_set_loss (self->model, NN_LOSS (loss));
@@ -933,8 +893,15 @@ read_document (NnYamlDoc  *doc,
       !read_format (doc, root, error) ||
       !read_task (self, doc, root, error))
     return NULL;
-  self->scaler = read_scaler (doc, root, g_strv_length (self->features), error);
-  if (self->scaler == NULL ||
+  self->scaler = read_scaler (doc, root, "scaler", g_strv_length (self->features), error);
+  if (self->scaler == NULL)
+    return NULL;
+  if (self->task == NN_TASK_REGRESSION &&
+      nn_yaml_lookup (doc, root, "target_scaler") != NULL &&
+      (self->target_scaler = read_scaler (doc, root, "target_scaler",
+                                          g_strv_length (self->targets), error)) == NULL)
+    return NULL;
+  if (!read_id (self, doc, root, error) ||
       !read_model (self, doc, root, error) ||
       !load_weights (doc, root, dir, self->model, error))
     return NULL;

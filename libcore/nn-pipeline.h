@@ -42,6 +42,12 @@ NnPipeline         *nn_pipeline_load               (const char          *path,
 gboolean            nn_pipeline_save               (NnPipeline          *self,
                                                     const char          *dir,
                                                     GError             **error);
+void                nn_pipeline_set_target_scaler  (NnPipeline          *self,
+                                                    NnScaler            *scaler);
+NnScaler           *nn_pipeline_get_target_scaler  (NnPipeline          *self);
+void                nn_pipeline_set_id_column      (NnPipeline          *self,
+                                                    const char          *id);
+const char         *nn_pipeline_get_id_column      (NnPipeline          *self);
 NnModel            *nn_pipeline_get_model          (NnPipeline          *self);
 NnScaler           *nn_pipeline_get_scaler         (NnPipeline          *self);
 NnTask              nn_pipeline_get_task           (NnPipeline          *self);
@@ -54,6 +60,15 @@ NnMatrix           *nn_pipeline_predict            (NnPipeline          *self,
                                                     const NnMatrix      *raw_features);
 NnDataset          *nn_pipeline_prepare            (NnPipeline          *self,
                                                     NnDataset           *raw,
+                                                    GError             **error);
+char               *nn_pipeline_format_predictions (NnPipeline          *self,
+                                                    const NnMatrix      *outputs,
+                                                    const NnMatrix      *targets,
+                                                    const char * const  *ids,
+                                                    gboolean             probabilities);
+char               *nn_pipeline_predict_csv_file   (NnPipeline          *self,
+                                                    const char          *path,
+                                                    gboolean             probabilities,
                                                     GError             **error);
 
 G_END_DECLS

@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "nn-errors.h"
+#include "nn-layer.h"
 #include "nn-param-text.h"
 #include "nn-plugin-check.h"
 #include "nn-plugin-check-private.h"
@@ -198,6 +199,9 @@ nn_plugin_check_each_setting (GType                type,
       GValue      value = G_VALUE_INIT;
 
       if ((pspec->flags & G_PARAM_WRITABLE) == 0 || (pspec->flags & G_PARAM_DEPRECATED) != 0)
+        continue;
+      /* A layer's input width is the check's, not a setting. */
+      if (pspec->owner_type == NN_TYPE_LAYER)
         continue;
       if (!nn_plugin_check_alternative_value (pspec, &value))
         continue;

@@ -44,10 +44,6 @@
  * the activation: two ways of rounding the same derivative. */
 #define JOINT_RTOL (1024 * NN_REAL_EPSILON)
 
-/* More kinks than this share of the points is not a piecewise smooth
- * function but a noisy or discontinuous one. */
-#define MAX_KINK_SHARE 0.25
-
 static const double scales[] = { 0.1, 1.0, 10.0, 1000.0 };
 #define N_STEPS 4          /* h, h/2, h/4, h/8: a smaller step where h is too coarse */
 #define LARGE_SCALE 1000.0 /* where overflow to ±inf is allowed (as e^z would) */
@@ -56,28 +52,11 @@ static const double scales[] = { 0.1, 1.0, 10.0, 1000.0 };
 static const guint activation_shapes[][2] = { { 1, 1 }, { 1, 5 }, { 7, 5 } };
 static const guint loss_shapes[][2] = { { 1, 1 }, { 1, 3 }, { 6, 3 } };
 
-/* One class with one setting being checked. */
-typedef struct
-{
-  NnPluginCheckResult *result;
-  gboolean             failed_hard; /* a failure other than wrong derivatives */
-  guint                n_mismatches;
-  guint                n_below;       /* of them, at z < 0 (or pred < target) */
-  guint                n_above;       /* at z > 0 (or pred > target) */
-  double               worst_ratio;   /* error / tolerance of the worst mismatch */
-  gboolean             worst_at_kink; /* it is near a kink: a smooth one is clearer */
-  char                *worst;
-} Check;
-
-static void check_fail (Check      *check,
-                        const char *format,
-                        ...) G_GNUC_PRINTF (2, 3);
-
 /* Keeps the first failure: later ones often follow from it. */
-static void
-check_fail (Check      *check,
-            const char *format,
-            ...)
+void
+nn_plugin_check_fail (NnPluginCheck *check,
+                      const char    *format,
+                      ...)
 {
   va_list args;
 
@@ -91,29 +70,11 @@ check_fail (Check      *check,
   va_end (args);
 }
 
-/* The change of the checked scalar when element @k of the input is set to
- * @value: non-finite if the function is not finite there. */
-typedef double (*DeltaFunc) (gpointer data,
-                             gsize    k,
-                             nn_real  value);
-typedef char *(*DescribeFunc) (gpointer data,
-                               gsize    k);
-
-typedef struct
-{
-  DeltaFunc    delta;
-  DescribeFunc describe;
-  gpointer     data;
-  const char  *what; /* "backward" or "gradient" */
-  double       atol;
-  double       eps; /* relative rounding of the checked scalar */
-} Objective;
-
 /* 2^(STEP_LOG2 + floor(log2 sqrt(max(1, |x|)))): the rounding error of a
  * difference grows with |x|, the curvature of most functions does not, so
  * the step grows more slowly than |x|. */
-static double
-step_for (double x)
+double
+nn_plugin_check_step_for (double x)
 {
   int e;
 
@@ -134,10 +95,10 @@ floor_pow2 (double h)
 /* The relative error counts where the relative tolerance dominates: near a
  * zero derivative, or where rounding blurs it, it means little. */
 static void
-record_error (Check *check,
-              double err,
-              double scale,
-              double floor)
+record_error (NnPluginCheck *check,
+              double         err,
+              double         scale,
+              double         floor)
 {
   NnPluginCheckResult *r = check->result;
 
@@ -150,14 +111,14 @@ record_error (Check *check,
  * reached, which may differ from x ± s by a rounding. FALSE where it is not
  * finite. */
 static gboolean
-sample (const Objective *obj,
-        gsize            k,
-        nn_real          x,
-        double           s,
-        nn_real         *xp,
-        nn_real         *xm,
-        double          *dp,
-        double          *dm)
+sample (const NnPluginCheckObjective *obj,
+        gsize                         k,
+        nn_real                       x,
+        double                        s,
+        nn_real                      *xp,
+        nn_real                      *xm,
+        double                       *dp,
+        double                       *dm)
 {
   *xp = (nn_real) ((double) x + s);
   *xm = (nn_real) ((double) x - s);
@@ -170,14 +131,14 @@ sample (const Objective *obj,
  * with; @ratio is its error over the tolerance against the closest,
  * @estimate. */
 static void
-record_mismatch (Check           *check,
-                 const Objective *obj,
-                 gsize            k,
-                 double           g,
-                 int              side,
-                 double           ratio,
-                 double           estimate,
-                 gboolean         kinky)
+record_mismatch (NnPluginCheck                *check,
+                 const NnPluginCheckObjective *obj,
+                 gsize                         k,
+                 double                        g,
+                 int                           side,
+                 double                        ratio,
+                 double                        estimate,
+                 gboolean                      kinky)
 {
   check->n_mismatches++;
   if (side < 0)
@@ -203,15 +164,15 @@ record_mismatch (Check           *check,
  * checked scalar is about @magnitude; @side is the sign of x (or of
  * pred - target), for the report. Returns FALSE, checking nothing, if the
  * function is not finite within 2h. */
-static gboolean
-check_point (Check           *check,
-             const Objective *obj,
-             gsize            k,
-             nn_real          x,
-             double           h,
-             double           g,
-             double           magnitude,
-             int              side)
+gboolean
+nn_plugin_check_point (NnPluginCheck                *check,
+                       const NnPluginCheckObjective *obj,
+                       gsize                         k,
+                       nn_real                       x,
+                       double                        h,
+                       double                        g,
+                       double                        magnitude,
+                       int                           side)
 {
   const double rtol = NN_PLUGIN_CHECK_RTOL;
   /* The change of the scalar at x ± s[i], s[i] = 2h / 2^i, filled as the
@@ -316,12 +277,12 @@ typedef void (*ComputeFunc) (gpointer  data,
 /* Runs @compute twice into NaN, once into other garbage: the same bits each
  * time, or a failure naming @method. @scratch is of the shape of @out. */
 static gboolean
-check_writes_all (Check      *check,
-                  const char *method,
-                  ComputeFunc compute,
-                  gpointer    data,
-                  NnMatrix   *out,
-                  NnMatrix   *scratch)
+check_writes_all (NnPluginCheck *check,
+                  const char    *method,
+                  ComputeFunc    compute,
+                  gpointer       data,
+                  NnMatrix      *out,
+                  NnMatrix      *scratch)
 {
   fill_nan (out);
   compute (data, out);
@@ -329,17 +290,17 @@ check_writes_all (Check      *check,
   compute (data, scratch);
   if (!same_bits (out, scratch))
     {
-      check_fail (check, "%s is not deterministic: two calls on the same input differ",
-                  method);
+      nn_plugin_check_fail (check, "%s is not deterministic: two calls on the same input differ",
+                            method);
       return FALSE;
     }
   nn_matrix_fill (scratch, 7);
   compute (data, scratch);
   if (!same_bits (out, scratch))
     {
-      check_fail (check, "%s's result depends on what the output matrix held: "
-                         "it must write every element",
-                  method);
+      nn_plugin_check_fail (check, "%s's result depends on what the output matrix held: "
+                                   "it must write every element",
+                            method);
       return FALSE;
     }
   return TRUE;
@@ -419,7 +380,7 @@ activation_backward_into (gpointer  data,
 /* A row of a batch must come out as it does alone: a layer's samples are
  * independent. */
 static void
-check_activation_rows (Check          *check,
+check_activation_rows (NnPluginCheck  *check,
                        NnActivation   *act,
                        const NnMatrix *z,
                        const NnMatrix *a,
@@ -444,18 +405,18 @@ check_activation_rows (Check          *check,
 
           if (!nearly_equal (batch_a, alone_a))
             {
-              check_fail (check, "forward of row %u of a batch of %u differs from the same "
-                                 "row alone: %.9g against %.9g at z = %.6g",
-                          r + 1, z->rows,
-                          batch_a, alone_a, (double) NN_MATRIX_AT (z, r, c));
+              nn_plugin_check_fail (check, "forward of row %u of a batch of %u differs from the same "
+                                           "row alone: %.9g against %.9g at z = %.6g",
+                                    r + 1, z->rows,
+                                    batch_a, alone_a, (double) NN_MATRIX_AT (z, r, c));
               return;
             }
           if (!nearly_equal (batch_g, alone_g))
             {
-              check_fail (check, "backward of row %u of a batch of %u differs from the same "
-                                 "row alone: %.9g against %.9g at z = %.6g",
-                          r + 1, z->rows,
-                          batch_g, alone_g, (double) NN_MATRIX_AT (z, r, c));
+              nn_plugin_check_fail (check, "backward of row %u of a batch of %u differs from the same "
+                                           "row alone: %.9g against %.9g at z = %.6g",
+                                    r + 1, z->rows,
+                                    batch_g, alone_g, (double) NN_MATRIX_AT (z, r, c));
               return;
             }
         }
@@ -484,9 +445,9 @@ draw_activation_input (NnMatrix *z,
 /* Checks backward's result, @grad_z, against finite differences of
  * forward at every element. */
 static void
-check_activation_derivatives (Check     *check,
-                              Objective *obj,
-                              gboolean   large)
+check_activation_derivatives (NnPluginCheck          *check,
+                              NnPluginCheckObjective *obj,
+                              gboolean                large)
 {
   ActivationPoint *p = obj->data;
   const NnMatrix  *z = p->z, *a = p->a, *grad_a = p->grad_a, *grad_z = p->grad_z;
@@ -505,24 +466,24 @@ check_activation_derivatives (Check     *check,
         if (isfinite (NN_MATRIX_AT (a, row, c)))
           magnitude = MAX (magnitude, fabs ((double) NN_MATRIX_AT (grad_a, row, c) *
                                             (double) NN_MATRIX_AT (a, row, c)));
-      if (!check_point (check, obj, k, x, step_for (x), grad_z->data[k], magnitude,
-                        (x > 0) - (x < 0)) &&
+      if (!nn_plugin_check_point (check, obj, k, x, nn_plugin_check_step_for (x), grad_z->data[k], magnitude,
+                                  (x > 0) - (x < 0)) &&
           !large)
         {
-          check_fail (check, "forward is not finite near z = %.6g (batch %u × %u)",
-                      (double) x, rows, cols);
+          nn_plugin_check_fail (check, "forward is not finite near z = %.6g (batch %u × %u)",
+                                (double) x, rows, cols);
           return;
         }
     }
 }
 
 static void
-check_activation_batch (Check        *check,
-                        NnActivation *act,
-                        GRand        *rand,
-                        guint         rows,
-                        guint         cols,
-                        double        scale)
+check_activation_batch (NnPluginCheck *check,
+                        NnActivation  *act,
+                        GRand         *rand,
+                        guint          rows,
+                        guint          cols,
+                        double         scale)
 {
   g_autoptr(NnMatrix) z = nn_matrix_new (rows, cols);
   g_autoptr(NnMatrix) grad_a = nn_matrix_new (rows, cols);
@@ -534,8 +495,8 @@ check_activation_batch (Check        *check,
   gsize           n = nn_matrix_size (z);
   ActivationPoint point = { act, z, a, grad_a, grad_z, tmp };
   /* Two outputs rounded to the nearest differ by up to one ulp. */
-  Objective obj = { activation_delta, activation_describe, &point, "backward",
-                    NN_PLUGIN_CHECK_ATOL, 2 * NN_REAL_EPSILON };
+  NnPluginCheckObjective obj = { activation_delta, activation_describe, &point, "backward",
+                                 NN_PLUGIN_CHECK_ATOL, 2 * NN_REAL_EPSILON };
 
   draw_activation_input (z, grad_a, rand, scale);
 
@@ -544,8 +505,8 @@ check_activation_batch (Check        *check,
   for (gsize i = 0; i < n; i++)
     if (isnan (a->data[i]) || (!large && !isfinite (a->data[i])))
       {
-        check_fail (check, "forward gives %g at z = %.6g (batch %u × %u)", (double) a->data[i],
-                    (double) z->data[i], rows, cols);
+        nn_plugin_check_fail (check, "forward gives %g at z = %.6g (batch %u × %u)", (double) a->data[i],
+                              (double) z->data[i], rows, cols);
         return;
       }
 
@@ -554,10 +515,10 @@ check_activation_batch (Check        *check,
   for (gsize i = 0; i < n; i++)
     if (isfinite (a->data[i]) && !isfinite (grad_z->data[i]))
       {
-        check_fail (check, "backward gives %g at z = %.6g (batch %u × %u), where forward "
-                           "gives %.6g",
-                    (double) grad_z->data[i], (double) z->data[i], rows, cols,
-                    (double) a->data[i]);
+        nn_plugin_check_fail (check, "backward gives %g at z = %.6g (batch %u × %u), where forward "
+                                     "gives %.6g",
+                              (double) grad_z->data[i], (double) z->data[i], rows, cols,
+                              (double) a->data[i]);
         return;
       }
 
@@ -571,9 +532,9 @@ check_activation_batch (Check        *check,
 }
 
 static void
-check_activation (Check        *check,
-                  NnActivation *act,
-                  guint32       seed)
+check_activation (NnPluginCheck *check,
+                  NnActivation  *act,
+                  guint32        seed)
 {
   g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
 
@@ -683,7 +644,7 @@ draw_loss_input (NnMatrix *pred,
 /* The loss of a batch, @v, must be the mean of the losses of its rows,
  * which compute_rows, if the loss has it, must give. */
 static gboolean
-check_loss_mean (Check          *check,
+check_loss_mean (NnPluginCheck  *check,
                  NnLoss         *loss,
                  const NnMatrix *pred,
                  const NnMatrix *target,
@@ -702,18 +663,18 @@ check_loss_mean (Check          *check,
 
       if (!(fabs (each[r] - alone) <= MEAN_RTOL * MAX (fabs (each[r]), fabs (alone)) + 1e-300))
         {
-          check_fail (check, "compute_rows gives row %u of a batch of %u × %u a loss of %.9g, "
-                             "compute %.9g",
-                      r + 1, rows, pred->cols, each[r], alone);
+          nn_plugin_check_fail (check, "compute_rows gives row %u of a batch of %u × %u a loss of %.9g, "
+                                       "compute %.9g",
+                                r + 1, rows, pred->cols, each[r], alone);
           return FALSE;
         }
       mean += alone / rows;
     }
   if (!(fabs (mean - v) <= MEAN_RTOL * MAX (fabs (mean), fabs (v)) + 1e-300))
     {
-      check_fail (check, "the loss of a batch of %u × %u, %.9g, is not the mean of the "
-                         "losses of its rows, %.9g: a loss must be a mean over samples",
-                  rows, pred->cols, v, mean);
+      nn_plugin_check_fail (check, "the loss of a batch of %u × %u, %.9g, is not the mean of the "
+                                   "losses of its rows, %.9g: a loss must be a mean over samples",
+                            rows, pred->cols, v, mean);
       return FALSE;
     }
   return TRUE;
@@ -722,11 +683,11 @@ check_loss_mean (Check          *check,
 /* Checks the gradient @grad against finite differences of compute at
  * every element. */
 static void
-check_loss_derivatives (Check          *check,
-                        Objective      *obj,
-                        const NnMatrix *grad,
-                        gboolean        probabilities,
-                        gboolean        large)
+check_loss_derivatives (NnPluginCheck          *check,
+                        NnPluginCheckObjective *obj,
+                        const NnMatrix         *grad,
+                        gboolean                probabilities,
+                        gboolean                large)
 {
   LossPoint      *p = obj->data;
   const NnMatrix *pred = p->pred, *target = p->target;
@@ -734,20 +695,20 @@ check_loss_derivatives (Check          *check,
   for (gsize k = 0; k < nn_matrix_size (pred); k++)
     {
       nn_real x = pred->data[k];
-      double  h = step_for (x);
+      double  h = nn_plugin_check_step_for (x);
 
       /* Inside (0, 1), and small enough for the curvature of log p:
        * the truncation error of C(h) is h² / 3p² of the derivative. */
       if (probabilities)
         h = MIN (h, floor_pow2 (MIN ((double) x, 1 - (double) x) * ldexp (1, STEP_LOG2 + 2)));
-      if (!check_point (check, obj, k, x, h, grad->data[k], fabs (p->value),
-                        (x > target->data[k]) - (x < target->data[k])) &&
+      if (!nn_plugin_check_point (check, obj, k, x, h, grad->data[k], fabs (p->value),
+                                  (x > target->data[k]) - (x < target->data[k])) &&
           !large)
         {
-          check_fail (check, "compute is not finite near pred = %.6g, target = %.6g "
-                             "(batch %u × %u)",
-                      (double) x, (double) target->data[k],
-                      pred->rows, pred->cols);
+          nn_plugin_check_fail (check, "compute is not finite near pred = %.6g, target = %.6g "
+                                       "(batch %u × %u)",
+                                (double) x, (double) target->data[k],
+                                pred->rows, pred->cols);
           return;
         }
     }
@@ -755,12 +716,12 @@ check_loss_derivatives (Check          *check,
 
 /* @scale as for draw_loss_input(). */
 static void
-check_loss_batch (Check  *check,
-                  NnLoss *loss,
-                  GRand  *rand,
-                  guint   rows,
-                  guint   cols,
-                  double  scale)
+check_loss_batch (NnPluginCheck *check,
+                  NnLoss        *loss,
+                  GRand         *rand,
+                  guint          rows,
+                  guint          cols,
+                  double         scale)
 {
   g_autoptr(NnMatrix) pred = nn_matrix_new (rows, cols);
   g_autoptr(NnMatrix) target = nn_matrix_new (rows, cols);
@@ -772,9 +733,9 @@ check_loss_batch (Check  *check,
   LossPoint      point = { loss, pred, target, 0 };
   /* compute returns a double computed in double precision (NnLossClass),
    * a sum of n terms. */
-  Objective obj = { loss_delta, loss_describe, &point, "gradient",
-                    NN_PLUGIN_CHECK_ATOL / (double) n, 16 * DBL_EPSILON };
-  double    v, v2;
+  NnPluginCheckObjective obj = { loss_delta, loss_describe, &point, "gradient",
+                                 NN_PLUGIN_CHECK_ATOL / (double) n, 16 * DBL_EPSILON };
+  double                 v, v2;
 
   draw_loss_input (pred, target, rand, scale);
 
@@ -782,15 +743,15 @@ check_loss_batch (Check  *check,
   v2 = nn_loss_compute (loss, pred, target);
   if (memcmp (&v, &v2, sizeof v) != 0)
     {
-      check_fail (check, "compute is not deterministic: two calls on the same input differ");
+      nn_plugin_check_fail (check, "compute is not deterministic: two calls on the same input differ");
       return;
     }
   if (!isfinite (v))
     {
       if (large && !isnan (v))
         return; /* overflowed */
-      check_fail (check, "compute gives %g on a batch of %u × %u %s", v, rows, cols,
-                  probabilities ? "probabilities" : "finite values");
+      nn_plugin_check_fail (check, "compute gives %g on a batch of %u × %u %s", v, rows, cols,
+                            probabilities ? "probabilities" : "finite values");
       return;
     }
   point.value = v;
@@ -802,9 +763,9 @@ check_loss_batch (Check  *check,
   for (gsize i = 0; i < n; i++)
     if (!isfinite (grad->data[i]))
       {
-        check_fail (check, "gradient gives %g at pred = %.6g, target = %.6g (batch %u × %u)",
-                    (double) grad->data[i], (double) pred->data[i],
-                    (double) target->data[i], rows, cols);
+        nn_plugin_check_fail (check, "gradient gives %g at pred = %.6g, target = %.6g (batch %u × %u)",
+                              (double) grad->data[i], (double) pred->data[i],
+                              (double) target->data[i], rows, cols);
         return;
       }
   check_loss_derivatives (check, &obj, grad, probabilities, large);
@@ -815,9 +776,9 @@ check_loss_batch (Check  *check,
  * moderate logits and one-hot targets (which suit every loss); an
  * activation it declines must leave the matrix alone. */
 static void
-check_output_gradients (Check  *check,
-                        NnLoss *loss,
-                        GRand  *rand)
+check_output_gradients (NnPluginCheck *check,
+                        NnLoss        *loss,
+                        GRand         *rand)
 {
   g_auto(GStrv) names = nn_plugins_list (NN_ACTIVATION_EXTENSION_POINT_NAME);
   const guint rows = 6, cols = 3;
@@ -852,9 +813,9 @@ check_output_gradients (Check  *check,
       if (!nn_loss_output_gradient (loss, activation, a, target, joint))
         {
           if (joint->data[0] != 7 || joint->data[nn_matrix_size (joint) - 1] != 7)
-            check_fail (check, "output_gradient returned FALSE after %s but wrote the "
-                               "matrix",
-                        names[k]);
+            nn_plugin_check_fail (check, "output_gradient returned FALSE after %s but wrote the "
+                                         "matrix",
+                                  names[k]);
           continue;
         }
       nn_loss_gradient (loss, a, target, grad_a);
@@ -864,19 +825,19 @@ check_output_gradients (Check  *check,
       for (gsize i = 0; i < nn_matrix_size (chained); i++)
         if (!(fabs ((double) joint->data[i] - chained->data[i]) <= JOINT_RTOL * largest))
           {
-            check_fail (check, "output_gradient after %s gives %.9g at z = %.6g, target "
-                               "= %g, where the gradient taken back through %s is %.9g",
-                        names[k], (double) joint->data[i], (double) z->data[i],
-                        (double) target->data[i], names[k], (double) chained->data[i]);
+            nn_plugin_check_fail (check, "output_gradient after %s gives %.9g at z = %.6g, target "
+                                         "= %g, where the gradient taken back through %s is %.9g",
+                                  names[k], (double) joint->data[i], (double) z->data[i],
+                                  (double) target->data[i], names[k], (double) chained->data[i]);
             break;
           }
     }
 }
 
 static void
-check_loss (Check  *check,
-            NnLoss *loss,
-            guint32 seed)
+check_loss (NnPluginCheck *check,
+            NnLoss        *loss,
+            guint32        seed)
 {
   g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
   gboolean reals = !loss_wants_probabilities (loss);
@@ -914,9 +875,9 @@ check_setting (GType         type,
   NnPluginCheckResult *result = g_new0 (NnPluginCheckResult, 1);
   const gboolean       is_activation = g_type_is_a (type, NN_TYPE_ACTIVATION);
   g_autoptr(GObject) object = NULL;
-  Check       check = { result };
-  const char *variable = is_activation ? "z" : "pred";
-  const char *zero = is_activation ? "0" : "target";
+  NnPluginCheck check = { result };
+  const char   *variable = is_activation ? "z" : "pred";
+  const char   *zero = is_activation ? "0" : "target";
 
   result->name = g_strdup (name);
   result->kind = g_strdup (is_activation ? "activation" : "loss");
@@ -934,8 +895,8 @@ check_setting (GType         type,
       NnActivationClass *klass = NN_ACTIVATION_GET_CLASS (object);
 
       if (klass->forward == NULL || klass->backward == NULL)
-        check_fail (&check, "the class does not implement %s",
-                    klass->forward == NULL ? "forward" : "backward");
+        nn_plugin_check_fail (&check, "the class does not implement %s",
+                              klass->forward == NULL ? "forward" : "backward");
       else
         check_activation (&check, NN_ACTIVATION (object), seed);
     }
@@ -944,8 +905,8 @@ check_setting (GType         type,
       NnLossClass *klass = NN_LOSS_GET_CLASS (object);
 
       if (klass->compute == NULL || klass->gradient == NULL)
-        check_fail (&check, "the class does not implement %s",
-                    klass->compute == NULL ? "compute" : "gradient");
+        nn_plugin_check_fail (&check, "the class does not implement %s",
+                              klass->compute == NULL ? "compute" : "gradient");
       else
         check_loss (&check, NN_LOSS (object), seed);
     }
@@ -962,17 +923,17 @@ check_setting (GType         type,
       else if (check.n_mismatches >= 3 && check.n_below == 0 && check.n_above > 0)
         where = g_strdup_printf (" (all where %s %s %s)", variable, some_at_zero ? "≥" : ">",
                                  zero);
-      check_fail (&check, "%s disagrees with finite differences at %u of %u points%s; "
-                          "worst %s",
-                  is_activation ? "backward" : "gradient", check.n_mismatches,
-                  result->n_points, where ? where : "", check.worst);
+      nn_plugin_check_fail (&check, "%s disagrees with finite differences at %u of %u points%s; "
+                                    "worst %s",
+                            is_activation ? "backward" : "gradient", check.n_mismatches,
+                            result->n_points, where ? where : "", check.worst);
     }
   else if (!check.failed_hard && result->n_points == 0)
-    check_fail (&check, "no point could be checked: the function is nowhere finite");
-  else if (!check.failed_hard && result->n_kinks > MAX_KINK_SHARE * result->n_points)
-    check_fail (&check, "the function is not smooth at %u of %u points: it is noisy or "
-                        "discontinuous at the scale of the step",
-                result->n_kinks, result->n_points);
+    nn_plugin_check_fail (&check, "no point could be checked: the function is nowhere finite");
+  else if (!check.failed_hard && result->n_kinks > NN_PLUGIN_CHECK_MAX_KINK_SHARE * result->n_points)
+    nn_plugin_check_fail (&check, "the function is not smooth at %u of %u points: it is noisy or "
+                                  "discontinuous at the scale of the step",
+                          result->n_kinks, result->n_points);
 
   g_free (check.worst);
   return result;

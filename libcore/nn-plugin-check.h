@@ -36,11 +36,12 @@ G_BEGIN_DECLS
 /**
  * NnPluginCheckResult:
  * @name: the registered name of the class checked, such as `"leaky_relu"`
- * @kind: `"activation"` or `"loss"`
+ * @kind: `"activation"`, `"loss"`, `"optimizer"` or `"layer"`
  * @setting: `"default"`, or the one parameter set away from its default,
  *   as the experiment file would spell it (`"alpha=0.02"`)
  * @domain: the inputs checked: `"reals"`, or `"probabilities"` for a loss
- *   that is defined on predictions in (0, 1) only
+ *   that is defined on predictions in (0, 1) only; `"training"` for a
+ *   layer kind, checked in training mode
  * @n_points: the points where the derivative was compared
  * @n_kinks: how many of them lie where the function is not smooth at the
  *   step size (as relu at 0); there the derivative must lie between the
@@ -76,6 +77,9 @@ GPtrArray           *nn_plugin_check_type            (GType                     
                                                       guint32                    seed,
                                                       GError                   **error);
 GPtrArray           *nn_plugin_check_optimizer       (GType                      type,
+                                                      guint32                    seed,
+                                                      GError                   **error);
+GPtrArray           *nn_plugin_check_layer           (GType                      type,
                                                       guint32                    seed,
                                                       GError                   **error);
 gboolean             nn_plugin_check_all_passed      (GPtrArray                 *results);

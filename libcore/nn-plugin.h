@@ -61,8 +61,8 @@ typedef struct {
  * NN_PLUGIN_DEFINE:
  * @...: a `void (*) (GTypeModule *)` that registers the plugin's types, each
  *   with g_io_extension_point_implement(), then the names it registers, as
- *   `"activation:NAME"`, `"loss:NAME"`, `"optimizer:NAME"` or
- *   `"schedule:NAME"` strings
+ *   `"activation:NAME"`, `"loss:NAME"`, `"optimizer:NAME"`,
+ *   `"schedule:NAME"` or `"layer:NAME"` strings
  *
  * Defines the entry points of a plugin file, as `GST_PLUGIN_DEFINE` does for
  * GStreamer. Use it once per shared object:

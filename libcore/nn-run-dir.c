@@ -48,7 +48,8 @@ struct _NnRunDir
 /* Every file a run writes, nnrun's plots included. */
 static const char * const run_files[] = {
   NN_RUN_DIR_CHECKPOINT_FILE, NN_RUN_DIR_HISTORY_FILE, "config.yaml", "history.csv", "loss.png", "loss.svg",
-  "model.safetensors", "model.yaml", "summary.json", NN_RUN_DIR_MANIFEST_FILE, NULL
+  "model.safetensors", "model.yaml", "predictions.csv", "summary.json", NN_RUN_DIR_MANIFEST_FILE,
+  NULL
 };
 
 static gboolean

@@ -364,3 +364,30 @@ nn_scaler_transform (NnScaler *self,
         row[c] = (nn_real) ((row[c] - self->shift[c]) / self->divisor[c]);
     }
 }
+
+/**
+ * nn_scaler_inverse_transform:
+ * @self: a fitted #NnScaler
+ * @x: samples × features, scaled by @self; mapped back in place
+ *
+ * Undoes nn_scaler_transform(): a regression's scaled outputs back in the
+ * units of its targets.
+ */
+void
+nn_scaler_inverse_transform (NnScaler *self,
+                             NnMatrix *x)
+{
+  g_return_if_fail (NN_IS_SCALER (self));
+  g_return_if_fail (x != NULL);
+
+  if (self->kind == NN_SCALE_NONE)
+    return;
+  g_return_if_fail (self->shift != NULL);
+  g_return_if_fail (x->cols == self->n_features);
+  for (guint r = 0; r < x->rows; r++)
+    {
+      nn_real *row = x->data + (gsize) r * x->cols;
+      for (guint c = 0; c < x->cols; c++)
+        row[c] = (nn_real) (row[c] * self->divisor[c] + self->shift[c]);
+    }
+}

@@ -43,5 +43,7 @@ void          nn_scaler_fit                 (NnScaler        *self,
                                              const NnMatrix  *x);
 void          nn_scaler_transform           (NnScaler        *self,
                                              NnMatrix        *x);
+void          nn_scaler_inverse_transform   (NnScaler        *self,
+                                             NnMatrix        *x);
 
 G_END_DECLS

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Data sources as experiment files and nnrun name them:
  *   iris
- *   {csv: FILE, target: COLUMN | [COLUMN...], features: [COLUMN...], weight: COLUMN}
+ *   {csv: FILE, target: COLUMN | [COLUMN...], features: [COLUMN...], weight: COLUMN,
+ *    id: COLUMN}
  *   {idx: {images: FILE, labels: FILE}}
  */
 #pragma once
@@ -17,6 +18,7 @@ typedef struct {
   GStrv     targets;
   GStrv     features;   /* NULL: every other column */
   char     *weight;     /* the sample weight column, or NULL */
+  char     *id;         /* the id column, passed through to predictions, or NULL */
   char     *images;     /* absolute */
   char     *labels;     /* absolute */
 } NnSource;

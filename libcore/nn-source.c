@@ -10,7 +10,7 @@
 #include "nn-source-private.h"
 
 static const char * const source_keys[] = { "builtin", "csv", "target", "features",
-                                            "weight", "idx", NULL };
+                                            "weight", "id", "idx", NULL };
 static const char * const idx_keys[] = { "images", "labels", NULL };
 
 void
@@ -18,6 +18,7 @@ nn_source_clear (NnSource *source)
 {
   g_clear_pointer (&source->csv, g_free);
   g_clear_pointer (&source->weight, g_free);
+  g_clear_pointer (&source->id, g_free);
   g_clear_pointer (&source->targets, g_strfreev);
   g_clear_pointer (&source->features, g_strfreev);
   g_clear_pointer (&source->images, g_free);
@@ -178,6 +179,26 @@ parse_csv (NnYamlDoc   *doc,
     }
   if ((source->targets = get_names (doc, v, target_what, error)) == NULL)
     return FALSE;
+  if ((v = nn_yaml_lookup (doc, node, "id")) != NULL)
+    {
+      const char *id;
+
+      if (!nn_yaml_get_string (doc, v, "the id column", &id, error))
+        return FALSE;
+      if (g_strv_contains ((const char * const *) source->targets, id))
+        {
+          nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                             "column '%s' is the target, so it cannot be the id", id);
+          return FALSE;
+        }
+      if (g_strcmp0 (source->weight, id) == 0)
+        {
+          nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                             "column '%s' is the weight, so it cannot be the id", id);
+          return FALSE;
+        }
+      source->id = g_strdup (id);
+    }
   if ((v = nn_yaml_lookup (doc, node, "features")) != NULL &&
       (source->features = get_names (doc, v, features_what, error)) == NULL)
     return FALSE;
@@ -241,6 +262,12 @@ nn_source_parse (NnYamlDoc   *doc,
         return FALSE;
       source->weight = g_strdup (weight);
     }
+  if ((v = nn_yaml_lookup (doc, node, "id")) != NULL && csv == NULL)
+    {
+      nn_yaml_set_error (error, doc, v, NN_CONFIG_ERROR_INVALID_VALUE,
+                         "%s.id names a column of a csv source", what);
+      return FALSE;
+    }
 
   if (builtin != NULL)
     return parse_builtin (doc, node, builtin, what, source, error);
@@ -284,7 +311,7 @@ nn_source_load (const NnSource     *source,
   return nn_dataset_new_from_csv_file_weighted (
     source->csv, need_targets ? (const char * const *) source->targets : NULL,
     features ? features : (const char * const *) source->features,
-    need_targets ? source->weight : NULL, error);
+    need_targets ? source->weight : NULL, source->id, error);
 }
 
 static void
@@ -316,6 +343,11 @@ write_columns (NnYamlWriter   *w,
     {
       nn_yaml_writer_string (w, "weight");
       nn_yaml_writer_string (w, source->weight);
+    }
+  if (source->id != NULL)
+    {
+      nn_yaml_writer_string (w, "id");
+      nn_yaml_writer_string (w, source->id);
     }
 }
 

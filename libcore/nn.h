@@ -40,6 +40,7 @@
 #include "nn-plugin-check.h"
 #include "nn-pipeline.h"
 #include "nn-experiment.h"
+#include "nn-sweep.h"
 #include "nn-safetensors.h"
 
 #undef __NN_H_INSIDE__

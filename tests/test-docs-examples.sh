@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The files the documentation shows in full are shown as they are: the C
 # example of docs/c-api.md is examples/xor.c (which the example-xor test
-# builds and runs) but for its opening comment lines, and the experiment of
-# README.md's first experiment is configs/iris.yaml.
+# builds and runs) but for its opening comment lines, the experiment of
+# README.md's first experiment is configs/iris.yaml, and the sweep of
+# docs/sweeps.md's first sweep is configs/iris-sweep.yaml.
 #
 # Usage: test-docs-examples.sh SOURCE_ROOT
 set -eu
@@ -46,5 +47,7 @@ same () {
 # xor.c opens with its licence and a line saying what it is.
 same docs/c-api.md "" c examples/xor.c 2
 same README.md "A first experiment" yaml configs/iris.yaml 0
-[ $status -eq 0 ] && echo "docs/c-api.md shows examples/xor.c, README.md shows configs/iris.yaml"
+same docs/sweeps.md "A first sweep" yaml configs/iris-sweep.yaml 0
+[ $status -eq 0 ] && echo "docs/c-api.md shows examples/xor.c, README.md shows configs/iris.yaml," \
+  "docs/sweeps.md shows configs/iris-sweep.yaml"
 exit $status

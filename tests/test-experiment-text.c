@@ -499,7 +499,7 @@ test_section_keys_are_their_properties (void)
    * documentation. */
   ASSERT_BAD ("data: {source: iris, zzz: 1}\n" IRIS_MODEL, NN_CONFIG_ERROR_UNKNOWN_KEY, 1, 22,
               "unknown key 'zzz' in data; valid keys: 'source', 'test', 'task', 'positive', "
-              "'scale', 'split'");
+              "'scale', 'target_scale', 'split'");
   ASSERT_BAD ("data: {source: iris, split: {zzz: 1}}\n" IRIS_MODEL,
               NN_CONFIG_ERROR_UNKNOWN_KEY, 1, 30,
               "unknown key 'zzz' in data.split; valid keys: 'validation', 'test', 'stratify', "
@@ -536,11 +536,11 @@ test_sections_written_from_their_specs (void)
   if (a == NULL || b == NULL)
     return;
   NN_ASSERT_CONTAINS (a, "data:\n  source: iris\n  task: multiclass\n  scale: none\n"
-                         "  split: {validation: 0, test: 0, stratify: true, shuffle: true}\n");
+                         "  target_scale: none\n  split: {validation: 0, test: 0, stratify: true, shuffle: true}\n");
   NN_ASSERT_CONTAINS (a, "train:\n  epochs: 100\n  batch_size: 0\n  shuffle: true\n"
                          "  clip_norm: 0\n  checkpoint_every: 0\nmetrics:");
   NN_ASSERT_CONTAINS (a, "output:\n  dir: runs/plain\n");
-  NN_ASSERT_CONTAINS (b, "  scale: standard\n"
+  NN_ASSERT_CONTAINS (b, "  scale: standard\n  target_scale: none\n"
                          "  split: {validation: 0.25, test: 0, stratify: true, shuffle: false}\n");
   NN_ASSERT_CONTAINS (b, "train:\n  epochs: 7\n  batch_size: 8\n  shuffle: false\n"
                          "  schedule: {name: constant, ");

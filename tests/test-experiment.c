@@ -1410,7 +1410,7 @@ test_run_replaces_previous_run_at_once (void)
   CU_ASSERT_PTR_NULL (nn_experiment_get_staging_dir (a));
   CU_ASSERT_FALSE (g_file_test (d.staging, G_FILE_TEST_EXISTS));
   before = nn_test_snapshot_dir (d.run);
-  CU_ASSERT_EQUAL (g_hash_table_size (before), 7); /* the manifest .nn-run included */
+  CU_ASSERT_EQUAL (g_hash_table_size (before), 8); /* the manifest .nn-run included */
 
   /* A run not committed yet has every file staged, and the run directory
    * is as it was; the caller adds a file of its own. */
@@ -1495,7 +1495,7 @@ test_user_files_stay (void)
   last = nn_test_snapshot_dir (d.run);
   CU_ASSERT_TRUE (same_file (before, last, "notes.txt"));
   CU_ASSERT_TRUE (g_hash_table_contains (last, "model.yaml"));
-  CU_ASSERT_EQUAL (g_hash_table_size (last), 8);
+  CU_ASSERT_EQUAL (g_hash_table_size (last), 9);
   CU_ASSERT_FALSE (g_file_test (d.staging, G_FILE_TEST_EXISTS));
 }
 

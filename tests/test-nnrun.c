@@ -538,7 +538,7 @@ test_killed_run_leaves_previous_run_and_resumes (void)
                           "--set", "train.epochs=3", NULL);
   NN_ASSERT_STATUS (status, EXIT_OK, err);
   before = nn_test_snapshot_dir (run);
-  CU_ASSERT_EQUAL (g_hash_table_size (before), 9); /* the manifest .nn-run included */
+  CU_ASSERT_EQUAL (g_hash_table_size (before), 10); /* the manifest .nn-run included */
 
   status = interrupt_run (experiment, run, SIGKILL);
   CU_ASSERT_EQUAL (status, EXIT_CRASHED);

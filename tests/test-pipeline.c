@@ -12,6 +12,12 @@ init_suite (void)
   return nn_test_init_plugins ();
 }
 
+static int
+init_plugin_suite (void)
+{
+  return nn_test_require_env ("NNRUN", "NN_TEST_EXAMPLE_PLUGIN", NULL) || init_suite ();
+}
+
 /* Trains @config (relative to the source root) with overrides into a new
  * folder and returns the experiment, run. */
 static NnExperiment *
@@ -133,7 +139,7 @@ test_predict_command (void)
   status = nn_test_nnrun (&out, &err, "predict", run, input, NULL);
   CU_ASSERT_EQUAL (status, 0);
   lines = g_strsplit (out, "\n", -1);
-  CU_ASSERT_STRING_EQUAL (lines[0], "species,setosa,versicolor,virginica");
+  CU_ASSERT_STRING_EQUAL (lines[0], "predicted_species,p_setosa,p_versicolor,p_virginica");
   CU_ASSERT (g_str_has_prefix (lines[1], "setosa,"));
   CU_ASSERT (g_str_has_prefix (lines[2], "virginica,"));
 
@@ -387,6 +393,100 @@ test_unscaled_model_predicts (void)
   CU_ASSERT_EQUAL (p->rows, 150);
 }
 
+static gboolean
+has (const char *haystack,
+     const char *needle)
+{
+  return haystack != NULL && strstr (haystack, needle) != NULL;
+}
+
+/* A model trained with a plugin from its experiment's plugins: folder
+ * loads from the plugin file recorded in model.yaml, with NN_PLUGIN_PATH
+ * unset; once that file is gone, eval and predict say so, and --plugins
+ * finds it elsewhere. */
+static void
+test_model_finds_its_plugin_file (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *plugin_dir = g_build_filename (dir, "plugins", NULL);
+  g_autofree char *moved_dir = g_build_filename (dir, "moved", NULL);
+  g_autofree char *plugin = g_build_filename (plugin_dir, "swish.so", NULL);
+  g_autofree char *moved = g_build_filename (moved_dir, "swish.so", NULL);
+  g_autofree char *source = g_build_filename (g_getenv ("NN_TEST_EXAMPLE_PLUGIN"), "swish.so", NULL);
+  g_autofree char *plugins = g_strdup_printf ("plugins: [%s]\n", plugin_dir);
+  g_autofree char *experiment = NULL;
+  g_autofree char *yaml = NULL;
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autofree char *input = g_build_filename (dir, "in.csv", NULL);
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) envp = g_environ_unsetenv (g_get_environ (), "NN_PLUGIN_PATH");
+  gsize length = 0;
+  int   status;
+
+  g_mkdir_with_parents (plugin_dir, 0755);
+  g_mkdir_with_parents (moved_dir, 0755);
+  CU_ASSERT_TRUE_FATAL (g_file_get_contents (source, &contents, &length, NULL));
+  CU_ASSERT_TRUE_FATAL (g_file_set_contents (plugin, contents, length, NULL));
+  g_file_set_contents (input, "sepal_length,sepal_width,petal_length,petal_width\n"
+                              "5.1,3.5,1.4,0.2\n",
+                       -1, NULL);
+  experiment = g_strdup_printf ("%s/experiment.yaml", dir);
+  yaml = g_strdup_printf ("%s"
+                          "data: {source: iris, scale: minmax}\n"
+                          "model: {layers: [{units: 8, activation: {name: swish, beta: 1.5}},\n"
+                          "                 {units: 3, activation: softmax}]}\n"
+                          "train: {epochs: 5}\n"
+                          "output: {dir: %s/run}\n",
+                          plugins, dir);
+  g_file_set_contents (experiment, yaml, -1, NULL);
+  status = nn_test_spawn (envp, NULL, NULL, g_getenv ("NNRUN"), "train", experiment, "--quiet",
+                          NULL);
+  CU_ASSERT_EQUAL_FATAL (status, 0);
+
+  {
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+
+    status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "eval", run, "iris", NULL);
+    NN_CHECK (status == 0, "eval: exit status %d; stderr:\n%s", status, err);
+    NN_CHECK (has (out, "accuracy "), "eval printed:\n%s", out);
+  }
+  {
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+
+    status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "predict", run, input, NULL);
+    NN_CHECK (status == 0, "predict: exit status %d; stderr:\n%s", status, err);
+    NN_CHECK (g_str_has_prefix (out ? out : "", "predicted_species,"), "predict printed:\n%s",
+              out);
+  }
+
+  CU_ASSERT_EQUAL_FATAL (g_rename (plugin, moved), 0);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *err = NULL;
+      const char      *data = i == 0 ? "iris" : input;
+
+      status = nn_test_spawn (envp, NULL, &err, g_getenv ("NNRUN"), i == 0 ? "eval" : "predict",
+                              run, data, NULL);
+      NN_CHECK (status == 2, "exit status %d; stderr:\n%s", status, err);
+      NN_CHECK (has (err, plugin) && has (err, "no longer there"),
+                "no word of the missing file:\n%s", err);
+    }
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      const char      *data = i == 0 ? "iris" : input;
+
+      status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), i == 0 ? "eval" : "predict",
+                              "--plugins", moved_dir, run, data, NULL);
+      NN_CHECK (status == 0, "--plugins: exit status %d; stderr:\n%s", status, err);
+      NN_CHECK (has (out, i == 0 ? "accuracy " : "predicted_species,"), "--plugins: printed\n%s",
+                out);
+    }
+}
+
 int
 main (void)
 {
@@ -413,6 +513,11 @@ main (void)
   CU_add_test (s, "corrupt or mismatched model files exit 2 with a clear message",
                test_bad_model_files);
   CU_add_test (s, "bad input to predict and eval exits 2", test_bad_predict_input);
+
+  s = CU_add_suite ("models with plugins", init_plugin_suite, nn_test_remove_scratch);
+  CU_add_test (s, "a saved model loads its plugin from the file it recorded, and says when it "
+                  "is gone",
+               test_model_finds_its_plugin_file);
 
   return nn_test_run ();
 }

@@ -684,8 +684,9 @@ test_new_plugin_refusals (void)
   status = NNRUN (NULL, &err2, "new-plugin", "activation", "My-Act", dir);
   NN_CHECK (status == EXIT_BAD_INPUT && contains (err2, "cannot name a plugin"),
             "a bad name: status %d, stderr:\n%s", status, err2);
-  status = NNRUN (NULL, &err3, "new-plugin", "layer", "mine", dir);
-  NN_CHECK (status == EXIT_BAD_INPUT && contains (err3, "'activation', 'loss' or 'optimizer'"),
+  status = NNRUN (NULL, &err3, "new-plugin", "metric", "mine", dir);
+  NN_CHECK (status == EXIT_BAD_INPUT && contains (err3, "'activation', 'loss', 'optimizer' or "
+                                                        "'layer'"),
             "a bad kind: status %d, stderr:\n%s", status, err3);
 }
 

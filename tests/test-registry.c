@@ -388,7 +388,7 @@ test_check_plugin_refuses_schedules (void)
   NN_ASSERT_STATUS (status, 2, err);
   NN_ASSERT_CONTAINS (err, "'fixture_halving' is a schedule");
   NN_ASSERT_STATUS (status2, 2, err2);
-  NN_ASSERT_CONTAINS (err2, "registers no activation, loss or optimizer to check");
+  NN_ASSERT_CONTAINS (err2, "registers no activation, loss, optimizer or layer kind to check");
 }
 
 int

@@ -885,8 +885,8 @@ test_failed_later_write_leaves_whole_files (void)
   g_autofree char *err = NULL;
   const char      *args[] = { "train", config, "--out", run, "--quiet", NULL };
   const char      *outputs[] = { "config.yaml", "history.csv", "summary.json", "model.yaml",
-                                 "model.safetensors", "loss.svg", "loss.png", "checkpoint.nnckpt",
-                                 ".nn-run", NULL };
+                                 "model.safetensors", "predictions.csv", "loss.svg", "loss.png",
+                                 "checkpoint.nnckpt", ".nn-run", NULL };
   g_autoptr(GHashTable) after = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(NnPipeline) pipeline = NULL;

@@ -97,7 +97,7 @@ holds_one_whole_run (const char *run,
 {
   static const char * const files[] = {
     ".nn-run", "checkpoint.nnckpt", "config.yaml", "history.csv", "model.safetensors",
-    "model.yaml", "summary.json", NULL
+    "model.yaml", "predictions.csv", "summary.json", NULL
   };
   g_autoptr(GHashTable) found = nn_test_snapshot_dir (run);
   guint          expected = g_strv_length ((char **) files) + (plots ? 2 : 0) + (extra ? 1 : 0);

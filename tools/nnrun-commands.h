@@ -49,5 +49,7 @@ int nnrun_cmd_new_plugin   (int    argc,
                             char **argv);
 int nnrun_cmd_bench        (int    argc,
                             char **argv);
+int nnrun_cmd_sweep        (int    argc,
+                            char **argv);
 
 G_END_DECLS

@@ -10,34 +10,21 @@
 #include "nnrun-commands.h"
 #include "nnrun-model.h"
 
-/* A CSV field, quoted when it holds a comma, a quote or a line break. */
-static void
-append_field (GString    *out,
-              const char *text)
+/* Loads a saved model, with the plugin folders of --plugins searched as an
+ * experiment's plugins: are, and reports the plugins that failed to load. */
+static NnPipeline *
+load_pipeline (const char         *path,
+               const char * const *plugin_dirs,
+               GError            **error)
 {
-  if (strpbrk (text, ",\"\r\n") == NULL)
-    {
-      g_string_append (out, text);
-      return;
-    }
-  g_string_append_c (out, '"');
-  for (const char *p = text; *p; p++)
-    {
-      if (*p == '"')
-        g_string_append_c (out, '"');
-      g_string_append_c (out, *p);
-    }
-  g_string_append_c (out, '"');
-}
+  NnPipeline *pipeline;
 
-/* The shortest decimal that reads back as the same nn_real. */
-static void
-append_real (GString *out,
-             nn_real  value)
-{
-  g_autofree char *text = nn_param_format_real (value);
-
-  g_string_append (out, text);
+  for (guint i = 0; plugin_dirs != NULL && plugin_dirs[i] != NULL; i++)
+    if (!nn_plugins_add_directory (plugin_dirs[i], error))
+      return NULL;
+  pipeline = nn_pipeline_load (path, error);
+  nnrun_report_plugin_problems (FALSE);
+  return pipeline;
 }
 
 /*
@@ -86,13 +73,18 @@ nnrun_cmd_eval (int    argc,
   g_autoptr(NnDataset) raw = NULL;
   g_autoptr(NnDataset) data = NULL;
   g_autoptr(NnMatrix) pred = NULL;
+  g_autoptr(NnMatrix) scaled_targets = NULL;
   g_auto(GStrv) metrics = NULL;
+  g_auto(GStrv) plugin_dirs = NULL;
   gboolean           json = FALSE;
   NnModel           *model;
   const NnMatrix    *targets;
   NnTask             task;
+  double             loss = 0;
   const GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the results as one JSON object", NULL },
+    { "plugins", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &plugin_dirs,
+      "Look for plugins in DIR too, after NN_PLUGIN_PATH (repeatable)", "DIR" },
     G_OPTION_ENTRY_NULL
   };
 
@@ -104,8 +96,7 @@ nnrun_cmd_eval (int    argc,
   if (argc != 3)
     return nnrun_usage_error (context, "eval takes a model and a data set");
 
-  pipeline = nn_pipeline_load (argv[1], &error);
-  nnrun_report_plugin_problems (FALSE);
+  pipeline = load_pipeline (argv[1], (const char * const *) plugin_dirs, &error);
   if (pipeline == NULL)
     return nnrun_fail (error);
   raw = load_data (pipeline, argv[2], &error);
@@ -123,6 +114,15 @@ nnrun_cmd_eval (int    argc,
   pred = nn_model_predict (model, nn_dataset_get_features (data));
   targets = nn_dataset_get_targets (data);
   metrics = nn_metrics_list (task);
+  /* The loss on the targets as the model learnt them, the metrics in the
+   * targets' own units, as a run reports them. */
+  scaled_targets = nn_matrix_copy (targets);
+  if (nn_pipeline_get_target_scaler (pipeline) != NULL)
+    nn_scaler_transform (nn_pipeline_get_target_scaler (pipeline), scaled_targets);
+  if (nn_model_get_loss (model) != NULL)
+    loss = nn_loss_compute (nn_model_get_loss (model), pred, scaled_targets);
+  if (nn_pipeline_get_target_scaler (pipeline) != NULL)
+    nn_scaler_inverse_transform (nn_pipeline_get_target_scaler (pipeline), pred);
 
   if (json)
     {
@@ -135,7 +135,7 @@ nnrun_cmd_eval (int    argc,
       json_builder_set_member_name (b, "samples");
       json_builder_add_int_value (b, nn_dataset_get_n_samples (data));
       if (nn_model_get_loss (model) != NULL)
-        nn_json_builder_add_number (b, "loss", nn_loss_compute (nn_model_get_loss (model), pred, targets));
+        nn_json_builder_add_number (b, "loss", loss);
       for (guint m = 0; metrics[m] != NULL; m++)
         nn_json_builder_add_number (b, metrics[m], nn_metric_compute (metrics[m], task, pred, targets));
       json_builder_end_object (b);
@@ -148,7 +148,7 @@ nnrun_cmd_eval (int    argc,
 
   g_print ("samples %u\n", nn_dataset_get_n_samples (data));
   if (nn_model_get_loss (model) != NULL)
-    g_print ("loss %.6g\n", nn_loss_compute (nn_model_get_loss (model), pred, targets));
+    g_print ("loss %.6g\n", loss);
   for (guint m = 0; metrics[m] != NULL; m++)
     g_print ("%s %.6g\n", metrics[m],
              nn_metric_compute (metrics[m], task, pred, targets));
@@ -161,90 +161,40 @@ nnrun_cmd_predict (int    argc,
 {
   static const char summary[] =
     "Reads raw (unscaled) rows with the model's feature columns, applies the saved\n"
-    "preprocessing, and writes CSV on standard output: the predicted label (or\n"
-    "value) of each row and, for classification, a probability column per class.";
+    "preprocessing, and writes CSV on standard output: the model's id column, when\n"
+    "the input has it, then the predicted label (or value, in the target's units)\n"
+    "of each row as predicted_TARGET and, for classification, a probability column\n"
+    "p_LABEL per class (unless --no-proba).";
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(NnPipeline) pipeline = NULL;
-  g_autoptr(NnDataset) raw = NULL;
-  g_autoptr(NnMatrix) pred = NULL;
-  g_autoptr(GString) out = g_string_new (NULL);
-  g_auto(GStrv) labels = NULL;
-  const char * const *targets;
-  NnTask              task;
+  g_autofree char *text = NULL;
+  g_auto(GStrv) plugin_dirs = NULL;
+  gboolean           proba = TRUE;
+  const GOptionEntry entries[] = {
+    { "proba", 0, 0, G_OPTION_ARG_NONE, &proba,
+      "Print a probability column per class (the default)", NULL },
+    { "no-proba", 0, G_OPTION_FLAG_REVERSE, G_OPTION_ARG_NONE, &proba,
+      "Print the predicted label alone", NULL },
+    { "plugins", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &plugin_dirs,
+      "Look for plugins in DIR too, after NN_PLUGIN_PATH (repeatable)", "DIR" },
+    G_OPTION_ENTRY_NULL
+  };
 
   context = g_option_context_new ("RUN_DIR|MODEL.yaml INPUT.csv - predictions of a saved model");
+  g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_summary (context, summary);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return nnrun_usage_error (context, error->message);
   if (argc != 3)
     return nnrun_usage_error (context, "predict takes a model and a CSV file");
 
-  pipeline = nn_pipeline_load (argv[1], &error);
-  nnrun_report_plugin_problems (FALSE);
+  pipeline = load_pipeline (argv[1], (const char * const *) plugin_dirs, &error);
   if (pipeline == NULL)
     return nnrun_fail (error);
-  raw = nn_dataset_new_from_csv_file (argv[2], NULL, nn_pipeline_get_feature_names (pipeline),
-                                      &error);
-  if (raw == NULL)
+  text = nn_pipeline_predict_csv_file (pipeline, argv[2], proba, &error);
+  if (text == NULL)
     return nnrun_fail (error);
-  pred = nn_pipeline_predict (pipeline, nn_dataset_get_features (raw));
-  task = nn_pipeline_get_task (pipeline);
-  labels = nn_pipeline_get_output_labels (pipeline);
-  targets = nn_pipeline_get_target_names (pipeline);
-
-  /* Header: the prediction, then one probability column per class. */
-  if (task == NN_TASK_REGRESSION)
-    for (guint c = 0; targets[c] != NULL; c++)
-      {
-        if (c > 0)
-          g_string_append_c (out, ',');
-        append_field (out, targets[c]);
-      }
-  else
-    {
-      append_field (out, targets[0]);
-      for (guint k = 0; labels[k] != NULL; k++)
-        {
-          g_string_append_c (out, ',');
-          append_field (out, labels[k]);
-        }
-    }
-  g_string_append_c (out, '\n');
-
-  for (guint r = 0; r < pred->rows; r++)
-    {
-      if (task == NN_TASK_REGRESSION)
-        for (guint c = 0; c < pred->cols; c++)
-          {
-            if (c > 0)
-              g_string_append_c (out, ',');
-            append_real (out, NN_MATRIX_AT (pred, r, c));
-          }
-      else if (task == NN_TASK_BINARY)
-        {
-          nn_real p = NN_MATRIX_AT (pred, r, 0);
-          append_field (out, labels[p >= 0.5 ? 1 : 0]);
-          g_string_append_c (out, ',');
-          append_real (out, 1 - p);
-          g_string_append_c (out, ',');
-          append_real (out, p);
-        }
-      else
-        {
-          guint best = 0;
-          for (guint c = 1; c < pred->cols; c++)
-            if (NN_MATRIX_AT (pred, r, c) > NN_MATRIX_AT (pred, r, best))
-              best = c;
-          append_field (out, labels[best]);
-          for (guint c = 0; c < pred->cols; c++)
-            {
-              g_string_append_c (out, ',');
-              append_real (out, NN_MATRIX_AT (pred, r, c));
-            }
-        }
-      g_string_append_c (out, '\n');
-    }
-  nnrun_write_stdout (out->str, out->len);
+  nnrun_write_stdout (text, strlen (text));
   return 0;
 }

@@ -147,6 +147,9 @@ static const Kind kinds[] = {
   { "optimizer", "optimizer.c", "an optimizer", "gradient descent with momentum",
     "  optimizer: {name: plugin_name, learning_rate: 0.01, momentum: 0.9}\n",
     "the function marked EDIT" },
+  { "layer", "layer.c", "a layer kind", "a learnt gain and bias per input",
+    "  model:\n    layers:\n      - {type: plugin_name, initial_gain: 1.0}\n",
+    "the functions marked EDIT" },
 };
 
 /* Adds @stanza to the meson.build at @path, which exists: written anew
@@ -181,10 +184,11 @@ nnrun_cmd_new_plugin (int    argc,
 {
   static const char summary[] =
     "Writes DIR/NAME.c, a complete plugin that registers NAME (an identity-like\n"
-    "activation, the mean squared error, or gradient descent with momentum), and\n"
-    "DIR/meson.build, or adds NAME to the meson.build already in DIR. It builds,\n"
-    "loads and passes check-plugin as it is: edit the functions marked EDIT. DIR\n"
-    "is ./NAME by default.";
+    "activation, the mean squared error, gradient descent with momentum, or a\n"
+    "layer kind with a learnt gain and bias per input), and DIR/meson.build, or\n"
+    "adds NAME to the meson.build already in DIR. It builds, loads and passes\n"
+    "check-plugin as it is: edit the functions marked EDIT. DIR is ./NAME by\n"
+    "default.";
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   const GOptionEntry entries[] = { G_OPTION_ENTRY_NULL };
@@ -201,7 +205,7 @@ nnrun_cmd_new_plugin (int    argc,
   const char        *name, *dir;
   gboolean           have_build;
 
-  context = g_option_context_new ("activation|loss|optimizer NAME [DIR] - start a plugin");
+  context = g_option_context_new ("activation|loss|optimizer|layer NAME [DIR] - start a plugin");
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_summary (context, summary);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -216,7 +220,8 @@ nnrun_cmd_new_plugin (int    argc,
       kind = &kinds[k];
   if (kind == NULL)
     return nnrun_usage_error (context,
-                              "the kind of plugin is 'activation', 'loss' or 'optimizer'");
+                              "the kind of plugin is 'activation', 'loss', 'optimizer' or "
+                              "'layer'");
   if (!valid_plugin_name (name))
     {
       g_printerr ("nnrun: '%s' cannot name a plugin: use lower-case letters, digits and "

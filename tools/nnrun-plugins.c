@@ -290,9 +290,9 @@ nnrun_cmd_plugins (int    argc,
                    char **argv)
 {
   static const char summary[] =
-    "Without NAME: every activation, loss, optimizer and schedule, with its\n"
-    "description and the file it comes from, and every plugin file that could not\n"
-    "be loaded, with the reason. With NAME: its description, its parameters (type,\n"
+    "Without NAME: every activation, loss, optimizer, schedule and layer kind, with\n"
+    "its description and the file it comes from, and every plugin file that could\n"
+    "not be loaded, with the reason. With NAME: its description, its parameters (type,\n"
     "default, allowed values) and how an experiment file names it.";
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
@@ -336,13 +336,13 @@ looks_like_file (const char *arg)
   return strchr (arg, G_DIR_SEPARATOR) != NULL || g_str_has_suffix (arg, "." G_MODULE_SUFFIX);
 }
 
-/* Whether check-plugin has a check for @type: derivatives for activations
- * and losses, steps on a quadratic for optimizers. */
+/* Whether check-plugin has a check for @type: derivatives for activations,
+ * losses and layer kinds, steps on a quadratic for optimizers. */
 static gboolean
 is_checkable (GType type)
 {
   return g_type_is_a (type, NN_TYPE_ACTIVATION) || g_type_is_a (type, NN_TYPE_LOSS) ||
-         g_type_is_a (type, NN_TYPE_OPTIMIZER);
+         g_type_is_a (type, NN_TYPE_OPTIMIZER) || g_type_is_a (type, NN_TYPE_LAYER);
 }
 
 static gboolean
@@ -380,7 +380,9 @@ collect_file_types (const char *arg,
       g_array_append_val (types, file_types[i]);
   if (types->len == n_before)
     {
-      g_printerr ("nnrun: %s registers no activation, loss or optimizer to check\n", arg);
+      g_printerr ("nnrun: %s registers no activation, loss, optimizer or layer kind to "
+                  "check\n",
+                  arg);
       return EXIT_BAD_INPUT;
     }
   return EXIT_OK;
@@ -425,8 +427,8 @@ collect_types (const char *arg,
                 "plugins\n",
                 arg, strchr ("aeiou", kind_name[0]) ? "an" : "a", kind_name);
   else
-    g_printerr ("nnrun: '%s' is a %s; check-plugin checks activations, losses and "
-                "optimizers\n",
+    g_printerr ("nnrun: '%s' is a %s; check-plugin checks activations, losses, optimizers "
+                "and layer kinds\n",
                 arg, kind_name);
   return EXIT_BAD_INPUT;
 }
@@ -553,9 +555,11 @@ nnrun_cmd_check_plugin (int    argc,
     "registered under NAME: backward (or a loss's gradient) against central\n"
     "finite differences at random points of several scales and batch sizes,\n"
     "forward determinism, finite outputs, and independent rows, with the default\n"
-    "parameters and with each parameter set away from its default. An optimizer\n"
-    "takes 200 steps on a convex quadratic: finite, falling, deterministic, and\n"
-    "resumed from its saved state exactly. The file is loaded in a child process\n"
+    "parameters and with each parameter set away from its default. A layer kind's\n"
+    "dL/dX and parameter gradients are checked the same way in training, within\n"
+    "one training step (the same random numbers throughout), and evaluation must\n"
+    "not depend on the step. An optimizer takes 200 steps on a convex quadratic:\n"
+    "finite, falling, deterministic, and resumed from its saved state exactly. The file is loaded in a child process\n"
     "first: a crash or exit() there is reported by file, with status 2.\n"
     "Exit status: 0 when all pass, 1 when one fails, 2 on a usage or load error.";
   g_autoptr(GOptionContext) context = NULL;
@@ -568,7 +572,8 @@ nnrun_cmd_check_plugin (int    argc,
   guint              n_optimizers = 0;
   const GOptionEntry entries[] = {
     { "all", 'a', 0, G_OPTION_ARG_NONE, &all,
-      "Check every activation, loss and optimizer plugin found on the plugin path", NULL },
+      "Check every activation, loss, optimizer and layer plugin found on the plugin path",
+      NULL },
     { "seed", 's', 0, G_OPTION_ARG_INT, &seed, "Seed of the random points (default 1)", "N" },
     G_OPTION_ENTRY_NULL
   };
@@ -617,6 +622,8 @@ nnrun_cmd_check_plugin (int    argc,
           these = nn_plugin_check_optimizer (type, (guint32) seed, &error);
           n_optimizers++;
         }
+      else if (g_type_is_a (type, NN_TYPE_LAYER))
+        these = nn_plugin_check_layer (type, (guint32) seed, &error);
       else
         these = nn_plugin_check_type (type, (guint32) seed, &error);
 

@@ -4,7 +4,8 @@
 # installed: nn is configured for a fresh prefix and installed there (so
 # its compiled-in plugin folder is the installed one), then the example
 # plugin is built out of tree with the guide's one command, checked, and
-# used from an experiment through plugins: and through NN_PLUGIN_PATH; a
+# used from an experiment through plugins: and through NN_PLUGIN_PATH, and
+# so is the layer example, gaussian_noise; a
 # plugin made by `nnrun new-plugin` is built with that command and with
 # its meson.build, which installs it where nnrun finds it unaided, and a
 # second one, an optimizer, is added to that meson.build and trains.
@@ -93,11 +94,29 @@ grep "beta  number, default 1, from 0 to 100" "$tmp/swish.txt" >/dev/null \
   || { cat "$tmp/swish.txt"; fail "plugins swish does not describe beta"; }
 NN_PLUGIN_PATH="$tmp/my-plugins" nnrun check-plugin swish || fail "check-plugin swish"
 
+step "the layer example with the guide's command, in an experiment's layers"
+cp "$src/examples/plugins/gaussian_noise.c" "$tmp/my-plugins/"
+(cd "$tmp/my-plugins" &&
+ cc -shared -fPIC gaussian_noise.c $(pkg-config --cflags --libs nncore) -o gaussian_noise.so) \
+  || fail "the guide's build command for gaussian_noise.c"
+nnrun check-plugin "$tmp/my-plugins/gaussian_noise.so" || fail "check-plugin gaussian_noise.so"
+sed 's/    - {units: 8, activation: {name: swish, beta: 1.5}}/    - {type: gaussian_noise, stddev: 0.1}\n    - {units: 8, activation: relu}/' \
+  "$tmp/swish.yaml" >"$tmp/noise.yaml"
+grep -F "type: gaussian_noise" "$tmp/noise.yaml" >/dev/null || fail "no noise layer in noise.yaml"
+nnrun train "$tmp/noise.yaml" --quiet --out "$tmp/run-noise" || fail "train with gaussian_noise"
+grep -F "type_module: {type: GaussianNoiseLayer, file: $tmp/my-plugins/gaussian_noise.so" \
+  "$tmp/run-noise/model.yaml" >/dev/null || fail "model.yaml does not name gaussian_noise.so"
+
 step "nnrun new-plugin: built with the guide's command"
 nnrun new-plugin activation my_act "$tmp/my_act" || fail "new-plugin activation"
 cc -shared -fPIC "$tmp/my_act/my_act.c" $(pkg-config --cflags --libs nncore) \
   -o "$tmp/my_act/my_act.so" || fail "building my_act"
 nnrun check-plugin "$tmp/my_act/my_act.so" || fail "check-plugin my_act.so"
+
+nnrun new-plugin layer my_layer "$tmp/my_layer" || fail "new-plugin layer"
+cc -shared -fPIC "$tmp/my_layer/my_layer.c" $(pkg-config --cflags --libs nncore) \
+  -o "$tmp/my_layer/my_layer.so" || fail "building my_layer"
+nnrun check-plugin "$tmp/my_layer/my_layer.so" || fail "check-plugin my_layer.so"
 
 step "nnrun new-plugin: built and installed with its meson.build"
 nnrun new-plugin loss my_loss "$tmp/my_loss" || fail "new-plugin loss"

@@ -1,0 +1,645 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* nnrun sweep: the trials of a sweep file, each run by `nnrun train` in a
+ * child process, several at once. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "nnrun-commands.h"
+#include "nnrun-sweep.h"
+
+typedef struct
+{
+  guint trial;
+  guint repeat;
+} Job;
+
+typedef struct
+{
+  NnSweep   *sweep;
+  char      *nnrun; /* this program, which runs each trial */
+  char      *csv;
+  GQueue     jobs; /* Job *, still to start */
+  GPtrArray *runs; /* Run *, running */
+  GPtrArray *rows; /* trials.csv's rows, and those recorded since */
+  guint      max_running;
+  guint      total;    /* runs of the trials asked for */
+  guint      finished; /* of them, recorded in this process */
+  guint      failed;
+  guint      recorded_before;
+  guint      elsewhere;   /* runs other processes had under way */
+  guint      interrupted; /* runs stopped by a signal of their own */
+  gboolean   json;
+  gboolean   tty;
+  gboolean   stopping;
+  gint64     start;
+  GMainLoop *loop;
+  GError    *error; /* a row that could not be recorded */
+} Sweep;
+
+typedef struct
+{
+  Sweep       *s;
+  Job          job;
+  char        *dir;
+  gint64       start;
+  int          claim; /* the lock that keeps other processes off the run */
+  GSubprocess *process;
+} Run;
+
+static void start_runs (Sweep *s);
+
+static void
+run_free (Run *run)
+{
+  if (run->claim >= 0)
+    close (run->claim);
+  g_free (run->dir);
+  g_clear_object (&run->process);
+  g_free (run);
+}
+
+static char *
+format_duration (double seconds)
+{
+  guint t = (guint) (seconds + 0.5);
+
+  if (t >= 3600)
+    return g_strdup_printf ("%u:%02u:%02u", t / 3600, t / 60 % 60, t % 60);
+  return g_strdup_printf ("%u:%02u", t / 60, t % 60);
+}
+
+/* done/failed/running, the best trial so far and the time still to go at
+ * this process's pace, on standard error. */
+static void
+print_progress (Sweep *s)
+{
+  double           elapsed = (g_get_monotonic_time () - s->start) / 1e6;
+  guint            left = s->total - s->finished - s->recorded_before - s->elsewhere;
+  g_autofree char *eta = format_duration (s->finished ? elapsed / s->finished * left : 0);
+  g_autofree char *best_text = NULL;
+  double           best_value;
+  gint             best = nnrun_sweep_best (s->sweep, s->rows, &best_value);
+  g_autofree char *elsewhere = s->elsewhere ? g_strdup_printf (", %u elsewhere", s->elsewhere)
+                                            : g_strdup ("");
+
+  if (best >= 0)
+    best_text = g_strdup_printf ("; best %s %.4g (trial %d)", nn_sweep_get_metric (s->sweep),
+                                 best_value, best);
+
+  g_printerr ("%ssweep: %u/%u done, %u failed, %u running%s%s%s%s%s", s->tty ? "\r\033[K" : "",
+              s->finished + s->recorded_before, s->total, s->failed, s->runs->len, elsewhere,
+              best_text ? best_text : "", s->finished && left ? "; ETA " : "",
+              s->finished && left ? eta : "", s->tty ? "" : "\n");
+}
+
+static char *
+run_dir (Sweep *s,
+         Job    job)
+{
+  g_autofree char *name = nn_sweep_get_repeats (s->sweep) == 1
+                            ? g_strdup_printf ("%04u", job.trial)
+                            : g_strdup_printf ("%04u-%u", job.trial, job.repeat);
+
+  return g_build_filename (nn_sweep_get_output_dir (s->sweep), "trials", name, NULL);
+}
+
+/* Removes what an earlier attempt at a run left: a run without a row was
+ * cut short. */
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR) || g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_unlink (path);
+      return;
+    }
+  dir = g_dir_open (path, 0, NULL);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      remove_tree (child);
+    }
+  g_rmdir (path);
+}
+
+/* The numbers of final.SPLIT.METRIC in summary.json, as trials.csv's
+ * metric columns name them, and the stop reason. */
+static GStrv
+read_summary (Sweep      *s,
+              const char *dir,
+              char      **stop_reason)
+{
+  const char * const *columns = nn_sweep_get_metric_columns (s->sweep);
+  g_autofree char    *path = g_build_filename (dir, "summary.json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+  JsonObject *root = NULL, *final = NULL;
+
+  if (json_parser_load_from_file (parser, path, NULL) &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    root = json_node_get_object (json_parser_get_root (parser));
+  if (root != NULL && json_object_has_member (root, "final") &&
+      JSON_NODE_HOLDS_OBJECT (json_object_get_member (root, "final")))
+    final = json_object_get_object_member (root, "final");
+  if (root != NULL && json_object_has_member (root, "stop_reason"))
+    *stop_reason = g_strdup (json_object_get_string_member (root, "stop_reason"));
+  for (guint c = 0; columns[c] != NULL; c++)
+    {
+      const char      *split = g_str_has_prefix (columns[c], "val_")    ? "validation"
+                               : g_str_has_prefix (columns[c], "test_") ? "test"
+                                                                        : "train";
+      const char      *name = strchr (columns[c], '_') && !g_str_equal (split, "train")
+                                ? strchr (columns[c], '_') + 1
+                                : columns[c];
+      JsonNode        *value = NULL;
+      g_autofree char *text = NULL;
+
+      if (final != NULL && json_object_has_member (final, split) &&
+          JSON_NODE_HOLDS_OBJECT (json_object_get_member (final, split)))
+        value = json_object_get_member (json_object_get_object_member (final, split), name);
+      if (value != NULL && JSON_NODE_HOLDS_VALUE (value))
+        text = nnrun_format_number (json_node_get_double (value));
+      g_strv_builder_add (b, text ? text : "");
+    }
+  return g_strv_builder_end (b);
+}
+
+/* The last line nnrun train wrote to standard error, without "nnrun: ". */
+static char *
+last_error_line (const char *text)
+{
+  g_auto(GStrv) lines = g_strsplit (text ? text : "", "\n", -1);
+
+  for (guint i = g_strv_length (lines); i-- > 0;)
+    if (*g_strstrip (lines[i]) != '\0')
+      return g_strdup (g_str_has_prefix (lines[i], "nnrun: ") ? lines[i] + 7 : lines[i]);
+  return g_strdup ("");
+}
+
+static void
+print_json (JsonBuilder *b)
+{
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = json_builder_get_root (b);
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, NULL);
+  g_print ("%s\n", text);
+}
+
+static void
+print_run_json (Sweep       *s,
+                const char **row)
+{
+  const char * const *columns = nn_sweep_get_metric_columns (s->sweep);
+  guint               first = 2 + g_strv_length ((GStrv) nn_sweep_get_parameters (s->sweep));
+  guint               n = g_strv_length ((GStrv) row);
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "event");
+  json_builder_add_string_value (b, "run");
+  json_builder_set_member_name (b, "trial");
+  json_builder_add_int_value (b, g_ascii_strtoll (row[0], NULL, 10));
+  json_builder_set_member_name (b, "repeat");
+  json_builder_add_int_value (b, g_ascii_strtoll (row[1], NULL, 10));
+  for (guint c = 0; columns[c] != NULL; c++)
+    if (*row[first + c] != '\0')
+      {
+        json_builder_set_member_name (b, columns[c]);
+        json_builder_add_double_value (b, g_ascii_strtod (row[first + c], NULL));
+      }
+  json_builder_set_member_name (b, "seconds");
+  json_builder_add_double_value (b, g_ascii_strtod (row[n - 3], NULL));
+  json_builder_set_member_name (b, "status");
+  json_builder_add_string_value (b, row[n - 2]);
+  json_builder_set_member_name (b, "reason");
+  json_builder_add_string_value (b, row[n - 1]);
+  json_builder_end_object (b);
+  print_json (b);
+}
+
+/* The row of a run that ended: its directory is complete by now. */
+static void
+record_run (Run        *run,
+            gboolean    exited,
+            int         status,
+            const char *errors)
+{
+  Sweep *s = run->s;
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+  g_autofree char *stop_reason = NULL;
+  g_autofree char *seconds = g_strdup_printf ("%.3f", (g_get_monotonic_time () - run->start) / 1e6);
+  g_autofree char *reason = NULL;
+  g_auto(GStrv) metrics = read_summary (s, run->dir, &stop_reason);
+  const char *state = "ok";
+  char        number[16];
+  GStrv       row;
+
+  /* An interrupted run is not finished: running the sweep again does it. */
+  if (g_strcmp0 (stop_reason, "interrupted") == 0)
+    {
+      s->interrupted++;
+      return;
+    }
+  if (!exited || status != 0)
+    {
+      state = g_strcmp0 (stop_reason, "diverged") == 0 ? "diverged" : "failed";
+      reason = exited ? last_error_line (errors)
+                      : g_strdup_printf ("killed by signal %d (%s)", status, g_strsignal (status));
+      s->failed++;
+    }
+  else
+    reason = g_strdup (stop_reason ? stop_reason : "");
+  g_snprintf (number, sizeof number, "%u", run->job.trial);
+  g_strv_builder_add (b, number);
+  g_snprintf (number, sizeof number, "%u", run->job.repeat);
+  g_strv_builder_add (b, number);
+  g_strv_builder_addv (b, (const char **) nn_sweep_get_trial_values (s->sweep, run->job.trial));
+  g_strv_builder_addv (b, (const char **) metrics);
+  g_strv_builder_add (b, seconds);
+  g_strv_builder_add (b, state);
+  g_strv_builder_add (b, reason);
+  row = g_strv_builder_end (b);
+  g_ptr_array_add (s->rows, row);
+  s->finished++;
+  if (s->error == NULL && nnrun_sweep_csv_append (s->csv, (const char * const *) row, &s->error))
+    {
+      g_autofree char *claim = g_strconcat (run->dir, ".claim", NULL);
+
+      /* Whoever takes the claim next finds the row and leaves the run. */
+      g_unlink (claim);
+    }
+  if (s->json)
+    print_run_json (s, (const char **) row);
+}
+
+static void
+on_run_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      data)
+{
+  Run             *run = data;
+  Sweep           *s = run->s;
+  g_autofree char *errors = NULL;
+  gboolean         exited;
+  int              status;
+
+  g_subprocess_communicate_utf8_finish (run->process, result, NULL, &errors, NULL);
+  exited = g_subprocess_get_if_exited (run->process);
+  status = exited ? g_subprocess_get_exit_status (run->process)
+                  : g_subprocess_get_term_sig (run->process);
+  /* A run stopped with the sweep has no row: running again finishes it. */
+  if (!s->stopping)
+    record_run (run, exited, status, errors);
+  g_ptr_array_remove (s->runs, run);
+  start_runs (s);
+  print_progress (s);
+  (void) source;
+}
+
+#ifdef __linux__
+/* A run ends with its sweep, even one killed outright, rather than go on
+ * unrecorded. */
+static void
+die_with_parent (gpointer parent)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid () != GPOINTER_TO_INT (parent))
+    _exit (1);
+}
+#endif
+
+static GPtrArray *
+train_argv (Sweep *s,
+            Run   *run)
+{
+  g_auto(GStrv) overrides = nn_sweep_get_run_overrides (s->sweep, run->job.trial,
+                                                         run->job.repeat);
+  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
+
+  g_ptr_array_add (argv, g_strdup (s->nnrun));
+  g_ptr_array_add (argv, g_strdup ("train"));
+  g_ptr_array_add (argv, g_strdup (nn_sweep_get_experiment_path (s->sweep)));
+  for (guint i = 0; overrides[i] != NULL; i++)
+    {
+      g_ptr_array_add (argv, g_strdup ("--set"));
+      g_ptr_array_add (argv, g_strdup (overrides[i]));
+    }
+  g_ptr_array_add (argv, g_strdup ("--out"));
+  g_ptr_array_add (argv, g_strdup (run->dir));
+  g_ptr_array_add (argv, g_strdup ("--threads"));
+  g_ptr_array_add (argv, g_strdup ("1"));
+  g_ptr_array_add (argv, g_strdup ("--quiet"));
+  g_ptr_array_add (argv, NULL);
+  return argv;
+}
+
+static void
+start_run (Sweep *s,
+           Job    job)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+               g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GPtrArray) argv = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *partial = NULL;
+  Run             *run = g_new0 (Run, 1);
+
+  run->s = s;
+  run->job = job;
+  run->dir = run_dir (s, job);
+  run->claim = nnrun_sweep_claim (run->dir);
+  if (run->claim < 0 || nnrun_sweep_csv_has (s->csv, job.trial, job.repeat))
+    {
+      /* Another process runs it, or recorded it since this one started. */
+      s->elsewhere++;
+      run_free (run);
+      return;
+    }
+  run->start = g_get_monotonic_time ();
+  partial = g_strconcat (run->dir, ".partial", NULL);
+  remove_tree (run->dir);
+  remove_tree (partial);
+  argv = train_argv (s, run);
+#ifdef __linux__
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent,
+                                         GINT_TO_POINTER (getpid ()), NULL);
+#endif
+  run->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata,
+                                               &error);
+  g_ptr_array_add (s->runs, run);
+  if (run->process == NULL)
+    {
+      record_run (run, TRUE, EXIT_RUN_FAILED, error->message);
+      g_ptr_array_remove (s->runs, run);
+      return;
+    }
+  g_subprocess_communicate_utf8_async (run->process, NULL, NULL, on_run_done, run);
+}
+
+static void
+start_runs (Sweep *s)
+{
+  while (!s->stopping && s->runs->len < s->max_running && !g_queue_is_empty (&s->jobs))
+    {
+      Job *job = g_queue_pop_head (&s->jobs);
+
+      start_run (s, *job);
+      g_free (job);
+    }
+  if (s->runs->len == 0 && (s->stopping || g_queue_is_empty (&s->jobs)))
+    g_main_loop_quit (s->loop);
+}
+
+static gboolean
+on_stop_signal (gpointer data)
+{
+  Sweep *s = data;
+
+  if (!s->stopping)
+    g_printerr ("%snnrun: stopping the sweep; the runs under way end unrecorded\n",
+                s->tty ? "\n" : "");
+  s->stopping = TRUE;
+  for (guint i = 0; i < s->runs->len; i++)
+    g_subprocess_send_signal (((Run *) s->runs->pdata[i])->process, SIGTERM);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+queue_jobs (Sweep *s,
+            gint   only)
+{
+  guint n = nn_sweep_get_n_trials (s->sweep);
+  guint repeats = nn_sweep_get_repeats (s->sweep);
+
+  for (guint t = 0; t < n; t++)
+    for (guint r = 0; (only < 0 || t == (guint) only) && r < repeats; r++)
+      {
+        s->total++;
+        if (nnrun_sweep_rows_have (s->rows, t, r))
+          s->recorded_before++;
+        else
+          {
+            Job *job = g_new (Job, 1);
+
+            job->trial = t;
+            job->repeat = r;
+            g_queue_push_tail (&s->jobs, job);
+          }
+      }
+}
+
+static void
+run_jobs (Sweep *s)
+{
+  guint sigint, sigterm;
+
+  s->runs = g_ptr_array_new_with_free_func ((GDestroyNotify) run_free);
+  s->loop = g_main_loop_new (NULL, FALSE);
+  s->start = g_get_monotonic_time ();
+  s->tty = isatty (STDERR_FILENO);
+  sigint = g_unix_signal_add (SIGINT, on_stop_signal, s);
+  sigterm = g_unix_signal_add (SIGTERM, on_stop_signal, s);
+  print_progress (s);
+  start_runs (s);
+  if (s->runs->len > 0 || !g_queue_is_empty (&s->jobs))
+    g_main_loop_run (s->loop);
+  if (s->tty)
+    g_printerr ("\n");
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  g_clear_pointer (&s->runs, g_ptr_array_unref);
+  g_clear_pointer (&s->loop, g_main_loop_unref);
+}
+
+static void
+print_best_json (Sweep *s,
+                 gint   best,
+                 double value)
+{
+  const char * const *params = nn_sweep_get_parameters (s->sweep);
+  const char * const *values = nn_sweep_get_trial_values (s->sweep, (guint) best);
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "event");
+  json_builder_add_string_value (b, "best");
+  json_builder_set_member_name (b, "trial");
+  json_builder_add_int_value (b, best);
+  json_builder_set_member_name (b, "parameters");
+  json_builder_begin_object (b);
+  for (guint p = 0; params[p] != NULL; p++)
+    {
+      json_builder_set_member_name (b, params[p]);
+      json_builder_add_string_value (b, values[p]);
+    }
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, nn_sweep_get_metric (s->sweep));
+  json_builder_add_double_value (b, value);
+  json_builder_end_object (b);
+  print_json (b);
+}
+
+/* best.yaml: the best trial's experiment, resolved, to train again. */
+static gboolean
+write_best (Sweep     *s,
+            GPtrArray *rows,
+            GError   **error)
+{
+  double           value;
+  gint             best = nnrun_sweep_best (s->sweep, rows, &value);
+  g_autofree char *yaml = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *shown = NULL;
+
+  if (best < 0)
+    return TRUE;
+  yaml = nn_sweep_trial_to_yaml (s->sweep, (guint) best, error);
+  if (yaml == NULL)
+    return FALSE;
+  shown = nnrun_format_number (value);
+  text = g_strdup_printf ("# The best trial of %s: trial %d, %s %s\n%s",
+                          nn_sweep_get_path (s->sweep), best, nn_sweep_get_metric (s->sweep),
+                          shown, yaml);
+  path = g_build_filename (nn_sweep_get_output_dir (s->sweep), "best.yaml", NULL);
+  if (s->json)
+    print_best_json (s, best, value);
+  if (!g_file_set_contents (path, text, -1, error))
+    return FALSE;
+  g_printerr ("nnrun: best: trial %d, %s %s; its experiment is %s\n", best,
+              nn_sweep_get_metric (s->sweep), shown, path);
+  return TRUE;
+}
+
+/* Makes the sweep's directory and trials.csv, and reads its rows. */
+static gboolean
+open_output (Sweep   *s,
+             GError **error)
+{
+  g_autofree char *trials = g_build_filename (nn_sweep_get_output_dir (s->sweep), "trials", NULL);
+  g_auto(GStrv) columns = NULL;
+
+  if (g_mkdir_with_parents (trials, 0755) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "cannot create %s: %s",
+                   trials, g_strerror (saved));
+      return FALSE;
+    }
+  columns = nnrun_sweep_columns (s->sweep);
+  s->csv = g_build_filename (nn_sweep_get_output_dir (s->sweep), "trials.csv", NULL);
+  s->rows = nnrun_sweep_csv_load (s->csv, (const char * const *) columns, error);
+  return s->rows != NULL;
+}
+
+static int
+finish (Sweep   *s,
+        GError **error)
+{
+  g_auto(GStrv) columns = nnrun_sweep_columns (s->sweep);
+  g_autoptr(GPtrArray) rows = NULL;
+
+  if (s->error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&s->error));
+      return EXIT_RUN_FAILED;
+    }
+  if (s->stopping || s->interrupted > 0)
+    {
+      g_printerr ("nnrun: sweep interrupted; run it again to finish the missing trials\n");
+      return EXIT_RUN_FAILED;
+    }
+  /* Other processes may have recorded trials meanwhile. */
+  rows = nnrun_sweep_csv_load (s->csv, (const char * const *) columns, error);
+  if (rows == NULL || !write_best (s, rows, error))
+    return EXIT_RUN_FAILED;
+  if (!s->json)
+    nnrun_sweep_print_table (s->sweep, rows);
+  return s->failed > 0 ? EXIT_RUN_FAILED : EXIT_OK;
+}
+
+int
+nnrun_cmd_sweep (int    argc,
+                 char **argv)
+{
+  static const char summary[] =
+    "Runs the trials of a sweep file, each as `nnrun train` with its values,\n"
+    "several at once, and records them in trials.csv in the sweep's output.dir.\n"
+    "Trials recorded already are skipped, so running it again finishes a sweep.";
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  Sweep              s = { 0 };
+  gint               jobs = 0, trial = -1;
+  int                status;
+  gboolean           json = FALSE;
+  const GOptionEntry entries[] = {
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Trials at once (default: one per core)", "N" },
+    { "trial", 0, 0, G_OPTION_ARG_INT, &trial,
+      "Run trial I alone, from 0, and record it (one task of a job array)", "I" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object per run and the best", NULL },
+    G_OPTION_ENTRY_NULL
+  };
+
+  context = g_option_context_new ("SWEEP.yaml - run the trials of a sweep");
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_summary (context, summary);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return nnrun_usage_error (context, error->message);
+  if (argc != 2)
+    return nnrun_usage_error (context, argc < 2 ? "sweep needs a sweep file"
+                                                : "sweep takes one sweep file");
+  if (jobs < 0 || jobs > 1024)
+    return nnrun_usage_error (context, "-j must be between 1 and 1024");
+  if (!nnrun_load_plugins (TRUE, &error))
+    return nnrun_fail (error);
+
+  s.json = json;
+  s.max_running = jobs > 0 ? (guint) jobs : MAX (1, g_get_num_processors ());
+  s.sweep = nn_sweep_new_from_file (argv[1], &error);
+  if (s.sweep == NULL || !nn_sweep_check (s.sweep, &error))
+    status = nnrun_fail (error);
+  else if (trial != -1 && (trial < 0 || (guint) trial >= nn_sweep_get_n_trials (s.sweep)))
+    {
+      g_autofree char *message = g_strdup_printf ("--trial must be between 0 and %u",
+                                                  nn_sweep_get_n_trials (s.sweep) - 1);
+
+      status = nnrun_usage_error (context, message);
+    }
+  else if (!open_output (&s, &error))
+    status = nnrun_fail (error);
+  else
+    {
+      s.nnrun = g_file_read_link ("/proc/self/exe", NULL);
+      if (s.nnrun == NULL)
+        s.nnrun = g_strdup ("nnrun");
+      queue_jobs (&s, trial);
+      run_jobs (&s);
+      status = finish (&s, &error);
+      if (error != NULL)
+        g_printerr ("nnrun: %s\n", error->message);
+    }
+  g_queue_clear_full (&s.jobs, g_free);
+  g_clear_pointer (&s.rows, g_ptr_array_unref);
+  g_clear_object (&s.sweep);
+  g_free (s.csv);
+  g_free (s.nnrun);
+  return status;
+}
