@@ -20,6 +20,8 @@
 #   too-many      more processes than samples in a batch: exit 2, the reason
 #   peer-input    bad input in one process only: all stop, exit 2, its
 #                 message, nothing written
+#   mismatch      started as one of 2 by another MPI's launcher (PMI_SIZE
+#                 set, no Open MPI world): exit 2, the reason, nothing written
 #   refuse        (a build without MPI) nnrun started as one of 2 processes
 #                 refuses: exit 2, the reason
 #
@@ -159,6 +161,13 @@ EOF
     mpi 2 ./wrap train "$iris" $quick --out many 2>err || status=$?
     [ "$status" = 2 ] || fail "exit status $status, not 2"
     grep -q 'missing.csv' err || fail "$(cat err)"
+    [ ! -e many ] || fail "a run directory was written"
+    ;;
+  mismatch)
+    status=0
+    PMI_SIZE=2 timeout 60 "$NNRUN" train "$iris" $quick --out many 2>err || status=$?
+    [ "$status" = 2 ] || fail "exit status $status, not 2"
+    grep -q "the launcher is another MPI's" err || fail "$(cat err)"
     [ ! -e many ] || fail "a run directory was written"
     ;;
   refuse)

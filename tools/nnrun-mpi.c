@@ -4,6 +4,12 @@
 #include "nnrun-commands.h"
 #include "nnrun-mpi.h"
 
+#ifdef OPEN_MPI
+#define MPI_NAME "Open MPI"
+#else
+#define MPI_NAME "MPI"
+#endif
+
 static gboolean mpi_started;
 static double   reduce_seconds;
 
@@ -46,6 +52,16 @@ nnrun_mpi_start (guint *rank,
   mpi_started = TRUE;
   MPI_Comm_rank (MPI_COMM_WORLD, &r);
   MPI_Comm_size (MPI_COMM_WORLD, &n);
+  /* Started by another MPI's launcher, each process would be alone in its
+   * world and train the whole run into the same directory. */
+  if ((guint) n != launcher_size ())
+    {
+      g_printerr ("nnrun: started as one of %u processes, but its MPI (%s) sees %d: "
+                  "the launcher is another MPI's; start nnrun with the mpirun of the "
+                  "MPI it was built with\n",
+                  launcher_size (), MPI_NAME, n);
+      return nnrun_mpi_finish (EXIT_BAD_INPUT, FALSE);
+    }
   *rank = (guint) r;
   *n_ranks = (guint) n;
   return EXIT_OK;
