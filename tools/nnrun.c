@@ -501,6 +501,8 @@ fail_alone (int status)
   return nnrun_mpi_finish (status, status != EXIT_OK);
 }
 
+/* --resume: the first process reads the checkpoint, all stop if it
+ * cannot, and the others receive its state. */
 static int
 resume_for_ranks (NnExperiment       *experiment,
                   const TrainOptions *o)
@@ -533,7 +535,6 @@ train_experiment (const TrainOptions *o)
     return nnrun_mpi_finish (status, FALSE);
   if (o->rank == 0 && o->out_dir != NULL)
     nn_experiment_set_output_dir (experiment, o->out_dir);
-  /* The first process reads the checkpoint and sends the others its state. */
   if (o->resume_dir != NULL && (status = resume_for_ranks (experiment, o)) != EXIT_OK)
     return status;
   nnrun_mpi_attach (nn_experiment_get_trainer (experiment));
