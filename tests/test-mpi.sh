@@ -4,6 +4,9 @@
 # run:
 #   match N       Iris in batches of 16 on N processes: the history is one
 #                 process's within RTOL, and only the run directory is written
+#   fmnist        one epoch of configs/fashion-mnist.yaml (Adam, a schedule)
+#                 on the 10 000 images of its test set, on 3 processes: one
+#                 process's history (skipped without the data)
 #   repeat        two runs on 3 processes: the same history and weights
 #   uneven        batches of 17 with class weights and clipping on 3
 #                 processes, the last batch of 1 sample: one process's history
@@ -91,6 +94,16 @@ case "$1" in
     same_history one many
     # The other processes wrote nothing: no directory but the two runs'.
     [ "$(ls | tr '\n' ' ')" = "many one " ] || fail "files besides the runs: $(ls)"
+    ;;
+  fmnist)
+    fm=/usr/share/datasets/fashion-mnist
+    [ -r "$fm/t10k-images-idx3-ubyte.gz" ] || exit 77
+    set -- --quiet --threads 1 --set train.epochs=1 \
+      --set data.source.idx.images="$fm/t10k-images-idx3-ubyte.gz" \
+      --set data.source.idx.labels="$fm/t10k-labels-idx1-ubyte.gz"
+    "$NNRUN" train "$configs/fashion-mnist.yaml" "$@" --out one
+    par 3 train "$configs/fashion-mnist.yaml" "$@" --out many
+    same_history one many
     ;;
   repeat)
     par 3 train "$iris" $quick --out a
