@@ -5,7 +5,9 @@
 
 /* What the data are and how they are prepared. `source` and `test` are no
  * properties: the experiment reads and loads them, and checks `positive`
- * against their classes. */
+ * against their classes. `missing`, `categorical` and `columns` are keys
+ * in their place, read and written by the experiment's column transform:
+ * their properties only name them, write-only and never set. */
 G_DEFINE_FINAL_TYPE (NnDataSection, nn_data_section, G_TYPE_OBJECT)
 
 enum {
@@ -15,6 +17,9 @@ enum {
   PROP_SCALE,
   PROP_TARGET_SCALE,
   PROP_SPLIT,
+  PROP_MISSING,
+  PROP_CATEGORICAL,
+  PROP_COLUMNS,
   N_PROPS
 };
 
@@ -75,6 +80,10 @@ nn_data_section_set_property (GObject      *object,
     case PROP_TARGET_SCALE:
       self->target_scale = g_value_get_enum (value);
       break;
+    case PROP_MISSING:
+    case PROP_CATEGORICAL:
+    case PROP_COLUMNS:
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -134,6 +143,19 @@ nn_data_section_class_init (NnDataSectionClass *klass)
   properties[PROP_SPLIT] =
     g_param_spec_object ("split", NULL, "How the rows are parted",
                          NN_TYPE_SPLIT_SECTION, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_MISSING] =
+    g_param_spec_boxed ("missing", NULL,
+                        "Texts that are missing values in CSV data; default \"\" and NA",
+                        G_TYPE_STRV, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_CATEGORICAL] =
+    g_param_spec_string ("categorical", NULL,
+                         "auto: text feature columns become one-hot, in sorted categories",
+                         NULL, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_COLUMNS] =
+    g_param_spec_pointer ("columns", NULL,
+                          "Per feature column: categorical, or {impute: mean | median | "
+                          "most_frequent | {constant: VALUE}}",
+                          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 

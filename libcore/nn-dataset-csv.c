@@ -5,6 +5,7 @@
 #include <math.h>
 #include <gio/gio.h>
 
+#include "nn-column-transform-private.h"
 #include "nn-csv-private.h"
 #include "nn-dataset.h"
 #include "nn-dataset-private.h"
@@ -13,118 +14,6 @@
 #include "nn-utils-private.h"
 
 /* Reading a CSV table into an NnDataset. */
-
-/* A decimal number as written in data files: an optional sign, digits with
- * an optional point, an optional exponent. No hexadecimal, and nan and inf
- * (in any case) are recognised only to be refused. */
-NnNumberStatus
-nn_data_parse_number (const char *text,
-                      double     *out)
-{
-  const char *p = text;
-  gboolean    negative = FALSE, digits = FALSE, integer = TRUE;
-  guint64     value = 0;
-  guint       n_digits = 0;
-
-  if (*p == '\0')
-    return NN_NUMBER_EMPTY;
-  if (*p == '+' || *p == '-')
-    negative = *p++ == '-';
-  if ((*p == 'n' || *p == 'N' || *p == 'i' || *p == 'I') &&
-      (g_ascii_strcasecmp (p, "nan") == 0 || g_ascii_strcasecmp (p, "inf") == 0 ||
-       g_ascii_strcasecmp (p, "infinity") == 0))
-    return NN_NUMBER_NOT_FINITE;
-  for (; g_ascii_isdigit (*p); p++, n_digits++)
-    {
-      value = value * 10 + (guint64) (*p - '0');
-      digits = TRUE;
-      if (n_digits >= 15)
-        integer = FALSE;
-    }
-  if (*p == '.')
-    for (p++, integer = FALSE; g_ascii_isdigit (*p); p++)
-      digits = TRUE;
-  if (!digits)
-    return NN_NUMBER_INVALID;
-  if (*p == 'e' || *p == 'E')
-    {
-      p++;
-      integer = FALSE;
-      if (*p == '+' || *p == '-')
-        p++;
-      if (!g_ascii_isdigit (*p))
-        return NN_NUMBER_INVALID;
-      while (g_ascii_isdigit (*p))
-        p++;
-    }
-  if (*p != '\0')
-    return NN_NUMBER_INVALID;
-  /* Integers of up to 15 digits, the bulk of many data sets (pixels,
-   * counts), are exact in a double: no need for strtod. */
-  if (integer)
-    {
-      *out = negative ? -(double) value : (double) value;
-      return fabs (*out) > NN_REAL_MAX ? NN_NUMBER_OUT_OF_RANGE : NN_NUMBER_OK;
-    }
-  *out = g_ascii_strtod (text, NULL);
-  if (!isfinite (*out) || fabs (*out) > NN_REAL_MAX)
-    return NN_NUMBER_OUT_OF_RANGE;
-  return NN_NUMBER_OK;
-}
-
-/* A field's text fit for a message: valid UTF-8, and not too long. */
-static char *
-display_text (const char *text)
-{
-  gsize len = strlen (text);
-
-  if (len <= 40)
-    return g_utf8_make_valid (text, len);
-  {
-    g_autofree char *head = g_utf8_make_valid (text, 40);
-    return g_strdup_printf ("%s…", head);
-  }
-}
-
-static void
-set_number_error (GError       **error,
-                  NnNumberStatus status,
-                  const char    *name,
-                  guint          line,
-                  guint          column,
-                  const char    *text,
-                  const char    *column_name)
-{
-  g_autofree char *shown = display_text (text);
-
-  switch (status)
-    {
-    case NN_NUMBER_EMPTY:
-      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
-                   "%s:%u:%u: error: empty value in column '%s' "
-                   "(missing values are not supported)",
-                   name, line, column, column_name);
-      break;
-    case NN_NUMBER_INVALID:
-      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
-                   "%s:%u:%u: error: '%s' in column '%s' is not a number",
-                   name, line, column, shown, column_name);
-      break;
-    case NN_NUMBER_NOT_FINITE:
-      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
-                   "%s:%u:%u: error: '%s' in column '%s' is not a finite number",
-                   name, line, column, shown, column_name);
-      break;
-    case NN_NUMBER_OUT_OF_RANGE:
-      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
-                   "%s:%u:%u: error: '%s' in column '%s' is out of the range of " NN_REAL_NAME,
-                   name, line, column, shown, column_name);
-      break;
-    case NN_NUMBER_OK:
-    default:
-      g_assert_not_reached ();
-    }
-}
 
 /* The columns of a header for a message; a long header is cut short. */
 static char *
@@ -184,20 +73,21 @@ matrix_take (guint    rows,
 /* The header: column names, checked, and the role of each column. */
 typedef struct
 {
-  const char *name; /* of the data, for messages */
-  guint       line; /* of the header */
-  guint       n_cols;
-  char      **columns;    /* n_cols names, NULL-terminated */
-  guint      *column_pos; /* byte column of each name */
-  GHashTable *index;      /* name -> column + 1 */
-  int        *role;       /* per column: -1 unused, feature j, n_features + target t,
+  const char        *name; /* of the data, for messages */
+  guint              line; /* of the header */
+  guint              n_cols;
+  char             **columns;    /* n_cols names, NULL-terminated */
+  guint             *column_pos; /* byte column of each name */
+  GHashTable        *index;      /* name -> column + 1 */
+  int               *role;       /* per column: -1 unused, feature j, n_features + target t,
                            * ROLE_WEIGHT */
-  guint       n_features;
-  guint       n_targets;
-  const char *weight;     /* the weight column's name, or NULL */
-  guint       weight_col; /* its column + 1, 0 without one */
-  const char *id;         /* the id column's name, or NULL */
-  guint       id_col;     /* its column + 1, 0 without one */
+  guint              n_features;
+  guint              n_targets;
+  const char        *weight;     /* the weight column's name, or NULL */
+  guint              weight_col; /* its column + 1, 0 without one */
+  const char        *id;         /* the id column's name, or NULL */
+  guint              id_col;     /* its column + 1, 0 without one */
+  NnColumnTransform *policy;     /* missing values and text columns, or NULL */
 } Header;
 
 #define ROLE_WEIGHT (-2)
@@ -474,8 +364,8 @@ finish_single_target (const char *name,
     {
       if (bad != NULL)
         {
-          set_number_error (error, bad_status, name, bad->line, bad->column, bad->text,
-                            column_name);
+          nn_data_set_number_error (error, bad_status, name, bad->line, bad->column, bad->text,
+                                    column_name);
           return FALSE;
         }
       for (guint r = 0; r < label_ids->len; r++)
@@ -507,16 +397,17 @@ finish_single_target (const char *name,
 /* The samples read so far. */
 typedef struct
 {
-  GArray     *x;           /* features, row by row */
-  GArray     *y;           /* targets, when there are several */
-  GArray     *w;           /* sample weights, double, with a weight column */
-  GPtrArray  *ids;         /* char *, with an id column */
-  GArray     *label_ids;   /* per row, the index of its Label */
-  GPtrArray  *labels;      /* the distinct values of a single target */
-  GHashTable *label_index; /* text -> Label */
-  nn_real    *row;         /* features then targets of the current row */
-  guint       n_rows;
-  int         single_target; /* the column of a single target, or -1 */
+  GArray       *x;           /* features, row by row */
+  GArray       *y;           /* targets, when there are several */
+  GArray       *w;           /* sample weights, double, with a weight column */
+  GPtrArray    *ids;         /* char *, with an id column */
+  GArray       *label_ids;   /* per row, the index of its Label */
+  GPtrArray    *labels;      /* the distinct values of a single target */
+  GHashTable   *label_index; /* text -> Label */
+  nn_real      *row;         /* features then targets of the current row */
+  guint         n_rows;
+  int           single_target; /* the column of a single target, or -1 */
+  NnRawColumns *raw;           /* the features as they come, with a policy */
 } Rows;
 
 static void
@@ -535,6 +426,15 @@ rows_init (Rows   *rows,
   for (guint c = 0; c < h->n_cols; c++)
     if (h->n_targets == 1 && h->role[c] == (int) h->n_features)
       rows->single_target = c;
+  if (h->policy != NULL)
+    {
+      g_autofree const char **names = g_new0 (const char *, h->n_features + 1);
+
+      for (guint c = 0; c < h->n_cols; c++)
+        if (h->role[c] >= 0 && h->role[c] < (int) h->n_features)
+          names[h->role[c]] = h->columns[c];
+      rows->raw = nn_raw_columns_new (h->policy, h->name, names);
+    }
 }
 
 static void
@@ -548,9 +448,30 @@ rows_clear (Rows *rows)
   g_clear_pointer (&rows->labels, g_ptr_array_unref);
   g_clear_pointer (&rows->label_index, g_hash_table_unref);
   g_clear_pointer (&rows->row, g_free);
+  g_clear_pointer (&rows->raw, nn_raw_columns_free);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Rows, rows_clear)
+
+/* The columns a policy names must be features. */
+static gboolean
+check_policy_names (Header  *h,
+                    GError **error)
+{
+  g_autofree const char **names = NULL;
+  g_autofree const char **targets = NULL;
+
+  if (h->policy == NULL)
+    return TRUE;
+  names = g_new0 (const char *, h->n_features + 1);
+  targets = g_new0 (const char *, h->n_targets + 1);
+  for (guint c = 0; c < h->n_cols; c++)
+    if (h->role[c] >= 0 && h->role[c] < (int) h->n_features)
+      names[h->role[c]] = h->columns[c];
+    else if (h->role[c] >= (int) h->n_features)
+      targets[h->role[c] - h->n_features] = h->columns[c];
+  return nn_column_transform_check_names (h->policy, names, targets, error);
+}
 
 /* Reads the header row and gives each column its role. */
 static gboolean
@@ -572,7 +493,8 @@ read_header_row (NnCsvReader        *reader,
                      "%s:1:1: error: the data are empty: no header row", h->name);
       return FALSE;
     }
-  return read_header (reader, h, error) && assign_roles (h, targets, features, error);
+  return read_header (reader, h, error) && assign_roles (h, targets, features, error) &&
+         check_policy_names (h, error);
 }
 
 /* Whether the current row has a field per column and fits in the sizes of
@@ -610,6 +532,22 @@ check_row_size (NnCsvReader *reader,
   return TRUE;
 }
 
+/* Every sample needs its target: nothing is imputed there. */
+static gboolean
+missing_target (NnCsvReader *reader,
+                Header      *h,
+                guint        c,
+                GError     **error)
+{
+  g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
+               "%s:%u:%u: error: missing value in target column '%s'; every sample "
+               "needs its target",
+               h->name,
+               nn_csv_reader_get_field_line (reader, c),
+               nn_csv_reader_get_field_column (reader, c), h->columns[c]);
+  return FALSE;
+}
+
 /* Records the value of the single target in column @c, a label until every
  * row is read and it is known whether all labels are numbers. */
 static gboolean
@@ -622,6 +560,8 @@ read_label (NnCsvReader *reader,
   const char *text = nn_csv_reader_get_field (reader, c);
   Label      *l = g_hash_table_lookup (rows->label_index, text);
 
+  if (h->policy != NULL && nn_column_transform_is_missing (h->policy, text))
+    return missing_target (reader, h, c, error);
   if (l == NULL)
     {
       if (*text == '\0' || !g_utf8_validate (text, -1, NULL))
@@ -657,8 +597,16 @@ read_value (NnCsvReader *reader,
   const char    *text = nn_csv_reader_get_field (reader, c);
   int            role = h->role[c];
   double         v = 0;
-  NnNumberStatus status = nn_data_parse_number (text, &v);
+  NnNumberStatus status;
 
+  if (rows->raw != NULL && role < (int) h->n_features)
+    return nn_raw_columns_read (rows->raw, role, rows->n_rows, text,
+                                nn_csv_reader_get_field_line (reader, c),
+                                nn_csv_reader_get_field_column (reader, c),
+                                &rows->row[role], error);
+  if (h->policy != NULL && nn_column_transform_is_missing (h->policy, text))
+    return missing_target (reader, h, c, error);
+  status = nn_data_parse_number (text, &v);
   if (status == NN_NUMBER_OK)
     {
       rows->row[role] = (nn_real) v;
@@ -666,7 +614,7 @@ read_value (NnCsvReader *reader,
     }
   if (role >= (int) h->n_features && status == NN_NUMBER_INVALID)
     {
-      g_autofree char *shown = display_text (text);
+      g_autofree char *shown = nn_data_display_text (text);
       g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
                    "%s:%u:%u: error: '%s' in target column '%s' is not a number "
                    "(several targets are for a regression, which needs numbers)",
@@ -674,8 +622,8 @@ read_value (NnCsvReader *reader,
                    nn_csv_reader_get_field_column (reader, c), shown, h->columns[c]);
     }
   else
-    set_number_error (error, status, h->name, nn_csv_reader_get_field_line (reader, c),
-                      nn_csv_reader_get_field_column (reader, c), text, h->columns[c]);
+    nn_data_set_number_error (error, status, h->name, nn_csv_reader_get_field_line (reader, c),
+                              nn_csv_reader_get_field_column (reader, c), text, h->columns[c]);
   return FALSE;
 }
 
@@ -693,13 +641,13 @@ read_weight (NnCsvReader *reader,
 
   if (status != NN_NUMBER_OK)
     {
-      set_number_error (error, status, h->name, nn_csv_reader_get_field_line (reader, c),
-                        nn_csv_reader_get_field_column (reader, c), text, h->columns[c]);
+      nn_data_set_number_error (error, status, h->name, nn_csv_reader_get_field_line (reader, c),
+                                nn_csv_reader_get_field_column (reader, c), text, h->columns[c]);
       return FALSE;
     }
   if (v < 0)
     {
-      g_autofree char *shown = display_text (text);
+      g_autofree char *shown = nn_data_display_text (text);
       g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_PARSE,
                    "%s:%u:%u: error: weight %s in column '%s' is negative; a sample's "
                    "weight is at least 0",
@@ -774,12 +722,20 @@ make_dataset (Header  *h,
     if (h->role[c] >= 0 && h->role[c] < (int) h->n_features)
       feature_names[h->role[c]] = h->columns[c];
 
+  if (rows->raw != NULL &&
+      !nn_raw_columns_finish (rows->raw, (nn_real *) (void *) rows->x->data, rows->n_rows, error))
+    return NULL;
   feature_data = (nn_real *) g_array_free (g_steal_pointer (&rows->x), FALSE);
   dataset = nn_dataset_new (matrix_take (rows->n_rows, h->n_features, feature_data),
                             g_steal_pointer (&target_matrix), feature_names,
                             (const char * const *) class_names);
   if (h->weight_col > 0)
     nn_dataset_set_weights (dataset, (const double *) (void *) rows->w->data);
+  if (rows->raw != NULL)
+    {
+      g_autoptr(GPtrArray) texts = nn_raw_columns_steal_texts (rows->raw);
+      nn_dataset_set_column_texts (dataset, texts);
+    }
   if (h->id_col > 0)
     {
       g_ptr_array_add (rows->ids, NULL);
@@ -795,6 +751,7 @@ read_csv (GInputStream       *stream,
           const char * const *features,
           const char         *weight,
           const char         *id,
+          NnColumnTransform  *policy,
           GCancellable       *cancellable,
           GError            **error)
 {
@@ -809,6 +766,7 @@ read_csv (GInputStream       *stream,
 
   h.weight = weight;
   h.id = id;
+  h.policy = policy;
   reader = nn_csv_reader_new (stream, name);
   if (!read_header_row (reader, &h, targets, features, cancellable, error))
     return NULL;
@@ -879,25 +837,39 @@ nn_dataset_new_from_csv_stream (GInputStream       *stream,
   g_return_val_if_fail (name != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return read_csv (stream, name, targets, features, NULL, NULL, cancellable, error);
+  return read_csv (stream, name, targets, features, NULL, NULL, NULL, cancellable, error);
 }
 
 /* nn_dataset_new_from_csv_file() with sample weights from the column named
  * @weight (NULL: none), which is then no feature: numbers, at least 0; and
- * the text of the column named @id (NULL: none) as the samples' ids. */
+ * the text of the column named @id (NULL: none) as the samples' ids; and
+ * with @policy, missing values as NaN and text columns as the numbers of
+ * their texts (see nn_dataset_set_column_texts()). */
 NnDataset *
-nn_dataset_new_from_csv_file_weighted (const char         *path,
-                                       const char * const *targets,
-                                       const char * const *features,
-                                       const char         *weight,
-                                       const char         *id,
-                                       GError            **error)
+nn_dataset_new_from_csv_file_full (const char         *path,
+                                   const char * const *targets,
+                                   const char * const *features,
+                                   const char         *weight,
+                                   const char         *id,
+                                   NnColumnTransform  *policy,
+                                   GError            **error)
 {
   g_autoptr(GInputStream) stream = nn_data_open_file (path, NULL, NULL, error);
 
   if (stream == NULL)
     return NULL;
-  return read_csv (stream, path, targets, features, weight, id, NULL, error);
+  return read_csv (stream, path, targets, features, weight, id, policy, NULL, error);
+}
+
+NnDataset *
+nn_dataset_new_from_csv_stream_full (GInputStream       *stream,
+                                     const char         *name,
+                                     const char * const *targets,
+                                     const char * const *features,
+                                     NnColumnTransform  *policy,
+                                     GError            **error)
+{
+  return read_csv (stream, name, targets, features, NULL, NULL, policy, NULL, error);
 }
 
 /**

@@ -3,7 +3,8 @@
  * matching class names. Not installed. */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
+#include "nn-real.h"
 
 G_BEGIN_DECLS
 
@@ -20,12 +21,57 @@ G_GNUC_INTERNAL NnNumberStatus nn_data_parse_number (const char *text,
 
 typedef struct _NnDataset NnDataset;
 
-G_GNUC_INTERNAL NnDataset *nn_dataset_new_from_csv_file_weighted (const char         *path,
-                                                                  const char * const *targets,
-                                                                  const char * const *features,
-                                                                  const char         *weight,
-                                                                  const char         *id,
-                                                                  GError            **error);
+G_GNUC_INTERNAL char *nn_data_display_text (const char *text);
+G_GNUC_INTERNAL void nn_data_set_number_error (GError       **error,
+                                               NnNumberStatus status,
+                                               const char    *name,
+                                               guint          line,
+                                               guint          column,
+                                               const char    *text,
+                                               const char    *column_name);
+
+typedef struct _NnColumnTransform NnColumnTransform;
+
+G_GNUC_INTERNAL NnDataset *nn_dataset_new_from_csv_file_full (const char         *path,
+                                                              const char * const *targets,
+                                                              const char * const *features,
+                                                              const char         *weight,
+                                                              const char         *id,
+                                                              NnColumnTransform  *policy,
+                                                              GError            **error);
+G_GNUC_INTERNAL NnDataset *nn_dataset_new_from_csv_stream_full (GInputStream       *stream,
+                                                                const char         *name,
+                                                                const char * const *targets,
+                                                                const char * const *features,
+                                                                NnColumnTransform  *policy,
+                                                                GError            **error);
+
+/* Feature cells as they come, for nn-dataset-csv.c. */
+typedef struct _NnRawColumns NnRawColumns;
+
+G_GNUC_INTERNAL NnRawColumns *nn_raw_columns_new        (NnColumnTransform  *policy,
+                                                         const char         *file,
+                                                         const char * const *feature_names);
+G_GNUC_INTERNAL void          nn_raw_columns_free       (NnRawColumns       *self);
+G_GNUC_INTERNAL gboolean      nn_raw_columns_read       (NnRawColumns       *self,
+                                                         guint               j,
+                                                         guint               row,
+                                                         const char         *text,
+                                                         guint               line,
+                                                         guint               column,
+                                                         nn_real            *value,
+                                                         GError            **error);
+G_GNUC_INTERNAL gboolean      nn_raw_columns_finish     (NnRawColumns       *self,
+                                                         nn_real            *x,
+                                                         guint               n_rows,
+                                                         GError            **error);
+G_GNUC_INTERNAL GPtrArray    *nn_raw_columns_steal_texts (NnRawColumns      *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnRawColumns, nn_raw_columns_free)
+
+G_GNUC_INTERNAL void       nn_dataset_set_column_texts (NnDataset *self,
+                                                        GPtrArray *texts);
+G_GNUC_INTERNAL GPtrArray *nn_dataset_get_column_texts (NnDataset *self);
 
 G_GNUC_INTERNAL void                nn_dataset_set_ids (NnDataset *self,
                                                         GStrv      ids);

@@ -29,12 +29,15 @@ struct _NnDataset
 {
   GObject parent_instance;
 
-  NnMatrix *features;
-  NnMatrix *targets;
-  GStrv     feature_names;
-  GStrv     class_names; /* NULL for numeric targets */
-  double   *weights;     /* a weight per sample, or NULL */
-  GStrv     ids;         /* a sample's id column text, or NULL */
+  NnMatrix  *features;
+  NnMatrix  *targets;
+  GStrv      feature_names;
+  GStrv      class_names; /* NULL for numeric targets */
+  double    *weights;     /* a weight per sample, or NULL */
+  GStrv      ids;         /* a sample's id column text, or NULL */
+  GPtrArray *texts;       /* per feature, the distinct texts of a text column
+                           * (GPtrArray of char *) or NULL; see
+                           * nn_dataset_set_column_texts() */
 };
 
 G_DEFINE_FINAL_TYPE (NnDataset, nn_dataset, G_TYPE_OBJECT)
@@ -56,6 +59,7 @@ nn_dataset_finalize (GObject *object)
   g_clear_pointer (&self->class_names, g_strfreev);
   g_clear_pointer (&self->weights, g_free);
   g_clear_pointer (&self->ids, g_strfreev);
+  g_clear_pointer (&self->texts, g_ptr_array_unref);
 
   G_OBJECT_CLASS (nn_dataset_parent_class)->finalize (object);
 }
@@ -249,6 +253,24 @@ nn_dataset_set_weights (NnDataset    *self,
     }
 }
 
+/* Text columns as read: feature j of a row holds the index of its text in
+ * texts[j], or NaN for a missing value. Shared, not copied, by the data
+ * sets derived from one. */
+void
+nn_dataset_set_column_texts (NnDataset *self,
+                             GPtrArray *texts)
+{
+  g_clear_pointer (&self->texts, g_ptr_array_unref);
+  if (texts != NULL)
+    self->texts = g_ptr_array_ref (texts);
+}
+
+GPtrArray *
+nn_dataset_get_column_texts (NnDataset *self)
+{
+  return self->texts;
+}
+
 /* A new data set of @features and @targets with the names and weights of
  * @self. */
 static NnDataset *
@@ -262,6 +284,7 @@ derive (NnDataset          *self,
 
   nn_dataset_set_weights (derived, self->weights);
   derived->ids = g_strdupv (self->ids);
+  nn_dataset_set_column_texts (derived, self->texts);
   return derived;
 }
 
@@ -301,6 +324,7 @@ nn_dataset_subset (NnDataset   *self,
       for (guint i = 0; i < n_indices; i++)
         subset->ids[i] = g_strdup (self->ids[indices[i]]);
     }
+  nn_dataset_set_column_texts (subset, self->texts);
   return subset;
 }
 

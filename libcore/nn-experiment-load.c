@@ -25,7 +25,9 @@ static const char * const model_keys[] = { "init", "layers", NULL };
 
 /* The keys of `data:` that the experiment reads itself: the sources, which
  * it loads, and the positive label, which must be one of their classes. */
-static const char * const data_custom_keys[] = { "source", "test", "positive", NULL };
+static const char * const data_custom_keys[] = {
+  "source", "test", "positive", "missing", "categorical", "columns", NULL
+};
 
 /* What the data section asks for, kept until the model is known. */
 typedef struct
@@ -37,9 +39,11 @@ typedef struct
   yaml_node_t *source_node;
   yaml_node_t *task_node;
   yaml_node_t *split_node;
+  yaml_node_t *positive_node;
   gboolean     task_given;
   NnTask       task;
   int          positive;
+  guint        width; /* of the model's inputs */
 } DataSpec;
 
 static void
@@ -73,14 +77,12 @@ read_source (NnExperiment *self,
   g_autofree char *base_dir = g_path_get_dirname (self->path);
 
   spec->source_node = node;
-  if (!nn_source_parse (doc, node, "data.source", base_dir, &self->source, error))
-    return FALSE;
-  spec->raw = nn_source_load (&self->source, NULL, TRUE, error);
-  return spec->raw != NULL;
+  return nn_source_parse (doc, node, "data.source", base_dir, &self->source, error);
 }
 
 /* A separate test set: its features are the training data's columns, and
- * its classes are encoded like the training data's later. */
+ * its classes are encoded like the training data's later. It is loaded
+ * with the training data. */
 static gboolean
 read_test_source (NnExperiment *self,
                   NnYamlDoc    *doc,
@@ -101,11 +103,7 @@ read_test_source (NnExperiment *self,
                          "data.test must have the same target columns as data.source");
       return FALSE;
     }
-  spec->test_raw = nn_source_load (&self->test_source,
-                                   self->source.images ? NULL
-                                                       : nn_dataset_get_feature_names (spec->raw),
-                                   TRUE, error);
-  return spec->test_raw != NULL;
+  return TRUE;
 }
 
 /* A binary task from a class column: @v names the class that is 1. */
@@ -163,6 +161,15 @@ read_data_key (NnYamlDoc   *doc,
 {
   DataReading *r = user_data;
 
+  if (v != NULL && g_str_equal (key, "missing"))
+    return nn_column_transform_parse_missing (r->self->transform, doc, v, error);
+  if (v != NULL && g_str_equal (key, "categorical"))
+    return nn_column_transform_parse_categorical (r->self->transform, doc, v, error);
+  if (v != NULL && g_str_equal (key, "columns"))
+    return nn_column_transform_parse_columns (r->self->transform, doc, v, error);
+  if (g_str_equal (key, "missing") || g_str_equal (key, "categorical") ||
+      g_str_equal (key, "columns"))
+    return TRUE;
   if (g_str_equal (key, "source"))
     {
       if (v == NULL)
@@ -177,7 +184,9 @@ read_data_key (NnYamlDoc   *doc,
     return TRUE;
   if (g_str_equal (key, "test"))
     return read_test_source (r->self, doc, v, r->spec, error);
-  return read_positive (r->self, doc, v, r->spec, error);
+  /* Checked against the classes once the data are loaded. */
+  r->spec->positive_node = v;
+  return TRUE;
 }
 
 static gboolean
@@ -192,8 +201,13 @@ read_data (NnExperiment *self,
 
   spec->node = node;
   spec->positive = -1;
+  self->transform = nn_column_transform_new ();
   if (!nn_yaml_read_properties (doc, node, G_OBJECT (self->data_section), "data",
-                                data_custom_keys, read_data_key, &r, error))
+                                data_custom_keys, read_data_key, &r, error) ||
+      !nn_experiment_load_sources (self, doc, spec->test_node != NULL, &spec->raw,
+                                   &spec->test_raw, error) ||
+      (spec->positive_node != NULL &&
+       !read_positive (self, doc, spec->positive_node, spec, error)))
     return FALSE;
   if ((spec->task_node = nn_yaml_lookup (doc, node, "task")) != NULL)
     {
@@ -390,8 +404,7 @@ read_model (NnExperiment *self,
                          "model needs 'layers'");
       return FALSE;
     }
-  return read_layers (self, doc, v, init,
-                      nn_dataset_get_n_features (spec->raw), spec, error);
+  return read_layers (self, doc, v, init, spec->width, spec, error);
 }
 
 /* Splits, encodes and scales the data once the task is known. */
@@ -454,15 +467,7 @@ prepare_data (NnExperiment *self,
         }
     }
 
-  /* Fitted on the training part alone, applied unchanged to the rest and,
-   * once saved, to the data a model predicts on. */
-  self->scaler = nn_scaler_new (self->data_section->scale);
-  nn_scaler_fit (self->scaler, nn_dataset_get_features (self->train));
-  nn_dataset_apply_scaler (self->train, self->scaler);
-  if (self->val != NULL)
-    nn_dataset_apply_scaler (self->val, self->scaler);
-  if (self->test != NULL)
-    nn_dataset_apply_scaler (self->test, self->scaler);
+  nn_experiment_scale_parts (self);
 
   /* The data keep their targets: the trainer gets scaled copies, and
    * predictions are mapped back. */
@@ -866,7 +871,10 @@ nn_experiment_load (NnExperiment *self,
                          "the experiment needs a 'data' section");
       return FALSE;
     }
-  if (!read_data (self, doc, v, &spec, error))
+  if (!read_data (self, doc, v, &spec, error) ||
+      !nn_experiment_fit_columns (self, doc, spec.raw, spec.node,
+                                  !(spec.task_given && spec.task == NN_TASK_REGRESSION),
+                                  &spec.width, error))
     return FALSE;
 
   self->model = nn_model_new ();

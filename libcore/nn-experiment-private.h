@@ -2,6 +2,7 @@
 /* The experiment's state, shared by its reading, running and writing. */
 #pragma once
 
+#include "nn-column-transform-private.h"
 #include "nn-data-section-private.h"
 #include "nn-early-stopping.h"
 #include "nn-experiment.h"
@@ -45,6 +46,7 @@ struct _NnExperiment
   NnSource    source;
   NnSource    test_source;     /* all zero without data.test */
   NnScaler   *scaler;
+  NnColumnTransform *transform; /* fitted; NULL for an idx source */
   NnScaler   *target_scaler;   /* fitted on the training targets, or NULL */
   char       *positive;        /* a class label, or NULL */
   NnDataSection  *data_section;   /* task resolved */
@@ -68,6 +70,22 @@ struct _NnExperiment
 
 /* nn-experiment.c */
 G_GNUC_INTERNAL guint     nn_experiment_epoch_finished_signal (void);
+
+/* nn-experiment-columns.c */
+G_GNUC_INTERNAL gboolean  nn_experiment_load_sources  (NnExperiment  *self,
+                                                       NnYamlDoc     *doc,
+                                                       gboolean       has_test,
+                                                       NnDataset    **raw,
+                                                       NnDataset    **test_raw,
+                                                       GError       **error);
+G_GNUC_INTERNAL gboolean  nn_experiment_fit_columns   (NnExperiment  *self,
+                                                       NnYamlDoc     *doc,
+                                                       NnDataset     *raw,
+                                                       yaml_node_t   *node,
+                                                       gboolean       stratify,
+                                                       guint         *width,
+                                                       GError       **error);
+G_GNUC_INTERNAL void      nn_experiment_scale_parts   (NnExperiment  *self);
 
 /* nn-experiment-load.c */
 G_GNUC_INTERNAL gboolean  nn_experiment_load          (NnExperiment  *self,

@@ -11,6 +11,7 @@
 #include "nn-experiment-callbacks-private.h"
 #include "nn-experiment-diff-private.h"
 #include "nn-history-log-private.h"
+#include "nn-pipeline-private.h"
 #include "nn-experiment-private.h"
 #include "nn-json.h"
 #include "nn-metrics.h"
@@ -511,11 +512,19 @@ nn_experiment_get_pipeline (NnExperiment *self)
   g_return_val_if_fail (NN_IS_EXPERIMENT (self), NULL);
 
   targets = target_names (self);
-  pipeline = nn_pipeline_new (self->model, self->scaler, self->task,
-                              nn_dataset_get_feature_names (self->train),
-                              (const char * const *) targets,
-                              nn_dataset_get_class_names (self->train),
-                              self->positive);
+  if (self->transform != NULL && !nn_column_transform_is_identity (self->transform))
+    {
+      pipeline = nn_pipeline_new (self->model, self->scaler, self->task,
+                                  nn_column_transform_get_input_names (self->transform),
+                                  (const char * const *) targets,
+                                  nn_dataset_get_class_names (self->train), self->positive);
+      nn_pipeline_set_transform (pipeline, self->transform);
+    }
+  else
+    pipeline = nn_pipeline_new (self->model, self->scaler, self->task,
+                                nn_dataset_get_feature_names (self->train),
+                                (const char * const *) targets,
+                                nn_dataset_get_class_names (self->train), self->positive);
   nn_pipeline_set_target_scaler (pipeline, self->target_scaler);
   nn_pipeline_set_id_column (pipeline, self->source.id);
   return pipeline;

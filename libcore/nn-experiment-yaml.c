@@ -50,6 +50,8 @@ write_data (NnExperiment *self,
       nn_source_write (&self->test_source, w);
     }
   nn_yaml_writer_properties (w, G_OBJECT (self->data_section));
+  if (self->transform != NULL)
+    nn_column_transform_write_config (self->transform, w);
   nn_yaml_writer_end_mapping (w);
 }
 

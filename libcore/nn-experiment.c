@@ -121,6 +121,7 @@ nn_experiment_finalize (GObject *object)
   nn_source_clear (&self->source);
   nn_source_clear (&self->test_source);
   g_clear_object (&self->scaler);
+  g_clear_object (&self->transform);
   g_clear_object (&self->target_scaler);
   g_free (self->positive);
   g_free (self->train_classes);

@@ -45,4 +45,13 @@ G_BEGIN_DECLS
  */
 #define NN_MAX_EPOCHS 10000000
 
+/**
+ * NN_MAX_CATEGORIES:
+ *
+ * The most categories a categorical feature column may have in the
+ * training data: 2^16 (65 536), each of which is an input of the first
+ * layer.
+ */
+#define NN_MAX_CATEGORIES (1u << 16)
+
 G_END_DECLS

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "nn-column-transform-private.h"
 #include "nn-csv-private.h"
 #include "nn-dataset-private.h"
 #include "nn-param-text.h"
@@ -308,11 +309,121 @@ nn_pipeline_predict_csv_file (NnPipeline *self,
   if (nn_pipeline_get_id_column (self) != NULL &&
       has_column (path, nn_pipeline_get_id_column (self)))
     id = nn_pipeline_get_id_column (self);
-  raw = nn_dataset_new_from_csv_file_weighted (path, NULL, nn_pipeline_get_feature_names (self),
-                                               NULL, id, error);
+  raw = nn_dataset_new_from_csv_file_full (path, NULL, nn_pipeline_get_feature_names (self), NULL,
+                                           id, nn_pipeline_get_transform (self), error);
   if (raw == NULL)
     return NULL;
-  pred = nn_pipeline_predict (self, nn_dataset_get_features (raw));
+  pred = nn_pipeline_predict_dataset (self, raw);
   return nn_pipeline_format_predictions (self, pred, NULL, nn_dataset_get_ids (raw),
                                          probabilities);
+}
+
+/* The column transform saved with the model, if any. */
+void
+nn_pipeline_set_transform (NnPipeline        *self,
+                           NnColumnTransform *transform)
+{
+  g_set_object (&self->transform, transform);
+}
+
+NnColumnTransform *
+nn_pipeline_get_transform (NnPipeline *self)
+{
+  return self->transform;
+}
+
+/**
+ * nn_pipeline_predict:
+ * @self: a #NnPipeline
+ * @raw_features: unscaled inputs, samples × features, in the columns of
+ *   nn_pipeline_get_feature_names(); NaN for a missing value, and the
+ *   category itself for a categorical column of numbers
+ *
+ * Imputes missing values and one-hot encodes categorical columns as the
+ * model was trained to, scales the inputs with the saved scaler and runs
+ * the model; a regression's outputs are mapped back with the target
+ * scaler, if any. For text in categorical columns, see
+ * nn_pipeline_predict_dataset().
+ *
+ * Returns: (transfer full): the outputs, samples × outputs
+ */
+NnMatrix *
+nn_pipeline_predict (NnPipeline     *self,
+                     const NnMatrix *raw_features)
+{
+  g_autoptr(NnDataset) raw = NULL;
+
+  g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
+  g_return_val_if_fail (raw_features != NULL, NULL);
+  g_return_val_if_fail (raw_features->cols == g_strv_length (self->features), NULL);
+
+  raw = nn_dataset_new (nn_matrix_copy (raw_features), nn_matrix_new (raw_features->rows, 0),
+                        (const char * const *) self->features, NULL);
+  return nn_pipeline_predict_dataset (self, raw);
+}
+
+/**
+ * nn_pipeline_predict_dataset:
+ * @self: a #NnPipeline
+ * @raw: data as nn_pipeline_read_csv() reads them
+ *
+ * Like nn_pipeline_predict(), on the features of @raw, text columns
+ * included.
+ *
+ * Returns: (transfer full): the outputs, samples × outputs
+ */
+NnMatrix *
+nn_pipeline_predict_dataset (NnPipeline *self,
+                             NnDataset  *raw)
+{
+  g_autoptr(NnDataset) ready = NULL;
+  g_autoptr(NnMatrix) x = NULL;
+  NnMatrix *pred;
+
+  g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
+  g_return_val_if_fail (NN_IS_DATASET (raw), NULL);
+  g_return_val_if_fail (nn_dataset_get_n_features (raw) == g_strv_length (self->features), NULL);
+
+  if (self->transform != NULL)
+    {
+      ready = nn_column_transform_apply (self->transform, raw);
+      x = nn_matrix_copy (nn_dataset_get_features (ready));
+    }
+  else
+    x = nn_matrix_copy (nn_dataset_get_features (raw));
+  nn_scaler_transform (self->scaler, x);
+  pred = nn_model_predict (self->model, x);
+  if (self->target_scaler != NULL)
+    nn_scaler_inverse_transform (self->target_scaler, pred);
+  return pred;
+}
+
+/**
+ * nn_pipeline_read_csv:
+ * @self: a #NnPipeline
+ * @path: a CSV file with the model's feature columns
+ * @with_targets: whether to read the model's target columns too
+ * @error: return location for a #GError
+ *
+ * Reads the data a model takes: its feature columns, with missing values
+ * and text where the model was trained to take them, and nowhere else.
+ *
+ * Returns: (transfer full): the data as read, or %NULL with @error set
+ */
+NnDataset *
+nn_pipeline_read_csv (NnPipeline *self,
+                      const char *path,
+                      gboolean    with_targets,
+                      GError    **error)
+{
+  const char * const *targets = with_targets ? (const char * const *) self->targets : NULL;
+
+  g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (self->transform == NULL)
+    return nn_dataset_new_from_csv_file (path, targets, (const char * const *) self->features,
+                                         error);
+  return nn_dataset_new_from_csv_file_full (path, targets, (const char * const *) self->features,
+                                            NULL, NULL, self->transform, error);
 }

@@ -10,6 +10,8 @@
 
 G_BEGIN_DECLS
 
+typedef struct _NnColumnTransform NnColumnTransform;
+
 /* A saved model: see nn-pipeline.c. */
 struct _NnPipeline
 {
@@ -24,12 +26,17 @@ struct _NnPipeline
   GStrv     classes;  /* the labels as read; NULL for regression */
   char     *positive; /* the label a binary task calls 1, or NULL */
   char     *id;       /* the id column of the training data, or NULL */
+  NnColumnTransform *transform; /* imputation and categories, or NULL */
 };
 
 G_GNUC_INTERNAL char *nn_pipeline_tensor_name (guint        layer,
                                                const char  *what);
 G_GNUC_INTERNAL char *nn_pipeline_file_sha256 (const char  *path,
                                                GError     **error);
+
+G_GNUC_INTERNAL void               nn_pipeline_set_transform (NnPipeline        *self,
+                                                              NnColumnTransform *transform);
+G_GNUC_INTERNAL NnColumnTransform *nn_pipeline_get_transform (NnPipeline        *self);
 
 /* nn-pipeline-plugins.c */
 G_GNUC_INTERNAL GObject *nn_pipeline_read_plugin_object (NnYamlDoc    *doc,

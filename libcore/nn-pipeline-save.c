@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "nn-activation.h"
+#include "nn-column-transform-private.h"
 #include "nn-dense-layer.h"
 #include "nn-errors.h"
 #include "nn-pipeline.h"
@@ -202,6 +203,8 @@ describe (NnPipeline *self,
       nn_yaml_writer_string (w, "positive");
       nn_yaml_writer_string (w, positive);
     }
+  if (nn_pipeline_get_transform (self) != NULL)
+    nn_column_transform_write (nn_pipeline_get_transform (self), w);
   nn_yaml_writer_string (w, "scaler");
   write_scaler (w, nn_pipeline_get_scaler (self));
   if (nn_pipeline_get_target_scaler (self) != NULL)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nn-activation.h"
+#include "nn-column-transform-private.h"
 #include "nn-errors.h"
 #include "nn-pipeline.h"
 #include "nn-pipeline-private.h"
@@ -32,6 +33,7 @@ nn_pipeline_dispose (GObject *object)
   g_clear_object (&self->model);
   g_clear_object (&self->scaler);
   g_clear_object (&self->target_scaler);
+  g_clear_object (&self->transform);
 
   G_OBJECT_CLASS (nn_pipeline_parent_class)->dispose (object);
 }
@@ -238,36 +240,6 @@ nn_pipeline_get_output_labels (NnPipeline *self)
 }
 
 /**
- * nn_pipeline_predict:
- * @self: a #NnPipeline
- * @raw_features: unscaled inputs, samples × features, in the columns of
- *   nn_pipeline_get_feature_names()
- *
- * Scales a copy of the inputs with the saved scaler and runs the model;
- * a regression's outputs are mapped back with the target scaler, if any.
- *
- * Returns: (transfer full): the outputs, samples × outputs
- */
-NnMatrix *
-nn_pipeline_predict (NnPipeline     *self,
-                     const NnMatrix *raw_features)
-{
-  g_autoptr(NnMatrix) x = NULL;
-  NnMatrix *pred;
-
-  g_return_val_if_fail (NN_IS_PIPELINE (self), NULL);
-  g_return_val_if_fail (raw_features != NULL, NULL);
-  g_return_val_if_fail (raw_features->cols == nn_model_get_n_inputs (self->model), NULL);
-
-  x = nn_matrix_copy (raw_features);
-  nn_scaler_transform (self->scaler, x);
-  pred = nn_model_predict (self->model, x);
-  if (self->target_scaler != NULL)
-    nn_scaler_inverse_transform (self->target_scaler, pred);
-  return pred;
-}
-
-/**
  * nn_pipeline_prepare:
  * @self: a #NnPipeline
  * @raw: a data set as read, with the pipeline's feature and target columns
@@ -301,6 +273,12 @@ nn_pipeline_prepare (NnPipeline *self,
       positive = (int) k;
 
   ready = nn_dataset_encode_like (raw, reference, self->task, positive, error);
+  if (ready != NULL && self->transform != NULL)
+    {
+      NnDataset *transformed = nn_column_transform_apply (self->transform, ready);
+      g_object_unref (ready);
+      ready = transformed;
+    }
   if (ready != NULL)
     nn_dataset_apply_scaler (ready, self->scaler);
   return ready;
@@ -332,8 +310,8 @@ nn_pipeline_file_sha256 (const char *path,
 
 static const char * const model_keys[] = {
   "format", "nn_version", "scalar", "task", "features", "targets", "classes", "positive",
-  "scaler", "target_scaler", "id", "layers", "loss", "loss_module", "weights",
-  "weights_sha256", NULL
+  "missing", "columns", "scaler", "target_scaler", "id", "layers", "loss", "loss_module",
+  "weights", "weights_sha256", NULL
 };
 static const char * const scaler_keys[] = { "kind", "shift", "divisor", NULL };
 static const char * const layer_keys[] = {
@@ -792,7 +770,8 @@ read_model (NnPipeline  *self,
             yaml_node_t *root,
             GError     **error)
 {
-  guint        n_features = g_strv_length (self->features);
+  guint        n_features = self->transform ? nn_column_transform_get_n_outputs (self->transform)
+                                            : g_strv_length (self->features);
   yaml_node_t *v;
   guint        outputs, want;
 
@@ -887,13 +866,25 @@ read_document (NnYamlDoc  *doc,
                GError    **error)
 {
   g_autoptr(NnPipeline) self = g_object_new (NN_TYPE_PIPELINE, NULL);
+  g_autoptr(GError) local_error = NULL;
   yaml_node_t *root = nn_yaml_root (doc);
 
   if (!nn_yaml_check_mapping (doc, root, "a model file", model_keys, error) ||
       !read_format (doc, root, error) ||
       !read_task (self, doc, root, error))
     return NULL;
-  self->scaler = read_scaler (doc, root, "scaler", g_strv_length (self->features), error);
+  /* Absent from models saved before it, and from those that need none. */
+  self->transform = nn_column_transform_read (doc, root, (const char * const *) self->features,
+                                              &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  self->scaler = read_scaler (doc, root, "scaler",
+                              self->transform ? nn_column_transform_get_n_outputs (self->transform)
+                                              : g_strv_length (self->features),
+                              error);
   if (self->scaler == NULL)
     return NULL;
   if (self->task == NN_TASK_REGRESSION &&

@@ -58,6 +58,12 @@ const char         *nn_pipeline_get_positive       (NnPipeline          *self);
 GStrv               nn_pipeline_get_output_labels  (NnPipeline          *self);
 NnMatrix           *nn_pipeline_predict            (NnPipeline          *self,
                                                     const NnMatrix      *raw_features);
+NnMatrix           *nn_pipeline_predict_dataset    (NnPipeline          *self,
+                                                    NnDataset           *raw);
+NnDataset          *nn_pipeline_read_csv           (NnPipeline          *self,
+                                                    const char          *path,
+                                                    gboolean             with_targets,
+                                                    GError             **error);
 NnDataset          *nn_pipeline_prepare            (NnPipeline          *self,
                                                     NnDataset           *raw,
                                                     GError             **error);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "nn-dataset.h"
+#include "nn-dataset-private.h"
 #include "nn-yaml-private.h"
 
 G_BEGIN_DECLS
@@ -33,6 +34,7 @@ G_GNUC_INTERNAL gboolean   nn_source_parse (NnYamlDoc     *doc,
 G_GNUC_INTERNAL NnDataset *nn_source_load  (const NnSource      *source,
                                             const char * const  *features,
                                             gboolean             need_targets,
+                                            NnColumnTransform   *policy,
                                             GError             **error);
 G_GNUC_INTERNAL void       nn_source_write (const NnSource *source,
                                             NnYamlWriter   *w);

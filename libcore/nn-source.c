@@ -277,7 +277,8 @@ nn_source_parse (NnYamlDoc   *doc,
 }
 
 /*
- * Reads the data. @features, when given, replaces the source's own feature
+ * Reads the data, with @policy (nullable) for missing values and text
+ * columns of a CSV table. @features, when given, replaces the source's own feature
  * list: a test set or a saved model's input takes the training columns.
  * Without @need_targets a CSV without the target columns is read too, for
  * predictions.
@@ -286,6 +287,7 @@ NnDataset *
 nn_source_load (const NnSource     *source,
                 const char * const *features,
                 gboolean            need_targets,
+                NnColumnTransform  *policy,
                 GError            **error)
 {
   if (source->iris && source->targets == NULL && source->features == NULL && features == NULL)
@@ -301,17 +303,17 @@ nn_source_load (const NnSource     *source,
 
       if (stream == NULL)
         return NULL;
-      return nn_dataset_new_from_csv_stream (stream, "iris", need_targets ? targets : NULL,
-                                             features ? features
-                                                      : (const char * const *) source->features,
-                                             NULL, error);
+      return nn_dataset_new_from_csv_stream_full (stream, "iris", need_targets ? targets : NULL,
+                                                  features ? features
+                                                           : (const char * const *) source->features,
+                                                  policy, error);
     }
   if (source->images != NULL)
     return nn_dataset_new_from_idx_files (source->images, source->labels, error);
-  return nn_dataset_new_from_csv_file_weighted (
+  return nn_dataset_new_from_csv_file_full (
     source->csv, need_targets ? (const char * const *) source->targets : NULL,
     features ? features : (const char * const *) source->features,
-    need_targets ? source->weight : NULL, source->id, error);
+    need_targets ? source->weight : NULL, source->id, policy, error);
 }
 
 static void
@@ -418,5 +420,5 @@ nn_dataset_new_from_source_text (const char         *name,
     return NULL;
   if (!nn_source_parse (doc, nn_yaml_root (doc), "the data source", cwd, &source, error))
     return NULL;
-  return nn_source_load (&source, features, TRUE, error);
+  return nn_source_load (&source, features, TRUE, NULL, error);
 }

@@ -519,3 +519,48 @@ nn_test_assert_close_at (double      got,
   CU_assertImplementation (nn_test_close (got, want, rtol, atol), line, msg,
                            __FILE__, "", CU_FALSE);
 }
+
+char *
+nn_test_read_text (const char *dir,
+                   const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  char            *text = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return g_strdup ("");
+  return text;
+}
+
+void
+nn_test_train_into (const char *experiment,
+                    const char *run,
+                    const char *set)
+{
+  g_autofree char *err = NULL;
+  int              status = set ? nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--out", run,
+                                                 "--set", set, NULL)
+                                : nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--out", run, NULL);
+
+  NN_ASSERT_STATUS (status, 0, err);
+}
+
+int
+nn_test_build_plugin (const char *source,
+                      const char *library,
+                      char      **err)
+{
+  g_autofree char *command = NULL;
+  g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "PKG_CONFIG_PATH",
+                                          g_getenv ("NN_TEST_PKG_CONFIG_PATH"), TRUE);
+  g_autofree char *q_cc = g_shell_quote (g_getenv ("NN_TEST_CC"));
+  g_autofree char *q_source = g_shell_quote (source);
+  g_autofree char *q_library = g_shell_quote (library);
+
+  /* The guide's command, with the build tree's nncore; -Wall -Werror to keep
+   * what users start from clean. */
+  command = g_strdup_printf ("%s -Wall -Werror -shared -fPIC %s "
+                             "$(pkg-config --cflags --libs nncore-uninstalled) -o %s",
+                             q_cc, q_source, q_library);
+  return nn_test_spawn (envp, NULL, err, "sh", "-c", command, NULL);
+}

@@ -109,6 +109,18 @@ int       nn_test_nnrun_argv      (char               **out,
 /* history.csv of @run_dir without its last column, the seconds, which
  * differ from run to run: the part two runs of one experiment share. */
 char     *nn_test_history_without_seconds (const char *run_dir);
+/* The text of @dir/@name, "" if it cannot be read. */
+char     *nn_test_read_text (const char *dir,
+                             const char *name);
+/* nnrun train @experiment --quiet --out @run [--set @set], asserting exit 0. */
+void      nn_test_train_into (const char *experiment,
+                              const char *run,
+                              const char *set);
+/* Builds @source into the plugin @library with the guide's command against
+ * the build tree's nncore; returns the exit status, stderr in @err. */
+int       nn_test_build_plugin (const char *source,
+                                const char *library,
+                                char      **err);
 
 /* The raw text of a flat member's value in @run_dir/summary.json, quotes
  * removed, or NULL. */

@@ -25,6 +25,16 @@
   "model: {layers: [{units: 4, activation: tanh}, {units: 1, activation: sigmoid}]}\n" \
   "train: {epochs: 2, " train "}\n"
 
+/* A table with a text column, colour, and missing values in hp. */
+#define TABLE_CSV \
+  "colour,hp,label\nred,1,x\nblue,NA,y\nred,3,x\ngreen,4,y\nblue,5,x\nred,,y\ngreen,7,x\nblue,8,y\n"
+
+/* An experiment on TABLE_CSV as data.csv, with @keys in its data section. */
+#define TABULAR(keys) \
+  "data:\n  source: {csv: data.csv, target: label}\n" keys \
+  "model: {layers: [{units: 4, activation: tanh}, {units: 1, activation: sigmoid}]}\n" \
+  "train: {epochs: 2}\n"
+
 typedef struct
 {
   const char *name;
@@ -136,6 +146,9 @@ static const BadCase cases[] = {
       { "l", "\x00\x00\x08\x01\x00\x00\x00\x02\x01\x00", 10 },
       { "e.yaml", EXPERIMENT ("{idx: {images: i, labels: l}}", "") } },
     { "train", "@e.yaml" }, "error: at byte" },
+  { "IDX data with categorical columns", { { "i", "" }, { "l", "" },
+      { "e.yaml", EXPERIMENT ("{idx: {images: i, labels: l}}, categorical: auto", "") } },
+    { "validate", "@e.yaml" }, "e.yaml:1:60: error: an idx source has no columns to impute or encode" },
   /* the command line */
   { "--set into a list past its end", { { "data.csv", GOOD_CSV }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label}", "") } },
     { "train", "@e.yaml", "--set", "model.layers.7.units=3" }, "is a list of 2 items" },
@@ -169,6 +182,31 @@ static const BadCase cases[] = {
     { "validate", "@e.yaml" }, "e.yaml:1:40: error: data.source.weight names a column of a csv source" },
   { "every sample weight 0", { { "data.csv", "a,b,label,w\n1,2,x,0\n2,1,y,0\n3,4,x,0\n4,3,y,0\n" }, { "e.yaml", EXPERIMENT ("{csv: data.csv, target: label, weight: w}", "") } },
     { "train", "@e.yaml" }, "e.yaml:1:55: error: every sample of the training part has a weight of 0" },
+  /* tabular data as it comes */
+  { "text in a numeric column", { { "data.csv", TABLE_CSV }, { "e.yaml", TABULAR ("") } },
+    { "validate", "@e.yaml" }, "data.csv:2:1: error: 'red' in column 'colour' is not a number; to one-hot encode it, add `categorical: auto`" },
+  { "missing value without imputation", { { "data.csv", TABLE_CSV }, { "e.yaml", TABULAR ("  categorical: auto\n") } },
+    { "train", "@e.yaml" }, "data.csv:3:6: error: missing value in column 'hp', which has no imputation; add `columns: {hp: {impute: median}}`" },
+  { "a column data.columns names is no column", { { "data.csv", TABLE_CSV }, { "e.yaml", TABULAR ("  categorical: auto\n  columns: {hpp: {impute: median}}\n") } },
+    { "validate", "@e.yaml" }, "e.yaml:4:13: error: data.columns names 'hpp', which is no feature column (did you mean 'hp'?)" },
+  { "data.columns names the target", { { "data.csv", TABLE_CSV }, { "e.yaml", TABULAR ("  categorical: auto\n  columns: {label: {impute: median}}\n") } },
+    { "validate", "@e.yaml" }, "e.yaml:4:13: error: column 'label' is a target" },
+  { "the mean of a text column", { { "data.csv", TABLE_CSV }, { "e.yaml", TABULAR ("  categorical: auto\n  columns: {colour: {impute: mean}, hp: {impute: mean}}\n") } },
+    { "validate", "@e.yaml" }, "e.yaml:4:30: error: impute: mean needs numbers, but column 'colour' is text" },
+  { "the median of a text column read as numbers", { { "data.csv", TABLE_CSV }, { "e.yaml", TABULAR ("  columns: {colour: {impute: median}, hp: {impute: mean}}\n") } },
+    { "validate", "@e.yaml" }, "e.yaml:3:30: error: impute: median needs numbers, but column 'colour' is text" },
+  { "text in a column with a rule", { { "data.csv", TABLE_CSV }, { "e.yaml", TABULAR ("  columns: {colour: {impute: most_frequent}, hp: {impute: mean}}\n") } },
+    { "validate", "@e.yaml" }, "e.yaml:3:13: error: column 'colour' holds text such as 'red'" },
+  { "text in a column said to be numeric", { { "data.csv", TABLE_CSV }, { "e.yaml", TABULAR ("  categorical: auto\n  columns: {colour: numeric, hp: {impute: mean}}\n") } },
+    { "validate", "@e.yaml" }, "e.yaml:4:13: error: column 'colour' is to be numeric, but it holds text such as 'red'" },
+  { "a constant that is not a number", { { "data.csv", TABLE_CSV }, { "e.yaml", TABULAR ("  categorical: auto\n  columns: {hp: {impute: {constant: many}}}\n") } },
+    { "validate", "@e.yaml" }, "e.yaml:4:26: error: the constant 'many' is not a number, but column 'hp' holds numbers" },
+  { "an unknown impute strategy", { { "data.csv", TABLE_CSV }, { "e.yaml", TABULAR ("  categorical: auto\n  columns: {hp: {impute: medain}}\n") } },
+    { "validate", "@e.yaml" }, "e.yaml:4:26: error: unknown data.columns.hp.impute 'medain' (did you mean 'median'?)" },
+  { "data.categorical neither auto nor none", { { "data.csv", TABLE_CSV }, { "e.yaml", TABULAR ("  categorical: maybe\n") } },
+    { "validate", "@e.yaml" }, "e.yaml:3:16: error: data.categorical must be 'auto'" },
+  { "a missing target", { { "data.csv", "colour,hp,label\nred,1,x\nblue,2,NA\nred,3,x\ngreen,4,y\n" }, { "e.yaml", TABULAR ("  categorical: auto\n") } },
+    { "validate", "@e.yaml" }, "data.csv:3:8: error: missing value in target column 'label'" },
   { "unknown command", { { NULL } }, { "tarin", "x.yaml" }, "unknown command 'tarin'" },
   { "unknown option", { { NULL } }, { "train", "--epochs", "3", "x.yaml" }, "Unknown option" },
   { "train without a file", { { NULL } }, { "train" }, "train needs an experiment file" },
@@ -235,6 +273,29 @@ test_every_bad_input_exits_2 (void)
   CU_ASSERT (checked >= 40);
 }
 
+/* More categories than NN_MAX_CATEGORIES in the training part. */
+static void
+test_too_many_categories (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autoptr(GString) csv = g_string_new ("colour,label\n");
+  g_autofree char *data = NULL;
+  g_autofree char *yaml = NULL;
+  g_autofree char *err = NULL;
+  int              status;
+
+  for (guint i = 0; i <= NN_MAX_CATEGORIES; i++)
+    g_string_append_printf (csv, "c%u,%c\n", i, i % 2 ? 'x' : 'y');
+  data = nn_test_write_file (dir, "data.csv", csv->str);
+  yaml = nn_test_write_file (dir, "e.yaml",
+                             TABULAR ("  categorical: auto\n  split: {validation: 0}\n"));
+  status = nn_test_nnrun (NULL, &err, "validate", yaml, NULL);
+  NN_ASSERT_STATUS (status, 2, err);
+  NN_ASSERT_CONTAINS (err, "e.yaml:3:16: error: column 'colour' has 65537 categories in the "
+                           "training part, more than the 65536 a categorical column may have "
+                           "(NN_MAX_CATEGORIES)");
+}
+
 int
 main (void)
 {
@@ -246,6 +307,8 @@ main (void)
   s = CU_add_suite ("bad input through nnrun", nn_test_init_plugins, nn_test_remove_scratch);
   CU_add_test (s, "every malformed input exits 2 with a message and writes nothing",
                test_every_bad_input_exits_2);
+  CU_add_test (s, "a categorical column has at most NN_MAX_CATEGORIES categories",
+               test_too_many_categories);
 
   return nn_test_run ();
 }

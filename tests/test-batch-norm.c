@@ -292,31 +292,6 @@ test_early_stopping_restores_running_statistics (void)
 
 static const char bn_run[] = IRIS_RUN ("{type: batch_norm, momentum: 0.2, epsilon: 1.0e-4}");
 
-static char *
-read_text (const char *dir,
-           const char *name)
-{
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-  char            *text = NULL;
-
-  if (!g_file_get_contents (path, &text, NULL, NULL))
-    return g_strdup ("");
-  return text;
-}
-
-static void
-train_into (const char *experiment,
-            const char *run,
-            const char *set)
-{
-  g_autofree char *err = NULL;
-  int              status = set ? nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--out", run,
-                                                 "--set", set, NULL)
-                                : nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--out", run, NULL);
-
-  NN_ASSERT_STATUS (status, 0, err);
-}
-
 /* model.yaml records the kind and its settings, model.safetensors the
  * running statistics; the loaded model predicts the same bits. */
 static void
@@ -338,7 +313,7 @@ test_saved_model_predicts_the_same (void)
   CU_ASSERT_PTR_NOT_NULL_FATAL (e);
   nn_experiment_set_output_dir (e, run);
   CU_ASSERT_TRUE_FATAL (nn_experiment_run (e, NULL, &error));
-  model_yaml = read_text (run, "model.yaml");
+  model_yaml = nn_test_read_text (run, "model.yaml");
   NN_ASSERT_CONTAINS (model_yaml, "type: batch_norm");
   NN_ASSERT_CONTAINS (model_yaml, "momentum: 0.2");
   loaded = nn_pipeline_load (run, &error);
@@ -369,11 +344,11 @@ test_config_runs_the_same (void)
   g_autofree char *ha = NULL;
   g_autofree char *hb = NULL;
 
-  train_into (path, ra, NULL);
-  text = read_text (ra, "config.yaml");
+  nn_test_train_into (path, ra, NULL);
+  text = nn_test_read_text (ra, "config.yaml");
   NN_ASSERT_CONTAINS (text, "type: batch_norm");
   config = g_build_filename (ra, "config.yaml", NULL);
-  train_into (config, rb, NULL);
+  nn_test_train_into (config, rb, NULL);
   ha = nn_test_history_without_seconds (ra);
   hb = nn_test_history_without_seconds (rb);
   CU_ASSERT (strlen (ha) > 100);
@@ -397,10 +372,10 @@ test_resume_byte_identical (void)
   gsize            la = 0, lb = 0;
   int              status;
 
-  train_into (experiment, run, "train.epochs=3");
+  nn_test_train_into (experiment, run, "train.epochs=3");
   status = nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--resume", run, NULL);
   NN_ASSERT_STATUS (status, 0, err);
-  train_into (experiment, whole, NULL);
+  nn_test_train_into (experiment, whole, NULL);
 
   ha = nn_test_history_without_seconds (whole);
   hb = nn_test_history_without_seconds (run);

@@ -38,6 +38,7 @@ run_config (const char  *name,
   NN_CHECK (status == 0, "nnrun train %s exited %d: %s", relative, status, err);
   if (status != 0 || !json_parser_load_from_file (parser, summary, NULL))
     return NULL;
+  g_object_set_data_full (G_OBJECT (parser), "run", g_steal_pointer (&run), g_free);
   *parser_out = g_steal_pointer (&parser);
   return json_node_get_object (json_parser_get_root (*parser_out));
 }
@@ -133,6 +134,53 @@ test_breast_cancer (void)
             both_loss, l2_loss, dropout_loss, none_loss);
 }
 
+/* The Auto MPG data as they come: missing values imputed, the year one-hot
+ * encoded; predictions.csv names each test car; the saved model predicts
+ * the raw test rows, missing values included, as the run did. */
+static void
+test_auto_mpg (void)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  JsonObject      *s = run_config ("auto-mpg", &parser, NULL);
+  const char      *run;
+  g_autofree char *predictions = NULL;
+  g_autofree char *test_csv = nn_test_source_file ("configs/data/auto-mpg-test.csv");
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_auto(GStrv) lines = NULL;
+  int status;
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (s);
+  CU_ASSERT (final (s, "test", "accuracy") >= 0.68);
+  CU_ASSERT (final (s, "train", "accuracy") >= 0.85);
+  run = g_object_get_data (G_OBJECT (parser), "run");
+  predictions = nn_test_read_text (run, "predictions.csv");
+  NN_ASSERT_CONTAINS (predictions, "Name,Origin,predicted_Origin,p_Europe,p_Japan,p_USA\n");
+  lines = g_strsplit (predictions, "\n", -1);
+  CU_ASSERT_EQUAL (g_strv_length (lines), 1 + 122 + 1);
+
+  /* The predicted labels of nnrun predict on the raw file are those of
+   * predictions.csv, row by row. */
+  status = nn_test_nnrun (&out, &err, "predict", run, test_csv, "--no-proba", NULL);
+  NN_ASSERT_STATUS (status, 0, err);
+  if (status == 0)
+    {
+      g_auto(GStrv) predicted = g_strsplit (out, "\n", -1);
+
+      CU_ASSERT_EQUAL_FATAL (g_strv_length (predicted), g_strv_length (lines));
+      for (guint i = 1; lines[i] != NULL && lines[i][0] != '\0'; i++)
+        {
+          g_auto(GStrv) a = g_strsplit (lines[i], ",", 4);
+          g_auto(GStrv) b = g_strsplit (predicted[i], ",", -1);
+          guint nb = g_strv_length (b);
+
+          NN_CHECK (g_strv_length (a) >= 3 && nb >= 2 && g_str_equal (a[2], b[nb - 1]),
+                    "row %u: %s in predictions.csv, %s from nnrun predict", i, lines[i],
+                    predicted[i]);
+        }
+    }
+}
+
 /* One epoch, to keep the suite short; the ten epochs of the file are
  * measured in README.md's Quick start. */
 static void
@@ -161,6 +209,8 @@ main (void)
   CU_add_test (s, "iris-regression.yaml predicts petal width", test_iris_regression);
   CU_add_test (s, "breast-cancer.yaml: its dropout and L2 penalty lower the validation loss",
                test_breast_cancer);
+  CU_add_test (s, "auto-mpg.yaml trains on missing values and text, and predicts raw rows",
+               test_auto_mpg);
   /* Registered only where Debian's dataset-fashion-mnist is installed
    * (tools/install-deps installs it): a test that cannot run is not counted. */
   if (g_file_test ("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz",

@@ -278,31 +278,6 @@ static const char rate_0_run[] =
 static const char plain_run[] =
   IRIS_RUN ("{units: 8, activation: relu}, {units: 3, activation: softmax}");
 
-static char *
-read_text (const char *dir,
-           const char *name)
-{
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-  char            *text = NULL;
-
-  if (!g_file_get_contents (path, &text, NULL, NULL))
-    return g_strdup ("");
-  return text;
-}
-
-static void
-train_into (const char *experiment,
-            const char *run,
-            const char *set)
-{
-  g_autofree char *err = NULL;
-  int              status = set ? nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--out", run,
-                                                 "--set", set, NULL)
-                                : nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--out", run, NULL);
-
-  NN_ASSERT_STATUS (status, 0, err);
-}
-
 /* `{type: dropout, rate: 0}` trains as the network without it, to the bit,
  * and its config.yaml names it. */
 static void
@@ -320,16 +295,16 @@ test_rate_0_is_the_network_without_it (void)
   g_autofree char *hd = NULL;
   g_autofree char *config = NULL;
 
-  train_into (f0, r0, NULL);
-  train_into (fp, rp, NULL);
-  train_into (fd, rd, NULL);
+  nn_test_train_into (f0, r0, NULL);
+  nn_test_train_into (fp, rp, NULL);
+  nn_test_train_into (fd, rd, NULL);
   h0 = nn_test_history_without_seconds (r0);
   hp = nn_test_history_without_seconds (rp);
   hd = nn_test_history_without_seconds (rd);
   CU_ASSERT (strlen (h0) > 100);
   NN_CHECK (g_str_equal (h0, hp), "histories differ:\n%s\n%s", h0, hp);
   NN_CHECK (!g_str_equal (hd, hp), "rate 0.3 trains as no dropout:\n%s", hd);
-  config = read_text (rd, "config.yaml");
+  config = nn_test_read_text (rd, "config.yaml");
   NN_ASSERT_CONTAINS (config, "type: dropout");
   NN_ASSERT_CONTAINS (config, "rate: 0.3");
 }
@@ -353,13 +328,13 @@ test_saved_dropout_runs_again (void)
   g_autofree char *err = NULL;
   int              status;
 
-  train_into (fd, rd, NULL);
+  nn_test_train_into (fd, rd, NULL);
   config = g_build_filename (rd, "config.yaml", NULL);
-  train_into (config, rc, NULL);
+  nn_test_train_into (config, rc, NULL);
   ha = nn_test_history_without_seconds (rd);
   hc = nn_test_history_without_seconds (rc);
   NN_CHECK (g_str_equal (ha, hc), "histories differ:\n%s\n%s", ha, hc);
-  model_yaml = read_text (rd, "model.yaml");
+  model_yaml = nn_test_read_text (rd, "model.yaml");
   NN_ASSERT_CONTAINS (model_yaml, "type: dropout");
   NN_ASSERT_CONTAINS (model_yaml, "rate: 0.3");
 
@@ -392,16 +367,16 @@ test_resume_with_dropout (void)
   g_autofree char *wb = NULL;
   int              status;
 
-  train_into (experiment, run, "train.epochs=3");
+  nn_test_train_into (experiment, run, "train.epochs=3");
   status = nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--resume", run, NULL);
   NN_ASSERT_STATUS (status, 0, err);
-  train_into (experiment, whole, NULL);
+  nn_test_train_into (experiment, whole, NULL);
 
   ha = nn_test_history_without_seconds (whole);
   hb = nn_test_history_without_seconds (run);
   NN_CHECK (g_str_equal (ha, hb), "histories differ:\n%s\n%s", ha, hb);
-  wa = read_text (whole, "model.safetensors");
-  wb = read_text (run, "model.safetensors");
+  wa = nn_test_read_text (whole, "model.safetensors");
+  wb = nn_test_read_text (run, "model.safetensors");
   CU_ASSERT (strlen (wa) > 0 && g_str_equal (wa, wb));
 }
 

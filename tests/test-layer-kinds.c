@@ -27,18 +27,6 @@ init_suite (void)
   "    - {units: 3, activation: softmax}\n" \
   "train: {epochs: 8, batch_size: 32, checkpoint_every: 1}\n"
 
-static char *
-read_text (const char *dir,
-           const char *name)
-{
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-  char            *text = NULL;
-
-  if (!g_file_get_contents (path, &text, NULL, NULL))
-    return g_strdup ("");
-  return text;
-}
-
 /* Runs @experiment into @run with `optimizer.name=@optimizer` and returns
  * the finished experiment. */
 static NnExperiment *
@@ -147,8 +135,8 @@ test_every_optimizer_resumes (void)
       hb = nn_test_history_without_seconds (run);
       NN_CHECK (strlen (ha) > 100 && g_str_equal (ha, hb), "%s: histories differ:\n%s\n%s",
                 optimizers[i], ha, hb);
-      wa = read_text (whole, "model.safetensors");
-      wb = read_text (run, "model.safetensors");
+      wa = nn_test_read_text (whole, "model.safetensors");
+      wb = nn_test_read_text (run, "model.safetensors");
       NN_CHECK (strlen (wa) > 0 && g_str_equal (wa, wb), "%s: weights differ", optimizers[i]);
     }
 }

@@ -463,25 +463,6 @@ test_predict_command (void)
 
 /* nnrun new-plugin layer */
 
-static int
-build_plugin (const char *source,
-              const char *library,
-              char      **err)
-{
-  g_autofree char *command = NULL;
-  g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "PKG_CONFIG_PATH",
-                                          g_getenv ("NN_TEST_PKG_CONFIG_PATH"), TRUE);
-  g_autofree char *q_cc = g_shell_quote (g_getenv ("NN_TEST_CC"));
-  g_autofree char *q_source = g_shell_quote (source);
-  g_autofree char *q_library = g_shell_quote (library);
-
-  /* The guide's command, with the build tree's nncore. */
-  command = g_strdup_printf ("%s -Wall -Werror -shared -fPIC %s "
-                             "$(pkg-config --cflags --libs nncore-uninstalled) -o %s",
-                             q_cc, q_source, q_library);
-  return nn_test_spawn (envp, NULL, err, "sh", "-c", command, NULL);
-}
-
 /* Built with the guide's command, it passes check-plugin and trains. */
 static void
 test_new_layer_plugin (void)
@@ -501,7 +482,7 @@ test_new_layer_plugin (void)
   status = NNRUN (&out, &err, "new-plugin", "layer", "my_gain", dir);
   NN_CHECK (status == EXIT_OK && contains (out, "- {type: my_gain, initial_gain: 1.0}"),
             "new-plugin layer: status %d:\n%s%s", status, out, err);
-  status = build_plugin (source, library, &cc_err);
+  status = nn_test_build_plugin (source, library, &cc_err);
   NN_CHECK (status == EXIT_OK, "the generated layer does not compile:\n%s", cc_err);
   if (status != EXIT_OK)
     return;

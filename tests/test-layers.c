@@ -354,31 +354,6 @@ static const char apart_run[] =
 static const char together_run[] =
   IRIS_RUN ("{units: 8, activation: relu}, {units: 3, activation: softmax}");
 
-static char *
-read_text (const char *dir,
-           const char *name)
-{
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-  char            *text = NULL;
-
-  if (!g_file_get_contents (path, &text, NULL, NULL))
-    return g_strdup ("");
-  return text;
-}
-
-static void
-train_into (const char *experiment,
-            const char *run,
-            const char *set)
-{
-  g_autofree char *err = NULL;
-  int              status = set ? nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--out", run,
-                                                 "--set", set, NULL)
-                                : nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--out", run, NULL);
-
-  NN_ASSERT_STATUS (status, 0, err);
-}
-
 /* An experiment file with `type: activation` runs as the dense layer with
  * that activation, and its config.yaml names the kind. */
 static void
@@ -394,14 +369,14 @@ test_nnrun_activation_layer_same_history (void)
   g_autofree char *config_a = NULL;
   g_autofree char *config_b = NULL;
 
-  train_into (fa, ra, NULL);
-  train_into (fb, rb, NULL);
+  nn_test_train_into (fa, ra, NULL);
+  nn_test_train_into (fb, rb, NULL);
   ha = nn_test_history_without_seconds (ra);
   hb = nn_test_history_without_seconds (rb);
   CU_ASSERT (strlen (ha) > 100);
   NN_CHECK (g_str_equal (ha, hb), "histories differ:\n%s\n%s", ha, hb);
-  config_a = read_text (ra, "config.yaml");
-  config_b = read_text (rb, "config.yaml");
+  config_a = nn_test_read_text (ra, "config.yaml");
+  config_b = nn_test_read_text (rb, "config.yaml");
   NN_ASSERT_CONTAINS (config_a, "type: activation");
   NN_CHECK (strstr (config_b, "type:") == NULL, "a dense layer's type is written:\n%s", config_b);
 }
@@ -419,9 +394,9 @@ test_config_of_activation_layer_runs (void)
   g_autofree char *ha = NULL;
   g_autofree char *hc = NULL;
 
-  train_into (fa, ra, NULL);
+  nn_test_train_into (fa, ra, NULL);
   config = g_build_filename (ra, "config.yaml", NULL);
-  train_into (config, rc, NULL);
+  nn_test_train_into (config, rc, NULL);
   ha = nn_test_history_without_seconds (ra);
   hc = nn_test_history_without_seconds (rc);
   NN_CHECK (g_str_equal (ha, hc), "histories differ:\n%s\n%s", ha, hc);
@@ -451,7 +426,7 @@ test_saved_activation_layer_predicts_the_same (void)
   CU_ASSERT_PTR_NOT_NULL_FATAL (e);
   nn_experiment_set_output_dir (e, run);
   CU_ASSERT_TRUE_FATAL (nn_experiment_run (e, NULL, &error));
-  model_yaml = read_text (run, "model.yaml");
+  model_yaml = nn_test_read_text (run, "model.yaml");
   NN_ASSERT_CONTAINS (model_yaml, "type: activation");
   loaded = nn_pipeline_load (run, &error);
   NN_ASSERT_NO_ERROR (error);
@@ -491,16 +466,16 @@ test_resume_with_activation_layer (void)
   g_autofree char *wb = NULL;
   int              status;
 
-  train_into (experiment, run, "train.epochs=3");
+  nn_test_train_into (experiment, run, "train.epochs=3");
   status = nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--resume", run, NULL);
   NN_ASSERT_STATUS (status, 0, err);
-  train_into (experiment, whole, NULL);
+  nn_test_train_into (experiment, whole, NULL);
 
   ha = nn_test_history_without_seconds (whole);
   hb = nn_test_history_without_seconds (run);
   NN_CHECK (g_str_equal (ha, hb), "histories differ:\n%s\n%s", ha, hb);
-  wa = read_text (whole, "model.safetensors");
-  wb = read_text (run, "model.safetensors");
+  wa = nn_test_read_text (whole, "model.safetensors");
+  wb = nn_test_read_text (run, "model.safetensors");
   CU_ASSERT (strlen (wa) > 0 && g_str_equal (wa, wb));
 }
 

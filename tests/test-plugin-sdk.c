@@ -589,26 +589,6 @@ test_check_usage_errors (void)
 
 /* nnrun new-plugin */
 
-static int
-build_plugin (const char *source,
-              const char *library,
-              char      **err)
-{
-  g_autofree char *command = NULL;
-  g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "PKG_CONFIG_PATH",
-                                          g_getenv ("NN_TEST_PKG_CONFIG_PATH"), TRUE);
-  g_autofree char *q_cc = g_shell_quote (g_getenv ("NN_TEST_CC"));
-  g_autofree char *q_source = g_shell_quote (source);
-  g_autofree char *q_library = g_shell_quote (library);
-
-  /* The guide's command, with the build tree's nncore; -Wall -Werror to keep
-   * what users start from clean. */
-  command = g_strdup_printf ("%s -Wall -Werror -shared -fPIC %s "
-                             "$(pkg-config --cflags --libs nncore-uninstalled) -o %s",
-                             q_cc, q_source, q_library);
-  return nn_test_spawn (envp, NULL, err, "sh", "-c", command, NULL);
-}
-
 static void
 check_new_plugin (const char *kind,
                   const char *name,
@@ -636,7 +616,7 @@ check_new_plugin (const char *kind,
             "no meson.build installing into the plugin folder: %s", build);
   NN_CHECK (contains (out, "pkg-config --cflags --libs nncore"), "no build command:\n%s", out);
 
-  status = build_plugin (source, library, &cc_err);
+  status = nn_test_build_plugin (source, library, &cc_err);
   NN_CHECK (status == EXIT_OK, "the generated %s does not compile (status %d):\n%s", kind,
             status, cc_err);
   if (status != EXIT_OK)
@@ -782,7 +762,7 @@ test_new_plugin_beside_another (void)
       g_autofree char *cc_err = NULL;
       g_autofree char *check_err = NULL;
 
-      status = build_plugin (source, library, &cc_err);
+      status = nn_test_build_plugin (source, library, &cc_err);
       NN_CHECK (status == EXIT_OK, "%s does not compile:\n%s", name, cc_err);
       status = NNRUN (NULL, &check_err, "check-plugin", library);
       NN_CHECK (status == EXIT_OK, "%s fails check-plugin (status %d):\n%s", name, status,
@@ -812,7 +792,7 @@ test_new_optimizer (void)
   status = NNRUN (&out, &err, "new-plugin", "optimizer", "my_opt", dir);
   NN_CHECK (status == EXIT_OK, "new-plugin optimizer: status %d, stderr:\n%s", status, err);
   NN_CHECK (contains (out, "optimizer: {name: my_opt"), "no YAML line:\n%s", out);
-  status = build_plugin (source, library, &cc_err);
+  status = nn_test_build_plugin (source, library, &cc_err);
   NN_CHECK (status == EXIT_OK, "the generated optimizer does not compile:\n%s", cc_err);
   if (status != EXIT_OK)
     return;
@@ -866,7 +846,7 @@ test_optimizer_without_state_fails (void)
                                 "  (void) self;\n  return TRUE;", 1) == 1,
             "the template's state functions changed:\n%s", code);
   g_file_set_contents (source, edited->str, -1, NULL);
-  status = build_plugin (source, library, &cc_err);
+  status = nn_test_build_plugin (source, library, &cc_err);
   NN_CHECK (status == EXIT_OK, "lossy_opt does not compile:\n%s", cc_err);
   status = NNRUN (&out, &err, "check-plugin", library);
   NN_CHECK (status == EXIT_FAILED, "check-plugin: status %d", status);

@@ -48,8 +48,7 @@ load_data (NnPipeline *pipeline,
       return nn_dataset_new_from_source_text ("iris", text, features, error);
     }
   if (g_file_test (data, G_FILE_TEST_IS_REGULAR))
-    return nn_dataset_new_from_csv_file (data, nn_pipeline_get_target_names (pipeline),
-                                         features, error);
+    return nn_pipeline_read_csv (pipeline, data, TRUE, error);
   if (strchr (data, '{') != NULL)
     return nn_dataset_new_from_source_text ("DATA", data, features, error);
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "nn-experiment-private.h"
+
+/* The data of an experiment as its columns come: read with the column
+ * transform of data.missing, data.categorical and data.columns, which is
+ * fitted on the training part and applied, before scaling, to every part. */
+
+/* Loads data.source and, with @has_test, data.test, once the whole data
+ * section is read. */
+gboolean
+nn_experiment_load_sources (NnExperiment *self,
+                            NnYamlDoc    *doc,
+                            gboolean      has_test,
+                            NnDataset   **raw,
+                            NnDataset   **test_raw,
+                            GError      **error)
+{
+  if (self->source.images != NULL)
+    {
+      if (!nn_column_transform_check_no_columns (self->transform, doc, error))
+        return FALSE;
+      g_clear_object (&self->transform);
+    }
+  *raw = nn_source_load (&self->source, NULL, TRUE, self->transform, error);
+  if (*raw == NULL ||
+      (self->transform != NULL && !nn_column_transform_check (self->transform, doc, *raw, error)))
+    return FALSE;
+  if (self->transform != NULL)
+    self->transform->doc = NULL;
+  if (!has_test)
+    return TRUE;
+  if (self->transform != NULL)
+    nn_column_transform_follow (self->transform, *raw);
+  *test_raw = nn_source_load (&self->test_source,
+                              self->source.images ? NULL : nn_dataset_get_feature_names (*raw),
+                              TRUE, self->test_source.images ? NULL : self->transform, error);
+  return *test_raw != NULL;
+}
+
+/* Fits the column transform on the training part of @raw, split as the
+ * data will be (@stratify unless the task is a regression), and gives the
+ * model's input width: each categorical column is as many inputs as it has
+ * categories there. A split that fails is left for the real one to report;
+ * errors are placed at @node when no rule of data.columns is the cause. */
+gboolean
+nn_experiment_fit_columns (NnExperiment *self,
+                           NnYamlDoc    *doc,
+                           NnDataset    *raw,
+                           yaml_node_t  *node,
+                           gboolean      stratify,
+                           guint        *width,
+                           GError      **error)
+{
+  guint32 seeds[2] = { (guint32) self->seed, 1 }; /* as the split's */
+  g_autoptr(GRand) rand = g_rand_new_with_seed_array (seeds, 2);
+  g_autoptr(NnDataset) train = NULL;
+  NnSplitSection *split = self->data_section->split;
+
+  *width = nn_dataset_get_n_features (raw);
+  /* Columns of numbers with nothing to impute, as read: nothing to fit. */
+  if (self->transform == NULL || nn_column_transform_is_plain (self->transform))
+    return TRUE;
+  if (!nn_dataset_split (raw, split->validation, split->test, split->stratify && stratify,
+                         split->shuffle, rand, &train, NULL, NULL, NULL))
+    {
+      g_clear_object (&self->transform);
+      return TRUE;
+    }
+  if (!nn_column_transform_fit (self->transform, train, doc, node, error))
+    return FALSE;
+  *width = nn_column_transform_get_n_outputs (self->transform);
+  return TRUE;
+}
+
+/* Imputes and one-hot encodes the training, validation and test parts, and
+ * scales them with a scaler fitted on the training part alone, applied
+ * unchanged to the rest and, once saved, to the data a model predicts on.
+ * One-hot inputs are not scaled. */
+void
+nn_experiment_scale_parts (NnExperiment *self)
+{
+  NnDataset **parts[] = { &self->train, &self->val, &self->test };
+  gboolean    transforming = self->transform != NULL &&
+                          !nn_column_transform_is_identity (self->transform);
+
+  for (guint p = 0; transforming && p < G_N_ELEMENTS (parts); p++)
+    if (*parts[p] != NULL)
+      {
+        NnDataset *ready = nn_column_transform_apply (self->transform, *parts[p]);
+        g_object_unref (*parts[p]);
+        *parts[p] = ready;
+      }
+  if (transforming)
+    self->scaler = nn_column_transform_fit_scaler (self->transform, self->data_section->scale,
+                                                   nn_dataset_get_features (self->train));
+  else
+    {
+      self->scaler = nn_scaler_new (self->data_section->scale);
+      nn_scaler_fit (self->scaler, nn_dataset_get_features (self->train));
+    }
+  for (guint p = 0; p < G_N_ELEMENTS (parts); p++)
+    if (*parts[p] != NULL)
+      nn_dataset_apply_scaler (*parts[p], self->scaler);
+}
