@@ -131,6 +131,7 @@ test_cv_reports_mean_and_std_of_the_folds (void)
   {
     g_autofree char *table = NULL;
 
+    g_clear_pointer (&err, g_free);
     status = nn_test_nnrun (&table, &err, "cv", exp, "--folds", "5", "--out", out_dir, NULL);
     NN_ASSERT_STATUS (status, 0, err);
     NN_ASSERT_CONTAINS (table, "metric");

@@ -220,7 +220,7 @@ draw_curves_panel (const SweepPlot *sp,
   PLINT            styles[BEST_CURVES];
   PLFLT            widths[BEST_CURVES], lw, lh;
   const char      *text[BEST_CURVES];
-  g_autofree char *labels[BEST_CURVES] = { NULL };
+  char            *labels[BEST_CURVES] = { NULL };
   g_autofree char *ylabel = nnrun_plot_text (sp->curve_column);
   guint            n = 0;
 
@@ -269,6 +269,8 @@ draw_curves_panel (const SweepPlot *sp,
               NNRUN_PLOT_BACKGROUND, NNRUN_PLOT_INK, 1, 0, 0, (PLINT) n, opts, 0.8, 0.75, 1.8,
               0.0, text_colours, text, NULL, NULL, NULL, NULL, colours, styles, widths, NULL,
               NULL, NULL, NULL);
+  for (guint i = 0; i < n; i++)
+    g_free (labels[i]);
 }
 
 static void
