@@ -535,8 +535,8 @@ same_class (const char *a,
  * @error: return location for a #GError
  *
  * Encodes the targets of @self as nn_dataset_encode() would encode those of
- * @reference: with the classes of @reference, matched by name, so that a
- * class has the same index and one-hot column in both even when @self lacks
+ * the reference data set, its classes matched by name, so that a class has
+ * the same index and one-hot column in both even when @self lacks
  * some classes. A label of @self that is not a class of @reference is an
  * error naming it. The features must have the same names in the same order.
  *

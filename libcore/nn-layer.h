@@ -97,7 +97,7 @@ struct _NnLayerClass
                               const NnMatrix *x);
   const NnMatrix *(*backward) (NnLayer        *self,
                                const NnMatrix *x,
-                               const NnMatrix *grad_output,
+                               const NnMatrix *grad_a,
                                gboolean        want_grad_input);
   const NnMatrix *(*backward_from_z) (NnLayer        *self,
                                       const NnMatrix *x,

@@ -598,7 +598,7 @@ nn_layer_get_bias_gradient (NnLayer *self)
 
 /**
  * nn_layer_set_parameters:
- * @layer: a dense layer
+ * @self: a dense layer
  * @weights: (nullable): units × inputs weights, or %NULL to keep them
  * @bias: (nullable): 1 × units biases, or %NULL to keep them
  * @error: return location for a #GError
