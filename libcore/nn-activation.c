@@ -27,7 +27,7 @@ nn_activation_init (NnActivation *self)
  * nn_activation_forward:
  * @self: a #NnActivation
  * @z: pre-activations, batch × units
- * @a: (out caller-allocates): activations, same shape as @z
+ * @a: activations, written in place, same shape as @z
  *
  * Computes `a = f(z)` for a whole batch.
  */
@@ -49,7 +49,7 @@ nn_activation_forward (NnActivation   *self,
  * @z: the pre-activations of the forward step
  * @a: the activations of the forward step
  * @grad_a: the gradient of the loss with respect to @a
- * @grad_z: (out caller-allocates): the gradient with respect to @z
+ * @grad_z: the gradient with respect to @z, written in place
  *
  * Applies the chain rule through the activation: the derivative is taken at
  * @z (or computed from @a), never at the incoming gradient.

@@ -47,8 +47,8 @@ nn_loss_compute (NnLoss         *self,
  * @self: a #NnLoss
  * @pred: predictions, batch × outputs
  * @target: targets, same shape
- * @grad: (out caller-allocates): the gradient of nn_loss_compute() with
- *   respect to @pred
+ * @grad: the gradient of nn_loss_compute() with respect to @pred, written
+ *   in place
  */
 void
 nn_loss_gradient (NnLoss         *self,
@@ -70,7 +70,7 @@ nn_loss_gradient (NnLoss         *self,
  * @activation: the output layer's activation
  * @pred: the output layer's activations A, batch × outputs
  * @target: targets, same shape
- * @grad_z: (out caller-allocates): the gradient of nn_loss_compute() with
+ * @grad_z: written in place: the gradient of nn_loss_compute() with
  *   respect to the output layer's Z, if the loss has a joint form for
  *   @activation
  *

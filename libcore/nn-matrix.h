@@ -50,6 +50,9 @@ NnMatrix *nn_matrix_new_from_bytes (guint    rows,
                                     GBytes  *bytes,
                                     GError **error);
 GBytes   *nn_matrix_get_bytes (const NnMatrix *m);
+gboolean  nn_matrix_set_bytes (NnMatrix       *m,
+                               GBytes         *bytes,
+                               GError        **error);
 NnMatrix *nn_matrix_copy      (const NnMatrix *m);
 void      nn_matrix_free      (NnMatrix       *m);
 
