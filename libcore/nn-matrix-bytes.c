@@ -33,7 +33,7 @@ nn_matrix_new_from_bytes (guint    rows,
                           GBytes  *bytes,
                           GError **error)
 {
-  gsize size;
+  gsize         size;
   gconstpointer data;
 
   g_return_val_if_fail (bytes != NULL, NULL);
@@ -50,7 +50,8 @@ nn_matrix_new_from_bytes (guint    rows,
     {
       g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_SHAPE_MISMATCH,
                    "%" G_GSIZE_FORMAT " bytes are not a %u × %u matrix of %s "
-                   "(%" G_GSIZE_FORMAT " bytes)", size, rows, cols,
+                   "(%" G_GSIZE_FORMAT " bytes)",
+                   size, rows, cols,
                    NN_REAL_NAME, (gsize) rows * cols * sizeof (nn_real));
       return NULL;
     }
@@ -97,7 +98,7 @@ nn_matrix_set_bytes (NnMatrix *m,
                      GBytes   *bytes,
                      GError  **error)
 {
-  gsize size;
+  gsize         size;
   gconstpointer data;
 
   g_return_val_if_fail (m != NULL, FALSE);
@@ -109,7 +110,8 @@ nn_matrix_set_bytes (NnMatrix *m,
     {
       g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_SHAPE_MISMATCH,
                    "%" G_GSIZE_FORMAT " bytes are not a %u × %u matrix of %s "
-                   "(%" G_GSIZE_FORMAT " bytes)", size, m->rows, m->cols,
+                   "(%" G_GSIZE_FORMAT " bytes)",
+                   size, m->rows, m->cols,
                    NN_REAL_NAME, nn_matrix_size (m) * sizeof (nn_real));
       return FALSE;
     }
