@@ -13,7 +13,7 @@ test_bytes_round_trip (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (NnMatrix) m = nn_matrix_new_from_bytes (2, 3, in, &error);
   g_autoptr (GBytes) out = NULL;
-  gsize size;
+  gsize          size;
   const nn_real *data;
 
   NN_CHECK (m != NULL, "refused: %s", error ? error->message : "");
@@ -46,14 +46,13 @@ static void
 test_wrong_sizes (void)
 {
   g_autoptr (GBytes) five = g_bytes_new ("abcde", 5);
-  g_autoptr (GBytes) one = g_bytes_new ((nn_real[]) { 1 }, sizeof (nn_real));
-  g_autoptr (GBytes) seven = g_bytes_new ((nn_real[]) { 1, 2, 3, 4, 5, 6, 7 }, 7 * sizeof (nn_real));
+  g_autoptr (GBytes) one = g_bytes_new ((nn_real[]){ 1 }, sizeof (nn_real));
+  g_autoptr (GBytes) seven = g_bytes_new ((nn_real[]){ 1, 2, 3, 4, 5, 6, 7 }, 7 * sizeof (nn_real));
   g_autoptr (NnMatrix) m = nn_matrix_new (2, 3);
   g_autoptr (GError) error = NULL;
 
   CU_ASSERT_PTR_NULL (nn_matrix_new_from_bytes (2, 3, five, &error));
-  NN_CHECK (g_error_matches (error, NN_MODEL_ERROR, NN_MODEL_ERROR_SHAPE_MISMATCH)
-            && strstr (error->message, "5 bytes are not a 2 × 3 matrix"),
+  NN_CHECK (g_error_matches (error, NN_MODEL_ERROR, NN_MODEL_ERROR_SHAPE_MISMATCH) && strstr (error->message, "5 bytes are not a 2 × 3 matrix"),
             "%s", error ? error->message : "no error");
   g_clear_error (&error);
   CU_ASSERT_PTR_NULL (nn_matrix_new_from_bytes (2, 3, seven, &error));
