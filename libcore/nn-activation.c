@@ -74,6 +74,8 @@ nn_activation_backward (NnActivation   *self,
  * nn_activation_get_name:
  * @self: a #NnActivation
  *
+ * Gets the name the class is registered under, such as `"sigmoid"`.
+ *
  * Returns: (transfer none) (nullable): the name the class is registered
  *   under, such as `"sigmoid"`
  */
@@ -89,6 +91,8 @@ nn_activation_get_name (NnActivation *self)
  * nn_activation_new_by_name:
  * @name: a registered activation name, e.g. `"leaky_relu"`
  * @error: return location for a #GError
+ *
+ * Makes a #NnActivation with default properties.
  *
  * Returns: (transfer full): a new #NnActivation with default properties, or
  *   %NULL with @error set, listing the known names

@@ -83,6 +83,8 @@ nn_dataset_init (NnDataset *self)
  * @class_names: (nullable) (array zero-terminated=1): the class labels, in
  *   the order of their indices, when @targets holds class indices
  *
+ * Makes a #NnDataset.
+ *
  * Returns: (transfer full): a new #NnDataset
  */
 NnDataset *
@@ -120,6 +122,8 @@ nn_dataset_new (NnMatrix           *features,
  * nn_dataset_get_n_samples:
  * @self: a #NnDataset
  *
+ * Gets the number of samples.
+ *
  * Returns: the number of samples
  */
 guint
@@ -133,6 +137,8 @@ nn_dataset_get_n_samples (NnDataset *self)
 /**
  * nn_dataset_get_n_features:
  * @self: a #NnDataset
+ *
+ * Gets the number of features.
  *
  * Returns: the number of features
  */
@@ -148,6 +154,8 @@ nn_dataset_get_n_features (NnDataset *self)
  * nn_dataset_get_features:
  * @self: a #NnDataset
  *
+ * Gets the features, samples × features.
+ *
  * Returns: (transfer none): samples × features
  */
 const NnMatrix *
@@ -161,6 +169,8 @@ nn_dataset_get_features (NnDataset *self)
 /**
  * nn_dataset_get_targets:
  * @self: a #NnDataset
+ *
+ * Gets the targets, samples × targets.
  *
  * Returns: (transfer none): samples × targets
  */
@@ -176,6 +186,8 @@ nn_dataset_get_targets (NnDataset *self)
  * nn_dataset_get_feature_names:
  * @self: a #NnDataset
  *
+ * Gets the feature names.
+ *
  * Returns: (transfer none) (array zero-terminated=1): the feature names
  */
 const char * const *
@@ -189,6 +201,8 @@ nn_dataset_get_feature_names (NnDataset *self)
 /**
  * nn_dataset_get_class_names:
  * @self: a #NnDataset
+ *
+ * Gets the class labels in index order.
  *
  * Returns: (transfer none) (nullable) (array zero-terminated=1): the class
  *   labels in index order, or %NULL for numeric targets
@@ -205,6 +219,8 @@ nn_dataset_get_class_names (NnDataset *self)
  * nn_dataset_get_n_classes:
  * @self: a #NnDataset
  *
+ * Gets the number of class labels, 0 for numeric targets.
+ *
  * Returns: the number of class labels, 0 for numeric targets
  */
 guint
@@ -218,6 +234,8 @@ nn_dataset_get_n_classes (NnDataset *self)
 /**
  * nn_dataset_get_weights:
  * @self: a #NnDataset
+ *
+ * Gets a weight per sample (such as a CSV file's weight column).
  *
  * Returns: (nullable) (transfer none): a weight per sample (such as a CSV
  *   file's weight column), or %NULL when the samples have none
@@ -293,6 +311,8 @@ derive (NnDataset          *self,
  * @self: a #NnDataset
  * @indices: (array length=n_indices): the samples to take, in order
  * @n_indices: their number
+ *
+ * Makes a data set of copies of the samples at @indices.
  *
  * Returns: (transfer full): a new data set of copies of those samples
  */

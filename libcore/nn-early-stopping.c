@@ -317,6 +317,8 @@ nn_early_stopping_init (NnEarlyStopping *self)
  * nn_early_stopping_new:
  * @monitor: the name of the monitored value, e.g. `"val_loss"`
  *
+ * Makes a #NnEarlyStopping with default settings.
+ *
  * Returns: (transfer full): a new #NnEarlyStopping with default settings
  */
 NnEarlyStopping *
@@ -331,6 +333,8 @@ nn_early_stopping_new (const char *monitor)
  * nn_early_stopping_get_monitor:
  * @self: a #NnEarlyStopping
  *
+ * Gets the name of the monitored value.
+ *
  * Returns: (transfer none): the name of the monitored value
  */
 const char *
@@ -344,6 +348,8 @@ nn_early_stopping_get_monitor (NnEarlyStopping *self)
 /**
  * nn_early_stopping_get_greater_is_better:
  * @self: a #NnEarlyStopping
+ *
+ * Whether larger values of the monitored value are improvements.
  *
  * Returns: %TRUE if larger values are improvements, with the `auto`
  *   #NnEarlyStopping:mode resolved
@@ -483,6 +489,8 @@ nn_early_stopping_restore (NnEarlyStopping *self,
  * nn_early_stopping_get_best_epoch:
  * @self: a #NnEarlyStopping
  *
+ * Gets the epoch of the best value so far, or 0 if none improved.
+ *
  * Returns: the epoch of the best value so far, or 0 if none improved
  */
 guint
@@ -496,6 +504,8 @@ nn_early_stopping_get_best_epoch (NnEarlyStopping *self)
 /**
  * nn_early_stopping_get_best_value:
  * @self: a #NnEarlyStopping
+ *
+ * Gets the best value so far.
  *
  * Returns: the best value so far, or NaN if none improved
  */
@@ -511,6 +521,8 @@ nn_early_stopping_get_best_value (NnEarlyStopping *self)
  * nn_early_stopping_get_stopped_epoch:
  * @self: a #NnEarlyStopping
  *
+ * Gets the epoch at which nn_early_stopping_update() returned %TRUE, or 0.
+ *
  * Returns: the epoch at which nn_early_stopping_update() returned %TRUE,
  *   or 0
  */
@@ -525,6 +537,8 @@ nn_early_stopping_get_stopped_epoch (NnEarlyStopping *self)
 /**
  * nn_early_stopping_get_wait:
  * @self: a #NnEarlyStopping
+ *
+ * Gets the number of epochs since the last improvement.
  *
  * Returns: the number of epochs since the last improvement
  */

@@ -808,6 +808,9 @@ nn_experiment_discard (NnExperiment *self)
  * nn_experiment_get_history_columns:
  * @self: a #NnExperiment
  *
+ * Gets the names of the columns of `history.csv`, once nn_experiment_run()
+ * has started.
+ *
  * Returns: (transfer none) (array zero-terminated=1): the names of the
  *   columns of `history.csv`, once nn_experiment_run() has started
  */
@@ -825,6 +828,8 @@ nn_experiment_get_history_columns (NnExperiment *self)
  * nn_experiment_get_epochs_run:
  * @self: a #NnExperiment
  *
+ * Gets the number of epochs finished so far.
+ *
  * Returns: the number of epochs finished so far
  */
 guint
@@ -838,6 +843,8 @@ nn_experiment_get_epochs_run (NnExperiment *self)
 /**
  * nn_experiment_get_stop_reason:
  * @self: a #NnExperiment
+ *
+ * Gets why the last run stopped.
  *
  * Returns: (transfer none): why the last run stopped: `completed`,
  *   `early_stopping`, `interrupted` or `diverged`, as in `summary.json`,
@@ -857,6 +864,8 @@ nn_experiment_get_stop_reason (NnExperiment *self)
  * @self: a #NnExperiment
  * @epoch: an epoch, counting from 1
  * @column: an index into nn_experiment_get_history_columns()
+ *
+ * Gets a value of `history.csv`: the row of @epoch, the column @column.
  *
  * Returns: the value, NaN where there is none (no validation data)
  */
@@ -880,6 +889,8 @@ nn_experiment_get_history_value (NnExperiment *self,
  * @self: a #NnExperiment
  * @split: `"train"`, `"validation"` or `"test"`
  * @metric: `"loss"` or a metric name
+ *
+ * Gets a metric of a split, computed with the final weights of the last run.
  *
  * Returns: the value with the final weights, or NaN if there is none
  */

@@ -203,6 +203,8 @@ nn_experiment_epoch_finished_signal (void)
  * nn_experiment_get_name:
  * @self: a #NnExperiment
  *
+ * Gets the experiment's name.
+ *
  * Returns: (transfer none): the experiment's name
  */
 const char *
@@ -216,6 +218,8 @@ nn_experiment_get_name (NnExperiment *self)
 /**
  * nn_experiment_get_output_dir:
  * @self: a #NnExperiment
+ *
+ * Gets the run directory.
  *
  * Returns: (transfer none): the run directory
  */
@@ -231,6 +235,9 @@ nn_experiment_get_output_dir (NnExperiment *self)
  * nn_experiment_set_output_dir:
  * @self: a #NnExperiment
  * @dir: the run directory, instead of the file's `output.dir`
+ *
+ * Sets the directory the next run writes to, in place of the `output.dir` of
+ * the experiment file.
  */
 void
 nn_experiment_set_output_dir (NnExperiment *self,
@@ -247,6 +254,8 @@ nn_experiment_set_output_dir (NnExperiment *self,
  * nn_experiment_get_epochs:
  * @self: a #NnExperiment
  *
+ * Gets the number of epochs the experiment trains for.
+ *
  * Returns: the number of epochs the experiment trains for
  */
 guint
@@ -261,6 +270,8 @@ nn_experiment_get_epochs (NnExperiment *self)
  * nn_experiment_get_model:
  * @self: a #NnExperiment
  *
+ * Gets the model.
+ *
  * Returns: (transfer none): the model
  */
 NnModel *
@@ -274,6 +285,8 @@ nn_experiment_get_model (NnExperiment *self)
 /**
  * nn_experiment_get_trainer:
  * @self: a #NnExperiment
+ *
+ * Gets the trainer of the model, with the `train` section's settings.
  *
  * Returns: (transfer none): the trainer of the model, with the `train`
  *   section's settings
@@ -290,6 +303,8 @@ nn_experiment_get_trainer (NnExperiment *self)
  * nn_experiment_get_train_data:
  * @self: a #NnExperiment
  *
+ * Gets the training data, encoded and scaled.
+ *
  * Returns: (transfer none): the training data, encoded and scaled
  */
 NnDataset *
@@ -304,6 +319,8 @@ nn_experiment_get_train_data (NnExperiment *self)
  * nn_experiment_get_validation_data:
  * @self: a #NnExperiment
  *
+ * Gets the validation data.
+ *
  * Returns: (transfer none) (nullable): the validation data
  */
 NnDataset *
@@ -317,6 +334,8 @@ nn_experiment_get_validation_data (NnExperiment *self)
 /**
  * nn_experiment_get_test_data:
  * @self: a #NnExperiment
+ *
+ * Gets the test data.
  *
  * Returns: (transfer none) (nullable): the test data
  */
@@ -352,6 +371,9 @@ nn_experiment_set_auto_commit (NnExperiment *self,
 /**
  * nn_experiment_get_auto_commit:
  * @self: a #NnExperiment
+ *
+ * Whether a run replaces the previous one when it ends (#NnExperiment:auto-
+ * commit).
  *
  * Returns: the value of #NnExperiment:auto-commit
  */

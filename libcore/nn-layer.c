@@ -123,6 +123,8 @@ nn_layer_init (NnLayer *self)
  * nn_layer_get_n_inputs:
  * @self: a #NnLayer
  *
+ * Gets the width of the layer's input.
+ *
  * Returns: the width of the layer's input
  */
 guint
@@ -138,6 +140,8 @@ nn_layer_get_n_inputs (NnLayer *self)
 /**
  * nn_layer_get_n_outputs:
  * @self: a #NnLayer
+ *
+ * Gets the width of the layer's output.
  *
  * Returns: the width of the layer's output
  */
@@ -155,6 +159,8 @@ nn_layer_get_n_outputs (NnLayer *self)
  * nn_layer_get_units:
  * @self: a #NnLayer
  *
+ * Gets the number of neurons of a dense layer.
+ *
  * Returns: the number of neurons of a dense layer; the output width of any
  *   layer, as nn_layer_get_n_outputs()
  */
@@ -167,6 +173,8 @@ nn_layer_get_units (NnLayer *self)
 /**
  * nn_layer_get_activation:
  * @self: a #NnLayer
+ *
+ * Gets the activation the layer applies last.
  *
  * Returns: (transfer none) (nullable): the activation the layer applies
  *   last, or %NULL for a kind that applies none
@@ -186,6 +194,9 @@ nn_layer_get_activation (NnLayer *self)
  * nn_layer_get_kind_name:
  * @self: a #NnLayer
  *
+ * Gets the name the layer's kind is registered under, such as `"dense"`, or
+ * the type name of an unregistered kind.
+ *
  * Returns: (transfer none): the name the layer's kind is registered under,
  *   such as `"dense"`, or the type name of an unregistered kind
  */
@@ -203,6 +214,8 @@ nn_layer_get_kind_name (NnLayer *self)
 /**
  * nn_layer_get_n_parameters:
  * @self: a #NnLayer
+ *
+ * Gets the number of the layer's parameter matrices.
  *
  * Returns: the number of the layer's parameter matrices: 2 for a dense
  *   layer (weights and bias), 0 for an activation layer
@@ -223,6 +236,8 @@ nn_layer_get_n_parameters (NnLayer *self)
  * @self: a #NnLayer
  * @index: below nn_layer_get_n_parameters()
  *
+ * Gets the parameter matrix, modifiable in place.
+ *
  * Returns: (transfer none): the parameter matrix, modifiable in place
  */
 NnMatrix *
@@ -238,6 +253,8 @@ nn_layer_get_parameter (NnLayer *self,
  * nn_layer_get_gradient:
  * @self: a #NnLayer
  * @index: below nn_layer_get_n_parameters()
+ *
+ * Gets the gradient of parameter @index from the last backward step.
  *
  * Returns: (transfer none): the gradient of parameter @index from the last
  *   backward step
@@ -255,6 +272,8 @@ nn_layer_get_gradient (NnLayer *self,
  * nn_layer_get_parameter_name:
  * @self: a #NnLayer
  * @index: below nn_layer_get_n_parameters()
+ *
+ * Gets the name of parameter @index, such as `"weight"`.
  *
  * Returns: (transfer none): the name of parameter @index, such as
  *   `"weight"`: a saved model's tensor `layers.L.NAME`
@@ -294,6 +313,8 @@ nn_layer_get_n_buffers (NnLayer *self)
  * @self: a #NnLayer
  * @index: below nn_layer_get_n_buffers()
  *
+ * Gets the buffer matrix, modifiable in place.
+ *
  * Returns: (transfer none): the buffer matrix, modifiable in place
  */
 NnMatrix *
@@ -310,6 +331,8 @@ nn_layer_get_buffer (NnLayer *self,
  * @self: a #NnLayer
  * @index: below nn_layer_get_n_buffers()
  *
+ * Gets the name of buffer @index, such as `"running_mean"`.
+ *
  * Returns: (transfer none): the name of buffer @index, such as
  *   `"running_mean"`: a saved model's tensor `layers.L.NAME`
  */
@@ -325,6 +348,8 @@ nn_layer_get_buffer_name (NnLayer *self,
 /**
  * nn_layer_get_min_training_batch:
  * @self: a #NnLayer
+ *
+ * Gets the fewest samples a training batch through the layer may have.
  *
  * Returns: the fewest samples a training batch through the layer may
  *   have: 2 for a #NnBatchNormLayer, which cannot estimate a variance
@@ -386,6 +411,8 @@ nn_layer_set_training (NnLayer *self,
 /**
  * nn_layer_get_training:
  * @self: a #NnLayer
+ *
+ * Whether the layer is in training mode.
  *
  * Returns: whether the layer is in training mode
  */
@@ -506,6 +533,9 @@ nn_layer_add_regularization_gradient (NnLayer *self)
  * @self: a #NnLayer
  * @x: a batch of inputs, batch × inputs
  *
+ * Computes the output of the layer for a batch @x, keeping what the backward
+ * step needs.
+ *
  * Returns: (transfer none): the layer's output, valid until the next
  *   forward step
  */
@@ -551,6 +581,9 @@ nn_layer_backward (NnLayer        *self,
  * nn_layer_has_backward_from_z:
  * @self: a #NnLayer
  *
+ * Whether the layer applies an activation last, so that the backward step can
+ * start from dL/dZ.
+ *
  * Returns: whether the layer's output is an activation applied last, so
  *   that nn_layer_backward_from_z() can start from dL/dZ
  */
@@ -593,6 +626,8 @@ nn_layer_backward_from_z (NnLayer        *self,
 /**
  * nn_layer_get_a:
  * @self: a #NnLayer
+ *
+ * Gets the output A of the last forward step.
  *
  * Returns: (transfer none): the output A of the last forward step
  */

@@ -28,6 +28,8 @@ nn_loss_init (NnLoss *self)
  * @pred: predictions, batch × outputs
  * @target: targets, same shape
  *
+ * Computes the loss of a batch of predictions against their targets.
+ *
  * Returns: the loss of the batch, a mean
  */
 double
@@ -49,6 +51,9 @@ nn_loss_compute (NnLoss         *self,
  * @target: targets, same shape
  * @grad: the gradient of nn_loss_compute() with respect to @pred, written
  *   in place
+ *
+ * Writes the gradient of nn_loss_compute() with respect to the predictions
+ * into @grad.
  */
 void
 nn_loss_gradient (NnLoss         *self,
@@ -146,6 +151,8 @@ nn_loss_compute_rows (NnLoss         *self,
  * nn_loss_get_name:
  * @self: a #NnLoss
  *
+ * Gets the registered name of the class.
+ *
  * Returns: (transfer none) (nullable): the registered name of the class
  */
 const char *
@@ -160,6 +167,8 @@ nn_loss_get_name (NnLoss *self)
  * nn_loss_new_by_name:
  * @name: a registered loss name, e.g. `"binary_crossentropy"`
  * @error: return location for a #GError
+ *
+ * Makes a #NnLoss.
  *
  * Returns: (transfer full): a new #NnLoss, or %NULL with @error set
  */

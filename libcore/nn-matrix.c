@@ -57,6 +57,8 @@ nn_matrix_new (guint rows,
  * @cols: number of columns
  * @data: (array): @rows × @cols values, row-major, copied
  *
+ * Makes a matrix of a copy of @data.
+ *
  * Returns: (transfer full): a new #NnMatrix holding a copy of @data
  */
 NnMatrix *
@@ -74,6 +76,8 @@ nn_matrix_new_from_data (guint          rows,
 /**
  * nn_matrix_copy:
  * @m: a #NnMatrix
+ *
+ * Copies @m, its data included.
  *
  * Returns: (transfer full): a deep copy of @m
  */
@@ -106,6 +110,8 @@ nn_matrix_free (NnMatrix *m)
  * @rows: number of rows
  * @cols: number of columns
  *
+ * Makes a matrix that borrows @data, to be kept on the stack and never freed.
+ *
  * Returns: a matrix borrowing @data, to be kept on the stack and never freed
  */
 NnMatrix
@@ -122,6 +128,9 @@ nn_matrix_view (nn_real *data,
  * @m: a #NnMatrix
  * @first: first row of the view
  * @n_rows: number of rows of the view
+ *
+ * Makes a matrix that borrows consecutive rows of @m, to be kept on the stack
+ * and never freed.
  *
  * Returns: a view of rows @first to @first + @n_rows - 1 of @m
  */
@@ -140,6 +149,8 @@ nn_matrix_view_rows (const NnMatrix *m,
  * nn_matrix_size:
  * @m: a #NnMatrix
  *
+ * Counts the elements of @m.
+ *
  * Returns: the number of elements, @rows × @cols
  */
 gsize
@@ -152,6 +163,8 @@ nn_matrix_size (const NnMatrix *m)
  * nn_matrix_same_shape:
  * @a: a #NnMatrix
  * @b: a #NnMatrix
+ *
+ * Compares the shapes of two matrices.
  *
  * Returns: whether @a and @b have the same number of rows and columns
  */
@@ -182,6 +195,8 @@ fill_values (nn_real *data,
  * nn_matrix_fill:
  * @m: a #NnMatrix
  * @value: the value for every element
+ *
+ * Sets every element of @m to @value.
  */
 void
 nn_matrix_fill (NnMatrix *m,
@@ -330,6 +345,8 @@ nn_matrix_set_n_threads (guint n_threads)
 
 /**
  * nn_matrix_get_n_threads:
+ *
+ * Gets the number of threads of the matrix products.
  *
  * Returns: the number of threads of the matrix products: the BLAS's, or
  *   what nn_matrix_set_n_threads() last set where the BLAS cannot tell
@@ -927,6 +944,8 @@ sum_rows_into (const NnMatrix *m,
  * nn_matrix_sum_rows:
  * @m: a #NnMatrix
  * @out: a 1 × @m->cols matrix, overwritten with the column sums of @m
+ *
+ * Writes the sum of the rows of @m, a 1 × cols matrix, into @out.
  */
 void
 nn_matrix_sum_rows (const NnMatrix *m,
@@ -964,6 +983,8 @@ add_scaled (nn_real        alpha,
  * @alpha: scale of @x
  * @x: a #NnMatrix
  * @y: a #NnMatrix of the same shape, updated to @alpha × @x + @y
+ *
+ * Adds @alpha × @x to @y, element by element, in place.
  */
 void
 nn_matrix_axpy (nn_real         alpha,

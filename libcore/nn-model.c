@@ -193,6 +193,8 @@ nn_model_init (NnModel *self)
 /**
  * nn_model_new:
  *
+ * Makes an empty model, to which layers are added.
+ *
  * Returns: (transfer full): an empty model
  */
 NnModel *
@@ -235,6 +237,8 @@ nn_model_add_layer (NnModel *self,
  * nn_model_get_n_layers:
  * @self: a #NnModel
  *
+ * Gets the number of layers.
+ *
  * Returns: the number of layers
  */
 guint
@@ -249,6 +253,8 @@ nn_model_get_n_layers (NnModel *self)
  * nn_model_get_layer:
  * @self: a #NnModel
  * @index: a layer index, from 0
+ *
+ * Gets the layer.
  *
  * Returns: (transfer none): the layer
  */
@@ -266,6 +272,8 @@ nn_model_get_layer (NnModel *self,
  * nn_model_get_n_inputs:
  * @self: a #NnModel
  *
+ * Gets the input width of the first layer, or 0 without layers.
+ *
  * Returns: the input width of the first layer, or 0 without layers
  */
 guint
@@ -279,6 +287,8 @@ nn_model_get_n_inputs (NnModel *self)
 /**
  * nn_model_get_n_outputs:
  * @self: a #NnModel
+ *
+ * Gets the output width of the last layer, or 0 without layers.
  *
  * Returns: the output width of the last layer, or 0 without layers
  */
@@ -296,6 +306,8 @@ nn_model_get_n_outputs (NnModel *self)
  * nn_model_get_loss:
  * @self: a #NnModel
  *
+ * Gets the loss.
+ *
  * Returns: (transfer none) (nullable): the loss
  */
 NnLoss *
@@ -310,6 +322,8 @@ nn_model_get_loss (NnModel *self)
  * nn_model_set_loss:
  * @self: a #NnModel
  * @loss: (nullable): the loss to minimise
+ *
+ * Sets the loss the model minimises, taking a reference.
  */
 void
 nn_model_set_loss (NnModel *self,
@@ -326,6 +340,8 @@ nn_model_set_loss (NnModel *self,
  * nn_model_get_optimizer:
  * @self: a #NnModel
  *
+ * Gets the optimizer.
+ *
  * Returns: (transfer none) (nullable): the optimizer
  */
 NnOptimizer *
@@ -340,6 +356,8 @@ nn_model_get_optimizer (NnModel *self)
  * nn_model_set_optimizer:
  * @self: a #NnModel
  * @optimizer: (nullable): the optimizer
+ *
+ * Sets the optimizer that updates the parameters, taking a reference.
  */
 void
 nn_model_set_optimizer (NnModel     *self,
@@ -358,6 +376,8 @@ nn_model_set_optimizer (NnModel     *self,
 /**
  * nn_model_get_seed:
  * @self: a #NnModel
+ *
+ * Gets the seed of the model's random numbers.
  *
  * Returns: the seed of the model's random numbers
  */
@@ -732,6 +752,8 @@ nn_model_set_training (NnModel *self,
  * nn_model_get_training:
  * @self: a #NnModel
  *
+ * Whether the model is in training mode.
+ *
  * Returns: whether the model is in training mode
  */
 gboolean
@@ -746,6 +768,8 @@ nn_model_get_training (NnModel *self)
  * nn_model_predict:
  * @self: a #NnModel
  * @x: inputs, samples × inputs
+ *
+ * Runs @x through the model in evaluation mode and copies the outputs.
  *
  * Returns: (transfer full): the outputs, samples × outputs
  */
@@ -780,6 +804,8 @@ nn_model_predict (NnModel        *self,
  * @x: inputs
  * @y: targets
  * @error: return location for a #GError
+ *
+ * Computes the loss of the model on @x against @y, in evaluation mode.
  *
  * Returns: the loss over the whole set, or NaN with
  *   %NN_MODEL_ERROR_NOT_FINITE set
@@ -823,6 +849,8 @@ nn_model_evaluate (NnModel        *self,
  * nn_model_get_n_parameters:
  * @self: a #NnModel
  *
+ * Gets the number of parameter matrices.
+ *
  * Returns: the number of parameter matrices: those of every layer in
  *   order, a weight and a bias matrix for a dense layer
  */
@@ -840,6 +868,8 @@ nn_model_get_n_parameters (NnModel *self)
  * @index: the layers' parameters counted in order: in a model of dense
  *   layers, 2 × layer for its weights and 2 × layer + 1 for its bias
  *
+ * Gets the parameter matrix, modifiable in place.
+ *
  * Returns: (transfer none): the parameter matrix, modifiable in place
  */
 NnMatrix *
@@ -856,6 +886,9 @@ nn_model_get_parameter (NnModel *self,
  * nn_model_get_gradient:
  * @self: a #NnModel
  * @index: as for nn_model_get_parameter()
+ *
+ * Gets the gradient of that parameter from the last backward step (after
+ * clipping, in a training step).
  *
  * Returns: (transfer none): the gradient of that parameter from the last
  *   backward step (after clipping, in a training step)
@@ -906,6 +939,8 @@ nn_model_peek_buffer_array (NnModel *self)
 /**
  * nn_model_get_min_training_batch:
  * @self: a #NnModel
+ *
+ * Gets the fewest samples a training batch may have.
  *
  * Returns: the fewest samples a training batch may have: the most any
  *   layer needs (nn_layer_get_min_training_batch()), 1 for most models

@@ -161,6 +161,8 @@ nn_optimizer_step (NnOptimizer     *self,
  * nn_optimizer_get_learning_rate:
  * @self: a #NnOptimizer
  *
+ * Gets the current learning rate.
+ *
  * Returns: the current learning rate
  */
 double
@@ -177,6 +179,8 @@ nn_optimizer_get_learning_rate (NnOptimizer *self)
  * nn_optimizer_set_learning_rate:
  * @self: a #NnOptimizer
  * @learning_rate: the new step size, non-negative
+ *
+ * Sets the learning rate of the next steps (#NnOptimizer:learning-rate).
  */
 void
 nn_optimizer_set_learning_rate (NnOptimizer *self,
@@ -198,6 +202,8 @@ nn_optimizer_set_learning_rate (NnOptimizer *self,
  * nn_optimizer_get_iterations:
  * @self: a #NnOptimizer
  *
+ * Gets the number of steps taken since the last nn_optimizer_prepare().
+ *
  * Returns: the number of steps taken since the last nn_optimizer_prepare()
  */
 guint64
@@ -214,6 +220,8 @@ nn_optimizer_get_iterations (NnOptimizer *self)
  * nn_optimizer_get_name:
  * @self: a #NnOptimizer
  *
+ * Gets the registered name of the class.
+ *
  * Returns: (transfer none) (nullable): the registered name of the class
  */
 const char *
@@ -228,6 +236,8 @@ nn_optimizer_get_name (NnOptimizer *self)
  * nn_optimizer_new_by_name:
  * @name: a registered optimizer name, e.g. `"sgd"`
  * @error: return location for a #GError
+ *
+ * Makes a #NnOptimizer.
  *
  * Returns: (transfer full): a new #NnOptimizer, or %NULL with @error set
  */

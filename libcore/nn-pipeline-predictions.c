@@ -36,6 +36,8 @@ nn_pipeline_set_target_scaler (NnPipeline *self,
  * nn_pipeline_get_target_scaler:
  * @self: a #NnPipeline
  *
+ * Gets the scaler of the targets.
+ *
  * Returns: (transfer none) (nullable): the scaler of the targets, or %NULL
  */
 NnScaler *
@@ -66,6 +68,8 @@ nn_pipeline_set_id_column (NnPipeline *self,
 /**
  * nn_pipeline_get_id_column:
  * @self: a #NnPipeline
+ *
+ * Gets the id column.
  *
  * Returns: (nullable): the id column, or %NULL
  */

@@ -49,6 +49,8 @@ nn_plugins_set_system_directory (const char *dir)
 /**
  * nn_plugins_get_system_directory:
  *
+ * Gets the directory of the built-in plugins.
+ *
  * Returns: (transfer none): the directory of the built-in plugins
  */
 const char *
@@ -65,6 +67,9 @@ nn_plugins_get_system_directory (void)
 
 /**
  * nn_plugins_get_load_errors:
+ *
+ * Gets copies of the errors of the plugin files that could not be used so
+ * far.
  *
  * Returns: (transfer container) (element-type GError): copies of the errors of
  *   the plugin files that could not be used so far
@@ -106,6 +111,8 @@ nn_plugins_get_warnings (void)
 
 /**
  * nn_plugins_get_search_path:
+ *
+ * Gets the folders searched for plugins so far, in order.
  *
  * Returns: (transfer full): the folders searched for plugins so far, in
  *   order
@@ -196,6 +203,9 @@ nn_plugins_get_name_for_type (GType type)
  * nn_plugins_get_file_for_type:
  * @type: a registered type
  *
+ * Gets the file that registered @type, or `"(built-in)"` for the types of the
+ * library itself.
+ *
  * Returns: (transfer none) (nullable): the file that registered @type, or
  *   `"(built-in)"` for the types of the library itself
  */
@@ -264,6 +274,9 @@ nn_plugins_get_types_for_file (const char *path,
 /**
  * nn_plugins_get_version_for_type:
  * @type: a registered type
+ *
+ * Gets the version the plugin that registered @type records
+ * (%NN_PLUGIN_VERSION), the library's version for its own types.
  *
  * Returns: (transfer none) (nullable): the version the plugin that
  *   registered @type records (%NN_PLUGIN_VERSION), the library's version for

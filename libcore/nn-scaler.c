@@ -126,6 +126,8 @@ nn_scaler_init (NnScaler *self)
  * nn_scaler_new:
  * @kind: the kind of scaling
  *
+ * Makes a new scaler, to be fitted with nn_scaler_fit().
+ *
  * Returns: (transfer full): a new scaler, to be fitted with nn_scaler_fit()
  */
 NnScaler *
@@ -187,6 +189,8 @@ nn_scaler_new_from_parameters (NnScale       kind,
  * nn_scaler_get_kind:
  * @self: a #NnScaler
  *
+ * Gets the kind of scaling.
+ *
  * Returns: the kind of scaling
  */
 NnScale
@@ -200,6 +204,8 @@ nn_scaler_get_kind (NnScaler *self)
 /**
  * nn_scaler_is_fitted:
  * @self: a #NnScaler
+ *
+ * Whether the scaler has its parameters.
  *
  * Returns: whether the scaler has its parameters
  */
@@ -215,6 +221,8 @@ nn_scaler_is_fitted (NnScaler *self)
  * nn_scaler_get_n_features:
  * @self: a #NnScaler
  *
+ * Gets the number of features it was fitted on, 0 before that.
+ *
  * Returns: the number of features it was fitted on, 0 before that
  */
 guint
@@ -228,6 +236,9 @@ nn_scaler_get_n_features (NnScaler *self)
 /**
  * nn_scaler_get_shift:
  * @self: a fitted #NnScaler
+ *
+ * Gets what is subtracted from each feature, nn_scaler_get_n_features()
+ * values.
  *
  * Returns: (transfer none) (array) (nullable): what is subtracted from each
  *   feature, nn_scaler_get_n_features() values; %NULL before fitting
@@ -243,6 +254,9 @@ nn_scaler_get_shift (NnScaler *self)
 /**
  * nn_scaler_get_divisor:
  * @self: a fitted #NnScaler
+ *
+ * Gets what each shifted feature is divided by, nn_scaler_get_n_features()
+ * values.
  *
  * Returns: (transfer none) (array) (nullable): what each shifted feature is
  *   divided by, nn_scaler_get_n_features() values; %NULL before fitting
@@ -344,6 +358,8 @@ nn_scaler_fit (NnScaler       *self,
  * @self: a fitted #NnScaler
  * @x: samples × features, with the number of features it was fitted on;
  *   scaled in place
+ *
+ * Scales @m in place with the fitted parameters.
  */
 void
 nn_scaler_transform (NnScaler *self,

@@ -170,6 +170,8 @@ nn_schedule_get_learning_rate (NnSchedule *self,
  * nn_schedule_get_warmup_epochs:
  * @self: a #NnSchedule
  *
+ * Gets the number of warm-up epochs.
+ *
  * Returns: the number of warm-up epochs
  */
 guint
@@ -205,6 +207,8 @@ nn_schedule_set_total_epochs (NnSchedule *self,
 /**
  * nn_schedule_get_total_epochs:
  * @self: a #NnSchedule
+ *
+ * Gets the value given to nn_schedule_set_total_epochs(), or 0.
  *
  * Returns: the value given to nn_schedule_set_total_epochs(), or 0
  */
@@ -255,6 +259,8 @@ nn_schedule_lookup (const char *name,
  * @name: a schedule name, e.g. `"step"`
  * @error: return location for a #GError
  *
+ * Makes a new schedule with default properties.
+ *
  * Returns: (transfer full): a new schedule with default properties, or
  *   %NULL with @error set (see nn_schedule_lookup())
  */
@@ -272,6 +278,8 @@ nn_schedule_new_by_name (const char *name,
 /**
  * nn_schedule_get_name:
  * @self: a #NnSchedule
+ *
+ * Gets the name @self is registered under.
  *
  * Returns: (transfer none) (nullable): the name @self is registered under,
  *   or %NULL for a class registered under none

@@ -151,6 +151,9 @@ nn_sweep_check (NnSweep *self,
  * @trial: a trial, from 0
  * @error: return location for a #GError
  *
+ * Resolves the experiment of a trial's first run, as `nnrun validate` prints
+ * it.
+ *
  * Returns: (transfer full): the experiment of @trial's first run,
  *   resolved, as nnrun validate prints it; %NULL on error
  */

@@ -655,6 +655,8 @@ nn_sweep_new_from_file (const char *path,
  * nn_sweep_get_path:
  * @self: a sweep
  *
+ * Gets the sweep file's path.
+ *
  * Returns: the sweep file's path
  */
 const char *
@@ -667,6 +669,9 @@ nn_sweep_get_path (NnSweep *self)
 /**
  * nn_sweep_get_experiment_path:
  * @self: a sweep
+ *
+ * Gets the path of the experiment file, relative to the sweep file's folder
+ * resolved.
  *
  * Returns: the path of the experiment file, relative to the sweep file's
  *   folder resolved
@@ -682,6 +687,8 @@ nn_sweep_get_experiment_path (NnSweep *self)
  * nn_sweep_get_output_dir:
  * @self: a sweep
  *
+ * Gets the sweep's directory.
+ *
  * Returns: the sweep's directory: output.dir, or runs/ and the sweep
  *   file's name
  */
@@ -696,6 +703,8 @@ nn_sweep_get_output_dir (NnSweep *self)
  * nn_sweep_get_n_trials:
  * @self: a sweep
  *
+ * Gets the number of trials.
+ *
  * Returns: the number of trials
  */
 guint
@@ -708,6 +717,8 @@ nn_sweep_get_n_trials (NnSweep *self)
 /**
  * nn_sweep_get_repeats:
  * @self: a sweep
+ *
+ * Gets the runs of each trial, with successive seeds.
  *
  * Returns: the runs of each trial, with successive seeds
  */
@@ -722,6 +733,8 @@ nn_sweep_get_repeats (NnSweep *self)
  * nn_sweep_get_parameters:
  * @self: a sweep
  *
+ * Gets the swept keys, in the file's order.
+ *
  * Returns: (transfer none): the swept keys, in the file's order
  */
 const char * const *
@@ -735,6 +748,9 @@ nn_sweep_get_parameters (NnSweep *self)
  * nn_sweep_get_trial_values:
  * @self: a sweep
  * @trial: a trial, from 0
+ *
+ * Gets the YAML text of each parameter's value in @trial, beside
+ * nn_sweep_get_parameters().
  *
  * Returns: (transfer none): the YAML text of each parameter's value in
  *   @trial, beside nn_sweep_get_parameters()
@@ -806,6 +822,8 @@ nn_sweep_describe_trial (NnSweep *self,
  * nn_sweep_get_metric:
  * @self: a sweep
  *
+ * Gets the metric that ranks the trials, a column of trials.csv.
+ *
  * Returns: the metric that ranks the trials, a column of trials.csv
  */
 const char *
@@ -818,6 +836,8 @@ nn_sweep_get_metric (NnSweep *self)
 /**
  * nn_sweep_get_greater_is_better:
  * @self: a sweep checked with nn_sweep_check()
+ *
+ * Whether larger values of the metric are better.
  *
  * Returns: %TRUE if larger values of the metric are better: its goal, or
  *   else as early stopping's `auto` decides from its name
@@ -832,6 +852,9 @@ nn_sweep_get_greater_is_better (NnSweep *self)
 /**
  * nn_sweep_get_metric_columns:
  * @self: a sweep checked with nn_sweep_check()
+ *
+ * Gets the final metrics of a run, named as the columns of history.csv
+ * (`loss`, `val_accuracy`, `test_loss`...).
  *
  * Returns: (transfer none): the final metrics of a run, named as the
  *   columns of history.csv (`loss`, `val_accuracy`, `test_loss`...)

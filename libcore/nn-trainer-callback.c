@@ -63,6 +63,8 @@ nn_trainer_callback_init (NnTrainerCallback *self)
  * @trainer: the trainer calling it
  * @error: return location for a #GError
  *
+ * Calls the callback's @train_begin, if its class has one.
+ *
  * Returns: %TRUE, or %FALSE with @error set
  */
 gboolean
@@ -83,6 +85,8 @@ nn_trainer_callback_train_begin (NnTrainerCallback *self,
  * @epoch: the epoch about to be trained, counting from 1
  * @error: return location for a #GError
  *
+ * Calls the callback's @epoch_begin, if its class has one.
+ *
  * Returns: %TRUE, or %FALSE with @error set
  */
 gboolean
@@ -102,6 +106,8 @@ nn_trainer_callback_epoch_begin (NnTrainerCallback *self,
  * @self: a #NnTrainerCallback
  * @trainer: the trainer calling it
  * @error: return location for a #GError
+ *
+ * Calls the callback's @gradients_ready, if its class has one.
  *
  * Returns: %TRUE (also when the class has no @gradients_ready), or %FALSE
  *   with @error set
@@ -127,6 +133,8 @@ nn_trainer_callback_gradients_ready (NnTrainerCallback *self,
  * @epoch: the epoch just finished, counting from 1
  * @error: return location for a #GError
  *
+ * Calls the callback's @epoch_end, if its class has one.
+ *
  * Returns: %TRUE, or %FALSE with @error set
  */
 gboolean
@@ -145,6 +153,8 @@ nn_trainer_callback_epoch_end (NnTrainerCallback *self,
  * nn_trainer_callback_train_end:
  * @self: a #NnTrainerCallback
  * @trainer: the trainer calling it
+ *
+ * Calls the callback's @train_end, if its class has one.
  */
 void
 nn_trainer_callback_train_end (NnTrainerCallback *self,

@@ -292,6 +292,9 @@ nn_trainer_init (NnTrainer *self)
  * nn_trainer_new:
  * @model: the model to train, with its loss and optimizer set
  *
+ * Makes a trainer of @model with #NnTrainer:seed set to the model's
+ * #NnModel:seed and the other properties at their defaults.
+ *
  * Returns: (transfer full): a trainer of @model with #NnTrainer:seed set to
  *   the model's #NnModel:seed and the other properties at their defaults
  */
@@ -308,6 +311,8 @@ nn_trainer_new (NnModel *model)
  * nn_trainer_get_model:
  * @self: a #NnTrainer
  *
+ * Gets the model trained.
+ *
  * Returns: (transfer none): the model trained
  */
 NnModel *
@@ -321,6 +326,8 @@ nn_trainer_get_model (NnTrainer *self)
 /**
  * nn_trainer_get_epochs:
  * @self: a #NnTrainer
+ *
+ * Gets the epochs of the whole run (#NnTrainer:epochs).
  *
  * Returns: the epochs of the whole run (#NnTrainer:epochs)
  */
@@ -336,6 +343,8 @@ nn_trainer_get_epochs (NnTrainer *self)
  * nn_trainer_set_epochs:
  * @self: a #NnTrainer
  * @epochs: the epoch count nn_trainer_fit() trains up to
+ *
+ * Sets the epochs of the whole run (#NnTrainer:epochs).
  */
 void
 nn_trainer_set_epochs (NnTrainer *self,
@@ -353,6 +362,8 @@ nn_trainer_set_epochs (NnTrainer *self,
  * nn_trainer_get_batch_size:
  * @self: a #NnTrainer
  *
+ * Gets the samples per update (#NnTrainer:batch-size), 0 for all.
+ *
  * Returns: the samples per update (#NnTrainer:batch-size), 0 for all
  */
 guint
@@ -367,6 +378,8 @@ nn_trainer_get_batch_size (NnTrainer *self)
  * nn_trainer_set_batch_size:
  * @self: a #NnTrainer
  * @batch_size: samples per update, 0 for the whole set
+ *
+ * Sets the samples per update (#NnTrainer:batch-size).
  */
 void
 nn_trainer_set_batch_size (NnTrainer *self,
@@ -384,6 +397,8 @@ nn_trainer_set_batch_size (NnTrainer *self,
  * nn_trainer_get_shuffle:
  * @self: a #NnTrainer
  *
+ * Whether every epoch is shuffled (#NnTrainer:shuffle).
+ *
  * Returns: whether every epoch is shuffled (#NnTrainer:shuffle)
  */
 gboolean
@@ -398,6 +413,8 @@ nn_trainer_get_shuffle (NnTrainer *self)
  * nn_trainer_set_shuffle:
  * @self: a #NnTrainer
  * @shuffle: whether to reshuffle the samples before every epoch
+ *
+ * Sets whether every epoch is shuffled (#NnTrainer:shuffle).
  */
 void
 nn_trainer_set_shuffle (NnTrainer *self,
@@ -416,6 +433,8 @@ nn_trainer_set_shuffle (NnTrainer *self,
  * nn_trainer_get_seed:
  * @self: a #NnTrainer
  *
+ * Gets the seed of the shuffling (#NnTrainer:seed).
+ *
  * Returns: the seed of the shuffling (#NnTrainer:seed)
  */
 guint64
@@ -430,6 +449,8 @@ nn_trainer_get_seed (NnTrainer *self)
  * nn_trainer_set_seed:
  * @self: a #NnTrainer
  * @seed: the seed, at most %G_MAXUINT32
+ *
+ * Sets the seed of the shuffling (#NnTrainer:seed).
  */
 void
 nn_trainer_set_seed (NnTrainer *self,
@@ -448,6 +469,8 @@ nn_trainer_set_seed (NnTrainer *self,
  * nn_trainer_get_clip_norm:
  * @self: a #NnTrainer
  *
+ * Gets the gradient clipping threshold (#NnTrainer:clip-norm), 0 if off.
+ *
  * Returns: the gradient clipping threshold (#NnTrainer:clip-norm), 0 if off
  */
 double
@@ -462,6 +485,8 @@ nn_trainer_get_clip_norm (NnTrainer *self)
  * nn_trainer_set_clip_norm:
  * @self: a #NnTrainer
  * @clip_norm: the largest global gradient norm, or 0 to turn clipping off
+ *
+ * Sets the gradient clipping threshold (#NnTrainer:clip-norm).
  */
 void
 nn_trainer_set_clip_norm (NnTrainer *self,
@@ -489,6 +514,8 @@ nn_trainer_restore_base_learning_rate (NnTrainer *self)
 /**
  * nn_trainer_get_schedule:
  * @self: a #NnTrainer
+ *
+ * Gets the learning-rate schedule.
  *
  * Returns: (transfer none) (nullable): the learning-rate schedule
  */
@@ -525,6 +552,8 @@ nn_trainer_set_schedule (NnTrainer  *self,
 /**
  * nn_trainer_get_epoch:
  * @self: a #NnTrainer
+ *
+ * Gets the number of epochs trained so far (#NnTrainer:epoch).
  *
  * Returns: the number of epochs trained so far (#NnTrainer:epoch)
  */
@@ -822,6 +851,9 @@ nn_trainer_stop (NnTrainer *self)
  * nn_trainer_get_stop_requested:
  * @self: a #NnTrainer
  *
+ * Whether nn_trainer_stop() was called during the current or the last
+ * nn_trainer_fit().
+ *
  * Returns: whether nn_trainer_stop() was called during the running or the
  *   last nn_trainer_fit()
  */
@@ -915,6 +947,8 @@ nn_trainer_lookup_epoch_value (NnTrainer  *self,
  * nn_trainer_get_loss_history:
  * @self: a #NnTrainer
  *
+ * Gets the training loss of every epoch nn_trainer_fit() has trained so far.
+ *
  * Returns: (transfer none) (element-type gdouble): the training loss of
  *   every epoch nn_trainer_fit() has trained so far
  */
@@ -929,6 +963,8 @@ nn_trainer_get_loss_history (NnTrainer *self)
 /**
  * nn_trainer_get_val_loss_history:
  * @self: a #NnTrainer
+ *
+ * Gets the validation loss at the end of every epoch.
  *
  * Returns: (transfer none) (element-type gdouble): the validation loss at the
  *   end of every epoch, NaN where there was no validation data

@@ -225,6 +225,8 @@ nn_activation_layer_init (NnActivationLayer *self)
  * @n_inputs: the width of the input and of the output
  * @activation: the activation; the layer takes a reference
  *
+ * Makes a #NnActivationLayer.
+ *
  * Returns: (transfer full): a new #NnActivationLayer
  */
 NnLayer *

@@ -448,6 +448,8 @@ nn_batch_norm_layer_init (NnBatchNormLayer *self)
  * nn_batch_norm_layer_new:
  * @n_inputs: the width of the input and of the output
  *
+ * Makes a #NnBatchNormLayer with PyTorch's defaults.
+ *
  * Returns: (transfer full): a new #NnBatchNormLayer with PyTorch's
  *   defaults: momentum 0.1, epsilon 1e-5, affine
  */

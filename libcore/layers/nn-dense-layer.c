@@ -515,6 +515,8 @@ nn_layer_new (guint         n_inputs,
  * nn_layer_get_l1:
  * @self: a dense layer
  *
+ * Gets the L1 regularization factor of the weights (#NnDenseLayer:l1).
+ *
  * Returns: the L1 regularization factor of the weights (#NnDenseLayer:l1)
  */
 double
@@ -529,6 +531,8 @@ nn_layer_get_l1 (NnLayer *self)
  * nn_layer_get_l2:
  * @self: a dense layer
  *
+ * Gets the L2 regularization factor of the weights (#NnDenseLayer:l2).
+ *
  * Returns: the L2 regularization factor of the weights (#NnDenseLayer:l2)
  */
 double
@@ -542,6 +546,9 @@ nn_layer_get_l2 (NnLayer *self)
 /**
  * nn_layer_get_weights:
  * @self: a dense layer
+ *
+ * Gets the units × inputs weights, one row per neuron, which the caller may
+ * modify in place.
  *
  * Returns: (transfer none): the units × inputs weights, one row per neuron,
  *   which the caller may modify in place
@@ -558,6 +565,8 @@ nn_layer_get_weights (NnLayer *self)
  * nn_layer_get_bias:
  * @self: a dense layer
  *
+ * Gets the 1 × units biases, modifiable in place.
+ *
  * Returns: (transfer none): the 1 × units biases, modifiable in place
  */
 NnMatrix *
@@ -572,6 +581,8 @@ nn_layer_get_bias (NnLayer *self)
  * nn_layer_get_weight_gradient:
  * @self: a dense layer
  *
+ * Gets dL/dW from the last backward step.
+ *
  * Returns: (transfer none): dL/dW from the last backward step
  */
 const NnMatrix *
@@ -585,6 +596,8 @@ nn_layer_get_weight_gradient (NnLayer *self)
 /**
  * nn_layer_get_bias_gradient:
  * @self: a dense layer
+ *
+ * Gets dL/db from the last backward step.
  *
  * Returns: (transfer none): dL/db from the last backward step
  */
@@ -644,6 +657,8 @@ nn_layer_set_parameters (NnLayer        *layer,
 /**
  * nn_layer_get_z:
  * @self: a dense layer
+ *
+ * Gets the pre-activations Z of the last forward step.
  *
  * Returns: (transfer none): the pre-activations Z of the last forward step
  */

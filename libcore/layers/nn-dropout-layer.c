@@ -239,6 +239,8 @@ nn_dropout_layer_init (NnDropoutLayer *self)
  * @n_inputs: the width of the input and of the output
  * @rate: the probability of zeroing a value in training, in [0, 1)
  *
+ * Makes a #NnDropoutLayer.
+ *
  * Returns: (transfer full): a new #NnDropoutLayer
  */
 NnLayer *
@@ -254,6 +256,8 @@ nn_dropout_layer_new (guint  n_inputs,
 /**
  * nn_dropout_layer_get_rate:
  * @self: a #NnDropoutLayer
+ *
+ * Gets the probability of zeroing a value in training.
  *
  * Returns: the probability of zeroing a value in training
  */
