@@ -9,7 +9,7 @@
  *
  * The abstract base of activation functions. Every activation, the
  * built-in ones included, is a subclass registered by a plugin under a name
- * on the %NN_ACTIVATION_EXTENSION_POINT_NAME extension point.
+ * on the [const@Nn.ACTIVATION_EXTENSION_POINT_NAME] extension point.
  */
 G_DEFINE_ABSTRACT_TYPE (NnActivation, nn_activation, G_TYPE_OBJECT)
 
@@ -92,10 +92,10 @@ nn_activation_get_name (NnActivation *self)
  * @name: a registered activation name, e.g. `"leaky_relu"`
  * @error: return location for a #GError
  *
- * Makes a #NnActivation with default properties.
+ * Makes a [class@Nn.Activation] with default properties.
  *
- * Returns: (transfer full): a new #NnActivation with default properties, or
- *   %NULL with @error set, listing the known names
+ * Returns: (transfer full): a new [class@Nn.Activation] with default
+ *   properties, or %NULL with @error set, listing the known names
  */
 NnActivation *
 nn_activation_new_by_name (const char *name,

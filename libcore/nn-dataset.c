@@ -14,16 +14,16 @@
  *
  * Samples as a features matrix (samples × features) and a targets matrix.
  *
- * A data set comes from nn_dataset_new_iris(), a CSV table
- * (nn_dataset_new_from_csv_file() and its stream and in-memory forms), a
- * pair of IDX files (nn_dataset_new_from_idx_files()), or nn_dataset_new().
- * As read, it has one target column: a class index for class labels (with
- * the labels in sorted order as its class names) or the raw number for
- * numeric targets; a regression may have several numeric target columns,
- * and data to predict from none. nn_dataset_encode() turns the targets into
- * what a network's output layer needs: one 0/1 column for a binary task,
- * one-hot rows for a multiclass task; nn_dataset_encode_like() does it for a
- * separate test set with the classes of the training data.
+ * A data set comes from [ctor@Nn.Dataset.new_iris], a CSV table
+ * ([ctor@Nn.Dataset.new_from_csv_file] and its stream and in-memory forms), a
+ * pair of IDX files ([ctor@Nn.Dataset.new_from_idx_files]), or
+ * [ctor@Nn.Dataset.new]. As read, it has one target column: a class index for
+ * class labels (with the labels in sorted order as its class names) or the raw
+ * number for numeric targets; a regression may have several numeric target
+ * columns, and data to predict from none. [method@Nn.Dataset.encode] turns the
+ * targets into what a network's output layer needs: one 0/1 column for a binary
+ * task, one-hot rows for a multiclass task; [method@Nn.Dataset.encode_like]
+ * does it for a separate test set with the classes of the training data.
  */
 struct _NnDataset
 {
@@ -85,7 +85,7 @@ nn_dataset_init (NnDataset *self)
  *
  * Makes a #NnDataset.
  *
- * Returns: (transfer full): a new #NnDataset
+ * Returns: (transfer full): a new [class@Nn.Dataset]
  */
 NnDataset *
 nn_dataset_new (NnMatrix           *features,
@@ -554,11 +554,11 @@ same_class (const char *a,
  *   @reference) that becomes 1, or -1 for a two-class target as it is
  * @error: return location for a #GError
  *
- * Encodes the targets of @self as nn_dataset_encode() would encode those of
- * the reference data set, its classes matched by name, so that a class has
- * the same index and one-hot column in both even when @self lacks
- * some classes. A label of @self that is not a class of @reference is an
- * error naming it. The features must have the same names in the same order.
+ * Encodes the targets of @self as [method@Nn.Dataset.encode] would encode those
+ * of the reference data set, its classes matched by name, so that a class has
+ * the same index and one-hot column in both even when @self lacks some classes.
+ * A label of @self that is not a class of @reference is an error naming it. The
+ * features must have the same names in the same order.
  *
  * Returns: (transfer full): a new data set with encoded targets, or %NULL
  *   with @error set (%NN_DATA_ERROR_INVALID)
@@ -769,7 +769,7 @@ nn_dataset_split (NnDataset  *self,
 /**
  * nn_dataset_apply_scaler:
  * @self: a #NnDataset
- * @scaler: a fitted #NnScaler, fitted on as many features as @self has
+ * @scaler: a fitted [class@Nn.Scaler], fitted on as many features as @self has
  *
  * Scales the features of @self in place.
  */
@@ -793,8 +793,8 @@ nn_dataset_apply_scaler (NnDataset *self,
  *
  * Scales the features of every data set in place, each feature by its own
  * statistics on @train, as an [class@Nn.Scaler] of @scale fitted on @train
- * does. The parameters are not kept: to keep them, use a #NnScaler and
- * nn_dataset_apply_scaler().
+ * does. The parameters are not kept: to keep them, use a [class@Nn.Scaler] and
+ * [method@Nn.Dataset.apply_scaler].
  *
  * Returns: %TRUE
  */

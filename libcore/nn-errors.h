@@ -13,7 +13,7 @@ G_BEGIN_DECLS
  * NN_PLUGIN_ERROR:
  *
  * Error domain of plugin loading and lookup. Errors in this domain are from
- * the #NnPluginError enumeration.
+ * the [enum@Nn.PluginError] enumeration.
  */
 #define NN_PLUGIN_ERROR (nn_plugin_error_quark ())
 

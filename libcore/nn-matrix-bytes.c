@@ -12,16 +12,16 @@
  * nn_matrix_new_from_bytes:
  * @rows: number of rows
  * @cols: number of columns
- * @bytes: @rows × @cols native-endian #NnReal values, row-major, copied
+ * @bytes: @rows × @cols native-endian [alias@Nn.Real] values, row-major, copied
  * @error: return location for a #GError
  *
- * Makes a matrix of the values in @bytes. This is the way for bindings to
- * pass bulk data: from Python, `GLib.Bytes (array.astype (numpy.float32)
- * .tobytes ())` (`float64` in a double build, see %NN_REAL_NAME) crosses in
- * one copy, where a list of Python floats converts value by value, some ten
- * times slower. [method@Nn.Matrix.get_bytes] is the way back.
+ * Makes a matrix of the values in @bytes. This is the way for bindings to pass
+ * bulk data: from Python, `GLib.Bytes (array.astype (numpy.float32) .tobytes
+ * ())` (`float64` in a double build, see [const@Nn.REAL_NAME]) crosses in one
+ * copy, where a list of Python floats converts value by value, some ten times
+ * slower. [method@Nn.Matrix.get_bytes] is the way back.
  *
- * Returns: (transfer full): a new #NnMatrix, or %NULL with @error set
+ * Returns: (transfer full): a new [struct@Nn.Matrix], or %NULL with @error set
  *   (%NN_MODEL_ERROR_SHAPE_MISMATCH) when @bytes does not hold exactly
  *   @rows × @cols values
  *
@@ -63,8 +63,8 @@ nn_matrix_new_from_bytes (guint    rows,
  * @m: a #NnMatrix
  *
  * Copies the values of @m, row-major, into a #GBytes of native-endian
- * #NnReal values: from Python, `numpy.frombuffer (m.get_bytes ().get_data (),
- * numpy.float32).reshape (m.rows, m.cols)`.
+ * [alias@Nn.Real] values: from Python, `numpy.frombuffer (m.get_bytes
+ * ().get_data (), numpy.float32).reshape (m.rows, m.cols)`.
  *
  * Returns: (transfer full): the @rows × @cols values of @m
  *
@@ -81,7 +81,7 @@ nn_matrix_get_bytes (const NnMatrix *m)
 /**
  * nn_matrix_set_bytes:
  * @m: a #NnMatrix
- * @bytes: as many native-endian #NnReal values as @m holds, row-major
+ * @bytes: as many native-endian [alias@Nn.Real] values as @m holds, row-major
  * @error: return location for a #GError
  *
  * Copies the values of @bytes into @m, in place: the way for code in

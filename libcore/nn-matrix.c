@@ -36,7 +36,7 @@ G_DEFINE_BOXED_TYPE (NnMatrix, nn_matrix, nn_matrix_copy, nn_matrix_free)
  *
  * Allocates a zero-filled matrix. The size is checked for overflow.
  *
- * Returns: (transfer full): a new #NnMatrix
+ * Returns: (transfer full): a new [struct@Nn.Matrix]
  */
 NnMatrix *
 nn_matrix_new (guint rows,
@@ -59,7 +59,7 @@ nn_matrix_new (guint rows,
  *
  * Makes a matrix of a copy of @data.
  *
- * Returns: (transfer full): a new #NnMatrix holding a copy of @data
+ * Returns: (transfer full): a new [struct@Nn.Matrix] holding a copy of @data
  */
 NnMatrix *
 nn_matrix_new_from_data (guint          rows,
@@ -91,7 +91,7 @@ nn_matrix_copy (const NnMatrix *m)
 
 /**
  * nn_matrix_free:
- * @m: (nullable): a #NnMatrix made by nn_matrix_new() or a copy
+ * @m: (nullable): a [struct@Nn.Matrix] made by [ctor@Nn.Matrix.new] or a copy
  *
  * Frees @m and its data.
  */
@@ -208,7 +208,7 @@ nn_matrix_fill (NnMatrix *m,
 /**
  * nn_matrix_copy_into:
  * @src: a #NnMatrix
- * @dest: a #NnMatrix of the same shape
+ * @dest: a [struct@Nn.Matrix] of the same shape
  *
  * Copies the values of @src into @dest.
  */
@@ -349,7 +349,7 @@ nn_matrix_set_n_threads (guint n_threads)
  * Gets the number of threads of the matrix products.
  *
  * Returns: the number of threads of the matrix products: the BLAS's, or
- *   what nn_matrix_set_n_threads() last set where the BLAS cannot tell
+ *   what [func@Nn.Matrix.set_n_threads] last set where the BLAS cannot tell
  */
 guint
 nn_matrix_get_n_threads (void)
@@ -694,7 +694,7 @@ small_product_kernel (gboolean trans_a,
  * @c: the result, @alpha × op(@a) op(@b) + @beta × @c
  *
  * The one general matrix product of the library, through CBLAS, on the
- * threads nn_matrix_set_n_threads() sets. Products of at most 32768
+ * threads [func@Nn.Matrix.set_n_threads] sets. Products of at most 32768
  * multiply-adds whose result has narrow rows (a layer of a few units, or
  * its gradient) are done on the calling thread by kernels of the library's
  * own, in vector registers, where the BLAS's fixed costs would outweigh
@@ -982,7 +982,7 @@ add_scaled (nn_real        alpha,
  * nn_matrix_axpy:
  * @alpha: scale of @x
  * @x: a #NnMatrix
- * @y: a #NnMatrix of the same shape, updated to @alpha × @x + @y
+ * @y: a [struct@Nn.Matrix] of the same shape, updated to @alpha × @x + @y
  *
  * Adds @alpha × @x to @y, element by element, in place.
  */
@@ -1027,7 +1027,7 @@ scaled_difference (const nn_real *a,
  * @out: the result, written in place, same shape (may be @a or @b)
  *
  * @out = @scale × (@a − @b), element by element: the output-layer gradient
- * of nn_loss_output_gradient(), for one.
+ * of [method@Nn.Loss.output_gradient], for one.
  */
 void
 nn_matrix_scaled_difference (const NnMatrix *a,

@@ -78,10 +78,10 @@ nn_pipeline_init (NnPipeline *self)
  * @positive: (nullable): for a binary task made from a class column, the
  *   label that is 1
  *
- * Makes a #NnPipeline, taking references to @model and @scaler.
+ * Makes a [class@Nn.Pipeline], taking references to @model and @scaler.
  *
- * Returns: (transfer full): a new #NnPipeline, taking references to @model
- *   and @scaler
+ * Returns: (transfer full): a new [class@Nn.Pipeline], taking references to
+ *   @model and @scaler
  */
 NnPipeline *
 nn_pipeline_new (NnModel            *model,
@@ -923,7 +923,7 @@ read_document (NnYamlDoc  *doc,
  * Loads a saved model: `model.yaml` and the weights file it names. A
  * malformed `model.yaml` gives %NN_CONFIG_ERROR with its position; weights
  * that do not fit, and a `model.yaml` that is not a regular file or is
- * longer than %NN_PIPELINE_MAX_FILE_SIZE, give
+ * longer than [const@Nn.PIPELINE_MAX_FILE_SIZE], give
  * %NN_MODEL_ERROR_INVALID_FILE; a plugin the model uses
  * but this nn lacks is named, with the file it came from and the folders
  * searched.

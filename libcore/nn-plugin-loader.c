@@ -146,9 +146,9 @@ kind_of (const char     *extension_point,
 /**
  * nn_plugins_list:
  * @extension_point: the extension point of a kind, such as
- *   %NN_ACTIVATION_EXTENSION_POINT_NAME
+ *   [const@Nn.ACTIVATION_EXTENSION_POINT_NAME]
  *
- * nn_registry_list_names() for the kind of @extension_point.
+ * [func@Nn.registry_list_names] for the kind of @extension_point.
  *
  * Returns: (transfer full): the registered names, sorted
  */
@@ -168,7 +168,7 @@ nn_plugins_list (const char *extension_point)
  * @name: a registered name
  * @error: return location for a #GError
  *
- * nn_registry_lookup() for the kind of @extension_point.
+ * [func@Nn.registry_lookup] for the kind of @extension_point.
  *
  * Returns: the #GType registered under @name, or %G_TYPE_INVALID with @error
  *   set to %NN_PLUGIN_ERROR_NOT_FOUND, naming the known ones
@@ -189,7 +189,7 @@ nn_plugins_lookup (const char *extension_point,
  * nn_plugins_get_name_for_type:
  * @type: a registered type
  *
- * The same as nn_registry_get_name().
+ * The same as [func@Nn.registry_get_name].
  *
  * Returns: (transfer none) (nullable): the name @type is registered under
  */
@@ -229,7 +229,8 @@ compare_entry_names (gconstpointer a,
 
 /**
  * nn_plugins_get_types_for_file:
- * @path: a plugin file, loaded with nn_plugins_load_file() or from a folder
+ * @path: a plugin file, loaded with [func@Nn.plugins_load_file] or from a
+ *   folder
  * @n_types: (out): return location for the number of types
  *
  * Lists what one file provides, so that a tool can check a plugin file on
@@ -296,7 +297,7 @@ nn_plugins_get_version_for_type (GType type)
  * @name: a registered name
  * @error: return location for a #GError
  *
- * nn_registry_new_object() for the kind of @extension_point.
+ * [func@Nn.registry_new_object] for the kind of @extension_point.
  *
  * Returns: (transfer full): a new instance with default properties, or %NULL
  *   with @error set

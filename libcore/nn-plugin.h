@@ -32,7 +32,7 @@ G_BEGIN_DECLS
 
 /**
  * NnPluginInfo:
- * @abi_version: %NN_PLUGIN_ABI_VERSION when the plugin was built
+ * @abi_version: [const@Nn.PLUGIN_ABI_VERSION] when the plugin was built
  * @real_size: `sizeof (nn_real)` when the plugin was built
  * @version: (nullable): %NN_PLUGIN_VERSION when the plugin was built
  *

@@ -94,10 +94,10 @@ nn_registry_kind_get_title (NnRegistryKind kind)
  * @kind: a kind
  *
  * Gets the name of the GIO extension point of @kind, such as
- * %NN_ACTIVATION_EXTENSION_POINT_NAME.
+ * [const@Nn.ACTIVATION_EXTENSION_POINT_NAME].
  *
  * Returns: (transfer none): the name of the GIO extension point of @kind,
- *   such as %NN_ACTIVATION_EXTENSION_POINT_NAME
+ *   such as [const@Nn.ACTIVATION_EXTENSION_POINT_NAME]
  */
 const char *
 nn_registry_kind_get_extension_point (NnRegistryKind kind)
@@ -543,7 +543,7 @@ nn_registry_lookup (NnRegistryKind kind,
  * that takes any name does: a schedule and an activation may share one.
  *
  * Returns: (transfer full) (array length=n_types zero-terminated=1): the
- *   types, in the order of #NnRegistryKind, or %NULL with @error set to
+ *   types, in the order of [enum@Nn.RegistryKind], or %NULL with @error set to
  *   %NN_PLUGIN_ERROR_NOT_FOUND, with the closest name of any kind
  */
 GType *
@@ -598,7 +598,7 @@ nn_registry_lookup_any (const char *name,
  * Makes an instance of the class registered under @name for @kind.
  *
  * Returns: (transfer full): a new instance with default properties, or %NULL
- *   with @error set, as by nn_registry_lookup()
+ *   with @error set, as by [func@Nn.registry_lookup]
  */
 GObject *
 nn_registry_new_object (NnRegistryKind kind,

@@ -147,7 +147,7 @@ nn_sweep_check (NnSweep *self,
 
 /**
  * nn_sweep_trial_to_yaml:
- * @self: a sweep checked with nn_sweep_check()
+ * @self: a sweep checked with [method@Nn.Sweep.check]
  * @trial: a trial, from 0
  * @error: return location for a #GError
  *

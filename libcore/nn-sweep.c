@@ -618,7 +618,7 @@ nn_sweep_load (NnSweep *self,
  * @error: return location for a #NN_CONFIG_ERROR naming `FILE:LINE:COLUMN`
  *
  * Reads a sweep file and lists its trials. The experiment itself is read
- * by nn_sweep_check().
+ * by [method@Nn.Sweep.check].
  *
  * Returns: (transfer full): the sweep, or %NULL
  */
@@ -750,10 +750,10 @@ nn_sweep_get_parameters (NnSweep *self)
  * @trial: a trial, from 0
  *
  * Gets the YAML text of each parameter's value in @trial, beside
- * nn_sweep_get_parameters().
+ * [method@Nn.Sweep.get_parameters].
  *
  * Returns: (transfer none): the YAML text of each parameter's value in
- *   @trial, beside nn_sweep_get_parameters()
+ *   @trial, beside [method@Nn.Sweep.get_parameters]
  */
 const char * const *
 nn_sweep_get_trial_values (NnSweep *self,
@@ -835,7 +835,7 @@ nn_sweep_get_metric (NnSweep *self)
 
 /**
  * nn_sweep_get_greater_is_better:
- * @self: a sweep checked with nn_sweep_check()
+ * @self: a sweep checked with [method@Nn.Sweep.check]
  *
  * Whether larger values of the metric are better.
  *
@@ -851,7 +851,7 @@ nn_sweep_get_greater_is_better (NnSweep *self)
 
 /**
  * nn_sweep_get_metric_columns:
- * @self: a sweep checked with nn_sweep_check()
+ * @self: a sweep checked with [method@Nn.Sweep.check]
  *
  * Gets the final metrics of a run, named as the columns of history.csv
  * (`loss`, `val_accuracy`, `test_loss`...).

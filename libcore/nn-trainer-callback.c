@@ -6,15 +6,15 @@
 /**
  * NnTrainerCallback:
  *
- * Something that happens around the epochs of an #NnTrainer, in the manner
- * of Keras' callbacks: recording a history, computing metrics, early
- * stopping (#NnEarlyStopping), writing checkpoints, reporting progress.
- * nn_trainer_add_callback() adds one; the trainer's loop calls every
- * callback's vfuncs in the order they were added, so a new behaviour is a
- * new subclass and never a change to the loop.
+ * Something that happens around the epochs of an [class@Nn.Trainer], in the
+ * manner of Keras' callbacks: recording a history, computing metrics, early
+ * stopping ([class@Nn.EarlyStopping]), writing checkpoints, reporting progress.
+ * [method@Nn.Trainer.add_callback] adds one; the trainer's loop calls every
+ * callback's vfuncs in the order they were added, so a new behaviour is a new
+ * subclass and never a change to the loop.
  *
  * Values computed in @epoch_end can be passed on to the callbacks after it
- * through nn_trainer_set_epoch_value(): the trainer itself sets `epoch`,
+ * through [method@Nn.Trainer.set_epoch_value]: the trainer itself sets `epoch`,
  * `loss`, `learning_rate` and, with validation data, `val_loss`.
  */
 

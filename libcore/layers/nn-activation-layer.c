@@ -227,7 +227,7 @@ nn_activation_layer_init (NnActivationLayer *self)
  *
  * Makes a #NnActivationLayer.
  *
- * Returns: (transfer full): a new #NnActivationLayer
+ * Returns: (transfer full): a new [class@Nn.ActivationLayer]
  */
 NnLayer *
 nn_activation_layer_new (guint         n_inputs,

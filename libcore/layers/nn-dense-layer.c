@@ -18,10 +18,10 @@
  * PyTorch's layout) and the bias one value per neuron.
  *
  * A layer may regularize its weights (Keras' `kernel_regularizer`):
- * #NnDenseLayer:l1 and #NnDenseLayer:l2 add `l1·Σ|W| + l2·ΣW²` to the
- * training loss (nn_layer_get_regularization_loss()) and its gradient to the
- * weights' (nn_layer_add_regularization_gradient()); the biases are not
- * regularized.
+ * [property@Nn.DenseLayer:l1] and [property@Nn.DenseLayer:l2] add `l1·Σ|W| +
+ * l2·ΣW²` to the training loss ([method@Nn.Layer.get_regularization_loss]) and
+ * its gradient to the weights' ([method@Nn.Layer.add_regularization_gradient]);
+ * the biases are not regularized.
  *
  * The layer keeps the Z and A of its last forward step for the backward
  * step, and the gradients of its parameters from its last backward step. Its
@@ -475,7 +475,7 @@ nn_dense_layer_init (NnDenseLayer *self)
  *
  * Makes a dense layer with zero weights and biases.
  *
- * Returns: (transfer full): a new #NnDenseLayer
+ * Returns: (transfer full): a new [class@Nn.DenseLayer]
  */
 NnLayer *
 nn_dense_layer_new (guint         n_inputs,
@@ -499,7 +499,7 @@ nn_dense_layer_new (guint         n_inputs,
  * @units: the number of neurons
  * @activation: the activation of the layer; the layer takes a reference
  *
- * nn_dense_layer_new(): the layer most networks are made of.
+ * [ctor@Nn.DenseLayer.new]: the layer most networks are made of.
  *
  * Returns: (transfer full): a new dense layer with zero weights and biases
  */
@@ -515,9 +515,11 @@ nn_layer_new (guint         n_inputs,
  * nn_layer_get_l1:
  * @self: a dense layer
  *
- * Gets the L1 regularization factor of the weights (#NnDenseLayer:l1).
+ * Gets the L1 regularization factor of the weights
+ * ([property@Nn.DenseLayer:l1]).
  *
- * Returns: the L1 regularization factor of the weights (#NnDenseLayer:l1)
+ * Returns: the L1 regularization factor of the weights
+ *   ([property@Nn.DenseLayer:l1])
  */
 double
 nn_layer_get_l1 (NnLayer *self)
@@ -531,9 +533,11 @@ nn_layer_get_l1 (NnLayer *self)
  * nn_layer_get_l2:
  * @self: a dense layer
  *
- * Gets the L2 regularization factor of the weights (#NnDenseLayer:l2).
+ * Gets the L2 regularization factor of the weights
+ * ([property@Nn.DenseLayer:l2]).
  *
- * Returns: the L2 regularization factor of the weights (#NnDenseLayer:l2)
+ * Returns: the L2 regularization factor of the weights
+ *   ([property@Nn.DenseLayer:l2])
  */
 double
 nn_layer_get_l2 (NnLayer *self)

@@ -13,13 +13,13 @@
  * NnDropoutLayer:
  *
  * The layer kind `dropout`: inverted dropout, PyTorch's `nn.Dropout`. In
- * training each value is kept with probability 1 − #NnDropoutLayer:rate
- * and scaled by 1 / (1 − rate), or zeroed; in evaluation the layer is the
- * identity. Which values a training step keeps depends only on the step
- * the model names (nn_model_set_step(): the seed, the epoch, the batch and
- * the layer's place), so that a training interrupted and resumed draws
- * what it would have drawn. It has no parameters and is as wide as its
- * input; at rate 0 it draws nothing and changes no bit.
+ * training each value is kept with probability 1 −
+ * [property@Nn.DropoutLayer:rate] and scaled by 1 / (1 − rate), or zeroed; in
+ * evaluation the layer is the identity. Which values a training step keeps
+ * depends only on the step the model names (nn_model_set_step(): the seed, the
+ * epoch, the batch and the layer's place), so that a training interrupted and
+ * resumed draws what it would have drawn. It has no parameters and is as wide
+ * as its input; at rate 0 it draws nothing and changes no bit.
  */
 struct _NnDropoutLayer
 {
@@ -241,7 +241,7 @@ nn_dropout_layer_init (NnDropoutLayer *self)
  *
  * Makes a #NnDropoutLayer.
  *
- * Returns: (transfer full): a new #NnDropoutLayer
+ * Returns: (transfer full): a new [class@Nn.DropoutLayer]
  */
 NnLayer *
 nn_dropout_layer_new (guint  n_inputs,

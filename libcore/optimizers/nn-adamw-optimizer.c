@@ -42,7 +42,7 @@ nn_adamw_optimizer_class_init (NnAdamwOptimizerClass *klass)
   /**
    * NnAdamwOptimizer:learning-rate:
    *
-   * The step size η, as #NnAdamOptimizer:learning-rate.
+   * The step size η, as [property@Nn.AdamOptimizer:learning-rate].
    */
   /**
    * NnAdamwOptimizer:beta1:
@@ -58,12 +58,12 @@ nn_adamw_optimizer_class_init (NnAdamwOptimizerClass *klass)
    * NnAdamwOptimizer:epsilon:
    *
    * Added to the denominator for numerical stability, as
-   * #NnAdamOptimizer:epsilon.
+   * [property@Nn.AdamOptimizer:epsilon].
    */
   /**
    * NnAdamwOptimizer:amsgrad:
    *
-   * Whether to use the AMSGrad variant, as #NnAdamOptimizer:amsgrad.
+   * Whether to use the AMSGrad variant, as [property@Nn.AdamOptimizer:amsgrad].
    */
   /**
    * NnAdamwOptimizer:weight-decay:
