@@ -77,4 +77,26 @@ G_GNUC_INTERNAL void                nn_dataset_set_ids (NnDataset *self,
                                                         GStrv      ids);
 G_GNUC_INTERNAL const char * const *nn_dataset_get_ids (NnDataset *self);
 
+/* The class of each sample, numbered as the sorted labels (or the class
+ * names), and the labels in @names. */
+G_GNUC_INTERNAL gboolean nn_dataset_get_class_indices (NnDataset *self,
+                                                       GStrv     *names,
+                                                       guint    **indices,
+                                                       GError   **error);
+
+/* The rows parted for fold @fold of @folds: the test part as
+ * nn_dataset_split() draws it, then the rest, in the order drawn, in
+ * folds as nn_folds_assign() deals them; @fold is validation. */
+G_GNUC_INTERNAL gboolean nn_dataset_split_folds (NnDataset  *self,
+                                                 double      test,
+                                                 gboolean    stratify,
+                                                 gboolean    shuffle,
+                                                 GRand      *rand,
+                                                 guint       folds,
+                                                 guint       fold,
+                                                 NnDataset **train,
+                                                 NnDataset **val,
+                                                 NnDataset **test_set,
+                                                 GError    **error);
+
 G_END_DECLS

@@ -643,6 +643,15 @@ nn_dataset_encode_like (NnDataset *self,
   return nn_dataset_encode (remapped, task, positive_class, error);
 }
 
+gboolean
+nn_dataset_get_class_indices (NnDataset *self,
+                              GStrv     *names,
+                              guint    **indices,
+                              GError   **error)
+{
+  return get_classes (self, names, indices, error);
+}
+
 static guint
 fraction_count (double fraction,
                 guint  n)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "nn-dataset-private.h"
 #include "nn-experiment-private.h"
 
 /* The data of an experiment as its columns come: read with the column
@@ -39,6 +40,21 @@ nn_experiment_load_sources (NnExperiment *self,
   return *test_raw != NULL;
 }
 
+/* The training part of fold split->fold, as the split will draw it. */
+static gboolean
+fold_training_part (NnDataset      *raw,
+                    NnSplitSection *split,
+                    gboolean        stratify,
+                    GRand          *rand,
+                    NnDataset     **train)
+{
+  g_autoptr(NnDataset) val = NULL;
+  g_autoptr(NnDataset) test = NULL;
+
+  return nn_dataset_split_folds (raw, split->test, split->stratify && stratify, split->shuffle,
+                                 rand, split->folds, split->fold, train, &val, &test, NULL);
+}
+
 /* Fits the column transform on the training part of @raw, split as the
  * data will be (@stratify unless the task is a regression), and gives the
  * model's input width: each categorical column is as many inputs as it has
@@ -62,8 +78,10 @@ nn_experiment_fit_columns (NnExperiment *self,
   /* Columns of numbers with nothing to impute, as read: nothing to fit. */
   if (self->transform == NULL || nn_column_transform_is_plain (self->transform))
     return TRUE;
-  if (!nn_dataset_split (raw, split->validation, split->test, split->stratify && stratify,
-                         split->shuffle, rand, &train, NULL, NULL, NULL))
+  if (split->folds > 1 ? !fold_training_part (raw, split, stratify, rand, &train)
+                       : !nn_dataset_split (raw, split->validation, split->test,
+                                            split->stratify && stratify, split->shuffle, rand,
+                                            &train, NULL, NULL, NULL))
     {
       g_clear_object (&self->transform);
       return TRUE;

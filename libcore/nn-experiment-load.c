@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "nn-activation.h"
+#include "nn-dataset-private.h"
 #include "nn-errors.h"
 #include "nn-experiment-private.h"
 #include "nn-metrics.h"
@@ -225,6 +226,8 @@ read_data (NnExperiment *self,
                          "or a test fraction of the split, not both");
       return FALSE;
     }
+  if (!nn_split_section_check_folds (split, doc, spec->split_node, error))
+    return FALSE;
   if (split->validation + split->test >= 1.0)
     {
       nn_yaml_set_error (error, doc, spec->split_node, NN_CONFIG_ERROR_INVALID_VALUE,
@@ -422,9 +425,22 @@ prepare_data (NnExperiment *self,
   g_autoptr(GError) local_error = NULL;
   NnSplitSection *split = self->data_section->split;
 
-  if (!nn_dataset_split (spec->raw, split->validation, split->test,
-                         split->stratify && spec->task != NN_TASK_REGRESSION,
-                         split->shuffle, rand, &train, &val, &test, &local_error))
+  /* With folds, the held-out fold replaces the validation fraction. */
+  if (split->folds > 1)
+    {
+      if (!nn_dataset_split_folds (spec->raw, split->test,
+                                   split->stratify && spec->task != NN_TASK_REGRESSION,
+                                   split->shuffle, rand, split->folds, split->fold, &train, &val,
+                                   &test, &local_error))
+        {
+          nn_yaml_set_error (error, doc, nn_yaml_lookup (doc, spec->split_node, "folds"),
+                             NN_CONFIG_ERROR_INVALID_VALUE, "%s", local_error->message);
+          return FALSE;
+        }
+    }
+  else if (!nn_dataset_split (spec->raw, split->validation, split->test,
+                              split->stratify && spec->task != NN_TASK_REGRESSION,
+                              split->shuffle, rand, &train, &val, &test, &local_error))
     {
       nn_yaml_set_error (error, doc, spec->split_node ? spec->split_node : spec->source_node,
                          NN_CONFIG_ERROR_INVALID_VALUE, "%s", local_error->message);

@@ -4,6 +4,8 @@
 
 #include <glib-object.h>
 
+#include "nn-yaml-private.h"
+
 G_BEGIN_DECLS
 
 #define NN_TYPE_SPLIT_SECTION (nn_split_section_get_type ())
@@ -17,6 +19,13 @@ struct _NnSplitSection
   double   test;
   gboolean stratify;
   gboolean shuffle;
+  guint    folds; /* 0: no cross-validation */
+  guint    fold;  /* held out for validation */
 };
+
+G_GNUC_INTERNAL gboolean nn_split_section_check_folds (NnSplitSection *split,
+                                                       NnYamlDoc      *doc,
+                                                       yaml_node_t    *node,
+                                                       GError        **error);
 
 G_END_DECLS

@@ -22,9 +22,28 @@ set_trial_error (NnSweep      *self,
   NnSweepTrial    *t = self->trials->pdata[trial];
   yaml_node_t     *node = self->experiment_node;
   const char      *message = cause->message;
-  g_autofree char *values = nn_sweep_describe_trial (self, trial);
+  g_autofree char *values = NULL;
+  g_autofree char *folds = g_strdup_printf ("--set data.split.folds=%u: error: ", self->folds);
 
-  for (guint p = 0; p < self->params->len; p++)
+  if (self->folds > 0 && g_str_has_prefix (message, folds))
+    {
+      message += strlen (folds);
+      if (self->doc == NULL)
+        {
+          /* A cross-validation of nnrun cv: the folds come from its command line. */
+          g_set_error (error, cause->domain, cause->code, "--folds %u: error: %s", self->folds,
+                       message);
+          return;
+        }
+      node = self->folds_node;
+    }
+  else if (self->doc == NULL)
+    {
+      g_propagate_error (error, g_error_copy (cause));
+      return;
+    }
+  values = nn_sweep_describe_trial (self, trial);
+  for (guint p = 0; node == self->experiment_node && p < self->params->len; p++)
     {
       NnSweepParam    *param = self->params->pdata[p];
       g_autofree char *prefix = g_strdup_printf ("--set %s=%s: error: ", param->key,
@@ -116,7 +135,7 @@ nn_sweep_check (NnSweep *self,
 
   for (guint t = 0; t < self->trials->len; t++)
     {
-      g_auto(GStrv) overrides = nn_sweep_get_run_overrides (self, t, 0);
+      g_auto(GStrv) overrides = nn_sweep_get_fold_overrides (self, t, 0, 0);
       g_autoptr(GError) local_error = NULL;
       g_autoptr(NnExperiment) experiment =
                    nn_experiment_new_from_file_full (self->experiment_path,
@@ -130,6 +149,13 @@ nn_sweep_check (NnSweep *self,
       if (t > 0)
         continue;
       self->experiment_seed = experiment->seed;
+      if (!self->has_seed && self->experiment_seed + self->repeats - 1 > G_MAXUINT32 &&
+          self->doc == NULL)
+        {
+          g_set_error (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
+                       "the experiment's seed plus --repeats passes %u", G_MAXUINT32);
+          return FALSE;
+        }
       if (!self->has_seed && self->experiment_seed + self->repeats - 1 > G_MAXUINT32)
         {
           nn_yaml_set_error (error, self->doc, nn_yaml_root (self->doc),

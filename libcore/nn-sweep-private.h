@@ -41,6 +41,8 @@ struct _NnSweep
   gboolean     has_seed;
   guint64      experiment_seed;
   guint        repeats;
+  guint        folds;       /* 0: no cross-validation */
+  yaml_node_t *folds_node;
   char        *metric;
   yaml_node_t *metric_node;
   int          goal;        /* 0: from the name, 1: min, 2: max */

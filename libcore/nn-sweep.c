@@ -464,7 +464,8 @@ read_numbers (NnSweep     *self,
                          &self->seed, error))
     return FALSE;
   self->has_seed = seed != NULL;
-  if (folds != NULL && !nn_yaml_get_uint (self->doc, folds, "folds", 0, G_MAXUINT, &k, error))
+  if (folds != NULL &&
+      !nn_yaml_get_uint (self->doc, folds, "folds", 0, NN_SWEEP_MAX_FOLDS, &k, error))
     return FALSE;
   if (k == 1)
     {
@@ -472,13 +473,8 @@ read_numbers (NnSweep     *self,
                          "folds must be 0 (no cross-validation) or at least 2, not 1");
       return FALSE;
     }
-  if (k > 1)
-    {
-      nn_yaml_set_error (error, self->doc, folds, NN_CONFIG_ERROR_INVALID_VALUE,
-                         "folds: cross-validation inside a sweep is not available yet; "
-                         "remove folds or set it to 0");
-      return FALSE;
-    }
+  self->folds = (guint) k;
+  self->folds_node = folds;
   return TRUE;
 }
 
@@ -652,6 +648,42 @@ nn_sweep_new_from_file (const char *path,
 }
 
 /**
+ * nn_sweep_new_cv:
+ * @experiment_path: an experiment file
+ * @folds: the folds, at least 2
+ * @repeats: the cross-validations, each with its own seed (the
+ *   experiment's, plus the repeat), so its own shuffle of the rows
+ * @output_dir: the directory of the runs
+ *
+ * The k-fold cross-validation of one experiment as a sweep of one trial
+ * with no parameters. Its metric is the experiment's `val_loss`.
+ *
+ * Returns: (transfer full): the sweep, to check with nn_sweep_check()
+ */
+NnSweep *
+nn_sweep_new_cv (const char *experiment_path,
+                 guint       folds,
+                 guint       repeats,
+                 const char *output_dir)
+{
+  NnSweep *self;
+
+  g_return_val_if_fail (experiment_path != NULL && output_dir != NULL, NULL);
+  g_return_val_if_fail (folds >= 2 && folds <= NN_SWEEP_MAX_FOLDS, NULL);
+  g_return_val_if_fail (repeats >= 1, NULL);
+
+  self = g_object_new (NN_TYPE_SWEEP, NULL);
+  self->path = g_strdup (experiment_path);
+  self->experiment_path = g_strdup (experiment_path);
+  self->folds = folds;
+  self->repeats = repeats;
+  self->output_dir = g_strdup (output_dir);
+  self->param_keys = g_new0 (char *, 1);
+  trial_new (self);
+  return self;
+}
+
+/**
  * nn_sweep_get_path:
  * @self: a sweep
  *
@@ -730,6 +762,33 @@ nn_sweep_get_repeats (NnSweep *self)
 }
 
 /**
+ * nn_sweep_get_folds:
+ * @self: a sweep
+ *
+ * Returns: the folds of each run's cross-validation, 0 for none
+ */
+guint
+nn_sweep_get_folds (NnSweep *self)
+{
+  g_return_val_if_fail (NN_IS_SWEEP (self), 0);
+  return self->folds;
+}
+
+/**
+ * nn_sweep_is_cv:
+ * @self: a sweep
+ *
+ * Returns: %TRUE for the cross-validation of one experiment made by
+ *   nn_sweep_new_cv(): one trial, no parameters
+ */
+gboolean
+nn_sweep_is_cv (NnSweep *self)
+{
+  g_return_val_if_fail (NN_IS_SWEEP (self), FALSE);
+  return self->doc == NULL;
+}
+
+/**
  * nn_sweep_get_parameters:
  * @self: a sweep
  *
@@ -742,6 +801,22 @@ nn_sweep_get_parameters (NnSweep *self)
 {
   g_return_val_if_fail (NN_IS_SWEEP (self), NULL);
   return (const char * const *) self->param_keys;
+}
+
+/**
+ * nn_sweep_get_parameter_log:
+ * @self: a sweep
+ * @parameter: a parameter, from 0, as nn_sweep_get_parameters() lists them
+ *
+ * Returns: %TRUE if the parameter's range is sampled with `scale: log`
+ */
+gboolean
+nn_sweep_get_parameter_log (NnSweep *self,
+                            guint    parameter)
+{
+  g_return_val_if_fail (NN_IS_SWEEP (self), FALSE);
+  g_return_val_if_fail (parameter < self->params->len, FALSE);
+  return ((NnSweepParam *) self->params->pdata[parameter])->log;
 }
 
 /**
@@ -801,6 +876,45 @@ nn_sweep_get_run_overrides (NnSweep *self,
       g_autofree char *s = g_strdup_printf ("%s=%s", self->param_keys[p], values[p]);
 
       g_strv_builder_add (b, s);
+    }
+  return g_strv_builder_end (b);
+}
+
+/**
+ * nn_sweep_get_fold_overrides:
+ * @self: a sweep
+ * @trial: a trial, from 0
+ * @repeat: a run of the trial, from 0
+ * @fold: the fold held out, from 0; ignored without folds
+ *
+ * As nn_sweep_get_run_overrides(), and with folds, the cross-validation
+ * (`data.split.folds`) and the fold held out (`data.split.fold`).
+ *
+ * Returns: (transfer full): `KEY=VALUE` strings
+ */
+GStrv
+nn_sweep_get_fold_overrides (NnSweep *self,
+                             guint    trial,
+                             guint    repeat,
+                             guint    fold)
+{
+  g_auto(GStrv) run = NULL;
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+
+  g_return_val_if_fail (NN_IS_SWEEP (self), NULL);
+  g_return_val_if_fail (self->folds == 0 || fold < self->folds, NULL);
+
+  run = nn_sweep_get_run_overrides (self, trial, repeat);
+  g_strv_builder_addv (b, (const char **) run);
+  /* After the parameters, so that a parameter setting the whole split
+   * keeps them. */
+  if (self->folds > 0)
+    {
+      g_autofree char *folds = g_strdup_printf ("data.split.folds=%u", self->folds);
+      g_autofree char *held = g_strdup_printf ("data.split.fold=%u", fold);
+
+      g_strv_builder_add (b, folds);
+      g_strv_builder_add (b, held);
     }
   return g_strv_builder_end (b);
 }

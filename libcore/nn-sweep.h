@@ -16,11 +16,22 @@ G_BEGIN_DECLS
  */
 #define NN_SWEEP_MAX_TRIALS 100000u
 
+/**
+ * NN_SWEEP_MAX_FOLDS:
+ *
+ * The most folds of a cross-validation.
+ */
+#define NN_SWEEP_MAX_FOLDS 1000u
+
 #define NN_TYPE_SWEEP (nn_sweep_get_type ())
 G_DECLARE_FINAL_TYPE (NnSweep, nn_sweep, NN, SWEEP, GObject)
 
 NnSweep            *nn_sweep_new_from_file       (const char    *path,
                                                   GError       **error);
+NnSweep            *nn_sweep_new_cv              (const char    *experiment_path,
+                                                  guint          folds,
+                                                  guint          repeats,
+                                                  const char    *output_dir);
 gboolean            nn_sweep_check               (NnSweep       *self,
                                                   GError       **error);
 const char         *nn_sweep_get_path            (NnSweep       *self);
@@ -28,12 +39,20 @@ const char         *nn_sweep_get_experiment_path (NnSweep       *self);
 const char         *nn_sweep_get_output_dir      (NnSweep       *self);
 guint               nn_sweep_get_n_trials        (NnSweep       *self);
 guint               nn_sweep_get_repeats         (NnSweep       *self);
+guint               nn_sweep_get_folds           (NnSweep       *self);
+gboolean            nn_sweep_is_cv               (NnSweep       *self);
 const char * const *nn_sweep_get_parameters      (NnSweep       *self);
+gboolean            nn_sweep_get_parameter_log   (NnSweep       *self,
+                                                  guint          parameter);
 const char * const *nn_sweep_get_trial_values    (NnSweep       *self,
                                                   guint          trial);
 GStrv               nn_sweep_get_run_overrides   (NnSweep       *self,
                                                   guint          trial,
                                                   guint          repeat);
+GStrv               nn_sweep_get_fold_overrides  (NnSweep       *self,
+                                                  guint          trial,
+                                                  guint          repeat,
+                                                  guint          fold);
 const char         *nn_sweep_get_metric          (NnSweep       *self);
 gboolean            nn_sweep_get_greater_is_better (NnSweep     *self);
 const char * const *nn_sweep_get_metric_columns  (NnSweep       *self);

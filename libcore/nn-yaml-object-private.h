@@ -35,6 +35,9 @@ G_GNUC_INTERNAL void     nn_yaml_writer_some_properties (NnYamlWriter        *w,
                                                          GObject             *object,
                                                          const char * const  *keys);
 
+/* Marks a property written to YAML only when it is not at its default. */
+G_GNUC_INTERNAL void     nn_param_spec_set_omit_default (GParamSpec          *pspec);
+
 /* The keys of a layer's `regularizer` mapping, properties of #NnDenseLayer. */
 #define NN_LAYER_REGULARIZER_KEYS { "l1", "l2", NULL }
 

@@ -355,6 +355,26 @@ nn_yaml_writer_some_properties (NnYamlWriter       *w,
     }
 }
 
+static GQuark
+omit_default_quark (void)
+{
+  return g_quark_from_static_string ("nn-yaml-omit-default");
+}
+
+void
+nn_param_spec_set_omit_default (GParamSpec *pspec)
+{
+  g_param_spec_set_qdata (pspec, omit_default_quark (), GINT_TO_POINTER (1));
+}
+
+static gboolean
+omit_default (GParamSpec   *pspec,
+              const GValue *value)
+{
+  return g_param_spec_get_qdata (pspec, omit_default_quark ()) != NULL &&
+         g_param_value_defaults (pspec, value);
+}
+
 /*
  * nn_yaml_writer_properties:
  * @w: a writer inside a mapping
@@ -382,6 +402,8 @@ nn_yaml_writer_properties (NnYamlWriter *w,
         continue;
       g_value_init (&value, G_PARAM_SPEC_VALUE_TYPE (props[i]));
       g_object_get_property (object, props[i]->name, &value);
+      if (omit_default (props[i], &value))
+        continue;
       if ((G_VALUE_HOLDS_OBJECT (&value) && g_value_get_object (&value) == NULL) ||
           (G_VALUE_HOLDS_STRING (&value) && g_value_get_string (&value) == NULL))
         continue;

@@ -32,6 +32,7 @@
 #include "nn-checkpoint.h"
 #include "nn-scaler.h"
 #include "nn-dataset.h"
+#include "nn-folds.h"
 #include "nn-metrics.h"
 #include "nn-param-text.h"
 #include "nn-registry.h"

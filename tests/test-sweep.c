@@ -237,8 +237,8 @@ test_bad_sweeps_name_their_place (void)
       "folds: 1\n",
       "4:8", "folds must be 0 (no cross-validation) or at least 2, not 1" },
     { "experiment: experiment.yaml\nparameters:\n  optimizer.learning_rate: {values: [0.1]}\n"
-      "folds: 5\n",
-      "4:8", "cross-validation inside a sweep is not available yet" },
+      "folds: 60\n",
+      "4:8", "60 stratified folds need at least 60 rows of each class, but class 'setosa' has 50" },
     { "experiment: experiment.yaml\nmethd: random\nparameters:\n"
       "  optimizer.learning_rate: {values: [0.1]}\n",
       "2:1", "did you mean 'method'?" },

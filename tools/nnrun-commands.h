@@ -51,5 +51,7 @@ int nnrun_cmd_bench        (int    argc,
                             char **argv);
 int nnrun_cmd_sweep        (int    argc,
                             char **argv);
+int nnrun_cmd_cv           (int    argc,
+                            char **argv);
 
 G_END_DECLS

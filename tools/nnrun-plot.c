@@ -17,14 +17,6 @@
 #include "nnrun-commands.h"
 #include "nnrun-plot.h"
 
-/* cmap0 entries: 0 is the background. */
-enum {
-  COLOUR_BACKGROUND,
-  COLOUR_INK,
-  COLOUR_GRID,
-  COLOUR_FIRST_SERIES,
-};
-
 /* Matplotlib's tab10: distinct, and readable on white. */
 static const guint8 series_rgb[][3] = {
   { 0x1f, 0x77, 0xb4 },
@@ -39,7 +31,8 @@ static const guint8 series_rgb[][3] = {
   { 0x17, 0xbe, 0xcf },
 };
 
-#define N_SERIES_COLOURS G_N_ELEMENTS (series_rgb)
+#define N_SERIES_COLOURS NNRUN_PLOT_N_SERIES
+G_STATIC_ASSERT (G_N_ELEMENTS (series_rgb) == NNRUN_PLOT_N_SERIES);
 #define LINE_SOLID 1
 #define LINE_DASHED 3
 #define TEXT_SCALE 0.9
@@ -248,8 +241,8 @@ typedef struct
  * most PLOT_TEXT_MAX_CHARS characters (a longer name is cut at a character
  * and ends in "…"), and '#', PLplot's escape character ("#u", "#fr"...),
  * doubled so that it is drawn as itself. */
-static char *
-plot_text (const char *s)
+char *
+nnrun_plot_text (const char *s)
 {
   g_autofree char *valid = g_utf8_make_valid (s, -1);
   g_autoptr(GString) out = g_string_new (NULL);
@@ -411,7 +404,7 @@ draw_legend (GArray  *series,
     {
       const Series *s = &g_array_index (series, Series, i);
       opts[i] = PL_LEGEND_LINE;
-      text_colours[i] = COLOUR_INK;
+      text_colours[i] = NNRUN_PLOT_INK;
       colours[i] = s->colour;
       styles[i] = s->style;
       widths[i] = 2.0;
@@ -420,7 +413,7 @@ draw_legend (GArray  *series,
   pllegend (&width, &height, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX,
             PL_POSITION_RIGHT | PL_POSITION_INSIDE |
               (bottom ? PL_POSITION_BOTTOM : PL_POSITION_TOP),
-            0.02, 0.04, 0.08, COLOUR_BACKGROUND, COLOUR_INK, LINE_SOLID,
+            0.02, 0.04, 0.08, NNRUN_PLOT_BACKGROUND, NNRUN_PLOT_INK, LINE_SOLID,
             0, 0, (PLINT) n, opts, 0.8, 0.75, 1.8, 0.0, text_colours, text,
             NULL, NULL, NULL, NULL, colours, styles, widths, NULL, NULL, NULL, NULL);
 }
@@ -454,13 +447,13 @@ collect_series (const Plot *plot,
           if (!any)
             continue; /* e.g. val_loss of a run without validation data */
           /* One run: a colour per curve. Several: a colour per run. */
-          s.colour = COLOUR_FIRST_SERIES + (single ? v : i) % N_SERIES_COLOURS;
+          s.colour = NNRUN_PLOT_FIRST_SERIES + (single ? v : i) % N_SERIES_COLOURS;
           s.style = v == 0 ? LINE_SOLID : LINE_DASHED;
           if (single)
             s.label = g_strdup (part);
           else
             {
-              g_autofree char *shown = plot_text (h->label);
+              g_autofree char *shown = nnrun_plot_text (h->label);
               s.label = g_strdup_printf ("%s %s", shown, part);
             }
           g_array_append_val (series, s);
@@ -477,7 +470,7 @@ draw_panel (const Plot *plot,
             const char *title)
 {
   g_autoptr(GArray) series = collect_series (plot, column);
-  g_autofree char *ylabel = plot_text (column);
+  g_autofree char *ylabel = nnrun_plot_text (column);
   double           lo, hi, step;
   PLINT            n_sub;
 
@@ -486,9 +479,9 @@ draw_panel (const Plot *plot,
 
   plvpor (0.11, 0.96, bottom, top);
   plwind (plot->xmin, plot->xmax, lo, hi);
-  plcol0 (COLOUR_GRID);
+  plcol0 (NNRUN_PLOT_GRID);
   plbox ("g", step, n_sub, "g", 0, 0);
-  plcol0 (COLOUR_INK);
+  plcol0 (NNRUN_PLOT_INK);
   plbox ("bcnst", step, n_sub, "bcnstv", 0, 0);
   pllab ("epoch", ylabel, title ? title : "");
 
@@ -502,12 +495,13 @@ draw_panel (const Plot *plot,
 }
 
 static void
-draw (const Plot *plot)
+draw (gconstpointer data)
 {
+  const Plot      *plot = data;
   g_autofree char *title = NULL;
 
   if (plot->histories->len == 1)
-    title = plot_text (((const History *) plot->histories->pdata[0])->label);
+    title = nnrun_plot_text (((const History *) plot->histories->pdata[0])->label);
   else
     title = g_strdup_printf ("%u runs", plot->histories->len);
 
@@ -593,15 +587,15 @@ capture_stop (Capture *c)
   return g_string_free (text, FALSE);
 }
 
-static void
-set_colours (void)
+void
+nnrun_plot_set_colours (void)
 {
-  plscmap0n (COLOUR_FIRST_SERIES + N_SERIES_COLOURS);
+  plscmap0n (NNRUN_PLOT_FIRST_SERIES + N_SERIES_COLOURS);
   plscolbg (255, 255, 255);
-  plscol0 (COLOUR_INK, 0x20, 0x20, 0x20);
-  plscol0 (COLOUR_GRID, 0xdd, 0xdd, 0xdd);
+  plscol0 (NNRUN_PLOT_INK, 0x20, 0x20, 0x20);
+  plscol0 (NNRUN_PLOT_GRID, 0xdd, 0xdd, 0xdd);
   for (guint i = 0; i < N_SERIES_COLOURS; i++)
-    plscol0 (COLOUR_FIRST_SERIES + i, series_rgb[i][0], series_rgb[i][1], series_rgb[i][2]);
+    plscol0 (NNRUN_PLOT_FIRST_SERIES + i, series_rgb[i][0], series_rgb[i][1], series_rgb[i][2]);
 }
 
 /* Asked for a device it lacks, PLplot would prompt for another on stdin. */
@@ -623,26 +617,27 @@ static PLINT plplot_errcode;
 static char  plplot_errmsg[1024]; /* PLplot writes into it unbounded */
 
 static void
-draw_to_stream (const Plot *plot,
-                const char *device,
-                FILE       *stream)
+draw_to_stream (NnrunPlotDrawFunc draw_func,
+                gconstpointer     data,
+                const char       *device,
+                FILE             *stream)
 {
   plsstrm (0);
   plsError (&plplot_errcode, plplot_errmsg);
   plsdev (device);
   plsfile (stream); /* closed by plend1() */
   plspage (0, 0, NNRUN_PLOT_WIDTH, NNRUN_PLOT_HEIGHT, 0, 0);
-  set_colours ();
+  nnrun_plot_set_colours ();
   plinit ();
-  draw (plot);
+  draw_func (data);
   plend1 ();
 }
 
-/* Draws @plot with the PLplot device @device into memory. */
-static GBytes *
-render (const Plot *plot,
-        const char *device,
-        GError    **error)
+GBytes *
+nnrun_plot_render (NnrunPlotDrawFunc draw_func,
+                   gconstpointer     data,
+                   const char       *device,
+                   GError          **error)
 {
   char             *buf = NULL;
   size_t            len = 0;
@@ -668,7 +663,7 @@ render (const Plot *plot,
   if (setjmp (plplot_exit_jump) == 0)
     {
       if (device_available (device))
-        draw_to_stream (plot, device, stream);
+        draw_to_stream (draw_func, data, device, stream);
       else
         missing = TRUE;
     }
@@ -708,10 +703,10 @@ render (const Plot *plot,
 /* Writes @path as g_file_set_contents() does (a temporary file beside it,
  * flushed, then renamed over it), but a failure names @path, not the
  * temporary file. */
-static gboolean
-write_file_atomic (const char *path,
-                   GBytes     *bytes,
-                   GError    **error)
+gboolean
+nnrun_plot_write_file (const char *path,
+                       GBytes     *bytes,
+                       GError    **error)
 {
   g_autofree char *tmp = g_strconcat (path, ".XXXXXX", NULL);
   gsize            left;
@@ -861,16 +856,17 @@ plot_runs (const char * const *run_dirs,
     }
 
   /* Both drawn before either is written: a failure leaves the old pair. */
-  svg = render (&plot, "svg", error);
+  svg = nnrun_plot_render (draw, &plot, "svg", error);
   if (svg == NULL)
     return FALSE;
-  png = render (&plot, "pngcairo", error);
+  png = nnrun_plot_render (draw, &plot, "pngcairo", error);
   if (png == NULL)
     return FALSE;
 
   svg_path = g_build_filename (dir, "loss.svg", NULL);
   png_path = g_build_filename (dir, "loss.png", NULL);
-  return write_file_atomic (svg_path, svg, error) && write_file_atomic (png_path, png, error);
+  return nnrun_plot_write_file (svg_path, svg, error) &&
+         nnrun_plot_write_file (png_path, png, error);
 }
 
 /* nnrun plot RUN_DIR... [--out DIR] */

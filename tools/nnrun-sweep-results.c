@@ -14,6 +14,12 @@
 
 #define MAX_CSV_SIZE (256u << 20)
 
+guint
+nnrun_sweep_n_keys (NnSweep *sweep)
+{
+  return nn_sweep_get_folds (sweep) > 0 ? 3 : 2;
+}
+
 GStrv
 nnrun_sweep_columns (NnSweep *sweep)
 {
@@ -21,6 +27,8 @@ nnrun_sweep_columns (NnSweep *sweep)
 
   g_strv_builder_add (b, "trial");
   g_strv_builder_add (b, "repeat");
+  if (nn_sweep_get_folds (sweep) > 0)
+    g_strv_builder_add (b, "fold");
   g_strv_builder_addv (b, (const char **) nn_sweep_get_parameters (sweep));
   g_strv_builder_addv (b, (const char **) nn_sweep_get_metric_columns (sweep));
   g_strv_builder_add (b, "seconds");
@@ -241,27 +249,29 @@ nnrun_sweep_csv_load (const char         *path,
 }
 
 gboolean
-nnrun_sweep_rows_have (GPtrArray *rows,
-                       guint      trial,
-                       guint      repeat)
+nnrun_sweep_rows_have (GPtrArray          *rows,
+                       const char * const *key,
+                       guint               n_key)
 {
-  g_autofree char *t = g_strdup_printf ("%u", trial);
-  g_autofree char *r = g_strdup_printf ("%u", repeat);
-
   for (guint i = 0; i < rows->len; i++)
     {
       char **row = rows->pdata[i];
+      guint  k = 0;
 
-      if (g_strv_length (row) >= 2 && g_str_equal (row[0], t) && g_str_equal (row[1], r))
+      if (g_strv_length (row) < n_key)
+        continue;
+      while (k < n_key && g_str_equal (row[k], key[k]))
+        k++;
+      if (k == n_key)
         return TRUE;
     }
   return FALSE;
 }
 
 gboolean
-nnrun_sweep_csv_has (const char *path,
-                     guint       trial,
-                     guint       repeat)
+nnrun_sweep_csv_has (const char         *path,
+                     const char * const *key,
+                     guint               n_key)
 {
   g_autoptr(GString) text = g_string_new (NULL);
   g_autoptr(GPtrArray) rows = NULL;
@@ -272,7 +282,7 @@ nnrun_sweep_csv_has (const char *path,
   if (read_locked (fd, text))
     rows = parse_rows (text->str);
   close (fd);
-  return rows != NULL && nnrun_sweep_rows_have (rows, trial, repeat);
+  return rows != NULL && nnrun_sweep_rows_have (rows, key, n_key);
 }
 
 int
@@ -296,6 +306,7 @@ nnrun_sweep_claim (const char *dir)
 gboolean
 nnrun_sweep_csv_append (const char         *path,
                         const char * const *row,
+                        guint               n_key,
                         GError            **error)
 {
   g_autoptr(GString) text = g_string_new (NULL);
@@ -310,8 +321,7 @@ nnrun_sweep_csv_append (const char         *path,
   if (!ok)
     g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot read %s", path);
   rows = ok ? parse_rows (text->str) : NULL;
-  if (ok && !nnrun_sweep_rows_have (rows, (guint) g_ascii_strtoull (row[0], NULL, 10),
-                                    (guint) g_ascii_strtoull (row[1], NULL, 10)))
+  if (ok && !nnrun_sweep_rows_have (rows, row, n_key))
     {
       /* After a line cut short, the row starts a line of its own. */
       if (text->len > 0 && text->str[text->len - 1] != '\n')
@@ -345,7 +355,7 @@ metric_index (NnSweep *sweep)
 
   while (!g_str_equal (metrics[m], nn_sweep_get_metric (sweep)))
     m++;
-  return 2 + g_strv_length ((GStrv) nn_sweep_get_parameters (sweep)) + m;
+  return nnrun_sweep_n_keys (sweep) + g_strv_length ((GStrv) nn_sweep_get_parameters (sweep)) + m;
 }
 
 /* Each trial's mean of the metric over its runs that succeeded. */
@@ -452,6 +462,9 @@ nnrun_sweep_print_table (NnSweep   *sweep,
   guint               n_params = g_strv_length ((GStrv) params);
   g_autofree guint   *widths = g_new0 (guint, n_params);
   guint               metric_width = MAX (strlen (nn_sweep_get_metric (sweep)), 10);
+  guint               first = nnrun_sweep_n_keys (sweep);
+  guint               columns_before = first + n_params;
+  gboolean            folds = nn_sweep_get_folds (sweep) > 0;
 
   sort_sweep = sweep;
   g_array_sort (scores, compare_scores);
@@ -459,23 +472,140 @@ nnrun_sweep_print_table (NnSweep   *sweep,
     {
       widths[p] = strlen (params[p]);
       for (guint k = 0; k < scores->len; k++)
-        widths[p] = MAX (widths[p], strlen (g_array_index (scores, TrialScore, k).row[2 + p]));
+        widths[p] = MAX (widths[p], strlen (g_array_index (scores, TrialScore, k).row[first + p]));
     }
   g_print ("%-6s", "trial");
   for (guint p = 0; p < n_params; p++)
     g_print ("  %-*s", widths[p], params[p]);
-  g_print ("  %-*s  %s\n", metric_width, nn_sweep_get_metric (sweep), "runs ok");
+  g_print ("  %-*s", metric_width, nn_sweep_get_metric (sweep));
+  if (folds)
+    g_print ("  %-10s", "std");
+  g_print ("  %s\n", "runs ok");
   for (guint k = 0; k < scores->len; k++)
     {
       TrialScore *s = &g_array_index (scores, TrialScore, k);
 
       g_print ("%-6u", s->trial);
       for (guint p = 0; p < n_params; p++)
-        g_print ("  %-*s", widths[p], s->row[2 + p]);
+        g_print ("  %-*s", widths[p], s->row[first + p]);
       if (isnan (s->mean))
         g_print ("  %-*s", metric_width, "-");
       else
         g_print ("  %-*.6g", metric_width, s->mean);
+      if (folds)
+        {
+          double mean, std;
+          guint  n;
+
+          if (nnrun_sweep_stats (sweep, rows, s->trial, metric_index (sweep) - columns_before,
+                                 &mean, &std, &n))
+            g_print ("  %-10.4g", std);
+          else
+            g_print ("  %-10s", "-");
+        }
       g_print ("  %u/%u\n", s->ok, s->runs);
     }
+}
+
+gboolean
+nnrun_sweep_stats (NnSweep   *sweep,
+                   GPtrArray *rows,
+                   guint      trial,
+                   guint      metric,
+                   double    *mean,
+                   double    *std,
+                   guint     *n)
+{
+  guint column = nnrun_sweep_n_keys (sweep) +
+                 g_strv_length ((GStrv) nn_sweep_get_parameters (sweep)) + metric;
+  g_autofree char *t = g_strdup_printf ("%u", trial);
+  double           sum = 0, squares = 0;
+
+  *n = 0;
+  for (guint i = 0; i < rows->len; i++)
+    {
+      char **row = rows->pdata[i];
+      guint  length = g_strv_length (row);
+      double v;
+
+      if (length <= column + 2 || !g_str_equal (row[0], t) ||
+          !g_str_equal (row[length - 2], "ok") || *row[column] == '\0')
+        continue;
+      v = g_ascii_strtod (row[column], NULL);
+      if (isnan (v))
+        continue;
+      sum += v;
+      (*n)++;
+    }
+  *mean = *n > 0 ? sum / *n : NAN;
+  /* Two passes: the deviations from the mean, as numpy's std. */
+  for (guint i = 0; *n > 0 && i < rows->len; i++)
+    {
+      char **row = rows->pdata[i];
+      guint  length = g_strv_length (row);
+      double v;
+
+      if (length <= column + 2 || !g_str_equal (row[0], t) ||
+          !g_str_equal (row[length - 2], "ok") || *row[column] == '\0')
+        continue;
+      v = g_ascii_strtod (row[column], NULL);
+      if (!isnan (v))
+        squares += (v - *mean) * (v - *mean);
+    }
+  *std = *n > 0 ? sqrt (squares / *n) : NAN;
+  return *n > 0;
+}
+
+gboolean
+nnrun_sweep_write_scores (NnSweep   *sweep,
+                          GPtrArray *rows,
+                          GError   **error)
+{
+  const char * const *params = nn_sweep_get_parameters (sweep);
+  const char * const *metrics = nn_sweep_get_metric_columns (sweep);
+  g_autoptr(GStrvBuilder) header = g_strv_builder_new ();
+  g_auto(GStrv) columns = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *path = g_build_filename (nn_sweep_get_output_dir (sweep), "scores.csv", NULL);
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  g_strv_builder_add (header, "trial");
+  g_strv_builder_addv (header, (const char **) params);
+  for (guint m = 0; metrics[m] != NULL; m++)
+    {
+      g_autofree char *mean = g_strconcat (metrics[m], "_mean", NULL);
+      g_autofree char *std = g_strconcat (metrics[m], "_std", NULL);
+
+      g_strv_builder_add (header, mean);
+      g_strv_builder_add (header, std);
+    }
+  g_strv_builder_add (header, "runs_ok");
+  columns = g_strv_builder_end (header);
+  line = nnrun_csv_line ((const char * const *) columns);
+  g_string_append (text, line);
+  for (guint t = 0; t < nn_sweep_get_n_trials (sweep); t++)
+    {
+      g_autoptr(GPtrArray) fields = g_ptr_array_new_with_free_func (g_free);
+      guint            ok = 0;
+      g_autofree char *row_line = NULL;
+
+      g_ptr_array_add (fields, g_strdup_printf ("%u", t));
+      for (guint p = 0; params[p] != NULL; p++)
+        g_ptr_array_add (fields, g_strdup (nn_sweep_get_trial_values (sweep, t)[p]));
+      for (guint m = 0; metrics[m] != NULL; m++)
+        {
+          double mean, std;
+          guint  n;
+
+          nnrun_sweep_stats (sweep, rows, t, m, &mean, &std, &n);
+          g_ptr_array_add (fields, nnrun_format_number (mean));
+          g_ptr_array_add (fields, nnrun_format_number (std));
+          ok = MAX (ok, n);
+        }
+      g_ptr_array_add (fields, g_strdup_printf ("%u", ok));
+      g_ptr_array_add (fields, NULL);
+      row_line = nnrun_csv_line ((const char * const *) fields->pdata);
+      g_string_append (text, row_line);
+    }
+  return g_file_set_contents (path, text->str, text->len, error);
 }

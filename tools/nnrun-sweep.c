@@ -21,7 +21,28 @@ typedef struct
 {
   guint trial;
   guint repeat;
+  guint fold;
 } Job;
+
+/* The fields that name a job's row: trial, repeat and fold. */
+typedef struct
+{
+  char  text[3][16];
+  char *fields[4];
+} JobKey;
+
+static const char * const *
+job_key (Job     job,
+         JobKey *key)
+{
+  g_snprintf (key->text[0], sizeof key->text[0], "%u", job.trial);
+  g_snprintf (key->text[1], sizeof key->text[1], "%u", job.repeat);
+  g_snprintf (key->text[2], sizeof key->text[2], "%u", job.fold);
+  for (guint i = 0; i < 3; i++)
+    key->fields[i] = key->text[i];
+  key->fields[3] = NULL;
+  return (const char * const *) key->fields;
+}
 
 typedef struct
 {
@@ -92,25 +113,46 @@ print_progress (Sweep *s)
   g_autofree char *elsewhere = s->elsewhere ? g_strdup_printf (", %u elsewhere", s->elsewhere)
                                             : g_strdup ("");
 
-  if (best >= 0)
+  if (best >= 0 && !nn_sweep_is_cv (s->sweep))
     best_text = g_strdup_printf ("; best %s %.4g (trial %d)", nn_sweep_get_metric (s->sweep),
                                  best_value, best);
 
-  g_printerr ("%ssweep: %u/%u done, %u failed, %u running%s%s%s%s%s", s->tty ? "\r\033[K" : "",
-              s->finished + s->recorded_before, s->total, s->failed, s->runs->len, elsewhere,
+  g_printerr ("%s%s: %u/%u done, %u failed, %u running%s%s%s%s%s", s->tty ? "\r\033[K" : "",
+              nn_sweep_is_cv (s->sweep) ? "cv" : "sweep", s->finished + s->recorded_before,
+              s->total, s->failed, s->runs->len, elsewhere,
               best_text ? best_text : "", s->finished && left ? "; ETA " : "",
               s->finished && left ? eta : "", s->tty ? "" : "\n");
+}
+
+/* trials/NNNN (NNNN-R with repeats) for a run of a sweep's trial, with
+ * folds fold-F inside it; fold-F (repeat-R/fold-F with repeats) for a
+ * cross-validation's. */
+char *
+nnrun_sweep_run_dir (NnSweep *sweep,
+                     guint    trial,
+                     guint    repeat,
+                     guint    fold)
+{
+  const char      *out = nn_sweep_get_output_dir (sweep);
+  gboolean         repeats = nn_sweep_get_repeats (sweep) > 1;
+  g_autofree char *fold_name = nn_sweep_get_folds (sweep) > 0 ? g_strdup_printf ("fold-%u", fold)
+                                                              : NULL;
+  g_autofree char *name = NULL;
+
+  if (nn_sweep_is_cv (sweep))
+    {
+      name = repeats ? g_strdup_printf ("repeat-%u", repeat) : NULL;
+      return g_build_filename (out, name ? name : fold_name, name ? fold_name : NULL, NULL);
+    }
+  name = repeats ? g_strdup_printf ("%04u-%u", trial, repeat) : g_strdup_printf ("%04u", trial);
+  return g_build_filename (out, "trials", name, fold_name, NULL);
 }
 
 static char *
 run_dir (Sweep *s,
          Job    job)
 {
-  g_autofree char *name = nn_sweep_get_repeats (s->sweep) == 1
-                            ? g_strdup_printf ("%04u", job.trial)
-                            : g_strdup_printf ("%04u-%u", job.trial, job.repeat);
-
-  return g_build_filename (nn_sweep_get_output_dir (s->sweep), "trials", name, NULL);
+  return nnrun_sweep_run_dir (s->sweep, job.trial, job.repeat, job.fold);
 }
 
 /* Removes what an earlier attempt at a run left: a run without a row was
@@ -207,8 +249,9 @@ print_run_json (Sweep       *s,
                 const char **row)
 {
   const char * const *columns = nn_sweep_get_metric_columns (s->sweep);
-  guint               first = 2 + g_strv_length ((GStrv) nn_sweep_get_parameters (s->sweep));
-  guint               n = g_strv_length ((GStrv) row);
+  guint               first = nnrun_sweep_n_keys (s->sweep) +
+                g_strv_length ((GStrv) nn_sweep_get_parameters (s->sweep));
+  guint n = g_strv_length ((GStrv) row);
   g_autoptr(JsonBuilder) b = json_builder_new ();
 
   json_builder_begin_object (b);
@@ -218,6 +261,11 @@ print_run_json (Sweep       *s,
   json_builder_add_int_value (b, g_ascii_strtoll (row[0], NULL, 10));
   json_builder_set_member_name (b, "repeat");
   json_builder_add_int_value (b, g_ascii_strtoll (row[1], NULL, 10));
+  if (nn_sweep_get_folds (s->sweep) > 0)
+    {
+      json_builder_set_member_name (b, "fold");
+      json_builder_add_int_value (b, g_ascii_strtoll (row[2], NULL, 10));
+    }
   for (guint c = 0; columns[c] != NULL; c++)
     if (*row[first + c] != '\0')
       {
@@ -248,7 +296,7 @@ record_run (Run        *run,
   g_autofree char *reason = NULL;
   g_auto(GStrv) metrics = read_summary (s, run->dir, &stop_reason);
   const char *state = "ok";
-  char        number[16];
+  JobKey      key;
   GStrv       row;
 
   /* An interrupted run is not finished: running the sweep again does it. */
@@ -266,10 +314,9 @@ record_run (Run        *run,
     }
   else
     reason = g_strdup (stop_reason ? stop_reason : "");
-  g_snprintf (number, sizeof number, "%u", run->job.trial);
-  g_strv_builder_add (b, number);
-  g_snprintf (number, sizeof number, "%u", run->job.repeat);
-  g_strv_builder_add (b, number);
+  job_key (run->job, &key);
+  for (guint k = 0; k < nnrun_sweep_n_keys (s->sweep); k++)
+    g_strv_builder_add (b, key.fields[k]);
   g_strv_builder_addv (b, (const char **) nn_sweep_get_trial_values (s->sweep, run->job.trial));
   g_strv_builder_addv (b, (const char **) metrics);
   g_strv_builder_add (b, seconds);
@@ -278,7 +325,8 @@ record_run (Run        *run,
   row = g_strv_builder_end (b);
   g_ptr_array_add (s->rows, row);
   s->finished++;
-  if (s->error == NULL && nnrun_sweep_csv_append (s->csv, (const char * const *) row, &s->error))
+  if (s->error == NULL && nnrun_sweep_csv_append (s->csv, (const char * const *) row,
+                                                  nnrun_sweep_n_keys (s->sweep), &s->error))
     {
       g_autofree char *claim = g_strconcat (run->dir, ".claim", NULL);
 
@@ -329,8 +377,8 @@ static GPtrArray *
 train_argv (Sweep *s,
             Run   *run)
 {
-  g_auto(GStrv) overrides = nn_sweep_get_run_overrides (s->sweep, run->job.trial,
-                                                         run->job.repeat);
+  g_auto(GStrv) overrides = nn_sweep_get_fold_overrides (s->sweep, run->job.trial,
+                                                          run->job.repeat, run->job.fold);
   GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
 
   g_ptr_array_add (argv, g_strdup (s->nnrun));
@@ -359,13 +407,18 @@ start_run (Sweep *s,
   g_autoptr(GPtrArray) argv = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *partial = NULL;
+  g_autofree char *parent = NULL;
   Run             *run = g_new0 (Run, 1);
+  JobKey           key;
 
   run->s = s;
   run->job = job;
   run->dir = run_dir (s, job);
+  parent = g_path_get_dirname (run->dir);
+  g_mkdir_with_parents (parent, 0755);
   run->claim = nnrun_sweep_claim (run->dir);
-  if (run->claim < 0 || nnrun_sweep_csv_has (s->csv, job.trial, job.repeat))
+  if (run->claim < 0 ||
+      nnrun_sweep_csv_has (s->csv, job_key (job, &key), nnrun_sweep_n_keys (s->sweep)))
     {
       /* Another process runs it, or recorded it since this one started. */
       s->elsewhere++;
@@ -427,22 +480,22 @@ queue_jobs (Sweep *s,
 {
   guint n = nn_sweep_get_n_trials (s->sweep);
   guint repeats = nn_sweep_get_repeats (s->sweep);
+  guint folds = MAX (nn_sweep_get_folds (s->sweep), 1);
+  guint n_key = nnrun_sweep_n_keys (s->sweep);
 
   for (guint t = 0; t < n; t++)
     for (guint r = 0; (only < 0 || t == (guint) only) && r < repeats; r++)
-      {
-        s->total++;
-        if (nnrun_sweep_rows_have (s->rows, t, r))
-          s->recorded_before++;
-        else
-          {
-            Job *job = g_new (Job, 1);
+      for (guint f = 0; f < folds; f++)
+        {
+          Job    job = { t, r, f };
+          JobKey key;
 
-            job->trial = t;
-            job->repeat = r;
-            g_queue_push_tail (&s->jobs, job);
-          }
-      }
+          s->total++;
+          if (nnrun_sweep_rows_have (s->rows, job_key (job, &key), n_key))
+            s->recorded_before++;
+          else
+            g_queue_push_tail (&s->jobs, g_memdup2 (&job, sizeof job));
+        }
 }
 
 static void
@@ -469,9 +522,10 @@ run_jobs (Sweep *s)
 }
 
 static void
-print_best_json (Sweep *s,
-                 gint   best,
-                 double value)
+print_best_json (Sweep     *s,
+                 GPtrArray *rows,
+                 gint       best,
+                 double     value)
 {
   const char * const *params = nn_sweep_get_parameters (s->sweep);
   const char * const *values = nn_sweep_get_trial_values (s->sweep, (guint) best);
@@ -492,6 +546,21 @@ print_best_json (Sweep *s,
   json_builder_end_object (b);
   json_builder_set_member_name (b, nn_sweep_get_metric (s->sweep));
   json_builder_add_double_value (b, value);
+  if (nn_sweep_get_folds (s->sweep) > 0)
+    {
+      const char * const *metrics = nn_sweep_get_metric_columns (s->sweep);
+      guint               m = 0;
+      double              mean, std;
+      guint               n;
+
+      while (!g_str_equal (metrics[m], nn_sweep_get_metric (s->sweep)))
+        m++;
+      if (nnrun_sweep_stats (s->sweep, rows, (guint) best, m, &mean, &std, &n))
+        {
+          json_builder_set_member_name (b, "std");
+          json_builder_add_double_value (b, std);
+        }
+    }
   json_builder_end_object (b);
   print_json (b);
 }
@@ -520,7 +589,7 @@ write_best (Sweep     *s,
                           shown, yaml);
   path = g_build_filename (nn_sweep_get_output_dir (s->sweep), "best.yaml", NULL);
   if (s->json)
-    print_best_json (s, best, value);
+    print_best_json (s, rows, best, value);
   if (!g_file_set_contents (path, text, -1, error))
     return FALSE;
   g_printerr ("nnrun: best: trial %d, %s %s; its experiment is %s\n", best,
@@ -533,7 +602,9 @@ static gboolean
 open_output (Sweep   *s,
              GError **error)
 {
-  g_autofree char *trials = g_build_filename (nn_sweep_get_output_dir (s->sweep), "trials", NULL);
+  gboolean         cv = nn_sweep_is_cv (s->sweep);
+  g_autofree char *trials = g_build_filename (nn_sweep_get_output_dir (s->sweep),
+                                              cv ? NULL : "trials", NULL);
   g_auto(GStrv) columns = NULL;
 
   if (g_mkdir_with_parents (trials, 0755) != 0)
@@ -545,7 +616,8 @@ open_output (Sweep   *s,
       return FALSE;
     }
   columns = nnrun_sweep_columns (s->sweep);
-  s->csv = g_build_filename (nn_sweep_get_output_dir (s->sweep), "trials.csv", NULL);
+  s->csv = g_build_filename (nn_sweep_get_output_dir (s->sweep), cv ? "folds.csv" : "trials.csv",
+                             NULL);
   s->rows = nnrun_sweep_csv_load (s->csv, (const char * const *) columns, error);
   return s->rows != NULL;
 }
@@ -564,15 +636,33 @@ finish (Sweep   *s,
     }
   if (s->stopping || s->interrupted > 0)
     {
-      g_printerr ("nnrun: sweep interrupted; run it again to finish the missing trials\n");
+      g_printerr ("nnrun: %s interrupted; run it again to finish the missing %s\n",
+                  nn_sweep_is_cv (s->sweep) ? "cv" : "sweep",
+                  nn_sweep_is_cv (s->sweep) ? "folds" : "trials");
       return EXIT_RUN_FAILED;
     }
   /* Other processes may have recorded trials meanwhile. */
   rows = nnrun_sweep_csv_load (s->csv, (const char * const *) columns, error);
-  if (rows == NULL || !write_best (s, rows, error))
+  if (rows == NULL)
     return EXIT_RUN_FAILED;
-  if (!s->json)
-    nnrun_sweep_print_table (s->sweep, rows);
+  if (nn_sweep_get_folds (s->sweep) > 0 && !nnrun_sweep_write_scores (s->sweep, rows, error))
+    return EXIT_RUN_FAILED;
+  if (nn_sweep_is_cv (s->sweep))
+    nnrun_cv_print (s->sweep, rows, s->json);
+  else if (!write_best (s, rows, error))
+    return EXIT_RUN_FAILED;
+  else
+    {
+      g_autoptr(GError) plot_error = NULL;
+
+      /* The record is complete without the plots: a failure to draw them
+       * is said, and the sweep is still a success. */
+      if (!nnrun_sweep_plot (s->sweep, rows, &plot_error))
+        g_printerr ("nnrun: warning: sweep.svg and sweep.png not drawn: %s\n",
+                    plot_error->message);
+      if (!s->json)
+        nnrun_sweep_print_table (s->sweep, rows);
+    }
   return s->failed > 0 ? EXIT_RUN_FAILED : EXIT_OK;
 }
 
@@ -586,9 +676,8 @@ nnrun_cmd_sweep (int    argc,
     "Trials recorded already are skipped, so running it again finishes a sweep.";
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
-  Sweep              s = { 0 };
+  g_autoptr(NnSweep) sweep = NULL;
   gint               jobs = 0, trial = -1;
-  int                status;
   gboolean           json = FALSE;
   const GOptionEntry entries[] = {
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Trials at once (default: one per core)", "N" },
@@ -611,19 +700,33 @@ nnrun_cmd_sweep (int    argc,
   if (!nnrun_load_plugins (TRUE, &error))
     return nnrun_fail (error);
 
-  s.json = json;
-  s.max_running = jobs > 0 ? (guint) jobs : MAX (1, g_get_num_processors ());
-  s.sweep = nn_sweep_new_from_file (argv[1], &error);
-  if (s.sweep == NULL || !nn_sweep_check (s.sweep, &error))
-    status = nnrun_fail (error);
-  else if (trial != -1 && (trial < 0 || (guint) trial >= nn_sweep_get_n_trials (s.sweep)))
+  sweep = nn_sweep_new_from_file (argv[1], &error);
+  if (sweep == NULL || !nn_sweep_check (sweep, &error))
+    return nnrun_fail (error);
+  if (trial != -1 && (trial < 0 || (guint) trial >= nn_sweep_get_n_trials (sweep)))
     {
       g_autofree char *message = g_strdup_printf ("--trial must be between 0 and %u",
-                                                  nn_sweep_get_n_trials (s.sweep) - 1);
+                                                  nn_sweep_get_n_trials (sweep) - 1);
 
-      status = nnrun_usage_error (context, message);
+      return nnrun_usage_error (context, message);
     }
-  else if (!open_output (&s, &error))
+  return nnrun_sweep_execute (sweep, jobs > 0 ? (guint) jobs : 0, trial, json);
+}
+
+int
+nnrun_sweep_execute (NnSweep *sweep,
+                     guint    jobs,
+                     gint     trial,
+                     gboolean json)
+{
+  g_autoptr(GError) error = NULL;
+  Sweep s = { 0 };
+  int   status;
+
+  s.sweep = sweep;
+  s.json = json;
+  s.max_running = jobs > 0 ? jobs : MAX (1, g_get_num_processors ());
+  if (!open_output (&s, &error))
     status = nnrun_fail (error);
   else
     {
@@ -638,7 +741,6 @@ nnrun_cmd_sweep (int    argc,
     }
   g_queue_clear_full (&s.jobs, g_free);
   g_clear_pointer (&s.rows, g_ptr_array_unref);
-  g_clear_object (&s.sweep);
   g_free (s.csv);
   g_free (s.nnrun);
   return status;

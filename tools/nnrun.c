@@ -506,6 +506,7 @@ static const Command commands[] = {
   { "eval", nnrun_cmd_eval, "metrics of a saved model on a data set: RUN_DIR|MODEL DATA" },
   { "predict", nnrun_cmd_predict, "predictions of a saved model: RUN_DIR|MODEL INPUT.csv" },
   { "sweep", nnrun_cmd_sweep, "run the trials of a sweep file: SWEEP.yaml [-j N] [--trial I]" },
+  { "cv", nnrun_cmd_cv, "k-fold cross-validation: EXPERIMENT.yaml --folds K [--repeats R]" },
   { "plot", nnrun_cmd_plot, "draw loss.svg and loss.png from runs' history.csv" },
   { "plugins", nnrun_cmd_plugins, "list the plugins, or describe one: [NAME]" },
   { "check-plugin", nnrun_cmd_check_plugin, "check a plugin's derivatives: NAME|FILE.so" },

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* sweep.svg and sweep.png: written, valid, a panel per swept parameter. */
+#include <string.h>
+
+#include "nn-test.h"
+
+static int
+init_suite (void)
+{
+  return nn_test_require_env ("NNRUN", NULL) || nn_test_init_plugins ();
+}
+
+/* The text of every <text> element, each between '|'. */
+typedef struct
+{
+  GString *text;
+  guint    in_text;
+} SvgText;
+
+static void
+svg_start (GMarkupParseContext *context,
+           const char          *element,
+           const char         **names,
+           const char         **values,
+           gpointer             user_data,
+           GError             **error)
+{
+  SvgText *info = user_data;
+
+  if (g_str_equal (element, "text"))
+    info->in_text++;
+}
+
+static void
+svg_end (GMarkupParseContext *context,
+         const char          *element,
+         gpointer             user_data,
+         GError             **error)
+{
+  SvgText *info = user_data;
+
+  if (g_str_equal (element, "text"))
+    {
+      info->in_text--;
+      g_string_append_c (info->text, '|');
+    }
+}
+
+static void
+svg_chars (GMarkupParseContext *context,
+           const char          *text,
+           gsize                len,
+           gpointer             user_data,
+           GError             **error)
+{
+  SvgText *info = user_data;
+
+  if (info->in_text)
+    g_string_append_len (info->text, text, len);
+}
+
+/* The number of <text> elements of @svg reading @label; asserts that the
+ * file is well-formed XML. */
+static guint
+count_label (const char *svg,
+             const char *label)
+{
+  static const GMarkupParser parser = { svg_start, svg_end, svg_chars, NULL, NULL };
+  g_autoptr(GMarkupParseContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *needle = g_strdup_printf ("|%s|", label);
+  SvgText          info = { g_string_new ("|"), 0 };
+  gsize            len = 0;
+  guint            n = 0;
+
+  CU_ASSERT_TRUE_FATAL (g_file_get_contents (svg, &text, &len, NULL));
+  context = g_markup_parse_context_new (&parser, 0, &info, NULL);
+  if (!g_markup_parse_context_parse (context, text, len, &error) ||
+      !g_markup_parse_context_end_parse (context, &error))
+    NN_ASSERT_NO_ERROR (error);
+  for (const char *p = info.text->str; (p = strstr (p, needle)) != NULL; p++)
+    n++;
+  g_string_free (info.text, TRUE);
+  return n;
+}
+
+static gboolean
+is_png (const char *path)
+{
+  static const guint8 signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+  g_autofree char    *data = NULL;
+  gsize               len = 0;
+
+  return g_file_get_contents (path, &data, &len, NULL) && len > 24 &&
+         memcmp (data, signature, 8) == 0 && memcmp (data + 12, "IHDR", 4) == 0;
+}
+
+/* Runs a sweep of @parameters (YAML lines) into @dir/@name; returns its
+ * directory. */
+static char *
+run_sweep (const char *dir,
+           const char *name,
+           const char *parameters)
+{
+  g_autofree char *out = g_build_filename (dir, name, NULL);
+  g_autofree char *text = g_strdup_printf ("experiment: iris.yaml\n"
+                                           "parameters:\n%s"
+                                           "metric: val_accuracy\n"
+                                           "output: {dir: '%s'}\n",
+                                           parameters, out);
+  g_autofree char *file = g_strconcat (name, ".yaml", NULL);
+  g_autofree char *path = nn_test_write_file (dir, file, text);
+  g_autofree char *err = NULL;
+  int              status = nn_test_nnrun (NULL, &err, "sweep", path, "-j", "2", NULL);
+
+  NN_ASSERT_STATUS (status, 0, err);
+  return g_steal_pointer (&out);
+}
+
+static void
+test_a_panel_per_parameter (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *exp = nn_test_write_file (
+    dir, "iris.yaml",
+    "seed: 42\n"
+    "data: {source: iris, split: {validation: 0.2}}\n"
+    "model: {layers: [{units: 4, activation: relu}, {units: 3, activation: softmax}]}\n"
+    "loss: categorical_crossentropy\n"
+    "optimizer: {name: sgd, learning_rate: 0.1}\n"
+    "train: {epochs: 5}\n"
+    "metrics: [accuracy]\n");
+  g_autofree char *one = run_sweep (dir, "one",
+                                    "  optimizer.learning_rate: {values: [0.3, 0.01, 0.001]}\n");
+  g_autofree char *two = run_sweep (dir, "two",
+                                    "  optimizer.learning_rate: {values: [0.3, 0.01]}\n"
+                                    "  optimizer.name: {values: [sgd, adam]}\n");
+  g_autofree char *one_svg = g_build_filename (one, "sweep.svg", NULL);
+  g_autofree char *one_png = g_build_filename (one, "sweep.png", NULL);
+  g_autofree char *two_svg = g_build_filename (two, "sweep.svg", NULL);
+  g_autofree char *two_png = g_build_filename (two, "sweep.png", NULL);
+
+  (void) exp;
+  CU_ASSERT_TRUE (is_png (one_png));
+  CU_ASSERT_TRUE (is_png (two_png));
+  /* Each parameter's panel reads the metric up its side; the panel of the
+   * best trials' curves reads epoch along its foot. */
+  CU_ASSERT_EQUAL (count_label (one_svg, "val_accuracy"), 1);
+  CU_ASSERT_EQUAL (count_label (one_svg, "optimizer.learning_rate"), 1);
+  CU_ASSERT_EQUAL (count_label (one_svg, "epoch"), 1);
+  CU_ASSERT_EQUAL (count_label (two_svg, "val_accuracy"), 2);
+  CU_ASSERT_EQUAL (count_label (two_svg, "optimizer.name"), 1);
+  /* Named values under their places; 0.3 to 0.001 on a log axis (10 and
+   * its exponent), 0.3 and 0.01 not. */
+  CU_ASSERT_EQUAL (count_label (two_svg, "adam"), 1);
+  CU_ASSERT_EQUAL (count_label (one_svg, "10-2"), 1);
+  CU_ASSERT_EQUAL (count_label (two_svg, "10-2"), 0);
+  /* A dot per trial in each parameter's panel. */
+  CU_ASSERT_EQUAL (count_label (one_svg, "•"), 3);
+  CU_ASSERT_EQUAL (count_label (two_svg, "•"), 8);
+  CU_ASSERT_EQUAL (count_label (one_svg, "trial 0"), 1);
+}
+
+int
+main (void)
+{
+  CU_pSuite suite;
+
+  if (CU_initialize_registry () != CUE_SUCCESS)
+    return 99;
+
+  suite = CU_add_suite ("sweep.svg and sweep.png", init_suite, nn_test_remove_scratch);
+  CU_add_test (suite, "a panel per parameter, and the best trials' curves",
+               test_a_panel_per_parameter);
+
+  return nn_test_run ();
+}
