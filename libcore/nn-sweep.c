@@ -765,6 +765,8 @@ nn_sweep_get_repeats (NnSweep *self)
  * nn_sweep_get_folds:
  * @self: a sweep
  *
+ * Gets the folds of each run's cross-validation.
+ *
  * Returns: the folds of each run's cross-validation, 0 for none
  */
 guint
