@@ -780,6 +780,8 @@ nn_sweep_get_folds (NnSweep *self)
  * nn_sweep_is_cv:
  * @self: a sweep
  *
+ * Whether the sweep is the cross-validation of one experiment.
+ *
  * Returns: %TRUE for the cross-validation of one experiment made by
  *   nn_sweep_new_cv(): one trial, no parameters
  */
@@ -809,6 +811,8 @@ nn_sweep_get_parameters (NnSweep *self)
  * nn_sweep_get_parameter_log:
  * @self: a sweep
  * @parameter: a parameter, from 0, as nn_sweep_get_parameters() lists them
+ *
+ * Whether a parameter's range is sampled on a logarithmic scale.
  *
  * Returns: %TRUE if the parameter's range is sampled with `scale: log`
  */
