@@ -40,6 +40,7 @@
 #include "nn-plugin.h"
 #include "nn-plugin-check.h"
 #include "nn-pipeline.h"
+#include "nn-export-onnx.h"
 #include "nn-experiment.h"
 #include "nn-sweep.h"
 #include "nn-safetensors.h"

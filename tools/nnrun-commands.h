@@ -49,6 +49,8 @@ int nnrun_cmd_new_plugin   (int    argc,
                             char **argv);
 int nnrun_cmd_bench        (int    argc,
                             char **argv);
+int nnrun_cmd_export       (int    argc,
+                            char **argv);
 int nnrun_cmd_sweep        (int    argc,
                             char **argv);
 int nnrun_cmd_cv           (int    argc,

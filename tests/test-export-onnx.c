@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* nnrun export --format onnx as a user runs it: what it writes, and what it
+ * refuses. The graph's numbers are checked against ONNX Runtime by
+ * tests/reference/onnx_check.py (the onnx suite). */
+#include <string.h>
+#include <CUnit/CUnit.h>
+#include <glib/gstdio.h>
+
+#include "nn-test.h"
+
+static int
+init_suite (void)
+{
+  return nn_test_require_env ("NNRUN", "NN_SOURCE_ROOT", "NN_TEST_EXAMPLE_PLUGIN", NULL);
+}
+
+static gboolean
+has_bytes (GBytes     *bytes,
+           const char *needle)
+{
+  gsize         n, len = strlen (needle);
+  const guint8 *data = g_bytes_get_data (bytes, &n);
+
+  for (gsize i = 0; i + len <= n; i++)
+    if (memcmp (data + i, needle, len) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* A ModelProto of IR version 8 whose graph holds the layers. */
+static void
+test_export_writes_model (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autofree char *path = g_build_filename (dir, "iris.onnx", NULL);
+  g_autofree char *experiment = nn_test_source_file ("configs/iris.yaml");
+  g_autofree char *err = NULL;
+  g_autoptr(GMappedFile) file = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  int status;
+
+  nn_test_train_into (experiment, run, "train.epochs=2");
+  status = nn_test_nnrun (NULL, &err, "export", run, "--format", "onnx", "--out", path, NULL);
+  NN_ASSERT_STATUS (status, 0, err);
+  file = g_mapped_file_new (path, FALSE, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (file);
+  bytes = g_mapped_file_get_bytes (file);
+  /* field 1 (ir_version), varint 8 */
+  CU_ASSERT_TRUE_FATAL (g_bytes_get_size (bytes) > 2);
+  CU_ASSERT_EQUAL (((const guint8 *) g_bytes_get_data (bytes, NULL))[0], 0x08);
+  CU_ASSERT_EQUAL (((const guint8 *) g_bytes_get_data (bytes, NULL))[1], 8);
+  CU_ASSERT_TRUE (has_bytes (bytes, "Gemm"));
+  CU_ASSERT_TRUE (has_bytes (bytes, "Softmax"));
+  CU_ASSERT_TRUE (has_bytes (bytes, "features"));
+  CU_ASSERT_TRUE (has_bytes (bytes, "setosa"));
+}
+
+/* A layer kind or activation from a plugin has no ONNX form: exit 2 naming
+ * it, and no file. */
+static void
+test_plugin_refused (void)
+{
+  static const struct
+  {
+    const char *layer;
+    const char *named;
+    const char *file;
+  } cases[] = {
+    { "{units: 8, activation: {name: swish, beta: 1.5}}", "activation 'swish'", "swish.so" },
+    { "{type: gaussian_noise, stddev: 0.1}", "layer kind 'gaussian_noise'", "gaussian_noise.so" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *dir = nn_test_new_dir ();
+      g_autofree char *run = g_build_filename (dir, "run", NULL);
+      g_autofree char *path = g_build_filename (dir, "model.onnx", NULL);
+      g_autofree char *yaml =
+        g_strdup_printf ("plugins: [%s]\n"
+                         "data: {source: iris, scale: minmax}\n"
+                         "model: {layers: [%s, {units: 3, activation: softmax}]}\n"
+                         "train: {epochs: 2}\n",
+                         g_getenv ("NN_TEST_EXAMPLE_PLUGIN"), cases[i].layer);
+      g_autofree char *experiment = nn_test_write_file (dir, "experiment.yaml", yaml);
+      g_autofree char *err = NULL;
+      int              status;
+
+      nn_test_train_into (experiment, run, NULL);
+      status = nn_test_nnrun (NULL, &err, "export", run, "--format", "onnx", "--out", path, NULL);
+      NN_ASSERT_STATUS (status, 2, err);
+      NN_ASSERT_CONTAINS (err, cases[i].named);
+      NN_ASSERT_CONTAINS (err, "no ONNX form");
+      NN_ASSERT_CONTAINS (err, cases[i].file);
+      CU_ASSERT_FALSE (g_file_test (path, G_FILE_TEST_EXISTS));
+    }
+}
+
+/* An output that cannot be written: exit 1 with the reason; a model that
+ * cannot be read: exit 2. */
+static void
+test_bad_paths (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autofree char *path = g_build_filename (dir, "missing", "model.onnx", NULL);
+  g_autofree char *experiment = nn_test_source_file ("configs/iris.yaml");
+  g_autofree char *err = NULL;
+  g_autofree char *err2 = NULL;
+  int              status;
+
+  nn_test_train_into (experiment, run, "train.epochs=1");
+  status = nn_test_nnrun (NULL, &err, "export", run, "--format", "onnx", "--out", path, NULL);
+  NN_ASSERT_STATUS (status, 1, err);
+  NN_ASSERT_CONTAINS (err, "cannot write the ONNX model");
+  NN_ASSERT_CONTAINS (err, "model.onnx");
+  status = nn_test_nnrun (NULL, &err2, "export", dir, "--format", "onnx", "--out", path, NULL);
+  CU_ASSERT_NOT_EQUAL (status, 0);
+  CU_ASSERT_PTR_NOT_NULL (err2 != NULL ? strstr (err2, "nnrun: ") : NULL);
+}
+
+int
+main (void)
+{
+  CU_pSuite s;
+
+  if (CU_initialize_registry () != CUE_SUCCESS)
+    return 99;
+
+  s = CU_add_suite ("export-onnx", init_suite, nn_test_remove_scratch);
+  CU_add_test (s, "export writes an ONNX model of IR version 8 with the layers",
+               test_export_writes_model);
+  CU_add_test (s, "a plugin's layer kind or activation is refused with exit 2, naming it",
+               test_plugin_refused);
+  CU_add_test (s, "an unwritable output exits 1, an unreadable model fails", test_bad_paths);
+
+  return nn_test_run ();
+}
