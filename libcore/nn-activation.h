@@ -27,6 +27,11 @@ G_DECLARE_DERIVABLE_TYPE (NnActivation, nn_activation, NN, ACTIVATION, GObject)
  * @forward: writes the activation `a = f(z)` of a whole batch × units matrix
  * @backward: writes `grad_z = dL/dz` from `grad_a = dL/da`; it receives both
  *   `z` and `a` so that each function can use whichever is cheaper and stable
+ * @to_c: optional: the C99 source of `static void FUNCTION(float *v, int n)`
+ *   applying the activation in place to the @n values of one sample, in
+ *   float and with nothing beyond `<math.h>` (newly allocated); `nnrun export
+ *   --format c` includes it. Without it (%NULL, or a %NULL return), a model
+ *   using the activation cannot be exported to C.
  *
  * Both methods work on whole matrices: an element-wise function loops inside
  * the plugin, and a function that couples a row (softmax) applies its
@@ -46,9 +51,11 @@ struct _NnActivationClass
                     const NnMatrix *a,
                     const NnMatrix *grad_a,
                     NnMatrix       *grad_z);
+  char *(*to_c)    (NnActivation   *self,
+                    const char     *function);
 
   /*< private >*/
-  gpointer padding[8];
+  gpointer padding[7];
 };
 
 void          nn_activation_forward     (NnActivation   *self,

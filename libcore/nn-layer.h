@@ -78,6 +78,12 @@ G_DECLARE_DERIVABLE_TYPE (NnLayer, nn_layer, NN, LAYER, GObject)
  * @get_buffer_name: the name of buffer @index, as saved models key it
  * @min_training_batch: the fewest samples a training batch may have; 0
  *   or 1 for any
+ * @to_c: (nullable): the C99 source of `static void FUNCTION(const float
+ *   *in, float *out)`, the layer's inference on one sample (its parameters
+ *   as `static const` data before it, named from FUNCTION), in float and
+ *   with nothing beyond `<math.h>` (newly allocated); `nnrun export
+ *   --format c` includes it. Without it, a model with the layer cannot be
+ *   exported to C.
  *
  * A kind of layer. The base class keeps the input width and the mode. A
  * plugin adds a kind by subclassing it and registering the subclass on
@@ -125,9 +131,11 @@ struct _NnLayerClass
   const char *(*get_buffer_name) (NnLayer *self,
                                   guint    index);
   guint min_training_batch;
+  char *(*to_c) (NnLayer    *self,
+                 const char *function);
 
   /*< private >*/
-  gpointer padding[4];
+  gpointer padding[3];
 };
 
 /* Any kind. */

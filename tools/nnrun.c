@@ -505,7 +505,7 @@ static const Command commands[] = {
   { "validate", cmd_validate, "check an experiment and print it resolved" },
   { "eval", nnrun_cmd_eval, "metrics of a saved model on a data set: RUN_DIR|MODEL DATA" },
   { "predict", nnrun_cmd_predict, "predictions of a saved model: RUN_DIR|MODEL INPUT.csv" },
-  { "export", nnrun_cmd_export, "a saved model for use outside nn: RUN_DIR|MODEL --format onnx" },
+  { "export", nnrun_cmd_export, "a saved model for use outside nn: RUN_DIR|MODEL --format onnx|c" },
   { "sweep", nnrun_cmd_sweep, "run the trials of a sweep file: SWEEP.yaml [-j N] [--trial I]" },
   { "cv", nnrun_cmd_cv, "k-fold cross-validation: EXPERIMENT.yaml --folds K [--repeats R]" },
   { "plot", nnrun_cmd_plot, "draw loss.svg and loss.png from runs' history.csv" },
