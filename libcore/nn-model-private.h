@@ -7,6 +7,8 @@ G_BEGIN_DECLS
 
 NnMatrix * const *nn_model_peek_parameters      (NnModel *self,
                                                  guint   *n_params);
+NnMatrix * const *nn_model_peek_gradients       (NnModel *self,
+                                                 guint   *n_grads);
 GPtrArray        *nn_model_peek_parameter_array (NnModel *self);
 GPtrArray        *nn_model_peek_buffer_array    (NnModel *self);
 void              nn_model_prepare_optimizer    (NnModel *self);

@@ -969,3 +969,13 @@ nn_model_peek_parameters (NnModel *self,
   *n_params = self->params->len;
   return (NnMatrix * const *) self->params->pdata;
 }
+
+/* The gradients, in the order of the parameters, writable: for a sum of
+ * them across processes. */
+NnMatrix * const *
+nn_model_peek_gradients (NnModel *self,
+                         guint   *n_grads)
+{
+  *n_grads = self->grads->len;
+  return (NnMatrix * const *) self->grads->pdata;
+}

@@ -99,55 +99,35 @@ weighted_loss (NnTrainer      *self,
   return wsum > 0 ? sum / wsum : 0;
 }
 
-/* One step on a batch, weighted by @w if not NULL (then its weight goes to
- * @weight_sum). Inlined where @w is known to be NULL, so that a step
- * without weights tests nothing more. */
-G_ALWAYS_INLINE static inline double
-train_step (NnTrainer      *self,
-            const NnMatrix *x,
-            const NnMatrix *y,
-            const double   *w,
-            double         *weight_sum,
-            GError        **error)
+/* The loss of a step is NaN or infinite: why, before any update, or that
+ * training diverged. */
+void
+nn_trainer_set_loss_error (NnTrainer *self,
+                           double     loss,
+                           GError   **error)
+{
+  if (nn_optimizer_get_iterations (nn_model_get_optimizer (self->model)) == 0)
+    g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE,
+                 "the loss is %g before any update: the data or the initial "
+                 "weights give outputs the loss cannot take (inputs of very "
+                 "large magnitude? scaling the data usually helps)",
+                 loss);
+  else
+    nn_trainer_set_diverged_error (self, error, "the loss became %g", loss);
+}
+
+/* The rest of a step once the gradients of its batch are known: the
+ * callbacks' gradients_ready, the regularization's gradient, clipping and
+ * the update. Returns @loss, or NaN with @error set. */
+double
+nn_trainer_finish_step (NnTrainer *self,
+                        double     loss,
+                        GError   **error)
 {
   NnModel          *model = self->model;
   NnMatrix * const *params;
   guint             n_params;
-  double            loss;
 
-  if (G_UNLIKELY (x->rows < nn_model_get_min_training_batch (model)))
-    {
-      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
-                   "a training batch of %u sample%s: the model's batch normalization "
-                   "needs at least %u to estimate a variance",
-                   x->rows, x->rows == 1 ? "" : "s", nn_model_get_min_training_batch (model));
-      return NAN;
-    }
-  /* A step trains, whatever mode a callback left the model in. */
-  nn_model_set_training (model, TRUE);
-  /* The loss of the batch and the layers' regularization at the weights
-   * it was computed with, as `criterion (out, y) + penalty` in PyTorch. */
-  if (w == NULL)
-    loss = nn_loss_compute (nn_model_get_loss (model), nn_model_forward (model, x), y);
-  else
-    loss = weighted_loss (self, nn_model_forward (model, x), y, w, weight_sum);
-  loss += nn_model_get_regularization_loss (model);
-  if (!isfinite (loss))
-    {
-      if (nn_optimizer_get_iterations (nn_model_get_optimizer (model)) == 0)
-        g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE,
-                     "the loss is %g before any update: the data or the initial "
-                     "weights give outputs the loss cannot take (inputs of very "
-                     "large magnitude? scaling the data usually helps)",
-                     loss);
-      else
-        nn_trainer_set_diverged_error (self, error, "the loss became %g", loss);
-      return NAN;
-    }
-  if (w == NULL)
-    nn_model_backward (model, x, y);
-  else
-    nn_model_backward_weighted (model, x, y, w);
   if (self->gradient_hooks->len > 0 && !gradients_ready (self, error))
     return NAN;
   nn_model_add_regularization_gradients (model);
@@ -169,6 +149,49 @@ train_step (NnTrainer      *self,
   return loss;
 }
 
+/* One step on a batch, weighted by @w if not NULL (then its weight goes to
+ * @weight_sum). Inlined where @w is known to be NULL, so that a step
+ * without weights tests nothing more. */
+G_ALWAYS_INLINE static inline double
+train_step (NnTrainer      *self,
+            const NnMatrix *x,
+            const NnMatrix *y,
+            const double   *w,
+            double         *weight_sum,
+            GError        **error)
+{
+  NnModel *model = self->model;
+  double   loss;
+
+  if (G_UNLIKELY (x->rows < nn_model_get_min_training_batch (model)))
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
+                   "a training batch of %u sample%s: the model's batch normalization "
+                   "needs at least %u to estimate a variance",
+                   x->rows, x->rows == 1 ? "" : "s", nn_model_get_min_training_batch (model));
+      return NAN;
+    }
+  /* A step trains, whatever mode a callback left the model in. */
+  nn_model_set_training (model, TRUE);
+  /* The loss of the batch and the layers' regularization at the weights
+   * it was computed with, as `criterion (out, y) + penalty` in PyTorch. */
+  if (w == NULL)
+    loss = nn_loss_compute (nn_model_get_loss (model), nn_model_forward (model, x), y);
+  else
+    loss = weighted_loss (self, nn_model_forward (model, x), y, w, weight_sum);
+  loss += nn_model_get_regularization_loss (model);
+  if (!isfinite (loss))
+    {
+      nn_trainer_set_loss_error (self, loss, error);
+      return NAN;
+    }
+  if (w == NULL)
+    nn_model_backward (model, x, y);
+  else
+    nn_model_backward_weighted (model, x, y, w);
+  return nn_trainer_finish_step (self, loss, error);
+}
+
 /**
  * nn_trainer_train_step:
  * @self: a #NnTrainer
@@ -181,6 +204,10 @@ train_step (NnTrainer      *self,
  * ([method@Nn.Model.add_regularization_gradients]), gradient clipping if
  * [property@Nn.Trainer:clip-norm] is set, and one optimizer update
  * ([method@Nn.Model.apply_gradients]).
+ *
+ * Under data parallelism (nn_trainer_set_data_parallel()) every process
+ * passes the same whole batch, trains its shard of it, and all apply the
+ * same update.
  *
  * Divergence stops training at once, with %NN_MODEL_ERROR_NOT_FINITE and a
  * message giving the likely cause: a loss that is NaN or infinite (the
@@ -206,6 +233,12 @@ nn_trainer_train_step (NnTrainer      *self,
   /* A step outside an epoch is named by the updates made so far. */
   nn_model_set_step (self->model, self->seed, self->epoch,
                      G_MAXUINT - (guint) nn_optimizer_get_iterations (nn_model_get_optimizer (self->model)));
+  if (self->n_ranks > 1)
+    {
+      double weight;
+
+      return nn_trainer_parallel_step (self, x, y, NULL, NULL, &weight, error);
+    }
   return train_step (self, x, y, NULL, NULL, error);
 }
 
@@ -309,6 +342,53 @@ apply_schedule (NnTrainer *self)
                                                                  self->epoch));
 }
 
+/* Cancelled before the batch at @start: how far the epoch got, and what
+ * it was trained with. */
+static void
+stop_part_way (NnTrainer *self,
+               guint      start,
+               double     total,
+               guint      bs,
+               guint      n,
+               gboolean   shuffle)
+{
+  self->part_samples = start;
+  self->part_loss_sum = total;
+  self->part_batch_size = bs;
+  self->part_n_samples = n;
+  self->part_shuffle = shuffle;
+  self->peer_cancelled = FALSE;
+}
+
+/* The batch of @rows samples at @start of the epoch's order into @bx, @by;
+ * returns its sample weights, or NULL without. */
+static const double *
+gather_batch (NnTrainer      *self,
+              const NnMatrix *x,
+              const NnMatrix *y,
+              guint           start,
+              guint           rows,
+              gboolean        shuffle,
+              NnMatrix       *bx,
+              NnMatrix       *by)
+{
+  if (!shuffle)
+    {
+      *bx = nn_matrix_view_rows (x, start, rows);
+      *by = nn_matrix_view_rows (y, start, rows);
+      return self->weights != NULL ? self->weights + start : NULL;
+    }
+  *bx = nn_matrix_view (self->batch_x->data, rows, x->cols);
+  *by = nn_matrix_view (self->batch_y->data, rows, y->cols);
+  nn_matrix_gather_rows (x, self->order + start, rows, bx);
+  nn_matrix_gather_rows (y, self->order + start, rows, by);
+  if (self->weights == NULL)
+    return NULL;
+  for (guint r = 0; r < rows; r++)
+    self->batch_w[r] = self->weights[self->order[start + r]];
+  return self->batch_w;
+}
+
 /* Trains the rest of the current epoch; on success counts it in
  * self->epoch. When cancelled, remembers how far it got. */
 double
@@ -360,44 +440,27 @@ nn_trainer_run_epoch (NnTrainer      *self,
     {
       guint         rows = MIN (bs, n - start);
       NnMatrix      bx, by;
-      const double *bw = NULL;
+      const double *bw;
       double        loss, weight = rows;
 
-      if (g_cancellable_is_cancelled (cancellable))
+      /* Across processes, all stop at the batch the step's sum says any
+       * of them was cancelled before. */
+      if (self->n_ranks > 1 ? self->peer_cancelled : g_cancellable_is_cancelled (cancellable))
         {
-          self->part_samples = start;
-          self->part_loss_sum = total;
-          self->part_batch_size = bs;
-          self->part_n_samples = n;
-          self->part_shuffle = shuffle;
-          g_cancellable_set_error_if_cancelled (cancellable, error);
+          stop_part_way (self, start, total, bs, n, shuffle);
+          if (!g_cancellable_set_error_if_cancelled (cancellable, error))
+            g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                 "training was stopped in another process");
           return NAN;
         }
 
-      if (shuffle)
-        {
-          bx = nn_matrix_view (self->batch_x->data, rows, x->cols);
-          by = nn_matrix_view (self->batch_y->data, rows, y->cols);
-          nn_matrix_gather_rows (x, self->order + start, rows, &bx);
-          nn_matrix_gather_rows (y, self->order + start, rows, &by);
-          if (self->weights != NULL)
-            {
-              for (guint r = 0; r < rows; r++)
-                self->batch_w[r] = self->weights[self->order[start + r]];
-              bw = self->batch_w;
-            }
-        }
-      else
-        {
-          bx = nn_matrix_view_rows (x, start, rows);
-          by = nn_matrix_view_rows (y, start, rows);
-          if (self->weights != NULL)
-            bw = self->weights + start;
-        }
-
+      bw = gather_batch (self, x, y, start, rows, shuffle, &bx, &by);
       nn_model_set_step (self->model, self->seed, self->epoch, start / bs);
-      loss = bw == NULL ? train_step (self, &bx, &by, NULL, NULL, error)
-                        : train_step (self, &bx, &by, bw, &weight, error);
+      if (self->n_ranks > 1)
+        loss = nn_trainer_parallel_step (self, &bx, &by, bw, cancellable, &weight, error);
+      else
+        loss = bw == NULL ? train_step (self, &bx, &by, NULL, NULL, error)
+                          : train_step (self, &bx, &by, bw, &weight, error);
       if (isnan (loss))
         {
           g_prefix_error (error, "batch %u: ", start / bs + 1);
@@ -406,6 +469,8 @@ nn_trainer_run_epoch (NnTrainer      *self,
       total += loss * weight;
     }
 
+  if (self->n_ranks > 1 && !nn_trainer_parallel_end_epoch (self, error))
+    return NAN;
   nn_trainer_count_epoch (self);
   if (self->weights != NULL)
     return self->weight_sum > 0 ? total / self->weight_sum : 0;

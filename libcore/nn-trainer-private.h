@@ -54,6 +54,17 @@ struct _NnTrainer
   double      *batch_w;
   double      *row_loss;
 
+  /* Data parallelism (nn_trainer_set_data_parallel()): this process's
+   * shard of every batch, the sum across processes, and its buffer, the
+   * gradients and a few values of a step in one piece, sized once. */
+  guint        rank;
+  guint        n_ranks;
+  NnTrainerAllreduceFunc allreduce;
+  gpointer     allreduce_data;
+  nn_real     *reduce_buf;
+  gsize        reduce_len;
+  gboolean     peer_cancelled;  /* a process was cancelled before the last step */
+
   GArray      *loss_history;      /* double */
   GArray      *val_loss_history;  /* double, NAN without validation data */
 };
@@ -80,6 +91,26 @@ double   nn_trainer_run_epoch                  (NnTrainer          *self,
                                                 const NnMatrix     *y,
                                                 GCancellable       *cancellable,
                                                 GError            **error);
+void     nn_trainer_set_loss_error         (NnTrainer          *self,
+                                                double              loss,
+                                                GError            **error);
+double   nn_trainer_finish_step                (NnTrainer          *self,
+                                                double              loss,
+                                                GError            **error);
+
+/* nn-trainer-parallel.c */
+double   nn_trainer_parallel_step              (NnTrainer          *self,
+                                                const NnMatrix     *x,
+                                                const NnMatrix     *y,
+                                                const double       *w,
+                                                GCancellable       *cancellable,
+                                                double             *weight,
+                                                GError            **error);
+gboolean nn_trainer_parallel_end_epoch         (NnTrainer          *self,
+                                                GError            **error);
+gboolean nn_trainer_parallel_agree_stop        (NnTrainer          *self,
+                                                GError            **error);
+
 void     nn_trainer_set_diverged_error         (NnTrainer          *self,
                                                 GError            **error,
                                                 const char         *format,

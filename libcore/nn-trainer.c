@@ -16,11 +16,13 @@
  * gradients); the loop lives here, as Keras' `Model.fit` lives apart from
  * its layers.
  *
- * What happens around an epoch is an #NnTrainerCallback: recording a history,
- * metrics, early stopping ([class@Nn.EarlyStopping]), checkpoints, progress.
- * [method@Nn.Trainer.add_callback] adds one, and [method@Nn.Trainer.fit] calls
- * them in the order they were added; a callback that must see every step (a
- * gradient sum across processes) has a @gradients_ready vfunc.
+ * What happens around an epoch is an #NnTrainerCallback: recording a
+ * history, metrics, early stopping ([class@Nn.EarlyStopping]), checkpoints,
+ * progress. nn_trainer_add_callback() adds one, and nn_trainer_fit() calls
+ * them in the order they were added; a callback that must see every step
+ * has a @gradients_ready vfunc. nn_trainer_set_data_parallel() makes the
+ * trainer one of several processes that train together, each on its
+ * shard of every batch.
  *
  * The order of the samples in epoch `e` (counting from 0) comes from a random
  * stream of its own, seeded with ([property@Nn.Trainer:seed], e), so it depends
@@ -78,6 +80,7 @@ nn_trainer_finalize (GObject *object)
   g_clear_pointer (&self->weights, g_free);
   g_clear_pointer (&self->batch_w, g_free);
   g_clear_pointer (&self->row_loss, g_free);
+  g_clear_pointer (&self->reduce_buf, g_free);
   g_clear_pointer (&self->epoch_values, g_array_unref);
   g_clear_pointer (&self->loss_history, g_array_unref);
   g_clear_pointer (&self->val_loss_history, g_array_unref);
@@ -289,6 +292,7 @@ nn_trainer_init (NnTrainer *self)
   self->val_loss_history = g_array_new (FALSE, FALSE, sizeof (double));
   self->shuffle_rand = g_rand_new_with_seed (0);
   self->base_lr = NAN;
+  self->n_ranks = 1;
 }
 
 /**
@@ -829,7 +833,11 @@ nn_trainer_fit (NnTrainer      *self,
     begun--;
 
   while (ok && self->epoch < self->epochs && !self->stop_requested)
-    ok = fit_epoch (self, x, y, val_x, val_y, cancellable, error);
+    {
+      ok = fit_epoch (self, x, y, val_x, val_y, cancellable, error);
+      if (ok && self->n_ranks > 1)
+        ok = nn_trainer_parallel_agree_stop (self, error);
+    }
 
   for (guint i = 0; i < begun; i++)
     nn_trainer_callback_train_end (self->callbacks->pdata[i], self);

@@ -15,6 +15,25 @@ G_BEGIN_DECLS
 #define NN_TYPE_TRAINER (nn_trainer_get_type ())
 G_DECLARE_FINAL_TYPE (NnTrainer, nn_trainer, NN, TRAINER, GObject)
 
+/**
+ * NnTrainerAllreduceFunc:
+ * @values: (array length=n_values): this process's values, replaced in
+ *   place by their sums over all processes
+ * @n_values: their number
+ * @user_data: the data given to nn_trainer_set_data_parallel()
+ * @error: return location for a #GError
+ *
+ * Sums @values element-wise across the processes of a data-parallel
+ * training, as `MPI_Allreduce (MPI_IN_PLACE, ..., MPI_SUM)` does. Every
+ * process calls it at the same points with the same @n_values.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
+ */
+typedef gboolean (*NnTrainerAllreduceFunc) (nn_real  *values,
+                                            gsize     n_values,
+                                            gpointer  user_data,
+                                            GError  **error);
+
 NnTrainer      *nn_trainer_new                  (NnModel            *model);
 NnModel        *nn_trainer_get_model            (NnTrainer          *self);
 guint           nn_trainer_get_epochs           (NnTrainer          *self);
@@ -43,6 +62,14 @@ void            nn_trainer_add_callback         (NnTrainer          *self,
                                                  NnTrainerCallback  *callback);
 void            nn_trainer_remove_callback      (NnTrainer          *self,
                                                  NnTrainerCallback  *callback);
+
+void            nn_trainer_set_data_parallel    (NnTrainer          *self,
+                                                 guint               rank,
+                                                 guint               n_ranks,
+                                                 NnTrainerAllreduceFunc allreduce,
+                                                 gpointer            user_data);
+guint           nn_trainer_get_rank             (NnTrainer          *self);
+guint           nn_trainer_get_n_ranks          (NnTrainer          *self);
 
 void            nn_trainer_set_sample_weights   (NnTrainer          *self,
                                                  const double       *weights,

@@ -18,6 +18,7 @@
 #endif
 
 #include "nnrun-commands.h"
+#include "nnrun-mpi.h"
 
 #define DEFAULT_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 
@@ -48,6 +49,8 @@ typedef struct
   double      final_loss;
   double      test_accuracy; /* NaN when the workload has no test set */
   double      peak_rss_mib;
+  guint       ranks;          /* processes under mpirun, each on its shard */
+  double      reduce_seconds; /* of the first, in the gradient sums */
 } BenchResult;
 
 static double
@@ -390,6 +393,7 @@ run_w1 (guint        epochs,
   if (model == NULL)
     return FALSE;
   trainer = nn_trainer_new (model);
+  nnrun_mpi_attach (trainer);
 
   start = now ();
   for (guint e = 0; e < epochs; e++)
@@ -680,6 +684,7 @@ run_w2 (guint        epochs,
   if (model == NULL)
     return FALSE;
   trainer = nn_trainer_new (model);
+  nnrun_mpi_attach (trainer);
   x = nn_matrix_new (batch, widths[0]);
   y = nn_matrix_new (batch, widths[3]);
   order = g_new (guint, train.n);
@@ -778,6 +783,9 @@ print_json (const BenchResult *r)
   nn_json_builder_add_number (b, "seconds", r->seconds);
   nn_json_builder_add_number (b, "seconds_per_epoch", seconds_per_epoch (r));
   nn_json_builder_add_number (b, "samples_per_second", samples_per_second (r));
+  json_builder_set_member_name (b, "processes");
+  json_builder_add_int_value (b, r->ranks);
+  nn_json_builder_add_number (b, "allreduce_seconds", r->reduce_seconds);
   nn_json_builder_add_number (b, "flop_per_sample", r->flop_per_sample);
   nn_json_builder_add_number (b, "gflops", gflops (r));
   nn_json_builder_add_number (b, "sgemm_gflops", r->sgemm_gflops);
@@ -823,6 +831,9 @@ print_text (const BenchResult *r)
     printf ("  data loaded in     %.3f s\n", r->load_seconds);
   printf ("  time per epoch     %s\n", per_epoch);
   printf ("  samples/s          %.0f\n", samples_per_second (r));
+  if (r->ranks > 1)
+    printf ("  in the sums        %.1f%% (%u processes, %.3f s of the first's)\n",
+            100 * r->reduce_seconds / r->seconds, r->ranks, r->reduce_seconds);
   printf ("  GFLOP/s            %.2f\n", gflops (r));
   printf ("  of plain %s     %.1f%% (%s of the same products: %.1f GFLOP/s)\n",
           gemm, 100 * gflops (r) / r->sgemm_gflops, gemm, r->sgemm_gflops);
@@ -854,7 +865,9 @@ nnrun_cmd_bench (int    argc,
   g_autoptr(GError) error = NULL;
   const char  *which = "all";
   gboolean     w1, w2;
-  double       fma = NAN;
+  double       fma = NAN, reduced = 0;
+  guint        rank, ranks;
+  int          status;
   GOptionEntry entries[] = {
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads,
       "Threads for the matrix products (default 1): nn_matrix_set_n_threads()", "N" },
@@ -895,6 +908,10 @@ nnrun_cmd_bench (int    argc,
       return EXIT_RUN_FAILED;
     }
   nn_matrix_set_n_threads (threads);
+  /* Under mpirun, the processes train each workload together and the
+   * first reports. */
+  if ((status = nnrun_mpi_start (&rank, &ranks)) != EXIT_OK)
+    return status;
 
   for (guint pass = 0; pass < 2; pass++)
     {
@@ -912,8 +929,15 @@ nnrun_cmd_bench (int    argc,
       if (!ok)
         {
           g_printerr ("nnrun: bench %s: %s\n", pass == 0 ? "w1" : "w2", error->message);
-          return error->domain == NN_MODEL_ERROR ? EXIT_RUN_FAILED : EXIT_BAD_INPUT;
+          return nnrun_mpi_finish (error->domain == NN_MODEL_ERROR ? EXIT_RUN_FAILED
+                                                                   : EXIT_BAD_INPUT,
+                                   TRUE);
         }
+      result.ranks = ranks;
+      result.reduce_seconds = nnrun_mpi_reduce_seconds () - reduced;
+      reduced += result.reduce_seconds;
+      if (rank > 0)
+        continue;
       result.peak_rss_mib = peak_rss_mib ();
       if (isnan (fma))
         fma = measure_fma_peak (threads);
@@ -923,5 +947,5 @@ nnrun_cmd_bench (int    argc,
       else
         print_text (&result);
     }
-  return EXIT_OK;
+  return nnrun_mpi_finish (EXIT_OK, FALSE);
 }

@@ -15,6 +15,7 @@
 #include "nnrun-model.h"
 #include "nnrun-plot.h"
 #include "nnrun-commands.h"
+#include "nnrun-mpi.h"
 
 /* An nnrun started from its build tree uses the plugins built beside it,
  * not whatever an older install left in the plugin directory. */
@@ -277,7 +278,25 @@ typedef struct
   GMainLoop    *loop;
   GError       *error;
   gboolean      ok;
+  gboolean      peer; /* one of the processes under mpirun that write nothing */
 } Training;
+
+/* A process under mpirun other than the first: the same training, with
+ * no run directory, no history and no checkpoint of its own. */
+static gboolean
+fit_as_peer (NnExperiment *experiment,
+             GCancellable *cancellable,
+             GError      **error)
+{
+  NnDataset *train = nn_experiment_get_train_data (experiment);
+  NnDataset *val = nn_experiment_get_validation_data (experiment);
+
+  return nn_trainer_fit (nn_experiment_get_trainer (experiment),
+                         nn_dataset_get_features (train), nn_dataset_get_targets (train),
+                         val ? nn_dataset_get_features (val) : NULL,
+                         val ? nn_dataset_get_targets (val) : NULL,
+                         cancellable, error);
+}
 
 static gboolean
 quit_loop (gpointer loop)
@@ -291,7 +310,8 @@ training_thread (gpointer data)
 {
   Training *t = data;
 
-  t->ok = nn_experiment_run (t->experiment, t->cancellable, &t->error);
+  t->ok = t->peer ? fit_as_peer (t->experiment, t->cancellable, &t->error)
+                  : nn_experiment_run (t->experiment, t->cancellable, &t->error);
   /* g_idle_add() is safe from any thread; the main loop quits when it runs. */
   g_idle_add (quit_loop, t->loop);
   return NULL;
@@ -302,7 +322,7 @@ on_stop_signal (gpointer data)
 {
   Training *t = data;
 
-  if (!g_cancellable_is_cancelled (t->cancellable))
+  if (!g_cancellable_is_cancelled (t->cancellable) && !t->peer)
     g_printerr ("nnrun: stopping after the current batch\n");
   g_cancellable_cancel (t->cancellable);
   return G_SOURCE_CONTINUE;
@@ -310,11 +330,12 @@ on_stop_signal (gpointer data)
 
 static gboolean
 run_training (NnExperiment *experiment,
+              gboolean      peer,
               GError      **error)
 {
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  Training t = { experiment, cancellable, loop, NULL, FALSE };
+  Training t = { experiment, cancellable, loop, NULL, FALSE, peer };
   guint    sigint, sigterm;
   GThread *thread;
 
@@ -398,24 +419,186 @@ fail_run (NnExperiment *experiment,
   return nnrun_fail (error);
 }
 
+typedef struct
+{
+  const char         *path;
+  const char * const *overrides;
+  const char         *out_dir;
+  const char         *resume_dir;
+  gboolean            quiet;
+  gboolean            json;
+  guint               rank;    /* under mpirun: this process's, from 0 */
+  guint               n_ranks; /* 1 alone */
+} TrainOptions;
+
+/* Under mpirun every process loads the experiment and its data itself:
+ * the data of an experiment are small next to its training, and every
+ * process needs the same split, scaling, initial weights and shuffling,
+ * which reading gives with no message to send. Each process checks the
+ * same things, and all stop when one finds bad input, which the first
+ * that found it reports. */
+static NnExperiment *
+load_for_ranks (const TrainOptions *o,
+                int                *status)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NnExperiment) experiment = NULL;
+  gboolean report;
+
+  experiment = o->rank == 0 ? load_experiment (o->path, o->overrides, &error)
+                            : nn_experiment_new_from_file_full (o->path, o->overrides, &error);
+  if (experiment != NULL && o->n_ranks > 1)
+    {
+      guint n = nn_dataset_get_n_samples (nn_experiment_get_train_data (experiment));
+      guint bs = nn_trainer_get_batch_size (nn_experiment_get_trainer (experiment));
+
+      if (bs == 0 || bs > n)
+        bs = n;
+      if (o->n_ranks > bs)
+        {
+          g_set_error (&error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_INVALID_VALUE,
+                       "%s: %u processes for training batches of %u sample%s: each process "
+                       "trains a part of every batch; run at most %u processes, or set a "
+                       "larger train.batch_size",
+                       o->path, o->n_ranks, bs, bs == 1 ? "" : "s", bs);
+          g_clear_object (&experiment);
+        }
+    }
+  if (!nnrun_mpi_all_ok (experiment != NULL, &report))
+    {
+      if (experiment != NULL)
+        *status = EXIT_BAD_INPUT; /* another process's input is bad */
+      else
+        *status = report ? nnrun_fail (error) : nnrun_status_for_error (error);
+      return NULL;
+    }
+  return g_steal_pointer (&experiment);
+}
+
+/* A process under mpirun other than the first trains, and says nothing
+ * that the first says for all: a run that diverged or was interrupted
+ * stops every process alike. Anything else stops all of them. */
+static int
+train_as_peer (NnExperiment *experiment)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (run_training (experiment, TRUE, &error))
+    return nnrun_mpi_finish (EXIT_OK, FALSE);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+      g_error_matches (error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE))
+    return nnrun_mpi_finish (EXIT_RUN_FAILED, FALSE);
+  g_printerr ("nnrun: process %u: %s\n", nn_trainer_get_rank (nn_experiment_get_trainer (experiment)),
+              error->message);
+  return nnrun_mpi_finish (nnrun_status_for_error (error), TRUE);
+}
+
+/* A failure under mpirun that the other processes may not know of stops
+ * them all. */
+static int
+fail_alone (int status)
+{
+  return nnrun_mpi_finish (status, status != EXIT_OK);
+}
+
+/* --resume: the first process reads the checkpoint, all stop if it
+ * cannot, and the others receive its state. */
+static int
+resume_for_ranks (NnExperiment       *experiment,
+                  const TrainOptions *o)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean ok = o->rank > 0 || nn_experiment_resume (experiment, o->resume_dir, &error);
+  gboolean report;
+
+  if (!nnrun_mpi_all_ok (ok, &report))
+    return nnrun_mpi_finish (ok ? EXIT_BAD_INPUT : nnrun_fail (error), FALSE);
+  if (o->n_ranks > 1 && !nnrun_mpi_share_state (nn_experiment_get_trainer (experiment), &error))
+    {
+      g_printerr ("nnrun: process %u: %s\n", o->rank, error->message);
+      return nnrun_mpi_finish (EXIT_RUN_FAILED, TRUE);
+    }
+  return EXIT_OK;
+}
+
+static int
+train_experiment (const TrainOptions *o)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) commit_error = NULL;
+  g_autoptr(NnExperiment) experiment = NULL;
+  Progress progress = { 0 };
+  gboolean ok;
+  int      status = EXIT_OK;
+
+  if ((experiment = load_for_ranks (o, &status)) == NULL)
+    return nnrun_mpi_finish (status, FALSE);
+  if (o->rank == 0 && o->out_dir != NULL)
+    nn_experiment_set_output_dir (experiment, o->out_dir);
+  if (o->resume_dir != NULL && (status = resume_for_ranks (experiment, o)) != EXIT_OK)
+    return status;
+  nnrun_mpi_attach (nn_experiment_get_trainer (experiment));
+  if (o->rank > 0)
+    return train_as_peer (experiment);
+
+  progress.mode = o->json ? OUTPUT_JSON : o->quiet ? OUTPUT_QUIET
+                                                   : OUTPUT_TEXT;
+  progress.epochs = nn_experiment_get_epochs (experiment);
+  /* Every epoch on a terminal; twenty lines in all in a log. */
+  progress.every = isatty (STDOUT_FILENO) ? 1 : MAX (1, progress.epochs / 20);
+  g_signal_connect (experiment, "epoch-finished", G_CALLBACK (on_epoch_finished), &progress);
+  nn_experiment_set_auto_commit (experiment, FALSE);
+
+  ok = run_training (experiment, FALSE, &error);
+  if (!plot_and_commit (experiment, &commit_error))
+    {
+      /* Why the run stopped, then why it was not kept. */
+      if (!ok)
+        g_printerr ("nnrun: %s\n", error->message);
+      return fail_alone (nnrun_fail (commit_error));
+    }
+  if (!ok)
+    {
+      status = fail_run (experiment, error, o->json, o->path);
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+          g_error_matches (error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE))
+        return nnrun_mpi_finish (status, FALSE);
+      return fail_alone (status);
+    }
+  if (o->json)
+    {
+      if (!print_json_summary (experiment, &error))
+        return nnrun_mpi_finish (nnrun_fail (error), FALSE);
+    }
+  else if (!o->quiet)
+    {
+      /* A run that stopped early ends with its last epoch too. */
+      guint last = nn_experiment_get_epochs_run (experiment);
+
+      if (last > progress.last_printed)
+        print_row (experiment, last);
+      print_summary (experiment);
+    }
+  return nnrun_mpi_finish (EXIT_OK, FALSE);
+}
+
 static int
 cmd_train (int    argc,
            char **argv)
 {
   static const char summary[] =
     "Reads the experiment, checks it whole, trains, and writes history.csv and\n"
-    "summary.json into the run directory.";
+    "summary.json into the run directory. Under mpirun -np N, the N processes\n"
+    "train together, each on its part of every batch (docs/distributed.md).";
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GError) commit_error = NULL;
-  g_autoptr(NnExperiment) experiment = NULL;
   g_autofree char *out_dir = NULL;
   g_autofree char *resume_dir = NULL;
   g_auto(GStrv) overrides = NULL;
-  gboolean           quiet = FALSE, json = FALSE, ok;
+  gboolean           quiet = FALSE, json = FALSE;
   gint               threads = -1;
   int                status;
-  Progress           progress = { 0 };
+  TrainOptions       o = { 0 };
   const GOptionEntry entries[] = {
     { "resume", 'r', 0, G_OPTION_ARG_FILENAME, &resume_dir,
       "Continue the run in DIR from its latest checkpoint (DIR.partial's, after a kill)",
@@ -449,48 +632,16 @@ cmd_train (int    argc,
     return nnrun_usage_error (context, "--threads must be between 1 and 256");
   if (threads != -1)
     nn_matrix_set_n_threads ((guint) threads);
+  if ((status = nnrun_mpi_start (&o.rank, &o.n_ranks)) != EXIT_OK)
+    return status;
 
-  experiment = load_experiment (argv[1], (const char * const *) overrides, &error);
-  if (experiment == NULL)
-    return nnrun_fail (error);
-  if (out_dir != NULL)
-    nn_experiment_set_output_dir (experiment, out_dir);
-  if (resume_dir != NULL && !nn_experiment_resume (experiment, resume_dir, &error))
-    return nnrun_fail (error);
-
-  progress.mode = json ? OUTPUT_JSON : quiet ? OUTPUT_QUIET
-                                             : OUTPUT_TEXT;
-  progress.epochs = nn_experiment_get_epochs (experiment);
-  /* Every epoch on a terminal; twenty lines in all in a log. */
-  progress.every = isatty (STDOUT_FILENO) ? 1 : MAX (1, progress.epochs / 20);
-  g_signal_connect (experiment, "epoch-finished", G_CALLBACK (on_epoch_finished), &progress);
-  nn_experiment_set_auto_commit (experiment, FALSE);
-
-  ok = run_training (experiment, &error);
-  if (!plot_and_commit (experiment, &commit_error))
-    {
-      /* Why the run stopped, then why it was not kept. */
-      if (!ok)
-        g_printerr ("nnrun: %s\n", error->message);
-      return nnrun_fail (commit_error);
-    }
-  if (!ok)
-    return fail_run (experiment, error, json, argv[1]);
-  if (json)
-    {
-      if (!print_json_summary (experiment, &error))
-        return nnrun_fail (error);
-    }
-  else if (!quiet)
-    {
-      /* A run that stopped early ends with its last epoch too. */
-      guint last = nn_experiment_get_epochs_run (experiment);
-
-      if (last > progress.last_printed)
-        print_row (experiment, last);
-      print_summary (experiment);
-    }
-  return EXIT_OK;
+  o.path = argv[1];
+  o.overrides = (const char * const *) overrides;
+  o.out_dir = out_dir;
+  o.resume_dir = resume_dir;
+  o.quiet = quiet;
+  o.json = json;
+  return train_experiment (&o);
 }
 
 typedef struct
