@@ -9,7 +9,7 @@
  *
  * The abstract base of activation functions. Every activation, the
  * built-in ones included, is a subclass registered by a plugin under a name
- * on the %NN_ACTIVATION_EXTENSION_POINT_NAME extension point.
+ * on the [const@Nn.ACTIVATION_EXTENSION_POINT_NAME] extension point.
  */
 G_DEFINE_ABSTRACT_TYPE (NnActivation, nn_activation, G_TYPE_OBJECT)
 
@@ -27,7 +27,7 @@ nn_activation_init (NnActivation *self)
  * nn_activation_forward:
  * @self: a #NnActivation
  * @z: pre-activations, batch × units
- * @a: (out caller-allocates): activations, same shape as @z
+ * @a: activations, written in place, same shape as @z
  *
  * Computes `a = f(z)` for a whole batch.
  */
@@ -49,7 +49,7 @@ nn_activation_forward (NnActivation   *self,
  * @z: the pre-activations of the forward step
  * @a: the activations of the forward step
  * @grad_a: the gradient of the loss with respect to @a
- * @grad_z: (out caller-allocates): the gradient with respect to @z
+ * @grad_z: the gradient with respect to @z, written in place
  *
  * Applies the chain rule through the activation: the derivative is taken at
  * @z (or computed from @a), never at the incoming gradient.
@@ -74,6 +74,8 @@ nn_activation_backward (NnActivation   *self,
  * nn_activation_get_name:
  * @self: a #NnActivation
  *
+ * Gets the name the class is registered under, such as `"sigmoid"`.
+ *
  * Returns: (transfer none) (nullable): the name the class is registered
  *   under, such as `"sigmoid"`
  */
@@ -90,8 +92,10 @@ nn_activation_get_name (NnActivation *self)
  * @name: a registered activation name, e.g. `"leaky_relu"`
  * @error: return location for a #GError
  *
- * Returns: (transfer full): a new #NnActivation with default properties, or
- *   %NULL with @error set, listing the known names
+ * Makes a [class@Nn.Activation] with default properties.
+ *
+ * Returns: (transfer full): a new [class@Nn.Activation] with default
+ *   properties, or %NULL with @error set, listing the known names
  */
 NnActivation *
 nn_activation_new_by_name (const char *name,

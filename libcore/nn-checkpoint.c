@@ -116,10 +116,10 @@ nn_checkpoint_write (const char *path,
  *   history; consumed if floating
  * @error: return location for a #GError
  *
- * Writes the training state of @trainer (nn_trainer_save_state():
- * parameters, optimizer state, #NnTrainer:epoch, the progress of an epoch
- * stopped part-way and the loss histories) and @extra to @path, atomically:
- * a reader sees the old file or the new one, never a part.
+ * Writes the training state of @trainer ([method@Nn.Trainer.save_state]:
+ * parameters, optimizer state, [property@Nn.Trainer:epoch], the progress of an
+ * epoch stopped part-way and the loss histories) and @extra to @path,
+ * atomically: a reader sees the old file or the new one, never a part.
  *
  * Returns: %TRUE on success, or %FALSE with @error set
  *   (%NN_MODEL_ERROR_IO)
@@ -368,14 +368,14 @@ nn_checkpoint_apply (const char *path,
 
 /**
  * nn_checkpoint_load:
- * @path: a file written by nn_checkpoint_save()
+ * @path: a file written by [func@Nn.checkpoint_save]
  * @trainer: a trainer with the seed of the one that was saved, of a model
  *   built and configured as that one's (layers, activations, loss and
  *   optimizer), e.g. from the same experiment
  * @epochs_done: (out) (optional): the number of epochs the checkpoint
- *   finished, #NnTrainer:epoch after loading
+ *   finished, [property@Nn.Trainer:epoch] after loading
  * @extra: (out) (optional) (nullable) (transfer full): the caller's data
- *   given to nn_checkpoint_save(), or %NULL if none
+ *   given to [func@Nn.checkpoint_save], or %NULL if none
  * @error: return location for a #GError
  *
  * Restores the training state saved in @path into @trainer and its model,

@@ -13,8 +13,8 @@ G_BEGIN_DECLS
 /**
  * NN_CHECKPOINT_VERSION:
  *
- * The version of the checkpoint format that nn_checkpoint_save() writes
- * and nn_checkpoint_load() reads.
+ * The version of the checkpoint format that [func@Nn.checkpoint_save] writes
+ * and [func@Nn.checkpoint_load] reads.
  */
 #define NN_CHECKPOINT_VERSION 2
 

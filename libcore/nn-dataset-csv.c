@@ -811,19 +811,19 @@ read_csv (GInputStream       *stream,
  * byte order mark, blank lines skipped, spaces around a field dropped, and
  * double quotes around a field to protect commas, line breaks and `""`.
  * Features must be decimal numbers. A single target column is a class label
- * column if any of its values is not a number: the labels are numbered in
- * byte order (see nn_dataset_get_class_names()). Otherwise it holds numbers,
- * which nn_dataset_encode() may still take as classes.
+ * column if any of its values is not a number: the labels are numbered in byte
+ * order (see [method@Nn.Dataset.get_class_names]). Otherwise it holds numbers,
+ * which [method@Nn.Dataset.encode] may still take as classes.
  *
  * Errors are %NN_DATA_ERROR_PARSE for malformed data (text in a number
  * column, NaN or infinity, an empty value or target, a row with too many or
  * too few fields, a broken quote, a duplicate column name, a record longer
  * than 256 MiB) and %NN_DATA_ERROR_INVALID for data that cannot serve (no
- * rows, no header, a missing column, more than %NN_LAYER_MAX_WIDTH
+ * rows, no header, a missing column, more than [const@Nn.LAYER_MAX_WIDTH]
  * features), with a message `NAME:LINE:COLUMN: error: ...`, COLUMN being
  * the 1-based byte column of the field.
  *
- * Returns: (transfer full): a new #NnDataset, or %NULL with @error set
+ * Returns: (transfer full): a new [class@Nn.Dataset], or %NULL with @error set
  */
 NnDataset *
 nn_dataset_new_from_csv_stream (GInputStream       *stream,
@@ -876,16 +876,16 @@ nn_dataset_new_from_csv_stream_full (GInputStream       *stream,
  * nn_dataset_new_from_csv_file:
  * @path: a CSV file, gzip-compressed or not
  * @targets: (nullable) (array zero-terminated=1): the target columns, as for
- *   nn_dataset_new_from_csv_stream()
+ *   [ctor@Nn.Dataset.new_from_csv_stream]
  * @features: (nullable) (array zero-terminated=1): the feature columns in
  *   the order wanted, or %NULL for every column that is not a target
  * @error: return location for a #GError
  *
- * Reads a CSV file as nn_dataset_new_from_csv_stream() does, with @path as
+ * Reads a CSV file as [ctor@Nn.Dataset.new_from_csv_stream] does, with @path as
  * the name in error messages. A gzip-compressed file is recognised by its
  * contents and decompressed as it is read.
  *
- * Returns: (transfer full): a new #NnDataset, or %NULL with @error set
+ * Returns: (transfer full): a new [class@Nn.Dataset], or %NULL with @error set
  */
 NnDataset *
 nn_dataset_new_from_csv_file (const char         *path,
@@ -912,11 +912,11 @@ nn_dataset_new_from_csv_file (const char         *path,
  * @target: the name of the target column
  * @error: return location for a #GError
  *
- * Reads a CSV table held in memory, as nn_dataset_new_from_csv_stream() does,
- * with @target as the only target and every other column a feature.
+ * Reads a CSV table held in memory, as [ctor@Nn.Dataset.new_from_csv_stream]
+ * does, with @target as the only target and every other column a feature.
  *
- * Returns: (transfer full): a new #NnDataset, or %NULL with @error set to a
- *   message naming the line and column
+ * Returns: (transfer full): a new [class@Nn.Dataset], or %NULL with @error set
+ *   to a message naming the line and column
  */
 NnDataset *
 nn_dataset_new_from_csv_data (const char *name,
@@ -944,7 +944,7 @@ nn_dataset_new_from_csv_data (const char *name,
  * `petal_length`, `petal_width`, and the classes `setosa`, `versicolor`,
  * `virginica` as indices 0, 1, 2.
  *
- * Returns: (transfer full): a new #NnDataset, or %NULL with @error set
+ * Returns: (transfer full): a new [class@Nn.Dataset], or %NULL with @error set
  */
 NnDataset *
 nn_dataset_new_iris (GError **error)

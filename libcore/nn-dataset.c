@@ -14,16 +14,16 @@
  *
  * Samples as a features matrix (samples × features) and a targets matrix.
  *
- * A data set comes from nn_dataset_new_iris(), a CSV table
- * (nn_dataset_new_from_csv_file() and its stream and in-memory forms), a
- * pair of IDX files (nn_dataset_new_from_idx_files()), or nn_dataset_new().
- * As read, it has one target column: a class index for class labels (with
- * the labels in sorted order as its class names) or the raw number for
- * numeric targets; a regression may have several numeric target columns,
- * and data to predict from none. nn_dataset_encode() turns the targets into
- * what a network's output layer needs: one 0/1 column for a binary task,
- * one-hot rows for a multiclass task; nn_dataset_encode_like() does it for a
- * separate test set with the classes of the training data.
+ * A data set comes from [ctor@Nn.Dataset.new_iris], a CSV table
+ * ([ctor@Nn.Dataset.new_from_csv_file] and its stream and in-memory forms), a
+ * pair of IDX files ([ctor@Nn.Dataset.new_from_idx_files]), or
+ * [ctor@Nn.Dataset.new]. As read, it has one target column: a class index for
+ * class labels (with the labels in sorted order as its class names) or the raw
+ * number for numeric targets; a regression may have several numeric target
+ * columns, and data to predict from none. [method@Nn.Dataset.encode] turns the
+ * targets into what a network's output layer needs: one 0/1 column for a binary
+ * task, one-hot rows for a multiclass task; [method@Nn.Dataset.encode_like]
+ * does it for a separate test set with the classes of the training data.
  */
 struct _NnDataset
 {
@@ -83,7 +83,9 @@ nn_dataset_init (NnDataset *self)
  * @class_names: (nullable) (array zero-terminated=1): the class labels, in
  *   the order of their indices, when @targets holds class indices
  *
- * Returns: (transfer full): a new #NnDataset
+ * Makes a #NnDataset.
+ *
+ * Returns: (transfer full): a new [class@Nn.Dataset]
  */
 NnDataset *
 nn_dataset_new (NnMatrix           *features,
@@ -120,6 +122,8 @@ nn_dataset_new (NnMatrix           *features,
  * nn_dataset_get_n_samples:
  * @self: a #NnDataset
  *
+ * Gets the number of samples.
+ *
  * Returns: the number of samples
  */
 guint
@@ -133,6 +137,8 @@ nn_dataset_get_n_samples (NnDataset *self)
 /**
  * nn_dataset_get_n_features:
  * @self: a #NnDataset
+ *
+ * Gets the number of features.
  *
  * Returns: the number of features
  */
@@ -148,6 +154,8 @@ nn_dataset_get_n_features (NnDataset *self)
  * nn_dataset_get_features:
  * @self: a #NnDataset
  *
+ * Gets the features, samples × features.
+ *
  * Returns: (transfer none): samples × features
  */
 const NnMatrix *
@@ -161,6 +169,8 @@ nn_dataset_get_features (NnDataset *self)
 /**
  * nn_dataset_get_targets:
  * @self: a #NnDataset
+ *
+ * Gets the targets, samples × targets.
  *
  * Returns: (transfer none): samples × targets
  */
@@ -176,6 +186,8 @@ nn_dataset_get_targets (NnDataset *self)
  * nn_dataset_get_feature_names:
  * @self: a #NnDataset
  *
+ * Gets the feature names.
+ *
  * Returns: (transfer none) (array zero-terminated=1): the feature names
  */
 const char * const *
@@ -189,6 +201,8 @@ nn_dataset_get_feature_names (NnDataset *self)
 /**
  * nn_dataset_get_class_names:
  * @self: a #NnDataset
+ *
+ * Gets the class labels in index order.
  *
  * Returns: (transfer none) (nullable) (array zero-terminated=1): the class
  *   labels in index order, or %NULL for numeric targets
@@ -205,6 +219,8 @@ nn_dataset_get_class_names (NnDataset *self)
  * nn_dataset_get_n_classes:
  * @self: a #NnDataset
  *
+ * Gets the number of class labels, 0 for numeric targets.
+ *
  * Returns: the number of class labels, 0 for numeric targets
  */
 guint
@@ -218,6 +234,8 @@ nn_dataset_get_n_classes (NnDataset *self)
 /**
  * nn_dataset_get_weights:
  * @self: a #NnDataset
+ *
+ * Gets a weight per sample (such as a CSV file's weight column).
  *
  * Returns: (nullable) (transfer none): a weight per sample (such as a CSV
  *   file's weight column), or %NULL when the samples have none
@@ -293,6 +311,8 @@ derive (NnDataset          *self,
  * @self: a #NnDataset
  * @indices: (array length=n_indices): the samples to take, in order
  * @n_indices: their number
+ *
+ * Makes a data set of copies of the samples at @indices.
  *
  * Returns: (transfer full): a new data set of copies of those samples
  */
@@ -534,11 +554,11 @@ same_class (const char *a,
  *   @reference) that becomes 1, or -1 for a two-class target as it is
  * @error: return location for a #GError
  *
- * Encodes the targets of @self as nn_dataset_encode() would encode those of
- * @reference: with the classes of @reference, matched by name, so that a
- * class has the same index and one-hot column in both even when @self lacks
- * some classes. A label of @self that is not a class of @reference is an
- * error naming it. The features must have the same names in the same order.
+ * Encodes the targets of @self as [method@Nn.Dataset.encode] would encode those
+ * of the reference data set, its classes matched by name, so that a class has
+ * the same index and one-hot column in both even when @self lacks some classes.
+ * A label of @self that is not a class of @reference is an error naming it. The
+ * features must have the same names in the same order.
  *
  * Returns: (transfer full): a new data set with encoded targets, or %NULL
  *   with @error set (%NN_DATA_ERROR_INVALID)
@@ -758,7 +778,7 @@ nn_dataset_split (NnDataset  *self,
 /**
  * nn_dataset_apply_scaler:
  * @self: a #NnDataset
- * @scaler: a fitted #NnScaler, fitted on as many features as @self has
+ * @scaler: a fitted [class@Nn.Scaler], fitted on as many features as @self has
  *
  * Scales the features of @self in place.
  */
@@ -782,8 +802,8 @@ nn_dataset_apply_scaler (NnDataset *self,
  *
  * Scales the features of every data set in place, each feature by its own
  * statistics on @train, as an [class@Nn.Scaler] of @scale fitted on @train
- * does. The parameters are not kept: to keep them, use a #NnScaler and
- * nn_dataset_apply_scaler().
+ * does. The parameters are not kept: to keep them, use a [class@Nn.Scaler] and
+ * [method@Nn.Dataset.apply_scaler].
  *
  * Returns: %TRUE
  */

@@ -16,6 +16,8 @@ G_BEGIN_DECLS
  * @NN_TASK_BINARY: one 0/1 output
  * @NN_TASK_MULTICLASS: one-hot targets over the classes
  * @NN_TASK_REGRESSION: real-valued targets
+ *
+ * What a model learns from a data set's targets.
  */
 typedef enum {
   NN_TASK_BINARY,

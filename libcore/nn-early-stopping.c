@@ -16,24 +16,25 @@
  * Stops training when a monitored value has stopped improving, with the
  * semantics of Keras' `EarlyStopping` callback.
  *
- * As an #NnTrainerCallback, it reads the monitored value at the end of
+ * As an [class@Nn.TrainerCallback], it reads the monitored value at the end of
  * each epoch from the trainer's values of the epoch
- * (nn_trainer_lookup_epoch_value(): `loss`, `val_loss`, or a value a
+ * ([method@Nn.Trainer.lookup_epoch_value]: `loss`, `val_loss`, or a value a
  * callback added before it sets, such as `val_accuracy`), passes it to
- * nn_early_stopping_update(), and calls nn_trainer_stop() when that says
- * so; an epoch without the value fails the fit. Used on its own, the caller
- * computes the monitored value (#NnEarlyStopping:monitor names it) after
- * each epoch and passes it to nn_early_stopping_update(). A value improves on the best so far when it is
- * smaller by more than #NnEarlyStopping:min-delta (larger, when larger is
- * better); NaN never improves. Each epoch without improvement adds one to a
- * wait count that an improvement resets to 0, and training should stop when
- * the count reaches #NnEarlyStopping:patience, though never after the first
- * epoch: with a patience of 0 it stops at the first epoch that does not
- * improve, with a patience of 3 at the third in a row.
+ * [method@Nn.EarlyStopping.update], and calls [method@Nn.Trainer.stop] when
+ * that says so; an epoch without the value fails the fit. Used on its own, the
+ * caller computes the monitored value ([property@Nn.EarlyStopping:monitor]
+ * names it) after each epoch and passes it to [method@Nn.EarlyStopping.update].
+ * A value improves on the best so far when it is smaller by more than
+ * [property@Nn.EarlyStopping:min-delta] (larger, when larger is better); NaN
+ * never improves. Each epoch without improvement adds one to a wait count that
+ * an improvement resets to 0, and training should stop when the count reaches
+ * [property@Nn.EarlyStopping:patience], though never after the first epoch:
+ * with a patience of 0 it stops at the first epoch that does not improve, with
+ * a patience of 3 at the third in a row.
  *
- * With #NnEarlyStopping:restore-best the parameters of the model are copied
- * at the first update and at every improvement (into matrices allocated
- * once), and nn_early_stopping_restore() puts the best ones back.
+ * With [property@Nn.EarlyStopping:restore-best] the parameters of the model are
+ * copied at the first update and at every improvement (into matrices allocated
+ * once), and [method@Nn.EarlyStopping.restore] puts the best ones back.
  */
 struct _NnEarlyStopping
 {
@@ -244,7 +245,7 @@ nn_early_stopping_class_init (NnEarlyStoppingClass *klass)
    *
    * The name of the monitored value, e.g. `val_loss` or `val_accuracy`. The
    * caller supplies the values; the name chooses the direction in the
-   * `auto` #NnEarlyStopping:mode.
+   * `auto` [property@Nn.EarlyStopping:mode].
    */
   properties[PROP_MONITOR] =
     g_param_spec_string ("monitor", NULL, "Name of the monitored value, e.g. val_loss",
@@ -282,7 +283,7 @@ nn_early_stopping_class_init (NnEarlyStoppingClass *klass)
    * NnEarlyStopping:mode:
    *
    * Whether smaller or larger values are better; `auto` decides from the
-   * name of #NnEarlyStopping:monitor.
+   * name of [property@Nn.EarlyStopping:monitor].
    */
   properties[PROP_MODE] =
     g_param_spec_enum ("mode", NULL,
@@ -295,7 +296,7 @@ nn_early_stopping_class_init (NnEarlyStoppingClass *klass)
    * NnEarlyStopping:restore-best:
    *
    * Whether to keep a copy of the parameters of the best epoch for
-   * nn_early_stopping_restore().
+   * [method@Nn.EarlyStopping.restore].
    */
   properties[PROP_RESTORE_BEST] =
     g_param_spec_boolean ("restore-best", NULL,
@@ -317,7 +318,10 @@ nn_early_stopping_init (NnEarlyStopping *self)
  * nn_early_stopping_new:
  * @monitor: the name of the monitored value, e.g. `"val_loss"`
  *
- * Returns: (transfer full): a new #NnEarlyStopping with default settings
+ * Makes a [class@Nn.EarlyStopping] with default settings.
+ *
+ * Returns: (transfer full): a new [class@Nn.EarlyStopping] with default
+ *   settings
  */
 NnEarlyStopping *
 nn_early_stopping_new (const char *monitor)
@@ -330,6 +334,8 @@ nn_early_stopping_new (const char *monitor)
 /**
  * nn_early_stopping_get_monitor:
  * @self: a #NnEarlyStopping
+ *
+ * Gets the name of the monitored value.
  *
  * Returns: (transfer none): the name of the monitored value
  */
@@ -345,8 +351,10 @@ nn_early_stopping_get_monitor (NnEarlyStopping *self)
  * nn_early_stopping_get_greater_is_better:
  * @self: a #NnEarlyStopping
  *
+ * Whether larger values of the monitored value are improvements.
+ *
  * Returns: %TRUE if larger values are improvements, with the `auto`
- *   #NnEarlyStopping:mode resolved
+ *   [property@Nn.EarlyStopping:mode] resolved
  */
 gboolean
 nn_early_stopping_get_greater_is_better (NnEarlyStopping *self)
@@ -412,12 +420,12 @@ is_improvement (NnEarlyStopping *self,
  * @self: a #NnEarlyStopping
  * @epoch: the epoch just finished, counting from 1
  * @value: the monitored value at its end
- * @model: (nullable): the model, needed with #NnEarlyStopping:restore-best
- *   to copy its parameters
+ * @model: (nullable): the model, needed with
+ *   [property@Nn.EarlyStopping:restore-best] to copy its parameters
  *
- * Takes the value of one more epoch. With #NnEarlyStopping:restore-best the
- * parameters are copied at the first call and whenever @value improves;
- * only the first copy allocates.
+ * Takes the value of one more epoch. With
+ * [property@Nn.EarlyStopping:restore-best] the parameters are copied at the
+ * first call and whenever @value improves; only the first copy allocates.
  *
  * Returns: %TRUE if training should stop now
  */
@@ -456,10 +464,10 @@ nn_early_stopping_update (NnEarlyStopping *self,
 /**
  * nn_early_stopping_restore:
  * @self: a #NnEarlyStopping
- * @model: the model given to nn_early_stopping_update()
+ * @model: the model given to [method@Nn.EarlyStopping.update]
  *
- * Copies the parameters of the best epoch (or of the first, if none
- * improved) back into @model, if #NnEarlyStopping:restore-best is set and
+ * Copies the parameters of the best epoch (or of the first, if none improved)
+ * back into @model, if [property@Nn.EarlyStopping:restore-best] is set and
  * there was an update.
  *
  * Returns: %TRUE if the parameters were restored
@@ -483,6 +491,8 @@ nn_early_stopping_restore (NnEarlyStopping *self,
  * nn_early_stopping_get_best_epoch:
  * @self: a #NnEarlyStopping
  *
+ * Gets the epoch of the best value so far, or 0 if none improved.
+ *
  * Returns: the epoch of the best value so far, or 0 if none improved
  */
 guint
@@ -496,6 +506,8 @@ nn_early_stopping_get_best_epoch (NnEarlyStopping *self)
 /**
  * nn_early_stopping_get_best_value:
  * @self: a #NnEarlyStopping
+ *
+ * Gets the best value so far.
  *
  * Returns: the best value so far, or NaN if none improved
  */
@@ -511,7 +523,10 @@ nn_early_stopping_get_best_value (NnEarlyStopping *self)
  * nn_early_stopping_get_stopped_epoch:
  * @self: a #NnEarlyStopping
  *
- * Returns: the epoch at which nn_early_stopping_update() returned %TRUE,
+ * Gets the epoch at which [method@Nn.EarlyStopping.update] returned %TRUE, or
+ * 0.
+ *
+ * Returns: the epoch at which [method@Nn.EarlyStopping.update] returned %TRUE,
  *   or 0
  */
 guint
@@ -525,6 +540,8 @@ nn_early_stopping_get_stopped_epoch (NnEarlyStopping *self)
 /**
  * nn_early_stopping_get_wait:
  * @self: a #NnEarlyStopping
+ *
+ * Gets the number of epochs since the last improvement.
  *
  * Returns: the number of epochs since the last improvement
  */
@@ -564,7 +581,7 @@ nn_early_stopping_reset (NnEarlyStopping *self)
  * Captures the progress of @self, for a checkpoint: an `a{sv}` dictionary
  * with `monitor` (`s`), `best` (`d`, NaN if none), `best-epoch`, `wait`,
  * `updates`, `stopped-epoch` (`u`) and, once copied, `best-weights`
- * (`a(uuad)`, as nn_optimizer_state_add_buffers() stores them).
+ * (`a(uuad)`, as [func@Nn.Optimizer.state_add_buffers] stores them).
  *
  * Returns: (transfer full): the state
  */
@@ -606,13 +623,13 @@ lookup_uint (GVariant   *state,
 
 /**
  * nn_early_stopping_load_state:
- * @self: a #NnEarlyStopping configured as the one that saved @state
- * @state: a state from nn_early_stopping_save_state()
+ * @self: a [class@Nn.EarlyStopping] configured as the one that saved @state
+ * @state: a state from [method@Nn.EarlyStopping.save_state]
  * @model: (nullable): the model being trained, needed to check the best
- *   weights with #NnEarlyStopping:restore-best
+ *   weights with [property@Nn.EarlyStopping:restore-best]
  * @error: return location for a #GError
  *
- * Restores the progress saved by nn_early_stopping_save_state(), after
+ * Restores the progress saved by [method@Nn.EarlyStopping.save_state], after
  * checking all of it.
  *
  * Returns: %TRUE on success, or %FALSE with @error set in the

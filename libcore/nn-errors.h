@@ -13,7 +13,7 @@ G_BEGIN_DECLS
  * NN_PLUGIN_ERROR:
  *
  * Error domain of plugin loading and lookup. Errors in this domain are from
- * the #NnPluginError enumeration.
+ * the [enum@Nn.PluginError] enumeration.
  */
 #define NN_PLUGIN_ERROR (nn_plugin_error_quark ())
 
@@ -26,6 +26,8 @@ G_BEGIN_DECLS
  * @NN_PLUGIN_ERROR_DUPLICATE: a name or type already taken by another plugin
  * @NN_PLUGIN_ERROR_CRASHED: the plugin's code crashed, aborted or ended the
  *   process while it was being loaded in a child process
+ *
+ * The errors of the %NN_PLUGIN_ERROR domain.
  */
 typedef enum {
   NN_PLUGIN_ERROR_FAILED,
@@ -51,6 +53,8 @@ typedef enum {
  * @NN_CONFIG_ERROR_MISSING_KEY: a required key is absent
  * @NN_CONFIG_ERROR_INVALID_VALUE: wrong type, out of range or inconsistent
  * @NN_CONFIG_ERROR_UNKNOWN_TYPE: an unknown plugin or scheme name
+ *
+ * The errors of the %NN_CONFIG_ERROR domain.
  */
 typedef enum {
   NN_CONFIG_ERROR_FAILED,
@@ -76,6 +80,8 @@ typedef enum {
  * @NN_MODEL_ERROR_IO: an output file could not be written
  * @NN_MODEL_ERROR_INVALID_FILE: a model or weights file that cannot be used:
  *   malformed, truncated, or not matching the model
+ *
+ * The errors of the %NN_MODEL_ERROR domain.
  */
 typedef enum {
   NN_MODEL_ERROR_FAILED,
@@ -97,6 +103,8 @@ typedef enum {
  * @NN_DATA_ERROR_FAILED: generic failure
  * @NN_DATA_ERROR_PARSE: a malformed data file
  * @NN_DATA_ERROR_INVALID: data that cannot serve the requested task
+ *
+ * The errors of the %NN_DATA_ERROR domain.
  */
 typedef enum {
   NN_DATA_ERROR_FAILED,

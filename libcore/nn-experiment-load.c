@@ -932,7 +932,8 @@ nn_experiment_load (NnExperiment *self,
  * model. Errors in the file are %NN_CONFIG_ERROR with messages
  * `FILE:LINE:COLUMN: error: ...`; errors in the data are %NN_DATA_ERROR.
  *
- * Returns: (transfer full): a new #NnExperiment, or %NULL with @error set
+ * Returns: (transfer full): a new [class@Nn.Experiment], or %NULL with @error
+ *   set
  */
 NnExperiment *
 nn_experiment_new_from_file (const char *path,
@@ -950,10 +951,11 @@ nn_experiment_new_from_file (const char *path,
  *   YAML
  * @error: return location for a #GError
  *
- * Like nn_experiment_new_from_file(), with overrides. An error in an
+ * Like [ctor@Nn.Experiment.new_from_file], with overrides. An error in an
  * overridden value is reported as `--set KEY=VALUE: error: ...`.
  *
- * Returns: (transfer full): a new #NnExperiment, or %NULL with @error set
+ * Returns: (transfer full): a new [class@Nn.Experiment], or %NULL with @error
+ *   set
  */
 NnExperiment *
 nn_experiment_new_from_file_full (const char         *path,

@@ -213,19 +213,19 @@ check_same_experiment (NnExperiment *self,
 
 /**
  * nn_experiment_resume:
- * @self: a #NnExperiment, as read from the same file as the run
+ * @self: a [class@Nn.Experiment], as read from the same file as the run
  * @run_dir: the directory of an earlier run of it
  * @error: return location for a #GError
  *
  * Loads the checkpoint of @run_dir (weights, optimizer state, epochs done,
- * history, early-stopping state) and makes @run_dir the output directory,
- * so that nn_experiment_run() trains the remaining epochs. The run ends with
- * exactly the weights and history of the same run left uninterrupted.
+ * history, early-stopping state) and makes @run_dir the output directory, so
+ * that [method@Nn.Experiment.run] trains the remaining epochs. The run ends
+ * with exactly the weights and history of the same run left uninterrupted.
  *
  * The checkpoint is `checkpoint.nnckpt` in the staging directory
  * `RUN_DIR.partial` when there is one there (a run killed outright or one
  * that failed left it, and it is the newest), else the one in @run_dir. The
- * run directory is locked from here on, as by nn_experiment_run(): a run
+ * run directory is locked from here on, as by [method@Nn.Experiment.run]: a run
  * that holds it fails this with %G_IO_ERROR_BUSY. The resumed run stages
  * its files afresh, starting with that checkpoint, which stays until the
  * new one replaces it, and replaces @run_dir's files as any run does.
@@ -501,7 +501,8 @@ target_names (NnExperiment *self)
  *
  * The model with its preprocessing, as a run saves it.
  *
- * Returns: (transfer full): a new #NnPipeline sharing the experiment's model
+ * Returns: (transfer full): a new [class@Nn.Pipeline] sharing the experiment's
+ *   model
  */
 NnPipeline *
 nn_experiment_get_pipeline (NnExperiment *self)
@@ -596,13 +597,13 @@ begin_history (NnExperiment *self,
  * @cancellable: (nullable): stops training between epochs
  * @error: return location for a #GError
  *
- * Writes `config.yaml` (nn_experiment_to_yaml()), trains the model, and
+ * Writes `config.yaml` ([method@Nn.Experiment.to_yaml]), trains the model, and
  * writes `history.csv`, `summary.json`, the checkpoint and, when training
  * completes, the model (`model.yaml` and `model.safetensors`, see
- * nn_pipeline_save()), all into the staging directory `DIR.partial` beside
- * the run directory `DIR`; then, if #NnExperiment:auto-commit is set (the
- * default), they replace the previous run's files in `DIR` together (see
- * nn_experiment_commit()).
+ * [method@Nn.Pipeline.save]), all into the staging directory `DIR.partial`
+ * beside the run directory `DIR`; then, if [property@Nn.Experiment:auto-commit]
+ * is set (the default), they replace the previous run's files in `DIR` together
+ * (see [method@Nn.Experiment.commit]).
  *
  * When training diverges (%NN_MODEL_ERROR_NOT_FINITE) or is cancelled
  * (%G_IO_ERROR_CANCELLED), the files still record the epochs run, with the
@@ -729,11 +730,11 @@ nn_experiment_run (NnExperiment *self,
  * nn_experiment_get_staging_dir:
  * @self: a #NnExperiment
  *
- * The directory holding the files of the run in progress, or of a finished
- * run that waits for nn_experiment_commit() (#NnExperiment:auto-commit
- * unset): `DIR.partial`, beside the run directory `DIR` (or beside the
- * directory `DIR` links to). A caller may add files of its own to the run
- * there, e.g. plots drawn from its `history.csv`.
+ * The directory holding the files of the run in progress, or of a finished run
+ * that waits for [method@Nn.Experiment.commit]
+ * ([property@Nn.Experiment:auto-commit] unset): `DIR.partial`, beside the run
+ * directory `DIR` (or beside the directory `DIR` links to). A caller may add
+ * files of its own to the run there, e.g. plots drawn from its `history.csv`.
  *
  * Returns: (transfer none) (nullable): the staging directory, or %NULL when
  *   there is none: before a run, after a run's files were committed or
@@ -749,8 +750,9 @@ nn_experiment_get_staging_dir (NnExperiment *self)
 
 /**
  * nn_experiment_commit:
- * @self: a #NnExperiment whose run finished with #NnExperiment:auto-commit
- *   unset, and whose nn_experiment_get_staging_dir() is not %NULL
+ * @self: a [class@Nn.Experiment] whose run finished with
+ *   [property@Nn.Experiment:auto-commit] unset, and whose
+ *   [method@Nn.Experiment.get_staging_dir] is not %NULL
  * @error: return location for a #GError
  *
  * Puts the files of the finished run, and any the caller added to the
@@ -789,7 +791,7 @@ nn_experiment_commit (NnExperiment *self,
  * staging directory, e.g. because a file the caller added could not be
  * written, so that the run directory keeps the previous run's files, and
  * lets the run directory go. The run's checkpoint, the newest there is,
- * stays in the staging directory for nn_experiment_resume(), and so do
+ * stays in the staging directory for [method@Nn.Experiment.resume], and so do
  * files that a run does not write; the directory goes when nothing is
  * left in it. Does nothing when there is no staging directory.
  */
@@ -808,8 +810,11 @@ nn_experiment_discard (NnExperiment *self)
  * nn_experiment_get_history_columns:
  * @self: a #NnExperiment
  *
+ * Gets the names of the columns of `history.csv`, once
+ * [method@Nn.Experiment.run] has started.
+ *
  * Returns: (transfer none) (array zero-terminated=1): the names of the
- *   columns of `history.csv`, once nn_experiment_run() has started
+ *   columns of `history.csv`, once [method@Nn.Experiment.run] has started
  */
 const char * const *
 nn_experiment_get_history_columns (NnExperiment *self)
@@ -825,6 +830,8 @@ nn_experiment_get_history_columns (NnExperiment *self)
  * nn_experiment_get_epochs_run:
  * @self: a #NnExperiment
  *
+ * Gets the number of epochs finished so far.
+ *
  * Returns: the number of epochs finished so far
  */
 guint
@@ -838,6 +845,8 @@ nn_experiment_get_epochs_run (NnExperiment *self)
 /**
  * nn_experiment_get_stop_reason:
  * @self: a #NnExperiment
+ *
+ * Gets why the last run stopped.
  *
  * Returns: (transfer none): why the last run stopped: `completed`,
  *   `early_stopping`, `interrupted` or `diverged`, as in `summary.json`,
@@ -856,7 +865,9 @@ nn_experiment_get_stop_reason (NnExperiment *self)
  * nn_experiment_get_history_value:
  * @self: a #NnExperiment
  * @epoch: an epoch, counting from 1
- * @column: an index into nn_experiment_get_history_columns()
+ * @column: an index into [method@Nn.Experiment.get_history_columns]
+ *
+ * Gets a value of `history.csv`: the row of @epoch, the column @column.
  *
  * Returns: the value, NaN where there is none (no validation data)
  */
@@ -880,6 +891,8 @@ nn_experiment_get_history_value (NnExperiment *self,
  * @self: a #NnExperiment
  * @split: `"train"`, `"validation"` or `"test"`
  * @metric: `"loss"` or a metric name
+ *
+ * Gets a metric of a split, computed with the final weights of the last run.
  *
  * Returns: the value with the final weights, or NaN if there is none
  */

@@ -198,9 +198,10 @@ nn_experiment_write_yaml (NnExperiment *self,
  * parameter written out and every path absolute: the `config.yaml` of a
  * run. Running it reproduces the run.
  *
- * An experiment read from a file is UTF-8 throughout (a path that is not
- * is refused when the file is read), so only a run directory given to
- * nn_experiment_set_output_dir() that is not valid UTF-8 makes this fail.
+ * An experiment read from a file is UTF-8 throughout (a path that is not is
+ * refused when the file is read), so only a run directory given to
+ * [method@Nn.Experiment.set_output_dir] that is not valid UTF-8 makes this
+ * fail.
  *
  * Returns: (transfer full) (nullable): the experiment as YAML, or %NULL
  *   when a string of it is not valid UTF-8

@@ -9,30 +9,30 @@
  * A whole experiment read from a YAML file: data, preprocessing, network,
  * loss, optimizer, training and outputs. Everything in the file is checked,
  * the data are loaded and the model is built when the experiment is
- * created, so a bad file fails before any work; nn_experiment_run() then
+ * created, so a bad file fails before any work; [method@Nn.Experiment.run] then
  * trains and writes the run directory.
  *
- * A run holds the lock `DIR.lock` beside its run directory `DIR` from
- * the start (or from nn_experiment_resume()) until its files are committed
- * or discarded: a second run into `DIR` fails before it trains
- * (%G_IO_ERROR_BUSY, naming the pid of the holder). It writes its files
- * into a staging directory beside it, `DIR.partial`, and only a run whose
- * files were all written replaces the previous run's files in `DIR`, all at
- * once: a run that completed, stopped early, was cancelled or diverged. A
- * run that could not write one of its files leaves the previous run as it
- * was and leaves in its staging directory only its last checkpoint, if it
- * has one; a process killed outright leaves `DIR.partial` with the last
- * checkpoint, from which nn_experiment_resume() continues. The newest
- * checkpoint is never removed before a newer one is on disk. `DIR` holds a
- * manifest, `.nn-run`, of the files the run wrote: only those, and files
- * of the same names as the new run's, are ever removed or replaced there;
- * files of the user's own stay.
+ * A run holds the lock `DIR.lock` beside its run directory `DIR` from the start
+ * (or from [method@Nn.Experiment.resume]) until its files are committed or
+ * discarded: a second run into `DIR` fails before it trains (%G_IO_ERROR_BUSY,
+ * naming the pid of the holder). It writes its files into a staging directory
+ * beside it, `DIR.partial`, and only a run whose files were all written
+ * replaces the previous run's files in `DIR`, all at once: a run that
+ * completed, stopped early, was cancelled or diverged. A run that could not
+ * write one of its files leaves the previous run as it was and leaves in its
+ * staging directory only its last checkpoint, if it has one; a process killed
+ * outright leaves `DIR.partial` with the last checkpoint, from which
+ * [method@Nn.Experiment.resume] continues. The newest checkpoint is never
+ * removed before a newer one is on disk. `DIR` holds a manifest, `.nn-run`, of
+ * the files the run wrote: only those, and files of the same names as the new
+ * run's, are ever removed or replaced there; files of the user's own stay.
  *
- * By default nn_experiment_run() moves the files into place itself. A
+ * By default [method@Nn.Experiment.run] moves the files into place itself. A
  * caller that adds files of its own to the run (nnrun draws its plots) sets
- * #NnExperiment:auto-commit to %FALSE, writes them into
- * nn_experiment_get_staging_dir(), then calls nn_experiment_commit(), or
- * nn_experiment_discard() if they could not be written.
+ * [property@Nn.Experiment:auto-commit] to %FALSE, writes them into
+ * [method@Nn.Experiment.get_staging_dir], then calls
+ * [method@Nn.Experiment.commit], or [method@Nn.Experiment.discard] if they
+ * could not be written.
  */
 G_DEFINE_FINAL_TYPE (NnExperiment, nn_experiment, G_TYPE_OBJECT)
 
@@ -149,10 +149,10 @@ nn_experiment_class_init (NnExperimentClass *klass)
   /**
    * NnExperiment:auto-commit:
    *
-   * Whether nn_experiment_run() moves the run's files from the staging
+   * Whether [method@Nn.Experiment.run] moves the run's files from the staging
    * directory into the run directory itself. When %FALSE, the caller adds
-   * its own files to nn_experiment_get_staging_dir() and calls
-   * nn_experiment_commit() (or nn_experiment_discard()).
+   * its own files to [method@Nn.Experiment.get_staging_dir] and calls
+   * [method@Nn.Experiment.commit] (or [method@Nn.Experiment.discard]).
    */
   properties[PROP_AUTO_COMMIT] =
     g_param_spec_boolean ("auto-commit", NULL,
@@ -168,7 +168,7 @@ nn_experiment_class_init (NnExperimentClass *klass)
    * @epoch: the epoch just finished, counting from 1
    *
    * Emitted after each epoch, once its row of the history is complete; read
-   * it with nn_experiment_get_history_value().
+   * it with [method@Nn.Experiment.get_history_value].
    */
   signals[EPOCH_FINISHED] =
     g_signal_new ("epoch-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -203,6 +203,8 @@ nn_experiment_epoch_finished_signal (void)
  * nn_experiment_get_name:
  * @self: a #NnExperiment
  *
+ * Gets the experiment's name.
+ *
  * Returns: (transfer none): the experiment's name
  */
 const char *
@@ -216,6 +218,8 @@ nn_experiment_get_name (NnExperiment *self)
 /**
  * nn_experiment_get_output_dir:
  * @self: a #NnExperiment
+ *
+ * Gets the run directory.
  *
  * Returns: (transfer none): the run directory
  */
@@ -231,6 +235,9 @@ nn_experiment_get_output_dir (NnExperiment *self)
  * nn_experiment_set_output_dir:
  * @self: a #NnExperiment
  * @dir: the run directory, instead of the file's `output.dir`
+ *
+ * Sets the directory the next run writes to, in place of the `output.dir` of
+ * the experiment file.
  */
 void
 nn_experiment_set_output_dir (NnExperiment *self,
@@ -247,6 +254,8 @@ nn_experiment_set_output_dir (NnExperiment *self,
  * nn_experiment_get_epochs:
  * @self: a #NnExperiment
  *
+ * Gets the number of epochs the experiment trains for.
+ *
  * Returns: the number of epochs the experiment trains for
  */
 guint
@@ -261,6 +270,8 @@ nn_experiment_get_epochs (NnExperiment *self)
  * nn_experiment_get_model:
  * @self: a #NnExperiment
  *
+ * Gets the model.
+ *
  * Returns: (transfer none): the model
  */
 NnModel *
@@ -274,6 +285,8 @@ nn_experiment_get_model (NnExperiment *self)
 /**
  * nn_experiment_get_trainer:
  * @self: a #NnExperiment
+ *
+ * Gets the trainer of the model, with the `train` section's settings.
  *
  * Returns: (transfer none): the trainer of the model, with the `train`
  *   section's settings
@@ -290,6 +303,8 @@ nn_experiment_get_trainer (NnExperiment *self)
  * nn_experiment_get_train_data:
  * @self: a #NnExperiment
  *
+ * Gets the training data, encoded and scaled.
+ *
  * Returns: (transfer none): the training data, encoded and scaled
  */
 NnDataset *
@@ -303,6 +318,8 @@ nn_experiment_get_train_data (NnExperiment *self)
 /**
  * nn_experiment_get_validation_data:
  * @self: a #NnExperiment
+ *
+ * Gets the validation data.
  *
  * Returns: (transfer none) (nullable): the validation data
  */
@@ -318,6 +335,8 @@ nn_experiment_get_validation_data (NnExperiment *self)
  * nn_experiment_get_test_data:
  * @self: a #NnExperiment
  *
+ * Gets the test data.
+ *
  * Returns: (transfer none) (nullable): the test data
  */
 NnDataset *
@@ -331,10 +350,10 @@ nn_experiment_get_test_data (NnExperiment *self)
 /**
  * nn_experiment_set_auto_commit:
  * @self: a #NnExperiment
- * @auto_commit: whether nn_experiment_run() moves the run's files into
+ * @auto_commit: whether [method@Nn.Experiment.run] moves the run's files into
  *   the run directory itself
  *
- * Sets #NnExperiment:auto-commit.
+ * Sets [property@Nn.Experiment:auto-commit].
  */
 void
 nn_experiment_set_auto_commit (NnExperiment *self,
@@ -353,7 +372,10 @@ nn_experiment_set_auto_commit (NnExperiment *self,
  * nn_experiment_get_auto_commit:
  * @self: a #NnExperiment
  *
- * Returns: the value of #NnExperiment:auto-commit
+ * Whether a run replaces the previous one when it ends (#NnExperiment:auto-
+ * commit).
+ *
+ * Returns: the value of [property@Nn.Experiment:auto-commit]
  */
 gboolean
 nn_experiment_get_auto_commit (NnExperiment *self)

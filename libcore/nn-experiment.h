@@ -16,7 +16,7 @@ G_BEGIN_DECLS
 /**
  * NN_EXPERIMENT_MAX_FILE_SIZE:
  *
- * The longest experiment file nn_experiment_new_from_file() reads, in
+ * The longest experiment file [ctor@Nn.Experiment.new_from_file] reads, in
  * bytes: 256 MiB.
  */
 #define NN_EXPERIMENT_MAX_FILE_SIZE (256u << 20)

@@ -35,6 +35,8 @@ typedef struct
  * nn_export_c_identifier:
  * @text: any text, such as a run's name
  *
+ * Makes a C identifier of @text, for the names of an exported model.
+ *
  * Returns: (transfer full): a C identifier made of @text: what is not an
  *   ASCII letter, digit or '_' becomes '_', and one leads a digit
  */

@@ -95,8 +95,8 @@ stratified_folds (guint        n,
  * @error: return location for a #NN_DATA_ERROR
  *
  * Parts the rows into @k folds as scikit-learn's `StratifiedKFold` (or,
- * without @classes, `KFold`) with `shuffle=False` parts the rows taken in
- * @order: the folds of `StratifiedKFold(shuffle=False).split(X[order],
+ * without @classes, `KFold`) with `shuffle=False` parts the rows taken in the
+ * order of @order: the folds of `StratifiedKFold(shuffle=False).split(X[order],
  * y[order])`, mapped back through @order.
  *
  * Returns: %TRUE, or %FALSE if a class (or, for plain folds, the data)

@@ -355,25 +355,24 @@ read_values (IdxFile *f,
  *   gzip-compressed or not
  * @error: return location for a #GError
  *
- * Reads images and their labels in the IDX format of MNIST and
- * Fashion-MNIST. Each image becomes one sample of rows × columns features
- * named `pixel0`, `pixel1`, ... in row-major order, with the raw values 0 to
- * 255 (scale them with a #NnScaler). The labels are classes, named by their
- * numbers (`"0"` to `"9"` for MNIST) and numbered in numeric order of the
- * labels present.
+ * Reads images and their labels in the IDX format of MNIST and Fashion-MNIST.
+ * Each image becomes one sample of rows × columns features named `pixel0`,
+ * `pixel1`, ... in row-major order, with the raw values 0 to 255 (scale them
+ * with a [class@Nn.Scaler]). The labels are classes, named by their numbers
+ * (`"0"` to `"9"` for MNIST) and numbered in numeric order of the labels
+ * present.
  *
- * The headers are checked before anything is allocated: the magic number
- * (other data types than unsigned bytes are refused), the number of
- * dimensions, sizes that are not 0, at most 2^31 values in all and
- * %NN_LAYER_MAX_WIDTH pixels per image, as many labels as images, and for an
- * uncompressed file its length. A compressed file that ends early or holds
- * more is an error too, found before more memory is taken than its data
- * fill. Errors are
+ * The headers are checked before anything is allocated: the magic number (other
+ * data types than unsigned bytes are refused), the number of dimensions, sizes
+ * that are not 0, at most 2^31 values in all and [const@Nn.LAYER_MAX_WIDTH]
+ * pixels per image, as many labels as images, and for an uncompressed file its
+ * length. A compressed file that ends early or holds more is an error too,
+ * found before more memory is taken than its data fill. Errors are
  * %NN_DATA_ERROR_PARSE for a malformed file and %NN_DATA_ERROR_INVALID for
  * sizes that cannot serve, with a message `FILE: error: at byte OFFSET: ...`,
  * OFFSET counting the uncompressed bytes.
  *
- * Returns: (transfer full): a new #NnDataset, or %NULL with @error set
+ * Returns: (transfer full): a new [class@Nn.Dataset], or %NULL with @error set
  */
 NnDataset *
 nn_dataset_new_from_idx_files (const char *images_path,

@@ -9,16 +9,16 @@
 /**
  * NnLayer:
  *
- * One step of a network, of any kind: a dense layer (#NnDenseLayer), an
- * activation on its own (#NnActivationLayer), or a kind a plugin registers
- * on %NN_LAYER_EXTENSION_POINT_NAME.
+ * One step of a network, of any kind: a dense layer ([class@Nn.DenseLayer]), an
+ * activation on its own ([class@Nn.ActivationLayer]), or a kind a plugin
+ * registers on [const@Nn.LAYER_EXTENSION_POINT_NAME].
  *
- * A layer takes a batch × #NnLayer:n-inputs matrix and gives a batch ×
- * nn_layer_get_n_outputs() one, keeping what its backward step needs. Its
- * parameters, if it has any, are matrices the model hands to the optimizer
- * in order. A layer is in training mode until nn_layer_set_training()
- * says otherwise; the model switches it to evaluation to predict and
- * evaluate, for kinds that behave differently then.
+ * A layer takes a batch × [property@Nn.Layer:n-inputs] matrix and gives a batch
+ * × [method@Nn.Layer.get_n_outputs] one, keeping what its backward step needs.
+ * Its parameters, if it has any, are matrices the model hands to the optimizer
+ * in order. A layer is in training mode until [method@Nn.Layer.set_training]
+ * says otherwise; the model switches it to evaluation to predict and evaluate,
+ * for kinds that behave differently then.
  */
 typedef struct
 {
@@ -123,6 +123,8 @@ nn_layer_init (NnLayer *self)
  * nn_layer_get_n_inputs:
  * @self: a #NnLayer
  *
+ * Gets the width of the layer's input.
+ *
  * Returns: the width of the layer's input
  */
 guint
@@ -138,6 +140,8 @@ nn_layer_get_n_inputs (NnLayer *self)
 /**
  * nn_layer_get_n_outputs:
  * @self: a #NnLayer
+ *
+ * Gets the width of the layer's output.
  *
  * Returns: the width of the layer's output
  */
@@ -155,8 +159,10 @@ nn_layer_get_n_outputs (NnLayer *self)
  * nn_layer_get_units:
  * @self: a #NnLayer
  *
+ * Gets the number of neurons of a dense layer.
+ *
  * Returns: the number of neurons of a dense layer; the output width of any
- *   layer, as nn_layer_get_n_outputs()
+ *   layer, as [method@Nn.Layer.get_n_outputs]
  */
 guint
 nn_layer_get_units (NnLayer *self)
@@ -167,6 +173,8 @@ nn_layer_get_units (NnLayer *self)
 /**
  * nn_layer_get_activation:
  * @self: a #NnLayer
+ *
+ * Gets the activation the layer applies last.
  *
  * Returns: (transfer none) (nullable): the activation the layer applies
  *   last, or %NULL for a kind that applies none
@@ -186,6 +194,9 @@ nn_layer_get_activation (NnLayer *self)
  * nn_layer_get_kind_name:
  * @self: a #NnLayer
  *
+ * Gets the name the layer's kind is registered under, such as `"dense"`, or
+ * the type name of an unregistered kind.
+ *
  * Returns: (transfer none): the name the layer's kind is registered under,
  *   such as `"dense"`, or the type name of an unregistered kind
  */
@@ -204,6 +215,8 @@ nn_layer_get_kind_name (NnLayer *self)
  * nn_layer_get_n_parameters:
  * @self: a #NnLayer
  *
+ * Gets the number of the layer's parameter matrices.
+ *
  * Returns: the number of the layer's parameter matrices: 2 for a dense
  *   layer (weights and bias), 0 for an activation layer
  */
@@ -221,7 +234,9 @@ nn_layer_get_n_parameters (NnLayer *self)
 /**
  * nn_layer_get_parameter:
  * @self: a #NnLayer
- * @index: below nn_layer_get_n_parameters()
+ * @index: below [method@Nn.Layer.get_n_parameters]
+ *
+ * Gets the parameter matrix, modifiable in place.
  *
  * Returns: (transfer none): the parameter matrix, modifiable in place
  */
@@ -237,7 +252,9 @@ nn_layer_get_parameter (NnLayer *self,
 /**
  * nn_layer_get_gradient:
  * @self: a #NnLayer
- * @index: below nn_layer_get_n_parameters()
+ * @index: below [method@Nn.Layer.get_n_parameters]
+ *
+ * Gets the gradient of parameter @index from the last backward step.
  *
  * Returns: (transfer none): the gradient of parameter @index from the last
  *   backward step
@@ -254,7 +271,9 @@ nn_layer_get_gradient (NnLayer *self,
 /**
  * nn_layer_get_parameter_name:
  * @self: a #NnLayer
- * @index: below nn_layer_get_n_parameters()
+ * @index: below [method@Nn.Layer.get_n_parameters]
+ *
+ * Gets the name of parameter @index, such as `"weight"`.
  *
  * Returns: (transfer none): the name of parameter @index, such as
  *   `"weight"`: a saved model's tensor `layers.L.NAME`
@@ -292,7 +311,9 @@ nn_layer_get_n_buffers (NnLayer *self)
 /**
  * nn_layer_get_buffer:
  * @self: a #NnLayer
- * @index: below nn_layer_get_n_buffers()
+ * @index: below [method@Nn.Layer.get_n_buffers]
+ *
+ * Gets the buffer matrix, modifiable in place.
  *
  * Returns: (transfer none): the buffer matrix, modifiable in place
  */
@@ -308,7 +329,9 @@ nn_layer_get_buffer (NnLayer *self,
 /**
  * nn_layer_get_buffer_name:
  * @self: a #NnLayer
- * @index: below nn_layer_get_n_buffers()
+ * @index: below [method@Nn.Layer.get_n_buffers]
+ *
+ * Gets the name of buffer @index, such as `"running_mean"`.
  *
  * Returns: (transfer none): the name of buffer @index, such as
  *   `"running_mean"`: a saved model's tensor `layers.L.NAME`
@@ -326,8 +349,10 @@ nn_layer_get_buffer_name (NnLayer *self,
  * nn_layer_get_min_training_batch:
  * @self: a #NnLayer
  *
+ * Gets the fewest samples a training batch through the layer may have.
+ *
  * Returns: the fewest samples a training batch through the layer may
- *   have: 2 for a #NnBatchNormLayer, which cannot estimate a variance
+ *   have: 2 for a [class@Nn.BatchNormLayer], which cannot estimate a variance
  *   from one, 1 for the other kinds
  */
 guint
@@ -386,6 +411,8 @@ nn_layer_set_training (NnLayer *self,
 /**
  * nn_layer_get_training:
  * @self: a #NnLayer
+ *
+ * Whether the layer is in training mode.
  *
  * Returns: whether the layer is in training mode
  */
@@ -489,9 +516,9 @@ nn_layer_get_regularization_loss (NnLayer *self)
  * nn_layer_add_regularization_gradient:
  * @self: a #NnLayer
  *
- * Adds the gradient of nn_layer_get_regularization_loss() to the gradients
- * of the last backward step (for a dense layer `l1·sign(W) + 2·l2·W` with
- * sign(0) = 0, to the weights'); nothing without regularization.
+ * Adds the gradient of [method@Nn.Layer.get_regularization_loss] to the
+ * gradients of the last backward step (for a dense layer `l1·sign(W) + 2·l2·W`
+ * with sign(0) = 0, to the weights'); nothing without regularization.
  */
 void
 nn_layer_add_regularization_gradient (NnLayer *self)
@@ -505,6 +532,9 @@ nn_layer_add_regularization_gradient (NnLayer *self)
  * nn_layer_forward:
  * @self: a #NnLayer
  * @x: a batch of inputs, batch × inputs
+ *
+ * Computes the output of the layer for a batch @x, keeping what the backward
+ * step needs.
  *
  * Returns: (transfer none): the layer's output, valid until the next
  *   forward step
@@ -551,8 +581,11 @@ nn_layer_backward (NnLayer        *self,
  * nn_layer_has_backward_from_z:
  * @self: a #NnLayer
  *
+ * Whether the layer applies an activation last, so that the backward step can
+ * start from dL/dZ.
+ *
  * Returns: whether the layer's output is an activation applied last, so
- *   that nn_layer_backward_from_z() can start from dL/dZ
+ *   that [method@Nn.Layer.backward_from_z] can start from dL/dZ
  */
 gboolean
 nn_layer_has_backward_from_z (NnLayer *self)
@@ -564,13 +597,13 @@ nn_layer_has_backward_from_z (NnLayer *self)
 
 /**
  * nn_layer_backward_from_z:
- * @self: a #NnLayer whose nn_layer_has_backward_from_z()
+ * @self: a [class@Nn.Layer] whose [method@Nn.Layer.has_backward_from_z]
  * @x: the input of the last forward step
  * @grad_z: dL/dZ for that step, Z the input of the layer's activation, as
- *   nn_loss_output_gradient() gives it for an output layer
+ *   [method@Nn.Loss.output_gradient] gives it for an output layer
  * @want_grad_input: whether to compute dL/dX
  *
- * nn_layer_backward() after its activation: for a dense layer
+ * [method@Nn.Layer.backward] after its activation: for a dense layer
  * `dW = dZᵀ X`, `db = Σ_rows dZ` and `dX = dZ W`; for an activation
  * layer dL/dX is dL/dZ itself.
  *
@@ -593,6 +626,8 @@ nn_layer_backward_from_z (NnLayer        *self,
 /**
  * nn_layer_get_a:
  * @self: a #NnLayer
+ *
+ * Gets the output A of the last forward step.
  *
  * Returns: (transfer none): the output A of the last forward step
  */

@@ -54,7 +54,7 @@ G_DECLARE_DERIVABLE_TYPE (NnLayer, nn_layer, NN, LAYER, GObject)
  *   gradients of the parameters and, if asked, dL/dX
  * @backward_from_z: (nullable): for a kind whose output is an activation
  *   applied last, @backward from dL/dZ, Z the activation's input: the step
- *   a loss's joint output gradient (nn_loss_output_gradient()) enters at
+ *   a loss's joint output gradient ([method@Nn.Loss.output_gradient]) enters at
  * @get_output: the output of the last forward step
  * @get_activation: (nullable): the activation applied last, or %NULL
  * @get_n_parameters: (nullable): the number of parameter matrices; none
@@ -87,9 +87,9 @@ G_DECLARE_DERIVABLE_TYPE (NnLayer, nn_layer, NN, LAYER, GObject)
  *
  * A kind of layer. The base class keeps the input width and the mode. A
  * plugin adds a kind by subclassing it and registering the subclass on
- * %NN_LAYER_EXTENSION_POINT_NAME (plugins/README.md, "Writing a layer
+ * [const@Nn.LAYER_EXTENSION_POINT_NAME] (plugins/README.md, "Writing a layer
  * plugin"); a kind random in training draws from
- * nn_layer_get_step_uniform().
+ * [method@Nn.Layer.get_step_uniform].
  */
 struct _NnLayerClass
 {
@@ -103,7 +103,7 @@ struct _NnLayerClass
                               const NnMatrix *x);
   const NnMatrix *(*backward) (NnLayer        *self,
                                const NnMatrix *x,
-                               const NnMatrix *grad_output,
+                               const NnMatrix *grad_a,
                                gboolean        want_grad_input);
   const NnMatrix *(*backward_from_z) (NnLayer        *self,
                                       const NnMatrix *x,

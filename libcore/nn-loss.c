@@ -8,7 +8,7 @@
  * NnLoss:
  *
  * The abstract base of loss functions, registered by plugins under a name
- * on the %NN_LOSS_EXTENSION_POINT_NAME extension point.
+ * on the [const@Nn.LOSS_EXTENSION_POINT_NAME] extension point.
  */
 G_DEFINE_ABSTRACT_TYPE (NnLoss, nn_loss, G_TYPE_OBJECT)
 
@@ -27,6 +27,8 @@ nn_loss_init (NnLoss *self)
  * @self: a #NnLoss
  * @pred: predictions, batch × outputs
  * @target: targets, same shape
+ *
+ * Computes the loss of a batch of predictions against their targets.
  *
  * Returns: the loss of the batch, a mean
  */
@@ -47,8 +49,11 @@ nn_loss_compute (NnLoss         *self,
  * @self: a #NnLoss
  * @pred: predictions, batch × outputs
  * @target: targets, same shape
- * @grad: (out caller-allocates): the gradient of nn_loss_compute() with
- *   respect to @pred
+ * @grad: the gradient of [method@Nn.Loss.compute] with respect to @pred,
+ *   written in place
+ *
+ * Writes the gradient of [method@Nn.Loss.compute] with respect to the
+ * predictions into @grad.
  */
 void
 nn_loss_gradient (NnLoss         *self,
@@ -70,7 +75,7 @@ nn_loss_gradient (NnLoss         *self,
  * @activation: the output layer's activation
  * @pred: the output layer's activations A, batch × outputs
  * @target: targets, same shape
- * @grad_z: (out caller-allocates): the gradient of nn_loss_compute() with
+ * @grad_z: written in place: the gradient of [method@Nn.Loss.compute] with
  *   respect to the output layer's Z, if the loss has a joint form for
  *   @activation
  *
@@ -80,8 +85,8 @@ nn_loss_gradient (NnLoss         *self,
  * (A − Y) / n, with none of the divisions by A of the two steps taken
  * apart, which lose accuracy, and vanish, as A nears 0 or 1.
  *
- * Returns: %TRUE if @grad_z was written, %FALSE if the loss has no joint
- *   form for @activation (then use nn_loss_gradient() and the activation's
+ * Returns: %TRUE if @grad_z was written, %FALSE if the loss has no joint form
+ *   for @activation (then use [method@Nn.Loss.gradient] and the activation's
  *   backward step)
  */
 gboolean
@@ -111,7 +116,7 @@ nn_loss_output_gradient (NnLoss         *self,
  * @target: targets, same shape
  * @losses: (out caller-allocates) (array): a loss per row of @pred
  *
- * The loss of each sample of the batch, whose mean is nn_loss_compute():
+ * The loss of each sample of the batch, whose mean is [method@Nn.Loss.compute]:
  * what a weighted loss, Σ wᵢ lᵢ / Σ wᵢ, is made of. A loss without its own
  * #NnLossClass.compute_rows is computed on each row alone.
  */
@@ -146,6 +151,8 @@ nn_loss_compute_rows (NnLoss         *self,
  * nn_loss_get_name:
  * @self: a #NnLoss
  *
+ * Gets the registered name of the class.
+ *
  * Returns: (transfer none) (nullable): the registered name of the class
  */
 const char *
@@ -161,7 +168,9 @@ nn_loss_get_name (NnLoss *self)
  * @name: a registered loss name, e.g. `"binary_crossentropy"`
  * @error: return location for a #GError
  *
- * Returns: (transfer full): a new #NnLoss, or %NULL with @error set
+ * Makes a #NnLoss.
+ *
+ * Returns: (transfer full): a new [class@Nn.Loss], or %NULL with @error set
  */
 NnLoss *
 nn_loss_new_by_name (const char *name,

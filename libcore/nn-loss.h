@@ -35,7 +35,7 @@ G_DECLARE_DERIVABLE_TYPE (NnLoss, nn_loss, NN, LOSS, GObject)
  *   any other activation
  * @compute_rows: optional: writes the loss of each row (sample) of the
  *   batch, so that their mean is what @compute returns; without it,
- *   nn_loss_compute_rows() calls @compute on each row alone
+ *   [method@Nn.Loss.compute_rows] calls @compute on each row alone
  *
  * @pred and @target are batch × outputs matrices of the same shape.
  */

@@ -36,7 +36,7 @@ G_DEFINE_BOXED_TYPE (NnMatrix, nn_matrix, nn_matrix_copy, nn_matrix_free)
  *
  * Allocates a zero-filled matrix. The size is checked for overflow.
  *
- * Returns: (transfer full): a new #NnMatrix
+ * Returns: (transfer full): a new [struct@Nn.Matrix]
  */
 NnMatrix *
 nn_matrix_new (guint rows,
@@ -57,7 +57,9 @@ nn_matrix_new (guint rows,
  * @cols: number of columns
  * @data: (array): @rows × @cols values, row-major, copied
  *
- * Returns: (transfer full): a new #NnMatrix holding a copy of @data
+ * Makes a matrix of a copy of @data.
+ *
+ * Returns: (transfer full): a new [struct@Nn.Matrix] holding a copy of @data
  */
 NnMatrix *
 nn_matrix_new_from_data (guint          rows,
@@ -75,6 +77,8 @@ nn_matrix_new_from_data (guint          rows,
  * nn_matrix_copy:
  * @m: a #NnMatrix
  *
+ * Copies @m, its data included.
+ *
  * Returns: (transfer full): a deep copy of @m
  */
 NnMatrix *
@@ -87,7 +91,7 @@ nn_matrix_copy (const NnMatrix *m)
 
 /**
  * nn_matrix_free:
- * @m: (nullable): a #NnMatrix made by nn_matrix_new() or a copy
+ * @m: (nullable): a [struct@Nn.Matrix] made by [ctor@Nn.Matrix.new] or a copy
  *
  * Frees @m and its data.
  */
@@ -106,6 +110,8 @@ nn_matrix_free (NnMatrix *m)
  * @rows: number of rows
  * @cols: number of columns
  *
+ * Makes a matrix that borrows @data, to be kept on the stack and never freed.
+ *
  * Returns: a matrix borrowing @data, to be kept on the stack and never freed
  */
 NnMatrix
@@ -122,6 +128,9 @@ nn_matrix_view (nn_real *data,
  * @m: a #NnMatrix
  * @first: first row of the view
  * @n_rows: number of rows of the view
+ *
+ * Makes a matrix that borrows consecutive rows of @m, to be kept on the stack
+ * and never freed.
  *
  * Returns: a view of rows @first to @first + @n_rows - 1 of @m
  */
@@ -140,6 +149,8 @@ nn_matrix_view_rows (const NnMatrix *m,
  * nn_matrix_size:
  * @m: a #NnMatrix
  *
+ * Counts the elements of @m.
+ *
  * Returns: the number of elements, @rows × @cols
  */
 gsize
@@ -152,6 +163,8 @@ nn_matrix_size (const NnMatrix *m)
  * nn_matrix_same_shape:
  * @a: a #NnMatrix
  * @b: a #NnMatrix
+ *
+ * Compares the shapes of two matrices.
  *
  * Returns: whether @a and @b have the same number of rows and columns
  */
@@ -182,6 +195,8 @@ fill_values (nn_real *data,
  * nn_matrix_fill:
  * @m: a #NnMatrix
  * @value: the value for every element
+ *
+ * Sets every element of @m to @value.
  */
 void
 nn_matrix_fill (NnMatrix *m,
@@ -193,7 +208,7 @@ nn_matrix_fill (NnMatrix *m,
 /**
  * nn_matrix_copy_into:
  * @src: a #NnMatrix
- * @dest: a #NnMatrix of the same shape
+ * @dest: a [struct@Nn.Matrix] of the same shape
  *
  * Copies the values of @src into @dest.
  */
@@ -331,8 +346,10 @@ nn_matrix_set_n_threads (guint n_threads)
 /**
  * nn_matrix_get_n_threads:
  *
+ * Gets the number of threads of the matrix products.
+ *
  * Returns: the number of threads of the matrix products: the BLAS's, or
- *   what nn_matrix_set_n_threads() last set where the BLAS cannot tell
+ *   what [func@Nn.Matrix.set_n_threads] last set where the BLAS cannot tell
  */
 guint
 nn_matrix_get_n_threads (void)
@@ -677,7 +694,7 @@ small_product_kernel (gboolean trans_a,
  * @c: the result, @alpha × op(@a) op(@b) + @beta × @c
  *
  * The one general matrix product of the library, through CBLAS, on the
- * threads nn_matrix_set_n_threads() sets. Products of at most 32768
+ * threads [func@Nn.Matrix.set_n_threads] sets. Products of at most 32768
  * multiply-adds whose result has narrow rows (a layer of a few units, or
  * its gradient) are done on the calling thread by kernels of the library's
  * own, in vector registers, where the BLAS's fixed costs would outweigh
@@ -927,6 +944,8 @@ sum_rows_into (const NnMatrix *m,
  * nn_matrix_sum_rows:
  * @m: a #NnMatrix
  * @out: a 1 × @m->cols matrix, overwritten with the column sums of @m
+ *
+ * Writes the sum of the rows of @m, a 1 × cols matrix, into @out.
  */
 void
 nn_matrix_sum_rows (const NnMatrix *m,
@@ -963,7 +982,9 @@ add_scaled (nn_real        alpha,
  * nn_matrix_axpy:
  * @alpha: scale of @x
  * @x: a #NnMatrix
- * @y: a #NnMatrix of the same shape, updated to @alpha × @x + @y
+ * @y: a [struct@Nn.Matrix] of the same shape, updated to @alpha × @x + @y
+ *
+ * Adds @alpha × @x to @y, element by element, in place.
  */
 void
 nn_matrix_axpy (nn_real         alpha,
@@ -1003,10 +1024,10 @@ scaled_difference (const nn_real *a,
  * @a: a matrix
  * @b: a matrix of the same shape
  * @scale: the factor
- * @out: (out caller-allocates): the result, same shape (may be @a or @b)
+ * @out: the result, written in place, same shape (may be @a or @b)
  *
  * @out = @scale × (@a − @b), element by element: the output-layer gradient
- * of nn_loss_output_gradient(), for one.
+ * of [method@Nn.Loss.output_gradient], for one.
  */
 void
 nn_matrix_scaled_difference (const NnMatrix *a,

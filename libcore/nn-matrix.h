@@ -45,6 +45,14 @@ NnMatrix *nn_matrix_new       (guint           rows,
 NnMatrix *nn_matrix_new_from_data (guint          rows,
                                    guint          cols,
                                    const nn_real *data);
+NnMatrix *nn_matrix_new_from_bytes (guint    rows,
+                                    guint    cols,
+                                    GBytes  *bytes,
+                                    GError **error);
+GBytes   *nn_matrix_get_bytes (const NnMatrix *m);
+gboolean  nn_matrix_set_bytes (NnMatrix       *m,
+                               GBytes         *bytes,
+                               GError        **error);
 NnMatrix *nn_matrix_copy      (const NnMatrix *m);
 void      nn_matrix_free      (NnMatrix       *m);
 

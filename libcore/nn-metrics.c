@@ -398,7 +398,7 @@ nn_metrics_list (NnTask task)
  * multiclass task) is %NN_CONFIG_ERROR_INVALID_VALUE. Both messages list the
  * metrics of @task.
  *
- * Returns: %TRUE if nn_metric_compute() can compute @name for @task
+ * Returns: %TRUE if [func@Nn.metric_compute] can compute @name for @task
  */
 gboolean
 nn_metric_is_valid (const char *name,
@@ -463,7 +463,7 @@ nn_metric_greater_is_better (const char *name)
 
 /**
  * nn_metric_compute:
- * @name: a metric valid for @task (see nn_metric_is_valid())
+ * @name: a metric valid for @task (see [func@Nn.metric_is_valid])
  * @task: the task
  * @pred: predictions, batch × outputs: for a binary task one column of
  *   probabilities (class 1 where ≥ 0.5); for a multiclass task one column per
@@ -513,8 +513,8 @@ nn_metric_compute (const char     *name,
 /**
  * nn_confusion_matrix:
  * @task: %NN_TASK_BINARY or %NN_TASK_MULTICLASS
- * @pred: predictions, as for nn_metric_compute()
- * @target: targets, as for nn_metric_compute()
+ * @pred: predictions, as for [func@Nn.metric_compute]
+ * @target: targets, as for [func@Nn.metric_compute]
  *
  * Counts the rows by true and predicted class: the element (i, j) is the
  * number of rows of class i predicted as class j, as scikit-learn's

@@ -10,19 +10,19 @@
 /**
  * NnModel:
  *
- * An ordered stack of layers of any kind (#NnLayer) with a loss and an
+ * An ordered stack of layers of any kind ([class@Nn.Layer]) with a loss and an
  * optimizer: the network, and nothing of its training.
  *
  * The model has a forward step, a backward step that computes the gradient
  * of the loss for every parameter, and an update that applies the
- * optimizer to the parameters (nn_model_apply_gradients()). Every layer
+ * optimizer to the parameters ([method@Nn.Model.apply_gradients]). Every layer
  * keeps its Z and A from the forward step, which the backward step uses.
  * Epochs, batches, shuffling, schedules, clipping and histories are an
- * #NnTrainer's.
+ * [class@Nn.Trainer]'s.
  *
  * Initial weights come from the model's own random sequence, seeded by
- * #NnModel:seed and restarted by nn_model_set_seed(); nn_trainer_new()
- * takes the same seed for the shuffling.
+ * [property@Nn.Model:seed] and restarted by [method@Nn.Model.set_seed];
+ * [ctor@Nn.Trainer.new] takes the same seed for the shuffling.
  */
 struct _NnModel
 {
@@ -168,7 +168,7 @@ nn_model_class_init (NnModelClass *klass)
    * NnModel:seed:
    *
    * The seed of the initial weights. Setting it restarts their sequence;
-   * nn_trainer_new() takes it as the seed of the shuffling.
+   * [ctor@Nn.Trainer.new] takes it as the seed of the shuffling.
    */
   properties[PROP_SEED] =
     g_param_spec_uint64 ("seed", NULL, "Seed of the initial weights",
@@ -192,6 +192,8 @@ nn_model_init (NnModel *self)
 
 /**
  * nn_model_new:
+ *
+ * Makes an empty model, to which layers are added.
  *
  * Returns: (transfer full): an empty model
  */
@@ -235,6 +237,8 @@ nn_model_add_layer (NnModel *self,
  * nn_model_get_n_layers:
  * @self: a #NnModel
  *
+ * Gets the number of layers.
+ *
  * Returns: the number of layers
  */
 guint
@@ -249,6 +253,8 @@ nn_model_get_n_layers (NnModel *self)
  * nn_model_get_layer:
  * @self: a #NnModel
  * @index: a layer index, from 0
+ *
+ * Gets the layer.
  *
  * Returns: (transfer none): the layer
  */
@@ -266,6 +272,8 @@ nn_model_get_layer (NnModel *self,
  * nn_model_get_n_inputs:
  * @self: a #NnModel
  *
+ * Gets the input width of the first layer, or 0 without layers.
+ *
  * Returns: the input width of the first layer, or 0 without layers
  */
 guint
@@ -279,6 +287,8 @@ nn_model_get_n_inputs (NnModel *self)
 /**
  * nn_model_get_n_outputs:
  * @self: a #NnModel
+ *
+ * Gets the output width of the last layer, or 0 without layers.
  *
  * Returns: the output width of the last layer, or 0 without layers
  */
@@ -296,6 +306,8 @@ nn_model_get_n_outputs (NnModel *self)
  * nn_model_get_loss:
  * @self: a #NnModel
  *
+ * Gets the loss.
+ *
  * Returns: (transfer none) (nullable): the loss
  */
 NnLoss *
@@ -310,6 +322,8 @@ nn_model_get_loss (NnModel *self)
  * nn_model_set_loss:
  * @self: a #NnModel
  * @loss: (nullable): the loss to minimise
+ *
+ * Sets the loss the model minimises, taking a reference.
  */
 void
 nn_model_set_loss (NnModel *self,
@@ -326,6 +340,8 @@ nn_model_set_loss (NnModel *self,
  * nn_model_get_optimizer:
  * @self: a #NnModel
  *
+ * Gets the optimizer.
+ *
  * Returns: (transfer none) (nullable): the optimizer
  */
 NnOptimizer *
@@ -340,6 +356,8 @@ nn_model_get_optimizer (NnModel *self)
  * nn_model_set_optimizer:
  * @self: a #NnModel
  * @optimizer: (nullable): the optimizer
+ *
+ * Sets the optimizer that updates the parameters, taking a reference.
  */
 void
 nn_model_set_optimizer (NnModel     *self,
@@ -358,6 +376,8 @@ nn_model_set_optimizer (NnModel     *self,
 /**
  * nn_model_get_seed:
  * @self: a #NnModel
+ *
+ * Gets the seed of the model's random numbers.
  *
  * Returns: the seed of the model's random numbers
  */
@@ -542,8 +562,8 @@ backward (NnModel        *self,
  * what each layer kept in the last forward step. Through an output layer
  * that applies an activation last (a dense layer, or an activation layer
  * after any layer) it takes the loss's joint form where there is one
- * (nn_loss_output_gradient()). The layers' regularization is not part of
- * it: nn_model_add_regularization_gradients() adds its gradient.
+ * ([method@Nn.Loss.output_gradient]). The layers' regularization is not part of
+ * it: [method@Nn.Model.add_regularization_gradients] adds its gradient.
  */
 void
 nn_model_backward (NnModel        *self,
@@ -559,10 +579,10 @@ nn_model_backward (NnModel        *self,
  * @x: the inputs of the last forward step
  * @y: the targets of that batch, batch × outputs
  * @weights: (nullable) (array): a weight per sample of the batch, at least
- *   0, or %NULL for nn_model_backward()
+ *   0, or %NULL for [method@Nn.Model.backward]
  *
  * Computes the gradient of the weighted loss Σ wᵢ lᵢ / Σ wᵢ, lᵢ being the
- * loss of sample i (nn_loss_compute_rows()), with respect to every
+ * loss of sample i ([method@Nn.Loss.compute_rows]), with respect to every
  * parameter: PyTorch's `weight=` of its losses. A batch whose weights are
  * all 0 has a gradient of 0.
  */
@@ -580,9 +600,9 @@ nn_model_backward_weighted (NnModel        *self,
  * @self: a #NnModel
  *
  * The sum of the layers' regularization terms
- * (nn_layer_get_regularization_loss()) at the current weights: what a
- * training step adds to the loss of its batch. nn_model_evaluate() leaves
- * it out.
+ * ([method@Nn.Layer.get_regularization_loss]) at the current weights: what a
+ * training step adds to the loss of its batch. [method@Nn.Model.evaluate]
+ * leaves it out.
  *
  * Returns: the penalty, 0 when no layer is regularized
  */
@@ -618,9 +638,10 @@ nn_model_set_step (NnModel *self,
  * nn_model_add_regularization_gradients:
  * @self: a #NnModel
  *
- * Adds the gradient of nn_model_get_regularization_loss() to the weight
- * gradients of the last backward step (nn_layer_add_regularization_gradient()),
- * which then are those of the training loss.
+ * Adds the gradient of [method@Nn.Model.get_regularization_loss] to the weight
+ * gradients of the last backward step
+ * ([method@Nn.Layer.add_regularization_gradient]), which then are those of the
+ * training loss.
  */
 void
 nn_model_add_regularization_gradients (NnModel *self)
@@ -660,10 +681,10 @@ ensure_optimizer_ready (NnModel *self)
 
 /**
  * nn_model_apply_gradients:
- * @self: a #NnModel with an optimizer
+ * @self: a [class@Nn.Model] with an optimizer
  *
  * One optimizer step: moves every parameter by the optimizer's rule from
- * its gradient of the last backward step (nn_model_get_gradient()). The
+ * its gradient of the last backward step ([method@Nn.Model.get_gradient]). The
  * optimizer is prepared for the parameters at the first step, and again
  * after a layer or another optimizer is added; it never allocates after
  * that.
@@ -686,7 +707,7 @@ nn_model_apply_gradients (NnModel *self)
  * @factor: the factor
  *
  * Multiplies every gradient of the last backward step by @factor, in
- * place, as gradient clipping (#NnTrainer:clip-norm) does before the
+ * place, as gradient clipping ([property@Nn.Trainer:clip-norm]) does before the
  * update.
  */
 void
@@ -710,9 +731,9 @@ nn_model_scale_gradients (NnModel *self,
  * @self: a #NnModel
  * @training: %TRUE for training, %FALSE for evaluation
  *
- * Switches every layer between training, the mode of a new model and of
- * an #NnTrainer's steps, and evaluation, which nn_model_predict() and
- * nn_model_evaluate() use whatever the mode.
+ * Switches every layer between training, the mode of a new model and of an
+ * [class@Nn.Trainer]'s steps, and evaluation, which [method@Nn.Model.predict]
+ * and [method@Nn.Model.evaluate] use whatever the mode.
  */
 void
 nn_model_set_training (NnModel *self,
@@ -732,6 +753,8 @@ nn_model_set_training (NnModel *self,
  * nn_model_get_training:
  * @self: a #NnModel
  *
+ * Whether the model is in training mode.
+ *
  * Returns: whether the model is in training mode
  */
 gboolean
@@ -746,6 +769,8 @@ nn_model_get_training (NnModel *self)
  * nn_model_predict:
  * @self: a #NnModel
  * @x: inputs, samples × inputs
+ *
+ * Runs @x through the model in evaluation mode and copies the outputs.
  *
  * Returns: (transfer full): the outputs, samples × outputs
  */
@@ -780,6 +805,8 @@ nn_model_predict (NnModel        *self,
  * @x: inputs
  * @y: targets
  * @error: return location for a #GError
+ *
+ * Computes the loss of the model on @x against @y, in evaluation mode.
  *
  * Returns: the loss over the whole set, or NaN with
  *   %NN_MODEL_ERROR_NOT_FINITE set
@@ -823,6 +850,8 @@ nn_model_evaluate (NnModel        *self,
  * nn_model_get_n_parameters:
  * @self: a #NnModel
  *
+ * Gets the number of parameter matrices.
+ *
  * Returns: the number of parameter matrices: those of every layer in
  *   order, a weight and a bias matrix for a dense layer
  */
@@ -840,6 +869,8 @@ nn_model_get_n_parameters (NnModel *self)
  * @index: the layers' parameters counted in order: in a model of dense
  *   layers, 2 × layer for its weights and 2 × layer + 1 for its bias
  *
+ * Gets the parameter matrix, modifiable in place.
+ *
  * Returns: (transfer none): the parameter matrix, modifiable in place
  */
 NnMatrix *
@@ -855,7 +886,10 @@ nn_model_get_parameter (NnModel *self,
 /**
  * nn_model_get_gradient:
  * @self: a #NnModel
- * @index: as for nn_model_get_parameter()
+ * @index: as for [method@Nn.Model.get_parameter]
+ *
+ * Gets the gradient of that parameter from the last backward step (after
+ * clipping, in a training step).
  *
  * Returns: (transfer none): the gradient of that parameter from the last
  *   backward step (after clipping, in a training step)
@@ -874,9 +908,9 @@ nn_model_get_gradient (NnModel *self,
  * nn_model_get_gradient_norm:
  * @self: a #NnModel
  *
- * The global norm that #NnTrainer:clip-norm limits: the square root of the
- * sum of the squares of every gradient element of every parameter, summed
- * in double.
+ * The global norm that [property@Nn.Trainer:clip-norm] limits: the square root
+ * of the sum of the squares of every gradient element of every parameter,
+ * summed in double.
  *
  * Returns: the norm of the gradients of the last backward step (after
  *   clipping, in a training step)
@@ -907,8 +941,10 @@ nn_model_peek_buffer_array (NnModel *self)
  * nn_model_get_min_training_batch:
  * @self: a #NnModel
  *
+ * Gets the fewest samples a training batch may have.
+ *
  * Returns: the fewest samples a training batch may have: the most any
- *   layer needs (nn_layer_get_min_training_batch()), 1 for most models
+ *   layer needs ([method@Nn.Layer.get_min_training_batch]), 1 for most models
  */
 guint
 nn_model_get_min_training_batch (NnModel *self)

@@ -14,11 +14,11 @@
  *
  * A subclass whose learning rate has another default installs its own
  * `learning-rate` property with that default in its `class_init`, handled by
- * nn_optimizer_get_learning_rate() and nn_optimizer_set_learning_rate();
- * GObject lets a subclass property of the same name replace the inherited
- * one, construct default included.
+ * [method@Nn.Optimizer.get_learning_rate] and
+ * [method@Nn.Optimizer.set_learning_rate]; GObject lets a subclass property of
+ * the same name replace the inherited one, construct default included.
  *
- * The state saved by nn_optimizer_save_state() is an `a{sv}` dictionary:
+ * The state saved by [method@Nn.Optimizer.save_state] is an `a{sv}` dictionary:
  * `type` (`s`, the type name), `iterations` (`t`) and one `a(uuad)` entry
  * per kind of buffer, holding for each parameter in order its rows, columns
  * and row-major values.
@@ -161,6 +161,8 @@ nn_optimizer_step (NnOptimizer     *self,
  * nn_optimizer_get_learning_rate:
  * @self: a #NnOptimizer
  *
+ * Gets the current learning rate.
+ *
  * Returns: the current learning rate
  */
 double
@@ -177,6 +179,9 @@ nn_optimizer_get_learning_rate (NnOptimizer *self)
  * nn_optimizer_set_learning_rate:
  * @self: a #NnOptimizer
  * @learning_rate: the new step size, non-negative
+ *
+ * Sets the learning rate of the next steps
+ * ([property@Nn.Optimizer:learning-rate]).
  */
 void
 nn_optimizer_set_learning_rate (NnOptimizer *self,
@@ -198,7 +203,10 @@ nn_optimizer_set_learning_rate (NnOptimizer *self,
  * nn_optimizer_get_iterations:
  * @self: a #NnOptimizer
  *
- * Returns: the number of steps taken since the last nn_optimizer_prepare()
+ * Gets the number of steps taken since the last [method@Nn.Optimizer.prepare].
+ *
+ * Returns: the number of steps taken since the last
+ *   [method@Nn.Optimizer.prepare]
  */
 guint64
 nn_optimizer_get_iterations (NnOptimizer *self)
@@ -213,6 +221,8 @@ nn_optimizer_get_iterations (NnOptimizer *self)
 /**
  * nn_optimizer_get_name:
  * @self: a #NnOptimizer
+ *
+ * Gets the registered name of the class.
  *
  * Returns: (transfer none) (nullable): the registered name of the class
  */
@@ -229,7 +239,10 @@ nn_optimizer_get_name (NnOptimizer *self)
  * @name: a registered optimizer name, e.g. `"sgd"`
  * @error: return location for a #GError
  *
- * Returns: (transfer full): a new #NnOptimizer, or %NULL with @error set
+ * Makes a #NnOptimizer.
+ *
+ * Returns: (transfer full): a new [class@Nn.Optimizer], or %NULL with @error
+ *   set
  */
 NnOptimizer *
 nn_optimizer_new_by_name (const char *name,
@@ -270,10 +283,10 @@ nn_optimizer_validate (NnOptimizer *self,
  * nn_optimizer_save_state:
  * @self: a #NnOptimizer
  *
- * Captures everything a later nn_optimizer_load_state() needs to continue
- * exactly where @self is: the step count and every per-parameter buffer
- * (as doubles, so nothing is lost in either build). See #NnOptimizer for
- * the format.
+ * Captures everything a later [method@Nn.Optimizer.load_state] needs to
+ * continue exactly where @self is: the step count and every per-parameter
+ * buffer (as doubles, so nothing is lost in either build). See
+ * [class@Nn.Optimizer] for the format.
  *
  * Returns: (transfer full): the state, an `a{sv}` #GVariant
  */
@@ -338,16 +351,16 @@ check_buffers (const char *key,
 
 /**
  * nn_optimizer_load_state:
- * @self: a #NnOptimizer, prepared for the same parameters and configured as
- *   the one that saved @state
- * @state: a state from nn_optimizer_save_state()
+ * @self: a [class@Nn.Optimizer], prepared for the same parameters and
+ *   configured as the one that saved @state
+ * @state: a state from [method@Nn.Optimizer.save_state]
  * @error: return location for a #GError
  *
- * Restores the step count and buffers saved by nn_optimizer_save_state(),
- * so that the following steps are those the saving optimizer would have
- * taken. @state must come from the same type with the same buffers (e.g.
- * `adam` with the same `amsgrad`) and the same parameter shapes; everything
- * is checked before anything changes.
+ * Restores the step count and buffers saved by
+ * [method@Nn.Optimizer.save_state], so that the following steps are those the
+ * saving optimizer would have taken. @state must come from the same type with
+ * the same buffers (e.g. `adam` with the same `amsgrad`) and the same parameter
+ * shapes; everything is checked before anything changes.
  *
  * Returns: %TRUE on success, or %FALSE with @error set and @self unchanged
  */

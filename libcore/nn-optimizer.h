@@ -31,17 +31,17 @@ G_DECLARE_DERIVABLE_TYPE (NnOptimizer, nn_optimizer, NN, OPTIMIZER, GObject)
  * @validate: checks the properties taken together (a single property's range
  *   is its #GParamSpec's); %NULL means every combination is valid
  * @save_state: adds the per-parameter state to @state, normally with
- *   nn_optimizer_state_add_buffers(); the base class has already added the
+ *   [func@Nn.Optimizer.state_add_buffers]; the base class has already added the
  *   type and the step count
  * @load_state: reads back what @save_state wrote, normally with
- *   nn_optimizer_state_read_buffers(); nn_optimizer_load_state() has already
- *   checked that @state has exactly the keys, types and shapes that
+ *   [func@Nn.Optimizer.state_read_buffers]; [method@Nn.Optimizer.load_state]
+ *   has already checked that @state has exactly the keys, types and shapes that
  *   @save_state would write
  *
  * The model numbers its parameters once (weights and bias of each layer in
  * order) and always passes the same index for the same parameter. The step
  * number of the update being applied (1 for the first) is
- * nn_optimizer_get_iterations().
+ * [method@Nn.Optimizer.get_iterations].
  */
 struct _NnOptimizerClass
 {

@@ -28,6 +28,8 @@ compare_pspec_names (gconstpointer a,
  * @type: a #GObject type
  * @n_pspecs: (out): return location for the number of properties
  *
+ * Lists the properties of @type an experiment file can set.
+ *
  * Returns: (transfer container) (array length=n_pspecs): the properties of
  *   @type, sorted by name
  */
@@ -54,6 +56,8 @@ nn_param_specs_list (GType  type,
  * nn_param_spec_get_key:
  * @pspec: a property
  *
+ * Gets the key that sets @pspec in an experiment file.
+ *
  * Returns: (transfer full): the key that sets @pspec in an experiment file:
  *   its name with `_` for `-` (`learning_rate` for `learning-rate`)
  */
@@ -69,6 +73,8 @@ nn_param_spec_get_key (GParamSpec *pspec)
  * nn_param_key_to_property_name:
  * @key: a key of an experiment file, such as `learning_rate`
  *
+ * Converts a key of an experiment file to the name of the property it sets.
+ *
  * Returns: (transfer full): the name of the property @key sets, such as
  *   `learning-rate`
  */
@@ -83,6 +89,8 @@ nn_param_key_to_property_name (const char *key)
 /**
  * nn_param_spec_get_type_word:
  * @pspec: a property
+ *
+ * Gets the type of @pspec as a user reads it.
  *
  * Returns: (transfer none): the type of @pspec as a user reads it:
  *   `number`, `integer`, `boolean`, `choice`, `string`, or the name of
@@ -137,6 +145,8 @@ format_number (double   value,
  * nn_param_format_double:
  * @value: a number
  *
+ * Formats @value as `nnrun` shows numbers.
+ *
  * Returns: (transfer full): @value as `nnrun` shows it: as `%g` does, with
  *   more digits where six do not read back as @value
  */
@@ -149,6 +159,8 @@ nn_param_format_double (double value)
 /**
  * nn_param_format_real:
  * @value: a number of the scalar type
+ *
+ * Formats @value as the shortest text that reads back as the same #NnReal.
  *
  * Returns: (transfer full): the shortest text of @value that reads back as
  *   the same #nn_real, so that a float build writes `0.49671415` and not
@@ -163,6 +175,8 @@ nn_param_format_real (nn_real value)
 /**
  * nn_param_value_to_string:
  * @value: a value of a property
+ *
+ * Formats @value as an experiment file would spell it.
  *
  * Returns: (transfer full): @value as an experiment file would spell it:
  *   a number, `true` or `false`, the nick of a choice, a quoted string or
@@ -328,6 +342,8 @@ describe_range (GParamSpec *pspec,
 /**
  * nn_param_spec_describe_range:
  * @pspec: a property
+ *
+ * Describes the values @pspec allows, for listings and error messages.
  *
  * Returns: (transfer full) (nullable): the values @pspec allows, such as
  *   `from 0 to 1`, `>= 0`, `any` or `one of min, max`, or %NULL where its

@@ -15,12 +15,12 @@
 
 /**
  * nn_pipeline_set_target_scaler:
- * @self: a #NnPipeline of a regression
+ * @self: a [class@Nn.Pipeline] of a regression
  * @scaler: (nullable): the scaler fitted on the training targets, or %NULL
  *   when the model learnt them as they are
  *
- * The model's outputs are then in scaled units, and nn_pipeline_predict()
- * maps them back.
+ * The model's outputs are then in scaled units, and
+ * [method@Nn.Pipeline.predict] maps them back.
  */
 void
 nn_pipeline_set_target_scaler (NnPipeline *self,
@@ -35,6 +35,8 @@ nn_pipeline_set_target_scaler (NnPipeline *self,
 /**
  * nn_pipeline_get_target_scaler:
  * @self: a #NnPipeline
+ *
+ * Gets the scaler of the targets.
  *
  * Returns: (transfer none) (nullable): the scaler of the targets, or %NULL
  */
@@ -66,6 +68,8 @@ nn_pipeline_set_id_column (NnPipeline *self,
 /**
  * nn_pipeline_get_id_column:
  * @self: a #NnPipeline
+ *
+ * Gets the id column.
  *
  * Returns: (nullable): the id column, or %NULL
  */
@@ -192,19 +196,19 @@ append_header (GString            *out,
 /**
  * nn_pipeline_format_predictions:
  * @self: a #NnPipeline
- * @outputs: what nn_pipeline_predict() returned, samples × outputs
+ * @outputs: what [method@Nn.Pipeline.predict] returned, samples × outputs
  * @targets: (nullable): the true targets, encoded as the model's outputs
- *   are (nn_pipeline_prepare()), in the targets' own units, or %NULL
+ *   are ([method@Nn.Pipeline.prepare]), in the targets' own units, or %NULL
  * @ids: (nullable) (array zero-terminated=1): an id per sample, or %NULL
  * @probabilities: for classification, whether to add a probability column
  *   per class
  *
  * Writes predictions as CSV: the id column (named as the model's
- * nn_pipeline_get_id_column()) when @ids is given, the true target columns
- * (named as the targets) when @targets is, the predictions
- * (`predicted_TARGET`: a class label, or a regression's value in the
- * targets' units), and for classification, when asked, the probability of
- * each class (`p_LABEL`, in the order of nn_pipeline_get_output_labels()).
+ * [method@Nn.Pipeline.get_id_column]) when @ids is given, the true target
+ * columns (named as the targets) when @targets is, the predictions
+ * (`predicted_TARGET`: a class label, or a regression's value in the targets'
+ * units), and for classification, when asked, the probability of each class
+ * (`p_LABEL`, in the order of [method@Nn.Pipeline.get_output_labels]).
  *
  * Returns: (transfer full): the CSV text
  */
@@ -286,7 +290,7 @@ has_column (const char *path,
  * @error: return location for a #GError
  *
  * Predicts from every row of @path and writes the predictions as
- * nn_pipeline_format_predictions() does. When the model was trained with
+ * [method@Nn.Pipeline.format_predictions] does. When the model was trained with
  * an id column and @path has that column, it comes first, as read.
  *
  * Returns: (transfer full): the CSV text, or %NULL with @error set
@@ -336,14 +340,14 @@ nn_pipeline_get_transform (NnPipeline *self)
  * nn_pipeline_predict:
  * @self: a #NnPipeline
  * @raw_features: unscaled inputs, samples × features, in the columns of
- *   nn_pipeline_get_feature_names(); NaN for a missing value, and the
+ *   [method@Nn.Pipeline.get_feature_names]; NaN for a missing value, and the
  *   category itself for a categorical column of numbers
  *
  * Imputes missing values and one-hot encodes categorical columns as the
  * model was trained to, scales the inputs with the saved scaler and runs
  * the model; a regression's outputs are mapped back with the target
  * scaler, if any. For text in categorical columns, see
- * nn_pipeline_predict_dataset().
+ * [method@Nn.Pipeline.predict_dataset].
  *
  * Returns: (transfer full): the outputs, samples × outputs
  */
@@ -365,9 +369,9 @@ nn_pipeline_predict (NnPipeline     *self,
 /**
  * nn_pipeline_predict_dataset:
  * @self: a #NnPipeline
- * @raw: data as nn_pipeline_read_csv() reads them
+ * @raw: data as [method@Nn.Pipeline.read_csv] reads them
  *
- * Like nn_pipeline_predict(), on the features of @raw, text columns
+ * Like [method@Nn.Pipeline.predict], on the features of @raw, text columns
  * included.
  *
  * Returns: (transfer full): the outputs, samples × outputs

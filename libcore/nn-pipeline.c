@@ -78,8 +78,10 @@ nn_pipeline_init (NnPipeline *self)
  * @positive: (nullable): for a binary task made from a class column, the
  *   label that is 1
  *
- * Returns: (transfer full): a new #NnPipeline, taking references to @model
- *   and @scaler
+ * Makes a [class@Nn.Pipeline], taking references to @model and @scaler.
+ *
+ * Returns: (transfer full): a new [class@Nn.Pipeline], taking references to
+ *   @model and @scaler
  */
 NnPipeline *
 nn_pipeline_new (NnModel            *model,
@@ -111,6 +113,8 @@ nn_pipeline_new (NnModel            *model,
  * nn_pipeline_get_model:
  * @self: a #NnPipeline
  *
+ * Gets the model.
+ *
  * Returns: (transfer none): the model
  */
 NnModel *
@@ -124,6 +128,8 @@ nn_pipeline_get_model (NnPipeline *self)
 /**
  * nn_pipeline_get_scaler:
  * @self: a #NnPipeline
+ *
+ * Gets the scaler, of kind %NN_SCALE_NONE if the data were not scaled.
  *
  * Returns: (transfer none): the scaler, of kind %NN_SCALE_NONE if the data
  *   were not scaled
@@ -140,6 +146,8 @@ nn_pipeline_get_scaler (NnPipeline *self)
  * nn_pipeline_get_task:
  * @self: a #NnPipeline
  *
+ * Gets the task.
+ *
  * Returns: the task
  */
 NnTask
@@ -153,6 +161,8 @@ nn_pipeline_get_task (NnPipeline *self)
 /**
  * nn_pipeline_get_feature_names:
  * @self: a #NnPipeline
+ *
+ * Gets the input columns.
  *
  * Returns: (transfer none) (array zero-terminated=1): the input columns
  */
@@ -168,6 +178,8 @@ nn_pipeline_get_feature_names (NnPipeline *self)
  * nn_pipeline_get_target_names:
  * @self: a #NnPipeline
  *
+ * Gets the target columns.
+ *
  * Returns: (transfer none) (array zero-terminated=1): the target columns
  */
 const char * const *
@@ -181,6 +193,8 @@ nn_pipeline_get_target_names (NnPipeline *self)
 /**
  * nn_pipeline_get_class_names:
  * @self: a #NnPipeline
+ *
+ * Gets the class labels of the target as read, in index order.
  *
  * Returns: (transfer none) (nullable) (array zero-terminated=1): the class
  *   labels of the target as read, in index order
@@ -196,6 +210,8 @@ nn_pipeline_get_class_names (NnPipeline *self)
 /**
  * nn_pipeline_get_positive:
  * @self: a #NnPipeline
+ *
+ * Gets the label a binary task calls 1.
  *
  * Returns: (transfer none) (nullable): the label a binary task calls 1
  */
@@ -907,7 +923,7 @@ read_document (NnYamlDoc  *doc,
  * Loads a saved model: `model.yaml` and the weights file it names. A
  * malformed `model.yaml` gives %NN_CONFIG_ERROR with its position; weights
  * that do not fit, and a `model.yaml` that is not a regular file or is
- * longer than %NN_PIPELINE_MAX_FILE_SIZE, give
+ * longer than [const@Nn.PIPELINE_MAX_FILE_SIZE], give
  * %NN_MODEL_ERROR_INVALID_FILE; a plugin the model uses
  * but this nn lacks is named, with the file it came from and the folders
  * searched.

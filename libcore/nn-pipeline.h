@@ -22,7 +22,7 @@ G_BEGIN_DECLS
 /**
  * NN_PIPELINE_MAX_FILE_SIZE:
  *
- * The longest `model.yaml` nn_pipeline_load() reads, in bytes: 256 MiB,
+ * The longest `model.yaml` [func@Nn.Pipeline.load] reads, in bytes: 256 MiB,
  * room for the scaler and names of the widest model a layer allows.
  */
 #define NN_PIPELINE_MAX_FILE_SIZE (256u << 20)

@@ -443,20 +443,19 @@ check_setting (GType         type,
  *
  * Checks a layer kind the way `nnrun check-plugin` does, with its default
  * parameters and with each set away from its default (as
- * nn_plugin_check_type() does), on inputs 5 wide.
+ * [func@Nn.plugin_check_type] does), on inputs 5 wide.
  *
- * In training, in one training step throughout (so that a kind drawing
- * random numbers from the step, nn_layer_get_step_uniform(), draws the same
- * ones every time), the backward step's dL/dX and every parameter's
- * gradient (with the regularization gradient added) are compared with
- * central finite differences of the forward step (and of the
- * regularization term) at random inputs at the scales 1 and 10, in
- * batches of 1 and 7 rows (or the kind's smallest training batch), after
- * nn_layer_init_parameters(). Forward must give the same bits twice in one
- * step, and finite values; backward asked for no dL/dX, as for a model's
- * first layer, the same parameter gradients; in evaluation, forward must
- * not change from one step to another. A kind with an `activation`
- * property is given tanh.
+ * In training, in one training step throughout (so that a kind drawing random
+ * numbers from the step, [method@Nn.Layer.get_step_uniform], draws the same
+ * ones every time), the backward step's dL/dX and every parameter's gradient
+ * (with the regularization gradient added) are compared with central finite
+ * differences of the forward step (and of the regularization term) at random
+ * inputs at the scales 1 and 10, in batches of 1 and 7 rows (or the kind's
+ * smallest training batch), after [method@Nn.Layer.init_parameters]. Forward
+ * must give the same bits twice in one step, and finite values; backward asked
+ * for no dL/dX, as for a model's first layer, the same parameter gradients; in
+ * evaluation, forward must not change from one step to another. A kind with an
+ * `activation` property is given tanh.
  *
  * Returns: (transfer full) (element-type NnPluginCheckResult): one result
  *   per setting, the default first, or %NULL with @error set if @type is

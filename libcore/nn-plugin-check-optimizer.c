@@ -290,7 +290,7 @@ check_setting (GType         type,
  * finite and, with the default parameters, the loss is lower than at the
  * start; a second run takes the
  * same steps; and a run resumed after step 100 from the state the
- * optimizer saved (nn_optimizer_save_state()) ends exactly where the run
+ * optimizer saved ([method@Nn.Optimizer.save_state]) ends exactly where the run
  * that did not stop ends. A result's `max_abs_error` is the largest
  * difference between those two, `max_rel_error` the same relative to the
  * largest parameter.

@@ -17,6 +17,8 @@
  * nn_plugin_check_result_copy:
  * @result: a #NnPluginCheckResult
  *
+ * Copies @result.
+ *
  * Returns: (transfer full): a copy of @result
  */
 NnPluginCheckResult *
@@ -37,7 +39,9 @@ nn_plugin_check_result_copy (const NnPluginCheckResult *result)
 
 /**
  * nn_plugin_check_result_free:
- * @result: (transfer full): a #NnPluginCheckResult
+ * @result: (transfer full): a [struct@Nn.PluginCheckResult]
+ *
+ * Frees @result.
  */
 void
 nn_plugin_check_result_free (NnPluginCheckResult *result)
@@ -225,7 +229,9 @@ nn_plugin_check_setting_label (GParamSpec   *pspec,
 /**
  * nn_plugin_check_all_passed:
  * @results: (element-type NnPluginCheckResult): results of
- *   nn_plugin_check_type()
+ *   [func@Nn.plugin_check_type]
+ *
+ * Whether every result of a plugin check passed.
  *
  * Returns: whether every result passed
  */

@@ -14,14 +14,14 @@ G_BEGIN_DECLS
 /**
  * NN_PLUGIN_CHECK_RTOL:
  *
- * The relative tolerance of nn_plugin_check_type(): tight in a double
+ * The relative tolerance of [func@Nn.plugin_check_type]: tight in a double
  * build; in a float build, where a central difference is good to a few
  * 1e-4, it still catches a derivative that is 1 % off.
  */
 /**
  * NN_PLUGIN_CHECK_ATOL:
  *
- * The absolute tolerance of nn_plugin_check_type(), for derivatives close
+ * The absolute tolerance of [func@Nn.plugin_check_type], for derivatives close
  * to zero. For a loss it is divided by the number of elements, since its
  * gradient is that of a mean.
  */

@@ -704,7 +704,7 @@ nn_plugins_get_loading_file (void)
  * Finds, once, the plugin files of every folder of `NN_PLUGIN_PATH` and
  * then of the system plugin directory, and reads each one's record without
  * running any of its code. A file built for another nn is refused here, and
- * its error kept for nn_plugins_get_load_errors(); the others are loaded
+ * its error kept for [func@Nn.plugins_get_load_errors]; the others are loaded
  * when a name they provide is looked up.
  *
  * Returns: %TRUE, or %FALSE with @error set if the system directory exists
@@ -730,7 +730,7 @@ nn_plugins_scan (GError **error)
  * Loads, once, every plugin of the folders of `NN_PLUGIN_PATH`, then of
  * the system plugin directory, and of the folders added so far. A file
  * that fails to load does not make this fail: it is skipped and its error
- * is kept for nn_plugins_get_load_errors().
+ * is kept for [func@Nn.plugins_get_load_errors].
  *
  * Returns: %TRUE, or %FALSE with @error set if the system directory exists
  *   but cannot be read
@@ -775,7 +775,7 @@ add_directory (const char *dir,
  *
  * Adds @dir to the search path, after `NN_PLUGIN_PATH` and, unless it was
  * searched already, before the system directory; its files are read as by
- * nn_plugins_scan(), and loaded when one of their names is looked up.
+ * [func@Nn.plugins_scan], and loaded when one of their names is looked up.
  *
  * Returns: %TRUE, or %FALSE with @error set if @dir cannot be read
  */
@@ -794,7 +794,7 @@ nn_plugins_add_directory (const char *dir,
  * @dir: a folder of plugin files
  * @error: return location for a #GError
  *
- * nn_plugins_add_directory(), then loads every plugin file of @dir not
+ * [func@Nn.plugins_add_directory], then loads every plugin file of @dir not
  * loaded yet.
  *
  * Returns: %TRUE, or %FALSE with @error set if @dir cannot be read
@@ -856,7 +856,7 @@ nn_plugins_load_file (const char *path,
  * @path: a plugin file
  * @error: return location for a #GError
  *
- * Loads @path in a child process only, as nn_plugins_set_probe_in_child()
+ * Loads @path in a child process only, as [func@Nn.plugins_set_probe_in_child]
  * describes, and keeps the outcome: a later load of @path into this
  * process is refused with the same error, or skips the child process. A
  * program that loads several files one by one probes them all first, so

@@ -49,6 +49,8 @@ nn_plugins_set_system_directory (const char *dir)
 /**
  * nn_plugins_get_system_directory:
  *
+ * Gets the directory of the built-in plugins.
+ *
  * Returns: (transfer none): the directory of the built-in plugins
  */
 const char *
@@ -65,6 +67,9 @@ nn_plugins_get_system_directory (void)
 
 /**
  * nn_plugins_get_load_errors:
+ *
+ * Gets copies of the errors of the plugin files that could not be used so
+ * far.
  *
  * Returns: (transfer container) (element-type GError): copies of the errors of
  *   the plugin files that could not be used so far
@@ -107,6 +112,8 @@ nn_plugins_get_warnings (void)
 /**
  * nn_plugins_get_search_path:
  *
+ * Gets the folders searched for plugins so far, in order.
+ *
  * Returns: (transfer full): the folders searched for plugins so far, in
  *   order
  */
@@ -139,9 +146,9 @@ kind_of (const char     *extension_point,
 /**
  * nn_plugins_list:
  * @extension_point: the extension point of a kind, such as
- *   %NN_ACTIVATION_EXTENSION_POINT_NAME
+ *   [const@Nn.ACTIVATION_EXTENSION_POINT_NAME]
  *
- * nn_registry_list_names() for the kind of @extension_point.
+ * [func@Nn.registry_list_names] for the kind of @extension_point.
  *
  * Returns: (transfer full): the registered names, sorted
  */
@@ -161,7 +168,7 @@ nn_plugins_list (const char *extension_point)
  * @name: a registered name
  * @error: return location for a #GError
  *
- * nn_registry_lookup() for the kind of @extension_point.
+ * [func@Nn.registry_lookup] for the kind of @extension_point.
  *
  * Returns: the #GType registered under @name, or %G_TYPE_INVALID with @error
  *   set to %NN_PLUGIN_ERROR_NOT_FOUND, naming the known ones
@@ -182,7 +189,7 @@ nn_plugins_lookup (const char *extension_point,
  * nn_plugins_get_name_for_type:
  * @type: a registered type
  *
- * The same as nn_registry_get_name().
+ * The same as [func@Nn.registry_get_name].
  *
  * Returns: (transfer none) (nullable): the name @type is registered under
  */
@@ -195,6 +202,9 @@ nn_plugins_get_name_for_type (GType type)
 /**
  * nn_plugins_get_file_for_type:
  * @type: a registered type
+ *
+ * Gets the file that registered @type, or `"(built-in)"` for the types of the
+ * library itself.
  *
  * Returns: (transfer none) (nullable): the file that registered @type, or
  *   `"(built-in)"` for the types of the library itself
@@ -219,7 +229,8 @@ compare_entry_names (gconstpointer a,
 
 /**
  * nn_plugins_get_types_for_file:
- * @path: a plugin file, loaded with nn_plugins_load_file() or from a folder
+ * @path: a plugin file, loaded with [func@Nn.plugins_load_file] or from a
+ *   folder
  * @n_types: (out): return location for the number of types
  *
  * Lists what one file provides, so that a tool can check a plugin file on
@@ -265,6 +276,9 @@ nn_plugins_get_types_for_file (const char *path,
  * nn_plugins_get_version_for_type:
  * @type: a registered type
  *
+ * Gets the version the plugin that registered @type records
+ * (%NN_PLUGIN_VERSION), the library's version for its own types.
+ *
  * Returns: (transfer none) (nullable): the version the plugin that
  *   registered @type records (%NN_PLUGIN_VERSION), the library's version for
  *   its own types, or %NULL for an unversioned plugin
@@ -283,7 +297,7 @@ nn_plugins_get_version_for_type (GType type)
  * @name: a registered name
  * @error: return location for a #GError
  *
- * nn_registry_new_object() for the kind of @extension_point.
+ * [func@Nn.registry_new_object] for the kind of @extension_point.
  *
  * Returns: (transfer full): a new instance with default properties, or %NULL
  *   with @error set

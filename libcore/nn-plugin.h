@@ -32,7 +32,7 @@ G_BEGIN_DECLS
 
 /**
  * NnPluginInfo:
- * @abi_version: %NN_PLUGIN_ABI_VERSION when the plugin was built
+ * @abi_version: [const@Nn.PLUGIN_ABI_VERSION] when the plugin was built
  * @real_size: `sizeof (nn_real)` when the plugin was built
  * @version: (nullable): %NN_PLUGIN_VERSION when the plugin was built
  *
@@ -81,8 +81,10 @@ typedef struct {
 #define NN_PLUGIN_DEFINE(...) NN_PLUGIN_DEFINE_WITH_NAMES_ (__VA_ARGS__, "")
 #endif
 
-/* Not for direct use: the names end with an empty entry, which also makes
- * the array valid when NN_PLUGIN_DEFINE is given no names. */
+/* Not for direct use, nor for the introspection data: the names end with
+ * an empty entry, which also makes the array valid when NN_PLUGIN_DEFINE is
+ * given no names. */
+#ifndef __GI_SCANNER__
 #define NN_PLUGIN_DEFINE_WITH_NAMES_(register_types_func, ...)                  \
   G_MODULE_EXPORT const NnPluginInfo nn_plugin_info = {                        \
     NN_PLUGIN_ABI_VERSION, sizeof (nn_real), NN_PLUGIN_VERSION                 \
@@ -102,5 +104,6 @@ typedef struct {
   {                                                                            \
     (void) module;                                                             \
   }
+#endif
 
 G_END_DECLS

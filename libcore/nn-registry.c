@@ -59,6 +59,8 @@ static const KindInfo kinds[NN_REGISTRY_N_KINDS] = {
  * nn_registry_kind_get_name:
  * @kind: a kind
  *
+ * Gets what one class of @kind is called, such as `"activation"`.
+ *
  * Returns: (transfer none): what one class of @kind is called, such as
  *   `"activation"`: the word of messages and of a plugin's name record
  */
@@ -73,6 +75,8 @@ nn_registry_kind_get_name (NnRegistryKind kind)
 /**
  * nn_registry_kind_get_title:
  * @kind: a kind
+ *
+ * Gets the heading of a listing of @kind, such as `"Activations"`.
  *
  * Returns: (transfer none): the heading of a listing of @kind, such as
  *   `"Activations"`
@@ -89,8 +93,11 @@ nn_registry_kind_get_title (NnRegistryKind kind)
  * nn_registry_kind_get_extension_point:
  * @kind: a kind
  *
+ * Gets the name of the GIO extension point of @kind, such as
+ * [const@Nn.ACTIVATION_EXTENSION_POINT_NAME].
+ *
  * Returns: (transfer none): the name of the GIO extension point of @kind,
- *   such as %NN_ACTIVATION_EXTENSION_POINT_NAME
+ *   such as [const@Nn.ACTIVATION_EXTENSION_POINT_NAME]
  */
 const char *
 nn_registry_kind_get_extension_point (NnRegistryKind kind)
@@ -103,6 +110,8 @@ nn_registry_kind_get_extension_point (NnRegistryKind kind)
 /**
  * nn_registry_kind_get_base_type:
  * @kind: a kind
+ *
+ * Gets the abstract class every class of @kind derives from.
  *
  * Returns: the abstract class every class of @kind derives from
  */
@@ -118,6 +127,8 @@ nn_registry_kind_get_base_type (NnRegistryKind kind)
  * nn_registry_kind_for_extension_point:
  * @extension_point: the name of an extension point
  * @kind: (out): return location for its kind
+ *
+ * Finds the kind of plugin class registered on an extension point.
  *
  * Returns: whether @extension_point is that of a kind
  */
@@ -141,6 +152,8 @@ nn_registry_kind_for_extension_point (const char     *extension_point,
  * nn_registry_kind_for_type:
  * @type: a type
  * @kind: (out): return location for its kind
+ *
+ * Finds the kind of plugin class @type is.
  *
  * Returns: whether @type derives from the base class of a kind
  */
@@ -530,7 +543,7 @@ nn_registry_lookup (NnRegistryKind kind,
  * that takes any name does: a schedule and an activation may share one.
  *
  * Returns: (transfer full) (array length=n_types zero-terminated=1): the
- *   types, in the order of #NnRegistryKind, or %NULL with @error set to
+ *   types, in the order of [enum@Nn.RegistryKind], or %NULL with @error set to
  *   %NN_PLUGIN_ERROR_NOT_FOUND, with the closest name of any kind
  */
 GType *
@@ -582,8 +595,10 @@ nn_registry_lookup_any (const char *name,
  * @name: its registered name
  * @error: return location for a #GError
  *
+ * Makes an instance of the class registered under @name for @kind.
+ *
  * Returns: (transfer full): a new instance with default properties, or %NULL
- *   with @error set, as by nn_registry_lookup()
+ *   with @error set, as by [func@Nn.registry_lookup]
  */
 GObject *
 nn_registry_new_object (NnRegistryKind kind,
@@ -600,6 +615,8 @@ nn_registry_new_object (NnRegistryKind kind,
 /**
  * nn_registry_get_name:
  * @type: a type
+ *
+ * Gets the name @type is registered under.
  *
  * Returns: (transfer none) (nullable): the name @type is registered under,
  *   or %NULL if it is registered under none

@@ -12,14 +12,16 @@ G_BEGIN_DECLS
 
 /**
  * NnRegistryKind:
- * @NN_REGISTRY_ACTIVATION: subclasses of #NnActivation, on the extension
- *   point %NN_ACTIVATION_EXTENSION_POINT_NAME
- * @NN_REGISTRY_LOSS: subclasses of #NnLoss, on %NN_LOSS_EXTENSION_POINT_NAME
- * @NN_REGISTRY_OPTIMIZER: subclasses of #NnOptimizer, on
- *   %NN_OPTIMIZER_EXTENSION_POINT_NAME
- * @NN_REGISTRY_SCHEDULE: subclasses of #NnSchedule, on
- *   %NN_SCHEDULE_EXTENSION_POINT_NAME
- * @NN_REGISTRY_LAYER: subclasses of #NnLayer, on %NN_LAYER_EXTENSION_POINT_NAME
+ * @NN_REGISTRY_ACTIVATION: subclasses of [class@Nn.Activation], on the
+ *   extension point [const@Nn.ACTIVATION_EXTENSION_POINT_NAME]
+ * @NN_REGISTRY_LOSS: subclasses of [class@Nn.Loss], on
+ *   [const@Nn.LOSS_EXTENSION_POINT_NAME]
+ * @NN_REGISTRY_OPTIMIZER: subclasses of [class@Nn.Optimizer], on
+ *   [const@Nn.OPTIMIZER_EXTENSION_POINT_NAME]
+ * @NN_REGISTRY_SCHEDULE: subclasses of [class@Nn.Schedule], on
+ *   [const@Nn.SCHEDULE_EXTENSION_POINT_NAME]
+ * @NN_REGISTRY_LAYER: subclasses of [class@Nn.Layer], on
+ *   [const@Nn.LAYER_EXTENSION_POINT_NAME]
  * @NN_REGISTRY_N_KINDS: the number of kinds
  *
  * The kinds of class that experiment files, saved models and `nnrun` name.

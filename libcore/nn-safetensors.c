@@ -342,20 +342,20 @@ make_matrices (const char   *path,
  * 1-D tensor of n elements becomes a 1 × n matrix, a 2-D tensor [r, c] an
  * r × c matrix; other ranks and dtypes are refused.
  *
- * The whole file is checked before any matrix is allocated: the header
- * length (at most %NN_SAFETENSORS_MAX_HEADER_SIZE and within the file), the
- * header as strict JSON (RFC 8259) describing each tensor by exactly
- * `dtype`, `shape` and `data_offsets`, every name given once, sizes that
- * match the shapes without overflow, and data offsets that cover the data
- * region exactly, with no gap or overlap. Values are not checked: NaN and
- * infinities are read as they are, except an F64 value too large for float
- * in the float build, which is an error.
+ * The whole file is checked before any matrix is allocated: the header length
+ * (at most [const@Nn.SAFETENSORS_MAX_HEADER_SIZE] and within the file), the
+ * header as strict JSON (RFC 8259) describing each tensor by exactly `dtype`,
+ * `shape` and `data_offsets`, every name given once, sizes that match the
+ * shapes without overflow, and data offsets that cover the data region exactly,
+ * with no gap or overlap. Values are not checked: NaN and infinities are read
+ * as they are, except an F64 value too large for float in the float build,
+ * which is an error.
  *
- * Errors are %NN_MODEL_ERROR_INVALID_FILE, with a message `PATH: error: ...` that
- * names the tensor and the byte offset in the file where one applies.
+ * Errors are %NN_MODEL_ERROR_INVALID_FILE, with a message `PATH: error: ...`
+ * that names the tensor and the byte offset in the file where one applies.
  *
  * Returns: (transfer full) (element-type utf8 NnMatrix): a table from tensor
- *   name to #NnMatrix, or %NULL with @error set
+ *   name to [struct@Nn.Matrix], or %NULL with @error set
  */
 GHashTable *
 nn_safetensors_read (const char  *path,
@@ -595,12 +595,11 @@ copy_tensor_data (guchar                 *out,
  *   as `__metadata__`, or %NULL
  * @error: return location for a #GError
  *
- * Writes matrices to a safetensors file, each as a 2-D tensor of shape
- * [rows, cols] in the dtype of #nn_real (%NN_SAFETENSORS_DTYPE), so a bias
- * stored as a 1 × n matrix is a [1, n] tensor. As the reference
- * implementation does, the header lists the metadata and then the tensors
- * sorted by name, in the order of their data, and is padded with spaces to
- * a multiple of 8 bytes.
+ * Writes matrices to a safetensors file, each as a 2-D tensor of shape [rows,
+ * cols] in the dtype of #nn_real ([const@Nn.SAFETENSORS_DTYPE]), so a bias
+ * stored as a 1 × n matrix is a [1, n] tensor. As the reference implementation
+ * does, the header lists the metadata and then the tensors sorted by name, in
+ * the order of their data, and is padded with spaces to a multiple of 8 bytes.
  *
  * The file is written atomically: a temporary file renamed over @path, so
  * @path holds either its old contents or the whole new file. Invalid names

@@ -13,15 +13,15 @@ G_BEGIN_DECLS
 /**
  * NN_SAFETENSORS_MAX_HEADER_SIZE:
  *
- * The largest JSON header, in bytes, that nn_safetensors_read() accepts: the
- * limit of the reference implementation, 100 MB.
+ * The largest JSON header, in bytes, that [func@Nn.safetensors_read] accepts:
+ * the limit of the reference implementation, 100 MB.
  */
 #define NN_SAFETENSORS_MAX_HEADER_SIZE 100000000
 
 /**
  * NN_SAFETENSORS_DTYPE:
  *
- * The safetensors dtype that nn_safetensors_write() stores: `"F32"` in the
+ * The safetensors dtype that [func@Nn.safetensors_write] stores: `"F32"` in the
  * float build, `"F64"` in the double build.
  */
 #if NN_REAL_IS_DOUBLE

@@ -20,8 +20,8 @@
  * constant feature has divisor 1, so it is shifted but not divided.
  *
  * The parameters are plain arrays of doubles, read with
- * nn_scaler_get_shift() and nn_scaler_get_divisor() to be saved with a model
- * and given back to nn_scaler_new_from_parameters().
+ * [method@Nn.Scaler.get_shift] and [method@Nn.Scaler.get_divisor] to be saved
+ * with a model and given back to [ctor@Nn.Scaler.new_from_parameters].
  */
 struct _NnScaler
 {
@@ -126,7 +126,10 @@ nn_scaler_init (NnScaler *self)
  * nn_scaler_new:
  * @kind: the kind of scaling
  *
- * Returns: (transfer full): a new scaler, to be fitted with nn_scaler_fit()
+ * Makes a new scaler, to be fitted with [method@Nn.Scaler.fit].
+ *
+ * Returns: (transfer full): a new scaler, to be fitted with
+ *   [method@Nn.Scaler.fit]
  */
 NnScaler *
 nn_scaler_new (NnScale kind)
@@ -187,6 +190,8 @@ nn_scaler_new_from_parameters (NnScale       kind,
  * nn_scaler_get_kind:
  * @self: a #NnScaler
  *
+ * Gets the kind of scaling.
+ *
  * Returns: the kind of scaling
  */
 NnScale
@@ -200,6 +205,8 @@ nn_scaler_get_kind (NnScaler *self)
 /**
  * nn_scaler_is_fitted:
  * @self: a #NnScaler
+ *
+ * Whether the scaler has its parameters.
  *
  * Returns: whether the scaler has its parameters
  */
@@ -215,6 +222,8 @@ nn_scaler_is_fitted (NnScaler *self)
  * nn_scaler_get_n_features:
  * @self: a #NnScaler
  *
+ * Gets the number of features it was fitted on, 0 before that.
+ *
  * Returns: the number of features it was fitted on, 0 before that
  */
 guint
@@ -227,10 +236,13 @@ nn_scaler_get_n_features (NnScaler *self)
 
 /**
  * nn_scaler_get_shift:
- * @self: a fitted #NnScaler
+ * @self: a fitted [class@Nn.Scaler]
+ *
+ * Gets what is subtracted from each feature, [method@Nn.Scaler.get_n_features]
+ * values.
  *
  * Returns: (transfer none) (array) (nullable): what is subtracted from each
- *   feature, nn_scaler_get_n_features() values; %NULL before fitting
+ *   feature, [method@Nn.Scaler.get_n_features] values; %NULL before fitting
  */
 const double *
 nn_scaler_get_shift (NnScaler *self)
@@ -242,10 +254,13 @@ nn_scaler_get_shift (NnScaler *self)
 
 /**
  * nn_scaler_get_divisor:
- * @self: a fitted #NnScaler
+ * @self: a fitted [class@Nn.Scaler]
+ *
+ * Gets what each shifted feature is divided by,
+ * [method@Nn.Scaler.get_n_features] values.
  *
  * Returns: (transfer none) (array) (nullable): what each shifted feature is
- *   divided by, nn_scaler_get_n_features() values; %NULL before fitting
+ *   divided by, [method@Nn.Scaler.get_n_features] values; %NULL before fitting
  */
 const double *
 nn_scaler_get_divisor (NnScaler *self)
@@ -341,9 +356,11 @@ nn_scaler_fit (NnScaler       *self,
 
 /**
  * nn_scaler_transform:
- * @self: a fitted #NnScaler
+ * @self: a fitted [class@Nn.Scaler]
  * @x: samples × features, with the number of features it was fitted on;
  *   scaled in place
+ *
+ * Scales @m in place with the fitted parameters.
  */
 void
 nn_scaler_transform (NnScaler *self,
@@ -367,11 +384,11 @@ nn_scaler_transform (NnScaler *self,
 
 /**
  * nn_scaler_inverse_transform:
- * @self: a fitted #NnScaler
+ * @self: a fitted [class@Nn.Scaler]
  * @x: samples × features, scaled by @self; mapped back in place
  *
- * Undoes nn_scaler_transform(): a regression's scaled outputs back in the
- * units of its targets.
+ * Undoes [method@Nn.Scaler.transform]: a regression's scaled outputs back in
+ * the units of its targets.
  */
 void
 nn_scaler_inverse_transform (NnScaler *self,

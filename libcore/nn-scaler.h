@@ -15,6 +15,8 @@ G_BEGIN_DECLS
  * @NN_SCALE_NONE: features as they are
  * @NN_SCALE_MINMAX: each feature to [0, 1] by its own minimum and range
  * @NN_SCALE_STANDARD: each feature to mean 0 and standard deviation 1
+ *
+ * How a [class@Nn.Scaler] scales each feature.
  */
 typedef enum {
   NN_SCALE_NONE,

@@ -12,21 +12,22 @@
  * The abstract base of learning-rate schedules, stepped once per epoch with
  * the definitions of PyTorch's `torch.optim.lr_scheduler`.
  *
- * nn_schedule_get_learning_rate() gives the rate of an epoch, counted from
- * 0, from the optimizer's configured rate (the base rate). An optional
- * linear warm-up of #NnSchedule:warmup-epochs epochs comes first: in epoch
- * `e` of the warm-up the rate is `base × (f + (1 − f) × e / warmup_epochs)`
- * with `f` = #NnSchedule:warmup-start-factor, which is PyTorch's
- * `LinearLR(start_factor=f, total_iters=warmup_epochs)`. The schedule
- * proper then starts with the base rate and counts its epochs from the end
- * of the warm-up, as PyTorch's
- * `SequentialLR([LinearLR(…), schedule], milestones=[warmup_epochs])` does.
+ * [method@Nn.Schedule.get_learning_rate] gives the rate of an epoch, counted
+ * from 0, from the optimizer's configured rate (the base rate). An optional
+ * linear warm-up of [property@Nn.Schedule:warmup-epochs] epochs comes first: in
+ * epoch `e` of the warm-up the rate is `base × (f + (1 − f) × e /
+ * warmup_epochs)` with `f` = [property@Nn.Schedule:warmup-start-factor], which
+ * is PyTorch's `LinearLR(start_factor=f, total_iters=warmup_epochs)`. The
+ * schedule proper then starts with the base rate and counts its epochs from the
+ * end of the warm-up, as PyTorch's `SequentialLR([LinearLR(…), schedule],
+ * milestones=[warmup_epochs])` does.
  *
  * The four built-in schedules are the small final classes
- * #NnConstantSchedule, #NnStepSchedule, #NnExponentialSchedule and
- * #NnCosineSchedule of libcore/optimizers/. Each registers its name on
- * %NN_SCHEDULE_EXTENSION_POINT_NAME, where a plugin may add others, and is
- * found with nn_registry_lookup(). Every parameter is a property, so a
+ * [class@Nn.ConstantSchedule], [class@Nn.StepSchedule],
+ * [class@Nn.ExponentialSchedule] and [class@Nn.CosineSchedule] of
+ * libcore/optimizers/. Each registers its name on
+ * [const@Nn.SCHEDULE_EXTENSION_POINT_NAME], where a plugin may add others, and
+ * is found with [func@Nn.registry_lookup]. Every parameter is a property, so a
  * schedule can be built from an experiment file like any other object.
  */
 typedef struct
@@ -170,6 +171,8 @@ nn_schedule_get_learning_rate (NnSchedule *self,
  * nn_schedule_get_warmup_epochs:
  * @self: a #NnSchedule
  *
+ * Gets the number of warm-up epochs.
+ *
  * Returns: the number of warm-up epochs
  */
 guint
@@ -187,9 +190,10 @@ nn_schedule_get_warmup_epochs (NnSchedule *self)
  * @self: a #NnSchedule
  * @epochs: the number of epochs training runs for, warm-up included
  *
- * Tells the schedule how long training lasts, for parameters that default
- * to "until the end": a #NnCosineSchedule with #NnCosineSchedule:t-max 0
- * anneals over the epochs after the warm-up.
+ * Tells the schedule how long training lasts, for parameters that default to
+ * "until the end": a [class@Nn.CosineSchedule] with
+ * [property@Nn.CosineSchedule:t-max] 0 anneals over the epochs after the
+ * warm-up.
  */
 void
 nn_schedule_set_total_epochs (NnSchedule *self,
@@ -206,7 +210,9 @@ nn_schedule_set_total_epochs (NnSchedule *self,
  * nn_schedule_get_total_epochs:
  * @self: a #NnSchedule
  *
- * Returns: the value given to nn_schedule_set_total_epochs(), or 0
+ * Gets the value given to [method@Nn.Schedule.set_total_epochs], or 0.
+ *
+ * Returns: the value given to [method@Nn.Schedule.set_total_epochs], or 0
  */
 guint
 nn_schedule_get_total_epochs (NnSchedule *self)
@@ -226,7 +232,7 @@ nn_schedule_get_total_epochs (NnSchedule *self)
  * @error: return location for a #GError
  *
  * Finds the class of a schedule, for building it with properties (e.g. with
- * g_object_new_with_properties()): nn_registry_lookup() for
+ * g_object_new_with_properties()): [func@Nn.registry_lookup] for
  * %NN_REGISTRY_SCHEDULE, with an unknown name reported as a bad value of an
  * experiment file.
  *
@@ -255,8 +261,10 @@ nn_schedule_lookup (const char *name,
  * @name: a schedule name, e.g. `"step"`
  * @error: return location for a #GError
  *
+ * Makes a new schedule with default properties.
+ *
  * Returns: (transfer full): a new schedule with default properties, or
- *   %NULL with @error set (see nn_schedule_lookup())
+ *   %NULL with @error set (see [func@Nn.Schedule.lookup])
  */
 NnSchedule *
 nn_schedule_new_by_name (const char *name,
@@ -272,6 +280,8 @@ nn_schedule_new_by_name (const char *name,
 /**
  * nn_schedule_get_name:
  * @self: a #NnSchedule
+ *
+ * Gets the name @self is registered under.
  *
  * Returns: (transfer none) (nullable): the name @self is registered under,
  *   or %NULL for a class registered under none

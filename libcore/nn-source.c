@@ -400,6 +400,8 @@ nn_source_write (const NnSource *source,
  *   read from a CSV file, instead of the source's own
  * @error: return location for a #GError
  *
+ * Reads a data set from the text of a data source.
+ *
  * Returns: (transfer full): the data as read, or %NULL with @error set
  */
 NnDataset *

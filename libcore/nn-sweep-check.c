@@ -173,9 +173,12 @@ nn_sweep_check (NnSweep *self,
 
 /**
  * nn_sweep_trial_to_yaml:
- * @self: a sweep checked with nn_sweep_check()
+ * @self: a sweep checked with [method@Nn.Sweep.check]
  * @trial: a trial, from 0
  * @error: return location for a #GError
+ *
+ * Resolves the experiment of a trial's first run, as `nnrun validate` prints
+ * it.
  *
  * Returns: (transfer full): the experiment of @trial's first run,
  *   resolved, as nnrun validate prints it; %NULL on error

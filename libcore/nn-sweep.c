@@ -614,7 +614,7 @@ nn_sweep_load (NnSweep *self,
  * @error: return location for a #NN_CONFIG_ERROR naming `FILE:LINE:COLUMN`
  *
  * Reads a sweep file and lists its trials. The experiment itself is read
- * by nn_sweep_check().
+ * by [method@Nn.Sweep.check].
  *
  * Returns: (transfer full): the sweep, or %NULL
  */
@@ -687,6 +687,8 @@ nn_sweep_new_cv (const char *experiment_path,
  * nn_sweep_get_path:
  * @self: a sweep
  *
+ * Gets the sweep file's path.
+ *
  * Returns: the sweep file's path
  */
 const char *
@@ -699,6 +701,9 @@ nn_sweep_get_path (NnSweep *self)
 /**
  * nn_sweep_get_experiment_path:
  * @self: a sweep
+ *
+ * Gets the path of the experiment file, relative to the sweep file's folder
+ * resolved.
  *
  * Returns: the path of the experiment file, relative to the sweep file's
  *   folder resolved
@@ -714,6 +719,8 @@ nn_sweep_get_experiment_path (NnSweep *self)
  * nn_sweep_get_output_dir:
  * @self: a sweep
  *
+ * Gets the sweep's directory.
+ *
  * Returns: the sweep's directory: output.dir, or runs/ and the sweep
  *   file's name
  */
@@ -728,6 +735,8 @@ nn_sweep_get_output_dir (NnSweep *self)
  * nn_sweep_get_n_trials:
  * @self: a sweep
  *
+ * Gets the number of trials.
+ *
  * Returns: the number of trials
  */
 guint
@@ -740,6 +749,8 @@ nn_sweep_get_n_trials (NnSweep *self)
 /**
  * nn_sweep_get_repeats:
  * @self: a sweep
+ *
+ * Gets the runs of each trial, with successive seeds.
  *
  * Returns: the runs of each trial, with successive seeds
  */
@@ -754,6 +765,8 @@ nn_sweep_get_repeats (NnSweep *self)
  * nn_sweep_get_folds:
  * @self: a sweep
  *
+ * Gets the folds of each run's cross-validation.
+ *
  * Returns: the folds of each run's cross-validation, 0 for none
  */
 guint
@@ -766,6 +779,8 @@ nn_sweep_get_folds (NnSweep *self)
 /**
  * nn_sweep_is_cv:
  * @self: a sweep
+ *
+ * Whether the sweep is the cross-validation of one experiment.
  *
  * Returns: %TRUE for the cross-validation of one experiment made by
  *   nn_sweep_new_cv(): one trial, no parameters
@@ -781,6 +796,8 @@ nn_sweep_is_cv (NnSweep *self)
  * nn_sweep_get_parameters:
  * @self: a sweep
  *
+ * Gets the swept keys, in the file's order.
+ *
  * Returns: (transfer none): the swept keys, in the file's order
  */
 const char * const *
@@ -794,6 +811,8 @@ nn_sweep_get_parameters (NnSweep *self)
  * nn_sweep_get_parameter_log:
  * @self: a sweep
  * @parameter: a parameter, from 0, as nn_sweep_get_parameters() lists them
+ *
+ * Whether a parameter's range is sampled on a logarithmic scale.
  *
  * Returns: %TRUE if the parameter's range is sampled with `scale: log`
  */
@@ -811,8 +830,11 @@ nn_sweep_get_parameter_log (NnSweep *self,
  * @self: a sweep
  * @trial: a trial, from 0
  *
+ * Gets the YAML text of each parameter's value in @trial, beside
+ * [method@Nn.Sweep.get_parameters].
+ *
  * Returns: (transfer none): the YAML text of each parameter's value in
- *   @trial, beside nn_sweep_get_parameters()
+ *   @trial, beside [method@Nn.Sweep.get_parameters]
  */
 const char * const *
 nn_sweep_get_trial_values (NnSweep *self,
@@ -920,6 +942,8 @@ nn_sweep_describe_trial (NnSweep *self,
  * nn_sweep_get_metric:
  * @self: a sweep
  *
+ * Gets the metric that ranks the trials, a column of trials.csv.
+ *
  * Returns: the metric that ranks the trials, a column of trials.csv
  */
 const char *
@@ -931,7 +955,9 @@ nn_sweep_get_metric (NnSweep *self)
 
 /**
  * nn_sweep_get_greater_is_better:
- * @self: a sweep checked with nn_sweep_check()
+ * @self: a sweep checked with [method@Nn.Sweep.check]
+ *
+ * Whether larger values of the metric are better.
  *
  * Returns: %TRUE if larger values of the metric are better: its goal, or
  *   else as early stopping's `auto` decides from its name
@@ -945,7 +971,10 @@ nn_sweep_get_greater_is_better (NnSweep *self)
 
 /**
  * nn_sweep_get_metric_columns:
- * @self: a sweep checked with nn_sweep_check()
+ * @self: a sweep checked with [method@Nn.Sweep.check]
+ *
+ * Gets the final metrics of a run, named as the columns of history.csv
+ * (`loss`, `val_accuracy`, `test_loss`...).
  *
  * Returns: (transfer none): the final metrics of a run, named as the
  *   columns of history.csv (`loss`, `val_accuracy`, `test_loss`...)

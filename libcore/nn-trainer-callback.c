@@ -6,15 +6,15 @@
 /**
  * NnTrainerCallback:
  *
- * Something that happens around the epochs of an #NnTrainer, in the manner
- * of Keras' callbacks: recording a history, computing metrics, early
- * stopping (#NnEarlyStopping), writing checkpoints, reporting progress.
- * nn_trainer_add_callback() adds one; the trainer's loop calls every
- * callback's vfuncs in the order they were added, so a new behaviour is a
- * new subclass and never a change to the loop.
+ * Something that happens around the epochs of an [class@Nn.Trainer], in the
+ * manner of Keras' callbacks: recording a history, computing metrics, early
+ * stopping ([class@Nn.EarlyStopping]), writing checkpoints, reporting progress.
+ * [method@Nn.Trainer.add_callback] adds one; the trainer's loop calls every
+ * callback's vfuncs in the order they were added, so a new behaviour is a new
+ * subclass and never a change to the loop.
  *
  * Values computed in @epoch_end can be passed on to the callbacks after it
- * through nn_trainer_set_epoch_value(): the trainer itself sets `epoch`,
+ * through [method@Nn.Trainer.set_epoch_value]: the trainer itself sets `epoch`,
  * `loss`, `learning_rate` and, with validation data, `val_loss`.
  */
 
@@ -63,6 +63,8 @@ nn_trainer_callback_init (NnTrainerCallback *self)
  * @trainer: the trainer calling it
  * @error: return location for a #GError
  *
+ * Calls the callback's @train_begin, if its class has one.
+ *
  * Returns: %TRUE, or %FALSE with @error set
  */
 gboolean
@@ -83,6 +85,8 @@ nn_trainer_callback_train_begin (NnTrainerCallback *self,
  * @epoch: the epoch about to be trained, counting from 1
  * @error: return location for a #GError
  *
+ * Calls the callback's @epoch_begin, if its class has one.
+ *
  * Returns: %TRUE, or %FALSE with @error set
  */
 gboolean
@@ -102,6 +106,8 @@ nn_trainer_callback_epoch_begin (NnTrainerCallback *self,
  * @self: a #NnTrainerCallback
  * @trainer: the trainer calling it
  * @error: return location for a #GError
+ *
+ * Calls the callback's @gradients_ready, if its class has one.
  *
  * Returns: %TRUE (also when the class has no @gradients_ready), or %FALSE
  *   with @error set
@@ -127,6 +133,8 @@ nn_trainer_callback_gradients_ready (NnTrainerCallback *self,
  * @epoch: the epoch just finished, counting from 1
  * @error: return location for a #GError
  *
+ * Calls the callback's @epoch_end, if its class has one.
+ *
  * Returns: %TRUE, or %FALSE with @error set
  */
 gboolean
@@ -145,6 +153,8 @@ nn_trainer_callback_epoch_end (NnTrainerCallback *self,
  * nn_trainer_callback_train_end:
  * @self: a #NnTrainerCallback
  * @trainer: the trainer calling it
+ *
+ * Calls the callback's @train_end, if its class has one.
  */
 void
 nn_trainer_callback_train_end (NnTrainerCallback *self,

@@ -17,26 +17,26 @@ G_DECLARE_DERIVABLE_TYPE (NnTrainerCallback, nn_trainer_callback, NN, TRAINER_CA
 /**
  * NnTrainerCallbackClass:
  * @parent_class: the parent class
- * @train_begin: nn_trainer_fit() is about to train; failing ends the fit
+ * @train_begin: [method@Nn.Trainer.fit] is about to train; failing ends the fit
  *   before any batch
  * @epoch_begin: epoch @epoch (counting from 1) is about to be trained, or
  *   continued after an epoch stopped part-way
  * @gradients_ready: called in every training step, after the backward step
  *   and before gradient clipping and the optimizer's update, to read or
- *   change the gradients in place (nn_model_get_gradient(),
- *   nn_model_scale_gradients()), e.g. to sum them across processes; they
+ *   change the gradients in place ([method@Nn.Model.get_gradient],
+ *   [method@Nn.Model.scale_gradients]), e.g. to sum them across processes; they
  *   are the loss's alone, the layers' regularization adds its gradient
  *   after this call; %NULL
  *   (the default) costs the step nothing. It must not allocate.
  * @epoch_end: epoch @epoch is finished and in the trainer's loss histories,
- *   and its values (nn_trainer_lookup_epoch_value()) are set; may call
- *   nn_trainer_stop() or fail
- * @train_end: nn_trainer_fit() has finished, however it ended, if
+ *   and its values ([method@Nn.Trainer.lookup_epoch_value]) are set; may call
+ *   [method@Nn.Trainer.stop] or fail
+ * @train_end: [method@Nn.Trainer.fit] has finished, however it ended, if
  *   @train_begin was called
  *
  * Every vfunc but @gradients_ready has a default that does nothing and
  * succeeds; a subclass overrides the ones it needs. A vfunc that fails
- * sets its #GError and returns %FALSE: see nn_trainer_fit() for what the
+ * sets its #GError and returns %FALSE: see [method@Nn.Trainer.fit] for what the
  * trainer then does.
  */
 struct _NnTrainerCallbackClass

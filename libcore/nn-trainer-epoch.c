@@ -201,9 +201,9 @@ train_step (NnTrainer      *self,
  *
  * One forward step, one backward step, the callbacks' @gradients_ready,
  * the gradient of the layers' regularization
- * (nn_model_add_regularization_gradients()), gradient clipping if
- * #NnTrainer:clip-norm is set, and one optimizer update
- * (nn_model_apply_gradients()).
+ * ([method@Nn.Model.add_regularization_gradients]), gradient clipping if
+ * [property@Nn.Trainer:clip-norm] is set, and one optimizer update
+ * ([method@Nn.Model.apply_gradients]).
  *
  * Under data parallelism (nn_trainer_set_data_parallel()) every process
  * passes the same whole batch, trains its shard of it, and all apply the
@@ -215,7 +215,7 @@ train_step (NnTrainer      *self,
  * parameter that the update made NaN or infinite.
  *
  * Returns: the loss of the batch before the update, with the layers'
- *   regularization (nn_model_get_regularization_loss()) added, or NaN
+ *   regularization ([method@Nn.Model.get_regularization_loss]) added, or NaN
  *   with @error set
  */
 double
@@ -249,11 +249,11 @@ nn_trainer_train_step (NnTrainer      *self,
  *   training data, at least 0, or %NULL for none
  * @n_weights: the number of samples
  *
- * Weighs the samples of the training data that nn_trainer_fit() and
- * nn_trainer_train_epoch() are given, which must then have @n_weights
+ * Weighs the samples of the training data that [method@Nn.Trainer.fit] and
+ * [method@Nn.Trainer.train_epoch] are given, which must then have @n_weights
  * samples: the loss of a batch becomes Σ wᵢ lᵢ / Σ wᵢ (a batch of weight 0
  * gives a loss and a gradient of 0), its gradient the gradient of that
- * (nn_model_backward_weighted()), and the loss of an epoch the weighted
+ * ([method@Nn.Model.backward_weighted]), and the loss of an epoch the weighted
  * mean over all its samples, Σ wᵢ lᵢ / Σ wᵢ. The weights are copied.
  */
 void
@@ -484,17 +484,17 @@ nn_trainer_run_epoch (NnTrainer      *self,
  * @y: the training targets, samples × outputs
  * @error: return location for a #GError
  *
- * Trains epoch #NnTrainer:epoch (from 0) in batches of #NnTrainer:batch-size,
- * shuffled if #NnTrainer:shuffle is set, with the learning rate the schedule
- * gives it, and adds one to #NnTrainer:epoch. If an earlier
- * nn_trainer_fit() was cancelled part-way through the epoch, only its
- * remaining batches are trained, which needs the same @x, batch size and
- * shuffling. Neither the history nor the callbacks' epoch vfuncs are
- * involved; for those, nn_trainer_fit().
+ * Trains epoch [property@Nn.Trainer:epoch] (from 0) in batches of
+ * [property@Nn.Trainer:batch-size], shuffled if [property@Nn.Trainer:shuffle]
+ * is set, with the learning rate the schedule gives it, and adds one to
+ * [property@Nn.Trainer:epoch]. If an earlier [method@Nn.Trainer.fit] was
+ * cancelled part-way through the epoch, only its remaining batches are trained,
+ * which needs the same @x, batch size and shuffling. Neither the history nor
+ * the callbacks' epoch vfuncs are involved; for those, [method@Nn.Trainer.fit].
  *
- * Returns: the mean of the batch losses of the epoch weighted by their
- *   samples (by their sample weights, with nn_trainer_set_sample_weights()), or NaN
- *   with @error set
+ * Returns: the mean of the batch losses of the epoch weighted by their samples
+ *   (by their sample weights, with [method@Nn.Trainer.set_sample_weights]), or
+ *   NaN with @error set
  */
 double
 nn_trainer_train_epoch (NnTrainer      *self,

@@ -70,6 +70,8 @@ nn_trainer_set_data_parallel (NnTrainer             *self,
  * nn_trainer_get_rank:
  * @self: a #NnTrainer
  *
+ * Gets the rank of this process in data-parallel training.
+ *
  * Returns: this process's place among the processes training together
  *   (nn_trainer_set_data_parallel()), 0 for training alone
  */
@@ -84,6 +86,8 @@ nn_trainer_get_rank (NnTrainer *self)
 /**
  * nn_trainer_get_n_ranks:
  * @self: a #NnTrainer
+ *
+ * Gets the number of processes in data-parallel training.
  *
  * Returns: the number of processes training together
  *   (nn_trainer_set_data_parallel()), 1 for training alone

@@ -40,23 +40,22 @@ save_state (NnTrainer *self,
  * nn_trainer_save_state:
  * @self: a #NnTrainer
  *
- * Captures everything that training depends on beyond the configuration
- * of the model and the trainer, so that nn_trainer_load_state() on a
- * trainer of a model built the same way continues exactly as @self would:
- * the seed, #NnTrainer:epoch, how far an epoch stopped part-way got, the
- * parameters, the optimizer's state (nn_optimizer_save_state()) and the
- * loss histories. The layer shapes, activation and loss types are recorded
- * to be checked on loading. Values are stored as doubles, exactly in
- * either build.
+ * Captures everything that training depends on beyond the configuration of the
+ * model and the trainer, so that [method@Nn.Trainer.load_state] on a trainer of
+ * a model built the same way continues exactly as @self would: the seed,
+ * [property@Nn.Trainer:epoch], how far an epoch stopped part-way got, the
+ * parameters, the optimizer's state ([method@Nn.Optimizer.save_state]) and the
+ * loss histories. The layer shapes, activation and loss types are recorded to
+ * be checked on loading. Values are stored as doubles, exactly in either build.
  *
  * The state is an `a{sv}` dictionary: `seed` (`t`), `epoch` (`u`), `layers`
- * (`a(uus)`: inputs, units and activation type of each layer), `loss`
- * (`s`, its type, empty without one), `parameters` (`a(uuad)`: rows,
- * columns and values of each parameter in nn_model_get_parameter() order),
- * `optimizer` (`a{sv}`, without an optimizer absent), `loss-history` and
- * `val-loss-history` (`ad`), and `partial` (`(uduub)`: samples done in the
- * current epoch, the sum of their losses, the batch size, the number of
- * samples and whether it shuffles; all 0 between epochs).
+ * (`a(uus)`: inputs, units and activation type of each layer), `loss` (`s`, its
+ * type, empty without one), `parameters` (`a(uuad)`: rows, columns and values
+ * of each parameter in [method@Nn.Model.get_parameter] order), `optimizer`
+ * (`a{sv}`, without an optimizer absent), `loss-history` and `val-loss-history`
+ * (`ad`), and `partial` (`(uduub)`: samples done in the current epoch, the sum
+ * of their losses, the batch size, the number of samples and whether it
+ * shuffles; all 0 between epochs).
  *
  * Returns: (transfer full): the state, an `a{sv}` #GVariant
  */
@@ -72,10 +71,10 @@ nn_trainer_save_state (NnTrainer *self)
  * nn_trainer_save_state_without_histories:
  * @self: a #NnTrainer
  *
- * The state of nn_trainer_save_state() without `loss-history` and
+ * The state of [method@Nn.Trainer.save_state] without `loss-history` and
  * `val-loss-history`, whose size grows with every epoch: for a caller
  * that keeps the losses of each epoch itself and gives them back with
- * nn_trainer_set_loss_histories() after nn_trainer_load_state().
+ * [method@Nn.Trainer.set_loss_histories] after [method@Nn.Trainer.load_state].
  *
  * Returns: (transfer full): the state, an `a{sv}` #GVariant
  */
@@ -93,10 +92,11 @@ nn_trainer_save_state_without_histories (NnTrainer *self)
  * @losses: (array length=n): the training loss of each epoch
  * @val_losses: (array length=n): the validation loss of each epoch, NaN
  *   without validation data
- * @n: the number of epochs, at most #NnTrainer:epoch
+ * @n: the number of epochs, at most [property@Nn.Trainer:epoch]
  *
- * Replaces the loss histories (nn_trainer_get_loss_history()), e.g. after
- * loading a state saved by nn_trainer_save_state_without_histories().
+ * Replaces the loss histories ([method@Nn.Trainer.get_loss_history]), e.g.
+ * after loading a state saved by
+ * [method@Nn.Trainer.save_state_without_histories].
  */
 void
 nn_trainer_set_loss_histories (NnTrainer    *self,
@@ -152,19 +152,19 @@ read_seed_and_epoch (NnTrainer *self,
 
 /**
  * nn_trainer_load_state:
- * @self: a #NnTrainer with the seed of the one that saved @state, of a
+ * @self: a [class@Nn.Trainer] with the seed of the one that saved @state, of a
  *   model built and configured as that one's: the same layers,
  *   activations, loss and optimizer (type and settings)
- * @state: a state from nn_trainer_save_state()
+ * @state: a state from [method@Nn.Trainer.save_state]
  * @error: return location for a #GError
  *
  * Restores a training state, so that the following epochs
- * (nn_trainer_fit() or nn_trainer_train_epoch() with the same data, batch
- * size and shuffling) are those the saving trainer would have trained.
- * Everything is checked before anything changes: a state of another shape,
- * seed, type or format is an error, never a crash. A state saved by
- * nn_trainer_save_state_without_histories() leaves the loss histories
- * empty, for nn_trainer_set_loss_histories().
+ * ([method@Nn.Trainer.fit] or [method@Nn.Trainer.train_epoch] with the same
+ * data, batch size and shuffling) are those the saving trainer would have
+ * trained. Everything is checked before anything changes: a state of another
+ * shape, seed, type or format is an error, never a crash. A state saved by
+ * [method@Nn.Trainer.save_state_without_histories] leaves the loss histories
+ * empty, for [method@Nn.Trainer.set_loss_histories].
  *
  * Returns: %TRUE on success, or %FALSE with @error set in the
  *   %NN_MODEL_ERROR domain and @self and its model unchanged

@@ -17,24 +17,25 @@
  * its layers.
  *
  * What happens around an epoch is an #NnTrainerCallback: recording a
- * history, metrics, early stopping (#NnEarlyStopping), checkpoints,
+ * history, metrics, early stopping ([class@Nn.EarlyStopping]), checkpoints,
  * progress. nn_trainer_add_callback() adds one, and nn_trainer_fit() calls
  * them in the order they were added; a callback that must see every step
  * has a @gradients_ready vfunc. nn_trainer_set_data_parallel() makes the
  * trainer one of several processes that train together, each on its
  * shard of every batch.
  *
- * The order of the samples in epoch `e` (counting from 0) comes from a
- * random stream of its own, seeded with (#NnTrainer:seed, e), so it depends
- * on nothing but the seed and the epoch: training can stop after any batch
- * and resume from a saved state (nn_trainer_save_state()) with exactly the
+ * The order of the samples in epoch `e` (counting from 0) comes from a random
+ * stream of its own, seeded with ([property@Nn.Trainer:seed], e), so it depends
+ * on nothing but the seed and the epoch: training can stop after any batch and
+ * resume from a saved state ([method@Nn.Trainer.save_state]) with exactly the
  * steps it would have taken.
  *
- * The trainer counts the epochs it has trained in #NnTrainer:epoch, and
- * nn_trainer_fit() trains until it reaches #NnTrainer:epochs. An optional
- * #NnTrainer:schedule sets the optimizer's learning rate at the start of
- * each epoch, and #NnTrainer:clip-norm clips the gradients before each
- * update. After the first epoch, training allocates nothing.
+ * The trainer counts the epochs it has trained in [property@Nn.Trainer:epoch],
+ * and [method@Nn.Trainer.fit] trains until it reaches
+ * [property@Nn.Trainer:epochs]. An optional [property@Nn.Trainer:schedule] sets
+ * the optimizer's learning rate at the start of each epoch, and
+ * [property@Nn.Trainer:clip-norm] clips the gradients before each update. After
+ * the first epoch, training allocates nothing.
  */
 G_DEFINE_FINAL_TYPE (NnTrainer, nn_trainer, G_TYPE_OBJECT)
 
@@ -201,8 +202,9 @@ nn_trainer_class_init (NnTrainerClass *klass)
   /**
    * NnTrainer:epochs:
    *
-   * The epochs of the whole run: nn_trainer_fit() trains from
-   * #NnTrainer:epoch up to this, as Keras' `epochs` with `initial_epoch`.
+   * The epochs of the whole run: [method@Nn.Trainer.fit] trains from
+   * [property@Nn.Trainer:epoch] up to this, as Keras' `epochs` with
+   * `initial_epoch`.
    */
   properties[PROP_EPOCHS] =
     g_param_spec_uint ("epochs", NULL, "Epochs of the whole run", 0, G_MAXUINT, 1,
@@ -223,7 +225,7 @@ nn_trainer_class_init (NnTrainerClass *klass)
    * NnTrainer:shuffle:
    *
    * Whether each epoch visits the samples in the order of its own random
-   * stream (see #NnTrainer) rather than in order.
+   * stream (see [class@Nn.Trainer]) rather than in order.
    */
   properties[PROP_SHUFFLE] =
     g_param_spec_boolean ("shuffle", NULL, "Reshuffle the samples before every epoch",
@@ -232,8 +234,9 @@ nn_trainer_class_init (NnTrainerClass *klass)
   /**
    * NnTrainer:seed:
    *
-   * The seed of the shuffling: epoch `e` is shuffled by a stream seeded
-   * with (seed, e). nn_trainer_new() takes the model's #NnModel:seed.
+   * The seed of the shuffling: epoch `e` is shuffled by a stream seeded with
+   * (seed, e). [ctor@Nn.Trainer.new] takes the model's
+   * [property@Nn.Model:seed].
    */
   properties[PROP_SEED] =
     g_param_spec_uint64 ("seed", NULL, "Seed of the shuffling", 0, G_MAXUINT32, 42,
@@ -242,8 +245,8 @@ nn_trainer_class_init (NnTrainerClass *klass)
   /**
    * NnTrainer:clip-norm:
    *
-   * The largest global gradient norm: before each update, when the norm of
-   * all parameter gradients taken together (nn_model_get_gradient_norm())
+   * The largest global gradient norm: before each update, when the norm of all
+   * parameter gradients taken together ([method@Nn.Model.get_gradient_norm])
    * exceeds it, every gradient is scaled by `clip_norm / (norm + 1e-6)`, as
    * PyTorch's `torch.nn.utils.clip_grad_norm_` does. 0 turns clipping off.
    */
@@ -256,9 +259,9 @@ nn_trainer_class_init (NnTrainerClass *klass)
    * NnTrainer:schedule:
    *
    * The learning-rate schedule, or %NULL for a constant rate. Each epoch
-   * (#NnTrainer:epoch, from 0) starts with the optimizer's rate set to
-   * nn_schedule_get_learning_rate() of the base rate, the optimizer's own
-   * when the schedule first applies to it. Replacing the schedule, or the
+   * ([property@Nn.Trainer:epoch], from 0) starts with the optimizer's rate set
+   * to [method@Nn.Schedule.get_learning_rate] of the base rate, the optimizer's
+   * own when the schedule first applies to it. Replacing the schedule, or the
    * model's optimizer (at the next epoch), gives it back its own rate.
    */
   properties[PROP_SCHEDULE] =
@@ -296,8 +299,12 @@ nn_trainer_init (NnTrainer *self)
  * nn_trainer_new:
  * @model: the model to train, with its loss and optimizer set
  *
- * Returns: (transfer full): a trainer of @model with #NnTrainer:seed set to
- *   the model's #NnModel:seed and the other properties at their defaults
+ * Makes a trainer of @model with [property@Nn.Trainer:seed] set to the model's
+ * [property@Nn.Model:seed] and the other properties at their defaults.
+ *
+ * Returns: (transfer full): a trainer of @model with [property@Nn.Trainer:seed]
+ *   set to the model's [property@Nn.Model:seed] and the other properties at
+ *   their defaults
  */
 NnTrainer *
 nn_trainer_new (NnModel *model)
@@ -311,6 +318,8 @@ nn_trainer_new (NnModel *model)
 /**
  * nn_trainer_get_model:
  * @self: a #NnTrainer
+ *
+ * Gets the model trained.
  *
  * Returns: (transfer none): the model trained
  */
@@ -326,7 +335,9 @@ nn_trainer_get_model (NnTrainer *self)
  * nn_trainer_get_epochs:
  * @self: a #NnTrainer
  *
- * Returns: the epochs of the whole run (#NnTrainer:epochs)
+ * Gets the epochs of the whole run ([property@Nn.Trainer:epochs]).
+ *
+ * Returns: the epochs of the whole run ([property@Nn.Trainer:epochs])
  */
 guint
 nn_trainer_get_epochs (NnTrainer *self)
@@ -339,7 +350,9 @@ nn_trainer_get_epochs (NnTrainer *self)
 /**
  * nn_trainer_set_epochs:
  * @self: a #NnTrainer
- * @epochs: the epoch count nn_trainer_fit() trains up to
+ * @epochs: the epoch count [method@Nn.Trainer.fit] trains up to
+ *
+ * Sets the epochs of the whole run ([property@Nn.Trainer:epochs]).
  */
 void
 nn_trainer_set_epochs (NnTrainer *self,
@@ -357,7 +370,9 @@ nn_trainer_set_epochs (NnTrainer *self,
  * nn_trainer_get_batch_size:
  * @self: a #NnTrainer
  *
- * Returns: the samples per update (#NnTrainer:batch-size), 0 for all
+ * Gets the samples per update ([property@Nn.Trainer:batch-size]), 0 for all.
+ *
+ * Returns: the samples per update ([property@Nn.Trainer:batch-size]), 0 for all
  */
 guint
 nn_trainer_get_batch_size (NnTrainer *self)
@@ -371,6 +386,8 @@ nn_trainer_get_batch_size (NnTrainer *self)
  * nn_trainer_set_batch_size:
  * @self: a #NnTrainer
  * @batch_size: samples per update, 0 for the whole set
+ *
+ * Sets the samples per update ([property@Nn.Trainer:batch-size]).
  */
 void
 nn_trainer_set_batch_size (NnTrainer *self,
@@ -388,7 +405,9 @@ nn_trainer_set_batch_size (NnTrainer *self,
  * nn_trainer_get_shuffle:
  * @self: a #NnTrainer
  *
- * Returns: whether every epoch is shuffled (#NnTrainer:shuffle)
+ * Whether every epoch is shuffled ([property@Nn.Trainer:shuffle]).
+ *
+ * Returns: whether every epoch is shuffled ([property@Nn.Trainer:shuffle])
  */
 gboolean
 nn_trainer_get_shuffle (NnTrainer *self)
@@ -402,6 +421,8 @@ nn_trainer_get_shuffle (NnTrainer *self)
  * nn_trainer_set_shuffle:
  * @self: a #NnTrainer
  * @shuffle: whether to reshuffle the samples before every epoch
+ *
+ * Sets whether every epoch is shuffled ([property@Nn.Trainer:shuffle]).
  */
 void
 nn_trainer_set_shuffle (NnTrainer *self,
@@ -420,7 +441,9 @@ nn_trainer_set_shuffle (NnTrainer *self,
  * nn_trainer_get_seed:
  * @self: a #NnTrainer
  *
- * Returns: the seed of the shuffling (#NnTrainer:seed)
+ * Gets the seed of the shuffling ([property@Nn.Trainer:seed]).
+ *
+ * Returns: the seed of the shuffling ([property@Nn.Trainer:seed])
  */
 guint64
 nn_trainer_get_seed (NnTrainer *self)
@@ -434,6 +457,8 @@ nn_trainer_get_seed (NnTrainer *self)
  * nn_trainer_set_seed:
  * @self: a #NnTrainer
  * @seed: the seed, at most %G_MAXUINT32
+ *
+ * Sets the seed of the shuffling ([property@Nn.Trainer:seed]).
  */
 void
 nn_trainer_set_seed (NnTrainer *self,
@@ -452,7 +477,11 @@ nn_trainer_set_seed (NnTrainer *self,
  * nn_trainer_get_clip_norm:
  * @self: a #NnTrainer
  *
- * Returns: the gradient clipping threshold (#NnTrainer:clip-norm), 0 if off
+ * Gets the gradient clipping threshold ([property@Nn.Trainer:clip-norm]), 0 if
+ * off.
+ *
+ * Returns: the gradient clipping threshold ([property@Nn.Trainer:clip-norm]), 0
+ *   if off
  */
 double
 nn_trainer_get_clip_norm (NnTrainer *self)
@@ -466,6 +495,8 @@ nn_trainer_get_clip_norm (NnTrainer *self)
  * nn_trainer_set_clip_norm:
  * @self: a #NnTrainer
  * @clip_norm: the largest global gradient norm, or 0 to turn clipping off
+ *
+ * Sets the gradient clipping threshold ([property@Nn.Trainer:clip-norm]).
  */
 void
 nn_trainer_set_clip_norm (NnTrainer *self,
@@ -494,6 +525,8 @@ nn_trainer_restore_base_learning_rate (NnTrainer *self)
  * nn_trainer_get_schedule:
  * @self: a #NnTrainer
  *
+ * Gets the learning-rate schedule.
+ *
  * Returns: (transfer none) (nullable): the learning-rate schedule
  */
 NnSchedule *
@@ -510,7 +543,7 @@ nn_trainer_get_schedule (NnTrainer *self)
  * @schedule: (nullable): a learning-rate schedule, or %NULL for the
  *   optimizer's own rate in every epoch
  *
- * See #NnTrainer:schedule.
+ * See [property@Nn.Trainer:schedule].
  */
 void
 nn_trainer_set_schedule (NnTrainer  *self,
@@ -530,7 +563,9 @@ nn_trainer_set_schedule (NnTrainer  *self,
  * nn_trainer_get_epoch:
  * @self: a #NnTrainer
  *
- * Returns: the number of epochs trained so far (#NnTrainer:epoch)
+ * Gets the number of epochs trained so far ([property@Nn.Trainer:epoch]).
+ *
+ * Returns: the number of epochs trained so far ([property@Nn.Trainer:epoch])
  */
 guint
 nn_trainer_get_epoch (NnTrainer *self)
@@ -545,9 +580,9 @@ nn_trainer_get_epoch (NnTrainer *self)
  * @self: a #NnTrainer
  * @epoch: the number of epochs to count as trained
  *
- * Sets #NnTrainer:epoch, so that the next epoch is shuffled and scheduled
- * as epoch @epoch (from 0) of a run that never stopped. An epoch stopped
- * part-way is forgotten. The loss histories are left as they are.
+ * Sets [property@Nn.Trainer:epoch], so that the next epoch is shuffled and
+ * scheduled as epoch @epoch (from 0) of a run that never stopped. An epoch
+ * stopped part-way is forgotten. The loss histories are left as they are.
  */
 void
 nn_trainer_set_epoch (NnTrainer *self,
@@ -579,8 +614,8 @@ nn_trainer_count_epoch (NnTrainer *self)
  * @self: a #NnTrainer
  * @callback: a callback, not yet added
  *
- * Appends @callback, taking a reference: nn_trainer_fit() calls it after
- * those added before it. Not while nn_trainer_fit() runs.
+ * Appends @callback, taking a reference: [method@Nn.Trainer.fit] calls it after
+ * those added before it. Not while [method@Nn.Trainer.fit] runs.
  */
 void
 nn_trainer_add_callback (NnTrainer         *self,
@@ -602,7 +637,7 @@ nn_trainer_add_callback (NnTrainer         *self,
  * @callback: a callback added to @self
  *
  * Removes @callback and drops the trainer's reference. Not while
- * nn_trainer_fit() runs.
+ * [method@Nn.Trainer.fit] runs.
  */
 void
 nn_trainer_remove_callback (NnTrainer         *self,
@@ -739,12 +774,13 @@ fit_epoch (NnTrainer      *self,
  * @cancellable: (nullable): checked before every batch
  * @error: return location for a #GError
  *
- * Trains from #NnTrainer:epoch until it reaches #NnTrainer:epochs: to
- * finish a run after restoring a saved state, call it again with the same
- * #NnTrainer:epochs. Each epoch appends its training loss and its
- * validation loss (NaN without validation data) to the histories; then
- * every callback's @epoch_end is called, in order. Before the first epoch
- * the callbacks' @train_begin are called, and after the last their
+ * Trains from [property@Nn.Trainer:epoch] until it reaches
+ * [property@Nn.Trainer:epochs]: to finish a run after restoring a saved state,
+ * call it again with the same [property@Nn.Trainer:epochs]. Each epoch appends
+ * its training loss and its validation loss (NaN without validation data) to
+ * the histories; then every callback's @epoch_end is called, in order. Before
+ * the first epoch the callbacks' @train_begin are called, and after the last
+ * their
  * @train_end, however the fit ended.
  *
  * When @cancellable is cancelled, training stops after the current batch;
@@ -757,10 +793,10 @@ fit_epoch (NnTrainer      *self,
  * callbacks have seen the epoch too, so that it is recorded and reported
  * in full (only the first error is kept).
  *
- * Returns: %TRUE when #NnTrainer:epochs was reached or nn_trainer_stop()
- *   was called, or %FALSE with @error set: %NN_MODEL_ERROR_NOT_FINITE when
- *   training diverges, %G_IO_ERROR_CANCELLED when cancelled, or a
- *   callback's error
+ * Returns: %TRUE when [property@Nn.Trainer:epochs] was reached or
+ *   [method@Nn.Trainer.stop] was called, or %FALSE with @error set:
+ *   %NN_MODEL_ERROR_NOT_FINITE when training diverges, %G_IO_ERROR_CANCELLED
+ *   when cancelled, or a callback's error
  */
 gboolean
 nn_trainer_fit (NnTrainer      *self,
@@ -813,10 +849,10 @@ nn_trainer_fit (NnTrainer      *self,
  * nn_trainer_stop:
  * @self: a #NnTrainer
  *
- * Makes the running nn_trainer_fit() return %TRUE once the current epoch is
- * finished and every callback has seen it; for callbacks such as early
- * stopping, in the manner of Keras' `model.stop_training = True`. Every
- * call to nn_trainer_fit() starts without the request.
+ * Makes the running [method@Nn.Trainer.fit] return %TRUE once the current epoch
+ * is finished and every callback has seen it; for callbacks such as early
+ * stopping, in the manner of Keras' `model.stop_training = True`. Every call to
+ * [method@Nn.Trainer.fit] starts without the request.
  */
 void
 nn_trainer_stop (NnTrainer *self)
@@ -830,8 +866,11 @@ nn_trainer_stop (NnTrainer *self)
  * nn_trainer_get_stop_requested:
  * @self: a #NnTrainer
  *
- * Returns: whether nn_trainer_stop() was called during the running or the
- *   last nn_trainer_fit()
+ * Whether [method@Nn.Trainer.stop] was called during the current or the last
+ * [method@Nn.Trainer.fit].
+ *
+ * Returns: whether [method@Nn.Trainer.stop] was called during the running or
+ *   the last [method@Nn.Trainer.fit]
  */
 gboolean
 nn_trainer_get_stop_requested (NnTrainer *self)
@@ -890,7 +929,7 @@ nn_trainer_set_epoch_value (NnTrainer  *self,
  * @value: (out) (optional): where to store it
  *
  * Reads a value of the epoch being finished, set by the trainer or by a
- * callback before this one (nn_trainer_set_epoch_value()).
+ * callback before this one ([method@Nn.Trainer.set_epoch_value]).
  *
  * Returns: %TRUE if the epoch has a value of that name
  */
@@ -923,8 +962,11 @@ nn_trainer_lookup_epoch_value (NnTrainer  *self,
  * nn_trainer_get_loss_history:
  * @self: a #NnTrainer
  *
+ * Gets the training loss of every epoch [method@Nn.Trainer.fit] has trained so
+ * far.
+ *
  * Returns: (transfer none) (element-type gdouble): the training loss of
- *   every epoch nn_trainer_fit() has trained so far
+ *   every epoch [method@Nn.Trainer.fit] has trained so far
  */
 GArray *
 nn_trainer_get_loss_history (NnTrainer *self)
@@ -937,6 +979,8 @@ nn_trainer_get_loss_history (NnTrainer *self)
 /**
  * nn_trainer_get_val_loss_history:
  * @self: a #NnTrainer
+ *
+ * Gets the validation loss at the end of every epoch.
  *
  * Returns: (transfer none) (element-type gdouble): the validation loss at the
  *   end of every epoch, NaN where there was no validation data

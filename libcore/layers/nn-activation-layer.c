@@ -225,7 +225,9 @@ nn_activation_layer_init (NnActivationLayer *self)
  * @n_inputs: the width of the input and of the output
  * @activation: the activation; the layer takes a reference
  *
- * Returns: (transfer full): a new #NnActivationLayer
+ * Makes a #NnActivationLayer.
+ *
+ * Returns: (transfer full): a new [class@Nn.ActivationLayer]
  */
 NnLayer *
 nn_activation_layer_new (guint         n_inputs,

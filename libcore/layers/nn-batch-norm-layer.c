@@ -12,14 +12,14 @@
  * NnBatchNormLayer:
  *
  * The layer kind `batch_norm`, PyTorch's `BatchNorm1d`: every input column
- * normalized, `A = γ · (X − μ) / √(σ² + ε) + β`. In training μ and σ² are
- * the batch's mean and biased variance, and the running statistics move
- * towards the batch's mean and unbiased variance by #NnBatchNormLayer:momentum;
+ * normalized, `A = γ · (X − μ) / √(σ² + ε) + β`. In training μ and σ² are the
+ * batch's mean and biased variance, and the running statistics move towards the
+ * batch's mean and unbiased variance by [property@Nn.BatchNormLayer:momentum];
  * in evaluation the running statistics stand for μ and σ². γ (`weight`,
  * starting at 1) and β (`bias`, starting at 0) are learned when
- * #NnBatchNormLayer:affine; the running statistics (`running_mean`,
- * `running_var`, starting at 0 and 1) are buffers, saved but not trained.
- * A batch of one sample cannot be normalized in training.
+ * [property@Nn.BatchNormLayer:affine]; the running statistics (`running_mean`,
+ * `running_var`, starting at 0 and 1) are buffers, saved but not trained. A
+ * batch of one sample cannot be normalized in training.
  */
 struct _NnBatchNormLayer
 {
@@ -448,7 +448,9 @@ nn_batch_norm_layer_init (NnBatchNormLayer *self)
  * nn_batch_norm_layer_new:
  * @n_inputs: the width of the input and of the output
  *
- * Returns: (transfer full): a new #NnBatchNormLayer with PyTorch's
+ * Makes a [class@Nn.BatchNormLayer] with PyTorch's defaults.
+ *
+ * Returns: (transfer full): a new [class@Nn.BatchNormLayer] with PyTorch's
  *   defaults: momentum 0.1, epsilon 1e-5, affine
  */
 NnLayer *

@@ -18,10 +18,10 @@
  * PyTorch's layout) and the bias one value per neuron.
  *
  * A layer may regularize its weights (Keras' `kernel_regularizer`):
- * #NnDenseLayer:l1 and #NnDenseLayer:l2 add `l1·Σ|W| + l2·ΣW²` to the
- * training loss (nn_layer_get_regularization_loss()) and its gradient to the
- * weights' (nn_layer_add_regularization_gradient()); the biases are not
- * regularized.
+ * [property@Nn.DenseLayer:l1] and [property@Nn.DenseLayer:l2] add `l1·Σ|W| +
+ * l2·ΣW²` to the training loss ([method@Nn.Layer.get_regularization_loss]) and
+ * its gradient to the weights' ([method@Nn.Layer.add_regularization_gradient]);
+ * the biases are not regularized.
  *
  * The layer keeps the Z and A of its last forward step for the backward
  * step, and the gradients of its parameters from its last backward step. Its
@@ -475,7 +475,7 @@ nn_dense_layer_init (NnDenseLayer *self)
  *
  * Makes a dense layer with zero weights and biases.
  *
- * Returns: (transfer full): a new #NnDenseLayer
+ * Returns: (transfer full): a new [class@Nn.DenseLayer]
  */
 NnLayer *
 nn_dense_layer_new (guint         n_inputs,
@@ -499,7 +499,7 @@ nn_dense_layer_new (guint         n_inputs,
  * @units: the number of neurons
  * @activation: the activation of the layer; the layer takes a reference
  *
- * nn_dense_layer_new(): the layer most networks are made of.
+ * [ctor@Nn.DenseLayer.new]: the layer most networks are made of.
  *
  * Returns: (transfer full): a new dense layer with zero weights and biases
  */
@@ -515,7 +515,11 @@ nn_layer_new (guint         n_inputs,
  * nn_layer_get_l1:
  * @self: a dense layer
  *
- * Returns: the L1 regularization factor of the weights (#NnDenseLayer:l1)
+ * Gets the L1 regularization factor of the weights
+ * ([property@Nn.DenseLayer:l1]).
+ *
+ * Returns: the L1 regularization factor of the weights
+ *   ([property@Nn.DenseLayer:l1])
  */
 double
 nn_layer_get_l1 (NnLayer *self)
@@ -529,7 +533,11 @@ nn_layer_get_l1 (NnLayer *self)
  * nn_layer_get_l2:
  * @self: a dense layer
  *
- * Returns: the L2 regularization factor of the weights (#NnDenseLayer:l2)
+ * Gets the L2 regularization factor of the weights
+ * ([property@Nn.DenseLayer:l2]).
+ *
+ * Returns: the L2 regularization factor of the weights
+ *   ([property@Nn.DenseLayer:l2])
  */
 double
 nn_layer_get_l2 (NnLayer *self)
@@ -542,6 +550,9 @@ nn_layer_get_l2 (NnLayer *self)
 /**
  * nn_layer_get_weights:
  * @self: a dense layer
+ *
+ * Gets the units × inputs weights, one row per neuron, which the caller may
+ * modify in place.
  *
  * Returns: (transfer none): the units × inputs weights, one row per neuron,
  *   which the caller may modify in place
@@ -558,6 +569,8 @@ nn_layer_get_weights (NnLayer *self)
  * nn_layer_get_bias:
  * @self: a dense layer
  *
+ * Gets the 1 × units biases, modifiable in place.
+ *
  * Returns: (transfer none): the 1 × units biases, modifiable in place
  */
 NnMatrix *
@@ -571,6 +584,8 @@ nn_layer_get_bias (NnLayer *self)
 /**
  * nn_layer_get_weight_gradient:
  * @self: a dense layer
+ *
+ * Gets dL/dW from the last backward step.
  *
  * Returns: (transfer none): dL/dW from the last backward step
  */
@@ -586,6 +601,8 @@ nn_layer_get_weight_gradient (NnLayer *self)
  * nn_layer_get_bias_gradient:
  * @self: a dense layer
  *
+ * Gets dL/db from the last backward step.
+ *
  * Returns: (transfer none): dL/db from the last backward step
  */
 const NnMatrix *
@@ -598,7 +615,7 @@ nn_layer_get_bias_gradient (NnLayer *self)
 
 /**
  * nn_layer_set_parameters:
- * @layer: a dense layer
+ * @self: a dense layer
  * @weights: (nullable): units × inputs weights, or %NULL to keep them
  * @bias: (nullable): 1 × units biases, or %NULL to keep them
  * @error: return location for a #GError
@@ -644,6 +661,8 @@ nn_layer_set_parameters (NnLayer        *layer,
 /**
  * nn_layer_get_z:
  * @self: a dense layer
+ *
+ * Gets the pre-activations Z of the last forward step.
  *
  * Returns: (transfer none): the pre-activations Z of the last forward step
  */

@@ -13,13 +13,13 @@
  * NnDropoutLayer:
  *
  * The layer kind `dropout`: inverted dropout, PyTorch's `nn.Dropout`. In
- * training each value is kept with probability 1 − #NnDropoutLayer:rate
- * and scaled by 1 / (1 − rate), or zeroed; in evaluation the layer is the
- * identity. Which values a training step keeps depends only on the step
- * the model names (nn_model_set_step(): the seed, the epoch, the batch and
- * the layer's place), so that a training interrupted and resumed draws
- * what it would have drawn. It has no parameters and is as wide as its
- * input; at rate 0 it draws nothing and changes no bit.
+ * training each value is kept with probability 1 −
+ * [property@Nn.DropoutLayer:rate] and scaled by 1 / (1 − rate), or zeroed; in
+ * evaluation the layer is the identity. Which values a training step keeps
+ * depends only on the step the model names (nn_model_set_step(): the seed, the
+ * epoch, the batch and the layer's place), so that a training interrupted and
+ * resumed draws what it would have drawn. It has no parameters and is as wide
+ * as its input; at rate 0 it draws nothing and changes no bit.
  */
 struct _NnDropoutLayer
 {
@@ -239,7 +239,9 @@ nn_dropout_layer_init (NnDropoutLayer *self)
  * @n_inputs: the width of the input and of the output
  * @rate: the probability of zeroing a value in training, in [0, 1)
  *
- * Returns: (transfer full): a new #NnDropoutLayer
+ * Makes a #NnDropoutLayer.
+ *
+ * Returns: (transfer full): a new [class@Nn.DropoutLayer]
  */
 NnLayer *
 nn_dropout_layer_new (guint  n_inputs,
@@ -254,6 +256,8 @@ nn_dropout_layer_new (guint  n_inputs,
 /**
  * nn_dropout_layer_get_rate:
  * @self: a #NnDropoutLayer
+ *
+ * Gets the probability of zeroing a value in training.
  *
  * Returns: the probability of zeroing a value in training
  */

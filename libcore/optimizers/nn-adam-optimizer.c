@@ -255,7 +255,7 @@ nn_adam_optimizer_class_install_properties (NnAdamOptimizerClass *klass,
   /**
    * NnAdamOptimizer:learning-rate:
    *
-   * The step size; replaces #NnOptimizer:learning-rate to default to
+   * The step size; replaces [property@Nn.Optimizer:learning-rate] to default to
    * PyTorch's 0.001.
    */
   properties[PROP_LEARNING_RATE] =
@@ -298,7 +298,7 @@ nn_adam_optimizer_class_install_properties (NnAdamOptimizerClass *klass,
    * NnAdamOptimizer:weight-decay:
    *
    * The L2 penalty factor: `weight-decay` × θ is added to the gradient
-   * (see #NnAdamwOptimizer:weight-decay for the decoupled form).
+   * (see [property@Nn.AdamwOptimizer:weight-decay] for the decoupled form).
    */
   if (decoupled_weight_decay)
     properties[PROP_WEIGHT_DECAY] =

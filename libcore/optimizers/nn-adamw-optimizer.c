@@ -40,6 +40,32 @@ nn_adamw_optimizer_class_init (NnAdamwOptimizerClass *klass)
   NN_OPTIMIZER_CLASS (klass)->description = "AdamW: Adam with decoupled weight decay";
 
   /**
+   * NnAdamwOptimizer:learning-rate:
+   *
+   * The step size η, as [property@Nn.AdamOptimizer:learning-rate].
+   */
+  /**
+   * NnAdamwOptimizer:beta1:
+   *
+   * The decay rate β₁ of the running mean of the gradient.
+   */
+  /**
+   * NnAdamwOptimizer:beta2:
+   *
+   * The decay rate β₂ of the running mean of the squared gradient.
+   */
+  /**
+   * NnAdamwOptimizer:epsilon:
+   *
+   * Added to the denominator for numerical stability, as
+   * [property@Nn.AdamOptimizer:epsilon].
+   */
+  /**
+   * NnAdamwOptimizer:amsgrad:
+   *
+   * Whether to use the AMSGrad variant, as [property@Nn.AdamOptimizer:amsgrad].
+   */
+  /**
    * NnAdamwOptimizer:weight-decay:
    *
    * The decoupled decay: each step first scales θ by

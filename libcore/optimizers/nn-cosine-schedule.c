@@ -13,11 +13,11 @@
 /**
  * NnCosineSchedule:
  *
- * Cosine annealing from the base rate to #NnCosineSchedule:eta-min over
- * #NnCosineSchedule:t-max epochs, registered as `cosine`:
- * `eta_min + (base − eta_min) × (1 + cos(π e / t_max)) / 2`, the closed form
- * of PyTorch's `CosineAnnealingLR`. Past `t_max` the rate rises again along
- * the same cosine, as in PyTorch.
+ * Cosine annealing from the base rate to [property@Nn.CosineSchedule:eta-min]
+ * over [property@Nn.CosineSchedule:t-max] epochs, registered as `cosine`:
+ * `eta_min + (base − eta_min) × (1 + cos(π e / t_max)) / 2`, the closed form of
+ * PyTorch's `CosineAnnealingLR`. Past `t_max` the rate rises again along the
+ * same cosine, as in PyTorch.
  */
 struct _NnCosineSchedule
 {
@@ -132,8 +132,8 @@ nn_cosine_schedule_class_init (NnCosineScheduleClass *klass)
    * NnCosineSchedule:t-max:
    *
    * The number of epochs from the base rate down to
-   * #NnCosineSchedule:eta-min; 0 means every epoch after the warm-up, as
-   * given by nn_schedule_set_total_epochs().
+   * [property@Nn.CosineSchedule:eta-min]; 0 means every epoch after the
+   * warm-up, as given by [method@Nn.Schedule.set_total_epochs].
    */
   cos_properties[COS_PROP_T_MAX] =
     g_param_spec_uint ("t-max", NULL,
@@ -143,7 +143,7 @@ nn_cosine_schedule_class_init (NnCosineScheduleClass *klass)
   /**
    * NnCosineSchedule:eta-min:
    *
-   * The lowest rate, reached after #NnCosineSchedule:t-max epochs.
+   * The lowest rate, reached after [property@Nn.CosineSchedule:t-max] epochs.
    */
   cos_properties[COS_PROP_ETA_MIN] =
     g_param_spec_double ("eta-min", NULL, "Lowest rate, reached after t_max epochs",

@@ -13,7 +13,7 @@
 /**
  * NnExponentialSchedule:
  *
- * Decay by #NnExponentialSchedule:gamma every epoch, registered as
+ * Decay by [property@Nn.ExponentialSchedule:gamma] every epoch, registered as
  * `exponential`: `base × gamma^e`, PyTorch's `ExponentialLR`.
  */
 struct _NnExponentialSchedule

@@ -351,6 +351,8 @@ nn_sgd_optimizer_init (NnSgdOptimizer *self)
  * nn_sgd_optimizer_new:
  * @learning_rate: the step size
  *
+ * Makes a new gradient-descent optimizer without momentum or weight decay.
+ *
  * Returns: (transfer full): a new gradient-descent optimizer without
  *   momentum or weight decay
  */

@@ -13,8 +13,9 @@
 /**
  * NnStepSchedule:
  *
- * Decay by #NnStepSchedule:gamma every #NnStepSchedule:step-size epochs,
- * registered as `step`: `base × gamma^⌊e / step_size⌋`, PyTorch's `StepLR`.
+ * Decay by [property@Nn.StepSchedule:gamma] every
+ * [property@Nn.StepSchedule:step-size] epochs, registered as `step`: `base ×
+ * gamma^⌊e / step_size⌋`, PyTorch's `StepLR`.
  */
 struct _NnStepSchedule
 {
