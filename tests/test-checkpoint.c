@@ -2,6 +2,7 @@
 /* Checkpoints: damaged files are refused before anything in them is used,
  * a resumed run must be the run that was started, and a checkpoint costs
  * the same whatever the number of epochs done. */
+#include <math.h>
 #include <string.h>
 #include <glib/gstdio.h>
 
@@ -249,7 +250,31 @@ test_checkpoint_of_an_earlier_version_resumes (void)
   nn_test_train_into (experiment, whole, "train.epochs=5");
   ha = nn_test_history_without_seconds (whole);
   hb = nn_test_history_without_seconds (run);
-  NN_CHECK (strlen (ha) > 100 && g_str_equal (ha, hb), "histories differ:\n%s\n%s", ha, hb);
+  /* To rounding, not to the bit: the fixture's epochs were computed by the
+   * element-wise loops of the machine that made it, which a build with
+   * only the portable ones does not share. */
+  {
+    g_auto(GStrv) a = g_strsplit (ha, "\n", -1);
+    g_auto(GStrv) b = g_strsplit (hb, "\n", -1);
+
+    CU_ASSERT_EQUAL_FATAL (g_strv_length (a), 1 + 5 + 2);
+    CU_ASSERT_EQUAL_FATAL (g_strv_length (b), g_strv_length (a));
+    CU_ASSERT_STRING_EQUAL (a[0], b[0]);
+    for (guint i = 1; a[i] != NULL; i++)
+      {
+        g_auto(GStrv) va = g_strsplit (a[i], ",", -1);
+        g_auto(GStrv) vb = g_strsplit (b[i], ",", -1);
+
+        CU_ASSERT_EQUAL_FATAL (g_strv_length (va), g_strv_length (vb));
+        for (guint k = 0; va[k] != NULL; k++)
+          {
+            double x = g_ascii_strtod (va[k], NULL), y = g_ascii_strtod (vb[k], NULL);
+
+            NN_CHECK (fabs (x - y) <= 1e-5 * fabs (x), "epoch %u, column %u: %s, resumed %s", i, k,
+                      va[k], vb[k]);
+          }
+      }
+  }
 }
 
 static void
