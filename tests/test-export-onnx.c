@@ -11,7 +11,8 @@
 static int
 init_suite (void)
 {
-  return nn_test_require_env ("NNRUN", "NN_SOURCE_ROOT", "NN_TEST_EXAMPLE_PLUGIN", NULL);
+  return nn_test_require_env ("NNRUN", "NN_SOURCE_ROOT", "NN_TEST_EXAMPLE_PLUGIN",
+                              "NN_TEST_PLUGIN_EXPORT", NULL);
 }
 
 static gboolean
@@ -56,8 +57,8 @@ test_export_writes_model (void)
   CU_ASSERT_TRUE (has_bytes (bytes, "setosa"));
 }
 
-/* A layer kind or activation from a plugin has no ONNX form: exit 2 naming
- * it, and no file. */
+/* A layer kind or activation from a plugin whose class has no ONNX form:
+ * exit 2 naming it, its file and the method to set, and no file. */
 static void
 test_plugin_refused (void)
 {
@@ -66,9 +67,12 @@ test_plugin_refused (void)
     const char *layer;
     const char *named;
     const char *file;
+    const char *method;
   } cases[] = {
-    { "{units: 8, activation: {name: swish, beta: 1.5}}", "activation 'swish'", "swish.so" },
-    { "{type: gaussian_noise, stddev: 0.1}", "layer kind 'gaussian_noise'", "gaussian_noise.so" },
+    { "{units: 8, activation: {name: swish, beta: 1.5}}", "activation 'swish'", "swish.so",
+      "NnActivationClass.to_onnx" },
+    { "{type: fixture_noise, stddev: 0.1}", "layer kind 'fixture_noise'", "fixture-noise.so",
+      "NnLayerClass.to_onnx" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -77,11 +81,12 @@ test_plugin_refused (void)
       g_autofree char *run = g_build_filename (dir, "run", NULL);
       g_autofree char *path = g_build_filename (dir, "model.onnx", NULL);
       g_autofree char *yaml =
-        g_strdup_printf ("plugins: [%s]\n"
+        g_strdup_printf ("plugins: [%s, %s]\n"
                          "data: {source: iris, scale: minmax}\n"
                          "model: {layers: [%s, {units: 3, activation: softmax}]}\n"
                          "train: {epochs: 2}\n",
-                         g_getenv ("NN_TEST_EXAMPLE_PLUGIN"), cases[i].layer);
+                         g_getenv ("NN_TEST_EXAMPLE_PLUGIN"), g_getenv ("NN_TEST_PLUGIN_EXPORT"),
+                         cases[i].layer);
       g_autofree char *experiment = nn_test_write_file (dir, "experiment.yaml", yaml);
       g_autofree char *err = NULL;
       int              status;
@@ -92,6 +97,7 @@ test_plugin_refused (void)
       NN_ASSERT_CONTAINS (err, cases[i].named);
       NN_ASSERT_CONTAINS (err, "no ONNX form");
       NN_ASSERT_CONTAINS (err, cases[i].file);
+      NN_ASSERT_CONTAINS (err, cases[i].method);
       CU_ASSERT_FALSE (g_file_test (path, G_FILE_TEST_EXISTS));
     }
 }
