@@ -102,6 +102,43 @@ test_plugin_refused (void)
     }
 }
 
+/* A plugin's ONNX form that fails, returns a name the graph lacks or leaves
+ * an attribute with no node: exit 2 naming the layer and what went wrong,
+ * and no file. */
+static void
+test_plugin_form_fails (void)
+{
+  static const char * const reasons[] = {
+    "fixture_gain was asked to fail",
+    "returned 'no_such_value', which is no value of the graph",
+    "set an attribute after its last node",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (reasons); i++)
+    {
+      g_autofree char *dir = nn_test_new_dir ();
+      g_autofree char *run = g_build_filename (dir, "run", NULL);
+      g_autofree char *path = g_build_filename (dir, "model.onnx", NULL);
+      g_autofree char *yaml =
+        g_strdup_printf ("plugins: [%s]\n"
+                         "data: {source: iris, scale: minmax}\n"
+                         "model: {layers: [{units: 4, activation: relu}, "
+                         "{type: fixture_gain, fault: %u}, {units: 3, activation: softmax}]}\n"
+                         "train: {epochs: 1}\n",
+                         g_getenv ("NN_TEST_PLUGIN_EXPORT"), i + 1);
+      g_autofree char *experiment = nn_test_write_file (dir, "experiment.yaml", yaml);
+      g_autofree char *err = NULL;
+      int              status;
+
+      nn_test_train_into (experiment, run, NULL);
+      status = nn_test_nnrun (NULL, &err, "export", run, "--format", "onnx", "--out", path, NULL);
+      NN_ASSERT_STATUS (status, 2, err);
+      NN_ASSERT_CONTAINS (err, "layer 2: the ONNX form of the layer kind 'fixture_gain'");
+      NN_ASSERT_CONTAINS (err, reasons[i]);
+      CU_ASSERT_FALSE (g_file_test (path, G_FILE_TEST_EXISTS));
+    }
+}
+
 /* An output that cannot be written: exit 1 with the reason; a model that
  * cannot be read: exit 2. */
 static void
@@ -138,6 +175,8 @@ main (void)
                test_export_writes_model);
   CU_add_test (s, "a plugin's layer kind or activation is refused with exit 2, naming it",
                test_plugin_refused);
+  CU_add_test (s, "a plugin's ONNX form that goes wrong exits 2 with the reason",
+               test_plugin_form_fails);
   CU_add_test (s, "an unwritable output exits 1, an unreadable model fails", test_bad_paths);
 
   return nn_test_run ();
