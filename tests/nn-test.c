@@ -126,6 +126,93 @@ nn_test_make_trainer (NnModel *model,
   return trainer;
 }
 
+NnOptimizer *
+nn_test_make_optimizer (const char *name,
+                        double      learning_rate)
+{
+  g_autoptr(GError) error = NULL;
+  NnOptimizer *opt = nn_optimizer_new_by_name (name, &error);
+
+  g_assert_no_error (error);
+  nn_optimizer_set_learning_rate (opt, learning_rate);
+  return opt;
+}
+
+NnLoss *
+nn_test_make_loss (const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  NnLoss *loss = nn_loss_new_by_name (name, &error);
+
+  g_assert_no_error (error);
+  return loss;
+}
+
+/* A model with glorot-uniform weights drawn from @seed. */
+NnModel *
+nn_test_make_model (guint64             seed,
+                    const guint        *widths,
+                    const char * const *activations,
+                    guint               n_layers,
+                    NnLoss             *loss,
+                    NnOptimizer        *optimizer)
+{
+  NnModel *model = nn_model_new ();
+
+  nn_model_set_seed (model, seed);
+  for (guint i = 0; i < n_layers; i++)
+    {
+      g_autoptr(NnLayer) layer = nn_test_make_layer (widths[i], widths[i + 1], activations[i]);
+      nn_model_add_layer (model, layer);
+    }
+  nn_model_set_loss (model, loss);
+  nn_model_set_optimizer (model, optimizer);
+  nn_model_init_parameters (model, NN_INIT_GLOROT_UNIFORM);
+  return model;
+}
+
+/* Whether @a and @b have the same parameters, to the bit. */
+gboolean
+nn_test_same_parameters (NnModel *a,
+                         NnModel *b)
+{
+  if (nn_model_get_n_parameters (a) != nn_model_get_n_parameters (b))
+    return FALSE;
+  for (guint p = 0; p < nn_model_get_n_parameters (a); p++)
+    {
+      NnMatrix *pa = nn_model_get_parameter (a, p), *pb = nn_model_get_parameter (b, p);
+
+      if (!nn_matrix_same_shape (pa, pb) ||
+          memcmp (pa->data, pb->data, nn_matrix_size (pa) * sizeof (nn_real)) != 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Copies of @model's parameters, for nn_test_parameters_equal (). */
+GPtrArray *
+nn_test_copy_parameters (NnModel *model)
+{
+  GPtrArray *copy = g_ptr_array_new_with_free_func ((GDestroyNotify) nn_matrix_free);
+
+  for (guint p = 0; p < nn_model_get_n_parameters (model); p++)
+    g_ptr_array_add (copy, nn_matrix_copy (nn_model_get_parameter (model, p)));
+  return copy;
+}
+
+gboolean
+nn_test_parameters_equal (NnModel   *model,
+                          GPtrArray *copy)
+{
+  for (guint p = 0; p < copy->len; p++)
+    {
+      const NnMatrix *m = nn_model_get_parameter (model, p), *c = copy->pdata[p];
+
+      if (memcmp (m->data, c->data, nn_matrix_size (c) * sizeof (nn_real)) != 0)
+        return FALSE;
+    }
+  return TRUE;
+}
 #define NN_TYPE_TEST_EPOCH_CALLBACK (nn_test_epoch_callback_get_type ())
 G_DECLARE_FINAL_TYPE (NnTestEpochCallback,
                       nn_test_epoch_callback,
@@ -366,6 +453,207 @@ nn_test_nnrun (char      **out,
   args = collect_args (first_arg, ap);
   va_end (ap);
   return nn_test_nnrun_argv (out, err, (const char * const *) args->pdata);
+}
+
+/* The lines of a CSV file, each split at commas; row 0 is the header. */
+GPtrArray *
+nn_test_read_csv (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  GPtrArray *rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+
+  if (!g_file_get_contents (path, &text, NULL, &error))
+    {
+      NN_ASSERT_NO_ERROR (error);
+      return rows;
+    }
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (*lines[i] != '\0')
+      g_ptr_array_add (rows, g_strsplit (lines[i], ",", -1));
+  return rows;
+}
+
+static int
+column_of (GPtrArray  *rows,
+           const char *name)
+{
+  char **header;
+
+  if (rows->len == 0)
+    return -1;
+  header = rows->pdata[0];
+  for (int c = 0; header[c] != NULL; c++)
+    if (g_str_equal (header[c], name))
+      return c;
+  return -1;
+}
+
+/* The column @name of history.csv in @run_dir, as text, one per epoch. */
+GStrv
+nn_test_history_column (const char *run_dir,
+                        const char *name)
+{
+  g_autofree char *path = g_build_filename (run_dir, "history.csv", NULL);
+  g_autoptr(GPtrArray) rows = nn_test_read_csv (path);
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+  int c = column_of (rows, name);
+
+  CU_ASSERT_TRUE (c >= 0);
+  for (guint r = 1; c >= 0 && r < rows->len; r++)
+    g_strv_builder_add (b, g_strv_length (rows->pdata[r]) > (guint) c
+                             ? ((char **) rows->pdata[r])[c]
+                             : "");
+  return g_strv_builder_end (b);
+}
+
+void
+nn_test_assert_bad_file_at (const char *file,
+                            int         test_line,
+                            const char *text,
+                            GQuark      domain,
+                            int         code,
+                            guint       line,
+                            guint       column,
+                            ...)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *path = nn_test_write_file (dir, "bad.yaml", text);
+  g_autoptr(NnExperiment) e = nn_experiment_new_from_file (path, &error);
+  g_autofree char *prefix = g_strdup_printf ("%s:%u:%u: error: ", path, line, column);
+  const char      *needle;
+  va_list          args;
+
+  nn_test_check_at (e == NULL, file, test_line, "the bad file loaded");
+  nn_test_check_at (g_error_matches (error, domain, code), file, test_line,
+                    "expected error %s/%d, got %s", g_quark_to_string (domain), code,
+                    error ? error->message : "none");
+  if (error == NULL)
+    return;
+
+  nn_test_check_at (g_str_has_prefix (error->message, prefix), file, test_line,
+                    "'%s' does not start with '%s'", error->message, prefix);
+  va_start (args, column);
+  while ((needle = va_arg (args, const char *)) != NULL)
+    nn_test_assert_contains_at (error->message, needle, file, test_line);
+  va_end (args);
+}
+
+/* Line by line: the bad files of the experiment tests name lines of it. */
+const char nn_test_base_experiment[] =
+  "seed: 1\n"                               /* 1 */
+  "data:\n"                                 /* 2 */
+  "  source: iris\n"                        /* 3 */
+  "  positive: setosa\n"                    /* 4 */
+  "model:\n"                                /* 5 */
+  "  layers:\n"                             /* 6 */
+  "    - {units: 2, activation: sigmoid}\n" /* 7 */
+  "    - {units: 1, activation: sigmoid}\n" /* 8 */
+  "train: {epochs: 2}\n";                   /* 9 */
+
+/* @name in tests/data. */
+char *
+nn_test_data_path (const char *name)
+{
+  const char *dir = g_getenv ("NN_TEST_DATA");
+
+  return g_build_filename (dir ? dir : ".", name, NULL);
+}
+
+GBytes *
+nn_test_gzip_bytes (const void *data,
+                    gsize       length)
+{
+  g_autoptr(GZlibCompressor) z = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 6);
+  g_autoptr(GOutputStream) mem = g_memory_output_stream_new_resizable ();
+  g_autoptr(GOutputStream) out = g_converter_output_stream_new (mem, G_CONVERTER (z));
+  g_autoptr(GError) error = NULL;
+
+  if (!g_output_stream_write_all (out, data, length, NULL, NULL, &error) ||
+      !g_output_stream_close (out, NULL, &error))
+    g_printerr ("gzip: %s\n", error->message);
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (mem));
+}
+
+/* An IDX file: the magic number's data type and dimensions, the sizes, then
+ * @n_values bytes of values v[i] = (3 i + 1) mod 256. */
+GByteArray *
+nn_test_idx_bytes (guint8         dtype,
+                   guint          ndim,
+                   const guint32 *dims,
+                   gsize          n_values)
+{
+  GByteArray *b = g_byte_array_new ();
+  guint8      magic[4] = { 0, 0, dtype, (guint8) ndim };
+
+  g_byte_array_append (b, magic, 4);
+  for (guint d = 0; d < ndim; d++)
+    {
+      guint32 be = GUINT32_TO_BE (dims[d]);
+      g_byte_array_append (b, (guint8 *) &be, 4);
+    }
+  for (gsize i = 0; i < n_values; i++)
+    {
+      guint8 v = (guint8) ((3 * i + 1) % 256);
+      g_byte_array_append (b, &v, 1);
+    }
+  return b;
+}
+
+void
+nn_test_assert_message_at (const GError *error,
+                           const char   *want,
+                           const char   *file,
+                           int           line)
+{
+  nn_test_check_at (error != NULL && g_str_equal (error->message, want), file, line,
+                    "message\n    '%s'\n  expected\n    '%s'",
+                    error ? error->message : "(no error)", want);
+}
+
+/* No data set, and the error @code with the message @want. */
+void
+nn_test_assert_data_refused_at (NnDataset    *data,
+                                const GError *error,
+                                NnDataError   code,
+                                const char   *want,
+                                const char   *file,
+                                int           line)
+{
+  nn_test_check_at (data == NULL, file, line, "a data set from malformed input");
+  nn_test_check_at (g_error_matches (error, NN_DATA_ERROR, code), file, line,
+                    "expected error code %d, got %s", code,
+                    error ? error->message : "a data set");
+  nn_test_assert_message_at (error, want, file, line);
+}
+
+void
+nn_test_assert_row_at (const NnMatrix *m,
+                       guint           row,
+                       const double   *want,
+                       const char     *file,
+                       int             line)
+{
+  for (guint c = 0; c < m->cols; c++)
+    nn_test_check_at (NN_MATRIX_AT (m, row, c) == (nn_real) want[c], file, line,
+                      "[%u, %u] = %g, expected %g", row, c, (double) NN_MATRIX_AT (m, row, c),
+                      want[c]);
+}
+
+void
+nn_test_assert_strv_at (const char * const *got,
+                        const char * const *want,
+                        const char         *file,
+                        int                 line)
+{
+  g_autofree char *g = got ? g_strjoinv ("|", (char **) got) : g_strdup ("(null)");
+  g_autofree char *w = g_strjoinv ("|", (char **) want);
+
+  nn_test_check_at (got != NULL && g_strv_equal (got, want), file, line,
+                    "'%s', expected '%s'", g, w);
 }
 
 /* The raw text of a member's value in a JSON text, quotes removed; enough

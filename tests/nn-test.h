@@ -51,6 +51,21 @@ NnTrainer *nn_test_make_trainer   (NnModel    *model,
                                    guint       epochs,
                                    guint       batch_size,
                                    gboolean    shuffle);
+NnOptimizer *nn_test_make_optimizer (const char *name,
+                                     double      learning_rate);
+NnLoss   *nn_test_make_loss       (const char *name);
+/* @n_layers dense layers from @widths[0] inputs to @widths[i + 1] units. */
+NnModel  *nn_test_make_model      (guint64             seed,
+                                   const guint        *widths,
+                                   const char * const *activations,
+                                   guint               n_layers,
+                                   NnLoss             *loss,
+                                   NnOptimizer        *optimizer);
+gboolean  nn_test_same_parameters (NnModel *a,
+                                   NnModel *b);
+GPtrArray *nn_test_copy_parameters (NnModel *model);
+gboolean  nn_test_parameters_equal (NnModel   *model,
+                                    GPtrArray *copy);
 
 /* A trainer callback that calls @func at the end of every epoch. */
 typedef void (*NnTestEpochFunc) (NnTrainer *trainer,
@@ -137,6 +152,70 @@ void      nn_test_assert_contains_at (const char *text,
                                       const char *needle,
                                       const char *file,
                                       int         line);
+
+/* Writes @text to a new experiment file and checks that loading it fails
+ * with @domain/@code and a message "PATH:LINE:COLUMN: error: " holding every
+ * string of the NULL-terminated list after @column; failures are reported
+ * at @file:@test_line. */
+void      nn_test_assert_bad_file_at (const char *file,
+                                      int         test_line,
+                                      const char *text,
+                                      GQuark      domain,
+                                      int         code,
+                                      guint       line,
+                                      guint       column,
+                                      ...) G_GNUC_NULL_TERMINATED;
+#define NN_ASSERT_BAD_FILE(text, code, line, column, ...)                             \
+  nn_test_assert_bad_file_at (__FILE__, __LINE__, (text), NN_CONFIG_ERROR, (code), (line), \
+                              (column), __VA_ARGS__, NULL)
+
+/* A valid binary experiment on Iris, nine lines; the bad files of the
+ * experiment tests are this with one change, so each fails for that change
+ * alone. */
+extern const char nn_test_base_experiment[];
+
+/* The lines of a CSV file, each split at commas; row 0 is the header. */
+GPtrArray *nn_test_read_csv       (const char *path);
+/* The column @name of history.csv in @run_dir, as text, one per epoch. */
+GStrv     nn_test_history_column  (const char *run_dir,
+                                   const char *name);
+
+/* Data files: @name in tests/data, gzip of @data, and an IDX file of the
+ * magic number's data type and dimensions, the sizes, then @n_values bytes
+ * of values v[i] = (3 i + 1) mod 256. */
+char     *nn_test_data_path       (const char *name);
+GBytes   *nn_test_gzip_bytes      (const void *data,
+                                   gsize       length);
+GByteArray *nn_test_idx_bytes     (guint8         dtype,
+                                   guint          ndim,
+                                   const guint32 *dims,
+                                   gsize          n_values);
+
+/* Checks of data sets and their errors that report at @file:@line: the
+ * message is @want; no data set, and the error @code with the message @want;
+ * row @row of @m is @want; the strings are @want. */
+void      nn_test_assert_message_at (const GError *error,
+                                     const char   *want,
+                                     const char   *file,
+                                     int           line);
+void      nn_test_assert_data_refused_at (NnDataset    *data,
+                                          const GError *error,
+                                          NnDataError   code,
+                                          const char   *want,
+                                          const char   *file,
+                                          int           line);
+void      nn_test_assert_row_at   (const NnMatrix *m,
+                                   guint           row,
+                                   const double   *want,
+                                   const char     *file,
+                                   int             line);
+void      nn_test_assert_strv_at  (const char * const *got,
+                                   const char * const *want,
+                                   const char         *file,
+                                   int                 line);
+#define NN_ASSERT_MESSAGE(error, want) nn_test_assert_message_at ((error), (want), __FILE__, __LINE__)
+#define NN_ASSERT_ROW(m, row, want) nn_test_assert_row_at ((m), (row), (want), __FILE__, __LINE__)
+#define NN_ASSERT_STRV(got, want) nn_test_assert_strv_at ((got), (want), __FILE__, __LINE__)
 
 /* The files of a folder, and a check that two such snapshots are the same. */
 GHashTable *nn_test_snapshot_dir  (const char *dir);
