@@ -308,6 +308,8 @@ nn_test_rm_rf (const char *path)
     g_unlink (path);
 }
 
+static char *scratch_dir;
+
 static const char *
 scratch_root (void)
 {
@@ -328,12 +330,22 @@ nn_test_new_dir (void)
   return dir;
 }
 
+/* One folder of the scratch folder for the files of a whole suite. */
+const char *
+nn_test_scratch_dir (void)
+{
+  if (scratch_dir == NULL)
+    scratch_dir = nn_test_new_dir ();
+  return scratch_dir;
+}
+
 int
 nn_test_remove_scratch (void)
 {
   if (scratch != NULL)
     nn_test_rm_rf (scratch);
   g_clear_pointer (&scratch, g_free);
+  g_clear_pointer (&scratch_dir, g_free);
   return 0;
 }
 
@@ -654,6 +666,20 @@ nn_test_assert_strv_at (const char * const *got,
 
   nn_test_check_at (got != NULL && g_strv_equal (got, want), file, line,
                     "'%s', expected '%s'", g, w);
+}
+
+gboolean
+nn_test_contains (const char *haystack,
+                  const char *needle)
+{
+  return haystack != NULL && strstr (haystack, needle) != NULL;
+}
+
+char *
+nn_test_env_file (const char *variable,
+                  const char *file)
+{
+  return g_build_filename (g_getenv (variable), file, NULL);
 }
 
 /* The raw text of a member's value in a JSON text, quotes removed; enough

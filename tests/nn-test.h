@@ -88,6 +88,8 @@ gboolean  nn_test_python_has_numpy (void);
 
 /* Scratch folders, removed by nn_test_remove_scratch () (a suite cleanup). */
 char     *nn_test_new_dir         (void);
+/* One folder of the scratch folder, the same until nn_test_remove_scratch (). */
+const char *nn_test_scratch_dir   (void);
 int       nn_test_remove_scratch  (void);
 void      nn_test_rm_rf           (const char *path);
 char     *nn_test_write_file      (const char *dir,
@@ -124,6 +126,12 @@ int       nn_test_nnrun_argv      (char               **out,
 /* history.csv of @run_dir without its last column, the seconds, which
  * differ from run to run: the part two runs of one experiment share. */
 char     *nn_test_history_without_seconds (const char *run_dir);
+/* Whether @haystack (NULL: none) holds @needle. */
+gboolean  nn_test_contains        (const char *haystack,
+                                   const char *needle);
+/* @file in the folder that the environment variable @variable names. */
+char     *nn_test_env_file        (const char *variable,
+                                   const char *file);
 /* The text of @dir/@name, "" if it cannot be read. */
 char     *nn_test_read_text (const char *dir,
                              const char *name);
@@ -213,7 +221,8 @@ void      nn_test_assert_strv_at  (const char * const *got,
                                    const char * const *want,
                                    const char         *file,
                                    int                 line);
-#define NN_ASSERT_MESSAGE(error, want) nn_test_assert_message_at ((error), (want), __FILE__, __LINE__)
+#define NN_ASSERT_MESSAGE(error, want) \
+  nn_test_assert_message_at ((error), (want), __FILE__, __LINE__)
 #define NN_ASSERT_ROW(m, row, want) nn_test_assert_row_at ((m), (row), (want), __FILE__, __LINE__)
 #define NN_ASSERT_STRV(got, want) nn_test_assert_strv_at ((got), (want), __FILE__, __LINE__)
 

@@ -6,8 +6,6 @@
 
 #include "nn-test.h"
 
-static char *tmp_dir;
-
 /* Helpers */
 
 /* Reads @text from a file named @name and expects the error @code with the
@@ -23,7 +21,7 @@ check_csv_error_at (const char         *name,
                     int                 line)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = nn_test_write_bytes (tmp_dir, name, text, length);
+  g_autofree char *path = nn_test_write_bytes (nn_test_scratch_dir (), name, text, length);
   g_autoptr(NnDataset) data = nn_dataset_new_from_csv_file (path, targets, features, &error);
   g_autofree char *want = g_strdup_printf ("%s:%s", path, where);
 
@@ -283,7 +281,7 @@ static void
 test_csv_missing_file (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = g_build_filename (tmp_dir, "absent.csv", NULL);
+  g_autofree char *path = g_build_filename (nn_test_scratch_dir (), "absent.csv", NULL);
   g_autofree char *want = g_strdup_printf ("%s: error: no such file", path);
   g_autoptr(NnDataset) data = nn_dataset_new_from_csv_file (path, target_y, NULL, &error);
 
@@ -338,7 +336,8 @@ test_csv_quoted_label_with_quote_and_comma (void)
   static const char * const targets[] = { "label", NULL };
   static const char * const want_classes[] = { "a \"b\", c", "two\r\nlines", NULL };
   const char               *text = "x,label\n1,\"a \"\"b\"\", c\"\n2, \"two\r\nlines\" \n";
-  g_autofree char          *path = nn_test_write_file (tmp_dir, "quoted-label.csv", text);
+  g_autofree char          *path = nn_test_write_file (nn_test_scratch_dir (), "quoted-label.csv",
+                                                       text);
   g_autoptr(GError) error = NULL;
   g_autoptr(NnDataset) data = nn_dataset_new_from_csv_file (path, targets, NULL, &error);
 
@@ -356,7 +355,7 @@ test_csv_crlf_bom_and_blank_lines (void)
   static const double       row0[] = { 1, 2 }, row1[] = { 3.5, -4e-1 };
   const char               *text = "\xef\xbb\xbf"
                                    "a, b ,y\r\n1,2,yes\r\n\r\n3.5 ,\t-4e-1,no\r\n\r\n\r\n";
-  g_autofree char          *path = nn_test_write_file (tmp_dir, "crlf.csv", text);
+  g_autofree char          *path = nn_test_write_file (nn_test_scratch_dir (), "crlf.csv", text);
   g_autoptr(GError) error = NULL;
   g_autoptr(NnDataset) data = nn_dataset_new_from_csv_file (path, target_y, NULL, &error);
 
@@ -378,7 +377,8 @@ test_csv_feature_subset_and_order (void)
   static const char * const want[] = { "c", "a", NULL };
   static const double       row0[] = { 3, 1 }, row1[] = { 6, 4 };
   /* Column b holds text; left out, it is not even parsed. */
-  g_autofree char *path = nn_test_write_file (tmp_dir, "subset.csv", "a,b,c,y\n1,n/a,3,0.5\n4,x,6,1.5\n");
+  g_autofree char *path = nn_test_write_file (nn_test_scratch_dir (), "subset.csv",
+                                              "a,b,c,y\n1,n/a,3,0.5\n4,x,6,1.5\n");
   g_autoptr(GError) error = NULL;
   g_autoptr(NnDataset) data = nn_dataset_new_from_csv_file (path, target_y, features, &error);
 
@@ -397,7 +397,8 @@ test_csv_multiple_regression_targets (void)
   static const char * const targets[] = { "y2", "y1", NULL };
   static const char * const want[] = { "a", "b", NULL };
   static const double       t0[] = { 20, 10 }, t1[] = { -2, 1e-3 };
-  g_autofree char          *path = nn_test_write_file (tmp_dir, "targets.csv", "y1,a,y2,b\n10,1,20,2\n1e-3,3,-2,4\n");
+  g_autofree char          *path = nn_test_write_file (nn_test_scratch_dir (), "targets.csv",
+                                                       "y1,a,y2,b\n10,1,20,2\n1e-3,3,-2,4\n");
   g_autoptr(GError) error = NULL;
   g_autoptr(NnDataset) data = nn_dataset_new_from_csv_file (path, targets, NULL, &error);
   g_autoptr(NnDataset) encoded = NULL;
@@ -427,7 +428,8 @@ test_csv_numeric_classes (void)
 {
   static const char * const want[] = { "2", "3", "10", NULL };
   static const double       r0[] = { 0, 1, 0 }, r1[] = { 0, 0, 1 }, r2[] = { 1, 0, 0 };
-  g_autofree char          *path = nn_test_write_file (tmp_dir, "numeric-classes.csv", "x,y\n1,3\n2,10\n3,2\n4,3.0\n");
+  g_autofree char          *path = nn_test_write_file (nn_test_scratch_dir (), "numeric-classes.csv",
+                                                       "x,y\n1,3\n2,10\n3,2\n4,3.0\n");
   g_autoptr(GError) error = NULL;
   g_autoptr(NnDataset) data = nn_dataset_new_from_csv_file (path, target_y, NULL, &error);
   g_autoptr(NnDataset) encoded = NULL;
@@ -454,7 +456,7 @@ test_csv_numeric_classes (void)
 static void
 test_csv_labels_in_byte_order (void)
 {
-  g_autofree char          *path = nn_test_write_file (tmp_dir, "byte-order.csv",
+  g_autofree char          *path = nn_test_write_file (nn_test_scratch_dir (), "byte-order.csv",
                                                        "x,y\n1,b\n2,\xc3\xa9t\xc3\xa9\n3,B\n4,a\n5,1\n");
   static const char * const with_number[] = { "1", "B", "a", "b", "\xc3\xa9t\xc3\xa9", NULL };
   g_autoptr(GError) error = NULL;
@@ -494,7 +496,7 @@ test_csv_long_lines (void)
     g_string_append_c (s, 'a' + i % 26);
   g_string_append (s, "\n");
   text = g_string_free (s, FALSE);
-  path = nn_test_write_file (tmp_dir, "long.csv", text);
+  path = nn_test_write_file (nn_test_scratch_dir (), "long.csv", text);
 
   data = nn_dataset_new_from_csv_file (path, target_y, NULL, &error);
   NN_ASSERT_NO_ERROR (error);
@@ -512,7 +514,8 @@ test_csv_without_target (void)
 {
   static const char * const features[] = { "b", "a", NULL };
   static const double       row0[] = { 2, 1 };
-  g_autofree char          *path = nn_test_write_file (tmp_dir, "predict.csv", "a,b,label\n1,2,whatever\n");
+  g_autofree char          *path = nn_test_write_file (nn_test_scratch_dir (), "predict.csv",
+                                                       "a,b,label\n1,2,whatever\n");
   g_autoptr(GError) error = NULL;
   g_autoptr(NnDataset) data = nn_dataset_new_from_csv_file (path, NULL, features, &error);
 
@@ -528,7 +531,8 @@ test_csv_gzip (void)
 {
   const char *text = "a,y\n1,cat\n2,dog\n";
   g_autoptr(GBytes) gz = nn_test_gzip_bytes (text, strlen (text));
-  g_autofree char *path = nn_test_write_bytes (tmp_dir, "animals.csv.gz", g_bytes_get_data (gz, NULL),
+  g_autofree char *path = nn_test_write_bytes (nn_test_scratch_dir (), "animals.csv.gz",
+                                               g_bytes_get_data (gz, NULL),
                                                g_bytes_get_size (gz));
   g_autoptr(GError) error = NULL;
   g_autoptr(NnDataset) data = nn_dataset_new_from_csv_file (path, target_y, NULL, &error);
@@ -573,13 +577,12 @@ int
 main (void)
 {
   CU_pSuite suite;
-  int       status;
 
-  tmp_dir = nn_test_new_dir ();
   if (CU_initialize_registry () != CUE_SUCCESS)
     return 99;
 
-  suite = CU_add_suite ("malformed CSV is an error at its line and column", NULL, NULL);
+  suite = CU_add_suite ("malformed CSV is an error at its line and column", NULL,
+                        nn_test_remove_scratch);
   CU_add_test (suite, "a word in a number column", test_csv_word_in_number_column);
   CU_add_test (suite, "a row with too many fields", test_csv_too_many_fields);
   CU_add_test (suite, "a row with too few fields, LF and CRLF", test_csv_too_few_fields);
@@ -612,7 +615,7 @@ main (void)
   CU_add_test (suite, "a gzip-compressed CSV cut short", test_csv_truncated_gzip);
   CU_add_test (suite, "a file that does not exist", test_csv_missing_file);
 
-  suite = CU_add_suite ("CSV files are read", NULL, NULL);
+  suite = CU_add_suite ("CSV files are read", NULL, nn_test_remove_scratch);
   CU_add_test (suite, "quoted names and numbers, a feature subset in a chosen order",
                test_csv_quoted_fields);
   CU_add_test (suite, "quoted labels keep quotes, commas and line breaks",
@@ -630,8 +633,5 @@ main (void)
   CU_add_test (suite, "a gzip-compressed CSV", test_csv_gzip);
   CU_add_test (suite, "CSV text in memory, and iris", test_csv_data_and_iris);
 
-  status = nn_test_run ();
-  nn_test_remove_scratch ();
-  g_free (tmp_dir);
-  return status;
+  return nn_test_run ();
 }

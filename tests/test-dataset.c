@@ -6,8 +6,6 @@
 
 #include "nn-test.h"
 
-static char *tmp_dir;
-
 /* Helpers */
 
 static const char * const target_y[] = { "y", NULL };
@@ -18,7 +16,7 @@ static NnDataset *
 read_csv (const char *name,
           const char *text)
 {
-  g_autofree char *path = nn_test_write_file (tmp_dir, name, text);
+  g_autofree char *path = nn_test_write_file (nn_test_scratch_dir (), name, text);
   g_autoptr(GError) error = NULL;
   NnDataset *data = nn_dataset_new_from_csv_file (path, target_y, NULL, &error);
 
@@ -283,17 +281,19 @@ test_mutated_files (void)
               len = at;
             }
         }
-      path = nn_test_write_bytes (tmp_dir, "mutated", buf, len);
+      path = nn_test_write_bytes (nn_test_scratch_dir (), "mutated", buf, len);
       if (kind == 0)
         data = nn_dataset_new_from_csv_file (path, target_y, NULL, &error);
       else if (kind == 1)
         {
-          good = nn_test_write_bytes (tmp_dir, "good-labels", labels->data, labels->len);
+          good = nn_test_write_bytes (nn_test_scratch_dir (), "good-labels", labels->data,
+                                      labels->len);
           data = nn_dataset_new_from_idx_files (path, good, &error);
         }
       else
         {
-          good = nn_test_write_bytes (tmp_dir, "good-images", images->data, images->len);
+          good = nn_test_write_bytes (nn_test_scratch_dir (), "good-images", images->data,
+                                      images->len);
           data = nn_dataset_new_from_idx_files (good, path, &error);
         }
       assert_data_or_data_error (data, error, trial);
@@ -302,8 +302,10 @@ test_mutated_files (void)
   /* A compressed file cut anywhere. */
   for (gsize cut = 0; cut < g_bytes_get_size (gz); cut++)
     {
-      g_autofree char *path = nn_test_write_bytes (tmp_dir, "cut.gz", g_bytes_get_data (gz, NULL), cut);
-      g_autofree char *good = nn_test_write_bytes (tmp_dir, "good-labels", labels->data, labels->len);
+      g_autofree char *path = nn_test_write_bytes (nn_test_scratch_dir (), "cut.gz",
+                                                   g_bytes_get_data (gz, NULL), cut);
+      g_autofree char *good = nn_test_write_bytes (nn_test_scratch_dir (), "good-labels",
+                                                   labels->data, labels->len);
       g_autoptr(GError) error = NULL;
       g_autoptr(NnDataset) data = nn_dataset_new_from_idx_files (path, good, &error);
 
@@ -316,19 +318,17 @@ int
 main (void)
 {
   CU_pSuite suite;
-  int       status;
 
-  tmp_dir = nn_test_new_dir ();
   if (CU_initialize_registry () != CUE_SUCCESS)
     return 99;
 
-  suite = CU_add_suite ("a test set takes the training classes", NULL, NULL);
+  suite = CU_add_suite ("a test set takes the training classes", NULL, nn_test_remove_scratch);
   CU_add_test (suite, "classes are remapped by name", test_test_set_remapped_by_name);
   CU_add_test (suite, "a label unseen in training is an error naming it",
                test_test_set_unseen_label);
   CU_add_test (suite, "numeric classes match by value", test_test_set_numeric_classes);
 
-  suite = CU_add_suite ("scaler", NULL, NULL);
+  suite = CU_add_suite ("scaler", NULL, nn_test_remove_scratch);
   CU_add_test (suite, "minmax fitted on the training data is applied to the test data",
                test_scaler_fitted_on_train_only);
   CU_add_test (suite, "standard uses the population deviation", test_scaler_standard);
@@ -337,12 +337,9 @@ main (void)
   CU_add_test (suite, "nn_dataset_scale() is a scaler fitted on the training data",
                test_dataset_scale_matches_scaler);
 
-  suite = CU_add_suite ("hostile input", NULL, NULL);
+  suite = CU_add_suite ("hostile input", NULL, nn_test_remove_scratch);
   CU_add_test (suite, "mutated CSV and IDX files give a data set or a data error",
                test_mutated_files);
 
-  status = nn_test_run ();
-  nn_test_remove_scratch ();
-  g_free (tmp_dir);
-  return status;
+  return nn_test_run ();
 }

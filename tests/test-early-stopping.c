@@ -236,7 +236,8 @@ main (void)
   s = CU_add_suite ("early stopping", nn_test_init_plugins, NULL);
   CU_add_test (s, "patience counts epochs in a row without improvement",
                test_patience_counts_epochs_without_improvement);
-  CU_add_test (s, "min_delta is the smallest improvement", test_min_delta_sets_smallest_improvement);
+  CU_add_test (s, "min_delta is the smallest improvement",
+               test_min_delta_sets_smallest_improvement);
   CU_add_test (s, "training never stops after the first epoch, and NaN never improves",
                test_never_stops_after_first_epoch);
   CU_add_test (s, "the auto mode maximises accuracy-like metrics and minimises losses",

@@ -8,8 +8,6 @@
 
 #define FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 
-static char *tmp_dir;
-
 /* Helpers */
 
 static char *
@@ -21,7 +19,7 @@ write_images (const char *name,
   guint32 dims[3] = { n, rows, cols };
   g_autoptr(GByteArray) b = nn_test_idx_bytes (0x08, 3, dims, (gsize) n * rows * cols);
 
-  return nn_test_write_bytes (tmp_dir, name, b->data, b->len);
+  return nn_test_write_bytes (nn_test_scratch_dir (), name, b->data, b->len);
 }
 
 static char *
@@ -33,7 +31,7 @@ write_labels (const char   *name,
   g_autoptr(GByteArray) b = nn_test_idx_bytes (0x08, 1, dims, 0);
 
   g_byte_array_append (b, values, n);
-  return nn_test_write_bytes (tmp_dir, name, b->data, b->len);
+  return nn_test_write_bytes (nn_test_scratch_dir (), name, b->data, b->len);
 }
 
 /* Reads the pair and expects the error @code with the message
@@ -64,7 +62,8 @@ static void
 test_idx_wrong_magic (void)
 {
   g_autofree char *labels = write_labels ("magic-labels", 4, four_labels);
-  g_autofree char *pgm = nn_test_write_file (tmp_dir, "image.pgm", "P5\n5 5\n255\n0123456789");
+  g_autofree char *pgm = nn_test_write_file (nn_test_scratch_dir (), "image.pgm",
+                                             "P5\n5 5\n255\n0123456789");
   g_autofree char *images = write_images ("magic-images", 4, 5, 5);
 
   CHECK_IDX_ERROR (pgm, labels, pgm, NN_DATA_ERROR_PARSE,
@@ -82,8 +81,10 @@ test_idx_other_dtype (void)
   g_autoptr(GByteArray) floats = nn_test_idx_bytes (0x0d, 3, dims, 400);
   g_autoptr(GByteArray) odd = nn_test_idx_bytes (0x42, 3, dims, 100);
   g_autofree char *labels = write_labels ("dtype-labels", 4, four_labels);
-  g_autofree char *f = nn_test_write_bytes (tmp_dir, "float-images", floats->data, floats->len);
-  g_autofree char *o = nn_test_write_bytes (tmp_dir, "odd-images", odd->data, odd->len);
+  g_autofree char *f = nn_test_write_bytes (nn_test_scratch_dir (), "float-images", floats->data,
+                                            floats->len);
+  g_autofree char *o = nn_test_write_bytes (nn_test_scratch_dir (), "odd-images", odd->data,
+                                            odd->len);
 
   CHECK_IDX_ERROR (f, labels, f, NN_DATA_ERROR_PARSE,
                    "2: IDX data type 0x0d (32-bit floats) is not supported: "
@@ -99,7 +100,8 @@ test_idx_wrong_dimensions (void)
   g_autoptr(GByteArray) four = nn_test_idx_bytes (0x08, 4, dims, 100);
   g_autofree char *labels = write_labels ("dims-labels", 4, four_labels);
   g_autofree char *images = write_images ("dims-images", 4, 5, 5);
-  g_autofree char *f = nn_test_write_bytes (tmp_dir, "four-dims", four->data, four->len);
+  g_autofree char *f = nn_test_write_bytes (nn_test_scratch_dir (), "four-dims", four->data,
+                                            four->len);
 
   /* The arguments swapped. */
   CHECK_IDX_ERROR (labels, images, labels, NN_DATA_ERROR_PARSE,
@@ -141,9 +143,11 @@ test_idx_too_many_values (void)
   g_autoptr(GByteArray) b = nn_test_idx_bytes (0x08, 3, just_over, 100);
   g_autoptr(GByteArray) c = nn_test_idx_bytes (0x08, 3, max32, 100);
   g_autofree char *labels = write_labels ("huge-labels", 4, four_labels);
-  g_autofree char *pa = nn_test_write_bytes (tmp_dir, "huge-images", a->data, a->len);
-  g_autofree char *pb = nn_test_write_bytes (tmp_dir, "over-images", b->data, b->len);
-  g_autofree char *pc = nn_test_write_bytes (tmp_dir, "max-images", c->data, c->len);
+  g_autofree char *pa = nn_test_write_bytes (nn_test_scratch_dir (), "huge-images", a->data,
+                                             a->len);
+  g_autofree char *pb = nn_test_write_bytes (nn_test_scratch_dir (), "over-images", b->data,
+                                             b->len);
+  g_autofree char *pc = nn_test_write_bytes (nn_test_scratch_dir (), "max-images", c->data, c->len);
 
   CHECK_IDX_ERROR (pa, labels, pa, NN_DATA_ERROR_INVALID,
                    "8: the header promises more than 2^31 values, the most that can be read");
@@ -174,9 +178,12 @@ test_idx_truncated_data (void)
   g_autoptr(GByteArray) short_labels = nn_test_idx_bytes (0x08, 1, ldims, 2);
   g_autofree char *labels = write_labels ("trunc-labels", 4, four_labels);
   g_autofree char *images = write_images ("trunc-good-images", 4, 5, 5);
-  g_autofree char *si = nn_test_write_bytes (tmp_dir, "short-images", short_images->data, short_images->len);
-  g_autofree char *li = nn_test_write_bytes (tmp_dir, "long-images", long_images->data, long_images->len);
-  g_autofree char *sl = nn_test_write_bytes (tmp_dir, "short-labels", short_labels->data, short_labels->len);
+  g_autofree char *si = nn_test_write_bytes (nn_test_scratch_dir (), "short-images",
+                                             short_images->data, short_images->len);
+  g_autofree char *li = nn_test_write_bytes (nn_test_scratch_dir (), "long-images",
+                                             long_images->data, long_images->len);
+  g_autofree char *sl = nn_test_write_bytes (nn_test_scratch_dir (), "short-labels",
+                                             short_labels->data, short_labels->len);
 
   CHECK_IDX_ERROR (si, labels, si, NN_DATA_ERROR_PARSE,
                    "115: the file ends 1 byte short of the 100 values its header promises");
@@ -192,13 +199,14 @@ test_idx_truncated_header (void)
   g_autofree char *labels = write_labels ("hdr-labels", 4, four_labels);
   g_autofree char *images = write_images ("hdr-images", 4, 5, 5);
   g_autofree char *cut = NULL;
-  g_autofree char *empty = nn_test_write_bytes (tmp_dir, "empty-images", "", 0);
-  g_autofree char *tiny = nn_test_write_bytes (tmp_dir, "tiny-labels", "\0\0\x08", 3);
+  g_autofree char *empty = nn_test_write_bytes (nn_test_scratch_dir (), "empty-images", "", 0);
+  g_autofree char *tiny = nn_test_write_bytes (nn_test_scratch_dir (), "tiny-labels", "\0\0\x08",
+                                               3);
   g_autofree char *contents = NULL;
   gsize            length;
 
   g_file_get_contents (images, &contents, &length, NULL);
-  cut = nn_test_write_bytes (tmp_dir, "cut-header-images", contents, 10);
+  cut = nn_test_write_bytes (nn_test_scratch_dir (), "cut-header-images", contents, 10);
   CHECK_IDX_ERROR (cut, labels, cut, NN_DATA_ERROR_PARSE,
                    "10: the file ends inside its IDX header");
   CHECK_IDX_ERROR (empty, labels, empty, NN_DATA_ERROR_PARSE,
@@ -226,7 +234,8 @@ test_idx_gzip_with_trailing_data (void)
   guint32 dims[3] = { 4, 5, 5 };
   g_autoptr(GByteArray) long_images = nn_test_idx_bytes (0x08, 3, dims, 101);
   g_autoptr(GBytes) gz = nn_test_gzip_bytes (long_images->data, long_images->len);
-  g_autofree char *images = nn_test_write_bytes (tmp_dir, "long-images.gz", g_bytes_get_data (gz, NULL),
+  g_autofree char *images = nn_test_write_bytes (nn_test_scratch_dir (), "long-images.gz",
+                                                 g_bytes_get_data (gz, NULL),
                                                  g_bytes_get_size (gz));
   g_autofree char *labels = write_labels ("gz-long-labels", 4, four_labels);
 
@@ -239,7 +248,7 @@ test_idx_missing_file (void)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *labels = write_labels ("missing-labels", 4, four_labels);
-  g_autofree char *path = g_build_filename (tmp_dir, "absent-images", NULL);
+  g_autofree char *path = g_build_filename (nn_test_scratch_dir (), "absent-images", NULL);
   g_autofree char *want = g_strdup_printf ("%s: error: no such file", path);
   g_autoptr(NnDataset) data = nn_dataset_new_from_idx_files (path, labels, &error);
 
@@ -271,13 +280,15 @@ check_small_idx (gboolean compressed)
     {
       g_autoptr(GBytes) gi = nn_test_gzip_bytes (images->data, images->len);
       g_autoptr(GBytes) gl = nn_test_gzip_bytes (labels->data, labels->len);
-      ip = nn_test_write_bytes (tmp_dir, "small-images.gz", g_bytes_get_data (gi, NULL), g_bytes_get_size (gi));
-      lp = nn_test_write_bytes (tmp_dir, "small-labels.gz", g_bytes_get_data (gl, NULL), g_bytes_get_size (gl));
+      ip = nn_test_write_bytes (nn_test_scratch_dir (), "small-images.gz",
+                                g_bytes_get_data (gi, NULL), g_bytes_get_size (gi));
+      lp = nn_test_write_bytes (nn_test_scratch_dir (), "small-labels.gz",
+                                g_bytes_get_data (gl, NULL), g_bytes_get_size (gl));
     }
   else
     {
-      ip = nn_test_write_bytes (tmp_dir, "small-images", images->data, images->len);
-      lp = nn_test_write_bytes (tmp_dir, "small-labels", labels->data, labels->len);
+      ip = nn_test_write_bytes (nn_test_scratch_dir (), "small-images", images->data, images->len);
+      lp = nn_test_write_bytes (nn_test_scratch_dir (), "small-labels", labels->data, labels->len);
     }
 
   data = nn_dataset_new_from_idx_files (ip, lp, &error);
@@ -356,13 +367,12 @@ int
 main (void)
 {
   CU_pSuite suite;
-  int       status;
 
-  tmp_dir = nn_test_new_dir ();
   if (CU_initialize_registry () != CUE_SUCCESS)
     return 99;
 
-  suite = CU_add_suite ("malformed IDX is an error at its byte offset", NULL, NULL);
+  suite = CU_add_suite ("malformed IDX is an error at its byte offset", NULL,
+                        nn_test_remove_scratch);
   CU_add_test (suite, "a file that is not IDX, as images and as labels", test_idx_wrong_magic);
   CU_add_test (suite, "float and unknown data types", test_idx_other_dtype);
   CU_add_test (suite, "wrong numbers of dimensions, and swapped files",
@@ -378,7 +388,7 @@ main (void)
                test_idx_gzip_with_trailing_data);
   CU_add_test (suite, "a file that does not exist", test_idx_missing_file);
 
-  suite = CU_add_suite ("IDX files are read", NULL, NULL);
+  suite = CU_add_suite ("IDX files are read", NULL, nn_test_remove_scratch);
   CU_add_test (suite, "plain images and labels", test_idx_plain);
   CU_add_test (suite, "gzip-compressed images and labels", test_idx_gzip);
   if (g_file_test (FASHION_MNIST_DIR "/train-images-idx3-ubyte.gz", G_FILE_TEST_EXISTS) &&
@@ -390,8 +400,5 @@ main (void)
              "the Fashion-MNIST test is not run\n",
              FASHION_MNIST_DIR);
 
-  status = nn_test_run ();
-  nn_test_remove_scratch ();
-  g_free (tmp_dir);
-  return status;
+  return nn_test_run ();
 }

@@ -15,34 +15,16 @@ enum {
   EXIT_BAD_INPUT = 2,
 };
 
-/* Helpers */
-
-static gboolean
-contains (const char *haystack,
-          const char *needle)
-{
-  return haystack != NULL && strstr (haystack, needle) != NULL;
-}
+#define NNRUN(out, err, ...) nn_test_nnrun ((out), (err), __VA_ARGS__, NULL)
 
 static int
 init_suite (void)
 {
-  return nn_test_require_env ("NNRUN", "NN_PLUGIN_PATH", "NN_TEST_BUILTIN_PLUGINS",
-                              "NN_TEST_CHECK_FIXTURES", "NN_TEST_EXAMPLE_PLUGIN",
-                              "NN_TEST_PLUGIN_FIXTURES", "NN_TEST_PLUGIN_GOOD", "NN_TEST_CC",
-                              "NN_TEST_PKG_CONFIG_PATH",
+  return nn_test_require_env ("NNRUN", "NN_PLUGIN_PATH", "NN_TEST_EXAMPLE_PLUGIN",
+                              "NN_TEST_PLUGIN_FIXTURES", "NN_TEST_CC", "NN_TEST_PKG_CONFIG_PATH",
                               NULL) ||
          nn_test_init_plugins ();
 }
-
-static char *
-fixture (const char *variable,
-         const char *file)
-{
-  return g_build_filename (g_getenv (variable), file, NULL);
-}
-
-#define NNRUN(out, err, ...) nn_test_nnrun ((out), (err), __VA_ARGS__, NULL)
 
 /* nnrun new-plugin */
 
@@ -69,9 +51,10 @@ check_new_plugin (const char *kind,
   NN_CHECK (status == EXIT_OK, "new-plugin %s: exit status %d; stderr:\n%s", kind, status, err);
   NN_CHECK (g_file_test (source, G_FILE_TEST_IS_REGULAR), "no %s", source);
   NN_CHECK (g_file_get_contents (build, &meson, NULL, NULL) &&
-              contains (meson, "get_variable(pkgconfig: 'plugindir')"),
+              nn_test_contains (meson, "get_variable(pkgconfig: 'plugindir')"),
             "no meson.build installing into the plugin folder: %s", build);
-  NN_CHECK (contains (out, "pkg-config --cflags --libs nncore"), "no build command:\n%s", out);
+  NN_CHECK (nn_test_contains (out, "pkg-config --cflags --libs nncore"), "no build command:\n%s",
+            out);
 
   status = nn_test_build_plugin (source, library, &cc_err);
   NN_CHECK (status == EXIT_OK, "the generated %s does not compile (status %d):\n%s", kind,
@@ -82,7 +65,7 @@ check_new_plugin (const char *kind,
   status = NNRUN (&check_out, &check_err, "check-plugin", library);
   NN_CHECK (status == EXIT_OK, "the generated %s fails check-plugin (status %d):\n%s\n%s", kind,
             status, check_out, check_err);
-  NN_CHECK (contains (check_out, setting), "the parameter was not varied:\n%s", check_out);
+  NN_CHECK (nn_test_contains (check_out, setting), "the parameter was not varied:\n%s", check_out);
 }
 
 static void
@@ -113,17 +96,18 @@ test_new_plugin_refusals (void)
   NN_CHECK (status == EXIT_OK, "first new-plugin: status %d", status);
   g_file_set_contents (source, "edited", -1, NULL);
   status = NNRUN (NULL, &err, "new-plugin", "activation", "twice", dir);
-  NN_CHECK (status == EXIT_BAD_INPUT && contains (err, "already exists"),
+  NN_CHECK (status == EXIT_BAD_INPUT && nn_test_contains (err, "already exists"),
             "a second new-plugin: status %d, stderr:\n%s", status, err);
   NN_CHECK (g_file_get_contents (source, &after, NULL, NULL) && g_str_equal (after, "edited"),
             "the user's file was overwritten");
 
   status = NNRUN (NULL, &err2, "new-plugin", "activation", "My-Act", dir);
-  NN_CHECK (status == EXIT_BAD_INPUT && contains (err2, "cannot name a plugin"),
+  NN_CHECK (status == EXIT_BAD_INPUT && nn_test_contains (err2, "cannot name a plugin"),
             "a bad name: status %d, stderr:\n%s", status, err2);
   status = NNRUN (NULL, &err3, "new-plugin", "metric", "mine", dir);
-  NN_CHECK (status == EXIT_BAD_INPUT && contains (err3, "'activation', 'loss', 'optimizer' or "
-                                                        "'layer'"),
+  NN_CHECK (status == EXIT_BAD_INPUT && nn_test_contains (err3,
+                                                          "'activation', 'loss', 'optimizer' or "
+                                                          "'layer'"),
             "a bad kind: status %d, stderr:\n%s", status, err3);
 }
 
@@ -146,8 +130,9 @@ check_aligned (const char *name)
             "new-plugin loss %s: status %d", name, status);
   if (code == NULL)
     return;
-  NN_CHECK (contains (code, want), "the arguments of %s are not aligned:\n%s", head, code);
-  NN_CHECK (contains (code, "\n                                NN_TYPE_LOSS, G_TYPE_FLAG_FINAL,\n"),
+  NN_CHECK (nn_test_contains (code, want), "the arguments of %s are not aligned:\n%s", head, code);
+  NN_CHECK (nn_test_contains (code,
+                              "\n                                NN_TYPE_LOSS, G_TYPE_FLAG_FINAL,\n"),
             "G_DEFINE_DYNAMIC_TYPE_EXTENDED's arguments moved:\n%s", code);
 }
 
@@ -205,8 +190,8 @@ test_new_plugin_beside_another (void)
   NN_CHECK (status == EXIT_OK, "second: status %d, stderr:\n%s", status, err2);
   NN_CHECK (g_file_get_contents (build, &meson, NULL, NULL) && first_build != NULL &&
               g_str_has_prefix (meson, first_build) &&
-              contains (meson, "shared_module('first_act', 'first_act.c'") &&
-              contains (meson, "shared_module('second_loss', 'second_loss.c'"),
+              nn_test_contains (meson, "shared_module('first_act', 'first_act.c'") &&
+              nn_test_contains (meson, "shared_module('second_loss', 'second_loss.c'"),
             "meson.build does not build both:\n%s", meson);
 
   for (gsize i = 0; i < 2; i++)
@@ -248,7 +233,7 @@ test_new_optimizer (void)
 
   status = NNRUN (&out, &err, "new-plugin", "optimizer", "my_opt", dir);
   NN_CHECK (status == EXIT_OK, "new-plugin optimizer: status %d, stderr:\n%s", status, err);
-  NN_CHECK (contains (out, "optimizer: {name: my_opt"), "no YAML line:\n%s", out);
+  NN_CHECK (nn_test_contains (out, "optimizer: {name: my_opt"), "no YAML line:\n%s", out);
   status = nn_test_build_plugin (source, library, &cc_err);
   NN_CHECK (status == EXIT_OK, "the generated optimizer does not compile:\n%s", cc_err);
   if (status != EXIT_OK)
@@ -257,8 +242,8 @@ test_new_optimizer (void)
   status = NNRUN (&check_out, &check_err, "check-plugin", library);
   NN_CHECK (status == EXIT_OK, "the optimizer fails check-plugin (status %d):\n%s\n%s", status,
             check_out, check_err);
-  NN_CHECK (contains (check_out, "my_opt  optimizer  default") &&
-              contains (check_out, "momentum=0.45"),
+  NN_CHECK (nn_test_contains (check_out, "my_opt  optimizer  default") &&
+              nn_test_contains (check_out, "momentum=0.45"),
             "not every setting checked:\n%s", check_out);
 
   experiment = write_experiment (dir, plugins, "relu");
@@ -307,7 +292,7 @@ test_optimizer_without_state_fails (void)
   NN_CHECK (status == EXIT_OK, "lossy_opt does not compile:\n%s", cc_err);
   status = NNRUN (&out, &err, "check-plugin", library);
   NN_CHECK (status == EXIT_FAILED, "check-plugin: status %d", status);
-  NN_CHECK (contains (out, "FAIL lossy_opt (default): resumed from the state it saved"),
+  NN_CHECK (nn_test_contains (out, "FAIL lossy_opt (default): resumed from the state it saved"),
             "no failure about the resumed run:\n%s", out);
 }
 
@@ -362,7 +347,8 @@ test_experiment_out_of_range (void)
   int              status = NNRUN (NULL, &err, "train", experiment);
 
   NN_CHECK (status == EXIT_BAD_INPUT, "exit status %d", status);
-  NN_CHECK (contains (err, where) && contains (err, "beta"), "no error at line 8:\n%s", err);
+  NN_CHECK (nn_test_contains (err, where) && nn_test_contains (err, "beta"),
+            "no error at line 8:\n%s", err);
 }
 
 static void
@@ -390,14 +376,18 @@ test_experiment_refused_plugin (void)
                                               g_getenv ("NN_TEST_PLUGIN_FIXTURES"));
   g_autofree char *experiment = write_experiment (dir, plugins, "fixture_wrong_scalar");
   g_autofree char *where = g_strdup_printf ("%s:8:", experiment);
-  g_autofree char *scalar = fixture ("NN_TEST_PLUGIN_FIXTURES", "libfixture-wrong-scalar.so");
+  g_autofree char *scalar = nn_test_env_file ("NN_TEST_PLUGIN_FIXTURES",
+                                              "libfixture-wrong-scalar.so");
   g_autofree char *err = NULL;
   int              status = NNRUN (NULL, &err, "train", experiment);
 
   NN_CHECK (status == EXIT_BAD_INPUT, "exit status %d; stderr:\n%s", status, err);
-  NN_CHECK (contains (err, where) && contains (err, "unknown activation 'fixture_wrong_scalar'"),
+  NN_CHECK (nn_test_contains (err, where) &&
+              nn_test_contains (err, "unknown activation 'fixture_wrong_scalar'"),
             "no config error at line 8:\n%s", err);
-  NN_CHECK (contains (err, "could not be loaded and may provide it") && contains (err, scalar),
+  NN_CHECK (nn_test_contains (err,
+                              "could not be loaded and may provide it") &&
+              nn_test_contains (err, scalar),
             "the error does not point at the refused file:\n%s", err);
 }
 

@@ -17,29 +17,13 @@ enum {
 
 /* Helpers */
 
-static gboolean
-contains (const char *haystack,
-          const char *needle)
-{
-  return haystack != NULL && strstr (haystack, needle) != NULL;
-}
-
 static int
 init_suite (void)
 {
   return nn_test_require_env ("NNRUN", "NN_PLUGIN_PATH", "NN_TEST_BUILTIN_PLUGINS",
                               "NN_TEST_CHECK_FIXTURES", "NN_TEST_EXAMPLE_PLUGIN",
-                              "NN_TEST_PLUGIN_FIXTURES", "NN_TEST_PLUGIN_GOOD", "NN_TEST_CC",
-                              "NN_TEST_PKG_CONFIG_PATH",
-                              NULL) ||
+                              "NN_TEST_PLUGIN_FIXTURES", "NN_TEST_PLUGIN_GOOD", NULL) ||
          nn_test_init_plugins ();
-}
-
-static char *
-fixture (const char *variable,
-         const char *file)
-{
-  return g_build_filename (g_getenv (variable), file, NULL);
 }
 
 #define NNRUN(out, err, ...) nn_test_nnrun ((out), (err), __VA_ARGS__, NULL)
@@ -261,24 +245,24 @@ test_result_copy (void)
 static void
 test_nan_backward_fails (void)
 {
-  g_autofree char *path = fixture ("NN_TEST_CHECK_FIXTURES", "libfixture-nan-backward.so");
+  g_autofree char *path = nn_test_env_file ("NN_TEST_CHECK_FIXTURES", "libfixture-nan-backward.so");
   g_autoptr(GPtrArray) results = check_file (path);
   NnPluginCheckResult *r = result_at (results, 0);
 
   NN_CHECK (!r->passed, "fixture_nan_backward passes");
-  NN_CHECK (contains (r->failure, "backward gives nan"), "the failure is: %s", r->failure);
+  NN_CHECK (nn_test_contains (r->failure, "backward gives nan"), "the failure is: %s", r->failure);
   NN_CHECK (g_strcmp0 (r->name, "fixture_nan_backward") == 0, "the result names '%s'", r->name);
 }
 
 static void
 test_wrong_factor_fails (void)
 {
-  g_autofree char *path = fixture ("NN_TEST_CHECK_FIXTURES", "libfixture-wrong-factor.so");
+  g_autofree char *path = nn_test_env_file ("NN_TEST_CHECK_FIXTURES", "libfixture-wrong-factor.so");
   g_autoptr(GPtrArray) results = check_file (path);
   NnPluginCheckResult *r = result_at (results, 0);
 
   NN_CHECK (!r->passed, "a derivative 2 %% too large passes");
-  NN_CHECK (contains (r->failure, "backward disagrees with finite differences"),
+  NN_CHECK (nn_test_contains (r->failure, "backward disagrees with finite differences"),
             "the failure is: %s", r->failure);
   /* 1.02 f' against f': the relative error is 0.02 / 1.02. */
   NN_ASSERT_CMPFLOAT (r->max_rel_error, 0.02 / 1.02, 0.1, 0);
@@ -287,20 +271,22 @@ test_wrong_factor_fails (void)
 static void
 test_wrong_negative_fails (void)
 {
-  g_autofree char *path = fixture ("NN_TEST_CHECK_FIXTURES", "libfixture-wrong-negative.so");
+  g_autofree char *path = nn_test_env_file ("NN_TEST_CHECK_FIXTURES",
+                                            "libfixture-wrong-negative.so");
   g_autoptr(GPtrArray) results = check_file (path);
   NnPluginCheckResult *r = result_at (results, 0);
 
   NN_CHECK (!r->passed, "a derivative wrong for z < 0 passes");
-  NN_CHECK (contains (r->failure, "(all where z ≤ 0)") ||
-              contains (r->failure, "(all where z < 0)"),
+  NN_CHECK (nn_test_contains (r->failure, "(all where z ≤ 0)") ||
+              nn_test_contains (r->failure, "(all where z < 0)"),
             "the failure does not say the negative side: %s", r->failure);
 }
 
 static void
 test_wrong_property_fails (void)
 {
-  g_autofree char *path = fixture ("NN_TEST_CHECK_FIXTURES", "libfixture-wrong-property.so");
+  g_autofree char *path = nn_test_env_file ("NN_TEST_CHECK_FIXTURES",
+                                            "libfixture-wrong-property.so");
   g_autoptr(GPtrArray) results = check_file (path);
 
   NN_CHECK (results->len == 2, "%u settings, expected the default and slope=0.2", results->len);
@@ -315,19 +301,20 @@ test_wrong_property_fails (void)
 static void
 test_unscaled_loss_fails (void)
 {
-  g_autofree char *path = fixture ("NN_TEST_CHECK_FIXTURES", "libfixture-unscaled-loss.so");
+  g_autofree char *path = nn_test_env_file ("NN_TEST_CHECK_FIXTURES",
+                                            "libfixture-unscaled-loss.so");
   g_autoptr(GPtrArray) results = check_file (path);
   NnPluginCheckResult *r = result_at (results, 0);
 
   NN_CHECK (!r->passed, "a loss gradient without the 1/n of the mean passes");
-  NN_CHECK (contains (r->failure, "gradient disagrees"), "the failure is: %s", r->failure);
+  NN_CHECK (nn_test_contains (r->failure, "gradient disagrees"), "the failure is: %s", r->failure);
   NN_CHECK (g_strcmp0 (r->kind, "loss") == 0, "checked as a %s", r->kind);
 }
 
 static void
 test_example_passes (void)
 {
-  g_autofree char *path = fixture ("NN_TEST_EXAMPLE_PLUGIN", "swish.so");
+  g_autofree char *path = nn_test_env_file ("NN_TEST_EXAMPLE_PLUGIN", "swish.so");
   g_autoptr(GPtrArray) results = check_file (path);
 
   NN_CHECK (results->len == 2, "swish: %u settings", results->len);
@@ -340,8 +327,8 @@ test_example_passes (void)
 static void
 test_types_for_file (void)
 {
-  g_autofree char  *relu = fixture ("NN_TEST_BUILTIN_PLUGINS", "libnnact-relu.so");
-  g_autofree char  *missing = fixture ("NN_TEST_BUILTIN_PLUGINS", "no-such-plugin.so");
+  g_autofree char  *relu = nn_test_env_file ("NN_TEST_BUILTIN_PLUGINS", "libnnact-relu.so");
+  g_autofree char  *missing = nn_test_env_file ("NN_TEST_BUILTIN_PLUGINS", "no-such-plugin.so");
   g_autofree GType *types = NULL;
   g_autofree GType *none = NULL;
   guint             n = 0, n_none = 1;
@@ -362,7 +349,8 @@ test_listing (void)
 {
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autofree char *sigmoid_file = fixture ("NN_TEST_BUILTIN_PLUGINS", "libnnact-sigmoid.so");
+  g_autofree char *sigmoid_file = nn_test_env_file ("NN_TEST_BUILTIN_PLUGINS",
+                                                    "libnnact-sigmoid.so");
   int              status = NNRUN (&out, &err, "plugins");
   const char      *activations, *losses, *optimizers;
 
@@ -372,9 +360,9 @@ test_listing (void)
   optimizers = strstr (out, "Optimizers:\n");
   NN_CHECK (activations && losses && optimizers && activations < losses && losses < optimizers,
             "not grouped by kind:\n%s", out);
-  NN_CHECK (contains (out, sigmoid_file), "the listing lacks %s:\n%s", sigmoid_file, out);
-  NN_CHECK (contains (out, "Logistic sigmoid"), "the listing lacks sigmoid's description");
-  NN_CHECK (contains (out, "(built-in)"), "the listing does not say sgd is built in");
+  NN_CHECK (nn_test_contains (out, sigmoid_file), "the listing lacks %s:\n%s", sigmoid_file, out);
+  NN_CHECK (nn_test_contains (out, "Logistic sigmoid"), "the listing lacks sigmoid's description");
+  NN_CHECK (nn_test_contains (out, "(built-in)"), "the listing does not say sgd is built in");
   if (activations && losses)
     {
       const char *elu = strstr (activations, "  elu ");
@@ -383,7 +371,8 @@ test_listing (void)
       NN_CHECK (elu && tanh_line && elu < tanh_line && tanh_line < losses,
                 "activations not sorted:\n%s", out);
     }
-  NN_CHECK (!contains (out, "could not be loaded"), "failures listed with none on the path");
+  NN_CHECK (!nn_test_contains (out, "could not be loaded"),
+            "failures listed with none on the path");
 }
 
 static void
@@ -393,8 +382,9 @@ test_listing_failures (void)
   g_autofree char *path = g_strjoin (G_SEARCHPATH_SEPARATOR_S, g_getenv ("NN_PLUGIN_PATH"),
                                      bad, NULL);
   g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "NN_PLUGIN_PATH", path, TRUE);
-  g_autofree char *abi = fixture ("NN_TEST_PLUGIN_FIXTURES", "libfixture-wrong-abi.so");
-  g_autofree char *scalar = fixture ("NN_TEST_PLUGIN_FIXTURES", "libfixture-wrong-scalar.so");
+  g_autofree char *abi = nn_test_env_file ("NN_TEST_PLUGIN_FIXTURES", "libfixture-wrong-abi.so");
+  g_autofree char *scalar = nn_test_env_file ("NN_TEST_PLUGIN_FIXTURES",
+                                              "libfixture-wrong-scalar.so");
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   int              status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "plugins", NULL);
@@ -402,12 +392,12 @@ test_listing_failures (void)
 
   NN_CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s", status, err);
   NN_CHECK (section != NULL, "no section of failed files:\n%s", out);
-  NN_CHECK (contains (section, abi) && contains (section, "plugin ABI version"),
+  NN_CHECK (nn_test_contains (section, abi) && nn_test_contains (section, "plugin ABI version"),
             "the wrong-ABI file is not listed with its reason:\n%s", out);
-  NN_CHECK (contains (section, scalar) && contains (section, "scalars"),
+  NN_CHECK (nn_test_contains (section, scalar) && nn_test_contains (section, "scalars"),
             "the wrong-scalar file is not listed with its reason:\n%s", out);
-  NN_CHECK (contains (out, "  sigmoid "), "the good plugins are gone:\n%s", out);
-  NN_CHECK (contains (out, bad), "the search path does not show %s", bad);
+  NN_CHECK (nn_test_contains (out, "  sigmoid "), "the good plugins are gone:\n%s", out);
+  NN_CHECK (nn_test_contains (out, bad), "the search path does not show %s", bad);
 }
 
 static void
@@ -418,14 +408,15 @@ test_describe (void)
   int              status = NNRUN (&out, &err, "plugins", "leaky_relu");
 
   NN_CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s", status, err);
-  NN_CHECK (contains (out, "leaky_relu (activation)"), "no heading:\n%s", out);
-  NN_CHECK (contains (out, "alpha  number, default 0.01, from 0 to 1"),
+  NN_CHECK (nn_test_contains (out, "leaky_relu (activation)"), "no heading:\n%s", out);
+  NN_CHECK (nn_test_contains (out, "alpha  number, default 0.01, from 0 to 1"),
             "alpha's type, default or range is missing:\n%s", out);
-  NN_CHECK (contains (out, "Slope for negative inputs"), "alpha's blurb is missing:\n%s", out);
-  NN_CHECK (contains (out, "activation: {name: leaky_relu, alpha: 0.01}"),
+  NN_CHECK (nn_test_contains (out, "Slope for negative inputs"), "alpha's blurb is missing:\n%s",
+            out);
+  NN_CHECK (nn_test_contains (out, "activation: {name: leaky_relu, alpha: 0.01}"),
             "no YAML example:\n%s", out);
-  NN_CHECK (contains (out, "NnLeakyReluActivation"), "the class is not named:\n%s", out);
-  NN_CHECK (contains (out, "version: " NN_VERSION_STRING "\n"),
+  NN_CHECK (nn_test_contains (out, "NnLeakyReluActivation"), "the class is not named:\n%s", out);
+  NN_CHECK (nn_test_contains (out, "version: " NN_VERSION_STRING "\n"),
             "the plugin's version is not shown:\n%s", out);
 }
 
@@ -442,7 +433,7 @@ test_describe_unversioned (void)
                                            "fixture_square", NULL);
 
   NN_CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s", status, err);
-  NN_CHECK (contains (out, "version: (none recorded)\n"), "no version line:\n%s", out);
+  NN_CHECK (nn_test_contains (out, "version: (none recorded)\n"), "no version line:\n%s", out);
 }
 
 static void
@@ -454,10 +445,10 @@ test_describe_loss_and_optimizer (void)
   int              status = NNRUN (&out, &err, "plugins", "huber");
   int              status2 = NNRUN (&out2, NULL, "plugins", "sgd");
 
-  NN_CHECK (status == EXIT_OK && contains (out, "loss: {name: huber, delta: 1}"),
+  NN_CHECK (status == EXIT_OK && nn_test_contains (out, "loss: {name: huber, delta: 1}"),
             "huber (status %d):\n%s", status, out);
-  NN_CHECK (status2 == EXIT_OK && contains (out2, "learning_rate") &&
-              contains (out2, "optimizer:"),
+  NN_CHECK (status2 == EXIT_OK && nn_test_contains (out2, "learning_rate") &&
+              nn_test_contains (out2, "optimizer:"),
             "sgd (status %d):\n%s", status2, out2);
 }
 
@@ -469,7 +460,7 @@ test_describe_unknown (void)
   int              status = NNRUN (&out, &err, "plugins", "sigmod");
 
   NN_CHECK (status == EXIT_BAD_INPUT, "exit status %d", status);
-  NN_CHECK (contains (err, "did you mean 'sigmoid'?"), "no suggestion:\n%s", err);
+  NN_CHECK (nn_test_contains (err, "did you mean 'sigmoid'?"), "no suggestion:\n%s", err);
 }
 
 /* nnrun check-plugin */
@@ -482,11 +473,11 @@ test_check_name (void)
   int              status = NNRUN (&out, &err, "check-plugin", "softplus");
 
   NN_CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s\n%s", status, err, out);
-  NN_CHECK (contains (out, "max abs err") && contains (out, "max rel err"),
+  NN_CHECK (nn_test_contains (out, "max abs err") && nn_test_contains (out, "max rel err"),
             "no table header:\n%s", out);
-  NN_CHECK (contains (out, "beta=2") && contains (out, "threshold=40"),
+  NN_CHECK (nn_test_contains (out, "beta=2") && nn_test_contains (out, "threshold=40"),
             "not every setting is in the table:\n%s", out);
-  NN_CHECK (contains (out, "All 3 checks passed."), "no summary:\n%s", out);
+  NN_CHECK (nn_test_contains (out, "All 3 checks passed."), "no summary:\n%s", out);
 }
 
 /* Each bad fixture: exit 1, with its name and setting in the failure. */
@@ -509,16 +500,16 @@ test_check_bad_files (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
     {
-      g_autofree char *path = fixture ("NN_TEST_CHECK_FIXTURES", bad[i].file);
+      g_autofree char *path = nn_test_env_file ("NN_TEST_CHECK_FIXTURES", bad[i].file);
       g_autofree char *out = NULL;
       g_autofree char *err = NULL;
       int              status = NNRUN (&out, &err, "check-plugin", path);
 
       NN_CHECK (status == EXIT_FAILED, "%s: exit status %d; stderr:\n%s", bad[i].file, status,
                 err);
-      NN_CHECK (contains (out, bad[i].failed), "%s: no '%s' in:\n%s", bad[i].file,
+      NN_CHECK (nn_test_contains (out, bad[i].failed), "%s: no '%s' in:\n%s", bad[i].file,
                 bad[i].failed, out);
-      NN_CHECK (contains (err, "checks failed"), "%s: stderr does not say what failed:\n%s",
+      NN_CHECK (nn_test_contains (err, "checks failed"), "%s: stderr does not say what failed:\n%s",
                 bad[i].file, err);
     }
 }
@@ -544,23 +535,24 @@ test_check_bare_file_name (void)
 static void
 test_check_file_alone (void)
 {
-  g_autofree char *path = fixture ("NN_TEST_EXAMPLE_PLUGIN", "swish.so");
+  g_autofree char *path = nn_test_env_file ("NN_TEST_EXAMPLE_PLUGIN", "swish.so");
   g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "NN_PLUGIN_PATH",
                                           g_getenv ("NN_TEST_PLUGIN_FIXTURES"), TRUE);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int              status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "check-plugin", path, NULL);
+  int              status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "check-plugin",
+                                           path, NULL);
 
   NN_CHECK (status == EXIT_OK, "exit status %d; stderr:\n%s\n%s", status, err, out);
-  NN_CHECK (contains (out, "swish") && contains (out, "beta=2"), "table:\n%s", out);
+  NN_CHECK (nn_test_contains (out, "swish") && nn_test_contains (out, "beta=2"), "table:\n%s", out);
   NN_CHECK (err != NULL && *err == '\0', "the broken plugins of the path were loaded:\n%s", err);
 }
 
 static void
 test_check_usage_errors (void)
 {
-  g_autofree char *abi = fixture ("NN_TEST_PLUGIN_FIXTURES", "libfixture-wrong-abi.so");
-  g_autofree char *missing = fixture ("NN_TEST_CHECK_FIXTURES", "no-such-plugin.so");
+  g_autofree char *abi = nn_test_env_file ("NN_TEST_PLUGIN_FIXTURES", "libfixture-wrong-abi.so");
+  g_autofree char *missing = nn_test_env_file ("NN_TEST_CHECK_FIXTURES", "no-such-plugin.so");
   g_autofree char *err1 = NULL;
   g_autofree char *err2 = NULL;
   g_autofree char *err3 = NULL;
@@ -569,19 +561,19 @@ test_check_usage_errors (void)
   int              status;
 
   status = NNRUN (NULL, &err1, "check-plugin", abi);
-  NN_CHECK (status == EXIT_BAD_INPUT && contains (err1, "plugin ABI version"),
+  NN_CHECK (status == EXIT_BAD_INPUT && nn_test_contains (err1, "plugin ABI version"),
             "a refused file: status %d, stderr:\n%s", status, err1);
   status = NNRUN (NULL, &err2, "check-plugin", missing);
-  NN_CHECK (status == EXIT_BAD_INPUT && contains (err2, "no such file"),
+  NN_CHECK (status == EXIT_BAD_INPUT && nn_test_contains (err2, "no such file"),
             "a missing file: status %d, stderr:\n%s", status, err2);
   status = NNRUN (NULL, &err3, "check-plugin", "sgd");
-  NN_CHECK (status == EXIT_BAD_INPUT && contains (err3, "is an optimizer"),
+  NN_CHECK (status == EXIT_BAD_INPUT && nn_test_contains (err3, "is an optimizer"),
             "an optimizer: status %d, stderr:\n%s", status, err3);
   status = NNRUN (NULL, &err4, "check-plugin", "tahn");
-  NN_CHECK (status == EXIT_BAD_INPUT && contains (err4, "did you mean 'tanh'?"),
+  NN_CHECK (status == EXIT_BAD_INPUT && nn_test_contains (err4, "did you mean 'tanh'?"),
             "a misspelt name: status %d, stderr:\n%s", status, err4);
   status = nn_test_spawn (NULL, NULL, &err5, g_getenv ("NNRUN"), "check-plugin", NULL);
-  NN_CHECK (status == EXIT_BAD_INPUT && contains (err5, "needs a plugin"),
+  NN_CHECK (status == EXIT_BAD_INPUT && nn_test_contains (err5, "needs a plugin"),
             "no argument: status %d, stderr:\n%s", status, err5);
 }
 

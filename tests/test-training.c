@@ -240,7 +240,8 @@ make_resume_trainer (guint64 seed,
   g_autoptr(NnOptimizer) opt = nn_test_make_optimizer ("adam", 0.05);
   g_autoptr(NnSchedule) schedule = g_object_new (NN_TYPE_COSINE_SCHEDULE, "warmup-epochs", 2,
                                                   "warmup-start-factor", 0.1, NULL);
-  g_autoptr(NnModel) model = nn_test_make_model (seed, widths, acts, 2, loss ? loss : default_loss, opt);
+  g_autoptr(NnModel) model = nn_test_make_model (seed, widths, acts, 2, loss ? loss : default_loss,
+                                                  opt);
   NnTrainer *trainer = nn_test_make_trainer (model, RESUME_EPOCHS, RESUME_BATCH, TRUE);
 
   nn_schedule_set_total_epochs (schedule, RESUME_EPOCHS);
