@@ -682,6 +682,136 @@ nn_test_env_file (const char *variable,
   return g_build_filename (g_getenv (variable), file, NULL);
 }
 
+static void
+svg_start (GMarkupParseContext *context,
+           const char          *element,
+           const char         **names,
+           const char         **values,
+           gpointer             user_data,
+           GError             **error)
+{
+  NnTestSvg *info = user_data;
+
+  if (info->depth++ == 0)
+    {
+      info->root = g_strdup (element);
+      for (guint i = 0; names[i] != NULL; i++)
+        {
+          char *end = NULL;
+          if (g_str_equal (names[i], "width"))
+            {
+              info->width = g_ascii_strtod (values[i], &end);
+              info->width_unit = g_strdup (end);
+            }
+          else if (g_str_equal (names[i], "height"))
+            info->height = g_ascii_strtod (values[i], NULL);
+        }
+    }
+  if (g_str_equal (element, "text"))
+    info->in_text++;
+}
+
+static void
+svg_end (GMarkupParseContext *context,
+         const char          *element,
+         gpointer             user_data,
+         GError             **error)
+{
+  NnTestSvg *info = user_data;
+
+  info->depth--;
+  if (g_str_equal (element, "text"))
+    {
+      info->in_text--;
+      g_string_append_c (info->text, '|');
+    }
+}
+
+static void
+svg_text (GMarkupParseContext *context,
+          const char          *text,
+          gsize                len,
+          gpointer             user_data,
+          GError             **error)
+{
+  NnTestSvg *info = user_data;
+
+  if (info->in_text)
+    g_string_append_len (info->text, text, len);
+}
+
+void
+nn_test_svg_clear (NnTestSvg *info)
+{
+  g_free (info->root);
+  g_free (info->width_unit);
+  g_string_free (info->text, TRUE);
+}
+
+gboolean
+nn_test_read_svg (const char *path,
+                  NnTestSvg  *info)
+{
+  static const GMarkupParser parser = { svg_start, svg_end, svg_text, NULL, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  gsize            len = 0;
+  g_autoptr(GMarkupParseContext) context = NULL;
+
+  memset (info, 0, sizeof *info);
+  info->text = g_string_new ("|");
+  if (!g_file_get_contents (path, &text, &len, &error))
+    {
+      NN_ASSERT_NO_ERROR (error);
+      return FALSE;
+    }
+  context = g_markup_parse_context_new (&parser, G_MARKUP_TREAT_CDATA_AS_TEXT, info, NULL);
+  if (!g_markup_parse_context_parse (context, text, len, &error) ||
+      !g_markup_parse_context_end_parse (context, &error))
+    {
+      NN_ASSERT_NO_ERROR (error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+nn_test_read_png_size (const char *path,
+                       guint32    *width,
+                       guint32    *height)
+{
+  static const guint8 signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+  g_autofree guint8  *data = NULL;
+  gsize               len = 0;
+
+  if (!g_file_get_contents (path, (char **) &data, &len, NULL) || len < 24)
+    return FALSE;
+  if (memcmp (data, signature, 8) != 0 || memcmp (data + 12, "IHDR", 4) != 0)
+    return FALSE;
+  *width = GUINT32_FROM_BE (*(guint32 *) (data + 16));
+  *height = GUINT32_FROM_BE (*(guint32 *) (data + 20));
+  return TRUE;
+}
+
+guint
+nn_test_svg_count_text (const NnTestSvg *info,
+                        const char      *text)
+{
+  g_autofree char *needle = g_strdup_printf ("|%s|", text);
+  guint            n = 0;
+
+  for (const char *p = info->text->str; (p = strstr (p, needle)) != NULL; p++)
+    n++;
+  return n;
+}
+
+gboolean
+nn_test_svg_has_text (const NnTestSvg *info,
+                      const char      *text)
+{
+  return nn_test_svg_count_text (info, text) > 0;
+}
+
 /* The raw text of a member's value in a JSON text, quotes removed; enough
  * for the flat members of summary.json without a JSON parser. */
 static char *

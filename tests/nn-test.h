@@ -226,6 +226,35 @@ void      nn_test_assert_strv_at  (const char * const *got,
 #define NN_ASSERT_ROW(m, row, want) nn_test_assert_row_at ((m), (row), (want), __FILE__, __LINE__)
 #define NN_ASSERT_STRV(got, want) nn_test_assert_strv_at ((got), (want), __FILE__, __LINE__)
 
+/* What an SVG document says about itself. */
+typedef struct
+{
+  guint    depth;
+  char    *root;
+  double   width;
+  double   height;
+  char    *width_unit;
+  GString *text; /* the text of each <text> element, each between '|' */
+  guint    in_text;
+} NnTestSvg;
+
+/* Parses @path as XML into @info, to be cleared by nn_test_svg_clear ()
+ * whatever it returns; FALSE, with a failed assertion, if it is not
+ * well-formed. */
+gboolean  nn_test_read_svg        (const char *path,
+                                   NnTestSvg  *info);
+void      nn_test_svg_clear       (NnTestSvg  *info);
+/* How many <text> elements read @text, exactly; whether any does. */
+guint     nn_test_svg_count_text  (const NnTestSvg *info,
+                                   const char      *text);
+gboolean  nn_test_svg_has_text    (const NnTestSvg *info,
+                                   const char      *text);
+/* Reads the PNG signature and the IHDR chunk that must follow it: FALSE if
+ * @path is not a PNG image. */
+gboolean  nn_test_read_png_size   (const char *path,
+                                   guint32    *width,
+                                   guint32    *height);
+
 /* The files of a folder, and a check that two such snapshots are the same. */
 GHashTable *nn_test_snapshot_dir  (const char *dir);
 void      nn_test_assert_same_files_at (GHashTable *before,
