@@ -173,7 +173,7 @@ void      nn_test_assert_bad_file_at (const char *file,
                                       guint       line,
                                       guint       column,
                                       ...) G_GNUC_NULL_TERMINATED;
-#define NN_ASSERT_BAD_FILE(text, code, line, column, ...)                             \
+#define NN_ASSERT_BAD_FILE(text, code, line, column, ...)                                  \
   nn_test_assert_bad_file_at (__FILE__, __LINE__, (text), NN_CONFIG_ERROR, (code), (line), \
                               (column), __VA_ARGS__, NULL)
 
