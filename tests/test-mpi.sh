@@ -229,7 +229,7 @@ case "$1" in
     ;;
   killed)
     n=$2
-    set -- --quiet --threads 1 --set train.epochs=300 --set train.batch_size=2 \
+    set -- --quiet --threads 1 --set train.epochs=1000 --set train.batch_size=2 \
       --set train.checkpoint_every=20
     par 2 train "$iris" "$@" --out whole
     par 2 train "$iris" --quiet --threads 1 --set train.epochs=5 --out run
