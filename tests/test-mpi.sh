@@ -29,6 +29,8 @@
 #                 the previous run in the directory is as it was, and
 #                 --resume on N processes ends with the history of a run
 #                 never stopped
+#   write-error   rank 0 cannot write its checkpoint mid-run: its message,
+#                 all stop, exit 1, the previous run as it was
 #   bench         nnrun bench w1 on 2 processes: one report, with the time
 #                 in the sums
 #   too-many      more processes than samples in a batch: exit 2, the reason
@@ -249,6 +251,22 @@ case "$1" in
     par "$n" train "$iris" "$@" --resume run
     same_history whole run
     [ ! -e run.partial ] || fail "run.partial left"
+    ;;
+  write-error)
+    "$NNRUN" train "$iris" --quiet --threads 1 --set train.epochs=5 --out run
+    cp run/history.csv before.csv
+    mpi 2 "$NNRUN" train "$iris" --quiet --threads 1 --set train.epochs=1000 \
+      --set train.batch_size=2 --set train.checkpoint_every=20 --out run 2>err &
+    pid=$!
+    await run.partial/checkpoint.nnckpt
+    # The staging directory becomes a file: the next checkpoint fails.
+    rm -r run.partial
+    : >run.partial
+    status=0
+    wait "$pid" || status=$?
+    [ "$status" = 1 ] || fail "exit status $status, not 1: $(cat err)"
+    grep -q 'run.partial/.*cannot write' err || fail "$(cat err)"
+    cmp before.csv run/history.csv || fail "the previous run was changed"
     ;;
   bench)
     par 2 bench w1 -e 200 >out
