@@ -29,7 +29,7 @@
 #                 the previous run in the directory is as it was, and
 #                 --resume on N processes ends with the history of a run
 #                 never stopped
-#   write-error   rank 0 cannot write its checkpoint mid-run: its message,
+#   write-error   rank 0 cannot write into its run directory mid-run: its message,
 #                 all stop, exit 1, the previous run as it was
 #   bench         nnrun bench w1 on 2 processes: one report, with the time
 #                 in the sums
@@ -259,7 +259,7 @@ case "$1" in
       --set train.batch_size=2 --set train.checkpoint_every=20 --out run 2>err &
     pid=$!
     await run.partial/checkpoint.nnckpt
-    # The staging directory becomes a file: the next checkpoint fails.
+    # The staging directory becomes a file: the next write into it fails.
     rm -r run.partial
     : >run.partial
     status=0
