@@ -4,9 +4,11 @@
 # run:
 #   match N       Iris in batches of 16 on N processes: the history is one
 #                 process's within RTOL, and only the run directory is written
-#   fmnist        one epoch of configs/fashion-mnist.yaml (Adam, a schedule)
-#                 on the 10 000 images of its test set, on 3 processes: one
-#                 process's history (skipped without the data)
+#   fmnist        configs/fashion-mnist.yaml (Adam, a schedule) on the
+#                 10 000 images of its test set, on 3 processes: one
+#                 process's history; one epoch in the float build, where
+#                 Adam makes rounding grow past RTOL by the third, three in
+#                 the double build (skipped without the data)
 #   repeat        two runs on 3 processes: the same history and weights
 #   uneven        batches of 17 with class weights and clipping on 3
 #                 processes, the last batch of 1 sample: one process's history
@@ -132,7 +134,8 @@ case "$1" in
   fmnist)
     fm=/usr/share/datasets/fashion-mnist
     [ -r "$fm/t10k-images-idx3-ubyte.gz" ] || exit 77
-    set -- --quiet --threads 1 --set train.epochs=1 \
+    epochs=$(awk -v rtol="$RTOL" 'BEGIN { print rtol < 1e-6 ? 3 : 1 }')
+    set -- --quiet --threads 1 --set train.epochs="$epochs" \
       --set data.source.idx.images="$fm/t10k-images-idx3-ubyte.gz" \
       --set data.source.idx.labels="$fm/t10k-labels-idx1-ubyte.gz"
     "$NNRUN" train "$configs/fashion-mnist.yaml" "$@" --out one
