@@ -258,12 +258,13 @@ case "$1" in
   write-error)
     "$NNRUN" train "$iris" --quiet --threads 1 --set train.epochs=5 --out run
     cp run/history.csv before.csv
-    mpi 2 "$NNRUN" train "$iris" --quiet --threads 1 --set train.epochs=1000 \
+    # A run far longer than it takes to stop it.
+    mpi 2 "$NNRUN" train "$iris" --quiet --threads 1 --set train.epochs=100000 \
       --set train.batch_size=2 --set train.checkpoint_every=20 --out run 2>err &
     pid=$!
     await run.partial/checkpoint.nnckpt
     # The staging directory becomes a file: the next write into it fails.
-    rm -r run.partial
+    mv run.partial gone
     : >run.partial
     status=0
     wait "$pid" || status=$?
