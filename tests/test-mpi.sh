@@ -4,9 +4,11 @@
 # run:
 #   match N       Iris in batches of 16 on N processes: the history is one
 #                 process's within RTOL, and only the run directory is written
-#   fmnist        one epoch of configs/fashion-mnist.yaml (Adam, a schedule)
-#                 on the 10 000 images of its test set, on 3 processes: one
-#                 process's history (skipped without the data)
+#   fmnist        configs/fashion-mnist.yaml (Adam, a schedule) on the
+#                 10 000 images of its test set, on 3 processes: one
+#                 process's history; one epoch in the float build, where
+#                 Adam makes rounding grow past RTOL by the third, three in
+#                 the double build (skipped without the data)
 #   repeat        two runs on 3 processes: the same history and weights
 #   uneven        batches of 17 with class weights and clipping on 3
 #                 processes, the last batch of 1 sample: one process's history
@@ -18,6 +20,19 @@
 #                 end, the same in two runs
 #   resume N      15 epochs on 2 processes, resumed to 30 on N: one
 #                 uninterrupted process's history
+#   interrupt WHO SIGINT to mpirun (WHO mpirun) or SIGTERM to the second of 2
+#                 processes alone (WHO peer) mid-run: every process stops at
+#                 the same batch, mpirun exits 1, the run directory is whole
+#                 with stop_reason interrupted, and --resume on 2 processes
+#                 ends with the history and weights of a run never stopped
+#   late-signal   SIGTERM to the first of 2 processes once the training has
+#                 ended, while it writes the run: the run is written whole
+#   killed N      SIGKILL of the second of 2 processes mid-run: mpirun fails,
+#                 the previous run in the directory is as it was, and
+#                 --resume on N processes ends with the history of a run
+#                 never stopped
+#   write-error   rank 0 cannot write into its run directory mid-run: its message,
+#                 all stop, exit 1, the previous run as it was
 #   bench         nnrun bench w1 on 2 processes: one report, with the time
 #                 in the sums
 #   too-many      more processes than samples in a batch: exit 2, the reason
@@ -84,6 +99,27 @@ without_seconds () {
            { $s = ""; print }' "$1/history.csv"
 }
 
+# Waits until FILE exists: at most a minute.
+await () {
+  i=0
+  while [ ! -e "$1" ]; do
+    i=$((i + 1))
+    [ "$i" -le 1200 ] || fail "no $1 after a minute"
+    sleep 0.05
+  done
+}
+
+# A wrapper that runs nnrun as rank k after writing its process id into
+# pid.k.
+wrap_pid () {
+  cat >wrap <<EOF
+#!/bin/sh
+echo \$\$ >pid.\$OMPI_COMM_WORLD_RANK
+exec "$NNRUN" "\$@"
+EOF
+  chmod +x wrap
+}
+
 iris="$configs/iris.yaml"
 quick="--quiet --threads 1 --set train.epochs=30"
 
@@ -98,7 +134,8 @@ case "$1" in
   fmnist)
     fm=/usr/share/datasets/fashion-mnist
     [ -r "$fm/t10k-images-idx3-ubyte.gz" ] || exit 77
-    set -- --quiet --threads 1 --set train.epochs=1 \
+    epochs=$(awk -v rtol="$RTOL" 'BEGIN { print rtol < 1e-6 ? 3 : 1 }')
+    set -- --quiet --threads 1 --set train.epochs="$epochs" \
       --set data.source.idx.images="$fm/t10k-images-idx3-ubyte.gz" \
       --set data.source.idx.labels="$fm/t10k-labels-idx1-ubyte.gz"
     "$NNRUN" train "$configs/fashion-mnist.yaml" "$@" --out one
@@ -147,6 +184,93 @@ case "$1" in
     par 2 train "$iris" --quiet --threads 1 --set train.epochs=15 --out many
     par "$2" train "$iris" $quick --resume many
     same_history one many
+    ;;
+  interrupt)
+    # Batches of 2 make each epoch 60 steps: the run lasts seconds, and the
+    # signal, which mpirun passes on as SIGTERM a second later, comes
+    # mid-run.
+    set -- --quiet --threads 1 --set train.epochs=4000 --set train.batch_size=2 \
+      --set train.checkpoint_every=50
+    par 2 train "$iris" "$@" --out whole
+    wrap_pid
+    mpi 2 ./wrap train "$iris" "$@" --out run 2>err &
+    pid=$!
+    await run.partial/checkpoint.nnckpt
+    if [ "$2" = mpirun ]; then
+      kill -INT "$(ps -o ppid= -p "$(cat pid.0)")"
+    else
+      kill -TERM "$(cat pid.1)"
+    fi
+    status=0
+    wait "$pid" || status=$?
+    [ "$status" = 1 ] || fail "exit status $status, not 1: $(cat err)"
+    grep -q '"stop_reason" : "interrupted"' run/summary.json || fail "not interrupted: $(cat err)"
+    [ "$(grep -c 'interrupted after epoch' err)" = 1 ] || fail "not one message: $(cat err)"
+    [ ! -e run.partial ] || fail "run.partial left"
+    for f in checkpoint.nnckpt history.csv loss.svg; do
+      [ -s "run/$f" ] || fail "no run/$f"
+    done
+    rows=$(wc -l <run/history.csv)
+    [ "$rows" -gt 1 ] && [ "$rows" -lt 4001 ] || fail "$rows lines in history.csv"
+    par 2 train "$iris" "$@" --resume run
+    same_history whole run
+    cmp whole/model.safetensors run/model.safetensors
+    ;;
+  late-signal)
+    # 20 000 epochs of history take the plots a while to draw.
+    set -- --quiet --threads 1 --set train.epochs=20000
+    wrap_pid
+    "$MPIRUN" --allow-run-as-root --oversubscribe -np 2 ./wrap train "$iris" "$@" \
+      --out run 2>err &
+    pid=$!
+    await run.partial/summary.json
+    kill -TERM "$(cat pid.0)"
+    status=0
+    wait "$pid" || status=$?
+    [ "$status" = 0 ] || fail "exit status $status, not 0: $(cat err)"
+    grep -q '"stop_reason" : "completed"' run/summary.json || fail "not completed: $(cat err)"
+    [ -s run/loss.png ] || fail "no run/loss.png"
+    [ ! -e run.partial ] || fail "run.partial left"
+    ;;
+  killed)
+    n=$2
+    set -- --quiet --threads 1 --set train.epochs=1000 --set train.batch_size=2 \
+      --set train.checkpoint_every=20
+    par 2 train "$iris" "$@" --out whole
+    par 2 train "$iris" --quiet --threads 1 --set train.epochs=5 --out run
+    cp run/history.csv before.csv
+    wrap_pid
+    "$MPIRUN" --allow-run-as-root --oversubscribe -np 2 ./wrap train "$iris" "$@" \
+      --out run 2>err &
+    pid=$!
+    await run.partial/checkpoint.nnckpt
+    kill -KILL "$(cat pid.1)"
+    status=0
+    wait "$pid" || status=$?
+    # Open MPI's mpirun exits with the status of the process killed, 137.
+    [ "$status" != 0 ] || fail "exit status 0"
+    cmp before.csv run/history.csv || fail "the previous run was changed"
+    [ -s run.partial/checkpoint.nnckpt ] || fail "no checkpoint in run.partial"
+    par "$n" train "$iris" "$@" --resume run
+    same_history whole run
+    [ ! -e run.partial ] || fail "run.partial left"
+    ;;
+  write-error)
+    "$NNRUN" train "$iris" --quiet --threads 1 --set train.epochs=5 --out run
+    cp run/history.csv before.csv
+    # A run far longer than it takes to stop it.
+    mpi 2 "$NNRUN" train "$iris" --quiet --threads 1 --set train.epochs=100000 \
+      --set train.batch_size=2 --set train.checkpoint_every=20 --out run 2>err &
+    pid=$!
+    await run.partial/checkpoint.nnckpt
+    # The staging directory becomes a file: the next write into it fails.
+    mv run.partial gone
+    : >run.partial
+    status=0
+    wait "$pid" || status=$?
+    [ "$status" = 1 ] || fail "exit status $status, not 1: $(cat err)"
+    grep -q 'run.partial/.*cannot write' err || fail "$(cat err)"
+    cmp before.csv run/history.csv || fail "the previous run was changed"
     ;;
   bench)
     par 2 bench w1 -e 200 >out

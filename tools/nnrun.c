@@ -268,9 +268,51 @@ cmd_validate (int    argc,
   return EXIT_OK;
 }
 
-/* Training runs in a thread while the main thread waits for it and for
- * SIGINT or SIGTERM, which stop it after the current batch: a signal
- * handler itself may not touch a GCancellable. */
+/* SIGINT and SIGTERM stop the training after the current batch: a signal
+ * handler itself may not touch a GCancellable, so the main thread waits
+ * for them while training runs in a thread. Once the training has
+ * stopped, they are held until the run's files are written: under
+ * mpirun, which passes Ctrl-C on as SIGTERM and kills a second later,
+ * that second is the time to write them in. */
+typedef struct
+{
+  GCancellable *cancellable;
+  gboolean      peer; /* one of the processes under mpirun that write nothing */
+  guint         sigint;
+  guint         sigterm;
+} StopSignals;
+
+static gboolean
+on_stop_signal (gpointer data)
+{
+  StopSignals *s = data;
+
+  if (!g_cancellable_is_cancelled (s->cancellable) && !s->peer)
+    g_printerr ("nnrun: stopping after the current batch\n");
+  g_cancellable_cancel (s->cancellable);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+stop_signals_watch (StopSignals *s,
+                    gboolean     peer)
+{
+  s->cancellable = g_cancellable_new ();
+  s->peer = peer;
+  s->sigint = g_unix_signal_add (SIGINT, on_stop_signal, s);
+  s->sigterm = g_unix_signal_add (SIGTERM, on_stop_signal, s);
+}
+
+static void
+stop_signals_clear (StopSignals *s)
+{
+  g_clear_handle_id (&s->sigint, g_source_remove);
+  g_clear_handle_id (&s->sigterm, g_source_remove);
+  g_clear_object (&s->cancellable);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (StopSignals, stop_signals_clear)
+
 typedef struct
 {
   NnExperiment *experiment;
@@ -278,7 +320,7 @@ typedef struct
   GMainLoop    *loop;
   GError       *error;
   gboolean      ok;
-  gboolean      peer; /* one of the processes under mpirun that write nothing */
+  gboolean      peer;
 } Training;
 
 /* A process under mpirun other than the first: the same training, with
@@ -318,34 +360,17 @@ training_thread (gpointer data)
 }
 
 static gboolean
-on_stop_signal (gpointer data)
-{
-  Training *t = data;
-
-  if (!g_cancellable_is_cancelled (t->cancellable) && !t->peer)
-    g_printerr ("nnrun: stopping after the current batch\n");
-  g_cancellable_cancel (t->cancellable);
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
 run_training (NnExperiment *experiment,
-              gboolean      peer,
+              StopSignals  *signals,
               GError      **error)
 {
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  Training t = { experiment, cancellable, loop, NULL, FALSE, peer };
-  guint    sigint, sigterm;
+  Training t = { experiment, signals->cancellable, loop, NULL, FALSE, signals->peer };
   GThread *thread;
 
-  sigint = g_unix_signal_add (SIGINT, on_stop_signal, &t);
-  sigterm = g_unix_signal_add (SIGTERM, on_stop_signal, &t);
   thread = g_thread_new ("training", training_thread, &t);
   g_main_loop_run (loop);
   g_thread_join (thread);
-  g_source_remove (sigint);
-  g_source_remove (sigterm);
   if (!t.ok)
     g_propagate_error (error, t.error);
   return t.ok;
@@ -482,8 +507,10 @@ static int
 train_as_peer (NnExperiment *experiment)
 {
   g_autoptr(GError) error = NULL;
+  g_auto(StopSignals) signals = { 0 };
 
-  if (run_training (experiment, TRUE, &error))
+  stop_signals_watch (&signals, TRUE);
+  if (run_training (experiment, &signals, &error))
     return nnrun_mpi_finish (EXIT_OK, FALSE);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
       g_error_matches (error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE))
@@ -527,6 +554,7 @@ train_experiment (const TrainOptions *o)
   g_autoptr(GError) error = NULL;
   g_autoptr(GError) commit_error = NULL;
   g_autoptr(NnExperiment) experiment = NULL;
+  g_auto(StopSignals) signals = { 0 };
   Progress progress = { 0 };
   gboolean ok;
   int      status = EXIT_OK;
@@ -549,7 +577,8 @@ train_experiment (const TrainOptions *o)
   g_signal_connect (experiment, "epoch-finished", G_CALLBACK (on_epoch_finished), &progress);
   nn_experiment_set_auto_commit (experiment, FALSE);
 
-  ok = run_training (experiment, FALSE, &error);
+  stop_signals_watch (&signals, FALSE);
+  ok = run_training (experiment, &signals, &error);
   if (!plot_and_commit (experiment, &commit_error))
     {
       /* Why the run stopped, then why it was not kept. */
