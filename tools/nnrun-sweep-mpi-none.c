@@ -48,7 +48,7 @@ nnrun_sweep_mpi_serve (NnrunSweepNextFunc next,
                        gpointer           user_data,
                        NnrunSweepTally   *others)
 {
-  *others = (NnrunSweepTally) { 0 };
+  *others = (NnrunSweepTally){ 0 };
   return 0;
 }
 

@@ -5,8 +5,7 @@
 #include "nnrun-mpi.h"
 #include "nnrun-sweep-mpi.h"
 
-enum
-{
+enum {
   TAG_REQUEST = 1, /* a process asks for a run, with its tally */
   TAG_DONE,        /* a process has ended its runs, with its last tally */
   TAG_JOB,         /* the run the first process hands out, or none */
@@ -114,7 +113,7 @@ nnrun_sweep_mpi_serve (NnrunSweepNextFunc next,
           n_busy--;
         }
     }
-  *others = (NnrunSweepTally) { 0 };
+  *others = (NnrunSweepTally){ 0 };
   for (guint r = 1; r < size; r++)
     add_tally (others, &tallies[r]);
   return n_busy;

@@ -418,13 +418,18 @@ train_argv (Sweep *s,
 
 /* This process's environment without what an MPI launcher (Open MPI,
  * PMI, PMIx) gives its processes: a trial is nnrun alone, not one of the
- * sweep's processes. */
+ * sweep's processes. Its BLAS starts no threads at all: --threads 1 comes
+ * after the library started its own, which then spin idle. */
 static GStrv
 run_environment (void)
 {
   static const char * const prefixes[] = { "OMPI_", "PMI_", "PMIX_" };
+  static const char * const blas[] = { "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                       "MKL_NUM_THREADS", "BLIS_NUM_THREADS" };
   GStrv                     env = g_get_environ ();
 
+  for (guint b = 0; b < G_N_ELEMENTS (blas); b++)
+    env = g_environ_setenv (env, blas[b], "1", TRUE);
   for (guint i = 0; env[i] != NULL;)
     {
       gboolean launcher = FALSE;
