@@ -10,6 +10,8 @@
 #   rank-dies   a process killed in the middle: mpirun stops all with a
 #               message, well within a minute; run again, the sweep
 #               finishes with -j 1's rows, none twice
+#   cv          nnrun cv, 5 folds on 3 processes: the means and folds.csv of
+#               -j 1
 #   refuse      (a build without MPI) nnrun sweep started as one of 2
 #               processes refuses: exit 2, the reason, nothing written
 #
@@ -48,12 +50,14 @@ rows () {
                     { $s = ""; print }' "$1/trials.csv" | sort
 }
 
+# The rows of DIR1 and DIR2 the same, and none twice in DIR2 (runs named by
+# the first KEYS columns, 2 unless given).
 same_rows () {
   [ "$(rows "$1")" = "$(rows "$2")" ] || fail "rows of $1 and $2 differ:
 $(rows "$1")
 --
 $(rows "$2")"
-  n=$(tail -n +2 "$2/trials.csv" | cut -d, -f1,2 | sort | uniq -d | wc -l)
+  n=$(tail -n +2 "$2/trials.csv" | cut -d, -f1-"${3:-2}" | sort | uniq -d | wc -l)
   [ "$n" = 0 ] || fail "$2 records a run twice"
 }
 
@@ -108,6 +112,16 @@ case "$1" in
     cat many.err >&2
     mpi 3 "$NNRUN" sweep many.yaml >many.out 2>many.err || fail "$(cat many.err)"
     same_rows one many
+    ;;
+  cv)
+    cv="$NN_SOURCE_ROOT/configs/iris.yaml"
+    "$NNRUN" cv "$cv" --folds 5 -j 1 --out one >one.out 2>one.err
+    mpi 3 "$NNRUN" cv "$cv" --folds 5 --out many >many.out 2>many.err || fail "$(cat many.err)"
+    [ "$(cat many.out)" = "$(cat one.out)" ] || fail "the means differ: $(cat many.out)"
+    mv one/folds.csv one/trials.csv
+    mv many/folds.csv many/trials.csv
+    same_rows one many 3
+    ! grep -q elsewhere many.err || fail "a run was handed out twice: $(cat many.err)"
     ;;
   refuse)
     sweep_file many

@@ -838,9 +838,7 @@ nnrun_cmd_sweep (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(NnSweep) sweep = NULL;
   gint               jobs = 0, trial = -1;
-  gboolean           json = FALSE, launched, report;
-  guint              rank, n_ranks;
-  int                status;
+  gboolean           json = FALSE;
   const GOptionEntry entries[] = {
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Trials at once (default: one per core)", "N" },
     { "trial", 0, 0, G_OPTION_ARG_INT, &trial,
@@ -859,38 +857,43 @@ nnrun_cmd_sweep (int    argc,
                                                 : "sweep takes one sweep file");
   if (jobs < 0 || jobs > 1024)
     return nnrun_usage_error (context, "-j must be between 1 and 1024");
-  if ((status = nnrun_sweep_mpi_start (&rank, &n_ranks, &launched)) != EXIT_OK)
-    return status;
   if (nnrun_load_plugins (TRUE, &error))
     sweep = nn_sweep_new_from_file (argv[1], &error);
   if (sweep != NULL && !nn_sweep_check (sweep, &error))
     g_clear_object (&sweep);
-  /* Every process reads the same file: the first says what is wrong. */
-  if (!nnrun_sweep_mpi_all_ok (sweep != NULL, &report))
-    return nnrun_sweep_mpi_finish (sweep != NULL ? EXIT_BAD_INPUT
-                                   : report      ? nnrun_fail (error)
-                                                 : nnrun_status_for_error (error));
-  if (trial != -1 && (trial < 0 || (guint) trial >= nn_sweep_get_n_trials (sweep)))
+  if (sweep != NULL && trial != -1 &&
+      (trial < 0 || (guint) trial >= nn_sweep_get_n_trials (sweep)))
     {
       g_autofree char *message = g_strdup_printf ("--trial must be between 0 and %u",
                                                   nn_sweep_get_n_trials (sweep) - 1);
 
-      return nnrun_sweep_mpi_finish (rank == 0 ? nnrun_usage_error (context, message)
-                                               : EXIT_BAD_INPUT);
+      return nnrun_usage_error (context, message);
     }
-  /* mpirun starts a process per core: each runs one trial at a time. */
-  if (jobs == 0 && launched)
-    jobs = 1;
-  return nnrun_sweep_mpi_finish (execute (sweep, (guint) jobs, trial, json, rank, n_ranks));
+  return nnrun_sweep_execute (sweep, error, jobs > 0 ? (guint) jobs : 0, trial, json);
 }
 
 int
-nnrun_sweep_execute (NnSweep *sweep,
-                     guint    jobs,
-                     gint     trial,
-                     gboolean json)
+nnrun_sweep_execute (NnSweep      *sweep,
+                     const GError *error,
+                     guint         jobs,
+                     gint          trial,
+                     gboolean      json)
 {
-  return execute (sweep, jobs, trial, json, 0, 1);
+  guint    rank, n_ranks;
+  gboolean launched, report;
+  int      status;
+
+  if ((status = nnrun_sweep_mpi_start (&rank, &n_ranks, &launched)) != EXIT_OK)
+    return status;
+  /* Every process reads the same files: the first says what is wrong. */
+  if (!nnrun_sweep_mpi_all_ok (sweep != NULL, &report))
+    return nnrun_sweep_mpi_finish (sweep != NULL ? EXIT_BAD_INPUT
+                                   : report      ? nnrun_fail (error)
+                                                 : nnrun_status_for_error (error));
+  /* mpirun starts a process per core: each runs one trial at a time. */
+  if (jobs == 0 && launched)
+    jobs = 1;
+  return nnrun_sweep_mpi_finish (execute (sweep, jobs, trial, json, rank, n_ranks));
 }
 
 /* Runs the sweep as process @rank of @n_ranks (0 of 1 alone). */
