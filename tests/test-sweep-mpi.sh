@@ -10,6 +10,8 @@
 #   rank-dies   a process killed in the middle: mpirun stops all with a
 #               message, well within a minute; run again, the sweep
 #               finishes with -j 1's rows, none twice
+#   interrupt   Ctrl-C (SIGINT to mpirun) in the middle: exit 1, the sweep
+#               interrupted, said once; run again, -j 1's rows, none twice
 #   cv          nnrun cv, 5 folds on 3 processes: the means and folds.csv of
 #               -j 1
 #   refuse      (a build without MPI) nnrun sweep started as one of 2
@@ -110,6 +112,29 @@ case "$1" in
     grep -qi 'signal 9\|killed' many.err || fail "no message: $(cat many.err)"
     [ "$(tail -n +2 many/trials.csv | wc -l)" -lt 9 ] || fail "finished despite the kill"
     cat many.err >&2
+    mpi 3 "$NNRUN" sweep many.yaml >many.out 2>many.err || fail "$(cat many.err)"
+    same_rows one many
+    ;;
+  interrupt)
+    long='train.epochs: {values: [3000]}'
+    sweep_file one "$long"
+    sweep_file many "$long"
+    "$NNRUN" sweep one.yaml -j 1 >/dev/null 2>&1
+    status=0
+    # SIGINT, which a shell has background jobs ignore, as Ctrl-C sends it.
+    env --default-signal=INT timeout 60 "$MPIRUN" --allow-run-as-root --oversubscribe -np 3 \
+      "$NNRUN" sweep many.yaml >many.out 2>many.err &
+    job=$!
+    i=0
+    until [ "$(cat many/trials.csv 2>/dev/null | wc -l)" -ge 2 ]; do
+      i=$((i + 1))
+      [ $i -lt 600 ] || fail "the sweep did not start: $(cat many.err)"
+      sleep 0.1
+    done
+    kill -INT $job
+    wait $job || status=$?
+    [ "$status" = 1 ] || fail "exit status $status, not 1: $(cat many.err)"
+    grep -q 'sweep interrupted; run it again' many.err || fail "$(cat many.err)"
     mpi 3 "$NNRUN" sweep many.yaml >many.out 2>many.err || fail "$(cat many.err)"
     same_rows one many
     ;;
