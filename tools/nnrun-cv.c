@@ -139,13 +139,10 @@ nnrun_cmd_cv (int    argc,
     return nnrun_usage_error (context, "--repeats must be between 1 and 1000");
   if (jobs < 0 || jobs > 1024)
     return nnrun_usage_error (context, "-j must be between 1 and 1024");
-  if (!nnrun_load_plugins (TRUE, &error))
-    return nnrun_fail (error);
-  if (out == NULL && (out = default_output_dir (argv[1], &error)) == NULL)
-    return nnrun_fail (error);
-
-  sweep = nn_sweep_new_cv (argv[1], (guint) folds, (guint) repeats, out);
-  if (!nn_sweep_check (sweep, &error))
-    return nnrun_fail (error);
-  return nnrun_sweep_execute (sweep, (guint) jobs, -1, json);
+  if (nnrun_load_plugins (TRUE, &error) &&
+      (out != NULL || (out = default_output_dir (argv[1], &error)) != NULL))
+    sweep = nn_sweep_new_cv (argv[1], (guint) folds, (guint) repeats, out);
+  if (sweep != NULL && !nn_sweep_check (sweep, &error))
+    g_clear_object (&sweep);
+  return nnrun_sweep_execute (sweep, error, (guint) jobs, -1, json);
 }

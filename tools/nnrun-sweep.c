@@ -15,14 +15,10 @@
 #include <json-glib/json-glib.h>
 
 #include "nnrun-commands.h"
+#include "nnrun-sweep-mpi.h"
 #include "nnrun-sweep.h"
 
-typedef struct
-{
-  guint trial;
-  guint repeat;
-  guint fold;
-} Job;
+typedef NnrunSweepJob Job;
 
 /* The fields that name a job's row: trial, repeat and fold. */
 typedef struct
@@ -46,25 +42,32 @@ job_key (Job     job,
 
 typedef struct
 {
-  NnSweep   *sweep;
-  char      *nnrun; /* this program, which runs each trial */
-  char      *csv;
-  GQueue     jobs; /* Job *, still to start */
-  GPtrArray *runs; /* Run *, running */
-  GPtrArray *rows; /* trials.csv's rows, and those recorded since */
-  guint      max_running;
-  guint      total;    /* runs of the trials asked for */
-  guint      finished; /* of them, recorded in this process */
-  guint      failed;
-  guint      recorded_before;
-  guint      elsewhere;   /* runs other processes had under way */
-  guint      interrupted; /* runs stopped by a signal of their own */
-  gboolean   json;
-  gboolean   tty;
-  gboolean   stopping;
-  gint64     start;
-  GMainLoop *loop;
-  GError    *error; /* a row that could not be recorded */
+  NnSweep        *sweep;
+  char           *nnrun; /* this program, which runs each trial */
+  char           *csv;
+  GQueue          jobs; /* Job *, still to start */
+  GPtrArray      *runs; /* Run *, running */
+  GPtrArray      *rows; /* trials.csv's rows, and those recorded since */
+  guint           max_running;
+  guint           total;    /* runs of the trials asked for */
+  guint           finished; /* of them, recorded in this process */
+  guint           failed;
+  guint           recorded_before;
+  guint           elsewhere;   /* runs other processes had under way */
+  guint           interrupted; /* runs stopped by a signal of their own */
+  guint           rank;        /* under mpirun: this process's; 0 hands out the runs */
+  guint           n_ranks;
+  guint           handed;     /* runs handed out to the other processes */
+  guint           busy_peers; /* other processes not done yet */
+  NnrunSweepTally others;
+  gboolean        drained; /* no run left for this process */
+  gboolean        ended;
+  gboolean        json;
+  gboolean        tty;
+  gboolean        stopping;
+  gint64          start;
+  GMainLoop      *loop;
+  GError         *error; /* a row that could not be recorded */
 } Sweep;
 
 typedef struct
@@ -78,6 +81,12 @@ typedef struct
 } Run;
 
 static void start_runs (Sweep *s);
+static int  execute (NnSweep *sweep,
+                     guint    jobs,
+                     gint     trial,
+                     gboolean json,
+                     guint    rank,
+                     guint    n_ranks);
 
 static void
 run_free (Run *run)
@@ -104,24 +113,33 @@ format_duration (double seconds)
 static void
 print_progress (Sweep *s)
 {
-  double           elapsed = (g_get_monotonic_time () - s->start) / 1e6;
-  guint            left = s->total - s->finished - s->recorded_before - s->elsewhere;
-  g_autofree char *eta = format_duration (s->finished ? elapsed / s->finished * left : 0);
+  double elapsed = (g_get_monotonic_time () - s->start) / 1e6;
+  guint  finished = s->finished + s->others.finished;
+  guint  failed = s->failed + s->others.failed;
+  guint  away = s->elsewhere + s->others.elsewhere;
+  guint  running = s->runs->len + s->handed - s->others.finished -
+                  s->others.interrupted - s->others.elsewhere;
+  guint            left = s->total - finished - s->recorded_before - away;
+  g_autofree char *eta = format_duration (finished ? elapsed / finished * left : 0);
   g_autofree char *best_text = NULL;
   double           best_value;
-  gint             best = nnrun_sweep_best (s->sweep, s->rows, &best_value);
-  g_autofree char *elsewhere = s->elsewhere ? g_strdup_printf (", %u elsewhere", s->elsewhere)
-                                            : g_strdup ("");
+  gint             best;
+  g_autofree char *elsewhere = away ? g_strdup_printf (", %u elsewhere", away) : g_strdup ("");
+
+  /* The first process speaks for all. */
+  if (s->rank > 0)
+    return;
+  best = nnrun_sweep_best (s->sweep, s->rows, &best_value);
 
   if (best >= 0 && !nn_sweep_is_cv (s->sweep))
     best_text = g_strdup_printf ("; best %s %.4g (trial %d)", nn_sweep_get_metric (s->sweep),
                                  best_value, best);
 
   g_printerr ("%s%s: %u/%u done, %u failed, %u running%s%s%s%s%s", s->tty ? "\r\033[K" : "",
-              nn_sweep_is_cv (s->sweep) ? "cv" : "sweep", s->finished + s->recorded_before,
-              s->total, s->failed, s->runs->len, elsewhere,
-              best_text ? best_text : "", s->finished && left ? "; ETA " : "",
-              s->finished && left ? eta : "", s->tty ? "" : "\n");
+              nn_sweep_is_cv (s->sweep) ? "cv" : "sweep", finished + s->recorded_before,
+              s->total, failed, running, elsewhere, best_text ? best_text : "",
+              finished && left ? "; ETA " : "", finished && left ? eta : "",
+              s->tty ? "" : "\n");
 }
 
 /* trials/NNNN (NNNN-R with repeats) for a run of a sweep's trial, with
@@ -398,6 +416,37 @@ train_argv (Sweep *s,
   return argv;
 }
 
+/* This process's environment without what an MPI launcher (Open MPI,
+ * PMI, PMIx) gives its processes: a trial is nnrun alone, not one of the
+ * sweep's processes. Its BLAS starts no threads at all: --threads 1 comes
+ * after the library started its own, which then spin idle. */
+static GStrv
+run_environment (void)
+{
+  static const char * const prefixes[] = { "OMPI_", "PMI_", "PMIX_" };
+  static const char * const blas[] = { "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                       "MKL_NUM_THREADS", "BLIS_NUM_THREADS" };
+  GStrv                     env = g_get_environ ();
+
+  for (guint b = 0; b < G_N_ELEMENTS (blas); b++)
+    env = g_environ_setenv (env, blas[b], "1", TRUE);
+  for (guint i = 0; env[i] != NULL;)
+    {
+      gboolean launcher = FALSE;
+
+      for (guint p = 0; p < G_N_ELEMENTS (prefixes); p++)
+        launcher = launcher || g_str_has_prefix (env[i], prefixes[p]);
+      if (!launcher)
+        {
+          i++;
+          continue;
+        }
+      g_free (env[i]);
+      memmove (env + i, env + i + 1, (g_strv_length (env + i + 1) + 1) * sizeof *env);
+    }
+  return env;
+}
+
 static void
 start_run (Sweep *s,
            Job    job)
@@ -406,6 +455,7 @@ start_run (Sweep *s,
                g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr(GPtrArray) argv = NULL;
   g_autoptr(GError) error = NULL;
+  g_auto(GStrv) env = run_environment ();
   g_autofree char *partial = NULL;
   g_autofree char *parent = NULL;
   Run             *run = g_new0 (Run, 1);
@@ -430,6 +480,7 @@ start_run (Sweep *s,
   remove_tree (run->dir);
   remove_tree (partial);
   argv = train_argv (s, run);
+  g_subprocess_launcher_set_environ (launcher, env);
 #ifdef __linux__
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent,
                                          GINT_TO_POINTER (getpid ()), NULL);
@@ -446,18 +497,99 @@ start_run (Sweep *s,
   g_subprocess_communicate_utf8_async (run->process, NULL, NULL, on_run_done, run);
 }
 
+static gboolean
+pop_job (Job     *job,
+         gpointer data)
+{
+  Sweep *s = data;
+  Job   *next = s->stopping ? NULL : g_queue_pop_head (&s->jobs);
+
+  if (next == NULL)
+    return FALSE;
+  *job = *next;
+  g_free (next);
+  return TRUE;
+}
+
+static NnrunSweepTally
+tally (Sweep *s)
+{
+  return (NnrunSweepTally){ s->finished, s->failed, s->interrupted, s->elsewhere,
+                            s->error != NULL };
+}
+
+/* The next run for this process: from the queue, or under mpirun, for a
+ * process but the first, from the first. */
+static gboolean
+take_job (Sweep *s,
+          Job   *job)
+{
+  NnrunSweepTally mine = tally (s);
+
+  if (s->rank == 0)
+    return pop_job (job, s);
+  if (!s->stopping && !s->drained && !nnrun_sweep_mpi_request (&mine, job))
+    s->drained = TRUE;
+  return !s->stopping && !s->drained;
+}
+
+static void
+quit_when_done (Sweep *s)
+{
+  gboolean more = s->rank == 0 ? !g_queue_is_empty (&s->jobs) : !s->drained;
+
+  if (s->runs->len == 0 && (s->stopping || !more) && s->busy_peers == 0)
+    {
+      s->ended = TRUE;
+      g_main_loop_quit (s->loop);
+    }
+}
+
 static void
 start_runs (Sweep *s)
 {
-  while (!s->stopping && s->runs->len < s->max_running && !g_queue_is_empty (&s->jobs))
-    {
-      Job *job = g_queue_pop_head (&s->jobs);
+  Job job;
 
-      start_run (s, *job);
-      g_free (job);
+  while (s->runs->len < s->max_running && take_job (s, &job))
+    start_run (s, job);
+  quit_when_done (s);
+}
+
+static gboolean
+handed_job (Job     *job,
+            gpointer data)
+{
+  Sweep *s = data;
+
+  if (!pop_job (job, s))
+    return FALSE;
+  s->handed++;
+  return TRUE;
+}
+
+/* The first process under mpirun: the others' requests and tallies. */
+static gboolean
+on_serve (gpointer data)
+{
+  Sweep *s = data;
+  guint  finished = s->others.finished + s->others.elsewhere + s->handed;
+
+  s->busy_peers = nnrun_sweep_mpi_serve (handed_job, s, &s->others);
+  if (finished != s->others.finished + s->others.elsewhere + s->handed)
+    {
+      g_auto(GStrv) columns = nnrun_sweep_columns (s->sweep);
+      GPtrArray *rows = nnrun_sweep_csv_load (s->csv, (const char * const *) columns, NULL);
+
+      /* The best so far, theirs included. */
+      if (rows != NULL)
+        {
+          g_ptr_array_unref (s->rows);
+          s->rows = rows;
+        }
+      print_progress (s);
     }
-  if (s->runs->len == 0 && (s->stopping || g_queue_is_empty (&s->jobs)))
-    g_main_loop_quit (s->loop);
+  quit_when_done (s);
+  return G_SOURCE_CONTINUE;
 }
 
 static gboolean
@@ -465,7 +597,7 @@ on_stop_signal (gpointer data)
 {
   Sweep *s = data;
 
-  if (!s->stopping)
+  if (!s->stopping && s->rank == 0)
     g_printerr ("%snnrun: stopping the sweep; the runs under way end unrecorded\n",
                 s->tty ? "\n" : "");
   s->stopping = TRUE;
@@ -501,7 +633,7 @@ queue_jobs (Sweep *s,
 static void
 run_jobs (Sweep *s)
 {
-  guint sigint, sigterm;
+  guint sigint, sigterm, serve = 0;
 
   s->runs = g_ptr_array_new_with_free_func ((GDestroyNotify) run_free);
   s->loop = g_main_loop_new (NULL, FALSE);
@@ -509,12 +641,27 @@ run_jobs (Sweep *s)
   s->tty = isatty (STDERR_FILENO);
   sigint = g_unix_signal_add (SIGINT, on_stop_signal, s);
   sigterm = g_unix_signal_add (SIGTERM, on_stop_signal, s);
+  if (s->rank == 0 && s->n_ranks > 1)
+    {
+      /* Often enough that a process waits for its next run no longer than
+       * the run takes to start. */
+      s->busy_peers = s->n_ranks - 1;
+      serve = g_timeout_add (2, on_serve, s);
+    }
   print_progress (s);
   start_runs (s);
-  if (s->runs->len > 0 || !g_queue_is_empty (&s->jobs))
+  if (!s->ended)
     g_main_loop_run (s->loop);
-  if (s->tty)
+  if (s->tty && s->rank == 0)
     g_printerr ("\n");
+  if (s->rank > 0)
+    {
+      NnrunSweepTally mine = tally (s);
+
+      nnrun_sweep_mpi_done (&mine);
+    }
+  if (serve != 0)
+    g_source_remove (serve);
   g_source_remove (sigint);
   g_source_remove (sigterm);
   g_clear_pointer (&s->runs, g_ptr_array_unref);
@@ -634,6 +781,19 @@ finish (Sweep   *s,
       g_propagate_error (error, g_steal_pointer (&s->error));
       return EXIT_RUN_FAILED;
     }
+  /* Under mpirun, the first process reports for all. */
+  if (s->rank > 0)
+    return s->stopping || s->interrupted > 0 ? EXIT_RUN_FAILED : EXIT_OK;
+  if (s->others.unrecorded > 0)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                   "%u other process%s could not record %s runs in %s", s->others.unrecorded,
+                   s->others.unrecorded == 1 ? "" : "es",
+                   s->others.unrecorded == 1 ? "its" : "their", s->csv);
+      return EXIT_RUN_FAILED;
+    }
+  s->failed += s->others.failed;
+  s->interrupted += s->others.interrupted;
   if (s->stopping || s->interrupted > 0)
     {
       g_printerr ("nnrun: %s interrupted; run it again to finish the missing %s\n",
@@ -697,43 +857,76 @@ nnrun_cmd_sweep (int    argc,
                                                 : "sweep takes one sweep file");
   if (jobs < 0 || jobs > 1024)
     return nnrun_usage_error (context, "-j must be between 1 and 1024");
-  if (!nnrun_load_plugins (TRUE, &error))
-    return nnrun_fail (error);
-
-  sweep = nn_sweep_new_from_file (argv[1], &error);
-  if (sweep == NULL || !nn_sweep_check (sweep, &error))
-    return nnrun_fail (error);
-  if (trial != -1 && (trial < 0 || (guint) trial >= nn_sweep_get_n_trials (sweep)))
+  if (nnrun_load_plugins (TRUE, &error))
+    sweep = nn_sweep_new_from_file (argv[1], &error);
+  if (sweep != NULL && !nn_sweep_check (sweep, &error))
+    g_clear_object (&sweep);
+  if (sweep != NULL && trial != -1 &&
+      (trial < 0 || (guint) trial >= nn_sweep_get_n_trials (sweep)))
     {
       g_autofree char *message = g_strdup_printf ("--trial must be between 0 and %u",
                                                   nn_sweep_get_n_trials (sweep) - 1);
 
       return nnrun_usage_error (context, message);
     }
-  return nnrun_sweep_execute (sweep, jobs > 0 ? (guint) jobs : 0, trial, json);
+  return nnrun_sweep_execute (sweep, error, jobs > 0 ? (guint) jobs : 0, trial, json);
 }
 
 int
-nnrun_sweep_execute (NnSweep *sweep,
-                     guint    jobs,
-                     gint     trial,
-                     gboolean json)
+nnrun_sweep_execute (NnSweep      *sweep,
+                     const GError *error,
+                     guint         jobs,
+                     gint          trial,
+                     gboolean      json)
+{
+  guint    rank, n_ranks;
+  gboolean launched, report;
+  int      status;
+
+  if ((status = nnrun_sweep_mpi_start (&rank, &n_ranks, &launched)) != EXIT_OK)
+    return status;
+  /* Every process reads the same files: the first says what is wrong. */
+  if (!nnrun_sweep_mpi_all_ok (sweep != NULL, &report))
+    return nnrun_sweep_mpi_finish (sweep != NULL ? EXIT_BAD_INPUT
+                                   : report      ? nnrun_fail (error)
+                                                 : nnrun_status_for_error (error));
+  /* mpirun starts a process per core: each runs one trial at a time. */
+  if (jobs == 0 && launched)
+    jobs = 1;
+  return nnrun_sweep_mpi_finish (execute (sweep, jobs, trial, json, rank, n_ranks));
+}
+
+/* Runs the sweep as process @rank of @n_ranks (0 of 1 alone). */
+static int
+execute (NnSweep *sweep,
+         guint    jobs,
+         gint     trial,
+         gboolean json,
+         guint    rank,
+         guint    n_ranks)
 {
   g_autoptr(GError) error = NULL;
-  Sweep s = { 0 };
-  int   status;
+  Sweep    s = { 0 };
+  int      status;
+  gboolean ok, report;
 
   s.sweep = sweep;
   s.json = json;
+  s.rank = rank;
+  s.n_ranks = n_ranks;
   s.max_running = jobs > 0 ? jobs : MAX (1, g_get_num_processors ());
-  if (!open_output (&s, &error))
-    status = nnrun_fail (error);
+  /* The first makes the directory and trials.csv before the others read it. */
+  ok = rank > 0 || open_output (&s, &error);
+  ok = nnrun_sweep_mpi_all_ok (ok, &report) && (rank == 0 || open_output (&s, &error));
+  if (!nnrun_sweep_mpi_all_ok (ok, &report))
+    status = error != NULL ? nnrun_fail (error) : EXIT_RUN_FAILED;
   else
     {
       s.nnrun = g_file_read_link ("/proc/self/exe", NULL);
       if (s.nnrun == NULL)
         s.nnrun = g_strdup ("nnrun");
-      queue_jobs (&s, trial);
+      if (rank == 0)
+        queue_jobs (&s, trial);
       run_jobs (&s);
       status = finish (&s, &error);
       if (error != NULL)

@@ -63,9 +63,12 @@ gboolean   nnrun_sweep_plot        (NnSweep            *sweep,
                                     GPtrArray          *rows,
                                     GError            **error);
 /* Runs the runs of @sweep (checked) not recorded yet, @jobs at once (0:
- * one per core), only those of @trial unless it is -1, and reports: the
- * status nnrun exits with. */
+ * one per core; one under mpirun), only those of @trial unless it is -1,
+ * and reports: the status nnrun exits with. Under mpirun, the processes
+ * share the runs; @sweep is %NULL in one that could not read it, @error
+ * saying why. */
 int        nnrun_sweep_execute     (NnSweep            *sweep,
+                                    const GError       *error,
                                     guint               jobs,
                                     gint                trial,
                                     gboolean            json);
