@@ -75,21 +75,13 @@ resolve_roots (char **dirs,
 }
 
 static gboolean
-listen_on (SoupServer *server,
-           const char *address,
-           int         port,
-           GError    **error)
+listen_on (SoupServer   *server,
+           GInetAddress *address,
+           int           port,
+           GError      **error)
 {
-  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address);
-  g_autoptr(GSocketAddress) socket_address = NULL;
+  g_autoptr(GSocketAddress) socket_address = g_inet_socket_address_new (address, port);
 
-  if (inet == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "--address %s: not an IPv4 or IPv6 address", address);
-      return FALSE;
-    }
-  socket_address = g_inet_socket_address_new (inet, port);
   return soup_server_listen (server, socket_address, 0, error);
 }
 
@@ -111,7 +103,7 @@ int
 nnrun_cmd_serve (int    argc,
                  char **argv)
 {
-  g_autofree char *address = g_strdup ("127.0.0.1");
+  g_autofree char *address = NULL;
   g_auto(GStrv) dirs = NULL;
   g_auto(GStrv) roots = NULL;
   int          port = 8000, status;
@@ -126,6 +118,7 @@ nnrun_cmd_serve (int    argc,
   g_autoptr(GOptionContext) context = g_option_context_new ("[DIR...]");
   g_autoptr(GError) error = NULL;
   g_autoptr(SoupServer) soup = NULL;
+  g_autoptr(GInetAddress) inet = NULL;
   Server       server = { 0 };
   NnServeScan *scan;
 
@@ -137,12 +130,20 @@ nnrun_cmd_serve (int    argc,
     return nnrun_usage_error (context, error->message);
   if (port < 0 || port > 65535)
     return nnrun_usage_error (context, "--port: must be between 0 and 65535");
+  if (address == NULL)
+    address = g_strdup ("127.0.0.1");
+  if ((inet = g_inet_address_new_from_string (address)) == NULL)
+    {
+      g_autofree char *message = g_strdup_printf ("--address %s: not an IPv4 or IPv6 address",
+                                                  address);
+      return nnrun_usage_error (context, message);
+    }
   if ((status = resolve_roots (dirs, &roots)) != EXIT_OK)
     return status;
 
   raise_file_limit ();
   soup = soup_server_new ("server-header", "nnrun-serve", NULL);
-  if (!listen_on (soup, address, port, &error))
+  if (!listen_on (soup, inet, port, &error))
     {
       g_printerr ("nnrun: serve: error: cannot listen on %s port %d: %s\n", address, port,
                   error->message);
