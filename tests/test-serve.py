@@ -61,6 +61,8 @@ def raw(port, data, timeout=20):
             if not chunk:
                 break
             out += chunk
+            if b"\r\n\r\n" in out:  # the status and headers are enough
+                break
     except (socket.timeout, ConnectionResetError):
         pass
     s.close()

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <glib-unix.h>
 
@@ -74,6 +75,9 @@ resolve_roots (char **dirs,
   return EXIT_OK;
 }
 
+/* The socket is made here rather than by soup_server_listen() for its
+ * backlog: GLib's default of 10 drops the connections of a burst, which
+ * then wait seconds to be tried again. */
 static gboolean
 listen_on (SoupServer   *server,
            GInetAddress *address,
@@ -81,8 +85,14 @@ listen_on (SoupServer   *server,
            GError      **error)
 {
   g_autoptr(GSocketAddress) socket_address = g_inet_socket_address_new (address, port);
+  g_autoptr(GSocket) socket = g_socket_new (g_inet_address_get_family (address),
+                                             G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
 
-  return soup_server_listen (server, socket_address, 0, error);
+  if (socket == NULL)
+    return FALSE;
+  g_socket_set_listen_backlog (socket, SOMAXCONN);
+  return g_socket_bind (socket, socket_address, TRUE, error) && g_socket_listen (socket, error) &&
+         soup_server_listen_socket (server, socket, 0, error);
 }
 
 static void
