@@ -115,6 +115,7 @@ def big_header(proc, port):
 
 
 def many_connections(proc, port, n=1000):
+    start_time = time.monotonic()
     socks = []
     for _ in range(n):
         s = socket.create_connection(("127.0.0.1", port), timeout=60)
@@ -131,7 +132,10 @@ def many_connections(proc, port, n=1000):
             out += chunk
         ok += out.startswith(b"HTTP/1.1 200")
         s.close()
-    check(ok == n, "%d connections at once: %d answered 200" % (n, ok))
+    seconds = time.monotonic() - start_time
+    # A connection dropped from a short backlog is tried again 1, 3, 7... s later.
+    check(ok == n and seconds < 10, "%d connections at once: %d answered 200 in %.1f s"
+          % (n, ok, seconds))
     alive(proc, port, "%d connections" % n)
 
 
