@@ -75,7 +75,7 @@ async function main() {
   fs.writeFileSync(path.join(work, 'sweep.yaml'), SWEEP);
   const quiet = { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] };
   execFileSync(nnrun, ['train', 'iris.yaml', '-q', '--set', 'output.dir=runs/iris'], quiet);
-  execFileSync(nnrun, ['sweep', 'sweep.yaml', '-j', '2'], quiet);
+  execFileSync(nnrun, ['sweep', 'sweep.yaml', '-j', '2'], { cwd: work, stdio: 'ignore' });
 
   const { server, url } = await startServer(path.join(work, 'runs'));
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'nn-chromium-'));
