@@ -168,7 +168,8 @@ serve_file (SoupServer        *server,
   const char      *raw = g_uri_get_path (soup_server_message_get_uri (msg));
   g_autofree char *id = NULL;
   g_autofree char *real = NULL;
-  g_autoptr(GMappedFile) file = NULL;
+  g_autofree char *contents = NULL;
+  gsize            length;
 
   if (!check_method (msg))
     return;
@@ -180,13 +181,15 @@ serve_file (SoupServer        *server,
     }
   if ((real = nn_serve_scan_resolve (routes->scan, id)) == NULL ||
       !g_file_test (real, G_FILE_TEST_IS_REGULAR) ||
-      (file = g_mapped_file_new (real, FALSE, NULL)) == NULL)
+      !g_file_get_contents (real, &contents, &length, NULL))
     {
       respond_error (msg, SOUP_STATUS_NOT_FOUND);
       return;
     }
-  respond (msg, SOUP_STATUS_OK, content_type (real), g_mapped_file_get_contents (file),
-           g_mapped_file_get_length (file));
+  /* Read, not mapped: a file cut short while mapped would kill the server. */
+  respond (msg, SOUP_STATUS_OK, content_type (real), NULL, 0);
+  soup_server_message_set_response (msg, content_type (real), SOUP_MEMORY_TAKE,
+                                    g_steal_pointer (&contents), length);
 }
 
 void
