@@ -106,6 +106,16 @@ async function main() {
     await page.fill('#filter', '0003');
     check((await page.$$('#runs tbody tr')).length === 1, 'the filter leaves one run');
     await page.fill('#filter', '');
+    // Two runs overlaid: a training and a validation curve each.
+    await page.check('#runs tbody tr:nth-child(1) input[type=checkbox]');
+    await page.check('#runs tbody tr:nth-child(2) input[type=checkbox]');
+    await page.click('#compare');
+    await page.waitForSelector('.chart[data-title="loss"] .series');
+    const overlaid = await page.$$eval('.chart[data-title="loss"] .series[data-points="40"]', e => e.length);
+    check(overlaid === 4, `two runs compared: 4 loss curves of 40 points (${overlaid})`);
+    await page.screenshot({ path: path.join(outDir, 'compare.png') });
+    await page.goto(url + '#/');
+    await page.waitForSelector('#runs tbody tr');
     await page.uncheck('#show-trials');
     await page.waitForSelector('#live.on');
     await page.screenshot({ path: path.join(outDir, 'runs.png') });

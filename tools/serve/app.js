@@ -134,14 +134,16 @@ function chart(title, series, opts = {}) {
     }
   });
   const legend = svg('g', { class: 'legend' });
-  legend.append(svg('rect', { x: W - M.r - 156, y: M.t + 1, width: 154, height: 14 * series.length + 6,
+  const lw = Math.min(W / 2, 34 + 6.4 * Math.max(...series.map(se => (se.label || '').length)));
+  const lx = W - M.r - lw;
+  legend.append(svg('rect', { x: lx - 4, y: M.t + 1, width: lw + 2, height: 14 * series.length + 6,
                               fill: '#fff', 'fill-opacity': .85 }));
   series.forEach((se, i) => {
     const y = M.t + 12 + 14 * i;
-    legend.append(svg('line', { x1: W - M.r - 150, x2: W - M.r - 130, y1: y - 4, y2: y - 4,
+    legend.append(svg('line', { x1: lx, x2: lx + 20, y1: y - 4, y2: y - 4,
                                 stroke: se.color, 'stroke-width': 2,
                                 'stroke-dasharray': se.dash || '' }));
-    legend.append(Object.assign(svg('text', { x: W - M.r - 126, y }), { textContent: se.label }));
+    legend.append(Object.assign(svg('text', { x: lx + 24, y }), { textContent: se.label }));
   });
   if (series.length > 1 || series[0].label) s.append(legend);
   interact(s, series, { px, py, x0, x1, opts });
@@ -277,7 +279,7 @@ function viewRuns(main) {
       $('span', { class: 'status ' + r.status }, r.status.replace('_', ' ')) },
     { key: 'epochs', label: 'epochs', num: true, get: r => r.epochs ?? NaN, cell: r =>
       `${r.epochs ?? '…'} / ${r.epochs_planned}` },
-    ...metrics.map(m => ({ key: 'm:' + m, label: m, num: true, get: r => finalOf(r)[m] })),
+    ...metrics.map(m => ({ key: 'm:' + m, label: 'final ' + m, num: true, get: r => finalOf(r)[m] })),
     ...['optimizer', 'learning_rate', 'batch_size', 'layers'].map(p => ({
       key: 'p:' + p, label: p.replace('_', ' '), num: p === 'learning_rate' || p === 'batch_size',
       get: r => p === 'layers' || p === 'optimizer' ? r.params[p] || '' : Number(r.params[p]),
