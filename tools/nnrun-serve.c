@@ -63,8 +63,8 @@ resolve_roots (char **dirs,
 
       if (real == NULL || !g_file_test (real, G_FILE_TEST_IS_DIR))
         {
-          g_printerr ("nnrun: %s: error: %s\n", *d,
-                      real ? "not a directory" : g_strerror (errno));
+          g_printerr ("nnrun: %s: error: %s%s\n", *d, real ? "not a directory" : g_strerror (errno),
+                      dirs && dirs[0] ? "" : " (with no DIR, nnrun serve shows runs/)");
           free (real);
           return EXIT_BAD_INPUT;
         }
@@ -122,10 +122,10 @@ nnrun_cmd_serve (int    argc,
       "Port to listen on; 0 picks a free one (default 8000)", "N" },
     { "address", 'a', 0, G_OPTION_ARG_STRING, &address,
       "Address to listen on (default 127.0.0.1, this machine alone)", "ADDR" },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &dirs, NULL, "DIR..." },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &dirs, NULL, "[DIR...]" },
     { NULL },
   };
-  g_autoptr(GOptionContext) context = g_option_context_new ("[DIR...]");
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(SoupServer) soup = NULL;
   g_autoptr(GInetAddress) inet = NULL;
