@@ -55,5 +55,7 @@ int nnrun_cmd_sweep        (int    argc,
                             char **argv);
 int nnrun_cmd_cv           (int    argc,
                             char **argv);
+int nnrun_cmd_serve        (int    argc,
+                            char **argv);
 
 G_END_DECLS

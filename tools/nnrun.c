@@ -693,6 +693,7 @@ static const Command commands[] = {
   { "check-plugin", nnrun_cmd_check_plugin, "check a plugin's derivatives: NAME|FILE.so" },
   { "new-plugin", nnrun_cmd_new_plugin, "start a plugin: activation|loss|optimizer NAME [DIR]" },
   { "bench", nnrun_cmd_bench, "the speed benchmark: [w1|w2|all] [--threads N] [--json]" },
+  { "serve", nnrun_cmd_serve, "a live dashboard of runs and sweeps: [DIR...] [--port N]" },
 };
 
 static void

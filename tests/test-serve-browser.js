@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// nnrun serve in a browser: Debian's chromium, headless, driven by
+// playwright-core (tools/install-deps --reference installs both). Opens the
+// runs table, a finished run's charts, a run that trains as it grows, and a
+// sweep's table sorted; keeps a screenshot of each view in OUT_DIR.
+//   node test-serve-browser.js NNRUN OUT_DIR [README_PNG]
+// Exit status 77 (skipped) without chromium or playwright-core.
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawn, execFileSync } = require('child_process');
+
+const [nnrun, outDir, readmePng] = process.argv.slice(2).map(a => path.resolve(a));
+const chromiumPath = process.env.NN_CHROMIUM || '/usr/bin/chromium';
+const cache = path.join(os.homedir(), '.cache', 'nn', 'playwright', 'node_modules', 'playwright-core');
+if (!fs.existsSync(chromiumPath) || !fs.existsSync(cache)) {
+  console.log(`skipped: needs ${chromiumPath} and playwright-core in ${cache} ` +
+              '(tools/install-deps --reference)');
+  process.exit(77);
+}
+const { chromium } = require(cache);
+
+const EXPERIMENT = `name: iris
+seed: 42
+data: {source: iris, task: multiclass, scale: minmax,
+       split: {validation: 0.2, stratify: true, shuffle: true}}
+model:
+  layers:
+    - {units: 16, activation: relu}
+    - {units: 3, activation: softmax}
+loss: categorical_crossentropy
+optimizer: {name: sgd, learning_rate: 0.1}
+train: {epochs: 40, batch_size: 16}
+metrics: [accuracy]
+`;
+const SWEEP = `experiment: iris.yaml
+method: grid
+seed: 1
+parameters:
+  optimizer.learning_rate: {values: [0.3, 0.1, 0.03]}
+  model.layers.0.units: {values: [4, 16]}
+metric: val_accuracy
+output: {dir: runs/sweep}
+`;
+
+function check(ok, what) {
+  if (!ok) throw new Error('failed: ' + what);
+  console.log('ok: ' + what);
+}
+
+function startServer(dir) {
+  return new Promise((resolve, reject) => {
+    const server = spawn(nnrun, ['serve', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    server.stdout.on('data', d => {
+      out += d;
+      const m = out.match(/http:\/\/\S+/);
+      if (m) resolve({ server, url: m[0] });
+    });
+    server.on('exit', code => reject(new Error('nnrun serve exited with ' + code)));
+  });
+}
+
+async function points(page, title, label) {
+  return page.$eval(`.chart[data-title="${title}"] .series[data-label="${label}"]`,
+                    e => Number(e.dataset.points)).catch(() => 0);
+}
+
+async function main() {
+  fs.rmSync(outDir, { recursive: true, force: true });
+  const work = path.join(outDir, 'scratch');
+  fs.mkdirSync(path.join(work, 'runs'), { recursive: true });
+  fs.writeFileSync(path.join(work, 'iris.yaml'), EXPERIMENT);
+  fs.writeFileSync(path.join(work, 'sweep.yaml'), SWEEP);
+  const quiet = { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] };
+  execFileSync(nnrun, ['train', 'iris.yaml', '-q', '--set', 'output.dir=runs/iris'], quiet);
+  execFileSync(nnrun, ['sweep', 'sweep.yaml', '-j', '2'], { cwd: work, stdio: 'ignore' });
+
+  const { server, url } = await startServer(path.join(work, 'runs'));
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'nn-chromium-'));
+  // A fresh profile (--user-data-dir) each time; the machine may have no
+  // network at all, and the page needs none.
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    headless: true,
+    viewport: { width: 1280, height: 860 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  let training = null;
+  try {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on('pageerror', e => errors.push(String(e)));
+    page.on('request', r => { if (!r.url().startsWith(url)) errors.push('request out: ' + r.url()); });
+
+    // The runs table.
+    await page.goto(url);
+    await page.waitForSelector('#runs tbody tr');
+    const rows = await page.$$eval('#runs tbody tr', trs => trs.map(tr => tr.innerText));
+    check(rows.length === 1 && /iris/.test(rows[0]) && /completed/.test(rows[0]) && /40 \/ 40/.test(rows[0]),
+          'the runs table lists the finished run, completed, 40 of 40 epochs');
+    await page.check('#show-trials');
+    check((await page.$$('#runs tbody tr')).length === 7, 'with the sweep trials shown, 7 runs');
+    await page.fill('#filter', '0003');
+    check((await page.$$('#runs tbody tr')).length === 1, 'the filter leaves one run');
+    await page.fill('#filter', '');
+    // Two runs overlaid: a training and a validation curve each.
+    await page.check('#runs tbody tr:nth-child(1) input[type=checkbox]');
+    await page.check('#runs tbody tr:nth-child(2) input[type=checkbox]');
+    await page.click('#compare');
+    await page.waitForSelector('.chart[data-title="loss"] .series');
+    const overlaid = await page.$$eval('.chart[data-title="loss"] .series[data-points="40"]', e => e.length);
+    check(overlaid === 4, `two runs compared: 4 loss curves of 40 points (${overlaid})`);
+    await page.screenshot({ path: path.join(outDir, 'compare.png') });
+    await page.goto(url + '#/');
+    await page.waitForSelector('#runs tbody tr');
+    await page.uncheck('#show-trials');
+    await page.waitForSelector('#live.on');
+    await page.screenshot({ path: path.join(outDir, 'runs.png') });
+
+    // A finished run: 40 points per curve.
+    await page.click('a.run-link');
+    await page.waitForSelector('.chart[data-title="loss"] .series');
+    check(await points(page, 'loss', 'train') === 40 && await points(page, 'loss', 'validation') === 40,
+          'the loss chart of the run has 40 training and 40 validation points');
+    check(await points(page, 'accuracy', 'validation') === 40 && await points(page, 'learning_rate', 'learning_rate') === 40,
+          'the accuracy and learning-rate charts have 40 points');
+    await page.check('#log-y');
+    check(await points(page, 'loss', 'train') === 40, 'on a log axis too');
+    check((await page.$$('table.cm tr')).length === 3, 'the confusion matrix is 3 x 3');
+    check(/learning_rate: 0.1/.test(await page.textContent('pre.config')), 'config.yaml is shown');
+    await page.screenshot({ path: path.join(outDir, 'run.png'), fullPage: true });
+    if (readmePng)
+      await page.screenshot({ path: readmePng, clip: { x: 0, y: 0, width: 1280, height: 760 } });
+
+    // A run that trains: its curve grows while it does, without a reload.
+    await page.goto(url + '#/');
+    training = spawn(nnrun, ['train', 'iris.yaml', '-q', '--set', 'output.dir=runs/live',
+                             '--set', 'train.epochs=4000', '--set', 'train.checkpoint_every=1'],
+                     { cwd: work, stdio: 'ignore' });
+    const exited = new Promise(r => training.on('exit', code => r(code)));
+    let done = false;
+    exited.then(() => { done = true; });
+    await page.waitForSelector('a.run-link[href="#/run/0/live"]', { timeout: 20000 });
+    await page.click('a.run-link[href="#/run/0/live"]');
+    const seen = [];
+    while (!done && seen.length < 20) {
+      const n = await points(page, 'loss', 'train');
+      if (n > 0 && n < 4000 && n !== seen[seen.length - 1]) seen.push(n);
+      await page.waitForTimeout(100);
+    }
+    check(seen.length >= 3 && seen.every((n, i) => i === 0 || n > seen[i - 1]),
+          `the live run's curve grew while it trained (${seen.join(' ')} points)`);
+    await page.screenshot({ path: path.join(outDir, 'live.png'), fullPage: true });
+    check(await exited === 0, 'the training run ended');
+    await page.waitForFunction(() => document.querySelector('.status')?.textContent === 'completed',
+                               null, { timeout: 10000 });
+    check(await points(page, 'loss', 'train') === 4000, 'once finished, 4000 points');
+
+    // A sweep: its table sorted by a click on a column.
+    await page.goto(url + '#/');
+    await page.click('a.sweep-link');
+    await page.waitForSelector('#trials tbody tr');
+    const column = async key => page.$$eval(`#trials tbody tr`, (trs, k) => {
+      const i = [...document.querySelectorAll('#trials th')].findIndex(th => th.dataset.key === k);
+      return trs.map(tr => Number(tr.children[i].textContent));
+    }, key);
+    check((await column('trial')).length === 6, 'the sweep table has 6 trials');
+    await page.click('#trials th[data-key="val_loss"]');
+    await page.waitForSelector('#trials th.asc[data-key="val_loss"]');
+    let v = await column('val_loss');
+    check(v.every((x, i) => i === 0 || x >= v[i - 1]), 'sorted by val_loss ascending: ' + v.join(' '));
+    await page.click('#trials th[data-key="val_loss"]');
+    await page.waitForSelector('#trials th.desc[data-key="val_loss"]');
+    v = await column('val_loss');
+    check(v.every((x, i) => i === 0 || x <= v[i - 1]), 'and descending');
+    check(await page.$$eval('.chart .series[data-points="6"]', e => e.length) === 2,
+          'a chart of the metric against each of the 2 parameters, 6 points each');
+    await page.screenshot({ path: path.join(outDir, 'sweep.png'), fullPage: true });
+    check(errors.length === 0, 'no script error and no request off the server: ' + errors.join('; '));
+  } finally {
+    if (training && training.exitCode == null) training.kill();
+    await browser.close();
+    server.kill();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+main().then(() => process.exit(0), e => { console.error(e.message); process.exit(1); });
