@@ -2,10 +2,9 @@
 #include "config.h"
 
 #include <string.h>
-#include <cblas.h>
-
 #include "nn-matrix.h"
 #include "nn-matrix-private.h"
+#include "nn-matmul-private.h"
 #include "nn-simd.h"
 
 /* NN_SIMD_BYTES of values at a time through the GCC and Clang vector
@@ -315,20 +314,18 @@ add_into (nn_real       *dest,
     dest[i] += src[i];
 }
 
-/* The thread count of the last nn_matrix_set_n_threads(), for a BLAS
- * that cannot be asked; 0 until set. */
-static guint n_threads_set;
-
 /**
  * nn_matrix_set_n_threads:
  * @n_threads: the number of threads, at least 1
  *
- * Sets how many threads the matrix products of this process use: the
- * BLAS's own threads (`openblas_set_num_threads()`), which split each
- * product large enough between them, small ones staying on one thread. By
- * default the BLAS decides (`OPENBLAS_NUM_THREADS`, else one per core).
+ * Sets how many threads the matrix products of this process use: those of
+ * oneDNN (its OpenMP threads) where the build takes its products from
+ * oneDNN, and the BLAS's own (`openblas_set_num_threads()`), which split
+ * each product large enough between them, small ones staying on one
+ * thread. By default each decides (`OMP_NUM_THREADS`,
+ * `OPENBLAS_NUM_THREADS`, else one per core).
  *
- * A BLAS that splits a product may add its terms in another order, so
+ * An engine that splits a product may add its terms in another order, so
  * results can differ in the last bits between thread counts. Call it
  * before training, not while another thread computes a product.
  */
@@ -337,9 +334,9 @@ nn_matrix_set_n_threads (guint n_threads)
 {
   g_return_if_fail (n_threads >= 1 && n_threads <= G_MAXINT);
 
-  g_atomic_int_set ((gint *) &n_threads_set, (gint) n_threads);
-#ifdef OPENBLAS_VERSION
-  openblas_set_num_threads ((int) n_threads);
+  nn_matmul_blas_set_n_threads (n_threads);
+#ifdef NN_HAVE_ONEDNN
+  nn_matmul_onednn_set_n_threads (n_threads);
 #endif
 }
 
@@ -348,16 +345,16 @@ nn_matrix_set_n_threads (guint n_threads)
  *
  * Gets the number of threads of the matrix products.
  *
- * Returns: the number of threads of the matrix products: the BLAS's, or
- *   what [func@Nn.Matrix.set_n_threads] last set where the BLAS cannot tell
+ * Returns: the number of threads of the matrix products: the engine's, or
+ *   what [func@Nn.Matrix.set_n_threads] last set where the engine cannot tell
  */
 guint
 nn_matrix_get_n_threads (void)
 {
-#ifdef OPENBLAS_VERSION
-  return (guint) MAX (openblas_get_num_threads (), 1);
+#ifdef NN_HAVE_ONEDNN
+  return nn_matmul_onednn_get_n_threads ();
 #else
-  return MAX ((guint) g_atomic_int_get ((gint *) &n_threads_set), 1);
+  return nn_matmul_blas_get_n_threads ();
 #endif
 }
 
@@ -683,6 +680,26 @@ small_product_kernel (gboolean trans_a,
   return SMALL_NONE;
 }
 
+/* C = alpha op(A) op(B) (+ @bias in each row) + beta C on the build's
+ * engine; returns whether the bias was added, which only oneDNN does. */
+static gboolean
+engine_gemm (gboolean        trans_a,
+             gboolean        trans_b,
+             nn_real         alpha,
+             const NnMatrix *a,
+             const NnMatrix *b,
+             const nn_real  *bias,
+             nn_real         beta,
+             NnMatrix       *c)
+{
+#ifdef NN_HAVE_ONEDNN
+  if (nn_matmul_onednn_gemm (trans_a, trans_b, alpha, a, b, bias, beta, c))
+    return bias != NULL;
+#endif
+  nn_matmul_blas_gemm (trans_a, trans_b, alpha, a, b, beta, c);
+  return FALSE;
+}
+
 /**
  * nn_matrix_gemm:
  * @trans_a: use the transpose of @a
@@ -693,8 +710,9 @@ small_product_kernel (gboolean trans_a,
  * @beta: scale of the previous contents of @c
  * @c: the result, @alpha × op(@a) op(@b) + @beta × @c
  *
- * The one general matrix product of the library, through CBLAS, on the
- * threads [func@Nn.Matrix.set_n_threads] sets. Products of at most 32768
+ * The one general matrix product of the library, through oneDNN's matmul
+ * where the build has it (a float build that found oneDNN, `-Dmatmul`), else
+ * through CBLAS, on the threads [func@Nn.Matrix.set_n_threads] sets. Products of at most 32768
  * multiply-adds whose result has narrow rows (a layer of a few units, or
  * its gradient) are done on the calling thread by kernels of the library's
  * own, in vector registers, where the BLAS's fixed costs would outweigh
@@ -738,17 +756,7 @@ nn_matrix_gemm (gboolean        trans_a,
       break;
     }
 
-#if NN_REAL_IS_DOUBLE
-  cblas_dgemm (CblasRowMajor,
-#else
-  cblas_sgemm (CblasRowMajor,
-#endif
-               trans_a ? CblasTrans : CblasNoTrans,
-               trans_b ? CblasTrans : CblasNoTrans,
-               (int) m, (int) n, (int) k,
-               alpha, a->data, (int) a->cols,
-               b->data, (int) b->cols,
-               beta, c->data, (int) c->cols);
+  engine_gemm (trans_a, trans_b, alpha, a, b, NULL, beta, c);
 }
 
 /* The longest period of a row repeated along a whole matrix taken flat
@@ -822,8 +830,14 @@ nn_matrix_linear (const NnMatrix *x,
       gemm_narrow (TRUE, 1, x, weights, bias->data, 0, z);
       return;
     }
-  nn_matrix_gemm (FALSE, TRUE, 1, x, weights, 0, z);
-  add_to_rows (z, bias->data);
+  if (x->cols == 0 || z->rows == 0 || z->cols == 0)
+    {
+      nn_matrix_gemm (FALSE, TRUE, 1, x, weights, 0, z);
+      add_to_rows (z, bias->data);
+      return;
+    }
+  if (!engine_gemm (FALSE, TRUE, 1, x, weights, bias->data, 0, z))
+    add_to_rows (z, bias->data);
 }
 
 /* The gradients of a layer's weights and bias from dL/dZ: dW = dZᵀ X and
