@@ -58,6 +58,24 @@ nn_matrix_get_n_threads (void)
 #endif
 }
 
+/**
+ * nn_matrix_get_engine_name:
+ *
+ * Gets the name of the engine of the large matrix products: "oneDNN" in a
+ * float build that found it (`-Dmatmul=auto` or `onednn`), else the BLAS,
+ * "OpenBLAS" or "CBLAS". A double build always takes its products from the
+ * BLAS, since oneDNN has no double matmul.
+ *
+ * Returns: (transfer none): the name of the engine
+ *
+ * Since: 0.2
+ */
+const char *
+nn_matrix_get_engine_name (void)
+{
+  return nn_matmul_engine_name ();
+}
+
 /* ---- products too small for the BLAS ------------------------------------ */
 
 /* Below this many multiply-adds a product costs the BLAS more in fixed
