@@ -181,6 +181,45 @@ test_primitives_reused (void)
 }
 #endif
 
+/* The OpenMP settings nnrun starts with, as OpenMP prints them, under
+ * @wait_policy (NULL: unset). */
+static char *
+nnrun_openmp_env (const char *wait_policy)
+{
+  g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "OMP_DISPLAY_ENV", "verbose", TRUE);
+  g_autofree char *err = NULL;
+  int              status;
+
+  envp = g_environ_unsetenv (envp, "OMP_WAIT_POLICY");
+  envp = g_environ_unsetenv (envp, "GOMP_SPINCOUNT");
+  if (wait_policy != NULL)
+    envp = g_environ_setenv (envp, "OMP_WAIT_POLICY", wait_policy, TRUE);
+  status = nn_test_spawn (envp, NULL, &err, g_getenv ("NNRUN"), "--version", NULL);
+  NN_ASSERT_STATUS (status, 0, err);
+  return g_steal_pointer (&err);
+}
+
+/* oneDNN's OpenMP threads wait in the kernel, not spinning, unless the
+ * environment says otherwise: OpenMP prints its settings as it loads, in
+ * nnrun started again last. */
+static void
+test_nnrun_waits_passively (void)
+{
+  g_autofree char *unset = NULL;
+  g_autofree char *active = NULL;
+  const char      *last;
+
+  if (!g_str_equal (nn_matrix_get_engine_name (), "oneDNN"))
+    return;
+  unset = nnrun_openmp_env (NULL);
+  active = nnrun_openmp_env ("active");
+  last = g_strrstr (unset, "GOMP_SPINCOUNT");
+  NN_CHECK (last != NULL && g_str_has_prefix (last, "GOMP_SPINCOUNT = '0'"), "nnrun spins: %s",
+            unset);
+  NN_ASSERT_CONTAINS (active, "OMP_WAIT_POLICY = 'ACTIVE'");
+  NN_CHECK (strstr (active, "GOMP_SPINCOUNT = '0'") == NULL, "nnrun set passive: %s", active);
+}
+
 int
 main (void)
 {
@@ -194,5 +233,6 @@ main (void)
 #ifdef NN_TEST_HAVE_ONEDNN
   CU_add_test (s, "one oneDNN primitive a shape, made once", test_primitives_reused);
 #endif
+  CU_add_test (s, "nnrun's OpenMP threads wait passively", test_nnrun_waits_passively);
   return nn_test_run ();
 }
