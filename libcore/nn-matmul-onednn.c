@@ -237,6 +237,34 @@ lookup_product (const ProductKey *key,
   return p->primitive != NULL ? p : NULL;
 }
 
+/* oneDNN splits a product between the OpenMP threads of the thread that
+ * asks for it, whose count OpenMP keeps for each thread: the count set
+ * for the process, 0 until set, goes to each thread before its product. */
+static gint n_threads_set;
+
+static void
+use_n_threads (void)
+{
+  gint n = g_atomic_int_get (&n_threads_set);
+
+  if (n != 0 && omp_get_max_threads () != n)
+    omp_set_num_threads (n);
+}
+
+void
+nn_matmul_onednn_set_n_threads (guint n_threads)
+{
+  g_atomic_int_set (&n_threads_set, (gint) n_threads);
+  use_n_threads ();
+}
+
+guint
+nn_matmul_onednn_get_n_threads (void)
+{
+  use_n_threads ();
+  return (guint) MAX (omp_get_max_threads (), 1);
+}
+
 /* C = alpha op(A) op(B) (+ @bias in each row, where not NULL) + beta C
  * through oneDNN's matmul. Returns FALSE, C untouched, where oneDNN
  * cannot take the product: then the BLAS does. */
@@ -274,6 +302,7 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
   p = lookup_product (&key, &stream);
   if (p == NULL)
     return FALSE;
+  use_n_threads ();
 
   dnnl_memory_set_data_handle (p->src, a->data);
   dnnl_memory_set_data_handle (p->weights, b->data);
@@ -290,20 +319,6 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
     return FALSE;
   dnnl_stream_wait (stream);
   return TRUE;
-}
-
-/* oneDNN splits a product between the OpenMP threads of the thread that
- * asks for it. */
-void
-nn_matmul_onednn_set_n_threads (guint n_threads)
-{
-  omp_set_num_threads ((int) n_threads);
-}
-
-guint
-nn_matmul_onednn_get_n_threads (void)
-{
-  return (guint) MAX (omp_get_max_threads (), 1);
 }
 
 const char *

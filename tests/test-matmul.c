@@ -181,6 +181,27 @@ test_primitives_reused (void)
 }
 #endif
 
+static gpointer
+get_n_threads_thread (gpointer data)
+{
+  return GUINT_TO_POINTER (nn_matrix_get_n_threads ());
+}
+
+/* The thread count set is the process's, not only the calling thread's
+ * (OpenMP keeps one for each thread). */
+static void
+test_n_threads_for_every_thread (void)
+{
+  guint n = g_get_num_processors () + 1;
+
+  nn_matrix_set_n_threads (n);
+  NN_ASSERT_CMPFLOAT (nn_matrix_get_n_threads (), n, 0, 0);
+  NN_ASSERT_CMPFLOAT (GPOINTER_TO_UINT (g_thread_join (
+                        g_thread_new ("n-threads", get_n_threads_thread, NULL))),
+                      n, 0, 0);
+  nn_matrix_set_n_threads (1);
+}
+
 /* The OpenMP settings nnrun starts with, as OpenMP prints them, under
  * @wait_policy (NULL: unset). */
 static char *
@@ -234,5 +255,6 @@ main (void)
   CU_add_test (s, "one oneDNN primitive a shape, made once", test_primitives_reused);
 #endif
   CU_add_test (s, "nnrun's OpenMP threads wait passively", test_nnrun_waits_passively);
+  CU_add_test (s, "the thread count holds on every thread", test_n_threads_for_every_thread);
   return nn_test_run ();
 }
