@@ -7,6 +7,7 @@
 
 #include <glib-object.h>
 #include "nn-matrix.h"
+#include "nn-onnx-graph.h"
 
 G_BEGIN_DECLS
 
@@ -32,6 +33,11 @@ G_DECLARE_DERIVABLE_TYPE (NnActivation, nn_activation, NN, ACTIVATION, GObject)
  *   float and with nothing beyond `<math.h>` (newly allocated); `nnrun export
  *   --format c` includes it. Without it (%NULL, or a %NULL return), a model
  *   using the activation cannot be exported to C.
+ * @to_onnx: optional: adds the activation's ONNX form to @graph, applied to
+ *   the value @input ([batch, units] float32), and returns the name of the
+ *   value it makes (newly allocated; `g_strdup (input)` for the identity),
+ *   or %NULL and sets @error; `nnrun export --format onnx` calls it. Without
+ *   it, a model using the activation cannot be exported to ONNX (since 0.2).
  *
  * Both methods work on whole matrices: an element-wise function loops inside
  * the plugin, and a function that couples a row (softmax) applies its
@@ -53,9 +59,13 @@ struct _NnActivationClass
                     NnMatrix       *grad_z);
   char *(*to_c)    (NnActivation   *self,
                     const char     *function);
+  char *(*to_onnx) (NnActivation   *self,
+                    NnOnnxGraph    *graph,
+                    const char     *input,
+                    GError        **error);
 
   /*< private >*/
-  gpointer padding[7];
+  gpointer padding[6];
 };
 
 void          nn_activation_forward     (NnActivation   *self,

@@ -8,7 +8,9 @@
  *
  * Returns: the quark
  */
-G_DEFINE_QUARK (nn - plugin - error - quark, nn_plugin_error)
+/* clang-format off */
+G_DEFINE_QUARK (nn-plugin-error-quark, nn_plugin_error)
+/* clang-format on */
 
 /**
  * nn_config_error_quark:
@@ -17,7 +19,9 @@ G_DEFINE_QUARK (nn - plugin - error - quark, nn_plugin_error)
  *
  * Returns: the quark
  */
-G_DEFINE_QUARK (nn - config - error - quark, nn_config_error)
+/* clang-format off */
+G_DEFINE_QUARK (nn-config-error-quark, nn_config_error)
+/* clang-format on */
 
 /**
  * nn_model_error_quark:
@@ -26,7 +30,9 @@ G_DEFINE_QUARK (nn - config - error - quark, nn_config_error)
  *
  * Returns: the quark
  */
-G_DEFINE_QUARK (nn - model - error - quark, nn_model_error)
+/* clang-format off */
+G_DEFINE_QUARK (nn-model-error-quark, nn_model_error)
+/* clang-format on */
 
 /**
  * nn_data_error_quark:
@@ -35,4 +41,6 @@ G_DEFINE_QUARK (nn - model - error - quark, nn_model_error)
  *
  * Returns: the quark
  */
-G_DEFINE_QUARK (nn - data - error - quark, nn_data_error)
+/* clang-format off */
+G_DEFINE_QUARK (nn-data-error-quark, nn_data_error)
+/* clang-format on */

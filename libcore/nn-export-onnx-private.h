@@ -6,6 +6,7 @@
 #pragma once
 
 #include <glib.h>
+#include "nn-onnx-graph.h"
 #include "nn-pipeline.h"
 
 G_BEGIN_DECLS
@@ -16,9 +17,6 @@ enum {
   NN_ONNX_STRING = 8,
   NN_ONNX_INT64 = 7,
 };
-
-/* A graph being built: nodes, initializers and value names. */
-typedef struct _NnOnnxGraph NnOnnxGraph;
 
 G_GNUC_INTERNAL NnOnnxGraph *nn_onnx_graph_new        (void);
 G_GNUC_INTERNAL void         nn_onnx_graph_free       (NnOnnxGraph        *g);
@@ -68,6 +66,15 @@ G_GNUC_INTERNAL const char  *nn_onnx_int64s           (NnOnnxGraph        *g,
                                                        const gint64       *values,
                                                        const gint64       *dims,
                                                        guint               n_dims);
+
+/* Whether @name is a value of @g: an input or a name it handed out. */
+G_GNUC_INTERNAL gboolean     nn_onnx_graph_has_name   (NnOnnxGraph        *g,
+                                                       const char         *name);
+/* Whether attributes wait for a node. */
+G_GNUC_INTERNAL gboolean     nn_onnx_graph_has_pending_attributes (NnOnnxGraph *g);
+/* Takes @name and returns it, owned by @g from now on. */
+G_GNUC_INTERNAL const char  *nn_onnx_graph_keep_name  (NnOnnxGraph        *g,
+                                                       char               *name);
 
 /* A graph input or output of @elem_type, shape [N, @cols], N dynamic. */
 G_GNUC_INTERNAL void         nn_onnx_graph_input      (NnOnnxGraph        *g,

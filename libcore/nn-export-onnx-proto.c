@@ -68,7 +68,7 @@ struct _NnOnnxGraph
   GByteArray *body;  /* GraphProto fields but the name */
   GByteArray *attrs; /* of the next node */
   GByteArray *meta;  /* ModelProto.metadata_props */
-  GPtrArray  *names; /* the value names handed out */
+  GPtrArray  *names; /* the value names handed out, and the inputs' */
   guint       n_nodes;
   gboolean    uses_ml;
 };
@@ -178,6 +178,29 @@ keep_name (NnOnnxGraph *g,
 {
   g_ptr_array_add (g->names, name);
   return name;
+}
+
+const char *
+nn_onnx_graph_keep_name (NnOnnxGraph *g,
+                         char        *name)
+{
+  return keep_name (g, name);
+}
+
+gboolean
+nn_onnx_graph_has_name (NnOnnxGraph *g,
+                        const char  *name)
+{
+  for (guint i = 0; i < g->names->len; i++)
+    if (g_str_equal (g_ptr_array_index (g->names, i), name))
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+nn_onnx_graph_has_pending_attributes (NnOnnxGraph *g)
+{
+  return g->attrs->len > 0;
 }
 
 static GByteArray *
@@ -422,6 +445,7 @@ nn_onnx_graph_input (NnOnnxGraph *g,
                      gint64       cols,
                      const char  *doc)
 {
+  keep_name (g, g_strdup (name));
   put_message (g->body, GRAPH_INPUT, value_info (name, elem_type, cols, doc));
 }
 

@@ -96,9 +96,9 @@ softplus (NnOnnxGraph  *g,
 
 /* The nodes of a built-in activation on @x; see exported_activations. */
 static const char *
-activation (NnOnnxGraph  *g,
-            NnActivation *act,
-            const char   *x)
+builtin_activation (NnOnnxGraph  *g,
+                    NnActivation *act,
+                    const char   *x)
 {
   const char *name = nn_activation_get_name (act);
   double      alpha;
@@ -149,7 +149,15 @@ plugin_file (GType type)
   return file != NULL ? g_strdup_printf (" (%s)", file) : g_strdup ("");
 }
 
-/* Every layer and activation of the model has an ONNX form. */
+static gboolean
+is_builtin_layer (GType type)
+{
+  return type == NN_TYPE_DENSE_LAYER || type == NN_TYPE_ACTIVATION_LAYER ||
+         type == NN_TYPE_DROPOUT_LAYER || type == NN_TYPE_BATCH_NORM_LAYER;
+}
+
+/* Every layer and activation of the model has an ONNX form: a built-in's,
+ * or its plugin class's to_onnx. */
 static gboolean
 check_exportable (NnModel *model,
                   GError **error)
@@ -160,19 +168,20 @@ check_exportable (NnModel *model,
       GType         type = G_OBJECT_TYPE (layer);
       NnActivation *act = nn_layer_get_activation (layer);
 
-      if (type != NN_TYPE_DENSE_LAYER && type != NN_TYPE_ACTIVATION_LAYER &&
-          type != NN_TYPE_DROPOUT_LAYER && type != NN_TYPE_BATCH_NORM_LAYER)
+      if (!is_builtin_layer (type) && NN_LAYER_GET_CLASS (layer)->to_onnx == NULL)
         {
           g_autofree char *plugin = plugin_file (type);
 
           g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_FAILED,
                        "layer %u: the layer kind '%s' comes from a plugin%s and has no ONNX "
                        "form; ONNX export takes the kinds dense, activation, dropout and "
-                       "batch_norm",
+                       "batch_norm, and a plugin's whose class sets NnLayerClass.to_onnx to a "
+                       "function adding its nodes (plugins/README.md, \"ONNX and C forms\")",
                        l + 1, nn_layer_get_kind_name (layer), plugin);
           return FALSE;
         }
-      if (act != NULL && !g_strv_contains (exported_activations, nn_activation_get_name (act)))
+      if (act != NULL && !g_strv_contains (exported_activations, nn_activation_get_name (act)) &&
+          NN_ACTIVATION_GET_CLASS (act)->to_onnx == NULL)
         {
           g_autofree char *list = g_strjoinv (", ", (GStrv) exported_activations);
 
@@ -180,12 +189,85 @@ check_exportable (NnModel *model,
 
           g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_FAILED,
                        "layer %u: the activation '%s' comes from a plugin%s and has no ONNX "
-                       "form; ONNX export takes the built-in activations %s",
+                       "form; ONNX export takes the built-in activations %s, and a plugin's "
+                       "whose class sets NnActivationClass.to_onnx to a function adding its "
+                       "nodes (plugins/README.md, \"ONNX and C forms\")",
                        l + 1, nn_activation_get_name (act), plugin, list);
           return FALSE;
         }
     }
   return TRUE;
+}
+
+/* What a plugin's to_onnx returned, @what of layer @l: the name of a value
+ * of @g, with no attribute left waiting for a node. */
+static const char *
+plugin_output (NnOnnxGraph *g,
+               char        *out,
+               const char  *input,
+               guint        l,
+               const char  *what,
+               GError     **error)
+{
+  g_autofree char *owned = out;
+
+  if (out == NULL)
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_FAILED,
+                     "layer %u: the ONNX form of %s failed without saying why", l + 1, what);
+      else
+        g_prefix_error (error, "layer %u: the ONNX form of %s: ", l + 1, what);
+      return NULL;
+    }
+  if (nn_onnx_graph_has_pending_attributes (g))
+    {
+      g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_FAILED,
+                   "layer %u: the ONNX form of %s set an attribute after its last node", l + 1,
+                   what);
+      return NULL;
+    }
+  if (!g_str_equal (out, input) && !nn_onnx_graph_has_name (g, out))
+    {
+      g_set_error (error, NN_PLUGIN_ERROR, NN_PLUGIN_ERROR_FAILED,
+                   "layer %u: the ONNX form of %s returned '%s', which is no value of the graph",
+                   l + 1, what, out);
+      return NULL;
+    }
+  return nn_onnx_graph_keep_name (g, g_steal_pointer (&owned));
+}
+
+/* The nodes of @act on @x: a built-in's, or its plugin class's. */
+static const char *
+activation (NnOnnxGraph  *g,
+            NnActivation *act,
+            const char   *x,
+            guint         l,
+            GError      **error)
+{
+  g_autofree char *what = NULL;
+  char            *out;
+
+  if (g_strv_contains (exported_activations, nn_activation_get_name (act)))
+    return builtin_activation (g, act, x);
+  what = g_strdup_printf ("the activation '%s'", nn_activation_get_name (act));
+  out = NN_ACTIVATION_GET_CLASS (act)->to_onnx (act, g, x, error);
+  return plugin_output (g, out, x, l, what, error);
+}
+
+/* The nodes of a plugin's @layer on @x, from its class's to_onnx. */
+static const char *
+plugin_layer (NnOnnxGraph *g,
+              NnLayer     *layer,
+              const char  *x,
+              guint        l,
+              GError     **error)
+{
+  g_autofree char *what = g_strdup_printf ("the layer kind '%s'",
+                                           nn_layer_get_kind_name (layer));
+  char            *out = NN_LAYER_GET_CLASS (layer)->to_onnx (layer, g, x, error);
+
+  return plugin_output (g, out, x, l, what, error);
 }
 
 static const char *
@@ -212,7 +294,8 @@ batch_norm (NnOnnxGraph *g,
 static const char *
 layers (NnOnnxGraph *g,
         NnModel     *model,
-        const char  *x)
+        const char  *x,
+        GError     **error)
 {
   for (guint l = 0; l < nn_model_get_n_layers (model); l++)
     {
@@ -228,9 +311,13 @@ layers (NnOnnxGraph *g,
         }
       else if (type == NN_TYPE_BATCH_NORM_LAYER)
         x = batch_norm (g, layer, x);
+      else if (!is_builtin_layer (type))
+        x = plugin_layer (g, layer, x, l, error);
       /* dropout passes its input through at inference */
-      if (nn_layer_get_activation (layer) != NULL)
-        x = activation (g, nn_layer_get_activation (layer), x);
+      if (x != NULL && nn_layer_get_activation (layer) != NULL)
+        x = activation (g, nn_layer_get_activation (layer), x, l, error);
+      if (x == NULL)
+        return NULL;
     }
   return x;
 }
@@ -297,8 +384,12 @@ describe (NnOnnxGraph *g,
  * classification. The metadata `feature_columns`, `text_columns`,
  * `missing_values` and `outputs` name them, a line each.
  *
+ * A layer kind or activation from a plugin takes part through its class's
+ * ONNX form ([vfunc@Nn.Layer.to_onnx], [vfunc@Nn.Activation.to_onnx]).
+ *
  * Returns: %TRUE on success; %NN_PLUGIN_ERROR for a layer or activation
- *   from a plugin, which has no ONNX form, or a #GFileError
+ *   from a plugin without an ONNX form, or whose form failed, or a
+ *   #GFileError
  */
 gboolean
 nn_export_onnx (NnPipeline *pipeline,
@@ -320,7 +411,9 @@ nn_export_onnx (NnPipeline *pipeline,
   g = nn_onnx_graph_new ();
   x = nn_export_onnx_inputs (g, pipeline);
   x = scale (g, nn_pipeline_get_scaler (pipeline), x);
-  x = layers (g, model, x);
+  x = layers (g, model, x, error);
+  if (x == NULL)
+    return FALSE;
   if (nn_pipeline_get_target_scaler (pipeline) != NULL)
     x = unscale (g, nn_pipeline_get_target_scaler (pipeline), x);
   nn_onnx_node_named (g, "outputs", NULL, "Identity", x, NULL);

@@ -459,7 +459,11 @@ nn_layer_get_step_key (NnLayer *self)
  * it, a resumed run as the run that did not stop, and a forward step run
  * twice for the same step gives the same result. A layer draws its numbers
  * from indices 0, 1, 2, … in an order of its own; any two indices give
- * independent-looking numbers.
+ * independent-looking numbers. A kind that draws one number per output
+ * value should take index r × outputs + c for row r and column c of the
+ * batch: in data-parallel training, where a process has rows of the batch
+ * from one on, each row then draws what it draws when one process trains
+ * the whole batch.
  *
  * Returns: a number in [0, 1)
  */

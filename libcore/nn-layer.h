@@ -84,6 +84,14 @@ G_DECLARE_DERIVABLE_TYPE (NnLayer, nn_layer, NN, LAYER, GObject)
  *   with nothing beyond `<math.h>` (newly allocated); `nnrun export
  *   --format c` includes it. Without it, a model with the layer cannot be
  *   exported to C.
+ * @to_onnx: (nullable): adds the layer's inference to @graph as ONNX nodes
+ *   taking the value @input ([batch, inputs] float32, inputs the width of
+ *   [method@Nn.Layer.get_n_inputs]; its parameters through
+ *   [method@Nn.OnnxGraph.add_matrix]); returns the name of the value it
+ *   makes (newly allocated), or %NULL and sets @error. The export applies
+ *   the activation of @get_activation after it. `nnrun export --format
+ *   onnx` calls it; without it, a model with the layer cannot be exported
+ *   to ONNX (since 0.2).
  *
  * A kind of layer. The base class keeps the input width and the mode. A
  * plugin adds a kind by subclassing it and registering the subclass on
@@ -133,9 +141,13 @@ struct _NnLayerClass
   guint min_training_batch;
   char *(*to_c) (NnLayer    *self,
                  const char *function);
+  char *(*to_onnx) (NnLayer     *self,
+                    NnOnnxGraph *graph,
+                    const char  *input,
+                    GError     **error);
 
   /*< private >*/
-  gpointer padding[3];
+  gpointer padding[2];
 };
 
 /* Any kind. */

@@ -16,6 +16,8 @@ void              nn_model_set_step             (NnModel *self,
                                                  guint64  seed,
                                                  guint    epoch,
                                                  guint    batch);
+void              nn_model_set_step_first_row   (NnModel *self,
+                                                 guint    first_row);
 
 /* nn-model-state.c: the model's part of a training state
  * (nn_trainer_save_state()): its layers, loss, parameters and optimizer

@@ -40,6 +40,7 @@ struct _NnModel
   guint      min_training_batch;
   gboolean   optimizer_ready;
   gboolean   training;
+  guint64    step_key; /* of the step nn_model_set_step() named */
 
   /* Work space, grown to the largest batch and then reused. */
   NnMatrix *grad_out; /* batch × outputs */
@@ -628,10 +629,25 @@ nn_model_set_step (NnModel *self,
                    guint    epoch,
                    guint    batch)
 {
-  guint64 key = nn_mix64 (nn_mix64 (nn_mix64 (seed) ^ epoch) ^ batch);
+  self->step_key = nn_mix64 (nn_mix64 (nn_mix64 (seed) ^ epoch) ^ batch);
+  nn_model_set_step_first_row (self, 0);
+}
 
+/* The rows that follow are those of the step's batch from @first_row on,
+ * as one process's shard in data-parallel training: a layer's draw i is
+ * then draw first_row × outputs + i of the whole batch's stream, so that
+ * every row draws what it draws when one process trains the whole batch. */
+void
+nn_model_set_step_first_row (NnModel *self,
+                             guint    first_row)
+{
   for (guint l = 0; l < self->layers->len; l++)
-    nn_layer_set_step_key (self->layers->pdata[l], nn_mix64 (key ^ l));
+    {
+      NnLayer *layer = self->layers->pdata[l];
+
+      nn_layer_set_step_key (layer, nn_mix64 (self->step_key ^ l) +
+                                      (guint64) first_row * nn_layer_get_n_outputs (layer));
+    }
 }
 
 /**

@@ -250,6 +250,7 @@ nn_trainer_parallel_step (NnTrainer      *self,
       NnMatrix sx = nn_matrix_view_rows (x, lo, hi - lo);
       NnMatrix sy = nn_matrix_view_rows (y, lo, hi - lo);
 
+      nn_model_set_step_first_row (model, lo);
       buf[n + EXTRA_LOSS] = (nn_real) shard_gradients (self, &sx, &sy, w ? w + lo : NULL,
                                                        batch_weight, buf);
     }

@@ -10,6 +10,7 @@
 #include "nn-errors.h"
 #include "nn-limits.h"
 #include "nn-matrix.h"
+#include "nn-onnx-graph.h"
 #include "nn-activation.h"
 #include "nn-loss.h"
 #include "nn-optimizer.h"

@@ -296,6 +296,17 @@ test_too_many_categories (void)
                            "(NN_MAX_CATEGORIES)");
 }
 
+/* The domains' names are what g_quark_to_string() shows in a log or a
+ * debugger, in GLib's form ("g-file-error-quark"). */
+static void
+test_error_domain_names (void)
+{
+  CU_ASSERT_STRING_EQUAL (g_quark_to_string (NN_PLUGIN_ERROR), "nn-plugin-error-quark");
+  CU_ASSERT_STRING_EQUAL (g_quark_to_string (NN_CONFIG_ERROR), "nn-config-error-quark");
+  CU_ASSERT_STRING_EQUAL (g_quark_to_string (NN_MODEL_ERROR), "nn-model-error-quark");
+  CU_ASSERT_STRING_EQUAL (g_quark_to_string (NN_DATA_ERROR), "nn-data-error-quark");
+}
+
 int
 main (void)
 {
@@ -309,6 +320,7 @@ main (void)
                test_every_bad_input_exits_2);
   CU_add_test (s, "a categorical column has at most NN_MAX_CATEGORIES categories",
                test_too_many_categories);
+  CU_add_test (s, "the error domains are named as GLib names its own", test_error_domain_names);
 
   return nn_test_run ();
 }

@@ -88,24 +88,34 @@ group_allreduce (nn_real *values,
   return TRUE;
 }
 
-/* A 3-4-2 tanh/linear network with mean squared error and plain SGD; with
- * @batch_norm, batch normalization after a linear hidden layer. */
+/* What stands between the hidden layer and the output one. */
+typedef enum {
+  MIDDLE_NONE,
+  MIDDLE_BATCH_NORM, /* the hidden layer then linear */
+  MIDDLE_DROPOUT,
+} Middle;
+
+/* A 3-4-2 tanh/linear network with mean squared error and plain SGD, with
+ * @middle after the hidden layer. */
 static NnModel *
-make_model (gboolean batch_norm)
+make_model (Middle middle)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(NnLoss) loss = nn_loss_new_by_name ("mean_squared_error", &error);
   g_autoptr(NnOptimizer) sgd = nn_sgd_optimizer_new (0.2);
-  g_autoptr(NnLayer) hidden = nn_test_make_layer (3, 4, batch_norm ? "linear" : "tanh");
+  g_autoptr(NnLayer) hidden = nn_test_make_layer (3, 4, middle == MIDDLE_BATCH_NORM ? "linear" : "tanh");
   g_autoptr(NnLayer) norm = nn_batch_norm_layer_new (4);
+  g_autoptr(NnLayer) dropout = nn_dropout_layer_new (4, 0.5);
   g_autoptr(NnLayer) output = nn_test_make_layer (4, 2, "linear");
   NnModel *model = nn_model_new ();
 
   g_assert_no_error (error);
   nn_model_set_seed (model, 5);
   nn_model_add_layer (model, hidden);
-  if (batch_norm)
+  if (middle == MIDDLE_BATCH_NORM)
     nn_model_add_layer (model, norm);
+  else if (middle == MIDDLE_DROPOUT)
+    nn_model_add_layer (model, dropout);
   nn_model_add_layer (model, output);
   nn_model_set_loss (model, loss);
   nn_model_set_optimizer (model, sgd);
@@ -157,7 +167,7 @@ setup_ranks_full (Group          *group,
                   guint           n,
                   guint           epochs,
                   double          clip_norm,
-                  gboolean        batch_norm,
+                  Middle          middle,
                   const NnMatrix *x,
                   const NnMatrix *y)
 {
@@ -172,8 +182,8 @@ setup_ranks_full (Group          *group,
       memset (r, 0, sizeof *r);
       r->group = group;
       r->rank = k;
-      r->model = make_model (batch_norm);
-      if (batch_norm)
+      r->model = make_model (middle);
+      if (middle == MIDDLE_BATCH_NORM)
         r->trainer = nn_test_make_trainer (r->model, epochs, 4, TRUE);
       else
         r->trainer = make_trainer (r->model, epochs, clip_norm);
@@ -193,7 +203,7 @@ setup_ranks (Group          *group,
              const NnMatrix *x,
              const NnMatrix *y)
 {
-  setup_ranks_full (group, ranks, n, epochs, clip_norm, FALSE, x, y);
+  setup_ranks_full (group, ranks, n, epochs, clip_norm, MIDDLE_NONE, x, y);
 }
 
 static void
@@ -239,13 +249,14 @@ assert_history_close (GArray *got,
 /* N threads train as one: the loss of every epoch within RTOL of one
  * trainer's, and the same parameters in every rank. */
 static void
-check_matches_one (guint  n,
-                   double clip_norm)
+check_matches_one_full (guint  n,
+                        double clip_norm,
+                        Middle middle)
 {
   g_autoptr(GRand) rand = g_rand_new_with_seed (3);
   g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 11, 3, -1, 1);
   g_autoptr(NnMatrix) y = nn_test_random_matrix (rand, 11, 2, -1, 1);
-  g_autoptr(NnModel) model = make_model (FALSE);
+  g_autoptr(NnModel) model = make_model (middle);
   g_autoptr(NnTrainer) trainer = make_trainer (model, 8, clip_norm);
   g_autoptr(GError) error = NULL;
   Group group;
@@ -254,7 +265,7 @@ check_matches_one (guint  n,
   CU_ASSERT_TRUE (nn_trainer_fit (trainer, x, y, NULL, NULL, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
 
-  setup_ranks (&group, ranks, n, 8, clip_norm, x, y);
+  setup_ranks_full (&group, ranks, n, 8, clip_norm, middle, x, y);
   fit_ranks (ranks, n);
   for (guint k = 0; k < n; k++)
     {
@@ -268,9 +279,24 @@ check_matches_one (guint  n,
 }
 
 static void
+check_matches_one (guint  n,
+                   double clip_norm)
+{
+  check_matches_one_full (n, clip_norm, MIDDLE_NONE);
+}
+
+static void
 test_two_ranks_match_one (void)
 {
   check_matches_one (2, 0);
+}
+
+/* Each row of a shard keeps the dropout mask it has in the whole batch. */
+static void
+test_dropout_draws_as_one (void)
+{
+  check_matches_one_full (2, 0, MIDDLE_DROPOUT);
+  check_matches_one_full (3, 0, MIDDLE_DROPOUT);
 }
 
 static void
@@ -379,14 +405,14 @@ test_batch_norm_per_shard (void)
   Group group;
   Rank  ranks[3];
 
-  setup_ranks_full (&group, ranks, 2, 3, 0, TRUE, x, y);
+  setup_ranks_full (&group, ranks, 2, 3, 0, MIDDLE_BATCH_NORM, x, y);
   fit_ranks (ranks, 2);
   CU_ASSERT_TRUE (ranks[0].ok && ranks[1].ok);
   CU_ASSERT_TRUE (same_parameters (ranks[0].model, ranks[1].model));
   CU_ASSERT_TRUE (same_buffers (ranks[0].model, ranks[1].model));
   clear_ranks (&group, ranks, 2);
 
-  setup_ranks_full (&group, ranks, 3, 3, 0, TRUE, x, y);
+  setup_ranks_full (&group, ranks, 3, 3, 0, MIDDLE_BATCH_NORM, x, y);
   fit_ranks (ranks, 3);
   for (guint k = 0; k < 3; k++)
     {
@@ -410,6 +436,8 @@ main (void)
                test_two_ranks_match_one);
   CU_add_test (s, "3 ranks, a last batch of 1 sample, clipping: as one trainer",
                test_three_ranks_match_one);
+  CU_add_test (s, "dropout draws the masks of one trainer, every rank its rows'",
+               test_dropout_draws_as_one);
   CU_add_test (s, "a stop asked for in one rank stops every rank after the epoch",
                test_stop_in_one_rank_stops_all);
   CU_add_test (s, "a cancellation in one rank stops every rank at the same batch",

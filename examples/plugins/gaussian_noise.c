@@ -168,6 +168,19 @@ gaussian_noise_layer_set_property (GObject      *object,
     }
 }
 
+/* Its ONNX form, for nnrun export --format onnx: the identity of
+ * inference, one Identity node. */
+static char *
+gaussian_noise_layer_to_onnx (NnLayer     *layer,
+                              NnOnnxGraph *graph,
+                              const char  *input,
+                              GError     **error)
+{
+  const char *inputs[] = { input, NULL };
+
+  return g_strdup (nn_onnx_graph_add_node (graph, "Identity", inputs));
+}
+
 static void
 gaussian_noise_layer_class_init (GaussianNoiseLayerClass *klass)
 {
@@ -184,6 +197,7 @@ gaussian_noise_layer_class_init (GaussianNoiseLayerClass *klass)
   layer_class->forward = gaussian_noise_layer_forward;
   layer_class->backward = gaussian_noise_layer_backward;
   layer_class->get_output = gaussian_noise_layer_get_output;
+  layer_class->to_onnx = gaussian_noise_layer_to_onnx;
 
   /**
    * GaussianNoiseLayer:stddev:

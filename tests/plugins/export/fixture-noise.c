@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fixture_noise: examples/plugins/gaussian_noise.c under another name,
- * with a C form (NnLayerClass.to_c): the identity, as in evaluation. */
+ * with a C form (NnLayerClass.to_c): the identity, as in evaluation. It
+ * has no ONNX form, for what ONNX export refuses. */
 #include <math.h>
 #include <string.h>
 #include <nn.h>

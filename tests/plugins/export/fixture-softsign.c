@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fixture_softsign: f(z) = z / (1 + |z|), f'(z) = 1 / (1 + |z|)². A plugin
- * with a C form, for nnrun export --format c. */
+ * with a C form and an ONNX form, for nnrun export. */
 #include <nn.h>
 
 #define NN_TYPE_FIXTURE_SOFTSIGN_ACTIVATION (nn_fixture_softsign_activation_get_type ())
@@ -64,15 +64,31 @@ nn_fixture_softsign_activation_to_c (NnActivation *activation,
                           function);
 }
 
+/* Div(z, Add(Abs(z), 1)) */
+static char *
+nn_fixture_softsign_activation_to_onnx (NnActivation *activation,
+                                        NnOnnxGraph  *graph,
+                                        const char   *input,
+                                        GError      **error)
+{
+  const char *x[] = { input, NULL };
+  const char *abs_plus_one[] = { nn_onnx_graph_add_node (graph, "Abs", x),
+                                 nn_onnx_graph_add_scalar (graph, 1), NULL };
+  const char *quotient[] = { input, nn_onnx_graph_add_node (graph, "Add", abs_plus_one), NULL };
+
+  return g_strdup (nn_onnx_graph_add_node (graph, "Div", quotient));
+}
+
 static void
 nn_fixture_softsign_activation_class_init (NnFixtureSoftsignActivationClass *klass)
 {
   NnActivationClass *activation_class = NN_ACTIVATION_CLASS (klass);
 
-  activation_class->description = "Test fixture: z / (1 + |z|), with a C form";
+  activation_class->description = "Test fixture: z / (1 + |z|), with a C form and an ONNX form";
   activation_class->forward = nn_fixture_softsign_activation_forward;
   activation_class->backward = nn_fixture_softsign_activation_backward;
   activation_class->to_c = nn_fixture_softsign_activation_to_c;
+  activation_class->to_onnx = nn_fixture_softsign_activation_to_onnx;
 }
 
 static void
