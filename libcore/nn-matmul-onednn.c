@@ -24,6 +24,9 @@ typedef struct
   float    alpha, beta;
 } ProductKey;
 
+/* The most primitives a thread keeps. */
+#define MAX_PRODUCTS 256
+
 /* A primitive with memory objects of its own that take the operands'
  * data handles on each product, so that a product allocates nothing. */
 typedef struct
@@ -232,6 +235,11 @@ lookup_product (const ProductKey *key,
           p = g_new0 (Product, 1);
           p->key = *key;
         }
+      /* Training asks for a few shapes over and over; a process that
+       * asks for ever new ones (predictions of any number of rows) keeps
+       * no more than MAX_PRODUCTS. */
+      if (g_hash_table_size (t->products) >= MAX_PRODUCTS)
+        g_hash_table_remove_all (t->products);
       g_hash_table_insert (t->products, &p->key, p);
     }
   return p->primitive != NULL ? p : NULL;

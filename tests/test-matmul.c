@@ -179,6 +179,45 @@ test_primitives_reused (void)
   created = count_verbose (run_products, ",create:");
   NN_CHECK (created == 0, "%u primitives made again", created);
 }
+
+/* Products of 300 shapes, more than a thread keeps primitives for, then
+ * the first again. */
+static void
+run_many_shapes (void)
+{
+  g_autoptr(NnMatrix) a = nn_matrix_new (400, 64);
+  g_autoptr(NnMatrix) b = nn_matrix_new (64, 64);
+  g_autoptr(NnMatrix) c = nn_matrix_new (400, 64);
+
+  for (guint rows = 100; rows < 400; rows++)
+    {
+      NnMatrix a_rows = nn_matrix_view_rows (a, 0, rows);
+      NnMatrix c_rows = nn_matrix_view_rows (c, 0, rows);
+
+      nn_matrix_gemm (FALSE, FALSE, 1, &a_rows, b, 0, &c_rows);
+    }
+}
+
+static void
+run_first_shape (void)
+{
+  g_autoptr(NnMatrix) a = nn_matrix_new (100, 64);
+  g_autoptr(NnMatrix) b = nn_matrix_new (64, 64);
+  g_autoptr(NnMatrix) c = nn_matrix_new (100, 64);
+
+  nn_matrix_gemm (FALSE, FALSE, 1, a, b, 0, c);
+}
+
+/* A thread keeps a bounded number of primitives: the oldest go. */
+static void
+test_primitives_bounded (void)
+{
+  if (!g_str_equal (nn_matrix_get_engine_name (), "oneDNN"))
+    return;
+  NN_CHECK (count_verbose (run_many_shapes, ",create:") == 300, "300 shapes");
+  NN_CHECK (count_verbose (run_first_shape, ",create:") == 1,
+            "the primitive of the first of 300 shapes kept");
+}
 #endif
 
 static gpointer
@@ -253,6 +292,7 @@ main (void)
   CU_add_test (s, "a dense layer's product with its bias", test_linear_bias);
 #ifdef NN_TEST_HAVE_ONEDNN
   CU_add_test (s, "one oneDNN primitive a shape, made once", test_primitives_reused);
+  CU_add_test (s, "a bounded number of oneDNN primitives", test_primitives_bounded);
 #endif
   CU_add_test (s, "nnrun's OpenMP threads wait passively", test_nnrun_waits_passively);
   CU_add_test (s, "the thread count holds on every thread", test_n_threads_for_every_thread);
