@@ -211,6 +211,127 @@ assign_id (Header  *h,
   return TRUE;
 }
 
+/* Each target column, as role n_features + its index in @targets. */
+static gboolean
+assign_targets (Header             *h,
+                const char * const *targets,
+                GError            **error)
+{
+  for (guint t = 0; t < h->n_targets; t++)
+    {
+      gint c = find_column (h, targets[t], "target", error);
+      if (c < 0)
+        return FALSE;
+      if (h->role[c] >= 0)
+        {
+          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                       "%s:%u:%u: error: column '%s' is named twice as a target",
+                       h->name, h->line, h->column_pos[c], targets[t]);
+          return FALSE;
+        }
+      h->role[c] = h->n_features + t;
+    }
+  return TRUE;
+}
+
+/* Without a list of features, every column left is one, in file order. */
+static gboolean
+assign_other_features (Header  *h,
+                       GError **error)
+{
+  guint j = 0;
+
+  for (guint c = 0; c < h->n_cols; c++)
+    {
+      if (h->role[c] != -1)
+        continue;
+      if (*h->columns[c] == '\0')
+        {
+          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                       "%s:%u:%u: error: column %u has no name; name it, "
+                       "or list the features to use",
+                       h->name, h->line,
+                       h->column_pos[c], c + 1);
+          return FALSE;
+        }
+      h->role[c] = j++;
+    }
+  return TRUE;
+}
+
+/* The listed features, in the order of @features; none may be a column
+ * with another role, or be listed twice. */
+static gboolean
+assign_listed_features (Header             *h,
+                        const char * const *features,
+                        GError            **error)
+{
+  for (guint j = 0; j < h->n_features; j++)
+    {
+      gint c = find_column (h, features[j], "feature", error);
+      if (c < 0)
+        return FALSE;
+      if (h->role[c] >= (int) h->n_features)
+        {
+          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                       "%s:%u:%u: error: column '%s' is a target, so it cannot be a feature",
+                       h->name, h->line, h->column_pos[c], features[j]);
+          return FALSE;
+        }
+      if (h->role[c] == ROLE_ID)
+        {
+          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                       "%s:%u:%u: error: column '%s' is the id, so it cannot be a feature",
+                       h->name, h->line, h->column_pos[c], features[j]);
+          return FALSE;
+        }
+      if (h->role[c] == ROLE_WEIGHT)
+        {
+          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                       "%s:%u:%u: error: column '%s' is the weight, so it cannot be a feature",
+                       h->name, h->line, h->column_pos[c], features[j]);
+          return FALSE;
+        }
+      if (h->role[c] >= 0)
+        {
+          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                       "%s:%u:%u: error: column '%s' is named twice as a feature",
+                       h->name, h->line, h->column_pos[c], features[j]);
+          return FALSE;
+        }
+      h->role[c] = j;
+    }
+  return TRUE;
+}
+
+/* At least one feature, and no more than a layer takes as inputs. */
+static gboolean
+check_feature_count (Header  *h,
+                     gboolean listed,
+                     GError **error)
+{
+  if (h->n_features == 0)
+    {
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                   "%s:%u:1: error: %s", h->name, h->line,
+                   listed ? "the list of features is empty"
+                          : "no feature column: the header holds only the target");
+      return FALSE;
+    }
+  /* Each feature is an input of the first layer. */
+  if (h->n_features > NN_LAYER_MAX_WIDTH)
+    {
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                   "%s:%u:1: error: %u feature columns, more than %u, the most inputs "
+                   "a layer takes",
+                   h->name, h->line, h->n_features, NN_LAYER_MAX_WIDTH);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The role of each column: feature j (0 <= j < n_features), target
+ * n_features + t, the weight, the id, or -1 (unused). */
 static gboolean
 assign_roles (Header             *h,
               const char * const *targets,
@@ -230,100 +351,16 @@ assign_roles (Header             *h,
                        g_strcmp0 (h->weight, h->columns[c]) != 0 &&
                        g_strcmp0 (h->id, h->columns[c]) != 0;
 
-  for (guint t = 0; t < h->n_targets; t++)
-    {
-      gint c = find_column (h, targets[t], "target", error);
-      if (c < 0)
-        return FALSE;
-      if (h->role[c] >= 0)
-        {
-          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
-                       "%s:%u:%u: error: column '%s' is named twice as a target",
-                       h->name, h->line, h->column_pos[c], targets[t]);
-          return FALSE;
-        }
-      h->role[c] = h->n_features + t;
-    }
+  if (!assign_targets (h, targets, error))
+    return FALSE;
   if (h->weight != NULL && !assign_weight (h, error))
     return FALSE;
   if (h->id != NULL && !assign_id (h, error))
     return FALSE;
-
-  if (features == NULL)
-    {
-      guint j = 0;
-
-      for (guint c = 0; c < h->n_cols; c++)
-        {
-          if (h->role[c] != -1)
-            continue;
-          if (*h->columns[c] == '\0')
-            {
-              g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
-                           "%s:%u:%u: error: column %u has no name; name it, "
-                           "or list the features to use",
-                           h->name, h->line,
-                           h->column_pos[c], c + 1);
-              return FALSE;
-            }
-          h->role[c] = j++;
-        }
-    }
-  else
-    for (guint j = 0; j < h->n_features; j++)
-      {
-        gint c = find_column (h, features[j], "feature", error);
-        if (c < 0)
-          return FALSE;
-        if (h->role[c] >= (int) h->n_features)
-          {
-            g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
-                         "%s:%u:%u: error: column '%s' is a target, so it cannot be a feature",
-                         h->name, h->line, h->column_pos[c], features[j]);
-            return FALSE;
-          }
-        if (h->role[c] == ROLE_ID)
-          {
-            g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
-                         "%s:%u:%u: error: column '%s' is the id, so it cannot be a feature",
-                         h->name, h->line, h->column_pos[c], features[j]);
-            return FALSE;
-          }
-        if (h->role[c] == ROLE_WEIGHT)
-          {
-            g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
-                         "%s:%u:%u: error: column '%s' is the weight, so it cannot be a feature",
-                         h->name, h->line, h->column_pos[c], features[j]);
-            return FALSE;
-          }
-        if (h->role[c] >= 0)
-          {
-            g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
-                         "%s:%u:%u: error: column '%s' is named twice as a feature",
-                         h->name, h->line, h->column_pos[c], features[j]);
-            return FALSE;
-          }
-        h->role[c] = j;
-      }
-
-  if (h->n_features == 0)
-    {
-      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
-                   "%s:%u:1: error: %s", h->name, h->line,
-                   features ? "the list of features is empty"
-                            : "no feature column: the header holds only the target");
-      return FALSE;
-    }
-  /* Each feature is an input of the first layer. */
-  if (h->n_features > NN_LAYER_MAX_WIDTH)
-    {
-      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
-                   "%s:%u:1: error: %u feature columns, more than %u, the most inputs "
-                   "a layer takes",
-                   h->name, h->line, h->n_features, NN_LAYER_MAX_WIDTH);
-      return FALSE;
-    }
-  return TRUE;
+  if (features == NULL ? !assign_other_features (h, error)
+                       : !assign_listed_features (h, features, error))
+    return FALSE;
+  return check_feature_count (h, features != NULL, error);
 }
 
 /* Turns the distinct values of a single target column into the targets:

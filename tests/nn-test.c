@@ -126,6 +126,93 @@ nn_test_make_trainer (NnModel *model,
   return trainer;
 }
 
+NnOptimizer *
+nn_test_make_optimizer (const char *name,
+                        double      learning_rate)
+{
+  g_autoptr(GError) error = NULL;
+  NnOptimizer *opt = nn_optimizer_new_by_name (name, &error);
+
+  g_assert_no_error (error);
+  nn_optimizer_set_learning_rate (opt, learning_rate);
+  return opt;
+}
+
+NnLoss *
+nn_test_make_loss (const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  NnLoss *loss = nn_loss_new_by_name (name, &error);
+
+  g_assert_no_error (error);
+  return loss;
+}
+
+/* A model with glorot-uniform weights drawn from @seed. */
+NnModel *
+nn_test_make_model (guint64             seed,
+                    const guint        *widths,
+                    const char * const *activations,
+                    guint               n_layers,
+                    NnLoss             *loss,
+                    NnOptimizer        *optimizer)
+{
+  NnModel *model = nn_model_new ();
+
+  nn_model_set_seed (model, seed);
+  for (guint i = 0; i < n_layers; i++)
+    {
+      g_autoptr(NnLayer) layer = nn_test_make_layer (widths[i], widths[i + 1], activations[i]);
+      nn_model_add_layer (model, layer);
+    }
+  nn_model_set_loss (model, loss);
+  nn_model_set_optimizer (model, optimizer);
+  nn_model_init_parameters (model, NN_INIT_GLOROT_UNIFORM);
+  return model;
+}
+
+/* Whether @a and @b have the same parameters, to the bit. */
+gboolean
+nn_test_same_parameters (NnModel *a,
+                         NnModel *b)
+{
+  if (nn_model_get_n_parameters (a) != nn_model_get_n_parameters (b))
+    return FALSE;
+  for (guint p = 0; p < nn_model_get_n_parameters (a); p++)
+    {
+      NnMatrix *pa = nn_model_get_parameter (a, p), *pb = nn_model_get_parameter (b, p);
+
+      if (!nn_matrix_same_shape (pa, pb) ||
+          memcmp (pa->data, pb->data, nn_matrix_size (pa) * sizeof (nn_real)) != 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Copies of @model's parameters, for nn_test_parameters_equal (). */
+GPtrArray *
+nn_test_copy_parameters (NnModel *model)
+{
+  GPtrArray *copy = g_ptr_array_new_with_free_func ((GDestroyNotify) nn_matrix_free);
+
+  for (guint p = 0; p < nn_model_get_n_parameters (model); p++)
+    g_ptr_array_add (copy, nn_matrix_copy (nn_model_get_parameter (model, p)));
+  return copy;
+}
+
+gboolean
+nn_test_parameters_equal (NnModel   *model,
+                          GPtrArray *copy)
+{
+  for (guint p = 0; p < copy->len; p++)
+    {
+      const NnMatrix *m = nn_model_get_parameter (model, p), *c = copy->pdata[p];
+
+      if (memcmp (m->data, c->data, nn_matrix_size (c) * sizeof (nn_real)) != 0)
+        return FALSE;
+    }
+  return TRUE;
+}
 #define NN_TYPE_TEST_EPOCH_CALLBACK (nn_test_epoch_callback_get_type ())
 G_DECLARE_FINAL_TYPE (NnTestEpochCallback,
                       nn_test_epoch_callback,
@@ -221,6 +308,8 @@ nn_test_rm_rf (const char *path)
     g_unlink (path);
 }
 
+static char *scratch_dir;
+
 static const char *
 scratch_root (void)
 {
@@ -241,12 +330,22 @@ nn_test_new_dir (void)
   return dir;
 }
 
+/* One folder of the scratch folder for the files of a whole suite. */
+const char *
+nn_test_scratch_dir (void)
+{
+  if (scratch_dir == NULL)
+    scratch_dir = nn_test_new_dir ();
+  return scratch_dir;
+}
+
 int
 nn_test_remove_scratch (void)
 {
   if (scratch != NULL)
     nn_test_rm_rf (scratch);
   g_clear_pointer (&scratch, g_free);
+  g_clear_pointer (&scratch_dir, g_free);
   return 0;
 }
 
@@ -366,6 +465,118 @@ nn_test_nnrun (char      **out,
   args = collect_args (first_arg, ap);
   va_end (ap);
   return nn_test_nnrun_argv (out, err, (const char * const *) args->pdata);
+}
+
+void
+nn_test_assert_bad_file_at (const char *file,
+                            int         test_line,
+                            const char *text,
+                            GQuark      domain,
+                            int         code,
+                            guint       line,
+                            guint       column,
+                            ...)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *path = nn_test_write_file (dir, "bad.yaml", text);
+  g_autoptr(NnExperiment) e = nn_experiment_new_from_file (path, &error);
+  g_autofree char *prefix = g_strdup_printf ("%s:%u:%u: error: ", path, line, column);
+  const char      *needle;
+  va_list          args;
+
+  nn_test_check_at (e == NULL, file, test_line, "the bad file loaded");
+  nn_test_check_at (g_error_matches (error, domain, code), file, test_line,
+                    "expected error %s/%d, got %s", g_quark_to_string (domain), code,
+                    error ? error->message : "none");
+  if (error == NULL)
+    return;
+
+  nn_test_check_at (g_str_has_prefix (error->message, prefix), file, test_line,
+                    "'%s' does not start with '%s'", error->message, prefix);
+  va_start (args, column);
+  while ((needle = va_arg (args, const char *)) != NULL)
+    nn_test_assert_contains_at (error->message, needle, file, test_line);
+  va_end (args);
+}
+
+/* Line by line: the bad files of the experiment tests name lines of it. */
+const char nn_test_base_experiment[] =
+  "seed: 1\n"                               /* 1 */
+  "data:\n"                                 /* 2 */
+  "  source: iris\n"                        /* 3 */
+  "  positive: setosa\n"                    /* 4 */
+  "model:\n"                                /* 5 */
+  "  layers:\n"                             /* 6 */
+  "    - {units: 2, activation: sigmoid}\n" /* 7 */
+  "    - {units: 1, activation: sigmoid}\n" /* 8 */
+  "train: {epochs: 2}\n";                   /* 9 */
+
+void
+nn_test_assert_message_at (const GError *error,
+                           const char   *want,
+                           const char   *file,
+                           int           line)
+{
+  nn_test_check_at (error != NULL && g_str_equal (error->message, want), file, line,
+                    "message\n    '%s'\n  expected\n    '%s'",
+                    error ? error->message : "(no error)", want);
+}
+
+/* No data set, and the error @code with the message @want. */
+void
+nn_test_assert_data_refused_at (NnDataset    *data,
+                                const GError *error,
+                                NnDataError   code,
+                                const char   *want,
+                                const char   *file,
+                                int           line)
+{
+  nn_test_check_at (data == NULL, file, line, "a data set from malformed input");
+  nn_test_check_at (g_error_matches (error, NN_DATA_ERROR, code), file, line,
+                    "expected error code %d, got %s", code,
+                    error ? error->message : "a data set");
+  nn_test_assert_message_at (error, want, file, line);
+}
+
+void
+nn_test_assert_row_at (const NnMatrix *m,
+                       guint           row,
+                       const double   *want,
+                       const char     *file,
+                       int             line)
+{
+  for (guint c = 0; c < m->cols; c++)
+    nn_test_check_at (NN_MATRIX_AT (m, row, c) == (nn_real) want[c], file, line,
+                      "[%u, %u] = %g, expected %g", row, c, (double) NN_MATRIX_AT (m, row, c),
+                      want[c]);
+}
+
+void
+nn_test_assert_strv_at (const char * const *got,
+                        const char * const *want,
+                        const char         *file,
+                        int                 line)
+{
+  g_autofree char *g = got ? g_strjoinv ("|", (char **) got) : g_strdup ("(null)");
+  g_autofree char *w = g_strjoinv ("|", (char **) want);
+
+  nn_test_check_at (got != NULL && g_strv_equal (got, want), file, line,
+                    "'%s', expected '%s'", g, w);
+}
+
+gboolean
+nn_test_contains (const char *haystack,
+                  const char *needle)
+{
+  return haystack != NULL && strstr (haystack, needle) != NULL;
+}
+
+char *
+nn_test_env_file (const char *variable,
+                  const char *file)
+{
+  return g_build_filename (g_getenv (variable), file, NULL);
 }
 
 /* The raw text of a member's value in a JSON text, quotes removed; enough

@@ -51,6 +51,21 @@ NnTrainer *nn_test_make_trainer   (NnModel    *model,
                                    guint       epochs,
                                    guint       batch_size,
                                    gboolean    shuffle);
+NnOptimizer *nn_test_make_optimizer (const char *name,
+                                     double      learning_rate);
+NnLoss   *nn_test_make_loss       (const char *name);
+/* @n_layers dense layers from @widths[0] inputs to @widths[i + 1] units. */
+NnModel  *nn_test_make_model      (guint64             seed,
+                                   const guint        *widths,
+                                   const char * const *activations,
+                                   guint               n_layers,
+                                   NnLoss             *loss,
+                                   NnOptimizer        *optimizer);
+gboolean  nn_test_same_parameters (NnModel *a,
+                                   NnModel *b);
+GPtrArray *nn_test_copy_parameters (NnModel *model);
+gboolean  nn_test_parameters_equal (NnModel   *model,
+                                    GPtrArray *copy);
 
 /* A trainer callback that calls @func at the end of every epoch. */
 typedef void (*NnTestEpochFunc) (NnTrainer *trainer,
@@ -73,6 +88,8 @@ gboolean  nn_test_python_has_numpy (void);
 
 /* Scratch folders, removed by nn_test_remove_scratch () (a suite cleanup). */
 char     *nn_test_new_dir         (void);
+/* One folder of the scratch folder, the same until nn_test_remove_scratch (). */
+const char *nn_test_scratch_dir   (void);
 int       nn_test_remove_scratch  (void);
 void      nn_test_rm_rf           (const char *path);
 char     *nn_test_write_file      (const char *dir,
@@ -109,6 +126,12 @@ int       nn_test_nnrun_argv      (char               **out,
 /* history.csv of @run_dir without its last column, the seconds, which
  * differ from run to run: the part two runs of one experiment share. */
 char     *nn_test_history_without_seconds (const char *run_dir);
+/* Whether @haystack (NULL: none) holds @needle. */
+gboolean  nn_test_contains        (const char *haystack,
+                                   const char *needle);
+/* @file in the folder that the environment variable @variable names. */
+char     *nn_test_env_file        (const char *variable,
+                                   const char *file);
 /* The text of @dir/@name, "" if it cannot be read. */
 char     *nn_test_read_text (const char *dir,
                              const char *name);
@@ -137,6 +160,100 @@ void      nn_test_assert_contains_at (const char *text,
                                       const char *needle,
                                       const char *file,
                                       int         line);
+
+/* Writes @text to a new experiment file and checks that loading it fails
+ * with @domain/@code and a message "PATH:LINE:COLUMN: error: " holding every
+ * string of the NULL-terminated list after @column; failures are reported
+ * at @file:@test_line. */
+void      nn_test_assert_bad_file_at (const char *file,
+                                      int         test_line,
+                                      const char *text,
+                                      GQuark      domain,
+                                      int         code,
+                                      guint       line,
+                                      guint       column,
+                                      ...) G_GNUC_NULL_TERMINATED;
+#define NN_ASSERT_BAD_FILE(text, code, line, column, ...)                                  \
+  nn_test_assert_bad_file_at (__FILE__, __LINE__, (text), NN_CONFIG_ERROR, (code), (line), \
+                              (column), __VA_ARGS__, NULL)
+
+/* A valid binary experiment on Iris, nine lines; the bad files of the
+ * experiment tests are this with one change, so each fails for that change
+ * alone. */
+extern const char nn_test_base_experiment[];
+
+/* The lines of a CSV file, each split at commas; row 0 is the header. */
+GPtrArray *nn_test_read_csv       (const char *path);
+/* The column @name of history.csv in @run_dir, as text, one per epoch. */
+GStrv     nn_test_history_column  (const char *run_dir,
+                                   const char *name);
+
+/* Data files: @name in tests/data, gzip of @data, and an IDX file of the
+ * magic number's data type and dimensions, the sizes, then @n_values bytes
+ * of values v[i] = (3 i + 1) mod 256. */
+char     *nn_test_data_path       (const char *name);
+GBytes   *nn_test_gzip_bytes      (const void *data,
+                                   gsize       length);
+GByteArray *nn_test_idx_bytes     (guint8         dtype,
+                                   guint          ndim,
+                                   const guint32 *dims,
+                                   gsize          n_values);
+
+/* Checks of data sets and their errors that report at @file:@line: the
+ * message is @want; no data set, and the error @code with the message @want;
+ * row @row of @m is @want; the strings are @want. */
+void      nn_test_assert_message_at (const GError *error,
+                                     const char   *want,
+                                     const char   *file,
+                                     int           line);
+void      nn_test_assert_data_refused_at (NnDataset    *data,
+                                          const GError *error,
+                                          NnDataError   code,
+                                          const char   *want,
+                                          const char   *file,
+                                          int           line);
+void      nn_test_assert_row_at   (const NnMatrix *m,
+                                   guint           row,
+                                   const double   *want,
+                                   const char     *file,
+                                   int             line);
+void      nn_test_assert_strv_at  (const char * const *got,
+                                   const char * const *want,
+                                   const char         *file,
+                                   int                 line);
+#define NN_ASSERT_MESSAGE(error, want) \
+  nn_test_assert_message_at ((error), (want), __FILE__, __LINE__)
+#define NN_ASSERT_ROW(m, row, want) nn_test_assert_row_at ((m), (row), (want), __FILE__, __LINE__)
+#define NN_ASSERT_STRV(got, want) nn_test_assert_strv_at ((got), (want), __FILE__, __LINE__)
+
+/* What an SVG document says about itself. */
+typedef struct
+{
+  guint    depth;
+  char    *root;
+  double   width;
+  double   height;
+  char    *width_unit;
+  GString *text; /* the text of each <text> element, each between '|' */
+  guint    in_text;
+} NnTestSvg;
+
+/* Parses @path as XML into @info, to be cleared by nn_test_svg_clear ()
+ * whatever it returns; FALSE, with a failed assertion, if it is not
+ * well-formed. */
+gboolean  nn_test_read_svg        (const char *path,
+                                   NnTestSvg  *info);
+void      nn_test_svg_clear       (NnTestSvg  *info);
+/* How many <text> elements read @text, exactly; whether any does. */
+guint     nn_test_svg_count_text  (const NnTestSvg *info,
+                                   const char      *text);
+gboolean  nn_test_svg_has_text    (const NnTestSvg *info,
+                                   const char      *text);
+/* Reads the PNG signature and the IHDR chunk that must follow it: FALSE if
+ * @path is not a PNG image. */
+gboolean  nn_test_read_png_size   (const char *path,
+                                   guint32    *width,
+                                   guint32    *height);
 
 /* The files of a folder, and a check that two such snapshots are the same. */
 GHashTable *nn_test_snapshot_dir  (const char *dir);

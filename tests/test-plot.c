@@ -53,141 +53,6 @@ list_dir (const char *path)
   return (GStrv) g_ptr_array_free (g_steal_pointer (&names), FALSE);
 }
 
-/* What an SVG document says about itself. */
-typedef struct
-{
-  guint    depth;
-  char    *root;
-  double   width;
-  double   height;
-  char    *width_unit;
-  GString *text; /* all character data of <text> elements */
-  guint    in_text;
-} SvgInfo;
-
-static void
-svg_start (GMarkupParseContext *context,
-           const char          *element,
-           const char         **names,
-           const char         **values,
-           gpointer             user_data,
-           GError             **error)
-{
-  SvgInfo *info = user_data;
-
-  if (info->depth++ == 0)
-    {
-      info->root = g_strdup (element);
-      for (guint i = 0; names[i] != NULL; i++)
-        {
-          char *end = NULL;
-          if (g_str_equal (names[i], "width"))
-            {
-              info->width = g_ascii_strtod (values[i], &end);
-              info->width_unit = g_strdup (end);
-            }
-          else if (g_str_equal (names[i], "height"))
-            info->height = g_ascii_strtod (values[i], NULL);
-        }
-    }
-  if (g_str_equal (element, "text"))
-    info->in_text++;
-}
-
-static void
-svg_end (GMarkupParseContext *context,
-         const char          *element,
-         gpointer             user_data,
-         GError             **error)
-{
-  SvgInfo *info = user_data;
-
-  info->depth--;
-  if (g_str_equal (element, "text"))
-    {
-      info->in_text--;
-      g_string_append_c (info->text, '|');
-    }
-}
-
-static void
-svg_text (GMarkupParseContext *context,
-          const char          *text,
-          gsize                len,
-          gpointer             user_data,
-          GError             **error)
-{
-  SvgInfo *info = user_data;
-
-  if (info->in_text)
-    g_string_append_len (info->text, text, len);
-}
-
-static void
-svg_info_clear (SvgInfo *info)
-{
-  g_free (info->root);
-  g_free (info->width_unit);
-  g_string_free (info->text, TRUE);
-}
-
-/* Parses @path as XML into @info; FALSE (with a failed assertion) if it is
- * not well-formed. */
-static gboolean
-read_svg (const char *path,
-          SvgInfo    *info)
-{
-  static const GMarkupParser parser = { svg_start, svg_end, svg_text, NULL, NULL };
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-  gsize            len = 0;
-  g_autoptr(GMarkupParseContext) context = NULL;
-
-  memset (info, 0, sizeof *info);
-  info->text = g_string_new ("|");
-  if (!g_file_get_contents (path, &text, &len, &error))
-    {
-      NN_ASSERT_NO_ERROR (error);
-      return FALSE;
-    }
-  context = g_markup_parse_context_new (&parser, G_MARKUP_TREAT_CDATA_AS_TEXT, info, NULL);
-  if (!g_markup_parse_context_parse (context, text, len, &error) ||
-      !g_markup_parse_context_end_parse (context, &error))
-    {
-      NN_ASSERT_NO_ERROR (error);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* Reads the PNG signature and the IHDR chunk that must follow it. */
-static gboolean
-read_png_size (const char *path,
-               guint32    *width,
-               guint32    *height)
-{
-  static const guint8 signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
-  g_autofree guint8  *data = NULL;
-  gsize               len = 0;
-
-  if (!g_file_get_contents (path, (char **) &data, &len, NULL) || len < 24)
-    return FALSE;
-  if (memcmp (data, signature, 8) != 0 || memcmp (data + 12, "IHDR", 4) != 0)
-    return FALSE;
-  *width = GUINT32_FROM_BE (*(guint32 *) (data + 16));
-  *height = GUINT32_FROM_BE (*(guint32 *) (data + 20));
-  return TRUE;
-}
-
-static gboolean
-has_label (const SvgInfo *info,
-           const char    *label)
-{
-  g_autofree char *needle = g_strdup_printf ("|%s|", label);
-
-  return strstr (info->text->str, needle) != NULL;
-}
-
 /* Tests */
 
 static void
@@ -198,25 +63,25 @@ test_svg (void)
   g_autofree char *run = make_run (work, "run-a", history_text);
   g_autofree char *svg = g_build_filename (run, "loss.svg", NULL);
   const char      *dirs[] = { run };
-  SvgInfo          info;
+  NnTestSvg        info;
 
   CU_ASSERT_TRUE (nnrun_plot_run_dirs (dirs, 1, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
-  if (read_svg (svg, &info))
+  if (nn_test_read_svg (svg, &info))
     {
       CU_ASSERT_STRING_EQUAL (info.root, "svg");
       NN_ASSERT_CMPFLOAT (info.width, NNRUN_PLOT_WIDTH, 0, 0);
       NN_ASSERT_CMPFLOAT (info.height, NNRUN_PLOT_HEIGHT, 0, 0);
       CU_ASSERT_STRING_EQUAL (info.width_unit, "pt");
       /* Both panels' axis labels, the title and the legend. */
-      CU_ASSERT_TRUE (has_label (&info, "epoch"));
-      CU_ASSERT_TRUE (has_label (&info, "loss"));
-      CU_ASSERT_TRUE (has_label (&info, "accuracy"));
-      CU_ASSERT_TRUE (has_label (&info, "run-a"));
-      CU_ASSERT_TRUE (has_label (&info, "training"));
-      CU_ASSERT_TRUE (has_label (&info, "validation"));
+      CU_ASSERT_TRUE (nn_test_svg_has_text (&info, "epoch"));
+      CU_ASSERT_TRUE (nn_test_svg_has_text (&info, "loss"));
+      CU_ASSERT_TRUE (nn_test_svg_has_text (&info, "accuracy"));
+      CU_ASSERT_TRUE (nn_test_svg_has_text (&info, "run-a"));
+      CU_ASSERT_TRUE (nn_test_svg_has_text (&info, "training"));
+      CU_ASSERT_TRUE (nn_test_svg_has_text (&info, "validation"));
     }
-  svg_info_clear (&info);
+  nn_test_svg_clear (&info);
   nn_test_rm_rf (work);
 }
 
@@ -232,7 +97,7 @@ test_png (void)
 
   CU_ASSERT_TRUE (nnrun_plot_run_dirs (dirs, 1, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
-  CU_ASSERT_TRUE (read_png_size (png, &width, &height));
+  CU_ASSERT_TRUE (nn_test_read_png_size (png, &width, &height));
   CU_ASSERT_EQUAL (width, NNRUN_PLOT_WIDTH);
   CU_ASSERT_EQUAL (height, NNRUN_PLOT_HEIGHT);
   nn_test_rm_rf (work);
@@ -257,7 +122,7 @@ test_no_temporary_files (void)
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT_TRUE (nnrun_plot_run_dirs (dirs, 1, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
-  CU_ASSERT_TRUE (read_png_size (png, &width, &height));
+  CU_ASSERT_TRUE (nn_test_read_png_size (png, &width, &height));
   names = list_dir (run);
   joined = g_strjoinv (",", names);
   CU_ASSERT_STRING_EQUAL (joined, "history.csv,loss.png,loss.svg");
@@ -285,24 +150,24 @@ test_overlay (void)
   g_autofree char *a_svg = g_build_filename (a, "loss.svg", NULL);
   const char      *dirs[] = { a, b, c };
   guint32          width = 0, height = 0;
-  SvgInfo          info;
+  NnTestSvg        info;
 
   CU_ASSERT_TRUE (nnrun_plot_run_dirs (dirs, 3, out, &error));
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT_FALSE (g_file_test (a_svg, G_FILE_TEST_EXISTS));
-  CU_ASSERT_TRUE (read_png_size (png, &width, &height));
+  CU_ASSERT_TRUE (nn_test_read_png_size (png, &width, &height));
   CU_ASSERT_EQUAL (width, NNRUN_PLOT_WIDTH);
-  if (read_svg (svg, &info))
+  if (nn_test_read_svg (svg, &info))
     {
-      CU_ASSERT_TRUE (has_label (&info, "3 runs"));
-      CU_ASSERT_TRUE (has_label (&info, "run-a training"));
-      CU_ASSERT_TRUE (has_label (&info, "run-a validation"));
-      CU_ASSERT_TRUE (has_label (&info, "run-b validation"));
-      CU_ASSERT_TRUE (has_label (&info, "run-c training"));
-      CU_ASSERT_FALSE (has_label (&info, "run-c validation"));
-      CU_ASSERT_TRUE (has_label (&info, "accuracy"));
+      CU_ASSERT_TRUE (nn_test_svg_has_text (&info, "3 runs"));
+      CU_ASSERT_TRUE (nn_test_svg_has_text (&info, "run-a training"));
+      CU_ASSERT_TRUE (nn_test_svg_has_text (&info, "run-a validation"));
+      CU_ASSERT_TRUE (nn_test_svg_has_text (&info, "run-b validation"));
+      CU_ASSERT_TRUE (nn_test_svg_has_text (&info, "run-c training"));
+      CU_ASSERT_FALSE (nn_test_svg_has_text (&info, "run-c validation"));
+      CU_ASSERT_TRUE (nn_test_svg_has_text (&info, "accuracy"));
     }
-  svg_info_clear (&info);
+  nn_test_svg_clear (&info);
   nn_test_rm_rf (work);
 }
 
@@ -316,17 +181,17 @@ test_loss_only (void)
                                    "1,0.25,0.5,0.1,0.01\n");
   g_autofree char *svg = g_build_filename (run, "loss.svg", NULL);
   const char      *dirs[] = { run };
-  SvgInfo          info;
+  NnTestSvg        info;
 
   CU_ASSERT_TRUE (nnrun_plot_run_dirs (dirs, 1, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
-  if (read_svg (svg, &info))
+  if (nn_test_read_svg (svg, &info))
     {
-      CU_ASSERT_TRUE (has_label (&info, "loss"));
-      CU_ASSERT_TRUE (has_label (&info, "validation"));
-      CU_ASSERT_FALSE (has_label (&info, "accuracy"));
+      CU_ASSERT_TRUE (nn_test_svg_has_text (&info, "loss"));
+      CU_ASSERT_TRUE (nn_test_svg_has_text (&info, "validation"));
+      CU_ASSERT_FALSE (nn_test_svg_has_text (&info, "accuracy"));
     }
-  svg_info_clear (&info);
+  nn_test_svg_clear (&info);
   nn_test_rm_rf (work);
 }
 
@@ -447,15 +312,15 @@ check_plot_command (const char * const *args,
   g_autofree char *err = NULL;
   guint32          width = 0, height = 0;
   int              status = nn_test_nnrun_argv (&out, &err, args);
-  SvgInfo          info;
+  NnTestSvg        info;
 
   NN_ASSERT_STATUS (status, 0, err);
-  CU_ASSERT_TRUE (read_png_size (png, &width, &height));
+  CU_ASSERT_TRUE (nn_test_read_png_size (png, &width, &height));
   CU_ASSERT_EQUAL (width, NNRUN_PLOT_WIDTH);
-  if (read_svg (svg, &info))
+  if (nn_test_read_svg (svg, &info))
     for (guint i = 0; labels[i] != NULL; i++)
-      NN_CHECK (has_label (&info, labels[i]), "no text '%s' in %s", labels[i], svg);
-  svg_info_clear (&info);
+      NN_CHECK (nn_test_svg_has_text (&info, labels[i]), "no text '%s' in %s", labels[i], svg);
+  nn_test_svg_clear (&info);
 }
 
 static void

@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* sweep.svg and sweep.png: written, valid, a panel per swept parameter. */
-#include <string.h>
-
 #include "nn-test.h"
 
 static int
@@ -10,90 +8,17 @@ init_suite (void)
   return nn_test_require_env ("NNRUN", NULL) || nn_test_init_plugins ();
 }
 
-/* The text of every <text> element, each between '|'. */
-typedef struct
-{
-  GString *text;
-  guint    in_text;
-} SvgText;
-
-static void
-svg_start (GMarkupParseContext *context,
-           const char          *element,
-           const char         **names,
-           const char         **values,
-           gpointer             user_data,
-           GError             **error)
-{
-  SvgText *info = user_data;
-
-  if (g_str_equal (element, "text"))
-    info->in_text++;
-}
-
-static void
-svg_end (GMarkupParseContext *context,
-         const char          *element,
-         gpointer             user_data,
-         GError             **error)
-{
-  SvgText *info = user_data;
-
-  if (g_str_equal (element, "text"))
-    {
-      info->in_text--;
-      g_string_append_c (info->text, '|');
-    }
-}
-
-static void
-svg_chars (GMarkupParseContext *context,
-           const char          *text,
-           gsize                len,
-           gpointer             user_data,
-           GError             **error)
-{
-  SvgText *info = user_data;
-
-  if (info->in_text)
-    g_string_append_len (info->text, text, len);
-}
-
 /* The number of <text> elements of @svg reading @label; asserts that the
  * file is well-formed XML. */
 static guint
 count_label (const char *svg,
              const char *label)
 {
-  static const GMarkupParser parser = { svg_start, svg_end, svg_chars, NULL, NULL };
-  g_autoptr(GMarkupParseContext) context = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-  g_autofree char *needle = g_strdup_printf ("|%s|", label);
-  SvgText          info = { g_string_new ("|"), 0 };
-  gsize            len = 0;
-  guint            n = 0;
+  NnTestSvg info;
+  guint     n = nn_test_read_svg (svg, &info) ? nn_test_svg_count_text (&info, label) : 0;
 
-  CU_ASSERT_TRUE_FATAL (g_file_get_contents (svg, &text, &len, NULL));
-  context = g_markup_parse_context_new (&parser, 0, &info, NULL);
-  if (!g_markup_parse_context_parse (context, text, len, &error) ||
-      !g_markup_parse_context_end_parse (context, &error))
-    NN_ASSERT_NO_ERROR (error);
-  for (const char *p = info.text->str; (p = strstr (p, needle)) != NULL; p++)
-    n++;
-  g_string_free (info.text, TRUE);
+  nn_test_svg_clear (&info);
   return n;
-}
-
-static gboolean
-is_png (const char *path)
-{
-  static const guint8 signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
-  g_autofree char    *data = NULL;
-  gsize               len = 0;
-
-  return g_file_get_contents (path, &data, &len, NULL) && len > 24 &&
-         memcmp (data, signature, 8) == 0 && memcmp (data + 12, "IHDR", 4) == 0;
 }
 
 /* Runs a sweep of @parameters (YAML lines) into @dir/@name; returns its
@@ -140,10 +65,11 @@ test_a_panel_per_parameter (void)
   g_autofree char *one_png = g_build_filename (one, "sweep.png", NULL);
   g_autofree char *two_svg = g_build_filename (two, "sweep.svg", NULL);
   g_autofree char *two_png = g_build_filename (two, "sweep.png", NULL);
+  guint32          width = 0, height = 0;
 
   (void) exp;
-  CU_ASSERT_TRUE (is_png (one_png));
-  CU_ASSERT_TRUE (is_png (two_png));
+  CU_ASSERT_TRUE (nn_test_read_png_size (one_png, &width, &height));
+  CU_ASSERT_TRUE (nn_test_read_png_size (two_png, &width, &height));
   /* Each parameter's panel reads the metric up its side; the panel of the
    * best trials' curves reads epoch along its foot. */
   CU_ASSERT_EQUAL (count_label (one_svg, "val_accuracy"), 1);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Training features: learning-rate schedules, gradient clipping, per-epoch
- * shuffling streams, early stopping and checkpoints. */
+/* Resuming training: a checkpoint resumes to exactly the uninterrupted run,
+ * from an epoch's end or part-way through one, per-epoch shuffling streams,
+ * bad checkpoints refused; and training that allocates nothing after its
+ * first epoch. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <math.h>
@@ -167,42 +169,7 @@ nn_test_counting_loss_init (NnTestCountingLoss *self)
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static NnOptimizer *
-make_optimizer (const char *name,
-                double      learning_rate)
-{
-  g_autoptr(GError) error = NULL;
-  NnOptimizer *opt = nn_optimizer_new_by_name (name, &error);
-
-  g_assert_no_error (error);
-  nn_optimizer_set_learning_rate (opt, learning_rate);
-  return opt;
-}
-
-/* A model with glorot-uniform weights drawn from @seed. */
-static NnModel *
-make_model (guint64             seed,
-            const guint        *widths,
-            const char * const *activations,
-            guint               n_layers,
-            NnLoss             *loss,
-            NnOptimizer        *optimizer)
-{
-  NnModel *model = nn_model_new ();
-
-  nn_model_set_seed (model, seed);
-  for (guint i = 0; i < n_layers; i++)
-    {
-      g_autoptr(NnLayer) layer = nn_test_make_layer (widths[i], widths[i + 1], activations[i]);
-      nn_model_add_layer (model, layer);
-    }
-  nn_model_set_loss (model, loss);
-  nn_model_set_optimizer (model, optimizer);
-  nn_model_init_parameters (model, NN_INIT_GLOROT_UNIFORM);
-  return model;
-}
-
-/* A trainer of a two-layer make_model (), in batches of 10 for one epoch. */
+/* A trainer of a two-layer nn_test_make_model (), in batches of 10 for one epoch. */
 static NnTrainer *
 make_trainer (guint64             seed,
               const guint        *widths,
@@ -210,36 +177,9 @@ make_trainer (guint64             seed,
               NnLoss             *loss,
               NnOptimizer        *optimizer)
 {
-  g_autoptr(NnModel) model = make_model (seed, widths, activations, 2, loss, optimizer);
+  g_autoptr(NnModel) model = nn_test_make_model (seed, widths, activations, 2, loss, optimizer);
 
   return nn_test_make_trainer (model, 1, 10, TRUE);
-}
-
-static NnLoss *
-make_loss (const char *name)
-{
-  g_autoptr(GError) error = NULL;
-  NnLoss *loss = nn_loss_new_by_name (name, &error);
-
-  g_assert_no_error (error);
-  return loss;
-}
-
-static gboolean
-same_parameters (NnModel *a,
-                 NnModel *b)
-{
-  if (nn_model_get_n_parameters (a) != nn_model_get_n_parameters (b))
-    return FALSE;
-  for (guint p = 0; p < nn_model_get_n_parameters (a); p++)
-    {
-      NnMatrix *pa = nn_model_get_parameter (a, p), *pb = nn_model_get_parameter (b, p);
-
-      if (!nn_matrix_same_shape (pa, pb) ||
-          memcmp (pa->data, pb->data, nn_matrix_size (pa) * sizeof (nn_real)) != 0)
-        return FALSE;
-    }
-  return TRUE;
 }
 
 static gboolean
@@ -249,662 +189,12 @@ same_history (GArray *a,
   return a->len == b->len && memcmp (a->data, b->data, a->len * sizeof (double)) == 0;
 }
 
-static GPtrArray *
-copy_parameters (NnModel *model)
-{
-  GPtrArray *copy = g_ptr_array_new_with_free_func ((GDestroyNotify) nn_matrix_free);
-
-  for (guint p = 0; p < nn_model_get_n_parameters (model); p++)
-    g_ptr_array_add (copy, nn_matrix_copy (nn_model_get_parameter (model, p)));
-  return copy;
-}
-
-static gboolean
-parameters_equal (NnModel   *model,
-                  GPtrArray *copy)
-{
-  for (guint p = 0; p < copy->len; p++)
-    {
-      const NnMatrix *m = nn_model_get_parameter (model, p), *c = copy->pdata[p];
-
-      if (memcmp (m->data, c->data, nn_matrix_size (c) * sizeof (nn_real)) != 0)
-        return FALSE;
-    }
-  return TRUE;
-}
-
 static char *
 temp_path (const char *name)
 {
   g_autofree char *dir = nn_test_new_dir ();
 
   return g_build_filename (dir, name, NULL);
-}
-
-/* ---- schedules ----------------------------------------------------------- */
-
-/* Each row: the rates of 15 epochs from base 0.1, taken from
- * torch.optim.lr_scheduler 1.13 stepped once per epoch (warm-ups are
- * LinearLR(start_factor, total_iters=warmup) then the schedule, chained with
- * SequentialLR(milestones=[warmup])). */
-typedef struct
-{
-  const char *name;
-  const char *property; /* a schedule parameter, or NULL */
-  double      value;
-  const char *property2;
-  double      value2;
-  guint       warmup;
-  double      start_factor;
-  double      rates[15];
-} ScheduleCase;
-
-/* clang-format off */
-static const ScheduleCase schedule_cases[] = {
-  { "constant", NULL, 0, NULL, 0, 0, 0,
-    { 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1 } },
-  { "constant", NULL, 0, NULL, 0, 4, 0.25,
-    { 0.025, 0.043750000000000004, 0.06250000000000001, 0.08125000000000002, 0.1, 0.1, 0.1,
-      0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1 } },
-  { "step", "step-size", 3, "gamma", 0.5, 0, 0,
-    { 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025, 0.025, 0.0125, 0.0125, 0.0125,
-      0.00625, 0.00625, 0.00625 } },
-  { "step", "step-size", 3, "gamma", 0.5, 2, 1.0 / 3.0,
-    { 0.03333333333333333, 0.06666666666666667, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025,
-      0.025, 0.025, 0.0125, 0.0125, 0.0125, 0.00625 } },
-  { "exponential", "gamma", 0.9, NULL, 0, 0, 0,
-    { 0.1, 0.09000000000000001, 0.08100000000000002, 0.07290000000000002,
-      0.06561000000000002, 0.05904900000000002, 0.05314410000000002, 0.04782969000000002,
-      0.043046721000000024, 0.03874204890000002, 0.03486784401000002, 0.03138105960900001,
-      0.028242953648100012, 0.025418658283290013, 0.022876792454961013 } },
-  { "exponential", "gamma", 0.9, NULL, 0, 3, 0.1,
-    { 0.010000000000000002, 0.04, 0.07, 0.1, 0.09000000000000001, 0.08100000000000002,
-      0.07290000000000002, 0.06561000000000002, 0.05904900000000002, 0.05314410000000002,
-      0.04782969000000002, 0.043046721000000024, 0.03874204890000002, 0.03486784401000002,
-      0.03138105960900001 } },
-  { "cosine", "t-max", 10, "eta-min", 0.001, 0, 0,
-    { 0.1, 0.09757729755661011, 0.0905463412215599, 0.07959536998847742, 0.0657963412215599,
-      0.0505, 0.03520365877844011, 0.02140463001152259, 0.010453658778440109,
-      0.0034227024433899004, 0.001, 0.0034227024433899004, 0.01045365877844014,
-      0.02140463001152267, 0.035203658778440255 } },
-  { "cosine", "t-max", 8, "eta-min", 0.002, 5, 0.2,
-    { 0.020000000000000004, 0.03600000000000001, 0.05200000000000002, 0.06800000000000002,
-      0.08400000000000003, 0.1, 0.09627009709305305, 0.08564823227814082,
-      0.0697514881858894, 0.051, 0.0322485118141106, 0.016351767721859173,
-      0.00572990290694695, 0.002, 0.00572990290694695 } },
-};
-/* clang-format on */
-
-static NnSchedule *
-make_schedule (const ScheduleCase *c)
-{
-  g_autoptr(GError) error = NULL;
-  NnSchedule *s = nn_schedule_new_by_name (c->name, &error);
-
-  g_assert_no_error (error);
-  if (c->property != NULL)
-    {
-      GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (s), c->property);
-
-      if (G_PARAM_SPEC_VALUE_TYPE (pspec) == G_TYPE_UINT)
-        g_object_set (s, c->property, (guint) c->value, NULL);
-      else
-        g_object_set (s, c->property, c->value, NULL);
-    }
-  if (c->property2 != NULL)
-    g_object_set (s, c->property2, c->value2, NULL);
-  if (c->warmup > 0)
-    g_object_set (s, "warmup-epochs", c->warmup, "warmup-start-factor", c->start_factor, NULL);
-  return s;
-}
-
-static void
-check_schedule_cases (gboolean with_warmup)
-{
-  for (gsize i = 0; i < G_N_ELEMENTS (schedule_cases); i++)
-    {
-      const ScheduleCase *c = &schedule_cases[i];
-      g_autoptr(NnSchedule) s = NULL;
-
-      if ((c->warmup > 0) != with_warmup)
-        continue;
-      s = make_schedule (c);
-      CU_ASSERT_STRING_EQUAL (nn_schedule_get_name (s), c->name);
-      for (guint e = 0; e < G_N_ELEMENTS (c->rates); e++)
-        NN_ASSERT_CMPFLOAT (nn_schedule_get_learning_rate (s, 0.1, e), c->rates[e], 1e-12, 0);
-    }
-}
-
-static void
-test_schedules_match_torch (void)
-{
-  check_schedule_cases (FALSE);
-}
-
-static void
-test_warmups_match_torch (void)
-{
-  check_schedule_cases (TRUE);
-}
-
-static void
-test_cosine_t_max_zero_spans_training (void)
-{
-  g_autoptr(NnSchedule) whole = g_object_new (NN_TYPE_COSINE_SCHEDULE, "eta-min", 0.01,
-                                               "warmup-epochs", 3, NULL);
-  g_autoptr(NnSchedule) explicit = g_object_new (NN_TYPE_COSINE_SCHEDULE, "eta-min", 0.01,
-                                                  "warmup-epochs", 3, "t-max", 17, NULL);
-
-  nn_schedule_set_total_epochs (whole, 20);
-  CU_ASSERT_EQUAL (nn_schedule_get_total_epochs (whole), 20);
-  for (guint e = 0; e < 20; e++)
-    CU_ASSERT_EQUAL (nn_schedule_get_learning_rate (whole, 0.5, e),
-                     nn_schedule_get_learning_rate (explicit, 0.5, e));
-  /* The last epoch is one step before eta_min, which the epoch after would reach. */
-  CU_ASSERT (nn_schedule_get_learning_rate (whole, 0.5, 19) > 0.01);
-  NN_ASSERT_CMPFLOAT (nn_schedule_get_learning_rate (whole, 0.5, 20), 0.01, 1e-12, 0);
-}
-
-static void
-test_schedules_found_by_name (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) names = nn_registry_list_names (NN_REGISTRY_SCHEDULE);
-  GType type;
-
-  CU_ASSERT_EQUAL (g_strv_length ((char **) names), 4);
-  for (guint i = 0; names[i] != NULL; i++)
-    {
-      g_autoptr(NnSchedule) s = nn_schedule_new_by_name (names[i], &error);
-      NN_ASSERT_NO_ERROR (error);
-      CU_ASSERT_STRING_EQUAL (nn_schedule_get_name (s), names[i]);
-    }
-  type = nn_schedule_lookup ("cosin", &error);
-  CU_ASSERT_EQUAL (type, G_TYPE_INVALID);
-  NN_ASSERT_ERROR (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_UNKNOWN_TYPE);
-  CU_ASSERT (error && strstr (error->message, "did you mean 'cosine'") != NULL);
-  g_clear_error (&error);
-  CU_ASSERT_PTR_NULL (nn_schedule_new_by_name ("linear_decay", &error));
-  NN_ASSERT_ERROR (error, NN_CONFIG_ERROR, NN_CONFIG_ERROR_UNKNOWN_TYPE);
-  CU_ASSERT (error && strstr (error->message, "'exponential'") != NULL);
-}
-
-/* What the experiment loader relies on: every parameter a documented
- * property with a range. */
-static void
-test_schedule_parameters_are_properties (void)
-{
-  const struct
-  {
-    GType       type;
-    const char *prop;
-  } props[] = {
-    { NN_TYPE_STEP_SCHEDULE, "step-size" },
-    { NN_TYPE_STEP_SCHEDULE, "gamma" },
-    { NN_TYPE_EXPONENTIAL_SCHEDULE, "gamma" },
-    { NN_TYPE_COSINE_SCHEDULE, "t-max" },
-    { NN_TYPE_COSINE_SCHEDULE, "eta-min" },
-    { NN_TYPE_CONSTANT_SCHEDULE, "warmup-epochs" },
-    { NN_TYPE_COSINE_SCHEDULE, "warmup-start-factor" },
-  };
-  g_autoptr(NnSchedule) step = g_object_new (NN_TYPE_STEP_SCHEDULE, NULL);
-  g_autoptr(NnSchedule) constant = g_object_new (NN_TYPE_CONSTANT_SCHEDULE, NULL);
-  GParamSpec *gamma;
-  GValue      value = G_VALUE_INIT;
-  double      factor;
-
-  for (gsize i = 0; i < G_N_ELEMENTS (props); i++)
-    {
-      g_autoptr(GTypeClass) klass = g_type_class_ref (props[i].type);
-      GParamSpec *pspec = g_object_class_find_property (G_OBJECT_CLASS (klass), props[i].prop);
-
-      CU_ASSERT_PTR_NOT_NULL_FATAL (pspec);
-      CU_ASSERT (g_param_spec_get_blurb (pspec) != NULL && *g_param_spec_get_blurb (pspec));
-      CU_ASSERT (pspec->flags & G_PARAM_WRITABLE);
-    }
-  /* A constant schedule has no gamma: the loader reports such a key. */
-  CU_ASSERT_PTR_NULL (g_object_class_find_property (G_OBJECT_GET_CLASS (constant), "gamma"));
-
-  /* Defaults: PyTorch's StepLR gamma and LinearLR start factor. */
-  gamma = g_object_class_find_property (G_OBJECT_GET_CLASS (step), "gamma");
-  NN_ASSERT_CMPFLOAT (g_value_get_double (g_param_spec_get_default_value (gamma)), 0.1, 0, 0);
-  g_object_get (step, "warmup-start-factor", &factor, NULL);
-  NN_ASSERT_CMPFLOAT (factor, 1.0 / 3.0, 1e-15, 0);
-
-  g_value_init (&value, G_TYPE_DOUBLE);
-  g_value_set_double (&value, 1.5);
-  CU_ASSERT_TRUE (g_param_value_validate (gamma, &value));
-  g_value_unset (&value);
-}
-
-typedef struct
-{
-  GArray *rates;
-} RateLog;
-
-static void
-log_rate (NnTrainer *trainer,
-          guint      epoch,
-          gpointer   data)
-{
-  RateLog *log = data;
-  double   lr = nn_optimizer_get_learning_rate (nn_model_get_optimizer (nn_trainer_get_model (trainer)));
-
-  g_array_append_val (log->rates, lr);
-}
-
-static void
-test_model_applies_schedule (void)
-{
-  const guint        widths[] = { 3, 4, 2 };
-  const char * const acts[] = { "tanh", "linear" };
-  const double       want[] = { 0.1, 0.2, 0.2, 0.1, 0.1, 0.05, 0.05 };
-  g_autoptr(GRand) rand = g_rand_new_with_seed (3);
-  g_autoptr(NnLoss) loss = make_loss ("mean_squared_error");
-  g_autoptr(NnOptimizer) opt = make_optimizer ("sgd", 0.2);
-  g_autoptr(NnModel) model = make_model (5, widths, acts, 2, loss, opt);
-  g_autoptr(NnTrainer) trainer = nn_test_make_trainer (model, 4, 5, TRUE);
-  g_autoptr(NnTrainerCallback) logger = NULL;
-  g_autoptr(NnSchedule) schedule = g_object_new (NN_TYPE_STEP_SCHEDULE, "step-size", 2,
-                                                  "gamma", 0.5, "warmup-epochs", 1,
-                                                  "warmup-start-factor", 0.5, NULL);
-  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 12, 3, -1, 1);
-  g_autoptr(NnMatrix) y = nn_test_random_matrix (rand, 12, 2, -1, 1);
-  g_autoptr(GError) error = NULL;
-  RateLog log = { g_array_new (FALSE, FALSE, sizeof (double)) };
-
-  nn_trainer_set_schedule (trainer, schedule);
-  logger = nn_test_epoch_callback_new (log_rate, &log);
-  nn_trainer_add_callback (trainer, logger);
-  CU_ASSERT_TRUE (nn_trainer_fit (trainer, x, y, NULL, NULL, NULL, &error));
-  NN_ASSERT_NO_ERROR (error);
-  /* A second call continues the schedule where the first left it. */
-  nn_trainer_set_epochs (trainer, 7);
-  CU_ASSERT_TRUE (nn_trainer_fit (trainer, x, y, NULL, NULL, NULL, &error));
-  CU_ASSERT_EQUAL (nn_trainer_get_epoch (trainer), 7);
-  CU_ASSERT_EQUAL_FATAL (log.rates->len, G_N_ELEMENTS (want));
-  for (guint e = 0; e < G_N_ELEMENTS (want); e++)
-    NN_ASSERT_CMPFLOAT (g_array_index (log.rates, double, e), want[e], 1e-15, 0);
-
-  /* Removing the schedule gives the optimizer its own rate back. */
-  nn_trainer_set_schedule (trainer, NULL);
-  NN_ASSERT_CMPFLOAT (nn_optimizer_get_learning_rate (opt), 0.2, 0, 0);
-  g_array_unref (log.rates);
-}
-
-/* ---- gradient clipping --------------------------------------------------- */
-
-/* 3-4-2 tanh/linear network, MSE, and the values PyTorch (float64) gives
- * with torch.nn.utils.clip_grad_norm_ before each optimizer step. */
-static const nn_real clip_x[] = { 0.1, -0.4, 0.7, 0.9, 0.2, -0.3, -0.5, 0.8, 0.05,
-                                  0.3, 0.3, 0.3, -0.9, -0.1, 0.6 };
-static const nn_real clip_y[] = { 1.0, -1.0, 0.5, 2.0, -1.5, 0.25, 2.0, 1.0, 0.0, -2.0 };
-static const nn_real clip_w1[] = { 0.5, -0.3, 0.8, -0.6, 0.9, 0.1, 0.7, 0.2, -0.4,
-                                   -0.2, -0.8, 0.6 };
-static const nn_real clip_b1[] = { 0.1, -0.1, 0.05, 0.0 };
-static const nn_real clip_w2[] = { 0.9, -0.7, 0.4, 0.3, -0.5, 0.6, 0.8, -0.9 };
-static const nn_real clip_b2[] = { 0.2, -0.3 };
-
-static NnTrainer *
-make_clip_trainer (const char *optimizer,
-                   double      learning_rate,
-                   double      clip_norm)
-{
-  const guint        widths[] = { 3, 4, 2 };
-  const char * const acts[] = { "tanh", "linear" };
-  g_autoptr(NnLoss) loss = make_loss ("mean_squared_error");
-  g_autoptr(NnOptimizer) opt = make_optimizer (optimizer, learning_rate);
-  g_autoptr(NnModel) model = make_model (1, widths, acts, 2, loss, opt);
-  NnTrainer *trainer = nn_trainer_new (model);
-  g_autoptr(NnMatrix) w1 = nn_matrix_new_from_data (4, 3, clip_w1);
-  g_autoptr(NnMatrix) b1 = nn_matrix_new_from_data (1, 4, clip_b1);
-  g_autoptr(NnMatrix) w2 = nn_matrix_new_from_data (2, 4, clip_w2);
-  g_autoptr(NnMatrix) b2 = nn_matrix_new_from_data (1, 2, clip_b2);
-
-  g_assert_true (nn_layer_set_parameters (nn_model_get_layer (model, 0), w1, b1, NULL));
-  g_assert_true (nn_layer_set_parameters (nn_model_get_layer (model, 1), w2, b2, NULL));
-  nn_trainer_set_clip_norm (trainer, clip_norm);
-  return trainer;
-}
-
-#if NN_REAL_IS_DOUBLE
-#define CLIP_RTOL 1e-12
-#else
-#define CLIP_RTOL 2e-5
-#endif
-
-static void
-check_parameters (NnModel      *model,
-                  const double *want)
-{
-  guint k = 0;
-
-  for (guint p = 0; p < nn_model_get_n_parameters (model); p++)
-    {
-      const NnMatrix *m = nn_model_get_parameter (model, p);
-
-      for (gsize i = 0; i < nn_matrix_size (m); i++)
-        NN_ASSERT_CMPFLOAT (m->data[i], want[k++], CLIP_RTOL, 1e-7);
-    }
-}
-
-static void
-test_clipping_matches_torch (void)
-{
-  static const double sgd_after[] = {
-    0.4906333607394806, -0.302649052956828, 0.8050013645191658, -0.5892044881460861,
-    0.9008504893585961, 0.09693733827658806, 0.7146376168727848, 0.20011669402098584,
-    -0.39726723237737677, -0.2168798628494527, -0.802470754693025, 0.6020187911321742,
-    0.09316329880900528, -0.09224490247142429, 0.06482777042375794, -0.015358677330463356,
-    0.9049346495760218, -0.7018062776045522, 0.4014069094877413, 0.30200990360116986,
-    -0.48836285126273754, 0.5857768274516558, 0.8167470298752667, -0.9076074401697035,
-    0.20192704921074486, -0.2785361938688008
-  };
-  static const double adam_norms[] = {
-    1.1208284083239974, 0.8292272837403843, 0.6148641148424894, 0.5062005535849222
-  };
-  static const double adam_after[] = {
-    0.324498379080156, -0.3682963367467026, 0.9993342450750413, -0.4054957117281393,
-    0.8678834529620651, -0.09861089111859277, 0.9000164449753161, 0.1305688187949373,
-    -0.25914704632998153, -0.4002565932230166, -0.867864833218636, 0.8000412787316659,
-    -0.03292161038114058, 0.07214270028129496, 0.22880373370768178, -0.18329356474155187,
-    1.0954737797571314, -0.8620340662763929, 0.5854300499401003, 0.3099403058503647,
-    -0.304140009067955, 0.3997064495559885, 1.0003307747128212, -1.1002814337673437,
-    0.3866428262669614, -0.11095284076955936
-  };
-  g_autoptr(NnMatrix) x = nn_matrix_new_from_data (5, 3, clip_x);
-  g_autoptr(NnMatrix) y = nn_matrix_new_from_data (5, 2, clip_y);
-  g_autoptr(NnTrainer) sgd_trainer = make_clip_trainer ("sgd", 0.1, 0.5);
-  g_autoptr(NnTrainer) adam_trainer = make_clip_trainer ("adam", 0.05, 0.3);
-  NnModel *sgd = nn_trainer_get_model (sgd_trainer);
-  NnModel *adam = nn_trainer_get_model (adam_trainer);
-  g_autoptr(GError) error = NULL;
-
-  /* The global norm before clipping is PyTorch's total_norm. */
-  nn_model_forward (sgd, x);
-  nn_model_backward (sgd, x, y);
-  NN_ASSERT_CMPFLOAT (nn_model_get_gradient_norm (sgd), 1.1208284083239974, CLIP_RTOL, 0);
-
-  nn_trainer_train_step (sgd_trainer, x, y, &error);
-  NN_ASSERT_NO_ERROR (error);
-  /* Clipped to max_norm / (norm + 1e-6) of the norm. */
-  NN_ASSERT_CMPFLOAT (nn_model_get_gradient_norm (sgd),
-                      0.5 * 1.1208284083239974 / (1.1208284083239974 + 1e-6), CLIP_RTOL, 0);
-  check_parameters (sgd, sgd_after);
-
-  for (guint s = 0; s < G_N_ELEMENTS (adam_norms); s++)
-    {
-      nn_model_forward (adam, x);
-      nn_model_backward (adam, x, y);
-      NN_ASSERT_CMPFLOAT (nn_model_get_gradient_norm (adam), adam_norms[s], CLIP_RTOL, 0);
-      nn_trainer_train_step (adam_trainer, x, y, &error);
-      NN_ASSERT_NO_ERROR (error);
-    }
-  check_parameters (adam, adam_after);
-}
-
-static void
-test_small_gradients_are_not_clipped (void)
-{
-  g_autoptr(NnMatrix) x = nn_matrix_new_from_data (5, 3, clip_x);
-  g_autoptr(NnMatrix) y = nn_matrix_new_from_data (5, 2, clip_y);
-  g_autoptr(NnTrainer) off = make_clip_trainer ("sgd", 0.1, 0.0);
-  g_autoptr(NnTrainer) loose = make_clip_trainer ("sgd", 0.1, 1.2);
-  g_autoptr(NnTrainer) tight = make_clip_trainer ("sgd", 0.1, 1.0);
-
-  for (int s = 0; s < 3; s++)
-    {
-      nn_trainer_train_step (off, x, y, NULL);
-      nn_trainer_train_step (loose, x, y, NULL);
-      nn_trainer_train_step (tight, x, y, NULL);
-    }
-  /* The norm starts at 1.12 and falls: a threshold of 1.2 never acts. */
-  CU_ASSERT_TRUE (same_parameters (nn_trainer_get_model (off), nn_trainer_get_model (loose)));
-  CU_ASSERT_FALSE (same_parameters (nn_trainer_get_model (off), nn_trainer_get_model (tight)));
-  CU_ASSERT_EQUAL (nn_trainer_get_clip_norm (loose), 1.2);
-}
-
-/* The regularization's gradient is part of the gradient that is clipped,
- * as when the penalty is part of the loss in Keras or PyTorch: what the
- * optimizer gets has the clipping norm exactly. */
-static void
-test_regularization_gradient_is_clipped (void)
-{
-  g_autoptr(NnMatrix) x = nn_matrix_new_from_data (5, 3, clip_x);
-  g_autoptr(NnMatrix) y = nn_matrix_new_from_data (5, 2, clip_y);
-  g_autoptr(NnTrainer) trainer = make_clip_trainer ("sgd", 0.1, 0.5);
-  NnModel *model = nn_trainer_get_model (trainer);
-  double   norm;
-  GError  *error = NULL;
-
-  g_object_set (nn_model_get_layer (model, 0), "l1", 0.5, "l2", 2.0, NULL);
-  g_object_set (nn_model_get_layer (model, 1), "l2", 1.0, NULL);
-  nn_trainer_train_step (trainer, x, y, &error);
-  NN_ASSERT_NO_ERROR (error);
-  /* torch.nn.utils.clip_grad_norm_ scales by 0.5 / (norm + 1e-6). */
-  norm = nn_model_get_gradient_norm (model);
-  NN_ASSERT_CMPFLOAT (norm, 0.5, 1e-5, 0);
-}
-
-/* ---- early stopping ------------------------------------------------------ */
-
-/* Feeds @values from epoch 1 on; returns the epoch at which it said stop,
- * or 0. */
-static guint
-feed (NnEarlyStopping *es,
-      const double    *values,
-      guint            n)
-{
-  for (guint e = 1; e <= n; e++)
-    if (nn_early_stopping_update (es, e, values[e - 1], NULL))
-      return e;
-  return 0;
-}
-
-static void
-test_patience_counts_epochs_without_improvement (void)
-{
-  const double values[] = { 1.0, 0.9, 0.95, 0.92, 0.91, 0.89, 0.9, 0.9, 0.9, 0.9 };
-  g_autoptr(NnEarlyStopping) p0 = g_object_new (NN_TYPE_EARLY_STOPPING, "patience", 0, NULL);
-  g_autoptr(NnEarlyStopping) p2 = g_object_new (NN_TYPE_EARLY_STOPPING, "patience", 2, NULL);
-  g_autoptr(NnEarlyStopping) p4 = g_object_new (NN_TYPE_EARLY_STOPPING, "patience", 4, NULL);
-  g_autoptr(NnEarlyStopping) p9 = g_object_new (NN_TYPE_EARLY_STOPPING, "patience", 9, NULL);
-
-  /* Keras: patience 0 stops at the first epoch that does not improve. */
-  CU_ASSERT_EQUAL (feed (p0, values, 10), 3);
-  CU_ASSERT_EQUAL (nn_early_stopping_get_best_epoch (p0), 2);
-  /* Epochs 3 and 4 do not improve on 0.9. */
-  CU_ASSERT_EQUAL (feed (p2, values, 10), 4);
-  CU_ASSERT_EQUAL (nn_early_stopping_get_stopped_epoch (p2), 4);
-  /* 0.89 at epoch 6 resets the count; 7 to 10 do not improve. */
-  CU_ASSERT_EQUAL (feed (p4, values, 10), 10);
-  CU_ASSERT_EQUAL (nn_early_stopping_get_best_epoch (p4), 6);
-  NN_ASSERT_CMPFLOAT (nn_early_stopping_get_best_value (p4), 0.89, 0, 0);
-  CU_ASSERT_EQUAL (feed (p9, values, 10), 0);
-  CU_ASSERT_EQUAL (nn_early_stopping_get_wait (p9), 4);
-  CU_ASSERT_EQUAL (nn_early_stopping_get_stopped_epoch (p9), 0);
-}
-
-static void
-test_min_delta_sets_smallest_improvement (void)
-{
-  const double values[] = { 1.0, 0.96, 0.94, 0.90, 0.895, 0.5 };
-  g_autoptr(NnEarlyStopping) es = g_object_new (NN_TYPE_EARLY_STOPPING, "patience", 2,
-                                                 "min-delta", 0.05, NULL);
-  g_autoptr(NnEarlyStopping) none = g_object_new (NN_TYPE_EARLY_STOPPING, "patience", 2, NULL);
-
-  /* 0.96 is not 0.05 below 1.0; 0.94 is; 0.90 and 0.895 are not below 0.94
-   * by 0.05. */
-  CU_ASSERT_EQUAL (feed (es, values, 6), 5);
-  CU_ASSERT_EQUAL (nn_early_stopping_get_best_epoch (es), 3);
-  NN_ASSERT_CMPFLOAT (nn_early_stopping_get_best_value (es), 0.94, 0, 0);
-  CU_ASSERT_EQUAL (feed (none, values, 6), 0);
-  CU_ASSERT_EQUAL (nn_early_stopping_get_best_epoch (none), 6);
-}
-
-static void
-test_never_stops_after_first_epoch (void)
-{
-  const double values[] = { NAN, 0.5, 0.6 };
-  const double nans[] = { NAN, NAN };
-  g_autoptr(NnEarlyStopping) es = nn_early_stopping_new ("val_loss");
-  g_autoptr(NnEarlyStopping) es_nan = nn_early_stopping_new ("val_loss");
-
-  CU_ASSERT_EQUAL (feed (es, values, 3), 3);
-  CU_ASSERT_EQUAL (nn_early_stopping_get_best_epoch (es), 2);
-  /* NaN never improves. */
-  CU_ASSERT_EQUAL (feed (es_nan, nans, 2), 2);
-  CU_ASSERT_EQUAL (nn_early_stopping_get_best_epoch (es_nan), 0);
-  CU_ASSERT (isnan (nn_early_stopping_get_best_value (es_nan)));
-}
-
-static void
-test_mode_follows_metric (void)
-{
-  const struct
-  {
-    const char *monitor;
-    gboolean    greater;
-  } cases[] = {
-    { "val_loss", FALSE },
-    { "loss", FALSE },
-    { "val_accuracy", TRUE },
-    { "accuracy", TRUE },
-    { "val_f1", TRUE },
-    { "val_auc", TRUE },
-    { "val_r2", TRUE },
-    { "val_precision", TRUE },
-    { "recall", TRUE },
-    { "val_mae", FALSE },
-    { "val_rmse", FALSE },
-    { "custom", FALSE },
-  };
-  const double accuracy[] = { 0.5, 0.6, 0.6, 0.59, 0.7 };
-  g_autoptr(NnEarlyStopping) forced = g_object_new (NN_TYPE_EARLY_STOPPING,
-                                                     "monitor", "val_loss", "mode",
-                                                     NN_EARLY_STOPPING_MODE_MAX, NULL);
-  g_autoptr(NnEarlyStopping) acc = g_object_new (NN_TYPE_EARLY_STOPPING,
-                                                  "monitor", "val_accuracy", "patience", 1,
-                                                  NULL);
-
-  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
-    {
-      g_autoptr(NnEarlyStopping) es = nn_early_stopping_new (cases[i].monitor);
-      CU_ASSERT_EQUAL (nn_early_stopping_get_greater_is_better (es), cases[i].greater);
-    }
-  CU_ASSERT_TRUE (nn_early_stopping_get_greater_is_better (forced));
-  g_object_set (forced, "mode", NN_EARLY_STOPPING_MODE_AUTO, NULL);
-  CU_ASSERT_FALSE (nn_early_stopping_get_greater_is_better (forced));
-
-  /* An equal accuracy is no improvement. */
-  CU_ASSERT_EQUAL (feed (acc, accuracy, 5), 3);
-  CU_ASSERT_EQUAL (nn_early_stopping_get_best_epoch (acc), 2);
-}
-
-typedef struct
-{
-  NnEarlyStopping *es;
-  const double    *values;
-  guint            copy_epoch;
-  GPtrArray       *copy;
-} StopRun;
-
-static void
-on_epoch_early_stop (NnTrainer *trainer,
-                     guint      epoch,
-                     gpointer   data)
-{
-  StopRun *run = data;
-  NnModel *model = nn_trainer_get_model (trainer);
-
-  if (epoch == run->copy_epoch)
-    run->copy = copy_parameters (model);
-  if (nn_early_stopping_update (run->es, epoch, run->values[epoch - 1], model))
-    nn_trainer_stop (trainer);
-}
-
-static void
-test_restore_best_weights (void)
-{
-  const guint        widths[] = { 3, 5, 2 };
-  const char * const acts[] = { "relu", "linear" };
-  const double       values[] = { 0.9, 0.7, 0.5, 0.6, 0.55, 0.52, 0.4, 0.3, 0.2, 0.1 };
-  g_autoptr(GRand) rand = g_rand_new_with_seed (21);
-  g_autoptr(NnLoss) loss = make_loss ("mean_squared_error");
-  g_autoptr(NnOptimizer) opt = make_optimizer ("adam", 0.01);
-  g_autoptr(NnModel) model = make_model (8, widths, acts, 2, loss, opt);
-  g_autoptr(NnTrainer) trainer = nn_test_make_trainer (model, 10, 4, TRUE);
-  g_autoptr(NnTrainerCallback) stopper = NULL;
-  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 20, 3, -1, 1);
-  g_autoptr(NnMatrix) y = nn_test_random_matrix (rand, 20, 2, -1, 1);
-  g_autoptr(NnEarlyStopping) es = g_object_new (NN_TYPE_EARLY_STOPPING, "patience", 3,
-                                                 "restore-best", TRUE, NULL);
-  g_autoptr(GError) error = NULL;
-  StopRun run = { es, values, 3, NULL };
-
-  stopper = nn_test_epoch_callback_new (on_epoch_early_stop, &run);
-  nn_trainer_add_callback (trainer, stopper);
-  /* The stop request ends fit() successfully after epoch 6. */
-  CU_ASSERT_TRUE (nn_trainer_fit (trainer, x, y, NULL, NULL, NULL, &error));
-  NN_ASSERT_NO_ERROR (error);
-  CU_ASSERT_EQUAL (nn_trainer_get_epoch (trainer), 6);
-  CU_ASSERT_EQUAL (nn_trainer_get_loss_history (trainer)->len, 6);
-  CU_ASSERT_EQUAL (nn_early_stopping_get_stopped_epoch (es), 6);
-  CU_ASSERT_EQUAL (nn_early_stopping_get_best_epoch (es), 3);
-  CU_ASSERT_PTR_NOT_NULL_FATAL (run.copy);
-  CU_ASSERT_FALSE (parameters_equal (model, run.copy));
-  CU_ASSERT_TRUE (nn_early_stopping_restore (es, model));
-  CU_ASSERT_TRUE (parameters_equal (model, run.copy));
-
-  /* Without restore-best nothing is kept. */
-  g_object_set (es, "restore-best", FALSE, NULL);
-  CU_ASSERT_FALSE (nn_early_stopping_restore (es, model));
-  g_ptr_array_unref (run.copy);
-}
-
-static void
-test_early_stopping_state_round_trips (void)
-{
-  const guint        widths[] = { 2, 3, 1 };
-  const char * const acts[] = { "tanh", "linear" };
-  const double       values[] = { 0.8, 0.6, 0.7, 0.65, 0.62, 0.61 };
-  g_autoptr(NnLoss) loss = make_loss ("mean_squared_error");
-  g_autoptr(NnOptimizer) opt = make_optimizer ("sgd", 0.1);
-  g_autoptr(NnModel) model = make_model (2, widths, acts, 2, loss, opt);
-  g_autoptr(NnEarlyStopping) a = g_object_new (NN_TYPE_EARLY_STOPPING, "patience", 3,
-                                                "restore-best", TRUE, NULL);
-  g_autoptr(NnEarlyStopping) b = g_object_new (NN_TYPE_EARLY_STOPPING, "patience", 3,
-                                                "restore-best", TRUE, NULL);
-  g_autoptr(NnEarlyStopping) other = g_object_new (NN_TYPE_EARLY_STOPPING,
-                                                    "monitor", "val_accuracy", NULL);
-  g_autoptr(GVariant) state = NULL;
-  g_autoptr(GPtrArray) best = NULL;
-  g_autoptr(GError) error = NULL;
-
-  for (guint e = 1; e <= 3; e++)
-    {
-      nn_model_get_parameter (model, 0)->data[0] = (nn_real) e;
-      if (e == 2)
-        best = copy_parameters (model);
-      CU_ASSERT_FALSE (nn_early_stopping_update (a, e, values[e - 1], model));
-    }
-  state = nn_early_stopping_save_state (a);
-  CU_ASSERT_TRUE (nn_early_stopping_load_state (b, state, model, &error));
-  NN_ASSERT_NO_ERROR (error);
-  for (guint e = 4; e <= 5; e++)
-    {
-      gboolean stop_a = nn_early_stopping_update (a, e, values[e - 1], model);
-      gboolean stop_b = nn_early_stopping_update (b, e, values[e - 1], model);
-
-      CU_ASSERT_EQUAL (stop_a, stop_b);
-      CU_ASSERT_EQUAL (stop_b, e == 5);
-    }
-  CU_ASSERT_EQUAL (nn_early_stopping_get_best_epoch (b), 2);
-  CU_ASSERT_TRUE (nn_early_stopping_restore (b, model));
-  CU_ASSERT_TRUE (parameters_equal (model, best));
-
-  CU_ASSERT_FALSE (nn_early_stopping_load_state (other, state, model, &error));
-  NN_ASSERT_ERROR (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED);
 }
 
 /* ---- resuming ------------------------------------------------------------ */
@@ -946,11 +236,12 @@ make_resume_trainer (guint64 seed,
 {
   const guint        widths[] = { 4, 6, 3 };
   const char * const acts[] = { "tanh", "softmax" };
-  g_autoptr(NnLoss) default_loss = loss ? NULL : make_loss ("categorical_crossentropy");
-  g_autoptr(NnOptimizer) opt = make_optimizer ("adam", 0.05);
+  g_autoptr(NnLoss) default_loss = loss ? NULL : nn_test_make_loss ("categorical_crossentropy");
+  g_autoptr(NnOptimizer) opt = nn_test_make_optimizer ("adam", 0.05);
   g_autoptr(NnSchedule) schedule = g_object_new (NN_TYPE_COSINE_SCHEDULE, "warmup-epochs", 2,
                                                   "warmup-start-factor", 0.1, NULL);
-  g_autoptr(NnModel) model = make_model (seed, widths, acts, 2, loss ? loss : default_loss, opt);
+  g_autoptr(NnModel) model = nn_test_make_model (seed, widths, acts, 2, loss ? loss : default_loss,
+                                                  opt);
   NnTrainer *trainer = nn_test_make_trainer (model, RESUME_EPOCHS, RESUME_BATCH, TRUE);
 
   nn_schedule_set_total_epochs (schedule, RESUME_EPOCHS);
@@ -984,12 +275,12 @@ test_resume_from_checkpoint_is_exact (void)
   NN_ASSERT_NO_ERROR (error);
 
   /* The fresh model's initial weights and Adam state are replaced. */
-  CU_ASSERT_FALSE (same_parameters (MODEL (first), MODEL (second)));
+  CU_ASSERT_FALSE (nn_test_same_parameters (MODEL (first), MODEL (second)));
   CU_ASSERT_TRUE (nn_checkpoint_load (path, second, &done, &extra, &error));
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT_EQUAL (done, 3);
   CU_ASSERT_EQUAL (nn_trainer_get_epoch (second), 3);
-  CU_ASSERT_TRUE (same_parameters (MODEL (first), MODEL (second)));
+  CU_ASSERT_TRUE (nn_test_same_parameters (MODEL (first), MODEL (second)));
   CU_ASSERT_EQUAL (nn_optimizer_get_iterations (nn_model_get_optimizer (MODEL (second))),
                    nn_optimizer_get_iterations (nn_model_get_optimizer (MODEL (first))));
   CU_ASSERT (extra != NULL && g_variant_is_of_type (extra, G_VARIANT_TYPE ("(su)")));
@@ -997,7 +288,7 @@ test_resume_from_checkpoint_is_exact (void)
   CU_ASSERT_TRUE (nn_trainer_fit (second, d.x, d.y, d.val_x, d.val_y, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
   CU_ASSERT_EQUAL (nn_trainer_get_epoch (second), RESUME_EPOCHS);
-  CU_ASSERT_TRUE (same_parameters (MODEL (whole), MODEL (second)));
+  CU_ASSERT_TRUE (nn_test_same_parameters (MODEL (whole), MODEL (second)));
   CU_ASSERT_TRUE (same_history (nn_trainer_get_loss_history (whole),
                                 nn_trainer_get_loss_history (second)));
   CU_ASSERT_TRUE (same_history (nn_trainer_get_val_loss_history (whole),
@@ -1064,7 +355,7 @@ test_resume_part_way_through_epoch (void)
   /* In the same process... */
   CU_ASSERT_TRUE (nn_trainer_fit (stopped, d.x, d.y, d.val_x, d.val_y, cancellable, &error));
   NN_ASSERT_NO_ERROR (error);
-  CU_ASSERT_TRUE (same_parameters (MODEL (whole), MODEL (stopped)));
+  CU_ASSERT_TRUE (nn_test_same_parameters (MODEL (whole), MODEL (stopped)));
   CU_ASSERT_TRUE (same_history (nn_trainer_get_loss_history (whole),
                                 nn_trainer_get_loss_history (stopped)));
 
@@ -1074,7 +365,7 @@ test_resume_part_way_through_epoch (void)
   CU_ASSERT_EQUAL (done, 1);
   CU_ASSERT_TRUE (nn_trainer_fit (fresh, d.x, d.y, d.val_x, d.val_y, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
-  CU_ASSERT_TRUE (same_parameters (MODEL (whole), MODEL (fresh)));
+  CU_ASSERT_TRUE (nn_test_same_parameters (MODEL (whole), MODEL (fresh)));
   CU_ASSERT_TRUE (same_history (nn_trainer_get_loss_history (whole),
                                 nn_trainer_get_loss_history (fresh)));
   CU_ASSERT_TRUE (same_history (nn_trainer_get_val_loss_history (whole),
@@ -1083,7 +374,7 @@ test_resume_part_way_through_epoch (void)
   /* A model that trained differently from the start is not the same. */
   nn_trainer_set_shuffle (again, FALSE);
   CU_ASSERT_TRUE (nn_trainer_fit (again, d.x, d.y, d.val_x, d.val_y, NULL, &error));
-  CU_ASSERT_FALSE (same_parameters (MODEL (whole), MODEL (again)));
+  CU_ASSERT_FALSE (nn_test_same_parameters (MODEL (whole), MODEL (again)));
 
   data_clear (&d);
 }
@@ -1094,9 +385,9 @@ make_sgd_trainer (guint64 seed)
 {
   const guint        widths[] = { 4, 6, 3 };
   const char * const acts[] = { "tanh", "softmax" };
-  g_autoptr(NnLoss) loss = make_loss ("categorical_crossentropy");
-  g_autoptr(NnOptimizer) opt = make_optimizer ("sgd", 0.1);
-  g_autoptr(NnModel) model = make_model (seed, widths, acts, 2, loss, opt);
+  g_autoptr(NnLoss) loss = nn_test_make_loss ("categorical_crossentropy");
+  g_autoptr(NnOptimizer) opt = nn_test_make_optimizer ("sgd", 0.1);
+  g_autoptr(NnModel) model = nn_test_make_model (seed, widths, acts, 2, loss, opt);
 
   return nn_test_make_trainer (model, 1, RESUME_BATCH, TRUE);
 }
@@ -1121,7 +412,7 @@ trains_like (NnTrainer  *trainer,
   copy_weights (MODEL (reference), MODEL (trainer));
   nn_trainer_set_epoch (trainer, epoch);
   nn_trainer_train_epoch (trainer, d->x, d->y, NULL);
-  return same_parameters (MODEL (trainer), MODEL (expected));
+  return nn_test_same_parameters (MODEL (trainer), MODEL (expected));
 }
 
 static void
@@ -1154,7 +445,7 @@ test_shuffling_depends_on_seed_and_epoch (void)
   nn_trainer_set_shuffle (other_seed, FALSE);
   nn_trainer_train_epoch (in_order, d.x, d.y, NULL);
   nn_trainer_train_epoch (other_seed, d.x, d.y, NULL);
-  CU_ASSERT_TRUE (same_parameters (MODEL (in_order), MODEL (other_seed)));
+  CU_ASSERT_TRUE (nn_test_same_parameters (MODEL (in_order), MODEL (other_seed)));
   data_clear (&d);
 }
 
@@ -1192,7 +483,7 @@ expect_refused (const char *path,
                 const char *words)
 {
   NnModel *model = MODEL (trainer);
-  g_autoptr(GPtrArray) before = copy_parameters (model);
+  g_autoptr(GPtrArray) before = nn_test_copy_parameters (model);
   g_autoptr(GError) error = NULL;
   guint   epoch = nn_trainer_get_epoch (trainer);
   guint64 iterations = nn_optimizer_get_iterations (nn_model_get_optimizer (model));
@@ -1201,7 +492,7 @@ expect_refused (const char *path,
   NN_ASSERT_ERROR (error, domain, code);
   if (words != NULL)
     NN_ASSERT_CONTAINS (error ? error->message : NULL, words);
-  CU_ASSERT_TRUE (parameters_equal (model, before));
+  CU_ASSERT_TRUE (nn_test_parameters_equal (model, before));
   CU_ASSERT_EQUAL (nn_trainer_get_epoch (trainer), epoch);
   CU_ASSERT_EQUAL (nn_optimizer_get_iterations (nn_model_get_optimizer (model)), iterations);
 }
@@ -1211,13 +502,13 @@ test_bad_checkpoints_are_refused (void)
 {
   const guint        widths[] = { 4, 6, 3 }, wider[] = { 4, 7, 3 };
   const char * const acts[] = { "tanh", "softmax" }, * const other_acts[] = { "relu", "softmax" };
-  g_autoptr(NnLoss) loss = make_loss ("categorical_crossentropy");
-  g_autoptr(NnOptimizer) opt = make_optimizer ("adam", 0.01);
-  g_autoptr(NnOptimizer) opt2 = make_optimizer ("adam", 0.01);
-  g_autoptr(NnOptimizer) opt3 = make_optimizer ("adam", 0.01);
-  g_autoptr(NnOptimizer) opt4 = make_optimizer ("adam", 0.01);
-  g_autoptr(NnOptimizer) sgd = make_optimizer ("sgd", 0.01);
-  g_autoptr(NnOptimizer) sgd2 = make_optimizer ("sgd", 0.01);
+  g_autoptr(NnLoss) loss = nn_test_make_loss ("categorical_crossentropy");
+  g_autoptr(NnOptimizer) opt = nn_test_make_optimizer ("adam", 0.01);
+  g_autoptr(NnOptimizer) opt2 = nn_test_make_optimizer ("adam", 0.01);
+  g_autoptr(NnOptimizer) opt3 = nn_test_make_optimizer ("adam", 0.01);
+  g_autoptr(NnOptimizer) opt4 = nn_test_make_optimizer ("adam", 0.01);
+  g_autoptr(NnOptimizer) sgd = nn_test_make_optimizer ("sgd", 0.01);
+  g_autoptr(NnOptimizer) sgd2 = nn_test_make_optimizer ("sgd", 0.01);
   g_autoptr(NnTrainer) saved = make_trainer (7, widths, acts, loss, opt);
   g_autoptr(NnTrainer) target = make_trainer (7, widths, acts, loss, opt2);
   g_autoptr(NnTrainer) wide = make_trainer (7, wider, acts, loss, opt3);
@@ -1269,19 +560,19 @@ test_bad_checkpoints_are_refused (void)
   g_assert_true (g_file_get_contents (path, &contents, &length, NULL));
   for (gsize cut = 0; cut < length; cut += 1 + length / 40)
     {
-      g_autoptr(GPtrArray) before = copy_parameters (MODEL (target));
+      g_autoptr(GPtrArray) before = nn_test_copy_parameters (MODEL (target));
       g_autoptr(GError) local_error = NULL;
 
       g_file_set_contents (bad, contents, cut, NULL);
       CU_ASSERT_FALSE (nn_checkpoint_load (bad, target, NULL, NULL, &local_error));
       CU_ASSERT (local_error != NULL && local_error->domain == NN_MODEL_ERROR);
-      CU_ASSERT_TRUE (parameters_equal (MODEL (target), before));
+      CU_ASSERT_TRUE (nn_test_parameters_equal (MODEL (target), before));
     }
   for (guint trial = 0; trial < 300; trial++)
     {
       g_autofree char *copy = g_memdup2 (contents, length);
       g_autoptr(NnTrainer) victim = NULL;
-      g_autoptr(NnOptimizer) victim_opt = make_optimizer ("adam", 0.01);
+      g_autoptr(NnOptimizer) victim_opt = nn_test_make_optimizer ("adam", 0.01);
       g_autoptr(GError) local_error = NULL;
       guint n_changes = g_rand_int_range (rand, 1, 4);
 
@@ -1296,7 +587,7 @@ test_bad_checkpoints_are_refused (void)
   /* The undamaged file still loads. */
   CU_ASSERT_TRUE (nn_checkpoint_load (path, target, NULL, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
-  CU_ASSERT_TRUE (same_parameters (MODEL (saved), MODEL (target)));
+  CU_ASSERT_TRUE (nn_test_same_parameters (MODEL (saved), MODEL (target)));
 
   data_clear (&d);
 }
@@ -1306,8 +597,8 @@ test_checkpoint_written_atomically (void)
 {
   const guint        widths[] = { 4, 6, 3 };
   const char * const acts[] = { "tanh", "softmax" };
-  g_autoptr(NnLoss) loss = make_loss ("categorical_crossentropy");
-  g_autoptr(NnOptimizer) opt = make_optimizer ("adam", 0.01);
+  g_autoptr(NnLoss) loss = nn_test_make_loss ("categorical_crossentropy");
+  g_autoptr(NnOptimizer) opt = nn_test_make_optimizer ("adam", 0.01);
   g_autoptr(NnTrainer) trainer = make_trainer (7, widths, acts, loss, opt);
   g_autofree char *path = temp_path ("checkpoint");
   g_autofree char *dir = g_path_get_dirname (path);
@@ -1383,38 +674,6 @@ main (void)
 
   if (CU_initialize_registry () != CUE_SUCCESS)
     return 99;
-
-  s = CU_add_suite ("learning-rate schedules", nn_test_init_plugins, NULL);
-  CU_add_test (s, "constant, step, exponential and cosine match torch.optim.lr_scheduler",
-               test_schedules_match_torch);
-  CU_add_test (s, "warm-ups match LinearLR chained before the schedule",
-               test_warmups_match_torch);
-  CU_add_test (s, "cosine with t_max 0 anneals over the epochs after the warm-up",
-               test_cosine_t_max_zero_spans_training);
-  CU_add_test (s, "schedules are found by name, with a suggestion for a typo",
-               test_schedules_found_by_name);
-  CU_add_test (s, "schedule parameters are properties with blurbs and ranges",
-               test_schedule_parameters_are_properties);
-  CU_add_test (s, "the model sets each epoch's scheduled rate", test_model_applies_schedule);
-
-  s = CU_add_suite ("gradient clipping", nn_test_init_plugins, NULL);
-  CU_add_test (s, "clipping by global norm matches torch.nn.utils.clip_grad_norm_",
-               test_clipping_matches_torch);
-  CU_add_test (s, "gradients within the norm are left alone", test_small_gradients_are_not_clipped);
-  CU_add_test (s, "the regularization's gradient is clipped with the loss's",
-               test_regularization_gradient_is_clipped);
-
-  s = CU_add_suite ("early stopping", nn_test_init_plugins, NULL);
-  CU_add_test (s, "patience counts epochs in a row without improvement",
-               test_patience_counts_epochs_without_improvement);
-  CU_add_test (s, "min_delta is the smallest improvement", test_min_delta_sets_smallest_improvement);
-  CU_add_test (s, "training never stops after the first epoch, and NaN never improves",
-               test_never_stops_after_first_epoch);
-  CU_add_test (s, "the auto mode maximises accuracy-like metrics and minimises losses",
-               test_mode_follows_metric);
-  CU_add_test (s, "restore_best puts back the best epoch's weights", test_restore_best_weights);
-  CU_add_test (s, "the early-stopping state survives a save and load",
-               test_early_stopping_state_round_trips);
 
   s = CU_add_suite ("resuming", nn_test_init_plugins, nn_test_remove_scratch);
   CU_add_test (s, "training resumed from a checkpoint ends exactly as if never stopped",
