@@ -85,6 +85,7 @@ void      nn_matrix_gemm      (gboolean        trans_a,
                                NnMatrix       *c);
 void      nn_matrix_set_n_threads (guint n_threads);
 guint     nn_matrix_get_n_threads (void);
+const char *nn_matrix_get_engine_name (void);
 void      nn_matrix_add_row_vector (NnMatrix       *m,
                                     const NnMatrix *v);
 void      nn_matrix_sum_rows  (const NnMatrix *m,

@@ -54,6 +54,51 @@ member_number (JsonObject *object,
   return json_node_get_double (node);
 }
 
+static gboolean
+cpu_has_bf16 (void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+  return __builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512bf16");
+#else
+  return FALSE;
+#endif
+}
+
+/* The engine's name, oneDNN's ceilings where the build has oneDNN (bf16
+ * where the CPU has it too) and none where not, the best fp32 ceiling
+ * the ratio is taken against. */
+static void
+check_ceilings (JsonObject *r,
+                double      gflops,
+                double      sgemm_gflops)
+{
+  const char *engine = json_object_get_string_member_with_default (r, "matmul", "");
+  gboolean    onednn = g_str_equal (nn_matrix_get_engine_name (), "oneDNN");
+  double      ceiling = sgemm_gflops;
+
+  NN_CHECK (g_str_equal (engine, nn_matrix_get_engine_name ()), "matmul '%s', not '%s'", engine,
+            nn_matrix_get_engine_name ());
+  NN_CHECK (json_object_has_member (r, "onednn_gflops") == onednn,
+            "onednn_gflops with oneDNN %d", onednn);
+  NN_CHECK (json_object_has_member (r, "onednn_bf16_gflops") == (onednn && cpu_has_bf16 ()),
+            "onednn_bf16_gflops with oneDNN %d, bf16 %d", onednn, cpu_has_bf16 ());
+  NN_CHECK (json_object_has_member (r, "bf16_peak_gflops") == cpu_has_bf16 (),
+            "bf16_peak_gflops with bf16 %d", cpu_has_bf16 ());
+  if (onednn)
+    {
+      double onednn_gflops = member_number (r, "onednn_gflops");
+
+      NN_CHECK (onednn_gflops > 0 && isfinite (onednn_gflops), "onednn_gflops %g",
+                onednn_gflops);
+      ceiling = MAX (ceiling, onednn_gflops);
+    }
+  if (cpu_has_bf16 ())
+    NN_CHECK (member_number (r, "bf16_peak_gflops") > 0, "bf16_peak_gflops %g",
+              member_number (r, "bf16_peak_gflops"));
+  NN_ASSERT_CMPFLOAT (member_number (r, "ceiling_gflops"), ceiling, 1e-12, 0);
+  NN_ASSERT_CMPFLOAT (member_number (r, "ceiling_ratio"), gflops / ceiling, 1e-9, 0);
+}
+
 /* Every field of the issue, present and sane, for a workload of @epochs
  * epochs on @threads threads. */
 static void
@@ -90,6 +135,7 @@ check_result (JsonObject *r,
             threads, g_get_num_processors ());
   NN_CHECK (member_number (r, "peak_rss_mib") > 1, "peak_rss_mib %g",
             member_number (r, "peak_rss_mib"));
+  check_ceilings (r, gflops, sgemm_gflops);
 }
 
 static void

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* nnrun bench: the project's own speed benchmark. Each workload trains a
  * fixed network with NnTrainer's steps in this process and is measured
- * against two ceilings taken in the same process: a plain BLAS run of the
- * same matrix products (the library ceiling) and a tight FMA loop (the
- * hardware ceiling). */
+ * against ceilings taken in the same process: a plain BLAS run of the same
+ * matrix products and oneDNN's matmul of them (the library ceilings,
+ * nnrun-bench-onednn.c) and tight FMA and bf16 loops (the hardware
+ * ceilings, nnrun-bench-peaks.c). */
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -13,25 +14,11 @@
 #include <nn.h>
 #include <nn-json.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
-
+#include "nnrun-bench.h"
 #include "nnrun-commands.h"
 #include "nnrun-mpi.h"
 
 #define DEFAULT_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
-
-/* The least time each ceiling is measured for. */
-#define CEILING_SECONDS 0.3
-
-/* A matrix product of a training step, as BLAS sees it. */
-typedef struct
-{
-  gboolean trans_a;
-  gboolean trans_b;
-  guint    m, n, k;
-} GemmShape;
 
 typedef struct
 {
@@ -45,7 +32,10 @@ typedef struct
   double      seconds;         /* the training loop */
   double      flop_per_sample; /* matrix products executed in training */
   double      sgemm_gflops;
+  double      onednn_gflops;      /* NaN where the build has no oneDNN */
+  double      onednn_bf16_gflops; /* NaN also where the CPU has no bf16 */
   double      fma_gflops;
+  double      bf16_peak_gflops; /* NaN where the CPU has no bf16 */
   double      final_loss;
   double      test_accuracy; /* NaN when the workload has no test set */
   double      peak_rss_mib;
@@ -53,8 +43,8 @@ typedef struct
   double      reduce_seconds; /* of the first, in the gradient sums */
 } BenchResult;
 
-static double
-now (void)
+double
+nnrun_bench_now (void)
 {
   return g_get_monotonic_time () / 1e6;
 }
@@ -91,133 +81,6 @@ blas_name (void)
 #else
   return "CBLAS";
 #endif
-}
-
-/* ---- the hardware ceiling ------------------------------------------------ */
-
-#define FMA_CHAINS 12 /* independent chains: enough to fill two FMA pipes */
-
-#if defined(__x86_64__) && defined(__GNUC__)
-/* Twelve chains in twelve registers, written out so that none is spilled. */
-__attribute__ ((target ("avx2,fma"))) static double
-fma_loop_avx2 (guint64 iterations)
-{
-  const __m256 mul = _mm256_set1_ps (0.999999f), add = _mm256_set1_ps (1e-7f);
-  __m256       a0 = _mm256_set1_ps (0), a1 = _mm256_set1_ps (1), a2 = _mm256_set1_ps (2);
-  __m256       a3 = _mm256_set1_ps (3), a4 = _mm256_set1_ps (4), a5 = _mm256_set1_ps (5);
-  __m256       a6 = _mm256_set1_ps (6), a7 = _mm256_set1_ps (7), a8 = _mm256_set1_ps (8);
-  __m256       a9 = _mm256_set1_ps (9), a10 = _mm256_set1_ps (10), a11 = _mm256_set1_ps (11);
-  float        out[8];
-
-  for (guint64 it = 0; it < iterations; it++)
-    {
-      a0 = _mm256_fmadd_ps (a0, mul, add);
-      a1 = _mm256_fmadd_ps (a1, mul, add);
-      a2 = _mm256_fmadd_ps (a2, mul, add);
-      a3 = _mm256_fmadd_ps (a3, mul, add);
-      a4 = _mm256_fmadd_ps (a4, mul, add);
-      a5 = _mm256_fmadd_ps (a5, mul, add);
-      a6 = _mm256_fmadd_ps (a6, mul, add);
-      a7 = _mm256_fmadd_ps (a7, mul, add);
-      a8 = _mm256_fmadd_ps (a8, mul, add);
-      a9 = _mm256_fmadd_ps (a9, mul, add);
-      a10 = _mm256_fmadd_ps (a10, mul, add);
-      a11 = _mm256_fmadd_ps (a11, mul, add);
-    }
-  a0 = _mm256_add_ps (_mm256_add_ps (_mm256_add_ps (a0, a1), _mm256_add_ps (a2, a3)),
-                      _mm256_add_ps (_mm256_add_ps (a4, a5), _mm256_add_ps (a6, a7)));
-  a0 = _mm256_add_ps (a0, _mm256_add_ps (_mm256_add_ps (a8, a9), _mm256_add_ps (a10, a11)));
-  _mm256_storeu_ps (out, a0);
-  return out[0];
-}
-#endif
-
-/* Without AVX2: what the compiler makes of a plain multiply-add loop. */
-static double
-fma_loop_plain (guint64 iterations)
-{
-  float  acc[FMA_CHAINS * 8];
-  double sum = 0;
-
-  for (guint i = 0; i < G_N_ELEMENTS (acc); i++)
-    acc[i] = (float) i;
-  for (guint64 it = 0; it < iterations; it++)
-    for (guint i = 0; i < G_N_ELEMENTS (acc); i++)
-      acc[i] = acc[i] * 0.999999f + 1e-7f;
-  for (guint i = 0; i < G_N_ELEMENTS (acc); i++)
-    sum += acc[i];
-  return sum;
-}
-
-static gboolean
-have_avx2_fma (void)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-  return __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
-#else
-  return FALSE;
-#endif
-}
-
-typedef struct
-{
-  guint64         iterations;
-  volatile double sink;
-} FmaJob;
-
-static gpointer
-fma_thread (gpointer data)
-{
-  FmaJob *job = data;
-
-#if defined(__x86_64__) && defined(__GNUC__)
-  if (have_avx2_fma ())
-    {
-      job->sink = fma_loop_avx2 (job->iterations);
-      return NULL;
-    }
-#endif
-  job->sink = fma_loop_plain (job->iterations);
-  return NULL;
-}
-
-/* Runs the FMA loop on @threads threads at once; returns the seconds. */
-static double
-run_fma_threads (guint   threads,
-                 guint64 iterations)
-{
-  g_autofree GThread **workers = g_new0 (GThread *, threads);
-  g_autofree FmaJob   *jobs = g_new0 (FmaJob, threads);
-  double               start = now ();
-
-  for (guint t = 0; t < threads; t++)
-    {
-      jobs[t].iterations = iterations;
-      workers[t] = g_thread_new ("nnrun-fma", fma_thread, &jobs[t]);
-    }
-  for (guint t = 0; t < threads; t++)
-    g_thread_join (workers[t]);
-  return now () - start;
-}
-
-/* Single-precision FLOP/s of @threads cores each running independent FMA
- * chains (8 lanes × 2 FLOP per chain and iteration): the best of three
- * passes, since the machine may be shared. */
-static double
-measure_fma_peak (guint threads)
-{
-  guint64 iterations = 1 << 16;
-  double  best = 0, elapsed;
-
-  while ((elapsed = run_fma_threads (threads, iterations)) < CEILING_SECONDS / 10)
-    iterations *= 2;
-  iterations = (guint64) (iterations * (CEILING_SECONDS / 3) / elapsed) + 1;
-  for (guint pass = 0; pass < 3; pass++)
-    {
-      elapsed = run_fma_threads (threads, iterations);
-      best = MAX (best, (double) iterations * FMA_CHAINS * 8 * 2 * threads / elapsed);
-    }
-  return best / 1e9;
 }
 
 /* ---- the library ceiling ------------------------------------------------- */
@@ -314,12 +177,12 @@ measure_gemm_ceiling (GArray *shapes)
 
   while (passes < 3)
     {
-      double start = now (), elapsed;
+      double start = nnrun_bench_now (), elapsed;
 
       for (guint r = 0; r < reps; r++)
         for (guint i = 0; i < shapes->len; i++)
           plain_gemm (&g_array_index (shapes, GemmShape, i), a, b, c);
-      elapsed = now () - start;
+      elapsed = nnrun_bench_now () - start;
       if (elapsed < CEILING_SECONDS / 3)
         {
           reps = elapsed > 0 ? MAX (reps * 2, (guint) (reps * CEILING_SECONDS / 3 / elapsed))
@@ -330,6 +193,24 @@ measure_gemm_ceiling (GArray *shapes)
       passes++;
     }
   return best / 1e9;
+}
+
+/* The products of a step on each engine the build has, beside the BLAS. */
+static void
+measure_engine_ceilings (GArray      *shapes,
+                         BenchResult *result)
+{
+  result->sgemm_gflops = measure_gemm_ceiling (shapes);
+  result->onednn_gflops = nnrun_bench_onednn_ceiling (shapes, FALSE);
+  result->onednn_bf16_gflops = nnrun_bench_onednn_ceiling (shapes, TRUE);
+}
+
+/* The best fp32 ceiling: what the engine training takes its products from
+ * should reach. */
+static double
+best_ceiling (const BenchResult *r)
+{
+  return isnan (r->onednn_gflops) ? r->sgemm_gflops : MAX (r->sgemm_gflops, r->onednn_gflops);
 }
 
 /* ---- building the networks ----------------------------------------------- */
@@ -395,7 +276,7 @@ run_w1 (guint        epochs,
   trainer = nn_trainer_new (model);
   nnrun_mpi_attach (trainer);
 
-  start = now ();
+  start = nnrun_bench_now ();
   for (guint e = 0; e < epochs; e++)
     {
       /* Full-batch gradient descent: one step is one epoch. */
@@ -403,7 +284,7 @@ run_w1 (guint        epochs,
       if (isnan (loss))
         return FALSE;
     }
-  result->seconds = now () - start;
+  result->seconds = nnrun_bench_now () - start;
 
   shapes = step_gemms (widths, 2, x->rows);
   result->workload = "w1";
@@ -416,7 +297,7 @@ run_w1 (guint        epochs,
   result->flop_per_sample = gemms_flop (shapes) / x->rows;
   result->final_loss = loss;
   result->test_accuracy = NAN;
-  result->sgemm_gflops = measure_gemm_ceiling (shapes);
+  measure_engine_ceilings (shapes, result);
   return TRUE;
 }
 
@@ -668,11 +549,11 @@ run_w2 (guint        epochs,
   g_autofree guint *order = NULL;
   double            start, total = 0;
 
-  start = now ();
+  start = nnrun_bench_now ();
   if (!read_image_set (data_dir, "train", &train, error) ||
       !read_image_set (data_dir, "t10k", &test, error))
     return FALSE;
-  result->load_seconds = now () - start;
+  result->load_seconds = nnrun_bench_now () - start;
   if (train.pixels != widths[0] || test.pixels != widths[0])
     {
       g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_FAILED,
@@ -691,7 +572,7 @@ run_w2 (guint        epochs,
   for (guint i = 0; i < train.n; i++)
     order[i] = i;
 
-  start = now ();
+  start = nnrun_bench_now ();
   for (guint e = 0; e < epochs; e++)
     {
       /* Fisher–Yates: a new order every epoch. */
@@ -716,7 +597,7 @@ run_w2 (guint        epochs,
           total += loss * rows;
         }
     }
-  result->seconds = now () - start;
+  result->seconds = nnrun_bench_now () - start;
 
   x->rows = y->rows = batch;
   result->test_accuracy = test_accuracy (model, &test, x, y, batch);
@@ -731,7 +612,7 @@ run_w2 (guint        epochs,
   result->n_samples = train.n;
   result->flop_per_sample = gemms_flop (shapes) / batch;
   result->final_loss = total / train.n;
-  result->sgemm_gflops = measure_gemm_ceiling (shapes);
+  measure_engine_ceilings (shapes, result);
   return TRUE;
 }
 
@@ -772,6 +653,8 @@ print_json (const BenchResult *r)
   json_builder_add_string_value (b, NN_REAL_NAME);
   json_builder_set_member_name (b, "blas");
   json_builder_add_string_value (b, blas_name ());
+  json_builder_set_member_name (b, "matmul");
+  json_builder_add_string_value (b, nn_matrix_get_engine_name ());
   json_builder_set_member_name (b, "threads");
   json_builder_add_int_value (b, r->threads);
   json_builder_set_member_name (b, "epochs");
@@ -790,7 +673,15 @@ print_json (const BenchResult *r)
   nn_json_builder_add_number (b, "gflops", gflops (r));
   nn_json_builder_add_number (b, "sgemm_gflops", r->sgemm_gflops);
   nn_json_builder_add_number (b, "sgemm_ratio", gflops (r) / r->sgemm_gflops);
+  if (!isnan (r->onednn_gflops))
+    nn_json_builder_add_number (b, "onednn_gflops", r->onednn_gflops);
+  if (!isnan (r->onednn_bf16_gflops))
+    nn_json_builder_add_number (b, "onednn_bf16_gflops", r->onednn_bf16_gflops);
+  nn_json_builder_add_number (b, "ceiling_gflops", best_ceiling (r));
+  nn_json_builder_add_number (b, "ceiling_ratio", gflops (r) / best_ceiling (r));
   nn_json_builder_add_number (b, "fma_gflops", r->fma_gflops);
+  if (!isnan (r->bf16_peak_gflops))
+    nn_json_builder_add_number (b, "bf16_peak_gflops", r->bf16_peak_gflops);
   nn_json_builder_add_number (b, "fma_ratio", gflops (r) / r->fma_gflops);
   nn_json_builder_add_number (b, "final_loss", r->final_loss);
   if (!isnan (r->test_accuracy))
@@ -825,8 +716,8 @@ print_text (const BenchResult *r)
   const char      *gemm = NN_REAL_IS_DOUBLE ? "dgemm" : "sgemm";
 
   printf ("%s %s\n", r->workload, r->description);
-  printf ("  %u epoch%s, %s, %u thread%s\n", r->epochs, r->epochs == 1 ? "" : "s",
-          NN_REAL_NAME, r->threads, r->threads == 1 ? "" : "s");
+  printf ("  %u epoch%s, %s on %s, %u thread%s\n", r->epochs, r->epochs == 1 ? "" : "s",
+          NN_REAL_NAME, nn_matrix_get_engine_name (), r->threads, r->threads == 1 ? "" : "s");
   if (!isnan (r->load_seconds))
     printf ("  data loaded in     %.3f s\n", r->load_seconds);
   printf ("  time per epoch     %s\n", per_epoch);
@@ -837,8 +728,16 @@ print_text (const BenchResult *r)
   printf ("  GFLOP/s            %.2f\n", gflops (r));
   printf ("  of plain %s     %.1f%% (%s of the same products: %.1f GFLOP/s)\n",
           gemm, 100 * gflops (r) / r->sgemm_gflops, gemm, r->sgemm_gflops);
+  if (!isnan (r->onednn_gflops))
+    printf ("  of oneDNN fp32     %.1f%% (oneDNN's matmul of the same products: %.1f GFLOP/s)\n",
+            100 * gflops (r) / r->onednn_gflops, r->onednn_gflops);
+  if (!isnan (r->onednn_bf16_gflops))
+    printf ("  oneDNN bf16        %.1f GFLOP/s (the same products, bf16 inputs)\n",
+            r->onednn_bf16_gflops);
   printf ("  of FMA peak        %.1f%% (%.1f GFLOP/s)\n",
           100 * gflops (r) / r->fma_gflops, r->fma_gflops);
+  if (!isnan (r->bf16_peak_gflops))
+    printf ("  bf16 peak          %.1f GFLOP/s (bf16 dot products)\n", r->bf16_peak_gflops);
   printf ("  final loss         %.6g\n", r->final_loss);
   if (!isnan (r->test_accuracy))
     printf ("  test accuracy      %.2f%%\n", 100 * r->test_accuracy);
@@ -855,7 +754,8 @@ nnrun_cmd_bench (int    argc,
   static const char summary[] =
     "Trains fixed workloads in this process and reports time per epoch, samples/s,\n"
     "GFLOP/s of the matrix products, and their ratio to a plain BLAS run of the same\n"
-    "products and to a measured FMA peak.\n"
+    "products, to oneDNN's matmul of them (fp32, and bf16 where the CPU has it) and\n"
+    "to the measured FMA and bf16 dot-product peaks.\n"
     "  w1  iris-tiny: Iris 4-16-3, full batch, 5000 epochs\n"
     "  w2  fmnist-mlp: Fashion-MNIST 784-256-128-10, batch 128, 3 epochs";
   gint             threads = 1, epochs = 0;
@@ -865,7 +765,7 @@ nnrun_cmd_bench (int    argc,
   g_autoptr(GError) error = NULL;
   const char  *which = "all";
   gboolean     w1, w2;
-  double       fma = NAN, reduced = 0;
+  double       fma = NAN, bf16_peak = NAN, reduced = 0;
   guint        rank, ranks;
   int          status;
   GOptionEntry entries[] = {
@@ -940,8 +840,12 @@ nnrun_cmd_bench (int    argc,
         continue;
       result.peak_rss_mib = peak_rss_mib ();
       if (isnan (fma))
-        fma = measure_fma_peak (threads);
+        {
+          fma = nnrun_bench_fma_peak (threads);
+          bf16_peak = nnrun_bench_bf16_peak (threads);
+        }
       result.fma_gflops = fma;
+      result.bf16_peak_gflops = bf16_peak;
       if (json)
         print_json (&result);
       else

@@ -727,10 +727,32 @@ check_stdout (int      status,
   return status == EXIT_OK ? EXIT_RUN_FAILED : status;
 }
 
+/* oneDNN's OpenMP threads spin a while for the next product, and when
+ * another process shares the cores a product on two threads then takes
+ * ten to twenty times as long as on one; waiting in the kernel costs a
+ * wake-up a product. OpenMP reads OMP_WAIT_POLICY once, as it loads,
+ * before main: where neither it nor GOMP_SPINCOUNT is set, nnrun starts
+ * itself again with OMP_WAIT_POLICY=passive. Not under valgrind, which
+ * would not follow. */
+static void
+prefer_passive_waiting (char **argv)
+{
+  const char *preload = g_getenv ("LD_PRELOAD");
+
+  if (!g_str_equal (nn_matrix_get_engine_name (), "oneDNN") ||
+      g_getenv ("OMP_WAIT_POLICY") != NULL || g_getenv ("GOMP_SPINCOUNT") != NULL ||
+      (preload != NULL && strstr (preload, "vgpreload") != NULL))
+    return;
+  g_setenv ("OMP_WAIT_POLICY", "passive", TRUE);
+  execv ("/proc/self/exe", argv);
+  /* Where that fails, the products wait as OpenMP's default has it. */
+}
+
 int
 main (int    argc,
       char **argv)
 {
+  prefer_passive_waiting (argv);
   setlocale (LC_ALL, "");
   nnrun_setup_output ();
   use_build_tree_plugins_if_uninstalled ();

@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <string.h>
+#include <oneapi/dnnl/dnnl.h>
+
+#include "nn-matmul-private.h"
+
+#if NN_REAL_IS_DOUBLE
+#error "oneDNN has no double matmul: a double build takes its products from the BLAS"
+#endif
+
+/* The OpenMP runtime oneDNN runs its threads on (libgomp in Debian). */
+extern void omp_set_num_threads (int n);
+extern int  omp_get_max_threads (void);
+
+/* A product as oneDNN's matmul primitive sees it: the shapes and strides
+ * of the operands, the scales and whether there is a bias. One primitive
+ * a key, made the first time, reused for every product after. */
+typedef struct
+{
+  gint64   m, n, k, lda, ldb, ldc;
+  gboolean trans_a, trans_b, bias;
+  float    alpha, beta;
+} ProductKey;
+
+/* The most primitives a thread keeps. */
+#define MAX_PRODUCTS 256
+
+/* A primitive with memory objects of its own that take the operands'
+ * data handles on each product, so that a product allocates nothing. */
+typedef struct
+{
+  ProductKey       key;
+  dnnl_primitive_t primitive;
+  dnnl_memory_t    src, weights, bias, dst;
+} Product;
+
+/* The primitives of one thread and its stream: primitives are shared by no
+ * two threads, nor are the memory objects whose handles change each
+ * product. */
+typedef struct
+{
+  dnnl_stream_t stream;
+  GHashTable   *products;
+} ThreadProducts;
+
+static dnnl_engine_t
+get_engine (void)
+{
+  static gsize         once;
+  static dnnl_engine_t engine;
+
+  if (g_once_init_enter (&once))
+    {
+      if (dnnl_engine_create (&engine, dnnl_cpu, 0) != dnnl_success)
+        engine = NULL;
+      g_once_init_leave (&once, 1);
+    }
+  return engine;
+}
+
+static guint
+product_key_hash (gconstpointer p)
+{
+  const ProductKey *k = p;
+
+  return (guint) (k->m * 1000003 ^ k->n * 10007 ^ k->k * 101 ^ k->lda * 31 ^ k->ldb * 17 ^
+                  k->ldc * 7 ^ (k->trans_a << 1) ^ (k->trans_b << 2) ^ (k->bias << 3));
+}
+
+static gboolean
+product_key_equal (gconstpointer a,
+                   gconstpointer b)
+{
+  const ProductKey *x = a, *y = b;
+
+  return x->m == y->m && x->n == y->n && x->k == y->k && x->lda == y->lda &&
+         x->ldb == y->ldb && x->ldc == y->ldc && x->trans_a == y->trans_a &&
+         x->trans_b == y->trans_b && x->bias == y->bias &&
+         memcmp (&x->alpha, &y->alpha, sizeof x->alpha) == 0 &&
+         memcmp (&x->beta, &y->beta, sizeof x->beta) == 0;
+}
+
+static void
+product_free (gpointer p)
+{
+  Product *product = p;
+
+  if (product->primitive != NULL)
+    dnnl_primitive_destroy (product->primitive);
+  if (product->src != NULL)
+    dnnl_memory_destroy (product->src);
+  if (product->weights != NULL)
+    dnnl_memory_destroy (product->weights);
+  if (product->bias != NULL)
+    dnnl_memory_destroy (product->bias);
+  if (product->dst != NULL)
+    dnnl_memory_destroy (product->dst);
+  g_free (product);
+}
+
+static void
+thread_products_free (gpointer p)
+{
+  ThreadProducts *t = p;
+
+  g_hash_table_unref (t->products);
+  if (t->stream != NULL)
+    dnnl_stream_destroy (t->stream);
+  g_free (t);
+}
+
+static GPrivate thread_products = G_PRIVATE_INIT (thread_products_free);
+
+/* A rows × cols operand in row-major memory whose rows are @ld apart, or
+ * its transpose. */
+static dnnl_status_t
+init_desc (dnnl_memory_desc_t *md,
+           gint64              rows,
+           gint64              cols,
+           gint64              ld,
+           gboolean            transposed)
+{
+  dnnl_dims_t dims = { rows, cols };
+  dnnl_dims_t strides = { ld, 1 };
+
+  if (transposed)
+    {
+      strides[0] = 1;
+      strides[1] = ld;
+    }
+  return dnnl_memory_desc_init_by_strides (md, 2, dims, dnnl_f32, strides);
+}
+
+/* The attributes of @key: alpha as the output scale, beta as a sum
+ * post-op (none when beta is 0, so that C is not read). */
+static dnnl_status_t
+make_attr (const ProductKey     *key,
+           dnnl_primitive_attr_t attr)
+{
+  dnnl_post_ops_t post_ops = NULL;
+  dnnl_status_t   s = dnnl_success;
+
+  if (key->alpha != 1)
+    s = dnnl_primitive_attr_set_output_scales (attr, 1, 0, &key->alpha);
+  if (s == dnnl_success && key->beta != 0)
+    {
+      s = dnnl_post_ops_create (&post_ops);
+      if (s == dnnl_success)
+        s = dnnl_post_ops_append_sum (post_ops, key->beta);
+      if (s == dnnl_success)
+        s = dnnl_primitive_attr_set_post_ops (attr, post_ops);
+      if (post_ops != NULL)
+        dnnl_post_ops_destroy (post_ops);
+    }
+  return s;
+}
+
+/* The primitive and memory objects of @key. */
+static dnnl_status_t
+product_create (Product      *p,
+                dnnl_engine_t engine)
+{
+  const ProductKey     *key = &p->key;
+  dnnl_memory_desc_t    src_md, wei_md, bias_md, dst_md;
+  dnnl_matmul_desc_t    desc;
+  dnnl_primitive_attr_t attr = NULL;
+  dnnl_primitive_desc_t pd = NULL;
+  dnnl_status_t         s;
+
+  s = init_desc (&src_md, key->m, key->k, key->lda, key->trans_a);
+  if (s == dnnl_success)
+    s = init_desc (&wei_md, key->k, key->n, key->ldb, key->trans_b);
+  if (s == dnnl_success)
+    s = init_desc (&bias_md, 1, key->n, key->n, FALSE);
+  if (s == dnnl_success)
+    s = init_desc (&dst_md, key->m, key->n, key->ldc, FALSE);
+  if (s == dnnl_success)
+    s = dnnl_matmul_desc_init (&desc, &src_md, &wei_md, key->bias ? &bias_md : NULL, &dst_md);
+  if (s == dnnl_success)
+    s = dnnl_primitive_attr_create (&attr);
+  if (s == dnnl_success)
+    s = make_attr (key, attr);
+  if (s == dnnl_success)
+    s = dnnl_primitive_desc_create (&pd, &desc, attr, engine, NULL);
+  if (s == dnnl_success)
+    s = dnnl_primitive_create (&p->primitive, pd);
+  if (s == dnnl_success)
+    s = dnnl_memory_create (&p->src, &src_md, engine, DNNL_MEMORY_NONE);
+  if (s == dnnl_success)
+    s = dnnl_memory_create (&p->weights, &wei_md, engine, DNNL_MEMORY_NONE);
+  if (s == dnnl_success && key->bias)
+    s = dnnl_memory_create (&p->bias, &bias_md, engine, DNNL_MEMORY_NONE);
+  if (s == dnnl_success)
+    s = dnnl_memory_create (&p->dst, &dst_md, engine, DNNL_MEMORY_NONE);
+  if (pd != NULL)
+    dnnl_primitive_desc_destroy (pd);
+  if (attr != NULL)
+    dnnl_primitive_attr_destroy (attr);
+  return s;
+}
+
+/* The product of @key on this thread, made if new; NULL where oneDNN
+ * cannot make it (remembered, so that it is asked once). */
+static Product *
+lookup_product (const ProductKey *key,
+                dnnl_stream_t    *stream)
+{
+  ThreadProducts *t = g_private_get (&thread_products);
+  dnnl_engine_t   engine = get_engine ();
+  Product        *p;
+
+  if (engine == NULL)
+    return NULL;
+  if (t == NULL)
+    {
+      t = g_new0 (ThreadProducts, 1);
+      t->products = g_hash_table_new_full (product_key_hash, product_key_equal, NULL, product_free);
+      if (dnnl_stream_create (&t->stream, engine, dnnl_stream_default_flags) != dnnl_success)
+        t->stream = NULL;
+      g_private_set (&thread_products, t);
+    }
+  if (t->stream == NULL)
+    return NULL;
+  *stream = t->stream;
+  p = g_hash_table_lookup (t->products, key);
+  if (p == NULL)
+    {
+      p = g_new0 (Product, 1);
+      p->key = *key;
+      if (product_create (p, engine) != dnnl_success)
+        {
+          product_free (p);
+          p = g_new0 (Product, 1);
+          p->key = *key;
+        }
+      /* Training asks for a few shapes over and over; a process that
+       * asks for ever new ones (predictions of any number of rows) keeps
+       * no more than MAX_PRODUCTS. */
+      if (g_hash_table_size (t->products) >= MAX_PRODUCTS)
+        g_hash_table_remove_all (t->products);
+      g_hash_table_insert (t->products, &p->key, p);
+    }
+  return p->primitive != NULL ? p : NULL;
+}
+
+/* oneDNN splits a product between the OpenMP threads of the thread that
+ * asks for it, whose count OpenMP keeps for each thread: the count set
+ * for the process, 0 until set, goes to each thread before its product. */
+static gint n_threads_set;
+
+static void
+use_n_threads (void)
+{
+  gint n = g_atomic_int_get (&n_threads_set);
+
+  if (n != 0 && omp_get_max_threads () != n)
+    omp_set_num_threads (n);
+}
+
+void
+nn_matmul_onednn_set_n_threads (guint n_threads)
+{
+  g_atomic_int_set (&n_threads_set, (gint) n_threads);
+  use_n_threads ();
+}
+
+guint
+nn_matmul_onednn_get_n_threads (void)
+{
+  use_n_threads ();
+  return (guint) MAX (omp_get_max_threads (), 1);
+}
+
+/* C = alpha op(A) op(B) (+ @bias in each row, where not NULL) + beta C
+ * through oneDNN's matmul. Returns FALSE, C untouched, where oneDNN
+ * cannot take the product: then the BLAS does. */
+gboolean
+nn_matmul_onednn_gemm (gboolean        trans_a,
+                       gboolean        trans_b,
+                       nn_real         alpha,
+                       const NnMatrix *a,
+                       const NnMatrix *b,
+                       const nn_real  *bias,
+                       nn_real         beta,
+                       NnMatrix       *c)
+{
+  ProductKey      key = { 0 };
+  Product        *p;
+  dnnl_stream_t   stream = NULL;
+  int             n_args = 0;
+  dnnl_exec_arg_t args[4];
+
+  /* The BLAS reads neither A nor B when alpha is 0 (NaN in them
+   * included); the output scale would apply to the bias too. */
+  if (alpha == 0 || (bias != NULL && alpha != 1))
+    return FALSE;
+  key.m = c->rows;
+  key.n = c->cols;
+  key.k = trans_a ? a->rows : a->cols;
+  key.lda = a->cols;
+  key.ldb = b->cols;
+  key.ldc = c->cols;
+  key.trans_a = trans_a;
+  key.trans_b = trans_b;
+  key.bias = bias != NULL;
+  key.alpha = alpha;
+  key.beta = beta;
+  p = lookup_product (&key, &stream);
+  if (p == NULL)
+    return FALSE;
+  use_n_threads ();
+
+  dnnl_memory_set_data_handle (p->src, a->data);
+  dnnl_memory_set_data_handle (p->weights, b->data);
+  dnnl_memory_set_data_handle (p->dst, c->data);
+  args[n_args++] = (dnnl_exec_arg_t){ DNNL_ARG_SRC, p->src };
+  args[n_args++] = (dnnl_exec_arg_t){ DNNL_ARG_WEIGHTS, p->weights };
+  args[n_args++] = (dnnl_exec_arg_t){ DNNL_ARG_DST, p->dst };
+  if (bias != NULL)
+    {
+      dnnl_memory_set_data_handle (p->bias, (void *) bias);
+      args[n_args++] = (dnnl_exec_arg_t){ DNNL_ARG_BIAS, p->bias };
+    }
+  if (dnnl_primitive_execute (p->primitive, stream, n_args, args) != dnnl_success)
+    return FALSE;
+  dnnl_stream_wait (stream);
+  return TRUE;
+}
+
+const char *
+nn_matmul_engine_name (void)
+{
+  return "oneDNN";
+}

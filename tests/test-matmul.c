@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The products large enough for the build's engine (oneDNN's matmul or the
+ * BLAS): every transpose, scale and bias against sums in double, and on
+ * oneDNN one primitive a shape, made the first time. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <CUnit/CUnit.h>
+#include <glib/gstdio.h>
+
+#ifdef NN_TEST_HAVE_ONEDNN
+#include <oneapi/dnnl/dnnl.h>
+#endif
+
+#include "nn-test.h"
+
+/* Sums of up to 784 products of values in [-1, 1] in float: far above the
+ * rounding of any order of the terms, far below a wrong term. */
+#define TOL (NN_REAL_IS_DOUBLE ? 1e-12 : 2e-4)
+
+/* m × n × k, each above the 32 768 multiply-adds of the library's own
+ * small kernels. */
+static const guint shapes[][3] = {
+  { 64, 64, 64 },
+  { 200, 9, 30 },
+  { 33, 70, 50 },
+  { 128, 256, 784 },
+  { 10, 128, 128 },
+};
+
+static double
+sum_at (const NnMatrix *a,
+        const NnMatrix *b,
+        gboolean        ta,
+        gboolean        tb,
+        guint           i,
+        guint           j,
+        guint           k)
+{
+  double sum = 0;
+
+  for (guint p = 0; p < k; p++)
+    sum += (double) (ta ? NN_MATRIX_AT (a, p, i) : NN_MATRIX_AT (a, i, p)) *
+           (tb ? NN_MATRIX_AT (b, j, p) : NN_MATRIX_AT (b, p, j));
+  return sum;
+}
+
+/* C = alpha op(A) op(B) + beta C, C not read when beta is 0 (NaN there). */
+static void
+test_products (void)
+{
+  static const double scales[][2] = { { 1, 0 }, { 0.5, 1 }, { -2, 0.25 } };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+
+  for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+    for (guint ab = 0; ab < G_N_ELEMENTS (scales); ab++)
+      for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++)
+          {
+            guint  m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+            double alpha = scales[ab][0], beta = scales[ab][1], worst = 0;
+            g_autoptr(NnMatrix) a = ta ? nn_test_random_matrix (rand, k, m, -1, 1)
+                                        : nn_test_random_matrix (rand, m, k, -1, 1);
+            g_autoptr(NnMatrix) b = tb ? nn_test_random_matrix (rand, n, k, -1, 1)
+                                        : nn_test_random_matrix (rand, k, n, -1, 1);
+            g_autoptr(NnMatrix) c = nn_test_random_matrix (rand, m, n, -1, 1);
+            g_autoptr(NnMatrix) c0 = NULL;
+
+            if (beta == 0)
+              nn_matrix_fill (c, NAN);
+            c0 = nn_matrix_copy (c);
+            nn_matrix_gemm (ta, tb, (nn_real) alpha, a, b, (nn_real) beta, c);
+            for (guint i = 0; i < m; i++)
+              for (guint j = 0; j < n; j++)
+                {
+                  double want = alpha * sum_at (a, b, ta, tb, i, j, k) +
+                                (beta == 0 ? 0 : beta * NN_MATRIX_AT (c0, i, j));
+                  double err = fabs (NN_MATRIX_AT (c, i, j) - want);
+
+                  worst = isnan (err) ? INFINITY : MAX (worst, err);
+                }
+            NN_CHECK (worst <= TOL * k, "m %u n %u k %u alpha %g beta %g trans %d %d: error %g",
+                      m, n, k, alpha, beta, ta, tb, worst);
+          }
+}
+
+/* A dense layer's pre-activations Z = X Wᵀ + b, the bias added in the
+ * product where the engine can. */
+static void
+test_linear_bias (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (3);
+
+  for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+    {
+      guint m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+      g_autoptr(NnLayer) layer = nn_test_make_layer (k, n, "linear");
+      g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, m, k, -1, 1);
+      g_autoptr(NnMatrix) w = nn_test_random_matrix (rand, n, k, -1, 1);
+      g_autoptr(NnMatrix) bias = nn_test_random_matrix (rand, 1, n, -1, 1);
+      g_autoptr(GError) error = NULL;
+      const NnMatrix *z;
+      double          worst = 0;
+
+      g_assert_true (nn_layer_set_parameters (layer, w, bias, &error));
+      z = nn_layer_forward (layer, x);
+      for (guint i = 0; i < m; i++)
+        for (guint j = 0; j < n; j++)
+          {
+            double want = sum_at (x, w, FALSE, TRUE, i, j, k) + NN_MATRIX_AT (bias, 0, j);
+
+            worst = MAX (worst, fabs (NN_MATRIX_AT (z, i, j) - want));
+          }
+      NN_CHECK (worst <= TOL * k, "m %u n %u k %u: error %g", m, n, k, worst);
+    }
+}
+
+#ifdef NN_TEST_HAVE_ONEDNN
+/* The lines of oneDNN's verbose output with @what in them while @run runs. */
+static guint
+count_verbose (void (*run) (void),
+               const char *what)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *text = NULL;
+  int              saved, fd;
+  guint            count = 0;
+
+  fd = g_file_open_tmp ("nn-matmul-XXXXXX", &path, NULL);
+  g_assert_cmpint (fd, >=, 0);
+  fflush (stdout);
+  saved = dup (STDOUT_FILENO);
+  dup2 (fd, STDOUT_FILENO);
+  dnnl_set_verbose (2);
+  run ();
+  dnnl_set_verbose (0);
+  fflush (stdout);
+  dup2 (saved, STDOUT_FILENO);
+  close (saved);
+  close (fd);
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  g_unlink (path);
+  for (const char *p = text; (p = strstr (p, what)) != NULL; p++)
+    count++;
+  return count;
+}
+
+/* Two shapes, five products each, the first again after the second. */
+static void
+run_products (void)
+{
+  g_autoptr(NnMatrix) a = nn_matrix_new (96, 100);
+  g_autoptr(NnMatrix) b = nn_matrix_new (100, 48);
+  g_autoptr(NnMatrix) c = nn_matrix_new (96, 48);
+  g_autoptr(NnMatrix) d = nn_matrix_new (100, 48);
+
+  for (guint r = 0; r < 5; r++)
+    nn_matrix_gemm (FALSE, FALSE, 1, a, b, 0, c);
+  for (guint r = 0; r < 5; r++)
+    nn_matrix_gemm (TRUE, FALSE, 1, a, c, 0, d);
+  for (guint r = 0; r < 5; r++)
+    nn_matrix_gemm (FALSE, FALSE, 1, a, b, 0, c);
+}
+
+/* Fifteen products on oneDNN, from two primitives made once each. */
+static void
+test_primitives_reused (void)
+{
+  guint created, executed;
+
+  if (!g_str_equal (nn_matrix_get_engine_name (), "oneDNN"))
+    return;
+  created = count_verbose (run_products, ",create:");
+  executed = count_verbose (run_products, ",exec,");
+  NN_CHECK (executed == 15, "%u products on oneDNN, not 15", executed);
+  /* Made in the first count, only reused in the second. */
+  NN_CHECK (created == 2, "%u primitives made for 2 shapes", created);
+  created = count_verbose (run_products, ",create:");
+  NN_CHECK (created == 0, "%u primitives made again", created);
+}
+
+/* Products of 300 shapes, more than a thread keeps primitives for, then
+ * the first again. */
+static void
+run_many_shapes (void)
+{
+  g_autoptr(NnMatrix) a = nn_matrix_new (400, 64);
+  g_autoptr(NnMatrix) b = nn_matrix_new (64, 64);
+  g_autoptr(NnMatrix) c = nn_matrix_new (400, 64);
+
+  for (guint rows = 100; rows < 400; rows++)
+    {
+      NnMatrix a_rows = nn_matrix_view_rows (a, 0, rows);
+      NnMatrix c_rows = nn_matrix_view_rows (c, 0, rows);
+
+      nn_matrix_gemm (FALSE, FALSE, 1, &a_rows, b, 0, &c_rows);
+    }
+}
+
+static void
+run_first_shape (void)
+{
+  g_autoptr(NnMatrix) a = nn_matrix_new (100, 64);
+  g_autoptr(NnMatrix) b = nn_matrix_new (64, 64);
+  g_autoptr(NnMatrix) c = nn_matrix_new (100, 64);
+
+  nn_matrix_gemm (FALSE, FALSE, 1, a, b, 0, c);
+}
+
+/* A thread keeps a bounded number of primitives: the oldest go. */
+static void
+test_primitives_bounded (void)
+{
+  if (!g_str_equal (nn_matrix_get_engine_name (), "oneDNN"))
+    return;
+  NN_CHECK (count_verbose (run_many_shapes, ",create:") == 300, "300 shapes");
+  NN_CHECK (count_verbose (run_first_shape, ",create:") == 1,
+            "the primitive of the first of 300 shapes kept");
+}
+#endif
+
+static gpointer
+get_n_threads_thread (gpointer data)
+{
+  return GUINT_TO_POINTER (nn_matrix_get_n_threads ());
+}
+
+/* The thread count set is the process's, not only the calling thread's
+ * (OpenMP keeps one for each thread). */
+static void
+test_n_threads_for_every_thread (void)
+{
+  guint n = g_get_num_processors () + 1;
+
+  nn_matrix_set_n_threads (n);
+  NN_ASSERT_CMPFLOAT (nn_matrix_get_n_threads (), n, 0, 0);
+  NN_ASSERT_CMPFLOAT (GPOINTER_TO_UINT (g_thread_join (
+                        g_thread_new ("n-threads", get_n_threads_thread, NULL))),
+                      n, 0, 0);
+  nn_matrix_set_n_threads (1);
+}
+
+/* The OpenMP settings nnrun starts with, as OpenMP prints them, under
+ * @wait_policy (NULL: unset). */
+static char *
+nnrun_openmp_env (const char *wait_policy)
+{
+  g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "OMP_DISPLAY_ENV", "verbose", TRUE);
+  g_autofree char *err = NULL;
+  int              status;
+
+  envp = g_environ_unsetenv (envp, "OMP_WAIT_POLICY");
+  envp = g_environ_unsetenv (envp, "GOMP_SPINCOUNT");
+  if (wait_policy != NULL)
+    envp = g_environ_setenv (envp, "OMP_WAIT_POLICY", wait_policy, TRUE);
+  status = nn_test_spawn (envp, NULL, &err, g_getenv ("NNRUN"), "--version", NULL);
+  NN_ASSERT_STATUS (status, 0, err);
+  return g_steal_pointer (&err);
+}
+
+/* oneDNN's OpenMP threads wait in the kernel, not spinning, unless the
+ * environment says otherwise: OpenMP prints its settings as it loads, in
+ * nnrun started again last. */
+static void
+test_nnrun_waits_passively (void)
+{
+  g_autofree char *unset = NULL;
+  g_autofree char *active = NULL;
+  const char      *last;
+
+  if (!g_str_equal (nn_matrix_get_engine_name (), "oneDNN"))
+    return;
+  unset = nnrun_openmp_env (NULL);
+  active = nnrun_openmp_env ("active");
+  last = g_strrstr (unset, "GOMP_SPINCOUNT");
+  NN_CHECK (last != NULL && g_str_has_prefix (last, "GOMP_SPINCOUNT = '0'"), "nnrun spins: %s",
+            unset);
+  NN_ASSERT_CONTAINS (active, "OMP_WAIT_POLICY = 'ACTIVE'");
+  NN_CHECK (strstr (active, "GOMP_SPINCOUNT = '0'") == NULL, "nnrun set passive: %s", active);
+}
+
+int
+main (void)
+{
+  CU_pSuite s;
+
+  if (CU_initialize_registry () != CUE_SUCCESS)
+    return CU_get_error ();
+  s = CU_add_suite ("matmul", nn_test_init_plugins, NULL);
+  CU_add_test (s, "products of every transpose and scale", test_products);
+  CU_add_test (s, "a dense layer's product with its bias", test_linear_bias);
+#ifdef NN_TEST_HAVE_ONEDNN
+  CU_add_test (s, "one oneDNN primitive a shape, made once", test_primitives_reused);
+  CU_add_test (s, "a bounded number of oneDNN primitives", test_primitives_bounded);
+#endif
+  CU_add_test (s, "nnrun's OpenMP threads wait passively", test_nnrun_waits_passively);
+  CU_add_test (s, "the thread count holds on every thread", test_n_threads_for_every_thread);
+  return nn_test_run ();
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* nnrun bench: the ceilings it measures its workloads against. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* The least time each ceiling is measured for. */
+#define CEILING_SECONDS 0.3
+
+/* A matrix product of a training step, as BLAS sees it. */
+typedef struct
+{
+  gboolean trans_a;
+  gboolean trans_b;
+  guint    m, n, k;
+} GemmShape;
+
+double   nnrun_bench_now (void);
+
+/* The hardware: FLOP/s of @threads cores running independent chains of
+ * single-precision FMAs, and of bf16 dot products (NaN without them). */
+double   nnrun_bench_fma_peak (guint threads);
+double   nnrun_bench_bf16_peak (guint threads);
+gboolean nnrun_bench_have_bf16 (void);
+
+/* The products of a step through oneDNN's matmul, fp32 or with bf16
+ * inputs and fp32 results; NaN where the build has no oneDNN, or the CPU
+ * no bf16 dot products. */
+double   nnrun_bench_onednn_ceiling (GArray  *shapes,
+                                     gboolean bf16);
+
+G_END_DECLS
