@@ -634,6 +634,15 @@ read_train (NnExperiment *self,
     return FALSE;
   if (!check_batch_size (self, doc, root, v, error))
     return FALSE;
+  if (train->precision == NN_TRAIN_PRECISION_BF16)
+    {
+      /* Refused until the products have a bf16 path. */
+      nn_yaml_set_error (error, doc, nn_yaml_lookup (doc, v, "precision"),
+                         NN_CONFIG_ERROR_INVALID_VALUE,
+                         "precision bf16 is not available: this build computes the "
+                         "matrix products in float32 only");
+      return FALSE;
+    }
   if (train->schedule != NULL)
     nn_schedule_set_total_epochs (train->schedule, train->epochs);
   g_object_set (self->trainer, "epochs", train->epochs, "batch-size", train->batch_size,

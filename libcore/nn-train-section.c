@@ -6,6 +6,8 @@
 
 /* What an experiment trains for and how; the trainer takes these settings,
  * the run its early stopping and checkpoints. */
+G_DEFINE_ENUM_TYPE (NnTrainPrecision, nn_train_precision, G_DEFINE_ENUM_VALUE (NN_TRAIN_PRECISION_FLOAT32, "float32"), G_DEFINE_ENUM_VALUE (NN_TRAIN_PRECISION_BF16, "bf16"))
+
 G_DEFINE_FINAL_TYPE (NnTrainSection, nn_train_section, G_TYPE_OBJECT)
 
 enum {
@@ -17,6 +19,7 @@ enum {
   PROP_CLIP_NORM,
   PROP_EARLY_STOPPING,
   PROP_CHECKPOINT_EVERY,
+  PROP_PRECISION,
   N_PROPS
 };
 
@@ -55,6 +58,9 @@ nn_train_section_get_property (GObject    *object,
     case PROP_CHECKPOINT_EVERY:
       g_value_set_uint (value, self->checkpoint_every);
       break;
+    case PROP_PRECISION:
+      g_value_set_enum (value, self->precision);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -90,6 +96,9 @@ nn_train_section_set_property (GObject      *object,
       break;
     case PROP_CHECKPOINT_EVERY:
       self->checkpoint_every = g_value_get_uint (value);
+      break;
+    case PROP_PRECISION:
+      self->precision = g_value_get_enum (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -147,6 +156,11 @@ nn_train_section_class_init (NnTrainSectionClass *klass)
     g_param_spec_uint ("checkpoint-every", NULL,
                        "Epochs between checkpoints during a run; 0 for one at its end only",
                        0, G_MAXUINT32, 0, PARAM_FLAGS);
+  properties[PROP_PRECISION] =
+    g_param_spec_enum ("precision", NULL,
+                       "Number format of the matrix products: float32, or bf16 inputs "
+                       "with float32 sums",
+                       NN_TYPE_TRAIN_PRECISION, NN_TRAIN_PRECISION_FLOAT32, PARAM_FLAGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 

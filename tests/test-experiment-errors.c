@@ -55,6 +55,31 @@ test_base_experiment_loads (void)
   CU_ASSERT_STRING_EQUAL (nn_experiment_get_name (e), "good");
 }
 
+/* train.precision takes float32 or bf16, and bf16 is refused with its
+ * reason where the products have no bf16 path. */
+static void
+test_train_precision (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *path = NULL;
+  g_autoptr(NnExperiment) e = NULL;
+  g_autofree char *text = g_strndup (nn_test_base_experiment,
+                                     strlen (nn_test_base_experiment) - strlen ("train: {epochs: 2}\n"));
+  g_autofree char *good = g_strconcat (text, "train: {epochs: 2, precision: float32}\n", NULL);
+  g_autofree char *typo = g_strconcat (text, "train: {epochs: 2, precision: bf61}\n", NULL);
+  g_autofree char *bf16 = g_strconcat (text, "train: {epochs: 2, precision: bf16}\n", NULL);
+
+  path = nn_test_write_file (dir, "good.yaml", good);
+  e = nn_experiment_new_from_file (path, &error);
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_PTR_NOT_NULL (e);
+  NN_ASSERT_BAD_FILE (typo, NN_CONFIG_ERROR_INVALID_VALUE, 9, 31, "'bf61'",
+                      "did you mean 'bf16'?");
+  NN_ASSERT_BAD_FILE (bf16, NN_CONFIG_ERROR_INVALID_VALUE, 9, 31, "precision bf16",
+                      "float32 only");
+}
+
 static void
 test_malformed_yaml (void)
 {
@@ -513,6 +538,8 @@ main (void)
   suite = CU_add_suite ("A bad experiment file fails at the node at fault", init_suite,
                         nn_test_remove_scratch);
   CU_add_test (suite, "the file the bad ones are made from loads", test_base_experiment_loads);
+  CU_add_test (suite, "train.precision is float32, bf16 refused with its reason",
+               test_train_precision);
   CU_add_test (suite, "malformed YAML is a parse error where parsing stopped",
                test_malformed_yaml);
   CU_add_test (suite, "an unknown top-level key suggests the close one",
