@@ -2,9 +2,11 @@
 /* Sweep files and nnrun sweep: the trials a file gives, runs equal to
  * nnrun train's, a record that survives kill -9, errors at their place. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -567,6 +569,36 @@ test_kill_then_rerun_finishes_the_rest (void)
   NN_CHECK (g_str_equal (got, want), "killed and rerun:\n%s\nuninterrupted:\n%s", got, want);
 }
 
+/* A run another process holds (its claim locked) is left to it; the sweep
+ * then has no complete record to rank and says so. */
+static void
+test_a_run_held_elsewhere_is_not_done (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *exp = write_experiment (dir, 50);
+  g_autofree char *path = write_grid (dir, "grid.yaml", "held");
+  g_autofree char *trials = g_build_filename (dir, "held", "trials", NULL);
+  g_autofree char *claim = g_build_filename (trials, "0004.claim", NULL);
+  g_autofree char *best = g_build_filename (dir, "held", "best.yaml", NULL);
+  g_autofree char *out = NULL, *err = NULL;
+  int              fd, status;
+
+  (void) exp; /* the file the sweep names */
+  g_mkdir_with_parents (trials, 0755);
+  fd = open (claim, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  CU_ASSERT_FATAL (fd >= 0 && flock (fd, LOCK_EX | LOCK_NB) == 0);
+  status = nn_test_nnrun (&out, &err, "sweep", path, "-j", "2", NULL);
+  NN_ASSERT_STATUS (status, 1, err);
+  NN_ASSERT_CONTAINS (err, "1 run is not recorded: another process has it under way");
+  CU_ASSERT_FALSE (g_file_test (best, G_FILE_TEST_EXISTS));
+  close (fd);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  status = nn_test_nnrun (&out, &err, "sweep", path, "-j", "2", NULL);
+  NN_ASSERT_STATUS (status, 0, err);
+  CU_ASSERT_TRUE (g_file_test (best, G_FILE_TEST_EXISTS));
+}
+
 static void
 test_sigterm_records_no_run_under_way (void)
 {
@@ -717,6 +749,8 @@ main (void)
                test_another_sweeps_record_is_refused);
   CU_add_test (suite, "the runs of a trial train with successive seeds",
                test_repeats_train_with_successive_seeds);
+  CU_add_test (suite, "a run another process holds leaves the sweep unfinished, exit 1",
+               test_a_run_held_elsewhere_is_not_done);
   CU_add_test (suite, "kill -9, then a rerun finishes only the missing trials",
                test_kill_then_rerun_finishes_the_rest);
   CU_add_test (suite, "SIGTERM stops the sweep and records no run under way",

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <mpi.h>
+#ifdef __linux__
+#include <signal.h>
+#include <sys/prctl.h>
+#endif
 
 #include "nnrun-commands.h"
 #include "nnrun-mpi.h"
@@ -50,6 +54,12 @@ nnrun_mpi_start (guint *rank,
       return EXIT_BAD_INPUT;
     }
   mpi_started = TRUE;
+#ifdef __linux__
+  /* A process whose launcher is gone (killed, or stopped at once by a
+   * second Ctrl-C) ends with it rather than go on alone: the runs of a
+   * sweep it holds would stay claimed, and the others wait for it. */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+#endif
   MPI_Comm_rank (MPI_COMM_WORLD, &r);
   MPI_Comm_size (MPI_COMM_WORLD, &n);
   /* Started by another MPI's launcher, each process would be alone in its

@@ -49,6 +49,7 @@ typedef struct
   GPtrArray      *runs; /* Run *, running */
   GPtrArray      *rows; /* trials.csv's rows, and those recorded since */
   guint           max_running;
+  gint            only;     /* the one trial asked for, or -1 */
   guint           total;    /* runs of the trials asked for */
   guint           finished; /* of them, recorded in this process */
   guint           failed;
@@ -769,12 +770,37 @@ open_output (Sweep   *s,
   return s->rows != NULL;
 }
 
+/* The runs asked for that @rows do not record: those another process
+ * still had under way when this one looked, or that a process killed
+ * left unfinished. */
+static guint
+count_missing (Sweep     *s,
+               GPtrArray *rows)
+{
+  guint folds = MAX (nn_sweep_get_folds (s->sweep), 1);
+  guint n_key = nnrun_sweep_n_keys (s->sweep);
+  guint missing = 0;
+
+  for (guint t = 0; t < nn_sweep_get_n_trials (s->sweep); t++)
+    for (guint r = 0; (s->only < 0 || t == (guint) s->only) && r < nn_sweep_get_repeats (s->sweep); r++)
+      for (guint f = 0; f < folds; f++)
+        {
+          Job    job = { t, r, f };
+          JobKey key;
+
+          if (!nnrun_sweep_rows_have (rows, job_key (job, &key), n_key))
+            missing++;
+        }
+  return missing;
+}
+
 static int
 finish (Sweep   *s,
         GError **error)
 {
   g_auto(GStrv) columns = nnrun_sweep_columns (s->sweep);
   g_autoptr(GPtrArray) rows = NULL;
+  guint missing;
 
   if (s->error != NULL)
     {
@@ -805,6 +831,15 @@ finish (Sweep   *s,
   rows = nnrun_sweep_csv_load (s->csv, (const char * const *) columns, error);
   if (rows == NULL)
     return EXIT_RUN_FAILED;
+  if ((missing = count_missing (s, rows)) > 0)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_AGAIN,
+                   "%u %s not recorded: another process has %s under way, or was "
+                   "killed running %s; run it again once no other process runs it",
+                   missing, missing == 1 ? "run is" : "runs are", missing == 1 ? "it" : "them",
+                   missing == 1 ? "it" : "them");
+      return EXIT_RUN_FAILED;
+    }
   if (nn_sweep_get_folds (s->sweep) > 0 && !nnrun_sweep_write_scores (s->sweep, rows, error))
     return EXIT_RUN_FAILED;
   if (nn_sweep_is_cv (s->sweep))
@@ -914,6 +949,7 @@ execute (NnSweep *sweep,
   s.json = json;
   s.rank = rank;
   s.n_ranks = n_ranks;
+  s.only = trial;
   s.max_running = jobs > 0 ? jobs : MAX (1, g_get_num_processors ());
   /* The first makes the directory and trials.csv before the others read it. */
   ok = rank > 0 || open_output (&s, &error);
