@@ -184,6 +184,17 @@ write_periodic_checkpoint (gpointer self,
   return write_checkpoint (self, FALSE, error);
 }
 
+/* The history so far, for those who follow the run. */
+static gboolean
+write_live_history (gpointer data,
+                    GError **error)
+{
+  NnExperiment *self = data;
+
+  nn_history_log_live (self->history_log, self->history, self->epochs_run);
+  return TRUE;
+}
+
 /* Refuses a resume of a run started with another experiment: only keys
  * that leave the epochs done as they were may change (nn-experiment-diff.c).
  * Read before the checkpoint is loaded: the learning rate is then still
@@ -541,8 +552,8 @@ save_model (NnExperiment *self,
 }
 
 /* What happens after each epoch of a run, in this order: its row of the
- * history, early stopping, the periodic checkpoint, the epoch-finished
- * signal. Returns them, added to the trainer. */
+ * history, early stopping, the periodic checkpoint, the history so far
+ * for those who follow the run, the epoch-finished signal. Returns them, added to the trainer. */
 static GPtrArray *
 add_run_callbacks (NnExperiment *self)
 {
@@ -560,6 +571,7 @@ add_run_callbacks (NnExperiment *self)
   if (self->checkpoint_every > 0)
     g_ptr_array_add (callbacks, nn_checkpoint_callback_new (self->checkpoint_every,
                                                             write_periodic_checkpoint, self));
+  g_ptr_array_add (callbacks, nn_checkpoint_callback_new (1, write_live_history, self));
   g_ptr_array_add (callbacks,
                    nn_signal_callback_new (self, nn_experiment_epoch_finished_signal ()));
   for (guint i = 0; i < callbacks->len; i++)
@@ -618,6 +630,14 @@ begin_history (NnExperiment *self,
  * history, so that one costs the same at every epoch; the checkpoint that
  * goes into `DIR` holds the whole history and needs no other file).
  *
+ * While it trains, a run longer than a quarter of a second appends the
+ * history rows of its latest epochs to `history.live` in the staging
+ * directory (in the format of `history.rows`) at most four times a second,
+ * so that its curves can be followed (`nnrun serve`), checkpoints or not.
+ * Nothing relies on that file: it is not synced, a run that cannot write
+ * it goes on without, and it is removed before the staging directory is
+ * committed or discarded, so it never reaches `DIR`.
+ *
  * Before training, it refuses an output directory that cannot be one (an
  * empty path, the root directory, anything under /proc, /sys or /dev, a
  * file, a symbolic link to one or to nothing, a device, a FIFO):
@@ -675,6 +695,7 @@ nn_experiment_run (NnExperiment *self,
   self->running = FALSE;
   for (guint i = 0; i < callbacks->len; i++)
     nn_trainer_remove_callback (self->trainer, callbacks->pdata[i]);
+  nn_history_log_live_end (self->history_log);
 
   self->seconds = self->seconds_before + (g_get_monotonic_time () - self->start_time) / 1e6;
   cancelled = !ok && g_error_matches (train_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);

@@ -14,6 +14,10 @@ G_BEGIN_DECLS
 
 /* The history file in a staging directory. */
 #define NN_HISTORY_LOG_FILE NN_RUN_DIR_HISTORY_FILE
+#define NN_HISTORY_LOG_LIVE_FILE NN_RUN_DIR_LIVE_FILE
+
+/* How often, at most, a run appends its new rows to `history.live`. */
+#define NN_HISTORY_LOG_LIVE_INTERVAL (G_USEC_PER_SEC / 4)
 
 typedef struct _NnHistoryLog NnHistoryLog;
 
@@ -36,6 +40,12 @@ gboolean      nn_history_log_finish      (NnHistoryLog     *self,
                                           const char       *checkpoint,
                                           GArray           *history,
                                           GError          **error);
+G_GNUC_INTERNAL
+void          nn_history_log_live        (NnHistoryLog     *self,
+                                          GArray           *history,
+                                          guint             n_rows);
+G_GNUC_INTERNAL
+void          nn_history_log_live_end    (NnHistoryLog     *self);
 G_GNUC_INTERNAL
 GArray       *nn_history_log_read        (const char       *checkpoint,
                                           GVariant         *file,

@@ -43,6 +43,13 @@ struct _NnHistoryLog
   guint      rows_written;
   GChecksum *sum;     /* of the file's first rows_written rows */
   gboolean   compact; /* this run's last checkpoint needs the file */
+
+  /* `history.live`, for those who follow the run */
+  int         live_fd;
+  gboolean    live_failed;
+  guint       live_rows;
+  gint64      live_time;
+  GByteArray *live_bytes;
 };
 
 /* The history file of @staging_dir, for a run whose history has @n_cols
@@ -55,6 +62,9 @@ nn_history_log_new (const char *staging_dir,
 
   self->path = g_build_filename (staging_dir, NN_HISTORY_LOG_FILE, NULL);
   self->n_cols = n_cols;
+  self->live_fd = -1;
+  self->live_time = g_get_monotonic_time ();
+  self->live_bytes = g_byte_array_new ();
   return self;
 }
 
@@ -65,6 +75,8 @@ nn_history_log_free (NnHistoryLog *self)
     return;
   g_free (self->path);
   g_clear_pointer (&self->sum, g_checksum_free);
+  nn_history_log_live_end (self);
+  g_byte_array_unref (self->live_bytes);
   g_free (self);
 }
 
@@ -155,6 +167,74 @@ append (NnHistoryLog *self,
   g_checksum_update (self->sum, bytes->data, bytes->len);
   self->rows_written = n_rows;
   return TRUE;
+}
+
+/*
+ * nn_history_log_live:
+ * @self: the history file of the run
+ * @history: the run's history, @n_rows rows
+ * @n_rows: the rows so far
+ *
+ * Appends the rows not yet there to `history.live` in the staging
+ * directory (the format of `history.rows`), for those who follow the run,
+ * at most every %NN_HISTORY_LOG_LIVE_INTERVAL microseconds: a short run
+ * writes nothing. The file is not synced and nothing relies on it; one
+ * that cannot be written is given up for the run, which goes on.
+ */
+void
+nn_history_log_live (NnHistoryLog *self,
+                     GArray       *history,
+                     guint         n_rows)
+{
+  gint64 now = g_get_monotonic_time ();
+  gsize  done = 0;
+
+  if (self->live_failed || n_rows <= self->live_rows ||
+      now - self->live_time < NN_HISTORY_LOG_LIVE_INTERVAL)
+    return;
+  self->live_time = now;
+  g_byte_array_set_size (self->live_bytes, 0);
+  if (self->live_fd < 0)
+    {
+      g_autofree char *dir = g_path_get_dirname (self->path);
+      g_autofree char *path = g_build_filename (dir, NN_HISTORY_LOG_LIVE_FILE, NULL);
+
+      self->live_fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+      if (self->live_fd < 0)
+        {
+          self->live_failed = TRUE;
+          return;
+        }
+      append_header (self->live_bytes, self->n_cols);
+    }
+  append_rows (self->live_bytes, history, self->n_cols, self->live_rows, n_rows);
+  while (done < self->live_bytes->len)
+    {
+      gssize n = write (self->live_fd, self->live_bytes->data + done,
+                        self->live_bytes->len - done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          /* A partial row at the end is left for readers to ignore. */
+          nn_history_log_live_end (self);
+          self->live_failed = TRUE;
+          return;
+        }
+      done += (gsize) n;
+    }
+  self->live_rows = n_rows;
+}
+
+/* Closes `history.live`; nn-run-dir.c removes it with the staging
+ * directory's other files. */
+void
+nn_history_log_live_end (NnHistoryLog *self)
+{
+  if (self->live_fd >= 0)
+    close (self->live_fd);
+  self->live_fd = -1;
 }
 
 /* The history inline in @extra, and the trainer's loss histories in its

@@ -15,13 +15,16 @@ extern void omp_set_num_threads (int n);
 extern int  omp_get_max_threads (void);
 
 /* A product as oneDNN's matmul primitive sees it: the shapes and strides
- * of the operands, the scales and whether there is a bias. One primitive
- * a key, made the first time, reused for every product after. */
+ * of the operands, the scales, whether there is a bias, and the threads it
+ * splits the product between, which a primitive fixes when it is made.
+ * One primitive a key, made the first time, reused for every product
+ * after. */
 typedef struct
 {
   gint64   m, n, k, lda, ldb, ldc;
   gboolean trans_a, trans_b, bias;
   float    alpha, beta;
+  gint     n_threads;
 } ProductKey;
 
 /* The most primitives a thread keeps. */
@@ -77,7 +80,7 @@ product_key_equal (gconstpointer a,
 
   return x->m == y->m && x->n == y->n && x->k == y->k && x->lda == y->lda &&
          x->ldb == y->ldb && x->ldc == y->ldc && x->trans_a == y->trans_a &&
-         x->trans_b == y->trans_b && x->bias == y->bias &&
+         x->trans_b == y->trans_b && x->bias == y->bias && x->n_threads == y->n_threads &&
          memcmp (&x->alpha, &y->alpha, sizeof x->alpha) == 0 &&
          memcmp (&x->beta, &y->beta, sizeof x->beta) == 0;
 }
@@ -250,13 +253,33 @@ lookup_product (const ProductKey *key,
  * for the process, 0 until set, goes to each thread before its product. */
 static gint n_threads_set;
 
+/* Below this many multiply-adds a product runs on one thread, as the
+ * BLAS's do (OpenBLAS's threshold): waking a second thread costs more
+ * than it saves, and far more when another process has the core. */
+#define MIN_THREADED_PRODUCT (4 * 65536)
+
+static gint
+use_n_threads_for (guint64 size)
+{
+  static gsize default_n; /* OpenMP's own count, before any is set */
+  gint         n;
+
+  if (g_once_init_enter (&default_n))
+    g_once_init_leave (&default_n, (gsize) MAX (omp_get_max_threads (), 1));
+  n = g_atomic_int_get (&n_threads_set);
+  if (n == 0)
+    n = (gint) default_n;
+  if (size < MIN_THREADED_PRODUCT)
+    n = 1;
+  if (omp_get_max_threads () != n)
+    omp_set_num_threads (n);
+  return n;
+}
+
 static void
 use_n_threads (void)
 {
-  gint n = g_atomic_int_get (&n_threads_set);
-
-  if (n != 0 && omp_get_max_threads () != n)
-    omp_set_num_threads (n);
+  use_n_threads_for (G_MAXUINT64);
 }
 
 void
@@ -307,10 +330,10 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
   key.bias = bias != NULL;
   key.alpha = alpha;
   key.beta = beta;
+  key.n_threads = use_n_threads_for ((guint64) key.m * key.n * key.k);
   p = lookup_product (&key, &stream);
   if (p == NULL)
     return FALSE;
-  use_n_threads ();
 
   dnnl_memory_set_data_handle (p->src, a->data);
   dnnl_memory_set_data_handle (p->weights, b->data);

@@ -14,6 +14,11 @@ G_BEGIN_DECLS
  * (see nn-history-log.c); never in a run directory. */
 #define NN_RUN_DIR_HISTORY_FILE "history.rows"
 
+/* The history so far of a run in training, for those who follow it (see
+ * nn-history-log.c); removed before the staging directory is committed or
+ * discarded, and of no use to a resume. */
+#define NN_RUN_DIR_LIVE_FILE "history.live"
+
 /* The list of the files a run wrote, in its run directory: the only files
  * a later run removes from there. */
 #define NN_RUN_DIR_MANIFEST_FILE ".nn-run"

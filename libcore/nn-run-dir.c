@@ -47,7 +47,7 @@ struct _NnRunDir
 
 /* Every file a run writes, nnrun's plots included. */
 static const char * const run_files[] = {
-  NN_RUN_DIR_CHECKPOINT_FILE, NN_RUN_DIR_HISTORY_FILE, "config.yaml", "history.csv", "loss.png", "loss.svg",
+  NN_RUN_DIR_CHECKPOINT_FILE, NN_RUN_DIR_HISTORY_FILE, NN_RUN_DIR_LIVE_FILE, "config.yaml", "history.csv", "loss.png", "loss.svg",
   "model.safetensors", "model.yaml", "predictions.csv", "summary.json", NN_RUN_DIR_MANIFEST_FILE,
   NULL
 };
@@ -555,8 +555,8 @@ sync_dir (const char *path)
 }
 
 /* Writes the manifest of the staged run: every file in it but a
- * checkpoint a killed run left, which this run supersedes, and the history
- * rows of the checkpoints. *@names: the
+ * checkpoint a killed run left, which this run supersedes, the history
+ * rows of the checkpoints and the history so far. *@names: the
  * staged entries, the manifest included. */
 static gboolean
 seal_staging (NnRunDir   *self,
@@ -566,6 +566,7 @@ seal_staging (NnRunDir   *self,
   g_autofree char *checkpoint = g_build_filename (self->staging, NN_RUN_DIR_CHECKPOINT_FILE,
                                                   NULL);
   g_autofree char *rows = g_build_filename (self->staging, NN_RUN_DIR_HISTORY_FILE, NULL);
+  g_autofree char *live = g_build_filename (self->staging, NN_RUN_DIR_LIVE_FILE, NULL);
   g_autoptr(GPtrArray) files = NULL;
   g_autoptr(GError) local_error = NULL;
 
@@ -575,6 +576,8 @@ seal_staging (NnRunDir   *self,
   /* The checkpoint that goes into place holds its whole history. */
   if (is_regular (self->staging, NN_RUN_DIR_HISTORY_FILE) && g_unlink (rows) != 0)
     return nn_set_io_error (error, errno, "cannot remove %s", rows);
+  if (is_regular (self->staging, NN_RUN_DIR_LIVE_FILE) && g_unlink (live) != 0)
+    return nn_set_io_error (error, errno, "cannot remove %s", live);
   files = list_dir (self->staging, &local_error);
   if (files == NULL)
     {

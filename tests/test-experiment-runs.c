@@ -560,6 +560,104 @@ test_resume_takes_the_staged_checkpoint (void)
   }
 }
 
+/* Each epoch made 0.15 s longer, so that a run of a few epochs is longer
+ * than the interval between two writes of history.live. */
+static void
+slow_epoch (NnExperiment *e,
+            guint         epoch,
+            gpointer      data)
+{
+  g_usleep (G_USEC_PER_SEC * 15 / 100);
+}
+
+/* The rows in `history.live` in @dir, or -1 when there is none. */
+static int
+live_rows (const char *dir)
+{
+  g_autofree char *path = g_build_filename (dir, "history.live", NULL);
+  g_autofree char *data = NULL;
+  gsize            length = 0;
+  guint32          n_cols;
+
+  if (!g_file_get_contents (path, &data, &length, NULL))
+    return -1;
+  if (length < 16 || memcmp (data, "nnrows\n", 8) != 0)
+    return -2;
+  memcpy (&n_cols, data + 8, 4);
+  n_cols = GUINT32_FROM_LE (n_cols);
+  if (n_cols == 0 || (length - 16) % (8 * (gsize) n_cols) != 0)
+    return -2;
+  return (int) ((length - 16) / (8 * (gsize) n_cols));
+}
+
+static void
+count_live_rows (NnExperiment *e,
+                 guint         epoch,
+                 int          *rows)
+{
+  *rows = MAX (*rows, live_rows (nn_experiment_get_staging_dir (e)));
+}
+
+/* A run longer than a quarter of a second, without checkpoints, writes its
+ * history so far to history.live in its staging directory; the file never
+ * reaches the run directory, and a killed run's staging directory that
+ * holds one resumes exactly. */
+static void
+test_live_history_stays_staged (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *path = nn_test_write_file (dir, "e.yaml", resumable);
+  g_autofree char *whole = g_build_filename (dir, "whole", NULL);
+  g_autofree char *parts = g_build_filename (dir, "parts", NULL);
+  g_autofree char *staging = g_strconcat (parts, ".partial", NULL);
+  g_autoptr(NnExperiment) a = load_resumable (path, whole, NULL);
+  g_autoptr(NnExperiment) b = load_resumable (path, parts, NULL);
+  g_autoptr(NnExperiment) killed = load_resumable (path, parts, NULL);
+  g_autoptr(NnExperiment) c = load_resumable (path, parts, NULL);
+  g_autoptr(GCancellable) at3 = g_cancellable_new ();
+  g_autoptr(GCancellable) at6 = g_cancellable_new ();
+  CancelAt         stop3 = { at3, 3 }, stop6 = { at6, 6 };
+  int              seen = -1;
+  g_autofree char *ha = NULL;
+  g_autofree char *hc = NULL;
+
+  CU_ASSERT_TRUE_FATAL (a != NULL && b != NULL && killed != NULL && c != NULL);
+  CU_ASSERT_TRUE_FATAL (nn_experiment_run (a, NULL, &error));
+  CU_ASSERT_FALSE (exists_in (whole, "history.live"));
+
+  g_signal_connect (b, "epoch-finished", G_CALLBACK (count_live_rows), &seen);
+  g_signal_connect (b, "epoch-finished", G_CALLBACK (slow_epoch), NULL);
+  g_signal_connect (b, "epoch-finished", G_CALLBACK (cancel_at), &stop3);
+  CU_ASSERT_FALSE (nn_experiment_run (b, at3, &error));
+  g_clear_error (&error);
+  NN_CHECK (seen >= 2, "history.live held %d rows while the run trained", seen);
+  CU_ASSERT_FALSE (exists_in (parts, "history.live"));
+  CU_ASSERT_FALSE (g_file_test (staging, G_FILE_TEST_EXISTS));
+
+  /* Resumed to epoch 6 and left staged, as if killed: history.live holds
+   * the rows from the run's first epoch on. */
+  CU_ASSERT_TRUE_FATAL (nn_experiment_resume (killed, parts, &error));
+  nn_experiment_set_auto_commit (killed, FALSE);
+  g_signal_connect (killed, "epoch-finished", G_CALLBACK (slow_epoch), NULL);
+  g_signal_connect (killed, "epoch-finished", G_CALLBACK (cancel_at), &stop6);
+  CU_ASSERT_FALSE (nn_experiment_run (killed, at6, &error));
+  g_clear_error (&error);
+  g_clear_object (&killed);
+  seen = live_rows (staging);
+  NN_CHECK (seen >= 5 && seen <= 6, "the staged history.live holds %d rows", seen);
+
+  CU_ASSERT_TRUE_FATAL (nn_experiment_resume (c, parts, &error));
+  CU_ASSERT_EQUAL (nn_experiment_get_epochs_run (c), 6);
+  CU_ASSERT_TRUE_FATAL (nn_experiment_run (c, NULL, &error));
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_FALSE (g_file_test (staging, G_FILE_TEST_EXISTS));
+  CU_ASSERT_FALSE (exists_in (parts, "history.live"));
+  ha = nn_test_history_without_seconds (whole);
+  hc = nn_test_history_without_seconds (parts);
+  CU_ASSERT_STRING_EQUAL (ha, hc);
+}
+
 /* After epoch 1, a directory where the checkpoint of epoch 2 goes. */
 static void
 make_checkpoint_unwritable (NnExperiment *e,
@@ -652,6 +750,8 @@ main (void)
                test_resume_takes_the_staged_checkpoint);
   CU_add_test (suite, "a checkpoint that cannot be written leaves the previous run as it was",
                test_failed_checkpoint_leaves_previous_run);
+  CU_add_test (suite, "the history so far stays in the staging directory, and resumes",
+               test_live_history_stays_staged);
 
   return nn_test_run ();
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <CUnit/CUnit.h>
 #include <glib/gstdio.h>
 
@@ -241,6 +242,35 @@ test_n_threads_for_every_thread (void)
   nn_matrix_set_n_threads (1);
 }
 
+/* Training at batch 1 (products of a few hundred multiply-adds) keeps
+ * its products on one thread: a second thread woken for each would make
+ * the process switch context at every product, tens of thousands of
+ * times here. */
+static void
+test_small_batches_stay_on_one_thread (void)
+{
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *out = g_build_filename (dir, "run", NULL);
+  g_autofree char *experiment = g_build_filename (g_getenv ("NN_SOURCE_ROOT"), "configs",
+                                                  "iris.yaml", NULL);
+  g_autofree char *text = NULL, *err = NULL;
+  struct rusage    before, after;
+  long             switches;
+  int              status;
+
+  if (!g_str_equal (nn_matrix_get_engine_name (), "oneDNN") || g_get_num_processors () < 2)
+    return;
+  getrusage (RUSAGE_CHILDREN, &before);
+  status = nn_test_spawn (NULL, &text, &err, g_getenv ("NNRUN"), "train", experiment, "--set",
+                          "train.epochs=100", "--set", "train.batch_size=1", "--set",
+                          "model.layers.0.units=64", "--threads", "2", "--out", out, NULL);
+  getrusage (RUSAGE_CHILDREN, &after);
+  NN_ASSERT_STATUS (status, 0, err);
+  switches = after.ru_nvcsw - before.ru_nvcsw;
+  /* 100 epochs of 120 steps, 8 products a step. */
+  NN_CHECK (switches < 2000, "training at batch 1 switched context %ld times", switches);
+}
+
 /* The OpenMP settings nnrun starts with, as OpenMP prints them, under
  * @wait_policy (NULL: unset). */
 static char *
@@ -296,5 +326,7 @@ main (void)
 #endif
   CU_add_test (s, "nnrun's OpenMP threads wait passively", test_nnrun_waits_passively);
   CU_add_test (s, "the thread count holds on every thread", test_n_threads_for_every_thread);
+  CU_add_test (s, "training at batch 1 keeps its products on one thread",
+               test_small_batches_stay_on_one_thread);
   return nn_test_run ();
 }

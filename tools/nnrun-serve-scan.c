@@ -459,28 +459,55 @@ nn_serve_scan_resolve (NnServeScan *self,
   return real;
 }
 
-/* The rows a run in training has written beside its checkpoints
- * (history.rows: 8 bytes of magic, the number of columns as 32 bits, 4
- * bytes, then the rows as little-endian doubles), with the columns of
- * history.csv named from its config.yaml. */
+/* The rows in @name in @partial, *@n_cols columns each, or %NULL. */
+static char *
+read_rows (const char *partial,
+           const char *name,
+           gsize      *length,
+           guint32    *n_cols,
+           gsize      *n_rows)
+{
+  g_autofree char *path = g_build_filename (partial, name, NULL);
+  g_autofree char *data = NULL;
+
+  if (!g_file_get_contents (path, &data, length, NULL) || *length < 16 ||
+      memcmp (data, "nnrows\n", 8) != 0)
+    return NULL;
+  memcpy (n_cols, data + 8, 4);
+  *n_cols = GUINT32_FROM_LE (*n_cols);
+  if (*n_cols < 5 || *n_cols > 1000)
+    return NULL;
+  *n_rows = (*length - 16) / (8 * (gsize) *n_cols);
+  return g_steal_pointer (&data);
+}
+
+/* The rows a run in training has written (history.rows, beside its
+ * checkpoints, or history.live, a few times a second, whichever holds
+ * more: 8 bytes of magic, the number of columns as 32 bits, 4 bytes, then
+ * the rows as little-endian doubles; a partial row at the end is
+ * ignored), with the columns of history.csv named from its config.yaml. */
 static char *
 history_from_rows (const char *partial)
 {
-  g_autofree char *path = g_build_filename (partial, "history.rows", NULL);
   g_autofree char *config = read_text (partial, "config.yaml");
   g_autofree char *list = match (config, "^metrics: \\[(.*)\\]");
   g_auto(GStrv) metrics = g_strsplit (list ? list : "", ",", -1);
   g_autofree char *data = NULL;
+  g_autofree char *live = NULL;
   g_autoptr(GString) csv = g_string_new ("epoch,loss,val_loss");
-  gsize   length, n_rows;
-  guint32 n_cols;
+  gsize   length = 0, n_rows = 0, live_length = 0, live_n_rows = 0;
+  guint32 n_cols = 0, live_n_cols = 0;
 
-  if (!g_file_get_contents (path, &data, &length, NULL) || length < 16 ||
-      memcmp (data, "nnrows\n", 8) != 0)
-    return NULL;
-  memcpy (&n_cols, data + 8, 4);
-  n_cols = GUINT32_FROM_LE (n_cols);
-  if (n_cols < 5 || n_cols > 1000)
+  data = read_rows (partial, "history.rows", &length, &n_cols, &n_rows);
+  live = read_rows (partial, "history.live", &live_length, &live_n_cols, &live_n_rows);
+  if (live != NULL && (data == NULL || live_n_rows > n_rows))
+    {
+      g_free (data);
+      data = g_steal_pointer (&live);
+      n_cols = live_n_cols;
+      n_rows = live_n_rows;
+    }
+  if (data == NULL)
     return NULL;
   for (guint m = 0; m < (n_cols - 5) / 2; m++)
     {
@@ -491,7 +518,6 @@ history_from_rows (const char *partial)
       g_string_append_printf (csv, ",%s,val_%s", name, name);
     }
   g_string_append (csv, ",learning_rate,seconds\n");
-  n_rows = (length - 16) / (8 * (gsize) n_cols);
   for (gsize r = 0; r < n_rows; r++)
     {
       for (guint c = 0; c < n_cols; c++)
