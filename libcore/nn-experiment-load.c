@@ -625,6 +625,7 @@ read_train (NnExperiment *self,
 {
   NnTrainSection *train = self->train_section;
   yaml_node_t    *v;
+  g_autoptr(GError) local_error = NULL;
 
   static const char * const custom[] = { "class_weight", NULL };
 
@@ -634,13 +635,12 @@ read_train (NnExperiment *self,
     return FALSE;
   if (!check_batch_size (self, doc, root, v, error))
     return FALSE;
-  if (train->precision == NN_TRAIN_PRECISION_BF16)
+  if (!nn_matrix_check_precision (train->precision, &local_error))
     {
-      /* Refused until the products have a bf16 path. */
-      nn_yaml_set_error (error, doc, nn_yaml_lookup (doc, v, "precision"),
-                         NN_CONFIG_ERROR_INVALID_VALUE,
-                         "precision bf16 is not available: this build computes the "
-                         "matrix products in float32 only");
+      nn_yaml_set_error (error, doc, v != NULL ? nn_yaml_lookup (doc, v, "precision") : root,
+                         NN_CONFIG_ERROR_INVALID_VALUE, "precision %s is not available: %s",
+                         train->precision == NN_PRECISION_BF16 ? "bf16" : "float32",
+                         local_error->message);
       return FALSE;
     }
   if (train->schedule != NULL)

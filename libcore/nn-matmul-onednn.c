@@ -2,7 +2,12 @@
 #include "config.h"
 
 #include <string.h>
+#include <gio/gio.h>
 #include <oneapi/dnnl/dnnl.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define HAVE_X86_BF16 1
+#endif
 
 #include "nn-matmul-private.h"
 
@@ -22,7 +27,7 @@ extern int  omp_get_max_threads (void);
 typedef struct
 {
   gint64   m, n, k, lda, ldb, ldc;
-  gboolean trans_a, trans_b, bias;
+  gboolean trans_a, trans_b, bias, bf16;
   float    alpha, beta;
   gint     n_threads;
 } ProductKey;
@@ -46,6 +51,8 @@ typedef struct
 {
   dnnl_stream_t stream;
   GHashTable   *products;
+  guint16      *scratch; /* bf16 copies of the operands of a product */
+  gsize         scratch_len;
 } ThreadProducts;
 
 static dnnl_engine_t
@@ -69,7 +76,7 @@ product_key_hash (gconstpointer p)
   const ProductKey *k = p;
 
   return (guint) (k->m * 1000003 ^ k->n * 10007 ^ k->k * 101 ^ k->lda * 31 ^ k->ldb * 17 ^
-                  k->ldc * 7 ^ (k->trans_a << 1) ^ (k->trans_b << 2) ^ (k->bias << 3));
+                  k->ldc * 7 ^ (k->trans_a << 1) ^ (k->trans_b << 2) ^ (k->bias << 3) ^ (k->bf16 << 4));
 }
 
 static gboolean
@@ -80,7 +87,8 @@ product_key_equal (gconstpointer a,
 
   return x->m == y->m && x->n == y->n && x->k == y->k && x->lda == y->lda &&
          x->ldb == y->ldb && x->ldc == y->ldc && x->trans_a == y->trans_a &&
-         x->trans_b == y->trans_b && x->bias == y->bias && x->n_threads == y->n_threads &&
+         x->trans_b == y->trans_b && x->bias == y->bias && x->bf16 == y->bf16 &&
+         x->n_threads == y->n_threads &&
          memcmp (&x->alpha, &y->alpha, sizeof x->alpha) == 0 &&
          memcmp (&x->beta, &y->beta, sizeof x->beta) == 0;
 }
@@ -109,6 +117,7 @@ thread_products_free (gpointer p)
   ThreadProducts *t = p;
 
   g_hash_table_unref (t->products);
+  g_free (t->scratch);
   if (t->stream != NULL)
     dnnl_stream_destroy (t->stream);
   g_free (t);
@@ -116,10 +125,11 @@ thread_products_free (gpointer p)
 
 static GPrivate thread_products = G_PRIVATE_INIT (thread_products_free);
 
-/* A rows × cols operand in row-major memory whose rows are @ld apart, or
- * its transpose. */
+/* A rows × cols operand of @type in row-major memory whose rows are @ld
+ * apart, or its transpose. */
 static dnnl_status_t
 init_desc (dnnl_memory_desc_t *md,
+           dnnl_data_type_t    type,
            gint64              rows,
            gint64              cols,
            gint64              ld,
@@ -133,7 +143,7 @@ init_desc (dnnl_memory_desc_t *md,
       strides[0] = 1;
       strides[1] = ld;
     }
-  return dnnl_memory_desc_init_by_strides (md, 2, dims, dnnl_f32, strides);
+  return dnnl_memory_desc_init_by_strides (md, 2, dims, type, strides);
 }
 
 /* The attributes of @key: alpha as the output scale, beta as a sum
@@ -172,13 +182,15 @@ product_create (Product      *p,
   dnnl_primitive_desc_t pd = NULL;
   dnnl_status_t         s;
 
-  s = init_desc (&src_md, key->m, key->k, key->lda, key->trans_a);
+  dnnl_data_type_t in_type = key->bf16 ? dnnl_bf16 : dnnl_f32;
+
+  s = init_desc (&src_md, in_type, key->m, key->k, key->lda, key->trans_a);
   if (s == dnnl_success)
-    s = init_desc (&wei_md, key->k, key->n, key->ldb, key->trans_b);
+    s = init_desc (&wei_md, in_type, key->k, key->n, key->ldb, key->trans_b);
   if (s == dnnl_success)
-    s = init_desc (&bias_md, 1, key->n, key->n, FALSE);
+    s = init_desc (&bias_md, dnnl_f32, 1, key->n, key->n, FALSE);
   if (s == dnnl_success)
-    s = init_desc (&dst_md, key->m, key->n, key->ldc, FALSE);
+    s = init_desc (&dst_md, dnnl_f32, key->m, key->n, key->ldc, FALSE);
   if (s == dnnl_success)
     s = dnnl_matmul_desc_init (&desc, &src_md, &wei_md, key->bias ? &bias_md : NULL, &dst_md);
   if (s == dnnl_success)
@@ -296,9 +308,51 @@ nn_matmul_onednn_get_n_threads (void)
   return (guint) MAX (omp_get_max_threads (), 1);
 }
 
+#ifdef HAVE_X86_BF16
+/* @n floats to bfloat16, rounded to nearest even as the CPU's own
+ * conversion does, 32 at a time. Only called where the CPU has
+ * AVX512-BF16 (nn_matmul_onednn_check_bf16()). */
+__attribute__ ((target ("avx512f,avx512bf16"))) static void
+to_bf16 (const float *src,
+         guint16     *dst,
+         gsize        n)
+{
+  gsize i = 0;
+
+  for (; i + 32 <= n; i += 32)
+    {
+      __m512bh v = _mm512_cvtne2ps_pbh (_mm512_loadu_ps (src + i + 16), _mm512_loadu_ps (src + i));
+
+      _mm512_storeu_si512 ((void *) (dst + i), (__m512i) v);
+    }
+  if (i < n)
+    {
+      __mmask16 lo = (__mmask16) ((1u << MIN (n - i, 16)) - 1);
+      __mmask16 hi = (__mmask16) (n - i > 16 ? (1u << (n - i - 16)) - 1 : 0);
+      __m512bh  v = _mm512_cvtne2ps_pbh (_mm512_maskz_loadu_ps (hi, src + i + 16),
+                                         _mm512_maskz_loadu_ps (lo, src + i));
+
+      _mm512_mask_storeu_epi16 (dst + i, (__mmask32) (((guint64) 1 << (n - i)) - 1), (__m512i) v);
+    }
+}
+#endif
+
+/* The bf16 copy of @m, in the scratch space of @t, from @offset on. */
+static guint16 *
+bf16_copy (ThreadProducts *t,
+           const NnMatrix *m,
+           gsize           offset)
+{
+#ifdef HAVE_X86_BF16
+  to_bf16 (m->data, t->scratch + offset, nn_matrix_size (m));
+#endif
+  return t->scratch + offset;
+}
+
 /* C = alpha op(A) op(B) (+ @bias in each row, where not NULL) + beta C
- * through oneDNN's matmul. Returns FALSE, C untouched, where oneDNN
- * cannot take the product: then the BLAS does. */
+ * through oneDNN's matmul, with A and B rounded to bfloat16 first where
+ * @bf16. Returns FALSE, C untouched, where oneDNN cannot take the product:
+ * then the BLAS does. */
 gboolean
 nn_matmul_onednn_gemm (gboolean        trans_a,
                        gboolean        trans_b,
@@ -307,13 +361,15 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
                        const NnMatrix *b,
                        const nn_real  *bias,
                        nn_real         beta,
-                       NnMatrix       *c)
+                       NnMatrix       *c,
+                       gboolean        bf16)
 {
   ProductKey      key = { 0 };
   Product        *p;
   dnnl_stream_t   stream = NULL;
   int             n_args = 0;
   dnnl_exec_arg_t args[4];
+  void           *a_data = a->data, *b_data = b->data;
 
   /* The BLAS reads neither A nor B when alpha is 0 (NaN in them
    * included); the output scale would apply to the bias too. */
@@ -328,6 +384,7 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
   key.trans_a = trans_a;
   key.trans_b = trans_b;
   key.bias = bias != NULL;
+  key.bf16 = bf16;
   key.alpha = alpha;
   key.beta = beta;
   key.n_threads = use_n_threads_for ((guint64) key.m * key.n * key.k);
@@ -335,8 +392,23 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
   if (p == NULL)
     return FALSE;
 
-  dnnl_memory_set_data_handle (p->src, a->data);
-  dnnl_memory_set_data_handle (p->weights, b->data);
+  if (bf16)
+    {
+      ThreadProducts *t = g_private_get (&thread_products);
+      gsize           need = nn_matrix_size (a) + nn_matrix_size (b);
+
+      /* Grown to the largest product, then reused. */
+      if (t->scratch_len < need)
+        {
+          g_free (t->scratch);
+          t->scratch = g_new (guint16, need);
+          t->scratch_len = need;
+        }
+      a_data = bf16_copy (t, a, 0);
+      b_data = bf16_copy (t, b, nn_matrix_size (a));
+    }
+  dnnl_memory_set_data_handle (p->src, a_data);
+  dnnl_memory_set_data_handle (p->weights, b_data);
   dnnl_memory_set_data_handle (p->dst, c->data);
   args[n_args++] = (dnnl_exec_arg_t){ DNNL_ARG_SRC, p->src };
   args[n_args++] = (dnnl_exec_arg_t){ DNNL_ARG_WEIGHTS, p->weights };
@@ -349,6 +421,71 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
   if (dnnl_primitive_execute (p->primitive, stream, n_args, args) != dnnl_success)
     return FALSE;
   dnnl_stream_wait (stream);
+  return TRUE;
+}
+
+/* Whether this CPU computes bf16 products in hardware: the primitive
+ * oneDNN makes for one must be a bf16 or AMX kernel, not the emulation it
+ * falls back to on AVX-512 without BF16 (slower than float32), and the
+ * conversions need AVX512-BF16 too. */
+static gboolean
+bf16_in_hardware (char **why)
+{
+  dnnl_memory_desc_t    a_md, b_md, c_md;
+  dnnl_matmul_desc_t    desc;
+  dnnl_primitive_desc_t pd = NULL;
+  const char           *impl = NULL;
+  gboolean              ok = FALSE;
+
+#ifndef HAVE_X86_BF16
+  *why = g_strdup ("this CPU is not an x86-64 one with AVX512-BF16");
+  return FALSE;
+#else
+  if (!__builtin_cpu_supports ("avx512bf16"))
+    {
+      *why = g_strdup ("this CPU has no AVX512-BF16 instructions");
+      return FALSE;
+    }
+#endif
+  if (get_engine () == NULL)
+    {
+      *why = g_strdup ("oneDNN has no CPU engine here");
+      return FALSE;
+    }
+  if (init_desc (&a_md, dnnl_bf16, 64, 64, 64, FALSE) == dnnl_success &&
+      init_desc (&b_md, dnnl_bf16, 64, 64, 64, FALSE) == dnnl_success &&
+      init_desc (&c_md, dnnl_f32, 64, 64, 64, FALSE) == dnnl_success &&
+      dnnl_matmul_desc_init (&desc, &a_md, &b_md, NULL, &c_md) == dnnl_success &&
+      dnnl_primitive_desc_create (&pd, &desc, NULL, get_engine (), NULL) == dnnl_success &&
+      dnnl_primitive_desc_query (pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success)
+    ok = strstr (impl, "bf16") != NULL || strstr (impl, "amx") != NULL;
+  if (!ok)
+    *why = g_strdup_printf ("this CPU computes no bf16 products in hardware: oneDNN would "
+                            "emulate them (%s), more slowly than float32",
+                            impl != NULL ? impl : "no kernel");
+  if (pd != NULL)
+    dnnl_primitive_desc_destroy (pd);
+  return ok;
+}
+
+/* Whether products can take bf16 inputs here; the reason where not. */
+gboolean
+nn_matmul_onednn_check_bf16 (GError **error)
+{
+  static gsize once;
+  static char *why;
+
+  if (g_once_init_enter (&once))
+    {
+      if (bf16_in_hardware (&why))
+        g_clear_pointer (&why, g_free);
+      g_once_init_leave (&once, 1);
+    }
+  if (why != NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "%s", why);
+      return FALSE;
+    }
   return TRUE;
 }
 

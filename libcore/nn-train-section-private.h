@@ -7,15 +7,6 @@
 
 G_BEGIN_DECLS
 
-/* train.precision: the number format of the matrix products. */
-typedef enum {
-  NN_TRAIN_PRECISION_FLOAT32,
-  NN_TRAIN_PRECISION_BF16,
-} NnTrainPrecision;
-
-#define NN_TYPE_TRAIN_PRECISION (nn_train_precision_get_type ())
-GType nn_train_precision_get_type (void) G_GNUC_CONST;
-
 #define NN_TYPE_TRAIN_SECTION (nn_train_section_get_type ())
 G_DECLARE_FINAL_TYPE (NnTrainSection, nn_train_section, NN, TRAIN_SECTION, GObject)
 
@@ -30,7 +21,7 @@ struct _NnTrainSection
   double           clip_norm;
   NnEarlyStopping *early_stopping;
   guint            checkpoint_every;
-  NnTrainPrecision precision;
+  NnPrecision      precision; /* of the products, for the run */
 
   /* class_weight, which is no property: `balanced`, or the weights of the
    * classes named, as given */

@@ -6,8 +6,6 @@
 
 /* What an experiment trains for and how; the trainer takes these settings,
  * the run its early stopping and checkpoints. */
-G_DEFINE_ENUM_TYPE (NnTrainPrecision, nn_train_precision, G_DEFINE_ENUM_VALUE (NN_TRAIN_PRECISION_FLOAT32, "float32"), G_DEFINE_ENUM_VALUE (NN_TRAIN_PRECISION_BF16, "bf16"))
-
 G_DEFINE_FINAL_TYPE (NnTrainSection, nn_train_section, G_TYPE_OBJECT)
 
 enum {
@@ -160,7 +158,7 @@ nn_train_section_class_init (NnTrainSectionClass *klass)
     g_param_spec_enum ("precision", NULL,
                        "Number format of the matrix products: float32, or bf16 inputs "
                        "with float32 sums",
-                       NN_TYPE_TRAIN_PRECISION, NN_TRAIN_PRECISION_FLOAT32, PARAM_FLAGS);
+                       NN_TYPE_PRECISION, NN_PRECISION_FLOAT32, PARAM_FLAGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 

@@ -25,6 +25,7 @@ typedef struct
   const char *workload;
   const char *description;
   guint       threads;
+  NnPrecision precision;
   guint       epochs;
   guint       batch_size;
   guint       n_samples;
@@ -205,12 +206,22 @@ measure_engine_ceilings (GArray      *shapes,
   result->onednn_bf16_gflops = nnrun_bench_onednn_ceiling (shapes, TRUE);
 }
 
-/* The best fp32 ceiling: what the engine training takes its products from
- * should reach. */
+/* The best ceiling of the precision trained in: what the engine training
+ * takes its products from should reach. */
 static double
 best_ceiling (const BenchResult *r)
 {
+  if (r->precision == NN_PRECISION_BF16)
+    return r->onednn_bf16_gflops;
   return isnan (r->onednn_gflops) ? r->sgemm_gflops : MAX (r->sgemm_gflops, r->onednn_gflops);
+}
+
+static const char *
+precision_name (NnPrecision precision)
+{
+  g_autoptr(GEnumClass) klass = g_type_class_ref (NN_TYPE_PRECISION);
+
+  return g_enum_get_value (klass, precision)->value_nick;
 }
 
 /* ---- building the networks ----------------------------------------------- */
@@ -655,6 +666,8 @@ print_json (const BenchResult *r)
   json_builder_add_string_value (b, blas_name ());
   json_builder_set_member_name (b, "matmul");
   json_builder_add_string_value (b, nn_matrix_get_engine_name ());
+  json_builder_set_member_name (b, "precision");
+  json_builder_add_string_value (b, precision_name (r->precision));
   json_builder_set_member_name (b, "threads");
   json_builder_add_int_value (b, r->threads);
   json_builder_set_member_name (b, "epochs");
@@ -717,7 +730,8 @@ print_text (const BenchResult *r)
 
   printf ("%s %s\n", r->workload, r->description);
   printf ("  %u epoch%s, %s on %s, %u thread%s\n", r->epochs, r->epochs == 1 ? "" : "s",
-          NN_REAL_NAME, nn_matrix_get_engine_name (), r->threads, r->threads == 1 ? "" : "s");
+          r->precision == NN_PRECISION_BF16 ? "bf16 products with float sums" : NN_REAL_NAME,
+          nn_matrix_get_engine_name (), r->threads, r->threads == 1 ? "" : "s");
   if (!isnan (r->load_seconds))
     printf ("  data loaded in     %.3f s\n", r->load_seconds);
   printf ("  time per epoch     %s\n", per_epoch);
@@ -731,7 +745,11 @@ print_text (const BenchResult *r)
   if (!isnan (r->onednn_gflops))
     printf ("  of oneDNN fp32     %.1f%% (oneDNN's matmul of the same products: %.1f GFLOP/s)\n",
             100 * gflops (r) / r->onednn_gflops, r->onednn_gflops);
-  if (!isnan (r->onednn_bf16_gflops))
+  if (!isnan (r->onednn_bf16_gflops) && r->precision == NN_PRECISION_BF16)
+    printf ("  of oneDNN bf16     %.1f%% (oneDNN's matmul of the same products, bf16 inputs: "
+            "%.1f GFLOP/s)\n",
+            100 * gflops (r) / r->onednn_bf16_gflops, r->onednn_bf16_gflops);
+  else if (!isnan (r->onednn_bf16_gflops))
     printf ("  oneDNN bf16        %.1f GFLOP/s (the same products, bf16 inputs)\n",
             r->onednn_bf16_gflops);
   printf ("  of FMA peak        %.1f%% (%.1f GFLOP/s)\n",
@@ -761,6 +779,8 @@ nnrun_cmd_bench (int    argc,
   gint             threads = 1, epochs = 0;
   gboolean         json = FALSE;
   g_autofree char *data_dir = NULL;
+  g_autofree char *precision_text = NULL;
+  NnPrecision      precision = NN_PRECISION_FLOAT32;
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   const char  *which = "all";
@@ -775,6 +795,9 @@ nnrun_cmd_bench (int    argc,
       "Train this many epochs instead of the workload's own (5000 for w1, 3 for w2)", "N" },
     { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir,
       "Folder of the Fashion-MNIST IDX files (default " DEFAULT_FASHION_MNIST_DIR ")", "DIR" },
+    { "precision", 'p', 0, G_OPTION_ARG_STRING, &precision_text,
+      "Number format of the products: float32 (default) or bf16 (bf16 inputs, float sums)",
+      "P" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json,
       "Print one JSON object per workload", NULL },
     { NULL }
@@ -801,6 +824,21 @@ nnrun_cmd_bench (int    argc,
     return nnrun_usage_error (context, "--threads must be between 1 and 256");
   if (epochs < 0)
     return nnrun_usage_error (context, "--epochs must be positive");
+  if (precision_text != NULL)
+    {
+      g_autoptr(GEnumClass) klass = g_type_class_ref (NN_TYPE_PRECISION);
+      GEnumValue      *value = g_enum_get_value_by_nick (klass, precision_text);
+      g_autofree char *message = NULL;
+
+      if (value == NULL)
+        message = g_strdup_printf ("unknown precision '%s' (float32 or bf16)", precision_text);
+      else if (!nn_matrix_check_precision (value->value, &error))
+        message = g_strdup_printf ("--precision %s is not available: %s", precision_text,
+                                   error->message);
+      if (message != NULL)
+        return nnrun_usage_error (context, message);
+      precision = value->value;
+    }
 
   if (!nnrun_load_plugins (TRUE, &error))
     {
@@ -808,6 +846,7 @@ nnrun_cmd_bench (int    argc,
       return EXIT_RUN_FAILED;
     }
   nn_matrix_set_n_threads (threads);
+  nn_matrix_set_precision (precision);
   /* Under mpirun, the processes train each workload together and the
    * first reports. */
   if ((status = nnrun_mpi_start (&rank, &ranks)) != EXIT_OK)
@@ -821,6 +860,7 @@ nnrun_cmd_bench (int    argc,
       if ((pass == 0 && !w1) || (pass == 1 && !w2))
         continue;
       result.threads = threads;
+      result.precision = precision;
       if (pass == 0)
         ok = run_w1 (epochs ? epochs : 5000, &result, &error);
       else
