@@ -542,13 +542,13 @@ test_accuracy (NnModel          *model,
 
 static gboolean
 run_w2 (guint        epochs,
+        guint        batch,
         const char  *data_dir,
         BenchResult *result,
         GError     **error)
 {
   static const guint        widths[] = { 784, 256, 128, 10 };
   static const char * const activations[] = { "relu", "relu", "softmax" };
-  const guint               batch = 128;
   g_auto(ByteImages) train = { 0 };
   g_auto(ByteImages) test = { 0 };
   g_autoptr(NnModel) model = NULL;
@@ -617,7 +617,7 @@ run_w2 (guint        epochs,
   result->workload = "w2";
   result->description = "fmnist-mlp: Fashion-MNIST 60000×784 /255, 784-256-128-10 "
                         "relu/relu/softmax, categorical cross-entropy, SGD lr 0.05, "
-                        "batch 128, shuffled";
+                        "shuffled";
   result->epochs = epochs;
   result->batch_size = batch;
   result->n_samples = train.n;
@@ -729,7 +729,8 @@ print_text (const BenchResult *r)
   const char      *gemm = NN_REAL_IS_DOUBLE ? "dgemm" : "sgemm";
 
   printf ("%s %s\n", r->workload, r->description);
-  printf ("  %u epoch%s, %s on %s, %u thread%s\n", r->epochs, r->epochs == 1 ? "" : "s",
+  printf ("  %u epoch%s in batches of %u, %s on %s, %u thread%s\n", r->epochs,
+          r->epochs == 1 ? "" : "s", r->batch_size,
           r->precision == NN_PRECISION_BF16 ? "bf16 products with float sums" : NN_REAL_NAME,
           nn_matrix_get_engine_name (), r->threads, r->threads == 1 ? "" : "s");
   if (!isnan (r->load_seconds))
@@ -776,7 +777,7 @@ nnrun_cmd_bench (int    argc,
     "to the measured FMA and bf16 dot-product peaks.\n"
     "  w1  iris-tiny: Iris 4-16-3, full batch, 5000 epochs\n"
     "  w2  fmnist-mlp: Fashion-MNIST 784-256-128-10, batch 128, 3 epochs";
-  gint             threads = 1, epochs = 0;
+  gint             threads = 1, epochs = 0, batch_size = 128;
   gboolean         json = FALSE;
   g_autofree char *data_dir = NULL;
   g_autofree char *precision_text = NULL;
@@ -793,6 +794,8 @@ nnrun_cmd_bench (int    argc,
       "Threads for the matrix products (default 1): nn_matrix_set_n_threads()", "N" },
     { "epochs", 'e', 0, G_OPTION_ARG_INT, &epochs,
       "Train this many epochs instead of the workload's own (5000 for w1, 3 for w2)", "N" },
+    { "batch-size", 'b', 0, G_OPTION_ARG_INT, &batch_size,
+      "Samples per step of w2 (default 128)", "N" },
     { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir,
       "Folder of the Fashion-MNIST IDX files (default " DEFAULT_FASHION_MNIST_DIR ")", "DIR" },
     { "precision", 'p', 0, G_OPTION_ARG_STRING, &precision_text,
@@ -824,6 +827,8 @@ nnrun_cmd_bench (int    argc,
     return nnrun_usage_error (context, "--threads must be between 1 and 256");
   if (epochs < 0)
     return nnrun_usage_error (context, "--epochs must be positive");
+  if (batch_size < 1 || batch_size > 60000)
+    return nnrun_usage_error (context, "--batch-size must be between 1 and 60000");
   if (precision_text != NULL)
     {
       g_autoptr(GEnumClass) klass = g_type_class_ref (NN_TYPE_PRECISION);
@@ -864,7 +869,7 @@ nnrun_cmd_bench (int    argc,
       if (pass == 0)
         ok = run_w1 (epochs ? epochs : 5000, &result, &error);
       else
-        ok = run_w2 (epochs ? epochs : 3, data_dir ? data_dir : DEFAULT_FASHION_MNIST_DIR,
+        ok = run_w2 (epochs ? epochs : 3, (guint) batch_size, data_dir ? data_dir : DEFAULT_FASHION_MNIST_DIR,
                      &result, &error);
       if (!ok)
         {
