@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include "nn-errors.h"
-#include "nn-optimizer.h"
+#include "nn-optimizer-private.h"
 #include "nn-registry.h"
 
 /**
@@ -155,6 +155,14 @@ nn_optimizer_step (NnOptimizer     *self,
       g_return_if_fail (nn_matrix_same_shape (params[i], grads[i]));
       klass->update (self, i, params[i], grads[i]);
     }
+}
+
+void
+nn_optimizer_count_step (NnOptimizer *self)
+{
+  NnOptimizerPrivate *priv = nn_optimizer_get_instance_private (self);
+
+  priv->iterations++;
 }
 
 /**

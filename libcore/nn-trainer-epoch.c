@@ -3,8 +3,10 @@
 
 #include <math.h>
 
+#include "nn-dense-layer-private.h"
 #include "nn-errors.h"
 #include "nn-model-private.h"
+#include "nn-optimizer-private.h"
 #include "nn-trainer-private.h"
 
 /* The steps and epochs of an #NnTrainer: its hot loop, which allocates
@@ -116,28 +118,19 @@ nn_trainer_set_loss_error (NnTrainer *self,
     nn_trainer_set_diverged_error (self, error, "the loss became %g", loss);
 }
 
-/* The rest of a step once the gradients of its batch are known: the
- * callbacks' gradients_ready, the regularization's gradient, clipping and
- * the update. Returns @loss, or NaN with @error set. */
-double
-nn_trainer_finish_step (NnTrainer *self,
-                        double     loss,
-                        GError   **error)
+/* One pass over the parameters after the update, which a gradient that
+ * is not finite or a step too large for the type spoils, so that training
+ * stops at the step that went wrong rather than at the end of the epoch.
+ * Returns @loss, or NaN with @error set. */
+static double
+check_parameters (NnTrainer *self,
+                  double     loss,
+                  GError   **error)
 {
-  NnModel          *model = self->model;
   NnMatrix * const *params;
   guint             n_params;
 
-  if (self->gradient_hooks->len > 0 && !gradients_ready (self, error))
-    return NAN;
-  nn_model_add_regularization_gradients (model);
-  if (self->clip_norm > 0.0)
-    clip_gradients (self);
-  nn_model_apply_gradients (model);
-  /* One pass over the parameters, which a gradient that is not finite or
-   * a step too large for the type spoils, so that training stops at the
-   * step that went wrong rather than at the end of the epoch. */
-  params = nn_model_peek_parameters (model, &n_params);
+  params = nn_model_peek_parameters (self->model, &n_params);
   for (guint i = 0; i < n_params; i++)
     if (!nn_matrix_is_finite (params[i]))
       {
@@ -147,6 +140,68 @@ nn_trainer_finish_step (NnTrainer *self,
         return NAN;
       }
   return loss;
+}
+
+/* The rest of a step once the gradients of its batch are known: the
+ * callbacks' gradients_ready, the regularization's gradient, clipping and
+ * the update. Returns @loss, or NaN with @error set. */
+double
+nn_trainer_finish_step (NnTrainer *self,
+                        double     loss,
+                        GError   **error)
+{
+  NnModel *model = self->model;
+
+  if (self->gradient_hooks->len > 0 && !gradients_ready (self, error))
+    return NAN;
+  nn_model_add_regularization_gradients (model);
+  if (self->clip_norm > 0.0)
+    clip_gradients (self);
+  nn_model_apply_gradients (model);
+  return check_parameters (self, loss, error);
+}
+
+/* The learning rate of a step whose update the layers can make within
+ * their backward step, or 0 where the gradients must be there first:
+ * kept for the caller, read by a callback, clipping or another process,
+ * or the update is other than plain SGD of dense layers without
+ * regularization. */
+static double
+update_in_backward (NnTrainer *self)
+{
+  NnModel     *model = self->model;
+  NnOptimizer *optimizer = nn_model_get_optimizer (model);
+  guint        n_layers;
+
+  if (self->keep_gradients || self->gradient_hooks->len > 0 || self->clip_norm > 0.0 ||
+      self->n_ranks > 1 || !nn_sgd_optimizer_is_plain (optimizer))
+    return 0;
+  n_layers = nn_model_get_n_layers (model);
+  for (guint l = 0; l < n_layers; l++)
+    {
+      NnLayer *layer = nn_model_get_layer (model, l);
+
+      if (nn_layer_get_n_parameters (layer) == 0)
+        continue;
+      if (!NN_IS_DENSE_LAYER (layer) || nn_dense_layer_is_regularized (NN_DENSE_LAYER (layer)))
+        return 0;
+    }
+  return nn_optimizer_get_learning_rate (optimizer);
+}
+
+static void
+set_update_rate (NnModel *model,
+                 double   lr)
+{
+  guint n_layers = nn_model_get_n_layers (model);
+
+  for (guint l = 0; l < n_layers; l++)
+    {
+      NnLayer *layer = nn_model_get_layer (model, l);
+
+      if (NN_IS_DENSE_LAYER (layer))
+        nn_dense_layer_set_update_rate (NN_DENSE_LAYER (layer), lr);
+    }
 }
 
 /* One step on a batch, weighted by @w if not NULL (then its weight goes to
@@ -161,7 +216,7 @@ train_step (NnTrainer      *self,
             GError        **error)
 {
   NnModel *model = self->model;
-  double   loss;
+  double   loss, lr;
 
   if (G_UNLIKELY (x->rows < nn_model_get_min_training_batch (model)))
     {
@@ -185,11 +240,55 @@ train_step (NnTrainer      *self,
       nn_trainer_set_loss_error (self, loss, error);
       return NAN;
     }
+  lr = update_in_backward (self);
+  if (lr != 0)
+    set_update_rate (model, lr);
   if (w == NULL)
     nn_model_backward (model, x, y);
   else
     nn_model_backward_weighted (model, x, y, w);
-  return nn_trainer_finish_step (self, loss, error);
+  if (lr == 0)
+    return nn_trainer_finish_step (self, loss, error);
+  set_update_rate (model, 0);
+  nn_optimizer_count_step (nn_model_get_optimizer (model));
+  return check_parameters (self, loss, error);
+}
+
+/**
+ * nn_trainer_set_keep_gradients:
+ * @self: a #NnTrainer
+ * @keep: whether the gradients of a step stay readable after it
+ *
+ * With @keep %FALSE, a step may leave the gradients of the weights
+ * ([method@Nn.Model.get_gradient], [method@Nn.Layer.get_weight_gradient])
+ * unwritten: with SGD without momentum and weight decay, dense layers
+ * without regularization, no clipping, no callback reading the gradients
+ * and one process, each layer's backward step then moves its weights as
+ * one product, W ← W − lr dL/dZᵀ X, and dL/dW is neither written nor read
+ * back. The updates are the same up to rounding. %TRUE by default.
+ */
+void
+nn_trainer_set_keep_gradients (NnTrainer *self,
+                               gboolean   keep)
+{
+  g_return_if_fail (NN_IS_TRAINER (self));
+
+  self->keep_gradients = !!keep;
+}
+
+/**
+ * nn_trainer_get_keep_gradients:
+ * @self: a #NnTrainer
+ *
+ * Returns: whether the gradients of a step stay readable after it
+ *   (nn_trainer_set_keep_gradients())
+ */
+gboolean
+nn_trainer_get_keep_gradients (NnTrainer *self)
+{
+  g_return_val_if_fail (NN_IS_TRAINER (self), TRUE);
+
+  return self->keep_gradients;
 }
 
 /**

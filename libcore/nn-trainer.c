@@ -293,6 +293,7 @@ nn_trainer_init (NnTrainer *self)
   self->shuffle_rand = g_rand_new_with_seed (0);
   self->base_lr = NAN;
   self->n_ranks = 1;
+  self->keep_gradients = TRUE;
 }
 
 /**

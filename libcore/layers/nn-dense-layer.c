@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-#include "nn-dense-layer.h"
+#include "nn-dense-layer-private.h"
 #include "nn-errors.h"
 #include "nn-matrix-private.h"
 #include "nn-registry-private.h"
@@ -54,6 +54,10 @@ struct _NnDenseLayer
   NnMatrix a;
   NnMatrix grad_z;
   NnMatrix grad_x;
+
+  /* Not 0: the backward step is also the plain SGD step of this rate and
+   * leaves dL/dW unwritten (nn_dense_layer_set_update_rate()). */
+  nn_real update_rate;
 };
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (NnDenseLayer,
@@ -219,13 +223,38 @@ nn_dense_layer_backward_from_z (NnLayer        *layer,
   g_return_val_if_fail (x->rows == self->z.rows, NULL);
   g_return_val_if_fail (nn_matrix_same_shape (grad_z, &self->z), NULL);
 
-  nn_matrix_linear_gradients (grad_z, x, self->grad_weights, self->grad_bias);
+  /* dL/dX first, from the weights before any update. */
+  if (want_grad_input)
+    {
+      self->grad_x = nn_matrix_view (self->grad_x_buf, x->rows, self->n_inputs);
+      nn_matrix_gemm (FALSE, FALSE, 1, grad_z, self->weights, 0, &self->grad_x);
+    }
+  if (self->update_rate != 0)
+    nn_matrix_linear_update (grad_z, x, self->update_rate, self->weights, self->bias,
+                             self->grad_bias);
+  else
+    nn_matrix_linear_gradients (grad_z, x, self->grad_weights, self->grad_bias);
+  return want_grad_input ? &self->grad_x : NULL;
+}
 
-  if (!want_grad_input)
-    return NULL;
-  self->grad_x = nn_matrix_view (self->grad_x_buf, x->rows, self->n_inputs);
-  nn_matrix_gemm (FALSE, FALSE, 1, grad_z, self->weights, 0, &self->grad_x);
-  return &self->grad_x;
+/* Makes the backward steps from now on also the plain SGD step of rate
+ * @lr, θ ← θ − lr dL/dθ, without keeping dL/dW; 0 turns that off. Only
+ * for a layer without regularization: its gradient is left out. */
+void
+nn_dense_layer_set_update_rate (NnDenseLayer *self,
+                                double        lr)
+{
+  g_return_if_fail (NN_IS_DENSE_LAYER (self));
+  g_return_if_fail (lr == 0 || (self->l1 == 0 && self->l2 == 0));
+
+  self->update_rate = (nn_real) lr;
+}
+
+/* Whether the layer has a regularization term. */
+gboolean
+nn_dense_layer_is_regularized (NnDenseLayer *self)
+{
+  return self->l1 != 0 || self->l2 != 0;
 }
 
 static const NnMatrix *

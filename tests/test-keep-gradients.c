@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A trainer that need not keep the gradients: plain SGD then moves the
+ * weights within the backward step, to the same parameters up to rounding,
+ * and nowhere else. */
+#include <math.h>
+#include <string.h>
+
+#include "nn-test.h"
+
+#if NN_REAL_IS_DOUBLE
+#define UPDATE_RTOL 1e-12
+#else
+#define UPDATE_RTOL 1e-5
+#endif
+
+/* An @n_inputs-@hidden-3 network with relu, softmax and cross-entropy,
+ * SGD at 0.1: with 64 inputs and 48 units its products are large enough
+ * for the engine, with 3 and 4 they take the library's own kernels. */
+static NnModel *
+make_model (guint n_inputs,
+            guint hidden)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NnLoss) loss = nn_loss_new_by_name ("categorical_crossentropy", &error);
+  g_autoptr(NnOptimizer) sgd = nn_sgd_optimizer_new (0.1);
+  g_autoptr(NnLayer) first = nn_test_make_layer (n_inputs, hidden, "relu");
+  g_autoptr(NnLayer) second = nn_test_make_layer (hidden, hidden, "tanh");
+  g_autoptr(NnLayer) output = nn_test_make_layer (hidden, 3, "softmax");
+  NnModel *model = nn_model_new ();
+
+  g_assert_no_error (error);
+  nn_model_set_seed (model, 5);
+  nn_model_add_layer (model, first);
+  nn_model_add_layer (model, second);
+  nn_model_add_layer (model, output);
+  nn_model_set_loss (model, loss);
+  nn_model_set_optimizer (model, sgd);
+  nn_model_init_parameters (model, NN_INIT_GLOROT_UNIFORM);
+  return model;
+}
+
+/* One-hot targets of @rows random classes. */
+static NnMatrix *
+random_classes (GRand *rand,
+                guint  rows)
+{
+  NnMatrix *y = nn_matrix_new (rows, 3);
+
+  for (guint r = 0; r < rows; r++)
+    y->data[r * 3 + g_rand_int_range (rand, 0, 3)] = 1;
+  return y;
+}
+
+/* Fits @model for 4 shuffled epochs in batches of 16, keeping the
+ * gradients or not, after @setup if not NULL. */
+static void
+fit (NnModel  *model,
+     gboolean  keep,
+     void    (*setup) (NnTrainer *trainer))
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (3);
+  guint n_inputs = nn_layer_get_n_inputs (nn_model_get_layer (model, 0));
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 100, n_inputs, -1, 1);
+  g_autoptr(NnMatrix) y = random_classes (rand, 100);
+  g_autoptr(NnTrainer) trainer = nn_test_make_trainer (model, 4, 16, TRUE);
+  g_autoptr(GError) error = NULL;
+
+  CU_ASSERT_TRUE (nn_trainer_get_keep_gradients (trainer));
+  nn_trainer_set_keep_gradients (trainer, keep);
+  if (setup != NULL)
+    setup (trainer);
+  CU_ASSERT_TRUE (nn_trainer_fit (trainer, x, y, NULL, NULL, NULL, &error));
+  NN_ASSERT_NO_ERROR (error);
+}
+
+/* The largest difference between the parameters of @a and @b relative to
+ * their size. */
+static double
+parameter_difference (NnModel *a,
+                      NnModel *b)
+{
+  double worst = 0;
+
+  for (guint p = 0; p < nn_model_get_n_parameters (a); p++)
+    {
+      NnMatrix *pa = nn_model_get_parameter (a, p), *pb = nn_model_get_parameter (b, p);
+
+      for (gsize i = 0; i < nn_matrix_size (pa); i++)
+        worst = MAX (worst, fabs (pa->data[i] - pb->data[i]) / MAX (fabs (pa->data[i]), 1e-2));
+    }
+  return worst;
+}
+
+static void
+check_same_training (guint n_inputs,
+                     guint hidden)
+{
+  g_autoptr(NnModel) kept = make_model (n_inputs, hidden);
+  g_autoptr(NnModel) folded = make_model (n_inputs, hidden);
+  double moved = 0, worst;
+
+  fit (kept, TRUE, NULL);
+  fit (folded, FALSE, NULL);
+  worst = parameter_difference (kept, folded);
+  CU_ASSERT (worst <= UPDATE_RTOL);
+  CU_ASSERT_EQUAL (nn_optimizer_get_iterations (nn_model_get_optimizer (kept)),
+                   nn_optimizer_get_iterations (nn_model_get_optimizer (folded)));
+  /* Training moved the weights well beyond the tolerance. */
+  {
+    g_autoptr(NnModel) untrained = make_model (n_inputs, hidden);
+
+    moved = parameter_difference (kept, untrained);
+  }
+  CU_ASSERT (moved > 100 * UPDATE_RTOL);
+  g_print ("largest relative difference %.3g ", worst);
+}
+
+static void
+test_small_products (void)
+{
+  check_same_training (3, 4);
+}
+
+static void
+test_engine_products (void)
+{
+  check_same_training (64, 48);
+}
+
+static void
+clip (NnTrainer *trainer)
+{
+  nn_trainer_set_clip_norm (trainer, 0.05);
+}
+
+static void
+momentum (NnTrainer *trainer)
+{
+  g_object_set (nn_model_get_optimizer (nn_trainer_get_model (trainer)), "momentum", 0.9, NULL);
+}
+
+static void
+weight_decay (NnTrainer *trainer)
+{
+  g_object_set (nn_model_get_optimizer (nn_trainer_get_model (trainer)), "weight-decay", 0.1,
+                NULL);
+}
+
+static void
+l2 (NnTrainer *trainer)
+{
+  g_object_set (nn_model_get_layer (nn_trainer_get_model (trainer), 1), "l2", 0.1, NULL);
+}
+
+/* Where the update needs the gradients first, training is the same to the
+ * bit whether they are kept or not. */
+static void
+test_update_needing_gradients (void)
+{
+  void (*setups[]) (NnTrainer *) = { clip, momentum, weight_decay, l2 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (setups); i++)
+    {
+      g_autoptr(NnModel) kept = make_model (64, 48);
+      g_autoptr(NnModel) unkept = make_model (64, 48);
+
+      fit (kept, TRUE, setups[i]);
+      fit (unkept, FALSE, setups[i]);
+      CU_ASSERT_EQUAL (parameter_difference (kept, unkept), 0);
+    }
+}
+
+/* Kept, the gradients are those of the last step. */
+static void
+test_kept_gradients (void)
+{
+  g_autoptr(NnModel) model = make_model (64, 48);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (8);
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 16, 64, -1, 1);
+  g_autoptr(NnMatrix) y = random_classes (rand, 16);
+  g_autoptr(NnMatrix) before = NULL;
+  g_autoptr(NnTrainer) trainer = nn_trainer_new (model);
+  g_autoptr(GError) error = NULL;
+  NnMatrix *w = nn_model_get_parameter (model, 0);
+  const NnMatrix *g;
+
+  before = nn_matrix_copy (w);
+  CU_ASSERT_FALSE (isnan (nn_trainer_train_step (trainer, x, y, &error)));
+  NN_ASSERT_NO_ERROR (error);
+  g = nn_model_get_gradient (model, 0);
+  for (gsize i = 0; i < nn_matrix_size (w); i++)
+    NN_ASSERT_CMPFLOAT (w->data[i], before->data[i] - 0.1 * g->data[i], UPDATE_RTOL, 1e-7);
+}
+
+int
+main (void)
+{
+  CU_pSuite s;
+
+  if (CU_initialize_registry () != CUE_SUCCESS)
+    return 99;
+
+  s = CU_add_suite ("keep gradients", nn_test_init_plugins, NULL);
+  CU_add_test (s, "unkept, small products train as kept, to rounding", test_small_products);
+  CU_add_test (s, "unkept, the engine's products train as kept, to rounding",
+               test_engine_products);
+  CU_add_test (s, "clipping, momentum, weight decay and l2 update as kept, to the bit",
+               test_update_needing_gradients);
+  CU_add_test (s, "kept, the gradients are those of the last step", test_kept_gradients);
+
+  return nn_test_run ();
+}
