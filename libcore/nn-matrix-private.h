@@ -24,4 +24,7 @@ void nn_matrix_linear_update (const NnMatrix *grad_z,
                               NnMatrix       *bias,
                               NnMatrix       *grad_bias);
 
+G_GNUC_INTERNAL
+nn_real nn_matrix_max_abs (const NnMatrix *m);
+
 G_END_DECLS

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 #include "nn-matrix.h"
 #include "nn-matrix-private.h"
@@ -290,6 +291,52 @@ gboolean
 nn_matrix_is_finite (const NnMatrix *m)
 {
   return values_are_finite (m->data, nn_matrix_size (m));
+}
+
+/* The largest |x| of @data, on the bits without the sign, which order as
+ * the magnitudes do, infinity and NaN above every finite value. */
+NN_SIMD_CLONES static nn_real
+values_max_abs (const nn_real *data,
+                gsize          n)
+{
+  BitsVec                top[4] = { { 0 } };
+  gsize                  i = 0;
+  nn_real                result;
+  __typeof__ (top[0][0]) best = 0;
+
+  /* Four maxima, so that one block need not wait for the one before. */
+  for (; i + 4 * LANES <= n; i += 4 * LANES)
+    for (guint j = 0; j < 4; j++)
+      {
+        BitsVec v, above;
+
+        memcpy (&v, data + i + j * LANES, sizeof v);
+        v &= ~SIGN_BIT;
+        above = (BitsVec) (v > top[j]);
+        top[j] = (v & above) | (top[j] & ~above);
+      }
+  for (guint j = 0; j < 4; j++)
+    for (gsize k = 0; k < LANES; k++)
+      best = MAX (best, top[j][k]);
+  for (; i < n; i++)
+    {
+      __typeof__ (best) v;
+
+      memcpy (&v, data + i, sizeof v);
+      best = MAX (best, v & ~SIGN_BIT);
+    }
+  if (best >= EXPONENT_BITS)
+    return INFINITY;
+  memcpy (&result, &best, sizeof result);
+  return result;
+}
+
+/* The largest magnitude of the values of @m, 0 for none, infinity where
+ * one is NaN or infinite. */
+nn_real
+nn_matrix_max_abs (const NnMatrix *m)
+{
+  return values_max_abs (m->data, nn_matrix_size (m));
 }
 
 /* dest[i] += src[i] for i < n. */

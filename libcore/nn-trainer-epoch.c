@@ -189,6 +189,32 @@ update_in_backward (NnTrainer *self)
   return nn_optimizer_get_learning_rate (optimizer);
 }
 
+/* check_parameters() after the updates within the backward step, which
+ * only dense layers make: their weights from the bound those keep. */
+static double
+check_updated_layers (NnTrainer *self,
+                      double     loss,
+                      GError   **error)
+{
+  NnModel          *model = self->model;
+  NnMatrix * const *params;
+  guint             n_params, n_layers = nn_model_get_n_layers (model), p = 0;
+
+  params = nn_model_peek_parameters (model, &n_params);
+  for (guint l = 0; l < n_layers; l++)
+    {
+      NnLayer *layer = nn_model_get_layer (model, l);
+
+      if (nn_layer_get_n_parameters (layer) == 0)
+        continue;
+      if (!nn_dense_layer_weights_are_finite (NN_DENSE_LAYER (layer)) ||
+          !nn_matrix_is_finite (params[p + 1]))
+        return check_parameters (self, loss, error);
+      p += 2;
+    }
+  return loss;
+}
+
 static void
 set_update_rate (NnModel *model,
                  double   lr)
@@ -251,7 +277,7 @@ train_step (NnTrainer      *self,
     return nn_trainer_finish_step (self, loss, error);
   set_update_rate (model, 0);
   nn_optimizer_count_step (nn_model_get_optimizer (model));
-  return check_parameters (self, loss, error);
+  return check_updated_layers (self, loss, error);
 }
 
 /**

@@ -54,9 +54,9 @@ random_classes (GRand *rand,
 /* Fits @model for 4 shuffled epochs in batches of 16, keeping the
  * gradients or not, after @setup if not NULL. */
 static void
-fit (NnModel  *model,
-     gboolean  keep,
-     void    (*setup) (NnTrainer *trainer))
+fit (NnModel *model,
+     gboolean keep,
+     void (*setup) (NnTrainer *trainer))
 {
   g_autoptr(GRand) rand = g_rand_new_with_seed (3);
   guint n_inputs = nn_layer_get_n_inputs (nn_model_get_layer (model, 0));
@@ -181,7 +181,7 @@ test_kept_gradients (void)
   g_autoptr(NnMatrix) before = NULL;
   g_autoptr(NnTrainer) trainer = nn_trainer_new (model);
   g_autoptr(GError) error = NULL;
-  NnMatrix *w = nn_model_get_parameter (model, 0);
+  NnMatrix       *w = nn_model_get_parameter (model, 0);
   const NnMatrix *g;
 
   before = nn_matrix_copy (w);
@@ -190,6 +190,102 @@ test_kept_gradients (void)
   g = nn_model_get_gradient (model, 0);
   for (gsize i = 0; i < nn_matrix_size (w); i++)
     NN_ASSERT_CMPFLOAT (w->data[i], before->data[i] - 0.1 * g->data[i], UPDATE_RTOL, 1e-7);
+}
+
+/* A 3-4-1 relu/linear network with mean squared error, SGD at 0.01. */
+static NnModel *
+make_regression (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NnLoss) loss = nn_loss_new_by_name ("mean_squared_error", &error);
+  g_autoptr(NnOptimizer) sgd = nn_sgd_optimizer_new (0.01);
+  g_autoptr(NnLayer) hidden = nn_test_make_layer (3, 4, "relu");
+  g_autoptr(NnLayer) output = nn_test_make_layer (4, 1, "linear");
+  NnModel *model = nn_model_new ();
+
+  g_assert_no_error (error);
+  nn_model_set_seed (model, 2);
+  nn_model_add_layer (model, hidden);
+  nn_model_add_layer (model, output);
+  nn_model_set_loss (model, loss);
+  nn_model_set_optimizer (model, sgd);
+  nn_model_init_parameters (model, NN_INIT_GLOROT_UNIFORM);
+  return model;
+}
+
+/* One ordinary step, then one at @lr on inputs scaled by @scale, after
+ * @poison (if not NULL) changed the model: the error of the second. */
+static char *
+second_step_error (gboolean keep,
+                   double   lr,
+                   double   scale,
+                   void (*poison) (NnModel *model))
+{
+  g_autoptr(NnModel) model = make_regression ();
+  g_autoptr(NnTrainer) trainer = nn_trainer_new (model);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (4);
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 8, 3, -1, 1);
+  g_autoptr(NnMatrix) y = nn_test_random_matrix (rand, 8, 1, -1, 1);
+  g_autoptr(GError) error = NULL;
+
+  nn_trainer_set_keep_gradients (trainer, keep);
+  CU_ASSERT_FALSE (isnan (nn_trainer_train_step (trainer, x, y, &error)));
+  NN_ASSERT_NO_ERROR (error);
+  if (poison != NULL)
+    poison (model);
+  nn_optimizer_set_learning_rate (nn_model_get_optimizer (model), lr);
+  for (gsize i = 0; i < nn_matrix_size (x); i++)
+    x->data[i] = (nn_real) (x->data[i] * scale);
+  if (!isnan (nn_trainer_train_step (trainer, x, y, &error)))
+    return g_strdup ("none");
+  return g_strdup (error->message);
+}
+
+/* An update too large for the type, on inputs of a size that leaves the
+ * biases and the loss finite, is caught as when the gradients are kept. */
+static void
+test_overflow_caught (void)
+{
+#if NN_REAL_IS_DOUBLE
+  double lr = 1e150, scale = 1e100;
+#else
+  double lr = 1e20, scale = 1e10;
+#endif
+  g_autofree char *kept = second_step_error (TRUE, lr, scale, NULL);
+  g_autofree char *unkept = second_step_error (FALSE, lr, scale, NULL);
+
+  NN_ASSERT_CONTAINS (kept, "the update made a weight of layer");
+  CU_ASSERT_STRING_EQUAL (unkept, kept);
+}
+
+/* A weight of the first layer made NaN, which relu hides from the loss. */
+static void
+poison_weight (NnModel *model)
+{
+  nn_model_get_parameter (model, 0)->data[0] = NAN;
+}
+
+static void
+poison_layer_weight (NnModel *model)
+{
+  nn_layer_get_weights (nn_model_get_layer (model, 0))->data[0] = NAN;
+}
+
+/* Weights changed between steps are checked again. */
+static void
+test_changed_weights_checked (void)
+{
+  void (*poisons[]) (NnModel *) = { poison_weight, poison_layer_weight };
+
+  for (guint i = 0; i < G_N_ELEMENTS (poisons); i++)
+    {
+      g_autofree char *kept = second_step_error (TRUE, 0.01, 1, poisons[i]);
+      g_autofree char *unkept = second_step_error (FALSE, 0.01, 1, poisons[i]);
+
+      g_print ("%s ", kept);
+      CU_ASSERT_STRING_EQUAL (unkept, kept);
+      CU_ASSERT_STRING_NOT_EQUAL (kept, "none");
+    }
 }
 
 int
@@ -207,6 +303,9 @@ main (void)
   CU_add_test (s, "clipping, momentum, weight decay and l2 update as kept, to the bit",
                test_update_needing_gradients);
   CU_add_test (s, "kept, the gradients are those of the last step", test_kept_gradients);
+  CU_add_test (s, "unkept, an update too large for the type is caught", test_overflow_caught);
+  CU_add_test (s, "unkept, weights changed between steps are checked again",
+               test_changed_weights_checked);
 
   return nn_test_run ();
 }

@@ -58,7 +58,14 @@ struct _NnDenseLayer
   /* Not 0: the backward step is also the plain SGD step of this rate and
    * leaves dL/dW unwritten (nn_dense_layer_set_update_rate()). */
   nn_real update_rate;
+  /* At least the largest |w| of the weights, all finite, as the updates
+   * within the backward step keep it; infinity when not known, after the
+   * weights were handed out or moved otherwise. */
+  double weight_bound;
 };
+
+/* Below this, a bound says the weights are finite. */
+#define WEIGHT_BOUND_MAX 1e30
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (NnDenseLayer,
                                nn_dense_layer,
@@ -230,8 +237,17 @@ nn_dense_layer_backward_from_z (NnLayer        *layer,
       nn_matrix_gemm (FALSE, FALSE, 1, grad_z, self->weights, 0, &self->grad_x);
     }
   if (self->update_rate != 0)
-    nn_matrix_linear_update (grad_z, x, self->update_rate, self->weights, self->bias,
-                             self->grad_bias);
+    {
+      nn_matrix_linear_update (grad_z, x, self->update_rate, self->weights, self->bias,
+                               self->grad_bias);
+      /* Each |Δw| is at most lr k max|dZ| max|X|, and the rounding of the
+       * k terms and the two steps after adds less than (k + 2) 2⁻²⁰ of it. */
+      if (self->weight_bound < WEIGHT_BOUND_MAX)
+        self->weight_bound = (self->weight_bound + fabs ((double) self->update_rate) * x->rows *
+                                                     nn_matrix_max_abs (grad_z) *
+                                                     nn_matrix_max_abs (x)) *
+                             (1 + (x->rows + 2.0) / (1 << 20));
+    }
   else
     nn_matrix_linear_gradients (grad_z, x, self->grad_weights, self->grad_bias);
   return want_grad_input ? &self->grad_x : NULL;
@@ -248,6 +264,28 @@ nn_dense_layer_set_update_rate (NnDenseLayer *self,
   g_return_if_fail (lr == 0 || (self->l1 == 0 && self->l2 == 0));
 
   self->update_rate = (nn_real) lr;
+}
+
+/* Whether the weights are all finite: from the bound the updates within
+ * the backward step keep where it is low enough, else from a pass over
+ * them that sets the bound anew. */
+gboolean
+nn_dense_layer_weights_are_finite (NnDenseLayer *self)
+{
+  if (self->weight_bound < WEIGHT_BOUND_MAX)
+    return TRUE;
+  self->weight_bound = nn_matrix_max_abs (self->weights);
+  return isfinite (self->weight_bound);
+}
+
+/* The weights of the dense layers of @layers may change where they do
+ * not see it. */
+void
+nn_dense_layers_forget_weight_bounds (GPtrArray *layers)
+{
+  for (guint l = 0; l < layers->len; l++)
+    if (NN_IS_DENSE_LAYER (layers->pdata[l]))
+      ((NnDenseLayer *) layers->pdata[l])->weight_bound = INFINITY;
 }
 
 /* Whether the layer has a regularization term. */
@@ -303,6 +341,7 @@ nn_dense_layer_get_parameter (NnLayer *layer,
 {
   NnDenseLayer *self = (NnDenseLayer *) layer;
 
+  self->weight_bound = INFINITY;
   return index == 0 ? self->weights : self->bias;
 }
 
@@ -344,6 +383,8 @@ nn_dense_layer_init_parameters (NnLayer *layer,
   double        fan_out = self->units;
   double        std = 1.0, limit = 0.0;
   gboolean      uniform = FALSE;
+
+  self->weight_bound = INFINITY;
 
   switch (init)
     {
@@ -494,6 +535,7 @@ nn_dense_layer_class_init (NnDenseLayerClass *klass)
 static void
 nn_dense_layer_init (NnDenseLayer *self)
 {
+  self->weight_bound = INFINITY;
 }
 
 /**
@@ -591,6 +633,7 @@ nn_layer_get_weights (NnLayer *self)
 {
   g_return_val_if_fail (NN_IS_DENSE_LAYER (self), NULL);
 
+  NN_DENSE_LAYER (self)->weight_bound = INFINITY;
   return NN_DENSE_LAYER (self)->weights;
 }
 
@@ -682,6 +725,7 @@ nn_layer_set_parameters (NnLayer        *layer,
     }
   if (weights != NULL)
     nn_matrix_copy_into (weights, self->weights);
+  self->weight_bound = INFINITY;
   if (bias != NULL)
     nn_matrix_copy_into (bias, self->bias);
   return TRUE;
