@@ -254,6 +254,9 @@ train_step (NnTrainer      *self,
     }
   /* A step trains, whatever mode a callback left the model in. */
   nn_model_set_training (model, TRUE);
+  lr = update_in_backward (self);
+  if (lr != 0)
+    set_update_rate (model, lr);
   /* The loss of the batch and the layers' regularization at the weights
    * it was computed with, as `criterion (out, y) + penalty` in PyTorch. */
   if (w == NULL)
@@ -263,12 +266,11 @@ train_step (NnTrainer      *self,
   loss += nn_model_get_regularization_loss (model);
   if (!isfinite (loss))
     {
+      if (lr != 0)
+        set_update_rate (model, 0);
       nn_trainer_set_loss_error (self, loss, error);
       return NAN;
     }
-  lr = update_in_backward (self);
-  if (lr != 0)
-    set_update_rate (model, lr);
   if (w == NULL)
     nn_model_backward (model, x, y);
   else

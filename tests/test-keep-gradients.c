@@ -288,6 +288,44 @@ test_changed_weights_checked (void)
     }
 }
 
+static double
+largest_magnitude (const NnMatrix *m)
+{
+  double top = 0;
+
+  for (gsize i = 0; i < nn_matrix_size (m); i++)
+    top = MAX (top, fabs (m->data[i]));
+  return top;
+}
+
+/* After a step refused for its loss, a backward step outside the trainer
+ * moves no weight and gives the gradients. */
+static void
+test_refused_step_leaves_backward_alone (void)
+{
+  g_autoptr(NnModel) model = make_regression ();
+  g_autoptr(NnTrainer) trainer = nn_trainer_new (model);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (4);
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 8, 3, -1, 1);
+  g_autoptr(NnMatrix) y = nn_test_random_matrix (rand, 8, 1, -1, 1);
+  g_autoptr(NnMatrix) before = NULL;
+  g_autoptr(GError) error = NULL;
+  nn_real target = y->data[0];
+
+  nn_trainer_set_keep_gradients (trainer, FALSE);
+  y->data[0] = NAN;
+  CU_ASSERT_TRUE (isnan (nn_trainer_train_step (trainer, x, y, &error)));
+  CU_ASSERT_PTR_NOT_NULL (error);
+  y->data[0] = target;
+  before = nn_matrix_copy (nn_model_get_parameter (model, 0));
+  nn_model_forward (model, x);
+  nn_model_backward (model, x, y);
+  CU_ASSERT_EQUAL (memcmp (before->data, nn_model_get_parameter (model, 0)->data,
+                           nn_matrix_size (before) * sizeof (nn_real)),
+                   0);
+  CU_ASSERT (largest_magnitude (nn_model_get_gradient (model, 0)) > 0);
+}
+
 int
 main (void)
 {
@@ -306,6 +344,8 @@ main (void)
   CU_add_test (s, "unkept, an update too large for the type is caught", test_overflow_caught);
   CU_add_test (s, "unkept, weights changed between steps are checked again",
                test_changed_weights_checked);
+  CU_add_test (s, "unkept, a step refused for its loss leaves the backward step alone",
+               test_refused_step_leaves_backward_alone);
 
   return nn_test_run ();
 }

@@ -61,7 +61,8 @@ struct _NnDenseLayer
   /* At least the largest |w| of the weights, all finite, as the updates
    * within the backward step keep it; infinity when not known, after the
    * weights were handed out or moved otherwise. */
-  double weight_bound;
+  double  weight_bound;
+  nn_real input_max; /* max|X| of the last forward step, while it is kept */
 };
 
 /* Below this, a bound says the weights are finite. */
@@ -212,6 +213,9 @@ nn_dense_layer_forward (NnLayer        *layer,
   self->z = nn_matrix_view (self->z_buf, x->rows, self->units);
   self->a = nn_matrix_view (self->a_buf, x->rows, self->units);
 
+  /* While X is at hand in the cache, rather than in the backward step. */
+  if (self->update_rate != 0 && self->weight_bound < WEIGHT_BOUND_MAX)
+    self->input_max = nn_matrix_max_abs (x);
   nn_matrix_linear (x, self->weights, self->bias, &self->z);
   /* The activation of Z, not Z itself, is what the next layer consumes. */
   nn_activation_forward (self->activation, &self->z, &self->a);
@@ -245,7 +249,7 @@ nn_dense_layer_backward_from_z (NnLayer        *layer,
       if (self->weight_bound < WEIGHT_BOUND_MAX)
         self->weight_bound = (self->weight_bound + fabs ((double) self->update_rate) * x->rows *
                                                      nn_matrix_max_abs (grad_z) *
-                                                     nn_matrix_max_abs (x)) *
+                                                     self->input_max) *
                              (1 + (x->rows + 2.0) / (1 << 20));
     }
   else
@@ -253,9 +257,10 @@ nn_dense_layer_backward_from_z (NnLayer        *layer,
   return want_grad_input ? &self->grad_x : NULL;
 }
 
-/* Makes the backward steps from now on also the plain SGD step of rate
- * @lr, θ ← θ − lr dL/dθ, without keeping dL/dW; 0 turns that off. Only
- * for a layer without regularization: its gradient is left out. */
+/* Makes the forward and backward steps from now on a training step whose
+ * backward step is also the plain SGD step of rate @lr, θ ← θ − lr dL/dθ,
+ * without keeping dL/dW; 0 turns that off. Only for a layer without
+ * regularization: its gradient is left out. */
 void
 nn_dense_layer_set_update_rate (NnDenseLayer *self,
                                 double        lr)
