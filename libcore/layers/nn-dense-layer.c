@@ -61,8 +61,9 @@ struct _NnDenseLayer
   /* At least the largest |w| of the weights, all finite, as the updates
    * within the backward step keep it; infinity when not known, after the
    * weights were handed out or moved otherwise. */
-  double  weight_bound;
-  nn_real input_max; /* max|X| of the last forward step, while it is kept */
+  double   weight_bound;
+  nn_real  input_max; /* max|X| of the last forward step, while it is kept */
+  gboolean bounding;  /* whether this step keeps it */
 };
 
 /* Below this, a bound says the weights are finite. */
@@ -213,8 +214,12 @@ nn_dense_layer_forward (NnLayer        *layer,
   self->z = nn_matrix_view (self->z_buf, x->rows, self->units);
   self->a = nn_matrix_view (self->a_buf, x->rows, self->units);
 
-  /* While X is at hand in the cache, rather than in the backward step. */
-  if (self->update_rate != 0 && self->weight_bound < WEIGHT_BOUND_MAX)
+  /* Only where X and dL/dZ are smaller than W, and while X is at hand in
+   * the cache rather than in the backward step. */
+  self->bounding = self->update_rate != 0 && self->weight_bound < WEIGHT_BOUND_MAX &&
+                   (gsize) x->rows * (self->n_inputs + self->units) <
+                     (gsize) self->n_inputs * self->units;
+  if (self->bounding)
     self->input_max = nn_matrix_max_abs (x);
   nn_matrix_linear (x, self->weights, self->bias, &self->z);
   /* The activation of Z, not Z itself, is what the next layer consumes. */
@@ -246,7 +251,9 @@ nn_dense_layer_backward_from_z (NnLayer        *layer,
                                self->grad_bias);
       /* Each |Δw| is at most lr k max|dZ| max|X|, and the rounding of the
        * k terms and the two steps after adds less than (k + 2) 2⁻²⁰ of it. */
-      if (self->weight_bound < WEIGHT_BOUND_MAX)
+      if (!self->bounding)
+        self->weight_bound = INFINITY;
+      else
         self->weight_bound = (self->weight_bound + fabs ((double) self->update_rate) * x->rows *
                                                      nn_matrix_max_abs (grad_z) *
                                                      self->input_max) *
