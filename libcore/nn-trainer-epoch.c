@@ -181,9 +181,8 @@ update_in_backward (NnTrainer *self)
     {
       NnLayer *layer = nn_model_get_layer (model, l);
 
-      if (nn_layer_get_n_parameters (layer) == 0)
-        continue;
-      if (!NN_IS_DENSE_LAYER (layer) || nn_dense_layer_is_regularized (NN_DENSE_LAYER (layer)))
+      if (NN_IS_DENSE_LAYER (layer) ? nn_dense_layer_is_regularized ((NnDenseLayer *) layer)
+                                    : nn_layer_get_n_parameters (layer) != 0)
         return 0;
     }
   return nn_optimizer_get_learning_rate (optimizer);
@@ -205,9 +204,9 @@ check_updated_layers (NnTrainer *self,
     {
       NnLayer *layer = nn_model_get_layer (model, l);
 
-      if (nn_layer_get_n_parameters (layer) == 0)
+      if (!NN_IS_DENSE_LAYER (layer))
         continue;
-      if (!nn_dense_layer_weights_are_finite (NN_DENSE_LAYER (layer)) ||
+      if (!nn_dense_layer_weights_are_finite ((NnDenseLayer *) layer) ||
           !nn_matrix_is_finite (params[p + 1]))
         return check_parameters (self, loss, error);
       p += 2;
@@ -226,7 +225,7 @@ set_update_rate (NnModel *model,
       NnLayer *layer = nn_model_get_layer (model, l);
 
       if (NN_IS_DENSE_LAYER (layer))
-        nn_dense_layer_set_update_rate (NN_DENSE_LAYER (layer), lr);
+        nn_dense_layer_set_update_rate ((NnDenseLayer *) layer, lr);
     }
 }
 

@@ -62,8 +62,9 @@ struct _NnDenseLayer
    * within the backward step keep it; infinity when not known, after the
    * weights were handed out or moved otherwise. */
   double   weight_bound;
-  nn_real  input_max; /* max|X| of the last forward step, while it is kept */
-  gboolean bounding;  /* whether this step keeps it */
+  nn_real  input_max;  /* max|X| of the last forward step, while it is kept */
+  gboolean bound_pays; /* X and dL/dZ of the last forward step are smaller than W */
+  gboolean bounding;   /* whether this step keeps the bound */
 };
 
 /* Below this, a bound says the weights are finite. */
@@ -216,9 +217,10 @@ nn_dense_layer_forward (NnLayer        *layer,
 
   /* Only where X and dL/dZ are smaller than W, and while X is at hand in
    * the cache rather than in the backward step. */
-  self->bounding = self->update_rate != 0 && self->weight_bound < WEIGHT_BOUND_MAX &&
-                   (gsize) x->rows * (self->n_inputs + self->units) <
+  self->bound_pays = (gsize) x->rows * (self->n_inputs + self->units) <
                      (gsize) self->n_inputs * self->units;
+  self->bounding = self->update_rate != 0 && self->weight_bound < WEIGHT_BOUND_MAX &&
+                   self->bound_pays;
   if (self->bounding)
     self->input_max = nn_matrix_max_abs (x);
   nn_matrix_linear (x, self->weights, self->bias, &self->z);
@@ -272,7 +274,6 @@ void
 nn_dense_layer_set_update_rate (NnDenseLayer *self,
                                 double        lr)
 {
-  g_return_if_fail (NN_IS_DENSE_LAYER (self));
   g_return_if_fail (lr == 0 || (self->l1 == 0 && self->l2 == 0));
 
   self->update_rate = (nn_real) lr;
@@ -286,6 +287,8 @@ nn_dense_layer_weights_are_finite (NnDenseLayer *self)
 {
   if (self->weight_bound < WEIGHT_BOUND_MAX)
     return TRUE;
+  if (!self->bound_pays)
+    return nn_matrix_is_finite (self->weights);
   self->weight_bound = nn_matrix_max_abs (self->weights);
   return isfinite (self->weight_bound);
 }
