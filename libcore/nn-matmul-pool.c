@@ -16,7 +16,7 @@
  * thread for a while, and the workers sleep, leaving the cores to it. */
 
 /* How long a worker looks for the next product before it sleeps. */
-#define SPIN_MICROSECONDS 40
+#define SPIN_MICROSECONDS 200
 /* Of the last 32 products shared, more missed by every worker than this
  * makes the next SERIAL_PRODUCTS run on the asking thread alone. */
 #define MISSES_TOLERATED 12
@@ -148,10 +148,17 @@ share_next (void)
   return FALSE;
 }
 
+/* A product that no worker helped with, or whose asking thread then
+ * waited more than a quarter of its own work for a worker to finish (one
+ * that another process took the core from), was a miss. */
 static void
-record (gboolean helped)
+record (gboolean helped,
+        gint64   own,
+        gint64   waited)
 {
-  pool.misses = (pool.misses << 1) | (helped ? 0 : 1);
+  gboolean miss = !helped || waited * 4 > own;
+
+  pool.misses = (pool.misses << 1) | (miss ? 1 : 0);
   if ((guint) __builtin_popcount (pool.misses) > MISSES_TOLERATED)
     {
       pool.serial_left = SERIAL_PRODUCTS;
@@ -179,6 +186,7 @@ nn_matmul_pool_run (guint             n_threads,
 {
   Job      job = { func, data, n_chunks, 0, 0, 0, 0 };
   gboolean shared = FALSE;
+  gint64   start = 0, own;
 
   if (n_threads > 1 && n_chunks > 1)
     {
@@ -186,6 +194,7 @@ nn_matmul_pool_run (guint             n_threads,
       if (pool.job == NULL && share_next ())
         {
           ensure_workers (n_threads - 1);
+          start = g_get_monotonic_time ();
           pool.job = &job;
           g_atomic_int_inc (&pool.generation);
           if (pool.sleepers > 0)
@@ -200,6 +209,7 @@ nn_matmul_pool_run (guint             n_threads,
     return;
 
   /* Only a worker in the middle of a chunk is waited for. */
+  own = g_get_monotonic_time () - start;
   while (g_atomic_int_get (&job.done) < (gint) n_chunks)
     cpu_relax ();
   g_mutex_lock (&pool.lock);
@@ -210,6 +220,6 @@ nn_matmul_pool_run (guint             n_threads,
       cpu_relax ();
       g_mutex_lock (&pool.lock);
     }
-  record (job.helped > 0);
+  record (job.helped > 0, own, g_get_monotonic_time () - start - own);
   g_mutex_unlock (&pool.lock);
 }
