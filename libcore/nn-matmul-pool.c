@@ -20,8 +20,8 @@
 /* Of the last 32 products shared, more missed by every worker than this
  * makes the next SERIAL_PRODUCTS run on the asking thread alone. */
 #define MISSES_TOLERATED 12
-#define SERIAL_PRODUCTS  2048
-#define MAX_WORKERS      63
+#define SERIAL_PRODUCTS 2048
+#define MAX_WORKERS 63
 
 typedef struct
 {
