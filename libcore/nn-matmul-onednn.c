@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <time.h>
 #include <gio/gio.h>
 #include <oneapi/dnnl/dnnl.h>
 #if defined(__x86_64__) || defined(__i386__)
@@ -43,6 +44,12 @@ typedef struct
   ProductKey       key;
   dnnl_primitive_t primitive;
   dnnl_memory_t    src, weights, bias, dst;
+
+  /* Whether sharing the product between threads pays, timed both ways
+   * (see choose_shared()). */
+  guint    runs;
+  gint64   ns[2]; /* on one thread, shared */
+  gboolean shared;
 } Product;
 
 /* The primitives of one thread and its stream: primitives are shared by no
@@ -407,9 +414,76 @@ run_chunk (guint    chunk,
     g_atomic_int_set (&s->failed, 1);
 }
 
+/* The product of @key shared between @n_threads threads in @n_chunks
+ * chunks (fewer where the rows do not make that many). */
+static gboolean
+run_shared (const ProductKey *key,
+            const void       *a,
+            const void       *b,
+            const float      *bias,
+            float            *c,
+            guint             n_threads,
+            guint             n_chunks)
+{
+  SharedProduct s = { *key, a, b, key->bf16 ? sizeof (guint16) : sizeof (float), bias, c, 0, 0 };
+
+  /* Whole vectors of rows in every chunk, the last taking what is left:
+   * a chunk of a row or two would take another kernel. */
+  s.chunk_rows = (guint) (key->m / n_chunks) / MIN_CHUNK_ROWS * MIN_CHUNK_ROWS;
+  n_chunks = (guint) (key->m / s.chunk_rows);
+  nn_matmul_pool_run (n_threads, n_chunks, run_chunk, &s);
+  return !g_atomic_int_get (&s.failed);
+}
+
+/* Whether sharing a product pays depends on the machine and on what else
+ * runs on it: a second thread that the scheduler puts on the first's core,
+ * or whose core another process has, makes the product slower than one
+ * thread. So each product is timed both ways now and then, and runs the
+ * faster way in between: the first runs warm up, the next PROBES alternate
+ * between one thread and shared, and the choice holds for REPROBE runs. */
+#define WARM_UP 2
+#define PROBES 8
+#define REPROBE 2048
+
+/* The way to time this run of @p (0 one thread, 1 shared), or −1 to run it
+ * the way chosen. */
+static gint
+choose_shared (Product *p)
+{
+  guint phase = p->runs++ % REPROBE;
+
+  return phase < WARM_UP + PROBES ? (gint) (phase & 1) : -1;
+}
+
+static void
+record_time (Product *p,
+             gint     mode,
+             gint64   ns)
+{
+  guint phase = (p->runs - 1) % REPROBE;
+
+  if (phase < WARM_UP)
+    return;
+  p->ns[mode] += ns;
+  if (phase == WARM_UP + PROBES - 1)
+    {
+      p->shared = p->ns[1] < p->ns[0];
+      p->ns[0] = p->ns[1] = 0;
+    }
+}
+
+static gint64
+now_ns (void)
+{
+  struct timespec t;
+
+  clock_gettime (CLOCK_MONOTONIC, &t);
+  return (gint64) t.tv_sec * G_GINT64_CONSTANT (1000000000) + t.tv_nsec;
+}
+
 /* C = alpha op(A) op(B) (+ @bias in each row, where not NULL) + beta C
  * through oneDNN's matmul, with A and B rounded to bfloat16 first where
- * @bf16, shared between the threads set where it is large enough. Returns
+ * @bf16, shared between the threads set where that is faster. Returns
  * FALSE, C untouched, where oneDNN cannot take the product: then the BLAS
  * does. */
 gboolean
@@ -425,9 +499,12 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
 {
   ProductKey    key = { 0 };
   dnnl_stream_t stream = NULL;
-  SharedProduct s;
+  Product      *p;
   const void   *a_data = a->data, *b_data = b->data;
   guint         n_threads, n_chunks;
+  gint          mode;
+  gint64        start = 0;
+  gboolean      ok;
 
   /* The BLAS reads neither A nor B when alpha is 0 (NaN in them
    * included); the output scale would apply to the bias too. */
@@ -448,7 +525,7 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
   key.n_threads = 1;
   /* Where oneDNN can make the whole product it can make its parts, so
    * that a part never fails after another has written C. */
-  if (lookup_product (&key, &stream) == NULL)
+  if ((p = lookup_product (&key, &stream)) == NULL)
     return FALSE;
 
   if (bf16)
@@ -474,14 +551,17 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
   if (n_threads == 1 || n_chunks < 2)
     return run_product (&key, a_data, b_data, bias, c->data);
 
-  s = (SharedProduct){ key, a_data, b_data, bf16 ? sizeof (guint16) : sizeof (float), bias,
-                       c->data, 0, 0 };
-  /* Whole vectors of rows in every chunk, the last taking what is left:
-   * a chunk of a row or two would take another kernel. */
-  s.chunk_rows = (guint) (key.m / n_chunks) / MIN_CHUNK_ROWS * MIN_CHUNK_ROWS;
-  n_chunks = (guint) (key.m / s.chunk_rows);
-  nn_matmul_pool_run (n_threads, n_chunks, run_chunk, &s);
-  return !g_atomic_int_get (&s.failed);
+  mode = choose_shared (p);
+  if (mode >= 0)
+    start = now_ns ();
+  if (mode == 0 || (mode < 0 && !p->shared))
+    ok = run_product (&key, a_data, b_data, bias, c->data);
+  else
+    ok = run_shared (&key, a_data, b_data, bias, c->data, n_threads, n_chunks);
+  /* Found again: the parts' primitives may have pushed it out. */
+  if (mode >= 0 && (p = lookup_product (&key, &stream)) != NULL)
+    record_time (p, mode, now_ns () - start);
+  return ok;
 }
 
 /* Whether this CPU computes bf16 products in hardware: the primitive

@@ -11,9 +11,8 @@
  * started, only for one that is in the middle of a chunk.
  *
  * A worker spins a short while after each product for the next one, which
- * in training follows within microseconds, then sleeps. Where the workers
- * keep missing products (a busy neighbour), products stay on the asking
- * thread for a while, and the workers sleep, leaving the cores to it. */
+ * in training follows within microseconds, then sleeps. Whether a product
+ * is worth sharing at all is for the caller to measure. */
 
 /* How long a worker looks for the next product before it sleeps. */
 #define SPIN_MICROSECONDS 200
@@ -28,22 +27,19 @@ typedef struct
   NnMatmulChunkFunc func;
   gpointer          data;
   guint             n_chunks;
-  gint              next;   /* the next chunk to claim */
-  gint              done;   /* chunks finished */
-  gint              users;  /* workers inside this job */
-  gint              helped; /* chunks workers did */
+  gint              next;  /* the next chunk to claim */
+  gint              done;  /* chunks finished */
+  gint              users; /* workers inside this job */
 } Job;
 
 static struct
 {
-  GMutex  lock;
-  GCond   wake;
-  Job    *job;        /* the product being shared, or NULL */
-  gint    generation; /* of jobs posted; workers compare it */
-  guint   n_workers;
-  guint   sleepers;
-  guint32 misses; /* one bit per product shared, 1 where no worker helped */
-  guint   serial_left;
+  GMutex lock;
+  GCond  wake;
+  Job   *job;        /* the product being shared, or NULL */
+  gint   generation; /* of jobs posted; workers compare it */
+  guint  n_workers;
+  guint  sleepers;
 } pool;
 
 static inline void
@@ -55,16 +51,13 @@ cpu_relax (void)
 }
 
 static void
-run_chunks (Job     *job,
-            gboolean worker)
+run_chunks (Job *job)
 {
   gint chunk;
 
   while ((chunk = g_atomic_int_add (&job->next, 1)) < (gint) job->n_chunks)
     {
       job->func ((guint) chunk, job->data);
-      if (worker)
-        g_atomic_int_inc (&job->helped);
       g_atomic_int_inc (&job->done);
     }
 }
@@ -108,7 +101,7 @@ worker_main (gpointer unused)
           g_mutex_unlock (&pool.lock);
           if (job != NULL)
             {
-              run_chunks (job, TRUE);
+              run_chunks (job);
               g_mutex_lock (&pool.lock);
               job->users--;
               g_mutex_unlock (&pool.lock);
@@ -138,34 +131,6 @@ ensure_workers (guint n)
     }
 }
 
-/* Whether to share this product, from how the last ones went. */
-static gboolean
-share_next (void)
-{
-  if (pool.serial_left == 0)
-    return TRUE;
-  pool.serial_left--;
-  return FALSE;
-}
-
-/* A product that no worker helped with, or whose asking thread then
- * waited more than a quarter of its own work for a worker to finish (one
- * that another process took the core from), was a miss. */
-static void
-record (gboolean helped,
-        gint64   own,
-        gint64   waited)
-{
-  gboolean miss = !helped || waited * 4 > own;
-
-  pool.misses = (pool.misses << 1) | (miss ? 1 : 0);
-  if ((guint) __builtin_popcount (pool.misses) > MISSES_TOLERATED)
-    {
-      pool.serial_left = SERIAL_PRODUCTS;
-      pool.misses = 0;
-    }
-}
-
 /**
  * nn_matmul_pool_run:
  * @n_threads: the threads to share the chunks between, the caller's included
@@ -184,17 +149,15 @@ nn_matmul_pool_run (guint             n_threads,
                     NnMatmulChunkFunc func,
                     gpointer          data)
 {
-  Job      job = { func, data, n_chunks, 0, 0, 0, 0 };
+  Job      job = { func, data, n_chunks, 0, 0, 0 };
   gboolean shared = FALSE;
-  gint64   start = 0, own;
 
   if (n_threads > 1 && n_chunks > 1)
     {
       g_mutex_lock (&pool.lock);
-      if (pool.job == NULL && share_next ())
+      if (pool.job == NULL)
         {
           ensure_workers (n_threads - 1);
-          start = g_get_monotonic_time ();
           pool.job = &job;
           g_atomic_int_inc (&pool.generation);
           if (pool.sleepers > 0)
@@ -204,12 +167,11 @@ nn_matmul_pool_run (guint             n_threads,
       g_mutex_unlock (&pool.lock);
     }
 
-  run_chunks (&job, FALSE);
+  run_chunks (&job);
   if (!shared)
     return;
 
   /* Only a worker in the middle of a chunk is waited for. */
-  own = g_get_monotonic_time () - start;
   while (g_atomic_int_get (&job.done) < (gint) n_chunks)
     cpu_relax ();
   g_mutex_lock (&pool.lock);
@@ -220,6 +182,5 @@ nn_matmul_pool_run (guint             n_threads,
       cpu_relax ();
       g_mutex_lock (&pool.lock);
     }
-  record (job.helped > 0, own, g_get_monotonic_time () - start - own);
   g_mutex_unlock (&pool.lock);
 }
