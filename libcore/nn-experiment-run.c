@@ -761,7 +761,7 @@ nn_experiment_run (NnExperiment *self,
 
   /* The whole run, its evaluations too, computes its products in the
    * precision it trains in, as Lightning's bf16-mixed does. */
-  precision = self->train_section->precision;
+  precision = nn_experiment_get_precision (self);
   if (!nn_matrix_check_precision (precision, error))
     return FALSE;
   nn_matrix_set_precision (precision);

@@ -19,12 +19,15 @@ typedef nn_real RealVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
  * nn_matrix_set_n_threads:
  * @n_threads: the number of threads, at least 1
  *
- * Sets how many threads the matrix products of this process use: those of
- * oneDNN (its OpenMP threads) where the build takes its products from
- * oneDNN, and the BLAS's own (`openblas_set_num_threads()`), which split
- * each product large enough between them, small ones staying on one
- * thread. By default each decides (`OMP_NUM_THREADS`,
- * `OPENBLAS_NUM_THREADS`, else one per core).
+ * Sets how many threads the matrix products of this process use. Where
+ * the build takes its products from oneDNN, threads of the library's own
+ * share each large product by rows, each part on oneDNN's one-thread
+ * kernels; a product is timed from time to time on one thread and shared,
+ * and runs the faster way, so that a second thread whose core is busy
+ * does not slow it down. The BLAS's own threads
+ * (`openblas_set_num_threads()`) split each product large enough between
+ * them. Small products stay on one thread. By default the count is
+ * `OMP_NUM_THREADS` (oneDNN) or `OPENBLAS_NUM_THREADS`, else one per core.
  *
  * An engine that splits a product may add its terms in another order, so
  * results can differ in the last bits between thread counts. Call it

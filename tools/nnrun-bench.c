@@ -202,8 +202,8 @@ measure_engine_ceilings (GArray      *shapes,
                          BenchResult *result)
 {
   result->sgemm_gflops = measure_gemm_ceiling (shapes);
-  result->onednn_gflops = nnrun_bench_onednn_ceiling (shapes, FALSE);
-  result->onednn_bf16_gflops = nnrun_bench_onednn_ceiling (shapes, TRUE);
+  result->onednn_gflops = nnrun_bench_onednn_ceiling (shapes, FALSE, result->threads);
+  result->onednn_bf16_gflops = nnrun_bench_onednn_ceiling (shapes, TRUE, result->threads);
 }
 
 /* The best ceiling of the precision trained in: what the engine training
