@@ -3,8 +3,8 @@
 // playwright-core, or Debian's firefox-esr driven by puppeteer-core over
 // WebDriver BiDi (tools/install-deps --reference installs them; neither
 // package downloads a browser). Opens the runs table, a finished run's
-// charts, a run that trains as it grows, and a sweep's table sorted; keeps a
-// screenshot of each view in OUT_DIR.
+// charts, hovered and zoomed, a run that trains as it grows, and a sweep's
+// table sorted; keeps a screenshot of each view in OUT_DIR.
 //   node test-serve-browser.js [--browser chromium|firefox] NNRUN OUT_DIR [README_PNG]
 // Exit status 77 (skipped) without the browser or its driver.
 'use strict';
@@ -78,6 +78,8 @@ async function launchFirefox(profile) {
     $eval: (sel, f, arg) => p.$eval(sel, f, arg),
     $$eval: (sel, f, arg) => p.$$eval(sel, f, arg),
     keyboard: p.keyboard,
+    mouse: { move: (x, y, opts) => p.mouse.move(x, y, opts), down: () => p.mouse.down(),
+             up: () => p.mouse.up(), dblclick: (x, y) => p.mouse.click(x, y, { count: 2 }) },
     click: async sel => { await ready(sel); await p.click(sel); },
     check: sel => setChecked(sel, true),
     uncheck: sel => setChecked(sel, false),
@@ -142,6 +144,41 @@ async function points(page, title, label) {
                     e => Number(e.dataset.points)).catch(() => 0);
 }
 
+// The loss chart of the 40-epoch run under the pointer: the tip gives the
+// values at the epoch hovered; a drag from epoch 10 to 30 zooms the charts
+// to it, a double click shows every epoch again. The chart's geometry is
+// app.js's: a 560-unit wide SVG, the epochs from x = 58 to 548.
+async function hoverAndZoom(page) {
+  const r = await page.$eval('.chart[data-title="loss"] svg', e => {
+    const b = e.getBoundingClientRect();
+    return { left: b.left, top: b.top, width: b.width, height: b.height };
+  });
+  const at = epoch => r.left + (58 + (epoch - 1) / 39 * 490) * r.width / 560;
+  const y = r.top + r.height / 2;
+  await page.mouse.move(at(20), y);
+  const tip = await page.$eval('#tip', e => e.hidden ? '' : e.textContent);
+  check(/^epoch 20\ntrain: [0-9.]+\nvalidation: [0-9.]+$/.test(tip),
+        'hovering epoch 20 shows its values: ' + JSON.stringify(tip));
+  await page.mouse.move(at(10), y);
+  await page.mouse.down();
+  await page.mouse.move(at(30), y, { steps: 5 });
+  await page.mouse.up();
+  const zoom = await page.textContent('.bar button').catch(() => 'no zoom');
+  const [, a, b] = zoom.match(/^epochs ([0-9.]+)–([0-9.]+): show all$/) || [];
+  check(Math.abs(a - 10) < 0.5 && Math.abs(b - 30) < 0.5, 'a drag zooms to epochs 10 to 30: ' + zoom);
+  const ticks = () => page.$$eval('.chart[data-title="accuracy"] text[text-anchor="middle"]',
+                                   t => t.map(e => Number(e.textContent)).filter(Number.isFinite));
+  let t = await ticks();
+  check(t.length > 2 && t.every(v => v >= 10 && v <= 30),
+        'every chart shows those epochs alone: ' + t.join(' '));
+  await page.mouse.dblclick(at(20), y);
+  await page.waitForFunction(() => !document.querySelector('.bar button'), null, { timeout: 5000 })
+    .catch(() => {});
+  t = await ticks();
+  check(t[0] <= 10 && t[t.length - 1] >= 40, 'a double click shows every epoch again: ' + t.join(' '));
+  await page.mouse.move(5, 5);   // the tip off the screenshots
+}
+
 async function main() {
   fs.rmSync(outDir, { recursive: true, force: true });
   const work = path.join(outDir, 'scratch');
@@ -195,6 +232,7 @@ async function main() {
           'the loss chart of the run has 40 training and 40 validation points');
     check(await points(page, 'accuracy', 'validation') === 40 && await points(page, 'learning_rate', 'learning_rate') === 40,
           'the accuracy and learning-rate charts have 40 points');
+    await hoverAndZoom(page);
     await page.check('#log-y');
     check(await points(page, 'loss', 'train') === 40, 'on a log axis too');
     check((await page.$$('table.cm tr')).length === 3, 'the confusion matrix is 3 x 3');
