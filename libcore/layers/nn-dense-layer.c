@@ -63,7 +63,7 @@ struct _NnDenseLayer
    * weights were handed out or moved otherwise. */
   double   weight_bound;
   nn_real  input_max;  /* max|X| of the last forward step, while it is kept */
-  gboolean bound_pays; /* X and dL/dZ of the last forward step are smaller than W */
+  gboolean bound_pays; /* X and dL/dZ of the last forward step are under half W */
   gboolean bounding;   /* whether this step keeps the bound */
 };
 
@@ -215,9 +215,10 @@ nn_dense_layer_forward (NnLayer        *layer,
   self->z = nn_matrix_view (self->z_buf, x->rows, self->units);
   self->a = nn_matrix_view (self->a_buf, x->rows, self->units);
 
-  /* Only where X and dL/dZ are smaller than W, and while X is at hand in
-   * the cache rather than in the backward step. */
-  self->bound_pays = (gsize) x->rows * (self->n_inputs + self->units) <
+  /* Only where X and dL/dZ are under half the size of W (their maxima
+   * cost more a value than W's finiteness), and while X is at hand in the
+   * cache rather than in the backward step. */
+  self->bound_pays = 2 * (gsize) x->rows * (self->n_inputs + self->units) <
                      (gsize) self->n_inputs * self->units;
   self->bounding = self->update_rate != 0 && self->weight_bound < WEIGHT_BOUND_MAX &&
                    self->bound_pays;
