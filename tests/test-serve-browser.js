@@ -1,25 +1,93 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// nnrun serve in a browser: Debian's chromium, headless, driven by
-// playwright-core (tools/install-deps --reference installs both). Opens the
-// runs table, a finished run's charts, a run that trains as it grows, and a
-// sweep's table sorted; keeps a screenshot of each view in OUT_DIR.
-//   node test-serve-browser.js NNRUN OUT_DIR [README_PNG]
-// Exit status 77 (skipped) without chromium or playwright-core.
+// nnrun serve in a browser, headless: Debian's chromium driven by
+// playwright-core, or Debian's firefox-esr driven by puppeteer-core over
+// WebDriver BiDi (tools/install-deps --reference installs them; neither
+// package downloads a browser). Opens the runs table, a finished run's
+// charts, hovered and zoomed, a run that trains as it grows, and a sweep's
+// table sorted; keeps a screenshot of each view in OUT_DIR.
+//   node test-serve-browser.js [--browser chromium|firefox] NNRUN OUT_DIR [README_PNG]
+// Exit status 77 (skipped) without the browser or its driver.
 'use strict';
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawn, execFileSync } = require('child_process');
 
-const [nnrun, outDir, readmePng] = process.argv.slice(2).map(a => path.resolve(a));
-const chromiumPath = process.env.NN_CHROMIUM || '/usr/bin/chromium';
-const cache = path.join(os.homedir(), '.cache', 'nn', 'playwright', 'node_modules', 'playwright-core');
-if (!fs.existsSync(chromiumPath) || !fs.existsSync(cache)) {
-  console.log(`skipped: needs ${chromiumPath} and playwright-core in ${cache} ` +
-              '(tools/install-deps --reference)');
+const argv = process.argv.slice(2);
+const browserName = argv[0] === '--browser' ? argv.splice(0, 2)[1] : 'chromium';
+const [nnrun, outDir, readmePng] = argv.map(a => path.resolve(a));
+const cached = (dir, name) => path.join(os.homedir(), '.cache', 'nn', dir, 'node_modules', name);
+
+// The browser's page is driven with playwright's calls; for firefox,
+// launchFirefox gives puppeteer's page those calls.
+const DRIVERS = {
+  chromium: { executable: process.env.NN_CHROMIUM || '/usr/bin/chromium',
+              module: cached('playwright', 'playwright-core'), launch: launchChromium },
+  firefox: { executable: process.env.NN_FIREFOX || '/usr/bin/firefox-esr',
+             module: cached('puppeteer', 'puppeteer-core'), launch: launchFirefox },
+};
+const driver = DRIVERS[browserName];
+if (!driver) {
+  console.error(`unknown browser ${browserName}: chromium or firefox`);
+  process.exit(2);
+}
+if (!fs.existsSync(driver.executable) || !fs.existsSync(driver.module)) {
+  console.log(`skipped: needs ${driver.executable} and ${path.basename(driver.module)} in ` +
+              `${driver.module} (tools/install-deps --reference)`);
   process.exit(77);
 }
-const { chromium } = require(cache);
+
+// A fresh profile each time; the machine may have no network at all, and
+// the page needs none.
+async function launchChromium(profile) {
+  const { chromium } = require(driver.module);
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: driver.executable,
+    headless: true,
+    viewport: { width: 1280, height: 860 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  return { page: await context.newPage(), close: () => context.close() };
+}
+
+// puppeteer writes its preferences into the profile, among them those that
+// keep firefox's own services (updates, telemetry, safe browsing) off the
+// network. Its page is given the calls of playwright's that the test makes,
+// each waiting for its element to be visible first, as playwright's do.
+async function launchFirefox(profile) {
+  const puppeteer = require(driver.module);
+  const browser = await puppeteer.launch({
+    browser: 'firefox', executablePath: driver.executable, headless: true, userDataDir: profile,
+    defaultViewport: { width: 1280, height: 860 },
+  });
+  const p = await browser.newPage();
+  const ready = (sel, opts = {}) => p.waitForSelector(sel, { visible: true, ...opts });
+  const setChecked = async (sel, on) => {
+    await ready(sel);
+    if (await p.$eval(sel, e => e.checked) !== on) await p.click(sel);
+    if (await p.$eval(sel, e => e.checked) !== on) throw new Error(`${sel} did not change`);
+  };
+  const page = {
+    on: (event, f) => p.on(event, f),
+    goto: url => p.goto(url),
+    waitForSelector: ready,
+    waitForFunction: (f, arg, opts) => p.waitForFunction(f, opts, arg),
+    waitForTimeout: ms => new Promise(r => setTimeout(r, ms)),
+    $$: sel => p.$$(sel),
+    $eval: (sel, f, arg) => p.$eval(sel, f, arg),
+    $$eval: (sel, f, arg) => p.$$eval(sel, f, arg),
+    keyboard: p.keyboard,
+    mouse: { move: (x, y, opts) => p.mouse.move(x, y, opts), down: () => p.mouse.down(),
+             up: () => p.mouse.up(), dblclick: (x, y) => p.mouse.click(x, y, { count: 2 }) },
+    click: async sel => { await ready(sel); await p.click(sel); },
+    check: sel => setChecked(sel, true),
+    uncheck: sel => setChecked(sel, false),
+    textContent: async sel => { await ready(sel); return p.$eval(sel, e => e.textContent); },
+    screenshot: opts => p.screenshot(opts),
+  };
+  return { page, close: () => browser.close() };
+}
 
 const EXPERIMENT = `name: iris
 seed: 42
@@ -62,9 +130,53 @@ function startServer(dir) {
   });
 }
 
+// Typed into as a user does, key by key: the field's text selected and
+// erased, then the new text.
+async function type(page, sel, text) {
+  await page.waitForSelector(sel);
+  await page.$eval(sel, e => { e.focus(); e.select(); });
+  await page.keyboard.press('Backspace');
+  if (text) await page.keyboard.type(text);
+}
+
 async function points(page, title, label) {
   return page.$eval(`.chart[data-title="${title}"] .series[data-label="${label}"]`,
                     e => Number(e.dataset.points)).catch(() => 0);
+}
+
+// The loss chart of the 40-epoch run under the pointer: the tip gives the
+// values at the epoch hovered; a drag from epoch 10 to 30 zooms the charts
+// to it, a double click shows every epoch again. The chart's geometry is
+// app.js's: a 560-unit wide SVG, the epochs from x = 58 to 548.
+async function hoverAndZoom(page) {
+  const r = await page.$eval('.chart[data-title="loss"] svg', e => {
+    const b = e.getBoundingClientRect();
+    return { left: b.left, top: b.top, width: b.width, height: b.height };
+  });
+  const at = epoch => r.left + (58 + (epoch - 1) / 39 * 490) * r.width / 560;
+  const y = r.top + r.height / 2;
+  await page.mouse.move(at(20), y);
+  const tip = await page.$eval('#tip', e => e.hidden ? '' : e.textContent);
+  check(/^epoch 20\ntrain: [0-9.]+\nvalidation: [0-9.]+$/.test(tip),
+        'hovering epoch 20 shows its values: ' + JSON.stringify(tip));
+  await page.mouse.move(at(10), y);
+  await page.mouse.down();
+  await page.mouse.move(at(30), y, { steps: 5 });
+  await page.mouse.up();
+  const zoom = await page.textContent('.bar button').catch(() => 'no zoom');
+  const [, a, b] = zoom.match(/^epochs ([0-9.]+)–([0-9.]+): show all$/) || [];
+  check(Math.abs(a - 10) < 0.5 && Math.abs(b - 30) < 0.5, 'a drag zooms to epochs 10 to 30: ' + zoom);
+  const ticks = () => page.$$eval('.chart[data-title="accuracy"] text[text-anchor="middle"]',
+                                   t => t.map(e => Number(e.textContent)).filter(Number.isFinite));
+  let t = await ticks();
+  check(t.length > 2 && t.every(v => v >= 10 && v <= 30),
+        'every chart shows those epochs alone: ' + t.join(' '));
+  await page.mouse.dblclick(at(20), y);
+  await page.waitForFunction(() => !document.querySelector('.bar button'), null, { timeout: 5000 })
+    .catch(() => {});
+  t = await ticks();
+  check(t[0] <= 10 && t[t.length - 1] >= 40, 'a double click shows every epoch again: ' + t.join(' '));
+  await page.mouse.move(5, 5);   // the tip off the screenshots
 }
 
 async function main() {
@@ -78,19 +190,11 @@ async function main() {
   execFileSync(nnrun, ['sweep', 'sweep.yaml', '-j', '2'], { cwd: work, stdio: 'ignore' });
 
   const { server, url } = await startServer(path.join(work, 'runs'));
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'nn-chromium-'));
-  // A fresh profile (--user-data-dir) each time; the machine may have no
-  // network at all, and the page needs none.
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath,
-    headless: true,
-    viewport: { width: 1280, height: 860 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), `nn-${browserName}-`));
+  const browser = await driver.launch(profile);
   let training = null;
   try {
-    const page = await browser.newPage();
+    const page = browser.page;
     const errors = [];
     page.on('pageerror', e => errors.push(String(e)));
     page.on('request', r => { if (!r.url().startsWith(url)) errors.push('request out: ' + r.url()); });
@@ -103,9 +207,10 @@ async function main() {
           'the runs table lists the finished run, completed, 40 of 40 epochs');
     await page.check('#show-trials');
     check((await page.$$('#runs tbody tr')).length === 7, 'with the sweep trials shown, 7 runs');
-    await page.fill('#filter', '0003');
-    check((await page.$$('#runs tbody tr')).length === 1, 'the filter leaves one run');
-    await page.fill('#filter', '');
+    await type(page, '#filter', '0003');
+    check((await page.$$('#runs tbody tr')).length === 1, 'the filter, typed, leaves one run');
+    await type(page, '#filter', '');
+    check((await page.$$('#runs tbody tr')).length === 7, 'erased, it leaves the 7');
     // Two runs overlaid: a training and a validation curve each.
     await page.check('#runs tbody tr:nth-child(1) input[type=checkbox]');
     await page.check('#runs tbody tr:nth-child(2) input[type=checkbox]');
@@ -127,6 +232,7 @@ async function main() {
           'the loss chart of the run has 40 training and 40 validation points');
     check(await points(page, 'accuracy', 'validation') === 40 && await points(page, 'learning_rate', 'learning_rate') === 40,
           'the accuracy and learning-rate charts have 40 points');
+    await hoverAndZoom(page);
     await page.check('#log-y');
     check(await points(page, 'loss', 'train') === 40, 'on a log axis too');
     check((await page.$$('table.cm tr')).length === 3, 'the confusion matrix is 3 x 3');

@@ -290,7 +290,6 @@ function viewRuns(main) {
       $('input', { type: 'search', id: 'filter', placeholder: 'filter: name, status, parameter…',
                    value: state.filter, oninput: ev => {
                      state.filter = ev.target.value; render();
-                     document.getElementById('filter').focus();
                    } }),
       $('label', {}, $('input', { type: 'checkbox', id: 'show-trials', checked: state.trials,
                                   onchange: ev => { state.trials = ev.target.checked; render(); } }),
@@ -433,9 +432,17 @@ function render() {
     } catch (e) {
       fresh.append($('p', {}, String(e)));
     }
-    const focus = document.activeElement?.id;
+    // The element in focus is made anew: it keeps the focus, and a text
+    // field its caret, without which typing would go in at its start.
+    const active = document.activeElement;
+    const caret = typeof active?.selectionStart === 'number' &&
+      [active.selectionStart, active.selectionEnd];
     main.replaceWith(fresh);
-    if (focus) document.getElementById(focus)?.focus();
+    const again = active?.id && document.getElementById(active.id);
+    if (again) {
+      again.focus();
+      if (caret) again.setSelectionRange(...caret);
+    }
     document.body.dataset.view = kind || 'runs';
   });
   return rendering;
