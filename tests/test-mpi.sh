@@ -4,6 +4,8 @@
 # run:
 #   match N       Iris in batches of 16 on N processes: the history is one
 #                 process's within RTOL, and only the run directory is written
+#                 (up to 4 processes on one machine sum through shared
+#                 memory, 5 through MPI_Iallreduce)
 #   fmnist        configs/fashion-mnist.yaml (Adam, a schedule) on the
 #                 10 000 images of its test set, on 3 processes: one
 #                 process's history; one epoch in the float build, where
