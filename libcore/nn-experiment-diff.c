@@ -42,6 +42,7 @@ static const struct
   const char *value;
 } added_keys[] = {
   { "data.target_scale", "none" },
+  { "train.precision", "float32" },
 };
 
 static gboolean

@@ -625,6 +625,7 @@ read_train (NnExperiment *self,
 {
   NnTrainSection *train = self->train_section;
   yaml_node_t    *v;
+  g_autoptr(GError) local_error = NULL;
 
   static const char * const custom[] = { "class_weight", NULL };
 
@@ -634,6 +635,14 @@ read_train (NnExperiment *self,
     return FALSE;
   if (!check_batch_size (self, doc, root, v, error))
     return FALSE;
+  if (!nn_matrix_check_precision (train->precision, &local_error))
+    {
+      nn_yaml_set_error (error, doc, v != NULL ? nn_yaml_lookup (doc, v, "precision") : root,
+                         NN_CONFIG_ERROR_INVALID_VALUE, "precision %s is not available: %s",
+                         train->precision == NN_PRECISION_BF16 ? "bf16" : "float32",
+                         local_error->message);
+      return FALSE;
+    }
   if (train->schedule != NULL)
     nn_schedule_set_total_epochs (train->schedule, train->epochs);
   g_object_set (self->trainer, "epochs", train->epochs, "batch-size", train->batch_size,

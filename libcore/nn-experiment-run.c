@@ -603,53 +603,10 @@ begin_history (NnExperiment *self,
   return write_checkpoint (self, FALSE, error);
 }
 
-/**
- * nn_experiment_run:
- * @self: a #NnExperiment
- * @cancellable: (nullable): stops training between epochs
- * @error: return location for a #GError
- *
- * Writes `config.yaml` ([method@Nn.Experiment.to_yaml]), trains the model, and
- * writes `history.csv`, `summary.json`, the checkpoint and, when training
- * completes, the model (`model.yaml` and `model.safetensors`, see
- * [method@Nn.Pipeline.save]), all into the staging directory `DIR.partial`
- * beside the run directory `DIR`; then, if [property@Nn.Experiment:auto-commit]
- * is set (the default), they replace the previous run's files in `DIR` together
- * (see [method@Nn.Experiment.commit]).
- *
- * When training diverges (%NN_MODEL_ERROR_NOT_FINITE) or is cancelled
- * (%G_IO_ERROR_CANCELLED), the files still record the epochs run, with the
- * reason in `stop_reason`, and replace the previous run as well; the
- * checkpoint is the last good one, or, when cancelled, the state to resume
- * from. When a file cannot be written (%NN_MODEL_ERROR_IO, naming the file
- * in the staging directory) or training fails otherwise, `DIR` keeps the
- * previous run's files as they were, and the staging directory only its
- * checkpoint, the newest there is, if it has one (it goes otherwise), with
- * the history rows it may rely on (`history.rows`: the periodic checkpoints
- * of a run record each epoch's row there once rather than the whole
- * history, so that one costs the same at every epoch; the checkpoint that
- * goes into `DIR` holds the whole history and needs no other file).
- *
- * While it trains, a run longer than a quarter of a second appends the
- * history rows of its latest epochs to `history.live` in the staging
- * directory (in the format of `history.rows`) at most four times a second,
- * so that its curves can be followed (`nnrun serve`), checkpoints or not.
- * Nothing relies on that file: it is not synced, a run that cannot write
- * it goes on without, and it is removed before the staging directory is
- * committed or discarded, so it never reaches `DIR`.
- *
- * Before training, it refuses an output directory that cannot be one (an
- * empty path, the root directory, anything under /proc, /sys or /dev, a
- * file, a symbolic link to one or to nothing, a device, a FIFO):
- * %NN_CONFIG_ERROR_INVALID_VALUE; and one another run holds:
- * %G_IO_ERROR_BUSY.
- *
- * Returns: %TRUE on success, %FALSE with @error set
- */
-gboolean
-nn_experiment_run (NnExperiment *self,
-                   GCancellable *cancellable,
-                   GError      **error)
+static gboolean
+run (NnExperiment *self,
+     GCancellable *cancellable,
+     GError      **error)
 {
   g_autoptr(GError) train_error = NULL;
   g_autoptr(GPtrArray) callbacks = NULL;
@@ -658,10 +615,6 @@ nn_experiment_run (NnExperiment *self,
   g_autoptr(NnMatrix) val_y = NULL;
   NnDataset *val;
   gboolean   ok, cancelled;
-
-  g_return_val_if_fail (NN_IS_EXPERIMENT (self), FALSE);
-  g_return_val_if_fail (!self->running, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   /* Before anything is written: a run directory YAML cannot name. */
   if ((config = nn_experiment_write_yaml (self, error)) == NULL)
@@ -745,6 +698,76 @@ nn_experiment_run (NnExperiment *self,
       return FALSE;
     }
   return TRUE;
+}
+
+/**
+ * nn_experiment_run:
+ * @self: a #NnExperiment
+ * @cancellable: (nullable): stops training between epochs
+ * @error: return location for a #GError
+ *
+ * Writes `config.yaml` ([method@Nn.Experiment.to_yaml]), trains the model, and
+ * writes `history.csv`, `summary.json`, the checkpoint and, when training
+ * completes, the model (`model.yaml` and `model.safetensors`, see
+ * [method@Nn.Pipeline.save]), all into the staging directory `DIR.partial`
+ * beside the run directory `DIR`; then, if [property@Nn.Experiment:auto-commit]
+ * is set (the default), they replace the previous run's files in `DIR` together
+ * (see [method@Nn.Experiment.commit]).
+ *
+ * When training diverges (%NN_MODEL_ERROR_NOT_FINITE) or is cancelled
+ * (%G_IO_ERROR_CANCELLED), the files still record the epochs run, with the
+ * reason in `stop_reason`, and replace the previous run as well; the
+ * checkpoint is the last good one, or, when cancelled, the state to resume
+ * from. When a file cannot be written (%NN_MODEL_ERROR_IO, naming the file
+ * in the staging directory) or training fails otherwise, `DIR` keeps the
+ * previous run's files as they were, and the staging directory only its
+ * checkpoint, the newest there is, if it has one (it goes otherwise), with
+ * the history rows it may rely on (`history.rows`: the periodic checkpoints
+ * of a run record each epoch's row there once rather than the whole
+ * history, so that one costs the same at every epoch; the checkpoint that
+ * goes into `DIR` holds the whole history and needs no other file).
+ *
+ * While it trains, a run longer than a quarter of a second appends the
+ * history rows of its latest epochs to `history.live` in the staging
+ * directory (in the format of `history.rows`) at most four times a second,
+ * so that its curves can be followed (`nnrun serve`), checkpoints or not.
+ * Nothing relies on that file: it is not synced, a run that cannot write
+ * it goes on without, and it is removed before the staging directory is
+ * committed or discarded, so it never reaches `DIR`.
+ *
+ * Before training, it refuses an output directory that cannot be one (an
+ * empty path, the root directory, anything under /proc, /sys or /dev, a
+ * file, a symbolic link to one or to nothing, a device, a FIFO):
+ * %NN_CONFIG_ERROR_INVALID_VALUE; and one another run holds:
+ * %G_IO_ERROR_BUSY.
+ *
+ * Its matrix products are in `train.precision` ([func@Nn.Matrix.set_precision])
+ * for the whole run, evaluations included.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
+ */
+gboolean
+nn_experiment_run (NnExperiment *self,
+                   GCancellable *cancellable,
+                   GError      **error)
+{
+  NnPrecision before = nn_matrix_get_precision ();
+  NnPrecision precision;
+  gboolean    ok;
+
+  g_return_val_if_fail (NN_IS_EXPERIMENT (self), FALSE);
+  g_return_val_if_fail (!self->running, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  /* The whole run, its evaluations too, computes its products in the
+   * precision it trains in, as Lightning's bf16-mixed does. */
+  precision = nn_experiment_get_precision (self);
+  if (!nn_matrix_check_precision (precision, error))
+    return FALSE;
+  nn_matrix_set_precision (precision);
+  ok = run (self, cancellable, error);
+  nn_matrix_set_precision (before);
+  return ok;
 }
 
 /**

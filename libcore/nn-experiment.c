@@ -267,6 +267,26 @@ nn_experiment_get_epochs (NnExperiment *self)
 }
 
 /**
+ * nn_experiment_get_precision:
+ * @self: a #NnExperiment
+ *
+ * Gets the number format of the products the experiment trains with
+ * (`train.precision`), which [method@Nn.Experiment.run] sets for its
+ * thread ([func@Nn.Matrix.set_precision]) while it runs.
+ *
+ * Returns: the precision of the experiment's products
+ *
+ * Since: 0.2
+ */
+NnPrecision
+nn_experiment_get_precision (NnExperiment *self)
+{
+  g_return_val_if_fail (NN_IS_EXPERIMENT (self), NN_PRECISION_FLOAT32);
+
+  return self->train_section->precision;
+}
+
+/**
  * nn_experiment_get_model:
  * @self: a #NnExperiment
  *

@@ -37,6 +37,7 @@ const char         *nn_experiment_get_output_dir       (NnExperiment  *self);
 void                nn_experiment_set_output_dir       (NnExperiment  *self,
                                                         const char    *dir);
 guint               nn_experiment_get_epochs           (NnExperiment  *self);
+NnPrecision         nn_experiment_get_precision        (NnExperiment  *self);
 NnModel            *nn_experiment_get_model            (NnExperiment  *self);
 NnTrainer          *nn_experiment_get_trainer          (NnExperiment  *self);
 NnDataset          *nn_experiment_get_train_data       (NnExperiment  *self);

@@ -2,9 +2,16 @@
 #include "config.h"
 
 #include <string.h>
+#include <time.h>
+#include <gio/gio.h>
 #include <oneapi/dnnl/dnnl.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define HAVE_X86_BF16 1
+#endif
 
 #include "nn-matmul-private.h"
+#include "nn-matmul-pool-private.h"
 
 #if NN_REAL_IS_DOUBLE
 #error "oneDNN has no double matmul: a double build takes its products from the BLAS"
@@ -22,7 +29,7 @@ extern int  omp_get_max_threads (void);
 typedef struct
 {
   gint64   m, n, k, lda, ldb, ldc;
-  gboolean trans_a, trans_b, bias;
+  gboolean trans_a, trans_b, bias, bf16;
   float    alpha, beta;
   gint     n_threads;
 } ProductKey;
@@ -37,6 +44,12 @@ typedef struct
   ProductKey       key;
   dnnl_primitive_t primitive;
   dnnl_memory_t    src, weights, bias, dst;
+
+  /* Whether sharing the product between threads pays, timed both ways
+   * (see choose_shared()). */
+  guint    runs;
+  gint64   ns[2]; /* on one thread, shared */
+  gboolean shared;
 } Product;
 
 /* The primitives of one thread and its stream: primitives are shared by no
@@ -46,6 +59,8 @@ typedef struct
 {
   dnnl_stream_t stream;
   GHashTable   *products;
+  guint16      *scratch; /* bf16 copies of the operands of a product */
+  gsize         scratch_len;
 } ThreadProducts;
 
 static dnnl_engine_t
@@ -69,7 +84,7 @@ product_key_hash (gconstpointer p)
   const ProductKey *k = p;
 
   return (guint) (k->m * 1000003 ^ k->n * 10007 ^ k->k * 101 ^ k->lda * 31 ^ k->ldb * 17 ^
-                  k->ldc * 7 ^ (k->trans_a << 1) ^ (k->trans_b << 2) ^ (k->bias << 3));
+                  k->ldc * 7 ^ (k->trans_a << 1) ^ (k->trans_b << 2) ^ (k->bias << 3) ^ (k->bf16 << 4));
 }
 
 static gboolean
@@ -80,7 +95,8 @@ product_key_equal (gconstpointer a,
 
   return x->m == y->m && x->n == y->n && x->k == y->k && x->lda == y->lda &&
          x->ldb == y->ldb && x->ldc == y->ldc && x->trans_a == y->trans_a &&
-         x->trans_b == y->trans_b && x->bias == y->bias && x->n_threads == y->n_threads &&
+         x->trans_b == y->trans_b && x->bias == y->bias && x->bf16 == y->bf16 &&
+         x->n_threads == y->n_threads &&
          memcmp (&x->alpha, &y->alpha, sizeof x->alpha) == 0 &&
          memcmp (&x->beta, &y->beta, sizeof x->beta) == 0;
 }
@@ -109,6 +125,7 @@ thread_products_free (gpointer p)
   ThreadProducts *t = p;
 
   g_hash_table_unref (t->products);
+  g_free (t->scratch);
   if (t->stream != NULL)
     dnnl_stream_destroy (t->stream);
   g_free (t);
@@ -116,10 +133,11 @@ thread_products_free (gpointer p)
 
 static GPrivate thread_products = G_PRIVATE_INIT (thread_products_free);
 
-/* A rows × cols operand in row-major memory whose rows are @ld apart, or
- * its transpose. */
+/* A rows × cols operand of @type in row-major memory whose rows are @ld
+ * apart, or its transpose. */
 static dnnl_status_t
 init_desc (dnnl_memory_desc_t *md,
+           dnnl_data_type_t    type,
            gint64              rows,
            gint64              cols,
            gint64              ld,
@@ -133,7 +151,7 @@ init_desc (dnnl_memory_desc_t *md,
       strides[0] = 1;
       strides[1] = ld;
     }
-  return dnnl_memory_desc_init_by_strides (md, 2, dims, dnnl_f32, strides);
+  return dnnl_memory_desc_init_by_strides (md, 2, dims, type, strides);
 }
 
 /* The attributes of @key: alpha as the output scale, beta as a sum
@@ -172,13 +190,15 @@ product_create (Product      *p,
   dnnl_primitive_desc_t pd = NULL;
   dnnl_status_t         s;
 
-  s = init_desc (&src_md, key->m, key->k, key->lda, key->trans_a);
+  dnnl_data_type_t in_type = key->bf16 ? dnnl_bf16 : dnnl_f32;
+
+  s = init_desc (&src_md, in_type, key->m, key->k, key->lda, key->trans_a);
   if (s == dnnl_success)
-    s = init_desc (&wei_md, key->k, key->n, key->ldb, key->trans_b);
+    s = init_desc (&wei_md, in_type, key->k, key->n, key->ldb, key->trans_b);
   if (s == dnnl_success)
-    s = init_desc (&bias_md, 1, key->n, key->n, FALSE);
+    s = init_desc (&bias_md, dnnl_f32, 1, key->n, key->n, FALSE);
   if (s == dnnl_success)
-    s = init_desc (&dst_md, key->m, key->n, key->ldc, FALSE);
+    s = init_desc (&dst_md, dnnl_f32, key->m, key->n, key->ldc, FALSE);
   if (s == dnnl_success)
     s = dnnl_matmul_desc_init (&desc, &src_md, &wei_md, key->bias ? &bias_md : NULL, &dst_md);
   if (s == dnnl_success)
@@ -248,18 +268,23 @@ lookup_product (const ProductKey *key,
   return p->primitive != NULL ? p : NULL;
 }
 
-/* oneDNN splits a product between the OpenMP threads of the thread that
- * asks for it, whose count OpenMP keeps for each thread: the count set
- * for the process, 0 until set, goes to each thread before its product. */
+/* Products are shared between threads by nn-matmul-pool.c, each part a
+ * product of oneDNN on one OpenMP thread: oneDNN's own OpenMP threads
+ * either spin between products, and then collapse when another process
+ * has a core, or sleep, and then take longer to wake than a product of a
+ * batch takes. The count set, 0 until set (then OpenMP's default). */
 static gint n_threads_set;
 
 /* Below this many multiply-adds a product runs on one thread, as the
  * BLAS's do (OpenBLAS's threshold): waking a second thread costs more
- * than it saves, and far more when another process has the core. */
+ * than it saves. */
 #define MIN_THREADED_PRODUCT (4 * 65536)
+/* A product is shared in this many chunks per thread, of rows of C. */
+#define CHUNKS_PER_THREAD 2
+#define MIN_CHUNK_ROWS 16
 
-static gint
-use_n_threads_for (guint64 size)
+static guint
+get_n_threads (void)
 {
   static gsize default_n; /* OpenMP's own count, before any is set */
   gint         n;
@@ -267,38 +292,200 @@ use_n_threads_for (guint64 size)
   if (g_once_init_enter (&default_n))
     g_once_init_leave (&default_n, (gsize) MAX (omp_get_max_threads (), 1));
   n = g_atomic_int_get (&n_threads_set);
-  if (n == 0)
-    n = (gint) default_n;
-  if (size < MIN_THREADED_PRODUCT)
-    n = 1;
-  if (omp_get_max_threads () != n)
-    omp_set_num_threads (n);
-  return n;
-}
-
-static void
-use_n_threads (void)
-{
-  use_n_threads_for (G_MAXUINT64);
+  return n > 0 ? (guint) n : (guint) default_n;
 }
 
 void
 nn_matmul_onednn_set_n_threads (guint n_threads)
 {
   g_atomic_int_set (&n_threads_set, (gint) n_threads);
-  use_n_threads ();
 }
 
 guint
 nn_matmul_onednn_get_n_threads (void)
 {
-  use_n_threads ();
-  return (guint) MAX (omp_get_max_threads (), 1);
+  return get_n_threads ();
+}
+
+#ifdef HAVE_X86_BF16
+/* @n floats to bfloat16, rounded to nearest even as the CPU's own
+ * conversion does, 32 at a time. Only called where the CPU has
+ * AVX512-BF16 (nn_matmul_onednn_check_bf16()). */
+__attribute__ ((target ("avx512f,avx512bf16"))) static void
+to_bf16 (const float *src,
+         guint16     *dst,
+         gsize        n)
+{
+  gsize i = 0;
+
+  for (; i + 32 <= n; i += 32)
+    {
+      __m512bh v = _mm512_cvtne2ps_pbh (_mm512_loadu_ps (src + i + 16), _mm512_loadu_ps (src + i));
+
+      _mm512_storeu_si512 ((void *) (dst + i), (__m512i) v);
+    }
+  if (i < n)
+    {
+      __mmask16 lo = (__mmask16) ((1u << MIN (n - i, 16)) - 1);
+      __mmask16 hi = (__mmask16) (n - i > 16 ? (1u << (n - i - 16)) - 1 : 0);
+      __m512bh  v = _mm512_cvtne2ps_pbh (_mm512_maskz_loadu_ps (hi, src + i + 16),
+                                         _mm512_maskz_loadu_ps (lo, src + i));
+
+      _mm512_mask_storeu_epi16 (dst + i, (__mmask32) (((guint64) 1 << (n - i)) - 1), (__m512i) v);
+    }
+}
+#endif
+
+/* The bf16 copy of @m, in the scratch space of @t, from @offset on. */
+static guint16 *
+bf16_copy (ThreadProducts *t,
+           const NnMatrix *m,
+           gsize           offset)
+{
+#ifdef HAVE_X86_BF16
+  to_bf16 (m->data, t->scratch + offset, nn_matrix_size (m));
+#endif
+  return t->scratch + offset;
+}
+
+/* The product of @key with the operands at these addresses, on this
+ * thread. */
+static gboolean
+run_product (const ProductKey *key,
+             const void       *a,
+             const void       *b,
+             const float      *bias,
+             float            *c)
+{
+  Product        *p;
+  dnnl_stream_t   stream = NULL;
+  int             n_args = 0;
+  dnnl_exec_arg_t args[4];
+
+  /* oneDNN's threads are not used (see n_threads_set). */
+  if (omp_get_max_threads () != 1)
+    omp_set_num_threads (1);
+  if ((p = lookup_product (key, &stream)) == NULL)
+    return FALSE;
+  dnnl_memory_set_data_handle (p->src, (void *) a);
+  dnnl_memory_set_data_handle (p->weights, (void *) b);
+  dnnl_memory_set_data_handle (p->dst, c);
+  args[n_args++] = (dnnl_exec_arg_t){ DNNL_ARG_SRC, p->src };
+  args[n_args++] = (dnnl_exec_arg_t){ DNNL_ARG_WEIGHTS, p->weights };
+  args[n_args++] = (dnnl_exec_arg_t){ DNNL_ARG_DST, p->dst };
+  if (bias != NULL)
+    {
+      dnnl_memory_set_data_handle (p->bias, (void *) bias);
+      args[n_args++] = (dnnl_exec_arg_t){ DNNL_ARG_BIAS, p->bias };
+    }
+  if (dnnl_primitive_execute (p->primitive, stream, n_args, args) != dnnl_success)
+    return FALSE;
+  dnnl_stream_wait (stream);
+  return TRUE;
+}
+
+/* A product shared by rows of C: chunk i takes rows [first, first + m)
+ * of C and of op(A), the same B. */
+typedef struct
+{
+  ProductKey   key;
+  const char  *a, *b;
+  gsize        elem; /* bytes of an operand's element */
+  const float *bias;
+  float       *c;
+  guint        chunk_rows;
+  gint         failed;
+} SharedProduct;
+
+static void
+run_chunk (guint    chunk,
+           gpointer data)
+{
+  SharedProduct *s = data;
+  ProductKey     key = s->key;
+  gint64         first = (gint64) chunk * s->chunk_rows;
+  gsize          a_offset;
+
+  /* The last chunk takes the rows left. */
+  key.m = (first + 2 * (gint64) s->chunk_rows > s->key.m) ? s->key.m - first : s->chunk_rows;
+  /* op(A)'s rows are A's rows, or its columns where transposed. */
+  a_offset = (gsize) (key.trans_a ? first : first * key.lda) * s->elem;
+  if (!run_product (&key, s->a + a_offset, s->b, s->bias, s->c + first * key.ldc))
+    g_atomic_int_set (&s->failed, 1);
+}
+
+/* The product of @key shared between @n_threads threads in @n_chunks
+ * chunks (fewer where the rows do not make that many). */
+static gboolean
+run_shared (const ProductKey *key,
+            const void       *a,
+            const void       *b,
+            const float      *bias,
+            float            *c,
+            guint             n_threads,
+            guint             n_chunks)
+{
+  SharedProduct s = { *key, a, b, key->bf16 ? sizeof (guint16) : sizeof (float), bias, c, 0, 0 };
+
+  /* Whole vectors of rows in every chunk, the last taking what is left:
+   * a chunk of a row or two would take another kernel. */
+  s.chunk_rows = (guint) (key->m / n_chunks) / MIN_CHUNK_ROWS * MIN_CHUNK_ROWS;
+  n_chunks = (guint) (key->m / s.chunk_rows);
+  nn_matmul_pool_run (n_threads, n_chunks, run_chunk, &s);
+  return !g_atomic_int_get (&s.failed);
+}
+
+/* Whether sharing a product pays depends on the machine and on what else
+ * runs on it: a second thread that the scheduler puts on the first's core,
+ * or whose core another process has, makes the product slower than one
+ * thread. So each product is timed both ways now and then, and runs the
+ * faster way in between: the first runs warm up, the next PROBES alternate
+ * between one thread and shared, and the choice holds for REPROBE runs. */
+#define WARM_UP 2
+#define PROBES 8
+#define REPROBE 2048
+
+/* The way to time this run of @p (0 one thread, 1 shared), or −1 to run it
+ * the way chosen. */
+static gint
+choose_shared (Product *p)
+{
+  guint phase = p->runs++ % REPROBE;
+
+  return phase < WARM_UP + PROBES ? (gint) (phase & 1) : -1;
+}
+
+static void
+record_time (Product *p,
+             gint     mode,
+             gint64   ns)
+{
+  guint phase = (p->runs - 1) % REPROBE;
+
+  if (phase < WARM_UP)
+    return;
+  p->ns[mode] += ns;
+  if (phase == WARM_UP + PROBES - 1)
+    {
+      p->shared = p->ns[1] < p->ns[0];
+      p->ns[0] = p->ns[1] = 0;
+    }
+}
+
+static gint64
+now_ns (void)
+{
+  struct timespec t;
+
+  clock_gettime (CLOCK_MONOTONIC, &t);
+  return (gint64) t.tv_sec * G_GINT64_CONSTANT (1000000000) + t.tv_nsec;
 }
 
 /* C = alpha op(A) op(B) (+ @bias in each row, where not NULL) + beta C
- * through oneDNN's matmul. Returns FALSE, C untouched, where oneDNN
- * cannot take the product: then the BLAS does. */
+ * through oneDNN's matmul, with A and B rounded to bfloat16 first where
+ * @bf16, shared between the threads set where that is faster. Returns
+ * FALSE, C untouched, where oneDNN cannot take the product: then the BLAS
+ * does. */
 gboolean
 nn_matmul_onednn_gemm (gboolean        trans_a,
                        gboolean        trans_b,
@@ -307,13 +494,17 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
                        const NnMatrix *b,
                        const nn_real  *bias,
                        nn_real         beta,
-                       NnMatrix       *c)
+                       NnMatrix       *c,
+                       gboolean        bf16)
 {
-  ProductKey      key = { 0 };
-  Product        *p;
-  dnnl_stream_t   stream = NULL;
-  int             n_args = 0;
-  dnnl_exec_arg_t args[4];
+  ProductKey    key = { 0 };
+  dnnl_stream_t stream = NULL;
+  Product      *p;
+  const void   *a_data = a->data, *b_data = b->data;
+  guint         n_threads, n_chunks;
+  gint          mode;
+  gint64        start = 0;
+  gboolean      ok;
 
   /* The BLAS reads neither A nor B when alpha is 0 (NaN in them
    * included); the output scale would apply to the bias too. */
@@ -328,27 +519,113 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
   key.trans_a = trans_a;
   key.trans_b = trans_b;
   key.bias = bias != NULL;
+  key.bf16 = bf16;
   key.alpha = alpha;
   key.beta = beta;
-  key.n_threads = use_n_threads_for ((guint64) key.m * key.n * key.k);
-  p = lookup_product (&key, &stream);
-  if (p == NULL)
+  key.n_threads = 1;
+  /* Where oneDNN can make the whole product it can make its parts, so
+   * that a part never fails after another has written C. */
+  if ((p = lookup_product (&key, &stream)) == NULL)
     return FALSE;
 
-  dnnl_memory_set_data_handle (p->src, a->data);
-  dnnl_memory_set_data_handle (p->weights, b->data);
-  dnnl_memory_set_data_handle (p->dst, c->data);
-  args[n_args++] = (dnnl_exec_arg_t){ DNNL_ARG_SRC, p->src };
-  args[n_args++] = (dnnl_exec_arg_t){ DNNL_ARG_WEIGHTS, p->weights };
-  args[n_args++] = (dnnl_exec_arg_t){ DNNL_ARG_DST, p->dst };
-  if (bias != NULL)
+  if (bf16)
     {
-      dnnl_memory_set_data_handle (p->bias, (void *) bias);
-      args[n_args++] = (dnnl_exec_arg_t){ DNNL_ARG_BIAS, p->bias };
+      ThreadProducts *t = g_private_get (&thread_products);
+      gsize           need = nn_matrix_size (a) + nn_matrix_size (b);
+
+      /* Grown to the largest product, then reused. */
+      if (t->scratch_len < need)
+        {
+          g_free (t->scratch);
+          t->scratch = g_new (guint16, need);
+          t->scratch_len = need;
+        }
+      a_data = bf16_copy (t, a, 0);
+      b_data = bf16_copy (t, b, nn_matrix_size (a));
     }
-  if (dnnl_primitive_execute (p->primitive, stream, n_args, args) != dnnl_success)
-    return FALSE;
-  dnnl_stream_wait (stream);
+
+  n_threads = get_n_threads ();
+  if ((guint64) key.m * key.n * key.k < MIN_THREADED_PRODUCT)
+    n_threads = 1;
+  n_chunks = MIN (n_threads * CHUNKS_PER_THREAD, (guint) key.m / MIN_CHUNK_ROWS);
+  if (n_threads == 1 || n_chunks < 2)
+    return run_product (&key, a_data, b_data, bias, c->data);
+
+  mode = choose_shared (p);
+  if (mode >= 0)
+    start = now_ns ();
+  if (mode == 0 || (mode < 0 && !p->shared))
+    ok = run_product (&key, a_data, b_data, bias, c->data);
+  else
+    ok = run_shared (&key, a_data, b_data, bias, c->data, n_threads, n_chunks);
+  /* Found again: the parts' primitives may have pushed it out. */
+  if (mode >= 0 && (p = lookup_product (&key, &stream)) != NULL)
+    record_time (p, mode, now_ns () - start);
+  return ok;
+}
+
+/* Whether this CPU computes bf16 products in hardware: the primitive
+ * oneDNN makes for one must be a bf16 or AMX kernel, not the emulation it
+ * falls back to on AVX-512 without BF16 (slower than float32), and the
+ * conversions need AVX512-BF16 too. */
+static gboolean
+bf16_in_hardware (char **why)
+{
+  dnnl_memory_desc_t    a_md, b_md, c_md;
+  dnnl_matmul_desc_t    desc;
+  dnnl_primitive_desc_t pd = NULL;
+  const char           *impl = NULL;
+  gboolean              ok = FALSE;
+
+#ifndef HAVE_X86_BF16
+  *why = g_strdup ("this CPU is not an x86-64 one with AVX512-BF16");
+  return FALSE;
+#else
+  if (!__builtin_cpu_supports ("avx512bf16"))
+    {
+      *why = g_strdup ("this CPU has no AVX512-BF16 instructions");
+      return FALSE;
+    }
+#endif
+  if (get_engine () == NULL)
+    {
+      *why = g_strdup ("oneDNN has no CPU engine here");
+      return FALSE;
+    }
+  if (init_desc (&a_md, dnnl_bf16, 64, 64, 64, FALSE) == dnnl_success &&
+      init_desc (&b_md, dnnl_bf16, 64, 64, 64, FALSE) == dnnl_success &&
+      init_desc (&c_md, dnnl_f32, 64, 64, 64, FALSE) == dnnl_success &&
+      dnnl_matmul_desc_init (&desc, &a_md, &b_md, NULL, &c_md) == dnnl_success &&
+      dnnl_primitive_desc_create (&pd, &desc, NULL, get_engine (), NULL) == dnnl_success &&
+      dnnl_primitive_desc_query (pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success)
+    ok = strstr (impl, "bf16") != NULL || strstr (impl, "amx") != NULL;
+  if (!ok)
+    *why = g_strdup_printf ("this CPU computes no bf16 products in hardware: oneDNN would "
+                            "emulate them (%s), more slowly than float32",
+                            impl != NULL ? impl : "no kernel");
+  if (pd != NULL)
+    dnnl_primitive_desc_destroy (pd);
+  return ok;
+}
+
+/* Whether products can take bf16 inputs here; the reason where not. */
+gboolean
+nn_matmul_onednn_check_bf16 (GError **error)
+{
+  static gsize once;
+  static char *why;
+
+  if (g_once_init_enter (&once))
+    {
+      if (bf16_in_hardware (&why))
+        g_clear_pointer (&why, g_free);
+      g_once_init_leave (&once, 1);
+    }
+  if (why != NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "%s", why);
+      return FALSE;
+    }
   return TRUE;
 }
 

@@ -31,7 +31,10 @@ gboolean nn_matmul_onednn_gemm (gboolean        trans_a,
                                 const NnMatrix *b,
                                 const nn_real  *bias,
                                 nn_real         beta,
-                                NnMatrix       *c);
+                                NnMatrix       *c,
+                                gboolean        bf16);
+G_GNUC_INTERNAL
+gboolean nn_matmul_onednn_check_bf16 (GError **error);
 G_GNUC_INTERNAL
 void     nn_matmul_onednn_set_n_threads (guint n_threads);
 G_GNUC_INTERNAL

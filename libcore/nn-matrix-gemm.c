@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <gio/gio.h>
 
 #include "nn-matrix.h"
 #include "nn-matrix-private.h"
@@ -18,12 +19,15 @@ typedef nn_real RealVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
  * nn_matrix_set_n_threads:
  * @n_threads: the number of threads, at least 1
  *
- * Sets how many threads the matrix products of this process use: those of
- * oneDNN (its OpenMP threads) where the build takes its products from
- * oneDNN, and the BLAS's own (`openblas_set_num_threads()`), which split
- * each product large enough between them, small ones staying on one
- * thread. By default each decides (`OMP_NUM_THREADS`,
- * `OPENBLAS_NUM_THREADS`, else one per core).
+ * Sets how many threads the matrix products of this process use. Where
+ * the build takes its products from oneDNN, threads of the library's own
+ * share each large product by rows, each part on oneDNN's one-thread
+ * kernels; a product is timed from time to time on one thread and shared,
+ * and runs the faster way, so that a second thread whose core is busy
+ * does not slow it down. The BLAS's own threads
+ * (`openblas_set_num_threads()`) split each product large enough between
+ * them. Small products stay on one thread. By default the count is
+ * `OMP_NUM_THREADS` (oneDNN) or `OPENBLAS_NUM_THREADS`, else one per core.
  *
  * An engine that splits a product may add its terms in another order, so
  * results can differ in the last bits between thread counts. Call it
@@ -74,6 +78,94 @@ const char *
 nn_matrix_get_engine_name (void)
 {
   return nn_matmul_engine_name ();
+}
+
+/* ---- precision ---------------------------------------------------------- */
+
+G_DEFINE_ENUM_TYPE (NnPrecision,
+                    nn_precision,
+                    G_DEFINE_ENUM_VALUE (NN_PRECISION_FLOAT32, "float32"),
+                    G_DEFINE_ENUM_VALUE (NN_PRECISION_BF16, "bf16"))
+
+/* The precision of each thread's products, as PyTorch's autocast keeps
+ * its state per thread. */
+static GPrivate thread_precision;
+
+/**
+ * nn_matrix_check_precision:
+ * @precision: a precision
+ * @error: return location for a #GError
+ *
+ * Whether the products of this process can be computed in @precision.
+ * %NN_PRECISION_FLOAT32 always can; %NN_PRECISION_BF16 needs a float
+ * build whose products are on oneDNN and a CPU that computes bf16 in
+ * hardware (AVX512-BF16, or AMX-BF16). A CPU without emulates bf16 more
+ * slowly than it computes float32, so it is refused rather than emulated.
+ *
+ * Returns: %TRUE if @precision is available, else %FALSE with @error set
+ *   (%G_IO_ERROR_NOT_SUPPORTED) to the reason
+ *
+ * Since: 0.2
+ */
+gboolean
+nn_matrix_check_precision (NnPrecision precision,
+                           GError    **error)
+{
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (precision == NN_PRECISION_FLOAT32)
+    return TRUE;
+  g_return_val_if_fail (precision == NN_PRECISION_BF16, FALSE);
+#if NN_REAL_IS_DOUBLE
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+               "bf16 needs a float build; this one computes in double");
+  return FALSE;
+#elif !defined(NN_HAVE_ONEDNN)
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+               "bf16 needs the products on oneDNN; this build has them on %s",
+               nn_matmul_engine_name ());
+  return FALSE;
+#else
+  return nn_matmul_onednn_check_bf16 (error);
+#endif
+}
+
+/**
+ * nn_matrix_set_precision:
+ * @precision: an available precision ([func@Nn.Matrix.check_precision])
+ *
+ * Sets the number format of the matrix products the calling thread asks
+ * for from then on. With %NN_PRECISION_BF16 the products the engine takes
+ * (every large one) round their two operands to bfloat16 and add up in
+ * float32, as PyTorch's `torch.autocast(dtype=torch.bfloat16)` does on a
+ * CPU; results, and everything that is not a product (activations,
+ * losses, optimizer states, the weights themselves), stay in float32. The
+ * small products the library computes itself stay in float32.
+ *
+ * Since: 0.2
+ */
+void
+nn_matrix_set_precision (NnPrecision precision)
+{
+  g_return_if_fail (nn_matrix_check_precision (precision, NULL));
+
+  g_private_set (&thread_precision, GINT_TO_POINTER (precision));
+}
+
+/**
+ * nn_matrix_get_precision:
+ *
+ * Gets the number format of the calling thread's products.
+ *
+ * Returns: what [func@Nn.Matrix.set_precision] last set on this thread,
+ *   %NN_PRECISION_FLOAT32 before
+ *
+ * Since: 0.2
+ */
+NnPrecision
+nn_matrix_get_precision (void)
+{
+  return (NnPrecision) GPOINTER_TO_INT (g_private_get (&thread_precision));
 }
 
 /* ---- products too small for the BLAS ------------------------------------ */
@@ -411,7 +503,9 @@ engine_gemm (gboolean        trans_a,
              NnMatrix       *c)
 {
 #ifdef NN_HAVE_ONEDNN
-  if (nn_matmul_onednn_gemm (trans_a, trans_b, alpha, a, b, bias, beta, c))
+  gboolean bf16 = nn_matrix_get_precision () == NN_PRECISION_BF16;
+
+  if (nn_matmul_onednn_gemm (trans_a, trans_b, alpha, a, b, bias, beta, c, bf16))
     return bias != NULL;
 #endif
   nn_matmul_blas_gemm (trans_a, trans_b, alpha, a, b, beta, c);

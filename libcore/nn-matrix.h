@@ -84,6 +84,27 @@ void      nn_matrix_gemm      (gboolean        trans_a,
                                nn_real         beta,
                                NnMatrix       *c);
 void      nn_matrix_set_n_threads (guint n_threads);
+
+/**
+ * NnPrecision:
+ * @NN_PRECISION_FLOAT32: the build's own number format, float (or double)
+ * @NN_PRECISION_BF16: bfloat16 inputs and float32 sums
+ *
+ * The number format of the matrix products ([func@Nn.Matrix.set_precision]).
+ *
+ * Since: 0.2
+ */
+typedef enum {
+  NN_PRECISION_FLOAT32,
+  NN_PRECISION_BF16,
+} NnPrecision;
+
+#define NN_TYPE_PRECISION (nn_precision_get_type ())
+GType       nn_precision_get_type (void) G_GNUC_CONST;
+gboolean    nn_matrix_check_precision (NnPrecision precision,
+                                       GError    **error);
+void        nn_matrix_set_precision (NnPrecision precision);
+NnPrecision nn_matrix_get_precision (void);
 guint     nn_matrix_get_n_threads (void);
 const char *nn_matrix_get_engine_name (void);
 void      nn_matrix_add_row_vector (NnMatrix       *m,

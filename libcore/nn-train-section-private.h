@@ -21,6 +21,7 @@ struct _NnTrainSection
   double           clip_norm;
   NnEarlyStopping *early_stopping;
   guint            checkpoint_every;
+  NnPrecision      precision; /* of the products, for the run */
 
   /* class_weight, which is no property: `balanced`, or the weights of the
    * classes named, as given */

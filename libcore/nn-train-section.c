@@ -17,6 +17,7 @@ enum {
   PROP_CLIP_NORM,
   PROP_EARLY_STOPPING,
   PROP_CHECKPOINT_EVERY,
+  PROP_PRECISION,
   N_PROPS
 };
 
@@ -55,6 +56,9 @@ nn_train_section_get_property (GObject    *object,
     case PROP_CHECKPOINT_EVERY:
       g_value_set_uint (value, self->checkpoint_every);
       break;
+    case PROP_PRECISION:
+      g_value_set_enum (value, self->precision);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -90,6 +94,9 @@ nn_train_section_set_property (GObject      *object,
       break;
     case PROP_CHECKPOINT_EVERY:
       self->checkpoint_every = g_value_get_uint (value);
+      break;
+    case PROP_PRECISION:
+      self->precision = g_value_get_enum (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -147,6 +154,11 @@ nn_train_section_class_init (NnTrainSectionClass *klass)
     g_param_spec_uint ("checkpoint-every", NULL,
                        "Epochs between checkpoints during a run; 0 for one at its end only",
                        0, G_MAXUINT32, 0, PARAM_FLAGS);
+  properties[PROP_PRECISION] =
+    g_param_spec_enum ("precision", NULL,
+                       "Number format of the matrix products: float32, or bf16 inputs "
+                       "with float32 sums",
+                       NN_TYPE_PRECISION, NN_PRECISION_FLOAT32, PARAM_FLAGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 

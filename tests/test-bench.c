@@ -95,6 +95,9 @@ check_ceilings (JsonObject *r,
   if (cpu_has_bf16 ())
     NN_CHECK (member_number (r, "bf16_peak_gflops") > 0, "bf16_peak_gflops %g",
               member_number (r, "bf16_peak_gflops"));
+  /* bf16 products are set against the bf16 ceiling. */
+  if (g_strcmp0 (json_object_get_string_member_with_default (r, "precision", ""), "bf16") == 0)
+    ceiling = member_number (r, "onednn_bf16_gflops");
   NN_ASSERT_CMPFLOAT (member_number (r, "ceiling_gflops"), ceiling, 1e-12, 0);
   NN_ASSERT_CMPFLOAT (member_number (r, "ceiling_ratio"), gflops / ceiling, 1e-9, 0);
 }
@@ -223,6 +226,8 @@ test_usage_errors (void)
     { "bench", "w1", "w2", NULL },
     { "bench", "--threads", "0", NULL },
     { "bench", "--epochs", "-1", NULL },
+    { "bench", "--batch-size", "0", NULL },
+    { "bench", "--precision", "fp8", NULL },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -276,6 +281,37 @@ test_w2_json (void)
    * every freed block). */
   NN_CHECK (member_number (r, "peak_rss_mib") < 179, "peak_rss_mib %g",
             member_number (r, "peak_rss_mib"));
+}
+
+/* --batch-size and --precision bf16: the batch is the one asked for, and
+ * bf16 trains as well as float32 does in one epoch, set against the bf16
+ * ceiling; a build or a CPU without bf16 refuses it. */
+static void
+test_w2_batch_and_bf16 (void)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GPtrArray) results = NULL;
+  JsonObject *r;
+  int         status;
+
+  status = nn_test_nnrun (&out, &err, "bench", "w2", "--json", "--epochs", "1", "--batch-size",
+                          "32", "--precision", "bf16", NULL);
+  if (!nn_matrix_check_precision (NN_PRECISION_BF16, NULL))
+    {
+      NN_ASSERT_STATUS (status, 2, err);
+      NN_ASSERT_CONTAINS (err, "--precision bf16 is not available");
+      return;
+    }
+  NN_ASSERT_STATUS (status, 0, err);
+  results = parse_lines (out);
+  CU_ASSERT_EQUAL_FATAL (results->len, 1);
+  r = json_node_get_object (results->pdata[0]);
+  check_result (r, "w2", 1, 1);
+  CU_ASSERT_STRING_EQUAL (json_object_get_string_member (r, "precision"), "bf16");
+  NN_ASSERT_CMPFLOAT (member_number (r, "batch_size"), 32, 0, 0);
+  NN_CHECK (member_number (r, "test_accuracy") > 0.7 && member_number (r, "test_accuracy") <= 1,
+            "test_accuracy %g", member_number (r, "test_accuracy"));
 }
 
 /* Products on several threads are the single-threaded ones, within
@@ -457,8 +493,11 @@ main (void)
   CU_add_test (suite, "products on 3 threads equal those on 1, within rounding",
                test_split_products_are_exact);
   if (g_file_test (FASHION_MNIST_DIR "/train-images-idx3-ubyte.gz", G_FILE_TEST_EXISTS))
-    CU_add_test (suite, "bench w2 --json trains one epoch of Fashion-MNIST to over 70%",
-                 test_w2_json);
+    {
+      CU_add_test (suite, "bench w2 --json trains one epoch of Fashion-MNIST to over 70%",
+                   test_w2_json);
+      CU_add_test (suite, "w2 takes --batch-size and --precision bf16", test_w2_batch_and_bf16);
+    }
   /* The FANN peer is built only where FANN is installed: say so when its
    * tests do not run. */
   if ((fann_peer = find_fann_peer ()) != NULL)

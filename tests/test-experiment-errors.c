@@ -55,6 +55,47 @@ test_base_experiment_loads (void)
   CU_ASSERT_STRING_EQUAL (nn_experiment_get_name (e), "good");
 }
 
+/* train.precision takes float32 or bf16, and bf16 is refused with its
+ * reason where the build or the CPU has no bf16 products (test-nnrun
+ * checks the refusal on this CPU, with oneDNN held to AVX-512 without
+ * BF16). */
+static void
+test_train_precision (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *path = NULL;
+  g_autoptr(NnExperiment) e = NULL;
+  g_autofree char *text = g_strndup (nn_test_base_experiment,
+                                     strlen (nn_test_base_experiment) - strlen ("train: {epochs: 2}\n"));
+  g_autofree char *good = g_strconcat (text, "train: {epochs: 2, precision: float32}\n", NULL);
+  g_autofree char *typo = g_strconcat (text, "train: {epochs: 2, precision: bf61}\n", NULL);
+  g_autofree char *bf16 = g_strconcat (text, "train: {epochs: 2, precision: bf16}\n", NULL);
+
+  path = nn_test_write_file (dir, "good.yaml", good);
+  e = nn_experiment_new_from_file (path, &error);
+  NN_ASSERT_NO_ERROR (error);
+  CU_ASSERT_PTR_NOT_NULL (e);
+  NN_ASSERT_BAD_FILE (typo, NN_CONFIG_ERROR_INVALID_VALUE, 9, 31, "'bf61'",
+                      "did you mean 'bf16'?");
+  if (nn_matrix_check_precision (NN_PRECISION_BF16, NULL))
+    {
+      g_autoptr(NnExperiment) e16 = NULL;
+      g_autofree char *resolved = NULL;
+
+      g_clear_pointer (&path, g_free);
+      path = nn_test_write_file (dir, "bf16.yaml", bf16);
+      e16 = nn_experiment_new_from_file (path, &error);
+      NN_ASSERT_NO_ERROR (error);
+      CU_ASSERT_PTR_NOT_NULL_FATAL (e16);
+      resolved = nn_experiment_to_yaml (e16);
+      CU_ASSERT_PTR_NOT_NULL (strstr (resolved, "precision: bf16"));
+    }
+  else
+    NN_ASSERT_BAD_FILE (bf16, NN_CONFIG_ERROR_INVALID_VALUE, 9, 31, "precision bf16",
+                        "is not available");
+}
+
 static void
 test_malformed_yaml (void)
 {
@@ -513,6 +554,8 @@ main (void)
   suite = CU_add_suite ("A bad experiment file fails at the node at fault", init_suite,
                         nn_test_remove_scratch);
   CU_add_test (suite, "the file the bad ones are made from loads", test_base_experiment_loads);
+  CU_add_test (suite, "train.precision is float32, bf16 refused with its reason",
+               test_train_precision);
   CU_add_test (suite, "malformed YAML is a parse error where parsing stopped",
                test_malformed_yaml);
   CU_add_test (suite, "an unknown top-level key suggests the close one",

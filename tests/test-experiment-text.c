@@ -538,14 +538,14 @@ test_sections_written_from_their_specs (void)
   NN_ASSERT_CONTAINS (a, "data:\n  source: iris\n  task: multiclass\n  scale: none\n"
                          "  target_scale: none\n  split: {validation: 0, test: 0, stratify: true, shuffle: true}\n");
   NN_ASSERT_CONTAINS (a, "train:\n  epochs: 100\n  batch_size: 0\n  shuffle: true\n"
-                         "  clip_norm: 0\n  checkpoint_every: 0\nmetrics:");
+                         "  clip_norm: 0\n  checkpoint_every: 0\n  precision: float32\nmetrics:");
   NN_ASSERT_CONTAINS (a, "output:\n  dir: runs/plain\n");
   NN_ASSERT_CONTAINS (b, "  scale: standard\n  target_scale: none\n"
                          "  split: {validation: 0.25, test: 0, stratify: true, shuffle: false}\n");
   NN_ASSERT_CONTAINS (b, "train:\n  epochs: 7\n  batch_size: 8\n  shuffle: false\n"
                          "  schedule: {name: constant, ");
   NN_ASSERT_CONTAINS (b, "  clip_norm: 1.5\n  early_stopping: {monitor: val_loss, patience: 2, ");
-  NN_ASSERT_CONTAINS (b, "  checkpoint_every: 3\nmetrics:");
+  NN_ASSERT_CONTAINS (b, "  checkpoint_every: 3\n  precision: float32\nmetrics:");
   NN_ASSERT_CONTAINS (b, "output:\n  dir: somewhere\n");
   CU_ASSERT_EQUAL (nn_experiment_get_epochs (full), 7);
   CU_ASSERT_EQUAL (nn_trainer_get_epochs (nn_experiment_get_trainer (full)), 7);

@@ -172,6 +172,7 @@ test_primitives_reused (void)
 
   if (!g_str_equal (nn_matrix_get_engine_name (), "oneDNN"))
     return;
+  nn_matrix_set_n_threads (1);
   created = count_verbose (run_products, ",create:");
   executed = count_verbose (run_products, ",exec,");
   NN_CHECK (executed == 15, "%u products on oneDNN, not 15", executed);
@@ -215,9 +216,97 @@ test_primitives_bounded (void)
 {
   if (!g_str_equal (nn_matrix_get_engine_name (), "oneDNN"))
     return;
+  nn_matrix_set_n_threads (1);
   NN_CHECK (count_verbose (run_many_shapes, ",create:") == 300, "300 shapes");
   NN_CHECK (count_verbose (run_first_shape, ",create:") == 1,
             "the primitive of the first of 300 shapes kept");
+}
+
+/* Values in [-1, 1] from a stream of @seed. */
+static void
+fill (NnMatrix *m,
+      guint32   seed)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
+
+  for (gsize i = 0; i < nn_matrix_size (m); i++)
+    m->data[i] = (nn_real) g_rand_double_range (rand, -1, 1);
+}
+
+static void
+run_shared_product (void)
+{
+  g_autoptr(NnMatrix) a = nn_matrix_new (200, 300);
+  g_autoptr(NnMatrix) b = nn_matrix_new (300, 100);
+  g_autoptr(NnMatrix) c = nn_matrix_new (200, 100);
+
+  nn_matrix_gemm (FALSE, FALSE, 1, a, b, 0, c);
+  nn_matrix_gemm (FALSE, FALSE, 1, a, b, 0, c);
+}
+
+/* A product shared between threads, in chunks of rows, gives what it
+ * gives on one thread, to the bit: every row of C is made by the same
+ * kernel from the same sums, whichever thread makes it. For every
+ * transpose, with a bias, with beta, in bf16 where there is bf16, and with
+ * rows that do not divide evenly. */
+static void
+test_shared_products_exact (void)
+{
+  static const guint rows[] = { 129, 200, 333 };
+  NnPrecision        precisions[] = { NN_PRECISION_FLOAT32, NN_PRECISION_BF16 };
+
+  if (!g_str_equal (nn_matrix_get_engine_name (), "oneDNN"))
+    return;
+  for (guint p = 0; p < G_N_ELEMENTS (precisions); p++)
+    for (guint r = 0; r < G_N_ELEMENTS (rows); r++)
+      for (guint t = 0; t < 4; t++)
+        {
+          gboolean ta = t & 1, tb = (t >> 1) & 1;
+          guint    m = rows[r], k = 300, n = 100;
+          g_autoptr(NnMatrix) a = ta ? nn_matrix_new (k, m) : nn_matrix_new (m, k);
+          g_autoptr(NnMatrix) b = tb ? nn_matrix_new (n, k) : nn_matrix_new (k, n);
+          g_autoptr(NnMatrix) c1 = nn_matrix_new (m, n);
+          g_autoptr(NnMatrix) c3 = nn_matrix_new (m, n);
+          g_autoptr(NnMatrix) c0 = nn_matrix_new (m, n);
+          g_autoptr(NnLayer) layer = nn_test_make_layer (k, n, "linear");
+          g_autoptr(NnMatrix) x = nn_matrix_new (m, k);
+          g_autoptr(NnMatrix) z1 = nn_matrix_new (m, n);
+          g_autoptr(NnMatrix) z3 = nn_matrix_new (m, n);
+
+          if (!nn_matrix_check_precision (precisions[p], NULL))
+            continue;
+          fill (a, 1);
+          fill (b, 2);
+          fill (c1, 3);
+          fill (x, 6);
+          nn_matrix_copy_into (c1, c0);
+          nn_matrix_set_precision (precisions[p]);
+          nn_matrix_set_n_threads (1);
+          nn_matrix_gemm (ta, tb, 0.5, a, b, 1, c1);
+          nn_matrix_copy_into (nn_layer_forward (layer, x), z1);
+          nn_matrix_set_n_threads (3);
+          /* A product on several threads runs by turns on one and shared
+           * while it is timed both ways: the second time, shared. */
+          for (guint twice = 0; twice < 2; twice++)
+            {
+              nn_matrix_copy_into (c0, c3);
+              nn_matrix_gemm (ta, tb, 0.5, a, b, 1, c3);
+              nn_matrix_copy_into (nn_layer_forward (layer, x), z3);
+            }
+          nn_matrix_set_n_threads (1);
+          nn_matrix_set_precision (NN_PRECISION_FLOAT32);
+          NN_CHECK (memcmp (c1->data, c3->data, nn_matrix_size (c1) * sizeof (nn_real)) == 0,
+                    "%s, %u rows, transposes %d %d: 3 threads differ from 1",
+                    p ? "bf16" : "float32", m, ta, tb);
+          NN_CHECK (memcmp (z1->data, z3->data, nn_matrix_size (z1) * sizeof (nn_real)) == 0,
+                    "%s, %u rows: a layer's product on 3 threads differs from 1",
+                    p ? "bf16" : "float32", m);
+        }
+  /* And it was shared, the second time: one execution a chunk. */
+  nn_matrix_set_n_threads (2);
+  NN_CHECK (count_verbose (run_shared_product, ",exec,") >= 3, "the product was not shared");
+  nn_matrix_set_n_threads (1);
+  NN_CHECK (count_verbose (run_shared_product, ",exec,") == 2, "one thread shared a product");
 }
 #endif
 
@@ -323,6 +412,8 @@ main (void)
 #ifdef NN_TEST_HAVE_ONEDNN
   CU_add_test (s, "one oneDNN primitive a shape, made once", test_primitives_reused);
   CU_add_test (s, "a bounded number of oneDNN primitives", test_primitives_bounded);
+  CU_add_test (s, "a product shared between threads equals it on one, to the bit",
+               test_shared_products_exact);
 #endif
   CU_add_test (s, "nnrun's OpenMP threads wait passively", test_nnrun_waits_passively);
   CU_add_test (s, "the thread count holds on every thread", test_n_threads_for_every_thread);

@@ -87,6 +87,40 @@ check_lesson_run (int         status,
 
 /* nnrun train */
 
+/* train.precision: bf16 where bf16 products would be emulated (oneDNN held
+ * to AVX-512 without BF16, or a build without oneDNN): the run and the
+ * bench refuse it with the reason, exit 2, and write nothing. */
+static void
+test_bf16_refused_without_hardware (void)
+{
+  static const char yaml[] =
+    "seed: 2\n"
+    "data: {source: iris, task: multiclass}\n"
+    "model: {layers: [{units: 3, activation: softmax}]}\n"
+    "train:\n"
+    "  epochs: 2\n"
+    "  precision: bf16\n";
+  g_autofree char *dir = nn_test_new_dir ();
+  g_autofree char *experiment = nn_test_write_file (dir, "bf16.yaml", yaml);
+  g_autofree char *run = g_build_filename (dir, "run", NULL);
+  g_autofree char *where = g_strdup_printf ("%s:6:14: error: precision bf16 is not available",
+                                            experiment);
+  g_autofree char *err = NULL;
+  g_autofree char *bench_err = NULL;
+  int              status, bench_status;
+
+  g_setenv ("ONEDNN_MAX_CPU_ISA", "AVX512_CORE", TRUE);
+  status = nn_test_nnrun (NULL, &err, "train", experiment, "--quiet", "--out", run, NULL);
+  bench_status = nn_test_nnrun (NULL, &bench_err, "bench", "w1", "--precision", "bf16", NULL);
+  g_unsetenv ("ONEDNN_MAX_CPU_ISA");
+
+  NN_ASSERT_STATUS (status, EXIT_BAD_INPUT, err);
+  CU_ASSERT_PTR_NOT_NULL (strstr (err, where));
+  CU_ASSERT_FALSE (g_file_test (run, G_FILE_TEST_EXISTS));
+  NN_ASSERT_STATUS (bench_status, EXIT_BAD_INPUT, bench_err);
+  CU_ASSERT_PTR_NOT_NULL (strstr (bench_err, "--precision bf16 is not available"));
+}
+
 static void
 test_train_lesson (void)
 {
@@ -780,6 +814,8 @@ main (void)
                test_bad_experiment_file);
   CU_add_test (suite, "a bad data file names its cell and writes nothing", test_bad_data_file);
   CU_add_test (suite, "usage errors exit 2 with a message", test_usage_errors);
+  CU_add_test (suite, "bf16 without bf16 hardware is refused with its reason",
+               test_bf16_refused_without_hardware);
   CU_add_test (suite, "--help exits 0 with the usage", test_help);
 
   suite = CU_add_suite ("nnrun reports a failed run with exit status 1", init_suite,

@@ -11,6 +11,10 @@
 
 #ifdef NNRUN_HAVE_ONEDNN
 
+/* The OpenMP runtime oneDNN runs its threads on. */
+extern void omp_set_num_threads (int n);
+extern int  omp_get_max_threads (void);
+
 typedef struct
 {
   dnnl_primitive_t primitive;
@@ -137,8 +141,10 @@ time_all (Matmul       *mms,
 
 double
 nnrun_bench_onednn_ceiling (GArray  *shapes,
-                            gboolean bf16)
+                            gboolean bf16,
+                            guint    threads)
 {
+  int                omp_threads = omp_get_max_threads ();
   dnnl_data_type_t   type = bf16 ? dnnl_bf16 : dnnl_f32;
   gsize              elem = bf16 ? 2 : 4, biggest = 1;
   dnnl_engine_t      engine = NULL;
@@ -173,6 +179,9 @@ nnrun_bench_onednn_ceiling (GArray  *shapes,
         ((float *) a)[i] = ((float *) b)[i] = 1.0f / 128;
     }
 
+  /* oneDNN's own threads: the library shares products between threads
+   * of its own, but the ceiling is oneDNN's best by itself. */
+  omp_set_num_threads ((int) threads);
   ok = dnnl_engine_create (&engine, dnnl_cpu, 0) == dnnl_success &&
        dnnl_stream_create (&stream, engine, dnnl_stream_default_flags) == dnnl_success;
   for (guint i = 0; ok && i < shapes->len; i++)
@@ -186,6 +195,7 @@ nnrun_bench_onednn_ceiling (GArray  *shapes,
     dnnl_stream_destroy (stream);
   if (engine != NULL)
     dnnl_engine_destroy (engine);
+  omp_set_num_threads (omp_threads);
   return result;
 }
 
@@ -193,7 +203,8 @@ nnrun_bench_onednn_ceiling (GArray  *shapes,
 
 double
 nnrun_bench_onednn_ceiling (GArray  *shapes,
-                            gboolean bf16)
+                            gboolean bf16,
+                            guint    threads)
 {
   return NAN;
 }

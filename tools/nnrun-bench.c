@@ -25,6 +25,7 @@ typedef struct
   const char *workload;
   const char *description;
   guint       threads;
+  NnPrecision precision;
   guint       epochs;
   guint       batch_size;
   guint       n_samples;
@@ -201,16 +202,26 @@ measure_engine_ceilings (GArray      *shapes,
                          BenchResult *result)
 {
   result->sgemm_gflops = measure_gemm_ceiling (shapes);
-  result->onednn_gflops = nnrun_bench_onednn_ceiling (shapes, FALSE);
-  result->onednn_bf16_gflops = nnrun_bench_onednn_ceiling (shapes, TRUE);
+  result->onednn_gflops = nnrun_bench_onednn_ceiling (shapes, FALSE, result->threads);
+  result->onednn_bf16_gflops = nnrun_bench_onednn_ceiling (shapes, TRUE, result->threads);
 }
 
-/* The best fp32 ceiling: what the engine training takes its products from
- * should reach. */
+/* The best ceiling of the precision trained in: what the engine training
+ * takes its products from should reach. */
 static double
 best_ceiling (const BenchResult *r)
 {
+  if (r->precision == NN_PRECISION_BF16)
+    return r->onednn_bf16_gflops;
   return isnan (r->onednn_gflops) ? r->sgemm_gflops : MAX (r->sgemm_gflops, r->onednn_gflops);
+}
+
+static const char *
+precision_name (NnPrecision precision)
+{
+  g_autoptr(GEnumClass) klass = g_type_class_ref (NN_TYPE_PRECISION);
+
+  return g_enum_get_value (klass, precision)->value_nick;
 }
 
 /* ---- building the networks ----------------------------------------------- */
@@ -531,13 +542,13 @@ test_accuracy (NnModel          *model,
 
 static gboolean
 run_w2 (guint        epochs,
+        guint        batch,
         const char  *data_dir,
         BenchResult *result,
         GError     **error)
 {
   static const guint        widths[] = { 784, 256, 128, 10 };
   static const char * const activations[] = { "relu", "relu", "softmax" };
-  const guint               batch = 128;
   g_auto(ByteImages) train = { 0 };
   g_auto(ByteImages) test = { 0 };
   g_autoptr(NnModel) model = NULL;
@@ -606,7 +617,7 @@ run_w2 (guint        epochs,
   result->workload = "w2";
   result->description = "fmnist-mlp: Fashion-MNIST 60000×784 /255, 784-256-128-10 "
                         "relu/relu/softmax, categorical cross-entropy, SGD lr 0.05, "
-                        "batch 128, shuffled";
+                        "shuffled";
   result->epochs = epochs;
   result->batch_size = batch;
   result->n_samples = train.n;
@@ -655,6 +666,8 @@ print_json (const BenchResult *r)
   json_builder_add_string_value (b, blas_name ());
   json_builder_set_member_name (b, "matmul");
   json_builder_add_string_value (b, nn_matrix_get_engine_name ());
+  json_builder_set_member_name (b, "precision");
+  json_builder_add_string_value (b, precision_name (r->precision));
   json_builder_set_member_name (b, "threads");
   json_builder_add_int_value (b, r->threads);
   json_builder_set_member_name (b, "epochs");
@@ -716,8 +729,10 @@ print_text (const BenchResult *r)
   const char      *gemm = NN_REAL_IS_DOUBLE ? "dgemm" : "sgemm";
 
   printf ("%s %s\n", r->workload, r->description);
-  printf ("  %u epoch%s, %s on %s, %u thread%s\n", r->epochs, r->epochs == 1 ? "" : "s",
-          NN_REAL_NAME, nn_matrix_get_engine_name (), r->threads, r->threads == 1 ? "" : "s");
+  printf ("  %u epoch%s in batches of %u, %s on %s, %u thread%s\n", r->epochs,
+          r->epochs == 1 ? "" : "s", r->batch_size,
+          r->precision == NN_PRECISION_BF16 ? "bf16 products with float sums" : NN_REAL_NAME,
+          nn_matrix_get_engine_name (), r->threads, r->threads == 1 ? "" : "s");
   if (!isnan (r->load_seconds))
     printf ("  data loaded in     %.3f s\n", r->load_seconds);
   printf ("  time per epoch     %s\n", per_epoch);
@@ -731,7 +746,11 @@ print_text (const BenchResult *r)
   if (!isnan (r->onednn_gflops))
     printf ("  of oneDNN fp32     %.1f%% (oneDNN's matmul of the same products: %.1f GFLOP/s)\n",
             100 * gflops (r) / r->onednn_gflops, r->onednn_gflops);
-  if (!isnan (r->onednn_bf16_gflops))
+  if (!isnan (r->onednn_bf16_gflops) && r->precision == NN_PRECISION_BF16)
+    printf ("  of oneDNN bf16     %.1f%% (oneDNN's matmul of the same products, bf16 inputs: "
+            "%.1f GFLOP/s)\n",
+            100 * gflops (r) / r->onednn_bf16_gflops, r->onednn_bf16_gflops);
+  else if (!isnan (r->onednn_bf16_gflops))
     printf ("  oneDNN bf16        %.1f GFLOP/s (the same products, bf16 inputs)\n",
             r->onednn_bf16_gflops);
   printf ("  of FMA peak        %.1f%% (%.1f GFLOP/s)\n",
@@ -758,9 +777,11 @@ nnrun_cmd_bench (int    argc,
     "to the measured FMA and bf16 dot-product peaks.\n"
     "  w1  iris-tiny: Iris 4-16-3, full batch, 5000 epochs\n"
     "  w2  fmnist-mlp: Fashion-MNIST 784-256-128-10, batch 128, 3 epochs";
-  gint             threads = 1, epochs = 0;
+  gint             threads = 1, epochs = 0, batch_size = 128;
   gboolean         json = FALSE;
   g_autofree char *data_dir = NULL;
+  g_autofree char *precision_text = NULL;
+  NnPrecision      precision = NN_PRECISION_FLOAT32;
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   const char  *which = "all";
@@ -773,8 +794,13 @@ nnrun_cmd_bench (int    argc,
       "Threads for the matrix products (default 1): nn_matrix_set_n_threads()", "N" },
     { "epochs", 'e', 0, G_OPTION_ARG_INT, &epochs,
       "Train this many epochs instead of the workload's own (5000 for w1, 3 for w2)", "N" },
+    { "batch-size", 'b', 0, G_OPTION_ARG_INT, &batch_size,
+      "Samples per step of w2 (default 128)", "N" },
     { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir,
       "Folder of the Fashion-MNIST IDX files (default " DEFAULT_FASHION_MNIST_DIR ")", "DIR" },
+    { "precision", 'p', 0, G_OPTION_ARG_STRING, &precision_text,
+      "Number format of the products: float32 (default) or bf16 (bf16 inputs, float sums)",
+      "P" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json,
       "Print one JSON object per workload", NULL },
     { NULL }
@@ -801,6 +827,23 @@ nnrun_cmd_bench (int    argc,
     return nnrun_usage_error (context, "--threads must be between 1 and 256");
   if (epochs < 0)
     return nnrun_usage_error (context, "--epochs must be positive");
+  if (batch_size < 1 || batch_size > 60000)
+    return nnrun_usage_error (context, "--batch-size must be between 1 and 60000");
+  if (precision_text != NULL)
+    {
+      g_autoptr(GEnumClass) klass = g_type_class_ref (NN_TYPE_PRECISION);
+      GEnumValue      *value = g_enum_get_value_by_nick (klass, precision_text);
+      g_autofree char *message = NULL;
+
+      if (value == NULL)
+        message = g_strdup_printf ("unknown precision '%s' (float32 or bf16)", precision_text);
+      else if (!nn_matrix_check_precision (value->value, &error))
+        message = g_strdup_printf ("--precision %s is not available: %s", precision_text,
+                                   error->message);
+      if (message != NULL)
+        return nnrun_usage_error (context, message);
+      precision = value->value;
+    }
 
   if (!nnrun_load_plugins (TRUE, &error))
     {
@@ -808,6 +851,7 @@ nnrun_cmd_bench (int    argc,
       return EXIT_RUN_FAILED;
     }
   nn_matrix_set_n_threads (threads);
+  nn_matrix_set_precision (precision);
   /* Under mpirun, the processes train each workload together and the
    * first reports. */
   if ((status = nnrun_mpi_start (&rank, &ranks)) != EXIT_OK)
@@ -821,10 +865,11 @@ nnrun_cmd_bench (int    argc,
       if ((pass == 0 && !w1) || (pass == 1 && !w2))
         continue;
       result.threads = threads;
+      result.precision = precision;
       if (pass == 0)
         ok = run_w1 (epochs ? epochs : 5000, &result, &error);
       else
-        ok = run_w2 (epochs ? epochs : 3, data_dir ? data_dir : DEFAULT_FASHION_MNIST_DIR,
+        ok = run_w2 (epochs ? epochs : 3, (guint) batch_size, data_dir ? data_dir : DEFAULT_FASHION_MNIST_DIR,
                      &result, &error);
       if (!ok)
         {

@@ -29,6 +29,7 @@ gboolean nnrun_bench_have_bf16 (void);
  * inputs and fp32 results; NaN where the build has no oneDNN, or the CPU
  * no bf16 dot products. */
 double   nnrun_bench_onednn_ceiling (GArray  *shapes,
-                                     gboolean bf16);
+                                     gboolean bf16,
+                                     guint    threads);
 
 G_END_DECLS

@@ -607,9 +607,19 @@ on_stop_signal (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+typedef void (*JobFunc) (Sweep     *s,
+                         const Job *job,
+                         gboolean   recorded,
+                         gpointer   data);
+
+/* Calls @func on every run the sweep asks for (of trial @only where it is
+ * not negative), with whether @rows records it. */
 static void
-queue_jobs (Sweep *s,
-            gint   only)
+for_each_job (Sweep     *s,
+              gint       only,
+              GPtrArray *rows,
+              JobFunc    func,
+              gpointer   data)
 {
   guint n = nn_sweep_get_n_trials (s->sweep);
   guint repeats = nn_sweep_get_repeats (s->sweep);
@@ -623,12 +633,28 @@ queue_jobs (Sweep *s,
           Job    job = { t, r, f };
           JobKey key;
 
-          s->total++;
-          if (nnrun_sweep_rows_have (s->rows, job_key (job, &key), n_key))
-            s->recorded_before++;
-          else
-            g_queue_push_tail (&s->jobs, g_memdup2 (&job, sizeof job));
+          func (s, &job, nnrun_sweep_rows_have (rows, job_key (job, &key), n_key), data);
         }
+}
+
+static void
+queue_job (Sweep     *s,
+           const Job *job,
+           gboolean   recorded,
+           gpointer   data)
+{
+  s->total++;
+  if (recorded)
+    s->recorded_before++;
+  else
+    g_queue_push_tail (&s->jobs, g_memdup2 (job, sizeof *job));
+}
+
+static void
+queue_jobs (Sweep *s,
+            gint   only)
+{
+  for_each_job (s, only, s->rows, queue_job, NULL);
 }
 
 static void
@@ -773,24 +799,22 @@ open_output (Sweep   *s,
 /* The runs asked for that @rows do not record: those another process
  * still had under way when this one looked, or that a process killed
  * left unfinished. */
+static void
+count_job (Sweep     *s,
+           const Job *job,
+           gboolean   recorded,
+           gpointer   missing)
+{
+  *(guint *) missing += !recorded;
+}
+
 static guint
 count_missing (Sweep     *s,
                GPtrArray *rows)
 {
-  guint folds = MAX (nn_sweep_get_folds (s->sweep), 1);
-  guint n_key = nnrun_sweep_n_keys (s->sweep);
   guint missing = 0;
 
-  for (guint t = 0; t < nn_sweep_get_n_trials (s->sweep); t++)
-    for (guint r = 0; (s->only < 0 || t == (guint) s->only) && r < nn_sweep_get_repeats (s->sweep); r++)
-      for (guint f = 0; f < folds; f++)
-        {
-          Job    job = { t, r, f };
-          JobKey key;
-
-          if (!nnrun_sweep_rows_have (rows, job_key (job, &key), n_key))
-            missing++;
-        }
+  for_each_job (s, s->only, rows, count_job, &missing);
   return missing;
 }
 

@@ -330,14 +330,20 @@ fit_as_peer (NnExperiment *experiment,
              GCancellable *cancellable,
              GError      **error)
 {
-  NnDataset *train = nn_experiment_get_train_data (experiment);
-  NnDataset *val = nn_experiment_get_validation_data (experiment);
+  NnDataset  *train = nn_experiment_get_train_data (experiment);
+  NnDataset  *val = nn_experiment_get_validation_data (experiment);
+  NnPrecision before = nn_matrix_get_precision ();
+  gboolean    ok;
 
-  return nn_trainer_fit (nn_experiment_get_trainer (experiment),
-                         nn_dataset_get_features (train), nn_dataset_get_targets (train),
-                         val ? nn_dataset_get_features (val) : NULL,
-                         val ? nn_dataset_get_targets (val) : NULL,
-                         cancellable, error);
+  /* In the precision of the first process, which nn_experiment_run()
+   * sets for itself. */
+  nn_matrix_set_precision (nn_experiment_get_precision (experiment));
+  ok = nn_trainer_fit (nn_experiment_get_trainer (experiment),
+                       nn_dataset_get_features (train), nn_dataset_get_targets (train),
+                       val ? nn_dataset_get_features (val) : NULL,
+                       val ? nn_dataset_get_targets (val) : NULL, cancellable, error);
+  nn_matrix_set_precision (before);
+  return ok;
 }
 
 static gboolean
