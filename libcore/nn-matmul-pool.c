@@ -125,8 +125,8 @@ ensure_workers (guint n)
   n = MIN (n, MAX_WORKERS);
   while (pool.n_workers < n)
     {
-      g_autoptr(GThread) thread = g_thread_new ("nn-matmul", worker_main, NULL);
-
+      /* The workers live as long as the process. */
+      g_thread_unref (g_thread_new ("nn-matmul", worker_main, NULL));
       pool.n_workers++;
     }
 }
