@@ -46,7 +46,7 @@ typedef struct
   dnnl_memory_t    src, weights, bias, dst;
 
   /* Whether sharing the product between threads pays, timed both ways
-   * (see choose_shared()). */
+   * (see record_time()). */
   guint    runs;
   gint64   ns[2]; /* on one thread, shared */
   gboolean shared;
@@ -445,26 +445,15 @@ run_shared (const ProductKey *key,
 #define PROBES 8
 #define REPROBE 2048
 
-/* The way to time this run of @p (0 one thread, 1 shared), or −1 to run it
- * the way chosen. */
-static gint
-choose_shared (Product *p)
-{
-  guint phase = p->runs++ % REPROBE;
-
-  return phase < WARM_UP + PROBES ? (gint) (phase & 1) : -1;
-}
-
+/* Adds @ns, the time of run @phase of @p, one of the timed ones, on one
+ * thread or @shared, and makes the choice after the last. */
 static void
 record_time (Product *p,
-             gint     mode,
+             guint    phase,
+             gboolean shared,
              gint64   ns)
 {
-  guint phase = (p->runs - 1) % REPROBE;
-
-  if (phase < WARM_UP)
-    return;
-  p->ns[mode] += ns;
+  p->ns[shared] += ns;
   if (phase == WARM_UP + PROBES - 1)
     {
       p->shared = p->ns[1] < p->ns[0];
@@ -501,10 +490,9 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
   dnnl_stream_t stream = NULL;
   Product      *p;
   const void   *a_data = a->data, *b_data = b->data;
-  guint         n_threads, n_chunks;
-  gint          mode;
-  gint64        start = 0;
-  gboolean      ok;
+  guint         n_threads, n_chunks, phase;
+  gboolean      timed, shared, ok;
+  gint64        start;
 
   /* The BLAS reads neither A nor B when alpha is 0 (NaN in them
    * included); the output scale would apply to the bias too. */
@@ -551,16 +539,18 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
   if (n_threads == 1 || n_chunks < 2)
     return run_product (&key, a_data, b_data, bias, c->data);
 
-  mode = choose_shared (p);
-  if (mode >= 0)
-    start = now_ns ();
-  if (mode == 0 || (mode < 0 && !p->shared))
-    ok = run_product (&key, a_data, b_data, bias, c->data);
-  else
+  phase = p->runs++ % REPROBE;
+  timed = phase < WARM_UP + PROBES;
+  shared = timed ? (gboolean) (phase & 1) : p->shared;
+  start = timed ? now_ns () : 0;
+  if (shared)
     ok = run_shared (&key, a_data, b_data, bias, c->data, n_threads, n_chunks);
-  /* Found again: the parts' primitives may have pushed it out. */
-  if (mode >= 0 && (p = lookup_product (&key, &stream)) != NULL)
-    record_time (p, mode, now_ns () - start);
+  else
+    ok = run_product (&key, a_data, b_data, bias, c->data);
+  /* Found again, since the parts' primitives may have pushed it out; one
+   * made again since has no times to add to. */
+  if (timed && phase >= WARM_UP && (p = lookup_product (&key, &stream)) != NULL && p->runs > 0)
+    record_time (p, phase, shared, now_ns () - start);
   return ok;
 }
 
