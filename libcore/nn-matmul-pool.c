@@ -16,10 +16,6 @@
 
 /* How long a worker looks for the next product before it sleeps. */
 #define SPIN_MICROSECONDS 200
-/* Of the last 32 products shared, more missed by every worker than this
- * makes the next SERIAL_PRODUCTS run on the asking thread alone. */
-#define MISSES_TOLERATED 12
-#define SERIAL_PRODUCTS 2048
 #define MAX_WORKERS 63
 
 typedef struct
