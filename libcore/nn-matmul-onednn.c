@@ -47,8 +47,10 @@ typedef struct
 
   /* Whether sharing the product between threads pays, timed both ways
    * (see record_time()). */
-  guint    runs;
-  gint64   ns[2]; /* on one thread, shared */
+  guint    runs;      /* since the last probes began */
+  guint    interval;  /* runs from probes to probes, 0 for REPROBE */
+  gint64   ns[2];     /* on one thread, shared */
+  gint64   single_ns; /* one run on one thread, as last timed */
   gboolean shared;
 } Product;
 
@@ -440,23 +442,64 @@ run_shared (const ProductKey *key,
  * or whose core another process has, makes the product slower than one
  * thread. So each product is timed both ways now and then, and runs the
  * faster way in between: the first runs warm up, the next PROBES alternate
- * between one thread and shared, and the choice holds for REPROBE runs. */
+ * between one thread and shared, and the choice holds for REPROBE runs.
+ * A shared run slower than one thread was goes back to one thread until
+ * then: another process has taken a core meanwhile. A probe costs most
+ * where sharing loses (a shared run can wait out another process's time
+ * slice), so each time it loses the next probe comes twice as late, up to
+ * REPROBE_MAX runs. */
 #define WARM_UP 2
 #define PROBES 8
 #define REPROBE 2048
+#define REPROBE_MAX (32 * REPROBE)
 
-/* Adds @ns, the time of run @phase of @p, one of the timed ones, on one
- * thread or @shared, and makes the choice after the last. */
+/* Sharing lost: the next probes come later. */
+static void
+stop_sharing (Product *p)
+{
+  p->shared = FALSE;
+  p->interval = MIN (MAX (p->interval, REPROBE) * 2, REPROBE_MAX);
+}
+
+/* Adds @ns, the time of run @phase of @p, one of the probes, on one
+ * thread or @shared, and makes the choice after the last; after that, a
+ * shared run slower than one thread was turns sharing off. */
 static void
 record_time (Product *p,
              guint    phase,
              gboolean shared,
              gint64   ns)
 {
+  if (phase >= WARM_UP + PROBES)
+    {
+      if (ns > p->single_ns)
+        stop_sharing (p);
+      return;
+    }
   p->ns[shared] += ns;
+  /* A shared probe twice as slow as one thread has been so far ends the
+   * probes: it waited out another process's time slice, and the next
+   * would as well. Probes alternate from one thread: those before this
+   * one are half of them. */
+  G_STATIC_ASSERT (WARM_UP % 2 == 0);
+  if (shared && ns > 2 * p->ns[0] / ((phase - WARM_UP + 1) / 2))
+    {
+      p->single_ns = p->ns[0] / ((phase - WARM_UP + 1) / 2);
+      p->ns[0] = p->ns[1] = 0;
+      p->runs = WARM_UP + PROBES;
+      stop_sharing (p);
+      return;
+    }
   if (phase == WARM_UP + PROBES - 1)
     {
-      p->shared = p->ns[1] < p->ns[0];
+      p->single_ns = p->ns[0] / (PROBES / 2);
+      if (p->ns[1] < p->ns[0])
+        {
+          p->shared = TRUE;
+          p->interval = REPROBE;
+        }
+      else
+        stop_sharing (p);
       p->ns[0] = p->ns[1] = 0;
     }
 }
@@ -539,9 +582,12 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
   if (n_threads == 1 || n_chunks < 2)
     return run_product (&key, a_data, b_data, bias, c->data);
 
-  phase = p->runs++ % REPROBE;
-  timed = phase < WARM_UP + PROBES;
-  shared = timed ? (gboolean) (phase & 1) : p->shared;
+  phase = p->runs++;
+  if (p->runs >= MAX (p->interval, REPROBE))
+    p->runs = 0;
+  shared = phase < WARM_UP + PROBES ? (gboolean) (phase & 1) : p->shared;
+  /* Shared runs are all timed, and so are the probes. */
+  timed = shared || phase < WARM_UP + PROBES;
   start = timed ? now_ns () : 0;
   if (shared)
     ok = run_shared (&key, a_data, b_data, bias, c->data, n_threads, n_chunks);

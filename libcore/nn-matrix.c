@@ -4,6 +4,7 @@
 #include <string.h>
 #include "nn-matrix.h"
 #include "nn-matrix-private.h"
+#include "nn-finite-private.h"
 #include "nn-simd.h"
 
 /* NN_SIMD_BYTES of values at a time through the GCC and Clang vector
@@ -12,17 +13,6 @@
  * loops for AVX-512 and AVX2 as well, and the public ones call them.
  * Element by element, so sums are those of the plain loop. */
 typedef nn_real RealVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
-#if NN_REAL_IS_DOUBLE
-typedef guint64 BitsVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
-#define EXPONENT_BITS G_GUINT64_CONSTANT (0x7ff0000000000000)
-#define EXPONENT_ONE G_GUINT64_CONSTANT (0x0010000000000000)
-#define SIGN_BIT G_GUINT64_CONSTANT (0x8000000000000000)
-#else
-typedef guint32 BitsVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
-#define EXPONENT_BITS 0x7f800000u
-#define EXPONENT_ONE 0x00800000u
-#define SIGN_BIT 0x80000000u
-#endif
 #define LANES (sizeof (RealVec) / sizeof (nn_real))
 
 G_DEFINE_BOXED_TYPE (NnMatrix, nn_matrix, nn_matrix_copy, nn_matrix_free)
@@ -247,31 +237,23 @@ nn_matrix_gather_rows (const NnMatrix *src,
     }
 }
 
-/* A NaN or an infinity has every exponent bit set, and only then does
- * adding the lowest of them carry into the sign bit: the OR of those sums
- * answers for the whole matrix, two of them so that one block need not wait
- * for the one before. An addition, not a comparison, which GCC makes one
- * element at a time where the vectors are wider than its registers. */
+/* Two sums of the bits, so that one block need not wait for the one
+ * before. */
 NN_SIMD_CLONES static gboolean
 values_are_finite (const nn_real *data,
                    gsize          n)
 {
-  BitsVec bad0 = { 0 }, bad1 = { 0 };
-  gsize   i = 0;
+  NnFiniteBits bad0 = { 0 }, bad1 = { 0 };
+  gsize        i = 0;
 
   for (; i + 2 * LANES <= n; i += 2 * LANES)
     {
-      BitsVec v0, v1;
-
-      memcpy (&v0, data + i, sizeof v0);
-      memcpy (&v1, data + i + LANES, sizeof v1);
-      bad0 |= (v0 & EXPONENT_BITS) + EXPONENT_ONE;
-      bad1 |= (v1 & EXPONENT_BITS) + EXPONENT_ONE;
+      nn_finite_bits_add (&bad0, data + i);
+      nn_finite_bits_add (&bad1, data + i + LANES);
     }
   bad0 |= bad1;
-  for (gsize k = 0; k < LANES; k++)
-    if (bad0[k] & SIGN_BIT)
-      return FALSE;
+  if (!nn_finite_bits_ok (&bad0))
+    return FALSE;
   for (; i < n; i++)
     if (!isfinite (data[i]))
       return FALSE;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Per-parameter buffers of the built-in optimizers; not installed. */
+/* What the built-in optimizers share inside libnncore; not installed. */
 #pragma once
 
 #include "nn-optimizer.h"
@@ -23,5 +23,14 @@ gboolean   nn_optimizer_load_buffers (GVariantDict     *state,
                                       GError          **error,
                                       const char       *first_key,
                                       ...) G_GNUC_NULL_TERMINATED;
+
+/* Built-in updates test the values they write where they are still in
+ * registers; the trainer skips its own test after a step whose updates
+ * all found their parameters finite. */
+G_GNUC_INTERNAL
+void       nn_optimizer_updated_finite    (NnOptimizer *self,
+                                           gboolean     finite);
+G_GNUC_INTERNAL
+gboolean   nn_optimizer_step_known_finite (NnOptimizer *self);
 
 G_END_DECLS

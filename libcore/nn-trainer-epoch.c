@@ -5,6 +5,7 @@
 
 #include "nn-errors.h"
 #include "nn-model-private.h"
+#include "nn-optimizer-private.h"
 #include "nn-trainer-private.h"
 
 /* The steps and epochs of an #NnTrainer: its hot loop, which allocates
@@ -134,9 +135,12 @@ nn_trainer_finish_step (NnTrainer *self,
   if (self->clip_norm > 0.0)
     clip_gradients (self);
   nn_model_apply_gradients (model);
-  /* One pass over the parameters, which a gradient that is not finite or
-   * a step too large for the type spoils, so that training stops at the
-   * step that went wrong rather than at the end of the epoch. */
+  /* A gradient that is not finite or a step too large for the type
+   * spoils the parameters: training stops at the step that went wrong
+   * rather than at the end of the epoch. One pass over them, unless the
+   * optimizer tested them as it wrote them. */
+  if (nn_optimizer_step_known_finite (nn_model_get_optimizer (model)))
+    return loss;
   params = nn_model_peek_parameters (model, &n_params);
   for (guint i = 0; i < n_params; i++)
     if (!nn_matrix_is_finite (params[i]))

@@ -360,10 +360,11 @@ test_small_batches_stay_on_one_thread (void)
   NN_CHECK (switches < 2000, "training at batch 1 switched context %ld times", switches);
 }
 
-/* The OpenMP settings nnrun starts with, as OpenMP prints them, under
- * @wait_policy (NULL: unset). */
+/* The OpenMP settings nnrun @command starts with, as OpenMP prints them,
+ * under @wait_policy (NULL: unset). */
 static char *
-nnrun_openmp_env (const char *wait_policy)
+nnrun_openmp_env (const char *command,
+                  const char *wait_policy)
 {
   g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "OMP_DISPLAY_ENV", "verbose", TRUE);
   g_autofree char *err = NULL;
@@ -373,30 +374,50 @@ nnrun_openmp_env (const char *wait_policy)
   envp = g_environ_unsetenv (envp, "GOMP_SPINCOUNT");
   if (wait_policy != NULL)
     envp = g_environ_setenv (envp, "OMP_WAIT_POLICY", wait_policy, TRUE);
-  status = nn_test_spawn (envp, NULL, &err, g_getenv ("NNRUN"), "--version", NULL);
+  status = nn_test_spawn (envp, NULL, &err, g_getenv ("NNRUN"), command, "--help", NULL);
   NN_ASSERT_STATUS (status, 0, err);
   return g_steal_pointer (&err);
 }
 
-/* oneDNN's OpenMP threads wait in the kernel, not spinning, unless the
- * environment says otherwise: OpenMP prints its settings as it loads, in
- * nnrun started again last. */
+static guint
+count (const char *haystack,
+       const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = haystack; (p = strstr (p, needle)) != NULL; p += strlen (needle))
+    n++;
+  return n;
+}
+
+/* The OpenMP threads of oneDNN, which only the ceiling of nnrun bench
+ * runs, wait in the kernel, not spinning, unless the environment says
+ * otherwise: OpenMP prints its settings as it loads, in nnrun bench
+ * started again last. Other commands are not started again. */
 static void
-test_nnrun_waits_passively (void)
+test_nnrun_bench_waits_passively (void)
 {
   g_autofree char *unset = NULL;
   g_autofree char *active = NULL;
+  g_autofree char *train = NULL;
   const char      *last;
 
   if (!g_str_equal (nn_matrix_get_engine_name (), "oneDNN"))
     return;
-  unset = nnrun_openmp_env (NULL);
-  active = nnrun_openmp_env ("active");
+  unset = nnrun_openmp_env ("bench", NULL);
+  active = nnrun_openmp_env ("bench", "active");
+  train = nnrun_openmp_env ("train", NULL);
   last = g_strrstr (unset, "GOMP_SPINCOUNT");
   NN_CHECK (last != NULL && g_str_has_prefix (last, "GOMP_SPINCOUNT = '0'"), "nnrun spins: %s",
             unset);
+  NN_CHECK (count (unset, "OPENMP DISPLAY ENVIRONMENT BEGIN") == 2,
+            "nnrun bench not started again: %s", unset);
   NN_ASSERT_CONTAINS (active, "OMP_WAIT_POLICY = 'ACTIVE'");
   NN_CHECK (strstr (active, "GOMP_SPINCOUNT = '0'") == NULL, "nnrun set passive: %s", active);
+  NN_CHECK (count (train, "OPENMP DISPLAY ENVIRONMENT BEGIN") == 1,
+            "nnrun train started again: %s", train);
+  NN_CHECK (strstr (train, "GOMP_SPINCOUNT = '0'") == NULL, "nnrun train set passive: %s",
+            train);
 }
 
 int
@@ -415,7 +436,8 @@ main (void)
   CU_add_test (s, "a product shared between threads equals it on one, to the bit",
                test_shared_products_exact);
 #endif
-  CU_add_test (s, "nnrun's OpenMP threads wait passively", test_nnrun_waits_passively);
+  CU_add_test (s, "nnrun bench's OpenMP threads wait passively, and only bench starts again",
+               test_nnrun_bench_waits_passively);
   CU_add_test (s, "the thread count holds on every thread", test_n_threads_for_every_thread);
   CU_add_test (s, "training at batch 1 keeps its products on one thread",
                test_small_batches_stay_on_one_thread);
