@@ -350,6 +350,14 @@ bf16_copy (ThreadProducts *t,
   return t->scratch + offset;
 }
 
+/* oneDNN's threads are not used (see n_threads_set). */
+static inline void
+keep_openmp_to_one_thread (void)
+{
+  if (omp_get_max_threads () != 1)
+    omp_set_num_threads (1);
+}
+
 /* The product of @key with the operands at these addresses, on this
  * thread. */
 static gboolean
@@ -364,9 +372,7 @@ run_product (const ProductKey *key,
   int             n_args = 0;
   dnnl_exec_arg_t args[4];
 
-  /* oneDNN's threads are not used (see n_threads_set). */
-  if (omp_get_max_threads () != 1)
-    omp_set_num_threads (1);
+  keep_openmp_to_one_thread ();
   if ((p = lookup_product (key, &stream)) == NULL)
     return FALSE;
   dnnl_memory_set_data_handle (p->src, (void *) a);
@@ -555,7 +561,10 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
   key.beta = beta;
   key.n_threads = 1;
   /* Where oneDNN can make the whole product it can make its parts, so
-   * that a part never fails after another has written C. */
+   * that a part never fails after another has written C. oneDNN reads
+   * the thread count as it makes a primitive too: set it before. */
+  n_threads = get_n_threads (); /* OpenMP's default, before it is set */
+  keep_openmp_to_one_thread ();
   if ((p = lookup_product (&key, &stream)) == NULL)
     return FALSE;
 
@@ -575,7 +584,6 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
       b_data = bf16_copy (t, b, nn_matrix_size (a));
     }
 
-  n_threads = get_n_threads ();
   if ((guint64) key.m * key.n * key.k < MIN_THREADED_PRODUCT)
     n_threads = 1;
   n_chunks = MIN (n_threads * CHUNKS_PER_THREAD, (guint) key.m / MIN_CHUNK_ROWS);

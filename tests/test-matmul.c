@@ -4,6 +4,7 @@
  * oneDNN one primitive a shape, made the first time. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/resource.h>
@@ -48,6 +49,25 @@ sum_at (const NnMatrix *a,
 }
 
 /* C = alpha op(A) op(B) + beta C, C not read when beta is 0 (NaN there). */
+/* The default thread count is OpenMP's, which oneDNN's products, kept to
+ * one OpenMP thread each, do not change: asked for after the first. Runs
+ * first, before anything sets or asks for the count. */
+static void
+test_default_n_threads_after_a_product (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (5);
+  g_autoptr(NnMatrix) a = nn_test_random_matrix (rand, 64, 64, -1, 1);
+  g_autoptr(NnMatrix) b = nn_test_random_matrix (rand, 64, 64, -1, 1);
+  g_autoptr(NnMatrix) c = nn_matrix_new (64, 64);
+  const char *env = g_getenv ("OMP_NUM_THREADS");
+  guint       expected = env != NULL && *env != '\0' ? (guint) atoi (env) : g_get_num_processors ();
+
+  if (!g_str_equal (nn_matrix_get_engine_name (), "oneDNN"))
+    return;
+  nn_matrix_gemm (FALSE, FALSE, 1, a, b, 0, c);
+  NN_ASSERT_CMPFLOAT (nn_matrix_get_n_threads (), expected, 0, 0);
+}
+
 static void
 test_products (void)
 {
@@ -428,6 +448,8 @@ main (void)
   if (CU_initialize_registry () != CUE_SUCCESS)
     return CU_get_error ();
   s = CU_add_suite ("matmul", nn_test_init_plugins, NULL);
+  CU_add_test (s, "the default thread count is OpenMP's after a product",
+               test_default_n_threads_after_a_product);
   CU_add_test (s, "products of every transpose and scale", test_products);
   CU_add_test (s, "a dense layer's product with its bias", test_linear_bias);
 #ifdef NN_TEST_HAVE_ONEDNN
