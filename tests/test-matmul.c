@@ -48,7 +48,6 @@ sum_at (const NnMatrix *a,
   return sum;
 }
 
-/* C = alpha op(A) op(B) + beta C, C not read when beta is 0 (NaN there). */
 /* The default thread count is OpenMP's, which oneDNN's products, kept to
  * one OpenMP thread each, do not change: asked for after the first. Runs
  * first, before anything sets or asks for the count. */
@@ -68,6 +67,7 @@ test_default_n_threads_after_a_product (void)
   NN_ASSERT_CMPFLOAT (nn_matrix_get_n_threads (), expected, 0, 0);
 }
 
+/* C = alpha op(A) op(B) + beta C, C not read when beta is 0 (NaN there). */
 static void
 test_products (void)
 {
@@ -242,17 +242,6 @@ test_primitives_bounded (void)
             "the primitive of the first of 300 shapes kept");
 }
 
-/* Values in [-1, 1] from a stream of @seed. */
-static void
-fill (NnMatrix *m,
-      guint32   seed)
-{
-  g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
-
-  for (gsize i = 0; i < nn_matrix_size (m); i++)
-    m->data[i] = (nn_real) g_rand_double_range (rand, -1, 1);
-}
-
 static void
 run_shared_product (void)
 {
@@ -283,23 +272,19 @@ test_shared_products_exact (void)
         {
           gboolean ta = t & 1, tb = (t >> 1) & 1;
           guint    m = rows[r], k = 300, n = 100;
-          g_autoptr(NnMatrix) a = ta ? nn_matrix_new (k, m) : nn_matrix_new (m, k);
-          g_autoptr(NnMatrix) b = tb ? nn_matrix_new (n, k) : nn_matrix_new (k, n);
-          g_autoptr(NnMatrix) c1 = nn_matrix_new (m, n);
+          g_autoptr(GRand) rand = g_rand_new_with_seed (1);
+          g_autoptr(NnMatrix) a = nn_test_random_matrix (rand, ta ? k : m, ta ? m : k, -1, 1);
+          g_autoptr(NnMatrix) b = nn_test_random_matrix (rand, tb ? n : k, tb ? k : n, -1, 1);
+          g_autoptr(NnMatrix) c1 = nn_test_random_matrix (rand, m, n, -1, 1);
+          g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, m, k, -1, 1);
+          g_autoptr(NnMatrix) c0 = nn_matrix_copy (c1);
           g_autoptr(NnMatrix) c3 = nn_matrix_new (m, n);
-          g_autoptr(NnMatrix) c0 = nn_matrix_new (m, n);
           g_autoptr(NnLayer) layer = nn_test_make_layer (k, n, "linear");
-          g_autoptr(NnMatrix) x = nn_matrix_new (m, k);
           g_autoptr(NnMatrix) z1 = nn_matrix_new (m, n);
           g_autoptr(NnMatrix) z3 = nn_matrix_new (m, n);
 
           if (!nn_matrix_check_precision (precisions[p], NULL))
             continue;
-          fill (a, 1);
-          fill (b, 2);
-          fill (c1, 3);
-          fill (x, 6);
-          nn_matrix_copy_into (c1, c0);
           nn_matrix_set_precision (precisions[p]);
           nn_matrix_set_n_threads (1);
           nn_matrix_gemm (ta, tb, 0.5, a, b, 1, c1);
