@@ -46,9 +46,11 @@ typedef struct
   dnnl_memory_t    src, weights, bias, dst;
 
   /* Whether sharing the product between threads pays, timed both ways
-   * (see choose_shared()). */
-  guint    runs;
-  gint64   ns[2]; /* on one thread, shared */
+   * (see record_time()). */
+  guint    runs;      /* since the last probes began */
+  guint    interval;  /* runs from probes to probes, 0 for REPROBE */
+  gint64   ns[2];     /* on one thread, shared */
+  gint64   single_ns; /* one run on one thread, as last timed */
   gboolean shared;
 } Product;
 
@@ -348,6 +350,14 @@ bf16_copy (ThreadProducts *t,
   return t->scratch + offset;
 }
 
+/* oneDNN's threads are not used (see n_threads_set). */
+static inline void
+keep_openmp_to_one_thread (void)
+{
+  if (omp_get_max_threads () != 1)
+    omp_set_num_threads (1);
+}
+
 /* The product of @key with the operands at these addresses, on this
  * thread. */
 static gboolean
@@ -362,9 +372,7 @@ run_product (const ProductKey *key,
   int             n_args = 0;
   dnnl_exec_arg_t args[4];
 
-  /* oneDNN's threads are not used (see n_threads_set). */
-  if (omp_get_max_threads () != 1)
-    omp_set_num_threads (1);
+  keep_openmp_to_one_thread ();
   if ((p = lookup_product (key, &stream)) == NULL)
     return FALSE;
   dnnl_memory_set_data_handle (p->src, (void *) a);
@@ -440,34 +448,64 @@ run_shared (const ProductKey *key,
  * or whose core another process has, makes the product slower than one
  * thread. So each product is timed both ways now and then, and runs the
  * faster way in between: the first runs warm up, the next PROBES alternate
- * between one thread and shared, and the choice holds for REPROBE runs. */
+ * between one thread and shared, and the choice holds for REPROBE runs.
+ * A shared run slower than one thread was goes back to one thread until
+ * then: another process has taken a core meanwhile. A probe costs most
+ * where sharing loses (a shared run can wait out another process's time
+ * slice), so each time it loses the next probe comes twice as late, up to
+ * REPROBE_MAX runs. */
 #define WARM_UP 2
 #define PROBES 8
 #define REPROBE 2048
+#define REPROBE_MAX (32 * REPROBE)
 
-/* The way to time this run of @p (0 one thread, 1 shared), or −1 to run it
- * the way chosen. */
-static gint
-choose_shared (Product *p)
+/* Sharing lost: the next probes come later. */
+static void
+stop_sharing (Product *p)
 {
-  guint phase = p->runs++ % REPROBE;
-
-  return phase < WARM_UP + PROBES ? (gint) (phase & 1) : -1;
+  p->shared = FALSE;
+  p->interval = MIN (MAX (p->interval, REPROBE) * 2, REPROBE_MAX);
 }
 
+/* Adds @ns, the time of run @phase of @p, one of the probes, on one
+ * thread or @shared, and makes the choice after the last; after that, a
+ * shared run slower than one thread was turns sharing off. */
 static void
 record_time (Product *p,
-             gint     mode,
+             guint    phase,
+             gboolean shared,
              gint64   ns)
 {
-  guint phase = (p->runs - 1) % REPROBE;
-
-  if (phase < WARM_UP)
-    return;
-  p->ns[mode] += ns;
+  if (phase >= WARM_UP + PROBES)
+    {
+      if (ns > p->single_ns)
+        stop_sharing (p);
+      return;
+    }
+  p->ns[shared] += ns;
+  /* A shared probe twice as slow as one thread has been so far ends the
+   * probes: it waited out another process's time slice, and the next
+   * would as well. Probes alternate from one thread: those before this
+   * one are half of them. */
+  G_STATIC_ASSERT (WARM_UP % 2 == 0);
+  if (shared && ns > 2 * p->ns[0] / ((phase - WARM_UP + 1) / 2))
+    {
+      p->single_ns = p->ns[0] / ((phase - WARM_UP + 1) / 2);
+      p->ns[0] = p->ns[1] = 0;
+      p->runs = WARM_UP + PROBES;
+      stop_sharing (p);
+      return;
+    }
   if (phase == WARM_UP + PROBES - 1)
     {
-      p->shared = p->ns[1] < p->ns[0];
+      p->single_ns = p->ns[0] / (PROBES / 2);
+      if (p->ns[1] < p->ns[0])
+        {
+          p->shared = TRUE;
+          p->interval = REPROBE;
+        }
+      else
+        stop_sharing (p);
       p->ns[0] = p->ns[1] = 0;
     }
 }
@@ -501,10 +539,9 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
   dnnl_stream_t stream = NULL;
   Product      *p;
   const void   *a_data = a->data, *b_data = b->data;
-  guint         n_threads, n_chunks;
-  gint          mode;
-  gint64        start = 0;
-  gboolean      ok;
+  guint         n_threads, n_chunks, phase;
+  gboolean      timed, shared, ok;
+  gint64        start;
 
   /* The BLAS reads neither A nor B when alpha is 0 (NaN in them
    * included); the output scale would apply to the bias too. */
@@ -524,7 +561,10 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
   key.beta = beta;
   key.n_threads = 1;
   /* Where oneDNN can make the whole product it can make its parts, so
-   * that a part never fails after another has written C. */
+   * that a part never fails after another has written C. oneDNN reads
+   * the thread count as it makes a primitive too: set it before. */
+  n_threads = get_n_threads (); /* OpenMP's default, before it is set */
+  keep_openmp_to_one_thread ();
   if ((p = lookup_product (&key, &stream)) == NULL)
     return FALSE;
 
@@ -544,23 +584,27 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
       b_data = bf16_copy (t, b, nn_matrix_size (a));
     }
 
-  n_threads = get_n_threads ();
   if ((guint64) key.m * key.n * key.k < MIN_THREADED_PRODUCT)
     n_threads = 1;
   n_chunks = MIN (n_threads * CHUNKS_PER_THREAD, (guint) key.m / MIN_CHUNK_ROWS);
   if (n_threads == 1 || n_chunks < 2)
     return run_product (&key, a_data, b_data, bias, c->data);
 
-  mode = choose_shared (p);
-  if (mode >= 0)
-    start = now_ns ();
-  if (mode == 0 || (mode < 0 && !p->shared))
-    ok = run_product (&key, a_data, b_data, bias, c->data);
-  else
+  phase = p->runs++;
+  if (p->runs >= MAX (p->interval, REPROBE))
+    p->runs = 0;
+  shared = phase < WARM_UP + PROBES ? (gboolean) (phase & 1) : p->shared;
+  /* Shared runs are all timed, and so are the probes. */
+  timed = shared || phase < WARM_UP + PROBES;
+  start = timed ? now_ns () : 0;
+  if (shared)
     ok = run_shared (&key, a_data, b_data, bias, c->data, n_threads, n_chunks);
-  /* Found again: the parts' primitives may have pushed it out. */
-  if (mode >= 0 && (p = lookup_product (&key, &stream)) != NULL)
-    record_time (p, mode, now_ns () - start);
+  else
+    ok = run_product (&key, a_data, b_data, bias, c->data);
+  /* Found again, since the parts' primitives may have pushed it out; one
+   * made again since has no times to add to. */
+  if (timed && phase >= WARM_UP && (p = lookup_product (&key, &stream)) != NULL && p->runs > 0)
+    record_time (p, phase, shared, now_ns () - start);
   return ok;
 }
 

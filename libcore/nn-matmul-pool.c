@@ -16,10 +16,6 @@
 
 /* How long a worker looks for the next product before it sleeps. */
 #define SPIN_MICROSECONDS 200
-/* Of the last 32 products shared, more missed by every worker than this
- * makes the next SERIAL_PRODUCTS run on the asking thread alone. */
-#define MISSES_TOLERATED 12
-#define SERIAL_PRODUCTS 2048
 #define MAX_WORKERS 63
 
 typedef struct
@@ -125,8 +121,8 @@ ensure_workers (guint n)
   n = MIN (n, MAX_WORKERS);
   while (pool.n_workers < n)
     {
-      g_autoptr(GThread) thread = g_thread_new ("nn-matmul", worker_main, NULL);
-
+      /* The workers live as long as the process. */
+      g_thread_unref (g_thread_new ("nn-matmul", worker_main, NULL));
       pool.n_workers++;
     }
 }

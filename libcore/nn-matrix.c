@@ -5,6 +5,7 @@
 #include <string.h>
 #include "nn-matrix.h"
 #include "nn-matrix-private.h"
+#include "nn-finite-private.h"
 #include "nn-simd.h"
 
 /* NN_SIMD_BYTES of values at a time through the GCC and Clang vector
@@ -13,17 +14,6 @@
  * loops for AVX-512 and AVX2 as well, and the public ones call them.
  * Element by element, so sums are those of the plain loop. */
 typedef nn_real RealVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
-#if NN_REAL_IS_DOUBLE
-typedef guint64 BitsVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
-#define EXPONENT_BITS G_GUINT64_CONSTANT (0x7ff0000000000000)
-#define EXPONENT_ONE G_GUINT64_CONSTANT (0x0010000000000000)
-#define SIGN_BIT G_GUINT64_CONSTANT (0x8000000000000000)
-#else
-typedef guint32 BitsVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
-#define EXPONENT_BITS 0x7f800000u
-#define EXPONENT_ONE 0x00800000u
-#define SIGN_BIT 0x80000000u
-#endif
 #define LANES (sizeof (RealVec) / sizeof (nn_real))
 
 G_DEFINE_BOXED_TYPE (NnMatrix, nn_matrix, nn_matrix_copy, nn_matrix_free)
@@ -248,31 +238,23 @@ nn_matrix_gather_rows (const NnMatrix *src,
     }
 }
 
-/* A NaN or an infinity has every exponent bit set, and only then does
- * adding the lowest of them carry into the sign bit: the OR of those sums
- * answers for the whole matrix, two of them so that one block need not wait
- * for the one before. An addition, not a comparison, which GCC makes one
- * element at a time where the vectors are wider than its registers. */
+/* Two sums of the bits, so that one block need not wait for the one
+ * before. */
 NN_SIMD_CLONES static gboolean
 values_are_finite (const nn_real *data,
                    gsize          n)
 {
-  BitsVec bad0 = { 0 }, bad1 = { 0 };
-  gsize   i = 0;
+  NnFiniteBits bad0 = { 0 }, bad1 = { 0 };
+  gsize        i = 0;
 
   for (; i + 2 * LANES <= n; i += 2 * LANES)
     {
-      BitsVec v0, v1;
-
-      memcpy (&v0, data + i, sizeof v0);
-      memcpy (&v1, data + i + LANES, sizeof v1);
-      bad0 |= (v0 & EXPONENT_BITS) + EXPONENT_ONE;
-      bad1 |= (v1 & EXPONENT_BITS) + EXPONENT_ONE;
+      nn_finite_bits_add (&bad0, data + i);
+      nn_finite_bits_add (&bad1, data + i + LANES);
     }
   bad0 |= bad1;
-  for (gsize k = 0; k < LANES; k++)
-    if (bad0[k] & SIGN_BIT)
-      return FALSE;
+  if (!nn_finite_bits_ok (&bad0))
+    return FALSE;
   for (; i < n; i++)
     if (!isfinite (data[i]))
       return FALSE;
@@ -299,7 +281,7 @@ NN_SIMD_CLONES static nn_real
 values_max_abs (const nn_real *data,
                 gsize          n)
 {
-  BitsVec                top[4] = { { 0 } };
+  NnFiniteBits           top[4] = { { 0 } };
   gsize                  i = 0;
   nn_real                result;
   __typeof__ (top[0][0]) best = 0;
@@ -308,11 +290,11 @@ values_max_abs (const nn_real *data,
   for (; i + 4 * LANES <= n; i += 4 * LANES)
     for (guint j = 0; j < 4; j++)
       {
-        BitsVec v, above;
+        NnFiniteBits v, above;
 
         memcpy (&v, data + i + j * LANES, sizeof v);
-        v &= ~SIGN_BIT;
-        above = (BitsVec) (v > top[j]);
+        v &= ~NN_FINITE_SIGN_BIT;
+        above = (NnFiniteBits) (v > top[j]);
         top[j] = (v & above) | (top[j] & ~above);
       }
   for (guint j = 0; j < 4; j++)
@@ -323,9 +305,9 @@ values_max_abs (const nn_real *data,
       __typeof__ (best) v;
 
       memcpy (&v, data + i, sizeof v);
-      best = MAX (best, v & ~SIGN_BIT);
+      best = MAX (best, v & ~NN_FINITE_SIGN_BIT);
     }
-  if (best >= EXPONENT_BITS)
+  if (best >= NN_FINITE_EXPONENT_BITS)
     return INFINITY;
   memcpy (&result, &best, sizeof result);
   return result;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Per-parameter buffers of the built-in optimizers; not installed. */
+/* What the built-in optimizers share inside libnncore; not installed. */
 #pragma once
 
 #include "nn-optimizer.h"
@@ -32,5 +32,14 @@ void       nn_optimizer_count_step   (NnOptimizer      *self);
  * step is θ ← θ − lr g. */
 G_GNUC_INTERNAL
 gboolean   nn_sgd_optimizer_is_plain (NnOptimizer      *optimizer);
+
+/* Built-in updates test the values they write where they are still in
+ * registers; the trainer skips its own test after a step whose updates
+ * all found their parameters finite. */
+G_GNUC_INTERNAL
+void       nn_optimizer_updated_finite    (NnOptimizer *self,
+                                           gboolean     finite);
+G_GNUC_INTERNAL
+gboolean   nn_optimizer_step_known_finite (NnOptimizer *self);
 
 G_END_DECLS

@@ -27,6 +27,10 @@ typedef struct
 {
   double  learning_rate;
   guint64 iterations;
+  /* Of the last step: its parameters, and how many of them an update
+   * found finite as it wrote them. */
+  guint n_step_params;
+  guint n_known_finite;
 } NnOptimizerPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (NnOptimizer, nn_optimizer, G_TYPE_OBJECT)
@@ -150,6 +154,8 @@ nn_optimizer_step (NnOptimizer     *self,
 
   klass = NN_OPTIMIZER_GET_CLASS (self);
   priv->iterations++;
+  priv->n_step_params = n_params;
+  priv->n_known_finite = 0;
   for (guint i = 0; i < n_params; i++)
     {
       g_return_if_fail (nn_matrix_same_shape (params[i], grads[i]));
@@ -163,6 +169,28 @@ nn_optimizer_count_step (NnOptimizer *self)
   NnOptimizerPrivate *priv = nn_optimizer_get_instance_private (self);
 
   priv->iterations++;
+  priv->n_step_params = 0;
+}
+
+/* An update that tests the values it writes says what it found, so that
+ * the trainer need not pass over them again. */
+void
+nn_optimizer_updated_finite (NnOptimizer *self,
+                             gboolean     finite)
+{
+  NnOptimizerPrivate *priv = nn_optimizer_get_instance_private (self);
+
+  if (finite)
+    priv->n_known_finite++;
+}
+
+/* Whether every update of the last step found its parameter finite. */
+gboolean
+nn_optimizer_step_known_finite (NnOptimizer *self)
+{
+  NnOptimizerPrivate *priv = nn_optimizer_get_instance_private (self);
+
+  return priv->n_step_params > 0 && priv->n_known_finite == priv->n_step_params;
 }
 
 /**

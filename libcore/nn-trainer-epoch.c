@@ -158,6 +158,10 @@ nn_trainer_finish_step (NnTrainer *self,
   if (self->clip_norm > 0.0)
     clip_gradients (self);
   nn_model_apply_gradients (model);
+  /* No pass of its own where the optimizer tested the values as it
+   * wrote them. */
+  if (nn_optimizer_step_known_finite (nn_model_get_optimizer (model)))
+    return loss;
   return check_parameters (self, loss, error);
 }
 
@@ -212,6 +216,23 @@ check_updated_layers (NnTrainer *self,
       p += 2;
     }
   return loss;
+}
+
+/* Code outside the trainer may have written the weights since the last
+ * step, through a matrix it was handed before: the dense layers' bounds
+ * on them no longer hold. */
+static void
+forget_weight_bounds (NnModel *model)
+{
+  guint n_layers = nn_model_get_n_layers (model);
+
+  for (guint l = 0; l < n_layers; l++)
+    {
+      NnLayer *layer = nn_model_get_layer (model, l);
+
+      if (NN_IS_DENSE_LAYER (layer))
+        nn_dense_layer_forget_weight_bound ((NnDenseLayer *) layer);
+    }
 }
 
 static void
@@ -282,43 +303,6 @@ train_step (NnTrainer      *self,
 }
 
 /**
- * nn_trainer_set_keep_gradients:
- * @self: a #NnTrainer
- * @keep: whether the gradients of a step stay readable after it
- *
- * With @keep %FALSE, a step may leave the gradients of the weights
- * ([method@Nn.Model.get_gradient], [method@Nn.Layer.get_weight_gradient])
- * unwritten: with SGD without momentum and weight decay, dense layers
- * without regularization, no clipping, no callback reading the gradients
- * and one process, each layer's backward step then moves its weights as
- * one product, W ← W − lr dL/dZᵀ X, and dL/dW is neither written nor read
- * back. The updates are the same up to rounding. %TRUE by default.
- */
-void
-nn_trainer_set_keep_gradients (NnTrainer *self,
-                               gboolean   keep)
-{
-  g_return_if_fail (NN_IS_TRAINER (self));
-
-  self->keep_gradients = !!keep;
-}
-
-/**
- * nn_trainer_get_keep_gradients:
- * @self: a #NnTrainer
- *
- * Returns: whether the gradients of a step stay readable after it
- *   (nn_trainer_set_keep_gradients())
- */
-gboolean
-nn_trainer_get_keep_gradients (NnTrainer *self)
-{
-  g_return_val_if_fail (NN_IS_TRAINER (self), TRUE);
-
-  return self->keep_gradients;
-}
-
-/**
  * nn_trainer_train_step:
  * @self: a #NnTrainer
  * @x: a batch of inputs
@@ -356,6 +340,7 @@ nn_trainer_train_step (NnTrainer      *self,
   g_return_val_if_fail (x != NULL && y != NULL && x->rows == y->rows, NAN);
   g_return_val_if_fail (error == NULL || *error == NULL, NAN);
 
+  forget_weight_bounds (self->model);
   /* A step outside an epoch is named by the updates made so far. */
   nn_model_set_step (self->model, self->seed, self->epoch,
                      G_MAXUINT - (guint) nn_optimizer_get_iterations (nn_model_get_optimizer (self->model)));
@@ -529,6 +514,7 @@ nn_trainer_run_epoch (NnTrainer      *self,
   gboolean shuffle = self->shuffle;
   double   total = 0.0;
 
+  forget_weight_bounds (self->model);
   bs = (self->batch_size == 0 || self->batch_size > n) ? n : self->batch_size;
   if (self->weights != NULL && self->n_weights != n)
     {
@@ -632,4 +618,82 @@ nn_trainer_train_epoch (NnTrainer      *self,
   g_return_val_if_fail (error == NULL || *error == NULL, NAN);
 
   return nn_trainer_run_epoch (self, x, y, NULL, error);
+}
+
+/* ---- the values of an epoch ---------------------------------------------- */
+
+/**
+ * nn_trainer_set_epoch_value:
+ * @self: a #NnTrainer
+ * @name: the name of a value, e.g. `val_accuracy`
+ * @value: its value in the epoch being finished
+ *
+ * Passes a value of the epoch on to the callbacks after this one, as
+ * Keras' `logs`: early stopping monitors a value by its name. The trainer
+ * forgets every value when the next epoch begins, and sets `epoch`, `loss`,
+ * `learning_rate` and, with validation data, `val_loss` itself before any
+ * callback's @epoch_end. After the first epoch, setting a name already used
+ * allocates nothing.
+ */
+void
+nn_trainer_set_epoch_value (NnTrainer  *self,
+                            const char *name,
+                            double      value)
+{
+  GQuark     quark;
+  EpochValue v;
+
+  g_return_if_fail (NN_IS_TRAINER (self));
+  g_return_if_fail (name != NULL);
+
+  quark = g_quark_from_string (name);
+  for (guint i = 0; i < self->epoch_values->len; i++)
+    {
+      EpochValue *e = &g_array_index (self->epoch_values, EpochValue, i);
+
+      if (e->name == quark)
+        {
+          e->value = value;
+          return;
+        }
+    }
+  v.name = quark;
+  v.value = value;
+  g_array_append_val (self->epoch_values, v);
+}
+
+/**
+ * nn_trainer_lookup_epoch_value:
+ * @self: a #NnTrainer
+ * @name: the name of a value
+ * @value: (out) (optional): where to store it
+ *
+ * Reads a value of the epoch being finished, set by the trainer or by a
+ * callback before this one ([method@Nn.Trainer.set_epoch_value]).
+ *
+ * Returns: %TRUE if the epoch has a value of that name
+ */
+gboolean
+nn_trainer_lookup_epoch_value (NnTrainer  *self,
+                               const char *name,
+                               double     *value)
+{
+  GQuark quark;
+
+  g_return_val_if_fail (NN_IS_TRAINER (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  quark = g_quark_try_string (name);
+  for (guint i = 0; quark != 0 && i < self->epoch_values->len; i++)
+    {
+      const EpochValue *e = &g_array_index (self->epoch_values, EpochValue, i);
+
+      if (e->name == quark)
+        {
+          if (value != NULL)
+            *value = e->value;
+          return TRUE;
+        }
+    }
+  return FALSE;
 }

@@ -4,6 +4,7 @@
  * oneDNN one primitive a shape, made the first time. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/resource.h>
@@ -45,6 +46,25 @@ sum_at (const NnMatrix *a,
     sum += (double) (ta ? NN_MATRIX_AT (a, p, i) : NN_MATRIX_AT (a, i, p)) *
            (tb ? NN_MATRIX_AT (b, j, p) : NN_MATRIX_AT (b, p, j));
   return sum;
+}
+
+/* The default thread count is OpenMP's, which oneDNN's products, kept to
+ * one OpenMP thread each, do not change: asked for after the first. Runs
+ * first, before anything sets or asks for the count. */
+static void
+test_default_n_threads_after_a_product (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (5);
+  g_autoptr(NnMatrix) a = nn_test_random_matrix (rand, 64, 64, -1, 1);
+  g_autoptr(NnMatrix) b = nn_test_random_matrix (rand, 64, 64, -1, 1);
+  g_autoptr(NnMatrix) c = nn_matrix_new (64, 64);
+  const char *env = g_getenv ("OMP_NUM_THREADS");
+  guint       expected = env != NULL && *env != '\0' ? (guint) atoi (env) : g_get_num_processors ();
+
+  if (!g_str_equal (nn_matrix_get_engine_name (), "oneDNN"))
+    return;
+  nn_matrix_gemm (FALSE, FALSE, 1, a, b, 0, c);
+  NN_ASSERT_CMPFLOAT (nn_matrix_get_n_threads (), expected, 0, 0);
 }
 
 /* C = alpha op(A) op(B) + beta C, C not read when beta is 0 (NaN there). */
@@ -222,17 +242,6 @@ test_primitives_bounded (void)
             "the primitive of the first of 300 shapes kept");
 }
 
-/* Values in [-1, 1] from a stream of @seed. */
-static void
-fill (NnMatrix *m,
-      guint32   seed)
-{
-  g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
-
-  for (gsize i = 0; i < nn_matrix_size (m); i++)
-    m->data[i] = (nn_real) g_rand_double_range (rand, -1, 1);
-}
-
 static void
 run_shared_product (void)
 {
@@ -263,23 +272,19 @@ test_shared_products_exact (void)
         {
           gboolean ta = t & 1, tb = (t >> 1) & 1;
           guint    m = rows[r], k = 300, n = 100;
-          g_autoptr(NnMatrix) a = ta ? nn_matrix_new (k, m) : nn_matrix_new (m, k);
-          g_autoptr(NnMatrix) b = tb ? nn_matrix_new (n, k) : nn_matrix_new (k, n);
-          g_autoptr(NnMatrix) c1 = nn_matrix_new (m, n);
+          g_autoptr(GRand) rand = g_rand_new_with_seed (1);
+          g_autoptr(NnMatrix) a = nn_test_random_matrix (rand, ta ? k : m, ta ? m : k, -1, 1);
+          g_autoptr(NnMatrix) b = nn_test_random_matrix (rand, tb ? n : k, tb ? k : n, -1, 1);
+          g_autoptr(NnMatrix) c1 = nn_test_random_matrix (rand, m, n, -1, 1);
+          g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, m, k, -1, 1);
+          g_autoptr(NnMatrix) c0 = nn_matrix_copy (c1);
           g_autoptr(NnMatrix) c3 = nn_matrix_new (m, n);
-          g_autoptr(NnMatrix) c0 = nn_matrix_new (m, n);
           g_autoptr(NnLayer) layer = nn_test_make_layer (k, n, "linear");
-          g_autoptr(NnMatrix) x = nn_matrix_new (m, k);
           g_autoptr(NnMatrix) z1 = nn_matrix_new (m, n);
           g_autoptr(NnMatrix) z3 = nn_matrix_new (m, n);
 
           if (!nn_matrix_check_precision (precisions[p], NULL))
             continue;
-          fill (a, 1);
-          fill (b, 2);
-          fill (c1, 3);
-          fill (x, 6);
-          nn_matrix_copy_into (c1, c0);
           nn_matrix_set_precision (precisions[p]);
           nn_matrix_set_n_threads (1);
           nn_matrix_gemm (ta, tb, 0.5, a, b, 1, c1);
@@ -360,10 +365,11 @@ test_small_batches_stay_on_one_thread (void)
   NN_CHECK (switches < 2000, "training at batch 1 switched context %ld times", switches);
 }
 
-/* The OpenMP settings nnrun starts with, as OpenMP prints them, under
- * @wait_policy (NULL: unset). */
+/* The OpenMP settings nnrun @command starts with, as OpenMP prints them,
+ * under @wait_policy (NULL: unset). */
 static char *
-nnrun_openmp_env (const char *wait_policy)
+nnrun_openmp_env (const char *command,
+                  const char *wait_policy)
 {
   g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "OMP_DISPLAY_ENV", "verbose", TRUE);
   g_autofree char *err = NULL;
@@ -373,30 +379,50 @@ nnrun_openmp_env (const char *wait_policy)
   envp = g_environ_unsetenv (envp, "GOMP_SPINCOUNT");
   if (wait_policy != NULL)
     envp = g_environ_setenv (envp, "OMP_WAIT_POLICY", wait_policy, TRUE);
-  status = nn_test_spawn (envp, NULL, &err, g_getenv ("NNRUN"), "--version", NULL);
+  status = nn_test_spawn (envp, NULL, &err, g_getenv ("NNRUN"), command, "--help", NULL);
   NN_ASSERT_STATUS (status, 0, err);
   return g_steal_pointer (&err);
 }
 
-/* oneDNN's OpenMP threads wait in the kernel, not spinning, unless the
- * environment says otherwise: OpenMP prints its settings as it loads, in
- * nnrun started again last. */
+static guint
+count (const char *haystack,
+       const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = haystack; (p = strstr (p, needle)) != NULL; p += strlen (needle))
+    n++;
+  return n;
+}
+
+/* The OpenMP threads of oneDNN, which only the ceiling of nnrun bench
+ * runs, wait in the kernel, not spinning, unless the environment says
+ * otherwise: OpenMP prints its settings as it loads, in nnrun bench
+ * started again last. Other commands are not started again. */
 static void
-test_nnrun_waits_passively (void)
+test_nnrun_bench_waits_passively (void)
 {
   g_autofree char *unset = NULL;
   g_autofree char *active = NULL;
+  g_autofree char *train = NULL;
   const char      *last;
 
   if (!g_str_equal (nn_matrix_get_engine_name (), "oneDNN"))
     return;
-  unset = nnrun_openmp_env (NULL);
-  active = nnrun_openmp_env ("active");
+  unset = nnrun_openmp_env ("bench", NULL);
+  active = nnrun_openmp_env ("bench", "active");
+  train = nnrun_openmp_env ("train", NULL);
   last = g_strrstr (unset, "GOMP_SPINCOUNT");
   NN_CHECK (last != NULL && g_str_has_prefix (last, "GOMP_SPINCOUNT = '0'"), "nnrun spins: %s",
             unset);
+  NN_CHECK (count (unset, "OPENMP DISPLAY ENVIRONMENT BEGIN") == 2,
+            "nnrun bench not started again: %s", unset);
   NN_ASSERT_CONTAINS (active, "OMP_WAIT_POLICY = 'ACTIVE'");
   NN_CHECK (strstr (active, "GOMP_SPINCOUNT = '0'") == NULL, "nnrun set passive: %s", active);
+  NN_CHECK (count (train, "OPENMP DISPLAY ENVIRONMENT BEGIN") == 1,
+            "nnrun train started again: %s", train);
+  NN_CHECK (strstr (train, "GOMP_SPINCOUNT = '0'") == NULL, "nnrun train set passive: %s",
+            train);
 }
 
 int
@@ -407,6 +433,8 @@ main (void)
   if (CU_initialize_registry () != CUE_SUCCESS)
     return CU_get_error ();
   s = CU_add_suite ("matmul", nn_test_init_plugins, NULL);
+  CU_add_test (s, "the default thread count is OpenMP's after a product",
+               test_default_n_threads_after_a_product);
   CU_add_test (s, "products of every transpose and scale", test_products);
   CU_add_test (s, "a dense layer's product with its bias", test_linear_bias);
 #ifdef NN_TEST_HAVE_ONEDNN
@@ -415,7 +443,8 @@ main (void)
   CU_add_test (s, "a product shared between threads equals it on one, to the bit",
                test_shared_products_exact);
 #endif
-  CU_add_test (s, "nnrun's OpenMP threads wait passively", test_nnrun_waits_passively);
+  CU_add_test (s, "nnrun bench's OpenMP threads wait passively, and only bench starts again",
+               test_nnrun_bench_waits_passively);
   CU_add_test (s, "the thread count holds on every thread", test_n_threads_for_every_thread);
   CU_add_test (s, "training at batch 1 keeps its products on one thread",
                test_small_batches_stay_on_one_thread);

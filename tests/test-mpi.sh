@@ -4,6 +4,8 @@
 # run:
 #   match N       Iris in batches of 16 on N processes: the history is one
 #                 process's within RTOL, and only the run directory is written
+#                 (up to 4 processes on one machine sum through shared
+#                 memory, 5 through MPI_Iallreduce)
 #   fmnist        configs/fashion-mnist.yaml (Adam, a schedule) on the
 #                 10 000 images of its test set, on 3 processes: one
 #                 process's history; one epoch in the float build, where
@@ -50,22 +52,7 @@ set -eu
 : "${NNRUN:?}" "${NN_SOURCE_ROOT:?}" "${RTOL:=1e-4}" "${MPIRUN:=mpirun}"
 what="$*"
 configs="$NN_SOURCE_ROOT/configs"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-
-fail () {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-
-# nnrun on N processes; as root, as CI runs, Open MPI wants to be told.
-# Processes that disagree wait for each other for ever: a minute is ample.
-mpi () {
-  n=$1
-  shift
-  timeout 60 "$MPIRUN" --allow-run-as-root --oversubscribe -np "$n" "$@"
-}
+. "$(dirname "$0")/mpi-common.sh"
 
 par () {
   n=$1

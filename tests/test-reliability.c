@@ -148,6 +148,56 @@ test_first_bad_step_stops_training (void)
   NN_ASSERT_ERROR (error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE);
 }
 
+/* SGD tests the weights as it writes them, in vectors and one by one at
+ * the end: an update that makes one weight infinite, at every position of
+ * 37 and with every kind of SGD, stops training and names the weight. The
+ * input at that position is 1000, the others 0.001, every weight 1, and
+ * the rate such that only that weight's step overflows. */
+static void
+test_sgd_update_overflow_found_anywhere (void)
+{
+  static const char * const kinds[] = { "plain", "momentum", "nesterov" };
+  const guint               n = 37;
+  const double              rate = NN_REAL_MAX / 1e6;
+
+  for (gsize k = 0; k < G_N_ELEMENTS (kinds); k++)
+    for (guint at = 0; at < n; at++)
+      {
+        g_autoptr(NnOptimizer) sgd = nn_sgd_optimizer_new (rate);
+        g_autoptr(NnActivation) linear = nn_activation_new_by_name ("linear", NULL);
+        g_autoptr(NnLayer) layer = nn_layer_new (n, 1, linear);
+        g_autoptr(NnModel) model = nn_model_new ();
+        g_autoptr(NnLoss) mse = nn_test_make_loss ("mean_squared_error");
+        g_autoptr(NnMatrix) x = nn_matrix_new (1, n);
+        g_autoptr(NnMatrix) y = nn_matrix_new (1, 1);
+        g_autoptr(NnTrainer) trainer = NULL;
+        g_autoptr(GError) error = NULL;
+        double loss;
+
+        if (k > 0)
+          g_object_set (sgd, "momentum", 0.9, "nesterov", k == 2, NULL);
+        nn_model_add_layer (model, layer);
+        nn_model_set_loss (model, mse);
+        nn_model_set_optimizer (model, sgd);
+        nn_matrix_fill (nn_layer_get_weights (layer), 1);
+        nn_matrix_fill (x, 0.001);
+        x->data[at] = 1000;
+        trainer = nn_trainer_new (model);
+
+        loss = nn_trainer_train_step (trainer, x, y, &error);
+
+        NN_CHECK (isnan (loss) && g_error_matches (error, NN_MODEL_ERROR,
+                                                   NN_MODEL_ERROR_NOT_FINITE),
+                  "%s SGD, weight %u of %u: loss %g, %s", kinds[k], at, n, loss,
+                  error ? error->message : "no error");
+        if (error != NULL)
+          NN_ASSERT_CONTAINS (error->message, "the update made a weight of layer 1");
+        NN_CHECK (!isfinite (nn_layer_get_weights (layer)->data[at]),
+                  "%s SGD: weight %u is %g", kinds[k], at,
+                  (double) nn_layer_get_weights (layer)->data[at]);
+      }
+}
+
 /* Every position, in the vectorised body and in the tail. */
 static void
 test_is_finite_finds_every_bad_value (void)
@@ -936,6 +986,8 @@ main (void)
                test_non_finite_loss_before_any_update_blames_the_data);
   CU_add_test (s, "the first step that goes non-finite is the last one",
                test_first_bad_step_stops_training);
+  CU_add_test (s, "an SGD update that overflows one weight is found wherever it is",
+               test_sgd_update_overflow_found_anywhere);
   CU_add_test (s, "nn_matrix_is_finite finds NaN and infinities anywhere",
                test_is_finite_finds_every_bad_value);
 

@@ -23,21 +23,7 @@ set -eu
 
 : "${NNRUN:?}" "${NN_SOURCE_ROOT:?}" "${MPIRUN:=mpirun}"
 what="$*"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-
-fail () {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-
-# nnrun on N processes, as root as CI runs it; a minute is ample.
-mpi () {
-  n=$1
-  shift
-  timeout 60 "$MPIRUN" --allow-run-as-root --oversubscribe -np "$n" "$@"
-}
+. "$(dirname "$0")/mpi-common.sh"
 
 # The Iris grid into DIR, with EXTRA lines of parameters.
 sweep_file () {

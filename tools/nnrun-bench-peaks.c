@@ -27,25 +27,31 @@
   step (a10); \
   step (a11)
 
+/* The twelve registers of @type, from @set1 (0) to @set1 (11). */
+#define TWELVE_REGISTERS(type, set1) \
+  type a0 = set1 (0), a1 = set1 (1), a2 = set1 (2), a3 = set1 (3), a4 = set1 (4), \
+       a5 = set1 (5), a6 = set1 (6), a7 = set1 (7), a8 = set1 (8), a9 = set1 (9), \
+       a10 = set1 (10), a11 = set1 (11)
+
+/* Their sum into a0, so that no chain is dead code. */
+#define TWELVE_SUM(plus) \
+  a0 = plus (plus (plus (a0, a1), plus (a2, a3)), plus (plus (a4, a5), plus (a6, a7))); \
+  a0 = plus (a0, plus (plus (a8, a9), plus (a10, a11)))
+
 #if defined(__x86_64__) && defined(__GNUC__)
 __attribute__ ((target ("avx2,fma"))) static double
 fma_loop_avx2 (guint64 iterations)
 {
   const __m256 mul = _mm256_set1_ps (0.999999f), add = _mm256_set1_ps (1e-7f);
-  __m256       a0 = _mm256_set1_ps (0), a1 = _mm256_set1_ps (1), a2 = _mm256_set1_ps (2);
-  __m256       a3 = _mm256_set1_ps (3), a4 = _mm256_set1_ps (4), a5 = _mm256_set1_ps (5);
-  __m256       a6 = _mm256_set1_ps (6), a7 = _mm256_set1_ps (7), a8 = _mm256_set1_ps (8);
-  __m256       a9 = _mm256_set1_ps (9), a10 = _mm256_set1_ps (10), a11 = _mm256_set1_ps (11);
-  float        out[8];
+  TWELVE_REGISTERS (__m256, _mm256_set1_ps);
+  float out[8];
 
 #define FMA256(a) a = _mm256_fmadd_ps (a, mul, add)
   for (guint64 it = 0; it < iterations; it++)
     {
       TWELVE (FMA256);
     }
-  a0 = _mm256_add_ps (_mm256_add_ps (_mm256_add_ps (a0, a1), _mm256_add_ps (a2, a3)),
-                      _mm256_add_ps (_mm256_add_ps (a4, a5), _mm256_add_ps (a6, a7)));
-  a0 = _mm256_add_ps (a0, _mm256_add_ps (_mm256_add_ps (a8, a9), _mm256_add_ps (a10, a11)));
+  TWELVE_SUM (_mm256_add_ps);
   _mm256_storeu_ps (out, a0);
   return out[0];
 }
@@ -56,19 +62,14 @@ __attribute__ ((target ("avx512f"))) static double
 fma_loop_avx512 (guint64 iterations)
 {
   const __m512 mul = _mm512_set1_ps (0.999999f), add = _mm512_set1_ps (1e-7f);
-  __m512       a0 = _mm512_set1_ps (0), a1 = _mm512_set1_ps (1), a2 = _mm512_set1_ps (2);
-  __m512       a3 = _mm512_set1_ps (3), a4 = _mm512_set1_ps (4), a5 = _mm512_set1_ps (5);
-  __m512       a6 = _mm512_set1_ps (6), a7 = _mm512_set1_ps (7), a8 = _mm512_set1_ps (8);
-  __m512       a9 = _mm512_set1_ps (9), a10 = _mm512_set1_ps (10), a11 = _mm512_set1_ps (11);
+  TWELVE_REGISTERS (__m512, _mm512_set1_ps);
 
 #define FMA512(a) a = _mm512_fmadd_ps (a, mul, add)
   for (guint64 it = 0; it < iterations; it++)
     {
       TWELVE (FMA512);
     }
-  a0 = _mm512_add_ps (_mm512_add_ps (_mm512_add_ps (a0, a1), _mm512_add_ps (a2, a3)),
-                      _mm512_add_ps (_mm512_add_ps (a4, a5), _mm512_add_ps (a6, a7)));
-  a0 = _mm512_add_ps (a0, _mm512_add_ps (_mm512_add_ps (a8, a9), _mm512_add_ps (a10, a11)));
+  TWELVE_SUM (_mm512_add_ps);
   return _mm512_reduce_add_ps (a0);
 }
 
@@ -78,19 +79,14 @@ bf16_loop_avx512 (guint64 iterations)
 {
   const __m512bh x = (__m512bh) _mm512_set1_epi16 (0x3f80); /* 1.0 */
   const __m512bh y = (__m512bh) _mm512_set1_epi16 (0x3380); /* 2^-24 */
-  __m512         a0 = _mm512_set1_ps (0), a1 = _mm512_set1_ps (1), a2 = _mm512_set1_ps (2);
-  __m512         a3 = _mm512_set1_ps (3), a4 = _mm512_set1_ps (4), a5 = _mm512_set1_ps (5);
-  __m512         a6 = _mm512_set1_ps (6), a7 = _mm512_set1_ps (7), a8 = _mm512_set1_ps (8);
-  __m512         a9 = _mm512_set1_ps (9), a10 = _mm512_set1_ps (10), a11 = _mm512_set1_ps (11);
+  TWELVE_REGISTERS (__m512, _mm512_set1_ps);
 
 #define DOT512(a) a = _mm512_dpbf16_ps (a, x, y)
   for (guint64 it = 0; it < iterations; it++)
     {
       TWELVE (DOT512);
     }
-  a0 = _mm512_add_ps (_mm512_add_ps (_mm512_add_ps (a0, a1), _mm512_add_ps (a2, a3)),
-                      _mm512_add_ps (_mm512_add_ps (a4, a5), _mm512_add_ps (a6, a7)));
-  a0 = _mm512_add_ps (a0, _mm512_add_ps (_mm512_add_ps (a8, a9), _mm512_add_ps (a10, a11)));
+  TWELVE_SUM (_mm512_add_ps);
   return _mm512_reduce_add_ps (a0);
 }
 #endif

@@ -736,19 +736,23 @@ check_stdout (int      status,
   return status == EXIT_OK ? EXIT_RUN_FAILED : status;
 }
 
-/* oneDNN's OpenMP threads spin a while for the next product, and when
- * another process shares the cores a product on two threads then takes
- * ten to twenty times as long as on one; waiting in the kernel costs a
- * wake-up a product. OpenMP reads OMP_WAIT_POLICY once, as it loads,
- * before main: where neither it nor GOMP_SPINCOUNT is set, nnrun starts
- * itself again with OMP_WAIT_POLICY=passive. Not under valgrind, which
- * would not follow. */
+/* Training keeps oneDNN to one OpenMP thread and shares products between
+ * threads of its own; only the ceiling of nnrun bench lets oneDNN's OpenMP
+ * threads run. They spin a while for the next product, and when another
+ * process shares the cores a product on two threads then takes ten to
+ * twenty times as long as on one; waiting in the kernel costs a wake-up a
+ * product. OpenMP reads OMP_WAIT_POLICY once, as it loads, before main:
+ * where neither it nor GOMP_SPINCOUNT is set, nnrun bench starts itself
+ * again with OMP_WAIT_POLICY=passive. Not under valgrind, which would not
+ * follow. */
 static void
-prefer_passive_waiting (char **argv)
+prefer_passive_waiting (int    argc,
+                        char **argv)
 {
   const char *preload = g_getenv ("LD_PRELOAD");
 
-  if (!g_str_equal (nn_matrix_get_engine_name (), "oneDNN") ||
+  if (argc < 2 || !g_str_equal (argv[1], "bench") ||
+      !g_str_equal (nn_matrix_get_engine_name (), "oneDNN") ||
       g_getenv ("OMP_WAIT_POLICY") != NULL || g_getenv ("GOMP_SPINCOUNT") != NULL ||
       (preload != NULL && strstr (preload, "vgpreload") != NULL))
     return;
@@ -761,7 +765,7 @@ int
 main (int    argc,
       char **argv)
 {
-  prefer_passive_waiting (argv);
+  prefer_passive_waiting (argc, argv);
   setlocale (LC_ALL, "");
   nnrun_setup_output ();
   use_build_tree_plugins_if_uninstalled ();

@@ -294,14 +294,19 @@ nn_dense_layer_weights_are_finite (NnDenseLayer *self)
   return isfinite (self->weight_bound);
 }
 
-/* The weights of the dense layers of @layers may change where they do
- * not see it. */
+/* The weights may change where the layer does not see it. */
+void
+nn_dense_layer_forget_weight_bound (NnDenseLayer *self)
+{
+  self->weight_bound = INFINITY;
+}
+
 void
 nn_dense_layers_forget_weight_bounds (GPtrArray *layers)
 {
   for (guint l = 0; l < layers->len; l++)
     if (NN_IS_DENSE_LAYER (layers->pdata[l]))
-      ((NnDenseLayer *) layers->pdata[l])->weight_bound = INFINITY;
+      nn_dense_layer_forget_weight_bound (layers->pdata[l]);
 }
 
 /* Whether the layer has a regularization term. */

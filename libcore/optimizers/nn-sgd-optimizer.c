@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nn-errors.h"
+#include "nn-finite-private.h"
 #include "nn-optimizer-private.h"
 #include "nn-registry-private.h"
 #include "nn-sgd-optimizer.h"
@@ -153,15 +154,17 @@ nn_sgd_optimizer_prepare (NnOptimizer     *optimizer,
 typedef nn_real RealVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
 #define LANES (sizeof (RealVec) / sizeof (nn_real))
 
-/* θ ← θ − η (g + λθ), in place on @p. */
-NN_SIMD_CLONES static void
+/* θ ← θ − η (g + λθ), in place on @p; whether every new θ is finite. */
+NN_SIMD_CLONES static gboolean
 sgd_step (nn_real       *p,
           const nn_real *g,
           gsize          n,
           nn_real        lr,
           nn_real        wd)
 {
-  gsize i = 0;
+  NnFiniteBits bad = { 0 };
+  gboolean     finite = TRUE;
+  gsize        i = 0;
 
   for (; i + LANES <= n; i += LANES)
     {
@@ -171,15 +174,20 @@ sgd_step (nn_real       *p,
       memcpy (&gv, g + i, sizeof gv);
       pv += -lr * (gv + wd * pv);
       memcpy (p + i, &pv, sizeof pv);
+      nn_finite_bits_add (&bad, &pv);
     }
   for (; i < n; i++)
-    p[i] += -lr * (g[i] + wd * p[i]);
+    {
+      p[i] += -lr * (g[i] + wd * p[i]);
+      finite = finite && isfinite (p[i]);
+    }
+  return finite && nn_finite_bits_ok (&bad);
 }
 
 /* The same with the momentum buffer @b: d = g + λθ, b ← d on the first
  * step, else μ b + (1 − dampening) d, and θ ← θ − η b, or
  * θ ← θ − η (d + μ b) with Nesterov. */
-NN_SIMD_CLONES static void
+NN_SIMD_CLONES static gboolean
 sgd_momentum_step (nn_real       *p,
                    const nn_real *g,
                    nn_real       *b,
@@ -191,7 +199,9 @@ sgd_momentum_step (nn_real       *p,
                    gboolean       first,
                    gboolean       nesterov)
 {
-  gsize i = 0;
+  NnFiniteBits bad = { 0 };
+  gboolean     finite = TRUE;
+  gsize        i = 0;
 
   for (; i + LANES <= n; i += LANES)
     {
@@ -205,6 +215,7 @@ sgd_momentum_step (nn_real       *p,
       pv += -lr * (nesterov ? gv + mu * bv : bv);
       memcpy (b + i, &bv, sizeof bv);
       memcpy (p + i, &pv, sizeof pv);
+      nn_finite_bits_add (&bad, &pv);
     }
   for (; i < n; i++)
     {
@@ -212,7 +223,9 @@ sgd_momentum_step (nn_real       *p,
 
       b[i] = first ? d : b[i] * mu + keep * d;
       p[i] += -lr * (nesterov ? d + mu * b[i] : b[i]);
+      finite = finite && isfinite (p[i]);
     }
+  return finite && nn_finite_bits_ok (&bad);
 }
 
 static void
@@ -228,17 +241,19 @@ nn_sgd_optimizer_update (NnOptimizer    *optimizer,
 
   if (self->momentum == 0.0)
     {
-      sgd_step (param->data, grad->data, n, lr, wd);
+      nn_optimizer_updated_finite (optimizer, sgd_step (param->data, grad->data, n, lr, wd));
       return;
     }
 
   /* The buffers exist only if momentum was on when prepare() ran. */
   g_return_if_fail (self->momentum_buffers != NULL &&
                     index < self->momentum_buffers->len);
-  sgd_momentum_step (param->data, grad->data,
-                     ((NnMatrix *) self->momentum_buffers->pdata[index])->data, n,
-                     lr, wd, (nn_real) self->momentum, (nn_real) (1.0 - self->dampening),
-                     nn_optimizer_get_iterations (optimizer) == 1, self->nesterov);
+  nn_optimizer_updated_finite (
+    optimizer,
+    sgd_momentum_step (param->data, grad->data,
+                       ((NnMatrix *) self->momentum_buffers->pdata[index])->data, n, lr, wd,
+                       (nn_real) self->momentum, (nn_real) (1.0 - self->dampening),
+                       nn_optimizer_get_iterations (optimizer) == 1, self->nesterov));
 }
 
 gboolean
