@@ -275,31 +275,47 @@ nn_matrix_is_finite (const NnMatrix *m)
   return values_are_finite (m->data, nn_matrix_size (m));
 }
 
+/* Raises each lane of @top to the bits without the sign of the
+ * NN_SIMD_BYTES of values at @v where those are above it. Through
+ * pointers, as vectors wider than the baseline's registers cannot be
+ * passed by value without changing the ABI. */
+G_ALWAYS_INLINE static inline void
+magnitude_max_add (NnFiniteBits *top,
+                   const void   *v)
+{
+  NnFiniteBits bits, above;
+
+  memcpy (&bits, v, sizeof bits);
+  bits &= ~NN_FINITE_SIGN_BIT;
+  above = (NnFiniteBits) (bits > *top);
+  *top = (bits & above) | (*top & ~above);
+}
+
 /* The largest |x| of @data, on the bits without the sign, which order as
- * the magnitudes do, infinity and NaN above every finite value. */
+ * the magnitudes do, infinity and NaN above every finite value. Four
+ * maxima in registers, so that one block need not wait for the one
+ * before. */
 NN_SIMD_CLONES static nn_real
 values_max_abs (const nn_real *data,
                 gsize          n)
 {
-  NnFiniteBits           top[4] = { { 0 } };
-  gsize                  i = 0;
-  nn_real                result;
-  __typeof__ (top[0][0]) best = 0;
+  NnFiniteBits       t0 = { 0 }, t1 = { 0 }, t2 = { 0 }, t3 = { 0 };
+  gsize              i = 0;
+  nn_real            result;
+  __typeof__ (t0[0]) best = 0;
 
-  /* Four maxima, so that one block need not wait for the one before. */
   for (; i + 4 * LANES <= n; i += 4 * LANES)
-    for (guint j = 0; j < 4; j++)
-      {
-        NnFiniteBits v, above;
-
-        memcpy (&v, data + i + j * LANES, sizeof v);
-        v &= ~NN_FINITE_SIGN_BIT;
-        above = (NnFiniteBits) (v > top[j]);
-        top[j] = (v & above) | (top[j] & ~above);
-      }
-  for (guint j = 0; j < 4; j++)
-    for (gsize k = 0; k < LANES; k++)
-      best = MAX (best, top[j][k]);
+    {
+      magnitude_max_add (&t0, data + i);
+      magnitude_max_add (&t1, data + i + LANES);
+      magnitude_max_add (&t2, data + i + 2 * LANES);
+      magnitude_max_add (&t3, data + i + 3 * LANES);
+    }
+  magnitude_max_add (&t0, &t1);
+  magnitude_max_add (&t2, &t3);
+  magnitude_max_add (&t0, &t2);
+  for (gsize k = 0; k < LANES; k++)
+    best = MAX (best, t0[k]);
   for (; i < n; i++)
     {
       __typeof__ (best) v;

@@ -340,7 +340,6 @@ nn_trainer_train_step (NnTrainer      *self,
   g_return_val_if_fail (x != NULL && y != NULL && x->rows == y->rows, NAN);
   g_return_val_if_fail (error == NULL || *error == NULL, NAN);
 
-  forget_weight_bounds (self->model);
   /* A step outside an epoch is named by the updates made so far. */
   nn_model_set_step (self->model, self->seed, self->epoch,
                      G_MAXUINT - (guint) nn_optimizer_get_iterations (nn_model_get_optimizer (self->model)));

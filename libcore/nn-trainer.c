@@ -553,12 +553,16 @@ nn_trainer_restore_base_learning_rate (NnTrainer *self)
  * without regularization, no clipping, no callback reading the gradients
  * and one process, each layer's backward step then moves its weights as
  * one product, W ← W − lr dL/dZᵀ X, and dL/dW is neither written nor read
- * back. The updates are the same up to rounding. The weights are still
- * checked after every step, from a bound on their magnitude that those
- * updates keep where that costs less than reading them; the bound is
- * renewed from the weights themselves at the start of every epoch and
- * every [method@Nn.Trainer.train_step], so that weights changed between
- * them are checked too. %TRUE by default.
+ * back. The updates are the same up to rounding. %TRUE by default.
+ *
+ * The weights are still checked after every step, from a bound on their
+ * magnitude that those updates keep where that costs less than reading
+ * them. Handing the weights out ([method@Nn.Layer.get_weights],
+ * [method@Nn.Model.get_parameter]) or setting them makes the next step
+ * read them again, and so does the start of every epoch. Between two
+ * calls of [method@Nn.Trainer.train_step], write the weights through a
+ * matrix handed out after the first: values written through one kept
+ * from before are used, but not checked for NaN after the second.
  */
 void
 nn_trainer_set_keep_gradients (NnTrainer *self,
