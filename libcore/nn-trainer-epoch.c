@@ -165,17 +165,22 @@ nn_trainer_finish_step (NnTrainer *self,
   return check_parameters (self, loss, error);
 }
 
-/* The learning rate of a step whose update the layers can make within
- * their backward step, or 0 where the gradients must be there first:
- * kept for the caller, read by a callback, clipping or another process,
- * or the update is other than plain SGD of dense layers without
- * regularization. */
+/* The learning rate of a step on a batch of @rows whose update the layers
+ * can make within their backward step, or 0 where the gradients must be
+ * there first: kept for the caller, read by a callback, clipping or
+ * another process, or the update is other than plain SGD of dense layers
+ * without regularization. 0 too where the batch is too large for the
+ * layers holding most of the weights to check them from a bound: a pass
+ * over their weights after the product costs more than the optimizer's
+ * update, which checks them as it writes them. */
 static double
-update_in_backward (NnTrainer *self)
+update_in_backward (NnTrainer *self,
+                    guint      rows)
 {
   NnModel     *model = self->model;
   NnOptimizer *optimizer = nn_model_get_optimizer (model);
   guint        n_layers;
+  gsize        bounded = 0, unbounded = 0;
 
   if (self->keep_gradients || self->gradient_hooks->len > 0 || self->clip_norm > 0.0 ||
       self->n_ranks > 1 || !nn_sgd_optimizer_is_plain (optimizer))
@@ -183,12 +188,27 @@ update_in_backward (NnTrainer *self)
   n_layers = nn_model_get_n_layers (model);
   for (guint l = 0; l < n_layers; l++)
     {
-      NnLayer *layer = nn_model_get_layer (model, l);
+      NnLayer      *layer = nn_model_get_layer (model, l);
+      NnDenseLayer *dense;
+      gsize         n_weights;
 
-      if (NN_IS_DENSE_LAYER (layer) ? nn_dense_layer_is_regularized ((NnDenseLayer *) layer)
-                                    : nn_layer_get_n_parameters (layer) != 0)
+      if (!NN_IS_DENSE_LAYER (layer))
+        {
+          if (nn_layer_get_n_parameters (layer) != 0)
+            return 0;
+          continue;
+        }
+      dense = (NnDenseLayer *) layer;
+      if (nn_dense_layer_is_regularized (dense))
         return 0;
+      n_weights = (gsize) nn_layer_get_n_inputs (layer) * nn_layer_get_n_outputs (layer);
+      if (nn_dense_layer_bound_pays (dense, rows))
+        bounded += n_weights;
+      else
+        unbounded += n_weights;
     }
+  if (bounded <= unbounded)
+    return 0;
   return nn_optimizer_get_learning_rate (optimizer);
 }
 
@@ -274,7 +294,7 @@ train_step (NnTrainer      *self,
     }
   /* A step trains, whatever mode a callback left the model in. */
   nn_model_set_training (model, TRUE);
-  lr = update_in_backward (self);
+  lr = update_in_backward (self, x->rows);
   if (lr != 0)
     set_update_rate (model, lr);
   /* The loss of the batch and the layers' regularization at the weights

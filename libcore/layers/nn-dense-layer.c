@@ -215,11 +215,9 @@ nn_dense_layer_forward (NnLayer        *layer,
   self->z = nn_matrix_view (self->z_buf, x->rows, self->units);
   self->a = nn_matrix_view (self->a_buf, x->rows, self->units);
 
-  /* Only where X and dL/dZ are under half the size of W (their maxima
-   * cost more a value than W's finiteness), and while X is at hand in the
-   * cache rather than in the backward step. */
-  self->bound_pays = 2 * (gsize) x->rows * (self->n_inputs + self->units) <
-                     (gsize) self->n_inputs * self->units;
+  /* max|X| while X is at hand in the cache rather than in the backward
+   * step. */
+  self->bound_pays = nn_dense_layer_bound_pays (self, x->rows);
   self->bounding = self->update_rate != 0 && self->weight_bound < WEIGHT_BOUND_MAX &&
                    self->bound_pays;
   if (self->bounding)
@@ -307,6 +305,16 @@ nn_dense_layers_forget_weight_bounds (GPtrArray *layers)
   for (guint l = 0; l < layers->len; l++)
     if (NN_IS_DENSE_LAYER (layers->pdata[l]))
       nn_dense_layer_forget_weight_bound (layers->pdata[l]);
+}
+
+/* Whether a batch of @rows makes X and dL/dZ under half the size of W:
+ * their maxima cost more a value than W's finiteness. */
+gboolean
+nn_dense_layer_bound_pays (NnDenseLayer *self,
+                           guint         rows)
+{
+  return 2 * (gsize) rows * (self->n_inputs + self->units) <
+         (gsize) self->n_inputs * self->units;
 }
 
 /* Whether the layer has a regularization term. */
