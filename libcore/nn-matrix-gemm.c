@@ -625,3 +625,33 @@ nn_matrix_linear_gradients (const NnMatrix *grad_z,
   nn_matrix_gemm (TRUE, FALSE, 1, grad_z, x, 0, grad_weights);
   nn_matrix_sum_rows (grad_z, grad_bias);
 }
+
+/* The plain SGD step of a layer without keeping its gradients: W ← W −
+ * lr dZᵀX as one product that adds to W (beta 1), so that dL/dW is
+ * neither written nor read back, and b ← b − lr Σ dZ with dL/db in
+ * @grad_bias. */
+void
+nn_matrix_linear_update (const NnMatrix *grad_z,
+                         const NnMatrix *x,
+                         nn_real         lr,
+                         NnMatrix       *weights,
+                         NnMatrix       *bias,
+                         NnMatrix       *grad_bias)
+{
+  g_return_if_fail (grad_z->rows == x->rows);
+  g_return_if_fail (weights->rows == grad_z->cols && weights->cols == x->cols);
+  g_return_if_fail (nn_matrix_same_shape (bias, grad_bias) && bias->rows == 1 &&
+                    bias->cols == grad_z->cols);
+
+  if (grad_z->rows > 0 && weights->rows > 0 && weights->cols > 0 &&
+      small_product_kernel (TRUE, FALSE, -lr, weights->rows, weights->cols,
+                            grad_z->rows) == SMALL_LONG_SUMS)
+    gemm_long_sums (-lr, grad_z, x, 1, weights, grad_bias->data);
+  else
+    {
+      nn_matrix_gemm (TRUE, FALSE, -lr, grad_z, x, 1, weights);
+      nn_matrix_sum_rows (grad_z, grad_bias);
+    }
+  for (guint j = 0; j < bias->cols; j++)
+    bias->data[j] += -lr * grad_bias->data[j];
+}

@@ -16,5 +16,15 @@ void nn_matrix_linear_gradients (const NnMatrix *grad_z,
                                  const NnMatrix *x,
                                  NnMatrix       *grad_weights,
                                  NnMatrix       *grad_bias);
+G_GNUC_INTERNAL
+void nn_matrix_linear_update (const NnMatrix *grad_z,
+                              const NnMatrix *x,
+                              nn_real         lr,
+                              NnMatrix       *weights,
+                              NnMatrix       *bias,
+                              NnMatrix       *grad_bias);
+
+G_GNUC_INTERNAL
+nn_real nn_matrix_max_abs (const NnMatrix *m);
 
 G_END_DECLS

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 #include "nn-matrix.h"
 #include "nn-matrix-private.h"
@@ -272,6 +273,68 @@ gboolean
 nn_matrix_is_finite (const NnMatrix *m)
 {
   return values_are_finite (m->data, nn_matrix_size (m));
+}
+
+/* Raises each lane of @top to the bits without the sign of the
+ * NN_SIMD_BYTES of values at @v where those are above it. Through
+ * pointers, as vectors wider than the baseline's registers cannot be
+ * passed by value without changing the ABI. */
+G_ALWAYS_INLINE static inline void
+magnitude_max_add (NnFiniteBits *top,
+                   const void   *v)
+{
+  NnFiniteBits bits, above;
+
+  memcpy (&bits, v, sizeof bits);
+  bits &= ~NN_FINITE_SIGN_BIT;
+  above = (NnFiniteBits) (bits > *top);
+  *top = (bits & above) | (*top & ~above);
+}
+
+/* The largest |x| of @data, on the bits without the sign, which order as
+ * the magnitudes do, infinity and NaN above every finite value. Four
+ * maxima in registers, so that one block need not wait for the one
+ * before. */
+NN_SIMD_CLONES static nn_real
+values_max_abs (const nn_real *data,
+                gsize          n)
+{
+  NnFiniteBits       t0 = { 0 }, t1 = { 0 }, t2 = { 0 }, t3 = { 0 };
+  gsize              i = 0;
+  nn_real            result;
+  __typeof__ (t0[0]) best = 0;
+
+  for (; i + 4 * LANES <= n; i += 4 * LANES)
+    {
+      magnitude_max_add (&t0, data + i);
+      magnitude_max_add (&t1, data + i + LANES);
+      magnitude_max_add (&t2, data + i + 2 * LANES);
+      magnitude_max_add (&t3, data + i + 3 * LANES);
+    }
+  magnitude_max_add (&t0, &t1);
+  magnitude_max_add (&t2, &t3);
+  magnitude_max_add (&t0, &t2);
+  for (gsize k = 0; k < LANES; k++)
+    best = MAX (best, t0[k]);
+  for (; i < n; i++)
+    {
+      __typeof__ (best) v;
+
+      memcpy (&v, data + i, sizeof v);
+      best = MAX (best, v & ~NN_FINITE_SIGN_BIT);
+    }
+  if (best >= NN_FINITE_EXPONENT_BITS)
+    return INFINITY;
+  memcpy (&result, &best, sizeof result);
+  return result;
+}
+
+/* The largest magnitude of the values of @m, 0 for none, infinity where
+ * one is NaN or infinite. */
+nn_real
+nn_matrix_max_abs (const NnMatrix *m)
+{
+  return values_max_abs (m->data, nn_matrix_size (m));
 }
 
 /* dest[i] += src[i] for i < n. */

@@ -3,6 +3,7 @@
 
 #include <math.h>
 
+#include "nn-dense-layer-private.h"
 #include "nn-errors.h"
 #include "nn-layer-private.h"
 #include "nn-model-private.h"
@@ -712,6 +713,7 @@ nn_model_apply_gradients (NnModel *self)
   g_return_if_fail (self->optimizer != NULL); /* of its type: set_optimizer checks */
 
   ensure_optimizer_ready (self);
+  nn_dense_layers_forget_weight_bounds (self->layers);
   nn_optimizer_step (self->optimizer, self->params->len,
                      (NnMatrix **) self->params->pdata,
                      (const NnMatrix **) self->grads->pdata);
@@ -896,6 +898,7 @@ nn_model_get_parameter (NnModel *self,
   g_return_val_if_fail (NN_IS_MODEL (self), NULL);
   g_return_val_if_fail (index < self->params->len, NULL);
 
+  nn_dense_layers_forget_weight_bounds (self->layers);
   return self->params->pdata[index];
 }
 
@@ -943,6 +946,7 @@ nn_model_get_gradient_norm (NnModel *self)
 GPtrArray *
 nn_model_peek_parameter_array (NnModel *self)
 {
+  nn_dense_layers_forget_weight_bounds (self->layers);
   return self->params;
 }
 

@@ -24,6 +24,15 @@ gboolean   nn_optimizer_load_buffers (GVariantDict     *state,
                                       const char       *first_key,
                                       ...) G_GNUC_NULL_TERMINATED;
 
+/* Counts a step whose update was made elsewhere: the plain SGD steps
+ * the layers make within their backward step. */
+G_GNUC_INTERNAL
+void       nn_optimizer_count_step   (NnOptimizer      *self);
+/* Whether @optimizer is SGD without momentum and weight decay, whose
+ * step is θ ← θ − lr g. */
+G_GNUC_INTERNAL
+gboolean   nn_sgd_optimizer_is_plain (NnOptimizer      *optimizer);
+
 /* Built-in updates test the values they write where they are still in
  * registers; the trainer skips its own test after a step whose updates
  * all found their parameters finite. */

@@ -163,6 +163,15 @@ nn_optimizer_step (NnOptimizer     *self,
     }
 }
 
+void
+nn_optimizer_count_step (NnOptimizer *self)
+{
+  NnOptimizerPrivate *priv = nn_optimizer_get_instance_private (self);
+
+  priv->iterations++;
+  priv->n_step_params = 0;
+}
+
 /* An update that tests the values it writes says what it found, so that
  * the trainer need not pass over them again. */
 void

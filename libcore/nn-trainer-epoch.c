@@ -3,6 +3,7 @@
 
 #include <math.h>
 
+#include "nn-dense-layer-private.h"
 #include "nn-errors.h"
 #include "nn-model-private.h"
 #include "nn-optimizer-private.h"
@@ -117,31 +118,19 @@ nn_trainer_set_loss_error (NnTrainer *self,
     nn_trainer_set_diverged_error (self, error, "the loss became %g", loss);
 }
 
-/* The rest of a step once the gradients of its batch are known: the
- * callbacks' gradients_ready, the regularization's gradient, clipping and
- * the update. Returns @loss, or NaN with @error set. */
-double
-nn_trainer_finish_step (NnTrainer *self,
-                        double     loss,
-                        GError   **error)
+/* One pass over the parameters after the update, which a gradient that
+ * is not finite or a step too large for the type spoils, so that training
+ * stops at the step that went wrong rather than at the end of the epoch.
+ * Returns @loss, or NaN with @error set. */
+static double
+check_parameters (NnTrainer *self,
+                  double     loss,
+                  GError   **error)
 {
-  NnModel          *model = self->model;
   NnMatrix * const *params;
   guint             n_params;
 
-  if (self->gradient_hooks->len > 0 && !gradients_ready (self, error))
-    return NAN;
-  nn_model_add_regularization_gradients (model);
-  if (self->clip_norm > 0.0)
-    clip_gradients (self);
-  nn_model_apply_gradients (model);
-  /* A gradient that is not finite or a step too large for the type
-   * spoils the parameters: training stops at the step that went wrong
-   * rather than at the end of the epoch. One pass over them, unless the
-   * optimizer tested them as it wrote them. */
-  if (nn_optimizer_step_known_finite (nn_model_get_optimizer (model)))
-    return loss;
-  params = nn_model_peek_parameters (model, &n_params);
+  params = nn_model_peek_parameters (self->model, &n_params);
   for (guint i = 0; i < n_params; i++)
     if (!nn_matrix_is_finite (params[i]))
       {
@@ -151,6 +140,134 @@ nn_trainer_finish_step (NnTrainer *self,
         return NAN;
       }
   return loss;
+}
+
+/* The rest of a step once the gradients of its batch are known: the
+ * callbacks' gradients_ready, the regularization's gradient, clipping and
+ * the update. Returns @loss, or NaN with @error set. */
+double
+nn_trainer_finish_step (NnTrainer *self,
+                        double     loss,
+                        GError   **error)
+{
+  NnModel *model = self->model;
+
+  if (self->gradient_hooks->len > 0 && !gradients_ready (self, error))
+    return NAN;
+  nn_model_add_regularization_gradients (model);
+  if (self->clip_norm > 0.0)
+    clip_gradients (self);
+  nn_model_apply_gradients (model);
+  /* No pass of its own where the optimizer tested the values as it
+   * wrote them. */
+  if (nn_optimizer_step_known_finite (nn_model_get_optimizer (model)))
+    return loss;
+  return check_parameters (self, loss, error);
+}
+
+/* The learning rate of a step on a batch of @rows whose update the layers
+ * can make within their backward step, or 0 where the gradients must be
+ * there first: kept for the caller, read by a callback, clipping or
+ * another process, or the update is other than plain SGD of dense layers
+ * without regularization. 0 too where the batch is too large for the
+ * layers holding most of the weights to check them from a bound: a pass
+ * over their weights after the product costs more than the optimizer's
+ * update, which checks them as it writes them. */
+static double
+update_in_backward (NnTrainer *self,
+                    guint      rows)
+{
+  NnModel     *model = self->model;
+  NnOptimizer *optimizer = nn_model_get_optimizer (model);
+  guint        n_layers;
+  gsize        bounded = 0, unbounded = 0;
+
+  if (self->keep_gradients || self->gradient_hooks->len > 0 || self->clip_norm > 0.0 ||
+      self->n_ranks > 1 || !nn_sgd_optimizer_is_plain (optimizer))
+    return 0;
+  n_layers = nn_model_get_n_layers (model);
+  for (guint l = 0; l < n_layers; l++)
+    {
+      NnLayer      *layer = nn_model_get_layer (model, l);
+      NnDenseLayer *dense;
+      gsize         n_weights;
+
+      if (!NN_IS_DENSE_LAYER (layer))
+        {
+          if (nn_layer_get_n_parameters (layer) != 0)
+            return 0;
+          continue;
+        }
+      dense = (NnDenseLayer *) layer;
+      if (nn_dense_layer_is_regularized (dense))
+        return 0;
+      n_weights = (gsize) nn_layer_get_n_inputs (layer) * nn_layer_get_n_outputs (layer);
+      if (nn_dense_layer_bound_pays (dense, rows))
+        bounded += n_weights;
+      else
+        unbounded += n_weights;
+    }
+  if (bounded <= unbounded)
+    return 0;
+  return nn_optimizer_get_learning_rate (optimizer);
+}
+
+/* check_parameters() after the updates within the backward step, which
+ * only dense layers make: their weights from the bound those keep. */
+static double
+check_updated_layers (NnTrainer *self,
+                      double     loss,
+                      GError   **error)
+{
+  NnModel          *model = self->model;
+  NnMatrix * const *params;
+  guint             n_params, n_layers = nn_model_get_n_layers (model), p = 0;
+
+  params = nn_model_peek_parameters (model, &n_params);
+  for (guint l = 0; l < n_layers; l++)
+    {
+      NnLayer *layer = nn_model_get_layer (model, l);
+
+      if (!NN_IS_DENSE_LAYER (layer))
+        continue;
+      if (!nn_dense_layer_weights_are_finite ((NnDenseLayer *) layer) ||
+          !nn_matrix_is_finite (params[p + 1]))
+        return check_parameters (self, loss, error);
+      p += 2;
+    }
+  return loss;
+}
+
+/* Code outside the trainer may have written the weights since the last
+ * step, through a matrix it was handed before: the dense layers' bounds
+ * on them no longer hold. */
+static void
+forget_weight_bounds (NnModel *model)
+{
+  guint n_layers = nn_model_get_n_layers (model);
+
+  for (guint l = 0; l < n_layers; l++)
+    {
+      NnLayer *layer = nn_model_get_layer (model, l);
+
+      if (NN_IS_DENSE_LAYER (layer))
+        nn_dense_layer_forget_weight_bound ((NnDenseLayer *) layer);
+    }
+}
+
+static void
+set_update_rate (NnModel *model,
+                 double   lr)
+{
+  guint n_layers = nn_model_get_n_layers (model);
+
+  for (guint l = 0; l < n_layers; l++)
+    {
+      NnLayer *layer = nn_model_get_layer (model, l);
+
+      if (NN_IS_DENSE_LAYER (layer))
+        nn_dense_layer_set_update_rate ((NnDenseLayer *) layer, lr);
+    }
 }
 
 /* One step on a batch, weighted by @w if not NULL (then its weight goes to
@@ -165,7 +282,7 @@ train_step (NnTrainer      *self,
             GError        **error)
 {
   NnModel *model = self->model;
-  double   loss;
+  double   loss, lr;
 
   if (G_UNLIKELY (x->rows < nn_model_get_min_training_batch (model)))
     {
@@ -177,6 +294,9 @@ train_step (NnTrainer      *self,
     }
   /* A step trains, whatever mode a callback left the model in. */
   nn_model_set_training (model, TRUE);
+  lr = update_in_backward (self, x->rows);
+  if (lr != 0)
+    set_update_rate (model, lr);
   /* The loss of the batch and the layers' regularization at the weights
    * it was computed with, as `criterion (out, y) + penalty` in PyTorch. */
   if (w == NULL)
@@ -186,6 +306,8 @@ train_step (NnTrainer      *self,
   loss += nn_model_get_regularization_loss (model);
   if (!isfinite (loss))
     {
+      if (lr != 0)
+        set_update_rate (model, 0);
       nn_trainer_set_loss_error (self, loss, error);
       return NAN;
     }
@@ -193,7 +315,11 @@ train_step (NnTrainer      *self,
     nn_model_backward (model, x, y);
   else
     nn_model_backward_weighted (model, x, y, w);
-  return nn_trainer_finish_step (self, loss, error);
+  if (lr == 0)
+    return nn_trainer_finish_step (self, loss, error);
+  set_update_rate (model, 0);
+  nn_optimizer_count_step (nn_model_get_optimizer (model));
+  return check_updated_layers (self, loss, error);
 }
 
 /**
@@ -407,6 +533,7 @@ nn_trainer_run_epoch (NnTrainer      *self,
   gboolean shuffle = self->shuffle;
   double   total = 0.0;
 
+  forget_weight_bounds (self->model);
   bs = (self->batch_size == 0 || self->batch_size > n) ? n : self->batch_size;
   if (self->weights != NULL && self->n_weights != n)
     {
@@ -510,4 +637,82 @@ nn_trainer_train_epoch (NnTrainer      *self,
   g_return_val_if_fail (error == NULL || *error == NULL, NAN);
 
   return nn_trainer_run_epoch (self, x, y, NULL, error);
+}
+
+/* ---- the values of an epoch ---------------------------------------------- */
+
+/**
+ * nn_trainer_set_epoch_value:
+ * @self: a #NnTrainer
+ * @name: the name of a value, e.g. `val_accuracy`
+ * @value: its value in the epoch being finished
+ *
+ * Passes a value of the epoch on to the callbacks after this one, as
+ * Keras' `logs`: early stopping monitors a value by its name. The trainer
+ * forgets every value when the next epoch begins, and sets `epoch`, `loss`,
+ * `learning_rate` and, with validation data, `val_loss` itself before any
+ * callback's @epoch_end. After the first epoch, setting a name already used
+ * allocates nothing.
+ */
+void
+nn_trainer_set_epoch_value (NnTrainer  *self,
+                            const char *name,
+                            double      value)
+{
+  GQuark     quark;
+  EpochValue v;
+
+  g_return_if_fail (NN_IS_TRAINER (self));
+  g_return_if_fail (name != NULL);
+
+  quark = g_quark_from_string (name);
+  for (guint i = 0; i < self->epoch_values->len; i++)
+    {
+      EpochValue *e = &g_array_index (self->epoch_values, EpochValue, i);
+
+      if (e->name == quark)
+        {
+          e->value = value;
+          return;
+        }
+    }
+  v.name = quark;
+  v.value = value;
+  g_array_append_val (self->epoch_values, v);
+}
+
+/**
+ * nn_trainer_lookup_epoch_value:
+ * @self: a #NnTrainer
+ * @name: the name of a value
+ * @value: (out) (optional): where to store it
+ *
+ * Reads a value of the epoch being finished, set by the trainer or by a
+ * callback before this one ([method@Nn.Trainer.set_epoch_value]).
+ *
+ * Returns: %TRUE if the epoch has a value of that name
+ */
+gboolean
+nn_trainer_lookup_epoch_value (NnTrainer  *self,
+                               const char *name,
+                               double     *value)
+{
+  GQuark quark;
+
+  g_return_val_if_fail (NN_IS_TRAINER (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  quark = g_quark_try_string (name);
+  for (guint i = 0; quark != 0 && i < self->epoch_values->len; i++)
+    {
+      const EpochValue *e = &g_array_index (self->epoch_values, EpochValue, i);
+
+      if (e->name == quark)
+        {
+          if (value != NULL)
+            *value = e->value;
+          return TRUE;
+        }
+    }
+  return FALSE;
 }

@@ -25,6 +25,7 @@ struct _NnTrainer
 
   guint        epoch;         /* epochs completed */
   gboolean     stop_requested;
+  gboolean     keep_gradients; /* nn_trainer_set_keep_gradients() */
 
   /* An epoch stopped part-way (cancelled after a batch): its samples done,
    * their loss sum, and what it was trained with, which must not change. */

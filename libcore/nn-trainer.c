@@ -49,6 +49,7 @@ enum {
   PROP_CLIP_NORM,
   PROP_SCHEDULE,
   PROP_EPOCH,
+  PROP_KEEP_GRADIENTS,
   N_PROPS
 };
 
@@ -122,6 +123,9 @@ nn_trainer_get_property (GObject    *object,
     case PROP_EPOCH:
       g_value_set_uint (value, self->epoch);
       break;
+    case PROP_KEEP_GRADIENTS:
+      g_value_set_boolean (value, self->keep_gradients);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -160,6 +164,9 @@ nn_trainer_set_property (GObject      *object,
       break;
     case PROP_EPOCH:
       nn_trainer_set_epoch (self, g_value_get_uint (value));
+      break;
+    case PROP_KEEP_GRADIENTS:
+      nn_trainer_set_keep_gradients (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -279,6 +286,19 @@ nn_trainer_class_init (NnTrainerClass *klass)
     g_param_spec_uint ("epoch", NULL, "Number of epochs trained so far", 0, G_MAXUINT, 0,
                        PARAM_FLAGS);
 
+  /**
+   * NnTrainer:keep-gradients:
+   *
+   * Whether the gradients of a step stay readable after it
+   * ([method@Nn.Trainer.set_keep_gradients]). Off, plain SGD may move the
+   * weights within the backward step, as PyTorch's optimizer-in-backward
+   * does, without writing dL/dW.
+   */
+  properties[PROP_KEEP_GRADIENTS] =
+    g_param_spec_boolean ("keep-gradients", NULL,
+                          "Whether the gradients of a step stay readable after it", TRUE,
+                          PARAM_FLAGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -293,6 +313,7 @@ nn_trainer_init (NnTrainer *self)
   self->shuffle_rand = g_rand_new_with_seed (0);
   self->base_lr = NAN;
   self->n_ranks = 1;
+  self->keep_gradients = TRUE;
 }
 
 /**
@@ -519,6 +540,59 @@ nn_trainer_restore_base_learning_rate (NnTrainer *self)
     nn_optimizer_set_learning_rate (self->scheduled, self->base_lr);
   g_clear_object (&self->scheduled);
   self->base_lr = NAN;
+}
+
+/**
+ * nn_trainer_set_keep_gradients:
+ * @self: a #NnTrainer
+ * @keep: whether the gradients of a step stay readable after it
+ *
+ * With @keep %FALSE, a step may leave the gradients of the weights
+ * ([method@Nn.Model.get_gradient], [method@Nn.Layer.get_weight_gradient])
+ * unwritten: with SGD without momentum and weight decay, dense layers
+ * without regularization, no clipping, no callback reading the gradients
+ * and one process, each layer's backward step then moves its weights as
+ * one product, W ← W − lr dL/dZᵀ X, and dL/dW is neither written nor read
+ * back. The updates are the same up to rounding. That is done for batches
+ * small enough that the layers holding most of the weights can check them
+ * from a bound (X and dL/dZ under half the size of W); larger batches go
+ * through the optimizer as when the gradients are kept. %TRUE by default.
+ *
+ * The weights are still checked after every step, from a bound on their
+ * magnitude that those updates keep where that costs less than reading
+ * them. Handing the weights out ([method@Nn.Layer.get_weights],
+ * [method@Nn.Model.get_parameter]) or setting them makes the next step
+ * read them again, and so does the start of every epoch. Between two
+ * calls of [method@Nn.Trainer.train_step], write the weights through a
+ * matrix handed out after the first: values written through one kept
+ * from before are used, but not checked for NaN after the second.
+ */
+void
+nn_trainer_set_keep_gradients (NnTrainer *self,
+                               gboolean   keep)
+{
+  g_return_if_fail (NN_IS_TRAINER (self));
+
+  keep = !!keep;
+  if (self->keep_gradients == keep)
+    return;
+  self->keep_gradients = keep;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KEEP_GRADIENTS]);
+}
+
+/**
+ * nn_trainer_get_keep_gradients:
+ * @self: a #NnTrainer
+ *
+ * Returns: whether the gradients of a step stay readable after it
+ *   (nn_trainer_set_keep_gradients())
+ */
+gboolean
+nn_trainer_get_keep_gradients (NnTrainer *self)
+{
+  g_return_val_if_fail (NN_IS_TRAINER (self), TRUE);
+
+  return self->keep_gradients;
 }
 
 /**
@@ -878,84 +952,6 @@ nn_trainer_get_stop_requested (NnTrainer *self)
   g_return_val_if_fail (NN_IS_TRAINER (self), FALSE);
 
   return self->stop_requested;
-}
-
-/* ---- the values of an epoch ---------------------------------------------- */
-
-/**
- * nn_trainer_set_epoch_value:
- * @self: a #NnTrainer
- * @name: the name of a value, e.g. `val_accuracy`
- * @value: its value in the epoch being finished
- *
- * Passes a value of the epoch on to the callbacks after this one, as
- * Keras' `logs`: early stopping monitors a value by its name. The trainer
- * forgets every value when the next epoch begins, and sets `epoch`, `loss`,
- * `learning_rate` and, with validation data, `val_loss` itself before any
- * callback's @epoch_end. After the first epoch, setting a name already used
- * allocates nothing.
- */
-void
-nn_trainer_set_epoch_value (NnTrainer  *self,
-                            const char *name,
-                            double      value)
-{
-  GQuark     quark;
-  EpochValue v;
-
-  g_return_if_fail (NN_IS_TRAINER (self));
-  g_return_if_fail (name != NULL);
-
-  quark = g_quark_from_string (name);
-  for (guint i = 0; i < self->epoch_values->len; i++)
-    {
-      EpochValue *e = &g_array_index (self->epoch_values, EpochValue, i);
-
-      if (e->name == quark)
-        {
-          e->value = value;
-          return;
-        }
-    }
-  v.name = quark;
-  v.value = value;
-  g_array_append_val (self->epoch_values, v);
-}
-
-/**
- * nn_trainer_lookup_epoch_value:
- * @self: a #NnTrainer
- * @name: the name of a value
- * @value: (out) (optional): where to store it
- *
- * Reads a value of the epoch being finished, set by the trainer or by a
- * callback before this one ([method@Nn.Trainer.set_epoch_value]).
- *
- * Returns: %TRUE if the epoch has a value of that name
- */
-gboolean
-nn_trainer_lookup_epoch_value (NnTrainer  *self,
-                               const char *name,
-                               double     *value)
-{
-  GQuark quark;
-
-  g_return_val_if_fail (NN_IS_TRAINER (self), FALSE);
-  g_return_val_if_fail (name != NULL, FALSE);
-
-  quark = g_quark_try_string (name);
-  for (guint i = 0; quark != 0 && i < self->epoch_values->len; i++)
-    {
-      const EpochValue *e = &g_array_index (self->epoch_values, EpochValue, i);
-
-      if (e->name == quark)
-        {
-          if (value != NULL)
-            *value = e->value;
-          return TRUE;
-        }
-    }
-  return FALSE;
 }
 
 /**

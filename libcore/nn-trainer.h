@@ -74,6 +74,9 @@ guint           nn_trainer_get_n_ranks          (NnTrainer          *self);
 void            nn_trainer_set_sample_weights   (NnTrainer          *self,
                                                  const double       *weights,
                                                  guint               n_weights);
+void            nn_trainer_set_keep_gradients   (NnTrainer          *self,
+                                                 gboolean            keep);
+gboolean        nn_trainer_get_keep_gradients   (NnTrainer          *self);
 double          nn_trainer_train_step           (NnTrainer          *self,
                                                  const NnMatrix     *x,
                                                  const NnMatrix     *y,

@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-#include "nn-dense-layer.h"
+#include "nn-dense-layer-private.h"
 #include "nn-errors.h"
 #include "nn-matrix-private.h"
 #include "nn-registry-private.h"
@@ -54,7 +54,21 @@ struct _NnDenseLayer
   NnMatrix a;
   NnMatrix grad_z;
   NnMatrix grad_x;
+
+  /* Not 0: the backward step is also the plain SGD step of this rate and
+   * leaves dL/dW unwritten (nn_dense_layer_set_update_rate()). */
+  nn_real update_rate;
+  /* At least the largest |w| of the weights, all finite, as the updates
+   * within the backward step keep it; infinity when not known, after the
+   * weights were handed out or moved otherwise. */
+  double   weight_bound;
+  nn_real  input_max;  /* max|X| of the last forward step, while it is kept */
+  gboolean bound_pays; /* X and dL/dZ of the last forward step are under half W */
+  gboolean bounding;   /* whether this step keeps the bound */
 };
+
+/* Below this, a bound says the weights are finite. */
+#define WEIGHT_BOUND_MAX 1e30
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (NnDenseLayer,
                                nn_dense_layer,
@@ -201,6 +215,13 @@ nn_dense_layer_forward (NnLayer        *layer,
   self->z = nn_matrix_view (self->z_buf, x->rows, self->units);
   self->a = nn_matrix_view (self->a_buf, x->rows, self->units);
 
+  /* max|X| while X is at hand in the cache rather than in the backward
+   * step. */
+  self->bound_pays = nn_dense_layer_bound_pays (self, x->rows);
+  self->bounding = self->update_rate != 0 && self->weight_bound < WEIGHT_BOUND_MAX &&
+                   self->bound_pays;
+  if (self->bounding)
+    self->input_max = nn_matrix_max_abs (x);
   nn_matrix_linear (x, self->weights, self->bias, &self->z);
   /* The activation of Z, not Z itself, is what the next layer consumes. */
   nn_activation_forward (self->activation, &self->z, &self->a);
@@ -219,13 +240,88 @@ nn_dense_layer_backward_from_z (NnLayer        *layer,
   g_return_val_if_fail (x->rows == self->z.rows, NULL);
   g_return_val_if_fail (nn_matrix_same_shape (grad_z, &self->z), NULL);
 
-  nn_matrix_linear_gradients (grad_z, x, self->grad_weights, self->grad_bias);
+  /* dL/dX first, from the weights before any update. */
+  if (want_grad_input)
+    {
+      self->grad_x = nn_matrix_view (self->grad_x_buf, x->rows, self->n_inputs);
+      nn_matrix_gemm (FALSE, FALSE, 1, grad_z, self->weights, 0, &self->grad_x);
+    }
+  if (self->update_rate != 0)
+    {
+      nn_matrix_linear_update (grad_z, x, self->update_rate, self->weights, self->bias,
+                               self->grad_bias);
+      /* Each |Δw| is at most lr k max|dZ| max|X|, and the rounding of the
+       * k terms and the two steps after adds less than (k + 2) 2⁻²⁰ of it. */
+      if (!self->bounding)
+        self->weight_bound = INFINITY;
+      else
+        self->weight_bound = (self->weight_bound + fabs ((double) self->update_rate) * x->rows *
+                                                     nn_matrix_max_abs (grad_z) *
+                                                     self->input_max) *
+                             (1 + (x->rows + 2.0) / (1 << 20));
+    }
+  else
+    nn_matrix_linear_gradients (grad_z, x, self->grad_weights, self->grad_bias);
+  return want_grad_input ? &self->grad_x : NULL;
+}
 
-  if (!want_grad_input)
-    return NULL;
-  self->grad_x = nn_matrix_view (self->grad_x_buf, x->rows, self->n_inputs);
-  nn_matrix_gemm (FALSE, FALSE, 1, grad_z, self->weights, 0, &self->grad_x);
-  return &self->grad_x;
+/* Makes the forward and backward steps from now on a training step whose
+ * backward step is also the plain SGD step of rate @lr, θ ← θ − lr dL/dθ,
+ * without keeping dL/dW; 0 turns that off. Only for a layer without
+ * regularization: its gradient is left out. */
+void
+nn_dense_layer_set_update_rate (NnDenseLayer *self,
+                                double        lr)
+{
+  g_return_if_fail (lr == 0 || (self->l1 == 0 && self->l2 == 0));
+
+  self->update_rate = (nn_real) lr;
+}
+
+/* Whether the weights are all finite: from the bound the updates within
+ * the backward step keep where it is low enough, else from a pass over
+ * them that sets the bound anew. */
+gboolean
+nn_dense_layer_weights_are_finite (NnDenseLayer *self)
+{
+  if (self->weight_bound < WEIGHT_BOUND_MAX)
+    return TRUE;
+  if (!self->bound_pays)
+    return nn_matrix_is_finite (self->weights);
+  self->weight_bound = nn_matrix_max_abs (self->weights);
+  return isfinite (self->weight_bound);
+}
+
+/* The weights may change where the layer does not see it. */
+void
+nn_dense_layer_forget_weight_bound (NnDenseLayer *self)
+{
+  self->weight_bound = INFINITY;
+}
+
+void
+nn_dense_layers_forget_weight_bounds (GPtrArray *layers)
+{
+  for (guint l = 0; l < layers->len; l++)
+    if (NN_IS_DENSE_LAYER (layers->pdata[l]))
+      nn_dense_layer_forget_weight_bound (layers->pdata[l]);
+}
+
+/* Whether a batch of @rows makes X and dL/dZ under half the size of W:
+ * their maxima cost more a value than W's finiteness. */
+gboolean
+nn_dense_layer_bound_pays (NnDenseLayer *self,
+                           guint         rows)
+{
+  return 2 * (gsize) rows * (self->n_inputs + self->units) <
+         (gsize) self->n_inputs * self->units;
+}
+
+/* Whether the layer has a regularization term. */
+gboolean
+nn_dense_layer_is_regularized (NnDenseLayer *self)
+{
+  return self->l1 != 0 || self->l2 != 0;
 }
 
 static const NnMatrix *
@@ -274,6 +370,7 @@ nn_dense_layer_get_parameter (NnLayer *layer,
 {
   NnDenseLayer *self = (NnDenseLayer *) layer;
 
+  self->weight_bound = INFINITY;
   return index == 0 ? self->weights : self->bias;
 }
 
@@ -315,6 +412,8 @@ nn_dense_layer_init_parameters (NnLayer *layer,
   double        fan_out = self->units;
   double        std = 1.0, limit = 0.0;
   gboolean      uniform = FALSE;
+
+  self->weight_bound = INFINITY;
 
   switch (init)
     {
@@ -465,6 +564,7 @@ nn_dense_layer_class_init (NnDenseLayerClass *klass)
 static void
 nn_dense_layer_init (NnDenseLayer *self)
 {
+  self->weight_bound = INFINITY;
 }
 
 /**
@@ -562,6 +662,7 @@ nn_layer_get_weights (NnLayer *self)
 {
   g_return_val_if_fail (NN_IS_DENSE_LAYER (self), NULL);
 
+  NN_DENSE_LAYER (self)->weight_bound = INFINITY;
   return NN_DENSE_LAYER (self)->weights;
 }
 
@@ -653,6 +754,7 @@ nn_layer_set_parameters (NnLayer        *layer,
     }
   if (weights != NULL)
     nn_matrix_copy_into (weights, self->weights);
+  self->weight_bound = INFINITY;
   if (bias != NULL)
     nn_matrix_copy_into (bias, self->bias);
   return TRUE;

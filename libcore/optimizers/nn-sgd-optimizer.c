@@ -256,6 +256,17 @@ nn_sgd_optimizer_update (NnOptimizer    *optimizer,
                        nn_optimizer_get_iterations (optimizer) == 1, self->nesterov));
 }
 
+gboolean
+nn_sgd_optimizer_is_plain (NnOptimizer *optimizer)
+{
+  NnSgdOptimizer *self;
+
+  if (!NN_IS_SGD_OPTIMIZER (optimizer))
+    return FALSE;
+  self = NN_SGD_OPTIMIZER (optimizer);
+  return self->momentum == 0.0 && self->weight_decay == 0.0;
+}
+
 static gboolean
 nn_sgd_optimizer_validate (NnOptimizer *optimizer,
                            GError     **error)
