@@ -584,6 +584,8 @@ nn_trainer_set_keep_gradients (NnTrainer *self,
  * nn_trainer_get_keep_gradients:
  * @self: a #NnTrainer
  *
+ * Gets whether the gradients of a step stay readable after it.
+ *
  * Returns: whether the gradients of a step stay readable after it
  *   (nn_trainer_set_keep_gradients())
  */
