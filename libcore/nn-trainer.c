@@ -553,10 +553,11 @@ nn_trainer_restore_base_learning_rate (NnTrainer *self)
  * without regularization, no clipping, no callback reading the gradients
  * and one process, each layer's backward step then moves its weights as
  * one product, W ← W − lr dL/dZᵀ X, and dL/dW is neither written nor read
- * back. The updates are the same up to rounding. That is done for batches
- * small enough that the layers holding most of the weights can check them
- * from a bound (X and dL/dZ under half the size of W); larger batches go
- * through the optimizer as when the gradients are kept. %TRUE by default.
+ * back. The updates are the same up to rounding. That is done where most
+ * of the weights are in layers of 16384 weights or more whose batches are
+ * small enough to check them from a bound (X and dL/dZ under half the
+ * size of W); otherwise the step goes through the optimizer as when the
+ * gradients are kept. %TRUE by default.
  *
  * The weights are still checked after every step, from a bound on their
  * magnitude that those updates keep where that costs less than reading

@@ -16,9 +16,9 @@
 #endif
 
 /* An @n_inputs-@hidden-@hidden-3 network with relu, tanh, softmax and
- * cross-entropy, SGD at 0.1: with 64 inputs and 48 units its products are
- * large enough for the engine, with 4 units those of its last two layers
- * take the library's own kernels. */
+ * cross-entropy, SGD at 0.1: with 256 inputs and 64 units its products
+ * are large enough for the engine; with 8 units, at batch 1, the weight
+ * gradient of its last layer takes the library's own kernel. */
 static NnModel *
 make_model (guint n_inputs,
             guint hidden)
@@ -105,9 +105,9 @@ parameter_difference (NnModel *a,
   return worst;
 }
 
-/* Batches small enough that the weights of the first layer are checked
- * from their bound: every layer then updates within its backward step and
- * writes no gradient of its weights. */
+/* A first layer of 16384 weights or more, and batches small enough that
+ * they are checked from their bound: every layer then updates within its
+ * backward step and writes no gradient of its weights. */
 static void
 check_same_training (guint n_inputs,
                      guint hidden,
@@ -141,13 +141,13 @@ check_same_training (guint n_inputs,
 static void
 test_small_products (void)
 {
-  check_same_training (512, 4, 1);
+  check_same_training (2048, 8, 1);
 }
 
 static void
 test_engine_products (void)
 {
-  check_same_training (64, 48, 4);
+  check_same_training (256, 64, 4);
 }
 
 static void
@@ -184,8 +184,8 @@ test_update_needing_gradients (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (setups); i++)
     {
-      g_autoptr(NnModel) kept = make_model (64, 48);
-      g_autoptr(NnModel) unkept = make_model (64, 48);
+      g_autoptr(NnModel) kept = make_model (256, 64);
+      g_autoptr(NnModel) unkept = make_model (256, 64);
 
       fit (kept, 4, TRUE, setups[i]);
       fit (unkept, 4, FALSE, setups[i]);
@@ -193,18 +193,27 @@ test_update_needing_gradients (void)
     }
 }
 
-/* Batches too large for the bound of the layers holding most weights go
- * through the optimizer, which checks the weights as it writes them:
- * training is the same to the bit whether the gradients are kept. */
+/* Batches too large for the bound of the layers holding most weights, and
+ * layers whose weights fit in the first-level cache, go through the
+ * optimizer, which checks the weights as it writes them: training is the
+ * same to the bit whether the gradients are kept. */
 static void
 test_large_batches_through_optimizer (void)
 {
-  g_autoptr(NnModel) kept = make_model (64, 48);
-  g_autoptr(NnModel) unkept = make_model (64, 48);
+  struct
+  {
+    guint n_inputs, hidden, batch;
+  } cases[] = { { 256, 64, 32 }, { 64, 48, 1 } };
 
-  fit (kept, 16, TRUE, NULL);
-  fit (unkept, 16, FALSE, NULL);
-  CU_ASSERT_EQUAL (parameter_difference (kept, unkept), 0);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(NnModel) kept = make_model (cases[i].n_inputs, cases[i].hidden);
+      g_autoptr(NnModel) unkept = make_model (cases[i].n_inputs, cases[i].hidden);
+
+      fit (kept, cases[i].batch, TRUE, NULL);
+      fit (unkept, cases[i].batch, FALSE, NULL);
+      CU_ASSERT_EQUAL (parameter_difference (kept, unkept), 0);
+    }
 }
 
 /* Kept, the gradients are those of the last step. */
@@ -229,7 +238,10 @@ test_kept_gradients (void)
     NN_ASSERT_CMPFLOAT (w->data[i], before->data[i] - 0.1 * g->data[i], UPDATE_RTOL, 1e-7);
 }
 
-/* A 64-48 network, relu then a linear 1-unit layer where @deep, else
+/* Units of the first layer of make_regression(). */
+#define REGRESSION_UNITS 256
+
+/* A 64-256 network, relu then a linear 1-unit layer where @deep, else
  * linear, with mean squared error and SGD at 0.01: with a batch of 8, its
  * first layer keeps a bound on its weights. */
 static NnModel *
@@ -238,7 +250,7 @@ make_regression (gboolean deep)
   g_autoptr(GError) error = NULL;
   g_autoptr(NnLoss) loss = nn_loss_new_by_name ("mean_squared_error", &error);
   g_autoptr(NnOptimizer) sgd = nn_sgd_optimizer_new (0.01);
-  g_autoptr(NnLayer) first = nn_test_make_layer (64, 48, deep ? "relu" : "linear");
+  g_autoptr(NnLayer) first = nn_test_make_layer (64, REGRESSION_UNITS, deep ? "relu" : "linear");
   NnModel *model = nn_model_new ();
 
   g_assert_no_error (error);
@@ -246,7 +258,7 @@ make_regression (gboolean deep)
   nn_model_add_layer (model, first);
   if (deep)
     {
-      g_autoptr(NnLayer) output = nn_test_make_layer (48, 1, "linear");
+      g_autoptr(NnLayer) output = nn_test_make_layer (REGRESSION_UNITS, 1, "linear");
 
       nn_model_add_layer (model, output);
     }
@@ -276,11 +288,11 @@ epoch_error (gboolean keep,
   g_autoptr(NnTrainer) trainer = nn_test_make_trainer (model, 1, 8, FALSE);
   g_autoptr(GRand) rand = g_rand_new_with_seed (4);
   g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 16, 64, -1, 1);
-  g_autoptr(NnMatrix) y = nn_test_random_matrix (rand, 16, 48, -1, 1);
+  g_autoptr(NnMatrix) y = nn_test_random_matrix (rand, 16, REGRESSION_UNITS, -1, 1);
   g_autoptr(GError) error = NULL;
 
   memset (x->data, 0, 8 * 64 * sizeof (nn_real));
-  memset (y->data, 0, 8 * 48 * sizeof (nn_real));
+  memset (y->data, 0, 8 * REGRESSION_UNITS * sizeof (nn_real));
   for (guint r = 8; r < 16; r++)
     x->data[r * 64 + column] = (nn_real) (x->data[r * 64 + column] * scale);
   nn_trainer_set_keep_gradients (trainer, keep);

@@ -257,7 +257,7 @@ async function main() {
     while (!done && seen.length < 20) {
       const n = await points(page, 'loss', 'train');
       if (n > 0 && n < 8000 && n !== seen[seen.length - 1]) seen.push(n);
-      await page.waitForTimeout(100);
+      await page.waitForTimeout(50);
     }
     check(seen.length >= 3 && seen.every((n, i) => i === 0 || n > seen[i - 1]),
           `the live run's curve grew while it trained (${seen.join(' ')} points)`);
