@@ -68,6 +68,18 @@ async function launchFirefox(profile) {
     if (await p.$eval(sel, e => e.checked) !== on) await p.click(sel);
     if (await p.$eval(sel, e => e.checked) !== on) throw new Error(`${sel} did not change`);
   };
+  // A live table redraws its rows, and an element found just before can
+  // leave the document before the click: find it again, as playwright does.
+  const clickAttached = async sel => {
+    for (let tries = 0; ; tries++) {
+      await ready(sel);
+      try {
+        return await p.click(sel);
+      } catch (e) {
+        if (tries >= 20 || !/detached|not attached/i.test(String(e))) throw e;
+      }
+    }
+  };
   const page = {
     on: (event, f) => p.on(event, f),
     goto: url => p.goto(url),
@@ -80,7 +92,7 @@ async function launchFirefox(profile) {
     keyboard: p.keyboard,
     mouse: { move: (x, y, opts) => p.mouse.move(x, y, opts), down: () => p.mouse.down(),
              up: () => p.mouse.up(), dblclick: (x, y) => p.mouse.click(x, y, { count: 2 }) },
-    click: async sel => { await ready(sel); await p.click(sel); },
+    click: sel => clickAttached(sel),
     check: sel => setChecked(sel, true),
     uncheck: sel => setChecked(sel, false),
     textContent: async sel => { await ready(sel); return p.$eval(sel, e => e.textContent); },
