@@ -5,9 +5,10 @@
 
 G_BEGIN_DECLS
 
-/* The trainer is in three files: nn-trainer.c (the object and the fit
- * loop with its callbacks), nn-trainer-epoch.c (steps and epochs: the hot
- * loop) and nn-trainer-state.c (saving and loading its state). */
+/* The trainer is in these files: nn-trainer.c (the object), nn-trainer-fit.c
+ * (the fit loop with its callbacks), nn-trainer-epoch.c (steps and epochs:
+ * the hot loop), nn-trainer-parallel.c (data parallelism) and
+ * nn-trainer-state.c (saving and loading its state). */
 
 struct _NnTrainer
 {
