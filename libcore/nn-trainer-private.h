@@ -27,6 +27,7 @@ struct _NnTrainer
   guint        epoch;         /* epochs completed */
   gboolean     stop_requested;
   gboolean     keep_gradients; /* nn_trainer_set_keep_gradients() */
+  gboolean     keep_pre_activations; /* nn_trainer_set_keep_pre_activations() */
 
   /* An epoch stopped part-way (cancelled after a batch): its samples done,
    * their loss sum, and what it was trained with, which must not change. */

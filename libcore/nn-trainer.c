@@ -50,6 +50,7 @@ enum {
   PROP_SCHEDULE,
   PROP_EPOCH,
   PROP_KEEP_GRADIENTS,
+  PROP_KEEP_PRE_ACTIVATIONS,
   N_PROPS
 };
 
@@ -126,6 +127,9 @@ nn_trainer_get_property (GObject    *object,
     case PROP_KEEP_GRADIENTS:
       g_value_set_boolean (value, self->keep_gradients);
       break;
+    case PROP_KEEP_PRE_ACTIVATIONS:
+      g_value_set_boolean (value, self->keep_pre_activations);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -167,6 +171,9 @@ nn_trainer_set_property (GObject      *object,
       break;
     case PROP_KEEP_GRADIENTS:
       nn_trainer_set_keep_gradients (self, g_value_get_boolean (value));
+      break;
+    case PROP_KEEP_PRE_ACTIVATIONS:
+      nn_trainer_set_keep_pre_activations (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -299,6 +306,21 @@ nn_trainer_class_init (NnTrainerClass *klass)
                           "Whether the gradients of a step stay readable after it", TRUE,
                           PARAM_FLAGS);
 
+  /**
+   * NnTrainer:keep-pre-activations:
+   *
+   * Whether the dense layers' pre-activations of a training step stay
+   * readable after it
+   * ([method@Nn.Trainer.set_keep_pre_activations]). Off, the matrix
+   * engine may apply a layer's activation inside its forward product.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_KEEP_PRE_ACTIVATIONS] =
+    g_param_spec_boolean ("keep-pre-activations", NULL,
+                          "Whether the pre-activations of a training step stay readable after it",
+                          TRUE, PARAM_FLAGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -314,6 +336,7 @@ nn_trainer_init (NnTrainer *self)
   self->base_lr = NAN;
   self->n_ranks = 1;
   self->keep_gradients = TRUE;
+  self->keep_pre_activations = TRUE;
 }
 
 /**
@@ -596,6 +619,60 @@ nn_trainer_get_keep_gradients (NnTrainer *self)
   g_return_val_if_fail (NN_IS_TRAINER (self), TRUE);
 
   return self->keep_gradients;
+}
+
+/**
+ * nn_trainer_set_keep_pre_activations:
+ * @self: a #NnTrainer
+ * @keep: whether the pre-activations of a training step stay readable
+ *   after it
+ *
+ * With @keep %FALSE, the forward product of a dense layer in a training
+ * step may apply the layer's activation as it stores its result, where the
+ * activation has an element-wise form ([method@Nn.Activation.get_elementwise]:
+ * relu, leaky_relu with a positive slope, sigmoid, tanh) and the matrix
+ * engine applies it (oneDNN's eltwise post-ops, for products of more than
+ * 32768 multiply-adds or results wider than 16 values a row). Such a
+ * layer writes its activations in the product's own pass and keeps no
+ * pre-activations: [method@Nn.Layer.get_z] gives a matrix of no rows after
+ * the step. oneDNN's sigmoid and tanh may differ from the plugins' in the
+ * last bit; relu and leaky_relu are exact. Forward steps outside training
+ * ([method@Nn.Model.forward] and prediction) always keep them. %TRUE by
+ * default.
+ *
+ * Since: 0.2
+ */
+void
+nn_trainer_set_keep_pre_activations (NnTrainer *self,
+                                     gboolean   keep)
+{
+  g_return_if_fail (NN_IS_TRAINER (self));
+
+  keep = !!keep;
+  if (self->keep_pre_activations == keep)
+    return;
+  self->keep_pre_activations = keep;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KEEP_PRE_ACTIVATIONS]);
+}
+
+/**
+ * nn_trainer_get_keep_pre_activations:
+ * @self: a #NnTrainer
+ *
+ * Gets whether the pre-activations of a training step stay readable after
+ * it.
+ *
+ * Returns: whether the pre-activations of a training step stay readable
+ *   after it (nn_trainer_set_keep_pre_activations())
+ *
+ * Since: 0.2
+ */
+gboolean
+nn_trainer_get_keep_pre_activations (NnTrainer *self)
+{
+  g_return_val_if_fail (NN_IS_TRAINER (self), TRUE);
+
+  return self->keep_pre_activations;
 }
 
 /**
