@@ -13,6 +13,13 @@
  */
 G_DEFINE_ABSTRACT_TYPE (NnActivation, nn_activation, G_TYPE_OBJECT)
 
+G_DEFINE_ENUM_TYPE (NnElementwise,
+                    nn_elementwise,
+                    G_DEFINE_ENUM_VALUE (NN_ELEMENTWISE_NONE, "none"),
+                    G_DEFINE_ENUM_VALUE (NN_ELEMENTWISE_RELU, "relu"),
+                    G_DEFINE_ENUM_VALUE (NN_ELEMENTWISE_LOGISTIC, "logistic"),
+                    G_DEFINE_ENUM_VALUE (NN_ELEMENTWISE_TANH, "tanh"))
+
 static void
 nn_activation_class_init (NnActivationClass *klass)
 {
@@ -46,7 +53,9 @@ nn_activation_forward (NnActivation   *self,
 /**
  * nn_activation_backward:
  * @self: a #NnActivation
- * @z: the pre-activations of the forward step
+ * @z: (nullable): the pre-activations of the forward step, or %NULL where
+ *   the activation has an element-wise form
+ *   ([method@Nn.Activation.get_elementwise]) and none were kept
  * @a: the activations of the forward step
  * @grad_a: the gradient of the loss with respect to @a
  * @grad_z: the gradient with respect to @z, written in place
@@ -62,12 +71,44 @@ nn_activation_backward (NnActivation   *self,
                         NnMatrix       *grad_z)
 {
   g_return_if_fail (NN_IS_ACTIVATION (self));
-  g_return_if_fail (z != NULL && a != NULL && grad_a != NULL && grad_z != NULL);
-  g_return_if_fail (nn_matrix_same_shape (z, a));
-  g_return_if_fail (nn_matrix_same_shape (z, grad_a));
-  g_return_if_fail (nn_matrix_same_shape (z, grad_z));
+  g_return_if_fail (a != NULL && grad_a != NULL && grad_z != NULL);
+  g_return_if_fail (z == NULL || nn_matrix_same_shape (z, a));
+  g_return_if_fail (nn_matrix_same_shape (a, grad_a));
+  g_return_if_fail (nn_matrix_same_shape (a, grad_z));
+  g_return_if_fail (z != NULL || nn_activation_get_elementwise (self, NULL) != NN_ELEMENTWISE_NONE);
 
   NN_ACTIVATION_GET_CLASS (self)->backward (self, z, a, grad_a, grad_z);
+}
+
+/**
+ * nn_activation_get_elementwise:
+ * @self: a #NnActivation
+ * @alpha: (out) (optional): the function's parameter
+ *
+ * The activation as one of the element-wise functions a matrix engine can
+ * apply inside a product, if it is one and its backward step can work
+ * without the pre-activations.
+ *
+ * Returns: the function, or %NN_ELEMENTWISE_NONE
+ *
+ * Since: 0.2
+ */
+NnElementwise
+nn_activation_get_elementwise (NnActivation *self,
+                               double       *alpha)
+{
+  NnActivationClass *klass;
+  double             value = 0;
+  NnElementwise      fn = NN_ELEMENTWISE_NONE;
+
+  g_return_val_if_fail (NN_IS_ACTIVATION (self), NN_ELEMENTWISE_NONE);
+
+  klass = NN_ACTIVATION_GET_CLASS (self);
+  if (klass->get_elementwise != NULL)
+    fn = klass->get_elementwise (self, &value);
+  if (alpha != NULL)
+    *alpha = fn == NN_ELEMENTWISE_NONE ? 0 : value;
+  return fn;
 }
 
 /**

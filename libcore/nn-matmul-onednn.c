@@ -22,7 +22,8 @@ extern void omp_set_num_threads (int n);
 extern int  omp_get_max_threads (void);
 
 /* A product as oneDNN's matmul primitive sees it: the shapes and strides
- * of the operands, the scales, whether there is a bias, and the threads it
+ * of the operands, the scales, whether there is a bias, the function
+ * applied to the result, and the threads it
  * splits the product between, which a primitive fixes when it is made.
  * One primitive a key, made the first time, reused for every product
  * after. */
@@ -31,6 +32,8 @@ typedef struct
   gint64   m, n, k, lda, ldb, ldc;
   gboolean trans_a, trans_b, bias, bf16;
   float    alpha, beta;
+  gint     fn; /* NnElementwise */
+  float    fn_alpha;
   gint     n_threads;
 } ProductKey;
 
@@ -86,7 +89,7 @@ product_key_hash (gconstpointer p)
   const ProductKey *k = p;
 
   return (guint) (k->m * 1000003 ^ k->n * 10007 ^ k->k * 101 ^ k->lda * 31 ^ k->ldb * 17 ^
-                  k->ldc * 7 ^ (k->trans_a << 1) ^ (k->trans_b << 2) ^ (k->bias << 3) ^ (k->bf16 << 4));
+                  k->ldc * 7 ^ (k->trans_a << 1) ^ (k->trans_b << 2) ^ (k->bias << 3) ^ (k->bf16 << 4) ^ (k->fn << 5));
 }
 
 static gboolean
@@ -98,7 +101,8 @@ product_key_equal (gconstpointer a,
   return x->m == y->m && x->n == y->n && x->k == y->k && x->lda == y->lda &&
          x->ldb == y->ldb && x->ldc == y->ldc && x->trans_a == y->trans_a &&
          x->trans_b == y->trans_b && x->bias == y->bias && x->bf16 == y->bf16 &&
-         x->n_threads == y->n_threads &&
+         x->n_threads == y->n_threads && x->fn == y->fn &&
+         memcmp (&x->fn_alpha, &y->fn_alpha, sizeof x->fn_alpha) == 0 &&
          memcmp (&x->alpha, &y->alpha, sizeof x->alpha) == 0 &&
          memcmp (&x->beta, &y->beta, sizeof x->beta) == 0;
 }
@@ -156,8 +160,27 @@ init_desc (dnnl_memory_desc_t *md,
   return dnnl_memory_desc_init_by_strides (md, 2, dims, type, strides);
 }
 
+/* oneDNN's eltwise algorithm of an NnElementwise. */
+static dnnl_alg_kind_t
+eltwise_algorithm (NnElementwise fn)
+{
+  switch (fn)
+    {
+    case NN_ELEMENTWISE_RELU:
+      return dnnl_eltwise_relu;
+    case NN_ELEMENTWISE_LOGISTIC:
+      return dnnl_eltwise_logistic;
+    case NN_ELEMENTWISE_TANH:
+      return dnnl_eltwise_tanh;
+    case NN_ELEMENTWISE_NONE:
+    default:
+      return dnnl_alg_kind_undef;
+    }
+}
+
 /* The attributes of @key: alpha as the output scale, beta as a sum
- * post-op (none when beta is 0, so that C is not read). */
+ * post-op (none when beta is 0, so that C is not read), then the function
+ * as an eltwise post-op. */
 static dnnl_status_t
 make_attr (const ProductKey     *key,
            dnnl_primitive_attr_t attr)
@@ -167,11 +190,14 @@ make_attr (const ProductKey     *key,
 
   if (key->alpha != 1)
     s = dnnl_primitive_attr_set_output_scales (attr, 1, 0, &key->alpha);
-  if (s == dnnl_success && key->beta != 0)
+  if (s == dnnl_success && (key->beta != 0 || key->fn != NN_ELEMENTWISE_NONE))
     {
       s = dnnl_post_ops_create (&post_ops);
-      if (s == dnnl_success)
+      if (s == dnnl_success && key->beta != 0)
         s = dnnl_post_ops_append_sum (post_ops, key->beta);
+      if (s == dnnl_success && key->fn != NN_ELEMENTWISE_NONE)
+        s = dnnl_post_ops_append_eltwise (post_ops, 1, eltwise_algorithm (key->fn), key->fn_alpha,
+                                          0);
       if (s == dnnl_success)
         s = dnnl_primitive_attr_set_post_ops (attr, post_ops);
       if (post_ops != NULL)
@@ -519,9 +545,9 @@ now_ns (void)
   return (gint64) t.tv_sec * G_GINT64_CONSTANT (1000000000) + t.tv_nsec;
 }
 
-/* C = alpha op(A) op(B) (+ @bias in each row, where not NULL) + beta C
- * through oneDNN's matmul, with A and B rounded to bfloat16 first where
- * @bf16, shared between the threads set where that is faster. Returns
+/* C = alpha op(A) op(B) (+ @bias in each row, where not NULL) + beta C,
+ * then @fn (with its parameter @fn_alpha) of each value, through oneDNN's
+ * matmul, with A and B rounded to bfloat16 first where @bf16, shared between the threads set where that is faster. Returns
  * FALSE, C untouched, where oneDNN cannot take the product: then the BLAS
  * does. */
 gboolean
@@ -532,6 +558,8 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
                        const NnMatrix *b,
                        const nn_real  *bias,
                        nn_real         beta,
+                       NnElementwise   fn,
+                       float           fn_alpha,
                        NnMatrix       *c,
                        gboolean        bf16)
 {
@@ -545,7 +573,7 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
 
   /* The BLAS reads neither A nor B when alpha is 0 (NaN in them
    * included); the output scale would apply to the bias too. */
-  if (alpha == 0 || (bias != NULL && alpha != 1))
+  if (alpha == 0 || ((bias != NULL || fn != NN_ELEMENTWISE_NONE) && alpha != 1))
     return FALSE;
   key.m = c->rows;
   key.n = c->cols;
@@ -559,6 +587,8 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
   key.bf16 = bf16;
   key.alpha = alpha;
   key.beta = beta;
+  key.fn = fn;
+  key.fn_alpha = fn_alpha;
   key.n_threads = 1;
   /* Where oneDNN can make the whole product it can make its parts, so
    * that a part never fails after another has written C. oneDNN reads

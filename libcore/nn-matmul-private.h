@@ -5,6 +5,7 @@
  * what oneDNN cannot. Not installed. */
 #pragma once
 
+#include "nn-activation.h"
 #include "nn-matrix.h"
 
 G_BEGIN_DECLS
@@ -31,6 +32,8 @@ gboolean nn_matmul_onednn_gemm (gboolean        trans_a,
                                 const NnMatrix *b,
                                 const nn_real  *bias,
                                 nn_real         beta,
+                                NnElementwise   fn,
+                                float           fn_alpha,
                                 NnMatrix       *c,
                                 gboolean        bf16);
 G_GNUC_INTERNAL

@@ -505,7 +505,8 @@ engine_gemm (gboolean        trans_a,
 #ifdef NN_HAVE_ONEDNN
   gboolean bf16 = nn_matrix_get_precision () == NN_PRECISION_BF16;
 
-  if (nn_matmul_onednn_gemm (trans_a, trans_b, alpha, a, b, bias, beta, c, bf16))
+  if (nn_matmul_onednn_gemm (trans_a, trans_b, alpha, a, b, bias, beta, NN_ELEMENTWISE_NONE, 0, c,
+                             bf16))
     return bias != NULL;
 #endif
   nn_matmul_blas_gemm (trans_a, trans_b, alpha, a, b, beta, c);
@@ -599,6 +600,35 @@ nn_matrix_linear (const NnMatrix *x,
     }
   if (!engine_gemm (FALSE, TRUE, 1, x, weights, bias->data, 0, z))
     nn_matrix_add_row_vector (z, bias);
+}
+
+/* A = f(X Wᵀ + b) in the product's own pass where the engine applies @fn
+ * (with its parameter @alpha) as it stores the result: oneDNN does, for
+ * products large enough for it. Returns TRUE with A written; else FALSE
+ * with Z = X Wᵀ + b written for the caller to apply f to. */
+gboolean
+nn_matrix_linear_activated (const NnMatrix *x,
+                            const NnMatrix *weights,
+                            const NnMatrix *bias,
+                            NnElementwise   fn,
+                            double          alpha,
+                            NnMatrix       *z,
+                            NnMatrix       *a)
+{
+  g_return_val_if_fail (x->cols == weights->cols, FALSE);
+  g_return_val_if_fail (bias->rows == 1 && bias->cols == weights->rows, FALSE);
+  g_return_val_if_fail (a->rows == x->rows && a->cols == weights->rows, FALSE);
+  g_return_val_if_fail (nn_matrix_same_shape (z, a), FALSE);
+
+#ifdef NN_HAVE_ONEDNN
+  if (fn != NN_ELEMENTWISE_NONE && x->cols > 0 && a->rows > 0 && a->cols > 0 &&
+      small_product_kernel (FALSE, TRUE, 1, a->rows, a->cols, x->cols) == SMALL_NONE &&
+      nn_matmul_onednn_gemm (FALSE, TRUE, 1, x, weights, bias->data, 0, fn, (float) alpha, a,
+                             nn_matrix_get_precision () == NN_PRECISION_BF16))
+    return TRUE;
+#endif
+  nn_matrix_linear (x, weights, bias, z);
+  return FALSE;
 }
 
 /* The gradients of a layer's weights and bias from dL/dZ: dW = dZᵀ X and

@@ -2,6 +2,7 @@
 /* Matrix operations shared inside libnncore; not installed. */
 #pragma once
 
+#include "nn-activation.h"
 #include "nn-matrix.h"
 
 G_BEGIN_DECLS
@@ -11,6 +12,14 @@ void nn_matrix_linear (const NnMatrix *x,
                        const NnMatrix *weights,
                        const NnMatrix *bias,
                        NnMatrix       *z);
+G_GNUC_INTERNAL
+gboolean nn_matrix_linear_activated (const NnMatrix *x,
+                                     const NnMatrix *weights,
+                                     const NnMatrix *bias,
+                                     NnElementwise   fn,
+                                     double          alpha,
+                                     NnMatrix       *z,
+                                     NnMatrix       *a);
 G_GNUC_INTERNAL
 void nn_matrix_linear_gradients (const NnMatrix *grad_z,
                                  const NnMatrix *x,

@@ -261,9 +261,12 @@ forget_weight_bounds (NnModel *model)
     }
 }
 
+/* The dense layers' way of training from now on: updating within the
+ * backward step at @lr (0: not), keeping their pre-activations or not. */
 static void
-set_update_rate (NnModel *model,
-                 double   lr)
+set_step_mode (NnModel *model,
+               double   lr,
+               gboolean keep_z)
 {
   guint n_layers = nn_model_get_n_layers (model);
 
@@ -272,7 +275,10 @@ set_update_rate (NnModel *model,
       NnLayer *layer = nn_model_get_layer (model, l);
 
       if (NN_IS_DENSE_LAYER (layer))
-        nn_dense_layer_set_update_rate ((NnDenseLayer *) layer, lr);
+        {
+          nn_dense_layer_set_update_rate ((NnDenseLayer *) layer, lr);
+          nn_dense_layer_set_keep_z ((NnDenseLayer *) layer, keep_z);
+        }
     }
 }
 
@@ -289,6 +295,7 @@ train_step (NnTrainer      *self,
 {
   NnModel *model = self->model;
   double   loss, lr;
+  gboolean keep_z;
 
   if (G_UNLIKELY (x->rows < nn_model_get_min_training_batch (model)))
     {
@@ -301,8 +308,9 @@ train_step (NnTrainer      *self,
   /* A step trains, whatever mode a callback left the model in. */
   nn_model_set_training (model, TRUE);
   lr = update_in_backward (self, x->rows);
-  if (lr != 0)
-    set_update_rate (model, lr);
+  keep_z = self->keep_pre_activations;
+  if (lr != 0 || !keep_z)
+    set_step_mode (model, lr, keep_z);
   /* The loss of the batch and the layers' regularization at the weights
    * it was computed with, as `criterion (out, y) + penalty` in PyTorch. */
   if (w == NULL)
@@ -312,8 +320,8 @@ train_step (NnTrainer      *self,
   loss += nn_model_get_regularization_loss (model);
   if (!isfinite (loss))
     {
-      if (lr != 0)
-        set_update_rate (model, 0);
+      if (lr != 0 || !keep_z)
+        set_step_mode (model, 0, TRUE);
       nn_trainer_set_loss_error (self, loss, error);
       return NAN;
     }
@@ -321,9 +329,10 @@ train_step (NnTrainer      *self,
     nn_model_backward (model, x, y);
   else
     nn_model_backward_weighted (model, x, y, w);
+  if (lr != 0 || !keep_z)
+    set_step_mode (model, 0, TRUE);
   if (lr == 0)
     return nn_trainer_finish_step (self, loss, error);
-  set_update_rate (model, 0);
   nn_optimizer_count_step (nn_model_get_optimizer (model));
   return check_updated_layers (self, loss, error);
 }

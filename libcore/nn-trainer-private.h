@@ -5,9 +5,10 @@
 
 G_BEGIN_DECLS
 
-/* The trainer is in three files: nn-trainer.c (the object and the fit
- * loop with its callbacks), nn-trainer-epoch.c (steps and epochs: the hot
- * loop) and nn-trainer-state.c (saving and loading its state). */
+/* The trainer is in these files: nn-trainer.c (the object), nn-trainer-fit.c
+ * (the fit loop with its callbacks), nn-trainer-epoch.c (steps and epochs:
+ * the hot loop), nn-trainer-parallel.c (data parallelism) and
+ * nn-trainer-state.c (saving and loading its state). */
 
 struct _NnTrainer
 {
@@ -26,6 +27,7 @@ struct _NnTrainer
   guint        epoch;         /* epochs completed */
   gboolean     stop_requested;
   gboolean     keep_gradients; /* nn_trainer_set_keep_gradients() */
+  gboolean     keep_pre_activations; /* nn_trainer_set_keep_pre_activations() */
 
   /* An epoch stopped part-way (cancelled after a batch): its samples done,
    * their loss sum, and what it was trained with, which must not change. */

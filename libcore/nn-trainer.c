@@ -50,6 +50,7 @@ enum {
   PROP_SCHEDULE,
   PROP_EPOCH,
   PROP_KEEP_GRADIENTS,
+  PROP_KEEP_PRE_ACTIVATIONS,
   N_PROPS
 };
 
@@ -126,6 +127,9 @@ nn_trainer_get_property (GObject    *object,
     case PROP_KEEP_GRADIENTS:
       g_value_set_boolean (value, self->keep_gradients);
       break;
+    case PROP_KEEP_PRE_ACTIVATIONS:
+      g_value_set_boolean (value, self->keep_pre_activations);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -167,6 +171,9 @@ nn_trainer_set_property (GObject      *object,
       break;
     case PROP_KEEP_GRADIENTS:
       nn_trainer_set_keep_gradients (self, g_value_get_boolean (value));
+      break;
+    case PROP_KEEP_PRE_ACTIVATIONS:
+      nn_trainer_set_keep_pre_activations (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -299,6 +306,21 @@ nn_trainer_class_init (NnTrainerClass *klass)
                           "Whether the gradients of a step stay readable after it", TRUE,
                           PARAM_FLAGS);
 
+  /**
+   * NnTrainer:keep-pre-activations:
+   *
+   * Whether the dense layers' pre-activations of a training step stay
+   * readable after it
+   * ([method@Nn.Trainer.set_keep_pre_activations]). Off, the matrix
+   * engine may apply a layer's activation inside its forward product.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_KEEP_PRE_ACTIVATIONS] =
+    g_param_spec_boolean ("keep-pre-activations", NULL,
+                          "Whether the pre-activations of a training step stay readable after it",
+                          TRUE, PARAM_FLAGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -314,6 +336,7 @@ nn_trainer_init (NnTrainer *self)
   self->base_lr = NAN;
   self->n_ranks = 1;
   self->keep_gradients = TRUE;
+  self->keep_pre_activations = TRUE;
 }
 
 /**
@@ -599,6 +622,60 @@ nn_trainer_get_keep_gradients (NnTrainer *self)
 }
 
 /**
+ * nn_trainer_set_keep_pre_activations:
+ * @self: a #NnTrainer
+ * @keep: whether the pre-activations of a training step stay readable
+ *   after it
+ *
+ * With @keep %FALSE, the forward product of a dense layer in a training
+ * step may apply the layer's activation as it stores its result, where the
+ * activation has an element-wise form ([method@Nn.Activation.get_elementwise]:
+ * relu, leaky_relu with a positive slope, sigmoid, tanh) and the matrix
+ * engine applies it (oneDNN's eltwise post-ops, for products of more than
+ * 32768 multiply-adds or results wider than 16 values a row). Such a
+ * layer writes its activations in the product's own pass and keeps no
+ * pre-activations: [method@Nn.Layer.get_z] gives a matrix of no rows after
+ * the step. oneDNN's sigmoid and tanh may differ from the plugins' in the
+ * last bit; relu and leaky_relu are exact. Forward steps outside training
+ * ([method@Nn.Model.forward] and prediction) always keep them. %TRUE by
+ * default.
+ *
+ * Since: 0.2
+ */
+void
+nn_trainer_set_keep_pre_activations (NnTrainer *self,
+                                     gboolean   keep)
+{
+  g_return_if_fail (NN_IS_TRAINER (self));
+
+  keep = !!keep;
+  if (self->keep_pre_activations == keep)
+    return;
+  self->keep_pre_activations = keep;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KEEP_PRE_ACTIVATIONS]);
+}
+
+/**
+ * nn_trainer_get_keep_pre_activations:
+ * @self: a #NnTrainer
+ *
+ * Gets whether the pre-activations of a training step stay readable after
+ * it.
+ *
+ * Returns: whether the pre-activations of a training step stay readable
+ *   after it (nn_trainer_set_keep_pre_activations())
+ *
+ * Since: 0.2
+ */
+gboolean
+nn_trainer_get_keep_pre_activations (NnTrainer *self)
+{
+  g_return_val_if_fail (NN_IS_TRAINER (self), TRUE);
+
+  return self->keep_pre_activations;
+}
+
+/**
  * nn_trainer_get_schedule:
  * @self: a #NnTrainer
  *
@@ -726,200 +803,6 @@ nn_trainer_remove_callback (NnTrainer         *self,
   g_ptr_array_remove (self->gradient_hooks, callback);
   if (!g_ptr_array_remove (self->callbacks, callback))
     g_return_if_reached ();
-}
-
-/* ---- fitting ------------------------------------------------------------- */
-
-static gboolean
-parameters_finite (NnTrainer *self)
-{
-  for (guint i = 0; i < nn_model_get_n_parameters (self->model); i++)
-    if (!nn_matrix_is_finite (nn_model_get_parameter (self->model, i)))
-      return FALSE;
-  return TRUE;
-}
-
-/* Calls every callback's epoch_begin, up to the first that fails. */
-static gboolean
-epoch_begin (NnTrainer *self,
-             GError   **error)
-{
-  g_array_set_size (self->epoch_values, 0);
-  for (guint i = 0; i < self->callbacks->len; i++)
-    {
-      NnTrainerCallback *callback = self->callbacks->pdata[i];
-      GError            *local_error = NULL;
-
-      if (!nn_trainer_callback_epoch_begin (callback, self, self->epoch + 1, &local_error))
-        {
-          nn_trainer_propagate_callback_error (error, local_error, callback, "epoch_begin");
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
-
-/* Calls every callback's epoch_end, even after one failed, so that the
- * epoch is complete for all of them; the first error is kept. */
-static gboolean
-epoch_end (NnTrainer *self,
-           guint      epoch,
-           double     loss,
-           double     val_loss,
-           gboolean   have_val,
-           GError   **error)
-{
-  gboolean ok = TRUE;
-
-  nn_trainer_set_epoch_value (self, "epoch", epoch);
-  nn_trainer_set_epoch_value (self, "loss", loss);
-  if (have_val)
-    nn_trainer_set_epoch_value (self, "val_loss", val_loss);
-  nn_trainer_set_epoch_value (self, "learning_rate",
-                              nn_optimizer_get_learning_rate (nn_model_get_optimizer (self->model)));
-  for (guint i = 0; i < self->callbacks->len; i++)
-    {
-      NnTrainerCallback *callback = self->callbacks->pdata[i];
-      GError            *local_error = NULL;
-
-      if (!nn_trainer_callback_epoch_end (callback, self, epoch, &local_error))
-        {
-          if (ok)
-            nn_trainer_propagate_callback_error (error, local_error, callback, "epoch_end");
-          else
-            g_clear_error (&local_error);
-          ok = FALSE;
-        }
-    }
-  return ok;
-}
-
-/* One epoch of nn_trainer_fit(), from the callbacks' epoch_begin to their
- * epoch_end. */
-static gboolean
-fit_epoch (NnTrainer      *self,
-           const NnMatrix *x,
-           const NnMatrix *y,
-           const NnMatrix *val_x,
-           const NnMatrix *val_y,
-           GCancellable   *cancellable,
-           GError        **error)
-{
-  GError *local_error = NULL;
-  double  loss, val_loss = NAN;
-  guint   epoch;
-
-  if (!epoch_begin (self, error))
-    return FALSE;
-  loss = nn_trainer_run_epoch (self, x, y, cancellable, &local_error);
-  if (isnan (loss))
-    {
-      /* A batch's error says which batch; this says which epoch. */
-      if (g_error_matches (local_error, NN_MODEL_ERROR, NN_MODEL_ERROR_NOT_FINITE))
-        g_prefix_error (&local_error, "epoch %u, ", self->epoch + 1);
-      g_propagate_error (error, local_error);
-      return FALSE;
-    }
-  epoch = self->epoch;
-  if (!parameters_finite (self))
-    {
-      nn_trainer_set_diverged_error (self, error, "epoch %u: a weight became NaN or infinite",
-                                     epoch);
-      return FALSE;
-    }
-  if (val_x != NULL)
-    {
-      val_loss = nn_model_evaluate (self->model, val_x, val_y, error);
-      if (isnan (val_loss))
-        {
-          g_prefix_error (error, "epoch %u, validation: ", epoch);
-          return FALSE;
-        }
-    }
-  g_array_append_val (self->loss_history, loss);
-  g_array_append_val (self->val_loss_history, val_loss);
-  return epoch_end (self, epoch, loss, val_loss, val_x != NULL, error);
-}
-
-/**
- * nn_trainer_fit:
- * @self: a #NnTrainer
- * @x: training inputs
- * @y: training targets
- * @val_x: (nullable): validation inputs
- * @val_y: (nullable): validation targets
- * @cancellable: (nullable): checked before every batch
- * @error: return location for a #GError
- *
- * Trains from [property@Nn.Trainer:epoch] until it reaches
- * [property@Nn.Trainer:epochs]: to finish a run after restoring a saved state,
- * call it again with the same [property@Nn.Trainer:epochs]. Each epoch appends
- * its training loss and its validation loss (NaN without validation data) to
- * the histories; then every callback's @epoch_end is called, in order. Before
- * the first epoch the callbacks' @train_begin are called, and after the last
- * their
- * @train_end, however the fit ended.
- *
- * When @cancellable is cancelled, training stops after the current batch;
- * the trainer remembers how far the epoch got, and the next call continues
- * it, so that a run cancelled, saved, restored and continued takes exactly
- * the steps of a run never stopped.
- *
- * A callback that fails ends the fit with its error: at @train_begin or
- * @epoch_begin before any more training; at @epoch_end after the other
- * callbacks have seen the epoch too, so that it is recorded and reported
- * in full (only the first error is kept).
- *
- * Returns: %TRUE when [property@Nn.Trainer:epochs] was reached or
- *   [method@Nn.Trainer.stop] was called, or %FALSE with @error set:
- *   %NN_MODEL_ERROR_NOT_FINITE when training diverges, %G_IO_ERROR_CANCELLED
- *   when cancelled, or a callback's error
- */
-gboolean
-nn_trainer_fit (NnTrainer      *self,
-                const NnMatrix *x,
-                const NnMatrix *y,
-                const NnMatrix *val_x,
-                const NnMatrix *val_y,
-                GCancellable   *cancellable,
-                GError        **error)
-{
-  guint    begun = 0;
-  gboolean ok = TRUE;
-
-  CHECK_TRAINING_DATA (self, x, y, FALSE);
-  g_return_val_if_fail ((val_x == NULL) == (val_y == NULL), FALSE);
-  g_return_val_if_fail (!self->fitting, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  self->stop_requested = FALSE;
-  self->fitting = TRUE;
-  for (; ok && begun < self->callbacks->len; begun++)
-    {
-      NnTrainerCallback *callback = self->callbacks->pdata[begun];
-      GError            *local_error = NULL;
-
-      if (!nn_trainer_callback_train_begin (callback, self, &local_error))
-        {
-          nn_trainer_propagate_callback_error (error, local_error, callback, "train_begin");
-          ok = FALSE;
-        }
-    }
-  /* A callback whose train_begin failed gets no train_end. */
-  if (!ok)
-    begun--;
-
-  while (ok && self->epoch < self->epochs && !self->stop_requested)
-    {
-      ok = fit_epoch (self, x, y, val_x, val_y, cancellable, error);
-      if (ok && self->n_ranks > 1)
-        ok = nn_trainer_parallel_agree_stop (self, error);
-    }
-
-  for (guint i = 0; i < begun; i++)
-    nn_trainer_callback_train_end (self->callbacks->pdata[i], self);
-  self->fitting = FALSE;
-  return ok;
 }
 
 /**

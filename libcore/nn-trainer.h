@@ -77,6 +77,9 @@ void            nn_trainer_set_sample_weights   (NnTrainer          *self,
 void            nn_trainer_set_keep_gradients   (NnTrainer          *self,
                                                  gboolean            keep);
 gboolean        nn_trainer_get_keep_gradients   (NnTrainer          *self);
+void            nn_trainer_set_keep_pre_activations (NnTrainer      *self,
+                                                     gboolean        keep);
+gboolean        nn_trainer_get_keep_pre_activations (NnTrainer      *self);
 double          nn_trainer_train_step           (NnTrainer          *self,
                                                  const NnMatrix     *x,
                                                  const NnMatrix     *y,

@@ -285,8 +285,9 @@ run_w1 (guint        epochs,
   if (model == NULL)
     return FALSE;
   trainer = nn_trainer_new (model);
-  /* Nothing here reads the gradients after a step. */
+  /* Nothing here reads the gradients or pre-activations after a step. */
   nn_trainer_set_keep_gradients (trainer, FALSE);
+  nn_trainer_set_keep_pre_activations (trainer, FALSE);
   nnrun_mpi_attach (trainer);
 
   start = nnrun_bench_now ();
@@ -599,8 +600,9 @@ run_w2 (guint        epochs,
   if (model == NULL)
     return FALSE;
   trainer = nn_trainer_new (model);
-  /* Nothing here reads the gradients after a step. */
+  /* Nothing here reads the gradients or pre-activations after a step. */
   nn_trainer_set_keep_gradients (trainer, FALSE);
+  nn_trainer_set_keep_pre_activations (trainer, FALSE);
   nnrun_mpi_attach (trainer);
   x = nn_matrix_new (batch, widths[0]);
   y = nn_matrix_new (batch, widths[3]);

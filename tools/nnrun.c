@@ -495,9 +495,12 @@ load_for_ranks (const TrainOptions *o,
           g_clear_object (&experiment);
         }
     }
-  /* Nothing here reads the gradients after a step. */
+  /* Nothing here reads the gradients or pre-activations after a step. */
   if (experiment != NULL)
-    nn_trainer_set_keep_gradients (nn_experiment_get_trainer (experiment), FALSE);
+    {
+      nn_trainer_set_keep_gradients (nn_experiment_get_trainer (experiment), FALSE);
+      nn_trainer_set_keep_pre_activations (nn_experiment_get_trainer (experiment), FALSE);
+    }
   if (!nnrun_mpi_all_ok (experiment != NULL, &report))
     {
       if (experiment != NULL)

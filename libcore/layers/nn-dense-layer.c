@@ -50,7 +50,7 @@ struct _NnDenseLayer
   nn_real *grad_z_buf;
   nn_real *grad_x_buf; /* capacity × n_inputs */
 
-  NnMatrix z; /* views of the last batch */
+  NnMatrix z; /* views of the last batch; z of no rows where not kept */
   NnMatrix a;
   NnMatrix grad_z;
   NnMatrix grad_x;
@@ -65,6 +65,10 @@ struct _NnDenseLayer
   nn_real  input_max;  /* max|X| of the last forward step, while it is kept */
   gboolean bound_pays; /* X and dL/dZ of the last forward step are under half W */
   gboolean bounding;   /* whether this step keeps the bound */
+
+  /* Where FALSE, the engine may apply the activation inside the forward
+   * product, and Z is not kept (nn_dense_layer_set_keep_z()). */
+  gboolean keep_z;
 };
 
 /* Below this, a bound says the weights are finite. */
@@ -204,12 +208,16 @@ ensure_capacity (NnDenseLayer *self,
   self->capacity = rows;
 }
 
-/* Computes `Z = X Wᵀ + b` and `A = f(Z)` and keeps both. */
+/* Computes `Z = X Wᵀ + b` and `A = f(Z)` and keeps both; or only A, in
+ * the product's own pass, where Z need not be kept and the engine applies
+ * f. */
 static const NnMatrix *
 nn_dense_layer_forward (NnLayer        *layer,
                         const NnMatrix *x)
 {
   NnDenseLayer *self = (NnDenseLayer *) layer;
+  NnElementwise fn = NN_ELEMENTWISE_NONE;
+  double        alpha = 0;
 
   ensure_capacity (self, x->rows);
   self->z = nn_matrix_view (self->z_buf, x->rows, self->units);
@@ -222,7 +230,13 @@ nn_dense_layer_forward (NnLayer        *layer,
                    self->bound_pays;
   if (self->bounding)
     self->input_max = nn_matrix_max_abs (x);
-  nn_matrix_linear (x, self->weights, self->bias, &self->z);
+  if (!self->keep_z)
+    fn = nn_activation_get_elementwise (self->activation, &alpha);
+  if (nn_matrix_linear_activated (x, self->weights, self->bias, fn, alpha, &self->z, &self->a))
+    {
+      self->z.rows = 0;
+      return &self->a;
+    }
   /* The activation of Z, not Z itself, is what the next layer consumes. */
   nn_activation_forward (self->activation, &self->z, &self->a);
   return &self->a;
@@ -237,8 +251,8 @@ nn_dense_layer_backward_from_z (NnLayer        *layer,
 {
   NnDenseLayer *self = (NnDenseLayer *) layer;
 
-  g_return_val_if_fail (x->rows == self->z.rows, NULL);
-  g_return_val_if_fail (nn_matrix_same_shape (grad_z, &self->z), NULL);
+  g_return_val_if_fail (x->rows == self->a.rows, NULL);
+  g_return_val_if_fail (nn_matrix_same_shape (grad_z, &self->a), NULL);
 
   /* dL/dX first, from the weights before any update. */
   if (want_grad_input)
@@ -276,6 +290,16 @@ nn_dense_layer_set_update_rate (NnDenseLayer *self,
   g_return_if_fail (lr == 0 || (self->l1 == 0 && self->l2 == 0));
 
   self->update_rate = (nn_real) lr;
+}
+
+/* Whether forward steps from now on keep Z; where not, the engine may
+ * apply an activation with an element-wise form inside the product
+ * (nn_activation_get_elementwise()), and Z has no rows. */
+void
+nn_dense_layer_set_keep_z (NnDenseLayer *self,
+                           gboolean      keep_z)
+{
+  self->keep_z = keep_z;
 }
 
 /* Whether the weights are all finite: from the bound the updates within
@@ -332,10 +356,11 @@ nn_dense_layer_backward (NnLayer        *layer,
 {
   NnDenseLayer *self = (NnDenseLayer *) layer;
 
-  g_return_val_if_fail (x->rows == self->z.rows, NULL);
+  g_return_val_if_fail (x->rows == self->a.rows, NULL);
 
   self->grad_z = nn_matrix_view (self->grad_z_buf, x->rows, self->units);
-  nn_activation_backward (self->activation, &self->z, &self->a, grad_a, &self->grad_z);
+  nn_activation_backward (self->activation, self->z.rows == self->a.rows ? &self->z : NULL,
+                          &self->a, grad_a, &self->grad_z);
   return nn_dense_layer_backward_from_z (layer, x, &self->grad_z, want_grad_input);
 }
 
@@ -565,6 +590,7 @@ static void
 nn_dense_layer_init (NnDenseLayer *self)
 {
   self->weight_bound = INFINITY;
+  self->keep_z = TRUE;
 }
 
 /**
@@ -764,7 +790,10 @@ nn_layer_set_parameters (NnLayer        *layer,
  * nn_layer_get_z:
  * @self: a dense layer
  *
- * Gets the pre-activations Z of the last forward step.
+ * Gets the pre-activations Z of the last forward step. A training step
+ * of a trainer that keeps none ([property@Nn.Trainer:keep-pre-activations]
+ * %FALSE) leaves a matrix of no rows where the matrix engine applied the
+ * activation inside the product.
  *
  * Returns: (transfer none): the pre-activations Z of the last forward step
  */

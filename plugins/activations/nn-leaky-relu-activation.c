@@ -87,8 +87,20 @@ nn_leaky_relu_activation_backward (NnActivation   *activation,
 {
   NnLeakyReluActivation *self = NN_LEAKY_RELU_ACTIVATION (activation);
 
-  select_scaled (z->data, grad_a->data, (nn_real) self->alpha, nn_matrix_size (z),
-                 grad_z->data);
+  /* Without z (see get_elementwise()), a has its signs. */
+  select_scaled (z != NULL ? z->data : a->data, grad_a->data, (nn_real) self->alpha,
+                 nn_matrix_size (a), grad_z->data);
+}
+
+/* A slope of 0 to 1 keeps the sign of z in a, or makes a 0. */
+static NnElementwise
+nn_leaky_relu_activation_get_elementwise (NnActivation *activation,
+                                          double       *alpha)
+{
+  NnLeakyReluActivation *self = NN_LEAKY_RELU_ACTIVATION (activation);
+
+  *alpha = self->alpha;
+  return NN_ELEMENTWISE_RELU;
 }
 
 static void
@@ -143,6 +155,7 @@ nn_leaky_relu_activation_class_init (NnLeakyReluActivationClass *klass)
   activation_class->description = "Leaky ReLU: z for z > 0, alpha * z otherwise";
   activation_class->forward = nn_leaky_relu_activation_forward;
   activation_class->backward = nn_leaky_relu_activation_backward;
+  activation_class->get_elementwise = nn_leaky_relu_activation_get_elementwise;
 
   /**
    * NnLeakyReluActivation:alpha:

@@ -12,7 +12,8 @@ G_DECLARE_FINAL_TYPE (NnReluActivation, nn_relu_activation, NN, RELU_ACTIVATION,
  * NnReluActivation:
  *
  * The rectified linear unit `f(z) = max(0, z)`. Its derivative is taken as
- * 0 at exactly `z = 0`, as PyTorch does.
+ * 0 at exactly `z = 0`, as PyTorch does. It is read from the activations,
+ * positive where `z` is, so that a layer need not keep `z`.
  */
 struct _NnReluActivation
 {
@@ -58,24 +59,32 @@ nn_relu_activation_backward (NnActivation   *activation,
                              const NnMatrix *grad_a,
                              NnMatrix       *grad_z)
 {
-  const nn_real *zd = z->data;
+  const nn_real *ad = a->data;
   const nn_real *gd = grad_a->data;
   nn_real       *out = grad_z->data;
-  gsize          n = nn_matrix_size (z), i = 0;
+  gsize          n = nn_matrix_size (a), i = 0;
 
   for (; i + LANES <= n; i += LANES)
     {
       RealVec v, g;
       MaskVec positive;
 
-      memcpy (&v, zd + i, sizeof v);
+      memcpy (&v, ad + i, sizeof v);
       memcpy (&g, gd + i, sizeof g);
       positive_lanes (&v, &positive);
       g = (RealVec) ((MaskVec) g & positive);
       memcpy (out + i, &g, sizeof g);
     }
   for (; i < n; i++)
-    out[i] = zd[i] > 0 ? gd[i] : 0;
+    out[i] = ad[i] > 0 ? gd[i] : 0;
+}
+
+static NnElementwise
+nn_relu_activation_get_elementwise (NnActivation *activation,
+                                    double       *alpha)
+{
+  *alpha = 0;
+  return NN_ELEMENTWISE_RELU;
 }
 
 static void
@@ -86,6 +95,7 @@ nn_relu_activation_class_init (NnReluActivationClass *klass)
   activation_class->description = "Rectified linear unit max(0, z)";
   activation_class->forward = nn_relu_activation_forward;
   activation_class->backward = nn_relu_activation_backward;
+  activation_class->get_elementwise = nn_relu_activation_get_elementwise;
 }
 
 static void

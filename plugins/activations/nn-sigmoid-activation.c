@@ -113,6 +113,15 @@ nn_sigmoid_activation_backward (NnActivation   *activation,
     out[i] = gd[i] * ad[i] * (1 - ad[i]);
 }
 
+/* The backward step reads a alone. */
+static NnElementwise
+nn_sigmoid_activation_get_elementwise (NnActivation *activation,
+                                       double       *alpha)
+{
+  *alpha = 0;
+  return NN_ELEMENTWISE_LOGISTIC;
+}
+
 static void
 nn_sigmoid_activation_class_init (NnSigmoidActivationClass *klass)
 {
@@ -121,6 +130,7 @@ nn_sigmoid_activation_class_init (NnSigmoidActivationClass *klass)
   activation_class->description = "Logistic sigmoid 1 / (1 + e^-z)";
   activation_class->forward = nn_sigmoid_activation_forward;
   activation_class->backward = nn_sigmoid_activation_backward;
+  activation_class->get_elementwise = nn_sigmoid_activation_get_elementwise;
 }
 
 static void

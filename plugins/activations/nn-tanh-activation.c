@@ -53,6 +53,15 @@ nn_tanh_activation_backward (NnActivation   *activation,
     out[i] = gd[i] * (1 - ad[i] * ad[i]);
 }
 
+/* The backward step reads a alone. */
+static NnElementwise
+nn_tanh_activation_get_elementwise (NnActivation *activation,
+                                    double       *alpha)
+{
+  *alpha = 0;
+  return NN_ELEMENTWISE_TANH;
+}
+
 static void
 nn_tanh_activation_class_init (NnTanhActivationClass *klass)
 {
@@ -61,6 +70,7 @@ nn_tanh_activation_class_init (NnTanhActivationClass *klass)
   activation_class->description = "Hyperbolic tangent tanh(z)";
   activation_class->forward = nn_tanh_activation_forward;
   activation_class->backward = nn_tanh_activation_backward;
+  activation_class->get_elementwise = nn_tanh_activation_get_elementwise;
 }
 
 static void
