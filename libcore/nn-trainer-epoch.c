@@ -295,7 +295,7 @@ train_step (NnTrainer      *self,
 {
   NnModel *model = self->model;
   double   loss, lr;
-  gboolean keep_z;
+  gboolean keep_z, manage_mode;
 
   if (G_UNLIKELY (x->rows < nn_model_get_min_training_batch (model)))
     {
@@ -307,10 +307,26 @@ train_step (NnTrainer      *self,
     }
   /* A step trains, whatever mode a callback left the model in. */
   nn_model_set_training (model, TRUE);
-  lr = update_in_backward (self, x->rows);
   keep_z = self->keep_pre_activations;
-  if (lr != 0 || !keep_z)
-    set_step_mode (model, lr, keep_z);
+  if (self->plan.active)
+    {
+      /* In an epoch the layers keep their mode from step to step. */
+      if (self->plan.rows != x->rows)
+        {
+          self->plan.lr = update_in_backward (self, x->rows);
+          self->plan.rows = x->rows;
+          set_step_mode (model, self->plan.lr, keep_z);
+        }
+      lr = self->plan.lr;
+      manage_mode = FALSE;
+    }
+  else
+    {
+      lr = update_in_backward (self, x->rows);
+      manage_mode = lr != 0 || !keep_z;
+      if (manage_mode)
+        set_step_mode (model, lr, keep_z);
+    }
   /* The loss of the batch and the layers' regularization at the weights
    * it was computed with, as `criterion (out, y) + penalty` in PyTorch. */
   if (w == NULL)
@@ -320,7 +336,7 @@ train_step (NnTrainer      *self,
   loss += nn_model_get_regularization_loss (model);
   if (!isfinite (loss))
     {
-      if (lr != 0 || !keep_z)
+      if (manage_mode)
         set_step_mode (model, 0, TRUE);
       nn_trainer_set_loss_error (self, loss, error);
       return NAN;
@@ -329,7 +345,7 @@ train_step (NnTrainer      *self,
     nn_model_backward (model, x, y);
   else
     nn_model_backward_weighted (model, x, y, w);
-  if (lr != 0 || !keep_z)
+  if (manage_mode)
     set_step_mode (model, 0, TRUE);
   if (lr == 0)
     return nn_trainer_finish_step (self, loss, error);
@@ -534,6 +550,56 @@ gather_batch (NnTrainer      *self,
   return self->batch_w;
 }
 
+/* The batches of the epoch from sample @start on, adding their losses to
+ * @total: the sum, or NaN with @error set. */
+static double
+run_batches (NnTrainer      *self,
+             const NnMatrix *x,
+             const NnMatrix *y,
+             guint           start,
+             guint           bs,
+             gboolean        shuffle,
+             double          total,
+             GCancellable   *cancellable,
+             GError        **error)
+{
+  guint n = x->rows;
+
+  for (; start < n; start += bs)
+    {
+      guint         rows = MIN (bs, n - start);
+      NnMatrix      bx, by;
+      const double *bw;
+      double        loss, weight = rows;
+
+      /* Across processes, all stop at the batch the step's sum says any
+       * of them was cancelled before. */
+      if (self->n_ranks > 1 ? self->peer_cancelled : g_cancellable_is_cancelled (cancellable))
+        {
+          stop_part_way (self, start, total, bs, n, shuffle);
+          if (!g_cancellable_set_error_if_cancelled (cancellable, error))
+            g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                 "training was stopped in another process");
+          return NAN;
+        }
+
+      bw = gather_batch (self, x, y, start, rows, shuffle, &bx, &by);
+      nn_model_set_step (self->model, self->seed, self->epoch, start / bs);
+      if (self->n_ranks > 1)
+        loss = nn_trainer_parallel_step (self, &bx, &by, bw, cancellable, &weight, error);
+      else
+        loss = bw == NULL ? train_step (self, &bx, &by, NULL, NULL, error)
+                          : train_step (self, &bx, &by, bw, &weight, error);
+      if (isnan (loss))
+        {
+          g_prefix_error (error, "batch %u: ", start / bs + 1);
+          return NAN;
+        }
+      total += loss * weight;
+    }
+  return total;
+}
+
 /* Trains the rest of the current epoch; on success counts it in
  * self->epoch. When cancelled, remembers how far it got. */
 double
@@ -582,38 +648,16 @@ nn_trainer_run_epoch (NnTrainer      *self,
       self->batch_y = ensure_rows (self->batch_y, bs, y->cols);
     }
 
-  for (; start < n; start += bs)
-    {
-      guint         rows = MIN (bs, n - start);
-      NnMatrix      bx, by;
-      const double *bw;
-      double        loss, weight = rows;
-
-      /* Across processes, all stop at the batch the step's sum says any
-       * of them was cancelled before. */
-      if (self->n_ranks > 1 ? self->peer_cancelled : g_cancellable_is_cancelled (cancellable))
-        {
-          stop_part_way (self, start, total, bs, n, shuffle);
-          if (!g_cancellable_set_error_if_cancelled (cancellable, error))
-            g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                 "training was stopped in another process");
-          return NAN;
-        }
-
-      bw = gather_batch (self, x, y, start, rows, shuffle, &bx, &by);
-      nn_model_set_step (self->model, self->seed, self->epoch, start / bs);
-      if (self->n_ranks > 1)
-        loss = nn_trainer_parallel_step (self, &bx, &by, bw, cancellable, &weight, error);
-      else
-        loss = bw == NULL ? train_step (self, &bx, &by, NULL, NULL, error)
-                          : train_step (self, &bx, &by, bw, &weight, error);
-      if (isnan (loss))
-        {
-          g_prefix_error (error, "batch %u: ", start / bs + 1);
-          return NAN;
-        }
-      total += loss * weight;
-    }
+  /* No code of the caller runs between the steps of an epoch: how the
+   * layers step is worked out once for each batch size, and they are put
+   * back as they were after the last. */
+  self->plan = (StepPlan){ TRUE, 0, 0 };
+  total = run_batches (self, x, y, start, bs, shuffle, total, cancellable, error);
+  if (self->plan.rows != 0)
+    set_step_mode (self->model, 0, TRUE);
+  self->plan = (StepPlan){ FALSE, 0, 0 };
+  if (isnan (total))
+    return NAN;
 
   if (self->n_ranks > 1 && !nn_trainer_parallel_end_epoch (self, error))
     return NAN;
