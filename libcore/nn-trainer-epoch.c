@@ -244,23 +244,6 @@ check_updated_layers (NnTrainer *self,
   return loss;
 }
 
-/* Code outside the trainer may have written the weights since the last
- * step, through a matrix it was handed before: the dense layers' bounds
- * on them no longer hold. */
-static void
-forget_weight_bounds (NnModel *model)
-{
-  guint n_layers = nn_model_get_n_layers (model);
-
-  for (guint l = 0; l < n_layers; l++)
-    {
-      NnLayer *layer = nn_model_get_layer (model, l);
-
-      if (NN_IS_DENSE_LAYER (layer))
-        nn_dense_layer_forget_weight_bound ((NnDenseLayer *) layer);
-    }
-}
-
 /* The dense layers' way of training from now on: updating within the
  * backward step at @lr (0: not), keeping their pre-activations or not. */
 static void
@@ -614,7 +597,9 @@ nn_trainer_run_epoch (NnTrainer      *self,
   gboolean shuffle = self->shuffle;
   double   total = 0.0;
 
-  forget_weight_bounds (self->model);
+  /* Code between epochs may have written the weights through a matrix
+   * handed out before: the dense layers' bounds on them no longer hold. */
+  nn_model_forget_weight_bounds (self->model);
   bs = (self->batch_size == 0 || self->batch_size > n) ? n : self->batch_size;
   if (self->weights != NULL && self->n_weights != n)
     {
