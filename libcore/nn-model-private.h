@@ -11,6 +11,7 @@ NnMatrix * const *nn_model_peek_gradients       (NnModel *self,
                                                  guint   *n_grads);
 GPtrArray        *nn_model_peek_parameter_array (NnModel *self);
 GPtrArray        *nn_model_peek_buffer_array    (NnModel *self);
+void              nn_model_forget_weight_bounds (NnModel *self);
 void              nn_model_prepare_optimizer    (NnModel *self);
 void              nn_model_set_step             (NnModel *self,
                                                  guint64  seed,

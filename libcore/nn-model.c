@@ -946,8 +946,15 @@ nn_model_get_gradient_norm (NnModel *self)
 GPtrArray *
 nn_model_peek_parameter_array (NnModel *self)
 {
-  nn_dense_layers_forget_weight_bounds (self->layers);
+  nn_model_forget_weight_bounds (self);
   return self->params;
+}
+
+/* The weights may change where the dense layers do not see it. */
+void
+nn_model_forget_weight_bounds (NnModel *self)
+{
+  nn_dense_layers_forget_weight_bounds (self->layers);
 }
 
 /* The layers' buffers in order, for the training state. */

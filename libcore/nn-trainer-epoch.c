@@ -244,23 +244,6 @@ check_updated_layers (NnTrainer *self,
   return loss;
 }
 
-/* Code outside the trainer may have written the weights since the last
- * step, through a matrix it was handed before: the dense layers' bounds
- * on them no longer hold. */
-static void
-forget_weight_bounds (NnModel *model)
-{
-  guint n_layers = nn_model_get_n_layers (model);
-
-  for (guint l = 0; l < n_layers; l++)
-    {
-      NnLayer *layer = nn_model_get_layer (model, l);
-
-      if (NN_IS_DENSE_LAYER (layer))
-        nn_dense_layer_forget_weight_bound ((NnDenseLayer *) layer);
-    }
-}
-
 /* The dense layers' way of training from now on: updating within the
  * backward step at @lr (0: not), keeping their pre-activations or not. */
 static void
@@ -295,7 +278,7 @@ train_step (NnTrainer      *self,
 {
   NnModel *model = self->model;
   double   loss, lr;
-  gboolean keep_z;
+  gboolean keep_z, manage_mode;
 
   if (G_UNLIKELY (x->rows < nn_model_get_min_training_batch (model)))
     {
@@ -307,10 +290,26 @@ train_step (NnTrainer      *self,
     }
   /* A step trains, whatever mode a callback left the model in. */
   nn_model_set_training (model, TRUE);
-  lr = update_in_backward (self, x->rows);
   keep_z = self->keep_pre_activations;
-  if (lr != 0 || !keep_z)
-    set_step_mode (model, lr, keep_z);
+  if (self->plan.active)
+    {
+      /* In an epoch the layers keep their mode from step to step. */
+      if (self->plan.rows != x->rows)
+        {
+          self->plan.lr = update_in_backward (self, x->rows);
+          self->plan.rows = x->rows;
+          set_step_mode (model, self->plan.lr, keep_z);
+        }
+      lr = self->plan.lr;
+      manage_mode = FALSE;
+    }
+  else
+    {
+      lr = update_in_backward (self, x->rows);
+      manage_mode = lr != 0 || !keep_z;
+      if (manage_mode)
+        set_step_mode (model, lr, keep_z);
+    }
   /* The loss of the batch and the layers' regularization at the weights
    * it was computed with, as `criterion (out, y) + penalty` in PyTorch. */
   if (w == NULL)
@@ -320,7 +319,7 @@ train_step (NnTrainer      *self,
   loss += nn_model_get_regularization_loss (model);
   if (!isfinite (loss))
     {
-      if (lr != 0 || !keep_z)
+      if (manage_mode)
         set_step_mode (model, 0, TRUE);
       nn_trainer_set_loss_error (self, loss, error);
       return NAN;
@@ -329,7 +328,7 @@ train_step (NnTrainer      *self,
     nn_model_backward (model, x, y);
   else
     nn_model_backward_weighted (model, x, y, w);
-  if (lr != 0 || !keep_z)
+  if (manage_mode)
     set_step_mode (model, 0, TRUE);
   if (lr == 0)
     return nn_trainer_finish_step (self, loss, error);
@@ -534,53 +533,20 @@ gather_batch (NnTrainer      *self,
   return self->batch_w;
 }
 
-/* Trains the rest of the current epoch; on success counts it in
- * self->epoch. When cancelled, remembers how far it got. */
-double
-nn_trainer_run_epoch (NnTrainer      *self,
-                      const NnMatrix *x,
-                      const NnMatrix *y,
-                      GCancellable   *cancellable,
-                      GError        **error)
+/* The batches of the epoch from sample @start on, adding their losses to
+ * @total: the sum, or NaN with @error set. */
+static double
+run_batches (NnTrainer      *self,
+             const NnMatrix *x,
+             const NnMatrix *y,
+             guint           start,
+             guint           bs,
+             gboolean        shuffle,
+             double          total,
+             GCancellable   *cancellable,
+             GError        **error)
 {
-  guint    n = x->rows, bs;
-  guint    start = 0;
-  gboolean shuffle = self->shuffle;
-  double   total = 0.0;
-
-  forget_weight_bounds (self->model);
-  bs = (self->batch_size == 0 || self->batch_size > n) ? n : self->batch_size;
-  if (self->weights != NULL && self->n_weights != n)
-    {
-      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
-                   "the sample weights are for %u samples, the training data has %u",
-                   self->n_weights, n);
-      return NAN;
-    }
-
-  if (self->part_samples > 0)
-    {
-      if (self->part_n_samples != n || self->part_batch_size != bs ||
-          self->part_shuffle != shuffle)
-        {
-          g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
-                       "epoch %u stopped after %u of %u samples in batches of %u%s and "
-                       "can only continue with the same data, batch size and shuffling",
-                       self->epoch + 1, self->part_samples, self->part_n_samples,
-                       self->part_batch_size, self->part_shuffle ? ", shuffled" : "");
-          return NAN;
-        }
-      start = self->part_samples;
-      total = self->part_loss_sum;
-    }
-
-  apply_schedule (self);
-  if (shuffle)
-    {
-      shuffle_order (self, n);
-      self->batch_x = ensure_rows (self->batch_x, bs, x->cols);
-      self->batch_y = ensure_rows (self->batch_y, bs, y->cols);
-    }
+  guint n = x->rows;
 
   for (; start < n; start += bs)
     {
@@ -614,6 +580,69 @@ nn_trainer_run_epoch (NnTrainer      *self,
         }
       total += loss * weight;
     }
+  return total;
+}
+
+/* Trains the rest of the current epoch; on success counts it in
+ * self->epoch. When cancelled, remembers how far it got. */
+double
+nn_trainer_run_epoch (NnTrainer      *self,
+                      const NnMatrix *x,
+                      const NnMatrix *y,
+                      GCancellable   *cancellable,
+                      GError        **error)
+{
+  guint    n = x->rows, bs;
+  guint    start = 0;
+  gboolean shuffle = self->shuffle;
+  double   total = 0.0;
+
+  /* Code between epochs may have written the weights through a matrix
+   * handed out before: the dense layers' bounds on them no longer hold. */
+  nn_model_forget_weight_bounds (self->model);
+  bs = (self->batch_size == 0 || self->batch_size > n) ? n : self->batch_size;
+  if (self->weights != NULL && self->n_weights != n)
+    {
+      g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
+                   "the sample weights are for %u samples, the training data has %u",
+                   self->n_weights, n);
+      return NAN;
+    }
+
+  if (self->part_samples > 0)
+    {
+      if (self->part_n_samples != n || self->part_batch_size != bs ||
+          self->part_shuffle != shuffle)
+        {
+          g_set_error (error, NN_MODEL_ERROR, NN_MODEL_ERROR_FAILED,
+                       "epoch %u stopped after %u of %u samples in batches of %u%s and "
+                       "can only continue with the same data, batch size and shuffling",
+                       self->epoch + 1, self->part_samples, self->part_n_samples,
+                       self->part_batch_size, self->part_shuffle ? ", shuffled" : "");
+          return NAN;
+        }
+      start = self->part_samples;
+      total = self->part_loss_sum;
+    }
+
+  apply_schedule (self);
+  if (shuffle)
+    {
+      shuffle_order (self, n);
+      self->batch_x = ensure_rows (self->batch_x, bs, x->cols);
+      self->batch_y = ensure_rows (self->batch_y, bs, y->cols);
+    }
+
+  /* No code of the caller runs between the steps of an epoch: how the
+   * layers step is worked out once for each batch size, and they are put
+   * back as they were after the last. */
+  self->plan = (StepPlan){ TRUE, 0, 0 };
+  total = run_batches (self, x, y, start, bs, shuffle, total, cancellable, error);
+  if (self->plan.rows != 0)
+    set_step_mode (self->model, 0, TRUE);
+  self->plan = (StepPlan){ FALSE, 0, 0 };
+  if (isnan (total))
+    return NAN;
 
   if (self->n_ranks > 1 && !nn_trainer_parallel_end_epoch (self, error))
     return NAN;

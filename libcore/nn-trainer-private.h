@@ -10,6 +10,14 @@ G_BEGIN_DECLS
  * the hot loop), nn-trainer-parallel.c (data parallelism) and
  * nn-trainer-state.c (saving and loading its state). */
 
+/* How the dense layers step, worked out once for each batch size of an
+ * epoch (see nn_trainer_run_epoch()). */
+typedef struct {
+  gboolean active; /* within nn_trainer_run_epoch() */
+  guint    rows;   /* of the batches planned for, 0 for none yet */
+  double   lr;     /* the rate of updates within the backward step, or 0 */
+} StepPlan;
+
 struct _NnTrainer
 {
   GObject parent_instance;
@@ -28,6 +36,7 @@ struct _NnTrainer
   gboolean     stop_requested;
   gboolean     keep_gradients; /* nn_trainer_set_keep_gradients() */
   gboolean     keep_pre_activations; /* nn_trainer_set_keep_pre_activations() */
+  StepPlan     plan;
 
   /* An epoch stopped part-way (cancelled after a batch): its samples done,
    * their loss sum, and what it was trained with, which must not change. */

@@ -183,6 +183,51 @@ test_forward_keeps_z (void)
   CU_ASSERT_EQUAL (z->cols, 48);
 }
 
+static double
+largest_gradient (NnModel *model)
+{
+  const NnMatrix *g = nn_model_get_gradient (model, 0);
+  double          top = 0;
+
+  for (gsize i = 0; i < nn_matrix_size (g); i++)
+    top = MAX (top, fabs (g->data[i]));
+  return top;
+}
+
+/* After fit(), which trains the layers in the mode of the trainer's epoch
+ * (here: Z not kept, and the weights of the 1024-64 layer, most of them,
+ * updated within the backward step), they are back as they were: a
+ * forward step keeps Z, and a backward step writes the gradients and
+ * moves no weight. */
+static void
+test_layers_restored_after_fit (void)
+{
+  static const guint        widths[] = { 1024, 64, 32, 3 };
+  static const char * const activations[] = { "relu", "relu", "softmax" };
+  g_autoptr(NnLoss) loss = nn_test_make_loss ("categorical_crossentropy");
+  g_autoptr(NnOptimizer) sgd = nn_sgd_optimizer_new (0.1);
+  g_autoptr(NnModel) model = nn_test_make_model (3, widths, activations, 3, loss, sgd);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (5);
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 100, 1024, -1, 1);
+  g_autoptr(NnMatrix) y = nn_test_one_hot (rand, 100, 3);
+  g_autoptr(NnTrainer) trainer = nn_test_make_trainer (model, 2, 16, TRUE);
+  g_autoptr(GPtrArray) before = NULL;
+  g_autoptr(GError) error = NULL;
+
+  nn_trainer_set_keep_pre_activations (trainer, FALSE);
+  nn_trainer_set_keep_gradients (trainer, FALSE);
+  CU_ASSERT_TRUE (nn_trainer_fit (trainer, x, y, NULL, NULL, NULL, &error));
+  NN_ASSERT_NO_ERROR (error);
+  /* The updates were made within the backward step. */
+  CU_ASSERT_EQUAL (largest_gradient (model), 0);
+  before = nn_test_copy_parameters (model);
+  nn_model_forward (model, x);
+  CU_ASSERT_EQUAL (nn_layer_get_z (nn_model_get_layer (model, 0))->rows, x->rows);
+  nn_model_backward (model, x, y);
+  CU_ASSERT_TRUE (nn_test_parameters_equal (model, before));
+  CU_ASSERT (largest_gradient (model) > 0);
+}
+
 static void
 check_form (const char   *name,
             double        alpha,
@@ -257,6 +302,8 @@ main (void)
                test_sigmoid_tanh_to_rounding);
   CU_add_test (s, "activations without an element-wise form keep Z", test_without_form_kept);
   CU_add_test (s, "a forward step outside training keeps Z", test_forward_keeps_z);
+  CU_add_test (s, "after fit, the layers keep Z and their gradients again",
+               test_layers_restored_after_fit);
   CU_add_test (s, "the element-wise forms of the plugins", test_forms);
   CU_add_test (s, "backward from a alone is backward from z", test_backward_without_z);
 
