@@ -213,6 +213,35 @@ nn_test_parameters_equal (NnModel   *model,
     }
   return TRUE;
 }
+
+/* The largest |value| of @m. */
+double
+nn_test_max_abs (const NnMatrix *m)
+{
+  double top = 0;
+
+  for (gsize i = 0; i < nn_matrix_size (m); i++)
+    top = MAX (top, fabs (m->data[i]));
+  return top;
+}
+
+/* The largest difference between the parameters of @a and @b relative to
+ * their size (at least 0.01). */
+double
+nn_test_parameter_difference (NnModel *a,
+                              NnModel *b)
+{
+  double worst = 0;
+
+  for (guint p = 0; p < nn_model_get_n_parameters (a); p++)
+    {
+      const NnMatrix *pa = nn_model_get_parameter (a, p), *pb = nn_model_get_parameter (b, p);
+
+      for (gsize i = 0; i < nn_matrix_size (pa); i++)
+        worst = MAX (worst, fabs (pa->data[i] - pb->data[i]) / MAX (fabs (pa->data[i]), 1e-2));
+    }
+  return worst;
+}
 #define NN_TYPE_TEST_EPOCH_CALLBACK (nn_test_epoch_callback_get_type ())
 G_DECLARE_FINAL_TYPE (NnTestEpochCallback,
                       nn_test_epoch_callback,

@@ -66,6 +66,9 @@ gboolean  nn_test_same_parameters (NnModel *a,
 GPtrArray *nn_test_copy_parameters (NnModel *model);
 gboolean  nn_test_parameters_equal (NnModel   *model,
                                     GPtrArray *copy);
+double    nn_test_max_abs         (const NnMatrix *m);
+double    nn_test_parameter_difference (NnModel *a,
+                                        NnModel *b);
 
 /* A trainer callback that calls @func at the end of every epoch. */
 typedef void (*NnTestEpochFunc) (NnTrainer *trainer,

@@ -77,34 +77,6 @@ fit (NnModel *model,
   NN_ASSERT_NO_ERROR (error);
 }
 
-static double
-largest_magnitude (const NnMatrix *m)
-{
-  double top = 0;
-
-  for (gsize i = 0; i < nn_matrix_size (m); i++)
-    top = MAX (top, fabs (m->data[i]));
-  return top;
-}
-
-/* The largest difference between the parameters of @a and @b relative to
- * their size. */
-static double
-parameter_difference (NnModel *a,
-                      NnModel *b)
-{
-  double worst = 0;
-
-  for (guint p = 0; p < nn_model_get_n_parameters (a); p++)
-    {
-      NnMatrix *pa = nn_model_get_parameter (a, p), *pb = nn_model_get_parameter (b, p);
-
-      for (gsize i = 0; i < nn_matrix_size (pa); i++)
-        worst = MAX (worst, fabs (pa->data[i] - pb->data[i]) / MAX (fabs (pa->data[i]), 1e-2));
-    }
-  return worst;
-}
-
 /* A first layer of 16384 weights or more, and batches small enough that
  * they are checked from their bound: every layer then updates within its
  * backward step and writes no gradient of its weights. */
@@ -121,10 +93,10 @@ check_same_training (guint n_inputs,
   fit (folded, batch, FALSE, NULL);
   for (guint p = 0; p < nn_model_get_n_parameters (folded); p += 2)
     {
-      CU_ASSERT (largest_magnitude (nn_model_get_gradient (kept, p)) > 0);
-      CU_ASSERT_EQUAL (largest_magnitude (nn_model_get_gradient (folded, p)), 0);
+      CU_ASSERT (nn_test_max_abs (nn_model_get_gradient (kept, p)) > 0);
+      CU_ASSERT_EQUAL (nn_test_max_abs (nn_model_get_gradient (folded, p)), 0);
     }
-  worst = parameter_difference (kept, folded);
+  worst = nn_test_parameter_difference (kept, folded);
   CU_ASSERT (worst <= UPDATE_RTOL);
   CU_ASSERT_EQUAL (nn_optimizer_get_iterations (nn_model_get_optimizer (kept)),
                    nn_optimizer_get_iterations (nn_model_get_optimizer (folded)));
@@ -132,7 +104,7 @@ check_same_training (guint n_inputs,
   {
     g_autoptr(NnModel) untrained = make_model (n_inputs, hidden);
 
-    moved = parameter_difference (kept, untrained);
+    moved = nn_test_parameter_difference (kept, untrained);
   }
   CU_ASSERT (moved > 100 * UPDATE_RTOL);
   g_print ("largest relative difference %.3g ", worst);
@@ -189,7 +161,7 @@ test_update_needing_gradients (void)
 
       fit (kept, 4, TRUE, setups[i]);
       fit (unkept, 4, FALSE, setups[i]);
-      CU_ASSERT_EQUAL (parameter_difference (kept, unkept), 0);
+      CU_ASSERT_EQUAL (nn_test_parameter_difference (kept, unkept), 0);
     }
 }
 
@@ -212,7 +184,7 @@ test_large_batches_through_optimizer (void)
 
       fit (kept, cases[i].batch, TRUE, NULL);
       fit (unkept, cases[i].batch, FALSE, NULL);
-      CU_ASSERT_EQUAL (parameter_difference (kept, unkept), 0);
+      CU_ASSERT_EQUAL (nn_test_parameter_difference (kept, unkept), 0);
     }
 }
 
@@ -419,7 +391,7 @@ test_refused_step_leaves_backward_alone (void)
   CU_ASSERT_EQUAL (memcmp (before->data, nn_model_get_parameter (model, 0)->data,
                            nn_matrix_size (before) * sizeof (nn_real)),
                    0);
-  CU_ASSERT (largest_magnitude (nn_model_get_gradient (model, 0)) > 0);
+  CU_ASSERT (nn_test_max_abs (nn_model_get_gradient (model, 0)) > 0);
 }
 
 int

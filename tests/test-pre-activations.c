@@ -94,24 +94,6 @@ train (NnModel *model,
     }
 }
 
-/* The largest difference between the parameters of @a and @b relative to
- * their size. */
-static double
-parameter_difference (NnModel *a,
-                      NnModel *b)
-{
-  double worst = 0;
-
-  for (guint p = 0; p < nn_model_get_n_parameters (a); p++)
-    {
-      NnMatrix *pa = nn_model_get_parameter (a, p), *pb = nn_model_get_parameter (b, p);
-
-      for (gsize i = 0; i < nn_matrix_size (pa); i++)
-        worst = MAX (worst, fabs (pa->data[i] - pb->data[i]) / MAX (fabs (pa->data[i]), 1e-2));
-    }
-  return worst;
-}
-
 /* Trains two models of @activation, keeping Z and not: returns their
  * largest difference, and checks where Z was kept. */
 static double
@@ -135,8 +117,8 @@ compare_training (const char *activation,
   CU_ASSERT_EQUAL (fused_rows[1], has_form && engine_fuses () ? 0 : BATCH);
   CU_ASSERT_EQUAL (fused_rows[2], BATCH);
   /* Training moved the weights well beyond any tolerance here. */
-  CU_ASSERT (parameter_difference (kept, untrained) > 1e3 * ROUNDING_RTOL);
-  worst = parameter_difference (kept, fused);
+  CU_ASSERT (nn_test_parameter_difference (kept, untrained) > 1e3 * ROUNDING_RTOL);
+  worst = nn_test_parameter_difference (kept, fused);
   g_print ("%s: largest relative difference %.3g ", activation, worst);
   return worst;
 }
@@ -183,17 +165,6 @@ test_forward_keeps_z (void)
   CU_ASSERT_EQUAL (z->cols, 48);
 }
 
-static double
-largest_gradient (NnModel *model)
-{
-  const NnMatrix *g = nn_model_get_gradient (model, 0);
-  double          top = 0;
-
-  for (gsize i = 0; i < nn_matrix_size (g); i++)
-    top = MAX (top, fabs (g->data[i]));
-  return top;
-}
-
 /* After fit(), which trains the layers in the mode of the trainer's epoch
  * (here: Z not kept, and the weights of the 1024-64 layer, most of them,
  * updated within the backward step), they are back as they were: a
@@ -219,13 +190,13 @@ test_layers_restored_after_fit (void)
   CU_ASSERT_TRUE (nn_trainer_fit (trainer, x, y, NULL, NULL, NULL, &error));
   NN_ASSERT_NO_ERROR (error);
   /* The updates were made within the backward step. */
-  CU_ASSERT_EQUAL (largest_gradient (model), 0);
+  CU_ASSERT_EQUAL (nn_test_max_abs (nn_model_get_gradient (model, 0)), 0);
   before = nn_test_copy_parameters (model);
   nn_model_forward (model, x);
   CU_ASSERT_EQUAL (nn_layer_get_z (nn_model_get_layer (model, 0))->rows, x->rows);
   nn_model_backward (model, x, y);
   CU_ASSERT_TRUE (nn_test_parameters_equal (model, before));
-  CU_ASSERT (largest_gradient (model) > 0);
+  CU_ASSERT (nn_test_max_abs (nn_model_get_gradient (model, 0)) > 0);
 }
 
 static void
