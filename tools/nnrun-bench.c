@@ -512,8 +512,8 @@ make_batch (const ByteImages *set,
 
 /* Asks for the images of the next batch while this one trains, as a data
  * loader fetches ahead: shuffled, each is a read from memory the step
- * would otherwise wait on. They land in the outer caches, which the
- * step's products leave them in. */
+ * would otherwise wait on. Into every level of cache: those the step's
+ * products evict from the first stay in the outer ones. */
 static void
 prefetch_batch (const ByteImages *set,
                 const guint      *order,
@@ -526,8 +526,8 @@ prefetch_batch (const ByteImages *set,
       const guint8 *image = pixels + (gsize) order[i] * set->pixels;
 
       for (guint k = 0; k < set->pixels; k += 64)
-        __builtin_prefetch (image + k, 0, 1);
-      __builtin_prefetch (image + set->pixels - 1, 0, 1);
+        __builtin_prefetch (image + k, 0, 3);
+      __builtin_prefetch (image + set->pixels - 1, 0, 3);
     }
 }
 
