@@ -49,12 +49,11 @@ typedef struct
   dnnl_memory_t    src, weights, bias, dst;
 
   /* Whether sharing the product between threads pays, timed both ways
-   * (see record_time()). */
-  guint    runs;      /* since the last probes began */
-  guint    interval;  /* runs from probes to probes, 0 for REPROBE */
-  gint64   ns[2];     /* on one thread, shared */
-  gint64   single_ns; /* one run on one thread, as last timed */
-  gboolean shared;
+   * (see choose_shared()). */
+  guint  runs;     /* counts the first WARM_UP runs, which are not timed */
+  guint  since;    /* runs since the other way was last tried */
+  guint  interval; /* runs between tries of the other way */
+  gint64 ns[2];    /* moving averages of a run on one thread, shared; 0 before the first */
 } Product;
 
 /* The primitives of one thread and its stream: primitives are shared by no
@@ -307,9 +306,10 @@ static gint n_threads_set;
  * BLAS's do (OpenBLAS's threshold): waking a second thread costs more
  * than it saves. */
 #define MIN_THREADED_PRODUCT (4 * 65536)
-/* A product is shared in this many chunks per thread, of rows of C. */
+/* A product is shared in this many chunks per thread, of rows or
+ * columns of C. */
 #define CHUNKS_PER_THREAD 2
-#define MIN_CHUNK_ROWS 16
+#define MIN_CHUNK 16
 
 static guint
 get_n_threads (void)
@@ -418,8 +418,11 @@ run_product (const ProductKey *key,
   return TRUE;
 }
 
-/* A product shared by rows of C: chunk i takes rows [first, first + m)
- * of C and of op(A), the same B. */
+/* A product shared by rows or by columns of C: chunk i takes rows
+ * [first, first + size) of C and of op(A) with the whole of op(B), or
+ * those columns of C, of op(B) and of the bias with the whole of op(A).
+ * Each chunk reads the whole of the operand it does not split: the
+ * smaller one is split the other way. */
 typedef struct
 {
   ProductKey   key;
@@ -427,7 +430,8 @@ typedef struct
   gsize        elem; /* bytes of an operand's element */
   const float *bias;
   float       *c;
-  guint        chunk_rows;
+  gboolean     by_columns;
+  guint        chunk_size;
   gint         failed;
 } SharedProduct;
 
@@ -437,19 +441,36 @@ run_chunk (guint    chunk,
 {
   SharedProduct *s = data;
   ProductKey     key = s->key;
-  gint64         first = (gint64) chunk * s->chunk_rows;
-  gsize          a_offset;
+  gint64         first = (gint64) chunk * s->chunk_size;
+  gint64         whole = s->by_columns ? s->key.n : s->key.m;
+  /* The last chunk takes what is left. */
+  gint64       size = first + 2 * (gint64) s->chunk_size > whole ? whole - first : s->chunk_size;
+  const char  *a = s->a, *b = s->b;
+  const float *bias = s->bias;
+  float       *c = s->c;
 
-  /* The last chunk takes the rows left. */
-  key.m = (first + 2 * (gint64) s->chunk_rows > s->key.m) ? s->key.m - first : s->chunk_rows;
-  /* op(A)'s rows are A's rows, or its columns where transposed. */
-  a_offset = (gsize) (key.trans_a ? first : first * key.lda) * s->elem;
-  if (!run_product (&key, s->a + a_offset, s->b, s->bias, s->c + first * key.ldc))
+  if (s->by_columns)
+    {
+      key.n = size;
+      /* op(B)'s columns are B's columns, or its rows where transposed. */
+      b += (gsize) (key.trans_b ? first * key.ldb : first) * s->elem;
+      c += first;
+      if (bias != NULL)
+        bias += first;
+    }
+  else
+    {
+      key.m = size;
+      /* op(A)'s rows are A's rows, or its columns where transposed. */
+      a += (gsize) (key.trans_a ? first : first * key.lda) * s->elem;
+      c += first * key.ldc;
+    }
+  if (!run_product (&key, a, b, bias, c))
     g_atomic_int_set (&s->failed, 1);
 }
 
 /* The product of @key shared between @n_threads threads in @n_chunks
- * chunks (fewer where the rows do not make that many). */
+ * chunks (fewer where C does not make that many). */
 static gboolean
 run_shared (const ProductKey *key,
             const void       *a,
@@ -459,81 +480,65 @@ run_shared (const ProductKey *key,
             guint             n_threads,
             guint             n_chunks)
 {
-  SharedProduct s = { *key, a, b, key->bf16 ? sizeof (guint16) : sizeof (float), bias, c, 0, 0 };
+  SharedProduct s = { *key, a, b, key->bf16 ? sizeof (guint16) : sizeof (float), bias, c, 0, 0, 0 };
+  gint64        whole;
 
-  /* Whole vectors of rows in every chunk, the last taking what is left:
-   * a chunk of a row or two would take another kernel. */
-  s.chunk_rows = (guint) (key->m / n_chunks) / MIN_CHUNK_ROWS * MIN_CHUNK_ROWS;
-  n_chunks = (guint) (key->m / s.chunk_rows);
+  /* Every chunk reads the whole of op(A) (m × k) when C is split by
+   * columns, of op(B) (k × n) when by rows. */
+  s.by_columns = key->m < key->n;
+  whole = s.by_columns ? key->n : key->m;
+  /* Whole vectors in every chunk, the last taking what is left: a chunk
+   * of a row or two would take another kernel. */
+  s.chunk_size = (guint) (whole / n_chunks) / MIN_CHUNK * MIN_CHUNK;
+  n_chunks = (guint) (whole / s.chunk_size);
   nn_matmul_pool_run (n_threads, n_chunks, run_chunk, &s);
   return !g_atomic_int_get (&s.failed);
 }
 
 /* Whether sharing a product pays depends on the machine and on what else
- * runs on it: a second thread that the scheduler puts on the first's core,
- * or whose core another process has, makes the product slower than one
- * thread. So each product is timed both ways now and then, and runs the
- * faster way in between: the first runs warm up, the next PROBES alternate
- * between one thread and shared, and the choice holds for REPROBE runs.
- * A shared run slower than one thread was goes back to one thread until
- * then: another process has taken a core meanwhile. A probe costs most
- * where sharing loses (a shared run can wait out another process's time
- * slice), so each time it loses the next probe comes twice as late, up to
- * REPROBE_MAX runs. */
+ * runs on it: a second thread that the scheduler puts on the first's
+ * core, or whose core another process has, makes the product slower than
+ * one thread. So each product keeps a moving average of its time each
+ * way and runs the faster way, trying the other now and then: every
+ * EXPLORE runs while the other way wins when tried, twice as seldom each
+ * time it loses, down to once in EXPLORE_MAX runs. An average follows
+ * a change in the machine within a few runs, and one run held up by an
+ * interrupt moves it by a quarter of the delay. */
 #define WARM_UP 2
-#define PROBES 8
-#define REPROBE 2048
-#define REPROBE_MAX (32 * REPROBE)
+#define EXPLORE 16
+#define EXPLORE_MAX 4096
 
-/* Sharing lost: the next probes come later. */
-static void
-stop_sharing (Product *p)
+/* Whether the next run of @p is shared; whether it tries the way that is
+ * slower so far in @trying. */
+static gboolean
+choose_shared (Product  *p,
+               gboolean *trying)
 {
-  p->shared = FALSE;
-  p->interval = MIN (MAX (p->interval, REPROBE) * 2, REPROBE_MAX);
+  gboolean faster = p->ns[1] < p->ns[0];
+
+  *trying = FALSE;
+  if (p->ns[0] == 0 || p->ns[1] == 0)
+    return p->ns[0] != 0;
+  if (++p->since < MAX (p->interval, EXPLORE))
+    return faster;
+  p->since = 0;
+  *trying = TRUE;
+  return !faster;
 }
 
-/* Adds @ns, the time of run @phase of @p, one of the probes, on one
- * thread or @shared, and makes the choice after the last; after that, a
- * shared run slower than one thread was turns sharing off. */
+/* Adds @ns, the time of a run of @p @shared or not, to its average; after
+ * a try of the slower way, when the next try comes. */
 static void
 record_time (Product *p,
-             guint    phase,
              gboolean shared,
+             gboolean trying,
              gint64   ns)
 {
-  if (phase >= WARM_UP + PROBES)
-    {
-      if (ns > p->single_ns)
-        stop_sharing (p);
-      return;
-    }
-  p->ns[shared] += ns;
-  /* A shared probe twice as slow as one thread has been so far ends the
-   * probes: it waited out another process's time slice, and the next
-   * would as well. Probes alternate from one thread: those before this
-   * one are half of them. */
-  G_STATIC_ASSERT (WARM_UP % 2 == 0);
-  if (shared && ns > 2 * p->ns[0] / ((phase - WARM_UP + 1) / 2))
-    {
-      p->single_ns = p->ns[0] / ((phase - WARM_UP + 1) / 2);
-      p->ns[0] = p->ns[1] = 0;
-      p->runs = WARM_UP + PROBES;
-      stop_sharing (p);
-      return;
-    }
-  if (phase == WARM_UP + PROBES - 1)
-    {
-      p->single_ns = p->ns[0] / (PROBES / 2);
-      if (p->ns[1] < p->ns[0])
-        {
-          p->shared = TRUE;
-          p->interval = REPROBE;
-        }
-      else
-        stop_sharing (p);
-      p->ns[0] = p->ns[1] = 0;
-    }
+  gint64 *average = &p->ns[shared];
+
+  if (trying)
+    p->interval = ns < p->ns[!shared] ? EXPLORE : MIN (MAX (p->interval, EXPLORE) * 2, EXPLORE_MAX);
+  *average = *average == 0 ? ns : *average + (ns - *average) / 4;
 }
 
 static gint64
@@ -567,8 +572,8 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
   dnnl_stream_t stream = NULL;
   Product      *p;
   const void   *a_data = a->data, *b_data = b->data;
-  guint         n_threads, n_chunks, phase;
-  gboolean      timed, shared, ok;
+  guint         n_threads, n_chunks;
+  gboolean      shared, trying, ok;
   gint64        start;
 
   /* The BLAS reads neither A nor B when alpha is 0 (NaN in them
@@ -616,25 +621,28 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
 
   if ((guint64) key.m * key.n * key.k < MIN_THREADED_PRODUCT)
     n_threads = 1;
-  n_chunks = MIN (n_threads * CHUNKS_PER_THREAD, (guint) key.m / MIN_CHUNK_ROWS);
+  n_chunks = MIN (n_threads * CHUNKS_PER_THREAD, (guint) MAX (key.m, key.n) / MIN_CHUNK);
   if (n_threads == 1 || n_chunks < 2)
     return run_product (&key, a_data, b_data, bias, c->data);
 
-  phase = p->runs++;
-  if (p->runs >= MAX (p->interval, REPROBE))
-    p->runs = 0;
-  shared = phase < WARM_UP + PROBES ? (gboolean) (phase & 1) : p->shared;
-  /* Shared runs are all timed, and so are the probes. */
-  timed = shared || phase < WARM_UP + PROBES;
-  start = timed ? now_ns () : 0;
+  if (p->runs < WARM_UP)
+    {
+      /* Untimed, one each way: the first makes the primitive, the
+       * second its parts' on every thread. */
+      shared = p->runs++ & 1;
+      if (shared)
+        return run_shared (&key, a_data, b_data, bias, c->data, n_threads, n_chunks);
+      return run_product (&key, a_data, b_data, bias, c->data);
+    }
+  shared = choose_shared (p, &trying);
+  start = now_ns ();
   if (shared)
     ok = run_shared (&key, a_data, b_data, bias, c->data, n_threads, n_chunks);
   else
     ok = run_product (&key, a_data, b_data, bias, c->data);
-  /* Found again, since the parts' primitives may have pushed it out; one
-   * made again since has no times to add to. */
-  if (timed && phase >= WARM_UP && (p = lookup_product (&key, &stream)) != NULL && p->runs > 0)
-    record_time (p, phase, shared, now_ns () - start);
+  /* Found again, since the parts' primitives may have pushed it out. */
+  if ((p = lookup_product (&key, &stream)) != NULL && p->runs >= WARM_UP)
+    record_time (p, shared, trying, now_ns () - start);
   return ok;
 }
 

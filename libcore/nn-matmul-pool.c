@@ -10,7 +10,7 @@
  * them wait. A product therefore never waits for a thread that has not
  * started, only for one that is in the middle of a chunk.
  *
- * A worker spins a short while after each product for the next one, which
+ * A worker waits a short while after each product for the next one, which
  * in training follows within microseconds, then sleeps. Whether a product
  * is worth sharing at all is for the caller to measure. */
 
@@ -102,11 +102,14 @@ worker_main (gpointer unused)
               job->users--;
               g_mutex_unlock (&pool.lock);
             }
-          /* The next product of a training step is close behind. */
+          /* The next product of a training step is close behind. The
+           * worker yields as it waits: where another thread is ready
+           * to run on its core (the one that shares products, put there
+           * by the scheduler, or another process's) that one runs. */
           until = g_get_monotonic_time () + SPIN_MICROSECONDS;
           while (g_atomic_int_get (&pool.generation) == seen &&
                  g_get_monotonic_time () < until)
-            cpu_relax ();
+            g_thread_yield ();
           g_mutex_lock (&pool.lock);
           if (pool.generation == seen)
             break;

@@ -253,15 +253,15 @@ run_shared_product (void)
   nn_matrix_gemm (FALSE, FALSE, 1, a, b, 0, c);
 }
 
-/* A product shared between threads, in chunks of rows, gives what it
- * gives on one thread, to the bit: every row of C is made by the same
- * kernel from the same sums, whichever thread makes it. For every
- * transpose, with a bias, with beta, in bf16 where there is bf16, and with
- * rows that do not divide evenly. */
+/* A product shared between threads, in chunks of rows (more rows than
+ * columns) or of columns, gives what it gives on one thread, to the bit:
+ * every value of C is the same sum in the same order, whichever thread
+ * makes it. For every transpose, with a bias, with beta, in bf16 where
+ * there is bf16, and with rows or columns that do not divide evenly. */
 static void
 test_shared_products_exact (void)
 {
-  static const guint rows[] = { 129, 200, 333 };
+  static const guint rows[] = { 40, 64, 129, 200, 333 };
   NnPrecision        precisions[] = { NN_PRECISION_FLOAT32, NN_PRECISION_BF16 };
 
   if (!g_str_equal (nn_matrix_get_engine_name (), "oneDNN"))
@@ -271,7 +271,7 @@ test_shared_products_exact (void)
       for (guint t = 0; t < 4; t++)
         {
           gboolean ta = t & 1, tb = (t >> 1) & 1;
-          guint    m = rows[r], k = 300, n = 100;
+          guint    m = rows[r], k = 300, n = m < 100 ? 250 : 100;
           g_autoptr(GRand) rand = g_rand_new_with_seed (1);
           g_autoptr(NnMatrix) a = nn_test_random_matrix (rand, ta ? k : m, ta ? m : k, -1, 1);
           g_autoptr(NnMatrix) b = nn_test_random_matrix (rand, tb ? n : k, tb ? k : n, -1, 1);
@@ -282,9 +282,12 @@ test_shared_products_exact (void)
           g_autoptr(NnLayer) layer = nn_test_make_layer (k, n, "linear");
           g_autoptr(NnMatrix) z1 = nn_matrix_new (m, n);
           g_autoptr(NnMatrix) z3 = nn_matrix_new (m, n);
+          g_autoptr(NnMatrix) weights = nn_test_random_matrix (rand, n, k, -1, 1);
+          g_autoptr(NnMatrix) bias = nn_test_random_matrix (rand, 1, n, -1, 1);
 
           if (!nn_matrix_check_precision (precisions[p], NULL))
             continue;
+          g_assert_true (nn_layer_set_parameters (layer, weights, bias, NULL));
           nn_matrix_set_precision (precisions[p]);
           nn_matrix_set_n_threads (1);
           nn_matrix_gemm (ta, tb, 0.5, a, b, 1, c1);
@@ -301,11 +304,11 @@ test_shared_products_exact (void)
           nn_matrix_set_n_threads (1);
           nn_matrix_set_precision (NN_PRECISION_FLOAT32);
           NN_CHECK (memcmp (c1->data, c3->data, nn_matrix_size (c1) * sizeof (nn_real)) == 0,
-                    "%s, %u rows, transposes %d %d: 3 threads differ from 1",
-                    p ? "bf16" : "float32", m, ta, tb);
+                    "%s, %u × %u, transposes %d %d: 3 threads differ from 1",
+                    p ? "bf16" : "float32", m, n, ta, tb);
           NN_CHECK (memcmp (z1->data, z3->data, nn_matrix_size (z1) * sizeof (nn_real)) == 0,
-                    "%s, %u rows: a layer's product on 3 threads differs from 1",
-                    p ? "bf16" : "float32", m);
+                    "%s, %u × %u: a layer's product on 3 threads differs from 1",
+                    p ? "bf16" : "float32", m, n);
         }
   /* And it was shared, the second time: one execution a chunk. */
   nn_matrix_set_n_threads (2);

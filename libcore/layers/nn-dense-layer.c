@@ -395,7 +395,8 @@ nn_dense_layer_get_parameter (NnLayer *layer,
 {
   NnDenseLayer *self = (NnDenseLayer *) layer;
 
-  self->weight_bound = INFINITY;
+  /* The caller may change them. */
+  nn_dense_layer_forget_weight_bound (self);
   return index == 0 ? self->weights : self->bias;
 }
 
@@ -438,7 +439,7 @@ nn_dense_layer_init_parameters (NnLayer *layer,
   double        std = 1.0, limit = 0.0;
   gboolean      uniform = FALSE;
 
-  self->weight_bound = INFINITY;
+  nn_dense_layer_forget_weight_bound (self);
 
   switch (init)
     {
@@ -688,7 +689,8 @@ nn_layer_get_weights (NnLayer *self)
 {
   g_return_val_if_fail (NN_IS_DENSE_LAYER (self), NULL);
 
-  NN_DENSE_LAYER (self)->weight_bound = INFINITY;
+  /* The caller may change them. */
+  nn_dense_layer_forget_weight_bound (NN_DENSE_LAYER (self));
   return NN_DENSE_LAYER (self)->weights;
 }
 
@@ -780,7 +782,7 @@ nn_layer_set_parameters (NnLayer        *layer,
     }
   if (weights != NULL)
     nn_matrix_copy_into (weights, self->weights);
-  self->weight_bound = INFINITY;
+  nn_dense_layer_forget_weight_bound (self);
   if (bias != NULL)
     nn_matrix_copy_into (bias, self->bias);
   return TRUE;
