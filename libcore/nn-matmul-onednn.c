@@ -536,6 +536,9 @@ record_time (Product *p,
 {
   gint64 *average = &p->ns[shared];
 
+  /* 0 stands for no time yet. */
+  ns = MAX (ns, 1);
+
   if (trying)
     p->interval = ns < p->ns[!shared] ? EXPLORE : MIN (MAX (p->interval, EXPLORE) * 2, EXPLORE_MAX);
   *average = *average == 0 ? ns : *average + (ns - *average) / 4;
