@@ -421,8 +421,8 @@ run_product (const ProductKey *key,
 /* A product shared by rows or by columns of C: chunk i takes rows
  * [first, first + size) of C and of op(A) with the whole of op(B), or
  * those columns of C, of op(B) and of the bias with the whole of op(A).
- * Each chunk reads the whole of the operand it does not split: the
- * smaller one is split the other way. */
+ * Every chunk reads one operand whole: C is split the way that makes it
+ * the smaller one. */
 typedef struct
 {
   ProductKey   key;
@@ -535,6 +535,9 @@ record_time (Product *p,
              gint64   ns)
 {
   gint64 *average = &p->ns[shared];
+
+  /* 0 stands for no time yet. */
+  ns = MAX (ns, 1);
 
   if (trying)
     p->interval = ns < p->ns[!shared] ? EXPLORE : MIN (MAX (p->interval, EXPLORE) * 2, EXPLORE_MAX);

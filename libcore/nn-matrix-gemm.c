@@ -21,10 +21,11 @@ typedef nn_real RealVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
  *
  * Sets how many threads the matrix products of this process use. Where
  * the build takes its products from oneDNN, threads of the library's own
- * share each large product by rows, each part on oneDNN's one-thread
- * kernels; a product is timed from time to time on one thread and shared,
+ * share each large product by rows or by columns of the result, each part
+ * on oneDNN's one-thread kernels; each product keeps a moving average of
+ * its time on one thread and shared, tries the slower way now and then,
  * and runs the faster way, so that a second thread whose core is busy
- * does not slow it down. The BLAS's own threads
+ * does not slow it down for long. The BLAS's own threads
  * (`openblas_set_num_threads()`) split each product large enough between
  * them. Small products stay on one thread. By default the count is
  * `OMP_NUM_THREADS` (oneDNN) or `OPENBLAS_NUM_THREADS`, else one per core.
