@@ -643,8 +643,11 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
     ok = run_shared (&key, a_data, b_data, bias, c->data, n_threads, n_chunks);
   else
     ok = run_product (&key, a_data, b_data, bias, c->data);
-  /* Found again, since the parts' primitives may have pushed it out. */
-  if ((p = lookup_product (&key, &stream)) != NULL && p->runs >= WARM_UP)
+  /* Found again after a shared run, whose parts' primitives may have
+   * pushed it out; a run on one thread made none. */
+  if (shared)
+    p = lookup_product (&key, &stream);
+  if (p != NULL && p->runs >= WARM_UP)
     record_time (p, shared, trying, now_ns () - start);
   return ok;
 }

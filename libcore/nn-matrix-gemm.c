@@ -31,7 +31,9 @@ typedef nn_real RealVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
  * `OMP_NUM_THREADS` (oneDNN) or `OPENBLAS_NUM_THREADS`, else one per core.
  *
  * An engine that splits a product may add its terms in another order, so
- * results can differ in the last bits between thread counts. Call it
+ * results can differ in the last bits between thread counts; on oneDNN,
+ * where whether a product is shared depends on its times, also between
+ * runs with more than one thread. Call it
  * before training, not while another thread computes a product.
  */
 void

@@ -254,7 +254,8 @@ run_shared_product (void)
 }
 
 /* A product shared between threads, in chunks of rows (more rows than
- * columns) or of columns, gives what it gives on one thread, to the bit:
+ * columns) or of columns, gives what it gives on one thread, to the bit,
+ * where its chunks take the whole product's kernel, as at these shapes:
  * every value of C is the same sum in the same order, whichever thread
  * makes it. For every transpose, with a bias, with beta, in bf16 where
  * there is bf16, and with rows or columns that do not divide evenly. */
