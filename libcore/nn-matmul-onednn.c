@@ -591,6 +591,21 @@ run_shared (const ProductKey *key,
   return !g_atomic_int_get (&s.failed);
 }
 
+/* The most memory the operands of find_exact_split() take: a larger
+ * product stays on one thread. */
+#define MAX_CHECK_BYTES ((gsize) 256 << 20)
+
+/* A value in [-1, 1), from xorshift64* (its top bits). */
+static float
+next_random (guint64 *state)
+{
+  *state ^= *state >> 12;
+  *state ^= *state << 25;
+  *state ^= *state >> 27;
+  return (float) ((gint32) ((*state * G_GUINT64_CONSTANT (2685821657736338717)) >> 32)) /
+         2147483648.0f;
+}
+
 /* The way of sharing the product of @key in @n_chunks chunks that gives
  * the bits of the whole product on one thread: each way is tried once, on
  * this thread, with random operands, and the first that gives them all is
@@ -612,18 +627,28 @@ find_exact_split (const ProductKey *key,
   gsize              a_len = (gsize) (key->trans_a ? key->k : key->m) * key->lda;
   gsize              b_len = (gsize) (key->trans_b ? key->n : key->k) * key->ldb;
   gsize              c_len = (gsize) key->m * key->ldc;
-  g_autoptr (GRand) rand = g_rand_new_with_seed (1);
-  g_autofree char  *a = g_malloc (a_len * elem);
-  g_autofree char  *b = g_malloc (b_len * elem);
-  g_autofree float *bias = g_new (float, key->n);
-  g_autofree float *c0 = g_new (float, c_len);
-  g_autofree float *whole = g_new (float, c_len);
-  g_autofree float *c = g_new (float, c_len);
-  Split             found = SPLIT_NONE;
+  guint64            state = G_GUINT64_CONSTANT (0x9e3779b97f4a7c15);
+  g_autofree char   *a = NULL;
+  g_autofree char   *b = NULL;
+  g_autofree float  *bias = NULL;
+  g_autofree float  *c0 = NULL;
+  g_autofree float  *whole = NULL;
+  g_autofree float  *c = NULL;
+  Split              found = SPLIT_NONE;
 
+  if ((a_len + b_len) * elem + ((gsize) key->n + 3 * c_len) * sizeof (float) > MAX_CHECK_BYTES)
+    return SPLIT_NONE;
+  a = g_try_malloc (a_len * elem);
+  b = g_try_malloc (b_len * elem);
+  bias = g_try_new (float, key->n);
+  c0 = g_try_new (float, c_len);
+  whole = g_try_new (float, c_len);
+  c = g_try_new (float, c_len);
+  if (a == NULL || b == NULL || bias == NULL || c0 == NULL || whole == NULL || c == NULL)
+    return SPLIT_NONE;
   for (gsize i = 0; i < a_len + b_len; i++)
     {
-      float   v = (float) g_rand_double_range (rand, -1, 1);
+      float   v = next_random (&state);
       char   *to = i < a_len ? a + i * elem : b + (i - a_len) * elem;
       guint32 bits;
 
@@ -635,9 +660,9 @@ find_exact_split (const ProductKey *key,
         memcpy (to, &v, sizeof v);
     }
   for (gint64 j = 0; j < key->n; j++)
-    bias[j] = (float) g_rand_double_range (rand, -1, 1);
+    bias[j] = next_random (&state);
   for (gsize i = 0; i < c_len; i++)
-    c0[i] = (float) g_rand_double_range (rand, -1, 1);
+    c0[i] = next_random (&state);
 
   memcpy (whole, c0, c_len * sizeof (float));
   if (!run_product (key, a, b, key->bias ? bias : NULL, whole))
