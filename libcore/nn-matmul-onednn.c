@@ -40,6 +40,19 @@ typedef struct
 /* The most primitives a thread keeps. */
 #define MAX_PRODUCTS 256
 
+/* The ways a product is shared between threads: in chunks of rows of C,
+ * of columns of C written in place, or of columns each made in a buffer
+ * of the thread's own and copied into C (oneDNN 2.6 takes other kernels
+ * for a result whose rows are not contiguous, which sum in another
+ * order). SPLIT_NONE where no way gives one thread's bits. */
+typedef enum {
+  SPLIT_UNKNOWN,
+  SPLIT_NONE,
+  SPLIT_ROWS,
+  SPLIT_COLUMNS,
+  SPLIT_COLUMNS_DENSE,
+} Split;
+
 /* A primitive with memory objects of its own that take the operands'
  * data handles on each product, so that a product allocates nothing. */
 typedef struct
@@ -47,6 +60,11 @@ typedef struct
   ProductKey       key;
   dnnl_primitive_t primitive;
   dnnl_memory_t    src, weights, bias, dst;
+
+  /* How the product is shared (see find_exact_split()), for
+   * split_chunks chunks. */
+  guint8 split; /* Split */
+  guint  split_chunks;
 
   /* Whether sharing the product between threads pays, timed both ways
    * (see choose_shared()). */
@@ -65,6 +83,8 @@ typedef struct
   GHashTable   *products;
   guint16      *scratch; /* bf16 copies of the operands of a product */
   gsize         scratch_len;
+  float        *dst; /* a chunk's result, see SPLIT_COLUMNS_DENSE */
+  gsize         dst_len;
 } ThreadProducts;
 
 static dnnl_engine_t
@@ -131,6 +151,7 @@ thread_products_free (gpointer p)
 
   g_hash_table_unref (t->products);
   g_free (t->scratch);
+  g_free (t->dst);
   if (t->stream != NULL)
     dnnl_stream_destroy (t->stream);
   g_free (t);
@@ -251,15 +272,13 @@ product_create (Product      *p,
   return s;
 }
 
-/* The product of @key on this thread, made if new; NULL where oneDNN
- * cannot make it (remembered, so that it is asked once). */
-static Product *
-lookup_product (const ProductKey *key,
-                dnnl_stream_t    *stream)
+/* This thread's primitives and stream, made the first time; NULL where
+ * oneDNN has no engine or stream. */
+static ThreadProducts *
+get_thread_products (void)
 {
   ThreadProducts *t = g_private_get (&thread_products);
   dnnl_engine_t   engine = get_engine ();
-  Product        *p;
 
   if (engine == NULL)
     return NULL;
@@ -271,7 +290,20 @@ lookup_product (const ProductKey *key,
         t->stream = NULL;
       g_private_set (&thread_products, t);
     }
-  if (t->stream == NULL)
+  return t->stream != NULL ? t : NULL;
+}
+
+/* The product of @key on this thread, made if new; NULL where oneDNN
+ * cannot make it (remembered, so that it is asked once). */
+static Product *
+lookup_product (const ProductKey *key,
+                dnnl_stream_t    *stream)
+{
+  ThreadProducts *t = get_thread_products ();
+  dnnl_engine_t   engine = get_engine ();
+  Product        *p;
+
+  if (t == NULL)
     return NULL;
   *stream = t->stream;
   p = g_hash_table_lookup (t->products, key);
@@ -422,7 +454,7 @@ run_product (const ProductKey *key,
  * [first, first + size) of C and of op(A) with the whole of op(B), or
  * those columns of C, of op(B) and of the bias with the whole of op(A).
  * Every chunk reads one operand whole: C is split the way that makes it
- * the smaller one. */
+ * the smaller one, where that way gives one thread's bits. */
 typedef struct
 {
   ProductKey   key;
@@ -430,10 +462,29 @@ typedef struct
   gsize        elem; /* bytes of an operand's element */
   const float *bias;
   float       *c;
-  gboolean     by_columns;
+  Split        split;
   guint        chunk_size;
   gint         failed;
 } SharedProduct;
+
+/* C's columns [first, first + size) to or from @dst, whose rows are
+ * @size long. */
+static void
+copy_columns (float   *c,
+              gint64   ldc,
+              float   *dst,
+              gint64   rows,
+              gint64   size,
+              gboolean to_c)
+{
+  for (gint64 i = 0; i < rows; i++)
+    {
+      if (to_c)
+        memcpy (c + i * ldc, dst + i * size, (gsize) size * sizeof (float));
+      else
+        memcpy (dst + i * size, c + i * ldc, (gsize) size * sizeof (float));
+    }
+}
 
 static void
 run_chunk (guint    chunk,
@@ -442,14 +493,22 @@ run_chunk (guint    chunk,
   SharedProduct *s = data;
   ProductKey     key = s->key;
   gint64         first = (gint64) chunk * s->chunk_size;
-  gint64         whole = s->by_columns ? s->key.n : s->key.m;
+  gint64         whole = s->split == SPLIT_ROWS ? s->key.m : s->key.n;
   /* The last chunk takes what is left. */
   gint64       size = first + 2 * (gint64) s->chunk_size > whole ? whole - first : s->chunk_size;
   const char  *a = s->a, *b = s->b;
   const float *bias = s->bias;
-  float       *c = s->c;
+  float       *c = s->c, *dst = NULL;
+  gboolean     ok;
 
-  if (s->by_columns)
+  if (s->split == SPLIT_ROWS)
+    {
+      key.m = size;
+      /* op(A)'s rows are A's rows, or its columns where transposed. */
+      a += (gsize) (key.trans_a ? first : first * key.lda) * s->elem;
+      c += first * key.ldc;
+    }
+  else
     {
       key.n = size;
       /* op(B)'s columns are B's columns, or its rows where transposed. */
@@ -458,21 +517,64 @@ run_chunk (guint    chunk,
       if (bias != NULL)
         bias += first;
     }
-  else
+  if (s->split == SPLIT_COLUMNS_DENSE)
     {
-      key.m = size;
-      /* op(A)'s rows are A's rows, or its columns where transposed. */
-      a += (gsize) (key.trans_a ? first : first * key.lda) * s->elem;
-      c += first * key.ldc;
+      ThreadProducts *t = get_thread_products ();
+      gsize           need = (gsize) (key.m * size);
+
+      if (t == NULL)
+        {
+          g_atomic_int_set (&s->failed, 1);
+          return;
+        }
+      /* Grown to the largest chunk, then reused. */
+      if (t->dst_len < need)
+        {
+          g_free (t->dst);
+          t->dst = g_new (float, need);
+          t->dst_len = need;
+        }
+      dst = t->dst;
+      if (key.beta != 0)
+        copy_columns (c, key.ldc, dst, key.m, size, FALSE);
+      key.ldc = size;
     }
-  if (!run_product (&key, a, b, bias, c))
+  ok = run_product (&key, a, b, bias, dst != NULL ? dst : c);
+  if (ok && dst != NULL)
+    copy_columns (c, s->key.ldc, dst, key.m, size, TRUE);
+  if (!ok)
     g_atomic_int_set (&s->failed, 1);
 }
 
-/* The product of @key shared between @n_threads threads in @n_chunks
- * chunks (fewer where C does not make that many). */
+/* Sets up @s to share the product of @key @split in at most @n_chunks
+ * chunks of whole vectors, the last taking what is left: a chunk of a
+ * row or two would take another kernel. Returns the chunks, or 0 where
+ * C has too few rows or columns for two. */
+static guint
+shared_product_init (SharedProduct    *s,
+                     const ProductKey *key,
+                     Split             split,
+                     const void       *a,
+                     const void       *b,
+                     const float      *bias,
+                     float            *c,
+                     guint             n_chunks)
+{
+  gint64 whole = split == SPLIT_ROWS ? key->m : key->n;
+
+  *s = (SharedProduct){ *key, a, b, key->bf16 ? sizeof (guint16) : sizeof (float), bias, c, split,
+                        0, 0 };
+  s->chunk_size = (guint) (whole / n_chunks) / MIN_CHUNK * MIN_CHUNK;
+  if (s->chunk_size == 0 || whole / s->chunk_size < 2)
+    return 0;
+  return (guint) (whole / s->chunk_size);
+}
+
+/* The product of @key shared between @n_threads threads @split in
+ * @n_chunks chunks (fewer where C does not make that many). */
 static gboolean
 run_shared (const ProductKey *key,
+            Split             split,
             const void       *a,
             const void       *b,
             const float      *bias,
@@ -480,19 +582,104 @@ run_shared (const ProductKey *key,
             guint             n_threads,
             guint             n_chunks)
 {
-  SharedProduct s = { *key, a, b, key->bf16 ? sizeof (guint16) : sizeof (float), bias, c, 0, 0, 0 };
-  gint64        whole;
+  SharedProduct s;
 
-  /* Every chunk reads the whole of op(A) (m × k) when C is split by
-   * columns, of op(B) (k × n) when by rows. */
-  s.by_columns = key->m < key->n;
-  whole = s.by_columns ? key->n : key->m;
-  /* Whole vectors in every chunk, the last taking what is left: a chunk
-   * of a row or two would take another kernel. */
-  s.chunk_size = (guint) (whole / n_chunks) / MIN_CHUNK * MIN_CHUNK;
-  n_chunks = (guint) (whole / s.chunk_size);
+  n_chunks = shared_product_init (&s, key, split, a, b, bias, c, n_chunks);
+  if (n_chunks == 0)
+    return run_product (key, a, b, bias, c);
   nn_matmul_pool_run (n_threads, n_chunks, run_chunk, &s);
   return !g_atomic_int_get (&s.failed);
+}
+
+/* The most memory the operands of find_exact_split() take: a larger
+ * product stays on one thread. */
+#define MAX_CHECK_BYTES ((gsize) 256 << 20)
+
+/* A value in [-1, 1), from xorshift64* (its top bits). */
+static float
+next_random (guint64 *state)
+{
+  *state ^= *state >> 12;
+  *state ^= *state << 25;
+  *state ^= *state >> 27;
+  return (float) ((gint32) ((*state * G_GUINT64_CONSTANT (2685821657736338717)) >> 32)) /
+         2147483648.0f;
+}
+
+/* The way of sharing the product of @key in @n_chunks chunks that gives
+ * the bits of the whole product on one thread: each way is tried once, on
+ * this thread, with random operands, and the first that gives them all is
+ * taken. Every value of C is then the same sum in the same order however
+ * many threads there are: where a chunk takes a kernel other than the
+ * whole product's, as oneDNN does for some chunks, its sums run in
+ * another order and almost every value differs in its last bits. A new
+ * shape therefore costs a few products more, once. */
+static Split
+find_exact_split (const ProductKey *key,
+                  guint             n_chunks)
+{
+  /* Every chunk reads the whole of op(A) (m × k) when C is split by
+   * columns, of op(B) (k × n) when by rows: the smaller first. */
+  static const Split by_columns[] = { SPLIT_COLUMNS, SPLIT_COLUMNS_DENSE, SPLIT_ROWS };
+  static const Split by_rows[] = { SPLIT_ROWS, SPLIT_COLUMNS, SPLIT_COLUMNS_DENSE };
+  const Split       *ways = key->m < key->n ? by_columns : by_rows;
+  gsize              elem = key->bf16 ? sizeof (guint16) : sizeof (float);
+  gsize              a_len = (gsize) (key->trans_a ? key->k : key->m) * key->lda;
+  gsize              b_len = (gsize) (key->trans_b ? key->n : key->k) * key->ldb;
+  gsize              c_len = (gsize) key->m * key->ldc;
+  guint64            state = G_GUINT64_CONSTANT (0x9e3779b97f4a7c15);
+  g_autofree char   *a = NULL;
+  g_autofree char   *b = NULL;
+  g_autofree float  *bias = NULL;
+  g_autofree float  *c0 = NULL;
+  g_autofree float  *whole = NULL;
+  g_autofree float  *c = NULL;
+  Split              found = SPLIT_NONE;
+
+  if ((a_len + b_len) * elem + ((gsize) key->n + 3 * c_len) * sizeof (float) > MAX_CHECK_BYTES)
+    return SPLIT_NONE;
+  a = g_try_malloc (a_len * elem);
+  b = g_try_malloc (b_len * elem);
+  bias = g_try_new (float, key->n);
+  c0 = g_try_new (float, c_len);
+  whole = g_try_new (float, c_len);
+  c = g_try_new (float, c_len);
+  if (a == NULL || b == NULL || bias == NULL || c0 == NULL || whole == NULL || c == NULL)
+    return SPLIT_NONE;
+  for (gsize i = 0; i < a_len + b_len; i++)
+    {
+      float   v = next_random (&state);
+      char   *to = i < a_len ? a + i * elem : b + (i - a_len) * elem;
+      guint32 bits;
+
+      /* A bf16 is the high half of a float. */
+      memcpy (&bits, &v, sizeof bits);
+      if (key->bf16)
+        *(guint16 *) to = (guint16) (bits >> 16);
+      else
+        memcpy (to, &v, sizeof v);
+    }
+  for (gint64 j = 0; j < key->n; j++)
+    bias[j] = next_random (&state);
+  for (gsize i = 0; i < c_len; i++)
+    c0[i] = next_random (&state);
+
+  memcpy (whole, c0, c_len * sizeof (float));
+  if (!run_product (key, a, b, key->bias ? bias : NULL, whole))
+    return SPLIT_NONE;
+  for (guint w = 0; w < G_N_ELEMENTS (by_rows) && found == SPLIT_NONE; w++)
+    {
+      SharedProduct s;
+      guint         chunks;
+
+      chunks = shared_product_init (&s, key, ways[w], a, b, key->bias ? bias : NULL, c, n_chunks);
+      memcpy (c, c0, c_len * sizeof (float));
+      for (guint i = 0; i < chunks; i++)
+        run_chunk (i, &s);
+      if (chunks > 0 && !s.failed && memcmp (c, whole, c_len * sizeof (float)) == 0)
+        found = ways[w];
+    }
+  return found;
 }
 
 /* Whether sharing a product pays depends on the machine and on what else
@@ -576,6 +763,7 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
   Product      *p;
   const void   *a_data = a->data, *b_data = b->data;
   guint         n_threads, n_chunks;
+  Split         split;
   gboolean      shared, trying, ok;
   gint64        start;
 
@@ -628,19 +816,32 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
   if (n_threads == 1 || n_chunks < 2)
     return run_product (&key, a_data, b_data, bias, c->data);
 
+  if (p->split == SPLIT_UNKNOWN || p->split_chunks != n_chunks)
+    {
+      split = find_exact_split (&key, n_chunks);
+      /* Found again: the parts' primitives may have pushed it out. */
+      if ((p = lookup_product (&key, &stream)) == NULL)
+        return FALSE;
+      p->split = split;
+      p->split_chunks = n_chunks;
+    }
+  split = p->split;
+  if (split == SPLIT_NONE)
+    return run_product (&key, a_data, b_data, bias, c->data);
+
   if (p->runs < WARM_UP)
     {
       /* Untimed, one each way: the first makes the primitive, the
        * second its parts' on every thread. */
       shared = p->runs++ & 1;
       if (shared)
-        return run_shared (&key, a_data, b_data, bias, c->data, n_threads, n_chunks);
+        return run_shared (&key, split, a_data, b_data, bias, c->data, n_threads, n_chunks);
       return run_product (&key, a_data, b_data, bias, c->data);
     }
   shared = choose_shared (p, &trying);
   start = now_ns ();
   if (shared)
-    ok = run_shared (&key, a_data, b_data, bias, c->data, n_threads, n_chunks);
+    ok = run_shared (&key, split, a_data, b_data, bias, c->data, n_threads, n_chunks);
   else
     ok = run_product (&key, a_data, b_data, bias, c->data);
   /* Found again after a shared run, whose parts' primitives may have

@@ -30,10 +30,10 @@ typedef nn_real RealVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
  * them. Small products stay on one thread. By default the count is
  * `OMP_NUM_THREADS` (oneDNN) or `OPENBLAS_NUM_THREADS`, else one per core.
  *
- * An engine that splits a product may add its terms in another order, so
- * results can differ in the last bits between thread counts; on oneDNN,
- * where whether a product is shared depends on its times, also between
- * runs with more than one thread. Call it
+ * The BLAS may add a split product's terms in another order, so results
+ * can differ in the last bits between thread counts. oneDNN's are the same
+ * on any number of threads: a product is shared only in a way found to
+ * give the bits of one thread. Call it
  * before training, not while another thread computes a product.
  */
 void

@@ -242,37 +242,73 @@ test_primitives_bounded (void)
             "the primitive of the first of 300 shapes kept");
 }
 
-static void
-run_shared_product (void)
+/* The operands of one product, for count_verbose(). */
+static struct
 {
-  g_autoptr(NnMatrix) a = nn_matrix_new (200, 300);
-  g_autoptr(NnMatrix) b = nn_matrix_new (300, 100);
-  g_autoptr(NnMatrix) c = nn_matrix_new (200, 100);
+  gboolean  trans_b;
+  NnMatrix *a, *b, *c;
+} counted;
 
-  nn_matrix_gemm (FALSE, FALSE, 1, a, b, 0, c);
-  nn_matrix_gemm (FALSE, FALSE, 1, a, b, 0, c);
+static void
+run_one_product (void)
+{
+  nn_matrix_gemm (FALSE, counted.trans_b, 1, counted.a, counted.b, 0, counted.c);
+}
+
+/* The executions of oneDNN for a product of @m × @k by @k × @n (given as
+ * its transpose where @trans_b) on @n_threads threads, after one that
+ * made its primitives. */
+static guint
+count_product_executions (guint    m,
+                          guint    k,
+                          guint    n,
+                          gboolean trans_b,
+                          guint    n_threads)
+{
+  g_autoptr(NnMatrix) a = nn_matrix_new (m, k);
+  g_autoptr(NnMatrix) b = trans_b ? nn_matrix_new (n, k) : nn_matrix_new (k, n);
+  g_autoptr(NnMatrix) c = nn_matrix_new (m, n);
+
+  counted.trans_b = trans_b;
+  counted.a = a;
+  counted.b = b;
+  counted.c = c;
+  nn_matrix_set_n_threads (n_threads);
+  run_one_product ();
+  return count_verbose (run_one_product, ",exec,");
 }
 
 /* A product shared between threads, in chunks of rows (more rows than
- * columns) or of columns, gives what it gives on one thread, to the bit,
- * where its chunks take the whole product's kernel, as at these shapes:
+ * columns) or of columns, gives what it gives on one thread, to the bit:
  * every value of C is the same sum in the same order, whichever thread
  * makes it. For every transpose, with a bias, with beta, in bf16 where
- * there is bf16, and with rows or columns that do not divide evenly. */
+ * there is bf16, with rows or columns that do not divide evenly, and at
+ * the shapes of a 784-256 layer's products at batches of 128 and 32,
+ * where some chunks take other kernels than the whole product. */
 static void
 test_shared_products_exact (void)
 {
-  static const guint rows[] = { 40, 64, 129, 200, 333 };
-  NnPrecision        precisions[] = { NN_PRECISION_FLOAT32, NN_PRECISION_BF16 };
+  static const guint products[][3] = {
+    { 40, 300, 250 },
+    { 64, 300, 250 },
+    { 129, 300, 100 },
+    { 200, 300, 100 },
+    { 333, 300, 100 },
+    { 128, 784, 256 },
+    { 32, 784, 256 },
+    { 256, 128, 784 },
+    { 256, 32, 784 },
+  };
+  NnPrecision precisions[] = { NN_PRECISION_FLOAT32, NN_PRECISION_BF16 };
 
   if (!g_str_equal (nn_matrix_get_engine_name (), "oneDNN"))
     return;
   for (guint p = 0; p < G_N_ELEMENTS (precisions); p++)
-    for (guint r = 0; r < G_N_ELEMENTS (rows); r++)
+    for (guint r = 0; r < G_N_ELEMENTS (products); r++)
       for (guint t = 0; t < 4; t++)
         {
           gboolean ta = t & 1, tb = (t >> 1) & 1;
-          guint    m = rows[r], k = 300, n = m < 100 ? 250 : 100;
+          guint    m = products[r][0], k = products[r][1], n = products[r][2];
           g_autoptr(GRand) rand = g_rand_new_with_seed (1);
           g_autoptr(NnMatrix) a = nn_test_random_matrix (rand, ta ? k : m, ta ? m : k, -1, 1);
           g_autoptr(NnMatrix) b = nn_test_random_matrix (rand, tb ? n : k, tb ? k : n, -1, 1);
@@ -311,11 +347,60 @@ test_shared_products_exact (void)
                     "%s, %u × %u: a layer's product on 3 threads differs from 1",
                     p ? "bf16" : "float32", m, n);
         }
-  /* And it was shared, the second time: one execution a chunk. */
-  nn_matrix_set_n_threads (2);
-  NN_CHECK (count_verbose (run_shared_product, ",exec,") >= 3, "the product was not shared");
+  /* And they were shared, the second time: one execution a chunk, a
+   * layer's forward product at 784 inputs included. */
+  NN_CHECK (count_product_executions (200, 300, 100, FALSE, 2) >= 2, "the product was not shared");
+  NN_CHECK (count_product_executions (128, 784, 256, TRUE, 2) >= 2,
+            "a layer's product was not shared");
+  NN_CHECK (count_product_executions (200, 300, 100, FALSE, 1) == 1,
+            "one thread shared a product");
   nn_matrix_set_n_threads (1);
-  NN_CHECK (count_verbose (run_shared_product, ",exec,") == 2, "one thread shared a product");
+}
+
+/* The weights of a 784-256-128-10 network after @steps SGD steps at
+ * batches of 128 on @n_threads threads, as nnrun trains it. */
+static NnModel *
+train_on_threads (guint n_threads,
+                  guint steps)
+{
+  static const guint        widths[] = { 784, 256, 128, 10 };
+  static const char * const activations[] = { "relu", "relu", "softmax" };
+  g_autoptr(NnLoss) loss = nn_test_make_loss ("categorical_crossentropy");
+  g_autoptr(NnOptimizer) sgd = nn_sgd_optimizer_new (0.05);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (5);
+  NnModel *model = nn_test_make_model (3, widths, activations, 3, loss, sgd);
+  g_autoptr(NnTrainer) trainer = nn_test_make_trainer (model, 1, 128, FALSE);
+  g_autoptr(NnMatrix) x = nn_test_random_matrix (rand, 128, 784, 0, 1);
+  g_autoptr(NnMatrix) y = nn_test_one_hot (rand, 128, 10);
+
+  nn_trainer_set_keep_pre_activations (trainer, FALSE);
+  nn_trainer_set_keep_gradients (trainer, FALSE);
+  nn_matrix_set_n_threads (n_threads);
+  for (guint step = 0; step < steps; step++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      CU_ASSERT_TRUE (isfinite (nn_trainer_train_step (trainer, x, y, &error)));
+      NN_ASSERT_NO_ERROR (error);
+    }
+  nn_matrix_set_n_threads (1);
+  return model;
+}
+
+/* Training on two or three threads, whichever products it shares and
+ * whenever, gives the weights of one thread, to the bit. */
+static void
+test_training_on_threads_exact (void)
+{
+  g_autoptr(NnModel) one = train_on_threads (1, 40);
+
+  for (guint n_threads = 2; n_threads <= 3; n_threads++)
+    {
+      g_autoptr(NnModel) more = train_on_threads (n_threads, 40);
+
+      NN_CHECK (nn_test_same_parameters (one, more), "%u threads trained other weights than one",
+                n_threads);
+    }
 }
 #endif
 
@@ -446,6 +531,8 @@ main (void)
   CU_add_test (s, "a bounded number of oneDNN primitives", test_primitives_bounded);
   CU_add_test (s, "a product shared between threads equals it on one, to the bit",
                test_shared_products_exact);
+  CU_add_test (s, "training on more threads gives one thread's weights, to the bit",
+               test_training_on_threads_exact);
 #endif
   CU_add_test (s, "nnrun bench's OpenMP threads wait passively, and only bench starts again",
                test_nnrun_bench_waits_passively);
