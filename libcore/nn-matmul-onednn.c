@@ -22,11 +22,10 @@ extern void omp_set_num_threads (int n);
 extern int  omp_get_max_threads (void);
 
 /* A product as oneDNN's matmul primitive sees it: the shapes and strides
- * of the operands, the scales, whether there is a bias, the function
- * applied to the result, and the threads it
- * splits the product between, which a primitive fixes when it is made.
- * One primitive a key, made the first time, reused for every product
- * after. */
+ * of the operands, the scales, whether there is a bias and the function
+ * applied to the result. Every primitive runs on one thread (see
+ * n_threads_set). One primitive a key, made the first time, reused for
+ * every product after. */
 typedef struct
 {
   gint64   m, n, k, lda, ldb, ldc;
@@ -34,7 +33,6 @@ typedef struct
   float    alpha, beta;
   gint     fn; /* NnElementwise */
   float    fn_alpha;
-  gint     n_threads;
 } ProductKey;
 
 /* The most primitives a thread keeps. */
@@ -120,7 +118,7 @@ product_key_equal (gconstpointer a,
   return x->m == y->m && x->n == y->n && x->k == y->k && x->lda == y->lda &&
          x->ldb == y->ldb && x->ldc == y->ldc && x->trans_a == y->trans_a &&
          x->trans_b == y->trans_b && x->bias == y->bias && x->bf16 == y->bf16 &&
-         x->n_threads == y->n_threads && x->fn == y->fn &&
+         x->fn == y->fn &&
          memcmp (&x->fn_alpha, &y->fn_alpha, sizeof x->fn_alpha) == 0 &&
          memcmp (&x->alpha, &y->alpha, sizeof x->alpha) == 0 &&
          memcmp (&x->beta, &y->beta, sizeof x->beta) == 0;
@@ -785,7 +783,6 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
   key.beta = beta;
   key.fn = fn;
   key.fn_alpha = fn_alpha;
-  key.n_threads = 1;
   /* Where oneDNN can make the whole product it can make its parts, so
    * that a part never fails after another has written C. oneDNN reads
    * the thread count as it makes a primitive too: set it before. */
