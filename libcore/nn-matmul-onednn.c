@@ -44,7 +44,6 @@ typedef struct
  * for a result whose rows are not contiguous, which sum in another
  * order). SPLIT_NONE where no way gives one thread's bits. */
 typedef enum {
-  SPLIT_UNKNOWN,
   SPLIT_NONE,
   SPLIT_ROWS,
   SPLIT_COLUMNS,
@@ -59,10 +58,10 @@ typedef struct
   dnnl_primitive_t primitive;
   dnnl_memory_t    src, weights, bias, dst;
 
-  /* How the product is shared (see find_exact_split()), for
-   * split_chunks chunks. */
-  guint8 split; /* Split */
-  guint  split_chunks;
+  /* How the product is shared (see find_exact_split()) in split_chunks
+   * chunks; split_chunks is 0 until that is found. */
+  Split split;
+  guint split_chunks;
 
   /* Whether sharing the product between threads pays, timed both ways
    * (see choose_shared()). */
@@ -465,23 +464,18 @@ typedef struct
   gint         failed;
 } SharedProduct;
 
-/* C's columns [first, first + size) to or from @dst, whose rows are
- * @size long. */
+/* @rows rows of @cols floats from @from, rows @from_ld apart, to @to,
+ * rows @to_ld apart. */
 static void
-copy_columns (float   *c,
-              gint64   ldc,
-              float   *dst,
-              gint64   rows,
-              gint64   size,
-              gboolean to_c)
+copy_rows (float       *to,
+           gint64       to_ld,
+           const float *from,
+           gint64       from_ld,
+           gint64       rows,
+           gint64       cols)
 {
   for (gint64 i = 0; i < rows; i++)
-    {
-      if (to_c)
-        memcpy (c + i * ldc, dst + i * size, (gsize) size * sizeof (float));
-      else
-        memcpy (dst + i * size, c + i * ldc, (gsize) size * sizeof (float));
-    }
+    memcpy (to + i * to_ld, from + i * from_ld, (gsize) cols * sizeof (float));
 }
 
 static void
@@ -534,12 +528,12 @@ run_chunk (guint    chunk,
         }
       dst = t->dst;
       if (key.beta != 0)
-        copy_columns (c, key.ldc, dst, key.m, size, FALSE);
+        copy_rows (dst, size, c, key.ldc, key.m, size);
       key.ldc = size;
     }
   ok = run_product (&key, a, b, bias, dst != NULL ? dst : c);
   if (ok && dst != NULL)
-    copy_columns (c, s->key.ldc, dst, key.m, size, TRUE);
+    copy_rows (c, s->key.ldc, dst, size, key.m, size);
   if (!ok)
     g_atomic_int_set (&s->failed, 1);
 }
@@ -813,7 +807,7 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
   if (n_threads == 1 || n_chunks < 2)
     return run_product (&key, a_data, b_data, bias, c->data);
 
-  if (p->split == SPLIT_UNKNOWN || p->split_chunks != n_chunks)
+  if (p->split_chunks != n_chunks)
     {
       split = find_exact_split (&key, n_chunks);
       /* Found again: the parts' primitives may have pushed it out. */

@@ -246,36 +246,40 @@ test_primitives_bounded (void)
 static struct
 {
   gboolean  trans_b;
+  nn_real   beta;
   NnMatrix *a, *b, *c;
 } counted;
 
 static void
 run_one_product (void)
 {
-  nn_matrix_gemm (FALSE, counted.trans_b, 1, counted.a, counted.b, 0, counted.c);
+  nn_matrix_gemm (FALSE, counted.trans_b, 1, counted.a, counted.b, counted.beta, counted.c);
 }
 
-/* The executions of oneDNN for a product of @m × @k by @k × @n (given as
- * its transpose where @trans_b) on @n_threads threads, after one that
- * made its primitives. */
+/* The lines of oneDNN's log with @what for a product of @m × @k by
+ * @k × @n (given as its transpose where @trans_b) that adds @beta C, on
+ * @n_threads threads, after one that made its primitives. */
 static guint
-count_product_executions (guint    m,
-                          guint    k,
-                          guint    n,
-                          gboolean trans_b,
-                          guint    n_threads)
+count_product_executions (guint       m,
+                          guint       k,
+                          guint       n,
+                          gboolean    trans_b,
+                          nn_real     beta,
+                          guint       n_threads,
+                          const char *what)
 {
   g_autoptr(NnMatrix) a = nn_matrix_new (m, k);
   g_autoptr(NnMatrix) b = trans_b ? nn_matrix_new (n, k) : nn_matrix_new (k, n);
   g_autoptr(NnMatrix) c = nn_matrix_new (m, n);
 
   counted.trans_b = trans_b;
+  counted.beta = beta;
   counted.a = a;
   counted.b = b;
   counted.c = c;
   nn_matrix_set_n_threads (n_threads);
   run_one_product ();
-  return count_verbose (run_one_product, ",exec,");
+  return count_verbose (run_one_product, what);
 }
 
 /* A product shared between threads, in chunks of rows (more rows than
@@ -349,10 +353,14 @@ test_shared_products_exact (void)
         }
   /* And they were shared, the second time: one execution a chunk, a
    * layer's forward product at 784 inputs included. */
-  NN_CHECK (count_product_executions (200, 300, 100, FALSE, 2) >= 2, "the product was not shared");
-  NN_CHECK (count_product_executions (128, 784, 256, TRUE, 2) >= 2,
+  NN_CHECK (count_product_executions (200, 300, 100, FALSE, 0, 2, ",exec,") >= 2, "the product was not shared");
+  NN_CHECK (count_product_executions (128, 784, 256, TRUE, 0, 2, ",exec,") >= 2,
             "a layer's product was not shared");
-  NN_CHECK (count_product_executions (200, 300, 100, FALSE, 1) == 1,
+  /* One that adds to C too, in chunks of 64 of its 256 columns, each made
+   * in a buffer of its own from C's values. */
+  NN_CHECK (count_product_executions (128, 784, 256, TRUE, 1, 2, ":784x64:") >= 2,
+            "a product adding to C was not shared by columns");
+  NN_CHECK (count_product_executions (200, 300, 100, FALSE, 0, 1, ",exec,") == 1,
             "one thread shared a product");
   nn_matrix_set_n_threads (1);
 }
