@@ -328,10 +328,13 @@ lookup_product (const ProductKey *key,
  * batch takes. The count set, 0 until set (then OpenMP's default). */
 static gint n_threads_set;
 
-/* Below this many multiply-adds a product runs on one thread, as the
- * BLAS's do (OpenBLAS's threshold): waking a second thread costs more
- * than it saves. */
-#define MIN_THREADED_PRODUCT (4 * 65536)
+/* Below this many multiply-adds a product runs on one thread. A shared
+ * product's timing does not see all it costs: the thread that reads its
+ * result next fetches the other threads' parts from their cores' caches.
+ * Sharing w2's products of 6.4 M multiply-adds (batch 32) made training
+ * 8% slower than one thread, though each ran faster shared; of 12.8 M
+ * (batch 64), as fast; of 25.7 M (batch 128), 10 to 15% faster. */
+#define MIN_THREADED_PRODUCT (8 << 20)
 /* A product is shared in this many chunks per thread, of rows or
  * columns of C. */
 #define CHUNKS_PER_THREAD 2

@@ -288,26 +288,26 @@ count_product_executions (guint       m,
   return count_verbose (run_counted_products, what);
 }
 
-/* A product shared between threads, in chunks of rows (more rows than
- * columns) or of columns, gives what it gives on one thread, to the bit:
+/* A product shared between threads, in chunks of rows or of columns,
+ * gives what it gives on one thread, to the bit:
  * every value of C is the same sum in the same order, whichever thread
  * makes it. For every transpose, with a bias, with beta, in bf16 where
  * there is bf16, with rows or columns that do not divide evenly, and at
- * the shapes of a 784-256 layer's products at batches of 128 and 32,
+ * the shapes of a 784-256 layer's products at batches of 128 and 64,
  * where some chunks take other kernels than the whole product. */
 static void
 test_shared_products_exact (void)
 {
   static const guint products[][3] = {
-    { 40, 300, 250 },
-    { 64, 300, 250 },
-    { 129, 300, 100 },
-    { 200, 300, 100 },
+    { 40, 900, 250 },
+    { 64, 600, 250 },
+    { 129, 700, 100 },
+    { 200, 450, 100 },
     { 333, 300, 100 },
     { 128, 784, 256 },
-    { 32, 784, 256 },
+    { 64, 784, 256 },
     { 256, 128, 784 },
-    { 256, 32, 784 },
+    { 256, 64, 784 },
   };
   NnPrecision precisions[] = { NN_PRECISION_FLOAT32, NN_PRECISION_BF16 };
 
@@ -359,7 +359,7 @@ test_shared_products_exact (void)
         }
   /* And they were shared: more executions than products, a layer's
    * forward product at 784 inputs included. */
-  NN_CHECK (count_product_executions (200, 300, 100, FALSE, 0, 2, ",exec,") > RUNS_EVERY_WAY,
+  NN_CHECK (count_product_executions (200, 450, 100, FALSE, 0, 2, ",exec,") > RUNS_EVERY_WAY,
             "the product was not shared");
   NN_CHECK (count_product_executions (128, 784, 256, TRUE, 0, 2, ",exec,") > RUNS_EVERY_WAY,
             "a layer's product was not shared");
@@ -367,8 +367,11 @@ test_shared_products_exact (void)
    * in a buffer of its own from C's values. */
   NN_CHECK (count_product_executions (128, 784, 256, TRUE, 1, 2, ":784x64:") >= 2,
             "a product adding to C was not shared by columns");
-  NN_CHECK (count_product_executions (200, 300, 100, FALSE, 0, 1, ",exec,") == RUNS_EVERY_WAY,
+  NN_CHECK (count_product_executions (200, 450, 100, FALSE, 0, 1, ",exec,") == RUNS_EVERY_WAY,
             "one thread shared a product");
+  /* Nor is one below 8 M multiply-adds, a layer's at batch 32. */
+  NN_CHECK (count_product_executions (32, 784, 256, TRUE, 0, 2, ",exec,") == RUNS_EVERY_WAY,
+            "a product of 6.4 M multiply-adds was shared");
   nn_matrix_set_n_threads (1);
 }
 
