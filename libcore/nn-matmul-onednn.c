@@ -11,6 +11,7 @@
 #endif
 
 #include "nn-matmul-private.h"
+#include "nn-matmul-choice-private.h"
 #include "nn-matmul-pool-private.h"
 
 #if NN_REAL_IS_DOUBLE
@@ -38,17 +39,19 @@ typedef struct
 /* The most primitives a thread keeps. */
 #define MAX_PRODUCTS 256
 
-/* The ways a product is shared between threads: in chunks of rows of C,
- * of columns of C written in place, or of columns each made in a buffer
- * of the thread's own and copied into C (oneDNN 2.6 takes other kernels
- * for a result whose rows are not contiguous, which sum in another
- * order). SPLIT_NONE where no way gives one thread's bits. */
+/* The ways a product runs: whole on one thread (SPLIT_NONE), or shared
+ * between threads in chunks of rows of C, of columns of C written in
+ * place, or of columns each made in a buffer of the thread's own and
+ * copied into C (oneDNN 2.6 takes other kernels for a result whose rows
+ * are not contiguous, which sum in another order). */
 typedef enum {
   SPLIT_NONE,
   SPLIT_ROWS,
   SPLIT_COLUMNS,
   SPLIT_COLUMNS_DENSE,
+  N_SPLITS
 } Split;
+G_STATIC_ASSERT (N_SPLITS <= NN_MATMUL_MAX_WAYS);
 
 /* A primitive with memory objects of its own that take the operands'
  * data handles on each product, so that a product allocates nothing. */
@@ -58,17 +61,11 @@ typedef struct
   dnnl_primitive_t primitive;
   dnnl_memory_t    src, weights, bias, dst;
 
-  /* How the product is shared (see find_exact_split()) in split_chunks
-   * chunks; split_chunks is 0 until that is found. */
-  Split split;
-  guint split_chunks;
-
-  /* Whether sharing the product between threads pays, timed both ways
-   * (see choose_shared()). */
-  guint  runs;     /* counts the first WARM_UP runs, which are not timed */
-  guint  since;    /* runs since the other way was last tried */
-  guint  interval; /* runs between tries of the other way */
-  gint64 ns[2];    /* moving averages of a run on one thread, shared; 0 before the first */
+  /* The fastest of the ways that give one thread's bits in split_chunks
+   * chunks (see find_exact_splits()); split_chunks is 0 until they are
+   * found. */
+  NnMatmulChoice split;
+  guint          split_chunks;
 } Product;
 
 /* The primitives of one thread and its stream: primitives are shared by no
@@ -331,10 +328,13 @@ lookup_product (const ProductKey *key,
  * batch takes. The count set, 0 until set (then OpenMP's default). */
 static gint n_threads_set;
 
-/* Below this many multiply-adds a product runs on one thread, as the
- * BLAS's do (OpenBLAS's threshold): waking a second thread costs more
- * than it saves. */
-#define MIN_THREADED_PRODUCT (4 * 65536)
+/* Below this many multiply-adds a product runs on one thread. A shared
+ * product's timing does not see all it costs: the thread that reads its
+ * result next fetches the other threads' parts from their cores' caches.
+ * Sharing w2's products of 6.4 M multiply-adds (batch 32) made training
+ * 8% slower than one thread, though each ran faster shared; of 12.8 M
+ * (batch 64), as fast; of 25.7 M (batch 128), 10 to 15% faster. */
+#define MIN_THREADED_PRODUCT (8 << 20)
 /* A product is shared in this many chunks per thread, of rows or
  * columns of C. */
 #define CHUNKS_PER_THREAD 2
@@ -583,7 +583,7 @@ run_shared (const ProductKey *key,
   return !g_atomic_int_get (&s.failed);
 }
 
-/* The most memory the operands of find_exact_split() take: a larger
+/* The most memory the operands of find_exact_splits() take: a larger
  * product stays on one thread. */
 #define MAX_CHECK_BYTES ((gsize) 256 << 20)
 
@@ -598,38 +598,33 @@ next_random (guint64 *state)
          2147483648.0f;
 }
 
-/* The way of sharing the product of @key in @n_chunks chunks that gives
- * the bits of the whole product on one thread: each way is tried once, on
- * this thread, with random operands, and the first that gives them all is
- * taken. Every value of C is then the same sum in the same order however
- * many threads there are: where a chunk takes a kernel other than the
- * whole product's, as oneDNN does for some chunks, its sums run in
- * another order and almost every value differs in its last bits. A new
- * shape therefore costs a few products more, once. */
-static Split
-find_exact_split (const ProductKey *key,
-                  guint             n_chunks)
+/* The ways of sharing the product of @key in @n_chunks chunks that give
+ * the bits of the whole product on one thread, a bit (1 << Split) each:
+ * each way is tried once, on this thread, with random operands. Every
+ * value of C is then the same sum in the same order however many threads
+ * there are: where a chunk takes a kernel other than the whole product's,
+ * as oneDNN does for some chunks, its sums run in another order and almost
+ * every value differs in its last bits. A new shape therefore costs a few
+ * products more, once. */
+static guint
+find_exact_splits (const ProductKey *key,
+                   guint             n_chunks)
 {
-  /* Every chunk reads the whole of op(A) (m × k) when C is split by
-   * columns, of op(B) (k × n) when by rows: the smaller first. */
-  static const Split by_columns[] = { SPLIT_COLUMNS, SPLIT_COLUMNS_DENSE, SPLIT_ROWS };
-  static const Split by_rows[] = { SPLIT_ROWS, SPLIT_COLUMNS, SPLIT_COLUMNS_DENSE };
-  const Split       *ways = key->m < key->n ? by_columns : by_rows;
-  gsize              elem = key->bf16 ? sizeof (guint16) : sizeof (float);
-  gsize              a_len = (gsize) (key->trans_a ? key->k : key->m) * key->lda;
-  gsize              b_len = (gsize) (key->trans_b ? key->n : key->k) * key->ldb;
-  gsize              c_len = (gsize) key->m * key->ldc;
-  guint64            state = G_GUINT64_CONSTANT (0x9e3779b97f4a7c15);
-  g_autofree char   *a = NULL;
-  g_autofree char   *b = NULL;
-  g_autofree float  *bias = NULL;
-  g_autofree float  *c0 = NULL;
-  g_autofree float  *whole = NULL;
-  g_autofree float  *c = NULL;
-  Split              found = SPLIT_NONE;
+  gsize             elem = key->bf16 ? sizeof (guint16) : sizeof (float);
+  gsize             a_len = (gsize) (key->trans_a ? key->k : key->m) * key->lda;
+  gsize             b_len = (gsize) (key->trans_b ? key->n : key->k) * key->ldb;
+  gsize             c_len = (gsize) key->m * key->ldc;
+  guint64           state = G_GUINT64_CONSTANT (0x9e3779b97f4a7c15);
+  g_autofree char  *a = NULL;
+  g_autofree char  *b = NULL;
+  g_autofree float *bias = NULL;
+  g_autofree float *c0 = NULL;
+  g_autofree float *whole = NULL;
+  g_autofree float *c = NULL;
+  guint             found = 1 << SPLIT_NONE;
 
   if ((a_len + b_len) * elem + ((gsize) key->n + 3 * c_len) * sizeof (float) > MAX_CHECK_BYTES)
-    return SPLIT_NONE;
+    return found;
   a = g_try_malloc (a_len * elem);
   b = g_try_malloc (b_len * elem);
   bias = g_try_new (float, key->n);
@@ -637,7 +632,7 @@ find_exact_split (const ProductKey *key,
   whole = g_try_new (float, c_len);
   c = g_try_new (float, c_len);
   if (a == NULL || b == NULL || bias == NULL || c0 == NULL || whole == NULL || c == NULL)
-    return SPLIT_NONE;
+    return found;
   for (gsize i = 0; i < a_len + b_len; i++)
     {
       float   v = next_random (&state);
@@ -658,69 +653,20 @@ find_exact_split (const ProductKey *key,
 
   memcpy (whole, c0, c_len * sizeof (float));
   if (!run_product (key, a, b, key->bias ? bias : NULL, whole))
-    return SPLIT_NONE;
-  for (guint w = 0; w < G_N_ELEMENTS (by_rows) && found == SPLIT_NONE; w++)
+    return found;
+  for (Split w = SPLIT_NONE + 1; w < N_SPLITS; w++)
     {
       SharedProduct s;
       guint         chunks;
 
-      chunks = shared_product_init (&s, key, ways[w], a, b, key->bias ? bias : NULL, c, n_chunks);
+      chunks = shared_product_init (&s, key, w, a, b, key->bias ? bias : NULL, c, n_chunks);
       memcpy (c, c0, c_len * sizeof (float));
       for (guint i = 0; i < chunks; i++)
         run_chunk (i, &s);
       if (chunks > 0 && !s.failed && memcmp (c, whole, c_len * sizeof (float)) == 0)
-        found = ways[w];
+        found |= 1 << w;
     }
   return found;
-}
-
-/* Whether sharing a product pays depends on the machine and on what else
- * runs on it: a second thread that the scheduler puts on the first's
- * core, or whose core another process has, makes the product slower than
- * one thread. So each product keeps a moving average of its time each
- * way and runs the faster way, trying the other now and then: every
- * EXPLORE runs while the other way wins when tried, twice as seldom each
- * time it loses, down to once in EXPLORE_MAX runs. An average follows
- * a change in the machine within a few runs, and one run held up by an
- * interrupt moves it by a quarter of the delay. */
-#define WARM_UP 2
-#define EXPLORE 16
-#define EXPLORE_MAX 4096
-
-/* Whether the next run of @p is shared; whether it tries the way that is
- * slower so far in @trying. */
-static gboolean
-choose_shared (Product  *p,
-               gboolean *trying)
-{
-  gboolean faster = p->ns[1] < p->ns[0];
-
-  *trying = FALSE;
-  if (p->ns[0] == 0 || p->ns[1] == 0)
-    return p->ns[0] != 0;
-  if (++p->since < MAX (p->interval, EXPLORE))
-    return faster;
-  p->since = 0;
-  *trying = TRUE;
-  return !faster;
-}
-
-/* Adds @ns, the time of a run of @p @shared or not, to its average; after
- * a try of the slower way, when the next try comes. */
-static void
-record_time (Product *p,
-             gboolean shared,
-             gboolean trying,
-             gint64   ns)
-{
-  gint64 *average = &p->ns[shared];
-
-  /* 0 stands for no time yet. */
-  ns = MAX (ns, 1);
-
-  if (trying)
-    p->interval = ns < p->ns[!shared] ? EXPLORE : MIN (MAX (p->interval, EXPLORE) * 2, EXPLORE_MAX);
-  *average = *average == 0 ? ns : *average + (ns - *average) / 4;
 }
 
 static gint64
@@ -756,7 +702,7 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
   const void   *a_data = a->data, *b_data = b->data;
   guint         n_threads, n_chunks;
   Split         split;
-  gboolean      shared, trying, ok;
+  gboolean      timed, trying, ok;
   gint64        start;
 
   /* The BLAS reads neither A nor B when alpha is 0 (NaN in them
@@ -801,7 +747,11 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
       b_data = bf16_copy (t, b, nn_matrix_size (a));
     }
 
-  if ((guint64) key.m * key.n * key.k < MIN_THREADED_PRODUCT)
+  /* A bf16 product stays on one thread: its operands' conversion is
+   * made on this thread, not shared, and the others would read it from
+   * this core's cache. On two threads w2 in bf16 trained 4% slower than
+   * on one at batch 128 and 13% slower at 256. */
+  if ((guint64) key.m * key.n * key.k < MIN_THREADED_PRODUCT || bf16)
     n_threads = 1;
   n_chunks = MIN (n_threads * CHUNKS_PER_THREAD, (guint) MAX (key.m, key.n) / MIN_CHUNK);
   if (n_threads == 1 || n_chunks < 2)
@@ -809,38 +759,30 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
 
   if (p->split_chunks != n_chunks)
     {
-      split = find_exact_split (&key, n_chunks);
+      guint splits = find_exact_splits (&key, n_chunks);
+
       /* Found again: the parts' primitives may have pushed it out. */
       if ((p = lookup_product (&key, &stream)) == NULL)
         return FALSE;
-      p->split = split;
+      nn_matmul_choice_init (&p->split, splits);
       p->split_chunks = n_chunks;
     }
-  split = p->split;
-  if (split == SPLIT_NONE)
+  if (p->split.ways == 1 << SPLIT_NONE)
     return run_product (&key, a_data, b_data, bias, c->data);
 
-  if (p->runs < WARM_UP)
-    {
-      /* Untimed, one each way: the first makes the primitive, the
-       * second its parts' on every thread. */
-      shared = p->runs++ & 1;
-      if (shared)
-        return run_shared (&key, split, a_data, b_data, bias, c->data, n_threads, n_chunks);
-      return run_product (&key, a_data, b_data, bias, c->data);
-    }
-  shared = choose_shared (p, &trying);
+  split = nn_matmul_choice_next (&p->split, &timed, &trying);
   start = now_ns ();
-  if (shared)
-    ok = run_shared (&key, split, a_data, b_data, bias, c->data, n_threads, n_chunks);
-  else
+  if (split == SPLIT_NONE)
     ok = run_product (&key, a_data, b_data, bias, c->data);
+  else
+    ok = run_shared (&key, split, a_data, b_data, bias, c->data, n_threads, n_chunks);
   /* Found again after a shared run, whose parts' primitives may have
    * pushed it out; a run on one thread made none. */
-  if (shared)
+  if (split != SPLIT_NONE)
     p = lookup_product (&key, &stream);
-  if (p != NULL && p->runs >= WARM_UP)
-    record_time (p, shared, trying, now_ns () - start);
+  /* Not if it was pushed out and made again. */
+  if (p != NULL && timed && p->split_chunks == n_chunks)
+    nn_matmul_choice_record (&p->split, split, trying, now_ns () - start);
   return ok;
 }
 

@@ -578,8 +578,8 @@ nn_trainer_restore_base_learning_rate (NnTrainer *self)
  * one product, W ← W − lr dL/dZᵀ X, and dL/dW is neither written nor read
  * back. The updates are the same up to rounding. That is done where most
  * of the weights are in layers of 16384 weights or more whose batches are
- * small enough to check them from a bound (X and dL/dZ under half the
- * size of W); otherwise the step goes through the optimizer as when the
+ * small enough to check them from a bound (X and dL/dZ under one and a
+ * half times the size of W); otherwise the step goes through the optimizer as when the
  * gradients are kept. %TRUE by default.
  *
  * The weights are still checked after every step, from a bound on their

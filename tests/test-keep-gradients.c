@@ -175,7 +175,7 @@ test_large_batches_through_optimizer (void)
   struct
   {
     guint n_inputs, hidden, batch;
-  } cases[] = { { 256, 64, 32 }, { 64, 48, 1 } };
+  } cases[] = { { 256, 64, 128 }, { 64, 48, 1 } };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {

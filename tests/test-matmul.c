@@ -250,15 +250,21 @@ static struct
   NnMatrix *a, *b, *c;
 } counted;
 
+/* Runs enough for a product on several threads to try every way of
+ * sharing it (see choose_split() in nn-matmul-onednn.c): each once to
+ * make its parts, then each once timed. */
+#define RUNS_EVERY_WAY 8
+
 static void
-run_one_product (void)
+run_counted_products (void)
 {
-  nn_matrix_gemm (FALSE, counted.trans_b, 1, counted.a, counted.b, counted.beta, counted.c);
+  for (guint r = 0; r < RUNS_EVERY_WAY; r++)
+    nn_matrix_gemm (FALSE, counted.trans_b, 1, counted.a, counted.b, counted.beta, counted.c);
 }
 
-/* The lines of oneDNN's log with @what for a product of @m × @k by
- * @k × @n (given as its transpose where @trans_b) that adds @beta C, on
- * @n_threads threads, after one that made its primitives. */
+/* The lines of oneDNN's log with @what for RUNS_EVERY_WAY products of
+ * @m × @k by @k × @n (given as its transpose where @trans_b) that add
+ * @beta C, on @n_threads threads, after one that made its primitive. */
 static guint
 count_product_executions (guint       m,
                           guint       k,
@@ -278,30 +284,30 @@ count_product_executions (guint       m,
   counted.b = b;
   counted.c = c;
   nn_matrix_set_n_threads (n_threads);
-  run_one_product ();
-  return count_verbose (run_one_product, what);
+  nn_matrix_gemm (FALSE, trans_b, 1, a, b, beta, c);
+  return count_verbose (run_counted_products, what);
 }
 
-/* A product shared between threads, in chunks of rows (more rows than
- * columns) or of columns, gives what it gives on one thread, to the bit:
+/* A product shared between threads, in chunks of rows or of columns,
+ * gives what it gives on one thread, to the bit:
  * every value of C is the same sum in the same order, whichever thread
  * makes it. For every transpose, with a bias, with beta, in bf16 where
  * there is bf16, with rows or columns that do not divide evenly, and at
- * the shapes of a 784-256 layer's products at batches of 128 and 32,
+ * the shapes of a 784-256 layer's products at batches of 128 and 64,
  * where some chunks take other kernels than the whole product. */
 static void
 test_shared_products_exact (void)
 {
   static const guint products[][3] = {
-    { 40, 300, 250 },
-    { 64, 300, 250 },
-    { 129, 300, 100 },
-    { 200, 300, 100 },
+    { 40, 900, 250 },
+    { 64, 600, 250 },
+    { 129, 700, 100 },
+    { 200, 450, 100 },
     { 333, 300, 100 },
     { 128, 784, 256 },
-    { 32, 784, 256 },
+    { 64, 784, 256 },
     { 256, 128, 784 },
-    { 256, 32, 784 },
+    { 256, 64, 784 },
   };
   NnPrecision precisions[] = { NN_PRECISION_FLOAT32, NN_PRECISION_BF16 };
 
@@ -334,34 +340,46 @@ test_shared_products_exact (void)
           nn_matrix_gemm (ta, tb, 0.5, a, b, 1, c1);
           nn_matrix_copy_into (nn_layer_forward (layer, x), z1);
           nn_matrix_set_n_threads (3);
-          /* A product on several threads runs by turns on one and shared
-           * while it is timed both ways: the second time, shared. */
-          for (guint twice = 0; twice < 2; twice++)
+          /* A product on several threads runs on one and shared each
+           * way in turn while they are timed: every run is checked. */
+          for (guint run = 0; run < RUNS_EVERY_WAY; run++)
             {
               nn_matrix_copy_into (c0, c3);
               nn_matrix_gemm (ta, tb, 0.5, a, b, 1, c3);
               nn_matrix_copy_into (nn_layer_forward (layer, x), z3);
+              NN_CHECK (memcmp (c1->data, c3->data, nn_matrix_size (c1) * sizeof (nn_real)) == 0,
+                        "%s, %u × %u, transposes %d %d, run %u: 3 threads differ from 1",
+                        p ? "bf16" : "float32", m, n, ta, tb, run);
+              NN_CHECK (memcmp (z1->data, z3->data, nn_matrix_size (z1) * sizeof (nn_real)) == 0,
+                        "%s, %u × %u, run %u: a layer's product on 3 threads differs from 1",
+                        p ? "bf16" : "float32", m, n, run);
             }
           nn_matrix_set_n_threads (1);
           nn_matrix_set_precision (NN_PRECISION_FLOAT32);
-          NN_CHECK (memcmp (c1->data, c3->data, nn_matrix_size (c1) * sizeof (nn_real)) == 0,
-                    "%s, %u × %u, transposes %d %d: 3 threads differ from 1",
-                    p ? "bf16" : "float32", m, n, ta, tb);
-          NN_CHECK (memcmp (z1->data, z3->data, nn_matrix_size (z1) * sizeof (nn_real)) == 0,
-                    "%s, %u × %u: a layer's product on 3 threads differs from 1",
-                    p ? "bf16" : "float32", m, n);
         }
-  /* And they were shared, the second time: one execution a chunk, a
-   * layer's forward product at 784 inputs included. */
-  NN_CHECK (count_product_executions (200, 300, 100, FALSE, 0, 2, ",exec,") >= 2, "the product was not shared");
-  NN_CHECK (count_product_executions (128, 784, 256, TRUE, 0, 2, ",exec,") >= 2,
+  /* And they were shared: more executions than products, a layer's
+   * forward product at 784 inputs included. */
+  NN_CHECK (count_product_executions (200, 450, 100, FALSE, 0, 2, ",exec,") > RUNS_EVERY_WAY,
+            "the product was not shared");
+  NN_CHECK (count_product_executions (128, 784, 256, TRUE, 0, 2, ",exec,") > RUNS_EVERY_WAY,
             "a layer's product was not shared");
   /* One that adds to C too, in chunks of 64 of its 256 columns, each made
    * in a buffer of its own from C's values. */
   NN_CHECK (count_product_executions (128, 784, 256, TRUE, 1, 2, ":784x64:") >= 2,
             "a product adding to C was not shared by columns");
-  NN_CHECK (count_product_executions (200, 300, 100, FALSE, 0, 1, ",exec,") == 1,
+  NN_CHECK (count_product_executions (200, 450, 100, FALSE, 0, 1, ",exec,") == RUNS_EVERY_WAY,
             "one thread shared a product");
+  /* Nor is one below 8 M multiply-adds, a layer's at batch 32, nor one
+   * in bf16. */
+  NN_CHECK (count_product_executions (32, 784, 256, TRUE, 0, 2, ",exec,") == RUNS_EVERY_WAY,
+            "a product of 6.4 M multiply-adds was shared");
+  if (nn_matrix_check_precision (NN_PRECISION_BF16, NULL))
+    {
+      nn_matrix_set_precision (NN_PRECISION_BF16);
+      NN_CHECK (count_product_executions (128, 784, 256, TRUE, 0, 2, ",exec,") == RUNS_EVERY_WAY,
+                "a bf16 product was shared");
+      nn_matrix_set_precision (NN_PRECISION_FLOAT32);
+    }
   nn_matrix_set_n_threads (1);
 }
 

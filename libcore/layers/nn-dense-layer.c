@@ -63,7 +63,7 @@ struct _NnDenseLayer
    * weights were handed out or moved otherwise. */
   double   weight_bound;
   nn_real  input_max;  /* max|X| of the last forward step, while it is kept */
-  gboolean bound_pays; /* X and dL/dZ of the last forward step are under half W */
+  gboolean bound_pays; /* at the last forward step's batch (nn_dense_layer_bound_pays()) */
   gboolean bounding;   /* whether this step keeps the bound */
 
   /* Where FALSE, the engine may apply the activation inside the forward
@@ -331,14 +331,17 @@ nn_dense_layers_forget_weight_bounds (GPtrArray *layers)
       nn_dense_layer_forget_weight_bound (layers->pdata[l]);
 }
 
-/* Whether a batch of @rows makes X and dL/dZ under half the size of W:
- * their maxima cost more a value than W's finiteness. */
+/* Whether a batch of @rows makes X and dL/dZ under one and a half times
+ * the size of W: their maxima cost about two reads a value, the
+ * optimizer's step that the bound spares three a weight (reading W and
+ * its gradient, writing W), each from another core's cache where the
+ * products were shared between threads. */
 gboolean
 nn_dense_layer_bound_pays (NnDenseLayer *self,
                            guint         rows)
 {
   return 2 * (gsize) rows * (self->n_inputs + self->units) <
-         (gsize) self->n_inputs * self->units;
+         3 * (gsize) self->n_inputs * self->units;
 }
 
 /* Whether the layer has a regularization term. */
