@@ -253,30 +253,48 @@ async function main() {
     if (readmePng)
       await page.screenshot({ path: readmePng, clip: { x: 0, y: 0, width: 1280, height: 760 } });
 
-    // A run that trains, without checkpoints, for a few seconds: its curve
-    // grows while it does (history.live), without a reload.
+    // A run that trains, without checkpoints: its curve grows while it
+    // does (history.live), without a reload. The run is held stopped
+    // between short slices of training, so that the page is seen to follow
+    // it however slowly the browser goes beside it.
     await page.goto(url + '#/');
     fs.writeFileSync(path.join(work, 'live.yaml'), EXPERIMENT.replace('units: 16', 'units: 64'));
     training = spawn(nnrun, ['train', 'live.yaml', '-q', '--set', 'output.dir=runs/live',
                              '--set', 'train.epochs=8000', '--set', 'train.batch_size=1'],
                      { cwd: work, stdio: 'ignore', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+    training.kill('SIGSTOP');
     const exited = new Promise(r => training.on('exit', code => r(code)));
-    let done = false;
-    exited.then(() => { done = true; });
-    await page.waitForSelector('a.run-link[href="#/run/0/live"]', { timeout: 20000 });
-    await page.click('a.run-link[href="#/run/0/live"]');
-    const seen = [];
-    while (!done && seen.length < 20) {
-      const n = await points(page, 'loss', 'train');
-      if (n > 0 && n < 8000 && n !== seen[seen.length - 1]) seen.push(n);
-      await page.waitForTimeout(50);
+    const slice = async ms => {
+      training.kill('SIGCONT');
+      await page.waitForTimeout(ms);
+      training.kill('SIGSTOP');
+    };
+    const live = 'a.run-link[href="#/run/0/live"]';
+    for (let i = 0; !(await page.$$(live)).length; i++) {
+      if (i === 100) throw new Error('failed: the live run is listed');
+      await slice(20);
+      await page.waitForTimeout(200);
     }
-    check(seen.length >= 3 && seen.every((n, i) => i === 0 || n > seen[i - 1]),
+    await page.click(live);
+    const seen = [];
+    for (let i = 0; seen.length < 4; i++) {
+      if (i === 40) throw new Error(`failed: the live run's curve grows (${seen.join(' ')} points)`);
+      await slice(300);
+      const last = seen.length ? seen[seen.length - 1] : 0;
+      await page.waitForFunction(
+        ([sel, n]) => Number(document.querySelector(sel)?.dataset.points) > n,
+        ['.chart[data-title="loss"] .series[data-label="train"]', last], { timeout: 5000 })
+        .catch(() => {});
+      const n = await points(page, 'loss', 'train');
+      if (n > last && n < 8000) seen.push(n);
+    }
+    check(seen.every((n, i) => i === 0 || n > seen[i - 1]),
           `the live run's curve grew while it trained (${seen.join(' ')} points)`);
+    training.kill('SIGCONT');
     await page.screenshot({ path: path.join(outDir, 'live.png'), fullPage: true });
     check(await exited === 0, 'the training run ended');
     await page.waitForFunction(() => document.querySelector('.status')?.textContent === 'completed',
-                               null, { timeout: 10000 });
+                               null, { timeout: 30000 });
     check(await points(page, 'loss', 'train') === 8000, 'once finished, 8000 points');
     check(!fs.existsSync(path.join(work, 'runs/live/history.live')),
           'history.live does not reach the run directory');
@@ -303,7 +321,10 @@ async function main() {
     await page.screenshot({ path: path.join(outDir, 'sweep.png'), fullPage: true });
     check(errors.length === 0, 'no script error and no request off the server: ' + errors.join('; '));
   } finally {
-    if (training && training.exitCode == null) training.kill();
+    if (training && training.exitCode == null) {
+      training.kill('SIGCONT');
+      training.kill();
+    }
     await browser.close();
     server.kill();
     fs.rmSync(profile, { recursive: true, force: true });

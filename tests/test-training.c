@@ -5,22 +5,30 @@
  * first epoch. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <string.h>
 
 #include "nn-test.h"
 
 /* ---- counting allocations ------------------------------------------------
- * malloc, calloc and realloc defined here replace the C library's for the
- * whole process (libnncore, GLib, the plugins), so a test can count the
- * allocations a stretch of training makes on this thread. dlsym() may
- * itself allocate while the real functions are looked up; those few
- * requests come from a static buffer. */
+ * malloc, calloc, realloc and the aligned allocations (g_aligned_alloc)
+ * defined here replace the C library's for the whole process (libnncore,
+ * GLib, the plugins), so a test can count the allocations a stretch of
+ * training makes on this thread. Each is the next definition's, so that
+ * free() always meets a pointer of the allocator it calls: with a sanitizer
+ * linked into this program, that is the C library's. dlsym() may itself
+ * allocate while the real functions are looked up; those few requests come
+ * from a static buffer. */
 
 static void *(*real_malloc) (size_t);
 static void *(*real_calloc) (size_t, size_t);
 static void *(*real_realloc) (void *, size_t);
 static void (*real_free) (void *);
+static int (*real_posix_memalign) (void **, size_t, size_t);
+static void *(*real_aligned_alloc) (size_t, size_t);
+static void *(*real_memalign) (size_t, size_t);
 static __thread gboolean counting;
 static __thread guint    n_allocations;
 static gboolean          resolving;
@@ -57,6 +65,9 @@ resolve (void)
   real_malloc = dlsym (RTLD_NEXT, "malloc");
   real_calloc = dlsym (RTLD_NEXT, "calloc");
   real_realloc = dlsym (RTLD_NEXT, "realloc");
+  real_posix_memalign = dlsym (RTLD_NEXT, "posix_memalign");
+  real_aligned_alloc = dlsym (RTLD_NEXT, "aligned_alloc");
+  real_memalign = dlsym (RTLD_NEXT, "memalign");
   real_free = dlsym (RTLD_NEXT, "free");
   resolving = FALSE;
   return real_free != NULL;
@@ -99,6 +110,40 @@ realloc (void  *p,
       return q;
     }
   return real_realloc (p, size);
+}
+
+int
+posix_memalign (void **p,
+                size_t alignment,
+                size_t size)
+{
+  if (!resolve ())
+    return ENOMEM;
+  if (counting)
+    n_allocations++;
+  return real_posix_memalign (p, alignment, size);
+}
+
+void *
+aligned_alloc (size_t alignment,
+               size_t size)
+{
+  if (!resolve ())
+    return NULL;
+  if (counting)
+    n_allocations++;
+  return real_aligned_alloc (alignment, size);
+}
+
+void *
+memalign (size_t alignment,
+          size_t size)
+{
+  if (!resolve ())
+    return NULL;
+  if (counting)
+    n_allocations++;
+  return real_memalign (alignment, size);
 }
 
 void

@@ -40,6 +40,9 @@ gboolean nnrun_write_stdout (const char       *data,
                              gsize             length);
 /* The errno of the write to standard output that failed, or 0. */
 int      nnrun_stdout_error (void);
+/* M:SS, or H:MM:SS from an hour, of a time in seconds that may be any
+ * estimate, NaN and infinities included. */
+char    *nnrun_format_duration (double seconds);
 
 int nnrun_cmd_plugins      (int    argc,
                             char **argv);

@@ -2,6 +2,7 @@
 /* What every nnrun command shares: exit statuses, error reporting,
  * standard output and naming a plugin that crashes while loading. */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,4 +211,15 @@ int
 nnrun_stdout_error (void)
 {
   return g_atomic_int_get (&stdout_errno);
+}
+
+char *
+nnrun_format_duration (double seconds)
+{
+  /* Past a million hours an estimate says no more; NaN is nothing yet. */
+  guint t = isnan (seconds) ? 0 : (guint) CLAMP (seconds + 0.5, 0, 3.6e9);
+
+  if (t >= 3600)
+    return g_strdup_printf ("%u:%02u:%02u", t / 3600, t / 60 % 60, t % 60);
+  return g_strdup_printf ("%u:%02u", t / 60, t % 60);
 }

@@ -99,16 +99,6 @@ run_free (Run *run)
   g_free (run);
 }
 
-static char *
-format_duration (double seconds)
-{
-  guint t = (guint) (seconds + 0.5);
-
-  if (t >= 3600)
-    return g_strdup_printf ("%u:%02u:%02u", t / 3600, t / 60 % 60, t % 60);
-  return g_strdup_printf ("%u:%02u", t / 60, t % 60);
-}
-
 /* done/failed/running, the best trial so far and the time still to go at
  * this process's pace, on standard error. */
 static void
@@ -120,8 +110,9 @@ print_progress (Sweep *s)
   guint  away = s->elsewhere + s->others.elsewhere;
   guint  running = s->runs->len + s->handed - s->others.finished -
                   s->others.interrupted - s->others.elsewhere;
-  guint            left = s->total - finished - s->recorded_before - away;
-  g_autofree char *eta = format_duration (finished ? elapsed / finished * left : 0);
+  guint            accounted = finished + s->recorded_before + away;
+  guint            left = s->total > accounted ? s->total - accounted : 0;
+  g_autofree char *eta = NULL;
   g_autofree char *best_text = NULL;
   double           best_value;
   gint             best;
@@ -130,6 +121,7 @@ print_progress (Sweep *s)
   /* The first process speaks for all. */
   if (s->rank > 0)
     return;
+  eta = nnrun_format_duration (finished ? elapsed / finished * left : 0);
   best = nnrun_sweep_best (s->sweep, s->rows, &best_value);
 
   if (best >= 0 && !nn_sweep_is_cv (s->sweep))

@@ -44,19 +44,6 @@ typedef struct
   guint      last_printed;
 } Progress;
 
-static void
-format_duration (char  *buf,
-                 gsize  size,
-                 double seconds)
-{
-  guint s = (guint) (seconds + 0.5);
-
-  if (s >= 3600)
-    g_snprintf (buf, size, "%u:%02u:%02u", s / 3600, s / 60 % 60, s % 60);
-  else
-    g_snprintf (buf, size, "%u:%02u", s / 60, s % 60);
-}
-
 /* One line: epoch/total, the loss, validation loss and metrics, the time
  * so far and the time still to go at the pace so far. */
 static void
@@ -73,14 +60,14 @@ print_row (NnExperiment *experiment,
   for (guint c = 1; columns[c] != NULL; c++)
     {
       double v = nn_experiment_get_history_value (experiment, epoch, c);
-      char   elapsed[32], eta[32];
 
       if (isnan (v) || g_str_equal (columns[c], "learning_rate"))
         continue;
       if (g_str_equal (columns[c], "seconds"))
         {
-          format_duration (elapsed, sizeof elapsed, v);
-          format_duration (eta, sizeof eta, v / epoch * (total - epoch));
+          g_autofree char *elapsed = nnrun_format_duration (v);
+          g_autofree char *eta = nnrun_format_duration (v / epoch * (total - epoch));
+
           g_print ("  %s  ETA %s", elapsed, eta);
         }
       else
