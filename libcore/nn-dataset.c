@@ -511,6 +511,25 @@ encode_targets (NnDataset *self,
   return g_steal_pointer (&t);
 }
 
+/* @self with its targets encoded: its features are taken where
+ * @take_features, else copied. */
+static NnDataset *
+encode (NnDataset *self,
+        gboolean   take_features,
+        NnTask     task,
+        int        positive_class,
+        GError   **error)
+{
+  g_auto(GStrv) names = NULL;
+  NnMatrix *t = encode_targets (self, task, positive_class, &names, error);
+
+  if (t == NULL)
+    return NULL;
+  return derive (self,
+                 take_features ? g_steal_pointer (&self->features) : nn_matrix_copy (self->features),
+                 t, (const char * const *) names);
+}
+
 /**
  * nn_dataset_encode:
  * @self: a data set as read, with one target column
@@ -536,15 +555,10 @@ nn_dataset_encode (NnDataset *self,
                    int        positive_class,
                    GError   **error)
 {
-  g_auto(GStrv) names = NULL;
-  NnMatrix *t;
-
   g_return_val_if_fail (NN_IS_DATASET (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if ((t = encode_targets (self, task, positive_class, &names, error)) == NULL)
-    return NULL;
-  return derive (self, nn_matrix_copy (self->features), t, (const char * const *) names);
+  return encode (self, FALSE, task, positive_class, error);
 }
 
 /* nn_dataset_encode() of a data set that nothing else holds, which it
@@ -556,14 +570,10 @@ nn_dataset_encode_take (NnDataset *self,
                         GError   **error)
 {
   g_autoptr(NnDataset) owned = self;
-  g_auto(GStrv) names = NULL;
-  NnMatrix *t;
 
   g_return_val_if_fail (NN_IS_DATASET (self), NULL);
 
-  if ((t = encode_targets (owned, task, positive_class, &names, error)) == NULL)
-    return NULL;
-  return derive (owned, g_steal_pointer (&owned->features), t, (const char * const *) names);
+  return encode (owned, TRUE, task, positive_class, error);
 }
 
 /* The columns nn_dataset_encode() would give the targets of @self, which
