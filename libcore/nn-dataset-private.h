@@ -4,6 +4,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include "nn-dataset.h"
 #include "nn-real.h"
 
 G_BEGIN_DECLS
@@ -29,6 +30,15 @@ G_GNUC_INTERNAL void nn_data_set_number_error (GError       **error,
                                                guint          column,
                                                const char    *text,
                                                const char    *column_name);
+
+G_GNUC_INTERNAL NnDataset *nn_dataset_encode_take (NnDataset *self,
+                                                  NnTask     task,
+                                                  int        positive_class,
+                                                  GError   **error);
+G_GNUC_INTERNAL guint nn_dataset_encoded_width (NnDataset *self,
+                                                NnTask     task,
+                                                int        positive_class,
+                                                GError   **error);
 
 typedef struct _NnColumnTransform NnColumnTransform;
 

@@ -431,6 +431,105 @@ get_classes (NnDataset *self,
   return TRUE;
 }
 
+/* The targets of @self encoded for @task (see nn_dataset_encode()), and
+ * the names of their classes in @names where it is a classification. */
+static NnMatrix *
+encode_targets (NnDataset *self,
+                NnTask     task,
+                int        positive_class,
+                GStrv     *names,
+                GError   **error)
+{
+  g_autoptr(NnMatrix) t = NULL;
+  g_autofree guint *idx = NULL;
+  guint             n, k;
+
+  *names = NULL;
+  if (task == NN_TASK_REGRESSION)
+    {
+      if (self->class_names != NULL)
+        {
+          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                       "a regression needs numeric targets, but the target holds "
+                       "labels such as '%s'",
+                       self->class_names[0]);
+          return NULL;
+        }
+      return nn_matrix_copy (self->targets);
+    }
+
+  if (!get_classes (self, names, &idx, error))
+    return NULL;
+  n = self->targets->rows;
+  k = g_strv_length (*names);
+  if (self->class_names == NULL)
+    {
+      /* Numbers become classes in @self too, so that the parts later split
+       * from it keep every class, even one a part lacks. */
+      for (guint r = 0; r < n; r++)
+        self->targets->data[r] = (nn_real) idx[r];
+      self->class_names = g_strdupv (*names);
+    }
+
+  if (task == NN_TASK_BINARY)
+    {
+      if (positive_class < 0 && k != 2)
+        {
+          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                       "a binary task needs two classes, the target has %u; "
+                       "name the positive one with 'positive'",
+                       k);
+          g_clear_pointer (names, g_strfreev);
+          return NULL;
+        }
+      if (positive_class >= (int) k)
+        {
+          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                       "no class %d", positive_class);
+          g_clear_pointer (names, g_strfreev);
+          return NULL;
+        }
+      if (positive_class < 0)
+        positive_class = 1;
+      t = nn_matrix_new (n, 1);
+      for (guint r = 0; r < n; r++)
+        t->data[r] = idx[r] == (guint) positive_class ? 1 : 0;
+    }
+  else
+    {
+      if (k < 2)
+        {
+          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                       "a classification needs at least two classes, the target has %u", k);
+          g_clear_pointer (names, g_strfreev);
+          return NULL;
+        }
+      t = nn_matrix_new (n, k);
+      for (guint r = 0; r < n; r++)
+        NN_MATRIX_AT (t, r, idx[r]) = 1;
+    }
+  return g_steal_pointer (&t);
+}
+
+/* @self with its targets encoded: its features are taken where
+ * @take_features, else copied. */
+static NnDataset *
+encode (NnDataset *self,
+        gboolean   take_features,
+        NnTask     task,
+        int        positive_class,
+        GError   **error)
+{
+  g_auto(GStrv) names = NULL;
+  NnMatrix *t = encode_targets (self, task, positive_class, &names, error);
+
+  if (t == NULL)
+    return NULL;
+  return derive (self,
+                 take_features ? g_steal_pointer (&self->features) : nn_matrix_copy (self->features),
+                 t, (const char * const *) names);
+}
+
 /**
  * nn_dataset_encode:
  * @self: a data set as read, with one target column
@@ -456,77 +555,43 @@ nn_dataset_encode (NnDataset *self,
                    int        positive_class,
                    GError   **error)
 {
-  g_autoptr(NnMatrix) t = NULL;
-  g_auto(GStrv) names = NULL;
-  g_autofree guint *idx = NULL;
-  guint             n, k;
-
   g_return_val_if_fail (NN_IS_DATASET (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (task == NN_TASK_REGRESSION)
-    {
-      if (self->class_names != NULL)
-        {
-          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
-                       "a regression needs numeric targets, but the target holds "
-                       "labels such as '%s'",
-                       self->class_names[0]);
-          return NULL;
-        }
-      return derive (self, nn_matrix_copy (self->features), nn_matrix_copy (self->targets), NULL);
-    }
+  return encode (self, FALSE, task, positive_class, error);
+}
 
-  if (!get_classes (self, &names, &idx, error))
-    return NULL;
-  n = self->targets->rows;
-  k = g_strv_length (names);
-  if (self->class_names == NULL)
-    {
-      /* Numbers become classes in @self too, so that the parts later split
-       * from it keep every class, even one a part lacks. */
-      for (guint r = 0; r < n; r++)
-        self->targets->data[r] = (nn_real) idx[r];
-      self->class_names = g_strdupv (names);
-    }
+/* nn_dataset_encode() of a data set that nothing else holds, which it
+ * takes: its features move into the result rather than being copied. */
+NnDataset *
+nn_dataset_encode_take (NnDataset *self,
+                        NnTask     task,
+                        int        positive_class,
+                        GError   **error)
+{
+  g_autoptr(NnDataset) owned = self;
 
-  if (task == NN_TASK_BINARY)
-    {
-      if (positive_class < 0 && k != 2)
-        {
-          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
-                       "a binary task needs two classes, the target has %u; "
-                       "name the positive one with 'positive'",
-                       k);
-          return NULL;
-        }
-      if (positive_class >= (int) k)
-        {
-          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
-                       "no class %d", positive_class);
-          return NULL;
-        }
-      if (positive_class < 0)
-        positive_class = 1;
-      t = nn_matrix_new (n, 1);
-      for (guint r = 0; r < n; r++)
-        t->data[r] = idx[r] == (guint) positive_class ? 1 : 0;
-    }
-  else
-    {
-      if (k < 2)
-        {
-          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
-                       "a classification needs at least two classes, the target has %u", k);
-          return NULL;
-        }
-      t = nn_matrix_new (n, k);
-      for (guint r = 0; r < n; r++)
-        NN_MATRIX_AT (t, r, idx[r]) = 1;
-    }
+  g_return_val_if_fail (NN_IS_DATASET (self), NULL);
 
-  return derive (self, nn_matrix_copy (self->features), g_steal_pointer (&t),
-                 (const char * const *) names);
+  return encode (owned, TRUE, task, positive_class, error);
+}
+
+/* The columns nn_dataset_encode() would give the targets of @self, which
+ * it numbers as that does, without copying the features; 0 on error. */
+guint
+nn_dataset_encoded_width (NnDataset *self,
+                          NnTask     task,
+                          int        positive_class,
+                          GError   **error)
+{
+  g_auto(GStrv) names = NULL;
+  g_autoptr(NnMatrix) t = NULL;
+
+  g_return_val_if_fail (NN_IS_DATASET (self), 0);
+
+  if ((t = encode_targets (self, task, positive_class, &names, error)) == NULL)
+    return 0;
+  return t->cols;
 }
 
 /* Whether two class names stand for the same class: the same text, or the

@@ -287,15 +287,14 @@ check_output_layer (NnYamlDoc   *doc,
         /* Numbering the classes of the whole data set here, before it is
          * split, gives every part the same classes. */
         g_autoptr(GError) local_error = NULL;
-        g_autoptr(NnDataset) encoded = nn_dataset_encode (raw, spec->task, spec->positive,
-                                                           &local_error);
-        if (encoded == NULL)
+
+        want = nn_dataset_encoded_width (raw, spec->task, spec->positive, &local_error);
+        if (want == 0)
           {
             nn_yaml_set_error (error, doc, task_node, NN_CONFIG_ERROR_INVALID_VALUE,
                                "%s", local_error->message);
             return FALSE;
           }
-        want = nn_dataset_get_targets (encoded)->cols;
       }
       break;
     case NN_TASK_REGRESSION:
@@ -459,15 +458,17 @@ prepare_data (NnExperiment *self,
     }
 
   /* The classes were checked on the whole data set, so encoding a part
-   * cannot fail. */
-  self->train = nn_dataset_encode (train, spec->task, spec->positive, error);
+   * cannot fail. The parts are this function's alone: their features
+   * move into the encoded ones. */
+  self->train = nn_dataset_encode_take (g_steal_pointer (&train), spec->task, spec->positive,
+                                        error);
   if (self->train == NULL)
     return FALSE;
-  if (val != NULL &&
-      (self->val = nn_dataset_encode (val, spec->task, spec->positive, error)) == NULL)
+  if (val != NULL && (self->val = nn_dataset_encode_take (g_steal_pointer (&val), spec->task,
+                                                          spec->positive, error)) == NULL)
     return FALSE;
-  if (test != NULL &&
-      (self->test = nn_dataset_encode (test, spec->task, spec->positive, error)) == NULL)
+  if (test != NULL && (self->test = nn_dataset_encode_take (g_steal_pointer (&test), spec->task,
+                                                            spec->positive, error)) == NULL)
     return FALSE;
   if (spec->test_raw != NULL)
     {
