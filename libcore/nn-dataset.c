@@ -431,6 +431,74 @@ get_classes (NnDataset *self,
   return TRUE;
 }
 
+/* Checks that the targets of @self suit @task and sets @width to the
+ * columns their encoding takes. For a classification, numbers the classes
+ * (in @self too, where its targets are numbers) into @names and the class
+ * of each sample into @idx. */
+static gboolean
+number_classes (NnDataset *self,
+                NnTask     task,
+                int        positive_class,
+                GStrv     *names,
+                guint    **idx,
+                guint     *width,
+                GError   **error)
+{
+  g_auto(GStrv) found = NULL;
+  g_autofree guint *classes = NULL;
+  guint             k;
+
+  if (task == NN_TASK_REGRESSION)
+    {
+      if (self->class_names != NULL)
+        {
+          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                       "a regression needs numeric targets, but the target holds "
+                       "labels such as '%s'",
+                       self->class_names[0]);
+          return FALSE;
+        }
+      *width = self->targets->cols;
+      return TRUE;
+    }
+
+  if (!get_classes (self, &found, &classes, error))
+    return FALSE;
+  k = g_strv_length (found);
+  if (self->class_names == NULL)
+    {
+      /* Numbers become classes in @self too, so that the parts later split
+       * from it keep every class, even one a part lacks. */
+      for (guint r = 0; r < self->targets->rows; r++)
+        self->targets->data[r] = (nn_real) classes[r];
+      self->class_names = g_strdupv (found);
+    }
+
+  if (task == NN_TASK_BINARY && positive_class < 0 && k != 2)
+    {
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                   "a binary task needs two classes, the target has %u; "
+                   "name the positive one with 'positive'",
+                   k);
+      return FALSE;
+    }
+  if (task == NN_TASK_BINARY && positive_class >= (int) k)
+    {
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID, "no class %d", positive_class);
+      return FALSE;
+    }
+  if (task != NN_TASK_BINARY && k < 2)
+    {
+      g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
+                   "a classification needs at least two classes, the target has %u", k);
+      return FALSE;
+    }
+  *width = task == NN_TASK_BINARY ? 1 : k;
+  *names = g_steal_pointer (&found);
+  *idx = g_steal_pointer (&classes);
+  return TRUE;
+}
+
 /* The targets of @self encoded for @task (see nn_dataset_encode()), and
  * the names of their classes in @names where it is a classification. */
 static NnMatrix *
@@ -440,75 +508,28 @@ encode_targets (NnDataset *self,
                 GStrv     *names,
                 GError   **error)
 {
-  g_autoptr(NnMatrix) t = NULL;
   g_autofree guint *idx = NULL;
-  guint             n, k;
+  NnMatrix         *t;
+  guint             width;
 
   *names = NULL;
-  if (task == NN_TASK_REGRESSION)
-    {
-      if (self->class_names != NULL)
-        {
-          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
-                       "a regression needs numeric targets, but the target holds "
-                       "labels such as '%s'",
-                       self->class_names[0]);
-          return NULL;
-        }
-      return nn_matrix_copy (self->targets);
-    }
-
-  if (!get_classes (self, names, &idx, error))
+  if (!number_classes (self, task, positive_class, names, &idx, &width, error))
     return NULL;
-  n = self->targets->rows;
-  k = g_strv_length (*names);
-  if (self->class_names == NULL)
-    {
-      /* Numbers become classes in @self too, so that the parts later split
-       * from it keep every class, even one a part lacks. */
-      for (guint r = 0; r < n; r++)
-        self->targets->data[r] = (nn_real) idx[r];
-      self->class_names = g_strdupv (*names);
-    }
+  if (task == NN_TASK_REGRESSION)
+    return nn_matrix_copy (self->targets);
 
+  t = nn_matrix_new (self->targets->rows, width);
   if (task == NN_TASK_BINARY)
     {
-      if (positive_class < 0 && k != 2)
-        {
-          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
-                       "a binary task needs two classes, the target has %u; "
-                       "name the positive one with 'positive'",
-                       k);
-          g_clear_pointer (names, g_strfreev);
-          return NULL;
-        }
-      if (positive_class >= (int) k)
-        {
-          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
-                       "no class %d", positive_class);
-          g_clear_pointer (names, g_strfreev);
-          return NULL;
-        }
-      if (positive_class < 0)
-        positive_class = 1;
-      t = nn_matrix_new (n, 1);
-      for (guint r = 0; r < n; r++)
-        t->data[r] = idx[r] == (guint) positive_class ? 1 : 0;
+      guint positive = positive_class < 0 ? 1 : (guint) positive_class;
+
+      for (guint r = 0; r < t->rows; r++)
+        t->data[r] = idx[r] == positive ? 1 : 0;
     }
   else
-    {
-      if (k < 2)
-        {
-          g_set_error (error, NN_DATA_ERROR, NN_DATA_ERROR_INVALID,
-                       "a classification needs at least two classes, the target has %u", k);
-          g_clear_pointer (names, g_strfreev);
-          return NULL;
-        }
-      t = nn_matrix_new (n, k);
-      for (guint r = 0; r < n; r++)
-        NN_MATRIX_AT (t, r, idx[r]) = 1;
-    }
-  return g_steal_pointer (&t);
+    for (guint r = 0; r < t->rows; r++)
+      NN_MATRIX_AT (t, r, idx[r]) = 1;
+  return t;
 }
 
 /* @self with its targets encoded: its features are taken where
@@ -577,7 +598,8 @@ nn_dataset_encode_take (NnDataset *self,
 }
 
 /* The columns nn_dataset_encode() would give the targets of @self, which
- * it numbers as that does, without copying the features; 0 on error. */
+ * it numbers and checks as that does, without encoding them; 0 on
+ * error. */
 guint
 nn_dataset_encoded_width (NnDataset *self,
                           NnTask     task,
@@ -585,13 +607,14 @@ nn_dataset_encoded_width (NnDataset *self,
                           GError   **error)
 {
   g_auto(GStrv) names = NULL;
-  g_autoptr(NnMatrix) t = NULL;
+  g_autofree guint *idx = NULL;
+  guint             width;
 
   g_return_val_if_fail (NN_IS_DATASET (self), 0);
 
-  if ((t = encode_targets (self, task, positive_class, &names, error)) == NULL)
+  if (!number_classes (self, task, positive_class, &names, &idx, &width, error))
     return 0;
-  return t->cols;
+  return width;
 }
 
 /* Whether two class names stand for the same class: the same text, or the
