@@ -84,12 +84,17 @@ check_ceilings (JsonObject *r,
             "onednn_bf16_gflops with oneDNN %d, bf16 %d", onednn, cpu_has_bf16 ());
   NN_CHECK (json_object_has_member (r, "bf16_peak_gflops") == cpu_has_bf16 (),
             "bf16_peak_gflops with bf16 %d", cpu_has_bf16 ());
+  NN_CHECK (json_object_has_member (r, "onednn_fused_gflops") == onednn,
+            "onednn_fused_gflops with oneDNN %d", onednn);
   if (onednn)
     {
       double onednn_gflops = member_number (r, "onednn_gflops");
+      double fused = member_number (r, "onednn_fused_gflops");
 
       NN_CHECK (onednn_gflops > 0 && isfinite (onednn_gflops), "onednn_gflops %g",
                 onednn_gflops);
+      NN_CHECK (fused > 0 && isfinite (fused), "onednn_fused_gflops %g", fused);
+      NN_ASSERT_CMPFLOAT (member_number (r, "fused_ratio"), gflops / fused, 1e-9, 0);
       ceiling = MAX (ceiling, onednn_gflops);
     }
   if (cpu_has_bf16 ())

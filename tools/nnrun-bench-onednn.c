@@ -18,7 +18,7 @@ extern int  omp_get_max_threads (void);
 typedef struct
 {
   dnnl_primitive_t primitive;
-  dnnl_memory_t    src, weights, dst;
+  dnnl_memory_t    src, weights, bias, dst;
 } Matmul;
 
 static void
@@ -30,6 +30,8 @@ matmul_clear (Matmul *mm)
     dnnl_memory_destroy (mm->src);
   if (mm->weights != NULL)
     dnnl_memory_destroy (mm->weights);
+  if (mm->bias != NULL)
+    dnnl_memory_destroy (mm->bias);
   if (mm->dst != NULL)
     dnnl_memory_destroy (mm->dst);
 }
@@ -52,19 +54,55 @@ init_desc (dnnl_memory_desc_t *md,
   return dnnl_memory_desc_init_by_strides (md, 2, dims, type, strides);
 }
 
-/* The matmul of @s on buffers @a, @b and @c, inputs of @type. */
+/* The work a step folds into the product of @s, as nn-matmul-onednn.c
+ * asks oneDNN for it: the SGD step as an output scale and a sum, the
+ * activation as an eltwise post-op. */
+static dnnl_status_t
+fused_attr (const GemmShape      *s,
+            dnnl_primitive_attr_t attr)
+{
+  dnnl_post_ops_t post_ops = NULL;
+  float           scale = -s->update_rate;
+  dnnl_status_t   st = dnnl_success;
+
+  if (s->update_rate != 0)
+    st = dnnl_primitive_attr_set_output_scales (attr, 1, 0, &scale);
+  if (st == dnnl_success && (s->update_rate != 0 || s->fn != GEMM_FN_NONE))
+    {
+      st = dnnl_post_ops_create (&post_ops);
+      if (st == dnnl_success && s->update_rate != 0)
+        st = dnnl_post_ops_append_sum (post_ops, 1);
+      if (st == dnnl_success && s->fn != GEMM_FN_NONE)
+        st = dnnl_post_ops_append_eltwise (post_ops, 1,
+                                           s->fn == GEMM_FN_RELU ? dnnl_eltwise_relu
+                                                                 : dnnl_eltwise_logistic,
+                                           0, 0);
+      if (st == dnnl_success)
+        st = dnnl_primitive_attr_set_post_ops (attr, post_ops);
+      if (post_ops != NULL)
+        dnnl_post_ops_destroy (post_ops);
+    }
+  return st;
+}
+
+/* The matmul of @s on buffers @a, @b, @bias and @c, inputs of @type;
+ * with the work the step folds into it where @fused. */
 static dnnl_status_t
 matmul_init (Matmul          *mm,
              const GemmShape *s,
              dnnl_data_type_t type,
+             gboolean         fused,
              dnnl_engine_t    engine,
              void            *a,
              void            *b,
+             float           *bias,
              float           *c)
 {
-  dnnl_memory_desc_t    src_md, wei_md, dst_md;
+  dnnl_memory_desc_t    src_md, wei_md, bias_md, dst_md;
   dnnl_matmul_desc_t    desc;
+  dnnl_primitive_attr_t attr = NULL;
   dnnl_primitive_desc_t pd = NULL;
+  gboolean              with_bias = fused && s->bias;
   dnnl_status_t         st;
 
   st = init_desc (&src_md, s->m, s->k, s->trans_a, type);
@@ -72,20 +110,30 @@ matmul_init (Matmul          *mm,
     st = init_desc (&wei_md, s->k, s->n, s->trans_b, type);
   if (st == dnnl_success)
     st = init_desc (&dst_md, s->m, s->n, FALSE, dnnl_f32);
+  if (st == dnnl_success && with_bias)
+    st = init_desc (&bias_md, 1, s->n, FALSE, dnnl_f32);
   if (st == dnnl_success)
-    st = dnnl_matmul_desc_init (&desc, &src_md, &wei_md, NULL, &dst_md);
+    st = dnnl_matmul_desc_init (&desc, &src_md, &wei_md, with_bias ? &bias_md : NULL, &dst_md);
   if (st == dnnl_success)
-    st = dnnl_primitive_desc_create (&pd, &desc, NULL, engine, NULL);
+    st = dnnl_primitive_attr_create (&attr);
+  if (st == dnnl_success && fused)
+    st = fused_attr (s, attr);
+  if (st == dnnl_success)
+    st = dnnl_primitive_desc_create (&pd, &desc, attr, engine, NULL);
   if (st == dnnl_success)
     st = dnnl_primitive_create (&mm->primitive, pd);
   if (st == dnnl_success)
     st = dnnl_memory_create (&mm->src, &src_md, engine, a);
   if (st == dnnl_success)
     st = dnnl_memory_create (&mm->weights, &wei_md, engine, b);
+  if (st == dnnl_success && with_bias)
+    st = dnnl_memory_create (&mm->bias, &bias_md, engine, bias);
   if (st == dnnl_success)
     st = dnnl_memory_create (&mm->dst, &dst_md, engine, c);
   if (pd != NULL)
     dnnl_primitive_desc_destroy (pd);
+  if (attr != NULL)
+    dnnl_primitive_attr_destroy (attr);
   return st;
 }
 
@@ -100,9 +148,11 @@ run_all (Matmul       *mms,
         { DNNL_ARG_SRC, mms[i].src },
         { DNNL_ARG_WEIGHTS, mms[i].weights },
         { DNNL_ARG_DST, mms[i].dst },
+        { DNNL_ARG_BIAS, mms[i].bias },
       };
 
-      if (dnnl_primitive_execute (mms[i].primitive, stream, 3, args) != dnnl_success)
+      if (dnnl_primitive_execute (mms[i].primitive, stream, mms[i].bias != NULL ? 4 : 3,
+                                  args) != dnnl_success)
         return FALSE;
     }
   return dnnl_stream_wait (stream) == dnnl_success;
@@ -142,6 +192,7 @@ time_all (Matmul       *mms,
 double
 nnrun_bench_onednn_ceiling (GArray  *shapes,
                             gboolean bf16,
+                            gboolean fused,
                             guint    threads)
 {
   int                omp_threads = omp_get_max_threads ();
@@ -152,6 +203,7 @@ nnrun_bench_onednn_ceiling (GArray  *shapes,
   g_autofree Matmul *mms = g_new0 (Matmul, shapes->len);
   g_autofree guint8 *a = NULL;
   g_autofree guint8 *b = NULL;
+  g_autofree float  *bias = NULL;
   g_autofree float  *c = NULL;
   double             flop = 0, result = NAN;
   gboolean           ok;
@@ -170,6 +222,7 @@ nnrun_bench_onednn_ceiling (GArray  *shapes,
   /* Small values of either type: 0x3c00 is bf16 2^-7, 0x3c000000 fp32. */
   a = g_malloc (biggest * elem);
   b = g_malloc (biggest * elem);
+  bias = g_new0 (float, biggest);
   c = g_new0 (float, biggest);
   for (gsize i = 0; i < biggest; i++)
     {
@@ -185,8 +238,8 @@ nnrun_bench_onednn_ceiling (GArray  *shapes,
   ok = dnnl_engine_create (&engine, dnnl_cpu, 0) == dnnl_success &&
        dnnl_stream_create (&stream, engine, dnnl_stream_default_flags) == dnnl_success;
   for (guint i = 0; ok && i < shapes->len; i++)
-    ok = matmul_init (&mms[i], &g_array_index (shapes, GemmShape, i), type, engine, a, b, c) ==
-         dnnl_success;
+    ok = matmul_init (&mms[i], &g_array_index (shapes, GemmShape, i), type, fused, engine, a, b,
+                      bias, c) == dnnl_success;
   if (ok)
     result = time_all (mms, shapes->len, stream, flop);
   for (guint i = 0; i < shapes->len; i++)
@@ -204,6 +257,7 @@ nnrun_bench_onednn_ceiling (GArray  *shapes,
 double
 nnrun_bench_onednn_ceiling (GArray  *shapes,
                             gboolean bf16,
+                            gboolean fused,
                             guint    threads)
 {
   return NAN;

@@ -20,6 +20,10 @@
 
 #define DEFAULT_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 
+/* The learning rates of the workloads' SGD. */
+#define W1_RATE 0.5f
+#define W2_RATE 0.05f
+
 typedef struct
 {
   const char *workload;
@@ -33,8 +37,9 @@ typedef struct
   double      seconds;         /* the training loop */
   double      flop_per_sample; /* matrix products executed in training */
   double      sgemm_gflops;
-  double      onednn_gflops;      /* NaN where the build has no oneDNN */
-  double      onednn_bf16_gflops; /* NaN also where the CPU has no bf16 */
+  double      onednn_gflops;       /* NaN where the build has no oneDNN */
+  double      onednn_bf16_gflops;  /* NaN also where the CPU has no bf16 */
+  double      onednn_fused_gflops; /* of the precision trained in; NaN as above */
   double      fma_gflops;
   double      bf16_peak_gflops; /* NaN where the CPU has no bf16 */
   double      final_loss;
@@ -86,28 +91,45 @@ blas_name (void)
 
 /* ---- the library ceiling ------------------------------------------------- */
 
-/* The products of one training step on @batch rows through @n_layers + 1
- * widths: Z = X Wᵀ for every layer, dW = dZᵀ X for every layer, dX = dZ W for
- * every layer but the first. */
+/* The activation a product of oneDNN applies for @name, as
+ * nn_activation_get_elementwise() gives it. */
+static GemmFn
+gemm_fn (const char *name)
+{
+  if (g_str_equal (name, "relu"))
+    return GEMM_FN_RELU;
+  if (g_str_equal (name, "sigmoid"))
+    return GEMM_FN_SIGMOID;
+  return GEMM_FN_NONE;
+}
+
+/* The products of one SGD step of rate @lr on @batch rows through
+ * @n_layers + 1 widths: Z = X Wᵀ + b for every layer, its activation
+ * applied, W ← W − lr dZᵀ X for every layer, dX = dZ W for every layer but
+ * the first. */
 static GArray *
-step_gemms (const guint *widths,
-            guint        n_layers,
-            guint        batch)
+step_gemms (const guint        *widths,
+            const char * const *activations,
+            guint               n_layers,
+            guint               batch,
+            float               lr)
 {
   GArray *shapes = g_array_new (FALSE, FALSE, sizeof (GemmShape));
 
   for (guint l = 0; l < n_layers; l++)
     {
-      GemmShape forward = { FALSE, TRUE, batch, widths[l + 1], widths[l] };
+      GemmShape forward = { FALSE, TRUE, batch, widths[l + 1], widths[l], TRUE,
+                            gemm_fn (activations[l]), 0 };
       g_array_append_val (shapes, forward);
     }
   for (guint l = n_layers; l-- > 0;)
     {
-      GemmShape grad_w = { TRUE, FALSE, widths[l + 1], widths[l], batch };
+      GemmShape grad_w = { TRUE, FALSE, widths[l + 1], widths[l], batch, FALSE, GEMM_FN_NONE, lr };
       g_array_append_val (shapes, grad_w);
       if (l > 0)
         {
-          GemmShape grad_x = { FALSE, FALSE, batch, widths[l], widths[l + 1] };
+          GemmShape grad_x = { FALSE, FALSE, batch, widths[l], widths[l + 1], FALSE,
+                               GEMM_FN_NONE, 0 };
           g_array_append_val (shapes, grad_x);
         }
     }
@@ -202,8 +224,11 @@ measure_engine_ceilings (GArray      *shapes,
                          BenchResult *result)
 {
   result->sgemm_gflops = measure_gemm_ceiling (shapes);
-  result->onednn_gflops = nnrun_bench_onednn_ceiling (shapes, FALSE, result->threads);
-  result->onednn_bf16_gflops = nnrun_bench_onednn_ceiling (shapes, TRUE, result->threads);
+  result->onednn_gflops = nnrun_bench_onednn_ceiling (shapes, FALSE, FALSE, result->threads);
+  result->onednn_bf16_gflops = nnrun_bench_onednn_ceiling (shapes, TRUE, FALSE, result->threads);
+  result->onednn_fused_gflops =
+    nnrun_bench_onednn_ceiling (shapes, result->precision == NN_PRECISION_BF16, TRUE,
+                                result->threads);
 }
 
 /* The best ceiling of the precision trained in: what the engine training
@@ -281,7 +306,7 @@ run_w1 (guint        epochs,
   x = nn_dataset_get_features (data);
   y = nn_dataset_get_targets (data);
 
-  model = build_model (widths, activations, 2, "categorical_crossentropy", 0.5, error);
+  model = build_model (widths, activations, 2, "categorical_crossentropy", W1_RATE, error);
   if (model == NULL)
     return FALSE;
   trainer = nn_trainer_new (model);
@@ -300,7 +325,7 @@ run_w1 (guint        epochs,
     }
   result->seconds = nnrun_bench_now () - start;
 
-  shapes = step_gemms (widths, 2, x->rows);
+  shapes = step_gemms (widths, activations, 2, x->rows, W1_RATE);
   result->workload = "w1";
   result->description = "iris-tiny: Iris 150×4 min-max, 4-16-3 sigmoid/softmax, "
                         "categorical cross-entropy, full-batch SGD lr 0.5";
@@ -596,7 +621,7 @@ run_w2 (guint        epochs,
       return FALSE;
     }
 
-  model = build_model (widths, activations, 3, "categorical_crossentropy", 0.05, error);
+  model = build_model (widths, activations, 3, "categorical_crossentropy", W2_RATE, error);
   if (model == NULL)
     return FALSE;
   trainer = nn_trainer_new (model);
@@ -643,7 +668,7 @@ run_w2 (guint        epochs,
   x->rows = y->rows = batch;
   result->test_accuracy = test_accuracy (model, &test, x, y, batch);
 
-  shapes = step_gemms (widths, 3, batch);
+  shapes = step_gemms (widths, activations, 3, batch, W2_RATE);
   result->workload = "w2";
   result->description = "fmnist-mlp: Fashion-MNIST 60000×784 /255, 784-256-128-10 "
                         "relu/relu/softmax, categorical cross-entropy, SGD lr 0.05, "
@@ -720,6 +745,11 @@ print_json (const BenchResult *r)
     nn_json_builder_add_number (b, "onednn_gflops", r->onednn_gflops);
   if (!isnan (r->onednn_bf16_gflops))
     nn_json_builder_add_number (b, "onednn_bf16_gflops", r->onednn_bf16_gflops);
+  if (!isnan (r->onednn_fused_gflops))
+    {
+      nn_json_builder_add_number (b, "onednn_fused_gflops", r->onednn_fused_gflops);
+      nn_json_builder_add_number (b, "fused_ratio", gflops (r) / r->onednn_fused_gflops);
+    }
   nn_json_builder_add_number (b, "ceiling_gflops", best_ceiling (r));
   nn_json_builder_add_number (b, "ceiling_ratio", gflops (r) / best_ceiling (r));
   nn_json_builder_add_number (b, "fma_gflops", r->fma_gflops);
@@ -783,6 +813,12 @@ print_text (const BenchResult *r)
   else if (!isnan (r->onednn_bf16_gflops))
     printf ("  oneDNN bf16        %.1f GFLOP/s (the same products, bf16 inputs)\n",
             r->onednn_bf16_gflops);
+  if (!isnan (r->onednn_fused_gflops))
+    printf ("  of oneDNN fused    %.1f%% (oneDNN's matmul of the same %s with the bias, "
+            "activation and SGD step in them: %.1f GFLOP/s)\n",
+            100 * gflops (r) / r->onednn_fused_gflops,
+            r->precision == NN_PRECISION_BF16 ? "bf16 products" : "products",
+            r->onednn_fused_gflops);
   printf ("  of FMA peak        %.1f%% (%.1f GFLOP/s)\n",
           100 * gflops (r) / r->fma_gflops, r->fma_gflops);
   if (!isnan (r->bf16_peak_gflops))

@@ -9,12 +9,24 @@ G_BEGIN_DECLS
 /* The least time each ceiling is measured for. */
 #define CEILING_SECONDS 0.3
 
-/* A matrix product of a training step, as BLAS sees it. */
+/* The activation a forward product applies where the engine can. */
+typedef enum {
+  GEMM_FN_NONE,
+  GEMM_FN_RELU,
+  GEMM_FN_SIGMOID,
+} GemmFn;
+
+/* A matrix product of a training step, as BLAS sees it, and the work a
+ * step folds into it on oneDNN: the bias and the activation of a forward
+ * product, the SGD step of a weight-gradient one (C ← C − rate AB). */
 typedef struct
 {
   gboolean trans_a;
   gboolean trans_b;
   guint    m, n, k;
+  gboolean bias;
+  GemmFn   fn;
+  float    update_rate; /* 0: C ← AB */
 } GemmShape;
 
 double   nnrun_bench_now (void);
@@ -26,10 +38,12 @@ double   nnrun_bench_bf16_peak (guint threads);
 gboolean nnrun_bench_have_bf16 (void);
 
 /* The products of a step through oneDNN's matmul, fp32 or with bf16
- * inputs and fp32 results; NaN where the build has no oneDNN, or the CPU
- * no bf16 dot products. */
+ * inputs and fp32 results, plain or @fused with the work the step folds
+ * into them; NaN where the build has no oneDNN, or the CPU no bf16 dot
+ * products. */
 double   nnrun_bench_onednn_ceiling (GArray  *shapes,
                                      gboolean bf16,
+                                     gboolean fused,
                                      guint    threads);
 
 G_END_DECLS
