@@ -229,7 +229,7 @@ nn_cpu_load_threads (guint n_threads)
 {
   static gsize    once;
   static gboolean fixed;
-  gint            free_cpus;
+  gint            free_cpus = -1;
 
   /* OMP_DYNAMIC=false: as OpenMP's runtime, no fewer threads than set. */
   if (g_once_init_enter (&once))
@@ -243,20 +243,19 @@ nn_cpu_load_threads (guint n_threads)
     return n_threads;
 
 #ifdef __linux__
-  gint64 now = g_get_monotonic_time ();
+  {
+    gint64 now = g_get_monotonic_time ();
 
-  /* One thread reads while the others go on with the last reading. */
-  if (now - __atomic_load_n (&load.when, __ATOMIC_RELAXED) >= LOAD_INTERVAL_US &&
-      g_mutex_trylock (&load.lock))
-    {
-      if (now - load.when >= LOAD_INTERVAL_US)
-        update (now);
-      g_mutex_unlock (&load.lock);
-    }
-#endif
-  free_cpus = g_atomic_int_get (&load.free_cpus);
-#ifndef __linux__
-  free_cpus = -1;
+    /* One thread reads while the others go on with the last reading. */
+    if (now - __atomic_load_n (&load.when, __ATOMIC_RELAXED) >= LOAD_INTERVAL_US &&
+        g_mutex_trylock (&load.lock))
+      {
+        if (now - load.when >= LOAD_INTERVAL_US)
+          update (now);
+        g_mutex_unlock (&load.lock);
+      }
+    free_cpus = g_atomic_int_get (&load.free_cpus);
+  }
 #endif
   if (free_cpus < 0)
     return n_threads;

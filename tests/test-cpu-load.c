@@ -21,7 +21,7 @@ static const char stat_text[] =
   "ctxt 98765\n";
 
 static void
-allow (guint8     *cpus,
+allow (guint8      *cpus,
        const guint *which,
        guint        n)
 {
@@ -125,11 +125,11 @@ test_omp_dynamic_false (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (values); i++)
     {
-      const char      *argv[] = { self, "--threads", NULL };
+      const char *argv[] = { self, "--threads", NULL };
       g_auto(GStrv) env = g_environ_setenv (g_get_environ (), "OMP_DYNAMIC", values[i], TRUE);
       g_autofree char *out = NULL;
       g_autoptr(GError) error = NULL;
-      int              status = -1;
+      int status = -1;
 
       NN_CHECK (g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL,
                               &status, &error),
