@@ -11,6 +11,7 @@
 #endif
 
 #include "nn-matmul-private.h"
+#include "nn-cpu-load-private.h"
 #include "nn-matmul-choice-private.h"
 #include "nn-matmul-pool-private.h"
 
@@ -727,6 +728,8 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
    * that a part never fails after another has written C. oneDNN reads
    * the thread count as it makes a primitive too: set it before. */
   n_threads = get_n_threads (); /* OpenMP's default, before it is set */
+  if (n_threads > 1)
+    n_threads = nn_cpu_load_threads (n_threads);
   keep_openmp_to_one_thread ();
   if ((p = lookup_product (&key, &stream)) == NULL)
     return FALSE;

@@ -25,7 +25,11 @@ typedef nn_real RealVec __attribute__ ((vector_size (NN_SIMD_BYTES)));
  * on oneDNN's one-thread kernels; each product keeps a moving average of
  * its time on one thread and shared, tries the slower way now and then,
  * and runs the faster way, so that a second thread whose core is busy
- * does not slow it down for long. The BLAS's own threads
+ * does not slow it down for long. Where other processes keep some of the
+ * CPUs this process may run on busy (read from `/proc/stat` every tenth
+ * of a second), products are shared between fewer threads, and in the
+ * first tenth of a second between none; `OMP_DYNAMIC=false` turns that
+ * off, as it does OpenMP's own adjusting. The BLAS's own threads
  * (`openblas_set_num_threads()`) split each product large enough between
  * them. Small products stay on one thread. By default the count is
  * `OMP_NUM_THREADS` (oneDNN) or `OPENBLAS_NUM_THREADS`, else one per core.
