@@ -54,6 +54,24 @@ init_desc (dnnl_memory_desc_t *md,
   return dnnl_memory_desc_init_by_strides (md, 2, dims, type, strides);
 }
 
+/* oneDNN's eltwise algorithm of an NnElementwise. */
+static dnnl_alg_kind_t
+eltwise_algorithm (NnElementwise fn)
+{
+  switch (fn)
+    {
+    case NN_ELEMENTWISE_RELU:
+      return dnnl_eltwise_relu;
+    case NN_ELEMENTWISE_LOGISTIC:
+      return dnnl_eltwise_logistic;
+    case NN_ELEMENTWISE_TANH:
+      return dnnl_eltwise_tanh;
+    case NN_ELEMENTWISE_NONE:
+    default:
+      return dnnl_alg_kind_undef;
+    }
+}
+
 /* The work a step folds into the product of @s, as nn-matmul-onednn.c
  * asks oneDNN for it: the SGD step as an output scale and a sum, the
  * activation as an eltwise post-op. */
@@ -67,16 +85,13 @@ fused_attr (const GemmShape      *s,
 
   if (s->update_rate != 0)
     st = dnnl_primitive_attr_set_output_scales (attr, 1, 0, &scale);
-  if (st == dnnl_success && (s->update_rate != 0 || s->fn != GEMM_FN_NONE))
+  if (st == dnnl_success && (s->update_rate != 0 || s->fn != NN_ELEMENTWISE_NONE))
     {
       st = dnnl_post_ops_create (&post_ops);
       if (st == dnnl_success && s->update_rate != 0)
         st = dnnl_post_ops_append_sum (post_ops, 1);
-      if (st == dnnl_success && s->fn != GEMM_FN_NONE)
-        st = dnnl_post_ops_append_eltwise (post_ops, 1,
-                                           s->fn == GEMM_FN_RELU ? dnnl_eltwise_relu
-                                                                 : dnnl_eltwise_logistic,
-                                           0, 0);
+      if (st == dnnl_success && s->fn != NN_ELEMENTWISE_NONE)
+        st = dnnl_post_ops_append_eltwise (post_ops, 1, eltwise_algorithm (s->fn), s->fn_alpha, 0);
       if (st == dnnl_success)
         st = dnnl_primitive_attr_set_post_ops (attr, post_ops);
       if (post_ops != NULL)

@@ -91,45 +91,38 @@ blas_name (void)
 
 /* ---- the library ceiling ------------------------------------------------- */
 
-/* The activation a product of oneDNN applies for @name, as
- * nn_activation_get_elementwise() gives it. */
-static GemmFn
-gemm_fn (const char *name)
-{
-  if (g_str_equal (name, "relu"))
-    return GEMM_FN_RELU;
-  if (g_str_equal (name, "sigmoid"))
-    return GEMM_FN_SIGMOID;
-  return GEMM_FN_NONE;
-}
-
-/* The products of one SGD step of rate @lr on @batch rows through
- * @n_layers + 1 widths: Z = X Wᵀ + b for every layer, its activation
- * applied, W ← W − lr dZᵀ X for every layer, dX = dZ W for every layer but
- * the first. */
+/* The products of one SGD step of rate @lr of @model on @batch rows
+ * through its @n_layers + 1 widths: Z = X Wᵀ + b for every layer, with the
+ * activation's element-wise form where it has one, W ← W − lr dZᵀ X for
+ * every layer, dX = dZ W for every layer but the first. */
 static GArray *
-step_gemms (const guint        *widths,
-            const char * const *activations,
-            guint               n_layers,
-            guint               batch,
-            float               lr)
+step_gemms (NnModel     *model,
+            const guint *widths,
+            guint        n_layers,
+            guint        batch,
+            float        lr)
 {
   GArray *shapes = g_array_new (FALSE, FALSE, sizeof (GemmShape));
 
   for (guint l = 0; l < n_layers; l++)
     {
-      GemmShape forward = { FALSE, TRUE, batch, widths[l + 1], widths[l], TRUE,
-                            gemm_fn (activations[l]), 0 };
+      NnActivation *activation = nn_layer_get_activation (nn_model_get_layer (model, l));
+      double        alpha = 0;
+      NnElementwise fn = nn_activation_get_elementwise (activation, &alpha);
+      GemmShape     forward = { FALSE, TRUE, batch, widths[l + 1], widths[l], TRUE,
+                                fn, (float) alpha, 0 };
+
       g_array_append_val (shapes, forward);
     }
   for (guint l = n_layers; l-- > 0;)
     {
-      GemmShape grad_w = { TRUE, FALSE, widths[l + 1], widths[l], batch, FALSE, GEMM_FN_NONE, lr };
+      GemmShape grad_w = { TRUE, FALSE, widths[l + 1], widths[l], batch, FALSE,
+                           NN_ELEMENTWISE_NONE, 0, lr };
       g_array_append_val (shapes, grad_w);
       if (l > 0)
         {
           GemmShape grad_x = { FALSE, FALSE, batch, widths[l], widths[l + 1], FALSE,
-                               GEMM_FN_NONE, 0 };
+                               NN_ELEMENTWISE_NONE, 0, 0 };
           g_array_append_val (shapes, grad_x);
         }
     }
@@ -325,7 +318,7 @@ run_w1 (guint        epochs,
     }
   result->seconds = nnrun_bench_now () - start;
 
-  shapes = step_gemms (widths, activations, 2, x->rows, W1_RATE);
+  shapes = step_gemms (model, widths, 2, x->rows, W1_RATE);
   result->workload = "w1";
   result->description = "iris-tiny: Iris 150×4 min-max, 4-16-3 sigmoid/softmax, "
                         "categorical cross-entropy, full-batch SGD lr 0.5";
@@ -668,7 +661,7 @@ run_w2 (guint        epochs,
   x->rows = y->rows = batch;
   result->test_accuracy = test_accuracy (model, &test, x, y, batch);
 
-  shapes = step_gemms (widths, activations, 3, batch, W2_RATE);
+  shapes = step_gemms (model, widths, 3, batch, W2_RATE);
   result->workload = "w2";
   result->description = "fmnist-mlp: Fashion-MNIST 60000×784 /255, 784-256-128-10 "
                         "relu/relu/softmax, categorical cross-entropy, SGD lr 0.05, "

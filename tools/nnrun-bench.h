@@ -3,18 +3,12 @@
 #pragma once
 
 #include <glib.h>
+#include <nn.h>
 
 G_BEGIN_DECLS
 
 /* The least time each ceiling is measured for. */
 #define CEILING_SECONDS 0.3
-
-/* The activation a forward product applies where the engine can. */
-typedef enum {
-  GEMM_FN_NONE,
-  GEMM_FN_RELU,
-  GEMM_FN_SIGMOID,
-} GemmFn;
 
 /* A matrix product of a training step, as BLAS sees it, and the work a
  * step folds into it on oneDNN: the bias and the activation of a forward
@@ -24,9 +18,10 @@ typedef struct
   gboolean trans_a;
   gboolean trans_b;
   guint    m, n, k;
-  gboolean bias;
-  GemmFn   fn;
-  float    update_rate; /* 0: C ← AB */
+  gboolean      bias;
+  NnElementwise fn; /* with its parameter fn_alpha */
+  float         fn_alpha;
+  float         update_rate; /* 0: C ← AB */
 } GemmShape;
 
 double   nnrun_bench_now (void);
