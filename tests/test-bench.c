@@ -223,6 +223,76 @@ test_text_report (void)
   NN_ASSERT_CONTAINS (out, "peak RSS");
 }
 
+/* The core OpenBLAS ran on, from the "blas" member: "…, Prescott kernels". */
+static char *
+blas_core (JsonObject *r)
+{
+  const char *blas = json_object_get_string_member_with_default (r, "blas", "");
+  const char *comma = strrchr (blas, ',');
+
+  if (comma == NULL || !g_str_has_suffix (blas, " kernels"))
+    return NULL;
+  return g_strndup (comma + 2, strlen (comma + 2) - strlen (" kernels"));
+}
+
+/* bench w1 --epochs 1 --json with OPENBLAS_CORETYPE=@coretype. */
+static JsonObject *
+bench_with_coretype (const char *coretype,
+                     GPtrArray **results)
+{
+  g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "OPENBLAS_CORETYPE", coretype, TRUE);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int              status;
+
+  status = nn_test_spawn (envp, &out, &err, g_getenv ("NNRUN"), "bench", "w1", "--json",
+                          "--epochs", "1", NULL);
+  NN_ASSERT_STATUS (status, 0, err);
+  *results = parse_lines (out ? out : "");
+  CU_ASSERT_EQUAL_FATAL ((*results)->len, 1);
+  return json_node_get_object ((*results)->pdata[0]);
+}
+
+/* OpenBLAS on kernels older than the CPU (as on a CPU it does not know)
+ * is told apart, with the OPENBLAS_CORETYPE that gives it vector kernels;
+ * on those, nothing is said. */
+static void
+test_openblas_fallback_named (void)
+{
+  g_autoptr(GPtrArray) old_results = NULL;
+  g_autoptr(GPtrArray) new_results = NULL;
+  g_autofree char *old_core = NULL;
+  g_autofree char *new_core = NULL;
+  const char      *expected = NULL;
+  const char      *hint;
+  JsonObject      *r;
+
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (__builtin_cpu_supports ("avx512bf16") && __builtin_cpu_supports ("avx512bw") &&
+      __builtin_cpu_supports ("avx512vl"))
+    expected = "Cooperlake";
+  else if (__builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512bw") &&
+           __builtin_cpu_supports ("avx512vl") && __builtin_cpu_supports ("avx512dq"))
+    expected = "SkylakeX";
+  else if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
+    expected = "Haswell";
+#endif
+  r = bench_with_coretype ("Prescott", &old_results);
+  old_core = blas_core (r);
+  hint = json_object_get_string_member_with_default (r, "openblas_coretype", NULL);
+  /* An OpenBLAS built for one CPU only does not take OPENBLAS_CORETYPE. */
+  if (g_strcmp0 (old_core, "Prescott") != 0)
+    return;
+  CU_ASSERT_STRING_EQUAL (hint ? hint : "(none)", expected ? expected : "(none)");
+  if (expected == NULL)
+    return;
+  r = bench_with_coretype (expected, &new_results);
+  new_core = blas_core (r);
+  CU_ASSERT_STRING_EQUAL (new_core ? new_core : "(none)", expected);
+  NN_CHECK (!json_object_has_member (r, "openblas_coretype"), "openblas_coretype %s on %s",
+            json_object_get_string_member_with_default (r, "openblas_coretype", ""), new_core);
+}
+
 static void
 test_usage_errors (void)
 {
@@ -504,6 +574,8 @@ main (void)
   CU_add_test (suite, "bench w1 trains to the same loss every run", test_w1_same_loss_every_run);
   CU_add_test (suite, "--threads 2 is reported and the numbers stay sane", test_threads_option);
   CU_add_test (suite, "without --json it prints a readable report", test_text_report);
+  CU_add_test (suite, "OpenBLAS on kernels older than the CPU is named, with a better core",
+               test_openblas_fallback_named);
   CU_add_test (suite, "bad workloads and options exit 2", test_usage_errors);
   CU_add_test (suite, "w2 without its data files exits 2 naming the file", test_missing_data);
   CU_add_test (suite, "products on 3 threads equal those on 1, within rounding",

@@ -73,22 +73,6 @@ peak_rss_mib (void)
   return usage.ru_maxrss / 1024.0; /* kilobytes on Linux */
 }
 
-/* The BLAS in use, as OpenBLAS describes itself. */
-static const char *
-blas_name (void)
-{
-#ifdef OPENBLAS_VERSION
-  static char name[256];
-
-  if (name[0] == '\0')
-    g_snprintf (name, sizeof name, "%s, %s kernels", g_strstrip (openblas_get_config ()),
-                openblas_get_corename ());
-  return name;
-#else
-  return "CBLAS";
-#endif
-}
-
 /* ---- the library ceiling ------------------------------------------------- */
 
 /* The products of one SGD step of rate @lr of @model on @batch rows
@@ -711,7 +695,12 @@ print_json (const BenchResult *r)
   json_builder_set_member_name (b, "real");
   json_builder_add_string_value (b, NN_REAL_NAME);
   json_builder_set_member_name (b, "blas");
-  json_builder_add_string_value (b, blas_name ());
+  json_builder_add_string_value (b, nnrun_bench_blas_name ());
+  if (nnrun_bench_openblas_coretype () != NULL)
+    {
+      json_builder_set_member_name (b, "openblas_coretype");
+      json_builder_add_string_value (b, nnrun_bench_openblas_coretype ());
+    }
   json_builder_set_member_name (b, "matmul");
   json_builder_add_string_value (b, nn_matrix_get_engine_name ());
   json_builder_set_member_name (b, "precision");
@@ -796,6 +785,10 @@ print_text (const BenchResult *r)
   printf ("  GFLOP/s            %.2f\n", gflops (r));
   printf ("  of plain %s     %.1f%% (%s of the same products: %.1f GFLOP/s)\n",
           gemm, 100 * gflops (r) / r->sgemm_gflops, gemm, r->sgemm_gflops);
+  if (nnrun_bench_openblas_coretype () != NULL)
+    printf ("                     (OpenBLAS does not know this CPU and runs kernels without "
+            "AVX2 on it; OPENBLAS_CORETYPE=%s selects ones for its vector units)\n",
+            nnrun_bench_openblas_coretype ());
   if (!isnan (r->onednn_gflops))
     printf ("  of oneDNN fp32     %.1f%% (oneDNN's matmul of the same products: %.1f GFLOP/s)\n",
             100 * gflops (r) / r->onednn_gflops, r->onednn_gflops);

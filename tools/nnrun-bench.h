@@ -26,6 +26,14 @@ typedef struct
 
 double   nnrun_bench_now (void);
 
+/* The BLAS the sgemm ceiling runs on, as OpenBLAS describes itself. */
+const char *nnrun_bench_blas_name (void);
+
+/* The OPENBLAS_CORETYPE that gives this CPU vector kernels, where OpenBLAS
+ * does not know the CPU and fell back to kernels without AVX2; NULL
+ * otherwise. */
+const char *nnrun_bench_openblas_coretype (void);
+
 /* The hardware: FLOP/s of @threads cores running independent chains of
  * single-precision FMAs, and of bf16 dot products (NaN without them). */
 double   nnrun_bench_fma_peak (guint threads);
