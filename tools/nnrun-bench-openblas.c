@@ -27,12 +27,12 @@ nnrun_bench_openblas_coretype (void)
   /* The kernels without AVX2 that OpenBLAS falls back to; on a CPU it
    * does not know (0.3.21 and Intel's Emerald Rapids, say) it takes
    * Prescott's, a quarter of the speed its AVX-512 ones give there. */
-  static const char *const old[] = { "Prescott", "Core2", "Penryn", "Dunnington", "Nehalem",
-                                     "Sandybridge", "Atom", "Katmai", "Coppermine", "Northwood",
-                                     "Banias", "Opteron", "Opteron_SSE3", "Barcelona", "Bobcat",
-                                     "Bulldozer", "Piledriver" };
-  const char *core = openblas_get_corename ();
-  gboolean    fallen_back = FALSE;
+  static const char * const old[] = { "Prescott", "Core2", "Penryn", "Dunnington", "Nehalem",
+                                      "Sandybridge", "Atom", "Katmai", "Coppermine", "Northwood",
+                                      "Banias", "Opteron", "Opteron_SSE3", "Barcelona", "Bobcat",
+                                      "Bulldozer", "Piledriver" };
+  const char               *core = openblas_get_corename ();
+  gboolean                  fallen_back = FALSE;
 
   for (guint i = 0; i < G_N_ELEMENTS (old); i++)
     fallen_back |= g_ascii_strcasecmp (core, old[i]) == 0;
