@@ -728,16 +728,21 @@ check_stdout (int      status,
 
 /* Training keeps oneDNN to one OpenMP thread and shares products between
  * threads of its own; only the ceiling of nnrun bench lets oneDNN's OpenMP
- * threads run. They spin a while for the next product, and when another
- * process shares the cores a product on two threads then takes ten to
- * twenty times as long as on one; waiting in the kernel costs a wake-up a
- * product. OpenMP reads OMP_WAIT_POLICY once, as it loads, before main:
- * where neither it nor GOMP_SPINCOUNT is set, nnrun bench starts itself
- * again with OMP_WAIT_POLICY=passive. Not under valgrind, which would not
- * follow. */
+ * threads run. By default they spin for milliseconds after each product,
+ * and when another process shares the cores a product on two threads then
+ * takes ten to twenty times as long as on one; waiting in the kernel at
+ * once (OMP_WAIT_POLICY=passive) costs a wake-up a product, and halved the
+ * two-thread ceiling on an idle machine (134 against 275 GFLOP/s for w2 on
+ * an Intel Xeon). A spin of a thousand pauses, tens of microseconds, covers
+ * the gap between the ceiling's products. OpenMP reads GOMP_SPINCOUNT once,
+ * as it loads, before main: where neither it nor OMP_WAIT_POLICY is set,
+ * nnrun bench starts itself again with it set. Not under valgrind, which
+ * would not follow. */
+#define BENCH_OPENMP_SPINCOUNT "1000"
+
 static void
-prefer_passive_waiting (int    argc,
-                        char **argv)
+shorten_openmp_spinning (int    argc,
+                         char **argv)
 {
   const char *preload = g_getenv ("LD_PRELOAD");
 
@@ -746,16 +751,16 @@ prefer_passive_waiting (int    argc,
       g_getenv ("OMP_WAIT_POLICY") != NULL || g_getenv ("GOMP_SPINCOUNT") != NULL ||
       (preload != NULL && strstr (preload, "vgpreload") != NULL))
     return;
-  g_setenv ("OMP_WAIT_POLICY", "passive", TRUE);
+  g_setenv ("GOMP_SPINCOUNT", BENCH_OPENMP_SPINCOUNT, TRUE);
   execv ("/proc/self/exe", argv);
-  /* Where that fails, the products wait as OpenMP's default has it. */
+  /* Where that fails, the threads wait as OpenMP's default has it. */
 }
 
 int
 main (int    argc,
       char **argv)
 {
-  prefer_passive_waiting (argc, argv);
+  shorten_openmp_spinning (argc, argv);
   setlocale (LC_ALL, "");
   nnrun_setup_output ();
   use_build_tree_plugins_if_uninstalled ();
