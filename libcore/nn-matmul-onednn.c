@@ -11,6 +11,7 @@
 #endif
 
 #include "nn-matmul-private.h"
+#include "nn-cpu-distance-private.h"
 #include "nn-cpu-load-private.h"
 #include "nn-matmul-choice-private.h"
 #include "nn-matmul-pool-private.h"
@@ -329,13 +330,21 @@ lookup_product (const ProductKey *key,
  * batch takes. The count set, 0 until set (then OpenMP's default). */
 static gint n_threads_set;
 
-/* Below this many multiply-adds a product runs on one thread. A shared
- * product's timing does not see all it costs: the thread that reads its
- * result next fetches the other threads' parts from their cores' caches.
- * Sharing w2's products of 6.4 M multiply-adds (batch 32) made training
- * 8% slower than one thread, though each ran faster shared; of 12.8 M
- * (batch 64), as fast; of 25.7 M (batch 128), 10 to 15% faster. */
-#define MIN_THREADED_PRODUCT (8 << 20)
+/* Below this many multiply-adds a product runs on one thread: 8 M, or 4 M
+ * where the cores are near (nn-cpu-distance.c), measured the first time a
+ * product of 4 M or more could be shared. A shared product's timing does
+ * not see all it costs, so this is not left to the choice of ways. */
+static guint64
+min_threaded_product (void)
+{
+  static gsize min = 0;
+
+  if (g_once_init_enter (&min))
+    g_once_init_leave (&min, (gsize) nn_cpu_distance_min_shared_product (
+                               nn_cpu_distance_round_trip_ns ()));
+  return min;
+}
+
 /* A product is shared in this many chunks per thread, of rows or
  * columns of C. */
 #define CHUNKS_PER_THREAD 2
@@ -754,7 +763,10 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
    * made on this thread, not shared, and the others would read it from
    * this core's cache. On two threads w2 in bf16 trained 4% slower than
    * on one at batch 128 and 13% slower at 256. */
-  if ((guint64) key.m * key.n * key.k < MIN_THREADED_PRODUCT || bf16)
+  if (bf16 || n_threads == 1 ||
+      (guint64) key.m * key.n * key.k <
+        MIN (NN_CPU_DISTANCE_NEAR_PRODUCT, NN_CPU_DISTANCE_FAR_PRODUCT) ||
+      (guint64) key.m * key.n * key.k < min_threaded_product ())
     n_threads = 1;
   n_chunks = MIN (n_threads * CHUNKS_PER_THREAD, (guint) MAX (key.m, key.n) / MIN_CHUNK);
   if (n_threads == 1 || n_chunks < 2)

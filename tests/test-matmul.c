@@ -369,10 +369,10 @@ test_shared_products_exact (void)
             "a product adding to C was not shared by columns");
   NN_CHECK (count_product_executions (200, 450, 100, FALSE, 0, 1, ",exec,") == RUNS_EVERY_WAY,
             "one thread shared a product");
-  /* Nor is one below 8 M multiply-adds, a layer's at batch 32, nor one
+  /* Nor is one below 4 M multiply-adds, a layer's at batch 16, nor one
    * in bf16. */
-  NN_CHECK (count_product_executions (32, 784, 256, TRUE, 0, 2, ",exec,") == RUNS_EVERY_WAY,
-            "a product of 6.4 M multiply-adds was shared");
+  NN_CHECK (count_product_executions (16, 784, 256, TRUE, 0, 2, ",exec,") == RUNS_EVERY_WAY,
+            "a product of 3.2 M multiply-adds was shared");
   if (nn_matrix_check_precision (NN_PRECISION_BF16, NULL))
     {
       nn_matrix_set_precision (NN_PRECISION_BF16);
