@@ -101,7 +101,8 @@ guint64
 nn_cpu_distance_round_trip_ns (void)
 {
 #ifdef __linux__
-  Rally    *r = g_aligned_alloc0 (1, sizeof (Rally), 64);
+  /* On its own cache line, joined before it goes out of scope. */
+  Rally     r __attribute__ ((aligned (64))) = { 0 };
   cpu_set_t allowed, here;
   GThread  *thread;
   guint64   result = G_MAXUINT64;
@@ -109,31 +110,24 @@ nn_cpu_distance_round_trip_ns (void)
   int       cpu = sched_getcpu ();
 
   if (cpu < 0 || cpu >= CPU_SETSIZE || sched_getaffinity (0, sizeof allowed, &allowed) != 0)
-    {
-      g_aligned_free (r);
-      return G_MAXUINT64;
-    }
-  r->there = allowed;
-  CPU_CLR (cpu, &r->there);
+    return G_MAXUINT64;
+  r.there = allowed;
+  CPU_CLR (cpu, &r.there);
   CPU_ZERO (&here);
   CPU_SET (cpu, &here);
-  if (CPU_COUNT (&r->there) == 0 || sched_setaffinity (0, sizeof here, &here) != 0)
-    {
-      g_aligned_free (r);
-      return G_MAXUINT64;
-    }
-  thread = g_thread_new ("nn-distance", partner, r);
+  if (CPU_COUNT (&r.there) == 0 || sched_setaffinity (0, sizeof here, &here) != 0)
+    return G_MAXUINT64;
+  thread = g_thread_new ("nn-distance", partner, &r);
   /* Where the partner starts on this CPU, it runs as this thread yields,
    * and moves to the others. */
   start = g_get_monotonic_time ();
-  while (!g_atomic_int_get (&r->ready) && g_get_monotonic_time () - start < START_US)
+  while (!g_atomic_int_get (&r.ready) && g_get_monotonic_time () - start < START_US)
     g_thread_yield ();
-  if (g_atomic_int_get (&r->ready))
-    result = rally (r);
-  g_atomic_int_set (&r->gave_up, 1);
+  if (g_atomic_int_get (&r.ready))
+    result = rally (&r);
+  g_atomic_int_set (&r.gave_up, 1);
   g_thread_join (thread);
   sched_setaffinity (0, sizeof allowed, &allowed);
-  g_aligned_free (r);
   return result;
 #else
   return G_MAXUINT64;

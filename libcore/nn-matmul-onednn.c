@@ -711,6 +711,7 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
   Product      *p;
   const void   *a_data = a->data, *b_data = b->data;
   guint         n_threads, n_chunks;
+  guint64       size;
   Split         split;
   gboolean      timed, trying, ok;
   gint64        start;
@@ -763,10 +764,10 @@ nn_matmul_onednn_gemm (gboolean        trans_a,
    * made on this thread, not shared, and the others would read it from
    * this core's cache. On two threads w2 in bf16 trained 4% slower than
    * on one at batch 128 and 13% slower at 256. */
-  if (bf16 || n_threads == 1 ||
-      (guint64) key.m * key.n * key.k <
-        MIN (NN_CPU_DISTANCE_NEAR_PRODUCT, NN_CPU_DISTANCE_FAR_PRODUCT) ||
-      (guint64) key.m * key.n * key.k < min_threaded_product ())
+  size = (guint64) key.m * key.n * key.k;
+  /* Nothing smaller than a near core's threshold asks how near they are. */
+  if (bf16 || n_threads == 1 || size < NN_CPU_DISTANCE_NEAR_PRODUCT ||
+      size < min_threaded_product ())
     n_threads = 1;
   n_chunks = MIN (n_threads * CHUNKS_PER_THREAD, (guint) MAX (key.m, key.n) / MIN_CHUNK);
   if (n_threads == 1 || n_chunks < 2)

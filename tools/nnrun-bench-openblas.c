@@ -30,13 +30,9 @@ nnrun_bench_openblas_coretype (void)
   static const char * const old[] = { "Prescott", "Core2", "Penryn", "Dunnington", "Nehalem",
                                       "Sandybridge", "Atom", "Katmai", "Coppermine", "Northwood",
                                       "Banias", "Opteron", "Opteron_SSE3", "Barcelona", "Bobcat",
-                                      "Bulldozer", "Piledriver" };
-  const char               *core = openblas_get_corename ();
-  gboolean                  fallen_back = FALSE;
+                                      "Bulldozer", "Piledriver", NULL };
 
-  for (guint i = 0; i < G_N_ELEMENTS (old); i++)
-    fallen_back |= g_ascii_strcasecmp (core, old[i]) == 0;
-  if (!fallen_back)
+  if (!g_strv_contains (old, openblas_get_corename ()))
     return NULL;
   __builtin_cpu_init ();
   if (__builtin_cpu_supports ("avx512bf16") && __builtin_cpu_supports ("avx512bw") &&
