@@ -553,6 +553,7 @@ test_nnrun_bench_spins_briefly (void)
   g_autofree char *unset = NULL;
   g_autofree char *active = NULL;
   g_autofree char *train = NULL;
+  g_autofree char *empty = NULL;
   const char      *last;
 
   if (!g_str_equal (nn_matrix_get_engine_name (), "oneDNN"))
@@ -560,6 +561,7 @@ test_nnrun_bench_spins_briefly (void)
   unset = nnrun_openmp_env ("bench", NULL);
   active = nnrun_openmp_env ("bench", "active");
   train = nnrun_openmp_env ("train", NULL);
+  empty = nnrun_openmp_env ("bench", "");
   last = g_strrstr (unset, "GOMP_SPINCOUNT");
   NN_CHECK (last != NULL && g_str_has_prefix (last, "GOMP_SPINCOUNT = '1000'"),
             "nnrun bench spins otherwise: %s", unset);
@@ -570,6 +572,11 @@ test_nnrun_bench_spins_briefly (void)
             active);
   NN_CHECK (count (active, "OPENMP DISPLAY ENVIRONMENT BEGIN") == 1,
             "nnrun bench started again with OMP_WAIT_POLICY set: %s", active);
+  /* An empty value is OpenMP's default, said invalid once, not twice. */
+  last = g_strrstr (empty, "GOMP_SPINCOUNT");
+  NN_CHECK (last != NULL && g_str_has_prefix (last, "GOMP_SPINCOUNT = '1000'"),
+            "nnrun bench with OMP_WAIT_POLICY empty spins otherwise: %s", empty);
+  NN_CHECK (count (empty, "Invalid value") == 1, "OpenMP's complaint not once: %s", empty);
   NN_CHECK (count (train, "OPENMP DISPLAY ENVIRONMENT BEGIN") == 1,
             "nnrun train started again: %s", train);
   NN_CHECK (strstr (train, "GOMP_SPINCOUNT = '1000'") == NULL, "nnrun train set its spin: %s",

@@ -740,6 +740,13 @@ check_stdout (int      status,
  * would not follow. */
 #define BENCH_OPENMP_SPINCOUNT "1000"
 
+/* Whether an environment variable has a value: OpenMP ignores an empty one. */
+static gboolean
+is_set (const char *value)
+{
+  return value != NULL && *value != '\0';
+}
+
 static void
 shorten_openmp_spinning (int    argc,
                          char **argv)
@@ -748,9 +755,11 @@ shorten_openmp_spinning (int    argc,
 
   if (argc < 2 || !g_str_equal (argv[1], "bench") ||
       !g_str_equal (nn_matrix_get_engine_name (), "oneDNN") ||
-      g_getenv ("OMP_WAIT_POLICY") != NULL || g_getenv ("GOMP_SPINCOUNT") != NULL ||
+      is_set (g_getenv ("OMP_WAIT_POLICY")) || is_set (g_getenv ("GOMP_SPINCOUNT")) ||
       (preload != NULL && strstr (preload, "vgpreload") != NULL))
     return;
+  /* OpenMP has said once that an empty value is invalid, and ignored it. */
+  g_unsetenv ("OMP_WAIT_POLICY");
   g_setenv ("GOMP_SPINCOUNT", BENCH_OPENMP_SPINCOUNT, TRUE);
   execv ("/proc/self/exe", argv);
   /* Where that fails, the threads wait as OpenMP's default has it. */
