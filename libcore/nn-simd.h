@@ -58,8 +58,19 @@
  *   and bit operations into parts: take masks from sign bits instead (`(IntVec) x >> 31` is all
  *   ones where x is negative, -0 and NaN with the sign bit included).
  */
+/* ThreadSanitizer's runtime is not up yet when the dynamic loader calls
+ * the resolvers of the clones, which it instruments: the program would
+ * crash before main. */
+#if defined(__SANITIZE_THREAD__)
+#define _NN_SIMD_THREAD_SANITIZER
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define _NN_SIMD_THREAD_SANITIZER
+#endif
+#endif
+
 #if !defined(NN_SIMD_NO_CLONES) && defined(__x86_64__) && defined(__ELF__) && \
-    defined(__GLIBC__) && defined(__has_attribute)
+    defined(__GLIBC__) && defined(__has_attribute) && !defined(_NN_SIMD_THREAD_SANITIZER)
 #if __has_attribute(target_clones)
 #if defined(__clang__)
 /* Clang (14) tests "arch=x86-64-v4" as a CPU model, not a feature level,
