@@ -227,7 +227,8 @@ seconds_since (gint64 start)
 
 /* Checking a sweep reads the data once where the trials read it the same
  * way: 24 trials take far less than 24 reads of a file that dominates one
- * experiment's check. A trial that reads another file still reads it. */
+ * experiment's check (the best of two each, against a pause of the
+ * machine). A trial that reads another file still reads it. */
 static void
 test_check_reads_shared_data_once (void)
 {
@@ -236,7 +237,7 @@ test_check_reads_shared_data_once (void)
   g_autoptr(NnSweep) sweep = NULL;
   g_autoptr(NnSweep) other = NULL;
   g_autoptr(GError) error = NULL;
-  double one = G_MAXDOUBLE, all;
+  double one = G_MAXDOUBLE, all = G_MAXDOUBLE;
   gint64 start;
 
   write_csv (dir, "data.csv", 100000, "label");
@@ -270,10 +271,13 @@ test_check_reads_shared_data_once (void)
                            "output: {dir: out}\n");
   CU_ASSERT_FATAL (sweep != NULL);
   CU_ASSERT_EQUAL_FATAL (nn_sweep_get_n_trials (sweep), 24);
-  start = g_get_monotonic_time ();
-  CU_ASSERT_TRUE (nn_sweep_check (sweep, &error));
-  all = seconds_since (start);
-  NN_ASSERT_NO_ERROR (error);
+  for (guint i = 0; i < 2; i++)
+    {
+      start = g_get_monotonic_time ();
+      CU_ASSERT_TRUE (nn_sweep_check (sweep, &error));
+      all = MIN (all, seconds_since (start));
+      NN_ASSERT_NO_ERROR (error);
+    }
   NN_CHECK (all < 8 * one, "24 trials checked in %.3f s, one experiment in %.3f s", all, one);
 
   /* other.csv has no column "label": read, not taken for data.csv. */
