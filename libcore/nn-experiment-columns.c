@@ -8,8 +8,60 @@
  * transform of data.missing, data.categorical and data.columns, which is
  * fitted on the training part and applied, before scaling, to every part. */
 
+/* The keys of the data section that say which files are read and how. */
+static const char * const reading_keys[] = { "source", "test", "missing", "categorical",
+                                             "columns" };
+
+/* The experiment file, whose folder the paths are relative to, and the
+ * reading keys of its data section; NULL where the section is too large to
+ * say (a cycle of aliases), and then it is read. */
+static char *
+data_key (NnExperiment *self,
+          NnYamlDoc    *doc)
+{
+  yaml_node_t *data = nn_yaml_lookup (doc, nn_yaml_root (doc), "data");
+  g_autoptr(GString) key = g_string_new (self->path);
+  guint budget = 4096;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (reading_keys); i++)
+    {
+      g_string_append_printf (key, "\n%s: ", reading_keys[i]);
+      if (!nn_yaml_append_key (doc, nn_yaml_lookup (doc, data, reading_keys[i]), &budget, key))
+        return NULL;
+    }
+  return g_string_free (g_steal_pointer (&key), FALSE);
+}
+
+/**
+ * nn_experiment_data_clear:
+ * @data: data kept by nn_experiment_new_from_file_reusing()
+ *
+ * Lets the data go.
+ */
+void
+nn_experiment_data_clear (NnExperimentData *data)
+{
+  g_clear_pointer (&data->key, g_free);
+  g_clear_object (&data->raw);
+  g_clear_object (&data->test_raw);
+}
+
+/* @source read as nn_source_load() does, or as @kept where given. */
+static NnDataset *
+load_source (const NnSource     *source,
+             const char * const *features,
+             NnColumnTransform  *policy,
+             NnDataset          *kept,
+             GError            **error)
+{
+  if (kept != NULL)
+    return g_object_ref (kept);
+  return nn_source_load (source, features, TRUE, policy, error);
+}
+
 /* Loads data.source and, with @has_test, data.test, once the whole data
- * section is read. */
+ * section is read: the data that self->reuse holds where its key is this
+ * experiment's, and otherwise from the files, left there for the next. */
 gboolean
 nn_experiment_load_sources (NnExperiment *self,
                             NnYamlDoc    *doc,
@@ -18,26 +70,41 @@ nn_experiment_load_sources (NnExperiment *self,
                             NnDataset   **test_raw,
                             GError      **error)
 {
+  g_autofree char  *key = self->reuse != NULL ? data_key (self, doc) : NULL;
+  NnExperimentData *kept = key != NULL && g_strcmp0 (key, self->reuse->key) == 0 ? self->reuse
+                                                                                 : NULL;
+
   if (self->source.images != NULL)
     {
       if (!nn_column_transform_check_no_columns (self->transform, doc, error))
         return FALSE;
       g_clear_object (&self->transform);
     }
-  *raw = nn_source_load (&self->source, NULL, TRUE, self->transform, error);
+  *raw = load_source (&self->source, NULL, self->transform, kept ? kept->raw : NULL, error);
   if (*raw == NULL ||
       (self->transform != NULL && !nn_column_transform_check (self->transform, doc, *raw, error)))
     return FALSE;
   if (self->transform != NULL)
     self->transform->doc = NULL;
-  if (!has_test)
-    return TRUE;
-  if (self->transform != NULL)
-    nn_column_transform_follow (self->transform, *raw);
-  *test_raw = nn_source_load (&self->test_source,
-                              self->source.images ? NULL : nn_dataset_get_feature_names (*raw),
-                              TRUE, self->test_source.images ? NULL : self->transform, error);
-  return *test_raw != NULL;
+  if (has_test)
+    {
+      if (self->transform != NULL)
+        nn_column_transform_follow (self->transform, *raw);
+      *test_raw = load_source (&self->test_source,
+                               self->source.images ? NULL : nn_dataset_get_feature_names (*raw),
+                               self->test_source.images ? NULL : self->transform,
+                               kept ? kept->test_raw : NULL, error);
+      if (*test_raw == NULL)
+        return FALSE;
+    }
+  if (key != NULL && kept == NULL)
+    {
+      nn_experiment_data_clear (self->reuse);
+      self->reuse->key = g_steal_pointer (&key);
+      self->reuse->raw = g_object_ref (*raw);
+      self->reuse->test_raw = has_test ? g_object_ref (*test_raw) : NULL;
+    }
+  return TRUE;
 }
 
 /* The training part of fold split->fold, as the split will draw it. */

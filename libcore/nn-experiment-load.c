@@ -972,6 +972,17 @@ nn_experiment_new_from_file_full (const char         *path,
                                   const char * const *overrides,
                                   GError            **error)
 {
+  return nn_experiment_new_from_file_reusing (path, overrides, NULL, error);
+}
+
+/* Like nn_experiment_new_from_file_full(), taking the data of @data where
+ * it reads the same, and leaving its own there. */
+NnExperiment *
+nn_experiment_new_from_file_reusing (const char         *path,
+                                     const char * const *overrides,
+                                     NnExperimentData   *data,
+                                     GError            **error)
+{
   g_autoptr(NnExperiment) self = NULL;
   g_autoptr(NnYamlDoc) doc = NULL;
   g_autoptr(GError) local_error = NULL;
@@ -999,8 +1010,10 @@ nn_experiment_new_from_file_full (const char         *path,
 
   self = g_object_new (NN_TYPE_EXPERIMENT, NULL);
   self->path = g_strdup (path);
+  self->reuse = data;
   if (!nn_experiment_load (self, doc, error))
     return NULL;
+  self->reuse = NULL;
   nn_experiment_add_warnings (self, doc);
   return g_steal_pointer (&self);
 }

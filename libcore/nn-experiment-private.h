@@ -14,6 +14,16 @@
 
 G_BEGIN_DECLS
 
+/* The data that experiments read one after another read last, for the next
+ * to take where its data section reads the same files the same way: a
+ * sweep's check then reads them once, not once a trial. */
+typedef struct
+{
+  char      *key;      /* the experiment file and its data section's reading keys */
+  NnDataset *raw;
+  NnDataset *test_raw; /* data.test's, or NULL */
+} NnExperimentData;
+
 struct _NnExperiment
 {
   GObject parent_instance;
@@ -56,6 +66,7 @@ struct _NnExperiment
   GPtrArray  *inline_weights;  /* per layer: NnMatrix as given, or NULL */
   GPtrArray  *inline_biases;
   GPtrArray  *warnings;        /* char *, NULL-terminated */
+  NnExperimentData *reuse;     /* while it loads, or NULL */
 
   GStrv       columns;
   GArray     *history;      /* double, epochs_run × columns */
@@ -86,11 +97,17 @@ G_GNUC_INTERNAL gboolean  nn_experiment_fit_columns   (NnExperiment  *self,
                                                        guint         *width,
                                                        GError       **error);
 G_GNUC_INTERNAL void      nn_experiment_scale_parts   (NnExperiment  *self);
+G_GNUC_INTERNAL void      nn_experiment_data_clear    (NnExperimentData *data);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (NnExperimentData, nn_experiment_data_clear)
 
 /* nn-experiment-load.c */
 G_GNUC_INTERNAL gboolean  nn_experiment_load          (NnExperiment  *self,
                                                        NnYamlDoc     *doc,
                                                        GError       **error);
+G_GNUC_INTERNAL NnExperiment *nn_experiment_new_from_file_reusing (const char         *path,
+                                                                 const char * const *overrides,
+                                                                 NnExperimentData   *data,
+                                                                 GError            **error);
 
 /* nn-experiment-layers.c */
 G_GNUC_INTERNAL gboolean  nn_experiment_read_layer    (NnExperiment  *self,

@@ -130,16 +130,18 @@ gboolean
 nn_sweep_check (NnSweep *self,
                 GError **error)
 {
+  g_auto(NnExperimentData) data = { 0 };
+
   g_return_val_if_fail (NN_IS_SWEEP (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  /* Trials that read the same data read it once. */
   for (guint t = 0; t < self->trials->len; t++)
     {
       g_auto(GStrv) overrides = nn_sweep_get_fold_overrides (self, t, 0, 0);
       g_autoptr(GError) local_error = NULL;
-      g_autoptr(NnExperiment) experiment =
-                   nn_experiment_new_from_file_full (self->experiment_path,
-                                                     (const char * const *) overrides, &local_error);
+      g_autoptr(NnExperiment) experiment = nn_experiment_new_from_file_reusing (
+        self->experiment_path, (const char * const *) overrides, &data, &local_error);
 
       if (experiment == NULL)
         {

@@ -95,6 +95,10 @@ G_GNUC_INTERNAL yaml_node_t *nn_yaml_item              (NnYamlDoc     *doc,
                                                         guint          index);
 
 G_GNUC_INTERNAL const char  *nn_yaml_scalar            (yaml_node_t   *node);
+G_GNUC_INTERNAL gboolean     nn_yaml_append_key        (NnYamlDoc     *doc,
+                                                        yaml_node_t   *node,
+                                                        guint         *budget,
+                                                        GString       *key);
 G_GNUC_INTERNAL gboolean     nn_yaml_check_path        (NnYamlDoc     *doc,
                                                         yaml_node_t   *node,
                                                         const char    *what,

@@ -193,6 +193,67 @@ nn_yaml_scalar (yaml_node_t *node)
   return (const char *) node->data.scalar.value;
 }
 
+/*
+ * nn_yaml_append_key:
+ * @node: (nullable): a node, or NULL for none
+ * @budget: how many more nodes may be visited
+ * @key: where the key goes
+ *
+ * Appends to @key a text that two nodes give only where they hold the same
+ * values in the same styles and order: scalars with their length, style and
+ * text, sequences and mappings as brackets around their nodes. Aliases are
+ * followed; past @budget nodes (a cycle of aliases among them) it stops.
+ *
+ * Returns: FALSE where @budget ran out, @key then unfinished
+ */
+gboolean
+nn_yaml_append_key (NnYamlDoc   *doc,
+                    yaml_node_t *node,
+                    guint       *budget,
+                    GString     *key)
+{
+  if (*budget == 0)
+    return FALSE;
+  --*budget;
+  if (node == NULL)
+    {
+      g_string_append_c (key, '~');
+      return TRUE;
+    }
+  switch (node->type)
+    {
+    case YAML_SCALAR_NODE:
+      g_string_append_printf (key, "%d:%" G_GSIZE_FORMAT ":", (int) node->data.scalar.style,
+                              node->data.scalar.length);
+      g_string_append_len (key, (const char *) node->data.scalar.value,
+                           (gssize) node->data.scalar.length);
+      return TRUE;
+    case YAML_SEQUENCE_NODE:
+      g_string_append_c (key, '[');
+      for (guint i = 0; i < nn_yaml_n_items (node); i++)
+        if (!nn_yaml_append_key (doc, nn_yaml_item (doc, node, i), budget, key))
+          return FALSE;
+      g_string_append_c (key, ']');
+      return TRUE;
+    case YAML_MAPPING_NODE:
+      g_string_append_c (key, '{');
+      for (guint i = 0; i < nn_yaml_n_pairs (node); i++)
+        {
+          NnYamlPair pair = nn_yaml_pair (doc, node, i);
+
+          if (!nn_yaml_append_key (doc, pair.key_node, budget, key) ||
+              !nn_yaml_append_key (doc, pair.value, budget, key))
+            return FALSE;
+        }
+      g_string_append_c (key, '}');
+      return TRUE;
+    case YAML_NO_NODE:
+    default:
+      g_string_append_c (key, '?');
+      return TRUE;
+    }
+}
+
 gboolean
 nn_yaml_check_mapping (NnYamlDoc          *doc,
                        yaml_node_t        *node,
