@@ -61,16 +61,16 @@
 /* ThreadSanitizer's runtime is not up yet when the dynamic loader calls
  * the resolvers of the clones, which it instruments: the program would
  * crash before main. */
-#if defined(__SANITIZE_THREAD__)
-#define _NN_SIMD_THREAD_SANITIZER
-#elif defined(__has_feature)
+#if !defined(NN_SIMD_NO_CLONES) && defined(__SANITIZE_THREAD__)
+#define NN_SIMD_NO_CLONES
+#elif !defined(NN_SIMD_NO_CLONES) && defined(__has_feature)
 #if __has_feature(thread_sanitizer)
-#define _NN_SIMD_THREAD_SANITIZER
+#define NN_SIMD_NO_CLONES
 #endif
 #endif
 
 #if !defined(NN_SIMD_NO_CLONES) && defined(__x86_64__) && defined(__ELF__) && \
-    defined(__GLIBC__) && defined(__has_attribute) && !defined(_NN_SIMD_THREAD_SANITIZER)
+    defined(__GLIBC__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
 #if defined(__clang__)
 /* Clang (14) tests "arch=x86-64-v4" as a CPU model, not a feature level,
